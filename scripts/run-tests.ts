@@ -15,7 +15,7 @@ import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
-let suite: "all" | "unit" | "root" = "all";
+let suite = "all" as "all" | "unit" | "root";
 const filters: string[] = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One-command set-up on a fresh Debian 12 machine (run as root): the toolchain and tools the
+# build and tests need, then the npm packages exactly as locked. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: run as root (apt-get and the BPF filesystem need it): sudo $0" >&2
+  exit 1
+fi
+
+packages=(
+  clang-19 llvm-19        # bpf/ is built with Debian's clang-19 (objects are committed; needed to check/rebuild)
+  libbpf-dev libc6-dev    # bpf_helpers.h, linux uapi headers
+  bpftool                 # debugging aid; tests don't depend on it
+  iproute2 iputils-ping   # `ip netns` compatibility checks, ping in link-replacement tests
+  iperf3 util-linux       # lab traffic, nsenter
+  procps                  # pgrep/ps for lab process checks
+)
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The BPF filesystem must be mounted at /sys/fs/bpf for pins to outlive the agent.
+if ! grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; then
+  mount -t bpf bpf /sys/fs/bpf
+  echo "setup: mounted bpffs at /sys/fs/bpf (add it to /etc/fstab to keep it across reboots)"
+fi
+
+npm ci --no-audit --no-fund
+echo "setup: done"

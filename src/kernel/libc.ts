@@ -47,6 +47,7 @@ export const eventfd = libc.func("int eventfd(unsigned int initval, int flags)")
 
 export const mmap = libc.func("void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long off)");
 export const munmap = libc.func("int munmap(void *addr, unsigned long len)");
+export const getpagesize = libc.func("int getpagesize()");
 
 export const ifNametoindex = libc.func("unsigned int if_nametoindex(const char *name)");
 

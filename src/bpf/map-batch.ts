@@ -1,0 +1,155 @@
+/**
+ * Batch map operations (BPF_MAP_*_BATCH) with a transparent fallback to one-element calls where
+ * the kernel or the map type has no batch support (LPM tries, kernels < 5.6). A dump of a big
+ * conntrack table is one syscall per chunk instead of two per entry.
+ */
+import { mapLookupBatch, mapLookupBatchAsync, mapUpdateBatch, mapDeleteBatch, UpdateFlag, type BatchAttr, type BatchResult } from "../kernel/bpf-map.ts";
+import { Errno } from "../kernel/errno.ts";
+import { NotSupportedError } from "../errors/not-supported-error.ts";
+import { SyscallError } from "../errors/syscall-error.ts";
+import type { BpfMap, UpdateMode } from "./map.ts";
+
+/** BatchOptions sizes each kernel round trip. */
+export interface BatchOptions {
+  /** Entries per syscall (default 256); grown automatically when a hash bucket doesn't fit (ENOSPC). */
+  readonly chunk?: number;
+}
+
+/** Entry is one key/value pair as raw bytes (per-CPU values are the padded per-CPU buffer). */
+export type Entry = [key: Uint8Array, value: Uint8Array];
+
+function unsupported(e: unknown): boolean {
+  return e instanceof NotSupportedError;
+}
+
+function tooSmall(e: unknown): boolean {
+  return e instanceof SyscallError && e.errno === Errno.ENOSPC;
+}
+
+// One generator drives both the sync and the async dump, so the cursor logic exists once.
+function* dumpSteps(map: BpfMap, options: BatchOptions): Generator<BatchAttr, Entry[], BatchResult> {
+  let chunk = options.chunk ?? 256;
+  const cursorSize = Math.max(map.keySize, 8);
+  const valueSize = map.valueBufferSize;
+  const out: Entry[] = [];
+  let inBatch: Uint8Array | undefined;
+  for (;;) {
+    const keys = new Uint8Array(chunk * map.keySize);
+    const values = new Uint8Array(chunk * valueSize);
+    const outBatch = new Uint8Array(cursorSize);
+    const r = yield { fd: map.fd, keys, values, count: chunk, outBatch, ...(inBatch ? { inBatch } : {}) };
+    if (r.count < 0) {
+      chunk *= 2; // ENOSPC: a bucket larger than the chunk; retry the same cursor
+      continue;
+    }
+    for (let i = 0; i < r.count; i++) {
+      out.push([keys.slice(i * map.keySize, (i + 1) * map.keySize), values.slice(i * valueSize, (i + 1) * valueSize)]);
+    }
+    if (r.done) return out;
+    inBatch = outBatch;
+  }
+}
+
+function fallbackDump(map: BpfMap): Entry[] {
+  return [...map.entries()];
+}
+
+/** lookupBatch returns every entry of `map`, in chunks where the kernel supports batches. */
+export function lookupBatch(map: BpfMap, options: BatchOptions = {}): Entry[] {
+  const gen = dumpSteps(map, options);
+  let next = gen.next();
+  try {
+    while (!next.done) {
+      let r: BatchResult;
+      try {
+        r = mapLookupBatch(next.value, map.name);
+      } catch (e) {
+        if (!tooSmall(e)) throw e;
+        r = { count: -1, done: false };
+      }
+      next = gen.next(r);
+    }
+    return next.value;
+  } catch (e) {
+    if (unsupported(e)) return fallbackDump(map);
+    throw e;
+  }
+}
+
+/** lookupBatchAsync is lookupBatch with each chunk read on a worker thread, for big tables. */
+export async function lookupBatchAsync(map: BpfMap, options: BatchOptions = {}): Promise<Entry[]> {
+  const gen = dumpSteps(map, options);
+  let next = gen.next();
+  try {
+    while (!next.done) {
+      let r: BatchResult;
+      try {
+        r = await mapLookupBatchAsync(next.value, map.name);
+      } catch (e) {
+        if (!tooSmall(e)) throw e;
+        r = { count: -1, done: false };
+      }
+      next = gen.next(r);
+    }
+    return next.value;
+  } catch (e) {
+    if (unsupported(e)) return fallbackDump(map);
+    throw e;
+  }
+}
+
+function concat(parts: readonly Uint8Array[], size: number, what: string): Uint8Array {
+  const out = new Uint8Array(parts.length * size);
+  parts.forEach((p, i) => {
+    if (p.byteLength !== size) throw new RangeError(`batch ${what}: element ${i} is ${p.byteLength} bytes, want ${size}`);
+    out.set(p, i * size);
+  });
+  return out;
+}
+
+/** updateBatch writes all pairs (same length arrays) in one call, or one by one without batch support. */
+export function updateBatch(map: BpfMap, keys: readonly Uint8Array[], values: readonly Uint8Array[], mode: UpdateMode = "any"): void {
+  if (keys.length !== values.length) throw new RangeError(`batch update map "${map.name}": ${keys.length} keys but ${values.length} values`);
+  if (keys.length === 0) return;
+  try {
+    mapUpdateBatch(
+      {
+        fd: map.fd,
+        keys: concat(keys, map.keySize, `update map "${map.name}" keys`),
+        values: concat(values, map.valueBufferSize, `update map "${map.name}" values`),
+        count: keys.length,
+        elemFlags: UpdateFlag[mode],
+      },
+      map.name,
+    );
+  } catch (e) {
+    if (!unsupported(e)) throw e;
+    keys.forEach((k, i) => map.update(k, values[i]!, mode));
+  }
+}
+
+/** deleteBatch removes all keys; keys that are already gone are ignored. Returns how many were deleted. */
+export function deleteBatch(map: BpfMap, keys: readonly Uint8Array[]): number {
+  if (keys.length === 0) return 0;
+  try {
+    let done = 0;
+    let deleted = 0;
+    // The kernel stops at the first missing key; skip it and continue with the rest.
+    while (done < keys.length) {
+      const rest = keys.slice(done);
+      const n = mapDeleteBatch({ fd: map.fd, keys: concat(rest, map.keySize, `delete from map "${map.name}"`), count: rest.length }, map.name);
+      deleted += n;
+      done += n + (n < rest.length ? 1 : 0);
+    }
+    return deleted;
+  } catch (e) {
+    if (!unsupported(e)) throw e;
+    let n = 0;
+    for (const k of keys) {
+      if (map.get(k) === undefined) continue;
+      map.delete(k);
+      n++;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Traffic server for lab pods: TCP echo, HTTP, or UDP echo, each telling the client which
+ * address it saw the connection come from (the point of source-IP tests). Run inside a
+ * namespace:
+ *
+ *   node --import tsx lab/traffic/server.ts --proto tcp --port 8080 [--name web] \
+ *        [--max-requests 1000] [--lifetime-ms 120000]
+ *
+ * stdout carries one JSON line per event: {"event":"listening",...} once bound, then
+ * {"event":"request","client":...} per connection or datagram. It exits after max-requests or
+ * lifetime-ms, whichever comes first, so a forgotten server never outlives its test by much.
+ */
+import { createSocket } from "node:dgram";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createTcpServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { hostname } from "node:os";
+import type { ServerReply } from "./server-reply.ts";
+import { intFlag, parseFlags, protoFlag } from "./traffic-args.ts";
+
+const flags = parseFlags(process.argv.slice(2), ["proto", "port", "bind", "name", "max-requests", "lifetime-ms"]);
+const proto = protoFlag(flags);
+const port = intFlag(flags, "port", 8080, 1, 65535);
+const bind = flags.get("bind") ?? "0.0.0.0";
+const name = flags.get("name") ?? hostname();
+const maxRequests = intFlag(flags, "max-requests", 1000, 1, 1_000_000);
+const lifetimeMs = intFlag(flags, "lifetime-ms", 120_000, 100, 3_600_000);
+let requests = 0;
+const sockets = new Set<Socket>();
+
+function emit(event: object): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+let closeServer: () => void = () => undefined;
+let finishing = false;
+/** finish stops accepting; open connections get `graceMs` to complete (the last request's echo). */
+function finish(reason: string, graceMs: number): void {
+  if (finishing) return;
+  finishing = true;
+  emit({ event: "exit", reason, requests });
+  closeServer();
+  const leave = (): void => {
+    for (const s of sockets) s.destroy();
+    process.exit(0);
+  };
+  if (sockets.size === 0) setImmediate(leave);
+  else setTimeout(leave, graceMs);
+}
+
+function counted(reply: ServerReply): void {
+  requests++;
+  emit({ event: "request", ...reply });
+  if (requests >= maxRequests) setImmediate(() => finish("max-requests", 2000));
+}
+
+setTimeout(() => finish("lifetime", 0), lifetimeMs).unref();
+process.once("SIGTERM", () => finish("SIGTERM", 0));
+process.once("SIGINT", () => finish("SIGINT", 0));
+
+function replyFor(remote: string | undefined, remotePort: number | undefined, local: string | undefined, localPort: number | undefined): ServerReply {
+  return { server: name, proto, client: remote ?? "", clientPort: remotePort ?? 0, local: local ?? "", localPort: localPort ?? 0 };
+}
+
+if (proto === "udp") {
+  const sock = createSocket("udp4");
+  closeServer = () => sock.close();
+  sock.on("message", (msg, rinfo) => {
+    const addr = sock.address();
+    const reply = { ...replyFor(rinfo.address, rinfo.port, addr.address, addr.port), echo: msg.toString("utf8").slice(0, 1024) };
+    sock.send(`${JSON.stringify(reply)}\n`, rinfo.port, rinfo.address);
+    counted(reply);
+  });
+  sock.bind(port, bind, () => emit({ event: "listening", proto, port, bind, name }));
+} else if (proto === "http") {
+  const server = createHttpServer((req, res) => {
+    const s = req.socket;
+    const reply = replyFor(s.remoteAddress, s.remotePort, s.localAddress, s.localPort);
+    res.writeHead(200, { "content-type": "application/json", connection: "close" });
+    res.end(`${JSON.stringify(reply)}\n`);
+    counted(reply);
+  });
+  server.on("connection", (s: Socket) => track(s));
+  closeServer = () => server.close();
+  server.listen(port, bind, () => emit({ event: "listening", proto, port: (server.address() as AddressInfo).port, bind, name }));
+} else {
+  const server = createTcpServer((s) => {
+    track(s);
+    const reply = replyFor(s.remoteAddress, s.remotePort, s.localAddress, s.localPort);
+    // First line says who we saw; everything after is echoed until the client closes.
+    s.write(`${JSON.stringify(reply)}\n`);
+    s.pipe(s);
+    counted(reply);
+  });
+  closeServer = () => server.close();
+  server.listen(port, bind, () => emit({ event: "listening", proto, port: (server.address() as AddressInfo).port, bind, name }));
+}
+
+function track(s: Socket): void {
+  sockets.add(s);
+  // An idle peer must not keep the server alive past its bounds.
+  s.setTimeout(30_000, () => s.destroy());
+  s.on("error", () => s.destroy());
+  s.once("close", () => {
+    sockets.delete(s);
+    if (finishing && sockets.size === 0) process.exit(0);
+  });
+}

@@ -11,6 +11,7 @@ import { BpfMap } from "../../src/bpf/map.ts";
 import { openOrCreateMap } from "../../src/bpf/map-pinning.ts";
 import type { MapSpec } from "../../src/bpf/map-spec.ts";
 import { MapType } from "../../src/bpf/map-type.ts";
+import { Program } from "../../src/bpf/program.ts";
 import { requireRoot } from "../support/root.ts";
 import { makePinDir, objectSpec, readU64, u32, u64 } from "./bpf-fixtures.ts";
 
@@ -99,6 +100,29 @@ test("loadCollection() with pinRoot pins byName maps under versioned names and r
       b.close();
     }
   } finally {
+    pins.remove();
+  }
+});
+
+test("Program.pin() and Program.openPinned() give the same program id, tag and name", requireRoot, async () => {
+  const pins = makePinDir();
+  const c = loadCollection(await objectSpec("tc_pass"), { programs: ["tc_pass"] });
+  try {
+    const p = c.programs.get("tc_pass")!;
+    p.pin(`${pins.path}/tc_pass_v1`);
+    const again = Program.openPinned(`${pins.path}/tc_pass_v1`);
+    try {
+      const [a, b] = [p.info(), again.info()];
+      assert.equal(b.id, a.id);
+      assert.equal(b.tag, a.tag);
+      assert.equal(again.name, "tc_pass");
+      assert.equal(again.testRun({ data: new Uint8Array(14) }).retval, 0);
+    } finally {
+      again.close();
+    }
+    p.unpin();
+  } finally {
+    c.close();
     pins.remove();
   }
 });

@@ -9,6 +9,8 @@ import { loadCollection, loadCollectionAsync, type Collection } from "../../src/
 import { deleteBatch, lookupBatch, lookupBatchAsync, updateBatch } from "../../src/bpf/map-batch.ts";
 import type { BpfMap } from "../../src/bpf/map.ts";
 import { RingBufReader } from "../../src/bpf/ringbuf.ts";
+import type { StructLayout } from "../../src/bpf/struct-layout.ts";
+import { AbiMismatchError } from "../../src/errors/abi-mismatch-error.ts";
 import { KeyNotFoundError } from "../../src/errors/key-not-found-error.ts";
 import { SyscallError } from "../../src/errors/syscall-error.ts";
 import { VerifierError } from "../../src/errors/verifier-error.ts";
@@ -193,4 +195,21 @@ test("a verifier rejection of verifier_reject.o surfaces the log in VerifierErro
       return true;
     },
   );
+});
+
+test("loadCollection() checks codec layouts against the object's BTF before creating anything", requireRoot, async () => {
+  const spec = await objectSpec("loader_test");
+  const layout: StructLayout = {
+    name: "loader_key",
+    size: 8,
+    fields: [
+      { name: "id", offset: 0, size: 4, kind: "u32" },
+      { name: "port", offset: 4, size: 2, kind: "be16" },
+      { name: "proto", offset: 6, size: 1, kind: "u8" },
+      { name: "pad", offset: 7, size: 1, kind: "pad" },
+    ],
+  };
+  loadCollection(spec, { abi: [{ typeName: "loader_key", layout }], programs: [] }).close();
+  const drifted = { ...layout, fields: layout.fields.map((f) => (f.name === "proto" ? { ...f, offset: 5 } : f)) };
+  assert.throws(() => loadCollection(spec, { abi: [{ typeName: "loader_key", layout: drifted }] }), AbiMismatchError);
 });

@@ -1,0 +1,114 @@
+/**
+ * FelixConfiguration (projectcalico.org/v3): the dataplane's settings, with Calico's field names.
+ * The resource holds only what the user set — Calico applies defaults in Felix, not in the
+ * stored object — so `get -o yaml` shows the user's intent; `effectiveFelixConfiguration`
+ * (felix-configuration-values.ts) fills in the defaults. Unknown fields are errors.
+ */
+import { z } from "zod";
+import { calicoEnum, cidr, duration, optionalPortNumber, portNumber, regexPattern } from "./field-schemas.ts";
+import { FELIX_OTHER_FIELDS } from "./felix-other-fields.ts";
+import { objectMeta } from "./object-meta.ts";
+import { parsePortRange } from "./validation-options.ts";
+
+const mapSize = z.int().min(1).max(1 << 28);
+
+const conntrackTimeout = z.string().check((ctx) => {
+  if (ctx.value === "Auto" || /^(([0-9]*(\.[0-9]*)?(ms|s|h|m|us)+)+)$/.test(ctx.value)) return;
+  ctx.issues.push({ code: "custom", message: `invalid timeout ${JSON.stringify(ctx.value)}: expected a duration ("60s", "1h") or "Auto"`, input: ctx.value });
+});
+
+const portRangeText = z.union([portNumber, z.string()]).check((ctx) => {
+  if (typeof ctx.value === "number" || parsePortRange(ctx.value) !== undefined) return;
+  ctx.issues.push({ code: "custom", message: `invalid port range ${JSON.stringify(ctx.value)}: expected "<min>:<max>"`, input: ctx.value });
+});
+
+/** protoPort is Calico's ProtoPort: a failsafe port, optionally limited to a source/dest network. */
+const protoPort = z.strictObject({
+  protocol: calicoEnum(["TCP", "UDP", "SCTP"]).optional(),
+  port: portNumber,
+  net: z.union([z.literal(""), cidr]).optional(),
+});
+
+/** felixSpecFields are the fields Sluice acts on, with Calico's types and ranges. */
+const felixSpecFields = {
+  bpfEnabled: z.boolean(),
+  bpfDisableUnprivileged: z.boolean(),
+  bpfExternalServiceMode: calicoEnum(["Tunnel", "DSR"]),
+  bpfDSROptoutCIDRs: z.array(cidr),
+  bpfKubeProxyIptablesCleanupEnabled: z.boolean(),
+  bpfKubeProxyMinSyncPeriod: duration,
+  bpfKubeProxyHealthzPort: optionalPortNumber,
+  bpfConnectTimeLoadBalancingEnabled: z.boolean(),
+  bpfConnectTimeLoadBalancing: calicoEnum(["TCP", "Enabled", "Disabled"]),
+  bpfHostNetworkedNATWithoutCTLB: calicoEnum(["Enabled", "Disabled"]),
+  bpfDataIfacePattern: regexPattern,
+  bpfL3IfacePattern: regexPattern,
+  bpfLogLevel: calicoEnum(["Off", "Info", "Debug"]),
+  bpfMapSizeConntrack: mapSize,
+  bpfMapSizeNATFrontend: mapSize,
+  bpfMapSizeNATBackend: mapSize,
+  bpfMapSizeNATAffinity: mapSize,
+  bpfMapSizeRoute: mapSize,
+  bpfMapSizeIPSets: mapSize,
+  bpfMapSizeIfState: mapSize,
+  bpfConntrackTimeouts: z.strictObject({
+    creationGracePeriod: conntrackTimeout.optional(),
+    tcpSynSent: conntrackTimeout.optional(),
+    tcpEstablished: conntrackTimeout.optional(),
+    tcpFinsSeen: conntrackTimeout.optional(),
+    tcpResetSeen: conntrackTimeout.optional(),
+    udpTimeout: conntrackTimeout.optional(),
+    genericTimeout: conntrackTimeout.optional(),
+    icmpTimeout: conntrackTimeout.optional(),
+  }),
+  bpfEnforceRPF: calicoEnum(["Disabled", "Strict", "Loose"]),
+  bpfPSNATPorts: portRangeText,
+  bpfExcludeCIDRsFromNAT: z.array(cidr),
+  bpfHostConntrackBypass: z.boolean(),
+  bpfRedirectToPeer: calicoEnum(["Disabled", "Enabled", "L2Only"]),
+  bpfAttachType: calicoEnum(["TCX", "TC"]),
+  vxlanEnabled: z.boolean(),
+  vxlanMTU: z.int().min(0).max(65535),
+  vxlanMTUV6: z.int().min(0).max(65535),
+  vxlanPort: portNumber,
+  // VNI is 24 bits on the wire.
+  vxlanVNI: z.int().min(1).max(0xffffff),
+  failsafeInboundHostPorts: z.array(protoPort),
+  failsafeOutboundHostPorts: z.array(protoPort),
+  kubeNodePortRanges: z.array(portRangeText),
+  healthEnabled: z.boolean(),
+  healthHost: z.string(),
+  healthPort: optionalPortNumber,
+  prometheusMetricsEnabled: z.boolean(),
+  prometheusMetricsHost: z.string(),
+  prometheusMetricsPort: optionalPortNumber,
+} as const;
+
+type Optionalized<T extends Record<string, z.ZodType>> = { [K in keyof T]: z.ZodOptional<T[K]> };
+
+function optionalAll<T extends Record<string, z.ZodType>>(fields: T): Optionalized<T> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])) as Optionalized<T>;
+}
+
+const otherFields = Object.fromEntries(FELIX_OTHER_FIELDS.map((k) => [k, z.unknown().optional()])) as Record<
+  (typeof FELIX_OTHER_FIELDS)[number],
+  z.ZodOptional<z.ZodUnknown>
+>;
+
+const felixSpec = z.strictObject({ ...otherFields, ...optionalAll(felixSpecFields) });
+
+/** felixConfigurationSchema validates a FelixConfiguration (`default` or `node.<nodename>`). */
+export function felixConfigurationSchema() {
+  return z.strictObject({
+    apiVersion: z.literal("projectcalico.org/v3"),
+    kind: z.literal("FelixConfiguration"),
+    metadata: objectMeta({ namespaced: false }),
+    spec: felixSpec.default({}),
+  });
+}
+
+/** FelixConfiguration is a validated projectcalico.org/v3 FelixConfiguration, as stored. */
+export type FelixConfiguration = z.output<ReturnType<typeof felixConfigurationSchema>>;
+
+/** FelixConfigurationSpec is the spec of a FelixConfiguration: only the fields the user set. */
+export type FelixConfigurationSpec = FelixConfiguration["spec"];

@@ -1,0 +1,48 @@
+/**
+ * FELIX_OTHER_FIELDS: FelixConfiguration fields Calico defines that Sluice does not act on
+ * (iptables, wireguard, OpenStack, Go runtime ...). They are accepted, so a configuration copied
+ * from a Calico cluster loads, and carried through unchanged; anything not in this list and not
+ * in the schema is an unknown field, which catches typos such as `bpfExternalServicesMode`.
+ */
+export const FELIX_OTHER_FIELDS = [
+  "useInternalDataplaneDriver", "dataplaneDriver", "dataplaneWatchdogTimeout", "ipv6Support",
+  "routeRefreshInterval", "interfaceRefreshInterval", "iptablesRefreshInterval",
+  "iptablesPostWriteCheckInterval", "iptablesLockFilePath", "iptablesLockTimeout",
+  "iptablesLockProbeInterval", "featureDetectOverride", "featureGates", "ipsetsRefreshInterval",
+  "maxIpsetSize", "iptablesBackend", "xdpRefreshInterval", "netlinkTimeout", "metadataAddr",
+  "metadataPort", "openstackRegion", "interfacePrefix", "interfaceExclude", "chainInsertMode",
+  "defaultEndpointToHostAction", "iptablesFilterAllowAction", "iptablesMangleAllowAction",
+  "iptablesFilterDenyAction", "logPrefix", "logFilePath", "logSeverityFile", "logSeverityScreen",
+  "logSeveritySys", "logDebugFilenameRegex", "logActionRateLimit", "logActionRateLimitBurst",
+  "ipipEnabled", "ipipMTU", "allowVXLANPacketsFromWorkloads", "allowIPIPPacketsFromWorkloads",
+  "reportingInterval", "reportingTTL", "endpointReportingEnabled", "endpointReportingDelay",
+  "endpointStatusPathPrefix", "iptablesMarkMask", "disableConntrackInvalidCheck",
+  "healthTimeoutOverrides", "prometheusGoMetricsEnabled", "prometheusProcessMetricsEnabled",
+  "prometheusWireGuardMetricsEnabled", "prometheusMetricsCAFile", "prometheusMetricsCertFile",
+  "prometheusMetricsKeyFile", "prometheusMetricsClientAuth", "policySyncPathPrefix",
+  "usageReportingEnabled", "usageReportingInitialDelay", "usageReportingInterval", "natPortRange",
+  "natOutgoingAddress", "natOutgoingExclusions", "deviceRouteSourceAddress",
+  "deviceRouteSourceAddressIPv6", "deviceRouteProtocol", "removeExternalRoutes", "ipForwarding",
+  "externalNodesList", "debugMemoryProfilePath", "debugDisableLogDropping",
+  "debugSimulateCalcGraphHangAfter", "debugSimulateDataplaneHangAfter",
+  "debugSimulateDataplaneApplyDelay", "debugHost", "debugPort", "iptablesNATOutgoingInterfaceFilter",
+  "sidecarAccelerationEnabled", "xdpEnabled", "genericXDPEnabled", "nftablesMode",
+  "nftablesRefreshInterval", "nftablesFilterAllowAction", "nftablesMangleAllowAction",
+  "nftablesFilterDenyAction", "nftablesMarkMask", "routeSource", "routeTableRanges",
+  "routeTableRange", "routeSyncDisabled", "programClusterRoutes", "wireguardEnabled",
+  "wireguardEnabledV6", "wireguardThreadingEnabled", "wireguardListeningPort",
+  "wireguardListeningPortV6", "wireguardRoutingRulePriority", "wireguardInterfaceName",
+  "wireguardInterfaceNameV6", "wireguardMTU", "wireguardMTUV6", "wireguardHostEncryptionEnabled",
+  "wireguardKeepAlive", "awsSrcDstCheck", "serviceLoopPrevention", "workloadSourceSpoofing",
+  "mtuIfacePattern", "floatingIPs", "windowsManageFirewallRules", "goGCThreshold",
+  "goMemoryLimitMB", "goMaxProcs", "requireMTUFile", "flowLogsFlushInterval",
+  "flowLogsCollectorDebugTrace", "flowLogsGoldmaneServer", "flowLogsLocalReporter",
+  "flowLogsPolicyEvaluationMode", "istioAmbientMode", "istioDSCPMark", "cgroupV2Path",
+  "liveMigrationRouteConvergenceTime", "ipv4ElevatedRoutePriority", "ipv4NormalRoutePriority",
+  "ipv6ElevatedRoutePriority", "ipv6NormalRoutePriority", "bpfMaglevMaxEndpointsPerService",
+  "bpfMaglevMaxServices", "bpfJITHardening", "bpfConntrackLogLevel", "bpfConntrackCleanupMode",
+  "bpfLogFilters", "bpfCTLBLogFilter", "bpfDisableGROForIfaces", "bpfForceTrackPacketsFromIfaces",
+  "bpfExtToServiceConnmark", "bpfProfiling", "bpfExportBufferSizeMB", "bpfPolicyDebugEnabled",
+  "bpfKubeProxyEndpointSlicesEnabled", "bpfMapSizePerCPUConntrack", "bpfMapSizeConntrackScaling",
+  "bpfMapSizeConntrackCleanupQueue",
+] as const;

@@ -1,0 +1,19 @@
+/**
+ * The resource model: typed, validated Kubernetes, Calico and operator resources. Pure.
+ */
+export type { Resource, ResourceOfKind } from "./resource.ts";
+export { formatResourceKey, resourceKeyId, type ResourceKey } from "./resource-key.ts";
+export { kindForManifest, kindNames, resolveKind, RESOURCE_KINDS, type KindInfo } from "./resource-kinds.ts";
+export { manifestKey, validateResource, type ValidationResult } from "./validate-resource.ts";
+export { defaultNodePortRange, parsePortRange, type PortRange, type ValidationOptions } from "./validation-options.ts";
+export { serviceSchema, type Service, type ServicePort } from "./service.ts";
+export { endpointSliceSchema, endpointSliceServiceName, SERVICE_NAME_LABEL, type Endpoint, type EndpointSlice } from "./endpoint-slice.ts";
+export { nodeInternalIps, nodeSchema, type Node } from "./node.ts";
+export { podIps, podSchema, type Pod } from "./pod.ts";
+export { namespaceSchema, type Namespace } from "./namespace.ts";
+export { configMapSchema, SERVICES_ENDPOINT_CONFIG_MAP, type ConfigMap } from "./config-map.ts";
+export { daemonSetSchema, type DaemonSet } from "./daemon-set.ts";
+export { felixConfigurationSchema, type FelixConfiguration, type FelixConfigurationSpec } from "./felix-configuration.ts";
+export { effectiveFelixConfiguration, FELIX_DEFAULTS, type FelixValues, type ProtoPort } from "./felix-configuration-values.ts";
+export { bpfDataplaneEnabled, installationSchema, type Installation } from "./installation.ts";
+export { cidrFamilyOf, cidrProblem, ipFamilyOf, type IpFamily } from "./ip-address.ts";

@@ -1,0 +1,85 @@
+/**
+ * validateResource: one parsed manifest in, a typed Resource or a ValidationError out. The
+ * error names the resource ("Service default/web"), the field ("spec.ports[0].port") and the
+ * reason; it is a value, not a throw, because a bad resource is skipped while the rest apply.
+ */
+import type { z } from "zod";
+import { ValidationError } from "../errors/validation-error.ts";
+import { formatFieldPath } from "./field-path.ts";
+import { issueReason } from "./issue-reason.ts";
+import type { Resource } from "./resource.ts";
+import { formatResourceKey, type ResourceKey } from "./resource-key.ts";
+import { kindForManifest, RESOURCE_KINDS, type KindInfo } from "./resource-kinds.ts";
+import type { ValidationOptions } from "./validation-options.ts";
+
+/** ValidationResult is a valid resource with its key, or the error; `key` is set when identity was readable. */
+export type ValidationResult =
+  | { readonly ok: true; readonly resource: Resource; readonly key: ResourceKey; readonly kind: KindInfo }
+  | { readonly ok: false; readonly error: ValidationError; readonly key?: ResourceKey };
+
+const schemaCache = new Map<string, z.ZodType>();
+
+function schemaFor(info: KindInfo, options: ValidationOptions): z.ZodType {
+  const id = `${info.apiVersion}/${info.kind}/${options.nodePortRange?.min ?? ""}-${options.nodePortRange?.max ?? ""}`;
+  let schema = schemaCache.get(id);
+  if (schema === undefined) {
+    schema = info.schema(options);
+    schemaCache.set(id, schema);
+  }
+  return schema;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** manifestKey reads a manifest's identity without validating the rest, or undefined when it can't. */
+export function manifestKey(raw: unknown): ResourceKey | undefined {
+  if (!isRecord(raw) || typeof raw["apiVersion"] !== "string" || typeof raw["kind"] !== "string") return undefined;
+  const info = kindForManifest(raw["apiVersion"], raw["kind"]);
+  const meta = raw["metadata"];
+  if (info === undefined || !isRecord(meta) || typeof meta["name"] !== "string") return undefined;
+  if (!info.namespaced) return { group: info.group, kind: info.kind, name: meta["name"] };
+  const namespace = typeof meta["namespace"] === "string" && meta["namespace"] !== "" ? meta["namespace"] : "default";
+  return { group: info.group, kind: info.kind, namespace, name: meta["name"] };
+}
+
+function describe(raw: Record<string, unknown>): string {
+  const kind = typeof raw["kind"] === "string" ? raw["kind"] : "resource";
+  const meta = isRecord(raw["metadata"]) ? raw["metadata"] : {};
+  const name = typeof meta["name"] === "string" ? meta["name"] : "(no name)";
+  const namespace = typeof meta["namespace"] === "string" ? meta["namespace"] : undefined;
+  return namespace === undefined ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
+}
+
+/** validateResource checks a manifest (a parsed YAML/JSON document) against its kind's schema. */
+export function validateResource(raw: unknown, options: ValidationOptions = {}): ValidationResult {
+  if (!isRecord(raw)) {
+    return { ok: false, error: new ValidationError("document", "", `expected a mapping with apiVersion, kind and metadata, got ${raw === null ? "null" : Array.isArray(raw) ? "a list" : typeof raw}`) };
+  }
+  const what = describe(raw);
+  const { apiVersion, kind } = raw;
+  if (typeof kind !== "string") return { ok: false, error: new ValidationError(what, "kind", "required") };
+  if (typeof apiVersion !== "string") return { ok: false, error: new ValidationError(what, "apiVersion", "required") };
+  const info = kindForManifest(apiVersion, kind);
+  if (info === undefined) {
+    const known = RESOURCE_KINDS.find((k) => k.kind === kind);
+    const reason = known
+      ? `kind ${JSON.stringify(kind)} is served as apiVersion ${JSON.stringify(known.apiVersion)}, got ${JSON.stringify(apiVersion)}`
+      : `unknown kind ${JSON.stringify(kind)} (apiVersion ${JSON.stringify(apiVersion)})`;
+    return { ok: false, error: new ValidationError(what, known ? "apiVersion" : "kind", reason) };
+  }
+  const key = manifestKey(raw);
+  const resourceName = key ? formatResourceKey(key) : what;
+  const parsed = schemaFor(info, options).safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    const [first, ...rest] = parsed.error.issues;
+    if (first === undefined) return { ok: false, error: new ValidationError(resourceName, "", "invalid"), ...(key ? { key } : {}) };
+    const path = first.code === "unrecognized_keys" ? [...first.path, first.keys[0] ?? ""] : first.path;
+    const more = rest.length === 0 ? "" : ` (and ${rest.length} more problem${rest.length === 1 ? "" : "s"})`;
+    const error = new ValidationError(resourceName, formatFieldPath(path), issueReason(first) + more, { cause: parsed.error });
+    return { ok: false, error, ...(key ? { key } : {}) };
+  }
+  const resource = parsed.data as Resource;
+  return { ok: true, resource, key: key as ResourceKey, kind: info };
+}

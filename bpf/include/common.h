@@ -13,4 +13,6 @@
 
 #define SL_INLINE static __always_inline
 
+/* barrier_var (bpf_helpers.h) stops clang from proving a bound the verifier cannot see. */
+
 #endif /* SLUICE_COMMON_H */

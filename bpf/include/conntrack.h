@@ -1,0 +1,220 @@
+/* conntrack.h — the connection tracker over sl_ct: normalised keys, TCP state per direction,
+ * Calico's default timeouts (overridable live through sl_globals), expiry judged on lookup, and
+ * the NORMAL / NAT_FWD+NAT_REV entry pairs (layout in abi.h). */
+#ifndef SLUICE_CONNTRACK_H
+#define SLUICE_CONNTRACK_H
+
+#include "ctx.h"
+#include "maps.h"
+
+#define SL_TCP_FIN 0x01
+#define SL_TCP_SYN 0x02
+#define SL_TCP_RST 0x04
+#define SL_TCP_ACK 0x10
+
+#define SL_NS 1000000000ULL
+
+/* ct_key_make normalises (s, sp) → (d, dp) so the lower endpoint (numerically, host order) is
+ * side a; it returns 1 when the packet's source is side a. */
+SL_INLINE int ct_key_make(struct sl_ct_key *k, __be32 s, __be32 d, __be16 sp, __be16 dp, __u8 proto)
+{
+	__u32 hs = bpf_ntohl(s), hd = bpf_ntohl(d);
+	int src_is_a = hs < hd || (hs == hd && bpf_ntohs(sp) <= bpf_ntohs(dp));
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	if (src_is_a) {
+		k->addr_a = s; k->port_a = sp; k->addr_b = d; k->port_b = dp;
+	} else {
+		k->addr_a = d; k->port_a = dp; k->addr_b = s; k->port_b = sp;
+	}
+	return src_is_a;
+}
+
+SL_INLINE struct sl_globals *globals_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&sl_globals, &zero);
+}
+
+SL_INLINE __u64 ct_timeout_default(__u32 which)
+{
+	switch (which) {
+	case SL_CT_TO_TCP_SYN: return 20;
+	case SL_CT_TO_TCP_EST: return 3600;
+	case SL_CT_TO_TCP_FIN: return 30;
+	case SL_CT_TO_TCP_RST: return 40;
+	case SL_CT_TO_UDP: return 60;
+	case SL_CT_TO_ICMP: return 5;
+	}
+	return 600;
+}
+
+SL_INLINE __u32 ct_timeout_class(const struct sl_ct_value *v, __u8 proto)
+{
+	if (proto == IPPROTO_UDP)
+		return SL_CT_TO_UDP;
+	if (proto == IPPROTO_ICMP)
+		return SL_CT_TO_ICMP;
+	if (proto != IPPROTO_TCP)
+		return SL_CT_TO_GENERIC;
+	__u8 both = v->leg_a | v->leg_b;
+	if (both & SL_CT_LEG_RST)
+		return SL_CT_TO_TCP_RST;
+	if ((v->leg_a & SL_CT_LEG_FIN) && (v->leg_b & SL_CT_LEG_FIN))
+		return SL_CT_TO_TCP_FIN;
+	if ((v->leg_a & SL_CT_LEG_ACK) && (v->leg_b & SL_CT_LEG_ACK))
+		return SL_CT_TO_TCP_EST;
+	return SL_CT_TO_TCP_SYN;
+}
+
+SL_INLINE __u64 ct_timeout_ns(const struct sl_ct_value *v, __u8 proto)
+{
+	__u32 which = ct_timeout_class(v, proto);
+	__u64 secs = ct_timeout_default(which);
+	struct sl_globals *g = globals_get();
+	if (g && which < SL_CT_TO_MAX && g->ct_timeout_s[which & (SL_CT_TO_MAX - 1)])
+		secs = g->ct_timeout_s[which & (SL_CT_TO_MAX - 1)];
+	return secs * SL_NS;
+}
+
+SL_INLINE int ct_expired(const struct sl_ct_value *v, __u8 proto, __u64 now)
+{
+	return now > v->last_seen_ns && now - v->last_seen_ns > ct_timeout_ns(v, proto);
+}
+
+/* ct_closed says a TCP entry is finished, so a fresh SYN may start a new flow on its tuple. */
+SL_INLINE int ct_closed(const struct sl_ct_value *v)
+{
+	return ((v->leg_a | v->leg_b) & SL_CT_LEG_RST) ||
+	       ((v->leg_a & SL_CT_LEG_FIN) && (v->leg_b & SL_CT_LEG_FIN));
+}
+
+SL_INLINE __u8 ct_leg_bits(struct sl_ctx *ctx)
+{
+	__u8 bits = SL_CT_LEG_SEEN;
+	if (ctx->proto != IPPROTO_TCP)
+		return bits;
+	if (ctx->tcp_flags & SL_TCP_SYN)
+		bits |= SL_CT_LEG_SYN;
+	if (ctx->tcp_flags & SL_TCP_ACK)
+		bits |= SL_CT_LEG_ACK;
+	if (ctx->tcp_flags & SL_TCP_FIN)
+		bits |= SL_CT_LEG_FIN;
+	if (ctx->tcp_flags & SL_TCP_RST)
+		bits |= SL_CT_LEG_RST;
+	return bits;
+}
+
+/* ct_touch records this packet in the entry: sender's TCP bits and the last-seen time. */
+SL_INLINE void ct_touch(struct sl_ctx *ctx, struct sl_ct_value *v, int src_is_a)
+{
+	__u8 bits = ct_leg_bits(ctx);
+	if (src_is_a) {
+		if ((v->leg_a & bits) != bits)
+			v->leg_a |= bits;
+	} else if ((v->leg_b & bits) != bits) {
+		v->leg_b |= bits;
+	}
+	v->last_seen_ns = bpf_ktime_get_ns();
+}
+
+/* ct_find returns a live entry for k, deleting it when it expired or (for a new SYN) closed. */
+SL_INLINE struct sl_ct_value *ct_find(struct sl_ctx *ctx, struct sl_ct_key *k, __u64 now)
+{
+	struct sl_ct_value *v = bpf_map_lookup_elem(&sl_ct, k);
+	if (!v)
+		return NULL;
+	int fresh_syn = ctx->proto == IPPROTO_TCP &&
+			(ctx->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN;
+	if (ct_expired(v, ctx->proto, now) || (fresh_syn && v->type != SL_CT_NAT_FWD && ct_closed(v))) {
+		bpf_map_delete_elem(&sl_ct, k);
+		return NULL;
+	}
+	return v;
+}
+
+/* ct_lookup classifies the packet against conntrack and sets ctx->ct, ct_result and nat_op. */
+SL_INLINE void ct_lookup(struct sl_ctx *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+	int src_is_a = ct_key_make(&ctx->ct_key, ctx->saddr, ctx->daddr, ctx->sport, ctx->dport, ctx->proto);
+	ctx->ct_result = SL_CTR_MISS;
+	struct sl_ct_value *v = ct_find(ctx, &ctx->ct_key, now);
+	if (!v)
+		return;
+	int forward = src_is_a == !!(v->flags & SL_CT_F_INIT_A);
+	if (v->type == SL_CT_NAT_FWD) {
+		if (!forward) {
+			/* an already reverse-NATed reply passing a second hook: nothing to do */
+			ctx->ct_result = SL_CTR_HIT_REPLY;
+			v->last_seen_ns = now;
+			return;
+		}
+		struct sl_ct_key rk;
+		int rsrc_is_a = ct_key_make(&rk, ctx->saddr, v->nat_addr, ctx->sport, v->nat_port, ctx->proto);
+		struct sl_ct_value *rv = ct_find(ctx, &rk, now);
+		if (!rv) {
+			bpf_map_delete_elem(&sl_ct, &ctx->ct_key);
+			return;
+		}
+		v->last_seen_ns = now;
+		ctx->nat_op = SL_NAT_DNAT;
+		ctx->nat_addr = v->nat_addr;
+		ctx->nat_port = v->nat_port;
+		ctx->orig_daddr = ctx->daddr;
+		ctx->orig_dport = ctx->dport;
+		ctx->ct = rv;
+		ctx->ct_key = rk;
+		ctx->ct_result = SL_CTR_HIT_FWD;
+		ct_touch(ctx, rv, rsrc_is_a);
+		return;
+	}
+	ctx->ct = v;
+	ctx->ct_result = forward ? SL_CTR_HIT_FWD : SL_CTR_HIT_REPLY;
+	if (v->type == SL_CT_NAT_REV && !forward) {
+		ctx->nat_op = SL_NAT_REV_SNAT;
+		ctx->nat_addr = v->nat_addr;
+		ctx->nat_port = v->nat_port;
+	}
+	ct_touch(ctx, v, src_is_a);
+}
+
+/* ct_create records a new flow: one NORMAL entry, or (ctx->nat_op == DNAT) the NAT_REV entry
+ * {client, backend} holding the state and the NAT_FWD entry {client, frontend} pointing at it.
+ * flags/tun_ip describe the return path (tunnel, DSR). */
+SL_INLINE int ct_create(struct sl_ctx *ctx, __u8 flags, __be32 tun_ip)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct sl_ct_value v = { .created_ns = now, .last_seen_ns = now, .tun_ip = tun_ip };
+	struct sl_ct_key k;
+	__be32 dst = ctx->daddr;
+	__be16 dport = ctx->dport;
+	if (ctx->nat_op == SL_NAT_DNAT) {
+		dst = ctx->nat_addr;
+		dport = ctx->nat_port;
+	}
+	int src_is_a = ct_key_make(&k, ctx->saddr, dst, ctx->sport, dport, ctx->proto);
+	v.flags = flags | (src_is_a ? SL_CT_F_INIT_A : 0);
+	if (src_is_a)
+		v.leg_a = ct_leg_bits(ctx);
+	else
+		v.leg_b = ct_leg_bits(ctx);
+	if (ctx->nat_op == SL_NAT_DNAT || (flags & SL_CT_F_DSR)) {
+		v.type = SL_CT_NAT_REV;
+		v.nat_addr = ctx->orig_daddr;
+		v.nat_port = ctx->orig_dport;
+	}
+	if (bpf_map_update_elem(&sl_ct, &k, &v, BPF_ANY) < 0)
+		return -1;
+	ctx->ct_key = k;
+	if (ctx->nat_op != SL_NAT_DNAT)
+		return 0;
+	struct sl_ct_value fv = { .created_ns = now, .last_seen_ns = now, .type = SL_CT_NAT_FWD,
+				  .nat_addr = ctx->nat_addr, .nat_port = ctx->nat_port };
+	struct sl_ct_key fk;
+	if (ct_key_make(&fk, ctx->saddr, ctx->daddr, ctx->sport, ctx->dport, ctx->proto))
+		fv.flags = SL_CT_F_INIT_A;
+	return bpf_map_update_elem(&sl_ct, &fk, &fv, BPF_ANY);
+}
+
+#endif /* SLUICE_CONNTRACK_H */

@@ -1,0 +1,286 @@
+/* pipeline.h — the stages of DESIGN §4 composed from the concern headers: parse → tunnel/DSR
+ * reception → anti-spoof → conntrack (established fast path) → frontend lookup and backend
+ * choice → policy hook → conntrack create → NAT rewrite → Tunnel/DSR/plain forwarding. Each
+ * stage returns a tc verdict or SL_CONTINUE. */
+#ifndef SLUICE_PIPELINE_H
+#define SLUICE_PIPELINE_H
+
+#include "ctx.h"
+#include "parse.h"
+#include "counters.h"
+#include "conntrack.h"
+#include "nat_lookup.h"
+#include "nat.h"
+#include "routes.h"
+#include "fib.h"
+#include "icmp.h"
+#include "vxlan.h"
+#include "dsr.h"
+#include "frags.h"
+#include "policy.h"
+
+#define SL_CONTINUE 0x7fff
+
+SL_INLINE int pipe_helper_failed(struct sl_ctx *ctx, int rc)
+{
+	return counter_drop(ctx, rc == -2 ? SL_R_DROP_SCTP_PORT_NAT : SL_R_DROP_HELPER_FAILED);
+}
+
+/* pipe_parse runs the parser and settles what it does not hand on. */
+SL_INLINE int pipe_parse(struct sl_ctx *ctx)
+{
+	int r = parse_packet(ctx);
+	if (r == SL_PARSE_PASS) {
+		counter_add(ctx, ctx->reason);
+		return TC_ACT_OK;
+	}
+	if (r == SL_PARSE_DROP)
+		return counter_drop(ctx, SL_R_DROP_MALFORMED);
+	return SL_CONTINUE;
+}
+
+/* pipe_receive_hep takes our VXLAN off (Tunnel mode, backend side) or notes and strips the DSR
+ * option (DSR mode, backend side). */
+SL_INLINE int pipe_receive_hep(struct sl_ctx *ctx)
+{
+	if (vxlan_is_ours(ctx)) {
+		struct sl_route_value *r = route_lookup(ctx->saddr);
+		if (!r || !(r->flags & SL_ROUTE_REMOTE_HOST))
+			return counter_drop(ctx, SL_R_DROP_TUNNEL_SOURCE);
+		ctx->tun_ip_src = ctx->saddr;
+		if (vxlan_decap(ctx) < 0)
+			return counter_drop(ctx, SL_R_DROP_MALFORMED);
+		counter_add(ctx, SL_R_VXLAN_DECAP);
+		__be32 tun_src = ctx->tun_ip_src;
+		__builtin_memset(&ctx->l4_off, 0, sizeof(*ctx) - __builtin_offsetof(struct sl_ctx, l4_off));
+		ctx->tun_ip_src = tun_src;
+		ctx->from_tunnel = 1;
+		int r2 = parse_packet(ctx);
+		if (r2 != SL_PARSE_IPV4)
+			return counter_drop(ctx, SL_R_DROP_MALFORMED);
+		return SL_CONTINUE;
+	}
+	if (dsr_find(ctx)) {
+		struct sl_route_value *r = route_lookup(ctx->daddr);
+		struct sl_nat_fe_key k = { .addr = ctx->orig_daddr, .port = ctx->orig_dport, .proto = ctx->proto };
+		struct sl_route_value *fr = route_lookup(ctx->orig_daddr);
+		int fe_known = bpf_map_lookup_elem(&sl_nat_fe, &k) != NULL;
+		if (!fe_known && fr && (fr->flags & (SL_ROUTE_REMOTE_HOST | SL_ROUTE_LOCAL_HOST))) {
+			k.addr = 0;
+			fe_known = bpf_map_lookup_elem(&sl_nat_fe, &k) != NULL;
+		}
+		/* only for a real frontend and a pod of ours: else anyone could pick our reply source */
+		if (!fe_known || !r || !(r->flags & SL_ROUTE_LOCAL_WORKLOAD))
+			return SL_CONTINUE;
+		if (dsr_strip(ctx) < 0)
+			return counter_drop(ctx, SL_R_DROP_HELPER_FAILED);
+		ctx->dsr_seen = 1;
+		counter_add(ctx, SL_R_DSR_ACCEPT);
+	}
+	return SL_CONTINUE;
+}
+
+/* pipe_mtu answers packets that would not fit the tunnel (or the DSR option) with ICMP
+ * fragmentation-needed carrying the size that fits; DF-clear ones are dropped and counted. */
+SL_INLINE int pipe_mtu(struct sl_ctx *ctx)
+{
+	__u32 mtu = 0;
+	if (ctx->to_tunnel && ctx->ip_len > cfg_tunnel_mtu)
+		mtu = cfg_tunnel_mtu;
+	else if (ctx->to_dsr && ctx->ip_len + SL_DSR_OPT_LEN > cfg_tunnel_mtu + SL_VXLAN_ENCAP_LEN)
+		mtu = cfg_tunnel_mtu + SL_VXLAN_ENCAP_LEN - SL_DSR_OPT_LEN;
+	if (!mtu)
+		return SL_CONTINUE;
+	if (!ctx->df || ctx->frag != SL_FRAG_NONE)
+		return counter_drop(ctx, SL_R_DROP_TOO_BIG);
+	counter_add(ctx, SL_R_ICMP_FRAG_NEEDED);
+	int rc = icmp_send_error(ctx, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu, cfg_host_ip ? cfg_host_ip : ctx->daddr);
+	return rc < 0 ? counter_drop(ctx, SL_R_DROP_HELPER_FAILED) : fwd_redirected(ctx, rc);
+}
+
+/* pipe_output rewrites and forwards: NAT, then VXLAN / DSR option / plain routing. */
+SL_INLINE int pipe_output(struct sl_ctx *ctx)
+{
+	__be32 orig_s = ctx->saddr, orig_d = ctx->daddr;
+	int rc = pipe_mtu(ctx);
+	if (rc != SL_CONTINUE)
+		return rc;
+	rc = nat_apply(ctx);
+	if (rc < 0)
+		return pipe_helper_failed(ctx, rc);
+	if (ctx->nat_op == SL_NAT_REV_SNAT)
+		counter_add(ctx, SL_R_NAT_REVERSE);
+	frag_save(ctx, orig_s, orig_d);
+	if (ctx->to_tunnel) {
+		if (vxlan_encap(ctx, ctx->tun_ip) < 0)
+			return counter_drop(ctx, SL_R_DROP_HELPER_FAILED);
+		counter_add(ctx, SL_R_VXLAN_ENCAP);
+		ctx->proto = IPPROTO_UDP;
+		ctx->ip_len += SL_VXLAN_ENCAP_LEN;
+		return fwd_fib(ctx, ctx->tun_ip, cfg_host_ip, 0);
+	}
+	if (ctx->to_dsr) {
+		if (ctx->frag != SL_FRAG_LATER) {
+			rc = dsr_add(ctx, ctx->orig_daddr, ctx->orig_dport);
+			if (rc < 0)
+				return counter_drop(ctx, rc == -2 ? SL_R_DROP_IPV4_OPTIONS_DSR : SL_R_DROP_HELPER_FAILED);
+		}
+		counter_add(ctx, SL_R_DSR_FORWARD);
+		return fwd_fib(ctx, ctx->tun_ip, ctx->saddr, 1);
+	}
+	return fwd_packet(ctx, 1);
+}
+
+/* pipe_established is the fast path: no frontend lookup, no policy. */
+SL_INLINE int pipe_established(struct sl_ctx *ctx)
+{
+	struct sl_ct_value *v = ctx->ct;
+	if (!v)
+		return fwd_stack(ctx);
+	counter_add(ctx, SL_R_CT_ESTABLISHED);
+	if (ctx->ct_result == SL_CTR_HIT_FWD && (v->flags & SL_CT_F_NODEPORT_FWD)) {
+		ctx->tun_ip = v->tun_ip;
+		if (v->flags & SL_CT_F_DSR_FWD)
+			ctx->to_dsr = 1;
+		else
+			ctx->to_tunnel = 1;
+	} else if (ctx->ct_result == SL_CTR_HIT_REPLY && (v->flags & SL_CT_F_TUNNEL)) {
+		ctx->tun_ip = v->tun_ip;
+		ctx->to_tunnel = 1;
+	}
+	return pipe_output(ctx);
+}
+
+/* pipe_service resolves a new flow to a Service frontend: backend, REJECT, or Local drop. */
+SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
+{
+	struct sl_nat_fe_value *fe = nat_fe_lookup(ctx);
+	if (!fe)
+		return SL_CONTINUE;
+	counter_add(ctx, SL_R_NAT_FRONTEND);
+	int pick = nat_pick(ctx, fe);
+	if (pick == SL_PICK_DROP_LOCAL)
+		return counter_drop(ctx, SL_R_DROP_NO_LOCAL_BACKEND);
+	if (pick == SL_PICK_REJECT) {
+		counter_add(ctx, SL_R_REJECT_NO_BACKEND);
+		int rc = ctx->proto == IPPROTO_TCP ? tcp_send_rst(ctx)
+			 : icmp_send_error(ctx, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, ctx->daddr);
+		return rc < 0 ? counter_drop(ctx, SL_R_DROP_HELPER_FAILED) : fwd_redirected(ctx, rc);
+	}
+	ctx->nat_op = SL_NAT_DNAT;
+	if (!hep || !(ctx->fe_flags & SL_NAT_FE_EXTERNAL))
+		return SL_CONTINUE;
+	struct sl_route_value *r = route_lookup(ctx->nat_addr);
+	if (!r || !(r->flags & SL_ROUTE_REMOTE_WORKLOAD) || !r->next_hop)
+		return SL_CONTINUE;
+	struct sl_globals *g = globals_get();
+	ctx->tun_ip = r->next_hop;
+	*ct_flags |= SL_CT_F_NODEPORT_FWD;
+	if (g && (g->flags & SL_GLOBAL_DSR)) {
+		ctx->to_dsr = 1;
+		*ct_flags |= SL_CT_F_DSR_FWD;
+	} else {
+		ctx->to_tunnel = 1;
+	}
+	return SL_CONTINUE;
+}
+
+/* pipe_new_flow handles a conntrack miss. */
+SL_INLINE int pipe_new_flow(struct sl_ctx *ctx, int hep)
+{
+	int carried = ctx->from_tunnel || ctx->dsr_seen; /* the ingress node already decided */
+	if (!carried && ctx->proto == IPPROTO_TCP && (ctx->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) != SL_TCP_SYN) {
+		counter_add(ctx, SL_R_PASS_MIDFLOW);
+		return TC_ACT_OK;
+	}
+	__u8 ct_flags = 0;
+	__be32 ct_tun = 0;
+	if (!carried) {
+		int rc = pipe_service(ctx, hep, &ct_flags);
+		if (rc != SL_CONTINUE)
+			return rc;
+		ct_tun = ctx->tun_ip;
+	} else if (ctx->from_tunnel) {
+		ct_flags |= SL_CT_F_TUNNEL;
+		ct_tun = ctx->tun_ip_src;
+	} else {
+		ct_flags |= SL_CT_F_DSR;
+	}
+	if (!policy_allows(ctx, SL_POLICY_SLOT_FROM_EP))
+		return counter_drop(ctx, SL_R_DROP_POLICY);
+	int rc = pipe_mtu(ctx);
+	if (rc != SL_CONTINUE)
+		return rc;
+	if (ctx->frag != SL_FRAG_LATER && ct_create(ctx, ct_flags, ct_tun) == 0)
+		counter_add(ctx, SL_R_CT_NEW);
+	return pipe_output(ctx);
+}
+
+/* pipe_from is the whole ingress pipeline of a pod (hep = 0) or host (hep = 1) interface. */
+SL_INLINE int pipe_from(struct __sk_buff *skb, int hep)
+{
+	struct sl_ctx ctx = { .skb = skb };
+	counter_add(&ctx, SL_R_RX);
+	int rc = pipe_parse(&ctx);
+	if (rc != SL_CONTINUE)
+		return rc;
+	if (hep) {
+		rc = pipe_receive_hep(&ctx);
+		if (rc != SL_CONTINUE)
+			return rc;
+	} else if (!route_src_ok(&ctx)) {
+		return counter_drop(&ctx, SL_R_DROP_SPOOFED);
+	}
+	if (ctx.frag == SL_FRAG_LATER) {
+		if (!frag_find(&ctx)) {
+			counter_add(&ctx, SL_R_PASS_FRAG_UNTRACKED);
+			return TC_ACT_OK;
+		}
+		counter_add(&ctx, SL_R_FRAG_NAT);
+		return pipe_output(&ctx);
+	}
+	if (ctx.proto == IPPROTO_ICMP && icmp_is_error(ctx.icmp_type)) {
+		rc = nat_icmp_error(&ctx);
+		if (rc < 0)
+			return counter_drop(&ctx, SL_R_DROP_HELPER_FAILED);
+		if (rc > 0)
+			counter_add(&ctx, SL_R_ICMP_ERROR_NAT);
+		return fwd_packet(&ctx, 1);
+	}
+	ct_lookup(&ctx);
+	if (ctx.ct_result != SL_CTR_MISS)
+		return pipe_established(&ctx);
+	return pipe_new_flow(&ctx, hep);
+}
+
+/* pipe_to is the egress pipeline toward a pod (wep = 1) or out of a host interface: conntrack
+ * for the policy fast path, policy for new flows into pods; no rewriting happens on egress. */
+SL_INLINE int pipe_to(struct __sk_buff *skb, int wep)
+{
+	struct sl_ctx ctx = { .skb = skb };
+	counter_add(&ctx, SL_R_RX);
+	int rc = pipe_parse(&ctx);
+	if (rc != SL_CONTINUE)
+		return rc;
+	if (ctx.frag == SL_FRAG_LATER || (ctx.proto == IPPROTO_ICMP && icmp_is_error(ctx.icmp_type)))
+		return fwd_stack(&ctx);
+	ct_lookup(&ctx);
+	if (ctx.ct_result != SL_CTR_MISS) {
+		counter_add(&ctx, SL_R_CT_ESTABLISHED);
+		return fwd_stack(&ctx);
+	}
+	if (ctx.proto == IPPROTO_TCP && (ctx.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) != SL_TCP_SYN) {
+		counter_add(&ctx, SL_R_PASS_MIDFLOW);
+		return TC_ACT_OK;
+	}
+	if (!wep)
+		return fwd_stack(&ctx);
+	if (!policy_allows(&ctx, SL_POLICY_SLOT_TO_EP))
+		return counter_drop(&ctx, SL_R_DROP_POLICY);
+	ctx.nat_op = SL_NAT_NONE;
+	if (ct_create(&ctx, 0, 0) == 0)
+		counter_add(&ctx, SL_R_CT_NEW);
+	return fwd_stack(&ctx);
+}
+
+#endif /* SLUICE_PIPELINE_H */

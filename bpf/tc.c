@@ -1,0 +1,37 @@
+/* tc.c — Sluice's tc programs. One object with four programs rather than one object per
+ * program: they share every map (one conntrack table must see both directions of a flow), and
+ * the agent loads the object once per interface with that interface's .rodata constants (see
+ * include/ctx.h), reusing the pinned maps; the programs it does not need on that interface are
+ * simply not attached. Each entry point only picks its pipeline (include/pipeline.h). */
+#include "include/common.h"
+#include "include/pipeline.h"
+
+/* from_wep: tc ingress on the host side of a pod's veth — what the pod sends. */
+SEC("tc")
+int from_wep(struct __sk_buff *skb)
+{
+	return pipe_from(skb, 0);
+}
+
+/* to_wep: tc egress on the host side of a pod's veth — what the pod receives. */
+SEC("tc")
+int to_wep(struct __sk_buff *skb)
+{
+	return pipe_to(skb, 1);
+}
+
+/* from_hep: tc ingress on a host interface — NodePort, VXLAN from other nodes, DSR. */
+SEC("tc")
+int from_hep(struct __sk_buff *skb)
+{
+	return pipe_from(skb, 1);
+}
+
+/* to_hep: tc egress on a host interface. */
+SEC("tc")
+int to_hep(struct __sk_buff *skb)
+{
+	return pipe_to(skb, 0);
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,29 @@
+/**
+ * atomicWriteFile: readers (a watching agent) see the old file or the new one, never half of
+ * one. The temp file is a dot-file in the same directory (same filesystem, so rename is atomic;
+ * a dot-file, so watchers skip it) and is flushed before the rename.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+let counter = 0;
+
+/** atomicWriteFile replaces `path` with `text` in one rename. */
+export function atomicWriteFile(path: string, text: string): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${++counter}.tmp`);
+  try {
+    const fd = openSync(tmp, "w", 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * parseManifestDocuments: the text of one YAML file in, one entry per document out — each a
+ * validated resource or a ValidationError — so a bad document rejects only itself. Empty
+ * documents (a trailing `---`, comments only) are skipped, as kubectl does.
+ */
+import { parseAllDocuments } from "yaml";
+import { ValidationError } from "../errors/validation-error.ts";
+import { manifestKey, validateResource, type ValidationResult } from "../model/validate-resource.ts";
+import type { ValidationOptions } from "../model/validation-options.ts";
+
+/** ManifestDocument is one document of a file: its index (0-based), raw value and validation result. */
+export interface ManifestDocument {
+  readonly index: number;
+  readonly raw: unknown;
+  readonly result: ValidationResult;
+}
+
+/** parseManifestDocuments parses and validates every document in `text`; `source` names the file in errors. */
+export function parseManifestDocuments(text: string, source: string, options: ValidationOptions = {}): ManifestDocument[] {
+  const out: ManifestDocument[] = [];
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [];
+  list.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      const err = doc.errors[0]!;
+      const line = err.linePos?.[0]?.line;
+      const where = line === undefined ? source : `${source} line ${line}`;
+      const error = new ValidationError(`document ${index + 1} of ${JSON.stringify(source)}`, "", `invalid YAML at ${where}: ${err.message.split("\n")[0]}`, { cause: err });
+      out.push({ index, raw: undefined, result: { ok: false, error } });
+      return;
+    }
+    const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (raw === null || raw === undefined) return;
+    const result = validateResource(raw, options);
+    if (!result.ok && result.key === undefined) {
+      const key = manifestKey(raw);
+      out.push({ index, raw, result: key ? { ...result, key } : result });
+      return;
+    }
+    out.push({ index, raw, result });
+  });
+  return out;
+}

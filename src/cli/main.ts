@@ -4,6 +4,10 @@
 import { Command } from "commander";
 import { registerCheckCommand } from "./check-command.ts";
 import { registerVersionCommand } from "./version-command.ts";
+import { registerApplyCommand } from "./apply-command.ts";
+import { registerDeleteCommand } from "./delete-command.ts";
+import { registerGetCommand } from "./get-command.ts";
+import { registerPatchCommand } from "./patch-command.ts";
 import { sluiceVersion } from "./version.ts";
 
 const program = new Command();
@@ -15,5 +19,9 @@ program
 
 registerVersionCommand(program);
 registerCheckCommand(program);
+registerApplyCommand(program);
+registerGetCommand(program);
+registerDeleteCommand(program);
+registerPatchCommand(program);
 
 await program.parseAsync(process.argv);

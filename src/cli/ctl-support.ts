@@ -1,0 +1,59 @@
+/**
+ * What the ctl commands (apply, get, delete, patch) share: opening the datastore from
+ * `--datastore`/SLUICE_DATASTORE, resolving a kind the way kubectl does, kubectl-style resource
+ * references (`service/web`, `felixconfiguration.projectcalico.org/default`), and turning any
+ * failure into one stderr line and a non-zero exit.
+ */
+import type { Command } from "commander";
+import { FileDatastore } from "../datastore/file-datastore.ts";
+import { resolveDatastoreDir } from "../datastore/datastore-dir.ts";
+import type { ResourceKey } from "../model/resource-key.ts";
+import { kindNames, resolveKind, RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
+
+/** DatastoreFlags are the options every ctl command takes. */
+export interface DatastoreFlags {
+  readonly datastore?: string;
+}
+
+/** addDatastoreOption adds `--datastore <dir>` to a ctl command. */
+export function addDatastoreOption(command: Command): Command {
+  return command.option("--datastore <dir>", "file datastore directory (default: $SLUICE_DATASTORE, else /etc/sluice/datastore)");
+}
+
+/** openDatastore opens the file datastore the flags and environment name. */
+export function openDatastore(flags: DatastoreFlags): FileDatastore {
+  return new FileDatastore(resolveDatastoreDir(flags.datastore));
+}
+
+/** kindArgument resolves a kind argument (`svc`, `felixconfiguration.p`); throws naming the known kinds. */
+export function kindArgument(text: string): KindInfo {
+  const info = resolveKind(text);
+  if (info === undefined) {
+    throw new Error(`resolve resource type ${JSON.stringify(text)}: unknown; known types: ${kindNames().join(", ")}`);
+  }
+  return info;
+}
+
+/** keyFor is the key of `name` of kind `info`, in `namespace` when the kind is namespaced. */
+export function keyFor(info: KindInfo, name: string, namespace: string | undefined): ResourceKey {
+  return info.namespaced
+    ? { group: info.group, kind: info.kind, namespace: namespace ?? "default", name }
+    : { group: info.group, kind: info.kind, name };
+}
+
+/** resourceRef names a resource as kubectl prints it: `service/web`, `installation.operator.tigera.io/default`. */
+export function resourceRef(key: ResourceKey): string {
+  const info = RESOURCE_KINDS.find((k) => k.kind === key.kind && k.group === key.group);
+  const type = info === undefined || info.group === "" ? key.kind.toLowerCase() : `${info.singular}.${info.group}`;
+  return `${type}/${key.name}`;
+}
+
+/** runCtl runs a command body; any error becomes its message on stderr and exit code 1. */
+export async function runCtl(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * registerGetCommand adds `sluice get <kind> [name] [-n ns | -A] [-o yaml|json|wide|name]`.
+ * Shows what the dataplane sees: validated resources with their defaults filled in. Manifests
+ * of that kind that were rejected are listed on stderr, so a typo does not go unnoticed.
+ */
+import type { Command } from "commander";
+import { stringify } from "yaml";
+import { ResourceNotFoundError } from "../datastore/resource-not-found-error.ts";
+import type { Resource } from "../model/resource.ts";
+import { addDatastoreOption, keyFor, kindArgument, openDatastore, resourceRef, runCtl, type DatastoreFlags } from "./ctl-support.ts";
+import { resourceTable } from "./resource-table.ts";
+
+interface GetFlags extends DatastoreFlags {
+  readonly namespace: string;
+  readonly allNamespaces?: boolean;
+  readonly output?: string;
+}
+
+function render(resources: readonly Resource[], single: boolean, flags: GetFlags, namespaced: boolean): string {
+  const output = flags.output ?? "table";
+  const doc = single ? resources[0] : { apiVersion: "v1", kind: "List", items: resources };
+  switch (output) {
+    case "yaml":
+      return stringify(doc, { lineWidth: 0 }).trimEnd();
+    case "json":
+      return JSON.stringify(doc, null, 2);
+    case "name":
+      return resources.map((r) => resourceRef({ ...refGroup(r), kind: r.kind, name: r.metadata.name })).join("\n");
+    case "table":
+    case "wide":
+      return resourceTable(resources, { wide: output === "wide", withNamespace: namespaced && flags.allNamespaces === true });
+    default:
+      throw new Error(`get: output format ${JSON.stringify(output)} is not supported; use yaml, json, wide or name`);
+  }
+}
+
+function refGroup(r: Resource): { group: string } {
+  const slash = r.apiVersion.indexOf("/");
+  return { group: slash < 0 ? "" : r.apiVersion.slice(0, slash) };
+}
+
+/** registerGetCommand adds `get` to the program. */
+export function registerGetCommand(program: Command): void {
+  const command = program
+    .command("get <kind> [name]")
+    .description("show resources from the datastore (table, or -o yaml|json|wide|name)")
+    .option("-n, --namespace <ns>", "namespace of namespaced resources", "default")
+    .option("-A, --all-namespaces", "list across all namespaces")
+    .option("-o, --output <format>", "yaml, json, wide or name");
+  addDatastoreOption(command).action((kind: string, name: string | undefined, flags: GetFlags) =>
+    runCtl(async () => {
+      const info = kindArgument(kind);
+      const datastore = openDatastore(flags);
+      const namespace = info.namespaced && !flags.allNamespaces ? flags.namespace : undefined;
+      const listed = await datastore.list({ kind: info.kind, ...(namespace !== undefined ? { namespace } : {}) });
+      await datastore.close();
+      for (const r of listed.rejected) {
+        if (namespace === undefined || r.key?.namespace === undefined || r.key.namespace === namespace) {
+          console.error(`warning: ${r.source}: ${r.error.message}`);
+        }
+      }
+      let resources = listed.resources;
+      if (name !== undefined) {
+        resources = resources.filter((r) => r.metadata.name === name);
+        if (resources.length === 0) throw new ResourceNotFoundError("get", keyFor(info, name, flags.namespace));
+      } else if (resources.length === 0) {
+        console.error(namespace === undefined ? "No resources found" : `No resources found in ${namespace} namespace.`);
+        return;
+      }
+      console.log(render(resources, name !== undefined, flags, info.namespaced));
+    }),
+  );
+}

@@ -1,0 +1,111 @@
+/** ConntrackMap: a typed view of sl_ct (LRU hash; written by the datapath, read and GC'd by the agent). */
+import { SlCtType, decodeSlCtKey, decodeSlCtValue, encodeSlCtKey, encodeSlCtValue } from "../abi/abi.ts";
+import type { SlCtKey } from "../abi/abi.ts";
+import { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+import type { RawMap } from "./raw-map.ts";
+
+/** CtTuple is one direction of a flow as a packet carries it. */
+export interface CtTuple {
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  proto: number;
+}
+
+/** CtEntryType names enum sl_ct_type. */
+export type CtEntryType = "normal" | "nat-fwd" | "nat-rev";
+
+/** CtEntry is one decoded sl_ct entry; `a` is the numerically lower endpoint. */
+export interface CtEntry {
+  a: { addr: string; port: number };
+  b: { addr: string; port: number };
+  proto: number;
+  type: CtEntryType;
+  flags: number;
+  legA: number;
+  legB: number;
+  createdNs: bigint;
+  lastSeenNs: bigint;
+  /** nat-fwd: the backend; nat-rev: the frontend. */
+  nat: { addr: string; port: number };
+  tunIp: string;
+}
+
+const typeNames: Record<number, CtEntryType> = {
+  [SlCtType.SL_CT_NORMAL]: "normal",
+  [SlCtType.SL_CT_NAT_FWD]: "nat-fwd",
+  [SlCtType.SL_CT_NAT_REV]: "nat-rev",
+};
+
+/** ctKeyOf normalises a tuple the way bpf/include/conntrack.h does: lower (address, port) first. */
+export function ctKeyOf(t: CtTuple): SlCtKey {
+  const s = ipv4ToNumber(t.src);
+  const d = ipv4ToNumber(t.dst);
+  const srcIsA = s < d || (s === d && t.sport <= t.dport);
+  return srcIsA
+    ? { addrA: s, addrB: d, portA: t.sport, portB: t.dport, proto: t.proto }
+    : { addrA: d, addrB: s, portA: t.dport, portB: t.sport, proto: t.proto };
+}
+
+/** decodeCtEntry turns raw key/value bytes into a CtEntry. */
+export function decodeCtEntry(key: Uint8Array, value: Uint8Array): CtEntry {
+  const k = decodeSlCtKey(key);
+  const v = decodeSlCtValue(value);
+  return {
+    a: { addr: ipv4FromNumber(k.addrA), port: k.portA },
+    b: { addr: ipv4FromNumber(k.addrB), port: k.portB },
+    proto: k.proto,
+    type: typeNames[v.type] ?? "normal",
+    flags: v.flags,
+    legA: v.legA,
+    legB: v.legB,
+    createdNs: v.createdNs,
+    lastSeenNs: v.lastSeenNs,
+    nat: { addr: ipv4FromNumber(v.natAddr), port: v.natPort },
+    tunIp: ipv4FromNumber(v.tunIp),
+  };
+}
+
+/** encodeCtEntry is decodeCtEntry's inverse (tests and restores write entries). */
+export function encodeCtEntry(e: CtEntry): [Uint8Array, Uint8Array] {
+  const type = Number(Object.entries(typeNames).find(([, n]) => n === e.type)?.[0] ?? 0);
+  const key = encodeSlCtKey({ addrA: ipv4ToNumber(e.a.addr), portA: e.a.port, addrB: ipv4ToNumber(e.b.addr), portB: e.b.port, proto: e.proto });
+  const value = encodeSlCtValue({
+    createdNs: e.createdNs, lastSeenNs: e.lastSeenNs, type, flags: e.flags, legA: e.legA, legB: e.legB,
+    natAddr: ipv4ToNumber(e.nat.addr), natPort: e.nat.port, tunIp: ipv4ToNumber(e.tunIp),
+  });
+  return [key, value];
+}
+
+/** ConntrackMap reads and edits sl_ct by flow tuple. */
+export class ConntrackMap {
+  readonly #map: RawMap;
+
+  constructor(map: RawMap) {
+    this.#map = map;
+  }
+
+  /** get returns the entry a packet with tuple `t` would find, or undefined. */
+  get(t: CtTuple): CtEntry | undefined {
+    const key = encodeSlCtKey(ctKeyOf(t));
+    const value = this.#map.get(key);
+    return value === undefined ? undefined : decodeCtEntry(key, value);
+  }
+
+  /** put writes an entry (restores, tests). */
+  put(e: CtEntry): void {
+    const [k, v] = encodeCtEntry(e);
+    this.#map.update(k, v);
+  }
+
+  /** delete removes the entry of tuple `t`. */
+  delete(t: CtTuple): void {
+    this.#map.delete(encodeSlCtKey(ctKeyOf(t)));
+  }
+
+  /** entries lists every entry. */
+  *entries(): Generator<CtEntry> {
+    for (const [k, v] of this.#map.entries()) yield decodeCtEntry(k, v);
+  }
+}

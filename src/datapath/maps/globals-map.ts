@@ -1,0 +1,71 @@
+/** GlobalsMap: a typed view of sl_globals (array of one; written by the agent from FelixConfiguration). */
+import { SL_GLOBAL_DSR, SlCtTimeout, decodeSlGlobals, encodeSlGlobals } from "../abi/abi.ts";
+import type { RawMap } from "./raw-map.ts";
+
+/** ExternalServiceMode is FelixConfiguration's bpfExternalServiceMode. */
+export type ExternalServiceMode = "Tunnel" | "DSR";
+
+/** CtTimeouts in seconds; an omitted one keeps Calico's default. */
+export interface CtTimeouts {
+  tcpSynSent?: number;
+  tcpEstablished?: number;
+  tcpFinsSeen?: number;
+  tcpResetSeen?: number;
+  udp?: number;
+  icmp?: number;
+  generic?: number;
+}
+
+/** Globals is the live datapath configuration. */
+export interface Globals {
+  externalServiceMode: ExternalServiceMode;
+  ctTimeouts: CtTimeouts;
+}
+
+const slots: [keyof CtTimeouts, number][] = [
+  ["tcpSynSent", SlCtTimeout.SL_CT_TO_TCP_SYN],
+  ["tcpEstablished", SlCtTimeout.SL_CT_TO_TCP_EST],
+  ["tcpFinsSeen", SlCtTimeout.SL_CT_TO_TCP_FIN],
+  ["tcpResetSeen", SlCtTimeout.SL_CT_TO_TCP_RST],
+  ["udp", SlCtTimeout.SL_CT_TO_UDP],
+  ["icmp", SlCtTimeout.SL_CT_TO_ICMP],
+  ["generic", SlCtTimeout.SL_CT_TO_GENERIC],
+];
+
+const zeroKey = new Uint8Array(4);
+
+/** encodeGlobals returns the sl_globals value bytes. */
+export function encodeGlobals(g: Globals): Uint8Array {
+  const ctTimeoutS = new Array<number>(SlCtTimeout.SL_CT_TO_MAX).fill(0);
+  for (const [name, slot] of slots) ctTimeoutS[slot] = g.ctTimeouts[name] ?? 0;
+  return encodeSlGlobals({ flags: g.externalServiceMode === "DSR" ? SL_GLOBAL_DSR : 0, ctTimeoutS });
+}
+
+/** decodeGlobals reads sl_globals value bytes. */
+export function decodeGlobals(bytes: Uint8Array): Globals {
+  const v = decodeSlGlobals(bytes);
+  const ctTimeouts: CtTimeouts = {};
+  for (const [name, slot] of slots) {
+    const s = v.ctTimeoutS[slot] ?? 0;
+    if (s !== 0) ctTimeouts[name] = s;
+  }
+  return { externalServiceMode: v.flags & SL_GLOBAL_DSR ? "DSR" : "Tunnel", ctTimeouts };
+}
+
+/** GlobalsMap reads and writes the one entry. */
+export class GlobalsMap {
+  readonly #map: RawMap;
+
+  constructor(map: RawMap) {
+    this.#map = map;
+  }
+
+  get(): Globals {
+    const v = this.#map.get(zeroKey);
+    return v === undefined ? { externalServiceMode: "Tunnel", ctTimeouts: {} } : decodeGlobals(v);
+  }
+
+  set(g: Globals): void {
+    this.#map.update(zeroKey, encodeGlobals(g));
+  }
+}

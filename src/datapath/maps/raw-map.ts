@@ -1,0 +1,20 @@
+/**
+ * RawMap is the slice of src/bpf/map.ts's BpfMap the views use, so a view can sit on a live map
+ * or on an in-memory fake (tests, --dry-run).
+ */
+export interface RawMap {
+  get(key: Uint8Array): Uint8Array | undefined;
+  update(key: Uint8Array, value: Uint8Array, mode?: "any" | "noexist" | "exist"): void;
+  delete(key: Uint8Array): void;
+  entries(): Iterable<[Uint8Array, Uint8Array]>;
+}
+
+/** PerCpuRawMap adds the per-CPU read of BpfMap. */
+export interface PerCpuRawMap extends RawMap {
+  lookupPerCpu(key: Uint8Array): Uint8Array[];
+}
+
+/** pinName is the pinned file name of a map: the map name plus the ABI layout version. */
+export function pinName(map: string, version: number): string {
+  return `${map}_v${version}`;
+}

@@ -109,6 +109,8 @@ export interface TestNetns {
   readonly name: string;
   /** ip runs `ip -n <ns> args...` (routes, neighbours, links). */
   ip(...args: string[]): void;
+  /** sysctl sets a net.* sysctl inside the namespace. */
+  sysctl(name: string, value: string): void;
   remove(): void;
 }
 
@@ -119,6 +121,7 @@ export function makeNetns(): TestNetns {
   return {
     name,
     ip: (...args) => void execFileSync("ip", ["-n", name, ...args], { stdio: "pipe" }),
+    sysctl: (key, value) => void execFileSync("ip", ["netns", "exec", name, "sysctl", "-q", "-w", `${key}=${value}`], { stdio: "pipe" }),
     remove: () => {
       if (netnsExists(name)) deleteNetns(name);
     },

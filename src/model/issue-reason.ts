@@ -47,7 +47,8 @@ export function issueReason(issue: Issue): string {
       const deepest = issue.errors
         .flat()
         .filter((i) => i.code !== "invalid_type")
-        .sort((a, b) => b.path.length - a.path.length)[0];
+        // A literal alternative ("" or "None") failing says less than the real format check.
+        .sort((a, b) => Number(b.code === "custom") - Number(a.code === "custom") || b.path.length - a.path.length)[0];
       return deepest !== undefined ? issueReason({ ...deepest, input } as Issue) : `invalid value ${quote(input)}`;
     }
     case "invalid_key": {

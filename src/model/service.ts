@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ipFamilyOf } from "./ip-address.ts";
-import { cidr, dnsLabel, dnsSubdomain, intOrString, ipAddress, labelMap, optionalPortNumber, portNumber, protocol } from "./field-schemas.ts";
+import { checkedString, cidr, dnsLabel, dnsSubdomain, intOrString, ipAddress, labelMap, optionalPortNumber, portNumber, protocol } from "./field-schemas.ts";
 import { objectMeta } from "./object-meta.ts";
 import { defaultNodePortRange, type ValidationOptions } from "./validation-options.ts";
 
@@ -20,7 +20,10 @@ const servicePort = z
   })
   .transform((p) => ({ ...p, targetPort: p.targetPort ?? p.port }));
 
-const clusterIp = z.union([z.literal("None"), z.literal(""), ipAddress]);
+// "None" makes a headless Service; "" asks for an address to be allocated.
+const clusterIp = checkedString((v) =>
+  v === "None" || v === "" || ipFamilyOf(v) !== undefined ? undefined : `invalid IP address ${JSON.stringify(v)} (or "None" for a headless Service)`,
+);
 
 const serviceSpec = z.strictObject({
   type: z.enum(["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]).default("ClusterIP"),

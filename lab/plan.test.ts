@@ -125,6 +125,10 @@ test("validateLabSpec() reports bad names, counts, CIDR syntax, and pods on unkn
   assert.deepEqual(fieldsOf({ addresses: { podBlockPrefix: 31 } }), ["addresses.podBlockPrefix"]);
   assert.deepEqual(fieldsOf({ addresses: { underlayCidr: "169.254.0.0/16" } }), ["addresses.underlayCidr"]);
   assert.deepEqual(fieldsOf({ pods: [{ node: "node-7" }] }), ["pods[0].node"]);
+  assert.deepEqual(fieldsOf({ stateDir: "run/sluice" }), ["stateDir", "datastoreDir"]);
+  assert.deepEqual(fieldsOf({ datastoreDir: "/proc/x" }), ["datastoreDir"]);
+  assert.deepEqual(fieldsOf({ bpffsRoot: "/sys/fs/bpf" }), ["bpffsRoot"]);
+  assert.deepEqual(fieldsOf({ bpffsRoot: "/sys/fs/bpf/../x" }), ["bpffsRoot"]);
   assert.throws(() => planLab({ nodes: 0 }), ValidationError);
 });
 

@@ -25,6 +25,7 @@ export function validateLabSpec(spec: ResolvedLabSpec): ValidationError[] {
   if (!Number.isInteger(spec.podsPerNode) || spec.podsPerNode < 0) {
     bad("podsPerNode", `${spec.podsPerNode} must be an integer >= 0`);
   }
+  checkPaths(spec, bad);
   const a = spec.addresses;
   const cidrs: { field: "underlayCidr" | "podPool" | "serviceCidr"; cidr: Ipv4Cidr }[] = [];
   for (const field of ["underlayCidr", "podPool", "serviceCidr"] as const) {
@@ -94,5 +95,18 @@ function checkPodPool(spec: ResolvedLabSpec, pool: Ipv4Cidr, bad: (field: string
   const most = spec.podsPerNode + Math.max(0, ...extra.values());
   if (most > perBlock) {
     bad("podsPerNode", `${most} pods on one node do not fit in a /${a.podBlockPrefix} pod CIDR (at most ${perBlock})`);
+  }
+}
+
+function checkPaths(spec: ResolvedLabSpec, bad: (field: string, reason: string) => void): void {
+  for (const field of ["stateDir", "datastoreDir"] as const) {
+    const path = spec[field];
+    if (!path.startsWith("/") || path.split("/").includes("..")) bad(field, `"${path}" must be an absolute path without ".."`);
+    // Pseudo filesystems: Node's recursive mkdir never returns there (it retries ENOENT forever).
+    else if (/^\/(proc|sys)(\/|$)/.test(path)) bad(field, `"${path}" is on a pseudo filesystem (/proc, /sys)`);
+  }
+  // down removes the pin root recursively, so it must be a directory of its own inside bpffs.
+  if (!/^\/sys\/fs\/bpf\/[^/]/.test(spec.bpffsRoot) || spec.bpffsRoot.split("/").includes("..")) {
+    bad("bpffsRoot", `"${spec.bpffsRoot}" must be a directory below /sys/fs/bpf/`);
   }
 }

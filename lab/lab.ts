@@ -21,6 +21,7 @@ import { removeDatastoreFiles, writePodResource } from "./lab-datastore.ts";
 import { buildPod, unplugPod } from "./build-steps.ts";
 import { LabRecorder } from "./lab-recorder.ts";
 import { readLabState } from "./lab-state.ts";
+import type { LabState } from "./lab-state.ts";
 import type { LabSpec } from "./lab-spec.ts";
 import { LabStepError } from "./lab-step-error.ts";
 import { collectOutput, spawnInNetns } from "./netns-process.ts";
@@ -96,8 +97,13 @@ export class Lab {
   }
 
   /** processes are the records of lab-started processes still running. */
-  get processes(): LabRecorderState["processes"] {
+  get processes(): LabState["processes"] {
     return this.#rec.state.processes;
+  }
+
+  /** state is the lab's recorded state (as in its state file); read-only. */
+  get state(): Readonly<LabState> {
+    return this.#rec.state;
   }
 
   /** node returns a node by name ("node-1"), or throws. */
@@ -208,11 +214,17 @@ export class Lab {
    * node's identity and its own bpffs pin root in the environment, logging to a file.
    * Environment: SLUICE_LAB, SLUICE_NODE_NAME, SLUICE_NODE_IP, SLUICE_BPFFS_ROOT, SLUICE_DATASTORE_DIR.
    */
-  async startOnNode(node: string, argv: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<NetnsProcess> {
+  async startOnNode(
+    node: string,
+    argv: readonly string[],
+    env: Readonly<Record<string, string>> = {},
+    options: Pick<SpawnInNetnsOptions, "detached"> = {},
+  ): Promise<NetnsProcess> {
     const n = this.node(node);
     const logFile = `${this.plan.logDir}/${n.name}-${basename(argv[0] ?? "process")}-${++this.#logSeq}.log`;
     this.#progress(`start ${argv.join(" ")} on ${n.name} (log ${logFile})`);
     return this.spawn(n.name, argv, {
+      ...options,
       logFile,
       env: {
         SLUICE_LAB: this.name,
@@ -245,4 +257,3 @@ export class Lab {
   }
 }
 
-type LabRecorderState = LabRecorder["state"];

@@ -27,6 +27,8 @@ export interface SpawnInNetnsOptions {
   readonly cwd?: string;
   /** "pipe" (default), or "inherit" for interactive use. Ignored when logFile is set. */
   readonly stdio?: "pipe" | "inherit";
+  /** Let the process outlive this one (own session, not waited for): for `sluice lab start`. */
+  readonly detached?: boolean;
 }
 
 /** nsenterArgv is the full argv that runs `argv` inside a named namespace. */
@@ -103,6 +105,7 @@ export async function spawnInNetns(netns: string, argv: readonly string[], optio
   try {
     const child = spawn(cmd!, args, {
       stdio,
+      detached: options.detached === true,
       env: { ...process.env, ...options.env },
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     });
@@ -110,7 +113,9 @@ export async function spawnInNetns(netns: string, argv: readonly string[], optio
       child.once("spawn", resolve);
       child.once("error", reject);
     });
-    return new NetnsProcess(netns, argv, child, options.logFile);
+    const proc = new NetnsProcess(netns, argv, child, options.logFile);
+    if (options.detached === true) child.unref();
+    return proc;
   } catch (err) {
     throw new Error(`spawn ${JSON.stringify(argv[0])} in netns "${netns}": ${(err as Error).message}`, { cause: err });
   } finally {

@@ -3,6 +3,7 @@
  */
 import { Command } from "commander";
 import { registerCheckCommand } from "./check-command.ts";
+import { registerLabCommand } from "./lab-command.ts";
 import { registerVersionCommand } from "./version-command.ts";
 import { registerApplyCommand } from "./apply-command.ts";
 import { registerDeleteCommand } from "./delete-command.ts";
@@ -19,6 +20,7 @@ program
 
 registerVersionCommand(program);
 registerCheckCommand(program);
+registerLabCommand(program);
 registerApplyCommand(program);
 registerGetCommand(program);
 registerDeleteCommand(program);

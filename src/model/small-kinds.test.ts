@@ -3,7 +3,9 @@ import { describe, test } from "node:test";
 import { expectInvalid, expectValid } from "../../test/support/validation.ts";
 
 describe("Namespace", () => {
-  test("accepts a namespace with labels", () => expectValid({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop", labels: { team: "a" } } }));
+  test("accepts a namespace with labels", () => {
+    expectValid({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop", labels: { team: "a" } } });
+  });
   test("rejects a name that is not a DNS-1123 label", () =>
     expectInvalid({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop.eu" } }, "metadata.name", 'invalid DNS-1123 label "shop.eu"', "Namespace shop.eu"));
 });
@@ -15,14 +17,17 @@ describe("ConfigMap", () => {
     metadata: { name: "kubernetes-services-endpoint", namespace: "tigera-operator" },
     data,
   });
-  test("accepts the how-to's kubernetes-services-endpoint", () =>
-    expectValid(endpoint({ KUBERNETES_SERVICE_HOST: "172.16.101.157", KUBERNETES_SERVICE_PORT: "6443" })));
+  test("accepts the how-to's kubernetes-services-endpoint", () => {
+    expectValid(endpoint({ KUBERNETES_SERVICE_HOST: "172.16.101.157", KUBERNETES_SERVICE_PORT: "6443" }));
+  });
   test("rejects a missing API server host", () =>
     expectInvalid(endpoint({ KUBERNETES_SERVICE_PORT: "6443" }), "data.KUBERNETES_SERVICE_HOST", "required", "ConfigMap tigera-operator/kubernetes-services-endpoint"));
   test("rejects an API server port that is not a port", () =>
     expectInvalid(endpoint({ KUBERNETES_SERVICE_HOST: "api", KUBERNETES_SERVICE_PORT: "<API server port>" }), "data.KUBERNETES_SERVICE_PORT", "must be a port 1-65535"));
   test("rejects non-string data values", () => expectInvalid(endpoint({ KUBERNETES_SERVICE_HOST: "api", KUBERNETES_SERVICE_PORT: 6443 }), "data.KUBERNETES_SERVICE_PORT", "expected string"));
-  test("accepts any other ConfigMap", () => expectValid({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kube-proxy", namespace: "kube-system" }, data: { "config.conf": "x" } }));
+  test("accepts any other ConfigMap", () => {
+    expectValid({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kube-proxy", namespace: "kube-system" }, data: { "config.conf": "x" } });
+  });
 });
 
 describe("DaemonSet", () => {
@@ -32,7 +37,9 @@ describe("DaemonSet", () => {
     metadata: { name: "kube-proxy", namespace: "kube-system" },
     spec: { selector: { matchLabels: { k8s: "kube-proxy" } }, template: { spec: { nodeSelector, containers: [] } } },
   });
-  test("accepts kube-proxy with the how-to's node selector", () => expectValid(ds({ "non-calico": "true" })));
+  test("accepts kube-proxy with the how-to's node selector", () => {
+    expectValid(ds({ "non-calico": "true" }));
+  });
   test("rejects a non-string node selector value", () => expectInvalid(ds({ "non-calico": true }), 'spec.template.spec.nodeSelector["non-calico"]', "expected string", "DaemonSet kube-system/kube-proxy"));
 });
 

@@ -5,13 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { test } from "node:test";
+import { before, test } from "node:test";
 import { parse } from "yaml";
 import { createNetns, listNetns } from "../src/kernel/netns.ts";
 import { readSysctl } from "../src/kernel/sysctl.ts";
 import { listLinks } from "../src/netlink/links.ts";
 import { listRoutes } from "../src/netlink/routes.ts";
 import { requireRoot } from "../test/support/root.ts";
+import { destroyLab } from "./destroy-lab.ts";
 import { createLab } from "./lab.ts";
 import type { Lab } from "./lab.ts";
 import { isLabNetns } from "./lab-names.ts";
@@ -25,6 +26,19 @@ import type { TrafficServer } from "./traffic/start-traffic-server.ts";
 const STATE_DIR = "/run/sluice";
 // The pid keeps two concurrent test runs (two engineers, one machine) from sharing a lab name.
 const labName = (n: number): string => `sl-t-lab-${n}-${process.pid}`;
+
+// A test run that was killed (SIGKILL, no finally) leaves its labs behind under its own pid;
+// remove those whose process is gone, and never touch a live run's.
+before(async () => {
+  if (requireRoot.skip !== false) return;
+  const dead = new Set<string>();
+  const names = [...listNetns(), ...(existsSync(STATE_DIR) ? readdirSync(STATE_DIR) : [])];
+  for (const n of names) {
+    const m = /^(?:lab-)?(sl-t-lab-\d+-(\d+))(?:-|\.json$)/.exec(n);
+    if (m && !existsSync(`/proc/${m[2]}`)) dead.add(m[1]!);
+  }
+  for (const name of dead) await destroyLab(name, { stateDir: STATE_DIR });
+});
 
 /** Root-namespace link names, to prove the lab never leaves (or creates) one there. */
 function rootLinkNames(): string[] {
@@ -168,9 +182,10 @@ test("down leaves no namespace, root-namespace link, pin directory, datastore fi
     assert.equal(readdirSync(lab.plan.datastoreDir).filter((f) => f.endsWith(".yaml")).length, 2 + 4);
     assert.ok(existsSync(lab.plan.stateFile));
     // The node process runs in the node's namespace and sees the pin root through nsenter --net.
-      assert.deepEqual(netnsUsers(lab.node("node-2").netns), [agent.pid]);
     for (let i = 0; i < 50 && !readFileSync(agent.logFile!, "utf8").includes("pins="); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(readFileSync(agent.logFile!, "utf8"), new RegExp(`node=node-2 pins=/sys/fs/bpf/sluice-lab-${name}/node-2`));
+    // Checked after the log line: until nsenter has called setns the pid is still in our namespace.
+    assert.deepEqual(netnsUsers(lab.node("node-2").netns), [agent.pid]);
     const r = await lab.exec("node-2", ["ls", "-d", lab.node("node-2").bpffsDir]);
     assert.equal(r.code, 0, `pin root visible inside the node namespace: ${r.stderr}`);
   } finally {

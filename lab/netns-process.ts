@@ -162,6 +162,8 @@ export async function collectOutput(proc: NetnsProcess, options: Pick<ExecInNetn
   child.stderr?.setEncoding("utf8").on("data", (d: string) => {
     if (stderr.length < MAX_OUTPUT) stderr += d;
   });
+  // A command that exits without reading its input closes the pipe first: EPIPE is expected then.
+  child.stdin?.on("error", () => undefined);
   child.stdin?.end(options.input ?? "");
   let timedOut = false;
   const timer = setTimeout(() => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MAX_KEPT, summarizeAttempts } from "./client-report.ts";
 import type { AttemptResult } from "./client-report.ts";
-import { intFlag, parseFlags, protoFlag } from "./traffic-args.ts";
+import { intFlag, listenFlag, parseFlags, protoFlag } from "./traffic-args.ts";
 
 const reply = (client: string) => ({ server: "s", proto: "tcp", client, clientPort: 1, local: "l", localPort: 2 });
 
@@ -32,4 +32,15 @@ test("traffic flags reject unknown keys and out-of-range numbers, so runs stay b
   assert.throws(() => intFlag(f, "count", 1, 1, 100), /--count "0" must be an integer in 1..100/);
   assert.throws(() => protoFlag(f), /--proto "sctp"/);
   assert.equal(intFlag(new Map(), "count", 7, 1, 100), 7);
+});
+
+test("listenFlag() reads several proto:port listeners, or the --proto/--port shorthand, and refuses a TCP port twice", () => {
+  assert.deepEqual(listenFlag(new Map([["listen", "tcp:8080,udp:8080,http:8082"]])), [
+    { proto: "tcp", port: 8080 },
+    { proto: "udp", port: 8080 },
+    { proto: "http", port: 8082 },
+  ]);
+  assert.deepEqual(listenFlag(new Map([["proto", "udp"], ["port", "53"]])), [{ proto: "udp", port: 53 }]);
+  assert.throws(() => listenFlag(new Map([["listen", "tcp:80,http:80"]])), /TCP port twice/);
+  assert.throws(() => listenFlag(new Map([["listen", "tcp"]])), /not proto:port/);
 });

@@ -7,12 +7,15 @@ import type { Lab } from "../lab.ts";
 import type { NetnsProcess } from "../netns-process.ts";
 import { nodeScriptArgv } from "./node-script.ts";
 import type { ServerReply } from "./server-reply.ts";
-import type { TrafficProto } from "./traffic-args.ts";
+import type { TrafficListener, TrafficProto } from "./traffic-args.ts";
 
 /** TrafficServerOptions configures startTrafficServer; every field has a bounded default. */
 export interface TrafficServerOptions {
+  /** One listener (default tcp:8080)... */
   readonly proto?: TrafficProto;
   readonly port?: number;
+  /** ...or several in one process (overrides proto/port). */
+  readonly listen?: readonly TrafficListener[];
   /** Label the server puts in its replies; default the target name. */
   readonly name?: string;
   /** Exit after this many connections/datagrams. Default 1000. */
@@ -26,8 +29,7 @@ export interface TrafficServerOptions {
 /** TrafficServer is a running traffic server. */
 export interface TrafficServer {
   readonly process: NetnsProcess;
-  readonly proto: TrafficProto;
-  readonly port: number;
+  readonly listeners: readonly TrafficListener[];
   /** Requests reported so far (at most maxRequests). */
   readonly requests: readonly ServerReply[];
   /** stop ends the server (SIGTERM, then SIGKILL). */
@@ -36,11 +38,10 @@ export interface TrafficServer {
 
 /** startTrafficServer starts a server in `target`'s namespace and waits until it listens. */
 export async function startTrafficServer(lab: Pick<Lab, "spawn">, target: string, options: TrafficServerOptions = {}): Promise<TrafficServer> {
-  const proto = options.proto ?? "tcp";
-  const port = options.port ?? 8080;
+  const listeners = options.listen ?? [{ proto: options.proto ?? "tcp", port: options.port ?? 8080 }];
+  const what = listeners.map((l) => `${l.proto}:${l.port}`).join(",");
   const argv = nodeScriptArgv("server.ts", [
-    "--proto", proto,
-    "--port", String(port),
+    "--listen", what,
     "--name", options.name ?? target,
     "--max-requests", String(options.maxRequests ?? 1000),
     "--lifetime-ms", String(options.lifetimeMs ?? 120_000),
@@ -56,11 +57,11 @@ export async function startTrafficServer(lab: Pick<Lab, "spawn">, target: string
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       void proc.stop();
-      reject(new Error(`start ${proto} server in "${target}": not listening after ${startTimeoutMs} ms: ${stderr.trim()}`));
+      reject(new Error(`start ${what} server in "${target}": not listening after ${startTimeoutMs} ms: ${stderr.trim()}`));
     }, startTimeoutMs);
     void proc.exited.then((s) => {
       clearTimeout(timer);
-      reject(new Error(`start ${proto} server in "${target}": exited (code ${s.code}, signal ${s.signal}): ${stderr.trim()}`));
+      reject(new Error(`start ${what} server in "${target}": exited (code ${s.code}, signal ${s.signal}): ${stderr.trim()}`));
     });
     lines.on("line", (line) => {
       let event: { event?: string } & Partial<ServerReply>;
@@ -80,8 +81,7 @@ export async function startTrafficServer(lab: Pick<Lab, "spawn">, target: string
   });
   return {
     process: proc,
-    proto,
-    port,
+    listeners,
     requests,
     stop: async () => {
       await proc.stop();

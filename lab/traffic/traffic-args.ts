@@ -38,3 +38,25 @@ export function protoFlag(flags: Map<string, string>): TrafficProto {
   if (!(TRAFFIC_PROTOS as readonly string[]).includes(p)) throw new RangeError(`parse arguments: --proto "${p}" must be tcp, udp or http`);
   return p as TrafficProto;
 }
+
+/** TrafficListener is one protocol and port a server listens on. */
+export interface TrafficListener {
+  readonly proto: TrafficProto;
+  readonly port: number;
+}
+
+/** listenFlag reads `--listen tcp:8080,udp:8081`, or the `--proto`/`--port` shorthand for one listener. */
+export function listenFlag(flags: Map<string, string>): TrafficListener[] {
+  const raw = flags.get("listen");
+  if (raw === undefined) return [{ proto: protoFlag(flags), port: intFlag(flags, "port", 8080, 1, 65535) }];
+  const listeners = raw.split(",").map((item) => {
+    const [proto, port, extra] = item.split(":");
+    const one = new Map([["proto", proto ?? ""], ["port", port ?? ""]]);
+    if (extra !== undefined || port === undefined) throw new RangeError(`parse arguments: --listen item "${item}" is not proto:port`);
+    return { proto: protoFlag(one), port: intFlag(one, "port", 0, 1, 65535) };
+  });
+  const tcpPorts = listeners.filter((l) => l.proto !== "udp").map((l) => l.port);
+  if (new Set(tcpPorts).size !== tcpPorts.length) throw new RangeError(`parse arguments: --listen "${raw}" uses a TCP port twice`);
+  if (listeners.length > 16) throw new RangeError(`parse arguments: --listen has ${listeners.length} items (at most 16)`);
+  return listeners;
+}

@@ -1,0 +1,37 @@
+/**
+ * tc.o loads on this kernel for every interface role (the verifier sees different .rodata and
+ * prunes differently), every generated codec matches the object's BTF, and each program's size
+ * is reported.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { loadCollection } from "../../src/bpf/collection.ts";
+import * as abi from "../../src/datapath/abi/abi.ts";
+import { programSizes } from "../../src/datapath/program-sizes.ts";
+import type { StructLayout } from "../../src/bpf/struct-layout.ts";
+import { requireRoot } from "../support/root.ts";
+import { ip4Const, tcSpec } from "./dp-harness.ts";
+
+const layouts = Object.entries(abi)
+  .filter(([name]) => name.endsWith("Layout"))
+  .map(([, layout]) => layout as StructLayout)
+  .filter((l) => l.name.startsWith("sl_") && l.name !== "sl_event_hdr");
+
+for (const role of [1, 2]) {
+  test(`tc.o loads as role ${role === 1 ? "wep" : "hep"} with every codec checked against its BTF`, requireRoot, async () => {
+    const spec = await tcSpec();
+    const c = loadCollection(spec, {
+      constants: { cfg_role: role, cfg_ifindex: 7, cfg_host_ip: ip4Const("198.18.0.1") },
+      abi: layouts.map((layout) => ({ typeName: layout.name, layout })),
+    });
+    try {
+      assert.deepEqual([...c.programs.keys()].sort(), ["from_hep", "from_wep", "to_hep", "to_wep"]);
+      assert.deepEqual([...c.maps.keys()].filter((m) => m.startsWith("sl_")).sort(), [
+        "sl_affinity", "sl_counters", "sl_ct", "sl_frags", "sl_globals", "sl_nat_be", "sl_nat_fe", "sl_policy", "sl_routes",
+      ]);
+    } finally {
+      c.close();
+    }
+    for (const p of programSizes(spec)) console.log(`program size: ${p.name} ${p.instructions} insns`);
+  });
+}

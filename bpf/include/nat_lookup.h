@@ -1,6 +1,10 @@
 /* nat_lookup.h — Service frontend lookup (exact address, then the NodePort wildcard on local
  * addresses) and backend choice: ClientIP affinity within its timeout, else uniformly random over
- * the ready backends, restricted to node-local ones under external/internalTrafficPolicy Local. */
+ * the ready backends, restricted to node-local ones under external/internalTrafficPolicy Local.
+ * The traffic policy is chosen by the frontend, not the sender: externalTrafficPolicy for
+ * NodePort/externalIP/LB frontends (SL_NAT_FE_EXTERNAL), internalTrafficPolicy for ClusterIPs —
+ * so a pod reaching an ETP-Local NodePort also gets only local backends (or a drop). Affinity
+ * entries of removed backends are the control plane's to delete. */
 #ifndef SLUICE_NAT_LOOKUP_H
 #define SLUICE_NAT_LOOKUP_H
 

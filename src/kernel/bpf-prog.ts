@@ -97,8 +97,11 @@ export function progTestRun(t: TestRunAttr, name: string): TestRunResult {
     .ptr(48, t.ctxIn)
     .ptr(56, t.ctxOut)
     .u32(64, t.flags ?? 0);
+  // No `feature` here: EINVAL from test_run almost always means the input was refused (a frame
+  // shorter than the headers the kernel pre-parses, a ctx field test_run does not accept), not a
+  // missing feature; ENOTSUPP for a program type comes through as its own errno.
   bpfSyscall(BpfCommand.ProgTestRun, attr, `test run program "${name}"`, {
-    feature: { name: "BPF_PROG_TEST_RUN for this program type", minKernel: "4.12" },
+    detail: `data ${t.data.byteLength} bytes, ctx ${t.ctxIn?.byteLength ?? 0} bytes`,
   });
   return {
     retval: attr.readU32(4),

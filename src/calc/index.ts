@@ -1,0 +1,13 @@
+/** Pure per-node desired state: services → NAT, nodes/pods → routes, cleanup selection. Re-exports only. */
+export { categorizeEndpoints, type EndpointCategories } from "./categorize-endpoints.ts";
+export { computeNatState, type HealthCheckService, type NatDesired, type NatInput, type NatProblem } from "./compute-nat-state.ts";
+export { computeRoutes, type DesiredRoutes, type RouteInput, type RouteProblem, type WorkloadInterface } from "./compute-routes.ts";
+export { IpProtocol, protocolName, type IpProtocolName } from "./ip-protocol.ts";
+export { backendKeyId, frontendKeyId, natStateOf } from "./nat-state.ts";
+export type { NatBackendEntry, NatBackendKey, NatBackendValue, NatFrontendEntry, NatFrontendKey, NatFrontendValue, NatState } from "./nat-state.ts";
+export { frontendBackends, removedBackends, type RemovedBackend } from "./removed-backends.ts";
+export { selectConntrackCleanup, type CtEndpoint, type CtEntryView, type CtKey } from "./select-conntrack-cleanup.ts";
+export { selectStaleAffinity, type AffinityEntryView, type AffinityKey } from "./select-stale-affinity.ts";
+export { serviceEndpoints, type EndpointInfo, type ServiceEndpoints } from "./service-endpoints.ts";
+export { NODEPORT_WILDCARD, serviceClusterIps, serviceFrontends, serviceLoadBalancerIps, type FrontendAddr, type ServiceFrontends } from "./service-frontends.ts";
+export { ServiceIdAllocator, type ServiceIdAllocatorOptions, type ServiceIdSource } from "./service-id-allocator.ts";

@@ -2,6 +2,7 @@
  * The `sluice` command: one entry, one subcommand module per concern.
  */
 import { Command } from "commander";
+import { registerAgentCommand } from "./agent-command.ts";
 import { registerCheckCommand } from "./check-command.ts";
 import { registerLabCommand } from "./lab-command.ts";
 import { registerVersionCommand } from "./version-command.ts";
@@ -20,6 +21,7 @@ program
 
 registerVersionCommand(program);
 registerCheckCommand(program);
+registerAgentCommand(program);
 registerLabCommand(program);
 registerApplyCommand(program);
 registerGetCommand(program);

@@ -1,0 +1,74 @@
+/**
+ * resolveAgentConfig turns `sluice agent` flags and the environment into the agent's settings.
+ * Flags win over the environment (the lab sets SLUICE_NODE_NAME, SLUICE_NODE_IP,
+ * SLUICE_BPFFS_ROOT, SLUICE_DATASTORE_DIR), which wins over defaults. Pure.
+ */
+import type { LogLevel } from "./agent-logger.ts";
+
+/** AgentFlags are the command-line options, as commander hands them over. */
+export interface AgentFlags {
+  readonly datastore?: string;
+  readonly node?: string;
+  readonly bpffsRoot?: string;
+  readonly nodeIp?: string;
+  readonly metricsPort?: number;
+  readonly healthPort?: number;
+  readonly interfacePrefix?: string;
+  readonly logLevel?: LogLevel;
+  readonly object?: string;
+}
+
+/** AgentConfig is everything the agent needs to start. */
+export interface AgentConfig {
+  readonly datastoreDir: string;
+  readonly nodeName: string;
+  /** bpffs directory under which `sluice/` holds this agent's pins. */
+  readonly bpffsRoot: string;
+  /** `<bpffsRoot>/sluice`: maps and `links/`. */
+  readonly pinDir: string;
+  /** Configured node address; undefined = autodetect. */
+  readonly nodeIp: string | undefined;
+  readonly metricsPort: number;
+  readonly healthPort: number;
+  /** Workload interface prefixes unless FelixConfiguration interfacePrefix says otherwise. */
+  readonly interfacePrefixes: readonly string[];
+  readonly logLevel: LogLevel;
+  /** The datapath object (bpf/obj/tc.o). */
+  readonly objectPath: string;
+}
+
+/** DEFAULT_PORTS are Felix's: Prometheus 9091, health 9099. */
+export const DEFAULT_PORTS = { metrics: 9091, health: 9099 } as const;
+
+/** DEFAULT_INTERFACE_PREFIX is Calico's workload prefix. */
+export const DEFAULT_INTERFACE_PREFIX = "cali";
+
+const DEFAULT_OBJECT = new URL("../../bpf/obj/tc.o", import.meta.url).pathname;
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function port(flag: number | undefined, env: string | undefined, def: number, what: string): number {
+  const v = flag ?? (nonEmpty(env) !== undefined ? Number(env) : def);
+  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new RangeError(`resolve ${what}: "${flag ?? env}" is not a port (0 disables)`);
+  return v;
+}
+
+/** resolveAgentConfig applies flags over the environment over defaults; `hostname` names the node by default. */
+export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, hostname: string): AgentConfig {
+  const bpffsRoot = (flags.bpffsRoot ?? nonEmpty(env["SLUICE_BPFFS_ROOT"]) ?? "/sys/fs/bpf").replace(/\/+$/, "");
+  const prefix = flags.interfacePrefix ?? nonEmpty(env["SLUICE_INTERFACE_PREFIX"]) ?? DEFAULT_INTERFACE_PREFIX;
+  return {
+    datastoreDir: flags.datastore ?? nonEmpty(env["SLUICE_DATASTORE_DIR"]) ?? nonEmpty(env["SLUICE_DATASTORE"]) ?? "/etc/sluice/datastore",
+    nodeName: flags.node ?? nonEmpty(env["SLUICE_NODE_NAME"]) ?? hostname,
+    bpffsRoot,
+    pinDir: `${bpffsRoot}/sluice`,
+    nodeIp: flags.nodeIp ?? nonEmpty(env["SLUICE_NODE_IP"]),
+    metricsPort: port(flags.metricsPort, env["SLUICE_METRICS_PORT"], DEFAULT_PORTS.metrics, "metrics port"),
+    healthPort: port(flags.healthPort, env["SLUICE_HEALTH_PORT"], DEFAULT_PORTS.health, "health port"),
+    interfacePrefixes: prefix.split(",").map((p) => p.trim()).filter((p) => p !== ""),
+    logLevel: flags.logLevel ?? "info",
+    objectPath: flags.object ?? DEFAULT_OBJECT,
+  };
+}

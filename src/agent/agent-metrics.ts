@@ -1,0 +1,95 @@
+/**
+ * AgentMetrics is the agent's Prometheus registry: sync latency, map occupancy per map, datapath
+ * drop counters per reason (from sl_counters), resources rejected by validation, the dataplane
+ * mode and attached interfaces. Values are set by the agent; map occupancy is read at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** MapOccupancyReader returns entries and capacity per map name, read when scraped. */
+export type MapOccupancyReader = () => readonly { readonly map: string; readonly entries: number; readonly capacity: number }[];
+
+/** AgentMetrics holds every metric the agent exports. */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly syncDuration: Histogram<"result">;
+  readonly syncs: Counter<"result">;
+  readonly datapathPackets: Counter<"reason">;
+  readonly datapathDrops: Counter<"reason">;
+  readonly rejected: Gauge<"kind">;
+  readonly mode: Gauge<"mode" | "reason">;
+  readonly interfaces: Gauge<"role">;
+  readonly mapRebuilds: Counter<"map">;
+  readonly #last = new Map<string, bigint>();
+  #occupancy: MapOccupancyReader = () => [];
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "sluice_agent_" });
+    this.syncDuration = new Histogram({
+      name: "sluice_sync_duration_seconds",
+      help: "Time of one dataplane sync (datastore state to maps and programs)",
+      labelNames: ["result"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.syncs = new Counter({ name: "sluice_syncs_total", help: "Dataplane syncs by result", labelNames: ["result"], registers });
+    this.datapathPackets = new Counter({
+      name: "sluice_datapath_packets_total",
+      help: "Packets counted by the datapath per reason (sl_counters summed over CPUs and interfaces); DROP_* reasons are drops",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.datapathDrops = new Counter({
+      name: "sluice_datapath_drops_total",
+      help: "Packets the datapath dropped, per reason (the DROP_* counters of sl_counters)",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.rejected = new Gauge({ name: "sluice_resources_rejected", help: "Manifests currently rejected by validation, by kind", labelNames: ["kind"], registers });
+    this.mode = new Gauge({ name: "sluice_dataplane_mode", help: "1 for the dataplane mode in effect (bpf or standard), with the reason", labelNames: ["mode", "reason"], registers });
+    this.interfaces = new Gauge({ name: "sluice_attached_interfaces", help: "Interfaces with Sluice programs attached, by role", labelNames: ["role"], registers });
+    this.mapRebuilds = new Counter({ name: "sluice_map_rebuilds_total", help: "Maps rebuilt because bpfMapSize* changed", labelNames: ["map"], registers });
+    const occupancy = (): ReturnType<MapOccupancyReader> => this.#occupancy();
+    new Gauge({
+      name: "sluice_map_entries",
+      help: "Entries in each datapath map",
+      labelNames: ["map"],
+      registers,
+      collect() {
+        for (const o of occupancy()) this.set({ map: o.map }, o.entries);
+      },
+    });
+    new Gauge({
+      name: "sluice_map_capacity",
+      help: "max_entries of each datapath map",
+      labelNames: ["map"],
+      registers,
+      collect() {
+        for (const o of occupancy()) this.set({ map: o.map }, o.capacity);
+      },
+    });
+  }
+
+  /** setOccupancyReader installs the scrape-time reader of map occupancy. */
+  setOccupancyReader(reader: MapOccupancyReader): void {
+    this.#occupancy = reader;
+  }
+
+  /** setMode records the mode in effect (one series at 1). */
+  setMode(mode: string, reason: string): void {
+    this.mode.reset();
+    this.mode.set({ mode, reason }, 1);
+  }
+
+  /** observeCounters turns absolute datapath counter totals into counter increments. */
+  observeCounters(totals: ReadonlyMap<string, bigint>): void {
+    for (const [reason, value] of totals) {
+      const last = this.#last.get(reason) ?? 0n;
+      // A smaller value means the map was rebuilt or cleared: count the new value from zero.
+      const delta = value >= last ? value - last : value;
+      if (delta > 0n) this.datapathPackets.inc({ reason }, Number(delta));
+      if (delta > 0n && reason.startsWith("DROP_")) this.datapathDrops.inc({ reason: reason.slice(5) }, Number(delta));
+      this.#last.set(reason, value);
+    }
+  }
+}

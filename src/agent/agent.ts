@@ -1,0 +1,199 @@
+/**
+ * Agent is `sluice agent`: it watches the datastore and the node's links, and keeps the datapath
+ * in sync through one debounced loop (DataplaneSync). It serves /liveness, /readiness and
+ * /metrics, and exports datapath counters. Stopping it leaves every pin in place, so traffic
+ * keeps flowing until the next agent adopts them. Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN).
+ */
+import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
+import type { Watch } from "../datastore/datastore.ts";
+import { FileDatastore } from "../datastore/file-datastore.ts";
+import { formatResourceKey } from "../model/resource-key.ts";
+import { LinkMonitor } from "../netlink/monitor.ts";
+import type { AgentConfig } from "./agent-config.ts";
+import type { AgentLogger } from "./agent-logger.ts";
+import { AgentMetrics } from "./agent-metrics.ts";
+import { ClusterCache } from "./cluster-cache.ts";
+import { readCounterTotals, readMapOccupancy } from "./datapath-stats.ts";
+import { DataplaneSync } from "./dataplane-sync.ts";
+import { startHttpEndpoints } from "./health-server.ts";
+import type { HealthStatus, HttpEndpoints } from "./health-server.ts";
+import type { ServiceSyncFactory } from "./service-sync.ts";
+import { runStartupChecks } from "./startup-checks.ts";
+import { SyncScheduler } from "./sync-scheduler.ts";
+
+/** AgentOptions injects the logger and the service proxy. */
+export interface AgentOptions {
+  readonly log: AgentLogger;
+  readonly services?: ServiceSyncFactory;
+  /** Skip `sluice check` (tests); failed check names to pretend instead. */
+  readonly failedChecks?: readonly string[];
+}
+
+const RESYNC_MS = 30_000;
+const COUNTERS_MS = 5_000;
+const PENDING_RETRY_MS = 500;
+const ERROR_RETRY_MS = 2_000;
+
+/** Agent is a running node agent. */
+export class Agent {
+  readonly metrics = new AgentMetrics();
+  readonly #config: AgentConfig;
+  readonly #log: AgentLogger;
+  readonly #cache = new ClusterCache();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #sync!: DataplaneSync;
+  #scheduler!: SyncScheduler;
+  #datastore: FileDatastore | undefined;
+  #watch: Watch | undefined;
+  #monitor: LinkMonitor | undefined;
+  #http: HttpEndpoints | undefined;
+  #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
+  #lastTick = Date.now();
+  #stopped = false;
+
+  private constructor(config: AgentConfig, log: AgentLogger) {
+    this.#config = config;
+    this.#log = log;
+  }
+
+  /** Agent.start runs the startup checks, opens everything, and syncs once the datastore has delivered its state. */
+  static async start(config: AgentConfig, options: AgentOptions): Promise<Agent> {
+    const a = new Agent(config, options.log);
+    try {
+      await a.#start(options);
+    } catch (e) {
+      await a.stop();
+      throw e;
+    }
+    return a;
+  }
+
+  async #start(options: AgentOptions): Promise<void> {
+    const log = this.#log;
+    const c = this.#config;
+    log.info({ op: "start", datastore: c.datastoreDir, pinDir: c.pinDir, nodeIp: c.nodeIp ?? "autodetect" }, `sluice agent starting on node ${c.nodeName}`);
+    this.#http = await startHttpEndpoints({ health: c.healthPort, metrics: c.metricsPort }, () => this.health(), this.metrics);
+    const failed = [...(options.failedChecks ?? runStartupChecks(log).failed)];
+    const spec = await readCollectionSpecFile(c.objectPath).catch((e: unknown) => {
+      log.error({ op: "startup", err: e }, `read datapath object ${c.objectPath} failed`);
+      failed.push("datapath-object");
+      return undefined;
+    });
+    this.#sync = new DataplaneSync({
+      config: c,
+      spec: spec ?? { maps: new Map(), programs: new Map(), license: "" },
+      cache: this.#cache,
+      log,
+      metrics: this.metrics,
+      failedChecks: failed,
+      ...(options.services ? { services: options.services } : {}),
+    });
+    this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), { debounceMs: 100, maxDelayMs: 1000 });
+    this.metrics.setOccupancyReader(() => readMapOccupancy(this.#sync.maps));
+    this.#datastore = new FileDatastore(c.datastoreDir);
+    this.#watch = await this.#datastore.watch((event) => {
+      if (event.type === "rejected") {
+        const what = event.key ? formatResourceKey(event.key) : "manifest";
+        log.warn({ op: "validate", source: event.source, field: event.error.field }, `rejected ${what} (${event.source}): ${event.error.reason}`);
+      }
+      if (!this.#cache.apply(event)) return;
+      this.#updateRejectedMetric();
+      if (this.#cache.synced) this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
+    }, { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") });
+    if (!failed.includes("privileges")) {
+      this.#monitor = LinkMonitor.open((e) => {
+        if (e.type === "error") log.warn({ op: "monitor", err: e.error }, "link monitor error");
+        else if (e.type !== "link-changed" && this.#cache.synced) this.#scheduler.request(e.type);
+      }, { routes: true });
+    }
+    this.#every(RESYNC_MS, () => this.#scheduler.request("periodic resync"));
+    this.#every(COUNTERS_MS, () => this.#observeCounters());
+    this.#every(1000, () => (this.#lastTick = Date.now()));
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  async #runSync(reasons: readonly string[]): Promise<void> {
+    if (this.#stopped) return;
+    const end = this.metrics.syncDuration.startTimer();
+    try {
+      const out = await this.#sync.sync();
+      const seconds = end({ result: "ok" });
+      this.metrics.syncs.inc({ result: "ok" });
+      this.#lastSync = { at: new Date().toISOString(), ok: true, pending: out.pending };
+      this.#log.debug({ op: "sync", reasons, seconds, mode: out.mode.mode }, "synced");
+      if (out.pending > 0) this.#retry(PENDING_RETRY_MS, "pending pods");
+      this.#observeCounters();
+    } catch (e) {
+      end({ result: "error" });
+      this.metrics.syncs.inc({ result: "error" });
+      this.#lastSync = { at: new Date().toISOString(), ok: false, error: (e as Error).message, pending: 0 };
+      this.#log.error({ op: "sync", reasons, err: e }, "sync failed; retrying");
+      this.#retry(ERROR_RETRY_MS, "retry after error");
+    }
+  }
+
+  #retry(ms: number, reason: string): void {
+    const t = setTimeout(() => this.#scheduler.request(reason), ms);
+    t.unref();
+  }
+
+  #observeCounters(): void {
+    try {
+      this.metrics.observeCounters(readCounterTotals(this.#sync.maps));
+    } catch (e) {
+      this.#log.debug({ op: "counters", err: e }, "read counters failed");
+    }
+  }
+
+  #updateRejectedMetric(): void {
+    this.metrics.rejected.reset();
+    const byKind = new Map<string, number>();
+    for (const r of this.#cache.rejections) byKind.set(r.key?.kind ?? "unknown", (byKind.get(r.key?.kind ?? "unknown") ?? 0) + 1);
+    for (const [kind, n] of byKind) this.metrics.rejected.set({ kind }, n);
+  }
+
+  /** health is what /liveness and /readiness report. */
+  health(): HealthStatus {
+    const mode = this.#sync?.mode;
+    const live = !this.#stopped && Date.now() - this.#lastTick < 60_000;
+    // Falling back because eBPF mode cannot run is "not ready": the node is not what was asked for.
+    const forced = mode?.mode === "standard" && mode.reason.startsWith("startup checks failed");
+    const ready = live && this.#lastSync?.ok === true && !forced;
+    return {
+      live,
+      ready,
+      detail: {
+        node: this.#config.nodeName,
+        mode: mode?.mode ?? "starting",
+        reason: mode?.reason ?? "waiting for the first sync",
+        nodeIp: this.#sync?.nodeIp ?? null,
+        lastSync: this.#lastSync ?? null,
+        rejected: this.#cache.rejections.map((r) => ({ source: r.source, error: r.error.message })),
+      },
+    };
+  }
+
+  /** synced resolves after the next completed sync pass (tests, `--once`). */
+  async idle(): Promise<void> {
+    await this.#scheduler.idle();
+  }
+
+  /** stop ends the loop and closes every fd and socket; pinned maps and links stay. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#watch?.close();
+    this.#monitor?.close();
+    await this.#scheduler?.stop();
+    await this.#datastore?.close();
+    await this.#sync?.close();
+    await this.#http?.close();
+    this.#log.info({ op: "stop" }, "sluice agent stopped; pinned programs keep the datapath running");
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * openDatapathMaps opens the datapath's shared maps from their pins under `<pinDir>` (adopting
+ * what an earlier agent left, so conntrack and NAT state survive a restart) or creates and pins
+ * them. A map whose pinned size differs from the configured one (bpfMapSize*) is rebuilt: a new
+ * map of the new size gets a copy of the old entries (as many as fit) and replaces the pin; the
+ * caller must then reload every program, since programs hold the maps they were loaded with.
+ * Needs CAP_BPF.
+ */
+import type { CollectionSpec } from "../bpf/collection-spec.ts";
+import { BpfMap } from "../bpf/map.ts";
+import { openOrCreateMap } from "../bpf/map-pinning.ts";
+import type { MapSpec } from "../bpf/map-spec.ts";
+import { MapType } from "../bpf/map-type.ts";
+import { SL_ABI_VERSION } from "../datapath/abi/abi.ts";
+import { pinName } from "../datapath/maps/raw-map.ts";
+import { makePinDir } from "../kernel/bpffs.ts";
+
+/** MapRebuild records one map rebuilt for a new size. */
+export interface MapRebuild {
+  readonly map: string;
+  readonly fromEntries: number;
+  readonly toEntries: number;
+  readonly copied: number;
+  readonly dropped: number;
+}
+
+/** DatapathMaps are the live shared maps by object name (sl_ct, sl_routes, ...). */
+export interface DatapathMaps {
+  readonly byName: ReadonlyMap<string, BpfMap>;
+  /** Maps that were adopted from pins (the rest were created). */
+  readonly adopted: readonly string[];
+  readonly rebuilt: readonly MapRebuild[];
+  /** get returns a map or throws naming it. */
+  get(name: string): BpfMap;
+  close(): void;
+}
+
+/** mapPinPath is where map `name` is pinned under a pin directory (`sl_ct_v1`). */
+export function mapPinPath(pinDir: string, name: string): string {
+  return `${pinDir}/${pinName(name, SL_ABI_VERSION)}`;
+}
+
+/** sharedMapSpecs are the object's maps every interface shares (not .rodata/.bss). */
+export function sharedMapSpecs(spec: CollectionSpec): MapSpec[] {
+  return [...spec.maps.values()].filter((m) => m.name.startsWith("sl_"));
+}
+
+function copyInto(old: BpfMap, next: BpfMap): { copied: number; dropped: number } {
+  let copied = 0;
+  let dropped = 0;
+  // Prog-array values are program fds on write but ids on read: the policy compiler refills them.
+  if (old.type === MapType.ProgArray) return { copied, dropped };
+  for (const [k, v] of old.entries()) {
+    try {
+      next.update(k, v);
+      copied++;
+    } catch {
+      dropped++; // smaller map full: the datapath recreates what it needs (conntrack, affinity)
+    }
+  }
+  return { copied, dropped };
+}
+
+/** openDatapathMaps adopts, creates or rebuilds every shared map; `sizes` overrides max_entries by map name. */
+export function openDatapathMaps(spec: CollectionSpec, pinDir: string, sizes: Readonly<Record<string, number>> = {}): DatapathMaps {
+  makePinDir(pinDir);
+  const byName = new Map<string, BpfMap>();
+  const adopted: string[] = [];
+  const rebuilt: MapRebuild[] = [];
+  try {
+    for (const base of sharedMapSpecs(spec)) {
+      const s: MapSpec = { ...base, maxEntries: sizes[base.name] ?? base.maxEntries };
+      const opened = openOrCreateMap(s, {
+        pinPath: mapPinPath(pinDir, s.name),
+        migrate: (old, want) => {
+          const next = BpfMap.create(want);
+          const { copied, dropped } = copyInto(old, next);
+          rebuilt.push({ map: want.name, fromEntries: old.maxEntries, toEntries: want.maxEntries, copied, dropped });
+          return next;
+        },
+      });
+      byName.set(s.name, opened.map);
+      if (opened.reused) adopted.push(s.name);
+    }
+  } catch (e) {
+    for (const m of byName.values()) m.close();
+    throw e;
+  }
+  return {
+    byName,
+    adopted,
+    rebuilt,
+    get(name: string): BpfMap {
+      const m = byName.get(name);
+      if (m === undefined) throw new Error(`use map "${name}": not in the datapath object`);
+      return m;
+    },
+    close(): void {
+      for (const m of byName.values()) m.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Reads for metrics: map occupancy (entries walked with GET_NEXT_KEY; capacity is max_entries)
+ * and datapath counters summed per reason over CPUs and interfaces. Needs CAP_BPF.
+ */
+import { CountersMap } from "../datapath/maps/counters-map.ts";
+import type { DatapathMaps } from "./datapath-maps.ts";
+
+const COUNTED = ["sl_ct", "sl_nat_fe", "sl_nat_be", "sl_affinity", "sl_routes", "sl_frags", "sl_counters"] as const;
+
+/** readMapOccupancy returns entries and capacity of each counted map (none before maps exist). */
+export function readMapOccupancy(maps: DatapathMaps | undefined): { map: string; entries: number; capacity: number }[] {
+  if (maps === undefined) return [];
+  const out: { map: string; entries: number; capacity: number }[] = [];
+  for (const name of COUNTED) {
+    const m = maps.byName.get(name);
+    if (m === undefined || m.closed) continue;
+    let entries = 0;
+    for (const _ of m.keys()) if (++entries > m.maxEntries) break; // a hash walk can revisit keys under churn
+    out.push({ map: name, entries, capacity: m.maxEntries });
+  }
+  return out;
+}
+
+/** readCounterTotals sums sl_counters per reason name. */
+export function readCounterTotals(maps: DatapathMaps | undefined): Map<string, bigint> {
+  const totals = new Map<string, bigint>();
+  const m = maps?.byName.get("sl_counters");
+  if (m === undefined || m.closed) return totals;
+  for (const t of new CountersMap(m).totals()) totals.set(t.reasonName, (totals.get(t.reasonName) ?? 0n) + t.packets);
+  return totals;
+}

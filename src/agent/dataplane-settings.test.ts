@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { FelixConfiguration } from "../model/felix-configuration.ts";
+import { dataplaneSettings } from "./dataplane-settings.ts";
+
+function felix(name: string, spec: Record<string, unknown>): FelixConfiguration {
+  return { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name }, spec } as FelixConfiguration;
+}
+
+test("dataplaneSettings() without resources is Tunnel mode with Felix's defaults and the object's map sizes", () => {
+  const s = dataplaneSettings();
+  assert.equal(s.externalServiceMode, "Tunnel");
+  assert.deepEqual(s.ctTimeouts, { tcpSynSent: 20, tcpEstablished: 3600, tcpResetSeen: 40, udp: 60, icmp: 5, generic: 600 });
+  assert.equal(s.vxlanPort, 4789);
+  assert.equal(s.vxlanVni, 4096);
+  assert.equal(s.vxlanMtu, 0);
+  assert.deepEqual(s.mapSizes, {});
+  assert.equal(s.interfacePrefixes, undefined);
+});
+
+test("dataplaneSettings() applies the default FelixConfiguration, and node.<name> over it", () => {
+  const g = felix("default", {
+    bpfExternalServiceMode: "DSR",
+    bpfMapSizeConntrack: 1000,
+    bpfConntrackTimeouts: { udpTimeout: "30s" },
+    vxlanMTU: 1400,
+    interfacePrefix: "cali,sl",
+  });
+  const n = felix("node.node-1", { bpfMapSizeConntrack: 2000, bpfConntrackTimeouts: { tcpEstablished: "2h" } });
+  const s = dataplaneSettings(g, n);
+  assert.equal(s.externalServiceMode, "DSR");
+  assert.deepEqual(s.mapSizes, { sl_ct: 2000 });
+  assert.equal(s.ctTimeouts.udp, 30);
+  assert.equal(s.ctTimeouts.tcpEstablished, 7200);
+  assert.equal(s.vxlanMtu, 1400);
+  assert.deepEqual(s.interfacePrefixes, ["cali", "sl"]);
+});

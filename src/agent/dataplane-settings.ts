@@ -1,0 +1,85 @@
+/**
+ * dataplaneSettings turns the FelixConfiguration resources (`default`, then `node.<name>`) into
+ * what the agent programs: sl_globals (service mode, conntrack timeouts), per-interface
+ * constants (VXLAN port, VNI, MTU), map sizes, interface selection, and the datapath log level.
+ * Pure: resources in, plain data out.
+ */
+import type { CtTimeouts, ExternalServiceMode } from "../datapath/maps/globals-map.ts";
+import { effectiveFelixConfiguration } from "../model/felix-configuration-values.ts";
+import type { FelixConfiguration, FelixConfigurationSpec } from "../model/felix-configuration.ts";
+import { durationSeconds } from "./duration-seconds.ts";
+
+/** BpfLogLevel is FelixConfiguration's bpfLogLevel. */
+export type BpfLogLevel = "Off" | "Info" | "Debug";
+
+/** DataplaneSettings is the effective configuration the agent applies. */
+export interface DataplaneSettings {
+  readonly externalServiceMode: ExternalServiceMode;
+  readonly ctTimeouts: CtTimeouts;
+  /** Largest inner packet through the tunnel; 0 = detect (host interface MTU - 50, as Felix). */
+  readonly vxlanMtu: number;
+  readonly vxlanPort: number;
+  readonly vxlanVni: number;
+  readonly bpfLogLevel: BpfLogLevel;
+  /** BPF map name → max entries, only for the bpfMapSize* fields the user set (else the object's size). */
+  readonly mapSizes: Readonly<Record<string, number>>;
+  readonly dataIfacePattern: string;
+  /** interfacePrefix split on ","; undefined when no FelixConfiguration sets it. */
+  readonly interfacePrefixes: readonly string[] | undefined;
+}
+
+/** MAP_SIZE_FIELDS maps bpfMapSize* fields to the datapath maps they size. */
+export const MAP_SIZE_FIELDS = {
+  bpfMapSizeConntrack: "sl_ct",
+  bpfMapSizeNATFrontend: "sl_nat_fe",
+  bpfMapSizeNATBackend: "sl_nat_be",
+  bpfMapSizeNATAffinity: "sl_affinity",
+  bpfMapSizeRoute: "sl_routes",
+} as const satisfies Partial<Record<keyof FelixConfigurationSpec, string>>;
+
+const TIMEOUTS = [
+  ["tcpSynSent", "tcpSynSent"],
+  ["tcpEstablished", "tcpEstablished"],
+  ["tcpFinsSeen", "tcpFinsSeen"],
+  ["tcpResetSeen", "tcpResetSeen"],
+  ["udpTimeout", "udp"],
+  ["icmpTimeout", "icmp"],
+  ["genericTimeout", "generic"],
+] as const;
+
+function seconds(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return durationSeconds(text);
+  } catch {
+    return undefined; // validation already rejects bad durations; never let one stop a sync
+  }
+}
+
+/** dataplaneSettings layers `node` over `global` over Felix's defaults. */
+export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfiguration): DataplaneSettings {
+  const v = effectiveFelixConfiguration(global, node);
+  const ctTimeouts: CtTimeouts = {};
+  const t = v.bpfConntrackTimeouts as Readonly<Record<string, string | undefined>>;
+  for (const [field, slot] of TIMEOUTS) {
+    const s = seconds(t[field]);
+    if (s !== undefined && s > 0) ctTimeouts[slot] = s;
+  }
+  const mapSizes: Record<string, number> = {};
+  for (const [field, map] of Object.entries(MAP_SIZE_FIELDS)) {
+    const set = (node?.spec as Record<string, unknown> | undefined)?.[field] ?? (global?.spec as Record<string, unknown> | undefined)?.[field];
+    if (typeof set === "number") mapSizes[map] = set;
+  }
+  const prefix = (node?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"] ?? (global?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"];
+  return {
+    externalServiceMode: v.bpfExternalServiceMode === "DSR" ? "DSR" : "Tunnel",
+    ctTimeouts,
+    vxlanMtu: v.vxlanMTU,
+    vxlanPort: v.vxlanPort,
+    vxlanVni: v.vxlanVNI,
+    bpfLogLevel: v.bpfLogLevel === "Debug" ? "Debug" : v.bpfLogLevel === "Info" ? "Info" : "Off",
+    mapSizes,
+    dataIfacePattern: v.bpfDataIfacePattern,
+    interfacePrefixes: typeof prefix === "string" && prefix !== "" ? prefix.split(",").map((p) => p.trim()).filter((p) => p !== "") : undefined,
+  };
+}

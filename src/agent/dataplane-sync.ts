@@ -1,0 +1,264 @@
+/**
+ * DataplaneSync is one pass of the agent's loop: cluster state + host state → mode, maps,
+ * sl_globals, sl_routes, NAT (through the plugged-in service sync) and per-interface programs.
+ * Every step compares with what is there and writes only the difference, so a restarted agent
+ * adopts pinned state without touching a packet. In the standard mode it detaches everything and
+ * leaves the kernel's routing to carry traffic.
+ */
+import type { CollectionSpec } from "../bpf/collection-spec.ts";
+import { computeRoutes } from "../calc/compute-routes.ts";
+import type { WorkloadInterface } from "../calc/compute-routes.ts";
+import { GlobalsMap } from "../datapath/maps/globals-map.ts";
+import { RoutesMap } from "../datapath/maps/routes-map.ts";
+import { stableJson } from "../datastore/stable-json.ts";
+import type { AgentConfig } from "./agent-config.ts";
+import type { AgentLogger } from "./agent-logger.ts";
+import type { AgentMetrics } from "./agent-metrics.ts";
+import type { ClusterCache } from "./cluster-cache.ts";
+import { openDatapathMaps } from "./datapath-maps.ts";
+import type { DatapathMaps } from "./datapath-maps.ts";
+import { decideDataplaneMode } from "./dataplane-mode.ts";
+import type { ModeDecision } from "./dataplane-mode.ts";
+import { dataplaneSettings } from "./dataplane-settings.ts";
+import type { DataplaneSettings } from "./dataplane-settings.ts";
+import { readHostView } from "./host-view.ts";
+import { IfaceAttacher } from "./iface-attacher.ts";
+import { ifaceConstants, tunnelMtu } from "./iface-constants.ts";
+import type { IfaceRole } from "./iface-constants.ts";
+import { hasWorkloadPrefix, localWorkloads } from "./local-workloads.ts";
+import { detectNodeIp, ifaceOfAddress } from "./node-ip.ts";
+import type { DetectedNodeIp } from "./node-ip.ts";
+import { podMacFromNetns } from "./pod-mac.ts";
+import { reconcileEntries } from "./reconcile-entries.ts";
+import type { ServiceSync, ServiceSyncFactory } from "./service-sync.ts";
+
+/** SyncOutcome summarises one pass (for the log, metrics and readiness). */
+export interface SyncOutcome {
+  readonly mode: ModeDecision;
+  /** Pods not wired yet: the caller retries soon. */
+  readonly pending: number;
+}
+
+/** DataplaneSyncDeps are the collaborators, injected by the agent. */
+export interface DataplaneSyncDeps {
+  readonly config: AgentConfig;
+  readonly spec: CollectionSpec;
+  readonly cache: ClusterCache;
+  readonly log: AgentLogger;
+  readonly metrics: AgentMetrics;
+  readonly failedChecks: readonly string[];
+  readonly services?: ServiceSyncFactory;
+}
+
+/** DataplaneSync owns the maps, the attacher and the service sync of one agent. */
+export class DataplaneSync {
+  readonly #d: DataplaneSyncDeps;
+  #mode: ModeDecision | undefined;
+  #maps: DatapathMaps | undefined;
+  #mapSizesKey = "";
+  #attacher: IfaceAttacher | undefined;
+  #services: ServiceSync | undefined;
+  #globalsKey = "";
+  #node: DetectedNodeIp | undefined;
+  #settings: DataplaneSettings | undefined;
+  #firstPass = true;
+  /** Maps replaced by a rebuild: programs use them until the next attach pass swaps them. */
+  #closeAfterAttach: DatapathMaps | undefined;
+
+  constructor(deps: DataplaneSyncDeps) {
+    this.#d = deps;
+  }
+
+  /** mode is the decision in effect (undefined before the first pass). */
+  get mode(): ModeDecision | undefined {
+    return this.#mode;
+  }
+
+  /** maps are the live datapath maps in eBPF mode. */
+  get maps(): DatapathMaps | undefined {
+    return this.#maps;
+  }
+
+  /** nodeIp is the node address in use. */
+  get nodeIp(): string | undefined {
+    return this.#node?.ip;
+  }
+
+  /** sync runs one pass. */
+  async sync(): Promise<SyncOutcome> {
+    const { cache, config } = this.#d;
+    const felixDefault = cache.find("FelixConfiguration", "default");
+    const felixNode = cache.find("FelixConfiguration", `node.${config.nodeName}`);
+    const settings = dataplaneSettings(felixDefault, felixNode);
+    const mode = decideDataplaneMode({ failedChecks: this.#d.failedChecks, installation: cache.find("Installation", "default"), felixDefault, felixNode });
+    this.#noteMode(mode);
+    if (mode.mode === "standard") {
+      await this.#goStandard();
+      this.#firstPass = false;
+      return { mode, pending: 0 };
+    }
+    this.#noteSettings(settings);
+    const maps = await this.#ensureMaps(settings);
+    this.#node = this.#resolveNode();
+    this.#writeGlobals(maps, settings);
+    const host = readHostView();
+    const prefixes = settings.interfacePrefixes ?? config.interfacePrefixes;
+    const scan = localWorkloads(cache.list("Pod"), config.nodeName, host, prefixes, podMacFromNetns);
+    for (const p of scan.pending) this.#d.log.debug({ op: "wire-pod", reason: p.reason }, `pod ${p.pod} pending`);
+    const wis = new Map<string, WorkloadInterface>(scan.workloads.map((w) => [w.pod, w]));
+    const routes = computeRoutes({ nodeName: config.nodeName, nodes: cache.list("Node"), pods: cache.list("Pod"), workloadInterfaces: wis, extraLocalAddresses: [this.#node.ip] });
+    const r = reconcileEntries(new RoutesMap(maps.get("sl_routes")), routes.routes);
+    if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: "sl_routes", ...r }, "routes updated");
+    if (this.#services) {
+      const s = await this.#services.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
+      if (s.written + s.deleted > 0) this.#d.log.info({ op: "nat", written: s.written, deleted: s.deleted }, "service NAT updated");
+      for (const p of s.problems) this.#d.log.warn({ op: "nat" }, p);
+    }
+    // Routes first, programs second: from_wep drops a pod's packets until its route exists.
+    const wanted = new Map<string, { index: number; role: IfaceRole }>();
+    for (const w of scan.workloads) wanted.set(w.iface, { index: w.ifindex, role: "wep" });
+    const data = safeRegExp(settings.dataIfacePattern, this.#d.log);
+    for (const l of host.links) {
+      if (l.name === "lo" || hasWorkloadPrefix(l.name, prefixes) || !data?.test(l.name)) continue;
+      wanted.set(l.name, { index: l.index, role: "hep" });
+    }
+    await this.#attachAll(wanted, settings);
+    this.#firstPass = false;
+    return { mode, pending: scan.pending.length };
+  }
+
+  #noteMode(mode: ModeDecision): void {
+    if (this.#mode?.mode === mode.mode && this.#mode.reason === mode.reason) return;
+    const log = this.#d.log;
+    if (mode.mode === "standard") log.warn({ op: "mode" }, `falling back to the standard dataplane: ${mode.reason}; Sluice programs are detached and the node keeps plain routing`);
+    else log.info({ op: "mode" }, `running the eBPF dataplane: ${mode.reason}`);
+    this.#d.metrics.setMode(mode.mode, mode.reason);
+    this.#mode = mode;
+  }
+
+  #noteSettings(s: DataplaneSettings): void {
+    const before = this.#settings;
+    this.#settings = s;
+    if (before?.bpfLogLevel !== s.bpfLogLevel && s.bpfLogLevel !== "Off") {
+      this.#d.log.info({ op: "config" }, `bpfLogLevel ${s.bpfLogLevel}: the datapath logs through counters (\`sluice dump counters\`), the agent logs datapath changes at debug`);
+    }
+    if (before !== undefined && before.externalServiceMode !== s.externalServiceMode) {
+      this.#d.log.info({ op: "config" }, `bpfExternalServiceMode ${before.externalServiceMode} → ${s.externalServiceMode} (new NodePort flows; established ones keep their path)`);
+    }
+  }
+
+  async #goStandard(): Promise<void> {
+    const log = this.#d.log;
+    if (this.#attacher) {
+      for (const i of this.#attacher.attached) this.#attacher.detach(i.name);
+      this.#attacher.close();
+      this.#attacher = undefined;
+    }
+    await this.#services?.close();
+    this.#services = undefined;
+    try {
+      const left = IfaceAttacher.detachAllPinned(this.#d.config.pinDir);
+      if (left.length > 0) log.warn({ op: "detach" }, `detached ${left.length} pinned link(s) an earlier agent left: ${left.join(", ")}`);
+    } catch (e) {
+      log.error({ op: "detach", err: e }, "could not detach pinned links; the standard dataplane may see Sluice programs");
+    }
+  }
+
+  async #ensureMaps(settings: DataplaneSettings): Promise<DatapathMaps> {
+    const key = stableJson(settings.mapSizes);
+    if (this.#maps && key === this.#mapSizesKey) return this.#maps;
+    const old = this.#maps;
+    const maps = openDatapathMaps(this.#d.spec, this.#d.config.pinDir, settings.mapSizes);
+    this.#mapSizesKey = key;
+    for (const b of maps.rebuilt) {
+      this.#d.log.warn({ op: "map-rebuild", ...b }, `map ${b.map} rebuilt for bpfMapSize: ${b.fromEntries} → ${b.toEntries} entries, copied ${b.copied}, dropped ${b.dropped}; reloading programs`);
+      this.#d.metrics.mapRebuilds.inc({ map: b.map });
+    }
+    if (old === undefined && maps.adopted.length > 0) this.#d.log.info({ op: "adopt" }, `adopted pinned maps: ${maps.adopted.join(", ")}`);
+    this.#maps = maps;
+    if (this.#attacher) this.#attacher.setMaps(maps);
+    else this.#attacher = new IfaceAttacher(this.#d.spec, maps, this.#d.config.pinDir);
+    await this.#services?.close();
+    this.#services = this.#d.services?.(maps, this.#d.log);
+    // Programs still reference `old` until the next attach pass swaps them; close it after that.
+    if (old) this.#closeAfterAttach = old;
+    return maps;
+  }
+
+  #resolveNode(): DetectedNodeIp {
+    const configured = this.#d.config.nodeIp;
+    if (configured !== undefined) {
+      const found = ifaceOfAddress(configured);
+      if (found === undefined) this.#d.log.warn({ op: "node-ip" }, `configured node IP ${configured} is on no interface of this node`);
+      return found ?? this.#node ?? { ip: configured, iface: "", ifindex: 0, mtu: 1500 };
+    }
+    try {
+      return detectNodeIp();
+    } catch (e) {
+      const node = this.#d.cache.find("Node", this.#d.config.nodeName);
+      const internal = node?.status.addresses.find((a) => a.type === "InternalIP" && a.address.includes("."))?.address;
+      if (internal === undefined) throw new Error(`resolve node ip: ${(e as Error).message}, and Node "${this.#d.config.nodeName}" has no InternalIP`, { cause: e });
+      return { ip: internal, iface: "", ifindex: 0, mtu: 1500 };
+    }
+  }
+
+  #writeGlobals(maps: DatapathMaps, s: DataplaneSettings): void {
+    const want = { externalServiceMode: s.externalServiceMode, ctTimeouts: s.ctTimeouts };
+    const key = stableJson(want);
+    if (key === this.#globalsKey) return;
+    const view = new GlobalsMap(maps.get("sl_globals"));
+    if (stableJson(view.get()) !== key) {
+      view.set(want);
+      this.#d.log.info({ op: "globals", map: "sl_globals", ...want }, `datapath globals: ${s.externalServiceMode} mode`);
+    }
+    this.#globalsKey = key;
+  }
+
+  async #attachAll(wanted: ReadonlyMap<string, { index: number; role: IfaceRole }>, s: DataplaneSettings): Promise<void> {
+    const attacher = this.#attacher!;
+    const node = this.#node!;
+    const mtu = tunnelMtu(s.vxlanMtu, node.mtu);
+    for (const [name, w] of wanted) {
+      const constants = ifaceConstants({ ifindex: w.index, role: w.role, nodeIp: node.ip, vxlanPort: s.vxlanPort, vxlanVni: s.vxlanVni, tunnelMtu: mtu });
+      try {
+        const outcome = await attacher.attach({ name, index: w.index }, w.role, constants);
+        if (outcome !== "unchanged") this.#d.log.info({ op: outcome, iface: name, role: w.role }, `${outcome} ${w.role} programs on ${name}`);
+      } catch (e) {
+        this.#d.log.error({ op: "attach", iface: name, err: e }, `attach programs to ${name} failed`);
+      }
+    }
+    for (const i of attacher.attached) {
+      if (wanted.has(i.name)) continue;
+      attacher.detach(i.name);
+      this.#d.log.info({ op: "detach", iface: i.name }, `detached programs from ${i.name}`);
+    }
+    if (this.#firstPass) {
+      // Pins of interfaces that went away while no agent ran (or are no longer wanted).
+      for (const name of attacher.pinnedIfaces()) {
+        if (wanted.has(name)) continue;
+        attacher.detachPinned(name);
+        this.#d.log.info({ op: "detach", iface: name }, `removed stale pinned links of ${name}`);
+      }
+    }
+    this.#closeAfterAttach?.close();
+    this.#closeAfterAttach = undefined;
+    this.#d.metrics.interfaces.reset();
+    for (const role of ["wep", "hep"] as const) this.#d.metrics.interfaces.set({ role }, attacher.attached.filter((i) => i.role === role).length);
+  }
+
+  /** close releases fds; pins keep the datapath running. */
+  async close(): Promise<void> {
+    await this.#services?.close();
+    this.#attacher?.close();
+    this.#maps?.close();
+  }
+}
+
+function safeRegExp(pattern: string, log: AgentLogger): RegExp | undefined {
+  try {
+    return new RegExp(pattern);
+  } catch (e) {
+    log.error({ op: "config", err: e }, `bpfDataIfacePattern "${pattern}" is not a valid pattern; no host interface is attached`);
+    return undefined;
+  }
+}

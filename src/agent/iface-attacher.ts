@@ -1,0 +1,229 @@
+/**
+ * IfaceAttacher keeps Sluice's programs on interfaces: one load of bpf/obj/tc.o per interface
+ * (its own .rodata constants, the shared pinned maps), from_* on tc ingress and to_* on tc
+ * egress, through tcx links pinned at `<pinDir>/links/<iface>@<ingress|egress>`. A pin left by
+ * an earlier agent for the same ifindex is adopted and its program swapped with
+ * BPF_LINK_UPDATE — never detached and re-attached — so no packet meets an empty hook. Kernels
+ * without tcx get cls_bpf filters replaced in place. Needs CAP_BPF + CAP_NET_ADMIN.
+ */
+import { readdirSync } from "node:fs";
+import { loadCollectionAsync } from "../bpf/collection.ts";
+import type { ConstantValue } from "../bpf/collection.ts";
+import type { CollectionSpec } from "../bpf/collection-spec.ts";
+import { attachClsBpf } from "../bpf/link/cls-bpf.ts";
+import { Link } from "../bpf/link/link.ts";
+import type { TcAttachment, TcDirection } from "../bpf/link/tc-attachment.ts";
+import { attachTcx } from "../bpf/link/tcx.ts";
+import { NotSupportedError } from "../errors/not-supported-error.ts";
+import { makePinDir, pinExists, unpin } from "../kernel/bpffs.ts";
+import { stableJson } from "../datastore/stable-json.ts";
+import type { DatapathMaps } from "./datapath-maps.ts";
+import type { IfaceRole } from "./iface-constants.ts";
+
+/** AttachOutcome says what attach() did on one interface. */
+export type AttachOutcome = "attached" | "adopted" | "updated" | "unchanged";
+
+/** AttachedIface is what the attacher holds for one interface. */
+export interface AttachedIface {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly role: IfaceRole;
+  readonly mechanism: "tcx" | "cls_bpf";
+  readonly configKey: string;
+  readonly hooks: readonly TcAttachment[];
+}
+
+/**
+ * linkPinPath names a link pin. bpffs refuses names with "." (EPERM), which interface names may
+ * hold (VLANs: eth0.100), so "." becomes ":" — a character interface names cannot contain.
+ */
+export function linkPinPath(linkDir: string, iface: string, direction: TcDirection): string {
+  return `${linkDir}/${iface.replaceAll(".", ":")}@${direction}`;
+}
+
+/** parseLinkPin reads an interface and direction back from a link pin's file name. */
+export function parseLinkPin(file: string): { iface: string; direction: TcDirection } | undefined {
+  const m = /^(.+)@(ingress|egress)$/.exec(file);
+  return m ? { iface: m[1]!.replaceAll(":", "."), direction: m[2] as TcDirection } : undefined;
+}
+
+const PROGRAMS = { wep: { ingress: "from_wep", egress: "to_wep" }, hep: { ingress: "from_hep", egress: "to_hep" } } as const;
+const DIRECTIONS = ["ingress", "egress"] as const satisfies readonly TcDirection[];
+
+/** IfaceAttacher attaches, adopts, updates and detaches per-interface programs. */
+export class IfaceAttacher {
+  readonly #spec: CollectionSpec;
+  #maps: DatapathMaps;
+  readonly #linkDir: string;
+  readonly #ifaces = new Map<string, AttachedIface>();
+  #mapsGeneration = 0;
+
+  constructor(spec: CollectionSpec, maps: DatapathMaps, pinDir: string) {
+    this.#spec = spec;
+    this.#maps = maps;
+    this.#linkDir = `${pinDir}/links`;
+    makePinDir(this.#linkDir);
+  }
+
+  /** attached lists the interfaces with programs now. */
+  get attached(): readonly AttachedIface[] {
+    return [...this.#ifaces.values()];
+  }
+
+  /** setMaps switches to rebuilt maps: every interface is reloaded on its next attach(). */
+  setMaps(maps: DatapathMaps): void {
+    this.#maps = maps;
+    this.#mapsGeneration++;
+  }
+
+  /** linkPinPath is the pin of one hook's link. */
+  linkPinPath(iface: string, direction: TcDirection): string {
+    return linkPinPath(this.#linkDir, iface, direction);
+  }
+
+  /** attach makes `iface` run the programs of `role` with `constants`; a no-op when nothing changed. */
+  async attach(iface: { readonly name: string; readonly index: number }, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): Promise<AttachOutcome> {
+    const configKey = `${this.#mapsGeneration}|${role}|${stableJson(constants)}`;
+    const have = this.#ifaces.get(iface.name);
+    if (have && have.ifindex === iface.index && have.configKey === configKey) return "unchanged";
+    if (have && have.ifindex !== iface.index) this.forget(iface.name);
+    const names = PROGRAMS[role];
+    const collection = await loadCollectionAsync(this.#spec, {
+      programs: [names.ingress, names.egress],
+      replaceMaps: Object.fromEntries(this.#maps.byName),
+      constants,
+    });
+    try {
+      let outcome: AttachOutcome = have ? "updated" : "attached";
+      const hooks: TcAttachment[] = [];
+      let mechanism: AttachedIface["mechanism"] = "tcx";
+      for (const dir of DIRECTIONS) {
+        const program = collection.programs.get(names[dir])!;
+        const existing = have?.hooks[DIRECTIONS.indexOf(dir)];
+        if (existing) {
+          existing.update(program);
+          hooks.push(existing);
+          mechanism = have.mechanism;
+          continue;
+        }
+        const adopted = this.#adopt(iface, dir);
+        if (adopted) {
+          adopted.update(program);
+          hooks.push(adopted);
+          outcome = "adopted";
+          continue;
+        }
+        try {
+          const link = attachTcx(program, iface.index, dir);
+          try {
+            link.pin(this.linkPinPath(iface.name, dir));
+          } catch (e) {
+            link.close(); // unpinned and closed: the kernel detaches it
+            throw e;
+          }
+          hooks.push(link);
+        } catch (e) {
+          if (!(e instanceof NotSupportedError)) {
+            for (const h of hooks) if (!have?.hooks.includes(h)) h.close(); // pinned ones stay attached
+            throw e;
+          }
+          hooks.push(attachClsBpf(program, iface.index, dir, { replace: true, name: `sluice_${names[dir]}` }));
+          mechanism = "cls_bpf";
+        }
+      }
+      this.#ifaces.set(iface.name, { name: iface.name, ifindex: iface.index, role, mechanism, configKey, hooks });
+      return outcome;
+    } finally {
+      collection.close(); // the links hold the programs
+    }
+  }
+
+  // A pinned link is ours to adopt only if it still sits on this very ifindex (names get reused).
+  #adopt(iface: { readonly name: string; readonly index: number }, dir: TcDirection): Link | undefined {
+    const path = this.linkPinPath(iface.name, dir);
+    if (!pinExists(path)) return undefined;
+    const link = Link.openPinned(path);
+    if (link.info().ifindex === iface.index) return link;
+    link.unpin();
+    link.close();
+    return undefined;
+  }
+
+  /** detach removes the programs from `iface` (if it still exists) and drops the pins. */
+  detach(name: string): void {
+    const have = this.#ifaces.get(name);
+    this.#ifaces.delete(name);
+    for (const h of have?.hooks ?? []) {
+      try {
+        h.detach();
+      } catch {
+        // the interface is gone: the kernel already detached it
+      }
+      h.close();
+    }
+    for (const dir of DIRECTIONS) unpin(this.linkPinPath(name, dir));
+  }
+
+  /** forget drops an interface that disappeared: its links died with it; only the pins remain. */
+  forget(name: string): void {
+    const have = this.#ifaces.get(name);
+    this.#ifaces.delete(name);
+    for (const h of have?.hooks ?? []) h.close();
+    for (const dir of DIRECTIONS) unpin(this.linkPinPath(name, dir));
+  }
+
+  /** pinnedIfaces lists interface names that have link pins (this run's or an earlier agent's). */
+  pinnedIfaces(): string[] {
+    const names = new Set<string>();
+    for (const f of readdirSync(this.#linkDir)) {
+      const m = parseLinkPin(f);
+      if (m) names.add(m.iface);
+    }
+    return [...names];
+  }
+
+  /** detachPinned detaches an interface known only by its pins (left by an earlier agent). */
+  detachPinned(name: string): void {
+    if (this.#ifaces.has(name)) return this.detach(name);
+    for (const dir of DIRECTIONS) {
+      const path = this.linkPinPath(name, dir);
+      if (!pinExists(path)) continue;
+      const link = Link.openPinned(path);
+      try {
+        link.detach();
+      } catch {
+        // already defunct (interface deleted)
+      }
+      link.unpin();
+      link.close();
+    }
+  }
+
+  /**
+   * detachAllPinned detaches every interface pinned under `pinDir` — what an earlier agent left —
+   * without loading anything (the standard-dataplane fallback). Returns the interface names.
+   */
+  static detachAllPinned(pinDir: string): string[] {
+    const linkDir = `${pinDir}/links`;
+    if (!pinExists(linkDir)) return [];
+    const names: string[] = [];
+    for (const f of readdirSync(linkDir)) {
+      const link = Link.openPinned(`${linkDir}/${f}`);
+      try {
+        link.detach();
+      } catch {
+        // already defunct (interface deleted)
+      }
+      link.unpin();
+      link.close();
+      names.push(f);
+    }
+    return names;
+  }
+
+  /** close releases fds; pinned links keep the programs attached. */
+  close(): void {
+    for (const i of this.#ifaces.values()) for (const h of i.hooks) h.close();
+    this.#ifaces.clear();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * InMemoryNatMapBackend is the NatMapBackend fake: plain Maps keyed like the kernel's maps (the
+ * conntrack key is normalised the same way), plus a count of every write and delete so tests can
+ * assert that a sync wrote nothing.
+ */
+import { backendKeyId, frontendKeyId } from "../calc/index.ts";
+import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue } from "../calc/index.ts";
+import type { NatMapBackend } from "./nat-map-backend.ts";
+
+const ctId = (k: CtKey): string => `${k.a.addr}:${k.a.port}|${k.b.addr}:${k.b.port}/${k.proto}`;
+const affinityId = (k: AffinityKey): string => `${k.svcId}|${k.client}`;
+
+/** InMemoryNatMapBackend keeps the four maps in memory. */
+export class InMemoryNatMapBackend implements NatMapBackend {
+  readonly #fe = new Map<string, [NatFrontendKey, NatFrontendValue]>();
+  readonly #be = new Map<string, [NatBackendKey, NatBackendValue]>();
+  readonly #ct = new Map<string, CtEntryView>();
+  readonly #aff = new Map<string, AffinityEntryView>();
+  /** writes counts every put and every delete that removed something. */
+  writes = 0;
+
+  frontends(): Iterable<[NatFrontendKey, NatFrontendValue]> {
+    return [...this.#fe.values()];
+  }
+
+  putFrontend(key: NatFrontendKey, value: NatFrontendValue): void {
+    this.writes++;
+    this.#fe.set(frontendKeyId(key), [{ ...key }, { ...value }]);
+  }
+
+  deleteFrontend(key: NatFrontendKey): boolean {
+    return this.#count(this.#fe.delete(frontendKeyId(key)));
+  }
+
+  backends(): Iterable<[NatBackendKey, NatBackendValue]> {
+    return [...this.#be.values()];
+  }
+
+  putBackend(key: NatBackendKey, value: NatBackendValue): void {
+    this.writes++;
+    this.#be.set(backendKeyId(key), [{ ...key }, { ...value }]);
+  }
+
+  deleteBackend(key: NatBackendKey): boolean {
+    return this.#count(this.#be.delete(backendKeyId(key)));
+  }
+
+  conntrack(): Iterable<CtEntryView> {
+    return [...this.#ct.values()];
+  }
+
+  putConntrack(entry: CtEntryView): void {
+    this.writes++;
+    const normal = normalise(entry);
+    this.#ct.set(ctId(normal), normal);
+  }
+
+  deleteConntrack(key: CtKey): boolean {
+    return this.#count(this.#ct.delete(ctId(normalise(key))));
+  }
+
+  affinity(): Iterable<AffinityEntryView> {
+    return [...this.#aff.values()];
+  }
+
+  putAffinity(entry: AffinityEntryView): void {
+    this.writes++;
+    this.#aff.set(affinityId(entry), { svcId: entry.svcId, client: entry.client, backend: { ...entry.backend } });
+  }
+
+  deleteAffinity(key: AffinityKey): boolean {
+    return this.#count(this.#aff.delete(affinityId(key)));
+  }
+
+  #count(deleted: boolean): boolean {
+    if (deleted) this.writes++;
+    return deleted;
+  }
+}
+
+/** normalise orders the two sides like bpf/include/conntrack.h: lower (address, port) is `a`. */
+function normalise<T extends CtKey>(k: T): T {
+  const num = (addr: string): number => addr.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+  const x = num(k.a.addr);
+  const y = num(k.b.addr);
+  return x < y || (x === y && k.a.port <= k.b.port) ? k : { ...k, a: k.b, b: k.a };
+}

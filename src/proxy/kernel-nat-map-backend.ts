@@ -1,0 +1,103 @@
+/**
+ * KernelNatMapBackend is the NatMapBackend over the pinned maps, through src/datapath's typed
+ * views (the generated codecs do byte order). Needs CAP_BPF. Missing keys on delete come back as
+ * false, since an LRU map (sl_ct, sl_affinity) may have evicted the entry first.
+ */
+import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue } from "../calc/index.ts";
+import { encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
+import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
+import type { RawMap } from "../datapath/maps/index.ts";
+import { KeyNotFoundError } from "../errors/index.ts";
+import type { NatMapBackend } from "./nat-map-backend.ts";
+
+/** KernelNatMaps are the four maps, live (BpfMap) or anything RawMap-shaped. */
+export interface KernelNatMaps {
+  readonly frontends: RawMap;
+  readonly backends: RawMap;
+  readonly conntrack: RawMap;
+  readonly affinity: RawMap;
+}
+
+/** KernelNatMapBackend reads and writes the datapath's maps. */
+export class KernelNatMapBackend implements NatMapBackend {
+  readonly #fe: NatFrontendMap;
+  readonly #be: NatBackendMap;
+  readonly #ct: ConntrackMap;
+  readonly #ctRaw: RawMap;
+  readonly #aff: AffinityMap;
+  readonly #affRaw: RawMap;
+
+  constructor(maps: KernelNatMaps) {
+    this.#fe = new NatFrontendMap(maps.frontends);
+    this.#be = new NatBackendMap(maps.backends);
+    this.#ct = new ConntrackMap(maps.conntrack);
+    this.#ctRaw = maps.conntrack;
+    this.#aff = new AffinityMap(maps.affinity);
+    this.#affRaw = maps.affinity;
+  }
+
+  frontends(): Iterable<[NatFrontendKey, NatFrontendValue]> {
+    return [...this.#fe.entries()];
+  }
+
+  putFrontend(key: NatFrontendKey, value: NatFrontendValue): void {
+    this.#fe.set(key, value);
+  }
+
+  deleteFrontend(key: NatFrontendKey): boolean {
+    return absentIsFalse(() => this.#fe.delete(key));
+  }
+
+  backends(): Iterable<[NatBackendKey, NatBackendValue]> {
+    return [...this.#be.entries()];
+  }
+
+  putBackend(key: NatBackendKey, value: NatBackendValue): void {
+    this.#be.set(key.svcId, key.index, value);
+  }
+
+  deleteBackend(key: NatBackendKey): boolean {
+    return absentIsFalse(() => this.#be.delete(key.svcId, key.index));
+  }
+
+  conntrack(): Iterable<CtEntryView> {
+    return this.#ct.entries();
+  }
+
+  putConntrack(entry: CtEntryView): void {
+    const [k, v] = encodeCtEntry({
+      a: entry.a, b: entry.b, proto: entry.proto, type: entry.type, nat: entry.nat,
+      flags: 0, legA: 0, legB: 0, createdNs: 0n, lastSeenNs: 0n, tunIp: "0.0.0.0",
+    });
+    this.#ctRaw.update(k, v);
+  }
+
+  deleteConntrack(key: CtKey): boolean {
+    // ConntrackMap normalises the tuple, so a key from a dump (already normal) maps to itself.
+    return absentIsFalse(() => this.#ct.delete({ src: key.a.addr, sport: key.a.port, dst: key.b.addr, dport: key.b.port, proto: key.proto }));
+  }
+
+  affinity(): Iterable<AffinityEntryView> {
+    return this.#aff.entries();
+  }
+
+  putAffinity(entry: AffinityEntryView): void {
+    // AffinityMap has no writer (only the datapath creates entries), so encode with the codecs.
+    const key = encodeSlAffinityKey({ svcId: entry.svcId, client: ipv4ToNumber(entry.client) });
+    this.#affRaw.update(key, encodeSlAffinityValue({ tsNs: 0n, addr: ipv4ToNumber(entry.backend.addr), port: entry.backend.port }));
+  }
+
+  deleteAffinity(key: AffinityKey): boolean {
+    return absentIsFalse(() => this.#aff.delete(key.svcId, key.client));
+  }
+}
+
+function absentIsFalse(del: () => void): boolean {
+  try {
+    del();
+    return true;
+  } catch (err) {
+    if (err instanceof KeyNotFoundError) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * NatMapBackend is what the NAT reconciler reads and writes: sl_nat_fe, sl_nat_be, and the two
+ * maps it cleans (sl_ct, sl_affinity), as plain data. Two implementations share one contract
+ * suite (nat-map-backend.case.ts): InMemoryNatMapBackend (tests, --dry-run) and
+ * KernelNatMapBackend (the pinned maps).
+ */
+import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue } from "../calc/index.ts";
+
+/** NatMapBackend: deletes return false when the key was already gone (an LRU may evict first). */
+export interface NatMapBackend {
+  /** frontends lists sl_nat_fe. */
+  frontends(): Iterable<[NatFrontendKey, NatFrontendValue]>;
+  putFrontend(key: NatFrontendKey, value: NatFrontendValue): void;
+  deleteFrontend(key: NatFrontendKey): boolean;
+  /** backends lists sl_nat_be. */
+  backends(): Iterable<[NatBackendKey, NatBackendValue]>;
+  putBackend(key: NatBackendKey, value: NatBackendValue): void;
+  deleteBackend(key: NatBackendKey): boolean;
+  /** conntrack lists sl_ct (only the fields cleanup needs). */
+  conntrack(): Iterable<CtEntryView>;
+  /** putConntrack writes an entry; the datapath creates them, so this is for tests and restores. */
+  putConntrack(entry: CtEntryView): void;
+  deleteConntrack(key: CtKey): boolean;
+  /** affinity lists sl_affinity. */
+  affinity(): Iterable<AffinityEntryView>;
+  /** putAffinity writes an entry (tests and restores; the datapath creates them). */
+  putAffinity(entry: AffinityEntryView): void;
+  deleteAffinity(key: AffinityKey): boolean;
+}

@@ -1,0 +1,141 @@
+/**
+ * NatReconciler keeps sl_nat_fe / sl_nat_be equal to what the Services and EndpointSlices ask
+ * for, writing only the difference. At the first sync it reads the maps (adopting what an
+ * earlier agent pinned, service ids included), so a restart with unchanged input writes nothing.
+ * After removing backends it deletes the affinity entries that would pin clients to them, then
+ * the conntrack entries of flows NATed to them, so those clients fail fast instead of hanging.
+ *
+ * Not safe for concurrent sync() calls: the agent serialises syncs.
+ */
+import { ServiceIdAllocator, computeNatState, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
+import type { HealthCheckService, NatInput, NatProblem, NatState } from "../calc/index.ts";
+import type { NatMapBackend } from "./nat-map-backend.ts";
+import { planNatUpdate } from "./plan-nat-update.ts";
+import type { NatOp } from "./plan-nat-update.ts";
+import { silentLogger } from "./proxy-logger.ts";
+import type { ProxyLogger } from "./proxy-logger.ts";
+
+/** ChangeCounts says how many entries of one map a sync added, updated and deleted. */
+export interface ChangeCounts {
+  added: number;
+  updated: number;
+  deleted: number;
+}
+
+/** NatSyncResult reports what one sync did. */
+export interface NatSyncResult {
+  readonly frontends: ChangeCounts;
+  readonly backends: ChangeCounts;
+  readonly affinityDeleted: number;
+  readonly conntrackDeleted: number;
+  /** True when the maps were read (first sync, or after a failed one). */
+  readonly adopted: boolean;
+  readonly healthChecks: readonly HealthCheckService[];
+  readonly problems: readonly NatProblem[];
+}
+
+/** NatReconcilerOptions inject the logger and, for tests, the id allocator. */
+export interface NatReconcilerOptions {
+  readonly logger?: ProxyLogger;
+  readonly allocator?: ServiceIdAllocator;
+}
+
+/** NatReconciler syncs one node's NAT maps. */
+export class NatReconciler {
+  readonly #backend: NatMapBackend;
+  readonly #log: ProxyLogger;
+  readonly #ids: ServiceIdAllocator;
+  /** What the maps hold, as far as this process knows; undefined = read them again. */
+  #actual: NatState | undefined;
+  #reported = new Set<string>();
+
+  constructor(backend: NatMapBackend, options: NatReconcilerOptions = {}) {
+    this.#backend = backend;
+    this.#log = options.logger ?? silentLogger;
+    this.#ids = options.allocator ?? new ServiceIdAllocator();
+  }
+
+  /** sync computes the desired state from `input` and writes the delta; throws "sync nat maps: ..." on a failed write. */
+  sync(input: NatInput): NatSyncResult {
+    const adopted = this.#actual === undefined;
+    const actual = this.#actual ?? this.#adopt();
+    const desired = computeNatState(input, this.#ids);
+    this.#ids.retainOnly(desired.serviceIds.keys());
+    this.#reportProblems(desired.problems);
+    const plan = planNatUpdate(actual, desired);
+    const frontends = { added: 0, updated: 0, deleted: 0 };
+    const backends = { added: 0, updated: 0, deleted: 0 };
+    try {
+      for (const op of plan.ops) this.#apply(op, frontends, backends);
+    } catch (cause) {
+      // Part of the plan may be in the maps: read them again next time rather than trust a guess.
+      this.#actual = undefined;
+      const msg = cause instanceof Error ? cause.message : String(cause);
+      this.#log.error({ op: "sync", err: cause }, "sync nat maps failed");
+      throw new Error(`sync nat maps: ${msg}`, { cause });
+    }
+    this.#actual = desired;
+    this.#ids.observeMaps(desired);
+    const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
+    const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
+    const conntrackDeleted = plan.removed.length > 0 ? this.#cleanConntrack(plan.removed) : 0;
+    const total = frontends.added + frontends.updated + frontends.deleted + backends.added + backends.updated + backends.deleted;
+    const fields = { op: "sync", frontends, backends, affinityDeleted, conntrackDeleted };
+    if (total > 0 || conntrackDeleted > 0 || adopted) this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
+    return { frontends, backends, affinityDeleted, conntrackDeleted, adopted, healthChecks: desired.healthChecks, problems: desired.problems };
+  }
+
+  #adopt(): NatState {
+    const frontends = [...this.#backend.frontends()].map(([key, value]) => ({ key, value }));
+    const backends = [...this.#backend.backends()].map(([key, value]) => ({ key, value }));
+    const state = natStateOf(frontends, backends);
+    // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
+    const affinityIds = [...this.#backend.affinity()].map((e) => e.svcId);
+    this.#ids.observeMaps(state, affinityIds);
+    this.#log.info({ op: "adopt", map: "sl_nat_fe", frontends: frontends.length, backends: backends.length }, "read pinned nat maps");
+    return state;
+  }
+
+  #apply(op: NatOp, fe: ChangeCounts, be: ChangeCounts): void {
+    switch (op.op) {
+      case "put-backend":
+        this.#backend.putBackend(op.key, op.value);
+        be[op.change === "add" ? "added" : "updated"]++;
+        return;
+      case "put-frontend":
+        this.#backend.putFrontend(op.key, op.value);
+        fe[op.change === "add" ? "added" : "updated"]++;
+        this.#log.debug({ op: op.change, map: "sl_nat_fe", service: op.servicePort, frontend: `${op.key.addr}:${op.key.port}/${op.key.proto}`, count: op.value.count }, "put frontend");
+        return;
+      case "delete-frontend":
+        if (this.#backend.deleteFrontend(op.key)) fe.deleted++;
+        return;
+      case "delete-backend":
+        if (this.#backend.deleteBackend(op.key)) be.deleted++;
+        return;
+    }
+  }
+
+  #cleanAffinity(desired: NatState): number {
+    let n = 0;
+    for (const key of selectStaleAffinity(this.#backend.affinity(), desired)) if (this.#backend.deleteAffinity(key)) n++;
+    return n;
+  }
+
+  #cleanConntrack(removed: Parameters<typeof selectConntrackCleanup>[1]): number {
+    let n = 0;
+    for (const key of selectConntrackCleanup(this.#backend.conntrack(), removed)) if (this.#backend.deleteConntrack(key)) n++;
+    return n;
+  }
+
+  /** Problems are logged once when they appear, not on every sync. */
+  #reportProblems(problems: readonly NatProblem[]): void {
+    const now = new Set<string>();
+    for (const p of problems) {
+      const id = `${p.service}\n${p.reason}`;
+      now.add(id);
+      if (!this.#reported.has(id)) this.#log.warn({ op: "compute", service: p.service }, p.reason);
+    }
+    this.#reported = now;
+  }
+}

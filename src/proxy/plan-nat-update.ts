@@ -1,0 +1,54 @@
+/**
+ * planNatUpdate diffs the NAT maps' actual contents against the desired ones and orders the
+ * writes so a packet racing the update never finds a frontend whose [0, count) reaches a missing
+ * backend slot (the datapath would reject it as if the service had no endpoints):
+ *
+ *   1. put backends — new slots first (no frontend reaches them yet), then changed slots;
+ *   2. put frontends (new or changed: counts shrink or grow, ids switch) and delete frontends;
+ *   3. delete backend slots, which after step 2 no frontend reaches any more.
+ *
+ * Pure: the reconciler applies the ops in this order.
+ */
+import { removedBackends } from "../calc/index.ts";
+import type { NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatState, RemovedBackend } from "../calc/index.ts";
+
+/** NatOp is one map write. */
+export type NatOp =
+  | { readonly op: "put-backend"; readonly key: NatBackendKey; readonly value: NatBackendValue; readonly change: "add" | "update" }
+  | { readonly op: "put-frontend"; readonly key: NatFrontendKey; readonly value: NatFrontendValue; readonly change: "add" | "update"; readonly servicePort?: string }
+  | { readonly op: "delete-frontend"; readonly key: NatFrontendKey }
+  | { readonly op: "delete-backend"; readonly key: NatBackendKey };
+
+/** NatPlan is the ordered writes plus the (frontend, backend) pairs they take away. */
+export interface NatPlan {
+  readonly ops: readonly NatOp[];
+  /** For conntrack and affinity cleanup after the ops are applied. */
+  readonly removed: readonly RemovedBackend[];
+}
+
+const sameFe = (a: NatFrontendValue, b: NatFrontendValue): boolean =>
+  a.svcId === b.svcId && a.count === b.count && a.localCount === b.localCount && a.flags === b.flags && a.affinityTimeoutS === b.affinityTimeoutS;
+const sameBe = (a: NatBackendValue, b: NatBackendValue): boolean => a.addr === b.addr && a.port === b.port;
+const byId = <T>(m: ReadonlyMap<string, T>): [string, T][] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/** planNatUpdate returns the ops that turn `actual` into `desired`, in a safe order. */
+export function planNatUpdate(actual: NatState, desired: NatState): NatPlan {
+  const addBe: NatOp[] = [];
+  const updateBe: NatOp[] = [];
+  const frontends: NatOp[] = [];
+  const deleteBe: NatOp[] = [];
+  for (const [id, be] of byId(desired.backends)) {
+    const have = actual.backends.get(id);
+    if (have === undefined) addBe.push({ op: "put-backend", key: be.key, value: be.value, change: "add" });
+    else if (!sameBe(have.value, be.value)) updateBe.push({ op: "put-backend", key: be.key, value: be.value, change: "update" });
+  }
+  for (const [id, fe] of byId(desired.frontends)) {
+    const have = actual.frontends.get(id);
+    const port = fe.servicePort !== undefined ? { servicePort: fe.servicePort } : {};
+    if (have === undefined) frontends.push({ op: "put-frontend", key: fe.key, value: fe.value, change: "add", ...port });
+    else if (!sameFe(have.value, fe.value)) frontends.push({ op: "put-frontend", key: fe.key, value: fe.value, change: "update", ...port });
+  }
+  for (const [id, fe] of byId(actual.frontends)) if (!desired.frontends.has(id)) frontends.push({ op: "delete-frontend", key: fe.key });
+  for (const [id, be] of byId(actual.backends)) if (!desired.backends.has(id)) deleteBe.push({ op: "delete-backend", key: be.key });
+  return { ops: [...addBe, ...updateBe, ...frontends, ...deleteBe], removed: removedBackends(actual, desired) };
+}

@@ -6,6 +6,7 @@
 import { backendKeyId, frontendKeyId } from "../calc/index.ts";
 import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue } from "../calc/index.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
+import { normaliseCtKey } from "./normalise-ct-key.ts";
 
 const ctId = (k: CtKey): string => `${k.a.addr}:${k.a.port}|${k.b.addr}:${k.b.port}/${k.proto}`;
 const affinityId = (k: AffinityKey): string => `${k.svcId}|${k.client}`;
@@ -51,12 +52,12 @@ export class InMemoryNatMapBackend implements NatMapBackend {
 
   putConntrack(entry: CtEntryView): void {
     this.writes++;
-    const normal = normalise(entry);
+    const normal = normaliseCtKey(entry);
     this.#ct.set(ctId(normal), normal);
   }
 
   deleteConntrack(key: CtKey): boolean {
-    return this.#count(this.#ct.delete(ctId(normalise(key))));
+    return this.#count(this.#ct.delete(ctId(normaliseCtKey(key))));
   }
 
   affinity(): Iterable<AffinityEntryView> {
@@ -76,12 +77,4 @@ export class InMemoryNatMapBackend implements NatMapBackend {
     if (deleted) this.writes++;
     return deleted;
   }
-}
-
-/** normalise orders the two sides like bpf/include/conntrack.h: lower (address, port) is `a`. */
-function normalise<T extends CtKey>(k: T): T {
-  const num = (addr: string): number => addr.split(".").reduce((n, p) => n * 256 + Number(p), 0);
-  const x = num(k.a.addr);
-  const y = num(k.b.addr);
-  return x < y || (x === y && k.a.port <= k.b.port) ? k : { ...k, a: k.b, b: k.a };
 }

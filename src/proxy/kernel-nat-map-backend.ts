@@ -9,6 +9,7 @@ import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, encodeCtEntry
 import type { RawMap } from "../datapath/maps/index.ts";
 import { KeyNotFoundError } from "../errors/index.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
+import { normaliseCtKey } from "./normalise-ct-key.ts";
 
 /** KernelNatMaps are the four maps, live (BpfMap) or anything RawMap-shaped. */
 export interface KernelNatMaps {
@@ -65,8 +66,9 @@ export class KernelNatMapBackend implements NatMapBackend {
   }
 
   putConntrack(entry: CtEntryView): void {
+    const e = normaliseCtKey(entry);
     const [k, v] = encodeCtEntry({
-      a: entry.a, b: entry.b, proto: entry.proto, type: entry.type, nat: entry.nat,
+      a: e.a, b: e.b, proto: e.proto, type: e.type, nat: e.nat,
       flags: 0, legA: 0, legB: 0, createdNs: 0n, lastSeenNs: 0n, tunIp: "0.0.0.0",
     });
     this.#ctRaw.update(k, v);

@@ -1,0 +1,7 @@
+import { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
+import { runNatMapBackendContract } from "./nat-map-backend.case.ts";
+
+runNatMapBackendContract("in-memory", () => {
+  const backend = new InMemoryNatMapBackend();
+  return { backend, reopen: () => backend, cleanup: () => {} };
+});

@@ -1,0 +1,124 @@
+/**
+ * runNatMapBackendContract: what every NatMapBackend must do the same way (hono's
+ * `common.case.test.ts` pattern), and the reconciler's promises checked on top of it. The
+ * in-memory fake and the kernel maps both run it, so the fake cannot drift from the kernel.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { TestOptions } from "node:test";
+import { lookup, service, slice } from "../../test/support/service-fixtures.ts";
+import type { CtEntryView, NatInput } from "../calc/index.ts";
+import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL } from "../datapath/abi/abi.ts";
+import { natStateOf } from "../calc/index.ts";
+import { countingBackend } from "./counting-backend.ts";
+import type { NatMapBackend } from "./nat-map-backend.ts";
+import { NatReconciler } from "./nat-reconciler.ts";
+
+/** NatMapBackendFixture is a fresh, empty backend; `reopen` gives a new one over the same maps (a restart). */
+export interface NatMapBackendFixture {
+  readonly backend: NatMapBackend;
+  reopen(): NatMapBackend;
+  cleanup(): void;
+}
+
+const fe = { addr: "198.19.0.10", port: 80, proto: 6 };
+const feValue = { svcId: 7, count: 2, localCount: 1, flags: SL_NAT_FE_EXTERNAL | SL_NAT_FE_ETP_LOCAL | SL_NAT_FE_AFFINITY, affinityTimeoutS: 10800 };
+const ct = (client: string, cport: number): CtEntryView => ({
+  a: { addr: client, port: cport }, b: { addr: "198.19.0.10", port: 80 }, proto: 6, type: "nat-fwd", nat: { addr: "198.18.1.1", port: 8080 },
+});
+
+const input = (addrs: string[]): NatInput => ({
+  services: [service("web", { type: "NodePort", clusterIP: "198.19.0.10", ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] })],
+  endpointSlices: [slice("web", addrs.map((addr) => ({ addr, node: addr.startsWith("198.18.1.") ? "node-a" : "node-b" })))],
+  nodeName: "node-a",
+  nodeAddresses: ["198.18.0.1"],
+});
+
+/** runNatMapBackendContract runs the suite against the backend `make` builds (`options` e.g. requireRoot). */
+export function runNatMapBackendContract(name: string, make: () => NatMapBackendFixture, options: TestOptions = {}): void {
+  const withFixture = (fn: (f: NatMapBackendFixture) => void) => () => {
+    const f = make();
+    try {
+      fn(f);
+    } finally {
+      f.cleanup();
+    }
+  };
+
+  describe(`NatMapBackend contract: ${name}`, () => {
+    test("a fresh backend is empty", options, withFixture(({ backend }) => {
+      assert.deepEqual([...backend.frontends(), ...backend.backends(), ...backend.conntrack(), ...backend.affinity()], []);
+    }));
+
+    test("frontends round-trip every field, including the 0.0.0.0 wildcard and SCTP", options, withFixture(({ backend }) => {
+      const wildcard = { addr: "0.0.0.0", port: 30080, proto: 132 };
+      backend.putFrontend(fe, feValue);
+      backend.putFrontend(wildcard, { ...feValue, svcId: 0xffff_fffe });
+      const got = new Map([...backend.frontends()].map(([k, v]) => [`${k.addr}:${k.port}/${k.proto}`, v]));
+      assert.deepEqual(got.get("198.19.0.10:80/6"), feValue);
+      assert.equal(got.get("0.0.0.0:30080/132")?.svcId, 0xffff_fffe);
+    }));
+
+    test("putFrontend replaces, deleteFrontend reports whether something was there", options, withFixture(({ backend }) => {
+      backend.putFrontend(fe, feValue);
+      backend.putFrontend(fe, { ...feValue, count: 0 });
+      assert.deepEqual([...backend.frontends()].map(([, v]) => v.count), [0]);
+      assert.equal(backend.deleteFrontend(fe), true);
+      assert.equal(backend.deleteFrontend(fe), false);
+    }));
+
+    test("backends round-trip and delete", options, withFixture(({ backend }) => {
+      backend.putBackend({ svcId: 7, index: 1 }, { addr: "198.18.1.1", port: 65535 });
+      assert.deepEqual([...backend.backends()], [[{ svcId: 7, index: 1 }, { addr: "198.18.1.1", port: 65535 }]]);
+      assert.equal(backend.deleteBackend({ svcId: 7, index: 1 }), true);
+      assert.equal(backend.deleteBackend({ svcId: 7, index: 1 }), false);
+    }));
+
+    test("conntrack keys are normalised (lower endpoint first) and deletable from either order", options, withFixture(({ backend }) => {
+      backend.putConntrack(ct("203.0.113.9", 40000));
+      backend.putConntrack(ct("10.0.0.1", 40001));
+      const entries = [...backend.conntrack()];
+      const high = entries.find((e) => e.b.addr === "203.0.113.9");
+      assert.deepEqual(high?.a, { addr: "198.19.0.10", port: 80 }, "the frontend is the lower endpoint");
+      assert.equal(high?.type, "nat-fwd");
+      assert.deepEqual(high?.nat, { addr: "198.18.1.1", port: 8080 });
+      assert.equal(backend.deleteConntrack({ a: high!.a, b: high!.b, proto: 6 }), true);
+      assert.equal(backend.deleteConntrack({ a: { addr: "10.0.0.1", port: 40001 }, b: { addr: "198.19.0.10", port: 80 }, proto: 6 }), true);
+      assert.equal(backend.deleteConntrack({ a: { addr: "10.0.0.1", port: 40001 }, b: { addr: "198.19.0.10", port: 80 }, proto: 6 }), false);
+    }));
+
+    test("affinity entries round-trip and delete", options, withFixture(({ backend }) => {
+      backend.putAffinity({ svcId: 7, client: "198.18.64.5", backend: { addr: "198.18.1.1", port: 8080 } });
+      assert.deepEqual([...backend.affinity()].map((e) => [e.svcId, e.client, e.backend]), [[7, "198.18.64.5", { addr: "198.18.1.1", port: 8080 }]]);
+      assert.equal(backend.deleteAffinity({ svcId: 7, client: "198.18.64.5" }), true);
+      assert.equal(backend.deleteAffinity({ svcId: 7, client: "198.18.64.5" }), false);
+    }));
+
+    test("NatReconciler: a restart over the same maps with unchanged input writes nothing", options, withFixture((f) => {
+      const first = new NatReconciler(f.backend).sync(input(["198.18.1.1", "198.18.2.1"]));
+      assert.equal(first.frontends.added, 3);
+      assert.equal(first.backends.added, 2);
+      const counted = countingBackend(f.reopen());
+      const second = new NatReconciler(counted.backend).sync(input(["198.18.2.1", "198.18.1.1"]));
+      assert.equal(second.adopted, true);
+      assert.deepEqual([second.frontends, second.backends], [{ added: 0, updated: 0, deleted: 0 }, { added: 0, updated: 0, deleted: 0 }]);
+      assert.equal(counted.writes(), 0);
+    }));
+
+    test("NatReconciler: the maps end up equal to the desired state, and a removed backend's flows and affinity go", options, withFixture(({ backend }) => {
+      const r = new NatReconciler(backend);
+      r.sync(input(["198.18.1.1", "198.18.2.1"]));
+      const id = [...backend.frontends()][0]![1].svcId;
+      backend.putConntrack(ct("198.18.64.5", 40000));
+      backend.putAffinity({ svcId: id, client: "198.18.64.5", backend: { addr: "198.18.1.1", port: 8080 } });
+      backend.putAffinity({ svcId: id, client: "198.18.64.6", backend: { addr: "198.18.2.1", port: 8080 } });
+      const res = r.sync(input(["198.18.2.1"]));
+      assert.equal(res.conntrackDeleted, 1);
+      assert.equal(res.affinityDeleted, 1);
+      assert.deepEqual([...backend.affinity()].map((e) => e.client), ["198.18.64.6"]);
+      const state = natStateOf([...backend.frontends()].map(([key, value]) => ({ key, value })), [...backend.backends()].map(([key, value]) => ({ key, value })));
+      assert.deepEqual(lookup(state, "198.18.0.1", 30080)?.backends, ["198.18.2.1:8080"]);
+      assert.equal(state.backends.size, 1, "the slot past the new count is deleted");
+    }));
+  });
+}

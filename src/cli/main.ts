@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { registerAgentCommand } from "./agent-command.ts";
 import { registerCheckCommand } from "./check-command.ts";
+import { registerDumpCommand } from "./dump-command.ts";
 import { registerLabCommand } from "./lab-command.ts";
 import { registerVersionCommand } from "./version-command.ts";
 import { registerApplyCommand } from "./apply-command.ts";
@@ -22,6 +23,7 @@ program
 registerVersionCommand(program);
 registerCheckCommand(program);
 registerAgentCommand(program);
+registerDumpCommand(program);
 registerLabCommand(program);
 registerApplyCommand(program);
 registerGetCommand(program);

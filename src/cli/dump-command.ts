@@ -1,0 +1,49 @@
+/**
+ * registerDumpCommand adds `sluice dump conntrack|nat|routes|ifaces|counters|links [--json]`:
+ * what the datapath holds, read from the maps and links pinned under a bpffs root. Needs root.
+ */
+import type { Command } from "commander";
+import { dumpConntrack, dumpCounters, dumpIfaces, dumpLinks, dumpNat, dumpRoutes } from "./dump-sections.ts";
+import type { DumpOptions, DumpSection } from "./dump-sections.ts";
+import { textTable } from "./text-table.ts";
+
+const SECTIONS = {
+  conntrack: dumpConntrack,
+  nat: dumpNat,
+  routes: dumpRoutes,
+  ifaces: dumpIfaces,
+  counters: dumpCounters,
+  links: dumpLinks,
+} as const satisfies Record<string, (pinDir: string, options: DumpOptions) => DumpSection[]>;
+
+type SectionName = keyof typeof SECTIONS;
+
+export function registerDumpCommand(program: Command): void {
+  program
+    .command("dump")
+    .description(`show datapath state from pinned maps and links: ${Object.keys(SECTIONS).join(", ")} (needs root)`)
+    .argument("<what>", Object.keys(SECTIONS).join("|"))
+    .option("--bpffs-root <dir>", "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)")
+    .option("--netns <name>", "resolve interface names in this named namespace (a lab node: <lab>-node-1)")
+    .option("--json", "machine-readable output")
+    .action((what: string, opts: { bpffsRoot?: string; netns?: string; json?: boolean }) => {
+      if (!(what in SECTIONS)) {
+        console.error(`error: dump "${what}": unknown; choose one of ${Object.keys(SECTIONS).join(", ")}`);
+        process.exitCode = 2;
+        return;
+      }
+      const root = (opts.bpffsRoot ?? (process.env["SLUICE_BPFFS_ROOT"] || "/sys/fs/bpf")).replace(/\/+$/, "");
+      try {
+        const sections = SECTIONS[what as SectionName](`${root}/sluice`, opts.netns !== undefined ? { netns: opts.netns } : {});
+        if (opts.json) {
+          const body = sections.length === 1 ? sections[0]!.records : Object.fromEntries(sections.map((s) => [s.title, s.records]));
+          console.log(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v), 2));
+          return;
+        }
+        console.log(sections.map((s) => `${s.title}: ${s.rows.length}\n${textTable(s.headers, s.rows)}`).join("\n\n"));
+      } catch (e) {
+        console.error(`error: ${(e as Error).message}`);
+        process.exitCode = 1;
+      }
+    });
+}

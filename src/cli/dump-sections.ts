@@ -1,0 +1,178 @@
+/**
+ * The sections of `sluice dump`: each reads pinned maps (or links) under a pin directory and
+ * returns plain rows, so the command prints them as a table or as JSON. Reading only: nothing
+ * here writes a map. Needs CAP_BPF (root).
+ */
+import { readdirSync } from "node:fs";
+import { Link } from "../bpf/link/link.ts";
+import { listLinks as listBpfLinks } from "../bpf/link/list-links.ts";
+import { BpfMap } from "../bpf/map.ts";
+import { AttachType } from "../bpf/program-type.ts";
+import { mapPinPath } from "../agent/datapath-maps.ts";
+import { parseLinkPin } from "../agent/iface-attacher.ts";
+import { ConntrackMap, CountersMap, NatBackendMap, NatFrontendMap, RoutesMap } from "../datapath/maps/index.ts";
+import { getFdById, LinkType, progInfo } from "../kernel/bpf-obj.ts";
+import { pinExists } from "../kernel/bpffs.ts";
+import { listLinks as listNetLinks } from "../netlink/links.ts";
+import { protocolName as k8sProtocolName } from "../calc/ip-protocol.ts";
+
+/** DumpSection is one table: headers, rows for humans, and records for --json. */
+export interface DumpSection {
+  readonly title: string;
+  readonly headers: readonly string[];
+  readonly rows: readonly (readonly (string | number | bigint)[])[];
+  readonly records: readonly Record<string, unknown>[];
+}
+
+function withMap<T>(pinDir: string, name: string, fn: (m: BpfMap) => T): T {
+  const path = mapPinPath(pinDir, name);
+  if (!pinExists(path)) throw new Error(`open map "${name}": nothing pinned at "${path}" (is an agent running with this --bpffs-root?)`);
+  const m = BpfMap.openPinned(path, name);
+  try {
+    return fn(m);
+  } finally {
+    m.close();
+  }
+}
+
+/** DumpOptions: `netns` names the namespace whose interface names apply (a lab node). */
+export interface DumpOptions {
+  readonly netns?: string;
+}
+
+function ifaceNames(o: DumpOptions): Map<number, string> {
+  try {
+    return new Map(listNetLinks(o.netns !== undefined ? { netns: o.netns } : {}).map((l) => [l.index, l.name]));
+  } catch {
+    return new Map();
+  }
+}
+
+const protocolName = (proto: number): string => (proto === 1 ? "ICMP" : k8sProtocolName(proto));
+
+const flagNames = (flags: number, names: Readonly<Record<number, string>>): string =>
+  Object.entries(names).filter(([bit]) => flags & Number(bit)).map(([, n]) => n).join(",") || "-";
+
+/** dumpConntrack lists sl_ct. */
+export function dumpConntrack(pinDir: string): DumpSection[] {
+  const now = process.hrtime.bigint();
+  const entries = withMap(pinDir, "sl_ct", (m) => [...new ConntrackMap(m).entries()]);
+  const ct = { 1: "init-a", 2: "tunnel", 4: "dsr", 8: "nodeport-fwd", 16: "dsr-fwd" };
+  return [{
+    title: "conntrack (sl_ct)",
+    headers: ["proto", "a", "b", "type", "flags", "nat", "tunnel", "idle"],
+    rows: entries.map((e) => [protocolName(e.proto), `${e.a.addr}:${e.a.port}`, `${e.b.addr}:${e.b.port}`, e.type, flagNames(e.flags, ct), e.type === "normal" ? "-" : `${e.nat.addr}:${e.nat.port}`, e.tunIp === "0.0.0.0" ? "-" : e.tunIp, `${Number((now - e.lastSeenNs) / 1_000_000n) / 1000}s`]),
+    records: entries.map((e) => ({ ...e, createdNs: String(e.createdNs), lastSeenNs: String(e.lastSeenNs) })),
+  }];
+}
+
+/** dumpNat lists sl_nat_fe and sl_nat_be. */
+export function dumpNat(pinDir: string): DumpSection[] {
+  const fes = withMap(pinDir, "sl_nat_fe", (m) => [...new NatFrontendMap(m).entries()]);
+  const bes = withMap(pinDir, "sl_nat_be", (m) => [...new NatBackendMap(m).entries()]).sort(([a], [b]) => a.svcId - b.svcId || a.index - b.index);
+  const fe = { 1: "external", 2: "etp-local", 4: "itp-local", 8: "affinity" };
+  return [
+    {
+      title: "NAT frontends (sl_nat_fe)",
+      headers: ["frontend", "proto", "svc id", "backends", "local", "flags", "affinity"],
+      rows: fes.map(([k, v]) => [`${k.addr === "0.0.0.0" ? "*" : k.addr}:${k.port}`, protocolName(k.proto), v.svcId, v.count, v.localCount, flagNames(v.flags, fe), v.affinityTimeoutS ? `${v.affinityTimeoutS}s` : "-"]),
+      records: fes.map(([k, v]) => ({ frontend: k, service: v })),
+    },
+    {
+      title: "NAT backends (sl_nat_be)",
+      headers: ["svc id", "index", "backend"],
+      rows: bes.map(([k, v]) => [k.svcId, k.index, `${v.addr}:${v.port}`]),
+      records: bes.map(([k, v]) => ({ ...k, backend: v })),
+    },
+  ];
+}
+
+/** dumpRoutes lists sl_routes. */
+export function dumpRoutes(pinDir: string, o: DumpOptions = {}): DumpSection[] {
+  const names = ifaceNames(o);
+  const routes = withMap(pinDir, "sl_routes", (m) => [...new RoutesMap(m).entries()]);
+  return [{
+    title: "routes (sl_routes)",
+    headers: ["cidr", "kind", "iface", "next hop", "mac", "host mac"],
+    rows: routes.map(([cidr, r]) => [cidr, r.kind, r.kind === "local-workload" ? `${names.get(r.ifindex) ?? "?"} (${r.ifindex})` : "-", r.kind === "remote-workload" ? r.nextHop : "-", r.kind === "local-workload" ? r.mac : "-", r.kind === "local-workload" ? r.hostMac : "-"]),
+    records: routes.map(([cidr, r]) => ({ cidr, ...r })),
+  }];
+}
+
+/** dumpCounters lists sl_counters summed over CPUs. */
+export function dumpCounters(pinDir: string, o: DumpOptions = {}): DumpSection[] {
+  const names = ifaceNames(o);
+  const totals = withMap(pinDir, "sl_counters", (m) => [...new CountersMap(m).totals()]).sort((a, b) => a.ifindex - b.ifindex || a.reason - b.reason);
+  return [{
+    title: "datapath counters (sl_counters)",
+    headers: ["iface", "reason", "packets", "bytes"],
+    rows: totals.map((t) => [`${names.get(t.ifindex) ?? "?"} (${t.ifindex})`, t.reasonName, t.packets, t.bytes]),
+    records: totals.map((t) => ({ ...t, iface: names.get(t.ifindex) ?? null, packets: String(t.packets), bytes: String(t.bytes) })),
+  }];
+}
+
+function progName(id: number): string {
+  const fd = getFdById("prog", id);
+  if (fd === undefined) return "?";
+  try {
+    return progInfo(fd.value).name;
+  } finally {
+    fd.close();
+  }
+}
+
+/** pinnedLinkIds maps link id → pin file name of the links pinned under pinDir/links. */
+function pinnedLinks(pinDir: string): Map<number, { iface: string; direction: string; pin: string }> {
+  const out = new Map<number, { iface: string; direction: string; pin: string }>();
+  const dir = `${pinDir}/links`;
+  if (!pinExists(dir)) return out;
+  for (const f of readdirSync(dir)) {
+    const parsed = parseLinkPin(f);
+    if (!parsed) continue;
+    const link = Link.openPinned(`${dir}/${f}`);
+    try {
+      out.set(link.info().id, { ...parsed, pin: `${dir}/${f}` });
+    } finally {
+      link.close();
+    }
+  }
+  return out;
+}
+
+/** dumpIfaces lists the interfaces this pin root's agent attached (from its link pins). */
+export function dumpIfaces(pinDir: string, o: DumpOptions = {}): DumpSection[] {
+  const names = ifaceNames(o);
+  const rows: (string | number)[][] = [];
+  const records: Record<string, unknown>[] = [];
+  const dir = `${pinDir}/links`;
+  for (const f of pinExists(dir) ? readdirSync(dir).sort() : []) {
+    const parsed = parseLinkPin(f);
+    if (!parsed) continue;
+    const link = Link.openPinned(`${dir}/${f}`);
+    try {
+      const info = link.info();
+      const prog = progName(info.progId);
+      const role = prog.endsWith("_wep") ? "workload" : prog.endsWith("_hep") ? "host" : "?";
+      const live = info.ifindex !== undefined && info.ifindex !== 0 && names.get(info.ifindex) === parsed.iface;
+      rows.push([parsed.iface, info.ifindex ?? 0, role, parsed.direction, prog, info.progId, info.id, live ? "attached" : "defunct"]);
+      records.push({ iface: parsed.iface, ifindex: info.ifindex ?? 0, role, direction: parsed.direction, program: prog, progId: info.progId, linkId: info.id, attached: live });
+    } finally {
+      link.close();
+    }
+  }
+  return [{ title: "interfaces (link pins)", headers: ["iface", "ifindex", "role", "hook", "program", "prog id", "link id", "state"], rows, records }];
+}
+
+/** dumpLinks lists every tcx link on the machine (bpftool 7.1 cannot), marking the ones pinned under pinDir. */
+export function dumpLinks(pinDir: string, o: DumpOptions = {}): DumpSection[] {
+  const names = ifaceNames(o);
+  const ours = pinnedLinks(pinDir);
+  const links = listBpfLinks({ type: LinkType.Tcx });
+  const hook = (t: number | undefined): string => (t === AttachType.TcxIngress ? "ingress" : t === AttachType.TcxEgress ? "egress" : String(t));
+  return [{
+    title: "tcx links (all namespaces; iface names resolved in this one)",
+    headers: ["link id", "ifindex", "iface", "hook", "prog id", "program", "pinned"],
+    rows: links.map((l) => [l.id, l.ifindex ?? 0, ours.get(l.id)?.iface ?? names.get(l.ifindex ?? 0) ?? "?", hook(l.attachType), l.progId, progName(l.progId), ours.get(l.id)?.pin ?? "-"]),
+    records: links.map((l) => ({ linkId: l.id, ifindex: l.ifindex ?? 0, iface: ours.get(l.id)?.iface ?? names.get(l.ifindex ?? 0) ?? null, hook: hook(l.attachType), progId: l.progId, program: progName(l.progId), pin: ours.get(l.id)?.pin ?? null })),
+  }];
+}

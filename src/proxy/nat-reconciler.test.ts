@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { service, slice } from "../../test/support/service-fixtures.ts";
+import type { NatInput } from "../calc/index.ts";
+import { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
+import { NatReconciler } from "./nat-reconciler.ts";
+import type { ProxyLogFields, ProxyLogger } from "./proxy-logger.ts";
+
+const web = service("web", { clusterIP: "198.19.0.10", ports: [{ port: 80, targetPort: 8080 }] });
+const input = (addrs: string[], extra: Partial<NatInput> = {}): NatInput => ({
+  services: [web],
+  endpointSlices: [slice("web", addrs.map((addr) => ({ addr })))],
+  nodeName: "node-a",
+  nodeAddresses: [],
+  ...extra,
+});
+
+function recordingLogger(): { logger: ProxyLogger; lines: [string, ProxyLogFields, string][] } {
+  const lines: [string, ProxyLogFields, string][] = [];
+  const at = (level: string) => (fields: ProxyLogFields, msg: string) => void lines.push([level, fields, msg]);
+  return { logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") }, lines };
+}
+
+describe("NatReconciler", () => {
+  test("a second sync of the same input writes nothing", () => {
+    const backend = new InMemoryNatMapBackend();
+    const r = new NatReconciler(backend);
+    r.sync(input(["198.18.1.1", "198.18.1.2"]));
+    const before = backend.writes;
+    const res = r.sync(input(["198.18.1.2", "198.18.1.1"]));
+    assert.equal(backend.writes, before);
+    assert.equal(res.adopted, false);
+  });
+
+  test("an endpoint change writes only the slots and the frontend that changed", () => {
+    const backend = new InMemoryNatMapBackend();
+    const r = new NatReconciler(backend);
+    r.sync(input(["198.18.1.1", "198.18.1.2"]));
+    const res = r.sync(input(["198.18.1.1", "198.18.1.2", "198.18.1.3"]));
+    assert.deepEqual(res.backends, { added: 1, updated: 0, deleted: 0 });
+    assert.deepEqual(res.frontends, { added: 0, updated: 1, deleted: 0 });
+  });
+
+  test("a deleted Service's frontends and backends are removed, and its flows' conntrack entries with them", () => {
+    const backend = new InMemoryNatMapBackend();
+    const r = new NatReconciler(backend);
+    r.sync(input(["198.18.1.1"]));
+    backend.putConntrack({ a: { addr: "198.18.64.5", port: 40000 }, b: { addr: "198.19.0.10", port: 80 }, proto: 6, type: "nat-fwd", nat: { addr: "198.18.1.1", port: 8080 } });
+    backend.putConntrack({ a: { addr: "198.18.64.5", port: 40000 }, b: { addr: "198.18.1.1", port: 8080 }, proto: 6, type: "nat-rev", nat: { addr: "198.19.0.10", port: 80 } });
+    const res = r.sync(input([], { services: [] }));
+    assert.deepEqual([res.frontends.deleted, res.backends.deleted, res.conntrackDeleted], [1, 1, 2]);
+    assert.deepEqual([...backend.frontends(), ...backend.backends(), ...backend.conntrack()], []);
+  });
+
+  test("a Service keeps its id while its endpoints change and after it is the only one left", () => {
+    const backend = new InMemoryNatMapBackend();
+    const r = new NatReconciler(backend);
+    const api = service("api", { clusterIP: "198.19.0.11", ports: [{ port: 443 }] });
+    r.sync(input(["198.18.1.1"], { services: [api, web] }));
+    const idOf = () => [...backend.frontends()].find(([k]) => k.addr === "198.19.0.10")?.[1].svcId;
+    const id = idOf();
+    r.sync(input(["198.18.1.9"], { services: [web] }));
+    assert.equal(idOf(), id);
+  });
+
+  test("a failed write throws \"sync nat maps: ...\" and the next sync reads the maps again", () => {
+    const backend = new InMemoryNatMapBackend();
+    const r = new NatReconciler(backend);
+    const put = backend.putFrontend.bind(backend);
+    backend.putFrontend = () => {
+      throw new Error("update map \"sl_nat_fe\": no space");
+    };
+    assert.throws(() => r.sync(input(["198.18.1.1"])), /^Error: sync nat maps: update map "sl_nat_fe": no space$/);
+    backend.putFrontend = put;
+    const res = r.sync(input(["198.18.1.1"]));
+    assert.equal(res.adopted, true);
+    assert.deepEqual(res.backends, { added: 0, updated: 0, deleted: 0 }, "the backend written before the failure is adopted");
+    assert.equal(res.frontends.added, 1);
+  });
+
+  test("problems are logged once, with the service key, and summary lines carry op", () => {
+    const { logger, lines } = recordingLogger();
+    const r = new NatReconciler(new InMemoryNatMapBackend(), { logger });
+    const six = service("six", { clusterIP: "fd00::10", ports: [{ port: 80 }] });
+    r.sync(input([], { services: [six] }));
+    r.sync(input([], { services: [six] }));
+    const warns = lines.filter(([level]) => level === "warn");
+    assert.equal(warns.length, 1);
+    assert.deepEqual(warns[0]?.[1], { op: "compute", service: "default/six" });
+    assert.ok(lines.filter(([level]) => level === "info").every(([, f]) => typeof f.op === "string"));
+  });
+});

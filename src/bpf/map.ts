@@ -4,13 +4,13 @@
  * BpfMap so it does not shadow the global Map. Every operation needs CAP_BPF.
  */
 import { mapCreate, mapDeleteElem, mapFreeze, mapGetNextKey, mapLookupAndDelete, mapLookupElem, mapUpdateElem, UpdateFlag } from "../kernel/bpf-map.ts";
-import { mapInfo, objGet, objPin, type MapInfo } from "../kernel/bpf-obj.ts";
-import { unpin } from "../kernel/bpffs.ts";
+import { mapInfo, objGet, type MapInfo } from "../kernel/bpf-obj.ts";
 import { possibleCpus } from "../kernel/cpus.ts";
 import type { Fd } from "../kernel/fd.ts";
 import { KeyNotFoundError } from "../errors/key-not-found-error.ts";
 import type { MapSpec } from "./map-spec.ts";
 import { isPerCpu } from "./map-type.ts";
+import { PinnableObject } from "./pinnable-object.ts";
 
 /** UpdateMode picks create-or-replace ("any"), create-only ("noexist") or replace-only ("exist"). */
 export type UpdateMode = keyof typeof UpdateFlag;
@@ -25,18 +25,15 @@ export interface MapCreateOptions {
 /** MapShape is what must match for a pinned map to be reused in place of a spec. */
 export type MapShape = Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries" | "flags">;
 
-export class BpfMap {
-  readonly #fd: Fd;
+export class BpfMap extends PinnableObject {
   readonly name: string;
   readonly type: number;
   readonly keySize: number;
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
-  #pinPath: string | undefined;
-
-  private constructor(fd: Fd, name: string, shape: MapShape) {
-    this.#fd = fd;
+  private constructor(fd: Fd, name: string, shape: MapShape, pinPath?: string) {
+    super(fd, pinPath);
     this.name = name;
     this.type = shape.type;
     this.keySize = shape.keySize;
@@ -66,9 +63,7 @@ export class BpfMap {
     const fd = objGet(path);
     try {
       const info = mapInfo(fd.value);
-      const m = new BpfMap(fd, name ?? info.name, info);
-      m.#pinPath = path;
-      return m;
+      return new BpfMap(fd, name ?? info.name, info, path);
     } catch (cause) {
       fd.close();
       throw cause;
@@ -79,20 +74,6 @@ export class BpfMap {
   static fromFd(fd: Fd, name?: string): BpfMap {
     const info = mapInfo(fd.value);
     return new BpfMap(fd, name ?? info.name, info);
-  }
-
-  /** fd is the raw descriptor, for program relocation and prog-array slots. */
-  get fd(): number {
-    return this.#fd.value;
-  }
-
-  get closed(): boolean {
-    return this.#fd.closed;
-  }
-
-  /** pinPath is where this map is pinned, if this object pinned or opened it. */
-  get pinPath(): string | undefined {
-    return this.#pinPath;
   }
 
   /** perCpu tells whether values hold one slot per possible CPU. */
@@ -194,31 +175,9 @@ export class BpfMap {
     mapFreeze(this.fd, this.name);
   }
 
-  /** pin pins the map at `path` in bpffs so it outlives this process. */
-  pin(path: string): void {
-    objPin(this.fd, path);
-    this.#pinPath = path;
-  }
-
-  /** unpin removes this map's pin (the map lives on while fds reference it). */
-  unpin(): void {
-    if (this.#pinPath === undefined) return;
-    unpin(this.#pinPath);
-    this.#pinPath = undefined;
-  }
-
   /** info reads the kernel's view of the map (id, shape, name). */
   info(): MapInfo {
     return mapInfo(this.fd);
-  }
-
-  /** close releases this process's fd; pinned maps stay in the kernel. */
-  close(): void {
-    this.#fd.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 
   #checkKey(key: Uint8Array): void {

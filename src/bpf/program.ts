@@ -3,14 +3,14 @@
  * map references resolved, or opened from a pin. Loading needs CAP_BPF (plus CAP_NET_ADMIN for
  * tc/xdp types).
  */
-import { objGet, objPin, progInfo, type ProgInfo } from "../kernel/bpf-obj.ts";
+import { objGet, progInfo, type ProgInfo } from "../kernel/bpf-obj.ts";
 import { progLoad, progLoadAsync, progTestRun, type ProgLoadAttr, type ProgLoadResult } from "../kernel/bpf-prog.ts";
-import { unpin } from "../kernel/bpffs.ts";
 import { Errno, errnoError } from "../kernel/errno.ts";
 import type { Fd } from "../kernel/fd.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { ProgramSpec } from "./program-spec.ts";
 import { patchMapReferences } from "./patch-map-references.ts";
+import { PinnableObject } from "./pinnable-object.ts";
 
 /** ProgramLoadOptions resolves map names to fds and tunes the verifier log. */
 export interface ProgramLoadOptions {
@@ -42,14 +42,11 @@ export interface TestRunOutput {
 // The kernel caps log_size at 1 GiB; past 16 MiB the (rotating) tail already holds the reason.
 const MAX_LOG = 16 << 20;
 
-export class Program {
-  readonly #fd: Fd;
+export class Program extends PinnableObject {
   readonly name: string;
   readonly type: number;
-  #pinPath: string | undefined;
-
-  private constructor(fd: Fd, name: string, type: number) {
-    this.#fd = fd;
+  private constructor(fd: Fd, name: string, type: number, pinPath?: string) {
+    super(fd, pinPath);
     this.name = name;
     this.type = type;
   }
@@ -92,9 +89,7 @@ export class Program {
     const fd = objGet(path);
     try {
       const info = progInfo(fd.value);
-      const p = new Program(fd, info.name, info.type);
-      p.#pinPath = path;
-      return p;
+      return new Program(fd, info.name, info.type, path);
     } catch (cause) {
       fd.close();
       throw cause;
@@ -110,19 +105,6 @@ export class Program {
   /** @internal used by settle() to wrap a successful load. */
   static wrap(fd: Fd, name: string, type: number): Program {
     return new Program(fd, name, type);
-  }
-
-  /** fd is the raw descriptor, for attaching and for prog-array slots. */
-  get fd(): number {
-    return this.#fd.value;
-  }
-
-  get closed(): boolean {
-    return this.#fd.closed;
-  }
-
-  get pinPath(): string | undefined {
-    return this.#pinPath;
   }
 
   /** testRun runs the program on a synthetic packet (BPF_PROG_TEST_RUN); tc programs need an Ethernet frame of >= 14 bytes. */
@@ -148,32 +130,11 @@ export class Program {
     };
   }
 
-  /** pin pins the program at `path` in bpffs. */
-  pin(path: string): void {
-    objPin(this.fd, path);
-    this.#pinPath = path;
-  }
-
-  /** unpin removes the pin this object made or opened. */
-  unpin(): void {
-    if (this.#pinPath === undefined) return;
-    unpin(this.#pinPath);
-    this.#pinPath = undefined;
-  }
-
   /** info reads id, tag (instruction hash), name and map ids from the kernel. */
   info(): ProgInfo {
     return progInfo(this.fd);
   }
 
-  /** close releases the fd; attached or pinned programs stay loaded. */
-  close(): void {
-    this.#fd.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }
 
 function loadAttr(spec: ProgramSpec, options: ProgramLoadOptions): ProgLoadAttr {

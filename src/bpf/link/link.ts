@@ -4,9 +4,9 @@
  * program atomically, with no instant where packets see no program. Needs CAP_BPF + CAP_NET_ADMIN.
  */
 import { linkDetach, linkUpdate } from "../../kernel/bpf-link.ts";
-import { linkInfo, objGet, objPin, type LinkInfo } from "../../kernel/bpf-obj.ts";
-import { unpin } from "../../kernel/bpffs.ts";
+import { linkInfo, objGet, type LinkInfo } from "../../kernel/bpf-obj.ts";
 import type { Fd } from "../../kernel/fd.ts";
+import { PinnableObject } from "../pinnable-object.ts";
 import type { Program } from "../program.ts";
 import type { TcAttachment } from "./tc-attachment.ts";
 
@@ -16,45 +16,14 @@ export interface LinkUpdateOptions {
   readonly expected?: Program;
 }
 
-export class Link implements TcAttachment {
-  readonly #fd: Fd;
-  #pinPath: string | undefined;
-
-  constructor(fd: Fd) {
-    this.#fd = fd;
+export class Link extends PinnableObject implements TcAttachment {
+  constructor(fd: Fd, pinPath?: string) {
+    super(fd, pinPath);
   }
 
   /** Link.openPinned opens the link pinned at `path` (e.g. left by a previous agent). */
   static openPinned(path: string): Link {
-    const l = new Link(objGet(path));
-    l.#pinPath = path;
-    return l;
-  }
-
-  /** fd is the raw link descriptor. */
-  get fd(): number {
-    return this.#fd.value;
-  }
-
-  get closed(): boolean {
-    return this.#fd.closed;
-  }
-
-  get pinPath(): string | undefined {
-    return this.#pinPath;
-  }
-
-  /** pin keeps the link (and so the attachment) alive in bpffs after this process exits. */
-  pin(path: string): void {
-    objPin(this.fd, path);
-    this.#pinPath = path;
-  }
-
-  /** unpin removes the pin; the attachment then lasts only as long as open fds. */
-  unpin(): void {
-    if (this.#pinPath === undefined) return;
-    unpin(this.#pinPath);
-    this.#pinPath = undefined;
+    return new Link(objGet(path), path);
   }
 
   /** update atomically replaces the attached program (BPF_LINK_UPDATE, with BPF_F_REPLACE when `expected` is given). */
@@ -70,14 +39,5 @@ export class Link implements TcAttachment {
   /** info reads link id, type, program id and (tcx/xdp) ifindex and attach type. */
   info(): LinkInfo {
     return linkInfo(this.fd);
-  }
-
-  /** close releases the fd; an unpinned link with no other fds detaches. */
-  close(): void {
-    this.#fd.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }

@@ -1,11 +1,34 @@
 /**
- * serviceSyncFactory wires the service proxy (src/proxy) into the agent's loop. Until the proxy
- * lands it returns undefined: the agent then programs routes, globals and interfaces only.
+ * serviceSyncFactory wires the service proxy into the agent's loop: a NatReconciler over the
+ * pinned NAT, conntrack and affinity maps, fed the cluster's Services and EndpointSlices. A new
+ * reconciler per set of maps adopts what they hold, so neither a restart nor a map rebuild
+ * rewrites unchanged services.
  */
+import { KernelNatMapBackend } from "../proxy/kernel-nat-map-backend.ts";
+import { NatReconciler } from "../proxy/nat-reconciler.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
 
 /** serviceSyncFactory returns the proxy's ServiceSync factory for this agent. */
 export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | undefined {
-  return undefined;
+  return (maps, log) => {
+    const reconciler = new NatReconciler(
+      new KernelNatMapBackend({ frontends: maps.get("sl_nat_fe"), backends: maps.get("sl_nat_be"), conntrack: maps.get("sl_ct"), affinity: maps.get("sl_affinity") }),
+      { logger: log },
+    );
+    return {
+      async sync(cache, context) {
+        const r = reconciler.sync({ services: cache.list("Service"), endpointSlices: cache.list("EndpointSlice"), nodeName: context.nodeName, nodeAddresses: context.nodeAddresses });
+        const sum = (c: { added: number; updated: number; deleted: number }): number => c.added + c.updated;
+        return {
+          written: sum(r.frontends) + sum(r.backends),
+          deleted: r.frontends.deleted + r.backends.deleted + r.conntrackDeleted,
+          problems: r.problems.map((p) => `service ${p.service}: ${p.reason}`),
+        };
+      },
+      async close() {
+        // the reconciler holds no fds: the maps belong to the agent
+      },
+    };
+  };
 }

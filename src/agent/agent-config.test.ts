@@ -17,6 +17,7 @@ test("resolveAgentConfig() lets flags win and falls back to hostname, autodetect
   assert.equal(c.nodeIp, undefined);
   assert.equal(c.metricsPort, 0);
   assert.equal(c.healthPort, 9099);
+  assert.equal(c.healthzPort, 10256);
   assert.deepEqual(c.interfacePrefixes, ["cali"]);
   assert.equal(resolveAgentConfig({}, {}, "myhost").nodeName, "myhost");
   assert.throws(() => resolveAgentConfig({}, { SLUICE_HEALTH_PORT: "x" }, "h"), /health port/);

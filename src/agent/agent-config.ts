@@ -13,6 +13,7 @@ export interface AgentFlags {
   readonly nodeIp?: string;
   readonly metricsPort?: number;
   readonly healthPort?: number;
+  readonly healthzPort?: number;
   readonly interfacePrefix?: string;
   readonly logLevel?: LogLevel;
   readonly object?: string;
@@ -30,6 +31,8 @@ export interface AgentConfig {
   readonly nodeIp: string | undefined;
   readonly metricsPort: number;
   readonly healthPort: number;
+  /** kube-proxy's /healthz port (10256); 0 disables. */
+  readonly healthzPort: number;
   /** Workload interface prefixes unless FelixConfiguration interfacePrefix says otherwise. */
   readonly interfacePrefixes: readonly string[];
   readonly logLevel: LogLevel;
@@ -37,8 +40,8 @@ export interface AgentConfig {
   readonly objectPath: string;
 }
 
-/** DEFAULT_PORTS are Felix's: Prometheus 9091, health 9099. */
-export const DEFAULT_PORTS = { metrics: 9091, health: 9099 } as const;
+/** DEFAULT_PORTS are Felix's (Prometheus 9091, health 9099) and kube-proxy's /healthz (10256). */
+export const DEFAULT_PORTS = { metrics: 9091, health: 9099, healthz: 10256 } as const;
 
 /** DEFAULT_INTERFACE_PREFIX is Calico's workload prefix. */
 export const DEFAULT_INTERFACE_PREFIX = "cali";
@@ -67,6 +70,7 @@ export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, ho
     nodeIp: flags.nodeIp ?? nonEmpty(env["SLUICE_NODE_IP"]),
     metricsPort: port(flags.metricsPort, env["SLUICE_METRICS_PORT"], DEFAULT_PORTS.metrics, "metrics port"),
     healthPort: port(flags.healthPort, env["SLUICE_HEALTH_PORT"], DEFAULT_PORTS.health, "health port"),
+    healthzPort: port(flags.healthzPort, env["SLUICE_HEALTHZ_PORT"], DEFAULT_PORTS.healthz, "healthz port"),
     interfacePrefixes: prefix.split(",").map((p) => p.trim()).filter((p) => p !== ""),
     logLevel: flags.logLevel ?? "info",
     objectPath: flags.object ?? DEFAULT_OBJECT,

@@ -9,6 +9,7 @@ import type { Watch } from "../datastore/datastore.ts";
 import { FileDatastore } from "../datastore/file-datastore.ts";
 import { formatResourceKey } from "../model/resource-key.ts";
 import { LinkMonitor } from "../netlink/monitor.ts";
+import { HealthServer } from "../proxy/health-server.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import { AgentMetrics } from "./agent-metrics.ts";
@@ -47,6 +48,7 @@ export class Agent {
   #watch: Watch | undefined;
   #monitor: LinkMonitor | undefined;
   #http: HttpEndpoints | undefined;
+  #proxyHealth: HealthServer | undefined;
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
   #lastTick = Date.now();
   #stopped = false;
@@ -73,6 +75,13 @@ export class Agent {
     const c = this.#config;
     log.info({ op: "start", datastore: c.datastoreDir, pinDir: c.pinDir, nodeIp: c.nodeIp ?? "autodetect" }, `sluice agent starting on node ${c.nodeName}`);
     this.#http = await startHttpEndpoints({ health: c.healthPort, metrics: c.metricsPort }, () => this.health(), this.metrics);
+    if (c.healthzPort > 0) {
+      // Not fatal: probes fail visibly, and the datapath matters more than its health check.
+      this.#proxyHealth = await HealthServer.start({ healthzPort: c.healthzPort, logger: log }).catch((e: unknown) => {
+        log.error({ op: "healthz", err: e }, `kube-proxy health server on port ${c.healthzPort} did not start`);
+        return undefined;
+      });
+    }
     const failed = [...(options.failedChecks ?? runStartupChecks(log).failed)];
     const spec = await readCollectionSpecFile(c.objectPath).catch((e: unknown) => {
       log.error({ op: "startup", err: e }, `read datapath object ${c.objectPath} failed`);
@@ -97,6 +106,7 @@ export class Agent {
         log.warn({ op: "validate", source: event.source, field: event.error.field }, `rejected ${what} (${event.source}): ${event.error.reason}`);
       }
       if (!this.#cache.apply(event)) return;
+      this.#proxyHealth?.queuedUpdate();
       this.#updateRejectedMetric();
       if (this.#cache.synced) this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
     }, { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") });
@@ -126,6 +136,8 @@ export class Agent {
       this.metrics.syncs.inc({ result: "ok" });
       this.#lastSync = { at: new Date().toISOString(), ok: true, pending: out.pending };
       this.#log.debug({ op: "sync", reasons, seconds, mode: out.mode.mode }, "synced");
+      this.#proxyHealth?.updated();
+      await this.#proxyHealth?.syncServices(out.healthChecks);
       if (out.pending > 0) this.#retry(PENDING_RETRY_MS, "pending pods");
       this.#observeCounters();
     } catch (e) {
@@ -194,6 +206,7 @@ export class Agent {
     await this.#datastore?.close();
     await this.#sync?.close();
     await this.#http?.close();
+    await this.#proxyHealth?.close();
     this.#log.info({ op: "stop" }, "sluice agent stopped; pinned programs keep the datapath running");
   }
 }

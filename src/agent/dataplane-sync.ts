@@ -6,6 +6,7 @@
  * leaves the kernel's routing to carry traffic.
  */
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
+import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import { computeRoutes } from "../calc/compute-routes.ts";
 import type { WorkloadInterface } from "../calc/compute-routes.ts";
 import { GlobalsMap } from "../datapath/maps/globals-map.ts";
@@ -37,6 +38,7 @@ export interface SyncOutcome {
   readonly mode: ModeDecision;
   /** Pods not wired yet: the caller retries soon. */
   readonly pending: number;
+  readonly healthChecks: readonly HealthCheckService[];
 }
 
 /** DataplaneSyncDeps are the collaborators, injected by the agent. */
@@ -95,7 +97,7 @@ export class DataplaneSync {
     if (mode.mode === "standard") {
       await this.#goStandard();
       this.#firstPass = false;
-      return { mode, pending: 0 };
+      return { mode, pending: 0, healthChecks: [] };
     }
     this.#noteSettings(settings);
     const maps = await this.#ensureMaps(settings);
@@ -109,11 +111,8 @@ export class DataplaneSync {
     const routes = computeRoutes({ nodeName: config.nodeName, nodes: cache.list("Node"), pods: cache.list("Pod"), workloadInterfaces: wis, extraLocalAddresses: [this.#node.ip] });
     const r = reconcileEntries(new RoutesMap(maps.get("sl_routes")), routes.routes);
     if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: "sl_routes", ...r }, "routes updated");
-    if (this.#services) {
-      const s = await this.#services.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
-      if (s.written + s.deleted > 0) this.#d.log.info({ op: "nat", written: s.written, deleted: s.deleted }, "service NAT updated");
-      for (const p of s.problems) this.#d.log.warn({ op: "nat" }, p);
-    }
+    // The proxy logs its own writes and problems (once each); nothing to add here.
+    const nat = await this.#services?.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
     // Routes first, programs second: from_wep drops a pod's packets until its route exists.
     const wanted = new Map<string, { index: number; role: IfaceRole }>();
     for (const w of scan.workloads) wanted.set(w.iface, { index: w.ifindex, role: "wep" });
@@ -124,7 +123,7 @@ export class DataplaneSync {
     }
     await this.#attachAll(wanted, settings);
     this.#firstPass = false;
-    return { mode, pending: scan.pending.length };
+    return { mode, pending: scan.pending.length, healthChecks: nat?.healthChecks ?? [] };
   }
 
   #noteMode(mode: ModeDecision): void {

@@ -24,6 +24,7 @@ export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | u
           written: sum(r.frontends) + sum(r.backends),
           deleted: r.frontends.deleted + r.backends.deleted + r.conntrackDeleted,
           problems: r.problems.map((p) => `service ${p.service}: ${p.reason}`),
+          healthChecks: r.healthChecks,
         };
       },
       async close() {

@@ -37,6 +37,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--node-ip <ip>", "this node's address (default: $SLUICE_NODE_IP, else autodetected toward the default route)")
     .option("--metrics-port <n>", "Prometheus /metrics port, 0 disables (default 9091)", port("--metrics-port"))
     .option("--health-port <n>", "/liveness and /readiness port, 0 disables (default 9099)", port("--health-port"))
+    .option("--healthz-port <n>", "kube-proxy-compatible /healthz port, 0 disables (default 10256)", port("--healthz-port"))
     .option("--interface-prefix <list>", "workload interface prefixes, comma-separated (default: $SLUICE_INTERFACE_PREFIX, else cali); FelixConfiguration interfacePrefix wins")
     .option("--log-level <level>", `log level: ${LEVELS.join(", ")}`, logLevel)
     .option("--object <path>", "datapath object (default bpf/obj/tc.o)")

@@ -6,6 +6,7 @@
 import { FileDatastore } from "../../src/datastore/file-datastore.ts";
 import type { Lab } from "../lab.ts";
 import type { NetnsProcess } from "../netns-process.ts";
+import type { PlannedPod } from "../plan.ts";
 import { startAgents } from "../start-agents.ts";
 import { nodeScriptArgv } from "../traffic/node-script.ts";
 import { DEMO_PORTS, demoServices } from "./demo-services.ts";
@@ -14,6 +15,8 @@ import { DEMO_PORTS, demoServices } from "./demo-services.ts";
 export interface StartDemoOptions {
   readonly agents?: boolean;
   readonly detached?: boolean;
+  /** The pods that run servers and back the demo Services; default every pod. */
+  readonly backends?: readonly PlannedPod[];
   /** Server lifetime; default 1 h (the demo stays up until `sluice lab down`). */
   readonly serverLifetimeMs?: number;
 }
@@ -36,10 +39,11 @@ export async function applyManifests(dir: string, manifests: readonly unknown[])
 /** startDemo starts servers, writes the demo Services and starts agents; returns the agent processes. */
 export async function startDemo(lab: Lab, options: StartDemoOptions = {}): Promise<Map<string, NetnsProcess>> {
   const lifetime = options.serverLifetimeMs ?? 3_600_000;
-  for (const pod of lab.pods) {
+  const backends = options.backends ?? lab.pods;
+  for (const pod of backends) {
     await lab.spawn(pod.name, podServerArgv(pod.name, lifetime), { logFile: `${lab.plan.logDir}/${pod.name}-server.log`, ...(options.detached ? { detached: true } : {}) });
   }
-  await applyManifests(lab.plan.datastoreDir, demoServices(lab.plan, lab.pods));
+  await applyManifests(lab.plan.datastoreDir, demoServices(lab.plan, backends));
   if (options.agents === false) return new Map();
   return startAgents(lab, options.detached ? { detached: true } : {});
 }

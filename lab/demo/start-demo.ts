@@ -17,6 +17,8 @@ export interface StartDemoOptions {
   readonly detached?: boolean;
   /** The pods that run servers and back the demo Services; default every pod. */
   readonly backends?: readonly PlannedPod[];
+  /** Write the demo Services (default true). */
+  readonly services?: boolean;
   /** Server lifetime; default 1 h (the demo stays up until `sluice lab down`). */
   readonly serverLifetimeMs?: number;
 }
@@ -43,7 +45,7 @@ export async function startDemo(lab: Lab, options: StartDemoOptions = {}): Promi
   for (const pod of backends) {
     await lab.spawn(pod.name, podServerArgv(pod.name, lifetime), { logFile: `${lab.plan.logDir}/${pod.name}-server.log`, ...(options.detached ? { detached: true } : {}) });
   }
-  await applyManifests(lab.plan.datastoreDir, demoServices(lab.plan, backends));
+  if (options.services !== false) await applyManifests(lab.plan.datastoreDir, demoServices(lab.plan, backends));
   if (options.agents === false) return new Map();
   return startAgents(lab, options.detached ? { detached: true } : {});
 }

@@ -10,6 +10,7 @@ import { DEFAULT_LAB_NAME } from "../../lab/lab-spec.ts";
 import { formatLabStatus, labStatus } from "../../lab/lab-status.ts";
 import { spawnInNetns } from "../../lab/netns-process.ts";
 import { isSameProcess } from "../../lab/process-identity.ts";
+import { startDemo } from "../../lab/demo/start-demo.ts";
 
 interface CommonOptions {
   readonly name: string;
@@ -78,8 +79,10 @@ export function registerLabCommand(program: Command): void {
     .option("--nodes <n>", "number of nodes", integer("--nodes"), 2)
     .option("--pods-per-node <m>", "pods on every node", integer("--pods-per-node"), 2)
     .option("--datastore <dir>", "datastore directory for the Node and Pod YAML (default <state-dir>/lab-<name>/datastore)")
+    .option("--no-agent", "do not start a sluice agent on every node (plain routing only)")
+    .option("--no-demo", "do not start traffic servers in the pods nor write the demo Services")
     .option("--json", "print the resulting status as JSON")
-    .action(guarded("up", async (opts: CommonOptions & { nodes: number; podsPerNode: number; datastore?: string; json?: boolean }) => {
+    .action(guarded("up", async (opts: CommonOptions & { nodes: number; podsPerNode: number; datastore?: string; json?: boolean; agent: boolean; demo: boolean }) => {
       const built = await createLab(
         {
           name: opts.name,
@@ -90,6 +93,9 @@ export function registerLabCommand(program: Command): void {
         },
         { onProgress: progress(opts.name) },
       );
+      // Detached: the agents and servers outlive this command; `sluice lab down` stops them.
+      if (opts.demo) await startDemo(built, { agents: opts.agent, detached: true });
+      else if (opts.agent) await startDemo(built, { agents: true, detached: true, backends: [], services: false });
       printStatus(built, opts.json);
     }));
 

@@ -96,7 +96,6 @@ export class DataplaneSync {
     this.#noteMode(mode);
     if (mode.mode === "standard") {
       await this.#goStandard();
-      this.#firstPass = false;
       return { mode, pending: 0, healthChecks: [] };
     }
     this.#noteSettings(settings);
@@ -155,6 +154,12 @@ export class DataplaneSync {
     }
     await this.#services?.close();
     this.#services = undefined;
+    // Maps stay pinned (state for a return to eBPF mode); the next eBPF pass opens them afresh.
+    this.#maps?.close();
+    this.#maps = undefined;
+    this.#mapSizesKey = "";
+    this.#globalsKey = "";
+    this.#firstPass = true;
     try {
       const left = IfaceAttacher.detachAllPinned(this.#d.config.pinDir);
       if (left.length > 0) log.warn({ op: "detach" }, `detached ${left.length} pinned link(s) an earlier agent left: ${left.join(", ")}`);

@@ -241,4 +241,30 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     assert.ok(r.attempts >= 100, explain(r));
     assert.equal(r.failed, 0, `while endpoints churned: ${explain(r)}`);
   });
+
+  test("a changed bpfMapSizeConntrack rebuilds the map live, keeping its entries and the traffic", async () => {
+    const p = await sluice("patch", "felixconfiguration", "default", "--patch", '{"spec":{"bpfMapSizeConntrack":70000}}', "--datastore", lab.plan.datastoreDir);
+    assert.equal(p.code, 0, p.stderr);
+    for (const n of lab.nodes) await until(`sl_ct of ${n.name} at 70000 entries`, () => pinned(n.name, "sl_ct", (m) => m.maxEntries === 70000));
+    const log = (await lab.exec("node-2", ["tail", "-n", "300", agents.get("node-2")!.logFile!])).stdout;
+    assert.match(log, /map sl_ct rebuilt for bpfMapSize: 65536 → 70000 entries, copied \d+/);
+    const r = await probe(clients[0]!.name, svc().web, 80, 6);
+    assert.equal(r.failed, 0, `after the rebuild: ${explain(r)}`);
+  });
+
+  test("Installation linuxDataplane Iptables detaches every program and leaves plain routing; BPF attaches again", async () => {
+    const install = (mode: string): Promise<void> =>
+      applyManifests(lab.plan.datastoreDir, [{ apiVersion: "operator.tigera.io/v1", kind: "Installation", metadata: { name: "default" }, spec: { calicoNetwork: { linuxDataplane: mode } } }]);
+    const linkPins = async (node: string): Promise<number> => JSON.parse((await sluice("dump", "ifaces", "--bpffs-root", lab.node(node).bpffsDir, "--json")).stdout || "[]").length as number;
+    await install("Iptables");
+    for (const n of lab.nodes) await until(`no link pins on ${n.name}`, async () => (await linkPins(n.name)) === 0);
+    assert.equal((await readiness("node-1")).mode, "standard");
+    const direct = await probe(clients[0]!.name, lab.pod("node-3-pod-1").ip, 8080, 3);
+    assert.equal(direct.failed, 0, `plain routing pod to pod: ${explain(direct)}`);
+    assert.deepEqual(direct.seenAs, [clients[0]!.ip]);
+    await install("BPF");
+    for (const n of lab.nodes) await until(`link pins back on ${n.name}`, async () => (await linkPins(n.name)) > 0);
+    const web = await probe(clients[0]!.name, svc().web, 80, 4);
+    assert.equal(web.failed, 0, `eBPF mode again: ${explain(web)}`);
+  });
 });

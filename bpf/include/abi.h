@@ -63,6 +63,7 @@ enum sl_reason {
 	SL_R_DROP_HELPER_FAILED = 38, /* a packet-rewriting helper failed */
 	SL_R_DROP_SCTP_PORT_NAT = 39, /* SCTP service that changes the port (CRC32c not rewritten) */
 	SL_R_DROP_IPV4_OPTIONS_DSR = 40, /* no room for the DSR option (IHL would exceed 15) */
+	SL_R_DROP_SRC_RANGE = 41,    /* LoadBalancer IP from a source outside loadBalancerSourceRanges */
 	SL_R_MAX = 64,
 };
 
@@ -159,6 +160,7 @@ struct sl_ct_value {
 #define SL_NAT_FE_ETP_LOCAL 0x2 /* externalTrafficPolicy: Local */
 #define SL_NAT_FE_ITP_LOCAL 0x4 /* internalTrafficPolicy: Local */
 #define SL_NAT_FE_AFFINITY 0x8  /* sessionAffinity: ClientIP */
+#define SL_NAT_FE_SRC_RANGES 0x10 /* LB IP with loadBalancerSourceRanges: new flows only from sl_nat_src */
 
 struct sl_nat_fe_key {
 	__be32 addr;
@@ -185,6 +187,24 @@ struct sl_nat_be_value {
 	__be32 addr;
 	__be16 port;
 	__u16 pad;
+};
+
+/* sl_nat_src (LPM trie): loadBalancerSourceRanges, consulted only for frontends flagged
+ * SL_NAT_FE_SRC_RANGES. The key is {svc_id, client CIDR}; prefixlen counts svc_id's 32 bits plus
+ * the CIDR's, so every entry matches its svc_id exactly and a lookup uses SL_NAT_SRC_LOOKUP_LEN.
+ * svc_id is host order (only ever matched whole); addr is network order like every address. */
+#define SL_NAT_SRC_ALLOW 0x1    /* sources in this CIDR may open flows; an entry without it allows nothing */
+#define SL_NAT_SRC_SVC_BITS 32
+#define SL_NAT_SRC_LOOKUP_LEN 64 /* SL_NAT_SRC_SVC_BITS + a /32 client */
+
+struct sl_nat_src_key {
+	__u32 prefixlen;     /* SL_NAT_SRC_SVC_BITS + the CIDR's prefix length (32..64) */
+	__u32 svc_id;
+	__be32 addr;
+};
+
+struct sl_nat_src_value {
+	__u32 flags;         /* SL_NAT_SRC_* */
 };
 
 /* sl_affinity (LRU hash): ClientIP session affinity, valid for the frontend's timeout. */
@@ -249,6 +269,7 @@ struct sl_frag_value {
 #define SL_CT_MAX_ENTRIES 65536
 #define SL_NAT_FE_MAX_ENTRIES 16384
 #define SL_NAT_BE_MAX_ENTRIES 65536
+#define SL_NAT_SRC_MAX_ENTRIES 16384
 #define SL_AFFINITY_MAX_ENTRIES 65536
 #define SL_ROUTES_MAX_ENTRIES 16384
 #define SL_FRAGS_MAX_ENTRIES 4096

@@ -27,6 +27,14 @@ struct {
 } sl_nat_be SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SL_NAT_SRC_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_nat_src_key);
+	__type(value, struct sl_nat_src_value);
+} sl_nat_src SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SL_AFFINITY_MAX_ENTRIES);
 	__type(key, struct sl_affinity_key);

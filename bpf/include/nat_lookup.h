@@ -4,7 +4,9 @@
  * The traffic policy is chosen by the frontend, not the sender: externalTrafficPolicy for
  * NodePort/externalIP/LB frontends (SL_NAT_FE_EXTERNAL), internalTrafficPolicy for ClusterIPs —
  * so a pod reaching an ETP-Local NodePort also gets only local backends (or a drop). Affinity
- * entries of removed backends are the control plane's to delete. */
+ * entries of removed backends are the control plane's to delete. LoadBalancer IPs with
+ * loadBalancerSourceRanges admit new flows only from those CIDRs (nat_src_allows), whoever
+ * sends; NodePort and ClusterIP frontends of the same Service are not restricted (kube-proxy). */
 #ifndef SLUICE_NAT_LOOKUP_H
 #define SLUICE_NAT_LOOKUP_H
 
@@ -30,6 +32,18 @@ SL_INLINE struct sl_nat_fe_value *nat_fe_lookup(struct sl_ctx *ctx)
 		return fe;
 	k.addr = 0; /* NodePort on every address of this node */
 	return bpf_map_lookup_elem(&sl_nat_fe, &k);
+}
+
+/* nat_src_allows says whether ctx's source may open a new flow to fe: always, unless fe carries
+ * loadBalancerSourceRanges (SL_NAT_FE_SRC_RANGES) — then only from a CIDR of its svc_id in
+ * sl_nat_src. Flags without entries allow no one (fail closed). */
+SL_INLINE int nat_src_allows(struct sl_ctx *ctx, struct sl_nat_fe_value *fe)
+{
+	if (!(fe->flags & SL_NAT_FE_SRC_RANGES))
+		return 1;
+	struct sl_nat_src_key k = { .prefixlen = SL_NAT_SRC_LOOKUP_LEN, .svc_id = fe->svc_id, .addr = ctx->saddr };
+	struct sl_nat_src_value *v = bpf_map_lookup_elem(&sl_nat_src, &k);
+	return v && (v->flags & SL_NAT_SRC_ALLOW);
 }
 
 SL_INLINE int nat_affinity_get(struct sl_ctx *ctx, struct sl_nat_fe_value *fe, __u64 now)

@@ -151,13 +151,17 @@ SL_INLINE int pipe_established(struct sl_ctx *ctx)
 	return pipe_output(ctx);
 }
 
-/* pipe_service resolves a new flow to a Service frontend: backend, REJECT, or Local drop. */
+/* pipe_service resolves a new flow to a Service frontend: backend, REJECT, or a drop (source
+ * outside loadBalancerSourceRanges — checked first, so such a client learns nothing, not even
+ * that the Service has no endpoints — or Local policy without a local backend). */
 SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
 {
 	struct sl_nat_fe_value *fe = nat_fe_lookup(ctx);
 	if (!fe)
 		return SL_CONTINUE;
 	counter_add(ctx, SL_R_NAT_FRONTEND);
+	if (!nat_src_allows(ctx, fe))
+		return counter_drop(ctx, SL_R_DROP_SRC_RANGE);
 	int pick = nat_pick(ctx, fe);
 	if (pick == SL_PICK_DROP_LOCAL)
 		return counter_drop(ctx, SL_R_DROP_NO_LOCAL_BACKEND);

@@ -27,7 +27,7 @@ for (const role of [1, 2]) {
     try {
       assert.deepEqual([...c.programs.keys()].sort(), ["from_hep", "from_wep", "to_hep", "to_wep"]);
       assert.deepEqual([...c.maps.keys()].filter((m) => m.startsWith("sl_")).sort(), [
-        "sl_affinity", "sl_counters", "sl_ct", "sl_frags", "sl_globals", "sl_nat_be", "sl_nat_fe", "sl_policy", "sl_routes",
+        "sl_affinity", "sl_counters", "sl_ct", "sl_frags", "sl_globals", "sl_nat_be", "sl_nat_fe", "sl_nat_src", "sl_policy", "sl_routes",
       ]);
     } finally {
       c.close();

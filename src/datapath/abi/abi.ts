@@ -51,6 +51,18 @@ export const SL_NAT_FE_ITP_LOCAL = 4;
 /** SL_NAT_FE_AFFINITY is `#define SL_NAT_FE_AFFINITY` from bpf/include/abi.h. */
 export const SL_NAT_FE_AFFINITY = 8;
 
+/** SL_NAT_FE_SRC_RANGES is `#define SL_NAT_FE_SRC_RANGES` from bpf/include/abi.h. */
+export const SL_NAT_FE_SRC_RANGES = 16;
+
+/** SL_NAT_SRC_ALLOW is `#define SL_NAT_SRC_ALLOW` from bpf/include/abi.h. */
+export const SL_NAT_SRC_ALLOW = 1;
+
+/** SL_NAT_SRC_SVC_BITS is `#define SL_NAT_SRC_SVC_BITS` from bpf/include/abi.h. */
+export const SL_NAT_SRC_SVC_BITS = 32;
+
+/** SL_NAT_SRC_LOOKUP_LEN is `#define SL_NAT_SRC_LOOKUP_LEN` from bpf/include/abi.h. */
+export const SL_NAT_SRC_LOOKUP_LEN = 64;
+
 /** SL_ROUTE_LOCAL_WORKLOAD is `#define SL_ROUTE_LOCAL_WORKLOAD` from bpf/include/abi.h. */
 export const SL_ROUTE_LOCAL_WORKLOAD = 1;
 
@@ -80,6 +92,9 @@ export const SL_NAT_FE_MAX_ENTRIES = 16384;
 
 /** SL_NAT_BE_MAX_ENTRIES is `#define SL_NAT_BE_MAX_ENTRIES` from bpf/include/abi.h. */
 export const SL_NAT_BE_MAX_ENTRIES = 65536;
+
+/** SL_NAT_SRC_MAX_ENTRIES is `#define SL_NAT_SRC_MAX_ENTRIES` from bpf/include/abi.h. */
+export const SL_NAT_SRC_MAX_ENTRIES = 16384;
 
 /** SL_AFFINITY_MAX_ENTRIES is `#define SL_AFFINITY_MAX_ENTRIES` from bpf/include/abi.h. */
 export const SL_AFFINITY_MAX_ENTRIES = 65536;
@@ -143,6 +158,7 @@ export const SlReason = {
   SL_R_DROP_HELPER_FAILED: 38,
   SL_R_DROP_SCTP_PORT_NAT: 39,
   SL_R_DROP_IPV4_OPTIONS_DSR: 40,
+  SL_R_DROP_SRC_RANGE: 41,
   SL_R_MAX: 64,
 } as const;
 /** SlReason is one value of `enum sl_reason`. */
@@ -488,6 +504,92 @@ export function encodeSlNatBeValue(v: SlNatBeValue): Uint8Array {
 export function decodeSlNatBeValue(bytes: Uint8Array): SlNatBeValue {
   if (bytes.byteLength < 8) throw new Error(`decode sl_nat_be_value: ${bytes.byteLength} bytes, want 8`);
   return readSlNatBeValue(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlNatSrcKeyLayout is the byte layout of `struct sl_nat_src_key` (12 bytes), checked against BTF at load. */
+export const SlNatSrcKeyLayout = {
+  name: "sl_nat_src_key",
+  size: 12,
+  fields: [
+    { name: "prefixlen", offset: 0, size: 4, kind: "u32" },
+    { name: "svc_id", offset: 4, size: 4, kind: "u32" },
+    { name: "addr", offset: 8, size: 4, kind: "be32" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlNatSrcKey is `struct sl_nat_src_key`; padding and reserved fields are not exposed (always zero). */
+export interface SlNatSrcKey {
+  prefixlen: number;
+  svcId: number;
+  addr: number;
+}
+
+/** writeSlNatSrcKey encodes v into view at offset (12 bytes); padding is left untouched. */
+export function writeSlNatSrcKey(view: DataView, offset: number, v: SlNatSrcKey): void {
+  view.setUint32(offset + 0, v.prefixlen, true);
+  view.setUint32(offset + 4, v.svcId, true);
+  view.setUint32(offset + 8, v.addr, false);
+}
+
+/** readSlNatSrcKey decodes `struct sl_nat_src_key` from view at offset. */
+export function readSlNatSrcKey(view: DataView, offset: number): SlNatSrcKey {
+  return {
+    prefixlen: view.getUint32(offset + 0, true),
+    svcId: view.getUint32(offset + 4, true),
+    addr: view.getUint32(offset + 8, false),
+  };
+}
+
+/** encodeSlNatSrcKey returns the 12 bytes of `struct sl_nat_src_key` for a map key or value. */
+export function encodeSlNatSrcKey(v: SlNatSrcKey): Uint8Array {
+  const bytes = new Uint8Array(12);
+  writeSlNatSrcKey(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlNatSrcKey reads `struct sl_nat_src_key` from at least 12 bytes. */
+export function decodeSlNatSrcKey(bytes: Uint8Array): SlNatSrcKey {
+  if (bytes.byteLength < 12) throw new Error(`decode sl_nat_src_key: ${bytes.byteLength} bytes, want 12`);
+  return readSlNatSrcKey(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlNatSrcValueLayout is the byte layout of `struct sl_nat_src_value` (4 bytes), checked against BTF at load. */
+export const SlNatSrcValueLayout = {
+  name: "sl_nat_src_value",
+  size: 4,
+  fields: [
+    { name: "flags", offset: 0, size: 4, kind: "u32" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlNatSrcValue is `struct sl_nat_src_value`; padding and reserved fields are not exposed (always zero). */
+export interface SlNatSrcValue {
+  flags: number;
+}
+
+/** writeSlNatSrcValue encodes v into view at offset (4 bytes); padding is left untouched. */
+export function writeSlNatSrcValue(view: DataView, offset: number, v: SlNatSrcValue): void {
+  view.setUint32(offset + 0, v.flags, true);
+}
+
+/** readSlNatSrcValue decodes `struct sl_nat_src_value` from view at offset. */
+export function readSlNatSrcValue(view: DataView, offset: number): SlNatSrcValue {
+  return {
+    flags: view.getUint32(offset + 0, true),
+  };
+}
+
+/** encodeSlNatSrcValue returns the 4 bytes of `struct sl_nat_src_value` for a map key or value. */
+export function encodeSlNatSrcValue(v: SlNatSrcValue): Uint8Array {
+  const bytes = new Uint8Array(4);
+  writeSlNatSrcValue(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlNatSrcValue reads `struct sl_nat_src_value` from at least 4 bytes. */
+export function decodeSlNatSrcValue(bytes: Uint8Array): SlNatSrcValue {
+  if (bytes.byteLength < 4) throw new Error(`decode sl_nat_src_value: ${bytes.byteLength} bytes, want 4`);
+  return readSlNatSrcValue(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
 /** SlAffinityKeyLayout is the byte layout of `struct sl_affinity_key` (8 bytes), checked against BTF at load. */

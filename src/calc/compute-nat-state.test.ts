@@ -92,14 +92,6 @@ describe("computeNatState frontends", () => {
     assert.equal(lookup(d, "198.18.0.202", 80), undefined);
   });
 
-  test("loadBalancerSourceRanges leaves the LoadBalancer IPs out and says why (no source filter yet)", () => {
-    const svc = web({ type: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/8"], ports: [{ port: 80, nodePort: 30080 }] }, { loadBalancer: { ingress: [{ ip: "198.18.0.200" }] } });
-    const d = compute([svc]);
-    assert.equal(lookup(d, "198.18.0.200", 80), undefined);
-    assert.ok(lookup(d, "0.0.0.0", 30080));
-    assert.match(d.problems[0]?.reason ?? "", /loadBalancerSourceRanges is not supported yet/);
-  });
-
   test("an ExternalName service gets no entries and no complaint", () => {
     const d = compute([service("ext", { type: "ExternalName", externalName: "db.example.com" })]);
     assert.equal(d.frontends.size, 0);

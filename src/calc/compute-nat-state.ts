@@ -1,6 +1,7 @@
 /**
- * computeNatState: Services + EndpointSlices → the desired sl_nat_fe / sl_nat_be contents for
- * one node, with kube-proxy's semantics (see categorize-endpoints.ts for endpoint choice).
+ * computeNatState: Services + EndpointSlices → the desired sl_nat_fe / sl_nat_be / sl_nat_src
+ * contents for one node, with kube-proxy's semantics (see categorize-endpoints.ts for endpoint
+ * choice, service-source-ranges.ts for loadBalancerSourceRanges).
  *
  * Each Service port gets one backend list: its cluster endpoints, node-local ones first, so
  * [0, local_count) serves traffic policy Local and [0, count) serves Cluster. The one case that
@@ -8,15 +9,19 @@
  * elsewhere, so Local and Cluster traffic want disjoint sets — gets a second list ("local view",
  * its own id) for the frontends under a Local policy. A Service port without endpoints keeps its
  * frontends with count 0, which the datapath answers with a reject, as kube-proxy does.
+ *
+ * An LB IP restricted by loadBalancerSourceRanges carries SL_NAT_FE_SRC_RANGES, and the CIDRs
+ * it admits are sl_nat_src entries under its svc_id — shared with the port's ClusterIP and
+ * NodePort frontends, which do not carry the flag and so stay open.
  */
-import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_ITP_LOCAL } from "../datapath/abi/abi.ts";
+import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_ITP_LOCAL, SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
 import { endpointSliceServiceName, ipFamilyOf } from "../model/index.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import { categorizeEndpoints } from "./categorize-endpoints.ts";
 import { IpProtocol } from "./ip-protocol.ts";
 import { namespaceOf } from "./namespace-of.ts";
-import { frontendKeyId, backendKeyId } from "./nat-state.ts";
-import type { NatBackendEntry, NatFrontendEntry, NatFrontendKey, NatState } from "./nat-state.ts";
+import { frontendKeyId, backendKeyId, sourceRangeKeyId } from "./nat-state.ts";
+import type { NatBackendEntry, NatFrontendEntry, NatFrontendKey, NatSourceRangeEntry, NatState } from "./nat-state.ts";
 import { serviceEndpoints } from "./service-endpoints.ts";
 import type { EndpointInfo } from "./service-endpoints.ts";
 import { serviceFrontends } from "./service-frontends.ts";
@@ -60,6 +65,7 @@ export interface NatDesired extends NatState {
 export function computeNatState(input: NatInput, ids: ServiceIdSource): NatDesired {
   const frontends = new Map<string, NatFrontendEntry>();
   const backends = new Map<string, NatBackendEntry>();
+  const sourceRanges = new Map<string, NatSourceRangeEntry>();
   const serviceIds = new Map<string, number>();
   const healthChecks: HealthCheckService[] = [];
   const problems: NatProblem[] = [];
@@ -109,10 +115,14 @@ export function computeNatState(input: NatInput, ids: ServiceIdSource): NatDesir
         serviceIds.set(view.idKey, svcId);
         view.list.forEach((ep, index) => backends.set(backendKeyId({ svcId, index }), { key: { svcId, index }, value: { addr: ep.addr, port: ep.port } }));
         for (const key of keys) {
-          const external = free.find((f) => f.addr === key.addr && f.port === key.port)?.external ?? false;
-          const flags = (external ? SL_NAT_FE_EXTERNAL | (policy.etpLocal ? SL_NAT_FE_ETP_LOCAL : 0) : policy.itpLocal ? SL_NAT_FE_ITP_LOCAL : 0) | policy.affinityFlag;
+          const f = free.find((x) => x.addr === key.addr && x.port === key.port);
+          const external = f?.external ?? false;
+          const flags = (external ? SL_NAT_FE_EXTERNAL | (policy.etpLocal ? SL_NAT_FE_ETP_LOCAL : 0) : policy.itpLocal ? SL_NAT_FE_ITP_LOCAL : 0)
+            | policy.affinityFlag | (f?.restricted === true ? SL_NAT_FE_SRC_RANGES : 0);
           const value = { svcId, count: view.list.length, localCount: view.localCount, flags, affinityTimeoutS: policy.affinityTimeoutS };
           frontends.set(frontendKeyId(key), { key, value, servicePort: portKey });
+          if (f?.restricted !== true) continue;
+          for (const cidr of fes.sourceRanges) sourceRanges.set(sourceRangeKeyId({ svcId, cidr }), { key: { svcId, cidr }, servicePort: portKey });
         }
       }
     }
@@ -121,7 +131,7 @@ export function computeNatState(input: NatInput, ids: ServiceIdSource): NatDesir
       healthChecks.push({ namespace: namespaceOf(svc), name: svc.metadata.name, port: hc, localEndpoints: localReady });
     }
   }
-  return { frontends, backends, serviceIds, healthChecks, problems };
+  return { frontends, backends, sourceRanges, serviceIds, healthChecks, problems };
 }
 
 /** serviceName is "namespace/name". */

@@ -3,11 +3,12 @@ export { categorizeEndpoints, type EndpointCategories } from "./categorize-endpo
 export { computeNatState, type HealthCheckService, type NatDesired, type NatInput, type NatProblem } from "./compute-nat-state.ts";
 export { computeRoutes, type DesiredRoutes, type RouteInput, type RouteProblem, type WorkloadInterface } from "./compute-routes.ts";
 export { IpProtocol, protocolName, type IpProtocolName } from "./ip-protocol.ts";
-export { backendKeyId, frontendKeyId, natStateOf } from "./nat-state.ts";
-export type { NatBackendEntry, NatBackendKey, NatBackendValue, NatFrontendEntry, NatFrontendKey, NatFrontendValue, NatState } from "./nat-state.ts";
+export { backendKeyId, frontendKeyId, natStateOf, sourceRangeKeyId } from "./nat-state.ts";
+export type { NatBackendEntry, NatBackendKey, NatBackendValue, NatFrontendEntry, NatFrontendKey, NatFrontendValue, NatSourceRangeEntry, NatSourceRangeKey, NatState } from "./nat-state.ts";
 export { frontendBackends, removedBackends, type RemovedBackend } from "./removed-backends.ts";
 export { selectConntrackCleanup, type CtEndpoint, type CtEntryView, type CtKey } from "./select-conntrack-cleanup.ts";
 export { selectStaleAffinity, type AffinityEntryView, type AffinityKey } from "./select-stale-affinity.ts";
+export { serviceSourceRanges, type ServiceSourceRanges } from "./service-source-ranges.ts";
 export { serviceEndpoints, type EndpointInfo, type ServiceEndpoints } from "./service-endpoints.ts";
 export { NODEPORT_WILDCARD, serviceClusterIps, serviceFrontends, serviceLoadBalancerIps, type FrontendAddr, type ServiceFrontends } from "./service-frontends.ts";
 export { ServiceIdAllocator, type ServiceIdAllocatorOptions, type ServiceIdSource } from "./service-id-allocator.ts";

@@ -1,7 +1,8 @@
 /**
- * NatState: the desired (or actual) contents of sl_nat_fe and sl_nat_be for one node, as plain
- * data — dotted addresses and host-order numbers; the generated codecs do byte order. Keys are
- * also given as strings (frontendKeyId, backendKeyId) so states can be diffed with Maps.
+ * NatState: the desired (or actual) contents of sl_nat_fe, sl_nat_be and sl_nat_src for one
+ * node, as plain data — dotted addresses and host-order numbers; the generated codecs do byte
+ * order. Keys are also given as strings (frontendKeyId, backendKeyId, sourceRangeKeyId) so states
+ * can be diffed with Maps.
  */
 
 /** NatFrontendKey is struct sl_nat_fe_key: a service address; "0.0.0.0" is the NodePort wildcard. */
@@ -33,6 +34,24 @@ export interface NatBackendValue {
   readonly port: number;
 }
 
+/**
+ * NatSourceRangeKey is struct sl_nat_src_key: one loadBalancerSourceRanges CIDR (host bits clear)
+ * admitted to the frontends of `svcId` that carry SL_NAT_FE_SRC_RANGES. The entry has no value
+ * beyond "allow".
+ */
+export interface NatSourceRangeKey {
+  readonly svcId: number;
+  /** IPv4 CIDR with host bits clear, "198.18.0.0/16". */
+  readonly cidr: string;
+}
+
+/** NatSourceRangeEntry is one admitted CIDR with the Service port it belongs to. */
+export interface NatSourceRangeEntry {
+  readonly key: NatSourceRangeKey;
+  /** The Service port ("namespace/name:port/PROTO"); absent for entries read back from the maps. */
+  readonly servicePort?: string;
+}
+
 /** NatFrontendEntry is one frontend with the Service port it belongs to (`namespace/name:port/PROTO`). */
 export interface NatFrontendEntry {
   readonly key: NatFrontendKey;
@@ -47,10 +66,11 @@ export interface NatBackendEntry {
   readonly value: NatBackendValue;
 }
 
-/** NatState is a full set of frontends and backends, indexed by frontendKeyId / backendKeyId. */
+/** NatState is a full set of frontends, backends and source ranges, indexed by their key ids. */
 export interface NatState {
   readonly frontends: ReadonlyMap<string, NatFrontendEntry>;
   readonly backends: ReadonlyMap<string, NatBackendEntry>;
+  readonly sourceRanges: ReadonlyMap<string, NatSourceRangeEntry>;
 }
 
 /** frontendKeyId is the Map key of a frontend: "addr:port/proto". */
@@ -63,10 +83,16 @@ export function backendKeyId(k: NatBackendKey): string {
   return `${k.svcId}#${k.index}`;
 }
 
+/** sourceRangeKeyId is the Map key of a source range: "svcId|cidr". */
+export function sourceRangeKeyId(k: NatSourceRangeKey): string {
+  return `${k.svcId}|${k.cidr}`;
+}
+
 /** natStateOf builds a NatState from entry lists (later entries with the same key win). */
-export function natStateOf(frontends: Iterable<NatFrontendEntry>, backends: Iterable<NatBackendEntry>): NatState {
+export function natStateOf(frontends: Iterable<NatFrontendEntry>, backends: Iterable<NatBackendEntry>, sourceRanges: Iterable<NatSourceRangeEntry> = []): NatState {
   return {
     frontends: new Map([...frontends].map((e) => [frontendKeyId(e.key), e])),
     backends: new Map([...backends].map((e) => [backendKeyId(e.key), e])),
+    sourceRanges: new Map([...sourceRanges].map((e) => [sourceRangeKeyId(e.key), e])),
   };
 }

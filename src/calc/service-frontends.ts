@@ -1,21 +1,27 @@
 /**
  * serviceFrontends lists the IPv4 addresses one Service port is reachable on, split the way the
  * datapath's flags need: the ClusterIP(s) (internal traffic) and the external ones — NodePort on
- * each node address plus the 0.0.0.0 wildcard, externalIPs, LoadBalancer ingress IPs.
+ * each node address plus the 0.0.0.0 wildcard, externalIPs, LoadBalancer ingress IPs. The LB IPs
+ * of a Service with loadBalancerSourceRanges are marked restricted, with the CIDRs they admit.
  */
 import { ipFamilyOf } from "../model/index.ts";
 import type { Service, ServicePort } from "../model/index.ts";
+import { serviceSourceRanges } from "./service-source-ranges.ts";
 
 /** FrontendAddr is one address:port of a Service port and whether externalTrafficPolicy governs it. */
 export interface FrontendAddr {
   readonly addr: string;
   readonly port: number;
   readonly external: boolean;
+  /** True for an LB IP that admits new flows only from `ServiceFrontends.sourceRanges`. */
+  readonly restricted: boolean;
 }
 
 /** ServiceFrontends are a Service port's frontends and why some addresses were left out. */
 export interface ServiceFrontends {
   readonly frontends: readonly FrontendAddr[];
+  /** IPv4 CIDRs (host bits clear) the restricted frontends admit; empty when none is restricted. */
+  readonly sourceRanges: readonly string[];
   readonly problems: readonly string[];
 }
 
@@ -51,11 +57,13 @@ export function serviceFrontends(svc: Service, port: ServicePort, nodeAddresses:
   const out: FrontendAddr[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
-  const add = (addr: string, p: number, external: boolean): void => {
+  // The first claim of an address:port wins, in kube-proxy's rule order (an externalIP equal to
+  // an LB IP is served unrestricted there too).
+  const add = (addr: string, p: number, external: boolean, restricted = false): void => {
     const id = `${addr}:${p}`;
     if (seen.has(id)) return;
     seen.add(id);
-    out.push({ addr, port: p, external });
+    out.push({ addr, port: p, external, restricted });
   };
   for (const ip of serviceClusterIps(svc)) add(ip, port.port, false);
   if (port.nodePort !== undefined && port.nodePort > 0 && (svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer")) {
@@ -64,12 +72,9 @@ export function serviceFrontends(svc: Service, port: ServicePort, nodeAddresses:
   }
   for (const ip of (svc.spec.externalIPs ?? []).filter(isV4)) add(ip, port.port, true);
   const lbIps = serviceLoadBalancerIps(svc);
-  if (lbIps.length > 0 && (svc.spec.loadBalancerSourceRanges ?? []).length > 0) {
-    // The frontend map has no source CIDR yet: serving the LB IPs to everyone would open what the
-    // Service restricts, so they are left out (fail closed) and reported.
-    problems.push(`loadBalancerSourceRanges is not supported yet: LoadBalancer IPs ${lbIps.map((ip) => `"${ip}"`).join(", ")} not served`);
-  } else {
-    for (const ip of lbIps) add(ip, port.port, true);
-  }
-  return { frontends: out, problems };
+  const ranges = serviceSourceRanges(svc, lbIps, nodeAddresses);
+  problems.push(...ranges.problems);
+  for (const ip of lbIps) add(ip, port.port, true, ranges.restricted);
+  const restricted = out.some((f) => f.restricted);
+  return { frontends: out, sourceRanges: restricted ? ranges.cidrs : [], problems };
 }

@@ -44,8 +44,8 @@ export class ServiceIdAllocator implements ServiceIdSource {
 
   /**
    * observeMaps tells the allocator what the maps hold now: which id each frontend points at
-   * (for adoption) and every id in use (frontends, backends, plus `extraIds` such as affinity
-   * entries). Call it at startup and after every apply.
+   * (for adoption) and every id in use (frontends, backends, source ranges, plus `extraIds` such
+   * as affinity entries). Call it at startup and after every apply.
    */
   observeMaps(state: NatState, extraIds: Iterable<number> = []): void {
     this.#adoptable = new Map();
@@ -55,6 +55,7 @@ export class ServiceIdAllocator implements ServiceIdSource {
       this.#inMaps.add(fe.value.svcId);
     }
     for (const be of state.backends.values()) this.#inMaps.add(be.key.svcId);
+    for (const r of state.sourceRanges.values()) this.#inMaps.add(r.key.svcId);
     // Loop rather than Math.max(...ids): a big map would overflow the argument list.
     let highest = 0;
     for (const id of this.#inMaps) if (id > highest) highest = id;

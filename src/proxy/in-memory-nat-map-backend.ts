@@ -3,18 +3,20 @@
  * conntrack key is normalised the same way), plus a count of every write and delete so tests can
  * assert that a sync wrote nothing.
  */
-import { backendKeyId, frontendKeyId } from "../calc/index.ts";
-import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue } from "../calc/index.ts";
+import { backendKeyId, frontendKeyId, sourceRangeKeyId } from "../calc/index.ts";
+import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { normaliseCtKey } from "./normalise-ct-key.ts";
+import { decodeNatSourceRangeKey, encodeNatSourceRangeKey } from "../datapath/maps/nat-source-range-map.ts";
 
 const ctId = (k: CtKey): string => `${k.a.addr}:${k.a.port}|${k.b.addr}:${k.b.port}/${k.proto}`;
 const affinityId = (k: AffinityKey): string => `${k.svcId}|${k.client}`;
 
-/** InMemoryNatMapBackend keeps the four maps in memory. */
+/** InMemoryNatMapBackend keeps the five maps in memory. */
 export class InMemoryNatMapBackend implements NatMapBackend {
   readonly #fe = new Map<string, [NatFrontendKey, NatFrontendValue]>();
   readonly #be = new Map<string, [NatBackendKey, NatBackendValue]>();
+  readonly #src = new Map<string, NatSourceRangeKey>();
   readonly #ct = new Map<string, CtEntryView>();
   readonly #aff = new Map<string, AffinityEntryView>();
   /** writes counts every put and every delete that removed something. */
@@ -44,6 +46,21 @@ export class InMemoryNatMapBackend implements NatMapBackend {
 
   deleteBackend(key: NatBackendKey): boolean {
     return this.#count(this.#be.delete(backendKeyId(key)));
+  }
+
+  sourceRanges(): Iterable<NatSourceRangeKey> {
+    return [...this.#src.values()];
+  }
+
+  putSourceRange(key: NatSourceRangeKey): void {
+    this.writes++;
+    // Like the LPM key, host bits do not count: "10.1.2.3/8" is 10.0.0.0/8.
+    const normal = { svcId: key.svcId, cidr: normaliseCidr(key.cidr) };
+    this.#src.set(sourceRangeKeyId(normal), normal);
+  }
+
+  deleteSourceRange(key: NatSourceRangeKey): boolean {
+    return this.#count(this.#src.delete(sourceRangeKeyId({ svcId: key.svcId, cidr: normaliseCidr(key.cidr) })));
   }
 
   conntrack(): Iterable<CtEntryView> {
@@ -77,4 +94,9 @@ export class InMemoryNatMapBackend implements NatMapBackend {
     if (deleted) this.writes++;
     return deleted;
   }
+}
+
+/** normaliseCidr clears host bits through the real key codec, so the fake keys exactly like the trie. */
+function normaliseCidr(cidr: string): string {
+  return decodeNatSourceRangeKey(encodeNatSourceRangeKey({ svcId: 0, cidr })).cidr;
 }

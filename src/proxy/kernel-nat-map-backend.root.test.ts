@@ -1,5 +1,5 @@
 /**
- * The NatMapBackend contract against real maps: sl_nat_fe, sl_nat_be, sl_ct and sl_affinity
+ * The NatMapBackend contract against real maps: sl_nat_fe, sl_nat_be, sl_nat_src, sl_ct and sl_affinity
  * created from bpf/obj/tc.o's specs and pinned under /sys/fs/bpf/sluice-test-proxy-<pid>/, which
  * is removed when each test ends. Root only (BPF map syscalls, bpffs).
  */
@@ -35,7 +35,7 @@ function open(dir: string): { backend: KernelNatMapBackend; close(): void } {
     return m;
   };
   try {
-    const backend = new KernelNatMapBackend({ frontends: get("sl_nat_fe"), backends: get("sl_nat_be"), conntrack: get("sl_ct"), affinity: get("sl_affinity") });
+    const backend = new KernelNatMapBackend({ frontends: get("sl_nat_fe"), backends: get("sl_nat_be"), conntrack: get("sl_ct"), affinity: get("sl_affinity"), sourceRanges: get("sl_nat_src") });
     return { backend, close: () => maps.forEach((m) => m.close()) };
   } catch (err) {
     maps.forEach((m) => m.close());

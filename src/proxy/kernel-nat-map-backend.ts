@@ -2,27 +2,34 @@
  * KernelNatMapBackend is the NatMapBackend over the pinned maps, through src/datapath's typed
  * views (the generated codecs do byte order). Needs CAP_BPF. Missing keys on delete come back as
  * false, since an LRU map (sl_ct, sl_affinity) may have evicted the entry first.
+ *
+ * sl_nat_src (`sourceRanges`) is optional so callers written before loadBalancerSourceRanges
+ * still compile: without it the backend lists no ranges and refuses to write one, so a sync
+ * that needs it fails loudly instead of flagging frontends whose clients would all be dropped.
  */
-import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue } from "../calc/index.ts";
+import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
 import { encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
-import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
+import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
 import type { RawMap } from "../datapath/maps/index.ts";
 import { KeyNotFoundError } from "../errors/index.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { normaliseCtKey } from "./normalise-ct-key.ts";
 
-/** KernelNatMaps are the four maps, live (BpfMap) or anything RawMap-shaped. */
+/** KernelNatMaps are the maps, live (BpfMap) or anything RawMap-shaped. */
 export interface KernelNatMaps {
   readonly frontends: RawMap;
   readonly backends: RawMap;
   readonly conntrack: RawMap;
   readonly affinity: RawMap;
+  /** sl_nat_src; needed as soon as a Service has loadBalancerSourceRanges. */
+  readonly sourceRanges?: RawMap;
 }
 
 /** KernelNatMapBackend reads and writes the datapath's maps. */
 export class KernelNatMapBackend implements NatMapBackend {
   readonly #fe: NatFrontendMap;
   readonly #be: NatBackendMap;
+  readonly #src: NatSourceRangeMap | undefined;
   readonly #ct: ConntrackMap;
   readonly #ctRaw: RawMap;
   readonly #aff: AffinityMap;
@@ -31,6 +38,7 @@ export class KernelNatMapBackend implements NatMapBackend {
   constructor(maps: KernelNatMaps) {
     this.#fe = new NatFrontendMap(maps.frontends);
     this.#be = new NatBackendMap(maps.backends);
+    this.#src = maps.sourceRanges === undefined ? undefined : new NatSourceRangeMap(maps.sourceRanges);
     this.#ct = new ConntrackMap(maps.conntrack);
     this.#ctRaw = maps.conntrack;
     this.#aff = new AffinityMap(maps.affinity);
@@ -59,6 +67,20 @@ export class KernelNatMapBackend implements NatMapBackend {
 
   deleteBackend(key: NatBackendKey): boolean {
     return absentIsFalse(() => this.#be.delete(key.svcId, key.index));
+  }
+
+  sourceRanges(): Iterable<NatSourceRangeKey> {
+    return this.#src === undefined ? [] : [...this.#src.entries()];
+  }
+
+  putSourceRange(key: NatSourceRangeKey): void {
+    if (this.#src === undefined) throw new Error(`put source range "${key.cidr}" of service ${key.svcId}: map "sl_nat_src" was not given to KernelNatMapBackend`);
+    this.#src.allow(key);
+  }
+
+  deleteSourceRange(key: NatSourceRangeKey): boolean {
+    const src = this.#src;
+    return src === undefined ? false : absentIsFalse(() => src.delete(key));
   }
 
   conntrack(): Iterable<CtEntryView> {

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import type { TestOptions } from "node:test";
 import { lookup, service, slice } from "../../test/support/service-fixtures.ts";
 import type { CtEntryView, NatInput } from "../calc/index.ts";
-import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL } from "../datapath/abi/abi.ts";
+import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
 import { natStateOf } from "../calc/index.ts";
 import { countingBackend } from "./counting-backend.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
@@ -34,6 +34,17 @@ const input = (addrs: string[]): NatInput => ({
   nodeAddresses: ["198.18.0.1"],
 });
 
+const lbInput = (sourceRanges: string[] | undefined): NatInput => ({
+  services: [service("lb", {
+    type: "LoadBalancer", clusterIP: "198.19.0.20", ports: [{ port: 443, targetPort: 8443, nodePort: 30443 }],
+    ...(sourceRanges !== undefined ? { loadBalancerSourceRanges: sourceRanges } : {}),
+  }, { status: { loadBalancer: { ingress: [{ ip: "198.18.200.1" }] } } })],
+  endpointSlices: [slice("lb", [{ addr: "198.18.1.1", node: "node-a" }], { ports: [{ port: 8443 }] })],
+  nodeName: "node-a",
+  nodeAddresses: ["198.18.0.1"],
+});
+const sortedRanges = (b: NatMapBackend): string[] => [...b.sourceRanges()].map((r) => `${r.svcId}|${r.cidr}`).sort();
+
 /** runNatMapBackendContract runs the suite against the backend `make` builds (`options` e.g. requireRoot). */
 export function runNatMapBackendContract(name: string, make: () => NatMapBackendFixture, options: TestOptions = {}): void {
   const withFixture = (fn: (f: NatMapBackendFixture) => void) => () => {
@@ -47,7 +58,7 @@ export function runNatMapBackendContract(name: string, make: () => NatMapBackend
 
   describe(`NatMapBackend contract: ${name}`, () => {
     test("a fresh backend is empty", options, withFixture(({ backend }) => {
-      assert.deepEqual([...backend.frontends(), ...backend.backends(), ...backend.conntrack(), ...backend.affinity()], []);
+      assert.deepEqual([...backend.frontends(), ...backend.backends(), ...backend.sourceRanges(), ...backend.conntrack(), ...backend.affinity()], []);
     }));
 
     test("frontends round-trip every field, including the 0.0.0.0 wildcard and SCTP", options, withFixture(({ backend }) => {
@@ -72,6 +83,18 @@ export function runNatMapBackendContract(name: string, make: () => NatMapBackend
       assert.deepEqual([...backend.backends()], [[{ svcId: 7, index: 1 }, { addr: "198.18.1.1", port: 65535 }]]);
       assert.equal(backend.deleteBackend({ svcId: 7, index: 1 }), true);
       assert.equal(backend.deleteBackend({ svcId: 7, index: 1 }), false);
+    }));
+
+    test("source ranges round-trip by svc_id and CIDR (host bits cleared), and delete reports presence", options, withFixture(({ backend }) => {
+      backend.putSourceRange({ svcId: 7, cidr: "198.18.100.0/24" });
+      backend.putSourceRange({ svcId: 7, cidr: "10.1.2.3/8" });
+      backend.putSourceRange({ svcId: 0xffff_fffe, cidr: "0.0.0.0/0" });
+      backend.putSourceRange({ svcId: 7, cidr: "198.18.100.0/24" });
+      assert.deepEqual(sortedRanges(backend), ["4294967294|0.0.0.0/0", "7|10.0.0.0/8", "7|198.18.100.0/24"]);
+      assert.equal(backend.deleteSourceRange({ svcId: 7, cidr: "10.0.0.0/8" }), true);
+      assert.equal(backend.deleteSourceRange({ svcId: 7, cidr: "10.0.0.0/8" }), false);
+      assert.equal(backend.deleteSourceRange({ svcId: 8, cidr: "198.18.100.0/24" }), false, "another service's key is another key");
+      assert.deepEqual(sortedRanges(backend), ["4294967294|0.0.0.0/0", "7|198.18.100.0/24"]);
     }));
 
     test("conntrack keys are normalised (lower endpoint first) and deletable from either order", options, withFixture(({ backend }) => {
@@ -119,6 +142,33 @@ export function runNatMapBackendContract(name: string, make: () => NatMapBackend
       const state = natStateOf([...backend.frontends()].map(([key, value]) => ({ key, value })), [...backend.backends()].map(([key, value]) => ({ key, value })));
       assert.deepEqual(lookup(state, "198.18.0.1", 30080)?.backends, ["198.18.2.1:8080"]);
       assert.equal(state.backends.size, 1, "the slot past the new count is deleted");
+    }));
+
+    test("NatReconciler: loadBalancerSourceRanges land as a flagged LB IP plus ranges, change by delta, and go when cleared", options, withFixture((f) => {
+      const r = new NatReconciler(f.backend);
+      const first = r.sync(lbInput(["10.0.0.0/8", "198.18.100.0/24"]));
+      assert.deepEqual(first.sourceRanges, { added: 2, updated: 0, deleted: 0 });
+      const lb = [...f.backend.frontends()].find(([k]) => k.addr === "198.18.200.1")!;
+      assert.equal(lb[1].flags, SL_NAT_FE_EXTERNAL | SL_NAT_FE_SRC_RANGES);
+      assert.deepEqual(sortedRanges(f.backend), [`${lb[1].svcId}|10.0.0.0/8`, `${lb[1].svcId}|198.18.100.0/24`]);
+      const nodePort = [...f.backend.frontends()].find(([k]) => k.port === 30443)!;
+      assert.equal(nodePort[1].flags & SL_NAT_FE_SRC_RANGES, 0, "NodePort stays open");
+
+      const counted = countingBackend(f.reopen());
+      const restarted = new NatReconciler(counted.backend);
+      assert.equal(restarted.sync(lbInput(["198.18.100.0/24", "10.0.0.0/8"])).adopted, true);
+      assert.equal(counted.writes(), 0, "a restart with the same ranges writes nothing");
+
+      const changed = restarted.sync(lbInput(["198.18.100.0/24", "172.16.0.0/12"]));
+      assert.deepEqual(changed.sourceRanges, { added: 1, updated: 0, deleted: 1 });
+      assert.deepEqual([changed.frontends, changed.backends], [{ added: 0, updated: 0, deleted: 0 }, { added: 0, updated: 0, deleted: 0 }]);
+      assert.equal(counted.writes(), 2, "only the two changed ranges were written");
+
+      const cleared = restarted.sync(lbInput(undefined));
+      assert.deepEqual(cleared.sourceRanges, { added: 0, updated: 0, deleted: 2 });
+      assert.equal(cleared.frontends.updated, 1, "the LB IP loses its flag");
+      assert.deepEqual(sortedRanges(f.backend), []);
+      assert.equal([...f.backend.frontends()].find(([k]) => k.addr === "198.18.200.1")![1].flags, SL_NAT_FE_EXTERNAL);
     }));
   });
 }

@@ -1,10 +1,10 @@
 /**
- * NatMapBackend is what the NAT reconciler reads and writes: sl_nat_fe, sl_nat_be, and the two
- * maps it cleans (sl_ct, sl_affinity), as plain data. Two implementations share one contract
+ * NatMapBackend is what the NAT reconciler reads and writes: sl_nat_fe, sl_nat_be, sl_nat_src,
+ * and the two maps it cleans (sl_ct, sl_affinity), as plain data. Two implementations share one contract
  * suite (nat-map-backend.case.ts): InMemoryNatMapBackend (tests, --dry-run) and
  * KernelNatMapBackend (the pinned maps).
  */
-import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue } from "../calc/index.ts";
+import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
 
 /** NatMapBackend: deletes return false when the key was already gone (an LRU may evict first). */
 export interface NatMapBackend {
@@ -16,6 +16,11 @@ export interface NatMapBackend {
   backends(): Iterable<[NatBackendKey, NatBackendValue]>;
   putBackend(key: NatBackendKey, value: NatBackendValue): void;
   deleteBackend(key: NatBackendKey): boolean;
+  /** sourceRanges lists sl_nat_src: the CIDRs each restricted LoadBalancer svc_id admits. */
+  sourceRanges(): Iterable<NatSourceRangeKey>;
+  /** putSourceRange admits key.cidr to key.svcId's restricted frontends (idempotent). */
+  putSourceRange(key: NatSourceRangeKey): void;
+  deleteSourceRange(key: NatSourceRangeKey): boolean;
   /** conntrack lists sl_ct (only the fields cleanup needs). */
   conntrack(): Iterable<CtEntryView>;
   /** putConntrack writes an entry; the datapath creates them, so this is for tests and restores. */

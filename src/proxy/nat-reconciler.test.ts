@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { service, slice } from "../../test/support/service-fixtures.ts";
 import type { NatInput } from "../calc/index.ts";
+import { SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
+import type { RawMap } from "../datapath/maps/index.ts";
+import { KeyNotFoundError } from "../errors/index.ts";
 import { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
+import { KernelNatMapBackend } from "./kernel-nat-map-backend.ts";
 import { NatReconciler } from "./nat-reconciler.ts";
 import type { ProxyLogFields, ProxyLogger } from "./proxy-logger.ts";
 
@@ -88,5 +92,27 @@ describe("NatReconciler", () => {
     assert.equal(warns.length, 1);
     assert.deepEqual(warns[0]?.[1], { op: "compute", service: "default/six" });
     assert.ok(lines.filter(([level]) => level === "info").every(([, f]) => typeof f.op === "string"));
+  });
+
+  test("a sync that needs sl_nat_src without it fails before any frontend is flagged", () => {
+    const raw = (): RawMap => {
+      const m = new Map<string, [Uint8Array, Uint8Array]>();
+      const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+      return {
+        get: (k) => m.get(hex(k))?.[1],
+        update: (k, v) => void m.set(hex(k), [k, v]),
+        delete: (k) => {
+          if (!m.delete(hex(k))) throw new KeyNotFoundError("test");
+        },
+        entries: () => m.values(),
+      };
+    };
+    // A caller built before loadBalancerSourceRanges passes only the four original maps.
+    const backend = new KernelNatMapBackend({ frontends: raw(), backends: raw(), conntrack: raw(), affinity: raw() });
+    const lb = service("lb", { type: "LoadBalancer", clusterIP: "198.19.0.20", loadBalancerSourceRanges: ["10.0.0.0/8"], ports: [{ port: 443, nodePort: 30443 }] }, { status: { loadBalancer: { ingress: [{ ip: "198.18.200.1" }] } } });
+    assert.throws(() => new NatReconciler(backend).sync(input([], { services: [lb] })), /sync nat maps: put source range "10.0.0.0\/8" .*"sl_nat_src" was not given/);
+    assert.deepEqual([...backend.frontends()].filter(([, v]) => v.flags & SL_NAT_FE_SRC_RANGES), []);
+    assert.deepEqual([...backend.sourceRanges()], []);
+    assert.equal(backend.deleteSourceRange({ svcId: 1, cidr: "10.0.0.0/8" }), false);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * NatReconciler keeps sl_nat_fe / sl_nat_be equal to what the Services and EndpointSlices ask
- * for, writing only the difference. At the first sync it reads the maps (adopting what an
+ * NatReconciler keeps sl_nat_fe / sl_nat_be / sl_nat_src equal to what the Services and
+ * EndpointSlices ask for, writing only the difference. At the first sync it reads the maps (adopting what an
  * earlier agent pinned, service ids included), so a restart with unchanged input writes nothing.
  * After removing backends it deletes the affinity entries that would pin clients to them, then
  * the conntrack entries of flows NATed to them, so those clients fail fast instead of hanging.
@@ -26,6 +26,8 @@ export interface ChangeCounts {
 export interface NatSyncResult {
   readonly frontends: ChangeCounts;
   readonly backends: ChangeCounts;
+  /** sl_nat_src entries (a range is added or deleted, never updated). */
+  readonly sourceRanges: ChangeCounts;
   readonly affinityDeleted: number;
   readonly conntrackDeleted: number;
   /** True when the maps were read (first sync, or after a failed one). */
@@ -65,8 +67,9 @@ export class NatReconciler {
     const plan = planNatUpdate(actual, desired);
     const frontends = { added: 0, updated: 0, deleted: 0 };
     const backends = { added: 0, updated: 0, deleted: 0 };
+    const sourceRanges = { added: 0, updated: 0, deleted: 0 };
     try {
-      for (const op of plan.ops) this.#apply(op, frontends, backends);
+      for (const op of plan.ops) this.#apply(op, { fe: frontends, be: backends, src: sourceRanges });
     } catch (cause) {
       // Part of the plan may be in the maps: read them again next time rather than trust a guess.
       this.#actual = undefined;
@@ -79,24 +82,25 @@ export class NatReconciler {
     const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
     const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
     const conntrackDeleted = plan.removed.length > 0 ? this.#cleanConntrack(plan.removed) : 0;
-    const total = frontends.added + frontends.updated + frontends.deleted + backends.added + backends.updated + backends.deleted;
-    const fields = { op: "sync", frontends, backends, affinityDeleted, conntrackDeleted };
+    const total = [frontends, backends, sourceRanges].reduce((n, c) => n + c.added + c.updated + c.deleted, 0);
+    const fields = { op: "sync", frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted };
     if (total > 0 || conntrackDeleted > 0 || adopted) this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
-    return { frontends, backends, affinityDeleted, conntrackDeleted, adopted, healthChecks: desired.healthChecks, problems: desired.problems };
+    return { frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, adopted, healthChecks: desired.healthChecks, problems: desired.problems };
   }
 
   #adopt(): NatState {
     const frontends = [...this.#backend.frontends()].map(([key, value]) => ({ key, value }));
     const backends = [...this.#backend.backends()].map(([key, value]) => ({ key, value }));
-    const state = natStateOf(frontends, backends);
+    const sourceRanges = [...this.#backend.sourceRanges()].map((key) => ({ key }));
+    const state = natStateOf(frontends, backends, sourceRanges);
     // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
     const affinityIds = [...this.#backend.affinity()].map((e) => e.svcId);
     this.#ids.observeMaps(state, affinityIds);
-    this.#log.info({ op: "adopt", map: "sl_nat_fe", frontends: frontends.length, backends: backends.length }, "read pinned nat maps");
+    this.#log.info({ op: "adopt", map: "sl_nat_fe", frontends: frontends.length, backends: backends.length, sourceRanges: sourceRanges.length }, "read pinned nat maps");
     return state;
   }
 
-  #apply(op: NatOp, fe: ChangeCounts, be: ChangeCounts): void {
+  #apply(op: NatOp, { fe, be, src }: { fe: ChangeCounts; be: ChangeCounts; src: ChangeCounts }): void {
     switch (op.op) {
       case "put-backend":
         this.#backend.putBackend(op.key, op.value);
@@ -112,6 +116,14 @@ export class NatReconciler {
         return;
       case "delete-backend":
         if (this.#backend.deleteBackend(op.key)) be.deleted++;
+        return;
+      case "put-source-range":
+        this.#backend.putSourceRange(op.key);
+        src.added++;
+        this.#log.debug({ op: "add", map: "sl_nat_src", service: op.servicePort, svcId: op.key.svcId, cidr: op.key.cidr }, "put source range");
+        return;
+      case "delete-source-range":
+        if (this.#backend.deleteSourceRange(op.key)) src.deleted++;
         return;
     }
   }

@@ -1,23 +1,33 @@
 /**
  * planNatUpdate diffs the NAT maps' actual contents against the desired ones and orders the
  * writes so a packet racing the update never finds a frontend whose [0, count) reaches a missing
- * backend slot (the datapath would reject it as if the service had no endpoints):
+ * backend slot (the datapath would reject it as if the service had no endpoints), nor a frontend
+ * flagged SL_NAT_FE_SRC_RANGES whose svc_id lacks a range it is meant to admit (the datapath
+ * would drop an allowed client):
  *
  *   1. put backends — new slots first (no frontend reaches them yet), then changed slots;
- *   2. put frontends (new or changed: counts shrink or grow, ids switch) and delete frontends;
- *   3. delete backend slots, which after step 2 no frontend reaches any more.
+ *   2. put source ranges — before the flag that makes the datapath consult them;
+ *   3. put frontends (new or changed: counts shrink or grow, ids switch, flags change) and delete
+ *      frontends;
+ *   4. delete source ranges, which after step 3 no flagged frontend of theirs admits any more;
+ *   5. delete backend slots, which after step 3 no frontend reaches any more.
+ *
+ * While ranges change under a frontend that stays flagged, a racing packet sees the union of the
+ * old and new sets for a moment — never fewer than the new set.
  *
  * Pure: the reconciler applies the ops in this order.
  */
 import { removedBackends } from "../calc/index.ts";
-import type { NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatState, RemovedBackend } from "../calc/index.ts";
+import type { NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey, NatState, RemovedBackend } from "../calc/index.ts";
 
 /** NatOp is one map write. */
 export type NatOp =
   | { readonly op: "put-backend"; readonly key: NatBackendKey; readonly value: NatBackendValue; readonly change: "add" | "update" }
   | { readonly op: "put-frontend"; readonly key: NatFrontendKey; readonly value: NatFrontendValue; readonly change: "add" | "update"; readonly servicePort?: string }
   | { readonly op: "delete-frontend"; readonly key: NatFrontendKey }
-  | { readonly op: "delete-backend"; readonly key: NatBackendKey };
+  | { readonly op: "delete-backend"; readonly key: NatBackendKey }
+  | { readonly op: "put-source-range"; readonly key: NatSourceRangeKey; readonly servicePort?: string }
+  | { readonly op: "delete-source-range"; readonly key: NatSourceRangeKey };
 
 /** NatPlan is the ordered writes plus the (frontend, backend) pairs they take away. */
 export interface NatPlan {
@@ -35,13 +45,20 @@ const byId = <T>(m: ReadonlyMap<string, T>): [string, T][] => [...m].sort(([a], 
 export function planNatUpdate(actual: NatState, desired: NatState): NatPlan {
   const addBe: NatOp[] = [];
   const updateBe: NatOp[] = [];
+  const addSrc: NatOp[] = [];
   const frontends: NatOp[] = [];
+  const deleteSrc: NatOp[] = [];
   const deleteBe: NatOp[] = [];
   for (const [id, be] of byId(desired.backends)) {
     const have = actual.backends.get(id);
     if (have === undefined) addBe.push({ op: "put-backend", key: be.key, value: be.value, change: "add" });
     else if (!sameBe(have.value, be.value)) updateBe.push({ op: "put-backend", key: be.key, value: be.value, change: "update" });
   }
+  for (const [id, r] of byId(desired.sourceRanges)) {
+    const port = r.servicePort !== undefined ? { servicePort: r.servicePort } : {};
+    if (!actual.sourceRanges.has(id)) addSrc.push({ op: "put-source-range", key: r.key, ...port });
+  }
+  for (const [id, r] of byId(actual.sourceRanges)) if (!desired.sourceRanges.has(id)) deleteSrc.push({ op: "delete-source-range", key: r.key });
   for (const [id, fe] of byId(desired.frontends)) {
     const have = actual.frontends.get(id);
     const port = fe.servicePort !== undefined ? { servicePort: fe.servicePort } : {};
@@ -50,5 +67,5 @@ export function planNatUpdate(actual: NatState, desired: NatState): NatPlan {
   }
   for (const [id, fe] of byId(actual.frontends)) if (!desired.frontends.has(id)) frontends.push({ op: "delete-frontend", key: fe.key });
   for (const [id, be] of byId(actual.backends)) if (!desired.backends.has(id)) deleteBe.push({ op: "delete-backend", key: be.key });
-  return { ops: [...addBe, ...updateBe, ...frontends, ...deleteBe], removed: removedBackends(actual, desired) };
+  return { ops: [...addBe, ...updateBe, ...addSrc, ...frontends, ...deleteSrc, ...deleteBe], removed: removedBackends(actual, desired) };
 }

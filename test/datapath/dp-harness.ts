@@ -11,7 +11,7 @@ import type { CollectionSpec } from "../../src/bpf/collection-spec.ts";
 import type { BpfMap } from "../../src/bpf/map.ts";
 import type { Program } from "../../src/bpf/program.ts";
 import { readCollectionSpecFile } from "../../src/bpf/read-collection-spec-file.ts";
-import { AffinityMap, ConntrackMap, CountersMap, GlobalsMap, NatBackendMap, NatFrontendMap, RoutesMap, FragsMap } from "../../src/datapath/maps/index.ts";
+import { AffinityMap, ConntrackMap, CountersMap, GlobalsMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, RoutesMap, FragsMap } from "../../src/datapath/maps/index.ts";
 import { createNetns, deleteNetns, netnsExists, withNetns } from "../../src/kernel/netns.ts";
 import { packet } from "../packet/build-packet.ts";
 import type { PacketSpec } from "../packet/packet-spec.ts";
@@ -49,6 +49,7 @@ export interface DpNode {
   readonly ct: ConntrackMap;
   readonly fe: NatFrontendMap;
   readonly be: NatBackendMap;
+  readonly src: NatSourceRangeMap;
   readonly routes: RoutesMap;
   readonly affinity: AffinityMap;
   readonly counters: CountersMap;
@@ -77,6 +78,7 @@ export async function loadNode(hostIp: string): Promise<DpNode> {
     ct: new ConntrackMap(m("sl_ct")),
     fe: new NatFrontendMap(m("sl_nat_fe")),
     be: new NatBackendMap(m("sl_nat_be")),
+    src: new NatSourceRangeMap(m("sl_nat_src")),
     routes: new RoutesMap(m("sl_routes")),
     affinity: new AffinityMap(m("sl_affinity")),
     counters: new CountersMap(m("sl_counters")),

@@ -1,9 +1,11 @@
 /**
  * The addresses every datapath suite uses (RFC 2544 benchmarking range, never a real network)
  * and a helper that fills one node's maps with them: two nodes, local and remote pods, a
- * ClusterIP, a NodePort (also as wildcard), an external IP and a LoadBalancer IP.
+ * ClusterIP, a NodePort (also as wildcard), an external IP, a LoadBalancer IP, and a
+ * LoadBalancer IP restricted by loadBalancerSourceRanges to the client's /24 (its Service's
+ * ClusterIP and NodePort open, as kube-proxy leaves them).
  */
-import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL } from "../../src/datapath/abi/abi.ts";
+import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../../src/datapath/abi/abi.ts";
 import type { DpNode } from "./dp-harness.ts";
 
 export const TCP = 6;
@@ -20,7 +22,10 @@ export const W = {
   vip: "198.19.255.1", // ClusterIP
   extIp: "198.18.201.1",
   lbIp: "198.18.200.1",
+  lbIpRanged: "198.18.200.2", // LB IP with loadBalancerSourceRanges: clientRange only
+  clientRange: "198.18.100.0/24",
   nodePort: 30080,
+  nodePortRanged: 30443, // the NodePort of lbIpRanged's Service: not restricted
   macA: "02:00:00:00:01:0a",
   macB1: "02:00:00:00:01:0b",
   macB2: "02:00:00:00:02:14",
@@ -38,6 +43,7 @@ export const W = {
   svcEtpLocal: 6,
   svcSctp: 7,
   svcSctpPort: 8,
+  svcRanged: 9,
 } as const;
 
 /** fillNode1 writes node1's view of the world: pods A and B1 local, B2 behind node2. */
@@ -88,4 +94,10 @@ function fillServices(n: DpNode, o: { localBackend: string; remoteBackend: strin
   n.be.set(W.svcSctp, 0, { addr: W.podB1, port: 3868 });
   n.fe.set({ addr: W.vip, port: 3869, proto: SCTP }, svc(W.svcSctpPort, 1, 1));
   n.be.set(W.svcSctpPort, 0, { addr: W.podB1, port: 9999 });
+  // loadBalancerSourceRanges: the range goes in before the flag that makes the datapath use it
+  n.src.allow({ svcId: W.svcRanged, cidr: W.clientRange });
+  n.fe.set({ addr: W.lbIpRanged, port: 443, proto: TCP }, svc(W.svcRanged, 1, 1, SL_NAT_FE_EXTERNAL | SL_NAT_FE_SRC_RANGES));
+  n.fe.set({ addr: W.vip, port: 443, proto: TCP }, svc(W.svcRanged, 1, 1));
+  n.fe.set({ addr: "0.0.0.0", port: W.nodePortRanged, proto: TCP }, svc(W.svcRanged, 1, 1, SL_NAT_FE_EXTERNAL));
+  n.be.set(W.svcRanged, 0, { addr: o.localBackend, port: 8443 });
 }

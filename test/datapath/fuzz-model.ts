@@ -60,9 +60,26 @@ export function modelParse(b: Uint8Array): ModelParse {
   return base;
 }
 
-/** Frontend → the backends it may be rewritten to (mirrors test/datapath/dp-world.ts). */
+/**
+ * Frontend → the backends it may be rewritten to (mirrors test/datapath/dp-world.ts);
+ * `sourceRanges` (loadBalancerSourceRanges) limits which clients may open new flows to it.
+ */
 export interface ServiceTable {
-  frontends: { addr: string; port: number; proto: number; backends: { addr: string; port: number }[] }[];
+  frontends: { addr: string; port: number; proto: number; backends: { addr: string; port: number }[]; sourceRanges?: string[] }[];
+}
+
+function inCidr(addr: string, cidr: string): boolean {
+  const num = (a: string): number => a.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+  const [net = "", len = "32"] = cidr.split("/");
+  const bits = Number(len);
+  const mask = bits === 0 ? 0 : (0xffff_ffff << (32 - bits)) >>> 0;
+  return ((num(addr) & mask) >>> 0) === ((num(net) & mask) >>> 0);
+}
+
+/** sourceAdmitted says a new flow from src may use the exact-address frontend dst:dport (always, unless it has source ranges). */
+export function sourceAdmitted(t: ServiceTable, proto: number, src: string, dst: string, dport: number): boolean {
+  const f = t.frontends.find((x) => x.proto === proto && x.addr === dst && x.port === dport);
+  return f?.sourceRanges === undefined || f.sourceRanges.some((c) => inCidr(src, c));
 }
 
 /** dnatAllowed says (dst, dport) → (newDst, newDport) is a frontend-to-its-backend rewrite. */

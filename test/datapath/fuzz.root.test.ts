@@ -18,7 +18,7 @@ import { verdictName } from "../support/prog-test-run.ts";
 import { requireRoot } from "../support/root.ts";
 import { loadNode, makeNetns, PROGRAMS, type ProgramName } from "./dp-harness.ts";
 import { fillNode1, W } from "./dp-world.ts";
-import { dnatAllowed, modelParse, snatAllowed, type ServiceTable } from "./fuzz-model.ts";
+import { dnatAllowed, modelParse, snatAllowed, sourceAdmitted, type ServiceTable } from "./fuzz-model.ts";
 
 const SEED = Number(process.env.SL_FUZZ_SEED ?? 0x5eed1e55);
 const PER_PROGRAM = Number(process.env.SL_FUZZ_COUNT ?? 100_000);
@@ -33,6 +33,9 @@ const services: ServiceTable = {
     { addr: W.lbIp, port: 443, proto: 6, backends: [{ addr: W.podB1, port: 8443 }] },
     { addr: W.vip, port: 90, proto: 6, backends: [0, 1, 2].map((i) => ({ addr: `198.19.1.${30 + i}`, port: 9000 })) },
     { addr: W.vip, port: 3868, proto: 132, backends: [{ addr: W.podB1, port: 3868 }] },
+    { addr: W.lbIpRanged, port: 443, proto: 6, backends: [{ addr: W.podB1, port: 8443 }], sourceRanges: [W.clientRange] },
+    { addr: W.vip, port: 443, proto: 6, backends: [{ addr: W.podB1, port: 8443 }] },
+    { addr: "0.0.0.0", port: W.nodePortRanged, proto: 6, backends: [{ addr: W.podB1, port: 8443 }] },
   ],
 };
 const hostIps = [W.node1];
@@ -73,8 +76,8 @@ function rawGenerator(r: () => number): () => Uint8Array {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const int = (n: number): number => Math.floor(r() * n);
   const randIp = (): string => `198.${18 + int(2)}.${int(256)}.${int(256)}`;
-  const addrs = [W.podA, W.podA, W.podB1, W.podB2, W.client, W.vip, W.vip, W.node1, W.extIp, W.lbIp, "198.19.1.30"];
-  const ports = [80, 53, 81, 82, 90, 443, W.nodePort, 30090, 3868, 3869, 8080, 5353, 4789];
+  const addrs = [W.podA, W.podA, W.podB1, W.podB2, W.client, W.vip, W.vip, W.node1, W.extIp, W.lbIp, W.lbIpRanged, "198.18.100.77", "198.19.1.30"];
+  const ports = [80, 53, 81, 82, 90, 443, W.nodePort, 30090, 3868, 3869, 8080, 5353, 4789, W.nodePortRanged, 8443];
   const flagSets: PacketSpec["tcp"] extends infer T ? (T extends { flags?: infer F } ? F[] : never) : never = [["SYN"], ["SYN"], ["ACK"], ["SYN", "ACK"], ["FIN", "ACK"], ["RST"], ["PSH", "ACK"], []];
   return () => {
     if (r() < 0.1) {
@@ -155,8 +158,11 @@ function checkRewrite(prog: ProgramName, m: ReturnType<typeof modelParse>, verdi
   // drop rules for new flows; a tuple with possible earlier state may instead match that state
   const etpDrop = m.proto === 6 && isSyn && !m.later && m.dst === W.node1 && m.dport === 30090;
   const sctpDrop = m.proto === 132 && newFlow && m.dst === W.vip && m.dport === 3869;
-  if ((etpDrop || sctpDrop) && verdict === "SHOT") return undefined;
-  if ((etpDrop || sctpDrop) && fresh) return `${etpDrop ? "ETP Local without local backend" : "SCTP port NAT"} must drop, got ${verdict}`;
+  const rangeDrop = newFlow && !sourceAdmitted(services, m.proto, m.src, m.dst, m.dport);
+  if ((etpDrop || sctpDrop || rangeDrop) && verdict === "SHOT") return undefined;
+  if ((etpDrop || sctpDrop || rangeDrop) && fresh) {
+    return `${etpDrop ? "ETP Local without local backend" : sctpDrop ? "SCTP port NAT" : "source outside loadBalancerSourceRanges"} must drop, got ${verdict}`;
+  }
   const unmodelled = m.firstOpt === 0x9e || (m.proto === 17 && m.dport === 4789 && m.dst === W.node1);
   if (unmodelled) return undefined;
   if (verdict !== "OK" && verdict !== "REDIRECT") return `valid packet got ${verdict}`;

@@ -46,14 +46,15 @@ export async function runTrafficReport(lab: Lab): Promise<ReportRow[]> {
   const svc = demoServiceInfo(lab.plan);
   const rows: ReportRow[] = [];
   for (const node of lab.nodes) {
-    const pod = lab.pods.find((p) => p.node === node.name);
+    // A dedicated client pod when the lab has one: a backend calling itself is the hairpin case.
+    const pod = lab.pods.find((p) => p.node === node.name && p.name.startsWith("client-")) ?? lab.pods.find((p) => p.node === node.name);
     if (pod === undefined) continue;
     rows.push(row("ClusterIP tcp", pod.name, `${svc.web}:80`, await probe(lab, pod.name, svc.web, 80, 6)));
     rows.push(row("ClusterIP udp", pod.name, `${svc.web}:53`, await probe(lab, pod.name, svc.web, 53, 3, "udp")));
   }
   for (const node of lab.nodes) rows.push(row("NodePort", "client", `${node.ip}:${svc.nodePort}`, await probe(lab, "client", node.ip, svc.nodePort, 3)));
   for (const node of lab.nodes) rows.push(row("NodePort etp=Local", "client", `${node.ip}:${svc.localNodePort}`, await probe(lab, "client", node.ip, svc.localNodePort, 2)));
-  const first = lab.pods[0];
+  const first = lab.pods.find((p) => p.name.startsWith("client-")) ?? lab.pods[0];
   if (first) {
     rows.push(row("ClientIP affinity", first.name, `${svc.sticky}:80`, await probe(lab, first.name, svc.sticky, 80, 6)));
     rows.push(row("no endpoints", first.name, `${svc.empty}:80`, await probe(lab, first.name, svc.empty, 80, 1)));

@@ -1,6 +1,6 @@
 /**
  * serviceSyncFactory wires the service proxy into the agent's loop: a NatReconciler over the
- * pinned NAT, conntrack and affinity maps, fed the cluster's Services and EndpointSlices. A new
+ * pinned NAT (sl_nat_src included, for loadBalancerSourceRanges), conntrack and affinity maps, fed the cluster's Services and EndpointSlices. A new
  * reconciler per set of maps adopts what they hold, so neither a restart nor a map rebuild
  * rewrites unchanged services.
  */
@@ -13,7 +13,10 @@ import type { ServiceSyncFactory } from "./service-sync.ts";
 export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | undefined {
   return (maps, log) => {
     const reconciler = new NatReconciler(
-      new KernelNatMapBackend({ frontends: maps.get("sl_nat_fe"), backends: maps.get("sl_nat_be"), conntrack: maps.get("sl_ct"), affinity: maps.get("sl_affinity") }),
+      new KernelNatMapBackend({
+        frontends: maps.get("sl_nat_fe"), backends: maps.get("sl_nat_be"), conntrack: maps.get("sl_ct"), affinity: maps.get("sl_affinity"),
+        sourceRanges: maps.get("sl_nat_src"),
+      }),
       { logger: log },
     );
     return {
@@ -21,8 +24,8 @@ export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | u
         const r = reconciler.sync({ services: cache.list("Service"), endpointSlices: cache.list("EndpointSlice"), nodeName: context.nodeName, nodeAddresses: context.nodeAddresses });
         const sum = (c: { added: number; updated: number; deleted: number }): number => c.added + c.updated;
         return {
-          written: sum(r.frontends) + sum(r.backends),
-          deleted: r.frontends.deleted + r.backends.deleted + r.conntrackDeleted,
+          written: sum(r.frontends) + sum(r.backends) + sum(r.sourceRanges),
+          deleted: r.frontends.deleted + r.backends.deleted + r.sourceRanges.deleted + r.conntrackDeleted,
           problems: r.problems.map((p) => `service ${p.service}: ${p.reason}`),
           healthChecks: r.healthChecks,
         };

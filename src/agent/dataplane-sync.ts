@@ -66,6 +66,8 @@ export class DataplaneSync {
   #firstPass = true;
   /** Maps replaced by a rebuild: programs use them until the next attach pass swaps them. */
   #closeAfterAttach: DatapathMaps | undefined;
+  /** The logger's level before bpfLogLevel Debug raised it. */
+  #baseLevel: string | undefined;
 
   constructor(deps: DataplaneSyncDeps) {
     this.#d = deps;
@@ -137,8 +139,13 @@ export class DataplaneSync {
   #noteSettings(s: DataplaneSettings): void {
     const before = this.#settings;
     this.#settings = s;
-    if (before?.bpfLogLevel !== s.bpfLogLevel && s.bpfLogLevel !== "Off") {
-      this.#d.log.info({ op: "config" }, `bpfLogLevel ${s.bpfLogLevel}: the datapath logs through counters (\`sluice dump counters\`), the agent logs datapath changes at debug`);
+    if (before?.bpfLogLevel !== s.bpfLogLevel) {
+      // The datapath has no debug log (it counts instead); Debug turns on the agent's debug lines.
+      this.#baseLevel ??= this.#d.log.level;
+      this.#d.log.level = s.bpfLogLevel === "Debug" ? "debug" : this.#baseLevel;
+      if (before !== undefined || s.bpfLogLevel !== "Off") {
+        this.#d.log.info({ op: "config" }, `bpfLogLevel ${s.bpfLogLevel}: datapath detail is in \`sluice dump counters\`; agent log level ${this.#d.log.level}`);
+      }
     }
     if (before !== undefined && before.externalServiceMode !== s.externalServiceMode) {
       this.#d.log.info({ op: "config" }, `bpfExternalServiceMode ${before.externalServiceMode} → ${s.externalServiceMode} (new NodePort flows; established ones keep their path)`);

@@ -3,7 +3,7 @@
  * an agent per node, the demo Services, and a non-backend client pod per node. ClusterIP across
  * nodes, NodePort with the client's source kept in Tunnel and (switched live) DSR mode,
  * externalTrafficPolicy Local, ClientIP affinity, a Service without endpoints, a bad manifest,
- * kill -9 of an agent under streaming load, and endpoint churn. Lab "sl-t-ag-2", torn down in
+ * kill -9 of an agent under streaming load, and endpoint churn. Lab "sl-t-ag-<pid>", torn down in
  * `after` even when a test fails. Needs root.
  */
 import assert from "node:assert/strict";
@@ -20,6 +20,7 @@ import type { PlannedPod } from "../../lab/plan.ts";
 import { SLUICE_BIN, startAgent, waitAgentReady } from "../../lab/start-agents.ts";
 import type { ClientReport } from "../../lab/traffic/client-report.ts";
 import { runTrafficClient } from "../../lab/traffic/run-traffic-client.ts";
+import { startTrafficServer } from "../../lab/traffic/start-traffic-server.ts";
 import type { TrafficProto } from "../../lab/traffic/traffic-args.ts";
 import { mapPinPath } from "../../src/agent/datapath-maps.ts";
 import { BpfMap } from "../../src/bpf/map.ts";
@@ -27,7 +28,8 @@ import { CountersMap, GlobalsMap } from "../../src/datapath/maps/index.ts";
 import { isRoot, requireRoot } from "../support/root.ts";
 
 const run = promisify(execFile);
-const LAB = "sl-t-ag-2";
+// The pid keeps concurrent runs (two engineers' `npm test`) from removing each other's lab.
+const LAB = `sl-t-ag-${process.pid}`;
 const TSX = fileURLToPath(import.meta.resolve("tsx"));
 const STREAM_LOAD = fileURLToPath(new URL("../../lab/traffic/stream-load.ts", import.meta.url));
 
@@ -240,6 +242,24 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     const r = await loop;
     assert.ok(r.attempts >= 100, explain(r));
     assert.equal(r.failed, 0, `while endpoints churned: ${explain(r)}`);
+  });
+
+  test("a pod that appears gets programs and a route within seconds; when it goes, they go too", async () => {
+    const ifaces = async (): Promise<string[]> => (JSON.parse((await sluice("dump", "ifaces", "--bpffs-root", lab.node("node-2").bpffsDir, "--json")).stdout || "[]") as { iface: string }[]).map((x) => x.iface);
+    const late = await lab.addPod("node-2", { name: "late-1" });
+    await until(`programs on ${late.hostIface}`, async () => (await ifaces()).includes(late.hostIface));
+    const server = await startTrafficServer(lab, late.name, { lifetimeMs: 60_000 });
+    try {
+      const r = await probe(clients[0]!.name, late.ip, 8080, 3);
+      assert.equal(r.failed, 0, `to the new pod: ${explain(r)}`);
+      assert.deepEqual(r.seenAs, [clients[0]!.ip]);
+    } finally {
+      await server.stop();
+    }
+    await lab.removePod(late.name);
+    await until(`no programs left for ${late.hostIface}`, async () => !(await ifaces()).includes(late.hostIface));
+    const routes = (await sluice("dump", "routes", "--bpffs-root", lab.node("node-2").bpffsDir, "--json")).stdout;
+    assert.doesNotMatch(routes, new RegExp(`"${late.ip.replaceAll(".", "\\.")}/32"`), "its route is gone");
   });
 
   test("a changed bpfMapSizeConntrack rebuilds the map live, keeping its entries and the traffic", async () => {

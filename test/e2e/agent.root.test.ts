@@ -202,6 +202,19 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     assert.equal(web.failed, 0, `the web Service: ${explain(web)}`);
   });
 
+  test("metrics and health endpoints report mode, rejections, sync latency, map occupancy and drops", async () => {
+    const metrics = (await lab.exec("node-3", ["curl", "-s", "--max-time", "3", "http://127.0.0.1:9091/metrics"], { timeoutMs: 6000 })).stdout;
+    assert.match(metrics, /sluice_dataplane_mode\{mode="bpf",reason="[^"]+"\} 1/);
+    assert.match(metrics, /sluice_resources_rejected\{kind="Service"\} 3/);
+    assert.match(metrics, /sluice_sync_duration_seconds_count\{result="ok"\} [1-9]/);
+    assert.match(metrics, /sluice_map_entries\{map="sl_nat_fe"\} [1-9]/);
+    assert.match(metrics, /sluice_datapath_drops_total\{reason="NO_LOCAL_BACKEND"\} [1-9]/, "node-3 dropped etp=Local traffic it had no backend for");
+    const live = await lab.exec("node-3", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:9099/liveness"], { timeoutMs: 5000 });
+    assert.equal(live.stdout, "200");
+    const healthz = await lab.exec("node-3", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:10256/healthz"], { timeoutMs: 5000 });
+    assert.equal(healthz.stdout, "200", "kube-proxy-compatible /healthz");
+  });
+
   test("kill -9 of an agent under load: 50 streams and a new connection every 10 ms see no failure, reset or stall > 200 ms", async () => {
     const loadArgv = (host: string, port: number, streams: number, newMs: number): string[] => [process.execPath, "--import", TSX, STREAM_LOAD, "--host", host, "--port", String(port), "--streams", String(streams), "--new-ms", String(newMs), "--chunk-ms", "20", "--duration-ms", "10000"];
     const nodePort = lab.exec("client", loadArgv(lab.node("node-1").ip, svc().nodePort, 50, 10), { timeoutMs: 30_000 });
@@ -227,6 +240,8 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     const log = (await lab.exec("node-1", ["tail", "-n", "200", fresh.logFile!])).stdout;
     assert.match(log, /adopted wep programs/, "the new agent adopted the pinned links");
     assert.doesNotMatch(log, /"op":"attached"/, "nothing was attached afresh");
+    assert.doesNotMatch(log, /routes updated/, "the restarted agent found the routes it wanted already pinned");
+    assert.match(log, /"frontends":\{"added":0,"updated":0,"deleted":0\},"backends":\{"added":0,"updated":0,"deleted":0\}[^\n]*adopted and synced nat maps/, "nor rewrote a NAT entry");
   });
 
   test("endpoint churn every second for 10 s: no connection to a live backend fails", async () => {

@@ -30,6 +30,9 @@ export interface AgentOptions {
   readonly failedChecks?: readonly string[];
 }
 
+/** What the agent needs from the datapath object: the four tc programs and the maps it writes. */
+const REQUIRED_OBJECTS = ["from_wep", "to_wep", "from_hep", "to_hep", "sl_routes", "sl_globals", "sl_nat_fe", "sl_nat_be", "sl_ct", "sl_affinity", "sl_counters"] as const;
+
 const RESYNC_MS = 30_000;
 const COUNTERS_MS = 5_000;
 const PENDING_RETRY_MS = 500;
@@ -88,6 +91,11 @@ export class Agent {
       failed.push("datapath-object");
       return undefined;
     });
+    const missing = spec === undefined ? [] : REQUIRED_OBJECTS.filter((n) => !spec.programs.has(n) && !spec.maps.has(n));
+    if (missing.length > 0) {
+      log.error({ op: "startup" }, `datapath object ${c.objectPath} lacks ${missing.join(", ")}`);
+      failed.push("datapath-object");
+    }
     this.#sync = new DataplaneSync({
       config: c,
       spec: spec ?? { maps: new Map(), programs: new Map(), license: "" },

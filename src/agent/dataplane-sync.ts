@@ -12,6 +12,7 @@ import type { WorkloadInterface } from "../calc/compute-routes.ts";
 import { GlobalsMap } from "../datapath/maps/globals-map.ts";
 import { RoutesMap } from "../datapath/maps/routes-map.ts";
 import { stableJson } from "../datastore/stable-json.ts";
+import { VerifierError } from "../errors/verifier-error.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
@@ -66,6 +67,8 @@ export class DataplaneSync {
   #firstPass = true;
   /** Maps replaced by a rebuild: programs use them until the next attach pass swaps them. */
   #closeAfterAttach: DatapathMaps | undefined;
+  /** Why the datapath cannot run here (set once; the node stays on the standard dataplane). */
+  #unusable: string | undefined;
   /** The logger's level before bpfLogLevel Debug raised it. */
   #baseLevel: string | undefined;
 
@@ -94,14 +97,20 @@ export class DataplaneSync {
     const felixDefault = cache.find("FelixConfiguration", "default");
     const felixNode = cache.find("FelixConfiguration", `node.${config.nodeName}`);
     const settings = dataplaneSettings(felixDefault, felixNode);
-    const mode = decideDataplaneMode({ failedChecks: this.#d.failedChecks, installation: cache.find("Installation", "default"), felixDefault, felixNode });
+    const failedChecks = this.#unusable === undefined ? this.#d.failedChecks : [...this.#d.failedChecks, `datapath: ${this.#unusable}`];
+    const mode = decideDataplaneMode({ failedChecks, installation: cache.find("Installation", "default"), felixDefault, felixNode });
     this.#noteMode(mode);
     if (mode.mode === "standard") {
       await this.#goStandard();
       return { mode, pending: 0, healthChecks: [] };
     }
     this.#noteSettings(settings);
-    const maps = await this.#ensureMaps(settings);
+    let maps: DatapathMaps;
+    try {
+      maps = await this.#ensureMaps(settings);
+    } catch (e) {
+      return this.#giveUp(`open the pinned maps: ${(e as Error).message}`);
+    }
     this.#node = this.#resolveNode();
     this.#writeGlobals(maps, settings);
     const host = readHostView();
@@ -122,9 +131,22 @@ export class DataplaneSync {
       if (l.name === "lo" || hasWorkloadPrefix(l.name, prefixes) || !data?.test(l.name)) continue;
       wanted.set(l.name, { index: l.index, role: "hep" });
     }
-    await this.#attachAll(wanted, settings);
+    try {
+      await this.#attachAll(wanted, settings);
+    } catch (e) {
+      if (!(e instanceof VerifierError)) throw e;
+      return this.#giveUp(e.message);
+    }
     this.#firstPass = false;
     return { mode, pending: scan.pending.length, healthChecks: nat?.healthChecks ?? [] };
+  }
+
+  // The kernel will not take this datapath (a map it cannot create, a program the verifier
+  // refuses): retrying cannot help, and half-attached programs are worse than none.
+  async #giveUp(reason: string): Promise<SyncOutcome> {
+    this.#unusable = reason;
+    this.#d.log.error({ op: "mode" }, `eBPF datapath unusable on this node: ${reason}`);
+    return this.sync();
   }
 
   #noteMode(mode: ModeDecision): void {
@@ -235,6 +257,7 @@ export class DataplaneSync {
         const outcome = await attacher.attach({ name, index: w.index }, w.role, constants);
         if (outcome !== "unchanged") this.#d.log.info({ op: outcome, iface: name, role: w.role }, `${outcome} ${w.role} programs on ${name}`);
       } catch (e) {
+        if (e instanceof VerifierError) throw e;
         this.#d.log.error({ op: "attach", iface: name, err: e }, `attach programs to ${name} failed`);
       }
     }

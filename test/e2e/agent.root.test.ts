@@ -302,4 +302,21 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     const web = await probe(clients[0]!.name, svc().web, 80, 4);
     assert.equal(web.failed, 0, `eBPF mode again: ${explain(web)}`);
   });
+
+  test("an agent that cannot load the datapath falls back: programs detached, not ready, plain routing works", async () => {
+    const old = agents.get("node-1")!;
+    await old.stop();
+    const bad = fileURLToPath(new URL("../../bpf/obj/verifier_reject.o", import.meta.url));
+    agents.set("node-1", await startAgent(lab, "node-1", { args: ["--object", bad] }));
+    await until("node-1 in the standard dataplane", async () => {
+      const r = await lab.exec("node-1", ["curl", "-s", "--max-time", "2", "http://127.0.0.1:9099/readiness"], { timeoutMs: 5000 });
+      return r.stdout.includes('"mode":"standard"');
+    });
+    const ready = await readiness("node-1");
+    assert.equal(ready.ok, false, "a forced fallback is reported as not ready");
+    const pins = JSON.parse((await sluice("dump", "ifaces", "--bpffs-root", lab.node("node-1").bpffsDir, "--json")).stdout || "[]") as unknown[];
+    assert.equal(pins.length, 0, "every program left node-1");
+    const r = await probe(clients[0]!.name, lab.pod("node-2-pod-1").ip, 8080, 3);
+    assert.equal(r.failed, 0, `plain routing from node-1: ${explain(r)}`);
+  });
 });

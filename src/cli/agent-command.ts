@@ -27,6 +27,7 @@ function logLevel(value: string): LogLevel {
   return l;
 }
 
+/** registerAgentCommand adds `sluice agent [--datastore] [--node] [--bpffs-root] [--node-ip] [--metrics-port] [--health-port] ...`. */
 export function registerAgentCommand(program: Command): void {
   program
     .command("agent")

@@ -18,6 +18,7 @@ const SECTIONS = {
 
 type SectionName = keyof typeof SECTIONS;
 
+/** registerDumpCommand adds `sluice dump <what> [--bpffs-root DIR] [--netns NAME] [--json]`. */
 export function registerDumpCommand(program: Command): void {
   program
     .command("dump")

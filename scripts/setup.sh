@@ -16,6 +16,8 @@ packages=(
   iproute2 iputils-ping   # `ip netns` compatibility checks, ping in link-replacement tests
   iperf3 util-linux       # lab traffic, nsenter
   procps                  # pgrep/ps for lab process checks
+  nftables                # `nft`: the standard-dataplane Service proxy (table ip sluice-proxy)
+  iptables                # iptables-save/-restore (nft backend): kube-proxy rule clean-up
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()

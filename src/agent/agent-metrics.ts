@@ -17,6 +17,7 @@ export class AgentMetrics {
   readonly datapathDrops: Counter<"reason">;
   readonly rejected: Gauge<"kind">;
   readonly mode: Gauge<"mode" | "reason">;
+  readonly activeDataplane: Gauge<"dataplane">;
   readonly interfaces: Gauge<"role">;
   readonly mapRebuilds: Counter<"map">;
   readonly #last = new Map<string, bigint>();
@@ -47,6 +48,12 @@ export class AgentMetrics {
     });
     this.rejected = new Gauge({ name: "sluice_resources_rejected", help: "Manifests currently rejected by validation, by kind", labelNames: ["kind"], registers });
     this.mode = new Gauge({ name: "sluice_dataplane_mode", help: "1 for the dataplane mode in effect (bpf or standard), with the reason", labelNames: ["mode", "reason"], registers });
+    this.activeDataplane = new Gauge({
+      name: "sluice_dataplane_active",
+      help: "1 for the dataplane serving Services: bpf, nftables-fallback, or routing-only (the fallback could not be applied)",
+      labelNames: ["dataplane"],
+      registers,
+    });
     this.interfaces = new Gauge({ name: "sluice_attached_interfaces", help: "Interfaces with Sluice programs attached, by role", labelNames: ["role"], registers });
     this.mapRebuilds = new Counter({ name: "sluice_map_rebuilds_total", help: "Maps rebuilt because bpfMapSize* changed", labelNames: ["map"], registers });
     const occupancy = (): ReturnType<MapOccupancyReader> => this.#occupancy();
@@ -79,6 +86,12 @@ export class AgentMetrics {
   setMode(mode: string, reason: string): void {
     this.mode.reset();
     this.mode.set({ mode, reason }, 1);
+  }
+
+  /** setActiveDataplane records which dataplane serves Services (one series at 1). */
+  setActiveDataplane(dataplane: string): void {
+    this.activeDataplane.reset();
+    this.activeDataplane.set({ dataplane }, 1);
   }
 
   /** observeCounters turns absolute datapath counter totals into counter increments. */

@@ -190,6 +190,7 @@ export class Agent {
       detail: {
         node: this.#config.nodeName,
         mode: mode?.mode ?? "starting",
+        dataplane: this.#sync?.dataplane ?? "starting",
         reason: mode?.reason ?? "waiting for the first sync",
         nodeIp: this.#sync?.nodeIp ?? null,
         lastSync: this.#lastSync ?? null,

@@ -16,6 +16,11 @@ test("dataplaneSettings() without resources is Tunnel mode with Felix's defaults
   assert.equal(s.vxlanMtu, 0);
   assert.deepEqual(s.mapSizes, {});
   assert.equal(s.interfacePrefixes, undefined);
+  assert.equal(s.kubeProxyCleanup, true);
+});
+
+test("dataplaneSettings() turns kube-proxy clean-up off with bpfKubeProxyIptablesCleanupEnabled false on the node", () => {
+  assert.equal(dataplaneSettings(undefined, felix("node.node-1", { bpfKubeProxyIptablesCleanupEnabled: false })).kubeProxyCleanup, false);
 });
 
 test("dataplaneSettings() applies the default FelixConfiguration, and node.<name> over it", () => {

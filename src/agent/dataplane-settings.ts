@@ -1,7 +1,8 @@
 /**
  * dataplaneSettings turns the FelixConfiguration resources (`default`, then `node.<name>`) into
  * what the agent programs: sl_globals (service mode, conntrack timeouts), per-interface
- * constants (VXLAN port, VNI, MTU), map sizes, interface selection, and the datapath log level.
+ * constants (VXLAN port, VNI, MTU), map sizes, interface selection, the datapath log level, and
+ * whether kube-proxy's rules are cleaned up.
  * Pure: resources in, plain data out.
  */
 import type { CtTimeouts, ExternalServiceMode } from "../datapath/maps/globals-map.ts";
@@ -26,6 +27,8 @@ export interface DataplaneSettings {
   readonly dataIfacePattern: string;
   /** interfacePrefix split on ","; undefined when no FelixConfiguration sets it. */
   readonly interfacePrefixes: readonly string[] | undefined;
+  /** bpfKubeProxyIptablesCleanupEnabled: remove kube-proxy's rules while eBPF mode serves Services. */
+  readonly kubeProxyCleanup: boolean;
 }
 
 /** MAP_SIZE_FIELDS maps bpfMapSize* fields to the datapath maps they size. */
@@ -80,6 +83,7 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
     bpfLogLevel: v.bpfLogLevel === "Debug" ? "Debug" : v.bpfLogLevel === "Info" ? "Info" : "Off",
     mapSizes,
     dataIfacePattern: v.bpfDataIfacePattern,
+    kubeProxyCleanup: v.bpfKubeProxyIptablesCleanupEnabled,
     interfacePrefixes: typeof prefix === "string" && prefix !== "" ? prefix.split(",").map((p) => p.trim()).filter((p) => p !== "") : undefined,
   };
 }

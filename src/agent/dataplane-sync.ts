@@ -2,8 +2,9 @@
  * DataplaneSync is one pass of the agent's loop: cluster state + host state → mode, maps,
  * sl_globals, sl_routes, NAT (through the plugged-in service sync) and per-interface programs.
  * Every step compares with what is there and writes only the difference, so a restarted agent
- * adopts pinned state without touching a packet. In the standard mode it detaches everything and
- * leaves the kernel's routing to carry traffic.
+ * adopts pinned state without touching a packet. In the standard mode it detaches everything,
+ * leaves the kernel's routing to carry traffic, and serves Services through the nftables
+ * fallback proxy (ProxyHandover).
  */
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
@@ -31,6 +32,7 @@ import { hasWorkloadPrefix, localWorkloads } from "./local-workloads.ts";
 import { detectNodeIp, ifaceOfAddress } from "./node-ip.ts";
 import type { DetectedNodeIp } from "./node-ip.ts";
 import { podMacFromNetns } from "./pod-mac.ts";
+import { ProxyHandover } from "./proxy-handover.ts";
 import { reconcileEntries } from "./reconcile-entries.ts";
 import type { ServiceSync, ServiceSyncFactory } from "./service-sync.ts";
 
@@ -51,11 +53,14 @@ export interface DataplaneSyncDeps {
   readonly metrics: AgentMetrics;
   readonly failedChecks: readonly string[];
   readonly services?: ServiceSyncFactory;
+  /** Who serves Services per mode (default: the nftables fallback and kube-proxy clean-up). */
+  readonly handover?: ProxyHandover;
 }
 
 /** DataplaneSync owns the maps, the attacher and the service sync of one agent. */
 export class DataplaneSync {
   readonly #d: DataplaneSyncDeps;
+  readonly #handover: ProxyHandover;
   #mode: ModeDecision | undefined;
   #maps: DatapathMaps | undefined;
   #mapSizesKey = "";
@@ -74,6 +79,12 @@ export class DataplaneSync {
 
   constructor(deps: DataplaneSyncDeps) {
     this.#d = deps;
+    this.#handover = deps.handover ?? new ProxyHandover({ log: deps.log, metrics: deps.metrics });
+  }
+
+  /** dataplane is who serves Services: "bpf", "nftables-fallback" or "routing-only". */
+  get dataplane(): string | undefined {
+    return this.#handover.active;
   }
 
   /** mode is the decision in effect (undefined before the first pass). */
@@ -102,7 +113,8 @@ export class DataplaneSync {
     this.#noteMode(mode);
     if (mode.mode === "standard") {
       await this.#goStandard();
-      return { mode, pending: 0, healthChecks: [] };
+      const healthChecks = await this.#handover.standard(cache, { nodeName: config.nodeName, nodeAddresses: this.#standardNodeAddresses() });
+      return { mode, pending: 0, healthChecks };
     }
     this.#noteSettings(settings);
     let maps: DatapathMaps;
@@ -138,6 +150,8 @@ export class DataplaneSync {
       return this.#giveUp(e.message);
     }
     this.#firstPass = false;
+    // Programs attached: eBPF serves Services now, so the other proxies' rules can go.
+    await this.#handover.bpf(settings.kubeProxyCleanup);
     return { mode, pending: scan.pending.length, healthChecks: nat?.healthChecks ?? [] };
   }
 
@@ -152,7 +166,7 @@ export class DataplaneSync {
   #noteMode(mode: ModeDecision): void {
     if (this.#mode?.mode === mode.mode && this.#mode.reason === mode.reason) return;
     const log = this.#d.log;
-    if (mode.mode === "standard") log.warn({ op: "mode" }, `falling back to the standard dataplane: ${mode.reason}; Sluice programs are detached and the node keeps plain routing`);
+    if (mode.mode === "standard") log.warn({ op: "mode" }, `falling back to the standard dataplane: ${mode.reason}; Sluice programs are detached, Services go through nftables (table ip sluice-proxy)`);
     else log.info({ op: "mode" }, `running the eBPF dataplane: ${mode.reason}`);
     this.#d.metrics.setMode(mode.mode, mode.reason);
     this.#mode = mode;
@@ -216,6 +230,16 @@ export class DataplaneSync {
     // Programs still reference `old` until the next attach pass swaps them; close it after that.
     if (old) this.#closeAfterAttach = old;
     return maps;
+  }
+
+  /** The node's address for NodePorts in the standard dataplane; none is fine (the wildcard covers every local address). */
+  #standardNodeAddresses(): string[] {
+    try {
+      this.#node = this.#resolveNode();
+      return [this.#node.ip];
+    } catch {
+      return [];
+    }
   }
 
   #resolveNode(): DetectedNodeIp {

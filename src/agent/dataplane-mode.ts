@@ -1,12 +1,13 @@
 /**
  * decideDataplaneMode says whether this node runs the eBPF dataplane or falls back to the
- * standard one (programs detached, the kernel's own routing left to carry traffic), and why.
+ * standard one (programs detached, the kernel's own routing carries traffic and the nftables
+ * fallback proxy serves Services), and why.
  * Pure, so every reason is unit-tested.
  */
 import type { FelixConfiguration } from "../model/felix-configuration.ts";
 import type { Installation } from "../model/installation.ts";
 
-/** DataplaneMode: "bpf" attaches Sluice's programs; "standard" leaves the node on plain routing. */
+/** DataplaneMode: "bpf" attaches Sluice's programs; "standard" leaves the node on plain routing plus the nftables Service proxy. */
 export type DataplaneMode = "bpf" | "standard";
 
 /** ModeDecision is the mode and the reason, for logs, readiness and metrics. */

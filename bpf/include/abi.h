@@ -54,6 +54,7 @@ enum sl_reason {
 	SL_R_REJECT_NO_BACKEND = 16, /* answered with TCP RST / ICMP port unreachable */
 	SL_R_ICMP_FRAG_NEEDED = 17,  /* answered with ICMP fragmentation needed */
 	SL_R_ICMP_ERROR_NAT = 18,    /* ICMP error whose quoted packet was rewritten */
+	SL_R_NAT_HAIRPIN = 19,       /* new flow from a pod to itself via a Service: source SNATed */
 	SL_R_DROP_MALFORMED = 32,    /* truncated or inconsistent headers */
 	SL_R_DROP_SPOOFED = 33,      /* pod sent with a source that is not its own */
 	SL_R_DROP_POLICY = 34,
@@ -108,6 +109,12 @@ struct sl_globals {
  *   NAT_FWD  keyed by {client, frontend}: nat_* = the chosen backend; no state of its own.
  *   NAT_REV  keyed by {client, backend}: nat_* = the frontend to restore on replies; the state.
  * A flow without NAT has one NORMAL entry. Expiry is judged on lookup from last_seen_ns.
+ *
+ * Hairpin (a pod whose Service picked the pod itself): both entries carry SL_CT_F_HAIRPIN and
+ * the client's source is SNATed to the service loopback address (SL_HAIRPIN_IP_DEFAULT, the
+ * .rodata cfg_hairpin_ip), port kept, so NAT_REV is keyed by {loopback, backend} — the tuple the
+ * pod sees as server. Replies get the frontend as source and, as destination, the client back:
+ * the reply's own source, since client and backend are one address (no field needed for it).
  */
 enum sl_ct_type {
 	SL_CT_NORMAL = 0,
@@ -121,6 +128,7 @@ enum sl_ct_type {
 #define SL_CT_F_DSR 0x4         /* backend side of a DSR flow: replies leave from here */
 #define SL_CT_F_NODEPORT_FWD 0x8 /* ingress node of a NodePort flow forwarded to tun_ip */
 #define SL_CT_F_DSR_FWD 0x10     /* ingress node of a DSR flow: forward with the DSR option */
+#define SL_CT_F_HAIRPIN 0x20     /* client is its own backend: its source is SNATed to the loopback address */
 
 /* Per-direction TCP state bits in sl_ct_value.leg_a / leg_b (what side a / b has sent). */
 #define SL_CT_LEG_SYN 0x1
@@ -249,6 +257,7 @@ struct sl_route_value {
 #define SL_FRAG_F_DST 0x1       /* rewrite the destination (else the source) */
 #define SL_FRAG_F_TUNNEL 0x2    /* VXLAN to tun_ip */
 #define SL_FRAG_F_DSR 0x4       /* route to tun_ip as a DSR node */
+#define SL_FRAG_F_HAIRPIN 0x8   /* hairpin flow: also the loopback SNAT (DST) or its undoing (reply) */
 
 struct sl_frag_key {
 	__be32 src;
@@ -279,6 +288,12 @@ struct sl_frag_value {
  * = type, length, frontend port (__be16), frontend address (__be32). */
 #define SL_DSR_OPT_TYPE 0x9e
 #define SL_DSR_OPT_LEN 8
+
+/* The service loopback address hairpin flows are SNATed to (host order; 169.254.42.1): the
+ * default of the .rodata cfg_hairpin_ip (ctx.h). Link-local, so it is no node's or pod's address
+ * and never leaves the node, and a pod's default route (via 169.254.1.1 on its eth0) sends its
+ * replies back to its own host veth, where the flow's conntrack entry undoes the SNAT. */
+#define SL_HAIRPIN_IP_DEFAULT 0xa9fe2a01
 
 /* Default VXLAN UDP port (IANA). */
 #define SL_VXLAN_PORT 4789

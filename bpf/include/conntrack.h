@@ -150,8 +150,11 @@ SL_INLINE void ct_lookup(struct sl_ctx *ctx)
 			v->last_seen_ns = now;
 			return;
 		}
+		/* a hairpin flow's state is keyed by the source the backend sees: the loopback address */
+		int hairpin = (v->flags & SL_CT_F_HAIRPIN) != 0;
 		struct sl_ct_key rk;
-		int rsrc_is_a = ct_key_make(&rk, ctx->saddr, v->nat_addr, ctx->sport, v->nat_port, ctx->proto);
+		int rsrc_is_a = ct_key_make(&rk, hairpin ? cfg_hairpin_ip : ctx->saddr, v->nat_addr, ctx->sport,
+					    v->nat_port, ctx->proto);
 		struct sl_ct_value *rv = ct_find(ctx, &rk, now);
 		if (!rv) {
 			bpf_map_delete_elem(&sl_ct, &ctx->ct_key);
@@ -159,6 +162,7 @@ SL_INLINE void ct_lookup(struct sl_ctx *ctx)
 		}
 		v->last_seen_ns = now;
 		ctx->nat_op = SL_NAT_DNAT;
+		ctx->hairpin = hairpin;
 		ctx->nat_addr = v->nat_addr;
 		ctx->nat_port = v->nat_port;
 		ctx->orig_daddr = ctx->daddr;
@@ -175,25 +179,32 @@ SL_INLINE void ct_lookup(struct sl_ctx *ctx)
 		ctx->nat_op = SL_NAT_REV_SNAT;
 		ctx->nat_addr = v->nat_addr;
 		ctx->nat_port = v->nat_port;
+		ctx->hairpin = (v->flags & SL_CT_F_HAIRPIN) != 0;
 	}
 	ct_touch(ctx, v, src_is_a);
 }
 
 /* ct_create records a new flow: one NORMAL entry, or (ctx->nat_op == DNAT) the NAT_REV entry
- * {client, backend} holding the state and the NAT_FWD entry {client, frontend} pointing at it.
- * flags/tun_ip describe the return path (tunnel, DSR). */
+ * {client, backend} holding the state and the NAT_FWD entry {client, frontend} pointing at it;
+ * for a hairpin flow (ctx->hairpin) both are flagged and NAT_REV's client is the loopback
+ * address. flags/tun_ip describe the return path (tunnel, DSR). */
 SL_INLINE int ct_create(struct sl_ctx *ctx, __u8 flags, __be32 tun_ip)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct sl_ct_value v = { .created_ns = now, .last_seen_ns = now, .tun_ip = tun_ip };
 	struct sl_ct_key k;
+	__be32 src = ctx->saddr;
 	__be32 dst = ctx->daddr;
 	__be16 dport = ctx->dport;
 	if (ctx->nat_op == SL_NAT_DNAT) {
 		dst = ctx->nat_addr;
 		dport = ctx->nat_port;
+		if (ctx->hairpin) {
+			src = cfg_hairpin_ip;
+			flags |= SL_CT_F_HAIRPIN;
+		}
 	}
-	int src_is_a = ct_key_make(&k, ctx->saddr, dst, ctx->sport, dport, ctx->proto);
+	int src_is_a = ct_key_make(&k, src, dst, ctx->sport, dport, ctx->proto);
 	v.flags = flags | (src_is_a ? SL_CT_F_INIT_A : 0);
 	if (src_is_a)
 		v.leg_a = ct_leg_bits(ctx);
@@ -210,10 +221,10 @@ SL_INLINE int ct_create(struct sl_ctx *ctx, __u8 flags, __be32 tun_ip)
 	if (ctx->nat_op != SL_NAT_DNAT)
 		return 0;
 	struct sl_ct_value fv = { .created_ns = now, .last_seen_ns = now, .type = SL_CT_NAT_FWD,
-				  .nat_addr = ctx->nat_addr, .nat_port = ctx->nat_port };
+				  .flags = flags & SL_CT_F_HAIRPIN, .nat_addr = ctx->nat_addr, .nat_port = ctx->nat_port };
 	struct sl_ct_key fk;
 	if (ct_key_make(&fk, ctx->saddr, ctx->daddr, ctx->sport, ctx->dport, ctx->proto))
-		fv.flags = SL_CT_F_INIT_A;
+		fv.flags |= SL_CT_F_INIT_A;
 	return bpf_map_update_elem(&sl_ct, &fk, &fv, BPF_ANY);
 }
 

@@ -23,6 +23,9 @@ volatile const __u32 cfg_vxlan_vni = 4096;
 volatile const __u16 cfg_vxlan_port = SL_VXLAN_PORT;
 volatile const __u32 cfg_tunnel_mtu = 1450;  /* largest inner IP packet that fits the tunnel */
 volatile const __u32 cfg_hep_ifindex = 0;    /* host interface for VXLAN/DSR output (0: ask FIB) */
+/* the service loopback address hairpin flows are SNATed to (abi.h SL_HAIRPIN_IP_DEFAULT); the
+ * same on every interface of a node, or a reply would miss its flow's conntrack entry */
+volatile const __be32 cfg_hairpin_ip = bpf_htonl(SL_HAIRPIN_IP_DEFAULT);
 
 /* Where a packet's flow stands after the conntrack lookup. */
 enum sl_ct_result {
@@ -62,7 +65,7 @@ struct sl_ctx {
 	__u8 icmp_code;
 	__u8 ct_result;       /* enum sl_ct_result */
 	__u8 nat_op;          /* enum sl_nat_op: what this packet's addresses need */
-	__u8 pad0;
+	__u8 hairpin;         /* 1: hairpin flow — DNAT also SNATs to cfg_hairpin_ip, REV_SNAT undoes it */
 	struct sl_ct_key ct_key;
 	struct sl_ct_value *ct;   /* the entry that holds the flow's state (NORMAL or NAT_REV) */
 	/* NAT decision for a new flow or a NAT_FWD hit */

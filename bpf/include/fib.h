@@ -93,11 +93,9 @@ SL_INLINE int fwd_packet(struct sl_ctx *ctx, int from_ingress)
 	if (!from_ingress)
 		return fwd_stack(ctx);
 	struct sl_route_value *r = route_lookup(ctx->daddr);
-	if (r && (r->flags & SL_ROUTE_LOCAL_WORKLOAD) && r->ifindex != 0) {
-		if (r->ifindex == cfg_ifindex && cfg_role == SL_ROLE_WEP)
-			return fwd_stack(ctx); /* hairpin to itself: let the stack do it */
+	/* includes a hairpin flow back into the pod it came from: SNATed, it is no martian there */
+	if (r && (r->flags & SL_ROUTE_LOCAL_WORKLOAD) && r->ifindex != 0)
 		return fwd_local_pod(ctx, r);
-	}
 	if (r && (r->flags & SL_ROUTE_LOCAL_HOST))
 		return fwd_stack(ctx);
 	return fwd_fib(ctx, ctx->daddr, ctx->saddr, 1);

@@ -11,7 +11,8 @@
 #include "maps.h"
 
 /* frag_save remembers how the first fragment (still carrying its original addresses in
- * orig_saddr/orig_daddr) was rewritten. */
+ * orig_saddr/orig_daddr) was rewritten; a hairpin flow's second address is implied (the loopback
+ * address, or the reply's own source), so the flag is enough. */
 SL_INLINE void frag_save(struct sl_ctx *ctx, __be32 orig_saddr, __be32 orig_daddr)
 {
 	if (ctx->frag != SL_FRAG_FIRST || (ctx->nat_op == SL_NAT_NONE && !ctx->to_tunnel && !ctx->to_dsr))
@@ -28,6 +29,8 @@ SL_INLINE void frag_save(struct sl_ctx *ctx, __be32 orig_saddr, __be32 orig_dadd
 		v.flags |= SL_FRAG_F_TUNNEL;
 	if (ctx->to_dsr)
 		v.flags |= SL_FRAG_F_DSR;
+	if (ctx->hairpin)
+		v.flags |= SL_FRAG_F_HAIRPIN;
 	bpf_map_update_elem(&sl_frags, &k, &v, BPF_ANY);
 }
 
@@ -43,6 +46,7 @@ SL_INLINE int frag_find(struct sl_ctx *ctx)
 	ctx->tun_ip = v->tun_ip;
 	ctx->to_tunnel = (v->flags & SL_FRAG_F_TUNNEL) != 0;
 	ctx->to_dsr = (v->flags & SL_FRAG_F_DSR) != 0;
+	ctx->hairpin = (v->flags & SL_FRAG_F_HAIRPIN) != 0;
 	return 1;
 }
 

@@ -61,14 +61,24 @@ SL_INLINE int nat_rewrite(struct sl_ctx *ctx, int dst, __be32 addr, __be16 port)
 	return 0;
 }
 
-/* nat_apply performs ctx->nat_op. */
+/* nat_apply performs ctx->nat_op. A hairpin flow (client == backend) needs both addresses
+ * changed, else the pod would get a packet from itself and drop it as a martian: DNAT also
+ * SNATs the client to cfg_hairpin_ip (port kept), and REV_SNAT sends the reply, addressed to
+ * cfg_hairpin_ip, back to the client — its own source before the rewrite. */
 SL_INLINE int nat_apply(struct sl_ctx *ctx)
 {
-	if (ctx->nat_op == SL_NAT_DNAT)
-		return nat_rewrite(ctx, 1, ctx->nat_addr, ctx->nat_port);
-	if (ctx->nat_op == SL_NAT_REV_SNAT)
-		return nat_rewrite(ctx, 0, ctx->nat_addr, ctx->nat_port);
-	return 0;
+	int rc = 0;
+	if (ctx->nat_op == SL_NAT_DNAT) {
+		rc = nat_rewrite(ctx, 1, ctx->nat_addr, ctx->nat_port);
+		if (rc == 0 && ctx->hairpin)
+			rc = nat_rewrite(ctx, 0, cfg_hairpin_ip, ctx->sport);
+	} else if (ctx->nat_op == SL_NAT_REV_SNAT) {
+		__be32 client = ctx->saddr;
+		rc = nat_rewrite(ctx, 0, ctx->nat_addr, ctx->nat_port);
+		if (rc == 0 && ctx->hairpin)
+			rc = nat_rewrite(ctx, 1, client, ctx->dport);
+	}
+	return rc;
 }
 
 SL_INLINE int icmp_is_error(__u8 type)
@@ -178,21 +188,32 @@ SL_INLINE int nat_icmp_error(struct sl_ctx *ctx)
 	if (!v)
 		return 0;
 	int quoted_fwd = src_is_a == !!(v->flags & SL_CT_F_INIT_A);
+	int hairpin = (v->flags & SL_CT_F_HAIRPIN) != 0;
 	if (v->type == SL_CT_NAT_REV && quoted_fwd) {
-		/* our DNATed packet client → backend bounced: show the client its frontend */
+		/* our DNATed packet client → backend bounced: show the client its frontend (and, for
+		 * a hairpin flow, its own address where the loopback SNAT put cfg_hairpin_ip) */
 		__be32 backend = in.daddr;
 		if (nat_icmp_inner(ctx, &in, 1, v->nat_addr, v->nat_port) < 0)
 			return -1;
+		if (hairpin && nat_icmp_inner(ctx, &in, 0, backend, in.sport) < 0)
+			return -1;
 		if (ctx->saddr == backend && nat_rewrite(ctx, 0, v->nat_addr, 0) < 0)
+			return -1;
+		if (hairpin && ctx->daddr == cfg_hairpin_ip && nat_rewrite(ctx, 1, backend, 0) < 0)
 			return -1;
 		return 1;
 	}
 	if (v->type == SL_CT_NAT_FWD && !quoted_fwd) {
-		/* a reverse-NATed reply frontend → client bounced: send it to the backend */
-		__be32 frontend = in.saddr;
+		/* a reverse-NATed reply frontend → client bounced: send it to the backend (from the
+		 * loopback address for a hairpin flow, whose client is that backend) */
+		__be32 frontend = in.saddr, client = in.daddr;
 		if (nat_icmp_inner(ctx, &in, 0, v->nat_addr, v->nat_port) < 0)
 			return -1;
+		if (hairpin && nat_icmp_inner(ctx, &in, 1, cfg_hairpin_ip, in.dport) < 0)
+			return -1;
 		if (ctx->daddr == frontend && nat_rewrite(ctx, 1, v->nat_addr, 0) < 0)
+			return -1;
+		if (hairpin && ctx->saddr == client && nat_rewrite(ctx, 0, cfg_hairpin_ip, 0) < 0)
 			return -1;
 		return 1;
 	}

@@ -153,7 +153,9 @@ SL_INLINE int pipe_established(struct sl_ctx *ctx)
 
 /* pipe_service resolves a new flow to a Service frontend: backend, REJECT, or a drop (source
  * outside loadBalancerSourceRanges — checked first, so such a client learns nothing, not even
- * that the Service has no endpoints — or Local policy without a local backend). */
+ * that the Service has no endpoints — or Local policy without a local backend). A pod that
+ * drew itself as backend is a hairpin flow (SNATed to cfg_hairpin_ip, see nat_apply); only on
+ * a pod interface, where the pod's replies come back to this same conntrack entry. */
 SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
 {
 	struct sl_nat_fe_value *fe = nat_fe_lookup(ctx);
@@ -172,6 +174,11 @@ SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
 		return rc < 0 ? counter_drop(ctx, SL_R_DROP_HELPER_FAILED) : fwd_redirected(ctx, rc);
 	}
 	ctx->nat_op = SL_NAT_DNAT;
+	if (!hep && ctx->nat_addr == ctx->saddr) {
+		/* hairpin: the pod is its own backend (ClusterIP, or NodePort via its node) */
+		ctx->hairpin = 1;
+		counter_add(ctx, SL_R_NAT_HAIRPIN);
+	}
 	if (!hep || !(ctx->fe_flags & SL_NAT_FE_EXTERNAL))
 		return SL_CONTINUE;
 	struct sl_route_value *r = route_lookup(ctx->nat_addr);

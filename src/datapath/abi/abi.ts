@@ -24,6 +24,9 @@ export const SL_CT_F_NODEPORT_FWD = 8;
 /** SL_CT_F_DSR_FWD is `#define SL_CT_F_DSR_FWD` from bpf/include/abi.h. */
 export const SL_CT_F_DSR_FWD = 16;
 
+/** SL_CT_F_HAIRPIN is `#define SL_CT_F_HAIRPIN` from bpf/include/abi.h. */
+export const SL_CT_F_HAIRPIN = 32;
+
 /** SL_CT_LEG_SYN is `#define SL_CT_LEG_SYN` from bpf/include/abi.h. */
 export const SL_CT_LEG_SYN = 1;
 
@@ -84,6 +87,9 @@ export const SL_FRAG_F_TUNNEL = 2;
 /** SL_FRAG_F_DSR is `#define SL_FRAG_F_DSR` from bpf/include/abi.h. */
 export const SL_FRAG_F_DSR = 4;
 
+/** SL_FRAG_F_HAIRPIN is `#define SL_FRAG_F_HAIRPIN` from bpf/include/abi.h. */
+export const SL_FRAG_F_HAIRPIN = 8;
+
 /** SL_CT_MAX_ENTRIES is `#define SL_CT_MAX_ENTRIES` from bpf/include/abi.h. */
 export const SL_CT_MAX_ENTRIES = 65536;
 
@@ -113,6 +119,9 @@ export const SL_DSR_OPT_TYPE = 158;
 
 /** SL_DSR_OPT_LEN is `#define SL_DSR_OPT_LEN` from bpf/include/abi.h. */
 export const SL_DSR_OPT_LEN = 8;
+
+/** SL_HAIRPIN_IP_DEFAULT is `#define SL_HAIRPIN_IP_DEFAULT` from bpf/include/abi.h. */
+export const SL_HAIRPIN_IP_DEFAULT = 2852006401;
 
 /** SL_VXLAN_PORT is `#define SL_VXLAN_PORT` from bpf/include/abi.h. */
 export const SL_VXLAN_PORT = 4789;
@@ -149,6 +158,7 @@ export const SlReason = {
   SL_R_REJECT_NO_BACKEND: 16,
   SL_R_ICMP_FRAG_NEEDED: 17,
   SL_R_ICMP_ERROR_NAT: 18,
+  SL_R_NAT_HAIRPIN: 19,
   SL_R_DROP_MALFORMED: 32,
   SL_R_DROP_SPOOFED: 33,
   SL_R_DROP_POLICY: 34,

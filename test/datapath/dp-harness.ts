@@ -40,6 +40,8 @@ export interface IfaceConfig {
   ifindex: number;
   role: "wep" | "hep";
   tunnelMtu?: number;
+  /** cfg_hairpin_ip, when not the default SL_HAIRPIN_IP_DEFAULT (every interface of a node must agree). */
+  hairpinIp?: string;
 }
 
 /** DpNode is one simulated node: shared maps, typed views, and per-interface programs. */
@@ -93,6 +95,7 @@ export async function loadNode(hostIp: string): Promise<DpNode> {
         cfg_host_ip: ip4Const(hostIp),
       };
       if (cfg.tunnelMtu !== undefined) constants.cfg_tunnel_mtu = cfg.tunnelMtu;
+      if (cfg.hairpinIp !== undefined) constants.cfg_hairpin_ip = ip4Const(cfg.hairpinIp);
       const c = loadCollection(spec, { constants, replaceMaps: shared });
       loads.push(c);
       const progs = Object.fromEntries(PROGRAMS.map((p) => [p, c.programs.get(p)!])) as Record<ProgramName, Program>;

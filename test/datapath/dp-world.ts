@@ -3,9 +3,11 @@
  * and a helper that fills one node's maps with them: two nodes, local and remote pods, a
  * ClusterIP, a NodePort (also as wildcard), an external IP, a LoadBalancer IP, and a
  * LoadBalancer IP restricted by loadBalancerSourceRanges to the client's /24 (its Service's
- * ClusterIP and NodePort open, as kube-proxy leaves them).
+ * ClusterIP and NodePort open, as kube-proxy leaves them), and on node1 a hairpin Service whose
+ * only backend is pod A itself (ClusterIP TCP and UDP, NodePort).
  */
-import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../../src/datapath/abi/abi.ts";
+import { SL_HAIRPIN_IP_DEFAULT, SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../../src/datapath/abi/abi.ts";
+import { ipv4FromNumber } from "../../src/datapath/maps/index.ts";
 import type { DpNode } from "./dp-harness.ts";
 
 export const TCP = 6;
@@ -26,6 +28,10 @@ export const W = {
   clientRange: "198.18.100.0/24",
   nodePort: 30080,
   nodePortRanged: 30443, // the NodePort of lbIpRanged's Service: not restricted
+  hairpinPort: 8081, // vip:8081/TCP and vip:54/UDP → pod A itself
+  hairpinUdpPort: 54,
+  nodePortHairpin: 30082, // NodePort → pod A itself
+  loopback: ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT), // where hairpin flows are SNATed (the .rodata default)
   macA: "02:00:00:00:01:0a",
   macB1: "02:00:00:00:01:0b",
   macB2: "02:00:00:00:02:14",
@@ -44,6 +50,9 @@ export const W = {
   svcSctp: 7,
   svcSctpPort: 8,
   svcRanged: 9,
+  svcHairpin: 30, // ids 11 and 21 are taken (svcTcp + 10, + 20)
+  svcHairpinUdp: 31,
+  svcHairpinNodePort: 32,
 } as const;
 
 /** fillNode1 writes node1's view of the world: pods A and B1 local, B2 behind node2. */
@@ -54,6 +63,12 @@ export function fillNode1(n: DpNode): void {
   n.routes.set(`${W.node1}/32`, { kind: "local-host" });
   n.routes.set(`${W.node2}/32`, { kind: "remote-host" });
   fillServices(n, { localBackend: W.podB1, remoteBackend: W.podB2 });
+  n.fe.set({ addr: W.vip, port: W.hairpinPort, proto: TCP }, svc(W.svcHairpin, 1, 1));
+  n.be.set(W.svcHairpin, 0, { addr: W.podA, port: 8080 });
+  n.fe.set({ addr: W.vip, port: W.hairpinUdpPort, proto: UDP }, svc(W.svcHairpinUdp, 1, 1));
+  n.be.set(W.svcHairpinUdp, 0, { addr: W.podA, port: 5353 });
+  n.fe.set({ addr: "0.0.0.0", port: W.nodePortHairpin, proto: TCP }, svc(W.svcHairpinNodePort, 1, 1, SL_NAT_FE_EXTERNAL));
+  n.be.set(W.svcHairpinNodePort, 0, { addr: W.podA, port: 8080 });
 }
 
 /** fillNode2 writes node2's view: B2 local, node1's pods behind node1. */

@@ -2,7 +2,8 @@
  * The fuzz test's own model of the datapath, written from the rules in DESIGN §4 and the
  * headers' documented decisions — not from the C: which packets are malformed (→ SHOT), which
  * are passed untouched (non-IP, IPv6), and for the rest which address rewrites are legitimate
- * (a frontend's destination to one of its backends, a backend's source to its frontend).
+ * (a frontend's destination to one of its backends, a backend's source to its frontend, and for
+ * hairpin flows — a sender that is its own backend — the source to the hairpin address and back).
  */
 import { internetChecksum } from "../packet/internet-checksum.ts";
 
@@ -66,6 +67,8 @@ export function modelParse(b: Uint8Array): ModelParse {
  */
 export interface ServiceTable {
   frontends: { addr: string; port: number; proto: number; backends: { addr: string; port: number }[]; sourceRanges?: string[] }[];
+  /** The service loopback address hairpin flows are SNATed to (cfg_hairpin_ip). */
+  hairpinIp: string;
 }
 
 function inCidr(addr: string, cidr: string): boolean {
@@ -102,4 +105,26 @@ export function snatAllowed(t: ServiceTable, proto: number, src: string, sport: 
       (!l4 || f.port === newSport) &&
       f.backends.some((b) => b.addr === src && (!l4 || b.port === sport)),
   );
+}
+
+/** Endpoints is one packet's addresses and ports (ports are the input's where not L4). */
+export interface Endpoints {
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+}
+
+/**
+ * hairpinRewrite classifies a packet's rewrite (in → out) under the hairpin rule: a flow DNATed
+ * back to its own sender must also have its source SNATed to the hairpin address, port kept
+ * (`snat`, and `missing` when it was not); a packet to the hairpin address goes back to its own
+ * sender (`undone`), its source reverse-NATed as usual.
+ */
+export function hairpinRewrite(t: ServiceTable, input: Endpoints, out: Endpoints, l4: boolean): { snat: boolean; missing: boolean; undone: boolean } {
+  const back = out.dst === input.src && input.dst !== input.src;
+  const snat = back && input.src !== t.hairpinIp && out.src === t.hairpinIp && (!l4 || out.sport === input.sport);
+  const missing = back && out.dst !== input.dst && out.src === input.src;
+  const undone = input.dst === t.hairpinIp && back && (!l4 || out.dport === input.dport);
+  return { snat, missing, undone };
 }

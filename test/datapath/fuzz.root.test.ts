@@ -2,8 +2,9 @@
  * Fuzz: at least 100k random and malformed frames through every program of tc.o (from_wep,
  * to_wep, from_hep, to_hep), one test_run each, checked against the model in fuzz-model.ts:
  * malformed → SHOT, non-IP/IPv6 → OK and untouched, egress programs never rewrite, ingress
- * programs only make rewrites the service table allows, with valid checksums. The seed is fixed
- * (SL_FUZZ_SEED overrides it) and printed with every failure.
+ * programs only make rewrites the service table allows, with valid checksums; a new flow that a
+ * pod interface DNATs back to its own sender must also be SNATed to the hairpin address, and only
+ * such a flow may be. The seed is fixed (SL_FUZZ_SEED overrides it) and printed with every failure.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -18,7 +19,7 @@ import { verdictName } from "../support/prog-test-run.ts";
 import { requireRoot } from "../support/root.ts";
 import { loadNode, makeNetns, PROGRAMS, type ProgramName } from "./dp-harness.ts";
 import { fillNode1, W } from "./dp-world.ts";
-import { dnatAllowed, modelParse, snatAllowed, sourceAdmitted, type ServiceTable } from "./fuzz-model.ts";
+import { dnatAllowed, hairpinRewrite, modelParse, snatAllowed, sourceAdmitted, type ServiceTable } from "./fuzz-model.ts";
 
 const SEED = Number(process.env.SL_FUZZ_SEED ?? 0x5eed1e55);
 const PER_PROGRAM = Number(process.env.SL_FUZZ_COUNT ?? 100_000);
@@ -36,9 +37,17 @@ const services: ServiceTable = {
     { addr: W.lbIpRanged, port: 443, proto: 6, backends: [{ addr: W.podB1, port: 8443 }], sourceRanges: [W.clientRange] },
     { addr: W.vip, port: 443, proto: 6, backends: [{ addr: W.podB1, port: 8443 }] },
     { addr: "0.0.0.0", port: W.nodePortRanged, proto: 6, backends: [{ addr: W.podB1, port: 8443 }] },
+    // hairpin: pod A (the only sender from_wep accepts) is the backend
+    { addr: W.vip, port: W.hairpinPort, proto: 6, backends: [{ addr: W.podA, port: 8080 }] },
+    { addr: W.vip, port: W.hairpinUdpPort, proto: 17, backends: [{ addr: W.podA, port: 5353 }] },
+    { addr: "0.0.0.0", port: W.nodePortHairpin, proto: 6, backends: [{ addr: W.podA, port: 8080 }] },
   ],
+  hairpinIp: W.loopback,
 };
 const hostIps = [W.node1];
+
+/** How often the run met each side of the hairpin rule (replies are rarer: they need an earlier flow's port). */
+const hairpinSeen = { snat: 0, undone: 0 };
 
 /** mulberry32: small, fast, seedable. */
 function rng(seed: number): () => number {
@@ -76,8 +85,8 @@ function rawGenerator(r: () => number): () => Uint8Array {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const int = (n: number): number => Math.floor(r() * n);
   const randIp = (): string => `198.${18 + int(2)}.${int(256)}.${int(256)}`;
-  const addrs = [W.podA, W.podA, W.podB1, W.podB2, W.client, W.vip, W.vip, W.node1, W.extIp, W.lbIp, W.lbIpRanged, "198.18.100.77", "198.19.1.30"];
-  const ports = [80, 53, 81, 82, 90, 443, W.nodePort, 30090, 3868, 3869, 8080, 5353, 4789, W.nodePortRanged, 8443];
+  const addrs = [W.podA, W.podA, W.podB1, W.podB2, W.client, W.vip, W.vip, W.node1, W.extIp, W.lbIp, W.lbIpRanged, "198.18.100.77", "198.19.1.30", W.loopback];
+  const ports = [80, 53, 81, 82, 90, 443, W.nodePort, 30090, 3868, 3869, 8080, 5353, 4789, W.nodePortRanged, 8443, W.hairpinPort, W.hairpinUdpPort, W.nodePortHairpin];
   const flagSets: PacketSpec["tcp"] extends infer T ? (T extends { flags?: infer F } ? F[] : never) : never = [["SYN"], ["SYN"], ["ACK"], ["SYN", "ACK"], ["FIN", "ACK"], ["RST"], ["PSH", "ACK"], []];
   return () => {
     if (r() < 0.1) {
@@ -188,9 +197,13 @@ function checkRewrite(prog: ProgramName, m: ReturnType<typeof modelParse>, verdi
   const anyProto = (f: (p: number) => boolean): boolean => [6, 17, 132].some(f);
   if (icmpErr && o.ipv4.dst !== m.dst && anyProto((p) => dnatAllowed(services, p, m.dst, 0, o.ipv4!.dst, 0, hostIps, false))) return undefined;
   if (icmpErr && o.ipv4.src !== m.src && anyProto((p) => snatAllowed(services, p, m.src, 0, o.ipv4!.src, 0, hostIps, false))) return undefined;
-  if (o.ipv4.dst !== m.dst && !dnatAllowed(services, m.proto, m.dst, m.dport, o.ipv4.dst, od, hostIps, l4)) return `wrong DNAT ${m.dst}:${m.dport} → ${o.ipv4.dst}:${od}`;
+  const hp = hairpinRewrite(services, { src: m.src, dst: m.dst, sport: m.sport, dport: m.dport }, { src: o.ipv4.src, dst: o.ipv4.dst, sport: os, dport: od }, l4);
+  if (hp.snat) hairpinSeen.snat++;
+  if (hp.undone) hairpinSeen.undone++;
+  if (hp.missing && prog === "from_wep" && fresh) return `hairpin ${m.src}:${m.sport} → ${m.dst}:${m.dport} → ${o.ipv4.dst}:${od} not SNATed (from ${o.ipv4.src})`;
+  if (o.ipv4.dst !== m.dst && !hp.undone && !dnatAllowed(services, m.proto, m.dst, m.dport, o.ipv4.dst, od, hostIps, l4)) return `wrong DNAT ${m.dst}:${m.dport} → ${o.ipv4.dst}:${od}`;
   if (o.ipv4.dst === m.dst && l4 && od !== m.dport) return `port changed without address ${m.dport} → ${od}`;
-  if (o.ipv4.src !== m.src && !snatAllowed(services, m.proto, m.src, m.sport, o.ipv4.src, os, hostIps, l4)) return `wrong reverse NAT ${m.src}:${m.sport} → ${o.ipv4.src}:${os}`;
+  if (o.ipv4.src !== m.src && !hp.snat && !snatAllowed(services, m.proto, m.src, m.sport, o.ipv4.src, os, hostIps, l4)) return `wrong reverse NAT ${m.src}:${m.sport} → ${o.ipv4.src}:${os}`;
   return undefined;
 }
 
@@ -227,8 +240,9 @@ test(`fuzz: ${PER_PROGRAM} random and malformed frames through each program matc
         });
       }
     }
-    console.log(`fuzz: seed ${SEED}, ${PER_PROGRAM} frames × ${PROGRAMS.length} programs in ${Date.now() - started} ms, verdicts ${JSON.stringify(counts)}`);
+    console.log(`fuzz: seed ${SEED}, ${PER_PROGRAM} frames × ${PROGRAMS.length} programs in ${Date.now() - started} ms, verdicts ${JSON.stringify(counts)}, hairpin ${JSON.stringify(hairpinSeen)}`);
     assert.deepEqual(failures, [], `fuzz found mismatches (rerun with SL_FUZZ_SEED=${SEED})`);
+    if (PER_PROGRAM >= 100_000) assert.ok(hairpinSeen.snat > 0, `the run never met a hairpin SNAT: ${JSON.stringify(hairpinSeen)}`);
   } finally {
     node.close();
     ns.remove();

@@ -9,6 +9,8 @@
 import { createLab } from "../lab/lab.ts";
 import { startDemo } from "../lab/demo/start-demo.ts";
 import { formatTrafficReport, runTrafficReport } from "../lab/demo/traffic-report.ts";
+import { SL_HAIRPIN_IP_DEFAULT } from "../src/datapath/abi/abi.ts";
+import { ipv4FromNumber } from "../src/datapath/maps/index.ts";
 
 const once = process.argv.includes("--once");
 const nameAt = process.argv.indexOf("--name");
@@ -17,7 +19,8 @@ if (process.getuid?.() !== 0) {
   console.error("npm start: the demo builds network namespaces and loads BPF programs; run it as root");
   process.exit(1);
 }
-// Two backend pods per node plus one client pod per node that backs no Service.
+// Two backend pods per node plus one client pod per node that backs no Service (the plain
+// ClusterIP rows); the hairpin row uses a backend.
 const clientPods = [1, 2, 3].map((i) => ({ node: `node-${i}`, name: `client-${i}`, labels: { role: "client" } }));
 const lab = await createLab({ name, nodes: 3, podsPerNode: 2, pods: clientPods }, { onProgress: (l) => process.stderr.write(`lab ${name}: ${l}\n`) });
 let failed = false;
@@ -30,7 +33,7 @@ try {
   console.log(
     "\nNodePort rows show the source the backend saw: the client's own address means source IP is preserved." +
       "\n\"no endpoints\" should fail at once with ECONNREFUSED; \"etp=Local\" answers only on nodes with a local backend." +
-      "\nKnown gap: a pod whose Service picks the pod itself (hairpin) times out; the datapath does not SNAT hairpin flows yet.",
+      `\n"ClusterIP hairpin": a backend calling its own Service; when it draws itself it is seen as ${ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT)} (hairpin SNAT).`,
   );
 } catch (e) {
   failed = true;

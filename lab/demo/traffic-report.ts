@@ -1,8 +1,8 @@
 /**
  * runTrafficReport exercises the demo Services and returns one row per check: ClusterIP from a
- * pod on every node, NodePort from the external client to every node (with the source address
- * the backend saw), externalTrafficPolicy Local, ClientIP affinity, and a Service without
- * endpoints. formatTrafficReport renders the rows.
+ * pod on every node, a backend reaching its own Service (hairpin), NodePort from the external
+ * client to every node (with the source address the backend saw), externalTrafficPolicy Local,
+ * ClientIP affinity, and a Service without endpoints. formatTrafficReport renders the rows.
  */
 import type { Lab } from "../lab.ts";
 import type { ClientReport } from "../traffic/client-report.ts";
@@ -46,12 +46,16 @@ export async function runTrafficReport(lab: Lab): Promise<ReportRow[]> {
   const svc = demoServiceInfo(lab.plan);
   const rows: ReportRow[] = [];
   for (const node of lab.nodes) {
-    // A dedicated client pod when the lab has one: a backend calling itself is the hairpin case.
+    // A dedicated client pod when the lab has one, so these rows show ClusterIP reach alone.
     const pod = lab.pods.find((p) => p.node === node.name && p.name.startsWith("client-")) ?? lab.pods.find((p) => p.node === node.name);
     if (pod === undefined) continue;
     rows.push(row("ClusterIP tcp", pod.name, `${svc.web}:80`, await probe(lab, pod.name, svc.web, 80, 6)));
     rows.push(row("ClusterIP udp", pod.name, `${svc.web}:53`, await probe(lab, pod.name, svc.web, 53, 3, "udp")));
   }
+  // A backend calling its own Service: the draws that pick itself are hairpin flows, which the
+  // backend sees from the service loopback address (SL_HAIRPIN_IP_DEFAULT) rather than its own.
+  const backend = lab.pods.find((p) => !p.name.startsWith("client-"));
+  if (backend) rows.push(row("ClusterIP hairpin", backend.name, `${svc.web}:80`, await probe(lab, backend.name, svc.web, 80, 12)));
   for (const node of lab.nodes) rows.push(row("NodePort", "client", `${node.ip}:${svc.nodePort}`, await probe(lab, "client", node.ip, svc.nodePort, 3)));
   for (const node of lab.nodes) rows.push(row("NodePort etp=Local", "client", `${node.ip}:${svc.localNodePort}`, await probe(lab, "client", node.ip, svc.localNodePort, 2)));
   const first = lab.pods.find((p) => p.name.startsWith("client-")) ?? lab.pods[0];

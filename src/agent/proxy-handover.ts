@@ -24,7 +24,13 @@ export interface ProxyHandoverDeps {
   readonly metrics: AgentMetrics;
   readonly fallback?: FallbackProxy;
   readonly cleanUp?: () => Promise<KubeProxyCleanupResult>;
+  /** How often eBPF mode re-checks for kube-proxy's rules and our table (default 60 s). */
+  readonly recheckMs?: number;
+  readonly now?: () => number;
 }
+
+/** RECHECK_MS: eBPF-mode syncs are frequent; spawning iptables-save and nft on each would cost more CPU than the sync itself. */
+const RECHECK_MS = 60_000;
 
 /** ProxyHandover switches Services between the eBPF proxy and the nftables fallback. */
 export class ProxyHandover {
@@ -34,6 +40,8 @@ export class ProxyHandover {
   readonly #problems = new Set<string>();
   #active: ActiveDataplane | undefined;
   #cleanupError = "";
+  #lastBpfHandover = -Infinity;
+  #lastCleanupFlag: boolean | undefined;
 
   constructor(deps: ProxyHandoverDeps) {
     this.#d = deps;
@@ -68,6 +76,13 @@ export class ProxyHandover {
   /** bpf hands Services to the eBPF proxy: our table goes, kube-proxy's rules too when `cleanUpKubeProxy`. Failures are logged, never fatal. */
   async bpf(cleanUpKubeProxy: boolean): Promise<void> {
     const log = this.#d.log;
+    const now = (this.#d.now ?? Date.now)();
+    // On the switch into eBPF mode always; after that only every recheckMs, since kube-proxy (if
+    // still running) may write its rules back and a deleted table stays deleted.
+    const due = now - this.#lastBpfHandover >= (this.#d.recheckMs ?? RECHECK_MS);
+    if (this.#active === "bpf" && this.#lastCleanupFlag === cleanUpKubeProxy && !due) return;
+    this.#lastBpfHandover = now;
+    this.#lastCleanupFlag = cleanUpKubeProxy;
     this.#setActive("bpf");
     this.#problems.clear();
     try {

@@ -5,41 +5,25 @@
  * Service's ClusterIP and NodePort stay open (kube-proxy filters only the LB IPs).
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES, SlReason } from "../../src/datapath/abi/abi.ts";
 import { assertChecksumsValid } from "../packet/assert-checksums.ts";
 import { assertPacketEqual } from "../packet/packet-diff.ts";
 import type { PacketSpec } from "../packet/packet-spec.ts";
-import { isRoot, requireRoot } from "../support/root.ts";
-import { loadNode, makeNetns, runIn, type DpNode, type DpRun, type TestNetns } from "./dp-harness.ts";
-import { fillNode1, TCP, W } from "./dp-world.ts";
+import { requireRoot } from "../support/root.ts";
+import { runIn } from "./dp-harness.ts";
+import { expectOut, useNode1 } from "./node1-fixture.ts";
+import { TCP, W } from "./dp-world.ts";
 
-let node: DpNode;
-let ns: TestNetns;
-before(async () => {
-  if (!isRoot) return;
-  ns = makeNetns();
-  node = await loadNode(W.node1);
-  fillNode1(node);
-});
-after(() => {
-  node?.close();
-  ns?.remove();
-});
+const world = useNode1();
 
 const HEP = 1;
-const hep = () => node.iface({ ifindex: HEP, role: "hep" });
-const podA = () => node.iface({ ifindex: W.ifA, role: "wep" });
-const podB1 = () => node.iface({ ifindex: W.ifB1, role: "wep" });
+const hep = () => world.node.iface({ ifindex: HEP, role: "hep" });
+const podA = () => world.node.iface({ ifindex: W.ifA, role: "wep" });
+const podB1 = () => world.node.iface({ ifindex: W.ifB1, role: "wep" });
 const toB1 = { eth: { dst: W.macB1, src: W.hostMacB1 } };
 const outsider = "198.18.101.7"; // next /24 over from the admitted one
-const dropped = (ifindex: number) => node.counters.get(ifindex, SlReason.SL_R_DROP_SRC_RANGE).packets;
-
-function expectOut(r: DpRun, verdict: string, spec: PacketSpec): void {
-  assert.equal(r.verdict, verdict);
-  assertChecksumsValid(r.data, "output checksums");
-  assertPacketEqual(r.data, spec, { message: "output packet" });
-}
+const dropped = (ifindex: number) => world.node.counters.get(ifindex, SlReason.SL_R_DROP_SRC_RANGE).packets;
 
 interface Case {
   name: string;
@@ -85,70 +69,70 @@ const cases: Case[] = [
 for (const c of cases) {
   test(`source ranges: ${c.name}`, requireRoot, async () => {
     const before = dropped(c.ifindex);
-    const r = runIn(ns, (await c.iface())[c.prog], c.input);
+    const r = runIn(world.ns, (await c.iface())[c.prog], c.input);
     const t = { src: c.input.ipv4!.src, dst: c.input.ipv4!.dst, sport: c.input.tcp!.sport, dport: c.input.tcp!.dport, proto: TCP };
     if (c.out === undefined) {
       assert.equal(r.verdict, "SHOT");
       assert.equal(dropped(c.ifindex), before + 1n, "counted as SL_R_DROP_SRC_RANGE");
-      assert.equal(node.ct.get(t), undefined, "a dropped flow leaves no conntrack entry");
+      assert.equal(world.node.ct.get(t), undefined, "a dropped flow leaves no conntrack entry");
       return;
     }
     expectOut(r, "REDIRECT", c.out);
     assert.equal(dropped(c.ifindex), before);
-    assert.equal(node.ct.get(t)?.type, "nat-fwd");
+    assert.equal(world.node.ct.get(t)?.type, "nat-fwd");
   });
 }
 
 test("source ranges: the admitted flow's reply is reverse-NATed to the LB IP and later packets take the fast path", requireRoot, async () => {
   const h = await hep();
-  runIn(ns, h.from_hep, { ipv4: { src: W.client, dst: W.lbIpRanged }, tcp: { sport: 51100, dport: 443, flags: ["SYN"], seq: 1 } });
-  const reply = runIn(ns, (await podB1()).from_wep, { ipv4: { src: W.podB1, dst: W.client }, tcp: { sport: 8443, dport: 51100, flags: ["SYN", "ACK"], seq: 50, ack: 2 } });
+  runIn(world.ns, h.from_hep, { ipv4: { src: W.client, dst: W.lbIpRanged }, tcp: { sport: 51100, dport: 443, flags: ["SYN"], seq: 1 } });
+  const reply = runIn(world.ns, (await podB1()).from_wep, { ipv4: { src: W.podB1, dst: W.client }, tcp: { sport: 8443, dport: 51100, flags: ["SYN", "ACK"], seq: 50, ack: 2 } });
   assert.equal(reply.verdict, "OK", "no FIB route in the test netns: handed to the stack");
   assertChecksumsValid(reply.data);
   assertPacketEqual(reply.data, { ipv4: { src: W.lbIpRanged, dst: W.client }, tcp: { sport: 443, dport: 51100, flags: ["SYN", "ACK"], seq: 50, ack: 2 } }, { message: "reply" });
-  const ack = runIn(ns, h.from_hep, { ipv4: { src: W.client, dst: W.lbIpRanged }, tcp: { sport: 51100, dport: 443, flags: ["ACK"], seq: 2, ack: 51 } });
+  const ack = runIn(world.ns, h.from_hep, { ipv4: { src: W.client, dst: W.lbIpRanged }, tcp: { sport: 51100, dport: 443, flags: ["ACK"], seq: 2, ack: 51 } });
   expectOut(ack, "REDIRECT", { ...toB1, ipv4: { src: W.client, dst: W.podB1, ttl: 63 }, tcp: { sport: 51100, dport: 8443, flags: ["ACK"], seq: 2, ack: 51 } });
 });
 
 test("source ranges: a range of another svc_id admits nobody here, and a flag without ranges admits no one", requireRoot, async () => {
   const h = await hep();
-  node.src.allow({ svcId: W.svcRanged + 1, cidr: "198.18.101.0/24" });
-  node.src.allow({ svcId: W.svcRanged - 1, cidr: "0.0.0.0/0" });
+  world.node.src.allow({ svcId: W.svcRanged + 1, cidr: "198.18.101.0/24" });
+  world.node.src.allow({ svcId: W.svcRanged - 1, cidr: "0.0.0.0/0" });
   try {
-    const r = runIn(ns, h.from_hep, { ipv4: { src: outsider, dst: W.lbIpRanged }, tcp: { sport: 51200, dport: 443, flags: ["SYN"] } });
+    const r = runIn(world.ns, h.from_hep, { ipv4: { src: outsider, dst: W.lbIpRanged }, tcp: { sport: 51200, dport: 443, flags: ["SYN"] } });
     assert.equal(r.verdict, "SHOT", "svc_id is matched whole before the client's bits");
   } finally {
-    node.src.delete({ svcId: W.svcRanged + 1, cidr: "198.18.101.0/24" });
-    node.src.delete({ svcId: W.svcRanged - 1, cidr: "0.0.0.0/0" });
+    world.node.src.delete({ svcId: W.svcRanged + 1, cidr: "198.18.101.0/24" });
+    world.node.src.delete({ svcId: W.svcRanged - 1, cidr: "0.0.0.0/0" });
   }
   const empty = { addr: "198.18.200.3", port: 443, proto: TCP };
-  node.fe.set(empty, { svcId: 99, count: 1, localCount: 1, flags: SL_NAT_FE_EXTERNAL | SL_NAT_FE_SRC_RANGES, affinityTimeoutS: 0 });
-  node.be.set(99, 0, { addr: W.podB1, port: 8443 });
+  world.node.fe.set(empty, { svcId: 99, count: 1, localCount: 1, flags: SL_NAT_FE_EXTERNAL | SL_NAT_FE_SRC_RANGES, affinityTimeoutS: 0 });
+  world.node.be.set(99, 0, { addr: W.podB1, port: 8443 });
   try {
-    const r = runIn(ns, h.from_hep, { ipv4: { src: W.client, dst: empty.addr }, tcp: { sport: 51201, dport: 443, flags: ["SYN"] } });
+    const r = runIn(world.ns, h.from_hep, { ipv4: { src: W.client, dst: empty.addr }, tcp: { sport: 51201, dport: 443, flags: ["SYN"] } });
     assert.equal(r.verdict, "SHOT", "fail closed");
   } finally {
-    node.fe.delete(empty);
-    node.be.delete(99, 0);
+    world.node.fe.delete(empty);
+    world.node.be.delete(99, 0);
   }
 });
 
 test("source ranges: changes apply to new flows live — a widened range admits, a cleared flag opens, established flows stay", requireRoot, async () => {
   const h = await hep();
   const syn = (sport: number): PacketSpec => ({ ipv4: { src: outsider, dst: W.lbIpRanged }, tcp: { sport, dport: 443, flags: ["SYN"] } });
-  node.src.allow({ svcId: W.svcRanged, cidr: `${outsider}/32` });
-  const admitted = runIn(ns, h.from_hep, syn(51300));
+  world.node.src.allow({ svcId: W.svcRanged, cidr: `${outsider}/32` });
+  const admitted = runIn(world.ns, h.from_hep, syn(51300));
   assert.equal(admitted.verdict, "REDIRECT");
-  node.src.delete({ svcId: W.svcRanged, cidr: `${outsider}/32` });
-  const established = runIn(ns, h.from_hep, { ipv4: { src: outsider, dst: W.lbIpRanged }, tcp: { sport: 51300, dport: 443, flags: ["ACK"] } });
+  world.node.src.delete({ svcId: W.svcRanged, cidr: `${outsider}/32` });
+  const established = runIn(world.ns, h.from_hep, { ipv4: { src: outsider, dst: W.lbIpRanged }, tcp: { sport: 51300, dport: 443, flags: ["ACK"] } });
   assert.equal(established.verdict, "REDIRECT", "conntrack keeps a flow admitted when it began (as kube-proxy's ctstate NEW rule)");
-  assert.equal(runIn(ns, h.from_hep, syn(51301)).verdict, "SHOT");
+  assert.equal(runIn(world.ns, h.from_hep, syn(51301)).verdict, "SHOT");
   const fe = { addr: W.lbIpRanged, port: 443, proto: TCP };
-  const value = node.fe.get(fe)!;
-  node.fe.set(fe, { ...value, flags: SL_NAT_FE_EXTERNAL });
+  const value = world.node.fe.get(fe)!;
+  world.node.fe.set(fe, { ...value, flags: SL_NAT_FE_EXTERNAL });
   try {
-    assert.equal(runIn(ns, h.from_hep, syn(51302)).verdict, "REDIRECT");
+    assert.equal(runIn(world.ns, h.from_hep, syn(51302)).verdict, "REDIRECT");
   } finally {
-    node.fe.set(fe, value);
+    world.node.fe.set(fe, value);
   }
 });

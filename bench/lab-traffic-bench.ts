@@ -35,6 +35,8 @@ export type LabTrafficOptions = {
 const HTTP_PORT = 8080;
 const IPERF_PORT = 5201;
 const CLIENT = "node-1-pod-1";
+/** How long the agents get to go idle after programming, before Sluice's paths are measured. */
+const SETTLE_MS = 5000;
 const BACKENDS = ["node-2-pod-1", "node-2-pod-2"] as const;
 
 /** PathResult is one path's measurements. */
@@ -177,6 +179,9 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
       }
       await waitForFrontends(lab, "node-1", n + 2, 120_000);
       await waitReachable(lab, web.clusterIP, web.port, 30_000);
+      // The agents may still be digesting the datastore writes; on 2 cores their CPU would be
+      // charged to the datapath. The iptables/nftables paths have no such process to wait for.
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
       results.push(await measurePath(ctx, lab, `ClusterIP via Sluice eBPF${label(n)}`, viaVip, iperfVip, o));
     }
     return tables(results, o);

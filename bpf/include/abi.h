@@ -56,7 +56,8 @@ enum sl_reason {
 	SL_R_ICMP_ERROR_NAT = 18,    /* ICMP error whose quoted packet was rewritten */
 	SL_R_NAT_HAIRPIN = 19,       /* new flow from a pod to itself via a Service: source SNATed */
 	SL_R_DROP_MALFORMED = 32,    /* truncated or inconsistent headers */
-	SL_R_DROP_SPOOFED = 33,      /* pod sent with a source that is not its own */
+	SL_R_DROP_SPOOFED = 33,      /* pod sent with a source that is not its own, or a host interface
+				      * received one from the service loopback address (cfg_hairpin_ip) */
 	SL_R_DROP_POLICY = 34,
 	SL_R_DROP_NO_LOCAL_BACKEND = 35, /* traffic policy Local and no local backend */
 	SL_R_DROP_TOO_BIG = 36,      /* too big to encapsulate and DF clear */

@@ -236,9 +236,15 @@ SL_INLINE int pipe_from(struct __sk_buff *skb, int hep)
 	if (rc != SL_CONTINUE)
 		return rc;
 	if (hep) {
+		/* the service loopback address lives only on pod interfaces: from outside it is forged,
+		 * as the outer source or (after our VXLAN came off) the inner one */
+		if (ctx.saddr == cfg_hairpin_ip)
+			return counter_drop(&ctx, SL_R_DROP_SPOOFED);
 		rc = pipe_receive_hep(&ctx);
 		if (rc != SL_CONTINUE)
 			return rc;
+		if (ctx.saddr == cfg_hairpin_ip)
+			return counter_drop(&ctx, SL_R_DROP_SPOOFED);
 	} else if (!route_src_ok(&ctx)) {
 		return counter_drop(&ctx, SL_R_DROP_SPOOFED);
 	}

@@ -2,7 +2,8 @@
  * Fuzz: at least 100k random and malformed frames through every program of tc.o (from_wep,
  * to_wep, from_hep, to_hep), one test_run each, checked against the model in fuzz-model.ts:
  * malformed → SHOT, non-IP/IPv6 → OK and untouched, egress programs never rewrite, ingress
- * programs only make rewrites the service table allows, with valid checksums; a new flow that a
+ * programs only make rewrites the service table allows, with valid checksums, and a host
+ * interface drops anything from the service loopback address; a new flow that a
  * pod interface DNATs back to its own sender must also be SNATed to the hairpin address, and only
  * such a flow may be. The seed is fixed (SL_FUZZ_SEED overrides it) and printed with every failure.
  */
@@ -161,6 +162,7 @@ function checkRewrite(prog: ProgramName, m: ReturnType<typeof modelParse>, verdi
   if (m.kind === "pass") return verdict === "OK" && same ? undefined : `non-IPv4 must pass untouched, got ${verdict}${same ? "" : " modified"}`;
   if (prog === "to_wep" || prog === "to_hep") return verdict === "OK" && same ? undefined : `egress must pass untouched, got ${verdict}${same ? "" : " modified"}`;
   if (prog === "from_wep" && m.src !== W.podA) return verdict === "SHOT" ? undefined : `spoofed source ${m.src} but ${verdict}`;
+  if (prog === "from_hep" && m.src === W.loopback) return verdict === "SHOT" ? undefined : `the service loopback address ${m.src} arrived from outside but ${verdict}`;
   const isSyn = m.proto === 6 && (m.tcpFlags & 0x12) === 0x02;
   const newFlow = !m.later && (m.proto !== 6 || isSyn);
   // the datapath applies externalTrafficPolicy per frontend, whoever sends (pods included)

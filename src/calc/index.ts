@@ -1,7 +1,10 @@
 /** Pure per-node desired state: services → NAT, nodes/pods → routes, cleanup selection. Re-exports only. */
 export { categorizeEndpoints, type EndpointCategories } from "./categorize-endpoints.ts";
-export { computeNatState, type HealthCheckService, type NatDesired, type NatInput, type NatProblem } from "./compute-nat-state.ts";
+export { computeNatState, natDesiredOf, type HealthCheckService, type NatDesired, type NatInput, type NatProblem } from "./compute-nat-state.ts";
+export { computeServiceNat, type ServiceNat, type ServiceNatContext, type ServiceNatView } from "./compute-service-nat.ts";
+export { computeServiceNats } from "./compute-service-nats.ts";
 export { computeRoutes, type DesiredRoutes, type RouteInput, type RouteProblem, type WorkloadInterface } from "./compute-routes.ts";
+export { NatCache, type NatCacheEntry } from "./nat-cache.ts";
 export { IpProtocol, protocolName, type IpProtocolName } from "./ip-protocol.ts";
 export { backendKeyId, frontendKeyId, natStateOf, sourceRangeKeyId } from "./nat-state.ts";
 export type { NatBackendEntry, NatBackendKey, NatBackendValue, NatFrontendEntry, NatFrontendKey, NatFrontendValue, NatSourceRangeEntry, NatSourceRangeKey, NatState } from "./nat-state.ts";

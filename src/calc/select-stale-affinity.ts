@@ -21,10 +21,11 @@ export interface AffinityKey {
 
 /** selectStaleAffinity returns the keys of entries whose backend is not in `desired`'s list for their id. */
 export function selectStaleAffinity(entries: Iterable<AffinityEntryView>, desired: NatState): AffinityKey[] {
-  const live = new Set<string>();
-  for (const be of desired.backends.values()) live.add(`${be.key.svcId}/${be.value.addr}:${be.value.port}`);
+  // Built on the first entry only: most syncs meet an empty map, and the set costs O(backends).
+  let live: Set<string> | undefined;
   const out: AffinityKey[] = [];
   for (const e of entries) {
+    live ??= new Set([...desired.backends.values()].map((be) => `${be.key.svcId}/${be.value.addr}:${be.value.port}`));
     if (!live.has(`${e.svcId}/${e.backend.addr}:${e.backend.port}`)) out.push({ svcId: e.svcId, client: e.client });
   }
   return out;

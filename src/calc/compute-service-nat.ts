@@ -1,0 +1,171 @@
+/**
+ * computeServiceNat: the NAT entries of ONE Service — the per-Service half of computeNatState
+ * (see compute-nat-state.ts for the semantics). What it returns depends only on the Service, its
+ * EndpointSlices, the node's name and addresses, the ids handed out, and which of its frontends
+ * earlier Services (in name order) already claim; that is what lets NatCache reuse it.
+ */
+import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_ITP_LOCAL, SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
+import { ipFamilyOf } from "../model/index.ts";
+import type { EndpointSlice, Service } from "../model/index.ts";
+import { categorizeEndpoints } from "./categorize-endpoints.ts";
+import { IpProtocol } from "./ip-protocol.ts";
+import type { HealthCheckService, NatProblem } from "./nat-input.ts";
+import { namespaceOf } from "./namespace-of.ts";
+import { frontendKeyId } from "./nat-state.ts";
+import type { NatBackendEntry, NatFrontendEntry, NatFrontendKey, NatSourceRangeEntry } from "./nat-state.ts";
+import { serviceEndpoints } from "./service-endpoints.ts";
+import type { EndpointInfo } from "./service-endpoints.ts";
+import { serviceFrontends } from "./service-frontends.ts";
+import type { ServiceIdSource } from "./service-id-allocator.ts";
+
+/** ServiceNatView is one backend list of a Service port: its id key, the frontends given to idFor, and the id. */
+export interface ServiceNatView {
+  readonly idKey: string;
+  readonly keys: readonly NatFrontendKey[];
+  readonly svcId: number;
+}
+
+/** ServiceNat is one Service's share of the desired NAT state, entries in computeNatState's insertion order. */
+export interface ServiceNat {
+  /** "namespace/name". */
+  readonly name: string;
+  readonly frontends: readonly NatFrontendEntry[];
+  readonly backends: readonly NatBackendEntry[];
+  readonly sourceRanges: readonly NatSourceRangeEntry[];
+  readonly views: readonly ServiceNatView[];
+  readonly healthCheck: HealthCheckService | undefined;
+  readonly problems: readonly NatProblem[];
+  /** Every frontend key id the Service asks for, before earlier Services' claims are taken out. */
+  readonly wanted: readonly string[];
+}
+
+/** ServiceNatContext is what computeServiceNat needs besides the Service and its slices. */
+export interface ServiceNatContext {
+  readonly nodeName: string;
+  readonly nodeAddresses: readonly string[];
+  readonly ids: ServiceIdSource;
+  /** claimedBy names the Service port of an earlier Service that holds frontend `keyId`, if any. */
+  readonly claimedBy: (keyId: string) => string | undefined;
+}
+
+/** serviceName is "namespace/name". */
+export function serviceName(svc: Service): string {
+  return `${namespaceOf(svc)}/${svc.metadata.name}`;
+}
+
+/** computeServiceNat computes the entries of `svc`; `slices` are all of its EndpointSlices. */
+export function computeServiceNat(svc: Service, slices: readonly EndpointSlice[], ctx: ServiceNatContext): ServiceNat {
+  const name = serviceName(svc);
+  const frontends = new Map<string, NatFrontendEntry>();
+  const backends: NatBackendEntry[] = [];
+  const sourceRanges: NatSourceRangeEntry[] = [];
+  const views: ServiceNatView[] = [];
+  const problems: NatProblem[] = [];
+  const wanted: string[] = [];
+  const report = (reason: string): void => void problems.push({ service: name, reason });
+  const done = (healthCheck?: HealthCheckService): ServiceNat =>
+    ({ name, frontends: [...frontends.values()], backends, sourceRanges, views, healthCheck, problems, wanted });
+  const skip = skipReason(svc);
+  if (skip === null) return done();
+  if (skip !== undefined) {
+    report(skip);
+    return done();
+  }
+  let localReady = 0;
+  for (const port of svc.spec.ports) {
+    const portKey = `${name}:${port.name ?? ""}/${port.protocol}`;
+    const eps = serviceEndpoints(slices, port, ctx.nodeName);
+    eps.problems.forEach(report);
+    const cat = categorizeEndpoints(eps.endpoints);
+    localReady += cat.localReady;
+    const fes = serviceFrontends(svc, port, ctx.nodeAddresses);
+    fes.problems.forEach(report);
+    const proto = IpProtocol[port.protocol];
+    const free = fes.frontends.filter((f) => {
+      const id = frontendKeyId({ addr: f.addr, port: f.port, proto });
+      wanted.push(id);
+      // This Service's own earlier ports first, as one shared map would find them.
+      const taken = frontends.get(id)?.servicePort ?? ctx.claimedBy(id);
+      if (taken !== undefined) report(`frontend "${f.addr}:${f.port}/${port.protocol}" is already used by "${taken}"`);
+      return taken === undefined;
+    });
+    const policy = trafficPolicy(svc, fes.frontends.some((f) => f.external));
+    const main = orderLocalFirst(cat.cluster);
+    const mainLocal = main.filter((ep) => ep.local);
+    // The local view is needed only when Local traffic must not use the cluster list's prefix.
+    const split = !sameEndpoints(mainLocal, cat.local);
+    const usesLocal = (external: boolean): boolean => (external ? policy.etpLocal : policy.itpLocal);
+    const keysOf = (local: boolean): NatFrontendKey[] =>
+      free.filter((f) => (split && usesLocal(f.external)) === local).map((f) => ({ addr: f.addr, port: f.port, proto }));
+    const portViews = [
+      { local: false, list: main, localCount: mainLocal.length, idKey: portKey },
+      { local: true, list: orderLocalFirst(cat.local), localCount: cat.local.length, idKey: `${portKey}#local` },
+    ];
+    for (const view of portViews) {
+      const keys = keysOf(view.local);
+      if (keys.length === 0) continue;
+      const svcId = ctx.ids.idFor(view.idKey, keys);
+      views.push({ idKey: view.idKey, keys, svcId });
+      view.list.forEach((ep, index) => backends.push({ key: { svcId, index }, value: { addr: ep.addr, port: ep.port } }));
+      for (const key of keys) {
+        const f = free.find((x) => x.addr === key.addr && x.port === key.port);
+        const external = f?.external ?? false;
+        const flags = (external ? SL_NAT_FE_EXTERNAL | (policy.etpLocal ? SL_NAT_FE_ETP_LOCAL : 0) : policy.itpLocal ? SL_NAT_FE_ITP_LOCAL : 0)
+          | policy.affinityFlag | (f?.restricted === true ? SL_NAT_FE_SRC_RANGES : 0);
+        const value = { svcId, count: view.list.length, localCount: view.localCount, flags, affinityTimeoutS: policy.affinityTimeoutS };
+        frontends.set(frontendKeyId(key), { key, value, servicePort: portKey });
+        if (f?.restricted !== true) continue;
+        for (const cidr of fes.sourceRanges) sourceRanges.push({ key: { svcId, cidr }, servicePort: portKey });
+      }
+    }
+  }
+  const hc = svc.spec.healthCheckNodePort;
+  if (svc.spec.type === "LoadBalancer" && svc.spec.externalTrafficPolicy === "Local" && hc !== undefined && hc > 0) {
+    return done({ namespace: namespaceOf(svc), name: svc.metadata.name, port: hc, localEndpoints: localReady });
+  }
+  return done();
+}
+
+/** skipReason: null = skip silently (kube-proxy ignores these), a string = skip and report. */
+function skipReason(svc: Service): string | null | undefined {
+  if (svc.spec.type === "ExternalName") return null;
+  const primary = svc.spec.clusterIPs?.[0] ?? svc.spec.clusterIP;
+  if (primary === "None") return null;
+  if (primary === undefined || primary === "") return "no cluster IP allocated yet";
+  const v4 = (svc.spec.clusterIPs ?? [primary]).filter((ip) => ipFamilyOf(ip) === "IPv4");
+  if (v4.length === 0) return `IPv6 services are not supported yet: cluster IP "${primary}" skipped`;
+  return undefined;
+}
+
+interface TrafficPolicy {
+  readonly etpLocal: boolean;
+  readonly itpLocal: boolean;
+  readonly affinityFlag: number;
+  readonly affinityTimeoutS: number;
+}
+
+function trafficPolicy(svc: Service, externallyAccessible: boolean): TrafficPolicy {
+  const affinity = svc.spec.sessionAffinity === "ClientIP";
+  return {
+    // kube-proxy: externalTrafficPolicy only means something for a Service reachable from outside.
+    etpLocal: externallyAccessible && svc.spec.externalTrafficPolicy === "Local",
+    itpLocal: svc.spec.internalTrafficPolicy === "Local",
+    affinityFlag: affinity ? SL_NAT_FE_AFFINITY : 0,
+    affinityTimeoutS: affinity ? (svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0,
+  };
+}
+
+/** orderLocalFirst puts node-local endpoints first, each group sorted by address then port, so equal input gives equal indices. */
+function orderLocalFirst(eps: readonly EndpointInfo[]): EndpointInfo[] {
+  return [...eps].sort((a, b) => Number(b.local) - Number(a.local) || ipv4Order(a.addr) - ipv4Order(b.addr) || a.port - b.port);
+}
+
+function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {
+  if (a.length !== b.length) return false;
+  const ids = new Set(a.map((ep) => `${ep.addr}:${ep.port}`));
+  return b.every((ep) => ids.has(`${ep.addr}:${ep.port}`));
+}
+
+function ipv4Order(addr: string): number {
+  return addr.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+}

@@ -5,13 +5,19 @@
  * After removing backends it deletes the affinity entries that would pin clients to them, then
  * the conntrack entries of flows NATed to them, so those clients fail fast instead of hanging.
  *
+ * A sync after a successful one is incremental: a NatCache spares the Services that did not
+ * change, and only the changed, added and removed Services are diffed (planServiceDelta), so one
+ * endpoint change costs about one Service, not the cluster. The first sync, and the one after a
+ * failed write, diff everything against the maps.
+ *
  * Not safe for concurrent sync() calls: the agent serialises syncs.
  */
-import { ServiceIdAllocator, computeNatState, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
-import type { HealthCheckService, NatInput, NatProblem, NatState } from "../calc/index.ts";
+import { NatCache, ServiceIdAllocator, computeServiceNats, natDesiredOf, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
+import type { HealthCheckService, NatBackendEntry, NatFrontendEntry, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
 import type { NatOp } from "./plan-nat-update.ts";
+import { planServiceDelta } from "./plan-service-delta.ts";
 import { silentLogger } from "./proxy-logger.ts";
 import type { ProxyLogger } from "./proxy-logger.ts";
 
@@ -48,7 +54,10 @@ export class NatReconciler {
   readonly #log: ProxyLogger;
   readonly #ids: ServiceIdAllocator;
   /** What the maps hold, as far as this process knows; undefined = read them again. */
-  #actual: NatState | undefined;
+  #actual: MutableNatState | undefined;
+  /** Per-Service results #actual was built from; undefined whenever #actual is. */
+  #applied: Map<string, ServiceNat> | undefined;
+  readonly #cache = new NatCache();
   #reported = new Set<string>();
 
   constructor(backend: NatMapBackend, options: NatReconcilerOptions = {}) {
@@ -59,12 +68,19 @@ export class NatReconciler {
 
   /** sync computes the desired state from `input` and writes the delta; throws "sync nat maps: ..." on a failed write. */
   sync(input: NatInput): NatSyncResult {
-    const adopted = this.#actual === undefined;
-    const actual = this.#actual ?? this.#adopt();
-    const desired = computeNatState(input, this.#ids);
-    this.#ids.retainOnly(desired.serviceIds.keys());
-    this.#reportProblems(desired.problems);
-    const plan = planNatUpdate(actual, desired);
+    const previous = this.#actual !== undefined ? this.#applied : undefined;
+    const adopted = previous === undefined;
+    const actual = previous !== undefined ? this.#actual : undefined;
+    const adoptedState = actual ?? this.#adopt();
+    const results = computeServiceNats(input, this.#ids, this.#cache);
+    this.#ids.retainOnly(results.flatMap((r) => r.views.map((v) => v.idKey)));
+    const healthChecks = results.flatMap((r) => (r.healthCheck !== undefined ? [r.healthCheck] : []));
+    const problems = results.flatMap((r) => r.problems);
+    this.#reportProblems(problems);
+    // Whole states after adopting (the maps may hold anything); afterwards only what changed.
+    const delta = previous !== undefined ? planServiceDelta(previous, results) : undefined;
+    const full = delta === undefined ? natDesiredOf(results) : undefined;
+    const plan = delta !== undefined ? planNatUpdate(delta.actual, delta.desired) : planNatUpdate(adoptedState, full ?? natDesiredOf(results));
     const frontends = { added: 0, updated: 0, deleted: 0 };
     const backends = { added: 0, updated: 0, deleted: 0 };
     const sourceRanges = { added: 0, updated: 0, deleted: 0 };
@@ -73,11 +89,14 @@ export class NatReconciler {
     } catch (cause) {
       // Part of the plan may be in the maps: read them again next time rather than trust a guess.
       this.#actual = undefined;
+      this.#applied = undefined;
       const msg = cause instanceof Error ? cause.message : String(cause);
       this.#log.error({ op: "sync", err: cause }, "sync nat maps failed");
       throw new Error(`sync nat maps: ${msg}`, { cause });
     }
+    const desired = actual !== undefined && delta !== undefined ? patchState(actual, delta.actual, delta.desired) : mutableCopy(full ?? adoptedState);
     this.#actual = desired;
+    this.#applied = new Map(results.map((r) => [r.name, r]));
     this.#ids.observeMaps(desired);
     const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
     const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
@@ -85,7 +104,7 @@ export class NatReconciler {
     const total = [frontends, backends, sourceRanges].reduce((n, c) => n + c.added + c.updated + c.deleted, 0);
     const fields = { op: "sync", frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted };
     if (total > 0 || conntrackDeleted > 0 || adopted) this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
-    return { frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, adopted, healthChecks: desired.healthChecks, problems: desired.problems };
+    return { frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, adopted, healthChecks, problems };
   }
 
   #adopt(): NatState {
@@ -150,4 +169,26 @@ export class NatReconciler {
     }
     this.#reported = now;
   }
+}
+
+/** MutableNatState is #actual: patched in place after each incremental sync instead of rebuilt. */
+interface MutableNatState extends NatState {
+  readonly frontends: Map<string, NatFrontendEntry>;
+  readonly backends: Map<string, NatBackendEntry>;
+  readonly sourceRanges: Map<string, NatSourceRangeEntry>;
+}
+
+function mutableCopy(state: NatState): MutableNatState {
+  return { frontends: new Map(state.frontends), backends: new Map(state.backends), sourceRanges: new Map(state.sourceRanges) };
+}
+
+/** patchState turns `state` into the new desired state: the changed Services' old entries out, their new ones in. */
+function patchState(state: MutableNatState, before: NatState, after: NatState): MutableNatState {
+  for (const id of before.frontends.keys()) state.frontends.delete(id);
+  for (const id of before.backends.keys()) state.backends.delete(id);
+  for (const id of before.sourceRanges.keys()) state.sourceRanges.delete(id);
+  for (const [id, e] of after.frontends) state.frontends.set(id, e);
+  for (const [id, e] of after.backends) state.backends.set(id, e);
+  for (const [id, e] of after.sourceRanges) state.sourceRanges.set(id, e);
+  return state;
 }

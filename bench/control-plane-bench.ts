@@ -76,7 +76,10 @@ async function measureScale(ctx: BenchContext, n: number, o: ControlPlaneOptions
   const changedServices = withOneEndpointChanged(services, at, "198.18.64.1");
   ctx.progress(`control-plane: N=${n} × M=${o.endpoints}: validating input`);
   const full = natInputOf(services);
-  const changed = natInputOf(changedServices);
+  // As the agent's ClusterCache does, keep every unchanged object and replace only the changed
+  // EndpointSlice: the reconciler's cache recognises unchanged Services by object identity.
+  const changedSlice = natInputOf([changedServices[at] as SyntheticService]).endpointSlices[0];
+  const changed = { ...full, endpointSlices: full.endpointSlices.map((s, i) => (i === at && changedSlice !== undefined ? changedSlice : s)) };
 
   const memRuns: SyncTiming[] = [];
   const kernelRuns: SyncTiming[] = [];

@@ -55,6 +55,7 @@ enum sl_reason {
 	SL_R_ICMP_FRAG_NEEDED = 17,  /* answered with ICMP fragmentation needed */
 	SL_R_ICMP_ERROR_NAT = 18,    /* ICMP error whose quoted packet was rewritten */
 	SL_R_NAT_HAIRPIN = 19,       /* new flow from a pod to itself via a Service: source SNATed */
+	SL_R_NAT_HOST = 20,          /* new flow from this node's host stack to a Service, DNATed on host egress */
 	SL_R_DROP_MALFORMED = 32,    /* truncated or inconsistent headers */
 	SL_R_DROP_SPOOFED = 33,      /* pod sent with a source that is not its own, or a host interface
 				      * received one from the service loopback address (cfg_hairpin_ip) */
@@ -116,6 +117,10 @@ struct sl_globals {
  * .rodata cfg_hairpin_ip), port kept, so NAT_REV is keyed by {loopback, backend} — the tuple the
  * pod sees as server. Replies get the frontend as source and, as destination, the client back:
  * the reply's own source, since client and backend are one address (no field needed for it).
+ *
+ * Host to Service (a process on the node, source a node address): both entries carry
+ * SL_CT_F_HOST; the flow is DNATed on the host interface's egress (to_hep) and its replies are
+ * reverse-NATed wherever they come in (from_hep for a remote backend, from_wep for a local one).
  */
 enum sl_ct_type {
 	SL_CT_NORMAL = 0,
@@ -130,6 +135,7 @@ enum sl_ct_type {
 #define SL_CT_F_NODEPORT_FWD 0x8 /* ingress node of a NodePort flow forwarded to tun_ip */
 #define SL_CT_F_DSR_FWD 0x10     /* ingress node of a DSR flow: forward with the DSR option */
 #define SL_CT_F_HAIRPIN 0x20     /* client is its own backend: its source is SNATed to the loopback address */
+#define SL_CT_F_HOST 0x40        /* client is this node's host stack: DNATed on host interface egress */
 
 /* Per-direction TCP state bits in sl_ct_value.leg_a / leg_b (what side a / b has sent). */
 #define SL_CT_LEG_SYN 0x1

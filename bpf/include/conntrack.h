@@ -187,7 +187,8 @@ SL_INLINE void ct_lookup(struct sl_ctx *ctx)
 /* ct_create records a new flow: one NORMAL entry, or (ctx->nat_op == DNAT) the NAT_REV entry
  * {client, backend} holding the state and the NAT_FWD entry {client, frontend} pointing at it;
  * for a hairpin flow (ctx->hairpin) both are flagged and NAT_REV's client is the loopback
- * address. flags/tun_ip describe the return path (tunnel, DSR). */
+ * address; a host flow's SL_CT_F_HOST is on both too. flags/tun_ip describe the return path
+ * (tunnel, DSR). */
 SL_INLINE int ct_create(struct sl_ctx *ctx, __u8 flags, __be32 tun_ip)
 {
 	__u64 now = bpf_ktime_get_ns();
@@ -221,7 +222,7 @@ SL_INLINE int ct_create(struct sl_ctx *ctx, __u8 flags, __be32 tun_ip)
 	if (ctx->nat_op != SL_NAT_DNAT)
 		return 0;
 	struct sl_ct_value fv = { .created_ns = now, .last_seen_ns = now, .type = SL_CT_NAT_FWD,
-				  .flags = flags & SL_CT_F_HAIRPIN, .nat_addr = ctx->nat_addr, .nat_port = ctx->nat_port };
+				  .flags = flags & (SL_CT_F_HAIRPIN | SL_CT_F_HOST), .nat_addr = ctx->nat_addr, .nat_port = ctx->nat_port };
 	struct sl_ct_key fk;
 	if (ct_key_make(&fk, ctx->saddr, ctx->daddr, ctx->sport, ctx->dport, ctx->proto))
 		fv.flags |= SL_CT_F_INIT_A;

@@ -81,6 +81,7 @@ struct sl_ctx {
 	__u8 from_tunnel;     /* 1: arrived in our VXLAN from tun_ip_src */
 	__u8 dsr_seen;        /* 1: carried a DSR option: orig_daddr/orig_dport hold the frontend */
 	__be32 tun_ip_src;
+	__u8 egress;          /* 1: runs on tc egress, so an answer (REJECT) goes back in with BPF_F_INGRESS */
 };
 
 #endif /* SLUICE_CTX_H */

@@ -101,4 +101,40 @@ SL_INLINE int fwd_packet(struct sl_ctx *ctx, int from_ingress)
 	return fwd_fib(ctx, ctx->daddr, ctx->saddr, 1);
 }
 
+/* fwd_host sends on a packet this node's own stack sent out of a host interface (tc egress)
+ * after its destination became a Service backend: into a local pod through the pod's host veth
+ * (bpf_redirect to its egress, which hands it to the peer — peer redirect exists only from
+ * ingress; no TTL decrement: the host originated it, nothing was forwarded), else where the FIB
+ * routes the backend, as the stack would have: out of this same interface it only needs the
+ * next hop's MACs and goes on (TC_ACT_OK, no second pass through this program), out of another
+ * it is redirected. Without a FIB answer it goes on unchanged but for the NAT. */
+SL_INLINE int fwd_host(struct sl_ctx *ctx)
+{
+	struct sl_route_value *r = route_lookup(ctx->daddr);
+	if (r && (r->flags & SL_ROUTE_LOCAL_WORKLOAD) && r->ifindex != 0) {
+		if (fwd_set_macs(ctx, r->mac, r->host_mac) < 0)
+			return fwd_stack(ctx);
+		return fwd_redirected(ctx, bpf_redirect(r->ifindex, 0));
+	}
+	struct bpf_fib_lookup p = {
+		.family = AF_INET,
+		.l4_protocol = ctx->proto,
+		.tot_len = ctx->ip_len,
+		.ipv4_src = ctx->saddr,
+		.ipv4_dst = ctx->daddr,
+		.ifindex = ctx->skb->ifindex,
+	};
+	long rc = bpf_fib_lookup(ctx->skb, &p, sizeof(p), 0);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		if (fwd_set_macs(ctx, p.dmac, p.smac) < 0 || p.ifindex == ctx->skb->ifindex)
+			return fwd_stack(ctx);
+		return fwd_redirected(ctx, bpf_redirect(p.ifindex, 0));
+	}
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		struct bpf_redir_neigh nh = { .nh_family = AF_INET, .ipv4_nh = p.ipv4_dst };
+		return fwd_redirected(ctx, bpf_redirect_neigh(p.ifindex, &nh, sizeof(nh), 0));
+	}
+	return fwd_stack(ctx);
+}
+
 #endif /* SLUICE_FIB_H */

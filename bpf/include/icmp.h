@@ -1,7 +1,7 @@
 /* icmp.h — answers the datapath sends back out of the interface a packet came in on: ICMP
  * errors (port unreachable for a Service without backends, fragmentation needed when a packet
  * cannot be encapsulated) built in place around the quoted packet, and a TCP RST (kube-proxy's
- * REJECT for TCP). */
+ * REJECT for TCP). On tc egress (the host's own packet) the answer goes in, not out. */
 #ifndef SLUICE_ICMP_H
 #define SLUICE_ICMP_H
 
@@ -12,6 +12,15 @@
 
 /* The quoted part of an ICMP error: the IP header and 8 bytes of payload (RFC 792). */
 #define SL_ICMP_QUOTE_MAX (60 + 8)
+
+/* icmp_answer_redirect sends the answer built in place back to the packet's sender: out of the
+ * interface it arrived on (tc ingress), or — when the sender is this node's own stack and the
+ * packet was on its way out (tc egress) — in through that interface's ingress, so the socket
+ * sees the RST / port unreachable at once (ECONNREFUSED) instead of it leaving the node. */
+SL_INLINE int icmp_answer_redirect(struct sl_ctx *ctx)
+{
+	return bpf_redirect(ctx->skb->ifindex, ctx->egress ? BPF_F_INGRESS : 0);
+}
 
 /* icmp_swap_macs turns the frame around: it leaves by the interface it arrived on. */
 SL_INLINE int icmp_swap_macs(struct __sk_buff *skb, const struct ethhdr *orig)
@@ -64,7 +73,7 @@ SL_INLINE int icmp_send_error(struct sl_ctx *ctx, __u8 type, __u8 code, __u16 mt
 	h.icmp.checksum = csum_fold((__u32)sum);
 	if (bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0) < 0 || icmp_swap_macs(skb, &eth) < 0)
 		return -1;
-	return bpf_redirect(skb->ifindex, 0);
+	return icmp_answer_redirect(ctx);
 }
 
 /* tcp_send_rst replaces a TCP segment with the RST its sender expects (RFC 9293 3.10.7.1):
@@ -119,7 +128,7 @@ SL_INLINE int tcp_send_rst(struct sl_ctx *ctx)
 		return -1;
 	if (bpf_skb_change_tail(skb, ETH_HLEN + sizeof(h), 0) < 0 || icmp_swap_macs(skb, &eth) < 0)
 		return -1;
-	return bpf_redirect(skb->ifindex, 0);
+	return icmp_answer_redirect(ctx);
 }
 
 #endif /* SLUICE_ICMP_H */

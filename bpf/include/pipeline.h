@@ -1,7 +1,8 @@
 /* pipeline.h — the stages of DESIGN §4 composed from the concern headers: parse → tunnel/DSR
  * reception → anti-spoof → conntrack (established fast path) → frontend lookup and backend
- * choice → policy hook → conntrack create → NAT rewrite → Tunnel/DSR/plain forwarding. Each
- * stage returns a tc verdict or SL_CONTINUE. */
+ * choice → policy hook → conntrack create → NAT rewrite → Tunnel/DSR/plain forwarding; on host
+ * egress the same frontend stages for what the node itself sends to a Service. Each stage
+ * returns a tc verdict or SL_CONTINUE. */
 #ifndef SLUICE_PIPELINE_H
 #define SLUICE_PIPELINE_H
 
@@ -151,12 +152,12 @@ SL_INLINE int pipe_established(struct sl_ctx *ctx)
 	return pipe_output(ctx);
 }
 
-/* pipe_service resolves a new flow to a Service frontend: backend, REJECT, or a drop (source
- * outside loadBalancerSourceRanges — checked first, so such a client learns nothing, not even
- * that the Service has no endpoints — or Local policy without a local backend). A pod that
- * drew itself as backend is a hairpin flow (SNATed to cfg_hairpin_ip, see nat_apply); only on
- * a pod interface, where the pod's replies come back to this same conntrack entry. */
-SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
+/* pipe_frontend resolves a new flow's destination as a Service frontend and settles what is no
+ * DNAT: REJECT, or a drop (source outside loadBalancerSourceRanges — checked first, so such a
+ * client learns nothing, not even that the Service has no endpoints — or Local policy without a
+ * local backend). SL_CONTINUE with ctx->nat_op = SL_NAT_DNAT when a backend was picked, with
+ * SL_NAT_NONE when the destination is no frontend. */
+SL_INLINE int pipe_frontend(struct sl_ctx *ctx)
 {
 	struct sl_nat_fe_value *fe = nat_fe_lookup(ctx);
 	if (!fe)
@@ -174,6 +175,17 @@ SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
 		return rc < 0 ? counter_drop(ctx, SL_R_DROP_HELPER_FAILED) : fwd_redirected(ctx, rc);
 	}
 	ctx->nat_op = SL_NAT_DNAT;
+	return SL_CONTINUE;
+}
+
+/* pipe_service resolves a new flow to a Service (pipe_frontend) and decides how it leaves. A
+ * pod that drew itself as backend is a hairpin flow (SNATed to cfg_hairpin_ip, see nat_apply);
+ * only on a pod interface, where the pod's replies come back to this same conntrack entry. */
+SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
+{
+	int rc = pipe_frontend(ctx);
+	if (rc != SL_CONTINUE || ctx->nat_op != SL_NAT_DNAT)
+		return rc;
 	if (!hep && ctx->nat_addr == ctx->saddr) {
 		/* hairpin: the pod is its own backend (ClusterIP, or NodePort via its node) */
 		ctx->hairpin = 1;
@@ -270,20 +282,73 @@ SL_INLINE int pipe_from(struct __sk_buff *skb, int hep)
 	return pipe_new_flow(&ctx, hep);
 }
 
-/* pipe_to is the egress pipeline toward a pod (wep = 1) or out of a host interface: conntrack
- * for the policy fast path, policy for new flows into pods; no rewriting happens on egress. */
+/* pipe_host_output DNATs a packet of a host flow (see pipe_host_new) and sends it on. */
+SL_INLINE int pipe_host_output(struct sl_ctx *ctx)
+{
+	__be32 orig_s = ctx->saddr, orig_d = ctx->daddr;
+	int rc = nat_apply(ctx);
+	if (rc < 0)
+		return pipe_helper_failed(ctx, rc);
+	frag_save(ctx, orig_s, orig_d);
+	return fwd_host(ctx);
+}
+
+/* pipe_host_new handles a new flow this node's own stack (a process in the host network) sends
+ * out of a host interface. To a Service frontend it is DNATed here, on egress — not by cgroup
+ * connect hooks, which would attach to the machine-wide cgroup tree that every lab node shares —
+ * with the conntrack pair (SL_CT_F_HOST) by which its replies are reverse-NATed where they come
+ * in: from_hep (remote backend), from_wep (local one). Affinity, traffic policies, source
+ * ranges (the node's address must be in one, as with kube-proxy) and REJECT apply as for a pod;
+ * the REJECT answer goes in through this interface, to the socket. Other flows stay untracked. */
+SL_INLINE int pipe_host_new(struct sl_ctx *ctx)
+{
+	int rc = pipe_frontend(ctx);
+	if (rc != SL_CONTINUE)
+		return rc;
+	if (ctx->nat_op != SL_NAT_DNAT)
+		return fwd_stack(ctx);
+	counter_add(ctx, SL_R_NAT_HOST);
+	if (ct_create(ctx, SL_CT_F_HOST, 0) == 0)
+		counter_add(ctx, SL_R_CT_NEW);
+	return pipe_host_output(ctx);
+}
+
+/* pipe_to is the egress pipeline toward a pod (wep = 1) or out of a host interface. Toward a
+ * pod: conntrack for the policy fast path, policy for new flows. Out of a host interface: what
+ * this node's own stack sends to a Service (source a node address) is DNATed, with its later
+ * fragments and its ICMP errors about reverse-NATed replies; everything else passes unchanged. */
 SL_INLINE int pipe_to(struct __sk_buff *skb, int wep)
 {
-	struct sl_ctx ctx = { .skb = skb };
+	struct sl_ctx ctx = { .skb = skb, .egress = 1 };
 	counter_add(&ctx, SL_R_RX);
 	int rc = pipe_parse(&ctx);
 	if (rc != SL_CONTINUE)
 		return rc;
-	if (ctx.frag == SL_FRAG_LATER || (ctx.proto == IPPROTO_ICMP && icmp_is_error(ctx.icmp_type)))
+	int host = !wep && route_is_local_host(ctx.saddr);
+	if (ctx.frag == SL_FRAG_LATER) {
+		if (host && frag_find(&ctx) && ctx.nat_op == SL_NAT_DNAT) {
+			counter_add(&ctx, SL_R_FRAG_NAT);
+			return pipe_host_output(&ctx);
+		}
 		return fwd_stack(&ctx);
+	}
+	if (ctx.proto == IPPROTO_ICMP && icmp_is_error(ctx.icmp_type)) {
+		if (!host)
+			return fwd_stack(&ctx);
+		rc = nat_icmp_error(&ctx);
+		if (rc < 0)
+			return counter_drop(&ctx, SL_R_DROP_HELPER_FAILED);
+		if (rc == 0)
+			return fwd_stack(&ctx);
+		counter_add(&ctx, SL_R_ICMP_ERROR_NAT);
+		return fwd_host(&ctx);
+	}
 	ct_lookup(&ctx);
 	if (ctx.ct_result != SL_CTR_MISS) {
 		counter_add(&ctx, SL_R_CT_ESTABLISHED);
+		/* a host flow's packet still addressed to its frontend (NAT_FWD hit) */
+		if (host && ctx.nat_op == SL_NAT_DNAT)
+			return pipe_host_output(&ctx);
 		return fwd_stack(&ctx);
 	}
 	if (ctx.proto == IPPROTO_TCP && (ctx.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) != SL_TCP_SYN) {
@@ -291,7 +356,7 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int wep)
 		return TC_ACT_OK;
 	}
 	if (!wep)
-		return fwd_stack(&ctx);
+		return host ? pipe_host_new(&ctx) : fwd_stack(&ctx);
 	if (!policy_allows(&ctx, SL_POLICY_SLOT_TO_EP))
 		return counter_drop(&ctx, SL_R_DROP_POLICY);
 	ctx.nat_op = SL_NAT_NONE;

@@ -27,6 +27,9 @@ export const SL_CT_F_DSR_FWD = 16;
 /** SL_CT_F_HAIRPIN is `#define SL_CT_F_HAIRPIN` from bpf/include/abi.h. */
 export const SL_CT_F_HAIRPIN = 32;
 
+/** SL_CT_F_HOST is `#define SL_CT_F_HOST` from bpf/include/abi.h. */
+export const SL_CT_F_HOST = 64;
+
 /** SL_CT_LEG_SYN is `#define SL_CT_LEG_SYN` from bpf/include/abi.h. */
 export const SL_CT_LEG_SYN = 1;
 
@@ -159,6 +162,7 @@ export const SlReason = {
   SL_R_ICMP_FRAG_NEEDED: 17,
   SL_R_ICMP_ERROR_NAT: 18,
   SL_R_NAT_HAIRPIN: 19,
+  SL_R_NAT_HOST: 20,
   SL_R_DROP_MALFORMED: 32,
   SL_R_DROP_SPOOFED: 33,
   SL_R_DROP_POLICY: 34,

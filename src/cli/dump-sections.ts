@@ -57,7 +57,7 @@ const flagNames = (flags: number, names: Readonly<Record<number, string>>): stri
 export function dumpConntrack(pinDir: string): DumpSection[] {
   const now = process.hrtime.bigint();
   const entries = withMap(pinDir, "sl_ct", (m) => [...new ConntrackMap(m).entries()]);
-  const ct = { 1: "init-a", 2: "tunnel", 4: "dsr", 8: "nodeport-fwd", 16: "dsr-fwd", 32: "hairpin" };
+  const ct = { 1: "init-a", 2: "tunnel", 4: "dsr", 8: "nodeport-fwd", 16: "dsr-fwd", 32: "hairpin", 64: "host" };
   return [{
     title: "conntrack (sl_ct)",
     headers: ["proto", "a", "b", "type", "flags", "nat", "tunnel", "idle"],

@@ -2,8 +2,8 @@
  * Acceptance of `sluice agent` in the lab (issue 5), with real TCP and UDP: one 3-node lab with
  * an agent per node, the demo Services, and a non-backend client pod per node. ClusterIP across
  * nodes, NodePort with the client's source kept in Tunnel and (switched live) DSR mode,
- * externalTrafficPolicy Local, ClientIP affinity, a Service without endpoints, a pod reaching
- * itself through its Service (hairpin), a bad manifest, kill -9 of an agent under streaming load,
+ * externalTrafficPolicy Local, ClientIP affinity, a Service without endpoints, a process on a
+ * node reaching a ClusterIP (host to Service), a pod reaching itself through its Service (hairpin), a bad manifest, kill -9 of an agent under streaming load,
  * and endpoint churn. Lab "sl-t-ag-<pid>", torn down in `after` even when a test fails. Needs
  * root.
  */
@@ -165,6 +165,23 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
       assert.equal(r.errors[0]?.error, "ECONNREFUSED", explain(r));
       assert.ok(r.durationMs < 1000, `refused after ${r.durationMs} ms`);
     }
+  });
+
+  test("a process on a node (host network) reaches a ClusterIP: backends on its own node and on others, seen from the node's address; the empty Service is refused at once", async () => {
+    const before = counter("node-1", "NAT_HOST");
+    for (const n of lab.nodes) {
+      const tcp = await probe(n.name, svc().web, 80, 24);
+      assert.equal(tcp.failed, 0, `TCP from ${n.name}: ${explain(tcp)}`);
+      const nodes = new Set(tcp.replies.map((r) => nodeOfServer(r.server)));
+      assert.ok(nodes.has(n.name) && nodes.size > 1, `TCP from ${n.name} reached backends on ${[...nodes].join(",")}: want its own node and another`);
+      assert.deepEqual(tcp.seenAs, [n.ip], `the backends saw ${tcp.seenAs.join(",")}`);
+      const udp = await probe(n.name, svc().web, 53, 8, "udp");
+      assert.equal(udp.failed, 0, `UDP from ${n.name}: ${explain(udp)}`);
+      const refused = await probe(n.name, svc().empty, 80, 1, "tcp", { timeoutMs: 3000 });
+      assert.equal(refused.errors[0]?.error, "ECONNREFUSED", `from ${n.name}: ${explain(refused)}`);
+      assert.ok(refused.durationMs < 1000, `refused after ${refused.durationMs} ms`);
+    }
+    assert.ok(counter("node-1", "NAT_HOST") > before, "node-1 DNATed its own flows on eth0 egress (SL_R_NAT_HOST)");
   });
 
   test("a pod reaches itself through its Service (hairpin): ClusterIP TCP and UDP, NodePort via its node", async () => {

@@ -61,6 +61,25 @@ function copyInto(old: BpfMap, next: BpfMap): { copied: number; dropped: number 
   return { copied, dropped };
 }
 
+/**
+ * topUpMap copies into `next` the entries of `old` that `next` lacks, never overwriting: after a
+ * rebuild's first copy, programs kept writing the old map until they were swapped, and those
+ * entries (new connections) must not be lost. Returns how many were added.
+ */
+export function topUpMap(old: BpfMap, next: BpfMap): number {
+  let added = 0;
+  if (old.type === MapType.ProgArray) return added; // see copyInto
+  for (const [k, v] of old.entries()) {
+    try {
+      next.update(k, v, "noexist");
+      added++;
+    } catch {
+      // present already (newer, keep it) or the map is full
+    }
+  }
+  return added;
+}
+
 /** openDatapathMaps adopts, creates or rebuilds every shared map; `sizes` overrides max_entries by map name. */
 export function openDatapathMaps(spec: CollectionSpec, pinDir: string, sizes: Readonly<Record<string, number>> = {}): DatapathMaps {
   makePinDir(pinDir);

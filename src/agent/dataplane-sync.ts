@@ -6,6 +6,7 @@
  * leaves the kernel's routing to carry traffic, and serves Services through the nftables
  * fallback proxy (ProxyHandover).
  */
+import type { Collection } from "../bpf/collection.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import { computeRoutes } from "../calc/compute-routes.ts";
@@ -18,7 +19,7 @@ import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
 import type { ClusterCache } from "./cluster-cache.ts";
-import { openDatapathMaps } from "./datapath-maps.ts";
+import { openDatapathMaps, topUpMap } from "./datapath-maps.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 import { decideDataplaneMode } from "./dataplane-mode.ts";
 import type { ModeDecision } from "./dataplane-mode.ts";
@@ -72,6 +73,8 @@ export class DataplaneSync {
   #firstPass = true;
   /** Maps replaced by a rebuild: programs use them until the next attach pass swaps them. */
   #closeAfterAttach: DatapathMaps | undefined;
+  /** Names of the maps the last rebuild replaced (topped up from the old ones after the swap). */
+  #rebuiltMaps: string[] = [];
   /** Why the datapath cannot run here (set once; the node stays on the standard dataplane). */
   #unusable: string | undefined;
   /** The logger's level before bpfLogLevel Debug raised it. */
@@ -217,6 +220,7 @@ export class DataplaneSync {
     const old = this.#maps;
     const maps = openDatapathMaps(this.#d.spec, this.#d.config.pinDir, settings.mapSizes);
     this.#mapSizesKey = key;
+    this.#rebuiltMaps = maps.rebuilt.map((b) => b.map);
     for (const b of maps.rebuilt) {
       this.#d.log.warn({ op: "map-rebuild", ...b }, `map ${b.map} rebuilt for bpfMapSize: ${b.fromEntries} → ${b.toEntries} entries, copied ${b.copied}, dropped ${b.dropped}; reloading programs`);
       this.#d.metrics.mapRebuilds.inc({ map: b.map });
@@ -275,15 +279,30 @@ export class DataplaneSync {
     const attacher = this.#attacher!;
     const node = this.#node!;
     const mtu = tunnelMtu(s.vxlanMtu, node.mtu);
-    for (const [name, w] of wanted) {
-      const constants = ifaceConstants({ ifindex: w.index, role: w.role, nodeIp: node.ip, vxlanPort: s.vxlanPort, vxlanVni: s.vxlanVni, tunnelMtu: mtu });
-      try {
-        const outcome = await attacher.attach({ name, index: w.index }, w.role, constants);
-        if (outcome !== "unchanged") this.#d.log.info({ op: outcome, iface: name, role: w.role }, `${outcome} ${w.role} programs on ${name}`);
-      } catch (e) {
-        if (e instanceof VerifierError) throw e;
-        this.#d.log.error({ op: "attach", iface: name, err: e }, `attach programs to ${name} failed`);
+    // Load every interface's programs first, then swap them back to back (see IfaceAttacher.prepare).
+    const prepared = new Map<string, { constants: ReturnType<typeof ifaceConstants>; programs: Collection | undefined }>();
+    try {
+      for (const [name, w] of wanted) {
+        const constants = ifaceConstants({ ifindex: w.index, role: w.role, nodeIp: node.ip, vxlanPort: s.vxlanPort, vxlanVni: s.vxlanVni, tunnelMtu: mtu });
+        try {
+          prepared.set(name, { constants, programs: await attacher.prepare({ name, index: w.index }, w.role, constants) });
+        } catch (e) {
+          if (e instanceof VerifierError) throw e;
+          this.#d.log.error({ op: "attach", iface: name, err: e }, `load programs for ${name} failed`);
+        }
       }
+      for (const [name, w] of wanted) {
+        const p = prepared.get(name);
+        if (p === undefined) continue;
+        try {
+          const outcome = await attacher.attach({ name, index: w.index }, w.role, p.constants, p.programs);
+          if (outcome !== "unchanged") this.#d.log.info({ op: outcome, iface: name, role: w.role }, `${outcome} ${w.role} programs on ${name}`);
+        } catch (e) {
+          this.#d.log.error({ op: "attach", iface: name, err: e }, `attach programs to ${name} failed`);
+        }
+      }
+    } finally {
+      for (const p of prepared.values()) p.programs?.close(); // attached links hold their programs
     }
     for (const i of attacher.attached) {
       if (wanted.has(i.name)) continue;
@@ -298,8 +317,15 @@ export class DataplaneSync {
         this.#d.log.info({ op: "detach", iface: name }, `removed stale pinned links of ${name}`);
       }
     }
-    this.#closeAfterAttach?.close();
-    this.#closeAfterAttach = undefined;
+    if (this.#closeAfterAttach) {
+      // Entries the old programs made between the rebuild's copy and the swap would be lost.
+      for (const name of this.#rebuiltMaps) {
+        const added = topUpMap(this.#closeAfterAttach.get(name), this.#maps!.get(name));
+        if (added > 0) this.#d.log.info({ op: "map-rebuild", map: name }, `copied ${added} entries made during the swap from the old ${name}`);
+      }
+      this.#closeAfterAttach.close();
+      this.#closeAfterAttach = undefined;
+    }
     this.#d.metrics.interfaces.reset();
     for (const role of ["wep", "hep"] as const) this.#d.metrics.interfaces.set({ role }, attacher.attached.filter((i) => i.role === role).length);
   }

@@ -8,7 +8,7 @@
  */
 import { readdirSync } from "node:fs";
 import { loadCollectionAsync } from "../bpf/collection.ts";
-import type { ConstantValue } from "../bpf/collection.ts";
+import type { Collection, ConstantValue } from "../bpf/collection.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import { attachClsBpf } from "../bpf/link/cls-bpf.ts";
 import { Link } from "../bpf/link/link.ts";
@@ -81,18 +81,44 @@ export class IfaceAttacher {
     return linkPinPath(this.#linkDir, iface, direction);
   }
 
-  /** attach makes `iface` run the programs of `role` with `constants`; a no-op when nothing changed. */
-  async attach(iface: { readonly name: string; readonly index: number }, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): Promise<AttachOutcome> {
-    const configKey = `${this.#mapsGeneration}|${role}|${stableJson(constants)}`;
+  /**
+   * prepare loads (verifies) the programs attach() would swap in, or returns undefined when
+   * nothing changed. Loading is the slow part; a caller that prepares every interface first can
+   * then swap them back to back, so after a map rebuild interfaces spend microseconds, not one
+   * verifier pass each, on different maps (a flow whose two directions cross two maps loses its
+   * reverse NAT). The caller closes what it gets.
+   */
+  async prepare(iface: { readonly name: string; readonly index: number }, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): Promise<Collection | undefined> {
     const have = this.#ifaces.get(iface.name);
-    if (have && have.ifindex === iface.index && have.configKey === configKey) return "unchanged";
-    if (have && have.ifindex !== iface.index) this.forget(iface.name);
+    if (have && have.ifindex === iface.index && have.configKey === this.#configKey(role, constants)) return undefined;
     const names = PROGRAMS[role];
-    const collection = await loadCollectionAsync(this.#spec, {
+    return loadCollectionAsync(this.#spec, {
       programs: [names.ingress, names.egress],
       replaceMaps: Object.fromEntries(this.#maps.byName),
       constants,
     });
+  }
+
+  #configKey(role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): string {
+    return `${this.#mapsGeneration}|${role}|${stableJson(constants)}`;
+  }
+
+  /**
+   * attach makes `iface` run the programs of `role` with `constants`; a no-op when nothing
+   * changed. `prepared` (from prepare(), same arguments) skips the load; the caller still owns it.
+   */
+  async attach(
+    iface: { readonly name: string; readonly index: number },
+    role: IfaceRole,
+    constants: Readonly<Record<string, ConstantValue>>,
+    prepared?: Collection,
+  ): Promise<AttachOutcome> {
+    const configKey = this.#configKey(role, constants);
+    const have = this.#ifaces.get(iface.name);
+    if (have && have.ifindex === iface.index && have.configKey === configKey) return "unchanged";
+    if (have && have.ifindex !== iface.index) this.forget(iface.name);
+    const names = PROGRAMS[role];
+    const collection = prepared ?? (await this.prepare(iface, role, constants))!;
     try {
       let outcome: AttachOutcome = have ? "updated" : "attached";
       const hooks: TcAttachment[] = [];
@@ -134,7 +160,7 @@ export class IfaceAttacher {
       this.#ifaces.set(iface.name, { name: iface.name, ifindex: iface.index, role, mechanism, configKey, hooks });
       return outcome;
     } finally {
-      collection.close(); // the links hold the programs
+      if (prepared === undefined) collection.close(); // the links hold the programs
     }
   }
 

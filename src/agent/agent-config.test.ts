@@ -22,3 +22,10 @@ test("resolveAgentConfig() lets flags win and falls back to hostname, autodetect
   assert.equal(resolveAgentConfig({}, {}, "myhost").nodeName, "myhost");
   assert.throws(() => resolveAgentConfig({}, { SLUICE_HEALTH_PORT: "x" }, "h"), /health port/);
 });
+
+test("resolveAgentConfig() takes --attach-method over SLUICE_ATTACH_METHOD over auto, and refuses others", () => {
+  assert.equal(resolveAgentConfig({}, {}, "h").attachMethod, "auto");
+  assert.equal(resolveAgentConfig({}, { SLUICE_ATTACH_METHOD: "cls_bpf" }, "h").attachMethod, "cls_bpf");
+  assert.equal(resolveAgentConfig({ attachMethod: "tcx" }, { SLUICE_ATTACH_METHOD: "cls_bpf" }, "h").attachMethod, "tcx");
+  assert.throws(() => resolveAgentConfig({ attachMethod: "clsact" }, {}, "h"), /attach method: "clsact"/);
+});

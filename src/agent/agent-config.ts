@@ -17,6 +17,7 @@ export interface AgentFlags {
   readonly interfacePrefix?: string;
   readonly logLevel?: LogLevel;
   readonly object?: string;
+  readonly attachMethod?: string;
 }
 
 /** AgentConfig is everything the agent needs to start. */
@@ -38,6 +39,21 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** The datapath object (bpf/obj/tc.o). */
   readonly objectPath: string;
+  /** How programs reach tc hooks: auto (tcx when the kernel has it, else cls_bpf) or forced. */
+  readonly attachMethod: AttachMethod;
+}
+
+/** AttachMethod forces tcx links or clsact + cls_bpf filters; auto picks tcx where the kernel has it. */
+export type AttachMethod = "auto" | "tcx" | "cls_bpf";
+
+/** ATTACH_METHODS are the values `--attach-method` and SLUICE_ATTACH_METHOD take. */
+export const ATTACH_METHODS = ["auto", "tcx", "cls_bpf"] as const satisfies readonly AttachMethod[];
+
+function attachMethod(flag: string | undefined, env: string | undefined): AttachMethod {
+  const v = flag ?? nonEmpty(env) ?? "auto";
+  const m = ATTACH_METHODS.find((x) => x === v);
+  if (m === undefined) throw new RangeError(`resolve attach method: "${v}" is not one of ${ATTACH_METHODS.join(", ")}`);
+  return m;
 }
 
 /** DEFAULT_PORTS are Felix's (Prometheus 9091, health 9099) and kube-proxy's /healthz (10256). */
@@ -74,5 +90,6 @@ export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, ho
     interfacePrefixes: prefix.split(",").map((p) => p.trim()).filter((p) => p !== ""),
     logLevel: flags.logLevel ?? "info",
     objectPath: flags.object ?? DEFAULT_OBJECT,
+    attachMethod: attachMethod(flags.attachMethod, env["SLUICE_ATTACH_METHOD"]),
   };
 }

@@ -42,6 +42,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--interface-prefix <list>", "workload interface prefixes, comma-separated (default: $SLUICE_INTERFACE_PREFIX, else cali); FelixConfiguration interfacePrefix wins")
     .option("--log-level <level>", `log level: ${LEVELS.join(", ")}`, logLevel)
     .option("--object <path>", "datapath object (default bpf/obj/tc.o)")
+    .option("--attach-method <method>", "tc attach: auto (tcx when the kernel has it, else cls_bpf), tcx or cls_bpf (default: $SLUICE_ATTACH_METHOD, else auto)")
     .action(async (flags: AgentFlags) => {
       let config;
       try {

@@ -35,6 +35,8 @@ import type { DetectedNodeIp } from "./node-ip.ts";
 import { podMacFromNetns } from "./pod-mac.ts";
 import { ProxyHandover } from "./proxy-handover.ts";
 import { reconcileEntries } from "./reconcile-entries.ts";
+import { removeSluiceFilters } from "./sluice-filters.ts";
+import type { BpfFilter } from "../netlink/tc.ts";
 import type { ServiceSync, ServiceSyncFactory } from "./service-sync.ts";
 
 /** SyncOutcome summarises one pass (for the log, metrics and readiness). */
@@ -212,6 +214,13 @@ export class DataplaneSync {
     } catch (e) {
       log.error({ op: "detach", err: e }, "could not detach pinned links; the standard dataplane may see Sluice programs");
     }
+    try {
+      // cls_bpf filters have no pins: an earlier agent's are found by name (the clsact qdisc stays, see removeSluiceFilters).
+      const gone = removeSluiceFilters();
+      if (gone.length > 0) log.warn({ op: "detach" }, `removed ${gone.length} Sluice cls_bpf filter(s): ${describeFilters(gone)}`);
+    } catch (e) {
+      log.error({ op: "detach", err: e }, "could not remove Sluice cls_bpf filters; the standard dataplane may see Sluice programs");
+    }
   }
 
   async #ensureMaps(settings: DataplaneSettings): Promise<DatapathMaps> {
@@ -228,7 +237,7 @@ export class DataplaneSync {
     if (old === undefined && maps.adopted.length > 0) this.#d.log.info({ op: "adopt" }, `adopted pinned maps: ${maps.adopted.join(", ")}`);
     this.#maps = maps;
     if (this.#attacher) this.#attacher.setMaps(maps);
-    else this.#attacher = new IfaceAttacher(this.#d.spec, maps, this.#d.config.pinDir);
+    else this.#attacher = new IfaceAttacher(this.#d.spec, maps, this.#d.config.pinDir, this.#d.config.attachMethod);
     await this.#services?.close();
     this.#services = this.#d.services?.(maps, this.#d.log);
     // Programs still reference `old` until the next attach pass swaps them; close it after that.
@@ -316,6 +325,9 @@ export class DataplaneSync {
         attacher.detachPinned(name);
         this.#d.log.info({ op: "detach", iface: name }, `removed stale pinned links of ${name}`);
       }
+      // Filters of interfaces no longer wanted (an earlier agent's, on cls_bpf): they have no pins to find.
+      const gone = removeSluiceFilters(new Set([...wanted.values()].map((w) => w.index)));
+      if (gone.length > 0) this.#d.log.info({ op: "detach" }, `removed stale Sluice cls_bpf filters: ${describeFilters(gone)}`);
     }
     if (this.#closeAfterAttach) {
       // Entries the old programs made between the rebuild's copy and the swap would be lost.
@@ -336,6 +348,10 @@ export class DataplaneSync {
     this.#attacher?.close();
     this.#maps?.close();
   }
+}
+
+function describeFilters(fs: readonly BpfFilter[]): string {
+  return fs.map((f) => `ifindex ${f.index} ${f.direction} ${f.name ?? "?"}`).join(", ");
 }
 
 function safeRegExp(pattern: string, log: AgentLogger): RegExp | undefined {

@@ -4,21 +4,28 @@
  * egress, through tcx links pinned at `<pinDir>/links/<iface>@<ingress|egress>`. A pin left by
  * an earlier agent for the same ifindex is adopted and its program swapped with
  * BPF_LINK_UPDATE — never detached and re-attached — so no packet meets an empty hook. Kernels
- * without tcx get cls_bpf filters replaced in place. Needs CAP_BPF + CAP_NET_ADMIN.
+ * without tcx (or `--attach-method cls_bpf`) get clsact + cls_bpf filters named `sluice_*` at
+ * priority 1 handle 1, found again after a restart by name and slot and replaced in place.
+ * Needs CAP_BPF + CAP_NET_ADMIN.
  */
 import { readdirSync } from "node:fs";
 import { loadCollectionAsync } from "../bpf/collection.ts";
 import type { Collection, ConstantValue } from "../bpf/collection.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
-import { attachClsBpf } from "../bpf/link/cls-bpf.ts";
+import { attachClsBpf, type ClsBpfFilter } from "../bpf/link/cls-bpf.ts";
 import { Link } from "../bpf/link/link.ts";
 import type { TcAttachment, TcDirection } from "../bpf/link/tc-attachment.ts";
 import { attachTcx } from "../bpf/link/tcx.ts";
 import { NotSupportedError } from "../errors/not-supported-error.ts";
 import { makePinDir, pinExists, unpin } from "../kernel/bpffs.ts";
 import { stableJson } from "../datastore/stable-json.ts";
+import { SyscallError } from "../errors/syscall-error.ts";
+import { deleteBpfFilter, listBpfFilters, type BpfFilter } from "../netlink/tc.ts";
+import type { Program } from "../bpf/program.ts";
+import type { AttachMethod } from "./agent-config.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 import type { IfaceRole } from "./iface-constants.ts";
+import { isSluiceFilter, SLUICE_FILTER_PREFIX, SLUICE_FILTER_SLOT } from "./sluice-filters.ts";
 
 /** AttachOutcome says what attach() did on one interface. */
 export type AttachOutcome = "attached" | "adopted" | "updated" | "unchanged";
@@ -47,6 +54,16 @@ export function parseLinkPin(file: string): { iface: string; direction: TcDirect
   return m ? { iface: m[1]!.replaceAll(":", "."), direction: m[2] as TcDirection } : undefined;
 }
 
+/** hookFilters lists one hook's cls_bpf filters; none when the link has no clsact yet. */
+function hookFilters(ifindex: number, dir: TcDirection): BpfFilter[] {
+  try {
+    return listBpfFilters(ifindex, dir);
+  } catch (e) {
+    if (e instanceof SyscallError) return [];
+    throw e;
+  }
+}
+
 const PROGRAMS = { wep: { ingress: "from_wep", egress: "to_wep" }, hep: { ingress: "from_hep", egress: "to_hep" } } as const;
 const DIRECTIONS = ["ingress", "egress"] as const satisfies readonly TcDirection[];
 
@@ -58,7 +75,13 @@ export class IfaceAttacher {
   readonly #ifaces = new Map<string, AttachedIface>();
   #mapsGeneration = 0;
 
-  constructor(spec: CollectionSpec, maps: DatapathMaps, pinDir: string) {
+  /** How hooks are attached; auto starts on tcx and drops to cls_bpf at the first NotSupportedError. */
+  readonly #method: AttachMethod;
+  #useTcx: boolean;
+
+  constructor(spec: CollectionSpec, maps: DatapathMaps, pinDir: string, method: AttachMethod = "auto") {
+    this.#method = method;
+    this.#useTcx = method !== "cls_bpf";
     this.#spec = spec;
     this.#maps = maps;
     this.#linkDir = `${pinDir}/links`;
@@ -132,36 +155,79 @@ export class IfaceAttacher {
           mechanism = have.mechanism;
           continue;
         }
-        const adopted = this.#adopt(iface, dir);
-        if (adopted) {
-          adopted.update(program);
-          hooks.push(adopted);
-          outcome = "adopted";
-          continue;
-        }
-        try {
-          const link = attachTcx(program, iface.index, dir);
+        if (this.#useTcx) {
+          const adopted = this.#adopt(iface, dir);
+          if (adopted) {
+            adopted.update(program);
+            hooks.push(adopted);
+            outcome = "adopted";
+            continue;
+          }
           try {
-            link.pin(this.linkPinPath(iface.name, dir));
+            hooks.push(this.#attachTcx(program, iface, dir));
+            continue;
           } catch (e) {
-            link.close(); // unpinned and closed: the kernel detaches it
-            throw e;
+            if (!(e instanceof NotSupportedError) || this.#method === "tcx") {
+              for (const h of hooks) if (!have?.hooks.includes(h)) h.close(); // pinned ones stay attached
+              throw e;
+            }
+            this.#useTcx = false; // auto: the kernel has no tcx; every later attach goes straight to cls_bpf
           }
-          hooks.push(link);
-        } catch (e) {
-          if (!(e instanceof NotSupportedError)) {
-            for (const h of hooks) if (!have?.hooks.includes(h)) h.close(); // pinned ones stay attached
-            throw e;
-          }
-          hooks.push(attachClsBpf(program, iface.index, dir, { replace: true, name: `sluice_${names[dir]}` }));
-          mechanism = "cls_bpf";
         }
+        const f = this.#attachFilter(program, iface, dir, `${SLUICE_FILTER_PREFIX}${names[dir]}`);
+        hooks.push(f.filter);
+        mechanism = "cls_bpf";
+        if (f.adopted) outcome = "adopted";
       }
       this.#ifaces.set(iface.name, { name: iface.name, ifindex: iface.index, role, mechanism, configKey, hooks });
       return outcome;
     } finally {
       if (prepared === undefined) collection.close(); // the links hold the programs
     }
+  }
+
+  #attachTcx(program: Program, iface: { readonly name: string; readonly index: number }, dir: TcDirection): Link {
+    const link = attachTcx(program, iface.index, dir);
+    try {
+      link.pin(this.linkPinPath(iface.name, dir));
+    } catch (e) {
+      link.close(); // unpinned and closed: the kernel detaches it
+      throw e;
+    }
+    return link;
+  }
+
+  /**
+   * #attachFilter puts `program` in Sluice's filter slot of one hook. A Sluice filter already
+   * there (an earlier agent's: filters outlive it without pins) is replaced in place — one
+   * RTM_NEWTFILTER with NLM_F_REPLACE, never delete + add, so no packet meets an empty hook — and
+   * reported as adopted. Someone else's filter in the slot is refused rather than overwritten.
+   * A tcx link pinned for this hook (the agent ran with tcx before) goes only once the filter is in.
+   */
+  #attachFilter(program: Program, iface: { readonly name: string; readonly index: number }, dir: TcDirection, name: string): { filter: ClsBpfFilter; adopted: boolean } {
+    const current = hookFilters(iface.index, dir);
+    const inSlot = current.find((f) => f.priority === SLUICE_FILTER_SLOT.priority && f.handle === SLUICE_FILTER_SLOT.handle);
+    if (inSlot !== undefined && !isSluiceFilter(inSlot)) {
+      throw new Error(`attach cls_bpf ${dir} to ${iface.name}: priority ${inSlot.priority} handle ${inSlot.handle} holds another tool's filter "${inSlot.name ?? "?"}"`);
+    }
+    const filter = attachClsBpf(program, iface.index, dir, { ...SLUICE_FILTER_SLOT, replace: true, name });
+    // Sluice filters elsewhere on the hook would run the datapath twice; only the slot's stays.
+    for (const f of current) {
+      if (f === inSlot || !isSluiceFilter(f)) continue;
+      deleteBpfFilter(iface.index, { direction: dir, priority: f.priority, handle: f.handle });
+    }
+    const pin = this.linkPinPath(iface.name, dir);
+    if (pinExists(pin)) {
+      const link = Link.openPinned(pin);
+      try {
+        link.detach();
+      } catch {
+        // defunct already
+      }
+      link.unpin();
+      link.close();
+    }
+    return { filter, adopted: inSlot !== undefined };
   }
 
   // A pinned link is ours to adopt only if it still sits on this very ifindex (names get reused).

@@ -10,6 +10,7 @@ import { BpfMap } from "../bpf/map.ts";
 import { AttachType } from "../bpf/program-type.ts";
 import { mapPinPath } from "../agent/datapath-maps.ts";
 import { parseLinkPin } from "../agent/iface-attacher.ts";
+import { sluiceFilters } from "../agent/sluice-filters.ts";
 import { ConntrackMap, CountersMap, NatBackendMap, NatFrontendMap, RoutesMap } from "../datapath/maps/index.ts";
 import { getFdById, LinkType, progInfo } from "../kernel/bpf-obj.ts";
 import { pinExists } from "../kernel/bpffs.ts";
@@ -139,7 +140,7 @@ function pinnedLinks(pinDir: string): Map<number, { iface: string; direction: st
   return out;
 }
 
-/** dumpIfaces lists the interfaces this pin root's agent attached (from its link pins). */
+/** dumpIfaces lists the interfaces this pin root's agent attached: its tcx link pins and the Sluice cls_bpf filters in `o.netns`. */
 export function dumpIfaces(pinDir: string, o: DumpOptions = {}): DumpSection[] {
   const names = ifaceNames(o);
   const rows: (string | number)[][] = [];
@@ -155,12 +156,26 @@ export function dumpIfaces(pinDir: string, o: DumpOptions = {}): DumpSection[] {
       const role = prog.endsWith("_wep") ? "workload" : prog.endsWith("_hep") ? "host" : "?";
       const live = info.ifindex !== undefined && info.ifindex !== 0 && names.get(info.ifindex) === parsed.iface;
       rows.push([parsed.iface, info.ifindex ?? 0, role, parsed.direction, prog, info.progId, info.id, live ? "attached" : "defunct"]);
-      records.push({ iface: parsed.iface, ifindex: info.ifindex ?? 0, role, direction: parsed.direction, program: prog, progId: info.progId, linkId: info.id, attached: live });
+      records.push({ iface: parsed.iface, ifindex: info.ifindex ?? 0, role, direction: parsed.direction, program: prog, progId: info.progId, linkId: info.id, attached: live, mechanism: "tcx" });
     } finally {
       link.close();
     }
   }
-  return [{ title: "interfaces (link pins)", headers: ["iface", "ifindex", "role", "hook", "program", "prog id", "link id", "state"], rows, records }];
+  // cls_bpf filters have no pins: they are the Sluice-named filters in the node's namespace.
+  let filters: ReturnType<typeof sluiceFilters> = [];
+  try {
+    filters = sluiceFilters(o.netns !== undefined ? { netns: o.netns } : {});
+  } catch {
+    // no such namespace or no CAP_NET_ADMIN: the link pins are all there is to show
+  }
+  for (const f of filters) {
+    const prog = f.programId !== undefined ? progName(f.programId) : "?";
+    const role = prog.endsWith("_wep") ? "workload" : prog.endsWith("_hep") ? "host" : "?";
+    const iface = names.get(f.index) ?? "?";
+    rows.push([iface, f.index, role, f.direction, prog, f.programId ?? 0, `cls_bpf ${f.priority}:${f.handle}`, "attached"]);
+    records.push({ iface, ifindex: f.index, role, direction: f.direction, program: prog, progId: f.programId ?? 0, filter: { name: f.name, priority: f.priority, handle: f.handle }, attached: true, mechanism: "cls_bpf" });
+  }
+  return [{ title: "interfaces (tcx link pins and cls_bpf filters)", headers: ["iface", "ifindex", "role", "hook", "program", "prog id", "link id / filter", "state"], rows, records }];
 }
 
 /** dumpLinks lists every tcx link on the machine (bpftool 7.1 cannot), marking the ones pinned under pinDir. */

@@ -6,7 +6,6 @@
  * leaves the kernel's routing to carry traffic, and serves Services through the nftables
  * fallback proxy (ProxyHandover).
  */
-import type { Collection } from "../bpf/collection.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import { computeRoutes } from "../calc/compute-routes.ts";
@@ -27,7 +26,6 @@ import { dataplaneSettings } from "./dataplane-settings.ts";
 import type { DataplaneSettings } from "./dataplane-settings.ts";
 import { readHostView } from "./host-view.ts";
 import { IfaceAttacher } from "./iface-attacher.ts";
-import { ifaceConstants, tunnelMtu } from "./iface-constants.ts";
 import type { IfaceRole } from "./iface-constants.ts";
 import { hasWorkloadPrefix, localWorkloads } from "./local-workloads.ts";
 import { detectNodeIp, ifaceOfAddress } from "./node-ip.ts";
@@ -36,7 +34,7 @@ import { podMacFromNetns } from "./pod-mac.ts";
 import { ProxyHandover } from "./proxy-handover.ts";
 import { reconcileEntries } from "./reconcile-entries.ts";
 import { removeSluiceFilters } from "./sluice-filters.ts";
-import type { BpfFilter } from "../netlink/tc.ts";
+import { describeFilters, runAttachPass, type WantedIface } from "./attach-pass.ts";
 import type { ServiceSync, ServiceSyncFactory } from "./service-sync.ts";
 
 /** SyncOutcome summarises one pass (for the log, metrics and readiness). */
@@ -284,51 +282,9 @@ export class DataplaneSync {
     this.#globalsKey = key;
   }
 
-  async #attachAll(wanted: ReadonlyMap<string, { index: number; role: IfaceRole }>, s: DataplaneSettings): Promise<void> {
+  async #attachAll(wanted: ReadonlyMap<string, WantedIface>, s: DataplaneSettings): Promise<void> {
     const attacher = this.#attacher!;
-    const node = this.#node!;
-    const mtu = tunnelMtu(s.vxlanMtu, node.mtu);
-    // Load every interface's programs first, then swap them back to back (see IfaceAttacher.prepare).
-    const prepared = new Map<string, { constants: ReturnType<typeof ifaceConstants>; programs: Collection | undefined }>();
-    try {
-      for (const [name, w] of wanted) {
-        const constants = ifaceConstants({ ifindex: w.index, role: w.role, nodeIp: node.ip, vxlanPort: s.vxlanPort, vxlanVni: s.vxlanVni, tunnelMtu: mtu });
-        try {
-          prepared.set(name, { constants, programs: await attacher.prepare({ name, index: w.index }, w.role, constants) });
-        } catch (e) {
-          if (e instanceof VerifierError) throw e;
-          this.#d.log.error({ op: "attach", iface: name, err: e }, `load programs for ${name} failed`);
-        }
-      }
-      for (const [name, w] of wanted) {
-        const p = prepared.get(name);
-        if (p === undefined) continue;
-        try {
-          const outcome = await attacher.attach({ name, index: w.index }, w.role, p.constants, p.programs);
-          if (outcome !== "unchanged") this.#d.log.info({ op: outcome, iface: name, role: w.role }, `${outcome} ${w.role} programs on ${name}`);
-        } catch (e) {
-          this.#d.log.error({ op: "attach", iface: name, err: e }, `attach programs to ${name} failed`);
-        }
-      }
-    } finally {
-      for (const p of prepared.values()) p.programs?.close(); // attached links hold their programs
-    }
-    for (const i of attacher.attached) {
-      if (wanted.has(i.name)) continue;
-      attacher.detach(i.name);
-      this.#d.log.info({ op: "detach", iface: i.name }, `detached programs from ${i.name}`);
-    }
-    if (this.#firstPass) {
-      // Pins of interfaces that went away while no agent ran (or are no longer wanted).
-      for (const name of attacher.pinnedIfaces()) {
-        if (wanted.has(name)) continue;
-        attacher.detachPinned(name);
-        this.#d.log.info({ op: "detach", iface: name }, `removed stale pinned links of ${name}`);
-      }
-      // Filters of interfaces no longer wanted (an earlier agent's, on cls_bpf): they have no pins to find.
-      const gone = removeSluiceFilters(new Set([...wanted.values()].map((w) => w.index)));
-      if (gone.length > 0) this.#d.log.info({ op: "detach" }, `removed stale Sluice cls_bpf filters: ${describeFilters(gone)}`);
-    }
+    await runAttachPass({ attacher, node: this.#node!, settings: s, wanted, firstPass: this.#firstPass, log: this.#d.log });
     if (this.#closeAfterAttach) {
       // Entries the old programs made between the rebuild's copy and the swap would be lost.
       for (const name of this.#rebuiltMaps) {
@@ -348,10 +304,6 @@ export class DataplaneSync {
     this.#attacher?.close();
     this.#maps?.close();
   }
-}
-
-function describeFilters(fs: readonly BpfFilter[]): string {
-  return fs.map((f) => `ifindex ${f.index} ${f.direction} ${f.name ?? "?"}`).join(", ");
 }
 
 function safeRegExp(pattern: string, log: AgentLogger): RegExp | undefined {

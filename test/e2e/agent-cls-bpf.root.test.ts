@@ -25,6 +25,7 @@ import { getFdById, LinkType, progInfo } from "../../src/kernel/bpf-obj.ts";
 import { listLinks as listNetLinks } from "../../src/netlink/links.ts";
 import { listBpfFilters, type BpfFilter } from "../../src/netlink/tc.ts";
 import { isRoot, requireRoot } from "../support/root.ts";
+import { until } from "../support/until.ts";
 
 const LAB = `sl-t-cls-${process.pid}`;
 const ARGS = ["--attach-method", "cls_bpf"];
@@ -76,15 +77,6 @@ function progName(id: number): string {
   } finally {
     fd.close();
   }
-}
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`wait for ${what}: not after ${timeoutMs} ms`);
 }
 
 describe("sluice agent on cls_bpf (--attach-method cls_bpf)", { ...requireRoot, timeout: 120_000 }, () => {

@@ -28,6 +28,7 @@ import { BpfMap } from "../../src/bpf/map.ts";
 import { SL_HAIRPIN_IP_DEFAULT } from "../../src/datapath/abi/abi.ts";
 import { CountersMap, GlobalsMap, ipv4FromNumber } from "../../src/datapath/maps/index.ts";
 import { isRoot, requireRoot } from "../support/root.ts";
+import { until } from "../support/until.ts";
 
 const run = promisify(execFile);
 // The pid keeps concurrent runs (two engineers' `npm test`) from removing each other's lab.
@@ -77,15 +78,6 @@ async function sluice(...args: string[]): Promise<{ code: number; stdout: string
 async function readiness(node: string): Promise<{ ok: boolean; rejected: { source: string; error: string }[]; mode: string }> {
   const r = await lab.exec(node, ["curl", "-s", "--max-time", "2", "http://127.0.0.1:9099/readiness"], { timeoutMs: 5000 });
   return JSON.parse(r.stdout) as { ok: boolean; rejected: { source: string; error: string }[]; mode: string };
-}
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`wait for ${what}: not after ${timeoutMs} ms`);
 }
 
 describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => {

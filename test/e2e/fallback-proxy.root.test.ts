@@ -14,6 +14,7 @@ import { applyManifests, startDemo } from "../../lab/demo/start-demo.ts";
 import type { ClientReport } from "../../lab/traffic/client-report.ts";
 import { runTrafficClient } from "../../lab/traffic/run-traffic-client.ts";
 import { isRoot, requireRoot } from "../support/root.ts";
+import { until } from "../support/until.ts";
 
 // The pid keeps concurrent runs from removing each other's lab.
 const LAB = `sl-t-fb-${process.pid}`;
@@ -34,15 +35,6 @@ function explain(r: ClientReport): string {
 async function readiness(node: string): Promise<{ ok: boolean; mode: string; dataplane: string }> {
   const r = await lab.exec(node, ["curl", "-s", "--max-time", "2", "http://127.0.0.1:9099/readiness"], { timeoutMs: 5000 });
   return JSON.parse(r.stdout) as { ok: boolean; mode: string; dataplane: string };
-}
-
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`wait for ${what}: not after ${timeoutMs} ms`);
 }
 
 describe("nftables fallback proxy in the lab", { ...requireRoot, timeout: 90_000 }, () => {
@@ -102,7 +94,7 @@ describe("nftables fallback proxy in the lab", { ...requireRoot, timeout: 90_000
       await until(`${n.name} on the eBPF dataplane without our table`, async () => {
         const tables = (await lab.exec(n.name, ["nft", "list", "tables"])).stdout;
         return !tables.includes("sluice-proxy") && (await readiness(n.name)).dataplane === "bpf";
-      });
+      }, 15_000);
     }
     const r = await probe("client-1", demoServiceInfo(lab.plan).web, 80, 4);
     assert.equal(r.failed, 0, `eBPF mode serves the ClusterIP: ${explain(r)}`);

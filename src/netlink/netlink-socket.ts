@@ -7,9 +7,9 @@
  * A netlink socket belongs to the network namespace of the thread that created it, for its whole
  * life: open it inside withNetns() (src/kernel/netns.ts) to operate on another namespace.
  */
-import { Errno, errnoError } from "./errno.ts";
-import { Fd } from "./fd.ts";
-import { bind, getsockname, lastErrno, recv, sendto, setsockopt, socket } from "./libc.ts";
+import { Errno, errnoError } from "../kernel/errno.ts";
+import { Fd } from "../kernel/fd.ts";
+import { bind, getsockname, lastErrno, recv, sendto, setsockopt, socket } from "../kernel/libc.ts";
 import {
   decodeDone,
   decodeNlmsgerr,
@@ -19,7 +19,7 @@ import {
   NlmsgType,
   type NlError,
   type NlMessage,
-} from "../netlink/codec/nlmsg.ts";
+} from "./codec/nlmsg.ts";
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;

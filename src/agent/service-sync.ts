@@ -6,7 +6,7 @@
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { ClusterCache } from "./cluster-cache.ts";
-import type { DatapathMaps } from "../datapath/datapath-maps.ts";
+import type { DatapathMapSet } from "../datapath/datapath-backend.ts";
 
 /** ServiceSyncContext is what a service sync needs besides the cluster state. */
 export interface ServiceSyncContext {
@@ -30,5 +30,5 @@ export interface ServiceSync {
   close(): Promise<void>;
 }
 
-/** ServiceSyncFactory builds a ServiceSync over one set of maps. */
-export type ServiceSyncFactory = (maps: DatapathMaps, log: AgentLogger) => ServiceSync;
+/** ServiceSyncFactory builds a ServiceSync over one set of maps (live or the in-memory fake's). */
+export type ServiceSyncFactory = (maps: DatapathMapSet, log: AgentLogger) => ServiceSync;

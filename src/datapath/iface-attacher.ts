@@ -22,6 +22,7 @@ import { stableJson } from "../datastore/stable-json.ts";
 import { SyscallError } from "../errors/syscall-error.ts";
 import { deleteBpfFilter, listBpfFilters, type BpfFilter } from "../netlink/tc.ts";
 import type { Program } from "../bpf/program.ts";
+import { SL_ABI_LAYOUTS } from "./abi/abi.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 import type { IfaceRole } from "./iface-constants.ts";
 import { isSluiceFilter, SLUICE_FILTER_PREFIX, SLUICE_FILTER_SLOT } from "./sluice-filters.ts";
@@ -121,6 +122,7 @@ export class IfaceAttacher {
       programs: [names.ingress, names.egress],
       replaceMaps: Object.fromEntries(this.#maps.byName),
       constants,
+      abi: SL_ABI_LAYOUTS,
     });
   }
 

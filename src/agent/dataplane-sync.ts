@@ -19,6 +19,7 @@ import type { AgentMetrics } from "./agent-metrics.ts";
 import type { ClusterCache } from "./cluster-cache.ts";
 import type { DatapathAttacher, DatapathBackend, DatapathMapSet } from "../datapath/datapath-backend.ts";
 import type { DatapathMaps } from "../datapath/datapath-maps.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { kernelDatapathBackend } from "../datapath/kernel-datapath-backend.ts";
 import { GlobalsStore } from "../datapath/maps/globals-store.ts";
 import { decideDataplaneMode } from "../calc/dataplane-mode.ts";
@@ -141,8 +142,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     for (const p of scan.pending) this.#d.log.debug({ op: "wire-pod", reason: p.reason }, `pod ${p.pod} pending`);
     const wis = new Map<string, WorkloadInterface>(scan.workloads.map((w) => [w.pod, w]));
     const routes = computeRoutes({ nodeName: config.nodeName, nodes: cache.list("Node"), pods: cache.list("Pod"), workloadInterfaces: wis, extraLocalAddresses: [this.#node.ip] });
-    const r = reconcileEntries(new RoutesMap(maps.get("sl_routes")), routes.routes);
-    if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: "sl_routes", ...r }, "routes updated");
+    const r = reconcileEntries(new RoutesMap(maps.get(SL_MAP.routes)), routes.routes);
+    if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: SL_MAP.routes, ...r }, "routes updated");
     // The proxy logs its own writes and problems (once each); nothing to add here.
     const nat = await this.#services?.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
     // Routes first, programs second: from_wep drops a pod's packets until its route exists.
@@ -279,8 +280,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   // Globals go through the same diff-and-apply as every other map: one entry, written when it differs.
   #writeGlobals(maps: M, s: DataplaneSettings): void {
     const want = { externalServiceMode: s.externalServiceMode, ctTimeouts: s.ctTimeouts };
-    const r = reconcileEntries(new GlobalsStore(maps.get("sl_globals")), new Map([[GlobalsStore.KEY, want]]));
-    if (r.added + r.updated > 0) this.#d.log.info({ op: "globals", map: "sl_globals", ...want }, `datapath globals: ${s.externalServiceMode} mode`);
+    const r = reconcileEntries(new GlobalsStore(maps.get(SL_MAP.globals)), new Map([[GlobalsStore.KEY, want]]));
+    if (r.added + r.updated > 0) this.#d.log.info({ op: "globals", map: SL_MAP.globals, ...want }, `datapath globals: ${s.externalServiceMode} mode`);
   }
 
   async #attachAll(wanted: ReadonlyMap<string, WantedIface>, s: DataplaneSettings): Promise<void> {

@@ -4,6 +4,7 @@
  * reconciler per set of maps adopts what they hold, so neither a restart nor a map rebuild
  * rewrites unchanged services.
  */
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { KernelNatMapBackend } from "../proxy/kernel-nat-map-backend.ts";
 import { NatReconciler } from "../proxy/nat-reconciler.ts";
 import type { AgentConfig } from "./agent-config.ts";
@@ -14,8 +15,8 @@ export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | u
   return (maps, log) => {
     const reconciler = new NatReconciler(
       new KernelNatMapBackend({
-        frontends: maps.get("sl_nat_fe"), backends: maps.get("sl_nat_be"), conntrack: maps.get("sl_ct"), affinity: maps.get("sl_affinity"),
-        sourceRanges: maps.get("sl_nat_src"),
+        frontends: maps.get(SL_MAP.nat_fe), backends: maps.get(SL_MAP.nat_be), conntrack: maps.get(SL_MAP.ct), affinity: maps.get(SL_MAP.affinity),
+        sourceRanges: maps.get(SL_MAP.nat_src),
       }),
       { logger: log },
     );

@@ -123,6 +123,12 @@ export const SL_DSR_OPT_TYPE = 158;
 /** SL_DSR_OPT_LEN is `#define SL_DSR_OPT_LEN` from bpf/include/abi.h. */
 export const SL_DSR_OPT_LEN = 8;
 
+/** SL_ROLE_WEP is `#define SL_ROLE_WEP` from bpf/include/abi.h. */
+export const SL_ROLE_WEP = 1;
+
+/** SL_ROLE_HEP is `#define SL_ROLE_HEP` from bpf/include/abi.h. */
+export const SL_ROLE_HEP = 2;
+
 /** SL_HAIRPIN_IP_DEFAULT is `#define SL_HAIRPIN_IP_DEFAULT` from bpf/include/abi.h. */
 export const SL_HAIRPIN_IP_DEFAULT = 2852006401;
 

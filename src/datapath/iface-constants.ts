@@ -5,6 +5,7 @@
 import type { ConstantValue } from "../bpf/collection.ts";
 import { SL_ROLE_HEP, SL_ROLE_WEP } from "./abi/abi.ts";
 import { CFG } from "./abi/datapath-names.ts";
+import { ipv4Bytes } from "../model/ipv4.ts";
 
 /** IfaceRole: "wep" is a pod's host-side veth, "hep" a host (data) interface. */
 export type IfaceRole = "wep" | "hep";
@@ -24,13 +25,6 @@ export interface IfaceConstantsInput {
   readonly vxlanVni: number;
   /** Largest inner IP packet through the tunnel. */
   readonly tunnelMtu: number;
-}
-
-/** ipv4Bytes is a dotted address as the 4 network-order bytes a `__be32` constant holds. */
-export function ipv4Bytes(text: string): Uint8Array {
-  const parts = text.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new RangeError(`parse ipv4 address: "${text}"`);
-  return Uint8Array.from(parts);
 }
 
 /** ifaceConstants returns the constants by .rodata variable name. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeGlobals, encodeGlobals } from "./globals-map.ts";
 import { reasonName } from "./counters-map.ts";
-import { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import { decodeRoute, encodeRoute, type Route } from "./routes-map.ts";
 
 test("encodeRoute() and decodeRoute() round-trip every route kind", () => {

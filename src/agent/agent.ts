@@ -13,7 +13,7 @@ import { HealthServer } from "../proxy/kube-proxy-health-server.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import { AgentMetrics } from "./agent-metrics.ts";
-import { ClusterCache } from "./cluster-cache.ts";
+import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { readCounterTotals, readMapOccupancy } from "../datapath/datapath-stats.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";

@@ -12,7 +12,7 @@ import type { ProxyHandover } from "../fallback/proxy-handover.ts";
 import { resolveAgentConfig } from "./agent-config.ts";
 import { createAgentLogger } from "./agent-logger.ts";
 import { AgentMetrics } from "./agent-metrics.ts";
-import { ClusterCache } from "./cluster-cache.ts";
+import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";
 
 const NODE = "node-a";

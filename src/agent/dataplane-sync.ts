@@ -16,7 +16,7 @@ import { VerifierError } from "../errors/verifier-error.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
-import type { ClusterCache } from "./cluster-cache.ts";
+import type { ClusterCache } from "../datastore/cluster-cache.ts";
 import type { DatapathAttacher, DatapathBackend, DatapathMapSet } from "../datapath/datapath-backend.ts";
 import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";

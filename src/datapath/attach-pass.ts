@@ -7,7 +7,7 @@
 import type { Collection } from "../bpf/collection.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { BpfFilter } from "../netlink/tc.ts";
-import type { AgentLogger } from "../agent/agent-logger.ts";
+import type { Logger } from "pino";
 import type { DataplaneSettings } from "../calc/dataplane-settings.ts";
 import type { DatapathAttacher, DatapathMapSet } from "./datapath-backend.ts";
 import { ifaceConstants, tunnelMtu } from "./iface-constants.ts";
@@ -27,7 +27,8 @@ export interface AttachPassInput {
   readonly settings: DataplaneSettings;
   readonly wanted: ReadonlyMap<string, WantedIface>;
   readonly firstPass: boolean;
-  readonly log: AgentLogger;
+  /** The agent's logger (pino). */
+  readonly log: Logger;
   /** removeFilters removes Sluice cls_bpf filters except on `keep` (DatapathBackend.removeFilters). */
   readonly removeFilters: (keep: ReadonlySet<number>) => BpfFilter[];
 }

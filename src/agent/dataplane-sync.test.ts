@@ -5,6 +5,7 @@ import type { Link } from "../netlink/links.ts";
 import type { HostView } from "../host/host-view.ts";
 import type { HostProbe } from "../host/host-probe.ts";
 import type { DetectedNodeIp } from "../host/node-ip.ts";
+import { CFG, SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { InMemoryDatapathBackend } from "../datapath/in-memory-datapath-backend.ts";
 import { GlobalsStore } from "../datapath/maps/globals-store.ts";
 import { RoutesMap } from "../datapath/maps/routes-map.ts";
@@ -76,9 +77,9 @@ function del(cache: ClusterCache, r: Resource): void {
 
 function setup() {
   const backend = new InMemoryDatapathBackend([
-    { name: "sl_routes", maxEntries: 64 },
-    { name: "sl_ct", maxEntries: 64 },
-    { name: "sl_globals", maxEntries: 1, array: { keySize: 4, valueSize: 40 } },
+    { name: SL_MAP.routes, maxEntries: 64 },
+    { name: SL_MAP.ct, maxEntries: 64 },
+    { name: SL_MAP.globals, maxEntries: 1, array: { keySize: 4, valueSize: 40 } },
   ]);
   const host = new FakeHost();
   const cache = new ClusterCache();
@@ -116,8 +117,8 @@ test("DataplaneSync attaches a pod's veth when its link appears and writes its r
   const second = await sync.sync();
   assert.equal(second.pending, 0);
   assert.deepEqual(backend.attachedIfaces.map((i) => [i.name, i.role, i.ifindex]).sort(), [["eth0", "hep", 2], ["slweb", "wep", 7]]);
-  assert.equal(backend.attachedIfaces.find((i) => i.name === "slweb")?.constants["cfg_ifindex"], 7);
-  const routes = new Map(new RoutesMap(backend.pinned.get("sl_routes")!).entries());
+  assert.equal(backend.attachedIfaces.find((i) => i.name === "slweb")?.constants[CFG.ifindex], 7);
+  const routes = new Map(new RoutesMap(backend.pinned.get(SL_MAP.routes)!).entries());
   assert.deepEqual(routes.get("198.19.1.2/32"), { kind: "local-workload", ifindex: 7, mac: "0a:58:00:00:00:07", hostMac: "ee:ee:ee:ee:ee:07" });
 
   // A third pass with nothing changed attaches nothing again.
@@ -140,25 +141,25 @@ test("DataplaneSync detaches a pod's veth when its link is removed, and its rout
   await sync.sync();
   assert.deepEqual(backend.attachedIfaces.map((i) => i.name), ["eth0"]);
   assert.ok(backend.events.includes("detached slweb"), backend.events.join("; "));
-  const routes = new Map(new RoutesMap(backend.pinned.get("sl_routes")!).entries());
+  const routes = new Map(new RoutesMap(backend.pinned.get(SL_MAP.routes)!).entries());
   assert.equal(routes.has("198.19.1.2/32"), false);
 });
 
 test("DataplaneSync rebuilds a map on a bpfMapSize change, keeps its entries and reloads every interface", async () => {
   const { backend, cache, sync } = setup();
   await sync.sync();
-  const oldRoutes = backend.pinned.get("sl_routes")!;
+  const oldRoutes = backend.pinned.get(SL_MAP.routes)!;
   const routesBefore = [...new RoutesMap(oldRoutes).entries()];
   assert.ok(routesBefore.length > 0, "the node's own address is routed");
   const oldMaps = sync.maps!;
 
   put(cache, felix({ bpfMapSizeRoute: 128 }));
   await sync.sync();
-  const newRoutes = backend.pinned.get("sl_routes")!;
+  const newRoutes = backend.pinned.get(SL_MAP.routes)!;
   assert.notEqual(newRoutes, oldRoutes);
   assert.equal(newRoutes.maxEntries, 128);
   assert.deepEqual([...new RoutesMap(newRoutes).entries()], routesBefore);
-  assert.equal(backend.pinned.get("sl_ct")!.maxEntries, 64, "other maps are adopted, not rebuilt");
+  assert.equal(backend.pinned.get(SL_MAP.ct)!.maxEntries, 64, "other maps are adopted, not rebuilt");
   assert.equal(oldMaps.closed, true, "the old maps are closed once programs moved to the new ones");
   assert.equal(backend.attachedIfaces.find((i) => i.name === "eth0")?.maps, sync.maps, "eth0 reloaded on the new maps");
   assert.ok(backend.events.includes("updated eth0 hep"), backend.events.join("; "));
@@ -167,7 +168,7 @@ test("DataplaneSync rebuilds a map on a bpfMapSize change, keeps its entries and
 test("DataplaneSync writes sl_globals on a FelixConfiguration change, and only then", async () => {
   const { backend, cache, sync } = setup();
   await sync.sync();
-  const globals = () => new Map(new GlobalsStore(backend.pinned.get("sl_globals")!).entries()).get(GlobalsStore.KEY);
+  const globals = () => new Map(new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).entries()).get(GlobalsStore.KEY);
   assert.equal(globals()?.externalServiceMode, "Tunnel");
   assert.equal(globals()?.ctTimeouts.tcpEstablished, 3600, "Calico's default timeouts are written on the first pass");
 
@@ -179,7 +180,7 @@ test("DataplaneSync writes sl_globals on a FelixConfiguration change, and only t
   assert.equal(globals()?.ctTimeouts.tcpEstablished, 5400);
 
   // Someone else's write is repaired on the next pass: the map is compared, not a cached key.
-  new GlobalsStore(backend.pinned.get("sl_globals")!).set(GlobalsStore.KEY, { externalServiceMode: "Tunnel", ctTimeouts: {} });
+  new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).set(GlobalsStore.KEY, { externalServiceMode: "Tunnel", ctTimeouts: {} });
   await sync.sync();
   assert.equal(globals()?.externalServiceMode, "DSR");
 });

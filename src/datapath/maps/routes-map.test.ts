@@ -30,5 +30,5 @@ test("reasonName() names known reasons and keeps unknown numbers readable", () =
 test("ipv4ToNumber() and ipv4FromNumber() are inverses and reject bad text", () => {
   assert.equal(ipv4ToNumber("255.1.2.3"), 0xff010203);
   assert.equal(ipv4FromNumber(0xff010203), "255.1.2.3");
-  assert.throws(() => ipv4ToNumber("1.2.3"), /not a dotted-quad/);
+  assert.throws(() => ipv4ToNumber("1.2.3"), /not a dotted quad/);
 });

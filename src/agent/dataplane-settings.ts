@@ -48,6 +48,7 @@ const TIMEOUTS = [
   ["udpTimeout", "udp"],
   ["icmpTimeout", "icmp"],
   ["genericTimeout", "generic"],
+  ["creationGracePeriod", "creationGrace"],
 ] as const;
 
 function seconds(text: string | undefined): number | undefined {

@@ -16,7 +16,7 @@ import { ctLifetime, ctState, resolveCtTimeouts, type CtState, type CtTimeoutsRe
 import type { CtTimeouts } from "../../src/datapath/maps/globals-map.ts";
 import type { CtTuple } from "../../src/datapath/maps/index.ts";
 import type { Program } from "../../src/bpf/program.ts";
-import type { L3PacketSpec, PacketSpec } from "../packet/packet-spec.ts";
+import type { L3PacketSpec } from "../packet/packet-spec.ts";
 import type { TcpFlagName } from "../packet/protocol-numbers.ts";
 import { isRoot, requireRoot } from "../support/root.ts";
 import { loadNode, makeNetns, runIn, type DpNode, type ProgramName, type TestNetns } from "./dp-harness.ts";

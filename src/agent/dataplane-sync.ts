@@ -9,6 +9,7 @@
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import { computeRoutes } from "../calc/compute-routes.ts";
+import { conntrackMapSize } from "../calc/conntrack-map-size.ts";
 import type { WorkloadInterface } from "../calc/compute-routes.ts";
 import { GlobalsMap } from "../datapath/maps/globals-map.ts";
 import { RoutesMap } from "../datapath/maps/routes-map.ts";
@@ -18,7 +19,8 @@ import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
 import type { ClusterCache } from "./cluster-cache.ts";
-import { openDatapathMaps, topUpMap } from "./datapath-maps.ts";
+import { mapPinPath, openDatapathMaps, topUpMap } from "./datapath-maps.ts";
+import { BpfMap } from "../bpf/map.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 import { decideDataplaneMode } from "./dataplane-mode.ts";
 import type { ModeDecision } from "./dataplane-mode.ts";
@@ -79,6 +81,8 @@ export class DataplaneSync {
   #unusable: string | undefined;
   /** The logger's level before bpfLogLevel Debug raised it. */
   #baseLevel: string | undefined;
+  /** sl_ct size the conntrack sweeper asked for (DoubleIfFull), for the bpfMapSizeConntrack it grew from. */
+  #ctGrown: { configured: number; to: number } | undefined;
 
   constructor(deps: DataplaneSyncDeps) {
     this.#d = deps;
@@ -98,6 +102,17 @@ export class DataplaneSync {
   /** maps are the live datapath maps in eBPF mode. */
   get maps(): DatapathMaps | undefined {
     return this.#maps;
+  }
+
+  /** settings are the FelixConfiguration-derived settings of the last eBPF pass. */
+  get settings(): DataplaneSettings | undefined {
+    return this.#settings;
+  }
+
+  /** growConntrack records that sl_ct must grow to `toEntries` (DoubleIfFull); the next pass rebuilds it. */
+  growConntrack(toEntries: number): void {
+    const configured = this.#settings?.mapSizes["sl_ct"];
+    if (configured !== undefined) this.#ctGrown = { configured, to: toEntries };
   }
 
   /** nodeIp is the node address in use. */
@@ -221,11 +236,23 @@ export class DataplaneSync {
     }
   }
 
+  /** The map sizes to open with: sl_ct's may exceed bpfMapSizeConntrack when DoubleIfFull grew it. */
+  #mapSizes(settings: DataplaneSettings): Record<string, number> {
+    const sizes = { ...settings.mapSizes };
+    const configured = sizes["sl_ct"];
+    if (configured === undefined) return sizes;
+    const grownTo = this.#ctGrown?.configured === configured ? this.#ctGrown.to : undefined;
+    const pinned = this.#maps?.byName.get("sl_ct")?.maxEntries ?? pinnedMaxEntries(mapPinPath(this.#d.config.pinDir, "sl_ct"));
+    sizes["sl_ct"] = conntrackMapSize({ configured, pinned, grownTo, doubleIfFull: settings.conntrackDoubleIfFull });
+    return sizes;
+  }
+
   async #ensureMaps(settings: DataplaneSettings): Promise<DatapathMaps> {
-    const key = stableJson(settings.mapSizes);
+    const sizes = this.#mapSizes(settings);
+    const key = stableJson(sizes);
     if (this.#maps && key === this.#mapSizesKey) return this.#maps;
     const old = this.#maps;
-    const maps = openDatapathMaps(this.#d.spec, this.#d.config.pinDir, settings.mapSizes);
+    const maps = openDatapathMaps(this.#d.spec, this.#d.config.pinDir, sizes);
     this.#mapSizesKey = key;
     this.#rebuiltMaps = maps.rebuilt.map((b) => b.map);
     for (const b of maps.rebuilt) {
@@ -303,6 +330,17 @@ export class DataplaneSync {
     await this.#services?.close();
     this.#attacher?.close();
     this.#maps?.close();
+  }
+}
+
+function pinnedMaxEntries(path: string): number | undefined {
+  try {
+    const m = BpfMap.openPinned(path);
+    const n = m.maxEntries;
+    m.close();
+    return n;
+  } catch {
+    return undefined; // no pin yet
   }
 }
 

@@ -1,20 +1,22 @@
 /**
- * Idle-connection client for lab pods and the external client: one TCP connection to a traffic
- * server's echo port that stays idle for given periods and checks after each that it still
- * works (a line written comes back echoed). Conntrack-lifetime tests use it. Run in a namespace:
+ * Idle-connection client for lab pods and the external client: TCP connections to a traffic
+ * server's echo port that stay idle for given periods and check after each that they still
+ * work (a line written comes back echoed). Conntrack-lifetime tests use it. Run in a namespace:
  *
  *   node --import tsx lab/traffic/idle-client.ts --host 198.19.255.10 --port 80 \
- *        --idle-ms 25000,40000 [--reply-timeout-ms 3000] [--hold-ms 0]
+ *        --idle-ms 25000,40000 [--connections 1] [--reply-timeout-ms 3000] [--hold-ms 0]
  *
- * stdout: {"event":"connected","localPort":..,"greeting":{...}} once, then one
- * {"event":"step","idleMs":..,"ok":..,"error"?:..} per idle period, then {"event":"done"}; with
- * --hold-ms the connection then stays open, silent, that long before closing. Bounded: it exits
- * after the sum of its periods plus the reply timeouts and the hold.
+ * stdout: per connection {"event":"connected","conn":i,"localPort":..,"greeting":{...}}, then
+ * {"event":"step","conn":i,"idleMs":..,"ok":..,"error"?:..} per idle period; {"event":"done"}
+ * once every connection has run its periods; with --hold-ms the connections then stay open,
+ * silent, that long before closing. Bounded: it exits after the sum of its periods plus the
+ * reply timeouts and the hold.
  */
 import { connect, type Socket } from "node:net";
 import { intFlag, parseFlags } from "./traffic-args.ts";
 
-const flags = parseFlags(process.argv.slice(2), ["host", "port", "idle-ms", "reply-timeout-ms", "hold-ms"]);
+const flags = parseFlags(process.argv.slice(2), ["host", "port", "idle-ms", "connections", "reply-timeout-ms", "hold-ms"]);
+const connections = intFlag(flags, "connections", 1, 1, 1000);
 const host = flags.get("host") ?? "";
 const port = intFlag(flags, "port", 0, 1, 65535);
 const idles = (flags.get("idle-ms") ?? "").split(",").filter((x) => x !== "").map(Number);
@@ -62,7 +64,7 @@ class LineReader {
   }
 }
 
-async function main(): Promise<void> {
+async function run(conn: number): Promise<Socket> {
   const s = connect({ host, port });
   let closedBy: string | undefined;
   s.on("error", (e) => (closedBy = e.message));
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
   });
   const lines = new LineReader(s);
   const greeting = JSON.parse(await lines.next(replyTimeoutMs)) as unknown;
-  emit({ event: "connected", localPort: s.localPort, greeting });
+  emit({ event: "connected", conn, localPort: s.localPort, greeting });
   for (const [i, idleMs] of idles.entries()) {
     await sleep(idleMs);
     const probe = `ping-${i}`;
@@ -83,14 +85,19 @@ async function main(): Promise<void> {
       s.write(`${probe}\n`);
       const got = await lines.next(replyTimeoutMs);
       if (got !== probe) throw new Error(`echo "${got}", want "${probe}"`);
-      emit({ event: "step", idleMs, ok: true });
+      emit({ event: "step", conn, idleMs, ok: true });
     } catch (e) {
-      emit({ event: "step", idleMs, ok: false, error: closedBy ?? (e as Error).message });
+      emit({ event: "step", conn, idleMs, ok: false, error: closedBy ?? (e as Error).message });
     }
   }
+  return s;
+}
+
+async function main(): Promise<void> {
+  const sockets = await Promise.all(Array.from({ length: connections }, (_, i) => run(i)));
   emit({ event: "done" });
   if (holdMs > 0) await sleep(holdMs);
-  s.destroy();
+  for (const s of sockets) s.destroy();
   process.exit(0);
 }
 

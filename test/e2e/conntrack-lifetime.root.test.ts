@@ -20,7 +20,7 @@ import { createLab, type Lab } from "../../lab/lab.ts";
 import type { PlannedPod } from "../../lab/plan.ts";
 import { startAgents } from "../../lab/start-agents.ts";
 import { nodeScriptArgv } from "../../lab/traffic/node-script.ts";
-import { mapPinPath } from "../../src/agent/datapath-maps.ts";
+import { mapPinPath } from "../../src/datapath/datapath-maps.ts";
 import { BpfMap } from "../../src/bpf/map.ts";
 import { ConntrackMap, CountersMap, GlobalsMap } from "../../src/datapath/maps/index.ts";
 import { hasCommand, isRoot, requireRoot } from "../support/root.ts";

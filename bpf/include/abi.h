@@ -56,6 +56,8 @@ enum sl_reason {
 	SL_R_ICMP_ERROR_NAT = 18,    /* ICMP error whose quoted packet was rewritten */
 	SL_R_NAT_HAIRPIN = 19,       /* new flow from a pod to itself via a Service: source SNATed */
 	SL_R_NAT_HOST = 20,          /* new flow from this node's host stack to a Service, DNATed on host egress */
+	SL_R_CT_RESET = 21,          /* client packet of a flow flagged SL_CT_F_RESET: answered with a TCP RST, entries deleted */
+	SL_R_PASS_HOST_UNTRACKED = 22, /* new flow from outside that only the host stack consumes: no conntrack entry */
 	SL_R_DROP_MALFORMED = 32,    /* truncated or inconsistent headers */
 	SL_R_DROP_SPOOFED = 33,      /* pod sent with a source that is not its own, or a host interface
 				      * received one from the service loopback address (cfg_hairpin_ip) */
@@ -84,7 +86,8 @@ struct sl_counter_value {
 
 /* ---------------------------------------------------------------------------------------------
  * Global configuration that changes without reloading programs: sl_globals, an array with one
- * entry written by the agent. A zero timeout means "Calico's default" (see conntrack.h).
+ * entry written by the agent. A zero timeout means "Calico's default" (see conntrack.h); the
+ * agent writes every slot from FelixConfiguration bpfConntrackTimeouts.
  */
 #define SL_GLOBAL_DSR 0x1 /* bpfExternalServiceMode: DSR (else Tunnel) */
 
@@ -96,6 +99,7 @@ enum sl_ct_timeout {
 	SL_CT_TO_UDP = 4,      /* 60 s */
 	SL_CT_TO_ICMP = 5,     /* 5 s */
 	SL_CT_TO_GENERIC = 6,  /* SCTP and other protocols: 600 s */
+	SL_CT_TO_CREATION_GRACE = 7, /* no entry younger than this expires: 10 s */
 	SL_CT_TO_MAX = 8,
 };
 
@@ -110,7 +114,10 @@ struct sl_globals {
  * endpoints, so both directions of a flow find one entry. A NATed flow has two entries:
  *   NAT_FWD  keyed by {client, frontend}: nat_* = the chosen backend; no state of its own.
  *   NAT_REV  keyed by {client, backend}: nat_* = the frontend to restore on replies; the state.
- * A flow without NAT has one NORMAL entry. Expiry is judged on lookup from last_seen_ns.
+ * A flow without NAT has one NORMAL entry. Expiry is judged on lookup from last_seen_ns (and by
+ * the agent's sweeper, with the same rule): NAT_FWD lives exactly as long as its NAT_REV; the
+ * state's timeout follows the TCP legs. Established = both legs sent an ACK, or — an entry that
+ * sees one direction only (a DSR ingress node) — one leg silent and the other past its SYN.
  *
  * Hairpin (a pod whose Service picked the pod itself): both entries carry SL_CT_F_HAIRPIN and
  * the client's source is SNATed to the service loopback address (SL_HAIRPIN_IP_DEFAULT, the
@@ -136,6 +143,7 @@ enum sl_ct_type {
 #define SL_CT_F_DSR_FWD 0x10     /* ingress node of a DSR flow: forward with the DSR option */
 #define SL_CT_F_HAIRPIN 0x20     /* client is its own backend: its source is SNATed to the loopback address */
 #define SL_CT_F_HOST 0x40        /* client is this node's host stack: DNATed on host interface egress */
+#define SL_CT_F_RESET 0x80       /* backend removed: the client's next TCP packet gets a RST, the entries go */
 
 /* Per-direction TCP state bits in sl_ct_value.leg_a / leg_b (what side a / b has sent). */
 #define SL_CT_LEG_SYN 0x1
@@ -281,7 +289,9 @@ struct sl_frag_value {
 	__u32 reserved_0;
 };
 
-/* Map names and sizes (pinned as <name>_v<SL_ABI_VERSION>). */
+/* Map names and sizes (pinned as <name>_v<SL_ABI_VERSION>). These are the object's own sizes
+ * (tests, tools); the agent sizes the maps from FelixConfiguration bpfMapSize* — sl_ct from
+ * bpfMapSizeConntrack, default 512,000 as Calico's. */
 #define SL_CT_MAX_ENTRIES 65536
 #define SL_NAT_FE_MAX_ENTRIES 16384
 #define SL_NAT_BE_MAX_ENTRIES 65536

@@ -45,10 +45,31 @@ SL_INLINE __u64 ct_timeout_default(__u32 which)
 	case SL_CT_TO_TCP_RST: return 40;
 	case SL_CT_TO_UDP: return 60;
 	case SL_CT_TO_ICMP: return 5;
+	case SL_CT_TO_CREATION_GRACE: return 10;
 	}
 	return 600;
 }
 
+/* ct_timeout_ns is slot `which` of sl_globals (Calico's default where 0). */
+SL_INLINE __u64 ct_timeout_ns(__u32 which)
+{
+	__u64 secs = ct_timeout_default(which);
+	struct sl_globals *g = globals_get();
+	if (g && g->ct_timeout_s[which & (SL_CT_TO_MAX - 1)])
+		secs = g->ct_timeout_s[which & (SL_CT_TO_MAX - 1)];
+	return secs * SL_NS;
+}
+
+/* ct_one_sided says one leg of the entry never sent a packet while the other did: this node
+ * sees one direction of the flow only (a DSR ingress node sees the client, never the backend's
+ * replies), so the silent leg's bits can never arrive and the talking leg alone tells the state. */
+SL_INLINE int ct_one_sided(const struct sl_ct_value *v)
+{
+	return (v->leg_a == 0) != (v->leg_b == 0);
+}
+
+/* ct_timeout_class picks the timeout slot of an entry's state. The same rule is in TypeScript
+ * (src/calc/conntrack-lifetime.ts) for the sweeper and `sluice dump conntrack`: keep them equal. */
 SL_INLINE __u32 ct_timeout_class(const struct sl_ct_value *v, __u8 proto)
 {
 	if (proto == IPPROTO_UDP)
@@ -60,26 +81,23 @@ SL_INLINE __u32 ct_timeout_class(const struct sl_ct_value *v, __u8 proto)
 	__u8 both = v->leg_a | v->leg_b;
 	if (both & SL_CT_LEG_RST)
 		return SL_CT_TO_TCP_RST;
-	if ((v->leg_a & SL_CT_LEG_FIN) && (v->leg_b & SL_CT_LEG_FIN))
+	int one_sided = ct_one_sided(v);
+	if (((v->leg_a & SL_CT_LEG_FIN) && (v->leg_b & SL_CT_LEG_FIN)) || (one_sided && (both & SL_CT_LEG_FIN)))
 		return SL_CT_TO_TCP_FIN;
-	if ((v->leg_a & SL_CT_LEG_ACK) && (v->leg_b & SL_CT_LEG_ACK))
+	/* one-sided: a client ACKs only what it got, so its ACK after the SYN means the handshake is done */
+	if (((v->leg_a & SL_CT_LEG_ACK) && (v->leg_b & SL_CT_LEG_ACK)) || (one_sided && (both & SL_CT_LEG_ACK)))
 		return SL_CT_TO_TCP_EST;
 	return SL_CT_TO_TCP_SYN;
 }
 
-SL_INLINE __u64 ct_timeout_ns(const struct sl_ct_value *v, __u8 proto)
-{
-	__u32 which = ct_timeout_class(v, proto);
-	__u64 secs = ct_timeout_default(which);
-	struct sl_globals *g = globals_get();
-	if (g && which < SL_CT_TO_MAX && g->ct_timeout_s[which & (SL_CT_TO_MAX - 1)])
-		secs = g->ct_timeout_s[which & (SL_CT_TO_MAX - 1)];
-	return secs * SL_NS;
-}
-
+/* ct_expired judges a NORMAL or NAT_REV entry (a NAT_FWD entry lives as long as its NAT_REV):
+ * never within the creation grace period (the datapath may still be writing the pair), else
+ * when idle longer than its state's timeout. */
 SL_INLINE int ct_expired(const struct sl_ct_value *v, __u8 proto, __u64 now)
 {
-	return now > v->last_seen_ns && now - v->last_seen_ns > ct_timeout_ns(v, proto);
+	if (now <= v->last_seen_ns || now < v->created_ns + ct_timeout_ns(SL_CT_TO_CREATION_GRACE))
+		return 0;
+	return now - v->last_seen_ns > ct_timeout_ns(ct_timeout_class(v, proto));
 }
 
 /* ct_closed says a TCP entry is finished, so a fresh SYN may start a new flow on its tuple. */
@@ -118,7 +136,9 @@ SL_INLINE void ct_touch(struct sl_ctx *ctx, struct sl_ct_value *v, int src_is_a)
 	v->last_seen_ns = bpf_ktime_get_ns();
 }
 
-/* ct_find returns a live entry for k, deleting it when it expired or (for a new SYN) closed. */
+/* ct_find returns a live entry for k, deleting it when it expired or (for a new SYN) closed. A
+ * NAT_FWD entry is judged by its NAT_REV (ct_lookup): it holds no state, and judging it by its
+ * own empty legs expired every idle Service flow at the SYN timeout. */
 SL_INLINE struct sl_ct_value *ct_find(struct sl_ctx *ctx, struct sl_ct_key *k, __u64 now)
 {
 	struct sl_ct_value *v = bpf_map_lookup_elem(&sl_ct, k);
@@ -126,11 +146,32 @@ SL_INLINE struct sl_ct_value *ct_find(struct sl_ctx *ctx, struct sl_ct_key *k, _
 		return NULL;
 	int fresh_syn = ctx->proto == IPPROTO_TCP &&
 			(ctx->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN;
-	if (ct_expired(v, ctx->proto, now) || (fresh_syn && v->type != SL_CT_NAT_FWD && ct_closed(v))) {
+	if (v->type == SL_CT_NAT_FWD)
+		return v;
+	if (ct_expired(v, ctx->proto, now) || (fresh_syn && ct_closed(v))) {
 		bpf_map_delete_elem(&sl_ct, k);
 		return NULL;
 	}
 	return v;
+}
+
+/* ct_reset settles a client packet of a flow whose backend was removed (SL_CT_F_RESET): the
+ * entries `k` (and `k2`, when set) are deleted; a TCP packet that is no fresh SYN is to be
+ * answered with a RST from (rst_addr, rst_port) — the address the client talks to — and a new
+ * SYN or any other protocol starts over as a new flow (a live backend). Returns 1 for a RST. */
+SL_INLINE int ct_reset(struct sl_ctx *ctx, struct sl_ct_key *k, struct sl_ct_key *k2, __be32 rst_addr, __be16 rst_port)
+{
+	bpf_map_delete_elem(&sl_ct, k);
+	if (k2)
+		bpf_map_delete_elem(&sl_ct, k2);
+	if (ctx->proto != IPPROTO_TCP || (ctx->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK | SL_TCP_RST)) == SL_TCP_SYN)
+		return 0;
+	if (ctx->tcp_flags & SL_TCP_RST)
+		return 0; /* never answer a RST with a RST */
+	ctx->daddr = rst_addr;
+	ctx->dport = rst_port;
+	ctx->ct_result = SL_CTR_RESET;
+	return 1;
 }
 
 /* ct_lookup classifies the packet against conntrack and sets ctx->ct, ct_result and nat_op. */
@@ -156,6 +197,10 @@ SL_INLINE void ct_lookup(struct sl_ctx *ctx)
 		int rsrc_is_a = ct_key_make(&rk, hairpin ? cfg_hairpin_ip : ctx->saddr, v->nat_addr, ctx->sport,
 					    v->nat_port, ctx->proto);
 		struct sl_ct_value *rv = ct_find(ctx, &rk, now);
+		if (v->flags & SL_CT_F_RESET || (rv && (rv->flags & SL_CT_F_RESET))) {
+			ct_reset(ctx, &ctx->ct_key, &rk, ctx->daddr, ctx->dport);
+			return;
+		}
 		if (!rv) {
 			bpf_map_delete_elem(&sl_ct, &ctx->ct_key);
 			return;
@@ -171,6 +216,17 @@ SL_INLINE void ct_lookup(struct sl_ctx *ctx)
 		ctx->ct_key = rk;
 		ctx->ct_result = SL_CTR_HIT_FWD;
 		ct_touch(ctx, rv, rsrc_is_a);
+		return;
+	}
+	if (forward && (v->flags & SL_CT_F_RESET)) {
+		if (v->type != SL_CT_NAT_REV) {
+			ct_reset(ctx, &ctx->ct_key, NULL, ctx->daddr, ctx->dport);
+			return;
+		}
+		/* already DNATed (DSR backend node, a second hook): the client talks to the frontend */
+		struct sl_ct_key fk;
+		ct_key_make(&fk, ctx->saddr, v->nat_addr, ctx->sport, v->nat_port, ctx->proto);
+		ct_reset(ctx, &ctx->ct_key, &fk, v->nat_addr, v->nat_port);
 		return;
 	}
 	ctx->ct = v;

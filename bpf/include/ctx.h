@@ -28,6 +28,7 @@ enum sl_ct_result {
 	SL_CTR_MISS = 0,
 	SL_CTR_HIT_FWD = 1,   /* packet goes client → server */
 	SL_CTR_HIT_REPLY = 2, /* packet goes server → client */
+	SL_CTR_RESET = 3,     /* client's TCP packet of a flow flagged SL_CT_F_RESET: answer with a RST */
 };
 
 /* The rewrite a packet needs (sl_ctx.nat_op). */

@@ -132,6 +132,16 @@ SL_INLINE int pipe_output(struct sl_ctx *ctx)
 	return fwd_packet(ctx, 1);
 }
 
+/* pipe_reset answers a client's packet of a flow to a removed backend (ct_reset) with a TCP RST
+ * from the address it talks to, so the client fails at once instead of retransmitting into a
+ * hole; the packet itself goes no further. */
+SL_INLINE int pipe_reset(struct sl_ctx *ctx)
+{
+	counter_add(ctx, SL_R_CT_RESET);
+	int rc = tcp_send_rst(ctx);
+	return rc < 0 ? counter_drop(ctx, SL_R_DROP_HELPER_FAILED) : fwd_redirected(ctx, rc);
+}
+
 /* pipe_established is the fast path: no frontend lookup, no policy. */
 SL_INLINE int pipe_established(struct sl_ctx *ctx)
 {
@@ -231,6 +241,12 @@ SL_INLINE int pipe_new_flow(struct sl_ctx *ctx, int hep)
 	}
 	if (!policy_allows(ctx, SL_POLICY_SLOT_FROM_EP))
 		return counter_drop(ctx, SL_R_DROP_POLICY);
+	if (hep && !carried && ctx->nat_op == SL_NAT_NONE && route_is_local_host(ctx->daddr)) {
+		/* only the host stack consumes it (no frontend, no NodePort): the kernel tracks it, and
+		 * an entry here would let a flood of new flows evict the NAT flows' entries */
+		counter_add(ctx, SL_R_PASS_HOST_UNTRACKED);
+		return TC_ACT_OK;
+	}
 	int rc = pipe_mtu(ctx);
 	if (rc != SL_CONTINUE)
 		return rc;
@@ -278,6 +294,8 @@ SL_INLINE int pipe_from(struct __sk_buff *skb, int role)
 		return fwd_packet(&ctx, 1);
 	}
 	ct_lookup(&ctx);
+	if (ctx.ct_result == SL_CTR_RESET)
+		return pipe_reset(&ctx);
 	if (ctx.ct_result != SL_CTR_MISS)
 		return pipe_established(&ctx);
 	return pipe_new_flow(&ctx, hep);
@@ -346,6 +364,8 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 		return fwd_host(&ctx);
 	}
 	ct_lookup(&ctx);
+	if (ctx.ct_result == SL_CTR_RESET)
+		return pipe_reset(&ctx);
 	if (ctx.ct_result != SL_CTR_MISS) {
 		counter_add(&ctx, SL_R_CT_ESTABLISHED);
 		/* a host flow's packet still addressed to its frontend (NAT_FWD hit) */

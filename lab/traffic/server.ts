@@ -4,7 +4,7 @@
  * serve several listeners, which keeps test start-up cheap. Run inside a namespace:
  *
  *   node --import tsx lab/traffic/server.ts --listen tcp:8080,udp:8081,http:8082 [--name web] \
- *        [--max-requests 1000] [--lifetime-ms 120000]
+ *        [--max-requests 1000] [--lifetime-ms 120000] [--idle-timeout-ms 30000]
  *   (--proto tcp --port 8080 is the one-listener shorthand)
  *
  * stdout carries one JSON line per event: {"event":"listening",...} once every listener is
@@ -21,12 +21,14 @@ import type { ServerReply } from "./server-reply.ts";
 import { intFlag, listenFlag, parseFlags } from "./traffic-args.ts";
 import type { TrafficListener } from "./traffic-args.ts";
 
-const flags = parseFlags(process.argv.slice(2), ["listen", "proto", "port", "bind", "name", "max-requests", "lifetime-ms"]);
+const flags = parseFlags(process.argv.slice(2), ["listen", "proto", "port", "bind", "name", "max-requests", "lifetime-ms", "idle-timeout-ms"]);
 const listeners = listenFlag(flags);
 const bind = flags.get("bind") ?? "0.0.0.0";
 const name = flags.get("name") ?? hostname();
 const maxRequests = intFlag(flags, "max-requests", 1000, 1, 1_000_000);
 const lifetimeMs = intFlag(flags, "lifetime-ms", 120_000, 100, 3_600_000);
+// Connection-lifetime tests hold connections idle for minutes; everything else wants 30 s.
+const idleTimeoutMs = intFlag(flags, "idle-timeout-ms", 30_000, 100, 3_600_000);
 let requests = 0;
 const sockets = new Set<Socket>();
 const closers: (() => void)[] = [];
@@ -67,7 +69,7 @@ function replyFor(proto: string, remote?: string, remotePort?: number, local?: s
 function track(s: Socket): void {
   sockets.add(s);
   // An idle peer must not keep the server alive past its bounds.
-  s.setTimeout(30_000, () => s.destroy());
+  s.setTimeout(idleTimeoutMs, () => s.destroy());
   s.on("error", () => s.destroy());
   s.once("close", () => {
     sockets.delete(s);

@@ -5,6 +5,8 @@
  * keeps flowing until the next agent adopts them. Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN).
  */
 import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
+import { sliceEndpoints } from "../calc/slice-endpoints.ts";
+import { ConntrackSweeper } from "../datapath/conntrack-sweeper.ts";
 import type { Watch } from "../datastore/datastore.ts";
 import { FileDatastore } from "../datastore/file-datastore.ts";
 import { formatResourceKey } from "../model/resource-key.ts";
@@ -53,6 +55,7 @@ export class Agent {
   #monitor: LinkMonitor | undefined;
   #http: HttpEndpoints | undefined;
   #proxyHealth: HealthServer | undefined;
+  #sweeper: ConntrackSweeper | undefined;
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
   #lastTick = Date.now();
   #stopped = false;
@@ -107,6 +110,7 @@ export class Agent {
       ...(options.services ? { services: options.services } : {}),
     });
     this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), { debounceMs: 100, maxDelayMs: 1000 });
+    this.#sweeper = this.#startSweeper();
     this.metrics.setOccupancyReader(() => readMapOccupancy(this.#sync.maps));
     this.#datastore = new FileDatastore(c.datastoreDir);
     this.#watch = await this.#datastore.watch((event) => {
@@ -128,6 +132,29 @@ export class Agent {
     this.#every(RESYNC_MS, () => this.#scheduler.request("periodic resync"));
     this.#every(COUNTERS_MS, () => this.#observeCounters());
     this.#every(1000, () => (this.#lastTick = Date.now()));
+  }
+
+  // Calico's conntrack scanner: expiry, stale NAT, DoubleIfFull (a rebuild in the next sync pass).
+  #startSweeper(): ConntrackSweeper {
+    const sweeper = new ConntrackSweeper({
+      maps: () => {
+        const m = this.#sync.maps;
+        const ct = m?.byName.get(SL_MAP.ct);
+        const natBe = m?.byName.get(SL_MAP.nat_be);
+        return ct && natBe ? { ct, natBe } : undefined;
+      },
+      timeouts: () => this.#sync.settings?.ctTimeouts ?? {},
+      endpoints: () => sliceEndpoints(this.#cache.list("EndpointSlice")),
+      doubleIfFull: () => this.#sync.settings?.conntrackDoubleIfFull ?? true,
+      grow: (to) => {
+        this.#sync.growConntrack(to);
+        this.#scheduler.request("conntrack table full");
+      },
+      log: this.#log,
+      registry: this.metrics.registry,
+    });
+    sweeper.start();
+    return sweeper;
   }
 
   #every(ms: number, fn: () => void): void {
@@ -212,6 +239,7 @@ export class Agent {
     for (const t of this.#timers) clearInterval(t);
     this.#watch?.close();
     this.#monitor?.close();
+    await this.#sweeper?.stop();
     await this.#scheduler?.stop();
     await this.#datastore?.close();
     await this.#sync?.close();

@@ -9,6 +9,7 @@
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import { computeRoutes } from "../calc/compute-routes.ts";
+import { conntrackMapSize } from "../calc/conntrack-map-size.ts";
 import type { WorkloadInterface } from "../calc/compute-routes.ts";
 import { RoutesMap } from "../datapath/maps/routes-map.ts";
 import { stableJson } from "../datastore/stable-json.ts";
@@ -84,6 +85,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   #unusable: string | undefined;
   /** The logger's level before bpfLogLevel Debug raised it. */
   #baseLevel: string | undefined;
+  /** sl_ct size the conntrack sweeper asked for (DoubleIfFull), for the bpfMapSizeConntrack it grew from. */
+  #ctGrown: { configured: number; to: number } | undefined;
 
   constructor(deps: DataplaneSyncDeps<M>) {
     this.#d = deps;
@@ -106,6 +109,17 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   /** maps are the live datapath maps in eBPF mode. */
   get maps(): M | undefined {
     return this.#maps;
+  }
+
+  /** settings are the FelixConfiguration-derived settings of the last eBPF pass. */
+  get settings(): DataplaneSettings | undefined {
+    return this.#settings;
+  }
+
+  /** growConntrack records that sl_ct must grow to `toEntries` (DoubleIfFull); the next pass rebuilds it. */
+  growConntrack(toEntries: number): void {
+    const configured = this.#settings?.mapSizes[SL_MAP.ct];
+    if (configured !== undefined) this.#ctGrown = { configured, to: toEntries };
   }
 
   /** nodeIp is the node address in use. */
@@ -228,11 +242,23 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     }
   }
 
+  /** The map sizes to open with: sl_ct's may exceed bpfMapSizeConntrack when DoubleIfFull grew it. */
+  #mapSizes(settings: DataplaneSettings): Record<string, number> {
+    const sizes = { ...settings.mapSizes };
+    const configured = sizes[SL_MAP.ct];
+    if (configured === undefined) return sizes;
+    const grownTo = this.#ctGrown?.configured === configured ? this.#ctGrown.to : undefined;
+    const pinned = this.#backend.pinnedMaxEntries(SL_MAP.ct);
+    sizes[SL_MAP.ct] = conntrackMapSize({ configured, pinned, grownTo, doubleIfFull: settings.conntrackDoubleIfFull });
+    return sizes;
+  }
+
   async #ensureMaps(settings: DataplaneSettings): Promise<M> {
-    const key = stableJson(settings.mapSizes);
+    const sizes = this.#mapSizes(settings);
+    const key = stableJson(sizes);
     if (this.#maps && key === this.#mapSizesKey) return this.#maps;
     const old = this.#maps;
-    const maps = this.#backend.openMaps(settings.mapSizes);
+    const maps = this.#backend.openMaps(sizes);
     this.#mapSizesKey = key;
     this.#rebuiltMaps = maps.rebuilt.map((b) => b.map);
     for (const b of maps.rebuilt) {

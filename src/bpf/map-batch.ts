@@ -153,3 +153,39 @@ export function deleteBatch(map: BpfMap, keys: readonly Uint8Array[]): number {
     return n;
   }
 }
+
+/**
+ * lookupBatchChunks yields `map`'s entries chunk by chunk, each chunk read on a worker thread, so
+ * a scan of a big table (the conntrack sweeper) can act on and yield between chunks instead of
+ * holding every entry at once. Without batch support it falls back to one walk, sliced.
+ */
+export async function* lookupBatchChunks(map: BpfMap, options: BatchOptions = {}): AsyncGenerator<Entry[]> {
+  let chunk = options.chunk ?? 256;
+  const valueSize = map.valueBufferSize;
+  let inBatch: Uint8Array | undefined;
+  for (;;) {
+    const keys = new Uint8Array(chunk * map.keySize);
+    const values = new Uint8Array(chunk * valueSize);
+    const outBatch = new Uint8Array(Math.max(map.keySize, 8));
+    let r: BatchResult;
+    try {
+      r = await mapLookupBatchAsync({ fd: map.fd, keys, values, count: chunk, outBatch, ...(inBatch ? { inBatch } : {}) }, map.name);
+    } catch (e) {
+      if (tooSmall(e)) {
+        chunk *= 2; // a bucket larger than the chunk; retry the same cursor
+        continue;
+      }
+      if (!unsupported(e) || inBatch !== undefined) throw e;
+      const all = fallbackDump(map);
+      for (let i = 0; i < all.length; i += chunk) yield all.slice(i, i + chunk);
+      return;
+    }
+    const out: Entry[] = [];
+    for (let i = 0; i < r.count; i++) {
+      out.push([keys.slice(i * map.keySize, (i + 1) * map.keySize), values.slice(i * valueSize, (i + 1) * valueSize)]);
+    }
+    if (out.length > 0) yield out;
+    if (r.done) return;
+    inBatch = outBatch;
+  }
+}

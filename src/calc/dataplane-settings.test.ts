@@ -7,14 +7,15 @@ function felix(name: string, spec: Record<string, unknown>): FelixConfiguration 
   return { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name }, spec } as FelixConfiguration;
 }
 
-test("dataplaneSettings() without resources is Tunnel mode with Felix's defaults and the object's map sizes", () => {
+test("dataplaneSettings() without resources is Tunnel mode with Felix's defaults, the object's map sizes but Calico's 512,000 conntrack entries", () => {
   const s = dataplaneSettings();
   assert.equal(s.externalServiceMode, "Tunnel");
-  assert.deepEqual(s.ctTimeouts, { tcpSynSent: 20, tcpEstablished: 3600, tcpResetSeen: 40, udp: 60, icmp: 5, generic: 600 });
+  assert.deepEqual(s.ctTimeouts, { tcpSynSent: 20, tcpEstablished: 3600, tcpResetSeen: 40, udp: 60, icmp: 5, generic: 600, creationGrace: 10 });
   assert.equal(s.vxlanPort, 4789);
   assert.equal(s.vxlanVni, 4096);
   assert.equal(s.vxlanMtu, 0);
-  assert.deepEqual(s.mapSizes, {});
+  assert.deepEqual(s.mapSizes, { sl_ct: 512000 });
+  assert.equal(s.conntrackDoubleIfFull, true);
   assert.equal(s.interfacePrefixes, undefined);
   assert.equal(s.kubeProxyCleanup, true);
 });

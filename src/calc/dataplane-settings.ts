@@ -23,8 +23,10 @@ export interface DataplaneSettings {
   readonly vxlanPort: number;
   readonly vxlanVni: number;
   readonly bpfLogLevel: BpfLogLevel;
-  /** BPF map name → max entries, only for the bpfMapSize* fields the user set (else the object's size). */
+  /** BPF map name → max entries, for the bpfMapSize* fields the user set (else the object's size) and always sl_ct (bpfMapSizeConntrack, default 512,000). */
   readonly mapSizes: Readonly<Record<string, number>>;
+  /** bpfMapSizeConntrackScaling: DoubleIfFull lets the conntrack sweeper double a full sl_ct. */
+  readonly conntrackDoubleIfFull: boolean;
   readonly dataIfacePattern: string;
   /** interfacePrefix split on ","; undefined when no FelixConfiguration sets it. */
   readonly interfacePrefixes: readonly string[] | undefined;
@@ -49,6 +51,7 @@ const TIMEOUTS = [
   ["udpTimeout", "udp"],
   ["icmpTimeout", "icmp"],
   ["genericTimeout", "generic"],
+  ["creationGracePeriod", "creationGrace"],
 ] as const;
 
 function seconds(text: string | undefined): number | undefined {
@@ -74,6 +77,8 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
     const set = (node?.spec as Record<string, unknown> | undefined)?.[field] ?? (global?.spec as Record<string, unknown> | undefined)?.[field];
     if (typeof set === "number") mapSizes[map] = set;
   }
+  // Calico's 512,000 rather than the object's 65,536: conntrack must hold every live flow.
+  mapSizes["sl_ct"] ??= v.bpfMapSizeConntrack;
   const prefix = (node?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"] ?? (global?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"];
   return {
     externalServiceMode: v.bpfExternalServiceMode === "DSR" ? "DSR" : "Tunnel",
@@ -83,6 +88,7 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
     vxlanVni: v.vxlanVNI,
     bpfLogLevel: v.bpfLogLevel === "Debug" ? "Debug" : v.bpfLogLevel === "Info" ? "Info" : "Off",
     mapSizes,
+    conntrackDoubleIfFull: String(v.bpfMapSizeConntrackScaling).toLowerCase() !== "disabled",
     dataIfacePattern: v.bpfDataIfacePattern,
     kubeProxyCleanup: v.bpfKubeProxyIptablesCleanupEnabled,
     interfacePrefixes: typeof prefix === "string" && prefix !== "" ? prefix.split(",").map((p) => p.trim()).filter((p) => p !== "") : undefined,

@@ -12,7 +12,11 @@ import { mapPinPath } from "../datapath/datapath-maps.ts";
 import { parseLinkPin } from "../datapath/iface-attacher.ts";
 import { sluiceFilters } from "../datapath/sluice-filters.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
-import { ConntrackMap, CountersMap, NatBackendMap, NatFrontendMap, RoutesMap } from "../datapath/maps/index.ts";
+import { ConntrackMap, CountersMap, GlobalsMap, NatBackendMap, NatFrontendMap, RoutesMap } from "../datapath/maps/index.ts";
+import { SL_HAIRPIN_IP_DEFAULT } from "../datapath/abi/abi.ts";
+import { ipv4FromNumber } from "../model/ipv4.ts";
+import { resolveCtTimeouts } from "../calc/conntrack-lifetime.ts";
+import { conntrackRecords, formatRemaining } from "./conntrack-rows.ts";
 import { getFdById, LinkType, progInfo } from "../kernel/bpf-obj.ts";
 import { pinExists } from "../kernel/bpffs.ts";
 import { listLinks as listNetLinks } from "../netlink/links.ts";
@@ -55,16 +59,18 @@ const protocolName = (proto: number): string => (proto === 1 ? "ICMP" : k8sProto
 const flagNames = (flags: number, names: Readonly<Record<number, string>>): string =>
   Object.entries(names).filter(([bit]) => flags & Number(bit)).map(([, n]) => n).join(",") || "-";
 
-/** dumpConntrack lists sl_ct. */
+/** dumpConntrack lists sl_ct with each entry's state and remaining lifetime (timeouts from sl_globals). */
 export function dumpConntrack(pinDir: string): DumpSection[] {
-  const now = process.hrtime.bigint();
   const entries = withMap(pinDir, SL_MAP.ct, (m) => [...new ConntrackMap(m).entries()]);
-  const ct = { 1: "init-a", 2: "tunnel", 4: "dsr", 8: "nodeport-fwd", 16: "dsr-fwd", 32: "hairpin", 64: "host" };
+  const timeouts = resolveCtTimeouts(withMap(pinDir, SL_MAP.globals, (m) => new GlobalsMap(m).get().ctTimeouts));
+  const now = process.hrtime.bigint(); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
+  const records = conntrackRecords(entries, timeouts, now, ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT));
+  const ct = { 1: "init-a", 2: "tunnel", 4: "dsr", 8: "nodeport-fwd", 16: "dsr-fwd", 32: "hairpin", 64: "host", 128: "reset" };
   return [{
     title: "conntrack (sl_ct)",
-    headers: ["proto", "a", "b", "type", "flags", "nat", "tunnel", "idle"],
-    rows: entries.map((e) => [protocolName(e.proto), `${e.a.addr}:${e.a.port}`, `${e.b.addr}:${e.b.port}`, e.type, flagNames(e.flags, ct), e.type === "normal" ? "-" : `${e.nat.addr}:${e.nat.port}`, e.tunIp === "0.0.0.0" ? "-" : e.tunIp, `${Number((now - e.lastSeenNs) / 1_000_000n) / 1000}s`]),
-    records: entries.map((e) => ({ ...e, createdNs: String(e.createdNs), lastSeenNs: String(e.lastSeenNs) })),
+    headers: ["proto", "a", "b", "type", "state", "expires in", "flags", "nat", "tunnel", "idle"],
+    rows: records.map(({ entry: e, ...r }) => [protocolName(e.proto), `${e.a.addr}:${e.a.port}`, `${e.b.addr}:${e.b.port}`, e.type, r.state ?? "ORPHAN", formatRemaining({ entry: e, ...r }), flagNames(e.flags, ct), e.type === "normal" ? "-" : `${e.nat.addr}:${e.nat.port}`, e.tunIp === "0.0.0.0" ? "-" : e.tunIp, `${Number((now - e.lastSeenNs) / 1_000_000n) / 1000}s`]),
+    records: records.map(({ entry: e, ...r }) => ({ ...e, createdNs: String(e.createdNs), lastSeenNs: String(e.lastSeenNs), state: r.state ?? "ORPHAN", expired: r.expired, remainingS: Number(r.remainingNs / 1_000_000n) / 1000 })),
   }];
 }
 

@@ -58,6 +58,8 @@ export interface DatapathAttacher<M extends DatapathMapSet> {
 export interface DatapathBackend<M extends DatapathMapSet = DatapathMapSet> {
   /** openMaps adopts, creates or rebuilds every shared map; `sizes` overrides max_entries by map name. */
   openMaps(sizes: Readonly<Record<string, number>>): M;
+  /** pinnedMaxEntries is the capacity of map `name` as pinned now (undefined before it exists). */
+  pinnedMaxEntries(name: string): number | undefined;
   /** attacher builds the interface attacher over a set of maps. */
   attacher(maps: M): DatapathAttacher<M>;
   /** topUp copies into `next` the entries of map `name` in `old` that `next` lacks; returns how many. */

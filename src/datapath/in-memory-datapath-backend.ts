@@ -195,6 +195,10 @@ export class InMemoryDatapathBackend implements DatapathBackend<InMemoryMapSet> 
     return new InMemoryMapSet(maps, adopted, rebuilt);
   }
 
+  pinnedMaxEntries(name: string): number | undefined {
+    return this.pinned.get(name)?.maxEntries;
+  }
+
   attacher(maps: InMemoryMapSet): DatapathAttacher<InMemoryMapSet> {
     this.#attacher = new InMemoryAttacher(maps, this.pins, this.events);
     return this.#attacher;

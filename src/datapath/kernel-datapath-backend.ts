@@ -7,7 +7,8 @@ import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import { SL_ABI_LAYOUTS } from "./abi/abi.ts";
 import { checkDatapathAbi, type AbiLayouts } from "./check-datapath-abi.ts";
 import type { DatapathBackend } from "./datapath-backend.ts";
-import { openDatapathMaps, topUpMap, type DatapathMaps } from "./datapath-maps.ts";
+import { mapPinPath, openDatapathMaps, topUpMap, type DatapathMaps } from "./datapath-maps.ts";
+import { BpfMap } from "../bpf/map.ts";
 import { IfaceAttacher, type AttachMethod } from "./iface-attacher.ts";
 import { removeSluiceFilters } from "./sluice-filters.ts";
 
@@ -30,9 +31,21 @@ export function kernelDatapathBackend(o: KernelDatapathOptions): DatapathBackend
       abiChecked = true;
       return openDatapathMaps(o.spec, o.pinDir, sizes);
     },
+    pinnedMaxEntries: (name) => pinnedMaxEntries(mapPinPath(o.pinDir, name)),
     attacher: (maps) => new IfaceAttacher(o.spec, maps, o.pinDir, o.attachMethod),
     topUp: (old, next, name) => topUpMap(old.get(name), next.get(name)),
     detachAllPinned: () => IfaceAttacher.detachAllPinned(o.pinDir),
     removeFilters: (keep) => removeSluiceFilters(keep),
   };
+}
+
+function pinnedMaxEntries(path: string): number | undefined {
+  try {
+    const m = BpfMap.openPinned(path);
+    const n = m.maxEntries;
+    m.close();
+    return n;
+  } catch {
+    return undefined; // no pin yet
+  }
 }

@@ -38,6 +38,7 @@ export const FELIX_DEFAULTS = {
   bpfL3IfacePattern: "",
   bpfLogLevel: "Off",
   bpfMapSizeConntrack: 512000,
+  bpfMapSizeConntrackScaling: "DoubleIfFull",
   bpfMapSizeNATFrontend: 65536,
   bpfMapSizeNATBackend: 262144,
   bpfMapSizeNATAffinity: 65536,

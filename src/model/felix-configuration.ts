@@ -46,6 +46,8 @@ const felixSpecFields = {
   bpfL3IfacePattern: regexPattern,
   bpfLogLevel: calicoEnum(["Off", "Info", "Debug"]),
   bpfMapSizeConntrack: mapSize,
+  // Calico: "Disabled" or "DoubleIfFull" (case-insensitive); empty means the default.
+  bpfMapSizeConntrackScaling: calicoEnum(["Disabled", "DoubleIfFull"]),
   bpfMapSizeNATFrontend: mapSize,
   bpfMapSizeNATBackend: mapSize,
   bpfMapSizeNATAffinity: mapSize,

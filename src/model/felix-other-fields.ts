@@ -43,6 +43,6 @@ export const FELIX_OTHER_FIELDS = [
   "bpfMaglevMaxServices", "bpfJITHardening", "bpfConntrackLogLevel", "bpfConntrackCleanupMode",
   "bpfLogFilters", "bpfCTLBLogFilter", "bpfDisableGROForIfaces", "bpfForceTrackPacketsFromIfaces",
   "bpfExtToServiceConnmark", "bpfProfiling", "bpfExportBufferSizeMB", "bpfPolicyDebugEnabled",
-  "bpfKubeProxyEndpointSlicesEnabled", "bpfMapSizePerCPUConntrack", "bpfMapSizeConntrackScaling",
+  "bpfKubeProxyEndpointSlicesEnabled", "bpfMapSizePerCPUConntrack",
   "bpfMapSizeConntrackCleanupQueue",
 ] as const;

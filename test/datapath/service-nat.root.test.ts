@@ -129,7 +129,7 @@ test("an expired conntrack entry is not used: its mid-flow packet goes to the st
   const a = await podA();
   runIn(world.ns, a.from_wep, { ipv4: { src: W.podA, dst: W.vip }, tcp: { sport: 45100, dport: 80, flags: ["SYN"] } });
   const rev = world.node.ct.get({ src: W.podA, dst: W.podB1, sport: 45100, dport: 8080, proto: TCP })!;
-  world.node.ct.put({ ...rev, lastSeenNs: rev.lastSeenNs - 21n * 1_000_000_000n }); // SYN-sent times out after 20 s
+  world.node.ct.put({ ...rev, createdNs: rev.createdNs - 21n * 1_000_000_000n, lastSeenNs: rev.lastSeenNs - 21n * 1_000_000_000n }); // SYN-sent times out after 20 s (past the 10 s creation grace)
   const input: PacketSpec = { ipv4: { src: W.podA, dst: W.vip }, tcp: { sport: 45100, dport: 80, flags: ["ACK"] } };
   expectOut(runIn(world.ns, a.from_wep, input), "OK", input);
   assert.equal(world.node.ct.get({ src: W.podA, dst: W.vip, sport: 45100, dport: 80, proto: TCP }), undefined, "NAT_FWD removed with it");
@@ -139,8 +139,8 @@ test("sl_globals timeouts apply live: UDP timeout 1 s expires a 2 s old entry", 
   const a = await podA();
   runIn(world.ns, a.from_wep, { ipv4: { src: W.podA, dst: W.vip }, udp: { sport: 45200, dport: 53 } });
   const rev = world.node.ct.get({ src: W.podA, dst: W.podB1, sport: 45200, dport: 5353, proto: UDP })!;
-  world.node.ct.put({ ...rev, lastSeenNs: rev.lastSeenNs - 2_000_000_000n });
-  world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: { udp: 1 } });
+  world.node.ct.put({ ...rev, createdNs: rev.createdNs - 2_000_000_000n, lastSeenNs: rev.lastSeenNs - 2_000_000_000n });
+  world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: { udp: 1, creationGrace: 1 } });
   try {
     const r = runIn(world.ns, a.from_wep, { ipv4: { src: W.podA, dst: W.vip }, udp: { sport: 45200, dport: 53 } });
     assert.equal(r.verdict, "REDIRECT");

@@ -303,7 +303,7 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     assert.equal(p.code, 0, p.stderr);
     for (const n of lab.nodes) await until(`sl_ct of ${n.name} at 70000 entries`, () => pinned(n.name, "sl_ct", (m) => m.maxEntries === 70000));
     const log = (await lab.exec("node-2", ["tail", "-n", "300", agents.get("node-2")!.logFile!])).stdout;
-    assert.match(log, /map sl_ct rebuilt for bpfMapSize: 65536 → 70000 entries, copied \d+/);
+    assert.match(log, /map sl_ct rebuilt for bpfMapSize: 512000 → 70000 entries, copied \d+/);
     const r = await probe(clients[0]!.name, svc().web, 80, 6);
     assert.equal(r.failed, 0, `after the rebuild: ${explain(r)}`);
   });

@@ -30,6 +30,9 @@ export const SL_CT_F_HAIRPIN = 32;
 /** SL_CT_F_HOST is `#define SL_CT_F_HOST` from bpf/include/abi.h. */
 export const SL_CT_F_HOST = 64;
 
+/** SL_CT_F_RESET is `#define SL_CT_F_RESET` from bpf/include/abi.h. */
+export const SL_CT_F_RESET = 128;
+
 /** SL_CT_LEG_SYN is `#define SL_CT_LEG_SYN` from bpf/include/abi.h. */
 export const SL_CT_LEG_SYN = 1;
 
@@ -169,6 +172,8 @@ export const SlReason = {
   SL_R_ICMP_ERROR_NAT: 18,
   SL_R_NAT_HAIRPIN: 19,
   SL_R_NAT_HOST: 20,
+  SL_R_CT_RESET: 21,
+  SL_R_PASS_HOST_UNTRACKED: 22,
   SL_R_DROP_MALFORMED: 32,
   SL_R_DROP_SPOOFED: 33,
   SL_R_DROP_POLICY: 34,
@@ -193,6 +198,7 @@ export const SlCtTimeout = {
   SL_CT_TO_UDP: 4,
   SL_CT_TO_ICMP: 5,
   SL_CT_TO_GENERIC: 6,
+  SL_CT_TO_CREATION_GRACE: 7,
   SL_CT_TO_MAX: 8,
 } as const;
 /** SlCtTimeout is one value of `enum sl_ct_timeout`. */

@@ -14,6 +14,8 @@ export interface CtTimeouts {
   udp?: number;
   icmp?: number;
   generic?: number;
+  /** No entry younger than this expires (Calico's creationGracePeriod). */
+  creationGrace?: number;
 }
 
 /** Globals is the live datapath configuration. */
@@ -30,6 +32,7 @@ const slots: [keyof CtTimeouts, number][] = [
   ["udp", SlCtTimeout.SL_CT_TO_UDP],
   ["icmp", SlCtTimeout.SL_CT_TO_ICMP],
   ["generic", SlCtTimeout.SL_CT_TO_GENERIC],
+  ["creationGrace", SlCtTimeout.SL_CT_TO_CREATION_GRACE],
 ];
 
 const zeroKey = new Uint8Array(4);

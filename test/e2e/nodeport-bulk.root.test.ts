@@ -66,7 +66,7 @@ describe("bulk transfers through NodePorts", { ...requireRoot, timeout: 240_000,
     lab = await createLab({ name: LAB, nodes: 2, podsPerNode: 1 });
     const ports = [{ name: "iperf", port: PORT, targetPort: PORT, protocol: "TCP", nodePort: NODE_PORT }] as const;
     await applyManifests(lab.plan.datastoreDir, [serviceManifest("bulk", "198.18.128.40", ports, { type: "NodePort" }), endpointSliceManifest("bulk", [lab.pod(BACKEND)], ports)]);
-    await startAgents(lab);
+    await startAgents(lab, { readyTimeoutMs: 90_000 }); // the machine is shared: be patient, not flaky
     direct.up = await rate(lab.pod(BACKEND).ip, PORT, false);
     direct.down = await rate(lab.pod(BACKEND).ip, PORT, true);
   });

@@ -223,6 +223,7 @@ SL_INLINE int pipe_frontend(struct sl_ctx *ctx)
  * only on a pod interface, where the pod's replies come back to this same conntrack entry. */
 SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
 {
+	ctx->internal_src = !hep; /* a pod of this node */
 	int rc = pipe_frontend(ctx);
 	if (rc != SL_CONTINUE || ctx->nat_op != SL_NAT_DNAT)
 		return rc;
@@ -342,6 +343,7 @@ SL_INLINE int pipe_host_output(struct sl_ctx *ctx)
  * the REJECT answer goes in through this interface, to the socket. Other flows stay untracked. */
 SL_INLINE int pipe_host_new(struct sl_ctx *ctx)
 {
+	ctx->internal_src = 1; /* the node itself */
 	int rc = pipe_frontend(ctx);
 	if (rc != SL_CONTINUE)
 		return rc;

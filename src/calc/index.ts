@@ -1,4 +1,5 @@
 /** Pure per-node desired state: services → NAT, nodes/pods → routes, cleanup selection. Re-exports only. */
+export { admitServices, type Admission, type NatCapacity, type NotProgrammed } from "./admit-services.ts";
 export { categorizeEndpoints, type EndpointCategories } from "./categorize-endpoints.ts";
 export { computeNatState, natDesiredOf, type HealthCheckService, type NatDesired, type NatInput, type NatProblem } from "./compute-nat-state.ts";
 export { computeServiceNat, type ServiceNat, type ServiceNatContext, type ServiceNatView } from "./compute-service-nat.ts";

@@ -23,6 +23,7 @@ export function countingBackend(inner: NatMapBackend): CountingBackend {
     sourceRanges: () => inner.sourceRanges(),
     conntrack: () => inner.conntrack(),
     affinity: () => inner.affinity(),
+    capacity: () => inner.capacity(),
     putFrontend: count((k, v) => inner.putFrontend(k, v)),
     deleteFrontend: count((k) => inner.deleteFrontend(k)),
     putBackend: count((k, v) => inner.putBackend(k, v)),

@@ -7,7 +7,7 @@
  * still compile: without it the backend lists no ranges and refuses to write one, so a sync
  * that needs it fails loudly instead of flagging frontends whose clients would all be dropped.
  */
-import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
 import { encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
 import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
 import type { RawMap } from "../datapath/maps/index.ts";
@@ -34,8 +34,10 @@ export class KernelNatMapBackend implements NatMapBackend {
   readonly #ctRaw: RawMap;
   readonly #aff: AffinityMap;
   readonly #affRaw: RawMap;
+  readonly #capacity: NatCapacity;
 
   constructor(maps: KernelNatMaps) {
+    this.#capacity = { frontends: maps.frontends.maxEntries ?? Infinity, backends: maps.backends.maxEntries ?? Infinity, sourceRanges: maps.sourceRanges?.maxEntries ?? Infinity };
     this.#fe = new NatFrontendMap(maps.frontends);
     this.#be = new NatBackendMap(maps.backends);
     this.#src = maps.sourceRanges === undefined ? undefined : new NatSourceRangeMap(maps.sourceRanges);
@@ -43,6 +45,10 @@ export class KernelNatMapBackend implements NatMapBackend {
     this.#ctRaw = maps.conntrack;
     this.#aff = new AffinityMap(maps.affinity);
     this.#affRaw = maps.affinity;
+  }
+
+  capacity(): NatCapacity {
+    return this.#capacity;
   }
 
   frontends(): Iterable<[NatFrontendKey, NatFrontendValue]> {

@@ -22,7 +22,11 @@ export interface DataplaneSettings {
   readonly vxlanPort: number;
   readonly vxlanVni: number;
   readonly bpfLogLevel: BpfLogLevel;
-  /** BPF map name → max entries, only for the bpfMapSize* fields the user set (else the object's size). */
+  /**
+   * BPF map name → max entries: the bpfMapSize* field when set, else Calico's default for it
+   * (NAT frontend 65,536, backend 262,144, affinity 65,536, route 262,144). sl_ct only when
+   * set (else the object's size).
+   */
   readonly mapSizes: Readonly<Record<string, number>>;
   readonly dataIfacePattern: string;
   /** interfacePrefix split on ","; undefined when no FelixConfiguration sets it. */
@@ -71,7 +75,10 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
   const mapSizes: Record<string, number> = {};
   for (const [field, map] of Object.entries(MAP_SIZE_FIELDS)) {
     const set = (node?.spec as Record<string, unknown> | undefined)?.[field] ?? (global?.spec as Record<string, unknown> | undefined)?.[field];
-    if (typeof set === "number") mapSizes[map] = set;
+    // Calico's defaults, not abi.h's smaller object sizes (those keep test loads cheap).
+    const fallback = map === "sl_ct" ? undefined : (v as Record<string, unknown>)[field];
+    const size = typeof set === "number" ? set : fallback;
+    if (typeof size === "number") mapSizes[map] = size;
   }
   const prefix = (node?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"] ?? (global?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"];
   return {

@@ -138,6 +138,9 @@ export class DataplaneSync {
     if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: "sl_routes", ...r }, "routes updated");
     // The proxy logs its own writes and problems (once each); nothing to add here.
     const nat = await this.#services?.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
+    if (nat !== undefined) {
+      for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"]) this.#d.metrics.servicesNotProgrammed.set({ map }, nat.notProgrammed?.find((n) => n.map === map)?.services.length ?? 0);
+    }
     // Routes first, programs second: from_wep drops a pod's packets until its route exists.
     const wanted = new Map<string, { index: number; role: IfaceRole }>();
     for (const w of scan.workloads) wanted.set(w.iface, { index: w.ifindex, role: "wep" });

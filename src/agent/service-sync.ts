@@ -3,6 +3,7 @@
  * the cluster state and this node's addresses it writes the NAT maps. The agent builds one per
  * set of maps (a map rebuild makes a new one), so the proxy never holds a stale map.
  */
+import type { NotProgrammed } from "../calc/admit-services.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { ClusterCache } from "./cluster-cache.ts";
@@ -22,6 +23,8 @@ export interface ServiceSyncReport {
   readonly problems: readonly string[];
   /** Services whose healthCheckNodePort this node answers (kube-proxy's rule). */
   readonly healthChecks: readonly HealthCheckService[];
+  /** Services kept out whole because a NAT map is full, per map. */
+  readonly notProgrammed?: readonly NotProgrammed[];
 }
 
 /** ServiceSync writes the NAT maps. */

@@ -136,6 +136,7 @@ enum sl_ct_type {
 #define SL_CT_F_DSR_FWD 0x10     /* ingress node of a DSR flow: forward with the DSR option */
 #define SL_CT_F_HAIRPIN 0x20     /* client is its own backend: its source is SNATed to the loopback address */
 #define SL_CT_F_HOST 0x40        /* client is this node's host stack: DNATed on host interface egress */
+#define SL_CT_F_RESET 0x80       /* the flow's backend is gone: answer the client's next packet with a RST */
 
 /* Per-direction TCP state bits in sl_ct_value.leg_a / leg_b (what side a / b has sent). */
 #define SL_CT_LEG_SYN 0x1

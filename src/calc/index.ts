@@ -13,6 +13,7 @@ export { frontendBackends, removedBackends, type RemovedBackend } from "./remove
 export { selectConntrackCleanup, type CtEndpoint, type CtEntryView, type CtKey } from "./select-conntrack-cleanup.ts";
 export { selectStaleAffinity, type AffinityEntryView, type AffinityKey } from "./select-stale-affinity.ts";
 export { serviceSourceRanges, type ServiceSourceRanges } from "./service-source-ranges.ts";
+export { servingEndpointId, servingEndpoints } from "./serving-endpoints.ts";
 export { serviceEndpoints, type EndpointInfo, type ServiceEndpoints } from "./service-endpoints.ts";
 export { NODEPORT_WILDCARD, serviceClusterIps, serviceFrontends, serviceLoadBalancerIps, type FrontendAddr, type ServiceFrontends } from "./service-frontends.ts";
 export { ServiceIdAllocator, type ServiceIdAllocatorOptions, type ServiceIdSource } from "./service-id-allocator.ts";

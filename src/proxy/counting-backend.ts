@@ -32,6 +32,7 @@ export function countingBackend(inner: NatMapBackend): CountingBackend {
     deleteSourceRange: count((k) => inner.deleteSourceRange(k)),
     putConntrack: count((e) => inner.putConntrack(e)),
     deleteConntrack: count((k) => inner.deleteConntrack(k)),
+    resetConntrack: count((k) => inner.resetConntrack(k)),
     putAffinity: count((e) => inner.putAffinity(e)),
     deleteAffinity: count((k) => inner.deleteAffinity(k)),
   };

@@ -5,6 +5,7 @@
  */
 import { backendKeyId, frontendKeyId, sourceRangeKeyId } from "../calc/index.ts";
 import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import { SL_CT_F_RESET } from "../datapath/abi/abi.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { normaliseCtKey } from "./normalise-ct-key.ts";
 import { decodeNatSourceRangeKey, encodeNatSourceRangeKey } from "../datapath/maps/nat-source-range-map.ts";
@@ -96,6 +97,15 @@ export class InMemoryNatMapBackend implements NatMapBackend {
 
   deleteConntrack(key: CtKey): boolean {
     return this.#count(this.#ct.delete(ctId(normaliseCtKey(key))));
+  }
+
+  resetConntrack(key: CtKey): boolean {
+    const id = ctId(normaliseCtKey(key));
+    const e = this.#ct.get(id);
+    if (e === undefined) return false;
+    this.writes++;
+    this.#ct.set(id, { ...e, flags: (e.flags ?? 0) | SL_CT_F_RESET });
+    return true;
   }
 
   affinity(): Iterable<AffinityEntryView> {

@@ -8,7 +8,7 @@
  * that needs it fails loudly instead of flagging frontends whose clients would all be dropped.
  */
 import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
-import { encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
+import { SL_CT_F_RESET, encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
 import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
 import type { RawMap } from "../datapath/maps/index.ts";
 import { KeyNotFoundError } from "../errors/index.ts";
@@ -105,6 +105,16 @@ export class KernelNatMapBackend implements NatMapBackend {
   deleteConntrack(key: CtKey): boolean {
     // ConntrackMap normalises the tuple, so a key from a dump (already normal) maps to itself.
     return absentIsFalse(() => this.#ct.delete({ src: key.a.addr, sport: key.a.port, dst: key.b.addr, dport: key.b.port, proto: key.proto }));
+  }
+
+  resetConntrack(key: CtKey): boolean {
+    // Read-modify-write: the datapath may touch the entry between the two (a timestamp at most;
+    // the flag is what matters, and a later sync sets it again if the flow is still there).
+    const t = { src: key.a.addr, sport: key.a.port, dst: key.b.addr, dport: key.b.port, proto: key.proto };
+    const e = this.#ct.get(t);
+    if (e === undefined) return false;
+    this.#ct.put({ ...e, flags: e.flags | SL_CT_F_RESET });
+    return true;
   }
 
   affinity(): Iterable<AffinityEntryView> {

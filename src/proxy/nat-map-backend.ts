@@ -26,6 +26,8 @@ export interface NatMapBackend {
   /** putConntrack writes an entry; the datapath creates them, so this is for tests and restores. */
   putConntrack(entry: CtEntryView): void;
   deleteConntrack(key: CtKey): boolean;
+  /** resetConntrack sets SL_CT_F_RESET on an entry: the datapath answers the flow's next client packet with a RST. False when gone. */
+  resetConntrack(key: CtKey): boolean;
   /** affinity lists sl_affinity. */
   affinity(): Iterable<AffinityEntryView>;
   /** putAffinity writes an entry (tests and restores; the datapath creates them). */

@@ -83,6 +83,7 @@ function recording(inner: NatMapBackend): { backend: NatMapBackend; ops: string[
     deleteSourceRange: (k) => (log({ op: "delete-source-range", key: k }), inner.deleteSourceRange(k)),
     putConntrack: (e) => inner.putConntrack(e),
     deleteConntrack: (k) => inner.deleteConntrack(k),
+    resetConntrack: (k) => inner.resetConntrack(k),
     putAffinity: (e) => inner.putAffinity(e),
     deleteAffinity: (k) => inner.deleteAffinity(k),
   };

@@ -12,8 +12,8 @@
  *
  * Not safe for concurrent sync() calls: the agent serialises syncs.
  */
-import { NatCache, ServiceIdAllocator, admitServices, computeServiceNats, natDesiredOf, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
-import type { NatCapacity, NotProgrammed, HealthCheckService, NatBackendEntry, NatFrontendEntry, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
+import { NatCache, ServiceIdAllocator, admitServices, computeServiceNats, frontendBackends, frontendKeyId, servingEndpointId, servingEndpoints, natDesiredOf, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
+import type { NatCapacity, NotProgrammed, RemovedBackend, HealthCheckService, NatBackendEntry, NatFrontendEntry, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
 import type { NatOp } from "./plan-nat-update.ts";
@@ -36,6 +36,8 @@ export interface NatSyncResult {
   readonly sourceRanges: ChangeCounts;
   readonly affinityDeleted: number;
   readonly conntrackDeleted: number;
+  /** TCP entries of removed backends flagged SL_CT_F_RESET (kept, answered with a RST). */
+  readonly conntrackReset: number;
   /** True when the maps were read (first sync, or after a failed one). */
   readonly adopted: boolean;
   readonly healthChecks: readonly HealthCheckService[];
@@ -62,6 +64,8 @@ export class NatReconciler {
   readonly #cache = new NatCache();
   #reported = new Set<string>();
   #notProgrammedKey = "[]";
+  /** Backends that left the NAT lists while still serving (terminating): their flows stay until they stop. */
+  #draining: RemovedBackend[] = [];
 
   constructor(backend: NatMapBackend, options: NatReconcilerOptions = {}) {
     this.#backend = backend;
@@ -109,11 +113,20 @@ export class NatReconciler {
     this.#ids.observeMaps(desired);
     const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
     const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
-    const conntrackDeleted = plan.removed.length > 0 ? this.#cleanConntrack(plan.removed) : 0;
+    // A backend that left the NAT list but still serves (terminating: draining) keeps its flows.
+    // Draining backends are remembered until they stop serving, then cleaned like removed ones.
+    const candidates = [...plan.removed, ...this.#draining];
+    const serving = candidates.length > 0 ? servingEndpoints(input.endpointSlices) : new Set<string>();
+    const isServing = (r: RemovedBackend): boolean => serving.has(servingEndpointId(r.backend.addr, r.backend.port, r.frontend.proto));
+    const gone = candidates.filter((r) => !isServing(r));
+    const inList = (r: RemovedBackend): boolean => frontendBackends(desired, frontendKeyId(r.frontend)).some((b) => b.addr === r.backend.addr && b.port === r.backend.port);
+    const draining = new Map(candidates.filter((r) => isServing(r) && !inList(r)).map((r) => [`${frontendKeyId(r.frontend)}>${r.backend.addr}:${r.backend.port}`, r]));
+    this.#draining = [...draining.values()];
+    const { deleted: conntrackDeleted, reset: conntrackReset } = gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
     const total = [frontends, backends, sourceRanges].reduce((n, c) => n + c.added + c.updated + c.deleted, 0);
-    const fields = { op: "sync", frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted };
-    if (total > 0 || conntrackDeleted > 0 || adopted) this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
-    return { frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, adopted, healthChecks, problems, notProgrammed };
+    const fields = { op: "sync", frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, conntrackReset };
+    if (total > 0 || conntrackDeleted + conntrackReset > 0 || adopted) this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
+    return { frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, conntrackReset, adopted, healthChecks, problems, notProgrammed };
   }
 
   /** One line per change of the kept-out set: which Services, which map, which field to raise. */
@@ -177,10 +190,23 @@ export class NatReconciler {
     return n;
   }
 
-  #cleanConntrack(removed: Parameters<typeof selectConntrackCleanup>[1]): number {
-    let n = 0;
-    for (const key of selectConntrackCleanup(this.#backend.conntrack(), removed)) if (this.#backend.deleteConntrack(key)) n++;
-    return n;
+  /**
+   * #cleanConntrack: the flows of removed backends. Connectionless ones (UDP, SCTP counted with
+   * them here, ...) are deleted at once, as kube-proxy flushes UDP; TCP entries are flagged
+   * SL_CT_F_RESET instead — Calico's answer for a deleted workload: the client's next packet
+   * gets a RST and fails fast instead of hanging until a timeout.
+   */
+  #cleanConntrack(removed: Parameters<typeof selectConntrackCleanup>[1]): { deleted: number; reset: number } {
+    let deleted = 0;
+    let reset = 0;
+    for (const key of selectConntrackCleanup(this.#backend.conntrack(), removed)) {
+      if (key.proto === TCP) {
+        if (this.#backend.resetConntrack(key)) reset++;
+      } else if (this.#backend.deleteConntrack(key)) {
+        deleted++;
+      }
+    }
+    return { deleted, reset };
   }
 
   /** Problems are logged once when they appear, not on every sync. */
@@ -209,6 +235,8 @@ function roomFirst(ops: readonly NatOp[], desired: NatState, cap: NatCapacity): 
     op.op === "delete-frontend" || ((op.op === "delete-backend" || op.op === "delete-source-range") && !used.has(op.key.svcId));
   return [...ops.filter((op) => op.op === "delete-frontend"), ...ops.filter((op) => early(op) && op.op !== "delete-frontend"), ...ops.filter((op) => !early(op))];
 }
+
+const TCP = 6;
 
 /** MutableNatState is #actual: patched in place after each incremental sync instead of rebuilt. */
 interface MutableNatState extends NatState {

@@ -30,6 +30,9 @@ export const SL_CT_F_HAIRPIN = 32;
 /** SL_CT_F_HOST is `#define SL_CT_F_HOST` from bpf/include/abi.h. */
 export const SL_CT_F_HOST = 64;
 
+/** SL_CT_F_RESET is `#define SL_CT_F_RESET` from bpf/include/abi.h. */
+export const SL_CT_F_RESET = 128;
+
 /** SL_CT_LEG_SYN is `#define SL_CT_LEG_SYN` from bpf/include/abi.h. */
 export const SL_CT_LEG_SYN = 1;
 

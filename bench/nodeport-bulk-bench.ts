@@ -14,7 +14,7 @@ import { applyManifests } from "../lab/demo/start-demo.ts";
 import { createLab } from "../lab/lab.ts";
 import type { Lab } from "../lab/lab.ts";
 import { SLUICE_BIN, startAgents } from "../lab/start-agents.ts";
-import { mapPinPath } from "../src/agent/datapath-maps.ts";
+import { mapPinPath } from "../src/datapath/datapath-maps.ts";
 import { BpfMap } from "../src/bpf/map.ts";
 import { GlobalsMap } from "../src/datapath/maps/index.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";

@@ -17,7 +17,7 @@ import { endpointSliceManifest, serviceManifest } from "../../lab/demo/demo-serv
 import { applyManifests } from "../../lab/demo/start-demo.ts";
 import { createLab, type Lab } from "../../lab/lab.ts";
 import { SLUICE_BIN, startAgents } from "../../lab/start-agents.ts";
-import { mapPinPath } from "../../src/agent/datapath-maps.ts";
+import { mapPinPath } from "../../src/datapath/datapath-maps.ts";
 import { BpfMap } from "../../src/bpf/map.ts";
 import { GlobalsMap } from "../../src/datapath/maps/index.ts";
 import { isRoot, requireRoot } from "../support/root.ts";

@@ -16,6 +16,7 @@ import { stableJson } from "../datastore/stable-json.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
+import { writeMapFullStatus } from "./map-full-status.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
 import type { ClusterCache } from "./cluster-cache.ts";
 import { openDatapathMaps, topUpMap } from "../datapath/datapath-maps.ts";
@@ -65,6 +66,8 @@ export class DataplaneSync {
   #mode: ModeDecision | undefined;
   #maps: DatapathMaps | undefined;
   #mapSizesKey = "";
+  /** The not-programmed list last written for `sluice dump counters`. */
+  #mapFullStatus: string | undefined;
   #attacher: IfaceAttacher | undefined;
   #services: ServiceSync | undefined;
   #globalsKey = "";
@@ -140,6 +143,15 @@ export class DataplaneSync {
     const nat = await this.#services?.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
     if (nat !== undefined) {
       for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"]) this.#d.metrics.servicesNotProgrammed.set({ map }, nat.notProgrammed?.find((n) => n.map === map)?.services.length ?? 0);
+      const status = JSON.stringify(nat.notProgrammed ?? []);
+      if (status !== this.#mapFullStatus) {
+        try {
+          writeMapFullStatus(this.#d.config.pinDir, nat.notProgrammed ?? []);
+          this.#mapFullStatus = status;
+        } catch (err) {
+          this.#d.log.warn({ op: "map-full", err }, "write map-full status for sluice dump: failed");
+        }
+      }
     }
     // Routes first, programs second: from_wep drops a pod's packets until its route exists.
     const wanted = new Map<string, { index: number; role: IfaceRole }>();

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { ensureBpffs } from "../src/kernel/bpffs.ts";
 import { listNetns } from "../src/kernel/netns.ts";
 import { buildClient, buildNode, buildNodeRoutes, buildPod, buildUnderlay } from "./build-steps.ts";
-import { writeNodeResource, writePodResource } from "./lab-datastore.ts";
+import { writeNodeFelixConfiguration, writeNodeResource, writePodResource } from "./lab-datastore.ts";
 import { isLabNetns } from "./lab-names.ts";
 import { LabRecorder } from "./lab-recorder.ts";
 import { newLabState, readLabState } from "./lab-state.ts";
@@ -88,6 +88,7 @@ export async function buildLab(plan: LabPlan, progress: Progress): Promise<LabRe
     }
     step(`write Node and Pod resources to ${plan.datastoreDir}`, () => {
       for (const node of plan.nodes) rec.addDatastoreFile(writeNodeResource(plan, node));
+      for (const node of plan.nodes) rec.addDatastoreFile(writeNodeFelixConfiguration(plan, node));
       for (const pod of plan.pods) rec.addDatastoreFile(writePodResource(plan, pod));
     });
     rec.state.ready = true;

@@ -84,3 +84,20 @@ export function nodeFileName(node: string): string {
 export function podFileName(pod: PlannedPod): string {
   return `pod-${pod.namespace}-${pod.name}.yaml`;
 }
+
+/**
+ * LAB_MAP_SIZES are the bpfMapSize* values every lab node runs with: smaller than Calico's
+ * defaults (which the agent uses when none is set) so a lab of several nodes on one kernel stays
+ * cheap — the sizes the object files carry (bpf/include/abi.h).
+ */
+export const LAB_MAP_SIZES = { bpfMapSizeNATFrontend: 16384, bpfMapSizeNATBackend: 65536, bpfMapSizeNATAffinity: 65536, bpfMapSizeRoute: 16384 } as const;
+
+/** nodeFelixConfiguration is the lab node's `node.<name>` FelixConfiguration: the lab's map sizes. */
+export function nodeFelixConfiguration(node: PlannedNode): { apiVersion: string; kind: string; metadata: { name: string }; spec: typeof LAB_MAP_SIZES } {
+  return { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: `node.${node.name}` }, spec: { ...LAB_MAP_SIZES } };
+}
+
+/** nodeFelixConfigurationFileName is the datastore file of a node's FelixConfiguration. */
+export function nodeFelixConfigurationFileName(node: string): string {
+  return `felixconfiguration-node.${node}.yaml`;
+}

@@ -6,12 +6,17 @@
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { nodeFileName, nodeResource, podFileName, podResource } from "./cluster-resources.ts";
+import { nodeFelixConfiguration, nodeFelixConfigurationFileName, nodeFileName, nodeResource, podFileName, podResource } from "./cluster-resources.ts";
 import type { LabPlan, PlannedNode, PlannedPod } from "./plan.ts";
 
 /** writeNodeResource writes `node-<name>.yaml` and returns the file name. */
 export function writeNodeResource(plan: LabPlan, node: PlannedNode): string {
   return writeResource(plan.datastoreDir, nodeFileName(node.name), nodeResource(plan, node));
+}
+
+/** writeNodeFelixConfiguration writes the node's `node.<name>` FelixConfiguration (the lab's map sizes) and returns the file name. */
+export function writeNodeFelixConfiguration(plan: LabPlan, node: PlannedNode): string {
+  return writeResource(plan.datastoreDir, nodeFelixConfigurationFileName(node.name), nodeFelixConfiguration(node));
 }
 
 /** writePodResource writes `pod-<namespace>-<name>.yaml` and returns the file name. */

@@ -177,7 +177,7 @@ test("down leaves no namespace, root-namespace link, pin directory, datastore fi
   try {
     agent = await lab.startOnNode("node-2", ["sh", "-c", 'echo "node=$SLUICE_NODE_NAME pins=$SLUICE_BPFFS_ROOT"; exec sleep 120']);
     for (const n of lab.nodes) assert.ok(existsSync(n.bpffsDir), n.bpffsDir);
-    assert.equal(readdirSync(lab.plan.datastoreDir).filter((f) => f.endsWith(".yaml")).length, 2 + 4);
+    assert.equal(readdirSync(lab.plan.datastoreDir).filter((f) => f.endsWith(".yaml")).length, 2 + 4 + 2, "2 Nodes, 4 Pods, 2 node FelixConfigurations (map sizes)");
     assert.ok(existsSync(lab.plan.stateFile));
     // The node process runs in the node's namespace and sees the pin root through nsenter --net.
     for (let i = 0; i < 50 && !readFileSync(agent.logFile!, "utf8").includes("pins="); i++) await new Promise((r) => setTimeout(r, 20));

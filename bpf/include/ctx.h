@@ -79,6 +79,8 @@ struct sl_ctx {
 	__u8 dsr_seen;        /* 1: carried a DSR option: orig_daddr/orig_dport hold the frontend */
 	__be32 tun_ip_src;
 	__u8 egress;          /* 1: runs on tc egress, so an answer (REJECT) goes back in with BPF_F_INGRESS */
+	__u8 internal_src;    /* 1: a new flow from a pod of this node or the node itself (ETP Local short-circuit) */
+	__u8 gso_shrink;      /* 1: GSO segments fit the underlay only if our headers come off their payload */
 };
 
 #endif /* SLUICE_CTX_H */

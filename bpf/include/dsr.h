@@ -52,7 +52,10 @@ SL_INLINE int dsr_add(struct sl_ctx *ctx, __be32 fe_addr, __be16 fe_port)
 	if (ctx->skb->len > ETH_HLEN + ctx->ip_len &&
 	    bpf_skb_change_tail(ctx->skb, ETH_HLEN + ctx->ip_len, 0) < 0)
 		return -1;
-	if (bpf_skb_adjust_room(ctx->skb, SL_DSR_OPT_LEN, BPF_ADJ_ROOM_NET, 0) < 0)
+	/* GSO copies the whole IP header, option included, into every segment. FIXED_GSO keeps
+	 * the segment payload pipe_mtu found to fit with the option; without it (gso_shrink) the
+	 * kernel takes the option's 8 bytes off every segment's payload. */
+	if (bpf_skb_adjust_room(ctx->skb, SL_DSR_OPT_LEN, BPF_ADJ_ROOM_NET, ctx->gso_shrink ? 0 : BPF_F_ADJ_ROOM_FIXED_GSO) < 0)
 		return -1;
 	struct sl_dsr_opt opt = { .type = SL_DSR_OPT_TYPE, .len = SL_DSR_OPT_LEN, .port = fe_port, .addr = fe_addr };
 	if (bpf_skb_store_bytes(ctx->skb, ETH_HLEN + sizeof(struct iphdr), &opt, sizeof(opt), 0) < 0)
@@ -76,7 +79,7 @@ SL_INLINE int dsr_find(struct sl_ctx *ctx)
 /* dsr_strip removes the option before the packet reaches the pod. */
 SL_INLINE int dsr_strip(struct sl_ctx *ctx)
 {
-	if (bpf_skb_adjust_room(ctx->skb, -SL_DSR_OPT_LEN, BPF_ADJ_ROOM_NET, 0) < 0)
+	if (bpf_skb_adjust_room(ctx->skb, -SL_DSR_OPT_LEN, BPF_ADJ_ROOM_NET, BPF_F_ADJ_ROOM_FIXED_GSO) < 0)
 		return -1;
 	return dsr_fix_header(ctx, ctx->ihl - SL_DSR_OPT_LEN, ctx->ip_len - SL_DSR_OPT_LEN);
 }

@@ -67,7 +67,9 @@ SL_INLINE int fwd_fib(struct sl_ctx *ctx, __be32 nexthop, __be32 src, int dec_tt
 	struct bpf_fib_lookup p = {
 		.family = AF_INET,
 		.l4_protocol = ctx->proto,
-		.tot_len = ctx->ip_len,
+		/* 0: the kernel checks the skb itself against the egress MTU, GSO-aware
+		 * (is_skb_forwardable); a GSO packet's total length would always fail */
+		.tot_len = 0,
 		.ipv4_src = src,
 		.ipv4_dst = nexthop,
 		.ifindex = ctx->skb->ifindex,
@@ -119,7 +121,7 @@ SL_INLINE int fwd_host(struct sl_ctx *ctx)
 	struct bpf_fib_lookup p = {
 		.family = AF_INET,
 		.l4_protocol = ctx->proto,
-		.tot_len = ctx->ip_len,
+		.tot_len = 0, /* see fwd_fib */
 		.ipv4_src = ctx->saddr,
 		.ipv4_dst = ctx->daddr,
 		.ifindex = ctx->skb->ifindex,

@@ -10,8 +10,12 @@
 #include "csum.h"
 #include "parse.h"
 
-/* The quoted part of an ICMP error: the IP header and 8 bytes of payload (RFC 792). */
-#define SL_ICMP_QUOTE_MAX (60 + 8)
+/* The quoted part of an ICMP error: the IP header and 8 bytes of payload (RFC 792), or for TCP
+ * the whole 20-byte base header (RFC 1812 4.3.2.3 allows more). Why TCP needs it: a segment a
+ * local socket sent (veth) is CHECKSUM_PARTIAL, and the kernel refuses to trim such a packet
+ * short of its TCP checksum field (bpf_skb_change_tail: -EINVAL), which made every
+ * frag-needed for a sender on a veth fail. */
+#define SL_ICMP_QUOTE_MAX (60 + 20)
 
 /* icmp_answer_redirect sends the answer built in place back to the packet's sender: out of the
  * interface it arrived on (tc ingress), or — when the sender is this node's own stack and the
@@ -37,7 +41,7 @@ SL_INLINE int icmp_swap_macs(struct __sk_buff *skb, const struct ethhdr *orig)
 SL_INLINE int icmp_send_error(struct sl_ctx *ctx, __u8 type, __u8 code, __u16 mtu, __be32 src)
 {
 	struct __sk_buff *skb = ctx->skb;
-	__u32 quote = ctx->ihl + 8;
+	__u32 quote = ctx->ihl + (ctx->proto == IPPROTO_TCP && ctx->frag == SL_FRAG_NONE ? 20 : 8);
 	barrier_var(quote);
 	quote &= 0x7c;
 	if (quote < 28 || quote > ctx->ip_len || quote > SL_ICMP_QUOTE_MAX)

@@ -1,9 +1,12 @@
 /* nat_lookup.h — Service frontend lookup (exact address, then the NodePort wildcard on local
  * addresses) and backend choice: ClientIP affinity within its timeout, else uniformly random over
  * the ready backends, restricted to node-local ones under external/internalTrafficPolicy Local.
- * The traffic policy is chosen by the frontend, not the sender: externalTrafficPolicy for
- * NodePort/externalIP/LB frontends (SL_NAT_FE_EXTERNAL), internalTrafficPolicy for ClusterIPs —
- * so a pod reaching an ETP-Local NodePort also gets only local backends (or a drop). Affinity
+ * The traffic policy is chosen by the frontend: externalTrafficPolicy for NodePort/externalIP/LB
+ * frontends (SL_NAT_FE_EXTERNAL), internalTrafficPolicy for ClusterIPs — with kube-proxy's
+ * short-circuit: a pod of this node or the node itself (ctx->internal_src) reaching an ETP-Local
+ * external frontend is balanced over all ready backends, as if the policy were Cluster; only
+ * traffic from outside keeps the local-only rule (the point of Local is the client's source and
+ * no second hop, neither of which applies to traffic that starts here). Affinity
  * entries of removed backends are the control plane's to delete. LoadBalancer IPs with
  * loadBalancerSourceRanges admit new flows only from those CIDRs (nat_src_allows), whoever
  * sends; NodePort and ClusterIP frontends of the same Service are not restricted (kube-proxy). */
@@ -73,7 +76,7 @@ SL_INLINE void nat_affinity_put(struct sl_ctx *ctx, struct sl_nat_fe_value *fe, 
 SL_INLINE int nat_pick(struct sl_ctx *ctx, struct sl_nat_fe_value *fe)
 {
 	__u32 flags = fe->flags;
-	int local_only = (flags & SL_NAT_FE_EXTERNAL) ? (flags & SL_NAT_FE_ETP_LOCAL) != 0
+	int local_only = (flags & SL_NAT_FE_EXTERNAL) ? (flags & SL_NAT_FE_ETP_LOCAL) && !ctx->internal_src
 						       : (flags & SL_NAT_FE_ITP_LOCAL) != 0;
 	__u32 n = local_only ? fe->local_count : fe->count;
 	if (fe->count == 0)

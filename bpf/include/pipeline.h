@@ -81,15 +81,55 @@ SL_INLINE int pipe_receive_hep(struct sl_ctx *ctx)
 	return SL_CONTINUE;
 }
 
+/* pipe_wire_len is the IPv4 length of the largest packet this one becomes on the wire. A GSO
+ * super-packet (TSO from a local socket, GRO of a sender's segments; skb->gso_size set) is longer
+ * than the MTU without being too big: it leaves as segments of its headers plus gso_size bytes.
+ * Comparing its total length with the MTU would answer every one with frag-needed, and the
+ * sender, already at that MTU, would stall. */
+SL_INLINE __u32 pipe_wire_len(struct sl_ctx *ctx)
+{
+	__u32 gso = ctx->skb->gso_size;
+	if (!gso || ctx->frag != SL_FRAG_NONE)
+		return ctx->ip_len;
+	__u32 l4 = 60; /* unknown transport: assume the largest TCP header */
+	if (ctx->proto == IPPROTO_TCP) {
+		struct tcphdr *th = pkt_ptr(ctx->skb, ctx->l4_off, sizeof(struct tcphdr));
+		if (th)
+			l4 = th->doff * 4;
+	} else if (ctx->proto == IPPROTO_UDP) {
+		l4 = sizeof(struct udphdr);
+	}
+	__u32 seg = ctx->ihl + l4 + gso;
+	return seg < ctx->ip_len ? seg : ctx->ip_len;
+}
+
 /* pipe_mtu answers packets that would not fit the tunnel (or the DSR option) with ICMP
- * fragmentation-needed carrying the size that fits; DF-clear ones are dropped and counted. */
+ * fragmentation-needed carrying the size that fits; DF-clear ones are dropped and counted. The
+ * size compared is what goes on the wire (pipe_wire_len). cfg_tunnel_mtu is the underlay MTU
+ * less the VXLAN overhead (SL_VXLAN_ENCAP_LEN, 50 B); DSR adds SL_DSR_OPT_LEN (8 B) to a packet
+ * that otherwise has the whole underlay MTU. A TCP GSO packet whose segments fit the underlay
+ * but not with our headers added is not refused: its segments give up the overhead from their
+ * payload (ctx->gso_shrink: bpf_skb_adjust_room lowers gso_size, the kernel's own answer for
+ * encapsulation), so the sender is never stalled by an ICMP it may not get — answering a
+ * non-linear super-packet with ICMP needs it pulled whole, which can fail under memory pressure. */
 SL_INLINE int pipe_mtu(struct sl_ctx *ctx)
 {
 	__u32 mtu = 0;
-	if (ctx->to_tunnel && ctx->ip_len > cfg_tunnel_mtu)
-		mtu = cfg_tunnel_mtu;
-	else if (ctx->to_dsr && ctx->ip_len + SL_DSR_OPT_LEN > cfg_tunnel_mtu + SL_VXLAN_ENCAP_LEN)
-		mtu = cfg_tunnel_mtu + SL_VXLAN_ENCAP_LEN - SL_DSR_OPT_LEN;
+	__u32 len = pipe_wire_len(ctx);
+	__u32 underlay = cfg_tunnel_mtu + SL_VXLAN_ENCAP_LEN;
+	int tcp_gso = ctx->skb->gso_size && ctx->proto == IPPROTO_TCP && ctx->frag == SL_FRAG_NONE;
+	ctx->gso_shrink = 0;
+	if (ctx->to_tunnel && len > cfg_tunnel_mtu) {
+		if (tcp_gso && len <= underlay)
+			ctx->gso_shrink = 1;
+		else
+			mtu = cfg_tunnel_mtu;
+	} else if (ctx->to_dsr && len + SL_DSR_OPT_LEN > underlay) {
+		if (tcp_gso && len <= underlay)
+			ctx->gso_shrink = 1;
+		else
+			mtu = underlay - SL_DSR_OPT_LEN;
+	}
 	if (!mtu)
 		return SL_CONTINUE;
 	if (!ctx->df || ctx->frag != SL_FRAG_NONE)
@@ -193,6 +233,7 @@ SL_INLINE int pipe_frontend(struct sl_ctx *ctx)
  * only on a pod interface, where the pod's replies come back to this same conntrack entry. */
 SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
 {
+	ctx->internal_src = !hep; /* a pod of this node */
 	int rc = pipe_frontend(ctx);
 	if (rc != SL_CONTINUE || ctx->nat_op != SL_NAT_DNAT)
 		return rc;
@@ -321,6 +362,7 @@ SL_INLINE int pipe_host_output(struct sl_ctx *ctx)
  * the REJECT answer goes in through this interface, to the socket. Other flows stay untracked. */
 SL_INLINE int pipe_host_new(struct sl_ctx *ctx)
 {
+	ctx->internal_src = 1; /* the node itself */
 	int rc = pipe_frontend(ctx);
 	if (rc != SL_CONTINUE)
 		return rc;

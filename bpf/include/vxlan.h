@@ -48,8 +48,14 @@ SL_INLINE int vxlan_encap(struct sl_ctx *ctx, __be32 dst)
 	struct ethhdr inner_eth;
 	if (bpf_skb_load_bytes(skb, 0, &inner_eth, ETH_HLEN) < 0)
 		return -1;
+	/* The ENCAP flags mark a GSO packet SKB_GSO_UDP_TUNNEL with inner offsets, so it is
+	 * segmented as VXLAN (outer headers copied per segment, outer UDP checksum 0). FIXED_GSO
+	 * keeps the inner segment size pipe_mtu found to fit the tunnel; without it (gso_shrink)
+	 * the kernel takes our 50 bytes off every segment's payload. */
 	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
 		      BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(ETH_HLEN);
+	if (!ctx->gso_shrink)
+		flags |= BPF_F_ADJ_ROOM_FIXED_GSO;
 	if (bpf_skb_adjust_room(skb, SL_VXLAN_ENCAP_LEN, BPF_ADJ_ROOM_MAC, flags) < 0)
 		return -1;
 	struct {
@@ -100,7 +106,9 @@ SL_INLINE int vxlan_decap(struct sl_ctx *ctx)
 	struct ethhdr *inner = pkt_ptr(ctx->skb, ETH_HLEN + strip - ETH_HLEN, ETH_HLEN);
 	if (!inner || inner->h_proto != bpf_htons(ETH_P_IP))
 		return -1;
-	return bpf_skb_adjust_room(ctx->skb, -(__s32)strip, BPF_ADJ_ROOM_MAC, 0) < 0 ? -1 : 0;
+	/* FIXED_GSO: a GRO'd packet keeps its sender's segment size (else it grows by 50 bytes and
+	 * would no longer fit the MTU if it is forwarded on and segmented) */
+	return bpf_skb_adjust_room(ctx->skb, -(__s32)strip, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO) < 0 ? -1 : 0;
 }
 
 #endif /* SLUICE_VXLAN_H */

@@ -20,6 +20,8 @@ export class AgentMetrics {
   readonly activeDataplane: Gauge<"dataplane">;
   readonly interfaces: Gauge<"role">;
   readonly mapRebuilds: Counter<"map">;
+  /** Services kept out of the NAT maps because a map is full, by map (0 when every one fits). */
+  readonly servicesNotProgrammed: Gauge<"map">;
   readonly #last = new Map<string, bigint>();
   #occupancy: MapOccupancyReader = () => [];
 
@@ -56,6 +58,8 @@ export class AgentMetrics {
     });
     this.interfaces = new Gauge({ name: "sluice_attached_interfaces", help: "Interfaces with Sluice programs attached, by role", labelNames: ["role"], registers });
     this.mapRebuilds = new Counter({ name: "sluice_map_rebuilds_total", help: "Maps rebuilt because bpfMapSize* changed", labelNames: ["map"], registers });
+    this.servicesNotProgrammed = new Gauge({ name: "sluice_services_not_programmed", help: "Services kept out of the NAT maps because the map is full (raise its bpfMapSize* field), by map", labelNames: ["map"], registers });
+    for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"]) this.servicesNotProgrammed.set({ map }, 0);
     const occupancy = (): ReturnType<MapOccupancyReader> => this.#occupancy();
     new Gauge({
       name: "sluice_map_entries",

@@ -16,6 +16,7 @@ import { stableJson } from "../datastore/stable-json.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
+import { writeMapFullStatus } from "./map-full-status.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
 import type { ClusterCache } from "../datastore/cluster-cache.ts";
 import type { DatapathAttacher, DatapathBackend, DatapathMapSet } from "../datapath/datapath-backend.ts";
@@ -72,6 +73,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   #mode: ModeDecision | undefined;
   #maps: M | undefined;
   #mapSizesKey = "";
+  /** The not-programmed list last written for `sluice dump counters`. */
+  #mapFullStatus: string | undefined;
   #attacher: DatapathAttacher<M> | undefined;
   #services: ServiceSync | undefined;
   #node: DetectedNodeIp | undefined;
@@ -160,6 +163,18 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: SL_MAP.routes, ...r }, "routes updated");
     // The proxy logs its own writes and problems (once each); nothing to add here.
     const nat = await this.#services?.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
+    if (nat !== undefined) {
+      for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"]) this.#d.metrics.servicesNotProgrammed.set({ map }, nat.notProgrammed?.find((n) => n.map === map)?.services.length ?? 0);
+      const status = JSON.stringify(nat.notProgrammed ?? []);
+      if (status !== this.#mapFullStatus) {
+        try {
+          writeMapFullStatus(this.#d.config.pinDir, nat.notProgrammed ?? []);
+          this.#mapFullStatus = status;
+        } catch (err) {
+          this.#d.log.warn({ op: "map-full", err }, "write map-full status for sluice dump: failed");
+        }
+      }
+    }
     // Routes first, programs second: from_wep drops a pod's packets until its route exists.
     const wanted = new Map<string, { index: number; role: IfaceRole }>();
     for (const w of scan.workloads) wanted.set(w.iface, { index: w.ifindex, role: "wep" });

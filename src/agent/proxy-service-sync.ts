@@ -29,6 +29,7 @@ export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | u
           deleted: r.frontends.deleted + r.backends.deleted + r.sourceRanges.deleted + r.conntrackDeleted,
           problems: r.problems.map((p) => `service ${p.service}: ${p.reason}`),
           healthChecks: r.healthChecks,
+          notProgrammed: r.notProgrammed,
         };
       },
       async close() {

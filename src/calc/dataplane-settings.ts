@@ -23,7 +23,11 @@ export interface DataplaneSettings {
   readonly vxlanPort: number;
   readonly vxlanVni: number;
   readonly bpfLogLevel: BpfLogLevel;
-  /** BPF map name → max entries, for the bpfMapSize* fields the user set (else the object's size) and always sl_ct (bpfMapSizeConntrack, default 512,000). */
+  /**
+   * BPF map name → max entries: the bpfMapSize* field when set, else Calico's default for it
+   * (conntrack 512,000, NAT frontend 65,536, backend 262,144, affinity 65,536, route 262,144);
+   * the lab passes smaller ones through FelixConfiguration.
+   */
   readonly mapSizes: Readonly<Record<string, number>>;
   /** bpfMapSizeConntrackScaling: DoubleIfFull lets the conntrack sweeper double a full sl_ct. */
   readonly conntrackDoubleIfFull: boolean;
@@ -75,7 +79,10 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
   const mapSizes: Record<string, number> = {};
   for (const [field, map] of Object.entries(MAP_SIZE_FIELDS)) {
     const set = (node?.spec as Record<string, unknown> | undefined)?.[field] ?? (global?.spec as Record<string, unknown> | undefined)?.[field];
-    if (typeof set === "number") mapSizes[map] = set;
+    // Calico's defaults, not abi.h's smaller object sizes (those keep test loads cheap).
+    const fallback = map === "sl_ct" ? undefined : (v as Record<string, unknown>)[field];
+    const size = typeof set === "number" ? set : fallback;
+    if (typeof size === "number") mapSizes[map] = size;
   }
   // Calico's 512,000 rather than the object's 65,536: conntrack must hold every live flow.
   mapSizes["sl_ct"] ??= v.bpfMapSizeConntrack;

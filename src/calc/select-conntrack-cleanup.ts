@@ -25,6 +25,8 @@ export interface CtEntryView {
   readonly proto: number;
   readonly type: "normal" | "nat-fwd" | "nat-rev";
   readonly nat: CtEndpoint;
+  /** SL_CT_F_* (abi.h), when the source has them. */
+  readonly flags?: number;
 }
 
 /** CtKey identifies an entry to delete: the normalised key as the dump gave it. */

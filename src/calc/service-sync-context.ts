@@ -2,6 +2,7 @@
  * What a service proxy (the eBPF NAT reconciler, the nftables fallback) is told about this node
  * and reports back after a pass: plain data, so the proxies need nothing from the agent.
  */
+import type { NotProgrammed } from "./admit-services.ts";
 import type { HealthCheckService } from "./compute-nat-state.ts";
 
 /** ServiceSyncContext is what a service sync needs besides the cluster state. */
@@ -18,4 +19,6 @@ export interface ServiceSyncReport {
   readonly problems: readonly string[];
   /** Services whose healthCheckNodePort this node answers (kube-proxy's rule). */
   readonly healthChecks: readonly HealthCheckService[];
+  /** Services kept out whole because a NAT map is full, per map. */
+  readonly notProgrammed?: readonly NotProgrammed[];
 }

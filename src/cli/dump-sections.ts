@@ -3,6 +3,7 @@
  * returns plain rows, so the command prints them as a table or as JSON. Reading only: nothing
  * here writes a map. Needs CAP_BPF (root).
  */
+import { readMapFullStatus } from "../agent/map-full-status.ts";
 import { readdirSync } from "node:fs";
 import { Link } from "../bpf/link/link.ts";
 import { listLinks as listBpfLinks } from "../bpf/link/list-links.ts";
@@ -116,6 +117,20 @@ export function dumpCounters(pinDir: string, o: DumpOptions = {}): DumpSection[]
     headers: ["iface", "reason", "packets", "bytes"],
     rows: totals.map((t) => [`${names.get(t.ifindex) ?? "?"} (${t.ifindex})`, t.reasonName, t.packets, t.bytes]),
     records: totals.map((t) => ({ ...t, iface: names.get(t.ifindex) ?? null, packets: String(t.packets), bytes: String(t.bytes) })),
+  }, ...notProgrammedSection(pinDir)];
+}
+
+/** notProgrammedSection: the Services the agent kept out of full NAT maps (its map-full status). */
+function notProgrammedSection(pinDir: string): DumpSection[] {
+  // Only when some Service is out: `dump counters --json` keeps its one-section shape otherwise.
+  const status = readMapFullStatus(pinDir);
+  if (status === undefined || status.length === 0) return [];
+  const rows = status.flatMap((n) => n.services.map((s) => [n.map, s, n.field]));
+  return [{
+    title: "services not programmed (map full: raise the field)",
+    headers: ["map", "service", "field"],
+    rows,
+    records: status.flatMap((n) => n.services.map((service) => ({ map: n.map, service, field: n.field }))),
   }];
 }
 

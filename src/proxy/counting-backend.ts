@@ -23,6 +23,7 @@ export function countingBackend(inner: NatMapBackend): CountingBackend {
     sourceRanges: () => inner.sourceRanges(),
     conntrack: () => inner.conntrack(),
     affinity: () => inner.affinity(),
+    capacity: () => inner.capacity(),
     putFrontend: count((k, v) => inner.putFrontend(k, v)),
     deleteFrontend: count((k) => inner.deleteFrontend(k)),
     putBackend: count((k, v) => inner.putBackend(k, v)),
@@ -31,6 +32,7 @@ export function countingBackend(inner: NatMapBackend): CountingBackend {
     deleteSourceRange: count((k) => inner.deleteSourceRange(k)),
     putConntrack: count((e) => inner.putConntrack(e)),
     deleteConntrack: count((k) => inner.deleteConntrack(k)),
+    resetConntrack: count((k) => inner.resetConntrack(k)),
     putAffinity: count((e) => inner.putAffinity(e)),
     deleteAffinity: count((k) => inner.deleteAffinity(k)),
   };

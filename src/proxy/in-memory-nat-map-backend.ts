@@ -4,7 +4,8 @@
  * assert that a sync wrote nothing.
  */
 import { backendKeyId, frontendKeyId, sourceRangeKeyId } from "../calc/index.ts";
-import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import { SL_CT_F_RESET } from "../datapath/abi/abi.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { normaliseCtKey } from "./normalise-ct-key.ts";
 import { decodeNatSourceRangeKey, encodeNatSourceRangeKey } from "../datapath/maps/nat-source-range-map.ts";
@@ -12,8 +13,14 @@ import { decodeNatSourceRangeKey, encodeNatSourceRangeKey } from "../datapath/ma
 const ctId = (k: CtKey): string => `${k.a.addr}:${k.a.port}|${k.b.addr}:${k.b.port}/${k.proto}`;
 const affinityId = (k: AffinityKey): string => `${k.svcId}|${k.client}`;
 
-/** InMemoryNatMapBackend keeps the five maps in memory. */
+/** InMemoryNatMapBackendOptions: map capacities (default unbounded), enforced as the kernel does. */
+export interface InMemoryNatMapBackendOptions {
+  readonly capacity?: Partial<NatCapacity>;
+}
+
+/** InMemoryNatMapBackend keeps the five maps in memory; a put of a new key into a full map throws E2BIG, as bpf(2) does. */
 export class InMemoryNatMapBackend implements NatMapBackend {
+  readonly #capacity: NatCapacity;
   readonly #fe = new Map<string, [NatFrontendKey, NatFrontendValue]>();
   readonly #be = new Map<string, [NatBackendKey, NatBackendValue]>();
   readonly #src = new Map<string, NatSourceRangeKey>();
@@ -22,11 +29,24 @@ export class InMemoryNatMapBackend implements NatMapBackend {
   /** writes counts every put and every delete that removed something. */
   writes = 0;
 
+  constructor(options: InMemoryNatMapBackendOptions = {}) {
+    this.#capacity = { frontends: Infinity, backends: Infinity, sourceRanges: Infinity, ...options.capacity };
+  }
+
+  capacity(): NatCapacity {
+    return this.#capacity;
+  }
+
+  #room(map: Map<string, unknown>, id: string, cap: number, name: string): void {
+    if (!map.has(id) && map.size >= cap) throw new Error(`update map "${name}": E2BIG (map full: ${cap} entries)`);
+  }
+
   frontends(): Iterable<[NatFrontendKey, NatFrontendValue]> {
     return [...this.#fe.values()];
   }
 
   putFrontend(key: NatFrontendKey, value: NatFrontendValue): void {
+    this.#room(this.#fe, frontendKeyId(key), this.#capacity.frontends, "sl_nat_fe");
     this.writes++;
     this.#fe.set(frontendKeyId(key), [{ ...key }, { ...value }]);
   }
@@ -40,6 +60,7 @@ export class InMemoryNatMapBackend implements NatMapBackend {
   }
 
   putBackend(key: NatBackendKey, value: NatBackendValue): void {
+    this.#room(this.#be, backendKeyId(key), this.#capacity.backends, "sl_nat_be");
     this.writes++;
     this.#be.set(backendKeyId(key), [{ ...key }, { ...value }]);
   }
@@ -53,9 +74,10 @@ export class InMemoryNatMapBackend implements NatMapBackend {
   }
 
   putSourceRange(key: NatSourceRangeKey): void {
-    this.writes++;
     // Like the LPM key, host bits do not count: "10.1.2.3/8" is 10.0.0.0/8.
     const normal = { svcId: key.svcId, cidr: normaliseCidr(key.cidr) };
+    this.#room(this.#src, sourceRangeKeyId(normal), this.#capacity.sourceRanges, "sl_nat_src");
+    this.writes++;
     this.#src.set(sourceRangeKeyId(normal), normal);
   }
 
@@ -75,6 +97,15 @@ export class InMemoryNatMapBackend implements NatMapBackend {
 
   deleteConntrack(key: CtKey): boolean {
     return this.#count(this.#ct.delete(ctId(normaliseCtKey(key))));
+  }
+
+  resetConntrack(key: CtKey): boolean {
+    const id = ctId(normaliseCtKey(key));
+    const e = this.#ct.get(id);
+    if (e === undefined) return false;
+    this.writes++;
+    this.#ct.set(id, { ...e, flags: (e.flags ?? 0) | SL_CT_F_RESET });
+    return true;
   }
 
   affinity(): Iterable<AffinityEntryView> {

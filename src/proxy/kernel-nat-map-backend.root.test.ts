@@ -3,8 +3,10 @@
  * created from bpf/obj/tc.o's specs and pinned under /sys/fs/bpf/sluice-test-proxy-<pid>/, which
  * is removed when each test ends. Root only (BPF map syscalls, bpffs).
  */
+import assert from "node:assert/strict";
 import { mkdirSync, rmSync } from "node:fs";
-import { after, before } from "node:test";
+import { after, before, test } from "node:test";
+import { service, slice } from "../../test/support/service-fixtures.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { BpfMap } from "../bpf/map.ts";
 import { openOrCreateMap } from "../bpf/map-pinning.ts";
@@ -14,6 +16,7 @@ import { pinName } from "../datapath/maps/index.ts";
 import { isRoot, requireRoot } from "../../test/support/root.ts";
 import { KernelNatMapBackend } from "./kernel-nat-map-backend.ts";
 import { runNatMapBackendContract } from "../../test/proxy/nat-map-backend.case.ts";
+import { NatReconciler } from "./nat-reconciler.ts";
 
 const OBJ = new URL("../../bpf/obj/tc.o", import.meta.url).pathname;
 const ROOT = `/sys/fs/bpf/sluice-test-proxy-${process.pid}`;
@@ -25,12 +28,13 @@ before(async () => {
 });
 after(() => rmSync(ROOT, { recursive: true, force: true }));
 
-function open(dir: string): { backend: KernelNatMapBackend; close(): void } {
+function open(dir: string, sizes: Readonly<Record<string, number>> = {}): { backend: KernelNatMapBackend; close(): void } {
   const maps: BpfMap[] = [];
   const get = (name: string): BpfMap => {
     const s = spec?.maps.get(name);
     if (s === undefined) throw new Error(`open map "${name}": not in ${OBJ}`);
-    const m = openOrCreateMap(s, { pinPath: `${dir}/${pinName(name, SL_ABI_VERSION)}` }).map;
+    const sized = sizes[name] === undefined ? s : { ...s, maxEntries: sizes[name] };
+    const m = openOrCreateMap(sized, { pinPath: `${dir}/${pinName(name, SL_ABI_VERSION)}` }).map;
     maps.push(m);
     return m;
   };
@@ -64,3 +68,32 @@ runNatMapBackendContract(
   },
   requireRoot,
 );
+
+test("a full kernel sl_nat_be (8 entries): whole Services that fit are programmed, the rest kept out, and a second sync writes nothing", requireRoot, () => {
+  const dir = `${ROOT}/full`;
+  mkdirSync(dir, { recursive: true });
+  const o = open(dir, { sl_nat_be: 8 });
+  try {
+    const names = ["a", "b", "c"];
+    const input = {
+      services: names.map((n, i) => service(n, { clusterIP: `198.19.0.${i + 1}`, ports: [{ port: 80, targetPort: 8080 }] })),
+      endpointSlices: names.map((n, i) => slice(n, [1, 2, 3].map((j) => ({ addr: `198.18.${i + 1}.${j}` })))),
+      nodeName: "node-a",
+      nodeAddresses: [],
+    };
+    const r = new NatReconciler(o.backend);
+    const res = r.sync(input); // 9 slots wanted, 8 fit: a and b whole, c out
+    assert.deepEqual(res.notProgrammed, [{ map: "sl_nat_be", field: "bpfMapSizeNATBackend", services: ["default/c"] }]);
+    assert.equal([...o.backend.backends()].length, 6);
+    assert.deepEqual([...o.backend.frontends()].map(([k]) => k.addr).sort(), ["198.19.0.1", "198.19.0.2"]);
+    const again = r.sync(input);
+    assert.equal(again.backends.added + again.frontends.added, 0);
+    // a goes away: c takes its room (its deletes go first, so the full map never refuses)
+    const res2 = r.sync({ ...input, services: input.services.slice(1), endpointSlices: input.endpointSlices.slice(1) });
+    assert.deepEqual(res2.notProgrammed, []);
+    assert.deepEqual([...o.backend.frontends()].map(([k]) => k.addr).sort(), ["198.19.0.2", "198.19.0.3"]);
+  } finally {
+    o.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

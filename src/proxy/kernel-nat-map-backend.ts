@@ -7,8 +7,8 @@
  * still compile: without it the backend lists no ranges and refuses to write one, so a sync
  * that needs it fails loudly instead of flagging frontends whose clients would all be dropped.
  */
-import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
-import { encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
+import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import { SL_CT_F_RESET, encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
 import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
 import type { RawMap } from "../datapath/maps/index.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
@@ -35,8 +35,10 @@ export class KernelNatMapBackend implements NatMapBackend {
   readonly #ctRaw: RawMap;
   readonly #aff: AffinityMap;
   readonly #affRaw: RawMap;
+  readonly #capacity: NatCapacity;
 
   constructor(maps: KernelNatMaps) {
+    this.#capacity = { frontends: maps.frontends.maxEntries ?? Infinity, backends: maps.backends.maxEntries ?? Infinity, sourceRanges: maps.sourceRanges?.maxEntries ?? Infinity };
     this.#fe = new NatFrontendMap(maps.frontends);
     this.#be = new NatBackendMap(maps.backends);
     this.#src = maps.sourceRanges === undefined ? undefined : new NatSourceRangeMap(maps.sourceRanges);
@@ -44,6 +46,10 @@ export class KernelNatMapBackend implements NatMapBackend {
     this.#ctRaw = maps.conntrack;
     this.#aff = new AffinityMap(maps.affinity);
     this.#affRaw = maps.affinity;
+  }
+
+  capacity(): NatCapacity {
+    return this.#capacity;
   }
 
   frontends(): Iterable<[NatFrontendKey, NatFrontendValue]> {
@@ -100,6 +106,16 @@ export class KernelNatMapBackend implements NatMapBackend {
   deleteConntrack(key: CtKey): boolean {
     // ConntrackMap normalises the tuple, so a key from a dump (already normal) maps to itself.
     return absentIsFalse(() => this.#ct.delete({ src: key.a.addr, sport: key.a.port, dst: key.b.addr, dport: key.b.port, proto: key.proto }));
+  }
+
+  resetConntrack(key: CtKey): boolean {
+    // Read-modify-write: the datapath may touch the entry between the two (a timestamp at most;
+    // the flag is what matters, and a later sync sets it again if the flow is still there).
+    const t = { src: key.a.addr, sport: key.a.port, dst: key.b.addr, dport: key.b.port, proto: key.proto };
+    const e = this.#ct.get(t);
+    if (e === undefined) return false;
+    this.#ct.put({ ...e, flags: e.flags | SL_CT_F_RESET });
+    return true;
   }
 
   affinity(): Iterable<AffinityEntryView> {

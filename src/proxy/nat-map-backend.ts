@@ -4,7 +4,7 @@
  * suite (nat-map-backend.case.ts): InMemoryNatMapBackend (tests, --dry-run) and
  * KernelNatMapBackend (the pinned maps).
  */
-import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
 
 /** NatMapBackend: deletes return false when the key was already gone (an LRU may evict first). */
 export interface NatMapBackend {
@@ -26,9 +26,13 @@ export interface NatMapBackend {
   /** putConntrack writes an entry; the datapath creates them, so this is for tests and restores. */
   putConntrack(entry: CtEntryView): void;
   deleteConntrack(key: CtKey): boolean;
+  /** resetConntrack sets SL_CT_F_RESET on an entry: the datapath answers the flow's next client packet with a RST. False when gone. */
+  resetConntrack(key: CtKey): boolean;
   /** affinity lists sl_affinity. */
   affinity(): Iterable<AffinityEntryView>;
   /** putAffinity writes an entry (tests and restores; the datapath creates them). */
   putAffinity(entry: AffinityEntryView): void;
   deleteAffinity(key: AffinityKey): boolean;
+  /** capacity is how many entries sl_nat_fe / sl_nat_be / sl_nat_src hold (their max_entries). */
+  capacity(): NatCapacity;
 }

@@ -74,6 +74,7 @@ function recording(inner: NatMapBackend): { backend: NatMapBackend; ops: string[
     sourceRanges: () => inner.sourceRanges(),
     conntrack: () => inner.conntrack(),
     affinity: () => inner.affinity(),
+    capacity: () => inner.capacity(),
     putFrontend: (k, v) => (log({ op: "put-frontend", key: k, value: v }), inner.putFrontend(k, v)),
     deleteFrontend: (k) => (log({ op: "delete-frontend", key: k }), inner.deleteFrontend(k)),
     putBackend: (k, v) => (log({ op: "put-backend", key: k, value: v }), inner.putBackend(k, v)),
@@ -82,6 +83,7 @@ function recording(inner: NatMapBackend): { backend: NatMapBackend; ops: string[
     deleteSourceRange: (k) => (log({ op: "delete-source-range", key: k }), inner.deleteSourceRange(k)),
     putConntrack: (e) => inner.putConntrack(e),
     deleteConntrack: (k) => inner.deleteConntrack(k),
+    resetConntrack: (k) => inner.resetConntrack(k),
     putAffinity: (e) => inner.putAffinity(e),
     deleteAffinity: (k) => inner.deleteAffinity(k),
   };

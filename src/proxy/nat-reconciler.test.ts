@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { service, slice } from "../../test/support/service-fixtures.ts";
 import type { NatInput } from "../calc/index.ts";
-import { SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
+import { SL_CT_F_RESET, SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
 import type { RawMap } from "../datapath/maps/index.ts";
 import { KeyNotFoundError } from "../errors/index.ts";
 import { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
@@ -45,15 +45,16 @@ describe("NatReconciler", () => {
     assert.deepEqual(res.frontends, { added: 0, updated: 1, deleted: 0 });
   });
 
-  test("a deleted Service's frontends and backends are removed, and its flows' conntrack entries with them", () => {
+  test("a deleted Service's frontends and backends are removed, and its TCP flows' conntrack entries flagged SL_CT_F_RESET", () => {
     const backend = new InMemoryNatMapBackend();
     const r = new NatReconciler(backend);
     r.sync(input(["198.18.1.1"]));
     backend.putConntrack({ a: { addr: "198.18.64.5", port: 40000 }, b: { addr: "198.19.0.10", port: 80 }, proto: 6, type: "nat-fwd", nat: { addr: "198.18.1.1", port: 8080 } });
     backend.putConntrack({ a: { addr: "198.18.64.5", port: 40000 }, b: { addr: "198.18.1.1", port: 8080 }, proto: 6, type: "nat-rev", nat: { addr: "198.19.0.10", port: 80 } });
     const res = r.sync(input([], { services: [] }));
-    assert.deepEqual([res.frontends.deleted, res.backends.deleted, res.conntrackDeleted], [1, 1, 2]);
-    assert.deepEqual([...backend.frontends(), ...backend.backends(), ...backend.conntrack()], []);
+    assert.deepEqual([res.frontends.deleted, res.backends.deleted, res.conntrackReset], [1, 1, 2]);
+    assert.deepEqual([...backend.frontends(), ...backend.backends()], []);
+    assert.deepEqual([...backend.conntrack()].map((e) => e.flags), [SL_CT_F_RESET, SL_CT_F_RESET], "TCP: both entries kept and flagged for a RST");
   });
 
   test("a Service keeps its id while its endpoints change and after it is the only one left", () => {
@@ -114,5 +115,28 @@ describe("NatReconciler", () => {
     assert.deepEqual([...backend.frontends()].filter(([, v]) => v.flags & SL_NAT_FE_SRC_RANGES), []);
     assert.deepEqual([...backend.sourceRanges()], []);
     assert.equal(backend.deleteSourceRange({ svcId: 1, cidr: "10.0.0.0/8" }), false);
+  });
+
+  test("drain: an endpoint turning terminating (still serving) keeps its flows; removed, its UDP flows go and its TCP flows are flagged", () => {
+    const backend = new InMemoryNatMapBackend();
+    const r = new NatReconciler(backend);
+    const ports = [{ name: "http", port: 80, targetPort: 8080 }, { name: "dns", port: 53, targetPort: 5353, protocol: "UDP" as const }];
+    const sliceOpts = { ports: [{ name: "http", port: 8080 }, { name: "dns", port: 5353, protocol: "UDP" as const }] };
+    const eps = (b: { ready: boolean; serving: boolean; terminating: boolean } | undefined): NatInput => ({
+      ...input([]),
+      services: [service("web", { clusterIP: "198.19.0.10", ports })],
+      endpointSlices: [slice("web", [{ addr: "198.18.1.1" }, ...(b === undefined ? [] : [{ addr: "198.18.1.2", ...b }])], sliceOpts)],
+    });
+    r.sync(eps({ ready: true, serving: true, terminating: false }));
+    const tcp = { a: { addr: "198.18.64.5", port: 40000 }, b: { addr: "198.18.1.2", port: 8080 }, proto: 6, type: "nat-rev", nat: { addr: "198.19.0.10", port: 80 } } as const;
+    backend.putConntrack(tcp);
+    backend.putConntrack({ ...tcp, proto: 17, b: { addr: "198.18.1.2", port: 5353 }, nat: { addr: "198.19.0.10", port: 53 } });
+    const draining = r.sync(eps({ ready: false, serving: true, terminating: true }));
+    assert.deepEqual([...new Set([...backend.backends()].map(([, v]) => v.addr))], ["198.18.1.1"], "new flows go to the ready endpoint only");
+    assert.deepEqual([draining.conntrackDeleted, draining.conntrackReset], [0, 0], "a draining endpoint's flows are left alone");
+    assert.equal([...backend.conntrack()].length, 2);
+    const removed = r.sync(eps(undefined));
+    assert.deepEqual([removed.conntrackDeleted, removed.conntrackReset], [1, 1]);
+    assert.deepEqual([...backend.conntrack()].map((e) => [e.proto, e.flags]), [[6, SL_CT_F_RESET]]);
   });
 });

@@ -12,8 +12,8 @@
  *
  * Not safe for concurrent sync() calls: the agent serialises syncs.
  */
-import { NatCache, ServiceIdAllocator, computeServiceNats, natDesiredOf, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
-import type { HealthCheckService, NatBackendEntry, NatFrontendEntry, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
+import { NatCache, ServiceIdAllocator, admitServices, computeServiceNats, frontendBackends, frontendKeyId, servingEndpointId, servingEndpoints, natDesiredOf, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
+import type { NatCapacity, NotProgrammed, RemovedBackend, HealthCheckService, NatBackendEntry, NatFrontendEntry, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
@@ -37,10 +37,14 @@ export interface NatSyncResult {
   readonly sourceRanges: ChangeCounts;
   readonly affinityDeleted: number;
   readonly conntrackDeleted: number;
+  /** TCP entries of removed backends flagged SL_CT_F_RESET (kept, answered with a RST). */
+  readonly conntrackReset: number;
   /** True when the maps were read (first sync, or after a failed one). */
   readonly adopted: boolean;
   readonly healthChecks: readonly HealthCheckService[];
   readonly problems: readonly NatProblem[];
+  /** Services kept out whole because a NAT map is full, per map (empty when all fit). */
+  readonly notProgrammed: readonly NotProgrammed[];
 }
 
 /** NatReconcilerOptions inject the logger and, for tests, the id allocator. */
@@ -60,6 +64,9 @@ export class NatReconciler {
   #applied: Map<string, ServiceNat> | undefined;
   readonly #cache = new NatCache();
   #reported = new Set<string>();
+  #notProgrammedKey = "[]";
+  /** Backends that left the NAT lists while still serving (terminating): their flows stay until they stop. */
+  #draining: RemovedBackend[] = [];
 
   constructor(backend: NatMapBackend, options: NatReconcilerOptions = {}) {
     this.#backend = backend;
@@ -73,8 +80,13 @@ export class NatReconciler {
     const adopted = previous === undefined;
     const actual = previous !== undefined ? this.#actual : undefined;
     const adoptedState = actual ?? this.#adopt();
-    const results = computeServiceNats(input, this.#ids, this.#cache);
-    this.#ids.retainOnly(results.flatMap((r) => r.views.map((v) => v.idKey)));
+    const computed = computeServiceNats(input, this.#ids, this.#cache);
+    this.#ids.retainOnly(computed.flatMap((r) => r.views.map((v) => v.idKey)));
+    // Map-full: program the Services that fit, keep the rest out whole — not a failed write
+    // that would retry the whole sync forever.
+    const programmed = new Set([...(this.#applied?.values() ?? [])].filter((r) => r.frontends.length > 0).map((r) => r.name));
+    const { results, notProgrammed } = admitServices(computed, this.#backend.capacity(), programmed);
+    this.#reportNotProgrammed(notProgrammed);
     const healthChecks = results.flatMap((r) => (r.healthCheck !== undefined ? [r.healthCheck] : []));
     const problems = results.flatMap((r) => r.problems);
     this.#reportProblems(problems);
@@ -85,8 +97,10 @@ export class NatReconciler {
     const frontends = { added: 0, updated: 0, deleted: 0 };
     const backends = { added: 0, updated: 0, deleted: 0 };
     const sourceRanges = { added: 0, updated: 0, deleted: 0 };
+    const desired = actual !== undefined && delta !== undefined ? patchState(actual, delta.actual, delta.desired) : mutableCopy(full ?? adoptedState);
+    const ops = roomFirst(plan.ops, desired, this.#backend.capacity());
     try {
-      for (const op of plan.ops) this.#apply(op, { fe: frontends, be: backends, src: sourceRanges });
+      for (const op of ops) this.#apply(op, { fe: frontends, be: backends, src: sourceRanges });
     } catch (cause) {
       // Part of the plan may be in the maps: read them again next time rather than trust a guess.
       this.#actual = undefined;
@@ -95,17 +109,40 @@ export class NatReconciler {
       this.#log.error({ op: "sync", err: cause }, "sync nat maps failed");
       throw new Error(`sync nat maps: ${msg}`, { cause });
     }
-    const desired = actual !== undefined && delta !== undefined ? patchState(actual, delta.actual, delta.desired) : mutableCopy(full ?? adoptedState);
     this.#actual = desired;
     this.#applied = new Map(results.map((r) => [r.name, r]));
     this.#ids.observeMaps(desired);
     const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
     const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
-    const conntrackDeleted = plan.removed.length > 0 ? this.#cleanConntrack(plan.removed) : 0;
+    // A backend that left the NAT list but still serves (terminating: draining) keeps its flows.
+    // Draining backends are remembered until they stop serving, then cleaned like removed ones.
+    const candidates = [...plan.removed, ...this.#draining];
+    const serving = candidates.length > 0 ? servingEndpoints(input.endpointSlices) : new Set<string>();
+    const isServing = (r: RemovedBackend): boolean => serving.has(servingEndpointId(r.backend.addr, r.backend.port, r.frontend.proto));
+    const gone = candidates.filter((r) => !isServing(r));
+    const inList = (r: RemovedBackend): boolean => frontendBackends(desired, frontendKeyId(r.frontend)).some((b) => b.addr === r.backend.addr && b.port === r.backend.port);
+    const draining = new Map(candidates.filter((r) => isServing(r) && !inList(r)).map((r) => [`${frontendKeyId(r.frontend)}>${r.backend.addr}:${r.backend.port}`, r]));
+    this.#draining = [...draining.values()];
+    const { deleted: conntrackDeleted, reset: conntrackReset } = gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
     const total = [frontends, backends, sourceRanges].reduce((n, c) => n + c.added + c.updated + c.deleted, 0);
-    const fields = { op: "sync", frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted };
-    if (total > 0 || conntrackDeleted > 0 || adopted) this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
-    return { frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, adopted, healthChecks, problems };
+    const fields = { op: "sync", frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, conntrackReset };
+    if (total > 0 || conntrackDeleted + conntrackReset > 0 || adopted) this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
+    return { frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, conntrackReset, adopted, healthChecks, problems, notProgrammed };
+  }
+
+  /** One line per change of the kept-out set: which Services, which map, which field to raise. */
+  #reportNotProgrammed(now: readonly NotProgrammed[]): void {
+    const key = JSON.stringify(now);
+    if (key === this.#notProgrammedKey) return;
+    this.#notProgrammedKey = key;
+    if (now.length === 0) {
+      this.#log.info({ op: "map-full" }, "every Service is programmed again");
+      return;
+    }
+    for (const n of now) {
+      const shown = n.services.slice(0, 20).join(", ") + (n.services.length > 20 ? `, ... (${n.services.length - 20} more)` : "");
+      this.#log.warn({ op: "map-full", map: n.map, services: n.services.length }, `map "${n.map}" is full: ${n.services.length} Service(s) not programmed (raise FelixConfiguration ${n.field}): ${shown}`);
+    }
   }
 
   #adopt(): NatState {
@@ -154,10 +191,23 @@ export class NatReconciler {
     return n;
   }
 
-  #cleanConntrack(removed: Parameters<typeof selectConntrackCleanup>[1]): number {
-    let n = 0;
-    for (const key of selectConntrackCleanup(this.#backend.conntrack(), removed)) if (this.#backend.deleteConntrack(key)) n++;
-    return n;
+  /**
+   * #cleanConntrack: the flows of removed backends. Connectionless ones (UDP, SCTP counted with
+   * them here, ...) are deleted at once, as kube-proxy flushes UDP; TCP entries are flagged
+   * SL_CT_F_RESET instead — Calico's answer for a deleted workload: the client's next packet
+   * gets a RST and fails fast instead of hanging until a timeout.
+   */
+  #cleanConntrack(removed: Parameters<typeof selectConntrackCleanup>[1]): { deleted: number; reset: number } {
+    let deleted = 0;
+    let reset = 0;
+    for (const key of selectConntrackCleanup(this.#backend.conntrack(), removed)) {
+      if (key.proto === TCP) {
+        if (this.#backend.resetConntrack(key)) reset++;
+      } else if (this.#backend.deleteConntrack(key)) {
+        deleted++;
+      }
+    }
+    return { deleted, reset };
   }
 
   /** Problems are logged once when they appear, not on every sync. */
@@ -171,6 +221,23 @@ export class NatReconciler {
     this.#reported = now;
   }
 }
+
+/**
+ * roomFirst: with bounded maps, what goes away makes room before anything new is put — frontends
+ * to delete first, then the backend slots and source ranges of ids no desired frontend uses (no
+ * frontend can reach them once those deletes are done). Else a full map refuses the new entries
+ * while the old ones still sit there. Slots a shrinking Service gives up keep their late place
+ * (its frontend must shrink first). Unbounded maps keep planNatUpdate's order.
+ */
+function roomFirst(ops: readonly NatOp[], desired: NatState, cap: NatCapacity): readonly NatOp[] {
+  if (![cap.frontends, cap.backends, cap.sourceRanges].some(Number.isFinite)) return ops;
+  const used = new Set([...desired.frontends.values()].map((e) => e.value.svcId));
+  const early = (op: NatOp): boolean =>
+    op.op === "delete-frontend" || ((op.op === "delete-backend" || op.op === "delete-source-range") && !used.has(op.key.svcId));
+  return [...ops.filter((op) => op.op === "delete-frontend"), ...ops.filter((op) => early(op) && op.op !== "delete-frontend"), ...ops.filter((op) => !early(op))];
+}
+
+const TCP = 6;
 
 /** MutableNatState is #actual: patched in place after each incremental sync instead of rebuilt. */
 interface MutableNatState extends NatState {

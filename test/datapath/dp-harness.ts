@@ -18,6 +18,7 @@ import type { PacketSpec } from "../packet/packet-spec.ts";
 import { parsePacket } from "../packet/parse-packet.ts";
 import type { ParsedPacket } from "../packet/parsed-packet.ts";
 import { verdictName } from "../support/prog-test-run.ts";
+import { buildSkbCtx, type SkbCtxFields } from "../support/skb-ctx.ts";
 
 export const PROGRAMS = ["from_wep", "to_wep", "from_hep", "to_hep"] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
@@ -141,9 +142,13 @@ export interface DpRun {
   packet: ParsedPacket;
 }
 
-/** runIn runs one packet through prog inside the namespace (test_run's FIB is the caller's). */
-export function runIn(ns: TestNetns, prog: Program, input: Uint8Array | PacketSpec): DpRun {
+/**
+ * runIn runs one packet through prog inside the namespace (test_run's FIB is the caller's);
+ * `skb` sets the few `__sk_buff` fields test_run accepts (e.g. gsoSize/gsoSegs for a GSO packet).
+ */
+export function runIn(ns: TestNetns, prog: Program, input: Uint8Array | PacketSpec, skb?: SkbCtxFields): DpRun {
   const data = input instanceof Uint8Array ? input : packet(input);
-  const r = withNetns(ns.name, () => prog.testRun({ data, dataSizeOut: data.length + 256 }));
+  const ctx = skb === undefined ? {} : { ctx: buildSkbCtx(skb) };
+  const r = withNetns(ns.name, () => prog.testRun({ data, dataSizeOut: data.length + 256, ...ctx }));
   return { retval: r.retval, verdict: verdictName("tc", r.retval), data: r.data, packet: parsePacket(r.data) };
 }

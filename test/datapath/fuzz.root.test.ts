@@ -171,9 +171,10 @@ function checkRewrite(prog: ProgramName, m: ReturnType<typeof modelParse>, verdi
   if (prog === "from_hep" && m.src === W.loopback) return verdict === "SHOT" ? undefined : `the service loopback address ${m.src} arrived from outside but ${verdict}`;
   const isSyn = m.proto === 6 && (m.tcpFlags & 0x12) === 0x02;
   const newFlow = !m.later && (m.proto !== 6 || isSyn);
-  // the datapath applies externalTrafficPolicy per frontend, whoever sends (pods included)
+  // the datapath applies externalTrafficPolicy per frontend to traffic from outside
   // drop rules for new flows; a tuple with possible earlier state may instead match that state
-  const etpDrop = m.proto === 6 && isSyn && !m.later && m.dst === W.node1 && m.dport === 30090;
+  // (kube-proxy short-circuit: a pod of this node or the node itself gets every ready backend)
+  const etpDrop = prog === "from_hep" && m.proto === 6 && isSyn && !m.later && m.dst === W.node1 && m.dport === 30090;
   const sctpDrop = m.proto === 132 && newFlow && m.dst === W.vip && m.dport === 3869;
   const rangeDrop = newFlow && !sourceAdmitted(services, m.proto, m.src, m.dst, m.dport);
   if ((etpDrop || sctpDrop || rangeDrop) && verdict === "SHOT") return undefined;

@@ -177,7 +177,7 @@ test("too big for the tunnel: DF gets ICMP fragmentation-needed with the tunnel 
     assertPacketEqual(r.data, {
       eth: { src: clientEth.dst, dst: clientEth.src },
       ipv4: { src: W.node1, dst: W.client, ttl: 64 },
-      icmp: { type: "dest-unreachable", code: 4, mtu: 1450, inner: ipPacket(l3).slice(0, 28) },
+      icmp: { type: "dest-unreachable", code: 4, mtu: 1450, inner: ipPacket(l3).slice(0, 40) }, // IP + TCP header: see icmp.h
     });
     assert.equal(n1.ct.get({ src: W.client, dst: W.node1, sport: 53000, dport: W.nodePort, proto: TCP }), undefined, "no state for a refused packet");
     const noDf = runIn(ns, h1.from_hep, { ...big, ipv4: { src: W.client, dst: W.node1 } });

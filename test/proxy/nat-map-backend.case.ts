@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import type { TestOptions } from "node:test";
 import { lookup, service, slice } from "../support/service-fixtures.ts";
 import type { CtEntryView, NatInput } from "../../src/calc/index.ts";
-import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../../src/datapath/abi/abi.ts";
+import { SL_CT_F_RESET, SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../../src/datapath/abi/abi.ts";
 import { natStateOf } from "../../src/calc/index.ts";
 import { countingBackend } from "../../src/proxy/counting-backend.ts";
 import type { NatMapBackend } from "../../src/proxy/nat-map-backend.ts";
@@ -128,7 +128,7 @@ export function runNatMapBackendContract(name: string, make: () => NatMapBackend
       assert.equal(counted.writes(), 0);
     }));
 
-    test("NatReconciler: the maps end up equal to the desired state, and a removed backend's flows and affinity go", options, withFixture(({ backend }) => {
+    test("NatReconciler: the maps end up equal to the desired state; a removed backend's UDP flows and affinity go, its TCP flows get SL_CT_F_RESET", options, withFixture(({ backend }) => {
       const r = new NatReconciler(backend);
       r.sync(input(["198.18.1.1", "198.18.2.1"]));
       const id = [...backend.frontends()][0]![1].svcId;
@@ -136,7 +136,8 @@ export function runNatMapBackendContract(name: string, make: () => NatMapBackend
       backend.putAffinity({ svcId: id, client: "198.18.64.5", backend: { addr: "198.18.1.1", port: 8080 } });
       backend.putAffinity({ svcId: id, client: "198.18.64.6", backend: { addr: "198.18.2.1", port: 8080 } });
       const res = r.sync(input(["198.18.2.1"]));
-      assert.equal(res.conntrackDeleted, 1);
+      assert.equal(res.conntrackReset, 1, "the TCP flow's entry stays, flagged for a RST");
+      assert.deepEqual([...backend.conntrack()].map((e) => [e.proto, (e.flags ?? 0) & SL_CT_F_RESET]), [[6, SL_CT_F_RESET]]);
       assert.equal(res.affinityDeleted, 1);
       assert.deepEqual([...backend.affinity()].map((e) => e.client), ["198.18.64.6"]);
       const state = natStateOf([...backend.frontends()].map(([key, value]) => ({ key, value })), [...backend.backends()].map(([key, value]) => ({ key, value })));

@@ -7,6 +7,8 @@ export interface RawMap {
   update(key: Uint8Array, value: Uint8Array, mode?: "any" | "noexist" | "exist"): void;
   delete(key: Uint8Array): void;
   entries(): Iterable<[Uint8Array, Uint8Array]>;
+  /** The map's max_entries, when known (BpfMap has it; test doubles may not). */
+  readonly maxEntries?: number;
 }
 
 /** PerCpuRawMap adds the per-CPU read of BpfMap. */

@@ -38,6 +38,24 @@ struct {
 	__uint(max_entries, SL_POL_EVENTS_SIZE);
 } sl_pol_events SEC(".maps");
 
+/* A subprogram whose prototype carries the event struct, so clang puts it in BTF. */
+static __noinline void pol_abi_fill(struct sl_pol_log_event *ev, const struct sl_policy_state *st)
+{
+	ev->hdr.type = SL_EVENT_POLICY_LOG;
+	ev->hdr.len = sizeof(*ev);
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->src_addr = st->src_addr;
+	ev->dst_addr = st->dst_addr;
+	ev->src_port = st->src_port;
+	ev->dst_port = st->dst_port;
+	ev->proto = st->proto;
+	ev->ip_version = st->ip_version;
+	ev->icmp_type = st->icmp_type;
+	ev->icmp_code = st->icmp_code;
+	ev->rule_id = st->rule_id;
+	ev->tier = st->tier;
+}
+
 /* What a generated program does once it has decided: log (here unconditionally, to anchor the
  * event struct in BTF), record the verdict, hand over to the DONE slot, else return it. */
 SEC("tc")
@@ -49,19 +67,7 @@ int pol_abi_done(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	struct sl_pol_log_event *ev = bpf_ringbuf_reserve(&sl_pol_events, sizeof(*ev), 0);
 	if (ev) {
-		ev->hdr.type = SL_EVENT_POLICY_LOG;
-		ev->hdr.len = sizeof(*ev);
-		ev->hdr.ts_ns = bpf_ktime_get_ns();
-		ev->src_addr = st->src_addr;
-		ev->dst_addr = st->dst_addr;
-		ev->src_port = st->src_port;
-		ev->dst_port = st->dst_port;
-		ev->proto = st->proto;
-		ev->ip_version = st->ip_version;
-		ev->icmp_type = st->icmp_type;
-		ev->icmp_code = st->icmp_code;
-		ev->rule_id = st->rule_id;
-		ev->tier = st->tier;
+		pol_abi_fill(ev, st);
 		bpf_ringbuf_submit(ev, 0);
 	}
 	struct sl_ipset_key key = { .prefixlen = SL_IPSET_LOOKUP_LEN, .set_id = 1, .addr = st->src_addr };

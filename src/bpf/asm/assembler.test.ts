@@ -132,3 +132,18 @@ test("disassemble() prints LLVM syntax with labels, helper names and map names",
     "9: exit",
   ]);
 });
+
+test("Assembler.reachable is false after ja or exit until a label an earlier jump names", () => {
+  const a = new Assembler();
+  assert.equal(a.reachable, true);
+  a.jmp32Imm("jeq", R1, 0, "later").ja("end");
+  assert.equal(a.reachable, false, "after ja");
+  a.label("unused");
+  assert.equal(a.reachable, false, "a label nobody jumped to does not make code reachable");
+  a.label("later");
+  assert.equal(a.reachable, true, "the conditional jump's target is reachable");
+  a.exit();
+  assert.equal(a.reachable, false, "after exit");
+  a.label("end");
+  assert.equal(a.reachable, true);
+});

@@ -41,6 +41,10 @@ export class Assembler {
   readonly #labels = new Map<string, number>();
   readonly #relocs: MapRelocation[] = [];
   #jumps = 0;
+  // Labels jumped to before they were defined, and whether the next instruction can run: the
+  // verifier rejects a program with statically unreachable instructions, so generators ask.
+  readonly #pending = new Set<string>();
+  #reachable = true;
 
   /** length is the number of 8-byte instruction slots emitted so far. */
   get length(): number {
@@ -52,10 +56,20 @@ export class Assembler {
     return this.#jumps;
   }
 
+  /**
+   * reachable tells whether the next instruction can be reached by falling through or by a jump
+   * already emitted (forward). It is false after `ja` or `exit` until a label some earlier jump
+   * names; generators skip code that could never run, which the verifier would reject.
+   */
+  get reachable(): boolean {
+    return this.#reachable;
+  }
+
   /** label names the position of the next instruction; a name may be defined once. */
   label(name: string): this {
     if (this.#labels.has(name)) throw new Error(`assemble program: label "${name}" defined twice`);
     this.#labels.set(name, this.#insns.length);
+    if (this.#pending.delete(name)) this.#reachable = true;
     return this;
   }
 
@@ -178,6 +192,8 @@ export class Assembler {
   ja(target: string): this {
     this.raw(Class.JMP | JmpOp.ja, 0, 0, 0, 0);
     this.#insns[this.#insns.length - 1]!.target = target;
+    if (!this.#labels.has(target)) this.#pending.add(target);
+    this.#reachable = false;
     return this;
   }
 
@@ -190,7 +206,9 @@ export class Assembler {
 
   /** exit returns r0. */
   exit(): this {
-    return this.raw(Class.JMP | JmpOp.exit, 0, 0, 0, 0);
+    this.raw(Class.JMP | JmpOp.exit, 0, 0, 0, 0);
+    this.#reachable = false;
+    return this;
   }
 
   /** assemble resolves every jump to its label; it throws on an unknown label or an offset beyond 16 bits. */
@@ -225,6 +243,7 @@ export class Assembler {
   #jump(code: number, dst: Register, src: Register, imm: number, target: string): this {
     this.raw(code, dst, src, 0, imm);
     this.#insns[this.#insns.length - 1]!.target = target;
+    if (!this.#labels.has(target)) this.#pending.add(target);
     this.#jumps++;
     return this;
   }

@@ -432,6 +432,132 @@ export function decodeSlIpsetValue(bytes: Uint8Array): SlIpsetValue {
   return readSlIpsetValue(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
+/** SlEventHdrLayout is the byte layout of `struct sl_event_hdr` (16 bytes), checked against BTF at load. */
+export const SlEventHdrLayout = {
+  name: "sl_event_hdr",
+  size: 16,
+  fields: [
+    { name: "type", offset: 0, size: 4, kind: "u32" },
+    { name: "len", offset: 4, size: 4, kind: "u32" },
+    { name: "ts_ns", offset: 8, size: 8, kind: "u64" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlEventHdr is `struct sl_event_hdr`; padding and reserved fields are not exposed (always zero). */
+export interface SlEventHdr {
+  type: number;
+  len: number;
+  tsNs: bigint;
+}
+
+/** writeSlEventHdr encodes v into view at offset (16 bytes); padding is left untouched. */
+export function writeSlEventHdr(view: DataView, offset: number, v: SlEventHdr): void {
+  view.setUint32(offset + 0, v.type, true);
+  view.setUint32(offset + 4, v.len, true);
+  view.setBigUint64(offset + 8, v.tsNs, true);
+}
+
+/** readSlEventHdr decodes `struct sl_event_hdr` from view at offset. */
+export function readSlEventHdr(view: DataView, offset: number): SlEventHdr {
+  return {
+    type: view.getUint32(offset + 0, true),
+    len: view.getUint32(offset + 4, true),
+    tsNs: view.getBigUint64(offset + 8, true),
+  };
+}
+
+/** encodeSlEventHdr returns the 16 bytes of `struct sl_event_hdr` for a map key or value. */
+export function encodeSlEventHdr(v: SlEventHdr): Uint8Array {
+  const bytes = new Uint8Array(16);
+  writeSlEventHdr(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlEventHdr reads `struct sl_event_hdr` from at least 16 bytes. */
+export function decodeSlEventHdr(bytes: Uint8Array): SlEventHdr {
+  if (bytes.byteLength < 16) throw new Error(`decode sl_event_hdr: ${bytes.byteLength} bytes, want 16`);
+  return readSlEventHdr(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlPolLogEventLayout is the byte layout of `struct sl_pol_log_event` (40 bytes), checked against BTF at load. */
+export const SlPolLogEventLayout = {
+  name: "sl_pol_log_event",
+  size: 40,
+  fields: [
+    { name: "hdr", offset: 0, size: 16, kind: "struct", layout: SlEventHdrLayout },
+    { name: "src_addr", offset: 16, size: 4, kind: "be32" },
+    { name: "dst_addr", offset: 20, size: 4, kind: "be32" },
+    { name: "src_port", offset: 24, size: 2, kind: "u16" },
+    { name: "dst_port", offset: 26, size: 2, kind: "u16" },
+    { name: "proto", offset: 28, size: 1, kind: "u8" },
+    { name: "ip_version", offset: 29, size: 1, kind: "u8" },
+    { name: "icmp_type", offset: 30, size: 1, kind: "u8" },
+    { name: "icmp_code", offset: 31, size: 1, kind: "u8" },
+    { name: "rule_id", offset: 32, size: 4, kind: "u32" },
+    { name: "tier", offset: 36, size: 4, kind: "u32" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlPolLogEvent is `struct sl_pol_log_event`; padding and reserved fields are not exposed (always zero). */
+export interface SlPolLogEvent {
+  hdr: SlEventHdr;
+  srcAddr: number;
+  dstAddr: number;
+  srcPort: number;
+  dstPort: number;
+  proto: number;
+  ipVersion: number;
+  icmpType: number;
+  icmpCode: number;
+  ruleId: number;
+  tier: number;
+}
+
+/** writeSlPolLogEvent encodes v into view at offset (40 bytes); padding is left untouched. */
+export function writeSlPolLogEvent(view: DataView, offset: number, v: SlPolLogEvent): void {
+  writeSlEventHdr(view, offset + 0, v.hdr);
+  view.setUint32(offset + 16, v.srcAddr, false);
+  view.setUint32(offset + 20, v.dstAddr, false);
+  view.setUint16(offset + 24, v.srcPort, true);
+  view.setUint16(offset + 26, v.dstPort, true);
+  view.setUint8(offset + 28, v.proto);
+  view.setUint8(offset + 29, v.ipVersion);
+  view.setUint8(offset + 30, v.icmpType);
+  view.setUint8(offset + 31, v.icmpCode);
+  view.setUint32(offset + 32, v.ruleId, true);
+  view.setUint32(offset + 36, v.tier, true);
+}
+
+/** readSlPolLogEvent decodes `struct sl_pol_log_event` from view at offset. */
+export function readSlPolLogEvent(view: DataView, offset: number): SlPolLogEvent {
+  return {
+    hdr: readSlEventHdr(view, offset + 0),
+    srcAddr: view.getUint32(offset + 16, false),
+    dstAddr: view.getUint32(offset + 20, false),
+    srcPort: view.getUint16(offset + 24, true),
+    dstPort: view.getUint16(offset + 26, true),
+    proto: view.getUint8(offset + 28),
+    ipVersion: view.getUint8(offset + 29),
+    icmpType: view.getUint8(offset + 30),
+    icmpCode: view.getUint8(offset + 31),
+    ruleId: view.getUint32(offset + 32, true),
+    tier: view.getUint32(offset + 36, true),
+  };
+}
+
+/** encodeSlPolLogEvent returns the 40 bytes of `struct sl_pol_log_event` for a map key or value. */
+export function encodeSlPolLogEvent(v: SlPolLogEvent): Uint8Array {
+  const bytes = new Uint8Array(40);
+  writeSlPolLogEvent(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlPolLogEvent reads `struct sl_pol_log_event` from at least 40 bytes. */
+export function decodeSlPolLogEvent(bytes: Uint8Array): SlPolLogEvent {
+  if (bytes.byteLength < 40) throw new Error(`decode sl_pol_log_event: ${bytes.byteLength} bytes, want 40`);
+  return readSlPolLogEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
 /** SlCtKeyLayout is the byte layout of `struct sl_ct_key` (16 bytes), checked against BTF at load. */
 export const SlCtKeyLayout = {
   name: "sl_ct_key",

@@ -74,15 +74,17 @@ function emitIcmp(a: Assembler, m: IcmpMatch, negate: boolean, fail: string, ok:
 
 // Any-of (or, negated, none-of) CIDRs on an address loaded in network order: compare under the
 // byte-swapped mask instead of swapping the address.
+// A /0 in the list makes the criterion always true (any-of) — nothing to emit — or always false
+// (none-of), which neverMatches() already turned into "rule left out".
 function emitNets(a: Assembler, addr: FieldRef, nets: readonly string[], negate: boolean, fail: string, ok: string): void {
+  if (nets.some((n) => cachedCidr(n).prefixLen === 0)) {
+    if (negate) throw new Error("generate policy: a none-of list with /0 reached the generator");
+    return;
+  }
   a.ldx(addr.size, R1, R7, addr.offset);
   for (const text of nets) {
     const c = cachedCidr(text);
     const target = negate ? fail : ok;
-    if (c.prefixLen === 0) {
-      a.ja(target);
-      continue;
-    }
     if (c.prefixLen === 32) {
       a.jmp32Imm("jeq", R1, bswap32(c.addr), target);
       continue;

@@ -96,13 +96,15 @@ export class PolicyHarness {
     for (const k of this.#setKeys) m.delete(k);
     this.#setKeys = [];
     const value = new Uint8Array(m.valueSize);
+    const keys = new Map<string, Uint8Array>();
     for (const [id, members] of sets) {
       for (const member of members) {
         const key = encodeSlIpsetKey(ipSetKey(id, member));
-        m.update(key, value);
-        this.#setKeys.push(key);
+        keys.set(Buffer.from(key).toString("hex"), key);
       }
     }
+    for (const key of keys.values()) m.update(key, value);
+    this.#setKeys = [...keys.values()];
   }
 
   /** run fills sl_pol_state on every CPU, runs chunk 0 once and reads what the program wrote. */

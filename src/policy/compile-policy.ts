@@ -34,7 +34,7 @@ export interface CompileOptions {
   readonly slotBase: number;
   /** Instructions per chunk (default 24,000: every jump stays within 16-bit offsets). */
   readonly maxChunkInsns?: number;
-  /** Conditional jumps per chunk (default 3,000: the verifier keeps at most 8,192 branches pending). */
+  /** Conditional jumps per chunk (default 6,000: the verifier keeps at most 8,192 branches pending). */
   readonly maxChunkJumps?: number;
 }
 
@@ -50,7 +50,7 @@ export interface CompiledPolicy {
   readonly chunks: readonly PolicyChunk[];
 }
 
-const DEFAULT_BUDGET: ChunkBudget = { maxInsns: 24_000, maxJumps: 3_000 };
+const DEFAULT_BUDGET: ChunkBudget = { maxInsns: 24_000, maxJumps: 6_000 };
 
 /** compilePolicy generates the chunks; it throws on a rule id beyond sl_pol_hits or a policy needing too many chunks. */
 export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): CompiledPolicy {
@@ -103,6 +103,8 @@ function checkIds(policy: EndpointPolicy, where: string): void {
 
 /** ChunkWriter emits one chunk; chunkOf(pos) tells which chunk starts tier position `pos`. */
 class ChunkWriter {
+  private readonly decisions = new Map<string, [number, number]>();
+
   constructor(
     private readonly a: Assembler,
     private readonly policy: EndpointPolicy,
@@ -167,6 +169,9 @@ class ChunkWriter {
   /** epilogue: a missing chunk denies; then count the deciding rule and hand over to SL_POL_SLOT_DONE. */
   epilogue(): void {
     const a = this.a;
+    for (const [block, [verdict, tier]] of this.decisions) {
+      a.label(block).st("w", R7, State.verdict.offset, verdict).stx(State.ruleId.size, R7, State.ruleId.offset, R1).st("w", R7, State.tier.offset, tier).ja("done");
+    }
     a.label("broken");
     this.store(SlPolVerdict.SL_POL_DENY, SL_POL_RULE_BROKEN, SL_POL_TIER_DEFAULT);
     a.label("done").ldx(State.ruleId.size, R1, R7, State.ruleId.offset);
@@ -192,9 +197,12 @@ class ChunkWriter {
     this.a.st("w", R7, State.verdict.offset, verdict).st("w", R7, State.ruleId.offset, ruleId).st("w", R7, State.tier.offset, tier);
   }
 
+  // A rule's decision is two instructions: its id in r1 and a jump to the block, shared by every
+  // rule of the chunk with the same verdict and tier, that stores all three (emitted at the end).
   private decide(verdict: number, ruleId: number, tier: number): void {
-    this.store(verdict, ruleId, tier);
-    this.a.ja("done");
+    const block = `decide_${verdict}_${tier}`;
+    this.decisions.set(block, [verdict, tier]);
+    this.a.mov32Imm(R1, ruleId).ja(block);
   }
 
   // sl_pol_hits[rule id] += 1, the id in r1 (null) or an immediate. Per-CPU: no atomic needed.

@@ -82,6 +82,13 @@ function emitNets(a: Assembler, addr: FieldRef, nets: readonly string[], negate:
     return;
   }
   a.ldx(addr.size, R1, R7, addr.offset);
+  if (!negate && nets.length === 1) {
+    // One CIDR: jump straight to fail on a mismatch (the common case; one instruction less).
+    const c = cachedCidr(nets[0]!);
+    if (c.prefixLen < 32) a.mov64Reg(R2, R1).alu32Imm("and", R2, bswap32(prefixMask(c.prefixLen)));
+    a.jmp32Imm("jne", c.prefixLen < 32 ? R2 : R1, bswap32(c.addr), fail);
+    return;
+  }
   for (const text of nets) {
     const c = cachedCidr(text);
     const target = negate ? fail : ok;
@@ -102,6 +109,17 @@ function emitPorts(
   a.ldx(State.flags.size, R1, R7, State.flags.offset).alu32Imm("and", R1, SL_POL_F_L4_PORTS).jmp32Imm("jeq", R1, 0, fail);
   const hit = negate ? fail : ok;
   if (ranges.length > 0) a.ldx(port.size, R1, R7, port.offset);
+  if (!negate && ranges.length === 1 && named.length === 0) {
+    // One range: fail below or above it (no join label needed).
+    const r = ranges[0]!;
+    if (r.first === r.last) {
+      a.jmp32Imm("jne", R1, r.first, fail);
+      return;
+    }
+    if (r.first > 0) a.jmp32Imm("jlt", R1, r.first, fail);
+    if (r.last < 0xffff) a.jmp32Imm("jgt", R1, r.last, fail);
+    return;
+  }
   ranges.forEach((r, i) => {
     if (r.first === r.last) {
       a.jmp32Imm("jeq", R1, r.first, hit);

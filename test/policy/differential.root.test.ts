@@ -110,15 +110,17 @@ test(`${POLICY_SETS} random policy sets × ${PACKETS_PER_SET} packets: programs 
   for (const by of ["rule", "end-of-tier", "default"]) assert.ok((decidedBy.get(by) ?? 0) > 0, `some packets decided by ${by}`);
 });
 
-// Flip every 32-bit "jle imm" (the upper bound of a port range) into "jlt": an off-by-one a
-// generator could plausibly have. The same harness must then see disagreements.
+// Make the upper bound of every port range exclusive — 32-bit "jle imm" becomes "jlt", "jgt imm"
+// becomes "jge" — an off-by-one a generator could plausibly have. The same harness must then see
+// disagreements.
 function mutate(compiled: CompiledPolicy): { compiled: CompiledPolicy; flips: number } {
   let flips = 0;
   const chunks = compiled.chunks.map((c) => {
     const insns = new Uint8Array(c.spec.instructions);
     for (let i = 0; i < insns.length; i += 8) {
-      if (insns[i] === 0xb6) {
-        insns[i] = 0xa6;
+      const flipped = insns[i] === 0xb6 ? 0xa6 : insns[i] === 0x26 ? 0x36 : undefined;
+      if (flipped !== undefined) {
+        insns[i] = flipped;
         flips++;
       }
     }

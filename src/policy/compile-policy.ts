@@ -122,11 +122,13 @@ class ChunkWriter {
     a.ldx(State.nextTier.size, R1, R7, State.nextTier.offset);
     const first = this.items[start]!;
     // Chunk 0 starts with next_tier 0 (the caller's); a chunk that starts mid-tier resumes with that tier.
-    if (this.chunk === 0) a.jmp32Imm("jeq", R1, 0, "body");
-    else if (first.startsTier === undefined) a.jmp32Imm("jeq", R1, first.tier, "body");
+    let resume: number | undefined;
+    if (this.chunk === 0) resume = 0;
+    else if (first.startsTier === undefined) resume = first.tier;
+    if (resume !== undefined) a.jmp32Imm("jeq", R1, resume, "body");
     for (let i = start; i < end; i++) {
       const pos = this.items[i]!.startsTier;
-      if (pos !== undefined) a.jmp32Imm("jeq", R1, pos, `pos_${pos}`);
+      if (pos !== undefined && !(i === start && pos === resume)) a.jmp32Imm("jeq", R1, pos, `pos_${pos}`);
     }
     a.ja("broken").label("body");
   }

@@ -110,6 +110,16 @@ export class PolicyHarness {
   /** run fills sl_pol_state on every CPU, runs chunk 0 once and reads what the program wrote. */
   run(loaded: LoadedPolicy, packet: PolicyPacket): ProgramVerdict {
     const state = this.map(PolicyMapName.state);
+    const r = this.time(loaded, packet);
+    // The CPU that ran the program is the one whose verdict is no longer UNDECIDED (0).
+    const out = state.lookupPerCpu(ZERO).map(decodeSlPolicyState).find((s) => s.verdict !== 0);
+    if (out === undefined) throw new Error(`run policy: no cpu's sl_pol_state was decided (retval ${r.retval})`);
+    return { retval: r.retval, verdict: out.verdict, ruleId: out.ruleId, tier: out.tier };
+  }
+
+  /** time fills sl_pol_state, runs chunk 0 once and returns the kernel-timed duration (ns) and the return value. */
+  time(loaded: LoadedPolicy, packet: PolicyPacket): { retval: number; ns: number } {
+    const state = this.map(PolicyMapName.state);
     const input = encodeSlPolicyState({
       srcAddr: packet.srcAddr, dstAddr: packet.dstAddr, srcPort: packet.srcPort, dstPort: packet.dstPort,
       proto: packet.proto, ipVersion: packet.ipVersion, icmpType: packet.icmpType, icmpCode: packet.icmpCode,
@@ -117,10 +127,7 @@ export class PolicyHarness {
     });
     state.updatePerCpu(ZERO, input);
     const r = loaded.programs[0]!.testRun({ data: FRAME });
-    // The CPU that ran the program is the one whose verdict is no longer UNDECIDED (0).
-    const out = state.lookupPerCpu(ZERO).map(decodeSlPolicyState).find((s) => s.verdict !== 0);
-    if (out === undefined) throw new Error(`run policy: no cpu's sl_pol_state was decided (retval ${r.retval})`);
-    return { retval: r.retval, verdict: out.verdict, ruleId: out.ruleId, tier: out.tier };
+    return { retval: r.retval, ns: r.duration };
   }
 
   /** hits sums sl_pol_hits[id] over CPUs. */

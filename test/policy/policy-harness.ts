@@ -73,6 +73,22 @@ export class PolicyHarness {
     return { programs, slots: compiled.chunks.map((c) => c.slot) };
   }
 
+  /**
+   * loadAsync verifies the chunks concurrently on libuv's worker threads (Program.loadAsync), as
+   * an agent would for a big policy, then fills the slots.
+   */
+  async loadAsync(compiled: CompiledPolicy): Promise<LoadedPolicy> {
+    const results = await Promise.allSettled(compiled.chunks.map((c) => Program.loadAsync(c.spec, { mapFds: this.#mapFds })));
+    const programs = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed !== undefined) {
+      for (const p of programs) p.close();
+      throw failed.reason;
+    }
+    compiled.chunks.forEach((c, i) => this.map(PolicyMapName.jump).update(u32(c.slot), u32(programs[i]!.fd)));
+    return { programs, slots: compiled.chunks.map((c) => c.slot) };
+  }
+
   /** unload empties the slots and closes the programs. */
   unload(loaded: LoadedPolicy): void {
     for (const s of loaded.slots) {

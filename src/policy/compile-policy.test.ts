@@ -60,7 +60,7 @@ test("compilePolicy() splits a big policy into chunks in consecutive slots, each
 
 test("compilePolicy() rejects rule ids beyond sl_pol_hits and policies needing more chunks than tail calls allow", () => {
   const policy = (id: number): EndpointPolicy => ({ endpoint: "x/a", direction: "egress", defaultAction: "allow", defaultRuleId: id, tiers: [] });
-  assert.throws(() => compilePolicy(policy(65536), { slotBase: 1 }), /compile policy "x\/a" egress: rule id "65536" is not in 0..65535/);
+  assert.throws(() => compilePolicy(policy(65536), { slotBase: 1 }), /validate policy "x\/a" egress: defaultRuleId: rule id "65536" is not in 0..65535/);
   assert.throws(() => compilePolicy(policy(-1), { slotBase: 1 }), /rule id "-1"/);
   const rules = Array.from({ length: 200 }, (_, i) => ({ id: 100 + i, action: "allow" as const, match: { protocol: 6 } }));
   const big: EndpointPolicy = { ...policy(1), tiers: [{ name: "t", endOfTierRuleId: 2, policies: [{ name: "p", rules }] }] };
@@ -81,4 +81,23 @@ test("compilePolicy() leaves out rules that can never match and code after an un
   assert.doesNotMatch(listing, /w1 = 1[013]\n/, "rules 10, 11 and 13 are not in the program");
   assert.match(listing, /w1 = 12\n/, "rule 12 allows everything");
   assert.doesNotMatch(listing, /w1 = 2\n/, "the end-of-tier deny is unreachable after an allow-all");
+});
+
+test("compilePolicy() validates the IR and names the field that is wrong", () => {
+  const withMatch = (match: object): EndpointPolicy => ({
+    endpoint: "x/a", direction: "ingress", defaultAction: "allow", defaultRuleId: 1,
+    tiers: [{ name: "t", endOfTierRuleId: 2, policies: [{ name: "p", rules: [{ id: 3, action: "allow", match }] }] }],
+  });
+  const at = "tiers[0].policies[0].rules[0]";
+  const cases: [object, string][] = [
+    [{ dstPorts: [{ first: 90, last: 80 }] }, `${at}.dstPorts[0]: first "90" is above last "80"`],
+    [{ notSrcPorts: [{ first: 1, last: 70000 }] }, `${at}.notSrcPorts[0]: "1-70000" is not within 0..65535`],
+    [{ protocol: 256 }, `${at}.protocol: "256" is not an IP protocol number (0..255)`],
+    [{ srcNets: ["10.0.0.0/33"] }, `${at}.srcNets[0]: parse cidr: "10.0.0.0/33" has no valid prefix length`],
+    [{ dstSets: [-1] }, `${at}.dstSets[0]: set id "-1" is not a 32-bit unsigned integer`],
+    [{ icmp: { type: 8, code: 300 } }, `${at}.icmp.code: "300" is not 0..255`],
+  ];
+  for (const [match, message] of cases) {
+    assert.throws(() => compilePolicy(withMatch(match), { slotBase: 1 }), { message: `validate policy "x/a" ingress: ${message}` });
+  }
 });

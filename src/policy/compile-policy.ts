@@ -15,7 +15,7 @@ import { Reg } from "../bpf/asm/opcodes.ts";
 import type { ProgramSpec } from "../bpf/program-spec.ts";
 import { ProgramType } from "../bpf/program-type.ts";
 import {
-  SL_EVENT_POLICY_LOG, SL_POL_HITS_MAX_ENTRIES, SL_POL_MAX_CHUNKS, SL_POL_RULE_BROKEN, SL_POL_SLOT_DONE,
+  SL_EVENT_POLICY_LOG, SL_POL_MAX_CHUNKS, SL_POL_RULE_BROKEN, SL_POL_SLOT_DONE,
   SL_POL_TIER_DEFAULT, SlPolVerdict,
 } from "../datapath/abi/abi.ts";
 import { emitMatch } from "./emit-match.ts";
@@ -23,6 +23,7 @@ import { planChunks, planPolicyItems, type ChunkBudget, type PolicyItem } from "
 import { PolicyMapName } from "./policy-maps.ts";
 import type { EndpointPolicy } from "./rule-ir.ts";
 import { LogEvent, State } from "./state-fields.ts";
+import { validatePolicy } from "./validate-policy.ts";
 
 const { R0, R1, R2, R3, R6, R7, R8, R10 } = Reg;
 const TC_ACT_OK = 0;
@@ -52,10 +53,10 @@ export interface CompiledPolicy {
 
 const DEFAULT_BUDGET: ChunkBudget = { maxInsns: 24_000, maxJumps: 6_000 };
 
-/** compilePolicy generates the chunks; it throws on a rule id beyond sl_pol_hits or a policy needing too many chunks. */
+/** compilePolicy generates the chunks; it throws on an invalid IR (validatePolicy) or a policy needing too many chunks. */
 export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): CompiledPolicy {
   const where = `compile policy "${policy.endpoint}" ${policy.direction}`;
-  checkIds(policy, where);
+  validatePolicy(policy);
   const items = planPolicyItems(policy);
   const budget = { maxInsns: options.maxChunkInsns ?? DEFAULT_BUDGET.maxInsns, maxJumps: options.maxChunkJumps ?? DEFAULT_BUDGET.maxJumps };
   const costs = items.map((item, i) => {
@@ -88,17 +89,6 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
     return { slot: options.slotBase + k, spec, labels: assembled.labels };
   });
   return { chunks };
-}
-
-function checkIds(policy: EndpointPolicy, where: string): void {
-  const check = (id: number): void => {
-    if (!Number.isInteger(id) || id < 0 || id >= SL_POL_HITS_MAX_ENTRIES) throw new Error(`${where}: rule id "${id}" is not in 0..${SL_POL_HITS_MAX_ENTRIES - 1}`);
-  };
-  check(policy.defaultRuleId);
-  for (const t of policy.tiers) {
-    check(t.endOfTierRuleId);
-    for (const p of t.policies) for (const r of p.rules) check(r.id);
-  }
 }
 
 /** ChunkWriter emits one chunk; chunkOf(pos) tells which chunk starts tier position `pos`. */

@@ -101,3 +101,12 @@ test("compilePolicy() validates the IR and names the field that is wrong", () =>
     assert.throws(() => compilePolicy(withMatch(match), { slotBase: 1 }), { message: `validate policy "x/a" ingress: ${message}` });
   }
 });
+
+test("compilePolicy() refuses a single rule too big for one program, and says what to do", () => {
+  const nets = Array.from({ length: 7000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
+  const policy: EndpointPolicy = {
+    endpoint: "x/a", direction: "ingress", defaultAction: "allow", defaultRuleId: 1,
+    tiers: [{ name: "t", endOfTierRuleId: 2, policies: [{ name: "p", rules: [{ id: 3, action: "allow", match: { srcNets: nets } }] }] }],
+  };
+  assert.throws(() => compilePolicy(policy, { slotBase: 1 }), /compile policy "x\/a" ingress: rule id "3" needs \d+ instructions and 700\d jumps, more than one program holds \(24000 \/ 6000\); put long CIDR lists in an IP set/);
+});

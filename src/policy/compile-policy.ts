@@ -64,6 +64,13 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
     new ChunkWriter(scratch, policy, items, () => -1, -1).item(item, i);
     return { insns: scratch.length + (item.startsTier === undefined ? 0 : 1), jumps: scratch.jumpCount + 1 };
   });
+  costs.forEach((c, i) => {
+    const item = items[i]!;
+    if (c.insns > budget.maxInsns || c.jumps > budget.maxJumps) {
+      const what = item.kind === "rule" ? `rule id "${item.rule.id}"` : item.kind;
+      throw new Error(`${where}: ${what} needs ${c.insns} instructions and ${c.jumps} jumps, more than one program holds (${budget.maxInsns} / ${budget.maxJumps}); put long CIDR lists in an IP set`);
+    }
+  });
   const ranges = planChunks(costs, budget);
   if (ranges.length > SL_POL_MAX_CHUNKS) throw new Error(`${where}: needs ${ranges.length} chunks, at most ${SL_POL_MAX_CHUNKS} fit the tail-call limit`);
   const chunkOfPos = new Map<number, number>();

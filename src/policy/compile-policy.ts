@@ -61,7 +61,8 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
   const budget = { maxInsns: options.maxChunkInsns ?? DEFAULT_BUDGET.maxInsns, maxJumps: options.maxChunkJumps ?? DEFAULT_BUDGET.maxJumps };
   const costs = items.map((item, i) => {
     const scratch = new Assembler();
-    new ChunkWriter(scratch, policy, items, () => -1, -1).item(item, i);
+    // Sized as if every Pass left the chunk (a tail call, the longer form).
+    new ChunkWriter(scratch, policy, items, () => -2, -1).item(item, i);
     return { insns: scratch.length + (item.startsTier === undefined ? 0 : 1), jumps: scratch.jumpCount + 1 };
   });
   costs.forEach((c, i) => {
@@ -82,7 +83,7 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
     const w = new ChunkWriter(a, policy, items, (pos) => chunkOfPos.get(pos) ?? -1, k, options.slotBase);
     w.prologue(start, end);
     for (let i = start; i < end; i++) w.item(items[i]!, i);
-    if (k < ranges.length - 1 && a.reachable) w.goToChunk(items[end]!.kind === "default" ? items[end]!.tier : items[end]!.tier, k + 1);
+    if (k < ranges.length - 1 && a.reachable) w.goToChunk(items[end]!.tier, k + 1);
     w.epilogue();
     const assembled = a.assemble();
     const spec: ProgramSpec = {

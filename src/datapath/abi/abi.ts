@@ -138,6 +138,45 @@ export const SL_HAIRPIN_IP_DEFAULT = 2852006401;
 /** SL_VXLAN_PORT is `#define SL_VXLAN_PORT` from bpf/include/abi.h. */
 export const SL_VXLAN_PORT = 4789;
 
+/** SL_POL_F_L4_PORTS is `#define SL_POL_F_L4_PORTS` from bpf/include/abi.h. */
+export const SL_POL_F_L4_PORTS = 1;
+
+/** SL_POL_TIER_DEFAULT is `#define SL_POL_TIER_DEFAULT` from bpf/include/abi.h. */
+export const SL_POL_TIER_DEFAULT = 4294967295;
+
+/** SL_POL_RULE_BROKEN is `#define SL_POL_RULE_BROKEN` from bpf/include/abi.h. */
+export const SL_POL_RULE_BROKEN = 4294967295;
+
+/** SL_POL_SLOT_DONE is `#define SL_POL_SLOT_DONE` from bpf/include/abi.h. */
+export const SL_POL_SLOT_DONE = 0;
+
+/** SL_POL_SLOT_FIRST is `#define SL_POL_SLOT_FIRST` from bpf/include/abi.h. */
+export const SL_POL_SLOT_FIRST = 1;
+
+/** SL_POL_MAX_CHUNKS is `#define SL_POL_MAX_CHUNKS` from bpf/include/abi.h. */
+export const SL_POL_MAX_CHUNKS = 30;
+
+/** SL_IPSET_ID_BITS is `#define SL_IPSET_ID_BITS` from bpf/include/abi.h. */
+export const SL_IPSET_ID_BITS = 32;
+
+/** SL_IPSET_LOOKUP_LEN is `#define SL_IPSET_LOOKUP_LEN` from bpf/include/abi.h. */
+export const SL_IPSET_LOOKUP_LEN = 88;
+
+/** SL_EVENT_POLICY_LOG is `#define SL_EVENT_POLICY_LOG` from bpf/include/abi.h. */
+export const SL_EVENT_POLICY_LOG = 16;
+
+/** SL_POL_HITS_MAX_ENTRIES is `#define SL_POL_HITS_MAX_ENTRIES` from bpf/include/abi.h. */
+export const SL_POL_HITS_MAX_ENTRIES = 65536;
+
+/** SL_POL_JUMP_MAX_ENTRIES is `#define SL_POL_JUMP_MAX_ENTRIES` from bpf/include/abi.h. */
+export const SL_POL_JUMP_MAX_ENTRIES = 16384;
+
+/** SL_IPSETS_MAX_ENTRIES is `#define SL_IPSETS_MAX_ENTRIES` from bpf/include/abi.h. */
+export const SL_IPSETS_MAX_ENTRIES = 1048576;
+
+/** SL_POL_EVENTS_SIZE is `#define SL_POL_EVENTS_SIZE` from bpf/include/abi.h. */
+export const SL_POL_EVENTS_SIZE = 262144;
+
 /** SlCounter is `enum sl_counter` from bpf/include/abi.h. */
 export const SlCounter = {
   SL_CTR_RX: 0,
@@ -212,6 +251,324 @@ export const SlCtType = {
 } as const;
 /** SlCtType is one value of `enum sl_ct_type`. */
 export type SlCtType = (typeof SlCtType)[keyof typeof SlCtType];
+
+/** SlPolVerdict is `enum sl_pol_verdict` from bpf/include/abi.h. */
+export const SlPolVerdict = {
+  SL_POL_UNDECIDED: 0,
+  SL_POL_ALLOW: 1,
+  SL_POL_DENY: 2,
+} as const;
+/** SlPolVerdict is one value of `enum sl_pol_verdict`. */
+export type SlPolVerdict = (typeof SlPolVerdict)[keyof typeof SlPolVerdict];
+
+/** SlPolicyStateLayout is the byte layout of `struct sl_policy_state` (40 bytes), checked against BTF at load. */
+export const SlPolicyStateLayout = {
+  name: "sl_policy_state",
+  size: 40,
+  fields: [
+    { name: "src_addr", offset: 0, size: 4, kind: "be32" },
+    { name: "dst_addr", offset: 4, size: 4, kind: "be32" },
+    { name: "src_port", offset: 8, size: 2, kind: "u16" },
+    { name: "dst_port", offset: 10, size: 2, kind: "u16" },
+    { name: "proto", offset: 12, size: 1, kind: "u8" },
+    { name: "ip_version", offset: 13, size: 1, kind: "u8" },
+    { name: "icmp_type", offset: 14, size: 1, kind: "u8" },
+    { name: "icmp_code", offset: 15, size: 1, kind: "u8" },
+    { name: "flags", offset: 16, size: 4, kind: "u32" },
+    { name: "next_tier", offset: 20, size: 4, kind: "u32" },
+    { name: "verdict", offset: 24, size: 4, kind: "u32" },
+    { name: "rule_id", offset: 28, size: 4, kind: "u32" },
+    { name: "tier", offset: 32, size: 4, kind: "u32" },
+    { name: "reserved_0", offset: 36, size: 4, kind: "pad" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlPolicyState is `struct sl_policy_state`; padding and reserved fields are not exposed (always zero). */
+export interface SlPolicyState {
+  srcAddr: number;
+  dstAddr: number;
+  srcPort: number;
+  dstPort: number;
+  proto: number;
+  ipVersion: number;
+  icmpType: number;
+  icmpCode: number;
+  flags: number;
+  nextTier: number;
+  verdict: number;
+  ruleId: number;
+  tier: number;
+}
+
+/** writeSlPolicyState encodes v into view at offset (40 bytes); padding is left untouched. */
+export function writeSlPolicyState(view: DataView, offset: number, v: SlPolicyState): void {
+  view.setUint32(offset + 0, v.srcAddr, false);
+  view.setUint32(offset + 4, v.dstAddr, false);
+  view.setUint16(offset + 8, v.srcPort, true);
+  view.setUint16(offset + 10, v.dstPort, true);
+  view.setUint8(offset + 12, v.proto);
+  view.setUint8(offset + 13, v.ipVersion);
+  view.setUint8(offset + 14, v.icmpType);
+  view.setUint8(offset + 15, v.icmpCode);
+  view.setUint32(offset + 16, v.flags, true);
+  view.setUint32(offset + 20, v.nextTier, true);
+  view.setUint32(offset + 24, v.verdict, true);
+  view.setUint32(offset + 28, v.ruleId, true);
+  view.setUint32(offset + 32, v.tier, true);
+}
+
+/** readSlPolicyState decodes `struct sl_policy_state` from view at offset. */
+export function readSlPolicyState(view: DataView, offset: number): SlPolicyState {
+  return {
+    srcAddr: view.getUint32(offset + 0, false),
+    dstAddr: view.getUint32(offset + 4, false),
+    srcPort: view.getUint16(offset + 8, true),
+    dstPort: view.getUint16(offset + 10, true),
+    proto: view.getUint8(offset + 12),
+    ipVersion: view.getUint8(offset + 13),
+    icmpType: view.getUint8(offset + 14),
+    icmpCode: view.getUint8(offset + 15),
+    flags: view.getUint32(offset + 16, true),
+    nextTier: view.getUint32(offset + 20, true),
+    verdict: view.getUint32(offset + 24, true),
+    ruleId: view.getUint32(offset + 28, true),
+    tier: view.getUint32(offset + 32, true),
+  };
+}
+
+/** encodeSlPolicyState returns the 40 bytes of `struct sl_policy_state` for a map key or value. */
+export function encodeSlPolicyState(v: SlPolicyState): Uint8Array {
+  const bytes = new Uint8Array(40);
+  writeSlPolicyState(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlPolicyState reads `struct sl_policy_state` from at least 40 bytes. */
+export function decodeSlPolicyState(bytes: Uint8Array): SlPolicyState {
+  if (bytes.byteLength < 40) throw new Error(`decode sl_policy_state: ${bytes.byteLength} bytes, want 40`);
+  return readSlPolicyState(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlIpsetKeyLayout is the byte layout of `struct sl_ipset_key` (16 bytes), checked against BTF at load. */
+export const SlIpsetKeyLayout = {
+  name: "sl_ipset_key",
+  size: 16,
+  fields: [
+    { name: "prefixlen", offset: 0, size: 4, kind: "u32" },
+    { name: "set_id", offset: 4, size: 4, kind: "u32" },
+    { name: "addr", offset: 8, size: 4, kind: "be32" },
+    { name: "port", offset: 12, size: 2, kind: "u16" },
+    { name: "proto", offset: 14, size: 1, kind: "u8" },
+    { name: "pad", offset: 15, size: 1, kind: "pad" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlIpsetKey is `struct sl_ipset_key`; padding and reserved fields are not exposed (always zero). */
+export interface SlIpsetKey {
+  prefixlen: number;
+  setId: number;
+  addr: number;
+  port: number;
+  proto: number;
+}
+
+/** writeSlIpsetKey encodes v into view at offset (16 bytes); padding is left untouched. */
+export function writeSlIpsetKey(view: DataView, offset: number, v: SlIpsetKey): void {
+  view.setUint32(offset + 0, v.prefixlen, true);
+  view.setUint32(offset + 4, v.setId, true);
+  view.setUint32(offset + 8, v.addr, false);
+  view.setUint16(offset + 12, v.port, true);
+  view.setUint8(offset + 14, v.proto);
+}
+
+/** readSlIpsetKey decodes `struct sl_ipset_key` from view at offset. */
+export function readSlIpsetKey(view: DataView, offset: number): SlIpsetKey {
+  return {
+    prefixlen: view.getUint32(offset + 0, true),
+    setId: view.getUint32(offset + 4, true),
+    addr: view.getUint32(offset + 8, false),
+    port: view.getUint16(offset + 12, true),
+    proto: view.getUint8(offset + 14),
+  };
+}
+
+/** encodeSlIpsetKey returns the 16 bytes of `struct sl_ipset_key` for a map key or value. */
+export function encodeSlIpsetKey(v: SlIpsetKey): Uint8Array {
+  const bytes = new Uint8Array(16);
+  writeSlIpsetKey(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlIpsetKey reads `struct sl_ipset_key` from at least 16 bytes. */
+export function decodeSlIpsetKey(bytes: Uint8Array): SlIpsetKey {
+  if (bytes.byteLength < 16) throw new Error(`decode sl_ipset_key: ${bytes.byteLength} bytes, want 16`);
+  return readSlIpsetKey(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlIpsetValueLayout is the byte layout of `struct sl_ipset_value` (4 bytes), checked against BTF at load. */
+export const SlIpsetValueLayout = {
+  name: "sl_ipset_value",
+  size: 4,
+  fields: [
+    { name: "flags", offset: 0, size: 4, kind: "u32" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlIpsetValue is `struct sl_ipset_value`; padding and reserved fields are not exposed (always zero). */
+export interface SlIpsetValue {
+  flags: number;
+}
+
+/** writeSlIpsetValue encodes v into view at offset (4 bytes); padding is left untouched. */
+export function writeSlIpsetValue(view: DataView, offset: number, v: SlIpsetValue): void {
+  view.setUint32(offset + 0, v.flags, true);
+}
+
+/** readSlIpsetValue decodes `struct sl_ipset_value` from view at offset. */
+export function readSlIpsetValue(view: DataView, offset: number): SlIpsetValue {
+  return {
+    flags: view.getUint32(offset + 0, true),
+  };
+}
+
+/** encodeSlIpsetValue returns the 4 bytes of `struct sl_ipset_value` for a map key or value. */
+export function encodeSlIpsetValue(v: SlIpsetValue): Uint8Array {
+  const bytes = new Uint8Array(4);
+  writeSlIpsetValue(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlIpsetValue reads `struct sl_ipset_value` from at least 4 bytes. */
+export function decodeSlIpsetValue(bytes: Uint8Array): SlIpsetValue {
+  if (bytes.byteLength < 4) throw new Error(`decode sl_ipset_value: ${bytes.byteLength} bytes, want 4`);
+  return readSlIpsetValue(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlEventHdrLayout is the byte layout of `struct sl_event_hdr` (16 bytes), checked against BTF at load. */
+export const SlEventHdrLayout = {
+  name: "sl_event_hdr",
+  size: 16,
+  fields: [
+    { name: "type", offset: 0, size: 4, kind: "u32" },
+    { name: "len", offset: 4, size: 4, kind: "u32" },
+    { name: "ts_ns", offset: 8, size: 8, kind: "u64" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlEventHdr is `struct sl_event_hdr`; padding and reserved fields are not exposed (always zero). */
+export interface SlEventHdr {
+  type: number;
+  len: number;
+  tsNs: bigint;
+}
+
+/** writeSlEventHdr encodes v into view at offset (16 bytes); padding is left untouched. */
+export function writeSlEventHdr(view: DataView, offset: number, v: SlEventHdr): void {
+  view.setUint32(offset + 0, v.type, true);
+  view.setUint32(offset + 4, v.len, true);
+  view.setBigUint64(offset + 8, v.tsNs, true);
+}
+
+/** readSlEventHdr decodes `struct sl_event_hdr` from view at offset. */
+export function readSlEventHdr(view: DataView, offset: number): SlEventHdr {
+  return {
+    type: view.getUint32(offset + 0, true),
+    len: view.getUint32(offset + 4, true),
+    tsNs: view.getBigUint64(offset + 8, true),
+  };
+}
+
+/** encodeSlEventHdr returns the 16 bytes of `struct sl_event_hdr` for a map key or value. */
+export function encodeSlEventHdr(v: SlEventHdr): Uint8Array {
+  const bytes = new Uint8Array(16);
+  writeSlEventHdr(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlEventHdr reads `struct sl_event_hdr` from at least 16 bytes. */
+export function decodeSlEventHdr(bytes: Uint8Array): SlEventHdr {
+  if (bytes.byteLength < 16) throw new Error(`decode sl_event_hdr: ${bytes.byteLength} bytes, want 16`);
+  return readSlEventHdr(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlPolLogEventLayout is the byte layout of `struct sl_pol_log_event` (40 bytes), checked against BTF at load. */
+export const SlPolLogEventLayout = {
+  name: "sl_pol_log_event",
+  size: 40,
+  fields: [
+    { name: "hdr", offset: 0, size: 16, kind: "struct", layout: SlEventHdrLayout },
+    { name: "src_addr", offset: 16, size: 4, kind: "be32" },
+    { name: "dst_addr", offset: 20, size: 4, kind: "be32" },
+    { name: "src_port", offset: 24, size: 2, kind: "u16" },
+    { name: "dst_port", offset: 26, size: 2, kind: "u16" },
+    { name: "proto", offset: 28, size: 1, kind: "u8" },
+    { name: "ip_version", offset: 29, size: 1, kind: "u8" },
+    { name: "icmp_type", offset: 30, size: 1, kind: "u8" },
+    { name: "icmp_code", offset: 31, size: 1, kind: "u8" },
+    { name: "rule_id", offset: 32, size: 4, kind: "u32" },
+    { name: "tier", offset: 36, size: 4, kind: "u32" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlPolLogEvent is `struct sl_pol_log_event`; padding and reserved fields are not exposed (always zero). */
+export interface SlPolLogEvent {
+  hdr: SlEventHdr;
+  srcAddr: number;
+  dstAddr: number;
+  srcPort: number;
+  dstPort: number;
+  proto: number;
+  ipVersion: number;
+  icmpType: number;
+  icmpCode: number;
+  ruleId: number;
+  tier: number;
+}
+
+/** writeSlPolLogEvent encodes v into view at offset (40 bytes); padding is left untouched. */
+export function writeSlPolLogEvent(view: DataView, offset: number, v: SlPolLogEvent): void {
+  writeSlEventHdr(view, offset + 0, v.hdr);
+  view.setUint32(offset + 16, v.srcAddr, false);
+  view.setUint32(offset + 20, v.dstAddr, false);
+  view.setUint16(offset + 24, v.srcPort, true);
+  view.setUint16(offset + 26, v.dstPort, true);
+  view.setUint8(offset + 28, v.proto);
+  view.setUint8(offset + 29, v.ipVersion);
+  view.setUint8(offset + 30, v.icmpType);
+  view.setUint8(offset + 31, v.icmpCode);
+  view.setUint32(offset + 32, v.ruleId, true);
+  view.setUint32(offset + 36, v.tier, true);
+}
+
+/** readSlPolLogEvent decodes `struct sl_pol_log_event` from view at offset. */
+export function readSlPolLogEvent(view: DataView, offset: number): SlPolLogEvent {
+  return {
+    hdr: readSlEventHdr(view, offset + 0),
+    srcAddr: view.getUint32(offset + 16, false),
+    dstAddr: view.getUint32(offset + 20, false),
+    srcPort: view.getUint16(offset + 24, true),
+    dstPort: view.getUint16(offset + 26, true),
+    proto: view.getUint8(offset + 28),
+    ipVersion: view.getUint8(offset + 29),
+    icmpType: view.getUint8(offset + 30),
+    icmpCode: view.getUint8(offset + 31),
+    ruleId: view.getUint32(offset + 32, true),
+    tier: view.getUint32(offset + 36, true),
+  };
+}
+
+/** encodeSlPolLogEvent returns the 40 bytes of `struct sl_pol_log_event` for a map key or value. */
+export function encodeSlPolLogEvent(v: SlPolLogEvent): Uint8Array {
+  const bytes = new Uint8Array(40);
+  writeSlPolLogEvent(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlPolLogEvent reads `struct sl_pol_log_event` from at least 40 bytes. */
+export function decodeSlPolLogEvent(bytes: Uint8Array): SlPolLogEvent {
+  if (bytes.byteLength < 40) throw new Error(`decode sl_pol_log_event: ${bytes.byteLength} bytes, want 40`);
+  return readSlPolLogEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
 
 /** SlCtKeyLayout is the byte layout of `struct sl_ct_key` (16 bytes), checked against BTF at load. */
 export const SlCtKeyLayout = {

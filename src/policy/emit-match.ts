@@ -1,0 +1,149 @@
+/**
+ * emitMatch writes the code for one rule's criteria: every check that fails jumps to `fail`;
+ * falling through means the rule matched. The order is matchRule's (match-rule.ts). Registers:
+ * r7 holds the sl_policy_state pointer (callee-saved, survives helper calls); r1-r5 and r0 are
+ * scratch; the IP-set lookup key is built at fp-16.
+ */
+import type { Assembler } from "../bpf/asm/assembler.ts";
+import { Reg } from "../bpf/asm/opcodes.ts";
+import { SL_IPSET_LOOKUP_LEN, SL_POL_F_L4_PORTS } from "../datapath/abi/abi.ts";
+import { prefixMask } from "./cidr.ts";
+import { cachedCidr } from "./match-rule.ts";
+import { PolicyMapName } from "./policy-maps.ts";
+import type { IcmpMatch, PortRange, RuleMatch } from "./rule-ir.ts";
+import { IpsetKey, State, type FieldRef } from "./state-fields.ts";
+
+const { R0, R1, R2, R7, R10 } = Reg;
+const KEY = -16;
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
+
+/** bswap32 gives the value an ldx of a network-order address reads on a little-endian machine. */
+function bswap32(v: number): number {
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
+
+/** RuleLabels makes labels unique to one rule. */
+export type LabelMaker = (suffix: string) => string;
+
+/** emitMatch emits `m`'s checks; `fail` is where a mismatch goes. */
+export function emitMatch(a: Assembler, m: RuleMatch, fail: string, label: LabelMaker): void {
+  const load = (f: FieldRef): Assembler => a.ldx(f.size, R1, R7, f.offset);
+  if (m.protocol !== undefined) load(State.proto).jmp32Imm("jne", R1, m.protocol, fail);
+  if (m.notProtocol !== undefined) load(State.proto).jmp32Imm("jeq", R1, m.notProtocol, fail);
+  if (m.ipVersion !== undefined) load(State.ipVersion).jmp32Imm("jne", R1, m.ipVersion, fail);
+  if (m.icmp !== undefined) emitIcmp(a, m.icmp, false, fail, label("icmp"));
+  if (m.notIcmp !== undefined) emitIcmp(a, m.notIcmp, true, fail, label("nicmp"));
+  if (m.srcNets !== undefined) emitNets(a, State.srcAddr, m.srcNets, false, fail, label("sn"));
+  if (m.notSrcNets !== undefined) emitNets(a, State.srcAddr, m.notSrcNets, true, fail, label("nsn"));
+  if (m.dstNets !== undefined) emitNets(a, State.dstAddr, m.dstNets, false, fail, label("dn"));
+  if (m.notDstNets !== undefined) emitNets(a, State.dstAddr, m.notDstNets, true, fail, label("ndn"));
+  if (m.srcPorts !== undefined || m.srcNamedPortSets !== undefined) {
+    emitPorts(a, State.srcAddr, State.srcPort, m.srcPorts ?? [], m.srcNamedPortSets ?? [], false, fail, label("sp"));
+  }
+  if (m.dstPorts !== undefined || m.dstNamedPortSets !== undefined) {
+    emitPorts(a, State.dstAddr, State.dstPort, m.dstPorts ?? [], m.dstNamedPortSets ?? [], false, fail, label("dp"));
+  }
+  if (m.notSrcPorts !== undefined || m.notSrcNamedPortSets !== undefined) {
+    emitPorts(a, State.srcAddr, State.srcPort, m.notSrcPorts ?? [], m.notSrcNamedPortSets ?? [], true, fail, label("nsp"));
+  }
+  if (m.notDstPorts !== undefined || m.notDstNamedPortSets !== undefined) {
+    emitPorts(a, State.dstAddr, State.dstPort, m.notDstPorts ?? [], m.notDstNamedPortSets ?? [], true, fail, label("ndp"));
+  }
+  for (const id of m.srcSets ?? []) emitSetLookup(a, State.srcAddr, id).jmpImm("jeq", R0, 0, fail);
+  for (const id of m.notSrcSets ?? []) emitSetLookup(a, State.srcAddr, id).jmpImm("jne", R0, 0, fail);
+  for (const id of m.dstSets ?? []) emitSetLookup(a, State.dstAddr, id).jmpImm("jeq", R0, 0, fail);
+  for (const id of m.notDstSets ?? []) emitSetLookup(a, State.dstAddr, id).jmpImm("jne", R0, 0, fail);
+}
+
+function emitIcmp(a: Assembler, m: IcmpMatch, negate: boolean, fail: string, ok: string): void {
+  const isIcmp = `${ok}_is`;
+  a.ldx(State.proto.size, R1, R7, State.proto.offset).jmp32Imm("jeq", R1, IPPROTO_ICMP, isIcmp).jmp32Imm("jne", R1, IPPROTO_ICMPV6, fail).label(isIcmp);
+  a.ldx(State.icmpType.size, R1, R7, State.icmpType.offset);
+  if (!negate) {
+    a.jmp32Imm("jne", R1, m.type, fail);
+    if (m.code !== undefined) a.ldx(State.icmpCode.size, R1, R7, State.icmpCode.offset).jmp32Imm("jne", R1, m.code, fail);
+    return;
+  }
+  if (m.code === undefined) {
+    a.jmp32Imm("jeq", R1, m.type, fail);
+    return;
+  }
+  a.jmp32Imm("jne", R1, m.type, ok).ldx(State.icmpCode.size, R1, R7, State.icmpCode.offset).jmp32Imm("jeq", R1, m.code, fail).label(ok);
+}
+
+// Any-of (or, negated, none-of) CIDRs on an address loaded in network order: compare under the
+// byte-swapped mask instead of swapping the address.
+// A /0 in the list makes the criterion always true (any-of) — nothing to emit — or always false
+// (none-of), which neverMatches() already turned into "rule left out".
+function emitNets(a: Assembler, addr: FieldRef, nets: readonly string[], negate: boolean, fail: string, ok: string): void {
+  if (nets.some((n) => cachedCidr(n).prefixLen === 0)) {
+    if (negate) throw new Error("generate policy: a none-of list with /0 reached the generator");
+    return;
+  }
+  a.ldx(addr.size, R1, R7, addr.offset);
+  if (!negate && nets.length === 1) {
+    // One CIDR: jump straight to fail on a mismatch (the common case; one instruction less).
+    const c = cachedCidr(nets[0]!);
+    if (c.prefixLen < 32) a.mov64Reg(R2, R1).alu32Imm("and", R2, bswap32(prefixMask(c.prefixLen)));
+    a.jmp32Imm("jne", c.prefixLen < 32 ? R2 : R1, bswap32(c.addr), fail);
+    return;
+  }
+  for (const text of nets) {
+    const c = cachedCidr(text);
+    const target = negate ? fail : ok;
+    if (c.prefixLen === 32) {
+      a.jmp32Imm("jeq", R1, bswap32(c.addr), target);
+      continue;
+    }
+    a.mov64Reg(R2, R1).alu32Imm("and", R2, bswap32(prefixMask(c.prefixLen))).jmp32Imm("jeq", R2, bswap32(c.addr), target);
+  }
+  if (negate) return;
+  a.ja(fail).label(ok);
+}
+
+function emitPorts(
+  a: Assembler, addr: FieldRef, port: FieldRef, ranges: readonly PortRange[], named: readonly number[],
+  negate: boolean, fail: string, ok: string,
+): void {
+  a.ldx(State.flags.size, R1, R7, State.flags.offset).alu32Imm("and", R1, SL_POL_F_L4_PORTS).jmp32Imm("jeq", R1, 0, fail);
+  const hit = negate ? fail : ok;
+  if (ranges.length > 0) a.ldx(port.size, R1, R7, port.offset);
+  if (!negate && ranges.length === 1 && named.length === 0) {
+    // One range: fail below or above it (no join label needed).
+    const r = ranges[0]!;
+    if (r.first === r.last) {
+      a.jmp32Imm("jne", R1, r.first, fail);
+      return;
+    }
+    if (r.first > 0) a.jmp32Imm("jlt", R1, r.first, fail);
+    if (r.last < 0xffff) a.jmp32Imm("jgt", R1, r.last, fail);
+    return;
+  }
+  ranges.forEach((r, i) => {
+    if (r.first === r.last) {
+      a.jmp32Imm("jeq", R1, r.first, hit);
+      return;
+    }
+    const below = `${ok}_r${i}`;
+    if (r.first > 0) a.jmp32Imm("jlt", R1, r.first, below);
+    a.jmp32Imm("jle", R1, r.last, hit);
+    if (r.first > 0) a.label(below);
+  });
+  for (const id of named) emitSetLookup(a, addr, id, port).jmpImm("jne", R0, 0, hit);
+  if (negate) return;
+  a.ja(fail).label(ok);
+}
+
+/** emitSetLookup leaves in r0 the sl_ipsets entry for {id, address[, port, protocol]}, or 0. */
+function emitSetLookup(a: Assembler, addr: FieldRef, id: number, port?: FieldRef): Assembler {
+  a.st("w", R10, KEY + IpsetKey.prefixlen.offset, SL_IPSET_LOOKUP_LEN).st("w", R10, KEY + IpsetKey.setId.offset, id);
+  a.ldx(addr.size, R1, R7, addr.offset).stx(IpsetKey.addr.size, R10, KEY + IpsetKey.addr.offset, R1);
+  // port, proto and pad are the key's last 4 bytes; a plain set looks up with them zero.
+  a.st("w", R10, KEY + IpsetKey.port.offset, 0);
+  if (port !== undefined) {
+    a.ldx(port.size, R1, R7, port.offset).stx(IpsetKey.port.size, R10, KEY + IpsetKey.port.offset, R1);
+    a.ldx(State.proto.size, R1, R7, State.proto.offset).stx(IpsetKey.proto.size, R10, KEY + IpsetKey.proto.offset, R1);
+  }
+  return a.ldMap(R1, PolicyMapName.ipsets).mov64Reg(R2, R10).alu64Imm("add", R2, KEY).call("map_lookup_elem");
+}

@@ -34,9 +34,9 @@ export interface Judgement {
 }
 
 function checksumsKept(input: Uint8Array, output: Uint8Array): string | undefined {
-  if (checksumProblems(parsePacket(input)).length > 0) return undefined;
   const bad = checksumProblems(parsePacket(output));
-  return bad.length > 0 ? `checksums broken by the rewrite: ${bad.join("; ")}` : undefined;
+  if (bad.length === 0 || checksumProblems(parsePacket(input)).length > 0) return undefined;
+  return `checksums broken by the rewrite: ${bad.join("; ")}`;
 }
 
 /** isOurVxlan says `data` is a VXLAN packet to a node (the shape the datapath writes). */

@@ -35,7 +35,15 @@ export const LEG_FIN = 4;
 export const LEG_RST = 8;
 export const LEG_SEEN = 0x10;
 
-const num = (a: string): number => a.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+const nums = new Map<string, number>();
+const num = (a: string): number => {
+  let n = nums.get(a);
+  if (n === undefined) {
+    n = a.split(".").reduce((x, p) => x * 256 + Number(p), 0);
+    if (nums.size < 100_000) nums.set(a, n);
+  }
+  return n;
+};
 
 /** CtKey is a normalised key and which side the packet's source is. */
 export interface CtKey {

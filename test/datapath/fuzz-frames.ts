@@ -31,10 +31,15 @@ export type FrameGen = (side: ProgramSide) => Uint8Array;
 export function makeFrameGen(r: Rng, model: FuzzModel): FrameGen {
   const fes = model.table.frontends;
   const sport = (): number => 1024 + r.int(60000 - 1024);
-  const payload = (): Uint8Array => Uint8Array.from({ length: r.int(48) }, () => r.int(256));
-  const anyAddr = (): string =>
-    r.pick([...FW.localPods.map((p) => p.ip), ...FW.remotePods.map((p) => p.ip), ...FW.externalClients, ...FW.strangers, FW.node1, FW.node2, HAIRPIN_IP, ...fes.map((f) => f.addr)]);
-  const anyPort = (): number => (r.chance(0.5) ? r.pick([...SERVICE_PORTS, ...TARGET_PORTS, 30001, 30002, 30003]) : r.int(65536));
+  const payload = (): Uint8Array => {
+    const p = new Uint8Array(r.int(48));
+    for (let i = 0; i < p.length; i++) p[i] = r.int(256);
+    return p;
+  };
+  const addrs = [...FW.localPods.map((p) => p.ip), ...FW.remotePods.map((p) => p.ip), ...FW.externalClients, ...FW.strangers, FW.node1, FW.node2, HAIRPIN_IP, ...fes.map((f) => f.addr)];
+  const anyAddr = (): string => r.pick(addrs);
+  const ports = [...SERVICE_PORTS, ...TARGET_PORTS, 30001, 30002, 30003];
+  const anyPort = (): number => (r.chance(0.5) ? r.pick(ports) : r.int(65536));
 
   function ipv4(src: string, dst: string): NonNullable<PacketSpec["ipv4"]> {
     const h: NonNullable<PacketSpec["ipv4"]> = { src, dst, id: r.int(0x8000), ttl: r.chance(0.05) ? 1 : 64 };

@@ -123,6 +123,8 @@ export class FuzzModel {
       if (v.proto === 17 && v.frag === "none" && v.dport === 4789 && isNode1(v.dst) && (b[v.l4 + 8]! & 0x08) !== 0 && u16(b, v.l4 + 12) === 0x0010 && b[v.l4 + 14] === 0 && b[v.l4 + 15] === 0) {
         if (v.src !== FW.node2 && v.src !== FW.node3) return drop(SlReason.SL_R_DROP_TUNNEL_SOURCE, "VXLAN from a non-node");
         const strip = v.ihl + 8 + 8 + 14;
+        // what our tunnel carries is an Ethernet frame holding IPv4, or nothing we accept
+        if (v.tot < strip + 20 || u16(b, 14 + strip - 2) !== 0x0800) return drop(SlReason.SL_R_DROP_MALFORMED, "VXLAN inner is not Ethernet + IPv4");
         const inner = new Uint8Array(b.length - strip);
         inner.set(b.subarray(0, 14), 0);
         inner.set(b.subarray(14 + strip), 14);

@@ -22,7 +22,7 @@ const SEED = Number(process.env.SL_FUZZ_SEED ?? 0x5eed1e55);
 const PER_PROGRAM = Number(process.env.SL_FUZZ_COUNT ?? 100_000);
 
 function summary(r: CampaignReport): string {
-  return `frames ${JSON.stringify(r.frames)} in ${r.ms} ms, outcomes ${JSON.stringify(r.outcomes)}, known gaps ${JSON.stringify(r.knownGaps)}`;
+  return `${r.failures.length} disagreement(s)${r.failures.map((f) => `\n${f.text.split("\n")[0]}`).join("")}\nframes ${JSON.stringify(r.frames)} in ${r.ms} ms, outcomes ${JSON.stringify(r.outcomes)}, known gaps ${JSON.stringify(r.knownGaps)}`;
 }
 
 test(`fuzz: ${PER_PROGRAM} frames per program agree exactly with the model (seed ${SEED})`, requireRoot, async () => {
@@ -37,28 +37,26 @@ test(`fuzz: ${PER_PROGRAM} frames per program agree exactly with the model (seed
 
 /** mutant runs a short campaign against a broken datapath and returns its failures. */
 async function mutant(opts: Omit<CampaignOptions, "seed" | "perProgram">): Promise<CampaignReport> {
-  return runCampaign({ seed: SEED, perProgram: 2_000, maxFailures: 1, ...opts });
+  return runCampaign({ seed: SEED, perProgram: 1_000, batch: 250, maxFailures: 8, ...opts });
 }
 
 test("fuzz catches a datapath that never NATs (the frontend map left empty)", requireRoot, async () => {
   const r = await mutant({ mutation: "empty-frontends" });
-  assert.equal(r.failures.length, 1, summary(r));
-  assert.match(r.failures[0]!.text, /must (DNAT|REJECT|drop)/);
+  assert.ok(r.failures.some((f) => /must DNAT to one of .* got (OK|REDIRECT) to /.test(f.text)), summary(r));
 });
 
 test("fuzz catches a datapath whose result is replaced by pass", requireRoot, async () => {
   const r = await mutant({ passThrough: true });
-  assert.equal(r.failures.length, 1, summary(r));
+  assert.ok(r.failures.some((f) => /must DNAT to one of/.test(f.text)), summary(r));
+  assert.ok(r.failures.some((f) => /must drop/.test(f.text)), summary(r));
 });
 
 test("fuzz catches a datapath that REJECTs Services with backends (every frontend count forced to 0)", requireRoot, async () => {
   const r = await mutant({ mutation: "zero-count" });
-  assert.equal(r.failures.length, 1, summary(r));
-  assert.match(r.failures[0]!.text, /must DNAT to one of .* got REDIRECT|must DNAT/);
+  assert.ok(r.failures.some((f) => /must DNAT to one of .* got REDIRECT/.test(f.text)), summary(r));
 });
 
 test("fuzz catches a wrong backend choice (every backend slot outside its set)", requireRoot, async () => {
   const r = await mutant({ mutation: "foreign-backend" });
-  assert.equal(r.failures.length, 1, summary(r));
-  assert.match(r.failures[0]!.text, /198\.19\.1\.99/);
+  assert.ok(r.failures.some((f) => /must DNAT to one of .* to 198\.19\.1\.99:/.test(f.text)), summary(r));
 });

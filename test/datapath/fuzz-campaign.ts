@@ -50,6 +50,8 @@ export interface CampaignReport {
   readonly knownGaps: Record<string, number>;
   /** How often each outcome kind was held to (after DNAT resolution): shows what the run covered. */
   readonly outcomes: Record<string, number>;
+  /** How often each model rule decided a frame (the rule text up to its first ";" or "("). */
+  readonly rules: Record<string, number>;
   readonly ms: number;
 }
 
@@ -75,6 +77,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
   const failures: Failure[] = [];
   const knownGaps: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
+  const rules: Record<string, number> = {};
   try {
     fillRoutes(node);
     installServices(node, table, opts.mutation ?? "none");
@@ -138,6 +141,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
           const { j, verdict, data } = runOne(step);
           if (j.knownGap !== undefined) knownGaps[j.knownGap] = (knownGaps[j.knownGap] ?? 0) + 1;
           outcomes[j.outcome.kind] = (outcomes[j.outcome.kind] ?? 0) + 1;
+          const rule = "why" in j.outcome ? j.outcome.why.replace(/[;(:].*$/, "").replace(/\d+(\.\d+){3}/g, "<ip>").replace(/svc-\d+/g, "<svc>").trim() : "";
+          rules[rule] = (rules[rule] ?? 0) + 1;
           if (j.why === undefined) continue;
           const repro = shrink(node, model, history, runOne);
           failures.push({
@@ -158,7 +163,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     node.close();
     ns.remove();
   }
-  return { frames, failures, knownGaps, outcomes, ms: Date.now() - started };
+  return { frames, failures, knownGaps, outcomes, rules, ms: Date.now() - started };
 }
 
 /** shrink finds a short frame list from empty state whose last frame still disagrees. */

@@ -8,8 +8,8 @@
  * make replies; what must happen is the model's business alone.
  *
  * Kept away from what the model declines (it reports those as failures, never as passes): ICMP
- * errors quote ports ≥ 61000 and later fragments use IP ids ≥ 0x8000, which no tracked flow or
- * NATed first fragment ever has.
+ * errors quote ports ≥ 61000, which no tracked flow ever has. Random later fragments use IP ids
+ * ≥ 0x8000 (never a first fragment's); later fragments of NATed datagrams are made on purpose.
  */
 import { packet } from "../packet/build-packet.ts";
 import type { PacketSpec, TcpSpec } from "../packet/packet-spec.ts";
@@ -95,8 +95,21 @@ export function makeFrameGen(r: Rng, model: FuzzModel): FrameGen {
     return { ipv4: { src: from, dst: FW.node1, ttl: 64 }, udp: { sport: 49152 + r.int(16000), dport: 4789, checksum: 0 }, vxlan: { vni: 4096, inner } };
   }
 
+  /** laterFragment continues a datagram whose first fragment the model saw NATed, from the same sender. */
+  function laterFragment(pred: (src: string) => boolean): PacketSpec | undefined {
+    const xs = [...model.natFrags.values()].filter((f) => pred(f.src));
+    if (xs.length === 0) return undefined;
+    const f = r.pick(xs);
+    return { ipv4: { src: f.src, dst: f.dst0, id: f.id, ttl: 64, protocol: f.proto, fragOffset: 1 + r.int(8), ...(r.chance(0.5) ? { flags: ["MF" as const] } : {}) }, payload: payload() };
+  }
+
   function forSide(side: ProgramSide): PacketSpec {
     const roll = r.int(100);
+    if (roll < 4) {
+      const me = side.pod?.ip;
+      const lf = laterFragment((src) => (side.prog === "from_wep" ? src === me : side.prog === "from_hep" ? !FW.localPods.some((p) => p.ip === src) && src !== FW.node1 : side.prog === "to_hep" ? src === FW.node1 : false));
+      if (lf) return lf;
+    }
     switch (side.prog) {
       case "from_wep": {
         const me = side.pod!.ip;

@@ -85,8 +85,8 @@ export class FuzzModel {
   readonly ct = new ModelConntrack();
   readonly affinity = new Map<string, Backend>();
   readonly flows: FlowRecord[] = [];
-  /** First fragments that were rewritten: later fragments of these are not modelled (the generator does not send them). */
-  readonly natFrags = new Set<string>();
+  /** Datagrams whose first fragment was NATed or sent to another node: their later fragments follow it (abi.h sl_frags). */
+  readonly natFrags = new Map<string, FragRecord>();
   readonly #byFrontend = new Map<string, ModelFrontend>();
   dsr = false;
 
@@ -141,8 +141,9 @@ export class FuzzModel {
       return drop(SlReason.SL_R_DROP_SPOOFED, `pod ${side.pod?.ip} sent as ${v.src}`);
     }
     if (v.frag === "later") {
-      if (this.natFrags.has(`${v.src}|${v.dst}|${v.id}|${v.proto}`)) return { kind: "unmodelled", why: "later fragment of a NATed datagram" };
-      return frameOut("OK", b, v, "later fragment without a fragment entry goes to the stack");
+      const f = this.natFrags.get(fragKey(v));
+      if (f === undefined) return frameOut("OK", b, v, "later fragment without a fragment entry goes to the stack");
+      return this.#laterFragment(b, v, f, true);
     }
     if (v.proto === 1 && (v.icmpType === 3 || v.icmpType === 11 || v.icmpType === 12)) {
       if (this.#quotesTrackedFlow(b, v)) return { kind: "unmodelled", why: "ICMP error about a tracked flow" };
@@ -167,7 +168,8 @@ export class FuzzModel {
   #egress(side: ProgramSide, b: Uint8Array, v: Ipv4View): Outcome {
     const host = side.prog === "to_hep" && isNode1(v.src);
     if (v.frag === "later") {
-      if (host && this.natFrags.has(`${v.src}|${v.dst}|${v.id}|${v.proto}`)) return { kind: "unmodelled", why: "later fragment of a NATed host datagram" };
+      const f = host ? this.natFrags.get(fragKey(v)) : undefined;
+      if (f !== undefined && f.dst) return this.#laterFragment(b, v, f, false);
       return frameOut("OK", b, v, "egress: later fragment passes");
     }
     if (v.proto === 1 && (v.icmpType === 3 || v.icmpType === 11 || v.icmpType === 12)) {
@@ -223,6 +225,7 @@ export class FuzzModel {
       if (l4 !== undefined) setPort(b, 14, l4, "dst", hit.dnat.port);
       if (hit.dnat.hairpin) setAddr(b, 14, "src", HAIRPIN_IP, l4);
       const nv = { ...v, dst: hit.dnat.addr };
+      this.#saveFrag(v, { dst: true, addr: hit.dnat.addr, hairpin: hit.dnat.hairpin, ...(ingress && e.forwardTo !== undefined ? { to: e.forwardTo } : {}) });
       if (!ingress) return this.#forwardHost(b, nv, "host flow: DNAT from conntrack");
       if (e.forwardTo !== undefined) return this.#toNode(b, nv, e.forwardTo, v.dst, v.dport, "NodePort flow: on to the backend's node");
       return this.#forwardPlain(b, nv, "DNAT from conntrack");
@@ -233,9 +236,12 @@ export class FuzzModel {
       if (l4 !== undefined) setPort(b, 14, l4, "src", e.natPort);
       if (e.hairpin) setAddr(b, 14, "dst", v.src, l4);
       const nv = { ...v, src: e.natAddr, dst: e.hairpin ? v.src : v.dst };
+      this.#saveFrag(v, { dst: false, addr: e.natAddr, hairpin: e.hairpin, ...(e.tunnelBack !== undefined ? { to: { node: e.tunnelBack, dsr: false } } : {}) });
       if (e.tunnelBack !== undefined) return this.#toNode(b, nv, { node: e.tunnelBack, dsr: false }, "", 0, "reply of a tunnelled flow: back in VXLAN");
       return this.#forwardPlain(b, nv, "reply: reverse NAT");
     }
+    if (hit.forward && e.forwardTo !== undefined) this.#saveFrag(v, { dst: false, addr: v.src, hairpin: false, to: e.forwardTo });
+    if (!hit.forward && e.tunnelBack !== undefined) this.#saveFrag(v, { dst: false, addr: v.src, hairpin: false, to: { node: e.tunnelBack, dsr: false } });
     if (hit.forward && e.forwardTo !== undefined) return this.#toNode(b, v, e.forwardTo, v.dst, v.dport, "client packet on a NodePort flow's backend tuple");
     if (!hit.forward && e.tunnelBack !== undefined) return this.#toNode(b, v, { node: e.tunnelBack, dsr: false }, "", 0, "reply of a tunnelled flow: back in VXLAN");
     return this.#forwardPlain(b0, v, "tracked flow without NAT");
@@ -278,7 +284,7 @@ export class FuzzModel {
     this.flows.push({ proto: v.proto, client: v.src, cport: v.sport, frontend: v.dst, fport: v.dport, backend: be, hairpin, host, ...(forwardTo !== undefined ? { forwardTo } : {}) });
     if (this.flows.length > 256) this.flows.shift();
     if (v.proto === 132 && be.port !== v.dport) return drop(SlReason.SL_R_DROP_SCTP_PORT_NAT, "SCTP Service that changes the port");
-    if (v.frag === "first") this.natFrags.add(`${v.src}|${v.dst}|${v.id}|${v.proto}`);
+    this.#saveFrag(v, { dst: true, addr: be.addr, hairpin, ...(forwardTo !== undefined ? { to: forwardTo } : {}) });
     const b = b0.slice();
     setAddr(b, 14, "dst", be.addr, v.l4);
     setPort(b, 14, v.l4, "dst", be.port);
@@ -287,6 +293,32 @@ export class FuzzModel {
     if (host) return this.#forwardHost(b, nv, "host to Service: DNAT on host egress");
     if (forwardTo !== undefined) return this.#toNode(b, nv, forwardTo, v.dst, v.dport, `NodePort/LB from outside to ${be.addr} on another node`);
     return this.#forwardPlain(b, nv, hairpin ? "hairpin: DNAT and SNAT to the service loopback address" : "DNAT");
+  }
+
+  #saveFrag(v: Ipv4View, f: Omit<FragRecord, "key" | "proto" | "src" | "dst0" | "id">): void {
+    if (v.frag !== "first") return;
+    const key = fragKey(v);
+    this.natFrags.set(key, { ...f, key, proto: v.proto, src: v.src, dst0: v.dst, id: v.id });
+  }
+
+  /** #laterFragment applies a fragment entry: the first fragment's address rewrite (no ports) and its way out. */
+  #laterFragment(b0: Uint8Array, v: Ipv4View, f: FragRecord, ingress: boolean): Outcome {
+    const b = b0.slice();
+    let nv: Ipv4View = v;
+    if (f.dst) {
+      setAddr(b, 14, "dst", f.addr, undefined);
+      if (f.hairpin) setAddr(b, 14, "src", HAIRPIN_IP, undefined);
+      nv = { ...v, dst: f.addr };
+    } else {
+      setAddr(b, 14, "src", f.addr, undefined);
+      if (f.hairpin) setAddr(b, 14, "dst", v.src, undefined);
+      nv = { ...v, src: f.addr, dst: f.hairpin ? v.src : v.dst };
+    }
+    if (!ingress) return this.#forwardHost(b, nv, "later fragment of a host flow's datagram");
+    if (f.to !== undefined && !f.to.dsr) return this.#toNode(b, nv, f.to, "", 0, "later fragment follows its first into VXLAN");
+    // DSR: only the first fragment carries the option; later ones go to the same node as they are
+    if (f.to !== undefined) return frameOut("OK", b, nv, "later fragment of a DSR datagram: routed on without the option");
+    return this.#forwardPlain(b, nv, "later fragment follows its first fragment's NAT");
   }
 
   /** #toNode sends a (rewritten) packet to another node: VXLAN, or the DSR option carrying the frontend. */
@@ -348,6 +380,22 @@ export class FuzzModel {
     return this.ct.entries.has(ctKey(proto, src, ports[0]!, dst, ports[1]!).key);
   }
 }
+
+/** FragRecord is a fragment entry: keyed by the first fragment's original addresses, IP id and protocol. */
+export interface FragRecord {
+  readonly key: string;
+  readonly proto: number;
+  readonly src: string;
+  readonly dst0: string;
+  readonly id: number;
+  /** Rewrite the destination (else the source) to addr. */
+  readonly dst: boolean;
+  readonly addr: string;
+  readonly hairpin: boolean;
+  readonly to?: { node: string; dsr: boolean };
+}
+
+const fragKey = (v: Ipv4View): string => `${v.src}|${v.dst}|${v.id}|${v.proto}`;
 
 /** Hit is a conntrack hit: the entry holding the state, the direction, and a DNAT (NAT_FWD hit). */
 interface Hit {

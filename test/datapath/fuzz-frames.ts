@@ -115,7 +115,7 @@ export function makeFrameGen(r: Rng, model: FuzzModel): FrameGen {
         const me = side.pod!.ip;
         if (roll < 35) return newFlow(me);
         if (roll < 55) {
-          const f = flowFrom((x) => x.backend.addr === me && !x.host);
+          const f = flowFrom((x) => x.backend.addr === me);
           if (f) return reply(f);
         }
         if (roll < 70) {

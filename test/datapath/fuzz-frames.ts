@@ -7,9 +7,10 @@
  * length, bad header checksum, a bit flip, a random frame). It reads the model's flow list to
  * make replies; what must happen is the model's business alone.
  *
- * Kept away from what the model declines (it reports those as failures, never as passes): ICMP
- * errors quote ports ≥ 61000, which no tracked flow ever has. Random later fragments use IP ids
- * ≥ 0x8000 (never a first fragment's); later fragments of NATed datagrams are made on purpose.
+ * ICMP errors come both ways: random ones quote ports ≥ 61000 (no tracked flow), others are made
+ * about tracked NATed flows on purpose (from the backend about the DNATed packet, from the client
+ * about the reply). Random later fragments use IP ids ≥ 0x8000 (never a first fragment's); later
+ * fragments of NATed datagrams are made on purpose.
  */
 import { packet } from "../packet/build-packet.ts";
 import type { PacketSpec, TcpSpec } from "../packet/packet-spec.ts";
@@ -103,8 +104,30 @@ export function makeFrameGen(r: Rng, model: FuzzModel): FrameGen {
     return { ipv4: { src: f.src, dst: f.dst0, id: f.id, ttl: 64, protocol: f.proto, fragOffset: 1 + r.int(8), ...(r.chance(0.5) ? { flags: ["MF" as const] } : {}) }, payload: payload() };
   }
 
+  /** errorAbout makes an ICMP error about flow f: from its backend about the DNATed packet, or from its client about the reply. */
+  function errorAbout(f: FlowRecord, fromBackend: boolean): PacketSpec {
+    const client = f.hairpin ? HAIRPIN_IP : f.client;
+    const [qs, qsp, qd, qdp] = fromBackend ? [client, f.cport, f.backend.addr, f.backend.port] : [f.frontend, f.fport, f.client, f.cport];
+    const l4q: PacketSpec = f.proto === 6 ? { tcp: { sport: qsp, dport: qdp, flags: ["SYN"] } } : f.proto === 17 ? { udp: { sport: qsp, dport: qdp, ...(r.chance(0.2) ? { checksum: 0 } : {}) } } : { sctp: { sport: qsp, dport: qdp } };
+    const quoted = { ipv4: { src: qs, dst: qd, ttl: 63 }, ...l4q, payload: payload(), ...(r.chance(0.5) ? { truncate: 28 } : {}) };
+    const [os, od] = fromBackend ? [r.chance(0.8) ? f.backend.addr : FW.strangers[0], qs] : [f.client, r.chance(0.8) ? f.frontend : FW.strangers[1]];
+    return { ipv4: ipv4(os, od), icmp: { type: r.pick(["dest-unreachable", "time-exceeded"] as const), code: r.int(4), inner: quoted } };
+  }
+
   function forSide(side: ProgramSide): PacketSpec {
     const roll = r.int(100);
+    if (roll >= 4 && roll < 8) {
+      const me = side.prog === "to_hep" ? FW.node1 : side.pod?.ip;
+      const remote = (a: string): boolean => !FW.localPods.some((p) => p.ip === a) && a !== FW.node1;
+      const fromHep = side.prog === "from_hep";
+      // only about packets that went out: an SCTP flow whose Service changes the port never passes
+      const sent = (x: FlowRecord): boolean => x.proto !== 132 || x.backend.port === x.fport;
+      const f = flowFrom((x) => sent(x) && (fromHep ? remote(x.backend.addr) || remote(x.client) : x.backend.addr === me || x.client === me));
+      if (f && side.prog !== "to_wep") {
+        const fromBackend = fromHep ? remote(f.backend.addr) && (!remote(f.client) || r.chance(0.5)) : f.backend.addr === me && (f.client !== me || r.chance(0.5));
+        if (side.prog !== "to_hep" || !fromBackend) return errorAbout(f, fromBackend);
+      }
+    }
     if (roll < 4) {
       const me = side.pod?.ip;
       const lf = laterFragment((src) => (side.prog === "from_wep" ? src === me : side.prog === "from_hep" ? !FW.localPods.some((p) => p.ip === src) && src !== FW.node1 : side.prog === "to_hep" ? src === FW.node1 : false));

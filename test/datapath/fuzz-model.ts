@@ -15,6 +15,7 @@ import { ipv4FromNumber } from "../../src/datapath/maps/index.ts";
 import { SL_HAIRPIN_IP_DEFAULT } from "../../src/datapath/abi/abi.ts";
 import { internetChecksum } from "../packet/internet-checksum.ts";
 import { checksumOffsets, decTtl, setAddr, setMacs, setPort } from "./fuzz-bytes.ts";
+import { rewriteIcmpError } from "./fuzz-icmp-error.ts";
 import { ModelConntrack, ctKey, isFreshSyn, legBits, type CtEntry } from "./fuzz-conntrack.ts";
 import type { Outcome } from "./fuzz-outcome.ts";
 import { u16, viewFrame, type Ipv4View } from "./fuzz-parse.ts";
@@ -54,11 +55,11 @@ export interface ProgramSide {
 }
 
 const drop = (reason: number, why: string): Outcome => ({ kind: "drop", reason, why });
-const frameOut = (verdict: "OK" | "REDIRECT", bytes: Uint8Array, v: Ipv4View | undefined, why: string, l3 = 14): Outcome => ({
+const frameOut = (verdict: "OK" | "REDIRECT", bytes: Uint8Array, v: Ipv4View | undefined, why: string, extra: readonly number[] = []): Outcome => ({
   kind: "frame",
   verdict,
   bytes,
-  checksums: v === undefined ? [] : checksumOffsets(l3, v.proto, v.frag === "later" ? undefined : v.l4),
+  checksums: v === undefined ? [] : [...checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4), ...extra],
   why,
 });
 
@@ -146,8 +147,9 @@ export class FuzzModel {
       return this.#laterFragment(b, v, f, true);
     }
     if (v.proto === 1 && (v.icmpType === 3 || v.icmpType === 11 || v.icmpType === 12)) {
-      if (this.#quotesTrackedFlow(b, v)) return { kind: "unmodelled", why: "ICMP error about a tracked flow" };
-      return this.#forwardPlain(b, v, "ICMP error about no NATed flow is only forwarded");
+      const x = rewriteIcmpError(b, v, this.ct, HAIRPIN_IP);
+      if (x === undefined) return this.#forwardPlain(b, v, "ICMP error about no NATed flow is only forwarded");
+      return this.#forwardPlain(x.bytes, { ...v, src: x.src, dst: x.dst }, "ICMP error about a NATed flow: quote and addresses rewritten", x.checksums);
     }
     const hit = this.#lookup(v);
     if (hit !== undefined) return this.#established(b, v, hit, true);
@@ -173,8 +175,9 @@ export class FuzzModel {
       return frameOut("OK", b, v, "egress: later fragment passes");
     }
     if (v.proto === 1 && (v.icmpType === 3 || v.icmpType === 11 || v.icmpType === 12)) {
-      if (host && this.#quotesTrackedFlow(b, v)) return { kind: "unmodelled", why: "host ICMP error about a tracked flow" };
-      return frameOut("OK", b, v, "egress: ICMP error passes");
+      const x = host ? rewriteIcmpError(b, v, this.ct, HAIRPIN_IP) : undefined;
+      if (x === undefined) return frameOut("OK", b, v, "egress: ICMP error passes");
+      return this.#forwardHost(x.bytes, { ...v, src: x.src, dst: x.dst }, "host ICMP error about a NATed flow: quote and addresses rewritten", x.checksums);
     }
     const hit = this.#lookup(v);
     if (hit !== undefined) {
@@ -347,37 +350,22 @@ export class FuzzModel {
   }
 
   /** #forwardPlain is forwarding from tc ingress: into a local pod by redirect (TTL-1, its MACs), else the stack. */
-  #forwardPlain(b0: Uint8Array, v: Ipv4View, why: string): Outcome {
+  #forwardPlain(b0: Uint8Array, v: Ipv4View, why: string, extra: readonly number[] = []): Outcome {
     const pod = localPod(v.dst);
-    if (pod === undefined || v.ttl <= 1) return frameOut("OK", b0, v, `${why}; to the stack`);
+    if (pod === undefined || v.ttl <= 1) return frameOut("OK", b0, v, `${why}; to the stack`, extra);
     const b = b0.slice();
     decTtl(b, 14);
     setMacs(b, pod.mac, pod.hostMac);
-    return frameOut("REDIRECT", b, v, `${why}; redirected into pod ${pod.ip}`);
+    return frameOut("REDIRECT", b, v, `${why}; redirected into pod ${pod.ip}`, extra);
   }
 
   /** #forwardHost sends on a host flow's packet: into a local pod's veth (its MACs, no TTL change), else on. */
-  #forwardHost(b0: Uint8Array, v: Ipv4View, why: string): Outcome {
+  #forwardHost(b0: Uint8Array, v: Ipv4View, why: string, extra: readonly number[] = []): Outcome {
     const pod = localPod(v.dst);
-    if (pod === undefined) return frameOut("OK", b0, v, `${why}; on to the FIB`);
+    if (pod === undefined) return frameOut("OK", b0, v, `${why}; on to the FIB`, extra);
     const b = b0.slice();
     setMacs(b, pod.mac, pod.hostMac);
-    return frameOut("REDIRECT", b, v, `${why}; redirected to pod ${pod.ip}'s veth`);
-  }
-
-  /** #quotesTrackedFlow: the ICMP error quotes a tuple conntrack knows. */
-  #quotesTrackedFlow(b: Uint8Array, v: Ipv4View): boolean {
-    const q = v.l4 + 8;
-    if (q + 20 > b.length) return false;
-    const ihl = (b[q]! & 15) * 4;
-    const proto = b[q + 9]!;
-    const src = `${b[q + 12]}.${b[q + 13]}.${b[q + 14]}.${b[q + 15]}`;
-    const dst = `${b[q + 16]}.${b[q + 17]}.${b[q + 18]}.${b[q + 19]}`;
-    const sp = u16(b, q + ihl);
-    const dp = u16(b, q + ihl + 2);
-    const echo = proto === 1 ? u16(b, q + ihl + 4) : -1;
-    const ports = proto === 1 ? [echo, echo] : [sp, dp];
-    return this.ct.entries.has(ctKey(proto, src, ports[0]!, dst, ports[1]!).key);
+    return frameOut("REDIRECT", b, v, `${why}; redirected to pod ${pod.ip}'s veth`, extra);
   }
 }
 

@@ -13,10 +13,10 @@
 import { SlReason } from "../../src/datapath/abi/abi.ts";
 import { ipv4FromNumber } from "../../src/datapath/maps/index.ts";
 import { SL_HAIRPIN_IP_DEFAULT } from "../../src/datapath/abi/abi.ts";
-import { internetChecksum } from "../packet/internet-checksum.ts";
-import { checksumOffsets, decTtl, setAddr, setMacs, setPort } from "./fuzz-bytes.ts";
+import { setAddr, setPort } from "./fuzz-bytes.ts";
 import { rewriteIcmpError } from "./fuzz-icmp-error.ts";
 import { ModelConntrack, ctKey, isFreshSyn, legBits, type CtEntry } from "./fuzz-conntrack.ts";
+import { forwardHost, forwardPlain, frameOut, toNode } from "./fuzz-forward.ts";
 import type { Outcome } from "./fuzz-outcome.ts";
 import { u16, viewFrame, type Ipv4View } from "./fuzz-parse.ts";
 import type { Backend, ModelFrontend, ServiceTable } from "./fuzz-services.ts";
@@ -24,8 +24,6 @@ import { FW, type LocalPod } from "./fuzz-world.ts";
 
 /** HAIRPIN_IP is the service loopback address (the documented default of cfg_hairpin_ip). */
 export const HAIRPIN_IP = ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT);
-/** TUNNEL_MTU: the largest inner packet the tunnel takes (cfg_tunnel_mtu's default). */
-const TUNNEL_MTU = 1450;
 
 /**
  * ETP_SHORT_CIRCUIT_LANDED: issue 8 asks that a pod or the node reaching an ETP-Local NodePort /
@@ -55,13 +53,6 @@ export interface ProgramSide {
 }
 
 const drop = (reason: number, why: string): Outcome => ({ kind: "drop", reason, why });
-const frameOut = (verdict: "OK" | "REDIRECT", bytes: Uint8Array, v: Ipv4View | undefined, why: string, extra: readonly number[] = []): Outcome => ({
-  kind: "frame",
-  verdict,
-  bytes,
-  checksums: v === undefined ? [] : [...checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4), ...extra],
-  why,
-});
 
 function inCidr(addr: string, cidr: string): boolean {
   const n = (a: string): number => a.split(".").reduce((x, p) => x * 256 + Number(p), 0);
@@ -78,7 +69,6 @@ function nodeOfPod(addr: string): string | undefined {
   return undefined;
 }
 
-const localPod = (addr: string): LocalPod | undefined => FW.localPods.find((p) => p.ip === addr);
 const isNode1 = (addr: string): boolean => addr === FW.node1;
 
 /** FuzzModel holds the table, the model conntrack and affinity; one instance per run. */
@@ -148,8 +138,8 @@ export class FuzzModel {
     }
     if (v.proto === 1 && (v.icmpType === 3 || v.icmpType === 11 || v.icmpType === 12)) {
       const x = rewriteIcmpError(b, v, this.ct, HAIRPIN_IP);
-      if (x === undefined) return this.#forwardPlain(b, v, "ICMP error about no NATed flow is only forwarded");
-      return this.#forwardPlain(x.bytes, { ...v, src: x.src, dst: x.dst }, "ICMP error about a NATed flow: quote and addresses rewritten", x.checksums);
+      if (x === undefined) return forwardPlain(b, v, "ICMP error about no NATed flow is only forwarded");
+      return forwardPlain(x.bytes, { ...v, src: x.src, dst: x.dst }, "ICMP error about a NATed flow: quote and addresses rewritten", x.checksums);
     }
     const hit = this.#lookup(v);
     if (hit !== undefined) return this.#established(b, v, hit, true);
@@ -158,12 +148,12 @@ export class FuzzModel {
     const bits = legBits(v.proto, v.tcpFlags);
     if (tunnelFrom !== undefined) {
       this.ct.put(ctKey(v.proto, v.src, v.sport, v.dst, v.dport), { type: "normal", natAddr: "0.0.0.0", natPort: 0, hairpin: false, host: false, tunnelBack: tunnelFrom }, bits);
-      return this.#forwardPlain(b, v, "new flow out of our VXLAN: the ingress node decided, forward it");
+      return forwardPlain(b, v, "new flow out of our VXLAN: the ingress node decided, forward it");
     }
     const fromOutside = side.prog === "from_hep";
     return this.#service(b, v, fromOutside ? "outside" : "pod", () => {
       this.ct.put(ctKey(v.proto, v.src, v.sport, v.dst, v.dport), { type: "normal", natAddr: "0.0.0.0", natPort: 0, hairpin: false, host: false }, bits);
-      return this.#forwardPlain(b, v, "no frontend: tracked and forwarded");
+      return forwardPlain(b, v, "no frontend: tracked and forwarded");
     });
   }
 
@@ -177,7 +167,7 @@ export class FuzzModel {
     if (v.proto === 1 && (v.icmpType === 3 || v.icmpType === 11 || v.icmpType === 12)) {
       const x = host ? rewriteIcmpError(b, v, this.ct, HAIRPIN_IP) : undefined;
       if (x === undefined) return frameOut("OK", b, v, "egress: ICMP error passes");
-      return this.#forwardHost(x.bytes, { ...v, src: x.src, dst: x.dst }, "host ICMP error about a NATed flow: quote and addresses rewritten", x.checksums);
+      return forwardHost(x.bytes, { ...v, src: x.src, dst: x.dst }, "host ICMP error about a NATed flow: quote and addresses rewritten", x.checksums);
     }
     const hit = this.#lookup(v);
     if (hit !== undefined) {
@@ -229,9 +219,9 @@ export class FuzzModel {
       if (hit.dnat.hairpin) setAddr(b, 14, "src", HAIRPIN_IP, l4);
       const nv = { ...v, dst: hit.dnat.addr };
       this.#saveFrag(v, { dst: true, addr: hit.dnat.addr, hairpin: hit.dnat.hairpin, ...(ingress && e.forwardTo !== undefined ? { to: e.forwardTo } : {}) });
-      if (!ingress) return this.#forwardHost(b, nv, "host flow: DNAT from conntrack");
-      if (e.forwardTo !== undefined) return this.#toNode(b, nv, e.forwardTo, v.dst, v.dport, "NodePort flow: on to the backend's node");
-      return this.#forwardPlain(b, nv, "DNAT from conntrack");
+      if (!ingress) return forwardHost(b, nv, "host flow: DNAT from conntrack");
+      if (e.forwardTo !== undefined) return toNode(b, nv, e.forwardTo, v.dst, v.dport, "NodePort flow: on to the backend's node");
+      return forwardPlain(b, nv, "DNAT from conntrack");
     }
     if (e.type === "rev" && !hit.forward) {
       if (v.proto === 132 && e.natPort !== v.sport) return drop(SlReason.SL_R_DROP_SCTP_PORT_NAT, "SCTP reply whose Service changes the port");
@@ -240,14 +230,14 @@ export class FuzzModel {
       if (e.hairpin) setAddr(b, 14, "dst", v.src, l4);
       const nv = { ...v, src: e.natAddr, dst: e.hairpin ? v.src : v.dst };
       this.#saveFrag(v, { dst: false, addr: e.natAddr, hairpin: e.hairpin, ...(e.tunnelBack !== undefined ? { to: { node: e.tunnelBack, dsr: false } } : {}) });
-      if (e.tunnelBack !== undefined) return this.#toNode(b, nv, { node: e.tunnelBack, dsr: false }, "", 0, "reply of a tunnelled flow: back in VXLAN");
-      return this.#forwardPlain(b, nv, "reply: reverse NAT");
+      if (e.tunnelBack !== undefined) return toNode(b, nv, { node: e.tunnelBack, dsr: false }, "", 0, "reply of a tunnelled flow: back in VXLAN");
+      return forwardPlain(b, nv, "reply: reverse NAT");
     }
     if (hit.forward && e.forwardTo !== undefined) this.#saveFrag(v, { dst: false, addr: v.src, hairpin: false, to: e.forwardTo });
     if (!hit.forward && e.tunnelBack !== undefined) this.#saveFrag(v, { dst: false, addr: v.src, hairpin: false, to: { node: e.tunnelBack, dsr: false } });
-    if (hit.forward && e.forwardTo !== undefined) return this.#toNode(b, v, e.forwardTo, v.dst, v.dport, "client packet on a NodePort flow's backend tuple");
-    if (!hit.forward && e.tunnelBack !== undefined) return this.#toNode(b, v, { node: e.tunnelBack, dsr: false }, "", 0, "reply of a tunnelled flow: back in VXLAN");
-    return this.#forwardPlain(b0, v, "tracked flow without NAT");
+    if (hit.forward && e.forwardTo !== undefined) return toNode(b, v, e.forwardTo, v.dst, v.dport, "client packet on a NodePort flow's backend tuple");
+    if (!hit.forward && e.tunnelBack !== undefined) return toNode(b, v, { node: e.tunnelBack, dsr: false }, "", 0, "reply of a tunnelled flow: back in VXLAN");
+    return forwardPlain(b0, v, "tracked flow without NAT");
   }
 
   /** #service decides a new flow to a possible frontend; `none` handles a destination that is no frontend. */
@@ -293,9 +283,9 @@ export class FuzzModel {
     setPort(b, 14, v.l4, "dst", be.port);
     if (hairpin) setAddr(b, 14, "src", HAIRPIN_IP, v.l4);
     const nv = { ...v, dst: be.addr };
-    if (host) return this.#forwardHost(b, nv, "host to Service: DNAT on host egress");
-    if (forwardTo !== undefined) return this.#toNode(b, nv, forwardTo, v.dst, v.dport, `NodePort/LB from outside to ${be.addr} on another node`);
-    return this.#forwardPlain(b, nv, hairpin ? "hairpin: DNAT and SNAT to the service loopback address" : "DNAT");
+    if (host) return forwardHost(b, nv, "host to Service: DNAT on host egress");
+    if (forwardTo !== undefined) return toNode(b, nv, forwardTo, v.dst, v.dport, `NodePort/LB from outside to ${be.addr} on another node`);
+    return forwardPlain(b, nv, hairpin ? "hairpin: DNAT and SNAT to the service loopback address" : "DNAT");
   }
 
   #saveFrag(v: Ipv4View, f: Omit<FragRecord, "key" | "proto" | "src" | "dst0" | "id">): void {
@@ -317,56 +307,15 @@ export class FuzzModel {
       if (f.hairpin) setAddr(b, 14, "dst", v.src, undefined);
       nv = { ...v, src: f.addr, dst: f.hairpin ? v.src : v.dst };
     }
-    if (!ingress) return this.#forwardHost(b, nv, "later fragment of a host flow's datagram");
-    if (f.to !== undefined && !f.to.dsr) return this.#toNode(b, nv, f.to, "", 0, "later fragment follows its first into VXLAN");
+    if (!ingress) return forwardHost(b, nv, "later fragment of a host flow's datagram");
+    if (f.to !== undefined && !f.to.dsr) return toNode(b, nv, f.to, "", 0, "later fragment follows its first into VXLAN");
     // DSR: only the first fragment carries the option; later ones go to the same node as they are
     if (f.to !== undefined) return frameOut("OK", b, nv, "later fragment of a DSR datagram: routed on without the option");
-    return this.#forwardPlain(b, nv, "later fragment follows its first fragment's NAT");
+    return forwardPlain(b, nv, "later fragment follows its first fragment's NAT");
   }
 
-  /** #toNode sends a (rewritten) packet to another node: VXLAN, or the DSR option carrying the frontend. */
-  #toNode(b: Uint8Array, v: Ipv4View, to: { node: string; dsr: boolean }, feAddr: string, fePort: number, why: string): Outcome {
-    const trimmed = b.slice(0, 14 + v.tot);
-    if (!to.dsr) {
-      if (v.tot > TUNNEL_MTU) return { kind: "unmodelled", why: "too big for the tunnel" };
-      return { kind: "tunnel", node: to.node, inner: trimmed, checksums: checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4), why };
-    }
-    if (v.ihl + 8 > 60) return drop(SlReason.SL_R_DROP_IPV4_OPTIONS_DSR, "no room for the DSR option");
-    if (v.tot + 8 > TUNNEL_MTU + 50) return { kind: "unmodelled", why: "too big for DSR" };
-    const out = new Uint8Array(trimmed.length + 8);
-    out.set(trimmed.subarray(0, 34), 0);
-    const p = feAddr.split(".").map(Number);
-    out.set([0x9e, 8, fePort >> 8, fePort & 0xff, p[0]!, p[1]!, p[2]!, p[3]!], 34);
-    out.set(trimmed.subarray(34), 42);
-    out[14] = (out[14]! & 0xf0) | ((v.ihl + 8) / 4);
-    out[16] = ((v.tot + 8) >> 8) & 0xff;
-    out[17] = (v.tot + 8) & 0xff;
-    out[24] = 0;
-    out[25] = 0;
-    const sum = internetChecksum(out.subarray(14, 14 + v.ihl + 8));
-    out[24] = sum >> 8;
-    out[25] = sum & 0xff;
-    return { kind: "dsr", node: to.node, bytes: out, checksums: checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4 + 8), why };
-  }
 
-  /** #forwardPlain is forwarding from tc ingress: into a local pod by redirect (TTL-1, its MACs), else the stack. */
-  #forwardPlain(b0: Uint8Array, v: Ipv4View, why: string, extra: readonly number[] = []): Outcome {
-    const pod = localPod(v.dst);
-    if (pod === undefined || v.ttl <= 1) return frameOut("OK", b0, v, `${why}; to the stack`, extra);
-    const b = b0.slice();
-    decTtl(b, 14);
-    setMacs(b, pod.mac, pod.hostMac);
-    return frameOut("REDIRECT", b, v, `${why}; redirected into pod ${pod.ip}`, extra);
-  }
 
-  /** #forwardHost sends on a host flow's packet: into a local pod's veth (its MACs, no TTL change), else on. */
-  #forwardHost(b0: Uint8Array, v: Ipv4View, why: string, extra: readonly number[] = []): Outcome {
-    const pod = localPod(v.dst);
-    if (pod === undefined) return frameOut("OK", b0, v, `${why}; on to the FIB`, extra);
-    const b = b0.slice();
-    setMacs(b, pod.mac, pod.hostMac);
-    return frameOut("REDIRECT", b, v, `${why}; redirected to pod ${pod.ip}'s veth`, extra);
-  }
 }
 
 /** FragRecord is a fragment entry: keyed by the first fragment's original addresses, IP id and protocol. */

@@ -11,7 +11,6 @@ import type { NetworkPolicy } from "../../model/network-policy.ts";
 import type { Resource } from "../../model/resource.ts";
 import { parseSelector } from "../../model/selector/parse-selector.ts";
 import { evaluateSelectorNode, type SelectorNode } from "../../model/selector/selector-node.ts";
-import type { Tier } from "../../model/tier.ts";
 import { namespaceLabels } from "./endpoint-labels.ts";
 import { hostEndpointInput, networkSetInput, podEndpoint, podEndpointKey } from "./endpoint-inputs.ts";
 import type { EndpointInput, IpSetDelta, IpSetMember } from "./ip-set-types.ts";

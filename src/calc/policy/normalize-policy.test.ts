@@ -5,7 +5,7 @@ import { matchesSelector } from "../../model/selector/matches-selector.ts";
 import { endpointLabels } from "./endpoint-labels.ts";
 import { policyOfResource } from "./policy-calculator.ts";
 import { entitySelector, policySelector } from "./policy-selectors.ts";
-import { cnp, gnp, knp } from "./testdata.ts";
+import { cnp, gnp, knp } from "../../../test/support/policy-resources.ts";
 
 const podX = endpointLabels({ labels: { pod: "a" }, namespace: "x", namespaceLabels: { ns: "x" }, serviceAccount: "api", pod: true });
 const podY = endpointLabels({ labels: { pod: "a" }, namespace: "y", namespaceLabels: { ns: "y" }, pod: true });

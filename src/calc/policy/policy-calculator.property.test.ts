@@ -12,7 +12,7 @@ import type { Resource } from "../../model/resource.ts";
 import { manifestKey } from "../../model/validate-resource.ts";
 import { memberKey } from "./ip-set-types.ts";
 import { PolicyCalculator, type PolicyDelta } from "./policy-calculator.ts";
-import { cnp, globalNetworkSet, gnp, hostEndpoint, knp, namespace, networkSet, pod, tier } from "./testdata.ts";
+import { cnp, globalNetworkSet, gnp, hostEndpoint, knp, namespace, networkSet, pod, tier } from "../../../test/support/policy-resources.ts";
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;

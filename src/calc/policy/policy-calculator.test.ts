@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { IpSetMember } from "./ip-set-types.ts";
 import { PolicyCalculator } from "./policy-calculator.ts";
-import { cnp, globalNetworkSet, gnp, hostEndpoint, knp, namespace, networkSet, pod, tier } from "./testdata.ts";
+import { cnp, globalNetworkSet, gnp, hostEndpoint, knp, namespace, networkSet, pod, tier } from "../../../test/support/policy-resources.ts";
 
 const fromB = (ns = "x") => knp(ns, "allow-b", { podSelector: { matchLabels: { pod: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { pod: "b" } } }] }] });
 const SET_B_X = { selector: '(projectcalico.org/namespace == "x" && pod == "b" && projectcalico.org/orchestrator == "k8s")' };

@@ -2,8 +2,8 @@
  * Builders for policy calc tests: validated resources from short descriptions, so tests read
  * as the manifests an operator would write.
  */
-import type { Resource } from "../../model/resource.ts";
-import { validateResource } from "../../model/validate-resource.ts";
+import type { Resource } from "../../src/model/resource.ts";
+import { validateResource } from "../../src/model/validate-resource.ts";
 
 /** valid validates a manifest or throws with the validation error. */
 export function valid(raw: unknown): Resource {

@@ -46,7 +46,17 @@ describe("Calico's selector scoping", () => {
     assert.equal(sees(byName, podX), true);
     assert.equal(sees(entitySelector({ serviceAccounts: { selector: "projectcalico.org/name == 'api'" } }, {})!, podX), true);
   });
-  test("a side with only nets needs no selector", () => assert.equal(entitySelector({}, { namespace: "x" }), undefined));
+  test("a side with only nets needs no selector; a lone notSelector scopes it to the namespace", () => {
+    assert.equal(entitySelector({}, { namespace: "x" }), undefined);
+    assert.equal(entitySelector({ notSelector: "a == 'b'" }, { namespace: "x" }), 'projectcalico.org/namespace == "x"');
+    assert.equal(entitySelector({ notSelector: "a == 'b'" }, {}), undefined);
+  });
+  test("all() as namespaceSelector means any namespace, not global endpoints", () => {
+    const any = entitySelector({ namespaceSelector: "all()" }, { namespace: "x" })!;
+    assert.equal(any, "has(projectcalico.org/namespace)");
+    assert.equal(sees(any, podY), true);
+    assert.equal(sees(any, globalSet), false);
+  });
   test("a namespaced policy applies in its namespace only", () => {
     const sel = policySelector({ selector: "pod == 'a'" }, { namespace: "x" });
     assert.equal(sees(sel, podX), true);
@@ -91,7 +101,7 @@ describe("Kubernetes NetworkPolicy as Calico enforces it", () => {
   test("an empty namespaceSelector means every namespace; {} means allow all; ipBlock is nets with except as notNets", () => {
     const p = policyOfResource(knp("x", "web", { egress: [{ to: [{ namespaceSelector: {} }] }, {}, { to: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] } }] }] }))!;
     assert.deepEqual(p.ingress, []);
-    assert.equal(p.egress?.[0]?.destination.selector, 'projectcalico.org/orchestrator == "k8s"');
+    assert.equal(p.egress?.[0]?.destination.selector, '(has(projectcalico.org/namespace) && projectcalico.org/orchestrator == "k8s")');
     assert.deepEqual(p.egress?.[1], { action: "Allow", source: p.egress?.[1]?.source, destination: { nets: [], notNets: [], ports: [], notPorts: [] } });
     assert.equal(p.egress?.[1]?.protocol, undefined);
     assert.deepEqual(p.egress?.[2]?.destination.nets, ["10.0.0.0/8"]);

@@ -9,13 +9,17 @@ import { parseSelector } from "../../model/selector/parse-selector.ts";
 import { formatSelectorNode, type SelectorNode } from "../../model/selector/selector-node.ts";
 import { LABEL_NAMESPACE, LABEL_SERVICE_ACCOUNT, NAMESPACE_PREFIX, SERVICE_ACCOUNT_PREFIX } from "./endpoint-labels.ts";
 
+const inSomeNamespace: SelectorNode = { kind: "has", label: LABEL_NAMESPACE };
+
 function prefixed(node: SelectorNode, prefix: string): SelectorNode {
+  const ns = prefix === NAMESPACE_PREFIX;
   switch (node.kind) {
     case "all":
-      return node;
+      // all() in a namespace selector means "any namespace" — not global endpoints (Calico's rewrite).
+      return ns ? inSomeNamespace : node;
     case "global":
       // global() in a namespace selector: endpoints that have no namespace at all.
-      return { kind: "not", operand: { kind: "has", label: LABEL_NAMESPACE } };
+      return ns ? { kind: "not", operand: inSomeNamespace } : node;
     case "has":
     case "value":
     case "in":
@@ -45,6 +49,7 @@ export interface SelectorScope {
 /** EntitySelectorInput is the selector part of a Calico EntityRule (or a converted Kubernetes peer). */
 export interface EntitySelectorInput {
   readonly selector?: string | undefined;
+  readonly notSelector?: string | undefined;
   readonly namespaceSelector?: string | undefined;
   readonly serviceAccounts?: { readonly names?: readonly string[] | undefined; readonly selector?: string | undefined } | undefined;
 }
@@ -52,12 +57,15 @@ export interface EntitySelectorInput {
 /**
  * entitySelector combines a rule side's selector, namespaceSelector and serviceAccounts into one
  * canonical selector text, or undefined when the side matches by nets/ports only. Without a
- * namespaceSelector, a namespaced policy's rule selects in its own namespace only.
+ * namespaceSelector, a namespaced policy's rule selects in its own namespace only — as soon as
+ * any selector field is used, a lone notSelector included (libcalico-go's getEndpointSelector);
+ * the notSelector itself stays unscoped.
  */
 export function entitySelector(e: EntitySelectorInput, scope: SelectorScope): string | undefined {
   const sa = e.serviceAccounts;
   const hasSa = sa !== undefined && ((sa.names?.length ?? 0) > 0 || sa.selector !== undefined);
-  if (e.selector === undefined && e.namespaceSelector === undefined && !hasSa) return undefined;
+  const scopedByNotSelector = e.notSelector !== undefined && scope.namespace !== undefined;
+  if (e.selector === undefined && e.namespaceSelector === undefined && !hasSa && !scopedByNotSelector) return undefined;
   const parts: SelectorNode[] = [];
   if (e.namespaceSelector !== undefined) parts.push(prefixed(parseSelector(e.namespaceSelector).root, NAMESPACE_PREFIX));
   else if (scope.namespace !== undefined) parts.push({ kind: "value", op: "==", label: LABEL_NAMESPACE, value: scope.namespace });

@@ -21,7 +21,16 @@ import { policyIpSets } from "./policy-ip-sets.ts";
 import { orderPolicies, type TierInfo, type TierPolicies } from "./policy-order.ts";
 import type { PolicySpec } from "./policy-spec.ts";
 
-/** EndpointPolicies is every ordered policy list of one endpoint. Host-endpoint-only lists are empty for pods. */
+/**
+ * EndpointPolicies is every ordered policy list of one endpoint; host-endpoint-only lists are
+ * empty for pods. How a list is enforced (Calico's semantics, for the rule IR):
+ * - a tier in a list has at least one policy for that direction; when none of its policies
+ *   decides (a policy with no rules decides nothing), the tier's defaultAction applies (Deny, or
+ *   Pass to the next tier); `Pass` in a rule jumps to the next tier;
+ * - an empty `ingress`/`egress` list on a pod allows (no policy selects it: Kubernetes' default);
+ *   on a host endpoint it denies, failsafe ports excepted;
+ * - empty preDNAT, untracked and forward lists leave the packet to the next stage.
+ */
 export interface EndpointPolicies {
   readonly ingress: readonly TierPolicies[];
   readonly egress: readonly TierPolicies[];

@@ -55,11 +55,13 @@ export function registerGetCommand(program: Command): void {
       const listed = await datastore.list({ kind: info.kind, ...(namespace !== undefined ? { namespace } : {}) });
       await datastore.close();
       for (const r of listed.rejected) {
+        if (r.key !== undefined && r.key.group !== info.group) continue;
         if (namespace === undefined || r.key?.namespace === undefined || r.key.namespace === namespace) {
           console.error(`warning: ${r.source}: ${r.error.message}`);
         }
       }
-      let resources = listed.resources;
+      // Both NetworkPolicy kinds share a kind name; keep the group asked for.
+      let resources = listed.resources.filter((r) => refGroup(r).group === info.group);
       if (name !== undefined) {
         resources = resources.filter((r) => r.metadata.name === name);
         if (resources.length === 0) throw new ResourceNotFoundError("get", keyFor(info, name, flags.namespace));

@@ -10,6 +10,7 @@ import { registerVersionCommand } from "./version-command.ts";
 import { registerApplyCommand } from "./apply-command.ts";
 import { registerDeleteCommand } from "./delete-command.ts";
 import { registerGetCommand } from "./get-command.ts";
+import { registerLabelCommand } from "./label-command.ts";
 import { registerPatchCommand } from "./patch-command.ts";
 import { sluiceVersion } from "./version.ts";
 
@@ -29,5 +30,6 @@ registerApplyCommand(program);
 registerGetCommand(program);
 registerDeleteCommand(program);
 registerPatchCommand(program);
+registerLabelCommand(program);
 
 await program.parseAsync(process.argv);

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { ValidationError } from "../errors/validation-error.ts";
 import type { Resource } from "../model/resource.ts";
 import { formatResourceKey, resourceKeyId, type ResourceKey } from "../model/resource-key.ts";
+import { RESOURCE_KINDS } from "../model/resource-kinds.ts";
 import { manifestKey, validateResource } from "../model/validate-resource.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import { atomicWriteFile } from "./atomic-write.ts";
@@ -53,7 +54,10 @@ function compareResources(a: Resource, b: Resource): number {
 
 /** newFileName is where a new resource is written: `service.default.web.yaml`, `felixconfiguration.default.yaml`. */
 export function newFileName(key: ResourceKey): string {
-  const parts = [key.kind.toLowerCase(), ...(key.namespace === undefined ? [] : [key.namespace]), key.name];
+  // Calico's NetworkPolicy shares its kind name with Kubernetes'; the group keeps their files apart.
+  const shared = RESOURCE_KINDS.some((k) => k.kind === key.kind && k.group !== key.group);
+  const kind = shared && key.group !== RESOURCE_KINDS.find((k) => k.kind === key.kind)?.group ? `${key.kind}.${key.group}` : key.kind;
+  const parts = [kind.toLowerCase(), ...(key.namespace === undefined ? [] : [key.namespace]), key.name];
   return `${parts.join(".")}.yaml`;
 }
 

@@ -39,15 +39,15 @@ export const optionalPortNumber = z.int().min(0).max(65535);
 /** protocol is a Kubernetes Service/Pod port protocol. */
 export const protocol = z.enum(["TCP", "UDP", "SCTP"]);
 
+/** portName is a named port (IANA_SVC_NAME): at most 15 lowercase alphanumerics or "-", with a letter. */
+export const portName = checkedString((v) =>
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) && v.length <= 15 && /[a-z]/.test(v) && !v.includes("--")
+    ? undefined
+    : `invalid port name ${JSON.stringify(v)}: at most 15 lowercase alphanumerics or "-", with a letter`,
+);
+
 /** intOrString is a Kubernetes IntOrString: a port number or a named port (IANA_SVC_NAME). */
-export const intOrString = z.union([
-  portNumber,
-  checkedString((v) =>
-    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) && v.length <= 15 && /[a-z]/.test(v)
-      ? undefined
-      : `invalid port name ${JSON.stringify(v)}: at most 15 lowercase alphanumerics or "-", with a letter`,
-  ),
-]);
+export const intOrString = z.union([portNumber, portName]);
 
 /** labelMap is metadata.labels or a selector: validated keys and values. */
 export const labelMap = z.record(

@@ -17,3 +17,12 @@ export { felixConfigurationSchema, type FelixConfiguration, type FelixConfigurat
 export { effectiveFelixConfiguration, FELIX_DEFAULTS, type FelixValues, type ProtoPort } from "./felix-configuration-values.ts";
 export { bpfDataplaneEnabled, installationSchema, type Installation } from "./installation.ts";
 export { cidrFamilyOf, cidrProblem, ipFamilyOf, type IpFamily } from "./ip-address.ts";
+export { calicoNetworkPolicySchema, DEFAULT_TIER, globalNetworkPolicySchema, KNP_PREFIX, type CalicoNetworkPolicy, type GlobalNetworkPolicy } from "./calico-policy.ts";
+export { calicoRule, entityRule, type CalicoRule, type EntityRule } from "./calico-rule.ts";
+export { networkPolicySchema, type NetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort } from "./network-policy.ts";
+export { labelSelector, type LabelSelector } from "./label-selector.ts";
+export { globalNetworkSetSchema, networkSetSchema, type GlobalNetworkSet, type NetworkSet } from "./network-set.ts";
+export { hostEndpointSchema, type HostEndpoint } from "./host-endpoint.ts";
+export { DEFAULT_TIER_ORDER, tierSchema, type Tier } from "./tier.ts";
+export { CALICO_PROTOCOL_NAMES, type CalicoPort, type CalicoProtocol, type PolicyType } from "./policy-fields.ts";
+export { cidrContains } from "./cidr-contains.ts";

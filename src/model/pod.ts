@@ -4,11 +4,12 @@
  * else in a pod spec is kept unchecked.
  */
 import { z } from "zod";
-import { dnsLabel, dnsSubdomain, ipAddress, optionalPortNumber, portNumber, protocol } from "./field-schemas.ts";
+import { dnsLabel, dnsSubdomain, ipAddress, portName, optionalPortNumber, portNumber, protocol } from "./field-schemas.ts";
 import { objectMeta } from "./object-meta.ts";
 
 const containerPort = z.strictObject({
-  name: z.string().max(15).optional(),
+  // IANA_SVC_NAME: NetworkPolicy ports refer to it by name.
+  name: portName.optional(),
   containerPort: portNumber,
   hostPort: optionalPortNumber.optional(),
   hostIP: ipAddress.optional(),
@@ -30,6 +31,8 @@ export function podSchema() {
     spec: z.looseObject({
       nodeName: dnsSubdomain.optional(),
       hostNetwork: z.boolean().optional(),
+      // Calico matches serviceAccounts rules on it; the API server sets "default" when absent.
+      serviceAccountName: dnsSubdomain.default("default"),
       containers: z.array(container).min(1),
     }),
     status: z

@@ -4,15 +4,20 @@
  * user types (`svc`, `felixconfiguration.p`, `installation.operator.tigera.io`) into a row.
  */
 import type { z } from "zod";
+import { calicoNetworkPolicySchema, globalNetworkPolicySchema } from "./calico-policy.ts";
 import { configMapSchema } from "./config-map.ts";
 import { daemonSetSchema } from "./daemon-set.ts";
 import { endpointSliceSchema } from "./endpoint-slice.ts";
 import { felixConfigurationSchema } from "./felix-configuration.ts";
+import { hostEndpointSchema } from "./host-endpoint.ts";
 import { installationSchema } from "./installation.ts";
 import { namespaceSchema } from "./namespace.ts";
+import { networkPolicySchema } from "./network-policy.ts";
+import { globalNetworkSetSchema, networkSetSchema } from "./network-set.ts";
 import { nodeSchema } from "./node.ts";
 import { podSchema } from "./pod.ts";
 import { serviceSchema } from "./service.ts";
+import { tierSchema } from "./tier.ts";
 import type { ValidationOptions } from "./validation-options.ts";
 
 /** KindInfo describes one resource kind. `group` is "" for the Kubernetes core group. */
@@ -37,7 +42,7 @@ function kind(
   schema: (options: ValidationOptions) => z.ZodType,
 ): KindInfo {
   const singular = k.toLowerCase();
-  const plural = singular.endsWith("s") ? `${singular}es` : `${singular}s`;
+  const plural = singular.endsWith("s") ? `${singular}es` : singular.endsWith("y") ? `${singular.slice(0, -1)}ies` : `${singular}s`;
   const apiVersion = group === "" ? version : `${group}/${version}`;
   return { kind: k, group, version, apiVersion, namespaced, singular, plural, shortNames, schema };
 }
@@ -53,6 +58,14 @@ export const RESOURCE_KINDS: readonly KindInfo[] = [
   kind("DaemonSet", "apps", "v1", true, ["ds"], daemonSetSchema),
   kind("FelixConfiguration", "projectcalico.org", "v3", false, ["felixconfig", "felixconfigs"], felixConfigurationSchema),
   kind("Installation", "operator.tigera.io", "v1", false, [], installationSchema),
+  // Kubernetes' NetworkPolicy comes before Calico's so a bare "networkpolicy" means it, as in kubectl.
+  kind("NetworkPolicy", "networking.k8s.io", "v1", true, ["netpol"], networkPolicySchema),
+  kind("NetworkPolicy", "projectcalico.org", "v3", true, ["cnp", "caliconetworkpolicy", "caliconetworkpolicies"], calicoNetworkPolicySchema),
+  kind("GlobalNetworkPolicy", "projectcalico.org", "v3", false, ["gnp", "cgnp", "calicoglobalnetworkpolicy", "calicoglobalnetworkpolicies"], globalNetworkPolicySchema),
+  kind("Tier", "projectcalico.org", "v3", false, [], tierSchema),
+  kind("NetworkSet", "projectcalico.org", "v3", true, ["netset"], networkSetSchema),
+  kind("GlobalNetworkSet", "projectcalico.org", "v3", false, ["gns", "globalnetset"], globalNetworkSetSchema),
+  kind("HostEndpoint", "projectcalico.org", "v3", false, ["hep", "heps"], hostEndpointSchema),
 ];
 
 /** kindForManifest finds the row for a manifest's apiVersion and kind, or undefined. */
@@ -86,5 +99,5 @@ export function resolveKind(text: string): KindInfo | undefined {
 
 /** kindNames lists every name resolveKind accepts unqualified, for help and error text. */
 export function kindNames(): string[] {
-  return RESOURCE_KINDS.flatMap((k) => [k.singular, ...k.shortNames]);
+  return [...new Set(RESOURCE_KINDS.flatMap((k) => [k.singular, ...k.shortNames]))];
 }

@@ -11,6 +11,8 @@ import { formatLabStatus, labStatus } from "../../lab/lab-status.ts";
 import { spawnInNetns } from "../../lab/netns-process.ts";
 import { isSameProcess } from "../../lab/process-identity.ts";
 import { startDemo } from "../../lab/demo/start-demo.ts";
+import { labContextName, withLabContext, withoutLabContext } from "./lab-context.ts";
+import { loadSluiceConfig, saveSluiceConfig, sluiceConfigPath } from "./sluice-config.ts";
 
 interface CommonOptions {
   readonly name: string;
@@ -96,6 +98,9 @@ export function registerLabCommand(program: Command): void {
       // Detached: the agents and servers outlive this command; `sluice lab down` stops them.
       if (opts.demo) await startDemo(built, { agents: opts.agent, detached: true });
       else if (opts.agent) await startDemo(built, { agents: true, detached: true, backends: [], services: false });
+      const configPath = sluiceConfigPath();
+      saveSluiceConfig(configPath, withLabContext(loadSluiceConfig(configPath), opts.name, built.plan.datastoreDir));
+      process.stderr.write(`lab ${opts.name}: current context is now "${labContextName(opts.name)}" (${configPath}); sluice apply -f reaches this lab\n`);
       printStatus(built, opts.json);
     }));
 
@@ -108,6 +113,13 @@ export function registerLabCommand(program: Command): void {
       });
       for (const s of report.strays) {
         process.stderr.write(`lab ${opts.name}: warning: pids ${s.pids.join(",")} (not started by the lab) were still in ${s.netns}; its devices live until they exit\n`);
+      }
+      const configPath = sluiceConfigPath();
+      const before = loadSluiceConfig(configPath);
+      const after = withoutLabContext(before, opts.name);
+      if (after !== before) {
+        saveSluiceConfig(configPath, after);
+        process.stderr.write(`lab ${opts.name}: removed context "${labContextName(opts.name)}"; current context: ${after.currentContext ?? "(none)"}\n`);
       }
       process.stderr.write(`lab ${opts.name}: down (${report.namespaces.length} namespace(s) removed)\n`);
     }));

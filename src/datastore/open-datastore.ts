@@ -5,14 +5,21 @@
 import type { Datastore } from "./datastore.ts";
 import type { DatastoreLocation } from "./datastore-location.ts";
 import { FileDatastore } from "./file-datastore.ts";
+import { loadKubeConfig } from "./kubernetes/kube-connection.ts";
+import { KubernetesDatastore } from "./kubernetes/kubernetes-datastore.ts";
+
+/** OpenOptions: where a backend's debug lines go (the agent's logger). */
+export interface OpenOptions {
+  readonly debug?: (message: string) => void;
+}
 
 /** openDatastore opens the backend `location` names. */
-export async function openDatastore(location: DatastoreLocation): Promise<Datastore> {
+export async function openDatastore(location: DatastoreLocation, options: OpenOptions = {}): Promise<Datastore> {
   switch (location.type) {
     case "file":
       return new FileDatastore(location.dir);
     case "kubernetes":
-      throw new Error("open kubernetes datastore: not built in yet");
+      return new KubernetesDatastore(loadKubeConfig({ ...(location.kubeconfig !== undefined ? { kubeconfig: location.kubeconfig } : {}), ...(location.context !== undefined ? { context: location.context } : {}) }), options.debug ? { debug: options.debug } : {});
     case "etcd":
       throw new Error("open etcd datastore: not built in yet");
   }

@@ -37,6 +37,15 @@ function compareResources(a: Resource, b: Resource): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+/** sameContent: what a manifest says equals what is stored, ignoring metadata the server owns (uid, timestamps, generation). */
+function sameContent(a: Resource, b: Resource): boolean {
+  const own = (r: Resource): unknown => {
+    const { name, namespace, labels, annotations } = r.metadata;
+    return { ...r, metadata: { name, namespace, labels, annotations } };
+  };
+  return stableJson(own(a)) === stableJson(own(b));
+}
+
 function kindOrThrow(verb: string, key: ResourceKey): KubeKind {
   const kind = kubeKindOf(key);
   if (kind === undefined) throw new Error(`${verb} ${formatResourceKey(key)}: kind ${key.group === "" ? "" : `${key.group}/`}${key.kind} is not served by the kubernetes datastore`);
@@ -172,7 +181,7 @@ export class KubernetesDatastore implements Datastore {
     for (let attempt = 0; ; attempt++) {
       const found = await this.#read("apply", key);
       const current = found === undefined ? undefined : validateResource(found.raw, this.options.validation);
-      if (current?.ok === true && stableJson(current.resource) === stableJson(resource)) return { key, action: "unchanged", resource };
+      if (current?.ok === true && sameContent(current.resource, resource)) return { key, action: "unchanged", resource };
       if ((await this.#store("apply", key, manifest as Record<string, unknown>, found)) === "ok") return { key, action: found === undefined ? "created" : "configured", resource };
       if (attempt >= 3) throw new Error(`apply ${formatResourceKey(key)}: conflicting writes, try again`);
     }
@@ -190,7 +199,7 @@ export class KubernetesDatastore implements Datastore {
       const result = validateResource(merged, this.options.validation);
       if (!result.ok) throw result.error;
       const before = found === undefined ? undefined : validateResource(found.raw, this.options.validation);
-      if (before?.ok === true && stableJson(before.resource) === stableJson(result.resource)) return { key, action: "unchanged", resource: result.resource };
+      if (before?.ok === true && sameContent(before.resource, result.resource)) return { key, action: "unchanged", resource: result.resource };
       if ((await this.#store("patch", key, merged, found)) === "ok") return { key, action: "patched", resource: result.resource };
       if (attempt >= 3) throw new Error(`patch ${formatResourceKey(key)}: conflicting writes, try again`);
     }

@@ -4,6 +4,7 @@
  */
 import type { Datastore } from "./datastore.ts";
 import type { DatastoreLocation } from "./datastore-location.ts";
+import { EtcdDatastore } from "./etcd/etcd-datastore.ts";
 import { FileDatastore } from "./file-datastore.ts";
 import { loadKubeConfig } from "./kubernetes/kube-connection.ts";
 import { KubernetesDatastore } from "./kubernetes/kubernetes-datastore.ts";
@@ -21,6 +22,6 @@ export async function openDatastore(location: DatastoreLocation, options: OpenOp
     case "kubernetes":
       return new KubernetesDatastore(loadKubeConfig({ ...(location.kubeconfig !== undefined ? { kubeconfig: location.kubeconfig } : {}), ...(location.context !== undefined ? { context: location.context } : {}) }), options.debug ? { debug: options.debug } : {});
     case "etcd":
-      throw new Error("open etcd datastore: not built in yet");
+      return new EtcdDatastore({ endpoints: location.endpoints, prefix: location.prefix, ...(options.debug ? { debug: options.debug } : {}) });
   }
 }

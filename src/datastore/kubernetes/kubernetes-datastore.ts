@@ -16,7 +16,7 @@ import type { Datastore, DatastoreEvent, ListFilter, ListResult, PatchType, Watc
 import { implicitDefault } from "../implicit-defaults.ts";
 import { applyMergePatch } from "../merge-patch.ts";
 import { ResourceNotFoundError } from "../resource-not-found-error.ts";
-import { stableJson } from "../stable-json.ts";
+import { sameContent } from "../same-content.ts";
 import { applyStrategicMergePatch } from "../strategic-merge-patch.ts";
 import { apiServerAddressProblem } from "./api-server-address.ts";
 import { KubeCache, normaliseObject } from "./kube-cache.ts";
@@ -35,15 +35,6 @@ function compareResources(a: Resource, b: Resource): number {
   const ka = `${a.kind}/${a.metadata.namespace ?? ""}/${a.metadata.name}`;
   const kb = `${b.kind}/${b.metadata.namespace ?? ""}/${b.metadata.name}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-/** sameContent: what a manifest says equals what is stored, ignoring metadata the server owns (uid, timestamps, generation). */
-function sameContent(a: Resource, b: Resource): boolean {
-  const own = (r: Resource): unknown => {
-    const { name, namespace, labels, annotations } = r.metadata;
-    return { ...r, metadata: { name, namespace, labels, annotations } };
-  };
-  return stableJson(own(a)) === stableJson(own(b));
 }
 
 function kindOrThrow(verb: string, key: ResourceKey): KubeKind {

@@ -8,6 +8,7 @@ import { createLab, openLab } from "../../lab/lab.ts";
 import type { Lab } from "../../lab/lab.ts";
 import { DEFAULT_LAB_NAME } from "../../lab/lab-spec.ts";
 import { formatLabStatus, labStatus } from "../../lab/lab-status.ts";
+import { forwardSignals } from "../../lab/forward-signals.ts";
 import { spawnInNetns } from "../../lab/netns-process.ts";
 import { isSameProcess } from "../../lab/process-identity.ts";
 import { startDemo } from "../../lab/demo/start-demo.ts";
@@ -139,7 +140,10 @@ export function registerLabCommand(program: Command): void {
       const netns = attach(opts).netnsOf(target);
       // nsenter --net keeps the mount namespace, so /sys/fs/bpf pins stay visible.
       const proc = await spawnInNetns(netns, argv, { stdio: "inherit" });
+      // nsenter execs the command, so proc.pid is the command itself: signals reach it directly.
+      const stopForwarding = forwardSignals(proc.pid);
       const status = await proc.exited;
+      stopForwarding();
       process.exitCode = exitCodeOf(status.code, status.signal);
     }));
 

@@ -77,13 +77,22 @@ export class EtcdDatastore implements Datastore {
     this.options.debug?.(`etcd ${this.options.endpoints.join(",")}: ${message}`);
   }
 
+  /** #call names the operation and the endpoints on a failure: "read etcd http://...: 14 UNAVAILABLE ...". */
+  async #call<T>(verb: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new Error(`${verb} etcd ${this.options.endpoints.join(",")}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   #emit(events: readonly DatastoreEvent[]): void {
     for (const e of events) for (const l of this.#listeners) l(e);
   }
 
   /** #readAll reads the prefix: every kind's objects (grouped) and the revision of the read. */
   async #readAll(cache: KubeCache): Promise<{ events: DatastoreEvent[]; revision: string }> {
-    const res = await this.#client.getAll().prefix(resourcesRoot(this.options.prefix)).exec();
+    const res = await this.#call(`read ${resourcesRoot(this.options.prefix)} from`, () => this.#client.getAll().prefix(resourcesRoot(this.options.prefix)).exec());
     const byKind = new Map<KubeKind, unknown[]>(KUBE_KINDS.map((k) => [k, []]));
     for (const kv of res.kvs) {
       const where = parseEtcdKey(this.options.prefix, kv.key.toString("utf8"));
@@ -177,7 +186,7 @@ export class EtcdDatastore implements Datastore {
   }
 
   async #read(key: ResourceKey): Promise<{ raw: Record<string, unknown>; modRevision: string } | undefined> {
-    const res = await this.#client.get(etcdKey(this.options.prefix, key)).exec();
+    const res = await this.#call(`read ${formatResourceKey(key)} from`, () => this.#client.get(etcdKey(this.options.prefix, key)).exec());
     const kv = res.kvs[0];
     if (kv === undefined) return undefined;
     const kind = KUBE_KINDS.find((k) => k.group === key.group && k.kind === key.kind);
@@ -196,7 +205,7 @@ export class EtcdDatastore implements Datastore {
     const k = etcdKey(this.options.prefix, key);
     const meta = { ...((manifest["metadata"] ?? {}) as Record<string, unknown>) };
     if (key.namespace !== undefined) meta["namespace"] = key.namespace;
-    const res = await this.#client.if(k, "Mod", "==", modRevision).then(this.#client.put(k).value(JSON.stringify({ ...manifest, metadata: meta }))).commit();
+    const res = await this.#call(`write ${formatResourceKey(key)} to`, () => this.#client.if(k, "Mod", "==", modRevision).then(this.#client.put(k).value(JSON.stringify({ ...manifest, metadata: meta }))).commit());
     return res.succeeded;
   }
 
@@ -232,7 +241,7 @@ export class EtcdDatastore implements Datastore {
   }
 
   async delete(key: ResourceKey): Promise<boolean> {
-    const res = await this.#client.delete().key(etcdKey(this.options.prefix, key)).exec();
+    const res = await this.#call(`delete ${formatResourceKey(key)} from`, () => this.#client.delete().key(etcdKey(this.options.prefix, key)).exec());
     return Number(res.deleted) > 0;
   }
 

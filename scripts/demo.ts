@@ -11,6 +11,8 @@ import { startDemo } from "../lab/demo/start-demo.ts";
 import { formatTrafficReport, runTrafficReport } from "../lab/demo/traffic-report.ts";
 import { SL_HAIRPIN_IP_DEFAULT } from "../src/datapath/abi/abi.ts";
 import { ipv4FromNumber } from "../src/datapath/maps/index.ts";
+import { labContextName, withLabContext } from "../src/cli/lab-context.ts";
+import { loadSluiceConfig, saveSluiceConfig, sluiceConfigPath } from "../src/cli/sluice-config.ts";
 
 const once = process.argv.includes("--once");
 const nameAt = process.argv.indexOf("--name");
@@ -42,9 +44,12 @@ try {
   if (once || failed) {
     await lab.down();
   } else {
+    // As `sluice lab up` does: the lab's datastore becomes the current context, so ctl commands reach it with no flags.
+    const configPath = sluiceConfigPath();
+    saveSluiceConfig(configPath, withLabContext(loadSluiceConfig(configPath), name, lab.plan.datastoreDir));
     console.log(
-      `\nThe lab is up. Try:\n  node bin/sluice.js lab status --name ${name}\n` +
-        `  node bin/sluice.js patch felixconfiguration default --patch '{"spec":{"bpfExternalServiceMode":"DSR"}}' --datastore ${lab.plan.datastoreDir}\n` +
+      `\nThe lab is up; the current context is now "${labContextName(name)}" (${configPath}). Try:\n  node bin/sluice.js lab status --name ${name}\n` +
+        `  node bin/sluice.js patch felixconfiguration default --patch '{"spec":{"bpfExternalServiceMode":"DSR"}}'\n` +
         `  node bin/sluice.js dump nat --bpffs-root ${lab.nodes[0]?.bpffsDir ?? ""} --netns ${lab.nodes[0]?.netns ?? ""}\n` +
         `Remove everything with: node bin/sluice.js lab down --name ${name}`,
     );

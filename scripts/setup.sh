@@ -18,6 +18,7 @@ packages=(
   procps                  # pgrep/ps for lab process checks
   nftables                # `nft`: the standard-dataplane Service proxy (table ip sluice-proxy)
   iptables                # iptables-save/-restore (nft backend): kube-proxy rule clean-up
+  etcd-server             # the etcd datastore's tests start their own etcd on a free loopback port
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()

@@ -4,6 +4,7 @@
  * SLUICE_BPFFS_ROOT, SLUICE_DATASTORE_DIR), which wins over defaults. Pure.
  */
 import type { AttachMethod } from "../datapath/iface-attacher.ts";
+import { parseDatastoreLocation, type DatastoreLocation } from "../datastore/datastore-location.ts";
 import type { LogLevel } from "./agent-logger.ts";
 
 /** AgentFlags are the command-line options, as commander hands them over. */
@@ -23,7 +24,10 @@ export interface AgentFlags {
 
 /** AgentConfig is everything the agent needs to start. */
 export interface AgentConfig {
+  /** The datastore as given (`/etc/sluice/datastore`, `kubernetes`, `etcd:http://...`). */
   readonly datastoreDir: string;
+  /** The datastore, parsed (datastore-location.ts). */
+  readonly datastore: DatastoreLocation;
   readonly nodeName: string;
   /** bpffs directory under which `sluice/` holds this agent's pins. */
   readonly bpffsRoot: string;
@@ -77,9 +81,11 @@ function port(flag: number | undefined, env: string | undefined, def: number, wh
 /** resolveAgentConfig applies flags over the environment over defaults; `hostname` names the node by default. */
 export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, hostname: string): AgentConfig {
   const bpffsRoot = (flags.bpffsRoot ?? nonEmpty(env["SLUICE_BPFFS_ROOT"]) ?? "/sys/fs/bpf").replace(/\/+$/, "");
+  const datastore = flags.datastore ?? nonEmpty(env["SLUICE_DATASTORE_DIR"]) ?? nonEmpty(env["SLUICE_DATASTORE"]) ?? "/etc/sluice/datastore";
   const prefix = flags.interfacePrefix ?? nonEmpty(env["SLUICE_INTERFACE_PREFIX"]) ?? DEFAULT_INTERFACE_PREFIX;
   return {
-    datastoreDir: flags.datastore ?? nonEmpty(env["SLUICE_DATASTORE_DIR"]) ?? nonEmpty(env["SLUICE_DATASTORE"]) ?? "/etc/sluice/datastore",
+    datastoreDir: datastore,
+    datastore: parseDatastoreLocation(datastore),
     nodeName: flags.node ?? nonEmpty(env["SLUICE_NODE_NAME"]) ?? hostname,
     bpffsRoot,
     pinDir: `${bpffsRoot}/sluice`,

@@ -8,7 +8,8 @@ import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
 import { sliceEndpoints } from "../calc/slice-endpoints.ts";
 import { ConntrackSweeper } from "../datapath/conntrack-sweeper.ts";
 import type { Watch } from "../datastore/datastore.ts";
-import { FileDatastore } from "../datastore/file-datastore.ts";
+import type { Datastore } from "../datastore/datastore.ts";
+import { openDatastore } from "../datastore/open-datastore.ts";
 import { formatResourceKey } from "../model/resource-key.ts";
 import { LinkMonitor } from "../netlink/monitor.ts";
 import { HealthServer } from "../proxy/kube-proxy-health-server.ts";
@@ -50,7 +51,7 @@ export class Agent {
   readonly #timers: NodeJS.Timeout[] = [];
   #sync!: DataplaneSync;
   #scheduler!: SyncScheduler;
-  #datastore: FileDatastore | undefined;
+  #datastore: Datastore | undefined;
   #watch: Watch | undefined;
   #monitor: LinkMonitor | undefined;
   #http: HttpEndpoints | undefined;
@@ -112,7 +113,7 @@ export class Agent {
     this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), { debounceMs: 100, maxDelayMs: 1000 });
     this.#sweeper = this.#startSweeper();
     this.metrics.setOccupancyReader(() => readMapOccupancy(this.#sync.maps));
-    this.#datastore = new FileDatastore(c.datastoreDir);
+    this.#datastore = await openDatastore(c.datastore, { debug: (message) => log.debug({ op: "datastore" }, message) });
     this.#watch = await this.#datastore.watch((event) => {
       if (event.type === "rejected") {
         const what = event.key ? formatResourceKey(event.key) : "manifest";

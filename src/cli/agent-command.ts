@@ -32,7 +32,7 @@ export function registerAgentCommand(program: Command): void {
   program
     .command("agent")
     .description("run the node agent: keep the eBPF datapath in sync with the datastore (needs root)")
-    .option("--datastore <dir>", "file datastore directory (default: $SLUICE_DATASTORE_DIR, $SLUICE_DATASTORE, else /etc/sluice/datastore)")
+    .option("--datastore <location>", "a directory, kubernetes[:KUBECONFIG[#CONTEXT]] or etcd:URL[,URL][#PREFIX] (default: $SLUICE_DATASTORE_DIR, $SLUICE_DATASTORE, else /etc/sluice/datastore)")
     .option("--node <name>", "this node's name (default: $SLUICE_NODE_NAME, else the hostname)")
     .option("--bpffs-root <dir>", "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)")
     .option("--node-ip <ip>", "this node's address (default: $SLUICE_NODE_IP, else autodetected toward the default route)")

@@ -43,7 +43,7 @@ export function registerApplyCommand(program: Command): void {
         for (const p of problems.slice(0, -1)) console.error(`error: ${p}`);
         throw new Error(`${problems.at(-1)}${problems.length > 1 ? ` (${problems.length} invalid documents; nothing applied)` : " (nothing applied)"}`);
       }
-      const datastore = openDatastore(flags);
+      const datastore = await openDatastore(flags, { write: true });
       for (const m of manifests) {
         const result = await datastore.apply(m.raw);
         console.log(`${resourceRef(result.key)} ${result.action}`);

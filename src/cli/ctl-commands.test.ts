@@ -15,7 +15,7 @@ let dir = "";
 let work = "";
 
 function sluice(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [entry, ...args], { env: { ...process.env, SLUICE_DATASTORE: dir }, encoding: "utf8", input });
+  const r = spawnSync(process.execPath, [entry, ...args], { env: { ...process.env, SLUICE_DATASTORE: dir, SLUICE_CONFIG: join(work, "no-config.yaml") }, encoding: "utf8", input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

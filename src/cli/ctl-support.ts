@@ -1,28 +1,38 @@
 /**
- * What the ctl commands (apply, get, delete, patch) share: opening the datastore from
- * `--datastore`/SLUICE_DATASTORE, resolving a kind the way kubectl does, kubectl-style resource
+ * What the ctl commands (apply, get, delete, patch) share: opening the datastore the flags,
+ * environment and config contexts name (resolve-target.ts), resolving a kind the way kubectl does, kubectl-style resource
  * references (`service/web`, `felixconfiguration.projectcalico.org/default`), and turning any
  * failure into one stderr line and a non-zero exit.
  */
 import type { Command } from "commander";
-import { FileDatastore } from "../datastore/file-datastore.ts";
-import { resolveDatastoreDir } from "../datastore/datastore-dir.ts";
+import type { Datastore } from "../datastore/datastore.ts";
+import { openDatastore as openAt } from "../datastore/open-datastore.ts";
 import type { ResourceKey } from "../model/resource-key.ts";
+import { resolveTarget, targetNote, type TargetFlags } from "./resolve-target.ts";
+import { loadSluiceConfig, sluiceConfigPath } from "./sluice-config.ts";
 import { kindNames, resolveKind, RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
 
 /** DatastoreFlags are the options every ctl command takes. */
-export interface DatastoreFlags {
-  readonly datastore?: string;
-}
+export type DatastoreFlags = TargetFlags;
 
-/** addDatastoreOption adds `--datastore <dir>` to a ctl command. */
+/** addDatastoreOption adds `--datastore <location>` and `--context <name>` to a ctl command. */
 export function addDatastoreOption(command: Command): Command {
-  return command.option("--datastore <dir>", "file datastore directory (default: $SLUICE_DATASTORE, else /etc/sluice/datastore)");
+  return command
+    .option("--datastore <location>", "a directory, kubernetes[:KUBECONFIG[#CONTEXT]] or etcd:URL[,URL][#PREFIX] (overrides --context, $SLUICE_DATASTORE and the current context)")
+    .option("--context <name>", "the config context to use (sluice config get-contexts)");
 }
 
-/** openDatastore opens the file datastore the flags and environment name. */
-export function openDatastore(flags: DatastoreFlags): FileDatastore {
-  return new FileDatastore(resolveDatastoreDir(flags.datastore));
+/**
+ * openDatastore opens the datastore the flags, SLUICE_DATASTORE and the config name. A write
+ * (`write: true`) says on stderr where it goes when that is not the current context's datastore.
+ */
+export async function openDatastore(flags: DatastoreFlags, options: { readonly write?: boolean } = {}): Promise<Datastore> {
+  const target = resolveTarget(flags, process.env, () => loadSluiceConfig(sluiceConfigPath()));
+  if (options.write === true) {
+    const note = targetNote(target);
+    if (note !== undefined) console.error(note);
+  }
+  return openAt(target.location);
 }
 
 /** kindArgument resolves a kind argument (`svc`, `felixconfiguration.p`); throws naming the known kinds. */

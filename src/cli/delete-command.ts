@@ -40,7 +40,7 @@ export function registerDeleteCommand(program: Command): void {
   addDatastoreOption(command).action((kind: string | undefined, names: string[], flags: DeleteFlags) =>
     runCtl(async () => {
       const keys = keysToDelete(kind, names, flags);
-      const datastore = openDatastore(flags);
+      const datastore = await openDatastore(flags, { write: true });
       let missing: ResourceNotFoundError | undefined;
       for (const key of keys) {
         if (await datastore.delete(key)) console.log(`${resourceRef(key)} deleted`);

@@ -50,7 +50,7 @@ export function registerGetCommand(program: Command): void {
   addDatastoreOption(command).action((kind: string, name: string | undefined, flags: GetFlags) =>
     runCtl(async () => {
       const info = kindArgument(kind);
-      const datastore = openDatastore(flags);
+      const datastore = await openDatastore(flags);
       const namespace = info.namespaced && !flags.allNamespaces ? flags.namespace : undefined;
       const listed = await datastore.list({ kind: info.kind, ...(namespace !== undefined ? { namespace } : {}) });
       await datastore.close();

@@ -5,6 +5,9 @@
 import type { Command } from "commander";
 import { createLab, DEFAULT_LAB_NAME, destroyLab, formatLabStatus, isSameProcess, labStatus, openLab, spawnInNetns, startDemo } from "../../lab/index.ts";
 import type { Lab } from "../../lab/index.ts";
+import { forwardSignals } from "../../lab/index.ts";
+import { labContextName, withLabContext, withoutLabContext } from "./lab-context.ts";
+import { loadSluiceConfig, saveSluiceConfig, sluiceConfigPath } from "./sluice-config.ts";
 
 interface CommonOptions {
   readonly name: string;
@@ -90,6 +93,9 @@ export function registerLabCommand(program: Command): void {
       // Detached: the agents and servers outlive this command; `sluice lab down` stops them.
       if (opts.demo) await startDemo(built, { agents: opts.agent, detached: true });
       else if (opts.agent) await startDemo(built, { agents: true, detached: true, backends: [], services: false });
+      const configPath = sluiceConfigPath();
+      saveSluiceConfig(configPath, withLabContext(loadSluiceConfig(configPath), opts.name, built.plan.datastoreDir));
+      process.stderr.write(`lab ${opts.name}: current context is now "${labContextName(opts.name)}" (${configPath}); sluice apply -f reaches this lab\n`);
       printStatus(built, opts.json);
     }));
 
@@ -102,6 +108,13 @@ export function registerLabCommand(program: Command): void {
       });
       for (const s of report.strays) {
         process.stderr.write(`lab ${opts.name}: warning: pids ${s.pids.join(",")} (not started by the lab) were still in ${s.netns}; its devices live until they exit\n`);
+      }
+      const configPath = sluiceConfigPath();
+      const before = loadSluiceConfig(configPath);
+      const after = withoutLabContext(before, opts.name);
+      if (after !== before) {
+        saveSluiceConfig(configPath, after);
+        process.stderr.write(`lab ${opts.name}: removed context "${labContextName(opts.name)}"; current context: ${after.currentContext ?? "(none)"}\n`);
       }
       process.stderr.write(`lab ${opts.name}: down (${report.namespaces.length} namespace(s) removed)\n`);
     }));
@@ -121,7 +134,10 @@ export function registerLabCommand(program: Command): void {
       const netns = attach(opts).netnsOf(target);
       // nsenter --net keeps the mount namespace, so /sys/fs/bpf pins stay visible.
       const proc = await spawnInNetns(netns, argv, { stdio: "inherit" });
+      // nsenter execs the command, so proc.pid is the command itself: signals reach it directly.
+      const stopForwarding = forwardSignals(proc.pid);
       const status = await proc.exited;
+      stopForwarding();
       process.exitCode = exitCodeOf(status.code, status.signal);
     }));
 

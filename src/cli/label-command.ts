@@ -24,7 +24,7 @@ export function registerLabelCommand(program: Command): void {
     runCtl(async () => {
       const info = kindArgument(kind);
       const key = keyFor(info, name, flags.namespace);
-      const datastore = openDatastore(flags);
+      const datastore = await openDatastore(flags, { write: true });
       try {
         const current = await datastore.get(key);
         if (current === undefined) throw new ResourceNotFoundError("label", key);

@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { registerAgentCommand } from "./agent-command.ts";
 import { registerCheckCommand } from "./check-command.ts";
+import { registerConfigCommand } from "./config-command.ts";
 import { registerDumpCommand } from "./dump-command.ts";
 import { registerLabCommand } from "./lab-command.ts";
 import { registerVersionCommand } from "./version-command.ts";
@@ -31,5 +32,6 @@ registerGetCommand(program);
 registerDeleteCommand(program);
 registerPatchCommand(program);
 registerLabelCommand(program);
+registerConfigCommand(program);
 
 await program.parseAsync(process.argv);

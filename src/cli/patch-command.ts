@@ -40,7 +40,7 @@ export function registerPatchCommand(program: Command): void {
       } catch (err) {
         throw new Error(`patch ${resourceRef(key)}: invalid patch: ${(err as Error).message.split("\n")[0]}`, { cause: err });
       }
-      const datastore = openDatastore(flags);
+      const datastore = await openDatastore(flags, { write: true });
       const result = await datastore.patch(key, patch, type);
       await datastore.close();
       console.log(`${resourceRef(key)} patched${result.action === "unchanged" ? " (no change)" : ""}`);

@@ -37,6 +37,12 @@ const calicoNetwork = z.strictObject({
   sysctl: z.array(z.strictObject({ key: z.string(), value: z.string() })).optional(),
   bpfNetworkBootstrap: z.enum(["Enabled", "Disabled"]).optional(),
   kubeProxyManagement: z.enum(["Enabled", "Disabled"]).optional(),
+}).superRefine((net, ctx) => {
+  // The operator refuses this combination too: eBPF mode does not implement host ports (the
+  // how-to's enable step clears them with `"hostPorts": null` in the same patch).
+  if (net.linuxDataplane === "BPF" && net.hostPorts === "Enabled") {
+    ctx.addIssue({ code: "custom", path: ["hostPorts"], message: 'must be cleared (null) or "Disabled" when linuxDataplane is "BPF": eBPF mode does not support host ports' });
+  }
 });
 
 /** installationSchema validates an Installation (cluster-scoped; the operator reads `default`). */

@@ -52,6 +52,12 @@ describe("Installation", () => {
   test("rejects an unknown dataplane", () => expectInvalid(inst({ linuxDataplane: "eBPF" }), "spec.calicoNetwork.linuxDataplane", 'got "eBPF"', "Installation default"));
   test("rejects a misspelt calicoNetwork field", () => expectInvalid(inst({ linuxDataPlane: "BPF" }), "spec.calicoNetwork.linuxDataPlane", "unknown field"));
   test("rejects a bad hostPorts value", () => expectInvalid(inst({ hostPorts: "Off" }), "spec.calicoNetwork.hostPorts", 'got "Off"'));
+  test("rejects BPF with hostPorts Enabled (eBPF mode has no host ports); Disabled, null or unset are fine", () => {
+    expectInvalid(inst({ linuxDataplane: "BPF", hostPorts: "Enabled" }), "spec.calicoNetwork.hostPorts", "must be cleared (null) or \"Disabled\" when linuxDataplane is \"BPF\"");
+    expectValid(inst({ linuxDataplane: "BPF", hostPorts: "Disabled" }));
+    expectValid(inst({ linuxDataplane: "BPF" }));
+    expectValid(inst({ linuxDataplane: "Iptables", hostPorts: "Enabled" }));
+  });
   test("rejects a bad pool CIDR", () => expectInvalid(inst({ ipPools: [{ cidr: "198.19.0.0/40" }] }), "spec.calicoNetwork.ipPools[0].cidr", "prefix must be 0-32"));
 });
 

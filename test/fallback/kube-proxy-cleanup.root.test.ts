@@ -5,6 +5,7 @@
  * must remove exactly kube-proxy's. Needs root, iptables (nft backend) and nft.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { cleanUpKubeProxy } from "../../src/fallback/kube-proxy-cleanup.ts";
 import { requireRoot } from "../support/root.ts";
@@ -44,7 +45,25 @@ COMMIT
 COMMIT
 `;
 
+/** kube-proxy's real nftables layout (testdata/kube-proxy-nftables.nft) and a table of someone else's hooked at the same points. */
+const KUBE_PROXY_NFT = readFileSync(new URL("./testdata/kube-proxy-nftables.nft", import.meta.url), "utf8");
+const OTHER_NFT = "table inet other {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\tip daddr 192.0.2.7 counter\n\t}\n}\n";
+
 describe("kube-proxy clean-up in a namespace", requireRoot, () => {
+  test("kube-proxy's nftables mode, as it really lays it out (hooked base chains, sets, verdict maps, per-Service chains): both tables go whole, another table on the same hooks stays", async () => {
+    await withFallbackNetns(async (ns) => {
+      await inNetns(ns, ["nft", "-f", "-"], KUBE_PROXY_NFT + OTHER_NFT);
+      const before = await inNetns(ns, ["nft", "list", "ruleset"]);
+      assert.ok(before.includes("chain service-ULMVA6XW-ns1/svc1/tcp/p80") && before.includes("type nat hook output priority"), before);
+      const r = await cleanUpKubeProxy(netnsTools(ns));
+      assert.deepEqual(r.nftTables, ["ip kube-proxy", "ip6 kube-proxy"]);
+      const after = await inNetns(ns, ["nft", "list", "ruleset"]);
+      assert.ok(!after.includes("kube-proxy") && !after.includes("service-ips") && !after.includes("mark-for-masquerade"), after);
+      assert.ok(after.includes("table inet other") && after.includes("ip daddr 192.0.2.7 counter"), after);
+      assert.deepEqual((await cleanUpKubeProxy(netnsTools(ns))).nftTables, [], "a second run finds nothing");
+    });
+  });
+
   test("cleanUpKubeProxy() removes kube-proxy's chains, jumps and nftables tables; kubelet's chain and other rules survive", async () => {
     await withFallbackNetns(async (ns) => {
       await inNetns(ns, ["iptables-restore", "--noflush"], RULES);

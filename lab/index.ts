@@ -10,3 +10,5 @@ export { formatLabStatus, labStatus } from "./lab-status.ts";
 export { spawnInNetns } from "./netns-process.ts";
 export { isSameProcess } from "./process-identity.ts";
 export { startDemo } from "./demo/start-demo.ts";
+export { checkPorts, parseLabelsFlag, parsePortFlag } from "./pod-flags.ts";
+export type { PodPort } from "./pod-flags.ts";

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { ensureBpffs } from "../src/kernel/bpffs.ts";
 import { listNetns } from "../src/kernel/netns.ts";
 import { buildClient, buildNode, buildNodeRoutes, buildPod, buildUnderlay } from "./build-steps.ts";
-import { writeNodeFelixConfiguration, writeNodeResource, writePodResource } from "./lab-datastore.ts";
+import { writeNamespaceResource, writeNodeFelixConfiguration, writeNodeResource, writePodResource } from "./lab-datastore.ts";
 import { isLabNetns } from "./lab-names.ts";
 import { LabRecorder } from "./lab-recorder.ts";
 import { newLabState, readLabState } from "./lab-state.ts";
@@ -86,7 +86,9 @@ export async function buildLab(plan: LabPlan, progress: Progress): Promise<LabRe
         rec.save();
       });
     }
-    step(`write Node and Pod resources to ${plan.datastoreDir}`, () => {
+    step(`write Namespace, Node and Pod resources to ${plan.datastoreDir}`, () => {
+      // "default" always exists in a cluster; the others as pods use them.
+      for (const ns of new Set(["default", ...plan.pods.map((p) => p.namespace)])) rec.addDatastoreFile(writeNamespaceResource(plan, ns));
       for (const node of plan.nodes) rec.addDatastoreFile(writeNodeResource(plan, node));
       for (const node of plan.nodes) rec.addDatastoreFile(writeNodeFelixConfiguration(plan, node));
       for (const pod of plan.pods) rec.addDatastoreFile(writePodResource(plan, pod));

@@ -5,6 +5,7 @@
  */
 import { INTERFACE_ANNOTATION, NETNS_ANNOTATION } from "../src/model/sluice-annotations.ts";
 import type { LabPlan, PlannedNode, PlannedPod } from "./plan.ts";
+import type { PodPort } from "./pod-flags.ts";
 
 /** LAB_LABEL marks every resource the lab writes with the lab's name. */
 export const LAB_LABEL = "sluice.dev/lab";
@@ -30,12 +31,31 @@ export interface PodResource {
     readonly labels: Record<string, string>;
     readonly annotations: Record<string, string>;
   };
-  readonly spec: { readonly nodeName: string; readonly containers: { readonly name: string; readonly image: string }[] };
+  readonly spec: {
+    readonly nodeName: string;
+    readonly containers: { readonly name: string; readonly image: string; readonly ports?: PodPort[] }[];
+  };
   readonly status: {
     readonly phase: "Running";
     readonly hostIP: string;
     readonly podIP: string;
     readonly podIPs: { readonly ip: string }[];
+  };
+}
+
+/** NamespaceResource is the core/v1 Namespace the lab writes for every namespace its pods use. */
+export interface NamespaceResource {
+  readonly apiVersion: "v1";
+  readonly kind: "Namespace";
+  readonly metadata: { readonly name: string; readonly labels: Record<string, string> };
+}
+
+/** namespaceResource is a Namespace with the `kubernetes.io/metadata.name` label the API server always sets. */
+export function namespaceResource(plan: LabPlan, name: string): NamespaceResource {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name, labels: { "kubernetes.io/metadata.name": name, [LAB_LABEL]: plan.name } },
   };
 }
 
@@ -70,7 +90,10 @@ export function podResource(plan: LabPlan, pod: PlannedPod): PodResource {
       labels: { ...pod.labels },
       annotations: { [INTERFACE_ANNOTATION]: pod.hostIface, [NETNS_ANNOTATION]: pod.netns, [LAB_LABEL]: plan.name },
     },
-    spec: { nodeName: pod.node, containers: [{ name: "main", image: "sluice-lab/netns" }] },
+    spec: {
+      nodeName: pod.node,
+      containers: [{ name: "main", image: "sluice-lab/netns", ...(pod.ports && pod.ports.length > 0 ? { ports: pod.ports.map((x) => ({ ...x })) } : {}) }],
+    },
     status: { phase: "Running", hostIP: node?.ip ?? "", podIP: pod.ip, podIPs: [{ ip: pod.ip }] },
   };
 }
@@ -78,6 +101,11 @@ export function podResource(plan: LabPlan, pod: PlannedPod): PodResource {
 /** nodeFileName is the datastore file of a node (flat directory, one resource per file). */
 export function nodeFileName(node: string): string {
   return `node-${node}.yaml`;
+}
+
+/** namespaceFileName is the datastore file of a namespace. */
+export function namespaceFileName(name: string): string {
+  return `namespace-${name}.yaml`;
 }
 
 /** podFileName is the datastore file of a pod. */

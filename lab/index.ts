@@ -11,3 +11,5 @@ export { spawnInNetns } from "./netns-process.ts";
 export { forwardSignals } from "./forward-signals.ts";
 export { isSameProcess } from "./process-identity.ts";
 export { startDemo } from "./demo/start-demo.ts";
+export { checkPorts, parseLabelsFlag, parsePortFlag } from "./pod-flags.ts";
+export type { PodPort } from "./pod-flags.ts";

@@ -1,12 +1,12 @@
 /**
- * LabDatastore writes and removes the lab's Node and Pod YAML files in the datastore directory.
+ * LabDatastore writes and removes the lab's Namespace, Node and Pod YAML files in the datastore directory.
  * It only ever deletes files it wrote itself (tracked by the caller in the state file), so a
  * datastore directory that also holds user manifests keeps them.
  */
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { nodeFelixConfiguration, nodeFelixConfigurationFileName, nodeFileName, nodeResource, podFileName, podResource } from "./cluster-resources.ts";
+import { namespaceFileName, namespaceResource, nodeFelixConfiguration, nodeFelixConfigurationFileName, nodeFileName, nodeResource, podFileName, podResource } from "./cluster-resources.ts";
 import type { LabPlan, PlannedNode, PlannedPod } from "./plan.ts";
 
 /** writeNodeResource writes `node-<name>.yaml` and returns the file name. */
@@ -17,6 +17,11 @@ export function writeNodeResource(plan: LabPlan, node: PlannedNode): string {
 /** writeNodeFelixConfiguration writes the node's `node.<name>` FelixConfiguration (the lab's map sizes) and returns the file name. */
 export function writeNodeFelixConfiguration(plan: LabPlan, node: PlannedNode): string {
   return writeResource(plan.datastoreDir, nodeFelixConfigurationFileName(node.name), nodeFelixConfiguration(node));
+}
+
+/** writeNamespaceResource writes `namespace-<name>.yaml` and returns the file name. */
+export function writeNamespaceResource(plan: LabPlan, name: string): string {
+  return writeResource(plan.datastoreDir, namespaceFileName(name), namespaceResource(plan, name));
 }
 
 /** writePodResource writes `pod-<namespace>-<name>.yaml` and returns the file name. */

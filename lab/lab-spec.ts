@@ -2,6 +2,7 @@
  * LabSpec is what a caller asks for: how many nodes and pods, names, and the address plan.
  * Every field is optional; resolveLabSpec fills the defaults. Pure data.
  */
+import type { PodPort } from "./pod-flags.ts";
 
 /** LabAddressSpec is the lab's address plan. Defaults live in 198.18.0.0/15 (RFC 2544 benchmarking). */
 export interface LabAddressSpec {
@@ -29,6 +30,10 @@ export interface LabPodSpec {
   readonly name?: string;
   /** Pod labels; default the spec's `podLabels`. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Kubernetes namespace; default "default". Pod names are unique per namespace. */
+  readonly namespace?: string;
+  /** Named container ports written to the Pod's `spec.containers[0].ports`. */
+  readonly ports?: readonly PodPort[];
 }
 
 /** LabSpec is the input to planLab and createLab. */

@@ -16,18 +16,20 @@ import { basename } from "node:path";
 import { deleteNetns } from "../src/kernel/netns.ts";
 import { buildLab } from "./build-lab.ts";
 import type { Progress } from "./build-lab.ts";
-import { podFileName } from "./cluster-resources.ts";
-import { removeDatastoreFiles, writePodResource } from "./lab-datastore.ts";
+import { namespaceFileName, podFileName } from "./cluster-resources.ts";
+import { removeDatastoreFiles, writeNamespaceResource, writePodResource } from "./lab-datastore.ts";
 import { buildPod, unplugPod } from "./build-steps.ts";
 import { LabRecorder } from "./lab-recorder.ts";
 import { readLabState } from "./lab-state.ts";
 import type { LabState } from "./lab-state.ts";
 import type { LabSpec } from "./lab-spec.ts";
+import type { PodPort } from "./pod-flags.ts";
 import { LabStepError } from "./lab-step-error.ts";
 import { collectOutput, spawnInNetns } from "./netns-process.ts";
 import type { ExecInNetnsOptions, ExecResult, NetnsProcess, SpawnInNetnsOptions } from "./netns-process.ts";
 import { planLab, planPod } from "./plan.ts";
 import type { LabPlan, PlannedNode, PlannedPod } from "./plan.ts";
+import { stopRecordedProcesses } from "./stop-recorded-processes.ts";
 import { teardownLab } from "./teardown-lab.ts";
 import type { TeardownReport } from "./teardown-lab.ts";
 
@@ -37,10 +39,14 @@ export interface CreateLabOptions {
   readonly onProgress?: Progress;
 }
 
-/** AddPodOptions names and labels a pod added to a running lab. */
+/** AddPodOptions names, labels and gives ports to a pod added to a running lab. */
 export interface AddPodOptions {
   readonly name?: string;
+  /** Kubernetes namespace; default "default". */
+  readonly namespace?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Named container ports for the Pod resource (what named-port policy resolves against). */
+  readonly ports?: readonly PodPort[];
 }
 
 /** createLab builds a lab from a spec (removing an earlier run of the same name first) and returns it. */
@@ -113,18 +119,23 @@ export class Lab {
     return n;
   }
 
-  /** pod returns a pod by name, or throws. */
-  pod(name: string): PlannedPod {
-    const p = this.pods.find((x) => x.name === name);
-    if (!p) throw new RangeError(`lab "${this.name}": no pod "${name}"`);
+  /** pod returns a pod by name in a Kubernetes namespace ("default" when omitted), or throws. */
+  pod(name: string, namespace = "default"): PlannedPod {
+    const p = this.pods.find((x) => x.name === name && x.namespace === namespace);
+    if (!p) throw new RangeError(`lab "${this.name}": no pod "${name}" in namespace "${namespace}"`);
     return p;
   }
 
-  /** netnsOf resolves a target (pod, node, "client", "underlay", or one of the lab's namespace names) to its namespace. */
-  netnsOf(target: string): string {
+  /**
+   * netnsOf resolves a target (pod, node, "client", "underlay", or one of the lab's namespace
+   * names) to its network namespace. A pod is looked up in Kubernetes namespace `namespace`
+   * ("default" when omitted); given a namespace, only a pod matches.
+   */
+  netnsOf(target: string, namespace?: string): string {
+    if (namespace !== undefined) return this.pod(target, namespace).netns;
     if (target === "client") return this.client.netns;
     if (target === "underlay") return this.plan.underlay.netns;
-    const found = this.pods.find((p) => p.name === target)?.netns ?? this.nodes.find((n) => n.name === target)?.netns;
+    const found = this.pods.find((p) => p.name === target && p.namespace === "default")?.netns ?? this.nodes.find((n) => n.name === target)?.netns;
     if (found) return found;
     if (this.#rec.state.namespaces.includes(target)) return target;
     throw new RangeError(`lab "${this.name}": no pod, node or namespace "${target}" (try "client", "node-1", or a pod name)`);
@@ -135,14 +146,20 @@ export class Lab {
     const pod = planPod(this.plan, this.pods, {
       node,
       ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
       ...(options.labels !== undefined ? { labels: options.labels } : {}),
+      ...(options.ports !== undefined ? { ports: options.ports } : {}),
     });
-    const label = `add pod ${pod.name} on ${pod.node}: netns ${pod.netns}, ${pod.ip}`;
+    const label = `add pod ${pod.namespace}/${pod.name} on ${pod.node}: netns ${pod.netns}, ${pod.ip}`;
     this.#progress(label);
     try {
       this.#rec.createNetns(pod.netns);
       buildPod(this.plan, pod);
       this.#rec.state.pods.push(pod);
+      // The API server would refuse a pod in a missing namespace; the lab creates it instead.
+      if (!this.#rec.state.datastoreFiles.includes(namespaceFileName(pod.namespace))) {
+        this.#rec.addDatastoreFile(writeNamespaceResource(this.plan, pod.namespace));
+      }
       this.#rec.addDatastoreFile(writePodResource(this.plan, pod));
       return pod;
     } catch (cause) {
@@ -152,14 +169,20 @@ export class Lab {
   }
 
   /** removePod stops the lab's processes in the pod, deletes its namespace and veth, and its Pod resource. */
-  async removePod(name: string): Promise<void> {
-    const pod = this.pod(name);
-    this.#progress(`remove pod ${pod.name}`);
+  async removePod(name: string, namespace = "default"): Promise<void> {
+    const pod = this.pod(name, namespace);
+    this.#progress(`remove pod ${pod.namespace}/${pod.name}`);
     await this.#dropPod(pod);
   }
 
   async #dropPod(pod: PlannedPod): Promise<void> {
     await Promise.all([...this.#children].filter((c) => c.netns === pod.netns).map((c) => c.stop()));
+    // Processes another command started there (e.g. `lab up`'s traffic servers) are only in the record.
+    const recorded = this.#rec.state.processes.filter((r) => r.netns === pod.netns);
+    if (recorded.length > 0) {
+      await stopRecordedProcesses(recorded);
+      for (const r of recorded) this.#rec.removeProcess(r.pid);
+    }
     unplugPod(this.plan, pod);
     if (this.#rec.state.namespaces.includes(pod.netns)) {
       try {
@@ -175,7 +198,7 @@ export class Lab {
       removeDatastoreFiles(this.plan.datastoreDir, [file]);
       this.#rec.removeDatastoreFile(file);
     }
-    this.#rec.state.pods = this.#rec.state.pods.filter((p) => p.name !== pod.name);
+    this.#rec.state.pods = this.#rec.state.pods.filter((p) => p.name !== pod.name || p.namespace !== pod.namespace);
     this.#rec.save();
   }
 

@@ -142,3 +142,17 @@ test("ipv4 helpers round-trip and compute subnets and overlaps", () => {
   assert.ok(cidrsOverlap(parseCidr("10.0.0.0/8"), parseCidr("10.1.0.0/16")));
   assert.ok(!cidrsOverlap(parseCidr("10.0.0.0/16"), parseCidr("10.1.0.0/16")));
 });
+
+test("planPod(): pod names are unique per namespace, the same name in two namespaces gets two slots, netns and veths", () => {
+  const plan = planLab({ name: "t", podsPerNode: 0 });
+  const xa = planPod(plan, [], { node: "node-1", name: "a", namespace: "x" });
+  const ya = planPod(plan, [xa], { node: "node-1", name: "a", namespace: "y" });
+  assert.deepEqual([xa.namespace, ya.namespace], ["x", "y"]);
+  assert.notEqual(xa.netns, ya.netns);
+  assert.notEqual(xa.hostIface, ya.hostIface);
+  assert.notEqual(xa.ip, ya.ip);
+  assert.ok(isLabNetns("t", xa.netns) && isLabNetns("t", ya.netns));
+  assert.throws(() => planPod(plan, [xa, ya], { node: "node-1", name: "a", namespace: "x" }), /pod "a" already exists in namespace "x"/);
+  assert.throws(() => planPod(plan, [], { node: "node-1", name: "a", namespace: "X_" }), /field "namespace": "X_" is not a DNS label/);
+  assert.equal(planPod(plan, [], { node: "node-1", name: "a" }).namespace, "default");
+});

@@ -16,7 +16,11 @@ import {
 } from "./lab-names.ts";
 import { resolveLabSpec } from "./lab-spec.ts";
 import type { LabPodSpec, LabSpec, ResolvedLabSpec } from "./lab-spec.ts";
+import { labelProblem } from "./pod-flags.ts";
+import type { PodPort } from "./pod-flags.ts";
 import { validateLabSpec } from "./validate-lab-spec.ts";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** POD_GATEWAY is the link-local next hop every pod routes through; the host veth answers ARP for it (proxy ARP), as in Calico. */
 export const POD_GATEWAY = "169.254.1.1";
@@ -44,6 +48,8 @@ export interface PlannedPod {
   readonly ip: string;
   readonly hostIface: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Container ports (absent in state files written before ports existed). */
+  readonly ports?: readonly PodPort[];
 }
 
 /** LabPlan is everything `up` creates, by name and address. */
@@ -139,21 +145,24 @@ export function planPod(plan: LabPlan, existing: readonly PlannedPod[], pod: Lab
     throw new ValidationError("lab pod", "node", `pod CIDR "${node.podCidr}" of node "${node.name}" is full (${maxPodsPerBlock(block)} pods)`);
   }
   const name = pod.name ?? `${node.name}-pod-${slot}`;
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
+  const namespace = pod.namespace ?? "default";
+  if (!DNS_LABEL.test(name)) {
     throw new ValidationError("lab pod", "name", `"${name}" is not a DNS label (lowercase letters, digits, "-", at most 63)`);
   }
-  if (existing.some((p) => p.name === name)) {
-    throw new ValidationError("lab pod", "name", `pod "${name}" already exists`);
+  if (!DNS_LABEL.test(namespace)) {
+    throw new ValidationError("lab pod", "namespace", `"${namespace}" is not a DNS label (lowercase letters, digits, "-", at most 63)`);
+  }
+  if (existing.some((p) => p.name === name && p.namespace === namespace)) {
+    throw new ValidationError("lab pod", "name", `pod "${name}" already exists in namespace "${namespace}"`);
   }
   for (const [k, v] of Object.entries(pod.labels ?? {})) {
-    if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
-      throw new ValidationError("lab pod", `labels.${k}`, `"${k}=${v}" is not a valid Kubernetes label`);
-    }
+    const problem = labelProblem(k, v);
+    if (problem) throw new ValidationError("lab pod", `labels.${k}`, `"${k}=${v}" is not a valid Kubernetes label: ${problem}`);
   }
   const netns = podNetns(plan.name, node.index, slot);
   return {
     name,
-    namespace: "default",
+    namespace,
     node: node.name,
     slot,
     netns,
@@ -161,6 +170,7 @@ export function planPod(plan: LabPlan, existing: readonly PlannedPod[], pod: Lab
     ip: formatIpv4(block.base + slot + 1),
     hostIface: hostIfaceName(netns),
     labels: pod.labels ?? plan.spec.podLabels,
+    ...(pod.ports !== undefined && pod.ports.length > 0 ? { ports: pod.ports } : {}),
   };
 }
 

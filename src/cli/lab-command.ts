@@ -1,11 +1,24 @@
 /**
- * registerLabCommand adds `sluice lab up|down|status|exec|start`: a multi-node cluster of network
+ * registerLabCommand adds `sluice lab up|down|status|exec|start|pod`: a multi-node cluster of network
  * namespaces on this machine (see lab/ and README "Lab"). Needs root.
  */
 import type { Command } from "commander";
-import { createLab, DEFAULT_LAB_NAME, destroyLab, formatLabStatus, isSameProcess, labStatus, openLab, spawnInNetns, startDemo } from "../../lab/index.ts";
-import type { Lab } from "../../lab/index.ts";
-import { forwardSignals } from "../../lab/index.ts";
+import {
+  checkPorts,
+  createLab,
+  DEFAULT_LAB_NAME,
+  destroyLab,
+  forwardSignals,
+  formatLabStatus,
+  isSameProcess,
+  labStatus,
+  openLab,
+  parseLabelsFlag,
+  parsePortFlag,
+  spawnInNetns,
+  startDemo,
+} from "../../lab/index.ts";
+import type { Lab, PodPort } from "../../lab/index.ts";
 import { labContextName, withLabContext, withoutLabContext } from "./lab-context.ts";
 import { loadSluiceConfig, saveSluiceConfig, sluiceConfigPath } from "./sluice-config.ts";
 
@@ -59,6 +72,44 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
   if (code !== null) return code;
   const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
   return 128 + (signal ? (signals[signal] ?? 0) : 0);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** registerLabPodCommand adds `lab pod add|delete`: pods with a namespace, labels and named ports, the shapes Kubernetes' policy conformance tests use. */
+function registerLabPodCommand(lab: Command, common: (cmd: Command) => Command): void {
+  const pod = lab.command("pod").description("add or delete a pod (a network namespace with a veth into its node, and its Pod resource)");
+  common(pod.command("add"))
+    .description("add a pod: sluice lab pod add a --namespace x --labels pod=a --port serve-80-tcp=80/TCP --port serve-81-udp=81/UDP")
+    .argument("<name>", "pod name (unique in its namespace)")
+    .option("-n, --namespace <ns>", "Kubernetes namespace (its Namespace resource is written if new)", "default")
+    .option("--node <node>", "node to run on (default: the first node)")
+    .option("--labels <k=v,...>", "pod labels, comma-separated", "")
+    .option("--port <name=port/PROTO>", "named container port, e.g. serve-80-tcp=80/TCP (repeatable)", collect, [])
+    .action(guarded("pod add", async (name: string, opts: CommonOptions & { namespace: string; node?: string; labels: string; port: string[] }) => {
+      const labels = parseLabelsFlag(opts.labels);
+      const ports: PodPort[] = opts.port.map((p) => parsePortFlag(p));
+      checkPorts(ports);
+      const running = attach(opts);
+      const node = opts.node ?? running.nodes[0]?.name;
+      if (node === undefined || !running.nodes.some((n) => n.name === node)) {
+        throw new Error(`--node "${opts.node ?? ""}": no such node in lab "${running.name}" (have ${running.nodes.map((n) => `"${n.name}"`).join(", ")})`);
+      }
+      if (running.pods.some((p) => p.name === name && p.namespace === opts.namespace)) {
+        throw new Error(`pod "${name}" already exists in namespace "${opts.namespace}" (--namespace ${opts.namespace})`);
+      }
+      const added = await running.addPod(node, { name, namespace: opts.namespace, labels, ports });
+      process.stdout.write(`${JSON.stringify({ name: added.name, namespace: added.namespace, node: added.node, ip: added.ip, netns: added.netns, hostIface: added.hostIface })}\n`);
+    }));
+  common(pod.command("delete"))
+    .description("delete a pod: its processes, namespace, veth and Pod resource")
+    .argument("<name>", "pod name")
+    .option("-n, --namespace <ns>", "Kubernetes namespace", "default")
+    .action(guarded("pod delete", async (name: string, opts: CommonOptions & { namespace: string }) => {
+      await attach(opts).removePod(name, opts.namespace);
+    }));
 }
 
 /** registerLabCommand adds the `lab` command group to the `sluice` program. */
@@ -130,8 +181,9 @@ export function registerLabCommand(program: Command): void {
     .description("run a command in a pod, node, `client` or `underlay` namespace: sluice lab exec node-1-pod-1 -- ping -c1 198.19.2.2")
     .argument("<target>", "pod name, node name (node-1), client, or underlay")
     .argument("<command...>", "command and arguments (put them after --)")
-    .action(guarded("exec", async (target: string, argv: string[], opts: CommonOptions) => {
-      const netns = attach(opts).netnsOf(target);
+    .option("-n, --namespace <ns>", "Kubernetes namespace of the pod (default: \"default\"; nodes, client and underlay need none)")
+    .action(guarded("exec", async (target: string, argv: string[], opts: CommonOptions & { namespace?: string }) => {
+      const netns = attach(opts).netnsOf(target, opts.namespace);
       // nsenter --net keeps the mount namespace, so /sys/fs/bpf pins stay visible.
       const proc = await spawnInNetns(netns, argv, { stdio: "inherit" });
       // nsenter execs the command, so proc.pid is the command itself: signals reach it directly.
@@ -140,6 +192,8 @@ export function registerLabCommand(program: Command): void {
       stopForwarding();
       process.exitCode = exitCodeOf(status.code, status.signal);
     }));
+
+  registerLabPodCommand(lab, common);
 
   common(lab.command("start"))
     .description("start a long-running process on a node (its own bpffs pin root in SLUICE_BPFFS_ROOT), logging to a file; `down` stops it")

@@ -77,6 +77,7 @@ export class IfaceAttacher {
   readonly #linkDir: string;
   readonly #ifaces = new Map<string, AttachedIface>();
   #mapsGeneration = 0;
+  #abiChecked = false;
 
   /** How hooks are attached; auto starts on tcx and drops to cls_bpf at the first NotSupportedError. */
   readonly #method: AttachMethod;
@@ -118,12 +119,15 @@ export class IfaceAttacher {
     const have = this.#ifaces.get(iface.name);
     if (have && have.ifindex === iface.index && have.configKey === this.#configKey(role, constants)) return undefined;
     const names = PROGRAMS[role];
-    return loadCollectionAsync(this.#spec, {
+    const loading = loadCollectionAsync(this.#spec, {
       programs: [names.ingress, names.egress],
       replaceMaps: Object.fromEntries(this.#maps.byName),
       constants,
-      abi: SL_ABI_LAYOUTS,
+      // The object does not change under an attacher: check its ABI on the first load only (BTF parsing costs ~20 ms).
+      ...(this.#abiChecked ? {} : { abi: SL_ABI_LAYOUTS }),
     });
+    this.#abiChecked = true;
+    return loading;
   }
 
   #configKey(role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): string {

@@ -86,7 +86,7 @@ function renderConstants(h: HeaderConstants): string[] {
 /** The list the loader hands to checkAbi, so a node refuses an object whose structs moved. */
 function renderLayoutList(layouts: StructLayout[]): string {
   const items = layouts.map((l) => `  { typeName: "${l.name}", layout: ${pascalCase(l.name)}Layout },`).join("\n");
-  return `/** SL_ABI_LAYOUTS are every abi.h struct's layout, checked against an object's BTF before it loads. */\nexport const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layout: StructLayout }[] = [\n${items}\n];`;
+  return `/** SL_ABI_LAYOUTS are the layouts of every abi.h struct bpf/obj/tc.o uses, checked against an object's BTF before it loads. */\nexport const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layout: StructLayout }[] = [\n${items}\n];`;
 }
 
 const namesFile = "src/datapath/abi/datapath-names.ts";
@@ -117,6 +117,8 @@ function renderNames(path: string): string {
 const header = parseHeaderConstants(readFileSync(join(root, "bpf/include/abi.h"), "utf8"));
 const files = new Map<string, string>();
 const abiStructs = new Map<string, { layout: StructLayout; from: string }>();
+// The abi.h structs the product object (tc.o) carries: what a node checks before loading it.
+const productStructs = new Set<string>();
 const objects = readdirSync(join(root, "bpf/obj")).filter((f) => f.endsWith(".o")).sort();
 for (const obj of objects) {
   const name = obj.slice(0, -2);
@@ -132,6 +134,7 @@ for (const obj of objects) {
       throw new Error(`generate abi: struct "${l.name}" differs between ${seen.from} and ${source}`);
     }
     abiStructs.set(l.name, { layout: l, from: source });
+    if (obj === "tc.o") productStructs.add(l.name);
   }
   if (own.length === 0) continue;
   const isTest = existsSync(join(root, "bpf/test", `${name}.c`));
@@ -139,7 +142,8 @@ for (const obj of objects) {
   files.set(file, renderFile(file, `${source} (BTF)`, own, []));
 }
 const abiLayouts = [...abiStructs.values()].map((s) => s.layout);
-files.set(abiFile, renderFile(abiFile, "bpf/include/abi.h and the BTF of bpf/obj/*.o", abiLayouts, renderConstants(header), [renderLayoutList(abiLayouts)]));
+const productLayouts = abiLayouts.filter((l) => productStructs.has(l.name));
+files.set(abiFile, renderFile(abiFile, "bpf/include/abi.h and the BTF of bpf/obj/*.o", abiLayouts, renderConstants(header), [renderLayoutList(productLayouts)]));
 files.set(namesFile, renderNames(join(root, "bpf/obj/tc.o")));
 
 const check = process.argv.includes("--check");

@@ -1397,13 +1397,8 @@ export function decodeSlGlobals(bytes: Uint8Array): SlGlobals {
   return readSlGlobals(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
-/** SL_ABI_LAYOUTS are every abi.h struct's layout, checked against an object's BTF before it loads. */
+/** SL_ABI_LAYOUTS are the layouts of every abi.h struct bpf/obj/tc.o uses, checked against an object's BTF before it loads. */
 export const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layout: StructLayout }[] = [
-  { typeName: "sl_policy_state", layout: SlPolicyStateLayout },
-  { typeName: "sl_ipset_key", layout: SlIpsetKeyLayout },
-  { typeName: "sl_ipset_value", layout: SlIpsetValueLayout },
-  { typeName: "sl_event_hdr", layout: SlEventHdrLayout },
-  { typeName: "sl_pol_log_event", layout: SlPolLogEventLayout },
   { typeName: "sl_ct_key", layout: SlCtKeyLayout },
   { typeName: "sl_ct_value", layout: SlCtValueLayout },
   { typeName: "sl_nat_fe_key", layout: SlNatFeKeyLayout },

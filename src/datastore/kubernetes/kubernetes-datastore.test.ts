@@ -165,17 +165,22 @@ describe("KubernetesDatastore: list/watch protocol", () => {
   }));
 
   test("kinds the model does not know are ignored with one debug line; kinds not served do not block the sync", () => withServer(async (server) => {
-    server.put("projectcalico.org/v3/globalnetworkpolicies", { apiVersion: "projectcalico.org/v3", kind: "GlobalNetworkPolicy", metadata: { name: "deny" }, spec: {} });
-    server.put("projectcalico.org/v3/globalnetworkpolicies", { apiVersion: "projectcalico.org/v3", kind: "GlobalNetworkPolicy", metadata: { name: "allow" }, spec: {} });
+    // ClusterInformation is served by Calico's API but not modelled by Sluice.
+    server.put("projectcalico.org/v3/clusterinformations", { apiVersion: "projectcalico.org/v3", kind: "ClusterInformation", metadata: { name: "default" }, spec: {} });
+    server.put("projectcalico.org/v3/clusterinformations", { apiVersion: "projectcalico.org/v3", kind: "ClusterInformation", metadata: { name: "other" }, spec: {} });
     const lines: string[] = [];
-    const kinds = [...KUBE_KINDS.filter((k) => k.kind === "GlobalNetworkPolicy" || k.kind === "Service"), { group: "example.org", version: "v1", kind: "Missing", plural: "missings", namespaced: false }];
+    const kinds = [
+      ...KUBE_KINDS.filter((k) => k.kind === "Service"),
+      { group: "projectcalico.org", version: "v3", kind: "ClusterInformation", plural: "clusterinformations", namespaced: false },
+      { group: "example.org", version: "v1", kind: "Missing", plural: "missings", namespaced: false },
+    ];
     const ds = new KubernetesDatastore(server.kubeConfig(), { ...fast, kinds, debug: (l) => lines.push(l) });
     server.unserve("example.org/v1/missings");
     try {
       const rec = eventRecorder();
       await ds.watch(rec.listener);
       assert.deepEqual(rec.events.map((e) => e.type), ["synced"]);
-      assert.equal(lines.filter((l) => l.includes("GlobalNetworkPolicy is not in Sluice's model yet")).length, 1);
+      assert.equal(lines.filter((l) => l.includes("ClusterInformation is not in Sluice's model yet")).length, 1);
     } finally {
       await ds.close();
     }

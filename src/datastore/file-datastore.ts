@@ -23,14 +23,14 @@ import { join } from "node:path";
 import { ValidationError } from "../errors/validation-error.ts";
 import type { Resource } from "../model/resource.ts";
 import { formatResourceKey, resourceKeyId, type ResourceKey } from "../model/resource-key.ts";
-import { manifestKey, validateResource } from "../model/validate-resource.ts";
+import { manifestKey, validateResource, type ValidationResult } from "../model/validate-resource.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import { atomicWriteFile } from "./atomic-write.ts";
 import type { Datastore, DatastoreEvent, ListFilter, ListResult, PatchType, Watch, WatchOptions, WriteResult } from "./datastore.ts";
 import { DatastoreIndex, fingerprintOf } from "./datastore-index.ts";
 import { implicitDefault } from "./implicit-defaults.ts";
 import { isManifestFile, ManifestDirectory, type FileChanges } from "./manifest-directory.ts";
-import { parseJsonObject } from "./manifest-documents.ts";
+import { parseJsonObject, type ManifestDocument } from "./manifest-documents.ts";
 import { removeDocuments, renderJsonManifest, replaceDocument } from "./manifest-file-edit.ts";
 import { applyMergePatch } from "./merge-patch.ts";
 import { ResourceNotFoundError } from "./resource-not-found-error.ts";
@@ -47,6 +47,8 @@ export interface FileDatastoreOptions {
   /** A full rescan at least this often even when the directory looks unchanged; default 60 s. */
   readonly fullRescanMs?: number;
 }
+
+type Valid = Extract<ValidationResult, { ok: true }>;
 
 interface Location {
   readonly file: string;
@@ -143,20 +145,20 @@ export class FileDatastore implements Datastore {
     const valid = manifests.map((m) => {
       const result = validateResource(m, this.options.validation);
       if (!result.ok) throw result.error;
-      return { manifest: m, key: result.key, resource: result.resource };
+      return { manifest: m, key: result.key, resource: result.resource, validated: result };
     });
     this.#scan();
-    const planned = new Map<string, { location: Location | undefined; manifest: unknown }>();
-    const results = valid.map(({ manifest, key, resource }): WriteResult => {
+    const planned = new Map<string, { location: Location | undefined; manifest: unknown; validated: Valid }>();
+    const results = valid.map(({ manifest, key, resource, validated }): WriteResult => {
       const id = resourceKeyId(key);
       const earlier = planned.get(id);
       if (earlier !== undefined) {
-        planned.set(id, { ...earlier, manifest });
+        planned.set(id, { ...earlier, manifest, validated });
         return { key, action: "configured", resource };
       }
       const location = this.#locate(key);
       if (this.#unchanged(key, location, resource)) return { key, action: "unchanged", resource };
-      planned.set(id, { location, manifest });
+      planned.set(id, { location, manifest, validated });
       return { key, action: location === undefined ? "created" : "configured", resource };
     });
     this.#writePlanned([...planned.entries()].map(([id, p]) => ({ id, ...p })));
@@ -180,7 +182,7 @@ export class FileDatastore implements Datastore {
     const result = validateResource(merged, this.options.validation);
     if (!result.ok) throw result.error;
     if (this.#unchanged(key, location, result.resource)) return { key, action: "unchanged", resource: result.resource };
-    this.#writePlanned([{ id: resourceKeyId(key), location, manifest: merged }]);
+    this.#writePlanned([{ id: resourceKeyId(key), location, manifest: merged, validated: result }]);
     return { key, action: "patched", resource: result.resource };
   }
 
@@ -219,35 +221,39 @@ export class FileDatastore implements Datastore {
   }
 
   /** #writePlanned renders every planned write (new files, and edits grouped by file) and writes them in one pass. */
-  #writePlanned(writes: readonly { id: string; location: Location | undefined; manifest: unknown }[]): void {
+  #writePlanned(writes: readonly { id: string; location: Location | undefined; manifest: unknown; validated: Valid }[]): void {
     if (writes.length === 0) return;
     const out = new Map<string, string>();
+    const known = new Map<string, ManifestDocument[]>();
     const taken = new Set(this.#reader.names());
-    const edits = new Map<string, { index: number; manifest: unknown }[]>();
+    const edits = new Map<string, { index: number; w: (typeof writes)[number] }[]>();
     for (const w of writes) {
       if (w.location !== undefined) {
-        edits.set(w.location.file, [...(edits.get(w.location.file) ?? []), { index: w.location.index, manifest: w.manifest }]);
+        edits.set(w.location.file, [...(edits.get(w.location.file) ?? []), { index: w.location.index, w }]);
         continue;
       }
-      const key = manifestKey(w.manifest)!;
-      const base = newFileName(key);
+      const base = newFileName(w.validated.key);
       let name = base;
       for (let i = 2; taken.has(name) || out.has(name); i++) name = base.replace(/\.yaml$/, `-${i}.yaml`);
       out.set(name, renderJsonManifest(w.manifest));
+      known.set(name, [{ index: 0, raw: w.manifest, result: w.validated }]);
     }
     for (const [file, list] of edits) {
       const current = this.#reader.read(file);
       const text = current?.text ?? "";
       if ((current?.docs.length ?? 0) <= 1 && list.length === 1 && (text.trim() === "" || parseJsonObject(text) !== undefined)) {
-        out.set(file, renderJsonManifest(list[0]!.manifest));
+        out.set(file, renderJsonManifest(list[0]!.w.manifest));
+        known.set(file, [{ index: 0, raw: list[0]!.w.manifest, result: list[0]!.w.validated }]);
         continue;
       }
-      out.set(file, list.reduce((t, e) => replaceDocument(t, e.index, e.manifest), text));
+      out.set(file, list.reduce((t, e) => replaceDocument(t, e.index, e.w.manifest), text));
     }
     const [only] = out;
     if (out.size === 1 && only !== undefined) atomicWriteFile(join(this.dir, only[0]), only[1]);
     else writeFilesAtomically(this.dir, out);
-    this.#refresh(out.keys());
+    // What this process wrote and validated is not read back; multi-document edits are.
+    if (!this.#closed) this.#emit(this.#reader.record(known));
+    this.#refresh([...out.keys()].filter((name) => !known.has(name)));
   }
 
   #emit(changes: FileChanges): void {

@@ -55,6 +55,25 @@ export class ManifestDirectory {
     return changes;
   }
 
+  /**
+   * record notes files this process just wrote, with the documents it wrote (already parsed and
+   * validated), so they are not read back: only stat'ed for their stamp.
+   */
+  record(written: ReadonlyMap<string, readonly ManifestDocument[]>): FileChanges {
+    const changes: FileChanges = new Map();
+    for (const [name, docs] of written) {
+      try {
+        const st = statSync(join(this.dir, name));
+        this.#stamps.set(name, `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+        changes.set(name, docs);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        this.#forget(name, changes);
+      }
+    }
+    return changes;
+  }
+
   /** read returns a file's text and documents as they are now (for an edit), or undefined when it is gone. */
   read(file: string): { readonly text: string; readonly docs: readonly ManifestDocument[] } | undefined {
     try {

@@ -4,10 +4,11 @@
  * documents (a trailing `---`, comments only) are skipped, as kubectl does. A file that is one
  * JSON object (what the datastore itself writes: JSON is YAML, and JSON.parse is ~50x faster
  * than a YAML parser) takes the fast path; anything else, or JSON that does not parse, goes
- * through the YAML parser.
+ * through the YAML parser (a one-document file through js-yaml first, see fast-yaml.ts).
  */
 import { parseAllDocuments } from "yaml";
 import { ValidationError } from "../errors/validation-error.ts";
+import { fastYamlDocuments } from "./fast-yaml.ts";
 import { manifestKey, validateResource, type ValidationResult } from "../model/validate-resource.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 
@@ -22,6 +23,13 @@ export interface ManifestDocument {
 export function parseManifestDocuments(text: string, source: string, options: ValidationOptions = {}): ManifestDocument[] {
   const json = parseJsonObject(text);
   if (json !== undefined) return [validatedDocument(0, json, options)];
+  // The fast loader only for one-document files: a multi-document file's indices must be the
+  // `yaml` package's, which edits (manifest-file-edit.ts) cut the file by.
+  const single = /^---/m.test(text.replace(/^---[ \t]*\n/, "")) ? undefined : fastYamlDocuments(text);
+  if (single !== undefined && single.length <= 1) {
+    const raw = single[0];
+    return raw === null || raw === undefined ? [] : [validatedDocument(0, raw, options)];
+  }
   const out: ManifestDocument[] = [];
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [];

@@ -6,7 +6,7 @@
  * stat'ed and, when its inode, size or mtime moved, read again. A periodic check is the safety
  * net for events the watch misses (some filesystems, a queue overflow, a directory that does not
  * exist yet): it stats the directory every second and rescans the files only when the directory
- * changed, or every `fullRescanMs` — so it costs one stat when nothing changed. Without a working
+ * changed, or every `fullRescanMs` (10 min) — so it costs one stat when nothing changed. Without a working
  * watch it rescans every second (one stat per file). Identity is (group, kind, namespace, name);
  * see datastore-index.ts for conflicts and invalid edits. Deleting a file deletes its resources.
  *
@@ -44,7 +44,10 @@ export interface FileDatastoreOptions {
   readonly debounceMs?: number;
   /** Period of the safety-net check (a directory stat; a full rescan without a watch); default 1000 ms. */
   readonly rescanIntervalMs?: number;
-  /** A full rescan at least this often even when the directory looks unchanged; default 60 s. */
+  /**
+   * With a working watch, a full rescan at least this often even when the directory looks
+   * unchanged (for in-place edits inotify missed, e.g. a queue overflow); default 10 min.
+   */
   readonly fullRescanMs?: number;
 }
 
@@ -288,7 +291,7 @@ export class FileDatastore implements Datastore {
   /** #check is the periodic safety net. */
   #check(): void {
     const armed = this.#ensureWatcher();
-    const stale = Date.now() - this.#lastFullScan >= (this.options.fullRescanMs ?? 60_000);
+    const stale = Date.now() - this.#lastFullScan >= (this.options.fullRescanMs ?? 600_000);
     if (armed || this.#watcher === undefined || stale || this.#statDir() !== this.#dirStamp) this.#scan();
   }
 

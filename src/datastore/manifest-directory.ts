@@ -92,8 +92,9 @@ export class ManifestDirectory {
   #load(name: string, changes: FileChanges): void {
     const path = join(this.dir, name);
     try {
-      const st = statSync(path);
-      if (!st.isFile()) return this.#forget(name, changes);
+      // No exception for a file deleted since readdir: throwing 20,000 times would cost more than the stats.
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st === undefined || !st.isFile()) return this.#forget(name, changes);
       const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
       if (this.#stamps.get(name) === stamp) return;
       const text = readFileSync(path, "utf8");

@@ -97,7 +97,9 @@ export class NatReconciler {
     const desired = actual !== undefined && delta !== undefined ? patchState(actual, delta.actual, delta.desired) : mutableCopy(full ?? adoptedState);
     this.#actual = desired;
     this.#applied = new Map(results.map((r) => [r.name, r]));
-    this.#ids.observeMaps(desired);
+    // After a delta only the changed Services' entries are news to the allocator.
+    if (delta !== undefined && actual !== undefined) this.#ids.observeChanges(delta.actual, delta.desired);
+    else this.#ids.observeMaps(desired);
     const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
     const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
     const conntrackDeleted = plan.removed.length > 0 ? this.#cleanConntrack(plan.removed) : 0;

@@ -33,7 +33,7 @@ export default tseslint.config(
   },
   {
     // Pure folders: no syscalls, no netlink, no bpffs. Tested without root.
-    files: ["src/model/**", "src/calc/**", "src/fallback/**", "src/policy/**", "src/bpf/asm/**", "src/bpf/elf/**", "src/bpf/btf/**", "src/datapath/codecs/**", "src/netlink/codec/**", "src/agent/kernel-release.ts", "src/agent/bpffs-mount.ts", "src/agent/capabilities.ts", "src/agent/readiness-report.ts"],
+    files: ["src/model/**", "src/calc/**", "src/fallback/**", "src/policy/**", "src/bpf/asm/**", "src/bpf/elf/**", "src/bpf/btf/**", "src/datapath/codecs/**", "src/netlink/codec/**", "src/readiness/kernel-release.ts", "src/readiness/bpffs-mount.ts", "src/readiness/capabilities.ts", "src/readiness/readiness-report.ts"],
     rules: { "no-restricted-imports": ["error", kernelImport] },
   },
 );

@@ -6,7 +6,7 @@
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { ClusterCache } from "./cluster-cache.ts";
-import type { DatapathMaps } from "./datapath-maps.ts";
+import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 
 /** ServiceSyncContext is what a service sync needs besides the cluster state. */
 export interface ServiceSyncContext {

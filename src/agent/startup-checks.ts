@@ -5,8 +5,8 @@
  */
 import { ensureBpffs } from "../kernel/bpffs.ts";
 import type { AgentLogger } from "./agent-logger.ts";
-import { checkReadiness } from "./readiness-check.ts";
-import type { ReadinessReport } from "./readiness-report.ts";
+import { checkReadiness } from "../readiness/readiness-check.ts";
+import type { ReadinessReport } from "../readiness/readiness-report.ts";
 
 /** StartupCheckResult is the report and the failed check names (empty = eBPF mode can run). */
 export interface StartupCheckResult {

@@ -1,7 +1,7 @@
 /** registerCheckCommand adds `sluice check [--json]`: the node readiness check; exit 0 only when ready. */
 import type { Command } from "commander";
-import { checkReadiness } from "../agent/readiness-check.ts";
-import { formatReport } from "../agent/readiness-report.ts";
+import { checkReadiness } from "../readiness/readiness-check.ts";
+import { formatReport } from "../readiness/readiness-report.ts";
 
 export function registerCheckCommand(program: Command): void {
   program

@@ -8,7 +8,7 @@
  */
 import { Errno, errnoError } from "../kernel/errno.ts";
 import type { Fd } from "../kernel/fd.ts";
-import type { NetlinkSocket } from "../kernel/netlink-socket.ts";
+import type { NetlinkSocket } from "./netlink-socket.ts";
 import { openNetns } from "../kernel/netns.ts";
 import { NotSupportedError } from "../errors/not-supported-error.ts";
 import { SyscallError } from "../errors/syscall-error.ts";

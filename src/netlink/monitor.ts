@@ -13,7 +13,7 @@
  *   m.close();
  */
 import { Errno } from "../kernel/errno.ts";
-import { NetlinkSocket } from "../kernel/netlink-socket.ts";
+import { NetlinkSocket } from "./netlink-socket.ts";
 import { withNetns } from "../kernel/netns.ts";
 import { sharedPoller, type Poller } from "../kernel/poller.ts";
 import { SyscallError } from "../errors/syscall-error.ts";

@@ -21,7 +21,7 @@ import {
 import type { IpFamily } from "./codec/ip.ts";
 import { Rtm } from "./codec/rtm.ts";
 import { Errno, errnoError } from "../kernel/errno.ts";
-import type { NetlinkSocket } from "../kernel/netlink-socket.ts";
+import type { NetlinkSocket } from "./netlink-socket.ts";
 import { linkIndex, type LinkRef } from "./links.ts";
 import { withRtnl, type NetlinkOptions } from "./scope.ts";
 

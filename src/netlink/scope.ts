@@ -3,7 +3,7 @@
  * namespace (a socket is opened inside it for the call), or a socket the caller already holds
  * (cheaper for a burst of calls, and the way to target an unnamed namespace).
  */
-import { NetlinkSocket } from "../kernel/netlink-socket.ts";
+import { NetlinkSocket } from "./netlink-socket.ts";
 import { withNetns } from "../kernel/netns.ts";
 
 /** NetlinkOptions selects the namespace of an operation; the caller's own by default. */

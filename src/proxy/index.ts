@@ -1,6 +1,6 @@
 /** The service proxy: NAT map reconciler, map backends, health server. Re-exports only. */
 export { countingBackend, type CountingBackend } from "./counting-backend.ts";
-export { HealthServer, type HealthServerOptions } from "./health-server.ts";
+export { HealthServer, type HealthServerOptions } from "./kube-proxy-health-server.ts";
 export { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
 export { KernelNatMapBackend, type KernelNatMaps } from "./kernel-nat-map-backend.ts";
 export type { NatMapBackend } from "./nat-map-backend.ts";

@@ -23,7 +23,7 @@ import type { ClientReport } from "../../lab/traffic/client-report.ts";
 import { runTrafficClient } from "../../lab/traffic/run-traffic-client.ts";
 import { startTrafficServer } from "../../lab/traffic/start-traffic-server.ts";
 import type { TrafficProto } from "../../lab/traffic/traffic-args.ts";
-import { mapPinPath } from "../../src/agent/datapath-maps.ts";
+import { mapPinPath } from "../../src/datapath/datapath-maps.ts";
 import { BpfMap } from "../../src/bpf/map.ts";
 import { SL_HAIRPIN_IP_DEFAULT } from "../../src/datapath/abi/abi.ts";
 import { CountersMap, GlobalsMap, ipv4FromNumber } from "../../src/datapath/maps/index.ts";

@@ -4,7 +4,7 @@
  * `nsenter --net`, so nothing touches the host's rules.
  */
 import { spawn } from "node:child_process";
-import type { RunTool } from "../../src/agent/kube-proxy-cleanup.ts";
+import type { RunTool } from "../../src/fallback/kube-proxy-cleanup.ts";
 import { createNetns, deleteNetns, netnsExists, netnsPath } from "../../src/kernel/netns.ts";
 
 let counter = 0;

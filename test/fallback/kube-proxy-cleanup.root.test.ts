@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { cleanUpKubeProxy } from "../../src/agent/kube-proxy-cleanup.ts";
+import { cleanUpKubeProxy } from "../../src/fallback/kube-proxy-cleanup.ts";
 import { requireRoot } from "../support/root.ts";
 import { inNetns, netnsTools, withFallbackNetns } from "./fallback-netns.ts";
 

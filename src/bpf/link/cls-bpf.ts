@@ -8,7 +8,7 @@
  * The rtnetlink socket is opened at attach time in the calling thread's namespace and kept, so
  * update()/detach() reach the same namespace from anywhere. Needs CAP_NET_ADMIN.
  */
-import type { NetlinkSocket } from "../../kernel/netlink-socket.ts";
+import type { NetlinkSocket } from "../../netlink/netlink-socket.ts";
 import { Errno } from "../../kernel/errno.ts";
 import { SyscallError } from "../../errors/syscall-error.ts";
 import { openRtnl } from "../../netlink/scope.ts";

@@ -1,6 +1,6 @@
 /**
  * Netlink message framing: struct nlmsghdr, the control message types, and struct nlmsgerr
- * with its extended-ACK attributes. Pure: the socket in src/kernel/netlink-socket.ts uses it.
+ * with its extended-ACK attributes. Pure: the socket in src/netlink/netlink-socket.ts uses it.
  */
 import { align4, attrMap, readString, readU32 } from "./attributes.ts";
 

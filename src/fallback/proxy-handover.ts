@@ -7,13 +7,13 @@
  * It also names the dataplane in effect for readiness and metrics.
  */
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
-import type { AgentLogger } from "./agent-logger.ts";
-import type { AgentMetrics } from "./agent-metrics.ts";
-import type { ClusterCache } from "./cluster-cache.ts";
+import type { AgentLogger } from "../agent/agent-logger.ts";
+import type { AgentMetrics } from "../agent/agent-metrics.ts";
+import type { ClusterCache } from "../agent/cluster-cache.ts";
 import { FallbackProxy } from "./fallback-proxy.ts";
 import { cleanUpKubeProxy } from "./kube-proxy-cleanup.ts";
 import type { KubeProxyCleanupResult } from "./kube-proxy-cleanup.ts";
-import type { ServiceSyncContext } from "./service-sync.ts";
+import type { ServiceSyncContext } from "../agent/service-sync.ts";
 
 /** ActiveDataplane names who serves Services: eBPF, the nftables fallback, or nobody (the fallback failed). */
 export type ActiveDataplane = "bpf" | "nftables-fallback" | "routing-only";

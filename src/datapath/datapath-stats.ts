@@ -2,7 +2,7 @@
  * Reads for metrics: map occupancy (entries walked with GET_NEXT_KEY; capacity is max_entries)
  * and datapath counters summed per reason over CPUs and interfaces. Needs CAP_BPF.
  */
-import { CountersMap } from "../datapath/maps/counters-map.ts";
+import { CountersMap } from "./maps/counters-map.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 
 const COUNTED = ["sl_ct", "sl_nat_fe", "sl_nat_be", "sl_affinity", "sl_routes", "sl_frags", "sl_counters"] as const;

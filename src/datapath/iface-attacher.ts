@@ -22,7 +22,7 @@ import { stableJson } from "../datastore/stable-json.ts";
 import { SyscallError } from "../errors/syscall-error.ts";
 import { deleteBpfFilter, listBpfFilters, type BpfFilter } from "../netlink/tc.ts";
 import type { Program } from "../bpf/program.ts";
-import type { AttachMethod } from "./agent-config.ts";
+import type { AttachMethod } from "../agent/agent-config.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 import type { IfaceRole } from "./iface-constants.ts";
 import { isSluiceFilter, SLUICE_FILTER_PREFIX, SLUICE_FILTER_SLOT } from "./sluice-filters.ts";

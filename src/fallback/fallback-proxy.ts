@@ -7,11 +7,11 @@
  */
 import { computeNatState } from "../calc/compute-nat-state.ts";
 import { ServiceIdAllocator } from "../calc/service-id-allocator.ts";
-import { nftProxyRuleset } from "../fallback/nft-proxy-ruleset.ts";
-import { deleteTableScript, replaceTableScript } from "../fallback/nft-table-scripts.ts";
+import { nftProxyRuleset } from "./nft-proxy-ruleset.ts";
+import { deleteTableScript, replaceTableScript } from "./nft-table-scripts.ts";
 import { runNetfilterTool } from "../netfilter/run-netfilter-tool.ts";
-import type { ClusterCache } from "./cluster-cache.ts";
-import type { ServiceSyncContext, ServiceSyncReport } from "./service-sync.ts";
+import type { ClusterCache } from "../agent/cluster-cache.ts";
+import type { ServiceSyncContext, ServiceSyncReport } from "../agent/service-sync.ts";
 
 /** ApplyNftScript runs an nft script as one transaction (tests inject a recorder). */
 export type ApplyNftScript = (script: string) => Promise<void>;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { HealthServer } from "./health-server.ts";
+import { HealthServer } from "./kube-proxy-health-server.ts";
 import { ProxyHealth } from "./proxy-health.ts";
 
 const LOCAL = { healthzAddress: "127.0.0.1", healthzPort: 0, serviceAddress: "127.0.0.1" } as const;

@@ -11,8 +11,8 @@ import { BpfMap } from "../bpf/map.ts";
 import { openOrCreateMap } from "../bpf/map-pinning.ts";
 import type { MapSpec } from "../bpf/map-spec.ts";
 import { MapType } from "../bpf/map-type.ts";
-import { SL_ABI_VERSION } from "../datapath/abi/abi.ts";
-import { pinName } from "../datapath/maps/raw-map.ts";
+import { SL_ABI_VERSION } from "./abi/abi.ts";
+import { pinName } from "./maps/raw-map.ts";
 import { makePinDir } from "../kernel/bpffs.ts";
 
 /** MapRebuild records one map rebuilt for a new size. */

@@ -6,7 +6,7 @@
  * (src/fallback/select-kube-proxy-cleanup.ts); this module only runs the tools. With kube-proxy
  * still running this flaps, as Calico's docs warn: the setting must then be false.
  */
-import { selectKubeProxyCleanup, selectKubeProxyNftTables } from "../fallback/select-kube-proxy-cleanup.ts";
+import { selectKubeProxyCleanup, selectKubeProxyNftTables } from "./select-kube-proxy-cleanup.ts";
 import { runNetfilterTool } from "../netfilter/run-netfilter-tool.ts";
 import type { NetfilterTool, NetfilterToolOptions } from "../netfilter/run-netfilter-tool.ts";
 

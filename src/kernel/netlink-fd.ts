@@ -1,8 +1,8 @@
 /**
- * NetlinkSocket is a synchronous NETLINK_ROUTE socket: send one request, collect its replies
- * until the ACK, NLMSG_DONE or an error. Requests are fast (microseconds), so blocking the event
- * loop for them is cheaper than a round trip through the thread pool; monitors use a
- * nonblocking socket driven by the shared poller instead.
+ * NetlinkFd is the kernel half of a netlink socket: socket(2), setsockopt(2), bind(2), sendto(2)
+ * and recv(2) on an AF_NETLINK descriptor, bytes in and bytes out. The message framing (nlmsghdr,
+ * ACKs, dumps) lives above it in src/netlink/netlink-socket.ts, so this module knows nothing of
+ * the netlink codec and the kernel layer imports nothing above it.
  *
  * A netlink socket belongs to the network namespace of the thread that created it, for its whole
  * life: open it inside withNetns() (src/kernel/netns.ts) to operate on another namespace.
@@ -10,16 +10,6 @@
 import { Errno, errnoError } from "./errno.ts";
 import { Fd } from "./fd.ts";
 import { bind, getsockname, lastErrno, recv, sendto, setsockopt, socket } from "./libc.ts";
-import {
-  decodeDone,
-  decodeNlmsgerr,
-  decodeNlmsgs,
-  encodeNlmsg,
-  NlmFlags,
-  NlmsgType,
-  type NlError,
-  type NlMessage,
-} from "../netlink/codec/nlmsg.ts";
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -40,10 +30,8 @@ const MSG_PEEK = 0x2;
 const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 const SOCKADDR_NL_SIZE = 12;
-// A dump that keeps changing under us is retried this many times before giving up.
-const DUMP_RETRIES = 5;
 
-/** NetlinkSocketOptions configures NetlinkSocket.open. */
+/** NetlinkSocketOptions configures NetlinkFd.open (and NetlinkSocket.open above it). */
 export interface NetlinkSocketOptions {
   /** Netlink protocol; NETLINK_ROUTE by default. */
   readonly protocol?: number;
@@ -55,20 +43,11 @@ export interface NetlinkSocketOptions {
   readonly receiveBufferSize?: number;
 }
 
-/** NetlinkRequest is one request: message type, extra flags, and the payload after nlmsghdr. */
-export interface NetlinkRequest {
-  readonly type: number;
-  /** Flags besides NLM_F_REQUEST and NLM_F_ACK, which are always set. */
-  readonly flags?: number;
-  readonly payload: Uint8Array;
-}
-
-export class NetlinkSocket {
+export class NetlinkFd {
   readonly #fd: Fd;
   readonly #nonblocking: boolean;
   readonly #groups = new Set<number>();
   #portId = 0;
-  #seq = Math.floor(Date.now() / 1000) >>> 0;
   #buf = Buffer.alloc(64 * 1024);
 
   private constructor(fd: Fd, nonblocking: boolean) {
@@ -77,11 +56,11 @@ export class NetlinkSocket {
   }
 
   /** open creates, configures and binds a socket in the calling thread's network namespace. */
-  static open(options: NetlinkSocketOptions = {}): NetlinkSocket {
+  static open(options: NetlinkSocketOptions = {}): NetlinkFd {
     const type = SOCK_RAW | SOCK_CLOEXEC | (options.nonblocking ? SOCK_NONBLOCK : 0);
     const raw = socket(AF_NETLINK, type, options.protocol ?? NETLINK_ROUTE);
     if (raw < 0) throw errnoError("open netlink socket", lastErrno());
-    const s = new NetlinkSocket(new Fd(raw), options.nonblocking === true);
+    const s = new NetlinkFd(new Fd(raw), options.nonblocking === true);
     try {
       s.#configure(options);
     } catch (err) {
@@ -117,6 +96,11 @@ export class NetlinkSocket {
     return this.#fd.value;
   }
 
+  /** nonblocking tells whether the socket was opened for the poller. */
+  get nonblocking(): boolean {
+    return this.#nonblocking;
+  }
+
   /** portId is the netlink port the kernel assigned at bind. */
   get portId(): number {
     return this.#portId;
@@ -143,81 +127,29 @@ export class NetlinkSocket {
     }
   }
 
-  /**
-   * request sends one message with NLM_F_REQUEST|NLM_F_ACK and returns the replies that carry
-   * data (the ACK/DONE itself is consumed). An error reply throws errnoError(op, errno) with the
-   * extended-ACK text as detail. A dump interrupted by concurrent changes is retried.
-   */
-  request(op: string, req: NetlinkRequest): NlMessage[] {
-    if (this.#nonblocking) throw new Error(`${op}: netlink socket is nonblocking (monitor sockets cannot send requests)`);
-    for (let attempt = 0; ; attempt++) {
-      const { messages, interrupted } = this.#roundTrip(op, req);
-      if (!interrupted || attempt >= DUMP_RETRIES) return messages;
-    }
-  }
-
-  #roundTrip(op: string, req: NetlinkRequest): { messages: NlMessage[]; interrupted: boolean } {
-    const seq = (this.#seq = (this.#seq + 1) >>> 0);
-    const flags = (req.flags ?? 0) | NlmFlags.REQUEST | NlmFlags.ACK;
-    const msg = encodeNlmsg({ type: req.type, flags, seq }, req.payload);
+  /** send writes one datagram to the kernel, retrying on EINTR; `op` names the request in errors. */
+  send(op: string, msg: Uint8Array): void {
     for (;;) {
-      if (sendto(this.#fd.value, msg, msg.length, 0, null, 0) >= 0) break;
+      if (sendto(this.#fd.value, msg, msg.length, 0, null, 0) >= 0) return;
       const errno = lastErrno();
       if (errno !== Errno.EINTR) throw errnoError(`${op}: send`, errno);
     }
-    const messages: NlMessage[] = [];
-    let interrupted = false;
-    for (;;) {
-      const batch = this.#recvDatagram(0);
-      for (const m of batch ?? []) {
-        // Replies to an earlier request that failed mid-way (or a late dump ACK): not ours.
-        if (m.seq !== seq) continue;
-        if ((m.flags & NlmFlags.DUMP_INTR) !== 0) interrupted = true;
-        switch (m.type) {
-          case NlmsgType.NOOP:
-            continue;
-          case NlmsgType.ERROR: {
-            const e = decodeNlmsgerr(m);
-            if (e.errno !== 0) throw replyError(op, e);
-            return { messages, interrupted };
-          }
-          case NlmsgType.DONE: {
-            const e = decodeDone(m);
-            if (e.errno !== 0) throw replyError(op, e);
-            return { messages, interrupted };
-          }
-          case NlmsgType.OVERRUN:
-            throw errnoError(op, Errno.ENOBUFS, { detail: "netlink overrun" });
-          default:
-            messages.push(m);
-        }
-      }
-    }
   }
 
   /**
-   * receive reads every queued datagram without blocking (for monitors). It returns [] when
-   * nothing is queued and throws a SyscallError with errno ENOBUFS when the kernel dropped
-   * messages because the receive buffer was full: the caller must resynchronise with a dump.
+   * receive reads one datagram; the peek learns its real size so a large message is never
+   * truncated. With `dontWait` it returns undefined when nothing is queued. The bytes are a copy:
+   * the receive buffer is reused by the next call.
    */
-  receive(): NlMessage[] {
-    const out: NlMessage[] = [];
-    for (;;) {
-      const batch = this.#recvDatagram(MSG_DONTWAIT);
-      if (batch === undefined) return out;
-      out.push(...batch);
-    }
-  }
-
-  // One datagram; the peek learns its real size so a large message is never truncated.
-  #recvDatagram(flags: number): NlMessage[] | undefined {
+  receive(dontWait: boolean): Buffer | undefined {
     const fd = this.#fd.value;
+    const flags = dontWait ? MSG_DONTWAIT : 0;
     for (;;) {
       const size = Number(recv(fd, this.#buf, this.#buf.length, flags | MSG_PEEK | MSG_TRUNC));
       if (size < 0) {
         const errno = lastErrno();
         if (errno === Errno.EINTR) continue;
-        if (errno === Errno.EAGAIN && (flags & MSG_DONTWAIT) !== 0) return undefined;
+        if (errno === Errno.EAGAIN && dontWait) return undefined;
         throw errnoError("receive netlink message", errno);
       }
       if (size > this.#buf.length) this.#buf = Buffer.alloc(size);
@@ -227,8 +159,7 @@ export class NetlinkSocket {
         if (errno === Errno.EINTR) continue;
         throw errnoError("receive netlink message", errno);
       }
-      // Copy out: the receive buffer is reused by the next call.
-      return decodeNlmsgs(Buffer.from(this.#buf.subarray(0, n)));
+      return Buffer.from(this.#buf.subarray(0, n));
     }
   }
 
@@ -237,19 +168,10 @@ export class NetlinkSocket {
     this.#groups.clear();
     this.#fd.close();
   }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }
 
 function int32(v: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32LE(v);
   return b;
-}
-
-function replyError(op: string, e: NlError): Error {
-  const detail = e.message ?? (e.offset !== undefined ? `attribute at offset ${e.offset} rejected` : undefined);
-  return errnoError(op, e.errno, detail !== undefined ? { detail } : {});
 }

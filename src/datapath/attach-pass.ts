@@ -7,12 +7,12 @@
 import type { Collection } from "../bpf/collection.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { BpfFilter } from "../netlink/tc.ts";
-import type { AgentLogger } from "./agent-logger.ts";
-import type { DataplaneSettings } from "./dataplane-settings.ts";
+import type { AgentLogger } from "../agent/agent-logger.ts";
+import type { DataplaneSettings } from "../calc/dataplane-settings.ts";
 import type { IfaceAttacher } from "./iface-attacher.ts";
 import { ifaceConstants, tunnelMtu } from "./iface-constants.ts";
 import type { IfaceRole } from "./iface-constants.ts";
-import type { DetectedNodeIp } from "./node-ip.ts";
+import type { DetectedNodeIp } from "../host/node-ip.ts";
 import { removeSluiceFilters } from "./sluice-filters.ts";
 
 /** WantedIface is an interface the datapath should run on, by index and role. */

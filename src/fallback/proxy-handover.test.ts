@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProxyHandover } from "./proxy-handover.ts";
-import type { AgentLogger } from "./agent-logger.ts";
-import type { AgentMetrics } from "./agent-metrics.ts";
+import type { AgentLogger } from "../agent/agent-logger.ts";
+import type { AgentMetrics } from "../agent/agent-metrics.ts";
 import type { FallbackProxy } from "./fallback-proxy.ts";
 
 function handover(clock: { t: number }) {

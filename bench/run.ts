@@ -10,11 +10,12 @@ import { applyOverrides, parseBenchArgs } from "./bench-options.ts";
 import { controlPlaneBench } from "./control-plane-bench.ts";
 import { datapathBench } from "./datapath-bench.ts";
 import { labTrafficBench } from "./lab-traffic-bench.ts";
+import { scaleBench } from "./scale-bench.ts";
 import { formatTable } from "./result-table.ts";
 import { writeResult } from "./write-result.ts";
 
 /** BENCHMARKS in the order a full run takes them (cheapest first). */
-const BENCHMARKS: readonly Benchmark[] = [datapathBench, controlPlaneBench, labTrafficBench] as unknown as readonly Benchmark[];
+const BENCHMARKS: readonly Benchmark[] = [datapathBench, controlPlaneBench, labTrafficBench, scaleBench] as unknown as readonly Benchmark[];
 
 function usage(): string {
   const lines = BENCHMARKS.map((b) => `  ${b.name.padEnd(14)} ${b.summary}\n${" ".repeat(17)}options: ${Object.entries(b.defaults).map(([k, v]) => `--${k}=${String(v)}`).join(" ")}`);

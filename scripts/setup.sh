@@ -18,6 +18,7 @@ packages=(
   procps                  # pgrep/ps for lab process checks
   nftables                # `nft`: the standard-dataplane Service proxy (table ip sluice-proxy)
   iptables                # iptables-save/-restore (nft backend): kube-proxy rule clean-up
+  fonts-dejavu-core       # the scale bench's PNG chart (resvg loads DejaVu Sans from here)
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()

@@ -5,7 +5,7 @@
  * and RSS from /proc, can be killed with SIGKILL and restarted over the same pins. Needs root.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 const SLUICE_BIN = new URL("../bin/sluice.js", import.meta.url).pathname;
@@ -55,10 +55,11 @@ export class ScaleAgent {
   /** start spawns the agent and resolves with the ms until /readiness answered 200. */
   async start(): Promise<number> {
     const t0 = performance.now();
-    // `ip netns exec` execs the agent in place: the child's pid is the agent's.
-    this.#child = spawn("ip", ["netns", "exec", this.netns, process.execPath, SLUICE_BIN, "agent",
+    // nsenter --net only (not `ip netns exec`, which remounts /sys and so would hide the pins
+    // from the bench); it execs the agent in place, so the child's pid is the agent's.
+    this.#child = spawn("nsenter", [`--net=/run/netns/${this.netns}`, "--", process.execPath, SLUICE_BIN, "agent",
       "--datastore", this.#o.datastore, "--node", this.#o.nodeName, "--bpffs-root", this.bpffsRoot, "--node-ip", NODE_IP,
-      "--metrics-port", "19091", "--health-port", "19099", "--healthz-port", "0", "--log-level", "warn"], { stdio: ["ignore", "ignore", "ignore"] });
+      "--metrics-port", "19091", "--health-port", "19099", "--healthz-port", "0", "--log-level", "warn"], { stdio: ["ignore", "ignore", openSync(this.#log, "a")] });
     await this.#waitReady();
     return performance.now() - t0;
   }
@@ -105,6 +106,15 @@ export class ScaleAgent {
     return line === undefined ? undefined : Number(line.split(" ").at(-1));
   }
 
+  /** logTail is the end of the agent's log (warnings and errors), for a failure message. */
+  logTail(): string {
+    try {
+      return readFileSync(this.#log, "utf8").split("\n").slice(-5).join("\n");
+    } catch {
+      return "";
+    }
+  }
+
   /** close stops the agent and removes the namespace, the pins and the log. */
   async close(): Promise<void> {
     await this.stop();
@@ -117,9 +127,14 @@ export class ScaleAgent {
     }
   }
 
+  /** curlText fetches a URL inside the namespace ("" on failure). */
+  curlText(url: string): string {
+    return this.#curl(url);
+  }
+
   #curl(url: string): string {
     try {
-      return execFileSync("ip", ["netns", "exec", this.netns, "curl", "-s", "--max-time", "2", url], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      return execFileSync("nsenter", [`--net=/run/netns/${this.netns}`, "--", "curl", "-s", "--max-time", "10", url], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     } catch {
       return "";
     }
@@ -132,7 +147,7 @@ export class ScaleAgent {
       if (child === undefined || child.exitCode !== null) throw new Error(`start agent in ${JSON.stringify(this.netns)}: exited with ${child?.exitCode}`);
       const code = (() => {
         try {
-          return execFileSync("ip", ["netns", "exec", this.netns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "http://127.0.0.1:19099/readiness"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+          return execFileSync("nsenter", [`--net=/run/netns/${this.netns}`, "--", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "http://127.0.0.1:19099/readiness"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
         } catch {
           return "";
         }

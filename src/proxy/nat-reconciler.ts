@@ -86,6 +86,7 @@ export class NatReconciler {
     const sourceRanges = { added: 0, updated: 0, deleted: 0 };
     try {
       for (const op of plan.ops) this.#apply(op, { fe: frontends, be: backends, src: sourceRanges });
+      this.#backend.flush?.();
     } catch (cause) {
       // Part of the plan may be in the maps: read them again next time rather than trust a guess.
       this.#actual = undefined;

@@ -181,7 +181,7 @@ export const scaleBench: Benchmark<ScaleOptions> = {
     mkdirSync(RESULTS_DIR, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     const points: ChartPoint[] = figures.flatMap((f) => [
-      { series: "sluice apply -f (Services + EndpointSlices)", services: f.n, ms: f.applyMs },
+      { series: "sluice apply -f (all objects)", services: f.n, ms: f.applyMs },
       { series: "iptables-restore (kube-proxy layout)", services: f.n, ms: f.iptablesMs },
       { series: "sluice agent start → maps full", services: f.n, ms: f.coldMs },
       { series: "sluice agent kill -9 → ready", services: f.n, ms: f.restartMs },

@@ -10,28 +10,28 @@
 SEC("tc")
 int from_wep(struct __sk_buff *skb)
 {
-	return pipe_from(skb, 0);
+	return pipe_from(skb, SL_ROLE_WEP);
 }
 
 /* to_wep: tc egress on the host side of a pod's veth — what the pod receives. */
 SEC("tc")
 int to_wep(struct __sk_buff *skb)
 {
-	return pipe_to(skb, 1);
+	return pipe_to(skb, SL_ROLE_WEP);
 }
 
 /* from_hep: tc ingress on a host interface — NodePort, VXLAN from other nodes, DSR. */
 SEC("tc")
 int from_hep(struct __sk_buff *skb)
 {
-	return pipe_from(skb, 1);
+	return pipe_from(skb, SL_ROLE_HEP);
 }
 
 /* to_hep: tc egress on a host interface. */
 SEC("tc")
 int to_hep(struct __sk_buff *skb)
 {
-	return pipe_to(skb, 0);
+	return pipe_to(skb, SL_ROLE_HEP);
 }
 
 char _license[] SEC("license") = "GPL";

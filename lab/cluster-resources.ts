@@ -3,14 +3,13 @@
  * and a CNI plugin would write them. Pure: plan in, plain objects out (serialised to YAML by
  * writeDatastore).
  */
+import { INTERFACE_ANNOTATION, NETNS_ANNOTATION } from "../src/model/sluice-annotations.ts";
 import type { LabPlan, PlannedNode, PlannedPod } from "./plan.ts";
 
 /** LAB_LABEL marks every resource the lab writes with the lab's name. */
 export const LAB_LABEL = "sluice.dev/lab";
-/** INTERFACE_ANNOTATION names the pod's host-side veth, as Calico's WorkloadEndpoint interfaceName does. */
-export const INTERFACE_ANNOTATION = "sluice.dev/interface";
-/** NETNS_ANNOTATION names the pod's network namespace in the lab. */
-export const NETNS_ANNOTATION = "sluice.dev/netns";
+/** The pod annotations the agent reads (src/model/sluice-annotations.ts), re-exported for lab code. */
+export { INTERFACE_ANNOTATION, NETNS_ANNOTATION };
 
 /** NodeResource is the subset of core/v1 Node the lab writes. */
 export interface NodeResource {

@@ -1,6 +1,7 @@
 /**
  * IPv4 addresses and CIDR blocks as plain numbers, for the lab's address plan. Pure.
  */
+import { ipv4FromNumber, ipv4ToNumber } from "../src/model/ipv4.ts";
 
 /** Ipv4Cidr is a parsed `a.b.c.d/len` block; `base` is the network address as an unsigned 32-bit number. */
 export interface Ipv4Cidr {
@@ -9,18 +10,10 @@ export interface Ipv4Cidr {
 }
 
 /** parseIpv4 turns dotted-quad text into an unsigned 32-bit number, or throws a RangeError. */
-export function parseIpv4(text: string): number {
-  const parts = text.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new RangeError(`parse ipv4 address: "${text}" is not a dotted quad`);
-  }
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
+export const parseIpv4 = ipv4ToNumber;
 
 /** formatIpv4 turns an unsigned 32-bit number into dotted-quad text. */
-export function formatIpv4(addr: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(addr / 2 ** s) % 256).join(".");
-}
+export const formatIpv4 = ipv4FromNumber;
 
 /** parseCidr reads `a.b.c.d/len`; host bits must be zero so a typo is not silently widened. */
 export function parseCidr(text: string): Ipv4Cidr {

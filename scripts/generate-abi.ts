@@ -53,7 +53,7 @@ function importPath(from: string, to: string): string {
   return rel.startsWith(".") ? rel : `./${rel}`;
 }
 
-function renderFile(file: string, source: string, structs: StructLayout[], extra: string[]): string {
+function renderFile(file: string, source: string, structs: StructLayout[], extra: string[], trailer: string[] = []): string {
   const parts = [banner, `// Source: ${source}.`, ""];
   if (structs.length > 0) {
     parts.push(`import type { StructLayout } from "${importPath(file, "src/bpf/struct-layout.ts")}";`);
@@ -66,7 +66,7 @@ function renderFile(file: string, source: string, structs: StructLayout[], extra
     }
     parts.push("");
   }
-  const body = [...extra, ...structs.map(renderCodec)];
+  const body = [...extra, ...structs.map(renderCodec), ...trailer];
   return `${parts.join("\n")}\n${body.join("\n\n")}\n`;
 }
 
@@ -81,6 +81,37 @@ function renderConstants(h: HeaderConstants): string[] {
     out.push(`/** ${T} is \`enum ${e.name}\` from bpf/include/abi.h. */\nexport const ${T} = {\n${body}\n} as const;\n/** ${T} is one value of \`enum ${e.name}\`. */\nexport type ${T} = (typeof ${T})[keyof typeof ${T}];`);
   }
   return out;
+}
+
+/** The list the loader hands to checkAbi, so a node refuses an object whose structs moved. */
+function renderLayoutList(layouts: StructLayout[]): string {
+  const items = layouts.map((l) => `  { typeName: "${l.name}", layout: ${pascalCase(l.name)}Layout },`).join("\n");
+  return `/** SL_ABI_LAYOUTS are every abi.h struct's layout, checked against an object's BTF before it loads. */\nexport const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layout: StructLayout }[] = [\n${items}\n];`;
+}
+
+const namesFile = "src/datapath/abi/datapath-names.ts";
+
+/** Map and .rodata names of the product object, so TypeScript never spells "sl_*" or "cfg_*" by hand. */
+function renderNames(path: string): string {
+  const spec = loadCollectionSpec(readFileSync(path));
+  const maps = [...spec.maps.values()].filter((m) => m.name.startsWith("sl_")).map((m) => m.name).sort();
+  const rodata = [...spec.maps.values()].filter((m) => m.freeze).flatMap((m) => [...(m.variables?.keys() ?? [])]).filter((n) => n.startsWith("cfg_")).sort();
+  const entries = (names: string[], prefix: string) => names.map((n) => `  ${n.slice(prefix.length)}: "${n}",`).join("\n");
+  return [
+    banner,
+    "// Source: bpf/obj/tc.o (map and .rodata names).",
+    "",
+    "/** SL_MAP names every shared map of bpf/obj/tc.o by its name without the `sl_` prefix. */",
+    `export const SL_MAP = {\n${entries(maps, "sl_")}\n} as const;`,
+    "/** SlMapName is the object name of one shared map. */",
+    "export type SlMapName = (typeof SL_MAP)[keyof typeof SL_MAP];",
+    "",
+    "/** CFG names every `.rodata` constant of bpf/obj/tc.o by its name without the `cfg_` prefix. */",
+    `export const CFG = {\n${entries(rodata, "cfg_")}\n} as const;`,
+    "/** CfgName is the name of one `.rodata` constant. */",
+    "export type CfgName = (typeof CFG)[keyof typeof CFG];",
+    "",
+  ].join("\n");
 }
 
 const header = parseHeaderConstants(readFileSync(join(root, "bpf/include/abi.h"), "utf8"));
@@ -107,7 +138,9 @@ for (const obj of objects) {
   const file = `${isTest ? "test/abi" : "src/datapath/abi"}/${name.replace(/_/g, "-")}.ts`;
   files.set(file, renderFile(file, `${source} (BTF)`, own, []));
 }
-files.set(abiFile, renderFile(abiFile, "bpf/include/abi.h and the BTF of bpf/obj/*.o", [...abiStructs.values()].map((s) => s.layout), renderConstants(header)));
+const abiLayouts = [...abiStructs.values()].map((s) => s.layout);
+files.set(abiFile, renderFile(abiFile, "bpf/include/abi.h and the BTF of bpf/obj/*.o", abiLayouts, renderConstants(header), [renderLayoutList(abiLayouts)]));
+files.set(namesFile, renderNames(join(root, "bpf/obj/tc.o")));
 
 const check = process.argv.includes("--check");
 const problems: string[] = [];

@@ -300,6 +300,11 @@ struct sl_frag_value {
  * default of the .rodata cfg_hairpin_ip (ctx.h). Link-local, so it is no node's or pod's address
  * and never leaves the node, and a pod's default route (via 169.254.1.1 on its eth0) sends its
  * replies back to its own host veth, where the flow's conntrack entry undoes the SNAT. */
+/* Interface roles: the .rodata cfg_role the agent writes per interface, and the side an entry
+ * program passes to pipe_from / pipe_to (pipeline.h). */
+#define SL_ROLE_WEP 1  /* host side of a pod veth */
+#define SL_ROLE_HEP 2  /* a host interface (underlay) */
+
 #define SL_HAIRPIN_IP_DEFAULT 0xa9fe2a01
 
 /* Default VXLAN UDP port (IANA). */

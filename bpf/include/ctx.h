@@ -8,10 +8,6 @@
 #include <linux/in.h>
 #include "common.h"
 
-/* Interface roles (cfg_role). */
-#define SL_ROLE_WEP 1  /* host side of a pod veth */
-#define SL_ROLE_HEP 2  /* a host interface (underlay) */
-
 /* cfg_flags */
 #define SL_CFG_F_TUNNEL_ACCEPT (1 << 0) /* decapsulate our VXLAN arriving here */
 

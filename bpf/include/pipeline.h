@@ -239,9 +239,10 @@ SL_INLINE int pipe_new_flow(struct sl_ctx *ctx, int hep)
 	return pipe_output(ctx);
 }
 
-/* pipe_from is the whole ingress pipeline of a pod (hep = 0) or host (hep = 1) interface. */
-SL_INLINE int pipe_from(struct __sk_buff *skb, int hep)
+/* pipe_from is the whole ingress pipeline of a pod (SL_ROLE_WEP) or host (SL_ROLE_HEP) interface. */
+SL_INLINE int pipe_from(struct __sk_buff *skb, int role)
 {
+	int hep = role == SL_ROLE_HEP;
 	struct sl_ctx ctx = { .skb = skb };
 	counter_add(&ctx, SL_R_RX);
 	int rc = pipe_parse(&ctx);
@@ -313,12 +314,13 @@ SL_INLINE int pipe_host_new(struct sl_ctx *ctx)
 	return pipe_host_output(ctx);
 }
 
-/* pipe_to is the egress pipeline toward a pod (wep = 1) or out of a host interface. Toward a
+/* pipe_to is the egress pipeline toward a pod (SL_ROLE_WEP) or out of a host interface (SL_ROLE_HEP). Toward a
  * pod: conntrack for the policy fast path, policy for new flows. Out of a host interface: what
  * this node's own stack sends to a Service (source a node address) is DNATed, with its later
  * fragments and its ICMP errors about reverse-NATed replies; everything else passes unchanged. */
-SL_INLINE int pipe_to(struct __sk_buff *skb, int wep)
+SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 {
+	int wep = role == SL_ROLE_WEP;
 	struct sl_ctx ctx = { .skb = skb, .egress = 1 };
 	counter_add(&ctx, SL_R_RX);
 	int rc = pipe_parse(&ctx);

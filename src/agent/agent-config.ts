@@ -3,6 +3,7 @@
  * Flags win over the environment (the lab sets SLUICE_NODE_NAME, SLUICE_NODE_IP,
  * SLUICE_BPFFS_ROOT, SLUICE_DATASTORE_DIR), which wins over defaults. Pure.
  */
+import type { AttachMethod } from "../datapath/iface-attacher.ts";
 import type { LogLevel } from "./agent-logger.ts";
 
 /** AgentFlags are the command-line options, as commander hands them over. */
@@ -43,8 +44,7 @@ export interface AgentConfig {
   readonly attachMethod: AttachMethod;
 }
 
-/** AttachMethod forces tcx links or clsact + cls_bpf filters; auto picks tcx where the kernel has it. */
-export type AttachMethod = "auto" | "tcx" | "cls_bpf";
+export type { AttachMethod };
 
 /** ATTACH_METHODS are the values `--attach-method` and SLUICE_ATTACH_METHOD take. */
 export const ATTACH_METHODS = ["auto", "tcx", "cls_bpf"] as const satisfies readonly AttachMethod[];

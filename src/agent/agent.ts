@@ -13,7 +13,8 @@ import { HealthServer } from "../proxy/kube-proxy-health-server.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import { AgentMetrics } from "./agent-metrics.ts";
-import { ClusterCache } from "./cluster-cache.ts";
+import { ClusterCache } from "../datastore/cluster-cache.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { readCounterTotals, readMapOccupancy } from "../datapath/datapath-stats.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";
 import { startHttpEndpoints } from "./http-endpoints.ts";
@@ -31,7 +32,7 @@ export interface AgentOptions {
 }
 
 /** What the agent needs from the datapath object: the four tc programs and the maps it writes. */
-const REQUIRED_OBJECTS = ["from_wep", "to_wep", "from_hep", "to_hep", "sl_routes", "sl_globals", "sl_nat_fe", "sl_nat_be", "sl_ct", "sl_affinity", "sl_counters"] as const;
+const REQUIRED_OBJECTS = ["from_wep", "to_wep", "from_hep", "to_hep", SL_MAP.routes, SL_MAP.globals, SL_MAP.nat_fe, SL_MAP.nat_be, SL_MAP.ct, SL_MAP.affinity, SL_MAP.counters] as const;
 
 const RESYNC_MS = 30_000;
 const COUNTERS_MS = 5_000;

@@ -10,30 +10,28 @@ import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import { computeRoutes } from "../calc/compute-routes.ts";
 import type { WorkloadInterface } from "../calc/compute-routes.ts";
-import { GlobalsMap } from "../datapath/maps/globals-map.ts";
 import { RoutesMap } from "../datapath/maps/routes-map.ts";
 import { stableJson } from "../datastore/stable-json.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
-import type { ClusterCache } from "./cluster-cache.ts";
-import { openDatapathMaps, topUpMap } from "../datapath/datapath-maps.ts";
+import type { ClusterCache } from "../datastore/cluster-cache.ts";
+import type { DatapathAttacher, DatapathBackend, DatapathMapSet } from "../datapath/datapath-backend.ts";
 import type { DatapathMaps } from "../datapath/datapath-maps.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
+import { kernelDatapathBackend } from "../datapath/kernel-datapath-backend.ts";
+import { GlobalsStore } from "../datapath/maps/globals-store.ts";
 import { decideDataplaneMode } from "../calc/dataplane-mode.ts";
 import type { ModeDecision } from "../calc/dataplane-mode.ts";
 import { dataplaneSettings } from "../calc/dataplane-settings.ts";
 import type { DataplaneSettings } from "../calc/dataplane-settings.ts";
-import { readHostView } from "../host/host-view.ts";
-import { IfaceAttacher } from "../datapath/iface-attacher.ts";
+import { kernelHostProbe, type HostProbe } from "../host/host-probe.ts";
 import type { IfaceRole } from "../datapath/iface-constants.ts";
 import { hasWorkloadPrefix, localWorkloads } from "../host/local-workloads.ts";
-import { detectNodeIp, ifaceOfAddress } from "../host/node-ip.ts";
 import type { DetectedNodeIp } from "../host/node-ip.ts";
-import { podMacFromNetns } from "../host/pod-mac.ts";
 import { ProxyHandover } from "../fallback/proxy-handover.ts";
 import { reconcileEntries } from "../datapath/reconcile-entries.ts";
-import { removeSluiceFilters } from "../datapath/sluice-filters.ts";
 import { describeFilters, runAttachPass, type WantedIface } from "../datapath/attach-pass.ts";
 import type { ServiceSync, ServiceSyncFactory } from "./service-sync.ts";
 
@@ -45,8 +43,12 @@ export interface SyncOutcome {
   readonly healthChecks: readonly HealthCheckService[];
 }
 
-/** DataplaneSyncDeps are the collaborators, injected by the agent. */
-export interface DataplaneSyncDeps {
+/**
+ * DataplaneSyncDeps are the collaborators, injected by the agent. `backend` and `host` default
+ * to the live kernel (pinned maps under config.pinDir, links on this node's interfaces); tests
+ * pass the in-memory backend and a described host.
+ */
+export interface DataplaneSyncDeps<M extends DatapathMapSet = DatapathMaps> {
   readonly config: AgentConfig;
   readonly spec: CollectionSpec;
   readonly cache: ClusterCache;
@@ -54,25 +56,28 @@ export interface DataplaneSyncDeps {
   readonly metrics: AgentMetrics;
   readonly failedChecks: readonly string[];
   readonly services?: ServiceSyncFactory;
+  readonly backend?: DatapathBackend<M>;
+  readonly host?: HostProbe;
   /** Who serves Services per mode (default: the nftables fallback and kube-proxy clean-up). */
   readonly handover?: ProxyHandover;
 }
 
 /** DataplaneSync owns the maps, the attacher and the service sync of one agent. */
-export class DataplaneSync {
-  readonly #d: DataplaneSyncDeps;
+export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
+  readonly #d: DataplaneSyncDeps<M>;
+  readonly #backend: DatapathBackend<M>;
+  readonly #host: HostProbe;
   readonly #handover: ProxyHandover;
   #mode: ModeDecision | undefined;
-  #maps: DatapathMaps | undefined;
+  #maps: M | undefined;
   #mapSizesKey = "";
-  #attacher: IfaceAttacher | undefined;
+  #attacher: DatapathAttacher<M> | undefined;
   #services: ServiceSync | undefined;
-  #globalsKey = "";
   #node: DetectedNodeIp | undefined;
   #settings: DataplaneSettings | undefined;
   #firstPass = true;
   /** Maps replaced by a rebuild: programs use them until the next attach pass swaps them. */
-  #closeAfterAttach: DatapathMaps | undefined;
+  #closeAfterAttach: M | undefined;
   /** Names of the maps the last rebuild replaced (topped up from the old ones after the swap). */
   #rebuiltMaps: string[] = [];
   /** Why the datapath cannot run here (set once; the node stays on the standard dataplane). */
@@ -80,8 +85,11 @@ export class DataplaneSync {
   /** The logger's level before bpfLogLevel Debug raised it. */
   #baseLevel: string | undefined;
 
-  constructor(deps: DataplaneSyncDeps) {
+  constructor(deps: DataplaneSyncDeps<M>) {
     this.#d = deps;
+    // Without an injected backend M is DatapathMaps (the class default), which the kernel backend opens.
+    this.#backend = deps.backend ?? (kernelDatapathBackend({ spec: deps.spec, pinDir: deps.config.pinDir, attachMethod: deps.config.attachMethod }) as unknown as DatapathBackend<M>);
+    this.#host = deps.host ?? kernelHostProbe;
     this.#handover = deps.handover ?? new ProxyHandover({ log: deps.log, metrics: deps.metrics });
   }
 
@@ -96,7 +104,7 @@ export class DataplaneSync {
   }
 
   /** maps are the live datapath maps in eBPF mode. */
-  get maps(): DatapathMaps | undefined {
+  get maps(): M | undefined {
     return this.#maps;
   }
 
@@ -120,7 +128,7 @@ export class DataplaneSync {
       return { mode, pending: 0, healthChecks };
     }
     this.#noteSettings(settings);
-    let maps: DatapathMaps;
+    let maps: M;
     try {
       maps = await this.#ensureMaps(settings);
     } catch (e) {
@@ -128,14 +136,14 @@ export class DataplaneSync {
     }
     this.#node = this.#resolveNode();
     this.#writeGlobals(maps, settings);
-    const host = readHostView();
+    const host = this.#host.readHostView();
     const prefixes = settings.interfacePrefixes ?? config.interfacePrefixes;
-    const scan = localWorkloads(cache.list("Pod"), config.nodeName, host, prefixes, podMacFromNetns);
+    const scan = localWorkloads(cache.list("Pod"), config.nodeName, host, prefixes, this.#host.podMac);
     for (const p of scan.pending) this.#d.log.debug({ op: "wire-pod", reason: p.reason }, `pod ${p.pod} pending`);
     const wis = new Map<string, WorkloadInterface>(scan.workloads.map((w) => [w.pod, w]));
     const routes = computeRoutes({ nodeName: config.nodeName, nodes: cache.list("Node"), pods: cache.list("Pod"), workloadInterfaces: wis, extraLocalAddresses: [this.#node.ip] });
-    const r = reconcileEntries(new RoutesMap(maps.get("sl_routes")), routes.routes);
-    if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: "sl_routes", ...r }, "routes updated");
+    const r = reconcileEntries(new RoutesMap(maps.get(SL_MAP.routes)), routes.routes);
+    if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: SL_MAP.routes, ...r }, "routes updated");
     // The proxy logs its own writes and problems (once each); nothing to add here.
     const nat = await this.#services?.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
     // Routes first, programs second: from_wep drops a pod's packets until its route exists.
@@ -204,28 +212,27 @@ export class DataplaneSync {
     this.#maps?.close();
     this.#maps = undefined;
     this.#mapSizesKey = "";
-    this.#globalsKey = "";
     this.#firstPass = true;
     try {
-      const left = IfaceAttacher.detachAllPinned(this.#d.config.pinDir);
+      const left = this.#backend.detachAllPinned();
       if (left.length > 0) log.warn({ op: "detach" }, `detached ${left.length} pinned link(s) an earlier agent left: ${left.join(", ")}`);
     } catch (e) {
       log.error({ op: "detach", err: e }, "could not detach pinned links; the standard dataplane may see Sluice programs");
     }
     try {
       // cls_bpf filters have no pins: an earlier agent's are found by name (the clsact qdisc stays, see removeSluiceFilters).
-      const gone = removeSluiceFilters();
+      const gone = this.#backend.removeFilters();
       if (gone.length > 0) log.warn({ op: "detach" }, `removed ${gone.length} Sluice cls_bpf filter(s): ${describeFilters(gone)}`);
     } catch (e) {
       log.error({ op: "detach", err: e }, "could not remove Sluice cls_bpf filters; the standard dataplane may see Sluice programs");
     }
   }
 
-  async #ensureMaps(settings: DataplaneSettings): Promise<DatapathMaps> {
+  async #ensureMaps(settings: DataplaneSettings): Promise<M> {
     const key = stableJson(settings.mapSizes);
     if (this.#maps && key === this.#mapSizesKey) return this.#maps;
     const old = this.#maps;
-    const maps = openDatapathMaps(this.#d.spec, this.#d.config.pinDir, settings.mapSizes);
+    const maps = this.#backend.openMaps(settings.mapSizes);
     this.#mapSizesKey = key;
     this.#rebuiltMaps = maps.rebuilt.map((b) => b.map);
     for (const b of maps.rebuilt) {
@@ -235,7 +242,7 @@ export class DataplaneSync {
     if (old === undefined && maps.adopted.length > 0) this.#d.log.info({ op: "adopt" }, `adopted pinned maps: ${maps.adopted.join(", ")}`);
     this.#maps = maps;
     if (this.#attacher) this.#attacher.setMaps(maps);
-    else this.#attacher = new IfaceAttacher(this.#d.spec, maps, this.#d.config.pinDir, this.#d.config.attachMethod);
+    else this.#attacher = this.#backend.attacher(maps);
     await this.#services?.close();
     this.#services = this.#d.services?.(maps, this.#d.log);
     // Programs still reference `old` until the next attach pass swaps them; close it after that.
@@ -256,12 +263,12 @@ export class DataplaneSync {
   #resolveNode(): DetectedNodeIp {
     const configured = this.#d.config.nodeIp;
     if (configured !== undefined) {
-      const found = ifaceOfAddress(configured);
+      const found = this.#host.ifaceOfAddress(configured);
       if (found === undefined) this.#d.log.warn({ op: "node-ip" }, `configured node IP ${configured} is on no interface of this node`);
       return found ?? this.#node ?? { ip: configured, iface: "", ifindex: 0, mtu: 1500 };
     }
     try {
-      return detectNodeIp();
+      return this.#host.detectNodeIp();
     } catch (e) {
       const node = this.#d.cache.find("Node", this.#d.config.nodeName);
       const internal = node?.status.addresses.find((a) => a.type === "InternalIP" && a.address.includes("."))?.address;
@@ -270,25 +277,21 @@ export class DataplaneSync {
     }
   }
 
-  #writeGlobals(maps: DatapathMaps, s: DataplaneSettings): void {
+  // Globals go through the same diff-and-apply as every other map: one entry, written when it differs.
+  #writeGlobals(maps: M, s: DataplaneSettings): void {
     const want = { externalServiceMode: s.externalServiceMode, ctTimeouts: s.ctTimeouts };
-    const key = stableJson(want);
-    if (key === this.#globalsKey) return;
-    const view = new GlobalsMap(maps.get("sl_globals"));
-    if (stableJson(view.get()) !== key) {
-      view.set(want);
-      this.#d.log.info({ op: "globals", map: "sl_globals", ...want }, `datapath globals: ${s.externalServiceMode} mode`);
-    }
-    this.#globalsKey = key;
+    const r = reconcileEntries(new GlobalsStore(maps.get(SL_MAP.globals)), new Map([[GlobalsStore.KEY, want]]));
+    if (r.added + r.updated > 0) this.#d.log.info({ op: "globals", map: SL_MAP.globals, ...want }, `datapath globals: ${s.externalServiceMode} mode`);
   }
 
   async #attachAll(wanted: ReadonlyMap<string, WantedIface>, s: DataplaneSettings): Promise<void> {
     const attacher = this.#attacher!;
-    await runAttachPass({ attacher, node: this.#node!, settings: s, wanted, firstPass: this.#firstPass, log: this.#d.log });
+    const removeFilters = (keep: ReadonlySet<number>) => this.#backend.removeFilters(keep);
+    await runAttachPass({ attacher, node: this.#node!, settings: s, wanted, firstPass: this.#firstPass, log: this.#d.log, removeFilters });
     if (this.#closeAfterAttach) {
       // Entries the old programs made between the rebuild's copy and the swap would be lost.
       for (const name of this.#rebuiltMaps) {
-        const added = topUpMap(this.#closeAfterAttach.get(name), this.#maps!.get(name));
+        const added = this.#backend.topUp(this.#closeAfterAttach, this.#maps!, name);
         if (added > 0) this.#d.log.info({ op: "map-rebuild", map: name }, `copied ${added} entries made during the swap from the old ${name}`);
       }
       this.#closeAfterAttach.close();

@@ -6,6 +6,7 @@
  * (same cache generation, same node) is skipped: the reconciler would recompute 10,000 Services
  * from its cache to write nothing, and the periodic resync would pay that every 30 s.
  */
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { KernelNatMapBackend } from "../proxy/kernel-nat-map-backend.ts";
 import { NatReconciler } from "../proxy/nat-reconciler.ts";
 import type { AgentConfig } from "./agent-config.ts";
@@ -16,8 +17,8 @@ export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | u
   return (maps, log) => {
     const reconciler = new NatReconciler(
       new KernelNatMapBackend({
-        frontends: maps.get("sl_nat_fe"), backends: maps.get("sl_nat_be"), conntrack: maps.get("sl_ct"), affinity: maps.get("sl_affinity"),
-        sourceRanges: maps.get("sl_nat_src"),
+        frontends: maps.get(SL_MAP.nat_fe), backends: maps.get(SL_MAP.nat_be), conntrack: maps.get(SL_MAP.ct), affinity: maps.get(SL_MAP.affinity),
+        sourceRanges: maps.get(SL_MAP.nat_src),
       }),
       { logger: log },
     );

@@ -3,26 +3,12 @@
  * the cluster state and this node's addresses it writes the NAT maps. The agent builds one per
  * set of maps (a map rebuild makes a new one), so the proxy never holds a stale map.
  */
-import type { HealthCheckService } from "../calc/compute-nat-state.ts";
+import type { ServiceSyncContext, ServiceSyncReport } from "../calc/service-sync-context.ts";
 import type { AgentLogger } from "./agent-logger.ts";
-import type { ClusterCache } from "./cluster-cache.ts";
-import type { DatapathMaps } from "../datapath/datapath-maps.ts";
+import type { ClusterCache } from "../datastore/cluster-cache.ts";
+import type { DatapathMapSet } from "../datapath/datapath-backend.ts";
 
-/** ServiceSyncContext is what a service sync needs besides the cluster state. */
-export interface ServiceSyncContext {
-  readonly nodeName: string;
-  /** This node's addresses (NodePort frontends). */
-  readonly nodeAddresses: readonly string[];
-}
-
-/** ServiceSyncReport summarises one service sync for the log. */
-export interface ServiceSyncReport {
-  readonly written: number;
-  readonly deleted: number;
-  readonly problems: readonly string[];
-  /** Services whose healthCheckNodePort this node answers (kube-proxy's rule). */
-  readonly healthChecks: readonly HealthCheckService[];
-}
+export type { ServiceSyncContext, ServiceSyncReport };
 
 /** ServiceSync writes the NAT maps. */
 export interface ServiceSync {
@@ -30,5 +16,5 @@ export interface ServiceSync {
   close(): Promise<void>;
 }
 
-/** ServiceSyncFactory builds a ServiceSync over one set of maps. */
-export type ServiceSyncFactory = (maps: DatapathMaps, log: AgentLogger) => ServiceSync;
+/** ServiceSyncFactory builds a ServiceSync over one set of maps (live or the in-memory fake's). */
+export type ServiceSyncFactory = (maps: DatapathMapSet, log: AgentLogger) => ServiceSync;

@@ -9,6 +9,7 @@ import type { Route } from "../datapath/maps/index.ts";
 import { ipFamilyOf, podIps } from "../model/index.ts";
 import type { Node, Pod } from "../model/index.ts";
 import { namespaceOf } from "./namespace-of.ts";
+import { normaliseIpv4Cidr } from "../model/ipv4.ts";
 
 /** WorkloadInterface is the host side of a local pod's veth. */
 export interface WorkloadInterface {
@@ -71,7 +72,7 @@ export function computeRoutes(input: RouteInput): DesiredRoutes {
       problems.push({ resource: `Node/${node.metadata.name}`, reason: "has a pod CIDR but no IPv4 address to route it to" });
       continue;
     }
-    for (const c of cidrs) routes.set(normalizeCidr(c), { kind: "remote-workload", nextHop: internal });
+    for (const c of cidrs) routes.set(normaliseIpv4Cidr(c), { kind: "remote-workload", nextHop: internal });
   }
   for (const a of input.extraLocalAddresses ?? []) if (isV4(a)) routes.set(`${a}/32`, { kind: "local-host" });
   for (const pod of input.pods) {
@@ -90,12 +91,3 @@ export function computeRoutes(input: RouteInput): DesiredRoutes {
   return { routes, problems };
 }
 
-/** normalizeCidr clears host bits ("10.0.1.7/24" → "10.0.1.0/24") so the LPM key is canonical. */
-function normalizeCidr(cidr: string): string {
-  const [addr = "", len = "32"] = cidr.split("/");
-  const n = Number(len);
-  const value = addr.split(".").reduce((acc, p) => acc * 256 + Number(p), 0);
-  const mask = n === 0 ? 0 : (0xffff_ffff << (32 - n)) >>> 0;
-  const net = (value & mask) >>> 0;
-  return `${[net >>> 24, (net >>> 16) & 255, (net >>> 8) & 255, net & 255].join(".")}/${n}`;
-}

@@ -17,6 +17,7 @@ import { serviceEndpoints } from "./service-endpoints.ts";
 import type { EndpointInfo } from "./service-endpoints.ts";
 import { serviceFrontends } from "./service-frontends.ts";
 import type { ServiceIdSource } from "./service-id-allocator.ts";
+import { ipv4ToNumber } from "../model/ipv4.ts";
 
 /** ServiceNatView is one backend list of a Service port: its id key, the frontends given to idFor, and the id. */
 export interface ServiceNatView {
@@ -157,7 +158,7 @@ function trafficPolicy(svc: Service, externallyAccessible: boolean): TrafficPoli
 
 /** orderLocalFirst puts node-local endpoints first, each group sorted by address then port, so equal input gives equal indices. */
 function orderLocalFirst(eps: readonly EndpointInfo[]): EndpointInfo[] {
-  return [...eps].sort((a, b) => Number(b.local) - Number(a.local) || ipv4Order(a.addr) - ipv4Order(b.addr) || a.port - b.port);
+  return [...eps].sort((a, b) => Number(b.local) - Number(a.local) || ipv4ToNumber(a.addr) - ipv4ToNumber(b.addr) || a.port - b.port);
 }
 
 function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {
@@ -166,6 +167,3 @@ function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): 
   return b.every((ep) => ids.has(`${ep.addr}:${ep.port}`));
 }
 
-function ipv4Order(addr: string): number {
-  return addr.split(".").reduce((n, p) => n * 256 + Number(p), 0);
-}

@@ -8,6 +8,7 @@
 import type { CtTimeouts, ExternalServiceMode } from "../datapath/maps/globals-map.ts";
 import { effectiveFelixConfiguration } from "../model/felix-configuration-values.ts";
 import type { FelixConfiguration, FelixConfigurationSpec } from "../model/felix-configuration.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { durationSeconds } from "./duration-seconds.ts";
 
 /** BpfLogLevel is FelixConfiguration's bpfLogLevel. */
@@ -33,11 +34,11 @@ export interface DataplaneSettings {
 
 /** MAP_SIZE_FIELDS maps bpfMapSize* fields to the datapath maps they size. */
 export const MAP_SIZE_FIELDS = {
-  bpfMapSizeConntrack: "sl_ct",
-  bpfMapSizeNATFrontend: "sl_nat_fe",
-  bpfMapSizeNATBackend: "sl_nat_be",
-  bpfMapSizeNATAffinity: "sl_affinity",
-  bpfMapSizeRoute: "sl_routes",
+  bpfMapSizeConntrack: SL_MAP.ct,
+  bpfMapSizeNATFrontend: SL_MAP.nat_fe,
+  bpfMapSizeNATBackend: SL_MAP.nat_be,
+  bpfMapSizeNATAffinity: SL_MAP.affinity,
+  bpfMapSizeRoute: SL_MAP.routes,
 } as const satisfies Partial<Record<keyof FelixConfigurationSpec, string>>;
 
 const TIMEOUTS = [

@@ -4,46 +4,35 @@
  * order. Keys are also given as strings (frontendKeyId, backendKeyId, sourceRangeKeyId) so states
  * can be diffed with Maps.
  */
+import type { SlNatBeKey, SlNatBeValue, SlNatFeKey, SlNatFeValue, SlNatSrcKey } from "../datapath/abi/abi.ts";
 
-/** NatFrontendKey is struct sl_nat_fe_key: a service address; "0.0.0.0" is the NodePort wildcard. */
-export interface NatFrontendKey {
-  readonly addr: string;
-  readonly port: number;
-  /** IANA protocol number (6 TCP, 17 UDP, 132 SCTP). */
-  readonly proto: number;
-}
+/**
+ * The entry types are the generated struct types (src/datapath/abi/abi.ts) — one struct shape per
+ * map — with addresses shown as dotted quads (`WithAddr`) and CIDRs as text.
+ */
+type WithAddr<T, K extends keyof T> = Readonly<Omit<T, K>> & { readonly [P in K]: string };
+
+/** NatFrontendKey is struct sl_nat_fe_key: a service address ("0.0.0.0" is the NodePort wildcard), port, IANA protocol number. */
+export type NatFrontendKey = WithAddr<SlNatFeKey, "addr">;
 
 /** NatFrontendValue is struct sl_nat_fe_value (flags are SL_NAT_FE_*). */
-export interface NatFrontendValue {
-  readonly svcId: number;
-  readonly count: number;
-  readonly localCount: number;
-  readonly flags: number;
-  readonly affinityTimeoutS: number;
-}
+export type NatFrontendValue = Readonly<SlNatFeValue>;
 
 /** NatBackendKey is struct sl_nat_be_key. */
-export interface NatBackendKey {
-  readonly svcId: number;
-  readonly index: number;
-}
+export type NatBackendKey = Readonly<SlNatBeKey>;
 
 /** NatBackendValue is struct sl_nat_be_value: one backend address and port. */
-export interface NatBackendValue {
-  readonly addr: string;
-  readonly port: number;
-}
+export type NatBackendValue = WithAddr<SlNatBeValue, "addr">;
 
 /**
  * NatSourceRangeKey is struct sl_nat_src_key: one loadBalancerSourceRanges CIDR (host bits clear)
  * admitted to the frontends of `svcId` that carry SL_NAT_FE_SRC_RANGES. The entry has no value
  * beyond "allow".
  */
-export interface NatSourceRangeKey {
-  readonly svcId: number;
-  /** IPv4 CIDR with host bits clear, "198.18.0.0/16". */
+export type NatSourceRangeKey = Readonly<Pick<SlNatSrcKey, "svcId">> & {
+  /** IPv4 CIDR with host bits clear, "198.18.0.0/16" (the key's addr and prefixlen). */
   readonly cidr: string;
-}
+};
 
 /** NatSourceRangeEntry is one admitted CIDR with the Service port it belongs to. */
 export interface NatSourceRangeEntry {

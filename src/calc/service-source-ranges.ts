@@ -11,6 +11,7 @@
  */
 import { cidrFamilyOf } from "../model/index.ts";
 import type { Service } from "../model/index.ts";
+import { ipv4FromNumber, ipv4Mask, ipv4ToNumber } from "../model/ipv4.ts";
 
 /** ServiceSourceRanges is what a Service's LB IPs admit. */
 export interface ServiceSourceRanges {
@@ -45,21 +46,16 @@ interface Cidr {
 function parseCidr(text: string): Cidr {
   const slash = text.indexOf("/");
   const len = Number(text.slice(slash + 1));
-  const addr = text.slice(0, slash).split(".").reduce((n, p) => n * 256 + Number(p), 0);
-  return { net: (addr & maskOf(len)) >>> 0, len };
-}
-
-function maskOf(len: number): number {
-  return len === 0 ? 0 : (0xffff_ffff << (32 - len)) >>> 0;
+  const addr = ipv4ToNumber(text.slice(0, slash));
+  return { net: (addr & ipv4Mask(len)) >>> 0, len };
 }
 
 function contains(c: Cidr, addr: number): boolean {
-  return ((addr & maskOf(c.len)) >>> 0) === c.net;
+  return ((addr & ipv4Mask(c.len)) >>> 0) === c.net;
 }
 
 function formatCidr(c: Cidr): string {
-  const n = c.net;
-  return `${[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".")}/${c.len}`;
+  return `${ipv4FromNumber(c.net)}/${c.len}`;
 }
 
 function compareCidr(a: string, b: string): number {

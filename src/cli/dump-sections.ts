@@ -11,6 +11,7 @@ import { AttachType } from "../bpf/program-type.ts";
 import { mapPinPath } from "../datapath/datapath-maps.ts";
 import { parseLinkPin } from "../datapath/iface-attacher.ts";
 import { sluiceFilters } from "../datapath/sluice-filters.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { ConntrackMap, CountersMap, NatBackendMap, NatFrontendMap, RoutesMap } from "../datapath/maps/index.ts";
 import { getFdById, LinkType, progInfo } from "../kernel/bpf-obj.ts";
 import { pinExists } from "../kernel/bpffs.ts";
@@ -57,7 +58,7 @@ const flagNames = (flags: number, names: Readonly<Record<number, string>>): stri
 /** dumpConntrack lists sl_ct. */
 export function dumpConntrack(pinDir: string): DumpSection[] {
   const now = process.hrtime.bigint();
-  const entries = withMap(pinDir, "sl_ct", (m) => [...new ConntrackMap(m).entries()]);
+  const entries = withMap(pinDir, SL_MAP.ct, (m) => [...new ConntrackMap(m).entries()]);
   const ct = { 1: "init-a", 2: "tunnel", 4: "dsr", 8: "nodeport-fwd", 16: "dsr-fwd", 32: "hairpin", 64: "host" };
   return [{
     title: "conntrack (sl_ct)",
@@ -69,8 +70,8 @@ export function dumpConntrack(pinDir: string): DumpSection[] {
 
 /** dumpNat lists sl_nat_fe and sl_nat_be. */
 export function dumpNat(pinDir: string): DumpSection[] {
-  const fes = withMap(pinDir, "sl_nat_fe", (m) => [...new NatFrontendMap(m).entries()]);
-  const bes = withMap(pinDir, "sl_nat_be", (m) => [...new NatBackendMap(m).entries()]).sort(([a], [b]) => a.svcId - b.svcId || a.index - b.index);
+  const fes = withMap(pinDir, SL_MAP.nat_fe, (m) => [...new NatFrontendMap(m).entries()]);
+  const bes = withMap(pinDir, SL_MAP.nat_be, (m) => [...new NatBackendMap(m).entries()]).sort(([a], [b]) => a.svcId - b.svcId || a.index - b.index);
   const fe = { 1: "external", 2: "etp-local", 4: "itp-local", 8: "affinity" };
   return [
     {
@@ -91,7 +92,7 @@ export function dumpNat(pinDir: string): DumpSection[] {
 /** dumpRoutes lists sl_routes. */
 export function dumpRoutes(pinDir: string, o: DumpOptions = {}): DumpSection[] {
   const names = ifaceNames(o);
-  const routes = withMap(pinDir, "sl_routes", (m) => [...new RoutesMap(m).entries()]);
+  const routes = withMap(pinDir, SL_MAP.routes, (m) => [...new RoutesMap(m).entries()]);
   return [{
     title: "routes (sl_routes)",
     headers: ["cidr", "kind", "iface", "next hop", "mac", "host mac"],
@@ -103,7 +104,7 @@ export function dumpRoutes(pinDir: string, o: DumpOptions = {}): DumpSection[] {
 /** dumpCounters lists sl_counters summed over CPUs. */
 export function dumpCounters(pinDir: string, o: DumpOptions = {}): DumpSection[] {
   const names = ifaceNames(o);
-  const totals = withMap(pinDir, "sl_counters", (m) => [...new CountersMap(m).totals()]).sort((a, b) => a.ifindex - b.ifindex || a.reason - b.reason);
+  const totals = withMap(pinDir, SL_MAP.counters, (m) => [...new CountersMap(m).totals()]).sort((a, b) => a.ifindex - b.ifindex || a.reason - b.reason);
   return [{
     title: "datapath counters (sl_counters)",
     headers: ["iface", "reason", "packets", "bytes"],

@@ -3,14 +3,8 @@
  * namespaces on this machine (see lab/ and README "Lab"). Needs root.
  */
 import type { Command } from "commander";
-import { destroyLab } from "../../lab/destroy-lab.ts";
-import { createLab, openLab } from "../../lab/lab.ts";
-import type { Lab } from "../../lab/lab.ts";
-import { DEFAULT_LAB_NAME } from "../../lab/lab-spec.ts";
-import { formatLabStatus, labStatus } from "../../lab/lab-status.ts";
-import { spawnInNetns } from "../../lab/netns-process.ts";
-import { isSameProcess } from "../../lab/process-identity.ts";
-import { startDemo } from "../../lab/demo/start-demo.ts";
+import { createLab, DEFAULT_LAB_NAME, destroyLab, formatLabStatus, isSameProcess, labStatus, openLab, spawnInNetns, startDemo } from "../../lab/index.ts";
+import type { Lab } from "../../lab/index.ts";
 
 interface CommonOptions {
   readonly name: string;

@@ -7,13 +7,12 @@
 import type { Collection } from "../bpf/collection.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { BpfFilter } from "../netlink/tc.ts";
-import type { AgentLogger } from "../agent/agent-logger.ts";
+import type { Logger } from "pino";
 import type { DataplaneSettings } from "../calc/dataplane-settings.ts";
-import type { IfaceAttacher } from "./iface-attacher.ts";
+import type { DatapathAttacher, DatapathMapSet } from "./datapath-backend.ts";
 import { ifaceConstants, tunnelMtu } from "./iface-constants.ts";
 import type { IfaceRole } from "./iface-constants.ts";
 import type { DetectedNodeIp } from "../host/node-ip.ts";
-import { removeSluiceFilters } from "./sluice-filters.ts";
 
 /** WantedIface is an interface the datapath should run on, by index and role. */
 export interface WantedIface {
@@ -23,12 +22,15 @@ export interface WantedIface {
 
 /** AttachPassInput is what one pass needs; the attacher keeps the state between passes. */
 export interface AttachPassInput {
-  readonly attacher: IfaceAttacher;
+  readonly attacher: DatapathAttacher<DatapathMapSet>;
   readonly node: DetectedNodeIp;
   readonly settings: DataplaneSettings;
   readonly wanted: ReadonlyMap<string, WantedIface>;
   readonly firstPass: boolean;
-  readonly log: AgentLogger;
+  /** The agent's logger (pino). */
+  readonly log: Logger;
+  /** removeFilters removes Sluice cls_bpf filters except on `keep` (DatapathBackend.removeFilters). */
+  readonly removeFilters: (keep: ReadonlySet<number>) => BpfFilter[];
 }
 
 export async function runAttachPass(input: AttachPassInput): Promise<void> {
@@ -72,7 +74,7 @@ export async function runAttachPass(input: AttachPassInput): Promise<void> {
     log.info({ op: "detach", iface: name }, `removed stale pinned links of ${name}`);
   }
   // Filters of interfaces no longer wanted (an earlier agent's, on cls_bpf): they have no pins to find.
-  const gone = removeSluiceFilters(new Set([...wanted.values()].map((w) => w.index)));
+  const gone = input.removeFilters(new Set([...wanted.values()].map((w) => w.index)));
   if (gone.length > 0) log.info({ op: "detach" }, `removed stale Sluice cls_bpf filters: ${describeFilters(gone)}`);
 }
 

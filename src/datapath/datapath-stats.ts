@@ -2,10 +2,11 @@
  * Reads for metrics: map occupancy (entries walked with GET_NEXT_KEY; capacity is max_entries)
  * and datapath counters summed per reason over CPUs and interfaces. Needs CAP_BPF.
  */
+import { SL_MAP } from "./abi/datapath-names.ts";
 import { CountersMap } from "./maps/counters-map.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 
-const COUNTED = ["sl_ct", "sl_nat_fe", "sl_nat_be", "sl_affinity", "sl_routes", "sl_frags", "sl_counters"] as const;
+const COUNTED = [SL_MAP.ct, SL_MAP.nat_fe, SL_MAP.nat_be, SL_MAP.affinity, SL_MAP.routes, SL_MAP.frags, SL_MAP.counters] as const;
 
 /** readMapOccupancy returns entries and capacity of each counted map (none before maps exist). */
 export function readMapOccupancy(maps: DatapathMaps | undefined): { map: string; entries: number; capacity: number }[] {
@@ -24,7 +25,7 @@ export function readMapOccupancy(maps: DatapathMaps | undefined): { map: string;
 /** readCounterTotals sums sl_counters per reason name. */
 export function readCounterTotals(maps: DatapathMaps | undefined): Map<string, bigint> {
   const totals = new Map<string, bigint>();
-  const m = maps?.byName.get("sl_counters");
+  const m = maps?.byName.get(SL_MAP.counters);
   if (m === undefined || m.closed) return totals;
   for (const t of new CountersMap(m).totals()) totals.set(t.reasonName, (totals.get(t.reasonName) ?? 0n) + t.packets);
   return totals;

@@ -22,10 +22,13 @@ import { stableJson } from "../datastore/stable-json.ts";
 import { SyscallError } from "../errors/syscall-error.ts";
 import { deleteBpfFilter, listBpfFilters, type BpfFilter } from "../netlink/tc.ts";
 import type { Program } from "../bpf/program.ts";
-import type { AttachMethod } from "../agent/agent-config.ts";
+import { SL_ABI_LAYOUTS } from "./abi/abi.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 import type { IfaceRole } from "./iface-constants.ts";
 import { isSluiceFilter, SLUICE_FILTER_PREFIX, SLUICE_FILTER_SLOT } from "./sluice-filters.ts";
+
+/** AttachMethod forces tcx links or clsact + cls_bpf filters; auto picks tcx where the kernel has it. */
+export type AttachMethod = "auto" | "tcx" | "cls_bpf";
 
 /** AttachOutcome says what attach() did on one interface. */
 export type AttachOutcome = "attached" | "adopted" | "updated" | "unchanged";
@@ -119,6 +122,7 @@ export class IfaceAttacher {
       programs: [names.ingress, names.egress],
       replaceMaps: Object.fromEntries(this.#maps.byName),
       constants,
+      abi: SL_ABI_LAYOUTS,
     });
   }
 

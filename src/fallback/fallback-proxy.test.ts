@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { service, slice } from "../../test/support/service-fixtures.ts";
 import type { Resource } from "../model/resource.ts";
-import { ClusterCache } from "../agent/cluster-cache.ts";
+import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { FallbackProxy } from "./fallback-proxy.ts";
 
 function cacheWith(resources: readonly Resource[]): ClusterCache {

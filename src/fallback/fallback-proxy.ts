@@ -10,8 +10,8 @@ import { ServiceIdAllocator } from "../calc/service-id-allocator.ts";
 import { nftProxyRuleset } from "./nft-proxy-ruleset.ts";
 import { deleteTableScript, replaceTableScript } from "./nft-table-scripts.ts";
 import { runNetfilterTool } from "../netfilter/run-netfilter-tool.ts";
-import type { ClusterCache } from "../agent/cluster-cache.ts";
-import type { ServiceSyncContext, ServiceSyncReport } from "../agent/service-sync.ts";
+import type { ClusterCache } from "../datastore/cluster-cache.ts";
+import type { ServiceSyncContext, ServiceSyncReport } from "../calc/service-sync-context.ts";
 
 /** ApplyNftScript runs an nft script as one transaction (tests inject a recorder). */
 export type ApplyNftScript = (script: string) => Promise<void>;

@@ -13,6 +13,7 @@ import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_
 import { NODEPORT_WILDCARD } from "../calc/service-frontends.ts";
 import { backendKeyId } from "../calc/nat-state.ts";
 import type { NatBackendValue, NatFrontendEntry, NatState } from "../calc/nat-state.ts";
+import { ipv4ToNumber } from "../model/ipv4.ts";
 
 /** NftProto is a Service protocol as nft names it. */
 export type NftProto = "tcp" | "udp" | "sctp";
@@ -146,12 +147,9 @@ function cidrsOf(state: NatState, svcId: number): string[] {
 }
 
 function compareFrontends(a: NatFrontendEntry, b: NatFrontendEntry): number {
-  return a.value.svcId - b.value.svcId || ipv4Order(a.key.addr) - ipv4Order(b.key.addr) || a.key.proto - b.key.proto || a.key.port - b.key.port;
+  return a.value.svcId - b.value.svcId || ipv4ToNumber(a.key.addr) - ipv4ToNumber(b.key.addr) || a.key.proto - b.key.proto || a.key.port - b.key.port;
 }
 
-function ipv4Order(addr: string): number {
-  return addr.split(".").reduce((n, p) => n * 256 + Number(p), 0);
-}
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

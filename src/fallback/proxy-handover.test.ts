@@ -1,15 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProxyHandover } from "./proxy-handover.ts";
-import type { AgentLogger } from "../agent/agent-logger.ts";
-import type { AgentMetrics } from "../agent/agent-metrics.ts";
+import type { Logger } from "pino";
+import type { HandoverMetrics } from "./proxy-handover.ts";
 import type { FallbackProxy } from "./fallback-proxy.ts";
 
 function handover(clock: { t: number }) {
   const calls = { remove: 0, cleanUp: 0 };
   const noop = () => {};
-  const log = { info: noop, warn: noop, error: noop, debug: noop } as unknown as AgentLogger;
-  const metrics = { setActiveDataplane: noop } as unknown as AgentMetrics;
+  const log = { info: noop, warn: noop, error: noop, debug: noop } as unknown as Logger;
+  const metrics = { setActiveDataplane: noop } as unknown as HandoverMetrics;
   const fallback = {
     remove: async () => {
       calls.remove++;

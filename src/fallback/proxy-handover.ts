@@ -7,21 +7,27 @@
  * It also names the dataplane in effect for readiness and metrics.
  */
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
-import type { AgentLogger } from "../agent/agent-logger.ts";
-import type { AgentMetrics } from "../agent/agent-metrics.ts";
-import type { ClusterCache } from "../agent/cluster-cache.ts";
+import type { Logger } from "pino";
+import type { ClusterCache } from "../datastore/cluster-cache.ts";
 import { FallbackProxy } from "./fallback-proxy.ts";
 import { cleanUpKubeProxy } from "./kube-proxy-cleanup.ts";
 import type { KubeProxyCleanupResult } from "./kube-proxy-cleanup.ts";
-import type { ServiceSyncContext } from "../agent/service-sync.ts";
+import type { ServiceSyncContext } from "../calc/service-sync-context.ts";
 
 /** ActiveDataplane names who serves Services: eBPF, the nftables fallback, or nobody (the fallback failed). */
 export type ActiveDataplane = "bpf" | "nftables-fallback" | "routing-only";
 
+/** HandoverMetrics is the one metric the hand-over sets. */
+export interface HandoverMetrics {
+  setActiveDataplane(dataplane: string): void;
+}
+
 /** ProxyHandoverDeps: logger and metrics, and (for tests) the fallback proxy and clean-up. */
 export interface ProxyHandoverDeps {
-  readonly log: AgentLogger;
-  readonly metrics: AgentMetrics;
+  /** The agent's logger (pino). */
+  readonly log: Logger;
+  /** Where the dataplane in effect is published (the agent's metrics). */
+  readonly metrics: HandoverMetrics;
   readonly fallback?: FallbackProxy;
   readonly cleanUp?: () => Promise<KubeProxyCleanupResult>;
   /** How often eBPF mode re-checks for kube-proxy's rules and our table (default 60 s). */

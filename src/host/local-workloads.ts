@@ -10,9 +10,8 @@ import type { Pod } from "../model/pod.ts";
 import { podIps } from "../model/pod.ts";
 import type { WorkloadInterface } from "../calc/compute-routes.ts";
 import type { HostView } from "./host-view.ts";
+import { INTERFACE_ANNOTATION } from "../model/sluice-annotations.ts";
 
-/** INTERFACE_ANNOTATION names a pod's host-side interface (written by the lab, like Calico's WorkloadEndpoint interfaceName). */
-export const INTERFACE_ANNOTATION = "sluice.dev/interface";
 
 /** ResolvedWorkload is a local pod with its address and host-side interface. */
 export interface ResolvedWorkload extends WorkloadInterface {

@@ -6,9 +6,8 @@
 import type { Link } from "../netlink/links.ts";
 import { findLink } from "../netlink/links.ts";
 import type { Pod } from "../model/pod.ts";
+import { NETNS_ANNOTATION } from "../model/sluice-annotations.ts";
 
-/** NETNS_ANNOTATION names the pod's network namespace (/run/netns/NAME). */
-export const NETNS_ANNOTATION = "sluice.dev/netns";
 
 /** podMacFromNetns returns the MAC of the veth peer of `hostLink` in the pod's namespace, or undefined. */
 export function podMacFromNetns(pod: Pod, hostLink: Link): string | undefined {

@@ -43,6 +43,7 @@ export interface NetlinkSocketOptions {
   readonly receiveBufferSize?: number;
 }
 
+/** NetlinkFd owns one AF_NETLINK descriptor: open/bind, group membership, datagrams in and out. */
 export class NetlinkFd {
   readonly #fd: Fd;
   readonly #nonblocking: boolean;

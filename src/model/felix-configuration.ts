@@ -7,13 +7,14 @@
 import { z } from "zod";
 import { calicoEnum, cidr, duration, optionalPortNumber, portNumber, regexPattern } from "./field-schemas.ts";
 import { FELIX_OTHER_FIELDS } from "./felix-other-fields.ts";
+import { parseGoDuration } from "./go-duration.ts";
 import { objectMeta } from "./object-meta.ts";
 import { parsePortRange } from "./validation-options.ts";
 
 const mapSize = z.int().min(1).max(1 << 28);
 
 const conntrackTimeout = z.string().check((ctx) => {
-  if (ctx.value === "Auto" || /^(([0-9]*(\.[0-9]*)?(ms|s|h|m|us)+)+)$/.test(ctx.value)) return;
+  if (ctx.value === "Auto" || parseGoDuration(ctx.value) !== undefined) return;
   ctx.issues.push({ code: "custom", message: `invalid timeout ${JSON.stringify(ctx.value)}: expected a duration ("60s", "1h") or "Auto"`, input: ctx.value });
 });
 

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { cidrProblem, ipFamilyOf } from "./ip-address.ts";
+import { parseGoDuration } from "./go-duration.ts";
 import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./dns-name.ts";
 
 /** checkedString is a string schema that fails with the reason `problem` returns for a bad value. */
@@ -81,7 +82,7 @@ export function calicoEnum<const T extends readonly [string, ...string[]]>(value
 
 /** duration is a Go/Kubernetes duration string ("1s", "1.5m", "1h30m"), as metav1.Duration. */
 export const duration = checkedString((v) =>
-  /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(v)
+  parseGoDuration(v) !== undefined
     ? undefined
     : `invalid duration ${JSON.stringify(v)}: expected e.g. "500ms", "1s", "1h30m"`,
 );

@@ -24,6 +24,7 @@ export interface NetlinkRequest {
   readonly payload: Uint8Array;
 }
 
+/** NetlinkSocket frames requests as nlmsgs over a NetlinkFd and collects their replies. */
 export class NetlinkSocket {
   readonly #sock: NetlinkFd;
   #seq = Math.floor(Date.now() / 1000) >>> 0;

@@ -1,5 +1,5 @@
 import { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
-import { runNatMapBackendContract } from "./nat-map-backend.case.ts";
+import { runNatMapBackendContract } from "../../test/proxy/nat-map-backend.case.ts";
 
 runNatMapBackendContract("in-memory", () => {
   const backend = new InMemoryNatMapBackend();

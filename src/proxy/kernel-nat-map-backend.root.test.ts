@@ -13,7 +13,7 @@ import { SL_ABI_VERSION } from "../datapath/abi/abi.ts";
 import { pinName } from "../datapath/maps/index.ts";
 import { isRoot, requireRoot } from "../../test/support/root.ts";
 import { KernelNatMapBackend } from "./kernel-nat-map-backend.ts";
-import { runNatMapBackendContract } from "./nat-map-backend.case.ts";
+import { runNatMapBackendContract } from "../../test/proxy/nat-map-backend.case.ts";
 
 const OBJ = new URL("../../bpf/obj/tc.o", import.meta.url).pathname;
 const ROOT = `/sys/fs/bpf/sluice-test-proxy-${process.pid}`;

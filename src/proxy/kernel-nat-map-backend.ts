@@ -11,6 +11,7 @@ import type { AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey,
 import { encodeSlAffinityKey, encodeSlAffinityValue, encodeSlNatBeKey, encodeSlNatBeValue, encodeSlNatFeValue } from "../datapath/abi/abi.ts";
 import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
 import type { RawMap } from "../datapath/maps/index.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { KeyNotFoundError } from "../errors/index.ts";
 import { BatchedMapWriter } from "./batched-map-writer.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
@@ -94,7 +95,7 @@ export class KernelNatMapBackend implements NatMapBackend {
 
   putSourceRange(key: NatSourceRangeKey): void {
     this.flush();
-    if (this.#src === undefined) throw new Error(`put source range "${key.cidr}" of service ${key.svcId}: map "sl_nat_src" was not given to KernelNatMapBackend`);
+    if (this.#src === undefined) throw new Error(`put source range "${key.cidr}" of service ${key.svcId}: map "${SL_MAP.nat_src}" was not given to KernelNatMapBackend`);
     this.#src.allow(key);
   }
 

@@ -14,6 +14,7 @@
  */
 import { NatCache, ServiceIdAllocator, computeServiceNats, natDesiredOf, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
 import type { HealthCheckService, NatBackendEntry, NatFrontendEntry, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
 import type { NatOp } from "./plan-nat-update.ts";
@@ -118,7 +119,7 @@ export class NatReconciler {
     // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
     const affinityIds = [...this.#backend.affinity()].map((e) => e.svcId);
     this.#ids.observeMaps(state, affinityIds);
-    this.#log.info({ op: "adopt", map: "sl_nat_fe", frontends: frontends.length, backends: backends.length, sourceRanges: sourceRanges.length }, "read pinned nat maps");
+    this.#log.info({ op: "adopt", map: SL_MAP.nat_fe, frontends: frontends.length, backends: backends.length, sourceRanges: sourceRanges.length }, "read pinned nat maps");
     return state;
   }
 
@@ -131,7 +132,7 @@ export class NatReconciler {
       case "put-frontend":
         this.#backend.putFrontend(op.key, op.value);
         fe[op.change === "add" ? "added" : "updated"]++;
-        this.#log.debug({ op: op.change, map: "sl_nat_fe", service: op.servicePort, frontend: `${op.key.addr}:${op.key.port}/${op.key.proto}`, count: op.value.count }, "put frontend");
+        this.#log.debug({ op: op.change, map: SL_MAP.nat_fe, service: op.servicePort, frontend: `${op.key.addr}:${op.key.port}/${op.key.proto}`, count: op.value.count }, "put frontend");
         return;
       case "delete-frontend":
         if (this.#backend.deleteFrontend(op.key)) fe.deleted++;
@@ -142,7 +143,7 @@ export class NatReconciler {
       case "put-source-range":
         this.#backend.putSourceRange(op.key);
         src.added++;
-        this.#log.debug({ op: "add", map: "sl_nat_src", service: op.servicePort, svcId: op.key.svcId, cidr: op.key.cidr }, "put source range");
+        this.#log.debug({ op: "add", map: SL_MAP.nat_src, service: op.servicePort, svcId: op.key.svcId, cidr: op.key.cidr }, "put source range");
         return;
       case "delete-source-range":
         if (this.#backend.deleteSourceRange(op.key)) src.deleted++;

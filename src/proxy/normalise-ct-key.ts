@@ -3,14 +3,10 @@
  * the lower (address, port) is side a — so both directions of a flow name one entry.
  */
 import type { CtKey } from "../calc/index.ts";
+import { ctSideIsA } from "../datapath/maps/conntrack-map.ts";
+import { ipv4ToNumber } from "../model/ipv4.ts";
 
 /** normaliseCtKey returns `k` with its sides in datapath order (the same object when already so). */
 export function normaliseCtKey<T extends CtKey>(k: T): T {
-  const x = ipv4Order(k.a.addr);
-  const y = ipv4Order(k.b.addr);
-  return x < y || (x === y && k.a.port <= k.b.port) ? k : { ...k, a: k.b, b: k.a };
-}
-
-function ipv4Order(addr: string): number {
-  return addr.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+  return ctSideIsA(ipv4ToNumber(k.a.addr), k.a.port, ipv4ToNumber(k.b.addr), k.b.port) ? k : { ...k, a: k.b, b: k.a };
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SL_CT_F_DSR, SL_CT_F_DSR_FWD, SL_CT_F_NODEPORT_FWD, SL_CT_F_TUNNEL, SL_DSR_OPT_TYPE, SlReason } from "../../src/datapath/abi/abi.ts";
-import { ipv4ToNumber } from "../../src/datapath/maps/ipv4.ts";
+import { ipv4ToNumber } from "../../src/model/ipv4.ts";
 import { assertChecksumsValid } from "../packet/assert-checksums.ts";
 import { ipPacket, packet } from "../packet/build-packet.ts";
 import { assertPacketEqual } from "../packet/packet-diff.ts";

@@ -123,6 +123,12 @@ export const SL_DSR_OPT_TYPE = 158;
 /** SL_DSR_OPT_LEN is `#define SL_DSR_OPT_LEN` from bpf/include/abi.h. */
 export const SL_DSR_OPT_LEN = 8;
 
+/** SL_ROLE_WEP is `#define SL_ROLE_WEP` from bpf/include/abi.h. */
+export const SL_ROLE_WEP = 1;
+
+/** SL_ROLE_HEP is `#define SL_ROLE_HEP` from bpf/include/abi.h. */
+export const SL_ROLE_HEP = 2;
+
 /** SL_HAIRPIN_IP_DEFAULT is `#define SL_HAIRPIN_IP_DEFAULT` from bpf/include/abi.h. */
 export const SL_HAIRPIN_IP_DEFAULT = 2852006401;
 
@@ -1027,3 +1033,24 @@ export function decodeSlGlobals(bytes: Uint8Array): SlGlobals {
   if (bytes.byteLength < 40) throw new Error(`decode sl_globals: ${bytes.byteLength} bytes, want 40`);
   return readSlGlobals(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
+
+/** SL_ABI_LAYOUTS are every abi.h struct's layout, checked against an object's BTF before it loads. */
+export const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layout: StructLayout }[] = [
+  { typeName: "sl_ct_key", layout: SlCtKeyLayout },
+  { typeName: "sl_ct_value", layout: SlCtValueLayout },
+  { typeName: "sl_nat_fe_key", layout: SlNatFeKeyLayout },
+  { typeName: "sl_nat_fe_value", layout: SlNatFeValueLayout },
+  { typeName: "sl_nat_be_key", layout: SlNatBeKeyLayout },
+  { typeName: "sl_nat_be_value", layout: SlNatBeValueLayout },
+  { typeName: "sl_nat_src_key", layout: SlNatSrcKeyLayout },
+  { typeName: "sl_nat_src_value", layout: SlNatSrcValueLayout },
+  { typeName: "sl_affinity_key", layout: SlAffinityKeyLayout },
+  { typeName: "sl_affinity_value", layout: SlAffinityValueLayout },
+  { typeName: "sl_route_key", layout: SlRouteKeyLayout },
+  { typeName: "sl_route_value", layout: SlRouteValueLayout },
+  { typeName: "sl_frag_key", layout: SlFragKeyLayout },
+  { typeName: "sl_frag_value", layout: SlFragValueLayout },
+  { typeName: "sl_counter_key", layout: SlCounterKeyLayout },
+  { typeName: "sl_counter_value", layout: SlCounterValueLayout },
+  { typeName: "sl_globals", layout: SlGlobalsLayout },
+];

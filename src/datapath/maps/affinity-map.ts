@@ -1,6 +1,6 @@
 /** AffinityMap: a typed view of sl_affinity (LRU; written by the datapath, cleaned by the proxy). */
 import { decodeSlAffinityKey, decodeSlAffinityValue, encodeSlAffinityKey } from "../abi/abi.ts";
-import { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** AffinityEntry is the backend a client is pinned to and when it last used it. */

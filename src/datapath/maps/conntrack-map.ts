@@ -1,7 +1,7 @@
 /** ConntrackMap: a typed view of sl_ct (LRU hash; written by the datapath, read and GC'd by the agent). */
 import { SlCtType, decodeSlCtKey, decodeSlCtValue, encodeSlCtKey, encodeSlCtValue } from "../abi/abi.ts";
 import type { SlCtKey } from "../abi/abi.ts";
-import { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** CtTuple is one direction of a flow as a packet carries it. */
@@ -38,11 +38,20 @@ const typeNames: Record<number, CtEntryType> = {
   [SlCtType.SL_CT_NAT_REV]: "nat-rev",
 };
 
+/**
+ * ctSideIsA tells whether endpoint (addr1, port1) is side a of a conntrack key, the way
+ * bpf/include/conntrack.h orders it: the lower (address, port), addresses in host order. The one
+ * place TypeScript writes that rule (ctKeyOf, the NAT backend's normaliseCtKey).
+ */
+export function ctSideIsA(addr1: number, port1: number, addr2: number, port2: number): boolean {
+  return addr1 < addr2 || (addr1 === addr2 && port1 <= port2);
+}
+
 /** ctKeyOf normalises a tuple the way bpf/include/conntrack.h does: lower (address, port) first. */
 export function ctKeyOf(t: CtTuple): SlCtKey {
   const s = ipv4ToNumber(t.src);
   const d = ipv4ToNumber(t.dst);
-  const srcIsA = s < d || (s === d && t.sport <= t.dport);
+  const srcIsA = ctSideIsA(s, t.sport, d, t.dport);
   return srcIsA
     ? { addrA: s, addrB: d, portA: t.sport, portB: t.dport, proto: t.proto }
     : { addrA: d, addrB: s, portA: t.dport, portB: t.sport, proto: t.proto };

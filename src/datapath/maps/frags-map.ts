@@ -1,6 +1,6 @@
 /** FragsMap: a typed view of sl_frags (LRU; written by the datapath for first fragments). */
 import { decodeSlFragKey, decodeSlFragValue } from "../abi/abi.ts";
-import { ipv4FromNumber } from "./ipv4.ts";
+import { ipv4FromNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** FragEntry says how later fragments of one datagram are rewritten and forwarded. */

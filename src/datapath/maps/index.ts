@@ -9,7 +9,7 @@ export { FragsMap } from "./frags-map.ts";
 export type { FragEntry } from "./frags-map.ts";
 export { GlobalsMap, decodeGlobals, encodeGlobals } from "./globals-map.ts";
 export type { CtTimeouts, ExternalServiceMode, Globals } from "./globals-map.ts";
-export { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+export { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 export { NatBackendMap } from "./nat-backend-map.ts";
 export type { NatBackend } from "./nat-backend-map.ts";
 export { NatFrontendMap } from "./nat-frontend-map.ts";

@@ -1,6 +1,6 @@
 /** NatBackendMap: a typed view of sl_nat_be (hash {svc_id, index}; node-local backends first). */
 import { decodeSlNatBeKey, decodeSlNatBeValue, encodeSlNatBeKey, encodeSlNatBeValue } from "../abi/abi.ts";
-import { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** NatBackend is one ready endpoint of a service. */

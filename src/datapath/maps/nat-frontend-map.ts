@@ -1,7 +1,7 @@
 /** NatFrontendMap: a typed view of sl_nat_fe (hash; written by the service proxy). */
 import { decodeSlNatFeKey, decodeSlNatFeValue, encodeSlNatFeKey, encodeSlNatFeValue } from "../abi/abi.ts";
 import type { SlNatFeValue } from "../abi/abi.ts";
-import { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** NatFrontend is a service address; addr "0.0.0.0" is the NodePort wildcard (every local address). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeGlobals, encodeGlobals } from "./globals-map.ts";
 import { reasonName } from "./counters-map.ts";
-import { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import { decodeRoute, encodeRoute, type Route } from "./routes-map.ts";
 
 test("encodeRoute() and decodeRoute() round-trip every route kind", () => {
@@ -30,5 +30,5 @@ test("reasonName() names known reasons and keeps unknown numbers readable", () =
 test("ipv4ToNumber() and ipv4FromNumber() are inverses and reject bad text", () => {
   assert.equal(ipv4ToNumber("255.1.2.3"), 0xff010203);
   assert.equal(ipv4FromNumber(0xff010203), "255.1.2.3");
-  assert.throws(() => ipv4ToNumber("1.2.3"), /not a dotted-quad/);
+  assert.throws(() => ipv4ToNumber("1.2.3"), /not a dotted quad/);
 });

@@ -1,7 +1,7 @@
 /** RoutesMap: a typed view of sl_routes (LPM trie; written by the route calculator and CNI side). */
 import { SL_ROUTE_LOCAL_HOST, SL_ROUTE_LOCAL_WORKLOAD, SL_ROUTE_REMOTE_HOST, SL_ROUTE_REMOTE_WORKLOAD } from "../abi/abi.ts";
 import { decodeSlRouteKey, decodeSlRouteValue, encodeSlRouteKey, encodeSlRouteValue } from "../abi/abi.ts";
-import { ipv4FromNumber, ipv4ToNumber } from "./ipv4.ts";
+import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** Route is one prefix: a local pod (ifindex, MACs), remote pods (next hop node), or a node address. */

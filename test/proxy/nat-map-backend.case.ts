@@ -6,13 +6,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { TestOptions } from "node:test";
-import { lookup, service, slice } from "../../test/support/service-fixtures.ts";
-import type { CtEntryView, NatInput } from "../calc/index.ts";
-import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
-import { natStateOf } from "../calc/index.ts";
-import { countingBackend } from "./counting-backend.ts";
-import type { NatMapBackend } from "./nat-map-backend.ts";
-import { NatReconciler } from "./nat-reconciler.ts";
+import { lookup, service, slice } from "../support/service-fixtures.ts";
+import type { CtEntryView, NatInput } from "../../src/calc/index.ts";
+import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../../src/datapath/abi/abi.ts";
+import { natStateOf } from "../../src/calc/index.ts";
+import { countingBackend } from "../../src/proxy/counting-backend.ts";
+import type { NatMapBackend } from "../../src/proxy/nat-map-backend.ts";
+import { NatReconciler } from "../../src/proxy/nat-reconciler.ts";
 
 /** NatMapBackendFixture is a fresh, empty backend; `reopen` gives a new one over the same maps (a restart). */
 export interface NatMapBackendFixture {

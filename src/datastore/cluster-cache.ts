@@ -2,7 +2,7 @@
  * ClusterCache is the agent's copy of the datastore: every valid resource by key and every
  * current rejection, fed by the watch's events. Pure (no I/O): the sync loop reads snapshots of it.
  */
-import type { DatastoreEvent, Rejection } from "../datastore/datastore.ts";
+import type { DatastoreEvent, Rejection } from "./datastore.ts";
 import { resourceKeyId } from "../model/resource-key.ts";
 import type { Resource, ResourceOfKind } from "../model/resource.ts";
 

@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Resource } from "../model/resource.ts";
+import type { Link } from "../netlink/links.ts";
+import type { HostView } from "../host/host-view.ts";
+import type { HostProbe } from "../host/host-probe.ts";
+import type { DetectedNodeIp } from "../host/node-ip.ts";
+import { CFG, SL_MAP } from "../datapath/abi/datapath-names.ts";
+import { InMemoryDatapathBackend } from "../datapath/in-memory-datapath-backend.ts";
+import { GlobalsStore } from "../datapath/maps/globals-store.ts";
+import { RoutesMap } from "../datapath/maps/routes-map.ts";
+import type { ProxyHandover } from "../fallback/proxy-handover.ts";
+import { resolveAgentConfig } from "./agent-config.ts";
+import { createAgentLogger } from "./agent-logger.ts";
+import { AgentMetrics } from "./agent-metrics.ts";
+import { ClusterCache } from "../datastore/cluster-cache.ts";
+import { DataplaneSync } from "./dataplane-sync.ts";
+
+const NODE = "node-a";
+const NODE_IP: DetectedNodeIp = { ip: "198.18.0.10", iface: "eth0", ifindex: 2, mtu: 1500 };
+
+const link = (index: number, name: string, mac: string): Link => ({ index, name, type: 1, flags: 0, up: true, mtu: 1500, operState: "up", mac }) as unknown as Link;
+
+/** FakeHost is a node whose interfaces a test adds and removes. */
+class FakeHost implements HostProbe {
+  links: Link[] = [link(1, "lo", "00:00:00:00:00:00"), link(2, "eth0", "02:00:00:00:00:02")];
+  readonly neighbours = new Map<string, string>();
+  readonly hostRoutes = new Map<string, number>();
+  readonly podMac = (): string | undefined => undefined;
+
+  readHostView(): HostView {
+    return { links: [...this.links], hostRoutes: new Map(this.hostRoutes), neighbours: new Map(this.neighbours) };
+  }
+  detectNodeIp(): DetectedNodeIp {
+    return NODE_IP;
+  }
+  ifaceOfAddress(ip: string): DetectedNodeIp | undefined {
+    return ip === NODE_IP.ip ? NODE_IP : undefined;
+  }
+  /** addPod gives the pod a veth with a /32 route and a neighbour entry, like a CNI plugin. */
+  addPodVeth(index: number, name: string, ip: string): void {
+    this.links.push(link(index, name, `ee:ee:ee:ee:ee:${index.toString(16).padStart(2, "0")}`));
+    this.hostRoutes.set(ip, index);
+    this.neighbours.set(`${index}/${ip}`, `0a:58:00:00:00:${index.toString(16).padStart(2, "0")}`);
+  }
+  removeLink(name: string): void {
+    this.links = this.links.filter((l) => l.name !== name);
+  }
+}
+
+function pod(name: string, ip: string): Resource {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default" },
+    spec: { nodeName: NODE, containers: [{ name: "c" }] },
+    status: { phase: "Running", podIP: ip, podIPs: [{ ip }] },
+  } as unknown as Resource;
+}
+
+function felix(spec: Record<string, unknown>): Resource {
+  return { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" }, spec } as unknown as Resource;
+}
+
+function keyOf(r: Resource) {
+  const ns = (r.metadata as { namespace?: string }).namespace;
+  return { group: "", kind: r.kind, name: r.metadata.name, ...(ns !== undefined ? { namespace: ns } : {}) };
+}
+
+function put(cache: ClusterCache, r: Resource): void {
+  cache.apply({ type: "added", key: keyOf(r), resource: r, source: "test" });
+}
+
+function del(cache: ClusterCache, r: Resource): void {
+  cache.apply({ type: "deleted", key: keyOf(r), previous: r });
+}
+
+function setup() {
+  const backend = new InMemoryDatapathBackend([
+    { name: SL_MAP.routes, maxEntries: 64 },
+    { name: SL_MAP.ct, maxEntries: 64 },
+    { name: SL_MAP.globals, maxEntries: 1, array: { keySize: 4, valueSize: 40 } },
+  ]);
+  const host = new FakeHost();
+  const cache = new ClusterCache();
+  cache.apply({ type: "synced" });
+  const handed: string[] = [];
+  const handover = {
+    active: "bpf",
+    bpf: async () => void handed.push("bpf"),
+    standard: async () => (handed.push("standard"), []),
+  } as unknown as ProxyHandover;
+  const config = resolveAgentConfig({ node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl" }, {}, NODE);
+  const sync = new DataplaneSync({
+    config,
+    spec: { maps: new Map(), programs: new Map(), license: "" },
+    cache,
+    log: createAgentLogger(NODE, "silent"),
+    metrics: new AgentMetrics(),
+    failedChecks: [],
+    handover,
+    backend,
+    host,
+  });
+  return { backend, host, cache, sync, handed };
+}
+
+test("DataplaneSync attaches a pod's veth when its link appears and writes its route", async () => {
+  const { backend, host, cache, sync } = setup();
+  put(cache, pod("web", "198.19.1.2"));
+  const first = await sync.sync();
+  assert.equal(first.mode.mode, "bpf");
+  assert.equal(first.pending, 1, "no veth yet: the pod waits");
+  assert.deepEqual(backend.attachedIfaces.map((i) => [i.name, i.role]), [["eth0", "hep"]]);
+
+  host.addPodVeth(7, "slweb", "198.19.1.2");
+  const second = await sync.sync();
+  assert.equal(second.pending, 0);
+  assert.deepEqual(backend.attachedIfaces.map((i) => [i.name, i.role, i.ifindex]).sort(), [["eth0", "hep", 2], ["slweb", "wep", 7]]);
+  assert.equal(backend.attachedIfaces.find((i) => i.name === "slweb")?.constants[CFG.ifindex], 7);
+  const routes = new Map(new RoutesMap(backend.pinned.get(SL_MAP.routes)!).entries());
+  assert.deepEqual(routes.get("198.19.1.2/32"), { kind: "local-workload", ifindex: 7, mac: "0a:58:00:00:00:07", hostMac: "ee:ee:ee:ee:ee:07" });
+
+  // A third pass with nothing changed attaches nothing again.
+  const before = backend.events.length;
+  await sync.sync();
+  assert.equal(backend.events.length, before);
+});
+
+test("DataplaneSync detaches a pod's veth when its link is removed, and its route goes", async () => {
+  const { backend, host, cache, sync } = setup();
+  const web = pod("web", "198.19.1.2");
+  put(cache, web);
+  host.addPodVeth(7, "slweb", "198.19.1.2");
+  await sync.sync();
+  assert.ok(backend.attachedIfaces.some((i) => i.name === "slweb"));
+
+  host.removeLink("slweb");
+  host.hostRoutes.delete("198.19.1.2");
+  del(cache, web);
+  await sync.sync();
+  assert.deepEqual(backend.attachedIfaces.map((i) => i.name), ["eth0"]);
+  assert.ok(backend.events.includes("detached slweb"), backend.events.join("; "));
+  const routes = new Map(new RoutesMap(backend.pinned.get(SL_MAP.routes)!).entries());
+  assert.equal(routes.has("198.19.1.2/32"), false);
+});
+
+test("DataplaneSync rebuilds a map on a bpfMapSize change, keeps its entries and reloads every interface", async () => {
+  const { backend, cache, sync } = setup();
+  await sync.sync();
+  const oldRoutes = backend.pinned.get(SL_MAP.routes)!;
+  const routesBefore = [...new RoutesMap(oldRoutes).entries()];
+  assert.ok(routesBefore.length > 0, "the node's own address is routed");
+  const oldMaps = sync.maps!;
+
+  put(cache, felix({ bpfMapSizeRoute: 128 }));
+  await sync.sync();
+  const newRoutes = backend.pinned.get(SL_MAP.routes)!;
+  assert.notEqual(newRoutes, oldRoutes);
+  assert.equal(newRoutes.maxEntries, 128);
+  assert.deepEqual([...new RoutesMap(newRoutes).entries()], routesBefore);
+  assert.equal(backend.pinned.get(SL_MAP.ct)!.maxEntries, 64, "other maps are adopted, not rebuilt");
+  assert.equal(oldMaps.closed, true, "the old maps are closed once programs moved to the new ones");
+  assert.equal(backend.attachedIfaces.find((i) => i.name === "eth0")?.maps, sync.maps, "eth0 reloaded on the new maps");
+  assert.ok(backend.events.includes("updated eth0 hep"), backend.events.join("; "));
+});
+
+test("DataplaneSync writes sl_globals on a FelixConfiguration change, and only then", async () => {
+  const { backend, cache, sync } = setup();
+  await sync.sync();
+  const globals = () => new Map(new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).entries()).get(GlobalsStore.KEY);
+  assert.equal(globals()?.externalServiceMode, "Tunnel");
+  assert.equal(globals()?.ctTimeouts.tcpEstablished, 3600, "Calico's default timeouts are written on the first pass");
+
+  put(cache, felix({ bpfExternalServiceMode: "DSR" }));
+  await sync.sync();
+  assert.equal(globals()?.externalServiceMode, "DSR");
+  put(cache, felix({ bpfExternalServiceMode: "DSR", bpfConntrackTimeouts: { tcpEstablished: "1h30m" } }));
+  await sync.sync();
+  assert.equal(globals()?.ctTimeouts.tcpEstablished, 5400);
+
+  // Someone else's write is repaired on the next pass: the map is compared, not a cached key.
+  new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).set(GlobalsStore.KEY, { externalServiceMode: "Tunnel", ctTimeouts: {} });
+  await sync.sync();
+  assert.equal(globals()?.externalServiceMode, "DSR");
+});
+
+test("DataplaneSync in the standard dataplane detaches everything and hands Services to the fallback", async () => {
+  const { backend, cache, sync, handed } = setup();
+  await sync.sync();
+  assert.ok(backend.pins.has("eth0"));
+  put(cache, felix({ bpfEnabled: false }));
+  const out = await sync.sync();
+  assert.equal(out.mode.mode, "standard");
+  assert.equal(backend.pins.size, 0);
+  assert.deepEqual(handed, ["bpf", "standard"]);
+});

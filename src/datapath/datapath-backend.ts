@@ -1,0 +1,69 @@
+/**
+ * DatapathBackend is everything the agent's sync loop asks of the datapath: open (or rebuild) the
+ * shared maps, hand out typed stores for the maps it writes (routes, globals, and the NAT maps
+ * through the same raw-map shape), keep programs on interfaces, and remove what an earlier agent
+ * left. Two implementations: the kernel one (kernel-datapath-backend.ts: pinned maps, tcx links or
+ * cls_bpf filters) and an in-memory fake (in-memory-datapath-backend.ts) that lets DataplaneSync
+ * run in a unit test.
+ *
+ * Next to land here: per-endpoint policy programs (jump slots in a prog array) and IP-set maps;
+ * they are more maps in DatapathMapSet and more hooks per interface in DatapathAttacher.
+ */
+import type { Collection, ConstantValue } from "../bpf/collection.ts";
+import type { BpfFilter } from "../netlink/tc.ts";
+import type { MapRebuild } from "./datapath-maps.ts";
+import type { AttachOutcome } from "./iface-attacher.ts";
+import type { IfaceRole } from "./iface-constants.ts";
+import type { RawMap } from "./maps/raw-map.ts";
+
+/** DatapathMapSet is one opening of the shared maps (sl_ct, sl_routes, sl_globals, ...). */
+export interface DatapathMapSet {
+  /** Maps that were adopted from pins (the rest were created). */
+  readonly adopted: readonly string[];
+  readonly rebuilt: readonly MapRebuild[];
+  /** get returns a map by its object name or throws naming it. */
+  get(name: string): RawMap;
+  close(): void;
+}
+
+/** AttachedIfaceInfo is what an attacher reports for one interface. */
+export interface AttachedIfaceInfo {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly role: IfaceRole;
+}
+
+/** IfaceRef names an interface by name and index. */
+export interface IfaceRef {
+  readonly name: string;
+  readonly index: number;
+}
+
+/** DatapathAttacher keeps programs on interfaces; see IfaceAttacher for the kernel's semantics. */
+export interface DatapathAttacher<M extends DatapathMapSet> {
+  readonly attached: readonly AttachedIfaceInfo[];
+  /** setMaps switches to rebuilt maps: every interface is reloaded on its next attach(). */
+  setMaps(maps: M): void;
+  /** prepare loads what attach() would swap in, or returns undefined when nothing changed. */
+  prepare(iface: IfaceRef, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): Promise<Collection | undefined>;
+  attach(iface: IfaceRef, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>, prepared?: Collection): Promise<AttachOutcome>;
+  detach(name: string): void;
+  /** pinnedIfaces lists interfaces with link pins (this run's or an earlier agent's). */
+  pinnedIfaces(): string[];
+  detachPinned(name: string): void;
+  close(): void;
+}
+
+/** DatapathBackend opens maps and attachers and clears an earlier agent's leftovers. */
+export interface DatapathBackend<M extends DatapathMapSet = DatapathMapSet> {
+  /** openMaps adopts, creates or rebuilds every shared map; `sizes` overrides max_entries by map name. */
+  openMaps(sizes: Readonly<Record<string, number>>): M;
+  /** attacher builds the interface attacher over a set of maps. */
+  attacher(maps: M): DatapathAttacher<M>;
+  /** topUp copies into `next` the entries of map `name` in `old` that `next` lacks; returns how many. */
+  topUp(old: M, next: M, name: string): number;
+  /** detachAllPinned detaches every pinned link an earlier agent left; returns what it removed. */
+  detachAllPinned(): string[];
+  /** removeFilters removes Sluice cls_bpf filters, except on interfaces in `keep`. */
+  removeFilters(keep?: ReadonlySet<number>): BpfFilter[];
+}

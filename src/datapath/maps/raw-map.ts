@@ -7,6 +7,8 @@ export interface RawMap {
   update(key: Uint8Array, value: Uint8Array, mode?: "any" | "noexist" | "exist"): void;
   delete(key: Uint8Array): void;
   entries(): Iterable<[Uint8Array, Uint8Array]>;
+  /** updateBatch (optional: a live BpfMap has it) writes many pairs in one syscall where the kernel can. */
+  updateBatch?(keys: readonly Uint8Array[], values: readonly Uint8Array[]): void;
 }
 
 /** PerCpuRawMap adds the per-CPU read of BpfMap. */

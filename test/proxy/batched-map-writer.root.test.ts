@@ -2,10 +2,10 @@
 // which only real maps exercise (a non-root run reports every test as skipped, with the reason).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { requireRoot } from "../../test/support/root.ts";
-import { BpfMap } from "../bpf/map.ts";
-import type { RawMap } from "../datapath/maps/index.ts";
-import { BatchedMapWriter } from "./batched-map-writer.ts";
+import { requireRoot } from "../support/root.ts";
+import { BpfMap } from "../../src/bpf/map.ts";
+import type { RawMap } from "../../src/datapath/maps/index.ts";
+import { BatchedMapWriter } from "../../src/proxy/batched-map-writer.ts";
 
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 /** An LPM trie key: prefix length, then an IPv4 address. */
@@ -43,7 +43,7 @@ describe("BatchedMapWriter", () => {
     });
   });
 
-  test("a map that is not a live BpfMap is written through at once", () => {
+  test("a map without updateBatch (a test double) is written through at once", () => {
     const writes: number[] = [];
     const fake: RawMap = { get: () => undefined, update: (k) => void writes.push(k[0]!), delete: () => undefined, entries: () => [] };
     const w = new BatchedMapWriter(fake);

@@ -12,11 +12,12 @@ import { datapathBench } from "./datapath-bench.ts";
 import { labTrafficBench } from "./lab-traffic-bench.ts";
 import { nodePortBulkBench } from "./nodeport-bulk-bench.ts";
 import { policyBench } from "./policy-bench.ts";
+import { scaleBench } from "./scale-bench.ts";
 import { formatTable } from "./result-table.ts";
 import { writeResult } from "./write-result.ts";
 
 /** BENCHMARKS in the order a full run takes them (cheapest first). */
-const BENCHMARKS: readonly Benchmark[] = [datapathBench, policyBench, controlPlaneBench, labTrafficBench, nodePortBulkBench] as unknown as readonly Benchmark[];
+const BENCHMARKS: readonly Benchmark[] = [datapathBench, policyBench, controlPlaneBench, labTrafficBench, nodePortBulkBench, scaleBench] as unknown as readonly Benchmark[];
 
 function usage(): string {
   const lines = BENCHMARKS.map((b) => `  ${b.name.padEnd(14)} ${b.summary}\n${" ".repeat(17)}options: ${Object.entries(b.defaults).map(([k, v]) => `--${k}=${String(v)}`).join(" ")}`);

@@ -19,6 +19,7 @@ packages=(
   nftables                # `nft`: the standard-dataplane Service proxy (table ip sluice-proxy)
   iptables                # iptables-save/-restore (nft backend): kube-proxy rule clean-up
   etcd-server             # the etcd datastore's tests start their own etcd on a free loopback port
+  fonts-dejavu-core       # the scale bench's PNG chart (resvg loads DejaVu Sans from here)
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()

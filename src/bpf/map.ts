@@ -8,6 +8,7 @@ import { mapInfo, objGet, type MapInfo } from "../kernel/bpf-obj.ts";
 import { possibleCpus } from "../kernel/cpus.ts";
 import type { Fd } from "../kernel/fd.ts";
 import { KeyNotFoundError } from "../errors/key-not-found-error.ts";
+import { updateBatch } from "./map-batch.ts";
 import type { MapSpec } from "./map-spec.ts";
 import { isPerCpu } from "./map-type.ts";
 import { PinnableObject } from "./pinnable-object.ts";
@@ -122,6 +123,11 @@ export class BpfMap extends PinnableObject {
       out.set(v.subarray(0, this.valueSize), i * stride);
     }
     return out;
+  }
+
+  /** updateBatch writes all pairs in one BPF_MAP_UPDATE_BATCH, or one by one where the kernel or map type has none (map-batch.ts). */
+  updateBatch(keys: readonly Uint8Array[], values: readonly Uint8Array[], mode: UpdateMode = "any"): void {
+    updateBatch(this, keys, values, mode);
   }
 
   /** update writes key → value; `mode` "noexist"/"exist" make it fail with EEXIST/ENOENT. */

@@ -31,6 +31,15 @@ describe("ServiceIdAllocator", () => {
     assert.equal(ids.idFor("default/c:/TCP", [fe("198.19.0.3")]), 43, "new ids count up from the highest seen");
   });
 
+  test("observeChanges folds in one Service's entries: its ids count as in use, a freed id is not reused at once", () => {
+    const ids = new ServiceIdAllocator();
+    ids.observeMaps(natStateOf([entry("198.19.0.1", 3)], []));
+    ids.observeChanges(natStateOf([entry("198.19.0.1", 3)], []), natStateOf([entry("198.19.0.9", 20)], []));
+    assert.equal(ids.idFor("default/x:/TCP", [fe("198.19.0.9")]), 20, "the new frontend is adoptable");
+    assert.equal(ids.idFor("default/y:/TCP", [fe("198.19.0.1")]), 21, "the removed frontend is not; new ids count up past 20");
+    assert.notEqual(ids.idFor("default/z:/TCP", []), 3, "id 3 stays out of reuse until the next observeMaps");
+  });
+
   test("an id already claimed is not adopted twice (two ports that shared a frontend id)", () => {
     const ids = new ServiceIdAllocator();
     ids.observeMaps(natStateOf([entry("198.19.0.1", 5), entry("198.18.0.100", 5)], []));

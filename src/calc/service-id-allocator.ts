@@ -63,6 +63,28 @@ export class ServiceIdAllocator implements ServiceIdSource {
     if (highest >= this.#next && highest < this.#max) this.#next = highest + 1;
   }
 
+  /**
+   * observeChanges is observeMaps for an incremental apply: only the entries of the Services that
+   * changed (`before` → `after`), so one change costs that Service, not a walk of every map. Ids
+   * that left the maps stay counted as in use until the next observeMaps: new ids count upwards
+   * anyway, so keeping a freed id out of reuse a little longer costs nothing.
+   */
+  observeChanges(before: NatState, after: NatState): void {
+    for (const id of before.frontends.keys()) if (!after.frontends.has(id)) this.#adoptable.delete(id);
+    let highest = 0;
+    const use = (id: number): void => {
+      this.#inMaps.add(id);
+      if (id > highest) highest = id;
+    };
+    for (const [id, fe] of after.frontends) {
+      this.#adoptable.set(id, fe.value.svcId);
+      use(fe.value.svcId);
+    }
+    for (const be of after.backends.values()) use(be.key.svcId);
+    for (const r of after.sourceRanges.values()) use(r.key.svcId);
+    if (highest >= this.#next && highest < this.#max) this.#next = highest + 1;
+  }
+
   idFor(key: string, frontends: readonly NatFrontendKey[]): number {
     const known = this.#byKey.get(key);
     if (known !== undefined) return known;

@@ -2,7 +2,7 @@
  * registerDumpCommand adds `sluice dump conntrack|nat|routes|ifaces|counters|links [--json]`:
  * what the datapath holds, read from the maps and links pinned under a bpffs root. Needs root.
  */
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { dumpConntrack, dumpCounters, dumpIfaces, dumpLinks, dumpNat, dumpRoutes } from "./dump-sections.ts";
 import type { DumpOptions, DumpSection } from "./dump-sections.ts";
 import { textTable } from "./text-table.ts";
@@ -18,6 +18,13 @@ const SECTIONS = {
 
 type SectionName = keyof typeof SECTIONS;
 
+/** limitOption parses --limit: a positive integer. */
+export function limitOption(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--limit ${JSON.stringify(text)}: must be a positive integer`);
+  return n;
+}
+
 /** registerDumpCommand adds `sluice dump <what> [--bpffs-root DIR] [--netns NAME] [--json]`. */
 export function registerDumpCommand(program: Command): void {
   program
@@ -27,7 +34,8 @@ export function registerDumpCommand(program: Command): void {
     .option("--bpffs-root <dir>", "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)")
     .option("--netns <name>", "resolve interface names in this named namespace (a lab node: <lab>-node-1)")
     .option("--json", "machine-readable output")
-    .action((what: string, opts: { bpffsRoot?: string; netns?: string; json?: boolean }) => {
+    .option("--limit <n>", "show at most n entries per section (the total is still counted)", limitOption)
+    .action((what: string, opts: { bpffsRoot?: string; netns?: string; json?: boolean; limit?: number }) => {
       if (!(what in SECTIONS)) {
         console.error(`error: dump "${what}": unknown; choose one of ${Object.keys(SECTIONS).join(", ")}`);
         process.exitCode = 2;
@@ -35,13 +43,16 @@ export function registerDumpCommand(program: Command): void {
       }
       const root = (opts.bpffsRoot ?? (process.env["SLUICE_BPFFS_ROOT"] || "/sys/fs/bpf")).replace(/\/+$/, "");
       try {
-        const sections = SECTIONS[what as SectionName](`${root}/sluice`, opts.netns !== undefined ? { netns: opts.netns } : {});
+        const all = SECTIONS[what as SectionName](`${root}/sluice`, opts.netns !== undefined ? { netns: opts.netns } : {});
+        const limit = opts.limit ?? Infinity;
+        const sections = all.map((s) => ({ ...s, total: s.rows.length, rows: s.rows.slice(0, limit), records: s.records.slice(0, limit) }));
         if (opts.json) {
           const body = sections.length === 1 ? sections[0]!.records : Object.fromEntries(sections.map((s) => [s.title, s.records]));
           console.log(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v), 2));
           return;
         }
-        console.log(sections.map((s) => `${s.title}: ${s.rows.length}\n${textTable(s.headers, s.rows)}`).join("\n\n"));
+        const count = (s: { total: number; rows: readonly unknown[] }): string => (s.rows.length < s.total ? `${s.rows.length} of ${s.total}` : String(s.total));
+        console.log(sections.map((s) => `${s.title}: ${count(s)}\n${textTable(s.headers, s.rows)}`).join("\n\n"));
       } catch (e) {
         console.error(`error: ${(e as Error).message}`);
         process.exitCode = 1;

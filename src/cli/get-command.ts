@@ -8,12 +8,14 @@ import { stringify } from "yaml";
 import { ResourceNotFoundError } from "../datastore/resource-not-found-error.ts";
 import type { Resource } from "../model/resource.ts";
 import { addDatastoreOption, keyFor, kindArgument, openDatastore, resourceRef, runCtl, type DatastoreFlags } from "./ctl-support.ts";
+import { limitOption } from "./dump-command.ts";
 import { resourceTable } from "./resource-table.ts";
 
 interface GetFlags extends DatastoreFlags {
   readonly namespace: string;
   readonly allNamespaces?: boolean;
   readonly output?: string;
+  readonly limit?: number;
 }
 
 function render(resources: readonly Resource[], single: boolean, flags: GetFlags, namespaced: boolean): string {
@@ -46,7 +48,8 @@ export function registerGetCommand(program: Command): void {
     .description("show resources from the datastore (table, or -o yaml|json|wide|name)")
     .option("-n, --namespace <ns>", "namespace of namespaced resources", "default")
     .option("-A, --all-namespaces", "list across all namespaces")
-    .option("-o, --output <format>", "yaml, json, wide or name");
+    .option("-o, --output <format>", "yaml, json, wide or name")
+    .option("--limit <n>", "show at most n resources (in name order); the total is printed on stderr", limitOption);
   addDatastoreOption(command).action((kind: string, name: string | undefined, flags: GetFlags) =>
     runCtl(async () => {
       const info = kindArgument(kind);
@@ -68,6 +71,10 @@ export function registerGetCommand(program: Command): void {
       } else if (resources.length === 0) {
         console.error(namespace === undefined ? "No resources found" : `No resources found in ${namespace} namespace.`);
         return;
+      }
+      if (flags.limit !== undefined && resources.length > flags.limit) {
+        console.error(`showing ${flags.limit} of ${resources.length}`);
+        resources = resources.slice(0, flags.limit);
       }
       console.log(render(resources, name !== undefined, flags, info.namespaced));
     }),

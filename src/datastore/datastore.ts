@@ -76,6 +76,12 @@ export interface Datastore {
   get(key: ResourceKey): Promise<Resource | undefined>;
   /** apply validates `manifest` and creates or replaces the resource; throws ValidationError, writing nothing, when invalid. */
   apply(manifest: unknown): Promise<WriteResult>;
+  /**
+   * applyBatch (optional; backends without it are written one `apply` at a time) validates every
+   * manifest first — the first invalid one is thrown and nothing is written — then writes them in
+   * one pass. Results are in input order.
+   */
+  applyBatch?(manifests: readonly unknown[]): Promise<WriteResult[]>;
   /** patch merges `patch` into the stored resource, validates the result, then writes it. */
   patch(key: ResourceKey, patch: unknown, type?: PatchType): Promise<WriteResult>;
   /** delete removes the resource; false when it did not exist. */

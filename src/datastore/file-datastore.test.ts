@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { runDatastoreContract, eventRecorder } from "./datastore-contract.case.ts";
 import { FileDatastore } from "./file-datastore.ts";
+import { ManifestDirectory } from "./manifest-directory.ts";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "sluice-ds-"));
@@ -132,4 +133,69 @@ describe("FileDatastore", () => {
       rmSync(parent, { recursive: true, force: true });
     }
   });
+
+  test("a file edited by hand between scans, keeping its size, is seen; an unchanged one is not read again", withDir(async (dir, ds) => {
+    writeFileSync(join(dir, "web.yaml"), svc("web", 80));
+    writeFileSync(join(dir, "db.yaml"), svc("db", 81));
+    const key = { group: "", kind: "Service", namespace: "default", name: "web" };
+    const port = async (): Promise<number | undefined> => {
+      const r = await ds.get(key);
+      return r?.kind === "Service" ? r.spec.ports[0]?.port : undefined;
+    };
+    assert.equal(await port(), 80);
+    writeFileSync(join(dir, "web.yaml"), svc("web", 88));
+    assert.equal(await port(), 88, "same size, new content");
+    writeFileSync(join(dir, ".web.yaml.tmp"), svc("web", 89));
+    renameSync(join(dir, ".web.yaml.tmp"), join(dir, "web.yaml"));
+    assert.equal(await port(), 89, "replaced by rename (new inode)");
+  }));
+
+  test("ManifestDirectory reads a file again only when its inode, size or mtime changed", () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, "a.yaml"), svc("a", 80));
+      writeFileSync(join(dir, "b.yaml"), svc("b", 81));
+      const reader = new ManifestDirectory(dir);
+      assert.deepEqual([...reader.scan().keys()].sort(), ["a.yaml", "b.yaml"]);
+      assert.equal(reader.scan().size, 0, "nothing changed: nothing read");
+      utimesSync(join(dir, "a.yaml"), new Date(), new Date(Date.now() + 5000));
+      assert.deepEqual([...reader.scan().keys()], ["a.yaml"], "a new mtime alone is a change");
+      writeFileSync(join(dir, "b.yaml"), svc("b", 8181));
+      assert.deepEqual([...reader.refresh(["b.yaml"]).keys()], ["b.yaml"], "a named refresh reads the named file");
+      rmSync(join(dir, "a.yaml"));
+      const gone = reader.scan();
+      assert.ok(gone.has("a.yaml") && gone.get("a.yaml") === undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const bulk = (n: number, badAt?: number): unknown[] => Array.from({ length: n }, (_, i) => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: `svc-${i}`, namespace: "bulk" },
+    spec: { ports: [{ port: i === badAt ? 70000 : 80 }] },
+  }));
+
+  test("applyBatch refuses a set with one bad object by name and field and writes nothing", withDir(async (dir, ds) => {
+    writeFileSync(join(dir, "keep.yaml"), svc("keep", 80));
+    await assert.rejects(ds.applyBatch(bulk(300, 217)), /validate Service bulk\/svc-217: field "spec.ports\[0\].port": must be at most 65535/);
+    assert.deepEqual(readdirSync(dir), ["keep.yaml"], "nothing written, no temp files");
+  }));
+
+  test("applyBatch writes a set in one pass, one file per object, and a watcher sees each once", withDir(async (dir, ds) => {
+    const rec = eventRecorder();
+    await ds.watch(rec.listener);
+    const results = await ds.applyBatch(bulk(300));
+    assert.deepEqual(results.map((r) => r.action), Array(300).fill("created"));
+    assert.equal(results[5]?.key.name, "svc-5", "results in input order");
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith("service.bulk.")).length, 300);
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith(".")).length, 0, "no temp files left");
+    await rec.waitFor(() => rec.events.filter((e) => e.type === "added").length >= 300, 5000);
+    const again = await ds.applyBatch([...bulk(300).slice(0, 299), { ...(bulk(300)[299] as object), spec: { ports: [{ port: 81 }] } }]);
+    assert.equal(again.filter((r) => r.action === "unchanged").length, 299);
+    assert.equal(again[299]?.action, "configured");
+    await rec.waitFor((e) => e.type === "updated" && e.key.name === "svc-299", 2000);
+    assert.equal(rec.events.filter((e) => e.type === "added").length, 300, "each object added exactly once");
+  }));
 });

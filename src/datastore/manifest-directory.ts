@@ -1,79 +1,108 @@
 /**
  * ManifestDirectory reads a datastore directory: every `*.yaml`/`*.yml` file at its top level
- * (dot-files are skipped: they are other writers' temp files), parsed and validated. Files whose
- * size, mtime and inode did not change since the last read are not parsed again, so the periodic
- * rescan costs one stat per file.
+ * (dot-files are skipped: they are other writers' temp files), parsed and validated. It keeps
+ * only each file's stamp (inode, size, mtime, ctime): a file whose stamp did not change is not
+ * read again, so a rescan of an unchanged directory costs one stat per file, and a change
+ * reported by name (inotify) costs one stat. The text is not kept: writers read it fresh.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ValidationOptions } from "../model/validation-options.ts";
-import type { FileDocuments } from "./datastore-state.ts";
 import { parseManifestDocuments, type ManifestDocument } from "./manifest-documents.ts";
 
-interface CacheEntry {
-  readonly stamp: string;
-  readonly text: string;
-  readonly docs: readonly ManifestDocument[];
-}
+/** FileChanges are the files whose content changed: their new documents, or undefined when gone. */
+export type FileChanges = Map<string, readonly ManifestDocument[] | undefined>;
 
 /** isManifestFile tells whether a directory entry is one the datastore reads. */
 export function isManifestFile(name: string): boolean {
   return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"));
 }
 
-/** ManifestDirectory is a cached reader of one directory's manifests. */
+/** ManifestDirectory is a change-detecting reader of one directory's manifests. */
 export class ManifestDirectory {
-  readonly #cache = new Map<string, CacheEntry>();
+  readonly #stamps = new Map<string, string>();
 
   constructor(
     readonly dir: string,
     readonly options: ValidationOptions = {},
   ) {}
 
-  /** read returns every manifest file's documents, in file-name order; a missing directory is empty. */
-  read(): FileDocuments[] {
+  /** names are the files the last scan or refresh saw. */
+  names(): IterableIterator<string> {
+    return this.#stamps.keys();
+  }
+
+  /** scan reads every manifest file whose stamp changed and reports those gone; a missing directory is empty. */
+  scan(): FileChanges {
     let names: string[];
     try {
-      names = readdirSync(this.dir).filter(isManifestFile).sort();
+      names = readdirSync(this.dir).filter(isManifestFile);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-        this.#cache.clear();
-        return [];
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      names = [];
+    }
+    const changes: FileChanges = new Map();
+    const seen = new Set(names);
+    for (const name of this.#stamps.keys()) if (!seen.has(name)) this.#forget(name, changes);
+    for (const name of names) this.#load(name, changes);
+    return changes;
+  }
+
+  /** refresh re-reads only `names` (files an inotify event named), each when its stamp changed. */
+  refresh(names: Iterable<string>): FileChanges {
+    const changes: FileChanges = new Map();
+    for (const name of names) if (isManifestFile(name)) this.#load(name, changes);
+    return changes;
+  }
+
+  /**
+   * record notes files this process just wrote, with the documents it wrote (already parsed and
+   * validated), so they are not read back: only stat'ed for their stamp.
+   */
+  record(written: ReadonlyMap<string, readonly ManifestDocument[]>): FileChanges {
+    const changes: FileChanges = new Map();
+    for (const [name, docs] of written) {
+      try {
+        const st = statSync(join(this.dir, name));
+        this.#stamps.set(name, `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+        changes.set(name, docs);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        this.#forget(name, changes);
       }
+    }
+    return changes;
+  }
+
+  /** read returns a file's text and documents as they are now (for an edit), or undefined when it is gone. */
+  read(file: string): { readonly text: string; readonly docs: readonly ManifestDocument[] } | undefined {
+    try {
+      const text = readFileSync(join(this.dir, file), "utf8");
+      return { text, docs: parseManifestDocuments(text, file, this.options) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     }
-    const out: FileDocuments[] = [];
-    const seen = new Set<string>();
-    for (const name of names) {
-      const entry = this.#load(name);
-      if (entry === undefined) continue;
-      seen.add(name);
-      out.push({ file: name, docs: entry.docs });
-    }
-    for (const name of this.#cache.keys()) if (!seen.has(name)) this.#cache.delete(name);
-    return out;
   }
 
-  /** text returns a file's content as last read (what the documents were parsed from). */
-  text(file: string): string | undefined {
-    return this.#cache.get(file)?.text;
+  #forget(name: string, changes: FileChanges): void {
+    if (this.#stamps.delete(name)) changes.set(name, undefined);
   }
 
-  #load(name: string): CacheEntry | undefined {
+  #load(name: string, changes: FileChanges): void {
     const path = join(this.dir, name);
     try {
-      const st = statSync(path);
-      if (!st.isFile()) return undefined;
+      // No exception for a file deleted since readdir: throwing 20,000 times would cost more than the stats.
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st === undefined || !st.isFile()) return this.#forget(name, changes);
       const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-      const cached = this.#cache.get(name);
-      if (cached?.stamp === stamp) return cached;
+      if (this.#stamps.get(name) === stamp) return;
       const text = readFileSync(path, "utf8");
-      const entry = { stamp, text, docs: parseManifestDocuments(text, name, this.options) };
-      this.#cache.set(name, entry);
-      return entry;
+      this.#stamps.set(name, stamp);
+      changes.set(name, parseManifestDocuments(text, name, this.options));
     } catch (err) {
-      // Deleted between readdir and stat: it is simply gone.
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      // Deleted between readdir (or the event) and stat: it is simply gone.
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return this.#forget(name, changes);
       throw err;
     }
   }

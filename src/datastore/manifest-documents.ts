@@ -1,10 +1,14 @@
 /**
  * parseManifestDocuments: the text of one YAML file in, one entry per document out — each a
  * validated resource or a ValidationError — so a bad document rejects only itself. Empty
- * documents (a trailing `---`, comments only) are skipped, as kubectl does.
+ * documents (a trailing `---`, comments only) are skipped, as kubectl does. A file that is one
+ * JSON object (what the datastore itself writes: JSON is YAML, and JSON.parse is ~50x faster
+ * than a YAML parser) takes the fast path; anything else, or JSON that does not parse, goes
+ * through the YAML parser (a one-document file through js-yaml first, see fast-yaml.ts).
  */
 import { parseAllDocuments } from "yaml";
 import { ValidationError } from "../errors/validation-error.ts";
+import { fastYamlDocuments } from "./fast-yaml.ts";
 import { manifestKey, validateResource, type ValidationResult } from "../model/validate-resource.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 
@@ -17,6 +21,15 @@ export interface ManifestDocument {
 
 /** parseManifestDocuments parses and validates every document in `text`; `source` names the file in errors. */
 export function parseManifestDocuments(text: string, source: string, options: ValidationOptions = {}): ManifestDocument[] {
+  const json = parseJsonObject(text);
+  if (json !== undefined) return [validatedDocument(0, json, options)];
+  // The fast loader only for one-document files: a multi-document file's indices must be the
+  // `yaml` package's, which edits (manifest-file-edit.ts) cut the file by.
+  const single = /^---/m.test(text.replace(/^---[ \t]*\n/, "")) ? undefined : fastYamlDocuments(text);
+  if (single !== undefined && single.length <= 1) {
+    const raw = single[0];
+    return raw === null || raw === undefined ? [] : [validatedDocument(0, raw, options)];
+  }
   const out: ManifestDocument[] = [];
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [];
@@ -31,13 +44,27 @@ export function parseManifestDocuments(text: string, source: string, options: Va
     }
     const raw: unknown = doc.toJS({ maxAliasCount: 100 });
     if (raw === null || raw === undefined) return;
-    const result = validateResource(raw, options);
-    if (!result.ok && result.key === undefined) {
-      const key = manifestKey(raw);
-      out.push({ index, raw, result: key ? { ...result, key } : result });
-      return;
-    }
-    out.push({ index, raw, result });
+    out.push(validatedDocument(index, raw, options));
   });
   return out;
+}
+
+function validatedDocument(index: number, raw: unknown, options: ValidationOptions): ManifestDocument {
+  const result = validateResource(raw, options);
+  if (!result.ok && result.key === undefined) {
+    const key = manifestKey(raw);
+    return { index, raw, result: key ? { ...result, key } : result };
+  }
+  return { index, raw, result };
+}
+
+/** parseJsonObject: the object when `text` is exactly one JSON object, else undefined (YAML decides). */
+export function parseJsonObject(text: string): object | undefined {
+  if (!/^\s*\{/.test(text)) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

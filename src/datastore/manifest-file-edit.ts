@@ -23,6 +23,11 @@ export function renderManifest(manifest: unknown): string {
   return stringify(manifest, { lineWidth: 0 });
 }
 
+/** renderJsonManifest serialises one manifest as indented JSON (valid YAML, and fast to write and read). */
+export function renderJsonManifest(manifest: unknown): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
 /** replaceDocument returns `text` with document `index` replaced by `manifest`. */
 export function replaceDocument(text: string, index: number, manifest: unknown): string {
   const pieces = documentTexts(text);

@@ -8,11 +8,12 @@
  * that needs it fails loudly instead of flagging frontends whose clients would all be dropped.
  */
 import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
-import { SL_CT_F_RESET, encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
+import { SL_CT_F_RESET, encodeSlAffinityKey, encodeSlAffinityValue, encodeSlNatBeKey, encodeSlNatBeValue, encodeSlNatFeValue } from "../datapath/abi/abi.ts";
 import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
 import type { RawMap } from "../datapath/maps/index.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { KeyNotFoundError } from "../errors/index.ts";
+import { BatchedMapWriter } from "./batched-map-writer.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { normaliseCtKey } from "./normalise-ct-key.ts";
 
@@ -36,9 +37,14 @@ export class KernelNatMapBackend implements NatMapBackend {
   readonly #aff: AffinityMap;
   readonly #affRaw: RawMap;
   readonly #capacity: NatCapacity;
+  /** Frontend and backend puts go out in batches; anything else flushes them first, so the maps see the plan's order. */
+  readonly #feBatch: BatchedMapWriter;
+  readonly #beBatch: BatchedMapWriter;
 
   constructor(maps: KernelNatMaps) {
     this.#capacity = { frontends: maps.frontends.maxEntries ?? Infinity, backends: maps.backends.maxEntries ?? Infinity, sourceRanges: maps.sourceRanges?.maxEntries ?? Infinity };
+    this.#feBatch = new BatchedMapWriter(maps.frontends);
+    this.#beBatch = new BatchedMapWriter(maps.backends);
     this.#fe = new NatFrontendMap(maps.frontends);
     this.#be = new NatBackendMap(maps.backends);
     this.#src = maps.sourceRanges === undefined ? undefined : new NatSourceRangeMap(maps.sourceRanges);
@@ -52,49 +58,66 @@ export class KernelNatMapBackend implements NatMapBackend {
     return this.#capacity;
   }
 
+  /** flush writes every queued frontend and backend put (the reconciler calls it at the end of a sync). */
+  flush(): void {
+    this.#beBatch.flush();
+    this.#feBatch.flush();
+  }
+
   frontends(): Iterable<[NatFrontendKey, NatFrontendValue]> {
+    this.flush();
     return [...this.#fe.entries()];
   }
 
   putFrontend(key: NatFrontendKey, value: NatFrontendValue): void {
-    this.#fe.set(key, value);
+    this.#beBatch.flush();
+    this.#feBatch.put(NatFrontendMap.key(key), encodeSlNatFeValue(value));
   }
 
   deleteFrontend(key: NatFrontendKey): boolean {
+    this.flush();
     return absentIsFalse(() => this.#fe.delete(key));
   }
 
   backends(): Iterable<[NatBackendKey, NatBackendValue]> {
+    this.flush();
     return [...this.#be.entries()];
   }
 
   putBackend(key: NatBackendKey, value: NatBackendValue): void {
-    this.#be.set(key.svcId, key.index, value);
+    this.#feBatch.flush();
+    this.#beBatch.put(encodeSlNatBeKey({ svcId: key.svcId, index: key.index }), encodeSlNatBeValue({ addr: ipv4ToNumber(value.addr), port: value.port }));
   }
 
   deleteBackend(key: NatBackendKey): boolean {
+    this.flush();
     return absentIsFalse(() => this.#be.delete(key.svcId, key.index));
   }
 
   sourceRanges(): Iterable<NatSourceRangeKey> {
+    this.flush();
     return this.#src === undefined ? [] : [...this.#src.entries()];
   }
 
   putSourceRange(key: NatSourceRangeKey): void {
+    this.flush();
     if (this.#src === undefined) throw new Error(`put source range "${key.cidr}" of service ${key.svcId}: map "${SL_MAP.nat_src}" was not given to KernelNatMapBackend`);
     this.#src.allow(key);
   }
 
   deleteSourceRange(key: NatSourceRangeKey): boolean {
+    this.flush();
     const src = this.#src;
     return src === undefined ? false : absentIsFalse(() => src.delete(key));
   }
 
   conntrack(): Iterable<CtEntryView> {
+    this.flush();
     return this.#ct.entries();
   }
 
   putConntrack(entry: CtEntryView): void {
+    this.flush();
     const e = normaliseCtKey(entry);
     const [k, v] = encodeCtEntry({
       a: e.a, b: e.b, proto: e.proto, type: e.type, nat: e.nat,
@@ -104,6 +127,7 @@ export class KernelNatMapBackend implements NatMapBackend {
   }
 
   deleteConntrack(key: CtKey): boolean {
+    this.flush();
     // ConntrackMap normalises the tuple, so a key from a dump (already normal) maps to itself.
     return absentIsFalse(() => this.#ct.delete({ src: key.a.addr, sport: key.a.port, dst: key.b.addr, dport: key.b.port, proto: key.proto }));
   }
@@ -119,16 +143,19 @@ export class KernelNatMapBackend implements NatMapBackend {
   }
 
   affinity(): Iterable<AffinityEntryView> {
+    this.flush();
     return this.#aff.entries();
   }
 
   putAffinity(entry: AffinityEntryView): void {
+    this.flush();
     // AffinityMap has no writer (only the datapath creates entries), so encode with the codecs.
     const key = encodeSlAffinityKey({ svcId: entry.svcId, client: ipv4ToNumber(entry.client) });
     this.#affRaw.update(key, encodeSlAffinityValue({ tsNs: 0n, addr: ipv4ToNumber(entry.backend.addr), port: entry.backend.port }));
   }
 
   deleteAffinity(key: AffinityKey): boolean {
+    this.flush();
     return absentIsFalse(() => this.#aff.delete(key.svcId, key.client));
   }
 }

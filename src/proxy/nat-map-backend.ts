@@ -8,6 +8,8 @@ import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, N
 
 /** NatMapBackend: deletes return false when the key was already gone (an LRU may evict first). */
 export interface NatMapBackend {
+  /** flush (optional) writes what the backend queued (batched puts); called at the end of each sync. */
+  flush?(): void;
   /** frontends lists sl_nat_fe. */
   frontends(): Iterable<[NatFrontendKey, NatFrontendValue]>;
   putFrontend(key: NatFrontendKey, value: NatFrontendValue): void;

@@ -101,6 +101,7 @@ export class NatReconciler {
     const ops = roomFirst(plan.ops, desired, this.#backend.capacity());
     try {
       for (const op of ops) this.#apply(op, { fe: frontends, be: backends, src: sourceRanges });
+      this.#backend.flush?.();
     } catch (cause) {
       // Part of the plan may be in the maps: read them again next time rather than trust a guess.
       this.#actual = undefined;
@@ -111,7 +112,9 @@ export class NatReconciler {
     }
     this.#actual = desired;
     this.#applied = new Map(results.map((r) => [r.name, r]));
-    this.#ids.observeMaps(desired);
+    // After a delta only the changed Services' entries are news to the allocator.
+    if (delta !== undefined && actual !== undefined) this.#ids.observeChanges(delta.actual, delta.desired);
+    else this.#ids.observeMaps(desired);
     const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
     const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
     // A backend that left the NAT list but still serves (terminating: draining) keeps its flows.

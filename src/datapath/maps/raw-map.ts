@@ -9,6 +9,8 @@ export interface RawMap {
   entries(): Iterable<[Uint8Array, Uint8Array]>;
   /** The map's max_entries, when known (BpfMap has it; test doubles may not). */
   readonly maxEntries?: number;
+  /** updateBatch (optional: a live BpfMap has it) writes many pairs in one syscall where the kernel can. */
+  updateBatch?(keys: readonly Uint8Array[], values: readonly Uint8Array[]): void;
 }
 
 /** PerCpuRawMap adds the per-CPU read of BpfMap. */

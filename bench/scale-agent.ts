@@ -1,0 +1,160 @@
+/**
+ * ScaleAgent: one `sluice agent` process for the scale benchmark, in a throwaway network
+ * namespace (a veth pair gives it an address and a default route, nothing leaves it) with a
+ * throwaway bpffs pin root and metrics/health ports of its own. It reports readiness, CPU ticks
+ * and RSS from /proc, can be killed with SIGKILL and restarted over the same pins. Needs root.
+ */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+
+const SLUICE_BIN = new URL("../bin/sluice.js", import.meta.url).pathname;
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s. */
+const CLK_TCK = 100;
+const NODE_IP = "198.18.250.1";
+
+let serial = 0;
+
+/** ScaleAgentOptions: the datastore the agent reads and how long readiness may take. */
+export interface ScaleAgentOptions {
+  readonly datastore: string;
+  readonly nodeName: string;
+  readonly readyTimeoutMs: number;
+}
+
+/** ScaleAgent is the agent under test. */
+export class ScaleAgent {
+  readonly netns = `sl-t-scale-${process.pid}-${++serial}`;
+  readonly bpffsRoot = `/sys/fs/bpf/${this.netns}`;
+  readonly pinDir = `${this.bpffsRoot}/sluice`;
+  readonly #o: ScaleAgentOptions;
+  #child: ChildProcess | undefined;
+  readonly #log: string;
+
+  constructor(options: ScaleAgentOptions) {
+    this.#o = options;
+    this.#log = `/tmp/${this.netns}.log`;
+    execFileSync("ip", ["netns", "add", this.netns], { stdio: "pipe" });
+    const ip = (...args: string[]): void => void execFileSync("ip", ["-n", this.netns, ...args], { stdio: "pipe" });
+    ip("link", "set", "lo", "up");
+    ip("link", "add", "scale0", "type", "veth", "peer", "name", "scale1");
+    ip("addr", "add", `${NODE_IP}/24`, "dev", "scale0");
+    ip("link", "set", "scale0", "up");
+    ip("link", "set", "scale1", "up");
+    ip("route", "add", "default", "via", "198.18.250.254", "dev", "scale0", "onlink");
+    mkdirSync(this.bpffsRoot, { recursive: true });
+  }
+
+  /** pid of the running agent. */
+  get pid(): number {
+    const pid = this.#child?.pid;
+    if (pid === undefined) throw new Error(`read agent pid in ${JSON.stringify(this.netns)}: not running`);
+    return pid;
+  }
+
+  /** start spawns the agent and resolves with the ms until /readiness answered 200. */
+  async start(): Promise<number> {
+    const t0 = performance.now();
+    // nsenter --net only (not `ip netns exec`, which remounts /sys and so would hide the pins
+    // from the bench); it execs the agent in place, so the child's pid is the agent's.
+    this.#child = spawn("nsenter", [`--net=/run/netns/${this.netns}`, "--", process.execPath, SLUICE_BIN, "agent",
+      "--datastore", this.#o.datastore, "--node", this.#o.nodeName, "--bpffs-root", this.bpffsRoot, "--node-ip", NODE_IP,
+      "--metrics-port", "19091", "--health-port", "19099", "--healthz-port", "0", "--log-level", "warn"], { stdio: ["ignore", "ignore", openSync(this.#log, "a")] });
+    await this.#waitReady();
+    return performance.now() - t0;
+  }
+
+  /** kill sends SIGKILL and waits for the process to be gone. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((res) => child.once("exit", () => res()));
+    child.kill("SIGKILL");
+    await gone;
+    this.#child = undefined;
+  }
+
+  /** stop ends the agent politely (SIGTERM, then SIGKILL after 10 s). */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((res) => child.once("exit", () => res()));
+    child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await gone;
+    clearTimeout(t);
+    this.#child = undefined;
+  }
+
+  /** cpuSeconds is the agent's user + system CPU time so far. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    // After "(comm) ": state is field 3, utime 14 and stime 15 (1-based) → indices 11 and 12.
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+
+  /** rssBytes is the agent's resident set now. */
+  rssBytes(): number {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
+    return m === null ? NaN : Number(m[1]) * 1024;
+  }
+
+  /** metric reads one value from the agent's /metrics (the first line starting with `name`). */
+  metric(name: string): number | undefined {
+    const text = this.#curl("http://127.0.0.1:19091/metrics");
+    const line = text.split("\n").find((l) => l.startsWith(name));
+    return line === undefined ? undefined : Number(line.split(" ").at(-1));
+  }
+
+  /** logTail is the end of the agent's log (warnings and errors), for a failure message. */
+  logTail(): string {
+    try {
+      return readFileSync(this.#log, "utf8").split("\n").slice(-5).join("\n");
+    } catch {
+      return "";
+    }
+  }
+
+  /** close stops the agent and removes the namespace, the pins and the log. */
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.bpffsRoot, { recursive: true, force: true });
+    rmSync(this.#log, { force: true });
+    try {
+      execFileSync("ip", ["netns", "del", this.netns], { stdio: "pipe" });
+    } catch {
+      // already gone
+    }
+  }
+
+  /** curlText fetches a URL inside the namespace ("" on failure). */
+  curlText(url: string): string {
+    return this.#curl(url);
+  }
+
+  #curl(url: string): string {
+    try {
+      return execFileSync("nsenter", [`--net=/run/netns/${this.netns}`, "--", "curl", "-s", "--max-time", "10", url], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      return "";
+    }
+  }
+
+  async #waitReady(): Promise<void> {
+    const deadline = Date.now() + this.#o.readyTimeoutMs;
+    while (Date.now() < deadline) {
+      const child = this.#child;
+      if (child === undefined || child.exitCode !== null) throw new Error(`start agent in ${JSON.stringify(this.netns)}: exited with ${child?.exitCode}`);
+      const code = (() => {
+        try {
+          return execFileSync("nsenter", [`--net=/run/netns/${this.netns}`, "--", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "http://127.0.0.1:19099/readiness"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+        } catch {
+          return "";
+        }
+      })();
+      if (code === "200") return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`wait for the agent in ${JSON.stringify(this.netns)}: not ready after ${this.#o.readyTimeoutMs} ms`);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * DatastoreIndex: the file datastore's state kept in memory and updated file by file, so a change
+ * to one file costs work for that file's resources only — never a pass over the whole directory.
+ * It applies the same rules as buildState (datastore-state.ts), which stays the reference the
+ * tests compare it with:
+ * - a resource defined twice: the definition that already held it keeps it (else the first in
+ *   file-name and document order); the other is rejected as a conflict, never merged;
+ * - a manifest edited into an invalid one is rejected and the last valid version stays in force
+ *   until the manifest is fixed or its file deleted.
+ * Pure: parsed documents in, events out.
+ */
+import { createHash } from "node:crypto";
+import { ValidationError } from "../errors/validation-error.ts";
+import type { Resource } from "../model/resource.ts";
+import { formatResourceKey, resourceKeyId, type ResourceKey } from "../model/resource-key.ts";
+import type { DatastoreEvent, Rejection } from "./datastore.ts";
+import { documentSource, type ActiveEntry } from "./datastore-state.ts";
+import type { ManifestDocument } from "./manifest-documents.ts";
+import { stableJson } from "./stable-json.ts";
+
+/** Definition is one document that names a resource: valid (an ActiveEntry candidate) or not. */
+export type Definition =
+  | (ActiveEntry & { readonly ok: true; readonly index: number })
+  | { readonly ok: false; readonly file: string; readonly index: number; readonly source: string; readonly key?: ResourceKey; readonly error: ValidationError };
+
+/** fingerprintOf is a short digest of a resource's stable JSON: equal resources, equal digests. */
+export function fingerprintOf(resource: Resource): string {
+  return createHash("sha1").update(stableJson(resource)).digest("base64");
+}
+
+function definitionsOf(file: string, docs: readonly ManifestDocument[]): Definition[] {
+  return docs.map((doc) => {
+    const source = documentSource(file, doc.index);
+    if (doc.result.ok) {
+      const { key, resource } = doc.result;
+      return { ok: true, key, resource, file, index: doc.index, source, fingerprint: fingerprintOf(resource) };
+    }
+    const key = doc.result.key;
+    return { ok: false, file, index: doc.index, source, error: doc.result.error, ...(key ? { key } : {}) };
+  });
+}
+
+function compareDefinitions(a: Definition, b: Definition): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index;
+}
+
+function sameRejection(a: Rejection, b: Rejection): boolean {
+  return a.source === b.source && a.error.message === b.error.message;
+}
+
+/** DatastoreIndex holds every file's definitions, each resource's holder, and the rejections. */
+export class DatastoreIndex {
+  readonly #files = new Map<string, readonly Definition[]>();
+  readonly #byKey = new Map<string, Definition[]>();
+  readonly #active = new Map<string, ActiveEntry>();
+  readonly #rejected = new Map<string, Rejection>();
+
+  /** active maps resourceKeyId to the definition in force. */
+  get active(): ReadonlyMap<string, ActiveEntry> {
+    return this.#active;
+  }
+
+  /** files lists the files the index holds. */
+  files(): IterableIterator<string> {
+    return this.#files.keys();
+  }
+
+  /** definitions are every document naming `key` (valid or not), in file-name and document order. */
+  definitions(key: ResourceKey): readonly Definition[] {
+    return this.#byKey.get(resourceKeyId(key)) ?? [];
+  }
+
+  /** rejected lists the current rejections in file-name and document order. */
+  rejected(): Rejection[] {
+    return [...this.#rejected.values()].sort((a, b) => compareSource(a.source, b.source));
+  }
+
+  /**
+   * update replaces the documents of the files in `changes` (undefined: the file is gone) and
+   * returns the events, in diffStates' order: deletes, adds and updates, rejection changes.
+   */
+  update(changes: ReadonlyMap<string, readonly ManifestDocument[] | undefined>): DatastoreEvent[] {
+    const keys = new Set<string>();
+    const before = new Map<string, Rejection | undefined>();
+    const dropRejection = (source: string): void => {
+      if (!before.has(source)) before.set(source, this.#rejected.get(source));
+      this.#rejected.delete(source);
+    };
+    for (const [file, docs] of changes) {
+      for (const def of this.#files.get(file) ?? []) {
+        dropRejection(def.source);
+        if (def.key === undefined) continue;
+        const id = resourceKeyId(def.key);
+        keys.add(id);
+        const list = (this.#byKey.get(id) ?? []).filter((d) => d !== def);
+        if (list.length === 0) this.#byKey.delete(id);
+        else this.#byKey.set(id, list);
+      }
+      if (docs === undefined) {
+        this.#files.delete(file);
+        continue;
+      }
+      const defs = definitionsOf(file, docs);
+      this.#files.set(file, defs);
+      for (const def of defs) {
+        dropRejection(def.source);
+        if (def.key === undefined) {
+          if (!def.ok) this.#rejected.set(def.source, { source: def.source, error: def.error });
+          continue;
+        }
+        const id = resourceKeyId(def.key);
+        keys.add(id);
+        const list = this.#byKey.get(id);
+        if (list === undefined) this.#byKey.set(id, [def]);
+        else {
+          list.push(def);
+          if (list.length > 1) list.sort(compareDefinitions);
+        }
+      }
+    }
+    const removed: DatastoreEvent[] = [];
+    const changed: DatastoreEvent[] = [];
+    for (const id of keys) {
+      for (const def of this.#byKey.get(id) ?? []) dropRejection(def.source);
+      const old = this.#active.get(id);
+      const cur = this.#resolve(id, old);
+      if (cur === undefined) {
+        this.#active.delete(id);
+        if (old !== undefined) removed.push({ type: "deleted", key: old.key, previous: old.resource });
+        continue;
+      }
+      this.#active.set(id, cur);
+      if (old === undefined) changed.push({ type: "added", key: cur.key, resource: cur.resource, source: cur.source });
+      else if (old.fingerprint !== cur.fingerprint) {
+        changed.push({ type: "updated", key: cur.key, resource: cur.resource, previous: old.resource, source: cur.source });
+      }
+    }
+    const rejections: DatastoreEvent[] = [];
+    for (const [source, old] of before) {
+      const now = this.#rejected.get(source);
+      if (old !== undefined && now === undefined) rejections.push({ type: "rejection-cleared", source, ...(old.key ? { key: old.key } : {}) });
+    }
+    for (const [source, old] of before) {
+      const now = this.#rejected.get(source);
+      if (now !== undefined && (old === undefined || !sameRejection(old, now))) rejections.push({ type: "rejected", ...now });
+    }
+    return [...removed, ...changed, ...rejections];
+  }
+
+  /** #resolve picks the holder of one resource and records the rejections of its other definitions. */
+  #resolve(id: string, old: ActiveEntry | undefined): ActiveEntry | undefined {
+    const defs = this.#byKey.get(id) ?? [];
+    const valid = defs.filter((d): d is Extract<Definition, { ok: true }> => d.ok);
+    let holder: ActiveEntry | undefined = (old && valid.find((d) => d.file === old.file)) ?? valid[0];
+    for (const d of valid) {
+      if (d === holder) continue;
+      const error = new ValidationError(formatResourceKey(d.key), "metadata.name", `already defined in ${JSON.stringify(holder!.source)}; this definition is ignored`);
+      this.#rejected.set(d.source, { source: d.source, key: d.key, error });
+    }
+    for (const d of defs) {
+      if (d.ok) continue;
+      this.#rejected.set(d.source, { source: d.source, error: d.error, ...(d.key ? { key: d.key } : {}) });
+      if (holder === undefined && old !== undefined && old.file === d.file) holder = old;
+    }
+    return holder;
+  }
+}
+
+function compareSource(a: string, b: string): number {
+  const [fa = "", na = "0"] = a.split(/#(?=\d+$)/);
+  const [fb = "", nb = "0"] = b.split(/#(?=\d+$)/);
+  return fa < fb ? -1 : fa > fb ? 1 : Number(na) - Number(nb);
+}

@@ -177,7 +177,7 @@ test("down leaves no namespace, root-namespace link, pin directory, datastore fi
   try {
     agent = await lab.startOnNode("node-2", ["sh", "-c", 'echo "node=$SLUICE_NODE_NAME pins=$SLUICE_BPFFS_ROOT"; exec sleep 120']);
     for (const n of lab.nodes) assert.ok(existsSync(n.bpffsDir), n.bpffsDir);
-    assert.equal(readdirSync(lab.plan.datastoreDir).filter((f) => f.endsWith(".yaml")).length, 2 + 4 + 2, "2 Nodes, 4 Pods, 2 node FelixConfigurations (map sizes)");
+    assert.equal(readdirSync(lab.plan.datastoreDir).filter((f) => f.endsWith(".yaml")).length, 2 + 4 + 2 + 1, "2 Nodes, 4 Pods, 2 node FelixConfigurations (map sizes), the default Namespace");
     assert.ok(existsSync(lab.plan.stateFile));
     // The node process runs in the node's namespace and sees the pin root through nsenter --net.
     for (let i = 0; i < 50 && !readFileSync(agent.logFile!, "utf8").includes("pins="); i++) await new Promise((r) => setTimeout(r, 20));
@@ -207,7 +207,7 @@ test("a failing step rolls back everything built before it and the error names t
     (e: unknown) => e,
   );
   assert.ok(err instanceof LabStepError, String(err));
-  assert.match(err.message, /step "write Node and Pod resources to \/dev\/null\/datastore" failed: .*ENOTDIR/);
+  assert.match(err.message, /step "write Namespace, Node and Pod resources to \/dev\/null\/datastore" failed: .*ENOTDIR/);
   assert.deepEqual(labNamespaces(name), []);
   assert.ok(!existsSync(`/sys/fs/bpf/sluice-lab-${name}`));
   assert.ok(!existsSync(`${STATE_DIR}/lab-${name}.json`));

@@ -6,19 +6,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadCollection } from "../../src/bpf/collection.ts";
-import * as abi from "../../src/datapath/abi/abi.ts";
+import { SL_ABI_LAYOUTS } from "../../src/datapath/abi/abi.ts";
 import { programSizes } from "../../src/datapath/program-sizes.ts";
-import type { StructLayout } from "../../src/bpf/struct-layout.ts";
 import { requireRoot } from "../support/root.ts";
 import { ip4Const, tcSpec } from "./dp-harness.ts";
 
-const layouts = Object.entries(abi)
-  .filter(([name]) => name.endsWith("Layout"))
-  .map(([, layout]) => layout as StructLayout)
-  .filter((l) => l.name.startsWith("sl_") && l.name !== "sl_event_hdr");
+// Every abi.h struct tc.o carries (the generator lists them; the policy structs live in their own programs).
+const layouts = SL_ABI_LAYOUTS.map((a) => a.layout);
 
 for (const role of [1, 2]) {
-  test(`tc.o loads as role ${role === 1 ? "wep" : "hep"} with every codec checked against its BTF`, requireRoot, async () => {
+  test(`tc.o loads as role ${role === 1 ? "wep" : "hep"} with every abi.h codec it carries checked against its BTF`, requireRoot, async () => {
     const spec = await tcSpec();
     const c = loadCollection(spec, {
       constants: { cfg_role: role, cfg_ifindex: 7, cfg_host_ip: ip4Const("198.18.0.1") },

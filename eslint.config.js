@@ -116,6 +116,8 @@ export default tseslint.config(
       "src/host/local-workloads.ts",
       "src/datapath/iface-constants.ts",
       "src/datapath/reconcile-entries.ts",
+      "src/datapath/plan-entries.ts",
+      "src/proxy/nat-deltas.ts",
     ],
     ignores: ["**/*.test.ts"],
     rules: { "no-restricted-imports": ["error", impure] },

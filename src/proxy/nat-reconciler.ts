@@ -13,8 +13,12 @@
  * Not safe for concurrent sync() calls: the agent serialises syncs.
  */
 import { NatCache, ServiceIdAllocator, admitServices, computeServiceNats, frontendBackends, frontendKeyId, servingEndpointId, servingEndpoints, natDesiredOf, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
-import type { NatCapacity, NotProgrammed, RemovedBackend, HealthCheckService, NatBackendEntry, NatFrontendEntry, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
+import type { NatCapacity, NotProgrammed, RemovedBackend, HealthCheckService, NatBackendEntry, NatBackendKey, NatBackendValue, NatFrontendEntry, NatFrontendKey, NatFrontendValue, NatSourceRangeKey, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
+import { applyDelta } from "../datapath/maps/map-delta.ts";
+import type { DeltaCounts, DeltaStore } from "../datapath/maps/map-delta.ts";
+import { natDeltas } from "./nat-deltas.ts";
+import type { NatDelta } from "./nat-deltas.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
 import type { NatOp } from "./plan-nat-update.ts";
@@ -100,7 +104,7 @@ export class NatReconciler {
     const desired = actual !== undefined && delta !== undefined ? patchState(actual, delta.actual, delta.desired) : mutableCopy(full ?? adoptedState);
     const ops = roomFirst(plan.ops, desired, this.#backend.capacity());
     try {
-      for (const op of ops) this.#apply(op, { fe: frontends, be: backends, src: sourceRanges });
+      for (const d of natDeltas(ops)) this.#apply(d, { fe: frontends, be: backends, src: sourceRanges });
       this.#backend.flush?.();
     } catch (cause) {
       // Part of the plan may be in the maps: read them again next time rather than trust a guess.
@@ -160,31 +164,29 @@ export class NatReconciler {
     return state;
   }
 
-  #apply(op: NatOp, { fe, be, src }: { fe: ChangeCounts; be: ChangeCounts; src: ChangeCounts }): void {
-    switch (op.op) {
-      case "put-backend":
-        this.#backend.putBackend(op.key, op.value);
-        be[op.change === "add" ? "added" : "updated"]++;
-        return;
-      case "put-frontend":
-        this.#backend.putFrontend(op.key, op.value);
-        fe[op.change === "add" ? "added" : "updated"]++;
-        this.#log.debug({ op: op.change, map: SL_MAP.nat_fe, service: op.servicePort, frontend: `${op.key.addr}:${op.key.port}/${op.key.proto}`, count: op.value.count }, "put frontend");
-        return;
-      case "delete-frontend":
-        if (this.#backend.deleteFrontend(op.key)) fe.deleted++;
-        return;
-      case "delete-backend":
-        if (this.#backend.deleteBackend(op.key)) be.deleted++;
-        return;
-      case "put-source-range":
-        this.#backend.putSourceRange(op.key);
-        src.added++;
-        this.#log.debug({ op: "add", map: SL_MAP.nat_src, service: op.servicePort, svcId: op.key.svcId, cidr: op.key.cidr }, "put source range");
-        return;
-      case "delete-source-range":
-        if (this.#backend.deleteSourceRange(op.key)) src.deleted++;
-        return;
+  /** #apply writes one run of one map's ops through applyDelta, the one writer of every map delta, and counts it. */
+  #apply(d: NatDelta, counts: { fe: ChangeCounts; be: ChangeCounts; src: ChangeCounts }): void {
+    const b = this.#backend;
+    const be: DeltaStore<NatBackendKey, NatBackendValue> = { set: (k, v) => b.putBackend(k, v), delete: (k) => b.deleteBackend(k) };
+    const fe: DeltaStore<NatFrontendKey, NatFrontendValue> = { set: (k, v) => b.putFrontend(k, v), delete: (k) => b.deleteFrontend(k) };
+    const src: DeltaStore<NatSourceRangeKey, true> = { set: (k) => b.putSourceRange(k), delete: (k) => b.deleteSourceRange(k) };
+    switch (d.map) {
+      case "be":
+        return addCounts(counts.be, applyDelta(be, d.ops));
+      case "fe":
+        return addCounts(
+          counts.fe,
+          applyDelta(fe, d.ops, (op) => {
+            if (op.kind === "put") this.#log.debug({ op: op.change, map: SL_MAP.nat_fe, service: op.servicePort, frontend: `${op.key.addr}:${op.key.port}/${op.key.proto}`, count: op.value.count }, "put frontend");
+          }),
+        );
+      case "src":
+        return addCounts(
+          counts.src,
+          applyDelta(src, d.ops, (op) => {
+            if (op.kind === "put") this.#log.debug({ op: "add", map: SL_MAP.nat_src, service: op.servicePort, svcId: op.key.svcId, cidr: op.key.cidr }, "put source range");
+          }),
+        );
     }
   }
 
@@ -241,6 +243,12 @@ function roomFirst(ops: readonly NatOp[], desired: NatState, cap: NatCapacity): 
 }
 
 const TCP = 6;
+
+function addCounts(into: ChangeCounts, c: DeltaCounts): void {
+  into.added += c.added;
+  into.updated += c.updated;
+  into.deleted += c.deleted;
+}
 
 /** MutableNatState is #actual: patched in place after each incremental sync instead of rebuilt. */
 interface MutableNatState extends NatState {

@@ -7,6 +7,7 @@
  *   npm run generate            write the files
  *   npm run check:generated     fail if regenerating would change or remove any file
  */
+import * as prettier from "prettier";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { parseBtf } from "../src/bpf/btf/parse-btf.ts";
@@ -53,16 +54,28 @@ function importPath(from: string, to: string): string {
   return rel.startsWith(".") ? rel : `./${rel}`;
 }
 
-function renderFile(file: string, source: string, structs: StructLayout[], extra: string[], trailer: string[] = []): string {
+function renderFile(
+  file: string,
+  source: string,
+  structs: StructLayout[],
+  extra: string[],
+  trailer: string[] = [],
+): string {
   const parts = [banner, `// Source: ${source}.`, ""];
   if (structs.length > 0) {
     parts.push(`import type { StructLayout } from "${importPath(file, "src/bpf/struct-layout.ts")}";`);
     const fromAbi = new Set<string>();
-    for (const s of structs) for (const f of s.fields) if (f.layout && !structs.some((x) => x.name === f.layout!.name)) fromAbi.add(f.layout.name);
+    for (const s of structs)
+      for (const f of s.fields)
+        if (f.layout && !structs.some((x) => x.name === f.layout!.name)) fromAbi.add(f.layout.name);
     if (fromAbi.size > 0) {
-      const names = [...fromAbi].sort().flatMap((n) => [`${pascalCase(n)}Layout`, `read${pascalCase(n)}`, `write${pascalCase(n)}`]);
+      const names = [...fromAbi]
+        .sort()
+        .flatMap((n) => [`${pascalCase(n)}Layout`, `read${pascalCase(n)}`, `write${pascalCase(n)}`]);
       parts.push(`import { ${names.join(", ")} } from "${importPath(file, abiFile)}";`);
-      parts.push(`import type { ${[...fromAbi].sort().map(pascalCase).join(", ")} } from "${importPath(file, abiFile)}";`);
+      parts.push(
+        `import type { ${[...fromAbi].sort().map(pascalCase).join(", ")} } from "${importPath(file, abiFile)}";`,
+      );
     }
     parts.push("");
   }
@@ -73,19 +86,25 @@ function renderFile(file: string, source: string, structs: StructLayout[], extra
 function renderConstants(h: HeaderConstants): string[] {
   const out: string[] = [];
   for (const [name, value] of h.defines) {
-    out.push(`/** ${name} is \`#define ${name}\` from bpf/include/abi.h. */\nexport const ${name} = ${value};`);
+    out.push(
+      `/** ${name} is \`#define ${name}\` from bpf/include/abi.h. */\nexport const ${name} = ${value};`,
+    );
   }
   for (const e of h.enums) {
     const T = pascalCase(e.name);
     const body = e.values.map(([n, v]) => `  ${n}: ${v},`).join("\n");
-    out.push(`/** ${T} is \`enum ${e.name}\` from bpf/include/abi.h. */\nexport const ${T} = {\n${body}\n} as const;\n/** ${T} is one value of \`enum ${e.name}\`. */\nexport type ${T} = (typeof ${T})[keyof typeof ${T}];`);
+    out.push(
+      `/** ${T} is \`enum ${e.name}\` from bpf/include/abi.h. */\nexport const ${T} = {\n${body}\n} as const;\n/** ${T} is one value of \`enum ${e.name}\`. */\nexport type ${T} = (typeof ${T})[keyof typeof ${T}];`,
+    );
   }
   return out;
 }
 
 /** The list the loader hands to checkAbi, so a node refuses an object whose structs moved. */
 function renderLayoutList(layouts: StructLayout[]): string {
-  const items = layouts.map((l) => `  { typeName: "${l.name}", layout: ${pascalCase(l.name)}Layout },`).join("\n");
+  const items = layouts
+    .map((l) => `  { typeName: "${l.name}", layout: ${pascalCase(l.name)}Layout },`)
+    .join("\n");
   return `/** SL_ABI_LAYOUTS are the layouts of every abi.h struct bpf/obj/tc.o uses, checked against an object's BTF before it loads. */\nexport const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layout: StructLayout }[] = [\n${items}\n];`;
 }
 
@@ -94,9 +113,17 @@ const namesFile = "src/datapath/abi/datapath-names.ts";
 /** Map and .rodata names of the product object, so TypeScript never spells "sl_*" or "cfg_*" by hand. */
 function renderNames(path: string): string {
   const spec = loadCollectionSpec(readFileSync(path));
-  const maps = [...spec.maps.values()].filter((m) => m.name.startsWith("sl_")).map((m) => m.name).sort();
-  const rodata = [...spec.maps.values()].filter((m) => m.freeze).flatMap((m) => [...(m.variables?.keys() ?? [])]).filter((n) => n.startsWith("cfg_")).sort();
-  const entries = (names: string[], prefix: string) => names.map((n) => `  ${n.slice(prefix.length)}: "${n}",`).join("\n");
+  const maps = [...spec.maps.values()]
+    .filter((m) => m.name.startsWith("sl_"))
+    .map((m) => m.name)
+    .sort();
+  const rodata = [...spec.maps.values()]
+    .filter((m) => m.freeze)
+    .flatMap((m) => [...(m.variables?.keys() ?? [])])
+    .filter((n) => n.startsWith("cfg_"))
+    .sort();
+  const entries = (names: string[], prefix: string) =>
+    names.map((n) => `  ${n.slice(prefix.length)}: "${n}",`).join("\n");
   return [
     banner,
     "// Source: bpf/obj/tc.o (map and .rodata names).",
@@ -119,7 +146,9 @@ const files = new Map<string, string>();
 const abiStructs = new Map<string, { layout: StructLayout; from: string }>();
 // The abi.h structs the product object (tc.o) carries: what a node checks before loading it.
 const productStructs = new Set<string>();
-const objects = readdirSync(join(root, "bpf/obj")).filter((f) => f.endsWith(".o")).sort();
+const objects = readdirSync(join(root, "bpf/obj"))
+  .filter((f) => f.endsWith(".o"))
+  .sort();
 for (const obj of objects) {
   const name = obj.slice(0, -2);
   const source = `bpf/obj/${obj}`;
@@ -143,13 +172,20 @@ for (const obj of objects) {
 }
 const abiLayouts = [...abiStructs.values()].map((s) => s.layout);
 const productLayouts = abiLayouts.filter((l) => productStructs.has(l.name));
-files.set(abiFile, renderFile(abiFile, "bpf/include/abi.h and the BTF of bpf/obj/*.o", abiLayouts, renderConstants(header), [renderLayoutList(productLayouts)]));
+files.set(
+  abiFile,
+  renderFile(abiFile, "bpf/include/abi.h and the BTF of bpf/obj/*.o", abiLayouts, renderConstants(header), [
+    renderLayoutList(productLayouts),
+  ]),
+);
 files.set(namesFile, renderNames(join(root, "bpf/obj/tc.o")));
 
 const check = process.argv.includes("--check");
 const problems: string[] = [];
-for (const [file, text] of files) {
+for (const [file, raw] of files) {
   const path = join(root, file);
+  // Generated code is formatted like the rest of the tree, so `format:check` and this check agree.
+  const text = await prettier.format(raw, { ...(await prettier.resolveConfig(path)), filepath: path });
   const old = existsSync(path) ? readFileSync(path, "utf8") : undefined;
   if (old === text) continue;
   if (check) problems.push(`${file} is ${old === undefined ? "missing" : "out of date"}`);

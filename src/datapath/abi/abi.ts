@@ -409,9 +409,7 @@ export function decodeSlIpsetKey(bytes: Uint8Array): SlIpsetKey {
 export const SlIpsetValueLayout = {
   name: "sl_ipset_value",
   size: 4,
-  fields: [
-    { name: "flags", offset: 0, size: 4, kind: "u32" },
-  ],
+  fields: [{ name: "flags", offset: 0, size: 4, kind: "u32" }],
 } as const satisfies StructLayout;
 
 /** SlIpsetValue is `struct sl_ipset_value`; padding and reserved fields are not exposed (always zero). */
@@ -940,9 +938,7 @@ export function decodeSlNatSrcKey(bytes: Uint8Array): SlNatSrcKey {
 export const SlNatSrcValueLayout = {
   name: "sl_nat_src_value",
   size: 4,
-  fields: [
-    { name: "flags", offset: 0, size: 4, kind: "u32" },
-  ],
+  fields: [{ name: "flags", offset: 0, size: 4, kind: "u32" }],
 } as const satisfies StructLayout;
 
 /** SlNatSrcValue is `struct sl_nat_src_value`; padding and reserved fields are not exposed (always zero). */
@@ -1136,9 +1132,11 @@ export function writeSlRouteValue(view: DataView, offset: number, v: SlRouteValu
   view.setUint32(offset + 0, v.flags, true);
   view.setUint32(offset + 4, v.ifindex, true);
   view.setUint32(offset + 8, v.nextHop, false);
-  if (v.mac.byteLength !== 6) throw new Error(`encode sl_route_value: field "mac" is ${v.mac.byteLength} bytes, want 6`);
+  if (v.mac.byteLength !== 6)
+    throw new Error(`encode sl_route_value: field "mac" is ${v.mac.byteLength} bytes, want 6`);
   new Uint8Array(view.buffer, view.byteOffset + offset + 12, 6).set(v.mac);
-  if (v.hostMac.byteLength !== 6) throw new Error(`encode sl_route_value: field "host_mac" is ${v.hostMac.byteLength} bytes, want 6`);
+  if (v.hostMac.byteLength !== 6)
+    throw new Error(`encode sl_route_value: field "host_mac" is ${v.hostMac.byteLength} bytes, want 6`);
   new Uint8Array(view.buffer, view.byteOffset + offset + 18, 6).set(v.hostMac);
 }
 
@@ -1149,7 +1147,9 @@ export function readSlRouteValue(view: DataView, offset: number): SlRouteValue {
     ifindex: view.getUint32(offset + 4, true),
     nextHop: view.getUint32(offset + 8, false),
     mac: new Uint8Array(view.buffer.slice(view.byteOffset + offset + 12, view.byteOffset + offset + 12 + 6)),
-    hostMac: new Uint8Array(view.buffer.slice(view.byteOffset + offset + 18, view.byteOffset + offset + 18 + 6)),
+    hostMac: new Uint8Array(
+      view.buffer.slice(view.byteOffset + offset + 18, view.byteOffset + offset + 18 + 6),
+    ),
   };
 }
 
@@ -1372,7 +1372,8 @@ export interface SlGlobals {
 /** writeSlGlobals encodes v into view at offset (40 bytes); padding is left untouched. */
 export function writeSlGlobals(view: DataView, offset: number, v: SlGlobals): void {
   view.setUint32(offset + 0, v.flags, true);
-  if (v.ctTimeoutS.length !== 8) throw new Error(`encode sl_globals: field "ct_timeout_s" has ${v.ctTimeoutS.length} elements, want 8`);
+  if (v.ctTimeoutS.length !== 8)
+    throw new Error(`encode sl_globals: field "ct_timeout_s" has ${v.ctTimeoutS.length} elements, want 8`);
   for (let i = 0; i < 8; i++) view.setUint32(offset + 8 + i * 4, v.ctTimeoutS[i]!, true);
 }
 

@@ -10,8 +10,16 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 const impure = {
   patterns: [
     {
-      group: ["**/kernel/**", "**/kernel/*", "**/kernel", "**/netfilter/*", "**/bpf/link/*", "**/netlink/*.ts"],
-      message: "pure code must not reach the kernel, netlink, netfilter or tc links (see STYLE.md: the kernel is touched in one place)",
+      group: [
+        "**/kernel/**",
+        "**/kernel/*",
+        "**/kernel",
+        "**/netfilter/*",
+        "**/bpf/link/*",
+        "**/netlink/*.ts",
+      ],
+      message:
+        "pure code must not reach the kernel, netlink, netfilter or tc links (see STYLE.md: the kernel is touched in one place)",
       // Types carry no behaviour: a pure function may take a netlink Link as input.
       allowTypeImports: true,
     },
@@ -71,7 +79,10 @@ export default tseslint.config(
       "import-x/no-cycle": ["error", { ignoreExternal: true }],
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
-      "no-restricted-syntax": ["error", { selector: "TSEnumDeclaration", message: "use `as const` objects instead of enum" }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: "TSEnumDeclaration", message: "use `as const` objects instead of enum" },
+      ],
     },
   },
   {
@@ -87,7 +98,12 @@ export default tseslint.config(
             { target: "./src", from: "./test", message: "product code never imports tests" },
             { target: "./lab", from: "./test", message: "the lab never imports tests" },
             { target: "./src/!(cli)/**", from: "./lab", message: "only src/cli reaches the lab" },
-            { target: "./src/cli", from: "./lab", except: ["./index.ts"], message: "src/cli reaches the lab only through lab/index.ts" },
+            {
+              target: "./src/cli",
+              from: "./lab",
+              except: ["./index.ts"],
+              message: "src/cli reaches the lab only through lab/index.ts",
+            },
             { target: "./lab", from: "./src/cli", message: "the lab does not import the CLI" },
           ],
         },

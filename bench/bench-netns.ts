@@ -18,7 +18,9 @@ export async function withBenchNetns<T>(fn: (name: string) => Promise<T> | T): P
   createNetns(name);
   try {
     // `ip netns exec` gives sysctl a /proc/sys of the target namespace.
-    execFileSync("ip", ["netns", "exec", name, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], { stdio: "pipe" });
+    execFileSync("ip", ["netns", "exec", name, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], {
+      stdio: "pipe",
+    });
     execFileSync("ip", ["-n", name, "link", "set", "lo", "up"], { stdio: "pipe" });
     return await fn(name);
   } finally {

@@ -8,7 +8,13 @@ import { loadCollection } from "../src/bpf/collection.ts";
 import type { Collection } from "../src/bpf/collection.ts";
 import type { BpfMap } from "../src/bpf/map.ts";
 import type { Program } from "../src/bpf/program.ts";
-import { ConntrackMap, CountersMap, NatBackendMap, NatFrontendMap, RoutesMap } from "../src/datapath/maps/index.ts";
+import {
+  ConntrackMap,
+  CountersMap,
+  NatBackendMap,
+  NatFrontendMap,
+  RoutesMap,
+} from "../src/datapath/maps/index.ts";
 import { tcObjectSpec } from "./kernel-nat-maps.ts";
 
 /** CFG_ROLE_WEP is cfg_role for a workload (pod) interface. */
@@ -55,7 +61,11 @@ export async function loadBenchNode(hostIp: string): Promise<BenchNode> {
       fromWep(ifindex) {
         const seen = progs.get(ifindex);
         if (seen) return seen;
-        const c = loadCollection(spec, { programs: ["from_wep"], constants: { cfg_ifindex: ifindex, cfg_role: CFG_ROLE_WEP, cfg_host_ip: ip4Const(hostIp) }, replaceMaps: shared });
+        const c = loadCollection(spec, {
+          programs: ["from_wep"],
+          constants: { cfg_ifindex: ifindex, cfg_role: CFG_ROLE_WEP, cfg_host_ip: ip4Const(hostIp) },
+          replaceMaps: shared,
+        });
         loads.push(c);
         const p = c.programs.get("from_wep");
         if (!p) throw new Error("load bench node: from_wep missing from the object");

@@ -33,7 +33,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
 
 function parseValue(key: string, raw: string, like: BenchOptionValue): BenchOptionValue {
   const bad = (): never => {
-    throw new RangeError(`parse bench option --${key}: "${raw}" is not ${Array.isArray(like) ? "a comma-separated list of numbers" : typeof like}`);
+    throw new RangeError(
+      `parse bench option --${key}: "${raw}" is not ${Array.isArray(like) ? "a comma-separated list of numbers" : typeof like}`,
+    );
   };
   if (typeof like === "boolean") return raw === "true" ? true : raw === "false" ? false : bad();
   const nums = raw.split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s)));
@@ -46,7 +48,11 @@ function parseValue(key: string, raw: string, like: BenchOptionValue): BenchOpti
  * applyOverrides returns `base` with the overrides whose keys it has; the keys it used are added
  * to `used` so the runner can refuse a typo that matched no benchmark.
  */
-export function applyOverrides<O extends BenchOptions>(base: O, overrides: ReadonlyMap<string, string>, used: Set<string>): O {
+export function applyOverrides<O extends BenchOptions>(
+  base: O,
+  overrides: ReadonlyMap<string, string>,
+  used: Set<string>,
+): O {
   const out: Record<string, BenchOptionValue> = { ...base };
   for (const [k, raw] of overrides) {
     const like = base[k];

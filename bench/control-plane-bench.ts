@@ -42,7 +42,11 @@ interface SyncTiming {
   changeWrites: number;
 }
 
-function timeSync(make: () => { backend: NatMapBackend; close(): void }, full: NatInput, changed: NatInput): SyncTiming {
+function timeSync(
+  make: () => { backend: NatMapBackend; close(): void },
+  full: NatInput,
+  changed: NatInput,
+): SyncTiming {
   const { backend, close } = make();
   try {
     const counted = countingBackend(backend);
@@ -79,13 +83,20 @@ async function measureScale(ctx: BenchContext, n: number, o: ControlPlaneOptions
   // As the agent's ClusterCache does, keep every unchanged object and replace only the changed
   // EndpointSlice: the reconciler's cache recognises unchanged Services by object identity.
   const changedSlice = natInputOf([changedServices[at] as SyntheticService]).endpointSlices[0];
-  const changed = { ...full, endpointSlices: full.endpointSlices.map((s, i) => (i === at && changedSlice !== undefined ? changedSlice : s)) };
+  const changed = {
+    ...full,
+    endpointSlices: full.endpointSlices.map((s, i) =>
+      i === at && changedSlice !== undefined ? changedSlice : s,
+    ),
+  };
 
   const memRuns: SyncTiming[] = [];
   const kernelRuns: SyncTiming[] = [];
   for (let i = 0; i < o.repeats; i++) {
     ctx.progress(`control-plane: N=${n}: sluice sync ${i + 1}/${o.repeats} (memory, kernel maps)`);
-    memRuns.push(timeSync(() => ({ backend: new InMemoryNatMapBackend(), close: () => undefined }), full, changed));
+    memRuns.push(
+      timeSync(() => ({ backend: new InMemoryNatMapBackend(), close: () => undefined }), full, changed),
+    );
     const maps = await openBenchNatMaps(`n${n}-r${i}`);
     kernelRuns.push(timeSync(() => maps, full, changed));
   }
@@ -93,15 +104,29 @@ async function measureScale(ctx: BenchContext, n: number, o: ControlPlaneOptions
   const kern = medianTiming(kernelRuns);
 
   const tools = await withBenchNetns(async (ns) => {
-    ctx.progress(`control-plane: N=${n}: iptables-restore (full load, then full reload with one endpoint changed)`);
+    ctx.progress(
+      `control-plane: N=${n}: iptables-restore (full load, then full reload with one endpoint changed)`,
+    );
     const iptFull = await runTimedTool(ns, ["iptables-restore"], renderKubeProxyIptables(services, LAYOUT));
-    const iptChange = await runTimedTool(ns, ["iptables-restore"], renderKubeProxyIptables(changedServices, LAYOUT));
+    const iptChange = await runTimedTool(
+      ns,
+      ["iptables-restore"],
+      renderKubeProxyIptables(changedServices, LAYOUT),
+    );
     let nftFull = Number.NaN;
     let nftChange = Number.NaN;
     if (o.nft) {
       ctx.progress(`control-plane: N=${n}: nft -f (full load, then the one-change transaction)`);
       nftFull = await runTimedTool(ns, ["nft", "-f", "-"], renderKubeProxyNft(services, LAYOUT));
-      nftChange = await runTimedTool(ns, ["nft", "-f", "-"], renderKubeProxyNftChange(services[at] as SyntheticService, changedServices[at] as SyntheticService, LAYOUT));
+      nftChange = await runTimedTool(
+        ns,
+        ["nft", "-f", "-"],
+        renderKubeProxyNftChange(
+          services[at] as SyntheticService,
+          changedServices[at] as SyntheticService,
+          LAYOUT,
+        ),
+      );
     }
     return { iptFull, iptChange, nftFull, nftChange };
   });
@@ -110,13 +135,55 @@ async function measureScale(ctx: BenchContext, n: number, o: ControlPlaneOptions
   const rules = n * (2 + 3 * o.endpoints);
   const rows: BenchRow[] = [
     { name: "iptables-restore: full load", value: tools.iptFull, unit: "ms", extra: { rules } },
-    { name: "sluice full sync: memory", value: mem.fullMs, unit: "ms", baseline: "iptables-restore: full load", extra: { writes: mem.fullWrites } },
-    { name: "sluice full sync: kernel maps", value: kern.fullMs, unit: "ms", baseline: "iptables-restore: full load", extra: { writes: kern.fullWrites } },
-    ...(o.nft ? [{ name: "nft -f: full load", value: tools.nftFull, unit: "ms", baseline: "iptables-restore: full load" }] : []),
+    {
+      name: "sluice full sync: memory",
+      value: mem.fullMs,
+      unit: "ms",
+      baseline: "iptables-restore: full load",
+      extra: { writes: mem.fullWrites },
+    },
+    {
+      name: "sluice full sync: kernel maps",
+      value: kern.fullMs,
+      unit: "ms",
+      baseline: "iptables-restore: full load",
+      extra: { writes: kern.fullWrites },
+    },
+    ...(o.nft
+      ? [
+          {
+            name: "nft -f: full load",
+            value: tools.nftFull,
+            unit: "ms",
+            baseline: "iptables-restore: full load",
+          },
+        ]
+      : []),
     { name: "iptables-restore: reload for 1 change", value: tools.iptChange, unit: "ms", extra: { rules } },
-    { name: "sluice 1 change: memory", value: mem.changeMs, unit: "ms", baseline: "iptables-restore: reload for 1 change", extra: { writes: mem.changeWrites, "÷ own full sync": vsFull(mem) } },
-    { name: "sluice 1 change: kernel maps", value: kern.changeMs, unit: "ms", baseline: "iptables-restore: reload for 1 change", extra: { writes: kern.changeWrites, "÷ own full sync": vsFull(kern) } },
-    ...(o.nft ? [{ name: "nft -f: 1-change transaction", value: tools.nftChange, unit: "ms", baseline: "iptables-restore: reload for 1 change" }] : []),
+    {
+      name: "sluice 1 change: memory",
+      value: mem.changeMs,
+      unit: "ms",
+      baseline: "iptables-restore: reload for 1 change",
+      extra: { writes: mem.changeWrites, "÷ own full sync": vsFull(mem) },
+    },
+    {
+      name: "sluice 1 change: kernel maps",
+      value: kern.changeMs,
+      unit: "ms",
+      baseline: "iptables-restore: reload for 1 change",
+      extra: { writes: kern.changeWrites, "÷ own full sync": vsFull(kern) },
+    },
+    ...(o.nft
+      ? [
+          {
+            name: "nft -f: 1-change transaction",
+            value: tools.nftChange,
+            unit: "ms",
+            baseline: "iptables-restore: reload for 1 change",
+          },
+        ]
+      : []),
   ];
   return {
     title: `Control plane: ${n.toLocaleString("en-US")} Services × ${o.endpoints} endpoints`,
@@ -131,7 +198,8 @@ async function measureScale(ctx: BenchContext, n: number, o: ControlPlaneOptions
 /** controlPlaneBench is the registered benchmark. */
 export const controlPlaneBench: Benchmark<ControlPlaneOptions> = {
   name: "control-plane",
-  summary: "program N Services × M endpoints (and one change) via calc+proxy into memory and kernel maps vs. iptables-restore and nft -f",
+  summary:
+    "program N Services × M endpoints (and one change) via calc+proxy into memory and kernel maps vs. iptables-restore and nft -f",
   needsRoot: true,
   defaults: { services: [100, 1000, 5000], endpoints: 10, repeats: 3, nft: true },
   small: { services: [100, 1000], endpoints: 10, repeats: 1, nft: true },

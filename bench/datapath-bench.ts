@@ -71,7 +71,10 @@ const vip = (i: number): string => intToIpv4(ipv4ToInt(W.vipBase) + i);
 function fillServices(node: BenchNode, from: number, to: number): void {
   // Every Service leads to pod B: only the frontend table grows, the packet's path stays the same.
   for (let i = from; i < to; i++) {
-    node.fe.set({ addr: vip(i), port: W.port, proto: TCP }, { svcId: i + 1, count: 1, localCount: 1, flags: 0, affinityTimeoutS: 0 });
+    node.fe.set(
+      { addr: vip(i), port: W.port, proto: TCP },
+      { svcId: i + 1, count: 1, localCount: 1, flags: 0, affinityTimeoutS: 0 },
+    );
     node.be.set(i + 1, 0, { addr: W.podB, port: W.targetPort });
   }
 }
@@ -94,7 +97,8 @@ function measure(netns: string, cases: readonly Case[], samples: number): Map<st
     for (let i = 0; i < samples; i++) {
       for (const c of cases) {
         const r = runOnce(c.prog, c.make(i));
-        if (r.verdict !== c.verdict) throw new Error(`datapath bench "${c.name}": verdict ${r.verdict}, expected ${c.verdict}`);
+        if (r.verdict !== c.verdict)
+          throw new Error(`datapath bench "${c.name}": verdict ${r.verdict}, expected ${c.verdict}`);
         out.get(c.name)!.push(r.ns);
       }
     }
@@ -109,30 +113,65 @@ function established(netns: string, node: BenchNode, dst: string, dport: number,
   const syn: PacketSpec = { ipv4: { src: W.podA, dst }, tcp: { sport, dport, flags: ["SYN"], seq: 1000 } };
   withNetns(netns, () => {
     runOnce(a, packet(syn));
-    runOnce(b, packet({ ipv4: { src: W.podB, dst: W.podA }, tcp: { sport: W.targetPort, dport: sport, flags: ["SYN", "ACK"], seq: 5000, ack: 1001 } }));
-    runOnce(a, packet({ ipv4: { src: W.podA, dst }, tcp: { sport, dport, flags: ["ACK"], seq: 1001, ack: 5001 } }));
+    runOnce(
+      b,
+      packet({
+        ipv4: { src: W.podB, dst: W.podA },
+        tcp: { sport: W.targetPort, dport: sport, flags: ["SYN", "ACK"], seq: 5000, ack: 1001 },
+      }),
+    );
+    runOnce(
+      a,
+      packet({ ipv4: { src: W.podA, dst }, tcp: { sport, dport, flags: ["ACK"], seq: 1001, ack: 5001 } }),
+    );
   });
-  return packet({ ipv4: { src: W.podA, dst }, tcp: { sport, dport, flags: ["ACK", "PSH"], seq: 1001, ack: 5001 }, payload: "x".repeat(64) });
+  return packet({
+    ipv4: { src: W.podA, dst },
+    tcp: { sport, dport, flags: ["ACK", "PSH"], seq: 1001, ack: 5001 },
+    payload: "x".repeat(64),
+  });
 }
 
 function row(name: string, ns: readonly number[], baseline?: string): BenchRow {
   const s = summarize(ns);
-  return { name, value: s.p50, unit: "ns/pkt (p50)", ...(baseline !== undefined ? { baseline } : {}), extra: { p90: s.p90, p99: s.p99, n: s.n } };
+  return {
+    name,
+    value: s.p50,
+    unit: "ns/pkt (p50)",
+    ...(baseline !== undefined ? { baseline } : {}),
+    extra: { p90: s.p90, p99: s.p99, n: s.n },
+  };
 }
 
 async function runDatapath(ctx: BenchContext, o: DatapathOptions): Promise<BenchTable[]> {
   const scales = [...o.services].sort((a, b) => a - b);
-  if (scales.length === 0 || scales[0]! < 1) throw new RangeError("datapath bench: --services needs counts >= 1");
+  if (scales.length === 0 || scales[0]! < 1)
+    throw new RangeError("datapath bench: --services needs counts >= 1");
   return withBenchNetns(async (netns) => {
     const node = await loadBenchNode(W.node);
     try {
-      node.routes.set(`${W.podA}/32`, { kind: "local-workload", ifindex: W.ifA, mac: W.macA, hostMac: W.hostMacA });
-      node.routes.set(`${W.podB}/32`, { kind: "local-workload", ifindex: W.ifB, mac: W.macB, hostMac: W.hostMacB });
+      node.routes.set(`${W.podA}/32`, {
+        kind: "local-workload",
+        ifindex: W.ifA,
+        mac: W.macA,
+        hostMac: W.hostMacA,
+      });
+      node.routes.set(`${W.podB}/32`, {
+        kind: "local-workload",
+        ifindex: W.ifB,
+        mac: W.macB,
+        hostMac: W.hostMacB,
+      });
       node.routes.set(`${W.node}/32`, { kind: "local-host" });
       const a = node.fromWep(W.ifA);
       node.fromWep(W.ifB);
       const ports = new PortSource();
-      const synTo = (dst: string, dport: number) => (): Uint8Array => packet({ ipv4: { src: W.podA, dst }, tcp: { sport: ports.take(), dport, flags: ["SYN"], seq: 1 }, payload: "x".repeat(64) });
+      const synTo = (dst: string, dport: number) => (): Uint8Array =>
+        packet({
+          ipv4: { src: W.podA, dst },
+          tcp: { sport: ports.take(), dport, flags: ["SYN"], seq: 1 },
+          payload: "x".repeat(64),
+        });
       const target = vip(0); // the same Service at every scale: only the table around it grows
       const pooledNoSvc: number[] = [];
       const firstByScale = new Map<number, number[]>();
@@ -143,7 +182,9 @@ async function runDatapath(ctx: BenchContext, o: DatapathOptions): Promise<Bench
         fillServices(node, filled, n);
         filled = n;
         clearConntrack(node);
-        ctx.progress(`datapath: ${n.toLocaleString("en-US")} Services in sl_nat_fe, ${o.samples} samples per case`);
+        ctx.progress(
+          `datapath: ${n.toLocaleString("en-US")} Services in sl_nat_fe, ${o.samples} samples per case`,
+        );
         const cases: Case[] = [
           { name: "no-svc", prog: a, make: synTo(W.podB, W.targetPort), verdict: "REDIRECT" },
           { name: "first", prog: a, make: synTo(target, W.port), verdict: "REDIRECT" },
@@ -183,7 +224,10 @@ async function runDatapath(ctx: BenchContext, o: DatapathOptions): Promise<Bench
       const smallest = `first packet, ${k(scales[0]!)} Services`;
       const flat: BenchTable = {
         title: "Datapath: first packet to a ClusterIP as Services grow",
-        rows: scales.map((n, i) => ({ ...row(`first packet, ${k(n)} Services`, firstByScale.get(n)!), ...(i > 0 ? { baseline: smallest } : {}) })),
+        rows: scales.map((n, i) => ({
+          ...row(`first packet, ${k(n)} Services`, firstByScale.get(n)!),
+          ...(i > 0 ? { baseline: smallest } : {}),
+        })),
         notes: [`flat means every ratio ≈ 1 (the frontend is one hash lookup, whatever the table holds).`],
       };
       return [main, flat];
@@ -196,7 +240,8 @@ async function runDatapath(ctx: BenchContext, o: DatapathOptions): Promise<Bench
 /** datapathBench is the registered benchmark. */
 export const datapathBench: Benchmark<DatapathOptions> = {
   name: "datapath",
-  summary: "from_wep ns/packet under BPF_PROG_TEST_RUN: established, first packet to a ClusterIP with 10/1k/10k Services, vs. no Service",
+  summary:
+    "from_wep ns/packet under BPF_PROG_TEST_RUN: established, first packet to a ClusterIP with 10/1k/10k Services, vs. no Service",
   needsRoot: true,
   defaults: { services: [10, 1000, 10000], samples: 5000 },
   small: { services: [10, 1000, 10000], samples: 500 },

@@ -43,7 +43,21 @@ export async function measureIperf3(lab: Pick<Lab, "spawn" | "exec">, o: Iperf3O
     // The server needs a moment to listen; retry the client a bounded number of times.
     for (let attempt = 0; attempt < 10; attempt++) {
       await sleep(200);
-      const r = await lab.exec(o.client, [IPERF3, "-c", o.host, "-p", String(o.port), "-t", String(o.seconds), "-J", ...(o.reverse === true ? ["-R"] : [])], { timeoutMs: (o.seconds + 20) * 1000 });
+      const r = await lab.exec(
+        o.client,
+        [
+          IPERF3,
+          "-c",
+          o.host,
+          "-p",
+          String(o.port),
+          "-t",
+          String(o.seconds),
+          "-J",
+          ...(o.reverse === true ? ["-R"] : []),
+        ],
+        { timeoutMs: (o.seconds + 20) * 1000 },
+      );
       let report: { error?: string; end?: { sum_received?: { bits_per_second?: number } } };
       try {
         report = JSON.parse(r.stdout) as typeof report;

@@ -50,7 +50,13 @@ export async function openBenchNatMaps(sub: string): Promise<BenchNatMaps> {
       maps.push(m);
       return m;
     };
-    const backend = new KernelNatMapBackend({ frontends: get("sl_nat_fe"), backends: get("sl_nat_be"), conntrack: get("sl_ct"), affinity: get("sl_affinity"), sourceRanges: get("sl_nat_src") });
+    const backend = new KernelNatMapBackend({
+      frontends: get("sl_nat_fe"),
+      backends: get("sl_nat_be"),
+      conntrack: get("sl_ct"),
+      affinity: get("sl_affinity"),
+      sourceRanges: get("sl_nat_src"),
+    });
     return { backend, close };
   } catch (err) {
     close();

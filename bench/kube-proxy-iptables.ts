@@ -34,9 +34,22 @@ function probability(k: number): string {
 }
 
 /** renderKubeProxyIptables returns the whole `*nat ... COMMIT` text for `services`, in their order in KUBE-SERVICES. */
-export function renderKubeProxyIptables(services: readonly SyntheticService[], o: KubeProxyLayoutOptions): string {
-  const chains: string[] = [":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]"];
-  chains.push(":KUBE-SERVICES - [0:0]", ":KUBE-NODEPORTS - [0:0]", ":KUBE-POSTROUTING - [0:0]", ":KUBE-MARK-MASQ - [0:0]");
+export function renderKubeProxyIptables(
+  services: readonly SyntheticService[],
+  o: KubeProxyLayoutOptions,
+): string {
+  const chains: string[] = [
+    ":PREROUTING ACCEPT [0:0]",
+    ":INPUT ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    ":POSTROUTING ACCEPT [0:0]",
+  ];
+  chains.push(
+    ":KUBE-SERVICES - [0:0]",
+    ":KUBE-NODEPORTS - [0:0]",
+    ":KUBE-POSTROUTING - [0:0]",
+    ":KUBE-MARK-MASQ - [0:0]",
+  );
   const rules: string[] = [
     `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
     `-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
@@ -50,8 +63,12 @@ export function renderKubeProxyIptables(services: readonly SyntheticService[], o
     const svc = svcChain(s);
     const name = portName(s);
     chains.push(`:${svc} - [0:0]`);
-    rules.push(`-A KUBE-SERVICES -d ${s.clusterIP}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${s.port} -j ${svc}`);
-    rules.push(`-A ${svc} ! -s ${o.clusterCidr} -d ${s.clusterIP}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${s.port} -j KUBE-MARK-MASQ`);
+    rules.push(
+      `-A KUBE-SERVICES -d ${s.clusterIP}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${s.port} -j ${svc}`,
+    );
+    rules.push(
+      `-A ${svc} ! -s ${o.clusterCidr} -d ${s.clusterIP}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${s.port} -j KUBE-MARK-MASQ`,
+    );
     const n = s.endpoints.length;
     s.endpoints.forEach((ep, i) => {
       const sep = sepChain(s, ep);
@@ -59,10 +76,14 @@ export function renderKubeProxyIptables(services: readonly SyntheticService[], o
       const pick = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : "";
       rules.push(`-A ${svc} -m comment --comment "${name} -> ${ep}:${s.targetPort}"${pick} -j ${sep}`);
       rules.push(`-A ${sep} -s ${ep}/32 -m comment --comment "${name}" -j KUBE-MARK-MASQ`);
-      rules.push(`-A ${sep} -p tcp -m comment --comment "${name}" -m tcp -j DNAT --to-destination ${ep}:${s.targetPort}`);
+      rules.push(
+        `-A ${sep} -p tcp -m comment --comment "${name}" -m tcp -j DNAT --to-destination ${ep}:${s.targetPort}`,
+      );
     });
   }
   // kube-proxy keeps the NodePort jump last: it must not shadow a ClusterIP rule.
-  rules.push(`-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`);
+  rules.push(
+    `-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`,
+  );
   return ["*nat", ...chains, ...rules, "COMMIT", ""].join("\n");
 }

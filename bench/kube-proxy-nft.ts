@@ -38,25 +38,54 @@ function endpointChainBody(s: SyntheticService, ep: string): string[] {
 }
 
 const chainBlock = (name: string, body: readonly string[], head?: string): string =>
-  [`\tchain ${name} {`, ...(head !== undefined ? [`\t\t${head}`] : []), ...body.map((r) => `\t\t${r}`), "\t}"].join("\n");
+  [
+    `\tchain ${name} {`,
+    ...(head !== undefined ? [`\t\t${head}`] : []),
+    ...body.map((r) => `\t\t${r}`),
+    "\t}",
+  ].join("\n");
 
 /** renderKubeProxyNft returns an atomic full load: create-if-missing, delete, then define the whole table. */
 export function renderKubeProxyNft(services: readonly SyntheticService[], o: KubeProxyLayoutOptions): string {
   const t = KUBE_PROXY_NFT_TABLE;
   const blocks: string[] = [];
   const elements = services.map((s) => `${s.clusterIP} . tcp . ${s.port} : goto ${serviceChain(s)}`);
-  blocks.push(`\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n${elements.length > 0 ? `\t\telements = { ${elements.join(",\n\t\t\t")} }\n` : ""}\t}`);
-  blocks.push(chainBlock("nat-prerouting", ["jump services"], "type nat hook prerouting priority dstnat; policy accept;"));
-  blocks.push(chainBlock("nat-output", ["jump services"], "type nat hook output priority -100; policy accept;"));
-  blocks.push(chainBlock("nat-postrouting", ["jump masquerading"], "type nat hook postrouting priority srcnat; policy accept;"));
+  blocks.push(
+    `\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n${elements.length > 0 ? `\t\telements = { ${elements.join(",\n\t\t\t")} }\n` : ""}\t}`,
+  );
+  blocks.push(
+    chainBlock(
+      "nat-prerouting",
+      ["jump services"],
+      "type nat hook prerouting priority dstnat; policy accept;",
+    ),
+  );
+  blocks.push(
+    chainBlock("nat-output", ["jump services"], "type nat hook output priority -100; policy accept;"),
+  );
+  blocks.push(
+    chainBlock(
+      "nat-postrouting",
+      ["jump masquerading"],
+      "type nat hook postrouting priority srcnat; policy accept;",
+    ),
+  );
   blocks.push(chainBlock("mark-for-masquerade", ["meta mark set meta mark | 0x4000"]));
-  blocks.push(chainBlock("masquerading", ["meta mark & 0x4000 == 0 return", "meta mark set meta mark ^ 0x4000", "masquerade fully-random"]));
+  blocks.push(
+    chainBlock("masquerading", [
+      "meta mark & 0x4000 == 0 return",
+      "meta mark set meta mark ^ 0x4000",
+      "masquerade fully-random",
+    ]),
+  );
   blocks.push(chainBlock("services", ["ip daddr . meta l4proto . th dport vmap @service-ips"]));
   for (const s of services) {
     blocks.push(chainBlock(serviceChain(s), serviceChainBody(s, o)));
     for (const ep of s.endpoints) blocks.push(chainBlock(endpointChain(s, ep), endpointChainBody(s, ep)));
   }
-  return [`add table ip ${t}`, `delete table ip ${t}`, `table ip ${t} {`, blocks.join("\n"), "}", ""].join("\n");
+  return [`add table ip ${t}`, `delete table ip ${t}`, `table ip ${t} {`, blocks.join("\n"), "}", ""].join(
+    "\n",
+  );
 }
 
 /**
@@ -64,17 +93,27 @@ export function renderKubeProxyNft(services: readonly SyntheticService[], o: Kub
  * one endpoint of `after` replaced one of `before`: add the new endpoint chain, rewrite the
  * Service chain, delete the old endpoint chain. Both must be the same Service.
  */
-export function renderKubeProxyNftChange(before: SyntheticService, after: SyntheticService, o: KubeProxyLayoutOptions): string {
+export function renderKubeProxyNftChange(
+  before: SyntheticService,
+  after: SyntheticService,
+  o: KubeProxyLayoutOptions,
+): string {
   const t = KUBE_PROXY_NFT_TABLE;
   const added = after.endpoints.filter((e) => !before.endpoints.includes(e));
   const removed = before.endpoints.filter((e) => !after.endpoints.includes(e));
   const lines: string[] = [];
   for (const ep of added) {
     const c = endpointChain(after, ep);
-    lines.push(`add chain ip ${t} ${c}`, ...endpointChainBody(after, ep).map((r) => `add rule ip ${t} ${c} ${r}`));
+    lines.push(
+      `add chain ip ${t} ${c}`,
+      ...endpointChainBody(after, ep).map((r) => `add rule ip ${t} ${c} ${r}`),
+    );
   }
   const svc = serviceChain(after);
-  lines.push(`flush chain ip ${t} ${svc}`, ...serviceChainBody(after, o).map((r) => `add rule ip ${t} ${svc} ${r}`));
+  lines.push(
+    `flush chain ip ${t} ${svc}`,
+    ...serviceChainBody(after, o).map((r) => `add rule ip ${t} ${svc} ${r}`),
+  );
   for (const ep of removed) lines.push(`delete chain ip ${t} ${endpointChain(before, ep)}`);
   return `${lines.join("\n")}\n`;
 }

@@ -17,10 +17,23 @@ import type { SyntheticService } from "./synthetic-services.ts";
 import { runTimedTool } from "./timed-tool.ts";
 
 /** EMPTY_NAT is an iptables-restore input that leaves the nat table with only its empty built-in chains. */
-const EMPTY_NAT = ["*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", "COMMIT", ""].join("\n");
+const EMPTY_NAT = [
+  "*nat",
+  ":PREROUTING ACCEPT [0:0]",
+  ":INPUT ACCEPT [0:0]",
+  ":OUTPUT ACCEPT [0:0]",
+  ":POSTROUTING ACCEPT [0:0]",
+  "COMMIT",
+  "",
+].join("\n");
 
 /** installIptables loads the layout into the node's namespace (a full restore, as kube-proxy does). */
-export async function installIptables(lab: Lab, node: string, services: readonly SyntheticService[], o: KubeProxyLayoutOptions): Promise<number> {
+export async function installIptables(
+  lab: Lab,
+  node: string,
+  services: readonly SyntheticService[],
+  o: KubeProxyLayoutOptions,
+): Promise<number> {
   return runTimedTool(lab.netnsOf(node), ["iptables-restore"], renderKubeProxyIptables(services, o));
 }
 
@@ -33,18 +46,30 @@ export async function removeIptables(lab: Lab, node: string): Promise<void> {
 }
 
 /** installNft loads kube-proxy's nftables layout into the node's namespace. */
-export async function installNft(lab: Lab, node: string, services: readonly SyntheticService[], o: KubeProxyLayoutOptions): Promise<number> {
+export async function installNft(
+  lab: Lab,
+  node: string,
+  services: readonly SyntheticService[],
+  o: KubeProxyLayoutOptions,
+): Promise<number> {
   return runTimedTool(lab.netnsOf(node), ["nft", "-f", "-"], renderKubeProxyNft(services, o));
 }
 
 /** removeNft deletes the table installNft made (create-then-delete: no error when absent). */
 export async function removeNft(lab: Lab, node: string): Promise<void> {
-  await runTimedTool(lab.netnsOf(node), ["nft", "-f", "-"], `add table ip ${KUBE_PROXY_NFT_TABLE}\ndelete table ip ${KUBE_PROXY_NFT_TABLE}\n`);
+  await runTimedTool(
+    lab.netnsOf(node),
+    ["nft", "-f", "-"],
+    `add table ip ${KUBE_PROXY_NFT_TABLE}\ndelete table ip ${KUBE_PROXY_NFT_TABLE}\n`,
+  );
 }
 
 /** applyServices writes the Services and their EndpointSlices to the lab's datastore (the agents watch it). */
 export async function applyServices(lab: Lab, services: readonly SyntheticService[]): Promise<void> {
-  await applyManifests(lab.plan.datastoreDir, [...services.map(serviceManifest), ...services.map(endpointSliceManifest)]);
+  await applyManifests(lab.plan.datastoreDir, [
+    ...services.map(serviceManifest),
+    ...services.map(endpointSliceManifest),
+  ]);
 }
 
 /** natFrontendCount counts sl_nat_fe entries in a node agent's pinned map (0 when not pinned yet). */
@@ -66,7 +91,12 @@ export function natFrontendCount(lab: Lab, node: string): number {
 }
 
 /** waitForFrontends polls until the node's agent has at least `want` frontends, or throws after timeoutMs. */
-export async function waitForFrontends(lab: Lab, node: string, want: number, timeoutMs: number): Promise<void> {
+export async function waitForFrontends(
+  lab: Lab,
+  node: string,
+  want: number,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let have = 0;
   while (Date.now() < deadline) {

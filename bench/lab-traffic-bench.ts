@@ -19,7 +19,14 @@ import { runTrafficClient } from "../lab/traffic/run-traffic-client.ts";
 import { startTrafficServer } from "../lab/traffic/start-traffic-server.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import { hasIperf3, measureIperf3 } from "./iperf3.ts";
-import { applyServices, installIptables, installNft, removeIptables, removeNft, waitForFrontends } from "./lab-service-paths.ts";
+import {
+  applyServices,
+  installIptables,
+  installNft,
+  removeIptables,
+  removeNft,
+  waitForFrontends,
+} from "./lab-service-paths.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
 import { formatNumber } from "./result-table.ts";
 import { intToIpv4, ipv4ToInt, syntheticServices } from "./synthetic-services.ts";
@@ -56,24 +63,77 @@ function benchServices(lab: Lab): { web: SyntheticService; iperf: SyntheticServi
   const base = { namespace: "bench", nodeName: "node-2" };
   const ips = BACKENDS.map((p) => lab.pod(p).ip);
   return {
-    web: { ...base, name: "bench-web", clusterIP: nth(lab.plan.serviceCidr, 200), port: 80, targetPort: HTTP_PORT, endpoints: ips },
+    web: {
+      ...base,
+      name: "bench-web",
+      clusterIP: nth(lab.plan.serviceCidr, 200),
+      port: 80,
+      targetPort: HTTP_PORT,
+      endpoints: ips,
+    },
     // iperf3 opens a control and a data connection that must meet the same server: one endpoint.
-    iperf: { ...base, name: "bench-iperf", clusterIP: nth(lab.plan.serviceCidr, 201), port: IPERF_PORT, targetPort: IPERF_PORT, endpoints: ips.slice(0, 1) },
+    iperf: {
+      ...base,
+      name: "bench-iperf",
+      clusterIP: nth(lab.plan.serviceCidr, 201),
+      port: IPERF_PORT,
+      targetPort: IPERF_PORT,
+      endpoints: ips.slice(0, 1),
+    },
   };
 }
 
 /** dummies are Services nobody calls, with endpoints on unrouted pod addresses, after the lab's own range. */
 function dummies(lab: Lab, count: number): SyntheticService[] {
-  return syntheticServices({ count, endpointsPerService: 2, clusterIpBase: nth(lab.plan.serviceCidr, 1024), endpointBase: "198.19.100.1", namePrefix: "dummy", nodeName: "node-2" });
+  return syntheticServices({
+    count,
+    endpointsPerService: 2,
+    clusterIpBase: nth(lab.plan.serviceCidr, 1024),
+    endpointBase: "198.19.100.1",
+    namePrefix: "dummy",
+    nodeName: "node-2",
+  });
 }
 
-async function measurePath(ctx: BenchContext, lab: Lab, name: string, web: { host: string; port: number }, iperf: { host: string; port: number }, o: LabTrafficOptions): Promise<PathResult> {
-  ctx.progress(`lab: ${name}: ${o.requests} connections${o.iperfSeconds > 0 && hasIperf3() ? `, iperf3 ${o.iperfSeconds} s` : ""}`);
+async function measurePath(
+  ctx: BenchContext,
+  lab: Lab,
+  name: string,
+  web: { host: string; port: number },
+  iperf: { host: string; port: number },
+  o: LabTrafficOptions,
+): Promise<PathResult> {
+  ctx.progress(
+    `lab: ${name}: ${o.requests} connections${o.iperfSeconds > 0 && hasIperf3() ? `, iperf3 ${o.iperfSeconds} s` : ""}`,
+  );
   // Warm the path (ARP, conntrack, JIT of the client) so the first connection's cost is not counted.
-  await runTrafficClient(lab, CLIENT, { host: web.host, port: web.port, count: 5, timeoutMs: 2000, deadlineMs: 20_000 });
-  const r = await runTrafficClient(lab, CLIENT, { host: web.host, port: web.port, count: o.requests, timeoutMs: 2000, deadlineMs: Math.max(60_000, o.requests * 100) });
-  if (r.latencyMs === null) throw new Error(`lab ${name}: no connection succeeded: ${r.errors.map((e) => e.error).join(", ")}`);
-  const bps = o.iperfSeconds > 0 && hasIperf3() ? await measureIperf3(lab, { server: BACKENDS[0], client: CLIENT, host: iperf.host, port: iperf.port, serverPort: IPERF_PORT, seconds: o.iperfSeconds }) : Number.NaN;
+  await runTrafficClient(lab, CLIENT, {
+    host: web.host,
+    port: web.port,
+    count: 5,
+    timeoutMs: 2000,
+    deadlineMs: 20_000,
+  });
+  const r = await runTrafficClient(lab, CLIENT, {
+    host: web.host,
+    port: web.port,
+    count: o.requests,
+    timeoutMs: 2000,
+    deadlineMs: Math.max(60_000, o.requests * 100),
+  });
+  if (r.latencyMs === null)
+    throw new Error(`lab ${name}: no connection succeeded: ${r.errors.map((e) => e.error).join(", ")}`);
+  const bps =
+    o.iperfSeconds > 0 && hasIperf3()
+      ? await measureIperf3(lab, {
+          server: BACKENDS[0],
+          client: CLIENT,
+          host: iperf.host,
+          port: iperf.port,
+          serverPort: IPERF_PORT,
+          seconds: o.iperfSeconds,
+        })
+      : Number.NaN;
   return { name, p50: r.latencyMs.p50, p99: r.latencyMs.p99, ok: r.ok, failed: r.failed, bps };
 }
 
@@ -82,7 +142,13 @@ async function waitReachable(lab: Lab, host: string, port: number, timeoutMs: nu
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    const r = await runTrafficClient(lab, CLIENT, { host, port, count: 1, timeoutMs: 1000, deadlineMs: 5000 });
+    const r = await runTrafficClient(lab, CLIENT, {
+      host,
+      port,
+      count: 1,
+      timeoutMs: 1000,
+      deadlineMs: 5000,
+    });
     if (r.ok === 1) return;
     last = r.errors[0]?.error ?? "failed";
     await new Promise((res) => setTimeout(res, 300));
@@ -94,7 +160,14 @@ function tables(results: readonly PathResult[], o: LabTrafficOptions): BenchTabl
   const [b1, b2, ...rest] = results;
   if (!b1 || !b2) return [];
   const base = "pod IP direct (no Service)";
-  const basePath: PathResult = { name: base, p50: (b1.p50 + b2.p50) / 2, p99: (b1.p99 + b2.p99) / 2, ok: b1.ok + b2.ok, failed: b1.failed + b2.failed, bps: (b1.bps + b2.bps) / 2 };
+  const basePath: PathResult = {
+    name: base,
+    p50: (b1.p50 + b2.p50) / 2,
+    p99: (b1.p99 + b2.p99) / 2,
+    ok: b1.ok + b2.ok,
+    failed: b1.failed + b2.failed,
+    bps: (b1.bps + b2.bps) / 2,
+  };
   const all = [basePath, ...rest];
   const p99Base = basePath.p99;
   const latency: BenchRow[] = all.map((r, i) => ({
@@ -118,22 +191,31 @@ function tables(results: readonly PathResult[], o: LabTrafficOptions): BenchTabl
   if (all.every((r) => Number.isFinite(r.bps))) {
     out.push({
       title: "Lab: iperf3 TCP throughput, pod on node-1 → pod on node-2",
-      rows: all.map((r, i) => ({ name: r.name, value: r.bps / 1e9, unit: "Gbit/s", ...(i > 0 ? { baseline: base } : {}) })),
-      notes: [`${o.iperfSeconds} s per path, one stream; ratio < 1 = slower than the pod IP (higher is better here).`],
+      rows: all.map((r, i) => ({
+        name: r.name,
+        value: r.bps / 1e9,
+        unit: "Gbit/s",
+        ...(i > 0 ? { baseline: base } : {}),
+      })),
+      notes: [
+        `${o.iperfSeconds} s per path, one stream; ratio < 1 = slower than the pod IP (higher is better here).`,
+      ],
     });
   }
   return out;
 }
 
 async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<BenchTable[]> {
-  if (o.iperfSeconds > 0 && !hasIperf3()) ctx.progress("lab: iperf3 not installed (Debian `iperf3`, scripts/setup.sh): throughput skipped");
+  if (o.iperfSeconds > 0 && !hasIperf3())
+    ctx.progress("lab: iperf3 not installed (Debian `iperf3`, scripts/setup.sh): throughput skipped");
   const name = `sl-t-bench-${process.pid}`;
   const bpffsRoot = `/sys/fs/bpf/sluice-bench-${process.pid}-lab`;
   ctx.progress(`lab: creating ${name} (2 nodes)`);
   const lab = await createLab({ name, nodes: 2, podsPerNode: 2, bpffsRoot });
   try {
     const lifetimeMs = 3_600_000;
-    for (const p of BACKENDS) await startTrafficServer(lab, p, { port: HTTP_PORT, maxRequests: 1_000_000, lifetimeMs });
+    for (const p of BACKENDS)
+      await startTrafficServer(lab, p, { port: HTTP_PORT, maxRequests: 1_000_000, lifetimeMs });
     const { web, iperf } = benchServices(lab);
     // The lab uses the default address plan: its pod pool is the cluster CIDR.
     const layout = { clusterCidr: DEFAULT_LAB_ADDRESSES.podPool } as const;
@@ -186,7 +268,11 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
     }
     return tables(results, o);
   } finally {
-    await lab.down().catch((err: unknown) => ctx.progress(`lab: down: ${err instanceof Error ? err.message : String(err)}`));
+    await lab
+      .down()
+      .catch((err: unknown) =>
+        ctx.progress(`lab: down: ${err instanceof Error ? err.message : String(err)}`),
+      );
     rmSync(bpffsRoot, { recursive: true, force: true });
   }
 }
@@ -194,7 +280,8 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
 /** labTrafficBench is the registered benchmark. */
 export const labTrafficBench: Benchmark<LabTrafficOptions> = {
   name: "lab-traffic",
-  summary: "2-node lab: pod → pod IP vs. ClusterIP via iptables, nftables and Sluice eBPF, with 0 and 1,000 extra Services (latency, iperf3)",
+  summary:
+    "2-node lab: pod → pod IP vs. ClusterIP via iptables, nftables and Sluice eBPF, with 0 and 1,000 extra Services (latency, iperf3)",
   needsRoot: true,
   defaults: { requests: 2000, iperfSeconds: 5, dummyServices: [0, 1000] },
   small: { requests: 200, iperfSeconds: 2, dummyServices: [0, 1000] },

@@ -33,7 +33,10 @@ async function waitMode(lab: Lab, mode: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (const n of lab.nodes) {
     for (;;) {
-      const m = BpfMap.openPinned(mapPinPath(`${lab.node(n.name).bpffsDir}/sluice`, "sl_globals"), "sl_globals");
+      const m = BpfMap.openPinned(
+        mapPinPath(`${lab.node(n.name).bpffsDir}/sluice`, "sl_globals"),
+        "sl_globals",
+      );
       let now: string;
       try {
         now = new GlobalsMap(m).get().externalServiceMode;
@@ -41,7 +44,8 @@ async function waitMode(lab: Lab, mode: string): Promise<void> {
         m.close();
       }
       if (now === mode) break;
-      if (Date.now() > deadline) throw new Error(`bench nodeport-bulk: ${n.name} not in ${mode} mode after 20 s`);
+      if (Date.now() > deadline)
+        throw new Error(`bench nodeport-bulk: ${n.name} not in ${mode} mode after 20 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -51,11 +55,24 @@ async function runNodePortBulk(ctx: BenchContext, o: NodePortBulkOptions): Promi
   if (!hasIperf3()) throw new Error("bench nodeport-bulk: needs /usr/bin/iperf3 (apt-get install iperf3)");
   const lab = await createLab({ name: `sl-t-bbulk-${process.pid}`, nodes: 2, podsPerNode: 1 });
   try {
-    const ports = [{ name: "iperf", port: PORT, targetPort: PORT, protocol: "TCP", nodePort: NODE_PORT }] as const;
-    await applyManifests(lab.plan.datastoreDir, [serviceManifest("bulk", "198.18.128.41", ports, { type: "NodePort" }), endpointSliceManifest("bulk", [lab.pod(BACKEND)], ports)]);
+    const ports = [
+      { name: "iperf", port: PORT, targetPort: PORT, protocol: "TCP", nodePort: NODE_PORT },
+    ] as const;
+    await applyManifests(lab.plan.datastoreDir, [
+      serviceManifest("bulk", "198.18.128.41", ports, { type: "NodePort" }),
+      endpointSliceManifest("bulk", [lab.pod(BACKEND)], ports),
+    ]);
     await startAgents(lab, { readyTimeoutMs: 90_000 });
     const rate = (host: string, port: number, reverse: boolean): Promise<number> =>
-      measureIperf3(lab, { server: BACKEND, client: "client", host, port, serverPort: PORT, seconds: o.seconds, reverse });
+      measureIperf3(lab, {
+        server: BACKEND,
+        client: "client",
+        host,
+        port,
+        serverPort: PORT,
+        seconds: o.seconds,
+        reverse,
+      });
     const directs: { up: number[]; down: number[] } = { up: [], down: [] };
     const measureDirect = async (): Promise<void> => {
       ctx.progress("nodeport-bulk: client → pod IP (baseline)");
@@ -66,10 +83,26 @@ async function runNodePortBulk(ctx: BenchContext, o: NodePortBulkOptions): Promi
     const rows: { name: string; bps: number; reverse: boolean }[] = [];
     for (const mode of ["Tunnel", "DSR"] as const) {
       if (mode === "DSR") {
-        await run(process.execPath, [SLUICE_BIN, "patch", "felixconfiguration", "default", "--patch", '{"spec":{"bpfExternalServiceMode":"DSR"}}', "--datastore", lab.plan.datastoreDir], { timeout: 30_000 });
+        await run(
+          process.execPath,
+          [
+            SLUICE_BIN,
+            "patch",
+            "felixconfiguration",
+            "default",
+            "--patch",
+            '{"spec":{"bpfExternalServiceMode":"DSR"}}',
+            "--datastore",
+            lab.plan.datastoreDir,
+          ],
+          { timeout: 30_000 },
+        );
         await waitMode(lab, "DSR");
       }
-      for (const [where, node] of [["remote backend via node-1", "node-1"], ["local backend via node-2", "node-2"]] as const) {
+      for (const [where, node] of [
+        ["remote backend via node-1", "node-1"],
+        ["local backend via node-2", "node-2"],
+      ] as const) {
         for (const reverse of [false, true]) {
           const name = `NodePort ${mode}, ${where}, ${reverse ? "download" : "upload"}`;
           ctx.progress(`nodeport-bulk: ${name}`);
@@ -82,15 +115,35 @@ async function runNodePortBulk(ctx: BenchContext, o: NodePortBulkOptions): Promi
     const up = "client → pod IP, upload";
     const down = "client → pod IP, download";
     const table: BenchRow[] = [
-      { name: up, value: mean(directs.up) / 1e9, unit: "Gbit/s", extra: { runs: directs.up.map((b) => (b / 1e9).toFixed(2)).join(" / ") } },
-      { name: down, value: mean(directs.down) / 1e9, unit: "Gbit/s", extra: { runs: directs.down.map((b) => (b / 1e9).toFixed(2)).join(" / ") } },
-      ...rows.map((r) => ({ name: r.name, value: r.bps / 1e9, unit: "Gbit/s", baseline: r.reverse ? down : up })),
+      {
+        name: up,
+        value: mean(directs.up) / 1e9,
+        unit: "Gbit/s",
+        extra: { runs: directs.up.map((b) => (b / 1e9).toFixed(2)).join(" / ") },
+      },
+      {
+        name: down,
+        value: mean(directs.down) / 1e9,
+        unit: "Gbit/s",
+        extra: { runs: directs.down.map((b) => (b / 1e9).toFixed(2)).join(" / ") },
+      },
+      ...rows.map((r) => ({
+        name: r.name,
+        value: r.bps / 1e9,
+        unit: "Gbit/s",
+        baseline: r.reverse ? down : up,
+      })),
     ];
-    return [{
-      title: `NodePort bulk rate vs. direct client → pod (iperf3 ${o.seconds} s each, one backend on node-2)`,
-      rows: table,
-      notes: ["ratio = NodePort rate / direct rate in the same direction (higher is better; target ≥ 0.8×)", "baseline = mean of the direct runs before and after the NodePort runs"],
-    }];
+    return [
+      {
+        title: `NodePort bulk rate vs. direct client → pod (iperf3 ${o.seconds} s each, one backend on node-2)`,
+        rows: table,
+        notes: [
+          "ratio = NodePort rate / direct rate in the same direction (higher is better; target ≥ 0.8×)",
+          "baseline = mean of the direct runs before and after the NodePort runs",
+        ],
+      },
+    ];
   } finally {
     await lab.down();
   }
@@ -99,7 +152,8 @@ async function runNodePortBulk(ctx: BenchContext, o: NodePortBulkOptions): Promi
 /** nodePortBulkBench is `npm run bench -- nodeport-bulk`. */
 export const nodePortBulkBench: Benchmark<NodePortBulkOptions> = {
   name: "nodeport-bulk",
-  summary: "2-node lab: iperf3 external client → pod IP vs. through NodePorts (Tunnel, DSR; remote and local backend; both ways)",
+  summary:
+    "2-node lab: iperf3 external client → pod IP vs. through NodePorts (Tunnel, DSR; remote and local backend; both ways)",
   needsRoot: true,
   defaults: { seconds: 5 },
   small: { seconds: 2 },

@@ -27,7 +27,13 @@ export type PolicyOptions = {
   readonly repeats: number;
 };
 
-const EMPTY: EndpointPolicy = { endpoint: "bench/empty", direction: "ingress", tiers: [], defaultAction: "allow", defaultRuleId: 1 };
+const EMPTY: EndpointPolicy = {
+  endpoint: "bench/empty",
+  direction: "ingress",
+  tiers: [],
+  defaultAction: "allow",
+  defaultRuleId: 1,
+};
 
 interface Case {
   readonly name: string;
@@ -38,7 +44,13 @@ interface Case {
 
 function row(name: string, ns: readonly number[], baseline?: string): BenchRow {
   const s = summarize(ns);
-  return { name, value: s.p50, unit: "ns/pkt (p50)", ...(baseline !== undefined ? { baseline } : {}), extra: { p90: s.p90, p99: s.p99, n: s.n } };
+  return {
+    name,
+    value: s.p50,
+    unit: "ns/pkt (p50)",
+    ...(baseline !== undefined ? { baseline } : {}),
+    extra: { p90: s.p90, p99: s.p99, n: s.n },
+  };
 }
 
 async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTable[]> {
@@ -56,31 +68,58 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
     const empty = load(EMPTY, SL_POL_SLOT_FIRST);
     const full = load(big, SL_POL_SLOT_FIRST + 40);
     const stranger: PolicyPacket = { ...packetFor(0), srcAddr: 0xc0a80101, dstPort: 1 };
-    const retvalOf = (p: PolicyPacket): number => (evaluatePolicy(big, p, new Map()).verdict === "allow" ? 0 : 2);
+    const retvalOf = (p: PolicyPacket): number =>
+      evaluatePolicy(big, p, new Map()).verdict === "allow" ? 0 : 2;
     const base = "empty policy (default action)";
     const cases: Case[] = [
       { name: base, loaded: empty, packet: packetFor(0), retval: 0 },
-      { name: `${o.rules} rules: allowed by the first rule`, loaded: full, packet: packetFor(0), retval: retvalOf(packetFor(0)) },
-      { name: `${o.rules} rules: allowed by the last rule`, loaded: full, packet: packetFor(o.rules - 1), retval: retvalOf(packetFor(o.rules - 1)) },
-      { name: `${o.rules} rules: no rule matches (end-of-tier deny)`, loaded: full, packet: stranger, retval: retvalOf(stranger) },
+      {
+        name: `${o.rules} rules: allowed by the first rule`,
+        loaded: full,
+        packet: packetFor(0),
+        retval: retvalOf(packetFor(0)),
+      },
+      {
+        name: `${o.rules} rules: allowed by the last rule`,
+        loaded: full,
+        packet: packetFor(o.rules - 1),
+        retval: retvalOf(packetFor(o.rules - 1)),
+      },
+      {
+        name: `${o.rules} rules: no rule matches (end-of-tier deny)`,
+        loaded: full,
+        packet: stranger,
+        retval: retvalOf(stranger),
+      },
     ];
-    ctx.progress(`policy: ${o.samples} samples per case, ${full.programs.length} chunk(s) for ${o.rules} rules`);
+    ctx.progress(
+      `policy: ${o.samples} samples per case, ${full.programs.length} chunk(s) for ${o.rules} rules`,
+    );
     const ns = new Map(cases.map((c) => [c.name, [] as number[]]));
     for (let i = 0; i < o.samples; i++) {
       for (const c of cases) {
         const r = h.time(c.loaded, c.packet);
-        if (r.retval !== c.retval) throw new Error(`policy bench "${c.name}": returned ${r.retval}, expected ${c.retval}`);
+        if (r.retval !== c.retval)
+          throw new Error(`policy bench "${c.name}": returned ${r.retval}, expected ${c.retval}`);
         ns.get(c.name)!.push(r.ns);
       }
     }
     const evalTable: BenchTable = {
       title: "Policy: new-flow evaluation, ns/packet (BPF_PROG_TEST_RUN)",
       rows: cases.map((c, i) => row(c.name, ns.get(c.name)!, i === 0 ? undefined : base)),
-      notes: ["each sample = fill sl_pol_state, one test_run (repeat=1, kernel-timed); cases interleaved.", "the last rule and no-match walk every rule: tier 1 (half the rules, then Pass), tier 2 (the other half)."],
+      notes: [
+        "each sample = fill sl_pol_state, one test_run (repeat=1, kernel-timed); cases interleaved.",
+        "the last rule and no-match walk every rule: tier 1 (half the rules, then Pass), tier 2 (the other half).",
+      ],
     };
 
     const bigPolicy = largePolicy(o.bigRules);
-    const times = { compile: [] as number[], load: [] as number[], loadParallel: [] as number[], emptyTotal: [] as number[] };
+    const times = {
+      compile: [] as number[],
+      load: [] as number[],
+      loadParallel: [] as number[],
+      emptyTotal: [] as number[],
+    };
     let chunks = 0;
     let insns = 0;
     for (let r = 0; r < o.repeats; r++) {
@@ -100,7 +139,9 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
       times.load.push(t2 - t1);
       chunks = compiled.chunks.length;
       insns = compiled.chunks.reduce((n, c) => n + c.spec.instructions.length / 8, 0);
-      ctx.progress(`policy: ${o.bigRules} rules compiled in ${Math.round(t1 - t0)} ms, loaded in ${Math.round(t2 - t1)} ms (${Math.round(times.loadParallel.at(-1)!)} ms in parallel)`);
+      ctx.progress(
+        `policy: ${o.bigRules} rules compiled in ${Math.round(t1 - t0)} ms, loaded in ${Math.round(t2 - t1)} ms (${Math.round(times.loadParallel.at(-1)!)} ms in parallel)`,
+      );
     }
     const total = times.compile.map((c, i) => c + times.load[i]!);
     const totalParallel = times.compile.map((c, i) => c + times.loadParallel[i]!);
@@ -110,11 +151,37 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
       title: `Policy: compile + load of a ${k}-rule policy (target < 1 s)`,
       rows: [
         { name: ebase, value: median(times.emptyTotal), unit: "ms (median)" },
-        { name: `${k} rules: compile (TypeScript)`, value: median(times.compile), unit: "ms (median)", baseline: ebase },
-        { name: `${k} rules: load (verifier + JIT)`, value: median(times.load), unit: "ms (median)", baseline: ebase },
-        { name: `${k} rules: compile + load`, value: median(total), unit: "ms (median)", baseline: ebase, extra: { chunks, instructions: insns, repeats: o.repeats } },
-        { name: `${k} rules: load, chunks verified in parallel`, value: median(times.loadParallel), unit: "ms (median)", baseline: ebase },
-        { name: `${k} rules: compile + parallel load`, value: median(totalParallel), unit: "ms (median)", baseline: ebase },
+        {
+          name: `${k} rules: compile (TypeScript)`,
+          value: median(times.compile),
+          unit: "ms (median)",
+          baseline: ebase,
+        },
+        {
+          name: `${k} rules: load (verifier + JIT)`,
+          value: median(times.load),
+          unit: "ms (median)",
+          baseline: ebase,
+        },
+        {
+          name: `${k} rules: compile + load`,
+          value: median(total),
+          unit: "ms (median)",
+          baseline: ebase,
+          extra: { chunks, instructions: insns, repeats: o.repeats },
+        },
+        {
+          name: `${k} rules: load, chunks verified in parallel`,
+          value: median(times.loadParallel),
+          unit: "ms (median)",
+          baseline: ebase,
+        },
+        {
+          name: `${k} rules: compile + parallel load`,
+          value: median(totalParallel),
+          unit: "ms (median)",
+          baseline: ebase,
+        },
       ],
       notes: [
         `wall time in this process, median of ${o.repeats}; the first repeat includes JIT warm-up of the compiler.`,
@@ -131,7 +198,8 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
 /** policyBench is the registered benchmark. */
 export const policyBench: Benchmark<PolicyOptions> = {
   name: "policy",
-  summary: "generated policy programs: new-flow ns/packet through 1,000 rules vs. an empty policy; compile + load of 10,000 rules",
+  summary:
+    "generated policy programs: new-flow ns/packet through 1,000 rules vs. an empty policy; compile + load of 10,000 rules",
   needsRoot: true,
   defaults: { rules: 1000, bigRules: 10000, samples: 5000, repeats: 5 },
   small: { rules: 1000, bigRules: 10000, samples: 500, repeats: 2 },

@@ -42,7 +42,8 @@ export function withRatios(rows: readonly BenchRow[]): RatioRow[] {
   return rows.map((r) => {
     if (r.baseline === undefined) return { ...r };
     const base = byName.get(r.baseline);
-    if (base === undefined) throw new RangeError(`compute ratio of "${r.name}": no baseline row "${r.baseline}"`);
+    if (base === undefined)
+      throw new RangeError(`compute ratio of "${r.name}": no baseline row "${r.baseline}"`);
     const q = ratio(r.value, base.value);
     return q === undefined ? { ...r } : { ...r, ratio: q };
   });
@@ -77,8 +78,17 @@ export function formatTable(table: BenchTable): string {
   // Numbers right-aligned so magnitudes line up; text left-aligned.
   const numeric = new Set([1, 3]);
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
-  const out = [`## ${table.title}`, "", line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)];
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  const out = [
+    `## ${table.title}`,
+    "",
+    line(head),
+    line(widths.map((w) => "-".repeat(w))),
+    ...body.map(line),
+  ];
   for (const n of table.notes ?? []) out.push(`  ${n}`);
   return out.join("\n");
 }

@@ -17,10 +17,22 @@ import { formatTable } from "./result-table.ts";
 import { writeResult } from "./write-result.ts";
 
 /** BENCHMARKS in the order a full run takes them (cheapest first). */
-const BENCHMARKS: readonly Benchmark[] = [datapathBench, policyBench, controlPlaneBench, labTrafficBench, nodePortBulkBench, scaleBench] as unknown as readonly Benchmark[];
+const BENCHMARKS: readonly Benchmark[] = [
+  datapathBench,
+  policyBench,
+  controlPlaneBench,
+  labTrafficBench,
+  nodePortBulkBench,
+  scaleBench,
+] as unknown as readonly Benchmark[];
 
 function usage(): string {
-  const lines = BENCHMARKS.map((b) => `  ${b.name.padEnd(14)} ${b.summary}\n${" ".repeat(17)}options: ${Object.entries(b.defaults).map(([k, v]) => `--${k}=${String(v)}`).join(" ")}`);
+  const lines = BENCHMARKS.map(
+    (b) =>
+      `  ${b.name.padEnd(14)} ${b.summary}\n${" ".repeat(17)}options: ${Object.entries(b.defaults)
+        .map(([k, v]) => `--${k}=${String(v)}`)
+        .join(" ")}`,
+  );
   return `usage: npm run bench -- [name...] [--small] [--key=value...]\n\n${lines.join("\n")}\n`;
 }
 
@@ -36,14 +48,21 @@ if (unknown.length > 0) {
 }
 const chosen = args.names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => args.names.includes(b.name));
 if (chosen.some((b) => b.needsRoot) && process.getuid?.() !== 0) {
-  process.stderr.write("bench: these benchmarks load BPF programs and build network namespaces; run as root (sudo npm run bench)\n");
+  process.stderr.write(
+    "bench: these benchmarks load BPF programs and build network namespaces; run as root (sudo npm run bench)\n",
+  );
   process.exit(1);
 }
 const used = new Set<string>();
-const plans = chosen.map((b) => ({ b, options: applyOverrides(args.small ? b.small : b.defaults, args.overrides, used) }));
+const plans = chosen.map((b) => ({
+  b,
+  options: applyOverrides(args.small ? b.small : b.defaults, args.overrides, used),
+}));
 const unused = [...args.overrides.keys()].filter((k) => !used.has(k));
 if (unused.length > 0) {
-  process.stderr.write(`bench: no chosen benchmark has option ${unused.map((k) => `--${k}`).join(", ")}\n\n${usage()}`);
+  process.stderr.write(
+    `bench: no chosen benchmark has option ${unused.map((k) => `--${k}`).join(", ")}\n\n${usage()}`,
+  );
   process.exit(2);
 }
 
@@ -61,7 +80,9 @@ for (const { b, options } of plans) {
     process.stdout.write(`\n(${b.name}: ${(ms / 1000).toFixed(1)} s; ${path})\n`);
   } catch (err) {
     failed++;
-    process.stderr.write(`bench: ${b.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `bench: ${b.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
   }
 }
 process.exit(failed > 0 ? 1 : 0);

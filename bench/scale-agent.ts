@@ -35,7 +35,8 @@ export class ScaleAgent {
     this.#o = options;
     this.#log = `/tmp/${this.netns}.log`;
     execFileSync("ip", ["netns", "add", this.netns], { stdio: "pipe" });
-    const ip = (...args: string[]): void => void execFileSync("ip", ["-n", this.netns, ...args], { stdio: "pipe" });
+    const ip = (...args: string[]): void =>
+      void execFileSync("ip", ["-n", this.netns, ...args], { stdio: "pipe" });
     ip("link", "set", "lo", "up");
     ip("link", "add", "scale0", "type", "veth", "peer", "name", "scale1");
     ip("addr", "add", `${NODE_IP}/24`, "dev", "scale0");
@@ -57,9 +58,33 @@ export class ScaleAgent {
     const t0 = performance.now();
     // nsenter --net only (not `ip netns exec`, which remounts /sys and so would hide the pins
     // from the bench); it execs the agent in place, so the child's pid is the agent's.
-    this.#child = spawn("nsenter", [`--net=/run/netns/${this.netns}`, "--", process.execPath, SLUICE_BIN, "agent",
-      "--datastore", this.#o.datastore, "--node", this.#o.nodeName, "--bpffs-root", this.bpffsRoot, "--node-ip", NODE_IP,
-      "--metrics-port", "19091", "--health-port", "19099", "--healthz-port", "0", "--log-level", "warn"], { stdio: ["ignore", "ignore", openSync(this.#log, "a")] });
+    this.#child = spawn(
+      "nsenter",
+      [
+        `--net=/run/netns/${this.netns}`,
+        "--",
+        process.execPath,
+        SLUICE_BIN,
+        "agent",
+        "--datastore",
+        this.#o.datastore,
+        "--node",
+        this.#o.nodeName,
+        "--bpffs-root",
+        this.bpffsRoot,
+        "--node-ip",
+        NODE_IP,
+        "--metrics-port",
+        "19091",
+        "--health-port",
+        "19099",
+        "--healthz-port",
+        "0",
+        "--log-level",
+        "warn",
+      ],
+      { stdio: ["ignore", "ignore", openSync(this.#log, "a")] },
+    );
     await this.#waitReady();
     return performance.now() - t0;
   }
@@ -88,7 +113,9 @@ export class ScaleAgent {
 
   /** cpuSeconds is the agent's user + system CPU time so far. */
   cpuSeconds(): number {
-    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8")
+      .replace(/^.*\) /, "")
+      .split(" ");
     // After "(comm) ": state is field 3, utime 14 and stime 15 (1-based) → indices 11 and 12.
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   }
@@ -134,7 +161,11 @@ export class ScaleAgent {
 
   #curl(url: string): string {
     try {
-      return execFileSync("nsenter", [`--net=/run/netns/${this.netns}`, "--", "curl", "-s", "--max-time", "10", url], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      return execFileSync(
+        "nsenter",
+        [`--net=/run/netns/${this.netns}`, "--", "curl", "-s", "--max-time", "10", url],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+      );
     } catch {
       return "";
     }
@@ -144,10 +175,27 @@ export class ScaleAgent {
     const deadline = Date.now() + this.#o.readyTimeoutMs;
     while (Date.now() < deadline) {
       const child = this.#child;
-      if (child === undefined || child.exitCode !== null) throw new Error(`start agent in ${JSON.stringify(this.netns)}: exited with ${child?.exitCode}`);
+      if (child === undefined || child.exitCode !== null)
+        throw new Error(`start agent in ${JSON.stringify(this.netns)}: exited with ${child?.exitCode}`);
       const code = (() => {
         try {
-          return execFileSync("nsenter", [`--net=/run/netns/${this.netns}`, "--", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "http://127.0.0.1:19099/readiness"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+          return execFileSync(
+            "nsenter",
+            [
+              `--net=/run/netns/${this.netns}`,
+              "--",
+              "curl",
+              "-s",
+              "-o",
+              "/dev/null",
+              "-w",
+              "%{http_code}",
+              "--max-time",
+              "1",
+              "http://127.0.0.1:19099/readiness",
+            ],
+            { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+          );
         } catch {
           return "";
         }
@@ -155,6 +203,8 @@ export class ScaleAgent {
       if (code === "200") return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`wait for the agent in ${JSON.stringify(this.netns)}: not ready after ${this.#o.readyTimeoutMs} ms`);
+    throw new Error(
+      `wait for the agent in ${JSON.stringify(this.netns)}: not ready after ${this.#o.readyTimeoutMs} ms`,
+    );
   }
 }

@@ -45,14 +45,23 @@ export type ScaleOptions = {
   readonly idleSeconds: number;
 };
 
-const p = (samples: readonly number[], q: number): number => percentile([...samples].sort((a, b) => a - b), q);
+const p = (samples: readonly number[], q: number): number =>
+  percentile(
+    [...samples].sort((a, b) => a - b),
+    q,
+  );
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(n, 1024)));
 
 function manifestText(services: readonly SyntheticService[]): string {
   const felix = {
-    apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" },
-    spec: { bpfMapSizeNATFrontend: pow2(services.length * 1.2), bpfMapSizeNATBackend: pow2(services.length * (services[0]?.endpoints.length ?? 1) * 1.2) },
+    apiVersion: "projectcalico.org/v3",
+    kind: "FelixConfiguration",
+    metadata: { name: "default" },
+    spec: {
+      bpfMapSizeNATFrontend: pow2(services.length * 1.2),
+      bpfMapSizeNATBackend: pow2(services.length * (services[0]?.endpoints.length ?? 1) * 1.2),
+    },
   };
   const docs = [felix, ...services.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)])];
   return docs.map((d) => dump(d, { lineWidth: -1 })).join("---\n");
@@ -60,13 +69,22 @@ function manifestText(services: readonly SyntheticService[]): string {
 
 function timeApply(file: string, datastore: string): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [SLUICE_BIN, "apply", "-f", file, "--datastore", datastore], { stdio: ["ignore", "ignore", "pipe"], timeout: 1_200_000 });
-  if (r.status !== 0) throw new Error(`run sluice apply -f ${file}: ${r.stderr?.toString().trim() || `status ${r.status}`}`);
+  const r = spawnSync(process.execPath, [SLUICE_BIN, "apply", "-f", file, "--datastore", datastore], {
+    stdio: ["ignore", "ignore", "pipe"],
+    timeout: 1_200_000,
+  });
+  if (r.status !== 0)
+    throw new Error(`run sluice apply -f ${file}: ${r.stderr?.toString().trim() || `status ${r.status}`}`);
   return performance.now() - t0;
 }
 
 /** changeLatencies writes `count` one-endpoint changes and times each until sl_nat_be holds it. */
-async function changeLatencies(agent: ScaleAgent, datastore: string, services: readonly SyntheticService[], count: number): Promise<number[]> {
+async function changeLatencies(
+  agent: ScaleAgent,
+  datastore: string,
+  services: readonly SyntheticService[],
+  count: number,
+): Promise<number[]> {
   const fe = BpfMap.openPinned(mapPinPath(agent.pinDir, "sl_nat_fe"), "sl_nat_fe");
   const be = BpfMap.openPinned(mapPinPath(agent.pinDir, "sl_nat_be"), "sl_nat_be");
   try {
@@ -85,9 +103,13 @@ async function changeLatencies(agent: ScaleAgent, datastore: string, services: r
       for (;;) {
         const svc = feMap.get({ addr: s.clusterIP, port: s.port, proto: 6 });
         let seen = false;
-        for (let i = 0; svc !== undefined && i < svc.count && !seen; i++) seen = beMap.get(svc.svcId, i)?.addr === addr;
+        for (let i = 0; svc !== undefined && i < svc.count && !seen; i++)
+          seen = beMap.get(svc.svcId, i)?.addr === addr;
         if (seen) break;
-        if (performance.now() > deadline) throw new Error(`wait for backend ${addr} of ${s.namespace}/${s.name} in sl_nat_be: not there after 10 s`);
+        if (performance.now() > deadline)
+          throw new Error(
+            `wait for backend ${addr} of ${s.namespace}/${s.name} in sl_nat_be: not there after 10 s`,
+          );
         await new Promise((r) => setImmediate(r));
       }
       out.push(performance.now() - t0);
@@ -123,21 +145,38 @@ async function measureScale(ctx: BenchContext, n: number, o: ScaleOptions): Prom
     writeFileSync(`${work}/all.yaml`, manifestText(services));
     ctx.progress(`scale N=${n}: sluice apply -f`);
     const applyMs = timeApply(`${work}/all.yaml`, datastore);
-    ctx.progress(`scale N=${n}: apply ${(applyMs / 1000).toFixed(1)} s; iptables-restore of kube-proxy's layout`);
-    const iptablesMs = await withBenchNetns((ns) => runTimedTool(ns, ["iptables-restore"], renderKubeProxyIptables(services, { clusterCidr: "198.19.0.0/16" })));
+    ctx.progress(
+      `scale N=${n}: apply ${(applyMs / 1000).toFixed(1)} s; iptables-restore of kube-proxy's layout`,
+    );
+    const iptablesMs = await withBenchNetns((ns) =>
+      runTimedTool(
+        ns,
+        ["iptables-restore"],
+        renderKubeProxyIptables(services, { clusterCidr: "198.19.0.0/16" }),
+      ),
+    );
     ctx.progress(`scale N=${n}: iptables-restore ${(iptablesMs / 1000).toFixed(1)} s; agent cold start`);
     const coldMs = await agent.start();
     const syncSeconds = agent.metric('sluice_sync_duration_seconds_sum{result="ok"}') ?? NaN;
-    ctx.progress(`scale N=${n}: ready in ${(coldMs / 1000).toFixed(1)} s; settling, then ${o.idleSeconds} s idle`);
+    ctx.progress(
+      `scale N=${n}: ready in ${(coldMs / 1000).toFixed(1)} s; settling, then ${o.idleSeconds} s idle`,
+    );
     await sleep(5000);
     const c0 = agent.cpuSeconds();
     await sleep(o.idleSeconds * 1000);
     const idleCpuPct = ((agent.cpuSeconds() - c0) / o.idleSeconds) * 100;
     const rssMb = agent.rssBytes() / 1e6;
     const heapMb = (agent.metric("sluice_agent_nodejs_heap_size_used_bytes") ?? NaN) / 1e6;
-    ctx.progress(`scale N=${n}: idle ${idleCpuPct.toFixed(2)} % CPU, RSS ${rssMb.toFixed(0)} MB; ${o.changes} endpoint changes`);
+    ctx.progress(
+      `scale N=${n}: idle ${idleCpuPct.toFixed(2)} % CPU, RSS ${rssMb.toFixed(0)} MB; ${o.changes} endpoint changes`,
+    );
     const change = await changeLatencies(agent, datastore, services, o.changes);
-    ctx.progress(`scale N=${n}: change p50 ${percentile([...change].sort((a, b) => a - b), 0.5).toFixed(0)} ms; kill -9 and restart`);
+    ctx.progress(
+      `scale N=${n}: change p50 ${percentile(
+        [...change].sort((a, b) => a - b),
+        0.5,
+      ).toFixed(0)} ms; kill -9 and restart`,
+    );
     await agent.kill();
     const restartMs = await agent.start();
     return { n, applyMs, iptablesMs, coldMs, syncSeconds, idleCpuPct, rssMb, heapMb, change, restartMs };
@@ -152,21 +191,67 @@ function rows(f: ScaleFigures): BenchRow[] {
   const big = f.n >= 100_000;
   const t = (target: string, met: boolean): Record<string, string> => ({ target, met: met ? "yes" : "NO" });
   return [
-    { name: `apply -f ${2 * f.n} objects (${at} Services)`, value: f.applyMs / 1000, unit: "s", extra: t("< 10 s at 10k", f.n > 10_000 || f.applyMs < 10_000) },
+    {
+      name: `apply -f ${2 * f.n} objects (${at} Services)`,
+      value: f.applyMs / 1000,
+      unit: "s",
+      extra: t("< 10 s at 10k", f.n > 10_000 || f.applyMs < 10_000),
+    },
     { name: `iptables-restore kube-proxy layout, ${at}`, value: f.iptablesMs, unit: "ms" },
-    { name: `agent start → ready (maps full), ${at}`, value: f.coldMs, unit: "ms", baseline: `iptables-restore kube-proxy layout, ${at}`, extra: { ...t(big ? "< 10 s" : "≤ 1/27 of iptables-restore", big ? f.coldMs < 10_000 : f.coldMs * 27 <= f.iptablesMs), sync: `${f.syncSeconds.toFixed(2)} s` } },
-    { name: `agent idle CPU, ${at}`, value: f.idleCpuPct, unit: "% core", extra: t("< 1 %", f.idleCpuPct < 1) },
-    { name: `agent RSS, ${at}`, value: f.rssMb, unit: "MB", extra: { ...t(big ? "< 500 MB" : "< 200 MB", f.rssMb < (big ? 500 : 200)), heap: `${f.heapMb.toFixed(0)} MB` } },
-    { name: `endpoint change → sl_nat_be, ${at} p50`, value: p(f.change, 0.5), unit: "ms", extra: { samples: f.change.length } },
-    { name: `endpoint change → sl_nat_be, ${at} p99`, value: p(f.change, 0.99), unit: "ms", extra: t("< 10 ms", p(f.change, 0.99) < 10) },
-    { name: `kill -9 → ready again, ${at}`, value: f.restartMs, unit: "ms", extra: t("< 2 s", f.restartMs < 2000) },
+    {
+      name: `agent start → ready (maps full), ${at}`,
+      value: f.coldMs,
+      unit: "ms",
+      baseline: `iptables-restore kube-proxy layout, ${at}`,
+      extra: {
+        ...t(
+          big ? "< 10 s" : "≤ 1/27 of iptables-restore",
+          big ? f.coldMs < 10_000 : f.coldMs * 27 <= f.iptablesMs,
+        ),
+        sync: `${f.syncSeconds.toFixed(2)} s`,
+      },
+    },
+    {
+      name: `agent idle CPU, ${at}`,
+      value: f.idleCpuPct,
+      unit: "% core",
+      extra: t("< 1 %", f.idleCpuPct < 1),
+    },
+    {
+      name: `agent RSS, ${at}`,
+      value: f.rssMb,
+      unit: "MB",
+      extra: {
+        ...t(big ? "< 500 MB" : "< 200 MB", f.rssMb < (big ? 500 : 200)),
+        heap: `${f.heapMb.toFixed(0)} MB`,
+      },
+    },
+    {
+      name: `endpoint change → sl_nat_be, ${at} p50`,
+      value: p(f.change, 0.5),
+      unit: "ms",
+      extra: { samples: f.change.length },
+    },
+    {
+      name: `endpoint change → sl_nat_be, ${at} p99`,
+      value: p(f.change, 0.99),
+      unit: "ms",
+      extra: t("< 10 ms", p(f.change, 0.99) < 10),
+    },
+    {
+      name: `kill -9 → ready again, ${at}`,
+      value: f.restartMs,
+      unit: "ms",
+      extra: t("< 2 s", f.restartMs < 2000),
+    },
   ];
 }
 
 /** scaleBench is `npm run bench -- scale`. */
 export const scaleBench: Benchmark<ScaleOptions> = {
   name: "scale",
-  summary: "control plane at cluster scale: apply -f, agent start/idle/RSS, change latency, restart, vs. targets",
+  summary:
+    "control plane at cluster scale: apply -f, agent start/idle/RSS, change latency, restart, vs. targets",
   needsRoot: true,
   defaults: { services: [1000, 10_000, 100_000], endpoints: 10, changes: 50, idleSeconds: 30 },
   small: { services: [100, 1000], endpoints: 10, changes: 10, idleSeconds: 5 },
@@ -176,7 +261,9 @@ export const scaleBench: Benchmark<ScaleOptions> = {
     const table: BenchTable = {
       title: `Control plane at scale (${o.endpoints} endpoints per Service; ratio: agent vs. iptables-restore, lower is better)`,
       rows: figures.flatMap(rows),
-      notes: ["change: an EndpointSlice file rewritten as the datastore writes it, until the pinned sl_nat_be holds the new backend (what the program reads on the next packet)"],
+      notes: [
+        "change: an EndpointSlice file rewritten as the datastore writes it, until the pinned sl_nat_be holds the new backend (what the program reads on the next packet)",
+      ],
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");

@@ -28,15 +28,34 @@ export async function scaleChartPng(title: string, points: readonly ChartPoint[]
     data: { values: points.map((p) => ({ ...p })) },
     mark: { type: "line", point: { size: 70 }, strokeWidth: 2.5 },
     encoding: {
-      x: { field: "services", type: "quantitative", scale: { type: "log" }, title: "Services (10 endpoints each)" },
+      x: {
+        field: "services",
+        type: "quantitative",
+        scale: { type: "log" },
+        title: "Services (10 endpoints each)",
+      },
       y: { field: "ms", type: "quantitative", scale: { type: "log" }, title: "milliseconds (log)" },
-      color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom", columns: 2, labelLimit: 400 } },
+      color: {
+        field: "series",
+        type: "nominal",
+        title: null,
+        legend: { orient: "bottom", columns: 2, labelLimit: 400 },
+      },
     },
-    config: { font: "DejaVu Sans", axis: { labelFontSize: 12, titleFontSize: 13 }, legend: { labelFontSize: 12 } },
+    config: {
+      font: "DejaVu Sans",
+      axis: { labelFontSize: 12, titleFontSize: 13 },
+      legend: { labelFontSize: 12 },
+    },
   };
   const view = new View(parse(compile(spec).spec), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();
-  const png = new Resvg(svg, { fitTo: { mode: "zoom", value: 1.5 }, font: { loadSystemFonts: false, fontDirs: FONT_DIRS, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
+  const png = new Resvg(svg, {
+    fitTo: { mode: "zoom", value: 1.5 },
+    font: { loadSystemFonts: false, fontDirs: FONT_DIRS, defaultFontFamily: "DejaVu Sans" },
+  })
+    .render()
+    .asPng();
   return Buffer.from(png);
 }

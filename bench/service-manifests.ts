@@ -13,7 +13,12 @@ export function serviceManifest(s: SyntheticService): Record<string, unknown> {
     apiVersion: "v1",
     kind: "Service",
     metadata: { name: s.name, namespace: s.namespace },
-    spec: { type: "ClusterIP", clusterIP: s.clusterIP, clusterIPs: [s.clusterIP], ports: [{ name: "http", port: s.port, targetPort: s.targetPort, protocol: "TCP" }] },
+    spec: {
+      type: "ClusterIP",
+      clusterIP: s.clusterIP,
+      clusterIPs: [s.clusterIP],
+      ports: [{ name: "http", port: s.port, targetPort: s.targetPort, protocol: "TCP" }],
+    },
   };
 }
 
@@ -22,9 +27,17 @@ export function endpointSliceManifest(s: SyntheticService): Record<string, unkno
   return {
     apiVersion: "discovery.k8s.io/v1",
     kind: "EndpointSlice",
-    metadata: { name: `${s.name}-bench`, namespace: s.namespace, labels: { "kubernetes.io/service-name": s.name } },
+    metadata: {
+      name: `${s.name}-bench`,
+      namespace: s.namespace,
+      labels: { "kubernetes.io/service-name": s.name },
+    },
     addressType: "IPv4",
-    endpoints: s.endpoints.map((addr) => ({ addresses: [addr], conditions: { ready: true, serving: true, terminating: false }, nodeName: s.nodeName })),
+    endpoints: s.endpoints.map((addr) => ({
+      addresses: [addr],
+      conditions: { ready: true, serving: true, terminating: false },
+      nodeName: s.nodeName,
+    })),
     ports: [{ name: "http", port: s.targetPort, protocol: "TCP" }],
   };
 }

@@ -24,7 +24,14 @@ export function percentile(sorted: readonly number[], q: number): number {
 /** summarize sorts a copy of `samples` and returns its order statistics. */
 export function summarize(samples: readonly number[]): SampleSummary {
   const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, min: s[0] ?? Number.NaN, p50: percentile(s, 0.5), p90: percentile(s, 0.9), p99: percentile(s, 0.99), max: s.at(-1) ?? Number.NaN };
+  return {
+    n: s.length,
+    min: s[0] ?? Number.NaN,
+    p50: percentile(s, 0.5),
+    p90: percentile(s, 0.9),
+    p99: percentile(s, 0.99),
+    max: s.at(-1) ?? Number.NaN,
+  };
 }
 
 /** median is summarize(samples).p50. */

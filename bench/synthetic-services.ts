@@ -36,7 +36,8 @@ export interface SyntheticServicesOptions {
 /** ipv4ToInt reads dotted text as an unsigned 32-bit number. */
 export function ipv4ToInt(text: string): number {
   const p = text.split(".").map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new RangeError(`parse ipv4: "${text}"`);
+  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255))
+    throw new RangeError(`parse ipv4: "${text}"`);
   return ((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!;
 }
 
@@ -74,6 +75,12 @@ export function syntheticServices(o: SyntheticServicesOptions): SyntheticService
  * withOneEndpointChanged returns a copy where Service `index`'s first endpoint is replaced by
  * `replacement` — the smallest real-world change (a pod rescheduled), used to time one update.
  */
-export function withOneEndpointChanged(services: readonly SyntheticService[], index: number, replacement: string): SyntheticService[] {
-  return services.map((s, i) => (i === index ? { ...s, endpoints: [replacement, ...s.endpoints.slice(1)] } : s));
+export function withOneEndpointChanged(
+  services: readonly SyntheticService[],
+  index: number,
+  replacement: string,
+): SyntheticService[] {
+  return services.map((s, i) =>
+    i === index ? { ...s, endpoints: [replacement, ...s.endpoints.slice(1)] } : s,
+  );
 }

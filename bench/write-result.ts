@@ -12,12 +12,24 @@ import { withRatios } from "./result-table.ts";
 export const RESULTS_DIR = new URL("./results/", import.meta.url).pathname;
 
 /** writeResult writes the JSON file and returns its path. */
-export function writeResult(name: string, options: BenchOptions, tables: readonly BenchTable[], startedAt: Date, durationMs: number): string {
+export function writeResult(
+  name: string,
+  options: BenchOptions,
+  tables: readonly BenchTable[],
+  startedAt: Date,
+  durationMs: number,
+): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   // Colons and dots are awkward in file names on some tools; keep the timestamp sortable.
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   const path = `${RESULTS_DIR}${name}-${stamp}.json`;
-  const machine = { kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryBytes: totalmem(), node: process.version };
+  const machine = {
+    kernel: release(),
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryBytes: totalmem(),
+    node: process.version,
+  };
   const body = {
     benchmark: name,
     startedAt: startedAt.toISOString(),

@@ -7,7 +7,12 @@ import { existsSync, mkdirSync } from "node:fs";
 import { ensureBpffs } from "../src/kernel/bpffs.ts";
 import { listNetns } from "../src/kernel/netns.ts";
 import { buildClient, buildNode, buildNodeRoutes, buildPod, buildUnderlay } from "./build-steps.ts";
-import { writeNamespaceResource, writeNodeFelixConfiguration, writeNodeResource, writePodResource } from "./lab-datastore.ts";
+import {
+  writeNamespaceResource,
+  writeNodeFelixConfiguration,
+  writeNodeResource,
+  writePodResource,
+} from "./lab-datastore.ts";
 import { isLabNetns } from "./lab-names.ts";
 import { LabRecorder } from "./lab-recorder.ts";
 import { newLabState, readLabState } from "./lab-state.ts";
@@ -29,11 +34,17 @@ export async function cleanLeftovers(plan: LabPlan, progress: Progress): Promise
   }
   const strayNetns = listNetns().filter((n) => isLabNetns(plan.name, n));
   if (!old && strayNetns.length === 0 && !existsSync(plan.bpffsRoot) && !existsSync(plan.runDir)) return;
-  progress(old ? `removing the earlier run (state from ${old.createdAt})` : `removing leftovers of an earlier run (${strayNetns.length} namespace(s))`);
+  progress(
+    old
+      ? `removing the earlier run (state from ${old.createdAt})`
+      : `removing leftovers of an earlier run (${strayNetns.length} namespace(s))`,
+  );
   for (const p of old ? [old.plan, plan] : [plan]) {
     const report = await teardownLab(p, p === plan ? undefined : old, { onProgress: progress });
     if (report.errors.length > 0) {
-      throw new LabStepError(plan.name, "remove the earlier run", { cause: new AggregateError(report.errors, report.errors.map((e) => e.message).join("; ")) });
+      throw new LabStepError(plan.name, "remove the earlier run", {
+        cause: new AggregateError(report.errors, report.errors.map((e) => e.message).join("; ")),
+      });
     }
   }
 }
@@ -61,10 +72,13 @@ export async function buildLab(plan: LabPlan, progress: Progress): Promise<LabRe
       if (!existsSync(plan.bpffsRoot)) rec.makePinDir(plan.bpffsRoot);
       for (const n of plan.nodes) rec.makePinDir(n.bpffsDir);
     });
-    step(`create underlay ${plan.underlay.netns} (bridge ${plan.underlay.bridge}, ${plan.underlay.cidr})`, () => {
-      rec.createNetns(plan.underlay.netns);
-      buildUnderlay(plan);
-    });
+    step(
+      `create underlay ${plan.underlay.netns} (bridge ${plan.underlay.bridge}, ${plan.underlay.cidr})`,
+      () => {
+        rec.createNetns(plan.underlay.netns);
+        buildUnderlay(plan);
+      },
+    );
     for (const node of plan.nodes) {
       step(`create ${node.name}: netns ${node.netns}, eth0 ${node.ip}, pods ${node.podCidr}`, () => {
         rec.createNetns(node.netns);
@@ -79,16 +93,20 @@ export async function buildLab(plan: LabPlan, progress: Progress): Promise<LabRe
       for (const node of plan.nodes) buildNodeRoutes(plan, node);
     });
     for (const pod of plan.pods) {
-      step(`create pod ${pod.name} on ${pod.node}: netns ${pod.netns}, ${pod.ip} via ${pod.hostIface}`, () => {
-        rec.createNetns(pod.netns);
-        buildPod(plan, pod);
-        rec.state.pods.push(pod);
-        rec.save();
-      });
+      step(
+        `create pod ${pod.name} on ${pod.node}: netns ${pod.netns}, ${pod.ip} via ${pod.hostIface}`,
+        () => {
+          rec.createNetns(pod.netns);
+          buildPod(plan, pod);
+          rec.state.pods.push(pod);
+          rec.save();
+        },
+      );
     }
     step(`write Namespace, Node and Pod resources to ${plan.datastoreDir}`, () => {
       // "default" always exists in a cluster; the others as pods use them.
-      for (const ns of new Set(["default", ...plan.pods.map((p) => p.namespace)])) rec.addDatastoreFile(writeNamespaceResource(plan, ns));
+      for (const ns of new Set(["default", ...plan.pods.map((p) => p.namespace)]))
+        rec.addDatastoreFile(writeNamespaceResource(plan, ns));
       for (const node of plan.nodes) rec.addDatastoreFile(writeNodeResource(plan, node));
       for (const node of plan.nodes) rec.addDatastoreFile(writeNodeFelixConfiguration(plan, node));
       for (const pod of plan.pods) rec.addDatastoreFile(writePodResource(plan, pod));
@@ -102,7 +120,10 @@ export async function buildLab(plan: LabPlan, progress: Progress): Promise<LabRe
     const report = await teardownLab(plan, rec.state, { onProgress: progress });
     rec.close();
     if (report.errors.length > 0) {
-      throw new AggregateError([err, ...report.errors], `${(err as Error).message}; rollback also failed: ${report.errors.map((e) => e.message).join("; ")}`);
+      throw new AggregateError(
+        [err, ...report.errors],
+        `${(err as Error).message}; rollback also failed: ${report.errors.map((e) => e.message).join("; ")}`,
+      );
     }
     throw err;
   }

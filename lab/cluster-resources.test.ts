@@ -3,7 +3,14 @@ import { test } from "node:test";
 import { parse, stringify } from "yaml";
 import { namespaceSchema } from "../src/model/namespace.ts";
 import { podSchema } from "../src/model/pod.ts";
-import { namespaceFileName, namespaceResource, nodeFileName, nodeResource, podFileName, podResource } from "./cluster-resources.ts";
+import {
+  namespaceFileName,
+  namespaceResource,
+  nodeFileName,
+  nodeResource,
+  podFileName,
+  podResource,
+} from "./cluster-resources.ts";
 import { planLab } from "./plan.ts";
 
 test("nodeResource() carries the hostname label, podCIDR(s) and the InternalIP, as kubelet writes them", () => {
@@ -33,8 +40,14 @@ test("podResource() is a Running pod in namespace default with its labels, node,
 });
 
 test("podResource() of a namespaced pod with named ports validates as a Pod; namespaceResource() has the metadata.name label", () => {
-  const ports = [{ name: "serve-80-tcp", containerPort: 80, protocol: "TCP" as const }, { name: "serve-81-udp", containerPort: 81, protocol: "UDP" as const }];
-  const plan = planLab({ podsPerNode: 0, pods: [{ node: "node-1", name: "a", namespace: "x", labels: { pod: "a" }, ports }] });
+  const ports = [
+    { name: "serve-80-tcp", containerPort: 80, protocol: "TCP" as const },
+    { name: "serve-81-udp", containerPort: 81, protocol: "UDP" as const },
+  ];
+  const plan = planLab({
+    podsPerNode: 0,
+    pods: [{ node: "node-1", name: "a", namespace: "x", labels: { pod: "a" }, ports }],
+  });
   const pod = podResource(plan, plan.pods[0]!);
   assert.equal(pod.metadata.namespace, "x");
   assert.deepEqual(pod.spec.containers[0]!.ports, ports);

@@ -88,11 +88,21 @@ export function podResource(plan: LabPlan, pod: PlannedPod): PodResource {
       name: pod.name,
       namespace: pod.namespace,
       labels: { ...pod.labels },
-      annotations: { [INTERFACE_ANNOTATION]: pod.hostIface, [NETNS_ANNOTATION]: pod.netns, [LAB_LABEL]: plan.name },
+      annotations: {
+        [INTERFACE_ANNOTATION]: pod.hostIface,
+        [NETNS_ANNOTATION]: pod.netns,
+        [LAB_LABEL]: plan.name,
+      },
     },
     spec: {
       nodeName: pod.node,
-      containers: [{ name: "main", image: "sluice-lab/netns", ...(pod.ports && pod.ports.length > 0 ? { ports: pod.ports.map((x) => ({ ...x })) } : {}) }],
+      containers: [
+        {
+          name: "main",
+          image: "sluice-lab/netns",
+          ...(pod.ports && pod.ports.length > 0 ? { ports: pod.ports.map((x) => ({ ...x })) } : {}),
+        },
+      ],
     },
     status: { phase: "Running", hostIP: node?.ip ?? "", podIP: pod.ip, podIPs: [{ ip: pod.ip }] },
   };
@@ -118,11 +128,26 @@ export function podFileName(pod: PlannedPod): string {
  * defaults (which the agent uses when none is set) so a lab of several nodes on one kernel stays
  * cheap — the sizes the object files carry (bpf/include/abi.h).
  */
-export const LAB_MAP_SIZES = { bpfMapSizeNATFrontend: 16384, bpfMapSizeNATBackend: 65536, bpfMapSizeNATAffinity: 65536, bpfMapSizeRoute: 16384 } as const;
+export const LAB_MAP_SIZES = {
+  bpfMapSizeNATFrontend: 16384,
+  bpfMapSizeNATBackend: 65536,
+  bpfMapSizeNATAffinity: 65536,
+  bpfMapSizeRoute: 16384,
+} as const;
 
 /** nodeFelixConfiguration is the lab node's `node.<name>` FelixConfiguration: the lab's map sizes. */
-export function nodeFelixConfiguration(node: PlannedNode): { apiVersion: string; kind: string; metadata: { name: string }; spec: typeof LAB_MAP_SIZES } {
-  return { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: `node.${node.name}` }, spec: { ...LAB_MAP_SIZES } };
+export function nodeFelixConfiguration(node: PlannedNode): {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: typeof LAB_MAP_SIZES;
+} {
+  return {
+    apiVersion: "projectcalico.org/v3",
+    kind: "FelixConfiguration",
+    metadata: { name: `node.${node.name}` },
+    spec: { ...LAB_MAP_SIZES },
+  };
 }
 
 /** nodeFelixConfigurationFileName is the datastore file of a node's FelixConfiguration. */

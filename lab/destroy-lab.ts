@@ -20,9 +20,16 @@ export async function destroyLab(name: string, options: DestroyLabOptions = {}):
   // A plan for the name alone gives the state file path, default pin root and run dir.
   const byName = planLab({ name, stateDir, nodes: 1, podsPerNode: 0 });
   const state = readLabState(byName.stateFile);
-  const report = await teardownLab(state?.plan ?? byName, state, options.onProgress ? { onProgress: options.onProgress } : {});
+  const report = await teardownLab(
+    state?.plan ?? byName,
+    state,
+    options.onProgress ? { onProgress: options.onProgress } : {},
+  );
   if (report.errors.length > 0) {
-    throw new AggregateError(report.errors, `lab "${name}" down: ${report.errors.map((e) => e.message).join("; ")}`);
+    throw new AggregateError(
+      report.errors,
+      `lab "${name}" down: ${report.errors.map((e) => e.message).join("; ")}`,
+    );
   }
   return report;
 }

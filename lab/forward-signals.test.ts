@@ -15,7 +15,9 @@ function alive(pid: number): boolean {
 }
 
 async function runAndSignal(signal: NodeJS.Signals): Promise<{ code: number | null; childPid: number }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", fixture], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, ["--import", "tsx", fixture], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
@@ -32,7 +34,10 @@ async function runAndSignal(signal: NodeJS.Signals): Promise<{ code: number | nu
 }
 
 describe("forwardSignals (sluice lab exec)", () => {
-  for (const [signal, number] of [["SIGTERM", 15], ["SIGINT", 2]] as const) {
+  for (const [signal, number] of [
+    ["SIGTERM", 15],
+    ["SIGINT", 2],
+  ] as const) {
     test(`${signal} to lab exec ends the command it runs, and lab exec exits 128+${number}`, async () => {
       const { code, childPid } = await runAndSignal(signal);
       assert.equal(code, 128 + number);

@@ -8,7 +8,10 @@
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const satisfies readonly NodeJS.Signals[];
 
 /** forwardSignals relays the signals to `pid` until the returned function is called. */
-export function forwardSignals(pid: number, signals: readonly NodeJS.Signals[] = FORWARDED_SIGNALS): () => void {
+export function forwardSignals(
+  pid: number,
+  signals: readonly NodeJS.Signals[] = FORWARDED_SIGNALS,
+): () => void {
   const handlers = signals.map((signal) => {
     const relay = (): void => {
       try {

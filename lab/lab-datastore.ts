@@ -6,7 +6,16 @@
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { namespaceFileName, namespaceResource, nodeFelixConfiguration, nodeFelixConfigurationFileName, nodeFileName, nodeResource, podFileName, podResource } from "./cluster-resources.ts";
+import {
+  namespaceFileName,
+  namespaceResource,
+  nodeFelixConfiguration,
+  nodeFelixConfigurationFileName,
+  nodeFileName,
+  nodeResource,
+  podFileName,
+  podResource,
+} from "./cluster-resources.ts";
 import type { LabPlan, PlannedNode, PlannedPod } from "./plan.ts";
 
 /** writeNodeResource writes `node-<name>.yaml` and returns the file name. */
@@ -16,7 +25,11 @@ export function writeNodeResource(plan: LabPlan, node: PlannedNode): string {
 
 /** writeNodeFelixConfiguration writes the node's `node.<name>` FelixConfiguration (the lab's map sizes) and returns the file name. */
 export function writeNodeFelixConfiguration(plan: LabPlan, node: PlannedNode): string {
-  return writeResource(plan.datastoreDir, nodeFelixConfigurationFileName(node.name), nodeFelixConfiguration(node));
+  return writeResource(
+    plan.datastoreDir,
+    nodeFelixConfigurationFileName(node.name),
+    nodeFelixConfiguration(node),
+  );
 }
 
 /** writeNamespaceResource writes `namespace-<name>.yaml` and returns the file name. */

@@ -52,7 +52,13 @@ export function labStatus(state: LabState, isAlive: (pid: number, startTime: str
     serviceCidr: p.serviceCidr,
     datastoreDir: p.datastoreDir,
     stateFile: p.stateFile,
-    nodes: p.nodes.map((n) => ({ name: n.name, netns: n.netns, ip: n.ip, podCidr: n.podCidr, bpffsDir: n.bpffsDir })),
+    nodes: p.nodes.map((n) => ({
+      name: n.name,
+      netns: n.netns,
+      ip: n.ip,
+      podCidr: n.podCidr,
+      bpffsDir: n.bpffsDir,
+    })),
     pods: state.pods.map((x) => ({
       name: x.name,
       namespace: x.namespace,
@@ -94,7 +100,9 @@ export function formatLabStatus(s: LabStatus): string {
         p.ip,
         p.netns,
         p.hostIface,
-        Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-",
+        Object.entries(p.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",") || "-",
         processesIn(s, p.netns),
       ]),
     ),
@@ -104,7 +112,13 @@ export function formatLabStatus(s: LabStatus): string {
       "",
       table(
         ["PID", "WHERE", "STATE", "COMMAND", "LOG"],
-        s.processes.map((p) => [String(p.pid), p.target, p.running ? "running" : "gone", truncate(p.command, 60), p.logFile ?? "-"]),
+        s.processes.map((p) => [
+          String(p.pid),
+          p.target,
+          p.running ? "running" : "gone",
+          truncate(p.command, 60),
+          p.logFile ?? "-",
+        ]),
       ),
     );
   }
@@ -123,6 +137,10 @@ function truncate(text: string, max: number): string {
 /** table aligns columns with two spaces between them. */
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }

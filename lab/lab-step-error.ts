@@ -9,6 +9,9 @@ export class LabStepError extends Error {
     readonly step: string,
     options: ErrorOptions & { readonly cause: unknown },
   ) {
-    super(`lab "${lab}": step "${step}" failed: ${(options.cause as Error)?.message ?? String(options.cause)}`, options);
+    super(
+      `lab "${lab}": step "${step}" failed: ${(options.cause as Error)?.message ?? String(options.cause)}`,
+      options,
+    );
   }
 }

@@ -57,8 +57,16 @@ export async function createLab(spec: LabSpec = {}, options: CreateLabOptions = 
 }
 
 /** openLab attaches to a lab built earlier (by any process) through its state file; undefined when there is none. */
-export function openLab(name: string, options: { readonly stateDir?: string } & CreateLabOptions = {}): Lab | undefined {
-  const plan = planLab({ name, ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}), nodes: 1, podsPerNode: 0 });
+export function openLab(
+  name: string,
+  options: { readonly stateDir?: string } & CreateLabOptions = {},
+): Lab | undefined {
+  const plan = planLab({
+    name,
+    ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+    nodes: 1,
+    podsPerNode: 0,
+  });
   const state = readLabState(plan.stateFile);
   return state ? new Lab(new LabRecorder(state), options.onProgress ?? (() => undefined)) : undefined;
 }
@@ -135,10 +143,14 @@ export class Lab {
     if (namespace !== undefined) return this.pod(target, namespace).netns;
     if (target === "client") return this.client.netns;
     if (target === "underlay") return this.plan.underlay.netns;
-    const found = this.pods.find((p) => p.name === target && p.namespace === "default")?.netns ?? this.nodes.find((n) => n.name === target)?.netns;
+    const found =
+      this.pods.find((p) => p.name === target && p.namespace === "default")?.netns ??
+      this.nodes.find((n) => n.name === target)?.netns;
     if (found) return found;
     if (this.#rec.state.namespaces.includes(target)) return target;
-    throw new RangeError(`lab "${this.name}": no pod, node or namespace "${target}" (try "client", "node-1", or a pod name)`);
+    throw new RangeError(
+      `lab "${this.name}": no pod, node or namespace "${target}" (try "client", "node-1", or a pod name)`,
+    );
   }
 
   /** addPod creates one more pod on a node (lowest free address) and writes its Pod resource. */
@@ -198,12 +210,18 @@ export class Lab {
       removeDatastoreFiles(this.plan.datastoreDir, [file]);
       this.#rec.removeDatastoreFile(file);
     }
-    this.#rec.state.pods = this.#rec.state.pods.filter((p) => p.name !== pod.name || p.namespace !== pod.namespace);
+    this.#rec.state.pods = this.#rec.state.pods.filter(
+      (p) => p.name !== pod.name || p.namespace !== pod.namespace,
+    );
     this.#rec.save();
   }
 
   /** spawn starts a process in a target's namespace; it is recorded until it exits and stopped by down(). */
-  async spawn(target: string, argv: readonly string[], options: SpawnInNetnsOptions = {}): Promise<NetnsProcess> {
+  async spawn(
+    target: string,
+    argv: readonly string[],
+    options: SpawnInNetnsOptions = {},
+  ): Promise<NetnsProcess> {
     if (this.#down) throw new Error(`spawn in lab "${this.name}": the lab is down`);
     const netns = this.netnsOf(target);
     const proc = await spawnInNetns(netns, argv, options);
@@ -268,7 +286,10 @@ export class Lab {
       const report = await teardownLab(this.plan, this.#rec.state, { onProgress: this.#progress });
       this.#rec.close();
       if (report.errors.length > 0) {
-        throw new AggregateError(report.errors, `lab "${this.name}" down: ${report.errors.map((e) => e.message).join("; ")}`);
+        throw new AggregateError(
+          report.errors,
+          `lab "${this.name}" down: ${report.errors.map((e) => e.message).join("; ")}`,
+        );
       }
       return report;
     })();
@@ -279,4 +300,3 @@ export class Lab {
     await this.down();
   }
 }
-

@@ -53,7 +53,8 @@ export class NetnsProcess {
     readonly child: ChildProcess,
     readonly logFile: string | undefined,
   ) {
-    if (child.pid === undefined) throw new Error(`spawn ${JSON.stringify(argv[0])} in netns "${netns}": no pid`);
+    if (child.pid === undefined)
+      throw new Error(`spawn ${JSON.stringify(argv[0])} in netns "${netns}": no pid`);
     this.pid = child.pid;
     this.startTime = processStartTime(child.pid) ?? "";
     this.exited = new Promise((resolve) => {
@@ -92,7 +93,11 @@ export class NetnsProcess {
 }
 
 /** spawnInNetns starts `argv` inside a named namespace and waits until it has a pid. */
-export async function spawnInNetns(netns: string, argv: readonly string[], options: SpawnInNetnsOptions = {}): Promise<NetnsProcess> {
+export async function spawnInNetns(
+  netns: string,
+  argv: readonly string[],
+  options: SpawnInNetnsOptions = {},
+): Promise<NetnsProcess> {
   if (argv.length === 0) throw new RangeError(`spawn in netns "${netns}": empty command`);
   let stdio: StdioOptions = options.stdio === "inherit" ? "inherit" : "pipe";
   let logFd: number | undefined;
@@ -117,7 +122,9 @@ export async function spawnInNetns(netns: string, argv: readonly string[], optio
     if (options.detached === true) child.unref();
     return proc;
   } catch (err) {
-    throw new Error(`spawn ${JSON.stringify(argv[0])} in netns "${netns}": ${(err as Error).message}`, { cause: err });
+    throw new Error(`spawn ${JSON.stringify(argv[0])} in netns "${netns}": ${(err as Error).message}`, {
+      cause: err,
+    });
   } finally {
     // The child holds its own copy of the descriptor.
     if (logFd !== undefined) closeSync(logFd);
@@ -143,7 +150,11 @@ export interface ExecInNetnsOptions {
 const MAX_OUTPUT = 16 * 1024 * 1024;
 
 /** execInNetns runs `argv` inside a named namespace to completion and collects its output (bounded in time and size). */
-export async function execInNetns(netns: string, argv: readonly string[], options: ExecInNetnsOptions = {}): Promise<ExecResult> {
+export async function execInNetns(
+  netns: string,
+  argv: readonly string[],
+  options: ExecInNetnsOptions = {},
+): Promise<ExecResult> {
   const proc = await spawnInNetns(netns, argv, {
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
@@ -152,7 +163,10 @@ export async function execInNetns(netns: string, argv: readonly string[], option
 }
 
 /** collectOutput feeds `input` to a piped process, collects stdout/stderr, and SIGKILLs it after the timeout. */
-export async function collectOutput(proc: NetnsProcess, options: Pick<ExecInNetnsOptions, "timeoutMs" | "input"> = {}): Promise<ExecResult> {
+export async function collectOutput(
+  proc: NetnsProcess,
+  options: Pick<ExecInNetnsOptions, "timeoutMs" | "input"> = {},
+): Promise<ExecResult> {
   const child = proc.child;
   let stdout = "";
   let stderr = "";

@@ -65,7 +65,10 @@ test("planPod() rejects an unknown node, a taken name and a bad label", () => {
   const plan = planLab({ nodes: 1, podsPerNode: 1 });
   assert.throws(() => planPod(plan, plan.pods, { node: "node-9" }), /no node "node-9"/);
   assert.throws(() => planPod(plan, plan.pods, { node: "node-1", name: "node-1-pod-1" }), /already exists/);
-  assert.throws(() => planPod(plan, plan.pods, { node: "node-1", labels: { "bad key!": "x" } }), /not a valid Kubernetes label/);
+  assert.throws(
+    () => planPod(plan, plan.pods, { node: "node-1", labels: { "bad key!": "x" } }),
+    /not a valid Kubernetes label/,
+  );
 });
 
 test("planPod() refuses a pod when the node's pod CIDR is full", () => {
@@ -100,16 +103,29 @@ function fieldsOf(spec: Parameters<typeof resolveLabSpec>[0]): string[] {
 
 test("validateLabSpec() reports overlapping ranges by field", () => {
   assert.deepEqual(fieldsOf({ addresses: { serviceCidr: "198.19.128.0/20" } }), ["addresses.serviceCidr"]);
-  assert.deepEqual(fieldsOf({ addresses: { podPool: "198.18.0.0/16" } }), ["addresses.podPool", "addresses.serviceCidr"]);
+  assert.deepEqual(fieldsOf({ addresses: { podPool: "198.18.0.0/16" } }), [
+    "addresses.podPool",
+    "addresses.serviceCidr",
+  ]);
   const err = validateLabSpec(resolveLabSpec({ addresses: { serviceCidr: "198.19.0.0/24" } }))[0]!;
   assert.ok(err instanceof ValidationError);
-  assert.match(err.message, /^validate lab spec: field "addresses.serviceCidr": "198.19.0.0\/24" overlaps addresses.podPool "198.19.0.0\/16"$/);
+  assert.match(
+    err.message,
+    /^validate lab spec: field "addresses.serviceCidr": "198.19.0.0\/24" overlaps addresses.podPool "198.19.0.0\/16"$/,
+  );
 });
 
 test("validateLabSpec() reports too many pods for the pod CIDR and too many nodes for the underlay", () => {
   assert.deepEqual(fieldsOf({ podsPerNode: 254 }), ["podsPerNode"]);
   assert.deepEqual(fieldsOf({ podsPerNode: 253 }), []);
-  assert.deepEqual(fieldsOf({ podsPerNode: 1, pods: [{ node: "node-1" }, { node: "node-1" }], addresses: { podBlockPrefix: 30 } }), ["podsPerNode"]);
+  assert.deepEqual(
+    fieldsOf({
+      podsPerNode: 1,
+      pods: [{ node: "node-1" }, { node: "node-1" }],
+      addresses: { podBlockPrefix: 30 },
+    }),
+    ["podsPerNode"],
+  );
   assert.deepEqual(fieldsOf({ nodes: 189 }), []);
   assert.deepEqual(fieldsOf({ nodes: 190 }), ["addresses.clientHost"]);
   assert.deepEqual(fieldsOf({ nodes: 250 }), ["nodes", "addresses.clientHost"]);
@@ -152,7 +168,13 @@ test("planPod(): pod names are unique per namespace, the same name in two namesp
   assert.notEqual(xa.hostIface, ya.hostIface);
   assert.notEqual(xa.ip, ya.ip);
   assert.ok(isLabNetns("t", xa.netns) && isLabNetns("t", ya.netns));
-  assert.throws(() => planPod(plan, [xa, ya], { node: "node-1", name: "a", namespace: "x" }), /pod "a" already exists in namespace "x"/);
-  assert.throws(() => planPod(plan, [], { node: "node-1", name: "a", namespace: "X_" }), /field "namespace": "X_" is not a DNS label/);
+  assert.throws(
+    () => planPod(plan, [xa, ya], { node: "node-1", name: "a", namespace: "x" }),
+    /pod "a" already exists in namespace "x"/,
+  );
+  assert.throws(
+    () => planPod(plan, [], { node: "node-1", name: "a", namespace: "X_" }),
+    /field "namespace": "X_" is not a DNS label/,
+  );
   assert.equal(planPod(plan, [], { node: "node-1", name: "a" }).namespace, "default");
 });

@@ -6,14 +6,7 @@
 import { ValidationError } from "../src/errors/validation-error.ts";
 import { cidrSize, formatCidr, formatIpv4, parseCidr, subnet } from "./ipv4-cidr.ts";
 import type { Ipv4Cidr } from "./ipv4-cidr.ts";
-import {
-  clientNetns,
-  hostIfaceName,
-  nodeName,
-  nodeNetns,
-  podNetns,
-  underlayNetns,
-} from "./lab-names.ts";
+import { clientNetns, hostIfaceName, nodeName, nodeNetns, podNetns, underlayNetns } from "./lab-names.ts";
 import { resolveLabSpec } from "./lab-spec.ts";
 import type { LabPodSpec, LabSpec, ResolvedLabSpec } from "./lab-spec.ts";
 import { labelProblem } from "./pod-flags.ts";
@@ -110,7 +103,11 @@ export function planLab(input: LabSpec = {}): LabPlan {
     },
     nodes,
     pods: [],
-    client: { netns: clientNetns(spec.name), ip: formatIpv4(underlay.base + a.clientHost), underlayPort: "client" },
+    client: {
+      netns: clientNetns(spec.name),
+      ip: formatIpv4(underlay.base + a.clientHost),
+      underlayPort: "client",
+    },
     serviceCidr: a.serviceCidr,
     podGateway: POD_GATEWAY,
     stateFile: `${spec.stateDir}/lab-${spec.name}.json`,
@@ -135,29 +132,50 @@ export function planLab(input: LabSpec = {}): LabPlan {
 export function planPod(plan: LabPlan, existing: readonly PlannedPod[], pod: LabPodSpec): PlannedPod {
   const node = plan.nodes.find((n) => n.name === pod.node);
   if (!node) {
-    throw new ValidationError("lab pod", "node", `no node "${pod.node}" (have ${plan.nodes.map((n) => `"${n.name}"`).join(", ")})`);
+    throw new ValidationError(
+      "lab pod",
+      "node",
+      `no node "${pod.node}" (have ${plan.nodes.map((n) => `"${n.name}"`).join(", ")})`,
+    );
   }
   const block = parseCidr(node.podCidr);
   const used = new Set(existing.filter((p) => p.node === node.name).map((p) => p.slot));
   let slot = 1;
   while (used.has(slot)) slot++;
   if (slot > maxPodsPerBlock(block)) {
-    throw new ValidationError("lab pod", "node", `pod CIDR "${node.podCidr}" of node "${node.name}" is full (${maxPodsPerBlock(block)} pods)`);
+    throw new ValidationError(
+      "lab pod",
+      "node",
+      `pod CIDR "${node.podCidr}" of node "${node.name}" is full (${maxPodsPerBlock(block)} pods)`,
+    );
   }
   const name = pod.name ?? `${node.name}-pod-${slot}`;
   const namespace = pod.namespace ?? "default";
   if (!DNS_LABEL.test(name)) {
-    throw new ValidationError("lab pod", "name", `"${name}" is not a DNS label (lowercase letters, digits, "-", at most 63)`);
+    throw new ValidationError(
+      "lab pod",
+      "name",
+      `"${name}" is not a DNS label (lowercase letters, digits, "-", at most 63)`,
+    );
   }
   if (!DNS_LABEL.test(namespace)) {
-    throw new ValidationError("lab pod", "namespace", `"${namespace}" is not a DNS label (lowercase letters, digits, "-", at most 63)`);
+    throw new ValidationError(
+      "lab pod",
+      "namespace",
+      `"${namespace}" is not a DNS label (lowercase letters, digits, "-", at most 63)`,
+    );
   }
   if (existing.some((p) => p.name === name && p.namespace === namespace)) {
     throw new ValidationError("lab pod", "name", `pod "${name}" already exists in namespace "${namespace}"`);
   }
   for (const [k, v] of Object.entries(pod.labels ?? {})) {
     const problem = labelProblem(k, v);
-    if (problem) throw new ValidationError("lab pod", `labels.${k}`, `"${k}=${v}" is not a valid Kubernetes label: ${problem}`);
+    if (problem)
+      throw new ValidationError(
+        "lab pod",
+        `labels.${k}`,
+        `"${k}=${v}" is not a valid Kubernetes label: ${problem}`,
+      );
   }
   const netns = podNetns(plan.name, node.index, slot);
   return {

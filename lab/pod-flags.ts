@@ -21,9 +21,12 @@ export function labelProblem(key: string, value: string): string | undefined {
   const slash = key.indexOf("/");
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && !LABEL_PREFIX.test(prefix)) return `key prefix "${prefix}" is not a DNS subdomain`;
-  if (!LABEL_NAME.test(name)) return `key "${key}" is not a label name (letters, digits, "-", "_", ".", at most 63, alphanumeric at both ends)`;
-  if (!LABEL_VALUE.test(value)) return `value "${value}" is not a label value (letters, digits, "-", "_", ".", at most 63, alphanumeric at both ends)`;
+  if (prefix !== undefined && !LABEL_PREFIX.test(prefix))
+    return `key prefix "${prefix}" is not a DNS subdomain`;
+  if (!LABEL_NAME.test(name))
+    return `key "${key}" is not a label name (letters, digits, "-", "_", ".", at most 63, alphanumeric at both ends)`;
+  if (!LABEL_VALUE.test(value))
+    return `value "${value}" is not a label value (letters, digits, "-", "_", ".", at most 63, alphanumeric at both ends)`;
   return undefined;
 }
 
@@ -53,20 +56,25 @@ const PORT_NAME = /^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/;
  * or `port` (unnamed). Protocol is TCP, UDP or SCTP, in any case.
  */
 export function parsePortFlag(text: string, flag = "--port"): PodPort {
-  const fail = (why: string): Error => new Error(`parse ${flag} "${text}": ${why} (want name=port/TCP|UDP|SCTP, e.g. serve-80-tcp=80/TCP)`);
+  const fail = (why: string): Error =>
+    new Error(`parse ${flag} "${text}": ${why} (want name=port/TCP|UDP|SCTP, e.g. serve-80-tcp=80/TCP)`);
   const eq = text.indexOf("=");
   const name = eq >= 0 ? text.slice(0, eq) : undefined;
   const rest = eq >= 0 ? text.slice(eq + 1) : text;
   if (name !== undefined) {
     if (!PORT_NAME.test(name) || name.includes("--") || !/[a-z]/.test(name)) {
-      throw fail(`name "${name}" is not a port name (lowercase letters, digits, "-", at most 15, at least one letter)`);
+      throw fail(
+        `name "${name}" is not a port name (lowercase letters, digits, "-", at most 15, at least one letter)`,
+      );
     }
   }
   const [portText = "", protoText, extra] = rest.split("/");
   if (extra !== undefined) throw fail(`"${rest}" has more than one "/"`);
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) throw fail(`port "${portText}" is not 1-65535`);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
+    throw fail(`port "${portText}" is not 1-65535`);
   const protocol = (protoText ?? "TCP").toUpperCase();
-  if (protocol !== "TCP" && protocol !== "UDP" && protocol !== "SCTP") throw fail(`protocol "${protoText ?? ""}" is not TCP, UDP or SCTP`);
+  if (protocol !== "TCP" && protocol !== "UDP" && protocol !== "SCTP")
+    throw fail(`protocol "${protoText ?? ""}" is not TCP, UDP or SCTP`);
   return { ...(name !== undefined ? { name } : {}), containerPort: Number(portText), protocol };
 }
 

@@ -23,8 +23,17 @@ export function agentArgv(args: readonly string[] = []): string[] {
 }
 
 /** startAgent starts the agent on one node (no wait). */
-export async function startAgent(lab: Lab, node: string, options: StartAgentsOptions = {}): Promise<NetnsProcess> {
-  return lab.startOnNode(node, agentArgv(options.args), { SLUICE_INTERFACE_PREFIX: "sl" }, options.detached === true ? { detached: true } : {});
+export async function startAgent(
+  lab: Lab,
+  node: string,
+  options: StartAgentsOptions = {},
+): Promise<NetnsProcess> {
+  return lab.startOnNode(
+    node,
+    agentArgv(options.args),
+    { SLUICE_INTERFACE_PREFIX: "sl" },
+    options.detached === true ? { detached: true } : {},
+  );
 }
 
 /** waitAgentReady polls the node's /readiness until it answers 200; throws with the last answer on timeout. */
@@ -32,16 +41,35 @@ export async function waitAgentReady(lab: Lab, node: string, timeoutMs = 30_000,
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    const r = await lab.exec(node, ["curl", "-s", "-o", "/dev/stdout", "-w", "\n%{http_code}", "--max-time", "2", `http://127.0.0.1:${port}/readiness`], { timeoutMs: 5000 });
+    const r = await lab.exec(
+      node,
+      [
+        "curl",
+        "-s",
+        "-o",
+        "/dev/stdout",
+        "-w",
+        "\n%{http_code}",
+        "--max-time",
+        "2",
+        `http://127.0.0.1:${port}/readiness`,
+      ],
+      { timeoutMs: 5000 },
+    );
     last = r.stdout.trim();
     if (last.endsWith("\n200") || last === "200") return;
     await new Promise((res) => setTimeout(res, 200));
   }
-  throw new Error(`wait for the agent on ${node}: not ready after ${timeoutMs} ms (last /readiness: ${last.replace(/\n/g, " ") || "no answer"})`);
+  throw new Error(
+    `wait for the agent on ${node}: not ready after ${timeoutMs} ms (last /readiness: ${last.replace(/\n/g, " ") || "no answer"})`,
+  );
 }
 
 /** startAgents starts one agent per node and waits until all are ready. */
-export async function startAgents(lab: Lab, options: StartAgentsOptions = {}): Promise<Map<string, NetnsProcess>> {
+export async function startAgents(
+  lab: Lab,
+  options: StartAgentsOptions = {},
+): Promise<Map<string, NetnsProcess>> {
   const procs = new Map<string, NetnsProcess>();
   for (const n of lab.nodes) procs.set(n.name, await startAgent(lab, n.name, options));
   await Promise.all(lab.nodes.map((n) => waitAgentReady(lab, n.name, options.readyTimeoutMs)));

@@ -8,7 +8,10 @@ import type { LabProcessRecord } from "./lab-state.ts";
 import { isSameProcess } from "./process-identity.ts";
 
 /** stopRecordedProcesses sends SIGTERM, waits up to `graceMs`, then SIGKILLs what is left. Returns the pids signalled. */
-export async function stopRecordedProcesses(records: readonly LabProcessRecord[], graceMs = 3000): Promise<number[]> {
+export async function stopRecordedProcesses(
+  records: readonly LabProcessRecord[],
+  graceMs = 3000,
+): Promise<number[]> {
   const alive = (): LabProcessRecord[] => records.filter((r) => isSameProcess(r.pid, r.startTime));
   const signalled = alive();
   for (const r of signalled) signal(r.pid, "SIGTERM");

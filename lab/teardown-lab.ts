@@ -30,7 +30,11 @@ export interface TeardownOptions {
 }
 
 /** teardownLab removes the lab described by `plan` (and by `state`, when one was recorded). */
-export async function teardownLab(plan: LabPlan, state: LabState | undefined, options: TeardownOptions = {}): Promise<TeardownReport> {
+export async function teardownLab(
+  plan: LabPlan,
+  state: LabState | undefined,
+  options: TeardownOptions = {},
+): Promise<TeardownReport> {
   const progress = options.onProgress ?? (() => undefined);
   const report: TeardownReport = { namespaces: [], stoppedPids: [], strays: [], errors: [] };
   const attempt = (what: string, fn: () => void): void => {
@@ -78,11 +82,14 @@ export async function teardownLab(plan: LabPlan, state: LabState | undefined, op
 
   if (state && state.datastoreFiles.length > 0) {
     progress(`remove ${state.datastoreFiles.length} datastore file(s) from ${plan.datastoreDir}`);
-    attempt(`remove datastore files in "${plan.datastoreDir}"`, () => removeDatastoreFiles(plan.datastoreDir, state.datastoreFiles));
+    attempt(`remove datastore files in "${plan.datastoreDir}"`, () =>
+      removeDatastoreFiles(plan.datastoreDir, state.datastoreFiles),
+    );
   }
   // The run directory is named after the lab (`<stateDir>/lab-<name>`): logs and the default datastore.
   attempt(`remove "${plan.runDir}"`, () => rmSync(plan.runDir, { recursive: true, force: true }));
-  if (report.errors.length === 0) attempt(`remove state file "${plan.stateFile}"`, () => removeLabState(plan.stateFile));
+  if (report.errors.length === 0)
+    attempt(`remove state file "${plan.stateFile}"`, () => removeLabState(plan.stateFile));
   return report;
 }
 

@@ -53,24 +53,37 @@ export function validateLabSpec(spec: ResolvedLabSpec): ValidationError[] {
   if (pool) checkPodPool(spec, pool, bad);
   const nodeNames = new Set(Array.from({ length: Math.max(0, spec.nodes) }, (_, i) => `node-${i + 1}`));
   spec.pods.forEach((p, i) => {
-    if (!nodeNames.has(p.node)) bad(`pods[${i}].node`, `no node "${p.node}" in a lab of ${spec.nodes} node(s)`);
+    if (!nodeNames.has(p.node))
+      bad(`pods[${i}].node`, `no node "${p.node}" in a lab of ${spec.nodes} node(s)`);
   });
   return problems;
 }
 
-function checkUnderlay(spec: ResolvedLabSpec, underlay: Ipv4Cidr, bad: (field: string, reason: string) => void): void {
+function checkUnderlay(
+  spec: ResolvedLabSpec,
+  underlay: Ipv4Cidr,
+  bad: (field: string, reason: string) => void,
+): void {
   const a = spec.addresses;
   // Host numbers 0 and size-1 are the network and broadcast addresses.
   const last = cidrSize(underlay) - 2;
   const inRange = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= last;
-  if (!inRange(a.gatewayHost)) bad("addresses.gatewayHost", `${a.gatewayHost} is not a host number in "${a.underlayCidr}" (1..${last})`);
-  if (!inRange(a.clientHost)) bad("addresses.clientHost", `${a.clientHost} is not a host number in "${a.underlayCidr}" (1..${last})`);
+  if (!inRange(a.gatewayHost))
+    bad("addresses.gatewayHost", `${a.gatewayHost} is not a host number in "${a.underlayCidr}" (1..${last})`);
+  if (!inRange(a.clientHost))
+    bad("addresses.clientHost", `${a.clientHost} is not a host number in "${a.underlayCidr}" (1..${last})`);
   const first = a.nodeHostOffset + 1;
   const lastNode = a.nodeHostOffset + spec.nodes;
   if (!inRange(first) || !inRange(lastNode)) {
-    bad("nodes", `${spec.nodes} node(s) from host ${first} do not fit in underlay "${a.underlayCidr}" (hosts 1..${last})`);
+    bad(
+      "nodes",
+      `${spec.nodes} node(s) from host ${first} do not fit in underlay "${a.underlayCidr}" (hosts 1..${last})`,
+    );
   }
-  for (const [field, host] of [["gatewayHost", a.gatewayHost], ["clientHost", a.clientHost]] as const) {
+  for (const [field, host] of [
+    ["gatewayHost", a.gatewayHost],
+    ["clientHost", a.clientHost],
+  ] as const) {
     if (host >= first && host <= lastNode) {
       bad(`addresses.${field}`, `host ${host} collides with a node address (hosts ${first}..${lastNode})`);
     }
@@ -78,32 +91,47 @@ function checkUnderlay(spec: ResolvedLabSpec, underlay: Ipv4Cidr, bad: (field: s
   if (a.gatewayHost === a.clientHost) bad("addresses.clientHost", `host ${a.clientHost} is also the gateway`);
 }
 
-function checkPodPool(spec: ResolvedLabSpec, pool: Ipv4Cidr, bad: (field: string, reason: string) => void): void {
+function checkPodPool(
+  spec: ResolvedLabSpec,
+  pool: Ipv4Cidr,
+  bad: (field: string, reason: string) => void,
+): void {
   const a = spec.addresses;
   if (!Number.isInteger(a.podBlockPrefix) || a.podBlockPrefix < pool.prefix || a.podBlockPrefix > 30) {
-    bad("addresses.podBlockPrefix", `/${a.podBlockPrefix} must be between /${pool.prefix} (the pool) and /30`);
+    bad(
+      "addresses.podBlockPrefix",
+      `/${a.podBlockPrefix} must be between /${pool.prefix} (the pool) and /30`,
+    );
     return;
   }
   // Block #0 is left unused so node i owns block #i (198.19.1.0/24 for node-1): easy to read.
   const blocks = 2 ** (a.podBlockPrefix - pool.prefix) - 1;
   if (spec.nodes > blocks) {
-    bad("nodes", `${spec.nodes} node(s) need ${spec.nodes} /${a.podBlockPrefix} pod blocks; "${a.podPool}" has ${blocks}`);
+    bad(
+      "nodes",
+      `${spec.nodes} node(s) need ${spec.nodes} /${a.podBlockPrefix} pod blocks; "${a.podPool}" has ${blocks}`,
+    );
   }
   const perBlock = 2 ** (32 - a.podBlockPrefix) - 3;
   const extra = new Map<string, number>();
   for (const p of spec.pods) extra.set(p.node, (extra.get(p.node) ?? 0) + 1);
   const most = spec.podsPerNode + Math.max(0, ...extra.values());
   if (most > perBlock) {
-    bad("podsPerNode", `${most} pods on one node do not fit in a /${a.podBlockPrefix} pod CIDR (at most ${perBlock})`);
+    bad(
+      "podsPerNode",
+      `${most} pods on one node do not fit in a /${a.podBlockPrefix} pod CIDR (at most ${perBlock})`,
+    );
   }
 }
 
 function checkPaths(spec: ResolvedLabSpec, bad: (field: string, reason: string) => void): void {
   for (const field of ["stateDir", "datastoreDir"] as const) {
     const path = spec[field];
-    if (!path.startsWith("/") || path.split("/").includes("..")) bad(field, `"${path}" must be an absolute path without ".."`);
+    if (!path.startsWith("/") || path.split("/").includes(".."))
+      bad(field, `"${path}" must be an absolute path without ".."`);
     // Pseudo filesystems: Node's recursive mkdir never returns there (it retries ENOENT forever).
-    else if (/^\/(proc|sys)(\/|$)/.test(path)) bad(field, `"${path}" is on a pseudo filesystem (/proc, /sys)`);
+    else if (/^\/(proc|sys)(\/|$)/.test(path))
+      bad(field, `"${path}" is on a pseudo filesystem (/proc, /sys)`);
   }
   // down removes the pin root recursively, so it must be a directory of its own inside bpffs.
   if (!/^\/sys\/fs\/bpf\/[^/]/.test(spec.bpffsRoot) || spec.bpffsRoot.split("/").includes("..")) {

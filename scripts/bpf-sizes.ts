@@ -12,7 +12,9 @@ import { programSizes } from "../src/datapath/program-sizes.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
-const objects = readdirSync(join(root, "bpf/obj")).filter((f) => f.endsWith(".o") && existsSync(join(root, "bpf", f.replace(/\.o$/, ".c")))).sort();
+const objects = readdirSync(join(root, "bpf/obj"))
+  .filter((f) => f.endsWith(".o") && existsSync(join(root, "bpf", f.replace(/\.o$/, ".c"))))
+  .sort();
 for (const obj of objects) {
   const spec = await readCollectionSpecFile(join(root, "bpf/obj", obj));
   let verdict = "not loaded (needs root)";
@@ -27,5 +29,6 @@ for (const obj of objects) {
     }
   }
   console.log(`${obj}: ${verdict}`);
-  for (const p of programSizes(spec)) console.log(`  ${p.name.padEnd(12)} ${p.section.padEnd(6)} ${String(p.instructions).padStart(6)} insns`);
+  for (const p of programSizes(spec))
+    console.log(`  ${p.name.padEnd(12)} ${p.section.padEnd(6)} ${String(p.instructions).padStart(6)} insns`);
 }

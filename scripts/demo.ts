@@ -23,18 +23,27 @@ if (process.getuid?.() !== 0) {
 }
 // Two backend pods per node plus one client pod per node that backs no Service (the plain
 // ClusterIP rows); the hairpin row uses a backend.
-const clientPods = [1, 2, 3].map((i) => ({ node: `node-${i}`, name: `client-${i}`, labels: { role: "client" } }));
-const lab = await createLab({ name, nodes: 3, podsPerNode: 2, pods: clientPods }, { onProgress: (l) => process.stderr.write(`lab ${name}: ${l}\n`) });
+const clientPods = [1, 2, 3].map((i) => ({
+  node: `node-${i}`,
+  name: `client-${i}`,
+  labels: { role: "client" },
+}));
+const lab = await createLab(
+  { name, nodes: 3, podsPerNode: 2, pods: clientPods },
+  { onProgress: (l) => process.stderr.write(`lab ${name}: ${l}\n`) },
+);
 let failed = false;
 try {
-  process.stderr.write(`lab ${name}: starting traffic servers, demo Services and one sluice agent per node\n`);
+  process.stderr.write(
+    `lab ${name}: starting traffic servers, demo Services and one sluice agent per node\n`,
+  );
   await startDemo(lab, { detached: !once, backends: lab.pods.filter((p) => !p.name.startsWith("client-")) });
   const rows = await runTrafficReport(lab);
   console.log(`\nTraffic report (lab "${name}", ${lab.nodes.length} nodes, client ${lab.client.ip}):\n`);
   console.log(formatTrafficReport(rows));
   console.log(
     "\nNodePort rows show the source the backend saw: the client's own address means source IP is preserved." +
-      "\n\"no endpoints\" should fail at once with ECONNREFUSED; \"etp=Local\" answers only on nodes with a local backend." +
+      '\n"no endpoints" should fail at once with ECONNREFUSED; "etp=Local" answers only on nodes with a local backend.' +
       `\n"ClusterIP hairpin": a backend calling its own Service; when it draws itself it is seen as ${ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT)} (hairpin SNAT).`,
   );
 } catch (e) {

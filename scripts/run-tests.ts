@@ -56,9 +56,14 @@ function run(label: string, list: string[], concurrency: number): void {
   const r = spawnSync(
     process.execPath,
     [
-      "--import", "tsx", "--test", `--test-concurrency=${concurrency}`,
-      "--test-reporter=spec", "--test-reporter-destination=stdout",
-      "--test-reporter=tap", `--test-reporter-destination=${tap}`,
+      "--import",
+      "tsx",
+      "--test",
+      `--test-concurrency=${concurrency}`,
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=tap",
+      `--test-reporter-destination=${tap}`,
       ...list,
     ],
     { cwd: root, stdio: "inherit", env: process.env },
@@ -94,5 +99,7 @@ if (ran === 0) {
   console.log("\nno test ran");
   failed = true;
 }
-console.log(`\ntests: ${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);
+console.log(
+  `\ntests: ${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`,
+);
 process.exit(failed ? 1 : 0);

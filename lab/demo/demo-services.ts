@@ -31,30 +31,69 @@ function nthAddress(cidr: string, n: number): string {
 
 /** demoServiceInfo derives the demo's ClusterIPs from the lab's service CIDR. */
 export function demoServiceInfo(plan: Pick<LabPlan, "serviceCidr">): DemoServiceInfo {
-  return { web: nthAddress(plan.serviceCidr, 10), sticky: nthAddress(plan.serviceCidr, 12), empty: nthAddress(plan.serviceCidr, 13), nodePort: 30080, localNodePort: 30081 };
+  return {
+    web: nthAddress(plan.serviceCidr, 10),
+    sticky: nthAddress(plan.serviceCidr, 12),
+    empty: nthAddress(plan.serviceCidr, 13),
+    nodePort: 30080,
+    localNodePort: 30081,
+  };
 }
 
-type Port = { readonly name: string; readonly port: number; readonly targetPort: number; readonly protocol: "TCP" | "UDP"; readonly nodePort?: number };
+type Port = {
+  readonly name: string;
+  readonly port: number;
+  readonly targetPort: number;
+  readonly protocol: "TCP" | "UDP";
+  readonly nodePort?: number;
+};
 
 /** serviceManifest builds a Service. */
-export function serviceManifest(name: string, clusterIP: string, ports: readonly Port[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { apiVersion: "v1", kind: "Service", metadata: { name, namespace: "default" }, spec: { type: "ClusterIP", clusterIP, clusterIPs: [clusterIP], ports, ...extra } };
+export function serviceManifest(
+  name: string,
+  clusterIP: string,
+  ports: readonly Port[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: "default" },
+    spec: { type: "ClusterIP", clusterIP, clusterIPs: [clusterIP], ports, ...extra },
+  };
 }
 
 /** endpointSliceManifest builds the EndpointSlice of `service` over `pods`, all ready. */
-export function endpointSliceManifest(service: string, pods: readonly PlannedPod[], ports: readonly Port[], suffix = "demo"): Record<string, unknown> {
+export function endpointSliceManifest(
+  service: string,
+  pods: readonly PlannedPod[],
+  ports: readonly Port[],
+  suffix = "demo",
+): Record<string, unknown> {
   return {
     apiVersion: "discovery.k8s.io/v1",
     kind: "EndpointSlice",
-    metadata: { name: `${service}-${suffix}`, namespace: "default", labels: { "kubernetes.io/service-name": service } },
+    metadata: {
+      name: `${service}-${suffix}`,
+      namespace: "default",
+      labels: { "kubernetes.io/service-name": service },
+    },
     addressType: "IPv4",
-    endpoints: pods.map((p) => ({ addresses: [p.ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: p.node, targetRef: { kind: "Pod", namespace: p.namespace, name: p.name } })),
+    endpoints: pods.map((p) => ({
+      addresses: [p.ip],
+      conditions: { ready: true, serving: true, terminating: false },
+      nodeName: p.node,
+      targetRef: { kind: "Pod", namespace: p.namespace, name: p.name },
+    })),
     ports: ports.map((p) => ({ name: p.name, port: p.targetPort, protocol: p.protocol })),
   };
 }
 
 /** demoServices returns the manifests (Services first, then their EndpointSlices). */
-export function demoServices(plan: Pick<LabPlan, "serviceCidr">, pods: readonly PlannedPod[]): Record<string, unknown>[] {
+export function demoServices(
+  plan: Pick<LabPlan, "serviceCidr">,
+  pods: readonly PlannedPod[],
+): Record<string, unknown>[] {
   const ip = demoServiceInfo(plan);
   const http: Port = { name: "http", port: 80, targetPort: DEMO_PORTS.tcp, protocol: "TCP" };
   const webPorts: Port[] = [http, { name: "dns", port: 53, targetPort: DEMO_PORTS.udp, protocol: "UDP" }];
@@ -65,9 +104,18 @@ export function demoServices(plan: Pick<LabPlan, "serviceCidr">, pods: readonly 
   const local = [...on("node-1").slice(0, 1), ...on("node-2").slice(0, 1)];
   return [
     serviceManifest("web", ip.web, webPorts),
-    serviceManifest("nodeport", nthAddress(plan.serviceCidr, 11), [np], { type: "NodePort", externalTrafficPolicy: "Cluster" }),
-    serviceManifest("local", nthAddress(plan.serviceCidr, 14), [lp], { type: "NodePort", externalTrafficPolicy: "Local" }),
-    serviceManifest("sticky", ip.sticky, [http], { sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } }),
+    serviceManifest("nodeport", nthAddress(plan.serviceCidr, 11), [np], {
+      type: "NodePort",
+      externalTrafficPolicy: "Cluster",
+    }),
+    serviceManifest("local", nthAddress(plan.serviceCidr, 14), [lp], {
+      type: "NodePort",
+      externalTrafficPolicy: "Local",
+    }),
+    serviceManifest("sticky", ip.sticky, [http], {
+      sessionAffinity: "ClientIP",
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } },
+    }),
     serviceManifest("empty", ip.empty, [http]),
     endpointSliceManifest("web", pods, webPorts),
     endpointSliceManifest("nodeport", remote, [np]),

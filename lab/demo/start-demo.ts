@@ -25,7 +25,16 @@ export interface StartDemoOptions {
 
 /** podServerArgv is the traffic server every demo pod runs. */
 export function podServerArgv(name: string, lifetimeMs: number): string[] {
-  return nodeScriptArgv("server.ts", ["--listen", `tcp:${DEMO_PORTS.tcp},udp:${DEMO_PORTS.udp}`, "--name", name, "--max-requests", "1000000", "--lifetime-ms", String(lifetimeMs)]);
+  return nodeScriptArgv("server.ts", [
+    "--listen",
+    `tcp:${DEMO_PORTS.tcp},udp:${DEMO_PORTS.udp}`,
+    "--name",
+    name,
+    "--max-requests",
+    "1000000",
+    "--lifetime-ms",
+    String(lifetimeMs),
+  ]);
 }
 
 /** applyManifests writes manifests through the datastore (validated, like `sluice apply`). */
@@ -39,13 +48,20 @@ export async function applyManifests(dir: string, manifests: readonly unknown[])
 }
 
 /** startDemo starts servers, writes the demo Services and starts agents; returns the agent processes. */
-export async function startDemo(lab: Lab, options: StartDemoOptions = {}): Promise<Map<string, NetnsProcess>> {
+export async function startDemo(
+  lab: Lab,
+  options: StartDemoOptions = {},
+): Promise<Map<string, NetnsProcess>> {
   const lifetime = options.serverLifetimeMs ?? 3_600_000;
   const backends = options.backends ?? lab.pods;
   for (const pod of backends) {
-    await lab.spawn(pod.name, podServerArgv(pod.name, lifetime), { logFile: `${lab.plan.logDir}/${pod.name}-server.log`, ...(options.detached ? { detached: true } : {}) });
+    await lab.spawn(pod.name, podServerArgv(pod.name, lifetime), {
+      logFile: `${lab.plan.logDir}/${pod.name}-server.log`,
+      ...(options.detached ? { detached: true } : {}),
+    });
   }
-  if (options.services !== false) await applyManifests(lab.plan.datastoreDir, demoServices(lab.plan, backends));
+  if (options.services !== false)
+    await applyManifests(lab.plan.datastoreDir, demoServices(lab.plan, backends));
   if (options.agents === false) return new Map();
   return startAgents(lab, options.detached ? { detached: true } : {});
 }

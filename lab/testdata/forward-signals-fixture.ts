@@ -11,6 +11,7 @@ child.once("spawn", () => {
   process.stdout.write(`${child.pid}\n`);
   child.once("exit", (code, signal) => {
     stop();
-    process.exitCode = code ?? 128 + (signal === "SIGTERM" ? 15 : signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 0);
+    process.exitCode =
+      code ?? 128 + (signal === "SIGTERM" ? 15 : signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 0);
   });
 });

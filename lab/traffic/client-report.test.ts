@@ -4,7 +4,14 @@ import { MAX_KEPT, summarizeAttempts } from "./client-report.ts";
 import type { AttemptResult } from "./client-report.ts";
 import { intFlag, listenFlag, parseFlags, protoFlag } from "./traffic-args.ts";
 
-const reply = (client: string) => ({ server: "s", proto: "tcp", client, clientPort: 1, local: "l", localPort: 2 });
+const reply = (client: string) => ({
+  server: "s",
+  proto: "tcp",
+  client,
+  clientPort: 1,
+  local: "l",
+  localPort: 2,
+});
 
 test("summarizeAttempts() counts successes, keeps the first errors, and lists distinct client addresses seen", () => {
   const results: AttemptResult[] = [
@@ -21,7 +28,12 @@ test("summarizeAttempts() counts successes, keeps the first errors, and lists di
 });
 
 test("summarizeAttempts() bounds kept errors and reports null latency when nothing succeeded", () => {
-  const r = summarizeAttempts("udp", "x:1", Array.from({ length: 50 }, () => ({ ok: false, error: "timeout" }) as const), 1);
+  const r = summarizeAttempts(
+    "udp",
+    "x:1",
+    Array.from({ length: 50 }, () => ({ ok: false, error: "timeout" }) as const),
+    1,
+  );
   assert.equal(r.errors.length, MAX_KEPT);
   assert.equal(r.latencyMs, null);
 });
@@ -40,7 +52,15 @@ test("listenFlag() reads several proto:port listeners, or the --proto/--port sho
     { proto: "udp", port: 8080 },
     { proto: "http", port: 8082 },
   ]);
-  assert.deepEqual(listenFlag(new Map([["proto", "udp"], ["port", "53"]])), [{ proto: "udp", port: 53 }]);
+  assert.deepEqual(
+    listenFlag(
+      new Map([
+        ["proto", "udp"],
+        ["port", "53"],
+      ]),
+    ),
+    [{ proto: "udp", port: 53 }],
+  );
   assert.throws(() => listenFlag(new Map([["listen", "tcp:80,http:80"]])), /TCP port twice/);
   assert.throws(() => listenFlag(new Map([["listen", "tcp"]])), /not proto:port/);
 });

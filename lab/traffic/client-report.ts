@@ -40,7 +40,12 @@ export type AttemptResult =
 export const MAX_KEPT = 20;
 
 /** summarizeAttempts folds attempt results into a report. */
-export function summarizeAttempts(proto: string, target: string, results: readonly AttemptResult[], durationMs: number): ClientReport {
+export function summarizeAttempts(
+  proto: string,
+  target: string,
+  results: readonly AttemptResult[],
+  durationMs: number,
+): ClientReport {
   const latencies: number[] = [];
   const errors: { attempt: number; error: string }[] = [];
   const replies: ServerReply[] = [];

@@ -111,7 +111,15 @@ const ATTEMPT = { tcp: tcpAttempt, http: httpAttempt, udp: udpAttempt } as const
 >;
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2), ["proto", "host", "port", "count", "timeout-ms", "interval-ms", "deadline-ms"]);
+  const flags = parseFlags(process.argv.slice(2), [
+    "proto",
+    "host",
+    "port",
+    "count",
+    "timeout-ms",
+    "interval-ms",
+    "deadline-ms",
+  ]);
   const proto = protoFlag(flags);
   const host = flags.get("host");
   if (host === undefined) throw new RangeError("parse arguments: --host is required");

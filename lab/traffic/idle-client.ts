@@ -15,11 +15,21 @@
 import { connect, type Socket } from "node:net";
 import { intFlag, parseFlags } from "./traffic-args.ts";
 
-const flags = parseFlags(process.argv.slice(2), ["host", "port", "idle-ms", "connections", "reply-timeout-ms", "hold-ms"]);
+const flags = parseFlags(process.argv.slice(2), [
+  "host",
+  "port",
+  "idle-ms",
+  "connections",
+  "reply-timeout-ms",
+  "hold-ms",
+]);
 const connections = intFlag(flags, "connections", 1, 1, 1000);
 const host = flags.get("host") ?? "";
 const port = intFlag(flags, "port", 0, 1, 65535);
-const idles = (flags.get("idle-ms") ?? "").split(",").filter((x) => x !== "").map(Number);
+const idles = (flags.get("idle-ms") ?? "")
+  .split(",")
+  .filter((x) => x !== "")
+  .map(Number);
 const replyTimeoutMs = intFlag(flags, "reply-timeout-ms", 3000, 100, 60_000);
 const holdMs = intFlag(flags, "hold-ms", 0, 0, 600_000);
 

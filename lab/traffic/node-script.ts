@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url";
 const TSX = fileURLToPath(import.meta.resolve("tsx"));
 
 /** nodeScriptArgv returns `[node, --import, <tsx>, <lab/traffic/script>, ...args]`. */
-export function nodeScriptArgv(script: "server.ts" | "client.ts" | "idle-client.ts", args: readonly string[]): string[] {
+export function nodeScriptArgv(
+  script: "server.ts" | "client.ts" | "idle-client.ts",
+  args: readonly string[],
+): string[] {
   return [process.execPath, "--import", TSX, fileURLToPath(new URL(script, import.meta.url)), ...args];
 }

@@ -22,16 +22,27 @@ export interface TrafficClientOptions {
 }
 
 /** runTrafficClient runs the client in `target`'s namespace; throws only when the client itself could not run. */
-export async function runTrafficClient(lab: Pick<Lab, "exec">, target: string, options: TrafficClientOptions): Promise<ClientReport> {
+export async function runTrafficClient(
+  lab: Pick<Lab, "exec">,
+  target: string,
+  options: TrafficClientOptions,
+): Promise<ClientReport> {
   const deadlineMs = options.deadlineMs ?? 60_000;
   const argv = nodeScriptArgv("client.ts", [
-    "--proto", options.proto ?? "tcp",
-    "--host", options.host,
-    "--port", String(options.port ?? 8080),
-    "--count", String(options.count ?? 1),
-    "--timeout-ms", String(options.timeoutMs ?? 2000),
-    "--interval-ms", String(options.intervalMs ?? 0),
-    "--deadline-ms", String(deadlineMs),
+    "--proto",
+    options.proto ?? "tcp",
+    "--host",
+    options.host,
+    "--port",
+    String(options.port ?? 8080),
+    "--count",
+    String(options.count ?? 1),
+    "--timeout-ms",
+    String(options.timeoutMs ?? 2000),
+    "--interval-ms",
+    String(options.intervalMs ?? 0),
+    "--deadline-ms",
+    String(deadlineMs),
   ]);
   // Past the client's own deadline plus its start-up, something is wrong: kill it.
   const r = await lab.exec(target, argv, { timeoutMs: deadlineMs + (options.timeoutMs ?? 2000) + 15_000 });

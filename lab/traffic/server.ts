@@ -21,7 +21,16 @@ import type { ServerReply } from "./server-reply.ts";
 import { intFlag, listenFlag, parseFlags } from "./traffic-args.ts";
 import type { TrafficListener } from "./traffic-args.ts";
 
-const flags = parseFlags(process.argv.slice(2), ["listen", "proto", "port", "bind", "name", "max-requests", "lifetime-ms", "idle-timeout-ms"]);
+const flags = parseFlags(process.argv.slice(2), [
+  "listen",
+  "proto",
+  "port",
+  "bind",
+  "name",
+  "max-requests",
+  "lifetime-ms",
+  "idle-timeout-ms",
+]);
 const listeners = listenFlag(flags);
 const bind = flags.get("bind") ?? "0.0.0.0";
 const name = flags.get("name") ?? hostname();
@@ -62,8 +71,21 @@ setTimeout(() => finish("lifetime", 0), lifetimeMs).unref();
 process.once("SIGTERM", () => finish("SIGTERM", 0));
 process.once("SIGINT", () => finish("SIGINT", 0));
 
-function replyFor(proto: string, remote?: string, remotePort?: number, local?: string, localPort?: number): ServerReply {
-  return { server: name, proto, client: remote ?? "", clientPort: remotePort ?? 0, local: local ?? "", localPort: localPort ?? 0 };
+function replyFor(
+  proto: string,
+  remote?: string,
+  remotePort?: number,
+  local?: string,
+  localPort?: number,
+): ServerReply {
+  return {
+    server: name,
+    proto,
+    client: remote ?? "",
+    clientPort: remotePort ?? 0,
+    local: local ?? "",
+    localPort: localPort ?? 0,
+  };
 }
 
 function track(s: Socket): void {
@@ -84,7 +106,10 @@ function listen({ proto, port }: TrafficListener): Promise<void> {
       closers.push(() => sock.close());
       sock.on("message", (msg, rinfo) => {
         const addr = sock.address();
-        const reply = { ...replyFor(proto, rinfo.address, rinfo.port, addr.address, addr.port), echo: msg.toString("utf8").slice(0, 1024) };
+        const reply = {
+          ...replyFor(proto, rinfo.address, rinfo.port, addr.address, addr.port),
+          echo: msg.toString("utf8").slice(0, 1024),
+        };
         sock.send(`${JSON.stringify(reply)}\n`, rinfo.port, rinfo.address);
         counted(reply);
       });

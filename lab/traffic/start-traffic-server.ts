@@ -37,14 +37,22 @@ export interface TrafficServer {
 }
 
 /** startTrafficServer starts a server in `target`'s namespace and waits until it listens. */
-export async function startTrafficServer(lab: Pick<Lab, "spawn">, target: string, options: TrafficServerOptions = {}): Promise<TrafficServer> {
+export async function startTrafficServer(
+  lab: Pick<Lab, "spawn">,
+  target: string,
+  options: TrafficServerOptions = {},
+): Promise<TrafficServer> {
   const listeners = options.listen ?? [{ proto: options.proto ?? "tcp", port: options.port ?? 8080 }];
   const what = listeners.map((l) => `${l.proto}:${l.port}`).join(",");
   const argv = nodeScriptArgv("server.ts", [
-    "--listen", what,
-    "--name", options.name ?? target,
-    "--max-requests", String(options.maxRequests ?? 1000),
-    "--lifetime-ms", String(options.lifetimeMs ?? 120_000),
+    "--listen",
+    what,
+    "--name",
+    options.name ?? target,
+    "--max-requests",
+    String(options.maxRequests ?? 1000),
+    "--lifetime-ms",
+    String(options.lifetimeMs ?? 120_000),
   ]);
   const proc = await lab.spawn(target, argv);
   const requests: ServerReply[] = [];
@@ -57,11 +65,19 @@ export async function startTrafficServer(lab: Pick<Lab, "spawn">, target: string
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       void proc.stop();
-      reject(new Error(`start ${what} server in "${target}": not listening after ${startTimeoutMs} ms: ${stderr.trim()}`));
+      reject(
+        new Error(
+          `start ${what} server in "${target}": not listening after ${startTimeoutMs} ms: ${stderr.trim()}`,
+        ),
+      );
     }, startTimeoutMs);
     void proc.exited.then((s) => {
       clearTimeout(timer);
-      reject(new Error(`start ${what} server in "${target}": exited (code ${s.code}, signal ${s.signal}): ${stderr.trim()}`));
+      reject(
+        new Error(
+          `start ${what} server in "${target}": exited (code ${s.code}, signal ${s.signal}): ${stderr.trim()}`,
+        ),
+      );
     });
     lines.on("line", (line) => {
       let event: { event?: string } & Partial<ServerReply>;

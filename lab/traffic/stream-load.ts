@@ -12,7 +12,14 @@ import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
 import { intFlag, parseFlags } from "./traffic-args.ts";
 
-const flags = parseFlags(process.argv.slice(2), ["host", "port", "streams", "new-ms", "chunk-ms", "duration-ms"]);
+const flags = parseFlags(process.argv.slice(2), [
+  "host",
+  "port",
+  "streams",
+  "new-ms",
+  "chunk-ms",
+  "duration-ms",
+]);
 const host = flags.get("host") ?? "";
 const port = intFlag(flags, "port", 8080, 1, 65535);
 const streams = intFlag(flags, "streams", 50, 0, 500);
@@ -21,7 +28,17 @@ const chunkMs = intFlag(flags, "chunk-ms", 20, 1, 1000);
 const durationMs = intFlag(flags, "duration-ms", 10_000, 100, 60_000);
 const CHUNK = "sluice-stream-0123456789abcdef\n";
 
-const result = { streams, streamsOk: 0, streamErrors: [] as string[], resets: 0, maxStallMs: 0, bytesEchoed: 0, newAttempts: 0, newOk: 0, newErrors: [] as string[] };
+const result = {
+  streams,
+  streamsOk: 0,
+  streamErrors: [] as string[],
+  resets: 0,
+  maxStallMs: 0,
+  bytesEchoed: 0,
+  newAttempts: 0,
+  newOk: 0,
+  newErrors: [] as string[],
+};
 const note = (list: string[], e: string): void => void (list.length < 20 && list.push(e));
 
 /** stream runs one long connection until `end`; resolves when it closed. */

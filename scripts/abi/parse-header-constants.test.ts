@@ -10,11 +10,25 @@ test("parseHeaderConstants() reads enums with explicit, implicit and referenced 
     #define SL_NOT_A_NUMBER foo(1)
     struct sl_ct_key { __u32 a; };
   `);
-  assert.deepEqual(h.enums, [{ name: "sl_drop", values: [["SL_DROP_NONE", 0], ["SL_DROP_POLICY", 5], ["SL_DROP_NEXT", 6], ["SL_DROP_ALIAS", 5], ["SL_DROP_BIT", 16]] }]);
+  assert.deepEqual(h.enums, [
+    {
+      name: "sl_drop",
+      values: [
+        ["SL_DROP_NONE", 0],
+        ["SL_DROP_POLICY", 5],
+        ["SL_DROP_NEXT", 6],
+        ["SL_DROP_ALIAS", 5],
+        ["SL_DROP_BIT", 16],
+      ],
+    },
+  ]);
   assert.deepEqual(h.defines, [["SL_MARK_SEEN", 16]]);
   assert.deepEqual(h.structs, ["sl_ct_key"]);
 });
 
 test("parseHeaderConstants() rejects an enum value it cannot evaluate", () => {
-  assert.throws(() => parseHeaderConstants("enum e { A = sizeof(int) };"), /^Error: parse abi.h: enum e: cannot evaluate "sizeof\(int\)"$/);
+  assert.throws(
+    () => parseHeaderConstants("enum e { A = sizeof(int) };"),
+    /^Error: parse abi.h: enum e: cannot evaluate "sizeof\(int\)"$/,
+  );
 });

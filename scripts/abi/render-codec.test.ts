@@ -55,5 +55,8 @@ test("renderCodec() output round-trips nested structs, byte arrays, be16 arrays 
   assert.deepEqual([...bytes.subarray(22, 28)], [0, 0, 0, 80, 1, 187], "pad zero, ports big-endian");
   assert.deepEqual([...bytes.subarray(32, 40)], [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual(m.decodeSlFlowRec!(bytes), v);
-  assert.throws(() => m.encodeSlFlowRec!({ ...v, mac: new Uint8Array(4) }), /encode sl_flow_rec: field "mac" is 4 bytes, want 6/);
+  assert.throws(
+    () => m.encodeSlFlowRec!({ ...v, mac: new Uint8Array(4) }),
+    /encode sl_flow_rec: field "mac" is 4 bytes, want 6/,
+  );
 });

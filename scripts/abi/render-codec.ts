@@ -2,7 +2,11 @@ import type { FieldKind, FieldLayout, StructLayout } from "../../src/bpf/struct-
 
 /** pascalCase turns a C name into a TypeScript type name (`loader_key` → `LoaderKey`). */
 export function pascalCase(name: string): string {
-  return name.split(/_+/).filter((p) => p !== "").map((p) => p[0]!.toUpperCase() + p.slice(1)).join("");
+  return name
+    .split(/_+/)
+    .filter((p) => p !== "")
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join("");
 }
 
 /** camelCase turns a C member name into a property name (`ts_ns` → `tsNs`). */
@@ -12,8 +16,17 @@ export function camelCase(name: string): string {
 }
 
 const scalarType: Record<string, string> = {
-  u8: "number", u16: "number", u32: "number", s8: "number", s16: "number", s32: "number",
-  be16: "number", be32: "number", u64: "bigint", s64: "bigint", be64: "bigint",
+  u8: "number",
+  u16: "number",
+  u32: "number",
+  s8: "number",
+  s16: "number",
+  s32: "number",
+  be16: "number",
+  be32: "number",
+  u64: "bigint",
+  s64: "bigint",
+  be64: "bigint",
 };
 
 function tsType(f: FieldLayout): string {
@@ -25,20 +38,34 @@ function tsType(f: FieldLayout): string {
 
 function setter(kind: FieldKind, at: string, value: string): string {
   const [method, le] = {
-    u8: ["setUint8", ""], s8: ["setInt8", ""],
-    u16: ["setUint16", ", true"], u32: ["setUint32", ", true"], u64: ["setBigUint64", ", true"],
-    s16: ["setInt16", ", true"], s32: ["setInt32", ", true"], s64: ["setBigInt64", ", true"],
-    be16: ["setUint16", ", false"], be32: ["setUint32", ", false"], be64: ["setBigUint64", ", false"],
+    u8: ["setUint8", ""],
+    s8: ["setInt8", ""],
+    u16: ["setUint16", ", true"],
+    u32: ["setUint32", ", true"],
+    u64: ["setBigUint64", ", true"],
+    s16: ["setInt16", ", true"],
+    s32: ["setInt32", ", true"],
+    s64: ["setBigInt64", ", true"],
+    be16: ["setUint16", ", false"],
+    be32: ["setUint32", ", false"],
+    be64: ["setBigUint64", ", false"],
   }[kind as string] ?? ["", ""];
   return `view.${method}(${at}, ${value}${le});`;
 }
 
 function getter(kind: FieldKind, at: string): string {
   const [method, le] = {
-    u8: ["getUint8", ""], s8: ["getInt8", ""],
-    u16: ["getUint16", ", true"], u32: ["getUint32", ", true"], u64: ["getBigUint64", ", true"],
-    s16: ["getInt16", ", true"], s32: ["getInt32", ", true"], s64: ["getBigInt64", ", true"],
-    be16: ["getUint16", ", false"], be32: ["getUint32", ", false"], be64: ["getBigUint64", ", false"],
+    u8: ["getUint8", ""],
+    s8: ["getInt8", ""],
+    u16: ["getUint16", ", true"],
+    u32: ["getUint32", ", true"],
+    u64: ["getBigUint64", ", true"],
+    s16: ["getInt16", ", true"],
+    s32: ["getInt32", ", true"],
+    s64: ["getBigInt64", ", true"],
+    be16: ["getUint16", ", false"],
+    be32: ["getUint32", ", false"],
+    be64: ["getBigUint64", ", false"],
   }[kind as string] ?? ["", ""];
   return `view.${method}(${at}${le})`;
 }
@@ -46,7 +73,11 @@ function getter(kind: FieldKind, at: string): string {
 function renderLayoutValue(l: StructLayout, indent: string): string {
   const lines = l.fields.map((f) => {
     const extra =
-      f.kind === "array" ? `, element: "${f.element}", count: ${f.count}` : f.kind === "struct" ? `, layout: ${pascalCase(f.layout!.name)}Layout` : "";
+      f.kind === "array"
+        ? `, element: "${f.element}", count: ${f.count}`
+        : f.kind === "struct"
+          ? `, layout: ${pascalCase(f.layout!.name)}Layout`
+          : "";
     return `${indent}  { name: "${f.name}", offset: ${f.offset}, size: ${f.size}, kind: "${f.kind}"${extra} },`;
   });
   return `{\n${indent}name: "${l.name}",\n${indent}size: ${l.size},\n${indent}fields: [\n${lines.join("\n")}\n${indent}],\n}`;
@@ -61,7 +92,9 @@ export function renderCodec(l: StructLayout): string {
   const T = pascalCase(l.name);
   const data = l.fields.filter((f) => f.kind !== "pad");
   const out: string[] = [];
-  out.push(`/** ${T}Layout is the byte layout of \`struct ${l.name}\` (${l.size} bytes), checked against BTF at load. */`);
+  out.push(
+    `/** ${T}Layout is the byte layout of \`struct ${l.name}\` (${l.size} bytes), checked against BTF at load. */`,
+  );
   out.push(`export const ${T}Layout = ${renderLayoutValue(l, "  ")} as const satisfies StructLayout;`);
   out.push("");
   out.push(`/** ${T} is \`struct ${l.name}\`; padding and reserved fields are not exposed (always zero). */`);
@@ -77,12 +110,18 @@ export function renderCodec(l: StructLayout): string {
     const val = `v.${camelCase(f.name)}`;
     if (f.kind === "struct") out.push(`  write${pascalCase(f.layout!.name)}(view, ${at}, ${val});`);
     else if (f.kind === "bytes") {
-      out.push(`  if (${val}.byteLength !== ${f.size}) throw new Error(\`encode ${l.name}: field "${f.name}" is \${${val}.byteLength} bytes, want ${f.size}\`);`);
+      out.push(
+        `  if (${val}.byteLength !== ${f.size}) throw new Error(\`encode ${l.name}: field "${f.name}" is \${${val}.byteLength} bytes, want ${f.size}\`);`,
+      );
       out.push(`  new Uint8Array(view.buffer, view.byteOffset + ${at}, ${f.size}).set(${val});`);
     } else if (f.kind === "array") {
       const es = f.size / f.count!;
-      out.push(`  if (${val}.length !== ${f.count}) throw new Error(\`encode ${l.name}: field "${f.name}" has \${${val}.length} elements, want ${f.count}\`);`);
-      out.push(`  for (let i = 0; i < ${f.count}; i++) ${setter(f.element!, `${at} + i * ${es}`, `${val}[i]!`)}`);
+      out.push(
+        `  if (${val}.length !== ${f.count}) throw new Error(\`encode ${l.name}: field "${f.name}" has \${${val}.length} elements, want ${f.count}\`);`,
+      );
+      out.push(
+        `  for (let i = 0; i < ${f.count}; i++) ${setter(f.element!, `${at} + i * ${es}`, `${val}[i]!`)}`,
+      );
     } else out.push(`  ${setter(f.kind, at, val)}`);
   }
   out.push("}");
@@ -94,8 +133,10 @@ export function renderCodec(l: StructLayout): string {
     const at = `offset + ${f.offset}`;
     let expr: string;
     if (f.kind === "struct") expr = `read${pascalCase(f.layout!.name)}(view, ${at})`;
-    else if (f.kind === "bytes") expr = `new Uint8Array(view.buffer.slice(view.byteOffset + ${at}, view.byteOffset + ${at} + ${f.size}))`;
-    else if (f.kind === "array") expr = `Array.from({ length: ${f.count} }, (_, i) => ${getter(f.element!, `${at} + i * ${f.size / f.count!}`)})`;
+    else if (f.kind === "bytes")
+      expr = `new Uint8Array(view.buffer.slice(view.byteOffset + ${at}, view.byteOffset + ${at} + ${f.size}))`;
+    else if (f.kind === "array")
+      expr = `Array.from({ length: ${f.count} }, (_, i) => ${getter(f.element!, `${at} + i * ${f.size / f.count!}`)})`;
     else expr = getter(f.kind, at);
     out.push(`    ${camelCase(f.name)}: ${expr},`);
   }
@@ -111,7 +152,9 @@ export function renderCodec(l: StructLayout): string {
   out.push("");
   out.push(`/** decode${T} reads \`struct ${l.name}\` from at least ${l.size} bytes. */`);
   out.push(`export function decode${T}(bytes: Uint8Array): ${T} {`);
-  out.push(`  if (bytes.byteLength < ${l.size}) throw new Error(\`decode ${l.name}: \${bytes.byteLength} bytes, want ${l.size}\`);`);
+  out.push(
+    `  if (bytes.byteLength < ${l.size}) throw new Error(\`decode ${l.name}: \${bytes.byteLength} bytes, want ${l.size}\`);`,
+  );
   out.push(`  return read${T}(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);`);
   out.push("}");
   return out.join("\n");

@@ -3,7 +3,17 @@ import { test } from "node:test";
 import { resolveAgentConfig } from "./agent-config.ts";
 
 test("resolveAgentConfig() uses the lab's environment when no flags are given", () => {
-  const c = resolveAgentConfig({}, { SLUICE_NODE_NAME: "node-2", SLUICE_NODE_IP: "198.18.0.12", SLUICE_BPFFS_ROOT: "/sys/fs/bpf/lab/node-2/", SLUICE_DATASTORE_DIR: "/run/ds", SLUICE_INTERFACE_PREFIX: "sl" }, "host");
+  const c = resolveAgentConfig(
+    {},
+    {
+      SLUICE_NODE_NAME: "node-2",
+      SLUICE_NODE_IP: "198.18.0.12",
+      SLUICE_BPFFS_ROOT: "/sys/fs/bpf/lab/node-2/",
+      SLUICE_DATASTORE_DIR: "/run/ds",
+      SLUICE_INTERFACE_PREFIX: "sl",
+    },
+    "host",
+  );
   assert.equal(c.nodeName, "node-2");
   assert.equal(c.nodeIp, "198.18.0.12");
   assert.equal(c.pinDir, "/sys/fs/bpf/lab/node-2/sluice");
@@ -26,6 +36,9 @@ test("resolveAgentConfig() lets flags win and falls back to hostname, autodetect
 test("resolveAgentConfig() takes --attach-method over SLUICE_ATTACH_METHOD over auto, and refuses others", () => {
   assert.equal(resolveAgentConfig({}, {}, "h").attachMethod, "auto");
   assert.equal(resolveAgentConfig({}, { SLUICE_ATTACH_METHOD: "cls_bpf" }, "h").attachMethod, "cls_bpf");
-  assert.equal(resolveAgentConfig({ attachMethod: "tcx" }, { SLUICE_ATTACH_METHOD: "cls_bpf" }, "h").attachMethod, "tcx");
+  assert.equal(
+    resolveAgentConfig({ attachMethod: "tcx" }, { SLUICE_ATTACH_METHOD: "cls_bpf" }, "h").attachMethod,
+    "tcx",
+  );
   assert.throws(() => resolveAgentConfig({ attachMethod: "clsact" }, {}, "h"), /attach method: "clsact"/);
 });

@@ -56,7 +56,8 @@ export const ATTACH_METHODS = ["auto", "tcx", "cls_bpf"] as const satisfies read
 function attachMethod(flag: string | undefined, env: string | undefined): AttachMethod {
   const v = flag ?? nonEmpty(env) ?? "auto";
   const m = ATTACH_METHODS.find((x) => x === v);
-  if (m === undefined) throw new RangeError(`resolve attach method: "${v}" is not one of ${ATTACH_METHODS.join(", ")}`);
+  if (m === undefined)
+    throw new RangeError(`resolve attach method: "${v}" is not one of ${ATTACH_METHODS.join(", ")}`);
   return m;
 }
 
@@ -74,15 +75,24 @@ function nonEmpty(v: string | undefined): string | undefined {
 
 function port(flag: number | undefined, env: string | undefined, def: number, what: string): number {
   const v = flag ?? (nonEmpty(env) !== undefined ? Number(env) : def);
-  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new RangeError(`resolve ${what}: "${flag ?? env}" is not a port (0 disables)`);
+  if (!Number.isInteger(v) || v < 0 || v > 65535)
+    throw new RangeError(`resolve ${what}: "${flag ?? env}" is not a port (0 disables)`);
   return v;
 }
 
 /** resolveAgentConfig applies flags over the environment over defaults; `hostname` names the node by default. */
 export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, hostname: string): AgentConfig {
-  const bpffsRoot = (flags.bpffsRoot ?? nonEmpty(env["SLUICE_BPFFS_ROOT"]) ?? "/sys/fs/bpf").replace(/\/+$/, "");
-  const datastore = flags.datastore ?? nonEmpty(env["SLUICE_DATASTORE_DIR"]) ?? nonEmpty(env["SLUICE_DATASTORE"]) ?? "/etc/sluice/datastore";
-  const prefix = flags.interfacePrefix ?? nonEmpty(env["SLUICE_INTERFACE_PREFIX"]) ?? DEFAULT_INTERFACE_PREFIX;
+  const bpffsRoot = (flags.bpffsRoot ?? nonEmpty(env["SLUICE_BPFFS_ROOT"]) ?? "/sys/fs/bpf").replace(
+    /\/+$/,
+    "",
+  );
+  const datastore =
+    flags.datastore ??
+    nonEmpty(env["SLUICE_DATASTORE_DIR"]) ??
+    nonEmpty(env["SLUICE_DATASTORE"]) ??
+    "/etc/sluice/datastore";
+  const prefix =
+    flags.interfacePrefix ?? nonEmpty(env["SLUICE_INTERFACE_PREFIX"]) ?? DEFAULT_INTERFACE_PREFIX;
   return {
     datastoreDir: datastore,
     datastore: parseDatastoreLocation(datastore),
@@ -93,7 +103,10 @@ export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, ho
     metricsPort: port(flags.metricsPort, env["SLUICE_METRICS_PORT"], DEFAULT_PORTS.metrics, "metrics port"),
     healthPort: port(flags.healthPort, env["SLUICE_HEALTH_PORT"], DEFAULT_PORTS.health, "health port"),
     healthzPort: port(flags.healthzPort, env["SLUICE_HEALTHZ_PORT"], DEFAULT_PORTS.healthz, "healthz port"),
-    interfacePrefixes: prefix.split(",").map((p) => p.trim()).filter((p) => p !== ""),
+    interfacePrefixes: prefix
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== ""),
     logLevel: flags.logLevel ?? "info",
     objectPath: flags.object ?? DEFAULT_OBJECT,
     attachMethod: attachMethod(flags.attachMethod, env["SLUICE_ATTACH_METHOD"]),

@@ -21,7 +21,11 @@ export type AgentLogger = Logger;
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "silent";
 
 /** createAgentLogger writes JSON lines to stdout (or `destination`), tagged with the node name. */
-export function createAgentLogger(node: string, level: LogLevel = "info", destination?: NodeJS.WritableStream): AgentLogger {
+export function createAgentLogger(
+  node: string,
+  level: LogLevel = "info",
+  destination?: NodeJS.WritableStream,
+): AgentLogger {
   const options = { level, base: { node }, timestamp: pino.stdTimeFunctions.isoTime } as const;
   return destination === undefined ? pino(options) : pino(options, destination);
 }

@@ -6,7 +6,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** MapOccupancyReader returns entries and capacity per map name, read when scraped. */
-export type MapOccupancyReader = () => readonly { readonly map: string; readonly entries: number; readonly capacity: number }[];
+export type MapOccupancyReader = () => readonly {
+  readonly map: string;
+  readonly entries: number;
+  readonly capacity: number;
+}[];
 
 /** AgentMetrics holds every metric the agent exports. */
 export class AgentMetrics {
@@ -35,7 +39,12 @@ export class AgentMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.syncs = new Counter({ name: "sluice_syncs_total", help: "Dataplane syncs by result", labelNames: ["result"], registers });
+    this.syncs = new Counter({
+      name: "sluice_syncs_total",
+      help: "Dataplane syncs by result",
+      labelNames: ["result"],
+      registers,
+    });
     this.datapathPackets = new Counter({
       name: "sluice_datapath_packets_total",
       help: "Packets counted by the datapath per reason (sl_counters summed over CPUs and interfaces); DROP_* reasons are drops",
@@ -48,17 +57,42 @@ export class AgentMetrics {
       labelNames: ["reason"],
       registers,
     });
-    this.rejected = new Gauge({ name: "sluice_resources_rejected", help: "Manifests currently rejected by validation, by kind", labelNames: ["kind"], registers });
-    this.mode = new Gauge({ name: "sluice_dataplane_mode", help: "1 for the dataplane mode in effect (bpf or standard), with the reason", labelNames: ["mode", "reason"], registers });
+    this.rejected = new Gauge({
+      name: "sluice_resources_rejected",
+      help: "Manifests currently rejected by validation, by kind",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.mode = new Gauge({
+      name: "sluice_dataplane_mode",
+      help: "1 for the dataplane mode in effect (bpf or standard), with the reason",
+      labelNames: ["mode", "reason"],
+      registers,
+    });
     this.activeDataplane = new Gauge({
       name: "sluice_dataplane_active",
       help: "1 for the dataplane serving Services: bpf, nftables-fallback, or routing-only (the fallback could not be applied)",
       labelNames: ["dataplane"],
       registers,
     });
-    this.interfaces = new Gauge({ name: "sluice_attached_interfaces", help: "Interfaces with Sluice programs attached, by role", labelNames: ["role"], registers });
-    this.mapRebuilds = new Counter({ name: "sluice_map_rebuilds_total", help: "Maps rebuilt because bpfMapSize* changed", labelNames: ["map"], registers });
-    this.servicesNotProgrammed = new Gauge({ name: "sluice_services_not_programmed", help: "Services kept out of the NAT maps because the map is full (raise its bpfMapSize* field), by map", labelNames: ["map"], registers });
+    this.interfaces = new Gauge({
+      name: "sluice_attached_interfaces",
+      help: "Interfaces with Sluice programs attached, by role",
+      labelNames: ["role"],
+      registers,
+    });
+    this.mapRebuilds = new Counter({
+      name: "sluice_map_rebuilds_total",
+      help: "Maps rebuilt because bpfMapSize* changed",
+      labelNames: ["map"],
+      registers,
+    });
+    this.servicesNotProgrammed = new Gauge({
+      name: "sluice_services_not_programmed",
+      help: "Services kept out of the NAT maps because the map is full (raise its bpfMapSize* field), by map",
+      labelNames: ["map"],
+      registers,
+    });
     for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"]) this.servicesNotProgrammed.set({ map }, 0);
     const occupancy = (): ReturnType<MapOccupancyReader> => this.#occupancy();
     new Gauge({
@@ -105,7 +139,8 @@ export class AgentMetrics {
       // A smaller value means the map was rebuilt or cleared: count the new value from zero.
       const delta = value >= last ? value - last : value;
       if (delta > 0n) this.datapathPackets.inc({ reason }, Number(delta));
-      if (delta > 0n && reason.startsWith("DROP_")) this.datapathDrops.inc({ reason: reason.slice(5) }, Number(delta));
+      if (delta > 0n && reason.startsWith("DROP_"))
+        this.datapathDrops.inc({ reason: reason.slice(5) }, Number(delta));
       this.#last.set(reason, value);
     }
   }

@@ -35,7 +35,19 @@ export interface AgentOptions {
 }
 
 /** What the agent needs from the datapath object: the four tc programs and the maps it writes. */
-const REQUIRED_OBJECTS = ["from_wep", "to_wep", "from_hep", "to_hep", SL_MAP.routes, SL_MAP.globals, SL_MAP.nat_fe, SL_MAP.nat_be, SL_MAP.ct, SL_MAP.affinity, SL_MAP.counters] as const;
+const REQUIRED_OBJECTS = [
+  "from_wep",
+  "to_wep",
+  "from_hep",
+  "to_hep",
+  SL_MAP.routes,
+  SL_MAP.globals,
+  SL_MAP.nat_fe,
+  SL_MAP.nat_be,
+  SL_MAP.ct,
+  SL_MAP.affinity,
+  SL_MAP.counters,
+] as const;
 
 const RESYNC_MS = 30_000;
 const COUNTERS_MS = 5_000;
@@ -81,14 +93,26 @@ export class Agent {
   async #start(options: AgentOptions): Promise<void> {
     const log = this.#log;
     const c = this.#config;
-    log.info({ op: "start", datastore: c.datastoreDir, pinDir: c.pinDir, nodeIp: c.nodeIp ?? "autodetect" }, `sluice agent starting on node ${c.nodeName}`);
-    this.#http = await startHttpEndpoints({ health: c.healthPort, metrics: c.metricsPort }, () => this.health(), this.metrics);
+    log.info(
+      { op: "start", datastore: c.datastoreDir, pinDir: c.pinDir, nodeIp: c.nodeIp ?? "autodetect" },
+      `sluice agent starting on node ${c.nodeName}`,
+    );
+    this.#http = await startHttpEndpoints(
+      { health: c.healthPort, metrics: c.metricsPort },
+      () => this.health(),
+      this.metrics,
+    );
     if (c.healthzPort > 0) {
       // Not fatal: probes fail visibly, and the datapath matters more than its health check.
-      this.#proxyHealth = await HealthServer.start({ healthzPort: c.healthzPort, logger: log }).catch((e: unknown) => {
-        log.error({ op: "healthz", err: e }, `kube-proxy health server on port ${c.healthzPort} did not start`);
-        return undefined;
-      });
+      this.#proxyHealth = await HealthServer.start({ healthzPort: c.healthzPort, logger: log }).catch(
+        (e: unknown) => {
+          log.error(
+            { op: "healthz", err: e },
+            `kube-proxy health server on port ${c.healthzPort} did not start`,
+          );
+          return undefined;
+        },
+      );
     }
     const failed = [...(options.failedChecks ?? runStartupChecks(log).failed)];
     const spec = await readCollectionSpecFile(c.objectPath).catch((e: unknown) => {
@@ -96,7 +120,8 @@ export class Agent {
       failed.push("datapath-object");
       return undefined;
     });
-    const missing = spec === undefined ? [] : REQUIRED_OBJECTS.filter((n) => !spec.programs.has(n) && !spec.maps.has(n));
+    const missing =
+      spec === undefined ? [] : REQUIRED_OBJECTS.filter((n) => !spec.programs.has(n) && !spec.maps.has(n));
     if (missing.length > 0) {
       log.error({ op: "startup" }, `datapath object ${c.objectPath} lacks ${missing.join(", ")}`);
       failed.push("datapath-object");
@@ -110,25 +135,40 @@ export class Agent {
       failedChecks: failed,
       ...(options.services ? { services: options.services } : {}),
     });
-    this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), { debounceMs: 100, maxDelayMs: 1000 });
+    this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), {
+      debounceMs: 100,
+      maxDelayMs: 1000,
+    });
     this.#sweeper = this.#startSweeper();
     this.metrics.setOccupancyReader(() => readMapOccupancy(this.#sync.maps));
-    this.#datastore = await openDatastore(c.datastore, { debug: (message) => log.debug({ op: "datastore" }, message) });
-    this.#watch = await this.#datastore.watch((event) => {
-      if (event.type === "rejected") {
-        const what = event.key ? formatResourceKey(event.key) : "manifest";
-        log.warn({ op: "validate", source: event.source, field: event.error.field }, `rejected ${what} (${event.source}): ${event.error.reason}`);
-      }
-      if (!this.#cache.apply(event)) return;
-      this.#proxyHealth?.queuedUpdate();
-      this.#updateRejectedMetric();
-      if (this.#cache.synced) this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
-    }, { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") });
+    this.#datastore = await openDatastore(c.datastore, {
+      debug: (message) => log.debug({ op: "datastore" }, message),
+    });
+    this.#watch = await this.#datastore.watch(
+      (event) => {
+        if (event.type === "rejected") {
+          const what = event.key ? formatResourceKey(event.key) : "manifest";
+          log.warn(
+            { op: "validate", source: event.source, field: event.error.field },
+            `rejected ${what} (${event.source}): ${event.error.reason}`,
+          );
+        }
+        if (!this.#cache.apply(event)) return;
+        this.#proxyHealth?.queuedUpdate();
+        this.#updateRejectedMetric();
+        if (this.#cache.synced)
+          this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
+      },
+      { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") },
+    );
     if (!failed.includes("privileges")) {
-      this.#monitor = LinkMonitor.open((e) => {
-        if (e.type === "error") log.warn({ op: "monitor", err: e.error }, "link monitor error");
-        else if (e.type !== "link-changed" && this.#cache.synced) this.#scheduler.request(e.type);
-      }, { routes: true });
+      this.#monitor = LinkMonitor.open(
+        (e) => {
+          if (e.type === "error") log.warn({ op: "monitor", err: e.error }, "link monitor error");
+          else if (e.type !== "link-changed" && this.#cache.synced) this.#scheduler.request(e.type);
+        },
+        { routes: true },
+      );
     }
     this.#every(RESYNC_MS, () => this.#scheduler.request("periodic resync"));
     this.#every(COUNTERS_MS, () => this.#observeCounters());
@@ -202,7 +242,8 @@ export class Agent {
   #updateRejectedMetric(): void {
     this.metrics.rejected.reset();
     const byKind = new Map<string, number>();
-    for (const r of this.#cache.rejections) byKind.set(r.key?.kind ?? "unknown", (byKind.get(r.key?.kind ?? "unknown") ?? 0) + 1);
+    for (const r of this.#cache.rejections)
+      byKind.set(r.key?.kind ?? "unknown", (byKind.get(r.key?.kind ?? "unknown") ?? 0) + 1);
     for (const [kind, n] of byKind) this.metrics.rejected.set({ kind }, n);
   }
 

@@ -19,7 +19,8 @@ import { DataplaneSync } from "./dataplane-sync.ts";
 const NODE = "node-a";
 const NODE_IP: DetectedNodeIp = { ip: "198.18.0.10", iface: "eth0", ifindex: 2, mtu: 1500 };
 
-const link = (index: number, name: string, mac: string): Link => ({ index, name, type: 1, flags: 0, up: true, mtu: 1500, operState: "up", mac }) as unknown as Link;
+const link = (index: number, name: string, mac: string): Link =>
+  ({ index, name, type: 1, flags: 0, up: true, mtu: 1500, operState: "up", mac }) as unknown as Link;
 
 /** FakeHost is a node whose interfaces a test adds and removes. */
 class FakeHost implements HostProbe {
@@ -29,7 +30,11 @@ class FakeHost implements HostProbe {
   readonly podMac = (): string | undefined => undefined;
 
   readHostView(): HostView {
-    return { links: [...this.links], hostRoutes: new Map(this.hostRoutes), neighbours: new Map(this.neighbours) };
+    return {
+      links: [...this.links],
+      hostRoutes: new Map(this.hostRoutes),
+      neighbours: new Map(this.neighbours),
+    };
   }
   detectNodeIp(): DetectedNodeIp {
     return NODE_IP;
@@ -59,7 +64,12 @@ function pod(name: string, ip: string): Resource {
 }
 
 function felix(spec: Record<string, unknown>): Resource {
-  return { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" }, spec } as unknown as Resource;
+  return {
+    apiVersion: "projectcalico.org/v3",
+    kind: "FelixConfiguration",
+    metadata: { name: "default" },
+    spec,
+  } as unknown as Resource;
 }
 
 function keyOf(r: Resource) {
@@ -90,7 +100,11 @@ function setup() {
     bpf: async () => void handed.push("bpf"),
     standard: async () => (handed.push("standard"), []),
   } as unknown as ProxyHandover;
-  const config = resolveAgentConfig({ node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl" }, {}, NODE);
+  const config = resolveAgentConfig(
+    { node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl" },
+    {},
+    NODE,
+  );
   const sync = new DataplaneSync({
     config,
     spec: { maps: new Map(), programs: new Map(), license: "" },
@@ -111,15 +125,26 @@ test("DataplaneSync attaches a pod's veth when its link appears and writes its r
   const first = await sync.sync();
   assert.equal(first.mode.mode, "bpf");
   assert.equal(first.pending, 1, "no veth yet: the pod waits");
-  assert.deepEqual(backend.attachedIfaces.map((i) => [i.name, i.role]), [["eth0", "hep"]]);
+  assert.deepEqual(
+    backend.attachedIfaces.map((i) => [i.name, i.role]),
+    [["eth0", "hep"]],
+  );
 
   host.addPodVeth(7, "slweb", "198.19.1.2");
   const second = await sync.sync();
   assert.equal(second.pending, 0);
-  assert.deepEqual(backend.attachedIfaces.map((i) => [i.name, i.role, i.ifindex]).sort(), [["eth0", "hep", 2], ["slweb", "wep", 7]]);
+  assert.deepEqual(backend.attachedIfaces.map((i) => [i.name, i.role, i.ifindex]).sort(), [
+    ["eth0", "hep", 2],
+    ["slweb", "wep", 7],
+  ]);
   assert.equal(backend.attachedIfaces.find((i) => i.name === "slweb")?.constants[CFG.ifindex], 7);
   const routes = new Map(new RoutesMap(backend.pinned.get(SL_MAP.routes)!).entries());
-  assert.deepEqual(routes.get("198.19.1.2/32"), { kind: "local-workload", ifindex: 7, mac: "0a:58:00:00:00:07", hostMac: "ee:ee:ee:ee:ee:07" });
+  assert.deepEqual(routes.get("198.19.1.2/32"), {
+    kind: "local-workload",
+    ifindex: 7,
+    mac: "0a:58:00:00:00:07",
+    hostMac: "ee:ee:ee:ee:ee:07",
+  });
 
   // A third pass with nothing changed attaches nothing again.
   const before = backend.events.length;
@@ -139,7 +164,10 @@ test("DataplaneSync detaches a pod's veth when its link is removed, and its rout
   host.hostRoutes.delete("198.19.1.2");
   del(cache, web);
   await sync.sync();
-  assert.deepEqual(backend.attachedIfaces.map((i) => i.name), ["eth0"]);
+  assert.deepEqual(
+    backend.attachedIfaces.map((i) => i.name),
+    ["eth0"],
+  );
   assert.ok(backend.events.includes("detached slweb"), backend.events.join("; "));
   const routes = new Map(new RoutesMap(backend.pinned.get(SL_MAP.routes)!).entries());
   assert.equal(routes.has("198.19.1.2/32"), false);
@@ -162,16 +190,25 @@ test("DataplaneSync rebuilds a map on a bpfMapSize change, keeps its entries and
   assert.deepEqual([...new RoutesMap(newRoutes).entries()], routesBefore);
   assert.equal(backend.pinned.get(SL_MAP.ct), oldCt, "other maps are adopted, not rebuilt");
   assert.equal(oldMaps.closed, true, "the old maps are closed once programs moved to the new ones");
-  assert.equal(backend.attachedIfaces.find((i) => i.name === "eth0")?.maps, sync.maps, "eth0 reloaded on the new maps");
+  assert.equal(
+    backend.attachedIfaces.find((i) => i.name === "eth0")?.maps,
+    sync.maps,
+    "eth0 reloaded on the new maps",
+  );
   assert.ok(backend.events.includes("updated eth0 hep"), backend.events.join("; "));
 });
 
 test("DataplaneSync writes sl_globals on a FelixConfiguration change, and only then", async () => {
   const { backend, cache, sync } = setup();
   await sync.sync();
-  const globals = () => new Map(new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).entries()).get(GlobalsStore.KEY);
+  const globals = () =>
+    new Map(new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).entries()).get(GlobalsStore.KEY);
   assert.equal(globals()?.externalServiceMode, "Tunnel");
-  assert.equal(globals()?.ctTimeouts.tcpEstablished, 3600, "Calico's default timeouts are written on the first pass");
+  assert.equal(
+    globals()?.ctTimeouts.tcpEstablished,
+    3600,
+    "Calico's default timeouts are written on the first pass",
+  );
 
   put(cache, felix({ bpfExternalServiceMode: "DSR" }));
   await sync.sync();
@@ -181,7 +218,10 @@ test("DataplaneSync writes sl_globals on a FelixConfiguration change, and only t
   assert.equal(globals()?.ctTimeouts.tcpEstablished, 5400);
 
   // Someone else's write is repaired on the next pass: the map is compared, not a cached key.
-  new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).set(GlobalsStore.KEY, { externalServiceMode: "Tunnel", ctTimeouts: {} });
+  new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).set(GlobalsStore.KEY, {
+    externalServiceMode: "Tunnel",
+    ctTimeouts: {},
+  });
   await sync.sync();
   assert.equal(globals()?.externalServiceMode, "DSR");
 });

@@ -94,7 +94,13 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   constructor(deps: DataplaneSyncDeps<M>) {
     this.#d = deps;
     // Without an injected backend M is DatapathMaps (the class default), which the kernel backend opens.
-    this.#backend = deps.backend ?? (kernelDatapathBackend({ spec: deps.spec, pinDir: deps.config.pinDir, attachMethod: deps.config.attachMethod }) as unknown as DatapathBackend<M>);
+    this.#backend =
+      deps.backend ??
+      (kernelDatapathBackend({
+        spec: deps.spec,
+        pinDir: deps.config.pinDir,
+        attachMethod: deps.config.attachMethod,
+      }) as unknown as DatapathBackend<M>);
     this.#host = deps.host ?? kernelHostProbe;
     this.#handover = deps.handover ?? new ProxyHandover({ log: deps.log, metrics: deps.metrics });
   }
@@ -136,12 +142,23 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     const felixDefault = cache.find("FelixConfiguration", "default");
     const felixNode = cache.find("FelixConfiguration", `node.${config.nodeName}`);
     const settings = dataplaneSettings(felixDefault, felixNode);
-    const failedChecks = this.#unusable === undefined ? this.#d.failedChecks : [...this.#d.failedChecks, `datapath: ${this.#unusable}`];
-    const mode = decideDataplaneMode({ failedChecks, installation: cache.find("Installation", "default"), felixDefault, felixNode });
+    const failedChecks =
+      this.#unusable === undefined
+        ? this.#d.failedChecks
+        : [...this.#d.failedChecks, `datapath: ${this.#unusable}`];
+    const mode = decideDataplaneMode({
+      failedChecks,
+      installation: cache.find("Installation", "default"),
+      felixDefault,
+      felixNode,
+    });
     this.#noteMode(mode);
     if (mode.mode === "standard") {
       await this.#goStandard();
-      const healthChecks = await this.#handover.standard(cache, { nodeName: config.nodeName, nodeAddresses: this.#standardNodeAddresses() });
+      const healthChecks = await this.#handover.standard(cache, {
+        nodeName: config.nodeName,
+        nodeAddresses: this.#standardNodeAddresses(),
+      });
       return { mode, pending: 0, healthChecks };
     }
     this.#noteSettings(settings);
@@ -156,15 +173,30 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     const host = this.#host.readHostView();
     const prefixes = settings.interfacePrefixes ?? config.interfacePrefixes;
     const scan = localWorkloads(cache.list("Pod"), config.nodeName, host, prefixes, this.#host.podMac);
-    for (const p of scan.pending) this.#d.log.debug({ op: "wire-pod", reason: p.reason }, `pod ${p.pod} pending`);
+    for (const p of scan.pending)
+      this.#d.log.debug({ op: "wire-pod", reason: p.reason }, `pod ${p.pod} pending`);
     const wis = new Map<string, WorkloadInterface>(scan.workloads.map((w) => [w.pod, w]));
-    const routes = computeRoutes({ nodeName: config.nodeName, nodes: cache.list("Node"), pods: cache.list("Pod"), workloadInterfaces: wis, extraLocalAddresses: [this.#node.ip] });
+    const routes = computeRoutes({
+      nodeName: config.nodeName,
+      nodes: cache.list("Node"),
+      pods: cache.list("Pod"),
+      workloadInterfaces: wis,
+      extraLocalAddresses: [this.#node.ip],
+    });
     const r = reconcileEntries(new RoutesMap(maps.get(SL_MAP.routes)), routes.routes);
-    if (r.added + r.updated + r.deleted > 0) this.#d.log.info({ op: "routes", map: SL_MAP.routes, ...r }, "routes updated");
+    if (r.added + r.updated + r.deleted > 0)
+      this.#d.log.info({ op: "routes", map: SL_MAP.routes, ...r }, "routes updated");
     // The proxy logs its own writes and problems (once each); nothing to add here.
-    const nat = await this.#services?.sync(cache, { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] });
+    const nat = await this.#services?.sync(cache, {
+      nodeName: config.nodeName,
+      nodeAddresses: [this.#node.ip],
+    });
     if (nat !== undefined) {
-      for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"]) this.#d.metrics.servicesNotProgrammed.set({ map }, nat.notProgrammed?.find((n) => n.map === map)?.services.length ?? 0);
+      for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"])
+        this.#d.metrics.servicesNotProgrammed.set(
+          { map },
+          nat.notProgrammed?.find((n) => n.map === map)?.services.length ?? 0,
+        );
       const status = JSON.stringify(nat.notProgrammed ?? []);
       if (status !== this.#mapFullStatus) {
         try {
@@ -206,7 +238,11 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   #noteMode(mode: ModeDecision): void {
     if (this.#mode?.mode === mode.mode && this.#mode.reason === mode.reason) return;
     const log = this.#d.log;
-    if (mode.mode === "standard") log.warn({ op: "mode" }, `falling back to the standard dataplane: ${mode.reason}; Sluice programs are detached, Services go through nftables (table ip sluice-proxy)`);
+    if (mode.mode === "standard")
+      log.warn(
+        { op: "mode" },
+        `falling back to the standard dataplane: ${mode.reason}; Sluice programs are detached, Services go through nftables (table ip sluice-proxy)`,
+      );
     else log.info({ op: "mode" }, `running the eBPF dataplane: ${mode.reason}`);
     this.#d.metrics.setMode(mode.mode, mode.reason);
     this.#mode = mode;
@@ -220,11 +256,17 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       this.#baseLevel ??= this.#d.log.level;
       this.#d.log.level = s.bpfLogLevel === "Debug" ? "debug" : this.#baseLevel;
       if (before !== undefined || s.bpfLogLevel !== "Off") {
-        this.#d.log.info({ op: "config" }, `bpfLogLevel ${s.bpfLogLevel}: datapath detail is in \`sluice dump counters\`; agent log level ${this.#d.log.level}`);
+        this.#d.log.info(
+          { op: "config" },
+          `bpfLogLevel ${s.bpfLogLevel}: datapath detail is in \`sluice dump counters\`; agent log level ${this.#d.log.level}`,
+        );
       }
     }
     if (before !== undefined && before.externalServiceMode !== s.externalServiceMode) {
-      this.#d.log.info({ op: "config" }, `bpfExternalServiceMode ${before.externalServiceMode} → ${s.externalServiceMode} (new NodePort flows; established ones keep their path)`);
+      this.#d.log.info(
+        { op: "config" },
+        `bpfExternalServiceMode ${before.externalServiceMode} → ${s.externalServiceMode} (new NodePort flows; established ones keep their path)`,
+      );
     }
   }
 
@@ -244,16 +286,30 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     this.#firstPass = true;
     try {
       const left = this.#backend.detachAllPinned();
-      if (left.length > 0) log.warn({ op: "detach" }, `detached ${left.length} pinned link(s) an earlier agent left: ${left.join(", ")}`);
+      if (left.length > 0)
+        log.warn(
+          { op: "detach" },
+          `detached ${left.length} pinned link(s) an earlier agent left: ${left.join(", ")}`,
+        );
     } catch (e) {
-      log.error({ op: "detach", err: e }, "could not detach pinned links; the standard dataplane may see Sluice programs");
+      log.error(
+        { op: "detach", err: e },
+        "could not detach pinned links; the standard dataplane may see Sluice programs",
+      );
     }
     try {
       // cls_bpf filters have no pins: an earlier agent's are found by name (the clsact qdisc stays, see removeSluiceFilters).
       const gone = this.#backend.removeFilters();
-      if (gone.length > 0) log.warn({ op: "detach" }, `removed ${gone.length} Sluice cls_bpf filter(s): ${describeFilters(gone)}`);
+      if (gone.length > 0)
+        log.warn(
+          { op: "detach" },
+          `removed ${gone.length} Sluice cls_bpf filter(s): ${describeFilters(gone)}`,
+        );
     } catch (e) {
-      log.error({ op: "detach", err: e }, "could not remove Sluice cls_bpf filters; the standard dataplane may see Sluice programs");
+      log.error(
+        { op: "detach", err: e },
+        "could not remove Sluice cls_bpf filters; the standard dataplane may see Sluice programs",
+      );
     }
   }
 
@@ -264,7 +320,12 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     if (configured === undefined) return sizes;
     const grownTo = this.#ctGrown?.configured === configured ? this.#ctGrown.to : undefined;
     const pinned = this.#backend.pinnedMaxEntries(SL_MAP.ct);
-    sizes[SL_MAP.ct] = conntrackMapSize({ configured, pinned, grownTo, doubleIfFull: settings.conntrackDoubleIfFull });
+    sizes[SL_MAP.ct] = conntrackMapSize({
+      configured,
+      pinned,
+      grownTo,
+      doubleIfFull: settings.conntrackDoubleIfFull,
+    });
     return sizes;
   }
 
@@ -277,10 +338,14 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     this.#mapSizesKey = key;
     this.#rebuiltMaps = maps.rebuilt.map((b) => b.map);
     for (const b of maps.rebuilt) {
-      this.#d.log.warn({ op: "map-rebuild", ...b }, `map ${b.map} rebuilt for bpfMapSize: ${b.fromEntries} → ${b.toEntries} entries, copied ${b.copied}, dropped ${b.dropped}; reloading programs`);
+      this.#d.log.warn(
+        { op: "map-rebuild", ...b },
+        `map ${b.map} rebuilt for bpfMapSize: ${b.fromEntries} → ${b.toEntries} entries, copied ${b.copied}, dropped ${b.dropped}; reloading programs`,
+      );
       this.#d.metrics.mapRebuilds.inc({ map: b.map });
     }
-    if (old === undefined && maps.adopted.length > 0) this.#d.log.info({ op: "adopt" }, `adopted pinned maps: ${maps.adopted.join(", ")}`);
+    if (old === undefined && maps.adopted.length > 0)
+      this.#d.log.info({ op: "adopt" }, `adopted pinned maps: ${maps.adopted.join(", ")}`);
     this.#maps = maps;
     if (this.#attacher) this.#attacher.setMaps(maps);
     else this.#attacher = this.#backend.attacher(maps);
@@ -305,15 +370,25 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     const configured = this.#d.config.nodeIp;
     if (configured !== undefined) {
       const found = this.#host.ifaceOfAddress(configured);
-      if (found === undefined) this.#d.log.warn({ op: "node-ip" }, `configured node IP ${configured} is on no interface of this node`);
+      if (found === undefined)
+        this.#d.log.warn(
+          { op: "node-ip" },
+          `configured node IP ${configured} is on no interface of this node`,
+        );
       return found ?? this.#node ?? { ip: configured, iface: "", ifindex: 0, mtu: 1500 };
     }
     try {
       return this.#host.detectNodeIp();
     } catch (e) {
       const node = this.#d.cache.find("Node", this.#d.config.nodeName);
-      const internal = node?.status.addresses.find((a) => a.type === "InternalIP" && a.address.includes("."))?.address;
-      if (internal === undefined) throw new Error(`resolve node ip: ${(e as Error).message}, and Node "${this.#d.config.nodeName}" has no InternalIP`, { cause: e });
+      const internal = node?.status.addresses.find(
+        (a) => a.type === "InternalIP" && a.address.includes("."),
+      )?.address;
+      if (internal === undefined)
+        throw new Error(
+          `resolve node ip: ${(e as Error).message}, and Node "${this.#d.config.nodeName}" has no InternalIP`,
+          { cause: e },
+        );
       return { ip: internal, iface: "", ifindex: 0, mtu: 1500 };
     }
   }
@@ -321,25 +396,45 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   // Globals go through the same diff-and-apply as every other map: one entry, written when it differs.
   #writeGlobals(maps: M, s: DataplaneSettings): void {
     const want = { externalServiceMode: s.externalServiceMode, ctTimeouts: s.ctTimeouts };
-    const r = reconcileEntries(new GlobalsStore(maps.get(SL_MAP.globals)), new Map([[GlobalsStore.KEY, want]]));
-    if (r.added + r.updated > 0) this.#d.log.info({ op: "globals", map: SL_MAP.globals, ...want }, `datapath globals: ${s.externalServiceMode} mode`);
+    const r = reconcileEntries(
+      new GlobalsStore(maps.get(SL_MAP.globals)),
+      new Map([[GlobalsStore.KEY, want]]),
+    );
+    if (r.added + r.updated > 0)
+      this.#d.log.info(
+        { op: "globals", map: SL_MAP.globals, ...want },
+        `datapath globals: ${s.externalServiceMode} mode`,
+      );
   }
 
   async #attachAll(wanted: ReadonlyMap<string, WantedIface>, s: DataplaneSettings): Promise<void> {
     const attacher = this.#attacher!;
     const removeFilters = (keep: ReadonlySet<number>) => this.#backend.removeFilters(keep);
-    await runAttachPass({ attacher, node: this.#node!, settings: s, wanted, firstPass: this.#firstPass, log: this.#d.log, removeFilters });
+    await runAttachPass({
+      attacher,
+      node: this.#node!,
+      settings: s,
+      wanted,
+      firstPass: this.#firstPass,
+      log: this.#d.log,
+      removeFilters,
+    });
     if (this.#closeAfterAttach) {
       // Entries the old programs made between the rebuild's copy and the swap would be lost.
       for (const name of this.#rebuiltMaps) {
         const added = this.#backend.topUp(this.#closeAfterAttach, this.#maps!, name);
-        if (added > 0) this.#d.log.info({ op: "map-rebuild", map: name }, `copied ${added} entries made during the swap from the old ${name}`);
+        if (added > 0)
+          this.#d.log.info(
+            { op: "map-rebuild", map: name },
+            `copied ${added} entries made during the swap from the old ${name}`,
+          );
       }
       this.#closeAfterAttach.close();
       this.#closeAfterAttach = undefined;
     }
     this.#d.metrics.interfaces.reset();
-    for (const role of ["wep", "hep"] as const) this.#d.metrics.interfaces.set({ role }, attacher.attached.filter((i) => i.role === role).length);
+    for (const role of ["wep", "hep"] as const)
+      this.#d.metrics.interfaces.set({ role }, attacher.attached.filter((i) => i.role === role).length);
   }
 
   /** close releases fds; pins keep the datapath running. */
@@ -354,7 +449,10 @@ function safeRegExp(pattern: string, log: AgentLogger): RegExp | undefined {
   try {
     return new RegExp(pattern);
   } catch (e) {
-    log.error({ op: "config", err: e }, `bpfDataIfacePattern "${pattern}" is not a valid pattern; no host interface is attached`);
+    log.error(
+      { op: "config", err: e },
+      `bpfDataIfacePattern "${pattern}" is not a valid pattern; no host interface is attached`,
+    );
     return undefined;
   }
 }

@@ -28,7 +28,11 @@ function listen(port: number, handler: Parameters<typeof createServer>[1]): Prom
 }
 
 /** startHttpEndpoints starts the health and metrics servers. */
-export async function startHttpEndpoints(ports: { readonly health: number; readonly metrics: number }, status: () => HealthStatus, metrics: AgentMetrics): Promise<HttpEndpoints> {
+export async function startHttpEndpoints(
+  ports: { readonly health: number; readonly metrics: number },
+  status: () => HealthStatus,
+  metrics: AgentMetrics,
+): Promise<HttpEndpoints> {
   const servers: Server[] = [];
   if (ports.health > 0) {
     servers.push(
@@ -40,7 +44,9 @@ export async function startHttpEndpoints(ports: { readonly health: number; reado
           res.writeHead(404).end("not found: try /liveness or /readiness\n");
           return;
         }
-        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(`${JSON.stringify({ ok, ...s.detail })}\n`);
+        res
+          .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
+          .end(`${JSON.stringify({ ok, ...s.detail })}\n`);
       }),
     );
   }

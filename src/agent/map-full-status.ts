@@ -16,7 +16,11 @@ export function mapFullStatusPath(pinDir: string, dir = MAP_FULL_STATUS_DIR): st
 }
 
 /** writeMapFullStatus records `now` for `pinDir` (write then rename: a reader never sees half). */
-export function writeMapFullStatus(pinDir: string, now: readonly NotProgrammed[], dir = MAP_FULL_STATUS_DIR): void {
+export function writeMapFullStatus(
+  pinDir: string,
+  now: readonly NotProgrammed[],
+  dir = MAP_FULL_STATUS_DIR,
+): void {
   mkdirSync(dir, { recursive: true });
   const path = mapFullStatusPath(pinDir, dir);
   writeFileSync(`${path}.tmp`, JSON.stringify(now));

@@ -17,7 +17,10 @@ export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | u
   return (maps, log) => {
     const reconciler = new NatReconciler(
       new KernelNatMapBackend({
-        frontends: maps.get(SL_MAP.nat_fe), backends: maps.get(SL_MAP.nat_be), conntrack: maps.get(SL_MAP.ct), affinity: maps.get(SL_MAP.affinity),
+        frontends: maps.get(SL_MAP.nat_fe),
+        backends: maps.get(SL_MAP.nat_be),
+        conntrack: maps.get(SL_MAP.ct),
+        affinity: maps.get(SL_MAP.affinity),
         sourceRanges: maps.get(SL_MAP.nat_src),
       }),
       { logger: log },
@@ -27,7 +30,12 @@ export function serviceSyncFactory(_config: AgentConfig): ServiceSyncFactory | u
       async sync(cache, context) {
         const input = `${cache.generation}\n${context.nodeName}\n${context.nodeAddresses.join(",")}`;
         if (last?.input === input) return { ...last.report, written: 0, deleted: 0 };
-        const r = reconciler.sync({ services: cache.list("Service"), endpointSlices: cache.list("EndpointSlice"), nodeName: context.nodeName, nodeAddresses: context.nodeAddresses });
+        const r = reconciler.sync({
+          services: cache.list("Service"),
+          endpointSlices: cache.list("EndpointSlice"),
+          nodeName: context.nodeName,
+          nodeAddresses: context.nodeAddresses,
+        });
         const sum = (c: { added: number; updated: number; deleted: number }): number => c.added + c.updated;
         const report: ServiceSyncReport = {
           written: sum(r.frontends) + sum(r.backends) + sum(r.sourceRanges),

@@ -20,7 +20,10 @@ export function runStartupChecks(log: AgentLogger, bpffsPath = "/sys/fs/bpf"): S
   if (report.checks.some((c) => c.name === "bpffs" && c.status === "fail")) {
     try {
       ensureBpffs(bpffsPath);
-      log.warn({ op: "startup" }, `mounted bpffs at ${bpffsPath}: the host does not mount it at boot, so pinned state will not outlive this mount`);
+      log.warn(
+        { op: "startup" },
+        `mounted bpffs at ${bpffsPath}: the host does not mount it at boot, so pinned state will not outlive this mount`,
+      );
       report = checkReadiness({ bpffsPath });
     } catch (e) {
       log.error({ op: "startup", err: e }, `mount bpffs at ${bpffsPath} failed`);
@@ -31,6 +34,9 @@ export function runStartupChecks(log: AgentLogger, bpffsPath = "/sys/fs/bpf"): S
     if (c.status === "fail") log.error({ op: "startup", check: c.name }, c.detail);
   }
   const failed = report.checks.filter((c) => c.status === "fail").map((c) => c.name);
-  log.info({ op: "startup", kernel: report.kernel, attachMethod: report.attachMethod }, failed.length === 0 ? "startup checks passed" : `startup checks failed: ${failed.join(", ")}`);
+  log.info(
+    { op: "startup", kernel: report.kernel, attachMethod: report.attachMethod },
+    failed.length === 0 ? "startup checks passed" : `startup checks failed: ${failed.join(", ")}`,
+  );
   return { report, failed };
 }

@@ -40,9 +40,12 @@ test("SyncScheduler runs once more for requests that arrive during a run, never 
 test("SyncScheduler keeps going after a failed run", async () => {
   const errors: unknown[] = [];
   let n = 0;
-  const s = new SyncScheduler(async () => {
-    if (++n === 1) throw new Error("boom");
-  }, { debounceMs: 1, onError: (e) => errors.push(e) });
+  const s = new SyncScheduler(
+    async () => {
+      if (++n === 1) throw new Error("boom");
+    },
+    { debounceMs: 1, onError: (e) => errors.push(e) },
+  );
   s.request("one");
   await sleep(20);
   s.request("two");

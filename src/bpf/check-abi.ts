@@ -31,12 +31,19 @@ function compare(want: StructLayout, got: StructLayout, path: string): void {
     const g = byName.get(f.name);
     const at = `${path}.${f.name}`;
     if (g === undefined) throw new AbiMismatchError(at, "field missing from btf");
-    if (g.offset !== f.offset) throw new AbiMismatchError(at, `offset is ${g.offset} in btf, codec expects ${f.offset}`);
-    if (g.size !== f.size) throw new AbiMismatchError(at, `size is ${g.size} in btf, codec expects ${f.size}`);
-    if (g.kind !== f.kind) throw new AbiMismatchError(at, `kind is "${g.kind}" in btf, codec expects "${f.kind}"`);
+    if (g.offset !== f.offset)
+      throw new AbiMismatchError(at, `offset is ${g.offset} in btf, codec expects ${f.offset}`);
+    if (g.size !== f.size)
+      throw new AbiMismatchError(at, `size is ${g.size} in btf, codec expects ${f.size}`);
+    if (g.kind !== f.kind)
+      throw new AbiMismatchError(at, `kind is "${g.kind}" in btf, codec expects "${f.kind}"`);
     if (f.layout !== undefined && g.layout !== undefined) compare(f.layout, g.layout, at);
     byName.delete(f.name);
   }
   const extra = [...byName.keys()];
-  if (extra.length > 0) throw new AbiMismatchError(path, `btf has fields the codec lacks: ${extra.map((n) => `"${n}"`).join(", ")}`);
+  if (extra.length > 0)
+    throw new AbiMismatchError(
+      path,
+      `btf has fields the codec lacks: ${extra.map((n) => `"${n}"`).join(", ")}`,
+    );
 }

@@ -71,7 +71,10 @@ export function loadCollection(spec: CollectionSpec, options: CollectionOptions 
 }
 
 /** loadCollectionAsync is loadCollection with every program verified on a worker thread. */
-export async function loadCollectionAsync(spec: CollectionSpec, options: CollectionOptions = {}): Promise<Collection> {
+export async function loadCollectionAsync(
+  spec: CollectionSpec,
+  options: CollectionOptions = {},
+): Promise<Collection> {
   const steps = load(spec, options);
   let r = steps.next();
   while (!r.done) {
@@ -88,7 +91,10 @@ export async function loadCollectionAsync(spec: CollectionSpec, options: Collect
 }
 
 // A generator so the sync and async loaders share every step except how a program is verified.
-function* load(spec: CollectionSpec, options: CollectionOptions): Generator<Parameters<LoadProgram>, Collection, Program> {
+function* load(
+  spec: CollectionSpec,
+  options: CollectionOptions,
+): Generator<Parameters<LoadProgram>, Collection, Program> {
   checkUnknownNames(spec, options);
   if (options.abi?.length) {
     if (spec.btf === undefined) throw new Error("check abi: the object has no btf");
@@ -144,12 +150,20 @@ function loadBtf(spec: CollectionSpec, warnings: string[]): Fd | undefined {
   try {
     return btfLoad(spec.btf, new Uint8Array(64 * 1024));
   } catch (e) {
-    warnings.push(`kernel rejected the object's btf, loading maps and programs without it: ${(e as Error).message}`);
+    warnings.push(
+      `kernel rejected the object's btf, loading maps and programs without it: ${(e as Error).message}`,
+    );
     return undefined;
   }
 }
 
-function createMap(m: MapSpec, options: CollectionOptions, btfFd: Fd | undefined, contents: Uint8Array | undefined, warnings: string[]): BpfMap {
+function createMap(
+  m: MapSpec,
+  options: CollectionOptions,
+  btfFd: Fd | undefined,
+  contents: Uint8Array | undefined,
+  warnings: string[],
+): BpfMap {
   const btf = btfFd ? { btfFd: btfFd.value } : {};
   if (m.pinning === "byName" && options.pinRoot !== undefined) {
     const pinPath = `${options.pinRoot}/${options.pinNames?.[m.name] ?? m.name}`;
@@ -175,28 +189,42 @@ function createMap(m: MapSpec, options: CollectionOptions, btfFd: Fd | undefined
   return map;
 }
 
-function applyConstants(spec: CollectionSpec, constants: Readonly<Record<string, ConstantValue>>): Map<string, Uint8Array> {
+function applyConstants(
+  spec: CollectionSpec,
+  constants: Readonly<Record<string, ConstantValue>>,
+): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
-  for (const m of spec.maps.values()) if (m.contents !== undefined) out.set(m.name, new Uint8Array(m.contents));
+  for (const m of spec.maps.values())
+    if (m.contents !== undefined) out.set(m.name, new Uint8Array(m.contents));
   for (const [name, value] of Object.entries(constants)) {
     const home = [...spec.maps.values()].find((m) => m.freeze && m.variables?.has(name));
     const v = home?.variables?.get(name);
     if (home === undefined || v === undefined) {
-      const known = [...spec.maps.values()].filter((m) => m.freeze).flatMap((m) => [...(m.variables?.keys() ?? [])]);
-      throw new Error(`set constant "${name}": no such .rodata variable (have: ${known.map((k) => `"${k}"`).join(", ") || "none"})`);
+      const known = [...spec.maps.values()]
+        .filter((m) => m.freeze)
+        .flatMap((m) => [...(m.variables?.keys() ?? [])]);
+      throw new Error(
+        `set constant "${name}": no such .rodata variable (have: ${known.map((k) => `"${k}"`).join(", ") || "none"})`,
+      );
     }
     out.get(home.name)!.set(encodeConstant(name, value, v.size), v.offset);
   }
   return out;
 }
 
-function fillTailCalls(maps: ReadonlyMap<string, BpfMap>, programs: ReadonlyMap<string, Program>, tailCalls: NonNullable<CollectionOptions["tailCalls"]>): void {
+function fillTailCalls(
+  maps: ReadonlyMap<string, BpfMap>,
+  programs: ReadonlyMap<string, Program>,
+  tailCalls: NonNullable<CollectionOptions["tailCalls"]>,
+): void {
   for (const [mapName, slots] of Object.entries(tailCalls)) {
     const map = maps.get(mapName);
-    if (map === undefined || map.type !== MapType.ProgArray) throw new Error(`fill tail calls: "${mapName}" is not a prog array in the object`);
+    if (map === undefined || map.type !== MapType.ProgArray)
+      throw new Error(`fill tail calls: "${mapName}" is not a prog array in the object`);
     for (const [index, progName] of Object.entries(slots)) {
       const p = programs.get(progName);
-      if (p === undefined) throw new Error(`fill tail calls of "${mapName}": program "${progName}" is not loaded`);
+      if (p === undefined)
+        throw new Error(`fill tail calls of "${mapName}": program "${progName}" is not loaded`);
       map.update(u32(Number(index)), u32(p.fd));
     }
   }
@@ -205,7 +233,8 @@ function fillTailCalls(maps: ReadonlyMap<string, BpfMap>, programs: ReadonlyMap<
 function checkUnknownNames(spec: CollectionSpec, options: CollectionOptions): void {
   for (const key of ["pinNames", "migrations", "replaceMaps", "tailCalls"] as const) {
     for (const name of Object.keys(options[key] ?? {})) {
-      if (!spec.maps.has(name)) throw new Error(`load collection: option "${key}" names unknown map "${name}"`);
+      if (!spec.maps.has(name))
+        throw new Error(`load collection: option "${key}" names unknown map "${name}"`);
     }
   }
 }

@@ -5,10 +5,12 @@
  */
 export function encodeConstant(name: string, value: number | bigint | Uint8Array, size: number): Uint8Array {
   if (value instanceof Uint8Array) {
-    if (value.byteLength !== size) throw new RangeError(`set constant "${name}": ${value.byteLength} bytes given, variable has ${size}`);
+    if (value.byteLength !== size)
+      throw new RangeError(`set constant "${name}": ${value.byteLength} bytes given, variable has ${size}`);
     return value;
   }
-  if (![1, 2, 4, 8].includes(size)) throw new RangeError(`set constant "${name}": a ${size}-byte variable needs a Uint8Array`);
+  if (![1, 2, 4, 8].includes(size))
+    throw new RangeError(`set constant "${name}": a ${size}-byte variable needs a Uint8Array`);
   const big = BigInt(value);
   const bits = BigInt(size * 8);
   if (big < -(1n << (bits - 1n)) || big >= 1n << bits) {

@@ -6,7 +6,10 @@ import { requireRoot } from "../../test/support/root.ts";
 
 test("probeFeatures() answers every probe with a detail and a minimum kernel", requireRoot, () => {
   const results = probeFeatures();
-  assert.deepEqual(results.map((r) => r.name), [...FEATURE_NAMES]);
+  assert.deepEqual(
+    results.map((r) => r.name),
+    [...FEATURE_NAMES],
+  );
   for (const r of results) {
     assert.ok(r.detail.length > 0, r.name);
     assert.match(r.minKernel, /^\d+\.\d+$/);

@@ -30,7 +30,14 @@ type Probe = { readonly name: string; readonly minKernel: string; readonly run: 
 const yes = (detail: string): Outcome => ({ supported: true, detail });
 const no = (detail: string): Outcome => ({ supported: false, detail });
 
-function tryCreate(what: string, type: number, keySize: number, valueSize: number, maxEntries: number, flags = 0): Outcome {
+function tryCreate(
+  what: string,
+  type: number,
+  keySize: number,
+  valueSize: number,
+  maxEntries: number,
+  flags = 0,
+): Outcome {
   try {
     mapCreate({ type, keySize, valueSize, maxEntries, flags, name: "sl_probe" }).close();
     return yes(`created a ${what} map`);
@@ -65,15 +72,23 @@ function probeHelper(name: string, helper: number): Outcome {
     return yes(`a tc program calling ${name} loaded`);
   }
   // Unknown helpers fail as "invalid func unknown#N"; a known helper with bad arguments fails on the arguments.
-  if (/invalid func|unknown func|cannot call|not allowed|program of this type cannot use helper/.test(r.log)) {
+  if (
+    /invalid func|unknown func|cannot call|not allowed|program of this type cannot use helper/.test(r.log)
+  ) {
     return no(`the verifier does not know ${name} for tc programs`);
   }
   return yes(`the verifier knows ${name} (rejected only the probe's arguments)`);
 }
 
-function withProbeProgram(type: number, attachType: number | undefined, ret: number, fn: (p: Program) => Outcome): Outcome {
+function withProbeProgram(
+  type: number,
+  attachType: number | undefined,
+  ret: number,
+  fn: (p: Program) => Outcome,
+): Outcome {
   const r = loadProbe(type, returnImm(ret), attachType);
-  if (!("fd" in r)) return no(`loading a probe program failed (errno ${r.errno}): ${r.log.trim().split("\n").pop() ?? ""}`);
+  if (!("fd" in r))
+    return no(`loading a probe program failed (errno ${r.errno}): ${r.log.trim().split("\n").pop() ?? ""}`);
   const program = Program.fromFd(r.fd);
   try {
     return fn(program);
@@ -131,8 +146,18 @@ const PROBES: readonly Probe[] = [
     run: () => {
       let fd;
       try {
-        fd = mapCreate({ type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, name: "sl_probe" });
-        mapUpdateBatch({ fd: fd.value, keys: new Uint8Array(4), values: new Uint8Array(4), count: 1 }, "sl_probe");
+        fd = mapCreate({
+          type: MapType.Hash,
+          keySize: 4,
+          valueSize: 4,
+          maxEntries: 1,
+          flags: 0,
+          name: "sl_probe",
+        });
+        mapUpdateBatch(
+          { fd: fd.value, keys: new Uint8Array(4), values: new Uint8Array(4), count: 1 },
+          "sl_probe",
+        );
         return yes("batch-updated a hash map");
       } catch (e) {
         return no(`batch update failed: ${(e as Error).message}`);
@@ -148,7 +173,9 @@ const PROBES: readonly Probe[] = [
       withProbeProgram(ProgramType.SchedCls, undefined, 0, (p) => {
         try {
           const r = p.testRun({ data: new Uint8Array(14) });
-          return r.retval === 0 ? yes("ran a tc program on a test packet") : no(`test run returned ${r.retval}, want 0`);
+          return r.retval === 0
+            ? yes("ran a tc program on a test packet")
+            : no(`test run returned ${r.retval}, want 0`);
         } catch (e) {
           return no(`test run failed: ${(e as Error).message}`);
         }
@@ -177,7 +204,8 @@ const PROBES: readonly Probe[] = [
   {
     name: "cls-bpf",
     minKernel: "4.5",
-    run: () => withProbeProgram(ProgramType.SchedCls, undefined, -1, (p) => inProbeNetns(() => probeClsBpf(p))),
+    run: () =>
+      withProbeProgram(ProgramType.SchedCls, undefined, -1, (p) => inProbeNetns(() => probeClsBpf(p))),
   },
 ];
 
@@ -191,7 +219,8 @@ export function probeFeature(name: string): FeatureResult {
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
   const probe = PROBES.find((p) => p.name === name);
-  if (probe === undefined) throw new RangeError(`probe feature "${name}": unknown (have ${FEATURE_NAMES.join(", ")})`);
+  if (probe === undefined)
+    throw new RangeError(`probe feature "${name}": unknown (have ${FEATURE_NAMES.join(", ")})`);
   let outcome: Outcome;
   try {
     outcome = probe.run();

@@ -52,6 +52,7 @@ function scalarKind(btf: Btf, id: number, where: string): FieldKind {
   if (be !== undefined) return be.slice(2) as FieldKind;
   const signed = r.kind === BtfKind.Int ? ((r.int?.encoding ?? 0) & 1) === 1 : r.kindFlag;
   const bits = size * 8;
-  if (bits !== 8 && bits !== 16 && bits !== 32 && bits !== 64) throw new Error(`${where}: ${size}-byte integer has no codec`);
+  if (bits !== 8 && bits !== 16 && bits !== 32 && bits !== 64)
+    throw new Error(`${where}: ${size}-byte integer has no codec`);
   return `${signed ? "s" : "u"}${bits}` as FieldKind;
 }

@@ -34,7 +34,9 @@ export function linkProgram(
       if (start.has(ref.target)) continue;
       const target = functions.get(ref.target);
       if (target === undefined) {
-        throw new Error(`link program "${entry.name}": function "${f.name}" instruction ${ref.insn} calls no known function (${ref.target})`);
+        throw new Error(
+          `link program "${entry.name}": function "${f.name}" instruction ${ref.insn} calls no known function (${ref.target})`,
+        );
       }
       start.set(target.key, total);
       total += target.instructions.byteLength / insnSize;
@@ -53,7 +55,11 @@ export function linkProgram(
       view.setInt32(at * insnSize + 4, start.get(ref.target)! - (at + 1), true);
     }
     for (const m of f.mapRefs) {
-      mapRelocations.push({ insn: base + m.insn, map: m.map, ...(m.valueOffset === undefined ? {} : { valueOffset: m.valueOffset }) });
+      mapRelocations.push({
+        insn: base + m.insn,
+        map: m.map,
+        ...(m.valueOffset === undefined ? {} : { valueOffset: m.valueOffset }),
+      });
     }
   }
 
@@ -68,7 +74,11 @@ export function linkProgram(
   };
 }
 
-function translate(order: readonly BpfFunction[], start: ReadonlyMap<string, number>, info: BtfExtInfo): Uint8Array | undefined {
+function translate(
+  order: readonly BpfFunction[],
+  start: ReadonlyMap<string, number>,
+  info: BtfExtInfo,
+): Uint8Array | undefined {
   const chunks: Uint8Array[] = [];
   for (const f of order) {
     const base = start.get(f.key)!;
@@ -76,7 +86,11 @@ function translate(order: readonly BpfFunction[], start: ReadonlyMap<string, num
     for (const rec of info.sections.get(f.section) ?? []) {
       if (rec.byteOffset < f.byteOffset || rec.byteOffset >= end) continue;
       const copy = rec.raw.slice();
-      new DataView(copy.buffer, copy.byteOffset, copy.byteLength).setUint32(0, base + (rec.byteOffset - f.byteOffset) / insnSize, true);
+      new DataView(copy.buffer, copy.byteOffset, copy.byteLength).setUint32(
+        0,
+        base + (rec.byteOffset - f.byteOffset) / insnSize,
+        true,
+      );
       chunks.push(copy);
     }
   }

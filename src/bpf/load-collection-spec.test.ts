@@ -31,7 +31,11 @@ test("loadCollectionSpec() reads every BTF-defined map with type, sizes, entries
   for (const [name, type, keySize, valueSize, maxEntries, flags] of want) {
     const m = spec.maps.get(name);
     assert.ok(m, name);
-    assert.deepEqual([m.type, m.keySize, m.valueSize, m.maxEntries, m.flags, m.pinning], [type, keySize, valueSize, maxEntries, flags, "none"], name);
+    assert.deepEqual(
+      [m.type, m.keySize, m.valueSize, m.maxEntries, m.flags, m.pinning],
+      [type, keySize, valueSize, maxEntries, flags, "none"],
+      name,
+    );
   }
   assert.equal(spec.maps.get("sl_test_hash")?.keyType?.name, "loader_key");
   assert.equal(spec.maps.get("sl_test_hash")?.valueType?.name, "loader_value");
@@ -52,8 +56,17 @@ test("loadCollectionSpec() key/value type ids point into the fixed-up BTF", () =
 
 test("loadCollectionSpec() turns .rodata into a frozen one-entry array with its variables", () => {
   const ro = spec.maps.get(".rodata")!;
-  assert.deepEqual([ro.type, ro.keySize, ro.valueSize, ro.maxEntries, ro.freeze, ro.flags], [MapType.Array, 4, 8, 1, true, 0x80]);
-  assert.deepEqual([...(ro.variables ?? [])], [["cfg_verdict", { offset: 0, size: 4 }], ["cfg_mark", { offset: 4, size: 4 }]]);
+  assert.deepEqual(
+    [ro.type, ro.keySize, ro.valueSize, ro.maxEntries, ro.freeze, ro.flags],
+    [MapType.Array, 4, 8, 1, true, 0x80],
+  );
+  assert.deepEqual(
+    [...(ro.variables ?? [])],
+    [
+      ["cfg_verdict", { offset: 0, size: 4 }],
+      ["cfg_mark", { offset: 4, size: 4 }],
+    ],
+  );
   // cfg_verdict = TC_ACT_OK (0), cfg_mark = 0.
   assert.deepEqual([...ro.contents!], [0, 0, 0, 0, 0, 0, 0, 0]);
 });
@@ -70,7 +83,10 @@ test("loadCollectionSpec() gives .data its initial value and .bss zeroes, neithe
 test("loadCollectionSpec() reads programs by section with type, attach type and license", () => {
   assert.deepEqual([...spec.programs.keys()].sort(), ["loader_main", "loader_tail", "loader_xdp"]);
   const main = spec.programs.get("loader_main")!;
-  assert.deepEqual([main.section, main.type, main.attachType, main.license], ["tc", ProgramType.SchedCls, undefined, "GPL"]);
+  assert.deepEqual(
+    [main.section, main.type, main.attachType, main.license],
+    ["tc", ProgramType.SchedCls, undefined, "GPL"],
+  );
   const xdp = spec.programs.get("loader_xdp")!;
   assert.deepEqual([xdp.type, xdp.attachType], [ProgramType.Xdp, AttachType.Xdp]);
   assert.equal(spec.license, "GPL");
@@ -84,24 +100,30 @@ test("loadCollectionSpec() appends the count_packet subprogram and points the ca
   assert.deepEqual([call.op, call.src], [0x85, 1]);
   assert.equal(1 + call.imm + 1, 57, "imm is relative to the next instruction");
   // The subprogram's own relocations moved with it.
-  assert.deepEqual(main.mapRelocations.filter((r) => r.insn >= 57), [
-    { insn: 62, map: "sl_test_counters" },
-    { insn: 70, map: ".data", valueOffset: 0 },
-  ]);
+  assert.deepEqual(
+    main.mapRelocations.filter((r) => r.insn >= 57),
+    [
+      { insn: 62, map: "sl_test_counters" },
+      { insn: 70, map: ".data", valueOffset: 0 },
+    ],
+  );
   // A program that calls nothing gets nothing appended.
   assert.equal(spec.programs.get("loader_tail")!.instructions.byteLength, 208);
 });
 
 test("loadCollectionSpec() records which instruction loads which map", () => {
   const main = spec.programs.get("loader_main")!;
-  assert.deepEqual(main.mapRelocations.filter((r) => r.insn < 57), [
-    { insn: 9, map: "sl_test_hash" },
-    { insn: 28, map: "sl_test_hash" },
-    { insn: 34, map: ".rodata", valueOffset: 4 },
-    { insn: 42, map: "sl_test_array" },
-    { insn: 49, map: "sl_test_jump" },
-    { insn: 53, map: ".rodata", valueOffset: 0 },
-  ]);
+  assert.deepEqual(
+    main.mapRelocations.filter((r) => r.insn < 57),
+    [
+      { insn: 9, map: "sl_test_hash" },
+      { insn: 28, map: "sl_test_hash" },
+      { insn: 34, map: ".rodata", valueOffset: 4 },
+      { insn: 42, map: "sl_test_array" },
+      { insn: 49, map: "sl_test_jump" },
+      { insn: 53, map: ".rodata", valueOffset: 0 },
+    ],
+  );
   // Map loads are marked for the kernel: PSEUDO_MAP_FD (1) or PSEUDO_MAP_VALUE (2), imm zeroed.
   assert.deepEqual(insn(main.instructions, 9), { op: 0x18, src: 1, imm: 0 });
   assert.deepEqual(insn(main.instructions, 34), { op: 0x18, src: 2, imm: 0 });
@@ -121,9 +143,15 @@ test("loadCollectionSpec() rebases func_info and line_info to instruction offset
   assert.deepEqual([fi.getUint32(8, true), btf.typeById(fi.getUint32(12, true)).name], [57, "count_packet"]);
   const li = new DataView(main.lineInfo!.buffer, main.lineInfo!.byteOffset);
   const offs = Array.from({ length: main.lineInfo!.byteLength / 16 }, (_, i) => li.getUint32(i * 16, true));
-  assert.deepEqual(offs, [...offs].sort((a, b) => a - b));
+  assert.deepEqual(
+    offs,
+    [...offs].sort((a, b) => a - b),
+  );
   assert.ok(offs.every((o) => o < 75));
-  assert.ok(offs.some((o) => o >= 57), "count_packet's lines come along");
+  assert.ok(
+    offs.some((o) => o >= 57),
+    "count_packet's lines come along",
+  );
 });
 
 test("loadCollectionSpec() reads several programs from one section of tc_pass.o", () => {
@@ -134,7 +162,11 @@ test("loadCollectionSpec() reads several programs from one section of tc_pass.o"
 
 test("loadCollectionSpec() reports malformed objects with an error, never a crash", () => {
   for (const len of [0, 63, 64, 1000, 4096, bytes.byteLength - 1]) {
-    assert.throws(() => loadCollectionSpec(bytes.subarray(0, len)), /^Error: (read elf|parse btf|read btf)/, `length ${len}`);
+    assert.throws(
+      () => loadCollectionSpec(bytes.subarray(0, len)),
+      /^Error: (read elf|parse btf|read btf)/,
+      `length ${len}`,
+    );
   }
   // Flip bytes across the BTF: errors are fine, TypeErrors/RangeErrors are not.
   for (let at = 0x19cc; at < 0x19cc + 0x1327; at += 97) {

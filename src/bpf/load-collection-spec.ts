@@ -26,7 +26,8 @@ const emBpf = 247;
  */
 export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
   const elf = readElf(bytes);
-  if (elf.machine !== emBpf) throw new Error(`load collection spec: e_machine ${elf.machine} is not EM_BPF (247)`);
+  if (elf.machine !== emBpf)
+    throw new Error(`load collection spec: e_machine ${elf.machine} is not EM_BPF (247)`);
   const license = readLicense(elf);
   const { btf, ext } = readBtf(elf);
 
@@ -40,7 +41,8 @@ export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
     const kind = programSection(f.section);
     const linked = linkProgram(f, functions, ext);
     for (const r of linked.mapRelocations) {
-      if (!maps.has(r.map)) throw new Error(`load collection spec: program "${f.name}" references unknown map "${r.map}"`);
+      if (!maps.has(r.map))
+        throw new Error(`load collection spec: program "${f.name}" references unknown map "${r.map}"`);
     }
     programs.set(f.name, {
       name: f.name,
@@ -50,8 +52,12 @@ export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
       license,
       instructions: linked.instructions,
       mapRelocations: linked.mapRelocations,
-      ...(linked.funcInfo === undefined || ext === undefined ? {} : { funcInfo: linked.funcInfo, funcInfoRecSize: ext.funcInfo.recordSize }),
-      ...(linked.lineInfo === undefined || ext === undefined ? {} : { lineInfo: linked.lineInfo, lineInfoRecSize: ext.lineInfo.recordSize }),
+      ...(linked.funcInfo === undefined || ext === undefined
+        ? {}
+        : { funcInfo: linked.funcInfo, funcInfoRecSize: ext.funcInfo.recordSize }),
+      ...(linked.lineInfo === undefined || ext === undefined
+        ? {}
+        : { lineInfo: linked.lineInfo, lineInfoRecSize: ext.lineInfo.recordSize }),
     });
   }
   return { maps, programs, ...(btf === undefined ? {} : { btf: marshalBtf(btf) }), license };

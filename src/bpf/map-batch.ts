@@ -3,7 +3,15 @@
  * the kernel or the map type has no batch support (LPM tries, kernels < 5.6). A dump of a big
  * conntrack table is one syscall per chunk instead of two per entry.
  */
-import { mapLookupBatch, mapLookupBatchAsync, mapUpdateBatch, mapDeleteBatch, UpdateFlag, type BatchAttr, type BatchResult } from "../kernel/bpf-map.ts";
+import {
+  mapLookupBatch,
+  mapLookupBatchAsync,
+  mapUpdateBatch,
+  mapDeleteBatch,
+  UpdateFlag,
+  type BatchAttr,
+  type BatchResult,
+} from "../kernel/bpf-map.ts";
 import { Errno } from "../kernel/errno.ts";
 import { NotSupportedError } from "../errors/not-supported-error.ts";
 import { SyscallError } from "../errors/syscall-error.ts";
@@ -43,7 +51,10 @@ function* dumpSteps(map: BpfMap, options: BatchOptions): Generator<BatchAttr, En
       continue;
     }
     for (let i = 0; i < r.count; i++) {
-      out.push([keys.slice(i * map.keySize, (i + 1) * map.keySize), values.slice(i * valueSize, (i + 1) * valueSize)]);
+      out.push([
+        keys.slice(i * map.keySize, (i + 1) * map.keySize),
+        values.slice(i * valueSize, (i + 1) * valueSize),
+      ]);
     }
     if (r.done) return out;
     inBatch = outBatch;
@@ -101,15 +112,22 @@ export async function lookupBatchAsync(map: BpfMap, options: BatchOptions = {}):
 function concat(parts: readonly Uint8Array[], size: number, what: string): Uint8Array {
   const out = new Uint8Array(parts.length * size);
   parts.forEach((p, i) => {
-    if (p.byteLength !== size) throw new RangeError(`batch ${what}: element ${i} is ${p.byteLength} bytes, want ${size}`);
+    if (p.byteLength !== size)
+      throw new RangeError(`batch ${what}: element ${i} is ${p.byteLength} bytes, want ${size}`);
     out.set(p, i * size);
   });
   return out;
 }
 
 /** updateBatch writes all pairs (same length arrays) in one call, or one by one without batch support. */
-export function updateBatch(map: BpfMap, keys: readonly Uint8Array[], values: readonly Uint8Array[], mode: UpdateMode = "any"): void {
-  if (keys.length !== values.length) throw new RangeError(`batch update map "${map.name}": ${keys.length} keys but ${values.length} values`);
+export function updateBatch(
+  map: BpfMap,
+  keys: readonly Uint8Array[],
+  values: readonly Uint8Array[],
+  mode: UpdateMode = "any",
+): void {
+  if (keys.length !== values.length)
+    throw new RangeError(`batch update map "${map.name}": ${keys.length} keys but ${values.length} values`);
   if (keys.length === 0) return;
   try {
     mapUpdateBatch(
@@ -137,7 +155,10 @@ export function deleteBatch(map: BpfMap, keys: readonly Uint8Array[]): number {
     // The kernel stops at the first missing key; skip it and continue with the rest.
     while (done < keys.length) {
       const rest = keys.slice(done);
-      const n = mapDeleteBatch({ fd: map.fd, keys: concat(rest, map.keySize, `delete from map "${map.name}"`), count: rest.length }, map.name);
+      const n = mapDeleteBatch(
+        { fd: map.fd, keys: concat(rest, map.keySize, `delete from map "${map.name}"`), count: rest.length },
+        map.name,
+      );
       deleted += n;
       done += n + (n < rest.length ? 1 : 0);
     }
@@ -169,7 +190,10 @@ export async function* lookupBatchChunks(map: BpfMap, options: BatchOptions = {}
     const outBatch = new Uint8Array(Math.max(map.keySize, 8));
     let r: BatchResult;
     try {
-      r = await mapLookupBatchAsync({ fd: map.fd, keys, values, count: chunk, outBatch, ...(inBatch ? { inBatch } : {}) }, map.name);
+      r = await mapLookupBatchAsync(
+        { fd: map.fd, keys, values, count: chunk, outBatch, ...(inBatch ? { inBatch } : {}) },
+        map.name,
+      );
     } catch (e) {
       if (tooSmall(e)) {
         chunk *= 2; // a bucket larger than the chunk; retry the same cursor
@@ -182,7 +206,10 @@ export async function* lookupBatchChunks(map: BpfMap, options: BatchOptions = {}
     }
     const out: Entry[] = [];
     for (let i = 0; i < r.count; i++) {
-      out.push([keys.slice(i * map.keySize, (i + 1) * map.keySize), values.slice(i * valueSize, (i + 1) * valueSize)]);
+      out.push([
+        keys.slice(i * map.keySize, (i + 1) * map.keySize),
+        values.slice(i * valueSize, (i + 1) * valueSize),
+      ]);
     }
     if (out.length > 0) yield out;
     if (r.done) return;

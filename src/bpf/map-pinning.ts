@@ -60,7 +60,9 @@ export function openOrCreateMap(spec: MapSpec, options: PinnedMapOptions): Opene
   if (mismatch === undefined) return { map: old, reused: true };
   if (migrate === undefined) {
     old.close();
-    throw new Error(`reuse pinned map "${pinPath}": ${mismatch}; bump the layout version in the pin name or pass a migration`);
+    throw new Error(
+      `reuse pinned map "${pinPath}": ${mismatch}; bump the layout version in the pin name or pass a migration`,
+    );
   }
   let replacement: BpfMap;
   try {

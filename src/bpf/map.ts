@@ -3,7 +3,16 @@
  * bpffs pin. Keys and values are raw bytes; typed views come from the generated codecs. Named
  * BpfMap so it does not shadow the global Map. Every operation needs CAP_BPF.
  */
-import { mapCreate, mapDeleteElem, mapFreeze, mapGetNextKey, mapLookupAndDelete, mapLookupElem, mapUpdateElem, UpdateFlag } from "../kernel/bpf-map.ts";
+import {
+  mapCreate,
+  mapDeleteElem,
+  mapFreeze,
+  mapGetNextKey,
+  mapLookupAndDelete,
+  mapLookupElem,
+  mapUpdateElem,
+  UpdateFlag,
+} from "../kernel/bpf-map.ts";
 import { mapInfo, objGet, type MapInfo } from "../kernel/bpf-obj.ts";
 import { possibleCpus } from "../kernel/cpus.ts";
 import type { Fd } from "../kernel/fd.ts";
@@ -54,7 +63,9 @@ export class BpfMap extends PinnableObject {
       flags: spec.flags,
       name: spec.name,
       ...(options.innerMapFd !== undefined ? { innerMapFd: options.innerMapFd } : {}),
-      ...(useBtf ? { btfFd: options.btfFd, btfKeyTypeId: spec.keyType.id, btfValueTypeId: spec.valueType.id } : {}),
+      ...(useBtf
+        ? { btfFd: options.btfFd, btfKeyTypeId: spec.keyType.id, btfValueTypeId: spec.valueType.id }
+        : {}),
     });
     return new BpfMap(fd, spec.name, spec);
   }
@@ -109,7 +120,9 @@ export class BpfMap extends PinnableObject {
   /** splitPerCpu cuts a per-CPU value buffer into per-CPU values (dropping the 8-byte padding). */
   splitPerCpu(buf: Uint8Array): Uint8Array[] {
     const stride = roundUp8(this.valueSize);
-    return Array.from({ length: buf.byteLength / stride }, (_, i) => buf.slice(i * stride, i * stride + this.valueSize));
+    return Array.from({ length: buf.byteLength / stride }, (_, i) =>
+      buf.slice(i * stride, i * stride + this.valueSize),
+    );
   }
 
   /** joinPerCpu builds the padded per-CPU buffer from one value per CPU (or one value for every CPU). */
@@ -134,7 +147,9 @@ export class BpfMap extends PinnableObject {
   update(key: Uint8Array, value: Uint8Array, mode: UpdateMode = "any"): void {
     this.#checkKey(key);
     if (value.byteLength !== this.valueBufferSize) {
-      throw new RangeError(`update map "${this.name}": value is ${value.byteLength} bytes, want ${this.valueBufferSize}`);
+      throw new RangeError(
+        `update map "${this.name}": value is ${value.byteLength} bytes, want ${this.valueBufferSize}`,
+      );
     }
     mapUpdateElem(this.fd, key, value, UpdateFlag[mode], this.name);
   }

@@ -4,7 +4,9 @@ import { patchMapReferences } from "./patch-map-references.ts";
 import type { ProgramSpec } from "./program-spec.ts";
 
 // r1 = ld_imm64 0 (two slots), exit
-const insns = new Uint8Array([0x18, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+const insns = new Uint8Array([
+  0x18, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0,
+]);
 const spec = (valueOffset?: number): ProgramSpec => ({
   name: "p",
   section: "tc",

@@ -18,7 +18,9 @@ export function patchMapReferences(spec: ProgramSpec, mapFds: ReadonlyMap<string
   for (const r of spec.mapRelocations) {
     const off = r.insn * 8;
     if (off + 16 > insns.byteLength || insns[off] !== LD_IMM64) {
-      throw new Error(`load program "${spec.name}": instruction ${r.insn} referencing map "${r.map}" is not ld_imm64`);
+      throw new Error(
+        `load program "${spec.name}": instruction ${r.insn} referencing map "${r.map}" is not ld_imm64`,
+      );
     }
     const fd = mapFds.get(r.map);
     if (fd === undefined) throw new Error(`load program "${spec.name}": map "${r.map}" is not loaded`);

@@ -56,5 +56,10 @@ export function loadProbe(type: number, instructions: Uint8Array, expectedAttach
     ...(expectedAttachType === undefined ? {} : { expectedAttachType }),
   });
   if ("fd" in r) return r;
-  return { errno: r.errno, log: Buffer.from(logBuf).toString("utf8").replace(/\0[\s\S]*$/, "") };
+  return {
+    errno: r.errno,
+    log: Buffer.from(logBuf)
+      .toString("utf8")
+      .replace(/\0[\s\S]*$/, ""),
+  };
 }

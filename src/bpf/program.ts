@@ -4,7 +4,13 @@
  * tc/xdp types).
  */
 import { objGet, progInfo, type ProgInfo } from "../kernel/bpf-obj.ts";
-import { progLoad, progLoadAsync, progTestRun, type ProgLoadAttr, type ProgLoadResult } from "../kernel/bpf-prog.ts";
+import {
+  progLoad,
+  progLoadAsync,
+  progTestRun,
+  type ProgLoadAttr,
+  type ProgLoadResult,
+} from "../kernel/bpf-prog.ts";
 import { Errno, errnoError } from "../kernel/errno.ts";
 import type { Fd } from "../kernel/fd.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
@@ -134,7 +140,6 @@ export class Program extends PinnableObject {
   info(): ProgInfo {
     return progInfo(this.fd);
   }
-
 }
 
 function loadAttr(spec: ProgramSpec, options: ProgramLoadOptions): ProgLoadAttr {
@@ -146,16 +151,28 @@ function loadAttr(spec: ProgramSpec, options: ProgramLoadOptions): ProgLoadAttr 
     name: spec.name,
     ...(spec.attachType === undefined ? {} : { expectedAttachType: spec.attachType }),
     ...(withBtf ? { btfFd: options.btfFd } : {}),
-    ...(withBtf && spec.funcInfo && spec.funcInfoRecSize ? { funcInfo: spec.funcInfo, funcInfoRecSize: spec.funcInfoRecSize } : {}),
-    ...(withBtf && spec.lineInfo && spec.lineInfoRecSize ? { lineInfo: spec.lineInfo, lineInfoRecSize: spec.lineInfoRecSize } : {}),
+    ...(withBtf && spec.funcInfo && spec.funcInfoRecSize
+      ? { funcInfo: spec.funcInfo, funcInfoRecSize: spec.funcInfoRecSize }
+      : {}),
+    ...(withBtf && spec.lineInfo && spec.lineInfoRecSize
+      ? { lineInfo: spec.lineInfo, lineInfoRecSize: spec.lineInfoRecSize }
+      : {}),
   };
 }
 
 // Returns the loaded Program, or the next log size to try; throws when the kernel has spoken.
-function settle(spec: ProgramSpec, r: ProgLoadResult, logBuf: Uint8Array, firstErrno: number, size: number): Program | number {
+function settle(
+  spec: ProgramSpec,
+  r: ProgLoadResult,
+  logBuf: Uint8Array,
+  firstErrno: number,
+  size: number,
+): Program | number {
   if ("fd" in r) return Program.wrap(r.fd, spec.name, spec.type);
   if (r.errno === Errno.ENOSPC && size < MAX_LOG) return size * 4;
-  const log = Buffer.from(logBuf).toString("utf8").replace(/\0[\s\S]*$/, "");
+  const log = Buffer.from(logBuf)
+    .toString("utf8")
+    .replace(/\0[\s\S]*$/, "");
   const errno = r.errno === Errno.ENOSPC ? firstErrno : r.errno;
   const cause = errnoError(`load program "${spec.name}"`, errno);
   if (log.trim() === "") throw cause;

@@ -35,7 +35,8 @@ function readOne(btf: Btf, name: string, typeId: number): MapSpec {
     if (m.name === "values") {
       throw fail(`member "values" (inner map or initial prog-array contents) is not supported`);
     }
-    if (ptr.kind !== BtfKind.Ptr) throw fail(`member "${m.name}" is a ${btfKindName(ptr.kind)}, not a pointer`);
+    if (ptr.kind !== BtfKind.Ptr)
+      throw fail(`member "${m.name}" is a ${btfKindName(ptr.kind)}, not a pointer`);
     if (m.name === "key" || m.name === "value") {
       const ref = typeRef(btf, ptr.sizeOrType);
       if (m.name === "key") keyType = ref;

@@ -8,6 +8,8 @@ export async function readCollectionSpecFile(path: string): Promise<CollectionSp
   try {
     return loadCollectionSpec(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
-    throw new Error(`read collection spec "${path}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`read collection spec "${path}": ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
 }

@@ -30,7 +30,8 @@ export function readDataMapSpecs(elf: ElfFile, btf: Btf | undefined): Map<string
     const variables = new Map<string, { offset: number; size: number }>();
     for (const info of sec?.secinfos ?? []) {
       const v = btf?.typeById(info.type);
-      if (v !== undefined && v.kind === BtfKind.Var) variables.set(v.name, { offset: info.offset, size: info.size });
+      if (v !== undefined && v.kind === BtfKind.Var)
+        variables.set(v.name, { offset: info.offset, size: info.size });
     }
     out.set(s.name, {
       name: s.name,

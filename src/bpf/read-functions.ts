@@ -49,17 +49,28 @@ export function readFunctions(elf: ElfFile): Map<string, BpfFunction> {
   const out = new Map<string, BpfFunction>();
   const mapsSection = elf.sectionByName(".maps")?.index;
   for (const sec of elf.sections) {
-    if (sec.type !== ElfSectionType.ProgBits || (sec.flags & ElfSectionFlag.ExecInstr) === 0 || sec.size === 0) continue;
-    if (sec.size % insnSize !== 0) throw new Error(`read functions: section "${sec.name}" size ${sec.size} is not a whole number of instructions`);
+    if (
+      sec.type !== ElfSectionType.ProgBits ||
+      (sec.flags & ElfSectionFlag.ExecInstr) === 0 ||
+      sec.size === 0
+    )
+      continue;
+    if (sec.size % insnSize !== 0)
+      throw new Error(
+        `read functions: section "${sec.name}" size ${sec.size} is not a whole number of instructions`,
+      );
     const syms = elf.symbols
       .filter((s) => s.section === sec.index && s.type === ElfSymbolType.Func)
       .sort((a, b) => a.value - b.value);
-    if (syms.length === 0) throw new Error(`read functions: section "${sec.name}" has code but no function symbol`);
+    if (syms.length === 0)
+      throw new Error(`read functions: section "${sec.name}" has code but no function symbol`);
     const relocs = elf.relocations.get(sec.index) ?? [];
     syms.forEach((sym, i) => {
       const end = sym.size > 0 ? sym.value + sym.size : (syms[i + 1]?.value ?? sec.size);
       if (sym.value % insnSize !== 0 || end > sec.size) {
-        throw new Error(`read functions: function "${sym.name}" in "${sec.name}" has a bad extent ${sym.value}..${end}`);
+        throw new Error(
+          `read functions: function "${sym.name}" in "${sec.name}" has a bad extent ${sym.value}..${end}`,
+        );
       }
       const insns = sec.data.slice(sym.value, end);
       const view = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
@@ -71,18 +82,24 @@ export function readFunctions(elf: ElfFile): Map<string, BpfFunction> {
         const insn = (rel.offset - sym.value) / insnSize;
         relocated.add(insn);
         const target = elf.symbols[rel.symbol];
-        if (target === undefined) throw new Error(`read functions: relocation names missing symbol ${rel.symbol}`);
+        if (target === undefined)
+          throw new Error(`read functions: relocation names missing symbol ${rel.symbol}`);
         const where = `function "${sym.name}" instruction ${insn} (symbol "${target.name}")`;
         const code = insns[insn * insnSize];
         const imm = view.getInt32(insn * insnSize + 4, true);
         if (code === opCall) {
-          if (rel.type !== ElfRelocationType.Bpf64_32) throw new Error(`read functions: ${where}: call relocation type ${rel.type}`);
+          if (rel.type !== ElfRelocationType.Bpf64_32)
+            throw new Error(`read functions: ${where}: call relocation type ${rel.type}`);
           // A call through a section symbol encodes the target in imm (-1 is the section start).
-          const off = target.type === ElfSymbolType.Section ? target.value + (imm + 1) * insnSize : target.value;
+          const off =
+            target.type === ElfSymbolType.Section ? target.value + (imm + 1) * insnSize : target.value;
           refs.push({ insn, target: `${target.section}:${off}` });
           continue;
         }
-        if (code !== opLdImm64) throw new Error(`read functions: ${where}: relocation on opcode 0x${(code ?? 0).toString(16)}, not ld_imm64 or call`);
+        if (code !== opLdImm64)
+          throw new Error(
+            `read functions: ${where}: relocation on opcode 0x${(code ?? 0).toString(16)}, not ld_imm64 or call`,
+          );
         const targetSec = elf.sections[target.section];
         if (target.section === 0 || targetSec === undefined) {
           throw new Error(`read functions: ${where}: extern symbols (kconfig, ksym) are not supported`);
@@ -99,12 +116,20 @@ export function readFunctions(elf: ElfFile): Map<string, BpfFunction> {
       // Calls with no relocation stay inside this section: imm is relative to the next insn.
       for (let insn = 0; insn < insns.byteLength / insnSize; insn++) {
         if (relocated.has(insn) || insns[insn * insnSize] !== opCall) continue;
-        if (((insns[insn * insnSize + 1] ?? 0) >> 4) !== pseudoCall) continue;
+        if ((insns[insn * insnSize + 1] ?? 0) >> 4 !== pseudoCall) continue;
         const off = sym.value + (insn + 1 + view.getInt32(insn * insnSize + 4, true)) * insnSize;
         refs.push({ insn, target: `${sec.index}:${off}` });
       }
       const key = `${sec.index}:${sym.value}`;
-      out.set(key, { key, name: sym.name, section: sec.name, byteOffset: sym.value, instructions: insns, refs, mapRefs });
+      out.set(key, {
+        key,
+        name: sym.name,
+        section: sec.name,
+        byteOffset: sym.value,
+        instructions: insns,
+        refs,
+        mapRefs,
+      });
     });
   }
   return out;
@@ -124,7 +149,9 @@ function mapRef(
   if (targetSec.index === mapsSection) {
     let name = target.name;
     if (target.type === ElfSymbolType.Section) {
-      const sym = symbols.find((s) => s.section === targetSec.index && s.type === ElfSymbolType.Object && s.value === imm);
+      const sym = symbols.find(
+        (s) => s.section === targetSec.index && s.type === ElfSymbolType.Object && s.value === imm,
+      );
       if (sym === undefined) throw new Error(`read functions: ${where}: no map at .maps offset ${imm}`);
       name = sym.name;
     }

@@ -39,12 +39,19 @@ export class RingBufReader {
   readonly #queue: Uint8Array[] = [];
 
   constructor(map: BpfMap, options: RingBufOptions = {}) {
-    if (map.type !== MapType.RingBuf) throw new Error(`read ring buffer "${map.name}": map type ${map.type} is not a ring buffer`);
+    if (map.type !== MapType.RingBuf)
+      throw new Error(`read ring buffer "${map.name}": map type ${map.type} is not a ring buffer`);
     const page = pageSize();
     const size = map.maxEntries;
     this.#map = map;
     this.#mask = size - 1;
-    this.#consumer = mapFd(map.fd, page, Prot.Read | Prot.Write, 0, `ring buffer "${map.name}" consumer page`);
+    this.#consumer = mapFd(
+      map.fd,
+      page,
+      Prot.Read | Prot.Write,
+      0,
+      `ring buffer "${map.name}" consumer page`,
+    );
     try {
       this.#producer = mapFd(map.fd, page + 2 * size, Prot.Read, page, `ring buffer "${map.name}" data`);
     } catch (e) {
@@ -59,7 +66,8 @@ export class RingBufReader {
 
   /** onRecord registers the callback and starts watching; records already waiting are delivered at once. */
   onRecord(callback: RingBufCallback): void {
-    if (this.#callback !== undefined) throw new Error(`read ring buffer "${this.#map.name}": already has a reader`);
+    if (this.#callback !== undefined)
+      throw new Error(`read ring buffer "${this.#map.name}": already has a reader`);
     this.#callback = callback;
     this.#poller.add(this.#map.fd, () => this.poll());
     this.poll();

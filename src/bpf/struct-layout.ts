@@ -4,10 +4,21 @@
  * arrays of integers, nested structs, and `pad` (fields whose names start with pad or reserved, always zero).
  */
 export type FieldKind =
-  | "u8" | "u16" | "u32" | "u64"
-  | "s8" | "s16" | "s32" | "s64"
-  | "be16" | "be32" | "be64"
-  | "bytes" | "array" | "struct" | "pad";
+  | "u8"
+  | "u16"
+  | "u32"
+  | "u64"
+  | "s8"
+  | "s16"
+  | "s32"
+  | "s64"
+  | "be16"
+  | "be32"
+  | "be64"
+  | "bytes"
+  | "array"
+  | "struct"
+  | "pad";
 
 /** FieldLayout is one member of a StructLayout, with its C name. */
 export interface FieldLayout {

@@ -30,17 +30,40 @@ export interface Admission {
 }
 
 const MAPS = [
-  { map: "sl_nat_fe", field: "bpfMapSizeNATFrontend", need: (r: ServiceNat) => r.frontends.length, cap: (c: NatCapacity) => c.frontends },
-  { map: "sl_nat_be", field: "bpfMapSizeNATBackend", need: (r: ServiceNat) => r.backends.length, cap: (c: NatCapacity) => c.backends },
+  {
+    map: "sl_nat_fe",
+    field: "bpfMapSizeNATFrontend",
+    need: (r: ServiceNat) => r.frontends.length,
+    cap: (c: NatCapacity) => c.frontends,
+  },
+  {
+    map: "sl_nat_be",
+    field: "bpfMapSizeNATBackend",
+    need: (r: ServiceNat) => r.backends.length,
+    cap: (c: NatCapacity) => c.backends,
+  },
   // sl_nat_src has no bpfMapSize* field in FelixConfiguration: its size is the object's
-  { map: "sl_nat_src", field: "(none: sl_nat_src's size is fixed in bpf/include/abi.h)", need: (r: ServiceNat) => r.sourceRanges.length, cap: (c: NatCapacity) => c.sourceRanges },
+  {
+    map: "sl_nat_src",
+    field: "(none: sl_nat_src's size is fixed in bpf/include/abi.h)",
+    need: (r: ServiceNat) => r.sourceRanges.length,
+    cap: (c: NatCapacity) => c.sourceRanges,
+  },
 ] as const;
 
 /** admitServices keeps `results` within `capacity`; `programmed` names the Services in the maps now. */
-export function admitServices(results: readonly ServiceNat[], capacity: NatCapacity, programmed: ReadonlySet<string> = new Set()): Admission {
+export function admitServices(
+  results: readonly ServiceNat[],
+  capacity: NatCapacity,
+  programmed: ReadonlySet<string> = new Set(),
+): Admission {
   const used = [0, 0, 0];
   const fits = (r: ServiceNat): number => MAPS.findIndex((m, i) => used[i]! + m.need(r) > m.cap(capacity));
-  const order = [...results].sort((a, b) => Number(programmed.has(b.name)) - Number(programmed.has(a.name)) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const order = [...results].sort(
+    (a, b) =>
+      Number(programmed.has(b.name)) - Number(programmed.has(a.name)) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const out = new Map<string, number>();
   for (const r of order) {
     const full = fits(r);
@@ -56,9 +79,22 @@ export function admitServices(results: readonly ServiceNat[], capacity: NatCapac
     if (full === undefined) return r;
     const m = MAPS[full]!;
     const reason = `not programmed: map "${m.map}" is full (${m.cap(capacity)} entries); raise FelixConfiguration ${m.field}`;
-    return { ...r, frontends: [], backends: [], sourceRanges: [], views: [], problems: [...r.problems, { service: r.name, reason }] };
+    return {
+      ...r,
+      frontends: [],
+      backends: [],
+      sourceRanges: [],
+      views: [],
+      problems: [...r.problems, { service: r.name, reason }],
+    };
   });
-  const notProgrammed = MAPS.map((m, i) => ({ map: m.map, field: m.field, services: [...out].filter(([, f]) => f === i).map(([n]) => n).sort() }))
-    .filter((n) => n.services.length > 0);
+  const notProgrammed = MAPS.map((m, i) => ({
+    map: m.map,
+    field: m.field,
+    services: [...out]
+      .filter(([, f]) => f === i)
+      .map(([n]) => n)
+      .sort(),
+  })).filter((n) => n.services.length > 0);
   return { results: admitted, notProgrammed };
 }

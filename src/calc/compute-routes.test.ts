@@ -5,9 +5,26 @@ import type { Node, Pod } from "../model/index.ts";
 import { computeRoutes } from "./compute-routes.ts";
 
 const node = (name: string, ip: string, podCIDR?: string): Node =>
-  nodeSchema().parse({ apiVersion: "v1", kind: "Node", metadata: { name }, spec: podCIDR === undefined ? {} : { podCIDR }, status: { addresses: [{ type: "InternalIP", address: ip }, { type: "Hostname", address: name }] } });
+  nodeSchema().parse({
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name },
+    spec: podCIDR === undefined ? {} : { podCIDR },
+    status: {
+      addresses: [
+        { type: "InternalIP", address: ip },
+        { type: "Hostname", address: name },
+      ],
+    },
+  });
 const pod = (name: string, nodeName: string, ip: string, extra: Record<string, unknown> = {}): Pod =>
-  podSchema().parse({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { nodeName, containers: [{ name: "c" }], ...extra }, status: { phase: "Running", podIP: ip } });
+  podSchema().parse({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default" },
+    spec: { nodeName, containers: [{ name: "c" }], ...extra },
+    status: { phase: "Running", podIP: ip },
+  });
 const wi = { ifindex: 7, mac: "02:00:00:00:00:01", hostMac: "ee:ee:ee:ee:ee:ee" };
 
 describe("computeRoutes", () => {
@@ -20,14 +37,25 @@ describe("computeRoutes", () => {
   });
 
   test("this node's addresses are local hosts and its own pod CIDR is not routed as a block", () => {
-    const r = computeRoutes({ nodeName: "a", nodes, pods: [], workloadInterfaces: new Map(), extraLocalAddresses: ["198.18.0.9"] });
+    const r = computeRoutes({
+      nodeName: "a",
+      nodes,
+      pods: [],
+      workloadInterfaces: new Map(),
+      extraLocalAddresses: ["198.18.0.9"],
+    });
     assert.deepEqual(r.routes.get("198.18.0.1/32"), { kind: "local-host" });
     assert.deepEqual(r.routes.get("198.18.0.9/32"), { kind: "local-host" });
     assert.equal(r.routes.has("198.18.64.0/24"), false);
   });
 
   test("a local pod is a /32 through the interface the caller knows", () => {
-    const r = computeRoutes({ nodeName: "a", nodes, pods: [pod("p", "a", "198.18.64.5"), pod("q", "b", "198.18.65.5")], workloadInterfaces: new Map([["default/p", wi]]) });
+    const r = computeRoutes({
+      nodeName: "a",
+      nodes,
+      pods: [pod("p", "a", "198.18.64.5"), pod("q", "b", "198.18.65.5")],
+      workloadInterfaces: new Map([["default/p", wi]]),
+    });
     assert.deepEqual(r.routes.get("198.18.64.5/32"), { kind: "local-workload", ...wi });
     assert.equal(r.routes.has("198.18.65.5/32"), false, "remote pods are covered by their node's CIDR");
   });
@@ -40,13 +68,25 @@ describe("computeRoutes", () => {
   });
 
   test("pod CIDRs are normalised and IPv6 ones ignored", () => {
-    const n = nodeSchema().parse({ apiVersion: "v1", kind: "Node", metadata: { name: "c" }, spec: { podCIDRs: ["198.18.66.7/24", "fd00:66::/64"] }, status: { addresses: [{ type: "InternalIP", address: "198.18.0.3" }] } });
+    const n = nodeSchema().parse({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: "c" },
+      spec: { podCIDRs: ["198.18.66.7/24", "fd00:66::/64"] },
+      status: { addresses: [{ type: "InternalIP", address: "198.18.0.3" }] },
+    });
     const r = computeRoutes({ nodeName: "a", nodes: [n], pods: [], workloadInterfaces: new Map() });
     assert.deepEqual([...r.routes.keys()].sort(), ["198.18.0.3/32", "198.18.66.0/24"]);
   });
 
   test("a node with a pod CIDR but no IPv4 address is reported", () => {
-    const n = nodeSchema().parse({ apiVersion: "v1", kind: "Node", metadata: { name: "c" }, spec: { podCIDR: "198.18.66.0/24" }, status: { addresses: [] } });
+    const n = nodeSchema().parse({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: "c" },
+      spec: { podCIDR: "198.18.66.0/24" },
+      status: { addresses: [] },
+    });
     const r = computeRoutes({ nodeName: "a", nodes: [n], pods: [], workloadInterfaces: new Map() });
     assert.equal(r.routes.size, 0);
     assert.match(r.problems[0]?.reason ?? "", /no IPv4 address/);

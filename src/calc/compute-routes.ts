@@ -47,7 +47,9 @@ export interface DesiredRoutes {
 const isV4 = (a: string): boolean => ipFamilyOf(a) === "IPv4";
 
 function nodeAddresses(node: Node): string[] {
-  return node.status.addresses.filter((a) => (a.type === "InternalIP" || a.type === "ExternalIP") && isV4(a.address)).map((a) => a.address);
+  return node.status.addresses
+    .filter((a) => (a.type === "InternalIP" || a.type === "ExternalIP") && isV4(a.address))
+    .map((a) => a.address);
 }
 
 function nodePodCidrs(node: Node): string[] {
@@ -67,9 +69,13 @@ export function computeRoutes(input: RouteInput): DesiredRoutes {
     if (local) continue;
     const cidrs = nodePodCidrs(node);
     if (cidrs.length === 0) continue;
-    const internal = node.status.addresses.find((a) => a.type === "InternalIP" && isV4(a.address))?.address ?? addrs[0];
+    const internal =
+      node.status.addresses.find((a) => a.type === "InternalIP" && isV4(a.address))?.address ?? addrs[0];
     if (internal === undefined) {
-      problems.push({ resource: `Node/${node.metadata.name}`, reason: "has a pod CIDR but no IPv4 address to route it to" });
+      problems.push({
+        resource: `Node/${node.metadata.name}`,
+        reason: "has a pod CIDR but no IPv4 address to route it to",
+      });
       continue;
     }
     for (const c of cidrs) routes.set(normaliseIpv4Cidr(c), { kind: "remote-workload", nextHop: internal });
@@ -86,8 +92,13 @@ export function computeRoutes(input: RouteInput): DesiredRoutes {
       problems.push({ resource: `Pod/${id}`, reason: "no interface known yet" });
       continue;
     }
-    for (const ip of ips) routes.set(`${ip}/32`, { kind: "local-workload", ifindex: wi.ifindex, mac: wi.mac, hostMac: wi.hostMac });
+    for (const ip of ips)
+      routes.set(`${ip}/32`, {
+        kind: "local-workload",
+        ifindex: wi.ifindex,
+        mac: wi.mac,
+        hostMac: wi.hostMac,
+      });
   }
   return { routes, problems };
 }
-

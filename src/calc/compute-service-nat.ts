@@ -4,7 +4,13 @@
  * EndpointSlices, the node's name and addresses, the ids handed out, and which of its frontends
  * earlier Services (in name order) already claim; that is what lets NatCache reuse it.
  */
-import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_ITP_LOCAL, SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
+import {
+  SL_NAT_FE_AFFINITY,
+  SL_NAT_FE_ETP_LOCAL,
+  SL_NAT_FE_EXTERNAL,
+  SL_NAT_FE_ITP_LOCAL,
+  SL_NAT_FE_SRC_RANGES,
+} from "../datapath/abi/abi.ts";
 import { ipFamilyOf } from "../model/index.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import { categorizeEndpoints } from "./categorize-endpoints.ts";
@@ -55,7 +61,11 @@ export function serviceName(svc: Service): string {
 }
 
 /** computeServiceNat computes the entries of `svc`; `slices` are all of its EndpointSlices. */
-export function computeServiceNat(svc: Service, slices: readonly EndpointSlice[], ctx: ServiceNatContext): ServiceNat {
+export function computeServiceNat(
+  svc: Service,
+  slices: readonly EndpointSlice[],
+  ctx: ServiceNatContext,
+): ServiceNat {
   const name = serviceName(svc);
   const frontends = new Map<string, NatFrontendEntry>();
   const backends: NatBackendEntry[] = [];
@@ -64,8 +74,16 @@ export function computeServiceNat(svc: Service, slices: readonly EndpointSlice[]
   const problems: NatProblem[] = [];
   const wanted: string[] = [];
   const report = (reason: string): void => void problems.push({ service: name, reason });
-  const done = (healthCheck?: HealthCheckService): ServiceNat =>
-    ({ name, frontends: [...frontends.values()], backends, sourceRanges, views, healthCheck, problems, wanted });
+  const done = (healthCheck?: HealthCheckService): ServiceNat => ({
+    name,
+    frontends: [...frontends.values()],
+    backends,
+    sourceRanges,
+    views,
+    healthCheck,
+    problems,
+    wanted,
+  });
   const skip = skipReason(svc);
   if (skip === null) return done();
   if (skip !== undefined) {
@@ -87,42 +105,78 @@ export function computeServiceNat(svc: Service, slices: readonly EndpointSlice[]
       wanted.push(id);
       // This Service's own earlier ports first, as one shared map would find them.
       const taken = frontends.get(id)?.servicePort ?? ctx.claimedBy(id);
-      if (taken !== undefined) report(`frontend "${f.addr}:${f.port}/${port.protocol}" is already used by "${taken}"`);
+      if (taken !== undefined)
+        report(`frontend "${f.addr}:${f.port}/${port.protocol}" is already used by "${taken}"`);
       return taken === undefined;
     });
-    const policy = trafficPolicy(svc, fes.frontends.some((f) => f.external));
+    const policy = trafficPolicy(
+      svc,
+      fes.frontends.some((f) => f.external),
+    );
     const main = orderLocalFirst(cat.cluster);
     const mainLocal = main.filter((ep) => ep.local);
     // The local view is needed only when Local traffic must not use the cluster list's prefix.
     const split = !sameEndpoints(mainLocal, cat.local);
     const usesLocal = (external: boolean): boolean => (external ? policy.etpLocal : policy.itpLocal);
     const keysOf = (local: boolean): NatFrontendKey[] =>
-      free.filter((f) => (split && usesLocal(f.external)) === local).map((f) => ({ addr: f.addr, port: f.port, proto }));
+      free
+        .filter((f) => (split && usesLocal(f.external)) === local)
+        .map((f) => ({ addr: f.addr, port: f.port, proto }));
     const portViews = [
       { local: false, list: main, localCount: mainLocal.length, idKey: portKey },
-      { local: true, list: orderLocalFirst(cat.local), localCount: cat.local.length, idKey: `${portKey}#local` },
+      {
+        local: true,
+        list: orderLocalFirst(cat.local),
+        localCount: cat.local.length,
+        idKey: `${portKey}#local`,
+      },
     ];
     for (const view of portViews) {
       const keys = keysOf(view.local);
       if (keys.length === 0) continue;
       const svcId = ctx.ids.idFor(view.idKey, keys);
       views.push({ idKey: view.idKey, keys, svcId });
-      view.list.forEach((ep, index) => backends.push({ key: { svcId, index }, value: { addr: ep.addr, port: ep.port } }));
+      view.list.forEach((ep, index) =>
+        backends.push({ key: { svcId, index }, value: { addr: ep.addr, port: ep.port } }),
+      );
       for (const key of keys) {
         const f = free.find((x) => x.addr === key.addr && x.port === key.port);
         const external = f?.external ?? false;
-        const flags = (external ? SL_NAT_FE_EXTERNAL | (policy.etpLocal ? SL_NAT_FE_ETP_LOCAL : 0) : policy.itpLocal ? SL_NAT_FE_ITP_LOCAL : 0)
-          | policy.affinityFlag | (f?.restricted === true ? SL_NAT_FE_SRC_RANGES : 0);
-        const value = { svcId, count: view.list.length, localCount: view.localCount, flags, affinityTimeoutS: policy.affinityTimeoutS };
+        const flags =
+          (external
+            ? SL_NAT_FE_EXTERNAL | (policy.etpLocal ? SL_NAT_FE_ETP_LOCAL : 0)
+            : policy.itpLocal
+              ? SL_NAT_FE_ITP_LOCAL
+              : 0) |
+          policy.affinityFlag |
+          (f?.restricted === true ? SL_NAT_FE_SRC_RANGES : 0);
+        const value = {
+          svcId,
+          count: view.list.length,
+          localCount: view.localCount,
+          flags,
+          affinityTimeoutS: policy.affinityTimeoutS,
+        };
         frontends.set(frontendKeyId(key), { key, value, servicePort: portKey });
         if (f?.restricted !== true) continue;
-        for (const cidr of fes.sourceRanges) sourceRanges.push({ key: { svcId, cidr }, servicePort: portKey });
+        for (const cidr of fes.sourceRanges)
+          sourceRanges.push({ key: { svcId, cidr }, servicePort: portKey });
       }
     }
   }
   const hc = svc.spec.healthCheckNodePort;
-  if (svc.spec.type === "LoadBalancer" && svc.spec.externalTrafficPolicy === "Local" && hc !== undefined && hc > 0) {
-    return done({ namespace: namespaceOf(svc), name: svc.metadata.name, port: hc, localEndpoints: localReady });
+  if (
+    svc.spec.type === "LoadBalancer" &&
+    svc.spec.externalTrafficPolicy === "Local" &&
+    hc !== undefined &&
+    hc > 0
+  ) {
+    return done({
+      namespace: namespaceOf(svc),
+      name: svc.metadata.name,
+      port: hc,
+      localEndpoints: localReady,
+    });
   }
   return done();
 }
@@ -158,7 +212,10 @@ function trafficPolicy(svc: Service, externallyAccessible: boolean): TrafficPoli
 
 /** orderLocalFirst puts node-local endpoints first, each group sorted by address then port, so equal input gives equal indices. */
 function orderLocalFirst(eps: readonly EndpointInfo[]): EndpointInfo[] {
-  return [...eps].sort((a, b) => Number(b.local) - Number(a.local) || ipv4ToNumber(a.addr) - ipv4ToNumber(b.addr) || a.port - b.port);
+  return [...eps].sort(
+    (a, b) =>
+      Number(b.local) - Number(a.local) || ipv4ToNumber(a.addr) - ipv4ToNumber(b.addr) || a.port - b.port,
+  );
 }
 
 function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {
@@ -166,4 +223,3 @@ function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): 
   const ids = new Set(a.map((ep) => `${ep.addr}:${ep.port}`));
   return b.every((ep) => ids.has(`${ep.addr}:${ep.port}`));
 }
-

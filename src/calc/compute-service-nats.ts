@@ -20,11 +20,17 @@ import type { ServiceIdSource } from "./service-id-allocator.ts";
 const NO_SLICES: readonly EndpointSlice[] = [];
 
 /** computeServiceNats returns each Service's result in name order; `cache` defaults to a throwaway one. */
-export function computeServiceNats(input: NatInput, ids: ServiceIdSource, cache: NatCache = new NatCache()): ServiceNat[] {
+export function computeServiceNats(
+  input: NatInput,
+  ids: ServiceIdSource,
+  cache: NatCache = new NatCache(),
+): ServiceNat[] {
   cache.forNode(input.nodeName, input.nodeAddresses);
   const slicesByService = groupSlices(input.endpointSlices);
   // Sorted so that a frontend claimed by two Services goes to the same one every time.
-  const services = input.services.map((svc) => ({ svc, name: serviceName(svc) })).sort((a, b) => compareText(a.name, b.name));
+  const services = input.services
+    .map((svc) => ({ svc, name: serviceName(svc) }))
+    .sort((a, b) => compareText(a.name, b.name));
   const claimed = new Map<string, string>();
   const claimedBy = (keyId: string): string | undefined => claimed.get(keyId);
   const ctx = { nodeName: input.nodeName, nodeAddresses: input.nodeAddresses, ids, claimedBy };
@@ -48,7 +54,13 @@ export function computeServiceNats(input: NatInput, ids: ServiceIdSource, cache:
   return out;
 }
 
-function reusable(entry: NatCacheEntry, svc: Service, slices: readonly EndpointSlice[], claims: string, ids: ServiceIdSource): boolean {
+function reusable(
+  entry: NatCacheEntry,
+  svc: Service,
+  slices: readonly EndpointSlice[],
+  claims: string,
+  ids: ServiceIdSource,
+): boolean {
   if (entry.service !== svc || entry.claims !== claims || !sameObjects(entry.slices, slices)) return false;
   // A known key returns its id without side effects; an unknown or changed one means recompute
   // (which asks again with the same key and frontends, so the allocator ends up where it would).

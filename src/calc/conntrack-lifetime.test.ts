@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { SL_CT_LEG_ACK, SL_CT_LEG_FIN, SL_CT_LEG_RST, SL_CT_LEG_SEEN, SL_CT_LEG_SYN } from "../datapath/abi/abi.ts";
+import {
+  SL_CT_LEG_ACK,
+  SL_CT_LEG_FIN,
+  SL_CT_LEG_RST,
+  SL_CT_LEG_SEEN,
+  SL_CT_LEG_SYN,
+} from "../datapath/abi/abi.ts";
 import { DEFAULT_CT_TIMEOUTS, ctLifetime, ctState, resolveCtTimeouts } from "./conntrack-lifetime.ts";
 
 const S = 1_000_000_000n;
@@ -17,8 +23,15 @@ describe("ctState()", () => {
     assert.equal(ctState({ proto: 6, legA: SYN, legB: 0 }), "SYN_SENT", "a SYN nobody answered");
     assert.equal(ctState({ proto: 6, legA: SYN, legB: SYNACK }), "SYN_SENT", "SYN-ACK not yet acknowledged");
     assert.equal(ctState({ proto: 6, legA: SYNACK, legB: SYNACK }), "ESTABLISHED");
-    assert.equal(ctState({ proto: 6, legA: SYNACK | SL_CT_LEG_FIN, legB: SYNACK }), "ESTABLISHED", "half-closed");
-    assert.equal(ctState({ proto: 6, legA: SYNACK | SL_CT_LEG_FIN, legB: SYNACK | SL_CT_LEG_FIN }), "FIN_WAIT");
+    assert.equal(
+      ctState({ proto: 6, legA: SYNACK | SL_CT_LEG_FIN, legB: SYNACK }),
+      "ESTABLISHED",
+      "half-closed",
+    );
+    assert.equal(
+      ctState({ proto: 6, legA: SYNACK | SL_CT_LEG_FIN, legB: SYNACK | SL_CT_LEG_FIN }),
+      "FIN_WAIT",
+    );
     assert.equal(ctState({ proto: 6, legA: SYNACK, legB: SYNACK | SL_CT_LEG_RST }), "CLOSED_RST");
     assert.equal(ctState({ proto: 17, legA: SL_CT_LEG_SEEN, legB: 0 }), "UDP");
     assert.equal(ctState({ proto: 1, legA: SL_CT_LEG_SEEN, legB: 0 }), "ICMP");
@@ -52,8 +65,16 @@ describe("ctLifetime()", () => {
       [132, SL_CT_LEG_SEEN, 0, t.generic],
     ];
     for (const [proto, a, b, timeout] of cases) {
-      assert.equal(ctLifetime(entry(proto, a, b, timeout), t, now).expired, false, `${proto} at ${timeout} s`);
-      assert.equal(ctLifetime(entry(proto, a, b, timeout + 1), t, now).expired, true, `${proto} at ${timeout + 1} s`);
+      assert.equal(
+        ctLifetime(entry(proto, a, b, timeout), t, now).expired,
+        false,
+        `${proto} at ${timeout} s`,
+      );
+      assert.equal(
+        ctLifetime(entry(proto, a, b, timeout + 1), t, now).expired,
+        true,
+        `${proto} at ${timeout + 1} s`,
+      );
     }
   });
 

@@ -88,8 +88,8 @@ export function ctState(e: Pick<CtLifetimeInput, "proto" | "legA" | "legB">): Ct
   if (both & SL_CT_LEG_RST) return "CLOSED_RST";
   // One leg silent: this node sees one direction only (a DSR ingress node).
   const oneSided = (e.legA === 0) !== (e.legB === 0);
-  if ((e.legA & e.legB & SL_CT_LEG_FIN) || (oneSided && both & SL_CT_LEG_FIN)) return "FIN_WAIT";
-  if ((e.legA & e.legB & SL_CT_LEG_ACK) || (oneSided && both & SL_CT_LEG_ACK)) return "ESTABLISHED";
+  if (e.legA & e.legB & SL_CT_LEG_FIN || (oneSided && both & SL_CT_LEG_FIN)) return "FIN_WAIT";
+  if (e.legA & e.legB & SL_CT_LEG_ACK || (oneSided && both & SL_CT_LEG_ACK)) return "ESTABLISHED";
   return "SYN_SENT";
 }
 

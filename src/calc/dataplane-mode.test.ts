@@ -5,7 +5,12 @@ import type { Installation } from "../model/installation.ts";
 import { decideDataplaneMode } from "./dataplane-mode.ts";
 
 const installation = (linuxDataplane: string): Installation =>
-  ({ apiVersion: "operator.tigera.io/v1", kind: "Installation", metadata: { name: "default" }, spec: { calicoNetwork: { linuxDataplane } } }) as Installation;
+  ({
+    apiVersion: "operator.tigera.io/v1",
+    kind: "Installation",
+    metadata: { name: "default" },
+    spec: { calicoNetwork: { linuxDataplane } },
+  }) as Installation;
 
 test("decideDataplaneMode() runs eBPF mode by default", () => {
   assert.equal(decideDataplaneMode({ failedChecks: [] }).mode, "bpf");
@@ -25,6 +30,11 @@ test("decideDataplaneMode() follows Installation linuxDataplane", () => {
 });
 
 test("decideDataplaneMode() honours an explicit bpfEnabled: false without an Installation", () => {
-  const felix = { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" }, spec: { bpfEnabled: false } } as FelixConfiguration;
+  const felix = {
+    apiVersion: "projectcalico.org/v3",
+    kind: "FelixConfiguration",
+    metadata: { name: "default" },
+    spec: { bpfEnabled: false },
+  } as FelixConfiguration;
   assert.equal(decideDataplaneMode({ failedChecks: [], felixDefault: felix }).mode, "standard");
 });

@@ -32,7 +32,10 @@ export interface ModeInputs {
  */
 export function decideDataplaneMode(inputs: ModeInputs): ModeDecision {
   if (inputs.failedChecks.length > 0) {
-    return { mode: "standard", reason: `startup checks failed (${inputs.failedChecks.join(", ")}): eBPF mode cannot run on this node` };
+    return {
+      mode: "standard",
+      reason: `startup checks failed (${inputs.failedChecks.join(", ")}): eBPF mode cannot run on this node`,
+    };
   }
   const linux = inputs.installation?.spec.calicoNetwork?.linuxDataplane;
   if (linux !== undefined && linux !== "BPF") {
@@ -42,5 +45,8 @@ export function decideDataplaneMode(inputs: ModeInputs): ModeDecision {
   if (linux === undefined && enabled === false) {
     return { mode: "standard", reason: `FelixConfiguration sets bpfEnabled false` };
   }
-  return { mode: "bpf", reason: linux === "BPF" ? `Installation "default" sets linuxDataplane "BPF"` : "eBPF dataplane (default)" };
+  return {
+    mode: "bpf",
+    reason: linux === "BPF" ? `Installation "default" sets linuxDataplane "BPF"` : "eBPF dataplane (default)",
+  };
 }

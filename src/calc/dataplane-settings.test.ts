@@ -4,24 +4,47 @@ import type { FelixConfiguration } from "../model/felix-configuration.ts";
 import { dataplaneSettings } from "./dataplane-settings.ts";
 
 function felix(name: string, spec: Record<string, unknown>): FelixConfiguration {
-  return { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name }, spec } as FelixConfiguration;
+  return {
+    apiVersion: "projectcalico.org/v3",
+    kind: "FelixConfiguration",
+    metadata: { name },
+    spec,
+  } as FelixConfiguration;
 }
 
 test("dataplaneSettings() without resources is Tunnel mode with Felix's defaults and Calico's map sizes", () => {
   const s = dataplaneSettings();
   assert.equal(s.externalServiceMode, "Tunnel");
-  assert.deepEqual(s.ctTimeouts, { tcpSynSent: 20, tcpEstablished: 3600, tcpResetSeen: 40, udp: 60, icmp: 5, generic: 600, creationGrace: 10 });
+  assert.deepEqual(s.ctTimeouts, {
+    tcpSynSent: 20,
+    tcpEstablished: 3600,
+    tcpResetSeen: 40,
+    udp: 60,
+    icmp: 5,
+    generic: 600,
+    creationGrace: 10,
+  });
   assert.equal(s.vxlanPort, 4789);
   assert.equal(s.vxlanVni, 4096);
   assert.equal(s.vxlanMtu, 0);
-  assert.deepEqual(s.mapSizes, { sl_ct: 512000, sl_nat_fe: 65536, sl_nat_be: 262144, sl_affinity: 65536, sl_routes: 262144 });
+  assert.deepEqual(s.mapSizes, {
+    sl_ct: 512000,
+    sl_nat_fe: 65536,
+    sl_nat_be: 262144,
+    sl_affinity: 65536,
+    sl_routes: 262144,
+  });
   assert.equal(s.conntrackDoubleIfFull, true);
   assert.equal(s.interfacePrefixes, undefined);
   assert.equal(s.kubeProxyCleanup, true);
 });
 
 test("dataplaneSettings() turns kube-proxy clean-up off with bpfKubeProxyIptablesCleanupEnabled false on the node", () => {
-  assert.equal(dataplaneSettings(undefined, felix("node.node-1", { bpfKubeProxyIptablesCleanupEnabled: false })).kubeProxyCleanup, false);
+  assert.equal(
+    dataplaneSettings(undefined, felix("node.node-1", { bpfKubeProxyIptablesCleanupEnabled: false }))
+      .kubeProxyCleanup,
+    false,
+  );
 });
 
 test("dataplaneSettings() applies the default FelixConfiguration, and node.<name> over it", () => {
@@ -32,10 +55,19 @@ test("dataplaneSettings() applies the default FelixConfiguration, and node.<name
     vxlanMTU: 1400,
     interfacePrefix: "cali,sl",
   });
-  const n = felix("node.node-1", { bpfMapSizeConntrack: 2000, bpfConntrackTimeouts: { tcpEstablished: "2h" } });
+  const n = felix("node.node-1", {
+    bpfMapSizeConntrack: 2000,
+    bpfConntrackTimeouts: { tcpEstablished: "2h" },
+  });
   const s = dataplaneSettings(g, n);
   assert.equal(s.externalServiceMode, "DSR");
-  assert.deepEqual(s.mapSizes, { sl_ct: 2000, sl_nat_fe: 65536, sl_nat_be: 262144, sl_affinity: 65536, sl_routes: 262144 });
+  assert.deepEqual(s.mapSizes, {
+    sl_ct: 2000,
+    sl_nat_fe: 65536,
+    sl_nat_be: 262144,
+    sl_affinity: 65536,
+    sl_routes: 262144,
+  });
   assert.equal(s.ctTimeouts.udp, 30);
   assert.equal(s.ctTimeouts.tcpEstablished, 7200);
   assert.equal(s.vxlanMtu, 1400);
@@ -43,7 +75,10 @@ test("dataplaneSettings() applies the default FelixConfiguration, and node.<name
 });
 
 test("dataplaneSettings() takes a set bpfMapSize* over Calico's default (the lab's smaller sizes)", () => {
-  const s = dataplaneSettings(undefined, felix("node.node-1", { bpfMapSizeNATBackend: 4096, bpfMapSizeRoute: 1024 }));
+  const s = dataplaneSettings(
+    undefined,
+    felix("node.node-1", { bpfMapSizeNATBackend: 4096, bpfMapSizeRoute: 1024 }),
+  );
   assert.equal(s.mapSizes["sl_nat_be"], 4096);
   assert.equal(s.mapSizes["sl_routes"], 1024);
   assert.equal(s.mapSizes["sl_nat_fe"], 65536);

@@ -78,7 +78,9 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
   }
   const mapSizes: Record<string, number> = {};
   for (const [field, map] of Object.entries(MAP_SIZE_FIELDS)) {
-    const set = (node?.spec as Record<string, unknown> | undefined)?.[field] ?? (global?.spec as Record<string, unknown> | undefined)?.[field];
+    const set =
+      (node?.spec as Record<string, unknown> | undefined)?.[field] ??
+      (global?.spec as Record<string, unknown> | undefined)?.[field];
     // Calico's defaults, not abi.h's smaller object sizes (those keep test loads cheap).
     const fallback = map === "sl_ct" ? undefined : (v as Record<string, unknown>)[field];
     const size = typeof set === "number" ? set : fallback;
@@ -86,7 +88,9 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
   }
   // Calico's 512,000 rather than the object's 65,536: conntrack must hold every live flow.
   mapSizes["sl_ct"] ??= v.bpfMapSizeConntrack;
-  const prefix = (node?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"] ?? (global?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"];
+  const prefix =
+    (node?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"] ??
+    (global?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"];
   return {
     externalServiceMode: v.bpfExternalServiceMode === "DSR" ? "DSR" : "Tunnel",
     ctTimeouts,
@@ -98,6 +102,12 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
     conntrackDoubleIfFull: String(v.bpfMapSizeConntrackScaling).toLowerCase() !== "disabled",
     dataIfacePattern: v.bpfDataIfacePattern,
     kubeProxyCleanup: v.bpfKubeProxyIptablesCleanupEnabled,
-    interfacePrefixes: typeof prefix === "string" && prefix !== "" ? prefix.split(",").map((p) => p.trim()).filter((p) => p !== "") : undefined,
+    interfacePrefixes:
+      typeof prefix === "string" && prefix !== ""
+        ? prefix
+            .split(",")
+            .map((p) => p.trim())
+            .filter((p) => p !== "")
+        : undefined,
   };
 }

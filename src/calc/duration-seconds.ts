@@ -9,6 +9,7 @@ import { parseGoDuration } from "../model/go-duration.ts";
 export function durationSeconds(text: string): number | undefined {
   if (text === "" || text === "Auto") return undefined;
   const ms = parseGoDuration(text);
-  if (ms === undefined) throw new RangeError(`parse duration ${JSON.stringify(text)}: expected e.g. "60s", "1h30m" or "Auto"`);
+  if (ms === undefined)
+    throw new RangeError(`parse duration ${JSON.stringify(text)}: expected e.g. "60s", "1h30m" or "Auto"`);
   return Math.ceil(ms / 1000);
 }

@@ -72,7 +72,8 @@ export function fwdKeyOf(rev: SweepEntry): CtKey | undefined {
 }
 
 function staleVerdict(e: SweepEntry, pair: CtKey | undefined): SweepVerdict {
-  if (e.proto !== TCP) return pair ? { action: "delete", reason: "stale", pair } : { action: "delete", reason: "stale" };
+  if (e.proto !== TCP)
+    return pair ? { action: "delete", reason: "stale", pair } : { action: "delete", reason: "stale" };
   if (e.flags & SL_CT_F_RESET) return keep; // flagged already: the client's next packet settles it
   return pair ? { action: "reset", pair } : { action: "reset" };
 }
@@ -82,7 +83,11 @@ function staleVerdict(e: SweepEntry, pair: CtKey | undefined): SweepVerdict {
  * (undefined when missing). A pair verdict is given once, on the NAT_REV (or on a NAT_FWD whose
  * NAT_REV is gone), and names the other entry in `pair`.
  */
-export function judgeConntrackEntry(e: SweepEntry, rev: SweepEntry | undefined, ctx: SweepContext): SweepVerdict {
+export function judgeConntrackEntry(
+  e: SweepEntry,
+  rev: SweepEntry | undefined,
+  ctx: SweepContext,
+): SweepVerdict {
   const own = ctLifetime(e, ctx.timeouts, ctx.nowNs);
   if (own.inGrace) return keep;
   if (e.type === "nat-fwd") {
@@ -90,7 +95,8 @@ export function judgeConntrackEntry(e: SweepEntry, rev: SweepEntry | undefined, 
     return keep; // judged with its NAT_REV
   }
   const pair = e.type === "nat-rev" ? fwdKeyOf(e) : undefined;
-  if (own.expired) return pair ? { action: "delete", reason: "expired", pair } : { action: "delete", reason: "expired" };
+  if (own.expired)
+    return pair ? { action: "delete", reason: "expired", pair } : { action: "delete", reason: "expired" };
   if (e.type !== "nat-rev" || ctx.isBackend === undefined) return keep;
   // The backend is the server side (a hairpin pair's too: its client side is the loopback address).
   if (ctx.isBackend(sides(e).server, e.proto)) return keep;

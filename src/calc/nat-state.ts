@@ -78,7 +78,11 @@ export function sourceRangeKeyId(k: NatSourceRangeKey): string {
 }
 
 /** natStateOf builds a NatState from entry lists (later entries with the same key win). */
-export function natStateOf(frontends: Iterable<NatFrontendEntry>, backends: Iterable<NatBackendEntry>, sourceRanges: Iterable<NatSourceRangeEntry> = []): NatState {
+export function natStateOf(
+  frontends: Iterable<NatFrontendEntry>,
+  backends: Iterable<NatBackendEntry>,
+  sourceRanges: Iterable<NatSourceRangeEntry> = [],
+): NatState {
   return {
     frontends: new Map([...frontends].map((e) => [frontendKeyId(e.key), e])),
     backends: new Map([...backends].map((e) => [backendKeyId(e.key), e])),

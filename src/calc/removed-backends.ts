@@ -38,7 +38,11 @@ export function removedBackends(actual: NatState, desired: NatState): RemovedBac
       out.push({ frontend: fe.key, backend: be });
     }
   }
-  return out.sort((a, b) => compare(frontendKeyId(a.frontend), frontendKeyId(b.frontend)) || compare(`${a.backend.addr}:${a.backend.port}`, `${b.backend.addr}:${b.backend.port}`));
+  return out.sort(
+    (a, b) =>
+      compare(frontendKeyId(a.frontend), frontendKeyId(b.frontend)) ||
+      compare(`${a.backend.addr}:${a.backend.port}`, `${b.backend.addr}:${b.backend.port}`),
+  );
 }
 
 function compare(a: string, b: string): number {

@@ -11,7 +11,10 @@ const fe = (addr: string, port: number, svcId: number, count: number): NatFronte
   key: { addr, port, proto: 6 },
   value: { svcId, count, localCount: 0, flags: 0, affinityTimeoutS: 0 },
 });
-const be = (svcId: number, index: number, addr: string, port = 8080): NatBackendEntry => ({ key: { svcId, index }, value: { addr, port } });
+const be = (svcId: number, index: number, addr: string, port = 8080): NatBackendEntry => ({
+  key: { svcId, index },
+  value: { addr, port },
+});
 
 const CIP = "198.19.0.10";
 const B1 = "198.18.1.1";
@@ -22,10 +25,10 @@ const actual = natStateOf([fe(CIP, 80, 1, 2), fe("0.0.0.0", 30080, 1, 2)], [be(1
 describe("removedBackends", () => {
   test("a backend gone from a frontend's list is removed for that frontend", () => {
     const desired = natStateOf([fe(CIP, 80, 1, 1), fe("0.0.0.0", 30080, 1, 1)], [be(1, 0, B2)]);
-    assert.deepEqual(removedBackends(actual, desired).map((r) => `${r.frontend.addr}:${r.frontend.port}->${r.backend.addr}`), [
-      `0.0.0.0:30080->${B1}`,
-      `${CIP}:80->${B1}`,
-    ]);
+    assert.deepEqual(
+      removedBackends(actual, desired).map((r) => `${r.frontend.addr}:${r.frontend.port}->${r.backend.addr}`),
+      [`0.0.0.0:30080->${B1}`, `${CIP}:80->${B1}`],
+    );
   });
 
   test("reordering, renumbering or a new svc_id removes nothing", () => {
@@ -35,32 +38,69 @@ describe("removedBackends", () => {
 
   test("a deleted frontend removes all its backends; backends past count were never reachable", () => {
     const withSpare = natStateOf([fe(CIP, 80, 1, 1)], [be(1, 0, B1), be(1, 1, B2)]);
-    assert.deepEqual(removedBackends(withSpare, natStateOf([], [])).map((r) => r.backend.addr), [B1]);
+    assert.deepEqual(
+      removedBackends(withSpare, natStateOf([], [])).map((r) => r.backend.addr),
+      [B1],
+    );
   });
 });
 
-const fwd = (client: string, cport: number, feAddr: string, fePort: number, backend: string, bport = 8080): CtEntryView => ({
-  a: { addr: client, port: cport }, b: { addr: feAddr, port: fePort }, proto: 6, type: "nat-fwd", nat: { addr: backend, port: bport },
+const fwd = (
+  client: string,
+  cport: number,
+  feAddr: string,
+  fePort: number,
+  backend: string,
+  bport = 8080,
+): CtEntryView => ({
+  a: { addr: client, port: cport },
+  b: { addr: feAddr, port: fePort },
+  proto: 6,
+  type: "nat-fwd",
+  nat: { addr: backend, port: bport },
 });
-const rev = (client: string, cport: number, backend: string, feAddr: string, fePort: number, bport = 8080): CtEntryView => ({
-  a: { addr: backend, port: bport }, b: { addr: client, port: cport }, proto: 6, type: "nat-rev", nat: { addr: feAddr, port: fePort },
+const rev = (
+  client: string,
+  cport: number,
+  backend: string,
+  feAddr: string,
+  fePort: number,
+  bport = 8080,
+): CtEntryView => ({
+  a: { addr: backend, port: bport },
+  b: { addr: client, port: cport },
+  proto: 6,
+  type: "nat-rev",
+  nat: { addr: feAddr, port: fePort },
 });
 
 describe("selectConntrackCleanup", () => {
   const removed = [{ frontend: { addr: CIP, port: 80, proto: 6 }, backend: { addr: B1, port: 8080 } }];
 
   test("both entries of a flow NATed to a removed backend are selected", () => {
-    const keys = selectConntrackCleanup([fwd(CLIENT, 40000, CIP, 80, B1), rev(CLIENT, 40000, B1, CIP, 80)], removed);
+    const keys = selectConntrackCleanup(
+      [fwd(CLIENT, 40000, CIP, 80, B1), rev(CLIENT, 40000, B1, CIP, 80)],
+      removed,
+    );
     assert.equal(keys.length, 2);
     assert.deepEqual(keys[0], { a: { addr: CLIENT, port: 40000 }, b: { addr: CIP, port: 80 }, proto: 6 });
   });
 
   test("flows to the backends that stay are left alone", () => {
-    assert.deepEqual(selectConntrackCleanup([fwd(CLIENT, 40000, CIP, 80, B2), rev(CLIENT, 40000, B2, CIP, 80)], removed), []);
+    assert.deepEqual(
+      selectConntrackCleanup([fwd(CLIENT, 40000, CIP, 80, B2), rev(CLIENT, 40000, B2, CIP, 80)], removed),
+      [],
+    );
   });
 
   test("a flow to the same backend through another service's frontend is left alone", () => {
-    assert.deepEqual(selectConntrackCleanup([fwd(CLIENT, 1, "198.19.0.99", 80, B1), rev(CLIENT, 1, B1, "198.19.0.99", 80)], removed), []);
+    assert.deepEqual(
+      selectConntrackCleanup(
+        [fwd(CLIENT, 1, "198.19.0.99", 80, B1), rev(CLIENT, 1, B1, "198.19.0.99", 80)],
+        removed,
+      ),
+      [],
+    );
   });
 
   test("plain (non-NAT) flows and other protocols are left alone", () => {
@@ -71,7 +111,14 @@ describe("selectConntrackCleanup", () => {
 
   test("a NodePort wildcard frontend matches the node address the client used", () => {
     const np = [{ frontend: { addr: "0.0.0.0", port: 30080, proto: 6 }, backend: { addr: B1, port: 8080 } }];
-    const keys = selectConntrackCleanup([fwd("203.0.113.9", 5000, "198.18.0.1", 30080, B1), rev("203.0.113.9", 5000, B1, "198.18.0.1", 30080), fwd(CLIENT, 1, CIP, 80, B1)], np);
+    const keys = selectConntrackCleanup(
+      [
+        fwd("203.0.113.9", 5000, "198.18.0.1", 30080, B1),
+        rev("203.0.113.9", 5000, B1, "198.18.0.1", 30080),
+        fwd(CLIENT, 1, CIP, 80, B1),
+      ],
+      np,
+    );
     assert.equal(keys.length, 2);
   });
 
@@ -89,6 +136,9 @@ describe("selectStaleAffinity", () => {
       { svcId: 1, client: "198.18.64.6", backend: { addr: B2, port: 8080 } },
       { svcId: 2, client: CLIENT, backend: { addr: B2, port: 8080 } },
     ];
-    assert.deepEqual(selectStaleAffinity(entries, desired), [{ svcId: 1, client: CLIENT }, { svcId: 2, client: CLIENT }]);
+    assert.deepEqual(selectStaleAffinity(entries, desired), [
+      { svcId: 1, client: CLIENT },
+      { svcId: 2, client: CLIENT },
+    ]);
   });
 });

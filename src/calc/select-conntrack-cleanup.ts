@@ -43,7 +43,10 @@ function matchesFrontend(ep: CtEndpoint, fe: NatFrontendKey): boolean {
 }
 
 /** selectConntrackCleanup returns the keys of the entries in `entries` that lead to a `removed` backend. */
-export function selectConntrackCleanup(entries: Iterable<CtEntryView>, removed: readonly RemovedBackend[]): CtKey[] {
+export function selectConntrackCleanup(
+  entries: Iterable<CtEntryView>,
+  removed: readonly RemovedBackend[],
+): CtKey[] {
   if (removed.length === 0) return [];
   // Index by backend address so a big dump costs one pass, not one pass per removed backend.
   const byBackend = new Map<string, RemovedBackend[]>();
@@ -51,15 +54,20 @@ export function selectConntrackCleanup(entries: Iterable<CtEntryView>, removed: 
     const id = `${r.backend.addr}:${r.backend.port}/${r.frontend.proto}`;
     byBackend.set(id, [...(byBackend.get(id) ?? []), r]);
   }
-  const lookup = (ep: CtEndpoint, proto: number): RemovedBackend[] => byBackend.get(`${ep.addr}:${ep.port}/${proto}`) ?? [];
+  const lookup = (ep: CtEndpoint, proto: number): RemovedBackend[] =>
+    byBackend.get(`${ep.addr}:${ep.port}/${proto}`) ?? [];
   const out: CtKey[] = [];
   for (const e of entries) {
     let hit = false;
     if (e.type === "nat-fwd") {
-      hit = lookup(e.nat, e.proto).some((r) => matchesFrontend(e.a, r.frontend) || matchesFrontend(e.b, r.frontend));
+      hit = lookup(e.nat, e.proto).some(
+        (r) => matchesFrontend(e.a, r.frontend) || matchesFrontend(e.b, r.frontend),
+      );
     } else if (e.type === "nat-rev") {
       const candidates = [...lookup(e.a, e.proto), ...lookup(e.b, e.proto)];
-      hit = candidates.some((r) => matchesFrontend(e.nat, r.frontend) && (same(e.a, r.backend) || same(e.b, r.backend)));
+      hit = candidates.some(
+        (r) => matchesFrontend(e.nat, r.frontend) && (same(e.a, r.backend) || same(e.b, r.backend)),
+      );
     }
     if (hit) out.push({ a: e.a, b: e.b, proto: e.proto });
   }

@@ -25,8 +25,11 @@ export function selectStaleAffinity(entries: Iterable<AffinityEntryView>, desire
   let live: Set<string> | undefined;
   const out: AffinityKey[] = [];
   for (const e of entries) {
-    live ??= new Set([...desired.backends.values()].map((be) => `${be.key.svcId}/${be.value.addr}:${be.value.port}`));
-    if (!live.has(`${e.svcId}/${e.backend.addr}:${e.backend.port}`)) out.push({ svcId: e.svcId, client: e.client });
+    live ??= new Set(
+      [...desired.backends.values()].map((be) => `${be.key.svcId}/${be.value.addr}:${be.value.port}`),
+    );
+    if (!live.has(`${e.svcId}/${e.backend.addr}:${e.backend.port}`))
+      out.push({ svcId: e.svcId, client: e.client });
   }
   return out;
 }

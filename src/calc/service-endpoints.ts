@@ -25,12 +25,18 @@ export interface ServiceEndpoints {
 }
 
 /** serviceEndpoints collects the IPv4 endpoints of `port` from `slices` (all of one Service). */
-export function serviceEndpoints(slices: readonly EndpointSlice[], port: ServicePort, nodeName: string): ServiceEndpoints {
+export function serviceEndpoints(
+  slices: readonly EndpointSlice[],
+  port: ServicePort,
+  nodeName: string,
+): ServiceEndpoints {
   const byAddrPort = new Map<string, EndpointInfo>();
   const problems: string[] = [];
   const portName = port.name ?? "";
   // Slice order must not matter for the result: sort by name so duplicates resolve the same way.
-  const ordered = [...slices].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  const ordered = [...slices].sort((a, b) =>
+    a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
+  );
   for (const slice of ordered) {
     // IPv6 and FQDN slices are another proxier's business (kube-proxy runs one per family).
     if (slice.addressType !== "IPv4") continue;
@@ -40,7 +46,9 @@ export function serviceEndpoints(slices: readonly EndpointSlice[], port: Service
     // hand-written slice leaves it out. A named one cannot be resolved without it.
     const number = slicePort.port ?? (typeof port.targetPort === "number" ? port.targetPort : undefined);
     if (number === undefined) {
-      problems.push(`endpointslice "${slice.metadata.name}": port "${portName}" has no number and targetPort "${port.targetPort}" is named`);
+      problems.push(
+        `endpointslice "${slice.metadata.name}": port "${portName}" has no number and targetPort "${port.targetPort}" is named`,
+      );
       continue;
     }
     for (const ep of slice.endpoints) {

@@ -53,7 +53,11 @@ export function serviceLoadBalancerIps(svc: Service): string[] {
 }
 
 /** serviceFrontends lists the frontends of `port` on a node whose IPv4 addresses are `nodeAddresses`. */
-export function serviceFrontends(svc: Service, port: ServicePort, nodeAddresses: readonly string[]): ServiceFrontends {
+export function serviceFrontends(
+  svc: Service,
+  port: ServicePort,
+  nodeAddresses: readonly string[],
+): ServiceFrontends {
   const out: FrontendAddr[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -66,7 +70,11 @@ export function serviceFrontends(svc: Service, port: ServicePort, nodeAddresses:
     out.push({ addr, port: p, external, restricted });
   };
   for (const ip of serviceClusterIps(svc)) add(ip, port.port, false);
-  if (port.nodePort !== undefined && port.nodePort > 0 && (svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer")) {
+  if (
+    port.nodePort !== undefined &&
+    port.nodePort > 0 &&
+    (svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer")
+  ) {
     for (const ip of nodeAddresses.filter(isV4)) add(ip, port.nodePort, true);
     add(NODEPORT_WILDCARD, port.nodePort, true);
   }

@@ -8,7 +8,10 @@ import type { NatFrontendKey } from "./nat-state.ts";
 import { ServiceIdAllocator } from "./service-id-allocator.ts";
 
 const fe = (addr: string, port = 80): NatFrontendKey => ({ addr, port, proto: 6 });
-const entry = (addr: string, svcId: number) => ({ key: fe(addr), value: { svcId, count: 0, localCount: 0, flags: 0, affinityTimeoutS: 0 } });
+const entry = (addr: string, svcId: number) => ({
+  key: fe(addr),
+  value: { svcId, count: 0, localCount: 0, flags: 0, affinityTimeoutS: 0 },
+});
 
 describe("ServiceIdAllocator", () => {
   test("the same key keeps its id across recomputes", () => {
@@ -28,7 +31,11 @@ describe("ServiceIdAllocator", () => {
     ids.observeMaps(natStateOf([entry("198.19.0.1", 42), entry("198.19.0.2", 7)], []));
     assert.equal(ids.idFor("default/b:/TCP", [fe("198.19.0.2")]), 7);
     assert.equal(ids.idFor("default/a:/TCP", [fe("198.19.0.1")]), 42);
-    assert.equal(ids.idFor("default/c:/TCP", [fe("198.19.0.3")]), 43, "new ids count up from the highest seen");
+    assert.equal(
+      ids.idFor("default/c:/TCP", [fe("198.19.0.3")]),
+      43,
+      "new ids count up from the highest seen",
+    );
   });
 
   test("observeChanges folds in one Service's entries: its ids count as in use, a freed id is not reused at once", () => {
@@ -36,7 +43,11 @@ describe("ServiceIdAllocator", () => {
     ids.observeMaps(natStateOf([entry("198.19.0.1", 3)], []));
     ids.observeChanges(natStateOf([entry("198.19.0.1", 3)], []), natStateOf([entry("198.19.0.9", 20)], []));
     assert.equal(ids.idFor("default/x:/TCP", [fe("198.19.0.9")]), 20, "the new frontend is adoptable");
-    assert.equal(ids.idFor("default/y:/TCP", [fe("198.19.0.1")]), 21, "the removed frontend is not; new ids count up past 20");
+    assert.equal(
+      ids.idFor("default/y:/TCP", [fe("198.19.0.1")]),
+      21,
+      "the removed frontend is not; new ids count up past 20",
+    );
     assert.notEqual(ids.idFor("default/z:/TCP", []), 3, "id 3 stays out of reuse until the next observeMaps");
   });
 
@@ -49,7 +60,13 @@ describe("ServiceIdAllocator", () => {
 
   test("an id still present in the maps is never handed to another key", () => {
     const ids = new ServiceIdAllocator({ maxId: 4 });
-    ids.observeMaps(natStateOf([entry("198.19.0.1", 2)], [{ key: { svcId: 3, index: 0 }, value: { addr: "198.18.1.1", port: 80 } }]), [1]);
+    ids.observeMaps(
+      natStateOf(
+        [entry("198.19.0.1", 2)],
+        [{ key: { svcId: 3, index: 0 }, value: { addr: "198.18.1.1", port: 80 } }],
+      ),
+      [1],
+    );
     assert.equal(ids.idFor("x", []), 4);
     assert.throws(() => ids.idFor("y", []), /allocate service id: all 4 ids are in use/);
   });
@@ -67,7 +84,10 @@ describe("ServiceIdAllocator", () => {
 
   test("computeNatState over a restarted allocator reproduces the ids the maps hold", () => {
     const input: NatInput = {
-      services: [service("a", { clusterIP: "198.19.0.1", ports: [{ port: 80 }] }), service("b", { clusterIP: "198.19.0.2", ports: [{ port: 80 }] })],
+      services: [
+        service("a", { clusterIP: "198.19.0.1", ports: [{ port: 80 }] }),
+        service("b", { clusterIP: "198.19.0.2", ports: [{ port: 80 }] }),
+      ],
       endpointSlices: [slice("a", [{ addr: "198.18.1.1" }], { ports: [{ port: 80 }] })],
       nodeName: "n",
       nodeAddresses: [],

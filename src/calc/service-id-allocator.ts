@@ -38,7 +38,8 @@ export class ServiceIdAllocator implements ServiceIdSource {
   constructor(options: ServiceIdAllocatorOptions = {}) {
     this.#first = options.firstId ?? 1;
     this.#max = options.maxId ?? 0xffff_ffff;
-    if (this.#first < 1 || this.#max < this.#first) throw new RangeError(`create service id allocator: bad range ${this.#first}-${this.#max}`);
+    if (this.#first < 1 || this.#max < this.#first)
+      throw new RangeError(`create service id allocator: bad range ${this.#first}-${this.#max}`);
     this.#next = this.#first;
   }
 
@@ -90,7 +91,8 @@ export class ServiceIdAllocator implements ServiceIdSource {
     if (known !== undefined) return known;
     for (const fe of frontends) {
       const id = this.#adoptable.get(frontendKeyId(fe));
-      if (id !== undefined && id >= this.#first && id <= this.#max && !this.#owned.has(id)) return this.#claim(key, id);
+      if (id !== undefined && id >= this.#first && id <= this.#max && !this.#owned.has(id))
+        return this.#claim(key, id);
     }
     return this.#claim(key, this.#fresh());
   }

@@ -23,17 +23,25 @@ export interface ServiceSourceRanges {
 }
 
 /** serviceSourceRanges lists what the IPv4 LB IPs `lbIps` of `svc` admit on a node with `nodeAddresses`. */
-export function serviceSourceRanges(svc: Service, lbIps: readonly string[], nodeAddresses: readonly string[]): ServiceSourceRanges {
+export function serviceSourceRanges(
+  svc: Service,
+  lbIps: readonly string[],
+  nodeAddresses: readonly string[],
+): ServiceSourceRanges {
   const given = svc.spec.loadBalancerSourceRanges ?? [];
   if (given.length === 0) return { restricted: false, cidrs: [], problems: [] };
   // The model validates each CIDR; one that is not IPv4 belongs to the IPv6 proxy.
   const v4 = given.filter((c) => cidrFamilyOf(c) === "IPv4").map(parseCidr);
   const out = new Set(v4.map(formatCidr));
-  const nodes = nodeAddresses.filter((a) => cidrFamilyOf(`${a}/32`) === "IPv4").map((a) => parseCidr(`${a}/32`).net);
+  const nodes = nodeAddresses
+    .filter((a) => cidrFamilyOf(`${a}/32`) === "IPv4")
+    .map((a) => parseCidr(`${a}/32`).net);
   if (v4.some((c) => nodes.some((n) => contains(c, n)))) for (const ip of lbIps) out.add(`${ip}/32`);
   const problems: string[] = [];
   if (v4.length === 0 && lbIps.length > 0) {
-    problems.push(`loadBalancerSourceRanges has no IPv4 range: LoadBalancer IPs ${lbIps.map((ip) => `"${ip}"`).join(", ")} admit no client`);
+    problems.push(
+      `loadBalancerSourceRanges has no IPv4 range: LoadBalancer IPs ${lbIps.map((ip) => `"${ip}"`).join(", ")} admit no client`,
+    );
   }
   return { restricted: true, cidrs: [...out].sort(compareCidr), problems };
 }
@@ -51,7 +59,7 @@ function parseCidr(text: string): Cidr {
 }
 
 function contains(c: Cidr, addr: number): boolean {
-  return ((addr & ipv4Mask(c.len)) >>> 0) === c.net;
+  return (addr & ipv4Mask(c.len)) >>> 0 === c.net;
 }
 
 function formatCidr(c: Cidr): string {

@@ -11,5 +11,10 @@ test("sliceEndpoints() lists every endpoint × port, terminating ones too (they 
     ],
     ports: [{ port: 8080, protocol: "TCP" }, { port: 5353, protocol: "UDP" }, { protocol: "TCP" }],
   } as unknown as EndpointSlice;
-  assert.deepEqual([...sliceEndpoints([slice])].sort(), ["198.19.1.11:5353", "198.19.1.11:8080", "198.19.2.20:5353", "198.19.2.20:8080"]);
+  assert.deepEqual([...sliceEndpoints([slice])].sort(), [
+    "198.19.1.11:5353",
+    "198.19.1.11:8080",
+    "198.19.2.20:5353",
+    "198.19.2.20:8080",
+  ]);
 });

@@ -10,7 +10,8 @@ export function sliceEndpoints(slices: Iterable<EndpointSlice>): Set<string> {
   const out = new Set<string>();
   for (const s of slices) {
     for (const ep of s.endpoints) {
-      for (const addr of ep.addresses) for (const p of s.ports) if (p.port !== undefined) out.add(`${addr}:${p.port}`);
+      for (const addr of ep.addresses)
+        for (const p of s.ports) if (p.port !== undefined) out.add(`${addr}:${p.port}`);
     }
   }
   return out;

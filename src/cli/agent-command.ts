@@ -16,7 +16,8 @@ const LEVELS = ["trace", "debug", "info", "warn", "error", "silent"] as const sa
 function port(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag}: "${value}" is not a port (0 disables)`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new Error(`${flag}: "${value}" is not a port (0 disables)`);
     return n;
   };
 }
@@ -32,17 +33,44 @@ export function registerAgentCommand(program: Command): void {
   program
     .command("agent")
     .description("run the node agent: keep the eBPF datapath in sync with the datastore (needs root)")
-    .option("--datastore <location>", "a directory, kubernetes[:KUBECONFIG[#CONTEXT]] or etcd:URL[,URL][#PREFIX] (default: $SLUICE_DATASTORE_DIR, $SLUICE_DATASTORE, else /etc/sluice/datastore)")
+    .option(
+      "--datastore <location>",
+      "a directory, kubernetes[:KUBECONFIG[#CONTEXT]] or etcd:URL[,URL][#PREFIX] (default: $SLUICE_DATASTORE_DIR, $SLUICE_DATASTORE, else /etc/sluice/datastore)",
+    )
     .option("--node <name>", "this node's name (default: $SLUICE_NODE_NAME, else the hostname)")
-    .option("--bpffs-root <dir>", "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)")
-    .option("--node-ip <ip>", "this node's address (default: $SLUICE_NODE_IP, else autodetected toward the default route)")
-    .option("--metrics-port <n>", "Prometheus /metrics port, 0 disables (default 9091)", port("--metrics-port"))
-    .option("--health-port <n>", "/liveness and /readiness port, 0 disables (default 9099)", port("--health-port"))
-    .option("--healthz-port <n>", "kube-proxy-compatible /healthz port, 0 disables (default 10256)", port("--healthz-port"))
-    .option("--interface-prefix <list>", "workload interface prefixes, comma-separated (default: $SLUICE_INTERFACE_PREFIX, else cali); FelixConfiguration interfacePrefix wins")
+    .option(
+      "--bpffs-root <dir>",
+      "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)",
+    )
+    .option(
+      "--node-ip <ip>",
+      "this node's address (default: $SLUICE_NODE_IP, else autodetected toward the default route)",
+    )
+    .option(
+      "--metrics-port <n>",
+      "Prometheus /metrics port, 0 disables (default 9091)",
+      port("--metrics-port"),
+    )
+    .option(
+      "--health-port <n>",
+      "/liveness and /readiness port, 0 disables (default 9099)",
+      port("--health-port"),
+    )
+    .option(
+      "--healthz-port <n>",
+      "kube-proxy-compatible /healthz port, 0 disables (default 10256)",
+      port("--healthz-port"),
+    )
+    .option(
+      "--interface-prefix <list>",
+      "workload interface prefixes, comma-separated (default: $SLUICE_INTERFACE_PREFIX, else cali); FelixConfiguration interfacePrefix wins",
+    )
     .option("--log-level <level>", `log level: ${LEVELS.join(", ")}`, logLevel)
     .option("--object <path>", "datapath object (default bpf/obj/tc.o)")
-    .option("--attach-method <method>", "tc attach: auto (tcx when the kernel has it, else cls_bpf), tcx or cls_bpf (default: $SLUICE_ATTACH_METHOD, else auto)")
+    .option(
+      "--attach-method <method>",
+      "tc attach: auto (tcx when the kernel has it, else cls_bpf), tcx or cls_bpf (default: $SLUICE_ATTACH_METHOD, else auto)",
+    )
     .action(async (flags: AgentFlags) => {
       let config;
       try {

@@ -6,7 +6,13 @@
 import type { Command } from "commander";
 import type { Datastore, WriteResult } from "../datastore/datastore.ts";
 import { validateResource } from "../model/validate-resource.ts";
-import { addDatastoreOption, openDatastore, resourceRef, runCtl, type DatastoreFlags } from "./ctl-support.ts";
+import {
+  addDatastoreOption,
+  openDatastore,
+  resourceRef,
+  runCtl,
+  type DatastoreFlags,
+} from "./ctl-support.ts";
 import { readManifests } from "./read-manifests.ts";
 
 interface ApplyFlags extends DatastoreFlags {
@@ -19,7 +25,9 @@ function withNamespace(raw: unknown, namespace: string | undefined, source: stri
   const meta = (raw as { metadata?: Record<string, unknown> }).metadata ?? {};
   const own = meta["namespace"];
   if (typeof own === "string" && own !== namespace) {
-    throw new Error(`apply ${source}: the manifest's namespace ${JSON.stringify(own)} does not match --namespace ${JSON.stringify(namespace)}`);
+    throw new Error(
+      `apply ${source}: the manifest's namespace ${JSON.stringify(own)} does not match --namespace ${JSON.stringify(namespace)}`,
+    );
   }
   return { ...raw, metadata: { ...meta, namespace } };
 }
@@ -34,8 +42,14 @@ async function applyEach(datastore: Datastore, raws: readonly unknown[]): Promis
 export function registerApplyCommand(program: Command): void {
   const command = program
     .command("apply")
-    .description("create or update resources in the datastore from manifests (validated first; all or nothing)")
-    .requiredOption("-f, --filename <path>", "manifest file, directory, or - for stdin (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .description(
+      "create or update resources in the datastore from manifests (validated first; all or nothing)",
+    )
+    .requiredOption(
+      "-f, --filename <path>",
+      "manifest file, directory, or - for stdin (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option("-n, --namespace <ns>", "namespace for manifests that name none");
   addDatastoreOption(command).action((flags: ApplyFlags) =>
     runCtl(async () => {
@@ -48,12 +62,16 @@ export function registerApplyCommand(program: Command): void {
       });
       if (problems.length > 0) {
         for (const p of problems.slice(0, -1)) console.error(`error: ${p}`);
-        throw new Error(`${problems.at(-1)}${problems.length > 1 ? ` (${problems.length} invalid documents; nothing applied)` : " (nothing applied)"}`);
+        throw new Error(
+          `${problems.at(-1)}${problems.length > 1 ? ` (${problems.length} invalid documents; nothing applied)` : " (nothing applied)"}`,
+        );
       }
       const datastore = await openDatastore(flags, { write: true });
       const raws = manifests.map((m) => m.raw);
       // One pass for the whole set when the backend can (the file datastore: linear in objects).
-      const results = datastore.applyBatch ? await datastore.applyBatch(raws) : await applyEach(datastore, raws);
+      const results = datastore.applyBatch
+        ? await datastore.applyBatch(raws)
+        : await applyEach(datastore, raws);
       process.stdout.write(results.map((r) => `${resourceRef(r.key)} ${r.action}\n`).join(""));
       await datastore.close();
     }),

@@ -13,14 +13,31 @@ function sluice(...args: string[]): { status: number | null; stdout: string; std
 test("sluice check --json reports a ready node with every probed feature and exits 0", requireRoot, () => {
   const r = sluice("check", "--json");
   assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { ready: boolean; attachMethod: string; checks: { name: string; status: string }[] };
+  const report = JSON.parse(r.stdout) as {
+    ready: boolean;
+    attachMethod: string;
+    checks: { name: string; status: string }[];
+  };
   assert.equal(report.ready, true);
   assert.equal(report.attachMethod, "tcx");
   const names = report.checks.map((c) => c.name);
-  for (const n of ["kernel", "architecture", "bpffs", "privileges", "btf", "ringbuf", "tcx-link", "cls-bpf", "attach-method"]) {
+  for (const n of [
+    "kernel",
+    "architecture",
+    "bpffs",
+    "privileges",
+    "btf",
+    "ringbuf",
+    "tcx-link",
+    "cls-bpf",
+    "attach-method",
+  ]) {
     assert.ok(names.includes(n), `missing check ${n}`);
   }
-  assert.ok(report.checks.every((c) => c.status === "pass"), JSON.stringify(report.checks.filter((c) => c.status !== "pass")));
+  assert.ok(
+    report.checks.every((c) => c.status === "pass"),
+    JSON.stringify(report.checks.filter((c) => c.status !== "pass")),
+  );
 });
 
 test("sluice check fails with exit 1 and explains when bpffs is not mounted where asked", requireRoot, () => {

@@ -6,7 +6,9 @@ import { formatReport } from "../readiness/readiness-report.ts";
 export function registerCheckCommand(program: Command): void {
   program
     .command("check")
-    .description("check whether this node can run the eBPF dataplane (kernel, bpffs, privileges, BPF features)")
+    .description(
+      "check whether this node can run the eBPF dataplane (kernel, bpffs, privileges, BPF features)",
+    )
     .option("--json", "machine-readable output")
     .option("--bpffs <path>", "where the BPF filesystem should be mounted", "/sys/fs/bpf")
     .action((opts: { json?: boolean; bpffs: string }) => {

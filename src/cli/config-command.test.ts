@@ -15,10 +15,16 @@ const entry = new URL("../../bin/sluice.js", import.meta.url).pathname;
 let work = "";
 let configPath = "";
 
-function sluice(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function sluice(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const base = { ...process.env };
   delete base["SLUICE_DATASTORE"];
-  const r = spawnSync(process.execPath, [entry, ...args], { env: { ...base, SLUICE_CONFIG: configPath, ...env }, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [entry, ...args], {
+    env: { ...base, SLUICE_CONFIG: configPath, ...env },
+    encoding: "utf8",
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -32,13 +38,19 @@ describe("sluice config and contexts", () => {
   before(() => {
     work = mkdtempSync(join(tmpdir(), "sluice-ctx-"));
     configPath = join(work, "cfg", "config.yaml");
-    writeFileSync(join(work, "svc.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: 80\n");
+    writeFileSync(
+      join(work, "svc.yaml"),
+      "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: 80\n",
+    );
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
   test("set-context, get-contexts, use-context, current-context", () => {
     assert.match(sluice(["config", "current-context"]).stderr, /current-context is not set/);
-    assert.equal(ok(["config", "set-context", "a", "--datastore", join(work, "a")]).stdout.trim(), 'Context "a" created.');
+    assert.equal(
+      ok(["config", "set-context", "a", "--datastore", join(work, "a")]).stdout.trim(),
+      'Context "a" created.',
+    );
     ok(["config", "set-context", "k", "--datastore", "kubernetes:/root/.kube/config#prod"]);
     ok(["config", "use-context", "a"]);
     assert.equal(ok(["config", "current-context"]).stdout.trim(), "a");
@@ -64,10 +76,23 @@ describe("sluice config and contexts", () => {
     const other = join(work, "other");
     const viaEnv = ok(["apply", "-f", join(work, "svc.yaml")], { SLUICE_DATASTORE: other });
     assert.equal(viaEnv.stdout.trim(), "service/web created");
-    assert.match(viaEnv.stderr, /^note: writing to file datastore \S+\/other \(from SLUICE_DATASTORE; the current context "lab-t" is \S+\/lab-datastore\)$/m);
+    assert.match(
+      viaEnv.stderr,
+      /^note: writing to file datastore \S+\/other \(from SLUICE_DATASTORE; the current context "lab-t" is \S+\/lab-datastore\)$/m,
+    );
     const viaContext = ok(["apply", "-f", join(work, "svc.yaml"), "--context", "a"]);
     assert.match(viaContext.stderr, /context "a" from --context/);
-    const viaFlag = ok(["patch", "svc", "web", "--datastore", other, "-p", '{"spec":{"ports":[{"port":81}]}}', "--type", "merge"]);
+    const viaFlag = ok([
+      "patch",
+      "svc",
+      "web",
+      "--datastore",
+      other,
+      "-p",
+      '{"spec":{"ports":[{"port":81}]}}',
+      "--type",
+      "merge",
+    ]);
     assert.match(viaFlag.stderr, /from --datastore/);
   });
 

@@ -6,12 +6,24 @@
 import type { Command } from "commander";
 import { formatDatastoreLocation, parseDatastoreLocation } from "../datastore/datastore-location.ts";
 import { runCtl } from "./ctl-support.ts";
-import { findContext, loadSluiceConfig, saveSluiceConfig, sluiceConfigPath, withContext, withCurrentContext, withoutContext } from "./sluice-config.ts";
+import {
+  findContext,
+  loadSluiceConfig,
+  saveSluiceConfig,
+  sluiceConfigPath,
+  withContext,
+  withCurrentContext,
+  withoutContext,
+} from "./sluice-config.ts";
 import { textTable } from "./text-table.ts";
 
 /** registerConfigCommand adds the `config` command group. */
 export function registerConfigCommand(program: Command): void {
-  const config = program.command("config").description(`named datastore contexts, kubectl's way (file: $SLUICE_CONFIG, else ~/.config/sluice/config.yaml)`);
+  const config = program
+    .command("config")
+    .description(
+      `named datastore contexts, kubectl's way (file: $SLUICE_CONFIG, else ~/.config/sluice/config.yaml)`,
+    );
 
   config
     .command("get-contexts")
@@ -24,7 +36,13 @@ export function registerConfigCommand(program: Command): void {
           for (const c of cfg.contexts) console.log(c.name);
           return;
         }
-        const rows = cfg.contexts.map((c) => [c.name === cfg.currentContext ? "*" : "", c.name, c.datastore.type, formatDatastoreLocation(c.datastore), c.lab ?? ""]);
+        const rows = cfg.contexts.map((c) => [
+          c.name === cfg.currentContext ? "*" : "",
+          c.name,
+          c.datastore.type,
+          formatDatastoreLocation(c.datastore),
+          c.lab ?? "",
+        ]);
         console.log(textTable(["current", "name", "type", "location", "lab"], rows));
       }),
     );
@@ -35,7 +53,8 @@ export function registerConfigCommand(program: Command): void {
     .action(() =>
       runCtl(async () => {
         const cfg = loadSluiceConfig(sluiceConfigPath());
-        if (cfg.currentContext === undefined) throw new Error("current-context is not set (sluice config use-context NAME)");
+        if (cfg.currentContext === undefined)
+          throw new Error("current-context is not set (sluice config use-context NAME)");
         console.log(cfg.currentContext);
       }),
     );
@@ -54,16 +73,25 @@ export function registerConfigCommand(program: Command): void {
 
   config
     .command("set-context")
-    .description("add or change context NAME: sluice config set-context prod --datastore kubernetes:/root/.kube/config#prod")
+    .description(
+      "add or change context NAME: sluice config set-context prod --datastore kubernetes:/root/.kube/config#prod",
+    )
     .argument("<name>")
-    .requiredOption("--datastore <location>", "a directory, kubernetes[:KUBECONFIG[#CONTEXT]] or etcd:URL[,URL][#PREFIX]")
+    .requiredOption(
+      "--datastore <location>",
+      "a directory, kubernetes[:KUBECONFIG[#CONTEXT]] or etcd:URL[,URL][#PREFIX]",
+    )
     .option("--current", "also make it the current context")
     .action((name: string, flags: { datastore: string; current?: boolean }) =>
       runCtl(async () => {
         const path = sluiceConfigPath();
         const cfg = loadSluiceConfig(path);
         const old = findContext(cfg, name);
-        let next = withContext(cfg, { ...(old ?? {}), name, datastore: parseDatastoreLocation(flags.datastore) });
+        let next = withContext(cfg, {
+          ...(old ?? {}),
+          name,
+          datastore: parseDatastoreLocation(flags.datastore),
+        });
         if (flags.current === true) next = withCurrentContext(next, name);
         saveSluiceConfig(path, next);
         console.log(`Context "${name}" ${old === undefined ? "created" : "modified"}.`);
@@ -78,7 +106,8 @@ export function registerConfigCommand(program: Command): void {
       runCtl(async () => {
         const path = sluiceConfigPath();
         const cfg = loadSluiceConfig(path);
-        if (findContext(cfg, name) === undefined) throw new Error(`delete context ${JSON.stringify(name)}: no such context`);
+        if (findContext(cfg, name) === undefined)
+          throw new Error(`delete context ${JSON.stringify(name)}: no such context`);
         saveSluiceConfig(path, withoutContext(cfg, name));
         console.log(`deleted context ${name} from ${path}`);
       }),

@@ -13,8 +13,26 @@ const be = { addr: "198.19.1.11", port: 8080 };
 const base = { proto: 6, flags: SL_CT_F_INIT_A, tunIp: "0.0.0.0", createdNs: now - 100n * S };
 
 test("conntrackRecords() gives a NAT_FWD its NAT_REV's state and lifetime; a lone NAT_FWD is an orphan", () => {
-  const fwd: CtEntry = { ...base, a: client, b: vip, type: "nat-fwd", nat: be, legA: 0, legB: 0, lastSeenNs: now - 2n * S };
-  const rev: CtEntry = { ...base, a: client, b: be, type: "nat-rev", nat: vip, legA: 0x13, legB: 0x13, lastSeenNs: now - 2n * S };
+  const fwd: CtEntry = {
+    ...base,
+    a: client,
+    b: vip,
+    type: "nat-fwd",
+    nat: be,
+    legA: 0,
+    legB: 0,
+    lastSeenNs: now - 2n * S,
+  };
+  const rev: CtEntry = {
+    ...base,
+    a: client,
+    b: be,
+    type: "nat-rev",
+    nat: vip,
+    legA: 0x13,
+    legB: 0x13,
+    lastSeenNs: now - 2n * S,
+  };
   const [f, r] = conntrackRecords([fwd, rev], DEFAULT_CT_TIMEOUTS, now, "169.254.42.1");
   assert.equal(r!.state, "ESTABLISHED");
   assert.equal(f!.state, "ESTABLISHED");

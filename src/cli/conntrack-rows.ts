@@ -17,10 +17,16 @@ export interface ConntrackRecord {
   readonly expired: boolean;
 }
 
-const id = (a: { addr: string; port: number }, b: { addr: string; port: number }, proto: number): string => `${a.addr}:${a.port}-${b.addr}:${b.port}/${proto}`;
+const id = (a: { addr: string; port: number }, b: { addr: string; port: number }, proto: number): string =>
+  `${a.addr}:${a.port}-${b.addr}:${b.port}/${proto}`;
 
 /** conntrackRecords judges every entry at `nowNs` (CLOCK_MONOTONIC). */
-export function conntrackRecords(entries: readonly CtEntry[], t: CtTimeoutsResolved, nowNs: bigint, hairpinIp: string): ConntrackRecord[] {
+export function conntrackRecords(
+  entries: readonly CtEntry[],
+  t: CtTimeoutsResolved,
+  nowNs: bigint,
+  hairpinIp: string,
+): ConntrackRecord[] {
   const byKey = new Map(entries.map((e) => [id(e.a, e.b, e.proto), e]));
   return entries.map((entry) => {
     let judged: CtEntry | undefined = entry;

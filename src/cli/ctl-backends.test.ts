@@ -38,12 +38,34 @@ async function ok(args: string[]): Promise<string> {
 
 async function roundTrip(datastore: string[]): Promise<void> {
   const file = join(work, "svc.yaml");
-  writeFileSync(file, "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  ports:\n    - port: 80\n");
+  writeFileSync(
+    file,
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  ports:\n    - port: 80\n",
+  );
   assert.equal((await ok(["apply", "-f", file, ...datastore])).trim(), "service/web created");
   assert.equal((await ok(["apply", "-f", file, ...datastore])).trim(), "service/web unchanged");
-  assert.equal((await ok(["patch", "svc", "web", "-n", "shop", "--type", "merge", "-p", '{"spec":{"ports":[{"port":8080}]}}', ...datastore])).trim(), "service/web patched");
+  assert.equal(
+    (
+      await ok([
+        "patch",
+        "svc",
+        "web",
+        "-n",
+        "shop",
+        "--type",
+        "merge",
+        "-p",
+        '{"spec":{"ports":[{"port":8080}]}}',
+        ...datastore,
+      ])
+    ).trim(),
+    "service/web patched",
+  );
   assert.match(await ok(["get", "svc", "web", "-n", "shop", "-o", "json", ...datastore]), /"port": 8080/);
-  assert.equal((await ok(["delete", "svc", "web", "-n", "shop", ...datastore])).trim(), "service/web deleted");
+  assert.equal(
+    (await ok(["delete", "svc", "web", "-n", "shop", ...datastore])).trim(),
+    "service/web deleted",
+  );
 }
 
 describe("ctl commands against the kubernetes and etcd datastores", () => {
@@ -51,13 +73,16 @@ describe("ctl commands against the kubernetes and etcd datastores", () => {
     work = mkdtempSync(join(tmpdir(), "sluice-ctl-be-"));
     api = new FakeApiServer();
     await api.start();
-    writeFileSync(join(work, "kubeconfig"), `apiVersion: v1
+    writeFileSync(
+      join(work, "kubeconfig"),
+      `apiVersion: v1
 kind: Config
 clusters: [{ name: fake, cluster: { server: "${api.url}", insecure-skip-tls-verify: true } }]
 users: [{ name: fake, user: {} }]
 contexts: [{ name: fake, context: { cluster: fake, user: fake } }]
 current-context: fake
-`);
+`,
+    );
     if (etcdSkip === false) etcd = await startEtcd();
   });
   after(async () => {
@@ -68,7 +93,9 @@ current-context: fake
 
   test("kubernetes through --datastore kubernetes:KUBECONFIG#CONTEXT", async () => {
     await roundTrip(["--datastore", `kubernetes:${join(work, "kubeconfig")}#fake`]);
-    assert.ok(api!.requests.some((r) => r.method === "POST" && r.path === "/api/v1/namespaces/shop/services"));
+    assert.ok(
+      api!.requests.some((r) => r.method === "POST" && r.path === "/api/v1/namespaces/shop/services"),
+    );
   });
 
   test("etcd through a context", { skip: etcdSkip }, async () => {

@@ -18,7 +18,10 @@ export type DatastoreFlags = TargetFlags;
 /** addDatastoreOption adds `--datastore <location>` and `--context <name>` to a ctl command. */
 export function addDatastoreOption(command: Command): Command {
   return command
-    .option("--datastore <location>", "a directory, kubernetes[:KUBECONFIG[#CONTEXT]] or etcd:URL[,URL][#PREFIX] (overrides --context, $SLUICE_DATASTORE and the current context)")
+    .option(
+      "--datastore <location>",
+      "a directory, kubernetes[:KUBECONFIG[#CONTEXT]] or etcd:URL[,URL][#PREFIX] (overrides --context, $SLUICE_DATASTORE and the current context)",
+    )
     .option("--context <name>", "the config context to use (sluice config get-contexts)");
 }
 
@@ -26,7 +29,10 @@ export function addDatastoreOption(command: Command): Command {
  * openDatastore opens the datastore the flags, SLUICE_DATASTORE and the config name. A write
  * (`write: true`) says on stderr where it goes when that is not the current context's datastore.
  */
-export async function openDatastore(flags: DatastoreFlags, options: { readonly write?: boolean } = {}): Promise<Datastore> {
+export async function openDatastore(
+  flags: DatastoreFlags,
+  options: { readonly write?: boolean } = {},
+): Promise<Datastore> {
   const target = resolveTarget(flags, process.env, () => loadSluiceConfig(sluiceConfigPath()));
   if (options.write === true) {
     const note = targetNote(target);
@@ -39,7 +45,9 @@ export async function openDatastore(flags: DatastoreFlags, options: { readonly w
 export function kindArgument(text: string): KindInfo {
   const info = resolveKind(text);
   if (info === undefined) {
-    throw new Error(`resolve resource type ${JSON.stringify(text)}: unknown; known types: ${kindNames().join(", ")}`);
+    throw new Error(
+      `resolve resource type ${JSON.stringify(text)}: unknown; known types: ${kindNames().join(", ")}`,
+    );
   }
   return info;
 }
@@ -54,7 +62,8 @@ export function keyFor(info: KindInfo, name: string, namespace: string | undefin
 /** resourceRef names a resource as kubectl prints it: `service/web`, `installation.operator.tigera.io/default`. */
 export function resourceRef(key: ResourceKey): string {
   const info = RESOURCE_KINDS.find((k) => k.kind === key.kind && k.group === key.group);
-  const type = info === undefined || info.group === "" ? key.kind.toLowerCase() : `${info.singular}.${info.group}`;
+  const type =
+    info === undefined || info.group === "" ? key.kind.toLowerCase() : `${info.singular}.${info.group}`;
   return `${type}/${key.name}`;
 }
 

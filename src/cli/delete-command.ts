@@ -6,7 +6,15 @@ import type { Command } from "commander";
 import { ResourceNotFoundError } from "../datastore/resource-not-found-error.ts";
 import type { ResourceKey } from "../model/resource-key.ts";
 import { manifestKey } from "../model/validate-resource.ts";
-import { addDatastoreOption, keyFor, kindArgument, openDatastore, resourceRef, runCtl, type DatastoreFlags } from "./ctl-support.ts";
+import {
+  addDatastoreOption,
+  keyFor,
+  kindArgument,
+  openDatastore,
+  resourceRef,
+  runCtl,
+  type DatastoreFlags,
+} from "./ctl-support.ts";
 import { readManifests } from "./read-manifests.ts";
 
 interface DeleteFlags extends DatastoreFlags {
@@ -24,7 +32,8 @@ function keysToDelete(kind: string | undefined, names: string[], flags: DeleteFl
       return key;
     });
   }
-  if (kind === undefined || names.length === 0) throw new Error("delete: give a kind and at least one name, or -f <file>");
+  if (kind === undefined || names.length === 0)
+    throw new Error("delete: give a kind and at least one name, or -f <file>");
   const info = kindArgument(kind);
   return names.map((n) => keyFor(info, n, flags.namespace));
 }

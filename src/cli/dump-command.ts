@@ -21,7 +21,8 @@ type SectionName = keyof typeof SECTIONS;
 /** limitOption parses --limit: a positive integer. */
 export function limitOption(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--limit ${JSON.stringify(text)}: must be a positive integer`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`--limit ${JSON.stringify(text)}: must be a positive integer`);
   return n;
 }
 
@@ -29,9 +30,14 @@ export function limitOption(text: string): number {
 export function registerDumpCommand(program: Command): void {
   program
     .command("dump")
-    .description(`show datapath state from pinned maps and links: ${Object.keys(SECTIONS).join(", ")} (needs root)`)
+    .description(
+      `show datapath state from pinned maps and links: ${Object.keys(SECTIONS).join(", ")} (needs root)`,
+    )
     .argument("<what>", Object.keys(SECTIONS).join("|"))
-    .option("--bpffs-root <dir>", "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)")
+    .option(
+      "--bpffs-root <dir>",
+      "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)",
+    )
     .option("--netns <name>", "resolve interface names in this named namespace (a lab node: <lab>-node-1)")
     .option("--json", "machine-readable output")
     .option("--limit <n>", "show at most n entries per section (the total is still counted)", limitOption)
@@ -41,18 +47,35 @@ export function registerDumpCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const root = (opts.bpffsRoot ?? (process.env["SLUICE_BPFFS_ROOT"] || "/sys/fs/bpf")).replace(/\/+$/, "");
+      const root = (opts.bpffsRoot ?? (process.env["SLUICE_BPFFS_ROOT"] || "/sys/fs/bpf")).replace(
+        /\/+$/,
+        "",
+      );
       try {
-        const all = SECTIONS[what as SectionName](`${root}/sluice`, opts.netns !== undefined ? { netns: opts.netns } : {});
+        const all = SECTIONS[what as SectionName](
+          `${root}/sluice`,
+          opts.netns !== undefined ? { netns: opts.netns } : {},
+        );
         const limit = opts.limit ?? Infinity;
-        const sections = all.map((s) => ({ ...s, total: s.rows.length, rows: s.rows.slice(0, limit), records: s.records.slice(0, limit) }));
+        const sections = all.map((s) => ({
+          ...s,
+          total: s.rows.length,
+          rows: s.rows.slice(0, limit),
+          records: s.records.slice(0, limit),
+        }));
         if (opts.json) {
-          const body = sections.length === 1 ? sections[0]!.records : Object.fromEntries(sections.map((s) => [s.title, s.records]));
+          const body =
+            sections.length === 1
+              ? sections[0]!.records
+              : Object.fromEntries(sections.map((s) => [s.title, s.records]));
           console.log(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v), 2));
           return;
         }
-        const count = (s: { total: number; rows: readonly unknown[] }): string => (s.rows.length < s.total ? `${s.rows.length} of ${s.total}` : String(s.total));
-        console.log(sections.map((s) => `${s.title}: ${count(s)}\n${textTable(s.headers, s.rows)}`).join("\n\n"));
+        const count = (s: { total: number; rows: readonly unknown[] }): string =>
+          s.rows.length < s.total ? `${s.rows.length} of ${s.total}` : String(s.total);
+        console.log(
+          sections.map((s) => `${s.title}: ${count(s)}\n${textTable(s.headers, s.rows)}`).join("\n\n"),
+        );
       } catch (e) {
         console.error(`error: ${(e as Error).message}`);
         process.exitCode = 1;

@@ -13,7 +13,14 @@ import { mapPinPath } from "../datapath/datapath-maps.ts";
 import { parseLinkPin } from "../datapath/iface-attacher.ts";
 import { sluiceFilters } from "../datapath/sluice-filters.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
-import { ConntrackMap, CountersMap, GlobalsMap, NatBackendMap, NatFrontendMap, RoutesMap } from "../datapath/maps/index.ts";
+import {
+  ConntrackMap,
+  CountersMap,
+  GlobalsMap,
+  NatBackendMap,
+  NatFrontendMap,
+  RoutesMap,
+} from "../datapath/maps/index.ts";
 import { SL_HAIRPIN_IP_DEFAULT } from "../datapath/abi/abi.ts";
 import { ipv4FromNumber } from "../model/ipv4.ts";
 import { resolveCtTimeouts } from "../calc/conntrack-lifetime.ts";
@@ -33,7 +40,10 @@ export interface DumpSection {
 
 function withMap<T>(pinDir: string, name: string, fn: (m: BpfMap) => T): T {
   const path = mapPinPath(pinDir, name);
-  if (!pinExists(path)) throw new Error(`open map "${name}": nothing pinned at "${path}" (is an agent running with this --bpffs-root?)`);
+  if (!pinExists(path))
+    throw new Error(
+      `open map "${name}": nothing pinned at "${path}" (is an agent running with this --bpffs-root?)`,
+    );
   const m = BpfMap.openPinned(path, name);
   try {
     return fn(m);
@@ -49,7 +59,9 @@ export interface DumpOptions {
 
 function ifaceNames(o: DumpOptions): Map<number, string> {
   try {
-    return new Map(listNetLinks(o.netns !== undefined ? { netns: o.netns } : {}).map((l) => [l.index, l.name]));
+    return new Map(
+      listNetLinks(o.netns !== undefined ? { netns: o.netns } : {}).map((l) => [l.index, l.name]),
+    );
   } catch {
     return new Map();
   }
@@ -58,33 +70,77 @@ function ifaceNames(o: DumpOptions): Map<number, string> {
 const protocolName = (proto: number): string => (proto === 1 ? "ICMP" : k8sProtocolName(proto));
 
 const flagNames = (flags: number, names: Readonly<Record<number, string>>): string =>
-  Object.entries(names).filter(([bit]) => flags & Number(bit)).map(([, n]) => n).join(",") || "-";
+  Object.entries(names)
+    .filter(([bit]) => flags & Number(bit))
+    .map(([, n]) => n)
+    .join(",") || "-";
 
 /** dumpConntrack lists sl_ct with each entry's state and remaining lifetime (timeouts from sl_globals). */
 export function dumpConntrack(pinDir: string): DumpSection[] {
   const entries = withMap(pinDir, SL_MAP.ct, (m) => [...new ConntrackMap(m).entries()]);
-  const timeouts = resolveCtTimeouts(withMap(pinDir, SL_MAP.globals, (m) => new GlobalsMap(m).get().ctTimeouts));
+  const timeouts = resolveCtTimeouts(
+    withMap(pinDir, SL_MAP.globals, (m) => new GlobalsMap(m).get().ctTimeouts),
+  );
   const now = process.hrtime.bigint(); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
   const records = conntrackRecords(entries, timeouts, now, ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT));
-  const ct = { 1: "init-a", 2: "tunnel", 4: "dsr", 8: "nodeport-fwd", 16: "dsr-fwd", 32: "hairpin", 64: "host", 128: "reset" };
-  return [{
-    title: "conntrack (sl_ct)",
-    headers: ["proto", "a", "b", "type", "state", "expires in", "flags", "nat", "tunnel", "idle"],
-    rows: records.map(({ entry: e, ...r }) => [protocolName(e.proto), `${e.a.addr}:${e.a.port}`, `${e.b.addr}:${e.b.port}`, e.type, r.state ?? "ORPHAN", formatRemaining({ entry: e, ...r }), flagNames(e.flags, ct), e.type === "normal" ? "-" : `${e.nat.addr}:${e.nat.port}`, e.tunIp === "0.0.0.0" ? "-" : e.tunIp, `${Number((now - e.lastSeenNs) / 1_000_000n) / 1000}s`]),
-    records: records.map(({ entry: e, ...r }) => ({ ...e, createdNs: String(e.createdNs), lastSeenNs: String(e.lastSeenNs), state: r.state ?? "ORPHAN", expired: r.expired, remainingS: Number(r.remainingNs / 1_000_000n) / 1000 })),
-  }];
+  const ct = {
+    1: "init-a",
+    2: "tunnel",
+    4: "dsr",
+    8: "nodeport-fwd",
+    16: "dsr-fwd",
+    32: "hairpin",
+    64: "host",
+    128: "reset",
+  };
+  return [
+    {
+      title: "conntrack (sl_ct)",
+      headers: ["proto", "a", "b", "type", "state", "expires in", "flags", "nat", "tunnel", "idle"],
+      rows: records.map(({ entry: e, ...r }) => [
+        protocolName(e.proto),
+        `${e.a.addr}:${e.a.port}`,
+        `${e.b.addr}:${e.b.port}`,
+        e.type,
+        r.state ?? "ORPHAN",
+        formatRemaining({ entry: e, ...r }),
+        flagNames(e.flags, ct),
+        e.type === "normal" ? "-" : `${e.nat.addr}:${e.nat.port}`,
+        e.tunIp === "0.0.0.0" ? "-" : e.tunIp,
+        `${Number((now - e.lastSeenNs) / 1_000_000n) / 1000}s`,
+      ]),
+      records: records.map(({ entry: e, ...r }) => ({
+        ...e,
+        createdNs: String(e.createdNs),
+        lastSeenNs: String(e.lastSeenNs),
+        state: r.state ?? "ORPHAN",
+        expired: r.expired,
+        remainingS: Number(r.remainingNs / 1_000_000n) / 1000,
+      })),
+    },
+  ];
 }
 
 /** dumpNat lists sl_nat_fe and sl_nat_be. */
 export function dumpNat(pinDir: string): DumpSection[] {
   const fes = withMap(pinDir, SL_MAP.nat_fe, (m) => [...new NatFrontendMap(m).entries()]);
-  const bes = withMap(pinDir, SL_MAP.nat_be, (m) => [...new NatBackendMap(m).entries()]).sort(([a], [b]) => a.svcId - b.svcId || a.index - b.index);
+  const bes = withMap(pinDir, SL_MAP.nat_be, (m) => [...new NatBackendMap(m).entries()]).sort(
+    ([a], [b]) => a.svcId - b.svcId || a.index - b.index,
+  );
   const fe = { 1: "external", 2: "etp-local", 4: "itp-local", 8: "affinity" };
   return [
     {
       title: "NAT frontends (sl_nat_fe)",
       headers: ["frontend", "proto", "svc id", "backends", "local", "flags", "affinity"],
-      rows: fes.map(([k, v]) => [`${k.addr === "0.0.0.0" ? "*" : k.addr}:${k.port}`, protocolName(k.proto), v.svcId, v.count, v.localCount, flagNames(v.flags, fe), v.affinityTimeoutS ? `${v.affinityTimeoutS}s` : "-"]),
+      rows: fes.map(([k, v]) => [
+        `${k.addr === "0.0.0.0" ? "*" : k.addr}:${k.port}`,
+        protocolName(k.proto),
+        v.svcId,
+        v.count,
+        v.localCount,
+        flagNames(v.flags, fe),
+        v.affinityTimeoutS ? `${v.affinityTimeoutS}s` : "-",
+      ]),
       records: fes.map(([k, v]) => ({ frontend: k, service: v })),
     },
     {
@@ -100,24 +156,48 @@ export function dumpNat(pinDir: string): DumpSection[] {
 export function dumpRoutes(pinDir: string, o: DumpOptions = {}): DumpSection[] {
   const names = ifaceNames(o);
   const routes = withMap(pinDir, SL_MAP.routes, (m) => [...new RoutesMap(m).entries()]);
-  return [{
-    title: "routes (sl_routes)",
-    headers: ["cidr", "kind", "iface", "next hop", "mac", "host mac"],
-    rows: routes.map(([cidr, r]) => [cidr, r.kind, r.kind === "local-workload" ? `${names.get(r.ifindex) ?? "?"} (${r.ifindex})` : "-", r.kind === "remote-workload" ? r.nextHop : "-", r.kind === "local-workload" ? r.mac : "-", r.kind === "local-workload" ? r.hostMac : "-"]),
-    records: routes.map(([cidr, r]) => ({ cidr, ...r })),
-  }];
+  return [
+    {
+      title: "routes (sl_routes)",
+      headers: ["cidr", "kind", "iface", "next hop", "mac", "host mac"],
+      rows: routes.map(([cidr, r]) => [
+        cidr,
+        r.kind,
+        r.kind === "local-workload" ? `${names.get(r.ifindex) ?? "?"} (${r.ifindex})` : "-",
+        r.kind === "remote-workload" ? r.nextHop : "-",
+        r.kind === "local-workload" ? r.mac : "-",
+        r.kind === "local-workload" ? r.hostMac : "-",
+      ]),
+      records: routes.map(([cidr, r]) => ({ cidr, ...r })),
+    },
+  ];
 }
 
 /** dumpCounters lists sl_counters summed over CPUs. */
 export function dumpCounters(pinDir: string, o: DumpOptions = {}): DumpSection[] {
   const names = ifaceNames(o);
-  const totals = withMap(pinDir, SL_MAP.counters, (m) => [...new CountersMap(m).totals()]).sort((a, b) => a.ifindex - b.ifindex || a.reason - b.reason);
-  return [{
-    title: "datapath counters (sl_counters)",
-    headers: ["iface", "reason", "packets", "bytes"],
-    rows: totals.map((t) => [`${names.get(t.ifindex) ?? "?"} (${t.ifindex})`, t.reasonName, t.packets, t.bytes]),
-    records: totals.map((t) => ({ ...t, iface: names.get(t.ifindex) ?? null, packets: String(t.packets), bytes: String(t.bytes) })),
-  }, ...notProgrammedSection(pinDir)];
+  const totals = withMap(pinDir, SL_MAP.counters, (m) => [...new CountersMap(m).totals()]).sort(
+    (a, b) => a.ifindex - b.ifindex || a.reason - b.reason,
+  );
+  return [
+    {
+      title: "datapath counters (sl_counters)",
+      headers: ["iface", "reason", "packets", "bytes"],
+      rows: totals.map((t) => [
+        `${names.get(t.ifindex) ?? "?"} (${t.ifindex})`,
+        t.reasonName,
+        t.packets,
+        t.bytes,
+      ]),
+      records: totals.map((t) => ({
+        ...t,
+        iface: names.get(t.ifindex) ?? null,
+        packets: String(t.packets),
+        bytes: String(t.bytes),
+      })),
+    },
+    ...notProgrammedSection(pinDir),
+  ];
 }
 
 /** notProgrammedSection: the Services the agent kept out of full NAT maps (its map-full status). */
@@ -126,12 +206,14 @@ function notProgrammedSection(pinDir: string): DumpSection[] {
   const status = readMapFullStatus(pinDir);
   if (status === undefined || status.length === 0) return [];
   const rows = status.flatMap((n) => n.services.map((s) => [n.map, s, n.field]));
-  return [{
-    title: "services not programmed (map full: raise the field)",
-    headers: ["map", "service", "field"],
-    rows,
-    records: status.flatMap((n) => n.services.map((service) => ({ map: n.map, service, field: n.field }))),
-  }];
+  return [
+    {
+      title: "services not programmed (map full: raise the field)",
+      headers: ["map", "service", "field"],
+      rows,
+      records: status.flatMap((n) => n.services.map((service) => ({ map: n.map, service, field: n.field }))),
+    },
+  ];
 }
 
 function progName(id: number): string {
@@ -176,9 +258,29 @@ export function dumpIfaces(pinDir: string, o: DumpOptions = {}): DumpSection[] {
       const info = link.info();
       const prog = progName(info.progId);
       const role = prog.endsWith("_wep") ? "workload" : prog.endsWith("_hep") ? "host" : "?";
-      const live = info.ifindex !== undefined && info.ifindex !== 0 && names.get(info.ifindex) === parsed.iface;
-      rows.push([parsed.iface, info.ifindex ?? 0, role, parsed.direction, prog, info.progId, info.id, live ? "attached" : "defunct"]);
-      records.push({ iface: parsed.iface, ifindex: info.ifindex ?? 0, role, direction: parsed.direction, program: prog, progId: info.progId, linkId: info.id, attached: live, mechanism: "tcx" });
+      const live =
+        info.ifindex !== undefined && info.ifindex !== 0 && names.get(info.ifindex) === parsed.iface;
+      rows.push([
+        parsed.iface,
+        info.ifindex ?? 0,
+        role,
+        parsed.direction,
+        prog,
+        info.progId,
+        info.id,
+        live ? "attached" : "defunct",
+      ]);
+      records.push({
+        iface: parsed.iface,
+        ifindex: info.ifindex ?? 0,
+        role,
+        direction: parsed.direction,
+        program: prog,
+        progId: info.progId,
+        linkId: info.id,
+        attached: live,
+        mechanism: "tcx",
+      });
     } finally {
       link.close();
     }
@@ -194,10 +296,36 @@ export function dumpIfaces(pinDir: string, o: DumpOptions = {}): DumpSection[] {
     const prog = f.programId !== undefined ? progName(f.programId) : "?";
     const role = prog.endsWith("_wep") ? "workload" : prog.endsWith("_hep") ? "host" : "?";
     const iface = names.get(f.index) ?? "?";
-    rows.push([iface, f.index, role, f.direction, prog, f.programId ?? 0, `cls_bpf ${f.priority}:${f.handle}`, "attached"]);
-    records.push({ iface, ifindex: f.index, role, direction: f.direction, program: prog, progId: f.programId ?? 0, filter: { name: f.name, priority: f.priority, handle: f.handle }, attached: true, mechanism: "cls_bpf" });
+    rows.push([
+      iface,
+      f.index,
+      role,
+      f.direction,
+      prog,
+      f.programId ?? 0,
+      `cls_bpf ${f.priority}:${f.handle}`,
+      "attached",
+    ]);
+    records.push({
+      iface,
+      ifindex: f.index,
+      role,
+      direction: f.direction,
+      program: prog,
+      progId: f.programId ?? 0,
+      filter: { name: f.name, priority: f.priority, handle: f.handle },
+      attached: true,
+      mechanism: "cls_bpf",
+    });
   }
-  return [{ title: "interfaces (tcx link pins and cls_bpf filters)", headers: ["iface", "ifindex", "role", "hook", "program", "prog id", "link id / filter", "state"], rows, records }];
+  return [
+    {
+      title: "interfaces (tcx link pins and cls_bpf filters)",
+      headers: ["iface", "ifindex", "role", "hook", "program", "prog id", "link id / filter", "state"],
+      rows,
+      records,
+    },
+  ];
 }
 
 /** dumpLinks lists every tcx link on the machine (bpftool 7.1 cannot), marking the ones pinned under pinDir. */
@@ -205,11 +333,30 @@ export function dumpLinks(pinDir: string, o: DumpOptions = {}): DumpSection[] {
   const names = ifaceNames(o);
   const ours = pinnedLinks(pinDir);
   const links = listBpfLinks({ type: LinkType.Tcx });
-  const hook = (t: number | undefined): string => (t === AttachType.TcxIngress ? "ingress" : t === AttachType.TcxEgress ? "egress" : String(t));
-  return [{
-    title: "tcx links (all namespaces; iface names resolved in this one)",
-    headers: ["link id", "ifindex", "iface", "hook", "prog id", "program", "pinned"],
-    rows: links.map((l) => [l.id, l.ifindex ?? 0, ours.get(l.id)?.iface ?? names.get(l.ifindex ?? 0) ?? "?", hook(l.attachType), l.progId, progName(l.progId), ours.get(l.id)?.pin ?? "-"]),
-    records: links.map((l) => ({ linkId: l.id, ifindex: l.ifindex ?? 0, iface: ours.get(l.id)?.iface ?? names.get(l.ifindex ?? 0) ?? null, hook: hook(l.attachType), progId: l.progId, program: progName(l.progId), pin: ours.get(l.id)?.pin ?? null })),
-  }];
+  const hook = (t: number | undefined): string =>
+    t === AttachType.TcxIngress ? "ingress" : t === AttachType.TcxEgress ? "egress" : String(t);
+  return [
+    {
+      title: "tcx links (all namespaces; iface names resolved in this one)",
+      headers: ["link id", "ifindex", "iface", "hook", "prog id", "program", "pinned"],
+      rows: links.map((l) => [
+        l.id,
+        l.ifindex ?? 0,
+        ours.get(l.id)?.iface ?? names.get(l.ifindex ?? 0) ?? "?",
+        hook(l.attachType),
+        l.progId,
+        progName(l.progId),
+        ours.get(l.id)?.pin ?? "-",
+      ]),
+      records: links.map((l) => ({
+        linkId: l.id,
+        ifindex: l.ifindex ?? 0,
+        iface: ours.get(l.id)?.iface ?? names.get(l.ifindex ?? 0) ?? null,
+        hook: hook(l.attachType),
+        progId: l.progId,
+        program: progName(l.progId),
+        pin: ours.get(l.id)?.pin ?? null,
+      })),
+    },
+  ];
 }

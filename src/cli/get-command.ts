@@ -7,7 +7,15 @@ import type { Command } from "commander";
 import { stringify } from "yaml";
 import { ResourceNotFoundError } from "../datastore/resource-not-found-error.ts";
 import type { Resource } from "../model/resource.ts";
-import { addDatastoreOption, keyFor, kindArgument, openDatastore, resourceRef, runCtl, type DatastoreFlags } from "./ctl-support.ts";
+import {
+  addDatastoreOption,
+  keyFor,
+  kindArgument,
+  openDatastore,
+  resourceRef,
+  runCtl,
+  type DatastoreFlags,
+} from "./ctl-support.ts";
 import { limitOption } from "./dump-command.ts";
 import { resourceTable } from "./resource-table.ts";
 
@@ -18,7 +26,12 @@ interface GetFlags extends DatastoreFlags {
   readonly limit?: number;
 }
 
-function render(resources: readonly Resource[], single: boolean, flags: GetFlags, namespaced: boolean): string {
+function render(
+  resources: readonly Resource[],
+  single: boolean,
+  flags: GetFlags,
+  namespaced: boolean,
+): string {
   const output = flags.output ?? "table";
   const doc = single ? resources[0] : { apiVersion: "v1", kind: "List", items: resources };
   switch (output) {
@@ -27,12 +40,19 @@ function render(resources: readonly Resource[], single: boolean, flags: GetFlags
     case "json":
       return JSON.stringify(doc, null, 2);
     case "name":
-      return resources.map((r) => resourceRef({ ...refGroup(r), kind: r.kind, name: r.metadata.name })).join("\n");
+      return resources
+        .map((r) => resourceRef({ ...refGroup(r), kind: r.kind, name: r.metadata.name }))
+        .join("\n");
     case "table":
     case "wide":
-      return resourceTable(resources, { wide: output === "wide", withNamespace: namespaced && flags.allNamespaces === true });
+      return resourceTable(resources, {
+        wide: output === "wide",
+        withNamespace: namespaced && flags.allNamespaces === true,
+      });
     default:
-      throw new Error(`get: output format ${JSON.stringify(output)} is not supported; use yaml, json, wide or name`);
+      throw new Error(
+        `get: output format ${JSON.stringify(output)} is not supported; use yaml, json, wide or name`,
+      );
   }
 }
 
@@ -49,13 +69,20 @@ export function registerGetCommand(program: Command): void {
     .option("-n, --namespace <ns>", "namespace of namespaced resources", "default")
     .option("-A, --all-namespaces", "list across all namespaces")
     .option("-o, --output <format>", "yaml, json, wide or name")
-    .option("--limit <n>", "show at most n resources (in name order); the total is printed on stderr", limitOption);
+    .option(
+      "--limit <n>",
+      "show at most n resources (in name order); the total is printed on stderr",
+      limitOption,
+    );
   addDatastoreOption(command).action((kind: string, name: string | undefined, flags: GetFlags) =>
     runCtl(async () => {
       const info = kindArgument(kind);
       const datastore = await openDatastore(flags);
       const namespace = info.namespaced && !flags.allNamespaces ? flags.namespace : undefined;
-      const listed = await datastore.list({ kind: info.kind, ...(namespace !== undefined ? { namespace } : {}) });
+      const listed = await datastore.list({
+        kind: info.kind,
+        ...(namespace !== undefined ? { namespace } : {}),
+      });
       await datastore.close();
       for (const r of listed.rejected) {
         if (r.key !== undefined && r.key.group !== info.group) continue;
@@ -67,9 +94,12 @@ export function registerGetCommand(program: Command): void {
       let resources = listed.resources.filter((r) => refGroup(r).group === info.group);
       if (name !== undefined) {
         resources = resources.filter((r) => r.metadata.name === name);
-        if (resources.length === 0) throw new ResourceNotFoundError("get", keyFor(info, name, flags.namespace));
+        if (resources.length === 0)
+          throw new ResourceNotFoundError("get", keyFor(info, name, flags.namespace));
       } else if (resources.length === 0) {
-        console.error(namespace === undefined ? "No resources found" : `No resources found in ${namespace} namespace.`);
+        console.error(
+          namespace === undefined ? "No resources found" : `No resources found in ${namespace} namespace.`,
+        );
         return;
       }
       if (flags.limit !== undefined && resources.length > flags.limit) {

@@ -13,7 +13,10 @@ import { requireRoot } from "../../test/support/root.ts";
 
 const entry = new URL("../../bin/sluice.js", import.meta.url).pathname;
 
-function sluice(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function sluice(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [entry, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -38,11 +41,16 @@ describe("sluice lab up / down and the current context", requireRoot, () => {
       await ok(["config", "set-context", "before", "--datastore", join(work, "before"), "--current"]);
       await ok(["lab", "up", ...common, "--nodes", "1", "--pods-per-node", "0", "--no-agent", "--no-demo"]);
       assert.equal((await ok(["config", "current-context"])).trim(), `lab-${name}`);
-      writeFileSync(join(work, "svc.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: trap\nspec:\n  ports:\n    - port: 80\n");
+      writeFileSync(
+        join(work, "svc.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: trap\nspec:\n  ports:\n    - port: 80\n",
+      );
       const applied = await sluice(["apply", "-f", join(work, "svc.yaml")], env);
       assert.equal(applied.stdout.trim(), "service/trap created");
       assert.equal(applied.stderr, "");
-      assert.ok(readdirSync(join(work, "state", `lab-${name}`, "datastore")).includes("service.default.trap.yaml"));
+      assert.ok(
+        readdirSync(join(work, "state", `lab-${name}`, "datastore")).includes("service.default.trap.yaml"),
+      );
       await ok(["lab", "down", ...common]);
       assert.equal((await ok(["config", "current-context"])).trim(), "before");
       assert.doesNotMatch(await ok(["config", "get-contexts", "-o", "name"]), new RegExp(`lab-${name}`));

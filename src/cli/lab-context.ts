@@ -4,7 +4,13 @@
  * lab down` removes it and makes that previous context current again. So with a lab up, a plain
  * `sluice apply -f x.yaml` reaches the lab.
  */
-import { findContext, type SluiceConfig, withContext, withCurrentContext, withoutContext } from "./sluice-config.ts";
+import {
+  findContext,
+  type SluiceConfig,
+  withContext,
+  withCurrentContext,
+  withoutContext,
+} from "./sluice-config.ts";
 
 /** labContextName is the context a lab adds: `lab-<name>`. */
 export function labContextName(lab: string): string {
@@ -17,7 +23,12 @@ export function withLabContext(config: SluiceConfig, lab: string, datastoreDir: 
   const old = findContext(config, name);
   // A re-run of `lab up` keeps what was current before the first one.
   const previous = config.currentContext === name ? old?.previousContext : config.currentContext;
-  const next = withContext(config, { name, datastore: { type: "file", dir: datastoreDir }, lab, ...(previous !== undefined ? { previousContext: previous } : {}) });
+  const next = withContext(config, {
+    name,
+    datastore: { type: "file", dir: datastoreDir },
+    lab,
+    ...(previous !== undefined ? { previousContext: previous } : {}),
+  });
   return withCurrentContext(next, name);
 }
 

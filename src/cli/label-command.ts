@@ -5,7 +5,15 @@
  */
 import type { Command } from "commander";
 import { ResourceNotFoundError } from "../datastore/resource-not-found-error.ts";
-import { addDatastoreOption, keyFor, kindArgument, openDatastore, resourceRef, runCtl, type DatastoreFlags } from "./ctl-support.ts";
+import {
+  addDatastoreOption,
+  keyFor,
+  kindArgument,
+  openDatastore,
+  resourceRef,
+  runCtl,
+  type DatastoreFlags,
+} from "./ctl-support.ts";
 import { planLabelChanges } from "./label-changes.ts";
 
 interface LabelFlags extends DatastoreFlags {

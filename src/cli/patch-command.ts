@@ -8,7 +8,15 @@
 import type { Command } from "commander";
 import { parse } from "yaml";
 import type { PatchType } from "../datastore/datastore.ts";
-import { addDatastoreOption, keyFor, kindArgument, openDatastore, resourceRef, runCtl, type DatastoreFlags } from "./ctl-support.ts";
+import {
+  addDatastoreOption,
+  keyFor,
+  kindArgument,
+  openDatastore,
+  resourceRef,
+  runCtl,
+  type DatastoreFlags,
+} from "./ctl-support.ts";
 
 interface PatchFlags extends DatastoreFlags {
   readonly patch: string;
@@ -26,8 +34,12 @@ export function registerPatchCommand(program: Command): void {
   const command = program
     .command("patch <kind> <name>")
     .description("merge a JSON (or YAML) patch into a resource, validate it, then write it")
-    .requiredOption("-p, --patch <patch>", "the patch, e.g. '{\"spec\":{\"bpfExternalServiceMode\":\"DSR\"}}'")
-    .option("--type <type>", "merge (RFC 7386) or strategic (kubectl's default; plain objects only)", "strategic")
+    .requiredOption("-p, --patch <patch>", 'the patch, e.g. \'{"spec":{"bpfExternalServiceMode":"DSR"}}\'')
+    .option(
+      "--type <type>",
+      "merge (RFC 7386) or strategic (kubectl's default; plain objects only)",
+      "strategic",
+    )
     .option("-n, --namespace <ns>", "namespace of a namespaced resource", "default");
   addDatastoreOption(command).action((kind: string, name: string, flags: PatchFlags) =>
     runCtl(async () => {
@@ -38,7 +50,10 @@ export function registerPatchCommand(program: Command): void {
       try {
         patch = parse(flags.patch);
       } catch (err) {
-        throw new Error(`patch ${resourceRef(key)}: invalid patch: ${(err as Error).message.split("\n")[0]}`, { cause: err });
+        throw new Error(
+          `patch ${resourceRef(key)}: invalid patch: ${(err as Error).message.split("\n")[0]}`,
+          { cause: err },
+        );
       }
       const datastore = await openDatastore(flags, { write: true });
       const result = await datastore.patch(key, patch, type);

@@ -16,7 +16,10 @@ export interface ManifestInput {
 
 function expand(raw: unknown, where: string, out: ManifestInput[]): void {
   if (raw === null || raw === undefined) return;
-  const items = (raw as { kind?: unknown; items?: unknown }).kind === "List" ? (raw as { items?: unknown }).items : undefined;
+  const items =
+    (raw as { kind?: unknown; items?: unknown }).kind === "List"
+      ? (raw as { items?: unknown }).items
+      : undefined;
   if (Array.isArray(items)) items.forEach((item) => out.push({ source: where, raw: item }));
   else out.push({ source: where, raw });
 }
@@ -33,7 +36,8 @@ function documentsOf(text: string, source: string): ManifestInput[] {
   const docs = parseAllDocuments(text);
   (Array.isArray(docs) ? docs : []).forEach((doc, i) => {
     const where = `${source}#${i + 1}`;
-    if (doc.errors.length > 0) throw new Error(`read ${where}: invalid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
+    if (doc.errors.length > 0)
+      throw new Error(`read ${where}: invalid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
     expand(doc.toJS({ maxAliasCount: 100 }), where, out);
   });
   return out;

@@ -22,20 +22,29 @@ describe("resolveTarget (kubectl's precedence)", () => {
   test("--context beats SLUICE_DATASTORE and the current context", () => {
     const t = resolveTarget({ context: "prod" }, { SLUICE_DATASTORE: "/env" }, load);
     assert.deepEqual(t.location, { type: "kubernetes", kubeconfig: "/k" });
-    assert.throws(() => resolveTarget({ context: "nope" }, {}, load), /no such context; known: lab-sluice, prod/);
+    assert.throws(
+      () => resolveTarget({ context: "nope" }, {}, load),
+      /no such context; known: lab-sluice, prod/,
+    );
   });
 
   test("SLUICE_DATASTORE beats the current context, which beats the default", () => {
-    assert.deepEqual(resolveTarget({}, { SLUICE_DATASTORE: "etcd:http://127.0.0.1:2379" }, load).location.type, "etcd");
+    assert.deepEqual(
+      resolveTarget({}, { SLUICE_DATASTORE: "etcd:http://127.0.0.1:2379" }, load).location.type,
+      "etcd",
+    );
     const cur = resolveTarget({}, {}, load);
-    assert.deepEqual([cur.location, cur.origin, cur.context], [{ type: "file", dir: "/run/lab" }, "current-context", "lab-sluice"]);
+    assert.deepEqual(
+      [cur.location, cur.origin, cur.context],
+      [{ type: "file", dir: "/run/lab" }, "current-context", "lab-sluice"],
+    );
     const def = resolveTarget({}, {}, () => EMPTY_CONFIG);
     assert.deepEqual([def.location, def.origin], [{ type: "file", dir: "/etc/sluice/datastore" }, "default"]);
   });
 
   test("a broken config matters only when it is needed", () => {
     const broken = (): SluiceConfig => {
-      throw new Error("read config \"/c\": contexts: expected a list");
+      throw new Error('read config "/c": contexts: expected a list');
     };
     assert.equal(resolveTarget({ datastore: "/d" }, {}, broken).origin, "flag");
     assert.equal(resolveTarget({}, { SLUICE_DATASTORE: "/d" }, broken).origin, "env");
@@ -44,14 +53,30 @@ describe("resolveTarget (kubectl's precedence)", () => {
   });
 
   test("a current-context naming no context is an error, not the default directory", () => {
-    assert.throws(() => resolveTarget({}, {}, () => ({ currentContext: "gone", contexts: [] })), /"gone": no such context/);
+    assert.throws(
+      () => resolveTarget({}, {}, () => ({ currentContext: "gone", contexts: [] })),
+      /"gone": no such context/,
+    );
   });
 
   test("a write notes where it goes unless that is the current context's datastore", () => {
     assert.equal(targetNote(resolveTarget({}, {}, load)), undefined);
-    assert.equal(targetNote(resolveTarget({ datastore: "/run/lab" }, {}, load)), undefined, "same place, nothing to say");
-    assert.equal(targetNote(resolveTarget({}, { SLUICE_DATASTORE: "/env" }, load)), 'note: writing to file datastore /env (from SLUICE_DATASTORE; the current context "lab-sluice" is /run/lab)');
-    assert.equal(targetNote(resolveTarget({ context: "prod" }, {}, load)), 'note: writing to kubernetes datastore kubernetes:/k (context "prod" from --context; the current context "lab-sluice" is /run/lab)');
-    assert.equal(targetNote(resolveTarget({}, {}, () => EMPTY_CONFIG)), "note: writing to file datastore /etc/sluice/datastore (the default; no current context, see sluice config get-contexts)");
+    assert.equal(
+      targetNote(resolveTarget({ datastore: "/run/lab" }, {}, load)),
+      undefined,
+      "same place, nothing to say",
+    );
+    assert.equal(
+      targetNote(resolveTarget({}, { SLUICE_DATASTORE: "/env" }, load)),
+      'note: writing to file datastore /env (from SLUICE_DATASTORE; the current context "lab-sluice" is /run/lab)',
+    );
+    assert.equal(
+      targetNote(resolveTarget({ context: "prod" }, {}, load)),
+      'note: writing to kubernetes datastore kubernetes:/k (context "prod" from --context; the current context "lab-sluice" is /run/lab)',
+    );
+    assert.equal(
+      targetNote(resolveTarget({}, {}, () => EMPTY_CONFIG)),
+      "note: writing to file datastore /etc/sluice/datastore (the default; no current context, see sluice config get-contexts)",
+    );
   });
 });

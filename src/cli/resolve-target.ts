@@ -6,7 +6,12 @@
  * the config file is broken).
  */
 import { DEFAULT_DATASTORE_DIR } from "../datastore/datastore-dir.ts";
-import { formatDatastoreLocation, parseDatastoreLocation, sameLocation, type DatastoreLocation } from "../datastore/datastore-location.ts";
+import {
+  formatDatastoreLocation,
+  parseDatastoreLocation,
+  sameLocation,
+  type DatastoreLocation,
+} from "../datastore/datastore-location.ts";
 import { findContext, type SluiceConfig } from "./sluice-config.ts";
 
 /** TargetFlags are the ctl commands' datastore options. */
@@ -33,7 +38,11 @@ function nonEmpty(v: string | undefined): string | undefined {
 }
 
 /** resolveTarget applies the precedence; `loadConfig` may throw (a broken file), which only matters when it is needed. */
-export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, loadConfig: () => SluiceConfig): Target {
+export function resolveTarget(
+  flags: TargetFlags,
+  env: NodeJS.ProcessEnv,
+  loadConfig: () => SluiceConfig,
+): Target {
   let config: SluiceConfig | undefined;
   let configError: unknown;
   try {
@@ -47,7 +56,8 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, loadCo
   };
   const currentName = config?.currentContext;
   const currentCtx = currentName !== undefined ? config && findContext(config, currentName) : undefined;
-  const current = currentCtx !== undefined ? { current: { name: currentCtx.name, location: currentCtx.datastore } } : {};
+  const current =
+    currentCtx !== undefined ? { current: { name: currentCtx.name, location: currentCtx.datastore } } : {};
 
   const flag = nonEmpty(flags.datastore);
   if (flag !== undefined) return { location: parseDatastoreLocation(flag), origin: "flag", ...current };
@@ -56,15 +66,25 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, loadCo
     const ctx = findContext(need(), contextFlag);
     if (ctx === undefined) {
       const known = need().contexts.map((c) => c.name);
-      throw new Error(`resolve context ${JSON.stringify(contextFlag)}: no such context${known.length > 0 ? `; known: ${known.join(", ")}` : " (see sluice config set-context)"}`);
+      throw new Error(
+        `resolve context ${JSON.stringify(contextFlag)}: no such context${known.length > 0 ? `; known: ${known.join(", ")}` : " (see sluice config set-context)"}`,
+      );
     }
     return { location: ctx.datastore, origin: "context-flag", context: ctx.name, ...current };
   }
   const fromEnv = nonEmpty(env["SLUICE_DATASTORE"]);
   if (fromEnv !== undefined) return { location: parseDatastoreLocation(fromEnv), origin: "env", ...current };
   if (currentName !== undefined) {
-    if (currentCtx === undefined) throw new Error(`resolve current context ${JSON.stringify(currentName)}: no such context in the config (sluice config use-context NAME)`);
-    return { location: currentCtx.datastore, origin: "current-context", context: currentCtx.name, ...current };
+    if (currentCtx === undefined)
+      throw new Error(
+        `resolve current context ${JSON.stringify(currentName)}: no such context in the config (sluice config use-context NAME)`,
+      );
+    return {
+      location: currentCtx.datastore,
+      origin: "current-context",
+      context: currentCtx.name,
+      ...current,
+    };
   }
   if (config === undefined) throw configError;
   return { location: { type: "file", dir: DEFAULT_DATASTORE_DIR }, origin: "default" };
@@ -75,7 +95,8 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, loadCo
  * datastore, so a write never lands somewhere unexpected in silence; undefined when it did.
  */
 export function targetNote(target: Target): string | undefined {
-  if (target.current !== undefined && sameLocation(target.location, target.current.location)) return undefined;
+  if (target.current !== undefined && sameLocation(target.location, target.current.location))
+    return undefined;
   const where = `${target.location.type} datastore ${formatDatastoreLocation(target.location)}`;
   const why: Record<TargetOrigin, string> = {
     flag: "from --datastore",
@@ -84,6 +105,9 @@ export function targetNote(target: Target): string | undefined {
     "current-context": "current context",
     default: "the default; no current context, see sluice config get-contexts",
   };
-  const cur = target.current !== undefined ? `; the current context ${JSON.stringify(target.current.name)} is ${formatDatastoreLocation(target.current.location)}` : "";
+  const cur =
+    target.current !== undefined
+      ? `; the current context ${JSON.stringify(target.current.name)} is ${formatDatastoreLocation(target.current.location)}`
+      : "";
   return `note: writing to ${where} (${why[target.origin]}${cur})`;
 }

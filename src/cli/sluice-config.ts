@@ -43,12 +43,17 @@ export const EMPTY_CONFIG: SluiceConfig = { contexts: [] };
 export function sluiceConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env["SLUICE_CONFIG"];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  const base = env["XDG_CONFIG_HOME"] !== undefined && env["XDG_CONFIG_HOME"] !== "" ? env["XDG_CONFIG_HOME"] : join(env["HOME"] ?? homedir(), ".config");
+  const base =
+    env["XDG_CONFIG_HOME"] !== undefined && env["XDG_CONFIG_HOME"] !== ""
+      ? env["XDG_CONFIG_HOME"]
+      : join(env["HOME"] ?? homedir(), ".config");
   return join(base, "sluice", "config.yaml");
 }
 
 function record(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 function str(v: unknown): string | undefined {
@@ -69,10 +74,16 @@ function parseLocation(raw: unknown, where: string): DatastoreLocation {
     case "kubernetes": {
       const kubeconfig = str(r["kubeconfig"]);
       const context = str(r["context"]);
-      return { type: "kubernetes", ...(kubeconfig !== undefined ? { kubeconfig } : {}), ...(context !== undefined ? { context } : {}) };
+      return {
+        type: "kubernetes",
+        ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+        ...(context !== undefined ? { context } : {}),
+      };
     }
     case "etcd": {
-      const endpoints = Array.isArray(r["endpoints"]) ? r["endpoints"].filter((e): e is string => typeof e === "string" && e !== "") : [];
+      const endpoints = Array.isArray(r["endpoints"])
+        ? r["endpoints"].filter((e): e is string => typeof e === "string" && e !== "")
+        : [];
       if (endpoints.length === 0) fail(".endpoints", "at least one endpoint required for type etcd");
       return { type: "etcd", endpoints, prefix: str(r["prefix"]) ?? DEFAULT_ETCD_PREFIX };
     }
@@ -94,10 +105,16 @@ export function parseSluiceConfig(doc: unknown): SluiceConfig {
     const where = `contexts[${i}]`;
     const name = str(c?.["name"]);
     if (c === undefined || name === undefined) throw new Error(`${where}.name: required`);
-    if (contexts.some((x) => x.name === name)) throw new Error(`${where}.name: ${JSON.stringify(name)} is defined twice`);
+    if (contexts.some((x) => x.name === name))
+      throw new Error(`${where}.name: ${JSON.stringify(name)} is defined twice`);
     const lab = str(c["lab"]);
     const previousContext = str(c["previous-context"]);
-    contexts.push({ name, datastore: parseLocation(c["datastore"], where), ...(lab !== undefined ? { lab } : {}), ...(previousContext !== undefined ? { previousContext } : {}) });
+    contexts.push({
+      name,
+      datastore: parseLocation(c["datastore"], where),
+      ...(lab !== undefined ? { lab } : {}),
+      ...(previousContext !== undefined ? { previousContext } : {}),
+    });
   });
   const currentContext = str(r["current-context"]);
   return { contexts, ...(currentContext !== undefined ? { currentContext } : {}) };
@@ -141,7 +158,9 @@ export function findContext(config: SluiceConfig, name: string): SluiceContext |
 /** withContext adds or replaces one context (kept in the file's order). */
 export function withContext(config: SluiceConfig, context: SluiceContext): SluiceConfig {
   const has = config.contexts.some((c) => c.name === context.name);
-  const contexts = has ? config.contexts.map((c) => (c.name === context.name ? context : c)) : [...config.contexts, context];
+  const contexts = has
+    ? config.contexts.map((c) => (c.name === context.name ? context : c))
+    : [...config.contexts, context];
   return { ...config, contexts };
 }
 
@@ -149,7 +168,9 @@ export function withContext(config: SluiceConfig, context: SluiceContext): Sluic
 export function withCurrentContext(config: SluiceConfig, name: string): SluiceConfig {
   if (findContext(config, name) === undefined) {
     const known = config.contexts.map((c) => c.name);
-    throw new Error(`use context ${JSON.stringify(name)}: no such context${known.length > 0 ? `; known: ${known.join(", ")}` : " (the config has none)"}`);
+    throw new Error(
+      `use context ${JSON.stringify(name)}: no such context${known.length > 0 ? `; known: ${known.join(", ")}` : " (the config has none)"}`,
+    );
   }
   return { ...config, currentContext: name };
 }
@@ -163,5 +184,7 @@ export function withoutContext(config: SluiceConfig, name: string): SluiceConfig
   const contexts = config.contexts.filter((c) => c.name !== name);
   if (config.currentContext !== name) return { ...config, contexts };
   const back = gone?.previousContext;
-  return back !== undefined && contexts.some((c) => c.name === back) ? { contexts, currentContext: back } : { contexts };
+  return back !== undefined && contexts.some((c) => c.name === back)
+    ? { contexts, currentContext: back }
+    : { contexts };
 }

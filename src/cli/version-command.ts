@@ -8,7 +8,13 @@ export function registerVersionCommand(program: Command): void {
     .description("print the Sluice version, the Node.js runtime and the platform")
     .option("--json", "machine-readable output")
     .action((opts: { json?: boolean }) => {
-      const info = { sluice: sluiceVersion(), node: process.version, platform: `${process.platform}/${process.arch}` };
-      console.log(opts.json ? JSON.stringify(info) : `sluice ${info.sluice} (node ${info.node}, ${info.platform})`);
+      const info = {
+        sluice: sluiceVersion(),
+        node: process.version,
+        platform: `${process.platform}/${process.arch}`,
+      };
+      console.log(
+        opts.json ? JSON.stringify(info) : `sluice ${info.sluice} (node ${info.node}, ${info.platform})`,
+      );
     });
 }

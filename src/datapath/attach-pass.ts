@@ -37,12 +37,25 @@ export async function runAttachPass(input: AttachPassInput): Promise<void> {
   const { attacher, node, settings: s, wanted, log } = input;
   const mtu = tunnelMtu(s.vxlanMtu, node.mtu);
   // Load every interface's programs first, then swap them back to back (see IfaceAttacher.prepare).
-  const prepared = new Map<string, { constants: ReturnType<typeof ifaceConstants>; programs: Collection | undefined }>();
+  const prepared = new Map<
+    string,
+    { constants: ReturnType<typeof ifaceConstants>; programs: Collection | undefined }
+  >();
   try {
     for (const [name, w] of wanted) {
-      const constants = ifaceConstants({ ifindex: w.index, role: w.role, nodeIp: node.ip, vxlanPort: s.vxlanPort, vxlanVni: s.vxlanVni, tunnelMtu: mtu });
+      const constants = ifaceConstants({
+        ifindex: w.index,
+        role: w.role,
+        nodeIp: node.ip,
+        vxlanPort: s.vxlanPort,
+        vxlanVni: s.vxlanVni,
+        tunnelMtu: mtu,
+      });
       try {
-        prepared.set(name, { constants, programs: await attacher.prepare({ name, index: w.index }, w.role, constants) });
+        prepared.set(name, {
+          constants,
+          programs: await attacher.prepare({ name, index: w.index }, w.role, constants),
+        });
       } catch (e) {
         if (e instanceof VerifierError) throw e;
         log.error({ op: "attach", iface: name, err: e }, `load programs for ${name} failed`);
@@ -53,7 +66,8 @@ export async function runAttachPass(input: AttachPassInput): Promise<void> {
       if (p === undefined) continue;
       try {
         const outcome = await attacher.attach({ name, index: w.index }, w.role, p.constants, p.programs);
-        if (outcome !== "unchanged") log.info({ op: outcome, iface: name, role: w.role }, `${outcome} ${w.role} programs on ${name}`);
+        if (outcome !== "unchanged")
+          log.info({ op: outcome, iface: name, role: w.role }, `${outcome} ${w.role} programs on ${name}`);
       } catch (e) {
         log.error({ op: "attach", iface: name, err: e }, `attach programs to ${name} failed`);
       }
@@ -75,7 +89,8 @@ export async function runAttachPass(input: AttachPassInput): Promise<void> {
   }
   // Filters of interfaces no longer wanted (an earlier agent's, on cls_bpf): they have no pins to find.
   const gone = input.removeFilters(new Set([...wanted.values()].map((w) => w.index)));
-  if (gone.length > 0) log.info({ op: "detach" }, `removed stale Sluice cls_bpf filters: ${describeFilters(gone)}`);
+  if (gone.length > 0)
+    log.info({ op: "detach" }, `removed stale Sluice cls_bpf filters: ${describeFilters(gone)}`);
 }
 
 /** describeFilters names filters for a log line. */

@@ -19,7 +19,10 @@ test("checkDatapathAbi accepts bpf/obj/tc.o with the generated layouts", async (
 test("the node's load path refuses an object without the datapath structs (AbiMismatchError, before any map)", async () => {
   const spec = await readCollectionSpecFile(obj("loader_test.o"));
   const backend = kernelDatapathBackend({ spec, pinDir: NO_PINS, attachMethod: "auto" });
-  assert.throws(() => backend.openMaps({}), (e: unknown) => e instanceof AbiMismatchError && /struct not found in object btf/.test(e.message));
+  assert.throws(
+    () => backend.openMaps({}),
+    (e: unknown) => e instanceof AbiMismatchError && /struct not found in object btf/.test(e.message),
+  );
 });
 
 test("the node's load path refuses tc.o when a codec's layout differs (a field moved)", async () => {
@@ -28,10 +31,14 @@ test("the node's load path refuses tc.o when a codec's layout differs (a field m
     ...SlCtKeyLayout,
     fields: SlCtKeyLayout.fields.map((f, i) => (i === 1 ? { ...f, offset: f.offset + 1 } : f)),
   };
-  const abi = SL_ABI_LAYOUTS.map((a) => (a.typeName === "sl_ct_key" ? { typeName: a.typeName, layout: moved } : a));
+  const abi = SL_ABI_LAYOUTS.map((a) =>
+    a.typeName === "sl_ct_key" ? { typeName: a.typeName, layout: moved } : a,
+  );
   const backend = kernelDatapathBackend({ spec, pinDir: NO_PINS, attachMethod: "auto", abi });
   assert.throws(
     () => backend.openMaps({}),
-    (e: unknown) => e instanceof AbiMismatchError && /^check abi of "sl_ct_key\.\w+": offset is \d+ in btf, codec expects \d+$/.test(e.message),
+    (e: unknown) =>
+      e instanceof AbiMismatchError &&
+      /^check abi of "sl_ct_key\.\w+": offset is \d+ in btf, codec expects \d+$/.test(e.message),
   );
 });

@@ -36,11 +36,25 @@ after(() => {
 });
 
 /** pair writes a ClusterIP flow's NAT_FWD + NAT_REV, idle `idleS`, created `ageS` before NOW. */
-function pair(ct: ConntrackMap, cport: number, backend: string, proto: number, idleS: number, ageS = 5000): void {
+function pair(
+  ct: ConntrackMap,
+  cport: number,
+  backend: string,
+  proto: number,
+  idleS: number,
+  ageS = 5000,
+): void {
   const client = { addr: "198.19.1.10", port: cport };
   const times = { createdNs: NOW - BigInt(ageS) * S, lastSeenNs: NOW - BigInt(idleS) * S };
   const be = { addr: backend, port: 8080 };
-  const base: Omit<CtEntry, "a" | "b" | "type" | "nat"> = { proto, flags: SL_CT_F_INIT_A, legA: EST, legB: EST, tunIp: "0.0.0.0", ...times };
+  const base: Omit<CtEntry, "a" | "b" | "type" | "nat"> = {
+    proto,
+    flags: SL_CT_F_INIT_A,
+    legA: EST,
+    legB: EST,
+    tunIp: "0.0.0.0",
+    ...times,
+  };
   ct.put({ ...base, a: client, b: vip, type: "nat-fwd", nat: be, legA: 0, legB: 0 });
   ct.put({ ...base, a: client, b: be, type: "nat-rev", nat: vip });
 }
@@ -62,55 +76,100 @@ function clear(): void {
   for (const k of [...ctMap.keys()]) ctMap.delete(k);
 }
 
-test("expired pairs go together; established, young and in-grace flows stay; an orphan NAT_FWD goes", requireRoot, async () => {
-  clear();
-  const ct = new ConntrackMap(ctMap);
-  pair(ct, 40001, "198.19.1.11", 6, 3601); // established, idle past 1 h
-  pair(ct, 40002, "198.19.1.11", 6, 3599); // established, idle 59:59
-  pair(ct, 40003, "198.19.1.11", 17, 61); // UDP past 60 s
-  pair(ct, 40004, "198.19.1.11", 17, 61, 9); // UDP past 60 s but created 9 s ago: grace
-  ct.put({ a: { addr: "198.19.1.10", port: 40005 }, b: vip, proto: 6, type: "nat-fwd", flags: SL_CT_F_INIT_A, legA: 0, legB: 0, createdNs: NOW - 100n * S, lastSeenNs: NOW, nat: { addr: "198.19.1.11", port: 8080 }, tunIp: "0.0.0.0" });
-  const s = await sweeper().sweep();
-  assert.ok(s);
-  assert.equal(s.scanned, 9);
-  assert.equal(s.expired, 4);
-  assert.equal(s.orphans, 1);
-  const left = [...ct.entries()].map((e) => `${e.a.port}/${e.type}`).sort();
-  assert.deepEqual(left, ["40002/nat-fwd", "40002/nat-rev", "40004/nat-fwd", "40004/nat-rev"]);
-  assert.equal(s.live, 4);
-});
+test(
+  "expired pairs go together; established, young and in-grace flows stay; an orphan NAT_FWD goes",
+  requireRoot,
+  async () => {
+    clear();
+    const ct = new ConntrackMap(ctMap);
+    pair(ct, 40001, "198.19.1.11", 6, 3601); // established, idle past 1 h
+    pair(ct, 40002, "198.19.1.11", 6, 3599); // established, idle 59:59
+    pair(ct, 40003, "198.19.1.11", 17, 61); // UDP past 60 s
+    pair(ct, 40004, "198.19.1.11", 17, 61, 9); // UDP past 60 s but created 9 s ago: grace
+    ct.put({
+      a: { addr: "198.19.1.10", port: 40005 },
+      b: vip,
+      proto: 6,
+      type: "nat-fwd",
+      flags: SL_CT_F_INIT_A,
+      legA: 0,
+      legB: 0,
+      createdNs: NOW - 100n * S,
+      lastSeenNs: NOW,
+      nat: { addr: "198.19.1.11", port: 8080 },
+      tunIp: "0.0.0.0",
+    });
+    const s = await sweeper().sweep();
+    assert.ok(s);
+    assert.equal(s.scanned, 9);
+    assert.equal(s.expired, 4);
+    assert.equal(s.orphans, 1);
+    const left = [...ct.entries()].map((e) => `${e.a.port}/${e.type}`).sort();
+    assert.deepEqual(left, ["40002/nat-fwd", "40002/nat-rev", "40004/nat-fwd", "40004/nat-rev"]);
+    assert.equal(s.live, 4);
+  },
+);
 
-test("a NAT entry whose backend left every Service: acted on at the second sweep — UDP deleted, TCP flagged for a RST; a draining endpoint is kept", requireRoot, async () => {
-  clear();
-  const ct = new ConntrackMap(ctMap);
-  pair(ct, 41001, "198.19.1.99", 6, 1); // TCP to a removed backend
-  pair(ct, 41002, "198.19.1.99", 17, 1); // UDP to a removed backend
-  pair(ct, 41003, "198.19.1.77", 6, 1); // TCP to a terminating endpoint still in its EndpointSlice
-  const sw = sweeper({ endpoints: ["198.19.1.77:8080"] });
-  const first = await sw.sweep();
-  assert.equal(first?.resetFlagged, 0, "not on the first sighting: a NAT sync may be mid-write");
-  assert.equal(ct.get({ src: "198.19.1.10", dst: "198.19.1.99", sport: 41002, dport: 8080, proto: 17 })?.type, "nat-rev");
-  const second = await sw.sweep();
-  assert.equal(second?.resetFlagged, 1);
-  assert.equal(second?.staleDeleted, 2);
-  for (const t of [{ dst: "198.19.1.99", dport: 8080 }, { dst: vip.addr, dport: 80 }]) {
-    assert.equal((ct.get({ src: "198.19.1.10", sport: 41001, proto: 6, ...t })!.flags & SL_CT_F_RESET) !== 0, true, `TCP ${t.dst} flagged`);
-    assert.equal(ct.get({ src: "198.19.1.10", sport: 41002, proto: 17, ...t }), undefined, `UDP ${t.dst} deleted`);
-  }
-  for (const t of [{ dst: "198.19.1.77", dport: 8080 }, { dst: vip.addr, dport: 80 }]) {
-    assert.equal(ct.get({ src: "198.19.1.10", sport: 41003, proto: 6, ...t })!.flags & SL_CT_F_RESET, 0, `draining ${t.dst} kept`);
-  }
-});
+test(
+  "a NAT entry whose backend left every Service: acted on at the second sweep — UDP deleted, TCP flagged for a RST; a draining endpoint is kept",
+  requireRoot,
+  async () => {
+    clear();
+    const ct = new ConntrackMap(ctMap);
+    pair(ct, 41001, "198.19.1.99", 6, 1); // TCP to a removed backend
+    pair(ct, 41002, "198.19.1.99", 17, 1); // UDP to a removed backend
+    pair(ct, 41003, "198.19.1.77", 6, 1); // TCP to a terminating endpoint still in its EndpointSlice
+    const sw = sweeper({ endpoints: ["198.19.1.77:8080"] });
+    const first = await sw.sweep();
+    assert.equal(first?.resetFlagged, 0, "not on the first sighting: a NAT sync may be mid-write");
+    assert.equal(
+      ct.get({ src: "198.19.1.10", dst: "198.19.1.99", sport: 41002, dport: 8080, proto: 17 })?.type,
+      "nat-rev",
+    );
+    const second = await sw.sweep();
+    assert.equal(second?.resetFlagged, 1);
+    assert.equal(second?.staleDeleted, 2);
+    for (const t of [
+      { dst: "198.19.1.99", dport: 8080 },
+      { dst: vip.addr, dport: 80 },
+    ]) {
+      assert.equal(
+        (ct.get({ src: "198.19.1.10", sport: 41001, proto: 6, ...t })!.flags & SL_CT_F_RESET) !== 0,
+        true,
+        `TCP ${t.dst} flagged`,
+      );
+      assert.equal(
+        ct.get({ src: "198.19.1.10", sport: 41002, proto: 17, ...t }),
+        undefined,
+        `UDP ${t.dst} deleted`,
+      );
+    }
+    for (const t of [
+      { dst: "198.19.1.77", dport: 8080 },
+      { dst: vip.addr, dport: 80 },
+    ]) {
+      assert.equal(
+        ct.get({ src: "198.19.1.10", sport: 41003, proto: 6, ...t })!.flags & SL_CT_F_RESET,
+        0,
+        `draining ${t.dst} kept`,
+      );
+    }
+  },
+);
 
-test("a table over 90 % full on two sweeps asks to double (DoubleIfFull); it is read in chunks", requireRoot, async () => {
-  clear();
-  const ct = new ConntrackMap(ctMap);
-  for (let i = 0; i < 3700; i++) pair(ct, 20000 + i, "198.19.1.11", 6, 10); // 7400 of 8192 live
-  const grown: number[] = [];
-  const sw = sweeper({ grown, chunk: 512 });
-  const first = await sw.sweep();
-  assert.equal(first?.scanned, 7400);
-  assert.deepEqual(grown, [], "one full sweep is not enough");
-  await sw.sweep();
-  assert.deepEqual(grown, [16384]);
-});
+test(
+  "a table over 90 % full on two sweeps asks to double (DoubleIfFull); it is read in chunks",
+  requireRoot,
+  async () => {
+    clear();
+    const ct = new ConntrackMap(ctMap);
+    for (let i = 0; i < 3700; i++) pair(ct, 20000 + i, "198.19.1.11", 6, 10); // 7400 of 8192 live
+    const grown: number[] = [];
+    const sw = sweeper({ grown, chunk: 512 });
+    const first = await sw.sweep();
+    assert.equal(first?.scanned, 7400);
+    assert.deepEqual(grown, [], "one full sweep is not enough");
+    await sw.sweep();
+    assert.deepEqual(grown, [16384]);
+  },
+);

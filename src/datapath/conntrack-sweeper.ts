@@ -73,7 +73,13 @@ export interface SweepStats {
 
 const keyHex = (k: Uint8Array): string => Buffer.from(k).toString("hex");
 const ctKeyBytes = (k: CtKey): Uint8Array =>
-  encodeSlCtKey({ addrA: ipv4ToNumber(k.a.addr), portA: k.a.port, addrB: ipv4ToNumber(k.b.addr), portB: k.b.port, proto: k.proto });
+  encodeSlCtKey({
+    addrA: ipv4ToNumber(k.a.addr),
+    portA: k.a.port,
+    addrB: ipv4ToNumber(k.b.addr),
+    portB: k.b.port,
+    proto: k.proto,
+  });
 
 /** ConntrackSweeper runs the sweep on a timer; sweep() runs one now. */
 export class ConntrackSweeper {
@@ -89,20 +95,59 @@ export class ConntrackSweeper {
     this.#o = options;
     const registers = options.registry ? [options.registry] : [];
     this.#m = {
-      sweeps: new Counter({ name: "sluice_conntrack_sweeps_total", help: "Conntrack sweeps completed", registers }),
-      entries: new Gauge({ name: "sluice_conntrack_entries", help: "Live sl_ct entries after the last sweep", registers }),
-      fill: new Gauge({ name: "sluice_conntrack_fill_ratio", help: "Live sl_ct entries over max_entries after the last sweep", registers }),
-      deleted: new Counter({ name: "sluice_conntrack_deleted_total", help: "sl_ct entries the sweeper deleted, by reason (expired, orphan NAT_FWD, stale NAT)", labelNames: ["reason"], registers }),
-      reset: new Counter({ name: "sluice_conntrack_reset_flagged_total", help: "TCP conntrack entries to a removed backend flagged for a RST", registers }),
-      changed: new Counter({ name: "sluice_conntrack_changed_during_sweep_total", help: "Entries not deleted because a packet touched them after the scan read them", registers }),
-      duration: new Gauge({ name: "sluice_conntrack_sweep_duration_seconds", help: "Duration of the last conntrack sweep", registers }),
-      resizes: new Counter({ name: "sluice_conntrack_resizes_total", help: "sl_ct doublings by bpfMapSizeConntrackScaling DoubleIfFull", registers }),
+      sweeps: new Counter({
+        name: "sluice_conntrack_sweeps_total",
+        help: "Conntrack sweeps completed",
+        registers,
+      }),
+      entries: new Gauge({
+        name: "sluice_conntrack_entries",
+        help: "Live sl_ct entries after the last sweep",
+        registers,
+      }),
+      fill: new Gauge({
+        name: "sluice_conntrack_fill_ratio",
+        help: "Live sl_ct entries over max_entries after the last sweep",
+        registers,
+      }),
+      deleted: new Counter({
+        name: "sluice_conntrack_deleted_total",
+        help: "sl_ct entries the sweeper deleted, by reason (expired, orphan NAT_FWD, stale NAT)",
+        labelNames: ["reason"],
+        registers,
+      }),
+      reset: new Counter({
+        name: "sluice_conntrack_reset_flagged_total",
+        help: "TCP conntrack entries to a removed backend flagged for a RST",
+        registers,
+      }),
+      changed: new Counter({
+        name: "sluice_conntrack_changed_during_sweep_total",
+        help: "Entries not deleted because a packet touched them after the scan read them",
+        registers,
+      }),
+      duration: new Gauge({
+        name: "sluice_conntrack_sweep_duration_seconds",
+        help: "Duration of the last conntrack sweep",
+        registers,
+      }),
+      resizes: new Counter({
+        name: "sluice_conntrack_resizes_total",
+        help: "sl_ct doublings by bpfMapSizeConntrackScaling DoubleIfFull",
+        registers,
+      }),
     };
   }
 
   /** start sweeps every `periodMs` (Calico: 10 s); overlapping sweeps are skipped. */
   start(periodMs = SWEEP_PERIOD_MS): void {
-    this.#timer ??= setInterval(() => void this.sweep().catch((e: unknown) => this.#o.log.warn({ op: "ct-sweep", map: "sl_ct", err: e }, "conntrack sweep failed")), periodMs);
+    this.#timer ??= setInterval(
+      () =>
+        void this.sweep().catch((e: unknown) =>
+          this.#o.log.warn({ op: "ct-sweep", map: "sl_ct", err: e }, "conntrack sweep failed"),
+        ),
+      periodMs,
+    );
     this.#timer.unref();
   }
 
@@ -125,8 +170,22 @@ export class ConntrackSweeper {
     const started = process.hrtime.bigint();
     const isBackend = await this.#backendIndex(maps.natBe);
     const now = this.#o.now ?? (() => process.hrtime.bigint());
-    const ctx: SweepContext = { timeouts: resolveCtTimeouts(this.#o.timeouts()), nowNs: now(), hairpinIp: this.#o.hairpinIp ?? ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT), isBackend };
-    const stats: SweepStats = { scanned: 0, expired: 0, orphans: 0, staleDeleted: 0, resetFlagged: 0, changed: 0, live: 0, maxEntries: maps.ct.maxEntries };
+    const ctx: SweepContext = {
+      timeouts: resolveCtTimeouts(this.#o.timeouts()),
+      nowNs: now(),
+      hairpinIp: this.#o.hairpinIp ?? ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT),
+      isBackend,
+    };
+    const stats: SweepStats = {
+      scanned: 0,
+      expired: 0,
+      orphans: 0,
+      staleDeleted: 0,
+      resetFlagged: 0,
+      changed: 0,
+      live: 0,
+      maxEntries: maps.ct.maxEntries,
+    };
     const staleNow = new Set<string>();
     for await (const chunk of lookupBatchChunks(maps.ct, { chunk: this.#o.chunk ?? 4096 })) {
       if (maps.ct.closed) return undefined; // rebuilt under us: the next sweep reads the new table
@@ -141,7 +200,14 @@ export class ConntrackSweeper {
     return stats;
   }
 
-  #judge(ct: BpfMap, k: Uint8Array, v: Uint8Array, ctx: SweepContext, stats: SweepStats, staleNow: Set<string>): void {
+  #judge(
+    ct: BpfMap,
+    k: Uint8Array,
+    v: Uint8Array,
+    ctx: SweepContext,
+    stats: SweepStats,
+    staleNow: Set<string>,
+  ): void {
     stats.scanned++;
     const e = decodeCtEntry(k, v);
     let rev: CtEntry | undefined;
@@ -217,7 +283,10 @@ export class ConntrackSweeper {
     const acted = s.expired + s.orphans + s.staleDeleted + s.resetFlagged;
     if (acted > 0) this.#o.log.debug({ op: "ct-sweep", map: "sl_ct", ...s, seconds }, "conntrack swept");
     if (s.resetFlagged + s.staleDeleted > 0) {
-      this.#o.log.info({ op: "ct-sweep", map: "sl_ct", reset: s.resetFlagged, deleted: s.staleDeleted }, `conntrack: ${s.resetFlagged} TCP flow(s) to removed backends flagged for a RST, ${s.staleDeleted} stale entries deleted`);
+      this.#o.log.info(
+        { op: "ct-sweep", map: "sl_ct", reset: s.resetFlagged, deleted: s.staleDeleted },
+        `conntrack: ${s.resetFlagged} TCP flow(s) to removed backends flagged for a RST, ${s.staleDeleted} stale entries deleted`,
+      );
     }
   }
 
@@ -227,7 +296,10 @@ export class ConntrackSweeper {
     if (!full || this.#fullSweeps < FULL_SWEEPS || !this.#o.doubleIfFull()) return;
     this.#fullSweeps = 0;
     const to = s.maxEntries * 2;
-    this.#o.log.warn({ op: "ct-grow", map: "sl_ct", live: s.live, fromEntries: s.maxEntries, toEntries: to }, `conntrack table ${Math.round((100 * s.live) / s.maxEntries)} % full after ${FULL_SWEEPS} sweeps: growing sl_ct ${s.maxEntries} → ${to} entries (bpfMapSizeConntrackScaling DoubleIfFull)`);
+    this.#o.log.warn(
+      { op: "ct-grow", map: "sl_ct", live: s.live, fromEntries: s.maxEntries, toEntries: to },
+      `conntrack table ${Math.round((100 * s.live) / s.maxEntries)} % full after ${FULL_SWEEPS} sweeps: growing sl_ct ${s.maxEntries} → ${to} entries (bpfMapSizeConntrackScaling DoubleIfFull)`,
+    );
     this.#m.resizes.inc();
     this.#o.grow(to);
   }

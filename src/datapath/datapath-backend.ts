@@ -45,8 +45,17 @@ export interface DatapathAttacher<M extends DatapathMapSet> {
   /** setMaps switches to rebuilt maps: every interface is reloaded on its next attach(). */
   setMaps(maps: M): void;
   /** prepare loads what attach() would swap in, or returns undefined when nothing changed. */
-  prepare(iface: IfaceRef, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): Promise<Collection | undefined>;
-  attach(iface: IfaceRef, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>, prepared?: Collection): Promise<AttachOutcome>;
+  prepare(
+    iface: IfaceRef,
+    role: IfaceRole,
+    constants: Readonly<Record<string, ConstantValue>>,
+  ): Promise<Collection | undefined>;
+  attach(
+    iface: IfaceRef,
+    role: IfaceRole,
+    constants: Readonly<Record<string, ConstantValue>>,
+    prepared?: Collection,
+  ): Promise<AttachOutcome>;
   detach(name: string): void;
   /** pinnedIfaces lists interfaces with link pins (this run's or an earlier agent's). */
   pinnedIfaces(): string[];

@@ -81,7 +81,11 @@ export function topUpMap(old: BpfMap, next: BpfMap): number {
 }
 
 /** openDatapathMaps adopts, creates or rebuilds every shared map; `sizes` overrides max_entries by map name. */
-export function openDatapathMaps(spec: CollectionSpec, pinDir: string, sizes: Readonly<Record<string, number>> = {}): DatapathMaps {
+export function openDatapathMaps(
+  spec: CollectionSpec,
+  pinDir: string,
+  sizes: Readonly<Record<string, number>> = {},
+): DatapathMaps {
   makePinDir(pinDir);
   const byName = new Map<string, BpfMap>();
   const adopted: string[] = [];
@@ -94,7 +98,13 @@ export function openDatapathMaps(spec: CollectionSpec, pinDir: string, sizes: Re
         migrate: (old, want) => {
           const next = BpfMap.create(want);
           const { copied, dropped } = copyInto(old, next);
-          rebuilt.push({ map: want.name, fromEntries: old.maxEntries, toEntries: want.maxEntries, copied, dropped });
+          rebuilt.push({
+            map: want.name,
+            fromEntries: old.maxEntries,
+            toEntries: want.maxEntries,
+            copied,
+            dropped,
+          });
           return next;
         },
       });

@@ -6,10 +6,20 @@ import { SL_MAP } from "./abi/datapath-names.ts";
 import { CountersMap } from "./maps/counters-map.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 
-const COUNTED = [SL_MAP.ct, SL_MAP.nat_fe, SL_MAP.nat_be, SL_MAP.affinity, SL_MAP.routes, SL_MAP.frags, SL_MAP.counters] as const;
+const COUNTED = [
+  SL_MAP.ct,
+  SL_MAP.nat_fe,
+  SL_MAP.nat_be,
+  SL_MAP.affinity,
+  SL_MAP.routes,
+  SL_MAP.frags,
+  SL_MAP.counters,
+] as const;
 
 /** readMapOccupancy returns entries and capacity of each counted map (none before maps exist). */
-export function readMapOccupancy(maps: DatapathMaps | undefined): { map: string; entries: number; capacity: number }[] {
+export function readMapOccupancy(
+  maps: DatapathMaps | undefined,
+): { map: string; entries: number; capacity: number }[] {
   if (maps === undefined) return [];
   const out: { map: string; entries: number; capacity: number }[] = [];
   for (const name of COUNTED) {
@@ -27,6 +37,7 @@ export function readCounterTotals(maps: DatapathMaps | undefined): Map<string, b
   const totals = new Map<string, bigint>();
   const m = maps?.byName.get(SL_MAP.counters);
   if (m === undefined || m.closed) return totals;
-  for (const t of new CountersMap(m).totals()) totals.set(t.reasonName, (totals.get(t.reasonName) ?? 0n) + t.packets);
+  for (const t of new CountersMap(m).totals())
+    totals.set(t.reasonName, (totals.get(t.reasonName) ?? 0n) + t.packets);
   return totals;
 }

@@ -67,7 +67,10 @@ function hookFilters(ifindex: number, dir: TcDirection): BpfFilter[] {
   }
 }
 
-const PROGRAMS = { wep: { ingress: "from_wep", egress: "to_wep" }, hep: { ingress: "from_hep", egress: "to_hep" } } as const;
+const PROGRAMS = {
+  wep: { ingress: "from_wep", egress: "to_wep" },
+  hep: { ingress: "from_hep", egress: "to_hep" },
+} as const;
 const DIRECTIONS = ["ingress", "egress"] as const satisfies readonly TcDirection[];
 
 /** IfaceAttacher attaches, adopts, updates and detaches per-interface programs. */
@@ -115,9 +118,14 @@ export class IfaceAttacher {
    * verifier pass each, on different maps (a flow whose two directions cross two maps loses its
    * reverse NAT). The caller closes what it gets.
    */
-  async prepare(iface: { readonly name: string; readonly index: number }, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): Promise<Collection | undefined> {
+  async prepare(
+    iface: { readonly name: string; readonly index: number },
+    role: IfaceRole,
+    constants: Readonly<Record<string, ConstantValue>>,
+  ): Promise<Collection | undefined> {
     const have = this.#ifaces.get(iface.name);
-    if (have && have.ifindex === iface.index && have.configKey === this.#configKey(role, constants)) return undefined;
+    if (have && have.ifindex === iface.index && have.configKey === this.#configKey(role, constants))
+      return undefined;
     const names = PROGRAMS[role];
     const loading = loadCollectionAsync(this.#spec, {
       programs: [names.ingress, names.egress],
@@ -187,14 +195,25 @@ export class IfaceAttacher {
         mechanism = "cls_bpf";
         if (f.adopted) outcome = "adopted";
       }
-      this.#ifaces.set(iface.name, { name: iface.name, ifindex: iface.index, role, mechanism, configKey, hooks });
+      this.#ifaces.set(iface.name, {
+        name: iface.name,
+        ifindex: iface.index,
+        role,
+        mechanism,
+        configKey,
+        hooks,
+      });
       return outcome;
     } finally {
       if (prepared === undefined) collection.close(); // the links hold the programs
     }
   }
 
-  #attachTcx(program: Program, iface: { readonly name: string; readonly index: number }, dir: TcDirection): Link {
+  #attachTcx(
+    program: Program,
+    iface: { readonly name: string; readonly index: number },
+    dir: TcDirection,
+  ): Link {
     const link = attachTcx(program, iface.index, dir);
     try {
       link.pin(this.linkPinPath(iface.name, dir));
@@ -212,11 +231,20 @@ export class IfaceAttacher {
    * reported as adopted. Someone else's filter in the slot is refused rather than overwritten.
    * A tcx link pinned for this hook (the agent ran with tcx before) goes only once the filter is in.
    */
-  #attachFilter(program: Program, iface: { readonly name: string; readonly index: number }, dir: TcDirection, name: string): { filter: ClsBpfFilter; adopted: boolean } {
+  #attachFilter(
+    program: Program,
+    iface: { readonly name: string; readonly index: number },
+    dir: TcDirection,
+    name: string,
+  ): { filter: ClsBpfFilter; adopted: boolean } {
     const current = hookFilters(iface.index, dir);
-    const inSlot = current.find((f) => f.priority === SLUICE_FILTER_SLOT.priority && f.handle === SLUICE_FILTER_SLOT.handle);
+    const inSlot = current.find(
+      (f) => f.priority === SLUICE_FILTER_SLOT.priority && f.handle === SLUICE_FILTER_SLOT.handle,
+    );
     if (inSlot !== undefined && !isSluiceFilter(inSlot)) {
-      throw new Error(`attach cls_bpf ${dir} to ${iface.name}: priority ${inSlot.priority} handle ${inSlot.handle} holds another tool's filter "${inSlot.name ?? "?"}"`);
+      throw new Error(
+        `attach cls_bpf ${dir} to ${iface.name}: priority ${inSlot.priority} handle ${inSlot.handle} holds another tool's filter "${inSlot.name ?? "?"}"`,
+      );
     }
     const filter = attachClsBpf(program, iface.index, dir, { ...SLUICE_FILTER_SLOT, replace: true, name });
     // Sluice filters elsewhere on the hook would run the datapath twice; only the slot's stays.

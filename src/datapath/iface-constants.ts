@@ -11,7 +11,10 @@ import { ipv4Bytes } from "../model/ipv4.ts";
 export type IfaceRole = "wep" | "hep";
 
 /** ROLE_VALUES are SL_ROLE_* of bpf/include/abi.h (cfg_role), through the generator. */
-export const ROLE_VALUES = { wep: SL_ROLE_WEP, hep: SL_ROLE_HEP } as const satisfies Record<IfaceRole, number>;
+export const ROLE_VALUES = { wep: SL_ROLE_WEP, hep: SL_ROLE_HEP } as const satisfies Record<
+  IfaceRole,
+  number
+>;
 
 /** VXLAN_OVERHEAD is outer IPv4 + UDP + VXLAN + inner Ethernet, as Felix subtracts it. */
 export const VXLAN_OVERHEAD = 50;

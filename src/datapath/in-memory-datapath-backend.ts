@@ -8,7 +8,13 @@
 import type { ConstantValue } from "../bpf/collection.ts";
 import { stableJson } from "../datastore/stable-json.ts";
 import type { BpfFilter } from "../netlink/tc.ts";
-import type { AttachedIfaceInfo, DatapathAttacher, DatapathBackend, DatapathMapSet, IfaceRef } from "./datapath-backend.ts";
+import type {
+  AttachedIfaceInfo,
+  DatapathAttacher,
+  DatapathBackend,
+  DatapathMapSet,
+  IfaceRef,
+} from "./datapath-backend.ts";
 import type { MapRebuild } from "./datapath-maps.ts";
 import type { AttachOutcome } from "./iface-attacher.ts";
 import type { IfaceRole } from "./iface-constants.ts";
@@ -29,7 +35,8 @@ export class InMemoryRawMap implements RawMap {
     const have = this.#entries.has(k);
     if (mode === "noexist" && have) throw new Error(`update map entry ${k}: exists`);
     if (mode === "exist" && !have) throw new Error(`update map entry ${k}: not found`);
-    if (!have && this.#entries.size >= this.maxEntries) throw new Error(`update map entry ${k}: map full (${this.maxEntries})`);
+    if (!have && this.#entries.size >= this.maxEntries)
+      throw new Error(`update map entry ${k}: map full (${this.maxEntries})`);
     this.#entries.set(k, [Uint8Array.from(key), Uint8Array.from(value)]);
   }
 
@@ -109,12 +116,27 @@ class InMemoryAttacher implements DatapathAttacher<InMemoryMapSet> {
     return undefined;
   }
 
-  async attach(iface: IfaceRef, role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): Promise<AttachOutcome> {
+  async attach(
+    iface: IfaceRef,
+    role: IfaceRole,
+    constants: Readonly<Record<string, ConstantValue>>,
+  ): Promise<AttachOutcome> {
     const have = this.#ifaces.get(iface.name);
-    const same = have !== undefined && have.ifindex === iface.index && have.role === role && have.maps === this.#maps && stableJson(have.constants) === stableJson(constants);
+    const same =
+      have !== undefined &&
+      have.ifindex === iface.index &&
+      have.role === role &&
+      have.maps === this.#maps &&
+      stableJson(have.constants) === stableJson(constants);
     if (same) return "unchanged";
     const adopted = have === undefined && this.pins.has(iface.name);
-    this.#ifaces.set(iface.name, { name: iface.name, ifindex: iface.index, role, constants, maps: this.#maps });
+    this.#ifaces.set(iface.name, {
+      name: iface.name,
+      ifindex: iface.index,
+      role,
+      constants,
+      maps: this.#maps,
+    });
     this.pins.add(iface.name);
     const outcome: AttachOutcome = have ? "updated" : adopted ? "adopted" : "attached";
     this.events.push(`${outcome} ${iface.name} ${role}`);
@@ -175,7 +197,9 @@ export class InMemoryDatapathBackend implements DatapathBackend<InMemoryMapSet> 
         continue;
       }
       const next = new InMemoryRawMap(want);
-      if (s.array) for (let i = 0; i < want; i++) next.update(index(i, s.array.keySize), new Uint8Array(s.array.valueSize));
+      if (s.array)
+        for (let i = 0; i < want; i++)
+          next.update(index(i, s.array.keySize), new Uint8Array(s.array.valueSize));
       if (old !== undefined) {
         let copied = 0;
         let dropped = 0;

@@ -7,8 +7,17 @@ test("planEntries() plans nothing when actual already equals desired, whatever t
 });
 
 test("planEntries() puts (adds and updates, in desired's order) before deletes (in actual's order)", () => {
-  const actual: [string, number][] = [["gone1", 9], ["keep", 1], ["change", 2], ["gone2", 8]];
-  const desired = new Map([["new", 4], ["keep", 1], ["change", 20]]);
+  const actual: [string, number][] = [
+    ["gone1", 9],
+    ["keep", 1],
+    ["change", 2],
+    ["gone2", 8],
+  ];
+  const desired = new Map([
+    ["new", 4],
+    ["keep", 1],
+    ["change", 20],
+  ]);
   assert.deepEqual(planEntries(actual, desired), [
     { kind: "put", key: "new", value: 4, change: "add" },
     { kind: "put", key: "change", value: 20, change: "update" },
@@ -20,7 +29,10 @@ test("planEntries() puts (adds and updates, in desired's order) before deletes (
 test("planEntries() reads all of actual before returning (a live map is not iterated while written)", () => {
   let read = 0;
   function* actual(): Generator<[string, number]> {
-    for (const e of [["a", 1], ["b", 2]] as [string, number][]) {
+    for (const e of [
+      ["a", 1],
+      ["b", 2],
+    ] as [string, number][]) {
       read++;
       yield e;
     }

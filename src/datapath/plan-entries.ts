@@ -8,7 +8,10 @@ import { stableJson } from "../datastore/stable-json.ts";
 import type { MapDelta, MapOp } from "./maps/map-delta.ts";
 
 /** planEntries diffs `actual` (e.g. store.entries()) against `desired`: puts in desired's order, then deletes in actual's. */
-export function planEntries<V>(actual: Iterable<[string, V]>, desired: ReadonlyMap<string, V>): MapDelta<string, V> {
+export function planEntries<V>(
+  actual: Iterable<[string, V]>,
+  desired: ReadonlyMap<string, V>,
+): MapDelta<string, V> {
   const have = new Map(actual);
   const puts: MapOp<string, V>[] = [];
   const deletes: MapOp<string, V>[] = [];

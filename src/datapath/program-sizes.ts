@@ -10,5 +10,9 @@ export interface ProgramSize {
 
 /** programSizes reads sizes from the spec (what the loader submits, before kernel rewriting). */
 export function programSizes(spec: CollectionSpec): ProgramSize[] {
-  return [...spec.programs.values()].map((p) => ({ name: p.name, section: p.section, instructions: p.instructions.byteLength / 8 }));
+  return [...spec.programs.values()].map((p) => ({
+    name: p.name,
+    section: p.section,
+    instructions: p.instructions.byteLength / 8,
+  }));
 }

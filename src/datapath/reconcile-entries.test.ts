@@ -23,9 +23,24 @@ test("reconcileEntries() writes nothing when the store already holds the desired
 });
 
 test("reconcileEntries() adds, updates, then deletes", () => {
-  const s = store<number>([["keep", 1], ["change", 2], ["gone", 3]]);
-  const r = reconcileEntries(s, new Map([["keep", 1], ["change", 20], ["new", 4]]));
+  const s = store<number>([
+    ["keep", 1],
+    ["change", 2],
+    ["gone", 3],
+  ]);
+  const r = reconcileEntries(
+    s,
+    new Map([
+      ["keep", 1],
+      ["change", 20],
+      ["new", 4],
+    ]),
+  );
   assert.deepEqual(r, { added: 1, updated: 1, deleted: 1 });
   assert.deepEqual(s.writes, ["set change", "set new", "delete gone"]);
-  assert.deepEqual([...s.data].sort(), [["change", 20], ["keep", 1], ["new", 4]]);
+  assert.deepEqual([...s.data].sort(), [
+    ["change", 20],
+    ["keep", 1],
+    ["new", 4],
+  ]);
 });

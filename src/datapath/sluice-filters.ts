@@ -41,7 +41,10 @@ export function sluiceFilters(options: NetlinkOptions = {}): BpfFilter[] {
  * and returns what it removed. The clsact qdisc stays: deleting it would take other tools'
  * filters with it, and after a restart nothing tells whether Sluice or someone else added it.
  */
-export function removeSluiceFilters(keep: ReadonlySet<number> = new Set(), options: NetlinkOptions = {}): BpfFilter[] {
+export function removeSluiceFilters(
+  keep: ReadonlySet<number> = new Set(),
+  options: NetlinkOptions = {},
+): BpfFilter[] {
   const removed: BpfFilter[] = [];
   for (const f of sluiceFilters(options)) {
     if (keep.has(f.index)) continue;

@@ -54,7 +54,9 @@ export class ClusterCache {
 
   /** find returns the cluster-scoped (or namespaced) resource of a kind by name. */
   find<K extends Resource["kind"]>(kind: K, name: string, namespace?: string): ResourceOfKind<K> | undefined {
-    return this.list(kind).find((r) => r.metadata.name === name && (namespace === undefined || r.metadata.namespace === namespace));
+    return this.list(kind).find(
+      (r) => r.metadata.name === name && (namespace === undefined || r.metadata.namespace === namespace),
+    );
   }
 
   /** rejections are the manifests currently failing validation. */

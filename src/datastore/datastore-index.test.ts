@@ -6,8 +6,10 @@ import { buildState, diffStates, EMPTY_STATE, type DatastoreState } from "./data
 import { parseManifestDocuments, type ManifestDocument } from "./manifest-documents.ts";
 import { stableJson } from "./stable-json.ts";
 
-const ns = (name: string, team: string): string => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: {team: ${team}}\n`;
-const badNs = (name: string): string => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: {"-bad": x}\n`;
+const ns = (name: string, team: string): string =>
+  `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: {team: ${team}}\n`;
+const badNs = (name: string): string =>
+  `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: {"-bad": x}\n`;
 
 /** A small deterministic generator (mulberry32), so a failure replays. */
 function random(seed: number): () => number {
@@ -26,13 +28,20 @@ function randomFile(next: () => number): string {
   for (let i = 0; i < n; i++) {
     const name = `ns${Math.floor(next() * 5)}`;
     const roll = next();
-    docs.push(roll < 0.15 ? badNs(name) : roll < 0.2 ? "kind: [unclosed\n" : ns(name, `t${Math.floor(next() * 3)}`));
+    docs.push(
+      roll < 0.15 ? badNs(name) : roll < 0.2 ? "kind: [unclosed\n" : ns(name, `t${Math.floor(next() * 3)}`),
+    );
   }
   return docs.join("---\n");
 }
 
-function summary(state: { active: DatastoreState["active"]; rejected: DatastoreState["rejected"] }): string[] {
-  const active = [...state.active.entries()].map(([id, e]) => `active ${id} ${e.source} ${stableJson(e.resource)}`);
+function summary(state: {
+  active: DatastoreState["active"];
+  rejected: DatastoreState["rejected"];
+}): string[] {
+  const active = [...state.active.entries()].map(
+    ([id, e]) => `active ${id} ${e.source} ${stableJson(e.resource)}`,
+  );
   const rejected = state.rejected.map((r) => `rejected ${r.source} ${r.error.message}`);
   return [...active.sort(), ...rejected];
 }
@@ -40,7 +49,8 @@ function summary(state: { active: DatastoreState["active"]; rejected: DatastoreS
 function eventSummary(events: readonly DatastoreEvent[]): string[] {
   return events
     .map((e) => {
-      if (e.type === "added" || e.type === "updated") return `${e.type} ${e.key.name} ${e.source} ${stableJson(e.resource)}`;
+      if (e.type === "added" || e.type === "updated")
+        return `${e.type} ${e.key.name} ${e.source} ${stableJson(e.resource)}`;
       if (e.type === "deleted") return `deleted ${e.key.name}`;
       if (e.type === "rejected") return `rejected ${e.source} ${e.error.message}`;
       if (e.type === "rejection-cleared") return `cleared ${e.source}`;
@@ -68,8 +78,16 @@ describe("DatastoreIndex", () => {
       const events = index.update(changes);
       const sorted = [...files.keys()].sort().map((file) => ({ file, docs: files.get(file)! }));
       const rebuilt = buildState(sorted, state);
-      assert.deepEqual(summary({ active: index.active, rejected: index.rejected() }), summary(rebuilt), `state after step ${step}`);
-      assert.deepEqual(eventSummary(events), eventSummary(diffStates(state, rebuilt)), `events of step ${step}`);
+      assert.deepEqual(
+        summary({ active: index.active, rejected: index.rejected() }),
+        summary(rebuilt),
+        `state after step ${step}`,
+      );
+      assert.deepEqual(
+        eventSummary(events),
+        eventSummary(diffStates(state, rebuilt)),
+        `events of step ${step}`,
+      );
       state = rebuilt;
     }
   });
@@ -77,10 +95,18 @@ describe("DatastoreIndex", () => {
   test("an update touches only the changed file's resources", () => {
     const index = new DatastoreIndex();
     const files = new Map<string, readonly ManifestDocument[]>();
-    for (let i = 0; i < 1000; i++) files.set(`n${i}.yaml`, parseManifestDocuments(ns(`n${i}`, "a"), `n${i}.yaml`));
+    for (let i = 0; i < 1000; i++)
+      files.set(`n${i}.yaml`, parseManifestDocuments(ns(`n${i}`, "a"), `n${i}.yaml`));
     assert.equal(index.update(files).length, 1000);
     const events = index.update(new Map([["n7.yaml", parseManifestDocuments(ns("n7", "b"), "n7.yaml")]]));
-    assert.deepEqual(events.map((e) => e.type), ["updated"]);
-    assert.deepEqual(index.update(new Map([["n8.yaml", parseManifestDocuments(ns("n8", "a"), "n8.yaml")]])), [], "a rewrite with the same content is no event");
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["updated"],
+    );
+    assert.deepEqual(
+      index.update(new Map([["n8.yaml", parseManifestDocuments(ns("n8", "a"), "n8.yaml")]])),
+      [],
+      "a rewrite with the same content is no event",
+    );
   });
 });

@@ -21,7 +21,14 @@ import { stableJson } from "./stable-json.ts";
 /** Definition is one document that names a resource: valid (an ActiveEntry candidate) or not. */
 export type Definition =
   | (ActiveEntry & { readonly ok: true; readonly index: number })
-  | { readonly ok: false; readonly file: string; readonly index: number; readonly source: string; readonly key?: ResourceKey; readonly error: ValidationError };
+  | {
+      readonly ok: false;
+      readonly file: string;
+      readonly index: number;
+      readonly source: string;
+      readonly key?: ResourceKey;
+      readonly error: ValidationError;
+    };
 
 /** fingerprintOf is a short digest of a resource's stable JSON: equal resources, equal digests. */
 export function fingerprintOf(resource: Resource): string {
@@ -33,7 +40,15 @@ function definitionsOf(file: string, docs: readonly ManifestDocument[]): Definit
     const source = documentSource(file, doc.index);
     if (doc.result.ok) {
       const { key, resource } = doc.result;
-      return { ok: true, key, resource, file, index: doc.index, source, fingerprint: fingerprintOf(resource) };
+      return {
+        ok: true,
+        key,
+        resource,
+        file,
+        index: doc.index,
+        source,
+        fingerprint: fingerprintOf(resource),
+      };
     }
     const key = doc.result.key;
     return { ok: false, file, index: doc.index, source, error: doc.result.error, ...(key ? { key } : {}) };
@@ -130,19 +145,28 @@ export class DatastoreIndex {
         continue;
       }
       this.#active.set(id, cur);
-      if (old === undefined) changed.push({ type: "added", key: cur.key, resource: cur.resource, source: cur.source });
+      if (old === undefined)
+        changed.push({ type: "added", key: cur.key, resource: cur.resource, source: cur.source });
       else if (old.fingerprint !== cur.fingerprint) {
-        changed.push({ type: "updated", key: cur.key, resource: cur.resource, previous: old.resource, source: cur.source });
+        changed.push({
+          type: "updated",
+          key: cur.key,
+          resource: cur.resource,
+          previous: old.resource,
+          source: cur.source,
+        });
       }
     }
     const rejections: DatastoreEvent[] = [];
     for (const [source, old] of before) {
       const now = this.#rejected.get(source);
-      if (old !== undefined && now === undefined) rejections.push({ type: "rejection-cleared", source, ...(old.key ? { key: old.key } : {}) });
+      if (old !== undefined && now === undefined)
+        rejections.push({ type: "rejection-cleared", source, ...(old.key ? { key: old.key } : {}) });
     }
     for (const [source, old] of before) {
       const now = this.#rejected.get(source);
-      if (now !== undefined && (old === undefined || !sameRejection(old, now))) rejections.push({ type: "rejected", ...now });
+      if (now !== undefined && (old === undefined || !sameRejection(old, now)))
+        rejections.push({ type: "rejected", ...now });
     }
     return [...removed, ...changed, ...rejections];
   }
@@ -154,7 +178,11 @@ export class DatastoreIndex {
     let holder: ActiveEntry | undefined = (old && valid.find((d) => d.file === old.file)) ?? valid[0];
     for (const d of valid) {
       if (d === holder) continue;
-      const error = new ValidationError(formatResourceKey(d.key), "metadata.name", `already defined in ${JSON.stringify(holder!.source)}; this definition is ignored`);
+      const error = new ValidationError(
+        formatResourceKey(d.key),
+        "metadata.name",
+        `already defined in ${JSON.stringify(holder!.source)}; this definition is ignored`,
+      );
       this.#rejected.set(d.source, { source: d.source, key: d.key, error });
     }
     for (const d of defs) {

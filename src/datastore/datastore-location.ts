@@ -37,13 +37,22 @@ export function parseDatastoreLocation(text: string): DatastoreLocation {
   if (text === "kubernetes") return { type: "kubernetes" };
   if (text.startsWith("kubernetes:")) {
     const [kubeconfig = "", context] = splitHash(text.slice("kubernetes:".length));
-    return { type: "kubernetes", ...(kubeconfig !== "" ? { kubeconfig } : {}), ...(context !== undefined && context !== "" ? { context } : {}) };
+    return {
+      type: "kubernetes",
+      ...(kubeconfig !== "" ? { kubeconfig } : {}),
+      ...(context !== undefined && context !== "" ? { context } : {}),
+    };
   }
   if (text.startsWith("etcd:")) {
     const [list = "", prefix] = splitHash(text.slice("etcd:".length));
-    const endpoints = list.split(",").map((e) => e.trim()).filter((e) => e !== "");
+    const endpoints = list
+      .split(",")
+      .map((e) => e.trim())
+      .filter((e) => e !== "");
     if (endpoints.length === 0) fail("etcd needs at least one endpoint, e.g. etcd:http://127.0.0.1:2379");
-    for (const e of endpoints) if (!/^https?:\/\/[^/]+$/.test(e)) fail(`etcd endpoint ${JSON.stringify(e)} is not http(s)://host:port`);
+    for (const e of endpoints)
+      if (!/^https?:\/\/[^/]+$/.test(e))
+        fail(`etcd endpoint ${JSON.stringify(e)} is not http(s)://host:port`);
     return { type: "etcd", endpoints, prefix: normalisePrefix(prefix ?? DEFAULT_ETCD_PREFIX) };
   }
   if (text.startsWith("file:")) {
@@ -51,7 +60,10 @@ export function parseDatastoreLocation(text: string): DatastoreLocation {
     if (dir === "") fail("file needs a directory, e.g. file:/etc/sluice/datastore");
     return { type: "file", dir };
   }
-  if (/^[a-z][a-z0-9+.-]*:/.test(text) && !text.includes("/")) fail(`unknown datastore type; use a directory, ${DATASTORE_TYPES.map((t) => `${t}:...`).join(", ")} or kubernetes`);
+  if (/^[a-z][a-z0-9+.-]*:/.test(text) && !text.includes("/"))
+    fail(
+      `unknown datastore type; use a directory, ${DATASTORE_TYPES.map((t) => `${t}:...`).join(", ")} or kubernetes`,
+    );
   return { type: "file", dir: text };
 }
 
@@ -71,7 +83,9 @@ export function formatDatastoreLocation(loc: DatastoreLocation): string {
     case "file":
       return loc.dir;
     case "kubernetes":
-      return loc.kubeconfig === undefined && loc.context === undefined ? "kubernetes" : `kubernetes:${loc.kubeconfig ?? ""}${loc.context !== undefined ? `#${loc.context}` : ""}`;
+      return loc.kubeconfig === undefined && loc.context === undefined
+        ? "kubernetes"
+        : `kubernetes:${loc.kubeconfig ?? ""}${loc.context !== undefined ? `#${loc.context}` : ""}`;
     case "etcd":
       return `etcd:${loc.endpoints.join(",")}${loc.prefix !== DEFAULT_ETCD_PREFIX ? `#${loc.prefix}` : ""}`;
   }

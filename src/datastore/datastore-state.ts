@@ -69,7 +69,11 @@ export function buildState(files: readonly FileDocuments[], previous: DatastoreS
     const holder = active.get(id);
     if (holder === undefined) active.set(id, c);
     else if (holder !== c) {
-      const error = new ValidationError(formatResourceKey(c.key), "metadata.name", `already defined in ${JSON.stringify(holder.source)}; this definition is ignored`);
+      const error = new ValidationError(
+        formatResourceKey(c.key),
+        "metadata.name",
+        `already defined in ${JSON.stringify(holder.source)}; this definition is ignored`,
+      );
       rejected.push({ source: c.source, key: c.key, error });
     }
   }
@@ -104,9 +108,16 @@ export function diffStates(prev: DatastoreState, next: DatastoreState): Datastor
   }
   for (const [id, cur] of next.active) {
     const old = prev.active.get(id);
-    if (old === undefined) events.push({ type: "added", key: cur.key, resource: cur.resource, source: cur.source });
+    if (old === undefined)
+      events.push({ type: "added", key: cur.key, resource: cur.resource, source: cur.source });
     else if (old.fingerprint !== cur.fingerprint) {
-      events.push({ type: "updated", key: cur.key, resource: cur.resource, previous: old.resource, source: cur.source });
+      events.push({
+        type: "updated",
+        key: cur.key,
+        resource: cur.resource,
+        previous: old.resource,
+        source: cur.source,
+      });
     }
   }
   const before = new Set(prev.rejected.map(rejectionId));

@@ -23,8 +23,19 @@ export interface Rejection {
  * An `updated` event only follows a real change of the validated resource.
  */
 export type DatastoreEvent =
-  | { readonly type: "added"; readonly key: ResourceKey; readonly resource: Resource; readonly source: string }
-  | { readonly type: "updated"; readonly key: ResourceKey; readonly resource: Resource; readonly previous: Resource; readonly source: string }
+  | {
+      readonly type: "added";
+      readonly key: ResourceKey;
+      readonly resource: Resource;
+      readonly source: string;
+    }
+  | {
+      readonly type: "updated";
+      readonly key: ResourceKey;
+      readonly resource: Resource;
+      readonly previous: Resource;
+      readonly source: string;
+    }
   | { readonly type: "deleted"; readonly key: ResourceKey; readonly previous: Resource }
   | ({ readonly type: "rejected" } & Rejection)
   | { readonly type: "rejection-cleared"; readonly source: string; readonly key?: ResourceKey }

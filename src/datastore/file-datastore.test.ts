@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -13,10 +21,14 @@ function tempDir(): string {
 
 runDatastoreContract("file", async () => {
   const dir = tempDir();
-  return { datastore: new FileDatastore(dir), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    datastore: new FileDatastore(dir),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 });
 
-const svc = (name: string, port: number): string => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
+const svc = (name: string, port: number): string =>
+  `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
 
 describe("FileDatastore", () => {
   const withDir = (body: (dir: string, ds: FileDatastore) => Promise<void>) => async () => {
@@ -30,91 +42,155 @@ describe("FileDatastore", () => {
     }
   };
 
-  test("editing a file changes the stream within a second", withDir(async (dir, ds) => {
-    writeFileSync(join(dir, "web.yml"), svc("web", 80));
-    const rec = eventRecorder();
-    await ds.watch(rec.listener);
-    const started = Date.now();
-    writeFileSync(join(dir, "web.yml"), svc("web", 8080));
-    const e = await rec.waitFor((ev) => ev.type === "updated", 1000);
-    assert.ok(e.type === "updated" && e.resource.kind === "Service" && e.resource.spec.ports[0]?.port === 8080);
-    assert.ok(Date.now() - started < 1000);
-  }));
+  test(
+    "editing a file changes the stream within a second",
+    withDir(async (dir, ds) => {
+      writeFileSync(join(dir, "web.yml"), svc("web", 80));
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      const started = Date.now();
+      writeFileSync(join(dir, "web.yml"), svc("web", 8080));
+      const e = await rec.waitFor((ev) => ev.type === "updated", 1000);
+      assert.ok(
+        e.type === "updated" && e.resource.kind === "Service" && e.resource.spec.ports[0]?.port === 8080,
+      );
+      assert.ok(Date.now() - started < 1000);
+    }),
+  );
 
-  test("a bad document is rejected while the rest of its file applies", withDir(async (dir, ds) => {
-    writeFileSync(join(dir, "all.yaml"), `${svc("a", 80)}---\n${svc("b", 99999)}---\n${svc("c", 82)}---\nkind: [unclosed\n`);
-    const rec = eventRecorder();
-    await ds.watch(rec.listener);
-    const added = rec.events.filter((e) => e.type === "added").map((e) => (e.type === "added" ? e.key.name : ""));
-    assert.deepEqual(added.sort(), ["a", "c"]);
-    const rejected = rec.events.filter((e) => e.type === "rejected");
-    assert.equal(rejected.length, 2);
-    assert.ok(rejected[0]?.type === "rejected" && rejected[0].source === "all.yaml#2");
-    assert.match(rejected[0]!.type === "rejected" ? rejected[0].error.message : "", /validate Service default\/b: field "spec.ports\[0\].port": must be at most 65535/);
-    assert.ok(rejected[1]?.type === "rejected" && /invalid YAML/.test(rejected[1].error.message));
-    const listed = await ds.list();
-    assert.equal(listed.rejected.length, 2);
-  }));
+  test(
+    "a bad document is rejected while the rest of its file applies",
+    withDir(async (dir, ds) => {
+      writeFileSync(
+        join(dir, "all.yaml"),
+        `${svc("a", 80)}---\n${svc("b", 99999)}---\n${svc("c", 82)}---\nkind: [unclosed\n`,
+      );
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      const added = rec.events
+        .filter((e) => e.type === "added")
+        .map((e) => (e.type === "added" ? e.key.name : ""));
+      assert.deepEqual(added.sort(), ["a", "c"]);
+      const rejected = rec.events.filter((e) => e.type === "rejected");
+      assert.equal(rejected.length, 2);
+      assert.ok(rejected[0]?.type === "rejected" && rejected[0].source === "all.yaml#2");
+      assert.match(
+        rejected[0]!.type === "rejected" ? rejected[0].error.message : "",
+        /validate Service default\/b: field "spec.ports\[0\].port": must be at most 65535/,
+      );
+      assert.ok(rejected[1]?.type === "rejected" && /invalid YAML/.test(rejected[1].error.message));
+      const listed = await ds.list();
+      assert.equal(listed.rejected.length, 2);
+    }),
+  );
 
-  test("deleting a file deletes its resources", withDir(async (dir, ds) => {
-    writeFileSync(join(dir, "two.yaml"), `${svc("a", 80)}---\n${svc("b", 81)}`);
-    writeFileSync(join(dir, "other.yaml"), svc("c", 82));
-    const rec = eventRecorder();
-    await ds.watch(rec.listener);
-    rmSync(join(dir, "two.yaml"));
-    await rec.waitFor((e) => e.type === "deleted" && e.key.name === "b");
-    assert.deepEqual(rec.events.filter((e) => e.type === "deleted").map((e) => (e.type === "deleted" ? e.key.name : "")).sort(), ["a", "b"]);
-    assert.deepEqual((await ds.list()).resources.map((r) => r.metadata.name), ["c"]);
-  }));
+  test(
+    "deleting a file deletes its resources",
+    withDir(async (dir, ds) => {
+      writeFileSync(join(dir, "two.yaml"), `${svc("a", 80)}---\n${svc("b", 81)}`);
+      writeFileSync(join(dir, "other.yaml"), svc("c", 82));
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      rmSync(join(dir, "two.yaml"));
+      await rec.waitFor((e) => e.type === "deleted" && e.key.name === "b");
+      assert.deepEqual(
+        rec.events
+          .filter((e) => e.type === "deleted")
+          .map((e) => (e.type === "deleted" ? e.key.name : ""))
+          .sort(),
+        ["a", "b"],
+      );
+      assert.deepEqual(
+        (await ds.list()).resources.map((r) => r.metadata.name),
+        ["c"],
+      );
+    }),
+  );
 
-  test("a resource defined in two files is a conflict reported on the later one", withDir(async (dir, ds) => {
-    writeFileSync(join(dir, "a.yaml"), svc("web", 80));
-    writeFileSync(join(dir, "b.yaml"), svc("web", 81));
-    const { resources, rejected } = await ds.list();
-    assert.equal(resources.length, 1);
-    assert.equal(rejected[0]?.source, "b.yaml#1");
-    assert.match(rejected[0]!.error.message, /already defined in "a.yaml#1"/);
-  }));
+  test(
+    "a resource defined in two files is a conflict reported on the later one",
+    withDir(async (dir, ds) => {
+      writeFileSync(join(dir, "a.yaml"), svc("web", 80));
+      writeFileSync(join(dir, "b.yaml"), svc("web", 81));
+      const { resources, rejected } = await ds.list();
+      assert.equal(resources.length, 1);
+      assert.equal(rejected[0]?.source, "b.yaml#1");
+      assert.match(rejected[0]!.error.message, /already defined in "a.yaml#1"/);
+    }),
+  );
 
-  test("apply writes one file per resource, named after it", withDir(async (dir, ds) => {
-    await ds.apply({ apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "shop" }, spec: { ports: [{ port: 80 }] } });
-    await ds.apply({ apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" }, spec: { bpfEnabled: true } });
-    assert.deepEqual(readdirSync(dir).sort(), ["felixconfiguration.default.yaml", "service.shop.web.yaml"]);
-  }));
+  test(
+    "apply writes one file per resource, named after it",
+    withDir(async (dir, ds) => {
+      await ds.apply({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "web", namespace: "shop" },
+        spec: { ports: [{ port: 80 }] },
+      });
+      await ds.apply({
+        apiVersion: "projectcalico.org/v3",
+        kind: "FelixConfiguration",
+        metadata: { name: "default" },
+        spec: { bpfEnabled: true },
+      });
+      assert.deepEqual(readdirSync(dir).sort(), ["felixconfiguration.default.yaml", "service.shop.web.yaml"]);
+    }),
+  );
 
-  test("apply and patch rewrite a resource in its own multi-document file and leave the others alone", withDir(async (dir, ds) => {
-    const text = `# mine\n${svc("a", 80)}---\n${svc("b", 81)}`;
-    writeFileSync(join(dir, "both.yaml"), text);
-    await ds.patch({ group: "", kind: "Service", namespace: "default", name: "b" }, { spec: { ports: [{ port: 91 }] } });
-    const after = readFileSync(join(dir, "both.yaml"), "utf8");
-    assert.ok(after.startsWith(`# mine\n${svc("a", 80)}---\n`), after);
-    assert.match(after, /port: 91/);
-    assert.deepEqual(readdirSync(dir), ["both.yaml"]);
-  }));
+  test(
+    "apply and patch rewrite a resource in its own multi-document file and leave the others alone",
+    withDir(async (dir, ds) => {
+      const text = `# mine\n${svc("a", 80)}---\n${svc("b", 81)}`;
+      writeFileSync(join(dir, "both.yaml"), text);
+      await ds.patch(
+        { group: "", kind: "Service", namespace: "default", name: "b" },
+        { spec: { ports: [{ port: 91 }] } },
+      );
+      const after = readFileSync(join(dir, "both.yaml"), "utf8");
+      assert.ok(after.startsWith(`# mine\n${svc("a", 80)}---\n`), after);
+      assert.match(after, /port: 91/);
+      assert.deepEqual(readdirSync(dir), ["both.yaml"]);
+    }),
+  );
 
-  test("a failing patch or apply leaves the file byte-identical", withDir(async (dir, ds) => {
-    const text = "# hand-written\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: {bpfExternalServiceMode: Tunnel}\n";
-    writeFileSync(join(dir, "felix.yaml"), text);
-    const key = { group: "projectcalico.org", kind: "FelixConfiguration", name: "default" };
-    await assert.rejects(ds.patch(key, { spec: { bpfExternalServiceMode: "Direct" } }));
-    await assert.rejects(ds.patch(key, { spec: { bpfUnknownField: 1 } }, "merge"));
-    await assert.rejects(ds.apply({ apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" }, spec: { vxlanVNI: -1 } }));
-    assert.equal(readFileSync(join(dir, "felix.yaml"), "utf8"), text);
-    assert.deepEqual(readdirSync(dir), ["felix.yaml"], "no temp files left behind");
-  }));
+  test(
+    "a failing patch or apply leaves the file byte-identical",
+    withDir(async (dir, ds) => {
+      const text =
+        "# hand-written\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: {bpfExternalServiceMode: Tunnel}\n";
+      writeFileSync(join(dir, "felix.yaml"), text);
+      const key = { group: "projectcalico.org", kind: "FelixConfiguration", name: "default" };
+      await assert.rejects(ds.patch(key, { spec: { bpfExternalServiceMode: "Direct" } }));
+      await assert.rejects(ds.patch(key, { spec: { bpfUnknownField: 1 } }, "merge"));
+      await assert.rejects(
+        ds.apply({
+          apiVersion: "projectcalico.org/v3",
+          kind: "FelixConfiguration",
+          metadata: { name: "default" },
+          spec: { vxlanVNI: -1 },
+        }),
+      );
+      assert.equal(readFileSync(join(dir, "felix.yaml"), "utf8"), text);
+      assert.deepEqual(readdirSync(dir), ["felix.yaml"], "no temp files left behind");
+    }),
+  );
 
-  test("an invalid edit keeps the last valid version in force", withDir(async (dir, ds) => {
-    writeFileSync(join(dir, "web.yaml"), svc("web", 80));
-    const rec = eventRecorder();
-    await ds.watch(rec.listener);
-    writeFileSync(join(dir, "web.yaml"), svc("web", 0));
-    await rec.waitFor((e) => e.type === "rejected");
-    const got = await ds.get({ group: "", kind: "Service", namespace: "default", name: "web" });
-    assert.equal(got?.kind === "Service" && got.spec.ports[0]?.port, 80);
-    writeFileSync(join(dir, "web.yaml"), svc("web", 81));
-    await rec.waitFor((e) => e.type === "updated");
-    await rec.waitFor((e) => e.type === "rejection-cleared");
-  }));
+  test(
+    "an invalid edit keeps the last valid version in force",
+    withDir(async (dir, ds) => {
+      writeFileSync(join(dir, "web.yaml"), svc("web", 80));
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      writeFileSync(join(dir, "web.yaml"), svc("web", 0));
+      await rec.waitFor((e) => e.type === "rejected");
+      const got = await ds.get({ group: "", kind: "Service", namespace: "default", name: "web" });
+      assert.equal(got?.kind === "Service" && got.spec.ports[0]?.port, 80);
+      writeFileSync(join(dir, "web.yaml"), svc("web", 81));
+      await rec.waitFor((e) => e.type === "updated");
+      await rec.waitFor((e) => e.type === "rejection-cleared");
+    }),
+  );
 
   test("a directory created after the watch started is picked up", async () => {
     const parent = tempDir();
@@ -123,7 +199,10 @@ describe("FileDatastore", () => {
     try {
       const rec = eventRecorder();
       await ds.watch(rec.listener);
-      assert.deepEqual(rec.events.map((e) => e.type), ["synced"]);
+      assert.deepEqual(
+        rec.events.map((e) => e.type),
+        ["synced"],
+      );
       await ds.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
       await rec.waitFor((e) => e.type === "added");
       writeFileSync(join(dir, "ns.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
@@ -134,21 +213,24 @@ describe("FileDatastore", () => {
     }
   });
 
-  test("a file edited by hand between scans, keeping its size, is seen; an unchanged one is not read again", withDir(async (dir, ds) => {
-    writeFileSync(join(dir, "web.yaml"), svc("web", 80));
-    writeFileSync(join(dir, "db.yaml"), svc("db", 81));
-    const key = { group: "", kind: "Service", namespace: "default", name: "web" };
-    const port = async (): Promise<number | undefined> => {
-      const r = await ds.get(key);
-      return r?.kind === "Service" ? r.spec.ports[0]?.port : undefined;
-    };
-    assert.equal(await port(), 80);
-    writeFileSync(join(dir, "web.yaml"), svc("web", 88));
-    assert.equal(await port(), 88, "same size, new content");
-    writeFileSync(join(dir, ".web.yaml.tmp"), svc("web", 89));
-    renameSync(join(dir, ".web.yaml.tmp"), join(dir, "web.yaml"));
-    assert.equal(await port(), 89, "replaced by rename (new inode)");
-  }));
+  test(
+    "a file edited by hand between scans, keeping its size, is seen; an unchanged one is not read again",
+    withDir(async (dir, ds) => {
+      writeFileSync(join(dir, "web.yaml"), svc("web", 80));
+      writeFileSync(join(dir, "db.yaml"), svc("db", 81));
+      const key = { group: "", kind: "Service", namespace: "default", name: "web" };
+      const port = async (): Promise<number | undefined> => {
+        const r = await ds.get(key);
+        return r?.kind === "Service" ? r.spec.ports[0]?.port : undefined;
+      };
+      assert.equal(await port(), 80);
+      writeFileSync(join(dir, "web.yaml"), svc("web", 88));
+      assert.equal(await port(), 88, "same size, new content");
+      writeFileSync(join(dir, ".web.yaml.tmp"), svc("web", 89));
+      renameSync(join(dir, ".web.yaml.tmp"), join(dir, "web.yaml"));
+      assert.equal(await port(), 89, "replaced by rename (new inode)");
+    }),
+  );
 
   test("ManifestDirectory reads a file again only when its inode, size or mtime changed", () => {
     const dir = tempDir();
@@ -161,7 +243,11 @@ describe("FileDatastore", () => {
       utimesSync(join(dir, "a.yaml"), new Date(), new Date(Date.now() + 5000));
       assert.deepEqual([...reader.scan().keys()], ["a.yaml"], "a new mtime alone is a change");
       writeFileSync(join(dir, "b.yaml"), svc("b", 8181));
-      assert.deepEqual([...reader.refresh(["b.yaml"]).keys()], ["b.yaml"], "a named refresh reads the named file");
+      assert.deepEqual(
+        [...reader.refresh(["b.yaml"]).keys()],
+        ["b.yaml"],
+        "a named refresh reads the named file",
+      );
       rmSync(join(dir, "a.yaml"));
       const gone = reader.scan();
       assert.ok(gone.has("a.yaml") && gone.get("a.yaml") === undefined);
@@ -170,32 +256,52 @@ describe("FileDatastore", () => {
     }
   });
 
-  const bulk = (n: number, badAt?: number): unknown[] => Array.from({ length: n }, (_, i) => ({
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: `svc-${i}`, namespace: "bulk" },
-    spec: { ports: [{ port: i === badAt ? 70000 : 80 }] },
-  }));
+  const bulk = (n: number, badAt?: number): unknown[] =>
+    Array.from({ length: n }, (_, i) => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: `svc-${i}`, namespace: "bulk" },
+      spec: { ports: [{ port: i === badAt ? 70000 : 80 }] },
+    }));
 
-  test("applyBatch refuses a set with one bad object by name and field and writes nothing", withDir(async (dir, ds) => {
-    writeFileSync(join(dir, "keep.yaml"), svc("keep", 80));
-    await assert.rejects(ds.applyBatch(bulk(300, 217)), /validate Service bulk\/svc-217: field "spec.ports\[0\].port": must be at most 65535/);
-    assert.deepEqual(readdirSync(dir), ["keep.yaml"], "nothing written, no temp files");
-  }));
+  test(
+    "applyBatch refuses a set with one bad object by name and field and writes nothing",
+    withDir(async (dir, ds) => {
+      writeFileSync(join(dir, "keep.yaml"), svc("keep", 80));
+      await assert.rejects(
+        ds.applyBatch(bulk(300, 217)),
+        /validate Service bulk\/svc-217: field "spec.ports\[0\].port": must be at most 65535/,
+      );
+      assert.deepEqual(readdirSync(dir), ["keep.yaml"], "nothing written, no temp files");
+    }),
+  );
 
-  test("applyBatch writes a set in one pass, one file per object, and a watcher sees each once", withDir(async (dir, ds) => {
-    const rec = eventRecorder();
-    await ds.watch(rec.listener);
-    const results = await ds.applyBatch(bulk(300));
-    assert.deepEqual(results.map((r) => r.action), Array(300).fill("created"));
-    assert.equal(results[5]?.key.name, "svc-5", "results in input order");
-    assert.equal(readdirSync(dir).filter((n) => n.startsWith("service.bulk.")).length, 300);
-    assert.equal(readdirSync(dir).filter((n) => n.startsWith(".")).length, 0, "no temp files left");
-    await rec.waitFor(() => rec.events.filter((e) => e.type === "added").length >= 300, 5000);
-    const again = await ds.applyBatch([...bulk(300).slice(0, 299), { ...(bulk(300)[299] as object), spec: { ports: [{ port: 81 }] } }]);
-    assert.equal(again.filter((r) => r.action === "unchanged").length, 299);
-    assert.equal(again[299]?.action, "configured");
-    await rec.waitFor((e) => e.type === "updated" && e.key.name === "svc-299", 2000);
-    assert.equal(rec.events.filter((e) => e.type === "added").length, 300, "each object added exactly once");
-  }));
+  test(
+    "applyBatch writes a set in one pass, one file per object, and a watcher sees each once",
+    withDir(async (dir, ds) => {
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      const results = await ds.applyBatch(bulk(300));
+      assert.deepEqual(
+        results.map((r) => r.action),
+        Array(300).fill("created"),
+      );
+      assert.equal(results[5]?.key.name, "svc-5", "results in input order");
+      assert.equal(readdirSync(dir).filter((n) => n.startsWith("service.bulk.")).length, 300);
+      assert.equal(readdirSync(dir).filter((n) => n.startsWith(".")).length, 0, "no temp files left");
+      await rec.waitFor(() => rec.events.filter((e) => e.type === "added").length >= 300, 5000);
+      const again = await ds.applyBatch([
+        ...bulk(300).slice(0, 299),
+        { ...(bulk(300)[299] as object), spec: { ports: [{ port: 81 }] } },
+      ]);
+      assert.equal(again.filter((r) => r.action === "unchanged").length, 299);
+      assert.equal(again[299]?.action, "configured");
+      await rec.waitFor((e) => e.type === "updated" && e.key.name === "svc-299", 2000);
+      assert.equal(
+        rec.events.filter((e) => e.type === "added").length,
+        300,
+        "each object added exactly once",
+      );
+    }),
+  );
 });

@@ -27,7 +27,16 @@ import { RESOURCE_KINDS } from "../model/resource-kinds.ts";
 import { manifestKey, validateResource, type ValidationResult } from "../model/validate-resource.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import { atomicWriteFile } from "./atomic-write.ts";
-import type { Datastore, DatastoreEvent, ListFilter, ListResult, PatchType, Watch, WatchOptions, WriteResult } from "./datastore.ts";
+import type {
+  Datastore,
+  DatastoreEvent,
+  ListFilter,
+  ListResult,
+  PatchType,
+  Watch,
+  WatchOptions,
+  WriteResult,
+} from "./datastore.ts";
 import { DatastoreIndex, fingerprintOf } from "./datastore-index.ts";
 import { implicitDefault } from "./implicit-defaults.ts";
 import { isManifestFile, ManifestDirectory, type FileChanges } from "./manifest-directory.ts";
@@ -70,7 +79,10 @@ function compareResources(a: Resource, b: Resource): number {
 export function newFileName(key: ResourceKey): string {
   // Calico's NetworkPolicy shares its kind name with Kubernetes'; the group keeps their files apart.
   const shared = RESOURCE_KINDS.some((k) => k.kind === key.kind && k.group !== key.group);
-  const kind = shared && key.group !== RESOURCE_KINDS.find((k) => k.kind === key.kind)?.group ? `${key.kind}.${key.group}` : key.kind;
+  const kind =
+    shared && key.group !== RESOURCE_KINDS.find((k) => k.kind === key.kind)?.group
+      ? `${key.kind}.${key.group}`
+      : key.kind;
   const parts = [kind.toLowerCase(), ...(key.namespace === undefined ? [] : [key.namespace]), key.name];
   return `${parts.join(".")}.yaml`;
 }
@@ -100,10 +112,16 @@ export class FileDatastore implements Datastore {
     this.#scan();
     const resources: Resource[] = [];
     for (const { resource: r } of this.#index.active.values()) {
-      if ((filter.kind === undefined || r.kind === filter.kind) && (filter.namespace === undefined || r.metadata.namespace === filter.namespace)) resources.push(r);
+      if (
+        (filter.kind === undefined || r.kind === filter.kind) &&
+        (filter.namespace === undefined || r.metadata.namespace === filter.namespace)
+      )
+        resources.push(r);
     }
     resources.sort(compareResources);
-    const rejected = this.#index.rejected().filter((r) => filter.kind === undefined || r.key === undefined || r.key.kind === filter.kind);
+    const rejected = this.#index
+      .rejected()
+      .filter((r) => filter.kind === undefined || r.key === undefined || r.key.kind === filter.kind);
     return { resources, rejected };
   }
 
@@ -119,14 +137,16 @@ export class FileDatastore implements Datastore {
         listener(event);
       } catch (err) {
         if (options.onError) options.onError(err);
-        else queueMicrotask(() => {
-          throw err;
-        });
+        else
+          queueMicrotask(() => {
+            throw err;
+          });
       }
     };
     this.#start();
     this.#scan();
-    for (const entry of this.#index.active.values()) deliver({ type: "added", key: entry.key, resource: entry.resource, source: entry.source });
+    for (const entry of this.#index.active.values())
+      deliver({ type: "added", key: entry.key, resource: entry.resource, source: entry.source });
     for (const r of this.#index.rejected()) deliver({ type: "rejected", ...r });
     deliver({ type: "synced" });
     this.#listeners.add(deliver);
@@ -155,7 +175,10 @@ export class FileDatastore implements Datastore {
       return { manifest: m, key: result.key, resource: result.resource, validated: result };
     });
     this.#scan();
-    const planned = new Map<string, { location: Location | undefined; manifest: unknown; validated: Valid }>();
+    const planned = new Map<
+      string,
+      { location: Location | undefined; manifest: unknown; validated: Valid }
+    >();
     const results = valid.map(({ manifest, key, resource, validated }): WriteResult => {
       const id = resourceKeyId(key);
       const earlier = planned.get(id);
@@ -178,17 +201,25 @@ export class FileDatastore implements Datastore {
     }
     this.#scan();
     const location = this.#locate(key);
-    const stored = location === undefined ? undefined : this.#reader.read(location.file)?.docs.find((d) => d.index === location.index)?.raw;
+    const stored =
+      location === undefined
+        ? undefined
+        : this.#reader.read(location.file)?.docs.find((d) => d.index === location.index)?.raw;
     const base = stored ?? implicitDefault(key);
     if (base === undefined) throw new ResourceNotFoundError("patch", key);
     const merged = type === "merge" ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch);
     const newKey = manifestKey(merged);
     if (newKey === undefined || resourceKeyId(newKey) !== resourceKeyId(key)) {
-      throw new ValidationError(formatResourceKey(key), "metadata", "a patch may not change apiVersion, kind, name or namespace");
+      throw new ValidationError(
+        formatResourceKey(key),
+        "metadata",
+        "a patch may not change apiVersion, kind, name or namespace",
+      );
     }
     const result = validateResource(merged, this.options.validation);
     if (!result.ok) throw result.error;
-    if (this.#unchanged(key, location, result.resource)) return { key, action: "unchanged", resource: result.resource };
+    if (this.#unchanged(key, location, result.resource))
+      return { key, action: "unchanged", resource: result.resource };
     this.#writePlanned([{ id: resourceKeyId(key), location, manifest: merged, validated: result }]);
     return { key, action: "patched", resource: result.resource };
   }
@@ -196,7 +227,8 @@ export class FileDatastore implements Datastore {
   async delete(key: ResourceKey): Promise<boolean> {
     this.#scan();
     const byFile = new Map<string, Set<number>>();
-    for (const def of this.#index.definitions(key)) byFile.set(def.file, (byFile.get(def.file) ?? new Set()).add(def.index));
+    for (const def of this.#index.definitions(key))
+      byFile.set(def.file, (byFile.get(def.file) ?? new Set()).add(def.index));
     for (const [file, indices] of byFile) {
       const text = this.#reader.read(file)?.text ?? "";
       const rest = removeDocuments(text, indices);
@@ -217,18 +249,25 @@ export class FileDatastore implements Datastore {
   #locate(key: ResourceKey): Location | undefined {
     const active = this.#index.active.get(resourceKeyId(key));
     const defs = this.#index.definitions(key);
-    const here = (active !== undefined ? defs.find((d) => d.ok && d.file === active.file) : undefined) ?? defs[0];
+    const here =
+      (active !== undefined ? defs.find((d) => d.ok && d.file === active.file) : undefined) ?? defs[0];
     return here === undefined ? undefined : { file: here.file, index: here.index, valid: here.ok };
   }
 
   /** #unchanged: the stored, valid definition already says exactly this (so writing would be a no-op). */
   #unchanged(key: ResourceKey, location: Location | undefined, resource: Resource): boolean {
     const current = this.#index.active.get(resourceKeyId(key));
-    return location?.valid === true && current?.file === location.file && current.fingerprint === fingerprintOf(resource);
+    return (
+      location?.valid === true &&
+      current?.file === location.file &&
+      current.fingerprint === fingerprintOf(resource)
+    );
   }
 
   /** #writePlanned renders every planned write (new files, and edits grouped by file) and writes them in one pass. */
-  #writePlanned(writes: readonly { id: string; location: Location | undefined; manifest: unknown; validated: Valid }[]): void {
+  #writePlanned(
+    writes: readonly { id: string; location: Location | undefined; manifest: unknown; validated: Valid }[],
+  ): void {
     if (writes.length === 0) return;
     const out = new Map<string, string>();
     const known = new Map<string, ManifestDocument[]>();
@@ -248,12 +287,19 @@ export class FileDatastore implements Datastore {
     for (const [file, list] of edits) {
       const current = this.#reader.read(file);
       const text = current?.text ?? "";
-      if ((current?.docs.length ?? 0) <= 1 && list.length === 1 && (text.trim() === "" || parseJsonObject(text) !== undefined)) {
+      if (
+        (current?.docs.length ?? 0) <= 1 &&
+        list.length === 1 &&
+        (text.trim() === "" || parseJsonObject(text) !== undefined)
+      ) {
         out.set(file, renderJsonManifest(list[0]!.w.manifest));
         known.set(file, [{ index: 0, raw: list[0]!.w.manifest, result: list[0]!.w.validated }]);
         continue;
       }
-      out.set(file, list.reduce((t, e) => replaceDocument(t, e.index, e.w.manifest), text));
+      out.set(
+        file,
+        list.reduce((t, e) => replaceDocument(t, e.index, e.w.manifest), text),
+      );
     }
     const [only] = out;
     if (out.size === 1 && only !== undefined) atomicWriteFile(join(this.dir, only[0]), only[1]);

@@ -12,10 +12,20 @@ import type { ResourceKey } from "../model/resource-key.ts";
 export function implicitDefault(key: ResourceKey): Record<string, unknown> | undefined {
   if (key.name !== "default") return undefined;
   if (key.group === "projectcalico.org" && key.kind === "FelixConfiguration") {
-    return { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" }, spec: {} };
+    return {
+      apiVersion: "projectcalico.org/v3",
+      kind: "FelixConfiguration",
+      metadata: { name: "default" },
+      spec: {},
+    };
   }
   if (key.group === "operator.tigera.io" && key.kind === "Installation") {
-    return { apiVersion: "operator.tigera.io/v1", kind: "Installation", metadata: { name: "default" }, spec: {} };
+    return {
+      apiVersion: "operator.tigera.io/v1",
+      kind: "Installation",
+      metadata: { name: "default" },
+      spec: {},
+    };
   }
   return undefined;
 }

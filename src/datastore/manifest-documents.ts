@@ -20,7 +20,11 @@ export interface ManifestDocument {
 }
 
 /** parseManifestDocuments parses and validates every document in `text`; `source` names the file in errors. */
-export function parseManifestDocuments(text: string, source: string, options: ValidationOptions = {}): ManifestDocument[] {
+export function parseManifestDocuments(
+  text: string,
+  source: string,
+  options: ValidationOptions = {},
+): ManifestDocument[] {
   const json = parseJsonObject(text);
   if (json !== undefined) return [validatedDocument(0, json, options)];
   // The fast loader only for one-document files: a multi-document file's indices must be the
@@ -38,7 +42,12 @@ export function parseManifestDocuments(text: string, source: string, options: Va
       const err = doc.errors[0]!;
       const line = err.linePos?.[0]?.line;
       const where = line === undefined ? source : `${source} line ${line}`;
-      const error = new ValidationError(`document ${index + 1} of ${JSON.stringify(source)}`, "", `invalid YAML at ${where}: ${err.message.split("\n")[0]}`, { cause: err });
+      const error = new ValidationError(
+        `document ${index + 1} of ${JSON.stringify(source)}`,
+        "",
+        `invalid YAML at ${where}: ${err.message.split("\n")[0]}`,
+        { cause: err },
+      );
       out.push({ index, raw: undefined, result: { ok: false, error } });
       return;
     }

@@ -25,7 +25,10 @@ test("replaceDocument rewrites one document and keeps the others byte for byte",
   assert.ok(out.startsWith(text.slice(0, text.lastIndexOf("apiVersion"))), out);
   assert.ok(out.endsWith("metadata:\n  name: c2\n"), out);
   const first = replaceDocument(text, 0, { apiVersion: "v1", kind: "Namespace", metadata: { name: "a2" } });
-  assert.ok(first.includes("# keep me\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b # inline\n"), first);
+  assert.ok(
+    first.includes("# keep me\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b # inline\n"),
+    first,
+  );
   assert.ok(first.startsWith("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a2\n---\n"), first);
 });
 

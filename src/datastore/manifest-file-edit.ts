@@ -14,7 +14,8 @@ function documentTexts(text: string): string[] {
 
 function withMarker(piece: string, first: boolean): string {
   const body = piece.endsWith("\n") ? piece : `${piece}\n`;
-  if (first || /^---(\s|$)/m.test(body.split("\n").find((l) => l.trim() !== "" && !l.startsWith("#")) ?? "")) return body;
+  if (first || /^---(\s|$)/m.test(body.split("\n").find((l) => l.trim() !== "" && !l.startsWith("#")) ?? ""))
+    return body;
   return `---\n${body}`;
 }
 
@@ -32,7 +33,9 @@ export function renderJsonManifest(manifest: unknown): string {
 export function replaceDocument(text: string, index: number, manifest: unknown): string {
   const pieces = documentTexts(text);
   if (pieces.length <= 1) return renderManifest(manifest);
-  return pieces.map((p, i) => (i === index ? withMarker(renderManifest(manifest), i === 0) : withMarker(p, i === 0))).join("");
+  return pieces
+    .map((p, i) => (i === index ? withMarker(renderManifest(manifest), i === 0) : withMarker(p, i === 0)))
+    .join("");
 }
 
 /** removeDocuments returns `text` without the documents at `indices`, or undefined when none remain. */

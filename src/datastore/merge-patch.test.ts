@@ -12,7 +12,11 @@ test("applyMergePatch passes RFC 7386 appendix A", () => {
     [{ a: "c" }, { a: ["b"] }, { a: ["b"] }],
     [{ a: { b: "c" } }, { a: { b: "d", c: null } }, { a: { b: "d" } }],
     [{ a: [{ b: "c" }] }, { a: [1] }, { a: [1] }],
-    [["a", "b"], ["c", "d"], ["c", "d"]],
+    [
+      ["a", "b"],
+      ["c", "d"],
+      ["c", "d"],
+    ],
     [{ a: "b" }, ["c"], ["c"]],
     [{ a: "foo" }, null, null],
     [{ a: "foo" }, "bar", "bar"],
@@ -20,7 +24,8 @@ test("applyMergePatch passes RFC 7386 appendix A", () => {
     [[1, 2], { a: "b", c: null }, { a: "b" }],
     [{}, { a: { bb: { ccc: null } } }, { a: { bb: {} } }],
   ];
-  for (const [target, patch, expected] of cases) assert.deepEqual(applyMergePatch(target, patch), expected, JSON.stringify({ target, patch }));
+  for (const [target, patch, expected] of cases)
+    assert.deepEqual(applyMergePatch(target, patch), expected, JSON.stringify({ target, patch }));
 });
 
 test("applyMergePatch leaves its inputs untouched", () => {

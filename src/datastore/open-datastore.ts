@@ -13,14 +13,23 @@ export interface OpenOptions {
 }
 
 /** openDatastore opens the backend `location` names. */
-export async function openDatastore(location: DatastoreLocation, options: OpenOptions = {}): Promise<Datastore> {
+export async function openDatastore(
+  location: DatastoreLocation,
+  options: OpenOptions = {},
+): Promise<Datastore> {
   const debug = options.debug ? { debug: options.debug } : {};
   switch (location.type) {
     case "file":
       return new FileDatastore(location.dir);
     case "kubernetes": {
-      const [{ loadKubeConfig }, { KubernetesDatastore }] = await Promise.all([import("./kubernetes/kube-connection.ts"), import("./kubernetes/kubernetes-datastore.ts")]);
-      const target = { ...(location.kubeconfig !== undefined ? { kubeconfig: location.kubeconfig } : {}), ...(location.context !== undefined ? { context: location.context } : {}) };
+      const [{ loadKubeConfig }, { KubernetesDatastore }] = await Promise.all([
+        import("./kubernetes/kube-connection.ts"),
+        import("./kubernetes/kubernetes-datastore.ts"),
+      ]);
+      const target = {
+        ...(location.kubeconfig !== undefined ? { kubeconfig: location.kubeconfig } : {}),
+        ...(location.context !== undefined ? { context: location.context } : {}),
+      };
       return new KubernetesDatastore(loadKubeConfig(target), debug);
     }
     case "etcd": {

@@ -28,7 +28,9 @@ function findDirective(v: unknown, path: string): string | undefined {
 export function applyStrategicMergePatch(target: unknown, patch: unknown): unknown {
   const directive = findDirective(patch, "");
   if (directive !== undefined) {
-    throw new Error(`apply strategic merge patch: directive ${JSON.stringify(directive)} is not supported; use --type merge`);
+    throw new Error(
+      `apply strategic merge patch: directive ${JSON.stringify(directive)} is not supported; use --type merge`,
+    );
   }
   return applyMergePatch(target, patch);
 }

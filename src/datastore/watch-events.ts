@@ -5,7 +5,10 @@
 import type { Datastore, DatastoreEvent } from "./datastore.ts";
 
 /** watchEvents yields every event of `datastore.watch` until `signal` aborts or the loop breaks. */
-export async function* watchEvents(datastore: Datastore, signal?: AbortSignal): AsyncGenerator<DatastoreEvent> {
+export async function* watchEvents(
+  datastore: Datastore,
+  signal?: AbortSignal,
+): AsyncGenerator<DatastoreEvent> {
   const queue: DatastoreEvent[] = [];
   let wake: (() => void) | undefined;
   const nudge = (): void => {

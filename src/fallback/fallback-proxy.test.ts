@@ -7,7 +7,18 @@ import { FallbackProxy } from "./fallback-proxy.ts";
 
 function cacheWith(resources: readonly Resource[]): ClusterCache {
   const cache = new ClusterCache();
-  for (const resource of resources) cache.apply({ type: "added", key: { group: resource.kind === "EndpointSlice" ? "discovery.k8s.io" : "", kind: resource.kind, namespace: "default", name: resource.metadata.name }, resource, source: "test" });
+  for (const resource of resources)
+    cache.apply({
+      type: "added",
+      key: {
+        group: resource.kind === "EndpointSlice" ? "discovery.k8s.io" : "",
+        kind: resource.kind,
+        namespace: "default",
+        name: resource.metadata.name,
+      },
+      resource,
+      source: "test",
+    });
   cache.apply({ type: "synced" });
   return cache;
 }
@@ -22,7 +33,10 @@ test("FallbackProxy.sync() applies the table once per change, as one replace scr
   assert.equal((await proxy.sync(cache, ctx)).changed, true);
   assert.equal((await proxy.sync(cache, ctx)).changed, false);
   assert.equal(scripts.length, 1);
-  assert.match(scripts[0]!, /^add table ip sluice-proxy\ndelete table ip sluice-proxy\ntable ip sluice-proxy \{/);
+  assert.match(
+    scripts[0]!,
+    /^add table ip sluice-proxy\ndelete table ip sluice-proxy\ntable ip sluice-proxy \{/,
+  );
   assert.match(scripts[0]!, /dnat to 198\.18\.1\.5:8080/);
 });
 

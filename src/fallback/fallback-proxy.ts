@@ -42,7 +42,15 @@ export class FallbackProxy {
 
   /** sync installs the ruleset for the cluster's current Services when it differs from the last one applied. */
   async sync(cache: ClusterCache, context: ServiceSyncContext): Promise<FallbackSyncReport> {
-    const desired = computeNatState({ services: cache.list("Service"), endpointSlices: cache.list("EndpointSlice"), nodeName: context.nodeName, nodeAddresses: context.nodeAddresses }, this.#ids);
+    const desired = computeNatState(
+      {
+        services: cache.list("Service"),
+        endpointSlices: cache.list("EndpointSlice"),
+        nodeName: context.nodeName,
+        nodeAddresses: context.nodeAddresses,
+      },
+      this.#ids,
+    );
     this.#ids.retainOnly(desired.serviceIds.keys());
     const ruleset = nftProxyRuleset(desired);
     const changed = ruleset !== this.#applied;

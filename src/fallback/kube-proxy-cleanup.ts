@@ -11,7 +11,11 @@ import { runNetfilterTool } from "../netfilter/run-netfilter-tool.ts";
 import type { NetfilterTool, NetfilterToolOptions } from "../netfilter/run-netfilter-tool.ts";
 
 /** RunTool runs a netfilter tool (tests and the agent use runNetfilterTool). */
-export type RunTool = (tool: NetfilterTool, args: readonly string[], options?: NetfilterToolOptions) => Promise<string>;
+export type RunTool = (
+  tool: NetfilterTool,
+  args: readonly string[],
+  options?: NetfilterToolOptions,
+) => Promise<string>;
 
 /** KubeProxyCleanupResult lists what was removed. */
 export interface KubeProxyCleanupResult {

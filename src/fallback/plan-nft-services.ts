@@ -9,7 +9,13 @@
  * like kube-proxy does: reject when the Service has no endpoints at all, drop when it only has
  * no local ones. Pure.
  */
-import { SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_ITP_LOCAL, SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
+import {
+  SL_NAT_FE_AFFINITY,
+  SL_NAT_FE_ETP_LOCAL,
+  SL_NAT_FE_EXTERNAL,
+  SL_NAT_FE_ITP_LOCAL,
+  SL_NAT_FE_SRC_RANGES,
+} from "../datapath/abi/abi.ts";
 import { NODEPORT_WILDCARD } from "../calc/service-frontends.ts";
 import { backendKeyId } from "../calc/nat-state.ts";
 import type { NatBackendValue, NatFrontendEntry, NatState } from "../calc/nat-state.ts";
@@ -105,51 +111,97 @@ export function planNftServices(state: NatState): NftServicesPlan {
     }
     if (usable === 0) {
       // kube-proxy: no endpoints at all → reject; endpoints only elsewhere under a Local policy → drop.
-      frontends.push({ addr, proto, port: fe.key.port, verdict: v.count === 0 ? "goto reject-chain" : "drop", hasEndpoints: false, firewall });
+      frontends.push({
+        addr,
+        proto,
+        port: fe.key.port,
+        verdict: v.count === 0 ? "goto reject-chain" : "drop",
+        hasEndpoints: false,
+        firewall,
+      });
       continue;
     }
-    if (!endpoints.has(v.svcId)) endpoints.set(v.svcId, endpointsOf(state, v.svcId, v.count, proto, (v.flags & SL_NAT_FE_AFFINITY) !== 0 ? v.affinityTimeoutS : 0));
+    if (!endpoints.has(v.svcId))
+      endpoints.set(
+        v.svcId,
+        endpointsOf(
+          state,
+          v.svcId,
+          v.count,
+          proto,
+          (v.flags & SL_NAT_FE_AFFINITY) !== 0 ? v.affinityTimeoutS : 0,
+        ),
+      );
     const chainFor = (n: number): string => {
       const name = n === v.count ? `svc-${v.svcId}` : `svc-${v.svcId}-local`;
-      if (!serviceChains.has(name)) serviceChains.set(name, { name, svcId: v.svcId, endpoints: n, servicePort });
+      if (!serviceChains.has(name))
+        serviceChains.set(name, { name, svcId: v.svcId, endpoints: n, servicePort });
       return name;
     };
     let target = chainFor(usable);
     if (external) {
-      const ext = { name: localPolicy ? `ext-${v.svcId}-local` : `ext-${v.svcId}`, local: localPolicy, clusterChain: chainFor(v.count), localChain: target };
+      const ext = {
+        name: localPolicy ? `ext-${v.svcId}-local` : `ext-${v.svcId}`,
+        local: localPolicy,
+        clusterChain: chainFor(v.count),
+        localChain: target,
+      };
       externalChains.set(ext.name, ext);
       target = ext.name;
     }
-    frontends.push({ addr, proto, port: fe.key.port, verdict: `goto ${target}`, hasEndpoints: true, firewall });
+    frontends.push({
+      addr,
+      proto,
+      port: fe.key.port,
+      verdict: `goto ${target}`,
+      hasEndpoints: true,
+      firewall,
+    });
   }
   return {
     frontends,
-    serviceChains: [...serviceChains.values()].sort((a, b) => a.svcId - b.svcId || compareText(a.name, b.name)),
+    serviceChains: [...serviceChains.values()].sort(
+      (a, b) => a.svcId - b.svcId || compareText(a.name, b.name),
+    ),
     externalChains: [...externalChains.values()].sort((a, b) => compareText(a.name, b.name)),
     endpoints,
     firewalls: [...firewalls.entries()].sort((a, b) => a[0] - b[0]).map(([, f]) => f),
   };
 }
 
-function endpointsOf(state: NatState, svcId: number, count: number, proto: NftProto, affinityTimeoutS: number): NftEndpoint[] {
+function endpointsOf(
+  state: NatState,
+  svcId: number,
+  count: number,
+  proto: NftProto,
+  affinityTimeoutS: number,
+): NftEndpoint[] {
   const out: NftEndpoint[] = [];
   for (let index = 0; index < count; index++) {
     const be = state.backends.get(backendKeyId({ svcId, index }));
     // A missing slot cannot happen for a computed state; a hole would shift every later choice.
-    if (be === undefined) throw new RangeError(`plan nft services: backend slot ${index} of service id ${svcId} is missing`);
+    if (be === undefined)
+      throw new RangeError(`plan nft services: backend slot ${index} of service id ${svcId} is missing`);
     out.push({ name: endpointChainName(svcId, index), proto, backend: be.value, affinityTimeoutS });
   }
   return out;
 }
 
 function cidrsOf(state: NatState, svcId: number): string[] {
-  return [...state.sourceRanges.values()].filter((r) => r.key.svcId === svcId).map((r) => r.key.cidr).sort(compareText);
+  return [...state.sourceRanges.values()]
+    .filter((r) => r.key.svcId === svcId)
+    .map((r) => r.key.cidr)
+    .sort(compareText);
 }
 
 function compareFrontends(a: NatFrontendEntry, b: NatFrontendEntry): number {
-  return a.value.svcId - b.value.svcId || ipv4ToNumber(a.key.addr) - ipv4ToNumber(b.key.addr) || a.key.proto - b.key.proto || a.key.port - b.key.port;
+  return (
+    a.value.svcId - b.value.svcId ||
+    ipv4ToNumber(a.key.addr) - ipv4ToNumber(b.key.addr) ||
+    a.key.proto - b.key.proto ||
+    a.key.port - b.key.port
+  );
 }
-
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -39,7 +39,11 @@ test("ProxyHandover.bpf() cleans up on entering eBPF mode, then only once per re
     clock.t += 1_000;
     await h.bpf(true);
   }
-  assert.deepEqual(calls, { remove: 1, cleanUp: 1 }, "frequent syncs must not spawn iptables-save/nft each time");
+  assert.deepEqual(
+    calls,
+    { remove: 1, cleanUp: 1 },
+    "frequent syncs must not spawn iptables-save/nft each time",
+  );
   clock.t += 60_000;
   await h.bpf(true);
   assert.deepEqual(calls, { remove: 2, cleanUp: 2 });

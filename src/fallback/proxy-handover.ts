@@ -65,7 +65,11 @@ export class ProxyHandover {
     const log = this.#d.log;
     try {
       const r = await this.#fallback.sync(cache, context);
-      if (r.changed) log.info({ op: "fallback-proxy" }, `nftables fallback proxy: table ip sluice-proxy holds ${r.written} service frontend(s)`);
+      if (r.changed)
+        log.info(
+          { op: "fallback-proxy" },
+          `nftables fallback proxy: table ip sluice-proxy holds ${r.written} service frontend(s)`,
+        );
       for (const p of r.problems) {
         if (this.#problems.has(p)) continue;
         this.#problems.add(p);
@@ -75,7 +79,10 @@ export class ProxyHandover {
       return r.healthChecks;
     } catch (e) {
       this.#setActive("routing-only");
-      throw new Error(`apply the nftables fallback proxy: ${(e as Error).message}; Services do not work on this node`, { cause: e });
+      throw new Error(
+        `apply the nftables fallback proxy: ${(e as Error).message}; Services do not work on this node`,
+        { cause: e },
+      );
     }
   }
 
@@ -92,7 +99,11 @@ export class ProxyHandover {
     this.#setActive("bpf");
     this.#problems.clear();
     try {
-      if (await this.#fallback.remove()) log.debug({ op: "fallback-proxy" }, "removed table ip sluice-proxy (if any): eBPF mode serves Services");
+      if (await this.#fallback.remove())
+        log.debug(
+          { op: "fallback-proxy" },
+          "removed table ip sluice-proxy (if any): eBPF mode serves Services",
+        );
     } catch (e) {
       log.error({ op: "fallback-proxy", err: e }, "remove table ip sluice-proxy failed");
     }
@@ -102,12 +113,16 @@ export class ProxyHandover {
       this.#cleanupError = "";
       if (r.chains.length + r.nftTables.length > 0) {
         const what = [...r.chains, ...r.nftTables.map((t) => `nft table ${t}`)];
-        log.info({ op: "kube-proxy-cleanup" }, `removed kube-proxy's rules (bpfKubeProxyIptablesCleanupEnabled): ${what.length} chain(s)/table(s), ${r.jumps} jump(s): ${what.slice(0, 8).join(", ")}${what.length > 8 ? ", ..." : ""}`);
+        log.info(
+          { op: "kube-proxy-cleanup" },
+          `removed kube-proxy's rules (bpfKubeProxyIptablesCleanupEnabled): ${what.length} chain(s)/table(s), ${r.jumps} jump(s): ${what.slice(0, 8).join(", ")}${what.length > 8 ? ", ..." : ""}`,
+        );
       }
     } catch (e) {
       const msg = (e as Error).message;
       // Once per distinct error: a missing iptables binary would otherwise log every pass.
-      if (msg !== this.#cleanupError) log.warn({ op: "kube-proxy-cleanup", err: e }, `clean up kube-proxy rules failed: ${msg}`);
+      if (msg !== this.#cleanupError)
+        log.warn({ op: "kube-proxy-cleanup", err: e }, `clean up kube-proxy rules failed: ${msg}`);
       this.#cleanupError = msg;
     }
   }

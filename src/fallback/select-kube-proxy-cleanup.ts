@@ -13,12 +13,27 @@
 
 /** KUBE_PROXY_CHAINS are the fixed chain names kube-proxy (iptables and IPVS modes) creates. */
 export const KUBE_PROXY_CHAINS: ReadonlySet<string> = new Set([
-  "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ",
-  "KUBE-FORWARD", "KUBE-PROXY-FIREWALL", "KUBE-PROXY-CANARY", "KUBE-LOAD-BALANCER", "KUBE-NODE-PORT",
+  "KUBE-SERVICES",
+  "KUBE-EXTERNAL-SERVICES",
+  "KUBE-NODEPORTS",
+  "KUBE-POSTROUTING",
+  "KUBE-MARK-MASQ",
+  "KUBE-FORWARD",
+  "KUBE-PROXY-FIREWALL",
+  "KUBE-PROXY-CANARY",
+  "KUBE-LOAD-BALANCER",
+  "KUBE-NODE-PORT",
 ]);
 
 /** KUBE_PROXY_CHAIN_PREFIXES are the prefixes of kube-proxy's per-service and per-endpoint chains. */
-export const KUBE_PROXY_CHAIN_PREFIXES = ["KUBE-SVC-", "KUBE-SVL-", "KUBE-SEP-", "KUBE-EXT-", "KUBE-FW-", "KUBE-XLB-"] as const;
+export const KUBE_PROXY_CHAIN_PREFIXES = [
+  "KUBE-SVC-",
+  "KUBE-SVL-",
+  "KUBE-SEP-",
+  "KUBE-EXT-",
+  "KUBE-FW-",
+  "KUBE-XLB-",
+] as const;
 
 /** KubeProxyCleanup is what to remove; `script` is undefined when nothing of kube-proxy's is there. */
 export interface KubeProxyCleanup {
@@ -116,8 +131,21 @@ function splitWords(line: string): string[] {
 export const KUBE_PROXY_NFT_TABLES = ["ip kube-proxy", "ip6 kube-proxy"] as const;
 
 /** selectKubeProxyNftTables reads `nft list tables` output and returns the `nft -f` script deleting kube-proxy's tables (undefined: none there). */
-export function selectKubeProxyNftTables(listing: string): { readonly script: string | undefined; readonly tables: readonly string[] } {
-  const present = new Set(listing.split("\n").map((l) => l.trim().replace(/^table\s+/, "").replace(/\s+/g, " ")));
+export function selectKubeProxyNftTables(listing: string): {
+  readonly script: string | undefined;
+  readonly tables: readonly string[];
+} {
+  const present = new Set(
+    listing.split("\n").map((l) =>
+      l
+        .trim()
+        .replace(/^table\s+/, "")
+        .replace(/\s+/g, " "),
+    ),
+  );
   const tables = KUBE_PROXY_NFT_TABLES.filter((t) => present.has(t));
-  return { script: tables.length > 0 ? tables.map((t) => `delete table ${t}\n`).join("") : undefined, tables };
+  return {
+    script: tables.length > 0 ? tables.map((t) => `delete table ${t}\n`).join("") : undefined,
+    tables,
+  };
 }

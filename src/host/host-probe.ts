@@ -19,4 +19,9 @@ export interface HostProbe {
 }
 
 /** kernelHostProbe reads the calling thread's network namespace. */
-export const kernelHostProbe: HostProbe = { readHostView, detectNodeIp, ifaceOfAddress, podMac: podMacFromNetns };
+export const kernelHostProbe: HostProbe = {
+  readHostView,
+  detectNodeIp,
+  ifaceOfAddress,
+  podMac: podMacFromNetns,
+};

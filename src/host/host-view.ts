@@ -27,11 +27,13 @@ export function readHostView(): HostView {
     const links = listLinks({ socket });
     const hostRoutes = new Map<string, number>();
     for (const r of listRoutes({ socket, family: 4 })) {
-      if (r.dst.endsWith("/32") && r.oif !== undefined && r.via === undefined) hostRoutes.set(r.dst.slice(0, -3), r.oif);
+      if (r.dst.endsWith("/32") && r.oif !== undefined && r.via === undefined)
+        hostRoutes.set(r.dst.slice(0, -3), r.oif);
     }
     const neighbours = new Map<string, string>();
     for (const n of listNeighbours({ socket, family: 4 })) {
-      if (n.lladdr !== undefined && (n.state & NUD_USABLE) !== 0) neighbours.set(`${n.index}/${n.address}`, n.lladdr);
+      if (n.lladdr !== undefined && (n.state & NUD_USABLE) !== 0)
+        neighbours.set(`${n.index}/${n.address}`, n.lladdr);
     }
     return { links, hostRoutes, neighbours };
   } finally {

@@ -12,7 +12,6 @@ import type { WorkloadInterface } from "../calc/compute-routes.ts";
 import type { HostView } from "./host-view.ts";
 import { INTERFACE_ANNOTATION } from "../model/sluice-annotations.ts";
 
-
 /** ResolvedWorkload is a local pod with its address and host-side interface. */
 export interface ResolvedWorkload extends WorkloadInterface {
   readonly ip: string;
@@ -35,7 +34,13 @@ export function hasWorkloadPrefix(name: string, prefixes: readonly string[]): bo
 }
 
 /** localWorkloads resolves the pods of `nodeName`. */
-export function localWorkloads(pods: readonly Pod[], nodeName: string, host: HostView, prefixes: readonly string[], macOf: PodMacLookup): WorkloadScan {
+export function localWorkloads(
+  pods: readonly Pod[],
+  nodeName: string,
+  host: HostView,
+  prefixes: readonly string[],
+  macOf: PodMacLookup,
+): WorkloadScan {
   const byName = new Map(host.links.map((l) => [l.name, l]));
   const byIndex = new Map(host.links.map((l) => [l.index, l]));
   const workloads: ResolvedWorkload[] = [];
@@ -47,13 +52,21 @@ export function localWorkloads(pods: readonly Pod[], nodeName: string, host: Hos
     if (ip === undefined) continue; // no address yet: nothing to route
     const annotated = pod.metadata.annotations?.[INTERFACE_ANNOTATION];
     const routed = host.hostRoutes.get(ip);
-    const link = (annotated !== undefined ? byName.get(annotated) : undefined) ?? (routed !== undefined ? byIndex.get(routed) : undefined);
+    const link =
+      (annotated !== undefined ? byName.get(annotated) : undefined) ??
+      (routed !== undefined ? byIndex.get(routed) : undefined);
     if (link === undefined) {
-      pending.push({ pod: id, reason: `no interface for ${ip} (annotation ${annotated ?? "none"}, no /32 route)` });
+      pending.push({
+        pod: id,
+        reason: `no interface for ${ip} (annotation ${annotated ?? "none"}, no /32 route)`,
+      });
       continue;
     }
     if (!hasWorkloadPrefix(link.name, prefixes)) {
-      pending.push({ pod: id, reason: `interface "${link.name}" lacks a workload prefix (${prefixes.join(",")})` });
+      pending.push({
+        pod: id,
+        reason: `interface "${link.name}" lacks a workload prefix (${prefixes.join(",")})`,
+      });
       continue;
     }
     const mac = host.neighbours.get(`${link.index}/${ip}`) ?? macOf(pod, link);

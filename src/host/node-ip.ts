@@ -25,7 +25,8 @@ export function detectNodeIp(): DetectedNodeIp {
   if (route.oif === undefined) throw new Error("detect node ip: the default route names no interface");
   const link = getLink(route.oif);
   const addr = listAddresses({ link: route.oif, family: 4 })[0];
-  if (addr === undefined) throw new Error(`detect node ip: interface "${link.name}" toward the default route has no IPv4 address`);
+  if (addr === undefined)
+    throw new Error(`detect node ip: interface "${link.name}" toward the default route has no IPv4 address`);
   return { ip: addr.address, iface: link.name, ifindex: link.index, mtu: link.mtu };
 }
 

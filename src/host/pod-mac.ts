@@ -8,7 +8,6 @@ import { findLink } from "../netlink/links.ts";
 import type { Pod } from "../model/pod.ts";
 import { NETNS_ANNOTATION } from "../model/sluice-annotations.ts";
 
-
 /** podMacFromNetns returns the MAC of the veth peer of `hostLink` in the pod's namespace, or undefined. */
 export function podMacFromNetns(pod: Pod, hostLink: Link): string | undefined {
   const netns = pod.metadata.annotations?.[NETNS_ANNOTATION];

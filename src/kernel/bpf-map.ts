@@ -31,7 +31,10 @@ export function mapCreate(a: MapCreateAttr): Fd {
     .u32(20, a.innerMapFd ?? 0)
     .name(28, a.name);
   if (a.btfFd !== undefined) {
-    attr.u32(48, a.btfFd).u32(52, a.btfKeyTypeId ?? 0).u32(56, a.btfValueTypeId ?? 0);
+    attr
+      .u32(48, a.btfFd)
+      .u32(52, a.btfKeyTypeId ?? 0)
+      .u32(56, a.btfValueTypeId ?? 0);
   }
   return new Fd(bpfSyscall(BpfCommand.MapCreate, attr, `create map "${a.name}"`));
 }
@@ -39,7 +42,12 @@ export function mapCreate(a: MapCreateAttr): Fd {
 /** UpdateFlag selects BPF_ANY / BPF_NOEXIST / BPF_EXIST for an update. */
 export const UpdateFlag = { any: 0, noexist: 1, exist: 2 } as const;
 
-function elemAttr(fd: number, key: Uint8Array | undefined, value: Uint8Array | undefined, flags = 0): BpfAttr {
+function elemAttr(
+  fd: number,
+  key: Uint8Array | undefined,
+  value: Uint8Array | undefined,
+  flags = 0,
+): BpfAttr {
   return new BpfAttr().u32(0, fd).ptr(8, key).ptr(16, value).u64(24, flags);
 }
 
@@ -52,17 +60,30 @@ export function mapLookupElem(fd: number, key: Uint8Array, value: Uint8Array, na
 }
 
 /** mapUpdateElem writes one element; throws SyscallError (EEXIST/ENOENT/E2BIG, or EPERM once frozen). */
-export function mapUpdateElem(fd: number, key: Uint8Array, value: Uint8Array, flags: number, name: string): void {
+export function mapUpdateElem(
+  fd: number,
+  key: Uint8Array,
+  value: Uint8Array,
+  flags: number,
+  name: string,
+): void {
   bpfSyscall(BpfCommand.MapUpdateElem, elemAttr(fd, key, value, flags), `update map "${name}"`);
 }
 
 /** mapDeleteElem removes one element; throws KeyNotFoundError when it is absent. */
 export function mapDeleteElem(fd: number, key: Uint8Array, name: string): void {
-  bpfSyscall(BpfCommand.MapDeleteElem, elemAttr(fd, key, undefined), `delete from map "${name}"`, { map: name });
+  bpfSyscall(BpfCommand.MapDeleteElem, elemAttr(fd, key, undefined), `delete from map "${name}"`, {
+    map: name,
+  });
 }
 
 /** mapLookupAndDelete pops `key` into `value` (queues/stacks pass no key); false when absent. */
-export function mapLookupAndDelete(fd: number, key: Uint8Array | undefined, value: Uint8Array, name: string): boolean {
+export function mapLookupAndDelete(
+  fd: number,
+  key: Uint8Array | undefined,
+  value: Uint8Array,
+  name: string,
+): boolean {
   const r = bpfTry(BpfCommand.MapLookupAndDeleteElem, elemAttr(fd, key, value));
   if (r === -Errno.ENOENT) return false;
   if (r < 0) throw errnoError(`lookup and delete in map "${name}"`, -r);
@@ -70,7 +91,12 @@ export function mapLookupAndDelete(fd: number, key: Uint8Array | undefined, valu
 }
 
 /** mapGetNextKey writes the key after `key` (or the first key when `key` is undefined); false at the end. */
-export function mapGetNextKey(fd: number, key: Uint8Array | undefined, next: Uint8Array, name: string): boolean {
+export function mapGetNextKey(
+  fd: number,
+  key: Uint8Array | undefined,
+  next: Uint8Array,
+  name: string,
+): boolean {
   const r = bpfTry(BpfCommand.MapGetNextKey, elemAttr(fd, key, next));
   if (r === -Errno.ENOENT) return false;
   if (r < 0) throw errnoError(`iterate map "${name}"`, -r);
@@ -124,7 +150,12 @@ function batchResult(cmd: BpfCommand, attr: BpfAttr, r: number, op: string): Bat
 /** mapLookupBatch reads up to `count` entries after `inBatch` (undefined = from the start). */
 export function mapLookupBatch(b: BatchAttr, name: string): BatchResult {
   const attr = batchAttr(b);
-  return batchResult(BpfCommand.MapLookupBatch, attr, bpfTry(BpfCommand.MapLookupBatch, attr), `batch lookup map "${name}"`);
+  return batchResult(
+    BpfCommand.MapLookupBatch,
+    attr,
+    bpfTry(BpfCommand.MapLookupBatch, attr),
+    `batch lookup map "${name}"`,
+  );
 }
 
 /** mapLookupBatchAsync is mapLookupBatch on a worker thread, for big dumps. */
@@ -146,6 +177,7 @@ export function mapUpdateBatch(b: BatchAttr, name: string): number {
 export function mapDeleteBatch(b: BatchAttr, name: string): number {
   const attr = batchAttr(b);
   const r = bpfTry(BpfCommand.MapDeleteBatch, attr);
-  if (r < 0 && r !== -Errno.ENOENT) throw errnoError(`batch delete from map "${name}"`, -r, { feature: BATCH_FEATURE });
+  if (r < 0 && r !== -Errno.ENOENT)
+    throw errnoError(`batch delete from map "${name}"`, -r, { feature: BATCH_FEATURE });
   return attr.readU32(32);
 }

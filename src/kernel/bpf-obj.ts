@@ -122,8 +122,16 @@ export function linkInfo(fd: number): LinkInfo {
 /** ObjectKind picks which id table getNextId/getFdById walk. */
 export type ObjectKind = "prog" | "map" | "link";
 
-const NEXT_ID = { prog: BpfCommand.ProgGetNextId, map: BpfCommand.MapGetNextId, link: BpfCommand.LinkGetNextId };
-const FD_BY_ID = { prog: BpfCommand.ProgGetFdById, map: BpfCommand.MapGetFdById, link: BpfCommand.LinkGetFdById };
+const NEXT_ID = {
+  prog: BpfCommand.ProgGetNextId,
+  map: BpfCommand.MapGetNextId,
+  link: BpfCommand.LinkGetNextId,
+};
+const FD_BY_ID = {
+  prog: BpfCommand.ProgGetFdById,
+  map: BpfCommand.MapGetFdById,
+  link: BpfCommand.LinkGetFdById,
+};
 
 /** getNextId returns the next id after `start` in the kernel's table of `kind`, or undefined at the end. */
 export function getNextId(kind: ObjectKind, start: number): number | undefined {

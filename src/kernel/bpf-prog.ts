@@ -41,10 +41,16 @@ function progLoadAttr(p: ProgLoadAttr): BpfAttr {
   if (p.btfFd !== undefined) {
     attr.u32(72, p.btfFd);
     if (p.funcInfo !== undefined && p.funcInfoRecSize) {
-      attr.u32(76, p.funcInfoRecSize).ptr(80, p.funcInfo).u32(88, p.funcInfo.byteLength / p.funcInfoRecSize);
+      attr
+        .u32(76, p.funcInfoRecSize)
+        .ptr(80, p.funcInfo)
+        .u32(88, p.funcInfo.byteLength / p.funcInfoRecSize);
     }
     if (p.lineInfo !== undefined && p.lineInfoRecSize) {
-      attr.u32(92, p.lineInfoRecSize).ptr(96, p.lineInfo).u32(104, p.lineInfo.byteLength / p.lineInfoRecSize);
+      attr
+        .u32(92, p.lineInfoRecSize)
+        .ptr(96, p.lineInfo)
+        .u32(104, p.lineInfo.byteLength / p.lineInfoRecSize);
     }
   }
   return attr;
@@ -117,10 +123,15 @@ export function btfLoad(btf: Uint8Array, logBuf?: Uint8Array): Fd {
   if (logBuf !== undefined) attr.ptr(8, logBuf).u32(20, logBuf.byteLength).u32(24, 1);
   const r = bpfTry(BpfCommand.BtfLoad, attr);
   if (r >= 0) return new Fd(r);
-  const log = logBuf === undefined ? "" : Buffer.from(logBuf).toString("utf8").replace(/\0[\s\S]*$/, "").trim();
+  const log =
+    logBuf === undefined
+      ? ""
+      : Buffer.from(logBuf)
+          .toString("utf8")
+          .replace(/\0[\s\S]*$/, "")
+          .trim();
   throw errnoError("load btf", -r, {
     feature: { name: "BTF", minKernel: "5.2" },
     ...(log ? { detail: log.split("\n").slice(-3).join(" | ") } : {}),
   });
 }
-

@@ -99,7 +99,12 @@ export function objectName(name: string): string {
 }
 
 /** bpfSyscall runs one command and returns its non-negative result, or throws via errnoError. */
-export function bpfSyscall(cmd: BpfCommand, attr: BpfAttr, op: string, options?: SyscallErrorOptions): number {
+export function bpfSyscall(
+  cmd: BpfCommand,
+  attr: BpfAttr,
+  op: string,
+  options?: SyscallErrorOptions,
+): number {
   const r = Number(sysBpf(SYS_BPF, cmd, attr.buf, ATTR_SIZE));
   if (r < 0) throw errnoError(op, lastErrno(), options);
   return r;

@@ -72,7 +72,10 @@ export function errnoError(op: string, errno: number, options: SyscallErrorOptio
   }
   if (
     options.feature !== undefined &&
-    (errno === Errno.EINVAL || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP || errno === Errno.ENOSYS)
+    (errno === Errno.EINVAL ||
+      errno === Errno.EOPNOTSUPP ||
+      errno === Errno.ENOTSUPP ||
+      errno === Errno.ENOSYS)
   ) {
     return new NotSupportedError(options.feature.name, options.feature.minKernel, { cause });
   }

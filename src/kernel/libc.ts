@@ -27,7 +27,9 @@ export const fcntl = libc.func("int fcntl(int fd, int cmd, long arg)");
 export const socket = libc.func("int socket(int domain, int type, int protocol)");
 export const bind = libc.func("int bind(int fd, const void *addr, uint32_t len)");
 export const getsockname = libc.func("int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)");
-export const setsockopt = libc.func("int setsockopt(int fd, int level, int name, const void *val, uint32_t len)");
+export const setsockopt = libc.func(
+  "int setsockopt(int fd, int level, int name, const void *val, uint32_t len)",
+);
 export const sendto = libc.func(
   "long sendto(int fd, const void *buf, unsigned long len, int flags, const void *addr, uint32_t alen)",
 );
@@ -42,10 +44,14 @@ export const umount2 = libc.func("int umount2(const char *target, int flags)");
 
 export const epollCreate1 = libc.func("int epoll_create1(int flags)");
 export const epollCtl = libc.func("int epoll_ctl(int epfd, int op, int fd, const void *event)");
-export const epollWait = libc.func("int epoll_wait(int epfd, _Out_ void *events, int maxevents, int timeout)");
+export const epollWait = libc.func(
+  "int epoll_wait(int epfd, _Out_ void *events, int maxevents, int timeout)",
+);
 export const eventfd = libc.func("int eventfd(unsigned int initval, int flags)");
 
-export const mmap = libc.func("void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long off)");
+export const mmap = libc.func(
+  "void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long off)",
+);
 export const munmap = libc.func("int munmap(void *addr, unsigned long len)");
 export const getpagesize = libc.func("int getpagesize()");
 

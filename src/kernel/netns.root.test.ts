@@ -26,7 +26,10 @@ test("createNetns() makes a namespace that iproute2 lists, and deleteNetns() rem
 
 test("createNetns() refuses an existing name with EEXIST and keeps the original", requireRoot, async () => {
   await withTempNetns(1, ([ns]) => {
-    assert.throws(() => createNetns(ns!), (e: unknown) => e instanceof SyscallError && e.code === "EEXIST");
+    assert.throws(
+      () => createNetns(ns!),
+      (e: unknown) => e instanceof SyscallError && e.code === "EEXIST",
+    );
     assert.ok(netnsExists(ns!));
   });
 });
@@ -37,12 +40,21 @@ test("withNetns() runs fn in the namespace and switches back, also when fn throw
     const inside = withNetns(ns!, nsIno);
     assert.notEqual(inside, home);
     assert.equal(nsIno(), home);
-    assert.throws(() => withNetns(ns!, () => { throw new Error("boom"); }), /boom/);
+    assert.throws(
+      () =>
+        withNetns(ns!, () => {
+          throw new Error("boom");
+        }),
+      /boom/,
+    );
     assert.equal(nsIno(), home);
     // By fd too, and nested.
     const fd = openNetns(ns!);
     try {
-      assert.equal(withNetns(fd, () => withNetns(ns!, nsIno)), inside);
+      assert.equal(
+        withNetns(fd, () => withNetns(ns!, nsIno)),
+        inside,
+      );
     } finally {
       fd.close();
     }

@@ -52,7 +52,8 @@ export function createNetns(name: string): void {
   try {
     if (unshare(CLONE_NEWNET) < 0) throw errnoError(`${op}: unshare`, lastErrno());
     try {
-      if (mount(CURRENT_NS, path, "none", MS_BIND, null) < 0) throw errnoError(`${op}: bind mount`, lastErrno());
+      if (mount(CURRENT_NS, path, "none", MS_BIND, null) < 0)
+        throw errnoError(`${op}: bind mount`, lastErrno());
     } finally {
       enter(orig, op);
     }

@@ -46,29 +46,46 @@ type SpecIn = {
   applyOnForward?: boolean | undefined;
 };
 
-function checkPolicy(value: { metadata: { name: string }; spec: SpecIn }, issues: z.core.$ZodRawIssue[]): void {
+function checkPolicy(
+  value: { metadata: { name: string }; spec: SpecIn },
+  issues: z.core.$ZodRawIssue[],
+): void {
   const { metadata, spec } = value;
   const push = (path: PropertyKey[], message: string): void => {
     issues.push({ code: "custom", message, input: value, path });
   };
   if (spec.tier !== DEFAULT_TIER && !metadata.name.startsWith(`${spec.tier}.`)) {
-    push(["metadata", "name"], `a policy in tier ${JSON.stringify(spec.tier)} must be named "${spec.tier}.<name>", got ${JSON.stringify(metadata.name)}`);
+    push(
+      ["metadata", "name"],
+      `a policy in tier ${JSON.stringify(spec.tier)} must be named "${spec.tier}.<name>", got ${JSON.stringify(metadata.name)}`,
+    );
   }
-  if (metadata.name.startsWith(KNP_PREFIX)) push(["metadata", "name"], `the prefix ${JSON.stringify(KNP_PREFIX)} is reserved for Kubernetes NetworkPolicies`);
-  if (spec.preDNAT && spec.doNotTrack) push(["spec", "preDNAT"], "preDNAT and doNotTrack cannot both be true");
+  if (metadata.name.startsWith(KNP_PREFIX))
+    push(
+      ["metadata", "name"],
+      `the prefix ${JSON.stringify(KNP_PREFIX)} is reserved for Kubernetes NetworkPolicies`,
+    );
+  if (spec.preDNAT && spec.doNotTrack)
+    push(["spec", "preDNAT"], "preDNAT and doNotTrack cannot both be true");
   if ((spec.preDNAT || spec.doNotTrack) && !spec.applyOnForward) {
     push(["spec", "applyOnForward"], `must be true when ${spec.preDNAT ? "preDNAT" : "doNotTrack"} is true`);
   }
-  if (spec.preDNAT && (spec.egress?.length ?? 0) > 0) push(["spec", "egress"], "a preDNAT policy cannot have egress rules");
-  if (spec.preDNAT && spec.types?.includes("Egress")) push(["spec", "types"], 'a preDNAT policy cannot have type "Egress"');
+  if (spec.preDNAT && (spec.egress?.length ?? 0) > 0)
+    push(["spec", "egress"], "a preDNAT policy cannot have egress rules");
+  if (spec.preDNAT && spec.types?.includes("Egress"))
+    push(["spec", "types"], 'a preDNAT policy cannot have type "Egress"');
   if (spec.types !== undefined && spec.types.length > 0) {
-    if ((spec.ingress?.length ?? 0) > 0 && !spec.types.includes("Ingress")) push(["spec", "ingress"], 'ingress rules need "Ingress" in types');
-    if ((spec.egress?.length ?? 0) > 0 && !spec.types.includes("Egress")) push(["spec", "egress"], 'egress rules need "Egress" in types');
+    if ((spec.ingress?.length ?? 0) > 0 && !spec.types.includes("Ingress"))
+      push(["spec", "ingress"], 'ingress rules need "Ingress" in types');
+    if ((spec.egress?.length ?? 0) > 0 && !spec.types.includes("Egress"))
+      push(["spec", "egress"], 'egress rules need "Egress" in types');
   }
 }
 
 function typesOf(spec: SpecIn): Array<"Ingress" | "Egress"> {
-  return spec.types !== undefined && spec.types.length > 0 ? spec.types : defaultPolicyTypes((spec.ingress?.length ?? 0) > 0, (spec.egress?.length ?? 0) > 0, false);
+  return spec.types !== undefined && spec.types.length > 0
+    ? spec.types
+    : defaultPolicyTypes((spec.ingress?.length ?? 0) > 0, (spec.egress?.length ?? 0) > 0, false);
 }
 
 /** globalNetworkPolicySchema validates a projectcalico.org/v3 GlobalNetworkPolicy. */

@@ -6,7 +6,14 @@
 import { z } from "zod";
 import { cidr, calicoEnum, stringMap } from "./field-schemas.ts";
 import { cidrFamilyOf } from "./ip-address.ts";
-import { calicoPort, calicoProtocol, icmpFields, protocolHasPorts, selector, type CalicoProtocol } from "./policy-fields.ts";
+import {
+  calicoPort,
+  calicoProtocol,
+  icmpFields,
+  protocolHasPorts,
+  selector,
+  type CalicoProtocol,
+} from "./policy-fields.ts";
 
 const serviceAccountMatch = z.strictObject({
   names: z.array(z.string().min(1)).optional(),
@@ -41,25 +48,39 @@ function ruleProblems(rule: z.output<typeof ruleFields>): Issue[] {
     if (e === undefined) continue;
     for (const field of ["ports", "notPorts"] as const) {
       if ((e[field]?.length ?? 0) > 0 && !protocolHasPorts(rule.protocol)) {
-        issues.push({ message: `${field} need protocol TCP, UDP, SCTP or UDPLite, got ${rule.protocol === undefined ? "none" : JSON.stringify(rule.protocol)}`, path: [side, field] });
+        issues.push({
+          message: `${field} need protocol TCP, UDP, SCTP or UDPLite, got ${rule.protocol === undefined ? "none" : JSON.stringify(rule.protocol)}`,
+          path: [side, field],
+        });
       }
     }
     if (rule.ipVersion !== undefined) {
       for (const field of ["nets", "notNets"] as const) {
         (e[field] ?? []).forEach((net, i) => {
-          if (cidrFamilyOf(net) !== `IPv${rule.ipVersion}`) issues.push({ message: `${JSON.stringify(net)} is not IPv${rule.ipVersion}, as ipVersion says`, path: [side, field, i] });
+          if (cidrFamilyOf(net) !== `IPv${rule.ipVersion}`)
+            issues.push({
+              message: `${JSON.stringify(net)} is not IPv${rule.ipVersion}, as ipVersion says`,
+              path: [side, field, i],
+            });
         });
       }
     }
   }
   for (const field of ["icmp", "notICMP"] as const) {
     if (rule[field] === undefined) continue;
-    if (!isIcmp(rule.protocol)) issues.push({ message: `needs protocol ICMP or ICMPv6, got ${rule.protocol === undefined ? "none" : JSON.stringify(rule.protocol)}`, path: [field] });
+    if (!isIcmp(rule.protocol))
+      issues.push({
+        message: `needs protocol ICMP or ICMPv6, got ${rule.protocol === undefined ? "none" : JSON.stringify(rule.protocol)}`,
+        path: [field],
+      });
   }
   const v6 = rule.protocol === "ICMPv6" || rule.protocol === 58;
   const v4 = rule.protocol === "ICMP" || rule.protocol === 1;
   if ((v6 && rule.ipVersion === 4) || (v4 && rule.ipVersion === 6)) {
-    issues.push({ message: `protocol ${JSON.stringify(rule.protocol)} does not match ipVersion ${rule.ipVersion}`, path: ["ipVersion"] });
+    issues.push({
+      message: `protocol ${JSON.stringify(rule.protocol)} does not match ipVersion ${rule.ipVersion}`,
+      path: ["ipVersion"],
+    });
   }
   return issues;
 }
@@ -78,7 +99,8 @@ const ruleFields = z.strictObject({
 
 /** calicoRule is one Calico ingress or egress rule. */
 export const calicoRule = ruleFields.check((ctx) => {
-  for (const issue of ruleProblems(ctx.value)) ctx.issues.push({ code: "custom", message: issue.message, input: ctx.value, path: issue.path });
+  for (const issue of ruleProblems(ctx.value))
+    ctx.issues.push({ code: "custom", message: issue.message, input: ctx.value, path: issue.path });
 });
 
 /** CalicoRule is a validated Calico rule. */

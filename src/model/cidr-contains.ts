@@ -5,7 +5,8 @@ import { isIPv4 } from "node:net";
 
 /** addressBits is an IPv4 or IPv6 address as a bigint (32 or 128 bits). */
 export function addressBits(address: string): bigint {
-  if (isIPv4(address)) return address.split(".").reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+  if (isIPv4(address))
+    return address.split(".").reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
   const [head = "", tail] = address.split("::");
   const groups = (s: string): string[] => (s === "" ? [] : s.split(":"));
   let left = groups(head);

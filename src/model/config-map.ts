@@ -27,10 +27,20 @@ export function configMapSchema() {
       const host = data["KUBERNETES_SERVICE_HOST"];
       const port = data["KUBERNETES_SERVICE_PORT"];
       if (host === undefined || host.trim() === "" || /[\s/]/.test(host)) {
-        ctx.issues.push({ code: "custom", path: ["data", "KUBERNETES_SERVICE_HOST"], message: host === undefined ? "required" : `invalid host ${JSON.stringify(host)}`, input: host });
+        ctx.issues.push({
+          code: "custom",
+          path: ["data", "KUBERNETES_SERVICE_HOST"],
+          message: host === undefined ? "required" : `invalid host ${JSON.stringify(host)}`,
+          input: host,
+        });
       }
       if (port === undefined || !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-        ctx.issues.push({ code: "custom", path: ["data", "KUBERNETES_SERVICE_PORT"], message: port === undefined ? "required" : `must be a port 1-65535, got ${JSON.stringify(port)}`, input: port });
+        ctx.issues.push({
+          code: "custom",
+          path: ["data", "KUBERNETES_SERVICE_PORT"],
+          message: port === undefined ? "required" : `must be a port 1-65535, got ${JSON.stringify(port)}`,
+          input: port,
+        });
       }
     });
 }

@@ -18,7 +18,12 @@ describe("EndpointSlice", () => {
     const r = expectValid(
       slice({
         endpoints: [
-          { addresses: ["198.19.1.5"], conditions: { ready: true, serving: true, terminating: false }, nodeName: "node-1", zone: "a" },
+          {
+            addresses: ["198.19.1.5"],
+            conditions: { ready: true, serving: true, terminating: false },
+            nodeName: "node-1",
+            zone: "a",
+          },
           { addresses: ["198.19.2.5"] },
         ],
         ports: [{ name: "http", port: 8080 }],
@@ -35,20 +40,49 @@ describe("EndpointSlice", () => {
   });
 
   const invalid: [string, Record<string, unknown>, string, string][] = [
-    ["an IPv6 address in an IPv4 slice", { endpoints: [{ addresses: ["fd00::5"] }] }, "endpoints[0].addresses[0]", 'invalid IPv4 address "fd00::5"'],
-    ["an endpoint without addresses", { endpoints: [{ addresses: [] }] }, "endpoints[0].addresses", "at least 1 entry"],
-    ["a non-boolean condition", { endpoints: [{ addresses: ["198.19.1.5"], conditions: { ready: "yes" } }] }, "endpoints[0].conditions.ready", 'expected boolean, got string "yes"'],
-    ["an unknown condition", { endpoints: [{ addresses: ["198.19.1.5"], conditions: { healthy: true } }] }, "endpoints[0].conditions.healthy", "unknown field"],
+    [
+      "an IPv6 address in an IPv4 slice",
+      { endpoints: [{ addresses: ["fd00::5"] }] },
+      "endpoints[0].addresses[0]",
+      'invalid IPv4 address "fd00::5"',
+    ],
+    [
+      "an endpoint without addresses",
+      { endpoints: [{ addresses: [] }] },
+      "endpoints[0].addresses",
+      "at least 1 entry",
+    ],
+    [
+      "a non-boolean condition",
+      { endpoints: [{ addresses: ["198.19.1.5"], conditions: { ready: "yes" } }] },
+      "endpoints[0].conditions.ready",
+      'expected boolean, got string "yes"',
+    ],
+    [
+      "an unknown condition",
+      { endpoints: [{ addresses: ["198.19.1.5"], conditions: { healthy: true } }] },
+      "endpoints[0].conditions.healthy",
+      "unknown field",
+    ],
     ["a bad addressType", { addressType: "IPv5" }, "addressType", 'got "IPv5"'],
     ["a port above 65535", { ports: [{ port: 65536 }] }, "ports[0].port", "at most 65535"],
-    ["a bad nodeName", { endpoints: [{ addresses: ["198.19.1.5"], nodeName: "Node_1" }] }, "endpoints[0].nodeName", "invalid DNS-1123 subdomain"],
+    [
+      "a bad nodeName",
+      { endpoints: [{ addresses: ["198.19.1.5"], nodeName: "Node_1" }] },
+      "endpoints[0].nodeName",
+      "invalid DNS-1123 subdomain",
+    ],
   ];
   for (const [what, fields, field, reason] of invalid) {
-    test(`rejects ${what}`, () => expectInvalid(slice(fields), field, reason, "EndpointSlice shop/web-abc12"));
+    test(`rejects ${what}`, () =>
+      expectInvalid(slice(fields), field, reason, "EndpointSlice shop/web-abc12"));
   }
 
   test("rejects a bad service-name label value", () => {
-    const raw = { ...(slice({}) as object), metadata: { name: "x", labels: { "kubernetes.io/service-name": "web/x" } } };
+    const raw = {
+      ...(slice({}) as object),
+      metadata: { name: "x", labels: { "kubernetes.io/service-name": "web/x" } },
+    };
     expectInvalid(raw, 'metadata.labels["kubernetes.io/service-name"]', 'invalid label value "web/x"');
   });
 });

@@ -21,7 +21,13 @@ const endpoint = z.strictObject({
     })
     .default({}),
   hostname: dnsLabel.optional(),
-  targetRef: z.looseObject({ kind: z.string().optional(), namespace: z.string().optional(), name: z.string().optional() }).optional(),
+  targetRef: z
+    .looseObject({
+      kind: z.string().optional(),
+      namespace: z.string().optional(),
+      name: z.string().optional(),
+    })
+    .optional(),
   nodeName: dnsSubdomain.optional(),
   zone: z.string().optional(),
   hints: z.looseObject({}).optional(),

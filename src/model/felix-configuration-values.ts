@@ -13,14 +13,26 @@ export interface ProtoPort {
 }
 
 const inbound: ProtoPort[] = [
-  { protocol: "TCP", port: 22 }, { protocol: "UDP", port: 68 }, { protocol: "TCP", port: 179 },
-  { protocol: "TCP", port: 2379 }, { protocol: "TCP", port: 2380 }, { protocol: "TCP", port: 5473 },
-  { protocol: "TCP", port: 6443 }, { protocol: "TCP", port: 6666 }, { protocol: "TCP", port: 6667 },
+  { protocol: "TCP", port: 22 },
+  { protocol: "UDP", port: 68 },
+  { protocol: "TCP", port: 179 },
+  { protocol: "TCP", port: 2379 },
+  { protocol: "TCP", port: 2380 },
+  { protocol: "TCP", port: 5473 },
+  { protocol: "TCP", port: 6443 },
+  { protocol: "TCP", port: 6666 },
+  { protocol: "TCP", port: 6667 },
 ];
 const outbound: ProtoPort[] = [
-  { protocol: "UDP", port: 53 }, { protocol: "UDP", port: 67 }, { protocol: "TCP", port: 179 },
-  { protocol: "TCP", port: 2379 }, { protocol: "TCP", port: 2380 }, { protocol: "TCP", port: 5473 },
-  { protocol: "TCP", port: 6443 }, { protocol: "TCP", port: 6666 }, { protocol: "TCP", port: 6667 },
+  { protocol: "UDP", port: 53 },
+  { protocol: "UDP", port: 67 },
+  { protocol: "TCP", port: 179 },
+  { protocol: "TCP", port: 2379 },
+  { protocol: "TCP", port: 2380 },
+  { protocol: "TCP", port: 5473 },
+  { protocol: "TCP", port: 6443 },
+  { protocol: "TCP", port: 6666 },
+  { protocol: "TCP", port: 6667 },
 ];
 
 /** FELIX_DEFAULTS are Felix's defaults for the fields Sluice acts on. */
@@ -81,7 +93,11 @@ type Defaults = typeof FELIX_DEFAULTS;
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T;
 
 /** FelixValues is the effective configuration: every Sluice-relevant field has a value. */
-export type FelixValues = { readonly [K in keyof Defaults]: K extends keyof FelixConfigurationSpec ? Exclude<FelixConfigurationSpec[K], undefined> | Widen<Defaults[K]> : Widen<Defaults[K]> };
+export type FelixValues = {
+  readonly [K in keyof Defaults]: K extends keyof FelixConfigurationSpec
+    ? Exclude<FelixConfigurationSpec[K], undefined> | Widen<Defaults[K]>
+    : Widen<Defaults[K]>;
+};
 
 function pick(spec: FelixConfigurationSpec | undefined, key: keyof Defaults): unknown {
   return spec === undefined ? undefined : (spec as Record<string, unknown>)[key];
@@ -93,7 +109,10 @@ function pick(spec: FelixConfigurationSpec | undefined, key: keyof Defaults): un
  * `bpfConnectTimeLoadBalancingEnabled: false` means `bpfConnectTimeLoadBalancing: Disabled`
  * unless the newer field is set, as in Felix.
  */
-export function effectiveFelixConfiguration(global?: FelixConfiguration, node?: FelixConfiguration): FelixValues {
+export function effectiveFelixConfiguration(
+  global?: FelixConfiguration,
+  node?: FelixConfiguration,
+): FelixValues {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(FELIX_DEFAULTS) as (keyof Defaults)[]) {
     out[key] = pick(node?.spec, key) ?? pick(global?.spec, key) ?? FELIX_DEFAULTS[key];
@@ -104,10 +123,16 @@ export function effectiveFelixConfiguration(global?: FelixConfiguration, node?: 
     ...node?.spec.bpfConntrackTimeouts,
   };
   const ctlbSet = node?.spec.bpfConnectTimeLoadBalancing ?? global?.spec.bpfConnectTimeLoadBalancing;
-  const legacy = node?.spec.bpfConnectTimeLoadBalancingEnabled ?? global?.spec.bpfConnectTimeLoadBalancingEnabled;
-  if (ctlbSet === undefined && legacy !== undefined) out["bpfConnectTimeLoadBalancing"] = legacy ? "Enabled" : "Disabled";
-  out["failsafeInboundHostPorts"] = withProtocol(out["failsafeInboundHostPorts"] as readonly ProtoPortInput[]);
-  out["failsafeOutboundHostPorts"] = withProtocol(out["failsafeOutboundHostPorts"] as readonly ProtoPortInput[]);
+  const legacy =
+    node?.spec.bpfConnectTimeLoadBalancingEnabled ?? global?.spec.bpfConnectTimeLoadBalancingEnabled;
+  if (ctlbSet === undefined && legacy !== undefined)
+    out["bpfConnectTimeLoadBalancing"] = legacy ? "Enabled" : "Disabled";
+  out["failsafeInboundHostPorts"] = withProtocol(
+    out["failsafeInboundHostPorts"] as readonly ProtoPortInput[],
+  );
+  out["failsafeOutboundHostPorts"] = withProtocol(
+    out["failsafeOutboundHostPorts"] as readonly ProtoPortInput[],
+  );
   return out as FelixValues;
 }
 

@@ -20,7 +20,11 @@ describe("FelixConfiguration", () => {
   });
 
   test("accepts Calico's case-insensitive enums and canonicalises them", () => {
-    const spec = parsed({ bpfExternalServiceMode: "dsr", bpfLogLevel: "debug", bpfConnectTimeLoadBalancing: "tcp" }).spec;
+    const spec = parsed({
+      bpfExternalServiceMode: "dsr",
+      bpfLogLevel: "debug",
+      bpfConnectTimeLoadBalancing: "tcp",
+    }).spec;
     assert.equal(spec.bpfExternalServiceMode, "DSR");
     assert.equal(spec.bpfLogLevel, "Debug");
     assert.equal(spec.bpfConnectTimeLoadBalancing, "TCP");
@@ -45,7 +49,10 @@ describe("FelixConfiguration", () => {
       vxlanMTU: 1410,
       vxlanPort: 4789,
       vxlanVNI: 4096,
-      failsafeInboundHostPorts: [{ protocol: "TCP", port: 22 }, { port: 6443, net: "198.18.0.0/15" }],
+      failsafeInboundHostPorts: [
+        { protocol: "TCP", port: 22 },
+        { port: 6443, net: "198.18.0.0/15" },
+      ],
       failsafeOutboundHostPorts: [],
       healthPort: 9099,
       prometheusMetricsEnabled: true,
@@ -57,19 +64,59 @@ describe("FelixConfiguration", () => {
 
   const invalid: [string, Record<string, unknown>, string, string][] = [
     ["a misspelt field", { bpfExternalServicesMode: "DSR" }, "spec.bpfExternalServicesMode", "unknown field"],
-    ["an unknown service mode", { bpfExternalServiceMode: "Direct" }, "spec.bpfExternalServiceMode", 'must be one of "Tunnel", "DSR", got "Direct"'],
-    ["a string for a boolean", { bpfKubeProxyIptablesCleanupEnabled: "false" }, "spec.bpfKubeProxyIptablesCleanupEnabled", 'expected boolean, got string "false"'],
+    [
+      "an unknown service mode",
+      { bpfExternalServiceMode: "Direct" },
+      "spec.bpfExternalServiceMode",
+      'must be one of "Tunnel", "DSR", got "Direct"',
+    ],
+    [
+      "a string for a boolean",
+      { bpfKubeProxyIptablesCleanupEnabled: "false" },
+      "spec.bpfKubeProxyIptablesCleanupEnabled",
+      'expected boolean, got string "false"',
+    ],
     ["a bad log level", { bpfLogLevel: "Trace" }, "spec.bpfLogLevel", 'got "Trace"'],
     ["a zero map size", { bpfMapSizeNATFrontend: 0 }, "spec.bpfMapSizeNATFrontend", "at least 1"],
     ["a fractional map size", { bpfMapSizeConntrack: 1.5 }, "spec.bpfMapSizeConntrack", "expected integer"],
     ["a VXLAN port out of range", { vxlanPort: 70000 }, "spec.vxlanPort", "at most 65535"],
     ["a VNI wider than 24 bits", { vxlanVNI: 16777216 }, "spec.vxlanVNI", "at most 16777215"],
-    ["a bad sync period", { bpfKubeProxyMinSyncPeriod: "1 second" }, "spec.bpfKubeProxyMinSyncPeriod", 'invalid duration "1 second"'],
-    ["a bad conntrack timeout", { bpfConntrackTimeouts: { udpTimeout: "soon" } }, "spec.bpfConntrackTimeouts.udpTimeout", 'invalid timeout "soon"'],
-    ["an unknown conntrack timeout", { bpfConntrackTimeouts: { sctpTimeout: "1s" } }, "spec.bpfConntrackTimeouts.sctpTimeout", "unknown field"],
-    ["a regex that does not compile", { bpfDataIfacePattern: "^(eth" }, "spec.bpfDataIfacePattern", "invalid regular expression"],
-    ["a failsafe port without a port", { failsafeInboundHostPorts: [{ protocol: "TCP" }] }, "spec.failsafeInboundHostPorts[0].port", "required"],
-    ["a failsafe port with a bad net", { failsafeOutboundHostPorts: [{ port: 53, net: "10.0.0.0/99" }] }, "spec.failsafeOutboundHostPorts[0].net", "prefix must be 0-32"],
+    [
+      "a bad sync period",
+      { bpfKubeProxyMinSyncPeriod: "1 second" },
+      "spec.bpfKubeProxyMinSyncPeriod",
+      'invalid duration "1 second"',
+    ],
+    [
+      "a bad conntrack timeout",
+      { bpfConntrackTimeouts: { udpTimeout: "soon" } },
+      "spec.bpfConntrackTimeouts.udpTimeout",
+      'invalid timeout "soon"',
+    ],
+    [
+      "an unknown conntrack timeout",
+      { bpfConntrackTimeouts: { sctpTimeout: "1s" } },
+      "spec.bpfConntrackTimeouts.sctpTimeout",
+      "unknown field",
+    ],
+    [
+      "a regex that does not compile",
+      { bpfDataIfacePattern: "^(eth" },
+      "spec.bpfDataIfacePattern",
+      "invalid regular expression",
+    ],
+    [
+      "a failsafe port without a port",
+      { failsafeInboundHostPorts: [{ protocol: "TCP" }] },
+      "spec.failsafeInboundHostPorts[0].port",
+      "required",
+    ],
+    [
+      "a failsafe port with a bad net",
+      { failsafeOutboundHostPorts: [{ port: 53, net: "10.0.0.0/99" }] },
+      "spec.failsafeOutboundHostPorts[0].net",
+      "prefix must be 0-32",
+    ],
     ["a bad health port", { healthPort: -1 }, "spec.healthPort", "at least 0"],
   ];
   for (const [what, spec, field, reason] of invalid) {
@@ -92,21 +139,36 @@ describe("effectiveFelixConfiguration", () => {
     assert.equal(v.vxlanVNI, 4096);
     assert.equal(v.healthPort, 9099);
     assert.equal(v.prometheusMetricsPort, 9091);
-    assert.deepEqual(v.failsafeInboundHostPorts.slice(0, 2), [{ protocol: "TCP", port: 22 }, { protocol: "UDP", port: 68 }]);
+    assert.deepEqual(v.failsafeInboundHostPorts.slice(0, 2), [
+      { protocol: "TCP", port: 22 },
+      { protocol: "UDP", port: 68 },
+    ]);
     assert.equal(v.bpfConntrackTimeouts.tcpEstablished, "1h");
   });
 
   test("layers node over global over defaults, field by field", () => {
-    const global = parsed({ bpfExternalServiceMode: "DSR", vxlanMTU: 1400, bpfConntrackTimeouts: { udpTimeout: "30s" } });
+    const global = parsed({
+      bpfExternalServiceMode: "DSR",
+      vxlanMTU: 1400,
+      bpfConntrackTimeouts: { udpTimeout: "30s" },
+    });
     const node = parsed({ vxlanMTU: 1350, bpfConntrackTimeouts: { icmpTimeout: "1s" } }, "node.node-1");
     const v = effectiveFelixConfiguration(global, node);
     assert.equal(v.bpfExternalServiceMode, "DSR");
     assert.equal(v.vxlanMTU, 1350);
-    assert.deepEqual(v.bpfConntrackTimeouts, { ...FELIX_DEFAULTS.bpfConntrackTimeouts, udpTimeout: "30s", icmpTimeout: "1s" });
+    assert.deepEqual(v.bpfConntrackTimeouts, {
+      ...FELIX_DEFAULTS.bpfConntrackTimeouts,
+      udpTimeout: "30s",
+      icmpTimeout: "1s",
+    });
   });
 
   test("maps the legacy bpfConnectTimeLoadBalancingEnabled flag like Felix", () => {
-    assert.equal(effectiveFelixConfiguration(parsed({ bpfConnectTimeLoadBalancingEnabled: false })).bpfConnectTimeLoadBalancing, "Disabled");
+    assert.equal(
+      effectiveFelixConfiguration(parsed({ bpfConnectTimeLoadBalancingEnabled: false }))
+        .bpfConnectTimeLoadBalancing,
+      "Disabled",
+    );
     const both = parsed({ bpfConnectTimeLoadBalancingEnabled: false, bpfConnectTimeLoadBalancing: "TCP" });
     assert.equal(effectiveFelixConfiguration(both).bpfConnectTimeLoadBalancing, "TCP");
   });

@@ -11,16 +11,27 @@ import { parseGoDuration } from "./go-duration.ts";
 import { objectMeta } from "./object-meta.ts";
 import { parsePortRange } from "./validation-options.ts";
 
-const mapSize = z.int().min(1).max(1 << 28);
+const mapSize = z
+  .int()
+  .min(1)
+  .max(1 << 28);
 
 const conntrackTimeout = z.string().check((ctx) => {
   if (ctx.value === "Auto" || parseGoDuration(ctx.value) !== undefined) return;
-  ctx.issues.push({ code: "custom", message: `invalid timeout ${JSON.stringify(ctx.value)}: expected a duration ("60s", "1h") or "Auto"`, input: ctx.value });
+  ctx.issues.push({
+    code: "custom",
+    message: `invalid timeout ${JSON.stringify(ctx.value)}: expected a duration ("60s", "1h") or "Auto"`,
+    input: ctx.value,
+  });
 });
 
 const portRangeText = z.union([portNumber, z.string()]).check((ctx) => {
   if (typeof ctx.value === "number" || parsePortRange(ctx.value) !== undefined) return;
-  ctx.issues.push({ code: "custom", message: `invalid port range ${JSON.stringify(ctx.value)}: expected "<min>:<max>"`, input: ctx.value });
+  ctx.issues.push({
+    code: "custom",
+    message: `invalid port range ${JSON.stringify(ctx.value)}: expected "<min>:<max>"`,
+    input: ctx.value,
+  });
 });
 
 /** protoPort is Calico's ProtoPort: a failsafe port, optionally limited to a source/dest network. */

@@ -6,7 +6,12 @@
 import { z } from "zod";
 import { cidrProblem, ipFamilyOf } from "./ip-address.ts";
 import { parseGoDuration } from "./go-duration.ts";
-import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./dns-name.ts";
+import {
+  dns1123LabelProblem,
+  dns1123SubdomainProblem,
+  labelKeyProblem,
+  labelValueProblem,
+} from "./dns-name.ts";
 
 /** checkedString is a string schema that fails with the reason `problem` returns for a bad value. */
 export function checkedString(problem: (value: string) => string | undefined): z.ZodString {

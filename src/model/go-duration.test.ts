@@ -13,5 +13,6 @@ test("parseGoDuration reads Go durations into milliseconds", () => {
 });
 
 test("parseGoDuration refuses what Go refuses", () => {
-  for (const bad of ["", "60", "1x", "s", ".s", "1h 30m", "-1s", "Auto", "1hh"]) assert.equal(parseGoDuration(bad), undefined, bad);
+  for (const bad of ["", "60", "1x", "s", ".s", "1h 30m", "-1s", "Auto", "1hh"])
+    assert.equal(parseGoDuration(bad), undefined, bad);
 });

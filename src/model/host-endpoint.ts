@@ -31,7 +31,12 @@ export function hostEndpointSchema() {
     .check((ctx) => {
       const { spec } = ctx.value;
       if (spec.interfaceName === undefined && (spec.expectedIPs ?? []).length === 0) {
-        ctx.issues.push({ code: "custom", message: "a host endpoint needs interfaceName or expectedIPs", input: ctx.value, path: ["spec", "interfaceName"] });
+        ctx.issues.push({
+          code: "custom",
+          message: "a host endpoint needs interfaceName or expectedIPs",
+          input: ctx.value,
+          path: ["spec", "interfaceName"],
+        });
       }
     });
 }

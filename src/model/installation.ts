@@ -21,29 +21,36 @@ const ipPool = z.strictObject({
   assignmentMode: z.string().optional(),
 });
 
-const calicoNetwork = z.strictObject({
-  linuxDataplane: z.enum(["BPF", "Iptables", "Nftables", "VPP"]).optional(),
-  windowsDataplane: z.enum(["HNS", "Disabled"]).optional(),
-  // null is how the how-to clears it in a merge patch; a stored null means "unset" too.
-  hostPorts: z.enum(["Enabled", "Disabled"]).nullable().optional(),
-  ipPools: z.array(ipPool).optional(),
-  mtu: z.int().min(0).max(65535).optional(),
-  bgp: z.enum(["Enabled", "Disabled"]).optional(),
-  nodeAddressAutodetectionV4: z.looseObject({}).optional(),
-  nodeAddressAutodetectionV6: z.looseObject({}).optional(),
-  multiInterfaceMode: z.enum(["None", "Multus"]).optional(),
-  containerIPForwarding: z.enum(["Enabled", "Disabled"]).optional(),
-  linuxPolicySetupTimeoutSeconds: z.int().min(0).optional(),
-  sysctl: z.array(z.strictObject({ key: z.string(), value: z.string() })).optional(),
-  bpfNetworkBootstrap: z.enum(["Enabled", "Disabled"]).optional(),
-  kubeProxyManagement: z.enum(["Enabled", "Disabled"]).optional(),
-}).superRefine((net, ctx) => {
-  // The operator refuses this combination too: eBPF mode does not implement host ports (the
-  // how-to's enable step clears them with `"hostPorts": null` in the same patch).
-  if (net.linuxDataplane === "BPF" && net.hostPorts === "Enabled") {
-    ctx.addIssue({ code: "custom", path: ["hostPorts"], message: 'must be cleared (null) or "Disabled" when linuxDataplane is "BPF": eBPF mode does not support host ports' });
-  }
-});
+const calicoNetwork = z
+  .strictObject({
+    linuxDataplane: z.enum(["BPF", "Iptables", "Nftables", "VPP"]).optional(),
+    windowsDataplane: z.enum(["HNS", "Disabled"]).optional(),
+    // null is how the how-to clears it in a merge patch; a stored null means "unset" too.
+    hostPorts: z.enum(["Enabled", "Disabled"]).nullable().optional(),
+    ipPools: z.array(ipPool).optional(),
+    mtu: z.int().min(0).max(65535).optional(),
+    bgp: z.enum(["Enabled", "Disabled"]).optional(),
+    nodeAddressAutodetectionV4: z.looseObject({}).optional(),
+    nodeAddressAutodetectionV6: z.looseObject({}).optional(),
+    multiInterfaceMode: z.enum(["None", "Multus"]).optional(),
+    containerIPForwarding: z.enum(["Enabled", "Disabled"]).optional(),
+    linuxPolicySetupTimeoutSeconds: z.int().min(0).optional(),
+    sysctl: z.array(z.strictObject({ key: z.string(), value: z.string() })).optional(),
+    bpfNetworkBootstrap: z.enum(["Enabled", "Disabled"]).optional(),
+    kubeProxyManagement: z.enum(["Enabled", "Disabled"]).optional(),
+  })
+  .superRefine((net, ctx) => {
+    // The operator refuses this combination too: eBPF mode does not implement host ports (the
+    // how-to's enable step clears them with `"hostPorts": null` in the same patch).
+    if (net.linuxDataplane === "BPF" && net.hostPorts === "Enabled") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["hostPorts"],
+        message:
+          'must be cleared (null) or "Disabled" when linuxDataplane is "BPF": eBPF mode does not support host ports',
+      });
+    }
+  });
 
 /** installationSchema validates an Installation (cluster-scoped; the operator reads `default`). */
 export function installationSchema() {
@@ -51,7 +58,9 @@ export function installationSchema() {
     apiVersion: z.literal("operator.tigera.io/v1"),
     kind: z.literal("Installation"),
     metadata: objectMeta({ namespaced: false }),
-    spec: z.looseObject({ calicoNetwork: calicoNetwork.optional(), nodeMetadataLabels: stringMap.optional() }).default({}),
+    spec: z
+      .looseObject({ calicoNetwork: calicoNetwork.optional(), nodeMetadataLabels: stringMap.optional() })
+      .default({}),
     status: z.looseObject({}).optional(),
   });
 }

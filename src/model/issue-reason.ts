@@ -28,11 +28,13 @@ export function issueReason(issue: Issue): string {
       if (input === undefined) return "required";
       return `expected ${issue.expected === "int" ? "integer" : issue.expected}, got ${typeName(input)} ${quote(input)}`;
     case "too_big":
-      if (issue.origin === "array") return `must have at most ${issue.maximum} entries, got ${Array.isArray(input) ? input.length : "more"}`;
+      if (issue.origin === "array")
+        return `must have at most ${issue.maximum} entries, got ${Array.isArray(input) ? input.length : "more"}`;
       if (issue.origin === "string") return `must be at most ${issue.maximum} characters`;
       return `must be at most ${issue.maximum}, got ${quote(input)}`;
     case "too_small":
-      if (issue.origin === "array") return `must have at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}`;
+      if (issue.origin === "array")
+        return `must have at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}`;
       if (issue.origin === "string") return `must be at least ${issue.minimum} characters`;
       return `must be at least ${issue.minimum}, got ${quote(input)}`;
     case "invalid_value":
@@ -48,8 +50,13 @@ export function issueReason(issue: Issue): string {
         .flat()
         .filter((i) => i.code !== "invalid_type")
         // A literal alternative ("" or "None") failing says less than the real format check.
-        .sort((a, b) => Number(b.code === "custom") - Number(a.code === "custom") || b.path.length - a.path.length)[0];
-      return deepest !== undefined ? issueReason({ ...deepest, input } as Issue) : `invalid value ${quote(input)}`;
+        .sort(
+          (a, b) =>
+            Number(b.code === "custom") - Number(a.code === "custom") || b.path.length - a.path.length,
+        )[0];
+      return deepest !== undefined
+        ? issueReason({ ...deepest, input } as Issue)
+        : `invalid value ${quote(input)}`;
     }
     case "invalid_key": {
       const first = issue.issues[0];

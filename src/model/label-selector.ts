@@ -16,10 +16,20 @@ const requirement = z
     const { operator, values } = ctx.value;
     const n = values?.length ?? 0;
     if ((operator === "In" || operator === "NotIn") && n === 0) {
-      ctx.issues.push({ code: "custom", message: `operator ${JSON.stringify(operator)} needs at least one value`, input: ctx.value, path: ["values"] });
+      ctx.issues.push({
+        code: "custom",
+        message: `operator ${JSON.stringify(operator)} needs at least one value`,
+        input: ctx.value,
+        path: ["values"],
+      });
     }
     if ((operator === "Exists" || operator === "DoesNotExist") && n > 0) {
-      ctx.issues.push({ code: "custom", message: `operator ${JSON.stringify(operator)} takes no values`, input: ctx.value, path: ["values"] });
+      ctx.issues.push({
+        code: "custom",
+        message: `operator ${JSON.stringify(operator)} takes no values`,
+        input: ctx.value,
+        path: ["values"],
+      });
     }
   });
 

@@ -14,38 +14,74 @@ import { objectMeta } from "./object-meta.ts";
 import { defaultPolicyTypes, policyTypes } from "./policy-fields.ts";
 import { cidrContains } from "./cidr-contains.ts";
 
-const ipBlock = z
-  .strictObject({ cidr, except: z.array(cidr).optional() })
-  .check((ctx) => {
-    const { cidr: outer, except } = ctx.value;
-    (except ?? []).forEach((inner, i) => {
-      if (cidrFamilyOf(inner) !== cidrFamilyOf(outer) || !cidrContains(outer, inner) || Number(inner.split("/")[1]) <= Number(outer.split("/")[1])) {
-        ctx.issues.push({ code: "custom", message: `${JSON.stringify(inner)} must be a strict subset of cidr ${JSON.stringify(outer)}`, input: inner, path: ["except", i] });
-      }
-    });
+const ipBlock = z.strictObject({ cidr, except: z.array(cidr).optional() }).check((ctx) => {
+  const { cidr: outer, except } = ctx.value;
+  (except ?? []).forEach((inner, i) => {
+    if (
+      cidrFamilyOf(inner) !== cidrFamilyOf(outer) ||
+      !cidrContains(outer, inner) ||
+      Number(inner.split("/")[1]) <= Number(outer.split("/")[1])
+    ) {
+      ctx.issues.push({
+        code: "custom",
+        message: `${JSON.stringify(inner)} must be a strict subset of cidr ${JSON.stringify(outer)}`,
+        input: inner,
+        path: ["except", i],
+      });
+    }
   });
+});
 
 const peer = z
-  .strictObject({ podSelector: labelSelector.optional(), namespaceSelector: labelSelector.optional(), ipBlock: ipBlock.optional() })
+  .strictObject({
+    podSelector: labelSelector.optional(),
+    namespaceSelector: labelSelector.optional(),
+    ipBlock: ipBlock.optional(),
+  })
   .check((ctx) => {
     const { podSelector, namespaceSelector, ipBlock: block } = ctx.value;
     if (block !== undefined && (podSelector !== undefined || namespaceSelector !== undefined)) {
-      ctx.issues.push({ code: "custom", message: "ipBlock cannot be combined with podSelector or namespaceSelector", input: ctx.value, path: ["ipBlock"] });
+      ctx.issues.push({
+        code: "custom",
+        message: "ipBlock cannot be combined with podSelector or namespaceSelector",
+        input: ctx.value,
+        path: ["ipBlock"],
+      });
     }
     if (block === undefined && podSelector === undefined && namespaceSelector === undefined) {
-      ctx.issues.push({ code: "custom", message: "a peer needs podSelector, namespaceSelector or ipBlock", input: ctx.value, path: [] });
+      ctx.issues.push({
+        code: "custom",
+        message: "a peer needs podSelector, namespaceSelector or ipBlock",
+        input: ctx.value,
+        path: [],
+      });
     }
   });
 
 const port = z
-  .strictObject({ protocol: protocol.default("TCP"), port: intOrString.optional(), endPort: z.int().min(1).max(65535).optional() })
+  .strictObject({
+    protocol: protocol.default("TCP"),
+    port: intOrString.optional(),
+    endPort: z.int().min(1).max(65535).optional(),
+  })
   .check((ctx) => {
     const { port: p, endPort } = ctx.value;
     if (endPort === undefined) return;
     if (typeof p !== "number") {
-      ctx.issues.push({ code: "custom", message: p === undefined ? "endPort needs port" : `endPort needs a numeric port, got ${JSON.stringify(p)}`, input: endPort, path: ["endPort"] });
+      ctx.issues.push({
+        code: "custom",
+        message:
+          p === undefined ? "endPort needs port" : `endPort needs a numeric port, got ${JSON.stringify(p)}`,
+        input: endPort,
+        path: ["endPort"],
+      });
     } else if (endPort < p) {
-      ctx.issues.push({ code: "custom", message: `must be at least port ${p}, got ${endPort}`, input: endPort, path: ["endPort"] });
+      ctx.issues.push({
+        code: "custom",
+        message: `must be at least port ${p}, got ${endPort}`,
+        input: endPort,
+        path: ["endPort"],
+      });
     }
   });
 
@@ -58,14 +94,21 @@ export function networkPolicySchema() {
       metadata: objectMeta({ namespaced: true }),
       spec: z.strictObject({
         podSelector: labelSelector,
-        ingress: z.array(z.strictObject({ from: z.array(peer).optional(), ports: z.array(port).optional() })).optional(),
-        egress: z.array(z.strictObject({ to: z.array(peer).optional(), ports: z.array(port).optional() })).optional(),
+        ingress: z
+          .array(z.strictObject({ from: z.array(peer).optional(), ports: z.array(port).optional() }))
+          .optional(),
+        egress: z
+          .array(z.strictObject({ to: z.array(peer).optional(), ports: z.array(port).optional() }))
+          .optional(),
         policyTypes: policyTypes.optional(),
       }),
     })
     .transform((np) => {
       const given = np.spec.policyTypes;
-      const policyTypesOut = given !== undefined && given.length > 0 ? given : defaultPolicyTypes(false, (np.spec.egress?.length ?? 0) > 0, true);
+      const policyTypesOut =
+        given !== undefined && given.length > 0
+          ? given
+          : defaultPolicyTypes(false, (np.spec.egress?.length ?? 0) > 0, true);
       return { ...np, spec: { ...np.spec, policyTypes: policyTypesOut } };
     });
 }

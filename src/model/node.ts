@@ -19,7 +19,12 @@ const nodeAddress = z
     if (ctx.issues.length > 0 || !ipAddressTypes.has(ctx.value.type)) return;
     const parsed = ipAddress.safeParse(ctx.value.address);
     if (!parsed.success) {
-      ctx.issues.push({ code: "custom", path: ["address"], message: `invalid IP address ${JSON.stringify(ctx.value.address)}`, input: ctx.value.address });
+      ctx.issues.push({
+        code: "custom",
+        path: ["address"],
+        message: `invalid IP address ${JSON.stringify(ctx.value.address)}`,
+        input: ctx.value.address,
+      });
     }
   });
 
@@ -40,10 +45,20 @@ export function nodeSchema() {
         if (ctx.issues.length > 0) return;
         const { podCIDR, podCIDRs } = ctx.value;
         if (podCIDR !== undefined && podCIDRs?.[0] !== undefined && podCIDRs[0] !== podCIDR) {
-          ctx.issues.push({ code: "custom", path: ["podCIDRs", 0], message: `must equal podCIDR ${JSON.stringify(podCIDR)}`, input: podCIDRs[0] });
+          ctx.issues.push({
+            code: "custom",
+            path: ["podCIDRs", 0],
+            message: `must equal podCIDR ${JSON.stringify(podCIDR)}`,
+            input: podCIDRs[0],
+          });
         }
         if (podCIDRs?.length === 2 && cidrFamilyOf(podCIDRs[0]!) === cidrFamilyOf(podCIDRs[1]!)) {
-          ctx.issues.push({ code: "custom", path: ["podCIDRs"], message: "two entries must be of different families", input: podCIDRs });
+          ctx.issues.push({
+            code: "custom",
+            path: ["podCIDRs"],
+            message: "two entries must be of different families",
+            input: podCIDRs,
+          });
         }
       })
       .default({}),

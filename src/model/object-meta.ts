@@ -14,7 +14,9 @@ function nameProblem(rule: NameRule): (v: string) => string | undefined {
   if (rule === "subdomain") return dns1123SubdomainProblem;
   if (rule === "label") return dns1123LabelProblem;
   // DNS-1035 (Service names): a DNS-1123 label that starts with a letter, so it can be a DNS name.
-  return (v) => dns1123LabelProblem(v) ?? (/^[a-z]/.test(v) ? undefined : `invalid name ${JSON.stringify(v)}: must start with a letter`);
+  return (v) =>
+    dns1123LabelProblem(v) ??
+    (/^[a-z]/.test(v) ? undefined : `invalid name ${JSON.stringify(v)}: must start with a letter`);
 }
 
 /** objectMeta builds the metadata schema for a kind; namespaced kinds get "default" when none is given. */
@@ -30,7 +32,9 @@ export function objectMeta(options: { namespaced: boolean; nameRule?: NameRule }
   }
   // A namespace on a cluster-scoped object means nothing (the API server drops it too); dropping
   // it keeps the identity (kind, name) unambiguous.
-  return z.looseObject({ ...base, namespace: z.string().optional() }).transform(({ namespace: _ns, ...rest }) => rest);
+  return z
+    .looseObject({ ...base, namespace: z.string().optional() })
+    .transform(({ namespace: _ns, ...rest }) => rest);
 }
 
 /** ObjectMeta is validated metadata; namespace is set for namespaced kinds only. */

@@ -4,7 +4,15 @@
  * else in a pod spec is kept unchecked.
  */
 import { z } from "zod";
-import { dnsLabel, dnsSubdomain, ipAddress, portName, optionalPortNumber, portNumber, protocol } from "./field-schemas.ts";
+import {
+  dnsLabel,
+  dnsSubdomain,
+  ipAddress,
+  portName,
+  optionalPortNumber,
+  portNumber,
+  protocol,
+} from "./field-schemas.ts";
 import { objectMeta } from "./object-meta.ts";
 
 const containerPort = z.strictObject({
@@ -40,7 +48,10 @@ export function podSchema() {
         phase: z.enum(["Pending", "Running", "Succeeded", "Failed", "Unknown"]).optional(),
         hostIP: z.union([z.literal(""), ipAddress]).optional(),
         podIP: z.union([z.literal(""), ipAddress]).optional(),
-        podIPs: z.array(z.looseObject({ ip: ipAddress })).max(2).optional(),
+        podIPs: z
+          .array(z.looseObject({ ip: ipAddress }))
+          .max(2)
+          .optional(),
       })
       .default({}),
   });
@@ -51,6 +62,7 @@ export type Pod = z.output<ReturnType<typeof podSchema>>;
 
 /** podIps lists a pod's addresses (podIPs, else podIP), empty before the CNI assigned one. */
 export function podIps(pod: Pod): string[] {
-  if (pod.status.podIPs !== undefined && pod.status.podIPs.length > 0) return pod.status.podIPs.map((p) => p.ip);
+  if (pod.status.podIPs !== undefined && pod.status.podIPs.length > 0)
+    return pod.status.podIPs.map((p) => p.ip);
   return pod.status.podIP ? [pod.status.podIP] : [];
 }

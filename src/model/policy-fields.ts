@@ -26,13 +26,26 @@ export const calicoProtocol = z.union([z.number(), z.string()]).transform((v, ct
   const name = CALICO_PROTOCOL_NAMES.find((n) => n.toLowerCase() === v.toLowerCase());
   if (name !== undefined) return name;
   if (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 255) return Number(v);
-  ctx.issues.push({ code: "custom", message: `invalid protocol ${JSON.stringify(v)}: expected one of ${CALICO_PROTOCOL_NAMES.join(", ")} or 1-255`, input: v });
+  ctx.issues.push({
+    code: "custom",
+    message: `invalid protocol ${JSON.stringify(v)}: expected one of ${CALICO_PROTOCOL_NAMES.join(", ")} or 1-255`,
+    input: v,
+  });
   return z.NEVER;
 });
 
 /** protocolHasPorts says whether Calico allows ports with this protocol (TCP, UDP, SCTP, UDPLite). */
 export function protocolHasPorts(p: CalicoProtocol | undefined): boolean {
-  return p === "TCP" || p === "UDP" || p === "SCTP" || p === "UDPLite" || p === 6 || p === 17 || p === 132 || p === 136;
+  return (
+    p === "TCP" ||
+    p === "UDP" ||
+    p === "SCTP" ||
+    p === "UDPLite" ||
+    p === 6 ||
+    p === 17 ||
+    p === 132 ||
+    p === 136
+  );
 }
 
 /** CalicoPort is one entry of `ports`: a port range (a single port has min = max) or a named port. */
@@ -44,7 +57,8 @@ export const calicoPort = z.union([z.number(), z.string()]).transform((v, ctx): 
     ctx.issues.push({ code: "custom", message: `invalid port ${JSON.stringify(v)}: ${why}`, input: v });
     return z.NEVER;
   };
-  if (typeof v === "number") return Number.isInteger(v) && v >= 0 && v <= 65535 ? { min: v, max: v } : bad("must be 0-65535");
+  if (typeof v === "number")
+    return Number.isInteger(v) && v >= 0 && v <= 65535 ? { min: v, max: v } : bad("must be 0-65535");
   const range = /^(\d+)(?::(\d+))?$/.exec(v);
   if (range !== null) {
     const min = Number(range[1]);
@@ -61,18 +75,29 @@ export const icmpFields = z
   .strictObject({ type: z.int().min(0).max(254).optional(), code: z.int().min(0).max(255).optional() })
   .check((ctx) => {
     if (ctx.value.code !== undefined && ctx.value.type === undefined) {
-      ctx.issues.push({ code: "custom", message: "an ICMP code needs an ICMP type", input: ctx.value, path: ["code"] });
+      ctx.issues.push({
+        code: "custom",
+        message: "an ICMP code needs an ICMP type",
+        input: ctx.value,
+        path: ["code"],
+      });
     }
   });
 
 /** policyOrder is a policy's or tier's `order` (Calico: any float; lower goes first). */
 export const policyOrder = z.number().check((ctx) => {
-  if (!Number.isFinite(ctx.value)) ctx.issues.push({ code: "custom", message: `invalid order ${ctx.value}`, input: ctx.value });
+  if (!Number.isFinite(ctx.value))
+    ctx.issues.push({ code: "custom", message: `invalid order ${ctx.value}`, input: ctx.value });
 });
 
 /** POLICY_TYPES are the directions a policy applies to. */
 export const policyTypes = z.array(z.enum(["Ingress", "Egress"])).check((ctx) => {
-  if (new Set(ctx.value).size !== ctx.value.length) ctx.issues.push({ code: "custom", message: `must not repeat a type, got ${JSON.stringify(ctx.value)}`, input: ctx.value });
+  if (new Set(ctx.value).size !== ctx.value.length)
+    ctx.issues.push({
+      code: "custom",
+      message: `must not repeat a type, got ${JSON.stringify(ctx.value)}`,
+      input: ctx.value,
+    });
 });
 
 /** PolicyType is one direction. */
@@ -82,7 +107,11 @@ export type PolicyType = "Ingress" | "Egress";
  * defaultPolicyTypes is what Calico and Kubernetes fill in when `types`/`policyTypes` is absent:
  * Ingress unless the policy has only egress rules, Egress when it has egress rules.
  */
-export function defaultPolicyTypes(hasIngressRules: boolean, hasEgressRules: boolean, ingressAlways: boolean): PolicyType[] {
+export function defaultPolicyTypes(
+  hasIngressRules: boolean,
+  hasEgressRules: boolean,
+  ingressAlways: boolean,
+): PolicyType[] {
   const out: PolicyType[] = [];
   if (ingressAlways || hasIngressRules || !hasEgressRules) out.push("Ingress");
   if (hasEgressRules) out.push("Egress");

@@ -42,7 +42,11 @@ function kind(
   schema: (options: ValidationOptions) => z.ZodType,
 ): KindInfo {
   const singular = k.toLowerCase();
-  const plural = singular.endsWith("s") ? `${singular}es` : singular.endsWith("y") ? `${singular.slice(0, -1)}ies` : `${singular}s`;
+  const plural = singular.endsWith("s")
+    ? `${singular}es`
+    : singular.endsWith("y")
+      ? `${singular.slice(0, -1)}ies`
+      : `${singular}s`;
   const apiVersion = group === "" ? version : `${group}/${version}`;
   return { kind: k, group, version, apiVersion, namespaced, singular, plural, shortNames, schema };
 }
@@ -56,12 +60,33 @@ export const RESOURCE_KINDS: readonly KindInfo[] = [
   kind("Namespace", "", "v1", false, ["ns"], namespaceSchema),
   kind("ConfigMap", "", "v1", true, ["cm"], configMapSchema),
   kind("DaemonSet", "apps", "v1", true, ["ds"], daemonSetSchema),
-  kind("FelixConfiguration", "projectcalico.org", "v3", false, ["felixconfig", "felixconfigs"], felixConfigurationSchema),
+  kind(
+    "FelixConfiguration",
+    "projectcalico.org",
+    "v3",
+    false,
+    ["felixconfig", "felixconfigs"],
+    felixConfigurationSchema,
+  ),
   kind("Installation", "operator.tigera.io", "v1", false, [], installationSchema),
   // Kubernetes' NetworkPolicy comes before Calico's so a bare "networkpolicy" means it, as in kubectl.
   kind("NetworkPolicy", "networking.k8s.io", "v1", true, ["netpol"], networkPolicySchema),
-  kind("NetworkPolicy", "projectcalico.org", "v3", true, ["cnp", "caliconetworkpolicy", "caliconetworkpolicies"], calicoNetworkPolicySchema),
-  kind("GlobalNetworkPolicy", "projectcalico.org", "v3", false, ["gnp", "cgnp", "calicoglobalnetworkpolicy", "calicoglobalnetworkpolicies"], globalNetworkPolicySchema),
+  kind(
+    "NetworkPolicy",
+    "projectcalico.org",
+    "v3",
+    true,
+    ["cnp", "caliconetworkpolicy", "caliconetworkpolicies"],
+    calicoNetworkPolicySchema,
+  ),
+  kind(
+    "GlobalNetworkPolicy",
+    "projectcalico.org",
+    "v3",
+    false,
+    ["gnp", "cgnp", "calicoglobalnetworkpolicy", "calicoglobalnetworkpolicies"],
+    globalNetworkPolicySchema,
+  ),
   kind("Tier", "projectcalico.org", "v3", false, [], tierSchema),
   kind("NetworkSet", "projectcalico.org", "v3", true, ["netset"], networkSetSchema),
   kind("GlobalNetworkSet", "projectcalico.org", "v3", false, ["gns", "globalnetset"], globalNetworkSetSchema),

@@ -42,39 +42,133 @@ describe("Service", () => {
   });
 
   const invalid: [string, Record<string, unknown>, string, string][] = [
-    ["port above 65535", { ports: [{ port: 70000 }] }, "spec.ports[0].port", "must be at most 65535, got 70000"],
+    [
+      "port above 65535",
+      { ports: [{ port: 70000 }] },
+      "spec.ports[0].port",
+      "must be at most 65535, got 70000",
+    ],
     ["port 0", { ports: [{ port: 0 }] }, "spec.ports[0].port", "must be at least 1"],
-    ["port as a string", { ports: [{ port: "80" }] }, "spec.ports[0].port", 'expected number, got string "80"'],
+    [
+      "port as a string",
+      { ports: [{ port: "80" }] },
+      "spec.ports[0].port",
+      'expected number, got string "80"',
+    ],
     ["unknown protocol", { ports: [{ port: 80, protocol: "HTTP" }] }, "spec.ports[0].protocol", 'got "HTTP"'],
     ["misspelt field", { ports: [{ port: 80, protocl: "TCP" }] }, "spec.ports[0].protocl", "unknown field"],
-    ["bad named targetPort", { ports: [{ port: 80, targetPort: "Http" }] }, "spec.ports[0].targetPort", 'invalid port name "Http"'],
-    ["nodePort outside the range", { type: "NodePort", ports: [{ port: 80, nodePort: 20000 }] }, "spec.ports[0].nodePort", "node port range 30000-32767, got 20000"],
-    ["nodePort on a ClusterIP service", { ports: [{ port: 80, nodePort: 30001 }] }, "spec.ports[0].nodePort", 'may not be set when type is "ClusterIP"'],
+    [
+      "bad named targetPort",
+      { ports: [{ port: 80, targetPort: "Http" }] },
+      "spec.ports[0].targetPort",
+      'invalid port name "Http"',
+    ],
+    [
+      "nodePort outside the range",
+      { type: "NodePort", ports: [{ port: 80, nodePort: 20000 }] },
+      "spec.ports[0].nodePort",
+      "node port range 30000-32767, got 20000",
+    ],
+    [
+      "nodePort on a ClusterIP service",
+      { ports: [{ port: 80, nodePort: 30001 }] },
+      "spec.ports[0].nodePort",
+      'may not be set when type is "ClusterIP"',
+    ],
     ["unknown type", { type: "Ingress", ports: [{ port: 80 }] }, "spec.type", 'got "Ingress"'],
-    ["bad clusterIP", { clusterIP: "10.0.0.300", ports: [{ port: 80 }] }, "spec.clusterIP", 'invalid IP address "10.0.0.300"'],
-    ["bad externalIP", { externalIPs: ["fe80::1::2"], ports: [{ port: 80 }] }, "spec.externalIPs[0]", 'invalid IP address "fe80::1::2"'],
-    ["bad source range", { loadBalancerSourceRanges: ["10.0.0.0/33"], ports: [{ port: 80 }] }, "spec.loadBalancerSourceRanges[0]", "prefix must be 0-32"],
-    ["affinity timeout above a day", { sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 86401 } }, ports: [{ port: 80 }] }, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", "must be at most 86400"],
-    ["affinity config without ClientIP", { sessionAffinityConfig: { clientIP: { timeoutSeconds: 5 } }, ports: [{ port: 80 }] }, "spec.sessionAffinityConfig", 'sessionAffinity is "ClientIP"'],
-    ["bad traffic policy", { externalTrafficPolicy: "Nearest", ports: [{ port: 80 }] }, "spec.externalTrafficPolicy", 'got "Nearest"'],
-    ["two unnamed ports", { ports: [{ port: 80 }, { port: 81 }] }, "spec.ports[0].name", "more than one port"],
-    ["duplicate port", { ports: [{ name: "a", port: 80 }, { name: "b", port: 80 }] }, "spec.ports[1].port", "duplicate port 80/TCP"],
+    [
+      "bad clusterIP",
+      { clusterIP: "10.0.0.300", ports: [{ port: 80 }] },
+      "spec.clusterIP",
+      'invalid IP address "10.0.0.300"',
+    ],
+    [
+      "bad externalIP",
+      { externalIPs: ["fe80::1::2"], ports: [{ port: 80 }] },
+      "spec.externalIPs[0]",
+      'invalid IP address "fe80::1::2"',
+    ],
+    [
+      "bad source range",
+      { loadBalancerSourceRanges: ["10.0.0.0/33"], ports: [{ port: 80 }] },
+      "spec.loadBalancerSourceRanges[0]",
+      "prefix must be 0-32",
+    ],
+    [
+      "affinity timeout above a day",
+      {
+        sessionAffinity: "ClientIP",
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 86401 } },
+        ports: [{ port: 80 }],
+      },
+      "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
+      "must be at most 86400",
+    ],
+    [
+      "affinity config without ClientIP",
+      { sessionAffinityConfig: { clientIP: { timeoutSeconds: 5 } }, ports: [{ port: 80 }] },
+      "spec.sessionAffinityConfig",
+      'sessionAffinity is "ClientIP"',
+    ],
+    [
+      "bad traffic policy",
+      { externalTrafficPolicy: "Nearest", ports: [{ port: 80 }] },
+      "spec.externalTrafficPolicy",
+      'got "Nearest"',
+    ],
+    [
+      "two unnamed ports",
+      { ports: [{ port: 80 }, { port: 81 }] },
+      "spec.ports[0].name",
+      "more than one port",
+    ],
+    [
+      "duplicate port",
+      {
+        ports: [
+          { name: "a", port: 80 },
+          { name: "b", port: 80 },
+        ],
+      },
+      "spec.ports[1].port",
+      "duplicate port 80/TCP",
+    ],
     ["no ports", { ports: [] }, "spec.ports", "at least one port"],
     ["ExternalName without a name", { type: "ExternalName" }, "spec.externalName", "required"],
-    ["healthCheckNodePort without Local", { type: "LoadBalancer", healthCheckNodePort: 32000, ports: [{ port: 80 }] }, "spec.healthCheckNodePort", "externalTrafficPolicy"],
+    [
+      "healthCheckNodePort without Local",
+      { type: "LoadBalancer", healthCheckNodePort: 32000, ports: [{ port: 80 }] },
+      "spec.healthCheckNodePort",
+      "externalTrafficPolicy",
+    ],
     ["bad ipFamily", { ipFamilies: ["IPv5"], ports: [{ port: 80 }] }, "spec.ipFamilies[0]", 'got "IPv5"'],
   ];
   for (const [what, spec, field, reason] of invalid) {
-    test(`rejects ${what} naming ${field}`, () => expectInvalid(svc(spec), field, reason, "Service default/web"));
+    test(`rejects ${what} naming ${field}`, () =>
+      expectInvalid(svc(spec), field, reason, "Service default/web"));
   }
 
   test("rejects a name that is not a DNS-1035 label", () => {
-    expectInvalid(svc({ ports: [{ port: 80 }] }, { name: "Web" }), "metadata.name", 'invalid DNS-1123 label "Web"', "Service default/Web");
-    expectInvalid(svc({ ports: [{ port: 80 }] }, { name: "1web" }), "metadata.name", "must start with a letter");
+    expectInvalid(
+      svc({ ports: [{ port: 80 }] }, { name: "Web" }),
+      "metadata.name",
+      'invalid DNS-1123 label "Web"',
+      "Service default/Web",
+    );
+    expectInvalid(
+      svc({ ports: [{ port: 80 }] }, { name: "1web" }),
+      "metadata.name",
+      "must start with a letter",
+    );
   });
 
   test("names the namespace in the resource", () => {
-    expectInvalid(svc({ ports: [{ port: -1 }] }, { name: "web", namespace: "shop" }), "spec.ports[0].port", "at least 1", "Service shop/web");
+    expectInvalid(
+      svc({ ports: [{ port: -1 }] }, { name: "web", namespace: "shop" }),
+      "spec.ports[0].port",
+      "at least 1",
+      "Service shop/web",
+    );
   });
 
   test("honours a configured node port range", () => {

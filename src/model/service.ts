@@ -5,7 +5,18 @@
  */
 import { z } from "zod";
 import { ipFamilyOf } from "./ip-address.ts";
-import { checkedString, cidr, dnsLabel, dnsSubdomain, intOrString, ipAddress, labelMap, optionalPortNumber, portNumber, protocol } from "./field-schemas.ts";
+import {
+  checkedString,
+  cidr,
+  dnsLabel,
+  dnsSubdomain,
+  intOrString,
+  ipAddress,
+  labelMap,
+  optionalPortNumber,
+  portNumber,
+  protocol,
+} from "./field-schemas.ts";
 import { objectMeta } from "./object-meta.ts";
 import { defaultNodePortRange, type ValidationOptions } from "./validation-options.ts";
 
@@ -22,7 +33,9 @@ const servicePort = z
 
 // "None" makes a headless Service; "" asks for an address to be allocated.
 const clusterIp = checkedString((v) =>
-  v === "None" || v === "" || ipFamilyOf(v) !== undefined ? undefined : `invalid IP address ${JSON.stringify(v)} (or "None" for a headless Service)`,
+  v === "None" || v === "" || ipFamilyOf(v) !== undefined
+    ? undefined
+    : `invalid IP address ${JSON.stringify(v)} (or "None" for a headless Service)`,
 );
 
 const serviceSpec = z.strictObject({
@@ -47,7 +60,10 @@ const serviceSpec = z.strictObject({
   internalTrafficPolicy: z.enum(["Cluster", "Local"]).default("Cluster"),
   healthCheckNodePort: optionalPortNumber.optional(),
   publishNotReadyAddresses: z.boolean().optional(),
-  ipFamilies: z.array(z.enum(["IPv4", "IPv6"])).max(2).optional(),
+  ipFamilies: z
+    .array(z.enum(["IPv4", "IPv6"]))
+    .max(2)
+    .optional(),
   ipFamilyPolicy: z.enum(["SingleStack", "PreferDualStack", "RequireDualStack"]).optional(),
   trafficDistribution: z.string().optional(),
 });
@@ -56,7 +72,13 @@ const serviceStatus = z.looseObject({
   loadBalancer: z
     .looseObject({
       ingress: z
-        .array(z.looseObject({ ip: ipAddress.optional(), hostname: dnsSubdomain.optional(), ipMode: z.enum(["VIP", "Proxy"]).optional() }))
+        .array(
+          z.looseObject({
+            ip: ipAddress.optional(),
+            hostname: dnsSubdomain.optional(),
+            ipMode: z.enum(["VIP", "Proxy"]).optional(),
+          }),
+        )
         .optional(),
     })
     .optional(),
@@ -70,16 +92,18 @@ function serviceSpecProblems(spec: Spec, options: ValidationOptions): [(string |
   const range = options.nodePortRange ?? defaultNodePortRange;
   const headless = spec.clusterIP === "None";
   if (spec.type === "ExternalName") {
-    if (spec.externalName === undefined) out.push([["externalName"], "required when type is \"ExternalName\""]);
+    if (spec.externalName === undefined) out.push([["externalName"], 'required when type is "ExternalName"']);
   } else if (spec.ports.length === 0 && !headless) {
     out.push([["ports"], "at least one port is required"]);
   }
   const names = new Set<string>();
   const seen = new Set<string>();
   spec.ports.forEach((p, i) => {
-    if (spec.ports.length > 1 && p.name === undefined) out.push([["ports", i, "name"], "required when the Service has more than one port"]);
+    if (spec.ports.length > 1 && p.name === undefined)
+      out.push([["ports", i, "name"], "required when the Service has more than one port"]);
     if (p.name !== undefined) {
-      if (names.has(p.name)) out.push([["ports", i, "name"], `duplicate port name ${JSON.stringify(p.name)}`]);
+      if (names.has(p.name))
+        out.push([["ports", i, "name"], `duplicate port name ${JSON.stringify(p.name)}`]);
       names.add(p.name);
     }
     const id = `${p.protocol}/${p.port}`;
@@ -89,26 +113,40 @@ function serviceSpecProblems(spec: Spec, options: ValidationOptions): [(string |
       if (spec.type !== "NodePort" && spec.type !== "LoadBalancer") {
         out.push([["ports", i, "nodePort"], `may not be set when type is ${JSON.stringify(spec.type)}`]);
       } else if (p.nodePort < range.min || p.nodePort > range.max) {
-        out.push([["ports", i, "nodePort"], `must be in the node port range ${range.min}-${range.max}, got ${p.nodePort}`]);
+        out.push([
+          ["ports", i, "nodePort"],
+          `must be in the node port range ${range.min}-${range.max}, got ${p.nodePort}`,
+        ]);
       }
     }
   });
-  if (spec.clusterIP !== undefined && spec.clusterIPs?.[0] !== undefined && spec.clusterIPs[0] !== spec.clusterIP) {
+  if (
+    spec.clusterIP !== undefined &&
+    spec.clusterIPs?.[0] !== undefined &&
+    spec.clusterIPs[0] !== spec.clusterIP
+  ) {
     out.push([["clusterIPs", 0], `must equal clusterIP ${JSON.stringify(spec.clusterIP)}`]);
   }
-  const families = (spec.clusterIPs ?? []).filter((ip) => ip !== "None" && ip !== "").map((ip) => ipFamilyOf(ip));
-  if (families.length === 2 && families[0] === families[1]) out.push([["clusterIPs"], "two addresses must be of different families"]);
-  if (spec.ipFamilies?.length === 2 && spec.ipFamilies[0] === spec.ipFamilies[1]) out.push([["ipFamilies"], "two entries must be of different families"]);
+  const families = (spec.clusterIPs ?? [])
+    .filter((ip) => ip !== "None" && ip !== "")
+    .map((ip) => ipFamilyOf(ip));
+  if (families.length === 2 && families[0] === families[1])
+    out.push([["clusterIPs"], "two addresses must be of different families"]);
+  if (spec.ipFamilies?.length === 2 && spec.ipFamilies[0] === spec.ipFamilies[1])
+    out.push([["ipFamilies"], "two entries must be of different families"]);
   if (spec.sessionAffinityConfig !== undefined && spec.sessionAffinity !== "ClientIP") {
-    out.push([["sessionAffinityConfig"], "may only be set when sessionAffinity is \"ClientIP\""]);
+    out.push([["sessionAffinityConfig"], 'may only be set when sessionAffinity is "ClientIP"']);
   }
   if (spec.healthCheckNodePort !== undefined && spec.healthCheckNodePort !== 0) {
     if (spec.type !== "LoadBalancer" || spec.externalTrafficPolicy !== "Local") {
-      out.push([["healthCheckNodePort"], "may only be set for type \"LoadBalancer\" with externalTrafficPolicy \"Local\""]);
+      out.push([
+        ["healthCheckNodePort"],
+        'may only be set for type "LoadBalancer" with externalTrafficPolicy "Local"',
+      ]);
     }
   }
   if (spec.loadBalancerIP !== undefined && spec.type !== "LoadBalancer") {
-    out.push([["loadBalancerIP"], "may only be set when type is \"LoadBalancer\""]);
+    out.push([["loadBalancerIP"], 'may only be set when type is "LoadBalancer"']);
   }
   return out;
 }

@@ -30,7 +30,12 @@ export function tierSchema() {
     .check((ctx) => {
       const { metadata, spec } = ctx.value;
       if (metadata.name === "default" && spec.order !== undefined && spec.order !== DEFAULT_TIER_ORDER) {
-        ctx.issues.push({ code: "custom", message: `the default tier's order is fixed at ${DEFAULT_TIER_ORDER}, got ${spec.order}`, input: ctx.value, path: ["spec", "order"] });
+        ctx.issues.push({
+          code: "custom",
+          message: `the default tier's order is fixed at ${DEFAULT_TIER_ORDER}, got ${spec.order}`,
+          input: ctx.value,
+          path: ["spec", "order"],
+        });
       }
     });
 }

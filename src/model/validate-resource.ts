@@ -35,12 +35,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** manifestKey reads a manifest's identity without validating the rest, or undefined when it can't. */
 export function manifestKey(raw: unknown): ResourceKey | undefined {
-  if (!isRecord(raw) || typeof raw["apiVersion"] !== "string" || typeof raw["kind"] !== "string") return undefined;
+  if (!isRecord(raw) || typeof raw["apiVersion"] !== "string" || typeof raw["kind"] !== "string")
+    return undefined;
   const info = kindForManifest(raw["apiVersion"], raw["kind"]);
   const meta = raw["metadata"];
   if (info === undefined || !isRecord(meta) || typeof meta["name"] !== "string") return undefined;
   if (!info.namespaced) return { group: info.group, kind: info.kind, name: meta["name"] };
-  const namespace = typeof meta["namespace"] === "string" && meta["namespace"] !== "" ? meta["namespace"] : "default";
+  const namespace =
+    typeof meta["namespace"] === "string" && meta["namespace"] !== "" ? meta["namespace"] : "default";
   return { group: info.group, kind: info.kind, namespace, name: meta["name"] };
 }
 
@@ -55,12 +57,20 @@ function describe(raw: Record<string, unknown>): string {
 /** validateResource checks a manifest (a parsed YAML/JSON document) against its kind's schema. */
 export function validateResource(raw: unknown, options: ValidationOptions = {}): ValidationResult {
   if (!isRecord(raw)) {
-    return { ok: false, error: new ValidationError("document", "", `expected a mapping with apiVersion, kind and metadata, got ${raw === null ? "null" : Array.isArray(raw) ? "a list" : typeof raw}`) };
+    return {
+      ok: false,
+      error: new ValidationError(
+        "document",
+        "",
+        `expected a mapping with apiVersion, kind and metadata, got ${raw === null ? "null" : Array.isArray(raw) ? "a list" : typeof raw}`,
+      ),
+    };
   }
   const what = describe(raw);
   const { apiVersion, kind } = raw;
   if (typeof kind !== "string") return { ok: false, error: new ValidationError(what, "kind", "required") };
-  if (typeof apiVersion !== "string") return { ok: false, error: new ValidationError(what, "apiVersion", "required") };
+  if (typeof apiVersion !== "string")
+    return { ok: false, error: new ValidationError(what, "apiVersion", "required") };
   const info = kindForManifest(apiVersion, kind);
   if (info === undefined) {
     const known = RESOURCE_KINDS.find((k) => k.kind === kind);
@@ -74,10 +84,13 @@ export function validateResource(raw: unknown, options: ValidationOptions = {}):
   const parsed = schemaFor(info, options).safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const [first, ...rest] = parsed.error.issues;
-    if (first === undefined) return { ok: false, error: new ValidationError(resourceName, "", "invalid"), ...(key ? { key } : {}) };
+    if (first === undefined)
+      return { ok: false, error: new ValidationError(resourceName, "", "invalid"), ...(key ? { key } : {}) };
     const path = first.code === "unrecognized_keys" ? [...first.path, first.keys[0] ?? ""] : first.path;
     const more = rest.length === 0 ? "" : ` (and ${rest.length} more problem${rest.length === 1 ? "" : "s"})`;
-    const error = new ValidationError(resourceName, formatFieldPath(path), issueReason(first) + more, { cause: parsed.error });
+    const error = new ValidationError(resourceName, formatFieldPath(path), issueReason(first) + more, {
+      cause: parsed.error,
+    });
     return { ok: false, error, ...(key ? { key } : {}) };
   }
   const resource = parsed.data as Resource;

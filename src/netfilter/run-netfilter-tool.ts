@@ -8,7 +8,8 @@
 import { spawn } from "node:child_process";
 
 /** NetfilterTool is a binary this module may run. */
-export type NetfilterTool = "nft" | "iptables-save" | "iptables-restore" | "ip6tables-save" | "ip6tables-restore";
+export type NetfilterTool =
+  "nft" | "iptables-save" | "iptables-restore" | "ip6tables-save" | "ip6tables-restore";
 
 /** NetfilterToolOptions: stdin text and a time limit (default 10 s). */
 export interface NetfilterToolOptions {
@@ -17,10 +18,17 @@ export interface NetfilterToolOptions {
 }
 
 /** runNetfilterTool resolves with stdout; it rejects with the tool's stderr when it fails or cannot start. */
-export function runNetfilterTool(tool: NetfilterTool, args: readonly string[], options: NetfilterToolOptions = {}): Promise<string> {
+export function runNetfilterTool(
+  tool: NetfilterTool,
+  args: readonly string[],
+  options: NetfilterToolOptions = {},
+): Promise<string> {
   const what = `run ${tool} ${args.join(" ")}`.trim();
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { stdio: ["pipe", "pipe", "pipe"], timeout: options.timeoutMs ?? 10_000 });
+    const child = spawn(tool, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: options.timeoutMs ?? 10_000,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -28,7 +36,9 @@ export function runNetfilterTool(tool: NetfilterTool, args: readonly string[], o
     child.on("error", (e) => reject(new Error(`${what}: ${e.message}`, { cause: e })));
     child.on("close", (code, signal) => {
       if (code === 0) return resolve(Buffer.concat(out).toString("utf8"));
-      const detail = Buffer.concat(err).toString("utf8").trim() || (signal !== null ? `killed by ${signal}` : `exit code ${code}`);
+      const detail =
+        Buffer.concat(err).toString("utf8").trim() ||
+        (signal !== null ? `killed by ${signal}` : `exit code ${code}`);
       reject(new Error(`${what}: ${detail}`));
     });
     // A tool that exits before reading stdin must not crash the agent with EPIPE.

@@ -24,7 +24,9 @@ test("addAddress() adds IPv4 and IPv6 addresses that listAddresses() reports", r
     assert.deepEqual([p2p?.peer, p2p?.prefixLength], ["198.18.6.254", 32]);
     assert.equal(addrs.find((a) => a.address === "198.18.7.1")?.scope, 253);
     assert.deepEqual(
-      listAddresses({ ...o, family: 6, link: "a0" }).map((a) => a.address).filter((a) => !a.startsWith("fe80")),
+      listAddresses({ ...o, family: 6, link: "a0" })
+        .map((a) => a.address)
+        .filter((a) => !a.startsWith("fe80")),
       ["2001:db8:5::1"],
     );
   });
@@ -35,12 +37,18 @@ test("addAddress() twice throws EEXIST with the kernel's extended-ACK text", req
     const o = { netns: ns! };
     createLink({ kind: "veth", name: "a0", peer: { name: "a1" } }, o);
     addAddress("a0", "198.18.5.1/24", o);
-    assert.throws(() => addAddress("a0", "198.18.5.1/24", o), (e: unknown) => {
-      assert.ok(e instanceof SyscallError);
-      assert.equal(e.code, "EEXIST");
-      assert.match(e.message, /^add address "198.18.5.1\/24" to link "a0": EEXIST \(file exists\): .*already assigned/i);
-      return true;
-    });
+    assert.throws(
+      () => addAddress("a0", "198.18.5.1/24", o),
+      (e: unknown) => {
+        assert.ok(e instanceof SyscallError);
+        assert.equal(e.code, "EEXIST");
+        assert.match(
+          e.message,
+          /^add address "198.18.5.1\/24" to link "a0": EEXIST \(file exists\): .*already assigned/i,
+        );
+        return true;
+      },
+    );
   });
 });
 
@@ -54,6 +62,9 @@ test("deleteAddress() removes an address; deleting it again fails", requireRoot,
     deleteAddress("a0", "2001:db8:5::1/64", o);
     const left = listAddresses({ ...o, link: "a0" }).map((a) => a.address);
     assert.ok(!left.includes("198.18.5.1") && !left.includes("2001:db8:5::1"));
-    assert.throws(() => deleteAddress("a0", "198.18.5.1/24", o), /delete address "198.18.5.1\/24" from link "a0": EADDRNOTAVAIL/);
+    assert.throws(
+      () => deleteAddress("a0", "198.18.5.1/24", o),
+      /delete address "198.18.5.1\/24" from link "a0": EADDRNOTAVAIL/,
+    );
   });
 });

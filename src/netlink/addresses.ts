@@ -6,7 +6,13 @@
  *   addAddress("eth0", "198.18.1.2/24", { netns: "pod1" });
  *   addAddress("eth0", "2001:db8::2/64", { netns: "pod1", noDad: true });
  */
-import { decodeAddress, encodeAddress, encodeAddressDump, type Address, type ScopeName } from "./codec/address.ts";
+import {
+  decodeAddress,
+  encodeAddress,
+  encodeAddressDump,
+  type Address,
+  type ScopeName,
+} from "./codec/address.ts";
 import type { IpFamily } from "./codec/ip.ts";
 import { NlmFlags } from "./codec/nlmsg.ts";
 import { Rtm } from "./codec/rtm.ts";
@@ -56,14 +62,23 @@ export function listAddresses(options: ListAddressesOptions = {}): Address[] {
   return withRtnl(options, (s) => {
     const index = options.link === undefined ? undefined : linkIndex(options.link, s);
     return s
-      .request("list addresses", { type: Rtm.GETADDR, flags: NlmFlags.DUMP, payload: encodeAddressDump(options.family) })
+      .request("list addresses", {
+        type: Rtm.GETADDR,
+        flags: NlmFlags.DUMP,
+        payload: encodeAddressDump(options.family),
+      })
       .filter((m) => m.type === Rtm.NEWADDR)
       .map((m) => decodeAddress(m.payload))
       .filter((a) => index === undefined || a.index === index);
   });
 }
 
-function spec(o: AddressOptions): { peer?: string; scope?: ScopeName | number; noDad?: boolean; label?: string } {
+function spec(o: AddressOptions): {
+  peer?: string;
+  scope?: ScopeName | number;
+  noDad?: boolean;
+  label?: string;
+} {
   return {
     ...(o.peer !== undefined ? { peer: o.peer } : {}),
     ...(o.scope !== undefined ? { scope: o.scope } : {}),

@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createLink, deleteLink, findLink, getLink, listLinks, setLink, setLinkDown, setLinkUp } from "./links.ts";
+import {
+  createLink,
+  deleteLink,
+  findLink,
+  getLink,
+  listLinks,
+  setLink,
+  setLinkDown,
+  setLinkUp,
+} from "./links.ts";
 import { addAddress } from "./addresses.ts";
 import { NotSupportedError } from "../errors/not-supported-error.ts";
 import { SyscallError } from "../errors/syscall-error.ts";
@@ -30,57 +39,87 @@ test("createLink() veth with its peer in another namespace passes traffic", requ
   });
 });
 
-test("createLink() of an existing name throws EEXIST, deleteLink() of a missing one ENODEV", requireRoot, async () => {
-  await withTempNetns(1, ([ns]) => {
-    createLink({ kind: "bridge", name: "br0" }, { netns: ns! });
-    assert.throws(() => createLink({ kind: "bridge", name: "br0" }, { netns: ns! }), (e: unknown) => {
-      return isErrno("EEXIST")(e) && /create link "br0": EEXIST/.test((e as Error).message);
+test(
+  "createLink() of an existing name throws EEXIST, deleteLink() of a missing one ENODEV",
+  requireRoot,
+  async () => {
+    await withTempNetns(1, ([ns]) => {
+      createLink({ kind: "bridge", name: "br0" }, { netns: ns! });
+      assert.throws(
+        () => createLink({ kind: "bridge", name: "br0" }, { netns: ns! }),
+        (e: unknown) => {
+          return isErrno("EEXIST")(e) && /create link "br0": EEXIST/.test((e as Error).message);
+        },
+      );
+      assert.throws(() => deleteLink("nope0", { netns: ns! }), /delete link "nope0": ENODEV/);
+      assert.throws(() => getLink(999, { netns: ns! }), isErrno("ENODEV"));
     });
-    assert.throws(() => deleteLink("nope0", { netns: ns! }), /delete link "nope0": ENODEV/);
-    assert.throws(() => getLink(999, { netns: ns! }), isErrno("ENODEV"));
-  });
-});
+  },
+);
 
-test("createLink() of a kind the kernel lacks throws NotSupportedError with the kernel's reason", requireRoot, async () => {
-  await withTempNetns(1, ([ns]) => {
-    assert.throws(() => createLink({ kind: "dummy", name: "d0" }, { netns: ns! }), (e: unknown) => {
-      assert.ok(e instanceof NotSupportedError);
-      assert.match(e.message, /link kind "dummy" not supported/);
-      assert.ok(isErrno("EOPNOTSUPP")(e.cause));
-      assert.match((e.cause as Error).message, /Unknown device type/);
-      return true;
+test(
+  "createLink() of a kind the kernel lacks throws NotSupportedError with the kernel's reason",
+  requireRoot,
+  async () => {
+    await withTempNetns(1, ([ns]) => {
+      assert.throws(
+        () => createLink({ kind: "dummy", name: "d0" }, { netns: ns! }),
+        (e: unknown) => {
+          assert.ok(e instanceof NotSupportedError);
+          assert.match(e.message, /link kind "dummy" not supported/);
+          assert.ok(isErrno("EOPNOTSUPP")(e.cause));
+          assert.match((e.cause as Error).message, /Unknown device type/);
+          return true;
+        },
+      );
+      assert.equal(findLink("d0", { netns: ns! }), undefined);
     });
-    assert.equal(findLink("d0", { netns: ns! }), undefined);
-  });
-});
+  },
+);
 
-test("createLink() vxlan in point-to-point and external modes reports its attributes", requireRoot, async () => {
-  await withTempNetns(1, ([ns]) => {
-    const o = { netns: ns! };
-    createLink({ kind: "veth", name: "under0", peer: { name: "under1" } }, o);
-    const p2p = createLink(
-      { kind: "vxlan", name: "vx42", vni: 42, local: "198.18.0.1", remote: "198.18.0.2", port: 4789, dev: "under0", mtu: 1450 },
-      o,
-    );
-    assert.equal(p2p.kind, "vxlan");
-    assert.equal(p2p.mtu, 1450);
-    assert.deepEqual(p2p.vxlan, {
-      vni: 42,
-      remote: "198.18.0.2",
-      local: "198.18.0.1",
-      port: 4789,
-      learning: false,
-      external: false,
-      dev: getLink("under0", o).index,
-      ttl: 0,
+test(
+  "createLink() vxlan in point-to-point and external modes reports its attributes",
+  requireRoot,
+  async () => {
+    await withTempNetns(1, ([ns]) => {
+      const o = { netns: ns! };
+      createLink({ kind: "veth", name: "under0", peer: { name: "under1" } }, o);
+      const p2p = createLink(
+        {
+          kind: "vxlan",
+          name: "vx42",
+          vni: 42,
+          local: "198.18.0.1",
+          remote: "198.18.0.2",
+          port: 4789,
+          dev: "under0",
+          mtu: 1450,
+        },
+        o,
+      );
+      assert.equal(p2p.kind, "vxlan");
+      assert.equal(p2p.mtu, 1450);
+      assert.deepEqual(p2p.vxlan, {
+        vni: 42,
+        remote: "198.18.0.2",
+        local: "198.18.0.1",
+        port: 4789,
+        learning: false,
+        external: false,
+        dev: getLink("under0", o).index,
+        ttl: 0,
+      });
+      const ext = createLink({ kind: "vxlan", name: "vxext", external: true, port: 4789 }, o);
+      assert.equal(ext.vxlan?.external, true);
+      assert.equal(ext.vxlan?.learning, false);
+      const v6 = createLink(
+        { kind: "vxlan", name: "vx6", vni: 7, remote: "2001:db8::2", local: "2001:db8::1" },
+        o,
+      );
+      assert.equal(v6.vxlan?.remote, "2001:db8::2");
     });
-    const ext = createLink({ kind: "vxlan", name: "vxext", external: true, port: 4789 }, o);
-    assert.equal(ext.vxlan?.external, true);
-    assert.equal(ext.vxlan?.learning, false);
-    const v6 = createLink({ kind: "vxlan", name: "vx6", vni: 7, remote: "2001:db8::2", local: "2001:db8::1" }, o);
-    assert.equal(v6.vxlan?.remote, "2001:db8::2");
-  });
-});
+  },
+);
 
 test("setLink() enslaves two veths to a bridge and releases them", requireRoot, async () => {
   await withTempNetns(1, ([ns]) => {
@@ -89,7 +128,10 @@ test("setLink() enslaves two veths to a bridge and releases them", requireRoot, 
     createLink({ kind: "veth", name: "p1", peer: { name: "p1-peer" }, master: "br0" }, o);
     createLink({ kind: "veth", name: "p2", peer: { name: "p2-peer" } }, o);
     setLink("p2", { master: "br0", up: true }, o);
-    const members = listLinks(o).filter((l) => l.master === br.index).map((l) => l.name).sort();
+    const members = listLinks(o)
+      .filter((l) => l.master === br.index)
+      .map((l) => l.name)
+      .sort();
     assert.deepEqual(members, ["p1", "p2"]);
     setLink("p1", { master: null }, o);
     assert.equal(getLink("p1", o).master, undefined);

@@ -47,7 +47,12 @@ export type CreateLinkSpec = {
   | {
       readonly kind: "veth";
       /** The other end; with netns it is created directly in that namespace. */
-      readonly peer: { readonly name: string; readonly netns?: NetnsRef; readonly mac?: string; readonly mtu?: number };
+      readonly peer: {
+        readonly name: string;
+        readonly netns?: NetnsRef;
+        readonly mac?: string;
+        readonly mtu?: number;
+      };
     }
   | ({ readonly kind: "vxlan"; readonly dev?: LinkRef } & Omit<VxlanOptions, "dev">)
   | { readonly kind: "bridge" }

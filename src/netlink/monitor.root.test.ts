@@ -8,17 +8,25 @@ import { requireRoot } from "../../test/support/root.ts";
 import { withTempNetns } from "../../test/support/netns.ts";
 
 // Resolves with the collected events once `done` holds, or rejects after a timeout.
-function collect(until: (events: MonitorEvent[]) => boolean): { events: MonitorEvent[]; listener: (e: MonitorEvent) => void; done: Promise<void> } {
+function collect(until: (events: MonitorEvent[]) => boolean): {
+  events: MonitorEvent[];
+  listener: (e: MonitorEvent) => void;
+  done: Promise<void>;
+} {
   const events: MonitorEvent[] = [];
   let resolve!: () => void;
   const done = new Promise<void>((res, rej) => {
     resolve = res;
     setTimeout(() => rej(new Error(`timed out; saw ${events.map((e) => e.type).join(", ")}`)), 3000).unref();
   });
-  return { events, done, listener: (e) => {
-    events.push(e);
-    if (until(events)) resolve();
-  } };
+  return {
+    events,
+    done,
+    listener: (e) => {
+      events.push(e);
+      if (until(events)) resolve();
+    },
+  };
 }
 
 const linkEvent = (events: MonitorEvent[], type: string, name: string) =>
@@ -39,7 +47,10 @@ test("LinkMonitor reports a veth created and deleted in its namespace", requireR
       assert.equal(added.link.kind, "veth");
       assert.ok(linkEvent(c.events, "link-added", "m1"));
       assert.ok(linkEvent(c.events, "link-changed", "m0"), "bringing it up is a change");
-      assert.ok(!c.events.some((e) => e.type === "link-added" && "link" in e && e.link.name === "lo"), "seeded links are not new");
+      assert.ok(
+        !c.events.some((e) => e.type === "link-added" && "link" in e && e.link.name === "lo"),
+        "seeded links are not new",
+      );
     } finally {
       monitor.close();
       poller.close();
@@ -50,7 +61,9 @@ test("LinkMonitor reports a veth created and deleted in its namespace", requireR
 test("LinkMonitor with addresses reports address changes, and stops after close()", requireRoot, async () => {
   await withTempNetns(1, async ([ns]) => {
     const poller = new Poller();
-    const c = collect((ev) => ev.some((e) => e.type === "address-added" && e.address.address === "198.18.9.1"));
+    const c = collect((ev) =>
+      ev.some((e) => e.type === "address-added" && e.address.address === "198.18.9.1"),
+    );
     const monitor = LinkMonitor.open(c.listener, { netns: ns!, poller, addresses: true });
     try {
       createLink({ kind: "veth", name: "m0", peer: { name: "m1" } }, { netns: ns! });

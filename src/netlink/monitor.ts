@@ -59,7 +59,12 @@ export class LinkMonitor {
   readonly #known = new Set<number>();
   #closed = false;
 
-  private constructor(socket: NetlinkSocket, query: NetlinkSocket, poller: Poller, listener: MonitorListener) {
+  private constructor(
+    socket: NetlinkSocket,
+    query: NetlinkSocket,
+    poller: Poller,
+    listener: MonitorListener,
+  ) {
     this.#socket = socket;
     this.#query = query;
     this.#poller = poller;
@@ -136,10 +141,16 @@ export class LinkMonitor {
       }
       case Rtm.NEWADDR:
       case Rtm.DELADDR:
-        return { type: m.type === Rtm.NEWADDR ? "address-added" : "address-deleted", address: decodeAddress(m.payload) };
+        return {
+          type: m.type === Rtm.NEWADDR ? "address-added" : "address-deleted",
+          address: decodeAddress(m.payload),
+        };
       case Rtm.NEWROUTE:
       case Rtm.DELROUTE:
-        return { type: m.type === Rtm.NEWROUTE ? "route-added" : "route-deleted", route: decodeRoute(m.payload) };
+        return {
+          type: m.type === Rtm.NEWROUTE ? "route-added" : "route-deleted",
+          route: decodeRoute(m.payload),
+        };
       default:
         return undefined;
     }

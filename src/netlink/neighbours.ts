@@ -59,7 +59,11 @@ function modify(verb: string, link: LinkRef, address: string, flags: number, o: 
     });
     const what = o.proxy === true ? "proxy neighbour" : "neighbour";
     const type = verb === "delete" ? Rtm.DELNEIGH : Rtm.NEWNEIGH;
-    s.request(`${verb} ${what} "${address}" on link ${typeof link === "number" ? link : `"${link}"`}`, { type, flags, payload });
+    s.request(`${verb} ${what} "${address}" on link ${typeof link === "number" ? link : `"${link}"`}`, {
+      type,
+      flags,
+      payload,
+    });
   });
 }
 

@@ -9,7 +9,16 @@
  */
 import { Errno, errnoError } from "../kernel/errno.ts";
 import { NetlinkFd, type NetlinkSocketOptions } from "../kernel/netlink-fd.ts";
-import { decodeDone, decodeNlmsgerr, decodeNlmsgs, encodeNlmsg, NlmFlags, NlmsgType, type NlError, type NlMessage } from "./codec/nlmsg.ts";
+import {
+  decodeDone,
+  decodeNlmsgerr,
+  decodeNlmsgs,
+  encodeNlmsg,
+  NlmFlags,
+  NlmsgType,
+  type NlError,
+  type NlMessage,
+} from "./codec/nlmsg.ts";
 
 export { NETLINK_ROUTE, type NetlinkSocketOptions } from "../kernel/netlink-fd.ts";
 
@@ -69,7 +78,8 @@ export class NetlinkSocket {
    * extended-ACK text as detail. A dump interrupted by concurrent changes is retried.
    */
   request(op: string, req: NetlinkRequest): NlMessage[] {
-    if (this.#sock.nonblocking) throw new Error(`${op}: netlink socket is nonblocking (monitor sockets cannot send requests)`);
+    if (this.#sock.nonblocking)
+      throw new Error(`${op}: netlink socket is nonblocking (monitor sockets cannot send requests)`);
     for (let attempt = 0; ; attempt++) {
       const { messages, interrupted } = this.#roundTrip(op, req);
       if (!interrupted || attempt >= DUMP_RETRIES) return messages;
@@ -142,6 +152,7 @@ export class NetlinkSocket {
 }
 
 function replyError(op: string, e: NlError): Error {
-  const detail = e.message ?? (e.offset !== undefined ? `attribute at offset ${e.offset} rejected` : undefined);
+  const detail =
+    e.message ?? (e.offset !== undefined ? `attribute at offset ${e.offset} rejected` : undefined);
   return errnoError(op, e.errno, detail !== undefined ? { detail } : {});
 }

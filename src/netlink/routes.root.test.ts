@@ -10,31 +10,45 @@ import { withTempNetns } from "../../test/support/netns.ts";
 // One namespace with an up veth carrying 198.18.0.1/24 and 2001:db8::1/64.
 function setup(ns: string): { index: number } {
   const o = { netns: ns };
-  const link = createLink({ kind: "veth", name: "r0", peer: { name: "r1", }, up: true }, o);
+  const link = createLink({ kind: "veth", name: "r0", peer: { name: "r1" }, up: true }, o);
   setLinkUp("r1", o);
   addAddress("r0", "198.18.0.1/24", o);
   addAddress("r0", "2001:db8::1/64", { ...o, noDad: true });
   return link;
 }
 
-test("addRoute() adds v4/v6 routes with gateway, dev, src, metric, table and proto", requireRoot, async () => {
-  await withTempNetns(1, ([ns]) => {
-    const o = { netns: ns! };
-    const { index } = setup(ns!);
-    addRoute({ dst: "198.19.0.0/16", via: "198.18.0.254", metric: 50, protocol: "static" }, o);
-    addRoute({ dst: "198.19.1.0/24", dev: "r0", src: "198.18.0.1" }, o);
-    addRoute({ dst: "2001:db8:1::/48", via: "2001:db8::fe", dev: "r0" }, o);
-    addRoute({ dst: "198.19.2.0/24", via: "198.18.0.254", table: 1000 }, o);
-    const main = listRoutes({ ...o, family: 4 });
-    const viaGw = main.find((r) => r.dst === "198.19.0.0/16");
-    assert.deepEqual([viaGw?.via, viaGw?.oif, viaGw?.metric, viaGw?.protocol, viaGw?.scope], ["198.18.0.254", index, 50, 4, 0]);
-    const direct = main.find((r) => r.dst === "198.19.1.0/24");
-    assert.deepEqual([direct?.src, direct?.scope, direct?.via], ["198.18.0.1", 253, undefined]);
-    assert.equal(main.find((r) => r.dst === "198.19.2.0/24"), undefined, "other tables stay out of the main listing");
-    assert.equal(listRoutes({ ...o, table: 1000 }).find((r) => r.dst === "198.19.2.0/24")?.table, 1000);
-    assert.equal(listRoutes({ ...o, family: 6 }).find((r) => r.dst === "2001:db8:1::/48")?.via, "2001:db8::fe");
-  });
-});
+test(
+  "addRoute() adds v4/v6 routes with gateway, dev, src, metric, table and proto",
+  requireRoot,
+  async () => {
+    await withTempNetns(1, ([ns]) => {
+      const o = { netns: ns! };
+      const { index } = setup(ns!);
+      addRoute({ dst: "198.19.0.0/16", via: "198.18.0.254", metric: 50, protocol: "static" }, o);
+      addRoute({ dst: "198.19.1.0/24", dev: "r0", src: "198.18.0.1" }, o);
+      addRoute({ dst: "2001:db8:1::/48", via: "2001:db8::fe", dev: "r0" }, o);
+      addRoute({ dst: "198.19.2.0/24", via: "198.18.0.254", table: 1000 }, o);
+      const main = listRoutes({ ...o, family: 4 });
+      const viaGw = main.find((r) => r.dst === "198.19.0.0/16");
+      assert.deepEqual(
+        [viaGw?.via, viaGw?.oif, viaGw?.metric, viaGw?.protocol, viaGw?.scope],
+        ["198.18.0.254", index, 50, 4, 0],
+      );
+      const direct = main.find((r) => r.dst === "198.19.1.0/24");
+      assert.deepEqual([direct?.src, direct?.scope, direct?.via], ["198.18.0.1", 253, undefined]);
+      assert.equal(
+        main.find((r) => r.dst === "198.19.2.0/24"),
+        undefined,
+        "other tables stay out of the main listing",
+      );
+      assert.equal(listRoutes({ ...o, table: 1000 }).find((r) => r.dst === "198.19.2.0/24")?.table, 1000);
+      assert.equal(
+        listRoutes({ ...o, family: 6 }).find((r) => r.dst === "2001:db8:1::/48")?.via,
+        "2001:db8::fe",
+      );
+    });
+  },
+);
 
 test("default routes, onlink gateways, replaceRoute() and deleteRoute()", requireRoot, async () => {
   await withTempNetns(1, ([ns]) => {
@@ -50,13 +64,21 @@ test("default routes, onlink gateways, replaceRoute() and deleteRoute()", requir
     assert.equal(listRoutes({ ...o, family: 6 }).find((r) => r.dst === "default")?.via, "2001:db8::fe");
     replaceRoute({ dst: "default", via: "198.18.0.253" }, o);
     assert.deepEqual(
-      listRoutes({ ...o, family: 4 }).filter((r) => r.dst === "default").map((r) => r.via),
+      listRoutes({ ...o, family: 4 })
+        .filter((r) => r.dst === "default")
+        .map((r) => r.via),
       ["198.18.0.253"],
     );
     deleteRoute({ dst: "default", family: 4 }, o);
     deleteRoute({ dst: "198.19.9.0/24" }, o);
-    assert.equal(listRoutes({ ...o, family: 4 }).find((r) => r.dst === "default" || r.dst === "198.19.9.0/24"), undefined);
-    assert.throws(() => deleteRoute({ dst: "198.19.9.0/24" }, o), (e: unknown) => e instanceof SyscallError && e.code === "ESRCH");
+    assert.equal(
+      listRoutes({ ...o, family: 4 }).find((r) => r.dst === "default" || r.dst === "198.19.9.0/24"),
+      undefined,
+    );
+    assert.throws(
+      () => deleteRoute({ dst: "198.19.9.0/24" }, o),
+      (e: unknown) => e instanceof SyscallError && e.code === "ESRCH",
+    );
   });
 });
 
@@ -64,10 +86,19 @@ test("addRoute() rejects invalid routes with the kernel's reason", requireRoot, 
   await withTempNetns(1, ([ns]) => {
     const o = { netns: ns! };
     setup(ns!);
-    assert.throws(() => addRoute({ dst: "198.19.1.1/24", dev: "r0" }, o), /add route "198.19.1.1\/24": EINVAL \(invalid argument\): Invalid prefix/);
-    assert.throws(() => addRoute({ dst: "198.19.3.0/24", via: "198.20.0.1" }, o), /add route "198.19.3.0\/24": .*gateway/i);
+    assert.throws(
+      () => addRoute({ dst: "198.19.1.1/24", dev: "r0" }, o),
+      /add route "198.19.1.1\/24": EINVAL \(invalid argument\): Invalid prefix/,
+    );
+    assert.throws(
+      () => addRoute({ dst: "198.19.3.0/24", via: "198.20.0.1" }, o),
+      /add route "198.19.3.0\/24": .*gateway/i,
+    );
     addRoute({ dst: "198.19.4.0/24", dev: "r0" }, o);
-    assert.throws(() => addRoute({ dst: "198.19.4.0/24", dev: "r0" }, o), (e: unknown) => e instanceof SyscallError && e.code === "EEXIST");
+    assert.throws(
+      () => addRoute({ dst: "198.19.4.0/24", dev: "r0" }, o),
+      (e: unknown) => e instanceof SyscallError && e.code === "EEXIST",
+    );
   });
 });
 

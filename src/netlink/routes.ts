@@ -45,10 +45,19 @@ export function deleteRoute(spec: RouteSpec, options: NetlinkOptions = {}): void
   modify("delete", spec, 0, options);
 }
 
-function modify(verb: "add" | "replace" | "delete", spec: RouteSpec, flags: number, options: NetlinkOptions): void {
+function modify(
+  verb: "add" | "replace" | "delete",
+  spec: RouteSpec,
+  flags: number,
+  options: NetlinkOptions,
+): void {
   withRtnl(options, (s) => {
     const payload = encodeRoute(resolve(spec, s), verb === "delete");
-    s.request(`${verb} route "${spec.dst}"`, { type: verb === "delete" ? Rtm.DELROUTE : Rtm.NEWROUTE, flags, payload });
+    s.request(`${verb} route "${spec.dst}"`, {
+      type: verb === "delete" ? Rtm.DELROUTE : Rtm.NEWROUTE,
+      flags,
+      payload,
+    });
   });
 }
 
@@ -69,7 +78,11 @@ export function listRoutes(options: ListRoutesOptions = {}): Route[] {
   const table = options.table ?? RouteTable.main;
   return withRtnl(options, (s) =>
     s
-      .request("list routes", { type: Rtm.GETROUTE, flags: NlmFlags.DUMP, payload: encodeRouteDump(options.family) })
+      .request("list routes", {
+        type: Rtm.GETROUTE,
+        flags: NlmFlags.DUMP,
+        payload: encodeRouteDump(options.family),
+      })
       .filter((m) => m.type === Rtm.NEWROUTE)
       .map((m) => decodeRoute(m.payload))
       .filter((r) => (r.flags & RTM_F_CLONED) === 0 && (table === "all" || r.table === table)),

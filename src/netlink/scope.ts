@@ -16,7 +16,9 @@ export interface NetlinkOptions {
 
 /** openRtnl opens a NETLINK_ROUTE socket in the namespace the options name. The caller closes it. */
 export function openRtnl(options: Pick<NetlinkOptions, "netns"> = {}): NetlinkSocket {
-  return options.netns === undefined ? NetlinkSocket.open() : withNetns(options.netns, () => NetlinkSocket.open());
+  return options.netns === undefined
+    ? NetlinkSocket.open()
+    : withNetns(options.netns, () => NetlinkSocket.open());
 }
 
 /** withRtnl runs fn with the options' socket, or with a fresh one that is closed afterwards. */

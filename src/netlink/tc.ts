@@ -88,11 +88,21 @@ export function attachBpfFilter(link: LinkRef, filter: BpfFilterOptions, options
  * replaceBpfFilter swaps the program of the filter at the same priority/handle in one step (no
  * packet sees the hook empty), or adds the filter if there is none.
  */
-export function replaceBpfFilter(link: LinkRef, filter: BpfFilterOptions, options: NetlinkOptions = {}): void {
+export function replaceBpfFilter(
+  link: LinkRef,
+  filter: BpfFilterOptions,
+  options: NetlinkOptions = {},
+): void {
   modifyFilter("replace", link, filter, NlmFlags.CREATE | NlmFlags.REPLACE, options);
 }
 
-function modifyFilter(verb: string, link: LinkRef, f: BpfFilterOptions, flags: number, options: NetlinkOptions): void {
+function modifyFilter(
+  verb: string,
+  link: LinkRef,
+  f: BpfFilterOptions,
+  flags: number,
+  options: NetlinkOptions,
+): void {
   withRtnl(options, (s) => {
     const payload = encodeBpfFilter({
       index: linkIndex(link, s),
@@ -103,7 +113,11 @@ function modifyFilter(verb: string, link: LinkRef, f: BpfFilterOptions, flags: n
       name: f.name ?? "sluice",
       ...(f.directAction !== undefined ? { directAction: f.directAction } : {}),
     });
-    s.request(`${verb} bpf filter on link ${quote(link)} ${f.direction}`, { type: Rtm.NEWTFILTER, flags, payload });
+    s.request(`${verb} bpf filter on link ${quote(link)} ${f.direction}`, {
+      type: Rtm.NEWTFILTER,
+      flags,
+      payload,
+    });
   });
 }
 
@@ -123,12 +137,19 @@ export function deleteBpfFilter(link: LinkRef, filter: FilterRef, options: Netli
       priority: filter.priority ?? 1,
       handle: filter.handle ?? 1,
     });
-    s.request(`delete bpf filter from link ${quote(link)} ${filter.direction}`, { type: Rtm.DELTFILTER, payload });
+    s.request(`delete bpf filter from link ${quote(link)} ${filter.direction}`, {
+      type: Rtm.DELTFILTER,
+      payload,
+    });
   });
 }
 
 /** listBpfFilters returns the cls_bpf filters on one hook with their program id, tag and name. */
-export function listBpfFilters(link: LinkRef, direction: TcDirection, options: NetlinkOptions = {}): BpfFilter[] {
+export function listBpfFilters(
+  link: LinkRef,
+  direction: TcDirection,
+  options: NetlinkOptions = {},
+): BpfFilter[] {
   return withRtnl(options, (s) =>
     s
       .request(`list bpf filters on link ${quote(link)} ${direction}`, {

@@ -31,12 +31,13 @@ export function parseCidr(text: string): Cidr {
   const slash = text.indexOf("/");
   const addr = parseIpv4(slash < 0 ? text : text.slice(0, slash));
   const lenText = slash < 0 ? "32" : text.slice(slash + 1);
-  if (!/^\d{1,2}$/.test(lenText) || Number(lenText) > 32) throw new Error(`parse cidr: "${text}" has no valid prefix length`);
+  if (!/^\d{1,2}$/.test(lenText) || Number(lenText) > 32)
+    throw new Error(`parse cidr: "${text}" has no valid prefix length`);
   const prefixLen = Number(lenText);
   return { addr: (addr & prefixMask(prefixLen)) >>> 0, prefixLen };
 }
 
 /** cidrContains tells whether addr is inside the prefix. */
 export function cidrContains(cidr: Cidr, addr: number): boolean {
-  return ((addr & prefixMask(cidr.prefixLen)) >>> 0) === cidr.addr;
+  return (addr & prefixMask(cidr.prefixLen)) >>> 0 === cidr.addr;
 }

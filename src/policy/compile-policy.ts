@@ -15,8 +15,12 @@ import { Reg } from "../bpf/asm/opcodes.ts";
 import type { ProgramSpec } from "../bpf/program-spec.ts";
 import { ProgramType } from "../bpf/program-type.ts";
 import {
-  SL_EVENT_POLICY_LOG, SL_POL_MAX_CHUNKS, SL_POL_RULE_BROKEN, SL_POL_SLOT_DONE,
-  SL_POL_TIER_DEFAULT, SlPolVerdict,
+  SL_EVENT_POLICY_LOG,
+  SL_POL_MAX_CHUNKS,
+  SL_POL_RULE_BROKEN,
+  SL_POL_SLOT_DONE,
+  SL_POL_TIER_DEFAULT,
+  SlPolVerdict,
 } from "../datapath/abi/abi.ts";
 import { emitMatch } from "./emit-match.ts";
 import { planChunks, planPolicyItems, type ChunkBudget, type PolicyItem } from "./plan-chunks.ts";
@@ -58,7 +62,10 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
   const where = `compile policy "${policy.endpoint}" ${policy.direction}`;
   validatePolicy(policy);
   const items = planPolicyItems(policy);
-  const budget = { maxInsns: options.maxChunkInsns ?? DEFAULT_BUDGET.maxInsns, maxJumps: options.maxChunkJumps ?? DEFAULT_BUDGET.maxJumps };
+  const budget = {
+    maxInsns: options.maxChunkInsns ?? DEFAULT_BUDGET.maxInsns,
+    maxJumps: options.maxChunkJumps ?? DEFAULT_BUDGET.maxJumps,
+  };
   const costs = items.map((item, i) => {
     const scratch = new Assembler();
     // Sized as if every Pass left the chunk (a tail call, the longer form).
@@ -69,14 +76,20 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
     const item = items[i]!;
     if (c.insns > budget.maxInsns || c.jumps > budget.maxJumps) {
       const what = item.kind === "rule" ? `rule id "${item.rule.id}"` : item.kind;
-      throw new Error(`${where}: ${what} needs ${c.insns} instructions and ${c.jumps} jumps, more than one program holds (${budget.maxInsns} / ${budget.maxJumps}); put long CIDR lists in an IP set`);
+      throw new Error(
+        `${where}: ${what} needs ${c.insns} instructions and ${c.jumps} jumps, more than one program holds (${budget.maxInsns} / ${budget.maxJumps}); put long CIDR lists in an IP set`,
+      );
     }
   });
   const ranges = planChunks(costs, budget);
-  if (ranges.length > SL_POL_MAX_CHUNKS) throw new Error(`${where}: needs ${ranges.length} chunks, at most ${SL_POL_MAX_CHUNKS} fit the tail-call limit`);
+  if (ranges.length > SL_POL_MAX_CHUNKS)
+    throw new Error(
+      `${where}: needs ${ranges.length} chunks, at most ${SL_POL_MAX_CHUNKS} fit the tail-call limit`,
+    );
   const chunkOfPos = new Map<number, number>();
   ranges.forEach(([s, e], k) => {
-    for (let i = s; i < e; i++) if (items[i]!.startsTier !== undefined) chunkOfPos.set(items[i]!.startsTier!, k);
+    for (let i = s; i < e; i++)
+      if (items[i]!.startsTier !== undefined) chunkOfPos.set(items[i]!.startsTier!, k);
   });
   const chunks = ranges.map(([start, end], k) => {
     const a = new Assembler();
@@ -115,8 +128,17 @@ class ChunkWriter {
   /** prologue finds the state and dispatches on next_tier to where evaluation resumes. */
   prologue(start: number, end: number): void {
     const a = this.a;
-    a.mov64Reg(R6, R1).st("w", R10, -4, 0).mov64Reg(R2, R10).alu64Imm("add", R2, -4).ldMap(R1, PolicyMapName.state).call("map_lookup_elem");
-    a.jmpImm("jne", R0, 0, "have_state").mov64Imm(R0, TC_ACT_SHOT).exit().label("have_state").mov64Reg(R7, R0);
+    a.mov64Reg(R6, R1)
+      .st("w", R10, -4, 0)
+      .mov64Reg(R2, R10)
+      .alu64Imm("add", R2, -4)
+      .ldMap(R1, PolicyMapName.state)
+      .call("map_lookup_elem");
+    a.jmpImm("jne", R0, 0, "have_state")
+      .mov64Imm(R0, TC_ACT_SHOT)
+      .exit()
+      .label("have_state")
+      .mov64Reg(R7, R0);
     a.ldx(State.nextTier.size, R1, R7, State.nextTier.offset);
     const first = this.items[start]!;
     // Chunk 0 starts with next_tier 0 (the caller's); a chunk that starts mid-tier resumes with that tier.
@@ -163,21 +185,32 @@ class ChunkWriter {
   /** goToChunk hands evaluation to chunk k at tier position pos (tail call; if it fails, the flow is denied). */
   goToChunk(pos: number, k: number): void {
     const a = this.a;
-    a.st("w", R7, State.nextTier.offset, pos).mov64Reg(R1, R6).ldMap(R2, PolicyMapName.jump).mov64Imm(R3, this.slotBase + k).call("tail_call").ja("broken");
+    a.st("w", R7, State.nextTier.offset, pos)
+      .mov64Reg(R1, R6)
+      .ldMap(R2, PolicyMapName.jump)
+      .mov64Imm(R3, this.slotBase + k)
+      .call("tail_call")
+      .ja("broken");
   }
 
   /** epilogue: a missing chunk denies; then count the deciding rule and hand over to SL_POL_SLOT_DONE. */
   epilogue(): void {
     const a = this.a;
     for (const [block, [verdict, tier]] of this.decisions) {
-      a.label(block).st("w", R7, State.verdict.offset, verdict).stx(State.ruleId.size, R7, State.ruleId.offset, R1).st("w", R7, State.tier.offset, tier).ja("done");
+      a.label(block)
+        .st("w", R7, State.verdict.offset, verdict)
+        .stx(State.ruleId.size, R7, State.ruleId.offset, R1)
+        .st("w", R7, State.tier.offset, tier)
+        .ja("done");
     }
     a.label("broken");
     this.store(SlPolVerdict.SL_POL_DENY, SL_POL_RULE_BROKEN, SL_POL_TIER_DEFAULT);
     a.label("done").ldx(State.ruleId.size, R1, R7, State.ruleId.offset);
     this.countHit(null, "done");
     a.mov64Reg(R1, R6).ldMap(R2, PolicyMapName.jump).mov64Imm(R3, SL_POL_SLOT_DONE).call("tail_call");
-    a.ldx(State.verdict.size, R1, R7, State.verdict.offset).mov64Imm(R0, TC_ACT_SHOT).jmp32Imm("jne", R1, SlPolVerdict.SL_POL_ALLOW, "ret");
+    a.ldx(State.verdict.size, R1, R7, State.verdict.offset)
+      .mov64Imm(R0, TC_ACT_SHOT)
+      .jmp32Imm("jne", R1, SlPolVerdict.SL_POL_ALLOW, "ret");
     a.mov64Imm(R0, TC_ACT_OK).label("ret").exit();
   }
 
@@ -194,7 +227,10 @@ class ChunkWriter {
   }
 
   private store(verdict: number, ruleId: number, tier: number): void {
-    this.a.st("w", R7, State.verdict.offset, verdict).st("w", R7, State.ruleId.offset, ruleId).st("w", R7, State.tier.offset, tier);
+    this.a
+      .st("w", R7, State.verdict.offset, verdict)
+      .st("w", R7, State.ruleId.offset, ruleId)
+      .st("w", R7, State.tier.offset, tier);
   }
 
   // A rule's decision is two instructions: its id in r1 and a jump to the block, shared by every
@@ -210,17 +246,33 @@ class ChunkWriter {
     const a = this.a;
     if (ruleId === null) a.stx("w", R10, -4, R1);
     else a.st("w", R10, -4, ruleId);
-    a.mov64Reg(R2, R10).alu64Imm("add", R2, -4).ldMap(R1, PolicyMapName.hits).call("map_lookup_elem").jmpImm("jeq", R0, 0, `${prefix}_nohit`);
+    a.mov64Reg(R2, R10)
+      .alu64Imm("add", R2, -4)
+      .ldMap(R1, PolicyMapName.hits)
+      .call("map_lookup_elem")
+      .jmpImm("jeq", R0, 0, `${prefix}_nohit`);
     a.ldx("dw", R1, R0, 0).alu64Imm("add", R1, 1).stx("dw", R0, 0, R1).label(`${prefix}_nohit`);
   }
 
   // A Log rule: the tuple and the rule on sl_pol_events (dropped if the ring is full), counted, then on.
   private log(ruleId: number, tier: number, prefix: string): void {
     const a = this.a;
-    a.ldMap(R1, PolicyMapName.events).mov64Imm(R2, LogEvent.size).mov64Imm(R3, 0).call("ringbuf_reserve").jmpImm("jeq", R0, 0, `${prefix}_nolog`);
-    a.mov64Reg(R8, R0).st(LogEvent.type.size, R8, LogEvent.type.offset, SL_EVENT_POLICY_LOG).st(LogEvent.len.size, R8, LogEvent.len.offset, LogEvent.size);
-    for (const [from, to] of LogEvent.tuple) a.ldx(from.size, R1, R7, from.offset).stx(to.size, R8, to.offset, R1);
-    a.st(LogEvent.ruleId.size, R8, LogEvent.ruleId.offset, ruleId).st(LogEvent.tier.size, R8, LogEvent.tier.offset, tier);
+    a.ldMap(R1, PolicyMapName.events)
+      .mov64Imm(R2, LogEvent.size)
+      .mov64Imm(R3, 0)
+      .call("ringbuf_reserve")
+      .jmpImm("jeq", R0, 0, `${prefix}_nolog`);
+    a.mov64Reg(R8, R0)
+      .st(LogEvent.type.size, R8, LogEvent.type.offset, SL_EVENT_POLICY_LOG)
+      .st(LogEvent.len.size, R8, LogEvent.len.offset, LogEvent.size);
+    for (const [from, to] of LogEvent.tuple)
+      a.ldx(from.size, R1, R7, from.offset).stx(to.size, R8, to.offset, R1);
+    a.st(LogEvent.ruleId.size, R8, LogEvent.ruleId.offset, ruleId).st(
+      LogEvent.tier.size,
+      R8,
+      LogEvent.tier.offset,
+      tier,
+    );
     a.call("ktime_get_ns").stx(LogEvent.tsNs.size, R8, LogEvent.tsNs.offset, R0);
     a.mov64Reg(R1, R8).mov64Imm(R2, 0).call("ringbuf_submit").label(`${prefix}_nolog`);
     this.countHit(ruleId, prefix);

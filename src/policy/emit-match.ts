@@ -39,16 +39,52 @@ export function emitMatch(a: Assembler, m: RuleMatch, fail: string, label: Label
   if (m.dstNets !== undefined) emitNets(a, State.dstAddr, m.dstNets, false, fail, label("dn"));
   if (m.notDstNets !== undefined) emitNets(a, State.dstAddr, m.notDstNets, true, fail, label("ndn"));
   if (m.srcPorts !== undefined || m.srcNamedPortSets !== undefined) {
-    emitPorts(a, State.srcAddr, State.srcPort, m.srcPorts ?? [], m.srcNamedPortSets ?? [], false, fail, label("sp"));
+    emitPorts(
+      a,
+      State.srcAddr,
+      State.srcPort,
+      m.srcPorts ?? [],
+      m.srcNamedPortSets ?? [],
+      false,
+      fail,
+      label("sp"),
+    );
   }
   if (m.dstPorts !== undefined || m.dstNamedPortSets !== undefined) {
-    emitPorts(a, State.dstAddr, State.dstPort, m.dstPorts ?? [], m.dstNamedPortSets ?? [], false, fail, label("dp"));
+    emitPorts(
+      a,
+      State.dstAddr,
+      State.dstPort,
+      m.dstPorts ?? [],
+      m.dstNamedPortSets ?? [],
+      false,
+      fail,
+      label("dp"),
+    );
   }
   if (m.notSrcPorts !== undefined || m.notSrcNamedPortSets !== undefined) {
-    emitPorts(a, State.srcAddr, State.srcPort, m.notSrcPorts ?? [], m.notSrcNamedPortSets ?? [], true, fail, label("nsp"));
+    emitPorts(
+      a,
+      State.srcAddr,
+      State.srcPort,
+      m.notSrcPorts ?? [],
+      m.notSrcNamedPortSets ?? [],
+      true,
+      fail,
+      label("nsp"),
+    );
   }
   if (m.notDstPorts !== undefined || m.notDstNamedPortSets !== undefined) {
-    emitPorts(a, State.dstAddr, State.dstPort, m.notDstPorts ?? [], m.notDstNamedPortSets ?? [], true, fail, label("ndp"));
+    emitPorts(
+      a,
+      State.dstAddr,
+      State.dstPort,
+      m.notDstPorts ?? [],
+      m.notDstNamedPortSets ?? [],
+      true,
+      fail,
+      label("ndp"),
+    );
   }
   for (const id of m.srcSets ?? []) emitSetLookup(a, State.srcAddr, id).jmpImm("jeq", R0, 0, fail);
   for (const id of m.notSrcSets ?? []) emitSetLookup(a, State.srcAddr, id).jmpImm("jne", R0, 0, fail);
@@ -58,25 +94,39 @@ export function emitMatch(a: Assembler, m: RuleMatch, fail: string, label: Label
 
 function emitIcmp(a: Assembler, m: IcmpMatch, negate: boolean, fail: string, ok: string): void {
   const isIcmp = `${ok}_is`;
-  a.ldx(State.proto.size, R1, R7, State.proto.offset).jmp32Imm("jeq", R1, IPPROTO_ICMP, isIcmp).jmp32Imm("jne", R1, IPPROTO_ICMPV6, fail).label(isIcmp);
+  a.ldx(State.proto.size, R1, R7, State.proto.offset)
+    .jmp32Imm("jeq", R1, IPPROTO_ICMP, isIcmp)
+    .jmp32Imm("jne", R1, IPPROTO_ICMPV6, fail)
+    .label(isIcmp);
   a.ldx(State.icmpType.size, R1, R7, State.icmpType.offset);
   if (!negate) {
     a.jmp32Imm("jne", R1, m.type, fail);
-    if (m.code !== undefined) a.ldx(State.icmpCode.size, R1, R7, State.icmpCode.offset).jmp32Imm("jne", R1, m.code, fail);
+    if (m.code !== undefined)
+      a.ldx(State.icmpCode.size, R1, R7, State.icmpCode.offset).jmp32Imm("jne", R1, m.code, fail);
     return;
   }
   if (m.code === undefined) {
     a.jmp32Imm("jeq", R1, m.type, fail);
     return;
   }
-  a.jmp32Imm("jne", R1, m.type, ok).ldx(State.icmpCode.size, R1, R7, State.icmpCode.offset).jmp32Imm("jeq", R1, m.code, fail).label(ok);
+  a.jmp32Imm("jne", R1, m.type, ok)
+    .ldx(State.icmpCode.size, R1, R7, State.icmpCode.offset)
+    .jmp32Imm("jeq", R1, m.code, fail)
+    .label(ok);
 }
 
 // Any-of (or, negated, none-of) CIDRs on an address loaded in network order: compare under the
 // byte-swapped mask instead of swapping the address.
 // A /0 in the list makes the criterion always true (any-of) — nothing to emit — or always false
 // (none-of), which neverMatches() already turned into "rule left out".
-function emitNets(a: Assembler, addr: FieldRef, nets: readonly string[], negate: boolean, fail: string, ok: string): void {
+function emitNets(
+  a: Assembler,
+  addr: FieldRef,
+  nets: readonly string[],
+  negate: boolean,
+  fail: string,
+  ok: string,
+): void {
   if (nets.some((n) => cachedCidr(n).prefixLen === 0)) {
     if (negate) throw new Error("generate policy: a none-of list with /0 reached the generator");
     return;
@@ -96,17 +146,27 @@ function emitNets(a: Assembler, addr: FieldRef, nets: readonly string[], negate:
       a.jmp32Imm("jeq", R1, bswap32(c.addr), target);
       continue;
     }
-    a.mov64Reg(R2, R1).alu32Imm("and", R2, bswap32(prefixMask(c.prefixLen))).jmp32Imm("jeq", R2, bswap32(c.addr), target);
+    a.mov64Reg(R2, R1)
+      .alu32Imm("and", R2, bswap32(prefixMask(c.prefixLen)))
+      .jmp32Imm("jeq", R2, bswap32(c.addr), target);
   }
   if (negate) return;
   a.ja(fail).label(ok);
 }
 
 function emitPorts(
-  a: Assembler, addr: FieldRef, port: FieldRef, ranges: readonly PortRange[], named: readonly number[],
-  negate: boolean, fail: string, ok: string,
+  a: Assembler,
+  addr: FieldRef,
+  port: FieldRef,
+  ranges: readonly PortRange[],
+  named: readonly number[],
+  negate: boolean,
+  fail: string,
+  ok: string,
 ): void {
-  a.ldx(State.flags.size, R1, R7, State.flags.offset).alu32Imm("and", R1, SL_POL_F_L4_PORTS).jmp32Imm("jeq", R1, 0, fail);
+  a.ldx(State.flags.size, R1, R7, State.flags.offset)
+    .alu32Imm("and", R1, SL_POL_F_L4_PORTS)
+    .jmp32Imm("jeq", R1, 0, fail);
   const hit = negate ? fail : ok;
   if (ranges.length > 0) a.ldx(port.size, R1, R7, port.offset);
   if (!negate && ranges.length === 1 && named.length === 0) {
@@ -137,13 +197,23 @@ function emitPorts(
 
 /** emitSetLookup leaves in r0 the sl_ipsets entry for {id, address[, port, protocol]}, or 0. */
 function emitSetLookup(a: Assembler, addr: FieldRef, id: number, port?: FieldRef): Assembler {
-  a.st("w", R10, KEY + IpsetKey.prefixlen.offset, SL_IPSET_LOOKUP_LEN).st("w", R10, KEY + IpsetKey.setId.offset, id);
+  a.st("w", R10, KEY + IpsetKey.prefixlen.offset, SL_IPSET_LOOKUP_LEN).st(
+    "w",
+    R10,
+    KEY + IpsetKey.setId.offset,
+    id,
+  );
   a.ldx(addr.size, R1, R7, addr.offset).stx(IpsetKey.addr.size, R10, KEY + IpsetKey.addr.offset, R1);
   // port, proto and pad are the key's last 4 bytes; a plain set looks up with them zero.
   a.st("w", R10, KEY + IpsetKey.port.offset, 0);
   if (port !== undefined) {
     a.ldx(port.size, R1, R7, port.offset).stx(IpsetKey.port.size, R10, KEY + IpsetKey.port.offset, R1);
-    a.ldx(State.proto.size, R1, R7, State.proto.offset).stx(IpsetKey.proto.size, R10, KEY + IpsetKey.proto.offset, R1);
+    a.ldx(State.proto.size, R1, R7, State.proto.offset).stx(
+      IpsetKey.proto.size,
+      R10,
+      KEY + IpsetKey.proto.offset,
+      R1,
+    );
   }
   return a.ldMap(R1, PolicyMapName.ipsets).mov64Reg(R2, R10).alu64Imm("add", R2, KEY).call("map_lookup_elem");
 }

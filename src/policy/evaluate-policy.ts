@@ -38,7 +38,12 @@ export interface EvaluateOptions {
 }
 
 /** evaluatePolicy decides `packet` under `policy` with the given IP-set contents. */
-export function evaluatePolicy(policy: EndpointPolicy, packet: PolicyPacket, sets: IpSetContents, options: EvaluateOptions = {}): PolicyDecision {
+export function evaluatePolicy(
+  policy: EndpointPolicy,
+  packet: PolicyPacket,
+  sets: IpSetContents,
+  options: EvaluateOptions = {},
+): PolicyDecision {
   const trace: TraceStep[] = [];
   const logged: number[] = [];
   const want = options.trace === true;
@@ -49,7 +54,8 @@ export function evaluatePolicy(policy: EndpointPolicy, packet: PolicyPacket, set
       for (const rule of tier.policies[p]!.rules) {
         const failed = matchRule(rule.match, packet, sets);
         if (failed !== undefined) {
-          if (want) trace.push({ tier: t, policy: p, ruleId: rule.id, result: "no-match", criterion: failed });
+          if (want)
+            trace.push({ tier: t, policy: p, ruleId: rule.id, result: "no-match", criterion: failed });
           continue;
         }
         switch (rule.action) {
@@ -61,11 +67,33 @@ export function evaluatePolicy(policy: EndpointPolicy, packet: PolicyPacket, set
             if (want) trace.push({ tier: t, policy: p, ruleId: rule.id, result: "passed" });
             continue tiers;
           default:
-            return { verdict: rule.action, ruleId: rule.id, tier: t, policy: p, decidedBy: "rule", logged, trace };
+            return {
+              verdict: rule.action,
+              ruleId: rule.id,
+              tier: t,
+              policy: p,
+              decidedBy: "rule",
+              logged,
+              trace,
+            };
         }
       }
     }
-    return { verdict: "deny", ruleId: tier.endOfTierRuleId, tier: t, decidedBy: "end-of-tier", logged, trace };
+    return {
+      verdict: "deny",
+      ruleId: tier.endOfTierRuleId,
+      tier: t,
+      decidedBy: "end-of-tier",
+      logged,
+      trace,
+    };
   }
-  return { verdict: policy.defaultAction, ruleId: policy.defaultRuleId, tier: SL_POL_TIER_DEFAULT, decidedBy: "default", logged, trace };
+  return {
+    verdict: policy.defaultAction,
+    ruleId: policy.defaultRuleId,
+    tier: SL_POL_TIER_DEFAULT,
+    decidedBy: "default",
+    logged,
+    trace,
+  };
 }

@@ -1,7 +1,28 @@
 /** Policy: the rule IR, its compiler to BPF (chunked), the reference evaluator, and the map ABI they share. */
-export type { Direction, EndpointPolicy, IcmpMatch, PolicyIr, PolicyPacket, PolicyRule, PortRange, RuleAction, RuleMatch, TierIr } from "./rule-ir.ts";
-export { compilePolicy, type CompileOptions, type CompiledPolicy, type PolicyChunk } from "./compile-policy.ts";
-export { evaluatePolicy, type EvaluateOptions, type PolicyDecision, type TraceStep } from "./evaluate-policy.ts";
+export type {
+  Direction,
+  EndpointPolicy,
+  IcmpMatch,
+  PolicyIr,
+  PolicyPacket,
+  PolicyRule,
+  PortRange,
+  RuleAction,
+  RuleMatch,
+  TierIr,
+} from "./rule-ir.ts";
+export {
+  compilePolicy,
+  type CompileOptions,
+  type CompiledPolicy,
+  type PolicyChunk,
+} from "./compile-policy.ts";
+export {
+  evaluatePolicy,
+  type EvaluateOptions,
+  type PolicyDecision,
+  type TraceStep,
+} from "./evaluate-policy.ts";
 export { matchRule, type Criterion } from "./match-rule.ts";
 export { ipSetHas, ipSetKey, type IpSetContents, type IpSetMember } from "./ip-set.ts";
 export { parseCidr, parseIpv4, formatIpv4, type Cidr } from "./cidr.ts";

@@ -21,7 +21,9 @@ export type IpSetContents = ReadonlyMap<number, readonly IpSetMember[]>;
 export function ipSetKey(setId: number, m: IpSetMember): SlIpsetKey {
   if (m.port !== undefined || m.proto !== undefined) {
     if (m.port === undefined || m.proto === undefined || m.prefixLen !== 32) {
-      throw new Error(`write ip set ${setId}: a named-port member needs a /32 address, a port and a protocol`);
+      throw new Error(
+        `write ip set ${setId}: a named-port member needs a /32 address, a port and a protocol`,
+      );
     }
     return { prefixlen: SL_IPSET_LOOKUP_LEN, setId, addr: m.addr, port: m.port, proto: m.proto };
   }

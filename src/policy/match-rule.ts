@@ -23,10 +23,13 @@ export function cachedCidr(text: string): Cidr {
   return c;
 }
 
-const inNets = (nets: readonly string[], addr: number): boolean => nets.some((n) => cidrContains(cachedCidr(n), addr));
-const inPorts = (ranges: readonly PortRange[], port: number): boolean => ranges.some((r) => port >= r.first && port <= r.last);
+const inNets = (nets: readonly string[], addr: number): boolean =>
+  nets.some((n) => cidrContains(cachedCidr(n), addr));
+const inPorts = (ranges: readonly PortRange[], port: number): boolean =>
+  ranges.some((r) => port >= r.first && port <= r.last);
 const isIcmp = (p: PolicyPacket): boolean => p.proto === 1 || p.proto === 58;
-const icmpIs = (m: IcmpMatch, p: PolicyPacket): boolean => p.icmpType === m.type && (m.code === undefined || p.icmpCode === m.code);
+const icmpIs = (m: IcmpMatch, p: PolicyPacket): boolean =>
+  p.icmpType === m.type && (m.code === undefined || p.icmpCode === m.code);
 
 /** matchRule returns undefined if `packet` meets every criterion of `m`, else the first failing one. */
 export function matchRule(m: RuleMatch, packet: PolicyPacket, sets: IpSetContents): Criterion | undefined {
@@ -48,7 +51,9 @@ export function matchRule(m: RuleMatch, packet: PolicyPacket, sets: IpSetContent
   ] as const) {
     if (ranges === undefined && named === undefined) continue;
     if (!p.hasPorts) return criterion;
-    const hit = inPorts(ranges ?? [], side.port) || (named ?? []).some((id) => ipSetHas(sets, id, side.addr, side.port, p.proto));
+    const hit =
+      inPorts(ranges ?? [], side.port) ||
+      (named ?? []).some((id) => ipSetHas(sets, id, side.addr, side.port, p.proto));
     if (!hit) return criterion;
   }
   for (const [ranges, named, criterion, side] of [
@@ -57,12 +62,16 @@ export function matchRule(m: RuleMatch, packet: PolicyPacket, sets: IpSetContent
   ] as const) {
     if (ranges === undefined && named === undefined) continue;
     if (!p.hasPorts) return criterion;
-    const hit = inPorts(ranges ?? [], side.port) || (named ?? []).some((id) => ipSetHas(sets, id, side.addr, side.port, p.proto));
+    const hit =
+      inPorts(ranges ?? [], side.port) ||
+      (named ?? []).some((id) => ipSetHas(sets, id, side.addr, side.port, p.proto));
     if (hit) return criterion;
   }
   if (m.srcSets !== undefined && !m.srcSets.every((id) => ipSetHas(sets, id, p.srcAddr))) return "srcSets";
-  if (m.notSrcSets !== undefined && m.notSrcSets.some((id) => ipSetHas(sets, id, p.srcAddr))) return "notSrcSets";
+  if (m.notSrcSets !== undefined && m.notSrcSets.some((id) => ipSetHas(sets, id, p.srcAddr)))
+    return "notSrcSets";
   if (m.dstSets !== undefined && !m.dstSets.every((id) => ipSetHas(sets, id, p.dstAddr))) return "dstSets";
-  if (m.notDstSets !== undefined && m.notDstSets.some((id) => ipSetHas(sets, id, p.dstAddr))) return "notDstSets";
+  if (m.notDstSets !== undefined && m.notDstSets.some((id) => ipSetHas(sets, id, p.dstAddr)))
+    return "notDstSets";
   return undefined;
 }

@@ -8,19 +8,34 @@ import type { EndpointPolicy, PolicyRule, RuleMatch } from "./rule-ir.ts";
 
 /** PolicyItem is one unit of generated code. `startsTier` marks the first item of a tier (or the default). */
 export type PolicyItem =
-  | { readonly kind: "rule"; readonly tier: number; readonly policy: number; readonly rule: PolicyRule; readonly startsTier?: number }
-  | { readonly kind: "end-of-tier"; readonly tier: number; readonly ruleId: number; readonly startsTier?: number }
+  | {
+      readonly kind: "rule";
+      readonly tier: number;
+      readonly policy: number;
+      readonly rule: PolicyRule;
+      readonly startsTier?: number;
+    }
+  | {
+      readonly kind: "end-of-tier";
+      readonly tier: number;
+      readonly ruleId: number;
+      readonly startsTier?: number;
+    }
   | { readonly kind: "default"; readonly tier: number; readonly ruleId: number; readonly startsTier: number };
 
 /** neverMatches tells whether a rule's criteria exclude every packet (it is left out of the program). */
 export function neverMatches(m: RuleMatch): boolean {
   const emptyPos = (ranges?: readonly unknown[], named?: readonly unknown[]): boolean =>
-    (ranges !== undefined || named !== undefined) && (ranges ?? []).length === 0 && (named ?? []).length === 0;
+    (ranges !== undefined || named !== undefined) &&
+    (ranges ?? []).length === 0 &&
+    (named ?? []).length === 0;
   return (
-    m.srcNets?.length === 0 || m.dstNets?.length === 0 ||
+    m.srcNets?.length === 0 ||
+    m.dstNets?.length === 0 ||
     (m.notSrcNets ?? []).some((n) => cachedCidr(n).prefixLen === 0) ||
     (m.notDstNets ?? []).some((n) => cachedCidr(n).prefixLen === 0) ||
-    emptyPos(m.srcPorts, m.srcNamedPortSets) || emptyPos(m.dstPorts, m.dstNamedPortSets) ||
+    emptyPos(m.srcPorts, m.srcNamedPortSets) ||
+    emptyPos(m.dstPorts, m.dstNamedPortSets) ||
     (m.protocol !== undefined && m.notProtocol === m.protocol)
   );
 }
@@ -32,7 +47,8 @@ export function planPolicyItems(policy: EndpointPolicy): PolicyItem[] {
     if (tier.policies.length === 0) return;
     const first = items.length;
     tier.policies.forEach((p, pi) => {
-      for (const rule of p.rules) if (!neverMatches(rule.match)) items.push({ kind: "rule", tier: t, policy: pi, rule });
+      for (const rule of p.rules)
+        if (!neverMatches(rule.match)) items.push({ kind: "rule", tier: t, policy: pi, rule });
     });
     items.push({ kind: "end-of-tier", tier: t, ruleId: tier.endOfTierRuleId });
     items[first] = { ...items[first]!, startsTier: t };

@@ -10,8 +10,12 @@ import type { CompiledPolicy } from "./compile-policy.ts";
 export function policyListing(compiled: CompiledPolicy): string {
   const out: string[] = [];
   for (const c of compiled.chunks) {
-    out.push(`; chunk ${c.spec.name} in sl_pol_jump slot ${c.slot}: ${c.spec.instructions.length / 8} instructions`);
-    out.push(...disassemble(c.spec.instructions, { mapRelocations: c.spec.mapRelocations, labels: c.labels }));
+    out.push(
+      `; chunk ${c.spec.name} in sl_pol_jump slot ${c.slot}: ${c.spec.instructions.length / 8} instructions`,
+    );
+    out.push(
+      ...disassemble(c.spec.instructions, { mapRelocations: c.spec.mapRelocations, labels: c.labels }),
+    );
   }
   return `${out.join("\n")}\n`;
 }

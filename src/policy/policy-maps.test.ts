@@ -8,6 +8,10 @@ test("policyMapSpecs() agree with the maps bpf/test/policy_abi.c declares with t
   for (const m of policyMapSpecs()) {
     const c = spec.maps.get(m.name);
     assert.ok(c, `map ${m.name} in policy_abi.o`);
-    assert.deepEqual([m.type, m.keySize, m.valueSize, m.maxEntries, m.flags], [c.type, c.keySize, c.valueSize, c.maxEntries, c.flags], m.name);
+    assert.deepEqual(
+      [m.type, m.keySize, m.valueSize, m.maxEntries, m.flags],
+      [c.type, c.keySize, c.valueSize, c.maxEntries, c.flags],
+      m.name,
+    );
   }
 });

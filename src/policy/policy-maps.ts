@@ -6,8 +6,13 @@
 import { MapType } from "../bpf/map-type.ts";
 import type { MapSpec } from "../bpf/map-spec.ts";
 import {
-  SL_IPSETS_MAX_ENTRIES, SL_POL_EVENTS_SIZE, SL_POL_HITS_MAX_ENTRIES, SL_POL_JUMP_MAX_ENTRIES,
-  SlIpsetKeyLayout, SlIpsetValueLayout, SlPolicyStateLayout,
+  SL_IPSETS_MAX_ENTRIES,
+  SL_POL_EVENTS_SIZE,
+  SL_POL_HITS_MAX_ENTRIES,
+  SL_POL_JUMP_MAX_ENTRIES,
+  SlIpsetKeyLayout,
+  SlIpsetValueLayout,
+  SlPolicyStateLayout,
 } from "../datapath/abi/abi.ts";
 
 /** PolicyMapName names the maps of the policy ABI (abi.h). */
@@ -22,15 +27,28 @@ export const PolicyMapName = {
 /** BPF_F_NO_PREALLOC: LPM tries must be created with it. */
 const NO_PREALLOC = 1;
 
-const spec = (name: string, type: number, keySize: number, valueSize: number, maxEntries: number, flags = 0): MapSpec =>
-  ({ name, type, keySize, valueSize, maxEntries, flags, pinning: "none" });
+const spec = (
+  name: string,
+  type: number,
+  keySize: number,
+  valueSize: number,
+  maxEntries: number,
+  flags = 0,
+): MapSpec => ({ name, type, keySize, valueSize, maxEntries, flags, pinning: "none" });
 
 /** policyMapSpecs returns the blueprints of the five policy maps. */
 export function policyMapSpecs(): MapSpec[] {
   return [
     spec(PolicyMapName.state, MapType.PerCpuArray, 4, SlPolicyStateLayout.size, 1),
     spec(PolicyMapName.jump, MapType.ProgArray, 4, 4, SL_POL_JUMP_MAX_ENTRIES),
-    spec(PolicyMapName.ipsets, MapType.LpmTrie, SlIpsetKeyLayout.size, SlIpsetValueLayout.size, SL_IPSETS_MAX_ENTRIES, NO_PREALLOC),
+    spec(
+      PolicyMapName.ipsets,
+      MapType.LpmTrie,
+      SlIpsetKeyLayout.size,
+      SlIpsetValueLayout.size,
+      SL_IPSETS_MAX_ENTRIES,
+      NO_PREALLOC,
+    ),
     spec(PolicyMapName.hits, MapType.PerCpuArray, 4, 8, SL_POL_HITS_MAX_ENTRIES),
     spec(PolicyMapName.events, MapType.RingBuf, 0, 0, SL_POL_EVENTS_SIZE),
   ];

@@ -15,10 +15,13 @@ export function validatePolicy(policy: EndpointPolicy): void {
     throw new Error(`validate policy "${policy.endpoint}" ${policy.direction}: ${path}: ${reason}`);
   };
   const ruleId = (path: string, id: number): void => {
-    if (!isInt(id, SL_POL_HITS_MAX_ENTRIES - 1)) fail(path, `rule id "${id}" is not in 0..${SL_POL_HITS_MAX_ENTRIES - 1}`);
+    if (!isInt(id, SL_POL_HITS_MAX_ENTRIES - 1))
+      fail(path, `rule id "${id}" is not in 0..${SL_POL_HITS_MAX_ENTRIES - 1}`);
   };
-  if (policy.direction !== "ingress" && policy.direction !== "egress") fail("direction", `"${String(policy.direction)}" is not ingress or egress`);
-  if (policy.defaultAction !== "allow" && policy.defaultAction !== "deny") fail("defaultAction", `"${String(policy.defaultAction)}" is not allow or deny`);
+  if (policy.direction !== "ingress" && policy.direction !== "egress")
+    fail("direction", `"${String(policy.direction)}" is not ingress or egress`);
+  if (policy.defaultAction !== "allow" && policy.defaultAction !== "deny")
+    fail("defaultAction", `"${String(policy.defaultAction)}" is not allow or deny`);
   ruleId("defaultRuleId", policy.defaultRuleId);
   policy.tiers.forEach((tier, t) => {
     ruleId(`tiers[${t}].endOfTierRuleId`, tier.endOfTierRuleId);
@@ -26,7 +29,8 @@ export function validatePolicy(policy: EndpointPolicy): void {
       p.rules.forEach((rule, ri) => {
         const at = `tiers[${t}].policies[${pi}].rules[${ri}]`;
         ruleId(`${at}.id`, rule.id);
-        if (!["allow", "deny", "pass", "log"].includes(rule.action)) fail(`${at}.action`, `"${String(rule.action)}" is not allow, deny, pass or log`);
+        if (!["allow", "deny", "pass", "log"].includes(rule.action))
+          fail(`${at}.action`, `"${String(rule.action)}" is not allow, deny, pass or log`);
         validateMatch(rule.match, at, fail);
       });
     });
@@ -38,7 +42,8 @@ function validateMatch(m: RuleMatch, at: string, fail: (path: string, reason: st
     const v = m[k];
     if (v !== undefined && !isInt(v, 255)) fail(`${at}.${k}`, `"${v}" is not an IP protocol number (0..255)`);
   }
-  if (m.ipVersion !== undefined && m.ipVersion !== 4 && m.ipVersion !== 6) fail(`${at}.ipVersion`, `"${String(m.ipVersion)}" is not 4 or 6`);
+  if (m.ipVersion !== undefined && m.ipVersion !== 4 && m.ipVersion !== 6)
+    fail(`${at}.ipVersion`, `"${String(m.ipVersion)}" is not 4 or 6`);
   for (const k of ["srcNets", "notSrcNets", "dstNets", "notDstNets"] as const) {
     (m[k] ?? []).forEach((n, i) => {
       try {
@@ -48,14 +53,24 @@ function validateMatch(m: RuleMatch, at: string, fail: (path: string, reason: st
       }
     });
   }
-  for (const k of ["srcSets", "notSrcSets", "dstSets", "notDstSets", "srcNamedPortSets", "notSrcNamedPortSets", "dstNamedPortSets", "notDstNamedPortSets"] as const) {
+  for (const k of [
+    "srcSets",
+    "notSrcSets",
+    "dstSets",
+    "notDstSets",
+    "srcNamedPortSets",
+    "notSrcNamedPortSets",
+    "dstNamedPortSets",
+    "notDstNamedPortSets",
+  ] as const) {
     (m[k] ?? []).forEach((id, i) => {
       if (!isInt(id, 0xffffffff)) fail(`${at}.${k}[${i}]`, `set id "${id}" is not a 32-bit unsigned integer`);
     });
   }
   for (const k of ["srcPorts", "notSrcPorts", "dstPorts", "notDstPorts"] as const) {
     (m[k] ?? []).forEach((r: PortRange, i) => {
-      if (!isInt(r.first, 65535) || !isInt(r.last, 65535)) fail(`${at}.${k}[${i}]`, `"${r.first}-${r.last}" is not within 0..65535`);
+      if (!isInt(r.first, 65535) || !isInt(r.last, 65535))
+        fail(`${at}.${k}[${i}]`, `"${r.first}-${r.last}" is not within 0..65535`);
       if (r.first > r.last) fail(`${at}.${k}[${i}]`, `first "${r.first}" is above last "${r.last}"`);
     });
   }

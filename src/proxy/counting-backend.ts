@@ -13,10 +13,12 @@ export interface CountingBackend {
 /** countingBackend returns `inner` with every put/delete counted. */
 export function countingBackend(inner: NatMapBackend): CountingBackend {
   let n = 0;
-  const count = <A extends unknown[], R>(fn: (...a: A) => R) => (...a: A): R => {
-    n++;
-    return fn(...a);
-  };
+  const count =
+    <A extends unknown[], R>(fn: (...a: A) => R) =>
+    (...a: A): R => {
+      n++;
+      return fn(...a);
+    };
   const backend: NatMapBackend = {
     frontends: () => inner.frontends(),
     backends: () => inner.backends(),

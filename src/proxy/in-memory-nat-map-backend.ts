@@ -4,7 +4,18 @@
  * assert that a sync wrote nothing.
  */
 import { backendKeyId, frontendKeyId, sourceRangeKeyId } from "../calc/index.ts";
-import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import type {
+  NatCapacity,
+  AffinityEntryView,
+  AffinityKey,
+  CtEntryView,
+  CtKey,
+  NatBackendKey,
+  NatBackendValue,
+  NatFrontendKey,
+  NatFrontendValue,
+  NatSourceRangeKey,
+} from "../calc/index.ts";
 import { SL_CT_F_RESET } from "../datapath/abi/abi.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { normaliseCtKey } from "./normalise-ct-key.ts";
@@ -38,7 +49,8 @@ export class InMemoryNatMapBackend implements NatMapBackend {
   }
 
   #room(map: Map<string, unknown>, id: string, cap: number, name: string): void {
-    if (!map.has(id) && map.size >= cap) throw new Error(`update map "${name}": E2BIG (map full: ${cap} entries)`);
+    if (!map.has(id) && map.size >= cap)
+      throw new Error(`update map "${name}": E2BIG (map full: ${cap} entries)`);
   }
 
   frontends(): Iterable<[NatFrontendKey, NatFrontendValue]> {
@@ -82,7 +94,9 @@ export class InMemoryNatMapBackend implements NatMapBackend {
   }
 
   deleteSourceRange(key: NatSourceRangeKey): boolean {
-    return this.#count(this.#src.delete(sourceRangeKeyId({ svcId: key.svcId, cidr: normaliseCidr(key.cidr) })));
+    return this.#count(
+      this.#src.delete(sourceRangeKeyId({ svcId: key.svcId, cidr: normaliseCidr(key.cidr) })),
+    );
   }
 
   conntrack(): Iterable<CtEntryView> {
@@ -114,7 +128,11 @@ export class InMemoryNatMapBackend implements NatMapBackend {
 
   putAffinity(entry: AffinityEntryView): void {
     this.writes++;
-    this.#aff.set(affinityId(entry), { svcId: entry.svcId, client: entry.client, backend: { ...entry.backend } });
+    this.#aff.set(affinityId(entry), {
+      svcId: entry.svcId,
+      client: entry.client,
+      backend: { ...entry.backend },
+    });
   }
 
   deleteAffinity(key: AffinityKey): boolean {

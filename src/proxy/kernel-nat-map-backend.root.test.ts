@@ -28,7 +28,10 @@ before(async () => {
 });
 after(() => rmSync(ROOT, { recursive: true, force: true }));
 
-function open(dir: string, sizes: Readonly<Record<string, number>> = {}): { backend: KernelNatMapBackend; close(): void } {
+function open(
+  dir: string,
+  sizes: Readonly<Record<string, number>> = {},
+): { backend: KernelNatMapBackend; close(): void } {
   const maps: BpfMap[] = [];
   const get = (name: string): BpfMap => {
     const s = spec?.maps.get(name);
@@ -39,7 +42,13 @@ function open(dir: string, sizes: Readonly<Record<string, number>> = {}): { back
     return m;
   };
   try {
-    const backend = new KernelNatMapBackend({ frontends: get("sl_nat_fe"), backends: get("sl_nat_be"), conntrack: get("sl_ct"), affinity: get("sl_affinity"), sourceRanges: get("sl_nat_src") });
+    const backend = new KernelNatMapBackend({
+      frontends: get("sl_nat_fe"),
+      backends: get("sl_nat_be"),
+      conntrack: get("sl_ct"),
+      affinity: get("sl_affinity"),
+      sourceRanges: get("sl_nat_src"),
+    });
     return { backend, close: () => maps.forEach((m) => m.close()) };
   } catch (err) {
     maps.forEach((m) => m.close());
@@ -69,31 +78,48 @@ runNatMapBackendContract(
   requireRoot,
 );
 
-test("a full kernel sl_nat_be (8 entries): whole Services that fit are programmed, the rest kept out, and a second sync writes nothing", requireRoot, () => {
-  const dir = `${ROOT}/full`;
-  mkdirSync(dir, { recursive: true });
-  const o = open(dir, { sl_nat_be: 8 });
-  try {
-    const names = ["a", "b", "c"];
-    const input = {
-      services: names.map((n, i) => service(n, { clusterIP: `198.19.0.${i + 1}`, ports: [{ port: 80, targetPort: 8080 }] })),
-      endpointSlices: names.map((n, i) => slice(n, [1, 2, 3].map((j) => ({ addr: `198.18.${i + 1}.${j}` })))),
-      nodeName: "node-a",
-      nodeAddresses: [],
-    };
-    const r = new NatReconciler(o.backend);
-    const res = r.sync(input); // 9 slots wanted, 8 fit: a and b whole, c out
-    assert.deepEqual(res.notProgrammed, [{ map: "sl_nat_be", field: "bpfMapSizeNATBackend", services: ["default/c"] }]);
-    assert.equal([...o.backend.backends()].length, 6);
-    assert.deepEqual([...o.backend.frontends()].map(([k]) => k.addr).sort(), ["198.19.0.1", "198.19.0.2"]);
-    const again = r.sync(input);
-    assert.equal(again.backends.added + again.frontends.added, 0);
-    // a goes away: c takes its room (its deletes go first, so the full map never refuses)
-    const res2 = r.sync({ ...input, services: input.services.slice(1), endpointSlices: input.endpointSlices.slice(1) });
-    assert.deepEqual(res2.notProgrammed, []);
-    assert.deepEqual([...o.backend.frontends()].map(([k]) => k.addr).sort(), ["198.19.0.2", "198.19.0.3"]);
-  } finally {
-    o.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  "a full kernel sl_nat_be (8 entries): whole Services that fit are programmed, the rest kept out, and a second sync writes nothing",
+  requireRoot,
+  () => {
+    const dir = `${ROOT}/full`;
+    mkdirSync(dir, { recursive: true });
+    const o = open(dir, { sl_nat_be: 8 });
+    try {
+      const names = ["a", "b", "c"];
+      const input = {
+        services: names.map((n, i) =>
+          service(n, { clusterIP: `198.19.0.${i + 1}`, ports: [{ port: 80, targetPort: 8080 }] }),
+        ),
+        endpointSlices: names.map((n, i) =>
+          slice(
+            n,
+            [1, 2, 3].map((j) => ({ addr: `198.18.${i + 1}.${j}` })),
+          ),
+        ),
+        nodeName: "node-a",
+        nodeAddresses: [],
+      };
+      const r = new NatReconciler(o.backend);
+      const res = r.sync(input); // 9 slots wanted, 8 fit: a and b whole, c out
+      assert.deepEqual(res.notProgrammed, [
+        { map: "sl_nat_be", field: "bpfMapSizeNATBackend", services: ["default/c"] },
+      ]);
+      assert.equal([...o.backend.backends()].length, 6);
+      assert.deepEqual([...o.backend.frontends()].map(([k]) => k.addr).sort(), ["198.19.0.1", "198.19.0.2"]);
+      const again = r.sync(input);
+      assert.equal(again.backends.added + again.frontends.added, 0);
+      // a goes away: c takes its room (its deletes go first, so the full map never refuses)
+      const res2 = r.sync({
+        ...input,
+        services: input.services.slice(1),
+        endpointSlices: input.endpointSlices.slice(1),
+      });
+      assert.deepEqual(res2.notProgrammed, []);
+      assert.deepEqual([...o.backend.frontends()].map(([k]) => k.addr).sort(), ["198.19.0.2", "198.19.0.3"]);
+    } finally {
+      o.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -7,9 +7,35 @@
  * still compile: without it the backend lists no ranges and refuses to write one, so a sync
  * that needs it fails loudly instead of flagging frontends whose clients would all be dropped.
  */
-import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
-import { SL_CT_F_RESET, encodeSlAffinityKey, encodeSlAffinityValue, encodeSlNatBeKey, encodeSlNatBeValue, encodeSlNatFeValue } from "../datapath/abi/abi.ts";
-import { AffinityMap, ConntrackMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, encodeCtEntry, ipv4ToNumber } from "../datapath/maps/index.ts";
+import type {
+  NatCapacity,
+  AffinityEntryView,
+  AffinityKey,
+  CtEntryView,
+  CtKey,
+  NatBackendKey,
+  NatBackendValue,
+  NatFrontendKey,
+  NatFrontendValue,
+  NatSourceRangeKey,
+} from "../calc/index.ts";
+import {
+  SL_CT_F_RESET,
+  encodeSlAffinityKey,
+  encodeSlAffinityValue,
+  encodeSlNatBeKey,
+  encodeSlNatBeValue,
+  encodeSlNatFeValue,
+} from "../datapath/abi/abi.ts";
+import {
+  AffinityMap,
+  ConntrackMap,
+  NatBackendMap,
+  NatFrontendMap,
+  NatSourceRangeMap,
+  encodeCtEntry,
+  ipv4ToNumber,
+} from "../datapath/maps/index.ts";
 import type { RawMap } from "../datapath/maps/index.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { KeyNotFoundError } from "../errors/index.ts";
@@ -42,7 +68,11 @@ export class KernelNatMapBackend implements NatMapBackend {
   readonly #beBatch: BatchedMapWriter;
 
   constructor(maps: KernelNatMaps) {
-    this.#capacity = { frontends: maps.frontends.maxEntries ?? Infinity, backends: maps.backends.maxEntries ?? Infinity, sourceRanges: maps.sourceRanges?.maxEntries ?? Infinity };
+    this.#capacity = {
+      frontends: maps.frontends.maxEntries ?? Infinity,
+      backends: maps.backends.maxEntries ?? Infinity,
+      sourceRanges: maps.sourceRanges?.maxEntries ?? Infinity,
+    };
     this.#feBatch = new BatchedMapWriter(maps.frontends);
     this.#beBatch = new BatchedMapWriter(maps.backends);
     this.#fe = new NatFrontendMap(maps.frontends);
@@ -86,7 +116,10 @@ export class KernelNatMapBackend implements NatMapBackend {
 
   putBackend(key: NatBackendKey, value: NatBackendValue): void {
     this.#feBatch.flush();
-    this.#beBatch.put(encodeSlNatBeKey({ svcId: key.svcId, index: key.index }), encodeSlNatBeValue({ addr: ipv4ToNumber(value.addr), port: value.port }));
+    this.#beBatch.put(
+      encodeSlNatBeKey({ svcId: key.svcId, index: key.index }),
+      encodeSlNatBeValue({ addr: ipv4ToNumber(value.addr), port: value.port }),
+    );
   }
 
   deleteBackend(key: NatBackendKey): boolean {
@@ -101,7 +134,10 @@ export class KernelNatMapBackend implements NatMapBackend {
 
   putSourceRange(key: NatSourceRangeKey): void {
     this.flush();
-    if (this.#src === undefined) throw new Error(`put source range "${key.cidr}" of service ${key.svcId}: map "${SL_MAP.nat_src}" was not given to KernelNatMapBackend`);
+    if (this.#src === undefined)
+      throw new Error(
+        `put source range "${key.cidr}" of service ${key.svcId}: map "${SL_MAP.nat_src}" was not given to KernelNatMapBackend`,
+      );
     this.#src.allow(key);
   }
 
@@ -120,8 +156,17 @@ export class KernelNatMapBackend implements NatMapBackend {
     this.flush();
     const e = normaliseCtKey(entry);
     const [k, v] = encodeCtEntry({
-      a: e.a, b: e.b, proto: e.proto, type: e.type, nat: e.nat,
-      flags: 0, legA: 0, legB: 0, createdNs: 0n, lastSeenNs: 0n, tunIp: "0.0.0.0",
+      a: e.a,
+      b: e.b,
+      proto: e.proto,
+      type: e.type,
+      nat: e.nat,
+      flags: 0,
+      legA: 0,
+      legB: 0,
+      createdNs: 0n,
+      lastSeenNs: 0n,
+      tunIp: "0.0.0.0",
     });
     this.#ctRaw.update(k, v);
   }
@@ -129,7 +174,15 @@ export class KernelNatMapBackend implements NatMapBackend {
   deleteConntrack(key: CtKey): boolean {
     this.flush();
     // ConntrackMap normalises the tuple, so a key from a dump (already normal) maps to itself.
-    return absentIsFalse(() => this.#ct.delete({ src: key.a.addr, sport: key.a.port, dst: key.b.addr, dport: key.b.port, proto: key.proto }));
+    return absentIsFalse(() =>
+      this.#ct.delete({
+        src: key.a.addr,
+        sport: key.a.port,
+        dst: key.b.addr,
+        dport: key.b.port,
+        proto: key.proto,
+      }),
+    );
   }
 
   resetConntrack(key: CtKey): boolean {
@@ -151,7 +204,10 @@ export class KernelNatMapBackend implements NatMapBackend {
     this.flush();
     // AffinityMap has no writer (only the datapath creates entries), so encode with the codecs.
     const key = encodeSlAffinityKey({ svcId: entry.svcId, client: ipv4ToNumber(entry.client) });
-    this.#affRaw.update(key, encodeSlAffinityValue({ tsNs: 0n, addr: ipv4ToNumber(entry.backend.addr), port: entry.backend.port }));
+    this.#affRaw.update(
+      key,
+      encodeSlAffinityValue({ tsNs: 0n, addr: ipv4ToNumber(entry.backend.addr), port: entry.backend.port }),
+    );
   }
 
   deleteAffinity(key: AffinityKey): boolean {

@@ -95,7 +95,11 @@ describe("HealthServer", () => {
       assert.ok(port !== undefined && port > 0);
       const ok = await get(port, "/any/path");
       assert.equal(ok.status, 200);
-      assert.deepEqual(ok.body, { service: { namespace: "shop", name: "web" }, localEndpoints: 2, serviceProxyHealthy: true });
+      assert.deepEqual(ok.body, {
+        service: { namespace: "shop", name: "web" },
+        localEndpoints: 2,
+        serviceProxyHealthy: true,
+      });
       assert.equal(ok.headers.get("x-load-balancing-endpoint-weight"), "2");
       await hs.syncServices([{ namespace: "shop", name: "web", port: 0, localEndpoints: 0 }]);
       assert.equal(hs.servicePort("shop/web"), port, "a count change keeps the listener");
@@ -110,7 +114,10 @@ describe("HealthServer", () => {
   test("health check listeners open and close as Services come and go", async () => {
     const hs = await HealthServer.start(LOCAL);
     try {
-      await hs.syncServices([{ namespace: "a", name: "x", port: 0, localEndpoints: 1 }, { namespace: "a", name: "y", port: 0, localEndpoints: 1 }]);
+      await hs.syncServices([
+        { namespace: "a", name: "x", port: 0, localEndpoints: 1 },
+        { namespace: "a", name: "y", port: 0, localEndpoints: 1 },
+      ]);
       const gone = hs.servicePort("a/x")!;
       await hs.syncServices([{ namespace: "a", name: "y", port: 0, localEndpoints: 1 }]);
       assert.equal(hs.servicePort("a/x"), undefined);
@@ -124,7 +131,10 @@ describe("HealthServer", () => {
   test("a health check port that cannot be bound is skipped, the others still open", async () => {
     const hs = await HealthServer.start(LOCAL);
     try {
-      await hs.syncServices([{ namespace: "a", name: "taken", port: hs.healthzPort, localEndpoints: 1 }, { namespace: "a", name: "ok", port: 0, localEndpoints: 1 }]);
+      await hs.syncServices([
+        { namespace: "a", name: "taken", port: hs.healthzPort, localEndpoints: 1 },
+        { namespace: "a", name: "ok", port: 0, localEndpoints: 1 },
+      ]);
       assert.equal(hs.servicePort("a/taken"), undefined);
       assert.ok(hs.servicePort("a/ok"));
     } finally {
@@ -135,7 +145,10 @@ describe("HealthServer", () => {
   test("start fails with the address when the healthz port is taken", async () => {
     const first = await HealthServer.start(LOCAL);
     try {
-      await assert.rejects(HealthServer.start({ ...LOCAL, healthzPort: first.healthzPort }), /^Error: listen healthz on "127\.0\.0\.1:\d+": listen EADDRINUSE/);
+      await assert.rejects(
+        HealthServer.start({ ...LOCAL, healthzPort: first.healthzPort }),
+        /^Error: listen healthz on "127\.0\.0\.1:\d+": listen EADDRINUSE/,
+      );
     } finally {
       await first.close();
     }

@@ -114,9 +114,18 @@ export class HealthServer {
         have.check = check;
         continue;
       }
-      const listener: ServiceListener = { server: createServer((req, res) => this.#serveService(listener, req, res)), requestedPort: check.port, check };
+      const listener: ServiceListener = {
+        server: createServer((req, res) => this.#serveService(listener, req, res)),
+        requestedPort: check.port,
+        check,
+      };
       try {
-        await listen(listener.server, check.port, this.#options.serviceAddress ?? "0.0.0.0", `health check of service "${id}"`);
+        await listen(
+          listener.server,
+          check.port,
+          this.#options.serviceAddress ?? "0.0.0.0",
+          `health check of service "${id}"`,
+        );
         this.#services.set(id, listener);
         this.#log.info({ op: "listen", service: id, port: check.port }, "opened health check port");
       } catch (err) {
@@ -149,14 +158,24 @@ export class HealthServer {
   #serveService(l: ServiceListener, _req: IncomingMessage, res: ServerResponse): void {
     const n = l.check.localEndpoints;
     const healthy = this.#health.status().healthy;
-    const body = { service: { namespace: l.check.namespace, name: l.check.name }, localEndpoints: n, serviceProxyHealthy: healthy };
-    res.writeHead(n > 0 && healthy ? 200 : 503, { ...JSON_HEADERS, "X-Load-Balancing-Endpoint-Weight": String(n) }).end(JSON.stringify(body));
+    const body = {
+      service: { namespace: l.check.namespace, name: l.check.name },
+      localEndpoints: n,
+      serviceProxyHealthy: healthy,
+    };
+    res
+      .writeHead(n > 0 && healthy ? 200 : 503, {
+        ...JSON_HEADERS,
+        "X-Load-Balancing-Endpoint-Weight": String(n),
+      })
+      .end(JSON.stringify(body));
   }
 }
 
 function listen(server: Server, port: number, host: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(new Error(`listen ${what} on "${host}:${port}": ${err.message}`, { cause: err }));
+    const onError = (err: Error): void =>
+      reject(new Error(`listen ${what} on "${host}:${port}": ${err.message}`, { cause: err }));
     server.once("error", onError);
     server.listen(port, host, () => {
       server.off("error", onError);

@@ -27,10 +27,27 @@ test("natDeltas() keeps the planner's exact order across maps, one run per conse
     ["fe", "be", "src", "fe", "src", "be"],
   );
   // Flattened back, the runs are the ops, in order.
-  const flat = runs.flatMap((r) => r.ops.map((o) => `${r.map} ${o.kind}${o.kind === "put" ? ` ${o.change}` : ""}`));
-  assert.deepEqual(flat, ["fe delete", "be delete", "be put add", "be put update", "src put add", "fe put add", "src delete", "be delete"]);
-  assert.deepEqual(runs[2], { map: "src", ops: [{ kind: "put", key: src, value: true, change: "add", servicePort: "ns/lb:http" }] });
-  assert.deepEqual(runs[3], { map: "fe", ops: [{ kind: "put", key: fe, value: feValue, change: "add", servicePort: "ns/lb:http" }] });
+  const flat = runs.flatMap((r) =>
+    r.ops.map((o) => `${r.map} ${o.kind}${o.kind === "put" ? ` ${o.change}` : ""}`),
+  );
+  assert.deepEqual(flat, [
+    "fe delete",
+    "be delete",
+    "be put add",
+    "be put update",
+    "src put add",
+    "fe put add",
+    "src delete",
+    "be delete",
+  ]);
+  assert.deepEqual(runs[2], {
+    map: "src",
+    ops: [{ kind: "put", key: src, value: true, change: "add", servicePort: "ns/lb:http" }],
+  });
+  assert.deepEqual(runs[3], {
+    map: "fe",
+    ops: [{ kind: "put", key: fe, value: feValue, change: "add", servicePort: "ns/lb:http" }],
+  });
 });
 
 test("natDeltas() of no ops is no runs", () => {

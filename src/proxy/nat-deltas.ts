@@ -4,7 +4,13 @@
  * runs keep the planner's exact order across maps (backends before the frontends that reach them,
  * source ranges before the flag that enables them, deletes that make room first). Pure.
  */
-import type { NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import type {
+  NatBackendKey,
+  NatBackendValue,
+  NatFrontendKey,
+  NatFrontendValue,
+  NatSourceRangeKey,
+} from "../calc/index.ts";
 import type { MapOp } from "../datapath/maps/map-delta.ts";
 import type { NatOp } from "./plan-nat-update.ts";
 
@@ -33,7 +39,8 @@ export function natDeltas(ops: readonly NatOp[]): NatDelta[] {
   };
   const be = (op: NatBackendOp): void => void (open("be") as Extract<NatDelta, { map: "be" }>).ops.push(op);
   const fe = (op: NatFrontendOp): void => void (open("fe") as Extract<NatDelta, { map: "fe" }>).ops.push(op);
-  const src = (op: NatSourceRangeOp): void => void (open("src") as Extract<NatDelta, { map: "src" }>).ops.push(op);
+  const src = (op: NatSourceRangeOp): void =>
+    void (open("src") as Extract<NatDelta, { map: "src" }>).ops.push(op);
   for (const op of ops) {
     switch (op.op) {
       case "put-backend":
@@ -59,4 +66,5 @@ export function natDeltas(ops: readonly NatOp[]): NatDelta[] {
   return runs;
 }
 
-const port = (servicePort: string | undefined): { servicePort?: string } => (servicePort !== undefined ? { servicePort } : {});
+const port = (servicePort: string | undefined): { servicePort?: string } =>
+  servicePort !== undefined ? { servicePort } : {};

@@ -4,7 +4,18 @@
  * suite (nat-map-backend.case.ts): InMemoryNatMapBackend (tests, --dry-run) and
  * KernelNatMapBackend (the pinned maps).
  */
-import type { NatCapacity, AffinityEntryView, AffinityKey, CtEntryView, CtKey, NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey } from "../calc/index.ts";
+import type {
+  NatCapacity,
+  AffinityEntryView,
+  AffinityKey,
+  CtEntryView,
+  CtKey,
+  NatBackendKey,
+  NatBackendValue,
+  NatFrontendKey,
+  NatFrontendValue,
+  NatSourceRangeKey,
+} from "../calc/index.ts";
 
 /** NatMapBackend: deletes return false when the key was already gone (an LRU may evict first). */
 export interface NatMapBackend {

@@ -36,8 +36,21 @@ function randomService(rnd: () => number, name: string): Service {
   const type = pick(["ClusterIP", "NodePort", "LoadBalancer"] as const);
   // Few addresses and ports, so Services often collide on a frontend.
   const clusterIP = pick(["198.19.0.1", "198.19.0.2", "198.19.0.3", "198.19.0.4", ""]);
-  const ports = [{ name: "p", port: pick([80, 443]), targetPort: 8080, ...(type !== "ClusterIP" ? { nodePort: pick([30001, 30002]) } : {}) }];
-  if (rnd() < 0.3) ports.push({ name: "q", port: 53, targetPort: 8053, ...(type !== "ClusterIP" ? { nodePort: 30003 } : {}) });
+  const ports = [
+    {
+      name: "p",
+      port: pick([80, 443]),
+      targetPort: 8080,
+      ...(type !== "ClusterIP" ? { nodePort: pick([30001, 30002]) } : {}),
+    },
+  ];
+  if (rnd() < 0.3)
+    ports.push({
+      name: "q",
+      port: 53,
+      targetPort: 8053,
+      ...(type !== "ClusterIP" ? { nodePort: 30003 } : {}),
+    });
   const spec: Record<string, unknown> = { type, ...(clusterIP !== "" ? { clusterIP } : {}), ports };
   if (rnd() < 0.3) spec["externalIPs"] = [pick(["198.18.9.1", "198.18.9.2"])];
   if (rnd() < 0.3) spec["internalTrafficPolicy"] = "Local";
@@ -48,7 +61,8 @@ function randomService(rnd: () => number, name: string): Service {
       spec["externalTrafficPolicy"] = "Local";
       if (rnd() < 0.7) spec["healthCheckNodePort"] = 32000;
     }
-    if (rnd() < 0.4) spec["loadBalancerSourceRanges"] = [pick(["10.0.0.0/8", "198.18.0.0/16", "192.0.2.0/24"])];
+    if (rnd() < 0.4)
+      spec["loadBalancerSourceRanges"] = [pick(["10.0.0.0/8", "198.18.0.0/16", "192.0.2.0/24"])];
   }
   return service(name, spec);
 }
@@ -61,7 +75,13 @@ function randomSlice(rnd: () => number, svc: string, n: number): EndpointSlice {
     serving: rnd() < 0.8,
     terminating: rnd() < 0.3,
   }));
-  return slice(svc, eps, { name: `${svc}-${n}`, ports: [{ name: "p", port: 8080 }, { name: "q", port: 8053, protocol: "TCP" }] });
+  return slice(svc, eps, {
+    name: `${svc}-${n}`,
+    ports: [
+      { name: "p", port: 8080 },
+      { name: "q", port: 8053, protocol: "TCP" },
+    ],
+  });
 }
 
 /** recording wraps a backend and lists every write in the order it was made. */
@@ -126,7 +146,12 @@ function runSequence(seed: number, steps: number): void {
     else if (roll < 0.85) slices.set(`${name}-${Math.floor(rnd() * 2)}`, randomSlice(rnd, name, step % 200));
     else if (roll < 0.95) slices.delete(`${name}-${Math.floor(rnd() * 2)}`);
     else nodeAddresses = rnd() < 0.5 ? ["10.0.0.1"] : ["10.0.0.1", "198.18.0.9"];
-    const input: NatInput = { services: [...services.values()], endpointSlices: [...slices.values()], nodeName: NODE, nodeAddresses };
+    const input: NatInput = {
+      services: [...services.values()],
+      endpointSlices: [...slices.values()],
+      nodeName: NODE,
+      nodeAddresses,
+    };
 
     const desired = computeNatState(input, refIds);
     refIds.retainOnly(desired.serviceIds.keys());
@@ -171,7 +196,12 @@ describe("NatReconciler incremental sync", () => {
       const name = NAMES[Math.floor(rnd() * NAMES.length)] as string;
       if (rnd() < 0.4) services.set(name, randomService(rnd, name));
       else slices.set(name, randomSlice(rnd, name, step % 200));
-      const input: NatInput = { services: [...services.values()], endpointSlices: [...slices.values()], nodeName: NODE, nodeAddresses: ["10.0.0.1"] };
+      const input: NatInput = {
+        services: [...services.values()],
+        endpointSlices: [...slices.values()],
+        nodeName: NODE,
+        nodeAddresses: ["10.0.0.1"],
+      };
       const a = computeNatState(input, withIds, cache);
       const b = computeNatState(input, withoutIds);
       withIds.retainOnly(a.serviceIds.keys());

@@ -13,7 +13,12 @@ import type { ProxyLogFields, ProxyLogger } from "./proxy-logger.ts";
 const web = service("web", { clusterIP: "198.19.0.10", ports: [{ port: 80, targetPort: 8080 }] });
 const input = (addrs: string[], extra: Partial<NatInput> = {}): NatInput => ({
   services: [web],
-  endpointSlices: [slice("web", addrs.map((addr) => ({ addr })))],
+  endpointSlices: [
+    slice(
+      "web",
+      addrs.map((addr) => ({ addr })),
+    ),
+  ],
   nodeName: "node-a",
   nodeAddresses: [],
   ...extra,
@@ -21,7 +26,8 @@ const input = (addrs: string[], extra: Partial<NatInput> = {}): NatInput => ({
 
 function recordingLogger(): { logger: ProxyLogger; lines: [string, ProxyLogFields, string][] } {
   const lines: [string, ProxyLogFields, string][] = [];
-  const at = (level: string) => (fields: ProxyLogFields, msg: string) => void lines.push([level, fields, msg]);
+  const at = (level: string) => (fields: ProxyLogFields, msg: string) =>
+    void lines.push([level, fields, msg]);
   return { logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") }, lines };
 }
 
@@ -49,12 +55,28 @@ describe("NatReconciler", () => {
     const backend = new InMemoryNatMapBackend();
     const r = new NatReconciler(backend);
     r.sync(input(["198.18.1.1"]));
-    backend.putConntrack({ a: { addr: "198.18.64.5", port: 40000 }, b: { addr: "198.19.0.10", port: 80 }, proto: 6, type: "nat-fwd", nat: { addr: "198.18.1.1", port: 8080 } });
-    backend.putConntrack({ a: { addr: "198.18.64.5", port: 40000 }, b: { addr: "198.18.1.1", port: 8080 }, proto: 6, type: "nat-rev", nat: { addr: "198.19.0.10", port: 80 } });
+    backend.putConntrack({
+      a: { addr: "198.18.64.5", port: 40000 },
+      b: { addr: "198.19.0.10", port: 80 },
+      proto: 6,
+      type: "nat-fwd",
+      nat: { addr: "198.18.1.1", port: 8080 },
+    });
+    backend.putConntrack({
+      a: { addr: "198.18.64.5", port: 40000 },
+      b: { addr: "198.18.1.1", port: 8080 },
+      proto: 6,
+      type: "nat-rev",
+      nat: { addr: "198.19.0.10", port: 80 },
+    });
     const res = r.sync(input([], { services: [] }));
     assert.deepEqual([res.frontends.deleted, res.backends.deleted, res.conntrackReset], [1, 1, 2]);
     assert.deepEqual([...backend.frontends(), ...backend.backends()], []);
-    assert.deepEqual([...backend.conntrack()].map((e) => e.flags), [SL_CT_F_RESET, SL_CT_F_RESET], "TCP: both entries kept and flagged for a RST");
+    assert.deepEqual(
+      [...backend.conntrack()].map((e) => e.flags),
+      [SL_CT_F_RESET, SL_CT_F_RESET],
+      "TCP: both entries kept and flagged for a RST",
+    );
   });
 
   test("a Service keeps its id while its endpoints change and after it is the only one left", () => {
@@ -68,18 +90,25 @@ describe("NatReconciler", () => {
     assert.equal(idOf(), id);
   });
 
-  test("a failed write throws \"sync nat maps: ...\" and the next sync reads the maps again", () => {
+  test('a failed write throws "sync nat maps: ..." and the next sync reads the maps again', () => {
     const backend = new InMemoryNatMapBackend();
     const r = new NatReconciler(backend);
     const put = backend.putFrontend.bind(backend);
     backend.putFrontend = () => {
-      throw new Error("update map \"sl_nat_fe\": no space");
+      throw new Error('update map "sl_nat_fe": no space');
     };
-    assert.throws(() => r.sync(input(["198.18.1.1"])), /^Error: sync nat maps: update map "sl_nat_fe": no space$/);
+    assert.throws(
+      () => r.sync(input(["198.18.1.1"])),
+      /^Error: sync nat maps: update map "sl_nat_fe": no space$/,
+    );
     backend.putFrontend = put;
     const res = r.sync(input(["198.18.1.1"]));
     assert.equal(res.adopted, true);
-    assert.deepEqual(res.backends, { added: 0, updated: 0, deleted: 0 }, "the backend written before the failure is adopted");
+    assert.deepEqual(
+      res.backends,
+      { added: 0, updated: 0, deleted: 0 },
+      "the backend written before the failure is adopted",
+    );
     assert.equal(res.frontends.added, 1);
   });
 
@@ -109,10 +138,30 @@ describe("NatReconciler", () => {
       };
     };
     // A caller built before loadBalancerSourceRanges passes only the four original maps.
-    const backend = new KernelNatMapBackend({ frontends: raw(), backends: raw(), conntrack: raw(), affinity: raw() });
-    const lb = service("lb", { type: "LoadBalancer", clusterIP: "198.19.0.20", loadBalancerSourceRanges: ["10.0.0.0/8"], ports: [{ port: 443, nodePort: 30443 }] }, { status: { loadBalancer: { ingress: [{ ip: "198.18.200.1" }] } } });
-    assert.throws(() => new NatReconciler(backend).sync(input([], { services: [lb] })), /sync nat maps: put source range "10.0.0.0\/8" .*"sl_nat_src" was not given/);
-    assert.deepEqual([...backend.frontends()].filter(([, v]) => v.flags & SL_NAT_FE_SRC_RANGES), []);
+    const backend = new KernelNatMapBackend({
+      frontends: raw(),
+      backends: raw(),
+      conntrack: raw(),
+      affinity: raw(),
+    });
+    const lb = service(
+      "lb",
+      {
+        type: "LoadBalancer",
+        clusterIP: "198.19.0.20",
+        loadBalancerSourceRanges: ["10.0.0.0/8"],
+        ports: [{ port: 443, nodePort: 30443 }],
+      },
+      { status: { loadBalancer: { ingress: [{ ip: "198.18.200.1" }] } } },
+    );
+    assert.throws(
+      () => new NatReconciler(backend).sync(input([], { services: [lb] })),
+      /sync nat maps: put source range "10.0.0.0\/8" .*"sl_nat_src" was not given/,
+    );
+    assert.deepEqual(
+      [...backend.frontends()].filter(([, v]) => v.flags & SL_NAT_FE_SRC_RANGES),
+      [],
+    );
     assert.deepEqual([...backend.sourceRanges()], []);
     assert.equal(backend.deleteSourceRange({ svcId: 1, cidr: "10.0.0.0/8" }), false);
   });
@@ -120,23 +169,59 @@ describe("NatReconciler", () => {
   test("drain: an endpoint turning terminating (still serving) keeps its flows; removed, its UDP flows go and its TCP flows are flagged", () => {
     const backend = new InMemoryNatMapBackend();
     const r = new NatReconciler(backend);
-    const ports = [{ name: "http", port: 80, targetPort: 8080 }, { name: "dns", port: 53, targetPort: 5353, protocol: "UDP" as const }];
-    const sliceOpts = { ports: [{ name: "http", port: 8080 }, { name: "dns", port: 5353, protocol: "UDP" as const }] };
+    const ports = [
+      { name: "http", port: 80, targetPort: 8080 },
+      { name: "dns", port: 53, targetPort: 5353, protocol: "UDP" as const },
+    ];
+    const sliceOpts = {
+      ports: [
+        { name: "http", port: 8080 },
+        { name: "dns", port: 5353, protocol: "UDP" as const },
+      ],
+    };
     const eps = (b: { ready: boolean; serving: boolean; terminating: boolean } | undefined): NatInput => ({
       ...input([]),
       services: [service("web", { clusterIP: "198.19.0.10", ports })],
-      endpointSlices: [slice("web", [{ addr: "198.18.1.1" }, ...(b === undefined ? [] : [{ addr: "198.18.1.2", ...b }])], sliceOpts)],
+      endpointSlices: [
+        slice(
+          "web",
+          [{ addr: "198.18.1.1" }, ...(b === undefined ? [] : [{ addr: "198.18.1.2", ...b }])],
+          sliceOpts,
+        ),
+      ],
     });
     r.sync(eps({ ready: true, serving: true, terminating: false }));
-    const tcp = { a: { addr: "198.18.64.5", port: 40000 }, b: { addr: "198.18.1.2", port: 8080 }, proto: 6, type: "nat-rev", nat: { addr: "198.19.0.10", port: 80 } } as const;
+    const tcp = {
+      a: { addr: "198.18.64.5", port: 40000 },
+      b: { addr: "198.18.1.2", port: 8080 },
+      proto: 6,
+      type: "nat-rev",
+      nat: { addr: "198.19.0.10", port: 80 },
+    } as const;
     backend.putConntrack(tcp);
-    backend.putConntrack({ ...tcp, proto: 17, b: { addr: "198.18.1.2", port: 5353 }, nat: { addr: "198.19.0.10", port: 53 } });
+    backend.putConntrack({
+      ...tcp,
+      proto: 17,
+      b: { addr: "198.18.1.2", port: 5353 },
+      nat: { addr: "198.19.0.10", port: 53 },
+    });
     const draining = r.sync(eps({ ready: false, serving: true, terminating: true }));
-    assert.deepEqual([...new Set([...backend.backends()].map(([, v]) => v.addr))], ["198.18.1.1"], "new flows go to the ready endpoint only");
-    assert.deepEqual([draining.conntrackDeleted, draining.conntrackReset], [0, 0], "a draining endpoint's flows are left alone");
+    assert.deepEqual(
+      [...new Set([...backend.backends()].map(([, v]) => v.addr))],
+      ["198.18.1.1"],
+      "new flows go to the ready endpoint only",
+    );
+    assert.deepEqual(
+      [draining.conntrackDeleted, draining.conntrackReset],
+      [0, 0],
+      "a draining endpoint's flows are left alone",
+    );
     assert.equal([...backend.conntrack()].length, 2);
     const removed = r.sync(eps(undefined));
     assert.deepEqual([removed.conntrackDeleted, removed.conntrackReset], [1, 1]);
-    assert.deepEqual([...backend.conntrack()].map((e) => [e.proto, e.flags]), [[6, SL_CT_F_RESET]]);
+    assert.deepEqual(
+      [...backend.conntrack()].map((e) => [e.proto, e.flags]),
+      [[6, SL_CT_F_RESET]],
+    );
   });
 });

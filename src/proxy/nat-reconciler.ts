@@ -12,8 +12,38 @@
  *
  * Not safe for concurrent sync() calls: the agent serialises syncs.
  */
-import { NatCache, ServiceIdAllocator, admitServices, computeServiceNats, frontendBackends, frontendKeyId, servingEndpointId, servingEndpoints, natDesiredOf, natStateOf, selectConntrackCleanup, selectStaleAffinity } from "../calc/index.ts";
-import type { NatCapacity, NotProgrammed, RemovedBackend, HealthCheckService, NatBackendEntry, NatBackendKey, NatBackendValue, NatFrontendEntry, NatFrontendKey, NatFrontendValue, NatSourceRangeKey, NatInput, NatProblem, NatSourceRangeEntry, NatState, ServiceNat } from "../calc/index.ts";
+import {
+  NatCache,
+  ServiceIdAllocator,
+  admitServices,
+  computeServiceNats,
+  frontendBackends,
+  frontendKeyId,
+  servingEndpointId,
+  servingEndpoints,
+  natDesiredOf,
+  natStateOf,
+  selectConntrackCleanup,
+  selectStaleAffinity,
+} from "../calc/index.ts";
+import type {
+  NatCapacity,
+  NotProgrammed,
+  RemovedBackend,
+  HealthCheckService,
+  NatBackendEntry,
+  NatBackendKey,
+  NatBackendValue,
+  NatFrontendEntry,
+  NatFrontendKey,
+  NatFrontendValue,
+  NatSourceRangeKey,
+  NatInput,
+  NatProblem,
+  NatSourceRangeEntry,
+  NatState,
+  ServiceNat,
+} from "../calc/index.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { applyDelta } from "../datapath/maps/map-delta.ts";
 import type { DeltaCounts, DeltaStore } from "../datapath/maps/map-delta.ts";
@@ -88,7 +118,9 @@ export class NatReconciler {
     this.#ids.retainOnly(computed.flatMap((r) => r.views.map((v) => v.idKey)));
     // Map-full: program the Services that fit, keep the rest out whole — not a failed write
     // that would retry the whole sync forever.
-    const programmed = new Set([...(this.#applied?.values() ?? [])].filter((r) => r.frontends.length > 0).map((r) => r.name));
+    const programmed = new Set(
+      [...(this.#applied?.values() ?? [])].filter((r) => r.frontends.length > 0).map((r) => r.name),
+    );
     const { results, notProgrammed } = admitServices(computed, this.#backend.capacity(), programmed);
     this.#reportNotProgrammed(notProgrammed);
     const healthChecks = results.flatMap((r) => (r.healthCheck !== undefined ? [r.healthCheck] : []));
@@ -97,11 +129,17 @@ export class NatReconciler {
     // Whole states after adopting (the maps may hold anything); afterwards only what changed.
     const delta = previous !== undefined ? planServiceDelta(previous, results) : undefined;
     const full = delta === undefined ? natDesiredOf(results) : undefined;
-    const plan = delta !== undefined ? planNatUpdate(delta.actual, delta.desired) : planNatUpdate(adoptedState, full ?? natDesiredOf(results));
+    const plan =
+      delta !== undefined
+        ? planNatUpdate(delta.actual, delta.desired)
+        : planNatUpdate(adoptedState, full ?? natDesiredOf(results));
     const frontends = { added: 0, updated: 0, deleted: 0 };
     const backends = { added: 0, updated: 0, deleted: 0 };
     const sourceRanges = { added: 0, updated: 0, deleted: 0 };
-    const desired = actual !== undefined && delta !== undefined ? patchState(actual, delta.actual, delta.desired) : mutableCopy(full ?? adoptedState);
+    const desired =
+      actual !== undefined && delta !== undefined
+        ? patchState(actual, delta.actual, delta.desired)
+        : mutableCopy(full ?? adoptedState);
     const ops = roomFirst(plan.ops, desired, this.#backend.capacity());
     try {
       for (const d of natDeltas(ops)) this.#apply(d, { fe: frontends, be: backends, src: sourceRanges });
@@ -125,16 +163,48 @@ export class NatReconciler {
     // Draining backends are remembered until they stop serving, then cleaned like removed ones.
     const candidates = [...plan.removed, ...this.#draining];
     const serving = candidates.length > 0 ? servingEndpoints(input.endpointSlices) : new Set<string>();
-    const isServing = (r: RemovedBackend): boolean => serving.has(servingEndpointId(r.backend.addr, r.backend.port, r.frontend.proto));
+    const isServing = (r: RemovedBackend): boolean =>
+      serving.has(servingEndpointId(r.backend.addr, r.backend.port, r.frontend.proto));
     const gone = candidates.filter((r) => !isServing(r));
-    const inList = (r: RemovedBackend): boolean => frontendBackends(desired, frontendKeyId(r.frontend)).some((b) => b.addr === r.backend.addr && b.port === r.backend.port);
-    const draining = new Map(candidates.filter((r) => isServing(r) && !inList(r)).map((r) => [`${frontendKeyId(r.frontend)}>${r.backend.addr}:${r.backend.port}`, r]));
+    const inList = (r: RemovedBackend): boolean =>
+      frontendBackends(desired, frontendKeyId(r.frontend)).some(
+        (b) => b.addr === r.backend.addr && b.port === r.backend.port,
+      );
+    const draining = new Map(
+      candidates
+        .filter((r) => isServing(r) && !inList(r))
+        .map((r) => [`${frontendKeyId(r.frontend)}>${r.backend.addr}:${r.backend.port}`, r]),
+    );
     this.#draining = [...draining.values()];
-    const { deleted: conntrackDeleted, reset: conntrackReset } = gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
-    const total = [frontends, backends, sourceRanges].reduce((n, c) => n + c.added + c.updated + c.deleted, 0);
-    const fields = { op: "sync", frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, conntrackReset };
-    if (total > 0 || conntrackDeleted + conntrackReset > 0 || adopted) this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
-    return { frontends, backends, sourceRanges, affinityDeleted, conntrackDeleted, conntrackReset, adopted, healthChecks, problems, notProgrammed };
+    const { deleted: conntrackDeleted, reset: conntrackReset } =
+      gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
+    const total = [frontends, backends, sourceRanges].reduce(
+      (n, c) => n + c.added + c.updated + c.deleted,
+      0,
+    );
+    const fields = {
+      op: "sync",
+      frontends,
+      backends,
+      sourceRanges,
+      affinityDeleted,
+      conntrackDeleted,
+      conntrackReset,
+    };
+    if (total > 0 || conntrackDeleted + conntrackReset > 0 || adopted)
+      this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
+    return {
+      frontends,
+      backends,
+      sourceRanges,
+      affinityDeleted,
+      conntrackDeleted,
+      conntrackReset,
+      adopted,
+      healthChecks,
+      problems,
+      notProgrammed,
+    };
   }
 
   /** One line per change of the kept-out set: which Services, which map, which field to raise. */
@@ -147,8 +217,13 @@ export class NatReconciler {
       return;
     }
     for (const n of now) {
-      const shown = n.services.slice(0, 20).join(", ") + (n.services.length > 20 ? `, ... (${n.services.length - 20} more)` : "");
-      this.#log.warn({ op: "map-full", map: n.map, services: n.services.length }, `map "${n.map}" is full: ${n.services.length} Service(s) not programmed (raise FelixConfiguration ${n.field}): ${shown}`);
+      const shown =
+        n.services.slice(0, 20).join(", ") +
+        (n.services.length > 20 ? `, ... (${n.services.length - 20} more)` : "");
+      this.#log.warn(
+        { op: "map-full", map: n.map, services: n.services.length },
+        `map "${n.map}" is full: ${n.services.length} Service(s) not programmed (raise FelixConfiguration ${n.field}): ${shown}`,
+      );
     }
   }
 
@@ -160,16 +235,34 @@ export class NatReconciler {
     // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
     const affinityIds = [...this.#backend.affinity()].map((e) => e.svcId);
     this.#ids.observeMaps(state, affinityIds);
-    this.#log.info({ op: "adopt", map: SL_MAP.nat_fe, frontends: frontends.length, backends: backends.length, sourceRanges: sourceRanges.length }, "read pinned nat maps");
+    this.#log.info(
+      {
+        op: "adopt",
+        map: SL_MAP.nat_fe,
+        frontends: frontends.length,
+        backends: backends.length,
+        sourceRanges: sourceRanges.length,
+      },
+      "read pinned nat maps",
+    );
     return state;
   }
 
   /** #apply writes one run of one map's ops through applyDelta, the one writer of every map delta, and counts it. */
   #apply(d: NatDelta, counts: { fe: ChangeCounts; be: ChangeCounts; src: ChangeCounts }): void {
     const b = this.#backend;
-    const be: DeltaStore<NatBackendKey, NatBackendValue> = { set: (k, v) => b.putBackend(k, v), delete: (k) => b.deleteBackend(k) };
-    const fe: DeltaStore<NatFrontendKey, NatFrontendValue> = { set: (k, v) => b.putFrontend(k, v), delete: (k) => b.deleteFrontend(k) };
-    const src: DeltaStore<NatSourceRangeKey, true> = { set: (k) => b.putSourceRange(k), delete: (k) => b.deleteSourceRange(k) };
+    const be: DeltaStore<NatBackendKey, NatBackendValue> = {
+      set: (k, v) => b.putBackend(k, v),
+      delete: (k) => b.deleteBackend(k),
+    };
+    const fe: DeltaStore<NatFrontendKey, NatFrontendValue> = {
+      set: (k, v) => b.putFrontend(k, v),
+      delete: (k) => b.deleteFrontend(k),
+    };
+    const src: DeltaStore<NatSourceRangeKey, true> = {
+      set: (k) => b.putSourceRange(k),
+      delete: (k) => b.deleteSourceRange(k),
+    };
     switch (d.map) {
       case "be":
         return addCounts(counts.be, applyDelta(be, d.ops));
@@ -177,14 +270,34 @@ export class NatReconciler {
         return addCounts(
           counts.fe,
           applyDelta(fe, d.ops, (op) => {
-            if (op.kind === "put") this.#log.debug({ op: op.change, map: SL_MAP.nat_fe, service: op.servicePort, frontend: `${op.key.addr}:${op.key.port}/${op.key.proto}`, count: op.value.count }, "put frontend");
+            if (op.kind === "put")
+              this.#log.debug(
+                {
+                  op: op.change,
+                  map: SL_MAP.nat_fe,
+                  service: op.servicePort,
+                  frontend: `${op.key.addr}:${op.key.port}/${op.key.proto}`,
+                  count: op.value.count,
+                },
+                "put frontend",
+              );
           }),
         );
       case "src":
         return addCounts(
           counts.src,
           applyDelta(src, d.ops, (op) => {
-            if (op.kind === "put") this.#log.debug({ op: "add", map: SL_MAP.nat_src, service: op.servicePort, svcId: op.key.svcId, cidr: op.key.cidr }, "put source range");
+            if (op.kind === "put")
+              this.#log.debug(
+                {
+                  op: "add",
+                  map: SL_MAP.nat_src,
+                  service: op.servicePort,
+                  svcId: op.key.svcId,
+                  cidr: op.key.cidr,
+                },
+                "put source range",
+              );
           }),
         );
     }
@@ -192,7 +305,8 @@ export class NatReconciler {
 
   #cleanAffinity(desired: NatState): number {
     let n = 0;
-    for (const key of selectStaleAffinity(this.#backend.affinity(), desired)) if (this.#backend.deleteAffinity(key)) n++;
+    for (const key of selectStaleAffinity(this.#backend.affinity(), desired))
+      if (this.#backend.deleteAffinity(key)) n++;
     return n;
   }
 
@@ -238,8 +352,13 @@ function roomFirst(ops: readonly NatOp[], desired: NatState, cap: NatCapacity): 
   if (![cap.frontends, cap.backends, cap.sourceRanges].some(Number.isFinite)) return ops;
   const used = new Set([...desired.frontends.values()].map((e) => e.value.svcId));
   const early = (op: NatOp): boolean =>
-    op.op === "delete-frontend" || ((op.op === "delete-backend" || op.op === "delete-source-range") && !used.has(op.key.svcId));
-  return [...ops.filter((op) => op.op === "delete-frontend"), ...ops.filter((op) => early(op) && op.op !== "delete-frontend"), ...ops.filter((op) => !early(op))];
+    op.op === "delete-frontend" ||
+    ((op.op === "delete-backend" || op.op === "delete-source-range") && !used.has(op.key.svcId));
+  return [
+    ...ops.filter((op) => op.op === "delete-frontend"),
+    ...ops.filter((op) => early(op) && op.op !== "delete-frontend"),
+    ...ops.filter((op) => !early(op)),
+  ];
 }
 
 const TCP = 6;
@@ -258,7 +377,11 @@ interface MutableNatState extends NatState {
 }
 
 function mutableCopy(state: NatState): MutableNatState {
-  return { frontends: new Map(state.frontends), backends: new Map(state.backends), sourceRanges: new Map(state.sourceRanges) };
+  return {
+    frontends: new Map(state.frontends),
+    backends: new Map(state.backends),
+    sourceRanges: new Map(state.sourceRanges),
+  };
 }
 
 /** patchState turns `state` into the new desired state: the changed Services' old entries out, their new ones in. */

@@ -8,5 +8,7 @@ import { ipv4ToNumber } from "../model/ipv4.ts";
 
 /** normaliseCtKey returns `k` with its sides in datapath order (the same object when already so). */
 export function normaliseCtKey<T extends CtKey>(k: T): T {
-  return ctSideIsA(ipv4ToNumber(k.a.addr), k.a.port, ipv4ToNumber(k.b.addr), k.b.port) ? k : { ...k, a: k.b, b: k.a };
+  return ctSideIsA(ipv4ToNumber(k.a.addr), k.a.port, ipv4ToNumber(k.b.addr), k.b.port)
+    ? k
+    : { ...k, a: k.b, b: k.a };
 }

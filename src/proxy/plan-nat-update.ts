@@ -18,12 +18,31 @@
  * Pure: the reconciler applies the ops in this order.
  */
 import { removedBackends } from "../calc/index.ts";
-import type { NatBackendKey, NatBackendValue, NatFrontendKey, NatFrontendValue, NatSourceRangeKey, NatState, RemovedBackend } from "../calc/index.ts";
+import type {
+  NatBackendKey,
+  NatBackendValue,
+  NatFrontendKey,
+  NatFrontendValue,
+  NatSourceRangeKey,
+  NatState,
+  RemovedBackend,
+} from "../calc/index.ts";
 
 /** NatOp is one map write. */
 export type NatOp =
-  | { readonly op: "put-backend"; readonly key: NatBackendKey; readonly value: NatBackendValue; readonly change: "add" | "update" }
-  | { readonly op: "put-frontend"; readonly key: NatFrontendKey; readonly value: NatFrontendValue; readonly change: "add" | "update"; readonly servicePort?: string }
+  | {
+      readonly op: "put-backend";
+      readonly key: NatBackendKey;
+      readonly value: NatBackendValue;
+      readonly change: "add" | "update";
+    }
+  | {
+      readonly op: "put-frontend";
+      readonly key: NatFrontendKey;
+      readonly value: NatFrontendValue;
+      readonly change: "add" | "update";
+      readonly servicePort?: string;
+    }
   | { readonly op: "delete-frontend"; readonly key: NatFrontendKey }
   | { readonly op: "delete-backend"; readonly key: NatBackendKey }
   | { readonly op: "put-source-range"; readonly key: NatSourceRangeKey; readonly servicePort?: string }
@@ -37,9 +56,14 @@ export interface NatPlan {
 }
 
 const sameFe = (a: NatFrontendValue, b: NatFrontendValue): boolean =>
-  a.svcId === b.svcId && a.count === b.count && a.localCount === b.localCount && a.flags === b.flags && a.affinityTimeoutS === b.affinityTimeoutS;
+  a.svcId === b.svcId &&
+  a.count === b.count &&
+  a.localCount === b.localCount &&
+  a.flags === b.flags &&
+  a.affinityTimeoutS === b.affinityTimeoutS;
 const sameBe = (a: NatBackendValue, b: NatBackendValue): boolean => a.addr === b.addr && a.port === b.port;
-const byId = <T>(m: ReadonlyMap<string, T>): [string, T][] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const byId = <T>(m: ReadonlyMap<string, T>): [string, T][] =>
+  [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /** planNatUpdate returns the ops that turn `actual` into `desired`, in a safe order. */
 export function planNatUpdate(actual: NatState, desired: NatState): NatPlan {
@@ -52,20 +76,29 @@ export function planNatUpdate(actual: NatState, desired: NatState): NatPlan {
   for (const [id, be] of byId(desired.backends)) {
     const have = actual.backends.get(id);
     if (have === undefined) addBe.push({ op: "put-backend", key: be.key, value: be.value, change: "add" });
-    else if (!sameBe(have.value, be.value)) updateBe.push({ op: "put-backend", key: be.key, value: be.value, change: "update" });
+    else if (!sameBe(have.value, be.value))
+      updateBe.push({ op: "put-backend", key: be.key, value: be.value, change: "update" });
   }
   for (const [id, r] of byId(desired.sourceRanges)) {
     const port = r.servicePort !== undefined ? { servicePort: r.servicePort } : {};
     if (!actual.sourceRanges.has(id)) addSrc.push({ op: "put-source-range", key: r.key, ...port });
   }
-  for (const [id, r] of byId(actual.sourceRanges)) if (!desired.sourceRanges.has(id)) deleteSrc.push({ op: "delete-source-range", key: r.key });
+  for (const [id, r] of byId(actual.sourceRanges))
+    if (!desired.sourceRanges.has(id)) deleteSrc.push({ op: "delete-source-range", key: r.key });
   for (const [id, fe] of byId(desired.frontends)) {
     const have = actual.frontends.get(id);
     const port = fe.servicePort !== undefined ? { servicePort: fe.servicePort } : {};
-    if (have === undefined) frontends.push({ op: "put-frontend", key: fe.key, value: fe.value, change: "add", ...port });
-    else if (!sameFe(have.value, fe.value)) frontends.push({ op: "put-frontend", key: fe.key, value: fe.value, change: "update", ...port });
+    if (have === undefined)
+      frontends.push({ op: "put-frontend", key: fe.key, value: fe.value, change: "add", ...port });
+    else if (!sameFe(have.value, fe.value))
+      frontends.push({ op: "put-frontend", key: fe.key, value: fe.value, change: "update", ...port });
   }
-  for (const [id, fe] of byId(actual.frontends)) if (!desired.frontends.has(id)) frontends.push({ op: "delete-frontend", key: fe.key });
-  for (const [id, be] of byId(actual.backends)) if (!desired.backends.has(id)) deleteBe.push({ op: "delete-backend", key: be.key });
-  return { ops: [...addBe, ...updateBe, ...addSrc, ...frontends, ...deleteSrc, ...deleteBe], removed: removedBackends(actual, desired) };
+  for (const [id, fe] of byId(actual.frontends))
+    if (!desired.frontends.has(id)) frontends.push({ op: "delete-frontend", key: fe.key });
+  for (const [id, be] of byId(actual.backends))
+    if (!desired.backends.has(id)) deleteBe.push({ op: "delete-backend", key: be.key });
+  return {
+    ops: [...addBe, ...updateBe, ...addSrc, ...frontends, ...deleteSrc, ...deleteBe],
+    removed: removedBackends(actual, desired),
+  };
 }

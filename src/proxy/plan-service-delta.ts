@@ -24,7 +24,10 @@ export interface ServiceDelta {
 }
 
 /** planServiceDelta compares `previous` (by Service name) with `next`. */
-export function planServiceDelta(previous: ReadonlyMap<string, ServiceNat>, next: readonly ServiceNat[]): ServiceDelta {
+export function planServiceDelta(
+  previous: ReadonlyMap<string, ServiceNat>,
+  next: readonly ServiceNat[],
+): ServiceDelta {
   const before: ServiceNat[] = [];
   const after: ServiceNat[] = [];
   const seen = new Set<string>();
@@ -37,8 +40,16 @@ export function planServiceDelta(previous: ReadonlyMap<string, ServiceNat>, next
   }
   for (const [name, old] of previous) if (!seen.has(name)) before.push(old);
   return {
-    actual: natStateOf(before.flatMap((r) => r.frontends), before.flatMap((r) => r.backends), before.flatMap((r) => r.sourceRanges)),
-    desired: natStateOf(after.flatMap((r) => r.frontends), after.flatMap((r) => r.backends), after.flatMap((r) => r.sourceRanges)),
+    actual: natStateOf(
+      before.flatMap((r) => r.frontends),
+      before.flatMap((r) => r.backends),
+      before.flatMap((r) => r.sourceRanges),
+    ),
+    desired: natStateOf(
+      after.flatMap((r) => r.frontends),
+      after.flatMap((r) => r.backends),
+      after.flatMap((r) => r.sourceRanges),
+    ),
     services: before.length + after.length,
   };
 }

@@ -40,7 +40,9 @@ export class ProxyHealth {
   /** status reads the health now. */
   status(): ProxyHealthStatus {
     const currentTime = this.#now();
-    const healthy = this.#oldestPending === undefined || currentTime.getTime() - this.#oldestPending.getTime() < this.#timeoutMs;
+    const healthy =
+      this.#oldestPending === undefined ||
+      currentTime.getTime() - this.#oldestPending.getTime() < this.#timeoutMs;
     return { healthy, lastUpdated: healthy ? currentTime : this.#lastUpdated, currentTime };
   }
 }

@@ -12,7 +12,8 @@ export interface MountEntry {
 
 /** parseMounts reads /proc/mounts text (octal escapes like \040 decoded). */
 export function parseMounts(text: string): MountEntry[] {
-  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const unescape = (s: string): string =>
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   return text
     .split("\n")
     .map((l) => l.trim().split(/\s+/))

@@ -47,7 +47,10 @@ export function judgeKernel(release: string): KernelVerdict {
     return { ok: true, detail: `kernel ${k.major}.${k.minor}.${k.patch} is >= ${MIN_KERNEL}` };
   }
   if (k.redHat && k.major === 4 && k.minor === 18 && k.patch === 0 && (k.build ?? 0) >= 193) {
-    return { ok: true, detail: `Red Hat kernel 4.18.0-${k.build} has the backported eBPF features (>= 4.18.0-193)` };
+    return {
+      ok: true,
+      detail: `Red Hat kernel 4.18.0-${k.build} has the backported eBPF features (>= 4.18.0-193)`,
+    };
   }
   if (k.redHat && k.major === 4 && k.minor === 18) {
     return { ok: false, detail: `Red Hat kernel ${k.raw} is older than 4.18.0-193` };

@@ -12,7 +12,15 @@ import { judgeKernel } from "./kernel-release.ts";
 import { buildReport, type CheckResult, type ReadinessReport } from "./readiness-report.ts";
 
 /** Features eBPF mode cannot run without; the rest are reported as warnings. */
-const REQUIRED = new Set(["bpf-syscall", "btf", "lru-hash", "lpm-trie", "prog-array", "helper-fib-lookup", "helper-redirect-neigh"]);
+const REQUIRED = new Set([
+  "bpf-syscall",
+  "btf",
+  "lru-hash",
+  "lpm-trie",
+  "prog-array",
+  "helper-fib-lookup",
+  "helper-redirect-neigh",
+]);
 
 /** ReadinessOptions lets tests point the check at other files. */
 export interface ReadinessOptions {
@@ -40,7 +48,11 @@ export function checkReadiness(options: ReadinessOptions = {}): ReadinessReport 
   const mount = findBpffs(parseMounts(readFileSync(options.mountsFile ?? "/proc/mounts", "utf8")), bpffsPath);
   checks.push(
     mount
-      ? { name: "bpffs", status: "pass", detail: `bpf filesystem mounted at ${bpffsPath} (${mount.options.join(",")})` }
+      ? {
+          name: "bpffs",
+          status: "pass",
+          detail: `bpf filesystem mounted at ${bpffsPath} (${mount.options.join(",")})`,
+        }
       : {
           name: "bpffs",
           status: "fail",
@@ -51,11 +63,17 @@ export function checkReadiness(options: ReadinessOptions = {}): ReadinessReport 
         },
   );
 
-  const missing = missingDataplaneCapabilities(effectiveCapabilities(readFileSync(options.statusFile ?? "/proc/self/status", "utf8")));
+  const missing = missingDataplaneCapabilities(
+    effectiveCapabilities(readFileSync(options.statusFile ?? "/proc/self/status", "utf8")),
+  );
   checks.push(
     missing.length === 0
       ? { name: "privileges", status: "pass", detail: "CAP_BPF and CAP_NET_ADMIN (or CAP_SYS_ADMIN) held" }
-      : { name: "privileges", status: "fail", detail: `missing ${missing.join(", ")}: run as root or grant them` },
+      : {
+          name: "privileges",
+          status: "fail",
+          detail: `missing ${missing.join(", ")}: run as root or grant them`,
+        },
   );
 
   const features: FeatureResult[] = missing.length === 0 ? probeFeatures() : [];

@@ -5,7 +5,13 @@ import { buildReport, formatReport } from "./readiness-report.ts";
 const base = { kernel: "6.18.0", arch: "x86_64", attachMethod: "tcx" as const };
 
 test("buildReport() is ready when checks only pass or warn", () => {
-  const r = buildReport({ ...base, checks: [{ name: "kernel", status: "pass", detail: "" }, { name: "btf", status: "warn", detail: "" }] });
+  const r = buildReport({
+    ...base,
+    checks: [
+      { name: "kernel", status: "pass", detail: "" },
+      { name: "btf", status: "warn", detail: "" },
+    ],
+  });
   assert.equal(r.ready, true);
   assert.match(formatReport(r), /^ready: /m);
 });

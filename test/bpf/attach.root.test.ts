@@ -47,7 +47,10 @@ function counts(c: Collection): bigint[] {
 
 test(
   "a pinned tcx link swaps programs under a 300-packet ping without losing one",
-  { ...requireRoot, skip: requireRoot.skip || (!hasCommand("/usr/bin/ping") && "needs /usr/bin/ping (iputils-ping)") },
+  {
+    ...requireRoot,
+    skip: requireRoot.skip || (!hasCommand("/usr/bin/ping") && "needs /usr/bin/ping (iputils-ping)"),
+  },
   async () => {
     const { nsA, ifA, ipB } = pair!;
     const gen0 = await loadPass(0);
@@ -69,7 +72,10 @@ test(
         assert.equal(info.ifindex, ifA);
         reopened.update(gen1.programs.get("tc_pass")!, { expected: gen0.programs.get("tc_pass")! });
         assert.equal(reopened.info().progId, gen1.programs.get("tc_pass")!.info().id);
-        assert.ok(listLinks({ type: LinkType.Tcx }).some((l) => l.id === id), "listLinks() shows the tcx link");
+        assert.ok(
+          listLinks({ type: LinkType.Tcx }).some((l) => l.id === id),
+          "listLinks() shows the tcx link",
+        );
       } finally {
         reopened.close();
       }
@@ -96,7 +102,9 @@ test("attachTcx() orders programs with before/after", requireRoot, async () => {
   const b = await loadPass(3, a);
   try {
     const first = withNetns(nsB, () => attachTcx(a.programs.get("tc_pass")!, ifB, "ingress"));
-    const second = withNetns(nsB, () => attachTcx(b.programs.get("tc_pass")!, ifB, "ingress", { before: first }));
+    const second = withNetns(nsB, () =>
+      attachTcx(b.programs.get("tc_pass")!, ifB, "ingress", { before: first }),
+    );
     assert.equal(second.info().type, LinkType.Tcx);
     second.close();
     first.close();
@@ -125,30 +133,34 @@ test("attachXdp() attaches an XDP link that sees packets", requireRoot, async ()
   }
 });
 
-test("attachClsBpf() falls back to clsact + cls_bpf, counts packets, replaces and detaches", requireRoot, async () => {
-  const { nsA, ifA, ipB } = pair!;
-  const gen0 = await loadPass(0);
-  const gen1 = await loadPass(1, gen0);
-  try {
-    const before0 = counts(gen0);
-    const att = withNetns(nsA, () => attachClsBpf(gen0.programs.get("tc_pass")!, ifA, "egress"));
+test(
+  "attachClsBpf() falls back to clsact + cls_bpf, counts packets, replaces and detaches",
+  requireRoot,
+  async () => {
+    const { nsA, ifA, ipB } = pair!;
+    const gen0 = await loadPass(0);
+    const gen1 = await loadPass(1, gen0);
     try {
-      let r = await ping(nsA, ipB, 5, 0.05);
-      assert.equal(r.received, 5, r.output);
-      const mid = counts(gen0);
-      assert.ok(mid[0]! >= before0[0]! + 5n, "cls_bpf program counted egress pings");
-      // The filter kept its netlink socket from the namespace it was attached in.
-      att.update(gen1.programs.get("tc_pass")!);
-      assert.equal(att.info()?.programId, gen1.programs.get("tc_pass")!.info().id);
-      r = await ping(nsA, ipB, 5, 0.05);
-      assert.equal(r.received, 5, r.output);
-      assert.ok(counts(gen0)[1]! >= mid[1]! + 5n, "replacement program counted");
+      const before0 = counts(gen0);
+      const att = withNetns(nsA, () => attachClsBpf(gen0.programs.get("tc_pass")!, ifA, "egress"));
+      try {
+        let r = await ping(nsA, ipB, 5, 0.05);
+        assert.equal(r.received, 5, r.output);
+        const mid = counts(gen0);
+        assert.ok(mid[0]! >= before0[0]! + 5n, "cls_bpf program counted egress pings");
+        // The filter kept its netlink socket from the namespace it was attached in.
+        att.update(gen1.programs.get("tc_pass")!);
+        assert.equal(att.info()?.programId, gen1.programs.get("tc_pass")!.info().id);
+        r = await ping(nsA, ipB, 5, 0.05);
+        assert.equal(r.received, 5, r.output);
+        assert.ok(counts(gen0)[1]! >= mid[1]! + 5n, "replacement program counted");
+      } finally {
+        att.detach();
+        att.close();
+      }
     } finally {
-      att.detach();
-      att.close();
+      gen1.close();
+      gen0.close();
     }
-  } finally {
-    gen1.close();
-    gen0.close();
-  }
-});
+  },
+);

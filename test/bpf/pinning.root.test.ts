@@ -15,7 +15,15 @@ import { Program } from "../../src/bpf/program.ts";
 import { requireRoot } from "../support/root.ts";
 import { makePinDir, objectSpec, readU64, u32, u64 } from "./bpf-fixtures.ts";
 
-const spec: MapSpec = { name: "sl_t_pins", type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 16, flags: 0, pinning: "byName" };
+const spec: MapSpec = {
+  name: "sl_t_pins",
+  type: MapType.Hash,
+  keySize: 4,
+  valueSize: 8,
+  maxEntries: 16,
+  flags: 0,
+  pinning: "byName",
+};
 
 test("openOrCreateMap() reuses a compatible pin: same id, same contents", requireRoot, () => {
   const pins = makePinDir();
@@ -52,7 +60,10 @@ test("openOrCreateMap() names the mismatch of an incompatible pin, or migrates i
     const oldId = old.info().id;
     old.close();
     const bigger = { ...spec, maxEntries: 32 };
-    assert.throws(() => openOrCreateMap(bigger, { pinPath: path }), /reuse pinned map ".*sl_t_pins_v1": max_entries is "16", spec wants "32"/);
+    assert.throws(
+      () => openOrCreateMap(bigger, { pinPath: path }),
+      /reuse pinned map ".*sl_t_pins_v1": max_entries is "16", spec wants "32"/,
+    );
     let called = 0;
     const migrated = openOrCreateMap(bigger, {
       pinPath: path,
@@ -78,51 +89,61 @@ test("openOrCreateMap() names the mismatch of an incompatible pin, or migrates i
   }
 });
 
-test("loadCollection() with pinRoot pins byName maps under versioned names and reuses them", requireRoot, async () => {
-  const pins = makePinDir();
-  const base = await objectSpec("tc_pass");
-  const pinned: CollectionSpec = {
-    ...base,
-    maps: new Map([...base.maps].map(([n, m]) => [n, n === "sl_pass_count" ? { ...m, pinning: "byName" as const } : m])),
-  };
-  const options = { pinRoot: pins.path, pinNames: { sl_pass_count: "sl_pass_count_v1" } };
-  try {
-    const a = loadCollection(pinned, options);
-    const id = a.maps.get("sl_pass_count")!.info().id;
-    a.maps.get("sl_pass_count")!.update(u32(3), u64(5));
-    a.close();
-    const b = loadCollection(pinned, options);
+test(
+  "loadCollection() with pinRoot pins byName maps under versioned names and reuses them",
+  requireRoot,
+  async () => {
+    const pins = makePinDir();
+    const base = await objectSpec("tc_pass");
+    const pinned: CollectionSpec = {
+      ...base,
+      maps: new Map(
+        [...base.maps].map(([n, m]) => [n, n === "sl_pass_count" ? { ...m, pinning: "byName" as const } : m]),
+      ),
+    };
+    const options = { pinRoot: pins.path, pinNames: { sl_pass_count: "sl_pass_count_v1" } };
     try {
-      assert.equal(b.maps.get("sl_pass_count")!.info().id, id);
-      assert.equal(readU64(b.maps.get("sl_pass_count")!.lookup(u32(3))), 5n);
-      assert.equal(b.maps.get("sl_pass_count")!.pinPath, `${pins.path}/sl_pass_count_v1`);
+      const a = loadCollection(pinned, options);
+      const id = a.maps.get("sl_pass_count")!.info().id;
+      a.maps.get("sl_pass_count")!.update(u32(3), u64(5));
+      a.close();
+      const b = loadCollection(pinned, options);
+      try {
+        assert.equal(b.maps.get("sl_pass_count")!.info().id, id);
+        assert.equal(readU64(b.maps.get("sl_pass_count")!.lookup(u32(3))), 5n);
+        assert.equal(b.maps.get("sl_pass_count")!.pinPath, `${pins.path}/sl_pass_count_v1`);
+      } finally {
+        b.close();
+      }
     } finally {
-      b.close();
+      pins.remove();
     }
-  } finally {
-    pins.remove();
-  }
-});
+  },
+);
 
-test("Program.pin() and Program.openPinned() give the same program id, tag and name", requireRoot, async () => {
-  const pins = makePinDir();
-  const c = loadCollection(await objectSpec("tc_pass"), { programs: ["tc_pass"] });
-  try {
-    const p = c.programs.get("tc_pass")!;
-    p.pin(`${pins.path}/tc_pass_v1`);
-    const again = Program.openPinned(`${pins.path}/tc_pass_v1`);
+test(
+  "Program.pin() and Program.openPinned() give the same program id, tag and name",
+  requireRoot,
+  async () => {
+    const pins = makePinDir();
+    const c = loadCollection(await objectSpec("tc_pass"), { programs: ["tc_pass"] });
     try {
-      const [a, b] = [p.info(), again.info()];
-      assert.equal(b.id, a.id);
-      assert.equal(b.tag, a.tag);
-      assert.equal(again.name, "tc_pass");
-      assert.equal(again.testRun({ data: new Uint8Array(14) }).retval, 0);
+      const p = c.programs.get("tc_pass")!;
+      p.pin(`${pins.path}/tc_pass_v1`);
+      const again = Program.openPinned(`${pins.path}/tc_pass_v1`);
+      try {
+        const [a, b] = [p.info(), again.info()];
+        assert.equal(b.id, a.id);
+        assert.equal(b.tag, a.tag);
+        assert.equal(again.name, "tc_pass");
+        assert.equal(again.testRun({ data: new Uint8Array(14) }).retval, 0);
+      } finally {
+        again.close();
+      }
+      p.unpin();
     } finally {
-      again.close();
+      c.close();
+      pins.remove();
     }
-    p.unpin();
-  } finally {
-    c.close();
-    pins.remove();
-  }
-});
+  },
+);

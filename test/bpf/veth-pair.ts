@@ -57,7 +57,21 @@ export interface PingResult {
 export function ping(ns: string, target: string, count: number, interval = 0.01): Promise<PingResult> {
   return new Promise((resolve, reject) => {
     const deadline = String(Math.ceil(count * interval) + 10);
-    const child = spawn("ip", ["netns", "exec", ns, "ping", "-n", "-q", "-i", String(interval), "-c", String(count), "-w", deadline, target]);
+    const child = spawn("ip", [
+      "netns",
+      "exec",
+      ns,
+      "ping",
+      "-n",
+      "-q",
+      "-i",
+      String(interval),
+      "-c",
+      String(count),
+      "-w",
+      deadline,
+      target,
+    ]);
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));

@@ -12,7 +12,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ctLifetime, ctState, resolveCtTimeouts, type CtState, type CtTimeoutsResolved } from "../../src/calc/conntrack-lifetime.ts";
+import {
+  ctLifetime,
+  ctState,
+  resolveCtTimeouts,
+  type CtState,
+  type CtTimeoutsResolved,
+} from "../../src/calc/conntrack-lifetime.ts";
 import type { CtTimeouts } from "../../src/datapath/maps/globals-map.ts";
 import type { CtTuple } from "../../src/datapath/maps/index.ts";
 import type { Program } from "../../src/bpf/program.ts";
@@ -56,9 +62,16 @@ type Side = "C" | "S";
 type Step = [Side, readonly TcpFlagName[]];
 
 /** l4 builds a packet's transport section for the client (C) or server (S) direction. */
-function l4(proto: number, from: Side, cport: number, sport: number, flags: readonly TcpFlagName[]): L3PacketSpec {
+function l4(
+  proto: number,
+  from: Side,
+  cport: number,
+  sport: number,
+  flags: readonly TcpFlagName[],
+): L3PacketSpec {
   const [s, d] = from === "C" ? [cport, sport] : [sport, cport];
-  if (proto === TCP) return { tcp: { sport: s, dport: d, flags, seq: 1000, ack: flags.includes("ACK") ? 2000 : 0 } };
+  if (proto === TCP)
+    return { tcp: { sport: s, dport: d, flags, seq: 1000, ack: flags.includes("ACK") ? 2000 : 0 } };
   if (proto === UDP) return { udp: { sport: s, dport: d } };
   if (proto === SCTP) return { sctp: { sport: s, dport: d } };
   return { icmp: { type: from === "C" ? "echo-request" : "echo-reply", id: cport, seq: 1 } };
@@ -84,7 +97,13 @@ interface Scenario {
 const svcPort = (proto: number): number => (proto === TCP ? 80 : proto === UDP ? 53 : 3868);
 const b1Port = (proto: number): number => (proto === TCP ? 8080 : proto === UDP ? 5353 : 3868);
 const b2Port = (proto: number): number => (proto === TCP ? 8080 : 5353);
-const icmpTuple = (src: string, dst: string, cport: number): CtTuple => ({ src, dst, sport: cport, dport: cport, proto: ICMP });
+const icmpTuple = (src: string, dst: string, cport: number): CtTuple => ({
+  src,
+  dst,
+  sport: cport,
+  dport: cport,
+  proto: ICMP,
+});
 
 function nodePortChain(backendNode: boolean, dsr: boolean): Scenario {
   return {
@@ -95,15 +114,33 @@ function nodePortChain(backendNode: boolean, dsr: boolean): Scenario {
     node: () => (backendNode ? n2 : n1),
     send(proto, from, cport, flags) {
       if (from === "C") {
-        const out = runIn(ns, h1.from_hep, { eth: clientEth, ipv4: { src: W.client, dst: W.node1 }, ...l4(proto, "C", cport, W.nodePort, flags) });
+        const out = runIn(ns, h1.from_hep, {
+          eth: clientEth,
+          ipv4: { src: W.client, dst: W.node1 },
+          ...l4(proto, "C", cport, W.nodePort, flags),
+        });
         runIn(ns, h2.from_hep, out.data);
         return;
       }
-      const out = runIn(ns, b2.from_wep, { eth: { src: W.macB2, dst: W.hostMacB2 }, ipv4: { src: W.podB2, dst: W.client }, ...l4(proto, "S", cport, b2Port(proto), flags) });
+      const out = runIn(ns, b2.from_wep, {
+        eth: { src: W.macB2, dst: W.hostMacB2 },
+        ipv4: { src: W.podB2, dst: W.client },
+        ...l4(proto, "S", cport, b2Port(proto), flags),
+      });
       if (!dsr) runIn(ns, h1.from_hep, out.data); // DSR replies go straight to the client
     },
     state: (proto, cport) => ({ src: W.client, dst: W.podB2, sport: cport, dport: b2Port(proto), proto }),
-    ...(backendNode ? {} : { fwd: (proto: number, cport: number) => ({ src: W.client, dst: W.node1, sport: cport, dport: W.nodePort, proto }) }),
+    ...(backendNode
+      ? {}
+      : {
+          fwd: (proto: number, cport: number) => ({
+            src: W.client,
+            dst: W.node1,
+            sport: cport,
+            dport: W.nodePort,
+            proto,
+          }),
+        }),
   };
 }
 
@@ -113,8 +150,16 @@ const SCENARIOS: Scenario[] = [
     protos: [TCP, UDP, SCTP],
     node: () => n1,
     send(proto, from, cport, flags) {
-      if (from === "C") runIn(ns, a1.from_wep, { ipv4: { src: W.podA, dst: W.vip }, ...l4(proto, "C", cport, svcPort(proto), flags) });
-      else runIn(ns, b1.from_wep, { ipv4: { src: W.podB1, dst: W.podA }, ...l4(proto, "S", cport, b1Port(proto), flags) });
+      if (from === "C")
+        runIn(ns, a1.from_wep, {
+          ipv4: { src: W.podA, dst: W.vip },
+          ...l4(proto, "C", cport, svcPort(proto), flags),
+        });
+      else
+        runIn(ns, b1.from_wep, {
+          ipv4: { src: W.podB1, dst: W.podA },
+          ...l4(proto, "S", cport, b1Port(proto), flags),
+        });
     },
     state: (proto, cport) => ({ src: W.podA, dst: W.podB1, sport: cport, dport: b1Port(proto), proto }),
     fwd: (proto, cport) => ({ src: W.podA, dst: W.vip, sport: cport, dport: svcPort(proto), proto }),
@@ -128,8 +173,16 @@ const SCENARIOS: Scenario[] = [
     protos: [TCP, UDP, SCTP],
     node: () => n1,
     send(proto, from, cport, flags) {
-      if (from === "C") runIn(ns, h1.to_hep, { ipv4: { src: W.node1, dst: W.vip }, ...l4(proto, "C", cport, svcPort(proto), flags) });
-      else runIn(ns, b1.from_wep, { ipv4: { src: W.podB1, dst: W.node1 }, ...l4(proto, "S", cport, b1Port(proto), flags) });
+      if (from === "C")
+        runIn(ns, h1.to_hep, {
+          ipv4: { src: W.node1, dst: W.vip },
+          ...l4(proto, "C", cport, svcPort(proto), flags),
+        });
+      else
+        runIn(ns, b1.from_wep, {
+          ipv4: { src: W.podB1, dst: W.node1 },
+          ...l4(proto, "S", cport, b1Port(proto), flags),
+        });
     },
     state: (proto, cport) => ({ src: W.node1, dst: W.podB1, sport: cport, dport: b1Port(proto), proto }),
     fwd: (proto, cport) => ({ src: W.node1, dst: W.vip, sport: cport, dport: svcPort(proto), proto }),
@@ -140,9 +193,17 @@ const SCENARIOS: Scenario[] = [
     oneSided: true,
     node: () => n1,
     send(proto, from, cport, flags) {
-      if (from === "C") runIn(ns, h1.from_hep, { eth: clientEth, ipv4: { src: W.client, dst: W.podB1 }, ...l4(proto, "C", cport, b1Port(proto), flags) });
+      if (from === "C")
+        runIn(ns, h1.from_hep, {
+          eth: clientEth,
+          ipv4: { src: W.client, dst: W.podB1 },
+          ...l4(proto, "C", cport, b1Port(proto), flags),
+        });
     },
-    state: (proto, cport) => (proto === ICMP ? icmpTuple(W.client, W.podB1, cport) : { src: W.client, dst: W.podB1, sport: cport, dport: b1Port(proto), proto }),
+    state: (proto, cport) =>
+      proto === ICMP
+        ? icmpTuple(W.client, W.podB1, cport)
+        : { src: W.client, dst: W.podB1, sport: cport, dport: b1Port(proto), proto },
   },
 ];
 
@@ -154,15 +215,48 @@ interface StateCase {
   readonly slot: keyof CtTimeoutsResolved;
 }
 
-const EST: Step[] = [["C", ["SYN"]], ["S", ["SYN", "ACK"]], ["C", ["ACK"]]];
+const EST: Step[] = [
+  ["C", ["SYN"]],
+  ["S", ["SYN", "ACK"]],
+  ["C", ["ACK"]],
+];
 const STATES: StateCase[] = [
   { state: "SYN_SENT", proto: TCP, steps: [["C", ["SYN"]]], slot: "tcpSynSent" },
   { state: "ESTABLISHED", proto: TCP, steps: EST, slot: "tcpEstablished" },
-  { state: "FIN_WAIT", proto: TCP, steps: [...EST, ["C", ["FIN", "ACK"]], ["S", ["FIN", "ACK"]]], slot: "tcpFinsSeen" },
+  {
+    state: "FIN_WAIT",
+    proto: TCP,
+    steps: [...EST, ["C", ["FIN", "ACK"]], ["S", ["FIN", "ACK"]]],
+    slot: "tcpFinsSeen",
+  },
   { state: "CLOSED_RST", proto: TCP, steps: [...EST, ["C", ["RST", "ACK"]]], slot: "tcpResetSeen" },
-  { state: "UDP", proto: UDP, steps: [["C", []], ["S", []]], slot: "udp" },
-  { state: "ICMP", proto: ICMP, steps: [["C", []], ["S", []]], slot: "icmp" },
-  { state: "GENERIC", proto: SCTP, steps: [["C", []], ["S", []]], slot: "generic" },
+  {
+    state: "UDP",
+    proto: UDP,
+    steps: [
+      ["C", []],
+      ["S", []],
+    ],
+    slot: "udp",
+  },
+  {
+    state: "ICMP",
+    proto: ICMP,
+    steps: [
+      ["C", []],
+      ["S", []],
+    ],
+    slot: "icmp",
+  },
+  {
+    state: "GENERIC",
+    proto: SCTP,
+    steps: [
+      ["C", []],
+      ["S", []],
+    ],
+    slot: "generic",
+  },
 ];
 
 let nextPort = 41000;
@@ -171,7 +265,11 @@ let nextPort = 41000;
 function ageFlow(node: DpNode, cport: number, idleS: number, ageS: number): void {
   for (const e of [...node.ct.entries()]) {
     if (e.a.port !== cport && e.b.port !== cport) continue;
-    node.ct.put({ ...e, lastSeenNs: e.lastSeenNs - BigInt(idleS) * S, createdNs: e.createdNs - BigInt(ageS) * S });
+    node.ct.put({
+      ...e,
+      lastSeenNs: e.lastSeenNs - BigInt(idleS) * S,
+      createdNs: e.createdNs - BigInt(ageS) * S,
+    });
   }
 }
 
@@ -179,7 +277,14 @@ function ageFlow(node: DpNode, cport: number, idleS: number, ageS: number): void
  * runCase drives a fresh flow into `c`'s state, ages it (idle `idleS`, created `ageS` ago),
  * sends the client's next packet and asserts the datapath's decision is `expired`.
  */
-function runCase(sc: Scenario, c: StateCase, t: CtTimeoutsResolved, idleS: number, ageS: number, expired: boolean): boolean {
+function runCase(
+  sc: Scenario,
+  c: StateCase,
+  t: CtTimeoutsResolved,
+  idleS: number,
+  ageS: number,
+  expired: boolean,
+): boolean {
   // bpf_ktime_get_ns counts from boot: a machine up for less than the age cannot show it
   if (BigInt(Math.max(idleS, ageS) + 60) * S > process.hrtime.bigint()) return false;
   const cport = nextPort++;
@@ -190,7 +295,11 @@ function runCase(sc: Scenario, c: StateCase, t: CtTimeoutsResolved, idleS: numbe
   const fwdKey = sc.fwd?.(c.proto, cport);
   const entry = node.ct.get(stateKey);
   assert.ok(entry, `${label}: no state entry`);
-  assert.equal(ctState(entry), c.state, `${label}: entry is ${ctState(entry)} (legs ${entry.legA}/${entry.legB})`);
+  assert.equal(
+    ctState(entry),
+    c.state,
+    `${label}: entry is ${ctState(entry)} (legs ${entry.legA}/${entry.legB})`,
+  );
   if (fwdKey) assert.equal(node.ct.get(fwdKey)?.type, "nat-fwd", `${label}: no NAT_FWD entry`);
   ageFlow(node, cport, idleS, ageS);
   const aged = node.ct.get(stateKey)!;
@@ -204,14 +313,30 @@ function runCase(sc: Scenario, c: StateCase, t: CtTimeoutsResolved, idleS: numbe
   assert.equal(used, !expired, `${label}: the datapath ${used ? "still used" : "dropped"} the entry`);
   if (fwdKey && agedFwd) {
     const f = node.ct.get(fwdKey);
-    assert.equal(f !== undefined && f.createdNs === agedFwd.createdNs, !expired, `${label}: NAT_FWD must live exactly as long as its NAT_REV`);
+    assert.equal(
+      f !== undefined && f.createdNs === agedFwd.createdNs,
+      !expired,
+      `${label}: NAT_FWD must live exactly as long as its NAT_REV`,
+    );
   }
   return true;
 }
 
-const CUSTOM: CtTimeouts = { creationGrace: 3, tcpSynSent: 7, tcpEstablished: 50, tcpFinsSeen: 11, tcpResetSeen: 13, udp: 17, icmp: 2, generic: 23 };
+const CUSTOM: CtTimeouts = {
+  creationGrace: 3,
+  tcpSynSent: 7,
+  tcpEstablished: 50,
+  tcpFinsSeen: 11,
+  tcpResetSeen: 13,
+  udp: 17,
+  icmp: 2,
+  generic: 23,
+};
 
-for (const [setName, written] of [["Calico's defaults", {}], ["values set live in sl_globals", CUSTOM]] as const) {
+for (const [setName, written] of [
+  ["Calico's defaults", {}],
+  ["values set live in sl_globals", CUSTOM],
+] as const) {
   describe(`conntrack lifetimes, ${setName}`, requireRoot, () => {
     const t = resolveCtTimeouts(written);
     for (const sc of SCENARIOS) {
@@ -224,10 +349,26 @@ for (const [setName, written] of [["Calico's defaults", {}], ["values set live i
           if (!sc.protos.includes(c.proto)) continue;
           const timeout = t[c.slot];
           const age = (idle: number): number => Math.max(idle, t.creationGrace + 1);
-          const ran = runCase(sc, c, t, timeout - 1, age(timeout - 1), false) && runCase(sc, c, t, timeout + 1, age(timeout + 1), true);
+          const ran =
+            runCase(sc, c, t, timeout - 1, age(timeout - 1), false) &&
+            runCase(sc, c, t, timeout + 1, age(timeout + 1), true);
           if (ran) cases += 2;
-          else if (c.state === "ESTABLISHED" && runCase(sc, c, t, Number(process.hrtime.bigint() / S) - 61, Number(process.hrtime.bigint() / S) - 61, false)) cases += 1;
-          if (!ran) tc.diagnostic(`${c.state} (${timeout} s) not checked: the machine booted less than ${timeout + 61} s ago (CLOCK_MONOTONIC cannot go back that far)`);
+          else if (
+            c.state === "ESTABLISHED" &&
+            runCase(
+              sc,
+              c,
+              t,
+              Number(process.hrtime.bigint() / S) - 61,
+              Number(process.hrtime.bigint() / S) - 61,
+              false,
+            )
+          )
+            cases += 1;
+          if (!ran)
+            tc.diagnostic(
+              `${c.state} (${timeout} s) not checked: the machine booted less than ${timeout + 61} s ago (CLOCK_MONOTONIC cannot go back that far)`,
+            );
         }
         // creation grace: a SYN idle past its timeout survives while younger than the grace period
         const syn = STATES[0]!;

@@ -11,7 +11,17 @@ import type { CollectionSpec } from "../../src/bpf/collection-spec.ts";
 import type { BpfMap } from "../../src/bpf/map.ts";
 import type { Program } from "../../src/bpf/program.ts";
 import { readCollectionSpecFile } from "../../src/bpf/read-collection-spec-file.ts";
-import { AffinityMap, ConntrackMap, CountersMap, GlobalsMap, NatBackendMap, NatFrontendMap, NatSourceRangeMap, RoutesMap, FragsMap } from "../../src/datapath/maps/index.ts";
+import {
+  AffinityMap,
+  ConntrackMap,
+  CountersMap,
+  GlobalsMap,
+  NatBackendMap,
+  NatFrontendMap,
+  NatSourceRangeMap,
+  RoutesMap,
+  FragsMap,
+} from "../../src/datapath/maps/index.ts";
 import { createNetns, deleteNetns, netnsExists, withNetns } from "../../src/kernel/netns.ts";
 import { packet } from "../packet/build-packet.ts";
 import type { PacketSpec } from "../packet/packet-spec.ts";
@@ -99,7 +109,10 @@ export async function loadNode(hostIp: string): Promise<DpNode> {
       if (cfg.hairpinIp !== undefined) constants.cfg_hairpin_ip = ip4Const(cfg.hairpinIp);
       const c = loadCollection(spec, { constants, replaceMaps: shared });
       loads.push(c);
-      const progs = Object.fromEntries(PROGRAMS.map((p) => [p, c.programs.get(p)!])) as Record<ProgramName, Program>;
+      const progs = Object.fromEntries(PROGRAMS.map((p) => [p, c.programs.get(p)!])) as Record<
+        ProgramName,
+        Program
+      >;
       ifaces.set(cfg.ifindex, progs);
       return progs;
     },
@@ -127,7 +140,10 @@ export function makeNetns(): TestNetns {
   return {
     name,
     ip: (...args) => void execFileSync("ip", ["-n", name, ...args], { stdio: "pipe" }),
-    sysctl: (key, value) => void execFileSync("ip", ["netns", "exec", name, "sysctl", "-q", "-w", `${key}=${value}`], { stdio: "pipe" }),
+    sysctl: (key, value) =>
+      void execFileSync("ip", ["netns", "exec", name, "sysctl", "-q", "-w", `${key}=${value}`], {
+        stdio: "pipe",
+      }),
     remove: () => {
       if (netnsExists(name)) deleteNetns(name);
     },
@@ -146,9 +162,19 @@ export interface DpRun {
  * runIn runs one packet through prog inside the namespace (test_run's FIB is the caller's);
  * `skb` sets the few `__sk_buff` fields test_run accepts (e.g. gsoSize/gsoSegs for a GSO packet).
  */
-export function runIn(ns: TestNetns, prog: Program, input: Uint8Array | PacketSpec, skb?: SkbCtxFields): DpRun {
+export function runIn(
+  ns: TestNetns,
+  prog: Program,
+  input: Uint8Array | PacketSpec,
+  skb?: SkbCtxFields,
+): DpRun {
   const data = input instanceof Uint8Array ? input : packet(input);
   const ctx = skb === undefined ? {} : { ctx: buildSkbCtx(skb) };
   const r = withNetns(ns.name, () => prog.testRun({ data, dataSizeOut: data.length + 256, ...ctx }));
-  return { retval: r.retval, verdict: verdictName("tc", r.retval), data: r.data, packet: parsePacket(r.data) };
+  return {
+    retval: r.retval,
+    verdict: verdictName("tc", r.retval),
+    data: r.data,
+    packet: parsePacket(r.data),
+  };
 }

@@ -6,7 +6,13 @@
  * ClusterIP and NodePort open, as kube-proxy leaves them), and on node1 a hairpin Service whose
  * only backend is pod A itself (ClusterIP TCP and UDP, NodePort).
  */
-import { SL_HAIRPIN_IP_DEFAULT, SL_NAT_FE_AFFINITY, SL_NAT_FE_ETP_LOCAL, SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../../src/datapath/abi/abi.ts";
+import {
+  SL_HAIRPIN_IP_DEFAULT,
+  SL_NAT_FE_AFFINITY,
+  SL_NAT_FE_ETP_LOCAL,
+  SL_NAT_FE_EXTERNAL,
+  SL_NAT_FE_SRC_RANGES,
+} from "../../src/datapath/abi/abi.ts";
 import { ipv4FromNumber } from "../../src/datapath/maps/index.ts";
 import type { DpNode } from "./dp-harness.ts";
 
@@ -58,7 +64,12 @@ export const W = {
 /** fillNode1 writes node1's view of the world: pods A and B1 local, B2 behind node2. */
 export function fillNode1(n: DpNode): void {
   n.routes.set(`${W.podA}/32`, { kind: "local-workload", ifindex: W.ifA, mac: W.macA, hostMac: W.hostMacA });
-  n.routes.set(`${W.podB1}/32`, { kind: "local-workload", ifindex: W.ifB1, mac: W.macB1, hostMac: W.hostMacB1 });
+  n.routes.set(`${W.podB1}/32`, {
+    kind: "local-workload",
+    ifindex: W.ifB1,
+    mac: W.macB1,
+    hostMac: W.hostMacB1,
+  });
   n.routes.set("198.19.2.0/24", { kind: "remote-workload", nextHop: W.node2 });
   n.routes.set(`${W.node1}/32`, { kind: "local-host" });
   n.routes.set(`${W.node2}/32`, { kind: "remote-host" });
@@ -67,13 +78,21 @@ export function fillNode1(n: DpNode): void {
   n.be.set(W.svcHairpin, 0, { addr: W.podA, port: 8080 });
   n.fe.set({ addr: W.vip, port: W.hairpinUdpPort, proto: UDP }, svc(W.svcHairpinUdp, 1, 1));
   n.be.set(W.svcHairpinUdp, 0, { addr: W.podA, port: 5353 });
-  n.fe.set({ addr: "0.0.0.0", port: W.nodePortHairpin, proto: TCP }, svc(W.svcHairpinNodePort, 1, 1, SL_NAT_FE_EXTERNAL));
+  n.fe.set(
+    { addr: "0.0.0.0", port: W.nodePortHairpin, proto: TCP },
+    svc(W.svcHairpinNodePort, 1, 1, SL_NAT_FE_EXTERNAL),
+  );
   n.be.set(W.svcHairpinNodePort, 0, { addr: W.podA, port: 8080 });
 }
 
 /** fillNode2 writes node2's view: B2 local, node1's pods behind node1. */
 export function fillNode2(n: DpNode): void {
-  n.routes.set(`${W.podB2}/32`, { kind: "local-workload", ifindex: W.ifB2, mac: W.macB2, hostMac: W.hostMacB2 });
+  n.routes.set(`${W.podB2}/32`, {
+    kind: "local-workload",
+    ifindex: W.ifB2,
+    mac: W.macB2,
+    hostMac: W.hostMacB2,
+  });
   n.routes.set("198.19.1.0/24", { kind: "remote-workload", nextHop: W.node1 });
   n.routes.set(`${W.node2}/32`, { kind: "local-host" });
   n.routes.set(`${W.node1}/32`, { kind: "remote-host" });
@@ -92,7 +111,10 @@ function fillServices(n: DpNode, o: { localBackend: string; remoteBackend: strin
   // NodePort (wildcard) → the backend on node2 only: exercises Tunnel/DSR from node1
   n.fe.set({ addr: "0.0.0.0", port: W.nodePort, proto: TCP }, svc(W.svcNodePort, 1, 0, SL_NAT_FE_EXTERNAL));
   n.be.set(W.svcNodePort, 0, { addr: W.podB2, port: 8080 });
-  n.fe.set({ addr: "0.0.0.0", port: W.nodePort, proto: UDP }, svc(W.svcNodePort + 100, 1, 0, SL_NAT_FE_EXTERNAL));
+  n.fe.set(
+    { addr: "0.0.0.0", port: W.nodePort, proto: UDP },
+    svc(W.svcNodePort + 100, 1, 0, SL_NAT_FE_EXTERNAL),
+  );
   n.be.set(W.svcNodePort + 100, 0, { addr: W.podB2, port: 5353 });
   // externalIP and LB IP → the local backend
   n.fe.set({ addr: W.extIp, port: 80, proto: TCP }, svc(W.svcTcp + 10, 1, 1, SL_NAT_FE_EXTERNAL));
@@ -103,7 +125,10 @@ function fillServices(n: DpNode, o: { localBackend: string; remoteBackend: strin
   n.fe.set({ addr: W.vip, port: 82, proto: UDP }, svc(W.svcEmpty, 0, 0));
   n.fe.set({ addr: W.vip, port: 90, proto: TCP }, svc(W.svcAffinity, 3, 3, SL_NAT_FE_AFFINITY, 10800));
   for (let i = 0; i < 3; i++) n.be.set(W.svcAffinity, i, { addr: `198.19.1.${30 + i}`, port: 9000 });
-  n.fe.set({ addr: W.node1, port: 30090, proto: TCP }, svc(W.svcEtpLocal, 1, 0, SL_NAT_FE_EXTERNAL | SL_NAT_FE_ETP_LOCAL));
+  n.fe.set(
+    { addr: W.node1, port: 30090, proto: TCP },
+    svc(W.svcEtpLocal, 1, 0, SL_NAT_FE_EXTERNAL | SL_NAT_FE_ETP_LOCAL),
+  );
   n.be.set(W.svcEtpLocal, 0, { addr: o.remoteBackend, port: 8080 });
   n.fe.set({ addr: W.vip, port: 3868, proto: SCTP }, svc(W.svcSctp, 1, 1));
   n.be.set(W.svcSctp, 0, { addr: W.podB1, port: 3868 });
@@ -111,8 +136,14 @@ function fillServices(n: DpNode, o: { localBackend: string; remoteBackend: strin
   n.be.set(W.svcSctpPort, 0, { addr: W.podB1, port: 9999 });
   // loadBalancerSourceRanges: the range goes in before the flag that makes the datapath use it
   n.src.allow({ svcId: W.svcRanged, cidr: W.clientRange });
-  n.fe.set({ addr: W.lbIpRanged, port: 443, proto: TCP }, svc(W.svcRanged, 1, 1, SL_NAT_FE_EXTERNAL | SL_NAT_FE_SRC_RANGES));
+  n.fe.set(
+    { addr: W.lbIpRanged, port: 443, proto: TCP },
+    svc(W.svcRanged, 1, 1, SL_NAT_FE_EXTERNAL | SL_NAT_FE_SRC_RANGES),
+  );
   n.fe.set({ addr: W.vip, port: 443, proto: TCP }, svc(W.svcRanged, 1, 1));
-  n.fe.set({ addr: "0.0.0.0", port: W.nodePortRanged, proto: TCP }, svc(W.svcRanged, 1, 1, SL_NAT_FE_EXTERNAL));
+  n.fe.set(
+    { addr: "0.0.0.0", port: W.nodePortRanged, proto: TCP },
+    svc(W.svcRanged, 1, 1, SL_NAT_FE_EXTERNAL),
+  );
   n.be.set(W.svcRanged, 0, { addr: o.localBackend, port: 8443 });
 }

@@ -20,7 +20,12 @@ const put16 = (b: Uint8Array, o: number, v: number): void => {
 };
 
 /** adjustChecksum applies RFC 1624 eqn. 3 for 16-bit words `from` → `to` to the checksum at `at`. */
-export function adjustChecksum(b: Uint8Array, at: number, from: readonly number[], to: readonly number[]): void {
+export function adjustChecksum(
+  b: Uint8Array,
+  at: number,
+  from: readonly number[],
+  to: readonly number[],
+): void {
   let sum = ~get16(b, at) & 0xffff;
   for (const w of from) sum += ~w & 0xffff;
   for (const w of to) sum += w;
@@ -39,7 +44,13 @@ export function checksumOffsets(l3: number, proto: number, l4: number | undefine
   return at !== undefined && l4 !== undefined ? [l3 + 10, l4 + at] : [l3 + 10];
 }
 
-function adjustL4(b: Uint8Array, proto: number, l4: number | undefined, from: readonly number[], to: readonly number[]): void {
+function adjustL4(
+  b: Uint8Array,
+  proto: number,
+  l4: number | undefined,
+  from: readonly number[],
+  to: readonly number[],
+): void {
   const at = l4ChecksumAt(proto);
   if (at === undefined || l4 === undefined || l4 + at + 2 > b.length) return;
   if (proto === 17 && get16(b, l4 + at) === 0) return; // UDP without checksum stays without
@@ -48,7 +59,13 @@ function adjustL4(b: Uint8Array, proto: number, l4: number | undefined, from: re
 }
 
 /** setAddr rewrites the source (`which` "src") or destination address of the IPv4 header at l3; l4 undefined = no L4 header (later fragment). */
-export function setAddr(b: Uint8Array, l3: number, which: "src" | "dst", addr: string, l4: number | undefined): void {
+export function setAddr(
+  b: Uint8Array,
+  l3: number,
+  which: "src" | "dst",
+  addr: string,
+  l4: number | undefined,
+): void {
   const o = l3 + (which === "src" ? 12 : 16);
   const from = [get16(b, o), get16(b, o + 2)];
   const to = ip4Words(addr);
@@ -75,12 +92,22 @@ export function decTtl(b: Uint8Array, l3: number): void {
 
 /** setMacs writes the Ethernet destination and source. */
 export function setMacs(b: Uint8Array, dst: string, src: string): void {
-  b.set(dst.split(":").map((x) => parseInt(x, 16)), 0);
-  b.set(src.split(":").map((x) => parseInt(x, 16)), 6);
+  b.set(
+    dst.split(":").map((x) => parseInt(x, 16)),
+    0,
+  );
+  b.set(
+    src.split(":").map((x) => parseInt(x, 16)),
+    6,
+  );
 }
 
 /** sameFrame says actual equals expected, checksum fields up to the 0x0000/0xffff ambiguity; else names the first differing offset. */
-export function sameFrame(actual: Uint8Array, expected: Uint8Array, checksums: readonly number[]): string | undefined {
+export function sameFrame(
+  actual: Uint8Array,
+  expected: Uint8Array,
+  checksums: readonly number[],
+): string | undefined {
   if (actual.length !== expected.length) return `length ${actual.length}, expected ${expected.length}`;
   for (let i = 0; i < actual.length; i++) {
     if (actual[i] === expected[i]) continue;

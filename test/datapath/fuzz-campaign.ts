@@ -84,7 +84,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     const hep = await node.iface({ ifindex: FW.hepIfindex, role: "hep" });
     const weps = new Map<number, Record<ProgramName, Program>>();
     for (const p of FW.localPods) weps.set(p.ifindex, await node.iface({ ifindex: p.ifindex, role: "wep" }));
-    const progOf = (s: ProgramSide): Program => (s.pod !== undefined ? weps.get(s.pod.ifindex)! : hep)[s.prog];
+    const progOf = (s: ProgramSide): Program =>
+      (s.pod !== undefined ? weps.get(s.pod.ifindex)! : hep)[s.prog];
     const ifindexOf = (s: ProgramSide): number => s.pod?.ifindex ?? FW.hepIfindex;
     const model = new FuzzModel(table);
     const gen = makeFrameGen(r, model);
@@ -98,7 +99,16 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       const ifindex = ifindexOf(step.side);
       const before = new Map<number, bigint>();
       // a DNAT may still end in a drop decided after the pick (SCTP port change, no room for DSR) or a known gap
-      const watch = o.kind === "drop" ? [o.reason] : o.kind === "dnat" ? [SlReason.SL_R_DROP_NO_LOCAL_BACKEND, SlReason.SL_R_DROP_SCTP_PORT_NAT, SlReason.SL_R_DROP_IPV4_OPTIONS_DSR] : [];
+      const watch =
+        o.kind === "drop"
+          ? [o.reason]
+          : o.kind === "dnat"
+            ? [
+                SlReason.SL_R_DROP_NO_LOCAL_BACKEND,
+                SlReason.SL_R_DROP_SCTP_PORT_NAT,
+                SlReason.SL_R_DROP_IPV4_OPTIONS_DSR,
+              ]
+            : [];
       for (const reason of watch) before.set(reason, node.counters.get(ifindex, reason).packets);
       let verdict: string;
       let data: Uint8Array;
@@ -141,7 +151,14 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
           const { j, verdict, data } = runOne(step);
           if (j.knownGap !== undefined) knownGaps[j.knownGap] = (knownGaps[j.knownGap] ?? 0) + 1;
           outcomes[j.outcome.kind] = (outcomes[j.outcome.kind] ?? 0) + 1;
-          const rule = "why" in j.outcome ? j.outcome.why.replace(/[;(:].*$/, "").replace(/\d+(\.\d+){3}/g, "<ip>").replace(/svc-\d+/g, "<svc>").trim() : "";
+          const rule =
+            "why" in j.outcome
+              ? j.outcome.why
+                  .replace(/[;(:].*$/, "")
+                  .replace(/\d+(\.\d+){3}/g, "<ip>")
+                  .replace(/svc-\d+/g, "<svc>")
+                  .trim()
+              : "";
           rules[rule] = (rules[rule] ?? 0) + 1;
           if (j.why === undefined) continue;
           const repro = shrink(node, model, history, runOne);
@@ -151,7 +168,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
               `  input  ${toHex(input)}`,
               `  output ${verdict} ${toHex(data)}`,
               `  minimal reproduction from empty conntrack (${repro.length} frame(s)):`,
-              ...repro.map((s) => `    ${s.side.prog}${s.side.pod ? `[${s.side.pod.ip}]` : ""} ${toHex(s.input)}`),
+              ...repro.map(
+                (s) => `    ${s.side.prog}${s.side.pod ? `[${s.side.pod.ip}]` : ""} ${toHex(s.input)}`,
+              ),
             ].join("\n"),
           });
           // the rest of this batch would only repeat the divergence
@@ -167,7 +186,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
 }
 
 /** shrink finds a short frame list from empty state whose last frame still disagrees. */
-function shrink(node: DpNode, model: FuzzModel, history: readonly Step[], runOne: (s: Step) => { j: { why?: string } }): Step[] {
+function shrink(
+  node: DpNode,
+  model: FuzzModel,
+  history: readonly Step[],
+  runOne: (s: Step) => { j: { why?: string } },
+): Step[] {
   const last = history[history.length - 1]!;
   const addrs = (b: Uint8Array): string[] => (b.length >= 34 ? [ip4At(b, 26), ip4At(b, 30)] : []);
   const mine = new Set(addrs(last.input));

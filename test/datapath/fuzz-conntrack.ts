@@ -71,7 +71,8 @@ export function legBits(proto: number, tcpFlags: number): number {
 }
 
 /** isFreshSyn: TCP SYN without ACK, the only packet that opens a TCP flow. */
-export const isFreshSyn = (proto: number, tcpFlags: number): boolean => proto === 6 && (tcpFlags & 0x12) === 0x02;
+export const isFreshSyn = (proto: number, tcpFlags: number): boolean =>
+  proto === 6 && (tcpFlags & 0x12) === 0x02;
 
 function closed(e: CtEntry): boolean {
   return ((e.legA | e.legB) & LEG_RST) !== 0 || ((e.legA & LEG_FIN) !== 0 && (e.legB & LEG_FIN) !== 0);

@@ -19,16 +19,28 @@ const TUNNEL_MTU = 1450;
 const localPod = (addr: string): LocalPod | undefined => FW.localPods.find((p) => p.ip === addr);
 
 /** frameOut is an exact-frame outcome; `extra` adds checksum fields beyond the IP and L4 ones. */
-export const frameOut = (verdict: "OK" | "REDIRECT", bytes: Uint8Array, v: Ipv4View | undefined, why: string, extra: readonly number[] = []): Outcome => ({
+export const frameOut = (
+  verdict: "OK" | "REDIRECT",
+  bytes: Uint8Array,
+  v: Ipv4View | undefined,
+  why: string,
+  extra: readonly number[] = [],
+): Outcome => ({
   kind: "frame",
   verdict,
   bytes,
-  checksums: v === undefined ? [] : [...checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4), ...extra],
+  checksums:
+    v === undefined ? [] : [...checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4), ...extra],
   why,
 });
 
 /** forwardPlain is forwarding from tc ingress: into a local pod by redirect (TTL-1, its MACs), else the stack. */
-export function forwardPlain(b0: Uint8Array, v: Ipv4View, why: string, extra: readonly number[] = []): Outcome {
+export function forwardPlain(
+  b0: Uint8Array,
+  v: Ipv4View,
+  why: string,
+  extra: readonly number[] = [],
+): Outcome {
   const pod = localPod(v.dst);
   if (pod === undefined || v.ttl <= 1) return frameOut("OK", b0, v, `${why}; to the stack`, extra);
   const b = b0.slice();
@@ -38,7 +50,12 @@ export function forwardPlain(b0: Uint8Array, v: Ipv4View, why: string, extra: re
 }
 
 /** forwardHost sends on a host flow's packet: into a local pod's veth (its MACs, no TTL change), else on. */
-export function forwardHost(b0: Uint8Array, v: Ipv4View, why: string, extra: readonly number[] = []): Outcome {
+export function forwardHost(
+  b0: Uint8Array,
+  v: Ipv4View,
+  why: string,
+  extra: readonly number[] = [],
+): Outcome {
   const pod = localPod(v.dst);
   if (pod === undefined) return frameOut("OK", b0, v, `${why}; on to the FIB`, extra);
   const b = b0.slice();
@@ -47,13 +64,27 @@ export function forwardHost(b0: Uint8Array, v: Ipv4View, why: string, extra: rea
 }
 
 /** toNode sends a (rewritten) packet to another node: VXLAN, or the DSR option carrying the frontend. */
-export function toNode(b: Uint8Array, v: Ipv4View, to: { node: string; dsr: boolean }, feAddr: string, fePort: number, why: string): Outcome {
+export function toNode(
+  b: Uint8Array,
+  v: Ipv4View,
+  to: { node: string; dsr: boolean },
+  feAddr: string,
+  fePort: number,
+  why: string,
+): Outcome {
   const trimmed = b.slice(0, 14 + v.tot);
   if (!to.dsr) {
     if (v.tot > TUNNEL_MTU) return { kind: "unmodelled", why: "too big for the tunnel" };
-    return { kind: "tunnel", node: to.node, inner: trimmed, checksums: checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4), why };
+    return {
+      kind: "tunnel",
+      node: to.node,
+      inner: trimmed,
+      checksums: checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4),
+      why,
+    };
   }
-  if (v.ihl + 8 > 60) return { kind: "drop", reason: SlReason.SL_R_DROP_IPV4_OPTIONS_DSR, why: "no room for the DSR option" };
+  if (v.ihl + 8 > 60)
+    return { kind: "drop", reason: SlReason.SL_R_DROP_IPV4_OPTIONS_DSR, why: "no room for the DSR option" };
   if (v.tot + 8 > TUNNEL_MTU + 50) return { kind: "unmodelled", why: "too big for DSR" };
   const out = new Uint8Array(trimmed.length + 8);
   out.set(trimmed.subarray(0, 34), 0);
@@ -68,5 +99,11 @@ export function toNode(b: Uint8Array, v: Ipv4View, to: { node: string; dsr: bool
   const sum = internetChecksum(out.subarray(14, 14 + v.ihl + 8));
   out[24] = sum >> 8;
   out[25] = sum & 0xff;
-  return { kind: "dsr", node: to.node, bytes: out, checksums: checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4 + 8), why };
+  return {
+    kind: "dsr",
+    node: to.node,
+    bytes: out,
+    checksums: checksumOffsets(14, v.proto, v.frag === "later" ? undefined : v.l4 + 8),
+    why,
+  };
 }

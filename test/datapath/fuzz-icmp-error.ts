@@ -26,7 +26,12 @@ const put16 = (b: Uint8Array, o: number, v: number): void => {
 };
 
 /** rewriteIcmpError returns the rewrite for an ICMP error about a NATed flow, or undefined. */
-export function rewriteIcmpError(b0: Uint8Array, v: Ipv4View, ct: ModelConntrack, hairpinIp: string): IcmpRewrite | undefined {
+export function rewriteIcmpError(
+  b0: Uint8Array,
+  v: Ipv4View,
+  ct: ModelConntrack,
+  hairpinIp: string,
+): IcmpRewrite | undefined {
   const q = v.l4 + 8;
   if (q + 20 > b0.length || b0[q]! >> 4 !== 4 || (b0[q]! & 15) < 5) return undefined;
   const qi = q + (b0[q]! & 15) * 4;

@@ -33,11 +33,19 @@ export function installServices(node: DpNode, table: ServiceTable, mutation: Mut
     affinity: map(node, "sl_affinity"),
     sourceRanges: map(node, "sl_nat_src"),
   });
-  const result = new NatReconciler(backend).sync({ services: table.services, endpointSlices: table.slices, nodeName: FW.node, nodeAddresses: [FW.node1] });
+  const result = new NatReconciler(backend).sync({
+    services: table.services,
+    endpointSlices: table.slices,
+    nodeName: FW.node,
+    nodeAddresses: [FW.node1],
+  });
   if (result.problems.length > 0) throw new Error(`install services: ${JSON.stringify(result.problems)}`);
   if (mutation === "empty-frontends") for (const [k] of [...node.fe.entries()]) node.fe.delete(k);
-  if (mutation === "zero-count") for (const [k, v] of [...node.fe.entries()]) node.fe.set(k, { ...v, count: 0, localCount: 0 });
-  if (mutation === "foreign-backend") for (const [k, v] of [...node.be.entries()]) node.be.set(k.svcId, k.index, { ...v, addr: FOREIGN_BACKEND });
+  if (mutation === "zero-count")
+    for (const [k, v] of [...node.fe.entries()]) node.fe.set(k, { ...v, count: 0, localCount: 0 });
+  if (mutation === "foreign-backend")
+    for (const [k, v] of [...node.be.entries()])
+      node.be.set(k.svcId, k.index, { ...v, addr: FOREIGN_BACKEND });
 }
 
 /** clearFlowState empties conntrack, affinity and fragment maps (between batches: the model forgets at the same time). */

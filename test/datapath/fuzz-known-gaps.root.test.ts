@@ -25,9 +25,31 @@ const ETP_NAME = ETP_SHORT_CIRCUIT_LANDED
 test(ETP_NAME, requireRoot, async () => {
   const remote = FW.remotePods[0]!.ip;
   const table: ServiceTable = {
-    services: [service("etp", { type: "NodePort", clusterIP: "198.19.255.200", externalTrafficPolicy: "Local", ports: [{ name: "p0", port: 80, targetPort: 8080, protocol: "TCP", nodePort: 30999 }] })],
-    slices: [slice("etp", [{ addr: remote, node: "node-2", ready: true, serving: true, terminating: false }], { ports: [{ name: "p0", port: 8080, protocol: "TCP" }] })],
-    frontends: [{ addr: FW.node1, port: 30999, proto: 6, role: "nodeport", svc: "etp:p0", ready: [{ addr: remote, port: 8080, local: false }], policyLocal: true, affinity: false }],
+    services: [
+      service("etp", {
+        type: "NodePort",
+        clusterIP: "198.19.255.200",
+        externalTrafficPolicy: "Local",
+        ports: [{ name: "p0", port: 80, targetPort: 8080, protocol: "TCP", nodePort: 30999 }],
+      }),
+    ],
+    slices: [
+      slice("etp", [{ addr: remote, node: "node-2", ready: true, serving: true, terminating: false }], {
+        ports: [{ name: "p0", port: 8080, protocol: "TCP" }],
+      }),
+    ],
+    frontends: [
+      {
+        addr: FW.node1,
+        port: 30999,
+        proto: 6,
+        role: "nodeport",
+        svc: "etp:p0",
+        ready: [{ addr: remote, port: 8080, local: false }],
+        policyLocal: true,
+        affinity: false,
+      },
+    ],
   };
   const node = await loadNode(FW.node1);
   const ns = makeNetns();
@@ -36,13 +58,18 @@ test(ETP_NAME, requireRoot, async () => {
     installServices(node, table);
     const pod = FW.localPods[0]!;
     const wep = await node.iface({ ifindex: pod.ifindex, role: "wep" });
-    const input = packet({ ipv4: { src: pod.ip, dst: FW.node1 }, tcp: { sport: 40000, dport: 30999, flags: ["SYN"] } });
+    const input = packet({
+      ipv4: { src: pod.ip, dst: FW.node1 },
+      tcp: { sport: 40000, dport: 30999, flags: ["SYN"] },
+    });
     const model = new FuzzModel(table);
     const o = model.expect({ prog: "from_wep", pod }, input);
     assert.equal(o.kind, "dnat", "the model (issue 8) says: DNAT");
     assert.deepEqual(o.kind === "dnat" ? o.candidates.map((c) => c.addr) : [], [remote]);
     const before = node.counters.get(pod.ifindex, SlReason.SL_R_DROP_NO_LOCAL_BACKEND).packets;
-    const r = withNetns(ns.name, () => wep.from_wep.testRun({ data: input, dataSizeOut: input.length + 256 }));
+    const r = withNetns(ns.name, () =>
+      wep.from_wep.testRun({ data: input, dataSizeOut: input.length + 256 }),
+    );
     const verdict = verdictName("tc", r.retval);
     if (ETP_SHORT_CIRCUIT_LANDED) {
       assert.notEqual(verdict, "SHOT");

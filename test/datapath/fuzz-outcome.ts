@@ -10,7 +10,13 @@ import type { Backend } from "./fuzz-services.ts";
 /** Outcome is the model's verdict for one frame. `why` says which rule applied. */
 export type Outcome =
   | { kind: "drop"; reason: number; why: string }
-  | { kind: "frame"; verdict: "OK" | "REDIRECT"; bytes: Uint8Array; checksums: readonly number[]; why: string }
+  | {
+      kind: "frame";
+      verdict: "OK" | "REDIRECT";
+      bytes: Uint8Array;
+      checksums: readonly number[];
+      why: string;
+    }
   | { kind: "tunnel"; node: string; inner: Uint8Array; checksums: readonly number[]; why: string }
   | { kind: "dsr"; node: string; bytes: Uint8Array; checksums: readonly number[]; why: string }
   | { kind: "reject"; tcp: boolean; from: string; fromPort: number; to: string; toPort: number; why: string }

@@ -57,7 +57,22 @@ export function viewFrame(b: Uint8Array, l3 = 14): FrameView {
   const proto = b[l3 + 9]!;
   const l4 = l3 + ihl;
   const l4len = tot - ihl;
-  const base = { kind: "ipv4" as const, src: ip4At(b, l3 + 12), dst: ip4At(b, l3 + 16), proto, ihl, tot, ttl: b[l3 + 8]!, frag, id: u16(b, l3 + 4), sport: 0, dport: 0, tcpFlags: 0, icmpType: -1, l4 };
+  const base = {
+    kind: "ipv4" as const,
+    src: ip4At(b, l3 + 12),
+    dst: ip4At(b, l3 + 16),
+    proto,
+    ihl,
+    tot,
+    ttl: b[l3 + 8]!,
+    frag,
+    id: u16(b, l3 + 4),
+    sport: 0,
+    dport: 0,
+    tcpFlags: 0,
+    icmpType: -1,
+    l4,
+  };
   if (frag === "later") return base;
   const has = (n: number): boolean => l4 + n <= b.length && l4len >= n;
   if (proto === 6) {

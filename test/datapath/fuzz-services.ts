@@ -86,7 +86,14 @@ export function generateServiceTable(r: Rng, count: number): ServiceTable {
     const externalIp = r.chance(0.3) ? `${FW.externalIpBase}${i + 1}` : undefined;
     const lbIp = type === "LoadBalancer" ? `${FW.lbIpBase}${i + 1}` : undefined;
     const ranges = lbIp !== undefined && r.chance(0.5) ? [FW.sourceRange] : undefined;
-    const ports: { name: string; port: number; targetPort: number; protocol: string; proto: number; nodePort?: number }[] = [];
+    const ports: {
+      name: string;
+      port: number;
+      targetPort: number;
+      protocol: string;
+      proto: number;
+      nodePort?: number;
+    }[] = [];
     const nPorts = 1 + r.int(2);
     for (let k = 0; k < nPorts; k++) {
       const p = pickProto(r);
@@ -94,7 +101,14 @@ export function generateServiceTable(r: Rng, count: number): ServiceTable {
       if (ports.some((x) => x.port === port && x.proto === p.num)) continue;
       // SCTP keeps its port mostly: a changed SCTP port is a documented drop (CRC32c)
       const targetPort = r.chance(p.num === 132 ? 0.7 : 0.3) ? port : r.pick(TARGET_PORTS);
-      ports.push({ name: `p${k}`, port, targetPort, protocol: p.name, proto: p.num, ...(external ? { nodePort: ++nodePort } : {}) });
+      ports.push({
+        name: `p${k}`,
+        port,
+        targetPort,
+        protocol: p.name,
+        proto: p.num,
+        ...(external ? { nodePort: ++nodePort } : {}),
+      });
     }
     const endpoints: { addr: string; node: string; ready: boolean }[] = [];
     const nEp = r.chance(0.12) ? 0 : 1 + r.int(4);
@@ -109,7 +123,13 @@ export function generateServiceTable(r: Rng, count: number): ServiceTable {
         {
           type,
           clusterIP: clusterIp,
-          ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol, ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}) })),
+          ports: ports.map((p) => ({
+            name: p.name,
+            port: p.port,
+            targetPort: p.targetPort,
+            protocol: p.protocol,
+            ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}),
+          })),
           ...(externalIp !== undefined ? { externalIPs: [externalIp] } : {}),
           ...(external ? { externalTrafficPolicy: etpLocal ? "Local" : "Cluster" } : {}),
           internalTrafficPolicy: itpLocal ? "Local" : "Cluster",
@@ -122,17 +142,46 @@ export function generateServiceTable(r: Rng, count: number): ServiceTable {
     slices.push(
       slice(
         name,
-        endpoints.map((e) => ({ addr: e.addr, node: e.node, ready: e.ready, serving: e.ready, terminating: false })),
-        { ports: ports.map((p) => ({ name: p.name, port: p.targetPort, protocol: p.protocol as "TCP" | "UDP" | "SCTP" })) },
+        endpoints.map((e) => ({
+          addr: e.addr,
+          node: e.node,
+          ready: e.ready,
+          serving: e.ready,
+          terminating: false,
+        })),
+        {
+          ports: ports.map((p) => ({
+            name: p.name,
+            port: p.targetPort,
+            protocol: p.protocol as "TCP" | "UDP" | "SCTP",
+          })),
+        },
       ),
     );
     for (const p of ports) {
-      const ready = endpoints.filter((e) => e.ready).map((e) => ({ addr: e.addr, port: p.targetPort, local: e.node === FW.node }));
+      const ready = endpoints
+        .filter((e) => e.ready)
+        .map((e) => ({ addr: e.addr, port: p.targetPort, local: e.node === FW.node }));
       const base = { port: p.port, proto: p.proto, svc: `${name}:${p.name}`, ready, affinity };
       frontends.push({ ...base, addr: clusterIp, role: "cluster", policyLocal: itpLocal });
-      if (p.nodePort !== undefined) frontends.push({ ...base, addr: FW.node1, port: p.nodePort, role: "nodeport", policyLocal: etpLocal });
-      if (externalIp !== undefined) frontends.push({ ...base, addr: externalIp, role: "external", policyLocal: etpLocal });
-      if (lbIp !== undefined) frontends.push({ ...base, addr: lbIp, role: "lb", policyLocal: etpLocal, ...(ranges !== undefined ? { ranges } : {}) });
+      if (p.nodePort !== undefined)
+        frontends.push({
+          ...base,
+          addr: FW.node1,
+          port: p.nodePort,
+          role: "nodeport",
+          policyLocal: etpLocal,
+        });
+      if (externalIp !== undefined)
+        frontends.push({ ...base, addr: externalIp, role: "external", policyLocal: etpLocal });
+      if (lbIp !== undefined)
+        frontends.push({
+          ...base,
+          addr: lbIp,
+          role: "lb",
+          policyLocal: etpLocal,
+          ...(ranges !== undefined ? { ranges } : {}),
+        });
     }
   }
   return { services, slices, frontends };

@@ -49,11 +49,21 @@ export const FW = {
 } as const;
 
 /** nodeOfRemote maps a remote pod CIDR's node to its address. */
-export const NODE_IPS: Readonly<Record<string, string>> = { "node-1": FW.node1, "node-2": FW.node2, "node-3": FW.node3 };
+export const NODE_IPS: Readonly<Record<string, string>> = {
+  "node-1": FW.node1,
+  "node-2": FW.node2,
+  "node-3": FW.node3,
+};
 
 /** fillRoutes writes node 1's routes: its pods, the other nodes' pod CIDRs and the nodes. */
 export function fillRoutes(n: DpNode): void {
-  for (const p of FW.localPods) n.routes.set(`${p.ip}/32`, { kind: "local-workload", ifindex: p.ifindex, mac: p.mac, hostMac: p.hostMac });
+  for (const p of FW.localPods)
+    n.routes.set(`${p.ip}/32`, {
+      kind: "local-workload",
+      ifindex: p.ifindex,
+      mac: p.mac,
+      hostMac: p.hostMac,
+    });
   n.routes.set("198.19.2.0/24", { kind: "remote-workload", nextHop: FW.node2 });
   n.routes.set("198.19.3.0/24", { kind: "remote-workload", nextHop: FW.node3 });
   n.routes.set(`${FW.node1}/32`, { kind: "local-host" });

@@ -25,15 +25,28 @@ function summary(r: CampaignReport): string {
   return `${r.failures.length} disagreement(s)${r.failures.map((f) => `\n${f.text.split("\n")[0]}`).join("")}\nframes ${JSON.stringify(r.frames)} in ${r.ms} ms, outcomes ${JSON.stringify(r.outcomes)}, known gaps ${JSON.stringify(r.knownGaps)}`;
 }
 
-test(`fuzz: ${PER_PROGRAM} frames per program agree exactly with the model (seed ${SEED})`, requireRoot, async () => {
-  const r = await runCampaign({ seed: SEED, perProgram: PER_PROGRAM });
-  console.log(`fuzz: seed ${SEED}: ${summary(r)}`);
-  assert.deepEqual(r.failures.map((f) => f.text), [], `fuzz found disagreements (rerun with SL_FUZZ_SEED=${SEED})`);
-  for (const p of Object.keys(r.frames) as (keyof typeof r.frames)[]) assert.ok(r.frames[p] >= PER_PROGRAM, `${p} ran ${r.frames[p]} frames`);
-  // the run must have met every kind of outcome, or it proves less than it claims
-  for (const kind of ["drop", "frame", "tunnel", "dsr", "reject"]) assert.ok((r.outcomes[kind] ?? 0) > 0, `the run never met a ${kind} outcome: ${JSON.stringify(r.outcomes)}`);
-  if (ETP_SHORT_CIRCUIT_LANDED) assert.deepEqual(r.knownGaps, {});
-});
+test(
+  `fuzz: ${PER_PROGRAM} frames per program agree exactly with the model (seed ${SEED})`,
+  requireRoot,
+  async () => {
+    const r = await runCampaign({ seed: SEED, perProgram: PER_PROGRAM });
+    console.log(`fuzz: seed ${SEED}: ${summary(r)}`);
+    assert.deepEqual(
+      r.failures.map((f) => f.text),
+      [],
+      `fuzz found disagreements (rerun with SL_FUZZ_SEED=${SEED})`,
+    );
+    for (const p of Object.keys(r.frames) as (keyof typeof r.frames)[])
+      assert.ok(r.frames[p] >= PER_PROGRAM, `${p} ran ${r.frames[p]} frames`);
+    // the run must have met every kind of outcome, or it proves less than it claims
+    for (const kind of ["drop", "frame", "tunnel", "dsr", "reject"])
+      assert.ok(
+        (r.outcomes[kind] ?? 0) > 0,
+        `the run never met a ${kind} outcome: ${JSON.stringify(r.outcomes)}`,
+      );
+    if (ETP_SHORT_CIRCUIT_LANDED) assert.deepEqual(r.knownGaps, {});
+  },
+);
 
 /** mutant runs a short campaign against a broken datapath and returns its failures. */
 async function mutant(opts: Omit<CampaignOptions, "seed" | "perProgram">): Promise<CampaignReport> {
@@ -42,21 +55,40 @@ async function mutant(opts: Omit<CampaignOptions, "seed" | "perProgram">): Promi
 
 test("fuzz catches a datapath that never NATs (the frontend map left empty)", requireRoot, async () => {
   const r = await mutant({ mutation: "empty-frontends" });
-  assert.ok(r.failures.some((f) => /must DNAT to one of .* got (OK|REDIRECT) to /.test(f.text)), summary(r));
+  assert.ok(
+    r.failures.some((f) => /must DNAT to one of .* got (OK|REDIRECT) to /.test(f.text)),
+    summary(r),
+  );
 });
 
 test("fuzz catches a datapath whose result is replaced by pass", requireRoot, async () => {
   const r = await mutant({ passThrough: true });
-  assert.ok(r.failures.some((f) => /must DNAT to one of/.test(f.text)), summary(r));
-  assert.ok(r.failures.some((f) => /must drop/.test(f.text)), summary(r));
+  assert.ok(
+    r.failures.some((f) => /must DNAT to one of/.test(f.text)),
+    summary(r),
+  );
+  assert.ok(
+    r.failures.some((f) => /must drop/.test(f.text)),
+    summary(r),
+  );
 });
 
-test("fuzz catches a datapath that REJECTs Services with backends (every frontend count forced to 0)", requireRoot, async () => {
-  const r = await mutant({ mutation: "zero-count" });
-  assert.ok(r.failures.some((f) => /must DNAT to one of .* got REDIRECT/.test(f.text)), summary(r));
-});
+test(
+  "fuzz catches a datapath that REJECTs Services with backends (every frontend count forced to 0)",
+  requireRoot,
+  async () => {
+    const r = await mutant({ mutation: "zero-count" });
+    assert.ok(
+      r.failures.some((f) => /must DNAT to one of .* got REDIRECT/.test(f.text)),
+      summary(r),
+    );
+  },
+);
 
 test("fuzz catches a wrong backend choice (every backend slot outside its set)", requireRoot, async () => {
   const r = await mutant({ mutation: "foreign-backend" });
-  assert.ok(r.failures.some((f) => /must DNAT to one of .* to 198\.19\.1\.99:/.test(f.text)), summary(r));
+  assert.ok(
+    r.failures.some((f) => /must DNAT to one of .* to 198\.19\.1\.99:/.test(f.text)),
+    summary(r),
+  );
 });

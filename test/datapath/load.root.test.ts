@@ -15,20 +15,33 @@ import { ip4Const, tcSpec } from "./dp-harness.ts";
 const layouts = SL_ABI_LAYOUTS.map((a) => a.layout);
 
 for (const role of [1, 2]) {
-  test(`tc.o loads as role ${role === 1 ? "wep" : "hep"} with every abi.h codec it carries checked against its BTF`, requireRoot, async () => {
-    const spec = await tcSpec();
-    const c = loadCollection(spec, {
-      constants: { cfg_role: role, cfg_ifindex: 7, cfg_host_ip: ip4Const("198.18.0.1") },
-      abi: layouts.map((layout) => ({ typeName: layout.name, layout })),
-    });
-    try {
-      assert.deepEqual([...c.programs.keys()].sort(), ["from_hep", "from_wep", "to_hep", "to_wep"]);
-      assert.deepEqual([...c.maps.keys()].filter((m) => m.startsWith("sl_")).sort(), [
-        "sl_affinity", "sl_counters", "sl_ct", "sl_frags", "sl_globals", "sl_nat_be", "sl_nat_fe", "sl_nat_src", "sl_policy", "sl_routes",
-      ]);
-    } finally {
-      c.close();
-    }
-    for (const p of programSizes(spec)) console.log(`program size: ${p.name} ${p.instructions} insns`);
-  });
+  test(
+    `tc.o loads as role ${role === 1 ? "wep" : "hep"} with every abi.h codec it carries checked against its BTF`,
+    requireRoot,
+    async () => {
+      const spec = await tcSpec();
+      const c = loadCollection(spec, {
+        constants: { cfg_role: role, cfg_ifindex: 7, cfg_host_ip: ip4Const("198.18.0.1") },
+        abi: layouts.map((layout) => ({ typeName: layout.name, layout })),
+      });
+      try {
+        assert.deepEqual([...c.programs.keys()].sort(), ["from_hep", "from_wep", "to_hep", "to_wep"]);
+        assert.deepEqual([...c.maps.keys()].filter((m) => m.startsWith("sl_")).sort(), [
+          "sl_affinity",
+          "sl_counters",
+          "sl_ct",
+          "sl_frags",
+          "sl_globals",
+          "sl_nat_be",
+          "sl_nat_fe",
+          "sl_nat_src",
+          "sl_policy",
+          "sl_routes",
+        ]);
+      } finally {
+        c.close();
+      }
+      for (const p of programSizes(spec)) console.log(`program size: ${p.name} ${p.instructions} insns`);
+    },
+  );
 }

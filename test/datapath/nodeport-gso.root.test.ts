@@ -43,16 +43,29 @@ function payload(n: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff);
 }
 
-const syn: PacketSpec = { eth: clientEth, ipv4: { src: W.client, dst: W.node1, flags: ["DF"] }, tcp: { sport: CLIENT_PORT, dport: W.nodePort, flags: ["SYN"], seq: 100 } };
+const syn: PacketSpec = {
+  eth: clientEth,
+  ipv4: { src: W.client, dst: W.node1, flags: ["DF"] },
+  tcp: { sport: CLIENT_PORT, dport: W.nodePort, flags: ["SYN"], seq: 100 },
+};
 
 function data(mss: number): PacketSpec {
-  return { eth: clientEth, ipv4: { src: W.client, dst: W.node1, flags: ["DF"] }, tcp: { sport: CLIENT_PORT, dport: W.nodePort, flags: ["ACK"], seq: 101, ack: 5000 }, payload: payload(mss * SEGS) };
+  return {
+    eth: clientEth,
+    ipv4: { src: W.client, dst: W.node1, flags: ["DF"] },
+    tcp: { sport: CLIENT_PORT, dport: W.nodePort, flags: ["ACK"], seq: 101, ack: 5000 },
+    payload: payload(mss * SEGS),
+  };
 }
 
 /** fragNeeded is the byte-exact ICMP answer to `sent` from node1: the IP header and TCP header quoted. */
 function fragNeeded(sent: PacketSpec, mtu: number): PacketSpec {
   const { eth: _e, ...l3 } = sent;
-  return { eth: { src: clientEth.dst, dst: clientEth.src }, ipv4: { src: W.node1, dst: W.client, ttl: 64 }, icmp: { type: "dest-unreachable", code: 4, mtu, inner: ipPacket(l3).slice(0, 40) } };
+  return {
+    eth: { src: clientEth.dst, dst: clientEth.src },
+    ipv4: { src: W.node1, dst: W.client, ttl: 64 },
+    icmp: { type: "dest-unreachable", code: 4, mtu, inner: ipPacket(l3).slice(0, 40) },
+  };
 }
 
 /**
@@ -68,46 +81,58 @@ function passedMtu(n1: DpNode, r: DpRun): void {
   assert.equal(n1.counters.get(1, SlReason.SL_R_DROP_TOO_BIG).packets, 0n);
 }
 
-test("GSO through a NodePort, Tunnel: segments that fit the tunnel pass; the same bytes without gso_size get frag-needed", requireRoot, async () => {
-  await withNode1(async (n1, _n2, ns) => {
-    const h1 = await n1.iface({ ifindex: 1, role: "hep" });
-    assert.equal(runIn(ns, h1.from_hep, syn).verdict, "OK");
-    const big = data(MSS);
-    passedMtu(n1, runIn(ns, h1.from_hep, big, { gsoSize: MSS, gsoSegs: SEGS }));
-    // 1500-byte segments fit the underlay, not the tunnel: the segments give up 50 bytes (no ICMP)
-    passedMtu(n1, runIn(ns, h1.from_hep, data(1460), { gsoSize: 1460, gsoSegs: SEGS }));
-    const plain = runIn(ns, h1.from_hep, big);
-    assert.equal(plain.verdict, "REDIRECT");
-    assertChecksumsValid(plain.data);
-    assertPacketEqual(plain.data, fragNeeded(big, 1450));
-  });
-});
+test(
+  "GSO through a NodePort, Tunnel: segments that fit the tunnel pass; the same bytes without gso_size get frag-needed",
+  requireRoot,
+  async () => {
+    await withNode1(async (n1, _n2, ns) => {
+      const h1 = await n1.iface({ ifindex: 1, role: "hep" });
+      assert.equal(runIn(ns, h1.from_hep, syn).verdict, "OK");
+      const big = data(MSS);
+      passedMtu(n1, runIn(ns, h1.from_hep, big, { gsoSize: MSS, gsoSegs: SEGS }));
+      // 1500-byte segments fit the underlay, not the tunnel: the segments give up 50 bytes (no ICMP)
+      passedMtu(n1, runIn(ns, h1.from_hep, data(1460), { gsoSize: 1460, gsoSegs: SEGS }));
+      const plain = runIn(ns, h1.from_hep, big);
+      assert.equal(plain.verdict, "REDIRECT");
+      assertChecksumsValid(plain.data);
+      assertPacketEqual(plain.data, fragNeeded(big, 1450));
+    });
+  },
+);
 
-test("GSO through a NodePort, Tunnel: segments too big for the underlay get frag-needed with the tunnel MTU", requireRoot, async () => {
-  await withNode1(async (n1, _n2, ns) => {
-    const h1 = await n1.iface({ ifindex: 1, role: "hep" });
-    assert.equal(runIn(ns, h1.from_hep, syn).verdict, "OK");
-    const big = data(1461); // 1501-byte segments
-    const r = runIn(ns, h1.from_hep, big, { gsoSize: 1461, gsoSegs: SEGS });
-    assert.equal(r.verdict, "REDIRECT");
-    assertChecksumsValid(r.data);
-    assertPacketEqual(r.data, fragNeeded(big, 1450));
-    assert.equal(n1.counters.get(1, SlReason.SL_R_ICMP_FRAG_NEEDED).packets, 1n);
-  });
-});
+test(
+  "GSO through a NodePort, Tunnel: segments too big for the underlay get frag-needed with the tunnel MTU",
+  requireRoot,
+  async () => {
+    await withNode1(async (n1, _n2, ns) => {
+      const h1 = await n1.iface({ ifindex: 1, role: "hep" });
+      assert.equal(runIn(ns, h1.from_hep, syn).verdict, "OK");
+      const big = data(1461); // 1501-byte segments
+      const r = runIn(ns, h1.from_hep, big, { gsoSize: 1461, gsoSegs: SEGS });
+      assert.equal(r.verdict, "REDIRECT");
+      assertChecksumsValid(r.data);
+      assertPacketEqual(r.data, fragNeeded(big, 1450));
+      assert.equal(n1.counters.get(1, SlReason.SL_R_ICMP_FRAG_NEEDED).packets, 1n);
+    });
+  },
+);
 
-test("GSO through a NodePort, DSR: segments that fit with the option pass; too big gets the underlay MTU less 8", requireRoot, async () => {
-  await withNode1(async (n1, _n2, ns) => {
-    n1.globals.set({ externalServiceMode: "DSR", ctTimeouts: {} });
-    const h1 = await n1.iface({ ifindex: 1, role: "hep" });
-    assert.equal(runIn(ns, h1.from_hep, syn).verdict, "OK");
-    const mss = 1500 - 8 - 40; // the largest segment that fits with the option
-    passedMtu(n1, runIn(ns, h1.from_hep, data(mss), { gsoSize: mss, gsoSegs: SEGS }));
-    passedMtu(n1, runIn(ns, h1.from_hep, data(1460), { gsoSize: 1460, gsoSegs: SEGS }));
-    const tooBig = data(1461);
-    const t = runIn(ns, h1.from_hep, tooBig, { gsoSize: 1461, gsoSegs: SEGS });
-    assert.equal(t.verdict, "REDIRECT");
-    assertChecksumsValid(t.data);
-    assertPacketEqual(t.data, fragNeeded(tooBig, 1492));
-  });
-});
+test(
+  "GSO through a NodePort, DSR: segments that fit with the option pass; too big gets the underlay MTU less 8",
+  requireRoot,
+  async () => {
+    await withNode1(async (n1, _n2, ns) => {
+      n1.globals.set({ externalServiceMode: "DSR", ctTimeouts: {} });
+      const h1 = await n1.iface({ ifindex: 1, role: "hep" });
+      assert.equal(runIn(ns, h1.from_hep, syn).verdict, "OK");
+      const mss = 1500 - 8 - 40; // the largest segment that fits with the option
+      passedMtu(n1, runIn(ns, h1.from_hep, data(mss), { gsoSize: mss, gsoSegs: SEGS }));
+      passedMtu(n1, runIn(ns, h1.from_hep, data(1460), { gsoSize: 1460, gsoSegs: SEGS }));
+      const tooBig = data(1461);
+      const t = runIn(ns, h1.from_hep, tooBig, { gsoSize: 1461, gsoSegs: SEGS });
+      assert.equal(t.verdict, "REDIRECT");
+      assertChecksumsValid(t.data);
+      assertPacketEqual(t.data, fragNeeded(tooBig, 1492));
+    });
+  },
+);

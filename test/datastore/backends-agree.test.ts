@@ -99,7 +99,10 @@ spec: { calicoNetwork: { linuxDataplane: BPF } }
 
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
-    if (v instanceof Map) return [...v.entries()].map(([k, x]) => [canonical(k), x]).sort(([a], [b]) => (String(a) < String(b) ? -1 : 1));
+    if (v instanceof Map)
+      return [...v.entries()]
+        .map(([k, x]) => [canonical(k), x])
+        .sort(([a], [b]) => (String(a) < String(b) ? -1 : 1));
     if (v instanceof Set) return [...v].map((x) => canonical(x)).sort();
     if (typeof v === "bigint") return `${v}n`;
     if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
@@ -108,17 +111,42 @@ function canonical(value: unknown): string {
 }
 
 /** desiredState applies the manifests through `ds`, then watches it as the agent does and computes node-1's desired dataplane. */
-async function desiredState(ds: Datastore): Promise<{ nat: string; routes: string; settings: string; resources: number }> {
+async function desiredState(
+  ds: Datastore,
+): Promise<{ nat: string; routes: string; settings: string; resources: number }> {
   for (const doc of parseAllDocuments(MANIFESTS)) await ds.apply(doc.toJS());
   const cache = new ClusterCache();
   const watch = await ds.watch((e) => cache.apply(e));
   watch.close();
   const nodeAddresses = ["198.18.0.11"];
-  const nat = computeNatState({ services: cache.list("Service"), endpointSlices: cache.list("EndpointSlice"), nodeName: "node-1", nodeAddresses }, new ServiceIdAllocator());
-  const wis = new Map([["shop/web-1", { ifindex: 7, mac: "02:00:00:00:00:01", hostMac: "02:00:00:00:00:02" }]]);
-  const routes = computeRoutes({ nodeName: "node-1", nodes: cache.list("Node"), pods: cache.list("Pod"), workloadInterfaces: wis });
+  const nat = computeNatState(
+    {
+      services: cache.list("Service"),
+      endpointSlices: cache.list("EndpointSlice"),
+      nodeName: "node-1",
+      nodeAddresses,
+    },
+    new ServiceIdAllocator(),
+  );
+  const wis = new Map([
+    ["shop/web-1", { ifindex: 7, mac: "02:00:00:00:00:01", hostMac: "02:00:00:00:00:02" }],
+  ]);
+  const routes = computeRoutes({
+    nodeName: "node-1",
+    nodes: cache.list("Node"),
+    pods: cache.list("Pod"),
+    workloadInterfaces: wis,
+  });
   const settings = dataplaneSettings(cache.find("FelixConfiguration", "default"));
-  const resources = ["Service", "EndpointSlice", "Node", "Pod", "Namespace", "FelixConfiguration", "Installation"].reduce((n, k) => n + cache.list(k as "Service").length, 0);
+  const resources = [
+    "Service",
+    "EndpointSlice",
+    "Node",
+    "Pod",
+    "Namespace",
+    "FelixConfiguration",
+    "Installation",
+  ].reduce((n, k) => n + cache.list(k as "Service").length, 0);
   return { nat: canonical(nat), routes: canonical(routes), settings: canonical(settings), resources };
 }
 
@@ -158,12 +186,18 @@ describe("file, kubernetes and etcd give the same desired dataplane", () => {
   });
 
   test("kubernetes equals file", async () => {
-    await through("kubernetes", new KubernetesDatastore(api!.kubeConfig(), { backOff: { initialMs: 20, maxMs: 200 } }));
+    await through(
+      "kubernetes",
+      new KubernetesDatastore(api!.kubeConfig(), { backOff: { initialMs: 20, maxMs: 200 } }),
+    );
     assert.deepEqual(results["kubernetes"], results["file"]);
   });
 
   test("etcd equals file", { skip: etcdSkip }, async () => {
-    await through("etcd", new EtcdDatastore({ endpoints: [etcd!.endpoint], prefix: `/agree-${process.pid}` }));
+    await through(
+      "etcd",
+      new EtcdDatastore({ endpoints: [etcd!.endpoint], prefix: `/agree-${process.pid}` }),
+    );
     assert.deepEqual(results["etcd"], results["file"]);
   });
 });

@@ -43,12 +43,18 @@ function pinned<T>(node: string, map: string, fn: (m: BpfMap) => T): T {
 }
 
 function counter(node: string, reason: string): bigint {
-  return pinned(node, "sl_counters", (m) => [...new CountersMap(m).totals()].filter((t) => t.reasonName === reason).reduce((a, t) => a + t.packets, 0n));
+  return pinned(node, "sl_counters", (m) =>
+    [...new CountersMap(m).totals()]
+      .filter((t) => t.reasonName === reason)
+      .reduce((a, t) => a + t.packets, 0n),
+  );
 }
 
 /** felix writes FelixConfiguration "default" (the agents apply it live). */
 async function felix(spec: Record<string, unknown>): Promise<void> {
-  await applyManifests(lab.plan.datastoreDir, [{ apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" }, spec }]);
+  await applyManifests(lab.plan.datastoreDir, [
+    { apiVersion: "projectcalico.org/v3", kind: "FelixConfiguration", metadata: { name: "default" }, spec },
+  ]);
 }
 
 interface Step {
@@ -64,7 +70,15 @@ interface IdleConn {
   readonly steps: Promise<Step[]>;
 }
 
-function openIdle(what: string, from: string, host: string, port: number, idles: readonly number[], holdMs = 0, count = 1): IdleConn {
+function openIdle(
+  what: string,
+  from: string,
+  host: string,
+  port: number,
+  idles: readonly number[],
+  holdMs = 0,
+  count = 1,
+): IdleConn {
   let onConnected!: (v: { localPort: number }) => void;
   let onSteps!: (v: Step[]) => void;
   let fail!: (e: Error) => void;
@@ -77,45 +91,89 @@ function openIdle(what: string, from: string, host: string, port: number, idles:
   connected.catch(() => undefined);
   steps.catch(() => undefined);
   // The shared machine is slow: allow 10 s for a connection's first reply.
-  const argv = nodeScriptArgv("idle-client.ts", ["--host", host, "--port", String(port), "--idle-ms", idles.join(","), "--hold-ms", String(holdMs), "--connections", String(count), "--reply-timeout-ms", "10000"]);
-  void lab.spawn(from, argv, { stdio: "pipe" }).then((proc) => {
-    const got: Step[] = [];
-    let up = 0;
-    const rl = createInterface({ input: proc.child.stdout! });
-    rl.on("line", (line) => {
-      const ev = JSON.parse(line) as { event: string; localPort?: number; error?: string } & Step;
-      if (ev.event === "connected" && ++up === count) onConnected({ localPort: ev.localPort! });
-      else if (ev.event === "step") got.push({ idleMs: ev.idleMs, ok: ev.ok, ...(ev.error ? { error: ev.error } : {}) });
-      else if (ev.event === "done") onSteps(got);
-      else if (ev.event === "error") fail(new Error(`${what}: ${ev.error}`));
-    });
-    void proc.exited.then(() => fail(new Error(`${what}: idle client exited early`)));
-  }, (e: Error) => fail(e));
+  const argv = nodeScriptArgv("idle-client.ts", [
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--idle-ms",
+    idles.join(","),
+    "--hold-ms",
+    String(holdMs),
+    "--connections",
+    String(count),
+    "--reply-timeout-ms",
+    "10000",
+  ]);
+  void lab.spawn(from, argv, { stdio: "pipe" }).then(
+    (proc) => {
+      const got: Step[] = [];
+      let up = 0;
+      const rl = createInterface({ input: proc.child.stdout! });
+      rl.on("line", (line) => {
+        const ev = JSON.parse(line) as { event: string; localPort?: number; error?: string } & Step;
+        if (ev.event === "connected" && ++up === count) onConnected({ localPort: ev.localPort! });
+        else if (ev.event === "step")
+          got.push({ idleMs: ev.idleMs, ok: ev.ok, ...(ev.error ? { error: ev.error } : {}) });
+        else if (ev.event === "done") onSteps(got);
+        else if (ev.event === "error") fail(new Error(`${what}: ${ev.error}`));
+      });
+      void proc.exited.then(() => fail(new Error(`${what}: idle client exited early`)));
+    },
+    (e: Error) => fail(e),
+  );
   return { what, connected, steps };
 }
 
 async function expectAllOk(conns: readonly IdleConn[]): Promise<void> {
   const results = await Promise.all(conns.map(async (c) => ({ what: c.what, steps: await c.steps })));
   for (const r of results) {
-    for (const s of r.steps) assert.equal(s.ok, true, `${r.what}: after ${s.idleMs / 1000} s idle: ${s.error ?? ""}`);
-    assert.ok(r.steps.every((s) => s.ok), `${r.what}: ${r.steps.filter((s) => !s.ok).length} of ${r.steps.length} broken`);
+    for (const s of r.steps)
+      assert.equal(s.ok, true, `${r.what}: after ${s.idleMs / 1000} s idle: ${s.error ?? ""}`);
+    assert.ok(
+      r.steps.every((s) => s.ok),
+      `${r.what}: ${r.steps.filter((s) => !s.ok).length} of ${r.steps.length} broken`,
+    );
     assert.ok(r.steps.length > 0, `${r.what}: no step ran`);
   }
 }
 
 /** flowEntries counts node's sl_ct entries with an endpoint at `addr:port`. */
 function flowEntries(node: string, addr: string, port: number): number {
-  return pinned(node, "sl_ct", (m) => [...new ConntrackMap(m).entries()].filter((e) => (e.a.addr === addr && e.a.port === port) || (e.b.addr === addr && e.b.port === port)).length);
+  return pinned(
+    node,
+    "sl_ct",
+    (m) =>
+      [...new ConntrackMap(m).entries()].filter(
+        (e) => (e.a.addr === addr && e.a.port === port) || (e.b.addr === addr && e.b.port === port),
+      ).length,
+  );
 }
 
 describe("conntrack lifetimes in the lab", { ...requireRoot, timeout: 240_000 }, () => {
   before(async () => {
     if (!isRoot) return;
-    lab = await createLab({ name: LAB, nodes: 2, podsPerNode: 1, pods: [{ node: "node-1", name: "client-1", labels: { role: "client" } }] });
+    lab = await createLab({
+      name: LAB,
+      nodes: 2,
+      podsPerNode: 1,
+      pods: [{ node: "node-1", name: "client-1", labels: { role: "client" } }],
+    });
     backends = lab.pods.filter((p) => p.name.includes("-pod-"));
     for (const pod of backends) {
       // Servers that keep an idle connection for minutes (the demo's drop it after 30 s).
-      const argv = nodeScriptArgv("server.ts", ["--listen", "tcp:8080,udp:5353", "--name", pod.name, "--max-requests", "1000000", "--lifetime-ms", "300000", "--idle-timeout-ms", "300000"]);
+      const argv = nodeScriptArgv("server.ts", [
+        "--listen",
+        "tcp:8080,udp:5353",
+        "--name",
+        pod.name,
+        "--max-requests",
+        "1000000",
+        "--lifetime-ms",
+        "300000",
+        "--idle-timeout-ms",
+        "300000",
+      ]);
       await lab.spawn(pod.name, argv, { logFile: `${lab.plan.logDir}/${pod.name}-server.log` });
     }
     await applyManifests(lab.plan.datastoreDir, demoServices(lab.plan, backends));
@@ -138,49 +196,90 @@ describe("conntrack lifetimes in the lab", { ...requireRoot, timeout: 240_000 },
     assert.ok(encap > 0n, "the Tunnel connections went through node-1's VXLAN");
     // Established flows keep their path when the mode changes; new ones take DSR.
     await felix({ bpfExternalServiceMode: "DSR" });
-    await until("DSR in node-1's sl_globals", () => pinned("node-1", "sl_globals", (m) => new GlobalsMap(m).get().externalServiceMode === "DSR"));
+    await until("DSR in node-1's sl_globals", () =>
+      pinned("node-1", "sl_globals", (m) => new GlobalsMap(m).get().externalServiceMode === "DSR"),
+    );
     const dsrBefore = counter("node-1", "DSR_FORWARD");
-    const dsr = [25_000, 62_000].map((idle) => openIdle(`NodePort DSR, idle ${idle / 1000} s`, "client", node1, svc().nodePort, [idle]));
+    const dsr = [25_000, 62_000].map((idle) =>
+      openIdle(`NodePort DSR, idle ${idle / 1000} s`, "client", node1, svc().nodePort, [idle]),
+    );
     await Promise.all(dsr.map((c) => c.connected));
-    assert.ok(counter("node-1", "DSR_FORWARD") > dsrBefore, "the DSR connections were forwarded with the DSR option");
+    assert.ok(
+      counter("node-1", "DSR_FORWARD") > dsrBefore,
+      "the DSR connections were forwarded with the DSR option",
+    );
     await expectAllOk([...conns, ...dsr]);
   });
 
   test("short timeouts set live: past the SYN timeout and a sweep the flow lives; past the established timeout the sweeper removes it", async () => {
-    await felix({ bpfExternalServiceMode: "DSR", bpfConntrackTimeouts: { creationGracePeriod: "1s", tcpSynSent: "2s", tcpEstablished: "15s" } });
+    await felix({
+      bpfExternalServiceMode: "DSR",
+      bpfConntrackTimeouts: { creationGracePeriod: "1s", tcpSynSent: "2s", tcpEstablished: "15s" },
+    });
     for (const n of lab.nodes) {
-      await until(`short timeouts in ${n.name}'s sl_globals`, () => pinned(n.name, "sl_globals", (m) => new GlobalsMap(m).get().ctTimeouts.tcpEstablished === 15));
+      await until(`short timeouts in ${n.name}'s sl_globals`, () =>
+        pinned(n.name, "sl_globals", (m) => new GlobalsMap(m).get().ctTimeouts.tcpEstablished === 15),
+      );
     }
     const client1 = lab.pod("client-1");
     const c = openIdle("ClusterIP, idle 11 s", "client-1", svc().web, 80, [11_000], 40_000);
-    const np = openIdle("NodePort DSR, idle 11 s", "client", lab.node("node-1").ip, svc().nodePort, [11_000], 40_000);
+    const np = openIdle(
+      "NodePort DSR, idle 11 s",
+      "client",
+      lab.node("node-1").ip,
+      svc().nodePort,
+      [11_000],
+      40_000,
+    );
     const [{ localPort: cPort }, { localPort: npPort }] = await Promise.all([c.connected, np.connected]);
     await expectAllOk([c, np]);
     assert.ok(flowEntries("node-1", client1.ip, cPort) >= 2, "the ClusterIP flow's NAT pair is on node-1");
     // Now idle past 15 s: the sweeper (every 10 s) removes both flows from node-1.
-    await until("the sweeper removed the idle ClusterIP flow", () => flowEntries("node-1", client1.ip, cPort) === 0, 35_000);
-    await until("the sweeper removed the idle NodePort flow", () => flowEntries("node-1", lab.client.ip, npPort) === 0, 10_000);
+    await until(
+      "the sweeper removed the idle ClusterIP flow",
+      () => flowEntries("node-1", client1.ip, cPort) === 0,
+      35_000,
+    );
+    await until(
+      "the sweeper removed the idle NodePort flow",
+      () => flowEntries("node-1", lab.client.ip, npPort) === 0,
+      10_000,
+    );
     await felix({ bpfExternalServiceMode: "Tunnel" });
   });
 
-  test("a flood of 200,000 new host-bound flows leaves no conntrack entries and breaks none of 50 live Service connections", { skip: hasCommand(PYTHON) ? false : `needs ${PYTHON} (raw sockets for the flood)` }, async () => {
-    await felix({ bpfExternalServiceMode: "Tunnel", bpfMapSizeConntrack: 65536 });
-    for (const n of lab.nodes) await until(`${n.name}'s sl_ct rebuilt at 65536 entries`, () => pinned(n.name, "sl_ct", (m) => m.maxEntries === 65536), 30_000);
-    // The rebuild swaps every program and then copies what the old map got meanwhile; let it settle.
-    await new Promise((r) => setTimeout(r, 5000));
-    const node1 = lab.node("node-1").ip;
-    const conns = [openIdle("25 ClusterIP connections", "client-1", svc().web, 80, [20_000], 0, 25), openIdle("25 NodePort connections", "client", node1, svc().nodePort, [20_000], 0, 25)];
-    await Promise.all(conns.map((c) => c.connected));
-    const untrackedBefore = counter("node-1", "PASS_HOST_UNTRACKED");
-    // 200,000 SYNs, each a new flow (source port × destination port), to node-1's own address.
-    const flood = await lab.exec("client", [PYTHON, "-c", FLOOD_PY, lab.client.ip, node1, "200000"], { timeoutMs: 60_000 });
-    assert.equal(flood.code, 0, `flood: ${flood.stderr}`);
-    const untracked = counter("node-1", "PASS_HOST_UNTRACKED") - untrackedBefore;
-    assert.ok(untracked >= 150_000n, `the flood reached node-1 untracked (${untracked} packets)`);
-    const entries = pinned("node-1", "sl_ct", (m) => [...m.keys()].length);
-    assert.ok(entries < 1000, `sl_ct holds ${entries} entries after the flood`);
-    await expectAllOk(conns);
-  });
+  test(
+    "a flood of 200,000 new host-bound flows leaves no conntrack entries and breaks none of 50 live Service connections",
+    { skip: hasCommand(PYTHON) ? false : `needs ${PYTHON} (raw sockets for the flood)` },
+    async () => {
+      await felix({ bpfExternalServiceMode: "Tunnel", bpfMapSizeConntrack: 65536 });
+      for (const n of lab.nodes)
+        await until(
+          `${n.name}'s sl_ct rebuilt at 65536 entries`,
+          () => pinned(n.name, "sl_ct", (m) => m.maxEntries === 65536),
+          30_000,
+        );
+      // The rebuild swaps every program and then copies what the old map got meanwhile; let it settle.
+      await new Promise((r) => setTimeout(r, 5000));
+      const node1 = lab.node("node-1").ip;
+      const conns = [
+        openIdle("25 ClusterIP connections", "client-1", svc().web, 80, [20_000], 0, 25),
+        openIdle("25 NodePort connections", "client", node1, svc().nodePort, [20_000], 0, 25),
+      ];
+      await Promise.all(conns.map((c) => c.connected));
+      const untrackedBefore = counter("node-1", "PASS_HOST_UNTRACKED");
+      // 200,000 SYNs, each a new flow (source port × destination port), to node-1's own address.
+      const flood = await lab.exec("client", [PYTHON, "-c", FLOOD_PY, lab.client.ip, node1, "200000"], {
+        timeoutMs: 60_000,
+      });
+      assert.equal(flood.code, 0, `flood: ${flood.stderr}`);
+      const untracked = counter("node-1", "PASS_HOST_UNTRACKED") - untrackedBefore;
+      assert.ok(untracked >= 150_000n, `the flood reached node-1 untracked (${untracked} packets)`);
+      const entries = pinned("node-1", "sl_ct", (m) => [...m.keys()].length);
+      assert.ok(entries < 1000, `sl_ct holds ${entries} entries after the flood`);
+      await expectAllOk(conns);
+    },
+  );
 });
 
 /** A raw-socket SYN sender: argv src dst count; distinct (sport, dport) per packet; bounded by count. */

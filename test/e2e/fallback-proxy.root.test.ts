@@ -21,11 +21,23 @@ const LAB = `sl-t-fb-${process.pid}`;
 
 let lab: Lab;
 
-const installation = (linuxDataplane: string): Record<string, unknown> =>
-  ({ apiVersion: "operator.tigera.io/v1", kind: "Installation", metadata: { name: "default" }, spec: { calicoNetwork: { linuxDataplane } } });
+const installation = (linuxDataplane: string): Record<string, unknown> => ({
+  apiVersion: "operator.tigera.io/v1",
+  kind: "Installation",
+  metadata: { name: "default" },
+  spec: { calicoNetwork: { linuxDataplane } },
+});
 
 async function probe(from: string, host: string, port: number, count: number): Promise<ClientReport> {
-  return runTrafficClient(lab, from, { host, port, proto: "tcp", count, timeoutMs: 1500, intervalMs: 0, deadlineMs: 20_000 });
+  return runTrafficClient(lab, from, {
+    host,
+    port,
+    proto: "tcp",
+    count,
+    timeoutMs: 1500,
+    intervalMs: 0,
+    deadlineMs: 20_000,
+  });
 }
 
 function explain(r: ClientReport): string {
@@ -33,17 +45,27 @@ function explain(r: ClientReport): string {
 }
 
 async function readiness(node: string): Promise<{ ok: boolean; mode: string; dataplane: string }> {
-  const r = await lab.exec(node, ["curl", "-s", "--max-time", "2", "http://127.0.0.1:9099/readiness"], { timeoutMs: 5000 });
+  const r = await lab.exec(node, ["curl", "-s", "--max-time", "2", "http://127.0.0.1:9099/readiness"], {
+    timeoutMs: 5000,
+  });
   return JSON.parse(r.stdout) as { ok: boolean; mode: string; dataplane: string };
 }
 
 describe("nftables fallback proxy in the lab", { ...requireRoot, timeout: 90_000 }, () => {
   before(async () => {
     if (!isRoot) return;
-    lab = await createLab({ name: LAB, nodes: 2, podsPerNode: 1, pods: [{ node: "node-1", name: "client-1", labels: { role: "client" } }] });
+    lab = await createLab({
+      name: LAB,
+      nodes: 2,
+      podsPerNode: 1,
+      pods: [{ node: "node-1", name: "client-1", labels: { role: "client" } }],
+    });
     // The standard dataplane from the start: the agents must never need eBPF to serve Services.
     await applyManifests(lab.plan.datastoreDir, [installation("Iptables")]);
-    await startDemo(lab, { backends: lab.pods.filter((p) => p.name.includes("-pod-")), serverLifetimeMs: 120_000 });
+    await startDemo(lab, {
+      backends: lab.pods.filter((p) => p.name.includes("-pod-")),
+      serverLifetimeMs: 120_000,
+    });
   });
 
   after(async () => {
@@ -53,7 +75,11 @@ describe("nftables fallback proxy in the lab", { ...requireRoot, timeout: 90_000
   test("the agents report the nftables fallback and program table ip sluice-proxy", async () => {
     for (const n of lab.nodes) {
       const r = await readiness(n.name);
-      assert.deepEqual([r.mode, r.dataplane, r.ok], ["standard", "nftables-fallback", true], `${n.name}: ${JSON.stringify(r)}`);
+      assert.deepEqual(
+        [r.mode, r.dataplane, r.ok],
+        ["standard", "nftables-fallback", true],
+        `${n.name}: ${JSON.stringify(r)}`,
+      );
       const listed = (await lab.exec(n.name, ["nft", "list", "table", "ip", "sluice-proxy"])).stdout;
       assert.match(listed, /numgen random mod 2 vmap/, `${n.name} has the web Service's chain`);
     }
@@ -62,7 +88,11 @@ describe("nftables fallback proxy in the lab", { ...requireRoot, timeout: 90_000
   test("ClusterIP from a pod reaches backends on both nodes and keeps the pod's source", async () => {
     const r = await probe("client-1", demoServiceInfo(lab.plan).web, 80, 16);
     assert.equal(r.failed, 0, explain(r));
-    assert.deepEqual([...new Set(r.replies.map((x) => lab.pod(x.server).node))].sort(), ["node-1", "node-2"], explain(r));
+    assert.deepEqual(
+      [...new Set(r.replies.map((x) => lab.pod(x.server).node))].sort(),
+      ["node-1", "node-2"],
+      explain(r),
+    );
     assert.deepEqual(r.seenAs, [lab.pod("client-1").ip]);
   });
 
@@ -91,10 +121,14 @@ describe("nftables fallback proxy in the lab", { ...requireRoot, timeout: 90_000
   test("back in eBPF mode the agents delete table ip sluice-proxy and report bpf", async () => {
     await applyManifests(lab.plan.datastoreDir, [installation("BPF")]);
     for (const n of lab.nodes) {
-      await until(`${n.name} on the eBPF dataplane without our table`, async () => {
-        const tables = (await lab.exec(n.name, ["nft", "list", "tables"])).stdout;
-        return !tables.includes("sluice-proxy") && (await readiness(n.name)).dataplane === "bpf";
-      }, 15_000);
+      await until(
+        `${n.name} on the eBPF dataplane without our table`,
+        async () => {
+          const tables = (await lab.exec(n.name, ["nft", "list", "tables"])).stdout;
+          return !tables.includes("sluice-proxy") && (await readiness(n.name)).dataplane === "bpf";
+        },
+        15_000,
+      );
     }
     const r = await probe("client-1", demoServiceInfo(lab.plan).web, 80, 4);
     assert.equal(r.failed, 0, `eBPF mode serves the ClusterIP: ${explain(r)}`);

@@ -36,7 +36,15 @@ let lab: Lab;
 const direct = { up: 0, down: 0 };
 
 async function rate(host: string, port: number, reverse: boolean): Promise<number> {
-  return measureIperf3(lab, { server: BACKEND, client: "client", host, port, serverPort: PORT, seconds: SECONDS, reverse });
+  return measureIperf3(lab, {
+    server: BACKEND,
+    client: "client",
+    host,
+    port,
+    serverPort: PORT,
+    seconds: SECONDS,
+    reverse,
+  });
 }
 
 function mode(node: string): string {
@@ -50,39 +58,71 @@ function mode(node: string): string {
 
 async function checkPaths(label: string): Promise<void> {
   const slow: string[] = [];
-  for (const [where, node] of [["remote backend via node-1", "node-1"], ["local backend via node-2", "node-2"]] as const) {
+  for (const [where, node] of [
+    ["remote backend via node-1", "node-1"],
+    ["local backend via node-2", "node-2"],
+  ] as const) {
     for (const reverse of [false, true]) {
       const bps = await rate(lab.node(node).ip, NODE_PORT, reverse);
       const base = reverse ? direct.down : direct.up;
-      if (!(bps > FLOOR * base)) slow.push(`${where}, ${reverse ? "download" : "upload"}: ${(bps / 1e9).toFixed(2)} Gbit/s (direct ${(base / 1e9).toFixed(2)})`);
+      if (!(bps > FLOOR * base))
+        slow.push(
+          `${where}, ${reverse ? "download" : "upload"}: ${(bps / 1e9).toFixed(2)} Gbit/s (direct ${(base / 1e9).toFixed(2)})`,
+        );
     }
   }
   assert.deepEqual(slow, [], `${label}: paths below ${FLOOR}× the direct rate`);
 }
 
-describe("bulk transfers through NodePorts", { ...requireRoot, timeout: 240_000, skip: isRoot && !hasIperf3() ? "needs /usr/bin/iperf3 (Debian iperf3)" : false }, () => {
-  before(async () => {
-    if (!isRoot || !hasIperf3()) return;
-    lab = await createLab({ name: LAB, nodes: 2, podsPerNode: 1 });
-    const ports = [{ name: "iperf", port: PORT, targetPort: PORT, protocol: "TCP", nodePort: NODE_PORT }] as const;
-    await applyManifests(lab.plan.datastoreDir, [serviceManifest("bulk", "198.18.128.40", ports, { type: "NodePort" }), endpointSliceManifest("bulk", [lab.pod(BACKEND)], ports)]);
-    await startAgents(lab, { readyTimeoutMs: 90_000 }); // the machine is shared: be patient, not flaky
-    direct.up = await rate(lab.pod(BACKEND).ip, PORT, false);
-    direct.down = await rate(lab.pod(BACKEND).ip, PORT, true);
-  });
+describe(
+  "bulk transfers through NodePorts",
+  {
+    ...requireRoot,
+    timeout: 240_000,
+    skip: isRoot && !hasIperf3() ? "needs /usr/bin/iperf3 (Debian iperf3)" : false,
+  },
+  () => {
+    before(async () => {
+      if (!isRoot || !hasIperf3()) return;
+      lab = await createLab({ name: LAB, nodes: 2, podsPerNode: 1 });
+      const ports = [
+        { name: "iperf", port: PORT, targetPort: PORT, protocol: "TCP", nodePort: NODE_PORT },
+      ] as const;
+      await applyManifests(lab.plan.datastoreDir, [
+        serviceManifest("bulk", "198.18.128.40", ports, { type: "NodePort" }),
+        endpointSliceManifest("bulk", [lab.pod(BACKEND)], ports),
+      ]);
+      await startAgents(lab, { readyTimeoutMs: 90_000 }); // the machine is shared: be patient, not flaky
+      direct.up = await rate(lab.pod(BACKEND).ip, PORT, false);
+      direct.down = await rate(lab.pod(BACKEND).ip, PORT, true);
+    });
 
-  after(async () => {
-    if (lab) await lab.down();
-  });
+    after(async () => {
+      if (lab) await lab.down();
+    });
 
-  test("Tunnel mode: upload and download, remote and local backend, at a real rate", async () => {
-    assert.ok(direct.up > 0 && direct.down > 0, "the direct path moved data");
-    await checkPaths("Tunnel");
-  });
+    test("Tunnel mode: upload and download, remote and local backend, at a real rate", async () => {
+      assert.ok(direct.up > 0 && direct.down > 0, "the direct path moved data");
+      await checkPaths("Tunnel");
+    });
 
-  test("DSR mode: upload and download, remote and local backend, at a real rate", async () => {
-    await run(process.execPath, [SLUICE_BIN, "patch", "felixconfiguration", "default", "--patch", '{"spec":{"bpfExternalServiceMode":"DSR"}}', "--datastore", lab.plan.datastoreDir], { timeout: 30_000 });
-    for (const n of lab.nodes) await until(`DSR in sl_globals of ${n.name}`, () => mode(n.name) === "DSR");
-    await checkPaths("DSR");
-  });
-});
+    test("DSR mode: upload and download, remote and local backend, at a real rate", async () => {
+      await run(
+        process.execPath,
+        [
+          SLUICE_BIN,
+          "patch",
+          "felixconfiguration",
+          "default",
+          "--patch",
+          '{"spec":{"bpfExternalServiceMode":"DSR"}}',
+          "--datastore",
+          lab.plan.datastoreDir,
+        ],
+        { timeout: 30_000 },
+      );
+      for (const n of lab.nodes) await until(`DSR in sl_globals of ${n.name}`, () => mode(n.name) === "DSR");
+      await checkPaths("DSR");
+    });
+  },
+);

@@ -23,13 +23,20 @@ export async function withFallbackNetns<T>(fn: (name: string) => Promise<T>): Pr
 /** inNetns runs `argv` inside namespace `name` with `input` on stdin; rejects with stderr on failure. */
 export function inNetns(name: string, argv: readonly string[], input = ""): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("nsenter", [`--net=${netnsPath(name)}`, ...argv], { stdio: ["pipe", "pipe", "pipe"], timeout: 10_000 });
+    const child = spawn("nsenter", [`--net=${netnsPath(name)}`, ...argv], {
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: 10_000,
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (b: Buffer) => (out += b.toString()));
     child.stderr.on("data", (b: Buffer) => (err += b.toString()));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`run ${argv.join(" ")} in ${name}: ${err.trim() || `exit code ${code}`}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`run ${argv.join(" ")} in ${name}: ${err.trim() || `exit code ${code}`}`)),
+    );
     child.stdin.on("error", () => undefined);
     child.stdin.end(input);
   });

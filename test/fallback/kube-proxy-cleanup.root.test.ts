@@ -47,18 +47,28 @@ COMMIT
 
 /** kube-proxy's real nftables layout (testdata/kube-proxy-nftables.nft) and a table of someone else's hooked at the same points. */
 const KUBE_PROXY_NFT = readFileSync(new URL("./testdata/kube-proxy-nftables.nft", import.meta.url), "utf8");
-const OTHER_NFT = "table inet other {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\tip daddr 192.0.2.7 counter\n\t}\n}\n";
+const OTHER_NFT =
+  "table inet other {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\tip daddr 192.0.2.7 counter\n\t}\n}\n";
 
 describe("kube-proxy clean-up in a namespace", requireRoot, () => {
   test("kube-proxy's nftables mode, as it really lays it out (hooked base chains, sets, verdict maps, per-Service chains): both tables go whole, another table on the same hooks stays", async () => {
     await withFallbackNetns(async (ns) => {
       await inNetns(ns, ["nft", "-f", "-"], KUBE_PROXY_NFT + OTHER_NFT);
       const before = await inNetns(ns, ["nft", "list", "ruleset"]);
-      assert.ok(before.includes("chain service-ULMVA6XW-ns1/svc1/tcp/p80") && before.includes("type nat hook output priority"), before);
+      assert.ok(
+        before.includes("chain service-ULMVA6XW-ns1/svc1/tcp/p80") &&
+          before.includes("type nat hook output priority"),
+        before,
+      );
       const r = await cleanUpKubeProxy(netnsTools(ns));
       assert.deepEqual(r.nftTables, ["ip kube-proxy", "ip6 kube-proxy"]);
       const after = await inNetns(ns, ["nft", "list", "ruleset"]);
-      assert.ok(!after.includes("kube-proxy") && !after.includes("service-ips") && !after.includes("mark-for-masquerade"), after);
+      assert.ok(
+        !after.includes("kube-proxy") &&
+          !after.includes("service-ips") &&
+          !after.includes("mark-for-masquerade"),
+        after,
+      );
       assert.ok(after.includes("table inet other") && after.includes("ip daddr 192.0.2.7 counter"), after);
       assert.deepEqual((await cleanUpKubeProxy(netnsTools(ns))).nftTables, [], "a second run finds nothing");
     });
@@ -67,14 +77,26 @@ describe("kube-proxy clean-up in a namespace", requireRoot, () => {
   test("cleanUpKubeProxy() removes kube-proxy's chains, jumps and nftables tables; kubelet's chain and other rules survive", async () => {
     await withFallbackNetns(async (ns) => {
       await inNetns(ns, ["iptables-restore", "--noflush"], RULES);
-      await inNetns(ns, ["nft", "-f", "-"], "table ip kube-proxy {\n\tchain services {\n\t}\n}\ntable ip6 kube-proxy {\n}\ntable inet keep-me {\n}\n");
+      await inNetns(
+        ns,
+        ["nft", "-f", "-"],
+        "table ip kube-proxy {\n\tchain services {\n\t}\n}\ntable ip6 kube-proxy {\n}\ntable inet keep-me {\n}\n",
+      );
       const r = await cleanUpKubeProxy(netnsTools(ns));
       assert.equal(r.jumps, 5);
       assert.ok(r.chains.includes("iptables:nat/KUBE-SVC-NPX46M4PTMTKRN6Y"), r.chains.join(","));
       assert.deepEqual(r.nftTables, ["ip kube-proxy", "ip6 kube-proxy"]);
       const saved = await inNetns(ns, ["iptables-save"]);
-      assert.ok(!/KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|SVC-|SEP-|EXT-|FORWARD)/.test(saved), `kube-proxy rules left:\n${saved}`);
-      for (const keep of ["-A INPUT -j KUBE-FIREWALL", "-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -j DROP", "-A FORWARD -s 10.0.0.0/8 -j ACCEPT", "-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE"]) {
+      assert.ok(
+        !/KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|SVC-|SEP-|EXT-|FORWARD)/.test(saved),
+        `kube-proxy rules left:\n${saved}`,
+      );
+      for (const keep of [
+        "-A INPUT -j KUBE-FIREWALL",
+        "-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -j DROP",
+        "-A FORWARD -s 10.0.0.0/8 -j ACCEPT",
+        "-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE",
+      ]) {
         assert.ok(saved.includes(keep), `"${keep}" was removed:\n${saved}`);
       }
       const tables = await inNetns(ns, ["nft", "list", "tables"]);

@@ -20,7 +20,15 @@ describe("nft proxy ruleset in the kernel", requireRoot, () => {
     await withFallbackNetns(async (ns) => {
       await nft(ns, replaceTableScript(nftProxyRuleset(allFeatures())));
       const listed = await list(ns);
-      for (const want of ["numgen random mod 2 vmap { 0 : goto ep-5-0, 1 : goto ep-5-1 }", "dnat to 198.18.1.5:8080", "update @affinity-1-0 { ip saddr }", "fib saddr type local goto svc-3", "ip saddr { 192.0.2.128/25, 203.0.113.0/24 } return", "198.19.0.14 . tcp . 80 : goto reject-chain", "masquerade fully-random"]) {
+      for (const want of [
+        "numgen random mod 2 vmap { 0 : goto ep-5-0, 1 : goto ep-5-1 }",
+        "dnat to 198.18.1.5:8080",
+        "update @affinity-1-0 { ip saddr }",
+        "fib saddr type local goto svc-3",
+        "ip saddr { 192.0.2.128/25, 203.0.113.0/24 } return",
+        "198.19.0.14 . tcp . 80 : goto reject-chain",
+        "masquerade fully-random",
+      ]) {
         assert.ok(listed.includes(want), `listing lacks "${want}":\n${listed}`);
       }
       // What nft prints, fed back, defines the same table: nothing is lost in the text.
@@ -31,7 +39,10 @@ describe("nft proxy ruleset in the kernel", requireRoot, () => {
 
   test("a second apply replaces the table in one transaction; removal leaves other tables and works when ours is absent", async () => {
     await withFallbackNetns(async (ns) => {
-      await nft(ns, "table inet someone-else {\n\tchain c {\n\t\ttype filter hook input priority 0; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n");
+      await nft(
+        ns,
+        "table inet someone-else {\n\tchain c {\n\t\ttype filter hook input priority 0; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n",
+      );
       await nft(ns, replaceTableScript(nftProxyRuleset(allFeatures())));
       await nft(ns, replaceTableScript(nftProxyRuleset(fixtureState([]))));
       const listed = await list(ns);

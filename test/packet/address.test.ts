@@ -10,7 +10,14 @@ test("parseIpv4() and formatIpv4() round-trip and reject non-quads", () => {
 });
 
 test("parseIpv6() expands '::' and embedded IPv4", () => {
-  assert.deepEqual(Array.from(parseIpv6("2001:db8::1")), [0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1]);
+  assert.deepEqual(Array.from(parseIpv6("2001:db8::1")), [
+    0x20,
+    0x01,
+    0x0d,
+    0xb8,
+    ...new Array<number>(11).fill(0),
+    1,
+  ]);
   assert.equal(formatIpv6(parseIpv6("::ffff:198.18.0.1")), "::ffff:c612:1");
   assert.equal(formatIpv6(parseIpv6("2001:db8:0:0:0:0:198.18.0.1")), "2001:db8::c612:1");
   assert.equal(formatIpv6(parseIpv6("::")), "::");

@@ -34,6 +34,16 @@ export function checksumProblems(parsed: ParsedPacket): string[] {
 export function assertChecksumsValid(bytes: Uint8Array, message = "checksums do not verify"): void {
   const problems = checksumProblems(parsePacket(bytes));
   if (problems.length === 0) return;
-  const text = [`${message}:`, ...problems.map((p) => `  ${p}`), `packet (${bytes.length} bytes):`, hexDump(bytes, { indent: "  " })].join("\n");
-  throw new AssertionError({ message: text, actual: problems, expected: [], operator: "assertChecksumsValid" });
+  const text = [
+    `${message}:`,
+    ...problems.map((p) => `  ${p}`),
+    `packet (${bytes.length} bytes):`,
+    hexDump(bytes, { indent: "  " }),
+  ].join("\n");
+  throw new AssertionError({
+    message: text,
+    actual: problems,
+    expected: [],
+    operator: "assertChecksumsValid",
+  });
 }

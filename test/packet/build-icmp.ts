@@ -32,7 +32,9 @@ function header(type: number, spec: IcmpSpec | Icmpv6Spec, v6: boolean): Uint8Ar
   const v = viewOf(h);
   h[0] = type;
   h[1] = spec.code ?? 0;
-  const echo = v6 ? type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply : type === IcmpType.EchoRequest || type === IcmpType.EchoReply;
+  const echo = v6
+    ? type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply
+    : type === IcmpType.EchoRequest || type === IcmpType.EchoReply;
   if (echo) {
     v.setUint16(4, spec.id ?? 0);
     v.setUint16(6, spec.seq ?? 0);

@@ -16,7 +16,10 @@ export function buildIpv4(spec: Ipv4Spec, protocol: number, payload: Uint8Array)
   v.setUint16(2, spec.totalLength ?? h.length + payload.length);
   v.setUint16(4, spec.id ?? 0);
   const flags = spec.flags ?? [];
-  const flagBits = (flags.includes("RF") ? 0x8000 : 0) | (flags.includes("DF") ? 0x4000 : 0) | (flags.includes("MF") ? 0x2000 : 0);
+  const flagBits =
+    (flags.includes("RF") ? 0x8000 : 0) |
+    (flags.includes("DF") ? 0x4000 : 0) |
+    (flags.includes("MF") ? 0x2000 : 0);
   v.setUint16(6, flagBits | ((spec.fragOffset ?? 0) & 0x1fff));
   h[8] = spec.ttl ?? 64;
   h[9] = spec.protocol ?? protocol;
@@ -36,7 +39,8 @@ function optionsHeader(next: number, options: Uint8Array): Uint8Array {
   h[1] = total / 8 - 1;
   h.set(options, 2);
   const pad = total - 2 - options.length;
-  if (pad === 1) h[2 + options.length] = 0; // Pad1
+  if (pad === 1)
+    h[2 + options.length] = 0; // Pad1
   else if (pad >= 2) {
     h[2 + options.length] = 1; // PadN
     h[3 + options.length] = pad - 2;
@@ -55,7 +59,11 @@ function extHeader(ext: Ipv6ExtSpec, next: number): Uint8Array {
   return optionsHeader(next, ext.options ?? new Uint8Array(0));
 }
 
-const extNumber = { "hop-by-hop": IpProto.HopByHop, "dest-opts": IpProto.DestOpts, fragment: IpProto.Fragment } as const;
+const extNumber = {
+  "hop-by-hop": IpProto.HopByHop,
+  "dest-opts": IpProto.DestOpts,
+  fragment: IpProto.Fragment,
+} as const;
 
 /** buildIpv6 prepends the IPv6 header and extension headers (in spec order) to `payload`. */
 export function buildIpv6(spec: Ipv6Spec, nextHeader: number, payload: Uint8Array): Uint8Array {
@@ -71,7 +79,13 @@ export function buildIpv6(spec: Ipv6Spec, nextHeader: number, payload: Uint8Arra
   const body = concatBytes(...parts, payload);
   const h = new Uint8Array(40);
   const v = viewOf(h);
-  v.setUint32(0, (((spec.version ?? 6) & 0xf) << 28 | ((spec.trafficClass ?? 0) & 0xff) << 20 | ((spec.flowLabel ?? 0) & 0xfffff)) >>> 0);
+  v.setUint32(
+    0,
+    ((((spec.version ?? 6) & 0xf) << 28) |
+      (((spec.trafficClass ?? 0) & 0xff) << 20) |
+      ((spec.flowLabel ?? 0) & 0xfffff)) >>>
+      0,
+  );
   v.setUint16(4, spec.payloadLength ?? body.length);
   h[6] = next;
   h[7] = spec.hopLimit ?? 64;

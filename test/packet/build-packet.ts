@@ -23,7 +23,9 @@ const experimentalProto = 253;
 /** packet builds a full Ethernet frame from `spec` (Ethernet header defaults when `eth` is absent). */
 export function packet(spec: PacketSpec): Uint8Array {
   const l3 = buildL3Body(spec);
-  const type = spec.eth?.type ?? (spec.ipv4 ? EtherType.IPv4 : spec.ipv6 ? EtherType.IPv6 : 0x88b5 /* local experimental */);
+  const type =
+    spec.eth?.type ??
+    (spec.ipv4 ? EtherType.IPv4 : spec.ipv6 ? EtherType.IPv6 : 0x88b5); /* local experimental */
   return finish(concatBytes(ethernetHeader(spec.eth ?? {}, type), l3), spec);
 }
 
@@ -66,10 +68,12 @@ function vxlanBytes(vx: VxlanSpec): Uint8Array {
 
 function buildL3Body(spec: L3PacketSpec): Uint8Array {
   const l4Names = (["tcp", "udp", "sctp", "icmp", "icmpv6"] as const).filter((k) => spec[k] !== undefined);
-  if (l4Names.length > 1) throw new TypeError(`build packet: at most one L4 section, got ${l4Names.join(", ")}`);
+  if (l4Names.length > 1)
+    throw new TypeError(`build packet: at most one L4 section, got ${l4Names.join(", ")}`);
   if (spec.ipv4 && spec.ipv6) throw new TypeError("build packet: both ipv4 and ipv6 sections given");
   if (spec.vxlan && !spec.ipv4 && !spec.ipv6) throw new TypeError("build packet: vxlan needs an ip section");
-  if (l4Names.length === 1 && !spec.ipv4 && !spec.ipv6) throw new TypeError(`build packet: ${l4Names[0]} needs an ip section`);
+  if (l4Names.length === 1 && !spec.ipv4 && !spec.ipv6)
+    throw new TypeError(`build packet: ${l4Names[0]} needs an ip section`);
 
   const ip: IpEndpoints | undefined = spec.ipv4
     ? { src: parseIpv4(spec.ipv4.src), dst: parseIpv4(spec.ipv4.dst) }
@@ -95,7 +99,11 @@ function buildL3Body(spec: L3PacketSpec): Uint8Array {
     body = buildIcmp(spec.icmp, spec.icmp.inner ? concatBytes(innerBytes(spec.icmp.inner), body) : body);
     proto = IpProto.ICMP;
   } else if (spec.icmpv6) {
-    body = buildIcmpv6(spec.icmpv6, spec.icmpv6.inner ? concatBytes(innerBytes(spec.icmpv6.inner), body) : body, ip);
+    body = buildIcmpv6(
+      spec.icmpv6,
+      spec.icmpv6.inner ? concatBytes(innerBytes(spec.icmpv6.inner), body) : body,
+      ip,
+    );
     proto = IpProto.ICMPv6;
   }
   if (spec.ipv4) return buildIpv4(spec.ipv4, proto, body);

@@ -26,7 +26,8 @@ export function toHex(bytes: Uint8Array): string {
 /** fromHex parses hex, ignoring whitespace, so tests can paste captures. */
 export function fromHex(text: string): Uint8Array {
   const clean = text.replace(/\s+/g, "");
-  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new TypeError(`parse hex: "${text.slice(0, 40)}" is not whole hex bytes`);
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean))
+    throw new TypeError(`parse hex: "${text.slice(0, 40)}" is not whole hex bytes`);
   return Uint8Array.from(Buffer.from(clean, "hex"));
 }
 

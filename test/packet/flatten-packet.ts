@@ -39,7 +39,11 @@ export function isLeaf(v: unknown): boolean {
 }
 
 /** flattenPacket maps each leaf path of a parsed packet (or any plain object) to its printed value. */
-export function flattenPacket(value: unknown, prefix = "", out = new Map<string, string>()): Map<string, string> {
+export function flattenPacket(
+  value: unknown,
+  prefix = "",
+  out = new Map<string, string>(),
+): Map<string, string> {
   if (isLeaf(value)) {
     out.set(prefix, formatLeaf(prefix, value));
     return out;

@@ -19,7 +19,10 @@ export function hexDump(bytes: Uint8Array, options: HexDumpOptions = {}): string
     const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
     rows.push(`${indent}${off.toString(16).padStart(4, "0")}  ${cells.join(" ").padEnd(48)}  |${ascii}|`);
     if (options.mark && row.some((_, i) => options.mark!.has(off + i))) {
-      const marks = Array.from(row, (_, i) => (options.mark!.has(off + i) ? "^^" : "  ") + (i === 7 ? " " : ""));
+      const marks = Array.from(
+        row,
+        (_, i) => (options.mark!.has(off + i) ? "^^" : "  ") + (i === 7 ? " " : ""),
+      );
       rows.push(`${indent}      ${marks.join(" ").trimEnd()}`);
     }
   }

@@ -16,6 +16,15 @@ export type * from "./packet-spec.ts";
 export { parsePacket } from "./parse-packet.ts";
 export type { ParseOptions } from "./parse-packet.ts";
 export type * from "./parsed-packet.ts";
-export { EtherType, IcmpCode, IcmpType, Icmpv6Type, IpProto, SctpChunkType, TcpFlag, VXLAN_PORT } from "./protocol-numbers.ts";
+export {
+  EtherType,
+  IcmpCode,
+  IcmpType,
+  Icmpv6Type,
+  IpProto,
+  SctpChunkType,
+  TcpFlag,
+  VXLAN_PORT,
+} from "./protocol-numbers.ts";
 export type { TcpFlagName } from "./protocol-numbers.ts";
 export { pseudoHeaderSum } from "./pseudo-header.ts";

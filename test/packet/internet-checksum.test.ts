@@ -14,7 +14,10 @@ test("onesComplementSum() matches the worked example of RFC 1071 section 3", () 
 });
 
 test("internetChecksum() pads an odd trailing byte with zero on the right", () => {
-  assert.equal(internetChecksum(fromHex("0001f203f4f5f6f7ab")), internetChecksum(fromHex("0001f203f4f5f6f7ab00")));
+  assert.equal(
+    internetChecksum(fromHex("0001f203f4f5f6f7ab")),
+    internetChecksum(fromHex("0001f203f4f5f6f7ab00")),
+  );
 });
 
 test("internetChecksum() over data that includes its own checksum is 0", () => {

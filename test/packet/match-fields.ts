@@ -26,7 +26,9 @@ function walk(actual: unknown, expected: unknown, path: string, out: string[]): 
     return;
   }
   if (actual === null || typeof actual !== "object") {
-    out.push(`${path}: expected ${JSON.stringify(expected)}, got ${actual === undefined ? "(absent)" : formatLeaf(path, actual)}`);
+    out.push(
+      `${path}: expected ${JSON.stringify(expected)}, got ${actual === undefined ? "(absent)" : formatLeaf(path, actual)}`,
+    );
     return;
   }
   for (const [k, v] of Object.entries(expected as Record<string, unknown>)) {
@@ -43,7 +45,17 @@ export function matchFields(actual: ParsedPacket, expected: PacketFields): strin
 }
 
 /** assertFields throws an AssertionError naming every mismatched field. */
-export function assertFields(actual: ParsedPacket, expected: PacketFields, message = "packet fields differ"): void {
+export function assertFields(
+  actual: ParsedPacket,
+  expected: PacketFields,
+  message = "packet fields differ",
+): void {
   const lines = matchFields(actual, expected);
-  if (lines.length > 0) throw new AssertionError({ message: [`${message}:`, ...lines.map((l) => `  ${l}`)].join("\n"), actual: lines, expected: [], operator: "assertFields" });
+  if (lines.length > 0)
+    throw new AssertionError({
+      message: [`${message}:`, ...lines.map((l) => `  ${l}`)].join("\n"),
+      actual: lines,
+      expected: [],
+      operator: "assertFields",
+    });
 }

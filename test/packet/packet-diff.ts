@@ -21,12 +21,16 @@ export interface DiffOptions {
 /** toParsed turns any PacketLike into a ParsedPacket. */
 export function toParsed(p: PacketLike): ParsedPacket {
   if (p instanceof Uint8Array) return parsePacket(p);
-  return "length" in p && "payload" in p && p.payload instanceof Uint8Array ? (p as ParsedPacket) : parsePacket(packet(p as PacketSpec));
+  return "length" in p && "payload" in p && p.payload instanceof Uint8Array
+    ? (p as ParsedPacket)
+    : parsePacket(packet(p as PacketSpec));
 }
 
 function toBytes(p: PacketLike): Uint8Array | undefined {
   if (p instanceof Uint8Array) return p;
-  return "length" in p && "payload" in p && p.payload instanceof Uint8Array ? undefined : packet(p as PacketSpec);
+  return "length" in p && "payload" in p && p.payload instanceof Uint8Array
+    ? undefined
+    : packet(p as PacketSpec);
 }
 
 /**
@@ -53,7 +57,11 @@ export function diffPackets(actual: PacketLike, expected: PacketLike, options: D
  * assertPacketEqual throws an AssertionError listing the differing fields, followed by hex dumps
  * with the differing bytes marked, when `actual` and `expected` differ.
  */
-export function assertPacketEqual(actual: PacketLike, expected: PacketLike, options: DiffOptions & { message?: string } = {}): void {
+export function assertPacketEqual(
+  actual: PacketLike,
+  expected: PacketLike,
+  options: DiffOptions & { message?: string } = {},
+): void {
   const lines = diffPackets(actual, expected, options);
   const ab = toBytes(actual);
   const eb = toBytes(expected);
@@ -63,7 +71,17 @@ export function assertPacketEqual(actual: PacketLike, expected: PacketLike, opti
   if (lines.length === 0) parts.push("  (fields decode the same; raw bytes differ)");
   if (ab !== undefined && eb !== undefined) {
     const mark = differingOffsets(ab, eb);
-    parts.push(`expected (${eb.length} bytes):`, hexDump(eb, { mark, indent: "  " }), `actual (${ab.length} bytes):`, hexDump(ab, { mark, indent: "  " }));
+    parts.push(
+      `expected (${eb.length} bytes):`,
+      hexDump(eb, { mark, indent: "  " }),
+      `actual (${ab.length} bytes):`,
+      hexDump(ab, { mark, indent: "  " }),
+    );
   }
-  throw new AssertionError({ message: parts.join("\n"), actual: lines, expected: [], operator: "assertPacketEqual" });
+  throw new AssertionError({
+    message: parts.join("\n"),
+    actual: lines,
+    expected: [],
+    operator: "assertPacketEqual",
+  });
 }

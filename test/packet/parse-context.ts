@@ -21,7 +21,8 @@ export type HeaderBytes = { bytes: Uint8Array; cut: boolean } | { error: string 
  */
 export function headerBytes(data: Uint8Array, need: number, ctx: ParseContext, layer: string): HeaderBytes {
   if (data.length >= need) return { bytes: data.subarray(0, need), cut: false };
-  if (!ctx.quoted || data.length === 0) return { error: `${layer}: truncated header: ${data.length} bytes, need ${need}` };
+  if (!ctx.quoted || data.length === 0)
+    return { error: `${layer}: truncated header: ${data.length} bytes, need ${need}` };
   ctx.truncated = true;
   const padded = new Uint8Array(need);
   padded.set(data);

@@ -10,7 +10,12 @@ import { IcmpCode, IcmpType, Icmpv6Type, IpProto, nameOf } from "./protocol-numb
 export type QuotedParser = (bytes: Uint8Array) => ParsedPacket;
 
 const v4Errors: ReadonlySet<number> = new Set([IcmpType.DestUnreachable, 4, 5, IcmpType.TimeExceeded, 12]);
-const v6Errors: ReadonlySet<number> = new Set([Icmpv6Type.DestUnreachable, Icmpv6Type.PacketTooBig, Icmpv6Type.TimeExceeded, 4]);
+const v6Errors: ReadonlySet<number> = new Set([
+  Icmpv6Type.DestUnreachable,
+  Icmpv6Type.PacketTooBig,
+  Icmpv6Type.TimeExceeded,
+  4,
+]);
 
 function parse(input: L4Input, v6: boolean, quoted: QuotedParser): L4Result<ParsedIcmp> {
   const layer = v6 ? "icmpv6" : "icmp";
@@ -20,10 +25,16 @@ function parse(input: L4Input, v6: boolean, quoted: QuotedParser): L4Result<Pars
   const v = viewOf(h);
   const type = h[0]!;
   const pseudo = v6 ? { ip: input.endpoints, proto: IpProto.ICMPv6 } : undefined;
-  const msg: ParsedIcmp = { type, code: h[1]!, checksum: inetCheck(input.bytes, 2, pseudo, input.complete && !hb.cut) };
+  const msg: ParsedIcmp = {
+    type,
+    code: h[1]!,
+    checksum: inetCheck(input.bytes, 2, pseudo, input.complete && !hb.cut),
+  };
   const typeName = nameOf(v6 ? Icmpv6Type : IcmpType, type);
   if (typeName !== undefined) msg.typeName = typeName;
-  const echo = v6 ? type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply : type === IcmpType.EchoRequest || type === IcmpType.EchoReply;
+  const echo = v6
+    ? type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply
+    : type === IcmpType.EchoRequest || type === IcmpType.EchoReply;
   if (echo) {
     msg.id = v.getUint16(4);
     msg.seq = v.getUint16(6);
@@ -33,7 +44,8 @@ function parse(input: L4Input, v6: boolean, quoted: QuotedParser): L4Result<Pars
   const body = input.bytes.slice(8);
   if ((v6 ? v6Errors : v4Errors).has(type) && body.length > 0 && !input.ctx.quoted) {
     msg.inner = quoted(body);
-    if (msg.inner.error !== undefined) return { header: msg, payload: new Uint8Array(0), error: `${layer}.inner: ${msg.inner.error}` };
+    if (msg.inner.error !== undefined)
+      return { header: msg, payload: new Uint8Array(0), error: `${layer}.inner: ${msg.inner.error}` };
     return { header: msg, payload: new Uint8Array(0) };
   }
   return { header: msg, payload: body };

@@ -27,13 +27,23 @@ export interface IpParse {
   error?: string;
 }
 
-function bound(data: Uint8Array, start: number, declaredEnd: number, ctx: ParseContext, layer: string, what: string): { end: number; error?: string } {
+function bound(
+  data: Uint8Array,
+  start: number,
+  declaredEnd: number,
+  ctx: ParseContext,
+  layer: string,
+  what: string,
+): { end: number; error?: string } {
   if (declaredEnd <= data.length) return { end: declaredEnd };
   if (ctx.quoted) {
     ctx.truncated = true;
     return { end: data.length };
   }
-  return { end: data.length, error: `${layer}: ${what} ${declaredEnd - start} exceeds the ${data.length - start} bytes present` };
+  return {
+    end: data.length,
+    error: `${layer}: ${what} ${declaredEnd - start} exceeds the ${data.length - start} bytes present`,
+  };
 }
 
 /** parseIpv4 decodes an IPv4 header at the start of `data`. */
@@ -48,7 +58,9 @@ export function parseIpv4(data: Uint8Array, ctx: ParseContext): IpParse | { erro
   const options = hlen > 20 ? data.slice(20, Math.min(hlen, data.length)) : new Uint8Array(0);
   const endpoints = { src: h.slice(12, 16), dst: h.slice(16, 20) };
   const checksumOk = hlen >= 20 && data.length >= hlen;
-  const expected = checksumOk ? internetChecksum(new Uint8Array([...data.subarray(0, 10), 0, 0, ...data.subarray(12, hlen)])) : null;
+  const expected = checksumOk
+    ? internetChecksum(new Uint8Array([...data.subarray(0, 10), 0, 0, ...data.subarray(12, hlen)]))
+    : null;
   const value = v.getUint16(10);
   const ipv4: ParsedIpv4 = {
     version: h[0]! >> 4,
@@ -66,11 +78,22 @@ export function parseIpv4(data: Uint8Array, ctx: ParseContext): IpParse | { erro
     dst: formatIpv4(endpoints.dst),
     options,
   };
-  const base = { ipv4, protocol: ipv4.protocol, endpoints, l4: new Uint8Array(0), trailer: new Uint8Array(0), hasL4Header: false, l4Complete: false };
+  const base = {
+    ipv4,
+    protocol: ipv4.protocol,
+    endpoints,
+    l4: new Uint8Array(0),
+    trailer: new Uint8Array(0),
+    hasL4Header: false,
+    l4Complete: false,
+  };
   if (ipv4.version !== 4) return { ...base, error: `ipv4: version ${ipv4.version}, want 4` };
-  if (hlen < 20) return { ...base, error: `ipv4: header length ${hlen} (ihl ${ihl}) is below the minimum 20` };
-  if (data.length < hlen && !ctx.quoted) return { ...base, error: `ipv4: header length ${hlen} exceeds the ${data.length} bytes present` };
-  if (ipv4.totalLength < hlen) return { ...base, error: `ipv4: total length ${ipv4.totalLength} is below the header length ${hlen}` };
+  if (hlen < 20)
+    return { ...base, error: `ipv4: header length ${hlen} (ihl ${ihl}) is below the minimum 20` };
+  if (data.length < hlen && !ctx.quoted)
+    return { ...base, error: `ipv4: header length ${hlen} exceeds the ${data.length} bytes present` };
+  if (ipv4.totalLength < hlen)
+    return { ...base, error: `ipv4: total length ${ipv4.totalLength} is below the header length ${hlen}` };
   const b = bound(data, 0, ipv4.totalLength, ctx, "ipv4", "total length");
   if (b.error !== undefined) return { ...base, error: b.error };
   const fragment = ipv4.fragOffset !== 0 || ipv4.flags.includes("MF");
@@ -83,7 +106,13 @@ export function parseIpv4(data: Uint8Array, ctx: ParseContext): IpParse | { erro
   };
 }
 
-const extTypes: ReadonlySet<number> = new Set([IpProto.HopByHop, IpProto.Routing, IpProto.Fragment, IpProto.DestOpts, IpProto.AH]);
+const extTypes: ReadonlySet<number> = new Set([
+  IpProto.HopByHop,
+  IpProto.Routing,
+  IpProto.Fragment,
+  IpProto.DestOpts,
+  IpProto.AH,
+]);
 
 /** parseIpv6 decodes an IPv6 header and walks its extension-header chain. */
 export function parseIpv6(data: Uint8Array, ctx: ParseContext): IpParse | { error: string } {
@@ -105,7 +134,15 @@ export function parseIpv6(data: Uint8Array, ctx: ParseContext): IpParse | { erro
     ext: [],
     protocol: h[6]!,
   };
-  const base = { ipv6, protocol: ipv6.protocol, endpoints, l4: new Uint8Array(0), trailer: new Uint8Array(0), hasL4Header: false, l4Complete: false };
+  const base = {
+    ipv6,
+    protocol: ipv6.protocol,
+    endpoints,
+    l4: new Uint8Array(0),
+    trailer: new Uint8Array(0),
+    hasL4Header: false,
+    l4Complete: false,
+  };
   if (ipv6.version !== 6) return { ...base, error: `ipv6: version ${ipv6.version}, want 6` };
   const b = bound(data, 40, 40 + ipv6.payloadLength, ctx, "ipv6", "payload length");
   if (b.error !== undefined) return { ...base, error: b.error };
@@ -123,9 +160,23 @@ export function parseIpv6(data: Uint8Array, ctx: ParseContext): IpParse | { erro
       return { ...base, error: `ipv6: extension header ${next} at offset ${off} is truncated` };
     }
     // AH counts its length in 4-byte units minus 2 (RFC 4302); the others in 8-byte units minus 1.
-    const len = next === IpProto.AH ? (data[off + 1]! + 2) * 4 : next === IpProto.Fragment ? 8 : (data[off + 1]! + 1) * 8;
-    if (off + len > end && !ctx.quoted) return { ...base, error: `ipv6: extension header ${next} of ${len} bytes at offset ${off} is truncated` };
-    const ext: ParsedIpv6Ext = { type: next, nextHeader: data[off]!, length: len, data: data.slice(off + 2, Math.min(off + len, end)) };
+    const len =
+      next === IpProto.AH
+        ? (data[off + 1]! + 2) * 4
+        : next === IpProto.Fragment
+          ? 8
+          : (data[off + 1]! + 1) * 8;
+    if (off + len > end && !ctx.quoted)
+      return {
+        ...base,
+        error: `ipv6: extension header ${next} of ${len} bytes at offset ${off} is truncated`,
+      };
+    const ext: ParsedIpv6Ext = {
+      type: next,
+      nextHeader: data[off]!,
+      length: len,
+      data: data.slice(off + 2, Math.min(off + len, end)),
+    };
     if (next === IpProto.Fragment) {
       const fw = viewOf(data).getUint16(off + 2);
       ext.fragment = { offset: fw >> 3, more: (fw & 1) === 1, id: viewOf(data).getUint32(off + 4) };

@@ -23,7 +23,12 @@ export interface L4Input {
 export type L4Result<T> = { header: T; payload: Uint8Array; error?: string } | { error: string };
 
 /** inetCheck recomputes an internet checksum stored at `at`, with an optional pseudo-header. */
-export function inetCheck(bytes: Uint8Array, at: number, pseudo: { ip: IpEndpoints; proto: number } | undefined, complete: boolean): ChecksumCheck {
+export function inetCheck(
+  bytes: Uint8Array,
+  at: number,
+  pseudo: { ip: IpEndpoints; proto: number } | undefined,
+  complete: boolean,
+): ChecksumCheck {
   const value = bytes.length >= at + 2 ? viewOf(bytes).getUint16(at) : 0;
   if (!complete) return { value, expected: null, valid: false };
   const copy = bytes.slice();
@@ -45,7 +50,7 @@ export function sameOnesComplement(a: number, b: number): boolean {
 
 function tcpOptions(bytes: Uint8Array): ParsedTcpOption[] | string {
   const out: ParsedTcpOption[] = [];
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const kind = bytes[i]!;
     if (kind === 0 || kind === 1) {
       out.push({ kind: kind === 0 ? "eol" : "nop" });
@@ -53,12 +58,14 @@ function tcpOptions(bytes: Uint8Array): ParsedTcpOption[] | string {
       continue;
     }
     const len = bytes[i + 1];
-    if (len === undefined || len < 2 || i + len > bytes.length) return `tcp: option ${kind} at offset ${20 + i} has bad length ${len ?? "(missing)"}`;
+    if (len === undefined || len < 2 || i + len > bytes.length)
+      return `tcp: option ${kind} at offset ${20 + i} has bad length ${len ?? "(missing)"}`;
     const v = viewOf(bytes.subarray(i, i + len));
     if (kind === 2 && len === 4) out.push({ kind: "mss", value: v.getUint16(2) });
     else if (kind === 3 && len === 3) out.push({ kind: "wscale", shift: bytes[i + 2]! });
     else if (kind === 4 && len === 2) out.push({ kind: "sack-permitted" });
-    else if (kind === 8 && len === 10) out.push({ kind: "timestamp", value: v.getUint32(2), echo: v.getUint32(6) });
+    else if (kind === 8 && len === 10)
+      out.push({ kind: "timestamp", value: v.getUint32(2), echo: v.getUint32(6) });
     else out.push({ kind: "raw", type: kind, data: bytes.slice(i + 2, i + len) });
     i += len;
   }
@@ -86,8 +93,18 @@ export function parseTcp(input: L4Input): L4Result<ParsedTcp> {
     options: [],
   };
   if (hb.cut) return { header, payload: new Uint8Array(0) };
-  if (hlen < 20) return { header, payload: bytes.slice(20), error: `tcp: data offset ${dataOffset} (${hlen} bytes) is below the minimum 20` };
-  if (hlen > bytes.length && !ctx.quoted) return { header, payload: new Uint8Array(0), error: `tcp: data offset ${dataOffset} (${hlen} bytes) exceeds the ${bytes.length} bytes present` };
+  if (hlen < 20)
+    return {
+      header,
+      payload: bytes.slice(20),
+      error: `tcp: data offset ${dataOffset} (${hlen} bytes) is below the minimum 20`,
+    };
+  if (hlen > bytes.length && !ctx.quoted)
+    return {
+      header,
+      payload: new Uint8Array(0),
+      error: `tcp: data offset ${dataOffset} (${hlen} bytes) exceeds the ${bytes.length} bytes present`,
+    };
   const opts = tcpOptions(bytes.subarray(20, Math.min(hlen, bytes.length)));
   if (typeof opts === "string") return { header, payload: bytes.slice(hlen), error: opts };
   header.options = opts;
@@ -101,13 +118,25 @@ export function parseUdp(input: L4Input, v4: boolean): L4Result<ParsedUdp> {
   if ("error" in hb) return hb;
   const v = viewOf(hb.bytes);
   const length = v.getUint16(4);
-  const header: ParsedUdp = { sport: v.getUint16(0), dport: v.getUint16(2), length, checksum: { value: v.getUint16(6), expected: null, valid: false } };
+  const header: ParsedUdp = {
+    sport: v.getUint16(0),
+    dport: v.getUint16(2),
+    length,
+    checksum: { value: v.getUint16(6), expected: null, valid: false },
+  };
   if (hb.cut) return { header, payload: new Uint8Array(0) };
-  if (length < 8) return { header, payload: bytes.slice(8), error: `udp: length ${length} is below the header size 8` };
-  if (length > bytes.length && !ctx.quoted) return { header, payload: bytes.slice(8), error: `udp: length ${length} exceeds the ${bytes.length} bytes present` };
+  if (length < 8)
+    return { header, payload: bytes.slice(8), error: `udp: length ${length} is below the header size 8` };
+  if (length > bytes.length && !ctx.quoted)
+    return {
+      header,
+      payload: bytes.slice(8),
+      error: `udp: length ${length} exceeds the ${bytes.length} bytes present`,
+    };
   const datagram = bytes.subarray(0, Math.min(length, bytes.length));
   const complete = input.complete && length <= bytes.length;
-  if (v4 && header.checksum.value === 0) header.checksum = { value: 0, expected: 0, valid: true }; // "no checksum" (RFC 768)
+  if (v4 && header.checksum.value === 0)
+    header.checksum = { value: 0, expected: 0, valid: true }; // "no checksum" (RFC 768)
   else {
     const c = inetCheck(datagram, 6, { ip: input.endpoints, proto: IpProto.UDP }, complete);
     // A sum that comes out 0 is sent as 0xffff; both encode the same one's-complement value.
@@ -129,12 +158,22 @@ export function parseSctp(input: L4Input): L4Result<ParsedSctp> {
     copy.fill(0, 8, 12);
     expected = crc32c(copy);
   }
-  const header: ParsedSctp = { sport: v.getUint16(0), dport: v.getUint16(2), vtag: v.getUint32(4), checksum: { value, expected, valid: value === expected } };
+  const header: ParsedSctp = {
+    sport: v.getUint16(0),
+    dport: v.getUint16(2),
+    vtag: v.getUint32(4),
+    checksum: { value, expected, valid: value === expected },
+  };
   if (bytes.length < 16) return { header, payload: new Uint8Array(0) };
   const cv = viewOf(bytes.subarray(12));
   const length = cv.getUint16(2);
   if (length < 4 || 12 + length > bytes.length) {
-    if (!ctx.quoted) return { header, payload: bytes.slice(12), error: `sctp: chunk length ${length} does not fit the ${bytes.length - 12} bytes present` };
+    if (!ctx.quoted)
+      return {
+        header,
+        payload: bytes.slice(12),
+        error: `sctp: chunk length ${length} does not fit the ${bytes.length - 12} bytes present`,
+      };
     ctx.truncated = true;
   }
   const chunkEnd = Math.min(12 + Math.max(length, 4), bytes.length);

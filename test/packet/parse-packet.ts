@@ -24,13 +24,23 @@ export function parsePacket(bytes: Uint8Array, options: ParseOptions = {}): Pars
   const ctx: ParseContext = { quoted: false, truncated: false };
   if (options.from === "ip") return parseFromIp(bytes, ctx);
   const out: ParsedPacket = { length: bytes.length, payload: new Uint8Array(0) };
-  if (bytes.length < 14) return { ...out, payload: bytes.slice(), error: `eth: truncated header: ${bytes.length} bytes, need 14` };
+  if (bytes.length < 14)
+    return { ...out, payload: bytes.slice(), error: `eth: truncated header: ${bytes.length} bytes, need 14` };
   const v = viewOf(bytes);
-  const eth: ParsedEthernet = { dst: formatMac(bytes.subarray(0, 6)), src: formatMac(bytes.subarray(6, 12)), type: v.getUint16(12) };
+  const eth: ParsedEthernet = {
+    dst: formatMac(bytes.subarray(0, 6)),
+    src: formatMac(bytes.subarray(6, 12)),
+    type: v.getUint16(12),
+  };
   out.eth = eth;
   let off = 14;
   if (eth.type === EtherType.VLAN || eth.type === EtherType.QinQ) {
-    if (bytes.length < 18) return { ...out, payload: bytes.slice(14), error: `eth: truncated vlan tag: ${bytes.length} bytes, need 18` };
+    if (bytes.length < 18)
+      return {
+        ...out,
+        payload: bytes.slice(14),
+        error: `eth: truncated vlan tag: ${bytes.length} bytes, need 18`,
+      };
     const tci = v.getUint16(14);
     eth.vlan = { tpid: eth.type, pcp: tci >> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0xfff };
     eth.type = v.getUint16(16);
@@ -54,7 +64,11 @@ function parseFromIp(bytes: Uint8Array, ctx: ParseContext): ParsedPacket {
   const version = (bytes[0] ?? 0) >> 4;
   if (version === 4) return parseL3(out, parseIpv4(bytes, ctx), ctx);
   if (version === 6) return parseL3(out, parseIpv6(bytes, ctx), ctx);
-  return { ...out, payload: bytes.slice(), error: `ip: version ${bytes.length === 0 ? "(no bytes)" : version} is neither 4 nor 6` };
+  return {
+    ...out,
+    payload: bytes.slice(),
+    error: `ip: version ${bytes.length === 0 ? "(no bytes)" : version} is neither 4 nor 6`,
+  };
 }
 
 function parseL3(out: ParsedPacket, ip: IpParse | { error: string }, ctx: ParseContext): ParsedPacket {
@@ -72,7 +86,13 @@ function parseL3(out: ParsedPacket, ip: IpParse | { error: string }, ctx: ParseC
     case IpProto.UDP: {
       const r = parseUdp(input, ip.ipv4 !== undefined);
       const done = attach(out, "udp", r);
-      if ("header" in r && r.header.dport === VXLAN_PORT && done.error === undefined && done.payload.length >= 8) return parseVxlan(done);
+      if (
+        "header" in r &&
+        r.header.dport === VXLAN_PORT &&
+        done.error === undefined &&
+        done.payload.length >= 8
+      )
+        return parseVxlan(done);
       return done;
     }
     case IpProto.SCTP:
@@ -88,7 +108,11 @@ function parseL3(out: ParsedPacket, ip: IpParse | { error: string }, ctx: ParseC
 
 type L4Key = "tcp" | "udp" | "sctp" | "icmp" | "icmpv6";
 
-function attach<K extends L4Key>(out: ParsedPacket, key: K, r: { header: NonNullable<ParsedPacket[K]>; payload: Uint8Array; error?: string } | { error: string }): ParsedPacket {
+function attach<K extends L4Key>(
+  out: ParsedPacket,
+  key: K,
+  r: { header: NonNullable<ParsedPacket[K]>; payload: Uint8Array; error?: string } | { error: string },
+): ParsedPacket {
   if (!("header" in r)) return { ...out, error: r.error };
   const next: ParsedPacket = { ...out, [key]: r.header, payload: r.payload };
   if (r.error !== undefined) next.error = r.error;

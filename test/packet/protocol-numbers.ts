@@ -27,18 +27,50 @@ export const IpProto = {
 export const IcmpType = { EchoReply: 0, DestUnreachable: 3, EchoRequest: 8, TimeExceeded: 11 } as const;
 
 /** IcmpCode holds the ICMPv4 destination-unreachable codes tests use; FragNeeded carries the next-hop MTU (RFC 1191). */
-export const IcmpCode = { NetUnreachable: 0, HostUnreachable: 1, ProtoUnreachable: 2, PortUnreachable: 3, FragNeeded: 4, AdminProhibited: 13 } as const;
+export const IcmpCode = {
+  NetUnreachable: 0,
+  HostUnreachable: 1,
+  ProtoUnreachable: 2,
+  PortUnreachable: 3,
+  FragNeeded: 4,
+  AdminProhibited: 13,
+} as const;
 
 /** Icmpv6Type holds the ICMPv6 types the harness names (RFC 4443). */
-export const Icmpv6Type = { DestUnreachable: 1, PacketTooBig: 2, TimeExceeded: 3, EchoRequest: 128, EchoReply: 129 } as const;
+export const Icmpv6Type = {
+  DestUnreachable: 1,
+  PacketTooBig: 2,
+  TimeExceeded: 3,
+  EchoRequest: 128,
+  EchoReply: 129,
+} as const;
 
 /** TcpFlag maps flag names to their bits in byte 13 of the TCP header. */
-export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
+export const TcpFlag = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+} as const;
 /** TcpFlagName is one of "FIN", "SYN", ... */
 export type TcpFlagName = keyof typeof TcpFlag;
 
 /** SctpChunkType holds the SCTP chunk types tests use (RFC 9260 section 3.2). */
-export const SctpChunkType = { DATA: 0, INIT: 1, INIT_ACK: 2, SACK: 3, HEARTBEAT: 4, ABORT: 6, SHUTDOWN: 7, COOKIE_ECHO: 10, COOKIE_ACK: 11 } as const;
+export const SctpChunkType = {
+  DATA: 0,
+  INIT: 1,
+  INIT_ACK: 2,
+  SACK: 3,
+  HEARTBEAT: 4,
+  ABORT: 6,
+  SHUTDOWN: 7,
+  COOKIE_ECHO: 10,
+  COOKIE_ACK: 11,
+} as const;
 
 /** VXLAN_PORT is the IANA UDP port for VXLAN (RFC 7348). */
 export const VXLAN_PORT = 4789;

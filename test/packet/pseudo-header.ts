@@ -12,7 +12,9 @@ import { onesComplementSum } from "./internet-checksum.ts";
  */
 export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: number, length: number): number {
   if (src.length !== dst.length || (src.length !== 4 && src.length !== 16)) {
-    throw new RangeError(`pseudo-header: addresses must both be 4 or 16 bytes, got ${src.length} and ${dst.length}`);
+    throw new RangeError(
+      `pseudo-header: addresses must both be 4 or 16 bytes, got ${src.length} and ${dst.length}`,
+    );
   }
   const v6 = src.length === 16;
   // IPv4: src, dst, zero, protocol, 16-bit length. IPv6: src, dst, 32-bit length, 3 zeros, next header.

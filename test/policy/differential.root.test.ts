@@ -27,7 +27,8 @@ before(() => {
 });
 after(() => h?.close());
 
-const verdictOf = (v: "allow" | "deny"): number => (v === "allow" ? SlPolVerdict.SL_POL_ALLOW : SlPolVerdict.SL_POL_DENY);
+const verdictOf = (v: "allow" | "deny"): number =>
+  v === "allow" ? SlPolVerdict.SL_POL_ALLOW : SlPolVerdict.SL_POL_DENY;
 
 interface Disagreement {
   readonly set: number;
@@ -37,7 +38,14 @@ interface Disagreement {
 }
 
 /** runSet runs packets through one compiled policy and returns the disagreements with the evaluator. */
-function runSet(policy: EndpointPolicy, compiled: CompiledPolicy, r: Rng, set: number, checkCounters: boolean, events?: Map<number, number>): Disagreement[] {
+function runSet(
+  policy: EndpointPolicy,
+  compiled: CompiledPolicy,
+  r: Rng,
+  set: number,
+  checkCounters: boolean,
+  events?: Map<number, number>,
+): Disagreement[] {
   const sets = randomSets(r);
   h!.setIpSets(sets);
   const loaded = h!.load(compiled);
@@ -51,7 +59,12 @@ function runSet(policy: EndpointPolicy, compiled: CompiledPolicy, r: Rng, set: n
       const got = h!.run(loaded, packet);
       const wantText = `${want.verdict} rule ${want.ruleId} tier ${want.tier} ret ${want.verdict === "allow" ? 0 : 2}`;
       const gotText = `${got.verdict === SlPolVerdict.SL_POL_ALLOW ? "allow" : got.verdict === SlPolVerdict.SL_POL_DENY ? "deny" : got.verdict} rule ${got.ruleId} tier ${got.tier} ret ${got.retval}`;
-      if (got.verdict !== verdictOf(want.verdict) || got.ruleId !== want.ruleId || got.tier !== want.tier || got.retval !== (want.verdict === "allow" ? 0 : 2)) {
+      if (
+        got.verdict !== verdictOf(want.verdict) ||
+        got.ruleId !== want.ruleId ||
+        got.tier !== want.tier ||
+        got.retval !== (want.verdict === "allow" ? 0 : 2)
+      ) {
         out.push({ set, packet, want: wantText, got: gotText });
       }
       bump(want.ruleId);
@@ -61,7 +74,8 @@ function runSet(policy: EndpointPolicy, compiled: CompiledPolicy, r: Rng, set: n
       }
     }
     if (checkCounters) {
-      for (const [id, n] of expectHits) assert.equal(h!.hits(id), BigInt(n), `set ${set}: sl_pol_hits[${id}]`);
+      for (const [id, n] of expectHits)
+        assert.equal(h!.hits(id), BigInt(n), `set ${set}: sl_pol_hits[${id}]`);
     }
   } finally {
     h!.unload(loaded);
@@ -69,46 +83,54 @@ function runSet(policy: EndpointPolicy, compiled: CompiledPolicy, r: Rng, set: n
   return out;
 }
 
-test(`${POLICY_SETS} random policy sets × ${PACKETS_PER_SET} packets: programs and the reference evaluator agree on verdict, rule, tier, counters and Log events`, requireRoot, () => {
-  const r = new Rng(0x5eed);
-  let nextId = 1000;
-  const reader = new RingBufReader(h!.map(PolicyMapName.events));
-  const gotEvents = new Map<number, number>();
-  reader.onRecord((rec) => {
-    const ev = decodeSlPolLogEvent(rec);
-    gotEvents.set(ev.ruleId, (gotEvents.get(ev.ruleId) ?? 0) + 1);
-  });
-  const wantEvents = new Map<number, number>();
-  const disagreements: Disagreement[] = [];
-  let chunked = 0;
-  let packets = 0;
-  const decidedBy = new Map<string, number>();
-  try {
-    for (let s = 0; s < POLICY_SETS; s++) {
-      const policy = randomPolicy(r, () => nextId++, `rand/${s}`);
-      // Every fourth set is cut into small chunks so chunk hand-over is exercised too.
-      const compiled = compilePolicy(policy, s % 4 === 3 ? { slotBase: SL_POL_SLOT_FIRST, maxChunkInsns: 120 } : { slotBase: SL_POL_SLOT_FIRST });
-      if (compiled.chunks.length > 1) chunked++;
-      disagreements.push(...runSet(policy, compiled, r, s, true, wantEvents));
-      reader.poll();
-      packets += PACKETS_PER_SET;
-      for (let i = 0; i < 3; i++) {
-        const p = randomPacket(r);
-        const d = evaluatePolicy(policy, p, new Map()).decidedBy;
-        decidedBy.set(d, (decidedBy.get(d) ?? 0) + 1);
+test(
+  `${POLICY_SETS} random policy sets × ${PACKETS_PER_SET} packets: programs and the reference evaluator agree on verdict, rule, tier, counters and Log events`,
+  requireRoot,
+  () => {
+    const r = new Rng(0x5eed);
+    let nextId = 1000;
+    const reader = new RingBufReader(h!.map(PolicyMapName.events));
+    const gotEvents = new Map<number, number>();
+    reader.onRecord((rec) => {
+      const ev = decodeSlPolLogEvent(rec);
+      gotEvents.set(ev.ruleId, (gotEvents.get(ev.ruleId) ?? 0) + 1);
+    });
+    const wantEvents = new Map<number, number>();
+    const disagreements: Disagreement[] = [];
+    let chunked = 0;
+    let packets = 0;
+    const decidedBy = new Map<string, number>();
+    try {
+      for (let s = 0; s < POLICY_SETS; s++) {
+        const policy = randomPolicy(r, () => nextId++, `rand/${s}`);
+        // Every fourth set is cut into small chunks so chunk hand-over is exercised too.
+        const compiled = compilePolicy(
+          policy,
+          s % 4 === 3 ? { slotBase: SL_POL_SLOT_FIRST, maxChunkInsns: 120 } : { slotBase: SL_POL_SLOT_FIRST },
+        );
+        if (compiled.chunks.length > 1) chunked++;
+        disagreements.push(...runSet(policy, compiled, r, s, true, wantEvents));
+        reader.poll();
+        packets += PACKETS_PER_SET;
+        for (let i = 0; i < 3; i++) {
+          const p = randomPacket(r);
+          const d = evaluatePolicy(policy, p, new Map()).decidedBy;
+          decidedBy.set(d, (decidedBy.get(d) ?? 0) + 1);
+        }
       }
+      reader.poll();
+    } finally {
+      reader.close();
     }
-    reader.poll();
-  } finally {
-    reader.close();
-  }
-  assert.ok(packets >= 100_000 && POLICY_SETS >= 200);
-  assert.ok(chunked >= POLICY_SETS / 8, `chunked programs exercised (${chunked})`);
-  assert.deepEqual(disagreements.slice(0, 5), [], `${disagreements.length} disagreements`);
-  assert.deepEqual(new Map([...gotEvents].sort()), new Map([...wantEvents].sort()), "Log events per rule");
-  assert.ok(wantEvents.size > 50, `Log rules fired (${wantEvents.size})`);
-  for (const by of ["rule", "end-of-tier", "default"]) assert.ok((decidedBy.get(by) ?? 0) > 0, `some packets decided by ${by}`);
-});
+    assert.ok(packets >= 100_000 && POLICY_SETS >= 200);
+    assert.ok(chunked >= POLICY_SETS / 8, `chunked programs exercised (${chunked})`);
+    assert.deepEqual(disagreements.slice(0, 5), [], `${disagreements.length} disagreements`);
+    assert.deepEqual(new Map([...gotEvents].sort()), new Map([...wantEvents].sort()), "Log events per rule");
+    assert.ok(wantEvents.size > 50, `Log rules fired (${wantEvents.size})`);
+    for (const by of ["rule", "end-of-tier", "default"])
+      assert.ok((decidedBy.get(by) ?? 0) > 0, `some packets decided by ${by}`);
+  },
+);
 
 // Make the upper bound of every port range exclusive — 32-bit "jle imm" becomes "jlt", "jgt imm"
 // becomes "jge" — an off-by-one a generator could plausibly have. The same harness must then see
@@ -141,5 +163,8 @@ test("mutation check: programs with one comparison flipped disagree with the eva
     disagreements += runSet(policy, m.compiled, r, s, false).length;
   }
   assert.ok(flips > 0, "the mutation changed some programs");
-  assert.ok(disagreements > 0, `a flipped comparison must be caught (flips ${flips}, disagreements ${disagreements})`);
+  assert.ok(
+    disagreements > 0,
+    `a flipped comparison must be caught (flips ${flips}, disagreements ${disagreements})`,
+  );
 });

@@ -37,7 +37,10 @@ export function largePolicy(rules: number, firstId = 100): EndpointPolicy {
   const tier = (name: string, rs: PolicyRule[], eot: number) => ({
     name,
     endOfTierRuleId: eot,
-    policies: Array.from({ length: Math.ceil(rs.length / perPolicy) }, (_, i) => ({ name: `${name}/p${i}`, rules: rs.slice(i * perPolicy, (i + 1) * perPolicy) })),
+    policies: Array.from({ length: Math.ceil(rs.length / perPolicy) }, (_, i) => ({
+      name: `${name}/p${i}`,
+      rules: rs.slice(i * perPolicy, (i + 1) * perPolicy),
+    })),
   });
   // Tier 1 ends in Pass so that every packet reaches tier 2 when nothing in tier 1 matched.
   const t1 = [...all.slice(0, half), { id: firstId + rules, action: "pass" as const, match: {} }];
@@ -52,5 +55,15 @@ export function largePolicy(rules: number, firstId = 100): EndpointPolicy {
 
 /** packetFor is a packet rule k allows (k not a Log rule). */
 export function packetFor(k: number): PolicyPacket {
-  return { srcAddr: srcOf(k), dstAddr: 0xc6120105, proto: k % 2 === 0 ? 6 : 17, ipVersion: 4, hasPorts: true, srcPort: 33000, dstPort: portOf(k), icmpType: 0, icmpCode: 0 };
+  return {
+    srcAddr: srcOf(k),
+    dstAddr: 0xc6120105,
+    proto: k % 2 === 0 ? 6 : 17,
+    ipVersion: 4,
+    hasPorts: true,
+    srcPort: 33000,
+    dstPort: portOf(k),
+    icmpType: 0,
+    icmpCode: 0,
+  };
 }

@@ -6,7 +6,12 @@
  */
 import { BpfMap } from "../../src/bpf/map.ts";
 import { Program } from "../../src/bpf/program.ts";
-import { SL_POL_F_L4_PORTS, decodeSlPolicyState, encodeSlIpsetKey, encodeSlPolicyState } from "../../src/datapath/abi/abi.ts";
+import {
+  SL_POL_F_L4_PORTS,
+  decodeSlPolicyState,
+  encodeSlIpsetKey,
+  encodeSlPolicyState,
+} from "../../src/datapath/abi/abi.ts";
 import type { CompiledPolicy } from "../../src/policy/compile-policy.ts";
 import { ipSetKey, type IpSetContents } from "../../src/policy/ip-set.ts";
 import { PolicyMapName, policyMapSpecs } from "../../src/policy/policy-maps.ts";
@@ -78,7 +83,9 @@ export class PolicyHarness {
    * an agent would for a big policy, then fills the slots.
    */
   async loadAsync(compiled: CompiledPolicy): Promise<LoadedPolicy> {
-    const results = await Promise.allSettled(compiled.chunks.map((c) => Program.loadAsync(c.spec, { mapFds: this.#mapFds })));
+    const results = await Promise.allSettled(
+      compiled.chunks.map((c) => Program.loadAsync(c.spec, { mapFds: this.#mapFds })),
+    );
     const programs = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const failed = results.find((r) => r.status === "rejected");
     if (failed !== undefined) {
@@ -128,8 +135,12 @@ export class PolicyHarness {
     const state = this.map(PolicyMapName.state);
     const r = this.time(loaded, packet);
     // The CPU that ran the program is the one whose verdict is no longer UNDECIDED (0).
-    const out = state.lookupPerCpu(ZERO).map(decodeSlPolicyState).find((s) => s.verdict !== 0);
-    if (out === undefined) throw new Error(`run policy: no cpu's sl_pol_state was decided (retval ${r.retval})`);
+    const out = state
+      .lookupPerCpu(ZERO)
+      .map(decodeSlPolicyState)
+      .find((s) => s.verdict !== 0);
+    if (out === undefined)
+      throw new Error(`run policy: no cpu's sl_pol_state was decided (retval ${r.retval})`);
     return { retval: r.retval, verdict: out.verdict, ruleId: out.ruleId, tier: out.tier };
   }
 
@@ -137,9 +148,19 @@ export class PolicyHarness {
   time(loaded: LoadedPolicy, packet: PolicyPacket): { retval: number; ns: number } {
     const state = this.map(PolicyMapName.state);
     const input = encodeSlPolicyState({
-      srcAddr: packet.srcAddr, dstAddr: packet.dstAddr, srcPort: packet.srcPort, dstPort: packet.dstPort,
-      proto: packet.proto, ipVersion: packet.ipVersion, icmpType: packet.icmpType, icmpCode: packet.icmpCode,
-      flags: packet.hasPorts ? SL_POL_F_L4_PORTS : 0, nextTier: 0, verdict: 0, ruleId: 0, tier: 0,
+      srcAddr: packet.srcAddr,
+      dstAddr: packet.dstAddr,
+      srcPort: packet.srcPort,
+      dstPort: packet.dstPort,
+      proto: packet.proto,
+      ipVersion: packet.ipVersion,
+      icmpType: packet.icmpType,
+      icmpCode: packet.icmpCode,
+      flags: packet.hasPorts ? SL_POL_F_L4_PORTS : 0,
+      nextTier: 0,
+      verdict: 0,
+      ruleId: 0,
+      tier: 0,
     });
     state.updatePerCpu(ZERO, input);
     const r = loaded.programs[0]!.testRun({ data: FRAME });

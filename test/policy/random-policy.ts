@@ -5,7 +5,16 @@
  */
 import { formatIpv4 } from "../../src/policy/cidr.ts";
 import type { IpSetContents, IpSetMember } from "../../src/policy/ip-set.ts";
-import type { EndpointPolicy, IcmpMatch, PolicyPacket, PolicyRule, PortRange, RuleAction, RuleMatch, TierIr } from "../../src/policy/rule-ir.ts";
+import type {
+  EndpointPolicy,
+  IcmpMatch,
+  PolicyPacket,
+  PolicyRule,
+  PortRange,
+  RuleAction,
+  RuleMatch,
+  TierIr,
+} from "../../src/policy/rule-ir.ts";
 
 /** Rng is a seeded mulberry32 generator with the helpers the generator needs. */
 export class Rng {
@@ -71,9 +80,11 @@ function randomMatch(r: Rng): RuleMatch {
   if (r.chance(0.05)) m.ipVersion = r.pick([4, 6]);
   if (r.chance(p)) m.icmp = randomIcmp(r);
   if (r.chance(p / 2)) m.notIcmp = randomIcmp(r);
-  for (const k of ["srcNets", "dstNets"]) if (r.chance(p * 1.5)) m[k] = r.list(3, () => randomCidr(r), r.chance(0.05) ? 0 : 1);
+  for (const k of ["srcNets", "dstNets"])
+    if (r.chance(p * 1.5)) m[k] = r.list(3, () => randomCidr(r), r.chance(0.05) ? 0 : 1);
   for (const k of ["notSrcNets", "notDstNets"]) if (r.chance(p)) m[k] = r.list(3, () => randomCidr(r));
-  for (const k of ["srcSets", "dstSets", "notSrcSets", "notDstSets"]) if (r.chance(p)) m[k] = r.list(2, () => r.pick(SET_IDS));
+  for (const k of ["srcSets", "dstSets", "notSrcSets", "notDstSets"])
+    if (r.chance(p)) m[k] = r.list(2, () => r.pick(SET_IDS));
   for (const side of ["src", "dst"]) {
     const cap = side === "src" ? "Src" : "Dst";
     const w = side === "dst" ? 2 : 1;
@@ -92,26 +103,53 @@ export function randomPolicy(r: Rng, nextId: () => number, name: string): Endpoi
   const tiers: TierIr[] = r.list(4, () => ({
     name: `t${r.int(100)}`,
     endOfTierRuleId: nextId(),
-    policies: r.chance(0.15) ? [] : r.list(3, () => ({
-      name: `p${r.int(100)}`,
-      rules: r.list(6, (): PolicyRule => ({ id: nextId(), action: r.pick(ACTIONS), match: randomMatch(r) })),
-    }), 1),
+    policies: r.chance(0.15)
+      ? []
+      : r.list(
+          3,
+          () => ({
+            name: `p${r.int(100)}`,
+            rules: r.list(6, (): PolicyRule => ({
+              id: nextId(),
+              action: r.pick(ACTIONS),
+              match: randomMatch(r),
+            })),
+          }),
+          1,
+        ),
   }));
-  return { endpoint: name, direction: r.chance(0.5) ? "ingress" : "egress", tiers, defaultAction: r.chance(0.5) ? "allow" : "deny", defaultRuleId: nextId() };
+  return {
+    endpoint: name,
+    direction: r.chance(0.5) ? "ingress" : "egress",
+    tiers,
+    defaultAction: r.chance(0.5) ? "allow" : "deny",
+    defaultRuleId: nextId(),
+  };
 }
 
 /** randomSets fills the set ids the rules use: CIDR members, and named-port members for the named sets. */
 export function randomSets(r: Rng): IpSetContents {
   const sets = new Map<number, IpSetMember[]>();
   for (const id of SET_IDS) {
-    sets.set(id, r.list(4, () => {
-      const addr = randomAddr(r);
-      const prefixLen = r.pick([8, 16, 24, 27, 30, 32, 32]);
-      return { addr: (prefixLen === 0 ? 0 : addr & (0xffffffff << (32 - prefixLen))) >>> 0, prefixLen };
-    }));
+    sets.set(
+      id,
+      r.list(4, () => {
+        const addr = randomAddr(r);
+        const prefixLen = r.pick([8, 16, 24, 27, 30, 32, 32]);
+        return { addr: (prefixLen === 0 ? 0 : addr & (0xffffffff << (32 - prefixLen))) >>> 0, prefixLen };
+      }),
+    );
   }
   for (const id of NAMED_SET_IDS) {
-    sets.set(id, r.list(4, () => ({ addr: randomAddr(r), prefixLen: 32, port: r.pick(PORTS), proto: r.pick([6, 17, 132]) })));
+    sets.set(
+      id,
+      r.list(4, () => ({
+        addr: randomAddr(r),
+        prefixLen: 32,
+        port: r.pick(PORTS),
+        proto: r.pick([6, 17, 132]),
+      })),
+    );
   }
   return sets;
 }

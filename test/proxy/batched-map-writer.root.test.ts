@@ -12,7 +12,15 @@ const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffe
 const lpmKey = (n: number): Uint8Array => new Uint8Array([32, 0, 0, 0, 10, 0, 0, n]);
 
 function withMap(type: number, keySize: number, flags: number, body: (m: BpfMap) => void): void {
-  const m = BpfMap.create({ name: "sl_t_batch", type, keySize, valueSize: 4, maxEntries: 64, flags, pinning: "none" });
+  const m = BpfMap.create({
+    name: "sl_t_batch",
+    type,
+    keySize,
+    valueSize: 4,
+    maxEntries: 64,
+    flags,
+    pinning: "none",
+  });
   try {
     body(m);
   } finally {
@@ -32,20 +40,29 @@ describe("BatchedMapWriter", () => {
     });
   });
 
-  test("an LPM trie, which has no batch operations, gets every put through the per-entry fallback", requireRoot, () => {
-    // BPF_MAP_TYPE_LPM_TRIE (11) requires BPF_F_NO_PREALLOC (1).
-    withMap(11, 8, 1, (m) => {
-      const w = new BatchedMapWriter(m);
-      for (let i = 1; i <= 5; i++) w.put(lpmKey(i), u32(i));
-      w.flush();
-      assert.equal(w.pending, 0);
-      for (let i = 1; i <= 5; i++) assert.deepEqual(m.get(lpmKey(i)), u32(i));
-    });
-  });
+  test(
+    "an LPM trie, which has no batch operations, gets every put through the per-entry fallback",
+    requireRoot,
+    () => {
+      // BPF_MAP_TYPE_LPM_TRIE (11) requires BPF_F_NO_PREALLOC (1).
+      withMap(11, 8, 1, (m) => {
+        const w = new BatchedMapWriter(m);
+        for (let i = 1; i <= 5; i++) w.put(lpmKey(i), u32(i));
+        w.flush();
+        assert.equal(w.pending, 0);
+        for (let i = 1; i <= 5; i++) assert.deepEqual(m.get(lpmKey(i)), u32(i));
+      });
+    },
+  );
 
   test("a map without updateBatch (a test double) is written through at once", () => {
     const writes: number[] = [];
-    const fake: RawMap = { get: () => undefined, update: (k) => void writes.push(k[0]!), delete: () => undefined, entries: () => [] };
+    const fake: RawMap = {
+      get: () => undefined,
+      update: (k) => void writes.push(k[0]!),
+      delete: () => undefined,
+      entries: () => [],
+    };
     const w = new BatchedMapWriter(fake);
     w.put(u32(4), u32(1));
     assert.deepEqual(writes, [4]);

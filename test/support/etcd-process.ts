@@ -14,7 +14,9 @@ import { until } from "./until.ts";
 /** etcdMissing is the skip reason when no etcd binary is on PATH, else false. */
 export function etcdMissing(): string | false {
   const r = spawnSync("etcd", ["--version"], { encoding: "utf8" });
-  return r.error === undefined && r.status === 0 ? false : "etcd is not installed (apt-get install etcd-server; scripts/setup.sh does)";
+  return r.error === undefined && r.status === 0
+    ? false
+    : "etcd is not installed (apt-get install etcd-server; scripts/setup.sh does)";
 }
 
 /** freePort asks the kernel for an unused loopback port. */
@@ -42,17 +44,35 @@ export async function startEtcd(): Promise<EtcdProcess> {
   const dir = mkdtempSync(join(tmpdir(), `sluice-etcd-${process.pid}-`));
   const [client, peer] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${client}`;
-  const proc: ChildProcess = spawn("etcd", [
-    "--name", "t", "--data-dir", join(dir, "data"),
-    "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-    "--listen-peer-urls", `http://127.0.0.1:${peer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${peer}`,
-    "--initial-cluster", `t=http://127.0.0.1:${peer}`, "--log-level", "error",
-  ], { stdio: "ignore" });
+  const proc: ChildProcess = spawn(
+    "etcd",
+    [
+      "--name",
+      "t",
+      "--data-dir",
+      join(dir, "data"),
+      "--listen-client-urls",
+      endpoint,
+      "--advertise-client-urls",
+      endpoint,
+      "--listen-peer-urls",
+      `http://127.0.0.1:${peer}`,
+      "--initial-advertise-peer-urls",
+      `http://127.0.0.1:${peer}`,
+      "--initial-cluster",
+      `t=http://127.0.0.1:${peer}`,
+      "--log-level",
+      "error",
+    ],
+    { stdio: "ignore" },
+  );
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) process.kill(proc.pid, "SIGTERM");
+    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined)
+      process.kill(proc.pid, "SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) process.kill(proc.pid, "SIGKILL");
+    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined)
+      process.kill(proc.pid, "SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   };
   const probe = new Etcd3({ hosts: endpoint, dialTimeout: 1000 });

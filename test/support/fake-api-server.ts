@@ -41,8 +41,13 @@ function statusBody(code: number, reason: string, message: string): Record<strin
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
 }
 
-function parsePath(pathname: string): { collection: string; namespace: string | undefined; name: string | undefined } | undefined {
-  const parts = pathname.split("/").filter((p) => p !== "").map(decodeURIComponent);
+function parsePath(
+  pathname: string,
+): { collection: string; namespace: string | undefined; name: string | undefined } | undefined {
+  const parts = pathname
+    .split("/")
+    .filter((p) => p !== "")
+    .map(decodeURIComponent);
   let rest: string[];
   let gv: string;
   if (parts[0] === "api" && parts.length >= 3) [gv, rest] = [parts[1] ?? "", parts.slice(2)];
@@ -160,7 +165,10 @@ export class FakeApiServer {
   bookmark(): number {
     this.#rv++;
     for (const w of this.#watchers) {
-      if (w.bookmarks) w.res.write(`${JSON.stringify({ type: "BOOKMARK", object: { kind: "Bookmark", apiVersion: "v1", metadata: { resourceVersion: String(this.#rv) } } })}\n`);
+      if (w.bookmarks)
+        w.res.write(
+          `${JSON.stringify({ type: "BOOKMARK", object: { kind: "Bookmark", apiVersion: "v1", metadata: { resourceVersion: String(this.#rv) } } })}\n`,
+        );
     }
     return this.#rv;
   }
@@ -178,7 +186,10 @@ export class FakeApiServer {
     if (old === undefined) return false;
     this.#objects.delete(id);
     const rv = ++this.#rv;
-    const object = { ...old.object, metadata: { ...(old.object["metadata"] as object), resourceVersion: String(rv) } };
+    const object = {
+      ...old.object,
+      metadata: { ...(old.object["metadata"] as object), resourceVersion: String(rv) },
+    };
     this.#record({ ...old, object, rv, type: "DELETED" });
     return true;
   }
@@ -187,7 +198,14 @@ export class FakeApiServer {
     const meta = { ...(object["metadata"] as Record<string, unknown>) };
     const id = `${collection}/${namespace ?? ""}/${String(meta["name"])}`;
     const old = this.#objects.get(id);
-    if (old !== undefined && withoutRv(old.object) === withoutRv({ ...object, metadata: { ...meta, uid: (old.object["metadata"] as Record<string, unknown>)["uid"] } })) {
+    if (
+      old !== undefined &&
+      withoutRv(old.object) ===
+        withoutRv({
+          ...object,
+          metadata: { ...meta, uid: (old.object["metadata"] as Record<string, unknown>)["uid"] },
+        })
+    ) {
       return String((old.object["metadata"] as Record<string, unknown>)["resourceVersion"]);
     }
     const rv = ++this.#rv;
@@ -202,7 +220,9 @@ export class FakeApiServer {
 
   #record(event: HistoryEvent): void {
     this.#history.push(event);
-    for (const w of this.#watchers) if (this.#matches(w, event)) w.res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
+    for (const w of this.#watchers)
+      if (this.#matches(w, event))
+        w.res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
   }
 
   #matches(w: { collection: string; namespace: string | undefined }, s: Stored): boolean {
@@ -218,7 +238,12 @@ export class FakeApiServer {
     const url = new URL(req.url ?? "/", this.url);
     this.requests.push({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams });
     const target = parsePath(url.pathname);
-    if (target === undefined || this.#unserved.has(target.collection)) return this.#send(res, 404, statusBody(404, "NotFound", `the server could not find the requested resource (${url.pathname})`));
+    if (target === undefined || this.#unserved.has(target.collection))
+      return this.#send(
+        res,
+        404,
+        statusBody(404, "NotFound", `the server could not find the requested resource (${url.pathname})`),
+      );
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -228,16 +253,28 @@ export class FakeApiServer {
     });
   }
 
-  #route(method: string, q: URLSearchParams, t: { collection: string; namespace: string | undefined; name: string | undefined }, body: Record<string, unknown> | undefined, res: ServerResponse): void {
+  #route(
+    method: string,
+    q: URLSearchParams,
+    t: { collection: string; namespace: string | undefined; name: string | undefined },
+    body: Record<string, unknown> | undefined,
+    res: ServerResponse,
+  ): void {
     const id = `${t.collection}/${t.namespace ?? ""}/${t.name ?? ""}`;
-    const notFound = (): void => this.#send(res, 404, statusBody(404, "NotFound", `${t.collection.split("/").at(-1)} "${t.name}" not found`));
+    const notFound = (): void =>
+      this.#send(
+        res,
+        404,
+        statusBody(404, "NotFound", `${t.collection.split("/").at(-1)} "${t.name}" not found`),
+      );
     if (t.name === undefined && method === "GET") {
       if (q.get("watch") === "1" || q.get("watch") === "true") return this.#watch(q, t, res);
       return this.#list(q, t, res);
     }
     if (t.name === undefined && method === "POST") {
       const name = String((body?.["metadata"] as Record<string, unknown> | undefined)?.["name"]);
-      if (this.#objects.has(`${t.collection}/${t.namespace ?? ""}/${name}`)) return this.#send(res, 409, statusBody(409, "AlreadyExists", `"${name}" already exists`));
+      if (this.#objects.has(`${t.collection}/${t.namespace ?? ""}/${name}`))
+        return this.#send(res, 409, statusBody(409, "AlreadyExists", `"${name}" already exists`));
       this.#write(t.collection, t.namespace, body ?? {});
       return this.#send(res, 201, this.#objects.get(`${t.collection}/${t.namespace ?? ""}/${name}`)?.object);
     }
@@ -251,8 +288,19 @@ export class FakeApiServer {
     if (method === "PUT") {
       if (old === undefined) return notFound();
       const sent = (body?.["metadata"] as Record<string, unknown> | undefined)?.["resourceVersion"];
-      if (sent !== undefined && sent !== (old.object["metadata"] as Record<string, unknown>)["resourceVersion"]) {
-        return this.#send(res, 409, statusBody(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again"));
+      if (
+        sent !== undefined &&
+        sent !== (old.object["metadata"] as Record<string, unknown>)["resourceVersion"]
+      ) {
+        return this.#send(
+          res,
+          409,
+          statusBody(
+            409,
+            "Conflict",
+            "the object has been modified; please apply your changes to the latest version and try again",
+          ),
+        );
       }
       this.#write(t.collection, t.namespace, body ?? {});
       return this.#send(res, 200, this.#objects.get(id)?.object);
@@ -260,23 +308,45 @@ export class FakeApiServer {
     this.#send(res, 405, statusBody(405, "MethodNotAllowed", method));
   }
 
-  #list(q: URLSearchParams, t: { collection: string; namespace: string | undefined }, res: ServerResponse): void {
+  #list(
+    q: URLSearchParams,
+    t: { collection: string; namespace: string | undefined },
+    res: ServerResponse,
+  ): void {
     const limit = Number(q.get("limit") ?? "0");
     let offset = 0;
     let rv = this.#rv;
     const cont = q.get("continue");
     if (cont !== null && cont !== "") {
-      const token = JSON.parse(Buffer.from(cont, "base64").toString("utf8")) as { rv: number; offset: number };
+      const token = JSON.parse(Buffer.from(cont, "base64").toString("utf8")) as {
+        rv: number;
+        offset: number;
+      };
       if (this.#expireContinue > 0 || token.rv < this.#compacted) {
         this.#expireContinue = Math.max(0, this.#expireContinue - 1);
-        return this.#send(res, 410, statusBody(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."));
+        return this.#send(
+          res,
+          410,
+          statusBody(
+            410,
+            "Expired",
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+          ),
+        );
       }
       [offset, rv] = [token.offset, token.rv];
     }
-    const all = [...this.#objects.values()].filter((s) => this.#matches(t, s)).sort((a, b) => (withoutRv(a.object) < withoutRv(b.object) ? -1 : 1));
+    const all = [...this.#objects.values()]
+      .filter((s) => this.#matches(t, s))
+      .sort((a, b) => (withoutRv(a.object) < withoutRv(b.object) ? -1 : 1));
     const page = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
     const more = limit > 0 && offset + limit < all.length;
-    const metadata = { resourceVersion: String(rv), ...(more ? { continue: Buffer.from(JSON.stringify({ rv, offset: offset + limit })).toString("base64") } : {}) };
+    const metadata = {
+      resourceVersion: String(rv),
+      ...(more
+        ? { continue: Buffer.from(JSON.stringify({ rv, offset: offset + limit })).toString("base64") }
+        : {}),
+    };
     // Items of a list carry no apiVersion/kind, as the real server sends them.
     const items = page.map((s) => {
       const { apiVersion: _a, kind: _k, ...rest } = s.object;
@@ -285,18 +355,31 @@ export class FakeApiServer {
     this.#send(res, 200, { kind: "List", apiVersion: "v1", metadata, items });
   }
 
-  #watch(q: URLSearchParams, t: { collection: string; namespace: string | undefined }, res: ServerResponse): void {
+  #watch(
+    q: URLSearchParams,
+    t: { collection: string; namespace: string | undefined },
+    res: ServerResponse,
+  ): void {
     const from = Number(q.get("resourceVersion") ?? "0");
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
     if (from < this.#compacted) {
-      res.end(`${JSON.stringify({ type: "ERROR", object: statusBody(410, "Expired", `too old resource version: ${from} (${this.#compacted})`) })}\n`);
+      res.end(
+        `${JSON.stringify({ type: "ERROR", object: statusBody(410, "Expired", `too old resource version: ${from} (${this.#compacted})`) })}\n`,
+      );
       return;
     }
-    for (const e of this.#history) if (e.rv > from && this.#matches(t, e)) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
-    const w: Watcher = { ...t, bookmarks: q.get("allowWatchBookmarks") === "true" || q.get("allowWatchBookmarks") === "1", res };
+    for (const e of this.#history)
+      if (e.rv > from && this.#matches(t, e))
+        res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+    const w: Watcher = {
+      ...t,
+      bookmarks: q.get("allowWatchBookmarks") === "true" || q.get("allowWatchBookmarks") === "1",
+      res,
+    };
     this.#watchers.add(w);
     const timeout = Number(q.get("timeoutSeconds") ?? "0");
-    const timer = timeout > 0 ? setTimeout(() => (this.#watchers.delete(w), res.end()), timeout * 1000) : undefined;
+    const timer =
+      timeout > 0 ? setTimeout(() => (this.#watchers.delete(w), res.end()), timeout * 1000) : undefined;
     res.on("close", () => {
       clearTimeout(timer);
       this.#watchers.delete(w);

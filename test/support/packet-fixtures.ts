@@ -50,20 +50,43 @@ export interface FixtureTableOptions {
 }
 
 /** checkFixture runs one row against `prog` and throws an AssertionError on the first mismatch. */
-export async function checkFixture(prog: TestRunnable, fixture: PacketFixture, kind: ProgramKind = "tc"): Promise<PacketRun> {
+export async function checkFixture(
+  prog: TestRunnable,
+  fixture: PacketFixture,
+  kind: ProgramKind = "tc",
+): Promise<PacketRun> {
   const input = fixture.input instanceof Uint8Array ? fixture.input : packet(fixture.input);
   const run = await runPacket(prog, input, fixture.ctx ? { kind, ctx: fixture.ctx } : { kind });
-  if (typeof fixture.expectVerdict === "number") assert.equal(run.retval | 0, fixture.expectVerdict, `verdict: expected ${fixture.expectVerdict}, got ${run.verdict} (${run.retval | 0})`);
-  else assert.equal(run.verdict, fixture.expectVerdict, `verdict: expected ${fixture.expectVerdict}, got ${run.verdict}`);
+  if (typeof fixture.expectVerdict === "number")
+    assert.equal(
+      run.retval | 0,
+      fixture.expectVerdict,
+      `verdict: expected ${fixture.expectVerdict}, got ${run.verdict} (${run.retval | 0})`,
+    );
+  else
+    assert.equal(
+      run.verdict,
+      fixture.expectVerdict,
+      `verdict: expected ${fixture.expectVerdict}, got ${run.verdict}`,
+    );
   const checked = fixture.expectOutput !== undefined || fixture.expectFields !== undefined;
-  if (fixture.expectChecksumsValid ?? checked) assertChecksumsValid(run.data, "output checksums do not verify");
+  if (fixture.expectChecksumsValid ?? checked)
+    assertChecksumsValid(run.data, "output checksums do not verify");
   if (fixture.expectOutput !== undefined) {
-    assertPacketEqual(run.data, fixture.expectOutput, fixture.ignore ? { ignore: fixture.ignore, message: "output packet differs" } : { message: "output packet differs" });
+    assertPacketEqual(
+      run.data,
+      fixture.expectOutput,
+      fixture.ignore
+        ? { ignore: fixture.ignore, message: "output packet differs" }
+        : { message: "output packet differs" },
+    );
   }
-  if (fixture.expectFields !== undefined) assertFields(run.packet, fixture.expectFields, "output fields differ");
+  if (fixture.expectFields !== undefined)
+    assertFields(run.packet, fixture.expectFields, "output fields differ");
   if (fixture.expectCtx !== undefined) {
     assert.ok(run.ctx, "ctx: expected ctx_out, the program returned none");
-    for (const [k, v] of Object.entries(fixture.expectCtx)) assert.deepEqual(run.ctx[k as keyof SkbCtx], v, `ctx.${k}`);
+    for (const [k, v] of Object.entries(fixture.expectCtx))
+      assert.deepEqual(run.ctx[k as keyof SkbCtx], v, `ctx.${k}`);
   }
   await fixture.check?.(run);
   return run;
@@ -73,7 +96,11 @@ export async function checkFixture(prog: TestRunnable, fixture: PacketFixture, k
  * testPacketFixtures registers a node:test test named `title` whose subtests are the rows. The
  * program is obtained once, inside the test, so a skipped table never tries to load anything.
  */
-export function testPacketFixtures(title: string, fixtures: readonly PacketFixture[], options: FixtureTableOptions): void {
+export function testPacketFixtures(
+  title: string,
+  fixtures: readonly PacketFixture[],
+  options: FixtureTableOptions,
+): void {
   test(title, { skip: options.skip ?? false }, async (t) => {
     const prog = await options.program();
     try {

@@ -18,14 +18,20 @@ const fakeNat: TestRunnable = {
     const base = ctx ? { duration: 1, ctx } : { duration: 1 };
     if (p.udp) return { ...base, retval: TcAction.SHOT, data: o.data };
     if (p.tcp && p.ipv4) {
-      const out = packet({ ipv4: { src: p.ipv4.src, dst: "198.18.1.5" }, tcp: { sport: p.tcp.sport, dport: 8080, flags: p.tcp.flags } });
+      const out = packet({
+        ipv4: { src: p.ipv4.src, dst: "198.18.1.5" },
+        tcp: { sport: p.tcp.sport, dport: 8080, flags: p.tcp.flags },
+      });
       return { ...base, retval: TcAction.OK, data: out };
     }
     return { ...base, retval: 0xffffffff, data: o.data }; // TC_ACT_UNSPEC as the kernel's u32
   },
 };
 
-const syn = { ipv4: { src: "198.18.0.1", dst: "198.18.0.10" }, tcp: { sport: 40000, dport: 80, flags: ["SYN"] as const } };
+const syn = {
+  ipv4: { src: "198.18.0.1", dst: "198.18.0.10" },
+  tcp: { sport: 40000, dport: 80, flags: ["SYN"] as const },
+};
 
 test("verdictName() names tc and XDP verdicts, and unknown values readably", () => {
   assert.equal(verdictName("tc", 0xffffffff), "UNSPEC");
@@ -35,10 +41,23 @@ test("verdictName() names tc and XDP verdicts, and unknown values readably", () 
 });
 
 test("buildSkbCtx() writes only the fields test_run accepts, at the uapi offsets", () => {
-  const ctx = buildSkbCtx({ mark: 1, priority: 2, ingressIfindex: 3, ifindex: 4, cb: [5, 6, 7, 8, 9], tstamp: 10n, wireLen: 11, gsoSegs: 12, gsoSize: 13 });
+  const ctx = buildSkbCtx({
+    mark: 1,
+    priority: 2,
+    ingressIfindex: 3,
+    ifindex: 4,
+    cb: [5, 6, 7, 8, 9],
+    tstamp: 10n,
+    wireLen: 11,
+    gsoSegs: 12,
+    gsoSize: 13,
+  });
   assert.equal(ctx.length, SKB_CTX_SIZE);
   const v = new DataView(ctx.buffer);
-  assert.deepEqual([8, 32, 36, 40, 48, 64, 160, 164, 176].map((o) => v.getUint32(o, true)), [1, 2, 3, 4, 5, 9, 11, 12, 13]);
+  assert.deepEqual(
+    [8, 32, 36, 40, 48, 64, 160, 164, 176].map((o) => v.getUint32(o, true)),
+    [1, 2, 3, 4, 5, 9, 11, 12, 13],
+  );
   assert.equal(v.getBigUint64(152, true), 10n);
   assert.deepEqual(parseSkbCtx(ctx).cb, [5, 6, 7, 8, 9]);
   assert.throws(() => buildSkbCtx({ cb: [1, 2, 3, 4, 5, 6] }), /cb has 6 words/);
@@ -57,17 +76,51 @@ test("runPacket() returns the verdict, the parsed output and ctx_out, defaulting
 });
 
 test("checkFixture() reports a wrong verdict and a wrong field by name", async () => {
-  await assert.rejects(checkFixture(fakeNat, { description: "x", input: syn, expectVerdict: "SHOT" }), /verdict: expected SHOT, got OK/);
-  await assert.rejects(checkFixture(fakeNat, { description: "x", input: syn, expectVerdict: "OK", expectFields: { tcp: { dport: 9090 } } }), /tcp\.dport: expected 9090, got 8080/);
+  await assert.rejects(
+    checkFixture(fakeNat, { description: "x", input: syn, expectVerdict: "SHOT" }),
+    /verdict: expected SHOT, got OK/,
+  );
+  await assert.rejects(
+    checkFixture(fakeNat, {
+      description: "x",
+      input: syn,
+      expectVerdict: "OK",
+      expectFields: { tcp: { dport: 9090 } },
+    }),
+    /tcp\.dport: expected 9090, got 8080/,
+  );
 });
 
 testPacketFixtures(
   "testPacketFixtures() runs each row as a subtest (fake NAT program)",
   [
-    { description: "TCP SYN to the frontend is DNATed to the backend", input: syn, ctx: { mark: 0 }, expectVerdict: "OK", expectOutput: { ipv4: { src: "198.18.0.1", dst: "198.18.1.5" }, tcp: { sport: 40000, dport: 8080, flags: ["SYN"] } }, expectCtx: { mark: 0x42 } },
-    { description: "UDP is dropped", input: { ipv4: { src: "198.18.0.1", dst: "198.18.0.10" }, udp: { sport: 1, dport: 53 } }, expectVerdict: "SHOT" },
-    { description: "ICMP gets UNSPEC, by number", input: { ipv4: { src: "198.18.0.1", dst: "198.18.0.10" }, icmp: { type: "echo-request" } }, expectVerdict: TcAction.UNSPEC },
-    { description: "only the fields that matter", input: syn, expectVerdict: "OK", expectFields: { ipv4: { dst: "198.18.1.5" }, tcp: { dport: 8080, checksum: { valid: true } } } },
+    {
+      description: "TCP SYN to the frontend is DNATed to the backend",
+      input: syn,
+      ctx: { mark: 0 },
+      expectVerdict: "OK",
+      expectOutput: {
+        ipv4: { src: "198.18.0.1", dst: "198.18.1.5" },
+        tcp: { sport: 40000, dport: 8080, flags: ["SYN"] },
+      },
+      expectCtx: { mark: 0x42 },
+    },
+    {
+      description: "UDP is dropped",
+      input: { ipv4: { src: "198.18.0.1", dst: "198.18.0.10" }, udp: { sport: 1, dport: 53 } },
+      expectVerdict: "SHOT",
+    },
+    {
+      description: "ICMP gets UNSPEC, by number",
+      input: { ipv4: { src: "198.18.0.1", dst: "198.18.0.10" }, icmp: { type: "echo-request" } },
+      expectVerdict: TcAction.UNSPEC,
+    },
+    {
+      description: "only the fields that matter",
+      input: syn,
+      expectVerdict: "OK",
+      expectFields: { ipv4: { dst: "198.18.1.5" }, tcp: { dport: 8080, checksum: { valid: true } } },
+    },
   ],
   { program: () => fakeNat },
 );

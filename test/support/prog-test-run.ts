@@ -31,7 +31,18 @@ export interface TestRunnable {
 }
 
 /** TcAction holds tc verdicts (linux/pkt_cls.h TC_ACT_*). */
-export const TcAction = { UNSPEC: -1, OK: 0, RECLASSIFY: 1, SHOT: 2, PIPE: 3, STOLEN: 4, QUEUED: 5, REPEAT: 6, REDIRECT: 7, TRAP: 8 } as const;
+export const TcAction = {
+  UNSPEC: -1,
+  OK: 0,
+  RECLASSIFY: 1,
+  SHOT: 2,
+  PIPE: 3,
+  STOLEN: 4,
+  QUEUED: 5,
+  REPEAT: 6,
+  REDIRECT: 7,
+  TRAP: 8,
+} as const;
 /** TcActionName is "OK", "SHOT", ... */
 export type TcActionName = keyof typeof TcAction;
 
@@ -76,15 +87,28 @@ export interface PacketRun {
  * `ctx` fields are given without `wireLen`, wire_len is set to the packet length, because older
  * kernels reject a wire_len below the data length, 0 included.
  */
-export async function runPacket(prog: TestRunnable, bytes: Uint8Array, options: RunPacketOptions = {}): Promise<PacketRun> {
+export async function runPacket(
+  prog: TestRunnable,
+  bytes: Uint8Array,
+  options: RunPacketOptions = {},
+): Promise<PacketRun> {
   const kind = options.kind ?? "tc";
   const run: TestRunOptions = { data: bytes, dataSizeOut: options.dataSizeOut ?? bytes.length + 256 };
   if (options.repeat !== undefined) run.repeat = options.repeat;
   if (options.ctx !== undefined) {
-    run.ctx = options.ctx instanceof Uint8Array ? options.ctx : buildSkbCtx({ wireLen: bytes.length, ...options.ctx });
+    run.ctx =
+      options.ctx instanceof Uint8Array
+        ? options.ctx
+        : buildSkbCtx({ wireLen: bytes.length, ...options.ctx });
   }
   const r = await prog.testRun(run);
-  const out: PacketRun = { retval: r.retval, verdict: verdictName(kind, r.retval), data: r.data, packet: parsePacket(r.data), duration: r.duration };
+  const out: PacketRun = {
+    retval: r.retval,
+    verdict: verdictName(kind, r.retval),
+    data: r.data,
+    packet: parsePacket(r.data),
+    duration: r.duration,
+  };
   if (r.ctx !== undefined && kind === "tc") out.ctx = parseSkbCtx(r.ctx);
   return out;
 }

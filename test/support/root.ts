@@ -8,7 +8,9 @@ import { accessSync, constants } from "node:fs";
 export const isRoot = process.getuid?.() === 0;
 
 /** Reason a root-only test is skipped, or false when it can run. */
-export const rootSkipReason: string | false = isRoot ? false : "requires root (BPF syscalls, network namespaces)";
+export const rootSkipReason: string | false = isRoot
+  ? false
+  : "requires root (BPF syscalls, network namespaces)";
 
 /** requireRoot is a node:test options object: `test("...", requireRoot, async () => ...)`. */
 export const requireRoot = { skip: rootSkipReason };

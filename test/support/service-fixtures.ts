@@ -9,7 +9,11 @@ import { frontendKeyId } from "../../src/calc/nat-state.ts";
 import type { NatFrontendValue, NatState } from "../../src/calc/nat-state.ts";
 
 /** service validates a Service named `name` (namespace "default" unless given) with `spec`. */
-export function service(name: string, spec: Record<string, unknown>, extra: { namespace?: string; status?: unknown } = {}): Service {
+export function service(
+  name: string,
+  spec: Record<string, unknown>,
+  extra: { namespace?: string; status?: unknown } = {},
+): Service {
   return serviceSchema().parse({
     apiVersion: "v1",
     kind: "Service",
@@ -41,7 +45,11 @@ export function slice(svc: string, endpoints: EndpointSpec[], options: SliceOpti
   return endpointSliceSchema().parse({
     apiVersion: "discovery.k8s.io/v1",
     kind: "EndpointSlice",
-    metadata: { name: options.name ?? `${svc}-abc`, namespace: options.namespace ?? "default", labels: { "kubernetes.io/service-name": svc } },
+    metadata: {
+      name: options.name ?? `${svc}-abc`,
+      namespace: options.namespace ?? "default",
+      labels: { "kubernetes.io/service-name": svc },
+    },
     addressType: options.addressType ?? "IPv4",
     ports: options.ports ?? [{ port: 8080 }],
     endpoints: endpoints.map((e) => ({

@@ -48,7 +48,8 @@ export function buildSkbCtx(fields: SkbCtxFields): Uint8Array {
   const u32 = (off: number, n: number | undefined): void => {
     if (n !== undefined) v.setUint32(off, n >>> 0, true);
   };
-  if ((fields.cb?.length ?? 0) > 5) throw new RangeError(`build __sk_buff: cb has ${fields.cb?.length} words, the kernel has 5`);
+  if ((fields.cb?.length ?? 0) > 5)
+    throw new RangeError(`build __sk_buff: cb has ${fields.cb?.length} words, the kernel has 5`);
   u32(SkbCtxOffset.mark, fields.mark);
   u32(SkbCtxOffset.priority, fields.priority);
   u32(SkbCtxOffset.ingressIfindex, fields.ingressIfindex);

@@ -10,7 +10,10 @@ export class TcpProxy {
   #port = 0;
   readonly #sockets = new Set<Socket>();
 
-  constructor(readonly targetHost: string, readonly targetPort: number) {}
+  constructor(
+    readonly targetHost: string,
+    readonly targetPort: number,
+  ) {}
 
   /** url is the proxy's http URL. */
   get url(): string {

@@ -19,14 +19,32 @@ const t = setInterval(() => s.send("ping", Number(process.argv[2]), process.argv
 setTimeout(() => process.exit(3), 3000);`;
 
 /** udpProbe sends "ping" from clientNetns to address:port served in serverNetns; true on echo. */
-export async function udpProbe(serverNetns: string, clientNetns: string, address: string, port = 9999): Promise<boolean> {
-  const server = spawn("ip", ["netns", "exec", serverNetns, process.execPath, "-e", SERVER, address, String(port)]);
+export async function udpProbe(
+  serverNetns: string,
+  clientNetns: string,
+  address: string,
+  port = 9999,
+): Promise<boolean> {
+  const server = spawn("ip", [
+    "netns",
+    "exec",
+    serverNetns,
+    process.execPath,
+    "-e",
+    SERVER,
+    address,
+    String(port),
+  ]);
   try {
     const [chunk] = (await once(server.stdout, "data")) as [Buffer];
     if (!String(chunk).includes("ready")) return false;
-    const r = spawnSync("ip", ["netns", "exec", clientNetns, process.execPath, "-e", CLIENT, address, String(port)], {
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      "ip",
+      ["netns", "exec", clientNetns, process.execPath, "-e", CLIENT, address, String(port)],
+      {
+        encoding: "utf8",
+      },
+    );
     return r.status === 0 && r.stdout.trim() === "ping";
   } finally {
     server.kill();

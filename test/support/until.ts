@@ -3,7 +3,11 @@
  * (with the last error `fn` threw as the cause). A throw counts as "not yet": e2e suites poll
  * agents that may be restarting. Bounded by design: nothing waits forever.
  */
-export async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  what: string,
+  fn: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -14,5 +18,8 @@ export async function until(what: string, fn: () => boolean | Promise<boolean>, 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`wait for ${what}: not after ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`, { cause: last });
+  throw new Error(
+    `wait for ${what}: not after ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`,
+    { cause: last },
+  );
 }

@@ -15,13 +15,25 @@ export function expectValid(raw: unknown, options?: ValidationOptions): Resource
 }
 
 /** expectInvalid asserts `raw` is rejected at `field` with a reason containing `reason`, naming `resource`. */
-export function expectInvalid(raw: unknown, field: string, reason: string, resource?: string, options?: ValidationOptions): void {
+export function expectInvalid(
+  raw: unknown,
+  field: string,
+  reason: string,
+  resource?: string,
+  options?: ValidationOptions,
+): void {
   const result = validateResource(raw, options);
   assert.ok(!result.ok, `expected ${field} to be rejected`);
   assert.equal(result.error.field, field, result.error.message);
-  assert.ok(result.error.reason.includes(reason), `reason ${JSON.stringify(result.error.reason)} lacks ${JSON.stringify(reason)}`);
+  assert.ok(
+    result.error.reason.includes(reason),
+    `reason ${JSON.stringify(result.error.reason)} lacks ${JSON.stringify(reason)}`,
+  );
   if (resource !== undefined) {
     assert.equal(result.error.resource, resource);
-    assert.ok(result.error.message.startsWith(`validate ${resource}: field "${field}": `), result.error.message);
+    assert.ok(
+      result.error.message.startsWith(`validate ${resource}: field "${field}": `),
+      result.error.message,
+    );
   }
 }

@@ -35,10 +35,25 @@ const LLVM_SOURCE = `
 	exit
 `;
 const EXPECTED_HEX = [
-  "bf16000000000000", "b401000005000000", "07010000fdffffff", "dc02000010000000", "d403000020000000",
-  "6161040000000000", "6b1af8ff00000000", "620afcff07000000", "db10000000000000", "2601010050000000",
-  "1d21feff00000000", "1801000088776655", "0000000044332211", "850000000c000000", "54020000ff00ff00",
-  "6f13000000000000", "c6030000ffffffff", "0500ffff00000000", "9500000000000000",
+  "bf16000000000000",
+  "b401000005000000",
+  "07010000fdffffff",
+  "dc02000010000000",
+  "d403000020000000",
+  "6161040000000000",
+  "6b1af8ff00000000",
+  "620afcff07000000",
+  "db10000000000000",
+  "2601010050000000",
+  "1d21feff00000000",
+  "1801000088776655",
+  "0000000044332211",
+  "850000000c000000",
+  "54020000ff00ff00",
+  "6f13000000000000",
+  "c6030000ffffffff",
+  "0500ffff00000000",
+  "9500000000000000",
 ];
 
 function sample(): Assembler {
@@ -46,7 +61,11 @@ function sample(): Assembler {
   a.mov64Reg(R6, R1).mov32Imm(R1, 5).alu64Imm("add", R1, -3).endian("be", R2, 16).endian("le", R3, 32);
   a.ldx("w", R1, R6, 4).stx("h", R10, -8, R1).st("w", R10, -4, 7).atomicAdd("dw", R0, 0, R1);
   a.label("back").jmp32Imm("jgt", R1, 80, "fwd").jmpReg("jeq", R1, R2, "back");
-  a.label("fwd").ldImm64(R1, 0x1122334455667788n).call("tail_call").alu32Imm("and", R2, 0xff00ff).alu64Reg("lsh", R3, R1);
+  a.label("fwd")
+    .ldImm64(R1, 0x1122334455667788n)
+    .call("tail_call")
+    .alu32Imm("and", R2, 0xff00ff)
+    .alu64Reg("lsh", R3, R1);
   a.jmp32Imm("jslt", R3, -1, "next").label("next").label("self").ja("self").exit();
   return a;
 }
@@ -61,28 +80,45 @@ test("Assembler encodes ALU, memory, atomic, ld_imm64, jumps, calls as the kerne
   assert.deepEqual(hex(sample().assemble().instructions), EXPECTED_HEX);
 });
 
-test("Assembler's bytes equal what llvm-mc-19 assembles from the same source", { skip: !existsSync("/usr/bin/llvm-mc-19") && "needs llvm-mc-19 (clang-19 toolchain)" }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "sl-asm-"));
-  try {
-    writeFileSync(join(dir, "t.s"), LLVM_SOURCE);
-    const r = spawnSync("llvm-mc-19", ["-triple", "bpfel", "-mcpu=v3", "-filetype=obj", "-o", join(dir, "t.o"), join(dir, "t.s")], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-    const text = readElf(readFileSync(join(dir, "t.o"))).sectionByName(".text");
-    assert.ok(text);
-    assert.deepEqual(hex(text.data), hex(sample().assemble().instructions));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  "Assembler's bytes equal what llvm-mc-19 assembles from the same source",
+  { skip: !existsSync("/usr/bin/llvm-mc-19") && "needs llvm-mc-19 (clang-19 toolchain)" },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "sl-asm-"));
+    try {
+      writeFileSync(join(dir, "t.s"), LLVM_SOURCE);
+      const r = spawnSync(
+        "llvm-mc-19",
+        ["-triple", "bpfel", "-mcpu=v3", "-filetype=obj", "-o", join(dir, "t.o"), join(dir, "t.s")],
+        { encoding: "utf8" },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const text = readElf(readFileSync(join(dir, "t.o"))).sectionByName(".text");
+      assert.ok(text);
+      assert.deepEqual(hex(text.data), hex(sample().assemble().instructions));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test("Assembler resolves forward and backward labels and records map references by name", () => {
   const a = new Assembler();
-  a.ldMap(R1, "sl_pol_state").label("top").jmp32Imm("jeq", R1, 0, "end").ja("top").ldMapValue(R2, ".rodata", 12).label("end").exit();
+  a.ldMap(R1, "sl_pol_state")
+    .label("top")
+    .jmp32Imm("jeq", R1, 0, "end")
+    .ja("top")
+    .ldMapValue(R2, ".rodata", 12)
+    .label("end")
+    .exit();
   const p = a.assemble();
   const v = new DataView(p.instructions.buffer);
   assert.equal(v.getInt16(2 * 8 + 2, true), 3, "jeq at 2 skips the ja and the two-slot ld to 6");
   assert.equal(v.getInt16(3 * 8 + 2, true), -2, "ja at 3 goes back to 2");
-  assert.deepEqual(p.mapRelocations, [{ insn: 0, map: "sl_pol_state" }, { insn: 4, map: ".rodata", valueOffset: 12 }]);
+  assert.deepEqual(p.mapRelocations, [
+    { insn: 0, map: "sl_pol_state" },
+    { insn: 4, map: ".rodata", valueOffset: 12 },
+  ]);
   assert.equal(p.instructions[1], 0x11, "src_reg BPF_PSEUDO_MAP_FD, dst r1");
   assert.equal(p.instructions[4 * 8 + 1], 0x22, "src_reg BPF_PSEUDO_MAP_VALUE, dst r2");
   assert.equal(v.getInt32(5 * 8 + 4, true), 12, "value offset in the second imm");
@@ -93,7 +129,10 @@ test("Assembler rejects an out-of-range jump, an undefined label, a label define
   const far = new Assembler().jmp32Imm("jeq", R1, 0, "far");
   for (let i = 0; i < 0x8000; i++) far.mov64Imm(R0, 0);
   far.label("far").exit();
-  assert.throws(() => far.assemble(), /assemble program: jump at instruction 0 to label "far" is out of range \(offset 32768\)/);
+  assert.throws(
+    () => far.assemble(),
+    /assemble program: jump at instruction 0 to label "far" is out of range \(offset 32768\)/,
+  );
   const near = new Assembler().jmp32Imm("jeq", R1, 0, "near");
   for (let i = 0; i < 0x7fff; i++) near.mov64Imm(R0, 0);
   near.label("near").exit();
@@ -104,19 +143,30 @@ test("Assembler rejects an out-of-range jump, an undefined label, a label define
   assert.throws(() => new Assembler().call("no_such" as never), /unknown helper "no_such"/);
 });
 
-test("HelperId numbers follow the order of the kernel's __BPF_FUNC_MAPPER", { skip: !existsSync("/usr/include/linux/bpf.h") && "needs linux-libc-dev" }, () => {
-  const text = readFileSync("/usr/include/linux/bpf.h", "utf8");
-  // Older headers list FN(name) in id order from unspec = 0; newer ones say FN(name, id, ...).
-  const start = text.search(/#define _{2,3}BPF_FUNC_MAPPER/);
-  const mapper = text.slice(start, text.indexOf("\n\n", start));
-  const names: string[] = [];
-  for (const m of mapper.matchAll(/FN\((\w+)(?:,\s*(\d+))?/g)) names[m[2] === undefined ? names.length : Number(m[2])] = m[1]!;
-  for (const [name, id] of Object.entries(HelperId)) assert.equal(names.indexOf(name), id, `helper ${name}`);
-});
+test(
+  "HelperId numbers follow the order of the kernel's __BPF_FUNC_MAPPER",
+  { skip: !existsSync("/usr/include/linux/bpf.h") && "needs linux-libc-dev" },
+  () => {
+    const text = readFileSync("/usr/include/linux/bpf.h", "utf8");
+    // Older headers list FN(name) in id order from unspec = 0; newer ones say FN(name, id, ...).
+    const start = text.search(/#define _{2,3}BPF_FUNC_MAPPER/);
+    const mapper = text.slice(start, text.indexOf("\n\n", start));
+    const names: string[] = [];
+    for (const m of mapper.matchAll(/FN\((\w+)(?:,\s*(\d+))?/g))
+      names[m[2] === undefined ? names.length : Number(m[2])] = m[1]!;
+    for (const [name, id] of Object.entries(HelperId))
+      assert.equal(names.indexOf(name), id, `helper ${name}`);
+  },
+);
 
 test("disassemble() prints LLVM syntax with labels, helper names and map names", () => {
   const a = new Assembler();
-  a.mov64Reg(R6, R1).ldMap(R1, "sl_pol_state").label("loop").ldx("w", R3, R6, 20).jmp32Imm("jne", R3, 2, "loop").call("map_lookup_elem");
+  a.mov64Reg(R6, R1)
+    .ldMap(R1, "sl_pol_state")
+    .label("loop")
+    .ldx("w", R3, R6, 20)
+    .jmp32Imm("jne", R3, 2, "loop")
+    .call("map_lookup_elem");
   a.stx("w", R10, -4, R3).atomicAdd("dw", R0, 0, R1).endian("be", R2, 16).exit();
   const p = a.assemble();
   assert.deepEqual(disassemble(p.instructions, p), [

@@ -82,7 +82,8 @@ export class Assembler {
   raw(code: number, dst: number, src: number, off: number, imm: number): this {
     checkReg(dst);
     checkReg(src);
-    if (off < INT16_MIN || off > INT16_MAX) throw new Error(`assemble program: offset ${off} does not fit 16 bits`);
+    if (off < INT16_MIN || off > INT16_MAX)
+      throw new Error(`assemble program: offset ${off} does not fit 16 bits`);
     this.#insns.push({ code, dst, src, off, imm: imm | 0 });
     return this;
   }
@@ -219,10 +220,13 @@ export class Assembler {
       let off = insn.off;
       if (insn.target !== undefined) {
         const at = this.#labels.get(insn.target);
-        if (at === undefined) throw new Error(`assemble program: jump at instruction ${i} to undefined label "${insn.target}"`);
+        if (at === undefined)
+          throw new Error(`assemble program: jump at instruction ${i} to undefined label "${insn.target}"`);
         off = at - (i + 1);
         if (off < INT16_MIN || off > INT16_MAX) {
-          throw new Error(`assemble program: jump at instruction ${i} to label "${insn.target}" is out of range (offset ${off})`);
+          throw new Error(
+            `assemble program: jump at instruction ${i} to label "${insn.target}" is out of range (offset ${off})`,
+          );
         }
       }
       const o = i * 8;
@@ -237,7 +241,14 @@ export class Assembler {
   /** toProgramSpec assembles into a ProgramSpec the loader takes (`Program.load`). */
   toProgramSpec(spec: { name: string; type: number; license: string; section?: string }): ProgramSpec {
     const a = this.assemble();
-    return { name: spec.name, section: spec.section ?? "generated", type: spec.type, license: spec.license, instructions: a.instructions, mapRelocations: a.mapRelocations };
+    return {
+      name: spec.name,
+      section: spec.section ?? "generated",
+      type: spec.type,
+      license: spec.license,
+      instructions: a.instructions,
+      mapRelocations: a.mapRelocations,
+    };
   }
 
   #jump(code: number, dst: Register, src: Register, imm: number, target: string): this {
@@ -250,10 +261,12 @@ export class Assembler {
 }
 
 function checkReg(r: number): void {
-  if (!Number.isInteger(r) || r < 0 || r > 10) throw new Error(`assemble program: register ${r} is not r0..r10`);
+  if (!Number.isInteger(r) || r < 0 || r > 10)
+    throw new Error(`assemble program: register ${r} is not r0..r10`);
 }
 
 function checkImm32(imm: number): number {
-  if (!Number.isInteger(imm) || imm < -0x80000000 || imm > 0xffffffff) throw new Error(`assemble program: immediate ${imm} does not fit 32 bits`);
+  if (!Number.isInteger(imm) || imm < -0x80000000 || imm > 0xffffffff)
+    throw new Error(`assemble program: immediate ${imm} does not fit 32 bits`);
   return imm | 0;
 }

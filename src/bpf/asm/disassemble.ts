@@ -15,15 +15,38 @@ export interface DisassembleOptions {
 }
 
 const ALU_SYM: Record<number, string> = {
-  [AluOp.add]: "+=", [AluOp.sub]: "-=", [AluOp.mul]: "*=", [AluOp.div]: "/=", [AluOp.or]: "|=",
-  [AluOp.and]: "&=", [AluOp.lsh]: "<<=", [AluOp.rsh]: ">>=", [AluOp.mod]: "%=", [AluOp.xor]: "^=",
-  [AluOp.mov]: "=", [AluOp.arsh]: "s>>=",
+  [AluOp.add]: "+=",
+  [AluOp.sub]: "-=",
+  [AluOp.mul]: "*=",
+  [AluOp.div]: "/=",
+  [AluOp.or]: "|=",
+  [AluOp.and]: "&=",
+  [AluOp.lsh]: "<<=",
+  [AluOp.rsh]: ">>=",
+  [AluOp.mod]: "%=",
+  [AluOp.xor]: "^=",
+  [AluOp.mov]: "=",
+  [AluOp.arsh]: "s>>=",
 };
 const JMP_SYM: Record<number, string> = {
-  [JmpOp.jeq]: "==", [JmpOp.jgt]: ">", [JmpOp.jge]: ">=", [JmpOp.jset]: "&", [JmpOp.jne]: "!=",
-  [JmpOp.jsgt]: "s>", [JmpOp.jsge]: "s>=", [JmpOp.jlt]: "<", [JmpOp.jle]: "<=", [JmpOp.jslt]: "s<", [JmpOp.jsle]: "s<=",
+  [JmpOp.jeq]: "==",
+  [JmpOp.jgt]: ">",
+  [JmpOp.jge]: ">=",
+  [JmpOp.jset]: "&",
+  [JmpOp.jne]: "!=",
+  [JmpOp.jsgt]: "s>",
+  [JmpOp.jsge]: "s>=",
+  [JmpOp.jlt]: "<",
+  [JmpOp.jle]: "<=",
+  [JmpOp.jslt]: "s<",
+  [JmpOp.jsle]: "s<=",
 };
-const SIZE_NAME: Record<number, string> = { [Size.b]: "u8", [Size.h]: "u16", [Size.w]: "u32", [Size.dw]: "u64" };
+const SIZE_NAME: Record<number, string> = {
+  [Size.b]: "u8",
+  [Size.h]: "u16",
+  [Size.w]: "u32",
+  [Size.dw]: "u64",
+};
 
 /** disassemble returns one line per instruction ("  12: r1 = *(u32 *)(r7 + 4)"). */
 export function disassemble(insns: Uint8Array, options: DisassembleOptions = {}): string[] {
@@ -46,7 +69,11 @@ export function disassemble(insns: Uint8Array, options: DisassembleOptions = {})
     if (code === (Class.LD | Mode.IMM | Size.dw) && o + 16 <= insns.byteLength) {
       const hi = view.getInt32(o + 12, true);
       const reloc = maps.get(i);
-      if (reloc !== undefined) text = reloc.valueOffset === undefined ? `r${dst} = map[${reloc.map}] ll` : `r${dst} = map_value[${reloc.map}] + ${reloc.valueOffset} ll`;
+      if (reloc !== undefined)
+        text =
+          reloc.valueOffset === undefined
+            ? `r${dst} = map[${reloc.map}] ll`
+            : `r${dst} = map_value[${reloc.map}] + ${reloc.valueOffset} ll`;
       else if (src === PseudoSrc.mapFd) text = `r${dst} = map_fd(${imm}) ll`;
       else text = `r${dst} = ${(BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0)} ll`;
       lines.push(`${String(i).padStart(width)}: ${text}`);
@@ -61,7 +88,8 @@ export function disassemble(insns: Uint8Array, options: DisassembleOptions = {})
 
 function render(code: number, dst: number, src: number, off: number, imm: number, i: number): string {
   const cls = opClass(code);
-  const mem = (reg: number): string => `*(${SIZE_NAME[code & 0x18]} *)(r${reg} ${off < 0 ? "-" : "+"} ${Math.abs(off)})`;
+  const mem = (reg: number): string =>
+    `*(${SIZE_NAME[code & 0x18]} *)(r${reg} ${off < 0 ? "-" : "+"} ${Math.abs(off)})`;
   switch (cls) {
     case Class.ALU64:
     case Class.ALU: {
@@ -75,7 +103,8 @@ function render(code: number, dst: number, src: number, off: number, imm: number
     case Class.LDX:
       return `r${dst} = ${mem(src)}`;
     case Class.STX:
-      if ((code & 0xe0) === Mode.ATOMIC) return `lock ${mem(dst)} += ${(code & 0x18) === Size.dw ? "r" : "w"}${src}`;
+      if ((code & 0xe0) === Mode.ATOMIC)
+        return `lock ${mem(dst)} += ${(code & 0x18) === Size.dw ? "r" : "w"}${src}`;
       return `${mem(dst)} = r${src}`;
     case Class.ST:
       return `${mem(dst)} = ${imm}`;

@@ -3,7 +3,16 @@
  * `include/uapi/linux/bpf_common.h` and `bpf.h`: the 8-bit opcode is class | size | mode for
  * loads and stores, class | op | source for ALU and jumps.
  */
-export const Class = { LD: 0x00, LDX: 0x01, ST: 0x02, STX: 0x03, ALU: 0x04, JMP: 0x05, JMP32: 0x06, ALU64: 0x07 } as const;
+export const Class = {
+  LD: 0x00,
+  LDX: 0x01,
+  ST: 0x02,
+  STX: 0x03,
+  ALU: 0x04,
+  JMP: 0x05,
+  JMP32: 0x06,
+  ALU64: 0x07,
+} as const;
 
 /** Size is the access width of a load or store (`b` = 8 bits ... `dw` = 64 bits). */
 export const Size = { w: 0x00, h: 0x08, b: 0x10, dw: 0x18 } as const;
@@ -18,16 +27,40 @@ export const Source = { K: 0x00, X: 0x08 } as const;
 
 /** AluOp is the operation nibble of ALU/ALU64 instructions. */
 export const AluOp = {
-  add: 0x00, sub: 0x10, mul: 0x20, div: 0x30, or: 0x40, and: 0x50, lsh: 0x60, rsh: 0x70,
-  neg: 0x80, mod: 0x90, xor: 0xa0, mov: 0xb0, arsh: 0xc0, end: 0xd0,
+  add: 0x00,
+  sub: 0x10,
+  mul: 0x20,
+  div: 0x30,
+  or: 0x40,
+  and: 0x50,
+  lsh: 0x60,
+  rsh: 0x70,
+  neg: 0x80,
+  mod: 0x90,
+  xor: 0xa0,
+  mov: 0xb0,
+  arsh: 0xc0,
+  end: 0xd0,
 } as const;
 /** AluOpName is one key of AluOp. */
 export type AluOpName = Exclude<keyof typeof AluOp, "end">;
 
 /** JmpOp is the operation nibble of JMP/JMP32 instructions. */
 export const JmpOp = {
-  ja: 0x00, jeq: 0x10, jgt: 0x20, jge: 0x30, jset: 0x40, jne: 0x50, jsgt: 0x60, jsge: 0x70,
-  call: 0x80, exit: 0x90, jlt: 0xa0, jle: 0xb0, jslt: 0xc0, jsle: 0xd0,
+  ja: 0x00,
+  jeq: 0x10,
+  jgt: 0x20,
+  jge: 0x30,
+  jset: 0x40,
+  jne: 0x50,
+  jsgt: 0x60,
+  jsge: 0x70,
+  call: 0x80,
+  exit: 0x90,
+  jlt: 0xa0,
+  jle: 0xb0,
+  jslt: 0xc0,
+  jsle: 0xd0,
 } as const;
 /** CondJmpOpName is a conditional jump (every JmpOp but ja, call, exit). */
 export type CondJmpOpName = Exclude<keyof typeof JmpOp, "ja" | "call" | "exit">;

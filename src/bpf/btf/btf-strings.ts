@@ -19,7 +19,9 @@ export class BtfStrings {
     if (hit !== undefined) return hit;
     if (offset < 0 || offset >= this.bytes.byteLength) {
       if (offset === 0) return "";
-      throw new Error(`parse btf: string offset ${offset} is outside the ${this.bytes.byteLength}-byte string section`);
+      throw new Error(
+        `parse btf: string offset ${offset} is outside the ${this.bytes.byteLength}-byte string section`,
+      );
     }
     const end = this.bytes.indexOf(0, offset);
     const s = new TextDecoder().decode(this.bytes.subarray(offset, end));

@@ -95,7 +95,9 @@ export class Btf {
   members(id: number): readonly BtfMember[] {
     const t = this.resolve(id);
     if (t.members === undefined) {
-      throw new Error(`read btf members of type ${id}: ${btfKindName(t.kind)} "${t.name}" is not a struct or union`);
+      throw new Error(
+        `read btf members of type ${id}: ${btfKindName(t.kind)} "${t.name}" is not a struct or union`,
+      );
     }
     return t.members;
   }

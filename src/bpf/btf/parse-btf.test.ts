@@ -18,7 +18,12 @@ test("parseBtf() resolves struct members with bit offsets and typedef chains", (
   assert.equal(btf.sizeOf(key.id), 8);
   assert.deepEqual(
     btf.members(key.id).map((m) => [m.name, m.bitOffset, btf.sizeOf(m.type)]),
-    [["id", 0, 4], ["port", 32, 2], ["proto", 48, 1], ["pad", 56, 1]],
+    [
+      ["id", 0, 4],
+      ["port", 32, 2],
+      ["proto", 48, 1],
+      ["pad", 56, 1],
+    ],
   );
   const port = btf.members(key.id)[1]!;
   assert.deepEqual(btf.typedefNames(port.type), ["__be16", "__u16"]);
@@ -45,7 +50,10 @@ test("clang leaves DATASEC sizes and VAR offsets zero in the object", () => {
   const btf = parseBtf(raw);
   const rodata = btf.findType(".rodata", BtfKind.Datasec)!;
   assert.equal(rodata.sizeOrType, 0);
-  assert.deepEqual(rodata.secinfos?.map((s) => s.offset), [0, 0]);
+  assert.deepEqual(
+    rodata.secinfos?.map((s) => s.offset),
+    [0, 0],
+  );
 });
 
 test("fixupDatasecs() takes sizes from sections and offsets from symbols", () => {
@@ -58,11 +66,21 @@ test("fixupDatasecs() takes sizes from sections and offsets from symbols", () =>
   });
   const sec = (name: string) => btf.findType(name, BtfKind.Datasec)!;
   assert.equal(sec(".rodata").sizeOrType, 8);
-  assert.deepEqual(sec(".rodata").secinfos?.map((s) => [btf.typeById(s.type).name, s.offset]), [["cfg_verdict", 0], ["cfg_mark", 4]]);
+  assert.deepEqual(
+    sec(".rodata").secinfos?.map((s) => [btf.typeById(s.type).name, s.offset]),
+    [
+      ["cfg_verdict", 0],
+      ["cfg_mark", 4],
+    ],
+  );
   assert.equal(sec(".bss").sizeOrType, 8);
   assert.equal(sec(".maps").sizeOrType, 248);
   const offsets = sec(".maps").secinfos!.map((s) => s.offset);
-  assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), "secinfos ascending, as the kernel requires");
+  assert.deepEqual(
+    offsets,
+    [...offsets].sort((a, b) => a - b),
+    "secinfos ascending, as the kernel requires",
+  );
   assert.equal(offsets.at(-1), 216);
 });
 
@@ -92,7 +110,13 @@ test("parseBtfExt() groups func_info and line_info by section in byte offsets", 
   const ext = parseBtfExt(elf.sectionByName(".BTF.ext")!.data, btf.strings);
   assert.equal(ext.funcInfo.recordSize, 8);
   assert.equal(ext.lineInfo.recordSize, 16);
-  assert.deepEqual(ext.funcInfo.sections.get("tc")?.map((r) => r.byteOffset), [0, 0xd0]);
-  assert.deepEqual(ext.funcInfo.sections.get(".text")?.map((r) => r.byteOffset), [0]);
+  assert.deepEqual(
+    ext.funcInfo.sections.get("tc")?.map((r) => r.byteOffset),
+    [0, 0xd0],
+  );
+  assert.deepEqual(
+    ext.funcInfo.sections.get(".text")?.map((r) => r.byteOffset),
+    [0],
+  );
   assert.ok((ext.lineInfo.sections.get("tc")?.length ?? 0) > 0);
 });

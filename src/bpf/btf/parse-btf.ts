@@ -31,7 +31,9 @@ export function parseBtf(bytes: Uint8Array): Btf {
   const typeBase = hdrLen + typeOff;
   r.check(typeBase, typeLen, "type section");
 
-  const types: BtfType[] = [{ id: 0, kind: BtfKind.Void, name: "", nameOff: 0, kindFlag: false, vlen: 0, sizeOrType: 0 }];
+  const types: BtfType[] = [
+    { id: 0, kind: BtfKind.Void, name: "", nameOff: 0, kindFlag: false, vlen: 0, sizeOrType: 0 },
+  ];
   let at = typeBase;
   const end = typeBase + typeLen;
   while (at < end) {
@@ -42,21 +44,37 @@ export function parseBtf(bytes: Uint8Array): Btf {
     at += 12;
     const kind = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
-    const kindFlag = (info >>> 31) === 1;
-    if (kind < BtfKind.Int || kind > BtfKind.Enum64) throw new Error(`parse btf: type ${id} has unknown kind ${kind}`);
-    const base = { id, kind: kind as BtfKind, name: strings.get(nameOff), nameOff, kindFlag, vlen, sizeOrType };
+    const kindFlag = info >>> 31 === 1;
+    if (kind < BtfKind.Int || kind > BtfKind.Enum64)
+      throw new Error(`parse btf: type ${id} has unknown kind ${kind}`);
+    const base = {
+      id,
+      kind: kind as BtfKind,
+      name: strings.get(nameOff),
+      nameOff,
+      kindFlag,
+      vlen,
+      sizeOrType,
+    };
     const field = (what: string): string => `type ${id} (${btfKindName(kind)}) ${what}`;
     switch (kind) {
       case BtfKind.Int: {
         const v = r.u32(at, field("int data"));
         at += 4;
-        types.push({ ...base, int: { encoding: (v >>> 24) & 0xf, offset: (v >>> 16) & 0xff, bits: v & 0xff } });
+        types.push({
+          ...base,
+          int: { encoding: (v >>> 24) & 0xf, offset: (v >>> 16) & 0xff, bits: v & 0xff },
+        });
         break;
       }
       case BtfKind.Array:
         types.push({
           ...base,
-          array: { type: r.u32(at, field("elem type")), indexType: r.u32(at + 4, field("index type")), nelems: r.u32(at + 8, field("nelems")) },
+          array: {
+            type: r.u32(at, field("elem type")),
+            indexType: r.u32(at + 4, field("index type")),
+            nelems: r.u32(at + 8, field("nelems")),
+          },
         });
         at += 12;
         break;
@@ -89,7 +107,8 @@ export function parseBtf(bytes: Uint8Array): Btf {
           if (kind === BtfKind.Enum) {
             value = kindFlag ? BigInt(r.i32(at + 4, field("value"))) : BigInt(r.u32(at + 4, field("value")));
           } else {
-            const raw = (BigInt(r.u32(at + 8, field("value hi"))) << 32n) | BigInt(r.u32(at + 4, field("value lo")));
+            const raw =
+              (BigInt(r.u32(at + 8, field("value hi"))) << 32n) | BigInt(r.u32(at + 4, field("value lo")));
             value = kindFlag ? BigInt.asIntN(64, raw) : raw;
           }
           enumValues.push({ name: strings.get(vNameOff), nameOff: vNameOff, value });
@@ -101,7 +120,11 @@ export function parseBtf(bytes: Uint8Array): Btf {
         const params: BtfParam[] = [];
         for (let i = 0; i < vlen; i++, at += 8) {
           const pNameOff = r.u32(at, field("param name"));
-          params.push({ name: strings.get(pNameOff), nameOff: pNameOff, type: r.u32(at + 4, field("param type")) });
+          params.push({
+            name: strings.get(pNameOff),
+            nameOff: pNameOff,
+            type: r.u32(at + 4, field("param type")),
+          });
         }
         types.push({ ...base, params });
         break;
@@ -113,7 +136,11 @@ export function parseBtf(bytes: Uint8Array): Btf {
       case BtfKind.Datasec: {
         const secinfos: BtfVarSecinfo[] = [];
         for (let i = 0; i < vlen; i++, at += 12) {
-          secinfos.push({ type: r.u32(at, field("var type")), offset: r.u32(at + 4, field("var offset")), size: r.u32(at + 8, field("var size")) });
+          secinfos.push({
+            type: r.u32(at, field("var type")),
+            offset: r.u32(at + 4, field("var offset")),
+            size: r.u32(at + 8, field("var size")),
+          });
         }
         types.push({ ...base, secinfos });
         break;

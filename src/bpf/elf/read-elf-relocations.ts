@@ -8,9 +8,15 @@ const relSize = 16;
  * readElfRelocations decodes an SHT_REL section (Elf64_Rel, 16 bytes: r_offset, r_info). BPF
  * objects use REL, not RELA: the addend lives in the patched instruction's imm.
  */
-export function readElfRelocations(reader: ByteReader, rel: ElfSection, symbolCount: number): ElfRelocation[] {
+export function readElfRelocations(
+  reader: ByteReader,
+  rel: ElfSection,
+  symbolCount: number,
+): ElfRelocation[] {
   if (rel.size % relSize !== 0) {
-    throw new Error(`read elf: relocation section "${rel.name}" size ${rel.size} is not a multiple of ${relSize}`);
+    throw new Error(
+      `read elf: relocation section "${rel.name}" size ${rel.size} is not a multiple of ${relSize}`,
+    );
   }
   const out: ElfRelocation[] = [];
   for (let i = 0; i < rel.size / relSize; i++) {

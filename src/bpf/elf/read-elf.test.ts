@@ -11,7 +11,18 @@ const object = readFileSync(new URL("../../../bpf/obj/loader_test.o", import.met
 test("readElf() names every section of a clang BPF object", () => {
   const elf = readElf(object);
   assert.equal(elf.machine, 247);
-  for (const name of [".text", "tc", "xdp", ".rodata", ".data", ".bss", ".maps", "license", ".BTF", ".BTF.ext"]) {
+  for (const name of [
+    ".text",
+    "tc",
+    "xdp",
+    ".rodata",
+    ".data",
+    ".bss",
+    ".maps",
+    "license",
+    ".BTF",
+    ".BTF.ext",
+  ]) {
     assert.ok(elf.sectionByName(name), `section ${name}`);
   }
   assert.equal(elf.sectionByName(".bss")?.type, ElfSectionType.NoBits);
@@ -46,11 +57,15 @@ test("readElf() rejects input that is not ELF with a clear error", () => {
 
 test("readElf() reports a truncated object instead of crashing", () => {
   for (const len of [64, 200, 1000, object.byteLength - 100]) {
-    assert.throws(() => readElf(object.subarray(0, len)), (err: unknown) => {
-      assert.ok(err instanceof Error);
-      assert.match(err.message, /^read elf: /);
-      return true;
-    }, `length ${len}`);
+    assert.throws(
+      () => readElf(object.subarray(0, len)),
+      (err: unknown) => {
+        assert.ok(err instanceof Error);
+        assert.match(err.message, /^read elf: /);
+        return true;
+      },
+      `length ${len}`,
+    );
   }
 });
 

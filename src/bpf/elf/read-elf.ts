@@ -34,7 +34,8 @@ export function readElf(input: Uint8Array): ElfFile {
   let shnum = r.u16(60, "e_shnum");
   let shstrndx = r.u16(62, "e_shstrndx");
   if (shoff === 0) throw new Error("read elf: file has no section header table");
-  if (shentsize !== shdrSize) throw new Error(`read elf: section header size ${shentsize} is not ${shdrSize}`);
+  if (shentsize !== shdrSize)
+    throw new Error(`read elf: section header size ${shentsize} is not ${shdrSize}`);
   // Extended numbering: counts that overflow 16 bits live in section 0's header.
   if (shnum === 0) shnum = r.u64(shoff + 32, "section 0 sh_size");
   if (shstrndx === 0xffff) shstrndx = r.u32(shoff + 40, "section 0 sh_link");

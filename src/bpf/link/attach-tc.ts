@@ -11,7 +11,8 @@ import type { TcDirection } from "./tc-attachment.ts";
 import { attachTcx } from "./tcx.ts";
 
 /** TcAttached says which mechanism was used; only a tcx link can be pinned. */
-export type TcAttached = { readonly kind: "tcx"; readonly link: Link } | { readonly kind: "cls_bpf"; readonly filter: ClsBpfFilter };
+export type TcAttached =
+  { readonly kind: "tcx"; readonly link: Link } | { readonly kind: "cls_bpf"; readonly filter: ClsBpfFilter };
 
 /** attachTc tries tcx first and falls back to cls_bpf only on NotSupportedError. */
 export function attachTc(program: Program, ifindex: number, direction: TcDirection): TcAttached {

@@ -12,7 +12,14 @@ import type { NetlinkSocket } from "../../netlink/netlink-socket.ts";
 import { Errno } from "../../kernel/errno.ts";
 import { SyscallError } from "../../errors/syscall-error.ts";
 import { openRtnl } from "../../netlink/scope.ts";
-import { addClsact, attachBpfFilter, deleteBpfFilter, listBpfFilters, replaceBpfFilter, type BpfFilter } from "../../netlink/tc.ts";
+import {
+  addClsact,
+  attachBpfFilter,
+  deleteBpfFilter,
+  listBpfFilters,
+  replaceBpfFilter,
+  type BpfFilter,
+} from "../../netlink/tc.ts";
 import type { Program } from "../program.ts";
 import type { TcAttachment, TcDirection } from "./tc-attachment.ts";
 
@@ -51,7 +58,11 @@ export class ClsBpfFilter implements TcAttachment {
   /** detach deletes the filter; already gone (device deleted, someone else removed it) is fine. */
   detach(): void {
     try {
-      deleteBpfFilter(this.ifindex, { direction: this.direction, priority: this.priority, handle: this.handle }, { socket: this.#socket });
+      deleteBpfFilter(
+        this.ifindex,
+        { direction: this.direction, priority: this.priority, handle: this.handle },
+        { socket: this.#socket },
+      );
     } catch (e) {
       if (e instanceof SyscallError && (e.errno === Errno.ENOENT || e.errno === Errno.ENODEV)) return;
       throw e;
@@ -71,18 +82,48 @@ export class ClsBpfFilter implements TcAttachment {
   }
 
   #filter(fd: number) {
-    return { direction: this.direction, fd, name: this.#name, priority: this.priority, handle: this.handle, directAction: true };
+    return {
+      direction: this.direction,
+      fd,
+      name: this.#name,
+      priority: this.priority,
+      handle: this.handle,
+      directAction: true,
+    };
   }
 }
 
 /** attachClsBpf ensures clsact on `ifindex` (in the calling thread's namespace) and adds the filter. */
-export function attachClsBpf(program: Program, ifindex: number, direction: TcDirection, options: ClsBpfOptions = {}): ClsBpfFilter {
+export function attachClsBpf(
+  program: Program,
+  ifindex: number,
+  direction: TcDirection,
+  options: ClsBpfOptions = {},
+): ClsBpfFilter {
   const socket = openRtnl();
   try {
-    const filter = new ClsBpfFilter(socket, ifindex, direction, options.priority ?? 1, options.handle ?? 1, options.name ?? program.name);
+    const filter = new ClsBpfFilter(
+      socket,
+      ifindex,
+      direction,
+      options.priority ?? 1,
+      options.handle ?? 1,
+      options.name ?? program.name,
+    );
     addClsact(ifindex, { socket });
     if (options.replace) filter.update(program);
-    else attachBpfFilter(ifindex, { direction, fd: program.fd, name: options.name ?? program.name, priority: filter.priority, handle: filter.handle }, { socket });
+    else
+      attachBpfFilter(
+        ifindex,
+        {
+          direction,
+          fd: program.fd,
+          name: options.name ?? program.name,
+          priority: filter.priority,
+          handle: filter.handle,
+        },
+        { socket },
+      );
     return filter;
   } catch (e) {
     socket.close();

@@ -20,7 +20,12 @@ export interface TcxAttachOptions {
 export const TCX_FEATURE = { name: "tcx links", minKernel: "6.6" } as const;
 
 /** attachTcx returns the new Link; pin it to keep the attachment past this process. */
-export function attachTcx(program: Program, ifindex: number, direction: TcDirection, options: TcxAttachOptions = {}): Link {
+export function attachTcx(
+  program: Program,
+  ifindex: number,
+  direction: TcDirection,
+  options: TcxAttachOptions = {},
+): Link {
   if (options.before !== undefined && options.after !== undefined) {
     throw new Error(`attach tcx to ifindex "${ifindex}": give either before or after, not both`);
   }

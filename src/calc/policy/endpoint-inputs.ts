@@ -21,7 +21,8 @@ export function podEndpointKey(namespace: string, name: string): string {
 
 /** podEndpoint converts a pod, or undefined when it is not a policy endpoint. */
 export function podEndpoint(pod: Pod): EndpointInput | undefined {
-  if (pod.spec.hostNetwork === true || pod.status.phase === "Succeeded" || pod.status.phase === "Failed") return undefined;
+  if (pod.spec.hostNetwork === true || pod.status.phase === "Succeeded" || pod.status.phase === "Failed")
+    return undefined;
   const namespace = pod.metadata.namespace as string;
   return {
     key: podEndpointKey(namespace, pod.metadata.name),
@@ -31,7 +32,11 @@ export function podEndpoint(pod: Pod): EndpointInput | undefined {
     serviceAccount: pod.spec.serviceAccountName,
     cidrs: podIps(pod).map(hostCidr),
     namedPorts: pod.spec.containers.flatMap((c) =>
-      (c.ports ?? []).flatMap((p) => (p.name === undefined ? [] : [{ name: p.name, protocol: protocolNumber(p.protocol), port: p.containerPort }])),
+      (c.ports ?? []).flatMap((p) =>
+        p.name === undefined
+          ? []
+          : [{ name: p.name, protocol: protocolNumber(p.protocol), port: p.containerPort }],
+      ),
     ),
     ...(pod.spec.nodeName !== undefined ? { node: pod.spec.nodeName } : {}),
   };
@@ -44,7 +49,11 @@ export function hostEndpointInput(hep: HostEndpoint): EndpointInput {
     kind: "hostEndpoint",
     labels: hep.metadata.labels ?? {},
     cidrs: (hep.spec.expectedIPs ?? []).map(hostCidr),
-    namedPorts: (hep.spec.ports ?? []).map((p) => ({ name: p.name, protocol: protocolNumber(p.protocol), port: p.port })),
+    namedPorts: (hep.spec.ports ?? []).map((p) => ({
+      name: p.name,
+      protocol: protocolNumber(p.protocol),
+      port: p.port,
+    })),
     node: hep.spec.node,
     ...(hep.spec.interfaceName !== undefined ? { interfaceName: hep.spec.interfaceName } : {}),
   };
@@ -55,7 +64,20 @@ export function networkSetInput(set: NetworkSet | GlobalNetworkSet): EndpointInp
   const nets = (set.spec.nets ?? []).filter((n) => cidrFamilyOf(n) !== undefined);
   if (set.kind === "NetworkSet") {
     const namespace = set.metadata.namespace as string;
-    return { key: `netset/${namespace}/${set.metadata.name}`, kind: "networkSet", namespace, labels: set.metadata.labels ?? {}, cidrs: nets, namedPorts: [] };
+    return {
+      key: `netset/${namespace}/${set.metadata.name}`,
+      kind: "networkSet",
+      namespace,
+      labels: set.metadata.labels ?? {},
+      cidrs: nets,
+      namedPorts: [],
+    };
   }
-  return { key: `gnetset/${set.metadata.name}`, kind: "globalNetworkSet", labels: set.metadata.labels ?? {}, cidrs: nets, namedPorts: [] };
+  return {
+    key: `gnetset/${set.metadata.name}`,
+    kind: "globalNetworkSet",
+    labels: set.metadata.labels ?? {},
+    cidrs: nets,
+    namedPorts: [],
+  };
 }

@@ -45,7 +45,8 @@ export interface EndpointIdentity {
 export function endpointLabels(e: EndpointIdentity): LabelMap {
   const out: Record<string, string> = {};
   if (e.namespace !== undefined) {
-    for (const [k, v] of Object.entries(namespaceLabels(e.namespace, e.namespaceLabels))) out[NAMESPACE_PREFIX + k] = v;
+    for (const [k, v] of Object.entries(namespaceLabels(e.namespace, e.namespaceLabels)))
+      out[NAMESPACE_PREFIX + k] = v;
     out[NAMESPACE_PREFIX + LABEL_NAME] = e.namespace;
   }
   if (e.serviceAccount !== undefined) out[SERVICE_ACCOUNT_PREFIX + LABEL_NAME] = e.serviceAccount;

@@ -3,11 +3,20 @@
  * effective labels. Shared by the incremental index and the from-scratch computation so the two
  * cannot disagree on meaning.
  */
-import { evaluateSelectorNode, type LabelMap, type SelectorNode } from "../../model/selector/selector-node.ts";
+import {
+  evaluateSelectorNode,
+  type LabelMap,
+  type SelectorNode,
+} from "../../model/selector/selector-node.ts";
 import { memberKey, type EndpointInput, type IpSetSpec } from "./ip-set-types.ts";
 
 /** endpointSetMembers lists member keys (empty when the endpoint is not in the set). */
-export function endpointSetMembers(e: EndpointInput, labels: LabelMap, spec: IpSetSpec, root: SelectorNode): string[] {
+export function endpointSetMembers(
+  e: EndpointInput,
+  labels: LabelMap,
+  spec: IpSetSpec,
+  root: SelectorNode,
+): string[] {
   if (!evaluateSelectorNode(root, labels)) return [];
   const np = spec.namedPort;
   if (np === undefined) return [...e.cidrs];

@@ -39,7 +39,9 @@ export interface IpSetSpec {
 
 /** ipSetKey is the string identity of an IP set spec. */
 export function ipSetKey(spec: IpSetSpec): string {
-  return spec.namedPort === undefined ? spec.selector : `${spec.selector} @port ${spec.namedPort.protocol}/${spec.namedPort.name}`;
+  return spec.namedPort === undefined
+    ? spec.selector
+    : `${spec.selector} @port ${spec.namedPort.protocol}/${spec.namedPort.name}`;
 }
 
 /** IpSetMember is one map entry: `{setId, cidr}` (plus port and protocol in a named-port set). */

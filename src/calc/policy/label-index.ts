@@ -10,7 +10,14 @@ import { parseSelector } from "../../model/selector/parse-selector.ts";
 import type { LabelMap, SelectorNode } from "../../model/selector/selector-node.ts";
 import { endpointLabels } from "./endpoint-labels.ts";
 import { endpointSetMembers } from "./endpoint-set-members.ts";
-import { ipSetKey, parseMemberKey, type EndpointInput, type IpSetDelta, type IpSetMember, type IpSetSpec } from "./ip-set-types.ts";
+import {
+  ipSetKey,
+  parseMemberKey,
+  type EndpointInput,
+  type IpSetDelta,
+  type IpSetMember,
+  type IpSetSpec,
+} from "./ip-set-types.ts";
 import { SetIdAllocator } from "./set-id-allocator.ts";
 
 interface SetState {
@@ -115,7 +122,15 @@ export class LabelIndex {
       existing.refs++;
       return rec.delta();
     }
-    const set: SetState = { id: this.#ids.allocate(), key, spec, root: parseSelector(spec.selector).root, refs: 1, counts: new Map(), byEndpoint: new Map() };
+    const set: SetState = {
+      id: this.#ids.allocate(),
+      key,
+      spec,
+      root: parseSelector(spec.selector).root,
+      refs: 1,
+      counts: new Map(),
+      byEndpoint: new Map(),
+    };
     this.#sets.set(key, set);
     rec.created.push({ id: set.id, key });
     for (const e of this.#endpoints.values()) this.#place(set, e, rec);
@@ -146,7 +161,8 @@ export class LabelIndex {
   upsertEndpoint(input: EndpointInput): IpSetDelta {
     const rec = new Recorder();
     const old = this.#endpoints.get(input.key);
-    if (old?.input.namespace !== undefined && old.input.namespace !== input.namespace) this.#byNamespace.get(old.input.namespace)?.delete(input.key);
+    if (old?.input.namespace !== undefined && old.input.namespace !== input.namespace)
+      this.#byNamespace.get(old.input.namespace)?.delete(input.key);
     const state: EndpointState = { input, labels: this.#labelsFor(input) };
     this.#endpoints.set(input.key, state);
     if (input.namespace !== undefined) {

@@ -46,7 +46,14 @@ export function normalizeCalicoPolicy(p: CalicoNetworkPolicy | GlobalNetworkPoli
     ...(global ? {} : { namespace: p.metadata.namespace as string }),
     tier: spec.tier,
     ...(spec.order !== undefined ? { order: spec.order } : {}),
-    selector: policySelector({ selector: spec.selector, namespaceSelector: g?.namespaceSelector, serviceAccountSelector: spec.serviceAccountSelector }, scope),
+    selector: policySelector(
+      {
+        selector: spec.selector,
+        namespaceSelector: g?.namespaceSelector,
+        serviceAccountSelector: spec.serviceAccountSelector,
+      },
+      scope,
+    ),
     ingress: spec.types.includes("Ingress") ? (spec.ingress ?? []).map((r) => rule(r, scope)) : undefined,
     egress: spec.types.includes("Egress") ? (spec.egress ?? []).map((r) => rule(r, scope)) : undefined,
     appliesIngress: spec.types.includes("Ingress"),

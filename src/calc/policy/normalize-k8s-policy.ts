@@ -10,7 +10,13 @@ import { formatSelectorNode, type SelectorNode } from "../../model/selector/sele
 import { LABEL_ORCHESTRATOR } from "./endpoint-labels.ts";
 import { k8sSelectorNode } from "./k8s-selector.ts";
 import { entitySelector, policySelector } from "./policy-selectors.ts";
-import { EMPTY_ENTITY, protocolNumber, type EntityMatch, type PolicySpec, type RuleSpec } from "./policy-spec.ts";
+import {
+  EMPTY_ENTITY,
+  protocolNumber,
+  type EntityMatch,
+  type PolicySpec,
+  type RuleSpec,
+} from "./policy-spec.ts";
 
 /** KNP_ORDER is the order Calico gives every Kubernetes NetworkPolicy. */
 export const KNP_ORDER = 1000;
@@ -20,23 +26,34 @@ const podsOnly: SelectorNode = { kind: "value", op: "==", label: LABEL_ORCHESTRA
 function podSelectorText(sel: NetworkPolicyPeer["podSelector"]): string {
   const node = sel === undefined ? { kind: "all" as const } : k8sSelectorNode(sel);
   const parts = node.kind === "all" ? [podsOnly] : [node, podsOnly];
-  return formatSelectorNode(parts.length === 1 ? podsOnly : { kind: "and", operands: parts.flatMap((p) => (p.kind === "and" ? p.operands : [p])) });
+  return formatSelectorNode(
+    parts.length === 1
+      ? podsOnly
+      : { kind: "and", operands: parts.flatMap((p) => (p.kind === "and" ? p.operands : [p])) },
+  );
 }
 
-function peerMatch(peer: NetworkPolicyPeer | undefined, namespace: string): Pick<EntityMatch, "nets" | "notNets" | "selector"> {
+function peerMatch(
+  peer: NetworkPolicyPeer | undefined,
+  namespace: string,
+): Pick<EntityMatch, "nets" | "notNets" | "selector"> {
   if (peer === undefined) return { nets: [], notNets: [] };
   if (peer.ipBlock !== undefined) return { nets: [peer.ipBlock.cidr], notNets: peer.ipBlock.except ?? [] };
   const selector = entitySelector(
     {
       selector: podSelectorText(peer.podSelector),
-      ...(peer.namespaceSelector !== undefined ? { namespaceSelector: formatSelectorNode(k8sSelectorNode(peer.namespaceSelector)) } : {}),
+      ...(peer.namespaceSelector !== undefined
+        ? { namespaceSelector: formatSelectorNode(k8sSelectorNode(peer.namespaceSelector)) }
+        : {}),
     },
     { namespace },
   ) as string;
   return { nets: [], notNets: [], selector };
 }
 
-function portParts(port: NetworkPolicyPort | undefined): Pick<RuleSpec, "protocol"> & { ports: EntityMatch["ports"] } {
+function portParts(
+  port: NetworkPolicyPort | undefined,
+): Pick<RuleSpec, "protocol"> & { ports: EntityMatch["ports"] } {
   if (port === undefined) return { ports: [] };
   const protocol = protocolNumber(port.protocol);
   if (port.port === undefined) return { protocol, ports: [] };
@@ -44,10 +61,16 @@ function portParts(port: NetworkPolicyPort | undefined): Pick<RuleSpec, "protoco
   return { protocol, ports: [{ min: port.port, max: port.endPort ?? port.port }] };
 }
 
-function rules(list: ReadonlyArray<{ peers?: NetworkPolicyPeer[] | undefined; ports?: NetworkPolicyPort[] | undefined }>, direction: "ingress" | "egress", namespace: string): RuleSpec[] {
+function rules(
+  list: ReadonlyArray<{ peers?: NetworkPolicyPeer[] | undefined; ports?: NetworkPolicyPort[] | undefined }>,
+  direction: "ingress" | "egress",
+  namespace: string,
+): RuleSpec[] {
   return list.flatMap((r) => {
-    const peers: Array<NetworkPolicyPeer | undefined> = r.peers !== undefined && r.peers.length > 0 ? r.peers : [undefined];
-    const ports: Array<NetworkPolicyPort | undefined> = r.ports !== undefined && r.ports.length > 0 ? r.ports : [undefined];
+    const peers: Array<NetworkPolicyPeer | undefined> =
+      r.peers !== undefined && r.peers.length > 0 ? r.peers : [undefined];
+    const ports: Array<NetworkPolicyPort | undefined> =
+      r.ports !== undefined && r.ports.length > 0 ? r.ports : [undefined];
     return peers.flatMap((peer) =>
       ports.map((port): RuleSpec => {
         const { protocol, ports: destPorts } = portParts(port);
@@ -78,8 +101,20 @@ export function normalizeK8sPolicy(p: NetworkPolicy): PolicySpec {
     tier: "default",
     order: KNP_ORDER,
     selector: policySelector({ selector: podSelectorText(p.spec.podSelector) }, { namespace }),
-    ingress: ingress ? rules((p.spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })), "ingress", namespace) : undefined,
-    egress: egress ? rules((p.spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports })), "egress", namespace) : undefined,
+    ingress: ingress
+      ? rules(
+          (p.spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })),
+          "ingress",
+          namespace,
+        )
+      : undefined,
+    egress: egress
+      ? rules(
+          (p.spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports })),
+          "egress",
+          namespace,
+        )
+      : undefined,
     appliesIngress: ingress,
     appliesEgress: egress,
     preDNAT: false,

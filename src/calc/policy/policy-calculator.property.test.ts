@@ -12,7 +12,17 @@ import type { Resource } from "../../model/resource.ts";
 import { manifestKey } from "../../model/validate-resource.ts";
 import { memberKey } from "./ip-set-types.ts";
 import { PolicyCalculator, type PolicyDelta } from "./policy-calculator.ts";
-import { cnp, globalNetworkSet, gnp, hostEndpoint, knp, namespace, networkSet, pod, tier } from "../../../test/support/policy-resources.ts";
+import {
+  cnp,
+  globalNetworkSet,
+  gnp,
+  hostEndpoint,
+  knp,
+  namespace,
+  networkSet,
+  pod,
+  tier,
+} from "../../../test/support/policy-resources.ts";
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -29,29 +39,103 @@ function generator(seed: number) {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const maybe = (p = 0.5): boolean => r() < p;
-  const labels = (): Record<string, string> => ({ ...(maybe(0.8) ? { pod: pick(["a", "b", "c"]) } : {}), ...(maybe() ? { team: pick(["blue", "red"]) } : {}) });
+  const labels = (): Record<string, string> => ({
+    ...(maybe(0.8) ? { pod: pick(["a", "b", "c"]) } : {}),
+    ...(maybe() ? { team: pick(["blue", "red"]) } : {}),
+  });
   const ns = (): string => pick(["x", "y", "z"]);
-  const selector = (): string => pick(["pod == 'a'", "pod != 'b'", "team in {'blue'}", "has(team)", "!has(pod)", "pod == 'a' || team == 'red'", "all()", "role == 'partner'", "pod not in {'a', 'c'}"]);
+  const selector = (): string =>
+    pick([
+      "pod == 'a'",
+      "pod != 'b'",
+      "team in {'blue'}",
+      "has(team)",
+      "!has(pod)",
+      "pod == 'a' || team == 'red'",
+      "all()",
+      "role == 'partner'",
+      "pod not in {'a', 'c'}",
+    ]);
   const k8sSel = (): Record<string, unknown> =>
-    pick([{}, { matchLabels: { pod: pick(["a", "b"]) } }, { matchExpressions: [{ key: "team", operator: pick(["Exists", "DoesNotExist"]) }] }, { matchExpressions: [{ key: "pod", operator: "NotIn", values: ["c"] }] }]);
-  const ports = [{ name: "serve-80-tcp", containerPort: 80 }, { name: "serve-81-udp", containerPort: 81, protocol: "UDP" }];
+    pick([
+      {},
+      { matchLabels: { pod: pick(["a", "b"]) } },
+      { matchExpressions: [{ key: "team", operator: pick(["Exists", "DoesNotExist"]) }] },
+      { matchExpressions: [{ key: "pod", operator: "NotIn", values: ["c"] }] },
+    ]);
+  const ports = [
+    { name: "serve-80-tcp", containerPort: 80 },
+    { name: "serve-81-udp", containerPort: 81, protocol: "UDP" },
+  ];
   const make: Array<() => Resource> = [
     () => namespace(ns(), maybe() ? { team: pick(["blue", "red"]) } : {}),
-    () => pod(ns(), `p${Math.floor(r() * 6)}`, `198.19.0.${1 + Math.floor(r() * 4)}`, labels(), { ports: maybe() ? ports : [], ...(maybe() ? { sa: pick(["api", "web"]) } : {}) }),
-    () => networkSet(ns(), `s${Math.floor(r() * 2)}`, [pick(["10.0.0.0/8", "10.1.0.0/16", "198.19.0.1/32"])], maybe() ? { role: "partner" } : labels()),
-    () => globalNetworkSet(`g${Math.floor(r() * 2)}`, [pick(["203.0.113.0/24", "10.0.0.0/8"])], maybe() ? { role: "partner" } : {}),
-    () => hostEndpoint(`h${Math.floor(r() * 2)}`, pick(["198.18.0.11", "198.19.0.1"]), maybe() ? { pod: "a" } : { "host-endpoint": "x" }),
-    () => tier(pick(["t1", "t2"]), maybe(0.7) ? Math.floor(r() * 3) * 100 : undefined, pick(["Deny", "Pass"])),
+    () =>
+      pod(ns(), `p${Math.floor(r() * 6)}`, `198.19.0.${1 + Math.floor(r() * 4)}`, labels(), {
+        ports: maybe() ? ports : [],
+        ...(maybe() ? { sa: pick(["api", "web"]) } : {}),
+      }),
+    () =>
+      networkSet(
+        ns(),
+        `s${Math.floor(r() * 2)}`,
+        [pick(["10.0.0.0/8", "10.1.0.0/16", "198.19.0.1/32"])],
+        maybe() ? { role: "partner" } : labels(),
+      ),
+    () =>
+      globalNetworkSet(
+        `g${Math.floor(r() * 2)}`,
+        [pick(["203.0.113.0/24", "10.0.0.0/8"])],
+        maybe() ? { role: "partner" } : {},
+      ),
+    () =>
+      hostEndpoint(
+        `h${Math.floor(r() * 2)}`,
+        pick(["198.18.0.11", "198.19.0.1"]),
+        maybe() ? { pod: "a" } : { "host-endpoint": "x" },
+      ),
+    () =>
+      tier(pick(["t1", "t2"]), maybe(0.7) ? Math.floor(r() * 3) * 100 : undefined, pick(["Deny", "Pass"])),
     () =>
       knp(ns(), `k${Math.floor(r() * 3)}`, {
         podSelector: k8sSel(),
-        ingress: [{ from: [maybe() ? { podSelector: k8sSel() } : { namespaceSelector: maybe() ? {} : { matchLabels: { team: "blue" } }, podSelector: k8sSel() }], ...(maybe() ? { ports: [{ port: "serve-80-tcp" }] } : {}) }],
-        ...(maybe() ? { egress: [{ to: [{ podSelector: k8sSel() }], ports: [{ protocol: "UDP", port: "serve-81-udp" }] }] } : {}),
+        ingress: [
+          {
+            from: [
+              maybe()
+                ? { podSelector: k8sSel() }
+                : {
+                    namespaceSelector: maybe() ? {} : { matchLabels: { team: "blue" } },
+                    podSelector: k8sSel(),
+                  },
+            ],
+            ...(maybe() ? { ports: [{ port: "serve-80-tcp" }] } : {}),
+          },
+        ],
+        ...(maybe()
+          ? {
+              egress: [
+                { to: [{ podSelector: k8sSel() }], ports: [{ protocol: "UDP", port: "serve-81-udp" }] },
+              ],
+            }
+          : {}),
       }),
     () => {
       const t = pick(["default", "t1", "t2"]);
       const name = `${t === "default" ? "" : `${t}.`}c${Math.floor(r() * 2)}`;
-      return cnp(ns(), name, { tier: t, ...(maybe() ? { order: Math.floor(r() * 3) } : {}), selector: selector(), ingress: [{ action: pick(["Allow", "Deny", "Pass", "Log"]), source: { selector: selector(), ...(maybe() ? { namespaceSelector: pick(["team == 'blue'", "global()", "all()"]) } : {}) } }] });
+      return cnp(ns(), name, {
+        tier: t,
+        ...(maybe() ? { order: Math.floor(r() * 3) } : {}),
+        selector: selector(),
+        ingress: [
+          {
+            action: pick(["Allow", "Deny", "Pass", "Log"]),
+            source: {
+              selector: selector(),
+              ...(maybe() ? { namespaceSelector: pick(["team == 'blue'", "global()", "all()"]) } : {}),
+            },
+          },
+        ],
+      });
     },
     () => {
       const t = pick(["default", "t1"]);
@@ -61,7 +145,17 @@ function generator(seed: number) {
         selector: selector(),
         ...(maybe() ? { namespaceSelector: "team == 'red'" } : {}),
         types: ["Ingress", "Egress"],
-        egress: [{ action: "Allow", protocol: "TCP", destination: { selector: selector(), ...(maybe() ? { notSelector: selector() } : {}), ports: maybe() ? ["serve-80-tcp"] : [80] } }],
+        egress: [
+          {
+            action: "Allow",
+            protocol: "TCP",
+            destination: {
+              selector: selector(),
+              ...(maybe() ? { notSelector: selector() } : {}),
+              ports: maybe() ? ["serve-80-tcp"] : [80],
+            },
+          },
+        ],
         ingress: [{ action: "Deny", source: { serviceAccounts: { names: ["api"] } } }],
       });
     },
@@ -70,9 +164,16 @@ function generator(seed: number) {
 }
 
 /** snapshot renders a calculator's state without set ids: set key → sorted members, endpoint → ordered policies. */
-function snapshot(calc: PolicyCalculator): { sets: Record<string, string[]>; policies: Record<string, string> } {
+function snapshot(calc: PolicyCalculator): {
+  sets: Record<string, string[]>;
+  policies: Record<string, string>;
+} {
   const sets: Record<string, string[]> = {};
-  for (const s of calc.index.sets()) sets[s.key] = calc.index.members(s.spec).map((m) => memberKey(m.cidr, m.port, m.protocol)).sort();
+  for (const s of calc.index.sets())
+    sets[s.key] = calc.index
+      .members(s.spec)
+      .map((m) => memberKey(m.cidr, m.port, m.protocol))
+      .sort();
   const policies: Record<string, string> = {};
   for (const k of calc.endpointsWithPolicy()) policies[k] = JSON.stringify(calc.policiesFor(k));
   return { sets, policies };
@@ -90,10 +191,17 @@ describe("PolicyCalculator: incremental equals from scratch", () => {
           assert.ok(!map.has(s.id), `set id ${s.id} handed out twice`);
           map.set(s.id, new Set());
         }
-        for (const m of d.ipSets.removed) assert.ok(map.get(m.setId)?.delete(memberKey(m.cidr, m.port, m.protocol)), `removed an absent entry ${JSON.stringify(m)}`);
+        for (const m of d.ipSets.removed)
+          assert.ok(
+            map.get(m.setId)?.delete(memberKey(m.cidr, m.port, m.protocol)),
+            `removed an absent entry ${JSON.stringify(m)}`,
+          );
         for (const m of d.ipSets.added) {
           const set = map.get(m.setId);
-          assert.ok(set !== undefined && !set.has(memberKey(m.cidr, m.port, m.protocol)), `added a present entry ${JSON.stringify(m)}`);
+          assert.ok(
+            set !== undefined && !set.has(memberKey(m.cidr, m.port, m.protocol)),
+            `added a present entry ${JSON.stringify(m)}`,
+          );
           set.add(memberKey(m.cidr, m.port, m.protocol));
         }
         for (const s of d.ipSets.deletedSets) {
@@ -117,14 +225,26 @@ describe("PolicyCalculator: incremental equals from scratch", () => {
         apply(delta);
         const after = snapshot(calc).policies;
         for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
-          if (before[k] !== after[k]) assert.ok(delta.endpoints.includes(k), `step ${step}: ${k}'s policies changed but it was not reported`);
+          if (before[k] !== after[k])
+            assert.ok(
+              delta.endpoints.includes(k),
+              `step ${step}: ${k}'s policies changed but it was not reported`,
+            );
         }
       }
       const scratch = new PolicyCalculator();
       for (const res of live.values()) scratch.upsert(res);
       assert.deepEqual(snapshot(calc), snapshot(scratch));
       const replayed = new Map([...map].map(([id, ms]) => [id, [...ms].sort()]));
-      const held = new Map(calc.index.sets().map((s) => [s.id, calc.index.members(s.spec).map((m) => memberKey(m.cidr, m.port, m.protocol)).sort()]));
+      const held = new Map(
+        calc.index.sets().map((s) => [
+          s.id,
+          calc.index
+            .members(s.spec)
+            .map((m) => memberKey(m.cidr, m.port, m.protocol))
+            .sort(),
+        ]),
+      );
       assert.deepEqual(replayed, held);
     });
   }

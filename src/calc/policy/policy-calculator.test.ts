@@ -2,10 +2,26 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { IpSetMember } from "./ip-set-types.ts";
 import { PolicyCalculator } from "./policy-calculator.ts";
-import { cnp, globalNetworkSet, gnp, hostEndpoint, knp, namespace, networkSet, pod, tier } from "../../../test/support/policy-resources.ts";
+import {
+  cnp,
+  globalNetworkSet,
+  gnp,
+  hostEndpoint,
+  knp,
+  namespace,
+  networkSet,
+  pod,
+  tier,
+} from "../../../test/support/policy-resources.ts";
 
-const fromB = (ns = "x") => knp(ns, "allow-b", { podSelector: { matchLabels: { pod: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { pod: "b" } } }] }] });
-const SET_B_X = { selector: '(projectcalico.org/namespace == "x" && pod == "b" && projectcalico.org/orchestrator == "k8s")' };
+const fromB = (ns = "x") =>
+  knp(ns, "allow-b", {
+    podSelector: { matchLabels: { pod: "a" } },
+    ingress: [{ from: [{ podSelector: { matchLabels: { pod: "b" } } }] }],
+  });
+const SET_B_X = {
+  selector: '(projectcalico.org/namespace == "x" && pod == "b" && projectcalico.org/orchestrator == "k8s")',
+};
 const cidrs = (ms: readonly IpSetMember[]): string[] => ms.map((m) => m.cidr).sort();
 
 describe("PolicyCalculator IP sets", () => {
@@ -41,7 +57,9 @@ describe("PolicyCalculator IP sets", () => {
     calc.upsert(pod("y", "b1", "198.19.1.2", { pod: "b" }));
     calc.upsert(fromB());
     assert.deepEqual(calc.index.members(SET_B_X), []);
-    const byNs = knp("x", "from-blue", { ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "blue" } } }] }] });
+    const byNs = knp("x", "from-blue", {
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "blue" } } }] }],
+    });
     calc.upsert(byNs);
     const setSpec = { selector: '(pcns.team == "blue" && projectcalico.org/orchestrator == "k8s")' };
     const id = calc.index.setId(setSpec)!;
@@ -55,8 +73,14 @@ describe("PolicyCalculator IP sets", () => {
   test("kubernetes.io/metadata.name selects a namespace even when it has no labels", () => {
     const calc = new PolicyCalculator();
     calc.upsert(pod("z", "c1", "198.19.2.3"));
-    calc.upsert(knp("x", "from-z", { ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "z" } } }] }] }));
-    const spec = { selector: '(pcns.kubernetes.io/metadata.name == "z" && projectcalico.org/orchestrator == "k8s")' };
+    calc.upsert(
+      knp("x", "from-z", {
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "z" } } }] }],
+      }),
+    );
+    const spec = {
+      selector: '(pcns.kubernetes.io/metadata.name == "z" && projectcalico.org/orchestrator == "k8s")',
+    };
     assert.deepEqual(cidrs(calc.index.members(spec)), ["198.19.2.3/32"]);
   });
 
@@ -64,17 +88,49 @@ describe("PolicyCalculator IP sets", () => {
     const calc = new PolicyCalculator();
     calc.upsert(globalNetworkSet("partners", ["203.0.113.0/24", "198.51.100.0/24"], { role: "partner" }));
     calc.upsert(networkSet("x", "local-partners", ["192.0.2.0/24"], { role: "partner" }));
-    calc.upsert(gnp("allow-partners", { ingress: [{ action: "Allow", source: { selector: "role == 'partner'" } }] }));
-    calc.upsert(cnp("x", "allow-global-partners", { ingress: [{ action: "Allow", source: { selector: "role == 'partner'", namespaceSelector: "global()" } }] }));
-    assert.deepEqual(cidrs(calc.index.members({ selector: 'role == "partner"' })), ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]);
-    assert.deepEqual(cidrs(calc.index.members({ selector: '(!has(projectcalico.org/namespace) && role == "partner")' })), ["198.51.100.0/24", "203.0.113.0/24"]);
+    calc.upsert(
+      gnp("allow-partners", { ingress: [{ action: "Allow", source: { selector: "role == 'partner'" } }] }),
+    );
+    calc.upsert(
+      cnp("x", "allow-global-partners", {
+        ingress: [
+          { action: "Allow", source: { selector: "role == 'partner'", namespaceSelector: "global()" } },
+        ],
+      }),
+    );
+    assert.deepEqual(cidrs(calc.index.members({ selector: 'role == "partner"' })), [
+      "192.0.2.0/24",
+      "198.51.100.0/24",
+      "203.0.113.0/24",
+    ]);
+    assert.deepEqual(
+      cidrs(calc.index.members({ selector: '(!has(projectcalico.org/namespace) && role == "partner")' })),
+      ["198.51.100.0/24", "203.0.113.0/24"],
+    );
   });
 
   test("named-port sets hold address, port and protocol of each endpoint naming that port", () => {
     const calc = new PolicyCalculator();
-    calc.upsert(pod("x", "a1", "198.19.0.1", { pod: "a" }, { ports: [{ name: "serve-80-tcp", containerPort: 80 }, { name: "serve-81-udp", containerPort: 81, protocol: "UDP" }] }));
-    calc.upsert(pod("x", "a2", "198.19.0.2", { pod: "a" }, { ports: [{ name: "serve-80-tcp", containerPort: 8080 }] }));
-    calc.upsert(knp("x", "to-named", { policyTypes: ["Egress"], egress: [{ ports: [{ port: "serve-80-tcp" }] }] }));
+    calc.upsert(
+      pod(
+        "x",
+        "a1",
+        "198.19.0.1",
+        { pod: "a" },
+        {
+          ports: [
+            { name: "serve-80-tcp", containerPort: 80 },
+            { name: "serve-81-udp", containerPort: 81, protocol: "UDP" },
+          ],
+        },
+      ),
+    );
+    calc.upsert(
+      pod("x", "a2", "198.19.0.2", { pod: "a" }, { ports: [{ name: "serve-80-tcp", containerPort: 8080 }] }),
+    );
+    calc.upsert(
+      knp("x", "to-named", { policyTypes: ["Egress"], egress: [{ ports: [{ port: "serve-80-tcp" }] }] }),
+    );
     const spec = { selector: "all()", namedPort: { name: "serve-80-tcp", protocol: 6 } };
     const id = calc.index.setId(spec)!;
     assert.deepEqual(calc.index.members(spec), [
@@ -108,16 +164,37 @@ describe("PolicyCalculator IP sets", () => {
     assert.equal(calc.index.setId({ selector: 'a == "3"' }), 3);
     calc.upsert(gnp("p3", { ingress: [{ action: "Allow", source: { selector: "a == '4'" } }] }));
     assert.equal(calc.index.setId({ selector: 'a == "4"' }), id1);
-    assert.throws(() => calc.upsert(gnp("p4", { ingress: [{ action: "Allow", source: { selector: "a == '5'" } }] })), /all 3 ids are in use/);
+    assert.throws(
+      () => calc.upsert(gnp("p4", { ingress: [{ action: "Allow", source: { selector: "a == '5'" } }] })),
+      /all 3 ids are in use/,
+    );
   });
 
   test("two policies sharing a selector share one set, kept until both are gone", () => {
     const calc = new PolicyCalculator();
     calc.upsert(fromB());
-    calc.upsert(cnp("x", "also-b", { ingress: [{ action: "Allow", source: { selector: "pod == 'b' && projectcalico.org/orchestrator == 'k8s'" } }] }));
+    calc.upsert(
+      cnp("x", "also-b", {
+        ingress: [
+          { action: "Allow", source: { selector: "pod == 'b' && projectcalico.org/orchestrator == 'k8s'" } },
+        ],
+      }),
+    );
     assert.equal(calc.index.sets().length, 1);
     assert.deepEqual(calc.remove(fromB()).ipSets.deletedSets, []);
-    assert.equal(calc.remove(cnp("x", "also-b", { ingress: [{ action: "Allow", source: { selector: "pod == 'b' && projectcalico.org/orchestrator == 'k8s'" } }] })).ipSets.deletedSets.length, 1);
+    assert.equal(
+      calc.remove(
+        cnp("x", "also-b", {
+          ingress: [
+            {
+              action: "Allow",
+              source: { selector: "pod == 'b' && projectcalico.org/orchestrator == 'k8s'" },
+            },
+          ],
+        }),
+      ).ipSets.deletedSets.length,
+      1,
+    );
   });
 });
 
@@ -171,26 +248,54 @@ describe("PolicyCalculator ordering and touched endpoints", () => {
     const calc = setup();
     calc.upsert(tier("security", 100));
     calc.upsert(cnp("x", "security.p", { tier: "security", selector: "pod == 'a'" }));
-    assert.deepEqual(calc.upsert(cnp("x", "security.p", { tier: "security", selector: "pod == 'b'" })).endpoints, ["pod/x/a1", "pod/x/b1"]);
+    assert.deepEqual(
+      calc.upsert(cnp("x", "security.p", { tier: "security", selector: "pod == 'b'" })).endpoints,
+      ["pod/x/a1", "pod/x/b1"],
+    );
     assert.deepEqual(calc.upsert(tier("security", 5)).endpoints, ["pod/x/b1"]);
-    assert.deepEqual(calc.upsert(cnp("x", "security.p", { tier: "security", selector: "pod == 'b'" })).endpoints, []); // unchanged
+    assert.deepEqual(
+      calc.upsert(cnp("x", "security.p", { tier: "security", selector: "pod == 'b'" })).endpoints,
+      [],
+    ); // unchanged
     assert.deepEqual(calc.remove(cnp("x", "security.p", { tier: "security" })).endpoints, ["pod/x/b1"]);
   });
 
   test("host endpoints get preDNAT, untracked and forward lists; pods never do", () => {
     const calc = setup();
     calc.upsert(hostEndpoint("node-1-eth0", "198.18.0.11", { "host-endpoint": "ingress" }));
-    calc.upsert(gnp("block-nodeport", { selector: "has(host-endpoint)", preDNAT: true, applyOnForward: true, ingress: [{ action: "Deny" }] }));
+    calc.upsert(
+      gnp("block-nodeport", {
+        selector: "has(host-endpoint)",
+        preDNAT: true,
+        applyOnForward: true,
+        ingress: [{ action: "Deny" }],
+      }),
+    );
     calc.upsert(gnp("untracked", { doNotTrack: true, applyOnForward: true, types: ["Ingress", "Egress"] }));
     calc.upsert(gnp("fwd", { selector: "all()", applyOnForward: true }));
     const hep = calc.policiesFor("hep/node-1-eth0")!;
-    assert.deepEqual(hep.preDnatIngress.flatMap((t) => t.policies.map((p) => p.name)), ["block-nodeport"]);
-    assert.deepEqual(hep.untrackedEgress.flatMap((t) => t.policies.map((p) => p.name)), ["untracked"]);
-    assert.deepEqual(hep.forwardIngress.flatMap((t) => t.policies.map((p) => p.name)), ["fwd"]);
-    assert.deepEqual(hep.ingress.flatMap((t) => t.policies.map((p) => p.name)), ["fwd"]);
+    assert.deepEqual(
+      hep.preDnatIngress.flatMap((t) => t.policies.map((p) => p.name)),
+      ["block-nodeport"],
+    );
+    assert.deepEqual(
+      hep.untrackedEgress.flatMap((t) => t.policies.map((p) => p.name)),
+      ["untracked"],
+    );
+    assert.deepEqual(
+      hep.forwardIngress.flatMap((t) => t.policies.map((p) => p.name)),
+      ["fwd"],
+    );
+    assert.deepEqual(
+      hep.ingress.flatMap((t) => t.policies.map((p) => p.name)),
+      ["fwd"],
+    );
     const a = calc.policiesFor("pod/x/a1")!;
     assert.deepEqual([a.preDnatIngress, a.untrackedIngress, a.forwardIngress], [[], [], []]);
-    assert.deepEqual(a.ingress.flatMap((t) => t.policies.map((p) => p.name)), ["fwd"]);
+    assert.deepEqual(
+      a.ingress.flatMap((t) => t.policies.map((p) => p.name)),
+      ["fwd"],
+    );
   });
 
   test("a namespaced policy never applies outside its namespace; deleting a pod touches it", () => {

@@ -78,8 +78,10 @@ function mergeDeltas(deltas: readonly IpSetDelta[]): IpSetDelta {
 
 /** policyOfResource normalises a policy resource, or undefined for other kinds. */
 export function policyOfResource(r: Resource): PolicySpec | undefined {
-  if (r.kind === "NetworkPolicy" && r.apiVersion === "networking.k8s.io/v1") return normalizeK8sPolicy(r as NetworkPolicy);
-  if (r.kind === "NetworkPolicy" || r.kind === "GlobalNetworkPolicy") return normalizeCalicoPolicy(r as CalicoNetworkPolicy | GlobalNetworkPolicy);
+  if (r.kind === "NetworkPolicy" && r.apiVersion === "networking.k8s.io/v1")
+    return normalizeK8sPolicy(r as NetworkPolicy);
+  if (r.kind === "NetworkPolicy" || r.kind === "GlobalNetworkPolicy")
+    return normalizeCalicoPolicy(r as CalicoNetworkPolicy | GlobalNetworkPolicy);
   return undefined;
 }
 
@@ -100,7 +102,9 @@ export class PolicyCalculator {
     switch (r.kind) {
       case "Pod": {
         const e = podEndpoint(r);
-        return e === undefined ? this.#deleteEndpoint(podEndpointKey(r.metadata.namespace as string, r.metadata.name)) : this.#upsertEndpoint(e);
+        return e === undefined
+          ? this.#deleteEndpoint(podEndpointKey(r.metadata.namespace as string, r.metadata.name))
+          : this.#upsertEndpoint(e);
       }
       case "HostEndpoint":
         return this.#upsertEndpoint(hostEndpointInput(r));
@@ -108,9 +112,16 @@ export class PolicyCalculator {
       case "GlobalNetworkSet":
         return this.#upsertEndpoint(networkSetInput(r));
       case "Namespace":
-        return this.#namespaceChanged(r.metadata.name, this.index.upsertNamespace(r.metadata.name, namespaceLabels(r.metadata.name, r.metadata.labels)));
+        return this.#namespaceChanged(
+          r.metadata.name,
+          this.index.upsertNamespace(r.metadata.name, namespaceLabels(r.metadata.name, r.metadata.labels)),
+        );
       case "Tier":
-        return this.#setTier(r.metadata.name, { name: r.metadata.name, ...(r.spec.order !== undefined ? { order: r.spec.order } : {}), defaultAction: r.spec.defaultAction });
+        return this.#setTier(r.metadata.name, {
+          name: r.metadata.name,
+          ...(r.spec.order !== undefined ? { order: r.spec.order } : {}),
+          defaultAction: r.spec.defaultAction,
+        });
       default: {
         const spec = policyOfResource(r);
         return spec === undefined ? { ipSets: EMPTY_SETS, endpoints: [] } : this.upsertPolicy(spec);
@@ -180,7 +191,10 @@ export class PolicyCalculator {
 
   /** policyEndpoints lists the endpoints (pods, host endpoints) a policy applies to. */
   policyEndpoints(id: string): string[] {
-    return [...this.#applied].filter(([, ids]) => ids.has(id)).map(([k]) => k).sort();
+    return [...this.#applied]
+      .filter(([, ids]) => ids.has(id))
+      .map(([k]) => k)
+      .sort();
   }
 
   /** endpointsWithPolicy lists every pod and host endpoint key. */
@@ -196,7 +210,10 @@ export class PolicyCalculator {
     const hep = this.index.endpoint(key)?.kind === "hostEndpoint";
     const normal = all.filter((p) => !p.preDNAT && !p.doNotTrack);
     const order = (list: PolicySpec[], dir: "ingress" | "egress"): TierPolicies[] =>
-      orderPolicies(list.filter((p) => (dir === "ingress" ? p.appliesIngress : p.appliesEgress)), this.#tiers);
+      orderPolicies(
+        list.filter((p) => (dir === "ingress" ? p.appliesIngress : p.appliesEgress)),
+        this.#tiers,
+      );
     const onlyHep = (list: PolicySpec[]): PolicySpec[] => (hep ? list : []);
     return {
       ingress: order(normal, "ingress"),
@@ -240,19 +257,26 @@ export class PolicyCalculator {
   }
 
   #namespaceChanged(name: string, ipSets: IpSetDelta): PolicyDelta {
-    const touched = this.index.endpointsInNamespace(name).filter((k) => this.#applied.has(k) && this.#refresh(k));
+    const touched = this.index
+      .endpointsInNamespace(name)
+      .filter((k) => this.#applied.has(k) && this.#refresh(k));
     return { ipSets, endpoints: touched.sort() };
   }
 
   #setTier(name: string, info: TierInfo | undefined): PolicyDelta {
     if (info === undefined) this.#tiers.delete(name);
     else this.#tiers.set(name, info);
-    const touched = [...this.#applied].filter(([, ids]) => [...ids].some((id) => this.#policies.get(id)?.spec.tier === name)).map(([k]) => k);
+    const touched = [...this.#applied]
+      .filter(([, ids]) => [...ids].some((id) => this.#policies.get(id)?.spec.tier === name))
+      .map(([k]) => k);
     return { ipSets: EMPTY_SETS, endpoints: touched.sort() };
   }
 }
 
 /** mergePolicyDeltas combines consecutive deltas into one (entries netted out). */
 export function mergePolicyDeltas(deltas: readonly PolicyDelta[]): PolicyDelta {
-  return { ipSets: mergeDeltas(deltas.map((d) => d.ipSets)), endpoints: [...new Set(deltas.flatMap((d) => d.endpoints))].sort() };
+  return {
+    ipSets: mergeDeltas(deltas.map((d) => d.ipSets)),
+    endpoints: [...new Set(deltas.flatMap((d) => d.endpoints))].sort(),
+  };
 }

@@ -18,9 +18,15 @@ export interface SideSets {
   readonly notNamedPorts: ReadonlyArray<{ readonly name: string; readonly set: IpSetSpec }>;
 }
 
-function named(side: EntityMatch, list: EntityMatch["ports"], protocol: number | undefined): Array<{ name: string; set: IpSetSpec }> {
+function named(
+  side: EntityMatch,
+  list: EntityMatch["ports"],
+  protocol: number | undefined,
+): Array<{ name: string; set: IpSetSpec }> {
   return list.flatMap((p) =>
-    "name" in p && protocol !== undefined ? [{ name: p.name, set: { selector: side.selector ?? "all()", namedPort: { name: p.name, protocol } } }] : [],
+    "name" in p && protocol !== undefined
+      ? [{ name: p.name, set: { selector: side.selector ?? "all()", namedPort: { name: p.name, protocol } } }]
+      : [],
   );
 }
 
@@ -41,7 +47,12 @@ export function policyIpSets(policy: PolicySpec): IpSetSpec[] {
   for (const rule of [...(policy.ingress ?? []), ...(policy.egress ?? [])]) {
     for (const side of ["source", "destination"] as const) {
       const s = ruleSideSets(rule, side);
-      for (const spec of [s.selector, s.notSelector, ...s.namedPorts.map((n) => n.set), ...s.notNamedPorts.map((n) => n.set)]) {
+      for (const spec of [
+        s.selector,
+        s.notSelector,
+        ...s.namedPorts.map((n) => n.set),
+        ...s.notNamedPorts.map((n) => n.set),
+      ]) {
         if (spec !== undefined) out.set(ipSetKey(spec), spec);
       }
     }

@@ -23,7 +23,11 @@ export interface TierPolicies {
 }
 
 /** DEFAULT_TIER_INFO is the implicit default tier. */
-export const DEFAULT_TIER_INFO: TierInfo = { name: DEFAULT_TIER, order: DEFAULT_TIER_ORDER, defaultAction: "Deny" };
+export const DEFAULT_TIER_INFO: TierInfo = {
+  name: DEFAULT_TIER,
+  order: DEFAULT_TIER_ORDER,
+  defaultAction: "Deny",
+};
 
 function compareOrder(a: number | undefined, b: number | undefined): number {
   if (a === b) return 0;
@@ -48,7 +52,11 @@ export function compareTiers(a: TierInfo, b: TierInfo): number {
 
 /** comparePolicies orders policies within a tier: order (unset last), then name, then id. */
 export function comparePolicies(a: PolicySpec, b: PolicySpec): number {
-  return compareOrder(a.order, b.order) || compareText(policySortName(a), policySortName(b)) || compareText(a.id, b.id);
+  return (
+    compareOrder(a.order, b.order) ||
+    compareText(policySortName(a), policySortName(b)) ||
+    compareText(a.id, b.id)
+  );
 }
 
 /** tierInfo finds a tier by name among the known ones, falling back as described above. */
@@ -59,7 +67,10 @@ export function tierInfo(name: string, tiers: ReadonlyMap<string, TierInfo>): Ti
 }
 
 /** orderPolicies groups policies into tiers and sorts both; tiers without policies are left out. */
-export function orderPolicies(policies: Iterable<PolicySpec>, tiers: ReadonlyMap<string, TierInfo>): TierPolicies[] {
+export function orderPolicies(
+  policies: Iterable<PolicySpec>,
+  tiers: ReadonlyMap<string, TierInfo>,
+): TierPolicies[] {
   const byTier = new Map<string, PolicySpec[]>();
   for (const p of policies) {
     let list = byTier.get(p.tier);

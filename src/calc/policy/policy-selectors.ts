@@ -7,7 +7,12 @@
  */
 import { parseSelector } from "../../model/selector/parse-selector.ts";
 import { formatSelectorNode, type SelectorNode } from "../../model/selector/selector-node.ts";
-import { LABEL_NAMESPACE, LABEL_SERVICE_ACCOUNT, NAMESPACE_PREFIX, SERVICE_ACCOUNT_PREFIX } from "./endpoint-labels.ts";
+import {
+  LABEL_NAMESPACE,
+  LABEL_SERVICE_ACCOUNT,
+  NAMESPACE_PREFIX,
+  SERVICE_ACCOUNT_PREFIX,
+} from "./endpoint-labels.ts";
 
 const inSomeNamespace: SelectorNode = { kind: "has", label: LABEL_NAMESPACE };
 
@@ -51,7 +56,8 @@ export interface EntitySelectorInput {
   readonly selector?: string | undefined;
   readonly notSelector?: string | undefined;
   readonly namespaceSelector?: string | undefined;
-  readonly serviceAccounts?: { readonly names?: readonly string[] | undefined; readonly selector?: string | undefined } | undefined;
+  readonly serviceAccounts?:
+    { readonly names?: readonly string[] | undefined; readonly selector?: string | undefined } | undefined;
 }
 
 /**
@@ -65,13 +71,18 @@ export function entitySelector(e: EntitySelectorInput, scope: SelectorScope): st
   const sa = e.serviceAccounts;
   const hasSa = sa !== undefined && ((sa.names?.length ?? 0) > 0 || sa.selector !== undefined);
   const scopedByNotSelector = e.notSelector !== undefined && scope.namespace !== undefined;
-  if (e.selector === undefined && e.namespaceSelector === undefined && !hasSa && !scopedByNotSelector) return undefined;
+  if (e.selector === undefined && e.namespaceSelector === undefined && !hasSa && !scopedByNotSelector)
+    return undefined;
   const parts: SelectorNode[] = [];
-  if (e.namespaceSelector !== undefined) parts.push(prefixed(parseSelector(e.namespaceSelector).root, NAMESPACE_PREFIX));
-  else if (scope.namespace !== undefined) parts.push({ kind: "value", op: "==", label: LABEL_NAMESPACE, value: scope.namespace });
+  if (e.namespaceSelector !== undefined)
+    parts.push(prefixed(parseSelector(e.namespaceSelector).root, NAMESPACE_PREFIX));
+  else if (scope.namespace !== undefined)
+    parts.push({ kind: "value", op: "==", label: LABEL_NAMESPACE, value: scope.namespace });
   if (e.selector !== undefined) parts.push(parseSelector(e.selector).root);
-  if (sa?.names !== undefined && sa.names.length > 0) parts.push({ kind: "in", label: LABEL_SERVICE_ACCOUNT, values: [...new Set(sa.names)].sort() });
-  if (sa?.selector !== undefined) parts.push(prefixed(parseSelector(sa.selector).root, SERVICE_ACCOUNT_PREFIX));
+  if (sa?.names !== undefined && sa.names.length > 0)
+    parts.push({ kind: "in", label: LABEL_SERVICE_ACCOUNT, values: [...new Set(sa.names)].sort() });
+  if (sa?.selector !== undefined)
+    parts.push(prefixed(parseSelector(sa.selector).root, SERVICE_ACCOUNT_PREFIX));
   return formatSelectorNode(and(parts));
 }
 
@@ -85,9 +96,12 @@ export interface PolicySelectorInput {
 /** policySelector is the canonical selector of the endpoints a policy applies to. */
 export function policySelector(p: PolicySelectorInput, scope: SelectorScope): string {
   const parts: SelectorNode[] = [];
-  if (scope.namespace !== undefined) parts.push({ kind: "value", op: "==", label: LABEL_NAMESPACE, value: scope.namespace });
-  else if (p.namespaceSelector !== undefined) parts.push(prefixed(parseSelector(p.namespaceSelector).root, NAMESPACE_PREFIX));
+  if (scope.namespace !== undefined)
+    parts.push({ kind: "value", op: "==", label: LABEL_NAMESPACE, value: scope.namespace });
+  else if (p.namespaceSelector !== undefined)
+    parts.push(prefixed(parseSelector(p.namespaceSelector).root, NAMESPACE_PREFIX));
   if (p.selector !== undefined) parts.push(parseSelector(p.selector).root);
-  if (p.serviceAccountSelector !== undefined) parts.push(prefixed(parseSelector(p.serviceAccountSelector).root, SERVICE_ACCOUNT_PREFIX));
+  if (p.serviceAccountSelector !== undefined)
+    parts.push(prefixed(parseSelector(p.serviceAccountSelector).root, SERVICE_ACCOUNT_PREFIX));
   return formatSelectorNode(and(parts));
 }

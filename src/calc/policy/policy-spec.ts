@@ -67,7 +67,14 @@ export interface PolicySpec {
 }
 
 /** PROTOCOL_NUMBERS maps Calico's protocol names to IANA numbers. */
-export const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { TCP: 6, UDP: 17, ICMP: 1, ICMPv6: 58, SCTP: 132, UDPLite: 136 };
+export const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = {
+  TCP: 6,
+  UDP: 17,
+  ICMP: 1,
+  ICMPv6: 58,
+  SCTP: 132,
+  UDPLite: 136,
+};
 
 /** protocolNumber turns a protocol name or number into its IANA number. */
 export function protocolNumber(p: string | number): number {

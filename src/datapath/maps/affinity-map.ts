@@ -37,5 +37,10 @@ export class AffinityMap {
 function decodeAffinity(key: Uint8Array, value: Uint8Array): AffinityEntry {
   const k = decodeSlAffinityKey(key);
   const v = decodeSlAffinityValue(value);
-  return { svcId: k.svcId, client: ipv4FromNumber(k.client), backend: { addr: ipv4FromNumber(v.addr), port: v.port }, tsNs: v.tsNs };
+  return {
+    svcId: k.svcId,
+    client: ipv4FromNumber(k.client),
+    backend: { addr: ipv4FromNumber(v.addr), port: v.port },
+    tsNs: v.tsNs,
+  };
 }

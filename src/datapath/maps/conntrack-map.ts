@@ -79,10 +79,23 @@ export function decodeCtEntry(key: Uint8Array, value: Uint8Array): CtEntry {
 /** encodeCtEntry is decodeCtEntry's inverse (tests and restores write entries). */
 export function encodeCtEntry(e: CtEntry): [Uint8Array, Uint8Array] {
   const type = Number(Object.entries(typeNames).find(([, n]) => n === e.type)?.[0] ?? 0);
-  const key = encodeSlCtKey({ addrA: ipv4ToNumber(e.a.addr), portA: e.a.port, addrB: ipv4ToNumber(e.b.addr), portB: e.b.port, proto: e.proto });
+  const key = encodeSlCtKey({
+    addrA: ipv4ToNumber(e.a.addr),
+    portA: e.a.port,
+    addrB: ipv4ToNumber(e.b.addr),
+    portB: e.b.port,
+    proto: e.proto,
+  });
   const value = encodeSlCtValue({
-    createdNs: e.createdNs, lastSeenNs: e.lastSeenNs, type, flags: e.flags, legA: e.legA, legB: e.legB,
-    natAddr: ipv4ToNumber(e.nat.addr), natPort: e.nat.port, tunIp: ipv4ToNumber(e.tunIp),
+    createdNs: e.createdNs,
+    lastSeenNs: e.lastSeenNs,
+    type,
+    flags: e.flags,
+    legA: e.legA,
+    legB: e.legB,
+    natAddr: ipv4ToNumber(e.nat.addr),
+    natPort: e.nat.port,
+    tunIp: ipv4ToNumber(e.tunIp),
   });
   return [key, value];
 }

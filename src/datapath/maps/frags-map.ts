@@ -27,8 +27,13 @@ export class FragsMap {
       const key = decodeSlFragKey(k);
       const val = decodeSlFragValue(v);
       yield {
-        src: ipv4FromNumber(key.src), dst: ipv4FromNumber(key.dst), id: key.id, proto: key.proto,
-        newAddr: ipv4FromNumber(val.newAddr), tunIp: ipv4FromNumber(val.tunIp), flags: val.flags,
+        src: ipv4FromNumber(key.src),
+        dst: ipv4FromNumber(key.dst),
+        id: key.id,
+        proto: key.proto,
+        newAddr: ipv4FromNumber(val.newAddr),
+        tunIp: ipv4FromNumber(val.tunIp),
+        flags: val.flags,
       };
     }
   }

@@ -24,7 +24,8 @@ export class GlobalsStore {
   }
 
   set(key: string, g: Globals): void {
-    if (key !== GlobalsStore.KEY) throw new RangeError(`write sl_globals: key "${key}" is not "${GlobalsStore.KEY}"`);
+    if (key !== GlobalsStore.KEY)
+      throw new RangeError(`write sl_globals: key "${key}" is not "${GlobalsStore.KEY}"`);
     this.#map.update(zeroKey, encodeGlobals(g));
   }
 

@@ -14,7 +14,11 @@ export { NatBackendMap } from "./nat-backend-map.ts";
 export type { NatBackend } from "./nat-backend-map.ts";
 export { NatFrontendMap } from "./nat-frontend-map.ts";
 export type { NatFrontend, NatService } from "./nat-frontend-map.ts";
-export { NatSourceRangeMap, decodeNatSourceRangeKey, encodeNatSourceRangeKey } from "./nat-source-range-map.ts";
+export {
+  NatSourceRangeMap,
+  decodeNatSourceRangeKey,
+  encodeNatSourceRangeKey,
+} from "./nat-source-range-map.ts";
 export type { NatSourceRange } from "./nat-source-range-map.ts";
 export { pinName } from "./raw-map.ts";
 export type { PerCpuRawMap, RawMap } from "./raw-map.ts";

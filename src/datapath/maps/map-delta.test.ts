@@ -26,14 +26,20 @@ test("applyDelta() writes in the delta's order, never reordering (deletes before
 
 test("applyDelta() does not count a delete of a key already gone (the store returned false)", () => {
   const s = store(["evicted"]);
-  const delta: MapDelta<string, number> = [{ kind: "delete", key: "evicted" }, { kind: "delete", key: "here" }];
+  const delta: MapDelta<string, number> = [
+    { kind: "delete", key: "evicted" },
+    { kind: "delete", key: "here" },
+  ];
   assert.deepEqual(applyDelta(s, delta), { added: 0, updated: 0, deleted: 1 });
   assert.deepEqual(s.writes, ["delete evicted", "delete here"]);
 });
 
 test("applyDelta() counts a void delete (a store that cannot tell) and writes nothing for an empty delta", () => {
   const writes: string[] = [];
-  const s: DeltaStore<string, number> = { set: () => void writes.push("set"), delete: (k) => void writes.push(`delete ${k}`) };
+  const s: DeltaStore<string, number> = {
+    set: () => void writes.push("set"),
+    delete: (k) => void writes.push(`delete ${k}`),
+  };
   assert.deepEqual(applyDelta(s, [{ kind: "delete", key: "x" }]), { added: 0, updated: 0, deleted: 1 });
   assert.deepEqual(applyDelta(s, []), { added: 0, updated: 0, deleted: 0 });
   assert.deepEqual(writes, ["delete x"]);

@@ -31,7 +31,11 @@ export interface DeltaCounts {
  * applyDelta writes `delta` to `store` in order and counts it; `written` (optional) sees each op
  * right after its write (e.g. to log it). A throwing write stops the rest: the caller re-reads.
  */
-export function applyDelta<K, V, O extends MapOp<K, V>>(store: DeltaStore<K, V>, delta: MapDelta<K, V, O>, written?: (op: O) => void): DeltaCounts {
+export function applyDelta<K, V, O extends MapOp<K, V>>(
+  store: DeltaStore<K, V>,
+  delta: MapDelta<K, V, O>,
+  written?: (op: O) => void,
+): DeltaCounts {
   let added = 0;
   let updated = 0;
   let deleted = 0;

@@ -18,7 +18,10 @@ export class NatBackendMap {
   }
 
   set(svcId: number, index: number, be: NatBackend): void {
-    this.#map.update(encodeSlNatBeKey({ svcId, index }), encodeSlNatBeValue({ addr: ipv4ToNumber(be.addr), port: be.port }));
+    this.#map.update(
+      encodeSlNatBeKey({ svcId, index }),
+      encodeSlNatBeValue({ addr: ipv4ToNumber(be.addr), port: be.port }),
+    );
   }
 
   get(svcId: number, index: number): NatBackend | undefined {

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeNatSourceRangeKey, encodeNatSourceRangeKey, NatSourceRangeMap } from "./nat-source-range-map.ts";
+import {
+  decodeNatSourceRangeKey,
+  encodeNatSourceRangeKey,
+  NatSourceRangeMap,
+} from "./nat-source-range-map.ts";
 import type { RawMap } from "./raw-map.ts";
 
 function memoryMap(): RawMap {
@@ -23,9 +27,16 @@ test("encodeNatSourceRangeKey() counts svc_id's 32 bits in prefixlen and puts th
 });
 
 test("encodeNatSourceRangeKey() clears host bits and rejects bad CIDRs", () => {
-  assert.deepEqual(decodeNatSourceRangeKey(encodeNatSourceRangeKey({ svcId: 1, cidr: "10.1.2.3/8" })), { svcId: 1, cidr: "10.0.0.0/8" });
-  assert.deepEqual(decodeNatSourceRangeKey(encodeNatSourceRangeKey({ svcId: 1, cidr: "10.1.2.3/0" })), { svcId: 1, cidr: "0.0.0.0/0" });
-  for (const bad of ["10.0.0.0/33", "10.0.0.0", "10.0.0/8"]) assert.throws(() => encodeNatSourceRangeKey({ svcId: 1, cidr: bad }), RangeError, bad);
+  assert.deepEqual(decodeNatSourceRangeKey(encodeNatSourceRangeKey({ svcId: 1, cidr: "10.1.2.3/8" })), {
+    svcId: 1,
+    cidr: "10.0.0.0/8",
+  });
+  assert.deepEqual(decodeNatSourceRangeKey(encodeNatSourceRangeKey({ svcId: 1, cidr: "10.1.2.3/0" })), {
+    svcId: 1,
+    cidr: "0.0.0.0/0",
+  });
+  for (const bad of ["10.0.0.0/33", "10.0.0.0", "10.0.0/8"])
+    assert.throws(() => encodeNatSourceRangeKey({ svcId: 1, cidr: bad }), RangeError, bad);
 });
 
 test("NatSourceRangeMap allows, lists and deletes ranges; entries without the allow flag are not listed", () => {
@@ -34,7 +45,13 @@ test("NatSourceRangeMap allows, lists and deletes ranges; entries without the al
   m.allow({ svcId: 3, cidr: "198.18.0.0/16" });
   m.allow({ svcId: 4, cidr: "198.18.200.1/32" });
   raw.update(encodeNatSourceRangeKey({ svcId: 5, cidr: "10.0.0.0/8" }), new Uint8Array(4));
-  assert.deepEqual([...m.entries()], [{ svcId: 3, cidr: "198.18.0.0/16" }, { svcId: 4, cidr: "198.18.200.1/32" }]);
+  assert.deepEqual(
+    [...m.entries()],
+    [
+      { svcId: 3, cidr: "198.18.0.0/16" },
+      { svcId: 4, cidr: "198.18.200.1/32" },
+    ],
+  );
   m.delete({ svcId: 3, cidr: "198.18.0.0/16" });
   assert.deepEqual([...m.entries()], [{ svcId: 4, cidr: "198.18.200.1/32" }]);
 });

@@ -1,5 +1,12 @@
 /** NatSourceRangeMap: a typed view of sl_nat_src (LPM trie {svc_id, client CIDR}; written by the service proxy). */
-import { SL_NAT_SRC_ALLOW, SL_NAT_SRC_SVC_BITS, decodeSlNatSrcKey, decodeSlNatSrcValue, encodeSlNatSrcKey, encodeSlNatSrcValue } from "../abi/abi.ts";
+import {
+  SL_NAT_SRC_ALLOW,
+  SL_NAT_SRC_SVC_BITS,
+  decodeSlNatSrcKey,
+  decodeSlNatSrcValue,
+  encodeSlNatSrcKey,
+  encodeSlNatSrcValue,
+} from "../abi/abi.ts";
 import type { SlNatSrcKey } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";

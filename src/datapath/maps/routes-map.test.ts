@@ -7,7 +7,10 @@ import { decodeRoute, encodeRoute, type Route } from "./routes-map.ts";
 
 test("encodeRoute() and decodeRoute() round-trip every route kind", () => {
   const routes: [string, Route][] = [
-    ["198.19.1.10/32", { kind: "local-workload", ifindex: 12, mac: "02:00:00:00:01:0a", hostMac: "ee:ee:ee:ee:ee:ee" }],
+    [
+      "198.19.1.10/32",
+      { kind: "local-workload", ifindex: 12, mac: "02:00:00:00:01:0a", hostMac: "ee:ee:ee:ee:ee:ee" },
+    ],
     ["198.19.2.0/24", { kind: "remote-workload", nextHop: "198.18.0.2" }],
     ["198.18.0.1/32", { kind: "local-host" }],
     ["198.18.0.2/32", { kind: "remote-host" }],
@@ -19,7 +22,10 @@ test("encodeRoute() and decodeRoute() round-trip every route kind", () => {
 test("encodeGlobals() keeps omitted timeouts at 0 (datapath default) and the DSR flag", () => {
   const g = { externalServiceMode: "DSR" as const, ctTimeouts: { udp: 30, tcpEstablished: 7200 } };
   assert.deepEqual(decodeGlobals(encodeGlobals(g)), g);
-  assert.deepEqual(decodeGlobals(encodeGlobals({ externalServiceMode: "Tunnel", ctTimeouts: {} })).ctTimeouts, {});
+  assert.deepEqual(
+    decodeGlobals(encodeGlobals({ externalServiceMode: "Tunnel", ctTimeouts: {} })).ctTimeouts,
+    {},
+  );
 });
 
 test("reasonName() names known reasons and keeps unknown numbers readable", () => {

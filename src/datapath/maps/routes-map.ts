@@ -1,5 +1,10 @@
 /** RoutesMap: a typed view of sl_routes (LPM trie; written by the route calculator and CNI side). */
-import { SL_ROUTE_LOCAL_HOST, SL_ROUTE_LOCAL_WORKLOAD, SL_ROUTE_REMOTE_HOST, SL_ROUTE_REMOTE_WORKLOAD } from "../abi/abi.ts";
+import {
+  SL_ROUTE_LOCAL_HOST,
+  SL_ROUTE_LOCAL_WORKLOAD,
+  SL_ROUTE_REMOTE_HOST,
+  SL_ROUTE_REMOTE_WORKLOAD,
+} from "../abi/abi.ts";
 import { decodeSlRouteKey, decodeSlRouteValue, encodeSlRouteKey, encodeSlRouteValue } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";
@@ -20,7 +25,8 @@ const kindFlags = {
 
 function macBytes(mac: string): Uint8Array {
   const parts = mac.split(":").map((p) => parseInt(p, 16));
-  if (parts.length !== 6 || parts.some((p) => !(p >= 0 && p <= 255))) throw new RangeError(`parse mac: "${mac}"`);
+  if (parts.length !== 6 || parts.some((p) => !(p >= 0 && p <= 255)))
+    throw new RangeError(`parse mac: "${mac}"`);
   return Uint8Array.from(parts);
 }
 
@@ -32,7 +38,8 @@ function macText(b: Uint8Array): string {
 function parseCidr(cidr: string): { addr: number; prefixlen: number } {
   const [a = "", n = "32"] = cidr.split("/");
   const prefixlen = Number(n);
-  if (!Number.isInteger(prefixlen) || prefixlen < 0 || prefixlen > 32) throw new RangeError(`parse cidr: "${cidr}"`);
+  if (!Number.isInteger(prefixlen) || prefixlen < 0 || prefixlen > 32)
+    throw new RangeError(`parse cidr: "${cidr}"`);
   return { addr: ipv4ToNumber(a), prefixlen };
 }
 
@@ -54,8 +61,13 @@ export function decodeRoute(key: Uint8Array, value: Uint8Array): [string, Route]
   const k = decodeSlRouteKey(key);
   const v = decodeSlRouteValue(value);
   const cidr = `${ipv4FromNumber(k.addr)}/${k.prefixlen}`;
-  if (v.flags & SL_ROUTE_LOCAL_WORKLOAD) return [cidr, { kind: "local-workload", ifindex: v.ifindex, mac: macText(v.mac), hostMac: macText(v.hostMac) }];
-  if (v.flags & SL_ROUTE_REMOTE_WORKLOAD) return [cidr, { kind: "remote-workload", nextHop: ipv4FromNumber(v.nextHop) }];
+  if (v.flags & SL_ROUTE_LOCAL_WORKLOAD)
+    return [
+      cidr,
+      { kind: "local-workload", ifindex: v.ifindex, mac: macText(v.mac), hostMac: macText(v.hostMac) },
+    ];
+  if (v.flags & SL_ROUTE_REMOTE_WORKLOAD)
+    return [cidr, { kind: "remote-workload", nextHop: ipv4FromNumber(v.nextHop) }];
   if (v.flags & SL_ROUTE_LOCAL_HOST) return [cidr, { kind: "local-host" }];
   return [cidr, { kind: "remote-host" }];
 }

@@ -25,16 +25,31 @@ after(async () => {
   await etcd?.stop();
 });
 
-const fresh = (endpoint: string): EtcdDatastore => new EtcdDatastore({ endpoints: [endpoint], prefix: `/t${process.pid}-${++prefixes}`, backOff: { initialMs: 50, maxMs: 500 } });
+const fresh = (endpoint: string): EtcdDatastore =>
+  new EtcdDatastore({
+    endpoints: [endpoint],
+    prefix: `/t${process.pid}-${++prefixes}`,
+    backOff: { initialMs: 50, maxMs: 500 },
+  });
 
 if (skip === false) {
-  runDatastoreContract("etcd", async () => ({ datastore: fresh(etcd?.endpoint ?? ""), cleanup: async () => {} }));
+  runDatastoreContract("etcd", async () => ({
+    datastore: fresh(etcd?.endpoint ?? ""),
+    cleanup: async () => {},
+  }));
 }
 
-const svc = (name: string, port: number): Record<string, unknown> => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "shop" }, spec: { ports: [{ port }] } });
+const svc = (name: string, port: number): Record<string, unknown> => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name, namespace: "shop" },
+  spec: { ports: [{ port }] },
+});
 
 function changes(events: readonly DatastoreEvent[]): string[] {
-  return events.filter((e) => e.type !== "synced").map((e) => `${e.type} ${"key" in e && e.key ? e.key.name : ""}`);
+  return events
+    .filter((e) => e.type !== "synced")
+    .map((e) => `${e.type} ${"key" in e && e.key ? e.key.name : ""}`);
 }
 
 describe("EtcdDatastore", { skip }, () => {
@@ -43,9 +58,15 @@ describe("EtcdDatastore", { skip }, () => {
     const raw = new Etcd3({ hosts: etcd?.endpoint ?? "" });
     try {
       await ds.apply(svc("web", 80));
-      await ds.patch({ group: "projectcalico.org", kind: "FelixConfiguration", name: "default" }, { spec: { bpfEnabled: true } });
+      await ds.patch(
+        { group: "projectcalico.org", kind: "FelixConfiguration", name: "default" },
+        { spec: { bpfEnabled: true } },
+      );
       const keys = await raw.getAll().prefix(ds.options.prefix).keys();
-      assert.deepEqual(keys.sort(), [`${ds.options.prefix}/resources/v3/core/services/shop/web`, `${ds.options.prefix}/resources/v3/projectcalico.org/felixconfigurations/default`]);
+      assert.deepEqual(keys.sort(), [
+        `${ds.options.prefix}/resources/v3/core/services/shop/web`,
+        `${ds.options.prefix}/resources/v3/projectcalico.org/felixconfigurations/default`,
+      ]);
       assert.equal(JSON.parse((await raw.get(keys.sort()[0] ?? "").string()) ?? "{}").spec.ports[0].port, 80);
     } finally {
       raw.close();
@@ -57,7 +78,11 @@ describe("EtcdDatastore", { skip }, () => {
     const url = new URL(etcd?.endpoint ?? "");
     const proxy = new TcpProxy(url.hostname, Number(url.port));
     await proxy.start();
-    const ds = new EtcdDatastore({ endpoints: [proxy.url], prefix: `/t${process.pid}-${++prefixes}`, backOff: { initialMs: 50, maxMs: 500 } });
+    const ds = new EtcdDatastore({
+      endpoints: [proxy.url],
+      prefix: `/t${process.pid}-${++prefixes}`,
+      backOff: { initialMs: 50, maxMs: 500 },
+    });
     const direct = new EtcdDatastore({ endpoints: [etcd?.endpoint ?? ""], prefix: ds.options.prefix });
     const raw = new Etcd3({ hosts: etcd?.endpoint ?? "" });
     try {
@@ -79,7 +104,11 @@ describe("EtcdDatastore", { skip }, () => {
       assert.equal(changes(rec.events).length, 11, "nothing changes while etcd is unreachable");
       await proxy.start();
 
-      await until("the resync after compaction", () => ds.stats.resyncsAfterCompaction >= 1 && changes(rec.events).length >= 14, 20_000);
+      await until(
+        "the resync after compaction",
+        () => ds.stats.resyncsAfterCompaction >= 1 && changes(rec.events).length >= 14,
+        20_000,
+      );
       assert.deepEqual(changes(rec.events).slice(11).sort(), ["added new", "deleted s2", "updated s1"]);
       const names = (await ds.list({ kind: "Service" })).resources.map((r) => r.metadata.name);
       assert.deepEqual(names, ["live", "new", "s0", "s1", "s3", "s4", "s5", "s6", "s7", "s8", "s9"]);

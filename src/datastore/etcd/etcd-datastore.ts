@@ -14,7 +14,17 @@ import type { Resource } from "../../model/resource.ts";
 import { formatResourceKey, resourceKeyId, type ResourceKey } from "../../model/resource-key.ts";
 import { manifestKey, validateResource } from "../../model/validate-resource.ts";
 import type { ValidationOptions } from "../../model/validation-options.ts";
-import type { Datastore, DatastoreEvent, ListFilter, ListResult, PatchType, Rejection, Watch, WatchOptions, WriteResult } from "../datastore.ts";
+import type {
+  Datastore,
+  DatastoreEvent,
+  ListFilter,
+  ListResult,
+  PatchType,
+  Rejection,
+  Watch,
+  WatchOptions,
+  WriteResult,
+} from "../datastore.ts";
 import { implicitDefault } from "../implicit-defaults.ts";
 import { applyMergePatch } from "../merge-patch.ts";
 import { ResourceNotFoundError } from "../resource-not-found-error.ts";
@@ -69,7 +79,10 @@ export class EtcdDatastore implements Datastore {
 
   constructor(readonly options: EtcdDatastoreOptions) {
     this.#client = new Etcd3({ hosts: [...options.endpoints], dialTimeout: 3000 });
-    this.#cache = new KubeCache({ ...(options.validation ? { validation: options.validation } : {}), ...(options.debug ? { debug: options.debug } : {}) });
+    this.#cache = new KubeCache({
+      ...(options.validation ? { validation: options.validation } : {}),
+      ...(options.debug ? { debug: options.debug } : {}),
+    });
     this.#backOff = new BackOff(options.backOff);
   }
 
@@ -82,7 +95,9 @@ export class EtcdDatastore implements Datastore {
     try {
       return await fn();
     } catch (err) {
-      throw new Error(`${verb} etcd ${this.options.endpoints.join(",")}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`${verb} etcd ${this.options.endpoints.join(",")}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -92,7 +107,9 @@ export class EtcdDatastore implements Datastore {
 
   /** #readAll reads the prefix: every kind's objects (grouped) and the revision of the read. */
   async #readAll(cache: KubeCache): Promise<{ events: DatastoreEvent[]; revision: string }> {
-    const res = await this.#call(`read ${resourcesRoot(this.options.prefix)} from`, () => this.#client.getAll().prefix(resourcesRoot(this.options.prefix)).exec());
+    const res = await this.#call(`read ${resourcesRoot(this.options.prefix)} from`, () =>
+      this.#client.getAll().prefix(resourcesRoot(this.options.prefix)).exec(),
+    );
     const byKind = new Map<KubeKind, unknown[]>(KUBE_KINDS.map((k) => [k, []]));
     for (const kv of res.kvs) {
       const where = parseEtcdKey(this.options.prefix, kv.key.toString("utf8"));
@@ -117,21 +134,34 @@ export class EtcdDatastore implements Datastore {
         if (this.#closed) return;
         this.stats.errors++;
         const delay = this.#backOff.next();
-        this.#debug(`${(err as Error).message}; retrying in ${delay} ms (the last known state stays in force)`);
+        this.#debug(
+          `${(err as Error).message}; retrying in ${delay} ms (the last known state stays in force)`,
+        );
         await new Promise((r) => (this.#timer = setTimeout(r, delay)));
       }
     }
   }
 
   async #watch(revision: string): Promise<void> {
-    const watcher = await this.#client.watch().prefix(resourcesRoot(this.options.prefix)).startRevision(String(BigInt(revision) + 1n)).create();
+    const watcher = await this.#client
+      .watch()
+      .prefix(resourcesRoot(this.options.prefix))
+      .startRevision(String(BigInt(revision) + 1n))
+      .create();
     if (this.#closed) return void (await watcher.cancel());
     this.#watcher = watcher;
     const apply = (kv: IKeyValue, deleted: boolean): void => {
       const where = parseEtcdKey(this.options.prefix, kv.key.toString("utf8"));
       if (where === undefined) return;
-      const ident = { metadata: { name: where.name, ...(where.namespace !== undefined ? { namespace: where.namespace } : {}) } };
-      this.#emit(deleted ? this.#cache.remove(where.kind, ident) : this.#cache.upsert(where.kind, parseValue(kv)));
+      const ident = {
+        metadata: {
+          name: where.name,
+          ...(where.namespace !== undefined ? { namespace: where.namespace } : {}),
+        },
+      };
+      this.#emit(
+        deleted ? this.#cache.remove(where.kind, ident) : this.#cache.upsert(where.kind, parseValue(kv)),
+      );
     };
     watcher.on("put", (kv) => apply(kv, false));
     watcher.on("delete", (kv) => apply(kv, true));
@@ -145,7 +175,11 @@ export class EtcdDatastore implements Datastore {
       void watcher.cancel().catch(() => {});
       if (!this.#closed) void this.#sync();
     });
-    watcher.on("disconnected", (err: Error) => this.#debug(`watch disconnected (${err.message}); the client reconnects from revision ${watcher.lastRevision() ?? "?"}`));
+    watcher.on("disconnected", (err: Error) =>
+      this.#debug(
+        `watch disconnected (${err.message}); the client reconnects from revision ${watcher.lastRevision() ?? "?"}`,
+      ),
+    );
   }
 
   #start(): Promise<void> {
@@ -161,9 +195,10 @@ export class EtcdDatastore implements Datastore {
         listener(event);
       } catch (err) {
         if (options.onError) options.onError(err);
-        else queueMicrotask(() => {
-          throw err;
-        });
+        else
+          queueMicrotask(() => {
+            throw err;
+          });
       }
     };
     for (const e of this.#cache.initialEvents()) deliver(e);
@@ -177,8 +212,11 @@ export class EtcdDatastore implements Datastore {
     const cache = new KubeCache(this.options.validation ? { validation: this.options.validation } : {});
     const { events } = await this.#readAll(cache);
     const rejected: Rejection[] = [];
-    for (const e of events) if (e.type === "rejected" && (filter.kind === undefined || e.key?.kind === filter.kind)) rejected.push({ source: e.source, error: e.error, ...(e.key ? { key: e.key } : {}) });
-    const resources = cache.resources()
+    for (const e of events)
+      if (e.type === "rejected" && (filter.kind === undefined || e.key?.kind === filter.kind))
+        rejected.push({ source: e.source, error: e.error, ...(e.key ? { key: e.key } : {}) });
+    const resources = cache
+      .resources()
       .filter((r) => filter.kind === undefined || r.kind === filter.kind)
       .filter((r) => filter.namespace === undefined || r.metadata.namespace === filter.namespace)
       .sort(compareResources);
@@ -186,11 +224,15 @@ export class EtcdDatastore implements Datastore {
   }
 
   async #read(key: ResourceKey): Promise<{ raw: Record<string, unknown>; modRevision: string } | undefined> {
-    const res = await this.#call(`read ${formatResourceKey(key)} from`, () => this.#client.get(etcdKey(this.options.prefix, key)).exec());
+    const res = await this.#call(`read ${formatResourceKey(key)} from`, () =>
+      this.#client.get(etcdKey(this.options.prefix, key)).exec(),
+    );
     const kv = res.kvs[0];
     if (kv === undefined) return undefined;
     const kind = KUBE_KINDS.find((k) => k.group === key.group && k.kind === key.kind);
-    return kind === undefined ? undefined : { raw: normaliseObject(kind, parseValue(kv)), modRevision: kv.mod_revision };
+    return kind === undefined
+      ? undefined
+      : { raw: normaliseObject(kind, parseValue(kv)), modRevision: kv.mod_revision };
   }
 
   async get(key: ResourceKey): Promise<Resource | undefined> {
@@ -205,7 +247,12 @@ export class EtcdDatastore implements Datastore {
     const k = etcdKey(this.options.prefix, key);
     const meta = { ...((manifest["metadata"] ?? {}) as Record<string, unknown>) };
     if (key.namespace !== undefined) meta["namespace"] = key.namespace;
-    const res = await this.#call(`write ${formatResourceKey(key)} to`, () => this.#client.if(k, "Mod", "==", modRevision).then(this.#client.put(k).value(JSON.stringify({ ...manifest, metadata: meta }))).commit());
+    const res = await this.#call(`write ${formatResourceKey(key)} to`, () =>
+      this.#client
+        .if(k, "Mod", "==", modRevision)
+        .then(this.#client.put(k).value(JSON.stringify({ ...manifest, metadata: meta })))
+        .commit(),
+    );
     return res.succeeded;
   }
 
@@ -216,32 +263,46 @@ export class EtcdDatastore implements Datastore {
     for (let attempt = 0; attempt < 4; attempt++) {
       const found = await this.#read(key);
       const current = found === undefined ? undefined : validateResource(found.raw, this.options.validation);
-      if (current?.ok === true && sameContent(current.resource, resource)) return { key, action: "unchanged", resource };
-      if (await this.#store(key, manifest as Record<string, unknown>, found?.modRevision ?? "0")) return { key, action: found === undefined ? "created" : "configured", resource };
+      if (current?.ok === true && sameContent(current.resource, resource))
+        return { key, action: "unchanged", resource };
+      if (await this.#store(key, manifest as Record<string, unknown>, found?.modRevision ?? "0"))
+        return { key, action: found === undefined ? "created" : "configured", resource };
     }
     throw new Error(`apply ${formatResourceKey(key)}: conflicting writes, try again`);
   }
 
   async patch(key: ResourceKey, patch: unknown, type: PatchType = "strategic"): Promise<WriteResult> {
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw new Error(`patch ${formatResourceKey(key)}: the patch must be a JSON object`);
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch))
+      throw new Error(`patch ${formatResourceKey(key)}: the patch must be a JSON object`);
     for (let attempt = 0; attempt < 4; attempt++) {
       const found = await this.#read(key);
       const base = found?.raw ?? implicitDefault(key);
       if (base === undefined) throw new ResourceNotFoundError("patch", key);
-      const merged = (type === "merge" ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch)) as Record<string, unknown>;
+      const merged = (
+        type === "merge" ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch)
+      ) as Record<string, unknown>;
       const newKey = manifestKey(merged);
-      if (newKey === undefined || resourceKeyId(newKey) !== resourceKeyId(key)) throw new ValidationError(formatResourceKey(key), "metadata", "a patch may not change apiVersion, kind, name or namespace");
+      if (newKey === undefined || resourceKeyId(newKey) !== resourceKeyId(key))
+        throw new ValidationError(
+          formatResourceKey(key),
+          "metadata",
+          "a patch may not change apiVersion, kind, name or namespace",
+        );
       const result = validateResource(merged, this.options.validation);
       if (!result.ok) throw result.error;
       const before = found === undefined ? undefined : validateResource(found.raw, this.options.validation);
-      if (before?.ok === true && sameContent(before.resource, result.resource)) return { key, action: "unchanged", resource: result.resource };
-      if (await this.#store(key, merged, found?.modRevision ?? "0")) return { key, action: "patched", resource: result.resource };
+      if (before?.ok === true && sameContent(before.resource, result.resource))
+        return { key, action: "unchanged", resource: result.resource };
+      if (await this.#store(key, merged, found?.modRevision ?? "0"))
+        return { key, action: "patched", resource: result.resource };
     }
     throw new Error(`patch ${formatResourceKey(key)}: conflicting writes, try again`);
   }
 
   async delete(key: ResourceKey): Promise<boolean> {
-    const res = await this.#call(`delete ${formatResourceKey(key)} from`, () => this.#client.delete().key(etcdKey(this.options.prefix, key)).exec());
+    const res = await this.#call(`delete ${formatResourceKey(key)} from`, () =>
+      this.#client.delete().key(etcdKey(this.options.prefix, key)).exec(),
+    );
     return Number(res.deleted) > 0;
   }
 

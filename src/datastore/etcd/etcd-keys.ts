@@ -26,17 +26,22 @@ export function kindRoot(prefix: string, kind: KubeKind): string {
 /** etcdKey is one resource's key. */
 export function etcdKey(prefix: string, key: ResourceKey): string {
   const kind = kubeKindOf(key);
-  if (kind === undefined) throw new Error(`map ${key.kind} to an etcd key: kind is not stored in the etcd datastore`);
+  if (kind === undefined)
+    throw new Error(`map ${key.kind} to an etcd key: kind is not stored in the etcd datastore`);
   return `${kindRoot(prefix, kind)}${kind.namespaced ? `${key.namespace ?? "default"}/` : ""}${key.name}`;
 }
 
 /** parseEtcdKey finds the kind of a key under `prefix` and its namespace and name, or undefined for a key outside the layout. */
-export function parseEtcdKey(prefix: string, key: string): { kind: KubeKind; namespace?: string; name: string } | undefined {
+export function parseEtcdKey(
+  prefix: string,
+  key: string,
+): { kind: KubeKind; namespace?: string; name: string } | undefined {
   for (const kind of KUBE_KINDS) {
     const root = kindRoot(prefix, kind);
     if (!key.startsWith(root)) continue;
     const parts = key.slice(root.length).split("/");
-    if (kind.namespaced && parts.length === 2 && parts[0] !== "" && parts[1] !== "") return { kind, namespace: parts[0] ?? "", name: parts[1] ?? "" };
+    if (kind.namespaced && parts.length === 2 && parts[0] !== "" && parts[1] !== "")
+      return { kind, namespace: parts[0] ?? "", name: parts[1] ?? "" };
     if (!kind.namespaced && parts.length === 1 && parts[0] !== "") return { kind, name: parts[0] ?? "" };
   }
   return undefined;

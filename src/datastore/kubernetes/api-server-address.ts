@@ -7,7 +7,11 @@
 import type { Resource } from "../../model/resource.ts";
 
 /** apiServerAddressProblem returns the error message when `host` is a ClusterIP of one of `resources`' Services, else undefined. */
-export function apiServerAddressProblem(host: string, port: number, resources: readonly Resource[]): string | undefined {
+export function apiServerAddressProblem(
+  host: string,
+  port: number,
+  resources: readonly Resource[],
+): string | undefined {
   for (const r of resources) {
     if (r.kind !== "Service") continue;
     const spec = r.spec as { clusterIP?: string; clusterIPs?: readonly string[] };

@@ -60,7 +60,9 @@ export class KubeCache {
     if (kindForManifest(apiVersionOf(kind), kind.kind) !== undefined) return true;
     if (!this.#ignoredKinds.has(kind.kind)) {
       this.#ignoredKinds.add(kind.kind);
-      this.options.debug?.(`${kind.kind}: ${apiVersionOf(kind)} ${kind.kind} is not in Sluice's model yet; its objects are ignored`);
+      this.options.debug?.(
+        `${kind.kind}: ${apiVersionOf(kind)} ${kind.kind} is not in Sluice's model yet; its objects are ignored`,
+      );
     }
     return false;
   }
@@ -90,7 +92,11 @@ export class KubeCache {
     const old = this.#entries.get(id);
     if (old?.fingerprint === fingerprint) return events;
     this.#entries.set(id, { key, resource, source, fingerprint });
-    events.push(old === undefined ? { type: "added", key, resource, source } : { type: "updated", key, resource, previous: old.resource, source });
+    events.push(
+      old === undefined
+        ? { type: "added", key, resource, source }
+        : { type: "updated", key, resource, previous: old.resource, source },
+    );
     return events;
   }
 
@@ -127,7 +133,9 @@ export class KubeCache {
     }
     const gone = new Map<string, ResourceKey>();
     for (const [id, e] of this.#entries) if (sameKind(e.key, kind) && !present.has(id)) gone.set(id, e.key);
-    for (const r of this.#rejected.values()) if (r.key !== undefined && sameKind(r.key, kind) && !present.has(resourceKeyId(r.key))) gone.set(resourceKeyId(r.key), r.key);
+    for (const r of this.#rejected.values())
+      if (r.key !== undefined && sameKind(r.key, kind) && !present.has(resourceKeyId(r.key)))
+        gone.set(resourceKeyId(r.key), r.key);
     for (const key of gone.values()) events.push(...this.#drop(key));
     return events;
   }
@@ -145,7 +153,12 @@ export class KubeCache {
   /** initialEvents replays the state for a new watcher: adds, rejections, then `synced`. */
   initialEvents(): DatastoreEvent[] {
     return [
-      ...[...this.#entries.values()].map((e): DatastoreEvent => ({ type: "added", key: e.key, resource: e.resource, source: e.source })),
+      ...[...this.#entries.values()].map((e): DatastoreEvent => ({
+        type: "added",
+        key: e.key,
+        resource: e.resource,
+        source: e.source,
+      })),
       ...[...this.#rejected.values()].map((r): DatastoreEvent => ({ type: "rejected", ...r })),
       { type: "synced" },
     ];

@@ -27,19 +27,30 @@ export function loadKubeConfig(target: KubeTarget, env: NodeJS.ProcessEnv = proc
   const kc = new KubeConfig();
   try {
     if (target.kubeconfig !== undefined) kc.loadFromFile(target.kubeconfig);
-    else if (env["KUBERNETES_SERVICE_HOST"] !== undefined && env["KUBERNETES_SERVICE_HOST"] !== "") kc.loadFromCluster();
+    else if (env["KUBERNETES_SERVICE_HOST"] !== undefined && env["KUBERNETES_SERVICE_HOST"] !== "")
+      kc.loadFromCluster();
     else kc.loadFromDefault();
     if (target.context !== undefined) kc.setCurrentContext(target.context);
   } catch (err) {
-    throw new Error(`load kubeconfig ${JSON.stringify(target.kubeconfig ?? "in-cluster/default")}: ${(err as Error).message}`, { cause: err });
+    throw new Error(
+      `load kubeconfig ${JSON.stringify(target.kubeconfig ?? "in-cluster/default")}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const cluster = kc.getCurrentCluster();
-  if (cluster === null) throw new Error(`load kubeconfig ${JSON.stringify(target.kubeconfig ?? "default")}: no current cluster${target.context !== undefined ? ` for context ${JSON.stringify(target.context)}` : ""}`);
+  if (cluster === null)
+    throw new Error(
+      `load kubeconfig ${JSON.stringify(target.kubeconfig ?? "default")}: no current cluster${target.context !== undefined ? ` for context ${JSON.stringify(target.context)}` : ""}`,
+    );
   return kc;
 }
 
 /** apiServerHost is the host part of the current cluster's server URL (no brackets). */
-export function apiServerHost(kc: KubeConfig): { readonly host: string; readonly port: number; readonly server: string } {
+export function apiServerHost(kc: KubeConfig): {
+  readonly host: string;
+  readonly port: number;
+  readonly server: string;
+} {
   const server = kc.getCurrentCluster()?.server ?? "";
   const url = new URL(server);
   const port = url.port !== "" ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
@@ -47,11 +58,26 @@ export function apiServerHost(kc: KubeConfig): { readonly host: string; readonly
 }
 
 /** kubeRequest sends one request to the API server; network failures reject, HTTP errors resolve with their status. */
-export async function kubeRequest(kc: KubeConfig, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<KubeResponse> {
+export async function kubeRequest(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = "application/json",
+): Promise<KubeResponse> {
   const server = kc.getCurrentCluster()?.server ?? "";
   const init = await kc.applyToFetchOptions({});
-  const headers = { ...(init.headers as Record<string, string> | undefined), Accept: "application/json", ...(body !== undefined ? { "Content-Type": contentType } : {}) };
-  const res = await fetch(`${server}${path}`, { ...init, method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const headers = {
+    ...(init.headers as Record<string, string> | undefined),
+    Accept: "application/json",
+    ...(body !== undefined ? { "Content-Type": contentType } : {}),
+  };
+  const res = await fetch(`${server}${path}`, {
+    ...init,
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   let parsed: unknown;
   try {

@@ -53,7 +53,9 @@ export function kubeKindOf(key: Pick<ResourceKey, "group" | "kind">): KubeKind |
 /** collectionPath is where a kind's objects are listed: `/api/v1/services`, `/apis/g/v/namespaces/ns/plural`. */
 export function collectionPath(kind: KubeKind, namespace?: string): string {
   const base = kind.group === "" ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`;
-  return kind.namespaced && namespace !== undefined ? `${base}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}` : `${base}/${kind.plural}`;
+  return kind.namespaced && namespace !== undefined
+    ? `${base}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}`
+    : `${base}/${kind.plural}`;
 }
 
 /** objectPath is one object's path. */

@@ -12,7 +12,16 @@ import { formatResourceKey, resourceKeyId, type ResourceKey } from "../../model/
 import { kindForManifest } from "../../model/resource-kinds.ts";
 import { manifestKey, validateResource } from "../../model/validate-resource.ts";
 import type { ValidationOptions } from "../../model/validation-options.ts";
-import type { Datastore, DatastoreEvent, ListFilter, ListResult, PatchType, Watch, WatchOptions, WriteResult } from "../datastore.ts";
+import type {
+  Datastore,
+  DatastoreEvent,
+  ListFilter,
+  ListResult,
+  PatchType,
+  Watch,
+  WatchOptions,
+  WriteResult,
+} from "../datastore.ts";
 import { implicitDefault } from "../implicit-defaults.ts";
 import { applyMergePatch } from "../merge-patch.ts";
 import { ResourceNotFoundError } from "../resource-not-found-error.ts";
@@ -21,7 +30,14 @@ import { applyStrategicMergePatch } from "../strategic-merge-patch.ts";
 import { apiServerAddressProblem } from "./api-server-address.ts";
 import { KubeCache, normaliseObject } from "./kube-cache.ts";
 import { apiServerHost, kubeRequest, statusMessage } from "./kube-connection.ts";
-import { apiVersionOf, collectionPath, KUBE_KINDS, kubeKindOf, objectPath, type KubeKind } from "./kube-kinds.ts";
+import {
+  apiVersionOf,
+  collectionPath,
+  KUBE_KINDS,
+  kubeKindOf,
+  objectPath,
+  type KubeKind,
+} from "./kube-kinds.ts";
 import { Reflector, type ReflectorOptions } from "./reflector.ts";
 
 /** KubernetesDatastoreOptions: validation, reflector tuning, and where debug lines go. */
@@ -39,7 +55,10 @@ function compareResources(a: Resource, b: Resource): number {
 
 function kindOrThrow(verb: string, key: ResourceKey): KubeKind {
   const kind = kubeKindOf(key);
-  if (kind === undefined) throw new Error(`${verb} ${formatResourceKey(key)}: kind ${key.group === "" ? "" : `${key.group}/`}${key.kind} is not served by the kubernetes datastore`);
+  if (kind === undefined)
+    throw new Error(
+      `${verb} ${formatResourceKey(key)}: kind ${key.group === "" ? "" : `${key.group}/`}${key.kind} is not served by the kubernetes datastore`,
+    );
   return kind;
 }
 
@@ -57,13 +76,23 @@ export class KubernetesDatastore implements Datastore {
     readonly kc: KubeConfig,
     readonly options: KubernetesDatastoreOptions = {},
   ) {
-    this.#cache = new KubeCache({ ...(options.validation ? { validation: options.validation } : {}), ...(options.debug ? { debug: options.debug } : {}) });
+    this.#cache = new KubeCache({
+      ...(options.validation ? { validation: options.validation } : {}),
+      ...(options.debug ? { debug: options.debug } : {}),
+    });
   }
 
   /** reflectorStats sums what the reflectors did (lists, relists after 410, watches, errors, bookmarks). */
-  reflectorStats(): { lists: number; relistsAfterGone: number; watches: number; errors: number; bookmarks: number } {
+  reflectorStats(): {
+    lists: number;
+    relistsAfterGone: number;
+    watches: number;
+    errors: number;
+    bookmarks: number;
+  } {
     const sum = { lists: 0, relistsAfterGone: 0, watches: 0, errors: 0, bookmarks: 0 };
-    for (const r of this.#reflectors) for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += r.stats[k];
+    for (const r of this.#reflectors)
+      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += r.stats[k];
     return sum;
   }
 
@@ -83,7 +112,10 @@ export class KubernetesDatastore implements Datastore {
     for (const k of kinds) this.#pending.add(`${k.group}/${k.kind}`);
     this.#synced = new Promise<void>((resolve) => (this.#onSynced = resolve));
     const sink = {
-      replace: (k: KubeKind, items: readonly unknown[]) => (this.#emit(this.#cache.replace(k, items)), this.#ready(k)),
+      replace: (k: KubeKind, items: readonly unknown[]) => (
+        this.#emit(this.#cache.replace(k, items)),
+        this.#ready(k)
+      ),
       upsert: (k: KubeKind, o: unknown) => this.#emit(this.#cache.upsert(k, o)),
       remove: (k: KubeKind, o: unknown) => this.#emit(this.#cache.remove(k, o)),
       notServed: (k: KubeKind) => this.#ready(k),
@@ -107,9 +139,10 @@ export class KubernetesDatastore implements Datastore {
         listener(event);
       } catch (err) {
         if (options.onError) options.onError(err);
-        else queueMicrotask(() => {
-          throw err;
-        });
+        else
+          queueMicrotask(() => {
+            throw err;
+          });
       }
     };
     for (const e of this.#cache.initialEvents()) deliver(e);
@@ -120,21 +153,31 @@ export class KubernetesDatastore implements Datastore {
   }
 
   async list(filter: ListFilter = {}): Promise<ListResult> {
-    const kinds = (this.options.kinds ?? KUBE_KINDS).filter((k) => (filter.kind === undefined || k.kind === filter.kind) && kindForManifest(apiVersionOf(k), k.kind) !== undefined);
+    const kinds = (this.options.kinds ?? KUBE_KINDS).filter(
+      (k) =>
+        (filter.kind === undefined || k.kind === filter.kind) &&
+        kindForManifest(apiVersionOf(k), k.kind) !== undefined,
+    );
     const cache = new KubeCache(this.options.validation ? { validation: this.options.validation } : {});
     const rejected = [];
     for (const k of kinds) {
       const res = await kubeRequest(this.kc, "GET", collectionPath(k, filter.namespace));
       if (res.status === 404) continue;
-      if (res.status !== 200) throw new Error(`list ${collectionPath(k, filter.namespace)}: ${statusMessage(res)}`);
+      if (res.status !== 200)
+        throw new Error(`list ${collectionPath(k, filter.namespace)}: ${statusMessage(res)}`);
       const events = cache.replace(k, (res.body as { items?: unknown[] }).items ?? []);
-      for (const e of events) if (e.type === "rejected") rejected.push({ source: e.source, error: e.error, ...(e.key ? { key: e.key } : {}) });
+      for (const e of events)
+        if (e.type === "rejected")
+          rejected.push({ source: e.source, error: e.error, ...(e.key ? { key: e.key } : {}) });
     }
     return { resources: cache.resources().sort(compareResources), rejected };
   }
 
   /** #read fetches one object as the server has it (normalised), or undefined; keeps the resourceVersion for a later PUT. */
-  async #read(verb: string, key: ResourceKey): Promise<{ raw: Record<string, unknown>; resourceVersion: string | undefined } | undefined> {
+  async #read(
+    verb: string,
+    key: ResourceKey,
+  ): Promise<{ raw: Record<string, unknown>; resourceVersion: string | undefined } | undefined> {
     const kind = kindOrThrow(verb, key);
     const res = await kubeRequest(this.kc, "GET", objectPath(kind, key));
     if (res.status === 404) return undefined;
@@ -151,17 +194,29 @@ export class KubernetesDatastore implements Datastore {
   }
 
   /** #store creates (`resourceVersion` undefined and not `exists`) or replaces the object; 409 means someone else wrote first. */
-  async #store(verb: string, key: ResourceKey, manifest: Record<string, unknown>, existing: { resourceVersion: string | undefined } | undefined): Promise<"ok" | "conflict"> {
+  async #store(
+    verb: string,
+    key: ResourceKey,
+    manifest: Record<string, unknown>,
+    existing: { resourceVersion: string | undefined } | undefined,
+  ): Promise<"ok" | "conflict"> {
     const kind = kindOrThrow(verb, key);
     const meta = { ...((manifest["metadata"] ?? {}) as Record<string, unknown>) };
     if (kind.namespaced) meta["namespace"] = key.namespace;
     if (existing?.resourceVersion !== undefined) meta["resourceVersion"] = existing.resourceVersion;
     const body = { ...manifest, metadata: meta };
-    const res = existing === undefined
-      ? await kubeRequest(this.kc, "POST", collectionPath(kind, kind.namespaced ? key.namespace : undefined), body)
-      : await kubeRequest(this.kc, "PUT", objectPath(kind, key), body);
+    const res =
+      existing === undefined
+        ? await kubeRequest(
+            this.kc,
+            "POST",
+            collectionPath(kind, kind.namespaced ? key.namespace : undefined),
+            body,
+          )
+        : await kubeRequest(this.kc, "PUT", objectPath(kind, key), body);
     if (res.status === 409) return "conflict";
-    if (res.status !== 200 && res.status !== 201) throw new Error(`${verb} ${formatResourceKey(key)}: ${statusMessage(res)}`);
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`${verb} ${formatResourceKey(key)}: ${statusMessage(res)}`);
     return "ok";
   }
 
@@ -172,26 +227,38 @@ export class KubernetesDatastore implements Datastore {
     for (let attempt = 0; ; attempt++) {
       const found = await this.#read("apply", key);
       const current = found === undefined ? undefined : validateResource(found.raw, this.options.validation);
-      if (current?.ok === true && sameContent(current.resource, resource)) return { key, action: "unchanged", resource };
-      if ((await this.#store("apply", key, manifest as Record<string, unknown>, found)) === "ok") return { key, action: found === undefined ? "created" : "configured", resource };
+      if (current?.ok === true && sameContent(current.resource, resource))
+        return { key, action: "unchanged", resource };
+      if ((await this.#store("apply", key, manifest as Record<string, unknown>, found)) === "ok")
+        return { key, action: found === undefined ? "created" : "configured", resource };
       if (attempt >= 3) throw new Error(`apply ${formatResourceKey(key)}: conflicting writes, try again`);
     }
   }
 
   async patch(key: ResourceKey, patch: unknown, type: PatchType = "strategic"): Promise<WriteResult> {
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw new Error(`patch ${formatResourceKey(key)}: the patch must be a JSON object`);
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch))
+      throw new Error(`patch ${formatResourceKey(key)}: the patch must be a JSON object`);
     for (let attempt = 0; ; attempt++) {
       const found = await this.#read("patch", key);
       const base = found?.raw ?? implicitDefault(key);
       if (base === undefined) throw new ResourceNotFoundError("patch", key);
-      const merged = (type === "merge" ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch)) as Record<string, unknown>;
+      const merged = (
+        type === "merge" ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch)
+      ) as Record<string, unknown>;
       const newKey = manifestKey(merged);
-      if (newKey === undefined || resourceKeyId(newKey) !== resourceKeyId(key)) throw new ValidationError(formatResourceKey(key), "metadata", "a patch may not change apiVersion, kind, name or namespace");
+      if (newKey === undefined || resourceKeyId(newKey) !== resourceKeyId(key))
+        throw new ValidationError(
+          formatResourceKey(key),
+          "metadata",
+          "a patch may not change apiVersion, kind, name or namespace",
+        );
       const result = validateResource(merged, this.options.validation);
       if (!result.ok) throw result.error;
       const before = found === undefined ? undefined : validateResource(found.raw, this.options.validation);
-      if (before?.ok === true && sameContent(before.resource, result.resource)) return { key, action: "unchanged", resource: result.resource };
-      if ((await this.#store("patch", key, merged, found)) === "ok") return { key, action: "patched", resource: result.resource };
+      if (before?.ok === true && sameContent(before.resource, result.resource))
+        return { key, action: "unchanged", resource: result.resource };
+      if ((await this.#store("patch", key, merged, found)) === "ok")
+        return { key, action: "patched", resource: result.resource };
       if (attempt >= 3) throw new Error(`patch ${formatResourceKey(key)}: conflicting writes, try again`);
     }
   }
@@ -200,7 +267,8 @@ export class KubernetesDatastore implements Datastore {
     const kind = kindOrThrow("delete", key);
     const res = await kubeRequest(this.kc, "DELETE", objectPath(kind, key));
     if (res.status === 404) return false;
-    if (res.status !== 200 && res.status !== 202) throw new Error(`delete ${formatResourceKey(key)}: ${statusMessage(res)}`);
+    if (res.status !== 200 && res.status !== 202)
+      throw new Error(`delete ${formatResourceKey(key)}: ${statusMessage(res)}`);
     return true;
   }
 

@@ -127,7 +127,9 @@ export class Reflector {
         }
         this.stats.errors++;
         const delay = this.#backOff.next();
-        this.#debug(`${(err as Error).message}; retrying in ${delay} ms (the last known state stays in force)`);
+        this.#debug(
+          `${(err as Error).message}; retrying in ${delay} ms (the last known state stays in force)`,
+        );
         await this.#sleep(delay);
       }
     }
@@ -140,16 +142,27 @@ export class Reflector {
     let cont: string | undefined;
     let rv: string | undefined;
     do {
-      const query = new URLSearchParams({ limit: String(this.options.pageSize ?? 500), ...(cont !== undefined ? { continue: cont } : {}) });
+      const query = new URLSearchParams({
+        limit: String(this.options.pageSize ?? 500),
+        ...(cont !== undefined ? { continue: cont } : {}),
+      });
       const res = await kubeRequest(this.kc, "GET", `${collectionPath(this.kind)}?${query.toString()}`);
       if (res.status === 410) throw new GoneError(`list: ${statusMessage(res)}`);
-      if (res.status !== 200) throw new HttpError(res.status, `list ${collectionPath(this.kind)}: ${statusMessage(res)}`);
-      const body = res.body as { items?: unknown[]; metadata?: { resourceVersion?: string; continue?: string } };
+      if (res.status !== 200)
+        throw new HttpError(res.status, `list ${collectionPath(this.kind)}: ${statusMessage(res)}`);
+      const body = res.body as {
+        items?: unknown[];
+        metadata?: { resourceVersion?: string; continue?: string };
+      };
       items.push(...(body.items ?? []));
       rv = body.metadata?.resourceVersion;
-      cont = body.metadata?.continue !== undefined && body.metadata.continue !== "" ? body.metadata.continue : undefined;
+      cont =
+        body.metadata?.continue !== undefined && body.metadata.continue !== ""
+          ? body.metadata.continue
+          : undefined;
     } while (cont !== undefined);
-    if (rv === undefined) throw new Error(`list ${collectionPath(this.kind)}: the answer has no resourceVersion`);
+    if (rv === undefined)
+      throw new Error(`list ${collectionPath(this.kind)}: the answer has no resourceVersion`);
     this.sink.replace(this.kind, items);
     return rv;
   }
@@ -179,7 +192,11 @@ export class Reflector {
         if (settled) return;
         if (type === "ERROR") {
           const status = object as { code?: number; message?: string };
-          finish(status.code === 410 ? new GoneError(`watch: 410 Gone: ${status.message ?? "resourceVersion too old"}`) : new Error(`watch: ${status.code ?? "?"}: ${status.message ?? "error event"}`));
+          finish(
+            status.code === 410
+              ? new GoneError(`watch: 410 Gone: ${status.message ?? "resourceVersion too old"}`)
+              : new Error(`watch: ${status.code ?? "?"}: ${status.message ?? "error event"}`),
+          );
           return;
         }
         const next = resourceVersionOf(object);
@@ -190,11 +207,23 @@ export class Reflector {
         else if (type === "DELETED") this.sink.remove(this.kind, object);
       };
       new Watch(this.kc)
-        .watch(collectionPath(this.kind), { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds }, onEvent, (err: unknown) => {
-          const status = (err as { statusCode?: number } | null)?.statusCode;
-          if (status === 410) finish(new GoneError("watch: 410 Gone"));
-          else finish(err === null || err === undefined ? undefined : err instanceof Error ? err : new Error(String(err)));
-        })
+        .watch(
+          collectionPath(this.kind),
+          { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds },
+          onEvent,
+          (err: unknown) => {
+            const status = (err as { statusCode?: number } | null)?.statusCode;
+            if (status === 410) finish(new GoneError("watch: 410 Gone"));
+            else
+              finish(
+                err === null || err === undefined
+                  ? undefined
+                  : err instanceof Error
+                    ? err
+                    : new Error(String(err)),
+              );
+          },
+        )
         .then((c: AbortController) => {
           controller = c;
           if (settled) c.abort();

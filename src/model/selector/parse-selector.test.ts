@@ -54,7 +54,8 @@ describe("parseSelector() semantics (Calico's)", () => {
     ["  app\t==\n'web'  ", web, true],
   ];
   for (const [text, labels, want] of cases) {
-    test(`${JSON.stringify(text)} on ${JSON.stringify(labels)} is ${want}`, () => assert.equal(matches(text, labels), want));
+    test(`${JSON.stringify(text)} on ${JSON.stringify(labels)} is ${want}`, () =>
+      assert.equal(matches(text, labels), want));
   }
 });
 
@@ -68,11 +69,21 @@ describe("parseSelector() canonical text", () => {
   });
   test("equal meaning by construction shares one text: set order, duplicates, quotes, nesting", () => {
     assert.equal(parseSelector("a in {'y', 'x', 'y'}").text, parseSelector('a in {"x","y"}').text);
-    assert.equal(parseSelector("a == 'x' && (b == 'y' && c == 'z')").text, parseSelector("(a == 'x' && b == 'y') && c == 'z'").text);
-    assert.equal(parseSelector("(a == 'x' && b == 'y' && c == 'z')").text, '(a == "x" && b == "y" && c == "z")');
+    assert.equal(
+      parseSelector("a == 'x' && (b == 'y' && c == 'z')").text,
+      parseSelector("(a == 'x' && b == 'y') && c == 'z'").text,
+    );
+    assert.equal(
+      parseSelector("(a == 'x' && b == 'y' && c == 'z')").text,
+      '(a == "x" && b == "y" && c == "z")',
+    );
   });
   test("the canonical text parses back to itself", () => {
-    for (const t of ["a in {'x'} || !(b not in {} && c ends with 'q')", "global() && has(x)", "a contains \"'\""]) {
+    for (const t of [
+      "a in {'x'} || !(b not in {} && c ends with 'q')",
+      "global() && has(x)",
+      'a contains "\'"',
+    ]) {
       const once = parseSelector(t).text;
       assert.equal(parseSelector(once).text, once);
     }
@@ -83,7 +94,11 @@ describe("parseSelector() canonical text", () => {
     assert.equal(matches("in in {'in'}", { in: "in" }), true);
   });
   test("selectorLabels lists the keys a selector reads", () => {
-    assert.deepEqual(selectorLabels(parseSelector("b == 'x' || !has(a) && c in {'q'}").root), ["a", "b", "c"]);
+    assert.deepEqual(selectorLabels(parseSelector("b == 'x' || !has(a) && c in {'q'}").root), [
+      "a",
+      "b",
+      "c",
+    ]);
   });
 });
 
@@ -119,6 +134,9 @@ describe("parseSelector() errors point at the column", () => {
   }
   test("selectorProblem is the validation reason, undefined when valid", () => {
     assert.equal(selectorProblem("has(a)"), undefined);
-    assert.equal(selectorProblem("a == b"), 'invalid selector "a == b": unexpected "b", expected a quoted string at column 6');
+    assert.equal(
+      selectorProblem("a == b"),
+      'invalid selector "a == b": unexpected "b", expected a quoted string at column 6',
+    );
   });
 });

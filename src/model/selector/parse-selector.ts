@@ -133,7 +133,13 @@ class Parser {
   }
 
   operation(label: string): SelectorNode {
-    for (const op of ["==", "!=", "contains", "starts with", "ends with"] as const satisfies readonly ValueOp[]) {
+    for (const op of [
+      "==",
+      "!=",
+      "contains",
+      "starts with",
+      "ends with",
+    ] as const satisfies readonly ValueOp[]) {
       if (this.peekWords(op)) return { kind: "value", op, label, value: this.string() };
     }
     for (const kind of ["in", "not in"] as const) {
@@ -204,7 +210,8 @@ export function selectorProblem(text: string): string | undefined {
     parseSelector(text);
     return undefined;
   } catch (err) {
-    if (err instanceof SelectorError) return `invalid selector ${JSON.stringify(text)}: ${err.detail} at column ${err.column}`;
+    if (err instanceof SelectorError)
+      return `invalid selector ${JSON.stringify(text)}: ${err.detail} at column ${err.column}`;
     throw err;
   }
 }

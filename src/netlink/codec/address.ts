@@ -45,7 +45,13 @@ export function encodeAddress(spec: AddressSpec): Buffer {
     .bytes(Ifa.ADDRESS, spec.peer !== undefined ? encodeIp(spec.peer) : local);
   if (flags !== 0) w.u32(Ifa.FLAGS, flags);
   if (spec.label !== undefined) w.string(Ifa.LABEL, spec.label);
-  const hdr = encodeIfAddrMsg({ family: afOf(p.family), prefixLength: p.length, flags, scope, index: spec.index });
+  const hdr = encodeIfAddrMsg({
+    family: afOf(p.family),
+    prefixLength: p.length,
+    flags,
+    scope,
+    index: spec.index,
+  });
   return Buffer.concat([hdr, w.toBuffer()]);
 }
 
@@ -76,7 +82,8 @@ export function decodeAddress(payload: Buffer): Address {
   const addrB = a.get(Ifa.ADDRESS);
   // IPv6 sends only IFA_ADDRESS unless there is a peer; IPv4 always sends both.
   const local = decodeIp(localB ?? addrB ?? Buffer.alloc(hdr.family === AddressFamily.INET ? 4 : 16));
-  const peer = localB !== undefined && addrB !== undefined && !localB.equals(addrB) ? decodeIp(addrB) : undefined;
+  const peer =
+    localB !== undefined && addrB !== undefined && !localB.equals(addrB) ? decodeIp(addrB) : undefined;
   const label = readString(a.get(Ifa.LABEL));
   return {
     index: hdr.index,

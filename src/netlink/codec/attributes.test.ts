@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { align4, AttrWriter, attrMap, decodeAttrs, NLA_F_NESTED, readBe16, readString, readU32 } from "./attributes.ts";
+import {
+  align4,
+  AttrWriter,
+  attrMap,
+  decodeAttrs,
+  NLA_F_NESTED,
+  readBe16,
+  readString,
+  readU32,
+} from "./attributes.ts";
 
 test("align4() rounds up to the netlink 4-byte boundary", () => {
   assert.deepEqual([0, 1, 4, 5, 7, 8].map(align4), [0, 4, 4, 8, 8, 8]);
@@ -29,9 +38,20 @@ test("AttrWriter.nested() sets NLA_F_NESTED unless told not to, and raw() prefix
 });
 
 test("decodeAttrs() strips flags, walks padding, and rejects overlong attributes", () => {
-  const b = new AttrWriter().string(3, "eth0").nested(18, (w) => w.u32(1, 7)).be16(15, 8472).toBuffer();
+  const b = new AttrWriter()
+    .string(3, "eth0")
+    .nested(18, (w) => w.u32(1, 7))
+    .be16(15, 8472)
+    .toBuffer();
   const attrs = decodeAttrs(b);
-  assert.deepEqual(attrs.map((a) => [a.type, a.nested]), [[3, false], [18, true], [15, false]]);
+  assert.deepEqual(
+    attrs.map((a) => [a.type, a.nested]),
+    [
+      [3, false],
+      [18, true],
+      [15, false],
+    ],
+  );
   const m = attrMap(b);
   assert.equal(readString(m.get(3)), "eth0");
   assert.equal(readU32(attrMap(m.get(18)!).get(1)), 7);

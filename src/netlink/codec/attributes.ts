@@ -37,7 +37,8 @@ export class AttrWriter {
   bytes(type: number, payload: Uint8Array): this {
     const len = NLA_HDRLEN + payload.length;
     const hdr = Buffer.alloc(NLA_HDRLEN);
-    if (len > 0xffff) throw new RangeError(`encode attribute ${type}: payload of ${payload.length} bytes too long`);
+    if (len > 0xffff)
+      throw new RangeError(`encode attribute ${type}: payload of ${payload.length} bytes too long`);
     hdr.writeUInt16LE(len, 0);
     hdr.writeUInt16LE(type, 2);
     this.#chunks.push(hdr, Buffer.from(payload), Buffer.alloc(align4(len) - len));
@@ -117,7 +118,9 @@ export function decodeAttrs(buf: Buffer, offset = 0): Attr[] {
     const len = buf.readUInt16LE(off);
     const rawType = buf.readUInt16LE(off + 2);
     if (len < NLA_HDRLEN || off + len > buf.length) {
-      throw new RangeError(`decode attribute at offset ${off}: length ${len} exceeds ${buf.length - off} bytes left`);
+      throw new RangeError(
+        `decode attribute at offset ${off}: length ${len} exceeds ${buf.length - off} bytes left`,
+      );
     }
     out.push({
       type: rawType & NLA_TYPE_MASK,

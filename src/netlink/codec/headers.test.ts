@@ -29,7 +29,17 @@ test("ifaddrmsg is family, prefixlen, flags, scope, index in 8 bytes", () => {
 });
 
 test("rtmsg is eight u8 fields and u32 flags in 12 bytes", () => {
-  const m = { family: 2, dstLength: 24, srcLength: 0, tos: 0, table: 254, protocol: 3, scope: 253, type: 1, flags: 4 };
+  const m = {
+    family: 2,
+    dstLength: 24,
+    srcLength: 0,
+    tos: 0,
+    table: 254,
+    protocol: 3,
+    scope: 253,
+    type: 1,
+    flags: 4,
+  };
   const b = encodeRtMsg(m);
   assert.equal(b.toString("hex"), "02180000fe03fd01" + "04000000");
   assert.deepEqual(decodeRtMsg(b), m);

@@ -8,7 +8,15 @@ test("encodeIp()/decodeIp() round-trip IPv4 and IPv6 in network order", () => {
   assert.equal(encodeIp("2001:db8::1").toString("hex"), "20010db8000000000000000000000001");
   assert.equal(encodeIp("::ffff:198.18.0.1").toString("hex"), "00000000000000000000ffffc6120001");
   assert.equal(encodeIp("::").toString("hex"), "0".repeat(32));
-  for (const a of ["198.18.0.1", "2001:db8::1", "::", "::1", "2001:db8:0:1:1:1:1:1", "fe80::1:0:0:2", "2001:0:0:1::1"]) {
+  for (const a of [
+    "198.18.0.1",
+    "2001:db8::1",
+    "::",
+    "::1",
+    "2001:db8:0:1:1:1:1:1",
+    "fe80::1:0:0:2",
+    "2001:0:0:1::1",
+  ]) {
     assert.equal(decodeIp(encodeIp(a)), a);
   }
   assert.throws(() => encodeIp("198.18.0"), /not an IPv4 or IPv6 address/);

@@ -30,7 +30,8 @@ export function encodeIp(address: string): Buffer {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4?.[1] !== undefined) {
     const b = encodeIp(v4[1]);
-    text = text.slice(0, -v4[1].length) + `${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
+    text =
+      text.slice(0, -v4[1].length) + `${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
   }
   const [head = "", tail] = text.split("::");
   const left = head === "" ? [] : head.split(":");
@@ -45,11 +46,12 @@ export function encodeIp(address: string): Buffer {
 /** decodeIp formats 4 or 16 network-order bytes (RFC 5952 for IPv6: longest zero run as "::"). */
 export function decodeIp(bytes: Buffer): string {
   if (bytes.length === 4) return [...bytes].join(".");
-  if (bytes.length !== 16) throw new RangeError(`decode address: ${bytes.length} bytes is neither IPv4 nor IPv6`);
+  if (bytes.length !== 16)
+    throw new RangeError(`decode address: ${bytes.length} bytes is neither IPv4 nor IPv6`);
   const groups = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2));
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLen) [best, bestLen] = [i, j - i];
@@ -74,7 +76,12 @@ export function parsePrefix(cidr: string): Prefix {
   const family = familyOf(address);
   const max = family === 4 ? 32 : 128;
   const length = slash < 0 ? max : Number(cidr.slice(slash + 1));
-  if (!Number.isInteger(length) || length < 0 || length > max || (slash >= 0 && cidr.slice(slash + 1) === "")) {
+  if (
+    !Number.isInteger(length) ||
+    length < 0 ||
+    length > max ||
+    (slash >= 0 && cidr.slice(slash + 1) === "")
+  ) {
     throw new RangeError(`parse prefix "${cidr}": prefix length must be 0..${max}`);
   }
   return { family, address, length };

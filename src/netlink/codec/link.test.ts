@@ -19,7 +19,14 @@ test("encodeNewLink() nests the veth peer as ifinfomsg + attributes with its nam
 });
 
 test("encodeNewLink() writes vxlan options; learning is off unless asked", () => {
-  const b = encodeNewLink({ kind: "vxlan", name: "vx0", vni: 42, remote: "198.18.0.2", port: 4789, external: true });
+  const b = encodeNewLink({
+    kind: "vxlan",
+    name: "vx0",
+    vni: 42,
+    remote: "198.18.0.2",
+    port: 4789,
+    external: true,
+  });
   const data = attrMap(attrMap(attrMap(b, IFINFOMSG_SIZE).get(Ifla.LINKINFO)!).get(IflaInfo.DATA)!);
   assert.equal(readU32(data.get(IflaVxlan.ID)), 42);
   assert.equal(data.get(IflaVxlan.GROUP)?.toString("hex"), "c6120002");
@@ -38,7 +45,9 @@ test("decodeLink() reads a veth reply with a peer in another namespace", () => {
     .s32(Ifla.LINK_NETNSID, 0)
     .u32(Ifla.MASTER, 3)
     .nested(Ifla.LINKINFO, (w) => w.string(IflaInfo.KIND, "veth"));
-  const link = decodeLink(Buffer.concat([encodeIfInfoMsg({ type: 1, index: 4, flags: 0x11043 }), attrs.toBuffer()]));
+  const link = decodeLink(
+    Buffer.concat([encodeIfInfoMsg({ type: 1, index: 4, flags: 0x11043 }), attrs.toBuffer()]),
+  );
   assert.deepEqual(link, {
     index: 4,
     name: "va",

@@ -3,7 +3,16 @@
  * decoding RTM_NEWLINK replies into Link. References to other devices and namespaces are already
  * resolved to ifindex / fd numbers here; src/netlink/links.ts does the resolving.
  */
-import { AttrWriter, attrMap, readBe16, readS32, readString, readU32, readU8, type AttrMap } from "./attributes.ts";
+import {
+  AttrWriter,
+  attrMap,
+  readBe16,
+  readS32,
+  readString,
+  readU32,
+  readU8,
+  type AttrMap,
+} from "./attributes.ts";
 import { decodeIfInfoMsg, encodeIfInfoMsg, IFINFOMSG_SIZE } from "./headers.ts";
 import { decodeIp, encodeIp, familyOf } from "./ip.ts";
 import { decodeMac, encodeMac } from "./mac.ts";
@@ -91,7 +100,12 @@ export interface VxlanOptions {
 export type LinkKindSpec =
   | {
       readonly kind: "veth";
-      readonly peer: { readonly name: string; readonly netnsFd?: number; readonly mac?: string; readonly mtu?: number };
+      readonly peer: {
+        readonly name: string;
+        readonly netnsFd?: number;
+        readonly mac?: string;
+        readonly mtu?: number;
+      };
     }
   | ({ readonly kind: "vxlan" } & VxlanOptions)
   | { readonly kind: "bridge" }

@@ -23,7 +23,14 @@ export const NeighbourState = {
 export type NeighbourStateName = keyof typeof NeighbourState;
 
 /** Ntf holds the NTF_* neighbour flags. */
-export const Ntf = { USE: 0x01, SELF: 0x02, MASTER: 0x04, PROXY: 0x08, EXT_LEARNED: 0x10, ROUTER: 0x80 } as const;
+export const Ntf = {
+  USE: 0x01,
+  SELF: 0x02,
+  MASTER: 0x04,
+  PROXY: 0x08,
+  EXT_LEARNED: 0x10,
+  ROUTER: 0x80,
+} as const;
 
 /** NeighbourSpec is an entry to add, replace or delete (ifindex resolved). */
 export interface NeighbourSpec {
@@ -87,7 +94,9 @@ export function decodeNeighbour(payload: Buffer): Neighbour {
     address: decodeIp(dst ?? Buffer.alloc(family === 4 ? 4 : 16)),
     ...(ll !== undefined && ll.length > 0 ? { lladdr: decodeMac(ll) } : {}),
     state: hdr.state,
-    states: (Object.keys(NeighbourState) as NeighbourStateName[]).filter((k) => (hdr.state & NeighbourState[k]) !== 0),
+    states: (Object.keys(NeighbourState) as NeighbourStateName[]).filter(
+      (k) => (hdr.state & NeighbourState[k]) !== 0,
+    ),
     flags: hdr.flags,
     proxy: (hdr.flags & Ntf.PROXY) !== 0,
   };

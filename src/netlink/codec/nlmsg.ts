@@ -80,7 +80,9 @@ export function decodeNlmsgs(buf: Buffer): NlMessage[] {
   while (off + NLMSG_HDRLEN <= buf.length) {
     const len = buf.readUInt32LE(off);
     if (len < NLMSG_HDRLEN || off + len > buf.length) {
-      throw new RangeError(`decode netlink message at offset ${off}: length ${len} exceeds ${buf.length - off} bytes left`);
+      throw new RangeError(
+        `decode netlink message at offset ${off}: length ${len} exceeds ${buf.length - off} bytes left`,
+      );
     }
     out.push({
       type: buf.readUInt16LE(off + 4),

@@ -6,7 +6,10 @@ import { decodeRoute, encodeRoute, encodeRouteQuery, Rta } from "./route.ts";
 
 test("encodeRoute() picks scope link without a gateway and global with one, like iproute2", () => {
   const direct = decodeRtMsg(encodeRoute({ dst: "198.18.1.0/24", oif: 3 }));
-  assert.deepEqual([direct.family, direct.dstLength, direct.scope, direct.protocol, direct.type, direct.table], [2, 24, 253, 3, 1, 254]);
+  assert.deepEqual(
+    [direct.family, direct.dstLength, direct.scope, direct.protocol, direct.type, direct.table],
+    [2, 24, 253, 3, 1, 254],
+  );
   const gw = decodeRtMsg(encodeRoute({ dst: "default", via: "2001:db8::1" }));
   assert.deepEqual([gw.family, gw.dstLength, gw.scope], [10, 0, 0]);
   const del = decodeRtMsg(encodeRoute({ dst: "198.18.1.0/24" }, true));
@@ -26,7 +29,9 @@ test("encodeRoute() puts large table ids only in RTA_TABLE and sets onlink", () 
 });
 
 test("decodeRoute() reads back what encodeRoute() wrote", () => {
-  const r = decodeRoute(encodeRoute({ dst: "2001:db8:1::/48", via: "2001:db8::fe", oif: 2, src: "2001:db8::1", metric: 1024 }));
+  const r = decodeRoute(
+    encodeRoute({ dst: "2001:db8:1::/48", via: "2001:db8::fe", oif: 2, src: "2001:db8::1", metric: 1024 }),
+  );
   assert.deepEqual(r, {
     family: 6,
     dst: "2001:db8:1::/48",

@@ -5,10 +5,28 @@ import { decodeRtMsg, encodeRtMsg, RTMSG_SIZE } from "./headers.ts";
 import { afOf, AddressFamily, decodeIp, encodeIp, familyOf, parsePrefix, type IpFamily } from "./ip.ts";
 
 /** Rta holds the RTA_* route attribute types. */
-export const Rta = { DST: 1, SRC: 2, IIF: 3, OIF: 4, GATEWAY: 5, PRIORITY: 6, PREFSRC: 7, TABLE: 15 } as const;
+export const Rta = {
+  DST: 1,
+  SRC: 2,
+  IIF: 3,
+  OIF: 4,
+  GATEWAY: 5,
+  PRIORITY: 6,
+  PREFSRC: 7,
+  TABLE: 15,
+} as const;
 
 /** RouteType maps names to RTN_* route types. */
-export const RouteType = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8 } as const;
+export const RouteType = {
+  unicast: 1,
+  local: 2,
+  broadcast: 3,
+  anycast: 4,
+  multicast: 5,
+  blackhole: 6,
+  unreachable: 7,
+  prohibit: 8,
+} as const;
 
 /** RouteProtocol maps names to RTPROT_* (who installed the route). */
 export const RouteProtocol = { unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4 } as const;
@@ -60,9 +78,16 @@ export function encodeRoute(spec: RouteSpec, forDelete = false): Buffer {
   const family = routeFamily(spec);
   const dst = spec.dst === "default" ? undefined : parsePrefix(spec.dst);
   const table = spec.table ?? RouteTable.main;
-  const defaultScope = forDelete ? Scope.nowhere : spec.via === undefined && (spec.type ?? "unicast") === "unicast" ? Scope.link : Scope.global;
+  const defaultScope = forDelete
+    ? Scope.nowhere
+    : spec.via === undefined && (spec.type ?? "unicast") === "unicast"
+      ? Scope.link
+      : Scope.global;
   const scope = typeof spec.scope === "string" ? Scope[spec.scope] : (spec.scope ?? defaultScope);
-  const protocol = typeof spec.protocol === "string" ? RouteProtocol[spec.protocol] : (spec.protocol ?? (forDelete ? 0 : RouteProtocol.boot));
+  const protocol =
+    typeof spec.protocol === "string"
+      ? RouteProtocol[spec.protocol]
+      : (spec.protocol ?? (forDelete ? 0 : RouteProtocol.boot));
   const hdr = encodeRtMsg({
     family: afOf(family),
     dstLength: dst?.length ?? 0,
@@ -96,7 +121,11 @@ export function encodeRouteQuery(q: RouteQuery): Buffer {
   const w = new AttrWriter().bytes(Rta.DST, encodeIp(q.dst));
   if (q.from !== undefined) w.bytes(Rta.SRC, encodeIp(q.from));
   if (q.oif !== undefined) w.u32(Rta.OIF, q.oif);
-  const hdr = encodeRtMsg({ family: afOf(family), dstLength: full, srcLength: q.from !== undefined ? full : 0 });
+  const hdr = encodeRtMsg({
+    family: afOf(family),
+    dstLength: full,
+    srcLength: q.from !== undefined ? full : 0,
+  });
   return Buffer.concat([hdr, w.toBuffer()]);
 }
 
@@ -137,7 +166,10 @@ export function decodeRoute(payload: Buffer): Route {
   const metric = readU32(a.get(Rta.PRIORITY));
   return {
     family,
-    dst: dst === undefined && hdr.dstLength === 0 ? "default" : `${decodeIp(dst ?? Buffer.alloc(family === 4 ? 4 : 16))}/${hdr.dstLength}`,
+    dst:
+      dst === undefined && hdr.dstLength === 0
+        ? "default"
+        : `${decodeIp(dst ?? Buffer.alloc(family === 4 ? 4 : 16))}/${hdr.dstLength}`,
     ...(via !== undefined ? { via: decodeIp(via) } : {}),
     ...(oif !== undefined ? { oif } : {}),
     ...(src !== undefined ? { src: decodeIp(src) } : {}),

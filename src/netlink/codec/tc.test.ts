@@ -15,7 +15,10 @@ test("encodeBpfFilter() packs prio and ETH_P_ALL into tcm_info and sets direct a
   const hdr = decodeTcMsg(b);
   assert.deepEqual([hdr.parent, hdr.handle, hdr.info], [TcHandle.EGRESS, 7, 0x00020300]);
   const opts = attrMap(attrMap(b, TCMSG_SIZE).get(Tca.OPTIONS)!);
-  assert.deepEqual([readU32(opts.get(TcaBpf.FD)), readString(opts.get(TcaBpf.NAME)), readU32(opts.get(TcaBpf.FLAGS))], [9, "x", 1]);
+  assert.deepEqual(
+    [readU32(opts.get(TcaBpf.FD)), readString(opts.get(TcaBpf.NAME)), readU32(opts.get(TcaBpf.FLAGS))],
+    [9, "x", 1],
+  );
   const del = encodeBpfFilter({ index: 4, direction: "ingress", priority: 1, handle: 1 });
   assert.equal(attrMap(del, TCMSG_SIZE).has(Tca.OPTIONS), false, "delete carries no options");
 });
@@ -24,7 +27,11 @@ test("decodeBpfFilter() reads id, tag and name, and skips per-priority header en
   const attrs = new AttrWriter()
     .string(Tca.KIND, "bpf")
     .nested(Tca.OPTIONS, (o) =>
-      o.u32(TcaBpf.ID, 77).bytes(TcaBpf.TAG, Buffer.from("0102030405060708", "hex")).string(TcaBpf.NAME, "tc.o:[tc]").u32(TcaBpf.FLAGS, 1),
+      o
+        .u32(TcaBpf.ID, 77)
+        .bytes(TcaBpf.TAG, Buffer.from("0102030405060708", "hex"))
+        .string(TcaBpf.NAME, "tc.o:[tc]")
+        .u32(TcaBpf.FLAGS, 1),
     )
     .toBuffer();
   const hdr = encodeTcMsg({ index: 4, parent: TcHandle.INGRESS, handle: 1, info: 0x00010300 });
@@ -40,5 +47,8 @@ test("decodeBpfFilter() reads id, tag and name, and skips per-priority header en
     directAction: true,
   });
   const header = encodeTcMsg({ index: 4, parent: TcHandle.INGRESS, handle: 0, info: 0x00010300 });
-  assert.equal(decodeBpfFilter(Buffer.concat([header, new AttrWriter().string(Tca.KIND, "bpf").toBuffer()])), undefined);
+  assert.equal(
+    decodeBpfFilter(Buffer.concat([header, new AttrWriter().string(Tca.KIND, "bpf").toBuffer()])),
+    undefined,
+  );
 });

@@ -48,9 +48,19 @@ export function encodeQdiscDump(): Buffer {
 }
 
 /** decodeQdiscKind returns the ifindex, parent and kind of a RTM_NEWQDISC payload. */
-export function decodeQdisc(payload: Buffer): { index: number; parent: number; handle: number; kind: string } {
+export function decodeQdisc(payload: Buffer): {
+  index: number;
+  parent: number;
+  handle: number;
+  kind: string;
+} {
   const hdr = decodeTcMsg(payload);
-  return { index: hdr.index, parent: hdr.parent, handle: hdr.handle, kind: readString(attrMap(payload, TCMSG_SIZE).get(Tca.KIND)) ?? "" };
+  return {
+    index: hdr.index,
+    parent: hdr.parent,
+    handle: hdr.handle,
+    kind: readString(attrMap(payload, TCMSG_SIZE).get(Tca.KIND)) ?? "",
+  };
 }
 
 /** BpfFilterSpec identifies a cls_bpf filter and, for attach/replace, its program. */

@@ -7,7 +7,7 @@
 import type { Assembler } from "../bpf/asm/assembler.ts";
 import { Reg } from "../bpf/asm/opcodes.ts";
 import { SL_IPSET_LOOKUP_LEN, SL_POL_F_L4_PORTS } from "../datapath/abi/abi.ts";
-import { prefixMask } from "./cidr.ts";
+import { ipv4Mask } from "../model/ipv4.ts";
 import { cachedCidr } from "./match-rule.ts";
 import { PolicyMapName } from "./policy-maps.ts";
 import type { IcmpMatch, PortRange, RuleMatch } from "./rule-ir.ts";
@@ -135,7 +135,7 @@ function emitNets(
   if (!negate && nets.length === 1) {
     // One CIDR: jump straight to fail on a mismatch (the common case; one instruction less).
     const c = cachedCidr(nets[0]!);
-    if (c.prefixLen < 32) a.mov64Reg(R2, R1).alu32Imm("and", R2, bswap32(prefixMask(c.prefixLen)));
+    if (c.prefixLen < 32) a.mov64Reg(R2, R1).alu32Imm("and", R2, bswap32(ipv4Mask(c.prefixLen)));
     a.jmp32Imm("jne", c.prefixLen < 32 ? R2 : R1, bswap32(c.addr), fail);
     return;
   }
@@ -147,7 +147,7 @@ function emitNets(
       continue;
     }
     a.mov64Reg(R2, R1)
-      .alu32Imm("and", R2, bswap32(prefixMask(c.prefixLen)))
+      .alu32Imm("and", R2, bswap32(ipv4Mask(c.prefixLen)))
       .jmp32Imm("jeq", R2, bswap32(c.addr), target);
   }
   if (negate) return;

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SL_POL_TIER_DEFAULT } from "../datapath/abi/abi.ts";
-import { parseCidr, parseIpv4 } from "./cidr.ts";
+import { ipv4ToNumber as parseIpv4 } from "../model/ipv4.ts";
+import { parseCidr } from "./cidr.ts";
 import { evaluatePolicy } from "./evaluate-policy.ts";
 import { matchRule } from "./match-rule.ts";
 import type { EndpointPolicy, PolicyPacket, RuleMatch } from "./rule-ir.ts";

@@ -25,7 +25,7 @@ export {
 } from "./evaluate-policy.ts";
 export { matchRule, type Criterion } from "./match-rule.ts";
 export { ipSetHas, ipSetKey, type IpSetContents, type IpSetMember } from "./ip-set.ts";
-export { parseCidr, parseIpv4, formatIpv4, type Cidr } from "./cidr.ts";
+export { parseCidr, type Cidr } from "./cidr.ts";
 export { PolicyMapName, policyMapSpecs } from "./policy-maps.ts";
 export { validatePolicy } from "./validate-policy.ts";
 export { policyListing } from "./policy-listing.ts";

@@ -18,7 +18,7 @@ import {
   decodeSlPolLogEvent,
   SlPolicyStateLayout,
 } from "../../src/datapath/abi/abi.ts";
-import { parseIpv4 } from "../../src/policy/cidr.ts";
+import { ipv4ToNumber as parseIpv4 } from "../../src/model/ipv4.ts";
 import { compilePolicy } from "../../src/policy/compile-policy.ts";
 import { evaluatePolicy } from "../../src/policy/evaluate-policy.ts";
 import { PolicyMapName } from "../../src/policy/policy-maps.ts";

@@ -3,7 +3,7 @@
  * and set universes so that criteria match often enough to exercise every branch, and every
  * criterion and action of the rule IR. Deterministic for a given seed.
  */
-import { formatIpv4 } from "../../src/policy/cidr.ts";
+import { ipv4FromNumber as formatIpv4 } from "../../src/model/ipv4.ts";
 import type { IpSetContents, IpSetMember } from "../../src/policy/ip-set.ts";
 import type {
   EndpointPolicy,

@@ -15,6 +15,8 @@ export interface StartAgentsOptions {
   readonly detached?: boolean;
   /** How long to wait for every agent's /readiness. Default 30 s. */
   readonly readyTimeoutMs?: number;
+  /** Run the agent under `nice -n` this value (tests that measure traffic while an agent starts). */
+  readonly niceness?: number;
 }
 
 /** agentArgv is the command line of one node's agent. */
@@ -28,9 +30,11 @@ export async function startAgent(
   node: string,
   options: StartAgentsOptions = {},
 ): Promise<NetnsProcess> {
+  // nice execs the agent, so the pid is the agent's own.
+  const argv = agentArgv(options.args);
   return lab.startOnNode(
     node,
-    agentArgv(options.args),
+    options.niceness === undefined ? argv : ["nice", "-n", String(options.niceness), ...argv],
     { SLUICE_INTERFACE_PREFIX: "sl" },
     options.detached === true ? { detached: true } : {},
   );

@@ -20,6 +20,8 @@ packages=(
   iptables                # iptables-save/-restore (nft backend): kube-proxy rule clean-up
   etcd-server             # the etcd datastore's tests start their own etcd on a free loopback port
   fonts-dejavu-core       # the scale bench's PNG chart (resvg loads DejaVu Sans from here)
+  python3-minimal         # the conntrack flood e2e sends 200,000 raw packets with Python's socket module
+  curl                    # lab tests poll the agents' /readiness inside node namespaces
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()

@@ -8,6 +8,7 @@
  * Writing: validated first, then a transaction conditional on the key's mod revision, so a
  * concurrent writer is never overwritten blindly (retried on conflict).
  */
+import { subscribeListener } from "../subscribe-listener.ts";
 import { Etcd3, type IKeyValue, type Watcher } from "etcd3";
 import { ValidationError } from "../../errors/validation-error.ts";
 import type { Resource } from "../../model/resource.ts";
@@ -190,22 +191,7 @@ export class EtcdDatastore implements Datastore {
   async watch(listener: (event: DatastoreEvent) => void, options: WatchOptions = {}): Promise<Watch> {
     if (this.#closed) throw new Error(`watch etcd ${this.options.endpoints.join(",")}: datastore is closed`);
     await this.#start();
-    const deliver = (event: DatastoreEvent): void => {
-      try {
-        listener(event);
-      } catch (err) {
-        if (options.onError) options.onError(err);
-        else
-          queueMicrotask(() => {
-            throw err;
-          });
-      }
-    };
-    for (const e of this.#cache.initialEvents()) deliver(e);
-    this.#listeners.add(deliver);
-    const close = (): void => void this.#listeners.delete(deliver);
-    options.signal?.addEventListener("abort", close, { once: true });
-    return { close };
+    return subscribeListener(this.#listeners, this.#cache.initialEvents(), listener, options);
   }
 
   async list(filter: ListFilter = {}): Promise<ListResult> {

@@ -5,6 +5,7 @@
  * so the dataplane) stays as it was. Writing: validated first, exactly as the file backend,
  * then plain REST (POST / PUT with the read resourceVersion / DELETE), retrying a 409 conflict.
  */
+import { subscribeListener } from "../subscribe-listener.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ValidationError } from "../../errors/validation-error.ts";
 import type { Resource } from "../../model/resource.ts";
@@ -134,22 +135,7 @@ export class KubernetesDatastore implements Datastore {
     const { host, port } = apiServerHost(this.kc);
     const problem = apiServerAddressProblem(host, port, this.#cache.resources());
     if (problem !== undefined) throw new Error(problem);
-    const deliver = (event: DatastoreEvent): void => {
-      try {
-        listener(event);
-      } catch (err) {
-        if (options.onError) options.onError(err);
-        else
-          queueMicrotask(() => {
-            throw err;
-          });
-      }
-    };
-    for (const e of this.#cache.initialEvents()) deliver(e);
-    this.#listeners.add(deliver);
-    const close = (): void => void this.#listeners.delete(deliver);
-    options.signal?.addEventListener("abort", close, { once: true });
-    return { close };
+    return subscribeListener(this.#listeners, this.#cache.initialEvents(), listener, options);
   }
 
   async list(filter: ListFilter = {}): Promise<ListResult> {

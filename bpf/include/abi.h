@@ -58,6 +58,10 @@ enum sl_reason {
 	SL_R_NAT_HOST = 20,          /* new flow from this node's host stack to a Service, DNATed on host egress */
 	SL_R_CT_RESET = 21,          /* client packet of a flow flagged SL_CT_F_RESET: answered with a TCP RST, entries deleted */
 	SL_R_PASS_HOST_UNTRACKED = 22, /* new flow from outside that only the host stack consumes: no conntrack entry */
+	SL_R_EVENT_LOST = 23,        /* a flow or policy event found sl_pol_events full (the record says so) */
+	SL_R_PASS_FAILSAFE = 24,     /* host endpoint: new flow on a failsafe port, allowed whatever the policy */
+	SL_R_POLICY_RUN = 25,        /* new flow evaluated by a policy program (one per endpoint and hook) */
+	SL_R_PASS_UNTRACKED = 26,    /* host endpoint: allowed by doNotTrack policy, passed without conntrack */
 	SL_R_DROP_MALFORMED = 32,    /* truncated or inconsistent headers */
 	SL_R_DROP_SPOOFED = 33,      /* pod sent with a source that is not its own, or a host interface
 				      * received one from the service loopback address (cfg_hairpin_ip) */
@@ -69,6 +73,8 @@ enum sl_reason {
 	SL_R_DROP_SCTP_PORT_NAT = 39, /* SCTP service that changes the port (CRC32c not rewritten) */
 	SL_R_DROP_IPV4_OPTIONS_DSR = 40, /* no room for the DSR option (IHL would exceed 15) */
 	SL_R_DROP_SRC_RANGE = 41,    /* LoadBalancer IP from a source outside loadBalancerSourceRanges */
+	SL_R_DROP_IPV6_POLICED = 42, /* IPv6 to or from a policed endpoint (no IPv6 policy yet: no bypass) */
+	SL_R_DROP_ICMP_UNRELATED = 43, /* ICMP error to a policed endpoint about no flow it has */
 	SL_R_MAX = 64,
 };
 
@@ -90,6 +96,7 @@ struct sl_counter_value {
  * agent writes every slot from FelixConfiguration bpfConntrackTimeouts.
  */
 #define SL_GLOBAL_DSR 0x1 /* bpfExternalServiceMode: DSR (else Tunnel) */
+#define SL_GLOBAL_FLOW_EVENTS 0x2 /* flow logs on: a new flow's verdict and drops go to sl_pol_events */
 
 enum sl_ct_timeout {
 	SL_CT_TO_TCP_SYN = 0,  /* SYN sent, not established: 20 s */
@@ -151,6 +158,8 @@ enum sl_ct_type {
 #define SL_CT_LEG_FIN 0x4
 #define SL_CT_LEG_RST 0x8
 #define SL_CT_LEG_SEEN 0x10      /* any packet (UDP/ICMP/SCTP replies) */
+#define SL_CT_LEG_APPROVED 0x20  /* policy of this side's endpoint allowed the flow (egress for the
+				  * initiator, ingress for the other side); set where it was evaluated */
 
 struct sl_ct_key {
 	__be32 addr_a;
@@ -172,6 +181,12 @@ struct sl_ct_value {
 	__be16 nat_port;
 	__u16 pad;
 	__be32 tun_ip;       /* SL_CT_F_TUNNEL / _NODEPORT_FWD: the other node */
+	__u32 reserved_1;
+	/* what each side sent (flow logs); kept in NORMAL and NAT_REV entries, not NAT_FWD */
+	__u64 packets_a;
+	__u64 bytes_a;
+	__u64 packets_b;
+	__u64 bytes_b;
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -343,13 +358,20 @@ enum sl_pol_verdict {
 /* sl_policy_state.rule_id when a chunk was missing from sl_pol_jump (the flow is denied) */
 #define SL_POL_RULE_BROKEN 0xffffffff
 
-/* sl_pol_jump (prog array) slots: DONE is the datapath's continuation after policy; policy
- * programs own the slots from SL_POL_SLOT_FIRST on, one consecutive run per endpoint+direction. */
+/* sl_pol_jump (prog array) slots. Every attached interface has its own continuation program (the
+ * pipeline after policy, loaded with that interface's .rodata) in a slot of the DONE range,
+ * cfg_pol_done_slot; the caller copies it to sl_policy_state.done_slot and the policy program
+ * tail-calls it once it has decided. Policy programs own the slots from SL_POL_SLOT_FIRST on, one
+ * consecutive run of chunks per endpoint and hook, allocated by the agent. Slot 0 stays empty: a
+ * standalone policy program (tests) finds it so and returns its verdict. */
 #define SL_POL_SLOT_DONE 0
-#define SL_POL_SLOT_FIRST 1
-/* At most this many chunks per program: the kernel allows 33 tail calls per packet, and the
- * caller's entry and the DONE call take two of them. */
-#define SL_POL_MAX_CHUNKS 30
+#define SL_POL_SLOT_DONE_FIRST 1
+#define SL_POL_SLOT_DONE_LAST 1023
+#define SL_POL_SLOT_FIRST 1024
+/* At most this many chunks per program. The kernel allows 33 tail calls per packet; a new flow
+ * between two local pods runs two programs (source egress, destination ingress), each followed
+ * by its continuation: 2 * (15 + 1) = 32. */
+#define SL_POL_MAX_CHUNKS 15
 
 struct sl_policy_state {
 	/* input, written by the caller */
@@ -368,7 +390,8 @@ struct sl_policy_state {
 	__u32 verdict;       /* enum sl_pol_verdict */
 	__u32 rule_id;       /* the rule that decided; end-of-tier denies and the default have ids too */
 	__u32 tier;          /* index of the deciding tier, or SL_POL_TIER_DEFAULT */
-	__u32 reserved_0;
+	/* the caller's continuation slot (SL_POL_SLOT_DONE_FIRST..LAST), tail-called after the decision */
+	__u32 done_slot;
 };
 
 /* sl_ipsets (LPM trie): IP set membership, Calico's layout. The key is {set id, address, port,
@@ -409,11 +432,86 @@ struct sl_pol_log_event {
 	__u32 tier;
 };
 
+/* sl_pol_endpoints (hash, key: ifindex): the policy programs of one local endpoint — the host
+ * side of a pod's veth, or a host interface with a HostEndpoint. Each *_slot is the sl_pol_jump
+ * slot of a program's chunk 0 (untracked_ingress_slot: of sl_pol_jump_xdp), or 0 for "no policy
+ * at this hook": a pod no policy selects is allowed (Kubernetes' default); for a host endpoint the
+ * agent always installs ingress and egress programs (no policy there means deny, failsafe ports
+ * excepted). An endpoint with an entry is policed: IPv6 to or from it is dropped
+ * (SL_R_DROP_IPV6_POLICED) until IPv6 lands. The agent replaces a program by writing its chunks
+ * to fresh slots and then this entry — one map write, so a flow meets the old program or the new
+ * one, never a mix. */
+#define SL_POL_EP_F_HOST 0x1       /* a host endpoint: failsafe ports apply, host flows are tracked */
+
+struct sl_pol_endpoint {
+	__u32 ingress_slot;          /* to the endpoint: what a pod receives, what the host receives */
+	__u32 egress_slot;           /* from the endpoint: what a pod sends, what the host sends */
+	__u32 pre_dnat_slot;         /* host endpoint: preDNAT policy on arrivals, before Service NAT */
+	__u32 fwd_ingress_slot;      /* host endpoint: applyOnForward, arriving to be forwarded */
+	__u32 fwd_egress_slot;       /* host endpoint: applyOnForward, forwarded and leaving */
+	__u32 untracked_ingress_slot; /* host endpoint: doNotTrack, in XDP (sl_pol_jump_xdp) */
+	__u32 untracked_egress_slot; /* host endpoint: doNotTrack on tc egress (sl_pol_jump) */
+	__u32 flags;                 /* SL_POL_EP_F_* */
+};
+
+/* sl_failsafe (LPM trie): FelixConfiguration failsafeInboundHostPorts / failsafeOutboundHostPorts.
+ * A host endpoint's new flow that matches is allowed whatever its policy says (SL_R_PASS_FAILSAFE).
+ * Key: {direction, protocol, port, peer CIDR} — the peer is the source of an inbound flow, the
+ * destination of an outbound one; prefixlen = SL_FAILSAFE_FIXED_BITS + the CIDR's length. */
+#define SL_FAILSAFE_IN 1
+#define SL_FAILSAFE_OUT 2
+#define SL_FAILSAFE_FIXED_BITS 32   /* direction 8 + proto 8 + port 16 */
+#define SL_FAILSAFE_LOOKUP_LEN 64
+
+struct sl_failsafe_key {
+	__u32 prefixlen;
+	__u8 direction;      /* SL_FAILSAFE_IN / _OUT */
+	__u8 proto;
+	__u16 port;          /* host order: the host's port (inbound: destination; outbound: destination) */
+	__be32 addr;         /* the peer */
+};
+
+struct sl_failsafe_value {
+	__u32 flags;         /* reserved, 0 */
+};
+
+/* A new flow's verdict, or a dropped packet, on sl_pol_events when SL_GLOBAL_FLOW_EVENTS is set
+ * (flow logs). One event per new flow and evaluating endpoint (reporter), never per established
+ * packet. Addresses are what policy saw: dst is post-DNAT, orig_dst the Service frontend. */
+#define SL_EVENT_FLOW 0x20
+
+#define SL_FLOW_HOOK_NONE 0      /* no policy ran (a drop before policy, or an unpoliced endpoint) */
+#define SL_FLOW_HOOK_INGRESS 1
+#define SL_FLOW_HOOK_EGRESS 2
+#define SL_FLOW_HOOK_PRE_DNAT 3
+#define SL_FLOW_HOOK_FWD_INGRESS 4
+#define SL_FLOW_HOOK_FWD_EGRESS 5
+#define SL_FLOW_HOOK_UNTRACKED 6
+
+struct sl_flow_event {
+	struct sl_event_hdr hdr; /* type SL_EVENT_FLOW */
+	__be32 src_addr;
+	__be32 dst_addr;
+	__be32 orig_dst_addr;
+	__u16 src_port;      /* host order */
+	__u16 dst_port;
+	__u16 orig_dst_port;
+	__u8 proto;
+	__u8 hook;           /* SL_FLOW_HOOK_*: whose policy decided (the reporter) */
+	__u32 ifindex;       /* the endpoint that reported */
+	__u32 verdict;       /* enum sl_pol_verdict */
+	__u32 rule_id;       /* with a policy hook: the deciding rule */
+	__u32 tier;
+	__u32 reason;        /* enum sl_reason: SL_R_CT_NEW for an allowed flow, the SL_R_DROP_* of a drop */
+};
+
 /* sl_pol_hits (per-CPU array of __u64, indexed by rule id): how many flows each rule decided
  * (Log rules: how many flows they logged). Rule ids are below SL_POL_HITS_MAX_ENTRIES. */
 #define SL_POL_HITS_MAX_ENTRIES 65536
 #define SL_POL_JUMP_MAX_ENTRIES 16384
 #define SL_IPSETS_MAX_ENTRIES 1048576
 #define SL_POL_EVENTS_SIZE 262144
+#define SL_POL_ENDPOINTS_MAX_ENTRIES 4096
+#define SL_FAILSAFE_MAX_ENTRIES 1024
 
 #endif /* SLUICE_ABI_H */

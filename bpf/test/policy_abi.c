@@ -56,6 +56,19 @@ static __noinline void pol_abi_fill(struct sl_pol_log_event *ev, const struct sl
 	ev->tier = st->tier;
 }
 
+/* The flow-log event (SL_EVENT_FLOW): a prototype carrying it puts it in BTF, so its codec is
+ * generated before tc.c emits it. */
+static __noinline void flow_abi_fill(struct sl_flow_event *ev, const struct sl_policy_state *st)
+{
+	ev->hdr.type = SL_EVENT_FLOW;
+	ev->hdr.len = sizeof(*ev);
+	ev->src_addr = st->src_addr;
+	ev->dst_addr = st->dst_addr;
+	ev->verdict = st->verdict;
+	ev->rule_id = st->rule_id;
+	ev->tier = st->tier;
+}
+
 /* What a generated program does once it has decided: log (here unconditionally, to anchor the
  * event struct in BTF), record the verdict, hand over to the DONE slot, else return it. */
 SEC("tc")
@@ -70,6 +83,11 @@ int pol_abi_done(struct __sk_buff *skb)
 		pol_abi_fill(ev, st);
 		bpf_ringbuf_submit(ev, 0);
 	}
+	struct sl_flow_event *fe = bpf_ringbuf_reserve(&sl_pol_events, sizeof(*fe), 0);
+	if (fe) {
+		flow_abi_fill(fe, st);
+		bpf_ringbuf_submit(fe, 0);
+	}
 	struct sl_ipset_key key = { .prefixlen = SL_IPSET_LOOKUP_LEN, .set_id = 1, .addr = st->src_addr };
 	if (bpf_map_lookup_elem(&sl_ipsets, &key))
 		st->verdict = SL_POL_ALLOW;
@@ -77,7 +95,7 @@ int pol_abi_done(struct __sk_buff *skb)
 	__u64 *hits = bpf_map_lookup_elem(&sl_pol_hits, &rule);
 	if (hits)
 		*hits += 1;
-	bpf_tail_call(skb, &sl_pol_jump, SL_POL_SLOT_DONE);
+	bpf_tail_call(skb, &sl_pol_jump, st->done_slot);
 	return st->verdict == SL_POL_ALLOW ? TC_ACT_OK : TC_ACT_SHOT;
 }
 

@@ -151,7 +151,7 @@ test("compilePolicy() rejects rule ids beyond sl_pol_hits and policies needing m
   };
   assert.throws(
     () => compilePolicy(big, { slotBase: 1, maxChunkInsns: 10 }),
-    /needs \d+ chunks, at most 30 fit the tail-call limit/,
+    /needs \d+ chunks, at most 15 fit the tail-call limit/,
   );
 });
 

@@ -7,8 +7,9 @@
  *
  * The ABI (abi.h): the caller fills sl_pol_state and tail-calls chunk 0 at `slotBase`; chunk i
  * sits at slotBase + i. A program writes verdict, rule_id and tier, counts the deciding rule in
- * sl_pol_hits, and tail-calls SL_POL_SLOT_DONE; if that slot is empty it returns TC_ACT_OK for
- * allow and TC_ACT_SHOT for deny.
+ * sl_pol_hits, and tail-calls the caller's continuation (sl_policy_state.done_slot); if that slot
+ * is empty (SL_POL_SLOT_DONE, 0, in a standalone test) it returns TC_ACT_OK for allow and
+ * TC_ACT_SHOT for deny.
  */
 import { Assembler } from "../bpf/asm/assembler.ts";
 import { Reg } from "../bpf/asm/opcodes.ts";
@@ -18,7 +19,6 @@ import {
   SL_EVENT_POLICY_LOG,
   SL_POL_MAX_CHUNKS,
   SL_POL_RULE_BROKEN,
-  SL_POL_SLOT_DONE,
   SL_POL_TIER_DEFAULT,
   SlPolVerdict,
 } from "../datapath/abi/abi.ts";
@@ -193,7 +193,7 @@ class ChunkWriter {
       .ja("broken");
   }
 
-  /** epilogue: a missing chunk denies; then count the deciding rule and hand over to SL_POL_SLOT_DONE. */
+  /** epilogue: a missing chunk denies; then count the deciding rule and hand over to the caller's done_slot. */
   epilogue(): void {
     const a = this.a;
     for (const [block, [verdict, tier]] of this.decisions) {
@@ -207,7 +207,10 @@ class ChunkWriter {
     this.store(SlPolVerdict.SL_POL_DENY, SL_POL_RULE_BROKEN, SL_POL_TIER_DEFAULT);
     a.label("done").ldx(State.ruleId.size, R1, R7, State.ruleId.offset);
     this.countHit(null, "done");
-    a.mov64Reg(R1, R6).ldMap(R2, PolicyMapName.jump).mov64Imm(R3, SL_POL_SLOT_DONE).call("tail_call");
+    // The caller's continuation (its own slot: it carries that interface's .rodata); slot 0,
+    // SL_POL_SLOT_DONE, is always empty, so a standalone program returns its verdict.
+    a.mov64Reg(R1, R6).ldMap(R2, PolicyMapName.jump);
+    a.ldx(State.doneSlot.size, R3, R7, State.doneSlot.offset).call("tail_call");
     a.ldx(State.verdict.size, R1, R7, State.verdict.offset)
       .mov64Imm(R0, TC_ACT_SHOT)
       .jmp32Imm("jne", R1, SlPolVerdict.SL_POL_ALLOW, "ret");

@@ -46,6 +46,7 @@ export const State = {
   verdict: st("verdict"),
   ruleId: st("rule_id"),
   tier: st("tier"),
+  doneSlot: st("done_slot"),
 } as const;
 
 /** IpsetKey is sl_ipset_key's fields and size. */

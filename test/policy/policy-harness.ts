@@ -158,6 +158,7 @@ export class PolicyHarness {
       icmpCode: packet.icmpCode,
       flags: packet.hasPorts ? SL_POL_F_L4_PORTS : 0,
       nextTier: 0,
+      doneSlot: 0,
       verdict: 0,
       ruleId: 0,
       tier: 0,

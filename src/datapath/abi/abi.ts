@@ -9,6 +9,9 @@ export const SL_ABI_VERSION = 1;
 /** SL_GLOBAL_DSR is `#define SL_GLOBAL_DSR` from bpf/include/abi.h. */
 export const SL_GLOBAL_DSR = 1;
 
+/** SL_GLOBAL_FLOW_EVENTS is `#define SL_GLOBAL_FLOW_EVENTS` from bpf/include/abi.h. */
+export const SL_GLOBAL_FLOW_EVENTS = 2;
+
 /** SL_CT_F_INIT_A is `#define SL_CT_F_INIT_A` from bpf/include/abi.h. */
 export const SL_CT_F_INIT_A = 1;
 
@@ -47,6 +50,9 @@ export const SL_CT_LEG_RST = 8;
 
 /** SL_CT_LEG_SEEN is `#define SL_CT_LEG_SEEN` from bpf/include/abi.h. */
 export const SL_CT_LEG_SEEN = 16;
+
+/** SL_CT_LEG_APPROVED is `#define SL_CT_LEG_APPROVED` from bpf/include/abi.h. */
+export const SL_CT_LEG_APPROVED = 32;
 
 /** SL_NAT_FE_EXTERNAL is `#define SL_NAT_FE_EXTERNAL` from bpf/include/abi.h. */
 export const SL_NAT_FE_EXTERNAL = 1;
@@ -150,11 +156,17 @@ export const SL_POL_RULE_BROKEN = 4294967295;
 /** SL_POL_SLOT_DONE is `#define SL_POL_SLOT_DONE` from bpf/include/abi.h. */
 export const SL_POL_SLOT_DONE = 0;
 
+/** SL_POL_SLOT_DONE_FIRST is `#define SL_POL_SLOT_DONE_FIRST` from bpf/include/abi.h. */
+export const SL_POL_SLOT_DONE_FIRST = 1;
+
+/** SL_POL_SLOT_DONE_LAST is `#define SL_POL_SLOT_DONE_LAST` from bpf/include/abi.h. */
+export const SL_POL_SLOT_DONE_LAST = 1023;
+
 /** SL_POL_SLOT_FIRST is `#define SL_POL_SLOT_FIRST` from bpf/include/abi.h. */
-export const SL_POL_SLOT_FIRST = 1;
+export const SL_POL_SLOT_FIRST = 1024;
 
 /** SL_POL_MAX_CHUNKS is `#define SL_POL_MAX_CHUNKS` from bpf/include/abi.h. */
-export const SL_POL_MAX_CHUNKS = 30;
+export const SL_POL_MAX_CHUNKS = 15;
 
 /** SL_IPSET_ID_BITS is `#define SL_IPSET_ID_BITS` from bpf/include/abi.h. */
 export const SL_IPSET_ID_BITS = 32;
@@ -164,6 +176,45 @@ export const SL_IPSET_LOOKUP_LEN = 88;
 
 /** SL_EVENT_POLICY_LOG is `#define SL_EVENT_POLICY_LOG` from bpf/include/abi.h. */
 export const SL_EVENT_POLICY_LOG = 16;
+
+/** SL_POL_EP_F_HOST is `#define SL_POL_EP_F_HOST` from bpf/include/abi.h. */
+export const SL_POL_EP_F_HOST = 1;
+
+/** SL_FAILSAFE_IN is `#define SL_FAILSAFE_IN` from bpf/include/abi.h. */
+export const SL_FAILSAFE_IN = 1;
+
+/** SL_FAILSAFE_OUT is `#define SL_FAILSAFE_OUT` from bpf/include/abi.h. */
+export const SL_FAILSAFE_OUT = 2;
+
+/** SL_FAILSAFE_FIXED_BITS is `#define SL_FAILSAFE_FIXED_BITS` from bpf/include/abi.h. */
+export const SL_FAILSAFE_FIXED_BITS = 32;
+
+/** SL_FAILSAFE_LOOKUP_LEN is `#define SL_FAILSAFE_LOOKUP_LEN` from bpf/include/abi.h. */
+export const SL_FAILSAFE_LOOKUP_LEN = 64;
+
+/** SL_EVENT_FLOW is `#define SL_EVENT_FLOW` from bpf/include/abi.h. */
+export const SL_EVENT_FLOW = 32;
+
+/** SL_FLOW_HOOK_NONE is `#define SL_FLOW_HOOK_NONE` from bpf/include/abi.h. */
+export const SL_FLOW_HOOK_NONE = 0;
+
+/** SL_FLOW_HOOK_INGRESS is `#define SL_FLOW_HOOK_INGRESS` from bpf/include/abi.h. */
+export const SL_FLOW_HOOK_INGRESS = 1;
+
+/** SL_FLOW_HOOK_EGRESS is `#define SL_FLOW_HOOK_EGRESS` from bpf/include/abi.h. */
+export const SL_FLOW_HOOK_EGRESS = 2;
+
+/** SL_FLOW_HOOK_PRE_DNAT is `#define SL_FLOW_HOOK_PRE_DNAT` from bpf/include/abi.h. */
+export const SL_FLOW_HOOK_PRE_DNAT = 3;
+
+/** SL_FLOW_HOOK_FWD_INGRESS is `#define SL_FLOW_HOOK_FWD_INGRESS` from bpf/include/abi.h. */
+export const SL_FLOW_HOOK_FWD_INGRESS = 4;
+
+/** SL_FLOW_HOOK_FWD_EGRESS is `#define SL_FLOW_HOOK_FWD_EGRESS` from bpf/include/abi.h. */
+export const SL_FLOW_HOOK_FWD_EGRESS = 5;
+
+/** SL_FLOW_HOOK_UNTRACKED is `#define SL_FLOW_HOOK_UNTRACKED` from bpf/include/abi.h. */
+export const SL_FLOW_HOOK_UNTRACKED = 6;
 
 /** SL_POL_HITS_MAX_ENTRIES is `#define SL_POL_HITS_MAX_ENTRIES` from bpf/include/abi.h. */
 export const SL_POL_HITS_MAX_ENTRIES = 65536;
@@ -176,6 +227,12 @@ export const SL_IPSETS_MAX_ENTRIES = 1048576;
 
 /** SL_POL_EVENTS_SIZE is `#define SL_POL_EVENTS_SIZE` from bpf/include/abi.h. */
 export const SL_POL_EVENTS_SIZE = 262144;
+
+/** SL_POL_ENDPOINTS_MAX_ENTRIES is `#define SL_POL_ENDPOINTS_MAX_ENTRIES` from bpf/include/abi.h. */
+export const SL_POL_ENDPOINTS_MAX_ENTRIES = 4096;
+
+/** SL_FAILSAFE_MAX_ENTRIES is `#define SL_FAILSAFE_MAX_ENTRIES` from bpf/include/abi.h. */
+export const SL_FAILSAFE_MAX_ENTRIES = 1024;
 
 /** SlCounter is `enum sl_counter` from bpf/include/abi.h. */
 export const SlCounter = {
@@ -213,6 +270,10 @@ export const SlReason = {
   SL_R_NAT_HOST: 20,
   SL_R_CT_RESET: 21,
   SL_R_PASS_HOST_UNTRACKED: 22,
+  SL_R_EVENT_LOST: 23,
+  SL_R_PASS_FAILSAFE: 24,
+  SL_R_POLICY_RUN: 25,
+  SL_R_PASS_UNTRACKED: 26,
   SL_R_DROP_MALFORMED: 32,
   SL_R_DROP_SPOOFED: 33,
   SL_R_DROP_POLICY: 34,
@@ -223,6 +284,8 @@ export const SlReason = {
   SL_R_DROP_SCTP_PORT_NAT: 39,
   SL_R_DROP_IPV4_OPTIONS_DSR: 40,
   SL_R_DROP_SRC_RANGE: 41,
+  SL_R_DROP_IPV6_POLICED: 42,
+  SL_R_DROP_ICMP_UNRELATED: 43,
   SL_R_MAX: 64,
 } as const;
 /** SlReason is one value of `enum sl_reason`. */
@@ -279,7 +342,7 @@ export const SlPolicyStateLayout = {
     { name: "verdict", offset: 24, size: 4, kind: "u32" },
     { name: "rule_id", offset: 28, size: 4, kind: "u32" },
     { name: "tier", offset: 32, size: 4, kind: "u32" },
-    { name: "reserved_0", offset: 36, size: 4, kind: "pad" },
+    { name: "done_slot", offset: 36, size: 4, kind: "u32" },
   ],
 } as const satisfies StructLayout;
 
@@ -298,6 +361,7 @@ export interface SlPolicyState {
   verdict: number;
   ruleId: number;
   tier: number;
+  doneSlot: number;
 }
 
 /** writeSlPolicyState encodes v into view at offset (40 bytes); padding is left untouched. */
@@ -315,6 +379,7 @@ export function writeSlPolicyState(view: DataView, offset: number, v: SlPolicySt
   view.setUint32(offset + 24, v.verdict, true);
   view.setUint32(offset + 28, v.ruleId, true);
   view.setUint32(offset + 32, v.tier, true);
+  view.setUint32(offset + 36, v.doneSlot, true);
 }
 
 /** readSlPolicyState decodes `struct sl_policy_state` from view at offset. */
@@ -333,6 +398,7 @@ export function readSlPolicyState(view: DataView, offset: number): SlPolicyState
     verdict: view.getUint32(offset + 24, true),
     ruleId: view.getUint32(offset + 28, true),
     tier: view.getUint32(offset + 32, true),
+    doneSlot: view.getUint32(offset + 36, true),
   };
 }
 
@@ -568,6 +634,97 @@ export function decodeSlPolLogEvent(bytes: Uint8Array): SlPolLogEvent {
   return readSlPolLogEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
+/** SlFlowEventLayout is the byte layout of `struct sl_flow_event` (56 bytes), checked against BTF at load. */
+export const SlFlowEventLayout = {
+  name: "sl_flow_event",
+  size: 56,
+  fields: [
+    { name: "hdr", offset: 0, size: 16, kind: "struct", layout: SlEventHdrLayout },
+    { name: "src_addr", offset: 16, size: 4, kind: "be32" },
+    { name: "dst_addr", offset: 20, size: 4, kind: "be32" },
+    { name: "orig_dst_addr", offset: 24, size: 4, kind: "be32" },
+    { name: "src_port", offset: 28, size: 2, kind: "u16" },
+    { name: "dst_port", offset: 30, size: 2, kind: "u16" },
+    { name: "orig_dst_port", offset: 32, size: 2, kind: "u16" },
+    { name: "proto", offset: 34, size: 1, kind: "u8" },
+    { name: "hook", offset: 35, size: 1, kind: "u8" },
+    { name: "ifindex", offset: 36, size: 4, kind: "u32" },
+    { name: "verdict", offset: 40, size: 4, kind: "u32" },
+    { name: "rule_id", offset: 44, size: 4, kind: "u32" },
+    { name: "tier", offset: 48, size: 4, kind: "u32" },
+    { name: "reason", offset: 52, size: 4, kind: "u32" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlFlowEvent is `struct sl_flow_event`; padding and reserved fields are not exposed (always zero). */
+export interface SlFlowEvent {
+  hdr: SlEventHdr;
+  srcAddr: number;
+  dstAddr: number;
+  origDstAddr: number;
+  srcPort: number;
+  dstPort: number;
+  origDstPort: number;
+  proto: number;
+  hook: number;
+  ifindex: number;
+  verdict: number;
+  ruleId: number;
+  tier: number;
+  reason: number;
+}
+
+/** writeSlFlowEvent encodes v into view at offset (56 bytes); padding is left untouched. */
+export function writeSlFlowEvent(view: DataView, offset: number, v: SlFlowEvent): void {
+  writeSlEventHdr(view, offset + 0, v.hdr);
+  view.setUint32(offset + 16, v.srcAddr, false);
+  view.setUint32(offset + 20, v.dstAddr, false);
+  view.setUint32(offset + 24, v.origDstAddr, false);
+  view.setUint16(offset + 28, v.srcPort, true);
+  view.setUint16(offset + 30, v.dstPort, true);
+  view.setUint16(offset + 32, v.origDstPort, true);
+  view.setUint8(offset + 34, v.proto);
+  view.setUint8(offset + 35, v.hook);
+  view.setUint32(offset + 36, v.ifindex, true);
+  view.setUint32(offset + 40, v.verdict, true);
+  view.setUint32(offset + 44, v.ruleId, true);
+  view.setUint32(offset + 48, v.tier, true);
+  view.setUint32(offset + 52, v.reason, true);
+}
+
+/** readSlFlowEvent decodes `struct sl_flow_event` from view at offset. */
+export function readSlFlowEvent(view: DataView, offset: number): SlFlowEvent {
+  return {
+    hdr: readSlEventHdr(view, offset + 0),
+    srcAddr: view.getUint32(offset + 16, false),
+    dstAddr: view.getUint32(offset + 20, false),
+    origDstAddr: view.getUint32(offset + 24, false),
+    srcPort: view.getUint16(offset + 28, true),
+    dstPort: view.getUint16(offset + 30, true),
+    origDstPort: view.getUint16(offset + 32, true),
+    proto: view.getUint8(offset + 34),
+    hook: view.getUint8(offset + 35),
+    ifindex: view.getUint32(offset + 36, true),
+    verdict: view.getUint32(offset + 40, true),
+    ruleId: view.getUint32(offset + 44, true),
+    tier: view.getUint32(offset + 48, true),
+    reason: view.getUint32(offset + 52, true),
+  };
+}
+
+/** encodeSlFlowEvent returns the 56 bytes of `struct sl_flow_event` for a map key or value. */
+export function encodeSlFlowEvent(v: SlFlowEvent): Uint8Array {
+  const bytes = new Uint8Array(56);
+  writeSlFlowEvent(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlFlowEvent reads `struct sl_flow_event` from at least 56 bytes. */
+export function decodeSlFlowEvent(bytes: Uint8Array): SlFlowEvent {
+  if (bytes.byteLength < 56) throw new Error(`decode sl_flow_event: ${bytes.byteLength} bytes, want 56`);
+  return readSlFlowEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
 /** SlCtKeyLayout is the byte layout of `struct sl_ct_key` (16 bytes), checked against BTF at load. */
 export const SlCtKeyLayout = {
   name: "sl_ct_key",
@@ -624,10 +781,10 @@ export function decodeSlCtKey(bytes: Uint8Array): SlCtKey {
   return readSlCtKey(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
-/** SlCtValueLayout is the byte layout of `struct sl_ct_value` (32 bytes), checked against BTF at load. */
+/** SlCtValueLayout is the byte layout of `struct sl_ct_value` (72 bytes), checked against BTF at load. */
 export const SlCtValueLayout = {
   name: "sl_ct_value",
-  size: 32,
+  size: 72,
   fields: [
     { name: "created_ns", offset: 0, size: 8, kind: "u64" },
     { name: "last_seen_ns", offset: 8, size: 8, kind: "u64" },
@@ -639,6 +796,11 @@ export const SlCtValueLayout = {
     { name: "nat_port", offset: 24, size: 2, kind: "be16" },
     { name: "pad", offset: 26, size: 2, kind: "pad" },
     { name: "tun_ip", offset: 28, size: 4, kind: "be32" },
+    { name: "reserved_1", offset: 32, size: 4, kind: "pad" },
+    { name: "packets_a", offset: 40, size: 8, kind: "u64" },
+    { name: "bytes_a", offset: 48, size: 8, kind: "u64" },
+    { name: "packets_b", offset: 56, size: 8, kind: "u64" },
+    { name: "bytes_b", offset: 64, size: 8, kind: "u64" },
   ],
 } as const satisfies StructLayout;
 
@@ -653,9 +815,13 @@ export interface SlCtValue {
   natAddr: number;
   natPort: number;
   tunIp: number;
+  packetsA: bigint;
+  bytesA: bigint;
+  packetsB: bigint;
+  bytesB: bigint;
 }
 
-/** writeSlCtValue encodes v into view at offset (32 bytes); padding is left untouched. */
+/** writeSlCtValue encodes v into view at offset (72 bytes); padding is left untouched. */
 export function writeSlCtValue(view: DataView, offset: number, v: SlCtValue): void {
   view.setBigUint64(offset + 0, v.createdNs, true);
   view.setBigUint64(offset + 8, v.lastSeenNs, true);
@@ -666,6 +832,10 @@ export function writeSlCtValue(view: DataView, offset: number, v: SlCtValue): vo
   view.setUint32(offset + 20, v.natAddr, false);
   view.setUint16(offset + 24, v.natPort, false);
   view.setUint32(offset + 28, v.tunIp, false);
+  view.setBigUint64(offset + 40, v.packetsA, true);
+  view.setBigUint64(offset + 48, v.bytesA, true);
+  view.setBigUint64(offset + 56, v.packetsB, true);
+  view.setBigUint64(offset + 64, v.bytesB, true);
 }
 
 /** readSlCtValue decodes `struct sl_ct_value` from view at offset. */
@@ -680,19 +850,23 @@ export function readSlCtValue(view: DataView, offset: number): SlCtValue {
     natAddr: view.getUint32(offset + 20, false),
     natPort: view.getUint16(offset + 24, false),
     tunIp: view.getUint32(offset + 28, false),
+    packetsA: view.getBigUint64(offset + 40, true),
+    bytesA: view.getBigUint64(offset + 48, true),
+    packetsB: view.getBigUint64(offset + 56, true),
+    bytesB: view.getBigUint64(offset + 64, true),
   };
 }
 
-/** encodeSlCtValue returns the 32 bytes of `struct sl_ct_value` for a map key or value. */
+/** encodeSlCtValue returns the 72 bytes of `struct sl_ct_value` for a map key or value. */
 export function encodeSlCtValue(v: SlCtValue): Uint8Array {
-  const bytes = new Uint8Array(32);
+  const bytes = new Uint8Array(72);
   writeSlCtValue(new DataView(bytes.buffer), 0, v);
   return bytes;
 }
 
-/** decodeSlCtValue reads `struct sl_ct_value` from at least 32 bytes. */
+/** decodeSlCtValue reads `struct sl_ct_value` from at least 72 bytes. */
 export function decodeSlCtValue(bytes: Uint8Array): SlCtValue {
-  if (bytes.byteLength < 32) throw new Error(`decode sl_ct_value: ${bytes.byteLength} bytes, want 32`);
+  if (bytes.byteLength < 72) throw new Error(`decode sl_ct_value: ${bytes.byteLength} bytes, want 72`);
   return readSlCtValue(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
@@ -1398,8 +1572,170 @@ export function decodeSlGlobals(bytes: Uint8Array): SlGlobals {
   return readSlGlobals(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
+/** SlPolEndpointLayout is the byte layout of `struct sl_pol_endpoint` (32 bytes), checked against BTF at load. */
+export const SlPolEndpointLayout = {
+  name: "sl_pol_endpoint",
+  size: 32,
+  fields: [
+    { name: "ingress_slot", offset: 0, size: 4, kind: "u32" },
+    { name: "egress_slot", offset: 4, size: 4, kind: "u32" },
+    { name: "pre_dnat_slot", offset: 8, size: 4, kind: "u32" },
+    { name: "fwd_ingress_slot", offset: 12, size: 4, kind: "u32" },
+    { name: "fwd_egress_slot", offset: 16, size: 4, kind: "u32" },
+    { name: "untracked_ingress_slot", offset: 20, size: 4, kind: "u32" },
+    { name: "untracked_egress_slot", offset: 24, size: 4, kind: "u32" },
+    { name: "flags", offset: 28, size: 4, kind: "u32" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlPolEndpoint is `struct sl_pol_endpoint`; padding and reserved fields are not exposed (always zero). */
+export interface SlPolEndpoint {
+  ingressSlot: number;
+  egressSlot: number;
+  preDnatSlot: number;
+  fwdIngressSlot: number;
+  fwdEgressSlot: number;
+  untrackedIngressSlot: number;
+  untrackedEgressSlot: number;
+  flags: number;
+}
+
+/** writeSlPolEndpoint encodes v into view at offset (32 bytes); padding is left untouched. */
+export function writeSlPolEndpoint(view: DataView, offset: number, v: SlPolEndpoint): void {
+  view.setUint32(offset + 0, v.ingressSlot, true);
+  view.setUint32(offset + 4, v.egressSlot, true);
+  view.setUint32(offset + 8, v.preDnatSlot, true);
+  view.setUint32(offset + 12, v.fwdIngressSlot, true);
+  view.setUint32(offset + 16, v.fwdEgressSlot, true);
+  view.setUint32(offset + 20, v.untrackedIngressSlot, true);
+  view.setUint32(offset + 24, v.untrackedEgressSlot, true);
+  view.setUint32(offset + 28, v.flags, true);
+}
+
+/** readSlPolEndpoint decodes `struct sl_pol_endpoint` from view at offset. */
+export function readSlPolEndpoint(view: DataView, offset: number): SlPolEndpoint {
+  return {
+    ingressSlot: view.getUint32(offset + 0, true),
+    egressSlot: view.getUint32(offset + 4, true),
+    preDnatSlot: view.getUint32(offset + 8, true),
+    fwdIngressSlot: view.getUint32(offset + 12, true),
+    fwdEgressSlot: view.getUint32(offset + 16, true),
+    untrackedIngressSlot: view.getUint32(offset + 20, true),
+    untrackedEgressSlot: view.getUint32(offset + 24, true),
+    flags: view.getUint32(offset + 28, true),
+  };
+}
+
+/** encodeSlPolEndpoint returns the 32 bytes of `struct sl_pol_endpoint` for a map key or value. */
+export function encodeSlPolEndpoint(v: SlPolEndpoint): Uint8Array {
+  const bytes = new Uint8Array(32);
+  writeSlPolEndpoint(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlPolEndpoint reads `struct sl_pol_endpoint` from at least 32 bytes. */
+export function decodeSlPolEndpoint(bytes: Uint8Array): SlPolEndpoint {
+  if (bytes.byteLength < 32) throw new Error(`decode sl_pol_endpoint: ${bytes.byteLength} bytes, want 32`);
+  return readSlPolEndpoint(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlFailsafeKeyLayout is the byte layout of `struct sl_failsafe_key` (12 bytes), checked against BTF at load. */
+export const SlFailsafeKeyLayout = {
+  name: "sl_failsafe_key",
+  size: 12,
+  fields: [
+    { name: "prefixlen", offset: 0, size: 4, kind: "u32" },
+    { name: "direction", offset: 4, size: 1, kind: "u8" },
+    { name: "proto", offset: 5, size: 1, kind: "u8" },
+    { name: "port", offset: 6, size: 2, kind: "u16" },
+    { name: "addr", offset: 8, size: 4, kind: "be32" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlFailsafeKey is `struct sl_failsafe_key`; padding and reserved fields are not exposed (always zero). */
+export interface SlFailsafeKey {
+  prefixlen: number;
+  direction: number;
+  proto: number;
+  port: number;
+  addr: number;
+}
+
+/** writeSlFailsafeKey encodes v into view at offset (12 bytes); padding is left untouched. */
+export function writeSlFailsafeKey(view: DataView, offset: number, v: SlFailsafeKey): void {
+  view.setUint32(offset + 0, v.prefixlen, true);
+  view.setUint8(offset + 4, v.direction);
+  view.setUint8(offset + 5, v.proto);
+  view.setUint16(offset + 6, v.port, true);
+  view.setUint32(offset + 8, v.addr, false);
+}
+
+/** readSlFailsafeKey decodes `struct sl_failsafe_key` from view at offset. */
+export function readSlFailsafeKey(view: DataView, offset: number): SlFailsafeKey {
+  return {
+    prefixlen: view.getUint32(offset + 0, true),
+    direction: view.getUint8(offset + 4),
+    proto: view.getUint8(offset + 5),
+    port: view.getUint16(offset + 6, true),
+    addr: view.getUint32(offset + 8, false),
+  };
+}
+
+/** encodeSlFailsafeKey returns the 12 bytes of `struct sl_failsafe_key` for a map key or value. */
+export function encodeSlFailsafeKey(v: SlFailsafeKey): Uint8Array {
+  const bytes = new Uint8Array(12);
+  writeSlFailsafeKey(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlFailsafeKey reads `struct sl_failsafe_key` from at least 12 bytes. */
+export function decodeSlFailsafeKey(bytes: Uint8Array): SlFailsafeKey {
+  if (bytes.byteLength < 12) throw new Error(`decode sl_failsafe_key: ${bytes.byteLength} bytes, want 12`);
+  return readSlFailsafeKey(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlFailsafeValueLayout is the byte layout of `struct sl_failsafe_value` (4 bytes), checked against BTF at load. */
+export const SlFailsafeValueLayout = {
+  name: "sl_failsafe_value",
+  size: 4,
+  fields: [{ name: "flags", offset: 0, size: 4, kind: "u32" }],
+} as const satisfies StructLayout;
+
+/** SlFailsafeValue is `struct sl_failsafe_value`; padding and reserved fields are not exposed (always zero). */
+export interface SlFailsafeValue {
+  flags: number;
+}
+
+/** writeSlFailsafeValue encodes v into view at offset (4 bytes); padding is left untouched. */
+export function writeSlFailsafeValue(view: DataView, offset: number, v: SlFailsafeValue): void {
+  view.setUint32(offset + 0, v.flags, true);
+}
+
+/** readSlFailsafeValue decodes `struct sl_failsafe_value` from view at offset. */
+export function readSlFailsafeValue(view: DataView, offset: number): SlFailsafeValue {
+  return {
+    flags: view.getUint32(offset + 0, true),
+  };
+}
+
+/** encodeSlFailsafeValue returns the 4 bytes of `struct sl_failsafe_value` for a map key or value. */
+export function encodeSlFailsafeValue(v: SlFailsafeValue): Uint8Array {
+  const bytes = new Uint8Array(4);
+  writeSlFailsafeValue(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlFailsafeValue reads `struct sl_failsafe_value` from at least 4 bytes. */
+export function decodeSlFailsafeValue(bytes: Uint8Array): SlFailsafeValue {
+  if (bytes.byteLength < 4) throw new Error(`decode sl_failsafe_value: ${bytes.byteLength} bytes, want 4`);
+  return readSlFailsafeValue(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
 /** SL_ABI_LAYOUTS are the layouts of every abi.h struct bpf/obj/tc.o uses, checked against an object's BTF before it loads. */
 export const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layout: StructLayout }[] = [
+  { typeName: "sl_policy_state", layout: SlPolicyStateLayout },
+  { typeName: "sl_ipset_key", layout: SlIpsetKeyLayout },
+  { typeName: "sl_ipset_value", layout: SlIpsetValueLayout },
   { typeName: "sl_ct_key", layout: SlCtKeyLayout },
   { typeName: "sl_ct_value", layout: SlCtValueLayout },
   { typeName: "sl_nat_fe_key", layout: SlNatFeKeyLayout },
@@ -1417,4 +1753,7 @@ export const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layo
   { typeName: "sl_counter_key", layout: SlCounterKeyLayout },
   { typeName: "sl_counter_value", layout: SlCounterValueLayout },
   { typeName: "sl_globals", layout: SlGlobalsLayout },
+  { typeName: "sl_pol_endpoint", layout: SlPolEndpointLayout },
+  { typeName: "sl_failsafe_key", layout: SlFailsafeKeyLayout },
+  { typeName: "sl_failsafe_value", layout: SlFailsafeValueLayout },
 ];

@@ -96,6 +96,10 @@ export function encodeCtEntry(e: CtEntry): [Uint8Array, Uint8Array] {
     natAddr: ipv4ToNumber(e.nat.addr),
     natPort: e.nat.port,
     tunIp: ipv4ToNumber(e.tunIp),
+    packetsA: 0n,
+    bytesA: 0n,
+    packetsB: 0n,
+    bytesB: 0n,
   });
   return [key, value];
 }

@@ -1,4 +1,4 @@
-; chunk sl_pol_in0 in sl_pol_jump slot 1: 44 instructions
+; chunk sl_pol_in0 in sl_pol_jump slot 1024: 44 instructions
  0: r6 = r1
  1: *(u32 *)(r10 - 4) = 0
  2: r2 = r10
@@ -40,7 +40,7 @@ done:
 done_nohit:
 34: r1 = r6
 35: r2 = map[sl_pol_jump] ll
-37: r3 = 0
+37: r3 = *(u32 *)(r7 + 36)
 38: call tail_call
 39: r1 = *(u32 *)(r7 + 24)
 40: r0 = 2

@@ -1,4 +1,4 @@
-; chunk sl_pol_in0 in sl_pol_jump slot 1: 95 instructions
+; chunk sl_pol_in0 in sl_pol_jump slot 1024: 95 instructions
  0: r6 = r1
  1: *(u32 *)(r10 - 4) = 0
  2: r2 = r10
@@ -96,7 +96,7 @@ done:
 done_nohit:
 85: r1 = r6
 86: r2 = map[sl_pol_jump] ll
-88: r3 = 0
+88: r3 = *(u32 *)(r7 + 36)
 89: call tail_call
 90: r1 = *(u32 *)(r7 + 24)
 91: r0 = 2

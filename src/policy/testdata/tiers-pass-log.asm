@@ -1,4 +1,4 @@
-; chunk sl_pol_eg0 in sl_pol_jump slot 1: 151 instructions
+; chunk sl_pol_eg0 in sl_pol_jump slot 1024: 151 instructions
   0: r6 = r1
   1: *(u32 *)(r10 - 4) = 0
   2: r2 = r10
@@ -156,7 +156,7 @@ done:
 done_nohit:
 141: r1 = r6
 142: r2 = map[sl_pol_jump] ll
-144: r3 = 0
+144: r3 = *(u32 *)(r7 + 36)
 145: call tail_call
 146: r1 = *(u32 *)(r7 + 24)
 147: r0 = 2

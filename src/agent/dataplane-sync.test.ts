@@ -85,7 +85,7 @@ function del(cache: ClusterCache, r: Resource): void {
   cache.apply({ type: "deleted", key: keyOf(r), previous: r });
 }
 
-function setup() {
+function setup(failedChecks: readonly string[] = []) {
   const backend = new InMemoryDatapathBackend([
     { name: SL_MAP.routes, maxEntries: 64 },
     { name: SL_MAP.ct, maxEntries: 64 },
@@ -111,7 +111,7 @@ function setup() {
     cache,
     log: createAgentLogger(NODE, "silent"),
     metrics: new AgentMetrics(),
-    failedChecks: [],
+    failedChecks,
     handover,
     backend,
     host,
@@ -235,4 +235,20 @@ test("DataplaneSync in the standard dataplane detaches everything and hands Serv
   assert.equal(out.mode.mode, "standard");
   assert.equal(backend.pins.size, 0);
   assert.deepEqual(handed, ["bpf", "standard"]);
+});
+
+test("DataplaneSync on an unfit kernel (failed readiness checks) stays in the standard dataplane even with Installation BPF, and says why", async () => {
+  const { backend, cache, sync, handed } = setup(["kernel", "helper-redirect-neigh"]);
+  put(cache, {
+    apiVersion: "operator.tigera.io/v1",
+    kind: "Installation",
+    metadata: { name: "default" },
+    spec: { calicoNetwork: { linuxDataplane: "BPF" } },
+  } as unknown as Resource);
+  const out = await sync.sync();
+  assert.equal(out.mode.mode, "standard");
+  assert.match(out.mode.reason, /startup checks failed \(kernel, helper-redirect-neigh\)/);
+  assert.deepEqual(handed, ["standard"], "Services come from the nftables fallback");
+  assert.equal(backend.pins.size, 0, "nothing attached on an unfit kernel");
+  assert.equal(backend.attachedIfaces.length, 0);
 });

@@ -27,12 +27,16 @@ export interface ReadinessOptions {
   readonly bpffsPath?: string;
   readonly mountsFile?: string;
   readonly statusFile?: string;
+  /** Injected probe results (tests): the kernel release, machine architecture and BPF feature probes. */
+  readonly kernelRelease?: string;
+  readonly arch?: string;
+  readonly features?: readonly FeatureResult[];
 }
 
 export function checkReadiness(options: ReadinessOptions = {}): ReadinessReport {
   const bpffsPath = options.bpffsPath ?? "/sys/fs/bpf";
-  const kernel = release();
-  const machineArch = osArch();
+  const kernel = options.kernelRelease ?? release();
+  const machineArch = options.arch ?? osArch();
   const checks: CheckResult[] = [];
 
   const k = judgeKernel(kernel);
@@ -76,7 +80,8 @@ export function checkReadiness(options: ReadinessOptions = {}): ReadinessReport 
         },
   );
 
-  const features: FeatureResult[] = missing.length === 0 ? probeFeatures() : [];
+  const features: readonly FeatureResult[] =
+    missing.length === 0 ? (options.features ?? probeFeatures()) : [];
   for (const f of features) checks.push(featureCheck(f));
   const byName = new Map(features.map((f) => [f.name, f.supported]));
   const attachMethod = byName.get("tcx-link") ? "tcx" : byName.get("cls-bpf") ? "clsact" : "none";

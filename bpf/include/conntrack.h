@@ -123,15 +123,22 @@ SL_INLINE __u8 ct_leg_bits(struct sl_ctx *ctx)
 	return bits;
 }
 
-/* ct_touch records this packet in the entry: sender's TCP bits and the last-seen time. */
+/* ct_touch records this packet in the entry: sender's TCP bits, what the sender sent (flow
+ * logs; plain adds, as Calico: a rare lost update between CPUs costs less than an atomic on every
+ * packet; bytes are the IP length, a GSO packet counts once) and the last-seen time. */
 SL_INLINE void ct_touch(struct sl_ctx *ctx, struct sl_ct_value *v, int src_is_a)
 {
 	__u8 bits = ct_leg_bits(ctx);
 	if (src_is_a) {
 		if ((v->leg_a & bits) != bits)
 			v->leg_a |= bits;
-	} else if ((v->leg_b & bits) != bits) {
-		v->leg_b |= bits;
+		v->packets_a++;
+		v->bytes_a += ctx->ip_len;
+	} else {
+		if ((v->leg_b & bits) != bits)
+			v->leg_b |= bits;
+		v->packets_b++;
+		v->bytes_b += ctx->ip_len;
 	}
 	v->last_seen_ns = bpf_ktime_get_ns();
 }
@@ -263,10 +270,15 @@ SL_INLINE int ct_create(struct sl_ctx *ctx, __u8 flags, __be32 tun_ip)
 	}
 	int src_is_a = ct_key_make(&k, src, dst, ctx->sport, dport, ctx->proto);
 	v.flags = flags | (src_is_a ? SL_CT_F_INIT_A : 0);
-	if (src_is_a)
+	if (src_is_a) {
 		v.leg_a = ct_leg_bits(ctx);
-	else
+		v.packets_a = 1;
+		v.bytes_a = ctx->ip_len;
+	} else {
 		v.leg_b = ct_leg_bits(ctx);
+		v.packets_b = 1;
+		v.bytes_b = ctx->ip_len;
+	}
 	if (ctx->nat_op == SL_NAT_DNAT || (flags & SL_CT_F_DSR)) {
 		v.type = SL_CT_NAT_REV;
 		v.nat_addr = ctx->orig_daddr;

@@ -15,6 +15,7 @@ import { sluiceFilters } from "../datapath/sluice-filters.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import {
   ConntrackMap,
+  type CtEntry,
   CountersMap,
   GlobalsMap,
   NatBackendMap,
@@ -96,7 +97,20 @@ export function dumpConntrack(pinDir: string): DumpSection[] {
   return [
     {
       title: "conntrack (sl_ct)",
-      headers: ["proto", "a", "b", "type", "state", "expires in", "flags", "nat", "tunnel", "idle"],
+      headers: [
+        "proto",
+        "a",
+        "b",
+        "type",
+        "state",
+        "expires in",
+        "flags",
+        "nat",
+        "tunnel",
+        "idle",
+        "a sent",
+        "b sent",
+      ],
       rows: records.map(({ entry: e, ...r }) => [
         protocolName(e.proto),
         `${e.a.addr}:${e.a.port}`,
@@ -108,17 +122,29 @@ export function dumpConntrack(pinDir: string): DumpSection[] {
         e.type === "normal" ? "-" : `${e.nat.addr}:${e.nat.port}`,
         e.tunIp === "0.0.0.0" ? "-" : e.tunIp,
         `${Number((now - e.lastSeenNs) / 1_000_000n) / 1000}s`,
+        sentCell(e, "a"),
+        sentCell(e, "b"),
       ]),
       records: records.map(({ entry: e, ...r }) => ({
         ...e,
         createdNs: String(e.createdNs),
         lastSeenNs: String(e.lastSeenNs),
+        sent: e.sent && {
+          a: { packets: String(e.sent.a.packets), bytes: String(e.sent.a.bytes) },
+          b: { packets: String(e.sent.b.packets), bytes: String(e.sent.b.bytes) },
+        },
         state: r.state ?? "ORPHAN",
         expired: r.expired,
         remainingS: Number(r.remainingNs / 1_000_000n) / 1000,
       })),
     },
   ];
+}
+
+/** sentCell shows what one side of a conntrack entry sent; a nat-fwd entry keeps no counts. */
+function sentCell(e: CtEntry, side: "a" | "b"): string {
+  if (e.type === "nat-fwd" || !e.sent) return "-";
+  return `${e.sent[side].packets}p/${e.sent[side].bytes}B`;
 }
 
 /** dumpNat lists sl_nat_fe and sl_nat_be. */

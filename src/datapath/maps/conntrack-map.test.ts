@@ -27,6 +27,7 @@ const entry: CtEntry = {
   lastSeenNs: 9n,
   nat: { addr: "10.96.0.1", port: 80 },
   tunIp: "0.0.0.0",
+  sent: { a: { packets: 3n, bytes: 180n }, b: { packets: 2n, bytes: 1500n } },
 };
 
 test("ctKeyOf() puts the numerically lower endpoint first, so both directions share one key", () => {

@@ -30,6 +30,15 @@ export interface CtEntry {
   /** nat-fwd: the backend; nat-rev: the frontend. */
   nat: { addr: string; port: number };
   tunIp: string;
+  /** What each side sent (packets, IP bytes), kept in normal and nat-rev entries (flow logs);
+   * absent in entries built by hand, which encode as zero. */
+  sent?: { a: CtSideCount; b: CtSideCount };
+}
+
+/** CtSideCount is what one side of a flow sent. */
+export interface CtSideCount {
+  packets: bigint;
+  bytes: bigint;
 }
 
 const typeNames: Record<number, CtEntryType> = {
@@ -73,6 +82,7 @@ export function decodeCtEntry(key: Uint8Array, value: Uint8Array): CtEntry {
     lastSeenNs: v.lastSeenNs,
     nat: { addr: ipv4FromNumber(v.natAddr), port: v.natPort },
     tunIp: ipv4FromNumber(v.tunIp),
+    sent: { a: { packets: v.packetsA, bytes: v.bytesA }, b: { packets: v.packetsB, bytes: v.bytesB } },
   };
 }
 
@@ -96,10 +106,10 @@ export function encodeCtEntry(e: CtEntry): [Uint8Array, Uint8Array] {
     natAddr: ipv4ToNumber(e.nat.addr),
     natPort: e.nat.port,
     tunIp: ipv4ToNumber(e.tunIp),
-    packetsA: 0n,
-    bytesA: 0n,
-    packetsB: 0n,
-    bytesB: 0n,
+    packetsA: e.sent?.a.packets ?? 0n,
+    bytesA: e.sent?.a.bytes ?? 0n,
+    packetsB: e.sent?.b.packets ?? 0n,
+    bytesB: e.sent?.b.bytes ?? 0n,
   });
   return [key, value];
 }

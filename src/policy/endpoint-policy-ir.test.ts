@@ -142,7 +142,7 @@ describe("endpointPolicyIr (Kubernetes NetworkPolicy)", () => {
 });
 
 describe("endpointPolicyIr (Calico tiers)", () => {
-  test("Pass goes to the next tier; a Pass tier's end passes; a GNP deny overrides a namespaced allow by order", () => {
+  test("Pass goes to the next tier; a Pass tier's end passes; an earlier tier's end-of-tier deny overrides a later namespaced allow", () => {
     const env = setup([
       ...base(),
       tier("security", 100),

@@ -5,6 +5,7 @@ import type { Resource } from "../model/resource.ts";
 import { cnp, gnp, hostEndpoint, knp, namespace, pod, tier } from "../../test/support/policy-resources.ts";
 import { endpointPolicyIr, ipSetContents } from "./endpoint-policy-ir.ts";
 import { evaluatePolicy } from "./evaluate-policy.ts";
+import { validatePolicy } from "./validate-policy.ts";
 import { RuleIdAllocator, ruleLabel, type PolicyHook } from "./rule-ids.ts";
 import type { PolicyPacket } from "./rule-ir.ts";
 
@@ -42,6 +43,7 @@ function decide(
 ): string {
   const ir = endpointPolicyIr(env.calc, key, hook, env.ids);
   if (ir === undefined) return "no-program";
+  validatePolicy(ir); // compilePolicy's own gate: every IR built here is compilable
   const d = evaluatePolicy(ir, p, ipSetContents(env.calc.index));
   return `${d.verdict} ${ruleLabel(env.ids.info(d.ruleId)!)}`;
 }

@@ -1,4 +1,4 @@
-/** Policy: the rule IR, its compiler to BPF (chunked), the reference evaluator, and the map ABI they share. */
+/** Policy: the rule IR (translated from the calculator by endpointPolicyIr, with stable rule ids), its compiler to BPF (chunked), the reference evaluator, and the map ABI they share. */
 export type {
   Direction,
   EndpointPolicy,
@@ -29,3 +29,5 @@ export { parseCidr, type Cidr } from "./cidr.ts";
 export { PolicyMapName, policyMapSpecs } from "./policy-maps.ts";
 export { validatePolicy } from "./validate-policy.ts";
 export { policyListing } from "./policy-listing.ts";
+export { endpointPolicyIr, hookDirection, ipSetContents, ruleMatch } from "./endpoint-policy-ir.ts";
+export { RuleIdAllocator, ruleLabel, type PolicyHook, type RuleInfo } from "./rule-ids.ts";

@@ -24,3 +24,5 @@ export { pinName } from "./raw-map.ts";
 export type { PerCpuRawMap, RawMap } from "./raw-map.ts";
 export { RoutesMap, decodeRoute, encodeRoute } from "./routes-map.ts";
 export type { Route } from "./routes-map.ts";
+export { FailsafeMap, decodeFailsafeKey, encodeFailsafeKey, failsafeKeyText } from "./failsafe-map.ts";
+export type { FailsafeEntry } from "./failsafe-map.ts";

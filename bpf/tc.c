@@ -1,4 +1,4 @@
-/* tc.c — Sluice's tc programs. One object with four programs rather than one object per
+/* tc.c — Sluice's tc programs. One object with five programs rather than one object per
  * program: they share every map (one conntrack table must see both directions of a flow), and
  * the agent loads the object once per interface with that interface's .rodata constants (see
  * include/ctx.h), reusing the pinned maps; the programs it does not need on that interface are
@@ -32,6 +32,14 @@ SEC("tc")
 int to_hep(struct __sk_buff *skb)
 {
 	return pipe_to(skb, SL_ROLE_HEP);
+}
+
+/* pol_done: this interface's policy continuation, tail-called by a generated policy program from
+ * slot cfg_pol_done_slot once it decided (include/policy.h). */
+SEC("tc")
+int pol_done(struct __sk_buff *skb)
+{
+	return pipe_pol_done(skb);
 }
 
 char _license[] SEC("license") = "GPL";

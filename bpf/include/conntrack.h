@@ -270,12 +270,16 @@ SL_INLINE int ct_create(struct sl_ctx *ctx, __u8 flags, __be32 tun_ip)
 	}
 	int src_is_a = ct_key_make(&k, src, dst, ctx->sport, dport, ctx->proto);
 	v.flags = flags | (src_is_a ? SL_CT_F_INIT_A : 0);
+	__u8 init_ok = ctx->pol_approved & SL_POL_APPROVED_SRC ? SL_CT_LEG_APPROVED : 0;
+	__u8 resp_ok = ctx->pol_approved & SL_POL_APPROVED_DST ? SL_CT_LEG_APPROVED : 0;
 	if (src_is_a) {
-		v.leg_a = ct_leg_bits(ctx);
+		v.leg_a = ct_leg_bits(ctx) | init_ok;
+		v.leg_b = resp_ok;
 		v.packets_a = 1;
 		v.bytes_a = ctx->ip_len;
 	} else {
-		v.leg_b = ct_leg_bits(ctx);
+		v.leg_b = ct_leg_bits(ctx) | init_ok;
+		v.leg_a = resp_ok;
 		v.packets_b = 1;
 		v.bytes_b = ctx->ip_len;
 	}

@@ -22,6 +22,9 @@ volatile const __u32 cfg_hep_ifindex = 0;    /* host interface for VXLAN/DSR out
 /* the service loopback address hairpin flows are SNATed to (abi.h SL_HAIRPIN_IP_DEFAULT); the
  * same on every interface of a node, or a reply would miss its flow's conntrack entry */
 volatile const __be32 cfg_hairpin_ip = bpf_htonl(SL_HAIRPIN_IP_DEFAULT);
+/* sl_pol_jump slot of this interface's continuation program (tc.c pol_done, loaded with these same
+ * constants), SL_POL_SLOT_DONE_FIRST..LAST; 0: none placed, so a policed flow here is dropped */
+volatile const __u32 cfg_pol_done_slot = 0;
 
 /* Where a packet's flow stands after the conntrack lookup. */
 enum sl_ct_result {
@@ -42,6 +45,10 @@ enum sl_nat_op {
 #define SL_FRAG_NONE 0
 #define SL_FRAG_FIRST 1
 #define SL_FRAG_LATER 2
+
+/* sl_ctx.pol_approved */
+#define SL_POL_APPROVED_SRC 0x1 /* the initiator's egress policy allowed the flow */
+#define SL_POL_APPROVED_DST 0x2 /* the destination's ingress policy allowed the flow */
 
 /* sl_ctx is filled by parse and then by each stage; helpers take it instead of many arguments. */
 struct sl_ctx {
@@ -81,6 +88,7 @@ struct sl_ctx {
 	__u8 egress;          /* 1: runs on tc egress, so an answer (REJECT) goes back in with BPF_F_INGRESS */
 	__u8 internal_src;    /* 1: a new flow from a pod of this node or the node itself (ETP Local short-circuit) */
 	__u8 gso_shrink;      /* 1: GSO segments fit the underlay only if our headers come off their payload */
+	__u8 pol_approved;    /* SL_POL_APPROVED_*: whose policy allowed this new flow (conntrack legs) */
 };
 
 #endif /* SLUICE_CTX_H */

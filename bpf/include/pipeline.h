@@ -259,6 +259,50 @@ SL_INLINE int pipe_service(struct sl_ctx *ctx, int hep, __u8 *ct_flags)
 	return SL_CONTINUE;
 }
 
+/* pipe_new_flow_from runs a new flow's pipeline from `stage` (policy.h SL_STAGE_*): the policy
+ * points, then conntrack create and output. pipe_new_flow enters at the first stage; the policy
+ * continuation (pol_done) re-enters after the stage whose program allowed the flow. ct_flags /
+ * ct_tun are the return path pipe_new_flow decided. */
+SL_INLINE int pipe_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_flags, __be32 ct_tun)
+{
+	int hep = cfg_role == SL_ROLE_HEP;
+	int carried = ctx->from_tunnel || ctx->dsr_seen;
+	int rc;
+	if (stage == SL_STAGE_EGRESS && !hep) {
+		/* the sending pod's egress policy */
+		struct sl_pol_endpoint *ep = pol_endpoint(cfg_ifindex);
+		if (ep) {
+			rc = pol_run(ctx, ep->egress_slot, SL_STAGE_INGRESS, cfg_ifindex, SL_FLOW_HOOK_EGRESS,
+				     ct_flags, ct_tun);
+			if (rc != SL_POL_NONE)
+				return rc;
+		}
+	}
+	if (stage <= SL_STAGE_INGRESS) {
+		/* a local pod receives it: its ingress policy, here, since bpf_redirect_peer skips its to_wep */
+		__u32 dst_if = pol_local_workload_ifindex(ctx->nat_op == SL_NAT_DNAT ? ctx->nat_addr : ctx->daddr);
+		struct sl_pol_endpoint *ep = dst_if ? pol_endpoint(dst_if) : NULL;
+		if (ep) {
+			rc = pol_run(ctx, ep->ingress_slot, SL_STAGE_FINISH, dst_if, SL_FLOW_HOOK_INGRESS, ct_flags,
+				     ct_tun);
+			if (rc != SL_POL_NONE)
+				return rc;
+		}
+	}
+	if (hep && !carried && ctx->nat_op == SL_NAT_NONE && route_is_local_host(ctx->daddr)) {
+		/* only the host stack consumes it (no frontend, no NodePort): the kernel tracks it, and
+		 * an entry here would let a flood of new flows evict the NAT flows' entries */
+		counter_add(ctx, SL_R_PASS_HOST_UNTRACKED);
+		return TC_ACT_OK;
+	}
+	rc = pipe_mtu(ctx);
+	if (rc != SL_CONTINUE)
+		return rc;
+	if (ctx->frag != SL_FRAG_LATER && ct_create(ctx, ct_flags, ct_tun) == 0)
+		counter_add(ctx, SL_R_CT_NEW);
+	return pipe_output(ctx);
+}
+
 /* pipe_new_flow handles a conntrack miss. */
 SL_INLINE int pipe_new_flow(struct sl_ctx *ctx, int hep)
 {
@@ -280,20 +324,7 @@ SL_INLINE int pipe_new_flow(struct sl_ctx *ctx, int hep)
 	} else {
 		ct_flags |= SL_CT_F_DSR;
 	}
-	if (!policy_allows(ctx, SL_POLICY_SLOT_FROM_EP))
-		return counter_drop(ctx, SL_R_DROP_POLICY);
-	if (hep && !carried && ctx->nat_op == SL_NAT_NONE && route_is_local_host(ctx->daddr)) {
-		/* only the host stack consumes it (no frontend, no NodePort): the kernel tracks it, and
-		 * an entry here would let a flood of new flows evict the NAT flows' entries */
-		counter_add(ctx, SL_R_PASS_HOST_UNTRACKED);
-		return TC_ACT_OK;
-	}
-	int rc = pipe_mtu(ctx);
-	if (rc != SL_CONTINUE)
-		return rc;
-	if (ctx->frag != SL_FRAG_LATER && ct_create(ctx, ct_flags, ct_tun) == 0)
-		counter_add(ctx, SL_R_CT_NEW);
-	return pipe_output(ctx);
+	return pipe_new_flow_from(ctx, SL_STAGE_EGRESS, ct_flags, ct_tun);
 }
 
 /* pipe_from is the whole ingress pipeline of a pod (SL_ROLE_WEP) or host (SL_ROLE_HEP) interface. */
@@ -374,6 +405,14 @@ SL_INLINE int pipe_host_new(struct sl_ctx *ctx)
 	return pipe_host_output(ctx);
 }
 
+/* pipe_to_wep_new tracks a new flow into a pod that its ingress policy allowed (or that has none). */
+SL_INLINE int pipe_to_wep_new(struct sl_ctx *ctx)
+{
+	if (ct_create(ctx, 0, 0) == 0)
+		counter_add(ctx, SL_R_CT_NEW);
+	return fwd_stack(ctx);
+}
+
 /* pipe_to is the egress pipeline toward a pod (SL_ROLE_WEP) or out of a host interface (SL_ROLE_HEP). Toward a
  * pod: conntrack for the policy fast path, policy for new flows. Out of a host interface: what
  * this node's own stack sends to a Service (source a node address) is DNATed, with its later
@@ -421,12 +460,42 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 	}
 	if (!wep)
 		return host ? pipe_host_new(&ctx) : fwd_stack(&ctx);
-	if (!policy_allows(&ctx, SL_POLICY_SLOT_TO_EP))
-		return counter_drop(&ctx, SL_R_DROP_POLICY);
 	ctx.nat_op = SL_NAT_NONE;
-	if (ct_create(&ctx, 0, 0) == 0)
-		counter_add(&ctx, SL_R_CT_NEW);
-	return fwd_stack(&ctx);
+	/* a new flow that reaches a pod through the stack (host-originated, routed): its ingress policy */
+	struct sl_pol_endpoint *ep = pol_endpoint(cfg_ifindex);
+	if (ep) {
+		rc = pol_run(&ctx, ep->ingress_slot, SL_STAGE_TO_WEP, cfg_ifindex, SL_FLOW_HOOK_INGRESS, 0, 0);
+		if (rc != SL_POL_NONE)
+			return rc;
+	}
+	return pipe_to_wep_new(&ctx);
+}
+
+/* pipe_pol_done is the policy continuation (tc.c pol_done): it restores the context pol_run saved
+ * on this CPU, drops a denied flow, and resumes an allowed one at its next stage. */
+SL_INLINE int pipe_pol_done(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct sl_ctx ctx = { .skb = skb };
+	struct sl_pol_resume *res = pol_resume_get();
+	struct sl_policy_state *st = bpf_map_lookup_elem(&sl_pol_state, &zero);
+	if (!res || !st)
+		return counter_drop(&ctx, SL_R_DROP_POLICY);
+	/* a helper copy lands straight in ctx (a struct assignment went through a second stack copy) */
+	int copied = bpf_probe_read_kernel(&ctx, sizeof(ctx), &res->ctx);
+	ctx.skb = skb;
+	if (copied < 0)
+		return counter_drop(&ctx, SL_R_DROP_POLICY);
+	ctx.ct = NULL;
+	if (st->verdict != SL_POL_ALLOW)
+		return counter_drop(&ctx, SL_R_DROP_POLICY);
+	if (res->hook == SL_FLOW_HOOK_EGRESS)
+		ctx.pol_approved |= SL_POL_APPROVED_SRC;
+	else
+		ctx.pol_approved |= SL_POL_APPROVED_DST;
+	if (res->stage == SL_STAGE_TO_WEP)
+		return pipe_to_wep_new(&ctx);
+	return pipe_new_flow_from(&ctx, res->stage, res->ct_flags, res->ct_tun);
 }
 
 #endif /* SLUICE_PIPELINE_H */

@@ -32,6 +32,8 @@ import { buildSkbCtx, type SkbCtxFields } from "../support/skb-ctx.ts";
 
 export const PROGRAMS = ["from_wep", "to_wep", "from_hep", "to_hep"] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
+/** An interface's programs: the four pipelines and its policy continuation (never run directly). */
+export type IfacePrograms = Record<ProgramName | "pol_done", Program>;
 
 const OBJ = new URL("../../bpf/obj/tc.o", import.meta.url).pathname;
 let specPromise: Promise<CollectionSpec> | undefined;
@@ -53,6 +55,8 @@ export interface IfaceConfig {
   tunnelMtu?: number;
   /** cfg_hairpin_ip, when not the default SL_HAIRPIN_IP_DEFAULT (every interface of a node must agree). */
   hairpinIp?: string;
+  /** cfg_pol_done_slot: where the agent would place this interface's pol_done (0: none). */
+  polDoneSlot?: number;
 }
 
 /** DpNode is one simulated node: shared maps, typed views, and per-interface programs. */
@@ -69,7 +73,7 @@ export interface DpNode {
   readonly globals: GlobalsMap;
   readonly frags: FragsMap;
   /** iface loads (once) the programs for one interface. */
-  iface(cfg: IfaceConfig): Promise<Record<ProgramName, Program>>;
+  iface(cfg: IfaceConfig): Promise<IfacePrograms>;
   close(): void;
 }
 
@@ -78,7 +82,7 @@ export async function loadNode(hostIp: string): Promise<DpNode> {
   const spec = await tcSpec();
   const base = loadCollection(spec, { programs: [], constants: { cfg_host_ip: ip4Const(hostIp) } });
   const loads: Collection[] = [base];
-  const ifaces = new Map<number, Record<ProgramName, Program>>();
+  const ifaces = new Map<number, IfacePrograms>();
   const m = (name: string): BpfMap => {
     const map = base.maps.get(name);
     if (!map) throw new Error(`load node: map "${name}" missing`);
@@ -107,12 +111,12 @@ export async function loadNode(hostIp: string): Promise<DpNode> {
       };
       if (cfg.tunnelMtu !== undefined) constants.cfg_tunnel_mtu = cfg.tunnelMtu;
       if (cfg.hairpinIp !== undefined) constants.cfg_hairpin_ip = ip4Const(cfg.hairpinIp);
+      if (cfg.polDoneSlot !== undefined) constants.cfg_pol_done_slot = cfg.polDoneSlot;
       const c = loadCollection(spec, { constants, replaceMaps: shared });
       loads.push(c);
-      const progs = Object.fromEntries(PROGRAMS.map((p) => [p, c.programs.get(p)!])) as Record<
-        ProgramName,
-        Program
-      >;
+      const progs = Object.fromEntries(
+        [...PROGRAMS, "pol_done"].map((p) => [p, c.programs.get(p)!]),
+      ) as IfacePrograms;
       ifaces.set(cfg.ifindex, progs);
       return progs;
     },

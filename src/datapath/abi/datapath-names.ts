@@ -17,6 +17,7 @@ export const SL_MAP = {
   pol_events: "sl_pol_events",
   pol_hits: "sl_pol_hits",
   pol_jump: "sl_pol_jump",
+  pol_resume: "sl_pol_resume",
   pol_state: "sl_pol_state",
   routes: "sl_routes",
 } as const;
@@ -30,6 +31,7 @@ export const CFG = {
   hep_ifindex: "cfg_hep_ifindex",
   host_ip: "cfg_host_ip",
   ifindex: "cfg_ifindex",
+  pol_done_slot: "cfg_pol_done_slot",
   role: "cfg_role",
   tunnel_mtu: "cfg_tunnel_mtu",
   vxlan_port: "cfg_vxlan_port",

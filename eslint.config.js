@@ -52,7 +52,8 @@ const LAYERS = {
   readiness: ["bpf", "kernel", "errors"],
   proxy: ["calc", "datapath/abi", "datapath/maps", "model", "errors"],
   fallback: ["calc", "datapath/abi", "datastore", "netfilter", "model", "errors"],
-  datapath: ["bpf", "netlink", "kernel", "host", "calc", "datastore", "model", "errors"],
+  // datapath/policy installs the programs src/policy (pure) generates.
+  datapath: ["bpf", "netlink", "kernel", "host", "calc", "datastore", "model", "policy", "errors"],
 };
 
 const layerZones = Object.entries(LAYERS).map(([room, may]) => ({

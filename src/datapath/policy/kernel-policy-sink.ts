@@ -1,0 +1,46 @@
+/**
+ * KernelPolicySink is the PolicyProgramSink on the kernel: chunks are verified with
+ * Program.load (their maps relocated by name through mapFds, as the policy harness does), slots
+ * are sl_pol_jump entries (a program fd written, the kernel keeps a reference), endpoints are
+ * sl_pol_endpoints entries. Parametric on the prog array so an XDP array can use it too.
+ */
+import { Program } from "../../bpf/program.ts";
+import { encodeSlPolEndpoint, type SlPolEndpoint } from "../abi/abi.ts";
+import type { PolicyChunk } from "../../policy/compile-policy.ts";
+import type { RawMap } from "../maps/raw-map.ts";
+import type { LoadedProgram, PolicyProgramSink } from "./policy-programmer.ts";
+
+const u32 = (n: number): Uint8Array => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+};
+
+export class KernelPolicySink implements PolicyProgramSink {
+  constructor(
+    readonly jump: RawMap,
+    readonly endpoints: RawMap,
+    readonly mapFds: ReadonlyMap<string, number>,
+  ) {}
+
+  load(chunk: PolicyChunk): LoadedProgram {
+    return Program.load(chunk.spec, { mapFds: this.mapFds });
+  }
+
+  writeSlot(slot: number, program: LoadedProgram): void {
+    if (!(program instanceof Program)) throw new Error(`slot ${slot}: not a kernel program`);
+    this.jump.update(u32(slot), u32(program.fd));
+  }
+
+  clearSlot(slot: number): void {
+    this.jump.delete(u32(slot));
+  }
+
+  writeEndpoint(ifindex: number, entry: SlPolEndpoint): void {
+    this.endpoints.update(u32(ifindex), encodeSlPolEndpoint(entry));
+  }
+
+  deleteEndpoint(ifindex: number): void {
+    this.endpoints.delete(u32(ifindex));
+  }
+}

@@ -25,7 +25,13 @@ for (const role of [1, 2]) {
         abi: layouts.map((layout) => ({ typeName: layout.name, layout })),
       });
       try {
-        assert.deepEqual([...c.programs.keys()].sort(), ["from_hep", "from_wep", "pol_done", "to_hep", "to_wep"]);
+        assert.deepEqual([...c.programs.keys()].sort(), [
+          "from_hep",
+          "from_wep",
+          "pol_done",
+          "to_hep",
+          "to_wep",
+        ]);
         assert.deepEqual([...c.maps.keys()].filter((m) => m.startsWith("sl_")).sort(), [
           "sl_affinity",
           "sl_counters",

@@ -258,6 +258,31 @@ function run(iface: string, dir: "ingress" | "egress", spec: PacketSpec): string
 }
 
 const once = { count: 1, maxMs: 5000, timeoutMs: 700 };
+/** New connections while slots move; the timeout is generous (a slow machine), drops show in counters. */
+const LIVE = { count: 400, maxMs: 2500, timeoutMs: 3000 };
+
+/** flowCounters reads pod 1's policy runs, policy drops and new conntrack entries. */
+function flowCounters() {
+  const pod1 = w!.ifindex.pod1;
+  return {
+    runs: counter(pod1, SlReason.SL_R_POLICY_RUN),
+    drops: counter(pod1, SlReason.SL_R_DROP_POLICY),
+    created: counter(pod1, SlReason.SL_R_CT_NEW),
+  };
+}
+
+/**
+ * assertEveryFlowContinued checks that since `seen` every policy run reached pol_done: no drop,
+ * and one conntrack entry per run. A policy program that finds its continuation slot empty
+ * returns its verdict directly, so an allowed SYN would pass untracked — a connection that works
+ * but a continuation that was lost — and only the counters tell.
+ */
+function assertEveryFlowContinued(seen: ReturnType<typeof flowCounters>, connections: number): void {
+  const now = flowCounters();
+  assert.equal(now.drops, seen.drops, "no flow dropped by policy");
+  assert.equal(now.runs - seen.runs, BigInt(connections), "one policy run per connection");
+  assert.equal(now.created - seen.created, now.runs - seen.runs, "every run went on to conntrack create");
+}
 
 test(
   "an allowed new flow into the policed pod passes through pol_done; a denied one is dropped and counted",
@@ -294,7 +319,8 @@ test(
   async () => {
     const { attacher, ifindex } = w!;
     const [old] = attacher.doneSlots(POD1.hostIf);
-    const traffic = connectMany(NODE_NS, POD1.ip, ALLOWED, { count: 400, maxMs: 2500, timeoutMs: 900 });
+    const seen = flowCounters();
+    const traffic = connectMany(NODE_NS, POD1.ip, ALLOWED, LIVE);
     await sleep(400);
     assert.equal(await attachPod(attacher, POD1.hostIf, ifindex.pod1, 1400), "updated");
     const both = attacher.doneSlots(POD1.hostIf);
@@ -303,6 +329,7 @@ test(
     attacher.settle();
     const r = await traffic;
     assert.equal(r.failed, 0, `connections failed during the reload: ${JSON.stringify(r)}`);
+    assertEveryFlowContinued(seen, r.ok);
     assert.ok(r.ok >= 10, `enough connections ran: ${JSON.stringify(r)}`);
     const [now] = attacher.doneSlots(POD1.hostIf);
     assert.notEqual(now, old);
@@ -320,7 +347,8 @@ test(
   async () => {
     const before1 = w!.attacher.doneSlots(POD1.hostIf);
     const before2 = w!.attacher.doneSlots(POD2.hostIf);
-    const traffic = connectMany(NODE_NS, POD1.ip, ALLOWED, { count: 400, maxMs: 2500, timeoutMs: 900 });
+    const seen = flowCounters();
+    const traffic = connectMany(NODE_NS, POD1.ip, ALLOWED, LIVE);
     await sleep(400);
     // The old agent goes away (fds closed, pins kept); a new one opens the pinned maps and attaches.
     // (The policy programmer keeps its own opening of the maps: not the attacher's to close.)
@@ -339,6 +367,7 @@ test(
     attacher.settle();
     const r = await traffic;
     assert.equal(r.failed, 0, `connections failed during the restart: ${JSON.stringify(r)}`);
+    assertEveryFlowContinued(seen, r.ok);
     assert.ok(r.ok >= 10, `enough connections ran: ${JSON.stringify(r)}`);
     assert.deepEqual(attacher.doneSlots(POD1.hostIf), [new1]);
     for (const s of [...before1, ...before2])

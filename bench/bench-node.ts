@@ -28,6 +28,8 @@ export interface BenchNode {
   readonly be: NatBackendMap;
   readonly routes: RoutesMap;
   readonly counters: CountersMap;
+  /** raw returns one of the shared maps by name (for a writer that takes RawMaps). */
+  raw(name: string): BpfMap;
   /** fromWep loads (once per ifindex) the from_wep program of a pod interface. */
   fromWep(ifindex: number): Program;
   close(): void;
@@ -58,6 +60,7 @@ export async function loadBenchNode(hostIp: string): Promise<BenchNode> {
       be: new NatBackendMap(m("sl_nat_be")),
       routes: new RoutesMap(m("sl_routes")),
       counters: new CountersMap(m("sl_counters")),
+      raw: m,
       fromWep(ifindex) {
         const seen = progs.get(ifindex);
         if (seen) return seen;

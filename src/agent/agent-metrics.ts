@@ -17,6 +17,8 @@ export class AgentMetrics {
   readonly registry = new Registry();
   readonly syncDuration: Histogram<"result">;
   readonly syncs: Counter<"result">;
+  /** Service/EndpointSlice changes written by the fast path (outside the pass). */
+  readonly serviceChanges: Counter;
   readonly datapathPackets: Counter<"reason">;
   readonly datapathDrops: Counter<"reason">;
   readonly rejected: Gauge<"kind">;
@@ -43,6 +45,11 @@ export class AgentMetrics {
       name: "sluice_syncs_total",
       help: "Dataplane syncs by result",
       labelNames: ["result"],
+      registers,
+    });
+    this.serviceChanges = new Counter({
+      name: "sluice_service_change_syncs_total",
+      help: "Service and EndpointSlice changes written to the NAT maps at once, outside the dataplane sync pass",
       registers,
     });
     this.datapathPackets = new Counter({

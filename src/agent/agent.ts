@@ -25,6 +25,9 @@ import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
 import { runStartupChecks } from "./startup-checks.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
+import { sliceServiceKey } from "../datastore/cluster-cache.ts";
+import type { DatastoreEvent } from "../datastore/datastore.ts";
+import type { Resource } from "../model/resource.ts";
 
 /** AgentOptions injects the logger and the service proxy. */
 export interface AgentOptions {
@@ -71,6 +74,8 @@ export class Agent {
   #sweeper: ConntrackSweeper | undefined;
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
   #lastTick = Date.now();
+  /** Services ("namespace/name") whose change waits for the fast path (this turn of the loop). */
+  #pendingServices = new Set<string>();
   #stopped = false;
 
   private constructor(config: AgentConfig, log: AgentLogger) {
@@ -156,8 +161,10 @@ export class Agent {
         if (!this.#cache.apply(event)) return;
         this.#proxyHealth?.queuedUpdate();
         this.#updateRejectedMetric();
-        if (this.#cache.synced)
-          this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
+        if (!this.#cache.synced) return;
+        const services = changedServices(event);
+        if (services !== undefined) this.#queueServiceChanges(services);
+        else this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
       },
       { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") },
     );
@@ -226,6 +233,38 @@ export class Agent {
     }
   }
 
+  /**
+   * A Service or EndpointSlice changed: its NAT entries are written right away (after the
+   * events of this turn of the loop, so a burst is one write), not after the pass's debounce —
+   * the change-to-dataplane latency. When the fast path cannot tell, the pass does it.
+   */
+  #queueServiceChanges(names: readonly string[]): void {
+    const first = this.#pendingServices.size === 0;
+    for (const n of names) this.#pendingServices.add(n);
+    if (first) setImmediate(() => this.#flushServiceChanges());
+  }
+
+  #flushServiceChanges(): void {
+    const names = this.#pendingServices;
+    this.#pendingServices = new Set();
+    if (this.#stopped || names.size === 0) return;
+    try {
+      const report = this.#sync.syncServiceChanges(names);
+      if (report === undefined) {
+        this.#scheduler.request("service change");
+        return;
+      }
+      this.metrics.serviceChanges.inc();
+      this.#proxyHealth?.updated();
+      void this.#proxyHealth
+        ?.syncServices(report.healthChecks)
+        .catch((e: unknown) => this.#log.warn({ op: "healthz", err: e }, "update health check ports failed"));
+    } catch (e) {
+      this.#log.error({ op: "sync", err: e }, "sync of changed services failed; running a full pass");
+      this.#scheduler.request("retry after error");
+    }
+  }
+
   #retry(ms: number, reason: string): void {
     const t = setTimeout(() => this.#scheduler.request(reason), ms);
     t.unref();
@@ -289,4 +328,19 @@ export class Agent {
     await this.#proxyHealth?.close();
     this.#log.info({ op: "stop" }, "sluice agent stopped; pinned programs keep the datapath running");
   }
+}
+
+/** changedServices names the Services ("namespace/name") an event changes, or undefined when it is not a Service or EndpointSlice event. */
+function changedServices(event: DatastoreEvent): readonly string[] | undefined {
+  const of = (r: Resource): string | undefined =>
+    r.kind === "Service"
+      ? `${r.metadata.namespace ?? "default"}/${r.metadata.name}`
+      : r.kind === "EndpointSlice"
+        ? sliceServiceKey(r)
+        : undefined;
+  const names: (string | undefined)[] = [];
+  if (event.type === "added" || event.type === "updated") names.push(of(event.resource));
+  if (event.type === "updated" || event.type === "deleted") names.push(of(event.previous));
+  if (names.length === 0 || names.some((n) => n === undefined)) return undefined;
+  return names as string[];
 }

@@ -35,7 +35,7 @@ import type { DetectedNodeIp } from "../host/node-ip.ts";
 import { ProxyHandover } from "../fallback/proxy-handover.ts";
 import { reconcileEntries } from "../datapath/reconcile-entries.ts";
 import { describeFilters, runAttachPass, type WantedIface } from "../datapath/attach-pass.ts";
-import type { ServiceSync, ServiceSyncFactory } from "./service-sync.ts";
+import type { ServiceSync, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
 
 /** SyncOutcome summarises one pass (for the log, metrics and readiness). */
 export interface SyncOutcome {
@@ -225,6 +225,19 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     // Programs attached: eBPF serves Services now, so the other proxies' rules can go.
     await this.#handover.bpf(settings.kubeProxyCleanup);
     return { mode, pending: scan.pending.length, healthChecks: nat?.healthChecks ?? [] };
+  }
+
+  /**
+   * syncServiceChanges is the agent's fast path for changed Services ("namespace/name"): only
+   * their NAT entries, outside the pass. Undefined when a pass must do it instead (not in eBPF
+   * mode yet, no completed pass, or the proxy could not tell without a full sync).
+   */
+  syncServiceChanges(names: ReadonlySet<string>): ServiceSyncReport | undefined {
+    if (this.#mode?.mode !== "bpf" || this.#firstPass || this.#node === undefined) return undefined;
+    return this.#services?.syncChanged?.(this.#d.cache, names, {
+      nodeName: this.#d.config.nodeName,
+      nodeAddresses: [this.#node.ip],
+    });
   }
 
   // The kernel will not take this datapath (a map it cannot create, a program the verifier

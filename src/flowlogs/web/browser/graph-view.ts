@@ -1,0 +1,171 @@
+/**
+ * GraphView draws a FlowGraph with cytoscape and keeps it in step: each update adds, changes and
+ * removes only the elements that differ, so the picture does not jump while flows stream in; the
+ * layout runs again only when a node appears or leaves.
+ */
+import cytoscape from "cytoscape";
+import type { Core, ElementDefinition, StylesheetJson } from "cytoscape";
+import { VERDICT_COLOURS } from "../flow-graph-model.ts";
+import type { FlowGraph, FlowGraphEdge, FlowGraphNode } from "../flow-graph-model.ts";
+
+const STYLE: StylesheetJson = [
+  {
+    selector: "node",
+    style: {
+      label: "data(label)",
+      "font-family": "system-ui, sans-serif",
+      "font-size": 11,
+      color: "#1f2937",
+      "text-valign": "bottom",
+      "text-margin-y": 4,
+      width: 26,
+      height: 26,
+      "background-color": "#3b82f6",
+      "border-width": 2,
+      "border-color": "#1e40af",
+    },
+  },
+  {
+    selector: 'node[kind = "namespace"]',
+    style: {
+      shape: "round-rectangle",
+      "background-color": "#eef2f7",
+      "background-opacity": 1,
+      "border-color": "#94a3b8",
+      "border-width": 1.5,
+      "text-valign": "top",
+      "text-halign": "center",
+      "text-margin-y": -4,
+      "font-size": 13,
+      "font-weight": "bold",
+      color: "#334155",
+      padding: "18px",
+    },
+  },
+  {
+    selector: 'node[kind = "service"]',
+    style: { shape: "diamond", "background-color": "#a855f7", "border-color": "#6b21a8" },
+  },
+  {
+    selector: 'node[kind = "host"]',
+    style: { shape: "round-rectangle", "background-color": "#64748b", "border-color": "#334155" },
+  },
+  {
+    selector: 'node[kind = "network"]',
+    style: { shape: "hexagon", "background-color": "#f59e0b", "border-color": "#b45309" },
+  },
+  {
+    selector: 'node[kind = "networkset"]',
+    style: { shape: "round-tag", "background-color": "#14b8a6", "border-color": "#0f766e" },
+  },
+  {
+    selector: 'node[?denied][kind != "namespace"]',
+    style: { "border-color": VERDICT_COLOURS.deny, "border-width": 3 },
+  },
+  {
+    selector: "edge",
+    style: {
+      width: "data(width)",
+      "line-color": "data(colour)",
+      "target-arrow-color": "data(colour)",
+      "target-arrow-shape": "triangle",
+      "arrow-scale": 0.9,
+      "curve-style": "bezier",
+      label: "data(label)",
+      "font-size": 9,
+      color: "#374151",
+      "text-rotation": "autorotate",
+      "text-background-color": "#ffffff",
+      "text-background-opacity": 0.85,
+      "text-background-padding": "2px",
+      opacity: 0.9,
+    },
+  },
+  { selector: 'edge[action = "deny"]', style: { "line-style": "dashed", "line-dash-pattern": [8, 4] } },
+  {
+    selector: ":selected",
+    style: { "overlay-color": "#2563eb", "overlay-opacity": 0.18, "overlay-padding": 6 },
+  },
+];
+
+function edgeLabel(e: FlowGraphEdge): string {
+  const what = e.services.length > 0 ? e.services.map((s) => `svc ${s}`) : e.ports;
+  return what.length > 2 ? `${what.slice(0, 2).join(", ")} +${what.length - 2}` : what.join(", ");
+}
+
+function nodeElement(n: FlowGraphNode): ElementDefinition {
+  const data: Record<string, unknown> = { id: n.id, label: n.label, kind: n.kind, denied: n.denied };
+  if (n.parent !== undefined) data.parent = n.parent;
+  return { group: "nodes", data: data as ElementDefinition["data"] };
+}
+
+function edgeElement(e: FlowGraphEdge): ElementDefinition {
+  return {
+    group: "edges",
+    data: {
+      id: e.id,
+      source: e.source,
+      target: e.target,
+      action: e.action,
+      colour: e.colour,
+      width: e.width,
+      label: edgeLabel(e),
+      bytes: e.bytes,
+      flows: e.flows,
+    },
+  };
+}
+
+/** GraphView owns the cytoscape instance in `container`. */
+export class GraphView {
+  readonly cy: Core;
+
+  constructor(container: HTMLElement) {
+    this.cy = cytoscape({
+      container,
+      style: STYLE,
+      minZoom: 0.2,
+      maxZoom: 3,
+      wheelSensitivity: 0.3,
+      boxSelectionEnabled: false,
+    });
+  }
+
+  /** show makes the drawing match `graph`. */
+  show(graph: FlowGraph): void {
+    const wanted = new Set<string>([...graph.nodes.map((n) => n.id), ...graph.edges.map((e) => e.id)]);
+    let changedNodes = false;
+    this.cy.batch(() => {
+      const gone = this.cy.elements().filter((el) => !wanted.has(el.id()));
+      if (gone.nodes().length > 0) changedNodes = true;
+      this.cy.remove(gone);
+      for (const def of [...graph.nodes.map(nodeElement), ...graph.edges.map(edgeElement)]) {
+        const el = this.cy.getElementById(def.data.id!);
+        if (el.empty()) {
+          this.cy.add(def);
+          if (def.group === "nodes") changedNodes = true;
+        } else el.data(def.data);
+      }
+    });
+    if (changedNodes) this.layout();
+  }
+
+  /** layout places the nodes again and fits them into the view. */
+  layout(): void {
+    if (this.cy.nodes().empty()) return;
+    this.cy
+      .layout({
+        name: "cose",
+        animate: false,
+        randomize: false,
+        fit: true,
+        padding: 40,
+        nodeRepulsion: () => 9000,
+        idealEdgeLength: () => 90,
+        nestingFactor: 1.2,
+        componentSpacing: 80,
+        numIter: 1500,
+      })
+      .run();
+  }
+}

@@ -25,7 +25,7 @@ header.bar select, header.bar button { padding: 4px 8px; border-radius: 4px; bor
 .legend i { display: inline-block; width: 22px; height: 4px; vertical-align: middle; margin-right: 4px; }
 main { flex: 1; display: flex; min-height: 0; }
 #graph { flex: 1; min-width: 0; }
-#panel { width: 46%; max-width: 900px; overflow: auto; border-left: 1px solid #cbd5e1; background: #fff; padding: 0 12px 12px; }
+#panel { width: 50%; max-width: 980px; overflow: auto; border-left: 1px solid #cbd5e1; background: #fff; padding: 0 12px 12px; }
 #panel header { display: flex; align-items: center; justify-content: space-between; position: sticky; top: 0; background: #fff; padding: 10px 0 6px; }
 #panel h2 { font-size: 14px; margin: 0; }
 #panel .close { border: none; background: none; font-size: 20px; cursor: pointer; }
@@ -33,7 +33,7 @@ main { flex: 1; display: flex; min-height: 0; }
 #panel dt { color: #64748b; }
 #panel dd { margin: 0; }
 #panel .count { color: #64748b; margin: 6px 0; }
-#panel table { border-collapse: collapse; width: 100%; font-size: 12px; }
+#panel table { border-collapse: collapse; width: 100%; font-size: 11.5px; }
 #panel th, #panel td { text-align: left; vertical-align: top; padding: 4px 6px; border-bottom: 1px solid #e2e8f0; white-space: pre-line; }
 #panel th { background: #f1f5f9; position: sticky; top: 40px; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 9px; color: #fff; font-size: 11px; margin-right: 8px; text-transform: uppercase; }
@@ -51,6 +51,7 @@ export function flowPageHtml(flowsPath: string, scriptPath: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sluice flows</title>
+<link rel="icon" href="data:,">
 <style>${CSS}</style>
 </head>
 <body data-flows-path="${escapeAttr(flowsPath)}">

@@ -1,9 +1,11 @@
 /**
  * GraphView draws a FlowGraph with cytoscape and keeps it in step: each update adds, changes and
  * removes only the elements that differ, so the picture does not jump while flows stream in; the
- * layout runs again only when a node appears or leaves.
+ * layout runs again only when a node appears or leaves. The layout is fCoSE (Bilkent's, from the
+ * cytoscape authors' list): cytoscape's own cose lets namespace boxes overlap each other.
  */
 import cytoscape from "cytoscape";
+import fcose from "cytoscape-fcose";
 import type { Core, ElementDefinition, StylesheetJson } from "cytoscape";
 import { VERDICT_COLOURS } from "../flow-graph-model.ts";
 import type { FlowGraph, FlowGraphEdge, FlowGraphNode } from "../flow-graph-model.ts";
@@ -116,9 +118,12 @@ function edgeElement(e: FlowGraphEdge): ElementDefinition {
   };
 }
 
+cytoscape.use(fcose);
+
 /** GraphView owns the cytoscape instance in `container`. */
 export class GraphView {
   readonly cy: Core;
+  #laidOut = false;
 
   constructor(container: HTMLElement) {
     this.cy = cytoscape({
@@ -134,38 +139,75 @@ export class GraphView {
   /** show makes the drawing match `graph`. */
   show(graph: FlowGraph): void {
     const wanted = new Set<string>([...graph.nodes.map((n) => n.id), ...graph.edges.map((e) => e.id)]);
-    let changedNodes = false;
+    this.#rememberPositions();
+    const fresh: string[] = [];
+    let removed = 0;
     this.cy.batch(() => {
       const gone = this.cy.elements().filter((el) => !wanted.has(el.id()));
-      if (gone.nodes().length > 0) changedNodes = true;
+      removed = gone.nodes().length;
       this.cy.remove(gone);
       for (const def of [...graph.nodes.map(nodeElement), ...graph.edges.map(edgeElement)]) {
         const el = this.cy.getElementById(def.data.id!);
-        if (el.empty()) {
-          this.cy.add(def);
-          if (def.group === "nodes") changedNodes = true;
-        } else el.data(def.data);
+        if (!el.empty()) {
+          el.data(def.data);
+          continue;
+        }
+        const known = this.#positions.get(def.data.id!);
+        this.cy.add(known === undefined ? def : { ...def, position: { ...known } });
+        if (def.group === "nodes" && known === undefined) fresh.push(def.data.id!);
       }
+      for (const id of fresh) this.#placeNearNeighbour(id);
     });
-    if (changedNodes) this.layout();
+    const childless = this.cy.nodes(":childless").length;
+    // Mostly new nodes (the first records, or a filter that swapped the picture): start afresh.
+    if (fresh.length > 0 || removed > 0) this.layout(fresh.length * 2 > childless);
   }
 
-  /** layout places the nodes again and fits them into the view. */
-  layout(): void {
+  /** Where each node was last drawn, kept after it leaves so it comes back to the same place. */
+  readonly #positions = new Map<string, { x: number; y: number }>();
+
+  #rememberPositions(): void {
+    if (!this.#laidOut) return;
+    this.cy.nodes(":childless").forEach((n) => {
+      this.#positions.set(n.id(), { ...n.position() });
+    });
+  }
+
+  /** A new node starts beside a node it talks to, so the incremental layout has little to move. */
+  #placeNearNeighbour(id: string): void {
+    const node = this.cy.getElementById(id);
+    if (node.isParent()) return;
+    const placed = node
+      .neighborhood()
+      .nodes()
+      .filter((n) => !n.isParent() && this.#positions.has(n.id()))
+      .first();
+    const anchor = placed.empty() ? undefined : this.#positions.get(placed.id());
+    if (anchor === undefined) return;
+    const angle = (this.#positions.size * 2.4) % (2 * Math.PI);
+    node.position({ x: anchor.x + 110 * Math.cos(angle), y: anchor.y + 110 * Math.sin(angle) });
+  }
+
+  /** layout places the nodes and fits them into the view; `afresh` ignores where they are now. */
+  layout(afresh = true): void {
     if (this.cy.nodes().empty()) return;
     this.cy
       .layout({
-        name: "cose",
+        name: "fcose",
+        randomize: afresh || !this.#laidOut,
+        quality: "proof",
         animate: false,
-        randomize: false,
         fit: true,
         padding: 40,
-        nodeRepulsion: () => 9000,
-        idealEdgeLength: () => 90,
-        nestingFactor: 1.2,
-        componentSpacing: 80,
-        numIter: 1500,
-      })
+        nodeDimensionsIncludeLabels: true,
+        nodeSeparation: 90,
+        nodeRepulsion: () => 12000,
+        idealEdgeLength: () => 130,
+        nestingFactor: 0.6,
+        packComponents: false,
+      } as cytoscape.LayoutOptions)
       .run();
+    this.#laidOut = true;
+    this.#rememberPositions();
   }
 }

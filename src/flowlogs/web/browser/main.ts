@@ -31,6 +31,8 @@ declare global {
   }
 }
 
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
+
 function byId<T extends HTMLElement>(id: string): T {
   const e = document.getElementById(id);
   if (e === null) throw new Error(`flow page: element #${id} is missing`);
@@ -54,14 +56,18 @@ let selected: string | undefined;
 let renders = 0;
 let bad = 0;
 
-const panel = new RecordPanel(byId("panel"), () => select(undefined));
+const panelRoot = byId("panel");
+const panel = new RecordPanel(panelRoot, () => select(undefined));
 
 function panelContent(id: string): PanelContent | undefined {
   const edge = graph.edges.find((e) => e.id === id);
   if (edge !== undefined) {
     const label = (nodeId: string): string => graph.nodes.find((n) => n.id === nodeId)?.label ?? nodeId;
     const facts: [string, string][] = [
-      ["traffic", `${formatBytes(edge.bytes)}, ${edge.packets} packets, ${edge.flows} flows`],
+      [
+        "traffic",
+        `${formatBytes(edge.bytes)}, ${plural(edge.packets, "packet")}, ${plural(edge.flows, "flow")}`,
+      ],
       ["ports", edge.ports.join(", ") || "-"],
     ];
     if (edge.services.length > 0) facts.push(["services", edge.services.join(", ")]);
@@ -90,13 +96,18 @@ function panelContent(id: string): PanelContent | undefined {
 
 function select(id: string | undefined): void {
   selected = id;
+  const wasOpen = !panelRoot.hidden;
   const content = id === undefined ? undefined : panelContent(id);
   if (content === undefined) {
     selected = undefined;
     view.cy.elements().unselect();
     panel.hide();
   } else panel.show(content);
-  view.cy.resize();
+  if (wasOpen !== !panelRoot.hidden) {
+    // The graph's box changed width: let cytoscape measure it and show the whole graph again.
+    view.cy.resize();
+    view.cy.fit(undefined, 40);
+  }
 }
 
 function render(): void {
@@ -131,7 +142,7 @@ filterBox.addEventListener("input", () => {
   }
 });
 widthBy.addEventListener("change", render);
-byId("relayout").addEventListener("click", () => view.layout());
+byId("relayout").addEventListener("click", () => view.layout(true));
 view.cy.on("tap", "node, edge", (ev) => select(ev.target.id() as string));
 view.cy.on("tap", (ev) => {
   if (ev.target === view.cy) select(undefined);

@@ -3,7 +3,7 @@
  * Every value goes in as text (never as HTML): names and labels come from the cluster.
  */
 import { labelList } from "../flow-record-view.ts";
-import type { FlowRecordView } from "../flow-record-view.ts";
+import type { FlowLabels, FlowRecordView } from "../flow-record-view.ts";
 
 /** PANEL_MAX_ROWS bounds the table; the heading says how many more there are. */
 export const PANEL_MAX_ROWS = 300;
@@ -27,10 +27,18 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
-function endpoint(ns: string, name: string, aggr: string, ip: string, port: number | null): string {
+function endpoint(
+  ns: string,
+  name: string,
+  aggr: string,
+  ip: string,
+  port: number | null,
+  labels: FlowLabels | null | undefined,
+): string {
   const who = name !== "-" && name !== "" ? name : aggr;
   const where = ns !== "-" && ns !== "" ? `${ns}/${who}` : who;
-  return `${where}\n${ip}${port !== null && port !== undefined ? `:${port}` : ""}`;
+  const addr = `${ip}${port !== null && port !== undefined ? `:${port}` : ""}`;
+  return [where, addr, ...labelList(labels)].join("\n");
 }
 
 function time(unix: number): string {
@@ -50,18 +58,15 @@ export function formatBytes(n: number): string {
 }
 
 const COLUMNS = [
-  "time",
+  "time (UTC)",
   "source",
   "destination",
   "service",
   "proto/port",
   "action",
-  "reporter",
   "policies",
-  "packets in/out",
-  "bytes in/out",
-  "flows started/completed/total",
-  "labels",
+  "in / out",
+  "flows started / completed / total",
 ];
 
 function row(r: FlowRecordView): HTMLTableRowElement {
@@ -73,26 +78,26 @@ function row(r: FlowRecordView): HTMLTableRowElement {
   const policies = [
     ...(r.policies?.enforced ?? []),
     ...(r.policies?.pending ?? []).map((p) => `pending: ${p}`),
-  ].join("\n");
+  ];
+  if (r.lost_events) policies.push(`lost events: ${r.lost_events}`);
   const drop = r.drop_reason !== undefined && r.drop_reason !== "" ? `\n(${r.drop_reason})` : "";
-  const lost = r.lost_events ? `\nlost events: ${r.lost_events}` : "";
-  const labels = [
-    ...labelList(r.source_labels).map((l) => `src ${l}`),
-    ...labelList(r.dest_labels).map((l) => `dst ${l}`),
-  ].join("\n");
   const cells = [
-    `${time(r.start_time)}–${time(r.end_time)}`,
-    endpoint(r.source_namespace, r.source_name, r.source_name_aggr, r.source_ip, r.source_port),
-    endpoint(r.dest_namespace, r.dest_name, r.dest_name_aggr, r.dest_ip, r.dest_port),
+    `${time(r.start_time)}–\n${time(r.end_time)}`,
+    endpoint(
+      r.source_namespace,
+      r.source_name,
+      r.source_name_aggr,
+      r.source_ip,
+      r.source_port,
+      r.source_labels,
+    ),
+    endpoint(r.dest_namespace, r.dest_name, r.dest_name_aggr, r.dest_ip, r.dest_port, r.dest_labels),
     svc,
     `${r.proto}/${r.dest_port ?? "-"}`,
-    `${r.action}${drop}`,
-    r.reporter,
-    `${policies}${lost}`,
-    `${r.packets_in} / ${r.packets_out}`,
-    `${formatBytes(r.bytes_in)} / ${formatBytes(r.bytes_out)}`,
+    `${r.action}${drop}\nreported by ${r.reporter}`,
+    policies.join("\n"),
+    `${formatBytes(r.bytes_in)} / ${formatBytes(r.bytes_out)}\n${r.packets_in} / ${r.packets_out} pkts`,
     `${r.num_flows_started} / ${r.num_flows_completed} / ${r.num_flows}`,
-    labels,
   ];
   cells.forEach((c, i) => tr.append(el("td", c, i === 5 ? `verdict ${r.action}` : undefined)));
   return tr;

@@ -60,6 +60,6 @@ export function matchesFlowFilter(r: FlowRecordView, f: FlowFilter): boolean {
   if (!f.namespaces.every((ns) => nsOf.includes(ns))) return false;
   const podsOf = [r.source_name, r.source_name_aggr, r.dest_name, r.dest_name_aggr].map(lower);
   if (!f.pods.every((p) => podsOf.some((name) => name.includes(p)))) return false;
-  const anyOf = [...nsOf, ...podsOf, r.source_ip, r.dest_ip, lower(r.dest_service_name)];
+  const anyOf = [...nsOf, ...podsOf, r.source_ip ?? "", r.dest_ip ?? "", lower(r.dest_service_name)];
   return f.words.every((w) => anyOf.some((s) => s.includes(w)));
 }

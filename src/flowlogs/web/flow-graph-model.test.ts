@@ -79,7 +79,7 @@ test("buildFlowGraph() sizes edges by bytes or by flows, the busiest one widest"
 });
 
 test("buildFlowGraph() names an aggregated pod by its prefix and grows with a new record", () => {
-  const aggregated = { ...LIVE_RECORD, source_name: "-" };
+  const aggregated = { ...LIVE_RECORD, source_name: "-", source_ip: null, source_port: null };
   const g = buildFlowGraph([...FLOW_RECORDS, aggregated]);
   assert.ok(g.nodes.some((n) => n.id === "pod:monitoring/prometheus-*" && n.parent === "ns:monitoring"));
   assert.ok(g.nodes.some((n) => n.id === "ns:monitoring" && n.kind === "namespace"));

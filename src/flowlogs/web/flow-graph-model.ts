@@ -66,7 +66,7 @@ interface Side {
   readonly namespace: string;
   readonly name: string;
   readonly nameAggr: string;
-  readonly ip: string;
+  readonly ip: string | null;
 }
 
 function sides(r: FlowRecordView): { src: Side; dst: Side } {
@@ -92,7 +92,7 @@ const NETWORK_LABELS: Readonly<Record<string, string>> = { pub: "public network"
 
 /** endpointNode names the node of one side of a record (pods by name, else by aggregated name). */
 function endpointNode(side: Side): FlowGraphNode {
-  const name = known(side.name) ? side.name : known(side.nameAggr) ? side.nameAggr : side.ip;
+  const name = known(side.name) ? side.name : known(side.nameAggr) ? side.nameAggr : (side.ip ?? "unknown");
   const ns = known(side.namespace) ? side.namespace : undefined;
   const inNs = (kind: NodeKind, prefix: string): FlowGraphNode =>
     ns === undefined

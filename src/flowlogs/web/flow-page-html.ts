@@ -35,6 +35,7 @@ main { flex: 1; display: flex; min-height: 0; }
 #panel .count { color: #64748b; margin: 6px 0; }
 #panel table { border-collapse: collapse; width: 100%; font-size: 11.5px; }
 #panel th, #panel td { text-align: left; vertical-align: top; padding: 4px 6px; border-bottom: 1px solid #e2e8f0; white-space: pre-line; }
+#panel td:nth-child(1), #panel td:nth-child(8), #panel td:nth-child(9) { white-space: pre; }
 #panel th { background: #f1f5f9; position: sticky; top: 40px; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 9px; color: #fff; font-size: 11px; margin-right: 8px; text-transform: uppercase; }
 .badge.allow, td.verdict.allow { background: #2e9e4f; color: #fff; }

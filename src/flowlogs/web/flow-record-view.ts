@@ -19,14 +19,16 @@ export type FlowLabels = readonly string[] | Readonly<Record<string, string>>;
 export interface FlowRecordView {
   readonly start_time: number;
   readonly end_time: number;
-  readonly source_ip: string;
+  /** null when aggregated away. */
+  readonly source_ip: string | null;
   readonly source_port: number | null;
   readonly source_type: EndpointType;
   readonly source_namespace: string;
   readonly source_name: string;
   readonly source_name_aggr: string;
   readonly source_labels?: FlowLabels | null;
-  readonly dest_ip: string;
+  /** null when aggregated away. */
+  readonly dest_ip: string | null;
   readonly dest_port: number | null;
   readonly dest_type: EndpointType;
   readonly dest_namespace: string;
@@ -53,11 +55,9 @@ export interface FlowRecordView {
 
 const ENDPOINT_TYPES: readonly string[] = ["wep", "hep", "ns", "net"];
 const STRING_FIELDS = [
-  "source_ip",
   "source_namespace",
   "source_name",
   "source_name_aggr",
-  "dest_ip",
   "dest_namespace",
   "dest_name",
   "dest_name_aggr",
@@ -88,6 +88,9 @@ export function parseFlowRecordView(value: unknown, where: string): FlowRecordVi
   }
   const r = value as Record<string, unknown>;
   for (const f of STRING_FIELDS) if (typeof r[f] !== "string") fail(f, "must be a string");
+  for (const f of ["source_ip", "dest_ip"]) {
+    if (typeof r[f] !== "string" && r[f] !== null) fail(f, "must be a string or null");
+  }
   for (const f of NUMBER_FIELDS) {
     if (typeof r[f] !== "number" || !Number.isFinite(r[f])) fail(f, "must be a finite number");
   }

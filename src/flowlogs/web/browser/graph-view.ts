@@ -16,7 +16,7 @@ const STYLE: StylesheetJson = [
     style: {
       label: "data(label)",
       "font-family": "system-ui, sans-serif",
-      "font-size": 11,
+      "font-size": 12,
       color: "#1f2937",
       "text-valign": "bottom",
       "text-margin-y": 4,
@@ -74,7 +74,7 @@ const STYLE: StylesheetJson = [
       "arrow-scale": 0.9,
       "curve-style": "bezier",
       label: "data(label)",
-      "font-size": 9,
+      "font-size": 10,
       color: "#374151",
       "text-rotation": "autorotate",
       "text-background-color": "#ffffff",
@@ -188,13 +188,41 @@ export class GraphView {
     node.position({ x: anchor.x + 110 * Math.cos(angle), y: anchor.y + 110 * Math.sin(angle) });
   }
 
+  /**
+   * seedPositions puts every node at a place that depends only on the graph: namespaces around a
+   * circle, their pods around each namespace's centre, the rest on a wider circle. The layout
+   * then refines from there instead of from random places, so the same flows give the same picture.
+   */
+  #seedPositions(): void {
+    const byId = (a: { id(): string }, b: { id(): string }): number => (a.id() < b.id() ? -1 : 1);
+    const ring = (count: number, radius: number, i: number, cx = 0, cy = 0): { x: number; y: number } => {
+      const angle = (2 * Math.PI * i) / Math.max(count, 1) - Math.PI / 2;
+      return { x: cx + radius * Math.cos(angle), y: cy + radius * Math.sin(angle) };
+    };
+    const namespaces = this.cy.nodes(":parent").sort(byId);
+    const nsRadius = 120 * namespaces.length;
+    namespaces.forEach((ns, i) => {
+      const centre = ring(namespaces.length, nsRadius, i);
+      const children = ns.children().sort(byId);
+      children.forEach((c, j) => {
+        c.position(ring(children.length, 40 * children.length, j, centre.x, centre.y));
+      });
+    });
+    const free = this.cy.nodes(":orphan:childless").sort(byId);
+    free.forEach((n, i) => {
+      n.position(ring(free.length, nsRadius + 250, i));
+    });
+  }
+
   /** layout places the nodes and fits them into the view; `afresh` ignores where they are now. */
   layout(afresh = true): void {
     if (this.cy.nodes().empty()) return;
+    if (afresh || !this.#laidOut) this.#seedPositions();
     this.cy
       .layout({
         name: "fcose",
-        randomize: afresh || !this.#laidOut,
+        // Refine from the seeded or current places (fCoSE needs quality "proof" for that).
+        randomize: false,
         quality: "proof",
         animate: false,
         fit: true,

@@ -31,14 +31,14 @@ function endpoint(
   ns: string,
   name: string,
   aggr: string,
-  ip: string,
+  ip: string | null,
   port: number | null,
   labels: FlowLabels | null | undefined,
 ): string {
   const who = name !== "-" && name !== "" ? name : aggr;
   const where = ns !== "-" && ns !== "" ? `${ns}/${who}` : who;
-  const addr = `${ip}${port !== null && port !== undefined ? `:${port}` : ""}`;
-  return [where, addr, ...labelList(labels)].join("\n");
+  const addr = ip === null ? [] : [`${ip}${port !== null && port !== undefined ? `:${port}` : ""}`];
+  return [where, ...addr, ...labelList(labels)].join("\n");
 }
 
 function time(unix: number): string {

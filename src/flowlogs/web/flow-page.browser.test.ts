@@ -2,7 +2,8 @@
  * The flow graph page in a real browser: Debian's chromium, driven by puppeteer-core (which
  * downloads nothing), against a node http server that mounts serveFlowWeb beside a fake
  * `GET /flows` serving the fixture. It reads cytoscape's state from the page, the pixels on its
- * canvas and the DOM, clicks like a user, streams a record, and leaves a screenshot in a temp dir.
+ * canvas and the DOM, clicks like a user, streams records (also across a dropped stream), and leaves
+ * screenshots in a temp dir.
  * Without chromium the test says why it cannot run; under CI (CI set) that is a failure, because
  * scripts/setup.sh installs chromium.
  */
@@ -21,7 +22,8 @@ import { serveFlowWeb } from "./serve-flow-web.ts";
 import { FLOW_RECORDS, LIVE_RECORD } from "./testdata/flow-records.ts";
 
 const CHROMIUM = process.env.SLUICE_CHROMIUM ?? "/usr/bin/chromium";
-const WAIT = { timeout: 30_000 } as const;
+// Generous: CI runs this beside the other suites on two shared cores.
+const WAIT = { timeout: 60_000 } as const;
 const RED = [217, 48, 37] as const;
 const GREEN = [46, 158, 79] as const;
 
@@ -54,6 +56,9 @@ function startServer(records: readonly FlowRecordView[]) {
   return {
     server,
     followers,
+    dropFollowers(): void {
+      for (const f of followers) f.end();
+    },
     append(r: FlowRecordView): void {
       for (const f of followers) f.write(`${JSON.stringify(r)}\n`);
     },
@@ -259,6 +264,17 @@ test("the flow page draws namespaces, pods and verdict-coloured edges, shows rec
     );
     assert.equal((await panelRows(page)).length, 1, "the open panel still shows the deny edge");
 
+    // The agent restarts: the stream ends, the page says so, reconnects, and keeps following.
+    api.dropFollowers();
+    await page.waitForFunction(() => document.getElementById("status")?.className === "error", WAIT);
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "live", WAIT);
+    assert.ok(api.followers.size > 0, "the page followed again");
+    api.append({ ...LIVE_RECORD, start_time: LIVE_RECORD.end_time, end_time: LIVE_RECORD.end_time + 15 });
+    await page.waitForFunction(
+      () => document.getElementById("counts")?.textContent?.startsWith("9 of 9 records"),
+      WAIT,
+    );
+
     // Click a node: every record to or from it, the streamed one included.
     await clickNode(page, FRONTEND);
     await page.waitForFunction(
@@ -266,7 +282,7 @@ test("the flow page draws namespaces, pods and verdict-coloured edges, shows rec
       WAIT,
     );
     const nodeRows = await panelRows(page);
-    assert.equal(nodeRows.length, 6, nodeRows.join("\n---\n"));
+    assert.equal(nodeRows.length, 7, nodeRows.join("\n---\n"));
     assert.ok(nodeRows.some((r) => r.includes("monitoring/prometheus-0")));
 
     // The filter box narrows the graph; a bad term is named, and the graph stays as it was.

@@ -23,6 +23,8 @@ import type { RawMap } from "./maps/raw-map.ts";
 /** InMemoryRawMap is a byte-keyed map with the kernel's update modes and a size limit. */
 export class InMemoryRawMap implements RawMap {
   readonly #entries = new Map<string, [Uint8Array, Uint8Array]>();
+  /** writes counts successful updates and deletes, so tests can assert that nothing needless was written. */
+  writes = 0;
 
   constructor(readonly maxEntries: number) {}
 
@@ -38,10 +40,12 @@ export class InMemoryRawMap implements RawMap {
     if (!have && this.#entries.size >= this.maxEntries)
       throw new Error(`update map entry ${k}: map full (${this.maxEntries})`);
     this.#entries.set(k, [Uint8Array.from(key), Uint8Array.from(value)]);
+    this.writes++;
   }
 
   delete(key: Uint8Array): void {
     if (!this.#entries.delete(hex(key))) throw new Error(`delete map entry ${hex(key)}: not found`);
+    this.writes++;
   }
 
   *entries(): Iterable<[Uint8Array, Uint8Array]> {

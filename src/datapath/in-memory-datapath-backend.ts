@@ -252,6 +252,12 @@ export class InMemoryDatapathBackend implements DatapathBackend<InMemoryMapSet> 
     return names;
   }
 
+  removeMapPins(): string[] {
+    const names = [...this.pinned.keys()];
+    this.pinned.clear();
+    return names;
+  }
+
   removeFilters(keep: ReadonlySet<number> = new Set()): BpfFilter[] {
     const gone = this.filters.filter((f) => !keep.has(f.index));
     this.filters = this.filters.filter((f) => keep.has(f.index));

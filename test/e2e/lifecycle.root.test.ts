@@ -8,7 +8,7 @@
  *      connections from the external client exist: each new connection takes the new path (the
  *      backend node's conntrack entry says tunnelled or DSR, and so whether it answers through
  *      node-1 or straight back), the existing ones keep theirs and keep working;
- *   c. disabled (Installation Iptables): programs detached, link pins removed, Services from the
+ *   c. disabled (Installation Iptables): programs detached, link and map pins removed, Services from the
  *      nftables fallback; the disruption is measured (new-connection failure window, which
  *      established connections survive) and printed; what README promises is asserted.
  * One lab "sl-t-lc-<pid>" (2 nodes), the parts in order, torn down in `after`. Needs root and nft.
@@ -308,7 +308,7 @@ describe("eBPF mode lifecycle in the lab", { ...requireRoot, timeout: 420_000 },
     }
   });
 
-  test("c. disabled under live connections: programs detached, link pins gone, Services from nftables; disruption measured", async () => {
+  test("c. disabled under live connections: programs detached, link and map pins gone, Services from nftables; disruption measured", async () => {
     const web = `${demoServiceInfo(lab.plan).web}:80`;
     const pods = await Hold.start("client-1", [...clusterTargets(6), ...podTargets(6)], web);
     const ext = await Hold.start("client", nodePortTargets(3));
@@ -324,6 +324,8 @@ describe("eBPF mode lifecycle in the lab", { ...requireRoot, timeout: 420_000 },
     for (const n of lab.nodes) {
       const links = `${lab.node(n.name).bpffsDir}/sluice/links`;
       assert.deepEqual(existsSync(links) ? readdirSync(links) : [], [], `${n.name}: no link pins left`);
+      const pins = readdirSync(`${lab.node(n.name).bpffsDir}/sluice`).filter((f) => f.startsWith("sl_"));
+      assert.deepEqual(pins, [], `${n.name}: no map pins left`);
       const nft = (await lab.exec(n.name, ["nft", "list", "table", "ip", "sluice-proxy"])).stdout;
       assert.match(nft, /numgen random/, `${n.name}: Services from the nftables fallback`);
     }

@@ -8,57 +8,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeApiServer } from "../../test/support/fake-api-server.ts";
+import { inMemoryDataplane, type MapDump } from "../../test/support/in-memory-dataplane.ts";
 import { until } from "../../test/support/until.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
-import { InMemoryDatapathBackend, type InMemoryRawMap } from "../datapath/in-memory-datapath-backend.ts";
 import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { KUBE_KINDS } from "../datastore/kubernetes/kube-kinds.ts";
 import { KubernetesDatastore } from "../datastore/kubernetes/kubernetes-datastore.ts";
-import type { HostProbe } from "../host/host-probe.ts";
-import type { HostView } from "../host/host-view.ts";
-import type { DetectedNodeIp } from "../host/node-ip.ts";
-import type { Link } from "../netlink/links.ts";
-import type { ProxyHandover } from "../fallback/proxy-handover.ts";
-import { resolveAgentConfig } from "./agent-config.ts";
-import { createAgentLogger } from "./agent-logger.ts";
-import { AgentMetrics } from "./agent-metrics.ts";
-import { DataplaneSync } from "./dataplane-sync.ts";
-import { serviceSyncFactory } from "./proxy-service-sync.ts";
-
-const NODE = "node-a";
-const NODE_IP: DetectedNodeIp = { ip: "198.18.0.10", iface: "eth0", ifindex: 2, mtu: 1500 };
-
-const host: HostProbe = {
-  readHostView: (): HostView => ({
-    links: [
-      {
-        index: 1,
-        name: "lo",
-        type: 772,
-        flags: 0,
-        up: true,
-        mtu: 65536,
-        operState: "unknown",
-        mac: "00:00:00:00:00:00",
-      },
-      {
-        index: 2,
-        name: "eth0",
-        type: 1,
-        flags: 0,
-        up: true,
-        mtu: 1500,
-        operState: "up",
-        mac: "02:00:00:00:00:02",
-      },
-    ] as unknown as Link[],
-    hostRoutes: new Map(),
-    neighbours: new Map(),
-  }),
-  detectNodeIp: () => NODE_IP,
-  ifaceOfAddress: (ip) => (ip === NODE_IP.ip ? NODE_IP : undefined),
-  podMac: () => undefined,
-};
 
 const node = (name: string, ip: string, cidr: string) => ({
   apiVersion: "v1",
@@ -91,39 +46,16 @@ const felix = (mode: "Tunnel" | "DSR") => ({
   spec: { bpfExternalServiceMode: mode },
 });
 
-const MAPS = [SL_MAP.routes, SL_MAP.nat_fe, SL_MAP.nat_be, SL_MAP.nat_src, SL_MAP.ct, SL_MAP.affinity];
-
-/** The maps' contents as hex, to compare states and count the entries that differ. */
-function snapshot(backend: InMemoryDatapathBackend): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
-  for (const [name, m] of backend.pinned) {
-    const entries = new Map<string, string>();
-    for (const [k, v] of m.entries())
-      entries.set(Buffer.from(k).toString("hex"), Buffer.from(v).toString("hex"));
-    out.set(name, entries);
-  }
-  return out;
-}
-
 /** Entries added, changed or removed per map: the fewest writes that take `a` to `b`. */
-function differing(
-  a: Map<string, Map<string, string>>,
-  b: Map<string, Map<string, string>>,
-): Record<string, number> {
+function differing(a: MapDump, b: MapDump): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const name of new Set([...a.keys(), ...b.keys()])) {
-    const x = a.get(name) ?? new Map<string, string>();
-    const y = b.get(name) ?? new Map<string, string>();
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[name] ?? {};
+    const y = b[name] ?? {};
     let n = 0;
-    for (const k of new Set([...x.keys(), ...y.keys()])) if (x.get(k) !== y.get(k)) n++;
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (x[k] !== y[k]) n++;
     if (n > 0) out[name] = n;
   }
-  return out;
-}
-
-function writes(backend: InMemoryDatapathBackend): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, m] of backend.pinned) out[name] = (m as InMemoryRawMap).writes;
   return out;
 }
 
@@ -148,42 +80,23 @@ test("an API outage during changes keeps every map as it was, and the resync wri
     ["Service", "EndpointSlice", "Node", "Pod", "FelixConfiguration"].includes(k.kind),
   );
   const ds = new KubernetesDatastore(server.kubeConfig(), { kinds, backOff: { initialMs: 20, maxMs: 200 } });
-  const backend = new InMemoryDatapathBackend([
-    ...MAPS.map((name) => ({ name, maxEntries: 256 })),
-    { name: SL_MAP.globals, maxEntries: 1, array: { keySize: 4, valueSize: 40 } },
-  ]);
   const cache = new ClusterCache();
-  const log = createAgentLogger(NODE, "silent");
-  const sync = new DataplaneSync({
-    config: resolveAgentConfig(
-      { node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl" },
-      {},
-      NODE,
-    ),
-    spec: { maps: new Map(), programs: new Map(), license: "" },
-    cache,
-    log,
-    metrics: new AgentMetrics(),
-    failedChecks: [],
-    handover: { active: "bpf", bpf: async () => {}, standard: async () => [] } as unknown as ProxyHandover,
-    services: serviceSyncFactory(resolveAgentConfig({ node: NODE }, {}, NODE))!,
-    backend,
-    host,
-  });
+  const dp = inMemoryDataplane(cache, { node: "node-a", nodeIp: "198.18.0.10" });
+  const { sync } = dp;
   // As the agent does: every event goes into the cache; a pass runs on whatever the cache holds.
   const watch = await ds.watch((e) => void cache.apply(e));
   try {
     assert.equal(cache.synced, true);
     await sync.sync();
-    const steady = snapshot(backend);
-    assert.equal(steady.get(SL_MAP.nat_fe)?.size, 10, "ten ClusterIP frontends");
-    assert.equal(steady.get(SL_MAP.nat_be)?.size, 20, "two backends each");
+    const steady = dp.dump();
+    assert.equal(Object.keys(steady[SL_MAP.nat_fe] ?? {}).length, 10, "ten ClusterIP frontends");
+    assert.equal(Object.keys(steady[SL_MAP.nat_be] ?? {}).length, 20, "two backends each");
     await until("the watches", () => ds.reflectorStats().watches >= kinds.length, 5000);
 
     await server.down();
     const errorsBefore = ds.reflectorStats().errors;
     const generation = cache.generation;
-    const before = writes(backend);
+    const before = dp.writes();
     // Changes other clients make while this agent cannot see them.
     server.put(
       "discovery.k8s.io/v1/endpointslices",
@@ -203,8 +116,8 @@ test("an API outage during changes keeps every map as it was, and the resync wri
       await sync.sync(); // the periodic resync keeps running through the outage
     }
     assert.equal(cache.generation, generation, "no event reached the agent during the outage");
-    assert.deepEqual(since(before, writes(backend)), {}, "no map write during the outage");
-    assert.deepEqual(differing(steady, snapshot(backend)), {}, "the dataplane is exactly as it was");
+    assert.deepEqual(since(before, dp.writes()), {}, "no map write during the outage");
+    assert.deepEqual(differing(steady, dp.dump()), {}, "the dataplane is exactly as it was");
 
     await server.up();
     await until(
@@ -217,10 +130,10 @@ test("an API outage during changes keeps every map as it was, and the resync wri
       10_000,
     );
     await sync.sync();
-    const written = since(before, writes(backend));
+    const written = since(before, dp.writes());
     assert.deepEqual(
       written,
-      differing(steady, snapshot(backend)),
+      differing(steady, dp.dump()),
       "each write is an entry that differs: nothing unchanged was rewritten",
     );
     assert.deepEqual(written, {
@@ -232,13 +145,13 @@ test("an API outage during changes keeps every map as it was, and the resync wri
       [SL_MAP.globals]: 1,
     });
     // And a pass after that writes nothing at all.
-    const settled = writes(backend);
+    const settled = dp.writes();
     await sync.sync();
-    assert.deepEqual(since(settled, writes(backend)), {});
+    assert.deepEqual(since(settled, dp.writes()), {});
   } finally {
     await watch.close();
     await ds.close();
-    await sync.close();
+    await dp.close();
     await server.stop();
   }
 });

@@ -234,6 +234,7 @@ test("DataplaneSync in the standard dataplane detaches everything and hands Serv
   const out = await sync.sync();
   assert.equal(out.mode.mode, "standard");
   assert.equal(backend.pins.size, 0);
+  assert.equal(backend.pinned.size, 0, "no map stays pinned");
   assert.deepEqual(handed, ["bpf", "standard"]);
 });
 

@@ -292,7 +292,6 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     }
     await this.#services?.close();
     this.#services = undefined;
-    // Maps stay pinned (state for a return to eBPF mode); the next eBPF pass opens them afresh.
     this.#maps?.close();
     this.#maps = undefined;
     this.#mapSizesKey = "";
@@ -309,6 +308,15 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
         { op: "detach", err: e },
         "could not detach pinned links; the standard dataplane may see Sluice programs",
       );
+    }
+    try {
+      // eBPF mode off leaves nothing pinned (issue 11): the connections the datapath tracked
+      // cannot outlive the detach anyway, and a return to eBPF mode starts from empty maps.
+      const unpinned = this.#backend.removeMapPins();
+      if (unpinned.length > 0)
+        log.info({ op: "detach" }, `removed ${unpinned.length} map pin(s): ${unpinned.join(", ")}`);
+    } catch (e) {
+      log.error({ op: "detach", err: e }, "could not remove the map pins; they hold kernel memory");
     }
     try {
       // cls_bpf filters have no pins: an earlier agent's are found by name (the clsact qdisc stays, see removeSluiceFilters).

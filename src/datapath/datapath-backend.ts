@@ -83,4 +83,6 @@ export interface DatapathBackend<M extends DatapathMapSet = DatapathMapSet> {
   detachAllPinned(): string[];
   /** removeFilters removes Sluice cls_bpf filters, except on interfaces in `keep`. */
   removeFilters(keep?: ReadonlySet<number>): BpfFilter[];
+  /** removeMapPins unpins every shared map of the object (eBPF mode off); returns the names it removed. */
+  removeMapPins(): string[];
 }

@@ -25,6 +25,8 @@ import { DoneSlots } from "./done-slots.ts";
 /** InMemoryRawMap is a byte-keyed map with the kernel's update modes and a size limit. */
 export class InMemoryRawMap implements RawMap {
   readonly #entries = new Map<string, [Uint8Array, Uint8Array]>();
+  /** writes counts successful updates and deletes, so tests can assert that nothing needless was written. */
+  writes = 0;
 
   constructor(readonly maxEntries: number) {}
 
@@ -40,10 +42,12 @@ export class InMemoryRawMap implements RawMap {
     if (!have && this.#entries.size >= this.maxEntries)
       throw new Error(`update map entry ${k}: map full (${this.maxEntries})`);
     this.#entries.set(k, [Uint8Array.from(key), Uint8Array.from(value)]);
+    this.writes++;
   }
 
   delete(key: Uint8Array): void {
     if (!this.#entries.delete(hex(key))) throw new Error(`delete map entry ${hex(key)}: not found`);
+    this.writes++;
   }
 
   *entries(): Iterable<[Uint8Array, Uint8Array]> {
@@ -274,6 +278,12 @@ export class InMemoryDatapathBackend implements DatapathBackend<InMemoryMapSet> 
     for (const n of names) this.events.push(`detached ${n}`);
     this.pins.clear();
     this.donePins.clear();
+    return names;
+  }
+
+  removeMapPins(): string[] {
+    const names = [...this.pinned.keys()];
+    this.pinned.clear();
     return names;
   }
 

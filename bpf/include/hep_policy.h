@@ -1,0 +1,71 @@
+/* hep_policy.h — the helpers of host-endpoint policy (Calico's HostEndpoint): whether this host
+ * interface is a policed host endpoint, the failsafe ports (sl_failsafe), our own tunnel traffic
+ * that no host policy judges, and the conntrack mark of a forwarded flow that a host endpoint's
+ * applyOnForward egress policy allowed. The stages that use them are composed in pipeline.h
+ * (pipe_hep_new_flow_from, pipe_host_new, pipe_hep_fwd_egress); where each point sits:
+ *
+ *   from_hep, a new flow not carried by our VXLAN/DSR (the sending node decided those):
+ *     failsafe inbound (to a host address: skips every host-endpoint program) →
+ *     pre_dnat on the ORIGINAL destination → Service frontend → ingress (for the host itself)
+ *     or fwd_ingress (forwarded: to a pod, or routed on) → the local pod's ingress → track.
+ *   to_hep: the host's own new flow → failsafe outbound or egress, then tracked (its replies
+ *     are established); a forwarded flow's first packet out → fwd_egress, marked on its
+ *     conntrack entry (SL_CT_LEG_HEP_FWD) so later packets skip it.
+ *
+ * Slot 0 at a hook means continue: pre_dnat and forward hooks have no policy then (Calico allows
+ * forwarded traffic no applyOnForward policy selects), and the agent always installs ingress and
+ * egress programs on a host endpoint (the IR's default deny), so an empty slot there is a host
+ * endpoint with no entry being written. A program that is missing drops (pol_run, fail closed).
+ * A from_hep packet meets at most three programs (pre_dnat, ingress or fwd_ingress, the pod's
+ * ingress): SL_POL_HEP_ARRIVAL_CHUNKS keeps that within the kernel's 33 tail calls. */
+#ifndef SLUICE_HEP_POLICY_H
+#define SLUICE_HEP_POLICY_H
+
+#include "ctx.h"
+#include "maps.h"
+#include "routes.h"
+
+/* hep_endpoint is this interface's policy entry when it is a host endpoint, else NULL. */
+SL_INLINE struct sl_pol_endpoint *hep_endpoint(void)
+{
+	if (cfg_role != SL_ROLE_HEP)
+		return NULL;
+	__u32 ifindex = cfg_ifindex;
+	struct sl_pol_endpoint *ep = bpf_map_lookup_elem(&sl_pol_endpoints, &ifindex);
+	return ep && (ep->flags & SL_POL_EP_F_HOST) ? ep : NULL;
+}
+
+/* hep_failsafe says sl_failsafe holds (direction, protocol, port, peer): port is the host's
+ * (network order in, host order in the key), peer the other end. */
+SL_INLINE int hep_failsafe(struct sl_ctx *ctx, __u8 direction, __be16 port, __be32 peer)
+{
+	if (ctx->proto != IPPROTO_TCP && ctx->proto != IPPROTO_UDP && ctx->proto != IPPROTO_SCTP)
+		return 0;
+	struct sl_failsafe_key k = {
+		.prefixlen = SL_FAILSAFE_LOOKUP_LEN,
+		.direction = direction,
+		.proto = ctx->proto,
+		.port = bpf_ntohs(port),
+		.addr = peer,
+	};
+	return bpf_map_lookup_elem(&sl_failsafe, &k) != NULL;
+}
+
+/* hep_own_tunnel says a packet the host sends is our VXLAN to another node: its inner flow met
+ * policy where it entered, and the nodes must reach each other whatever the host policy says. */
+SL_INLINE int hep_own_tunnel(struct sl_ctx *ctx)
+{
+	if (ctx->proto != IPPROTO_UDP || ctx->dport != bpf_htons(cfg_vxlan_port))
+		return 0;
+	struct sl_route_value *r = route_lookup(ctx->daddr);
+	return r && (r->flags & SL_ROUTE_REMOTE_HOST);
+}
+
+/* hep_fwd_leg is the conntrack leg of the flow's initiator in v (the side whose packets leave
+ * here in to_hep on a HIT_FWD), where SL_CT_LEG_HEP_FWD records its fwd_egress approval. */
+SL_INLINE __u8 *hep_fwd_leg(struct sl_ct_value *v)
+{
+	return v->flags & SL_CT_F_INIT_A ? &v->leg_a : &v->leg_b;
+}
+
+#endif /* SLUICE_HEP_POLICY_H */

@@ -14,6 +14,7 @@ import {
   SL_CT_LEG_HEP_FWD,
   SL_POL_EP_F_HOST,
   SL_POL_SLOT_FIRST,
+  SL_VXLAN_PORT,
   SlReason,
 } from "../../src/datapath/abi/abi.ts";
 import type { BpfMap } from "../../src/bpf/map.ts";
@@ -32,6 +33,7 @@ let programmer: PolicyProgrammer | undefined;
 // registered before the fixture's: the programs go while node1's maps are still open
 after(() => {
   programmer?.remove(HEP);
+  programmer?.remove(W.ifB1);
 });
 const world = useNode1();
 const HEP = 7; // eth0 of node1
@@ -236,6 +238,15 @@ test(
     assert.equal(runIn(world.ns, to_hep, udp(W.node1, 44003, W.client, 54)).verdict, "SHOT");
     assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
     assert.equal(counter(SlReason.SL_R_PASS_FAILSAFE), pass + 1n);
+
+    // our own VXLAN to another node (a NodePort forwarded in Tunnel mode) is no host flow to judge
+    assert.equal(runIn(world.ns, to_hep, udp(W.node1, 44004, W.node2, SL_VXLAN_PORT)).verdict, "OK");
+    assert.equal(
+      runIn(world.ns, to_hep, udp(W.node1, 44005, W.client, SL_VXLAN_PORT)).verdict,
+      "SHOT",
+      "not to a node",
+    );
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 3n);
   },
 );
 
@@ -287,5 +298,47 @@ test(
       "untracked here too",
     );
     assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
+  },
+);
+
+test(
+  "wire → local pod meets three programs in one chain: preDNAT, fwd_ingress, then the pod's own ingress decides",
+  requireRoot,
+  async () => {
+    await install({
+      preDnatSlot: allowAll("ingress"),
+      ingressSlot: denyAll("ingress"),
+      egressSlot: denyAll("egress"),
+      fwdIngressSlot: allowAll("ingress"),
+    });
+    failsafe();
+    const pod = (action: "allow" | "deny") =>
+      programmer!.apply({
+        ifindex: W.ifB1,
+        name: "t/b1",
+        flags: 0,
+        hooks: { ingressSlot: policy("ingress", action) },
+      });
+    const { from_hep } = await hep();
+    assert.equal(pod("deny").kind, "applied");
+    const runs = counter(SlReason.SL_R_POLICY_RUN);
+    assert.equal(runIn(world.ns, from_hep, tcp(W.client, 46001, W.extIp, 80)).verdict, "SHOT");
+    assert.equal(
+      counter(SlReason.SL_R_POLICY_RUN),
+      runs + 3n,
+      "preDNAT, fwd_ingress and the pod's ingress ran",
+    );
+
+    assert.equal(pod("allow").kind, "applied");
+    const r = runIn(world.ns, from_hep, tcp(W.client, 46002, W.extIp, 80));
+    expectOut(r, "REDIRECT", {
+      eth: { dst: W.macB1, src: W.hostMacB1 },
+      ipv4: { src: W.client, dst: W.podB1, id: 7, ttl: 63 },
+      tcp: { sport: 46002, dport: 8080, flags: ["SYN"], seq: 100 },
+      payload: "hi",
+    });
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 6n);
+    const e = world.node.ct.get({ src: W.client, dst: W.podB1, sport: 46002, dport: 8080, proto: TCP });
+    assert.ok(e && legOf(e, W.podB1, W.client) & SL_CT_LEG_APPROVED, "the responder's ingress approved");
   },
 );

@@ -51,6 +51,32 @@ SL_INLINE int hep_failsafe(struct sl_ctx *ctx, __u8 direction, __be16 port, __be
 	return bpf_map_lookup_elem(&sl_failsafe, &k) != NULL;
 }
 
+/* hep_to_host says a new flow from the wire (after the frontend lookup: the pre-DNAT tuple
+ * before it) is for the host itself. A local-host route says so; a pod, a Service backend or
+ * another node is forwarded; for the rest — a host address sl_routes does not list (a second
+ * address, one on another interface) or a routed destination — the kernel's FIB decides: what it
+ * would forward is forwarded, anything else is the host's, whose ingress policy then judges it
+ * (the stricter side; the stack does not forward it either). */
+SL_INLINE int hep_to_host(struct sl_ctx *ctx)
+{
+	if (ctx->nat_op == SL_NAT_DNAT)
+		return 0;
+	if (route_is_local_host(ctx->daddr))
+		return 1;
+	struct sl_route_value *r = route_lookup(ctx->daddr);
+	if (r && (r->flags & (SL_ROUTE_LOCAL_WORKLOAD | SL_ROUTE_REMOTE_WORKLOAD | SL_ROUTE_REMOTE_HOST)))
+		return 0;
+	struct bpf_fib_lookup p = {
+		.family = 2, /* AF_INET */
+		.l4_protocol = ctx->proto,
+		.ipv4_src = ctx->saddr,
+		.ipv4_dst = ctx->daddr,
+		.ifindex = ctx->skb->ifindex,
+	};
+	long rc = bpf_fib_lookup(ctx->skb, &p, sizeof(p), 0);
+	return rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH;
+}
+
 /* hep_own_tunnel says a packet the host sends is our VXLAN to another node: its inner flow met
  * policy where it entered, and the nodes must reach each other whatever the host policy says. */
 SL_INLINE int hep_own_tunnel(struct sl_ctx *ctx)

@@ -317,7 +317,7 @@ SL_INLINE int pipe_hep_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_fl
 	int judge = ep != NULL;
 	int rc;
 	if (stage == SL_STAGE_HEP_PRE_DNAT && ep) {
-		if (route_is_local_host(ctx->daddr) && hep_failsafe(ctx, SL_FAILSAFE_IN, ctx->dport, ctx->saddr)) {
+		if (hep_failsafe(ctx, SL_FAILSAFE_IN, ctx->dport, ctx->saddr) && hep_to_host(ctx)) {
 			counter_add(ctx, SL_R_PASS_FAILSAFE);
 			ctx->pol_approved |= SL_POL_APPROVED_DST;
 			judge = 0;
@@ -333,7 +333,7 @@ SL_INLINE int pipe_hep_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_fl
 		return rc;
 	__be32 ct_tun = ctx->tun_ip;
 	if (judge && ep) {
-		int to_host = ctx->nat_op == SL_NAT_NONE && route_is_local_host(ctx->daddr);
+		int to_host = hep_to_host(ctx);
 		rc = pol_run(ctx, to_host ? ep->ingress_slot : ep->fwd_ingress_slot, SL_STAGE_INGRESS, cfg_ifindex,
 			     to_host ? SL_FLOW_HOOK_INGRESS : SL_FLOW_HOOK_FWD_INGRESS, ct_flags, ct_tun);
 		if (rc != SL_POL_NONE)

@@ -40,6 +40,7 @@ const HEP = 7; // eth0 of node1
 const DONE_HEP = 3;
 const DONE_A = 4;
 const other = "198.18.50.7"; // a client outside W.clientRange
+const secondHostIp = "198.18.0.77"; // an address of node1 that sl_routes does not list
 const hep = () => world.node.iface({ ifindex: HEP, role: "hep", polDoneSlot: DONE_HEP });
 const podA = () => world.node.iface({ ifindex: W.ifA, role: "wep", polDoneSlot: DONE_A });
 
@@ -214,6 +215,18 @@ test(
     assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
     const e = world.node.ct.get({ src: W.client, dst: W.node1, sport: 43003, dport: 8080, proto: TCP });
     assert.ok(e && legOf(e, W.node1, W.client) & SL_CT_LEG_APPROVED, "the host's ingress approved");
+
+    // the kernel's FIB tells the host's other addresses (not in sl_routes) from routed destinations
+    world.ns.ip("link", "set", "lo", "up");
+    world.ns.sysctl("net.ipv4.ip_forward", "1");
+    world.ns.ip("addr", "add", `${secondHostIp}/32`, "dev", "lo");
+    world.ns.ip("route", "add", "198.18.99.0/24", "dev", "lo");
+    const second = runIn(world.ns, from_hep, tcp(W.client, 43004, secondHostIp, 8080));
+    assert.equal(second.verdict, "OK", "a second host address is the host's: its ingress (allow) judges it");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
+    const routed = runIn(world.ns, from_hep, tcp(W.client, 43005, "198.18.99.5", 8080));
+    assert.equal(routed.verdict, "SHOT", "a routed destination is forwarded: fwd_ingress (deny)");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 3n);
   },
 );
 

@@ -160,8 +160,9 @@ enum sl_ct_type {
 #define SL_CT_LEG_SEEN 0x10      /* any packet (UDP/ICMP/SCTP replies) */
 #define SL_CT_LEG_APPROVED 0x20  /* policy of this side's endpoint allowed the flow (egress for the
 				  * initiator, ingress for the other side); set where it was evaluated */
-#define SL_CT_LEG_HEP_FWD 0x40 /* initiator's leg: the host endpoint it leaves by (to_hep) allowed the
-				  * forwarded flow by its applyOnForward egress policy (fwd_egress) */
+#define SL_CT_LEG_HEP_FWD 0x40 /* initiator's leg: the host endpoint it leaves by (to_hep) judged the
+				  * flow — fwd_egress (applyOnForward) for a forwarded one, egress for
+				  * the host's own — so its later packets skip fwd_egress */
 
 struct sl_ct_key {
 	__be32 addr_a;

@@ -77,6 +77,25 @@ SL_INLINE int hep_to_host(struct sl_ctx *ctx)
 	return rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH;
 }
 
+/* hep_from_host says a new flow leaving by this host interface (to_hep) is the host's own: its
+ * source is a local-host address, or one sl_routes does not place that the kernel's FIB calls
+ * local (a second address of the host) or cannot route (judged as the host's: the stricter
+ * side). A pod, another node or a routed source is forwarded. */
+SL_INLINE int hep_from_host(struct sl_ctx *ctx)
+{
+	if (route_is_local_host(ctx->saddr))
+		return 1;
+	if (route_lookup(ctx->saddr))
+		return 0;
+	struct bpf_fib_lookup p = {
+		.family = 2, /* AF_INET */
+		.ipv4_dst = ctx->saddr,
+		.ifindex = ctx->skb->ifindex,
+	};
+	long rc = bpf_fib_lookup(ctx->skb, &p, sizeof(p), BPF_FIB_LOOKUP_OUTPUT);
+	return rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH;
+}
+
 /* hep_own_tunnel says a packet the host sends is our VXLAN to another node: its inner flow met
  * policy where it entered, and the nodes must reach each other whatever the host policy says. */
 SL_INLINE int hep_own_tunnel(struct sl_ctx *ctx)
@@ -88,7 +107,8 @@ SL_INLINE int hep_own_tunnel(struct sl_ctx *ctx)
 }
 
 /* hep_fwd_leg is the conntrack leg of the flow's initiator in v (the side whose packets leave
- * here in to_hep on a HIT_FWD), where SL_CT_LEG_HEP_FWD records its fwd_egress approval. */
+ * here in to_hep on a HIT_FWD), where SL_CT_LEG_HEP_FWD records that the host endpoint judged
+ * it: fwd_egress for a forwarded flow, egress (or failsafe) for the host's own. */
 SL_INLINE __u8 *hep_fwd_leg(struct sl_ct_value *v)
 {
 	return v->flags & SL_CT_F_INIT_A ? &v->leg_a : &v->leg_b;

@@ -432,17 +432,32 @@ SL_INLINE int pipe_host_output(struct sl_ctx *ctx)
  * in: from_hep (remote backend), from_wep (local one). Affinity, traffic policies, source
  * ranges (the node's address must be in one, as with kube-proxy) and REJECT apply as for a pod;
  * the REJECT answer goes in through this interface, to the socket. Other flows stay untracked. */
+/* pipe_hep_judged marks the flow whose entry ctx->ct_key names as judged by this host endpoint
+ * on its way out (SL_CT_LEG_HEP_FWD), so its later packets skip fwd_egress: a host flow from an
+ * address sl_routes does not list looks forwarded to the established path. */
+SL_INLINE void pipe_hep_judged(struct sl_ctx *ctx)
+{
+	struct sl_ct_value *v = bpf_map_lookup_elem(&sl_ct, &ctx->ct_key);
+	if (v)
+		*hep_fwd_leg(v) |= SL_CT_LEG_HEP_FWD;
+}
+
 SL_INLINE int pipe_host_new_out(struct sl_ctx *ctx, int track)
 {
 	if (ctx->nat_op != SL_NAT_DNAT) {
 		/* a host endpoint's flow is tracked, so its replies skip the host's ingress policy */
-		if (track && ct_create(ctx, 0, 0) == 0)
+		if (track && ct_create(ctx, 0, 0) == 0) {
 			counter_add(ctx, SL_R_CT_NEW);
+			pipe_hep_judged(ctx);
+		}
 		return fwd_stack(ctx);
 	}
 	counter_add(ctx, SL_R_NAT_HOST);
-	if (ct_create(ctx, SL_CT_F_HOST, 0) == 0)
+	if (ct_create(ctx, SL_CT_F_HOST, 0) == 0) {
 		counter_add(ctx, SL_R_CT_NEW);
+		if (track)
+			pipe_hep_judged(ctx);
+	}
 	return pipe_host_output(ctx);
 }
 
@@ -478,9 +493,7 @@ SL_INLINE int pipe_hep_fwd_allowed(struct sl_ctx *ctx)
 {
 	if (ctx->ct_result == SL_CTR_MISS && ct_create(ctx, 0, 0) == 0)
 		counter_add(ctx, SL_R_CT_NEW);
-	struct sl_ct_value *v = bpf_map_lookup_elem(&sl_ct, &ctx->ct_key);
-	if (v)
-		*hep_fwd_leg(v) |= SL_CT_LEG_HEP_FWD;
+	pipe_hep_judged(ctx);
 	return fwd_stack(ctx);
 }
 
@@ -552,8 +565,12 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 		counter_add(&ctx, SL_R_PASS_MIDFLOW);
 		return TC_ACT_OK;
 	}
-	if (!wep)
-		return host ? pipe_host_new(&ctx) : pipe_hep_fwd_egress(&ctx);
+	if (!wep) {
+		/* on a host endpoint, a host address sl_routes does not list is the host's too */
+		if (host || (hep_endpoint() && hep_from_host(&ctx)))
+			return pipe_host_new(&ctx);
+		return pipe_hep_fwd_egress(&ctx);
+	}
 	ctx.nat_op = SL_NAT_NONE;
 	/* a new flow that reaches a pod through the stack (host-originated, routed): its ingress policy */
 	struct sl_pol_endpoint *ep = pol_endpoint(cfg_ifindex);

@@ -70,6 +70,17 @@ function failsafe(...entries: FailsafeEntry[]): void {
   for (const e of entries) m.set(failsafeKeyText(e), e);
 }
 
+let secondAdded = false;
+/** addSecondAddress gives node1's netns a host address sl_routes does not list, and a routed 198.18.99.0/24. */
+function addSecondAddress(): void {
+  if (secondAdded) return;
+  world.ns.ip("link", "set", "lo", "up");
+  world.ns.sysctl("net.ipv4.ip_forward", "1");
+  world.ns.ip("addr", "add", `${secondHostIp}/32`, "dev", "lo");
+  world.ns.ip("route", "add", "198.18.99.0/24", "dev", "lo");
+  secondAdded = true;
+}
+
 let ruleId = 100;
 const policy = (
   direction: "ingress" | "egress",
@@ -217,10 +228,7 @@ test(
     assert.ok(e && legOf(e, W.node1, W.client) & SL_CT_LEG_APPROVED, "the host's ingress approved");
 
     // the kernel's FIB tells the host's other addresses (not in sl_routes) from routed destinations
-    world.ns.ip("link", "set", "lo", "up");
-    world.ns.sysctl("net.ipv4.ip_forward", "1");
-    world.ns.ip("addr", "add", `${secondHostIp}/32`, "dev", "lo");
-    world.ns.ip("route", "add", "198.18.99.0/24", "dev", "lo");
+    addSecondAddress();
     const second = runIn(world.ns, from_hep, tcp(W.client, 43004, secondHostIp, 8080));
     assert.equal(second.verdict, "OK", "a second host address is the host's: its ingress (allow) judges it");
     assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
@@ -252,6 +260,26 @@ test(
     assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
     assert.equal(counter(SlReason.SL_R_PASS_FAILSAFE), pass + 1n);
 
+    // a host address sl_routes does not list is still the host's (the FIB says local): egress judges it
+    addSecondAddress();
+    assert.equal(runIn(world.ns, to_hep, tcp(secondHostIp, 44006, W.client, 8080)).verdict, "SHOT");
+    assert.equal(runIn(world.ns, to_hep, udp(secondHostIp, 44007, W.client, 53)).verdict, "OK", "failsafe");
+    assert.equal(counter(SlReason.SL_R_PASS_FAILSAFE), pass + 2n);
+    const fromSecond = world.node.ct.get({
+      src: secondHostIp,
+      dst: W.client,
+      sport: 44007,
+      dport: 53,
+      proto: UDP,
+    });
+    assert.ok(
+      fromSecond && legOf(fromSecond, secondHostIp, W.client) & SL_CT_LEG_HEP_FWD,
+      "judged on the way out",
+    );
+    // a routed source is forwarded: no fwd_egress policy here, so it passes
+    assert.equal(runIn(world.ns, to_hep, tcp("198.18.99.5", 44008, W.client, 8080)).verdict, "OK");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 3n);
+
     // our own VXLAN to another node (a NodePort forwarded in Tunnel mode) is no host flow to judge
     assert.equal(runIn(world.ns, to_hep, udp(W.node1, 44004, W.node2, SL_VXLAN_PORT)).verdict, "OK");
     assert.equal(
@@ -259,7 +287,7 @@ test(
       "SHOT",
       "not to a node",
     );
-    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 3n);
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 4n);
   },
 );
 

@@ -12,6 +12,7 @@ import { computeRoutes } from "../calc/compute-routes.ts";
 import { conntrackMapSize } from "../calc/conntrack-map-size.ts";
 import type { WorkloadInterface } from "../calc/compute-routes.ts";
 import { RoutesMap } from "../datapath/maps/routes-map.ts";
+import { FailsafeMap } from "../datapath/maps/failsafe-map.ts";
 import { stableJson } from "../datastore/stable-json.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { AgentConfig } from "./agent-config.ts";
@@ -36,6 +37,8 @@ import { ProxyHandover } from "../fallback/proxy-handover.ts";
 import { reconcileEntries } from "../datapath/reconcile-entries.ts";
 import { describeFilters, runAttachPass, type WantedIface } from "../datapath/attach-pass.ts";
 import type { ServiceSync, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
+import { syncFailsafe } from "./failsafe-sync.ts";
+import type { FelixConfiguration } from "../model/felix-configuration.ts";
 
 /** SyncOutcome summarises one pass (for the log, metrics and readiness). */
 export interface SyncOutcome {
@@ -88,6 +91,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   #unusable: string | undefined;
   /** The logger's level before bpfLogLevel Debug raised it. */
   #baseLevel: string | undefined;
+  /** The failsafe-port problem last logged (a bad port, an IPv6 net), so each is logged once. */
+  #failsafeProblem = "";
   /** sl_ct size the conntrack sweeper asked for (DoubleIfFull), for the bpfMapSizeConntrack it grew from. */
   #ctGrown: { configured: number; to: number } | undefined;
 
@@ -170,6 +175,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     }
     this.#node = this.#resolveNode();
     this.#writeGlobals(maps, settings);
+    this.#writeFailsafe(maps, felixDefault, felixNode);
     const host = this.#host.readHostView();
     const prefixes = settings.interfacePrefixes ?? config.interfacePrefixes;
     const scan = localWorkloads(cache.list("Pod"), config.nodeName, host, prefixes, this.#host.podMac);
@@ -426,6 +432,33 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
         { op: "globals", map: SL_MAP.globals, ...want },
         `datapath globals: ${s.externalServiceMode} mode`,
       );
+  }
+
+  // A bad failsafe port leaves sl_failsafe as it was: the host keeps the failsafe ports it had.
+  #writeFailsafe(maps: M, felixDefault?: FelixConfiguration, felixNode?: FelixConfiguration): void {
+    let problem = "";
+    try {
+      const r = syncFailsafe(new FailsafeMap(maps.get(SL_MAP.failsafe)), felixDefault, felixNode);
+      if (r.added + r.updated + r.deleted > 0)
+        this.#d.log.info(
+          { op: "failsafe", map: SL_MAP.failsafe, added: r.added, updated: r.updated, deleted: r.deleted },
+          "failsafe host ports updated",
+        );
+      problem = r.skipped.map((s) => `${s.field}: ${s.reason}`).join("; ");
+      if (problem !== "" && problem !== this.#failsafeProblem)
+        this.#d.log.warn(
+          { op: "failsafe", map: SL_MAP.failsafe },
+          `failsafe ports not programmed: ${problem}`,
+        );
+    } catch (e) {
+      problem = (e as Error).message;
+      if (problem !== this.#failsafeProblem)
+        this.#d.log.error(
+          { op: "failsafe", map: SL_MAP.failsafe, err: e },
+          `failsafe host ports unchanged: ${problem}`,
+        );
+    }
+    this.#failsafeProblem = problem;
   }
 
   async #attachAll(wanted: ReadonlyMap<string, WantedIface>, s: DataplaneSettings): Promise<void> {

@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SL_POL_MAX_CHUNKS, SL_POL_SLOT_FIRST } from "../abi/abi.ts";
+import {
+  SL_POL_EP_F_HOST,
+  SL_POL_HEP_ARRIVAL_CHUNKS,
+  SL_POL_MAX_CHUNKS,
+  SL_POL_SLOT_FIRST,
+} from "../abi/abi.ts";
 import { compilePolicy } from "../../policy/compile-policy.ts";
 import type { EndpointPolicy } from "../../policy/rule-ir.ts";
 import { PolicyProgrammer } from "./policy-programmer.ts";
@@ -146,4 +151,46 @@ test("slots: first fit over contiguous runs, reserve and free", () => {
   s.free(13, 2);
   assert.throws(() => s.free(12, 2), /slot 13 freed but not allocated/);
   assert.equal(s.used, 8);
+});
+
+test("a host endpoint whose preDNAT and ingress programs together pass the tail-call budget is refused, the old programs kept", () => {
+  const sink = new RecordingPolicySink();
+  // chunk counts by endpoint name, so no 10,000-rule policy has to be compiled
+  const programmer = new PolicyProgrammer(
+    sink,
+    new PolicySlots(SL_POL_SLOT_FIRST, SL_POL_SLOT_FIRST + 255),
+    (p, o) => {
+      const one = compilePolicy(p, o);
+      const n = Number(p.endpoint.split("/")[1] ?? "1");
+      return { chunks: Array.from({ length: n }, (_, i) => ({ ...one.chunks[0]!, slot: o.slotBase + i })) };
+    },
+  );
+  const hep = (pre: number, ing: number, fwd: number) => ({
+    ifindex: 9,
+    name: "node-eth0",
+    flags: SL_POL_EP_F_HOST,
+    hooks: {
+      preDnatSlot: ir(`p/${pre}`, "allow"),
+      ingressSlot: ir(`i/${ing}`, "deny"),
+      fwdIngressSlot: ir(`f/${fwd}`, "allow"),
+    },
+  });
+  assert.equal(programmer.apply(hep(7, 8, 3)).kind, "applied", `7 + 8 = ${SL_POL_HEP_ARRIVAL_CHUNKS}`);
+  const before = sink.endpoints.get(9);
+  const r = programmer.apply(hep(7, 2, 9));
+  assert.equal(r.kind, "failed");
+  assert.match(
+    r.kind === "failed" ? r.error.message : "",
+    /node-eth0 \(ifindex 9\): preDNAT needs 7 chunks and ingress 9: together at most 15/,
+  );
+  assert.deepEqual(sink.endpoints.get(9), before, "the endpoint keeps its programs");
+  assert.equal(sink.openPrograms(), 7 + 8 + 3, "the refused programs were closed");
+  // without preDNAT a program only needs to fit on its own
+  assert.equal(
+    programmer.apply({
+      ...hep(1, 15, 15),
+      hooks: { ingressSlot: ir("i/15", "deny"), fwdIngressSlot: ir("f/15", "deny") },
+    }).kind,
+    "applied",
+  );
 });

@@ -9,7 +9,7 @@
  * The kernel (or a fake) sits behind PolicyProgramSink; the slot range behind PolicySlots — both
  * parametric so a second prog array (XDP, doNotTrack) can have its own programmer.
  */
-import { SL_POL_MAX_CHUNKS, type SlPolEndpoint } from "../abi/abi.ts";
+import { SL_POL_HEP_ARRIVAL_CHUNKS, SL_POL_MAX_CHUNKS, type SlPolEndpoint } from "../abi/abi.ts";
 import { stableJson } from "../../datastore/stable-json.ts";
 import { compilePolicy, type CompiledPolicy, type PolicyChunk } from "../../policy/compile-policy.ts";
 import type { EndpointPolicy } from "../../policy/rule-ir.ts";
@@ -128,6 +128,7 @@ export class PolicyProgrammer {
         fresh.push(installed);
         next.set(hook, installed);
       }
+      checkArrivalChunks(spec, next);
     } catch (e) {
       for (const h of fresh) this.#discard(h, false);
       const error = e instanceof Error ? e : new Error(String(e));
@@ -213,6 +214,22 @@ export class PolicyProgrammer {
     this.slots.free(h.base, h.compiled.chunks.length);
     for (const p of h.programs) p.close();
   }
+}
+
+/**
+ * checkArrivalChunks refuses a host endpoint whose preDNAT program and its larger of ingress /
+ * forward ingress need more than SL_POL_HEP_ARRIVAL_CHUNKS chunks together: a new flow from the
+ * wire to a local pod runs both and then the pod's ingress, and past the kernel's 33 tail calls
+ * the last of them would fail (abi.h).
+ */
+function checkArrivalChunks(spec: EndpointPolicySpec, hooks: ReadonlyMap<PolicyHook, InstalledHook>): void {
+  const n = (hook: PolicyHook) => hooks.get(hook)?.compiled.chunks.length ?? 0;
+  const preDnat = n("preDnatSlot");
+  const arrival = Math.max(n("ingressSlot"), n("fwdIngressSlot"));
+  if (preDnat === 0 || preDnat + arrival <= SL_POL_HEP_ARRIVAL_CHUNKS) return;
+  throw new Error(
+    `policy for endpoint ${spec.name} (ifindex ${spec.ifindex}): preDNAT needs ${preDnat} chunks and ingress ${arrival}: together at most ${SL_POL_HEP_ARRIVAL_CHUNKS} fit the tail-call limit`,
+  );
 }
 
 function entryOf(hooks: ReadonlyMap<PolicyHook, InstalledHook>, flags: number): SlPolEndpoint {

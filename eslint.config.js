@@ -52,6 +52,8 @@ const LAYERS = {
   readiness: ["bpf", "kernel", "errors"],
   proxy: ["calc", "datapath/abi", "datapath/maps", "model", "errors"],
   fallback: ["calc", "datapath/abi", "datastore", "netfilter", "model", "errors"],
+  // flowlogs turns datapath flow events and conntrack counters into Calico-style records.
+  flowlogs: ["datapath/abi", "datapath/maps", "model", "errors"],
   // datapath/policy installs the programs src/policy (pure) generates.
   datapath: ["bpf", "netlink", "kernel", "host", "calc", "datastore", "model", "policy", "errors"],
   // The flow graph page reaches the agent only over HTTP (GET /flows) and its browser/ script is

@@ -21,6 +21,7 @@
 #include "policy.h"
 #include "policed_pod.h"
 #include "hep_policy.h"
+#include "flow_events.h"
 
 #define SL_CONTINUE 0x7fff
 
@@ -217,13 +218,18 @@ SL_INLINE int pipe_frontend(struct sl_ctx *ctx)
 	if (!fe)
 		return SL_CONTINUE;
 	counter_add(ctx, SL_R_NAT_FRONTEND);
-	if (!nat_src_allows(ctx, fe))
+	if (!nat_src_allows(ctx, fe)) {
+		flow_emit_drop(ctx, SL_R_DROP_SRC_RANGE);
 		return counter_drop(ctx, SL_R_DROP_SRC_RANGE);
+	}
 	int pick = nat_pick(ctx, fe);
-	if (pick == SL_PICK_DROP_LOCAL)
+	if (pick == SL_PICK_DROP_LOCAL) {
+		flow_emit_drop(ctx, SL_R_DROP_NO_LOCAL_BACKEND);
 		return counter_drop(ctx, SL_R_DROP_NO_LOCAL_BACKEND);
+	}
 	if (pick == SL_PICK_REJECT) {
 		counter_add(ctx, SL_R_REJECT_NO_BACKEND);
+		flow_emit_drop(ctx, SL_R_REJECT_NO_BACKEND);
 		int rc = ctx->proto == IPPROTO_TCP ? tcp_send_rst(ctx)
 			 : icmp_send_error(ctx, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, ctx->daddr);
 		return rc < 0 ? counter_drop(ctx, SL_R_DROP_HELPER_FAILED) : fwd_redirected(ctx, rc);
@@ -303,8 +309,10 @@ SL_INLINE int pipe_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_flags,
 	rc = pipe_mtu(ctx);
 	if (rc != SL_CONTINUE)
 		return rc;
-	if (ctx->frag != SL_FRAG_LATER && ct_create(ctx, ct_flags, ct_tun) == 0)
+	if (ctx->frag != SL_FRAG_LATER && ct_create(ctx, ct_flags, ct_tun) == 0) {
 		counter_add(ctx, SL_R_CT_NEW);
+		flow_emit_created(ctx);
+	}
 	return pipe_output(ctx);
 }
 
@@ -383,14 +391,19 @@ SL_INLINE int pipe_from(struct __sk_buff *skb, int role)
 	if (hep) {
 		/* the service loopback address lives only on pod interfaces: from outside it is forged,
 		 * as the outer source or (after our VXLAN came off) the inner one */
-		if (ctx.saddr == cfg_hairpin_ip)
+		if (ctx.saddr == cfg_hairpin_ip) {
+			flow_emit_drop(&ctx, SL_R_DROP_SPOOFED);
 			return counter_drop(&ctx, SL_R_DROP_SPOOFED);
+		}
 		rc = pipe_receive_hep(&ctx);
 		if (rc != SL_CONTINUE)
 			return rc;
-		if (ctx.saddr == cfg_hairpin_ip)
+		if (ctx.saddr == cfg_hairpin_ip) {
+			flow_emit_drop(&ctx, SL_R_DROP_SPOOFED);
 			return counter_drop(&ctx, SL_R_DROP_SPOOFED);
+		}
 	} else if (!route_src_ok(&ctx)) {
+		flow_emit_drop(&ctx, SL_R_DROP_SPOOFED);
 		return counter_drop(&ctx, SL_R_DROP_SPOOFED);
 	}
 	if (ctx.frag == SL_FRAG_LATER) {
@@ -453,6 +466,7 @@ SL_INLINE int pipe_host_new_out(struct sl_ctx *ctx, int track)
 		/* a host endpoint's flow is tracked, so its replies skip the host's ingress policy */
 		if (track && ct_create(ctx, 0, 0) == 0) {
 			counter_add(ctx, SL_R_CT_NEW);
+			flow_emit_created(ctx);
 			pipe_hep_judged(ctx);
 		}
 		return fwd_stack(ctx);
@@ -460,6 +474,7 @@ SL_INLINE int pipe_host_new_out(struct sl_ctx *ctx, int track)
 	counter_add(ctx, SL_R_NAT_HOST);
 	if (ct_create(ctx, SL_CT_F_HOST, 0) == 0) {
 		counter_add(ctx, SL_R_CT_NEW);
+		flow_emit_created(ctx);
 		if (track)
 			pipe_hep_judged(ctx);
 	}
@@ -496,8 +511,10 @@ SL_INLINE int pipe_host_new(struct sl_ctx *ctx)
  * replies are established where they come in. */
 SL_INLINE int pipe_hep_fwd_allowed(struct sl_ctx *ctx)
 {
-	if (ctx->ct_result == SL_CTR_MISS && ct_create(ctx, 0, 0) == 0)
+	if (ctx->ct_result == SL_CTR_MISS && ct_create(ctx, 0, 0) == 0) {
 		counter_add(ctx, SL_R_CT_NEW);
+		flow_emit_created(ctx);
+	}
 	pipe_hep_judged(ctx);
 	return fwd_stack(ctx);
 }
@@ -518,8 +535,10 @@ SL_INLINE int pipe_hep_fwd_egress(struct sl_ctx *ctx)
 /* pipe_to_wep_new tracks a new flow into a pod that its ingress policy allowed (or that has none). */
 SL_INLINE int pipe_to_wep_new(struct sl_ctx *ctx)
 {
-	if (ct_create(ctx, 0, 0) == 0)
+	if (ct_create(ctx, 0, 0) == 0) {
 		counter_add(ctx, SL_R_CT_NEW);
+		flow_emit_created(ctx);
+	}
 	return fwd_stack(ctx);
 }
 
@@ -615,8 +634,11 @@ SL_INLINE int pipe_pol_done(struct __sk_buff *skb)
 	if (copied < 0)
 		return counter_drop(&ctx, SL_R_DROP_POLICY);
 	ctx.ct = NULL;
-	if (st->verdict != SL_POL_ALLOW)
+	if (st->verdict != SL_POL_ALLOW) {
+		flow_emit_denied(&ctx, res->hook, res->ifindex, st->verdict, st->rule_id, st->tier);
 		return counter_drop(&ctx, SL_R_DROP_POLICY);
+	}
+	flow_note_allow(&ctx, res->hook, st->rule_id, st->tier);
 	/* egress hooks judge for the initiator, the others for the responder (conntrack legs) */
 	if (res->hook == SL_FLOW_HOOK_EGRESS || res->hook == SL_FLOW_HOOK_FWD_EGRESS)
 		ctx.pol_approved |= SL_POL_APPROVED_SRC;

@@ -28,6 +28,8 @@ import { SyncScheduler } from "./sync-scheduler.ts";
 import { sliceServiceKey } from "../datastore/cluster-cache.ts";
 import type { DatastoreEvent } from "../datastore/datastore.ts";
 import type { Resource } from "../model/resource.ts";
+import { FlowLogService } from "./flow-log-service.ts";
+import { EndpointNames } from "../flowlogs/endpoint-names.ts";
 
 /** AgentOptions injects the logger and the service proxy. */
 export interface AgentOptions {
@@ -72,6 +74,8 @@ export class Agent {
   #http: HttpEndpoints | undefined;
   #proxyHealth: HealthServer | undefined;
   #sweeper: ConntrackSweeper | undefined;
+  #flowLogs: FlowLogService | undefined;
+  #names: { generation: number; names: EndpointNames } | undefined;
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
   #lastTick = Date.now();
   /** Services ("namespace/name") whose change waits for the fast path (this turn of the loop). */
@@ -106,7 +110,9 @@ export class Agent {
       { health: c.healthPort, metrics: c.metricsPort },
       () => this.health(),
       this.metrics,
+      () => this.#flowLogs?.source,
     );
+    this.#flowLogs = new FlowLogService({ log, names: () => this.#endpointNames() });
     if (c.healthzPort > 0) {
       // Not fatal: probes fail visibly, and the datapath matters more than its health check.
       this.#proxyHealth = await HealthServer.start({ healthzPort: c.healthzPort, logger: log }).catch(
@@ -221,6 +227,7 @@ export class Agent {
       this.#lastSync = { at: new Date().toISOString(), ok: true, pending: out.pending };
       this.#log.debug({ op: "sync", reasons, seconds, mode: out.mode.mode }, "synced");
       this.#proxyHealth?.updated();
+      this.#configureFlowLogs();
       await this.#proxyHealth?.syncServices(out.healthChecks);
       if (out.pending > 0) this.#retry(PENDING_RETRY_MS, "pending pods");
       this.#observeCounters();
@@ -263,6 +270,31 @@ export class Agent {
       this.#log.error({ op: "sync", err: e }, "sync of changed services failed; running a full pass");
       this.#scheduler.request("retry after error");
     }
+  }
+
+  // Flow logs follow FelixConfiguration (the sync wrote the datapath flag); not fatal when they fail.
+  #configureFlowLogs(): void {
+    try {
+      this.#flowLogs?.configure(this.#sync.settings?.flowLogs, this.#sync.maps);
+    } catch (e) {
+      this.#log.error({ op: "flowlogs", err: e }, "start flow logs failed");
+    }
+  }
+
+  // Names for flow records, rebuilt only when the cache changed.
+  #endpointNames(): EndpointNames {
+    const g = this.#cache.generation;
+    if (this.#names?.generation !== g) {
+      const names = new EndpointNames({
+        nodeName: this.#config.nodeName,
+        pods: this.#cache.list("Pod"),
+        services: this.#cache.list("Service"),
+        hostEndpoints: this.#cache.list("HostEndpoint"),
+        networkSets: [...this.#cache.list("NetworkSet"), ...this.#cache.list("GlobalNetworkSet")],
+      });
+      this.#names = { generation: g, names };
+    }
+    return this.#names.names;
   }
 
   #retry(ms: number, reason: string): void {
@@ -323,6 +355,7 @@ export class Agent {
     await this.#sweeper?.stop();
     await this.#scheduler?.stop();
     await this.#datastore?.close();
+    this.#flowLogs?.close();
     await this.#sync?.close();
     await this.#http?.close();
     await this.#proxyHealth?.close();

@@ -245,6 +245,21 @@ test("DataplaneSync writes sl_failsafe from FelixConfiguration each pass; a bad 
   assert.deepEqual(failsafe(), ["in tcp 2222 0.0.0.0/0"], "previous entries kept");
 });
 
+test("DataplaneSync sets the flow events flag in sl_globals while flowLogsFileEnabled", async () => {
+  const { backend, cache, sync } = setup();
+  const globals = () =>
+    new Map(new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).entries()).get(GlobalsStore.KEY);
+  await sync.sync();
+  assert.equal(globals()?.flowEvents, undefined, "off by default (Felix's default)");
+  put(cache, felix({ flowLogsFileEnabled: true }));
+  await sync.sync();
+  assert.equal(globals()?.flowEvents, true);
+  assert.equal(sync.settings?.flowLogs.enabled, true);
+  put(cache, felix({ flowLogsFileEnabled: false }));
+  await sync.sync();
+  assert.equal(globals()?.flowEvents, undefined, "cleared without a reload");
+});
+
 test("DataplaneSync in the standard dataplane detaches everything and hands Services to the fallback", async () => {
   const { backend, cache, sync, handed } = setup();
   await sync.sync();

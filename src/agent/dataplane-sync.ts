@@ -25,6 +25,7 @@ import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { kernelDatapathBackend } from "../datapath/kernel-datapath-backend.ts";
 import { GlobalsStore } from "../datapath/maps/globals-store.ts";
+import type { Globals } from "../datapath/maps/globals-map.ts";
 import { decideDataplaneMode } from "../calc/dataplane-mode.ts";
 import type { ModeDecision } from "../calc/dataplane-mode.ts";
 import { dataplaneSettings } from "../calc/dataplane-settings.ts";
@@ -422,7 +423,9 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
 
   // Globals go through the same diff-and-apply as every other map: one entry, written when it differs.
   #writeGlobals(maps: M, s: DataplaneSettings): void {
-    const want = { externalServiceMode: s.externalServiceMode, ctTimeouts: s.ctTimeouts };
+    // flowEvents only when on: the decoded entry leaves it out when off, and must compare equal
+    const want: Globals = { externalServiceMode: s.externalServiceMode, ctTimeouts: s.ctTimeouts };
+    if (s.flowLogs.enabled) want.flowEvents = true;
     const r = reconcileEntries(
       new GlobalsStore(maps.get(SL_MAP.globals)),
       new Map([[GlobalsStore.KEY, want]]),

@@ -13,6 +13,7 @@ import { registerDeleteCommand } from "./delete-command.ts";
 import { registerGetCommand } from "./get-command.ts";
 import { registerLabelCommand } from "./label-command.ts";
 import { registerPatchCommand } from "./patch-command.ts";
+import { registerFlowsCommand } from "./flows-command.ts";
 import { sluiceVersion } from "./version.ts";
 
 const program = new Command();
@@ -33,5 +34,6 @@ registerDeleteCommand(program);
 registerPatchCommand(program);
 registerLabelCommand(program);
 registerConfigCommand(program);
+registerFlowsCommand(program);
 
 await program.parseAsync(process.argv);

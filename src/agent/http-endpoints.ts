@@ -1,6 +1,7 @@
 /**
  * startHttpEndpoints serves the agent's HTTP endpoints on one port each: `/liveness`,
- * `/readiness` (JSON bodies saying why) and `/flows` (flow logs, flows-endpoint.ts) on the health
+ * `/readiness` (JSON bodies saying why), `/flows` (flow logs, flows-endpoint.ts) and `/ui/` (the live
+ * flow graph, src/flowlogs/web) on the health
  * port, `/metrics` on the metrics port. Port 0
  * disables a server. Binds all addresses of the node's namespace, like Felix.
  */
@@ -9,6 +10,7 @@ import type { Server } from "node:http";
 import type { AgentMetrics } from "./agent-metrics.ts";
 import type { FlowSource } from "../flowlogs/recent-flows.ts";
 import { handleFlowsRequest } from "./flows-endpoint.ts";
+import { serveFlowWeb } from "../flowlogs/web/serve-flow-web.ts";
 
 /** HealthStatus is what the health endpoints report. */
 export interface HealthStatus {
@@ -46,10 +48,12 @@ export async function startHttpEndpoints(
           handleFlowsRequest(req, res, flows());
           return;
         }
+        // The live flow graph (/ui/), reading /flows beside it.
+        if (serveFlowWeb(req, res)) return;
         const s = status();
         const ok = path === "/liveness" ? s.live : path === "/readiness" ? s.ready : undefined;
         if (ok === undefined) {
-          res.writeHead(404).end("not found: try /liveness, /readiness or /flows\n");
+          res.writeHead(404).end("not found: try /liveness, /readiness, /flows or /ui/\n");
           return;
         }
         res

@@ -21,6 +21,12 @@ import { ipv4ToNumber } from "../../src/model/ipv4.ts";
 import { createAgentLogger } from "../../src/agent/agent-logger.ts";
 import { AgentMetrics } from "../../src/agent/agent-metrics.ts";
 import { PolicySync } from "../../src/agent/policy-sync.ts";
+import { PolicyRecordFiles, policyRecordDir } from "../../src/agent/policy-record.ts";
+import { dumpPolicy } from "../../src/cli/dump-policy.ts";
+import { mapPinPath } from "../../src/datapath/datapath-maps.ts";
+import { SL_MAP } from "../../src/datapath/abi/datapath-names.ts";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { knp, pod } from "../support/policy-resources.ts";
 import { isRoot, requireRoot } from "../support/root.ts";
 import { PolicyHarness } from "../policy/policy-harness.ts";
@@ -55,6 +61,10 @@ function keyOf(r: Resource) {
   return { group: "", kind: r.kind, name: r.metadata.name, ...(ns !== undefined ? { namespace: ns } : {}) };
 }
 
+// The dump reads pinned maps and the agent's record files: a private pin dir and record dir.
+const PIN_DIR = `/sys/fs/bpf/sluice-test-polsync-${process.pid}/sluice`;
+let recordDir = "";
+
 function policySync(): PolicySync {
   const mapFds = new Map([...h!.maps].map(([n, m]) => [n, m.fd] as const));
   return new PolicySync({
@@ -63,6 +73,7 @@ function policySync(): PolicySync {
     log: createAgentLogger(NODE, "silent"),
     metrics: new AgentMetrics(),
     zeroHits: (id) => h!.resetHits([id]),
+    record: new PolicyRecordFiles(policyRecordDir(PIN_DIR, recordDir)),
   });
 }
 
@@ -104,6 +115,10 @@ test(
       ],
       hostIfaces: [],
     };
+    recordDir = mkdtempSync(`${tmpdir()}/sl-polrec-`);
+    mkdirSync(PIN_DIR, { recursive: true });
+    endpoints!.pin(mapPinPath(PIN_DIR, SL_MAP.pol_endpoints));
+    h!.map(PolicyMapName.hits).pin(mapPinPath(PIN_DIR, SL_MAP.pol_hits));
     let first: PolicySync | undefined = policySync();
     let second: PolicySync | undefined;
     try {
@@ -139,6 +154,28 @@ test(
       assert.equal(denied.retval, TC_ACT_SHOT);
       assert.equal(h!.hits(denied.ruleId), 2n, "end of tier counted for both denials");
 
+      // `sluice dump policy web ingress --asm`: the installed rules with their hits, and the listing.
+      const dump = dumpPolicy(PIN_DIR, { target: "web", hook: "ingress", asm: true, recordDir });
+      assert.equal(dump.sections.length, 1);
+      assert.match(
+        dump.sections[0]!.title,
+        new RegExp(`ifindex 7\\) ingress: slot ${entry.ingressSlot}, 1 chunk`),
+      );
+      assert.deepEqual(
+        dump.sections[0]!.rows.map((r) => [r[1], r[3], r[5]]),
+        [
+          ["default/knp.default.web", "allow", 1n],
+          ["(end of tier)", "deny", 2n],
+          ["(endpoint default)", "allow", 0n],
+        ],
+      );
+      assert.match(dump.listings[0]!.text, new RegExp(`sl_pol_jump slot ${entry.ingressSlot}`));
+      assert.match(dump.listings[0]!.text, /sl_pol_hits/);
+      assert.throws(
+        () => dumpPolicy(PIN_DIR, { target: "client", recordDir }),
+        /no policed endpoint "client"/,
+      );
+
       // "other" becomes a client: one sl_ipsets write, the same program now allows it.
       const programBefore = hook().programs[0];
       put(pod("default", "other", "198.19.1.4", { app: "client" }));
@@ -164,6 +201,10 @@ test(
       assert.equal(again.verdict, SlPolVerdict.SL_POL_ALLOW);
       assert.equal(second.programmer.slots.used, 1);
     } finally {
+      endpoints!.unpin();
+      h!.map(PolicyMapName.hits).unpin();
+      rmSync(PIN_DIR.replace(/\/sluice$/, ""), { recursive: true, force: true });
+      rmSync(recordDir, { recursive: true, force: true });
       first?.close();
       // Leave the maps empty: remove the entry (clears its slots) through the programmer.
       second?.programmer.remove(7);

@@ -19,6 +19,7 @@
 #include "dsr.h"
 #include "frags.h"
 #include "policy.h"
+#include "policed_pod.h"
 
 #define SL_CONTINUE 0x7fff
 
@@ -31,6 +32,8 @@ SL_INLINE int pipe_helper_failed(struct sl_ctx *ctx, int rc)
 SL_INLINE int pipe_parse(struct sl_ctx *ctx)
 {
 	int r = parse_packet(ctx);
+	if (r == SL_PARSE_PASS && pod_ipv6_refused(ctx))
+		return counter_drop(ctx, SL_R_DROP_IPV6_POLICED);
 	if (r == SL_PARSE_PASS) {
 		counter_add(ctx, ctx->reason);
 		return TC_ACT_OK;
@@ -363,6 +366,8 @@ SL_INLINE int pipe_from(struct __sk_buff *skb, int role)
 			return counter_drop(&ctx, SL_R_DROP_HELPER_FAILED);
 		if (rc > 0)
 			counter_add(&ctx, SL_R_ICMP_ERROR_NAT);
+		else if (pod_icmp_error_refused(&ctx)) /* rewritten ones quote a flow by definition */
+			return counter_drop(&ctx, SL_R_DROP_ICMP_UNRELATED);
 		return fwd_packet(&ctx, 1);
 	}
 	ct_lookup(&ctx);
@@ -434,6 +439,8 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 		return fwd_stack(&ctx);
 	}
 	if (ctx.proto == IPPROTO_ICMP && icmp_is_error(ctx.icmp_type)) {
+		if (wep && pod_icmp_error_refused(&ctx))
+			return counter_drop(&ctx, SL_R_DROP_ICMP_UNRELATED);
 		if (!host)
 			return fwd_stack(&ctx);
 		rc = nat_icmp_error(&ctx);
@@ -448,6 +455,16 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 	if (ctx.ct_result == SL_CTR_RESET)
 		return pipe_reset(&ctx);
 	if (ctx.ct_result != SL_CTR_MISS) {
+		if (wep && pod_ct_dst_unapproved(&ctx)) {
+			/* tracked where this pod's ingress never ran: it decides now (policed_pod.h) */
+			struct sl_pol_endpoint *ep = pol_endpoint(cfg_ifindex);
+			if (ep) {
+				rc = pol_run(&ctx, ep->ingress_slot, SL_STAGE_TO_WEP_APPROVE, cfg_ifindex,
+					     SL_FLOW_HOOK_INGRESS, 0, 0);
+				if (rc != SL_POL_NONE)
+					return rc;
+			}
+		}
 		counter_add(&ctx, SL_R_CT_ESTABLISHED);
 		/* a host flow's packet still addressed to its frontend (NAT_FWD hit) */
 		if (host && ctx.nat_op == SL_NAT_DNAT)
@@ -495,6 +512,11 @@ SL_INLINE int pipe_pol_done(struct __sk_buff *skb)
 		ctx.pol_approved |= SL_POL_APPROVED_DST;
 	if (res->stage == SL_STAGE_TO_WEP)
 		return pipe_to_wep_new(&ctx);
+	if (res->stage == SL_STAGE_TO_WEP_APPROVE) {
+		pod_ct_approve_dst(&ctx);
+		counter_add(&ctx, SL_R_CT_ESTABLISHED);
+		return fwd_stack(&ctx);
+	}
 	return pipe_new_flow_from(&ctx, res->stage, res->ct_flags, res->ct_tun);
 }
 

@@ -30,6 +30,7 @@
 #define SL_STAGE_INGRESS 1
 #define SL_STAGE_FINISH 2
 #define SL_STAGE_TO_WEP 3 /* to_wep: a new flow into this pod, after its ingress policy */
+#define SL_STAGE_TO_WEP_APPROVE 4 /* to_wep: a tracked flow its ingress never approved (policed_pod.h) */
 
 /* SL_CONTINUE from pol_run: no policy at this point */
 #define SL_POL_NONE 0x7fff

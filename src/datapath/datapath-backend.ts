@@ -60,6 +60,12 @@ export interface DatapathAttacher<M extends DatapathMapSet> {
   /** pinnedIfaces lists interfaces with link pins (this run's or an earlier agent's). */
   pinnedIfaces(): string[];
   detachPinned(name: string): void;
+  /**
+   * settle finishes what attach/detach left to do once no old program can run any more (the
+   * kernel attacher empties retired policy continuation slots). Optional: an attacher that
+   * leaves nothing behind has no need of it.
+   */
+  settle?(): void;
   close(): void;
 }
 

@@ -20,6 +20,7 @@ import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { readCounterTotals, readMapOccupancy } from "../datapath/datapath-stats.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";
+import { kernelPolicySync } from "./kernel-policy-sync.ts";
 import { startHttpEndpoints } from "./http-endpoints.ts";
 import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
@@ -52,6 +53,10 @@ const REQUIRED_OBJECTS = [
   SL_MAP.ct,
   SL_MAP.affinity,
   SL_MAP.counters,
+  SL_MAP.pol_jump,
+  SL_MAP.pol_endpoints,
+  SL_MAP.ipsets,
+  SL_MAP.pol_hits,
 ] as const;
 
 const RESYNC_MS = 30_000;
@@ -145,6 +150,7 @@ export class Agent {
       metrics: this.metrics,
       failedChecks: failed,
       ...(options.services ? { services: options.services } : {}),
+      policy: kernelPolicySync(c.pinDir),
     });
     this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), {
       debounceMs: 100,

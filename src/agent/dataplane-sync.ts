@@ -40,6 +40,7 @@ import { describeFilters, runAttachPass, type WantedIface } from "../datapath/at
 import type { ServiceSync, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
 import { syncFailsafe } from "./failsafe-sync.ts";
 import type { FelixConfiguration } from "../model/felix-configuration.ts";
+import type { PolicySync, PolicySyncFactory } from "./policy-sync.ts";
 
 /** SyncOutcome summarises one pass (for the log, metrics and readiness). */
 export interface SyncOutcome {
@@ -62,6 +63,8 @@ export interface DataplaneSyncDeps<M extends DatapathMapSet = DatapathMaps> {
   readonly metrics: AgentMetrics;
   readonly failedChecks: readonly string[];
   readonly services?: ServiceSyncFactory;
+  /** Network policy over the maps (the agent's: kernelPolicySync); none leaves policy unprogrammed. */
+  readonly policy?: PolicySyncFactory<M>;
   readonly backend?: DatapathBackend<M>;
   readonly host?: HostProbe;
   /** Who serves Services per mode (default: the nftables fallback and kube-proxy clean-up). */
@@ -81,6 +84,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   #mapFullStatus: string | undefined;
   #attacher: DatapathAttacher<M> | undefined;
   #services: ServiceSync | undefined;
+  #policy: PolicySync | undefined;
   #node: DetectedNodeIp | undefined;
   #settings: DataplaneSettings | undefined;
   #firstPass = true;
@@ -124,6 +128,11 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   /** maps are the live datapath maps in eBPF mode. */
   get maps(): M | undefined {
     return this.#maps;
+  }
+
+  /** policy is the network policy sync over the live maps (eBPF mode). */
+  get policy(): PolicySync | undefined {
+    return this.#policy;
   }
 
   /** settings are the FelixConfiguration-derived settings of the last eBPF pass. */
@@ -229,6 +238,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       return this.#giveUp(e.message);
     }
     this.#firstPass = false;
+    this.#syncPolicy(scan.workloads, wanted);
     // Programs attached: eBPF serves Services now, so the other proxies' rules can go.
     await this.#handover.bpf(settings.kubeProxyCleanup);
     return { mode, pending: scan.pending.length, healthChecks: nat?.healthChecks ?? [] };
@@ -245,6 +255,24 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       nodeName: this.#d.config.nodeName,
       nodeAddresses: [this.#node.ip],
     });
+  }
+
+  // Policy needs the wired veths, so it follows routes and the attach pass. A failure here (a map
+  // write refused) is logged and retried next pass; Services and routing go on.
+  #syncPolicy(workloads: SyncWorkloads, wanted: ReadonlyMap<string, WantedIface>): void {
+    try {
+      this.#policy?.sync({
+        cache: this.#d.cache,
+        nodeName: this.#d.config.nodeName,
+        workloads,
+        hostIfaces: [...wanted]
+          .filter(([, w]) => w.role === "hep")
+          .map(([name, w]) => ({ name, index: w.index })),
+        addressOwner: (ip) => this.#host.ifaceOfAddress(ip)?.ifindex,
+      });
+    } catch (e) {
+      this.#d.log.error({ op: "policy", err: e }, `network policy sync failed: ${(e as Error).message}`);
+    }
   }
 
   // The kernel will not take this datapath (a map it cannot create, a program the verifier
@@ -299,6 +327,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     }
     await this.#services?.close();
     this.#services = undefined;
+    this.#policy?.close();
+    this.#policy = undefined;
     this.#maps?.close();
     this.#maps = undefined;
     this.#mapSizesKey = "";
@@ -379,6 +409,9 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     else this.#attacher = this.#backend.attacher(maps);
     await this.#services?.close();
     this.#services = this.#d.services?.(maps, this.#d.log);
+    // A new opening adopts what the old PolicySync installed (the pinned entries and slots).
+    this.#policy?.close();
+    this.#policy = this.#d.policy?.(maps, this.#d.log, this.#d.metrics);
     // Programs still reference `old` until the next attach pass swaps them; close it after that.
     if (old) this.#closeAfterAttach = old;
     return maps;
@@ -497,10 +530,13 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   /** close releases fds; pins keep the datapath running. */
   async close(): Promise<void> {
     await this.#services?.close();
+    this.#policy?.close();
     this.#attacher?.close();
     this.#maps?.close();
   }
 }
+
+type SyncWorkloads = ReturnType<typeof localWorkloads>["workloads"];
 
 function safeRegExp(pattern: string, log: AgentLogger): RegExp | undefined {
   try {

@@ -20,7 +20,8 @@ import {
 import type { BpfMap } from "../../src/bpf/map.ts";
 import { FailsafeMap, failsafeKeyText, type FailsafeEntry } from "../../src/datapath/maps/index.ts";
 import { KernelPolicySink } from "../../src/datapath/policy/kernel-policy-sink.ts";
-import { PolicyProgrammer, type PolicyHook } from "../../src/datapath/policy/policy-programmer.ts";
+import { PolicyProgrammer } from "../../src/datapath/policy/policy-programmer.ts";
+import type { PolicyHook } from "../../src/policy/rule-ids.ts";
 import { PolicySlots } from "../../src/datapath/policy/policy-slots.ts";
 import { ipv4ToNumber } from "../../src/model/ipv4.ts";
 import type { EndpointPolicy, RuleMatch } from "../../src/policy/rule-ir.ts";
@@ -133,7 +134,7 @@ test(
   "deny-all ingress on a host endpoint: SSH (failsafe 22) still reaches the host and its reply leaves; port 8080 is dropped",
   requireRoot,
   async () => {
-    await install({ ingressSlot: denyAll("ingress"), egressSlot: denyAll("egress") });
+    await install({ ingress: denyAll("ingress"), egress: denyAll("egress") });
     failsafe({ direction: "in", protocol: "tcp", port: 22, peer: "0.0.0.0/0" });
     const { from_hep, to_hep } = await hep();
     const pass = counter(SlReason.SL_R_PASS_FAILSAFE);
@@ -177,7 +178,7 @@ test(
       },
       { protocol: TCP, dstPorts: [{ first: 8080, last: 8080 }] },
     ]);
-    await install({ preDnatSlot: preDnat, ingressSlot: denyAll("ingress"), egressSlot: denyAll("egress") });
+    await install({ preDnatIngress: preDnat, ingress: denyAll("ingress"), egress: denyAll("egress") });
     failsafe();
     const { from_hep } = await hep();
     const drops = counter(SlReason.SL_R_DROP_POLICY);
@@ -210,9 +211,9 @@ test(
   requireRoot,
   async () => {
     await install({
-      ingressSlot: allowAll("ingress"),
-      egressSlot: denyAll("egress"),
-      fwdIngressSlot: denyAll("ingress"),
+      ingress: allowAll("ingress"),
+      egress: denyAll("egress"),
+      forwardIngress: denyAll("ingress"),
     });
     failsafe();
     const { from_hep } = await hep();
@@ -242,7 +243,7 @@ test(
   "host egress deny-all: failsafe outbound 53/UDP leaves and its answer comes back; other host flows are dropped",
   requireRoot,
   async () => {
-    await install({ ingressSlot: denyAll("ingress"), egressSlot: denyAll("egress") });
+    await install({ ingress: denyAll("ingress"), egress: denyAll("egress") });
     failsafe({ direction: "out", protocol: "udp", port: 53, peer: "0.0.0.0/0" });
     const { from_hep, to_hep } = await hep();
     const pass = counter(SlReason.SL_R_PASS_FAILSAFE);
@@ -296,9 +297,9 @@ test(
   requireRoot,
   async () => {
     await install({
-      ingressSlot: denyAll("ingress"),
-      egressSlot: denyAll("egress"),
-      fwdEgressSlot: allowAll("egress"),
+      ingress: denyAll("ingress"),
+      egress: denyAll("egress"),
+      forwardEgress: allowAll("egress"),
     });
     failsafe();
     const { to_hep } = await hep();
@@ -317,9 +318,9 @@ test(
     assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 1n, "marked: not judged again");
 
     await install({
-      ingressSlot: denyAll("ingress"),
-      egressSlot: denyAll("egress"),
-      fwdEgressSlot: denyAll("egress"),
+      ingress: denyAll("ingress"),
+      egress: denyAll("egress"),
+      forwardEgress: denyAll("egress"),
     });
     assert.equal(
       runIn(world.ns, to_hep, tcp(W.podA, 45001, W.client, 80, ["ACK"])).verdict,
@@ -347,10 +348,10 @@ test(
   requireRoot,
   async () => {
     await install({
-      preDnatSlot: allowAll("ingress"),
-      ingressSlot: denyAll("ingress"),
-      egressSlot: denyAll("egress"),
-      fwdIngressSlot: allowAll("ingress"),
+      preDnatIngress: allowAll("ingress"),
+      ingress: denyAll("ingress"),
+      egress: denyAll("egress"),
+      forwardIngress: allowAll("ingress"),
     });
     failsafe();
     const pod = (action: "allow" | "deny") =>
@@ -358,7 +359,7 @@ test(
         ifindex: W.ifB1,
         name: "t/b1",
         flags: 0,
-        hooks: { ingressSlot: policy("ingress", action) },
+        hooks: { ingress: policy("ingress", action) },
       });
     const { from_hep } = await hep();
     assert.equal(pod("deny").kind, "applied");

@@ -207,7 +207,7 @@ before(async () => {
     openings: [maps],
   };
   assert.equal(
-    programmer.apply({ ifindex: host1, name: "t/pod1", flags: 0, hooks: { ingressSlot: ingress } }).kind,
+    programmer.apply({ ifindex: host1, name: "t/pod1", flags: 0, hooks: { ingress } }).kind,
     "applied",
   );
 });

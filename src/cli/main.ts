@@ -13,6 +13,7 @@ import { registerDeleteCommand } from "./delete-command.ts";
 import { registerGetCommand } from "./get-command.ts";
 import { registerLabelCommand } from "./label-command.ts";
 import { registerPatchCommand } from "./patch-command.ts";
+import { registerPolicyCommand } from "./policy-command.ts";
 import { sluiceVersion } from "./version.ts";
 
 const program = new Command();
@@ -32,6 +33,7 @@ registerGetCommand(program);
 registerDeleteCommand(program);
 registerPatchCommand(program);
 registerLabelCommand(program);
+registerPolicyCommand(program);
 registerConfigCommand(program);
 
 await program.parseAsync(process.argv);

@@ -23,7 +23,8 @@ export const PORTS = [80, 81] as const;
 /** Every pod, "ns/name", in matrix order. */
 export const PODS: readonly string[] = NAMESPACES.flatMap((ns) => POD_NAMES.map((p) => `${ns}/${p}`));
 const PROBE_TIMEOUT_S = 1;
-const SERVER_LIFETIME_S = 600;
+// Longer than the whole suite on a loaded machine (a run took over 15 minutes); down() kills them.
+const SERVER_LIFETIME_S = 3600;
 
 /** sluice runs the real CLI with a bounded timeout and throws with its stderr on failure. */
 export function sluice(args: readonly string[], input?: string): string {

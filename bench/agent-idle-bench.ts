@@ -5,7 +5,8 @@
  * Per N, one real agent process (bench/scale-agent.ts: a throwaway netns and bpffs root):
  * start → /readiness (the NAT maps full), a settling pause, then its CPU (utime + stime from
  * /proc) over `idleSeconds` with nothing written to the datastore, its RSS and Node's heap used
- * (the agent's own /metrics), then `kill -9` and a restart over the same pins until ready again.
+ * (the agent's own /metrics, whose one scrape's CPU is reported too), then `kill -9` and a
+ * restart over the same pins until ready again.
  * The datastore is written in-process (FileDatastore.applyBatch) before the agent starts, so
  * the agent's start reads a full datastore. `--profile=true` runs the agent with `--cpu-prof`
  * and leaves the .cpuprofile of the idle run under bench/results/. Needs root.
@@ -38,6 +39,8 @@ interface IdleFigures {
   readonly idleCpuPct: number;
   readonly rssMb: number;
   readonly heapMb: number;
+  /** CPU the agent spent answering one /metrics scrape. */
+  readonly scrapeCpuMs: number;
   readonly restartMs: number;
 }
 
@@ -72,7 +75,9 @@ async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): P
     await sleep(o.idleSeconds * 1000);
     const idleCpuPct = ((agent.cpuSeconds() - c0) / o.idleSeconds) * 100;
     const rssMb = agent.rssBytes() / 1e6;
+    const c1 = agent.cpuSeconds();
     const heapMb = (agent.metric("sluice_agent_nodejs_heap_size_used_bytes") ?? NaN) / 1e6;
+    const scrapeCpuMs = (agent.cpuSeconds() - c1) * 1000;
     ctx.progress(
       `agent-idle N=${n}: idle ${idleCpuPct.toFixed(2)} % CPU, RSS ${rssMb.toFixed(0)} MB; kill -9 and restart`,
     );
@@ -81,7 +86,7 @@ async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): P
     else await agent.kill();
     const restartMs = await agent.start();
     ctx.progress(`agent-idle N=${n}: ready again in ${(restartMs / 1000).toFixed(1)} s`);
-    return { n, readyMs, syncSeconds, idleCpuPct, rssMb, heapMb, restartMs };
+    return { n, readyMs, syncSeconds, idleCpuPct, rssMb, heapMb, scrapeCpuMs, restartMs };
   } finally {
     await agent.close();
     rmSync(work, { recursive: true, force: true });
@@ -107,6 +112,12 @@ function rows(f: IdleFigures, base: IdleFigures | undefined): BenchRow[] {
       unit: "MB",
       ...vs("RSS"),
       extra: { heap: `${f.heapMb.toFixed(0)} MB` },
+    },
+    {
+      name: `CPU of one /metrics scrape, ${at} Services`,
+      value: f.scrapeCpuMs,
+      unit: "ms",
+      ...vs("CPU of one /metrics scrape"),
     },
     {
       name: `kill -9 → ready again, ${at} Services`,

@@ -3,10 +3,14 @@
  * (test/datapath/dp-harness.ts): a first load owns the shared maps, and each pod interface is a
  * further load with that interface's `.rodata` constants, sharing those maps. close() closes
  * every fd; nothing is attached or pinned. Needs CAP_BPF and CAP_NET_ADMIN.
+ * `sizes` overrides max_entries by map name, as the agent opens its maps from FelixConfiguration's
+ * bpfMapSize* (dataplaneSettings().mapSizes): tc.o's own sizes keep test loads cheap but hold
+ * fewer backends than 10k Services × 10 endpoints.
  */
 import { loadCollection } from "../src/bpf/collection.ts";
 import type { Collection } from "../src/bpf/collection.ts";
 import type { BpfMap } from "../src/bpf/map.ts";
+import type { CollectionSpec } from "../src/bpf/collection-spec.ts";
 import type { Program } from "../src/bpf/program.ts";
 import {
   ConntrackMap,
@@ -43,9 +47,20 @@ export interface BenchNode {
 
 const ip4Const = (text: string): Uint8Array => Uint8Array.from(text.split(".").map(Number));
 
-/** loadBenchNode loads the node whose address is hostIp. */
-export async function loadBenchNode(hostIp: string): Promise<BenchNode> {
-  const spec = await tcObjectSpec();
+/** sizedSpec is spec with the named maps' max_entries replaced (the rest as the object declares). */
+function sizedSpec(spec: CollectionSpec, sizes: Readonly<Record<string, number>>): CollectionSpec {
+  const maps = new Map(
+    [...spec.maps].map(([name, m]) => [name, { ...m, maxEntries: sizes[name] ?? m.maxEntries }] as const),
+  );
+  return { ...spec, maps };
+}
+
+/** loadBenchNode loads the node whose address is hostIp, its maps sized by `sizes` where given. */
+export async function loadBenchNode(
+  hostIp: string,
+  sizes: Readonly<Record<string, number>> = {},
+): Promise<BenchNode> {
+  const spec = sizedSpec(await tcObjectSpec(), sizes);
   const base = loadCollection(spec, { programs: [], constants: { cfg_host_ip: ip4Const(hostIp) } });
   const loads: Collection[] = [base];
   const progs = new Map<number, Program>();

@@ -17,6 +17,7 @@ import { resolveAgentConfig } from "../src/agent/agent-config.ts";
 import { createAgentLogger } from "../src/agent/agent-logger.ts";
 import { serviceSyncFactory } from "../src/agent/proxy-service-sync.ts";
 import type { ServiceSync } from "../src/agent/service-sync.ts";
+import { dataplaneSettings } from "../src/calc/dataplane-settings.ts";
 import type { DatapathMapSet } from "../src/datapath/datapath-backend.ts";
 import { ClusterCache, sliceServiceKey } from "../src/datastore/cluster-cache.ts";
 import { atomicWriteFile } from "../src/datastore/atomic-write.ts";
@@ -75,7 +76,8 @@ async function measureAt(
 ): Promise<Map<string, number[]>> {
   const services = syntheticServices({ count: n, endpointsPerService: o.endpoints, nodeName: NODE });
   const dir = mkdtempSync("/tmp/sl-t-change-latency-");
-  const node = await loadBenchNode(NODE_IP);
+  // The maps at the agent's sizes with no FelixConfiguration (Calico's defaults: 262,144 backends).
+  const node = await loadBenchNode(NODE_IP, dataplaneSettings().mapSizes);
   const store = new FileDatastore(dir);
   try {
     node.routes.set(`${POD.ip}/32`, { kind: "local-workload", ...POD });

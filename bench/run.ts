@@ -6,6 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { BenchContext, BenchOptions, Benchmark } from "./benchmark.ts";
+import { agentIdleBench } from "./agent-idle-bench.ts";
 import { applyOverrides, parseBenchArgs } from "./bench-options.ts";
 import { changeLatencyBench } from "./change-latency-bench.ts";
 import { controlPlaneBench } from "./control-plane-bench.ts";
@@ -23,6 +24,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   policyBench,
   controlPlaneBench,
   changeLatencyBench,
+  agentIdleBench,
   labTrafficBench,
   nodePortBulkBench,
   scaleBench,

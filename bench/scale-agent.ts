@@ -20,6 +20,8 @@ export interface ScaleAgentOptions {
   readonly datastore: string;
   readonly nodeName: string;
   readonly readyTimeoutMs: number;
+  /** Node.js flags for the agent process (e.g. `--cpu-prof`), before the sluice script. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** ScaleAgent is the agent under test. */
@@ -64,6 +66,7 @@ export class ScaleAgent {
         `--net=/run/netns/${this.netns}`,
         "--",
         process.execPath,
+        ...(this.#o.nodeArgs ?? []),
         SLUICE_BIN,
         "agent",
         "--datastore",

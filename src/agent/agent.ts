@@ -5,7 +5,7 @@
  * keeps flowing until the next agent adopts them. Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN).
  */
 import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
-import { sliceEndpoints } from "../calc/slice-endpoints.ts";
+import { sliceEndpointsCached } from "../calc/slice-endpoints.ts";
 import { ConntrackSweeper } from "../datapath/conntrack-sweeper.ts";
 import type { Watch } from "../datastore/datastore.ts";
 import type { Datastore } from "../datastore/datastore.ts";
@@ -204,7 +204,7 @@ export class Agent {
         return ct && natBe ? { ct, natBe } : undefined;
       },
       timeouts: () => this.#sync.settings?.ctTimeouts ?? {},
-      endpoints: () => sliceEndpoints(this.#cache.list("EndpointSlice")),
+      endpoints: sliceEndpointsCached(this.#cache),
       doubleIfFull: () => this.#sync.settings?.conntrackDoubleIfFull ?? true,
       grow: (to) => {
         this.#sync.growConntrack(to);

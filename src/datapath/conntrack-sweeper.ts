@@ -168,13 +168,16 @@ export class ConntrackSweeper {
     const maps = this.#o.maps();
     if (maps === undefined || maps.ct.closed) return undefined;
     const started = process.hrtime.bigint();
-    const isBackend = await this.#backendIndex(maps.natBe);
+    // The backend index (every sl_nat_be entry and every slice endpoint: ~100k strings at 10k
+    // Services) is built only once the scan meets a NAT_REV entry — the only kind it judges — so a
+    // table with no Service flows (an idle node) costs no index at all.
+    let isBackend: ((b: CtEndpoint, proto: number) => boolean) | undefined;
     const now = this.#o.now ?? (() => process.hrtime.bigint());
     const ctx: SweepContext = {
       timeouts: resolveCtTimeouts(this.#o.timeouts()),
       nowNs: now(),
       hairpinIp: this.#o.hairpinIp ?? ipv4FromNumber(SL_HAIRPIN_IP_DEFAULT),
-      isBackend,
+      isBackend: (b, proto) => isBackend?.(b, proto) ?? true,
     };
     const stats: SweepStats = {
       scanned: 0,
@@ -189,6 +192,8 @@ export class ConntrackSweeper {
     const staleNow = new Set<string>();
     for await (const chunk of lookupBatchChunks(maps.ct, { chunk: this.#o.chunk ?? 4096 })) {
       if (maps.ct.closed) return undefined; // rebuilt under us: the next sweep reads the new table
+      if (isBackend === undefined && chunk.some(([k, v]) => decodeCtEntry(k, v).type === "nat-rev"))
+        isBackend = await this.#backendIndex(maps.natBe);
       for (const [k, v] of chunk) this.#judge(maps.ct, k, v, ctx, stats, staleNow);
       await new Promise<void>((r) => setImmediate(r));
     }
@@ -259,14 +264,19 @@ export class ConntrackSweeper {
 
   /** The backends the maps hold plus every EndpointSlice endpoint, as addr:port. */
   async #backendIndex(natBe: BpfMap): Promise<(b: CtEndpoint, proto: number) => boolean> {
-    const known = new Set<string>(this.#o.endpoints());
+    // The slice endpoints are the caller's set, used as is (not copied: it may be cached).
+    const endpoints = this.#o.endpoints();
+    const known = new Set<string>();
     for await (const chunk of lookupBatchChunks(natBe, { chunk: 4096 })) {
       for (const [, v] of chunk) {
         const d = decodeSlNatBeValue(v);
         known.add(`${ipv4FromNumber(d.addr)}:${d.port}`);
       }
     }
-    return (b) => known.has(`${b.addr}:${b.port}`);
+    return (b) => {
+      const id = `${b.addr}:${b.port}`;
+      return known.has(id) || endpoints.has(id);
+    };
   }
 
   #report(s: SweepStats, seconds: number): void {

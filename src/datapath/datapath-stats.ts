@@ -1,7 +1,8 @@
 /**
- * Reads for metrics: map occupancy (entries walked with GET_NEXT_KEY; capacity is max_entries)
+ * Reads for metrics: map occupancy (entries counted in lookup batches; capacity is max_entries)
  * and datapath counters summed per reason over CPUs and interfaces. Needs CAP_BPF.
  */
+import { countEntries } from "../bpf/map-batch.ts";
 import { SL_MAP } from "./abi/datapath-names.ts";
 import { CountersMap } from "./maps/counters-map.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
@@ -25,9 +26,8 @@ export function readMapOccupancy(
   for (const name of COUNTED) {
     const m = maps.byName.get(name);
     if (m === undefined || m.closed) continue;
-    let entries = 0;
-    for (const _ of m.keys()) if (++entries > m.maxEntries) break; // a hash walk can revisit keys under churn
-    out.push({ map: name, entries, capacity: m.maxEntries });
+    // Batches, not a GET_NEXT_KEY walk: at 10k Services a scrape walked ~100k keys, ~2 s of CPU.
+    out.push({ map: name, entries: Math.min(countEntries(m), m.maxEntries), capacity: m.maxEntries });
   }
   return out;
 }

@@ -6,7 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadCollection, loadCollectionAsync, type Collection } from "../../src/bpf/collection.ts";
-import { deleteBatch, lookupBatch, lookupBatchAsync, updateBatch } from "../../src/bpf/map-batch.ts";
+import {
+  countEntries,
+  deleteBatch,
+  lookupBatch,
+  lookupBatchAsync,
+  updateBatch,
+} from "../../src/bpf/map-batch.ts";
 import type { BpfMap } from "../../src/bpf/map.ts";
 import { RingBufReader } from "../../src/bpf/ringbuf.ts";
 import type { StructLayout } from "../../src/bpf/struct-layout.ts";
@@ -105,6 +111,8 @@ test(
       assert.equal((await lookupBatchAsync(m)).length, 300);
       assert.equal(deleteBatch(m, keys.slice(0, 100)), 100);
       assert.equal(lookupBatch(m).length, 200);
+      assert.equal(countEntries(m, { chunk: 16 }), 200, "hash: counted over many batches");
+      assert.equal(countEntries(m), 200, "hash: one batch");
 
       const lpm = map(c, "sl_test_lpm");
       const prefix = (len: number, a: number, b: number) => new Uint8Array([len, 0, 0, 0, 10, a, b, 0]);
@@ -112,6 +120,7 @@ test(
       assert.equal(readU32(lpm.lookup(prefix(32, 1, 2))), 16);
       assert.equal(readU32(lpm.lookup(prefix(32, 2, 2))), 8);
       assert.equal(lookupBatch(lpm).length, 2);
+      assert.equal(countEntries(lpm), 2, "LPM trie: no batch support, counted by the key walk");
     });
   },
 );
@@ -136,6 +145,8 @@ test("BpfMap per-CPU values hold one slot per possible CPU", requireRoot, async 
     const arr = map(c, "sl_test_array");
     arr.update(u32(3), u64(33));
     assert.equal([...arr.keys()].length, 4);
+    assert.equal(countEntries(arr, { chunk: 3 }), 4, "array: every slot, as the key walk");
+    assert.equal(countEntries(map(c, "sl_test_percpu_hash")), 1, "per-CPU values fit the batch buffer");
   });
 });
 

@@ -1,0 +1,152 @@
+/**
+ * agent-idle: what a `sluice agent` costs while nothing changes, and how long it takes to be
+ * ready, at N Services × M endpoints against the same agent over an empty datastore (the
+ * baseline: an idle agent at 10k Services should cost what one with none does).
+ * Per N, one real agent process (bench/scale-agent.ts: a throwaway netns and bpffs root):
+ * start → /readiness (the NAT maps full), a settling pause, then its CPU (utime + stime from
+ * /proc) over `idleSeconds` with nothing written to the datastore, its RSS and Node's heap used
+ * (the agent's own /metrics, whose one scrape's CPU is reported too), then `kill -9` and a
+ * restart over the same pins until ready again.
+ * The datastore is written in-process (FileDatastore.applyBatch) before the agent starts, so
+ * the agent's start reads a full datastore. `--profile=true` runs the agent with `--cpu-prof`
+ * and leaves the .cpuprofile of the idle run under bench/results/. Needs root.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { FileDatastore } from "../src/datastore/file-datastore.ts";
+import type { BenchContext, Benchmark } from "./benchmark.ts";
+import type { BenchRow, BenchTable } from "./result-table.ts";
+import { ScaleAgent } from "./scale-agent.ts";
+import { endpointSliceManifest, serviceManifest } from "./service-manifests.ts";
+import { syntheticServices } from "./synthetic-services.ts";
+import { RESULTS_DIR } from "./write-result.ts";
+
+const NODE = "bench-node";
+const SETTLE_MS = 5000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** AgentIdleOptions: the Service counts (0 is the baseline), endpoints each, the idle window. */
+export type AgentIdleOptions = {
+  readonly services: readonly number[];
+  readonly endpoints: number;
+  readonly idleSeconds: number;
+  readonly profile: boolean;
+};
+
+interface IdleFigures {
+  readonly n: number;
+  readonly readyMs: number;
+  readonly syncSeconds: number;
+  readonly idleCpuPct: number;
+  readonly rssMb: number;
+  readonly heapMb: number;
+  /** CPU the agent spent answering one /metrics scrape. */
+  readonly scrapeCpuMs: number;
+  readonly restartMs: number;
+}
+
+async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): Promise<IdleFigures> {
+  const work = mkdtempSync("/tmp/sl-t-agent-idle-");
+  const datastore = `${work}/datastore`;
+  mkdirSync(datastore);
+  const profDir = `${RESULTS_DIR}agent-idle-${n}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  const agent = new ScaleAgent({
+    datastore,
+    nodeName: NODE,
+    readyTimeoutMs: 600_000,
+    ...(o.profile ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] } : {}),
+  });
+  try {
+    if (n > 0) {
+      ctx.progress(`agent-idle N=${n}: writing ${2 * n} objects into the datastore`);
+      const services = syntheticServices({ count: n, endpointsPerService: o.endpoints, nodeName: NODE });
+      const store = new FileDatastore(datastore);
+      try {
+        await store.applyBatch(services.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]));
+      } finally {
+        await store.close();
+      }
+    }
+    ctx.progress(`agent-idle N=${n}: agent start`);
+    const readyMs = await agent.start();
+    const syncSeconds = agent.metric('sluice_sync_duration_seconds_sum{result="ok"}') ?? NaN;
+    ctx.progress(`agent-idle N=${n}: ready in ${(readyMs / 1000).toFixed(1)} s; ${o.idleSeconds} s idle`);
+    await sleep(SETTLE_MS);
+    const c0 = agent.cpuSeconds();
+    await sleep(o.idleSeconds * 1000);
+    const idleCpuPct = ((agent.cpuSeconds() - c0) / o.idleSeconds) * 100;
+    const rssMb = agent.rssBytes() / 1e6;
+    const c1 = agent.cpuSeconds();
+    const heapMb = (agent.metric("sluice_agent_nodejs_heap_size_used_bytes") ?? NaN) / 1e6;
+    const scrapeCpuMs = (agent.cpuSeconds() - c1) * 1000;
+    ctx.progress(
+      `agent-idle N=${n}: idle ${idleCpuPct.toFixed(2)} % CPU, RSS ${rssMb.toFixed(0)} MB; kill -9 and restart`,
+    );
+    // The profile is written when the agent exits: stop it politely for that, else kill -9.
+    if (o.profile) await agent.stop();
+    else await agent.kill();
+    const restartMs = await agent.start();
+    ctx.progress(`agent-idle N=${n}: ready again in ${(restartMs / 1000).toFixed(1)} s`);
+    return { n, readyMs, syncSeconds, idleCpuPct, rssMb, heapMb, scrapeCpuMs, restartMs };
+  } finally {
+    await agent.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function rows(f: IdleFigures, base: IdleFigures | undefined): BenchRow[] {
+  const at = f.n >= 1000 ? `${f.n / 1000}k` : String(f.n);
+  const vs = (name: string): { baseline?: string } =>
+    base !== undefined && base !== f ? { baseline: `${name}, ${base.n} Services` } : {};
+  return [
+    {
+      name: `start → ready, ${at} Services`,
+      value: f.readyMs,
+      unit: "ms",
+      ...vs("start → ready"),
+      extra: { sync: `${f.syncSeconds.toFixed(2)} s` },
+    },
+    { name: `idle CPU, ${at} Services`, value: f.idleCpuPct, unit: "% core", ...vs("idle CPU") },
+    {
+      name: `RSS, ${at} Services`,
+      value: f.rssMb,
+      unit: "MB",
+      ...vs("RSS"),
+      extra: { heap: `${f.heapMb.toFixed(0)} MB` },
+    },
+    {
+      name: `CPU of one /metrics scrape, ${at} Services`,
+      value: f.scrapeCpuMs,
+      unit: "ms",
+      ...vs("CPU of one /metrics scrape"),
+    },
+    {
+      name: `kill -9 → ready again, ${at} Services`,
+      value: f.restartMs,
+      unit: "ms",
+      ...vs("kill -9 → ready again"),
+    },
+  ];
+}
+
+/** agentIdleBench is `npm run bench -- agent-idle`. */
+export const agentIdleBench: Benchmark<AgentIdleOptions> = {
+  name: "agent-idle",
+  summary: "an idle agent at N Services: CPU, RSS, heap, start → ready and kill -9 → ready, vs. 0 Services",
+  needsRoot: true,
+  defaults: { services: [0, 10_000], endpoints: 10, idleSeconds: 30, profile: false },
+  small: { services: [0, 1000], endpoints: 10, idleSeconds: 10, profile: false },
+  async run(ctx, o) {
+    const figures: IdleFigures[] = [];
+    for (const n of o.services) figures.push(await measureIdle(ctx, n, o));
+    const base = figures.find((f) => f.n === 0);
+    const table: BenchTable = {
+      title: `Idle agent (${o.endpoints} endpoints per Service; ratio: vs. the same agent over an empty datastore)`,
+      rows: figures.flatMap((f) => rows(f, base)),
+      notes: [
+        `idle CPU: utime + stime over ${o.idleSeconds} s with nothing written, after ${SETTLE_MS / 1000} s settling (target < 1 % at 10k)`,
+        "RSS from /proc; heap: the agent's sluice_agent_nodejs_heap_size_used_bytes (target RSS < 200 MB at 10k)",
+      ],
+    };
+    return [table];
+  },
+};

@@ -48,6 +48,8 @@ const LAYERS = {
   calc: ["datapath/abi", "datapath/maps", "model", "errors"],
   datastore: ["model", "errors"],
   netfilter: ["errors"],
+  // DNS answers off the wire → learned names (pure; the agent feeds them to calc).
+  dns: ["model", "errors"],
   host: ["netlink", "calc", "model", "kernel", "errors"],
   readiness: ["bpf", "kernel", "errors"],
   proxy: ["calc", "datapath/abi", "datapath/maps", "model", "errors"],

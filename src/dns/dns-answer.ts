@@ -6,7 +6,7 @@
  * bound: a malformed or truncated message is an error result and adds nothing.
  */
 import dnsPacket from "dns-packet";
-import { canonicalDomainName } from "./domain-pattern.ts";
+import { canonicalDomainName } from "../model/domain-pattern.ts";
 
 /** DnsRecord is one answer record DNS policy uses. */
 export type DnsRecord =

@@ -12,7 +12,14 @@ import type { Resource } from "../../model/resource.ts";
 import { parseSelector } from "../../model/selector/parse-selector.ts";
 import { evaluateSelectorNode, type SelectorNode } from "../../model/selector/selector-node.ts";
 import { namespaceLabels } from "./endpoint-labels.ts";
-import { hostEndpointInput, networkSetInput, podEndpoint, podEndpointKey } from "./endpoint-inputs.ts";
+import {
+  dnsNameInput,
+  dnsNameKey,
+  hostEndpointInput,
+  networkSetInput,
+  podEndpoint,
+  podEndpointKey,
+} from "./endpoint-inputs.ts";
 import type { EndpointInput, IpSetDelta, IpSetMember } from "./ip-set-types.ts";
 import { LabelIndex, type LabelIndexOptions } from "./label-index.ts";
 import { normalizeCalicoPolicy } from "./normalize-calico-policy.ts";
@@ -127,6 +134,18 @@ export class PolicyCalculator {
         return spec === undefined ? { ipSets: EMPTY_SETS, endpoints: [] } : this.upsertPolicy(spec);
       }
     }
+  }
+
+  /**
+   * learnDomainName records what DNS answers for a name now (DNS policy): its live addresses, or
+   * none when they all expired. The domain sets whose patterns match change; no program does.
+   */
+  learnDomainName(name: string, addresses: readonly string[]): PolicyDelta {
+    const ipSets =
+      addresses.length === 0
+        ? this.index.deleteEndpoint(dnsNameKey(name))
+        : this.index.upsertEndpoint(dnsNameInput(name, addresses));
+    return { ipSets, endpoints: [] };
   }
 
   /** remove applies a deletion (pass the last known resource). */

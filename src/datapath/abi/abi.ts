@@ -180,6 +180,9 @@ export const SL_EVENT_POLICY_LOG = 16;
 /** SL_POL_EP_F_HOST is `#define SL_POL_EP_F_HOST` from bpf/include/abi.h. */
 export const SL_POL_EP_F_HOST = 1;
 
+/** SL_POL_EP_F_DNS is `#define SL_POL_EP_F_DNS` from bpf/include/abi.h. */
+export const SL_POL_EP_F_DNS = 2;
+
 /** SL_FAILSAFE_IN is `#define SL_FAILSAFE_IN` from bpf/include/abi.h. */
 export const SL_FAILSAFE_IN = 1;
 
@@ -234,6 +237,21 @@ export const SL_POL_ENDPOINTS_MAX_ENTRIES = 4096;
 /** SL_FAILSAFE_MAX_ENTRIES is `#define SL_FAILSAFE_MAX_ENTRIES` from bpf/include/abi.h. */
 export const SL_FAILSAFE_MAX_ENTRIES = 1024;
 
+/** SL_EVENT_DNS is `#define SL_EVENT_DNS` from bpf/include/abi.h. */
+export const SL_EVENT_DNS = 48;
+
+/** SL_DNS_FRAME_MAX is `#define SL_DNS_FRAME_MAX` from bpf/include/abi.h. */
+export const SL_DNS_FRAME_MAX = 1536;
+
+/** SL_DNS_EVENTS_SIZE is `#define SL_DNS_EVENTS_SIZE` from bpf/include/abi.h. */
+export const SL_DNS_EVENTS_SIZE = 1048576;
+
+/** SL_MARK_DNS_RELEASED is `#define SL_MARK_DNS_RELEASED` from bpf/include/abi.h. */
+export const SL_MARK_DNS_RELEASED = 1372913665;
+
+/** SL_DNS_HOLD_SHIFT is `#define SL_DNS_HOLD_SHIFT` from bpf/include/abi.h. */
+export const SL_DNS_HOLD_SHIFT = 30;
+
 /** SlCounter is `enum sl_counter` from bpf/include/abi.h. */
 export const SlCounter = {
   SL_CTR_RX: 0,
@@ -274,6 +292,9 @@ export const SlReason = {
   SL_R_PASS_FAILSAFE: 24,
   SL_R_POLICY_RUN: 25,
   SL_R_PASS_UNTRACKED: 26,
+  SL_R_DNS_HELD: 27,
+  SL_R_DNS_RELEASED: 28,
+  SL_R_DNS_NOT_HELD: 29,
   SL_R_DROP_MALFORMED: 32,
   SL_R_DROP_SPOOFED: 33,
   SL_R_DROP_POLICY: 34,
@@ -1639,6 +1660,46 @@ export function decodeSlPolEndpoint(bytes: Uint8Array): SlPolEndpoint {
   return readSlPolEndpoint(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
+/** SlDnsHoldLayout is the byte layout of `struct sl_dns_hold` (8 bytes), checked against BTF at load. */
+export const SlDnsHoldLayout = {
+  name: "sl_dns_hold",
+  size: 8,
+  fields: [
+    { name: "until", offset: 0, size: 4, kind: "u32" },
+    { name: "reserved_0", offset: 4, size: 4, kind: "pad" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlDnsHold is `struct sl_dns_hold`; padding and reserved fields are not exposed (always zero). */
+export interface SlDnsHold {
+  until: number;
+}
+
+/** writeSlDnsHold encodes v into view at offset (8 bytes); padding is left untouched. */
+export function writeSlDnsHold(view: DataView, offset: number, v: SlDnsHold): void {
+  view.setUint32(offset + 0, v.until, true);
+}
+
+/** readSlDnsHold decodes `struct sl_dns_hold` from view at offset. */
+export function readSlDnsHold(view: DataView, offset: number): SlDnsHold {
+  return {
+    until: view.getUint32(offset + 0, true),
+  };
+}
+
+/** encodeSlDnsHold returns the 8 bytes of `struct sl_dns_hold` for a map key or value. */
+export function encodeSlDnsHold(v: SlDnsHold): Uint8Array {
+  const bytes = new Uint8Array(8);
+  writeSlDnsHold(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlDnsHold reads `struct sl_dns_hold` from at least 8 bytes. */
+export function decodeSlDnsHold(bytes: Uint8Array): SlDnsHold {
+  if (bytes.byteLength < 8) throw new Error(`decode sl_dns_hold: ${bytes.byteLength} bytes, want 8`);
+  return readSlDnsHold(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
 /** SlFailsafeKeyLayout is the byte layout of `struct sl_failsafe_key` (12 bytes), checked against BTF at load. */
 export const SlFailsafeKeyLayout = {
   name: "sl_failsafe_key",
@@ -1754,6 +1815,7 @@ export const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layo
   { typeName: "sl_counter_value", layout: SlCounterValueLayout },
   { typeName: "sl_globals", layout: SlGlobalsLayout },
   { typeName: "sl_pol_endpoint", layout: SlPolEndpointLayout },
+  { typeName: "sl_dns_hold", layout: SlDnsHoldLayout },
   { typeName: "sl_failsafe_key", layout: SlFailsafeKeyLayout },
   { typeName: "sl_failsafe_value", layout: SlFailsafeValueLayout },
 ];

@@ -746,6 +746,61 @@ export function decodeSlFlowEvent(bytes: Uint8Array): SlFlowEvent {
   return readSlFlowEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
+/** SlDnsEventLayout is the byte layout of `struct sl_dns_event` (1560 bytes), checked against BTF at load. */
+export const SlDnsEventLayout = {
+  name: "sl_dns_event",
+  size: 1560,
+  fields: [
+    { name: "hdr", offset: 0, size: 16, kind: "struct", layout: SlEventHdrLayout },
+    { name: "ifindex", offset: 16, size: 4, kind: "u32" },
+    { name: "frame_len", offset: 20, size: 4, kind: "u32" },
+    { name: "frame", offset: 24, size: 1536, kind: "bytes" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlDnsEvent is `struct sl_dns_event`; padding and reserved fields are not exposed (always zero). */
+export interface SlDnsEvent {
+  hdr: SlEventHdr;
+  ifindex: number;
+  frameLen: number;
+  frame: Uint8Array;
+}
+
+/** writeSlDnsEvent encodes v into view at offset (1560 bytes); padding is left untouched. */
+export function writeSlDnsEvent(view: DataView, offset: number, v: SlDnsEvent): void {
+  writeSlEventHdr(view, offset + 0, v.hdr);
+  view.setUint32(offset + 16, v.ifindex, true);
+  view.setUint32(offset + 20, v.frameLen, true);
+  if (v.frame.byteLength !== 1536)
+    throw new Error(`encode sl_dns_event: field "frame" is ${v.frame.byteLength} bytes, want 1536`);
+  new Uint8Array(view.buffer, view.byteOffset + offset + 24, 1536).set(v.frame);
+}
+
+/** readSlDnsEvent decodes `struct sl_dns_event` from view at offset. */
+export function readSlDnsEvent(view: DataView, offset: number): SlDnsEvent {
+  return {
+    hdr: readSlEventHdr(view, offset + 0),
+    ifindex: view.getUint32(offset + 16, true),
+    frameLen: view.getUint32(offset + 20, true),
+    frame: new Uint8Array(
+      view.buffer.slice(view.byteOffset + offset + 24, view.byteOffset + offset + 24 + 1536),
+    ),
+  };
+}
+
+/** encodeSlDnsEvent returns the 1560 bytes of `struct sl_dns_event` for a map key or value. */
+export function encodeSlDnsEvent(v: SlDnsEvent): Uint8Array {
+  const bytes = new Uint8Array(1560);
+  writeSlDnsEvent(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlDnsEvent reads `struct sl_dns_event` from at least 1560 bytes. */
+export function decodeSlDnsEvent(bytes: Uint8Array): SlDnsEvent {
+  if (bytes.byteLength < 1560) throw new Error(`decode sl_dns_event: ${bytes.byteLength} bytes, want 1560`);
+  return readSlDnsEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
 /** SlCtKeyLayout is the byte layout of `struct sl_ct_key` (16 bytes), checked against BTF at load. */
 export const SlCtKeyLayout = {
   name: "sl_ct_key",

@@ -28,8 +28,16 @@ export interface BenchNode {
   readonly be: NatBackendMap;
   readonly routes: RoutesMap;
   readonly counters: CountersMap;
-  /** fromWep loads (once per ifindex) the from_wep program of a pod interface. */
-  fromWep(ifindex: number): Program;
+  /** raw returns one of the shared maps by name (for a writer that takes RawMaps). */
+  raw(name: string): BpfMap;
+  /** Every shared map by name (sl_pol_jump, sl_pol_endpoints, ...), for policy programs. */
+  readonly maps: ReadonlyMap<string, BpfMap>;
+  /**
+   * fromWep loads (once per ifindex) the from_wep program of a pod interface; with polDoneSlot,
+   * the interface's policy continuation (pol_done) is placed in that sl_pol_jump slot, as the
+   * agent's attacher does, so policy can run.
+   */
+  fromWep(ifindex: number, options?: { readonly polDoneSlot?: number }): Program;
   close(): void;
 }
 
@@ -58,17 +66,34 @@ export async function loadBenchNode(hostIp: string): Promise<BenchNode> {
       be: new NatBackendMap(m("sl_nat_be")),
       routes: new RoutesMap(m("sl_routes")),
       counters: new CountersMap(m("sl_counters")),
-      fromWep(ifindex) {
+      raw: m,
+      maps: new Map(Object.entries(shared)),
+      fromWep(ifindex, options = {}) {
         const seen = progs.get(ifindex);
         if (seen) return seen;
+        const done = options.polDoneSlot;
         const c = loadCollection(spec, {
-          programs: ["from_wep"],
-          constants: { cfg_ifindex: ifindex, cfg_role: CFG_ROLE_WEP, cfg_host_ip: ip4Const(hostIp) },
+          programs: done === undefined ? ["from_wep"] : ["from_wep", "pol_done"],
+          constants: {
+            cfg_ifindex: ifindex,
+            cfg_role: CFG_ROLE_WEP,
+            cfg_host_ip: ip4Const(hostIp),
+            ...(done !== undefined ? { cfg_pol_done_slot: done } : {}),
+          },
           replaceMaps: shared,
         });
         loads.push(c);
         const p = c.programs.get("from_wep");
         if (!p) throw new Error("load bench node: from_wep missing from the object");
+        if (done !== undefined) {
+          const pd = c.programs.get("pol_done");
+          if (!pd) throw new Error("load bench node: pol_done missing from the object");
+          const slot = new Uint8Array(4);
+          new DataView(slot.buffer).setUint32(0, done, true);
+          const fd = new Uint8Array(4);
+          new DataView(fd.buffer).setUint32(0, pd.fd, true);
+          m("sl_pol_jump").update(slot, fd);
+        }
         progs.set(ifindex, p);
         return p;
       },

@@ -4,7 +4,9 @@
  *     policy (the packet allowed by the first rule, by the last rule, and matching none), against
  *     an empty policy (no tiers: straight to the default action) — the baseline, same run, cases
  *     interleaved sample by sample;
- *   - compile + load (verifier included) of a 10,000-rule policy, chunked, against the empty one.
+ *   - compile + load (verifier included) of a 10,000-rule policy, chunked, against the empty one;
+ *   - from_wep itself with a 1,000-rule egress policy on the sender vs. none, new flows and
+ *     established packets (policy-datapath.ts).
  * Each sample is one test_run (repeat=1, kernel-timed) after sl_pol_state is filled, as the
  * datapath does per new flow. Needs root (BPF). The policies are test/policy/large-policy.ts.
  */
@@ -16,6 +18,7 @@ import type { EndpointPolicy, PolicyPacket } from "../src/policy/rule-ir.ts";
 import { largePolicy, packetFor } from "../test/policy/large-policy.ts";
 import { PolicyHarness, type LoadedPolicy } from "../test/policy/policy-harness.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
+import { policyInDatapath } from "./policy-datapath.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
 import { median, summarize } from "./stats.ts";
 
@@ -188,7 +191,7 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
         "parallel: Program.loadAsync per chunk on libuv's worker threads (UV_THREADPOOL_SIZE, default 4), bounded by the machine's cores.",
       ],
     };
-    return [evalTable, buildTable];
+    return [evalTable, buildTable, await policyInDatapath(ctx, o.rules, o.samples)];
   } finally {
     for (const l of loadedAll) h.unload(l);
     h.close();
@@ -199,7 +202,7 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
 export const policyBench: Benchmark<PolicyOptions> = {
   name: "policy",
   summary:
-    "generated policy programs: new-flow ns/packet through 1,000 rules vs. an empty policy; compile + load of 10,000 rules",
+    "generated policy programs: new-flow ns/packet through 1,000 rules vs. an empty policy; compile + load of 10,000 rules; from_wep new/established with vs. without policy",
   needsRoot: true,
   defaults: { rules: 1000, bigRules: 10000, samples: 5000, repeats: 5 },
   small: { rules: 1000, bigRules: 10000, samples: 500, repeats: 2 },

@@ -7,6 +7,7 @@
 import { performance } from "node:perf_hooks";
 import type { BenchContext, BenchOptions, Benchmark } from "./benchmark.ts";
 import { applyOverrides, parseBenchArgs } from "./bench-options.ts";
+import { changeLatencyBench } from "./change-latency-bench.ts";
 import { controlPlaneBench } from "./control-plane-bench.ts";
 import { datapathBench } from "./datapath-bench.ts";
 import { labTrafficBench } from "./lab-traffic-bench.ts";
@@ -21,6 +22,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   datapathBench,
   policyBench,
   controlPlaneBench,
+  changeLatencyBench,
   labTrafficBench,
   nodePortBulkBench,
   scaleBench,

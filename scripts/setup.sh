@@ -22,6 +22,7 @@ packages=(
   fonts-dejavu-core       # the scale bench's PNG chart (resvg loads DejaVu Sans from here)
   python3-minimal         # the conntrack flood e2e sends 200,000 raw packets with Python's socket module
   curl                    # lab tests poll the agents' /readiness inside node namespaces
+  chromium                # the flow graph page's browser test (puppeteer-core drives it; no browser download)
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()

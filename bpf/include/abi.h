@@ -163,6 +163,9 @@ enum sl_ct_type {
 #define SL_CT_LEG_SEEN 0x10      /* any packet (UDP/ICMP/SCTP replies) */
 #define SL_CT_LEG_APPROVED 0x20  /* policy of this side's endpoint allowed the flow (egress for the
 				  * initiator, ingress for the other side); set where it was evaluated */
+#define SL_CT_LEG_HEP_FWD 0x40 /* initiator's leg: the host endpoint it leaves by (to_hep) judged the
+				  * flow — fwd_egress (applyOnForward) for a forwarded one, egress for
+				  * the host's own — so its later packets skip fwd_egress */
 
 struct sl_ct_key {
 	__be32 addr_a;
@@ -375,6 +378,11 @@ enum sl_pol_verdict {
  * between two local pods runs two programs (source egress, destination ingress), each followed
  * by its continuation: 2 * (15 + 1) = 32. */
 #define SL_POL_MAX_CHUNKS 15
+/* A new flow arriving on a host endpoint for a local pod runs three programs: the host endpoint's
+ * pre_dnat, its ingress or fwd_ingress, the pod's ingress. The first two share this many chunks
+ * (the agent refuses a host endpoint whose pre_dnat and larger of ingress / fwd_ingress need
+ * more): 15 + 2 continuations + the pod's (15 + 1) = 33. */
+#define SL_POL_HEP_ARRIVAL_CHUNKS 15
 
 struct sl_policy_state {
 	/* input, written by the caller */

@@ -89,6 +89,12 @@ struct sl_ctx {
 	__u8 internal_src;    /* 1: a new flow from a pod of this node or the node itself (ETP Local short-circuit) */
 	__u8 gso_shrink;      /* 1: GSO segments fit the underlay only if our headers come off their payload */
 	__u8 pol_approved;    /* SL_POL_APPROVED_*: whose policy allowed this new flow (conntrack legs) */
+	/* the deciding rule of each approval (flow events at conntrack create): the initiator's
+	 * egress (src), the destination's ingress (dst); carried through sl_pol_resume with the rest */
+	__u32 flow_rule_src;
+	__u32 flow_tier_src;
+	__u32 flow_rule_dst;
+	__u32 flow_tier_dst;
 };
 
 #endif /* SLUICE_CTX_H */

@@ -19,6 +19,9 @@
 #include "dsr.h"
 #include "frags.h"
 #include "policy.h"
+#include "policed_pod.h"
+#include "hep_policy.h"
+#include "flow_events.h"
 
 #define SL_CONTINUE 0x7fff
 
@@ -31,6 +34,8 @@ SL_INLINE int pipe_helper_failed(struct sl_ctx *ctx, int rc)
 SL_INLINE int pipe_parse(struct sl_ctx *ctx)
 {
 	int r = parse_packet(ctx);
+	if (r == SL_PARSE_PASS && pod_ipv6_refused(ctx))
+		return counter_drop(ctx, SL_R_DROP_IPV6_POLICED);
 	if (r == SL_PARSE_PASS) {
 		counter_add(ctx, ctx->reason);
 		return TC_ACT_OK;
@@ -213,13 +218,18 @@ SL_INLINE int pipe_frontend(struct sl_ctx *ctx)
 	if (!fe)
 		return SL_CONTINUE;
 	counter_add(ctx, SL_R_NAT_FRONTEND);
-	if (!nat_src_allows(ctx, fe))
+	if (!nat_src_allows(ctx, fe)) {
+		flow_emit_drop(ctx, SL_R_DROP_SRC_RANGE);
 		return counter_drop(ctx, SL_R_DROP_SRC_RANGE);
+	}
 	int pick = nat_pick(ctx, fe);
-	if (pick == SL_PICK_DROP_LOCAL)
+	if (pick == SL_PICK_DROP_LOCAL) {
+		flow_emit_drop(ctx, SL_R_DROP_NO_LOCAL_BACKEND);
 		return counter_drop(ctx, SL_R_DROP_NO_LOCAL_BACKEND);
+	}
 	if (pick == SL_PICK_REJECT) {
 		counter_add(ctx, SL_R_REJECT_NO_BACKEND);
+		flow_emit_drop(ctx, SL_R_REJECT_NO_BACKEND);
 		int rc = ctx->proto == IPPROTO_TCP ? tcp_send_rst(ctx)
 			 : icmp_send_error(ctx, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, ctx->daddr);
 		return rc < 0 ? counter_drop(ctx, SL_R_DROP_HELPER_FAILED) : fwd_redirected(ctx, rc);
@@ -289,18 +299,58 @@ SL_INLINE int pipe_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_flags,
 				return rc;
 		}
 	}
-	if (hep && !carried && ctx->nat_op == SL_NAT_NONE && route_is_local_host(ctx->daddr)) {
+	if (hep && !carried && ctx->nat_op == SL_NAT_NONE && route_is_local_host(ctx->daddr) && !hep_endpoint()) {
 		/* only the host stack consumes it (no frontend, no NodePort): the kernel tracks it, and
-		 * an entry here would let a flood of new flows evict the NAT flows' entries */
+		 * an entry here would let a flood of new flows evict the NAT flows' entries. A host
+		 * endpoint's flows are tracked: its replies must skip the host's egress policy */
 		counter_add(ctx, SL_R_PASS_HOST_UNTRACKED);
 		return TC_ACT_OK;
 	}
 	rc = pipe_mtu(ctx);
 	if (rc != SL_CONTINUE)
 		return rc;
-	if (ctx->frag != SL_FRAG_LATER && ct_create(ctx, ct_flags, ct_tun) == 0)
+	if (ctx->frag != SL_FRAG_LATER && ct_create(ctx, ct_flags, ct_tun) == 0) {
 		counter_add(ctx, SL_R_CT_NEW);
+		flow_emit_created(ctx);
+	}
 	return pipe_output(ctx);
+}
+
+/* pipe_hep_new_flow_from runs a new flow arriving on a host interface (not carried by our
+ * VXLAN/DSR) from `stage` (hep_policy.h): at SL_STAGE_HEP_PRE_DNAT the failsafe inbound ports
+ * (to a host address: no host-endpoint program at all) and the preDNAT policy, on the original
+ * destination, before the frontend lookup; at SL_STAGE_HEP_SERVICE the frontend, then the host
+ * endpoint's ingress policy when the host itself is the destination, its forward ingress
+ * (applyOnForward) when the flow is forwarded; then the pod stages. */
+SL_INLINE int pipe_hep_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_flags)
+{
+	struct sl_pol_endpoint *ep = hep_endpoint();
+	int judge = ep != NULL;
+	int rc;
+	if (stage == SL_STAGE_HEP_PRE_DNAT && ep) {
+		if (hep_failsafe(ctx, SL_FAILSAFE_IN, ctx->dport, ctx->saddr) && hep_to_host(ctx)) {
+			counter_add(ctx, SL_R_PASS_FAILSAFE);
+			ctx->pol_approved |= SL_POL_APPROVED_DST;
+			judge = 0;
+		} else {
+			rc = pol_run(ctx, ep->pre_dnat_slot, SL_STAGE_HEP_SERVICE, cfg_ifindex, SL_FLOW_HOOK_PRE_DNAT,
+				     ct_flags, 0);
+			if (rc != SL_POL_NONE)
+				return rc;
+		}
+	}
+	rc = pipe_service(ctx, 1, &ct_flags);
+	if (rc != SL_CONTINUE)
+		return rc;
+	__be32 ct_tun = ctx->tun_ip;
+	if (judge && ep) {
+		int to_host = hep_to_host(ctx);
+		rc = pol_run(ctx, to_host ? ep->ingress_slot : ep->fwd_ingress_slot, SL_STAGE_INGRESS, cfg_ifindex,
+			     to_host ? SL_FLOW_HOOK_INGRESS : SL_FLOW_HOOK_FWD_INGRESS, ct_flags, ct_tun);
+		if (rc != SL_POL_NONE)
+			return rc;
+	}
+	return pipe_new_flow_from(ctx, SL_STAGE_INGRESS, ct_flags, ct_tun);
 }
 
 /* pipe_new_flow handles a conntrack miss. */
@@ -313,8 +363,10 @@ SL_INLINE int pipe_new_flow(struct sl_ctx *ctx, int hep)
 	}
 	__u8 ct_flags = 0;
 	__be32 ct_tun = 0;
+	if (!carried && hep)
+		return pipe_hep_new_flow_from(ctx, SL_STAGE_HEP_PRE_DNAT, 0);
 	if (!carried) {
-		int rc = pipe_service(ctx, hep, &ct_flags);
+		int rc = pipe_service(ctx, 0, &ct_flags);
 		if (rc != SL_CONTINUE)
 			return rc;
 		ct_tun = ctx->tun_ip;
@@ -339,14 +391,19 @@ SL_INLINE int pipe_from(struct __sk_buff *skb, int role)
 	if (hep) {
 		/* the service loopback address lives only on pod interfaces: from outside it is forged,
 		 * as the outer source or (after our VXLAN came off) the inner one */
-		if (ctx.saddr == cfg_hairpin_ip)
+		if (ctx.saddr == cfg_hairpin_ip) {
+			flow_emit_drop(&ctx, SL_R_DROP_SPOOFED);
 			return counter_drop(&ctx, SL_R_DROP_SPOOFED);
+		}
 		rc = pipe_receive_hep(&ctx);
 		if (rc != SL_CONTINUE)
 			return rc;
-		if (ctx.saddr == cfg_hairpin_ip)
+		if (ctx.saddr == cfg_hairpin_ip) {
+			flow_emit_drop(&ctx, SL_R_DROP_SPOOFED);
 			return counter_drop(&ctx, SL_R_DROP_SPOOFED);
+		}
 	} else if (!route_src_ok(&ctx)) {
+		flow_emit_drop(&ctx, SL_R_DROP_SPOOFED);
 		return counter_drop(&ctx, SL_R_DROP_SPOOFED);
 	}
 	if (ctx.frag == SL_FRAG_LATER) {
@@ -363,6 +420,8 @@ SL_INLINE int pipe_from(struct __sk_buff *skb, int role)
 			return counter_drop(&ctx, SL_R_DROP_HELPER_FAILED);
 		if (rc > 0)
 			counter_add(&ctx, SL_R_ICMP_ERROR_NAT);
+		else if (pod_icmp_error_refused(&ctx)) /* rewritten ones quote a flow by definition */
+			return counter_drop(&ctx, SL_R_DROP_ICMP_UNRELATED);
 		return fwd_packet(&ctx, 1);
 	}
 	ct_lookup(&ctx);
@@ -391,25 +450,95 @@ SL_INLINE int pipe_host_output(struct sl_ctx *ctx)
  * in: from_hep (remote backend), from_wep (local one). Affinity, traffic policies, source
  * ranges (the node's address must be in one, as with kube-proxy) and REJECT apply as for a pod;
  * the REJECT answer goes in through this interface, to the socket. Other flows stay untracked. */
+/* pipe_hep_judged marks the flow whose entry ctx->ct_key names as judged by this host endpoint
+ * on its way out (SL_CT_LEG_HEP_FWD), so its later packets skip fwd_egress: a host flow from an
+ * address sl_routes does not list looks forwarded to the established path. */
+SL_INLINE void pipe_hep_judged(struct sl_ctx *ctx)
+{
+	struct sl_ct_value *v = bpf_map_lookup_elem(&sl_ct, &ctx->ct_key);
+	if (v)
+		*hep_fwd_leg(v) |= SL_CT_LEG_HEP_FWD;
+}
+
+SL_INLINE int pipe_host_new_out(struct sl_ctx *ctx, int track)
+{
+	if (ctx->nat_op != SL_NAT_DNAT) {
+		/* a host endpoint's flow is tracked, so its replies skip the host's ingress policy */
+		if (track && ct_create(ctx, 0, 0) == 0) {
+			counter_add(ctx, SL_R_CT_NEW);
+			flow_emit_created(ctx);
+			pipe_hep_judged(ctx);
+		}
+		return fwd_stack(ctx);
+	}
+	counter_add(ctx, SL_R_NAT_HOST);
+	if (ct_create(ctx, SL_CT_F_HOST, 0) == 0) {
+		counter_add(ctx, SL_R_CT_NEW);
+		flow_emit_created(ctx);
+		if (track)
+			pipe_hep_judged(ctx);
+	}
+	return pipe_host_output(ctx);
+}
+
+/* On a host endpoint the flow meets, after the frontend lookup (so, as for a pod, against the
+ * backend it goes to), the failsafe outbound ports or else the host endpoint's egress policy;
+ * our own VXLAN to another node meets neither. */
 SL_INLINE int pipe_host_new(struct sl_ctx *ctx)
 {
 	ctx->internal_src = 1; /* the node itself */
 	int rc = pipe_frontend(ctx);
 	if (rc != SL_CONTINUE)
 		return rc;
-	if (ctx->nat_op != SL_NAT_DNAT)
-		return fwd_stack(ctx);
-	counter_add(ctx, SL_R_NAT_HOST);
-	if (ct_create(ctx, SL_CT_F_HOST, 0) == 0)
+	struct sl_pol_endpoint *ep = hep_endpoint();
+	if (!ep || hep_own_tunnel(ctx))
+		return pipe_host_new_out(ctx, 0);
+	int dnat = ctx->nat_op == SL_NAT_DNAT;
+	if (hep_failsafe(ctx, SL_FAILSAFE_OUT, dnat ? ctx->nat_port : ctx->dport, dnat ? ctx->nat_addr : ctx->daddr)) {
+		counter_add(ctx, SL_R_PASS_FAILSAFE);
+		ctx->pol_approved |= SL_POL_APPROVED_SRC;
+		return pipe_host_new_out(ctx, 1);
+	}
+	rc = pol_run(ctx, ep->egress_slot, SL_STAGE_HEP_HOST_OUT, cfg_ifindex, SL_FLOW_HOOK_EGRESS, 0, 0);
+	if (rc != SL_POL_NONE)
+		return rc;
+	return pipe_host_new_out(ctx, 1);
+}
+
+/* pipe_hep_fwd_allowed lets a forwarded flow out that fwd_egress allowed: a flow this node
+ * tracks gets SL_CT_LEG_HEP_FWD on its initiator's leg, so its later packets skip the policy;
+ * one it did not track (routed in through an interface we are not on) is tracked now, so its
+ * replies are established where they come in. */
+SL_INLINE int pipe_hep_fwd_allowed(struct sl_ctx *ctx)
+{
+	if (ctx->ct_result == SL_CTR_MISS && ct_create(ctx, 0, 0) == 0) {
 		counter_add(ctx, SL_R_CT_NEW);
-	return pipe_host_output(ctx);
+		flow_emit_created(ctx);
+	}
+	pipe_hep_judged(ctx);
+	return fwd_stack(ctx);
+}
+
+/* pipe_hep_fwd_egress judges a forwarded flow leaving by a host endpoint (to_hep, source not a
+ * host address) by its applyOnForward egress policy, once: on its first packet out. */
+SL_INLINE int pipe_hep_fwd_egress(struct sl_ctx *ctx)
+{
+	struct sl_pol_endpoint *ep = hep_endpoint();
+	if (!ep || !ep->fwd_egress_slot || (ctx->ct && (*hep_fwd_leg(ctx->ct) & SL_CT_LEG_HEP_FWD)))
+		return fwd_stack(ctx);
+	int rc = pol_run(ctx, ep->fwd_egress_slot, SL_STAGE_HEP_FWD_OUT, cfg_ifindex, SL_FLOW_HOOK_FWD_EGRESS, 0, 0);
+	if (rc != SL_POL_NONE)
+		return rc;
+	return pipe_hep_fwd_allowed(ctx);
 }
 
 /* pipe_to_wep_new tracks a new flow into a pod that its ingress policy allowed (or that has none). */
 SL_INLINE int pipe_to_wep_new(struct sl_ctx *ctx)
 {
-	if (ct_create(ctx, 0, 0) == 0)
+	if (ct_create(ctx, 0, 0) == 0) {
 		counter_add(ctx, SL_R_CT_NEW);
+		flow_emit_created(ctx);
+	}
 	return fwd_stack(ctx);
 }
 
@@ -437,6 +566,8 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 		return fwd_stack(&ctx);
 	}
 	if (ctx.proto == IPPROTO_ICMP && icmp_is_error(ctx.icmp_type)) {
+		if (wep && pod_icmp_error_refused(&ctx))
+			return counter_drop(&ctx, SL_R_DROP_ICMP_UNRELATED);
 		if (!host)
 			return fwd_stack(&ctx);
 		rc = nat_icmp_error(&ctx);
@@ -451,10 +582,22 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 	if (ctx.ct_result == SL_CTR_RESET)
 		return pipe_reset(&ctx);
 	if (ctx.ct_result != SL_CTR_MISS) {
+		if (wep && pod_ct_dst_unapproved(&ctx)) {
+			/* tracked where this pod's ingress never ran: it decides now (policed_pod.h) */
+			struct sl_pol_endpoint *ep = pol_endpoint(cfg_ifindex);
+			if (ep) {
+				rc = pol_run(&ctx, ep->ingress_slot, SL_STAGE_TO_WEP_APPROVE, cfg_ifindex,
+					     SL_FLOW_HOOK_INGRESS, 0, 0);
+				if (rc != SL_POL_NONE)
+					return rc;
+			}
+		}
 		counter_add(&ctx, SL_R_CT_ESTABLISHED);
 		/* a host flow's packet still addressed to its frontend (NAT_FWD hit) */
 		if (host && ctx.nat_op == SL_NAT_DNAT)
 			return pipe_host_output(&ctx);
+		if (!wep && !host && ctx.ct_result == SL_CTR_HIT_FWD)
+			return pipe_hep_fwd_egress(&ctx);
 		if (wep) {
 			int held = dns_hold(&ctx, cfg_ifindex);
 			if (held >= 0)
@@ -466,8 +609,12 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 		counter_add(&ctx, SL_R_PASS_MIDFLOW);
 		return TC_ACT_OK;
 	}
-	if (!wep)
-		return host ? pipe_host_new(&ctx) : fwd_stack(&ctx);
+	if (!wep) {
+		/* on a host endpoint, a host address sl_routes does not list is the host's too */
+		if (host || (hep_endpoint() && hep_from_host(&ctx)))
+			return pipe_host_new(&ctx);
+		return pipe_hep_fwd_egress(&ctx);
+	}
 	ctx.nat_op = SL_NAT_NONE;
 	/* a new flow that reaches a pod through the stack (host-originated, routed): its ingress policy */
 	struct sl_pol_endpoint *ep = pol_endpoint(cfg_ifindex);
@@ -495,14 +642,29 @@ SL_INLINE int pipe_pol_done(struct __sk_buff *skb)
 	if (copied < 0)
 		return counter_drop(&ctx, SL_R_DROP_POLICY);
 	ctx.ct = NULL;
-	if (st->verdict != SL_POL_ALLOW)
+	if (st->verdict != SL_POL_ALLOW) {
+		flow_emit_denied(&ctx, res->hook, res->ifindex, st->verdict, st->rule_id, st->tier);
 		return counter_drop(&ctx, SL_R_DROP_POLICY);
-	if (res->hook == SL_FLOW_HOOK_EGRESS)
+	}
+	flow_note_allow(&ctx, res->hook, st->rule_id, st->tier);
+	/* egress hooks judge for the initiator, the others for the responder (conntrack legs) */
+	if (res->hook == SL_FLOW_HOOK_EGRESS || res->hook == SL_FLOW_HOOK_FWD_EGRESS)
 		ctx.pol_approved |= SL_POL_APPROVED_SRC;
 	else
 		ctx.pol_approved |= SL_POL_APPROVED_DST;
 	if (res->stage == SL_STAGE_TO_WEP)
 		return pipe_to_wep_new(&ctx);
+	if (res->stage == SL_STAGE_TO_WEP_APPROVE) {
+		pod_ct_approve_dst(&ctx);
+		counter_add(&ctx, SL_R_CT_ESTABLISHED);
+		return fwd_stack(&ctx);
+	}
+	if (res->stage == SL_STAGE_HEP_SERVICE)
+		return pipe_hep_new_flow_from(&ctx, SL_STAGE_HEP_SERVICE, res->ct_flags);
+	if (res->stage == SL_STAGE_HEP_HOST_OUT)
+		return pipe_host_new_out(&ctx, 1);
+	if (res->stage == SL_STAGE_HEP_FWD_OUT)
+		return pipe_hep_fwd_allowed(&ctx);
 	return pipe_new_flow_from(&ctx, res->stage, res->ct_flags, res->ct_tun);
 }
 

@@ -30,6 +30,12 @@
 #define SL_STAGE_INGRESS 1
 #define SL_STAGE_FINISH 2
 #define SL_STAGE_TO_WEP 3 /* to_wep: a new flow into this pod, after its ingress policy */
+#define SL_STAGE_TO_WEP_APPROVE 4 /* to_wep: a tracked flow its ingress never approved (policed_pod.h) */
+/* host endpoints (hep_policy.h) */
+#define SL_STAGE_HEP_PRE_DNAT 5 /* from_hep: failsafe inbound, then preDNAT policy (entry only) */
+#define SL_STAGE_HEP_SERVICE 6  /* from_hep: after preDNAT: frontend, then ingress / fwd_ingress */
+#define SL_STAGE_HEP_HOST_OUT 7 /* to_hep: the host's new flow after its egress policy: track, out */
+#define SL_STAGE_HEP_FWD_OUT 8  /* to_hep: a forwarded flow after fwd_egress: mark / track, out */
 
 /* SL_CONTINUE from pol_run: no policy at this point */
 #define SL_POL_NONE 0x7fff

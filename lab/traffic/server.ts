@@ -8,7 +8,9 @@
  *   (--proto tcp --port 8080 is the one-listener shorthand)
  *
  * stdout carries one JSON line per event: {"event":"listening",...} once every listener is
- * bound, then {"event":"request","client":...} per connection or datagram. It exits after
+ * bound, then {"event":"request","client":...} per connection or datagram, and for TCP
+ * {"event":"closed","client","clientPort","bytesRead","bytesWritten","hadError"} when a
+ * connection closes. It exits after
  * max-requests (over all listeners) or lifetime-ms, whichever comes first, so a forgotten server
  * never outlives its test by much.
  */
@@ -132,6 +134,17 @@ function listen({ proto, port }: TrafficListener): Promise<void> {
             s.write(`${JSON.stringify(reply)}\n`);
             s.pipe(s);
             counted(reply);
+            // What crossed this connection, from the server's side, for tests that check both ends.
+            s.once("close", (hadError) =>
+              emit({
+                event: "closed",
+                client: reply.client,
+                clientPort: reply.clientPort,
+                bytesRead: s.bytesRead,
+                bytesWritten: s.bytesWritten,
+                hadError,
+              }),
+            );
           });
     server.on("connection", (s: Socket) => track(s));
     closers.push(() => server.close());

@@ -17,6 +17,8 @@ export class AgentMetrics {
   readonly registry = new Registry();
   readonly syncDuration: Histogram<"result">;
   readonly syncs: Counter<"result">;
+  /** Service/EndpointSlice changes written by the fast path (outside the pass). */
+  readonly serviceChanges: Counter;
   readonly datapathPackets: Counter<"reason">;
   readonly datapathDrops: Counter<"reason">;
   readonly rejected: Gauge<"kind">;
@@ -26,6 +28,14 @@ export class AgentMetrics {
   readonly mapRebuilds: Counter<"map">;
   /** Services kept out of the NAT maps because a map is full, by map (0 when every one fits). */
   readonly servicesNotProgrammed: Gauge<"map">;
+  /** Local endpoints (pod veths, host interfaces) with a sl_pol_endpoints entry. */
+  readonly policyEndpoints: Gauge;
+  /** Policy program chunks this agent loaded and keeps in sl_pol_jump. */
+  readonly policyPrograms: Gauge;
+  /** Members in sl_ipsets. */
+  readonly ipSetEntries: Gauge;
+  /** Endpoint policy applies that failed (compile, verifier, no free slots), by outcome. */
+  readonly policyApplyFailures: Counter<"outcome">;
   readonly #last = new Map<string, bigint>();
   #occupancy: MapOccupancyReader = () => [];
 
@@ -43,6 +53,11 @@ export class AgentMetrics {
       name: "sluice_syncs_total",
       help: "Dataplane syncs by result",
       labelNames: ["result"],
+      registers,
+    });
+    this.serviceChanges = new Counter({
+      name: "sluice_service_change_syncs_total",
+      help: "Service and EndpointSlice changes written to the NAT maps at once, outside the dataplane sync pass",
       registers,
     });
     this.datapathPackets = new Counter({
@@ -94,6 +109,27 @@ export class AgentMetrics {
       registers,
     });
     for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"]) this.servicesNotProgrammed.set({ map }, 0);
+    this.policyEndpoints = new Gauge({
+      name: "sluice_policy_endpoints",
+      help: "Local endpoints (pod veths, host interfaces) policed: with a sl_pol_endpoints entry",
+      registers,
+    });
+    this.policyPrograms = new Gauge({
+      name: "sluice_policy_programs_loaded",
+      help: "Policy program chunks the agent loaded into sl_pol_jump",
+      registers,
+    });
+    this.ipSetEntries = new Gauge({
+      name: "sluice_ipset_entries",
+      help: "IP set members in sl_ipsets",
+      registers,
+    });
+    this.policyApplyFailures = new Counter({
+      name: "sluice_policy_apply_failures_total",
+      help: "Endpoint policy programs that could not be built or loaded; outcome kept-previous (the endpoint runs its old programs) or failed-closed (new flows dropped)",
+      labelNames: ["outcome"],
+      registers,
+    });
     const occupancy = (): ReturnType<MapOccupancyReader> => this.#occupancy();
     new Gauge({
       name: "sluice_map_entries",

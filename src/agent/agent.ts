@@ -20,11 +20,17 @@ import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { readCounterTotals, readMapOccupancy } from "../datapath/datapath-stats.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";
+import { kernelPolicySync } from "./kernel-policy-sync.ts";
 import { startHttpEndpoints } from "./http-endpoints.ts";
 import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
 import { runStartupChecks } from "./startup-checks.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
+import { sliceServiceKey } from "../datastore/cluster-cache.ts";
+import type { DatastoreEvent } from "../datastore/datastore.ts";
+import type { Resource } from "../model/resource.ts";
+import { FlowLogService } from "./flow-log-service.ts";
+import { EndpointNames } from "../flowlogs/endpoint-names.ts";
 
 /** AgentOptions injects the logger and the service proxy. */
 export interface AgentOptions {
@@ -47,6 +53,10 @@ const REQUIRED_OBJECTS = [
   SL_MAP.ct,
   SL_MAP.affinity,
   SL_MAP.counters,
+  SL_MAP.pol_jump,
+  SL_MAP.pol_endpoints,
+  SL_MAP.ipsets,
+  SL_MAP.pol_hits,
 ] as const;
 
 const RESYNC_MS = 30_000;
@@ -69,8 +79,12 @@ export class Agent {
   #http: HttpEndpoints | undefined;
   #proxyHealth: HealthServer | undefined;
   #sweeper: ConntrackSweeper | undefined;
+  #flowLogs: FlowLogService | undefined;
+  #names: { generation: number; names: EndpointNames } | undefined;
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
   #lastTick = Date.now();
+  /** Services ("namespace/name") whose change waits for the fast path (this turn of the loop). */
+  #pendingServices = new Set<string>();
   #stopped = false;
 
   private constructor(config: AgentConfig, log: AgentLogger) {
@@ -101,7 +115,9 @@ export class Agent {
       { health: c.healthPort, metrics: c.metricsPort },
       () => this.health(),
       this.metrics,
+      () => this.#flowLogs?.source,
     );
+    this.#flowLogs = new FlowLogService({ log, names: () => this.#endpointNames() });
     if (c.healthzPort > 0) {
       // Not fatal: probes fail visibly, and the datapath matters more than its health check.
       this.#proxyHealth = await HealthServer.start({ healthzPort: c.healthzPort, logger: log }).catch(
@@ -134,6 +150,7 @@ export class Agent {
       metrics: this.metrics,
       failedChecks: failed,
       ...(options.services ? { services: options.services } : {}),
+      policy: kernelPolicySync(c.pinDir),
     });
     this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), {
       debounceMs: 100,
@@ -156,8 +173,10 @@ export class Agent {
         if (!this.#cache.apply(event)) return;
         this.#proxyHealth?.queuedUpdate();
         this.#updateRejectedMetric();
-        if (this.#cache.synced)
-          this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
+        if (!this.#cache.synced) return;
+        const services = changedServices(event);
+        if (services !== undefined) this.#queueServiceChanges(services);
+        else this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
       },
       { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") },
     );
@@ -214,6 +233,7 @@ export class Agent {
       this.#lastSync = { at: new Date().toISOString(), ok: true, pending: out.pending };
       this.#log.debug({ op: "sync", reasons, seconds, mode: out.mode.mode }, "synced");
       this.#proxyHealth?.updated();
+      this.#configureFlowLogs();
       await this.#proxyHealth?.syncServices(out.healthChecks);
       if (out.pending > 0) this.#retry(PENDING_RETRY_MS, "pending pods");
       this.#observeCounters();
@@ -224,6 +244,63 @@ export class Agent {
       this.#log.error({ op: "sync", reasons, err: e }, "sync failed; retrying");
       this.#retry(ERROR_RETRY_MS, "retry after error");
     }
+  }
+
+  /**
+   * A Service or EndpointSlice changed: its NAT entries are written right away (after the
+   * events of this turn of the loop, so a burst is one write), not after the pass's debounce —
+   * the change-to-dataplane latency. When the fast path cannot tell, the pass does it.
+   */
+  #queueServiceChanges(names: readonly string[]): void {
+    const first = this.#pendingServices.size === 0;
+    for (const n of names) this.#pendingServices.add(n);
+    if (first) setImmediate(() => this.#flushServiceChanges());
+  }
+
+  #flushServiceChanges(): void {
+    const names = this.#pendingServices;
+    this.#pendingServices = new Set();
+    if (this.#stopped || names.size === 0) return;
+    try {
+      const report = this.#sync.syncServiceChanges(names);
+      if (report === undefined) {
+        this.#scheduler.request("service change");
+        return;
+      }
+      this.metrics.serviceChanges.inc();
+      this.#proxyHealth?.updated();
+      void this.#proxyHealth
+        ?.syncServices(report.healthChecks)
+        .catch((e: unknown) => this.#log.warn({ op: "healthz", err: e }, "update health check ports failed"));
+    } catch (e) {
+      this.#log.error({ op: "sync", err: e }, "sync of changed services failed; running a full pass");
+      this.#scheduler.request("retry after error");
+    }
+  }
+
+  // Flow logs follow FelixConfiguration (the sync wrote the datapath flag); not fatal when they fail.
+  #configureFlowLogs(): void {
+    try {
+      this.#flowLogs?.configure(this.#sync.settings?.flowLogs, this.#sync.maps);
+    } catch (e) {
+      this.#log.error({ op: "flowlogs", err: e }, "start flow logs failed");
+    }
+  }
+
+  // Names for flow records, rebuilt only when the cache changed.
+  #endpointNames(): EndpointNames {
+    const g = this.#cache.generation;
+    if (this.#names?.generation !== g) {
+      const names = new EndpointNames({
+        nodeName: this.#config.nodeName,
+        pods: this.#cache.list("Pod"),
+        services: this.#cache.list("Service"),
+        hostEndpoints: this.#cache.list("HostEndpoint"),
+        networkSets: [...this.#cache.list("NetworkSet"), ...this.#cache.list("GlobalNetworkSet")],
+      });
+      this.#names = { generation: g, names };
+    }
+    return this.#names.names;
   }
 
   #retry(ms: number, reason: string): void {
@@ -284,9 +361,25 @@ export class Agent {
     await this.#sweeper?.stop();
     await this.#scheduler?.stop();
     await this.#datastore?.close();
+    this.#flowLogs?.close();
     await this.#sync?.close();
     await this.#http?.close();
     await this.#proxyHealth?.close();
     this.#log.info({ op: "stop" }, "sluice agent stopped; pinned programs keep the datapath running");
   }
+}
+
+/** changedServices names the Services ("namespace/name") an event changes, or undefined when it is not a Service or EndpointSlice event. */
+function changedServices(event: DatastoreEvent): readonly string[] | undefined {
+  const of = (r: Resource): string | undefined =>
+    r.kind === "Service"
+      ? `${r.metadata.namespace ?? "default"}/${r.metadata.name}`
+      : r.kind === "EndpointSlice"
+        ? sliceServiceKey(r)
+        : undefined;
+  const names: (string | undefined)[] = [];
+  if (event.type === "added" || event.type === "updated") names.push(of(event.resource));
+  if (event.type === "updated" || event.type === "deleted") names.push(of(event.previous));
+  if (names.length === 0 || names.some((n) => n === undefined)) return undefined;
+  return names as string[];
 }

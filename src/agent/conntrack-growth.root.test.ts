@@ -163,6 +163,7 @@ function setup(scaling: "DoubleIfFull" | "Disabled") {
     attacher: (maps) => (attacher = new RecordingAttacher(maps, events)),
     detachAllPinned: () => [],
     removeFilters: () => [],
+    removeMapPins: () => kernel.removeMapPins(),
   };
   const cache = new ClusterCache();
   cache.apply({ type: "synced" });

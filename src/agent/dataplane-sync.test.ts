@@ -7,6 +7,7 @@ import type { HostProbe } from "../host/host-probe.ts";
 import type { DetectedNodeIp } from "../host/node-ip.ts";
 import { CFG, SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { InMemoryDatapathBackend } from "../datapath/in-memory-datapath-backend.ts";
+import { FailsafeMap } from "../datapath/maps/failsafe-map.ts";
 import { GlobalsStore } from "../datapath/maps/globals-store.ts";
 import { RoutesMap } from "../datapath/maps/routes-map.ts";
 import type { ProxyHandover } from "../fallback/proxy-handover.ts";
@@ -89,6 +90,7 @@ function setup(failedChecks: readonly string[] = []) {
   const backend = new InMemoryDatapathBackend([
     { name: SL_MAP.routes, maxEntries: 64 },
     { name: SL_MAP.ct, maxEntries: 64 },
+    { name: SL_MAP.failsafe, maxEntries: 64 },
     { name: SL_MAP.globals, maxEntries: 1, array: { keySize: 4, valueSize: 40 } },
   ]);
   const host = new FakeHost();
@@ -226,6 +228,38 @@ test("DataplaneSync writes sl_globals on a FelixConfiguration change, and only t
   assert.equal(globals()?.externalServiceMode, "DSR");
 });
 
+test("DataplaneSync writes sl_failsafe from FelixConfiguration each pass; a bad port keeps the old entries", async () => {
+  const { backend, cache, sync } = setup();
+  await sync.sync();
+  const failsafe = () => [...new FailsafeMap(backend.pinned.get(SL_MAP.failsafe)!).entries()].map(([k]) => k);
+  assert.equal(failsafe().length, 18, "Calico's default failsafe ports");
+  put(cache, felix({ failsafeInboundHostPorts: [{ port: 2222 }], failsafeOutboundHostPorts: [] }));
+  await sync.sync();
+  assert.deepEqual(failsafe(), ["in tcp 2222 0.0.0.0/0"]);
+  put(
+    cache,
+    felix({ failsafeInboundHostPorts: [{ port: 2222, net: "not-a-cidr" }], failsafeOutboundHostPorts: [] }),
+  );
+  const outcome = await sync.sync();
+  assert.equal(outcome.mode.mode, "bpf", "the pass goes on");
+  assert.deepEqual(failsafe(), ["in tcp 2222 0.0.0.0/0"], "previous entries kept");
+});
+
+test("DataplaneSync sets the flow events flag in sl_globals while flowLogsFileEnabled", async () => {
+  const { backend, cache, sync } = setup();
+  const globals = () =>
+    new Map(new GlobalsStore(backend.pinned.get(SL_MAP.globals)!).entries()).get(GlobalsStore.KEY);
+  await sync.sync();
+  assert.equal(globals()?.flowEvents, undefined, "off by default (Felix's default)");
+  put(cache, felix({ flowLogsFileEnabled: true }));
+  await sync.sync();
+  assert.equal(globals()?.flowEvents, true);
+  assert.equal(sync.settings?.flowLogs.enabled, true);
+  put(cache, felix({ flowLogsFileEnabled: false }));
+  await sync.sync();
+  assert.equal(globals()?.flowEvents, undefined, "cleared without a reload");
+});
+
 test("DataplaneSync in the standard dataplane detaches everything and hands Services to the fallback", async () => {
   const { backend, cache, sync, handed } = setup();
   await sync.sync();
@@ -234,6 +268,7 @@ test("DataplaneSync in the standard dataplane detaches everything and hands Serv
   const out = await sync.sync();
   assert.equal(out.mode.mode, "standard");
   assert.equal(backend.pins.size, 0);
+  assert.equal(backend.pinned.size, 0, "no map stays pinned");
   assert.deepEqual(handed, ["bpf", "standard"]);
 });
 

@@ -12,6 +12,7 @@ import { computeRoutes } from "../calc/compute-routes.ts";
 import { conntrackMapSize } from "../calc/conntrack-map-size.ts";
 import type { WorkloadInterface } from "../calc/compute-routes.ts";
 import { RoutesMap } from "../datapath/maps/routes-map.ts";
+import { FailsafeMap } from "../datapath/maps/failsafe-map.ts";
 import { stableJson } from "../datastore/stable-json.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
 import type { AgentConfig } from "./agent-config.ts";
@@ -24,6 +25,7 @@ import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { kernelDatapathBackend } from "../datapath/kernel-datapath-backend.ts";
 import { GlobalsStore } from "../datapath/maps/globals-store.ts";
+import type { Globals } from "../datapath/maps/globals-map.ts";
 import { decideDataplaneMode } from "../calc/dataplane-mode.ts";
 import type { ModeDecision } from "../calc/dataplane-mode.ts";
 import { dataplaneSettings } from "../calc/dataplane-settings.ts";
@@ -35,7 +37,10 @@ import type { DetectedNodeIp } from "../host/node-ip.ts";
 import { ProxyHandover } from "../fallback/proxy-handover.ts";
 import { reconcileEntries } from "../datapath/reconcile-entries.ts";
 import { describeFilters, runAttachPass, type WantedIface } from "../datapath/attach-pass.ts";
-import type { ServiceSync, ServiceSyncFactory } from "./service-sync.ts";
+import type { ServiceSync, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
+import { syncFailsafe } from "./failsafe-sync.ts";
+import type { FelixConfiguration } from "../model/felix-configuration.ts";
+import type { PolicySync, PolicySyncFactory } from "./policy-sync.ts";
 
 /** SyncOutcome summarises one pass (for the log, metrics and readiness). */
 export interface SyncOutcome {
@@ -58,6 +63,8 @@ export interface DataplaneSyncDeps<M extends DatapathMapSet = DatapathMaps> {
   readonly metrics: AgentMetrics;
   readonly failedChecks: readonly string[];
   readonly services?: ServiceSyncFactory;
+  /** Network policy over the maps (the agent's: kernelPolicySync); none leaves policy unprogrammed. */
+  readonly policy?: PolicySyncFactory<M>;
   readonly backend?: DatapathBackend<M>;
   readonly host?: HostProbe;
   /** Who serves Services per mode (default: the nftables fallback and kube-proxy clean-up). */
@@ -77,6 +84,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   #mapFullStatus: string | undefined;
   #attacher: DatapathAttacher<M> | undefined;
   #services: ServiceSync | undefined;
+  #policy: PolicySync | undefined;
   #node: DetectedNodeIp | undefined;
   #settings: DataplaneSettings | undefined;
   #firstPass = true;
@@ -88,6 +96,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   #unusable: string | undefined;
   /** The logger's level before bpfLogLevel Debug raised it. */
   #baseLevel: string | undefined;
+  /** The failsafe-port problem last logged (a bad port, an IPv6 net), so each is logged once. */
+  #failsafeProblem = "";
   /** sl_ct size the conntrack sweeper asked for (DoubleIfFull), for the bpfMapSizeConntrack it grew from. */
   #ctGrown: { configured: number; to: number } | undefined;
 
@@ -118,6 +128,11 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   /** maps are the live datapath maps in eBPF mode. */
   get maps(): M | undefined {
     return this.#maps;
+  }
+
+  /** policy is the network policy sync over the live maps (eBPF mode). */
+  get policy(): PolicySync | undefined {
+    return this.#policy;
   }
 
   /** settings are the FelixConfiguration-derived settings of the last eBPF pass. */
@@ -170,6 +185,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     }
     this.#node = this.#resolveNode();
     this.#writeGlobals(maps, settings);
+    this.#writeFailsafe(maps, felixDefault, felixNode);
     const host = this.#host.readHostView();
     const prefixes = settings.interfacePrefixes ?? config.interfacePrefixes;
     const scan = localWorkloads(cache.list("Pod"), config.nodeName, host, prefixes, this.#host.podMac);
@@ -222,9 +238,41 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       return this.#giveUp(e.message);
     }
     this.#firstPass = false;
+    this.#syncPolicy(scan.workloads, wanted);
     // Programs attached: eBPF serves Services now, so the other proxies' rules can go.
     await this.#handover.bpf(settings.kubeProxyCleanup);
     return { mode, pending: scan.pending.length, healthChecks: nat?.healthChecks ?? [] };
+  }
+
+  /**
+   * syncServiceChanges is the agent's fast path for changed Services ("namespace/name"): only
+   * their NAT entries, outside the pass. Undefined when a pass must do it instead (not in eBPF
+   * mode yet, no completed pass, or the proxy could not tell without a full sync).
+   */
+  syncServiceChanges(names: ReadonlySet<string>): ServiceSyncReport | undefined {
+    if (this.#mode?.mode !== "bpf" || this.#firstPass || this.#node === undefined) return undefined;
+    return this.#services?.syncChanged?.(this.#d.cache, names, {
+      nodeName: this.#d.config.nodeName,
+      nodeAddresses: [this.#node.ip],
+    });
+  }
+
+  // Policy needs the wired veths, so it follows routes and the attach pass. A failure here (a map
+  // write refused) is logged and retried next pass; Services and routing go on.
+  #syncPolicy(workloads: SyncWorkloads, wanted: ReadonlyMap<string, WantedIface>): void {
+    try {
+      this.#policy?.sync({
+        cache: this.#d.cache,
+        nodeName: this.#d.config.nodeName,
+        workloads,
+        hostIfaces: [...wanted]
+          .filter(([, w]) => w.role === "hep")
+          .map(([name, w]) => ({ name, index: w.index })),
+        addressOwner: (ip) => this.#host.ifaceOfAddress(ip)?.ifindex,
+      });
+    } catch (e) {
+      this.#d.log.error({ op: "policy", err: e }, `network policy sync failed: ${(e as Error).message}`);
+    }
   }
 
   // The kernel will not take this datapath (a map it cannot create, a program the verifier
@@ -279,7 +327,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     }
     await this.#services?.close();
     this.#services = undefined;
-    // Maps stay pinned (state for a return to eBPF mode); the next eBPF pass opens them afresh.
+    this.#policy?.close();
+    this.#policy = undefined;
     this.#maps?.close();
     this.#maps = undefined;
     this.#mapSizesKey = "";
@@ -296,6 +345,15 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
         { op: "detach", err: e },
         "could not detach pinned links; the standard dataplane may see Sluice programs",
       );
+    }
+    try {
+      // eBPF mode off leaves nothing pinned (issue 11): the connections the datapath tracked
+      // cannot outlive the detach anyway, and a return to eBPF mode starts from empty maps.
+      const unpinned = this.#backend.removeMapPins();
+      if (unpinned.length > 0)
+        log.info({ op: "detach" }, `removed ${unpinned.length} map pin(s): ${unpinned.join(", ")}`);
+    } catch (e) {
+      log.error({ op: "detach", err: e }, "could not remove the map pins; they hold kernel memory");
     }
     try {
       // cls_bpf filters have no pins: an earlier agent's are found by name (the clsact qdisc stays, see removeSluiceFilters).
@@ -351,6 +409,9 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     else this.#attacher = this.#backend.attacher(maps);
     await this.#services?.close();
     this.#services = this.#d.services?.(maps, this.#d.log);
+    // A new opening adopts what the old PolicySync installed (the pinned entries and slots).
+    this.#policy?.close();
+    this.#policy = this.#d.policy?.(maps, this.#d.log, this.#d.metrics);
     // Programs still reference `old` until the next attach pass swaps them; close it after that.
     if (old) this.#closeAfterAttach = old;
     return maps;
@@ -395,7 +456,9 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
 
   // Globals go through the same diff-and-apply as every other map: one entry, written when it differs.
   #writeGlobals(maps: M, s: DataplaneSettings): void {
-    const want = { externalServiceMode: s.externalServiceMode, ctTimeouts: s.ctTimeouts };
+    // flowEvents only when on: the decoded entry leaves it out when off, and must compare equal
+    const want: Globals = { externalServiceMode: s.externalServiceMode, ctTimeouts: s.ctTimeouts };
+    if (s.flowLogs.enabled) want.flowEvents = true;
     const r = reconcileEntries(
       new GlobalsStore(maps.get(SL_MAP.globals)),
       new Map([[GlobalsStore.KEY, want]]),
@@ -405,6 +468,33 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
         { op: "globals", map: SL_MAP.globals, ...want },
         `datapath globals: ${s.externalServiceMode} mode`,
       );
+  }
+
+  // A bad failsafe port leaves sl_failsafe as it was: the host keeps the failsafe ports it had.
+  #writeFailsafe(maps: M, felixDefault?: FelixConfiguration, felixNode?: FelixConfiguration): void {
+    let problem = "";
+    try {
+      const r = syncFailsafe(new FailsafeMap(maps.get(SL_MAP.failsafe)), felixDefault, felixNode);
+      if (r.added + r.updated + r.deleted > 0)
+        this.#d.log.info(
+          { op: "failsafe", map: SL_MAP.failsafe, added: r.added, updated: r.updated, deleted: r.deleted },
+          "failsafe host ports updated",
+        );
+      problem = r.skipped.map((s) => `${s.field}: ${s.reason}`).join("; ");
+      if (problem !== "" && problem !== this.#failsafeProblem)
+        this.#d.log.warn(
+          { op: "failsafe", map: SL_MAP.failsafe },
+          `failsafe ports not programmed: ${problem}`,
+        );
+    } catch (e) {
+      problem = (e as Error).message;
+      if (problem !== this.#failsafeProblem)
+        this.#d.log.error(
+          { op: "failsafe", map: SL_MAP.failsafe, err: e },
+          `failsafe host ports unchanged: ${problem}`,
+        );
+    }
+    this.#failsafeProblem = problem;
   }
 
   async #attachAll(wanted: ReadonlyMap<string, WantedIface>, s: DataplaneSettings): Promise<void> {
@@ -440,10 +530,13 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   /** close releases fds; pins keep the datapath running. */
   async close(): Promise<void> {
     await this.#services?.close();
+    this.#policy?.close();
     this.#attacher?.close();
     this.#maps?.close();
   }
 }
+
+type SyncWorkloads = ReturnType<typeof localWorkloads>["workloads"];
 
 function safeRegExp(pattern: string, log: AgentLogger): RegExp | undefined {
   try {

@@ -1,11 +1,16 @@
 /**
- * startHttpEndpoints serves the agent's HTTP endpoints on one port each: `/liveness` and
- * `/readiness` (JSON bodies saying why) on the health port, `/metrics` on the metrics port. Port 0
+ * startHttpEndpoints serves the agent's HTTP endpoints on one port each: `/liveness`,
+ * `/readiness` (JSON bodies saying why), `/flows` (flow logs, flows-endpoint.ts) and `/ui/` (the live
+ * flow graph, src/flowlogs/web) on the health
+ * port, `/metrics` on the metrics port. Port 0
  * disables a server. Binds all addresses of the node's namespace, like Felix.
  */
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AgentMetrics } from "./agent-metrics.ts";
+import type { FlowSource } from "../flowlogs/recent-flows.ts";
+import { handleFlowsRequest } from "./flows-endpoint.ts";
+import { serveFlowWeb } from "../flowlogs/web/serve-flow-web.ts";
 
 /** HealthStatus is what the health endpoints report. */
 export interface HealthStatus {
@@ -32,16 +37,23 @@ export async function startHttpEndpoints(
   ports: { readonly health: number; readonly metrics: number },
   status: () => HealthStatus,
   metrics: AgentMetrics,
+  flows: () => FlowSource | undefined = () => undefined,
 ): Promise<HttpEndpoints> {
   const servers: Server[] = [];
   if (ports.health > 0) {
     servers.push(
       await listen(ports.health, (req, res) => {
-        const s = status();
         const path = (req.url ?? "/").split("?")[0];
+        if (path === "/flows") {
+          handleFlowsRequest(req, res, flows());
+          return;
+        }
+        // The live flow graph (/ui/), reading /flows beside it.
+        if (serveFlowWeb(req, res)) return;
+        const s = status();
         const ok = path === "/liveness" ? s.live : path === "/readiness" ? s.ready : undefined;
         if (ok === undefined) {
-          res.writeHead(404).end("not found: try /liveness or /readiness\n");
+          res.writeHead(404).end("not found: try /liveness, /readiness, /flows or /ui/\n");
           return;
         }
         res

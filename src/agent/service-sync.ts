@@ -13,6 +13,16 @@ export type { ServiceSyncContext, ServiceSyncReport };
 /** ServiceSync writes the NAT maps. */
 export interface ServiceSync {
   sync(cache: ClusterCache, context: ServiceSyncContext): Promise<ServiceSyncReport>;
+  /**
+   * syncChanged is the fast path for a few changed Services ("namespace/name"): it writes only
+   * their entries, or returns undefined when it cannot tell without a full sync (the agent then
+   * runs its pass). Optional: a proxy without one always gets the full pass.
+   */
+  syncChanged?(
+    cache: ClusterCache,
+    names: ReadonlySet<string>,
+    context: ServiceSyncContext,
+  ): ServiceSyncReport | undefined;
   close(): Promise<void>;
 }
 

@@ -26,6 +26,8 @@ export interface RingBufOptions {
 
 export class RingBufReader {
   readonly #map: BpfMap;
+  // the fd watched, kept so close() still works after the map itself was closed
+  readonly #fd: number;
   readonly #consumer: Mapping;
   readonly #producer: Mapping;
   readonly #consumerPos: DataView;
@@ -44,6 +46,7 @@ export class RingBufReader {
     const page = pageSize();
     const size = map.maxEntries;
     this.#map = map;
+    this.#fd = map.fd;
     this.#mask = size - 1;
     this.#consumer = mapFd(
       map.fd,
@@ -69,7 +72,7 @@ export class RingBufReader {
     if (this.#callback !== undefined)
       throw new Error(`read ring buffer "${this.#map.name}": already has a reader`);
     this.#callback = callback;
-    this.#poller.add(this.#map.fd, () => this.poll());
+    this.#poller.add(this.#fd, () => this.poll());
     this.poll();
   }
 
@@ -115,7 +118,7 @@ export class RingBufReader {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#callback !== undefined) this.#poller.remove(this.#map.fd);
+    if (this.#callback !== undefined) this.#poller.remove(this.#fd);
     this.#consumer.unmap();
     this.#producer.unmap();
     for (const w of this.#waiters.splice(0)) w();

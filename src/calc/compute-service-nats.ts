@@ -6,14 +6,13 @@
  * of every Service, in the same order as without a cache, so its state evolves identically and
  * a result with or without the cache is the same.
  */
-import { endpointSliceServiceName } from "../model/index.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import { computeServiceNat, serviceName } from "./compute-service-nat.ts";
 import type { ServiceNat } from "./compute-service-nat.ts";
 import { NatCache } from "./nat-cache.ts";
 import type { NatCacheEntry } from "./nat-cache.ts";
 import type { NatInput } from "./nat-input.ts";
-import { namespaceOf } from "./namespace-of.ts";
+import { groupSlices } from "./group-slices.ts";
 import { frontendKeyId } from "./nat-state.ts";
 import type { ServiceIdSource } from "./service-id-allocator.ts";
 
@@ -78,19 +77,6 @@ function claimsOf(wanted: readonly string[], claimed: ReadonlyMap<string, string
 
 function sameObjects<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function groupSlices(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
-  const out = new Map<string, EndpointSlice[]>();
-  for (const slice of slices) {
-    const svc = endpointSliceServiceName(slice);
-    if (svc === undefined) continue;
-    const key = `${namespaceOf(slice)}/${svc}`;
-    const list = out.get(key) ?? [];
-    list.push(slice);
-    out.set(key, list);
-  }
-  return out;
 }
 
 function compareText(a: string, b: string): number {

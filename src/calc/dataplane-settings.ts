@@ -36,6 +36,27 @@ export interface DataplaneSettings {
   readonly interfacePrefixes: readonly string[] | undefined;
   /** bpfKubeProxyIptablesCleanupEnabled: remove kube-proxy's rules while eBPF mode serves Services. */
   readonly kubeProxyCleanup: boolean;
+  /** The flowLogs* fields: on when flowLogsFileEnabled (sl_globals SL_GLOBAL_FLOW_EVENTS). */
+  readonly flowLogs: FlowLogSettings;
+}
+
+/** FlowLogSettings are FelixConfiguration's flow log fields, ready to use. */
+export interface FlowLogSettings {
+  readonly enabled: boolean;
+  readonly flushIntervalS: number;
+  readonly directory: string;
+  readonly maxFiles: number;
+  readonly maxFileSizeBytes: number;
+  /** Calico's aggregation levels, 0..3. */
+  readonly levelAllowed: 0 | 1 | 2 | 3;
+  readonly levelDenied: 0 | 1 | 2 | 3;
+  readonly includeLabels: boolean;
+  readonly includePolicies: boolean;
+  readonly includeService: boolean;
+}
+
+function level(n: number): 0 | 1 | 2 | 3 {
+  return n === 0 || n === 1 || n === 2 || n === 3 ? n : 2;
 }
 
 /** MAP_SIZE_FIELDS maps bpfMapSize* fields to the datapath maps they size. */
@@ -102,6 +123,19 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
     conntrackDoubleIfFull: String(v.bpfMapSizeConntrackScaling).toLowerCase() !== "disabled",
     dataIfacePattern: v.bpfDataIfacePattern,
     kubeProxyCleanup: v.bpfKubeProxyIptablesCleanupEnabled,
+    flowLogs: {
+      enabled: v.flowLogsFileEnabled,
+      // at least a second: a zero interval would flush in a busy loop
+      flushIntervalS: Math.max(1, seconds(v.flowLogsFlushInterval) ?? 300),
+      directory: v.flowLogsFileDirectory,
+      maxFiles: v.flowLogsFileMaxFiles,
+      maxFileSizeBytes: v.flowLogsFileMaxFileSizeMB * 1024 * 1024,
+      levelAllowed: level(v.flowLogsFileAggregationKindForAllowed),
+      levelDenied: level(v.flowLogsFileAggregationKindForDenied),
+      includeLabels: v.flowLogsFileIncludeLabels,
+      includePolicies: v.flowLogsFileIncludePolicies,
+      includeService: v.flowLogsFileIncludeService,
+    },
     interfacePrefixes:
       typeof prefix === "string" && prefix !== ""
         ? prefix

@@ -44,6 +44,11 @@ export class NatCache {
     this.#entries.set(name, entry);
   }
 
+  /** delete forgets Service `name`. */
+  delete(name: string): void {
+    this.#entries.delete(name);
+  }
+
   /** retainOnly forgets every Service not in `names` (deleted ones), so the cache does not grow. */
   retainOnly(names: ReadonlySet<string>): void {
     for (const name of this.#entries.keys()) if (!names.has(name)) this.#entries.delete(name);

@@ -97,6 +97,21 @@ export class ServiceIdAllocator implements ServiceIdSource {
     return this.#claim(key, this.#fresh());
   }
 
+  /** known returns the id `key` holds, without handing one out (a dry run of idFor). */
+  known(key: string): number | undefined {
+    return this.#byKey.get(key);
+  }
+
+  /** forget drops `keys` (a removed Service port's); retainOnly for one Service, without walking the rest. */
+  forget(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const id = this.#byKey.get(key);
+      if (id === undefined) continue;
+      this.#byKey.delete(key);
+      this.#owned.delete(id);
+    }
+  }
+
   /** retainOnly forgets every key not in `keys`; their ids become free once gone from the maps. */
   retainOnly(keys: Iterable<string>): void {
     const keep = new Set(keys);

@@ -1,10 +1,12 @@
 /**
- * registerDumpCommand adds `sluice dump conntrack|nat|routes|ifaces|counters|links [--json]`:
- * what the datapath holds, read from the maps and links pinned under a bpffs root. Needs root.
+ * registerDumpCommand adds `sluice dump conntrack|nat|routes|ifaces|counters|links [--json]` and
+ * `sluice dump policy [<pod|iface>] [hook] [--asm]`: what the datapath holds, read from the maps
+ * and links pinned under a bpffs root. Needs root.
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { dumpConntrack, dumpCounters, dumpIfaces, dumpLinks, dumpNat, dumpRoutes } from "./dump-sections.ts";
 import type { DumpOptions, DumpSection } from "./dump-sections.ts";
+import { dumpPolicy } from "./dump-policy.ts";
 import { textTable } from "./text-table.ts";
 
 const SECTIONS = {
@@ -14,6 +16,7 @@ const SECTIONS = {
   ifaces: dumpIfaces,
   counters: dumpCounters,
   links: dumpLinks,
+  policy: (pinDir: string, o: DumpOptions) => dumpPolicy(pinDir, o).sections,
 } as const satisfies Record<string, (pinDir: string, options: DumpOptions) => DumpSection[]>;
 
 type SectionName = keyof typeof SECTIONS;
@@ -34,6 +37,12 @@ export function registerDumpCommand(program: Command): void {
       `show datapath state from pinned maps and links: ${Object.keys(SECTIONS).join(", ")} (needs root)`,
     )
     .argument("<what>", Object.keys(SECTIONS).join("|"))
+    .argument(
+      "[target]",
+      "policy: a pod (ns/name or name), an interface or an ifindex (default: every policed endpoint)",
+    )
+    .argument("[hook]", "policy: ingress, egress, preDnatIngress, ... (default: every hook)")
+    .option("--asm", "policy: print each program's instructions")
     .option(
       "--bpffs-root <dir>",
       "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)",
@@ -41,44 +50,67 @@ export function registerDumpCommand(program: Command): void {
     .option("--netns <name>", "resolve interface names in this named namespace (a lab node: <lab>-node-1)")
     .option("--json", "machine-readable output")
     .option("--limit <n>", "show at most n entries per section (the total is still counted)", limitOption)
-    .action((what: string, opts: { bpffsRoot?: string; netns?: string; json?: boolean; limit?: number }) => {
-      if (!(what in SECTIONS)) {
-        console.error(`error: dump "${what}": unknown; choose one of ${Object.keys(SECTIONS).join(", ")}`);
-        process.exitCode = 2;
-        return;
-      }
-      const root = (opts.bpffsRoot ?? (process.env["SLUICE_BPFFS_ROOT"] || "/sys/fs/bpf")).replace(
-        /\/+$/,
-        "",
-      );
-      try {
-        const all = SECTIONS[what as SectionName](
-          `${root}/sluice`,
-          opts.netns !== undefined ? { netns: opts.netns } : {},
-        );
-        const limit = opts.limit ?? Infinity;
-        const sections = all.map((s) => ({
-          ...s,
-          total: s.rows.length,
-          rows: s.rows.slice(0, limit),
-          records: s.records.slice(0, limit),
-        }));
-        if (opts.json) {
-          const body =
-            sections.length === 1
-              ? sections[0]!.records
-              : Object.fromEntries(sections.map((s) => [s.title, s.records]));
-          console.log(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v), 2));
+    .action(
+      (
+        what: string,
+        target: string | undefined,
+        hook: string | undefined,
+        opts: { bpffsRoot?: string; netns?: string; json?: boolean; limit?: number; asm?: boolean },
+      ) => {
+        if (!(what in SECTIONS)) {
+          console.error(`error: dump "${what}": unknown; choose one of ${Object.keys(SECTIONS).join(", ")}`);
+          process.exitCode = 2;
           return;
         }
-        const count = (s: { total: number; rows: readonly unknown[] }): string =>
-          s.rows.length < s.total ? `${s.rows.length} of ${s.total}` : String(s.total);
-        console.log(
-          sections.map((s) => `${s.title}: ${count(s)}\n${textTable(s.headers, s.rows)}`).join("\n\n"),
+        const root = (opts.bpffsRoot ?? (process.env["SLUICE_BPFFS_ROOT"] || "/sys/fs/bpf")).replace(
+          /\/+$/,
+          "",
         );
-      } catch (e) {
-        console.error(`error: ${(e as Error).message}`);
-        process.exitCode = 1;
-      }
-    });
+        if (what !== "policy" && target !== undefined) {
+          console.error(`error: dump ${what}: takes no argument (got "${target}")`);
+          process.exitCode = 2;
+          return;
+        }
+        try {
+          const base = opts.netns !== undefined ? { netns: opts.netns } : {};
+          let listings: { title: string; text: string }[] = [];
+          let all: DumpSection[];
+          if (what === "policy") {
+            const d = dumpPolicy(`${root}/sluice`, {
+              ...base,
+              ...(target !== undefined ? { target } : {}),
+              ...(hook !== undefined ? { hook } : {}),
+              ...(opts.asm ? { asm: true } : {}),
+            });
+            all = d.sections;
+            listings = d.listings;
+          } else all = SECTIONS[what as SectionName](`${root}/sluice`, base);
+          const limit = opts.limit ?? Infinity;
+          const sections = all.map((s) => ({
+            ...s,
+            total: s.rows.length,
+            rows: s.rows.slice(0, limit),
+            records: s.records.slice(0, limit),
+          }));
+          if (opts.json) {
+            const tables =
+              sections.length === 1 && listings.length === 0
+                ? sections[0]!.records
+                : Object.fromEntries(sections.map((s) => [s.title, s.records]));
+            const body = listings.length === 0 ? tables : { ...tables, asm: listings };
+            console.log(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v), 2));
+            return;
+          }
+          const count = (s: { total: number; rows: readonly unknown[] }): string =>
+            s.rows.length < s.total ? `${s.rows.length} of ${s.total}` : String(s.total);
+          console.log(
+            sections.map((s) => `${s.title}: ${count(s)}\n${textTable(s.headers, s.rows)}`).join("\n\n"),
+          );
+          for (const l of listings) console.log(`\n${l.title}\n${l.text}`);
+        } catch (e) {
+          console.error(`error: ${(e as Error).message}`);
+          process.exitCode = 1;
+        }
+      },
+    );
 }

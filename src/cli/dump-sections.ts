@@ -39,7 +39,8 @@ export interface DumpSection {
   readonly records: readonly Record<string, unknown>[];
 }
 
-function withMap<T>(pinDir: string, name: string, fn: (m: BpfMap) => T): T {
+/** withMap opens a pinned map for the length of `fn` (a clear error when nothing is pinned). */
+export function withMap<T>(pinDir: string, name: string, fn: (m: BpfMap) => T): T {
   const path = mapPinPath(pinDir, name);
   if (!pinExists(path))
     throw new Error(
@@ -58,7 +59,8 @@ export interface DumpOptions {
   readonly netns?: string;
 }
 
-function ifaceNames(o: DumpOptions): Map<number, string> {
+/** ifaceNames maps ifindex → interface name (in `o.netns` when given); empty when links cannot be read. */
+export function ifaceNames(o: DumpOptions): Map<number, string> {
   try {
     return new Map(
       listNetLinks(o.netns !== undefined ? { netns: o.netns } : {}).map((l) => [l.index, l.name]),

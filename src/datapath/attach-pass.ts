@@ -2,7 +2,8 @@
  * runAttachPass makes the node's interfaces run exactly the programs they should: wanted ones
  * get (or keep) their programs with this node's constants, the rest are detached, and on the
  * first pass after start the pins and cls_bpf filters an earlier agent left on interfaces that
- * are no longer wanted are removed.
+ * are no longer wanted are removed. Policy continuation slots freed by the pass are emptied at its
+ * end (DatapathAttacher.settle).
  */
 import type { Collection } from "../bpf/collection.ts";
 import { VerifierError } from "../errors/verifier-error.ts";
@@ -34,6 +35,19 @@ export interface AttachPassInput {
 }
 
 export async function runAttachPass(input: AttachPassInput): Promise<void> {
+  try {
+    await attachDetach(input);
+  } finally {
+    // Once, after every swap and detach: each retired policy continuation slot is emptied after one wait.
+    try {
+      input.attacher.settle?.();
+    } catch (e) {
+      input.log.error({ op: "detach", err: e }, "emptying retired policy continuation slots failed");
+    }
+  }
+}
+
+async function attachDetach(input: AttachPassInput): Promise<void> {
   const { attacher, node, settings: s, wanted, log } = input;
   const mtu = tunnelMtu(s.vxlanMtu, node.mtu);
   // Load every interface's programs first, then swap them back to back (see IfaceAttacher.prepare).

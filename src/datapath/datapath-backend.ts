@@ -60,6 +60,12 @@ export interface DatapathAttacher<M extends DatapathMapSet> {
   /** pinnedIfaces lists interfaces with link pins (this run's or an earlier agent's). */
   pinnedIfaces(): string[];
   detachPinned(name: string): void;
+  /**
+   * settle finishes what attach/detach left to do once no old program can run any more (the
+   * kernel attacher empties retired policy continuation slots). Optional: an attacher that
+   * leaves nothing behind has no need of it.
+   */
+  settle?(): void;
   close(): void;
 }
 
@@ -77,4 +83,6 @@ export interface DatapathBackend<M extends DatapathMapSet = DatapathMapSet> {
   detachAllPinned(): string[];
   /** removeFilters removes Sluice cls_bpf filters, except on interfaces in `keep`. */
   removeFilters(keep?: ReadonlySet<number>): BpfFilter[];
+  /** removeMapPins unpins every shared map of the object (eBPF mode off); returns the names it removed. */
+  removeMapPins(): string[];
 }

@@ -6,6 +6,12 @@
  * BPF_LINK_UPDATE — never detached and re-attached — so no packet meets an empty hook. Kernels
  * without tcx (or `--attach-method cls_bpf`) get clsact + cls_bpf filters named `sluice_*` at
  * priority 1 handle 1, found again after a restart by name and slot and replaced in place.
+ *
+ * Every load also brings the interface's policy continuation `pol_done`, loaded with
+ * cfg_pol_done_slot = a done slot of its own (ContinuationSlots) and written into sl_pol_jump
+ * before the swap, so a policy program always finds where to go on. A reload (constants changed,
+ * maps rebuilt, an agent restart) takes a fresh slot; the old one is emptied by settle() after
+ * the swap, once no program that could still tail-call it runs.
  * Needs CAP_BPF + CAP_NET_ADMIN.
  */
 import { readdirSync } from "node:fs";
@@ -23,6 +29,8 @@ import { SyscallError } from "../errors/syscall-error.ts";
 import { deleteBpfFilter, listBpfFilters, type BpfFilter } from "../netlink/tc.ts";
 import type { Program } from "../bpf/program.ts";
 import { SL_ABI_LAYOUTS } from "./abi/abi.ts";
+import { CFG, SL_MAP } from "./abi/datapath-names.ts";
+import { ContinuationSlots } from "./continuation-slots.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 import type { IfaceRole } from "./iface-constants.ts";
 import { isSluiceFilter, SLUICE_FILTER_PREFIX, SLUICE_FILTER_SLOT } from "./sluice-filters.ts";
@@ -41,6 +49,8 @@ export interface AttachedIface {
   readonly mechanism: "tcx" | "cls_bpf";
   readonly configKey: string;
   readonly hooks: readonly TcAttachment[];
+  /** The sl_pol_jump slot of this interface's pol_done (cfg_pol_done_slot of its programs). */
+  readonly doneSlot: number;
 }
 
 /**
@@ -71,6 +81,8 @@ const PROGRAMS = {
   wep: { ingress: "from_wep", egress: "to_wep" },
   hep: { ingress: "from_hep", egress: "to_hep" },
 } as const;
+/** The policy continuation every interface's load brings along (bpf/tc.c). */
+const POL_DONE = "pol_done";
 const DIRECTIONS = ["ingress", "egress"] as const satisfies readonly TcDirection[];
 
 /** IfaceAttacher attaches, adopts, updates and detaches per-interface programs. */
@@ -81,6 +93,9 @@ export class IfaceAttacher {
   readonly #ifaces = new Map<string, AttachedIface>();
   #mapsGeneration = 0;
   #abiChecked = false;
+  readonly #done: ContinuationSlots;
+  /** What prepare() loaded and attach() has not taken yet, by interface: its done slot. */
+  readonly #pending = new Map<string, { collection: Collection; slot: number }>();
 
   /** How hooks are attached; auto starts on tcx and drops to cls_bpf at the first NotSupportedError. */
   readonly #method: AttachMethod;
@@ -93,6 +108,12 @@ export class IfaceAttacher {
     this.#maps = maps;
     this.#linkDir = `${pinDir}/links`;
     makePinDir(this.#linkDir);
+    this.#done = new ContinuationSlots(pinDir);
+  }
+
+  /** doneSlots lists the continuation slots pinned for `iface` (the live one, and retired ones until settle()). */
+  doneSlots(iface: string): number[] {
+    return this.#done.slotsOf(iface);
   }
 
   /** attached lists the interfaces with programs now. */
@@ -126,16 +147,33 @@ export class IfaceAttacher {
     const have = this.#ifaces.get(iface.name);
     if (have && have.ifindex === iface.index && have.configKey === this.#configKey(role, constants))
       return undefined;
+    this.#releasePending(iface.name);
     const names = PROGRAMS[role];
-    const loading = loadCollectionAsync(this.#spec, {
-      programs: [names.ingress, names.egress],
-      replaceMaps: Object.fromEntries(this.#maps.byName),
-      constants,
-      // The object does not change under an attacher: check its ABI on the first load only (BTF parsing costs ~20 ms).
-      ...(this.#abiChecked ? {} : { abi: SL_ABI_LAYOUTS }),
-    });
+    const slot = this.#done.take();
+    let collection: Collection;
+    try {
+      collection = await loadCollectionAsync(this.#spec, {
+        programs: [names.ingress, names.egress, POL_DONE],
+        replaceMaps: Object.fromEntries(this.#maps.byName),
+        constants: { ...constants, [CFG.pol_done_slot]: slot },
+        // The object does not change under an attacher: check its ABI on the first load only (BTF parsing costs ~20 ms).
+        ...(this.#abiChecked ? {} : { abi: SL_ABI_LAYOUTS }),
+      });
+    } catch (e) {
+      this.#done.release(slot);
+      throw e;
+    }
     this.#abiChecked = true;
-    return loading;
+    this.#pending.set(iface.name, { collection, slot });
+    return collection;
+  }
+
+  /** #releasePending frees the slot of a prepared load that was never attached (nothing was written). */
+  #releasePending(name: string): void {
+    const p = this.#pending.get(name);
+    if (p === undefined) return;
+    this.#pending.delete(name);
+    this.#done.release(p.slot);
   }
 
   #configKey(role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): string {
@@ -155,32 +193,54 @@ export class IfaceAttacher {
     const configKey = this.#configKey(role, constants);
     const have = this.#ifaces.get(iface.name);
     if (have && have.ifindex === iface.index && have.configKey === configKey) return "unchanged";
-    if (have && have.ifindex !== iface.index) this.forget(iface.name);
     const names = PROGRAMS[role];
     const collection = prepared ?? (await this.prepare(iface, role, constants))!;
+    const pending = this.#pending.get(iface.name);
+    if (pending?.collection !== collection) {
+      throw new Error(
+        `attach programs to ${iface.name}: the programs were not prepared by this attacher for it`,
+      );
+    }
+    this.#pending.delete(iface.name);
+    // A new interface under an old name: the old one's links died with it (its continuation is retired).
+    if (have && have.ifindex !== iface.index) this.forget(iface.name);
+    const jump = this.#maps.get(SL_MAP.pol_jump);
+    let swapped = false;
+    try {
+      // The continuation goes in before any hook runs programs that tail-call its slot.
+      this.#done.place(jump, iface.name, pending.slot, collection.programs.get(POL_DONE)!);
+    } catch (e) {
+      this.#done.release(pending.slot);
+      if (prepared === undefined) collection.close();
+      throw e;
+    }
     try {
       let outcome: AttachOutcome = have ? "updated" : "attached";
+      const live = have?.ifindex === iface.index ? have : undefined;
       const hooks: TcAttachment[] = [];
       let mechanism: AttachedIface["mechanism"] = "tcx";
       for (const dir of DIRECTIONS) {
         const program = collection.programs.get(names[dir])!;
-        const existing = have?.hooks[DIRECTIONS.indexOf(dir)];
+        const existing = live?.hooks[DIRECTIONS.indexOf(dir)];
         if (existing) {
           existing.update(program);
+          swapped = true;
           hooks.push(existing);
-          mechanism = have.mechanism;
+          mechanism = live.mechanism;
           continue;
         }
         if (this.#useTcx) {
           const adopted = this.#adopt(iface, dir);
           if (adopted) {
             adopted.update(program);
+            swapped = true;
             hooks.push(adopted);
             outcome = "adopted";
             continue;
           }
           try {
             hooks.push(this.#attachTcx(program, iface, dir));
+            swapped = true;
             continue;
           } catch (e) {
             if (!(e instanceof NotSupportedError) || this.#method === "tcx") {
@@ -191,6 +251,7 @@ export class IfaceAttacher {
           }
         }
         const f = this.#attachFilter(program, iface, dir, `${SLUICE_FILTER_PREFIX}${names[dir]}`);
+        swapped = true;
         hooks.push(f.filter);
         mechanism = "cls_bpf";
         if (f.adopted) outcome = "adopted";
@@ -202,8 +263,15 @@ export class IfaceAttacher {
         mechanism,
         configKey,
         hooks,
+        doneSlot: pending.slot,
       });
+      // Every other continuation of this interface (the programs just replaced, an earlier agent's) goes at settle().
+      this.#done.retireAllBut(jump, iface.name, pending.slot);
       return outcome;
+    } catch (e) {
+      // A hook that already runs the new programs needs their slot; otherwise it goes at settle().
+      if (!swapped) this.#done.retire(jump, iface.name, pending.slot);
+      throw e;
     } finally {
       if (prepared === undefined) collection.close(); // the links hold the programs
     }
@@ -290,6 +358,8 @@ export class IfaceAttacher {
       h.close();
     }
     for (const dir of DIRECTIONS) unpin(this.linkPinPath(name, dir));
+    this.#releasePending(name);
+    this.#done.retireAllBut(this.#maps.get(SL_MAP.pol_jump), name);
   }
 
   /** forget drops an interface that disappeared: its links died with it; only the pins remain. */
@@ -298,11 +368,13 @@ export class IfaceAttacher {
     this.#ifaces.delete(name);
     for (const h of have?.hooks ?? []) h.close();
     for (const dir of DIRECTIONS) unpin(this.linkPinPath(name, dir));
+    this.#releasePending(name);
+    this.#done.retireAllBut(this.#maps.get(SL_MAP.pol_jump), name);
   }
 
-  /** pinnedIfaces lists interface names that have link pins (this run's or an earlier agent's). */
+  /** pinnedIfaces lists interface names that have link or continuation pins (this run's or an earlier agent's). */
   pinnedIfaces(): string[] {
-    const names = new Set<string>();
+    const names = new Set<string>(this.#done.pinnedIfaces());
     for (const f of readdirSync(this.#linkDir)) {
       const m = parseLinkPin(f);
       if (m) names.add(m.iface);
@@ -325,17 +397,27 @@ export class IfaceAttacher {
       link.unpin();
       link.close();
     }
+    this.#done.retireAllBut(this.#maps.get(SL_MAP.pol_jump), name);
+  }
+
+  /**
+   * settle empties the continuation slots that no interface uses any more (replaced by a reload,
+   * detached), once the kernel says no program that could tail-call them still runs. Blocks for
+   * one RCU grace period when there is anything to empty; call it after a pass of attaches.
+   */
+  settle(): void {
+    this.#done.settle();
   }
 
   /**
    * detachAllPinned detaches every interface pinned under `pinDir` — what an earlier agent left —
-   * without loading anything (the standard-dataplane fallback). Returns the interface names.
+   * without loading anything (the standard-dataplane fallback), then empties and unpins their
+   * continuations. Returns the link pin names.
    */
   static detachAllPinned(pinDir: string): string[] {
     const linkDir = `${pinDir}/links`;
-    if (!pinExists(linkDir)) return [];
     const names: string[] = [];
-    for (const f of readdirSync(linkDir)) {
+    for (const f of pinExists(linkDir) ? readdirSync(linkDir) : []) {
       const link = Link.openPinned(`${linkDir}/${f}`);
       try {
         link.detach();
@@ -346,11 +428,13 @@ export class IfaceAttacher {
       link.close();
       names.push(f);
     }
+    ContinuationSlots.clearAllPinned(pinDir);
     return names;
   }
 
-  /** close releases fds; pinned links keep the programs attached. */
+  /** close releases fds; pinned links keep the programs attached, pinned continuations their slots. */
   close(): void {
+    for (const name of [...this.#pending.keys()]) this.#releasePending(name);
     for (const i of this.#ifaces.values()) for (const h of i.hooks) h.close();
     this.#ifaces.clear();
   }

@@ -3,7 +3,8 @@
  * RawMaps (so the same typed views and codecs run on them as on the kernel's), and the attacher
  * records which interface runs which role with which constants. It mirrors the kernel backend's
  * observable rules: a map opened at a new size is a rebuild that copies the old entries, an
- * attach with unchanged arguments is "unchanged", maps swapped by setMaps reload every interface.
+ * attach with unchanged arguments is "unchanged", maps swapped by setMaps reload every interface,
+ * and every (re)load takes a fresh policy continuation slot whose predecessor is freed by settle().
  */
 import type { ConstantValue } from "../bpf/collection.ts";
 import { stableJson } from "../datastore/stable-json.ts";
@@ -19,10 +20,13 @@ import type { MapRebuild } from "./datapath-maps.ts";
 import type { AttachOutcome } from "./iface-attacher.ts";
 import type { IfaceRole } from "./iface-constants.ts";
 import type { RawMap } from "./maps/raw-map.ts";
+import { DoneSlots } from "./done-slots.ts";
 
 /** InMemoryRawMap is a byte-keyed map with the kernel's update modes and a size limit. */
 export class InMemoryRawMap implements RawMap {
   readonly #entries = new Map<string, [Uint8Array, Uint8Array]>();
+  /** writes counts successful updates and deletes, so tests can assert that nothing needless was written. */
+  writes = 0;
 
   constructor(readonly maxEntries: number) {}
 
@@ -38,10 +42,12 @@ export class InMemoryRawMap implements RawMap {
     if (!have && this.#entries.size >= this.maxEntries)
       throw new Error(`update map entry ${k}: map full (${this.maxEntries})`);
     this.#entries.set(k, [Uint8Array.from(key), Uint8Array.from(value)]);
+    this.writes++;
   }
 
   delete(key: Uint8Array): void {
     if (!this.#entries.delete(hex(key))) throw new Error(`delete map entry ${hex(key)}: not found`);
+    this.writes++;
   }
 
   *entries(): Iterable<[Uint8Array, Uint8Array]> {
@@ -90,18 +96,37 @@ export class InMemoryMapSet implements DatapathMapSet {
 export interface AttachRecord extends AttachedIfaceInfo {
   readonly constants: Readonly<Record<string, ConstantValue>>;
   readonly maps: InMemoryMapSet;
+  /** The policy continuation slot its programs were "loaded" with. */
+  readonly doneSlot: number;
 }
 
 class InMemoryAttacher implements DatapathAttacher<InMemoryMapSet> {
   readonly #ifaces = new Map<string, AttachRecord>();
   #maps: InMemoryMapSet;
+  readonly #slots = new DoneSlots();
+  readonly #retired = new Set<number>();
 
   constructor(
     maps: InMemoryMapSet,
     readonly pins: Set<string>,
     readonly events: string[],
+    /** Pinned continuation slots → interface (what a restarted attacher adopts). */
+    readonly donePins: Map<number, string>,
   ) {
     this.#maps = maps;
+    for (const slot of donePins.keys()) this.#slots.reserve(slot);
+  }
+
+  #retireAllBut(name: string, keep?: number): void {
+    for (const [slot, owner] of this.donePins) if (owner === name && slot !== keep) this.#retired.add(slot);
+  }
+
+  settle(): void {
+    for (const slot of this.#retired) {
+      this.donePins.delete(slot);
+      this.#slots.free(slot);
+    }
+    this.#retired.clear();
   }
 
   get attached(): readonly AttachRecord[] {
@@ -130,14 +155,18 @@ class InMemoryAttacher implements DatapathAttacher<InMemoryMapSet> {
       stableJson(have.constants) === stableJson(constants);
     if (same) return "unchanged";
     const adopted = have === undefined && this.pins.has(iface.name);
+    const doneSlot = this.#slots.allocate();
+    this.donePins.set(doneSlot, iface.name);
     this.#ifaces.set(iface.name, {
       name: iface.name,
       ifindex: iface.index,
       role,
       constants,
       maps: this.#maps,
+      doneSlot,
     });
     this.pins.add(iface.name);
+    this.#retireAllBut(iface.name, doneSlot);
     const outcome: AttachOutcome = have ? "updated" : adopted ? "adopted" : "attached";
     this.events.push(`${outcome} ${iface.name} ${role}`);
     return outcome;
@@ -146,6 +175,7 @@ class InMemoryAttacher implements DatapathAttacher<InMemoryMapSet> {
   detach(name: string): void {
     this.#ifaces.delete(name);
     this.pins.delete(name);
+    this.#retireAllBut(name);
     this.events.push(`detached ${name}`);
   }
 
@@ -168,6 +198,8 @@ export class InMemoryDatapathBackend implements DatapathBackend<InMemoryMapSet> 
   readonly pinned = new Map<string, InMemoryRawMap>();
   /** Interfaces with link pins. */
   readonly pins = new Set<string>();
+  /** Pinned policy continuation slots → interface. */
+  readonly donePins = new Map<number, string>();
   /** Every attach and detach, in order ("attached eth0 hep", "detached cali1"). */
   readonly events: string[] = [];
   /** Sluice cls_bpf filters an earlier agent left, by ifindex. */
@@ -224,7 +256,7 @@ export class InMemoryDatapathBackend implements DatapathBackend<InMemoryMapSet> 
   }
 
   attacher(maps: InMemoryMapSet): DatapathAttacher<InMemoryMapSet> {
-    this.#attacher = new InMemoryAttacher(maps, this.pins, this.events);
+    this.#attacher = new InMemoryAttacher(maps, this.pins, this.events, this.donePins);
     return this.#attacher;
   }
 
@@ -245,6 +277,13 @@ export class InMemoryDatapathBackend implements DatapathBackend<InMemoryMapSet> 
     const names = [...this.pins];
     for (const n of names) this.events.push(`detached ${n}`);
     this.pins.clear();
+    this.donePins.clear();
+    return names;
+  }
+
+  removeMapPins(): string[] {
+    const names = [...this.pinned.keys()];
+    this.pinned.clear();
     return names;
   }
 

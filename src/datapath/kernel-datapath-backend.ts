@@ -7,7 +7,14 @@ import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import { SL_ABI_LAYOUTS } from "./abi/abi.ts";
 import { checkDatapathAbi, type AbiLayouts } from "./check-datapath-abi.ts";
 import type { DatapathBackend } from "./datapath-backend.ts";
-import { mapPinPath, openDatapathMaps, topUpMap, type DatapathMaps } from "./datapath-maps.ts";
+import {
+  mapPinPath,
+  openDatapathMaps,
+  sharedMapSpecs,
+  topUpMap,
+  type DatapathMaps,
+} from "./datapath-maps.ts";
+import { pinExists, unpin } from "../kernel/bpffs.ts";
 import { BpfMap } from "../bpf/map.ts";
 import { IfaceAttacher, type AttachMethod } from "./iface-attacher.ts";
 import { removeSluiceFilters } from "./sluice-filters.ts";
@@ -36,6 +43,16 @@ export function kernelDatapathBackend(o: KernelDatapathOptions): DatapathBackend
     topUp: (old, next, name) => topUpMap(old.get(name), next.get(name)),
     detachAllPinned: () => IfaceAttacher.detachAllPinned(o.pinDir),
     removeFilters: (keep) => removeSluiceFilters(keep),
+    removeMapPins: () => {
+      const removed: string[] = [];
+      for (const m of sharedMapSpecs(o.spec)) {
+        const path = mapPinPath(o.pinDir, m.name);
+        if (!pinExists(path)) continue;
+        unpin(path); // the kernel frees the map once no program or fd holds it
+        removed.push(m.name);
+      }
+      return removed;
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import { service, slice } from "../../test/support/service-fixtures.ts";
 import type { Resource } from "../model/resource.ts";
 import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { FallbackProxy } from "./fallback-proxy.ts";
+import { handOverToBpfScript } from "./nft-table-scripts.ts";
 
 function cacheWith(resources: readonly Resource[]): ClusterCache {
   const cache = new ClusterCache();
@@ -53,5 +54,10 @@ test("FallbackProxy.sync() retries a failed apply on the next pass; remove() del
   assert.equal((await proxy.sync(cache, ctx)).changed, true);
   assert.equal(await proxy.remove(), true);
   assert.equal(await proxy.remove(), false);
-  assert.deepEqual(scripts.slice(1), ["add table ip sluice-proxy\ndelete table ip sluice-proxy\n"]);
+  assert.deepEqual(scripts.slice(1), [handOverToBpfScript()]);
+  assert.match(
+    scripts[0]!,
+    /\nadd table ip sluice-nat-hooks\ndelete table ip sluice-nat-hooks\n$/,
+    "the fallback's table takes over the hooks",
+  );
 });

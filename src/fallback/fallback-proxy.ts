@@ -8,7 +8,7 @@
 import { computeNatState } from "../calc/compute-nat-state.ts";
 import { ServiceIdAllocator } from "../calc/service-id-allocator.ts";
 import { nftProxyRuleset } from "./nft-proxy-ruleset.ts";
-import { deleteTableScript, replaceTableScript } from "./nft-table-scripts.ts";
+import { dropNatHooksScript, handOverToBpfScript, replaceTableScript } from "./nft-table-scripts.ts";
 import { runNetfilterTool } from "../netfilter/run-netfilter-tool.ts";
 import type { ClusterCache } from "../datastore/cluster-cache.ts";
 import type { ServiceSyncContext, ServiceSyncReport } from "../calc/service-sync-context.ts";
@@ -57,7 +57,8 @@ export class FallbackProxy {
     if (changed) {
       this.#applied = undefined;
       this.#present = true;
-      await this.#apply(replaceTableScript(ruleset));
+      // Our own nat chains keep the NAT hooks registered now; the hand-over's table goes.
+      await this.#apply(replaceTableScript(ruleset) + dropNatHooksScript());
       this.#applied = ruleset;
     }
     return {
@@ -69,10 +70,13 @@ export class FallbackProxy {
     };
   }
 
-  /** remove deletes our table (eBPF mode has Services again); true when it may have existed. */
+  /**
+   * remove deletes our table (eBPF mode has Services again), leaving empty nat chains so that
+   * connections it NATed keep working (handOverToBpfScript); true when it may have existed.
+   */
   async remove(): Promise<boolean> {
     if (!this.#present) return false;
-    await this.#apply(deleteTableScript());
+    await this.#apply(handOverToBpfScript());
     this.#present = false;
     this.#applied = undefined;
     return true;

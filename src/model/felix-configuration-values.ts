@@ -87,6 +87,17 @@ export const FELIX_DEFAULTS = {
   prometheusMetricsEnabled: false,
   prometheusMetricsHost: "",
   prometheusMetricsPort: 9091,
+  // Flow logs: Calico Enterprise's Felix defaults (file output off until asked for).
+  flowLogsFlushInterval: "300s",
+  flowLogsFileEnabled: false,
+  flowLogsFileDirectory: "/var/log/calico/flowlogs",
+  flowLogsFileMaxFiles: 5,
+  flowLogsFileMaxFileSizeMB: 100,
+  flowLogsFileAggregationKindForAllowed: 2,
+  flowLogsFileAggregationKindForDenied: 1,
+  flowLogsFileIncludeLabels: false,
+  flowLogsFileIncludePolicies: false,
+  flowLogsFileIncludeService: false,
 } as const;
 
 type Defaults = typeof FELIX_DEFAULTS;

@@ -118,10 +118,73 @@ describe("FelixConfiguration", () => {
       "prefix must be 0-32",
     ],
     ["a bad health port", { healthPort: -1 }, "spec.healthPort", "at least 0"],
+    [
+      "a flow log aggregation level above 3",
+      { flowLogsFileAggregationKindForAllowed: 4 },
+      "spec.flowLogsFileAggregationKindForAllowed",
+      "must be 0 (none), 1 (source port), 2 (pod prefix) or 3",
+    ],
+    [
+      "a flow log aggregation level given as a word",
+      { flowLogsFileAggregationKindForDenied: "lots" },
+      "spec.flowLogsFileAggregationKindForDenied",
+      "expected number",
+    ],
+    [
+      "a bad flush interval",
+      { flowLogsFlushInterval: "soon" },
+      "spec.flowLogsFlushInterval",
+      "invalid duration",
+    ],
+    [
+      "a relative flow log directory",
+      { flowLogsFileDirectory: "logs/flows" },
+      "spec.flowLogsFileDirectory",
+      "must be an absolute path",
+    ],
+    ["zero flow log files", { flowLogsFileMaxFiles: 0 }, "spec.flowLogsFileMaxFiles", "at least 1"],
+    [
+      "a zero flow log file size",
+      { flowLogsFileMaxFileSizeMB: 0 },
+      "spec.flowLogsFileMaxFileSizeMB",
+      "at least 1",
+    ],
+    [
+      "a non-boolean include flag",
+      { flowLogsFileIncludeLabels: "yes" },
+      "spec.flowLogsFileIncludeLabels",
+      "expected boolean",
+    ],
   ];
   for (const [what, spec, field, reason] of invalid) {
     test(`rejects ${what}`, () => expectInvalid(felix(spec), field, reason, "FelixConfiguration default"));
   }
+});
+
+describe("flow log fields", () => {
+  test("accepts Calico's flow log fields and defaults them as Felix does", () => {
+    const spec = parsed({
+      flowLogsFlushInterval: "15s",
+      flowLogsFileEnabled: true,
+      flowLogsFileDirectory: "/var/log/sluice/flows",
+      flowLogsFileMaxFiles: 3,
+      flowLogsFileMaxFileSizeMB: 1,
+      flowLogsFileAggregationKindForAllowed: 0,
+      flowLogsFileAggregationKindForDenied: 3,
+      flowLogsFileIncludeLabels: true,
+      flowLogsFileIncludePolicies: true,
+      flowLogsFileIncludeService: true,
+    }).spec;
+    assert.equal(spec.flowLogsFileAggregationKindForDenied, 3);
+    const v = effectiveFelixConfiguration();
+    assert.equal(v.flowLogsFlushInterval, "300s");
+    assert.equal(v.flowLogsFileEnabled, false);
+    assert.equal(v.flowLogsFileDirectory, "/var/log/calico/flowlogs");
+    assert.equal(v.flowLogsFileMaxFiles, 5);
+    assert.equal(v.flowLogsFileMaxFileSizeMB, 100);
+    assert.equal(v.flowLogsFileAggregationKindForAllowed, 2);
+    assert.equal(v.flowLogsFileAggregationKindForDenied, 1);
+  });
 });
 
 describe("effectiveFelixConfiguration", () => {

@@ -41,6 +41,26 @@ const protoPort = z.strictObject({
   net: z.union([z.literal(""), cidr]).optional(),
 });
 
+/** flowLogsAggregationKind is Calico's flow log aggregation level (flowlogs/aggregation-level.ts). */
+const flowLogsAggregationKind = z.int().check((ctx) => {
+  if (ctx.value >= 0 && ctx.value <= 3) return;
+  ctx.issues.push({
+    code: "custom",
+    message: `invalid aggregation level ${ctx.value}: must be 0 (none), 1 (source port), 2 (pod prefix) or 3 (pod prefix, no destination port)`,
+    input: ctx.value,
+  });
+});
+
+/** absolutePath is a directory the agent writes to: an absolute path. */
+const absolutePath = z.string().check((ctx) => {
+  if (ctx.value.startsWith("/") && !ctx.value.includes("\0")) return;
+  ctx.issues.push({
+    code: "custom",
+    message: `invalid directory ${JSON.stringify(ctx.value)}: must be an absolute path`,
+    input: ctx.value,
+  });
+});
+
 /** felixSpecFields are the fields Sluice acts on, with Calico's types and ranges. */
 const felixSpecFields = {
   bpfEnabled: z.boolean(),
@@ -96,6 +116,19 @@ const felixSpecFields = {
   prometheusMetricsEnabled: z.boolean(),
   prometheusMetricsHost: z.string(),
   prometheusMetricsPort: optionalPortNumber,
+  flowLogsFlushInterval: duration,
+  flowLogsFileEnabled: z.boolean(),
+  flowLogsFileDirectory: absolutePath,
+  flowLogsFileMaxFiles: z.int().min(1).max(1000),
+  flowLogsFileMaxFileSizeMB: z
+    .int()
+    .min(1)
+    .max(1 << 20),
+  flowLogsFileAggregationKindForAllowed: flowLogsAggregationKind,
+  flowLogsFileAggregationKindForDenied: flowLogsAggregationKind,
+  flowLogsFileIncludeLabels: z.boolean(),
+  flowLogsFileIncludePolicies: z.boolean(),
+  flowLogsFileIncludeService: z.boolean(),
 } as const;
 
 type Optionalized<T extends Record<string, z.ZodType>> = { [K in keyof T]: z.ZodOptional<T[K]> };

@@ -117,7 +117,6 @@ export const FELIX_OTHER_FIELDS = [
   "goMemoryLimitMB",
   "goMaxProcs",
   "requireMTUFile",
-  "flowLogsFlushInterval",
   "flowLogsCollectorDebugTrace",
   "flowLogsGoldmaneServer",
   "flowLogsLocalReporter",

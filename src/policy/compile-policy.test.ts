@@ -180,9 +180,14 @@ test("compilePolicy() leaves out rules that can never match and code after an un
     ],
   };
   const listing = policyListing(compilePolicy(policy, { slotBase: 1 }));
-  assert.doesNotMatch(listing, /w1 = 1[013]\n/, "rules 10, 11 and 13 are not in the program");
-  assert.match(listing, /w1 = 12\n/, "rule 12 allows everything");
-  assert.doesNotMatch(listing, /w1 = 2\n/, "the end-of-tier deny is unreachable after an allow-all");
+  // A decision stores its rule id into sl_policy_state.rule_id (offset 28).
+  assert.doesNotMatch(listing, /\(r7 \+ 28\) = 1[013]\n/, "rules 10, 11 and 13 are not in the program");
+  assert.match(listing, /\(r7 \+ 28\) = 12\n/, "rule 12 allows everything");
+  assert.doesNotMatch(
+    listing,
+    /\(r7 \+ 28\) = 2\n/,
+    "the end-of-tier deny is unreachable after an allow-all",
+  );
 });
 
 test("compilePolicy() validates the IR and names the field that is wrong", () => {

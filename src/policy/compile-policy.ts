@@ -22,14 +22,16 @@ import {
   SL_POL_TIER_DEFAULT,
   SlPolVerdict,
 } from "../datapath/abi/abi.ts";
-import { emitMatch } from "./emit-match.ts";
+import { emitDstPortWord, emitMatch } from "./emit-match.ts";
 import { planChunks, planPolicyItems, type ChunkBudget, type PolicyItem } from "./plan-chunks.ts";
 import { PolicyMapName } from "./policy-maps.ts";
-import type { EndpointPolicy } from "./rule-ir.ts";
+import type { EndpointPolicy, RuleMatch } from "./rule-ir.ts";
 import { LogEvent, State } from "./state-fields.ts";
 import { validatePolicy } from "./validate-policy.ts";
 
-const { R0, R1, R2, R3, R6, R7, R8, R10 } = Reg;
+const { R0, R1, R2, R3, R6, R7, R10 } = Reg;
+/** TS_SLOT is the stack slot a Log rule parks its timestamp in (below the IP-set key at fp-16). */
+const TS_SLOT = -24;
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
 
@@ -112,6 +114,15 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
   return { chunks };
 }
 
+function usesDstPorts(m: RuleMatch): boolean {
+  return (
+    m.dstPorts !== undefined ||
+    m.dstNamedPortSets !== undefined ||
+    m.notDstPorts !== undefined ||
+    m.notDstNamedPortSets !== undefined
+  );
+}
+
 /** ChunkWriter emits one chunk; chunkOf(pos) tells which chunk starts tier position `pos`. */
 class ChunkWriter {
   private readonly decisions = new Map<string, [number, number]>();
@@ -139,6 +150,8 @@ class ChunkWriter {
       .exit()
       .label("have_state")
       .mov64Reg(R7, R0);
+    if (this.items.slice(start, end).some((it) => it.kind === "rule" && usesDstPorts(it.rule.match)))
+      emitDstPortWord(a);
     a.ldx(State.nextTier.size, R1, R7, State.nextTier.offset);
     const first = this.items[start]!;
     // Chunk 0 starts with next_tier 0 (the caller's); a chunk that starts mid-tier resumes with that tier.
@@ -199,7 +212,6 @@ class ChunkWriter {
     for (const [block, [verdict, tier]] of this.decisions) {
       a.label(block)
         .st("w", R7, State.verdict.offset, verdict)
-        .stx(State.ruleId.size, R7, State.ruleId.offset, R1)
         .st("w", R7, State.tier.offset, tier)
         .ja("done");
     }
@@ -236,12 +248,14 @@ class ChunkWriter {
       .st("w", R7, State.tier.offset, tier);
   }
 
-  // A rule's decision is two instructions: its id in r1 and a jump to the block, shared by every
-  // rule of the chunk with the same verdict and tier, that stores all three (emitted at the end).
+  // A rule's decision is two instructions: store its id and jump to the block, shared by every
+  // rule of the chunk with the same verdict and tier, that stores those two (emitted at the end).
+  // The id goes to memory rather than a register so that the verifier, reaching the block with
+  // nothing rule-specific live, prunes there instead of walking the block once per rule.
   private decide(verdict: number, ruleId: number, tier: number): void {
     const block = `decide_${verdict}_${tier}`;
     this.decisions.set(block, [verdict, tier]);
-    this.a.mov32Imm(R1, ruleId).ja(block);
+    this.a.st("w", R7, State.ruleId.offset, ruleId).ja(block);
   }
 
   // sl_pol_hits[rule id] += 1, the id in r1 (null) or an immediate. Per-CPU: no atomic needed.
@@ -257,27 +271,33 @@ class ChunkWriter {
     a.ldx("dw", R1, R0, 0).alu64Imm("add", R1, 1).stx("dw", R0, 0, R1).label(`${prefix}_nohit`);
   }
 
-  // A Log rule: the tuple and the rule on sl_pol_events (dropped if the ring is full), counted, then on.
+  // A Log rule: the tuple and the rule on sl_pol_events (dropped if the ring is full), counted, then
+  // on. The timestamp is taken first and parked on the stack, so the record pointer can stay in
+  // r0 (no helper call while it is in use) and r8/r9 keep their cached fields.
   private log(ruleId: number, tier: number, prefix: string): void {
     const a = this.a;
+    a.call("ktime_get_ns").stx("dw", R10, TS_SLOT, R0);
     a.ldMap(R1, PolicyMapName.events)
       .mov64Imm(R2, LogEvent.size)
       .mov64Imm(R3, 0)
       .call("ringbuf_reserve")
       .jmpImm("jeq", R0, 0, `${prefix}_nolog`);
-    a.mov64Reg(R8, R0)
-      .st(LogEvent.type.size, R8, LogEvent.type.offset, SL_EVENT_POLICY_LOG)
-      .st(LogEvent.len.size, R8, LogEvent.len.offset, LogEvent.size);
+    a.st(LogEvent.type.size, R0, LogEvent.type.offset, SL_EVENT_POLICY_LOG).st(
+      LogEvent.len.size,
+      R0,
+      LogEvent.len.offset,
+      LogEvent.size,
+    );
     for (const [from, to] of LogEvent.tuple)
-      a.ldx(from.size, R1, R7, from.offset).stx(to.size, R8, to.offset, R1);
-    a.st(LogEvent.ruleId.size, R8, LogEvent.ruleId.offset, ruleId).st(
+      a.ldx(from.size, R1, R7, from.offset).stx(to.size, R0, to.offset, R1);
+    a.st(LogEvent.ruleId.size, R0, LogEvent.ruleId.offset, ruleId).st(
       LogEvent.tier.size,
-      R8,
+      R0,
       LogEvent.tier.offset,
       tier,
     );
-    a.call("ktime_get_ns").stx(LogEvent.tsNs.size, R8, LogEvent.tsNs.offset, R0);
-    a.mov64Reg(R1, R8).mov64Imm(R2, 0).call("ringbuf_submit").label(`${prefix}_nolog`);
+    a.ldx("dw", R1, R10, TS_SLOT).stx(LogEvent.tsNs.size, R0, LogEvent.tsNs.offset, R1);
+    a.mov64Reg(R1, R0).mov64Imm(R2, 0).call("ringbuf_submit").label(`${prefix}_nolog`);
     this.countHit(ruleId, prefix);
   }
 }

@@ -3,6 +3,16 @@
  * falling through means the rule matched. The order is matchRule's (match-rule.ts). Registers:
  * r7 holds the sl_policy_state pointer (callee-saved, survives helper calls); r1-r5 and r0 are
  * scratch; the IP-set lookup key is built at fp-16.
+ *
+ * The destination port: nearly every rule checks it, and a 10,000-rule policy's load time is the
+ * verifier walking the rules. So each chunk's prologue (emitDstPortWord) folds "has L4 ports"
+ * into one word — the port, or NO_PORTS (above every port) — and parks it in the state's `tier`
+ * output field, unused until a decision overwrites it. A rule then loads that word and compares
+ * (one or two jumps) instead of testing the flags and loading the port. It lives in the map
+ * value, not in a register or on the stack, on purpose: the verifier tracks registers and stack
+ * spills, so every compare would narrow a long-lived value and leave states that never prune
+ * against each other (a cached register made the walk blow past a million instructions); a
+ * load from a map value is a fresh unknown each time and dies within the rule.
  */
 import type { Assembler } from "../bpf/asm/assembler.ts";
 import { Reg } from "../bpf/asm/opcodes.ts";
@@ -14,6 +24,9 @@ import type { IcmpMatch, PortRange, RuleMatch } from "./rule-ir.ts";
 import { IpsetKey, State, type FieldRef } from "./state-fields.ts";
 
 const { R0, R1, R2, R7, R10 } = Reg;
+/** The word a rule compares destination ports against; DST_PORT_WORD holds it until a decision. */
+const DST_PORT_WORD = State.tier;
+const NO_PORTS = 0x10000;
 const KEY = -16;
 const IPPROTO_ICMP = 1;
 const IPPROTO_ICMPV6 = 58;
@@ -26,7 +39,20 @@ function bswap32(v: number): number {
 /** RuleLabels makes labels unique to one rule. */
 export type LabelMaker = (suffix: string) => string;
 
-/** emitMatch emits `m`'s checks; `fail` is where a mismatch goes. */
+/** emitDstPortWord writes the destination port, or NO_PORTS when the packet has none, into DST_PORT_WORD. */
+export function emitDstPortWord(a: Assembler): void {
+  if (SL_POL_F_L4_PORTS !== 1) throw new Error("generate policy: SL_POL_F_L4_PORTS is no longer bit 0");
+  // ((flags & L4_PORTS) ^ L4_PORTS) << 16 is NO_PORTS exactly when the flag is clear (no branch).
+  a.ldx(State.flags.size, R1, R7, State.flags.offset)
+    .alu32Imm("and", R1, SL_POL_F_L4_PORTS)
+    .alu32Imm("xor", R1, SL_POL_F_L4_PORTS)
+    .alu32Imm("lsh", R1, 16)
+    .ldx(State.dstPort.size, R2, R7, State.dstPort.offset)
+    .alu32Reg("or", R1, R2)
+    .stx(DST_PORT_WORD.size, R7, DST_PORT_WORD.offset, R1);
+}
+
+/** emitMatch emits `m`'s checks; `fail` is where a mismatch goes (DST_PORT_WORD written: emitDstPortWord). */
 export function emitMatch(a: Assembler, m: RuleMatch, fail: string, label: LabelMaker): void {
   const load = (f: FieldRef): Assembler => a.ldx(f.size, R1, R7, f.offset);
   if (m.protocol !== undefined) load(State.proto).jmp32Imm("jne", R1, m.protocol, fail);
@@ -50,18 +76,8 @@ export function emitMatch(a: Assembler, m: RuleMatch, fail: string, label: Label
       label("sp"),
     );
   }
-  if (m.dstPorts !== undefined || m.dstNamedPortSets !== undefined) {
-    emitPorts(
-      a,
-      State.dstAddr,
-      State.dstPort,
-      m.dstPorts ?? [],
-      m.dstNamedPortSets ?? [],
-      false,
-      fail,
-      label("dp"),
-    );
-  }
+  if (m.dstPorts !== undefined || m.dstNamedPortSets !== undefined)
+    emitDstPorts(a, m.dstPorts ?? [], m.dstNamedPortSets ?? [], false, fail, label("dp"));
   if (m.notSrcPorts !== undefined || m.notSrcNamedPortSets !== undefined) {
     emitPorts(
       a,
@@ -74,18 +90,8 @@ export function emitMatch(a: Assembler, m: RuleMatch, fail: string, label: Label
       label("nsp"),
     );
   }
-  if (m.notDstPorts !== undefined || m.notDstNamedPortSets !== undefined) {
-    emitPorts(
-      a,
-      State.dstAddr,
-      State.dstPort,
-      m.notDstPorts ?? [],
-      m.notDstNamedPortSets ?? [],
-      true,
-      fail,
-      label("ndp"),
-    );
-  }
+  if (m.notDstPorts !== undefined || m.notDstNamedPortSets !== undefined)
+    emitDstPorts(a, m.notDstPorts ?? [], m.notDstNamedPortSets ?? [], true, fail, label("ndp"));
   for (const id of m.srcSets ?? []) emitSetLookup(a, State.srcAddr, id).jmpImm("jeq", R0, 0, fail);
   for (const id of m.notSrcSets ?? []) emitSetLookup(a, State.srcAddr, id).jmpImm("jne", R0, 0, fail);
   for (const id of m.dstSets ?? []) emitSetLookup(a, State.dstAddr, id).jmpImm("jeq", R0, 0, fail);
@@ -134,9 +140,10 @@ function emitNets(
   a.ldx(addr.size, R1, R7, addr.offset);
   if (!negate && nets.length === 1) {
     // One CIDR: jump straight to fail on a mismatch (the common case; one instruction less).
+    // r1 is not needed after this check, so it is masked in place.
     const c = cachedCidr(nets[0]!);
-    if (c.prefixLen < 32) a.mov64Reg(R2, R1).alu32Imm("and", R2, bswap32(ipv4Mask(c.prefixLen)));
-    a.jmp32Imm("jne", c.prefixLen < 32 ? R2 : R1, bswap32(c.addr), fail);
+    if (c.prefixLen < 32) a.alu32Imm("and", R1, bswap32(ipv4Mask(c.prefixLen)));
+    a.jmp32Imm("jne", R1, bswap32(c.addr), fail);
     return;
   }
   for (const text of nets) {
@@ -191,6 +198,46 @@ function emitPorts(
     if (r.first > 0) a.label(below);
   });
   for (const id of named) emitSetLookup(a, addr, id, port).jmpImm("jne", R0, 0, hit);
+  if (negate) return;
+  a.ja(fail).label(ok);
+}
+
+// Destination ports from DST_PORT_WORD (in r1). A positive single range needs no "has ports"
+// test: NO_PORTS lies above every range (so the upper bound is always checked). Otherwise a word
+// above 0xffff fails first. A named-port lookup reloads it (the helper call clobbers r1).
+function emitDstPorts(
+  a: Assembler,
+  ranges: readonly PortRange[],
+  named: readonly number[],
+  negate: boolean,
+  fail: string,
+  ok: string,
+): void {
+  const DST_PORT = R1;
+  a.ldx(DST_PORT_WORD.size, DST_PORT, R7, DST_PORT_WORD.offset);
+  if (!negate && ranges.length === 1 && named.length === 0) {
+    const r = ranges[0]!;
+    if (r.first === r.last) {
+      a.jmp32Imm("jne", DST_PORT, r.first, fail);
+      return;
+    }
+    if (r.first > 0) a.jmp32Imm("jlt", DST_PORT, r.first, fail);
+    a.jmp32Imm("jgt", DST_PORT, r.last, fail);
+    return;
+  }
+  a.jmp32Imm("jge", DST_PORT, NO_PORTS, fail);
+  const hit = negate ? fail : ok;
+  ranges.forEach((r, i) => {
+    if (r.first === r.last) {
+      a.jmp32Imm("jeq", DST_PORT, r.first, hit);
+      return;
+    }
+    const below = `${ok}_r${i}`;
+    if (r.first > 0) a.jmp32Imm("jlt", DST_PORT, r.first, below);
+    a.jmp32Imm("jle", DST_PORT, r.last, hit);
+    if (r.first > 0) a.label(below);
+  });
+  for (const id of named) emitSetLookup(a, State.dstAddr, id, State.dstPort).jmpImm("jne", R0, 0, hit);
   if (negate) return;
   a.ja(fail).label(ok);
 }

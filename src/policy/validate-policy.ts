@@ -4,7 +4,7 @@
  * It throws one error naming the field path and the reason. Pure.
  */
 import { SL_POL_HITS_MAX_ENTRIES } from "../datapath/abi/abi.ts";
-import { parseCidr } from "./cidr.ts";
+import { cachedCidr } from "./match-rule.ts";
 import type { EndpointPolicy, IcmpMatch, PortRange, RuleMatch } from "./rule-ir.ts";
 
 const isInt = (v: number, max: number): boolean => Number.isInteger(v) && v >= 0 && v <= max;
@@ -27,57 +27,71 @@ export function validatePolicy(policy: EndpointPolicy): void {
     ruleId(`tiers[${t}].endOfTierRuleId`, tier.endOfTierRuleId);
     tier.policies.forEach((p, pi) => {
       p.rules.forEach((rule, ri) => {
-        const at = `tiers[${t}].policies[${pi}].rules[${ri}]`;
-        ruleId(`${at}.id`, rule.id);
-        if (!["allow", "deny", "pass", "log"].includes(rule.action))
-          fail(`${at}.action`, `"${String(rule.action)}" is not allow, deny, pass or log`);
+        // The path is only built for an error: this runs once per rule of a 10,000-rule policy.
+        const at = (): string => `tiers[${t}].policies[${pi}].rules[${ri}]`;
+        if (!isInt(rule.id, SL_POL_HITS_MAX_ENTRIES - 1)) ruleId(`${at()}.id`, rule.id);
+        if (!ACTIONS.has(rule.action))
+          fail(`${at()}.action`, `"${String(rule.action)}" is not allow, deny, pass or log`);
         validateMatch(rule.match, at, fail);
       });
     });
   });
 }
 
-function validateMatch(m: RuleMatch, at: string, fail: (path: string, reason: string) => never): void {
+const ACTIONS: ReadonlySet<string> = new Set(["allow", "deny", "pass", "log"]);
+const NET_KEYS = ["srcNets", "notSrcNets", "dstNets", "notDstNets"] as const;
+const SET_KEYS = [
+  "srcSets",
+  "notSrcSets",
+  "dstSets",
+  "notDstSets",
+  "srcNamedPortSets",
+  "notSrcNamedPortSets",
+  "dstNamedPortSets",
+  "notDstNamedPortSets",
+] as const;
+const PORT_KEYS = ["srcPorts", "notSrcPorts", "dstPorts", "notDstPorts"] as const;
+
+function validateMatch(
+  m: RuleMatch,
+  where: () => string,
+  fail: (path: string, reason: string) => never,
+): void {
+  let path: string | undefined;
+  const at = (): string => (path ??= where());
   for (const k of ["protocol", "notProtocol"] as const) {
     const v = m[k];
-    if (v !== undefined && !isInt(v, 255)) fail(`${at}.${k}`, `"${v}" is not an IP protocol number (0..255)`);
+    if (v !== undefined && !isInt(v, 255))
+      fail(`${at()}.${k}`, `"${v}" is not an IP protocol number (0..255)`);
   }
   if (m.ipVersion !== undefined && m.ipVersion !== 4 && m.ipVersion !== 6)
-    fail(`${at}.ipVersion`, `"${String(m.ipVersion)}" is not 4 or 6`);
-  for (const k of ["srcNets", "notSrcNets", "dstNets", "notDstNets"] as const) {
+    fail(`${at()}.ipVersion`, `"${String(m.ipVersion)}" is not 4 or 6`);
+  for (const k of NET_KEYS) {
     (m[k] ?? []).forEach((n, i) => {
       try {
-        parseCidr(n);
+        cachedCidr(n);
       } catch (e) {
-        fail(`${at}.${k}[${i}]`, (e as Error).message);
+        fail(`${at()}.${k}[${i}]`, (e as Error).message);
       }
     });
   }
-  for (const k of [
-    "srcSets",
-    "notSrcSets",
-    "dstSets",
-    "notDstSets",
-    "srcNamedPortSets",
-    "notSrcNamedPortSets",
-    "dstNamedPortSets",
-    "notDstNamedPortSets",
-  ] as const) {
+  for (const k of SET_KEYS) {
     (m[k] ?? []).forEach((id, i) => {
-      if (!isInt(id, 0xffffffff)) fail(`${at}.${k}[${i}]`, `set id "${id}" is not a 32-bit unsigned integer`);
+      if (!isInt(id, 0xffffffff))
+        fail(`${at()}.${k}[${i}]`, `set id "${id}" is not a 32-bit unsigned integer`);
     });
   }
-  for (const k of ["srcPorts", "notSrcPorts", "dstPorts", "notDstPorts"] as const) {
+  for (const k of PORT_KEYS) {
     (m[k] ?? []).forEach((r: PortRange, i) => {
       if (!isInt(r.first, 65535) || !isInt(r.last, 65535))
-        fail(`${at}.${k}[${i}]`, `"${r.first}-${r.last}" is not within 0..65535`);
-      if (r.first > r.last) fail(`${at}.${k}[${i}]`, `first "${r.first}" is above last "${r.last}"`);
+        fail(`${at()}.${k}[${i}]`, `"${r.first}-${r.last}" is not within 0..65535`);
+      if (r.first > r.last) fail(`${at()}.${k}[${i}]`, `first "${r.first}" is above last "${r.last}"`);
     });
   }
   for (const k of ["icmp", "notIcmp"] as const) {
     const v: IcmpMatch | undefined = m[k];
     if (v === undefined) continue;
-    if (!isInt(v.type, 255)) fail(`${at}.${k}.type`, `"${v.type}" is not 0..255`);
-    if (v.code !== undefined && !isInt(v.code, 255)) fail(`${at}.${k}.code`, `"${v.code}" is not 0..255`);
+    if (!isInt(v.type, 255)) fail(`${at()}.${k}.type`, `"${v.type}" is not 0..255`);
+    if (v.code !== undefined && !isInt(v.code, 255)) fail(`${at()}.${k}.code`, `"${v.code}" is not 0..255`);
   }
 }

@@ -10,17 +10,23 @@
  * endpoint change costs about one Service, not the cluster. The first sync, and the one after a
  * failed write, diff everything against the maps.
  *
+ * syncServices is the agent's fast path for one changed Service or EndpointSlice: it reads only
+ * the named Services (through a lookup, not the whole cluster), recomputes and rewrites their
+ * entries, and declines (the caller runs sync()) whenever other Services could be involved.
+ *
  * Not safe for concurrent sync() calls: the agent serialises syncs.
  */
 import {
   NatCache,
   ServiceIdAllocator,
+  ServingIndex,
   admitServices,
+  computeServiceNat,
   computeServiceNats,
+  groupSlices,
   frontendBackends,
   frontendKeyId,
   servingEndpointId,
-  servingEndpoints,
   natDesiredOf,
   natStateOf,
   selectConntrackCleanup,
@@ -42,8 +48,10 @@ import type {
   NatProblem,
   NatSourceRangeEntry,
   NatState,
+  ServiceIdSource,
   ServiceNat,
 } from "../calc/index.ts";
+import type { EndpointSlice, Service } from "../model/index.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { applyDelta } from "../datapath/maps/map-delta.ts";
 import type { DeltaCounts, DeltaStore } from "../datapath/maps/map-delta.ts";
@@ -51,7 +59,7 @@ import { natDeltas } from "./nat-deltas.ts";
 import type { NatDelta } from "./nat-deltas.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
-import type { NatOp } from "./plan-nat-update.ts";
+import type { NatOp, NatPlan } from "./plan-nat-update.ts";
 import { planServiceDelta } from "./plan-service-delta.ts";
 import { silentLogger } from "./proxy-logger.ts";
 import type { ProxyLogger } from "./proxy-logger.ts";
@@ -81,6 +89,19 @@ export interface NatSyncResult {
   readonly notProgrammed: readonly NotProgrammed[];
 }
 
+/** NatServiceLookup reads one Service and its EndpointSlices by "namespace/name" (the agent's indexed cache). */
+export interface NatServiceLookup {
+  service(name: string): Service | undefined;
+  /** The Service's slices in the order the full input lists them ("namespace/" for unlabelled ones). */
+  slices(name: string): readonly EndpointSlice[];
+}
+
+/** NatNode is the node identity a sync computes for. */
+export interface NatNode {
+  readonly nodeName: string;
+  readonly nodeAddresses: readonly string[];
+}
+
 /** NatReconcilerOptions inject the logger and, for tests, the id allocator. */
 export interface NatReconcilerOptions {
   readonly logger?: ProxyLogger;
@@ -101,6 +122,17 @@ export class NatReconciler {
   #notProgrammedKey = "[]";
   /** Backends that left the NAT lists while still serving (terminating): their flows stay until they stop. */
   #draining: RemovedBackend[] = [];
+  /** Serving endpoints of every slice, kept by both paths (a removed backend still serving drains). */
+  readonly #serving = new ServingIndex();
+  // What the fast path needs to know about the applied results, kept from the last sync:
+  /** The node identity of #applied. */
+  #nodeKey: string | undefined;
+  /** Frontend key id → the Services that ask for it (more than one: who gets it is decided across Services). */
+  readonly #wanters = new Map<string, string[]>();
+  /** Entries in the maps, per map, for the capacity check. */
+  #used = { frontends: 0, backends: 0, sourceRanges: 0 };
+  readonly #healthChecks = new Map<string, HealthCheckService>();
+  readonly #problems = new Map<string, readonly NatProblem[]>();
 
   constructor(backend: NatMapBackend, options: NatReconcilerOptions = {}) {
     this.#backend = backend;
@@ -140,7 +172,7 @@ export class NatReconciler {
       actual !== undefined && delta !== undefined
         ? patchState(actual, delta.actual, delta.desired)
         : mutableCopy(full ?? adoptedState);
-    const ops = roomFirst(plan.ops, desired, this.#backend.capacity());
+    const ops = roomFirst(plan.ops, frontendIds(desired.frontends.values()), this.#backend.capacity());
     try {
       for (const d of natDeltas(ops)) this.#apply(d, { fe: frontends, be: backends, src: sourceRanges });
       this.#backend.flush?.();
@@ -157,27 +189,9 @@ export class NatReconciler {
     // After a delta only the changed Services' entries are news to the allocator.
     if (delta !== undefined && actual !== undefined) this.#ids.observeChanges(delta.actual, delta.desired);
     else this.#ids.observeMaps(desired);
-    const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
-    const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
-    // A backend that left the NAT list but still serves (terminating: draining) keeps its flows.
-    // Draining backends are remembered until they stop serving, then cleaned like removed ones.
-    const candidates = [...plan.removed, ...this.#draining];
-    const serving = candidates.length > 0 ? servingEndpoints(input.endpointSlices) : new Set<string>();
-    const isServing = (r: RemovedBackend): boolean =>
-      serving.has(servingEndpointId(r.backend.addr, r.backend.port, r.frontend.proto));
-    const gone = candidates.filter((r) => !isServing(r));
-    const inList = (r: RemovedBackend): boolean =>
-      frontendBackends(desired, frontendKeyId(r.frontend)).some(
-        (b) => b.addr === r.backend.addr && b.port === r.backend.port,
-      );
-    const draining = new Map(
-      candidates
-        .filter((r) => isServing(r) && !inList(r))
-        .map((r) => [`${frontendKeyId(r.frontend)}>${r.backend.addr}:${r.backend.port}`, r]),
-    );
-    this.#draining = [...draining.values()];
-    const { deleted: conntrackDeleted, reset: conntrackReset } =
-      gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
+    this.#remember(input, computed, results);
+    this.#serving.replaceAll(groupSlices(input.endpointSlices));
+    const { affinityDeleted, conntrackDeleted, conntrackReset } = this.#cleanUp(plan, backends, desired);
     const total = [frontends, backends, sourceRanges].reduce(
       (n, c) => n + c.added + c.updated + c.deleted,
       0,
@@ -205,6 +219,191 @@ export class NatReconciler {
       problems,
       notProgrammed,
     };
+  }
+
+  /**
+   * syncServices recomputes and rewrites only Services `names` ("namespace/name"; a changed
+   * EndpointSlice names its Service) and returns undefined — run sync() — when the answer could
+   * involve other Services: before a first successful sync or after a failed one, for another
+   * node identity, while Services are kept out of full maps, when a change would not fit, or
+   * when another Service asks for one of the same frontends (who holds it is decided in name
+   * order across Services). New Service ports get ids in name order, as sync() gives them, so
+   * the maps end up as sync() would leave them (nat-reconciler-targeted.test.ts).
+   */
+  syncServices(names: Iterable<string>, lookup: NatServiceLookup, node: NatNode): NatSyncResult | undefined {
+    const actual = this.#actual;
+    const applied = this.#applied;
+    if (actual === undefined || applied === undefined) return undefined;
+    if (this.#notProgrammedKey !== "[]" || nodeKeyOf(node) !== this.#nodeKey) return undefined;
+    const changes = this.#planChanges([...new Set(names)].sort(compareText), lookup, node);
+    if (changes === undefined) return undefined;
+    const before = natStateOf(
+      changes.flatMap((c) => c.before?.frontends ?? []),
+      changes.flatMap((c) => c.before?.backends ?? []),
+      changes.flatMap((c) => c.before?.sourceRanges ?? []),
+    );
+    const after = natStateOf(
+      changes.flatMap((c) => c.after?.frontends ?? []),
+      changes.flatMap((c) => c.after?.backends ?? []),
+      changes.flatMap((c) => c.after?.sourceRanges ?? []),
+    );
+    const plan = planNatUpdate(before, after);
+    const frontends = { added: 0, updated: 0, deleted: 0 };
+    const backends = { added: 0, updated: 0, deleted: 0 };
+    const sourceRanges = { added: 0, updated: 0, deleted: 0 };
+    // A changed Service's ids are its own (ids go to one Service port), so only its frontends use them.
+    const ops = roomFirst(plan.ops, frontendIds(after.frontends.values()), this.#backend.capacity());
+    try {
+      for (const d of natDeltas(ops)) this.#apply(d, { fe: frontends, be: backends, src: sourceRanges });
+      this.#backend.flush?.();
+    } catch (cause) {
+      this.#actual = undefined;
+      this.#applied = undefined;
+      const msg = cause instanceof Error ? cause.message : String(cause);
+      this.#log.error({ op: "sync", err: cause }, "sync nat maps of changed services failed");
+      throw new Error(`sync nat maps: ${msg}`, { cause });
+    }
+    const desired = patchState(actual, before, after);
+    for (const c of changes) this.#rememberOne(c);
+    this.#ids.observeChanges(before, after);
+    const problems = [...this.#problems].sort(([a], [b]) => compareText(a, b)).flatMap(([, p]) => p);
+    this.#reportProblems(problems);
+    const { affinityDeleted, conntrackDeleted, conntrackReset } = this.#cleanUp(plan, backends, desired);
+    const fields = { op: "sync", services: changes.length, frontends, backends, sourceRanges };
+    this.#log.debug(
+      { ...fields, affinityDeleted, conntrackDeleted, conntrackReset },
+      "synced changed services",
+    );
+    return {
+      frontends,
+      backends,
+      sourceRanges,
+      affinityDeleted,
+      conntrackDeleted,
+      conntrackReset,
+      adopted: false,
+      healthChecks: [...this.#healthChecks].sort(([a], [b]) => compareText(a, b)).map(([, h]) => h),
+      problems,
+      notProgrammed: [],
+    };
+  }
+
+  /** The changed Services' before and after, or undefined when the change is not theirs alone. */
+  #planChanges(
+    names: readonly string[],
+    lookup: NatServiceLookup,
+    node: NatNode,
+  ): ServiceChange[] | undefined {
+    const applied = this.#applied!;
+    // A dry run first: ids as held (0 for a new port), no allocation, so declining leaves no trace.
+    const dry: ServiceIdSource = { idFor: (key) => this.#ids.known(key) ?? 0 };
+    const ctxOf = (ids: ServiceIdSource) => ({ ...node, ids, claimedBy: () => undefined });
+    const used = { ...this.#used };
+    const inBatch = new Map<string, string>();
+    const changes: ServiceChange[] = [];
+    let newPorts = false;
+    for (const name of names) {
+      const service = lookup.service(name);
+      const slices = lookup.slices(name);
+      const before = applied.get(name);
+      const after = service === undefined ? undefined : computeServiceNat(service, slices, ctxOf(dry));
+      if (after !== undefined && after.name !== name) return undefined;
+      for (const id of [...(before?.wanted ?? []), ...(after?.wanted ?? [])]) {
+        if ((this.#wanters.get(id) ?? []).some((n) => n !== name)) return undefined;
+        if ((inBatch.get(id) ?? name) !== name) return undefined;
+        inBatch.set(id, name);
+      }
+      newPorts ||= after?.views.some((v) => this.#ids.known(v.idKey) === undefined) ?? false;
+      used.frontends += (after?.frontends.length ?? 0) - (before?.frontends.length ?? 0);
+      used.backends += (after?.backends.length ?? 0) - (before?.backends.length ?? 0);
+      used.sourceRanges += (after?.sourceRanges.length ?? 0) - (before?.sourceRanges.length ?? 0);
+      changes.push({ name, service, slices, before, after });
+    }
+    const cap = this.#backend.capacity();
+    if (
+      used.frontends > cap.frontends ||
+      used.backends > cap.backends ||
+      used.sourceRanges > cap.sourceRanges
+    )
+      return undefined;
+    // New Service ports: the real computation, asking the allocator in name order as sync() does.
+    if (newPorts)
+      for (const c of changes)
+        if (c.service !== undefined) c.after = computeServiceNat(c.service, c.slices, ctxOf(this.#ids));
+    return changes;
+  }
+
+  /** #remember indexes a full sync's results for the fast path. */
+  #remember(input: NatInput, computed: readonly ServiceNat[], results: readonly ServiceNat[]): void {
+    this.#nodeKey = nodeKeyOf(input);
+    this.#wanters.clear();
+    for (const r of computed) for (const id of r.wanted) addWanter(this.#wanters, id, r.name);
+    this.#used = { frontends: 0, backends: 0, sourceRanges: 0 };
+    this.#healthChecks.clear();
+    this.#problems.clear();
+    for (const r of results) {
+      this.#used.frontends += r.frontends.length;
+      this.#used.backends += r.backends.length;
+      this.#used.sourceRanges += r.sourceRanges.length;
+      if (r.healthCheck !== undefined) this.#healthChecks.set(r.name, r.healthCheck);
+      if (r.problems.length > 0) this.#problems.set(r.name, r.problems);
+    }
+  }
+
+  /** #rememberOne records one applied change everywhere sync() would have. */
+  #rememberOne(c: ServiceChange): void {
+    const { name, before, after } = c;
+    for (const id of before?.wanted ?? []) removeWanter(this.#wanters, id, name);
+    for (const id of after?.wanted ?? []) addWanter(this.#wanters, id, name);
+    this.#used.frontends += (after?.frontends.length ?? 0) - (before?.frontends.length ?? 0);
+    this.#used.backends += (after?.backends.length ?? 0) - (before?.backends.length ?? 0);
+    this.#used.sourceRanges += (after?.sourceRanges.length ?? 0) - (before?.sourceRanges.length ?? 0);
+    this.#healthChecks.delete(name);
+    this.#problems.delete(name);
+    const keep = new Set(after?.views.map((v) => v.idKey) ?? []);
+    this.#ids.forget((before?.views ?? []).map((v) => v.idKey).filter((k) => !keep.has(k)));
+    if (after === undefined || c.service === undefined) {
+      this.#applied!.delete(name);
+      this.#cache.delete(name);
+    } else {
+      this.#applied!.set(name, after);
+      // Uncontested frontends: no earlier Service claims any of them, so the claims are "".
+      this.#cache.set(name, { service: c.service, slices: c.slices, claims: "", result: after });
+      if (after.healthCheck !== undefined) this.#healthChecks.set(name, after.healthCheck);
+      if (after.problems.length > 0) this.#problems.set(name, after.problems);
+    }
+    this.#serving.replace(name, c.slices);
+  }
+
+  /**
+   * #cleanUp after a write: affinity entries pinned to removed backends, then the conntrack
+   * entries of removed backends that no longer serve. A backend that left the NAT list but still
+   * serves (terminating: draining) keeps its flows and is remembered until it stops serving.
+   */
+  #cleanUp(
+    plan: NatPlan,
+    backends: ChangeCounts,
+    desired: NatState,
+  ): { affinityDeleted: number; conntrackDeleted: number; conntrackReset: number } {
+    const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
+    const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
+    const candidates = [...plan.removed, ...this.#draining];
+    const isServing = (r: RemovedBackend): boolean =>
+      this.#serving.has(servingEndpointId(r.backend.addr, r.backend.port, r.frontend.proto));
+    const gone = candidates.filter((r) => !isServing(r));
+    const inList = (r: RemovedBackend): boolean =>
+      frontendBackends(desired, frontendKeyId(r.frontend)).some(
+        (b) => b.addr === r.backend.addr && b.port === r.backend.port,
+      );
+    const draining = new Map(
+      candidates
+        .filter((r) => isServing(r) && !inList(r))
+        .map((r) => [`${frontendKeyId(r.frontend)}>${r.backend.addr}:${r.backend.port}`, r]),
+    );
+    this.#draining = [...draining.values()];
+    const { deleted: conntrackDeleted, reset: conntrackReset } =
+      gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
+    return { affinityDeleted, conntrackDeleted, conntrackReset };
   }
 
   /** One line per change of the kept-out set: which Services, which map, which field to raise. */
@@ -346,14 +545,20 @@ export class NatReconciler {
  * to delete first, then the backend slots and source ranges of ids no desired frontend uses (no
  * frontend can reach them once those deletes are done). Else a full map refuses the new entries
  * while the old ones still sit there. Slots a shrinking Service gives up keep their late place
- * (its frontend must shrink first). Unbounded maps keep planNatUpdate's order.
+ * (its frontend must shrink first). Unbounded maps, and plans that delete nothing, keep
+ * planNatUpdate's order. `used` (the svc_ids desired frontends point at) is asked only when needed.
  */
-function roomFirst(ops: readonly NatOp[], desired: NatState, cap: NatCapacity): readonly NatOp[] {
+function roomFirst(
+  ops: readonly NatOp[],
+  used: () => ReadonlySet<number>,
+  cap: NatCapacity,
+): readonly NatOp[] {
   if (![cap.frontends, cap.backends, cap.sourceRanges].some(Number.isFinite)) return ops;
-  const used = new Set([...desired.frontends.values()].map((e) => e.value.svcId));
+  if (!ops.some((op) => op.op.startsWith("delete-"))) return ops;
+  const inUse = used();
   const early = (op: NatOp): boolean =>
     op.op === "delete-frontend" ||
-    ((op.op === "delete-backend" || op.op === "delete-source-range") && !used.has(op.key.svcId));
+    ((op.op === "delete-backend" || op.op === "delete-source-range") && !inUse.has(op.key.svcId));
   return [
     ...ops.filter((op) => op.op === "delete-frontend"),
     ...ops.filter((op) => early(op) && op.op !== "delete-frontend"),
@@ -393,4 +598,38 @@ function patchState(state: MutableNatState, before: NatState, after: NatState): 
   for (const [id, e] of after.backends) state.backends.set(id, e);
   for (const [id, e] of after.sourceRanges) state.sourceRanges.set(id, e);
   return state;
+}
+
+/** frontendIds is a lazy "svc_ids these frontends point at", for roomFirst. */
+function frontendIds(frontends: Iterable<NatFrontendEntry>): () => ReadonlySet<number> {
+  return () => new Set([...frontends].map((e) => e.value.svcId));
+}
+
+/** ServiceChange is one Service of a fast-path sync: what the maps hold for it and what they should. */
+interface ServiceChange {
+  readonly name: string;
+  readonly service: Service | undefined;
+  readonly slices: readonly EndpointSlice[];
+  readonly before: ServiceNat | undefined;
+  after: ServiceNat | undefined;
+}
+
+function nodeKeyOf(node: NatNode): string {
+  return `${node.nodeName}\n${node.nodeAddresses.join(",")}`;
+}
+
+function addWanter(wanters: Map<string, string[]>, id: string, name: string): void {
+  const list = wanters.get(id);
+  if (list === undefined) wanters.set(id, [name]);
+  else if (!list.includes(name)) list.push(name);
+}
+
+function removeWanter(wanters: Map<string, string[]>, id: string, name: string): void {
+  const list = wanters.get(id)?.filter((n) => n !== name);
+  if (list === undefined || list.length === 0) wanters.delete(id);
+  else wanters.set(id, list);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -115,7 +115,7 @@ test(
   requireRoot,
   async () => {
     dnsFlag(true);
-    heartbeat(5);
+    heartbeat(60);
     const sport = await ask();
     const before = held(W.ifB1);
     const r = await answer(sport);
@@ -146,7 +146,7 @@ test(
   requireRoot,
   async () => {
     dnsFlag(true);
-    heartbeat(5);
+    heartbeat(60);
     const sport = await ask();
     const frame = packet({
       ...toA,
@@ -190,7 +190,7 @@ test(
   "a pod without domain policy gets its answers at once; a non-DNS reply is never held",
   requireRoot,
   async () => {
-    heartbeat(5);
+    heartbeat(60);
     dnsFlag(false);
     const sport = await ask();
     const before = held(W.ifB1);

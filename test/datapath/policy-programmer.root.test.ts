@@ -63,16 +63,16 @@ test("programs go into fresh slots, the entry switches, the old slot is emptied"
   const programmer = new PolicyProgrammer(sink, new PolicySlots(SL_POL_SLOT_FIRST, SL_POL_SLOT_FIRST + 63));
   try {
     assert.equal(
-      programmer.apply({ ifindex: 9, name: "x/a", flags: 0, hooks: { ingressSlot: ir("deny") } }).kind,
+      programmer.apply({ ifindex: 9, name: "x/a", flags: 0, hooks: { ingress: ir("deny") } }).kind,
       "applied",
     );
     const first = decodeSlPolEndpoint(endpoints!.get(u32(9))!);
     assert.equal(first.ingressSlot, SL_POL_SLOT_FIRST);
     const run = (slot: number) => {
-      const hook = programmer.installed(9)!.hooks.get("ingressSlot")!;
+      const hook = programmer.installed(9)!.hooks.get("ingress")!;
       assert.equal(hook.base, slot);
       return h!.run(
-        { programs: hook.programs as Program[], slots: hook.compiled.chunks.map((c) => c.slot) },
+        { programs: hook.programs as Program[], slots: hook.compiled!.chunks.map((c) => c.slot) },
         packet,
       );
     };
@@ -80,7 +80,7 @@ test("programs go into fresh slots, the entry switches, the old slot is emptied"
     assert.equal(denied.verdict, SlPolVerdict.SL_POL_DENY);
     assert.equal(denied.ruleId, 2);
 
-    programmer.apply({ ifindex: 9, name: "x/a", flags: 0, hooks: { ingressSlot: ir("allow") } });
+    programmer.apply({ ifindex: 9, name: "x/a", flags: 0, hooks: { ingress: ir("allow") } });
     const second = decodeSlPolEndpoint(endpoints!.get(u32(9))!);
     assert.notEqual(second.ingressSlot, first.ingressSlot);
     assert.equal(h!.map(PolicyMapName.jump).get(u32(first.ingressSlot)), undefined);

@@ -3,7 +3,9 @@
  * (a temp directory), `kubernetes` (FakeApiServer) and `etcd` (a real etcd; skipped, saying why,
  * when not installed). Each backend's watch feeds a ClusterCache as in the agent; from it come the
  * NAT maps' desired content (computeNatState), the routes (computeRoutes) and the dataplane
- * settings (FelixConfiguration), compared as canonical JSON.
+ * settings (FelixConfiguration), compared as canonical JSON — and, further down the same path,
+ * the maps themselves: the agent's DataplaneSync with the service proxy writes them on the
+ * in-memory datapath (test/support/in-memory-dataplane.ts), and every map's bytes must agree.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +24,7 @@ import { FileDatastore } from "../../src/datastore/file-datastore.ts";
 import { KubernetesDatastore } from "../../src/datastore/kubernetes/kubernetes-datastore.ts";
 import { etcdMissing, startEtcd, type EtcdProcess } from "../support/etcd-process.ts";
 import { FakeApiServer } from "../support/fake-api-server.ts";
+import { inMemoryDataplane } from "../support/in-memory-dataplane.ts";
 
 const MANIFESTS = `
 apiVersion: v1
@@ -113,7 +116,7 @@ function canonical(value: unknown): string {
 /** desiredState applies the manifests through `ds`, then watches it as the agent does and computes node-1's desired dataplane. */
 async function desiredState(
   ds: Datastore,
-): Promise<{ nat: string; routes: string; settings: string; resources: number }> {
+): Promise<{ nat: string; routes: string; settings: string; maps: string; resources: number }> {
   for (const doc of parseAllDocuments(MANIFESTS)) await ds.apply(doc.toJS());
   const cache = new ClusterCache();
   const watch = await ds.watch((e) => cache.apply(e));
@@ -147,7 +150,19 @@ async function desiredState(
     "FelixConfiguration",
     "Installation",
   ].reduce((n, k) => n + cache.list(k as "Service").length, 0);
-  return { nat: canonical(nat), routes: canonical(routes), settings: canonical(settings), resources };
+  // node-1 as its agent would write it: web-1's veth is up, so its route and the NAT maps are there.
+  const dp = inMemoryDataplane(cache, {
+    node: "node-1",
+    nodeIp: "198.18.0.11",
+    pods: [{ index: 7, name: "slweb1", ip: "198.19.1.5" }],
+  });
+  try {
+    await dp.sync.sync();
+    const maps = canonical(dp.dump());
+    return { nat: canonical(nat), routes: canonical(routes), settings: canonical(settings), maps, resources };
+  } finally {
+    await dp.close();
+  }
 }
 
 const etcdSkip = etcdMissing();
@@ -155,7 +170,7 @@ let etcd: EtcdProcess | undefined;
 let api: FakeApiServer | undefined;
 let dir = "";
 
-describe("file, kubernetes and etcd give the same desired dataplane", () => {
+describe("file, kubernetes and etcd give the same desired dataplane and the same maps", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "sluice-agree-"));
     api = new FakeApiServer();
@@ -183,6 +198,20 @@ describe("file, kubernetes and etcd give the same desired dataplane", () => {
     assert.equal(file?.resources, 11);
     assert.match(file?.nat ?? "", /\d/);
     assert.ok((file?.nat.length ?? 0) > 200, "the NAT state is not trivially empty");
+    const maps = JSON.parse(file?.maps ?? "{}") as Record<string, Record<string, string>>;
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(maps).map(([m, e]) => [m, Object.keys(e).length])),
+      {
+        sl_affinity: 0,
+        sl_ct: 0,
+        sl_globals: 1,
+        sl_nat_be: 3, // web: both pods; dns: the one on node-2
+        sl_nat_fe: 4, // web 10.96.0.20:80, its NodePort on 198.18.0.11 and 0.0.0.0, dns 10.96.0.10:53
+        sl_nat_src: 0,
+        sl_routes: 4, // both nodes' addresses, node-2's pod CIDR, web-1 on its veth
+      },
+      "what node-1's agent writes",
+    );
   });
 
   test("kubernetes equals file", async () => {
@@ -190,7 +219,7 @@ describe("file, kubernetes and etcd give the same desired dataplane", () => {
       "kubernetes",
       new KubernetesDatastore(api!.kubeConfig(), { backOff: { initialMs: 20, maxMs: 200 } }),
     );
-    assert.deepEqual(results["kubernetes"], results["file"]);
+    assert.deepEqual(results["kubernetes"], results["file"], "the same bytes in every map");
   });
 
   test("etcd equals file", { skip: etcdSkip }, async () => {
@@ -198,6 +227,6 @@ describe("file, kubernetes and etcd give the same desired dataplane", () => {
       "etcd",
       new EtcdDatastore({ endpoints: [etcd!.endpoint], prefix: `/agree-${process.pid}` }),
     );
-    assert.deepEqual(results["etcd"], results["file"]);
+    assert.deepEqual(results["etcd"], results["file"], "the same bytes in every map");
   });
 });

@@ -1,13 +1,19 @@
 /**
  * The fallback proxy's ruleset in a real kernel: `nft -f` takes the generated table for every
  * Service feature, `nft list table ip sluice-proxy` round-trips, a second apply replaces it in
- * one transaction, and removal leaves other tables alone. Runs in throwaway namespaces
+ * one transaction, removal leaves other tables alone, and the hand-over to eBPF mode leaves
+ * empty nat base chains (table ip sluice-nat-hooks) that the fallback's table replaces again. Runs in throwaway namespaces
  * (sl-t-fb-*). Needs root and the `nft` binary.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { nftProxyRuleset } from "../../src/fallback/nft-proxy-ruleset.ts";
-import { deleteTableScript, replaceTableScript } from "../../src/fallback/nft-table-scripts.ts";
+import {
+  deleteTableScript,
+  dropNatHooksScript,
+  handOverToBpfScript,
+  replaceTableScript,
+} from "../../src/fallback/nft-table-scripts.ts";
 import { allFeatures, fixtureState } from "../support/nft-proxy-fixtures.ts";
 import { requireRoot } from "../support/root.ts";
 import { inNetns, withFallbackNetns } from "./fallback-netns.ts";
@@ -52,6 +58,22 @@ describe("nft proxy ruleset in the kernel", requireRoot, () => {
       await nft(ns, deleteTableScript());
       const tables = await inNetns(ns, ["nft", "list", "tables"]);
       assert.equal(tables.trim(), "table inet someone-else");
+    });
+  });
+
+  test("the hand-over to eBPF mode swaps our table for empty nat chains on all four NAT hooks, and back", async () => {
+    await withFallbackNetns(async (ns) => {
+      await nft(ns, replaceTableScript(nftProxyRuleset(allFeatures())) + dropNatHooksScript());
+      await nft(ns, handOverToBpfScript());
+      await nft(ns, handOverToBpfScript()); // again, as after an agent restart: still one table
+      assert.equal((await inNetns(ns, ["nft", "list", "tables"])).trim(), "table ip sluice-nat-hooks");
+      const hooks = await inNetns(ns, ["nft", "list", "table", "ip", "sluice-nat-hooks"]);
+      for (const hook of ["prerouting", "input", "output", "postrouting"])
+        assert.match(hooks, new RegExp(`type nat hook ${hook} priority`), hooks);
+      assert.doesNotMatch(hooks, /dnat|snat|masquerade|jump|goto/, "no rule NATs: nothing new is NATed");
+      assert.match(hooks, /ct state established,related accept/, "a ct expression keeps conntrack on");
+      await nft(ns, replaceTableScript(nftProxyRuleset(allFeatures())) + dropNatHooksScript());
+      assert.equal((await inNetns(ns, ["nft", "list", "tables"])).trim(), "table ip sluice-proxy");
     });
   });
 });

@@ -2,13 +2,17 @@
  * NetpolLab: the one lab the policy e2e cases share — nodes without demo pods, namespaces x, y,
  * z with pods a, b, c each (labelled pod=<name>, spread over the nodes, named ports
  * serve-80-tcp, serve-80-udp, serve-81-tcp, serve-81-udp), a server on 80 and 81 over TCP and
- * UDP in every pod, and a Service per pod. Everything goes through the `sluice` CLI shapes
+ * UDP in every pod, and a Service per pod with the EndpointSlices the cluster's controller would
+ * write (endpoint-slices.ts). Everything goes through the `sluice` CLI shapes
  * issue 9 names (lab up --pods-per-node 0, lab pod add ... --port, apply -f). probe() fills a
  * reachability matrix by running one bounded prober per source pod, in parallel.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { LabStatus } from "../../lab/lab-status.ts";
+import type { Pod } from "../../src/model/pod.ts";
+import type { Service } from "../../src/model/service.ts";
+import { endpointSlicesFor } from "./endpoint-slices.ts";
 import { proberScript, serverScript, type ProbeTarget } from "./probe-scripts.ts";
 import type { Reachability } from "./reachability.ts";
 
@@ -19,7 +23,8 @@ export const PORTS = [80, 81] as const;
 /** Every pod, "ns/name", in matrix order. */
 export const PODS: readonly string[] = NAMESPACES.flatMap((ns) => POD_NAMES.map((p) => `${ns}/${p}`));
 const PROBE_TIMEOUT_S = 1;
-const SERVER_LIFETIME_S = 600;
+// Longer than the whole suite on a loaded machine (a run took over 15 minutes); down() kills them.
+const SERVER_LIFETIME_S = 3600;
 
 /** sluice runs the real CLI with a bounded timeout and throws with its stderr on failure. */
 export function sluice(args: readonly string[], input?: string): string {
@@ -40,6 +45,14 @@ export interface NetpolLab {
   status(): LabStatus;
   /** probe returns the matrix for `port/proto` to pod IPs ("pod") or to Service ClusterIPs ("service"). */
   probe(port: number, proto: "tcp" | "udp", to: "pod" | "service"): Promise<Reachability>;
+  /** apply writes manifests to the lab's datastore (`sluice apply -f -`). */
+  apply(manifests: string): void;
+  /** remove deletes what manifests name (`sluice delete -f -`), ignoring what is already gone. */
+  remove(manifests: string): void;
+  /** label runs `sluice label pod NAME -n NS labels... --overwrite`. */
+  label(namespace: string, pod: string, labels: readonly string[]): void;
+  /** podIps maps "ns/name" to the pod's IP. */
+  podIps(): Map<string, string>;
   down(): void;
 }
 
@@ -112,7 +125,8 @@ export async function startNetpolLab(name: string, nodes = 2): Promise<NetpolLab
               clearTimeout(timer);
               resolve();
             });
-            child.once("exit", (code) => {
+            // "close", not "exit": exit can come before the last of stdout is read (an empty verdict).
+            child.once("close", (code) => {
               clearTimeout(timer);
               reject(new Error(`server in ${p.namespace}/${p.name} exited (${code})`));
             });
@@ -120,14 +134,32 @@ export async function startNetpolLab(name: string, nodes = 2): Promise<NetpolLab
       ),
     );
     sluice(["apply", "-f", "-", "--datastore", s.datastoreDir], serviceManifests());
+    applyEndpointSlices(s.datastoreDir);
   } catch (e) {
     down();
     throw e;
   }
+  const datastore = (): string => status().datastoreDir;
   return {
     name,
     status,
     down,
+    apply: (manifests) => void sluice(["apply", "-f", "-", "--datastore", datastore()], manifests),
+    remove: (manifests) =>
+      void sluice(["delete", "-f", "-", "--ignore-not-found", "--datastore", datastore()], manifests),
+    label: (namespace, pod, labels) =>
+      void sluice([
+        "label",
+        "pod",
+        pod,
+        "-n",
+        namespace,
+        ...labels,
+        "--overwrite",
+        "--datastore",
+        datastore(),
+      ]),
+    podIps: () => new Map(status().pods.map((p) => [`${p.namespace}/${p.name}`, p.ip])),
     async probe(port, proto, to) {
       const s = status();
       const byKey = new Map(s.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
@@ -159,6 +191,18 @@ export async function startNetpolLab(name: string, nodes = 2): Promise<NetpolLab
   };
 }
 
+/** applyEndpointSlices writes every Service's EndpointSlices, as the cluster's controller would. */
+function applyEndpointSlices(datastore: string): void {
+  const list = <T>(kind: string): T[] =>
+    (JSON.parse(sluice(["get", kind, "-A", "-o", "json", "--datastore", datastore])) as { items: T[] }).items;
+  const pods = list<Pod>("pods");
+  const slices = list<Service>("services").flatMap((svc) => endpointSlicesFor(svc, pods));
+  sluice(
+    ["apply", "-f", "-", "--datastore", datastore],
+    slices.map((m) => JSON.stringify(m)).join("\n---\n"),
+  );
+}
+
 function run(argv: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = argv as [string, ...string[]];
@@ -167,7 +211,8 @@ function run(argv: readonly string[]): Promise<string> {
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.once("exit", (code) =>
+    // "close", not "exit": exit can come before the last of stdout is read (an empty verdict).
+    child.once("close", (code) =>
       code === 0
         ? resolve(out)
         : reject(new Error(`${cmd} ${args.slice(0, 4).join(" ")} exited ${code}: ${err}`)),

@@ -6,7 +6,8 @@
  * BOOKMARK events, an ERROR event with a 410 Status when the resourceVersion was compacted away,
  * streams the server ends (`timeoutSeconds`, or endWatches()); POST/PUT/DELETE/GET with 404 and
  * 409 (AlreadyExists, resourceVersion conflict), and no new resourceVersion for a PUT that changes
- * nothing. down()/up() make an outage: connections are cut and refused until up().
+ * nothing. down()/up() make an outage: connections are cut and refused until up(). hang() makes
+ * a hung server: requests are accepted and read, and never answered, until answer().
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -74,6 +75,8 @@ export class FakeApiServer {
   readonly #watchers = new Set<Watcher>();
   readonly #sockets = new Set<Socket>();
   readonly #unserved = new Set<string>();
+  readonly #hung = new Set<ServerResponse>();
+  #hanging = false;
   #rv = 100;
   #compacted = 0;
   #expireContinue = 0;
@@ -137,6 +140,21 @@ export class FakeApiServer {
   /** stop ends everything. */
   async stop(): Promise<void> {
     await this.down();
+  }
+
+  /** hang leaves every new request unanswered (the connection stays open) until answer(). */
+  hang(): void {
+    this.#hanging = true;
+  }
+
+  /** answer ends hang(): new requests are served again (the hung ones stay unanswered until the client gives up). */
+  answer(): void {
+    this.#hanging = false;
+  }
+
+  /** hungRequests is how many unanswered requests the clients still hold open. */
+  get hungRequests(): number {
+    return this.#hung.size;
   }
 
   /** compact forgets history up to now: watches from an older resourceVersion get 410 Gone, as do old continue tokens. */
@@ -237,6 +255,12 @@ export class FakeApiServer {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", this.url);
     this.requests.push({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams });
+    if (this.#hanging) {
+      this.#hung.add(res);
+      res.on("close", () => this.#hung.delete(res));
+      req.resume();
+      return;
+    }
     const target = parsePath(url.pathname);
     if (target === undefined || this.#unserved.has(target.collection))
       return this.#send(

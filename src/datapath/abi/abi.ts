@@ -54,6 +54,9 @@ export const SL_CT_LEG_SEEN = 16;
 /** SL_CT_LEG_APPROVED is `#define SL_CT_LEG_APPROVED` from bpf/include/abi.h. */
 export const SL_CT_LEG_APPROVED = 32;
 
+/** SL_CT_LEG_HEP_FWD is `#define SL_CT_LEG_HEP_FWD` from bpf/include/abi.h. */
+export const SL_CT_LEG_HEP_FWD = 64;
+
 /** SL_NAT_FE_EXTERNAL is `#define SL_NAT_FE_EXTERNAL` from bpf/include/abi.h. */
 export const SL_NAT_FE_EXTERNAL = 1;
 
@@ -167,6 +170,9 @@ export const SL_POL_SLOT_FIRST = 1024;
 
 /** SL_POL_MAX_CHUNKS is `#define SL_POL_MAX_CHUNKS` from bpf/include/abi.h. */
 export const SL_POL_MAX_CHUNKS = 15;
+
+/** SL_POL_HEP_ARRIVAL_CHUNKS is `#define SL_POL_HEP_ARRIVAL_CHUNKS` from bpf/include/abi.h. */
+export const SL_POL_HEP_ARRIVAL_CHUNKS = 15;
 
 /** SL_IPSET_ID_BITS is `#define SL_IPSET_ID_BITS` from bpf/include/abi.h. */
 export const SL_IPSET_ID_BITS = 32;

@@ -3,11 +3,11 @@
 
 import type { StructLayout } from "../../bpf/struct-layout.ts";
 
-/** SlPolResumeBytesLayout is the byte layout of `struct sl_pol_resume_bytes` (128 bytes), checked against BTF at load. */
+/** SlPolResumeBytesLayout is the byte layout of `struct sl_pol_resume_bytes` (144 bytes), checked against BTF at load. */
 export const SlPolResumeBytesLayout = {
   name: "sl_pol_resume_bytes",
-  size: 128,
-  fields: [{ name: "bytes", offset: 0, size: 128, kind: "bytes" }],
+  size: 144,
+  fields: [{ name: "bytes", offset: 0, size: 144, kind: "bytes" }],
 } as const satisfies StructLayout;
 
 /** SlPolResumeBytes is `struct sl_pol_resume_bytes`; padding and reserved fields are not exposed (always zero). */
@@ -15,32 +15,32 @@ export interface SlPolResumeBytes {
   bytes: Uint8Array;
 }
 
-/** writeSlPolResumeBytes encodes v into view at offset (128 bytes); padding is left untouched. */
+/** writeSlPolResumeBytes encodes v into view at offset (144 bytes); padding is left untouched. */
 export function writeSlPolResumeBytes(view: DataView, offset: number, v: SlPolResumeBytes): void {
-  if (v.bytes.byteLength !== 128)
-    throw new Error(`encode sl_pol_resume_bytes: field "bytes" is ${v.bytes.byteLength} bytes, want 128`);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 0, 128).set(v.bytes);
+  if (v.bytes.byteLength !== 144)
+    throw new Error(`encode sl_pol_resume_bytes: field "bytes" is ${v.bytes.byteLength} bytes, want 144`);
+  new Uint8Array(view.buffer, view.byteOffset + offset + 0, 144).set(v.bytes);
 }
 
 /** readSlPolResumeBytes decodes `struct sl_pol_resume_bytes` from view at offset. */
 export function readSlPolResumeBytes(view: DataView, offset: number): SlPolResumeBytes {
   return {
     bytes: new Uint8Array(
-      view.buffer.slice(view.byteOffset + offset + 0, view.byteOffset + offset + 0 + 128),
+      view.buffer.slice(view.byteOffset + offset + 0, view.byteOffset + offset + 0 + 144),
     ),
   };
 }
 
-/** encodeSlPolResumeBytes returns the 128 bytes of `struct sl_pol_resume_bytes` for a map key or value. */
+/** encodeSlPolResumeBytes returns the 144 bytes of `struct sl_pol_resume_bytes` for a map key or value. */
 export function encodeSlPolResumeBytes(v: SlPolResumeBytes): Uint8Array {
-  const bytes = new Uint8Array(128);
+  const bytes = new Uint8Array(144);
   writeSlPolResumeBytes(new DataView(bytes.buffer), 0, v);
   return bytes;
 }
 
-/** decodeSlPolResumeBytes reads `struct sl_pol_resume_bytes` from at least 128 bytes. */
+/** decodeSlPolResumeBytes reads `struct sl_pol_resume_bytes` from at least 144 bytes. */
 export function decodeSlPolResumeBytes(bytes: Uint8Array): SlPolResumeBytes {
-  if (bytes.byteLength < 128)
-    throw new Error(`decode sl_pol_resume_bytes: ${bytes.byteLength} bytes, want 128`);
+  if (bytes.byteLength < 144)
+    throw new Error(`decode sl_pol_resume_bytes: ${bytes.byteLength} bytes, want 144`);
   return readSlPolResumeBytes(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }

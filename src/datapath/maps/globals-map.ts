@@ -1,5 +1,11 @@
 /** GlobalsMap: a typed view of sl_globals (array of one; written by the agent from FelixConfiguration). */
-import { SL_GLOBAL_DSR, SlCtTimeout, decodeSlGlobals, encodeSlGlobals } from "../abi/abi.ts";
+import {
+  SL_GLOBAL_DSR,
+  SL_GLOBAL_FLOW_EVENTS,
+  SlCtTimeout,
+  decodeSlGlobals,
+  encodeSlGlobals,
+} from "../abi/abi.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** ExternalServiceMode is FelixConfiguration's bpfExternalServiceMode. */
@@ -22,6 +28,8 @@ export interface CtTimeouts {
 export interface Globals {
   externalServiceMode: ExternalServiceMode;
   ctTimeouts: CtTimeouts;
+  /** Flow logs on: new flows' verdicts and drops go to sl_pol_events. Absent means off. */
+  flowEvents?: boolean;
 }
 
 const slots: [keyof CtTimeouts, number][] = [
@@ -41,7 +49,9 @@ const zeroKey = new Uint8Array(4);
 export function encodeGlobals(g: Globals): Uint8Array {
   const ctTimeoutS = new Array<number>(SlCtTimeout.SL_CT_TO_MAX).fill(0);
   for (const [name, slot] of slots) ctTimeoutS[slot] = g.ctTimeouts[name] ?? 0;
-  return encodeSlGlobals({ flags: g.externalServiceMode === "DSR" ? SL_GLOBAL_DSR : 0, ctTimeoutS });
+  const flags =
+    (g.externalServiceMode === "DSR" ? SL_GLOBAL_DSR : 0) | (g.flowEvents ? SL_GLOBAL_FLOW_EVENTS : 0);
+  return encodeSlGlobals({ flags, ctTimeoutS });
 }
 
 /** decodeGlobals reads sl_globals value bytes. */
@@ -52,7 +62,10 @@ export function decodeGlobals(bytes: Uint8Array): Globals {
     const s = v.ctTimeoutS[slot] ?? 0;
     if (s !== 0) ctTimeouts[name] = s;
   }
-  return { externalServiceMode: v.flags & SL_GLOBAL_DSR ? "DSR" : "Tunnel", ctTimeouts };
+  const g: Globals = { externalServiceMode: v.flags & SL_GLOBAL_DSR ? "DSR" : "Tunnel", ctTimeouts };
+  // Only when on, so a decoded entry compares equal to a wanted one that leaves the flag out.
+  if (v.flags & SL_GLOBAL_FLOW_EVENTS) g.flowEvents = true;
+  return g;
 }
 
 /** GlobalsMap reads and writes the one entry. */

@@ -26,3 +26,5 @@ export { RoutesMap, decodeRoute, encodeRoute } from "./routes-map.ts";
 export type { Route } from "./routes-map.ts";
 export { FailsafeMap, decodeFailsafeKey, encodeFailsafeKey, failsafeKeyText } from "./failsafe-map.ts";
 export type { FailsafeEntry } from "./failsafe-map.ts";
+export { IpSetMap, ipSetEntryId, ipSetEntryOfKey, ipSetMapKey, isIpv4Entry } from "./ipset-map.ts";
+export type { IpSetEntry } from "./ipset-map.ts";

@@ -5,7 +5,7 @@
  * sl_pol_endpoints entries. Parametric on the prog array so an XDP array can use it too.
  */
 import { Program } from "../../bpf/program.ts";
-import { encodeSlPolEndpoint, type SlPolEndpoint } from "../abi/abi.ts";
+import { decodeSlPolEndpoint, encodeSlPolEndpoint, type SlPolEndpoint } from "../abi/abi.ts";
 import type { PolicyChunk } from "../../policy/compile-policy.ts";
 import type { RawMap } from "../maps/raw-map.ts";
 import type { LoadedProgram, PolicyProgramSink } from "./policy-programmer.ts";
@@ -42,5 +42,19 @@ export class KernelPolicySink implements PolicyProgramSink {
 
   deleteEndpoint(ifindex: number): void {
     this.endpoints.delete(u32(ifindex));
+  }
+
+  readEndpoints(): Map<number, SlPolEndpoint> {
+    const out = new Map<number, SlPolEndpoint>();
+    for (const [k, v] of this.endpoints.entries())
+      out.set(new DataView(k.buffer, k.byteOffset).getUint32(0, true), decodeSlPolEndpoint(v));
+    return out;
+  }
+
+  // A prog array answers a lookup from user space with the program's id, or ENOENT when empty.
+  occupiedSlots(first: number, last: number): number[] {
+    const out: number[] = [];
+    for (let slot = first; slot <= last; slot++) if (this.jump.get(u32(slot)) !== undefined) out.push(slot);
+    return out;
   }
 }

@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SL_POL_MAX_CHUNKS, SL_POL_SLOT_FIRST } from "../abi/abi.ts";
+import {
+  SL_POL_EP_F_HOST,
+  SL_POL_HEP_ARRIVAL_CHUNKS,
+  SL_POL_MAX_CHUNKS,
+  SL_POL_SLOT_FIRST,
+} from "../abi/abi.ts";
 import { compilePolicy } from "../../policy/compile-policy.ts";
 import type { EndpointPolicy } from "../../policy/rule-ir.ts";
 import { PolicyProgrammer } from "./policy-programmer.ts";
@@ -15,9 +20,11 @@ function setup(last = SL_POL_SLOT_FIRST + 63) {
   const sink = new RecordingPolicySink();
   const slots = new PolicySlots(SL_POL_SLOT_FIRST, last);
   let compiles = 0;
-  const programmer = new PolicyProgrammer(sink, slots, (p, o) => {
-    compiles++;
-    return compilePolicy(p, o);
+  const programmer = new PolicyProgrammer(sink, slots, {
+    compile: (p, o) => {
+      compiles++;
+      return compilePolicy(p, o);
+    },
   });
   return { sink, slots, programmer, compiles: () => compiles };
 }
@@ -28,14 +35,14 @@ test("a new program's slots are written before the endpoint entry, the old ones 
     ifindex: 7,
     name: "x/a",
     flags: 0,
-    hooks: { ingressSlot: ir("x/a", "deny") },
+    hooks: { ingress: ir("x/a", "deny") },
   });
   assert.equal(first.kind, "applied");
   const oldSlot = sink.endpoints.get(7)!.ingressSlot;
   assert.equal(oldSlot, SL_POL_SLOT_FIRST);
   assert.equal(sink.endpoints.get(7)!.egressSlot, 0);
   sink.log.length = 0;
-  programmer.apply({ ifindex: 7, name: "x/a", flags: 0, hooks: { ingressSlot: ir("x/a", "allow") } });
+  programmer.apply({ ifindex: 7, name: "x/a", flags: 0, hooks: { ingress: ir("x/a", "allow") } });
   const newSlot = sink.endpoints.get(7)!.ingressSlot;
   assert.notEqual(newSlot, oldSlot);
   assert.deepEqual(sink.log, ["load 2", `slot ${newSlot}=2`, "endpoint 7", `clear ${oldSlot}`]);
@@ -46,12 +53,12 @@ test("a new program's slots are written before the endpoint entry, the old ones 
 
 test("an unchanged IR is not recompiled and writes nothing", () => {
   const { sink, programmer, compiles } = setup();
-  const spec = { ifindex: 7, name: "x/a", flags: 0, hooks: { ingressSlot: ir("x/a", "deny") } };
+  const spec = { ifindex: 7, name: "x/a", flags: 0, hooks: { ingress: ir("x/a", "deny") } };
   programmer.apply(spec);
   const n = compiles();
   sink.log.length = 0;
   // A structurally equal IR built anew (the calculator's output is never the same object).
-  assert.equal(programmer.apply({ ...spec, hooks: { ingressSlot: ir("x/a", "deny") } }).kind, "unchanged");
+  assert.equal(programmer.apply({ ...spec, hooks: { ingress: ir("x/a", "deny") } }).kind, "unchanged");
   assert.equal(compiles(), n);
   assert.deepEqual(sink.log, []);
 });
@@ -62,23 +69,23 @@ test("changing one hook leaves the other hook's program in place", () => {
     ifindex: 7,
     name: "x/a",
     flags: 0,
-    hooks: { ingressSlot: ir("x/a", "deny"), egressSlot: ir("x/a", "deny", 2) },
+    hooks: { ingress: ir("x/a", "deny"), egress: ir("x/a", "deny", 2) },
   });
   const before = sink.endpoints.get(7)!;
   const out = programmer.apply({
     ifindex: 7,
     name: "x/a",
     flags: 0,
-    hooks: { ingressSlot: ir("x/a", "allow"), egressSlot: ir("x/a", "deny", 2) },
+    hooks: { ingress: ir("x/a", "allow"), egress: ir("x/a", "deny", 2) },
   });
-  assert.deepEqual(out, { kind: "applied", compiledHooks: ["ingressSlot"] });
+  assert.deepEqual(out, { kind: "applied", compiledHooks: ["ingress"] });
   assert.equal(sink.endpoints.get(7)!.egressSlot, before.egressSlot);
   assert.notEqual(sink.endpoints.get(7)!.ingressSlot, before.ingressSlot);
 });
 
 test("a load error names the endpoint and keeps its previous programs; other endpoints go on", () => {
   const { sink, programmer, slots } = setup();
-  programmer.apply({ ifindex: 7, name: "x/a", flags: 0, hooks: { ingressSlot: ir("x/a", "deny") } });
+  programmer.apply({ ifindex: 7, name: "x/a", flags: 0, hooks: { ingress: ir("x/a", "deny") } });
   const before = { ...sink.endpoints.get(7)! };
   const usedBefore = slots.used;
   sink.failLoad = () => "verifier: R0 !read_ok";
@@ -87,7 +94,7 @@ test("a load error names the endpoint and keeps its previous programs; other end
     ifindex: 7,
     name: "x/a",
     flags: 0,
-    hooks: { ingressSlot: ir("x/a", "allow") },
+    hooks: { ingress: ir("x/a", "allow") },
   });
   assert.equal(out.kind, "failed");
   assert.match(
@@ -101,20 +108,20 @@ test("a load error names the endpoint and keeps its previous programs; other end
   assert.equal(programmer.errors().size, 1);
   sink.failLoad = undefined;
   assert.equal(
-    programmer.apply({ ifindex: 8, name: "x/b", flags: 0, hooks: { ingressSlot: ir("x/b", "deny") } }).kind,
+    programmer.apply({ ifindex: 8, name: "x/b", flags: 0, hooks: { ingress: ir("x/b", "deny") } }).kind,
     "applied",
   );
 });
 
 test("slot exhaustion is an error naming the endpoint; the endpoint has no half-applied entry", () => {
   const { sink, programmer } = setup(SL_POL_SLOT_FIRST + 1);
-  programmer.apply({ ifindex: 1, name: "x/a", flags: 0, hooks: { ingressSlot: ir("x/a", "deny") } });
-  programmer.apply({ ifindex: 2, name: "x/b", flags: 0, hooks: { ingressSlot: ir("x/b", "deny") } });
+  programmer.apply({ ifindex: 1, name: "x/a", flags: 0, hooks: { ingress: ir("x/a", "deny") } });
+  programmer.apply({ ifindex: 2, name: "x/b", flags: 0, hooks: { ingress: ir("x/b", "deny") } });
   const out = programmer.apply({
     ifindex: 3,
     name: "x/c",
     flags: 0,
-    hooks: { ingressSlot: ir("x/c", "deny") },
+    hooks: { ingress: ir("x/c", "deny") },
   });
   assert.equal(out.kind, "failed");
   assert.match((out as { error: Error }).error.message, /x\/c .*no 1 free contiguous slots \(2 in use\)/);
@@ -124,7 +131,7 @@ test("slot exhaustion is an error naming the endpoint; the endpoint has no half-
 
 test("an endpoint with no policy at any hook has no entry, and its slots are freed", () => {
   const { sink, programmer, slots } = setup();
-  programmer.apply({ ifindex: 7, name: "x/a", flags: 0, hooks: { ingressSlot: ir("x/a", "deny") } });
+  programmer.apply({ ifindex: 7, name: "x/a", flags: 0, hooks: { ingress: ir("x/a", "deny") } });
   sink.log.length = 0;
   assert.equal(programmer.apply({ ifindex: 7, name: "x/a", flags: 0, hooks: {} }).kind, "removed");
   assert.deepEqual(sink.log, ["delete 7", `clear ${SL_POL_SLOT_FIRST}`]);
@@ -146,4 +153,44 @@ test("slots: first fit over contiguous runs, reserve and free", () => {
   s.free(13, 2);
   assert.throws(() => s.free(12, 2), /slot 13 freed but not allocated/);
   assert.equal(s.used, 8);
+});
+
+test("a host endpoint whose preDNAT and ingress programs together pass the tail-call budget is refused, the old programs kept", () => {
+  const sink = new RecordingPolicySink();
+  // chunk counts by endpoint name, so no 10,000-rule policy has to be compiled
+  const programmer = new PolicyProgrammer(sink, new PolicySlots(SL_POL_SLOT_FIRST, SL_POL_SLOT_FIRST + 255), {
+    compile: (p, o) => {
+      const one = compilePolicy(p, o);
+      const n = Number(p.endpoint.split("/")[1] ?? "1");
+      return { chunks: Array.from({ length: n }, (_, i) => ({ ...one.chunks[0]!, slot: o.slotBase + i })) };
+    },
+  });
+  const hep = (pre: number, ing: number, fwd: number) => ({
+    ifindex: 9,
+    name: "node-eth0",
+    flags: SL_POL_EP_F_HOST,
+    hooks: {
+      preDnatIngress: ir(`p/${pre}`, "allow"),
+      ingress: ir(`i/${ing}`, "deny"),
+      forwardIngress: ir(`f/${fwd}`, "allow"),
+    },
+  });
+  assert.equal(programmer.apply(hep(7, 8, 3)).kind, "applied", `7 + 8 = ${SL_POL_HEP_ARRIVAL_CHUNKS}`);
+  const before = sink.endpoints.get(9);
+  const r = programmer.apply(hep(7, 2, 9));
+  assert.equal(r.kind, "failed");
+  assert.match(
+    r.kind === "failed" ? r.error.message : "",
+    /node-eth0 \(ifindex 9\): preDNAT needs 7 chunks and ingress 9: together at most 15/,
+  );
+  assert.deepEqual(sink.endpoints.get(9), before, "the endpoint keeps its programs");
+  assert.equal(sink.openPrograms(), 7 + 8 + 3, "the refused programs were closed");
+  // without preDNAT a program only needs to fit on its own
+  assert.equal(
+    programmer.apply({
+      ...hep(1, 15, 15),
+      hooks: { ingress: ir("i/15", "deny"), forwardIngress: ir("f/15", "deny") },
+    }).kind,
+    "applied",
+  );
 });

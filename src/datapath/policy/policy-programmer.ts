@@ -9,24 +9,29 @@
  * The kernel (or a fake) sits behind PolicyProgramSink; the slot range behind PolicySlots — both
  * parametric so a second prog array (XDP, doNotTrack) can have its own programmer.
  */
-import { SL_POL_MAX_CHUNKS, type SlPolEndpoint } from "../abi/abi.ts";
+import { SL_POL_HEP_ARRIVAL_CHUNKS, SL_POL_MAX_CHUNKS, type SlPolEndpoint } from "../abi/abi.ts";
 import { stableJson } from "../../datastore/stable-json.ts";
 import { compilePolicy, type CompiledPolicy, type PolicyChunk } from "../../policy/compile-policy.ts";
 import type { EndpointPolicy } from "../../policy/rule-ir.ts";
+import type { PolicyHook } from "../../policy/rule-ids.ts";
 import type { PolicySlots } from "./policy-slots.ts";
 
-/** PolicyHook is a sl_pol_endpoint slot field. */
-export type PolicyHook = Exclude<keyof SlPolEndpoint, "flags">;
+/** PolicySlotField is a sl_pol_endpoint field holding a hook's chunk-0 slot. */
+export type PolicySlotField = Exclude<keyof SlPolEndpoint, "flags">;
 
-export const POLICY_HOOKS: readonly PolicyHook[] = [
-  "ingressSlot",
-  "egressSlot",
-  "preDnatSlot",
-  "fwdIngressSlot",
-  "fwdEgressSlot",
-  "untrackedIngressSlot",
-  "untrackedEgressSlot",
-];
+/** POLICY_SLOT_FIELD is where each hook's program goes in the endpoint's sl_pol_endpoints entry. */
+export const POLICY_SLOT_FIELD: Readonly<Record<PolicyHook, PolicySlotField>> = {
+  ingress: "ingressSlot",
+  egress: "egressSlot",
+  preDnatIngress: "preDnatSlot",
+  forwardIngress: "fwdIngressSlot",
+  forwardEgress: "fwdEgressSlot",
+  untrackedIngress: "untrackedIngressSlot",
+  untrackedEgress: "untrackedEgressSlot",
+};
+
+/** POLICY_HOOKS lists every hook, in the order an endpoint's programs are built. */
+export const POLICY_HOOKS = Object.keys(POLICY_SLOT_FIELD) as readonly PolicyHook[];
 
 /** LoadedProgram is a verified program the sink can put in a slot. */
 export interface LoadedProgram {
@@ -41,6 +46,21 @@ export interface PolicyProgramSink {
   clearSlot(slot: number): void;
   writeEndpoint(ifindex: number, entry: SlPolEndpoint): void;
   deleteEndpoint(ifindex: number): void;
+  /** readEndpoints reads every sl_pol_endpoints entry (what an earlier agent left, for adopt). */
+  readEndpoints(): Map<number, SlPolEndpoint>;
+  /** occupiedSlots lists the slots in first..last that hold a program. */
+  occupiedSlots(first: number, last: number): number[];
+}
+
+/** AdoptedEndpoint is an earlier agent's sl_pol_endpoints entry with each hook's slot run. */
+export interface AdoptedEndpoint {
+  readonly ifindex: number;
+  readonly flags: number;
+  /** Each hook's run; `empty` when its base slot holds no program (reserved, nothing to clear). */
+  readonly hooks: ReadonlyMap<
+    PolicyHook,
+    { readonly base: number; readonly count: number; readonly empty?: true }
+  >;
 }
 
 /** EndpointPolicySpec is what one local endpoint should run: an IR per hook that has policy. */
@@ -52,13 +72,20 @@ export interface EndpointPolicySpec {
   readonly hooks: Partial<Record<PolicyHook, EndpointPolicy>>;
 }
 
-/** InstalledHook is one hook's program as it runs now. */
+/**
+ * InstalledHook is one hook's program as it runs now. A hook adopted from an earlier agent, or
+ * failed closed, has no IR, no compiled chunks and no program objects: only its slot run (`count`
+ * slots from `base`; 0 for fail-closed, which points at the never-written fail-closed slot).
+ */
 export interface InstalledHook {
-  readonly ir: EndpointPolicy;
   readonly fingerprint: string;
   readonly base: number;
-  readonly compiled: CompiledPolicy;
+  readonly count: number;
+  readonly ir?: EndpointPolicy;
+  readonly compiled?: CompiledPolicy;
   readonly programs: readonly LoadedProgram[];
+  /** Its slots hold no program (an adopted entry that pointed at an empty slot): free, never clear. */
+  readonly empty?: true;
 }
 
 /** InstalledEndpoint is what an endpoint's sl_pol_endpoints entry points at. */
@@ -67,6 +94,8 @@ export interface InstalledEndpoint {
   readonly name: string;
   readonly flags: number;
   readonly hooks: ReadonlyMap<PolicyHook, InstalledHook>;
+  /** How it got there: compiled by this agent, left by an earlier one, or failed closed. */
+  readonly origin: "compiled" | "adopted" | "failedClosed";
 }
 
 /** ApplyOutcome says what one endpoint's apply did. */
@@ -78,15 +107,34 @@ export type ApplyOutcome =
 
 export type Compile = typeof compilePolicy;
 
+/** PolicyProgrammerOptions: the compiler (tests count calls) and the fail-closed slot. */
+export interface PolicyProgrammerOptions {
+  readonly compile?: Compile;
+  /**
+   * A sl_pol_jump slot that is never written (outside `slots`): an entry pointing a hook at it
+   * drops every new flow there (policy.h: a missing program fails closed). failClosed() uses it.
+   */
+  readonly failClosedSlot?: number;
+}
+
+/** ADOPTED is the fingerprint of a hook an earlier agent installed: it never equals an IR's. */
+const ADOPTED = "adopted";
+const FAILED_CLOSED = "failed-closed";
+
 export class PolicyProgrammer {
   readonly #installed = new Map<number, InstalledEndpoint>();
   readonly #errors = new Map<number, Error>();
+  readonly compile: Compile;
+  readonly failClosedSlot: number | undefined;
 
   constructor(
     readonly sink: PolicyProgramSink,
     readonly slots: PolicySlots,
-    readonly compile: Compile = compilePolicy,
-  ) {}
+    options: PolicyProgrammerOptions = {},
+  ) {
+    this.compile = options.compile ?? compilePolicy;
+    this.failClosedSlot = options.failClosedSlot;
+  }
 
   installed(ifindex: number): InstalledEndpoint | undefined {
     return this.#installed.get(ifindex);
@@ -101,11 +149,44 @@ export class PolicyProgrammer {
     return this.#errors;
   }
 
-  /** programsLoaded counts chunks in the kernel (a metric). */
+  /** programsLoaded counts chunks in the kernel this agent loaded (a metric). */
   get programsLoaded(): number {
     let n = 0;
     for (const ep of this.#installed.values()) for (const h of ep.hooks.values()) n += h.programs.length;
     return n;
+  }
+
+  /**
+   * adopt takes over what an earlier agent left: each endpoint's slot runs are reserved (so no new
+   * program lands on a slot a live entry points at) and recorded with a fingerprint no IR has, so
+   * the next apply() compiles fresh programs into free slots, switches the entry with one write
+   * and only then clears and frees the old run; remove() deletes an entry no longer wanted. Call
+   * it once, before any apply.
+   */
+  adopt(endpoints: readonly AdoptedEndpoint[]): void {
+    for (const ep of endpoints) {
+      const hooks = new Map<PolicyHook, InstalledHook>();
+      for (const [hook, run] of ep.hooks) {
+        if (run.count > 0 && !this.slots.reserve(run.base, run.count))
+          throw new Error(
+            `adopt policy of ifindex ${ep.ifindex}: slots ${run.base}..${run.base + run.count - 1} overlap another endpoint's or lie outside ${this.slots.first}..${this.slots.last}`,
+          );
+        hooks.set(hook, {
+          fingerprint: ADOPTED,
+          base: run.base,
+          count: run.count,
+          programs: [],
+          ...(run.empty ? { empty: true as const } : {}),
+        });
+      }
+      this.#installed.set(ep.ifindex, {
+        ifindex: ep.ifindex,
+        name: `ifindex ${ep.ifindex}`,
+        flags: ep.flags,
+        hooks,
+        origin: "adopted",
+      });
+    }
   }
 
   /** apply makes one endpoint run spec; an endpoint with no hook is removed. */
@@ -128,6 +209,7 @@ export class PolicyProgrammer {
         fresh.push(installed);
         next.set(hook, installed);
       }
+      checkArrivalChunks(spec, next);
     } catch (e) {
       for (const h of fresh) this.#discard(h, false);
       const error = e instanceof Error ? e : new Error(String(e));
@@ -138,18 +220,36 @@ export class PolicyProgrammer {
     const flagsChanged = old?.flags !== spec.flags;
     if (fresh.length === 0 && !flagsChanged && old?.hooks.size === next.size) return { kind: "unchanged" };
     // New chunks into their slots first, then the one write that switches the endpoint.
-    for (const h of fresh) h.compiled.chunks.forEach((c, i) => this.sink.writeSlot(c.slot, h.programs[i]!));
-    this.sink.writeEndpoint(spec.ifindex, entryOf(next, spec.flags));
-    this.#installed.set(spec.ifindex, {
-      ifindex: spec.ifindex,
-      name: spec.name,
-      flags: spec.flags,
-      hooks: next,
-    });
-    if (old !== undefined) {
-      for (const [hook, h] of old.hooks) if (next.get(hook) !== h) this.#discard(h, true);
-    }
+    for (const h of fresh) h.compiled!.chunks.forEach((c, i) => this.sink.writeSlot(c.slot, h.programs[i]!));
+    this.#switch(spec, next, "compiled", old);
     return { kind: "applied", compiledHooks: hooks.filter((h) => fresh.includes(next.get(h)!)) };
+  }
+
+  /**
+   * failClosed points every hook of `spec` at the fail-closed slot: for an endpoint whose programs
+   * cannot be built and that has none to keep, new flows at its policed hooks are dropped (Calico
+   * fails closed too) instead of allowed by the missing entry. An endpoint with programs keeps them.
+   */
+  failClosed(spec: EndpointPolicySpec): boolean {
+    if (this.failClosedSlot === undefined) return false;
+    const old = this.#installed.get(spec.ifindex);
+    if (old !== undefined && old.origin !== "failedClosed") return false;
+    const hooks = POLICY_HOOKS.filter((h) => spec.hooks[h] !== undefined);
+    if (hooks.length === 0) return false;
+    const next = new Map<PolicyHook, InstalledHook>(
+      hooks.map((h) => [
+        h,
+        old?.hooks.get(h) ?? {
+          fingerprint: FAILED_CLOSED,
+          base: this.failClosedSlot!,
+          count: 0,
+          programs: [],
+        },
+      ]),
+    );
+    if (old !== undefined && old.flags === spec.flags && old.hooks.size === next.size) return true;
+    this.#switch(spec, next, "failedClosed", old);
+    return true;
   }
 
   /** remove deletes the endpoint's entry, then clears and frees its slots. */
@@ -163,8 +263,35 @@ export class PolicyProgrammer {
     return { kind: "removed" };
   }
 
+  /** forget closes this agent's program fds and drops its state, leaving the kernel's entries and slots as they are (a new programmer adopts them). */
+  forget(): void {
+    for (const ep of this.#installed.values())
+      for (const h of ep.hooks.values()) for (const p of h.programs) p.close();
+    this.#installed.clear();
+    this.#errors.clear();
+  }
+
+  #switch(
+    spec: EndpointPolicySpec,
+    next: Map<PolicyHook, InstalledHook>,
+    origin: InstalledEndpoint["origin"],
+    old: InstalledEndpoint | undefined,
+  ): void {
+    this.sink.writeEndpoint(spec.ifindex, entryOf(next, spec.flags));
+    this.#installed.set(spec.ifindex, {
+      ifindex: spec.ifindex,
+      name: spec.name,
+      flags: spec.flags,
+      hooks: next,
+      origin,
+    });
+    if (old !== undefined) {
+      for (const [hook, h] of old.hooks) if (next.get(hook) !== h) this.#discard(h, true);
+    }
+  }
+
   #build(spec: EndpointPolicySpec, hook: PolicyHook, ir: EndpointPolicy, fingerprint: string): InstalledHook {
-    const where = `policy for endpoint ${spec.name} (ifindex ${spec.ifindex}) ${hook.replace(/Slot$/, "")}`;
+    const where = `policy for endpoint ${spec.name} (ifindex ${spec.ifindex}) ${hook}`;
     // Reserve the most a program may need, compile for that base, give back the unused tail; when
     // no such run is free, learn the real count first (a second compile) and ask for exactly that.
     let base = this.slots.allocate(SL_POL_MAX_CHUNKS);
@@ -194,7 +321,7 @@ export class PolicyProgrammer {
       this.slots.free(base, n);
       throw new Error(`${where}: load failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
-    return { ir, fingerprint, base, compiled, programs };
+    return { ir, fingerprint, base, count: n, compiled, programs };
   }
 
   #compile(where: string, ir: EndpointPolicy, slotBase: number): CompiledPolicy {
@@ -209,10 +336,27 @@ export class PolicyProgrammer {
 
   /** discard closes a program; when it was in the prog array (written), its slots are cleared first. */
   #discard(h: InstalledHook, written: boolean): void {
-    if (written) for (const c of h.compiled.chunks) this.sink.clearSlot(c.slot);
-    this.slots.free(h.base, h.compiled.chunks.length);
+    if (h.count === 0) return; // fail-closed: the slot is not ours and was never written
+    if (written && !h.empty) for (let i = 0; i < h.count; i++) this.sink.clearSlot(h.base + i);
+    this.slots.free(h.base, h.count);
     for (const p of h.programs) p.close();
   }
+}
+
+/**
+ * checkArrivalChunks refuses a host endpoint whose preDNAT program and its larger of ingress /
+ * forward ingress need more than SL_POL_HEP_ARRIVAL_CHUNKS chunks together: a new flow from the
+ * wire to a local pod runs both and then the pod's ingress, and past the kernel's 33 tail calls
+ * the last of them would fail (abi.h).
+ */
+function checkArrivalChunks(spec: EndpointPolicySpec, hooks: ReadonlyMap<PolicyHook, InstalledHook>): void {
+  const n = (hook: PolicyHook) => hooks.get(hook)?.count ?? 0;
+  const preDnat = n("preDnatIngress");
+  const arrival = Math.max(n("ingress"), n("forwardIngress"));
+  if (preDnat === 0 || preDnat + arrival <= SL_POL_HEP_ARRIVAL_CHUNKS) return;
+  throw new Error(
+    `policy for endpoint ${spec.name} (ifindex ${spec.ifindex}): preDNAT needs ${preDnat} chunks and ingress ${arrival}: together at most ${SL_POL_HEP_ARRIVAL_CHUNKS} fit the tail-call limit`,
+  );
 }
 
 function entryOf(hooks: ReadonlyMap<PolicyHook, InstalledHook>, flags: number): SlPolEndpoint {
@@ -226,6 +370,6 @@ function entryOf(hooks: ReadonlyMap<PolicyHook, InstalledHook>, flags: number): 
     untrackedEgressSlot: 0,
     flags,
   };
-  for (const [hook, h] of hooks) e[hook] = h.base;
+  for (const [hook, h] of hooks) e[POLICY_SLOT_FIELD[hook]] = h.base;
   return e;
 }

@@ -51,6 +51,12 @@ export class RecordingPolicySink implements PolicyProgramSink {
     this.endpoints.delete(ifindex);
     this.log.push(`delete ${ifindex}`);
   }
+  readEndpoints(): Map<number, SlPolEndpoint> {
+    return new Map([...this.endpoints].map(([k, v]) => [k, { ...v }]));
+  }
+  occupiedSlots(first: number, last: number): number[] {
+    return [...this.slots.keys()].filter((s) => s >= first && s <= last).sort((a, b) => a - b);
+  }
   openPrograms(): number {
     return this.programs.filter((p) => !p.closed).length;
   }

@@ -57,35 +57,73 @@ export function apiServerHost(kc: KubeConfig): {
   return { host: url.hostname.replace(/^\[|\]$/g, ""), port, server };
 }
 
-/** kubeRequest sends one request to the API server; network failures reject, HTTP errors resolve with their status. */
+/** KubeRequestOptions: a JSON body, how long to wait for the whole answer, and a signal that cancels. */
+export interface KubeRequestOptions {
+  readonly body?: unknown;
+  readonly contentType?: string;
+  /** Give up when the status and body have not both arrived by then (default REQUEST_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * REQUEST_TIMEOUT_MS bounds one request: lists are paged (500 objects), so an API server that has
+ * not answered a page in 30 s is hung or cut off, and the caller's retry (with back-off) is the
+ * better use of the time. Without it a server that accepts and never answers hangs the agent.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * kubeRequest sends one request to the API server; network failures and timeouts reject, HTTP
+ * errors resolve with their status. The timeout covers the headers and the body.
+ */
 export async function kubeRequest(
   kc: KubeConfig,
   method: string,
   path: string,
-  body?: unknown,
-  contentType = "application/json",
+  options: KubeRequestOptions = {},
 ): Promise<KubeResponse> {
   const server = kc.getCurrentCluster()?.server ?? "";
   const init = await kc.applyToFetchOptions({});
+  const { body, contentType = "application/json", timeoutMs = REQUEST_TIMEOUT_MS, signal } = options;
   const headers = {
     ...(init.headers as Record<string, string> | undefined),
     Accept: "application/json",
     ...(body !== undefined ? { "Content-Type": contentType } : {}),
   };
-  const res = await fetch(`${server}${path}`, {
-    ...init,
-    method,
-    headers,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let parsed: unknown;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs);
+  const cancel = (): void => controller.abort();
+  signal?.addEventListener("abort", cancel, { once: true });
+  if (signal?.aborted === true) controller.abort();
   try {
-    parsed = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    parsed = text;
+    const res = await fetch(`${server}${path}`, {
+      ...init,
+      method,
+      headers,
+      // node-fetch's own AbortSignal type predates the DOM one; they are the same at run time.
+      signal: controller.signal as NonNullable<Parameters<typeof fetch>[1]>["signal"],
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    return { status: res.status, body: parsed };
+  } catch (err) {
+    if (timedOut)
+      throw new Error(`${method} ${server}${path}: no answer from the API server within ${timeoutMs} ms`, {
+        cause: err,
+      });
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", cancel);
   }
-  return { status: res.status, body: parsed };
 }
 
 /** statusMessage is the message of a Kubernetes Status body, else the HTTP status. */

@@ -1,8 +1,9 @@
 /**
  * The kubernetes datastore against FakeApiServer (test/support/fake-api-server.ts), which speaks
  * the list/watch protocol: the shared contract, then each way a watch breaks — server timeout,
- * bookmarks, 410 Gone on a watch and on a paged list, an outage during changes — each ending
- * with the right state and no event (so no map write) for an object that did not change.
+ * bookmarks, 410 Gone on a watch and on a paged list, an outage during changes, a server that
+ * accepts and never answers — each ending with the right state and no event (so no map write)
+ * for an object that did not change.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -10,6 +11,7 @@ import { FakeApiServer } from "../../../test/support/fake-api-server.ts";
 import { until } from "../../../test/support/until.ts";
 import { eventRecorder, runDatastoreContract } from "../datastore-contract.case.ts";
 import type { DatastoreEvent } from "../datastore.ts";
+import { kubeRequest } from "./kube-connection.ts";
 import { KUBE_KINDS } from "./kube-kinds.ts";
 import { KubernetesDatastore, type KubernetesDatastoreOptions } from "./kubernetes-datastore.ts";
 
@@ -273,5 +275,83 @@ describe("KubernetesDatastore: list/watch protocol", () => {
       } finally {
         await ds.close();
       }
+    }));
+
+  test("kubeRequest gives up on a server that accepts and never answers, naming the request and the limit", () =>
+    withServer(async (server) => {
+      server.hang();
+      await assert.rejects(
+        kubeRequest(server.kubeConfig(), "GET", "/api/v1/services", { timeoutMs: 200 }),
+        new RegExp(`GET ${server.url}/api/v1/services: no answer from the API server within 200 ms`),
+      );
+      await until("the abandoned request's connection to close", () => server.hungRequests === 0, 5000);
+    }));
+
+  test("a hung API server does not hang the agent: lists time out and retry, close() returns, the sync completes once it answers", () =>
+    withServer(async (server) => {
+      server.put("v1/services", svc("h", 80));
+      server.hang();
+      const ds = new KubernetesDatastore(server.kubeConfig(), {
+        ...fast,
+        requestTimeoutMs: 300,
+        kinds: only(["Service"]),
+      });
+      try {
+        const rec = eventRecorder();
+        let watched = false;
+        const watching = ds.watch(rec.listener).then((w) => ((watched = true), w));
+        await until("two timed-out lists", () => ds.reflectorStats().errors >= 2, 10_000);
+        assert.equal(watched, false, "no state yet: nothing was listed");
+        assert.ok(server.hungRequests <= 1, `abandoned lists are closed (${server.hungRequests} open)`);
+        server.answer();
+        await watching;
+        assert.deepEqual(changes(rec.events), ["added h"]);
+      } finally {
+        await ds.close();
+      }
+
+      // close() while a list hangs returns at once, and leaves no request open.
+      server.hang();
+      const stuck = new KubernetesDatastore(server.kubeConfig(), { ...fast, kinds: only(["Service"]) });
+      void stuck.watch(() => {}).catch(() => {});
+      await until("the hung list", () => server.hungRequests === 1, 5000);
+      const closed = await Promise.race([
+        stuck.close().then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref()),
+      ]);
+      assert.equal(closed, true, "close() did not wait on the hung request");
+      await until("the hung list's connection to close", () => server.hungRequests === 0, 5000);
+    }));
+
+  test("a watch that stays silent past timeoutSeconds plus the margin is cut and re-opened; changes then flow", () =>
+    withServer(async (server) => {
+      const lines: string[] = [];
+      const ds = new KubernetesDatastore(server.kubeConfig(), {
+        ...fast,
+        watchTimeoutSeconds: 1,
+        watchIdleMarginMs: 300,
+        kinds: only(["Service"]),
+        debug: (l) => lines.push(l),
+      });
+      try {
+        const rec = eventRecorder();
+        await ds.watch(rec.listener);
+        await until("the watch", () => server.requests.some((r) => r.query.get("watch") === "true"), 5000);
+        server.hang();
+        server.endWatches(); // the next watch request is accepted and never answered
+        await until(
+          "the silent watch cut",
+          () => lines.some((l) => l.includes("the API server sent nothing for 1300 ms")),
+          10_000,
+        );
+        assert.equal(ds.reflectorStats().lists, 1, "a cut watch resumes from its resourceVersion, no relist");
+        server.answer();
+        server.put("v1/services", svc("late", 80));
+        await rec.waitFor((e) => e.type === "added" && e.key.name === "late", 10_000);
+        assert.deepEqual(changes(rec.events), ["added late"]);
+      } finally {
+        await ds.close();
+      }
+      await until("no request left open", () => server.hungRequests === 0, 5000);
     }));
 });

@@ -83,6 +83,10 @@ export class KubernetesDatastore implements Datastore {
     });
   }
 
+  #timeout(): { timeoutMs?: number } {
+    return this.options.requestTimeoutMs !== undefined ? { timeoutMs: this.options.requestTimeoutMs } : {};
+  }
+
   /** reflectorStats sums what the reflectors did (lists, relists after 410, watches, errors, bookmarks). */
   reflectorStats(): {
     lists: number;
@@ -147,7 +151,7 @@ export class KubernetesDatastore implements Datastore {
     const cache = new KubeCache(this.options.validation ? { validation: this.options.validation } : {});
     const rejected = [];
     for (const k of kinds) {
-      const res = await kubeRequest(this.kc, "GET", collectionPath(k, filter.namespace));
+      const res = await kubeRequest(this.kc, "GET", collectionPath(k, filter.namespace), this.#timeout());
       if (res.status === 404) continue;
       if (res.status !== 200)
         throw new Error(`list ${collectionPath(k, filter.namespace)}: ${statusMessage(res)}`);
@@ -165,7 +169,7 @@ export class KubernetesDatastore implements Datastore {
     key: ResourceKey,
   ): Promise<{ raw: Record<string, unknown>; resourceVersion: string | undefined } | undefined> {
     const kind = kindOrThrow(verb, key);
-    const res = await kubeRequest(this.kc, "GET", objectPath(kind, key));
+    const res = await kubeRequest(this.kc, "GET", objectPath(kind, key), this.#timeout());
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new Error(`${verb} ${formatResourceKey(key)}: ${statusMessage(res)}`);
     const rv = (res.body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
@@ -197,9 +201,9 @@ export class KubernetesDatastore implements Datastore {
             this.kc,
             "POST",
             collectionPath(kind, kind.namespaced ? key.namespace : undefined),
-            body,
+            { body, ...this.#timeout() },
           )
-        : await kubeRequest(this.kc, "PUT", objectPath(kind, key), body);
+        : await kubeRequest(this.kc, "PUT", objectPath(kind, key), { body, ...this.#timeout() });
     if (res.status === 409) return "conflict";
     if (res.status !== 200 && res.status !== 201)
       throw new Error(`${verb} ${formatResourceKey(key)}: ${statusMessage(res)}`);
@@ -251,7 +255,7 @@ export class KubernetesDatastore implements Datastore {
 
   async delete(key: ResourceKey): Promise<boolean> {
     const kind = kindOrThrow("delete", key);
-    const res = await kubeRequest(this.kc, "DELETE", objectPath(kind, key));
+    const res = await kubeRequest(this.kc, "DELETE", objectPath(kind, key), this.#timeout());
     if (res.status === 404) return false;
     if (res.status !== 200 && res.status !== 202)
       throw new Error(`delete ${formatResourceKey(key)}: ${statusMessage(res)}`);

@@ -6,12 +6,15 @@
  * listing) means relist; any other failure backs off and retries. While the API server is
  * unreachable nothing is reported, so what the sink holds (and the dataplane built from it)
  * stays exactly as it was; the relist afterwards hands the sink the full set, and the sink
- * reports only what differs.
+ * reports only what differs. Nothing waits on the server unbounded: a list page has a request
+ * timeout, a watch an idle limit of its timeoutSeconds plus a margin, and stop() cancels
+ * whatever is in flight.
  */
-import { Watch, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { BackOff, type BackOffOptions } from "./back-off.ts";
 import { kubeRequest, statusMessage } from "./kube-connection.ts";
 import { collectionPath, type KubeKind } from "./kube-kinds.ts";
+import { watchStream, WatchStatusError } from "./kube-watch.ts";
 
 /** ReflectorSink receives a kind's objects: the whole set after each list, then single changes. */
 export interface ReflectorSink {
@@ -27,6 +30,10 @@ export interface ReflectorOptions {
   readonly pageSize?: number;
   /** timeoutSeconds asked of each watch; client-go picks 5–10 minutes. */
   readonly watchTimeoutSeconds?: number;
+  /** How long past timeoutSeconds a silent watch is given before it is cut (default 30 s). */
+  readonly watchIdleMarginMs?: number;
+  /** Per-request timeout for list pages and single requests (default REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs?: number;
   readonly backOff?: BackOffOptions;
   readonly debug?: (message: string) => void;
 }
@@ -62,7 +69,8 @@ export class Reflector {
   readonly #backOff: BackOff;
   #resourceVersion: string | undefined;
   #stopped = false;
-  #abortWatch: (() => void) | undefined;
+  /** Cancels the request or watch in flight when stop() is called. */
+  readonly #stop = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
 
@@ -83,7 +91,7 @@ export class Reflector {
   /** stop ends the loop and any open watch. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#abortWatch?.();
+    this.#stop.abort();
     this.#wake?.();
     await this.#loop;
   }
@@ -146,7 +154,10 @@ export class Reflector {
         limit: String(this.options.pageSize ?? 500),
         ...(cont !== undefined ? { continue: cont } : {}),
       });
-      const res = await kubeRequest(this.kc, "GET", `${collectionPath(this.kind)}?${query.toString()}`);
+      const res = await kubeRequest(this.kc, "GET", `${collectionPath(this.kind)}?${query.toString()}`, {
+        signal: this.#stop.signal,
+        ...(this.options.requestTimeoutMs !== undefined ? { timeoutMs: this.options.requestTimeoutMs } : {}),
+      });
       if (res.status === 410) throw new GoneError(`list: ${statusMessage(res)}`);
       if (res.status !== 200)
         throw new HttpError(res.status, `list ${collectionPath(this.kind)}: ${statusMessage(res)}`);
@@ -176,59 +187,30 @@ export class Reflector {
     const opened = Date.now();
     let delivered = false;
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let controller: AbortController | undefined;
-      const finish = (err?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        this.#abortWatch = undefined;
-        controller?.abort();
-        if (err === undefined || err === null || this.#stopped) resolve();
-        else reject(err);
-      };
-      this.#abortWatch = () => finish();
-      const onEvent = (type: string, object: unknown): void => {
-        if (settled) return;
-        if (type === "ERROR") {
-          const status = object as { code?: number; message?: string };
-          finish(
-            status.code === 410
-              ? new GoneError(`watch: 410 Gone: ${status.message ?? "resourceVersion too old"}`)
-              : new Error(`watch: ${status.code ?? "?"}: ${status.message ?? "error event"}`),
-          );
-          return;
-        }
-        const next = resourceVersionOf(object);
-        if (next !== undefined) this.#resourceVersion = next;
-        delivered = true;
-        if (type === "BOOKMARK") this.stats.bookmarks++;
-        else if (type === "ADDED" || type === "MODIFIED") this.sink.upsert(this.kind, object);
-        else if (type === "DELETED") this.sink.remove(this.kind, object);
-      };
-      new Watch(this.kc)
-        .watch(
-          collectionPath(this.kind),
-          { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds },
-          onEvent,
-          (err: unknown) => {
-            const status = (err as { statusCode?: number } | null)?.statusCode;
-            if (status === 410) finish(new GoneError("watch: 410 Gone"));
-            else
-              finish(
-                err === null || err === undefined
-                  ? undefined
-                  : err instanceof Error
-                    ? err
-                    : new Error(String(err)),
-              );
-          },
-        )
-        .then((c: AbortController) => {
-          controller = c;
-          if (settled) c.abort();
-        }, finish);
-    });
+    const onEvent = (type: string, object: unknown): void => {
+      if (type === "ERROR") {
+        const status = object as { code?: number; message?: string };
+        throw status.code === 410
+          ? new GoneError(`watch: 410 Gone: ${status.message ?? "resourceVersion too old"}`)
+          : new Error(`watch: ${status.code ?? "?"}: ${status.message ?? "error event"}`);
+      }
+      const next = resourceVersionOf(object);
+      if (next !== undefined) this.#resourceVersion = next;
+      delivered = true;
+      if (type === "BOOKMARK") this.stats.bookmarks++;
+      else if (type === "ADDED" || type === "MODIFIED") this.sink.upsert(this.kind, object);
+      else if (type === "DELETED") this.sink.remove(this.kind, object);
+    };
+    try {
+      await watchStream(this.kc, collectionPath(this.kind), onEvent, {
+        query: { resourceVersion: rv, allowWatchBookmarks: "true", timeoutSeconds: String(timeoutSeconds) },
+        idleTimeoutMs: timeoutSeconds * 1000 + (this.options.watchIdleMarginMs ?? 30_000),
+        signal: this.#stop.signal,
+      });
+    } catch (err) {
+      if (err instanceof WatchStatusError && err.status === 410) throw new GoneError("watch: 410 Gone");
+      throw err;
+    }
     // A quiet stream the server ended after a while was fine; one that ended at once is retried after a pause.
     return delivered || Date.now() - opened > 1000;
   }

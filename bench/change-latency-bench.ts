@@ -1,0 +1,216 @@
+/**
+ * change-latency: one EndpointSlice change, written into a file datastore, until a packet run
+ * through the real tc program (from_wep under BPF_PROG_TEST_RUN) is DNATed to the new backends.
+ * In one process: FileDatastore (inotify) → watch → ClusterCache → the agent's service sync
+ * (src/agent/proxy-service-sync.ts over the node's real maps, loaded from tc.o) → sl_nat_fe/be.
+ * Two contenders in the same run, changes alternating: the fast path (syncChanged: the changed
+ * Service alone, what the agent does on a Service/EndpointSlice event) and the full recompute
+ * (sync: every Service through the reconciler's per-Service cache, what the agent's pass does —
+ * here without the pass's 100 ms debounce, which the agent adds on top). The change rewrites
+ * every address of the Service's one slice (10 backends), so any packet that sees it shows it:
+ * the program picks a backend per flow, and one new address would need ~10 probes to be seen.
+ * Needs root (BPF, a throwaway netns).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { resolveAgentConfig } from "../src/agent/agent-config.ts";
+import { createAgentLogger } from "../src/agent/agent-logger.ts";
+import { serviceSyncFactory } from "../src/agent/proxy-service-sync.ts";
+import type { ServiceSync } from "../src/agent/service-sync.ts";
+import type { DatapathMapSet } from "../src/datapath/datapath-backend.ts";
+import { ClusterCache, sliceServiceKey } from "../src/datastore/cluster-cache.ts";
+import { atomicWriteFile } from "../src/datastore/atomic-write.ts";
+import { FileDatastore, newFileName } from "../src/datastore/file-datastore.ts";
+import { renderJsonManifest } from "../src/datastore/manifest-file-edit.ts";
+import { withNetns } from "../src/kernel/netns.ts";
+import { packet } from "../test/packet/build-packet.ts";
+import type { BenchContext, Benchmark } from "./benchmark.ts";
+import { withBenchNetns } from "./bench-netns.ts";
+import { loadBenchNode } from "./bench-node.ts";
+import type { BenchNode } from "./bench-node.ts";
+import type { BenchRow, BenchTable } from "./result-table.ts";
+import { endpointSliceManifest, serviceManifest } from "./service-manifests.ts";
+import { percentile } from "./stats.ts";
+import { syntheticServices, type SyntheticService } from "./synthetic-services.ts";
+
+/** ChangeLatencyOptions: the Service counts, endpoints per Service, and changes per contender. */
+export type ChangeLatencyOptions = {
+  readonly services: readonly number[];
+  readonly endpoints: number;
+  readonly changes: number;
+};
+
+const NODE = "bench-node";
+const NODE_IP = "198.18.0.1";
+const POD = { ip: "198.18.0.10", ifindex: 101, mac: "02:00:00:00:01:0a", hostMac: "02:00:00:00:ff:0a" };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const p = (xs: readonly number[], q: number): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    q,
+  );
+
+type Contender = "fast path (changed Service only)" | "full recompute (every Service)";
+const FAST: Contender = "fast path (changed Service only)";
+const FULL: Contender = "full recompute (every Service)";
+
+/** dnatTarget runs one SYN from the pod to the Service and returns the destination the program wrote. */
+function dnatTarget(netns: string, node: BenchNode, s: SyntheticService, sport: number): string {
+  const data = packet({
+    ipv4: { src: POD.ip, dst: s.clusterIP },
+    tcp: { sport, dport: s.port, flags: ["SYN"], seq: 1 },
+  });
+  const out = withNetns(netns, () =>
+    node.fromWep(POD.ifindex).testRun({ data, dataSizeOut: data.length + 256 }),
+  );
+  // Ethernet (14) + IPv4 destination at offset 16 of the header.
+  return [...out.data.subarray(30, 34)].join(".");
+}
+
+async function measureAt(
+  ctx: BenchContext,
+  netns: string,
+  n: number,
+  o: ChangeLatencyOptions,
+): Promise<Map<string, number[]>> {
+  const services = syntheticServices({ count: n, endpointsPerService: o.endpoints, nodeName: NODE });
+  const dir = mkdtempSync("/tmp/sl-t-change-latency-");
+  const node = await loadBenchNode(NODE_IP);
+  const store = new FileDatastore(dir);
+  try {
+    node.routes.set(`${POD.ip}/32`, { kind: "local-workload", ...POD });
+    node.routes.set(`${NODE_IP}/32`, { kind: "local-host" });
+    node.fromWep(POD.ifindex);
+    ctx.progress(`change-latency N=${n}: writing ${2 * n} objects into the datastore`);
+    await store.applyBatch(services.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]));
+    const maps: DatapathMapSet = { get: (name: string) => node.raw(name) } as unknown as DatapathMapSet;
+    const config = resolveAgentConfig({ node: NODE, bpffsRoot: "/nonexistent" } as never, {}, NODE);
+    const sync: ServiceSync = serviceSyncFactory(config)!(maps, createAgentLogger(NODE, "silent"));
+    const context = { nodeName: NODE, nodeAddresses: [NODE_IP] };
+    const cache = new ClusterCache();
+    let contender: Contender = FAST;
+    let pending = new Set<string>();
+    /** When the watch delivered the last EndpointSlice event (the datastore's share ends there). */
+    let eventAt = 0;
+    const flush = (): void => {
+      const names = pending;
+      pending = new Set();
+      if (contender === FAST && sync.syncChanged?.(cache, names, context) !== undefined) return;
+      if (contender === FAST)
+        throw new Error(`change-latency: the fast path declined ${[...names].join(", ")}`);
+      void sync.sync(cache, context);
+    };
+    let synced!: () => void;
+    const ready = new Promise<void>((r) => (synced = r));
+    const watch = await store.watch((e) => {
+      cache.apply(e);
+      if (e.type === "synced") return synced();
+      if (!cache.synced) return;
+      const r = e.type === "deleted" ? e.previous : "resource" in e ? e.resource : undefined;
+      if (r?.kind !== "EndpointSlice") return;
+      eventAt = performance.now();
+      if (pending.size === 0) setImmediate(flush);
+      pending.add(sliceServiceKey(r));
+    });
+    try {
+      await ready;
+      ctx.progress(`change-latency N=${n}: first full sync`);
+      await sync.sync(cache, context);
+      const out = new Map<string, number[]>([
+        [FAST, []],
+        [FULL, []],
+        [`${FAST} event`, []],
+        [`${FULL} event`, []],
+      ]);
+      let sport = 1024;
+      for (let k = 0; k < 2 * o.changes; k++) {
+        contender = k % 2 === 0 ? FAST : FULL;
+        const s = services[(k * 7919 + 17) % services.length]!;
+        const fresh = s.endpoints.map(
+          (_, j) => `198.18.${64 + (k % 64)}.${1 + ((j + 10 * Math.floor(k / 64)) % 250)}`,
+        );
+        const want = new Set(fresh);
+        const file = `${dir}/${newFileName({ group: "discovery.k8s.io", kind: "EndpointSlice", namespace: s.namespace, name: `${s.name}-bench` })}`;
+        const t0 = performance.now();
+        atomicWriteFile(file, renderJsonManifest(endpointSliceManifest({ ...s, endpoints: fresh })));
+        for (;;) {
+          if (want.has(dnatTarget(netns, node, s, (sport++ % 64_000) + 1024))) break;
+          if (performance.now() - t0 > 10_000)
+            throw new Error(
+              `change-latency: ${s.namespace}/${s.name} not DNATed to its new backends after 10 s`,
+            );
+          await new Promise((r) => setImmediate(r));
+        }
+        const seen = performance.now();
+        out.get(contender)!.push(seen - t0);
+        out.get(`${contender} event`)!.push(seen - eventAt);
+        await sleep(20);
+      }
+      return out;
+    } finally {
+      watch.close();
+    }
+  } finally {
+    await store.close();
+    node.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** changeLatencyBench is `npm run bench -- change-latency`. */
+export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
+  name: "change-latency",
+  summary:
+    "one EndpointSlice change in the datastore → a packet through from_wep sees it: fast path vs full recompute",
+  needsRoot: true,
+  defaults: { services: [1000, 10_000], endpoints: 10, changes: 50 },
+  small: { services: [100, 1000], endpoints: 10, changes: 20 },
+  async run(ctx, o) {
+    const rows: BenchRow[] = [];
+    await withBenchNetns(async (netns) => {
+      for (const n of o.services) {
+        const at = n >= 1000 ? `${n / 1000}k` : String(n);
+        const r = await measureAt(ctx, netns, n, o);
+        const full = r.get(FULL)!;
+        const fast = r.get(FAST)!;
+        ctx.progress(
+          `change-latency N=${n}: fast p50 ${p(fast, 0.5).toFixed(2)} ms, full p50 ${p(full, 0.5).toFixed(1)} ms`,
+        );
+        for (const q of [0.5, 0.99] as const) {
+          const label = q === 0.5 ? "p50" : "p99";
+          const base = `${FULL}, ${at} Services, ${label}`;
+          rows.push({ name: base, value: p(full, q), unit: "ms", extra: { samples: full.length } });
+          rows.push({
+            name: `${FAST}, ${at} Services, ${label}`,
+            value: p(fast, q),
+            unit: "ms",
+            baseline: base,
+            extra: { samples: fast.length, ...(q === 0.99 ? { target: "< 10 ms at 10k" } : {}) },
+          });
+          // The same changes timed from the datastore's event: the agent's share without the datastore's.
+          const fullEv = r.get(`${FULL} event`)!;
+          const fastEv = r.get(`${FAST} event`)!;
+          const evBase = `event → DNAT, ${FULL}, ${at}, ${label}`;
+          rows.push({ name: evBase, value: p(fullEv, q), unit: "ms", extra: { samples: fullEv.length } });
+          rows.push({
+            name: `event → DNAT, ${FAST}, ${at}, ${label}`,
+            value: p(fastEv, q),
+            unit: "ms",
+            baseline: evBase,
+            extra: { samples: fastEv.length },
+          });
+        }
+      }
+    });
+    const table: BenchTable = {
+      title: `Change latency: EndpointSlice file written → from_wep DNATs to the new backends (${o.endpoints} endpoints per Service; ratio: fast path ÷ full recompute, lower is better)`,
+      rows,
+      notes: [
+        "in one process: FileDatastore (inotify) → ClusterCache → the agent's service sync over maps loaded from tc.o → BPF_PROG_TEST_RUN of from_wep, polled",
+        "full recompute runs without the agent's 100 ms pass debounce; the contenders alternate change by change",
+        "event → DNAT: from the watch's EndpointSlice event to the packet, i.e. without the file datastore's delivery (inotify, 5 ms debounce, read, validate)",
+      ],
+    };
+    return [table];
+  },
+};

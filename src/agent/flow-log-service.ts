@@ -1,0 +1,167 @@
+/**
+ * FlowLogService is flow logs in the agent: when FelixConfiguration turns them on it reads
+ * sl_pol_events (RingBufReader on the shared poller), feeds the datapath's flow events to a
+ * FlowAggregator, and every flowLogsFlushInterval closes the interval with conntrack's counters,
+ * writes the records to the rotated file and hands them to RecentFlows (GET /flows). The ring's
+ * losses (SL_R_EVENT_LOST growth) go into the interval's records. Turning flow logs off clears
+ * the datapath flag (DataplaneSync) and stops reading here.
+ */
+import { RingBufReader } from "../bpf/ringbuf.ts";
+import type { FlowLogSettings } from "../calc/dataplane-settings.ts";
+import { SL_CT_F_INIT_A } from "../datapath/abi/abi.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
+import type { DatapathMaps } from "../datapath/datapath-maps.ts";
+import { readCounterTotals } from "../datapath/datapath-stats.ts";
+import { ConntrackMap } from "../datapath/maps/conntrack-map.ts";
+import { FlowAggregator, type FlowCounters, type FlowTuple } from "../flowlogs/flow-aggregator.ts";
+import { decodeFlowEvent } from "../flowlogs/flow-event.ts";
+import { FlowFileWriter } from "../flowlogs/flow-file-writer.ts";
+import type { NameResolver } from "../flowlogs/endpoint-names.ts";
+import { RecentFlows, type FlowSource } from "../flowlogs/recent-flows.ts";
+import type { AgentLogger } from "./agent-logger.ts";
+
+// counters-map reasonName drops the SL_R_ prefix
+const LOST = "EVENT_LOST";
+
+/** FlowLogServiceOptions: where names and rule labels come from. */
+export interface FlowLogServiceOptions {
+  readonly log: AgentLogger;
+  /** The current name resolver (rebuilt by the caller when the cluster changes). */
+  readonly names: () => NameResolver;
+  /** Rule id → `tier|namespace/policy|action|rule-index` (the policy programmer's RuleIdAllocator). */
+  readonly ruleLabel?: (ruleId: number) => string | undefined;
+  /** Clock in Unix seconds (tests). */
+  readonly now?: () => number;
+}
+
+interface Running {
+  readonly key: string;
+  readonly maps: DatapathMaps;
+  readonly reader: RingBufReader;
+  readonly aggregator: FlowAggregator;
+  readonly writer: FlowFileWriter;
+  readonly timer: NodeJS.Timeout;
+  lostSeen: bigint;
+  malformed: number;
+}
+
+export class FlowLogService {
+  readonly #o: FlowLogServiceOptions;
+  readonly #recent = new RecentFlows();
+  #running: Running | undefined;
+
+  constructor(options: FlowLogServiceOptions) {
+    this.#o = options;
+  }
+
+  /** source is what GET /flows reads; undefined while flow logs are off. */
+  get source(): FlowSource | undefined {
+    return this.#running === undefined ? undefined : this.#recent;
+  }
+
+  /** configure follows the settings of each sync: start, restart on a change, or stop. */
+  configure(settings: FlowLogSettings | undefined, maps: DatapathMaps | undefined): void {
+    const events = maps?.byName.get(SL_MAP.pol_events);
+    if (settings === undefined || !settings.enabled || maps === undefined || events === undefined) {
+      this.close();
+      return;
+    }
+    const key = JSON.stringify(settings);
+    if (this.#running?.key === key && this.#running.maps === maps) return;
+    this.close();
+    const writer = new FlowFileWriter({
+      directory: settings.directory,
+      maxFiles: settings.maxFiles,
+      maxFileSizeBytes: settings.maxFileSizeBytes,
+    });
+    const aggregator = new FlowAggregator(settings, this.#o.names(), this.#now());
+    const reader = new RingBufReader(events);
+    const timer = setInterval(() => this.flush(), settings.flushIntervalS * 1000);
+    timer.unref();
+    const r: Running = {
+      key,
+      maps,
+      reader,
+      aggregator,
+      writer,
+      timer,
+      lostSeen: readCounterTotals(maps).get(LOST) ?? 0n,
+      malformed: 0,
+    };
+    this.#running = r;
+    const label = this.#o.ruleLabel ?? (() => undefined);
+    reader.onRecord((bytes) => {
+      const d = decodeFlowEvent(bytes);
+      if (d.kind === "flow") {
+        r.aggregator.setNames(this.#o.names());
+        r.aggregator.add(d.event, label);
+      } else if (d.kind === "malformed") r.malformed++;
+    });
+    this.#o.log.info(
+      { op: "flowlogs", directory: settings.directory, interval: settings.flushIntervalS },
+      `flow logs on: every ${settings.flushIntervalS}s to ${settings.directory}`,
+    );
+  }
+
+  /** flush closes the interval now (the timer calls it; tests and stop too). */
+  flush(): void {
+    const r = this.#running;
+    if (r === undefined) return;
+    r.reader.poll();
+    const lost = readCounterTotals(r.maps).get(LOST) ?? r.lostSeen;
+    if (lost > r.lostSeen) r.aggregator.lost(Number(lost - r.lostSeen));
+    r.lostSeen = lost;
+    const ctMap = r.maps.byName.get(SL_MAP.ct);
+    const ct = ctMap === undefined || ctMap.closed ? undefined : new ConntrackMap(ctMap);
+    const records = r.aggregator.flush({
+      now: this.#now(),
+      counters: (t) => (ct ? counters(ct, t) : undefined),
+    });
+    if (r.malformed > 0) {
+      this.#o.log.warn(
+        { op: "flowlogs", malformed: r.malformed },
+        `skipped ${r.malformed} malformed flow events`,
+      );
+      r.malformed = 0;
+    }
+    try {
+      r.writer.write(records);
+    } catch (e) {
+      this.#o.log.error({ op: "flowlogs", err: e }, "write flow logs failed");
+    }
+    this.#recent.push(records);
+  }
+
+  /** close stops reading (the last interval is flushed first); the datapath flag is DataplaneSync's. */
+  close(): void {
+    const r = this.#running;
+    if (r === undefined) return;
+    try {
+      this.flush();
+    } catch (e) {
+      this.#o.log.error({ op: "flowlogs", err: e }, "flush flow logs at stop failed");
+    } finally {
+      clearInterval(r.timer);
+      r.reader.close();
+      this.#running = undefined;
+    }
+  }
+
+  #now(): number {
+    return this.#o.now?.() ?? Math.floor(Date.now() / 1000);
+  }
+}
+
+function counters(ct: ConntrackMap, t: FlowTuple): FlowCounters | undefined {
+  const e = ct.get({ src: t.src, dst: t.dst, sport: t.sport, dport: t.dport, proto: t.proto });
+  if (e === undefined || e.type === "nat-fwd") return undefined;
+  const a = e.sent?.a ?? { packets: 0n, bytes: 0n };
+  const b = e.sent?.b ?? { packets: 0n, bytes: 0n };
+  const [init, resp] = e.flags & SL_CT_F_INIT_A ? [a, b] : [b, a];
+  return {
+    initiatorPackets: init.packets,
+    initiatorBytes: init.bytes,
+    responderPackets: resp.packets,
+    responderBytes: resp.bytes,
+  };
+}

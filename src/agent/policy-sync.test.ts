@@ -1,0 +1,294 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Resource } from "../model/resource.ts";
+import type { Link } from "../netlink/links.ts";
+import type { HostView } from "../host/host-view.ts";
+import type { HostProbe } from "../host/host-probe.ts";
+import type { DetectedNodeIp } from "../host/node-ip.ts";
+import { SL_POL_SLOT_FIRST } from "../datapath/abi/abi.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
+import { InMemoryDatapathBackend, type InMemoryMapSet } from "../datapath/in-memory-datapath-backend.ts";
+import { IpSetMap } from "../datapath/maps/ipset-map.ts";
+import { RecordingPolicySink } from "../datapath/policy/recording-policy-sink.ts";
+import { compilePolicy } from "../policy/compile-policy.ts";
+import type { ProxyHandover } from "../fallback/proxy-handover.ts";
+import { ClusterCache } from "../datastore/cluster-cache.ts";
+import { knp, pod as podOf } from "../../test/support/policy-resources.ts";
+import { resolveAgentConfig } from "./agent-config.ts";
+import { createAgentLogger } from "./agent-logger.ts";
+import { AgentMetrics } from "./agent-metrics.ts";
+import { DataplaneSync } from "./dataplane-sync.ts";
+import type { PolicyRecord, PolicyRecordStore } from "./policy-record.ts";
+import { FAIL_CLOSED_SLOT, PolicySync } from "./policy-sync.ts";
+
+const NODE = "node-a";
+const NODE_IP: DetectedNodeIp = { ip: "198.18.0.10", iface: "eth0", ifindex: 2, mtu: 1500 };
+
+const link = (index: number, name: string, mac: string): Link =>
+  ({ index, name, type: 1, flags: 0, up: true, mtu: 1500, operState: "up", mac }) as unknown as Link;
+
+class FakeHost implements HostProbe {
+  links: Link[] = [link(1, "lo", "00:00:00:00:00:00"), link(2, "eth0", "02:00:00:00:00:02")];
+  readonly neighbours = new Map<string, string>();
+  readonly hostRoutes = new Map<string, number>();
+  readonly podMac = (): string | undefined => undefined;
+  readHostView(): HostView {
+    return {
+      links: [...this.links],
+      hostRoutes: new Map(this.hostRoutes),
+      neighbours: new Map(this.neighbours),
+    };
+  }
+  detectNodeIp(): DetectedNodeIp {
+    return NODE_IP;
+  }
+  ifaceOfAddress(ip: string): DetectedNodeIp | undefined {
+    return ip === NODE_IP.ip ? NODE_IP : undefined;
+  }
+  addPodVeth(index: number, name: string, ip: string): void {
+    this.links.push(link(index, name, `ee:ee:ee:ee:ee:${index.toString(16).padStart(2, "0")}`));
+    this.hostRoutes.set(ip, index);
+    this.neighbours.set(`${index}/${ip}`, `0a:58:00:00:00:${index.toString(16).padStart(2, "0")}`);
+  }
+  removeLink(name: string): void {
+    this.links = this.links.filter((l) => l.name !== name);
+  }
+}
+
+class MemoryRecords implements PolicyRecordStore {
+  readonly records = new Map<number, PolicyRecord>();
+  write(r: PolicyRecord): void {
+    this.records.set(r.ifindex, r);
+  }
+  remove(i: number): void {
+    this.records.delete(i);
+  }
+  ifindexes(): number[] {
+    return [...this.records.keys()];
+  }
+}
+
+function keyOf(r: Resource) {
+  const ns = (r.metadata as { namespace?: string }).namespace;
+  return { group: "", kind: r.kind, name: r.metadata.name, ...(ns !== undefined ? { namespace: ns } : {}) };
+}
+const put = (cache: ClusterCache, r: Resource): void =>
+  void cache.apply({ type: "added", key: keyOf(r), resource: r, source: "test" });
+const del = (cache: ClusterCache, r: Resource): void =>
+  void cache.apply({ type: "deleted", key: keyOf(r), previous: r });
+
+const pod = (name: string, ip: string, labels: Record<string, string>, node = NODE): Resource =>
+  podOf("default", name, ip, labels, { node });
+
+/** webPolicy lets pods labelled app=client reach app=web on TCP 80. */
+const webPolicy = knp("default", "web", {
+  podSelector: { matchLabels: { app: "web" } },
+  policyTypes: ["Ingress"],
+  ingress: [{ from: [{ podSelector: { matchLabels: { app: "client" } } }], ports: [{ port: 80 }] }],
+});
+
+/** World is the pinned state that outlives one agent: maps, the prog array and entries (the sink). */
+function world() {
+  const backend = new InMemoryDatapathBackend([
+    { name: SL_MAP.routes, maxEntries: 64 },
+    { name: SL_MAP.ct, maxEntries: 64 },
+    { name: SL_MAP.globals, maxEntries: 1, array: { keySize: 4, valueSize: 40 } },
+    { name: SL_MAP.ipsets, maxEntries: 1024 },
+  ]);
+  const host = new FakeHost();
+  const cache = new ClusterCache();
+  cache.apply({ type: "synced" });
+  const sink = new RecordingPolicySink();
+  const records = new MemoryRecords();
+  return { backend, host, cache, sink, records };
+}
+
+/** agent starts one agent over the world; `failFor` makes compile throw for that endpoint's IR. */
+function agent(w: ReturnType<typeof world>) {
+  let compiles = 0;
+  const failFor = new Set<string>();
+  const sync = new DataplaneSync<InMemoryMapSet>({
+    config: resolveAgentConfig(
+      { node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl" },
+      {},
+      NODE,
+    ),
+    spec: { maps: new Map(), programs: new Map(), license: "" },
+    cache: w.cache,
+    log: createAgentLogger(NODE, "silent"),
+    metrics: new AgentMetrics(),
+    failedChecks: [],
+    handover: { active: "bpf", bpf: async () => {}, standard: async () => [] } as unknown as ProxyHandover,
+    backend: w.backend,
+    host: w.host,
+    policy: (maps, log, metrics) =>
+      new PolicySync({
+        sink: w.sink,
+        ipsets: maps.get(SL_MAP.ipsets),
+        log,
+        metrics,
+        record: w.records,
+        compile: (ir, o) => {
+          compiles++;
+          if (failFor.has(ir.endpoint)) throw new Error(`too many jumps in ${ir.endpoint}`);
+          return compilePolicy(ir, o);
+        },
+      }),
+  });
+  return { sync, failFor, compiles: () => compiles, policy: () => sync.policy! };
+}
+
+function ipsetMembers(w: ReturnType<typeof world>): string[] {
+  return [...new IpSetMap(w.backend.pinned.get(SL_MAP.ipsets)!).entries()]
+    .map((e) => `${e.setId} ${e.cidr}`)
+    .sort();
+}
+
+/** base: a local web pod (ifindex 7), a local client (8), a remote web pod, and the policy. */
+async function base() {
+  const w = world();
+  put(w.cache, pod("web-1", "198.19.1.2", { app: "web" }));
+  put(w.cache, pod("client-1", "198.19.1.3", { app: "client" }));
+  put(w.cache, pod("web-remote", "198.19.2.2", { app: "web" }, "node-b"));
+  put(w.cache, pod("client-remote", "198.19.2.3", { app: "client" }, "node-b"));
+  put(w.cache, webPolicy);
+  w.host.addPodVeth(7, "slweb1", "198.19.1.2");
+  w.host.addPodVeth(8, "slclient1", "198.19.1.3");
+  const a = agent(w);
+  await a.sync.sync();
+  return { w, a };
+}
+
+test("PolicySync: a NetworkPolicy selecting a local pod writes its entry with an ingress program; others get none", async () => {
+  const { w, a } = await base();
+  assert.deepEqual([...w.sink.endpoints.keys()], [7], "only the selected local pod is policed");
+  const entry = w.sink.endpoints.get(7)!;
+  assert.ok(entry.ingressSlot >= SL_POL_SLOT_FIRST, "ingress program in a policy slot");
+  assert.equal(entry.egressSlot, 0, "no egress policy: egress allowed");
+  assert.equal(entry.flags, 0);
+  assert.ok(w.sink.slots.has(entry.ingressSlot));
+  // The set {app=client} holds both clients, local and remote.
+  const members = ipsetMembers(w);
+  assert.equal(members.length, 2, members.join("; "));
+  assert.ok(members.some((m) => m.endsWith(" 198.19.1.3/32")));
+  assert.ok(members.some((m) => m.endsWith(" 198.19.2.3/32")));
+  const rec = w.records.records.get(7)!;
+  assert.equal(rec.key, "pod/default/web-1");
+  assert.equal(rec.hooks[0]!.hook, "ingress");
+  assert.equal(rec.hooks[0]!.slot, entry.ingressSlot);
+  assert.ok(Object.values(rec.rules).some((r) => r.kind === "rule" && r.policy.includes("web")));
+  assert.equal(a.policy().programmer.programsLoaded, 1);
+});
+
+test("PolicySync: a pod joining a set by a label change is one ipset write and no compile", async () => {
+  const { w, a } = await base();
+  put(w.cache, pod("other", "198.19.1.4", { app: "other" }));
+  w.host.addPodVeth(9, "slother", "198.19.1.4");
+  await a.sync.sync();
+  const compiles = a.compiles();
+  const before = ipsetMembers(w);
+  w.sink.log.length = 0;
+  put(w.cache, pod("other", "198.19.1.4", { app: "client" }));
+  await a.sync.sync();
+  assert.equal(a.compiles(), compiles, "no program rebuilt");
+  assert.deepEqual(w.sink.log, [], "no program load, slot or entry write");
+  const after = ipsetMembers(w);
+  assert.equal(after.length, before.length + 1);
+  assert.ok(after.some((m) => m.endsWith(" 198.19.1.4/32")));
+});
+
+test("PolicySync: a deleted policy removes the entry and frees the slots; its members go", async () => {
+  const { w, a } = await base();
+  del(w.cache, webPolicy);
+  await a.sync.sync();
+  assert.equal(w.sink.endpoints.size, 0);
+  assert.equal(w.sink.slots.size, 0);
+  assert.equal(a.policy().programmer.slots.used, 0);
+  assert.equal(w.sink.openPrograms(), 0);
+  assert.deepEqual(ipsetMembers(w), []);
+  assert.equal(w.records.records.size, 0);
+});
+
+test("PolicySync: a deleted pod (veth gone) loses its entry; a remote pod never has one", async () => {
+  const { w, a } = await base();
+  del(w.cache, pod("web-1", "198.19.1.2", { app: "web" }));
+  w.host.removeLink("slweb1");
+  w.host.hostRoutes.delete("198.19.1.2");
+  await a.sync.sync();
+  assert.equal(w.sink.endpoints.size, 0);
+  assert.equal(a.policy().programmer.slots.used, 0);
+});
+
+test("PolicySync: a restarted agent adopts: entries switch without being deleted, old slots freed", async () => {
+  const { w, a } = await base();
+  const old = { ...w.sink.endpoints.get(7)! };
+  await a.sync.close();
+  // A stale member the old agent left, and an orphan slot (loaded, never switched to).
+  new IpSetMap(w.backend.pinned.get(SL_MAP.ipsets)!).add({ setId: 99, cidr: "198.19.9.9/32" });
+  w.sink.slots.set(SL_POL_SLOT_FIRST + 500, w.sink.slots.get(old.ingressSlot)!);
+  w.sink.log.length = 0;
+
+  const b = agent(w);
+  await b.sync.sync();
+  const now = w.sink.endpoints.get(7)!;
+  assert.notEqual(now.ingressSlot, old.ingressSlot, "fresh program in a free slot");
+  assert.ok(!w.sink.log.includes("delete 7"), `entry never deleted: ${w.sink.log.join("; ")}`);
+  const switched = w.sink.log.indexOf("endpoint 7");
+  assert.ok(switched >= 0);
+  assert.ok(
+    w.sink.log.indexOf(`slot ${now.ingressSlot}=${w.sink.programs.length}`) < switched,
+    "loaded first",
+  );
+  assert.ok(w.sink.log.indexOf(`clear ${old.ingressSlot}`) > switched, "old slot cleared after the switch");
+  assert.ok(w.sink.log.indexOf(`clear ${SL_POL_SLOT_FIRST + 500}`) >= 0, "orphan cleared");
+  assert.equal(b.policy().programmer.slots.used, 1);
+  assert.deepEqual([...w.sink.slots.keys()], [now.ingressSlot]);
+  assert.ok(!ipsetMembers(w).includes("99 198.19.9.9/32"), "stale member removed");
+  assert.equal(ipsetMembers(w).length, 2, "the right members kept");
+});
+
+test("PolicySync: a restarted agent deletes entries of interfaces no longer policed", async () => {
+  const { w, a } = await base();
+  await a.sync.close();
+  w.sink.endpoints.set(42, { ...w.sink.endpoints.get(7)!, ingressSlot: FAIL_CLOSED_SLOT });
+  const b = agent(w);
+  await b.sync.sync();
+  assert.deepEqual([...w.sink.endpoints.keys()], [7]);
+  assert.ok(w.sink.log.includes("delete 42"));
+});
+
+test("PolicySync: a compile failure leaves other endpoints programmed; a new endpoint fails closed, an old one keeps its programs", async () => {
+  const w = world();
+  put(w.cache, pod("web-1", "198.19.1.2", { app: "web" }));
+  put(w.cache, pod("web-2", "198.19.1.5", { app: "web" }));
+  put(w.cache, webPolicy);
+  w.host.addPodVeth(7, "slweb1", "198.19.1.2");
+  w.host.addPodVeth(10, "slweb2", "198.19.1.5");
+  const a = agent(w);
+  a.failFor.add("default/web-2");
+  await a.sync.sync();
+  assert.ok(w.sink.endpoints.get(7)!.ingressSlot >= SL_POL_SLOT_FIRST, "web-1 programmed");
+  assert.equal(w.sink.endpoints.get(10)!.ingressSlot, FAIL_CLOSED_SLOT, "web-2 fails closed");
+  assert.equal(w.sink.slots.has(FAIL_CLOSED_SLOT), false, "the fail-closed slot is never written");
+  assert.equal(a.policy().programmer.errors().size, 1);
+
+  // Once it compiles, web-2 is switched to a real program; then a failing change keeps it.
+  a.failFor.clear();
+  put(w.cache, pod("web-2", "198.19.1.5", { app: "web", v: "2" }));
+  put(
+    w.cache,
+    knp("default", "web", {
+      podSelector: { matchLabels: { app: "web" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [{ port: 81 }] }],
+    }),
+  );
+  await a.sync.sync();
+  const good = w.sink.endpoints.get(10)!;
+  assert.ok(good.ingressSlot >= SL_POL_SLOT_FIRST && good.ingressSlot !== FAIL_CLOSED_SLOT);
+  a.failFor.add("default/web-2");
+  put(w.cache, webPolicy);
+  await a.sync.sync();
+  assert.deepEqual(w.sink.endpoints.get(10), good, "web-2 keeps its previous program");
+  assert.notEqual(w.sink.endpoints.get(7)!.ingressSlot, 0);
+});

@@ -1,0 +1,126 @@
+/**
+ * FlowLogService end to end on the real tc programs (BPF_PROG_TEST_RUN): flow logs on, pod A
+ * opens a flow to pod B1 through the ClusterIP, an established packet follows, and one flush
+ * writes a record that names both pods and the Service and counts what conntrack counted; the
+ * next flush after the entry is gone reports the flow completed. A denied flow and the file on
+ * disk are checked too.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { FlowLogService } from "../../src/agent/flow-log-service.ts";
+import type { AgentLogger } from "../../src/agent/agent-logger.ts";
+import type { FlowLogSettings } from "../../src/calc/dataplane-settings.ts";
+import type { DatapathMaps } from "../../src/datapath/datapath-maps.ts";
+import { EndpointNames } from "../../src/flowlogs/endpoint-names.ts";
+import { FLOW_LOG_FILE } from "../../src/flowlogs/flow-file-writer.ts";
+import type { FlowRecord } from "../../src/flowlogs/flow-record.ts";
+import type { Pod } from "../../src/model/pod.ts";
+import type { Service } from "../../src/model/service.ts";
+import { requireRoot } from "../support/root.ts";
+import { runIn } from "./dp-harness.ts";
+import { useNode1 } from "./node1-fixture.ts";
+import { TCP, W } from "./dp-world.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "sl-flowlog-svc-"));
+let service: FlowLogService | undefined;
+after(() => {
+  service?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+const world = useNode1();
+
+const quiet: AgentLogger = { info() {}, warn() {}, error() {}, debug() {} } as unknown as AgentLogger;
+const pod = (name: string, ip: string, generateName?: string): Pod =>
+  ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "shop", labels: { app: name }, ...(generateName ? { generateName } : {}) },
+    spec: { nodeName: "node1" },
+    status: { podIP: ip },
+  }) as unknown as Pod;
+const svc = {
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name: "web", namespace: "shop" },
+  spec: { clusterIP: W.vip, ports: [{ port: 80, protocol: "TCP" }] },
+} as unknown as Service;
+const names = new EndpointNames({
+  nodeName: "node1",
+  pods: [pod("client-5f6d-x1y2z", W.podA, "client-5f6d-"), pod("web-0", W.podB1), pod("web-1", W.podB2)],
+  services: [svc],
+});
+const settings: FlowLogSettings = {
+  enabled: true,
+  flushIntervalS: 3600, // flushed by hand below
+  directory: dir,
+  maxFiles: 2,
+  maxFileSizeBytes: 1 << 20,
+  levelAllowed: 0,
+  levelDenied: 0,
+  includeLabels: true,
+  includePolicies: true,
+  includeService: true,
+};
+
+test(
+  "flow logs from the datapath: a Service flow with names and conntrack counts, then completed",
+  requireRoot,
+  async () => {
+    let now = 1000;
+    world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: {}, flowEvents: true });
+    const maps = { byName: world.node.maps } as unknown as DatapathMaps;
+    service = new FlowLogService({ log: quiet, names: () => names, now: () => now });
+    service.configure(settings, maps);
+    assert.ok(service.source, "GET /flows has a source while on");
+    const from = (await world.node.iface({ ifindex: W.ifA, role: "wep" })).from_wep;
+    const syn = {
+      ipv4: { src: W.podA, dst: W.vip, id: 1 },
+      tcp: { sport: 44001, dport: 80, flags: ["SYN" as const], seq: 1 },
+      payload: "x",
+    };
+    const ack = { ...syn, tcp: { ...syn.tcp, flags: ["ACK" as const], seq: 2, ack: 1 }, payload: "yy" };
+    assert.equal(runIn(world.ns, from, syn).verdict, "REDIRECT");
+    runIn(world.ns, from, ack);
+    now = 1010;
+    service.flush();
+    const recs = service.source!.recent();
+    assert.equal(recs.length, 1, JSON.stringify(recs));
+    const r = recs[0]!;
+    const backend = r.dest_ip === W.podB1 ? "web-0" : "web-1";
+    assert.deepEqual(
+      [r.source_name, r.source_name_aggr, r.source_namespace, r.source_type, r.source_port],
+      ["client-5f6d-x1y2z", "client-5f6d-*", "shop", "wep", 44001],
+    );
+    assert.deepEqual([r.dest_name, r.dest_port, r.proto], [backend, 8080, "tcp"]);
+    assert.deepEqual(
+      [r.dest_service_namespace, r.dest_service_name, r.dest_service_port],
+      ["shop", "web", 80],
+    );
+    assert.deepEqual([r.action, r.reporter, r.start_time, r.end_time], ["allow", "src", 1000, 1010]);
+    assert.deepEqual([r.num_flows, r.num_flows_started, r.num_flows_completed], [1, 1, 0]);
+    assert.equal(r.packets_out, 2, "SYN and ACK, from conntrack's initiator counter");
+    assert.equal(r.bytes_out, 41 + 42, "IP lengths: 40 + 1 and 40 + 2");
+    assert.equal(r.packets_in, 0);
+    assert.deepEqual(r.source_labels, { app: "client-5f6d-x1y2z" });
+
+    world.node.ct.delete({ src: W.podA, dst: r.dest_ip!, sport: 44001, dport: 8080, proto: TCP });
+    now = 1020;
+    service.flush();
+    const done = service.source!.recent().at(-1)!;
+    assert.deepEqual(
+      [done.start_time, done.num_flows, done.num_flows_completed, done.packets_out],
+      [1010, 1, 1, 0],
+    );
+
+    const lines = readFileSync(join(dir, FLOW_LOG_FILE), "utf8").trim().split("\n");
+    assert.equal(lines.length, 2);
+    assert.equal((JSON.parse(lines[0]!) as FlowRecord).dest_service_name, "web");
+
+    service.configure({ ...settings, enabled: false }, maps);
+    assert.equal(service.source, undefined, "off: no source");
+    world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: {} });
+  },
+);

@@ -1,0 +1,386 @@
+/**
+ * Host-endpoint policy in the tc datapath with BPF_PROG_TEST_RUN (Calico's HostEndpoint): a host
+ * interface of node1 with an sl_pol_endpoints entry flagged SL_POL_EP_F_HOST, its programs
+ * compiled and installed by PolicyProgrammer through KernelPolicySink into node1's sl_pol_jump,
+ * its pol_done continuation placed in its done slot, and sl_failsafe holding failsafe ports.
+ * from_hep: failsafe inbound, preDNAT on the original destination, ingress for the host itself,
+ * fwd_ingress (applyOnForward) for forwarded flows; to_hep: failsafe outbound and egress for the
+ * host's own flows, fwd_egress for forwarded ones. Counters and conntrack entries are asserted.
+ */
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import {
+  SL_CT_LEG_APPROVED,
+  SL_CT_LEG_HEP_FWD,
+  SL_POL_EP_F_HOST,
+  SL_POL_SLOT_FIRST,
+  SL_VXLAN_PORT,
+  SlReason,
+} from "../../src/datapath/abi/abi.ts";
+import type { BpfMap } from "../../src/bpf/map.ts";
+import { FailsafeMap, failsafeKeyText, type FailsafeEntry } from "../../src/datapath/maps/index.ts";
+import { KernelPolicySink } from "../../src/datapath/policy/kernel-policy-sink.ts";
+import { PolicyProgrammer } from "../../src/datapath/policy/policy-programmer.ts";
+import type { PolicyHook } from "../../src/policy/rule-ids.ts";
+import { PolicySlots } from "../../src/datapath/policy/policy-slots.ts";
+import { ipv4ToNumber } from "../../src/model/ipv4.ts";
+import type { EndpointPolicy, RuleMatch } from "../../src/policy/rule-ir.ts";
+import { requireRoot } from "../support/root.ts";
+import { runIn } from "./dp-harness.ts";
+import { expectOut, useNode1 } from "./node1-fixture.ts";
+import { TCP, UDP, W } from "./dp-world.ts";
+
+let programmer: PolicyProgrammer | undefined;
+// registered before the fixture's: the programs go while node1's maps are still open
+after(() => {
+  programmer?.remove(HEP);
+  programmer?.remove(W.ifB1);
+});
+const world = useNode1();
+const HEP = 7; // eth0 of node1
+const DONE_HEP = 3;
+const DONE_A = 4;
+const other = "198.18.50.7"; // a client outside W.clientRange
+const secondHostIp = "198.18.0.77"; // an address of node1 that sl_routes does not list
+const hep = () => world.node.iface({ ifindex: HEP, role: "hep", polDoneSlot: DONE_HEP });
+const podA = () => world.node.iface({ ifindex: W.ifA, role: "wep", polDoneSlot: DONE_A });
+
+const u32 = (n: number): Uint8Array => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+};
+const map = (name: string): BpfMap => world.node.maps.get(name)!;
+
+/** install places the host endpoint's programs (the agent would, from endpointPolicyIr) and pol_done. */
+async function install(hooks: Partial<Record<PolicyHook, EndpointPolicy>>): Promise<void> {
+  if (programmer === undefined) {
+    const fds = new Map([...world.node.maps].map(([n, m]) => [n, m.fd] as const));
+    const sink = new KernelPolicySink(map("sl_pol_jump"), map("sl_pol_endpoints"), fds);
+    programmer = new PolicyProgrammer(sink, new PolicySlots(SL_POL_SLOT_FIRST, SL_POL_SLOT_FIRST + 255));
+  }
+  map("sl_pol_jump").update(u32(DONE_HEP), u32((await hep()).pol_done.fd));
+  map("sl_pol_jump").update(u32(DONE_A), u32((await podA()).pol_done.fd));
+  const r = programmer.apply({ ifindex: HEP, name: "node1-eth0", flags: SL_POL_EP_F_HOST, hooks });
+  assert.notEqual(r.kind, "failed", r.kind === "failed" ? r.error.message : "");
+}
+
+function failsafe(...entries: FailsafeEntry[]): void {
+  const m = new FailsafeMap(map("sl_failsafe"));
+  for (const [k] of [...m.entries()]) m.delete(k);
+  for (const e of entries) m.set(failsafeKeyText(e), e);
+}
+
+let secondAdded = false;
+/** addSecondAddress gives node1's netns a host address sl_routes does not list, and a routed 198.18.99.0/24. */
+function addSecondAddress(): void {
+  if (secondAdded) return;
+  world.ns.ip("link", "set", "lo", "up");
+  world.ns.sysctl("net.ipv4.ip_forward", "1");
+  world.ns.ip("addr", "add", `${secondHostIp}/32`, "dev", "lo");
+  world.ns.ip("route", "add", "198.18.99.0/24", "dev", "lo");
+  secondAdded = true;
+}
+
+let ruleId = 100;
+const policy = (
+  direction: "ingress" | "egress",
+  defaultAction: "allow" | "deny",
+  denies: RuleMatch[] = [],
+): EndpointPolicy => ({
+  endpoint: "node1-eth0",
+  direction,
+  defaultAction,
+  defaultRuleId: ++ruleId,
+  tiers:
+    denies.length === 0
+      ? []
+      : [
+          {
+            name: "default",
+            endOfTierRuleId: ++ruleId,
+            policies: [
+              {
+                name: "t",
+                rules: [
+                  ...denies.map((match) => ({ id: ++ruleId, action: "deny" as const, match })),
+                  // the tier ends in a deny (Calico's end-of-tier default) unless a rule decides
+                  { id: ++ruleId, action: defaultAction, match: {} },
+                ],
+              },
+            ],
+          },
+        ],
+});
+const denyAll = (d: "ingress" | "egress") => policy(d, "deny");
+const allowAll = (d: "ingress" | "egress") => policy(d, "allow");
+
+/** legOf is the conntrack leg of `addr` in an entry whose other end is `peer` (side a: the lower address). */
+const legOf = (e: { legA: number; legB: number }, addr: string, peer: string) =>
+  ipv4ToNumber(addr) < ipv4ToNumber(peer) ? e.legA : e.legB;
+const counter = (reason: number, ifindex = HEP) => world.node.counters.get(ifindex, reason).packets;
+const tcp = (src: string, sport: number, dst: string, dport: number, flags: ("SYN" | "ACK")[] = ["SYN"]) => ({
+  ipv4: { src, dst, id: 7 },
+  tcp: { sport, dport, flags, seq: 100, ...(flags.includes("ACK") ? { ack: 1 } : {}) },
+  payload: "hi",
+});
+const udp = (src: string, sport: number, dst: string, dport: number) => ({
+  ipv4: { src, dst, id: 8 },
+  udp: { sport, dport },
+  payload: "q",
+});
+
+test(
+  "deny-all ingress on a host endpoint: SSH (failsafe 22) still reaches the host and its reply leaves; port 8080 is dropped",
+  requireRoot,
+  async () => {
+    await install({ ingress: denyAll("ingress"), egress: denyAll("egress") });
+    failsafe({ direction: "in", protocol: "tcp", port: 22, peer: "0.0.0.0/0" });
+    const { from_hep, to_hep } = await hep();
+    const pass = counter(SlReason.SL_R_PASS_FAILSAFE);
+    const runs = counter(SlReason.SL_R_POLICY_RUN);
+    const r = runIn(world.ns, from_hep, tcp(W.client, 41001, W.node1, 22));
+    assert.equal(r.verdict, "OK", "to the host stack");
+    assert.equal(counter(SlReason.SL_R_PASS_FAILSAFE), pass + 1n);
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs, "no program ran");
+    const e = world.node.ct.get({ src: W.client, dst: W.node1, sport: 41001, dport: 22, proto: TCP });
+    assert.ok(e, "a host endpoint's flow is tracked");
+
+    const drops = counter(SlReason.SL_R_DROP_POLICY);
+    const reply = runIn(world.ns, to_hep, tcp(W.node1, 22, W.client, 41001, ["SYN", "ACK"]));
+    assert.equal(reply.verdict, "OK", "the reply is established: egress deny-all does not see it");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops);
+
+    const denied = runIn(world.ns, from_hep, tcp(W.client, 41002, W.node1, 8080));
+    assert.equal(denied.verdict, "SHOT");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 1n);
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 1n, "the ingress program ran");
+    assert.equal(
+      world.node.ct.get({ src: W.client, dst: W.node1, sport: 41002, dport: 8080, proto: TCP }),
+      undefined,
+    );
+
+    failsafe(); // no failsafe ports: SSH is policy's now
+    assert.equal(runIn(world.ns, from_hep, tcp(W.client, 41003, W.node1, 22)).verdict, "SHOT");
+  },
+);
+
+test(
+  "preDNAT deny of a NodePort for one client CIDR, matched on the pre-NAT port; another client is DNATed to the pod",
+  requireRoot,
+  async () => {
+    // a rule on the backend port 8080 would deny both clients if preDNAT saw the post-NAT tuple
+    const preDnat = policy("ingress", "allow", [
+      {
+        protocol: TCP,
+        srcNets: [W.clientRange],
+        dstPorts: [{ first: W.nodePortHairpin, last: W.nodePortHairpin }],
+      },
+      { protocol: TCP, dstPorts: [{ first: 8080, last: 8080 }] },
+    ]);
+    await install({ preDnatIngress: preDnat, ingress: denyAll("ingress"), egress: denyAll("egress") });
+    failsafe();
+    const { from_hep } = await hep();
+    const drops = counter(SlReason.SL_R_DROP_POLICY);
+    const frontends = counter(SlReason.SL_R_NAT_FRONTEND);
+    const denied = runIn(world.ns, from_hep, tcp(W.client, 42001, W.node1, W.nodePortHairpin));
+    assert.equal(denied.verdict, "SHOT");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 1n);
+    assert.equal(counter(SlReason.SL_R_NAT_FRONTEND), frontends, "denied before the Service NAT");
+
+    const runs = counter(SlReason.SL_R_POLICY_RUN);
+    const r = runIn(world.ns, from_hep, tcp(other, 42002, W.node1, W.nodePortHairpin));
+    expectOut(r, "REDIRECT", {
+      eth: { dst: W.macA, src: W.hostMacA },
+      ipv4: { src: other, dst: W.podA, id: 7, ttl: 63 },
+      tcp: { sport: 42002, dport: 8080, flags: ["SYN"], seq: 100 },
+      payload: "hi",
+    });
+    assert.equal(
+      counter(SlReason.SL_R_POLICY_RUN),
+      runs + 1n,
+      "preDNAT only: forwarded, no fwd_ingress policy",
+    );
+    const e = world.node.ct.get({ src: other, dst: W.podA, sport: 42002, dport: 8080, proto: TCP });
+    assert.ok(e, "tracked after DNAT");
+  },
+);
+
+test(
+  "applyOnForward ingress deny drops forwarded flows to a pod (direct or via a Service) but not flows to the host",
+  requireRoot,
+  async () => {
+    await install({
+      ingress: allowAll("ingress"),
+      egress: denyAll("egress"),
+      forwardIngress: denyAll("ingress"),
+    });
+    failsafe();
+    const { from_hep } = await hep();
+    const drops = counter(SlReason.SL_R_DROP_POLICY);
+    assert.equal(runIn(world.ns, from_hep, tcp(W.client, 43001, W.podB1, 8080)).verdict, "SHOT");
+    assert.equal(runIn(world.ns, from_hep, tcp(W.client, 43002, W.extIp, 80)).verdict, "SHOT");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
+
+    const toHost = runIn(world.ns, from_hep, tcp(W.client, 43003, W.node1, 8080));
+    assert.equal(toHost.verdict, "OK");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
+    const e = world.node.ct.get({ src: W.client, dst: W.node1, sport: 43003, dport: 8080, proto: TCP });
+    assert.ok(e && legOf(e, W.node1, W.client) & SL_CT_LEG_APPROVED, "the host's ingress approved");
+
+    // the kernel's FIB tells the host's other addresses (not in sl_routes) from routed destinations
+    addSecondAddress();
+    const second = runIn(world.ns, from_hep, tcp(W.client, 43004, secondHostIp, 8080));
+    assert.equal(second.verdict, "OK", "a second host address is the host's: its ingress (allow) judges it");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
+    const routed = runIn(world.ns, from_hep, tcp(W.client, 43005, "198.18.99.5", 8080));
+    assert.equal(routed.verdict, "SHOT", "a routed destination is forwarded: fwd_ingress (deny)");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 3n);
+  },
+);
+
+test(
+  "host egress deny-all: failsafe outbound 53/UDP leaves and its answer comes back; other host flows are dropped",
+  requireRoot,
+  async () => {
+    await install({ ingress: denyAll("ingress"), egress: denyAll("egress") });
+    failsafe({ direction: "out", protocol: "udp", port: 53, peer: "0.0.0.0/0" });
+    const { from_hep, to_hep } = await hep();
+    const pass = counter(SlReason.SL_R_PASS_FAILSAFE);
+    const drops = counter(SlReason.SL_R_DROP_POLICY);
+    assert.equal(runIn(world.ns, to_hep, udp(W.node1, 44001, W.client, 53)).verdict, "OK");
+    assert.equal(counter(SlReason.SL_R_PASS_FAILSAFE), pass + 1n);
+    assert.ok(world.node.ct.get({ src: W.node1, dst: W.client, sport: 44001, dport: 53, proto: UDP }));
+    const est = counter(SlReason.SL_R_CT_ESTABLISHED);
+    const answer = runIn(world.ns, from_hep, udp(W.client, 53, W.node1, 44001));
+    assert.equal(answer.verdict, "OK", "the answer is established: ingress deny-all does not see it");
+    assert.equal(counter(SlReason.SL_R_CT_ESTABLISHED), est + 1n);
+
+    assert.equal(runIn(world.ns, to_hep, tcp(W.node1, 44002, W.client, 8080)).verdict, "SHOT");
+    assert.equal(runIn(world.ns, to_hep, udp(W.node1, 44003, W.client, 54)).verdict, "SHOT");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
+    assert.equal(counter(SlReason.SL_R_PASS_FAILSAFE), pass + 1n);
+
+    // a host address sl_routes does not list is still the host's (the FIB says local): egress judges it
+    addSecondAddress();
+    assert.equal(runIn(world.ns, to_hep, tcp(secondHostIp, 44006, W.client, 8080)).verdict, "SHOT");
+    assert.equal(runIn(world.ns, to_hep, udp(secondHostIp, 44007, W.client, 53)).verdict, "OK", "failsafe");
+    assert.equal(counter(SlReason.SL_R_PASS_FAILSAFE), pass + 2n);
+    const fromSecond = world.node.ct.get({
+      src: secondHostIp,
+      dst: W.client,
+      sport: 44007,
+      dport: 53,
+      proto: UDP,
+    });
+    assert.ok(
+      fromSecond && legOf(fromSecond, secondHostIp, W.client) & SL_CT_LEG_HEP_FWD,
+      "judged on the way out",
+    );
+    // a routed source is forwarded: no fwd_egress policy here, so it passes
+    assert.equal(runIn(world.ns, to_hep, tcp("198.18.99.5", 44008, W.client, 8080)).verdict, "OK");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 3n);
+
+    // our own VXLAN to another node (a NodePort forwarded in Tunnel mode) is no host flow to judge
+    assert.equal(runIn(world.ns, to_hep, udp(W.node1, 44004, W.node2, SL_VXLAN_PORT)).verdict, "OK");
+    assert.equal(
+      runIn(world.ns, to_hep, udp(W.node1, 44005, W.client, SL_VXLAN_PORT)).verdict,
+      "SHOT",
+      "not to a node",
+    );
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 4n);
+  },
+);
+
+test(
+  "applyOnForward egress: a pod's flow out of the host endpoint is judged on its first packet out, then marked",
+  requireRoot,
+  async () => {
+    await install({
+      ingress: denyAll("ingress"),
+      egress: denyAll("egress"),
+      forwardEgress: allowAll("egress"),
+    });
+    failsafe();
+    const { to_hep } = await hep();
+    const { from_wep } = await podA();
+    assert.equal(
+      runIn(world.ns, from_wep, tcp(W.podA, 45001, W.client, 80)).verdict,
+      "OK",
+      "no route: stack",
+    );
+    const runs = counter(SlReason.SL_R_POLICY_RUN);
+    assert.equal(runIn(world.ns, to_hep, tcp(W.podA, 45001, W.client, 80)).verdict, "OK");
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 1n);
+    const e = world.node.ct.get({ src: W.podA, dst: W.client, sport: 45001, dport: 80, proto: TCP });
+    assert.ok(e && legOf(e, W.podA, W.client) & SL_CT_LEG_HEP_FWD, "pod A's leg marked");
+    assert.equal(runIn(world.ns, to_hep, tcp(W.podA, 45001, W.client, 80, ["ACK"])).verdict, "OK");
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 1n, "marked: not judged again");
+
+    await install({
+      ingress: denyAll("ingress"),
+      egress: denyAll("egress"),
+      forwardEgress: denyAll("egress"),
+    });
+    assert.equal(
+      runIn(world.ns, to_hep, tcp(W.podA, 45001, W.client, 80, ["ACK"])).verdict,
+      "OK",
+      "established",
+    );
+    assert.equal(runIn(world.ns, from_wep, tcp(W.podA, 45002, W.client, 80)).verdict, "OK");
+    const drops = counter(SlReason.SL_R_DROP_POLICY);
+    assert.equal(
+      runIn(world.ns, to_hep, tcp(W.podA, 45002, W.client, 80)).verdict,
+      "SHOT",
+      "new flow denied",
+    );
+    assert.equal(
+      runIn(world.ns, to_hep, udp(W.podA, 45003, W.client, 80)).verdict,
+      "SHOT",
+      "untracked here too",
+    );
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 2n);
+  },
+);
+
+test(
+  "wire → local pod meets three programs in one chain: preDNAT, fwd_ingress, then the pod's own ingress decides",
+  requireRoot,
+  async () => {
+    await install({
+      preDnatIngress: allowAll("ingress"),
+      ingress: denyAll("ingress"),
+      egress: denyAll("egress"),
+      forwardIngress: allowAll("ingress"),
+    });
+    failsafe();
+    const pod = (action: "allow" | "deny") =>
+      programmer!.apply({
+        ifindex: W.ifB1,
+        name: "t/b1",
+        flags: 0,
+        hooks: { ingress: policy("ingress", action) },
+      });
+    const { from_hep } = await hep();
+    assert.equal(pod("deny").kind, "applied");
+    const runs = counter(SlReason.SL_R_POLICY_RUN);
+    assert.equal(runIn(world.ns, from_hep, tcp(W.client, 46001, W.extIp, 80)).verdict, "SHOT");
+    assert.equal(
+      counter(SlReason.SL_R_POLICY_RUN),
+      runs + 3n,
+      "preDNAT, fwd_ingress and the pod's ingress ran",
+    );
+
+    assert.equal(pod("allow").kind, "applied");
+    const r = runIn(world.ns, from_hep, tcp(W.client, 46002, W.extIp, 80));
+    expectOut(r, "REDIRECT", {
+      eth: { dst: W.macB1, src: W.hostMacB1 },
+      ipv4: { src: W.client, dst: W.podB1, id: 7, ttl: 63 },
+      tcp: { sport: 46002, dport: 8080, flags: ["SYN"], seq: 100 },
+      payload: "hi",
+    });
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 6n);
+    const e = world.node.ct.get({ src: W.client, dst: W.podB1, sport: 46002, dport: 8080, proto: TCP });
+    assert.ok(e && legOf(e, W.podB1, W.client) & SL_CT_LEG_APPROVED, "the responder's ingress approved");
+  },
+);

@@ -107,6 +107,11 @@ export class LabelIndex {
     return [...this.#endpoints.keys()];
   }
 
+  /** hasDomainNetworkSets says whether some network set has allowedEgressDomains. */
+  hasDomainNetworkSets(): boolean {
+    return this.#domainNetsets.size > 0;
+  }
+
   /** endpointsInNamespace lists the endpoints of a namespace. */
   endpointsInNamespace(namespace: string): string[] {
     return [...(this.#byNamespace.get(namespace) ?? [])];

@@ -203,6 +203,25 @@ export class PolicyCalculator {
     return { ipSets, endpoints: touched.sort() };
   }
 
+  /**
+   * usesDomains says whether an endpoint's egress can allow by DNS name (a rule's domains, or a
+   * selector that takes in network sets' allowedEgressDomains while such sets exist): then its DNS
+   * answers must be learned before it gets them.
+   */
+  usesDomains(key: string): boolean {
+    const lists = this.policiesFor(key);
+    if (lists === undefined) return false;
+    const viaSets = this.index.hasDomainNetworkSets();
+    return lists.egress.some((t) =>
+      t.policies.some((p) =>
+        (p.egress ?? []).some(
+          (r) =>
+            (r.destination.domains?.length ?? 0) > 0 || (viaSets && r.destination.egressDomains === true),
+        ),
+      ),
+    );
+  }
+
   /** policy returns a policy by id. */
   policy(id: string): PolicySpec | undefined {
     return this.#policies.get(id)?.spec;

@@ -48,6 +48,8 @@ const LAYERS = {
   calc: ["datapath/abi", "datapath/maps", "model", "errors"],
   datastore: ["model", "errors"],
   netfilter: ["errors"],
+  // DNS answers off the wire (held frames, abi codecs) → learned names; pure: the agent feeds them to calc.
+  dns: ["datapath/abi", "model", "errors"],
   host: ["netlink", "calc", "model", "kernel", "errors"],
   readiness: ["bpf", "kernel", "errors"],
   proxy: ["calc", "datapath/abi", "datapath/maps", "model", "errors"],

@@ -62,6 +62,9 @@ enum sl_reason {
 	SL_R_PASS_FAILSAFE = 24,     /* host endpoint: new flow on a failsafe port, allowed whatever the policy */
 	SL_R_POLICY_RUN = 25,        /* new flow evaluated by a policy program (one per endpoint and hook) */
 	SL_R_PASS_UNTRACKED = 26,    /* host endpoint: allowed by doNotTrack policy, passed without conntrack */
+	SL_R_DNS_HELD = 27,          /* a DNS answer to a pod with domain policy, held for the agent (sl_dns_events) */
+	SL_R_DNS_RELEASED = 28,      /* a held DNS answer the agent sent back on (SL_MARK_DNS_RELEASED) */
+	SL_R_DNS_NOT_HELD = 29,      /* a DNS answer to such a pod let through: no live agent, too big, or sl_dns_events full */
 	SL_R_DROP_MALFORMED = 32,    /* truncated or inconsistent headers */
 	SL_R_DROP_SPOOFED = 33,      /* pod sent with a source that is not its own, or a host interface
 				      * received one from the service loopback address (cfg_hairpin_ip) */
@@ -450,6 +453,7 @@ struct sl_pol_log_event {
  * to fresh slots and then this entry — one map write, so a flow meets the old program or the new
  * one, never a mix. */
 #define SL_POL_EP_F_HOST 0x1       /* a host endpoint: failsafe ports apply, host flows are tracked */
+#define SL_POL_EP_F_DNS 0x2        /* domain policy applies: hold its DNS answers until the agent learned them */
 
 struct sl_pol_endpoint {
 	__u32 ingress_slot;          /* to the endpoint: what a pod receives, what the host receives */
@@ -521,5 +525,34 @@ struct sl_flow_event {
 #define SL_POL_EVENTS_SIZE 262144
 #define SL_POL_ENDPOINTS_MAX_ENTRIES 4096
 #define SL_FAILSAFE_MAX_ENTRIES 1024
+
+/* ---------------------------------------------------------------------------------------------
+ * DNS policy (dns_hold.h): a DNS answer (UDP, source port 53) on an established flow, about to be
+ * delivered to a pod whose sl_pol_endpoint has SL_POL_EP_F_DNS, is copied whole (Ethernet frame)
+ * to sl_dns_events and dropped. The agent learns the names (only from trusted servers), writes the
+ * IP sets, then sends the same frame out of the pod's host-side veth with skb->mark
+ * SL_MARK_DNS_RELEASED, which to_wep lets through. So the first connection after the answer finds
+ * its address allowed. Answers are held only while the agent's heartbeat in sl_dns_hold (its own
+ * one-entry array, written on the agent's DNS timer and nowhere else) is live: with no agent to
+ * release them, they go on unheld.
+ */
+#define SL_EVENT_DNS 0x30
+#define SL_DNS_FRAME_MAX 1536
+#define SL_DNS_EVENTS_SIZE 1048576
+#define SL_MARK_DNS_RELEASED 0x51d50001
+#define SL_DNS_HOLD_SHIFT 30 /* dns_hold_until's unit: 2^30 ns of CLOCK_MONOTONIC */
+
+/* sl_dns_hold: hold answers while (CLOCK_MONOTONIC ns >> SL_DNS_HOLD_SHIFT) < until */
+struct sl_dns_hold {
+	__u32 until;
+	__u32 reserved_0;
+};
+
+struct sl_dns_event {
+	struct sl_event_hdr hdr; /* type SL_EVENT_DNS */
+	__u32 ifindex;           /* the pod's host-side veth: where the agent sends the frame */
+	__u32 frame_len;
+	__u8 frame[SL_DNS_FRAME_MAX];
+};
 
 #endif /* SLUICE_ABI_H */

@@ -9,6 +9,7 @@
 #include "counters.h"
 #include "routes.h"
 #include "parse.h"
+#include "dns_hold.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -52,11 +53,15 @@ SL_INLINE int fwd_ttl_dec(struct sl_ctx *ctx)
 	return bpf_l3_csum_replace(ctx->skb, SL_IP_CSUM_OFF, old, new, 2) == 0;
 }
 
-/* fwd_local_pod delivers into a pod on this node: MACs from the route, then peer redirect. */
+/* fwd_local_pod delivers into a pod on this node: MACs from the route, then peer redirect — unless
+ * it is a DNS answer the pod's domain policy must see learned first (dns_hold.h). */
 SL_INLINE int fwd_local_pod(struct sl_ctx *ctx, struct sl_route_value *r)
 {
 	if (!fwd_ttl_dec(ctx) || fwd_set_macs(ctx, r->mac, r->host_mac) < 0)
 		return fwd_stack(ctx);
+	int held = dns_hold(ctx, r->ifindex);
+	if (held >= 0)
+		return held;
 	return fwd_redirected(ctx, bpf_redirect_peer(r->ifindex, 0));
 }
 

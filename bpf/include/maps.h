@@ -113,6 +113,18 @@ struct {
 } sl_pol_endpoints SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SL_DNS_EVENTS_SIZE);
+} sl_dns_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_dns_hold);
+} sl_dns_hold SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SL_FAILSAFE_MAX_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -551,6 +551,9 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 	int wep = role == SL_ROLE_WEP;
 	struct sl_ctx ctx = { .skb = skb, .egress = 1 };
 	counter_add(&ctx, SL_R_RX);
+	/* a DNS answer the agent held and sent back: it saw the conntrack check once already */
+	if (wep && dns_released(&ctx))
+		return TC_ACT_OK;
 	int rc = pipe_parse(&ctx);
 	if (rc != SL_CONTINUE)
 		return rc;
@@ -595,6 +598,11 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 			return pipe_host_output(&ctx);
 		if (!wep && !host && ctx.ct_result == SL_CTR_HIT_FWD)
 			return pipe_hep_fwd_egress(&ctx);
+		if (wep) {
+			int held = dns_hold(&ctx, cfg_ifindex);
+			if (held >= 0)
+				return held;
+		}
 		return fwd_stack(&ctx);
 	}
 	if (ctx.proto == IPPROTO_TCP && (ctx.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) != SL_TCP_SYN) {

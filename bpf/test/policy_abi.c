@@ -69,6 +69,20 @@ static __noinline void flow_abi_fill(struct sl_flow_event *ev, const struct sl_p
 	ev->tier = st->tier;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SL_DNS_EVENTS_SIZE);
+} sl_dns_events SEC(".maps");
+
+/* a held DNS answer as dns_hold.h writes it (here so its layout reaches BTF for the agent's codec) */
+static __noinline void dns_abi_fill(struct sl_dns_event *ev, struct __sk_buff *skb)
+{
+	ev->hdr.type = SL_EVENT_DNS;
+	ev->hdr.len = sizeof(*ev);
+	ev->ifindex = skb->ifindex;
+	ev->frame_len = 0;
+}
+
 /* What a generated program does once it has decided: log (here unconditionally, to anchor the
  * event struct in BTF), record the verdict, hand over to the DONE slot, else return it. */
 SEC("tc")
@@ -87,6 +101,11 @@ int pol_abi_done(struct __sk_buff *skb)
 	if (fe) {
 		flow_abi_fill(fe, st);
 		bpf_ringbuf_submit(fe, 0);
+	}
+	struct sl_dns_event *de = bpf_ringbuf_reserve(&sl_dns_events, sizeof(*de), 0);
+	if (de) {
+		dns_abi_fill(de, skb);
+		bpf_ringbuf_submit(de, 0);
 	}
 	struct sl_ipset_key key = { .prefixlen = SL_IPSET_LOOKUP_LEN, .set_id = 1, .addr = st->src_addr };
 	if (bpf_map_lookup_elem(&sl_ipsets, &key))

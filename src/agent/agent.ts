@@ -30,6 +30,9 @@ import { sliceServiceKey } from "../datastore/cluster-cache.ts";
 import type { DatastoreEvent } from "../datastore/datastore.ts";
 import type { Resource } from "../model/resource.ts";
 import { FlowLogService } from "./flow-log-service.ts";
+import { DnsPolicyService } from "./dns-policy-service.ts";
+import { trustedDnsServers } from "./trusted-dns-servers.ts";
+import { ruleLabel } from "../policy/rule-ids.ts";
 import { EndpointNames } from "../flowlogs/endpoint-names.ts";
 
 /** AgentOptions injects the logger and the service proxy. */
@@ -80,6 +83,7 @@ export class Agent {
   #proxyHealth: HealthServer | undefined;
   #sweeper: ConntrackSweeper | undefined;
   #flowLogs: FlowLogService | undefined;
+  #dns: DnsPolicyService | undefined;
   #names: { generation: number; names: EndpointNames } | undefined;
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
   #lastTick = Date.now();
@@ -117,7 +121,15 @@ export class Agent {
       this.metrics,
       () => this.#flowLogs?.source,
     );
-    this.#flowLogs = new FlowLogService({ log, names: () => this.#endpointNames() });
+    this.#flowLogs = new FlowLogService({
+      log,
+      names: () => this.#endpointNames(),
+      ruleLabel: (id) => {
+        const info = this.#sync.policy?.ids.info(id);
+        return info === undefined ? undefined : ruleLabel(info);
+      },
+    });
+    this.#dns = new DnsPolicyService({ log, trusted: () => trustedDnsServers(this.#cache) });
     if (c.healthzPort > 0) {
       // Not fatal: probes fail visibly, and the datapath matters more than its health check.
       this.#proxyHealth = await HealthServer.start({ healthzPort: c.healthzPort, logger: log }).catch(
@@ -234,6 +246,7 @@ export class Agent {
       this.#log.debug({ op: "sync", reasons, seconds, mode: out.mode.mode }, "synced");
       this.#proxyHealth?.updated();
       this.#configureFlowLogs();
+      this.#configureDnsPolicy();
       await this.#proxyHealth?.syncServices(out.healthChecks);
       if (out.pending > 0) this.#retry(PENDING_RETRY_MS, "pending pods");
       this.#observeCounters();
@@ -275,6 +288,15 @@ export class Agent {
     } catch (e) {
       this.#log.error({ op: "sync", err: e }, "sync of changed services failed; running a full pass");
       this.#scheduler.request("retry after error");
+    }
+  }
+
+  // DNS policy runs while policy does (the datapath holds answers only while it beats).
+  #configureDnsPolicy(): void {
+    try {
+      this.#dns?.configure(this.#sync.maps, this.#sync.policy);
+    } catch (e) {
+      this.#log.error({ op: "dns-policy", err: e }, "start DNS policy failed");
     }
   }
 
@@ -362,6 +384,7 @@ export class Agent {
     await this.#scheduler?.stop();
     await this.#datastore?.close();
     this.#flowLogs?.close();
+    this.#dns?.close();
     await this.#sync?.close();
     await this.#http?.close();
     await this.#proxyHealth?.close();

@@ -6,6 +6,7 @@
  * complete program (members in, programs switched, stale entries out, members out).
  */
 import type { PolicyCalculator, PolicyDelta } from "../calc/policy/policy-calculator.ts";
+import { SL_POL_EP_F_DNS } from "../datapath/abi/abi.ts";
 import type { EndpointPolicySpec } from "../datapath/policy/policy-programmer.ts";
 import { isIpv4Entry, type IpSetEntry } from "../datapath/maps/ipset-map.ts";
 import { endpointPolicyIr } from "../policy/endpoint-policy-ir.ts";
@@ -80,7 +81,9 @@ export function endpointSpec(
   ep: LocalPolicyEndpoint,
 ): PlannedEndpoint {
   const hooks: Partial<Record<PolicyHook, EndpointPolicy>> = {};
-  const spec: EndpointPolicySpec = { ifindex: ep.ifindex, name: ep.name, flags: ep.flags, hooks };
+  // An endpoint that may connect by DNS name has its DNS answers held until learned (dns_hold.h).
+  const flags = ep.flags | (calc.usesDomains(ep.key) ? SL_POL_EP_F_DNS : 0);
+  const spec: EndpointPolicySpec = { ifindex: ep.ifindex, name: ep.name, flags, hooks };
   try {
     for (const hook of ep.hooks) {
       const ir = endpointPolicyIr(calc, ep.key, hook, ids);

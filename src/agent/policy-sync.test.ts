@@ -5,7 +5,7 @@ import type { Link } from "../netlink/links.ts";
 import type { HostView } from "../host/host-view.ts";
 import type { HostProbe } from "../host/host-probe.ts";
 import type { DetectedNodeIp } from "../host/node-ip.ts";
-import { SL_POL_SLOT_FIRST } from "../datapath/abi/abi.ts";
+import { SL_POL_EP_F_DNS, SL_POL_SLOT_FIRST } from "../datapath/abi/abi.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { InMemoryDatapathBackend, type InMemoryMapSet } from "../datapath/in-memory-datapath-backend.ts";
 import { IpSetMap } from "../datapath/maps/ipset-map.ts";
@@ -13,7 +13,7 @@ import { RecordingPolicySink } from "../datapath/policy/recording-policy-sink.ts
 import { compilePolicy } from "../policy/compile-policy.ts";
 import type { ProxyHandover } from "../fallback/proxy-handover.ts";
 import { ClusterCache } from "../datastore/cluster-cache.ts";
-import { knp, pod as podOf } from "../../test/support/policy-resources.ts";
+import { gnp, knp, pod as podOf } from "../../test/support/policy-resources.ts";
 import { resolveAgentConfig } from "./agent-config.ts";
 import { createAgentLogger } from "./agent-logger.ts";
 import { AgentMetrics } from "./agent-metrics.ts";
@@ -291,4 +291,43 @@ test("PolicySync: a compile failure leaves other endpoints programmed; a new end
   await a.sync.sync();
   assert.deepEqual(w.sink.endpoints.get(10), good, "web-2 keeps its previous program");
   assert.notEqual(w.sink.endpoints.get(7)!.ingressSlot, 0);
+});
+
+test("DNS policy: a pod whose egress allows by domain is flagged for held answers; what DNS answers is ip set entries only", async () => {
+  const w = world();
+  put(w.cache, pod("client-1", "198.19.1.3", { app: "client" }));
+  put(w.cache, pod("web-1", "198.19.1.2", { app: "web" }));
+  put(
+    w.cache,
+    gnp("dns-egress", {
+      selector: "app == 'client'",
+      types: ["Egress"],
+      egress: [
+        { action: "Allow", protocol: "TCP", destination: { domains: ["allowed.lab.example"], ports: [443] } },
+      ],
+    }),
+  );
+  w.host.addPodVeth(7, "slweb1", "198.19.1.2");
+  w.host.addPodVeth(8, "slclient1", "198.19.1.3");
+  const a = agent(w);
+  await a.sync.sync();
+  assert.equal(w.sink.endpoints.get(8)?.flags, SL_POL_EP_F_DNS, "the client's answers are held");
+  assert.equal(w.sink.endpoints.get(7), undefined, "the web pod has no policy at all");
+  const before = ipsetMembers(w);
+  const compiles = a.compiles();
+  const learned = a.policy().learnDomainNames(new Map([["allowed.lab.example", ["198.18.5.5"]]]));
+  assert.deepEqual(learned, { added: 1, removed: 0 });
+  const after = ipsetMembers(w).filter((m) => !before.includes(m));
+  assert.equal(after.length, 1);
+  assert.match(after[0]!, / 198\.18\.5\.5\/32$/);
+  assert.deepEqual(a.policy().learnDomainNames(new Map([["denied.lab.example", ["198.18.5.6"]]])), {
+    added: 0,
+    removed: 0,
+  });
+  assert.equal(a.compiles(), compiles, "no program rebuilt for an answer");
+  assert.deepEqual(a.policy().learnDomainNames(new Map([["allowed.lab.example", []]])), {
+    added: 0,
+    removed: 1,
+  });
+  assert.deepEqual(ipsetMembers(w), before, "expired: the door is closed again");
 });

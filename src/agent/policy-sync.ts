@@ -25,7 +25,7 @@
 import { SL_POL_JUMP_MAX_ENTRIES, SL_POL_SLOT_FIRST } from "../datapath/abi/abi.ts";
 import { PolicyCalculator } from "../calc/policy/policy-calculator.ts";
 import { PolicyResourceFeed, type PolicyResourceSource } from "../calc/policy/policy-resource-feed.ts";
-import { IpSetMap, ipSetEntryId, type IpSetEntry } from "../datapath/maps/ipset-map.ts";
+import { IpSetMap, ipSetEntryId, isIpv4Entry, type IpSetEntry } from "../datapath/maps/ipset-map.ts";
 import type { RawMap } from "../datapath/maps/raw-map.ts";
 import { planPolicyAdoption } from "../datapath/policy/plan-policy-adoption.ts";
 import {
@@ -113,6 +113,23 @@ export class PolicySync {
         failClosedSlot: FAIL_CLOSED_SLOT,
       },
     );
+  }
+
+  /**
+   * learnDomainNames writes what DNS answered (name → its live addresses; none once expired) into
+   * sl_ipsets at once: the caller releases the held answer only after this returns, so the pod's
+   * first connection finds its address. Members in before members out, as in a pass.
+   */
+  learnDomainNames(names: ReadonlyMap<string, readonly string[]>): { added: number; removed: number } {
+    const deltas = [...names].map(([name, addresses]) => this.calc.learnDomainName(name, addresses).ipSets);
+    const added = deltas.flatMap((d) => d.added).filter(isIpv4Entry);
+    const removed = deltas.flatMap((d) => d.removed).filter(isIpv4Entry);
+    for (const e of added) this.#ipsets.add(e);
+    let gone = 0;
+    for (const e of removed) if (this.#ipsets.delete(e)) gone++;
+    this.#ipSetEntries += added.length - gone;
+    this.#d.metrics.ipSetEntries.set(this.#ipSetEntries);
+    return { added: added.length, removed: gone };
   }
 
   /** sync runs one pass. */

@@ -74,6 +74,14 @@ function checkPolicy(
     push(["spec", "egress"], "a preDNAT policy cannot have egress rules");
   if (spec.preDNAT && spec.types?.includes("Egress"))
     push(["spec", "types"], 'a preDNAT policy cannot have type "Egress"');
+  (spec.ingress ?? []).forEach((r, i) => {
+    const domains = (r as { destination?: { domains?: unknown[] } } | undefined)?.destination?.domains;
+    if ((domains?.length ?? 0) > 0)
+      push(
+        ["spec", "ingress", i, "destination", "domains"],
+        "domains apply to egress rules only (Calico's DNS policy)",
+      );
+  });
   if (spec.types !== undefined && spec.types.length > 0) {
     if ((spec.ingress?.length ?? 0) > 0 && !spec.types.includes("Ingress"))
       push(["spec", "ingress"], 'ingress rules need "Ingress" in types');

@@ -4,7 +4,8 @@
  * agreeing with every CIDR and with the ICMP flavour.
  */
 import { z } from "zod";
-import { cidr, calicoEnum, stringMap } from "./field-schemas.ts";
+import { domainPatternProblem } from "./domain-pattern.ts";
+import { checkedString, cidr, calicoEnum, stringMap } from "./field-schemas.ts";
 import { cidrFamilyOf } from "./ip-address.ts";
 import {
   calicoPort,
@@ -30,6 +31,8 @@ export const entityRule = z.strictObject({
   ports: z.array(calicoPort).optional(),
   notPorts: z.array(calicoPort).optional(),
   serviceAccounts: serviceAccountMatch.optional(),
+  /** DNS policy: names (or one-wildcard patterns) whose resolved addresses the rule allows. */
+  domains: z.array(checkedString(domainPatternProblem)).optional(),
 });
 
 /** EntityRule is a validated source or destination match. */
@@ -66,6 +69,7 @@ function ruleProblems(rule: z.output<typeof ruleFields>): Issue[] {
       }
     }
   }
+  issues.push(...domainProblems(rule));
   for (const field of ["icmp", "notICMP"] as const) {
     if (rule[field] === undefined) continue;
     if (!isIcmp(rule.protocol))
@@ -81,6 +85,35 @@ function ruleProblems(rule: z.output<typeof ruleFields>): Issue[] {
       message: `protocol ${JSON.stringify(rule.protocol)} does not match ipVersion ${rule.ipVersion}`,
       path: ["ipVersion"],
     });
+  }
+  return issues;
+}
+
+/** Calico's DNS policy limits: destinations only, Allow only, and no other address match beside. */
+function domainProblems(rule: z.output<typeof ruleFields>): Issue[] {
+  const issues: Issue[] = [];
+  if ((rule.source?.domains?.length ?? 0) > 0)
+    issues.push({ message: "domains match destinations only", path: ["source", "domains"] });
+  const d = rule.destination;
+  if ((d?.domains?.length ?? 0) === 0) return issues;
+  if (rule.action !== "Allow")
+    issues.push({
+      message: `domains are allowed only in Allow rules (Calico's DNS policy), got action ${rule.action}`,
+      path: ["destination", "domains"],
+    });
+  for (const field of [
+    "nets",
+    "notNets",
+    "selector",
+    "notSelector",
+    "namespaceSelector",
+    "serviceAccounts",
+  ] as const) {
+    if (d?.[field] !== undefined)
+      issues.push({
+        message: `cannot be used with domains: the domains name the destination addresses`,
+        path: ["destination", field],
+      });
   }
   return issues;
 }

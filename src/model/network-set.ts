@@ -3,10 +3,17 @@
  * that policy selectors pick up like endpoints, so "allow from these networks" is a label match.
  */
 import { z } from "zod";
-import { cidr } from "./field-schemas.ts";
+import { domainPatternProblem } from "./domain-pattern.ts";
+import { checkedString, cidr } from "./field-schemas.ts";
 import { objectMeta } from "./object-meta.ts";
 
-const networkSetSpec = z.strictObject({ nets: z.array(cidr).optional() }).default({});
+const networkSetSpec = z
+  .strictObject({
+    nets: z.array(cidr).optional(),
+    /** DNS policy: an egress Allow rule selecting this set also allows what these names resolve to. */
+    allowedEgressDomains: z.array(checkedString(domainPatternProblem)).optional(),
+  })
+  .default({});
 
 /** networkSetSchema validates a namespaced NetworkSet. */
 export function networkSetSchema() {

@@ -36,6 +36,8 @@ for (const role of [1, 2]) {
           "sl_affinity",
           "sl_counters",
           "sl_ct",
+          "sl_dns_events",
+          "sl_dns_hold",
           "sl_failsafe",
           "sl_frags",
           "sl_globals",

@@ -82,12 +82,13 @@ export function globalNetworkSet(
   name: string,
   nets: string[],
   labels: Record<string, string> = {},
+  allowedEgressDomains?: string[],
 ): Resource {
   return valid({
     apiVersion: "projectcalico.org/v3",
     kind: "GlobalNetworkSet",
     metadata: { name, labels },
-    spec: { nets },
+    spec: { nets, ...(allowedEgressDomains !== undefined ? { allowedEgressDomains } : {}) },
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import type { HostEndpoint } from "../../model/host-endpoint.ts";
 import { cidrFamilyOf, ipFamilyOf } from "../../model/ip-address.ts";
+import { canonicalDomainList, canonicalDomainName } from "../../model/domain-pattern.ts";
 import type { GlobalNetworkSet, NetworkSet } from "../../model/network-set.ts";
 import { podIps, type Pod } from "../../model/pod.ts";
 import type { EndpointInput } from "./ip-set-types.ts";
@@ -71,6 +72,7 @@ export function networkSetInput(set: NetworkSet | GlobalNetworkSet): EndpointInp
       labels: set.metadata.labels ?? {},
       cidrs: nets,
       namedPorts: [],
+      ...egressDomainsOf(set),
     };
   }
   return {
@@ -78,6 +80,29 @@ export function networkSetInput(set: NetworkSet | GlobalNetworkSet): EndpointInp
     kind: "globalNetworkSet",
     labels: set.metadata.labels ?? {},
     cidrs: nets,
+    namedPorts: [],
+    ...egressDomainsOf(set),
+  };
+}
+
+function egressDomainsOf(set: NetworkSet | GlobalNetworkSet): { egressDomains?: string[] } {
+  const d = set.spec.allowedEgressDomains ?? [];
+  return d.length > 0 ? { egressDomains: canonicalDomainList(d) } : {};
+}
+
+/** dnsNameKey is the endpoint key of a learned DNS name. */
+export function dnsNameKey(name: string): string {
+  return `dns/${canonicalDomainName(name)}`;
+}
+
+/** dnsNameInput is what DNS answered for one name: its addresses, as host CIDRs. */
+export function dnsNameInput(name: string, addresses: readonly string[]): EndpointInput {
+  return {
+    key: dnsNameKey(name),
+    kind: "dnsName",
+    labels: {},
+    domainName: canonicalDomainName(name),
+    cidrs: [...new Set(addresses)].sort().map((a) => (a.includes(":") ? `${a}/128` : `${a}/32`)),
     namedPorts: [],
   };
 }

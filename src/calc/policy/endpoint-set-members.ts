@@ -2,7 +2,13 @@
  * endpointSetMembers: the member keys one endpoint contributes to one IP set, given its
  * effective labels. Shared by the incremental index and the from-scratch computation so the two
  * cannot disagree on meaning.
+ *
+ * DNS names (kind dnsName) belong only to the DNS kinds of set: a `domains` set when their name
+ * matches one of its patterns, an `egressDomains` set when it matches the allowedEgressDomains of
+ * a network set the selector picks (`egressDomains`, computed by the caller). They never match a
+ * plain selector: `all()` does not mean "everything DNS ever answered".
  */
+import type { DomainMatcher } from "../../model/domain-pattern.ts";
 import {
   evaluateSelectorNode,
   type LabelMap,
@@ -16,7 +22,15 @@ export function endpointSetMembers(
   labels: LabelMap,
   spec: IpSetSpec,
   root: SelectorNode,
+  domains?: DomainMatcher,
 ): string[] {
+  if (e.kind === "dnsName") {
+    const name = e.domainName;
+    if (name === undefined || domains === undefined) return [];
+    if (spec.domains === undefined && spec.egressDomains !== true) return [];
+    return domains.matches(name) ? [...e.cidrs] : [];
+  }
+  if (spec.domains !== undefined) return [];
   if (!evaluateSelectorNode(root, labels)) return [];
   const np = spec.namedPort;
   if (np === undefined) return [...e.cidrs];

@@ -11,7 +11,14 @@ export {
   SERVICE_ACCOUNT_PREFIX,
   type EndpointIdentity,
 } from "./endpoint-labels.ts";
-export { hostEndpointInput, networkSetInput, podEndpoint, podEndpointKey } from "./endpoint-inputs.ts";
+export {
+  dnsNameInput,
+  dnsNameKey,
+  hostEndpointInput,
+  networkSetInput,
+  podEndpoint,
+  podEndpointKey,
+} from "./endpoint-inputs.ts";
 export {
   ipSetKey,
   memberKey,

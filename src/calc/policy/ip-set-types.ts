@@ -4,8 +4,11 @@
  */
 import type { LabelMap } from "../../model/selector/selector-node.ts";
 
-/** EndpointKind: pods and host endpoints have policy; network sets only feed IP sets. */
-export type EndpointKind = "pod" | "hostEndpoint" | "networkSet" | "globalNetworkSet";
+/**
+ * EndpointKind: pods and host endpoints have policy; network sets only feed IP sets; a DNS name
+ * is what DNS answered for one name lately (DNS policy), and feeds only domain sets.
+ */
+export type EndpointKind = "pod" | "hostEndpoint" | "networkSet" | "globalNetworkSet" | "dnsName";
 
 /** NamedPort is a port an endpoint names (container port, host endpoint port). */
 export interface NamedPort {
@@ -29,19 +32,34 @@ export interface EndpointInput {
   readonly node?: string;
   /** Host endpoints: the interface ("*" for all of the node's). */
   readonly interfaceName?: string;
+  /** DNS names: the (canonical) name the addresses were learned for. */
+  readonly domainName?: string;
+  /** Network sets: allowedEgressDomains, canonical and sorted. */
+  readonly egressDomains?: readonly string[];
 }
 
-/** IpSetSpec identifies an IP set: a canonical selector, optionally narrowed to a named port. */
+/**
+ * IpSetSpec identifies an IP set: a canonical selector, optionally narrowed to a named port.
+ * DNS policy adds two kinds: `domains`, the addresses DNS answered for those patterns (a rule's
+ * destination.domains; selector "all()", unused); and `egressDomains`, the selector's members plus
+ * the addresses of the allowedEgressDomains of the network sets it selects (the destination of an
+ * egress Allow rule, where Calico gives those domains effect).
+ */
 export interface IpSetSpec {
   readonly selector: string;
   readonly namedPort?: { readonly name: string; readonly protocol: number };
+  /** Canonical, sorted domain patterns. */
+  readonly domains?: readonly string[];
+  readonly egressDomains?: boolean;
 }
 
 /** ipSetKey is the string identity of an IP set spec. */
 export function ipSetKey(spec: IpSetSpec): string {
+  if (spec.domains !== undefined) return `domains(${spec.domains.join(",")})`;
+  const base = spec.egressDomains === true ? `${spec.selector} @egress-domains` : spec.selector;
   return spec.namedPort === undefined
-    ? spec.selector
-    : `${spec.selector} @port ${spec.namedPort.protocol}/${spec.namedPort.name}`;
+    ? base
+    : `${base} @port ${spec.namedPort.protocol}/${spec.namedPort.name}`;
 }
 
 /** IpSetMember is one map entry: `{setId, cidr}` (plus port and protocol in a named-port set). */

@@ -6,8 +6,13 @@
  * program reload. Two endpoints contributing the same CIDR to a set share one entry, removed
  * when the last one leaves. Pure: no I/O.
  */
+import { DomainMatcher } from "../../model/domain-pattern.ts";
 import { parseSelector } from "../../model/selector/parse-selector.ts";
-import type { LabelMap, SelectorNode } from "../../model/selector/selector-node.ts";
+import {
+  evaluateSelectorNode,
+  type LabelMap,
+  type SelectorNode,
+} from "../../model/selector/selector-node.ts";
 import { endpointLabels } from "./endpoint-labels.ts";
 import { endpointSetMembers } from "./endpoint-set-members.ts";
 import {
@@ -30,6 +35,10 @@ interface SetState {
   readonly counts: Map<string, number>;
   /** endpoint key → the member keys it contributes. */
   readonly byEndpoint: Map<string, readonly string[]>;
+  /** A `domains` set's patterns. */
+  readonly matcher?: DomainMatcher;
+  /** An `egressDomains` set's patterns (from the network sets it selects), for #domainsVersion. */
+  egress?: { version: number; matcher: DomainMatcher };
 }
 
 interface EndpointState {
@@ -72,6 +81,12 @@ export class LabelIndex {
   readonly #byNamespace = new Map<string, Set<string>>();
   readonly #sets = new Map<string, SetState>();
   readonly #ids: SetIdAllocator;
+  /** Learned DNS names (kind dnsName), re-placed when network-set domains change. */
+  readonly #dnsNames = new Set<string>();
+  /** Network sets with allowedEgressDomains. */
+  readonly #domainNetsets = new Set<string>();
+  /** Bumped whenever what an egressDomains set's patterns are may have changed. */
+  #domainsVersion = 0;
 
   constructor(options: LabelIndexOptions = {}) {
     this.#ids = new SetIdAllocator(options.maxSetId);
@@ -90,6 +105,11 @@ export class LabelIndex {
   /** endpointKeys lists every endpoint key. */
   endpointKeys(): string[] {
     return [...this.#endpoints.keys()];
+  }
+
+  /** hasDomainNetworkSets says whether some network set has allowedEgressDomains. */
+  hasDomainNetworkSets(): boolean {
+    return this.#domainNetsets.size > 0;
   }
 
   /** endpointsInNamespace lists the endpoints of a namespace. */
@@ -130,6 +150,7 @@ export class LabelIndex {
       refs: 1,
       counts: new Map(),
       byEndpoint: new Map(),
+      ...(spec.domains !== undefined ? { matcher: new DomainMatcher(spec.domains) } : {}),
     };
     this.#sets.set(key, set);
     rec.created.push({ id: set.id, key });
@@ -161,6 +182,10 @@ export class LabelIndex {
   upsertEndpoint(input: EndpointInput): IpSetDelta {
     const rec = new Recorder();
     const old = this.#endpoints.get(input.key);
+    const domainsBefore = this.#domainNetsets.has(input.key);
+    if (input.kind === "dnsName") this.#dnsNames.add(input.key);
+    if ((input.egressDomains?.length ?? 0) > 0) this.#domainNetsets.add(input.key);
+    else this.#domainNetsets.delete(input.key);
     if (old?.input.namespace !== undefined && old.input.namespace !== input.namespace)
       this.#byNamespace.get(old.input.namespace)?.delete(input.key);
     const state: EndpointState = { input, labels: this.#labelsFor(input) };
@@ -171,6 +196,7 @@ export class LabelIndex {
       keys.add(input.key);
     }
     for (const set of this.#sets.values()) this.#place(set, state, rec);
+    if (domainsBefore || this.#domainNetsets.has(input.key)) this.#replaceDnsNames(rec);
     return rec.delta();
   }
 
@@ -181,7 +207,9 @@ export class LabelIndex {
     if (old === undefined) return rec.delta();
     for (const set of this.#sets.values()) this.#unplace(set, key, rec);
     this.#endpoints.delete(key);
+    this.#dnsNames.delete(key);
     if (old.input.namespace !== undefined) this.#byNamespace.get(old.input.namespace)?.delete(key);
+    if (this.#domainNetsets.delete(key)) this.#replaceDnsNames(rec);
     return rec.delta();
   }
 
@@ -199,11 +227,14 @@ export class LabelIndex {
 
   #refreshNamespace(name: string): IpSetDelta {
     const rec = new Recorder();
+    let domains = false;
     for (const key of this.#byNamespace.get(name) ?? []) {
       const state = this.#endpoints.get(key)!;
       state.labels = this.#labelsFor(state.input);
       for (const set of this.#sets.values()) this.#place(set, state, rec);
+      domains ||= this.#domainNetsets.has(key);
     }
+    if (domains) this.#replaceDnsNames(rec);
     return rec.delta();
   }
 
@@ -218,9 +249,34 @@ export class LabelIndex {
     });
   }
 
+  /** #replaceDnsNames re-places every learned name in the egressDomains sets (their patterns moved). */
+  #replaceDnsNames(rec: Recorder): void {
+    this.#domainsVersion++;
+    for (const set of this.#sets.values()) {
+      if (set.spec.egressDomains !== true) continue;
+      for (const key of this.#dnsNames) this.#place(set, this.#endpoints.get(key)!, rec);
+    }
+  }
+
+  /** #domainsOf is the pattern matcher a DNS name is tested against in a set. */
+  #domainsOf(set: SetState): DomainMatcher | undefined {
+    if (set.matcher !== undefined) return set.matcher;
+    if (set.spec.egressDomains !== true) return undefined;
+    if (set.egress?.version !== this.#domainsVersion) {
+      const patterns: string[] = [];
+      for (const key of this.#domainNetsets) {
+        const ns = this.#endpoints.get(key)!;
+        if (evaluateSelectorNode(set.root, ns.labels)) patterns.push(...(ns.input.egressDomains ?? []));
+      }
+      set.egress = { version: this.#domainsVersion, matcher: new DomainMatcher(patterns) };
+    }
+    return set.egress.matcher;
+  }
+
   /** #place recomputes one endpoint's contribution to one set. */
   #place(set: SetState, e: EndpointState, rec: Recorder): void {
-    const next = endpointSetMembers(e.input, e.labels, set.spec, set.root);
+    const domains = e.input.kind === "dnsName" ? this.#domainsOf(set) : undefined;
+    const next = endpointSetMembers(e.input, e.labels, set.spec, set.root, domains);
     const prev = set.byEndpoint.get(e.input.key) ?? [];
     if (prev.length === next.length && prev.every((m, i) => m === next[i])) return;
     this.#unplace(set, e.input.key, rec);

@@ -4,13 +4,21 @@
  */
 import type { CalicoNetworkPolicy, GlobalNetworkPolicy } from "../../model/calico-policy.ts";
 import type { CalicoRule, EntityRule } from "../../model/calico-rule.ts";
+import { canonicalDomainList } from "../../model/domain-pattern.ts";
 import { parseSelector } from "../../model/selector/parse-selector.ts";
 import { entitySelector, policySelector, type SelectorScope } from "./policy-selectors.ts";
 import { protocolNumber, type EntityMatch, type PolicySpec, type RuleSpec } from "./policy-spec.ts";
 
-function entity(e: EntityRule | undefined, scope: SelectorScope): EntityMatch {
+function entity(
+  e: EntityRule | undefined,
+  scope: SelectorScope,
+  egressAllowDestination = false,
+): EntityMatch {
   const selector = entitySelector(e ?? {}, scope);
+  const domains = e?.domains ?? [];
   return {
+    ...(domains.length > 0 ? { domains: canonicalDomainList(domains) } : {}),
+    ...(egressAllowDestination && selector !== undefined ? { egressDomains: true } : {}),
     nets: e?.nets ?? [],
     notNets: e?.notNets ?? [],
     ...(selector !== undefined ? { selector } : {}),
@@ -20,7 +28,7 @@ function entity(e: EntityRule | undefined, scope: SelectorScope): EntityMatch {
   };
 }
 
-function rule(r: CalicoRule, scope: SelectorScope): RuleSpec {
+function rule(r: CalicoRule, scope: SelectorScope, direction: "ingress" | "egress"): RuleSpec {
   return {
     action: r.action,
     ...(r.ipVersion !== undefined ? { ipVersion: r.ipVersion } : {}),
@@ -29,7 +37,7 @@ function rule(r: CalicoRule, scope: SelectorScope): RuleSpec {
     ...(r.icmp !== undefined ? { icmp: r.icmp } : {}),
     ...(r.notICMP !== undefined ? { notIcmp: r.notICMP } : {}),
     source: entity(r.source, scope),
-    destination: entity(r.destination, scope),
+    destination: entity(r.destination, scope, direction === "egress" && r.action === "Allow"),
   };
 }
 
@@ -54,8 +62,12 @@ export function normalizeCalicoPolicy(p: CalicoNetworkPolicy | GlobalNetworkPoli
       },
       scope,
     ),
-    ingress: spec.types.includes("Ingress") ? (spec.ingress ?? []).map((r) => rule(r, scope)) : undefined,
-    egress: spec.types.includes("Egress") ? (spec.egress ?? []).map((r) => rule(r, scope)) : undefined,
+    ingress: spec.types.includes("Ingress")
+      ? (spec.ingress ?? []).map((r) => rule(r, scope, "ingress"))
+      : undefined,
+    egress: spec.types.includes("Egress")
+      ? (spec.egress ?? []).map((r) => rule(r, scope, "egress"))
+      : undefined,
     appliesIngress: spec.types.includes("Ingress"),
     appliesEgress: spec.types.includes("Egress"),
     preDNAT: g?.preDNAT ?? false,

@@ -12,7 +12,14 @@ import type { Resource } from "../../model/resource.ts";
 import { parseSelector } from "../../model/selector/parse-selector.ts";
 import { evaluateSelectorNode, type SelectorNode } from "../../model/selector/selector-node.ts";
 import { namespaceLabels } from "./endpoint-labels.ts";
-import { hostEndpointInput, networkSetInput, podEndpoint, podEndpointKey } from "./endpoint-inputs.ts";
+import {
+  dnsNameInput,
+  dnsNameKey,
+  hostEndpointInput,
+  networkSetInput,
+  podEndpoint,
+  podEndpointKey,
+} from "./endpoint-inputs.ts";
 import type { EndpointInput, IpSetDelta, IpSetMember } from "./ip-set-types.ts";
 import { LabelIndex, type LabelIndexOptions } from "./label-index.ts";
 import { normalizeCalicoPolicy } from "./normalize-calico-policy.ts";
@@ -129,6 +136,18 @@ export class PolicyCalculator {
     }
   }
 
+  /**
+   * learnDomainName records what DNS answers for a name now (DNS policy): its live addresses, or
+   * none when they all expired. The domain sets whose patterns match change; no program does.
+   */
+  learnDomainName(name: string, addresses: readonly string[]): PolicyDelta {
+    const ipSets =
+      addresses.length === 0
+        ? this.index.deleteEndpoint(dnsNameKey(name))
+        : this.index.upsertEndpoint(dnsNameInput(name, addresses));
+    return { ipSets, endpoints: [] };
+  }
+
   /** remove applies a deletion (pass the last known resource). */
   remove(r: Resource): PolicyDelta {
     switch (r.kind) {
@@ -182,6 +201,25 @@ export class PolicyCalculator {
     const touched: string[] = [];
     for (const [key, ids] of this.#applied) if (ids.delete(id)) touched.push(key);
     return { ipSets, endpoints: touched.sort() };
+  }
+
+  /**
+   * usesDomains says whether an endpoint's egress can allow by DNS name (a rule's domains, or a
+   * selector that takes in network sets' allowedEgressDomains while such sets exist): then its DNS
+   * answers must be learned before it gets them.
+   */
+  usesDomains(key: string): boolean {
+    const lists = this.policiesFor(key);
+    if (lists === undefined) return false;
+    const viaSets = this.index.hasDomainNetworkSets();
+    return lists.egress.some((t) =>
+      t.policies.some((p) =>
+        (p.egress ?? []).some(
+          (r) =>
+            (r.destination.domains?.length ?? 0) > 0 || (viaSets && r.destination.egressDomains === true),
+        ),
+      ),
+    );
   }
 
   /** policy returns a policy by id. */

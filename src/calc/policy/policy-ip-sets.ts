@@ -33,8 +33,16 @@ function named(
 /** ruleSideSets lists the sets one side of a rule uses. */
 export function ruleSideSets(rule: RuleSpec, side: "source" | "destination"): SideSets {
   const e = rule[side];
+  const selector: IpSetSpec | undefined =
+    e.domains !== undefined && e.domains.length > 0
+      ? { selector: "all()", domains: e.domains }
+      : e.selector === undefined
+        ? undefined
+        : e.egressDomains === true
+          ? { selector: e.selector, egressDomains: true }
+          : { selector: e.selector };
   return {
-    ...(e.selector !== undefined ? { selector: { selector: e.selector } } : {}),
+    ...(selector !== undefined ? { selector } : {}),
     ...(e.notSelector !== undefined ? { notSelector: { selector: e.notSelector } } : {}),
     namedPorts: named(e, e.ports, rule.protocol),
     notNamedPorts: named(e, e.notPorts, rule.protocol),

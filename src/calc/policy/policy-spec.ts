@@ -26,6 +26,13 @@ export interface EntityMatch {
   readonly notSelector?: string;
   readonly ports: readonly PortMatch[];
   readonly notPorts: readonly PortMatch[];
+  /** DNS policy: canonical, sorted domain patterns (destination of an egress Allow rule). */
+  readonly domains?: readonly string[];
+  /**
+   * The selector also takes in the allowedEgressDomains of the network sets it selects: set on
+   * the destination of a Calico egress Allow rule, the one place Calico gives them effect.
+   */
+  readonly egressDomains?: boolean;
 }
 
 /** RuleSpec is one rule, in order. */

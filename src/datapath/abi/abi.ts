@@ -186,6 +186,9 @@ export const SL_EVENT_POLICY_LOG = 16;
 /** SL_POL_EP_F_HOST is `#define SL_POL_EP_F_HOST` from bpf/include/abi.h. */
 export const SL_POL_EP_F_HOST = 1;
 
+/** SL_POL_EP_F_DNS is `#define SL_POL_EP_F_DNS` from bpf/include/abi.h. */
+export const SL_POL_EP_F_DNS = 2;
+
 /** SL_FAILSAFE_IN is `#define SL_FAILSAFE_IN` from bpf/include/abi.h. */
 export const SL_FAILSAFE_IN = 1;
 
@@ -240,6 +243,21 @@ export const SL_POL_ENDPOINTS_MAX_ENTRIES = 4096;
 /** SL_FAILSAFE_MAX_ENTRIES is `#define SL_FAILSAFE_MAX_ENTRIES` from bpf/include/abi.h. */
 export const SL_FAILSAFE_MAX_ENTRIES = 1024;
 
+/** SL_EVENT_DNS is `#define SL_EVENT_DNS` from bpf/include/abi.h. */
+export const SL_EVENT_DNS = 48;
+
+/** SL_DNS_FRAME_MAX is `#define SL_DNS_FRAME_MAX` from bpf/include/abi.h. */
+export const SL_DNS_FRAME_MAX = 1536;
+
+/** SL_DNS_EVENTS_SIZE is `#define SL_DNS_EVENTS_SIZE` from bpf/include/abi.h. */
+export const SL_DNS_EVENTS_SIZE = 1048576;
+
+/** SL_MARK_DNS_RELEASED is `#define SL_MARK_DNS_RELEASED` from bpf/include/abi.h. */
+export const SL_MARK_DNS_RELEASED = 1372913665;
+
+/** SL_DNS_HOLD_SHIFT is `#define SL_DNS_HOLD_SHIFT` from bpf/include/abi.h. */
+export const SL_DNS_HOLD_SHIFT = 30;
+
 /** SlCounter is `enum sl_counter` from bpf/include/abi.h. */
 export const SlCounter = {
   SL_CTR_RX: 0,
@@ -280,6 +298,9 @@ export const SlReason = {
   SL_R_PASS_FAILSAFE: 24,
   SL_R_POLICY_RUN: 25,
   SL_R_PASS_UNTRACKED: 26,
+  SL_R_DNS_HELD: 27,
+  SL_R_DNS_RELEASED: 28,
+  SL_R_DNS_NOT_HELD: 29,
   SL_R_DROP_MALFORMED: 32,
   SL_R_DROP_SPOOFED: 33,
   SL_R_DROP_POLICY: 34,
@@ -729,6 +750,61 @@ export function encodeSlFlowEvent(v: SlFlowEvent): Uint8Array {
 export function decodeSlFlowEvent(bytes: Uint8Array): SlFlowEvent {
   if (bytes.byteLength < 56) throw new Error(`decode sl_flow_event: ${bytes.byteLength} bytes, want 56`);
   return readSlFlowEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlDnsEventLayout is the byte layout of `struct sl_dns_event` (1560 bytes), checked against BTF at load. */
+export const SlDnsEventLayout = {
+  name: "sl_dns_event",
+  size: 1560,
+  fields: [
+    { name: "hdr", offset: 0, size: 16, kind: "struct", layout: SlEventHdrLayout },
+    { name: "ifindex", offset: 16, size: 4, kind: "u32" },
+    { name: "frame_len", offset: 20, size: 4, kind: "u32" },
+    { name: "frame", offset: 24, size: 1536, kind: "bytes" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlDnsEvent is `struct sl_dns_event`; padding and reserved fields are not exposed (always zero). */
+export interface SlDnsEvent {
+  hdr: SlEventHdr;
+  ifindex: number;
+  frameLen: number;
+  frame: Uint8Array;
+}
+
+/** writeSlDnsEvent encodes v into view at offset (1560 bytes); padding is left untouched. */
+export function writeSlDnsEvent(view: DataView, offset: number, v: SlDnsEvent): void {
+  writeSlEventHdr(view, offset + 0, v.hdr);
+  view.setUint32(offset + 16, v.ifindex, true);
+  view.setUint32(offset + 20, v.frameLen, true);
+  if (v.frame.byteLength !== 1536)
+    throw new Error(`encode sl_dns_event: field "frame" is ${v.frame.byteLength} bytes, want 1536`);
+  new Uint8Array(view.buffer, view.byteOffset + offset + 24, 1536).set(v.frame);
+}
+
+/** readSlDnsEvent decodes `struct sl_dns_event` from view at offset. */
+export function readSlDnsEvent(view: DataView, offset: number): SlDnsEvent {
+  return {
+    hdr: readSlEventHdr(view, offset + 0),
+    ifindex: view.getUint32(offset + 16, true),
+    frameLen: view.getUint32(offset + 20, true),
+    frame: new Uint8Array(
+      view.buffer.slice(view.byteOffset + offset + 24, view.byteOffset + offset + 24 + 1536),
+    ),
+  };
+}
+
+/** encodeSlDnsEvent returns the 1560 bytes of `struct sl_dns_event` for a map key or value. */
+export function encodeSlDnsEvent(v: SlDnsEvent): Uint8Array {
+  const bytes = new Uint8Array(1560);
+  writeSlDnsEvent(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlDnsEvent reads `struct sl_dns_event` from at least 1560 bytes. */
+export function decodeSlDnsEvent(bytes: Uint8Array): SlDnsEvent {
+  if (bytes.byteLength < 1560) throw new Error(`decode sl_dns_event: ${bytes.byteLength} bytes, want 1560`);
+  return readSlDnsEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
 /** SlCtKeyLayout is the byte layout of `struct sl_ct_key` (16 bytes), checked against BTF at load. */
@@ -1645,6 +1721,46 @@ export function decodeSlPolEndpoint(bytes: Uint8Array): SlPolEndpoint {
   return readSlPolEndpoint(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
+/** SlDnsHoldLayout is the byte layout of `struct sl_dns_hold` (8 bytes), checked against BTF at load. */
+export const SlDnsHoldLayout = {
+  name: "sl_dns_hold",
+  size: 8,
+  fields: [
+    { name: "until", offset: 0, size: 4, kind: "u32" },
+    { name: "reserved_0", offset: 4, size: 4, kind: "pad" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlDnsHold is `struct sl_dns_hold`; padding and reserved fields are not exposed (always zero). */
+export interface SlDnsHold {
+  until: number;
+}
+
+/** writeSlDnsHold encodes v into view at offset (8 bytes); padding is left untouched. */
+export function writeSlDnsHold(view: DataView, offset: number, v: SlDnsHold): void {
+  view.setUint32(offset + 0, v.until, true);
+}
+
+/** readSlDnsHold decodes `struct sl_dns_hold` from view at offset. */
+export function readSlDnsHold(view: DataView, offset: number): SlDnsHold {
+  return {
+    until: view.getUint32(offset + 0, true),
+  };
+}
+
+/** encodeSlDnsHold returns the 8 bytes of `struct sl_dns_hold` for a map key or value. */
+export function encodeSlDnsHold(v: SlDnsHold): Uint8Array {
+  const bytes = new Uint8Array(8);
+  writeSlDnsHold(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlDnsHold reads `struct sl_dns_hold` from at least 8 bytes. */
+export function decodeSlDnsHold(bytes: Uint8Array): SlDnsHold {
+  if (bytes.byteLength < 8) throw new Error(`decode sl_dns_hold: ${bytes.byteLength} bytes, want 8`);
+  return readSlDnsHold(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
 /** SlFailsafeKeyLayout is the byte layout of `struct sl_failsafe_key` (12 bytes), checked against BTF at load. */
 export const SlFailsafeKeyLayout = {
   name: "sl_failsafe_key",
@@ -1760,6 +1876,7 @@ export const SL_ABI_LAYOUTS: readonly { readonly typeName: string; readonly layo
   { typeName: "sl_counter_value", layout: SlCounterValueLayout },
   { typeName: "sl_globals", layout: SlGlobalsLayout },
   { typeName: "sl_pol_endpoint", layout: SlPolEndpointLayout },
+  { typeName: "sl_dns_hold", layout: SlDnsHoldLayout },
   { typeName: "sl_failsafe_key", layout: SlFailsafeKeyLayout },
   { typeName: "sl_failsafe_value", layout: SlFailsafeValueLayout },
 ];

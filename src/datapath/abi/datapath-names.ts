@@ -6,6 +6,8 @@ export const SL_MAP = {
   affinity: "sl_affinity",
   counters: "sl_counters",
   ct: "sl_ct",
+  dns_events: "sl_dns_events",
+  dns_hold: "sl_dns_hold",
   failsafe: "sl_failsafe",
   frags: "sl_frags",
   globals: "sl_globals",

@@ -1,0 +1,188 @@
+/**
+ * DnsPolicyService is the agent's half of DNS policy (the datapath's is bpf/include/dns_hold.h).
+ * The datapath holds each DNS answer on its way into a pod whose egress policy allows by domain
+ * name and hands the frame over on sl_dns_events; here the answer is read, learned when a trusted
+ * server sent it (Calico's default: the kube-dns Service, kube-system/kube-dns, its ClusterIPs
+ * and endpoints), written into the domain sets (PolicySync.learnDomainNames, straight into
+ * sl_ipsets) and only then released: sent on, unchanged, out of the pod's host-side veth with the
+ * mark to_wep lets through. So the first connection after an answer is allowed — no race.
+ *
+ * Every held answer is released, learned or not (a bad or untrusted answer teaches nothing but
+ * must not cost the pod its DNS). The heartbeat in sl_dns_hold tells the datapath an agent is
+ * there to release: written every second, good for three, cleared on close, so a stopped or dead
+ * agent stops the holding within seconds instead of taking the pods' DNS with it. Learned
+ * addresses leave their sets when their TTL runs out (a timer), closing the door for new flows.
+ */
+import { RingBufReader } from "../bpf/ringbuf.ts";
+import { SL_DNS_HOLD_SHIFT, SL_MARK_DNS_RELEASED, encodeSlDnsHold } from "../datapath/abi/abi.ts";
+import { SL_MAP } from "../datapath/abi/datapath-names.ts";
+import type { DatapathMaps } from "../datapath/datapath-maps.ts";
+import type { RawMap } from "../datapath/maps/raw-map.ts";
+import { parseDnsAnswer, resolveAnswer } from "../dns/dns-answer.ts";
+import { DnsNameTable, type LearnedAddress } from "../dns/dns-name-table.ts";
+import { decodeHeldAnswer, udpOfFrame, type HeldAnswer } from "../dns/held-answer.ts";
+import { PacketSender } from "../kernel/packet-socket.ts";
+import type { AgentLogger } from "./agent-logger.ts";
+
+/** DomainSetWriter is where learned names go (PolicySync). */
+export interface DomainSetWriter {
+  learnDomainNames(names: ReadonlyMap<string, readonly string[]>): { added: number; removed: number };
+}
+
+/** Release sends a held frame on (the kernel's packet socket, or a test's record). */
+export type Release = (ifindex: number, frame: Uint8Array) => void;
+
+export interface DnsPolicyServiceOptions {
+  readonly log: AgentLogger;
+  /** Source addresses whose answers are learned (the trusted DNS servers). */
+  readonly trusted: () => ReadonlySet<string>;
+  /** Wall clock in ms, for TTLs (tests pass their own). */
+  readonly now?: () => number;
+  /** Monotonic ns (CLOCK_MONOTONIC, as bpf_ktime_get_ns), for the heartbeat. */
+  readonly monotonicNs?: () => bigint;
+  readonly release?: Release;
+}
+
+/** DnsPolicyStats counts what the service saw (metrics, dumps, tests). */
+export interface DnsPolicyStats {
+  held: number;
+  learned: number;
+  untrusted: number;
+  unparsed: number;
+  releaseFailures: number;
+}
+
+interface Running {
+  readonly maps: DatapathMaps;
+  readonly writer: DomainSetWriter;
+  readonly reader: RingBufReader;
+  readonly hold: RawMap;
+  readonly timer: NodeJS.Timeout;
+  readonly release: Release;
+  readonly sender?: PacketSender;
+}
+
+const HEARTBEAT_MS = 1000;
+const HOLD_TICKS = 3;
+const zeroKey = new Uint8Array(4);
+
+export class DnsPolicyService {
+  readonly #o: DnsPolicyServiceOptions;
+  readonly table = new DnsNameTable();
+  readonly stats: DnsPolicyStats = { held: 0, learned: 0, untrusted: 0, unparsed: 0, releaseFailures: 0 };
+  #running: Running | undefined;
+  readonly #logged = new Set<string>();
+
+  constructor(options: DnsPolicyServiceOptions) {
+    this.#o = options;
+  }
+
+  /** configure follows each sync: runs while the datapath's maps and the policy sync exist. */
+  configure(maps: DatapathMaps | undefined, writer: DomainSetWriter | undefined): void {
+    const events = maps?.byName.get(SL_MAP.dns_events);
+    const hold = maps?.byName.get(SL_MAP.dns_hold);
+    if (maps === undefined || writer === undefined || events === undefined || hold === undefined) {
+      this.close();
+      return;
+    }
+    if (this.#running?.maps === maps && this.#running.writer === writer) return;
+    this.close();
+    const sender = this.#o.release === undefined ? PacketSender.open(SL_MARK_DNS_RELEASED) : undefined;
+    const release: Release = this.#o.release ?? ((i, f) => sender!.send(i, f));
+    const reader = new RingBufReader(events);
+    const timer = setInterval(() => this.tick(), HEARTBEAT_MS);
+    timer.unref();
+    this.#running = { maps, writer, reader, hold, timer, release, ...(sender ? { sender } : {}) };
+    this.#heartbeat(HOLD_TICKS);
+    reader.onRecord((bytes) => this.handle(bytes));
+  }
+
+  /** handle takes one sl_dns_events record: learn (when trusted), then release, always. */
+  handle(record: Uint8Array): void {
+    const r = this.#running;
+    const held = decodeHeldAnswer(record);
+    if (r === undefined || held === undefined) return;
+    this.stats.held++;
+    try {
+      this.#learn(r, held);
+    } catch (e) {
+      this.#logOnce(`learn: ${(e as Error).message}`, e);
+    } finally {
+      try {
+        r.release(held.ifindex, held.frame);
+      } catch (e) {
+        this.stats.releaseFailures++;
+        this.#logOnce(`release: ${(e as Error).message}`, e);
+      }
+    }
+  }
+
+  /** tick renews the heartbeat and expires learned addresses (the timer calls it each second). */
+  tick(): void {
+    const r = this.#running;
+    if (r === undefined) return;
+    this.#heartbeat(HOLD_TICKS);
+    const expired = this.table.expire(this.#now());
+    if (expired.length > 0)
+      r.writer.learnDomainNames(new Map(expired.map((n) => [n, this.table.addresses(n)])));
+  }
+
+  /** entries lists what DNS policy knows now (for `sluice dump dns`). */
+  entries(): Array<{ name: string; addresses: LearnedAddress[] }> {
+    return this.table.entries();
+  }
+
+  close(): void {
+    const r = this.#running;
+    if (r === undefined) return;
+    this.#running = undefined;
+    clearInterval(r.timer);
+    try {
+      // Stop the holding now: nothing will release what the datapath would hold next.
+      r.hold.update(zeroKey, encodeSlDnsHold({ until: 0 }));
+    } catch {
+      // maps already closed: the heartbeat simply runs out
+    }
+    r.reader.close();
+    r.sender?.close();
+  }
+
+  #learn(r: Running, held: HeldAnswer): void {
+    const udp = udpOfFrame(held.frame);
+    if ("error" in udp) {
+      this.stats.unparsed++;
+      return;
+    }
+    if (!this.#o.trusted().has(udp.src)) {
+      this.stats.untrusted++;
+      return;
+    }
+    const parsed = parseDnsAnswer(udp.payload);
+    if (!parsed.ok) {
+      this.stats.unparsed++;
+      return;
+    }
+    const changed = this.table.learn(resolveAnswer(parsed.answer), this.#now());
+    if (changed.length === 0) return;
+    this.stats.learned += changed.length;
+    r.writer.learnDomainNames(new Map(changed.map((n) => [n, this.table.addresses(n)])));
+  }
+
+  #heartbeat(ticks: number): void {
+    const r = this.#running;
+    if (r === undefined) return;
+    const now = (this.#o.monotonicNs ?? (() => process.hrtime.bigint()))();
+    const until = Number(now >> BigInt(SL_DNS_HOLD_SHIFT)) + ticks;
+    r.hold.update(zeroKey, encodeSlDnsHold({ until }));
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  #logOnce(message: string, err: unknown): void {
+    if (this.#logged.has(message)) return;
+    this.#logged.add(message);
+    this.#o.log.warn({ op: "dns-policy", err }, `DNS policy: ${message}`);
+  }
+}

@@ -496,8 +496,16 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     assert.equal(direct.failed, 0, `plain routing pod to pod: ${explain(direct)}`);
     assert.deepEqual(direct.seenAs, [clients[0]!.ip]);
     await install("BPF");
-    for (const n of lab.nodes)
-      await until(`link pins back on ${n.name}`, async () => (await linkPins(n.name)) > 0);
+    // Back in eBPF mode each agent creates its maps afresh and loads every interface's programs:
+    // seconds on a loaded machine. Waiting longer is not a timing claim; a failure shows the log.
+    for (const n of lab.nodes) {
+      try {
+        await until(`link pins back on ${n.name}`, async () => (await linkPins(n.name)) > 0, 30_000);
+      } catch (e) {
+        const log = (await lab.exec(n.name, ["tail", "-n", "30", agents.get(n.name)!.logFile!])).stdout;
+        throw new Error(`${(e as Error).message}\nagent log of ${n.name}:\n${log}`, { cause: e });
+      }
+    }
     const web = await probe(clients[0]!.name, svc().web, 80, 4);
     assert.equal(web.failed, 0, `eBPF mode again: ${explain(web)}`);
   });

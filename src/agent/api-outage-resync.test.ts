@@ -66,7 +66,11 @@ function since(before: Record<string, number>, after: Record<string, number>): R
   return out;
 }
 
-test("an API outage during changes keeps every map as it was, and the resync writes only the entries that changed", async () => {
+/**
+ * outageThenResync: changes land while the API server is unreachable; with `compact`, the server
+ * also compacts its history before it comes back, so every watch gets 410 Gone and relists.
+ */
+async function outageThenResync(compact: boolean): Promise<void> {
   const server = new FakeApiServer();
   await server.start();
   server.put("v1/nodes", node("node-a", "198.18.0.10", "198.19.1.0/24"));
@@ -119,6 +123,8 @@ test("an API outage during changes keeps every map as it was, and the resync wri
     assert.deepEqual(since(before, dp.writes()), {}, "no map write during the outage");
     assert.deepEqual(differing(steady, dp.dump()), {}, "the dataplane is exactly as it was");
 
+    // A compacted history: each watch's resourceVersion is gone (410), so the reflectors relist.
+    if (compact) server.compact();
     await server.up();
     await until(
       "the resync",
@@ -129,6 +135,8 @@ test("an API outage during changes keeps every map as it was, and the resync wri
         cache.find("FelixConfiguration", "default")?.spec.bpfExternalServiceMode === "DSR",
       10_000,
     );
+    if (compact)
+      assert.ok(ds.reflectorStats().relistsAfterGone > 0, "the watches came back through 410 Gone");
     await sync.sync();
     const written = since(before, dp.writes());
     assert.deepEqual(
@@ -154,4 +162,10 @@ test("an API outage during changes keeps every map as it was, and the resync wri
     await dp.close();
     await server.stop();
   }
-});
+}
+
+test("an API outage during changes keeps every map as it was, and the resync writes only the entries that changed", () =>
+  outageThenResync(false));
+
+test("the same outage ended by 410 Gone (history compacted): the relist writes only the entries that changed", () =>
+  outageThenResync(true));

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Resource } from "../model/resource.ts";
-import type { Link } from "../netlink/links.ts";
-import type { HostView } from "../host/host-view.ts";
-import type { HostProbe } from "../host/host-probe.ts";
 import type { DetectedNodeIp } from "../host/node-ip.ts";
 import { SL_POL_EP_F_DNS, SL_POL_SLOT_FIRST } from "../datapath/abi/abi.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
@@ -13,6 +10,7 @@ import { RecordingPolicySink } from "../datapath/policy/recording-policy-sink.ts
 import { compilePolicy } from "../policy/compile-policy.ts";
 import type { ProxyHandover } from "../fallback/proxy-handover.ts";
 import { ClusterCache } from "../datastore/cluster-cache.ts";
+import { FakeHost } from "../../test/support/fake-host.ts";
 import { gnp, knp, pod as podOf } from "../../test/support/policy-resources.ts";
 import { resolveAgentConfig } from "./agent-config.ts";
 import { createAgentLogger } from "./agent-logger.ts";
@@ -23,37 +21,6 @@ import { FAIL_CLOSED_SLOT, PolicySync } from "./policy-sync.ts";
 
 const NODE = "node-a";
 const NODE_IP: DetectedNodeIp = { ip: "198.18.0.10", iface: "eth0", ifindex: 2, mtu: 1500 };
-
-const link = (index: number, name: string, mac: string): Link =>
-  ({ index, name, type: 1, flags: 0, up: true, mtu: 1500, operState: "up", mac }) as unknown as Link;
-
-class FakeHost implements HostProbe {
-  links: Link[] = [link(1, "lo", "00:00:00:00:00:00"), link(2, "eth0", "02:00:00:00:00:02")];
-  readonly neighbours = new Map<string, string>();
-  readonly hostRoutes = new Map<string, number>();
-  readonly podMac = (): string | undefined => undefined;
-  readHostView(): HostView {
-    return {
-      links: [...this.links],
-      hostRoutes: new Map(this.hostRoutes),
-      neighbours: new Map(this.neighbours),
-    };
-  }
-  detectNodeIp(): DetectedNodeIp {
-    return NODE_IP;
-  }
-  ifaceOfAddress(ip: string): DetectedNodeIp | undefined {
-    return ip === NODE_IP.ip ? NODE_IP : undefined;
-  }
-  addPodVeth(index: number, name: string, ip: string): void {
-    this.links.push(link(index, name, `ee:ee:ee:ee:ee:${index.toString(16).padStart(2, "0")}`));
-    this.hostRoutes.set(ip, index);
-    this.neighbours.set(`${index}/${ip}`, `0a:58:00:00:00:${index.toString(16).padStart(2, "0")}`);
-  }
-  removeLink(name: string): void {
-    this.links = this.links.filter((l) => l.name !== name);
-  }
-}
 
 class MemoryRecords implements PolicyRecordStore {
   readonly records = new Map<number, PolicyRecord>();
@@ -95,7 +62,7 @@ function world() {
     { name: SL_MAP.globals, maxEntries: 1, array: { keySize: 4, valueSize: 40 } },
     { name: SL_MAP.ipsets, maxEntries: 1024 },
   ]);
-  const host = new FakeHost();
+  const host = new FakeHost(NODE_IP);
   const cache = new ClusterCache();
   cache.apply({ type: "synced" });
   const sink = new RecordingPolicySink();

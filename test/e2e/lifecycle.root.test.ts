@@ -64,7 +64,9 @@ async function waitDataplane(dataplane: string): Promise<void> {
     await until(
       `${n.name} serving with ${dataplane}`,
       async () => (await readiness(n.name)).dataplane === dataplane,
-      20_000,
+      // The switch detaches, swaps nftables tables and removes pins while the agent's loop is
+      // busy: on a loaded machine its health port can stay silent for longer than 20 s.
+      60_000,
     );
 }
 

@@ -34,6 +34,7 @@ const LAB = `sl-t-lc-${process.pid}`;
 const CHUNK_MS = 100;
 
 let lab: Lab;
+let agents: Map<string, NetnsProcess> = new Map();
 let backends: PlannedPod[] = [];
 
 const installation = (linuxDataplane: string): Record<string, unknown> => ({
@@ -60,14 +61,19 @@ async function readiness(node: string): Promise<{ mode: string; dataplane: strin
 }
 
 async function waitDataplane(dataplane: string): Promise<void> {
-  for (const n of lab.nodes)
-    await until(
-      `${n.name} serving with ${dataplane}`,
-      async () => (await readiness(n.name)).dataplane === dataplane,
-      // The switch detaches, swaps nftables tables and removes pins while the agent's loop is
-      // busy: on a loaded machine its health port can stay silent for longer than 20 s.
-      60_000,
-    );
+  for (const n of lab.nodes) {
+    try {
+      await until(
+        `${n.name} serving with ${dataplane}`,
+        async () => (await readiness(n.name)).dataplane === dataplane,
+        30_000,
+      );
+    } catch (e) {
+      const file = agents.get(n.name)?.logFile;
+      const log = file === undefined ? "(no log file)" : (await lab.exec(n.name, ["tail", "-n", "40", file])).stdout;
+      throw new Error(`${(e as Error).message}\nagent log of ${n.name}:\n${log}`, { cause: e });
+    }
+  }
 }
 
 function pinned<T>(node: string, map: string, fn: (m: BpfMap) => T): T {
@@ -215,7 +221,7 @@ describe("eBPF mode lifecycle in the lab", { ...requireRoot, timeout: 420_000 },
     await applyManifests(lab.plan.datastoreDir, [installation("Iptables"), felix("Tunnel")]);
     await startDemo(lab, { backends, serverLifetimeMs: 400_000, agents: false });
     // The machine is shared: give the agents longer than the default to come up.
-    await startAgents(lab, { readyTimeoutMs: 120_000 });
+    agents = await startAgents(lab, { readyTimeoutMs: 120_000 });
     await waitDataplane("nftables-fallback");
   });
 

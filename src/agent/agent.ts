@@ -163,6 +163,10 @@ export class Agent {
       failedChecks: failed,
       ...(options.services ? { services: options.services } : {}),
       policy: kernelPolicySync(c.pinDir),
+      mapsRetiring: (maps) => {
+        this.#flowLogs?.retire(maps);
+        this.#dns?.retire(maps);
+      },
     });
     this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), {
       debounceMs: 100,

@@ -50,7 +50,7 @@ function del(cache: ClusterCache, r: Resource): void {
   cache.apply({ type: "deleted", key: keyOf(r), previous: r });
 }
 
-function setup(failedChecks: readonly string[] = []) {
+function setup(failedChecks: readonly string[] = [], mapsRetiring?: (maps: { closed: boolean }) => void) {
   const backend = new InMemoryDatapathBackend([
     { name: SL_MAP.routes, maxEntries: 64 },
     { name: SL_MAP.ct, maxEntries: 64 },
@@ -81,6 +81,7 @@ function setup(failedChecks: readonly string[] = []) {
     handover,
     backend,
     host,
+    ...(mapsRetiring ? { mapsRetiring } : {}),
   });
   return { backend, host, cache, sync, handed };
 }
@@ -250,4 +251,34 @@ test("DataplaneSync on an unfit kernel (failed readiness checks) stays in the st
   assert.deepEqual(handed, ["standard"], "Services come from the nftables fallback");
   assert.equal(backend.pins.size, 0, "nothing attached on an unfit kernel");
   assert.equal(backend.attachedIfaces.length, 0);
+});
+
+test("DataplaneSync lets the maps' readers stop while the maps are still open: eBPF mode off, a rebuild, close", async () => {
+  // The agent's DNS policy beats into sl_dns_hold each second; a beat on a closed map ended the
+  // agent mid-switch (CI: node-2's health port silent for 60 s after Installation Iptables).
+  const retired: { maps: { closed: boolean }; openAtCall: boolean }[] = [];
+  const { cache, sync } = setup([], (maps) => retired.push({ maps, openAtCall: !maps.closed }));
+  await sync.sync();
+  const first = sync.maps!;
+  put(cache, felix({ bpfMapSizeRoute: 128 }));
+  await sync.sync();
+  assert.deepEqual(
+    retired,
+    [{ maps: first, openAtCall: true }],
+    "a rebuild retires the old maps before closing them",
+  );
+  assert.equal(first.closed, true);
+  const second = sync.maps!;
+  put(cache, felix({ bpfMapSizeRoute: 128, bpfEnabled: false }));
+  await sync.sync();
+  assert.equal(retired.length, 2);
+  assert.equal(retired[1]!.maps, second);
+  assert.equal(retired[1]!.openAtCall, true, "eBPF mode off retires the maps before closing them");
+  assert.equal(second.closed, true);
+  put(cache, felix({ bpfMapSizeRoute: 128, bpfEnabled: true }));
+  await sync.sync();
+  const third = sync.maps!;
+  await sync.close();
+  assert.equal(retired.length, 3);
+  assert.deepEqual(retired[2], { maps: third, openAtCall: true }, "close retires them too");
 });

@@ -69,6 +69,12 @@ export interface DataplaneSyncDeps<M extends DatapathMapSet = DatapathMaps> {
   readonly host?: HostProbe;
   /** Who serves Services per mode (default: the nftables fallback and kube-proxy clean-up). */
   readonly handover?: ProxyHandover;
+  /**
+   * Called just before a set of maps is closed (eBPF mode off, a rebuild's old maps, close): the
+   * agent's readers of those maps (flow logs, DNS policy's heartbeat) must stop first, or their
+   * next timer tick uses a closed fd.
+   */
+  readonly mapsRetiring?: (maps: M) => void;
 }
 
 /** DataplaneSync owns the maps, the attacher and the service sync of one agent. */
@@ -329,7 +335,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     this.#services = undefined;
     this.#policy?.close();
     this.#policy = undefined;
-    this.#maps?.close();
+    if (this.#maps) this.#retire(this.#maps);
     this.#maps = undefined;
     this.#mapSizesKey = "";
     this.#firstPass = true;
@@ -519,7 +525,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
             `copied ${added} entries made during the swap from the old ${name}`,
           );
       }
-      this.#closeAfterAttach.close();
+      this.#retire(this.#closeAfterAttach);
       this.#closeAfterAttach = undefined;
     }
     this.#d.metrics.interfaces.reset();
@@ -532,7 +538,16 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     await this.#services?.close();
     this.#policy?.close();
     this.#attacher?.close();
-    this.#maps?.close();
+    if (this.#maps) this.#retire(this.#maps);
+  }
+
+  #retire(maps: M): void {
+    try {
+      this.#d.mapsRetiring?.(maps);
+    } catch (e) {
+      this.#d.log.error({ op: "maps", err: e }, "stopping the maps' readers failed");
+    }
+    maps.close();
   }
 }
 

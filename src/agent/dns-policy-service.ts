@@ -90,7 +90,14 @@ export class DnsPolicyService {
     const sender = this.#o.release === undefined ? PacketSender.open(SL_MARK_DNS_RELEASED) : undefined;
     const release: Release = this.#o.release ?? ((i, f) => sender!.send(i, f));
     const reader = new RingBufReader(events);
-    const timer = setInterval(() => this.tick(), HEARTBEAT_MS);
+    const timer = setInterval(() => {
+      // A timer's exception would end the agent: log it once and keep beating.
+      try {
+        this.tick();
+      } catch (e) {
+        this.#logOnce(`heartbeat: ${(e as Error).message}`, e);
+      }
+    }, HEARTBEAT_MS);
     timer.unref();
     this.#running = { maps, writer, reader, hold, timer, release, ...(sender ? { sender } : {}) };
     this.#heartbeat(HOLD_TICKS);
@@ -130,6 +137,11 @@ export class DnsPolicyService {
   /** entries lists what DNS policy knows now (for `sluice dump dns`). */
   entries(): Array<{ name: string; addresses: LearnedAddress[] }> {
     return this.table.entries();
+  }
+
+  /** retire stops DNS policy when it runs on `maps`, which are about to close. */
+  retire(maps: DatapathMaps): void {
+    if (this.#running?.maps === maps) this.close();
   }
 
   close(): void {

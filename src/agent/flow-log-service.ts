@@ -76,7 +76,14 @@ export class FlowLogService {
     });
     const aggregator = new FlowAggregator(settings, this.#o.names(), this.#now());
     const reader = new RingBufReader(events);
-    const timer = setInterval(() => this.flush(), settings.flushIntervalS * 1000);
+    const timer = setInterval(() => {
+      // A timer's exception would end the agent: log it and keep the service.
+      try {
+        this.flush();
+      } catch (e) {
+        this.#o.log.error({ op: "flowlogs", err: e }, "flush flow logs failed");
+      }
+    }, settings.flushIntervalS * 1000);
     timer.unref();
     const r: Running = {
       key,
@@ -130,6 +137,11 @@ export class FlowLogService {
       this.#o.log.error({ op: "flowlogs", err: e }, "write flow logs failed");
     }
     this.#recent.push(records);
+  }
+
+  /** retire stops flow logs (flushing the interval) when they read `maps`, which are about to close. */
+  retire(maps: DatapathMaps): void {
+    if (this.#running?.maps === maps) this.close();
   }
 
   /** close stops reading (the last interval is flushed first); the datapath flag is DataplaneSync's. */

@@ -123,6 +123,11 @@ test(
         "the TTL ran out: the address leaves",
       );
 
+      svc.retire({ byName: new Map() } as unknown as DatapathMaps);
+      assert.ok(hold() > 0, "retiring other maps leaves DNS policy running");
+      svc.retire(maps);
+      assert.equal(hold(), 0, "its maps retiring (eBPF mode off): the datapath stops holding at once");
+      svc.configure(maps, writer);
       svc.close();
       assert.equal(hold(), 0, "closed: the datapath stops holding at once");
     } finally {

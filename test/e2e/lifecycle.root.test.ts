@@ -70,7 +70,8 @@ async function waitDataplane(dataplane: string): Promise<void> {
       );
     } catch (e) {
       const file = agents.get(n.name)?.logFile;
-      const log = file === undefined ? "(no log file)" : (await lab.exec(n.name, ["tail", "-n", "40", file])).stdout;
+      const log =
+        file === undefined ? "(no log file)" : (await lab.exec(n.name, ["tail", "-n", "40", file])).stdout;
       throw new Error(`${(e as Error).message}\nagent log of ${n.name}:\n${log}`, { cause: e });
     }
   }

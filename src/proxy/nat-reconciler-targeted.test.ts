@@ -5,8 +5,7 @@
  * as a second reconciler that runs the full sync() of the whole cluster at every step: the same
  * entries, ids included, the same problems and health checks; and the fast path must actually be
  * taken, or the test proves nothing. Also run with bounded maps (capacity 30, which these
- * sequences never fill: at 12–18 entries the full sync() itself fails with E2BIG on some
- * multi-Service steps — a known gap of roomFirst, not of the fast path).
+ * sequences never fill; nat-reconciler-tight-maps.test.ts drives full syncs at 6–18 entries).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

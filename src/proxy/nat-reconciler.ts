@@ -543,10 +543,12 @@ export class NatReconciler {
 /**
  * roomFirst: with bounded maps, what goes away makes room before anything new is put — frontends
  * to delete first, then the backend slots and source ranges of ids no desired frontend uses (no
- * frontend can reach them once those deletes are done). Else a full map refuses the new entries
- * while the old ones still sit there. Slots a shrinking Service gives up keep their late place
- * (its frontend must shrink first). Unbounded maps, and plans that delete nothing, keep
- * planNatUpdate's order. `used` (the svc_ids desired frontends point at) is asked only when needed.
+ * frontend can reach them once those deletes are done), then each id that stays but gives up
+ * entries (a Service that shrinks), its own writes together in planNatUpdate's order (its slots
+ * rewritten, its frontends shrunk, then its spare slots deleted), and only then what grows.
+ * Else a full map refuses the new entries while the old ones still sit there. Unbounded maps,
+ * and plans that delete nothing, keep planNatUpdate's order. `used` (the svc_ids desired
+ * frontends point at) is asked only when needed.
  */
 function roomFirst(
   ops: readonly NatOp[],
@@ -556,13 +558,23 @@ function roomFirst(
   if (![cap.frontends, cap.backends, cap.sourceRanges].some(Number.isFinite)) return ops;
   if (!ops.some((op) => op.op.startsWith("delete-"))) return ops;
   const inUse = used();
+  const slotDelete = (op: NatOp): op is Extract<NatOp, { op: "delete-backend" | "delete-source-range" }> =>
+    op.op === "delete-backend" || op.op === "delete-source-range";
   const early = (op: NatOp): boolean =>
-    op.op === "delete-frontend" ||
-    ((op.op === "delete-backend" || op.op === "delete-source-range") && !inUse.has(op.key.svcId));
+    op.op === "delete-frontend" || (slotDelete(op) && !inUse.has(op.key.svcId));
+  const shrinking = new Set<number>();
+  for (const op of ops) if (slotDelete(op) && !early(op)) shrinking.add(op.key.svcId);
+  const svcIdOf = (op: NatOp): number | undefined => {
+    if (op.op === "put-frontend") return op.value.svcId;
+    if (op.op === "delete-frontend") return undefined; // early anyway
+    return op.key.svcId;
+  };
+  const ofShrinking = (op: NatOp): boolean => !early(op) && shrinking.has(svcIdOf(op) ?? -1);
   return [
     ...ops.filter((op) => op.op === "delete-frontend"),
     ...ops.filter((op) => early(op) && op.op !== "delete-frontend"),
-    ...ops.filter((op) => !early(op)),
+    ...ops.filter(ofShrinking),
+    ...ops.filter((op) => !early(op) && !ofShrinking(op)),
   ];
 }
 

@@ -14,6 +14,7 @@ import { datapathBench } from "./datapath-bench.ts";
 import { labTrafficBench } from "./lab-traffic-bench.ts";
 import { nodePortBulkBench } from "./nodeport-bulk-bench.ts";
 import { policyBench } from "./policy-bench.ts";
+import { policyLabelChangeBench } from "./policy-label-change.ts";
 import { scaleBench } from "./scale-bench.ts";
 import { formatTable } from "./result-table.ts";
 import { writeResult } from "./write-result.ts";
@@ -22,6 +23,7 @@ import { writeResult } from "./write-result.ts";
 const BENCHMARKS: readonly Benchmark[] = [
   datapathBench,
   policyBench,
+  policyLabelChangeBench,
   controlPlaneBench,
   changeLatencyBench,
   agentIdleBench,

@@ -23,6 +23,22 @@ export function cachedCidr(text: string): Cidr {
   return c;
 }
 
+const cidrListCache = new WeakMap<readonly string[], readonly Cidr[]>();
+
+/**
+ * cachedCidrs parses a list of CIDRs once per list: keyed by the IR's array itself (identity, no
+ * string hashing), so validating and generating a 10,000-rule policy — each rule's lists read
+ * three times — parses and looks up each list once. It throws as parseCidr does.
+ */
+export function cachedCidrs(texts: readonly string[]): readonly Cidr[] {
+  let cs = cidrListCache.get(texts);
+  if (cs === undefined) {
+    cs = texts.map(cachedCidr);
+    cidrListCache.set(texts, cs);
+  }
+  return cs;
+}
+
 const inNets = (nets: readonly string[], addr: number): boolean =>
   nets.some((n) => cidrContains(cachedCidr(n), addr));
 const inPorts = (ranges: readonly PortRange[], port: number): boolean =>

@@ -3,7 +3,7 @@
  * that can match, each tier's end-of-tier deny, the default; planChunks then cuts that list into
  * chunks small enough for the verifier. Pure.
  */
-import { cachedCidr } from "./match-rule.ts";
+import { cachedCidrs } from "./match-rule.ts";
 import type { EndpointPolicy, PolicyRule, RuleMatch } from "./rule-ir.ts";
 
 /** PolicyItem is one unit of generated code. `startsTier` marks the first item of a tier (or the default). */
@@ -23,17 +23,20 @@ export type PolicyItem =
     }
   | { readonly kind: "default"; readonly tier: number; readonly ruleId: number; readonly startsTier: number };
 
+// A port criterion that is present but lists nothing matches no packet.
+function emptyPos(ranges?: readonly unknown[], named?: readonly unknown[]): boolean {
+  return (
+    (ranges !== undefined || named !== undefined) && (ranges ?? []).length === 0 && (named ?? []).length === 0
+  );
+}
+
 /** neverMatches tells whether a rule's criteria exclude every packet (it is left out of the program). */
 export function neverMatches(m: RuleMatch): boolean {
-  const emptyPos = (ranges?: readonly unknown[], named?: readonly unknown[]): boolean =>
-    (ranges !== undefined || named !== undefined) &&
-    (ranges ?? []).length === 0 &&
-    (named ?? []).length === 0;
   return (
     m.srcNets?.length === 0 ||
     m.dstNets?.length === 0 ||
-    (m.notSrcNets ?? []).some((n) => cachedCidr(n).prefixLen === 0) ||
-    (m.notDstNets ?? []).some((n) => cachedCidr(n).prefixLen === 0) ||
+    (m.notSrcNets !== undefined && cachedCidrs(m.notSrcNets).some((c) => c.prefixLen === 0)) ||
+    (m.notDstNets !== undefined && cachedCidrs(m.notDstNets).some((c) => c.prefixLen === 0)) ||
     emptyPos(m.srcPorts, m.srcNamedPortSets) ||
     emptyPos(m.dstPorts, m.dstNamedPortSets) ||
     (m.protocol !== undefined && m.notProtocol === m.protocol)

@@ -4,7 +4,7 @@
  * It throws one error naming the field path and the reason. Pure.
  */
 import { SL_POL_HITS_MAX_ENTRIES } from "../datapath/abi/abi.ts";
-import { cachedCidr } from "./match-rule.ts";
+import { cachedCidr, cachedCidrs } from "./match-rule.ts";
 import type { EndpointPolicy, IcmpMatch, PortRange, RuleMatch } from "./rule-ir.ts";
 
 const isInt = (v: number, max: number): boolean => Number.isInteger(v) && v >= 0 && v <= max;
@@ -28,11 +28,10 @@ export function validatePolicy(policy: EndpointPolicy): void {
     tier.policies.forEach((p, pi) => {
       p.rules.forEach((rule, ri) => {
         // The path is only built for an error: this runs once per rule of a 10,000-rule policy.
-        const at = (): string => `tiers[${t}].policies[${pi}].rules[${ri}]`;
-        if (!isInt(rule.id, SL_POL_HITS_MAX_ENTRIES - 1)) ruleId(`${at()}.id`, rule.id);
+        if (!isInt(rule.id, SL_POL_HITS_MAX_ENTRIES - 1)) ruleId(`${rulePath(t, pi, ri)}.id`, rule.id);
         if (!ACTIONS.has(rule.action))
-          fail(`${at()}.action`, `"${String(rule.action)}" is not allow, deny, pass or log`);
-        validateMatch(rule.match, at, fail);
+          fail(`${rulePath(t, pi, ri)}.action`, `"${String(rule.action)}" is not allow, deny, pass or log`);
+        validateMatch(rule.match, t, pi, ri, fail);
       });
     });
   });
@@ -51,47 +50,68 @@ const SET_KEYS = [
   "notDstNamedPortSets",
 ] as const;
 const PORT_KEYS = ["srcPorts", "notSrcPorts", "dstPorts", "notDstPorts"] as const;
+const PROTO_KEYS = ["protocol", "notProtocol"] as const;
+const ICMP_KEYS = ["icmp", "notIcmp"] as const;
 
+const rulePath = (t: number, pi: number, ri: number): string => `tiers[${t}].policies[${pi}].rules[${ri}]`;
+
+// validateMatch runs once per rule: plain loops over the fields present, no closure per call
+// (under tsx every function expression also costs a __name call), paths built only on error.
 function validateMatch(
   m: RuleMatch,
-  where: () => string,
+  t: number,
+  pi: number,
+  ri: number,
   fail: (path: string, reason: string) => never,
 ): void {
-  let path: string | undefined;
-  const at = (): string => (path ??= where());
-  for (const k of ["protocol", "notProtocol"] as const) {
+  for (const k of PROTO_KEYS) {
     const v = m[k];
     if (v !== undefined && !isInt(v, 255))
-      fail(`${at()}.${k}`, `"${v}" is not an IP protocol number (0..255)`);
+      fail(`${rulePath(t, pi, ri)}.${k}`, `"${v}" is not an IP protocol number (0..255)`);
   }
   if (m.ipVersion !== undefined && m.ipVersion !== 4 && m.ipVersion !== 6)
-    fail(`${at()}.ipVersion`, `"${String(m.ipVersion)}" is not 4 or 6`);
+    fail(`${rulePath(t, pi, ri)}.ipVersion`, `"${String(m.ipVersion)}" is not 4 or 6`);
   for (const k of NET_KEYS) {
-    (m[k] ?? []).forEach((n, i) => {
-      try {
-        cachedCidr(n);
-      } catch (e) {
-        fail(`${at()}.${k}[${i}]`, (e as Error).message);
+    const nets = m[k];
+    if (nets === undefined) continue;
+    try {
+      cachedCidrs(nets);
+    } catch {
+      // Only on error: find which entry, for the path.
+      for (let i = 0; i < nets.length; i++) {
+        try {
+          cachedCidr(nets[i]!);
+        } catch (e) {
+          fail(`${rulePath(t, pi, ri)}.${k}[${i}]`, (e as Error).message);
+        }
       }
-    });
+    }
   }
   for (const k of SET_KEYS) {
-    (m[k] ?? []).forEach((id, i) => {
+    const ids = m[k];
+    if (ids === undefined) continue;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
       if (!isInt(id, 0xffffffff))
-        fail(`${at()}.${k}[${i}]`, `set id "${id}" is not a 32-bit unsigned integer`);
-    });
+        fail(`${rulePath(t, pi, ri)}.${k}[${i}]`, `set id "${id}" is not a 32-bit unsigned integer`);
+    }
   }
   for (const k of PORT_KEYS) {
-    (m[k] ?? []).forEach((r: PortRange, i) => {
+    const ranges: readonly PortRange[] | undefined = m[k];
+    if (ranges === undefined) continue;
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i]!;
       if (!isInt(r.first, 65535) || !isInt(r.last, 65535))
-        fail(`${at()}.${k}[${i}]`, `"${r.first}-${r.last}" is not within 0..65535`);
-      if (r.first > r.last) fail(`${at()}.${k}[${i}]`, `first "${r.first}" is above last "${r.last}"`);
-    });
+        fail(`${rulePath(t, pi, ri)}.${k}[${i}]`, `"${r.first}-${r.last}" is not within 0..65535`);
+      if (r.first > r.last)
+        fail(`${rulePath(t, pi, ri)}.${k}[${i}]`, `first "${r.first}" is above last "${r.last}"`);
+    }
   }
-  for (const k of ["icmp", "notIcmp"] as const) {
+  for (const k of ICMP_KEYS) {
     const v: IcmpMatch | undefined = m[k];
     if (v === undefined) continue;
-    if (!isInt(v.type, 255)) fail(`${at()}.${k}.type`, `"${v.type}" is not 0..255`);
-    if (v.code !== undefined && !isInt(v.code, 255)) fail(`${at()}.${k}.code`, `"${v.code}" is not 0..255`);
+    if (!isInt(v.type, 255)) fail(`${rulePath(t, pi, ri)}.${k}.type`, `"${v.type}" is not 0..255`);
+    if (v.code !== undefined && !isInt(v.code, 255))
+      fail(`${rulePath(t, pi, ri)}.${k}.code`, `"${v.code}" is not 0..255`);
   }
 }

@@ -197,3 +197,20 @@ test("Assembler.reachable is false after ja or exit until a label an earlier jum
   a.label("end");
   assert.equal(a.reachable, true);
 });
+
+test("Assembler.reset empties instructions, labels, map references, jump count and reachability", () => {
+  const a = new Assembler();
+  a.ldMap(R1, "sl_pol_state").jmpImm("jeq", R1, 0, "pending").label("x").exit();
+  assert.equal(a.reachable, false);
+  a.reset();
+  assert.equal(a.length, 0);
+  assert.equal(a.jumpCount, 0);
+  assert.equal(a.reachable, true);
+  assert.equal(a.hasLabel("x"), false);
+  // "pending" was never defined before the reset: defining it now must not throw or leak state.
+  a.label("x").mov64Imm(R0, 1).exit();
+  const p = a.assemble();
+  assert.equal(p.mapRelocations.length, 0);
+  assert.deepEqual([...p.labels], [["x", 0]]);
+  assert.deepEqual(disassemble(p.instructions, p), ["x:", "0: r0 = 1", "1: exit"]);
+});

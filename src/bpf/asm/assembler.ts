@@ -37,9 +37,9 @@ const INT16_MIN = -0x8000;
 const INT16_MAX = 0x7fff;
 
 export class Assembler {
-  readonly #insns: Insn[] = [];
+  #insns: Insn[] = [];
   readonly #labels = new Map<string, number>();
-  readonly #relocs: MapRelocation[] = [];
+  #relocs: MapRelocation[] = [];
   #jumps = 0;
   // Labels jumped to before they were defined, and whether the next instruction can run: the
   // verifier rejects a program with statically unreachable instructions, so generators ask.
@@ -63,6 +63,17 @@ export class Assembler {
    */
   get reachable(): boolean {
     return this.#reachable;
+  }
+
+  /** reset empties the assembler (instructions, labels, map references), for reuse as scratch. */
+  reset(): this {
+    this.#insns = [];
+    this.#labels.clear();
+    this.#relocs = [];
+    this.#jumps = 0;
+    this.#pending.clear();
+    this.#reachable = true;
+    return this;
   }
 
   /** label names the position of the next instruction; a name may be defined once. */

@@ -49,3 +49,65 @@ test("PolicyResourceFeed feeds only what changed: one label edit among many pods
   assert.equal(third.removals, 1);
   assert.deepEqual(third.delta.endpoints, ["pod/default/p7"]);
 });
+
+class KindSource extends Source {
+  readonly kindGen = new Map<string, number>();
+  readonly listedKinds: string[] = [];
+  override set(r: Resource): void {
+    super.set(r);
+    this.kindGen.set(r.kind, (this.kindGen.get(r.kind) ?? 0) + 1);
+  }
+  override drop(r: Resource): void {
+    super.drop(r);
+    this.kindGen.set(r.kind, (this.kindGen.get(r.kind) ?? 0) + 1);
+  }
+  override list(kind: PolicyResourceKind): Resource[] {
+    this.listedKinds.push(kind);
+    return super.list(kind);
+  }
+  generationOf(kind: PolicyResourceKind): number {
+    return this.kindGen.get(kind) ?? 0;
+  }
+}
+
+test("PolicyResourceFeed skips kinds whose generationOf did not change, and keeps their resources", () => {
+  const src = new KindSource();
+  for (let i = 0; i < 50; i++) src.set(pod("default", `p${i}`, `198.19.0.${i}`, { app: "x" }));
+  const feed = new PolicyResourceFeed(new PolicyCalculator());
+  assert.equal(feed.pass(src).upserts, 50);
+  src.listedKinds.length = 0;
+  const pol = knp("default", "allow", { podSelector: { matchLabels: { app: "x" } }, ingress: [{}] });
+  src.set(pol);
+  const second = feed.pass(src);
+  assert.deepEqual(src.listedKinds, ["NetworkPolicy"], "only the changed kind is listed");
+  assert.equal(second.upserts, 1);
+  assert.equal(second.removals, 0, "the skipped pods are not taken for deleted");
+  assert.equal(second.delta.endpoints.length, 50, "the policy selects the 50 pods fed in the first pass");
+  src.drop(pod("default", "p7", "198.19.0.7", { app: "x" }));
+  src.listedKinds.length = 0;
+  const third = feed.pass(src);
+  assert.deepEqual(src.listedKinds, ["Pod"]);
+  assert.equal(third.removals, 1);
+});
+
+test("PolicyResourceFeed lists a kind again while one of its resources is refused", () => {
+  const src = new KindSource();
+  src.set(cnpBad());
+  const feed = new PolicyResourceFeed(new PolicyCalculator());
+  assert.equal(feed.pass(src).errors.length, 1);
+  src.set(pod("default", "p0", "198.19.0.1", { app: "x" }));
+  src.listedKinds.length = 0;
+  const again = feed.pass(src);
+  assert.ok(src.listedKinds.includes("NetworkPolicy"), "the refused kind is retried on the next change");
+  assert.equal(again.errors.length, 1);
+});
+
+// Built without validation (as a hand-edited cache entry could be): the calculator refuses its selector.
+function cnpBad(): Resource {
+  return {
+    apiVersion: "projectcalico.org/v3",
+    kind: "NetworkPolicy",
+    metadata: { name: "bad", namespace: "default" },
+    spec: { selector: "app == ", ingress: [{ action: "Allow" }] },
+  } as unknown as Resource;
+}

@@ -14,6 +14,11 @@ export interface PolicyResourceSource {
   /** Grows on every change; an unchanged generation means nothing to read. */
   readonly generation: number;
   list(kind: PolicyResourceKind): readonly Resource[];
+  /**
+   * Optional: grows whenever a resource of `kind` changes (ClusterCache.generationOf). With it, a
+   * pass skips the kinds that did not change — a Service edit no longer walks 10k pods.
+   */
+  generationOf?(kind: PolicyResourceKind): number;
 }
 
 /**
@@ -58,6 +63,8 @@ export interface FeedPass {
 export class PolicyResourceFeed {
   readonly #fed = new Map<string, Resource>();
   #generation: number | undefined;
+  /** Per kind, the source's generationOf(kind) when that kind was last fed without errors. */
+  readonly #kindGeneration = new Map<PolicyResourceKind, number>();
 
   constructor(readonly calc: PolicyCalculator) {}
 
@@ -70,7 +77,12 @@ export class PolicyResourceFeed {
     const seen = new Set<string>();
     const errors: string[] = [];
     let upserts = 0;
+    const listed = new Set<string>();
     for (const kind of POLICY_RESOURCE_KINDS) {
+      const kindGeneration = source.generationOf?.(kind);
+      if (kindGeneration !== undefined && this.#kindGeneration.get(kind) === kindGeneration) continue;
+      listed.add(kind);
+      const errorsBefore = errors.length;
       for (const r of source.list(kind)) {
         const id = identity(r);
         seen.add(id);
@@ -87,8 +99,13 @@ export class PolicyResourceFeed {
           );
         }
       }
+      // A kind with a refused resource is listed again on the next pass (the retry above).
+      if (kindGeneration !== undefined && errors.length === errorsBefore)
+        this.#kindGeneration.set(kind, kindGeneration);
+      else this.#kindGeneration.delete(kind);
     }
-    const gone = [...this.#fed].filter(([id]) => !seen.has(id));
+    // Only a listed kind can have lost resources; a skipped kind is as it was fed.
+    const gone = [...this.#fed].filter(([id, r]) => listed.has(r.kind) && !seen.has(id));
     const rank = (r: Resource): number => POLICY_RESOURCE_KINDS.indexOf(r.kind as PolicyResourceKind);
     gone.sort(([, a], [, b]) => rank(b) - rank(a));
     for (const [id, r] of gone) {

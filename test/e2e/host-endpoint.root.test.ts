@@ -6,7 +6,8 @@
  *      Service NAT) while alice still reaches it: the preDNAT policy decides only what it matches;
  *   b. under a deny-all host policy the failsafe port 22 still reaches a server in the node's
  *      namespace (another port does not), and taking 22 out of FelixConfiguration's
- *      failsafeInboundHostPorts closes it;
+ *      failsafeInboundHostPorts closes it; over IPv6 to the node's link-local address the same
+ *      holds (22 connects, so neighbour discovery works; 2222 is dropped: IPv6 is no bypass);
  *   c. an applyOnForward policy denies bob traffic forwarded through the host to a pod's own
  *      address, alice still passes.
  * Every denial is first shown open, so each assertion can fail. Lab "sl-t-hep-<pid>", torn down
@@ -37,17 +38,33 @@ let lab: Lab;
 let alice = "";
 let bob = "";
 
-/** probe makes `count` TCP connections from the external client, with `from` as the source. */
-function probe(from: string, host: string, port: number, count = 2, timeoutMs = 1000): Promise<ClientReport> {
-  return runTrafficClient(lab, "client", { host, port, count, timeoutMs, bind: from, deadlineMs: 20_000 });
+/** probe makes `count` TCP connections from the external client, with `from` as the source (undefined: the kernel picks, e.g. for IPv6). */
+function probe(
+  from: string | undefined,
+  host: string,
+  port: number,
+  count = 2,
+  timeoutMs = 1000,
+): Promise<ClientReport> {
+  const bind = from === undefined ? {} : { bind: from };
+  return runTrafficClient(lab, "client", { host, port, count, timeoutMs, deadlineMs: 20_000, ...bind });
 }
 
-async function reaches(from: string, host: string, port: number): Promise<boolean> {
+async function reaches(from: string | undefined, host: string, port: number): Promise<boolean> {
   return (await probe(from, host, port)).failed === 0;
 }
 
-async function refused(from: string, host: string, port: number): Promise<boolean> {
+async function refused(from: string | undefined, host: string, port: number): Promise<boolean> {
   return (await probe(from, host, port, 2, 600)).ok === 0;
+}
+
+/** linkLocal is the fe80:: address of a node's eth0 (the kernel made it from the MAC). */
+async function linkLocal(node: string): Promise<string> {
+  const r = await lab.exec(node, ["ip", "-6", "-j", "addr", "show", "dev", "eth0", "scope", "link"]);
+  const addrs = JSON.parse(r.stdout) as { addr_info: { local: string }[] }[];
+  const local = addrs[0]?.addr_info[0]?.local;
+  if (local === undefined) throw new Error(`${node}: no IPv6 link-local address on eth0: ${r.stdout}`);
+  return local;
 }
 
 const gnp = (name: string, spec: Record<string, unknown>): Record<string, unknown> => ({
@@ -98,6 +115,7 @@ describe("host endpoints in the lab", { ...requireRoot, timeout: 120_000 }, () =
         { proto: "tcp", port: OTHER },
       ],
       lifetimeMs: 110_000,
+      bind: "::", // IPv6 too: the host endpoint must judge it
     });
     await startAgents(lab, { readyTimeoutMs: 60_000 });
   });
@@ -144,6 +162,11 @@ describe("host endpoints in the lab", { ...requireRoot, timeout: 120_000 }, () =
     await applyManifests(lab.plan.datastoreDir, [gnp("host-deny-all", { ingress: [{ action: "Deny" }] })]);
     await until("port 2222 on the host refused", () => refused(alice, nodeIp, OTHER), 20_000);
     assert.ok(await reaches(alice, nodeIp, SSH), "failsafe 22 reaches the host under deny-all");
+    // IPv6 to the node's link-local address: neighbour discovery still works (22 connects) and
+    // the programs' IPv4-only policy is no bypass (2222 is dropped, as over IPv4).
+    const v6 = `${await linkLocal(NODE)}%eth0`;
+    assert.ok(await reaches(undefined, v6, SSH), `failsafe 22 over IPv6 (${v6})`);
+    assert.ok(await refused(undefined, v6, OTHER), "2222 over IPv6 is dropped");
     await applyManifests(lab.plan.datastoreDir, [felix([{ protocol: "TCP", port: 179 }])]);
     await until("22 closed once it is no failsafe port", () => refused(alice, nodeIp, SSH), 20_000);
     await applyManifests(lab.plan.datastoreDir, [felix([{ protocol: "TCP", port: SSH }])]);

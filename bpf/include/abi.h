@@ -448,8 +448,8 @@ struct sl_pol_log_event {
  * slot of a program's chunk 0 (untracked_ingress_slot: of sl_pol_jump_xdp), or 0 for "no policy
  * at this hook": a pod no policy selects is allowed (Kubernetes' default); for a host endpoint the
  * agent always installs ingress and egress programs (no policy there means deny, failsafe ports
- * excepted). An endpoint with an entry is policed: IPv6 to or from it is dropped
- * (SL_R_DROP_IPV6_POLICED) until IPv6 lands. The agent replaces a program by writing its chunks
+ * excepted). An endpoint with an entry is policed: IPv6 to or from a pod is dropped
+ * (SL_R_DROP_IPV6_POLICED) until IPv6 lands; at a host endpoint hep_ipv6.h judges it. The agent replaces a program by writing its chunks
  * to fresh slots and then this entry — one map write, so a flow meets the old program or the new
  * one, never a mix. */
 #define SL_POL_EP_F_HOST 0x1       /* a host endpoint: failsafe ports apply, host flows are tracked */

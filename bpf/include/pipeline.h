@@ -21,6 +21,7 @@
 #include "policy.h"
 #include "policed_pod.h"
 #include "hep_policy.h"
+#include "hep_ipv6.h"
 #include "flow_events.h"
 
 #define SL_CONTINUE 0x7fff
@@ -36,6 +37,13 @@ SL_INLINE int pipe_parse(struct sl_ctx *ctx)
 	int r = parse_packet(ctx);
 	if (r == SL_PARSE_PASS && pod_ipv6_refused(ctx))
 		return counter_drop(ctx, SL_R_DROP_IPV6_POLICED);
+	if (r == SL_PARSE_PASS && ctx->reason == SL_R_PASS_IPV6) {
+		struct sl_pol_endpoint *ep = hep_endpoint();
+		__u32 verdict = ep ? hep_ipv6_judge(ctx, ep) : SL_R_PASS_IPV6;
+		if (verdict == SL_R_DROP_IPV6_POLICED)
+			return counter_drop(ctx, verdict);
+		ctx->reason = verdict;
+	}
 	if (r == SL_PARSE_PASS) {
 		counter_add(ctx, ctx->reason);
 		return TC_ACT_OK;

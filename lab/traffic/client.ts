@@ -5,11 +5,14 @@
  * arguments. Bounded: count <= 100000, each attempt times out, and the whole run has a deadline.
  *
  *   node --import tsx lab/traffic/client.ts --proto tcp --host 198.19.2.2 --port 8080 \
- *        [--count 1] [--timeout-ms 2000] [--interval-ms 0] [--deadline-ms 60000]
+ *        [--count 1] [--timeout-ms 2000] [--interval-ms 0] [--deadline-ms 60000] [--bind 198.18.0.201]
+ *
+ * `--bind` picks the source address (one of the namespace's own), so one namespace can act as
+ * several external clients that policy tells apart.
  */
 import { createSocket } from "node:dgram";
 import { request } from "node:http";
-import { connect } from "node:net";
+import { connect, isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { summarizeAttempts } from "./client-report.ts";
 import type { AttemptResult } from "./client-report.ts";
@@ -19,9 +22,16 @@ import type { TrafficProto } from "./traffic-args.ts";
 
 const PAYLOAD = "sluice-lab-ping";
 
-function tcpAttempt(host: string, port: number, timeoutMs: number): Promise<ServerReply> {
+/** Target is where one attempt goes, and from which local address when bound. */
+interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly bind: string | undefined;
+}
+
+function tcpAttempt({ host, port, bind }: Target, timeoutMs: number): Promise<ServerReply> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host, port });
+    const s = connect({ host, port, ...(bind !== undefined ? { localAddress: bind } : {}) });
     let buf = "";
     let reply: ServerReply | undefined;
     let settled = false;
@@ -60,9 +70,18 @@ function tcpAttempt(host: string, port: number, timeoutMs: number): Promise<Serv
   });
 }
 
-function httpAttempt(host: string, port: number, timeoutMs: number): Promise<ServerReply> {
+function httpAttempt({ host, port, bind }: Target, timeoutMs: number): Promise<ServerReply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: "/", method: "GET", agent: false, timeout: timeoutMs }, (res) => {
+    const options = {
+      host,
+      port,
+      path: "/",
+      method: "GET",
+      agent: false,
+      timeout: timeoutMs,
+      ...(bind !== undefined ? { localAddress: bind } : {}),
+    };
+    const req = request(options, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => (body += d));
@@ -81,7 +100,7 @@ function httpAttempt(host: string, port: number, timeoutMs: number): Promise<Ser
   });
 }
 
-function udpAttempt(host: string, port: number, timeoutMs: number): Promise<ServerReply> {
+function udpAttempt({ host, port, bind }: Target, timeoutMs: number): Promise<ServerReply> {
   return new Promise((resolve, reject) => {
     const sock = createSocket("udp4");
     const done = (err: Error | undefined, reply?: ServerReply): void => {
@@ -101,13 +120,14 @@ function udpAttempt(host: string, port: number, timeoutMs: number): Promise<Serv
         done(new Error("bad datagram"));
       }
     });
-    sock.send(PAYLOAD, port, host);
+    if (bind === undefined) sock.send(PAYLOAD, port, host);
+    else sock.bind({ address: bind }, () => sock.send(PAYLOAD, port, host));
   });
 }
 
 const ATTEMPT = { tcp: tcpAttempt, http: httpAttempt, udp: udpAttempt } as const satisfies Record<
   TrafficProto,
-  (h: string, p: number, t: number) => Promise<ServerReply>
+  (target: Target, timeoutMs: number) => Promise<ServerReply>
 >;
 
 async function main(): Promise<number> {
@@ -119,11 +139,15 @@ async function main(): Promise<number> {
     "timeout-ms",
     "interval-ms",
     "deadline-ms",
+    "bind",
   ]);
   const proto = protoFlag(flags);
   const host = flags.get("host");
   if (host === undefined) throw new RangeError("parse arguments: --host is required");
   const port = intFlag(flags, "port", 8080, 1, 65535);
+  const bind = flags.get("bind");
+  if (bind !== undefined && isIP(bind) === 0)
+    throw new RangeError(`parse arguments: --bind "${bind}" is not an IP address`);
   const count = intFlag(flags, "count", 1, 1, 100_000);
   const timeoutMs = intFlag(flags, "timeout-ms", 2000, 1, 60_000);
   const intervalMs = intFlag(flags, "interval-ms", 0, 0, 60_000);
@@ -137,7 +161,7 @@ async function main(): Promise<number> {
     }
     const t0 = performance.now();
     try {
-      const reply = await ATTEMPT[proto](host, port, timeoutMs);
+      const reply = await ATTEMPT[proto]({ host, port, bind }, timeoutMs);
       results.push({ ok: true, latencyMs: performance.now() - t0, reply });
     } catch (e) {
       results.push({ ok: false, error: (e as Error).message });

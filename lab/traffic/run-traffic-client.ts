@@ -19,6 +19,8 @@ export interface TrafficClientOptions {
   readonly intervalMs?: number;
   /** Whole-run deadline. Default 60 s. */
   readonly deadlineMs?: number;
+  /** Source address: one of the namespace's own (a second address makes a second client). */
+  readonly bind?: string;
 }
 
 /** runTrafficClient runs the client in `target`'s namespace; throws only when the client itself could not run. */
@@ -43,6 +45,7 @@ export async function runTrafficClient(
     String(options.intervalMs ?? 0),
     "--deadline-ms",
     String(deadlineMs),
+    ...(options.bind !== undefined ? ["--bind", options.bind] : []),
   ]);
   // Past the client's own deadline plus its start-up, something is wrong: kill it.
   const r = await lab.exec(target, argv, { timeoutMs: deadlineMs + (options.timeoutMs ?? 2000) + 15_000 });

@@ -22,6 +22,8 @@ export interface TrafficServerOptions {
   readonly maxRequests?: number;
   /** Exit after this long. Default 120 s. */
   readonly lifetimeMs?: number;
+  /** Address to listen on; default 0.0.0.0 ("::" also takes IPv6, for TCP). */
+  readonly bind?: string;
   /** How long to wait for "listening". Default 15 s. */
   readonly startTimeoutMs?: number;
 }
@@ -53,6 +55,7 @@ export async function startTrafficServer(
     String(options.maxRequests ?? 1000),
     "--lifetime-ms",
     String(options.lifetimeMs ?? 120_000),
+    ...(options.bind !== undefined ? ["--bind", options.bind] : []),
   ]);
   const proc = await lab.spawn(target, argv);
   const requests: ServerReply[] = [];

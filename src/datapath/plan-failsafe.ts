@@ -26,7 +26,8 @@ export interface FailsafePlan {
 
 /**
  * planFailsafe turns the effective failsafe ports into sl_failsafe entries. An absent `net` (or
- * Calico's "") is any peer, 0.0.0.0/0. An empty list means no failsafe ports in that direction
+ * Calico's "") is any peer, 0.0.0.0/0 — the only entries IPv6 at a host endpoint honours
+ * (bpf/include/hep_ipv6.h looks up with a /0 peer). An empty list means no failsafe ports in that direction
  * (Calico's way to disable them). A port without protocol is TCP (Calico). Throws when the entries would not fit the map.
  */
 export function planFailsafe(

@@ -189,6 +189,45 @@ describe("endpointPolicyIr (Calico tiers)", () => {
       "deny default|pre|deny|0",
     );
   });
+
+  test("preDNAT decides only what it matches: an unmatched packet passes every tier to the normal policy", () => {
+    const env = setup([
+      ...base(),
+      hostEndpoint("node-1-eth0", "198.18.0.1", { role: "node" }),
+      tier("security", 100),
+      gnp("security.pre", {
+        tier: "security",
+        selector: "role == 'node'",
+        preDNAT: true,
+        applyOnForward: true,
+        ingress: [{ action: "Deny", source: { nets: [`${B}/32`] } }],
+      }),
+      gnp("pre-allow", {
+        selector: "role == 'node'",
+        preDNAT: true,
+        applyOnForward: true,
+        ingress: [{ action: "Allow", destination: { ports: [22] }, protocol: "TCP" }],
+      }),
+    ]);
+    assert.equal(
+      decide(env, "hep/node-1-eth0", "preDnatIngress", packet(B, "198.18.0.1", 30080)),
+      "deny security|security.pre|deny|0",
+    );
+    // C matches nothing in either tier: no end-of-tier deny, the packet goes on (the hook's allow).
+    assert.equal(
+      decide(env, "hep/node-1-eth0", "preDnatIngress", packet(C, "198.18.0.1", 30080)),
+      "allow |default|allow|-1",
+    );
+    assert.equal(
+      decide(env, "hep/node-1-eth0", "preDnatIngress", packet(C, "198.18.0.1", 22)),
+      "allow default|pre-allow|allow|0",
+    );
+    // The normal ingress hook keeps its end-of-tier and default deny.
+    assert.equal(
+      decide(env, "hep/node-1-eth0", "ingress", packet(C, "198.18.0.1", 30080)),
+      "deny |default|deny|-1",
+    );
+  });
 });
 
 describe("RuleIdAllocator", () => {

@@ -10,6 +10,11 @@
  * ingress/egress without policy denies (failsafe ports are the datapath's business); with
  * policies, past the last tier it denies too. preDNAT, untracked and forward hooks with no policy
  * have no program; when all their tiers pass, the packet goes on to the next stage (allow here).
+ *
+ * A preDNAT tier ends in pass, not deny, whatever its defaultAction: Calico's pre-DNAT policy has
+ * no default deny (a packet none of its rules match continues to the normal policy, which
+ * decides; Felix renders no end-of-tier drop for preDNAT chains), so a preDNAT policy decides only
+ * what it matches.
  */
 import type {
   EndpointPolicies,
@@ -192,7 +197,8 @@ export function endpointPolicyIr(
         }),
       };
     });
-    const eotAction: RuleAction = tier.defaultAction === "Pass" ? "pass" : "deny";
+    const eotAction: RuleAction =
+      hook === "preDnatIngress" || tier.defaultAction === "Pass" ? "pass" : "deny";
     const eot = want(`eot|${hook}|${tier.name}|${eotAction}`, {
       kind: "endOfTier",
       hook,

@@ -8,6 +8,8 @@
  * host's own flows, fwd_egress for forwarded ones. Counters and conntrack entries are asserted.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import {
   SL_CT_LEG_APPROVED,
@@ -29,6 +31,7 @@ import { requireRoot } from "../support/root.ts";
 import { runIn } from "./dp-harness.ts";
 import { expectOut, useNode1 } from "./node1-fixture.ts";
 import { TCP, UDP, W } from "./dp-world.ts";
+import type { PacketSpec } from "../packet/packet-spec.ts";
 
 let programmer: PolicyProgrammer | undefined;
 // registered before the fixture's: the programs go while node1's maps are still open
@@ -382,5 +385,155 @@ test(
     assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 6n);
     const e = world.node.ct.get({ src: W.client, dst: W.podB1, sport: 46002, dport: 8080, proto: TCP });
     assert.ok(e && legOf(e, W.podB1, W.client) & SL_CT_LEG_APPROVED, "the responder's ingress approved");
+  },
+);
+
+// IPv6 on a policed host endpoint (bpf/include/hep_ipv6.h): the programs are IPv4-only, so the
+// datapath applies ND, failsafe ports and the forwarding default itself and drops the rest.
+const HOST6 = "2001:db8::1";
+const PEER6 = "2001:db8::9";
+const tcp6 = (
+  src: string,
+  sport: number,
+  dst: string,
+  dport: number,
+  flags: ("SYN" | "ACK")[] = ["SYN"],
+) => ({
+  ipv6: { src, dst },
+  tcp: { sport, dport, flags, seq: 100, ...(flags.includes("ACK") ? { ack: 1 } : {}) },
+  payload: "hi",
+});
+const udp6 = (src: string, sport: number, dst: string, dport: number) => ({
+  ipv6: { src, dst },
+  udp: { sport, dport },
+  payload: "q",
+});
+
+/** holdUdpSocket keeps a UDP socket in node1's netns connected from [::1]:<port> to [::1]:53 (a host's DNS query). */
+async function holdUdpSocket(): Promise<{ port: number; stop: () => void }> {
+  const script =
+    "import socket,time\n" +
+    "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n" +
+    "s.bind(('::1',0)); s.connect(('::1',53))\n" +
+    "print(s.getsockname()[1],flush=True)\n" +
+    "time.sleep(30)\n";
+  const child = spawn("ip", ["netns", "exec", world.ns.name, "python3", "-c", script], { stdio: "pipe" });
+  const stop = () => void child.kill("SIGKILL");
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("hold udp socket: no port after 10 s")), 10_000);
+      createInterface({ input: child.stdout }).once("line", (l) => (clearTimeout(timer), resolve(l)));
+      child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`hold udp socket: exit ${code}`))));
+    });
+    return { port: Number(line), stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
+test(
+  "IPv6 at a policed host endpoint: ND and MLD pass, failsafe ports pass both ways, everything else is dropped and counted",
+  requireRoot,
+  async () => {
+    addSecondAddress(); // lo up: ::1 for the socket below
+    await install({ ingress: denyAll("ingress"), egress: denyAll("egress") });
+    failsafe(
+      { direction: "in", protocol: "tcp", port: 22, peer: "0.0.0.0/0" },
+      { direction: "out", protocol: "udp", port: 53, peer: "0.0.0.0/0" },
+      // a peer CIDR is IPv4: this entry never opens IPv6
+      { direction: "in", protocol: "tcp", port: 2379, peer: "198.18.0.0/16" },
+    );
+    const { from_hep, to_hep } = await hep();
+    const dropped = counter(SlReason.SL_R_DROP_IPV6_POLICED);
+    const passed = counter(SlReason.SL_R_PASS_IPV6);
+    const failsafes = counter(SlReason.SL_R_PASS_FAILSAFE);
+
+    const ns = { ipv6: { src: "fe80::9", dst: "ff02::1:ff00:1", hopLimit: 255 }, icmpv6: { type: 135 } };
+    assert.equal(runIn(world.ns, from_hep, ns).verdict, "OK", "neighbour solicitation");
+    assert.equal(runIn(world.ns, to_hep, { ...ns, icmpv6: { type: 136 } }).verdict, "OK", "advertisement");
+    const mld = {
+      ipv6: { src: "fe80::1", dst: "ff02::16", ext: [{ type: "hop-by-hop" }] },
+      icmpv6: { type: 143 },
+    };
+    assert.equal(runIn(world.ns, to_hep, mld as PacketSpec).verdict, "OK", "MLDv2 report behind hop-by-hop");
+    assert.equal(counter(SlReason.SL_R_PASS_IPV6), passed + 3n);
+
+    assert.equal(runIn(world.ns, from_hep, tcp6(PEER6, 41001, HOST6, 22)).verdict, "OK", "SSH in");
+    const synAck = tcp6(HOST6, 22, PEER6, 41001, ["SYN", "ACK"]);
+    assert.equal(runIn(world.ns, to_hep, synAck).verdict, "OK", "SSH's answer out");
+    assert.equal(runIn(world.ns, to_hep, udp6(HOST6, 40000, PEER6, 53)).verdict, "OK", "DNS query out");
+    const behindExt = {
+      ...tcp6(PEER6, 41002, HOST6, 22),
+      ipv6: { src: PEER6, dst: HOST6, ext: [{ type: "dest-opts" }] },
+    };
+    assert.equal(runIn(world.ns, from_hep, behindExt as PacketSpec).verdict, "OK", "SSH behind dest-opts");
+    assert.equal(counter(SlReason.SL_R_PASS_FAILSAFE), failsafes + 4n);
+
+    for (const [what, prog, pkt] of [
+      ["port 8080 in", from_hep, tcp6(PEER6, 41003, HOST6, 8080)],
+      ["2379: failsafe for an IPv4 peer range only", from_hep, tcp6(PEER6, 41004, HOST6, 2379)],
+      ["a host flow out to 8080", to_hep, tcp6(HOST6, 41005, PEER6, 8080)],
+      ["an unasked 'answer' from port 53", from_hep, udp6(PEER6, 53, HOST6, 40000)],
+      [
+        "echo request",
+        from_hep,
+        { ipv6: { src: PEER6, dst: HOST6 }, icmpv6: { type: "echo-request", id: 1 } },
+      ],
+    ] as const)
+      assert.equal(runIn(world.ns, prog, pkt as PacketSpec).verdict, "SHOT", what);
+    assert.equal(counter(SlReason.SL_R_DROP_IPV6_POLICED), dropped + 5n);
+
+    // A real answer: the host holds a UDP socket connected to [::1]:53 (sk lookup in this netns).
+    const sock = await holdUdpSocket();
+    try {
+      const answer = udp6("::1", 53, "::1", sock.port);
+      assert.equal(runIn(world.ns, from_hep, answer).verdict, "OK", "the answer to the host's query");
+      assert.equal(
+        runIn(world.ns, from_hep, udp6("::1", 53, "::1", sock.port + 1)).verdict,
+        "SHOT",
+        "no socket",
+      );
+    } finally {
+      sock.stop();
+    }
+
+    // An interface without a host endpoint entry judges nothing.
+    const plain = await world.node.iface({ ifindex: HEP + 1, role: "hep", polDoneSlot: DONE_HEP });
+    assert.equal(runIn(world.ns, plain.from_hep, tcp6(PEER6, 41006, HOST6, 8080)).verdict, "OK");
+    assert.equal(counter(SlReason.SL_R_PASS_IPV6, HEP + 1), 1n);
+  },
+);
+
+test(
+  "IPv6 forwarded through a host endpoint passes while no preDNAT / applyOnForward program would judge it",
+  requireRoot,
+  async () => {
+    addSecondAddress();
+    world.ns.sysctl("net.ipv6.conf.all.forwarding", "1");
+    world.ns.ip("-6", "route", "replace", "2001:db8:99::/64", "dev", "lo");
+    failsafe();
+    await install({ ingress: denyAll("ingress"), egress: denyAll("egress") });
+    const { from_hep, to_hep } = await hep();
+    const through = tcp6(PEER6, 43001, "2001:db8:99::5", 8080);
+    assert.equal(runIn(world.ns, from_hep, through).verdict, "OK", "routed on: no forward policy");
+    const out = tcp6("2001:db8:99::5", 43002, PEER6, 8080);
+    assert.equal(runIn(world.ns, to_hep, out).verdict, "OK", "a routed source leaving: no forward policy");
+    assert.equal(runIn(world.ns, from_hep, tcp6(PEER6, 43003, "::1", 8080)).verdict, "SHOT", "the host's");
+
+    await install({
+      ingress: denyAll("ingress"),
+      egress: denyAll("egress"),
+      forwardIngress: allowAll("ingress"),
+      forwardEgress: allowAll("egress"),
+    });
+    const dropped = counter(SlReason.SL_R_DROP_IPV6_POLICED);
+    assert.equal(
+      runIn(world.ns, from_hep, through).verdict,
+      "SHOT",
+      "an applyOnForward program cannot judge IPv6",
+    );
+    assert.equal(runIn(world.ns, to_hep, out).verdict, "SHOT");
+    assert.equal(counter(SlReason.SL_R_DROP_IPV6_POLICED), dropped + 2n);
   },
 );

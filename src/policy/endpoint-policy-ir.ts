@@ -10,6 +10,8 @@
  * ingress/egress without policy denies (failsafe ports are the datapath's business); with
  * policies, past the last tier it denies too. preDNAT, untracked and forward hooks with no policy
  * have no program; when all their tiers pass, the packet goes on to the next stage (allow here).
+ * An untracked tier's end passes (Calico's end-of-tier drop is for normal and forward policy), so
+ * an untracked program's default allow means "no doNotTrack rule decided" (untracked.h).
  */
 import type {
   EndpointPolicies,
@@ -192,7 +194,10 @@ export function endpointPolicyIr(
         }),
       };
     });
-    const eotAction: RuleAction = tier.defaultAction === "Pass" ? "pass" : "deny";
+    // Calico drops at a tier's end only for normal and forward policy: a doNotTrack tier that no
+    // rule decided leaves the packet to the normal (tracked) path.
+    const untracked = hook === "untrackedIngress" || hook === "untrackedEgress";
+    const eotAction: RuleAction = tier.defaultAction === "Pass" || untracked ? "pass" : "deny";
     const eot = want(`eot|${hook}|${tier.name}|${eotAction}`, {
       kind: "endOfTier",
       hook,

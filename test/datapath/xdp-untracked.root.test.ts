@@ -103,6 +103,8 @@ interface World {
   xdpProgram: Program;
 }
 let w: World | undefined;
+/** What before() made so far, for after() when before() failed half way. */
+let made: { pair?: VethPair; maps?: DatapathMaps } = {};
 
 const u32 = (n: number): Uint8Array => {
   const b = new Uint8Array(4);
@@ -157,8 +159,10 @@ before(async () => {
   if (!isRoot) return;
   removePinDir(PIN_DIR);
   const pair = makeVethPair(`xd${process.pid % 100000}`);
+  made = { pair };
   const spec = await readCollectionSpecFile(TC_OBJ);
   const maps = openDatapathMaps(spec, PIN_DIR);
+  made.maps = maps;
   new RoutesMap(maps.get(SL_MAP.routes)).set(`${pair.ipB}/32`, { kind: "local-host" });
   const iface = { name: "veth0", index: pair.ifB };
   const tc = new IfaceAttacher(spec, maps, PIN_DIR, "tcx");
@@ -210,10 +214,10 @@ after(() => {
       w.tc.close();
       w.programmer.remove(w.pair.ifB);
       w.xdpProgram.close();
-      w.maps.close();
-      w.pair.remove();
     }
   } finally {
+    made.maps?.close();
+    made.pair?.remove();
     removePinDir(PIN_DIR);
   }
 });

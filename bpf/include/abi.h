@@ -65,6 +65,7 @@ enum sl_reason {
 	SL_R_DNS_HELD = 27,          /* a DNS answer to a pod with domain policy, held for the agent (sl_dns_events) */
 	SL_R_DNS_RELEASED = 28,      /* a held DNS answer the agent sent back on (SL_MARK_DNS_RELEASED) */
 	SL_R_DNS_NOT_HELD = 29,      /* a DNS answer to such a pod let through: no live agent, too big, or sl_dns_events full */
+	SL_R_XDP_UNTRACKED_MARKED = 30, /* XDP: allowed by doNotTrack policy, marked untracked for from_hep */
 	SL_R_DROP_MALFORMED = 32,    /* truncated or inconsistent headers */
 	SL_R_DROP_SPOOFED = 33,      /* pod sent with a source that is not its own, or a host interface
 				      * received one from the service loopback address (cfg_hairpin_ip) */
@@ -78,6 +79,7 @@ enum sl_reason {
 	SL_R_DROP_SRC_RANGE = 41,    /* LoadBalancer IP from a source outside loadBalancerSourceRanges */
 	SL_R_DROP_IPV6_POLICED = 42, /* IPv6 to or from a policed endpoint (no IPv6 policy yet: no bypass) */
 	SL_R_DROP_ICMP_UNRELATED = 43, /* ICMP error to a policed endpoint about no flow it has */
+	SL_R_DROP_UNTRACKED = 44,    /* XDP: denied by doNotTrack policy (or its program missing) */
 	SL_R_MAX = 64,
 };
 
@@ -464,6 +466,22 @@ struct sl_pol_endpoint {
 	__u32 untracked_ingress_slot; /* host endpoint: doNotTrack, in XDP (sl_pol_jump_xdp) */
 	__u32 untracked_egress_slot; /* host endpoint: doNotTrack on tc egress (sl_pol_jump) */
 	__u32 flags;                 /* SL_POL_EP_F_* */
+};
+
+/* doNotTrack (untracked) ingress runs in XDP (bpf/xdp.c, include/untracked.h) from its own prog
+ * array, sl_pol_jump_xdp: XDP programs cannot tail-call tc ones. Its slots mirror sl_pol_jump's:
+ * SL_POL_SLOT_DONE (0) stays empty, SL_XDP_SLOT_DONE holds xdp_pol_done (it reads the interface
+ * from the packet, so one continuation serves every interface), policy chunks from
+ * SL_POL_SLOT_FIRST. An allowed packet carries struct sl_xdp_meta in front of its data
+ * (bpf_xdp_adjust_meta); from_hep sees it as skb->data_meta and passes the packet to the stack
+ * without conntrack or policy, as Calico does for a doNotTrack allow. */
+#define SL_XDP_SLOT_DONE 1
+#define SL_XDP_META_MAGIC 0x534c5844 /* "SLXD": metadata another XDP program left is not ours */
+#define SL_XDP_META_UNTRACKED 0x1
+
+struct sl_xdp_meta {
+	__u32 magic;         /* SL_XDP_META_MAGIC */
+	__u32 flags;         /* SL_XDP_META_* */
 };
 
 /* sl_failsafe (LPM trie): FelixConfiguration failsafeInboundHostPorts / failsafeOutboundHostPorts.

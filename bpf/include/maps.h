@@ -85,6 +85,15 @@ struct {
 	__type(value, __u32);
 } sl_pol_jump SEC(".maps");
 
+/* doNotTrack ingress programs, run in XDP (abi.h SL_XDP_SLOT_DONE); declared here, beside
+ * sl_pol_jump, so it is one of the shared pinned maps every object sees */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SL_POL_JUMP_MAX_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u32);
+} sl_pol_jump_xdp SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SL_IPSETS_MAX_ENTRIES);

@@ -23,6 +23,7 @@
 #include "hep_policy.h"
 #include "hep_ipv6.h"
 #include "flow_events.h"
+#include "untracked.h"
 
 #define SL_CONTINUE 0x7fff
 
@@ -393,6 +394,11 @@ SL_INLINE int pipe_from(struct __sk_buff *skb, int role)
 	int hep = role == SL_ROLE_HEP;
 	struct sl_ctx ctx = { .skb = skb };
 	counter_add(&ctx, SL_R_RX);
+	if (hep && untracked_marked(skb)) {
+		/* allowed by doNotTrack policy in XDP (untracked.h): no conntrack, no normal policy */
+		counter_add(&ctx, SL_R_PASS_UNTRACKED);
+		return TC_ACT_OK;
+	}
 	int rc = pipe_parse(&ctx);
 	if (rc != SL_CONTINUE)
 		return rc;

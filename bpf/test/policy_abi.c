@@ -19,6 +19,13 @@ struct {
 } sl_pol_jump SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SL_POL_JUMP_MAX_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u32);
+} sl_pol_jump_xdp SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SL_IPSETS_MAX_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -86,14 +86,64 @@ const GOLDEN: Record<string, EndpointPolicy> = {
   },
 };
 
-for (const [name, policy] of Object.entries(GOLDEN)) {
+// doNotTrack ingress of a host endpoint, compiled for XDP: a deny and an allow, a passing tier end.
+const GOLDEN_XDP: Record<string, EndpointPolicy> = {
+  "xdp-untracked": {
+    endpoint: "host-eth0",
+    direction: "ingress",
+    defaultAction: "allow",
+    defaultRuleId: 1,
+    tiers: [
+      {
+        name: "default",
+        endOfTierRuleId: 2,
+        policies: [
+          {
+            name: "dnt",
+            rules: [
+              { id: 40, action: "deny", match: { protocol: 17, srcNets: ["198.18.9.0/24"] } },
+              { id: 41, action: "allow", match: { protocol: 6, dstPorts: [{ first: 8080, last: 8080 }] } },
+              { id: 42, action: "pass", match: {} },
+            ],
+          },
+        ],
+      },
+    ],
+  },
+};
+
+const goldens = [
+  ...Object.entries(GOLDEN).map(([name, policy]) => ({ name, policy, target: "tc" as const })),
+  ...Object.entries(GOLDEN_XDP).map(([name, policy]) => ({ name, policy, target: "xdp" as const })),
+];
+
+for (const { name, policy, target } of goldens) {
   test(`compilePolicy() matches the golden listing testdata/${name}.asm (UPDATE_GOLDEN=1 rewrites it)`, () => {
     const file = new URL(`./testdata/${name}.asm`, import.meta.url);
-    const text = policyListing(compilePolicy(policy, { slotBase: SL_POL_SLOT_FIRST }));
+    const text = policyListing(compilePolicy(policy, { slotBase: SL_POL_SLOT_FIRST, target }));
     if (process.env["UPDATE_GOLDEN"] === "1") writeFileSync(file, text);
     assert.equal(text, readFileSync(file, "utf8"));
   });
 }
+
+test("compilePolicy() with target xdp emits XDP programs that tail-call through sl_pol_jump_xdp and return XDP verdicts", () => {
+  const policy = GOLDEN_XDP["xdp-untracked"]!;
+  const tc = compilePolicy(policy, { slotBase: SL_POL_SLOT_FIRST });
+  const xdp = compilePolicy(policy, { slotBase: SL_POL_SLOT_FIRST, target: "xdp" });
+  const spec = xdp.chunks[0]!.spec;
+  assert.deepEqual([spec.name, spec.section, spec.type, spec.attachType], ["sl_pol_xin0", "xdp", 6, 37]);
+  assert.deepEqual([...new Set(spec.mapRelocations.map((r) => r.map))].sort(), [
+    "sl_pol_hits",
+    "sl_pol_jump_xdp",
+    "sl_pol_state",
+  ]);
+  assert.ok(tc.chunks[0]!.spec.mapRelocations.some((r) => r.map === "sl_pol_jump"));
+  // Same evaluation, same length: only the prog array and the two verdict immediates differ.
+  assert.equal(spec.instructions.length, tc.chunks[0]!.spec.instructions.length);
+  const listing = policyListing(xdp);
+  assert.match(listing, /r0 = 1\n/, "XDP_DROP");
+  assert.match(listing, /r0 = 2\n/, "XDP_PASS");
+});
 
 test("compilePolicy() splits a big policy into chunks in consecutive slots, each within the budget", () => {
   const rules = Array.from({ length: 300 }, (_, i) => ({

@@ -10,11 +10,15 @@
  * sl_pol_hits, and tail-calls the caller's continuation (sl_policy_state.done_slot); if that slot
  * is empty (SL_POL_SLOT_DONE, 0, in a standalone test) it returns TC_ACT_OK for allow and
  * TC_ACT_SHOT for deny.
+ *
+ * Target "xdp" (doNotTrack ingress of a host endpoint, bpf/include/untracked.h) emits the same
+ * evaluation as XDP programs: its chunks and continuation live in sl_pol_jump_xdp (an XDP
+ * program can only tail-call XDP programs), and the standalone verdicts are XDP_PASS / XDP_DROP.
  */
 import { Assembler } from "../bpf/asm/assembler.ts";
 import { Reg } from "../bpf/asm/opcodes.ts";
 import type { ProgramSpec } from "../bpf/program-spec.ts";
-import { ProgramType } from "../bpf/program-type.ts";
+import { AttachType, ProgramType } from "../bpf/program-type.ts";
 import {
   SL_EVENT_POLICY_LOG,
   SL_POL_MAX_CHUNKS,
@@ -32,8 +36,35 @@ import { validatePolicy } from "./validate-policy.ts";
 const { R0, R1, R2, R3, R6, R7, R10 } = Reg;
 /** TS_SLOT is the stack slot a Log rule parks its timestamp in (below the IP-set key at fp-16). */
 const TS_SLOT = -24;
-const TC_ACT_OK = 0;
-const TC_ACT_SHOT = 2;
+
+/** PolicyTarget is the hook a program runs at: tc (SCHED_CLS) or XDP (doNotTrack ingress). */
+export type PolicyTarget = "tc" | "xdp";
+
+/** What differs per target: program type, its prog array and its verdicts. */
+interface TargetSpec {
+  readonly section: string;
+  readonly type: number;
+  readonly attachType?: number;
+  readonly jump: string;
+  readonly allow: number;
+  readonly deny: number;
+  readonly prefix: string;
+}
+
+const TARGETS: Readonly<Record<PolicyTarget, TargetSpec>> = {
+  // TC_ACT_OK / TC_ACT_SHOT
+  tc: { section: "tc", type: ProgramType.SchedCls, jump: PolicyMapName.jump, allow: 0, deny: 2, prefix: "" },
+  // XDP_PASS / XDP_DROP; the attach type matches bpf/xdp.c's programs (one prog array, one kind)
+  xdp: {
+    section: "xdp",
+    type: ProgramType.Xdp,
+    attachType: AttachType.Xdp,
+    jump: PolicyMapName.jumpXdp,
+    allow: 2,
+    deny: 1,
+    prefix: "x",
+  },
+};
 
 /** CompileOptions places the chunks in sl_pol_jump and bounds their size. */
 export interface CompileOptions {
@@ -43,6 +74,8 @@ export interface CompileOptions {
   readonly maxChunkInsns?: number;
   /** Conditional jumps per chunk (default 6,000: the verifier keeps at most 8,192 branches pending). */
   readonly maxChunkJumps?: number;
+  /** The hook the programs run at (default "tc"). */
+  readonly target?: PolicyTarget;
 }
 
 /** PolicyChunk is one generated program and the slot it must occupy. */
@@ -61,7 +94,8 @@ const DEFAULT_BUDGET: ChunkBudget = { maxInsns: 24_000, maxJumps: 6_000 };
 
 /** compilePolicy generates the chunks; it throws on an invalid IR (validatePolicy) or a policy needing too many chunks. */
 export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): CompiledPolicy {
-  const where = `compile policy "${policy.endpoint}" ${policy.direction}`;
+  const target = TARGETS[options.target ?? "tc"];
+  const where = `compile policy "${policy.endpoint}" ${policy.direction}${options.target === "xdp" ? " (xdp)" : ""}`;
   validatePolicy(policy);
   const items = planPolicyItems(policy);
   const budget = {
@@ -72,7 +106,7 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
   // otherwise be 10,000 assemblers and writers). Sized as if every Pass left the chunk (a tail
   // call, the longer form).
   const scratch = new Assembler();
-  const sizer = new ChunkWriter(scratch, policy, items, () => -2, -1);
+  const sizer = new ChunkWriter(scratch, target, policy, items, () => -2, -1);
   const costs = items.map((item, i) => {
     scratch.reset();
     sizer.item(item, i);
@@ -99,16 +133,25 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
   });
   const chunks = ranges.map(([start, end], k) => {
     const a = new Assembler();
-    const w = new ChunkWriter(a, policy, items, (pos) => chunkOfPos.get(pos) ?? -1, k, options.slotBase);
+    const w = new ChunkWriter(
+      a,
+      target,
+      policy,
+      items,
+      (pos) => chunkOfPos.get(pos) ?? -1,
+      k,
+      options.slotBase,
+    );
     w.prologue(start, end);
     for (let i = start; i < end; i++) w.item(items[i]!, i);
     if (k < ranges.length - 1 && a.reachable) w.goToChunk(items[end]!.tier, k + 1);
     w.epilogue();
     const assembled = a.assemble();
     const spec: ProgramSpec = {
-      name: `sl_pol_${policy.direction === "ingress" ? "in" : "eg"}${k}`,
-      section: "tc",
-      type: ProgramType.SchedCls,
+      name: `sl_pol_${target.prefix}${policy.direction === "ingress" ? "in" : "eg"}${k}`,
+      section: target.section,
+      type: target.type,
+      ...(target.attachType === undefined ? {} : { attachType: target.attachType }),
       license: "GPL",
       instructions: assembled.instructions,
       mapRelocations: assembled.mapRelocations,
@@ -133,6 +176,7 @@ class ChunkWriter {
 
   constructor(
     private readonly a: Assembler,
+    private readonly target: TargetSpec,
     private readonly policy: EndpointPolicy,
     private readonly items: readonly PolicyItem[],
     private readonly chunkOf: (pos: number) => number,
@@ -150,7 +194,7 @@ class ChunkWriter {
       .ldMap(R1, PolicyMapName.state)
       .call("map_lookup_elem");
     a.jmpImm("jne", R0, 0, "have_state")
-      .mov64Imm(R0, TC_ACT_SHOT)
+      .mov64Imm(R0, this.target.deny)
       .exit()
       .label("have_state")
       .mov64Reg(R7, R0);
@@ -204,7 +248,7 @@ class ChunkWriter {
     const a = this.a;
     a.st("w", R7, State.nextTier.offset, pos)
       .mov64Reg(R1, R6)
-      .ldMap(R2, PolicyMapName.jump)
+      .ldMap(R2, this.target.jump)
       .mov64Imm(R3, this.slotBase + k)
       .call("tail_call")
       .ja("broken");
@@ -225,12 +269,12 @@ class ChunkWriter {
     this.countHit(null, "done");
     // The caller's continuation (its own slot: it carries that interface's .rodata); slot 0,
     // SL_POL_SLOT_DONE, is always empty, so a standalone program returns its verdict.
-    a.mov64Reg(R1, R6).ldMap(R2, PolicyMapName.jump);
+    a.mov64Reg(R1, R6).ldMap(R2, this.target.jump);
     a.ldx(State.doneSlot.size, R3, R7, State.doneSlot.offset).call("tail_call");
     a.ldx(State.verdict.size, R1, R7, State.verdict.offset)
-      .mov64Imm(R0, TC_ACT_SHOT)
+      .mov64Imm(R0, this.target.deny)
       .jmp32Imm("jne", R1, SlPolVerdict.SL_POL_ALLOW, "ret");
-    a.mov64Imm(R0, TC_ACT_OK).label("ret").exit();
+    a.mov64Imm(R0, this.target.allow).label("ret").exit();
   }
 
   private nextTierAfter(t: number): number {

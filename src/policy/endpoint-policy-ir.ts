@@ -15,6 +15,9 @@
  * no default deny (a packet none of its rules match continues to the normal policy, which
  * decides; Felix renders no end-of-tier drop for preDNAT chains), so a preDNAT policy decides only
  * what it matches.
+ *
+ * An untracked tier's end passes (Calico's end-of-tier drop is for normal and forward policy), so
+ * an untracked program's default allow means "no doNotTrack rule decided" (untracked.h).
  */
 import type {
   EndpointPolicies,
@@ -197,8 +200,10 @@ export function endpointPolicyIr(
         }),
       };
     });
-    const eotAction: RuleAction =
-      hook === "preDnatIngress" || tier.defaultAction === "Pass" ? "pass" : "deny";
+    // Calico drops at a tier's end only for normal and forward policy: a preDNAT or doNotTrack tier
+    // that no rule decided leaves the packet to the next stage.
+    const passesAtEnd = hook === "preDnatIngress" || hook === "untrackedIngress" || hook === "untrackedEgress";
+    const eotAction: RuleAction = tier.defaultAction === "Pass" || passesAtEnd ? "pass" : "deny";
     const eot = want(`eot|${hook}|${tier.name}|${eotAction}`, {
       kind: "endOfTier",
       hook,

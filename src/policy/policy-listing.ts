@@ -11,7 +11,7 @@ export function policyListing(compiled: CompiledPolicy): string {
   const out: string[] = [];
   for (const c of compiled.chunks) {
     out.push(
-      `; chunk ${c.spec.name} in sl_pol_jump slot ${c.slot}: ${c.spec.instructions.length / 8} instructions`,
+      `; chunk ${c.spec.name} in ${c.spec.section === "xdp" ? "sl_pol_jump_xdp" : "sl_pol_jump"} slot ${c.slot}: ${c.spec.instructions.length / 8} instructions`,
     );
     out.push(
       ...disassemble(c.spec.instructions, { mapRelocations: c.spec.mapRelocations, labels: c.labels }),

@@ -19,6 +19,8 @@ import {
 export const PolicyMapName = {
   state: "sl_pol_state",
   jump: "sl_pol_jump",
+  /** doNotTrack ingress programs, run in XDP (compilePolicy target "xdp"). */
+  jumpXdp: "sl_pol_jump_xdp",
   ipsets: "sl_ipsets",
   hits: "sl_pol_hits",
   events: "sl_pol_events",
@@ -36,11 +38,12 @@ const spec = (
   flags = 0,
 ): MapSpec => ({ name, type, keySize, valueSize, maxEntries, flags, pinning: "none" });
 
-/** policyMapSpecs returns the blueprints of the five policy maps. */
+/** policyMapSpecs returns the blueprints of the six policy maps. */
 export function policyMapSpecs(): MapSpec[] {
   return [
     spec(PolicyMapName.state, MapType.PerCpuArray, 4, SlPolicyStateLayout.size, 1),
     spec(PolicyMapName.jump, MapType.ProgArray, 4, 4, SL_POL_JUMP_MAX_ENTRIES),
+    spec(PolicyMapName.jumpXdp, MapType.ProgArray, 4, 4, SL_POL_JUMP_MAX_ENTRIES),
     spec(
       PolicyMapName.ipsets,
       MapType.LpmTrie,

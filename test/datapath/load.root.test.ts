@@ -49,6 +49,7 @@ for (const role of [1, 2]) {
           "sl_pol_events",
           "sl_pol_hits",
           "sl_pol_jump",
+          "sl_pol_jump_xdp",
           "sl_pol_resume",
           "sl_pol_state",
           "sl_routes",

@@ -189,6 +189,15 @@ export const SL_POL_EP_F_HOST = 1;
 /** SL_POL_EP_F_DNS is `#define SL_POL_EP_F_DNS` from bpf/include/abi.h. */
 export const SL_POL_EP_F_DNS = 2;
 
+/** SL_XDP_SLOT_DONE is `#define SL_XDP_SLOT_DONE` from bpf/include/abi.h. */
+export const SL_XDP_SLOT_DONE = 1;
+
+/** SL_XDP_META_MAGIC is `#define SL_XDP_META_MAGIC` from bpf/include/abi.h. */
+export const SL_XDP_META_MAGIC = 1397512260;
+
+/** SL_XDP_META_UNTRACKED is `#define SL_XDP_META_UNTRACKED` from bpf/include/abi.h. */
+export const SL_XDP_META_UNTRACKED = 1;
+
 /** SL_FAILSAFE_IN is `#define SL_FAILSAFE_IN` from bpf/include/abi.h. */
 export const SL_FAILSAFE_IN = 1;
 
@@ -301,6 +310,7 @@ export const SlReason = {
   SL_R_DNS_HELD: 27,
   SL_R_DNS_RELEASED: 28,
   SL_R_DNS_NOT_HELD: 29,
+  SL_R_XDP_UNTRACKED_MARKED: 30,
   SL_R_DROP_MALFORMED: 32,
   SL_R_DROP_SPOOFED: 33,
   SL_R_DROP_POLICY: 34,
@@ -313,6 +323,7 @@ export const SlReason = {
   SL_R_DROP_SRC_RANGE: 41,
   SL_R_DROP_IPV6_POLICED: 42,
   SL_R_DROP_ICMP_UNRELATED: 43,
+  SL_R_DROP_UNTRACKED: 44,
   SL_R_MAX: 64,
 } as const;
 /** SlReason is one value of `enum sl_reason`. */

@@ -19,6 +19,7 @@ export const SL_MAP = {
   pol_events: "sl_pol_events",
   pol_hits: "sl_pol_hits",
   pol_jump: "sl_pol_jump",
+  pol_jump_xdp: "sl_pol_jump_xdp",
   pol_resume: "sl_pol_resume",
   pol_state: "sl_pol_state",
   routes: "sl_routes",

@@ -194,3 +194,40 @@ test("a host endpoint whose preDNAT and ingress programs together pass the tail-
     "applied",
   );
 });
+
+test("untrackedIngress compiles for XDP into its own prog array; the entry switches with one write", () => {
+  const sink = new RecordingPolicySink();
+  const xdpArray = new RecordingPolicySink();
+  const xdpSlots = new PolicySlots(SL_POL_SLOT_FIRST, SL_POL_SLOT_FIRST + 15);
+  const programmer = new PolicyProgrammer(sink, new PolicySlots(SL_POL_SLOT_FIRST, SL_POL_SLOT_FIRST + 63), {
+    xdp: { slots: xdpSlots, array: xdpArray },
+  });
+  const hooks = { ingress: ir("eth0", "deny"), untrackedIngress: ir("eth0", "allow", 2) };
+  const out = programmer.apply({ ifindex: 9, name: "eth0", flags: SL_POL_EP_F_HOST, hooks });
+  assert.deepEqual(out, { kind: "applied", compiledHooks: ["ingress", "untrackedIngress"] });
+  const entry = sink.endpoints.get(9)!;
+  assert.equal(entry.ingressSlot, SL_POL_SLOT_FIRST);
+  assert.equal(entry.untrackedIngressSlot, SL_POL_SLOT_FIRST);
+  const xdpProgram = xdpArray.slots.get(SL_POL_SLOT_FIRST)!;
+  assert.equal(xdpProgram.chunk.spec.section, "xdp");
+  assert.equal(sink.slots.get(SL_POL_SLOT_FIRST)!.chunk.spec.section, "tc");
+  assert.equal(xdpSlots.used, 1);
+  // Dropping the hook clears its XDP slot, not the tc one.
+  programmer.apply({ ifindex: 9, name: "eth0", flags: SL_POL_EP_F_HOST, hooks: { ingress: hooks.ingress } });
+  assert.equal(sink.endpoints.get(9)!.untrackedIngressSlot, 0);
+  assert.equal(xdpArray.slots.size, 0);
+  assert.equal(sink.slots.size, 1);
+  assert.equal(xdpSlots.used, 0);
+});
+
+test("untrackedIngress without an XDP prog array fails to apply and names why", () => {
+  const { programmer } = setup();
+  const out = programmer.apply({
+    ifindex: 9,
+    name: "eth0",
+    flags: SL_POL_EP_F_HOST,
+    hooks: { untrackedIngress: ir("eth0", "allow") },
+  });
+  assert.equal(out.kind, "failed");
+  assert.match(out.kind === "failed" ? out.error.message : "", /no XDP prog array/);
+});

@@ -6,8 +6,10 @@
  * flow meets the old program or the new one, never a mix, and a failure (no free slots, a compile
  * or verifier error) leaves that endpoint on its previous programs.
  *
- * The kernel (or a fake) sits behind PolicyProgramSink; the slot range behind PolicySlots — both
- * parametric so a second prog array (XDP, doNotTrack) can have its own programmer.
+ * The kernel (or a fake) sits behind PolicyProgramSink; the slot range behind PolicySlots. The
+ * untrackedIngress hook (doNotTrack, run in XDP) is compiled for target "xdp" into its own prog
+ * array, sl_pol_jump_xdp (options.xdp: its slots and where they are written); its chunk-0 slot
+ * goes in the same sl_pol_endpoints entry, so the endpoint still switches with one write.
  */
 import { SL_POL_HEP_ARRIVAL_CHUNKS, SL_POL_MAX_CHUNKS, type SlPolEndpoint } from "../abi/abi.ts";
 import { stableJson } from "../../datastore/stable-json.ts";
@@ -107,9 +109,20 @@ export type ApplyOutcome =
 
 export type Compile = typeof compilePolicy;
 
-/** PolicyProgrammerOptions: the compiler (tests count calls) and the fail-closed slot. */
+/** ProgArraySlots writes and clears slots of one prog array (a PolicyProgramSink is one). */
+export interface ProgArraySlots {
+  writeSlot(slot: number, program: LoadedProgram): void;
+  clearSlot(slot: number): void;
+}
+
+/** XDP_HOOK is the hook whose programs run in XDP, from sl_pol_jump_xdp. */
+export const XDP_HOOK: PolicyHook = "untrackedIngress";
+
+/** PolicyProgrammerOptions: the compiler (tests count calls), the fail-closed slot, the XDP array. */
 export interface PolicyProgrammerOptions {
   readonly compile?: Compile;
+  /** The XDP prog array of untrackedIngress programs; without it such a hook fails to apply. */
+  readonly xdp?: { readonly slots: PolicySlots; readonly array: ProgArraySlots };
   /**
    * A sl_pol_jump slot that is never written (outside `slots`): an entry pointing a hook at it
    * drops every new flow there (policy.h: a missing program fails closed). failClosed() uses it.
@@ -126,6 +139,7 @@ export class PolicyProgrammer {
   readonly #errors = new Map<number, Error>();
   readonly compile: Compile;
   readonly failClosedSlot: number | undefined;
+  readonly #xdp: PolicyProgrammerOptions["xdp"];
 
   constructor(
     readonly sink: PolicyProgramSink,
@@ -134,6 +148,18 @@ export class PolicyProgrammer {
   ) {
     this.compile = options.compile ?? compilePolicy;
     this.failClosedSlot = options.failClosedSlot;
+    this.#xdp = options.xdp;
+  }
+
+  /** slotsOf is the slot range of a hook's prog array. */
+  slotsOf(hook: PolicyHook): PolicySlots {
+    if (hook !== XDP_HOOK) return this.slots;
+    if (this.#xdp === undefined) throw new Error(`${hook}: no XDP prog array (sl_pol_jump_xdp) given`);
+    return this.#xdp.slots;
+  }
+
+  #arrayOf(hook: PolicyHook): ProgArraySlots {
+    return hook === XDP_HOOK ? this.#xdp!.array : this.sink;
   }
 
   installed(ifindex: number): InstalledEndpoint | undefined {
@@ -167,9 +193,10 @@ export class PolicyProgrammer {
     for (const ep of endpoints) {
       const hooks = new Map<PolicyHook, InstalledHook>();
       for (const [hook, run] of ep.hooks) {
-        if (run.count > 0 && !this.slots.reserve(run.base, run.count))
+        const slots = this.slotsOf(hook);
+        if (run.count > 0 && !slots.reserve(run.base, run.count))
           throw new Error(
-            `adopt policy of ifindex ${ep.ifindex}: slots ${run.base}..${run.base + run.count - 1} overlap another endpoint's or lie outside ${this.slots.first}..${this.slots.last}`,
+            `adopt policy of ifindex ${ep.ifindex}: ${hook} slots ${run.base}..${run.base + run.count - 1} overlap another endpoint's or lie outside ${slots.first}..${slots.last}`,
           );
         hooks.set(hook, {
           fingerprint: ADOPTED,
@@ -195,7 +222,7 @@ export class PolicyProgrammer {
     if (hooks.length === 0) return this.remove(spec.ifindex);
     const old = this.#installed.get(spec.ifindex);
     const next = new Map<PolicyHook, InstalledHook>();
-    const fresh: InstalledHook[] = [];
+    const fresh: Array<[PolicyHook, InstalledHook]> = [];
     try {
       for (const hook of hooks) {
         const ir = spec.hooks[hook]!;
@@ -206,12 +233,12 @@ export class PolicyProgrammer {
           continue;
         }
         const installed = this.#build(spec, hook, ir, fingerprint);
-        fresh.push(installed);
+        fresh.push([hook, installed]);
         next.set(hook, installed);
       }
       checkArrivalChunks(spec, next);
     } catch (e) {
-      for (const h of fresh) this.#discard(h, false);
+      for (const [hook, h] of fresh) this.#discard(hook, h, false);
       const error = e instanceof Error ? e : new Error(String(e));
       this.#errors.set(spec.ifindex, error);
       return { kind: "failed", error };
@@ -220,9 +247,10 @@ export class PolicyProgrammer {
     const flagsChanged = old?.flags !== spec.flags;
     if (fresh.length === 0 && !flagsChanged && old?.hooks.size === next.size) return { kind: "unchanged" };
     // New chunks into their slots first, then the one write that switches the endpoint.
-    for (const h of fresh) h.compiled!.chunks.forEach((c, i) => this.sink.writeSlot(c.slot, h.programs[i]!));
+    for (const [hook, h] of fresh)
+      h.compiled!.chunks.forEach((c, i) => this.#arrayOf(hook).writeSlot(c.slot, h.programs[i]!));
     this.#switch(spec, next, "compiled", old);
-    return { kind: "applied", compiledHooks: hooks.filter((h) => fresh.includes(next.get(h)!)) };
+    return { kind: "applied", compiledHooks: fresh.map(([hook]) => hook) };
   }
 
   /**
@@ -259,7 +287,7 @@ export class PolicyProgrammer {
     if (old === undefined) return { kind: "unchanged" };
     this.sink.deleteEndpoint(ifindex);
     this.#installed.delete(ifindex);
-    for (const h of old.hooks.values()) this.#discard(h, true);
+    for (const [hook, h] of old.hooks) this.#discard(hook, h, true);
     return { kind: "removed" };
   }
 
@@ -286,7 +314,7 @@ export class PolicyProgrammer {
       origin,
     });
     if (old !== undefined) {
-      for (const [hook, h] of old.hooks) if (next.get(hook) !== h) this.#discard(h, true);
+      for (const [hook, h] of old.hooks) if (next.get(hook) !== h) this.#discard(hook, h, true);
     }
   }
 
@@ -294,39 +322,40 @@ export class PolicyProgrammer {
     const where = `policy for endpoint ${spec.name} (ifindex ${spec.ifindex}) ${hook}`;
     // Reserve the most a program may need, compile for that base, give back the unused tail; when
     // no such run is free, learn the real count first (a second compile) and ask for exactly that.
-    let base = this.slots.allocate(SL_POL_MAX_CHUNKS);
+    const slots = this.slotsOf(hook);
+    let base = slots.allocate(SL_POL_MAX_CHUNKS);
     let reserved = SL_POL_MAX_CHUNKS;
     let compiled: CompiledPolicy;
     try {
       if (base === undefined) {
-        const n = this.#compile(where, ir, 0).chunks.length;
-        base = this.slots.allocate(n);
+        const n = this.#compile(where, hook, ir, 0).chunks.length;
+        base = slots.allocate(n);
         reserved = n;
         if (base === undefined) {
-          throw new Error(`${where}: no ${n} free contiguous slots (${this.slots.used} in use)`);
+          throw new Error(`${where}: no ${n} free contiguous slots (${slots.used} in use)`);
         }
       }
-      compiled = this.#compile(where, ir, base);
+      compiled = this.#compile(where, hook, ir, base);
     } catch (e) {
-      if (base !== undefined) this.slots.free(base, reserved);
+      if (base !== undefined) slots.free(base, reserved);
       throw e;
     }
     const n = compiled.chunks.length;
-    if (reserved > n) this.slots.free(base + n, reserved - n);
+    if (reserved > n) slots.free(base + n, reserved - n);
     const programs: LoadedProgram[] = [];
     try {
       for (const c of compiled.chunks) programs.push(this.sink.load(c));
     } catch (e) {
       for (const p of programs) p.close();
-      this.slots.free(base, n);
+      slots.free(base, n);
       throw new Error(`${where}: load failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     return { ir, fingerprint, base, count: n, compiled, programs };
   }
 
-  #compile(where: string, ir: EndpointPolicy, slotBase: number): CompiledPolicy {
+  #compile(where: string, hook: PolicyHook, ir: EndpointPolicy, slotBase: number): CompiledPolicy {
     try {
-      return this.compile(ir, { slotBase });
+      return this.compile(ir, { slotBase, ...(hook === XDP_HOOK ? { target: "xdp" as const } : {}) });
     } catch (e) {
       throw new Error(`${where}: compile failed: ${e instanceof Error ? e.message : String(e)}`, {
         cause: e,
@@ -335,10 +364,10 @@ export class PolicyProgrammer {
   }
 
   /** discard closes a program; when it was in the prog array (written), its slots are cleared first. */
-  #discard(h: InstalledHook, written: boolean): void {
+  #discard(hook: PolicyHook, h: InstalledHook, written: boolean): void {
     if (h.count === 0) return; // fail-closed: the slot is not ours and was never written
-    if (written && !h.empty) for (let i = 0; i < h.count; i++) this.sink.clearSlot(h.base + i);
-    this.slots.free(h.base, h.count);
+    if (written && !h.empty) for (let i = 0; i < h.count; i++) this.#arrayOf(hook).clearSlot(h.base + i);
+    this.slotsOf(hook).free(h.base, h.count);
     for (const p of h.programs) p.close();
   }
 }

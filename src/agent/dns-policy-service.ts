@@ -4,7 +4,7 @@
  * name and hands the frame over on sl_dns_events; here the answer is read, learned when a trusted
  * server sent it (Calico's default: the kube-dns Service, kube-system/kube-dns, its ClusterIPs
  * and endpoints), written into the domain sets (PolicySync.learnDomainNames, straight into
- * sl_ipsets) and only then released: sent on, unchanged, out of the pod's host-side veth with the
+ * sl_ipsets) and only then released: sent on (its UDP checksum made whole) out of the pod's host-side veth with the
  * mark to_wep lets through. So the first connection after an answer is allowed — no race.
  *
  * Every held answer is released, learned or not (a bad or untrusted answer teaches nothing but
@@ -20,7 +20,7 @@ import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import type { RawMap } from "../datapath/maps/raw-map.ts";
 import { parseDnsAnswer, resolveAnswer } from "../dns/dns-answer.ts";
 import { DnsNameTable, type LearnedAddress } from "../dns/dns-name-table.ts";
-import { decodeHeldAnswer, udpOfFrame, type HeldAnswer } from "../dns/held-answer.ts";
+import { decodeHeldAnswer, udpOfFrame, withUdpChecksum, type HeldAnswer } from "../dns/held-answer.ts";
 import { PacketSender } from "../kernel/packet-socket.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 
@@ -116,7 +116,8 @@ export class DnsPolicyService {
       this.#logOnce(`learn: ${(e as Error).message}`, e);
     } finally {
       try {
-        r.release(held.ifindex, held.frame);
+        // The copy may carry a partial (offloaded) checksum: make it whole.
+        r.release(held.ifindex, withUdpChecksum(held.frame));
       } catch (e) {
         this.stats.releaseFailures++;
         this.#logOnce(`release: ${(e as Error).message}`, e);

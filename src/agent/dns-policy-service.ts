@@ -34,8 +34,10 @@ export type Release = (ifindex: number, frame: Uint8Array) => void;
 
 export interface DnsPolicyServiceOptions {
   readonly log: AgentLogger;
-  /** Source addresses whose answers are learned (the trusted DNS servers). */
-  readonly trusted: () => ReadonlySet<string>;
+  /** Senders whose answers are learned (dnsTrustedServers). */
+  readonly trusted: () => { has(ip: string, port: number): boolean };
+  /** Seconds kept past each TTL (dnsExtraTTL); 0 when not given. */
+  readonly extraTtlS?: () => number;
   /** Wall clock in ms, for TTLs (tests pass their own). */
   readonly now?: () => number;
   /** Monotonic ns (CLOCK_MONOTONIC, as bpf_ktime_get_ns), for the heartbeat. */
@@ -166,7 +168,7 @@ export class DnsPolicyService {
       this.stats.unparsed++;
       return;
     }
-    if (!this.#o.trusted().has(udp.src)) {
+    if (!this.#o.trusted().has(udp.src, udp.srcPort)) {
       this.stats.untrusted++;
       return;
     }
@@ -175,6 +177,7 @@ export class DnsPolicyService {
       this.stats.unparsed++;
       return;
     }
+    this.table.extraTtlSeconds = this.#o.extraTtlS?.() ?? 0;
     const changed = this.table.learn(resolveAnswer(parsed.answer), this.#now());
     if (changed.length === 0) return;
     this.stats.learned += changed.length;

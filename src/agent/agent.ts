@@ -120,6 +120,7 @@ export class Agent {
       () => this.health(),
       this.metrics,
       () => this.#flowLogs?.source,
+      () => this.#dns?.dump((n) => this.#sync.policy?.calc.policiesUsingDomain(n) ?? []) ?? [],
     );
     this.#flowLogs = new FlowLogService({
       log,

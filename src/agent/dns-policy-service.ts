@@ -45,6 +45,13 @@ export interface DnsPolicyServiceOptions {
   readonly release?: Release;
 }
 
+/** DnsDumpEntry is one learned name as `sluice dump dns` shows it. */
+export interface DnsDumpEntry {
+  readonly name: string;
+  readonly addresses: ReadonlyArray<{ readonly address: string; readonly ttlLeftS: number }>;
+  readonly policies: readonly string[];
+}
+
 /** DnsPolicyStats counts what the service saw (metrics, dumps, tests). */
 export interface DnsPolicyStats {
   held: number;
@@ -140,6 +147,22 @@ export class DnsPolicyService {
   /** entries lists what DNS policy knows now (for `sluice dump dns`). */
   entries(): Array<{ name: string; addresses: LearnedAddress[] }> {
     return this.table.entries();
+  }
+
+  /**
+   * dump is what `sluice dump dns` shows (GET /dns): each name, its addresses with the seconds
+   * left before they expire, and the policies that use it.
+   */
+  dump(policiesOf: (name: string) => string[]): DnsDumpEntry[] {
+    const now = this.#now();
+    return this.table.entries().map((e) => ({
+      name: e.name,
+      addresses: e.addresses.map((a) => ({
+        address: a.address,
+        ttlLeftS: Math.max(0, Math.ceil((a.expiresAt - now) / 1000)),
+      })),
+      policies: policiesOf(e.name),
+    }));
   }
 
   /** retire stops DNS policy when it runs on `maps`, which are about to close. */

@@ -23,6 +23,7 @@ packages=(
   python3-minimal         # the conntrack flood e2e sends 200,000 raw packets with Python's socket module
   curl                    # lab tests poll the agents' /readiness inside node namespaces
   chromium                # the flow graph page's browser test (puppeteer-core drives it; no browser download)
+  dnsmasq-base            # the DNS policy e2e runs a real DNS server (dnsmasq) in a lab pod
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()

@@ -8,7 +8,7 @@ const TSX = fileURLToPath(import.meta.resolve("tsx"));
 
 /** nodeScriptArgv returns `[node, --import, <tsx>, <lab/traffic/script>, ...args]`. */
 export function nodeScriptArgv(
-  script: "server.ts" | "client.ts" | "idle-client.ts" | "hold-client.ts",
+  script: "server.ts" | "client.ts" | "idle-client.ts" | "hold-client.ts" | "dns-client.ts",
   args: readonly string[],
 ): string[] {
   return [process.execPath, "--import", TSX, fileURLToPath(new URL(script, import.meta.url)), ...args];

@@ -120,6 +120,7 @@ export class Agent {
       () => this.health(),
       this.metrics,
       () => this.#flowLogs?.source,
+      () => this.#dns?.dump((n) => this.#sync.policy?.calc.policiesUsingDomain(n) ?? []) ?? [],
     );
     this.#flowLogs = new FlowLogService({
       log,
@@ -129,7 +130,11 @@ export class Agent {
         return info === undefined ? undefined : ruleLabel(info);
       },
     });
-    this.#dns = new DnsPolicyService({ log, trusted: () => trustedDnsServers(this.#cache) });
+    this.#dns = new DnsPolicyService({
+      log,
+      trusted: () => trustedDnsServers(this.#cache, this.#sync.settings?.dns.trustedServers),
+      extraTtlS: () => this.#sync.settings?.dns.extraTtlS ?? 0,
+    });
     if (c.healthzPort > 0) {
       // Not fatal: probes fail visibly, and the datapath matters more than its health check.
       this.#proxyHealth = await HealthServer.start({ healthzPort: c.healthzPort, logger: log }).catch(

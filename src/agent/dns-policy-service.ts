@@ -4,7 +4,7 @@
  * name and hands the frame over on sl_dns_events; here the answer is read, learned when a trusted
  * server sent it (Calico's default: the kube-dns Service, kube-system/kube-dns, its ClusterIPs
  * and endpoints), written into the domain sets (PolicySync.learnDomainNames, straight into
- * sl_ipsets) and only then released: sent on, unchanged, out of the pod's host-side veth with the
+ * sl_ipsets) and only then released: sent on (its UDP checksum made whole) out of the pod's host-side veth with the
  * mark to_wep lets through. So the first connection after an answer is allowed — no race.
  *
  * Every held answer is released, learned or not (a bad or untrusted answer teaches nothing but
@@ -20,7 +20,7 @@ import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import type { RawMap } from "../datapath/maps/raw-map.ts";
 import { parseDnsAnswer, resolveAnswer } from "../dns/dns-answer.ts";
 import { DnsNameTable, type LearnedAddress } from "../dns/dns-name-table.ts";
-import { decodeHeldAnswer, udpOfFrame, type HeldAnswer } from "../dns/held-answer.ts";
+import { decodeHeldAnswer, udpOfFrame, withUdpChecksum, type HeldAnswer } from "../dns/held-answer.ts";
 import { PacketSender } from "../kernel/packet-socket.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 
@@ -34,13 +34,22 @@ export type Release = (ifindex: number, frame: Uint8Array) => void;
 
 export interface DnsPolicyServiceOptions {
   readonly log: AgentLogger;
-  /** Source addresses whose answers are learned (the trusted DNS servers). */
-  readonly trusted: () => ReadonlySet<string>;
+  /** Senders whose answers are learned (dnsTrustedServers). */
+  readonly trusted: () => { has(ip: string, port: number): boolean };
+  /** Seconds kept past each TTL (dnsExtraTTL); 0 when not given. */
+  readonly extraTtlS?: () => number;
   /** Wall clock in ms, for TTLs (tests pass their own). */
   readonly now?: () => number;
   /** Monotonic ns (CLOCK_MONOTONIC, as bpf_ktime_get_ns), for the heartbeat. */
   readonly monotonicNs?: () => bigint;
   readonly release?: Release;
+}
+
+/** DnsDumpEntry is one learned name as `sluice dump dns` shows it. */
+export interface DnsDumpEntry {
+  readonly name: string;
+  readonly addresses: ReadonlyArray<{ readonly address: string; readonly ttlLeftS: number }>;
+  readonly policies: readonly string[];
 }
 
 /** DnsPolicyStats counts what the service saw (metrics, dumps, tests). */
@@ -116,7 +125,8 @@ export class DnsPolicyService {
       this.#logOnce(`learn: ${(e as Error).message}`, e);
     } finally {
       try {
-        r.release(held.ifindex, held.frame);
+        // The copy may carry a partial (offloaded) checksum: make it whole.
+        r.release(held.ifindex, withUdpChecksum(held.frame));
       } catch (e) {
         this.stats.releaseFailures++;
         this.#logOnce(`release: ${(e as Error).message}`, e);
@@ -137,6 +147,22 @@ export class DnsPolicyService {
   /** entries lists what DNS policy knows now (for `sluice dump dns`). */
   entries(): Array<{ name: string; addresses: LearnedAddress[] }> {
     return this.table.entries();
+  }
+
+  /**
+   * dump is what `sluice dump dns` shows (GET /dns): each name, its addresses with the seconds
+   * left before they expire, and the policies that use it.
+   */
+  dump(policiesOf: (name: string) => string[]): DnsDumpEntry[] {
+    const now = this.#now();
+    return this.table.entries().map((e) => ({
+      name: e.name,
+      addresses: e.addresses.map((a) => ({
+        address: a.address,
+        ttlLeftS: Math.max(0, Math.ceil((a.expiresAt - now) / 1000)),
+      })),
+      policies: policiesOf(e.name),
+    }));
   }
 
   /** retire stops DNS policy when it runs on `maps`, which are about to close. */
@@ -165,7 +191,7 @@ export class DnsPolicyService {
       this.stats.unparsed++;
       return;
     }
-    if (!this.#o.trusted().has(udp.src)) {
+    if (!this.#o.trusted().has(udp.src, udp.srcPort)) {
       this.stats.untrusted++;
       return;
     }
@@ -174,6 +200,7 @@ export class DnsPolicyService {
       this.stats.unparsed++;
       return;
     }
+    this.table.extraTtlSeconds = this.#o.extraTtlS?.() ?? 0;
     const changed = this.table.learn(resolveAnswer(parsed.answer), this.#now());
     if (changed.length === 0) return;
     this.stats.learned += changed.length;

@@ -38,12 +38,18 @@ export async function startHttpEndpoints(
   status: () => HealthStatus,
   metrics: AgentMetrics,
   flows: () => FlowSource | undefined = () => undefined,
+  dns: () => unknown = () => [],
 ): Promise<HttpEndpoints> {
   const servers: Server[] = [];
   if (ports.health > 0) {
     servers.push(
       await listen(ports.health, (req, res) => {
         const path = (req.url ?? "/").split("?")[0];
+        if (path === "/dns") {
+          // What DNS policy learned (`sluice dump dns`).
+          res.writeHead(200, { "content-type": "application/json" }).end(`${JSON.stringify(dns())}\n`);
+          return;
+        }
         if (path === "/flows") {
           handleFlowsRequest(req, res, flows());
           return;
@@ -53,7 +59,7 @@ export async function startHttpEndpoints(
         const s = status();
         const ok = path === "/liveness" ? s.live : path === "/readiness" ? s.ready : undefined;
         if (ok === undefined) {
-          res.writeHead(404).end("not found: try /liveness, /readiness, /flows or /ui/\n");
+          res.writeHead(404).end("not found: try /liveness, /readiness, /flows, /dns or /ui/\n");
           return;
         }
         res

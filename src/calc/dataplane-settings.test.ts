@@ -83,3 +83,21 @@ test("dataplaneSettings() takes a set bpfMapSize* over Calico's default (the lab
   assert.equal(s.mapSizes["sl_routes"], 1024);
   assert.equal(s.mapSizes["sl_nat_fe"], 65536);
 });
+
+test("dataplaneSettings() parses dnsTrustedServers and dnsExtraTTL (default: kube-dns, no extra)", () => {
+  assert.deepEqual(dataplaneSettings().dns, {
+    trustedServers: [{ kind: "k8s-service", namespace: "kube-system", name: "kube-dns" }],
+    extraTtlS: 0,
+  });
+  const s = dataplaneSettings(
+    felix("default", { dnsTrustedServers: ["198.18.0.10", "198.18.0.11:5353"], dnsExtraTTL: "1m" }),
+    felix("node.n1", { dnsExtraTTL: "90s" }),
+  );
+  assert.deepEqual(s.dns, {
+    trustedServers: [
+      { kind: "address", ip: "198.18.0.10", port: 53 },
+      { kind: "address", ip: "198.18.0.11", port: 5353 },
+    ],
+    extraTtlS: 90,
+  });
+});

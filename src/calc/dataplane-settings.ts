@@ -5,6 +5,7 @@
  * whether kube-proxy's rules are cleaned up.
  * Pure: resources in, plain data out.
  */
+import { parseDnsTrustedServer, type DnsTrustedServer } from "../model/dns-trusted-server.ts";
 import type { CtTimeouts, ExternalServiceMode } from "../datapath/maps/globals-map.ts";
 import { effectiveFelixConfiguration } from "../model/felix-configuration-values.ts";
 import type { FelixConfiguration, FelixConfigurationSpec } from "../model/felix-configuration.ts";
@@ -38,6 +39,14 @@ export interface DataplaneSettings {
   readonly kubeProxyCleanup: boolean;
   /** The flowLogs* fields: on when flowLogsFileEnabled (sl_globals SL_GLOBAL_FLOW_EVENTS). */
   readonly flowLogs: FlowLogSettings;
+  /** dnsTrustedServers (parsed; bad entries left out, validation names them) and dnsExtraTTL. */
+  readonly dns: DnsSettings;
+}
+
+/** DnsSettings are FelixConfiguration's DNS policy fields, ready to use. */
+export interface DnsSettings {
+  readonly trustedServers: readonly DnsTrustedServer[];
+  readonly extraTtlS: number;
 }
 
 /** FlowLogSettings are FelixConfiguration's flow log fields, ready to use. */
@@ -135,6 +144,13 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
       includeLabels: v.flowLogsFileIncludeLabels,
       includePolicies: v.flowLogsFileIncludePolicies,
       includeService: v.flowLogsFileIncludeService,
+    },
+    dns: {
+      trustedServers: v.dnsTrustedServers.flatMap((t) => {
+        const r = parseDnsTrustedServer(t);
+        return "problem" in r ? [] : [r];
+      }),
+      extraTtlS: Math.max(0, seconds(v.dnsExtraTTL) ?? 0),
     },
     interfacePrefixes:
       typeof prefix === "string" && prefix !== ""

@@ -7,6 +7,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { dumpConntrack, dumpCounters, dumpIfaces, dumpLinks, dumpNat, dumpRoutes } from "./dump-sections.ts";
 import type { DumpOptions, DumpSection } from "./dump-sections.ts";
 import { dumpPolicy } from "./dump-policy.ts";
+import { fetchDnsDump, formatDnsDump } from "./dump-dns.ts";
 import { textTable } from "./text-table.ts";
 
 const SECTIONS = {
@@ -34,9 +35,9 @@ export function registerDumpCommand(program: Command): void {
   program
     .command("dump")
     .description(
-      `show datapath state from pinned maps and links: ${Object.keys(SECTIONS).join(", ")} (needs root)`,
+      `show datapath state from pinned maps and links: ${Object.keys(SECTIONS).join(", ")} (needs root); dns: what DNS policy learned, from the agent`,
     )
-    .argument("<what>", Object.keys(SECTIONS).join("|"))
+    .argument("<what>", `${Object.keys(SECTIONS).join("|")}|dns`)
     .argument(
       "[target]",
       "policy: a pod (ns/name or name), an interface or an ifindex (default: every policed endpoint)",
@@ -48,6 +49,10 @@ export function registerDumpCommand(program: Command): void {
       "bpffs directory holding sluice/ pins (default: $SLUICE_BPFFS_ROOT, else /sys/fs/bpf)",
     )
     .option("--netns <name>", "resolve interface names in this named namespace (a lab node: <lab>-node-1)")
+    .option(
+      "--agent <url>",
+      "dns: the agent's health server (default $SLUICE_AGENT_URL or http://127.0.0.1:9099)",
+    )
     .option("--json", "machine-readable output")
     .option("--limit <n>", "show at most n entries per section (the total is still counted)", limitOption)
     .action(
@@ -55,8 +60,27 @@ export function registerDumpCommand(program: Command): void {
         what: string,
         target: string | undefined,
         hook: string | undefined,
-        opts: { bpffsRoot?: string; netns?: string; json?: boolean; limit?: number; asm?: boolean },
+        opts: {
+          bpffsRoot?: string;
+          netns?: string;
+          json?: boolean;
+          limit?: number;
+          asm?: boolean;
+          agent?: string;
+        },
       ) => {
+        if (what === "dns") {
+          // Learned names live in the agent, not in a pinned map: ask it.
+          fetchDnsDump(opts.agent).then(
+            (entries) =>
+              console.log(formatDnsDump(entries.slice(0, opts.limit ?? Infinity), opts.json === true)),
+            (e: unknown) => {
+              console.error(`error: ${(e as Error).message}`);
+              process.exitCode = 1;
+            },
+          );
+          return;
+        }
         if (!(what in SECTIONS)) {
           console.error(`error: dump "${what}": unknown; choose one of ${Object.keys(SECTIONS).join(", ")}`);
           process.exitCode = 2;

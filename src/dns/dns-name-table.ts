@@ -24,7 +24,7 @@ export interface LearnedAddress {
 
 export class DnsNameTable {
   readonly #names = new Map<string, Map<string, number>>();
-  readonly #extraMs: number;
+  #extraMs: number;
   readonly #maxPerName: number;
   readonly #maxNames: number;
 
@@ -32,6 +32,11 @@ export class DnsNameTable {
     this.#extraMs = (options.extraTtlSeconds ?? 0) * 1000;
     this.#maxPerName = options.maxAddressesPerName ?? 64;
     this.#maxNames = options.maxNames ?? 50_000;
+  }
+
+  /** extraTtlSeconds follows FelixConfiguration's dnsExtraTTL; applies to answers learned from now on. */
+  set extraTtlSeconds(seconds: number) {
+    this.#extraMs = Math.max(0, seconds) * 1000;
   }
 
   get size(): number {

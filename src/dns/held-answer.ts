@@ -60,3 +60,30 @@ export function udpOfFrame(frame: Uint8Array): UdpDatagram | { readonly error: s
     payload: frame.subarray(l4 + 8, l4 + udpLen),
   };
 }
+
+/**
+ * withUdpChecksum returns the frame with its UDP checksum computed over the whole datagram. A
+ * held answer from a pod on the same node was copied while still CHECKSUM_PARTIAL (the checksum
+ * field holds only the pseudo-header sum, the veth "offloads" the rest); sent on from a packet
+ * socket it is CHECKSUM_NONE, and the pod's stack would drop it as corrupt. Frames that are not
+ * IPv4/UDP are returned unchanged.
+ */
+export function withUdpChecksum(frame: Uint8Array): Uint8Array {
+  const udp = udpOfFrame(frame);
+  if ("error" in udp) return frame;
+  const out = Uint8Array.from(frame);
+  const l4 = ETH_HLEN + (out[ETH_HLEN]! & 0x0f) * 4;
+  const udpLen = 8 + udp.payload.length;
+  out[l4 + 6] = 0;
+  out[l4 + 7] = 0;
+  let sum = 0;
+  for (let i = ETH_HLEN + 12; i < ETH_HLEN + 20; i += 2) sum += (out[i]! << 8) | out[i + 1]!;
+  sum += UDP + udpLen;
+  for (let i = 0; i < udpLen; i += 2) sum += (out[l4 + i]! << 8) | (i + 1 < udpLen ? out[l4 + i + 1]! : 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  // RFC 768: a computed 0 is sent as 0xffff (0 means "no checksum").
+  const csum = ~sum & 0xffff || 0xffff;
+  out[l4 + 6] = csum >> 8;
+  out[l4 + 7] = csum & 0xff;
+  return out;
+}

@@ -98,6 +98,8 @@ export const FELIX_DEFAULTS = {
   flowLogsFileIncludeLabels: false,
   flowLogsFileIncludePolicies: false,
   flowLogsFileIncludeService: false,
+  dnsTrustedServers: ["k8s-service:kube-dns"] as string[],
+  dnsExtraTTL: "0s",
 } as const;
 
 type Defaults = typeof FELIX_DEFAULTS;

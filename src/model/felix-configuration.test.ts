@@ -241,3 +241,55 @@ describe("effectiveFelixConfiguration", () => {
     assert.deepEqual(v.failsafeInboundHostPorts, [{ protocol: "TCP", port: 2222 }]);
   });
 });
+
+describe("DNS policy fields", () => {
+  test("accepts Calico's dnsTrustedServers forms and dnsExtraTTL; defaults to kube-dns and 0s", () => {
+    const spec = {
+      dnsTrustedServers: ["198.18.0.10", "198.18.0.11:5353", "[fd00::a]:53", "k8s-service:dns/coredns"],
+      dnsExtraTTL: "30s",
+    };
+    const v = effectiveFelixConfiguration(parsed(spec));
+    assert.deepEqual(v.dnsTrustedServers, spec.dnsTrustedServers);
+    assert.equal(v.dnsExtraTTL, "30s");
+    const d = effectiveFelixConfiguration();
+    assert.deepEqual(d.dnsTrustedServers, ["k8s-service:kube-dns"]);
+    assert.equal(d.dnsExtraTTL, "0s");
+  });
+
+  const invalid: [string, Record<string, unknown>, string, string][] = [
+    [
+      "a trusted server that is no address",
+      { dnsTrustedServers: ["dns.example"] },
+      "spec.dnsTrustedServers[0]",
+      'expected an IP, "<IP>:<port>"',
+    ],
+    [
+      "a trusted server port out of range",
+      { dnsTrustedServers: ["198.18.0.10", "198.18.0.11:70000"] },
+      "spec.dnsTrustedServers[1]",
+      "port 70000 is not in 1-65535",
+    ],
+    [
+      "a bad IP with a port",
+      { dnsTrustedServers: ["198.18.0.300:53"] },
+      "spec.dnsTrustedServers[0]",
+      "is not an IP address",
+    ],
+    [
+      "a Service reference with a bad name",
+      { dnsTrustedServers: ["k8s-service:kube-system/Kube_DNS"] },
+      "spec.dnsTrustedServers[0]",
+      "Service name",
+    ],
+    [
+      "a Service reference with too many parts",
+      { dnsTrustedServers: ["k8s-service:a/b/c"] },
+      "spec.dnsTrustedServers[0]",
+      "k8s-service:<namespace>/<name>",
+    ],
+    ["a dnsExtraTTL that is no duration", { dnsExtraTTL: "30" }, "spec.dnsExtraTTL", ""],
+  ];
+  for (const [what, spec, field, reason] of invalid) {
+    test(`rejects ${what}`, () => expectInvalid(felix(spec), field, reason, "FelixConfiguration default"));
+  }
+});

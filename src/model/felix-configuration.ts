@@ -5,7 +5,16 @@
  * (felix-configuration-values.ts) fills in the defaults. Unknown fields are errors.
  */
 import { z } from "zod";
-import { calicoEnum, cidr, duration, optionalPortNumber, portNumber, regexPattern } from "./field-schemas.ts";
+import {
+  calicoEnum,
+  checkedString,
+  cidr,
+  duration,
+  optionalPortNumber,
+  portNumber,
+  regexPattern,
+} from "./field-schemas.ts";
+import { dnsTrustedServerProblem } from "./dns-trusted-server.ts";
 import { FELIX_OTHER_FIELDS } from "./felix-other-fields.ts";
 import { parseGoDuration } from "./go-duration.ts";
 import { objectMeta } from "./object-meta.ts";
@@ -129,6 +138,9 @@ const felixSpecFields = {
   flowLogsFileIncludeLabels: z.boolean(),
   flowLogsFileIncludePolicies: z.boolean(),
   flowLogsFileIncludeService: z.boolean(),
+  // DNS policy: whose answers are learned, and how long past their TTL they are kept.
+  dnsTrustedServers: z.array(checkedString(dnsTrustedServerProblem)),
+  dnsExtraTTL: duration,
 } as const;
 
 type Optionalized<T extends Record<string, z.ZodType>> = { [K in keyof T]: z.ZodOptional<T[K]> };

@@ -67,7 +67,7 @@ test(
     let now = 1_000_000;
     const svc = new DnsPolicyService({
       log: createAgentLogger("test", "silent"),
-      trusted: () => new Set([KUBE_DNS]),
+      trusted: () => ({ has: (ip: string) => ip === KUBE_DNS }),
       now: () => now,
       release: (ifindex, frame) => order.push(`release ${ifindex} ${frame.length}`),
     });

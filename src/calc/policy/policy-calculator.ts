@@ -8,6 +8,7 @@
  */
 import type { CalicoNetworkPolicy, GlobalNetworkPolicy } from "../../model/calico-policy.ts";
 import type { NetworkPolicy } from "../../model/network-policy.ts";
+import { DomainMatcher } from "../../model/domain-pattern.ts";
 import type { Resource } from "../../model/resource.ts";
 import { parseSelector } from "../../model/selector/parse-selector.ts";
 import { evaluateSelectorNode, type SelectorNode } from "../../model/selector/selector-node.ts";
@@ -146,6 +147,23 @@ export class PolicyCalculator {
         ? this.index.deleteEndpoint(dnsNameKey(name))
         : this.index.upsertEndpoint(dnsNameInput(name, addresses));
     return { ipSets, endpoints: [] };
+  }
+
+  /**
+   * policiesUsingDomain names the policies with an egress rule whose destination.domains match
+   * `name` (for `sluice dump dns`); domains reached through network sets' allowedEgressDomains
+   * are not listed.
+   */
+  policiesUsingDomain(name: string): string[] {
+    const out: string[] = [];
+    for (const { spec } of this.#policies.values()) {
+      const uses = (spec.egress ?? []).some(
+        (r) =>
+          (r.destination.domains?.length ?? 0) > 0 && new DomainMatcher(r.destination.domains!).matches(name),
+      );
+      if (uses) out.push(spec.namespace === undefined ? spec.name : `${spec.namespace}/${spec.name}`);
+    }
+    return out.sort();
   }
 
   /** remove applies a deletion (pass the last known resource). */

@@ -7,7 +7,7 @@ export { createLab, openLab } from "./lab.ts";
 export type { Lab } from "./lab.ts";
 export { DEFAULT_LAB_NAME } from "./lab-spec.ts";
 export { formatLabStatus, labStatus } from "./lab-status.ts";
-export { spawnInNetns } from "./netns-process.ts";
+export { nsenterArgv, spawnInNetns } from "./netns-process.ts";
 export { forwardSignals } from "./forward-signals.ts";
 export { isSameProcess } from "./process-identity.ts";
 export { startDemo } from "./demo/start-demo.ts";

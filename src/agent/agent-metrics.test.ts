@@ -16,3 +16,22 @@ test("AgentMetrics exports Node's process metrics: RSS, heap used and the event-
   assert.ok(value("sluice_agent_nodejs_heap_size_used_bytes") > 0);
   assert.ok(value("sluice_agent_nodejs_eventloop_lag_max_seconds") > 0, "the lag monitor samples");
 });
+
+test("AgentMetrics counts flow logs: events read, records written, events lost, malformed", async () => {
+  const m = new AgentMetrics();
+  m.flowLogs.eventsRead(5);
+  m.flowLogs.eventsRead(0);
+  m.flowLogs.recordsWritten(2);
+  m.flowLogs.eventsLost(7);
+  m.flowLogs.eventsMalformed(1);
+  const text = await m.registry.metrics();
+  const value = (name: string): number => {
+    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+    assert.ok(line, `${name} missing from /metrics`);
+    return Number(line.split(" ").at(-1));
+  };
+  assert.equal(value("sluice_flowlog_events_read_total"), 5);
+  assert.equal(value("sluice_flowlog_records_written_total"), 2);
+  assert.equal(value("sluice_flowlog_events_lost_total"), 7);
+  assert.equal(value("sluice_flowlog_events_malformed_total"), 1);
+});

@@ -4,6 +4,7 @@
  * mode and attached interfaces. Values are set by the agent; map occupancy is read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { FlowLogCounts } from "./flow-log-service.ts";
 
 /** MapOccupancyReader returns entries and capacity per map name, read when scraped. */
 export type MapOccupancyReader = () => readonly {
@@ -43,6 +44,8 @@ export class AgentMetrics {
   readonly ipSetEntries: Gauge;
   /** Endpoint policy applies that failed (compile, verifier, no free slots), by outcome. */
   readonly policyApplyFailures: Counter<"outcome">;
+  /** Flow logs: events read, records written, events lost (ring full), malformed events. */
+  readonly flowLogs: FlowLogCounts;
   readonly #last = new Map<string, bigint>();
   #occupancy: MapOccupancyReader = () => [];
 
@@ -141,6 +144,7 @@ export class AgentMetrics {
       labelNames: ["outcome"],
       registers,
     });
+    this.flowLogs = flowLogCounters(registers);
     const occupancy = (): ReturnType<MapOccupancyReader> => this.#occupancy();
     new Gauge({
       name: "sluice_map_entries",
@@ -191,4 +195,31 @@ export class AgentMetrics {
       this.#last.set(reason, value);
     }
   }
+}
+
+/** flowLogCounters registers the flow-log counters and returns them as FlowLogService's sink. */
+function flowLogCounters(registers: Registry[]): FlowLogCounts {
+  const counter = (name: string, help: string): Counter => new Counter({ name, help, registers });
+  const read = counter("sluice_flowlog_events_read_total", "Flow events read from sl_pol_events");
+  const written = counter(
+    "sluice_flowlog_records_written_total",
+    "Flow log records written (file and GET /flows)",
+  );
+  const lost = counter(
+    "sluice_flowlog_events_lost_total",
+    "Flow events the datapath could not reserve in sl_pol_events (ring buffer full, SL_R_EVENT_LOST); the interval's records carry lost_events too",
+  );
+  const malformed = counter(
+    "sluice_flowlog_events_malformed_total",
+    "Records on sl_pol_events that did not decode as a flow event (skipped)",
+  );
+  const add = (c: Counter) => (n: number) => {
+    if (n > 0) c.inc(n);
+  };
+  return {
+    eventsRead: add(read),
+    recordsWritten: add(written),
+    eventsLost: add(lost),
+    eventsMalformed: add(malformed),
+  };
 }

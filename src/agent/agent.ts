@@ -124,6 +124,7 @@ export class Agent {
     );
     this.#flowLogs = new FlowLogService({
       log,
+      counts: this.metrics.flowLogs,
       names: () => this.#endpointNames(),
       ruleLabel: (id) => {
         const info = this.#sync.policy?.ids.info(id);

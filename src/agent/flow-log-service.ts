@@ -23,6 +23,18 @@ import type { AgentLogger } from "./agent-logger.ts";
 // counters-map reasonName drops the SL_R_ prefix
 const LOST = "EVENT_LOST";
 
+/**
+ * FlowLogCounts receives what flow logs did, as increments (the agent's Prometheus counters):
+ * events read from the ring, records written, events the datapath lost because the ring was full
+ * (SL_R_EVENT_LOST growth) and records that did not decode as an event.
+ */
+export interface FlowLogCounts {
+  eventsRead(n: number): void;
+  recordsWritten(n: number): void;
+  eventsLost(n: number): void;
+  eventsMalformed(n: number): void;
+}
+
 /** FlowLogServiceOptions: where names and rule labels come from. */
 export interface FlowLogServiceOptions {
   readonly log: AgentLogger;
@@ -32,6 +44,8 @@ export interface FlowLogServiceOptions {
   readonly ruleLabel?: (ruleId: number) => string | undefined;
   /** Clock in Unix seconds (tests). */
   readonly now?: () => number;
+  /** Where the counts go (the agent's metrics); none when omitted. */
+  readonly counts?: FlowLogCounts;
 }
 
 interface Running {
@@ -43,6 +57,7 @@ interface Running {
   readonly timer: NodeJS.Timeout;
   lostSeen: bigint;
   malformed: number;
+  read: number;
 }
 
 export class FlowLogService {
@@ -94,11 +109,13 @@ export class FlowLogService {
       timer,
       lostSeen: readCounterTotals(maps).get(LOST) ?? 0n,
       malformed: 0,
+      read: 0,
     };
     this.#running = r;
     const label = this.#o.ruleLabel ?? (() => undefined);
     reader.onRecord((bytes) => {
       const d = decodeFlowEvent(bytes);
+      r.read++;
       if (d.kind === "flow") {
         r.aggregator.setNames(this.#o.names());
         r.aggregator.add(d.event, label);
@@ -115,9 +132,15 @@ export class FlowLogService {
     const r = this.#running;
     if (r === undefined) return;
     r.reader.poll();
+    const counts = this.#o.counts;
     const lost = readCounterTotals(r.maps).get(LOST) ?? r.lostSeen;
-    if (lost > r.lostSeen) r.aggregator.lost(Number(lost - r.lostSeen));
+    if (lost > r.lostSeen) {
+      r.aggregator.lost(Number(lost - r.lostSeen));
+      counts?.eventsLost(Number(lost - r.lostSeen));
+    }
     r.lostSeen = lost;
+    counts?.eventsRead(r.read);
+    r.read = 0;
     const ctMap = r.maps.byName.get(SL_MAP.ct);
     const ct = ctMap === undefined || ctMap.closed ? undefined : new ConntrackMap(ctMap);
     const records = r.aggregator.flush({
@@ -125,6 +148,7 @@ export class FlowLogService {
       counters: (t) => (ct ? counters(ct, t) : undefined),
     });
     if (r.malformed > 0) {
+      counts?.eventsMalformed(r.malformed);
       this.#o.log.warn(
         { op: "flowlogs", malformed: r.malformed },
         `skipped ${r.malformed} malformed flow events`,
@@ -133,6 +157,7 @@ export class FlowLogService {
     }
     try {
       r.writer.write(records);
+      counts?.recordsWritten(records.length);
     } catch (e) {
       this.#o.log.error({ op: "flowlogs", err: e }, "write flow logs failed");
     }

@@ -3,22 +3,27 @@
  * opens a flow to pod B1 through the ClusterIP, an established packet follows, and one flush
  * writes a record that names both pods and the Service and counts what conntrack counted; the
  * next flush after the entry is gone reports the flow completed. A denied flow and the file on
- * disk are checked too.
+ * disk are checked too. A ring the agent does not read overflows: the loss is in the records and
+ * the metrics, not silent.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { FlowLogService } from "../../src/agent/flow-log-service.ts";
+import { FlowLogService, type FlowLogCounts } from "../../src/agent/flow-log-service.ts";
 import type { AgentLogger } from "../../src/agent/agent-logger.ts";
 import type { FlowLogSettings } from "../../src/calc/dataplane-settings.ts";
+import { SL_POL_EVENTS_SIZE } from "../../src/datapath/abi/abi.ts";
 import type { DatapathMaps } from "../../src/datapath/datapath-maps.ts";
+import { readCounterTotals } from "../../src/datapath/datapath-stats.ts";
 import { EndpointNames } from "../../src/flowlogs/endpoint-names.ts";
 import { FLOW_LOG_FILE } from "../../src/flowlogs/flow-file-writer.ts";
 import type { FlowRecord } from "../../src/flowlogs/flow-record.ts";
 import type { Pod } from "../../src/model/pod.ts";
 import type { Service } from "../../src/model/service.ts";
+import { withNetns } from "../../src/kernel/netns.ts";
+import { packet } from "../packet/build-packet.ts";
 import { requireRoot } from "../support/root.ts";
 import { runIn } from "./dp-harness.ts";
 import { useNode1 } from "./node1-fixture.ts";
@@ -121,6 +126,53 @@ test(
 
     service.configure({ ...settings, enabled: false }, maps);
     assert.equal(service.source, undefined, "off: no source");
+    world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: {} });
+  },
+);
+
+test(
+  "a full ring buffer: the lost events are counted in the interval's records and the metrics",
+  requireRoot,
+  async () => {
+    world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: {}, flowEvents: true });
+    const maps = { byName: world.node.maps } as unknown as DatapathMaps;
+    const total = { read: 0, written: 0, lost: 0, malformed: 0 };
+    const counts: FlowLogCounts = {
+      eventsRead: (n) => (total.read += n),
+      recordsWritten: (n) => (total.written += n),
+      eventsLost: (n) => (total.lost += n),
+      eventsMalformed: (n) => (total.malformed += n),
+    };
+    const s = new FlowLogService({ log: quiet, names: () => names, now: () => 2000, counts });
+    service = s;
+    s.configure(settings, maps);
+    s.flush(); // start from an empty ring
+    const lostBefore = readCounterTotals(maps).get("EVENT_LOST") ?? 0n;
+    // A SYN to a Service port without endpoints is a REJECT and a deny event each time (no
+    // conntrack entry stops the next one). A flow event takes 56 bytes of the ring with its
+    // header, so this sends about twice what the ring holds, without reading in between.
+    const sent = Math.ceil((SL_POL_EVENTS_SIZE / 56) * 2);
+    const from = (await world.node.iface({ ifindex: W.ifA, role: "wep" })).from_wep;
+    const data = packet({
+      ipv4: { src: W.podA, dst: W.vip, id: 9 },
+      tcp: { sport: 43100, dport: 81, flags: ["SYN"], seq: 100 },
+      payload: "hi",
+    });
+    withNetns(world.ns.name, () => {
+      for (let i = 0; i < sent; i++) from.testRun({ data, dataSizeOut: data.length + 256 });
+    });
+    const lost = Number((readCounterTotals(maps).get("EVENT_LOST") ?? 0n) - lostBefore);
+    assert.ok(lost > sent / 3, `the ring overflowed: ${lost} of ${sent} lost`);
+    s.flush();
+    assert.equal(total.lost, lost, "every lost event is counted");
+    assert.equal(total.read + total.lost, sent, "each event sent was read or counted lost");
+    assert.equal(total.malformed, 0);
+    const recs = s.source!.recent().filter((r) => r.start_time === 2000 && r.action === "deny");
+    assert.equal(recs.length, 1, JSON.stringify(recs));
+    assert.equal(recs[0]!.lost_events, lost, "the interval's record reports the loss");
+    assert.equal(recs[0]!.num_flows_started, total.read);
+    assert.ok(total.written >= 1);
+    s.close();
     world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: {} });
   },
 );

@@ -232,6 +232,40 @@ describe("FileDatastore", () => {
     }),
   );
 
+  test("a change the watch delivered, or one this process wrote, is not followed by a full rescan", async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 50; i++) writeFileSync(join(dir, `s${i}.yaml`), svc(`s${i}`, 80));
+    const ds = new FileDatastore(dir, { rescanIntervalMs: 20 });
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 150));
+    try {
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      assert.deepEqual(ds.stats, { fullScans: 1, filesRead: 50 });
+      // Another writer replaces one file by rename: the directory's mtime moves.
+      writeFileSync(join(dir, ".s7.yaml.tmp"), svc("s7", 8080));
+      renameSync(join(dir, ".s7.yaml.tmp"), join(dir, "s7.yaml"));
+      await rec.waitFor((e) => e.type === "updated" && e.key.name === "s7");
+      await settle(); // several periodic checks
+      assert.deepEqual(ds.stats, { fullScans: 1, filesRead: 51 }, "only s7.yaml read, no rescan");
+      // A new file from this process (applyBatch scans first, as every API call does).
+      await ds.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
+      await rec.waitFor((e) => e.type === "added" && e.key.name === "shop");
+      await settle();
+      assert.deepEqual(
+        ds.stats,
+        { fullScans: 2, filesRead: 51 },
+        "its own file not read back, no rescan after",
+      );
+      // The safety net still works: an edit the watch cannot see (watch closed and re-opened).
+      writeFileSync(join(dir, "s9.yaml"), svc("s9", 9090));
+      await rec.waitFor((e) => e.type === "updated" && e.key.name === "s9");
+      assert.equal(ds.stats.filesRead, 52);
+    } finally {
+      await ds.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("ManifestDirectory reads a file again only when its inode, size or mtime changed", () => {
     const dir = tempDir();
     try {

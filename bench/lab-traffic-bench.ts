@@ -280,7 +280,8 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
 
     ctx.progress("lab: writing the bench Services and starting a sluice agent on each node");
     await applyServices(lab, [web, iperf]);
-    await startAgents(lab, { readyTimeoutMs: 60_000 });
+    // On the 2-core machine under other jobs an agent has taken over 60 s to become ready.
+    await startAgents(lab, { readyTimeoutMs: 180_000 });
     let applied = 0;
     for (const n of extras) {
       if (n > applied) {
@@ -288,7 +289,7 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
         await applyServices(lab, dummies(lab, n).slice(applied));
         applied = n;
       }
-      await waitForFrontends(lab, "node-1", n + 2, 120_000);
+      await waitForFrontends(lab, "node-1", n + 2, 300_000);
       await waitReachable(lab, web.clusterIP, web.port, 30_000);
       // The agents may still be digesting the datastore writes; on 2 cores their CPU would be
       // charged to the datapath. The iptables/nftables paths have no such process to wait for.

@@ -266,6 +266,48 @@ describe("FileDatastore", () => {
     }
   });
 
+  test("onlyKinds reads one kind, skips the others unvalidated, keeps kind-less errors, and refuses writes", async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, "web.yaml"), svc("web", 80));
+      writeFileSync(
+        join(dir, "ns.json"),
+        JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: {} }),
+      );
+      writeFileSync(
+        join(dir, "mixed.yaml"),
+        `${svc("db", 5432)}---\nkind: Namespace\nmetadata: {}\n---\nkind: [\n`,
+      );
+      const full = new FileDatastore(dir);
+      const all = await full.list();
+      await full.close();
+      assert.deepEqual(
+        all.rejected.map((r) => r.source).sort(),
+        ["mixed.yaml#2", "mixed.yaml#3"],
+        "read whole: the bad Namespace and the broken YAML",
+      );
+      const ds = new FileDatastore(dir, { onlyKinds: ["Service"] });
+      const got = await ds.list();
+      assert.deepEqual(
+        got.resources.map((r) => `${r.kind}/${r.metadata.name}`),
+        ["Service/db", "Service/web"],
+      );
+      assert.deepEqual(
+        got.rejected.map((r) => r.source),
+        ["mixed.yaml#3"],
+        "the invalid Namespace is not validated; the kind-less document still reports",
+      );
+      await assert.rejects(
+        ds.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } }),
+        /apply ".*": this datastore was opened to read only Service/,
+      );
+      assert.deepEqual(readdirSync(dir).sort(), ["mixed.yaml", "ns.json", "web.yaml"]);
+      await ds.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("ManifestDirectory reads a file again only when its inode, size or mtime changed", () => {
     const dir = tempDir();
     try {

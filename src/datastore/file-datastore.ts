@@ -65,6 +65,11 @@ export interface FileDatastoreOptions {
    * unchanged (for in-place edits inotify missed, e.g. a queue overflow); default 10 min.
    */
   readonly fullRescanMs?: number;
+  /**
+   * Read only these kinds (a one-shot reader: `sluice get`): documents of other kinds are neither
+   * validated nor listed, and every write throws, since the index does not know the whole directory.
+   */
+  readonly onlyKinds?: readonly string[];
 }
 
 /** DirStamp identifies the directory (inode) and its last change (ctime moves on every create, rename, delete). */
@@ -120,7 +125,11 @@ export class FileDatastore implements Datastore {
     readonly dir: string,
     readonly options: FileDatastoreOptions = {},
   ) {
-    this.#reader = new ManifestDirectory(dir, options.validation ?? {});
+    this.#reader = new ManifestDirectory(
+      dir,
+      options.validation ?? {},
+      options.onlyKinds === undefined ? undefined : new Set(options.onlyKinds),
+    );
   }
 
   async list(filter: ListFilter = {}): Promise<ListResult> {
@@ -184,6 +193,7 @@ export class FileDatastore implements Datastore {
    * is applied in order: the later manifest wins and reports `configured`.
    */
   async applyBatch(manifests: readonly unknown[]): Promise<WriteResult[]> {
+    this.#writable("apply");
     const valid = manifests.map((m) => {
       const result = validateResource(m, this.options.validation);
       if (!result.ok) throw result.error;
@@ -211,6 +221,7 @@ export class FileDatastore implements Datastore {
   }
 
   async patch(key: ResourceKey, patch: unknown, type: PatchType = "strategic"): Promise<WriteResult> {
+    this.#writable("patch");
     if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
       throw new Error(`patch ${formatResourceKey(key)}: the patch must be a JSON object`);
     }
@@ -240,6 +251,7 @@ export class FileDatastore implements Datastore {
   }
 
   async delete(key: ResourceKey): Promise<boolean> {
+    this.#writable("delete");
     this.#scan();
     const byFile = new Map<string, Set<number>>();
     for (const def of this.#index.definitions(key))
@@ -264,6 +276,13 @@ export class FileDatastore implements Datastore {
     this.#closed = true;
     this.#listeners.clear();
     this.#stop();
+  }
+
+  #writable(op: string): void {
+    if (this.options.onlyKinds !== undefined)
+      throw new Error(
+        `${op} ${JSON.stringify(this.dir)}: this datastore was opened to read only ${this.options.onlyKinds.join(", ")}`,
+      );
   }
 
   /** #locate finds the document defining `key`: the active one, else a rejected one naming it. */

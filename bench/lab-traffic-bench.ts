@@ -4,13 +4,14 @@
  *   - through a ClusterIP served by kube-proxy's iptables layout in node-1's namespace;
  *   - through the same ClusterIP served by kube-proxy's nftables (verdict map) layout;
  *   - through the same ClusterIP served by Sluice's eBPF datapath (agents on both nodes);
- * each with and without 1,000 extra dummy Services, measuring TCP connect+request latency
- * (p50/p99, lab/traffic's client: one new connection per request) and iperf3 throughput.
+ * each with 0, 1,000 and 10,000 extra dummy Services, measuring TCP connect+request latency
+ * (p50/p99, bench/native/tcp-crr.c: one new connection per request, a few system calls of its
+ * own, so the path's cost is not hidden under a Node.js client's) and iperf3 throughput.
  * Sluice goes last: its pinned programs stay attached, by design, until the lab is removed.
  * Lab named sl-t-bench-<pid>, pins under /sys/fs/bpf/sluice-bench-<pid>-lab, all removed in
  * finally. Needs root.
  */
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createLab } from "../lab/lab.ts";
 import type { Lab } from "../lab/lab.ts";
 import { DEFAULT_LAB_ADDRESSES } from "../lab/lab-spec.ts";
@@ -19,6 +20,8 @@ import { runTrafficClient } from "../lab/traffic/run-traffic-client.ts";
 import { startTrafficServer } from "../lab/traffic/start-traffic-server.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import { hasIperf3, measureIperf3 } from "./iperf3.ts";
+import { buildTcpCrr, runTcpCrr } from "./native/native-client.ts";
+import { scaleChartPng, type ChartPoint } from "./scale-chart.ts";
 import {
   applyServices,
   installIptables,
@@ -106,23 +109,15 @@ async function measurePath(
   ctx.progress(
     `lab: ${name}: ${o.requests} connections${o.iperfSeconds > 0 && hasIperf3() ? `, iperf3 ${o.iperfSeconds} s` : ""}`,
   );
-  // Warm the path (ARP, conntrack, JIT of the client) so the first connection's cost is not counted.
-  await runTrafficClient(lab, CLIENT, {
-    host: web.host,
-    port: web.port,
-    count: 5,
-    timeoutMs: 2000,
-    deadlineMs: 20_000,
-  });
-  const r = await runTrafficClient(lab, CLIENT, {
-    host: web.host,
-    port: web.port,
+  // Warm the path (ARP, conntrack) so the first connection's cost is not counted.
+  const crr = { host: web.host, port: web.port, timeoutMs: 2000 };
+  await runTcpCrr(lab, CLIENT, { ...crr, count: 5, deadlineMs: 20_000 });
+  const r = await runTcpCrr(lab, CLIENT, {
+    ...crr,
     count: o.requests,
-    timeoutMs: 2000,
     deadlineMs: Math.max(60_000, o.requests * 100),
   });
-  if (r.latencyMs === null)
-    throw new Error(`lab ${name}: no connection succeeded: ${r.errors.map((e) => e.error).join(", ")}`);
+  if (r.ok === 0) throw new Error(`lab ${name}: no connection succeeded: ${r.first_error ?? "?"}`);
   const bps =
     o.iperfSeconds > 0 && hasIperf3()
       ? await measureIperf3(lab, {
@@ -134,7 +129,7 @@ async function measurePath(
           seconds: o.iperfSeconds,
         })
       : Number.NaN;
-  return { name, p50: r.latencyMs.p50, p99: r.latencyMs.p99, ok: r.ok, failed: r.failed, bps };
+  return { name, p50: r.p50_us / 1000, p99: r.p99_us / 1000, ok: r.ok, failed: r.failed, bps };
 }
 
 /** waitReachable retries one connection until the Service answers (agents program asynchronously). */
@@ -182,7 +177,7 @@ function tables(results: readonly PathResult[], o: LabTrafficOptions): BenchTabl
       title: "Lab: TCP connect + request latency, pod on node-1 → pods on node-2",
       rows: latency,
       notes: [
-        `${o.requests} new connections per path (lab/traffic client, Node.js: its own overhead is in every row alike).`,
+        `${o.requests} new connections per path (bench/native/tcp-crr.c: connect, send, read the reply and echo, close; timed per connection).`,
         "baseline = mean of two runs (start, and just before the agents); iptables rules of the bench Services are last in KUBE-SERVICES.",
         `baseline drift (2nd run ÷ 1st): p50 ${formatNumber(b2.p50 / b1.p50)}×, p99 ${formatNumber(b2.p99 / b1.p99)}× — the noise floor of this machine.`,
       ],
@@ -205,7 +200,41 @@ function tables(results: readonly PathResult[], o: LabTrafficOptions): BenchTabl
   return out;
 }
 
+/** CHART is where the latency chart goes (committed with bench/README.md's figures). */
+const CHART = new URL("./img/lab-traffic-latency.png", import.meta.url);
+
+/**
+ * writeLatencyChart draws p50 latency against the number of Services, one line per path. The
+ * "0 extra" runs have the 2 bench Services (iptables, nftables, Sluice); pod IP direct has no
+ * Service and is drawn flat across the range as the floor.
+ */
+async function writeLatencyChart(ctx: BenchContext, results: readonly PathResult[]): Promise<void> {
+  const points: ChartPoint[] = [];
+  const direct = results.filter((r) => r.name.startsWith("pod IP direct"));
+  const floor = direct.reduce((a, r) => a + r.p50, 0) / Math.max(1, direct.length);
+  const counts = new Set<number>();
+  for (const r of results) {
+    const m = /^ClusterIP via (\S+(?: eBPF)?)(?: \+ ([\d,]+) Services)?$/.exec(r.name);
+    if (!m) continue;
+    const services = 2 + Number((m[2] ?? "0").replace(/,/g, ""));
+    counts.add(services);
+    points.push({ series: `ClusterIP via ${m[1]}`, services, ms: r.p50 });
+  }
+  for (const n of counts) points.push({ series: "pod IP direct (no Service)", services: n, ms: floor });
+  mkdirSync(new URL(".", CHART), { recursive: true });
+  writeFileSync(
+    CHART,
+    await scaleChartPng("Lab: TCP connect + request + response, p50 (native client)", points, {
+      y: "p50 milliseconds per connection (log)",
+      x: "Services in the node's dataplane",
+    }),
+  );
+  ctx.progress(`lab: chart written to ${CHART.pathname}`);
+}
+
 async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<BenchTable[]> {
+  buildTcpCrr(); // fail before the lab exists when there is no compiler
+
   if (o.iperfSeconds > 0 && !hasIperf3())
     ctx.progress("lab: iperf3 not installed (Debian `iperf3`, scripts/setup.sh): throughput skipped");
   const name = `sl-t-bench-${process.pid}`;
@@ -251,7 +280,8 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
 
     ctx.progress("lab: writing the bench Services and starting a sluice agent on each node");
     await applyServices(lab, [web, iperf]);
-    await startAgents(lab, { readyTimeoutMs: 60_000 });
+    // On the 2-core machine under other jobs an agent has taken over 60 s to become ready.
+    await startAgents(lab, { readyTimeoutMs: 180_000 });
     let applied = 0;
     for (const n of extras) {
       if (n > applied) {
@@ -259,13 +289,14 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
         await applyServices(lab, dummies(lab, n).slice(applied));
         applied = n;
       }
-      await waitForFrontends(lab, "node-1", n + 2, 120_000);
+      await waitForFrontends(lab, "node-1", n + 2, 300_000);
       await waitReachable(lab, web.clusterIP, web.port, 30_000);
       // The agents may still be digesting the datastore writes; on 2 cores their CPU would be
       // charged to the datapath. The iptables/nftables paths have no such process to wait for.
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       results.push(await measurePath(ctx, lab, `ClusterIP via Sluice eBPF${label(n)}`, viaVip, iperfVip, o));
     }
+    await writeLatencyChart(ctx, results);
     return tables(results, o);
   } finally {
     await lab
@@ -281,9 +312,9 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
 export const labTrafficBench: Benchmark<LabTrafficOptions> = {
   name: "lab-traffic",
   summary:
-    "2-node lab: pod → pod IP vs. ClusterIP via iptables, nftables and Sluice eBPF, with 0 and 1,000 extra Services (latency, iperf3)",
+    "2-node lab: pod → pod IP vs. ClusterIP via iptables, nftables and Sluice eBPF, with 0, 1,000 and 10,000 extra Services (native client latency, iperf3; chart in bench/img/)",
   needsRoot: true,
-  defaults: { requests: 2000, iperfSeconds: 5, dummyServices: [0, 1000] },
+  defaults: { requests: 2000, iperfSeconds: 5, dummyServices: [0, 1000, 10_000] },
   small: { requests: 200, iperfSeconds: 2, dummyServices: [0, 1000] },
   run: runLabTraffic,
 };

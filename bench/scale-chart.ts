@@ -17,8 +17,18 @@ export interface ChartPoint {
 
 const FONT_DIRS = ["/usr/share/fonts/truetype/dejavu"];
 
+/** ChartAxes name the axes when they are not the scale bench's (Services × 10 endpoints, ms). */
+export interface ChartAxes {
+  readonly x?: string;
+  readonly y?: string;
+}
+
 /** scaleChartPng renders `points` as a log-log line chart and returns the PNG bytes. */
-export async function scaleChartPng(title: string, points: readonly ChartPoint[]): Promise<Buffer> {
+export async function scaleChartPng(
+  title: string,
+  points: readonly ChartPoint[],
+  axes: ChartAxes = {},
+): Promise<Buffer> {
   const spec: TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: title, font: "DejaVu Sans", fontSize: 15 },
@@ -32,9 +42,9 @@ export async function scaleChartPng(title: string, points: readonly ChartPoint[]
         field: "services",
         type: "quantitative",
         scale: { type: "log" },
-        title: "Services (10 endpoints each)",
+        title: axes.x ?? "Services (10 endpoints each)",
       },
-      y: { field: "ms", type: "quantitative", scale: { type: "log" }, title: "milliseconds (log)" },
+      y: { field: "ms", type: "quantitative", scale: { type: "log" }, title: axes.y ?? "milliseconds (log)" },
       color: {
         field: "series",
         type: "nominal",

@@ -31,14 +31,14 @@ export function addDatastoreOption(command: Command): Command {
  */
 export async function openDatastore(
   flags: DatastoreFlags,
-  options: { readonly write?: boolean } = {},
+  options: { readonly write?: boolean; readonly onlyKinds?: readonly string[] } = {},
 ): Promise<Datastore> {
   const target = resolveTarget(flags, process.env, () => loadSluiceConfig(sluiceConfigPath()));
   if (options.write === true) {
     const note = targetNote(target);
     if (note !== undefined) console.error(note);
   }
-  return openAt(target.location);
+  return openAt(target.location, options.onlyKinds === undefined ? {} : { onlyKinds: options.onlyKinds });
 }
 
 /** kindArgument resolves a kind argument (`svc`, `felixconfiguration.p`); throws naming the known kinds. */

@@ -232,6 +232,82 @@ describe("FileDatastore", () => {
     }),
   );
 
+  test("a change the watch delivered, or one this process wrote, is not followed by a full rescan", async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 50; i++) writeFileSync(join(dir, `s${i}.yaml`), svc(`s${i}`, 80));
+    const ds = new FileDatastore(dir, { rescanIntervalMs: 20 });
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 150));
+    try {
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      assert.deepEqual(ds.stats, { fullScans: 1, filesRead: 50 });
+      // Another writer replaces one file by rename: the directory's mtime moves.
+      writeFileSync(join(dir, ".s7.yaml.tmp"), svc("s7", 8080));
+      renameSync(join(dir, ".s7.yaml.tmp"), join(dir, "s7.yaml"));
+      await rec.waitFor((e) => e.type === "updated" && e.key.name === "s7");
+      await settle(); // several periodic checks
+      assert.deepEqual(ds.stats, { fullScans: 1, filesRead: 51 }, "only s7.yaml read, no rescan");
+      // A new file from this process (applyBatch scans first, as every API call does).
+      await ds.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
+      await rec.waitFor((e) => e.type === "added" && e.key.name === "shop");
+      await settle();
+      assert.deepEqual(
+        ds.stats,
+        { fullScans: 2, filesRead: 51 },
+        "its own file not read back, no rescan after",
+      );
+      // The safety net still works: an edit the watch cannot see (watch closed and re-opened).
+      writeFileSync(join(dir, "s9.yaml"), svc("s9", 9090));
+      await rec.waitFor((e) => e.type === "updated" && e.key.name === "s9");
+      assert.equal(ds.stats.filesRead, 52);
+    } finally {
+      await ds.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("onlyKinds reads one kind, skips the others unvalidated, keeps kind-less errors, and refuses writes", async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, "web.yaml"), svc("web", 80));
+      writeFileSync(
+        join(dir, "ns.json"),
+        JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: {} }),
+      );
+      writeFileSync(
+        join(dir, "mixed.yaml"),
+        `${svc("db", 5432)}---\nkind: Namespace\nmetadata: {}\n---\nkind: [\n`,
+      );
+      const full = new FileDatastore(dir);
+      const all = await full.list();
+      await full.close();
+      assert.deepEqual(
+        all.rejected.map((r) => r.source).sort(),
+        ["mixed.yaml#2", "mixed.yaml#3"],
+        "read whole: the bad Namespace and the broken YAML",
+      );
+      const ds = new FileDatastore(dir, { onlyKinds: ["Service"] });
+      const got = await ds.list();
+      assert.deepEqual(
+        got.resources.map((r) => `${r.kind}/${r.metadata.name}`),
+        ["Service/db", "Service/web"],
+      );
+      assert.deepEqual(
+        got.rejected.map((r) => r.source),
+        ["mixed.yaml#3"],
+        "the invalid Namespace is not validated; the kind-less document still reports",
+      );
+      await assert.rejects(
+        ds.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } }),
+        /apply ".*": this datastore was opened to read only Service/,
+      );
+      assert.deepEqual(readdirSync(dir).sort(), ["mixed.yaml", "ns.json", "web.yaml"]);
+      await ds.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("ManifestDirectory reads a file again only when its inode, size or mtime changed", () => {
     const dir = tempDir();
     try {

@@ -10,6 +10,8 @@ import { FileDatastore } from "./file-datastore.ts";
 /** OpenOptions: where a backend's debug lines go (the agent's logger). */
 export interface OpenOptions {
   readonly debug?: (message: string) => void;
+  /** A read-only hint: only these kinds will be read (the file backend then skips the rest). */
+  readonly onlyKinds?: readonly string[];
 }
 
 /** openDatastore opens the backend `location` names. */
@@ -20,7 +22,10 @@ export async function openDatastore(
   const debug = options.debug ? { debug: options.debug } : {};
   switch (location.type) {
     case "file":
-      return new FileDatastore(location.dir);
+      return new FileDatastore(
+        location.dir,
+        options.onlyKinds === undefined ? {} : { onlyKinds: options.onlyKinds },
+      );
     case "kubernetes": {
       const [{ loadKubeConfig }, { KubernetesDatastore }] = await Promise.all([
         import("./kubernetes/kube-connection.ts"),

@@ -17,7 +17,7 @@ import { mapInfo, objGet, type MapInfo } from "../kernel/bpf-obj.ts";
 import { possibleCpus } from "../kernel/cpus.ts";
 import type { Fd } from "../kernel/fd.ts";
 import { KeyNotFoundError } from "../errors/key-not-found-error.ts";
-import { updateBatch } from "./map-batch.ts";
+import { lookupBatch, updateBatch } from "./map-batch.ts";
 import type { MapSpec } from "./map-spec.ts";
 import { isPerCpu } from "./map-type.ts";
 import { PinnableObject } from "./pinnable-object.ts";
@@ -141,6 +141,15 @@ export class BpfMap extends PinnableObject {
   /** updateBatch writes all pairs in one BPF_MAP_UPDATE_BATCH, or one by one where the kernel or map type has none (map-batch.ts). */
   updateBatch(keys: readonly Uint8Array[], values: readonly Uint8Array[], mode: UpdateMode = "any"): void {
     updateBatch(this, keys, values, mode);
+  }
+
+  /**
+   * dumpBatch reads every entry in BPF_MAP_LOOKUP_BATCH calls of 4,096 (one entry at a time where
+   * the kernel or map type has none): adopting 100k NAT entries at a restart is ~25 syscalls
+   * instead of 200k GET_NEXT_KEY + LOOKUP pairs.
+   */
+  dumpBatch(): [Uint8Array, Uint8Array][] {
+    return lookupBatch(this, { chunk: 4096 });
   }
 
   /** update writes key → value; `mode` "noexist"/"exist" make it fail with EEXIST/ENOENT. */

@@ -123,3 +123,36 @@ test(
     }
   },
 );
+
+test(
+  "a restarted agent adopts 10,000 sl_nat_be slots read in batches (more than one 4,096-entry chunk), each with its own value",
+  requireRoot,
+  () => {
+    const dir = `${ROOT}/adopt`;
+    mkdirSync(dir, { recursive: true });
+    const first = open(dir);
+    let second: ReturnType<typeof open> | undefined;
+    try {
+      for (let i = 0; i < 10_000; i++)
+        first.backend.putBackend(
+          { svcId: 1 + Math.floor(i / 10), index: i % 10 },
+          { addr: `198.18.${Math.floor(i / 250)}.${i % 250}`, port: 1000 + (i % 10) },
+        );
+      first.backend.flush();
+      second = open(dir);
+      const read = [...second.backend.backends()];
+      assert.equal(read.length, 10_000);
+      const seen = new Set<number>();
+      for (const [key, value] of read) {
+        const i = (key.svcId - 1) * 10 + key.index;
+        assert.deepEqual(value, { addr: `198.18.${Math.floor(i / 250)}.${i % 250}`, port: 1000 + (i % 10) });
+        seen.add(i);
+      }
+      assert.equal(seen.size, 10_000);
+    } finally {
+      first.close();
+      second?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

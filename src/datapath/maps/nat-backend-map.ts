@@ -1,7 +1,7 @@
 /** NatBackendMap: a typed view of sl_nat_be (hash {svc_id, index}; node-local backends first). */
 import { decodeSlNatBeKey, decodeSlNatBeValue, encodeSlNatBeKey, encodeSlNatBeValue } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
-import type { RawMap } from "./raw-map.ts";
+import { rawEntries, type RawMap } from "./raw-map.ts";
 
 /** NatBackend is one ready endpoint of a service. */
 export interface NatBackend {
@@ -36,7 +36,7 @@ export class NatBackendMap {
   }
 
   *entries(): Generator<[{ svcId: number; index: number }, NatBackend]> {
-    for (const [k, v] of this.#map.entries()) {
+    for (const [k, v] of rawEntries(this.#map)) {
       const d = decodeSlNatBeValue(v);
       yield [decodeSlNatBeKey(k), { addr: ipv4FromNumber(d.addr), port: d.port }];
     }

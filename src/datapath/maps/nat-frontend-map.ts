@@ -2,7 +2,7 @@
 import { decodeSlNatFeKey, decodeSlNatFeValue, encodeSlNatFeKey, encodeSlNatFeValue } from "../abi/abi.ts";
 import type { SlNatFeValue } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
-import type { RawMap } from "./raw-map.ts";
+import { rawEntries, type RawMap } from "./raw-map.ts";
 
 /** NatFrontend is a service address; addr "0.0.0.0" is the NodePort wildcard (every local address). */
 export interface NatFrontend {
@@ -40,7 +40,7 @@ export class NatFrontendMap {
   }
 
   *entries(): Generator<[NatFrontend, NatService]> {
-    for (const [k, v] of this.#map.entries()) {
+    for (const [k, v] of rawEntries(this.#map)) {
       const key = decodeSlNatFeKey(k);
       yield [{ addr: ipv4FromNumber(key.addr), port: key.port, proto: key.proto }, decodeSlNatFeValue(v)];
     }

@@ -9,7 +9,7 @@ import {
 } from "../abi/abi.ts";
 import type { SlNatSrcKey } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
-import type { RawMap } from "./raw-map.ts";
+import { rawEntries, type RawMap } from "./raw-map.ts";
 
 /** NatSourceRange is one loadBalancerSourceRanges CIDR of the service `svcId` ("10.0.0.0/8"). */
 export interface NatSourceRange {
@@ -59,7 +59,7 @@ export class NatSourceRangeMap {
    * like an absent one, so it is skipped (allow overwrites it).
    */
   *entries(): Generator<NatSourceRange> {
-    for (const [k, v] of this.#map.entries()) {
+    for (const [k, v] of rawEntries(this.#map)) {
       if ((decodeSlNatSrcValue(v).flags & SL_NAT_SRC_ALLOW) === 0) continue;
       yield decodeNatSourceRangeKey(k);
     }

@@ -11,6 +11,13 @@ export interface RawMap {
   readonly maxEntries?: number;
   /** updateBatch (optional: a live BpfMap has it) writes many pairs in one syscall where the kernel can. */
   updateBatch?(keys: readonly Uint8Array[], values: readonly Uint8Array[]): void;
+  /** dumpBatch (optional: a live BpfMap has it) reads every entry in a few syscalls where the kernel can. */
+  dumpBatch?(): Iterable<[Uint8Array, Uint8Array]>;
+}
+
+/** rawEntries is every entry of `map`, batched when the map can (see RawMap.dumpBatch). */
+export function rawEntries(map: RawMap): Iterable<[Uint8Array, Uint8Array]> {
+  return map.dumpBatch?.() ?? map.entries();
 }
 
 /** PerCpuRawMap adds the per-CPU read of BpfMap. */

@@ -202,7 +202,8 @@ export function endpointPolicyIr(
     });
     // Calico drops at a tier's end only for normal and forward policy: a preDNAT or doNotTrack tier
     // that no rule decided leaves the packet to the next stage.
-    const passesAtEnd = hook === "preDnatIngress" || hook === "untrackedIngress" || hook === "untrackedEgress";
+    const passesAtEnd =
+      hook === "preDnatIngress" || hook === "untrackedIngress" || hook === "untrackedEgress";
     const eotAction: RuleAction = tier.defaultAction === "Pass" || passesAtEnd ? "pass" : "deny";
     const eot = want(`eot|${hook}|${tier.name}|${eotAction}`, {
       kind: "endOfTier",

@@ -8,6 +8,9 @@
  *     failsafe inbound (to a host address: skips every host-endpoint program) →
  *     pre_dnat on the ORIGINAL destination → Service frontend → ingress (for the host itself)
  *     or fwd_ingress (forwarded: to a pod, or routed on) → the local pod's ingress → track.
+ *     A preDNAT rule that explicitly allows settles the host's policy (ingress / fwd_ingress do
+ *     not run; Calico's "pre-DNAT policy that does not explicitly allow or deny continues");
+ *     a preDNAT program that no rule decided leaves the flow to them.
  *   to_hep: the host's own new flow → failsafe outbound or egress, then tracked (its replies
  *     are established); a forwarded flow's first packet out → fwd_egress, marked on its
  *     conntrack entry (SL_CT_LEG_HEP_FWD) so later packets skip it.

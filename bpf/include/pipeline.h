@@ -330,11 +330,14 @@ SL_INLINE int pipe_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_flags,
  * (to a host address: no host-endpoint program at all) and the preDNAT policy, on the original
  * destination, before the frontend lookup; at SL_STAGE_HEP_SERVICE the frontend, then the host
  * endpoint's ingress policy when the host itself is the destination, its forward ingress
- * (applyOnForward) when the flow is forwarded; then the pod stages. */
-SL_INLINE int pipe_hep_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_flags)
+ * (applyOnForward) when the flow is forwarded; then the pod stages. `pre_dnat_allowed`: a preDNAT
+ * rule explicitly allowed the flow, which (as in Calico) settles the host endpoint's own policy:
+ * neither ingress nor fwd_ingress runs; only a preDNAT program that no rule decided (its default,
+ * tier SL_POL_TIER_DEFAULT) leaves the flow to them. A local pod's own ingress still runs. */
+SL_INLINE int pipe_hep_new_flow_from(struct sl_ctx *ctx, __u32 stage, __u8 ct_flags, int pre_dnat_allowed)
 {
 	struct sl_pol_endpoint *ep = hep_endpoint();
-	int judge = ep != NULL;
+	int judge = ep != NULL && !pre_dnat_allowed;
 	int rc;
 	if (stage == SL_STAGE_HEP_PRE_DNAT && ep) {
 		if (hep_failsafe(ctx, SL_FAILSAFE_IN, ctx->dport, ctx->saddr) && hep_to_host(ctx)) {
@@ -373,7 +376,7 @@ SL_INLINE int pipe_new_flow(struct sl_ctx *ctx, int hep)
 	__u8 ct_flags = 0;
 	__be32 ct_tun = 0;
 	if (!carried && hep)
-		return pipe_hep_new_flow_from(ctx, SL_STAGE_HEP_PRE_DNAT, 0);
+		return pipe_hep_new_flow_from(ctx, SL_STAGE_HEP_PRE_DNAT, 0, 0);
 	if (!carried) {
 		int rc = pipe_service(ctx, 0, &ct_flags);
 		if (rc != SL_CONTINUE)
@@ -674,7 +677,8 @@ SL_INLINE int pipe_pol_done(struct __sk_buff *skb)
 		return fwd_stack(&ctx);
 	}
 	if (res->stage == SL_STAGE_HEP_SERVICE)
-		return pipe_hep_new_flow_from(&ctx, SL_STAGE_HEP_SERVICE, res->ct_flags);
+		return pipe_hep_new_flow_from(&ctx, SL_STAGE_HEP_SERVICE, res->ct_flags,
+					      st->tier != SL_POL_TIER_DEFAULT);
 	if (res->stage == SL_STAGE_HEP_HOST_OUT)
 		return pipe_host_new_out(&ctx, 1);
 	if (res->stage == SL_STAGE_HEP_FWD_OUT)

@@ -210,6 +210,74 @@ test(
 );
 
 test(
+  "a preDNAT rule that explicitly allows settles the host's own policy; a preDNAT program no rule decided leaves the flow to it",
+  requireRoot,
+  async () => {
+    // preDNAT: one explicit Allow (for `other` on 8080); no catch-all, so the tier passes and the
+    // program's default (allow, tier SL_POL_TIER_DEFAULT) decides the rest
+    const preDnat: EndpointPolicy = {
+      endpoint: "node1-eth0",
+      direction: "ingress",
+      defaultAction: "allow",
+      defaultRuleId: ++ruleId,
+      tiers: [
+        {
+          name: "default",
+          endOfTierRuleId: ++ruleId,
+          policies: [
+            {
+              name: "p",
+              rules: [
+                {
+                  id: ++ruleId,
+                  action: "allow",
+                  match: { protocol: TCP, srcNets: [`${other}/32`], dstPorts: [{ first: 8080, last: 8080 }] },
+                },
+              ],
+            },
+            { name: "default.end-of-tier", rules: [{ id: ++ruleId, action: "pass", match: {} }] },
+          ],
+        },
+      ],
+    };
+    await install({
+      preDnatIngress: preDnat,
+      ingress: denyAll("ingress"),
+      egress: denyAll("egress"),
+      forwardIngress: denyAll("ingress"),
+    });
+    failsafe();
+    const { from_hep } = await hep();
+    const runs = counter(SlReason.SL_R_POLICY_RUN);
+    const drops = counter(SlReason.SL_R_DROP_POLICY);
+
+    const toHost = runIn(world.ns, from_hep, tcp(other, 46001, W.node1, 8080));
+    assert.equal(
+      toHost.verdict,
+      "OK",
+      "explicitly allowed by preDNAT: the host's deny-all ingress does not run",
+    );
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 1n, "preDNAT only");
+    assert.ok(
+      world.node.ct.get({ src: other, dst: W.node1, sport: 46001, dport: 8080, proto: TCP }),
+      "tracked",
+    );
+
+    const forwarded = runIn(world.ns, from_hep, tcp(other, 46002, W.podB1, 8080));
+    assert.notEqual(forwarded.verdict, "SHOT", "forwarded: the deny-all fwd_ingress does not run either");
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 2n);
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops);
+
+    // no preDNAT rule matches (another client, or another port): the host's own policy decides
+    assert.equal(runIn(world.ns, from_hep, tcp(W.client, 46003, W.node1, 8080)).verdict, "SHOT");
+    assert.equal(runIn(world.ns, from_hep, tcp(other, 46004, W.node1, 8081)).verdict, "SHOT");
+    assert.equal(runIn(world.ns, from_hep, tcp(W.client, 46005, W.podB1, 8080)).verdict, "SHOT");
+    assert.equal(counter(SlReason.SL_R_POLICY_RUN), runs + 8n, "preDNAT, then ingress / fwd_ingress, each");
+    assert.equal(counter(SlReason.SL_R_DROP_POLICY), drops + 3n);
+  },
+);
+
+test(
   "applyOnForward ingress deny drops forwarded flows to a pod (direct or via a Service) but not flows to the host",
   requireRoot,
   async () => {

@@ -143,26 +143,22 @@ function emitNets(
     return;
   }
   a.ldx(addr.size, R1, R7, addr.offset);
-  if (!negate && cidrs.length === 1) {
-    // One CIDR: jump straight to fail on a mismatch (the common case; one instruction less).
-    // r1 is not needed after this check, so it is masked in place.
-    const c = cidrs[0]!;
-    if (c.prefixLen < 32) a.alu32Imm("and", R1, bswap32(ipv4Mask(c.prefixLen)));
-    a.jmp32Imm("jne", R1, bswap32(c.addr), fail);
-    return;
-  }
+  // The last CIDR is tested on r1 itself (dead afterwards): for any-of, a mismatch there goes
+  // straight to fail and a match falls through to `ok` — no copy, no closing jump.
   const target = negate ? fail : ok;
-  for (const c of cidrs) {
-    if (c.prefixLen === 32) {
-      a.jmp32Imm("jeq", R1, bswap32(c.addr), target);
-      continue;
+  for (let i = 0; i < cidrs.length; i++) {
+    const c = cidrs[i]!;
+    const last = i === cidrs.length - 1;
+    // A /32 compares r1 unmasked; a shorter prefix masks r1 in place when last, else a copy.
+    const reg = last || c.prefixLen === 32 ? R1 : R2;
+    if (c.prefixLen < 32) {
+      if (reg === R2) a.mov64Reg(R2, R1);
+      a.alu32Imm("and", reg, bswap32(ipv4Mask(c.prefixLen)));
     }
-    a.mov64Reg(R2, R1)
-      .alu32Imm("and", R2, bswap32(ipv4Mask(c.prefixLen)))
-      .jmp32Imm("jeq", R2, bswap32(c.addr), target);
+    if (last && !negate) a.jmp32Imm("jne", reg, bswap32(c.addr), fail);
+    else a.jmp32Imm("jeq", reg, bswap32(c.addr), target);
   }
-  if (negate) return;
-  a.ja(fail).label(ok);
+  if (!negate && cidrs.length > 1) a.label(ok);
 }
 
 function emitPorts(

@@ -13,6 +13,11 @@
  * spills, so every compare would narrow a long-lived value and leave states that never prune
  * against each other (a cached register made the walk blow past a million instructions); a
  * load from a map value is a fresh unknown each time and dies within the rule.
+ *
+ * The word also carries the protocol above the port (bits 17-24): a rule with a protocol and one
+ * destination port range — nearly every Kubernetes rule — checks both with one subtraction and
+ * one unsigned compare (emitProtoAndPort), one branch instead of two. Rules that read the port
+ * any other way mask the protocol off first.
  */
 import type { Assembler } from "../bpf/asm/assembler.ts";
 import { Reg, type Register } from "../bpf/asm/opcodes.ts";
@@ -27,6 +32,9 @@ const { R0, R1, R2, R7, R10 } = Reg;
 /** The word a rule compares destination ports against; DST_PORT_WORD holds it until a decision. */
 const DST_PORT_WORD = State.tier;
 const NO_PORTS = 0x10000;
+/** The protocol's shift in DST_PORT_WORD: above the port and NO_PORTS. */
+const PROTO_SHIFT = 17;
+const PORT_BITS = (1 << PROTO_SHIFT) - 1;
 const KEY = -16;
 const IPPROTO_ICMP = 1;
 const IPPROTO_ICMPV6 = 58;
@@ -36,7 +44,10 @@ function bswap32(v: number): number {
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 }
 
-/** emitDstPortWord writes the destination port, or NO_PORTS when the packet has none, into DST_PORT_WORD. */
+/**
+ * emitDstPortWord writes the destination port, or NO_PORTS when the packet has none, with the
+ * protocol above it (proto << PROTO_SHIFT), into DST_PORT_WORD.
+ */
 export function emitDstPortWord(a: Assembler): void {
   if (SL_POL_F_L4_PORTS !== 1) throw new Error("generate policy: SL_POL_F_L4_PORTS is no longer bit 0");
   // ((flags & L4_PORTS) ^ L4_PORTS) << 16 is NO_PORTS exactly when the flag is clear (no branch).
@@ -46,7 +57,27 @@ export function emitDstPortWord(a: Assembler): void {
     .alu32Imm("lsh", R1, 16)
     .ldx(State.dstPort.size, R2, R7, State.dstPort.offset)
     .alu32Reg("or", R1, R2)
+    .ldx(State.proto.size, R2, R7, State.proto.offset)
+    .alu32Imm("lsh", R2, PROTO_SHIFT)
+    .alu32Reg("or", R1, R2)
     .stx(DST_PORT_WORD.size, R7, DST_PORT_WORD.offset, R1);
+}
+
+/** fusedDstRange is the one positive destination range a rule with a protocol checks with it, if any. */
+function fusedDstRange(m: RuleMatch): PortRange | undefined {
+  if (m.protocol === undefined || m.dstNamedPortSets !== undefined || m.dstPorts?.length !== 1)
+    return undefined;
+  return m.dstPorts[0];
+}
+
+// Protocol and one destination range in one branch: word - (proto << PROTO_SHIFT | first), as
+// an unsigned 32-bit value, is at most last - first exactly when the protocol is equal and the
+// port in range. Another protocol differs by at least 1 << PROTO_SHIFT (or wraps below zero);
+// NO_PORTS puts the word at least 0x10000 - first above the base, past last - first.
+function emitProtoAndPort(a: Assembler, protocol: number, r: PortRange, fail: string): void {
+  a.ldx(DST_PORT_WORD.size, R1, R7, DST_PORT_WORD.offset)
+    .alu32Imm("sub", R1, ((protocol << PROTO_SHIFT) | r.first) >>> 0)
+    .jmp32Imm("jgt", R1, r.last - r.first, fail);
 }
 
 /**
@@ -57,7 +88,10 @@ export function emitDstPortWord(a: Assembler): void {
  */
 export function emitMatch(a: Assembler, m: RuleMatch, fail: string, prefix: string): void {
   const { proto, ipVersion } = State;
-  if (m.protocol !== undefined) a.ldx(proto.size, R1, R7, proto.offset).jmp32Imm("jne", R1, m.protocol, fail);
+  const fused = fusedDstRange(m);
+  if (fused !== undefined) emitProtoAndPort(a, m.protocol!, fused, fail);
+  else if (m.protocol !== undefined)
+    a.ldx(proto.size, R1, R7, proto.offset).jmp32Imm("jne", R1, m.protocol, fail);
   if (m.notProtocol !== undefined)
     a.ldx(proto.size, R1, R7, proto.offset).jmp32Imm("jeq", R1, m.notProtocol, fail);
   if (m.ipVersion !== undefined)
@@ -80,7 +114,7 @@ export function emitMatch(a: Assembler, m: RuleMatch, fail: string, prefix: stri
       `${prefix}_sp`,
     );
   }
-  if (m.dstPorts !== undefined || m.dstNamedPortSets !== undefined)
+  if (fused === undefined && (m.dstPorts !== undefined || m.dstNamedPortSets !== undefined))
     emitDstPorts(a, m.dstPorts ?? [], m.dstNamedPortSets ?? [], false, fail, `${prefix}_dp`);
   if (m.notSrcPorts !== undefined || m.notSrcNamedPortSets !== undefined) {
     emitPorts(
@@ -213,7 +247,7 @@ function emitDstPorts(
   ok: string,
 ): void {
   const DST_PORT = R1;
-  a.ldx(DST_PORT_WORD.size, DST_PORT, R7, DST_PORT_WORD.offset);
+  a.ldx(DST_PORT_WORD.size, DST_PORT, R7, DST_PORT_WORD.offset).alu32Imm("and", DST_PORT, PORT_BITS);
   if (!negate && ranges.length === 1 && named.length === 0) {
     const r = ranges[0]!;
     if (r.first === r.last) {

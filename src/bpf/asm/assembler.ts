@@ -13,17 +13,6 @@ import { AluOp, AtomicOp, Class, Endian, JmpOp, Mode, PseudoSrc, Size, Source } 
 import type { AluOpName, CondJmpOpName, Register, SizeName } from "./opcodes.ts";
 import { HelperId, type HelperName } from "./helper-id.ts";
 
-/** Insn is one 8-byte instruction slot before label resolution. */
-interface Insn {
-  code: number;
-  dst: number;
-  src: number;
-  off: number;
-  imm: number;
-  /** Jump target label (resolved into off). */
-  target?: string;
-}
-
 /** AssembledProgram is bytecode plus the map references the loader must resolve. */
 export interface AssembledProgram {
   /** Little-endian instructions, 8 bytes each (ld_imm64 takes two). */
@@ -36,8 +25,16 @@ export interface AssembledProgram {
 const INT16_MIN = -0x8000;
 const INT16_MAX = 0x7fff;
 
+// Instructions are encoded straight into a growable buffer (8 bytes each, the wire format) as
+// they are appended; a jump leaves its offset zero and records (instruction, label) for
+// assemble() to patch. A 10,000-rule policy is ~100,000 instructions: one object per instruction
+// was the compiler's main garbage.
 export class Assembler {
-  #insns: Insn[] = [];
+  #buf = new Uint8Array(64 * 8);
+  #view = new DataView(this.#buf.buffer);
+  #count = 0;
+  #fixAt: number[] = [];
+  #fixLabel: string[] = [];
   readonly #labels = new Map<string, number>();
   #relocs: MapRelocation[] = [];
   #jumps = 0;
@@ -48,7 +45,7 @@ export class Assembler {
 
   /** length is the number of 8-byte instruction slots emitted so far. */
   get length(): number {
-    return this.#insns.length;
+    return this.#count;
   }
 
   /** jumpCount is the number of conditional jumps emitted so far (what the verifier keeps pending). */
@@ -67,7 +64,9 @@ export class Assembler {
 
   /** reset empties the assembler (instructions, labels, map references), for reuse as scratch. */
   reset(): this {
-    this.#insns = [];
+    this.#count = 0;
+    this.#fixAt = [];
+    this.#fixLabel = [];
     this.#labels.clear();
     this.#relocs = [];
     this.#jumps = 0;
@@ -79,7 +78,7 @@ export class Assembler {
   /** label names the position of the next instruction; a name may be defined once. */
   label(name: string): this {
     if (this.#labels.has(name)) throw new Error(`assemble program: label "${name}" defined twice`);
-    this.#labels.set(name, this.#insns.length);
+    this.#labels.set(name, this.#count);
     if (this.#pending.delete(name)) this.#reachable = true;
     return this;
   }
@@ -95,7 +94,18 @@ export class Assembler {
     checkReg(src);
     if (off < INT16_MIN || off > INT16_MAX)
       throw new Error(`assemble program: offset ${off} does not fit 16 bits`);
-    this.#insns.push({ code, dst, src, off, imm: imm | 0 });
+    if (this.#count * 8 === this.#buf.byteLength) {
+      const grown = new Uint8Array(this.#buf.byteLength * 2);
+      grown.set(this.#buf);
+      this.#buf = grown;
+      this.#view = new DataView(grown.buffer);
+    }
+    const o = this.#count * 8;
+    this.#buf[o] = code;
+    this.#buf[o + 1] = (src << 4) | dst;
+    this.#view.setInt16(o + 2, off, true);
+    this.#view.setInt32(o + 4, imm | 0, true);
+    this.#count++;
     return this;
   }
 
@@ -168,14 +178,14 @@ export class Assembler {
 
   /** ldMap: dst = the map named `map` (resolved by the loader to BPF_PSEUDO_MAP_FD). */
   ldMap(dst: Register, map: string): this {
-    this.#relocs.push({ insn: this.#insns.length, map });
+    this.#relocs.push({ insn: this.#count, map });
     this.raw(Class.LD | Mode.IMM | Size.dw, dst, PseudoSrc.mapFd, 0, 0);
     return this.raw(0, 0, 0, 0, 0);
   }
 
   /** ldMapValue: dst = address of byte `offset` in value 0 of `map` (global data; BPF_PSEUDO_MAP_VALUE). */
   ldMapValue(dst: Register, map: string, offset: number): this {
-    this.#relocs.push({ insn: this.#insns.length, map, valueOffset: offset });
+    this.#relocs.push({ insn: this.#count, map, valueOffset: offset });
     this.raw(Class.LD | Mode.IMM | Size.dw, dst, PseudoSrc.mapValue, 0, 0);
     return this.raw(0, 0, 0, 0, offset);
   }
@@ -203,8 +213,7 @@ export class Assembler {
   /** ja: goto target. */
   ja(target: string): this {
     this.raw(Class.JMP | JmpOp.ja, 0, 0, 0, 0);
-    this.#insns[this.#insns.length - 1]!.target = target;
-    if (!this.#labels.has(target)) this.#pending.add(target);
+    this.#target(target);
     this.#reachable = false;
     return this;
   }
@@ -225,27 +234,22 @@ export class Assembler {
 
   /** assemble resolves every jump to its label; it throws on an unknown label or an offset beyond 16 bits. */
   assemble(): AssembledProgram {
-    const out = new Uint8Array(this.#insns.length * 8);
+    const out = this.#buf.slice(0, this.#count * 8);
     const view = new DataView(out.buffer);
-    this.#insns.forEach((insn, i) => {
-      let off = insn.off;
-      if (insn.target !== undefined) {
-        const at = this.#labels.get(insn.target);
-        if (at === undefined)
-          throw new Error(`assemble program: jump at instruction ${i} to undefined label "${insn.target}"`);
-        off = at - (i + 1);
-        if (off < INT16_MIN || off > INT16_MAX) {
-          throw new Error(
-            `assemble program: jump at instruction ${i} to label "${insn.target}" is out of range (offset ${off})`,
-          );
-        }
+    for (let k = 0; k < this.#fixAt.length; k++) {
+      const i = this.#fixAt[k]!;
+      const target = this.#fixLabel[k]!;
+      const at = this.#labels.get(target);
+      if (at === undefined)
+        throw new Error(`assemble program: jump at instruction ${i} to undefined label "${target}"`);
+      const off = at - (i + 1);
+      if (off < INT16_MIN || off > INT16_MAX) {
+        throw new Error(
+          `assemble program: jump at instruction ${i} to label "${target}" is out of range (offset ${off})`,
+        );
       }
-      const o = i * 8;
-      out[o] = insn.code;
-      out[o + 1] = (insn.src << 4) | insn.dst;
-      view.setInt16(o + 2, off, true);
-      view.setInt32(o + 4, insn.imm, true);
-    });
+      view.setInt16(i * 8 + 2, off, true);
+    }
     return { instructions: out, mapRelocations: [...this.#relocs], labels: new Map(this.#labels) };
   }
 
@@ -264,10 +268,16 @@ export class Assembler {
 
   #jump(code: number, dst: Register, src: Register, imm: number, target: string): this {
     this.raw(code, dst, src, 0, imm);
-    this.#insns[this.#insns.length - 1]!.target = target;
-    if (!this.#labels.has(target)) this.#pending.add(target);
+    this.#target(target);
     this.#jumps++;
     return this;
+  }
+
+  // The instruction just appended jumps to `target`.
+  #target(target: string): void {
+    this.#fixAt.push(this.#count - 1);
+    this.#fixLabel.push(target);
+    if (!this.#labels.has(target)) this.#pending.add(target);
   }
 }
 

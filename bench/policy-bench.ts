@@ -146,6 +146,7 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
         `policy: ${o.bigRules} rules compiled in ${Math.round(t1 - t0)} ms, loaded in ${Math.round(t2 - t1)} ms (${Math.round(times.loadParallel.at(-1)!)} ms in parallel)`,
       );
     }
+    const processed = h.verifierProcessed(compilePolicy(bigPolicy, { slotBase: SL_POL_SLOT_FIRST + 80 }));
     const total = times.compile.map((c, i) => c + times.load[i]!);
     const totalParallel = times.compile.map((c, i) => c + times.loadParallel[i]!);
     const ebase = "empty policy: compile + load";
@@ -171,7 +172,12 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
           value: median(total),
           unit: "ms (median)",
           baseline: ebase,
-          extra: { chunks, instructions: insns, repeats: o.repeats },
+          extra: {
+            chunks,
+            instructions: insns,
+            verifierProcessed: processed.reduce((a, b) => a + b, 0),
+            repeats: o.repeats,
+          },
         },
         {
           name: `${k} rules: load, chunks verified in parallel`,
@@ -188,6 +194,7 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
       ],
       notes: [
         `wall time in this process, median of ${o.repeats}; the first repeat includes JIT warm-up of the compiler.`,
+        `verifierProcessed: the verifier's "processed N insns" summed over the chunks (per chunk: ${processed.join(", ")}).`,
         "parallel: Program.loadAsync per chunk on libuv's worker threads (UV_THREADPOOL_SIZE, default 4), bounded by the machine's cores.",
       ],
     };

@@ -5,7 +5,9 @@
  * deciding rule and tier. Needs root (CAP_BPF, CAP_NET_ADMIN). close() releases every fd.
  */
 import { BpfMap } from "../../src/bpf/map.ts";
+import { patchMapReferences } from "../../src/bpf/patch-map-references.ts";
 import { Program } from "../../src/bpf/program.ts";
+import { progLoad } from "../../src/kernel/bpf-prog.ts";
 import {
   SL_POL_F_L4_PORTS,
   decodeSlPolicyState,
@@ -94,6 +96,31 @@ export class PolicyHarness {
     }
     compiled.chunks.forEach((c, i) => this.map(PolicyMapName.jump).update(u32(c.slot), u32(programs[i]!.fd)));
     return { programs, slots: compiled.chunks.map((c) => c.slot) };
+  }
+
+  /**
+   * verifierProcessed loads each chunk once more with the verifier's statistics (log level 4,
+   * BPF_LOG_STATS) and returns its "processed N insns" per chunk — the walk that is the load
+   * time. The programs are closed at once; the slots are not touched.
+   */
+  verifierProcessed(compiled: CompiledPolicy): number[] {
+    return compiled.chunks.map((c) => {
+      const logBuf = new Uint8Array(4096);
+      const r = progLoad({
+        type: c.spec.type,
+        instructions: patchMapReferences(c.spec, this.#mapFds),
+        license: c.spec.license,
+        name: c.spec.name,
+        logLevel: 4,
+        logBuf,
+      });
+      if (!("fd" in r)) throw new Error(`load program "${c.spec.name}" with statistics: errno ${r.errno}`);
+      r.fd.close();
+      const m = /processed (\d+) insns/.exec(Buffer.from(logBuf).toString("utf8"));
+      if (m === null)
+        throw new Error(`load program "${c.spec.name}": no "processed" line in the verifier log`);
+      return Number(m[1]);
+    });
   }
 
   /** unload empties the slots and closes the programs. */

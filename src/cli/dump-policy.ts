@@ -106,7 +106,7 @@ export function dumpPolicy(pinDir: string, o: DumpPolicyOptions = {}): PolicyDum
                 : `slot ${h.slot}, ${h.chunks} chunk(s)`;
         // doNotTrack ingress runs only where xdp_hep is attached (its link pin says so)
         const xdp =
-          h.hook === XDP_HOOK
+          h.hook === XDP_HOOK && iface !== "?"
             ? pinExists(xdpLinkPinPath(pinDir, iface))
               ? "; xdp_hep attached"
               : "; xdp_hep NOT attached"

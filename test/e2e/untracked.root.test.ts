@@ -9,7 +9,8 @@
  *      policy allows); alice reaches UNTRACKED (normal policy would refuse it) with no entry in
  *      Sluice's conntrack map (XDP marks it, from_hep and to_hep pass it untracked), and
  *      TRACKED through the normal path, which tracks it;
- *   b. `sluice dump policy eth0` shows both untracked directions and the XDP attachment;
+ *   b. `sluice dump policy eth0` shows both untracked directions and the XDP attachment, `sluice
+ *      dump ifaces` the XDP link;
  *   c. the agent restarted adopts the pinned XDP link (same link id, never detached: bob stays
  *      dropped while no agent runs);
  *   d. removing the policy detaches xdp_hep and empties sl_pol_jump_xdp; bob reaches TRACKED;
@@ -264,6 +265,28 @@ describe("doNotTrack host endpoint policy in the lab", { ...requireRoot, timeout
     assert.ok(egress !== undefined, `untracked egress: ${titles.join(" | ")}`);
     const deny = sections[ingress!]!.find((r) => r.action === "deny" && r.policy.includes("dnt-edge"));
     assert.ok(deny !== undefined && BigInt(deny.hits) > 0n, `the deny rule counted bob: ${dump.stdout}`);
+    const ifaces = await run(
+      process.execPath,
+      [
+        SLUICE_BIN,
+        "dump",
+        "ifaces",
+        "--bpffs-root",
+        lab.node(NODE).bpffsDir,
+        "--netns",
+        lab.node(NODE).netns,
+        "--json",
+      ],
+      { timeout: 30_000 },
+    );
+    const xdp = (
+      JSON.parse(ifaces.stdout) as { iface: string; mechanism?: string; program: string; attached: boolean }[]
+    ).find((r) => r.mechanism === "xdp");
+    assert.deepEqual(
+      xdp && { iface: xdp.iface, program: xdp.program, attached: xdp.attached },
+      { iface: "eth0", program: "xdp_hep", attached: true },
+      `dump ifaces shows the XDP link: ${ifaces.stdout}`,
+    );
   });
 
   test("a restarted agent adopts the XDP link: never detached, bob stays dropped", async () => {

@@ -79,7 +79,7 @@ enum sl_reason {
 	SL_R_DROP_SRC_RANGE = 41,    /* LoadBalancer IP from a source outside loadBalancerSourceRanges */
 	SL_R_DROP_IPV6_POLICED = 42, /* IPv6 to or from a policed endpoint (no IPv6 policy yet: no bypass) */
 	SL_R_DROP_ICMP_UNRELATED = 43, /* ICMP error to a policed endpoint about no flow it has */
-	SL_R_DROP_UNTRACKED = 44,    /* XDP: denied by doNotTrack policy (or its program missing) */
+	SL_R_DROP_UNTRACKED = 44,    /* XDP or to_hep: denied by doNotTrack policy (or its program missing) */
 	SL_R_MAX = 64,
 };
 
@@ -464,7 +464,7 @@ struct sl_pol_endpoint {
 	__u32 fwd_ingress_slot;      /* host endpoint: applyOnForward, arriving to be forwarded */
 	__u32 fwd_egress_slot;       /* host endpoint: applyOnForward, forwarded and leaving */
 	__u32 untracked_ingress_slot; /* host endpoint: doNotTrack, in XDP (sl_pol_jump_xdp) */
-	__u32 untracked_egress_slot; /* host endpoint: doNotTrack on tc egress (sl_pol_jump) */
+	__u32 untracked_egress_slot; /* host endpoint: doNotTrack on tc egress, to_hep (sl_pol_jump) */
 	__u32 flags;                 /* SL_POL_EP_F_* */
 };
 

@@ -559,10 +559,48 @@ SL_INLINE int pipe_to_wep_new(struct sl_ctx *ctx)
 	return fwd_stack(ctx);
 }
 
+SL_INLINE int pipe_to_tracked(struct sl_ctx *ctx, int wep);
+
+/* pipe_hep_untracked_out runs a host endpoint's doNotTrack egress policy (Calico's raw OUTPUT)
+ * on every IPv4 packet leaving it, before conntrack and before Service NAT: not on our own VXLAN
+ * to another node, nor on a failsafe port — outbound to it, or the host's answer from a failsafe
+ * inbound port (no conntrack here to know the answer otherwise). The program's continuation is
+ * pipe_hep_untracked_done. */
+SL_INLINE int pipe_hep_untracked_out(struct sl_ctx *ctx)
+{
+	struct sl_pol_endpoint *ep = hep_endpoint();
+	if (!ep || !ep->untracked_egress_slot || hep_own_tunnel(ctx))
+		return SL_CONTINUE;
+	if (ctx->frag != SL_FRAG_LATER && (hep_failsafe(ctx, SL_FAILSAFE_OUT, ctx->dport, ctx->daddr) ||
+					    hep_failsafe(ctx, SL_FAILSAFE_IN, ctx->sport, ctx->daddr)))
+		return SL_CONTINUE;
+	int rc = pol_run(ctx, ep->untracked_egress_slot, SL_STAGE_HEP_UNTRACKED_OUT, cfg_ifindex,
+			 SL_FLOW_HOOK_UNTRACKED, 0, 0);
+	return rc == SL_POL_NONE ? SL_CONTINUE : rc;
+}
+
+/* pipe_hep_untracked_done acts on the doNotTrack egress verdict: a deny drops
+ * (SL_R_DROP_UNTRACKED), an allow by a rule sends the packet on untouched — no conntrack, no
+ * normal policy, no NAT (SL_R_PASS_UNTRACKED) — and no rule deciding (every untracked tier ends
+ * in pass) goes on through the tracked path. */
+SL_INLINE int pipe_hep_untracked_done(struct sl_ctx *ctx, struct sl_policy_state *st)
+{
+	if (st->verdict != SL_POL_ALLOW) {
+		flow_emit_denied(ctx, SL_FLOW_HOOK_UNTRACKED, cfg_ifindex, st->verdict, st->rule_id, st->tier);
+		return counter_drop(ctx, SL_R_DROP_UNTRACKED);
+	}
+	if (st->tier != SL_POL_TIER_DEFAULT) {
+		counter_add(ctx, SL_R_PASS_UNTRACKED);
+		return TC_ACT_OK;
+	}
+	return pipe_to_tracked(ctx, 0);
+}
+
 /* pipe_to is the egress pipeline toward a pod (SL_ROLE_WEP) or out of a host interface (SL_ROLE_HEP). Toward a
  * pod: conntrack for the policy fast path, policy for new flows. Out of a host interface: what
  * this node's own stack sends to a Service (source a node address) is DNATed, with its later
- * fragments and its ICMP errors about reverse-NATed replies; everything else passes unchanged. */
+ * fragments and its ICMP errors about reverse-NATed replies; everything else passes unchanged.
+ * A host endpoint's doNotTrack egress policy comes first, before conntrack. */
 SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 {
 	int wep = role == SL_ROLE_WEP;
@@ -574,73 +612,85 @@ SL_INLINE int pipe_to(struct __sk_buff *skb, int role)
 	int rc = pipe_parse(&ctx);
 	if (rc != SL_CONTINUE)
 		return rc;
-	int host = !wep && route_is_local_host(ctx.saddr);
-	if (ctx.frag == SL_FRAG_LATER) {
-		if (host && frag_find(&ctx) && ctx.nat_op == SL_NAT_DNAT) {
-			counter_add(&ctx, SL_R_FRAG_NAT);
-			return pipe_host_output(&ctx);
+	if (!wep) {
+		rc = pipe_hep_untracked_out(&ctx);
+		if (rc != SL_CONTINUE)
+			return rc;
+	}
+	return pipe_to_tracked(&ctx, wep);
+}
+
+/* pipe_to_tracked is pipe_to after parsing (and, on a host endpoint, doNotTrack egress). */
+SL_INLINE int pipe_to_tracked(struct sl_ctx *ctx, int wep)
+{
+	int rc;
+	int host = !wep && route_is_local_host(ctx->saddr);
+	if (ctx->frag == SL_FRAG_LATER) {
+		if (host && frag_find(ctx) && ctx->nat_op == SL_NAT_DNAT) {
+			counter_add(ctx, SL_R_FRAG_NAT);
+			return pipe_host_output(ctx);
 		}
-		return fwd_stack(&ctx);
+		return fwd_stack(ctx);
 	}
-	if (ctx.proto == IPPROTO_ICMP && icmp_is_error(ctx.icmp_type)) {
-		if (wep && pod_icmp_error_refused(&ctx))
-			return counter_drop(&ctx, SL_R_DROP_ICMP_UNRELATED);
+	if (ctx->proto == IPPROTO_ICMP && icmp_is_error(ctx->icmp_type)) {
+		if (wep && pod_icmp_error_refused(ctx))
+			return counter_drop(ctx, SL_R_DROP_ICMP_UNRELATED);
 		if (!host)
-			return fwd_stack(&ctx);
-		rc = nat_icmp_error(&ctx);
+			return fwd_stack(ctx);
+		rc = nat_icmp_error(ctx);
 		if (rc < 0)
-			return counter_drop(&ctx, SL_R_DROP_HELPER_FAILED);
+			return counter_drop(ctx, SL_R_DROP_HELPER_FAILED);
 		if (rc == 0)
-			return fwd_stack(&ctx);
-		counter_add(&ctx, SL_R_ICMP_ERROR_NAT);
-		return fwd_host(&ctx);
+			return fwd_stack(ctx);
+		counter_add(ctx, SL_R_ICMP_ERROR_NAT);
+		return fwd_host(ctx);
 	}
-	ct_lookup(&ctx);
-	if (ctx.ct_result == SL_CTR_RESET)
-		return pipe_reset(&ctx);
-	if (ctx.ct_result != SL_CTR_MISS) {
-		if (wep && pod_ct_dst_unapproved(&ctx)) {
+	ct_lookup(ctx);
+	if (ctx->ct_result == SL_CTR_RESET)
+		return pipe_reset(ctx);
+	if (ctx->ct_result != SL_CTR_MISS) {
+		if (wep && pod_ct_dst_unapproved(ctx)) {
 			/* tracked where this pod's ingress never ran: it decides now (policed_pod.h) */
 			struct sl_pol_endpoint *ep = pol_endpoint(cfg_ifindex);
 			if (ep) {
-				rc = pol_run(&ctx, ep->ingress_slot, SL_STAGE_TO_WEP_APPROVE, cfg_ifindex,
+				rc = pol_run(ctx, ep->ingress_slot, SL_STAGE_TO_WEP_APPROVE, cfg_ifindex,
 					     SL_FLOW_HOOK_INGRESS, 0, 0);
 				if (rc != SL_POL_NONE)
 					return rc;
 			}
 		}
-		counter_add(&ctx, SL_R_CT_ESTABLISHED);
+		counter_add(ctx, SL_R_CT_ESTABLISHED);
 		/* a host flow's packet still addressed to its frontend (NAT_FWD hit) */
-		if (host && ctx.nat_op == SL_NAT_DNAT)
-			return pipe_host_output(&ctx);
-		if (!wep && !host && ctx.ct_result == SL_CTR_HIT_FWD)
-			return pipe_hep_fwd_egress(&ctx);
+		if (host && ctx->nat_op == SL_NAT_DNAT)
+			return pipe_host_output(ctx);
+		if (!wep && !host && ctx->ct_result == SL_CTR_HIT_FWD)
+			return pipe_hep_fwd_egress(ctx);
 		if (wep) {
-			int held = dns_hold(&ctx, cfg_ifindex);
+			int held = dns_hold(ctx, cfg_ifindex);
 			if (held >= 0)
 				return held;
 		}
-		return fwd_stack(&ctx);
+		return fwd_stack(ctx);
 	}
-	if (ctx.proto == IPPROTO_TCP && (ctx.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) != SL_TCP_SYN) {
-		counter_add(&ctx, SL_R_PASS_MIDFLOW);
+	if (ctx->proto == IPPROTO_TCP && (ctx->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) != SL_TCP_SYN) {
+		counter_add(ctx, SL_R_PASS_MIDFLOW);
 		return TC_ACT_OK;
 	}
 	if (!wep) {
 		/* on a host endpoint, a host address sl_routes does not list is the host's too */
-		if (host || (hep_endpoint() && hep_from_host(&ctx)))
-			return pipe_host_new(&ctx);
-		return pipe_hep_fwd_egress(&ctx);
+		if (host || (hep_endpoint() && hep_from_host(ctx)))
+			return pipe_host_new(ctx);
+		return pipe_hep_fwd_egress(ctx);
 	}
-	ctx.nat_op = SL_NAT_NONE;
+	ctx->nat_op = SL_NAT_NONE;
 	/* a new flow that reaches a pod through the stack (host-originated, routed): its ingress policy */
 	struct sl_pol_endpoint *ep = pol_endpoint(cfg_ifindex);
 	if (ep) {
-		rc = pol_run(&ctx, ep->ingress_slot, SL_STAGE_TO_WEP, cfg_ifindex, SL_FLOW_HOOK_INGRESS, 0, 0);
+		rc = pol_run(ctx, ep->ingress_slot, SL_STAGE_TO_WEP, cfg_ifindex, SL_FLOW_HOOK_INGRESS, 0, 0);
 		if (rc != SL_POL_NONE)
 			return rc;
 	}
-	return pipe_to_wep_new(&ctx);
+	return pipe_to_wep_new(ctx);
 }
 
 /* pipe_pol_done is the policy continuation (tc.c pol_done): it restores the context pol_run saved
@@ -659,6 +709,8 @@ SL_INLINE int pipe_pol_done(struct __sk_buff *skb)
 	if (copied < 0)
 		return counter_drop(&ctx, SL_R_DROP_POLICY);
 	ctx.ct = NULL;
+	if (res->stage == SL_STAGE_HEP_UNTRACKED_OUT)
+		return pipe_hep_untracked_done(&ctx, st);
 	if (st->verdict != SL_POL_ALLOW) {
 		flow_emit_denied(&ctx, res->hook, res->ifindex, st->verdict, st->rule_id, st->tier);
 		return counter_drop(&ctx, SL_R_DROP_POLICY);

@@ -36,6 +36,7 @@
 #define SL_STAGE_HEP_SERVICE 6  /* from_hep: after preDNAT: frontend, then ingress / fwd_ingress */
 #define SL_STAGE_HEP_HOST_OUT 7 /* to_hep: the host's new flow after its egress policy: track, out */
 #define SL_STAGE_HEP_FWD_OUT 8  /* to_hep: a forwarded flow after fwd_egress: mark / track, out */
+#define SL_STAGE_HEP_UNTRACKED_OUT 9 /* to_hep: any packet after doNotTrack egress: drop, pass, or on */
 
 /* SL_CONTINUE from pol_run: no policy at this point */
 #define SL_POL_NONE 0x7fff

@@ -78,8 +78,8 @@ SL_INLINE int untracked_parse(struct xdp_md *xdp, struct sl_policy_state *st)
 }
 
 /* untracked_exempt says no doNotTrack policy judges the packet: our VXLAN from another node (the
- * port from .rodata, cfg_vxlan_port, as on tc), or a failsafe inbound port (Calico keeps those
- * open in XDP too). */
+ * port from .rodata, cfg_vxlan_port, as on tc), a failsafe inbound port, or an answer from a
+ * failsafe outbound one (Calico keeps both open in its raw table too). */
 SL_INLINE int untracked_exempt(struct sl_policy_state *st)
 {
 	if (!(st->flags & SL_POL_F_L4_PORTS))
@@ -96,6 +96,11 @@ SL_INLINE int untracked_exempt(struct sl_policy_state *st)
 		.port = st->dst_port,
 		.addr = st->src_addr,
 	};
+	if (bpf_map_lookup_elem(&sl_failsafe, &k))
+		return 1;
+	/* the answer to the host's outbound failsafe flow: no conntrack here to know it otherwise */
+	k.direction = SL_FAILSAFE_OUT;
+	k.port = st->src_port;
 	return bpf_map_lookup_elem(&sl_failsafe, &k) != NULL;
 }
 

@@ -4,6 +4,7 @@
  * /metrics, and exports datapath counters. Stopping it leaves every pin in place, so traffic
  * keeps flowing until the next agent adopts them. Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN).
  */
+import { dirname, join } from "node:path";
 import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
 import { sliceEndpointsCached } from "../calc/slice-endpoints.ts";
 import { ConntrackSweeper } from "../datapath/conntrack-sweeper.ts";
@@ -160,9 +161,19 @@ export class Agent {
       log.error({ op: "startup" }, `datapath object ${c.objectPath} lacks ${missing.join(", ")}`);
       failed.push("datapath-object");
     }
+    // doNotTrack ingress runs xdp.o, beside the tc object; without it that policy is reported only.
+    const xdpPath = join(dirname(c.objectPath), "xdp.o");
+    const xdpSpec = await readCollectionSpecFile(xdpPath).catch((e: unknown) => {
+      log.warn(
+        { op: "startup", err: e },
+        `read ${xdpPath} failed: doNotTrack ingress will not be programmed`,
+      );
+      return undefined;
+    });
     this.#sync = new DataplaneSync({
       config: c,
       spec: spec ?? { maps: new Map(), programs: new Map(), license: "" },
+      ...(xdpSpec ? { xdpSpec } : {}),
       cache: this.#cache,
       log,
       metrics: this.metrics,

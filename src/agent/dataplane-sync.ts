@@ -20,7 +20,12 @@ import type { AgentLogger } from "./agent-logger.ts";
 import { writeMapFullStatus } from "./map-full-status.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
 import type { ClusterCache } from "../datastore/cluster-cache.ts";
-import type { DatapathAttacher, DatapathBackend, DatapathMapSet } from "../datapath/datapath-backend.ts";
+import type {
+  DatapathAttacher,
+  DatapathBackend,
+  DatapathMapSet,
+  UntrackedXdpAttacher,
+} from "../datapath/datapath-backend.ts";
 import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { kernelDatapathBackend } from "../datapath/kernel-datapath-backend.ts";
@@ -31,7 +36,7 @@ import type { ModeDecision } from "../calc/dataplane-mode.ts";
 import { dataplaneSettings } from "../calc/dataplane-settings.ts";
 import type { DataplaneSettings } from "../calc/dataplane-settings.ts";
 import { kernelHostProbe, type HostProbe } from "../host/host-probe.ts";
-import type { IfaceRole } from "../datapath/iface-constants.ts";
+import { ifaceConstants, tunnelMtu, type IfaceRole } from "../datapath/iface-constants.ts";
 import { hasWorkloadPrefix, localWorkloads } from "../host/local-workloads.ts";
 import type { DetectedNodeIp } from "../host/node-ip.ts";
 import { ProxyHandover } from "../fallback/proxy-handover.ts";
@@ -41,6 +46,7 @@ import type { ServiceSync, ServiceSyncFactory, ServiceSyncReport } from "./servi
 import { syncFailsafe } from "./failsafe-sync.ts";
 import type { FelixConfiguration } from "../model/felix-configuration.ts";
 import type { PolicySync, PolicySyncFactory } from "./policy-sync.ts";
+import { syncUntrackedXdp } from "./untracked-xdp-sync.ts";
 
 /** SyncOutcome summarises one pass (for the log, metrics and readiness). */
 export interface SyncOutcome {
@@ -58,6 +64,8 @@ export interface SyncOutcome {
 export interface DataplaneSyncDeps<M extends DatapathMapSet = DatapathMaps> {
   readonly config: AgentConfig;
   readonly spec: CollectionSpec;
+  /** bpf/obj/xdp.o, for doNotTrack ingress (the kernel backend's XDP attacher); optional. */
+  readonly xdpSpec?: CollectionSpec;
   readonly cache: ClusterCache;
   readonly log: AgentLogger;
   readonly metrics: AgentMetrics;
@@ -89,6 +97,10 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   /** The not-programmed list last written for `sluice dump counters`. */
   #mapFullStatus: string | undefined;
   #attacher: DatapathAttacher<M> | undefined;
+  /** xdp_hep on host endpoints with doNotTrack ingress (undefined: the backend has no XDP object). */
+  #xdp: UntrackedXdpAttacher<M> | undefined;
+  /** XDP attach failures already logged. */
+  readonly #xdpLogged = new Set<string>();
   #services: ServiceSync | undefined;
   #policy: PolicySync | undefined;
   #node: DetectedNodeIp | undefined;
@@ -116,6 +128,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
         spec: deps.spec,
         pinDir: deps.config.pinDir,
         attachMethod: deps.config.attachMethod,
+        ...(deps.xdpSpec ? { xdpSpec: deps.xdpSpec } : {}),
       }) as unknown as DatapathBackend<M>);
     this.#host = deps.host ?? kernelHostProbe;
     this.#handover = deps.handover ?? new ProxyHandover({ log: deps.log, metrics: deps.metrics });
@@ -245,6 +258,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     }
     this.#firstPass = false;
     this.#syncPolicy(scan.workloads, wanted);
+    await this.#syncXdp(wanted, settings);
     // Programs attached: eBPF serves Services now, so the other proxies' rules can go.
     await this.#handover.bpf(settings.kubeProxyCleanup);
     return { mode, pending: scan.pending.length, healthChecks: nat?.healthChecks ?? [] };
@@ -278,6 +292,38 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       });
     } catch (e) {
       this.#d.log.error({ op: "policy", err: e }, `network policy sync failed: ${(e as Error).message}`);
+    }
+  }
+
+  // doNotTrack ingress: xdp_hep where PolicySync installed an untrackedIngress program (after it,
+  // so the program and the entry are in place before XDP runs; detached after the entry let go).
+  async #syncXdp(wanted: ReadonlyMap<string, WantedIface>, s: DataplaneSettings): Promise<void> {
+    const xdp = this.#xdp;
+    const policy = this.#policy;
+    if (xdp === undefined || policy === undefined) return;
+    const node = this.#node!;
+    const mtu = tunnelMtu(s.vxlanMtu, node.mtu);
+    try {
+      await syncUntrackedXdp({
+        xdp,
+        installed: policy.programmer.installedEndpoints(),
+        hostIfaces: [...wanted]
+          .filter(([, w]) => w.role === "hep")
+          .map(([name, w]) => ({ name, index: w.index })),
+        constants: (i) =>
+          ifaceConstants({
+            ifindex: i.index,
+            role: "hep",
+            nodeIp: node.ip,
+            vxlanPort: s.vxlanPort,
+            vxlanVni: s.vxlanVni,
+            tunnelMtu: mtu,
+          }),
+        log: this.#d.log,
+        logged: this.#xdpLogged,
+      });
+    } catch (e) {
+      this.#d.log.error({ op: "attach", err: e }, `doNotTrack XDP sync failed: ${(e as Error).message}`);
     }
   }
 
@@ -330,6 +376,12 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       for (const i of this.#attacher.attached) this.#attacher.detach(i.name);
       this.#attacher.close();
       this.#attacher = undefined;
+    }
+    if (this.#xdp) {
+      for (const name of new Set([...this.#xdp.attached, ...this.#xdp.pinnedIfaces()]))
+        this.#xdp.detach(name);
+      this.#xdp.close();
+      this.#xdp = undefined;
     }
     await this.#services?.close();
     this.#services = undefined;
@@ -413,6 +465,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     this.#maps = maps;
     if (this.#attacher) this.#attacher.setMaps(maps);
     else this.#attacher = this.#backend.attacher(maps);
+    if (this.#xdp) this.#xdp.setMaps(maps);
+    else this.#xdp = this.#backend.xdpAttacher?.(maps);
     await this.#services?.close();
     this.#services = this.#d.services?.(maps, this.#d.log);
     // A new opening adopts what the old PolicySync installed (the pinned entries and slots).
@@ -538,6 +592,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     await this.#services?.close();
     this.#policy?.close();
     this.#attacher?.close();
+    this.#xdp?.close();
     if (this.#maps) this.#retire(this.#maps);
   }
 

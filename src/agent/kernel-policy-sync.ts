@@ -1,6 +1,7 @@
 /**
  * kernelPolicySync builds the agent's PolicySync over the live pinned maps: programs verified by
- * the kernel and written to sl_pol_jump (KernelPolicySink, with the policy maps relocated by fd),
+ * the kernel and written to sl_pol_jump (KernelPolicySink, with the policy maps relocated by fd;
+ * doNotTrack ingress ones to sl_pol_jump_xdp),
  * members in sl_ipsets, hit counters in sl_pol_hits, and the dump record under
  * /run/sluice/policy/<pin dir>/.
  */
@@ -23,7 +24,10 @@ export function kernelPolicySync(pinDir: string, recordDir?: string): PolicySync
     const mapFds = new Map(Object.values(PolicyMapName).map((n) => [n, maps.get(n).fd] as const));
     const sink = new KernelPolicySink(maps.get(SL_MAP.pol_jump), maps.get(SL_MAP.pol_endpoints), mapFds);
     const hits = maps.get(SL_MAP.pol_hits);
+    // The same sink over sl_pol_jump_xdp: doNotTrack ingress programs, run by xdp_hep.
+    const xdp = new KernelPolicySink(maps.get(SL_MAP.pol_jump_xdp), maps.get(SL_MAP.pol_endpoints), mapFds);
     return new PolicySync({
+      xdp,
       sink,
       ipsets: maps.get(SL_MAP.ipsets),
       log,

@@ -28,9 +28,9 @@ export interface LocalPolicyEndpoint {
 export const POD_HOOKS: readonly PolicyHook[] = ["ingress", "egress"];
 
 /**
- * HOST_ENDPOINT_HOOKS are the hooks programmed for a host endpoint. Not untrackedIngress:
- * doNotTrack ingress runs in XDP from its own prog array (sl_pol_jump_xdp), which the datapath
- * does not have yet; such policies are reported, not programmed.
+ * HOST_ENDPOINT_HOOKS are the hooks programmed for a host endpoint: untrackedIngress (doNotTrack)
+ * runs in XDP from its own prog array (sl_pol_jump_xdp; the agent attaches xdp_hep where it is
+ * installed), untrackedEgress in to_hep before conntrack, the rest in from_hep / to_hep.
  */
 export const HOST_ENDPOINT_HOOKS: readonly PolicyHook[] = [
   "ingress",
@@ -38,6 +38,7 @@ export const HOST_ENDPOINT_HOOKS: readonly PolicyHook[] = [
   "preDnatIngress",
   "forwardIngress",
   "forwardEgress",
+  "untrackedIngress",
   "untrackedEgress",
 ];
 

@@ -34,6 +34,8 @@ import {
   type EndpointPolicySpec,
   type InstalledEndpoint,
   type PolicyProgramSink,
+  type ProgArraySlots,
+  XDP_HOOK,
 } from "../datapath/policy/policy-programmer.ts";
 import { PolicySlots } from "../datapath/policy/policy-slots.ts";
 import type { HostIface } from "../host/host-endpoint-ifaces.ts";
@@ -58,6 +60,12 @@ export interface PolicySyncDeps {
   /** zeroHits resets a rule id's sl_pol_hits counter before a program first counts into it. */
   readonly zeroHits?: (ruleId: number) => void;
   readonly record?: PolicyRecordStore;
+  /**
+   * sl_pol_jump_xdp, where doNotTrack ingress (untrackedIngress) programs go: XDP runs them
+   * (the agent attaches xdp_hep to each interface that has one). Without it such policy is
+   * reported, not programmed.
+   */
+  readonly xdp?: ProgArraySlots & { occupiedSlots(first: number, last: number): number[] };
 }
 
 /** PolicySyncInput is this node's view for one pass. */
@@ -111,6 +119,10 @@ export class PolicySync {
       {
         ...(deps.compile ? { compile: deps.compile } : {}),
         failClosedSlot: FAIL_CLOSED_SLOT,
+        // The XDP array mirrors sl_pol_jump's layout: the same slot range, the same fail-closed slot.
+        ...(deps.xdp
+          ? { xdp: { slots: new PolicySlots(SL_POL_SLOT_FIRST, FAIL_CLOSED_SLOT - 1), array: deps.xdp } }
+          : {}),
       },
     );
   }
@@ -227,17 +239,26 @@ export class PolicySync {
   #adopt(): void {
     const { sink, log } = this.#d;
     const slots = this.programmer.slots;
-    const plan = planPolicyAdoption(sink.readEndpoints(), sink.occupiedSlots(slots.first, slots.last), slots);
+    const xdp = this.#d.xdp;
+    const plan = planPolicyAdoption(
+      sink.readEndpoints(),
+      sink.occupiedSlots(slots.first, slots.last),
+      slots,
+      xdp?.occupiedSlots(slots.first, slots.last),
+    );
     this.programmer.adopt(plan.endpoints);
     for (const s of plan.orphans) sink.clearSlot(s);
-    if (plan.endpoints.length + plan.orphans.length > 0)
+    for (const s of plan.xdpOrphans) xdp?.clearSlot(s);
+    const orphans = plan.orphans.length + plan.xdpOrphans.length;
+    if (plan.endpoints.length + orphans > 0)
       log.info(
         { op: "adopt", map: "sl_pol_endpoints" },
-        `adopted ${plan.endpoints.length} policed endpoint(s) from the previous agent; cleared ${plan.orphans.length} orphan sl_pol_jump slot(s)`,
+        `adopted ${plan.endpoints.length} policed endpoint(s) from the previous agent; cleared ${plan.orphans.length} orphan sl_pol_jump and ${plan.xdpOrphans.length} sl_pol_jump_xdp slot(s)`,
       );
   }
 
-  #applyOne(p: PlannedEndpoint): "applied" | "unchanged" | "removed" | "failed" {
+  #applyOne(planned: PlannedEndpoint): "applied" | "unchanged" | "removed" | "failed" {
+    const p = this.#d.xdp ? planned : this.#withoutXdp(planned);
     const { spec } = p;
     const error = p.kind === "error" ? p.error : undefined;
     if (error === undefined) {
@@ -253,6 +274,20 @@ export class PolicySync {
       return this.#failure(p, outcome.error);
     }
     return this.#failure(p, error);
+  }
+
+  // No XDP prog array: doNotTrack ingress cannot run, so it is reported and left out (the rest of
+  // the endpoint's policy still applies).
+  #withoutXdp(p: PlannedEndpoint): PlannedEndpoint {
+    if (p.spec.hooks[XDP_HOOK] === undefined) return p;
+    this.#logOnce(
+      "warn",
+      { op: "policy", iface: p.spec.name },
+      `policy for endpoint ${p.spec.name}: doNotTrack ingress not programmed (no XDP prog array sl_pol_jump_xdp)`,
+    );
+    const hooks = { ...p.spec.hooks };
+    delete hooks[XDP_HOOK];
+    return { ...p, spec: { ...p.spec, hooks } };
   }
 
   #failure(p: PlannedEndpoint, error: Error): "failed" {

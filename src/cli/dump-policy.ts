@@ -10,7 +10,9 @@
  */
 import { decodeSlPolEndpoint, SL_POL_EP_F_HOST } from "../datapath/abi/abi.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
-import { POLICY_SLOT_FIELD } from "../datapath/policy/policy-programmer.ts";
+import { POLICY_SLOT_FIELD, XDP_HOOK } from "../datapath/policy/policy-programmer.ts";
+import { xdpLinkPinPath } from "../datapath/xdp-attacher.ts";
+import { pinExists } from "../kernel/bpffs.ts";
 import { readPolicyRecords, type PolicyRecord } from "../agent/policy-record.ts";
 import { compilePolicy } from "../policy/compile-policy.ts";
 import { policyListing } from "../policy/policy-listing.ts";
@@ -102,7 +104,14 @@ export function dumpPolicy(pinDir: string, o: DumpPolicyOptions = {}): PolicyDum
               : r.origin === "failedClosed"
                 ? "failed closed: new flows dropped"
                 : `slot ${h.slot}, ${h.chunks} chunk(s)`;
-        const title = `policy ${r.name} (${iface}, ifindex ${r.ifindex}) ${h.hook}: ${state}`;
+        // doNotTrack ingress runs only where xdp_hep is attached (its link pin says so)
+        const xdp =
+          h.hook === XDP_HOOK && iface !== "?"
+            ? pinExists(xdpLinkPinPath(pinDir, iface))
+              ? "; xdp_hep attached"
+              : "; xdp_hep NOT attached"
+            : "";
+        const title = `policy ${r.name} (${iface}, ifindex ${r.ifindex}) ${h.hook}: ${state}${xdp}`;
         const rows: (string | number | bigint)[][] = [];
         const recs: Record<string, unknown>[] = [];
         const seen = new Set<number>();
@@ -122,7 +131,9 @@ export function dumpPolicy(pinDir: string, o: DumpPolicyOptions = {}): PolicyDum
             add(t.endOfTierRuleId, r.rules[String(t.endOfTierRuleId)]?.action ?? "deny");
           }
           add(ir.defaultRuleId, ir.defaultAction);
-          if (o.asm) listings.push({ title, text: policyListing(compilePolicy(ir, { slotBase: h.slot })) });
+          const target = h.hook === XDP_HOOK ? { target: "xdp" as const } : {};
+          if (o.asm)
+            listings.push({ title, text: policyListing(compilePolicy(ir, { slotBase: h.slot, ...target })) });
         }
         sections.push({
           title,

@@ -272,7 +272,7 @@ function pinnedLinks(pinDir: string): Map<number, { iface: string; direction: st
   return out;
 }
 
-/** dumpIfaces lists the interfaces this pin root's agent attached: its tcx link pins and the Sluice cls_bpf filters in `o.netns`. */
+/** dumpIfaces lists the interfaces this pin root's agent attached: its tcx and XDP (doNotTrack) link pins and the Sluice cls_bpf filters in `o.netns`. */
 export function dumpIfaces(pinDir: string, o: DumpOptions = {}): DumpSection[] {
   const names = ifaceNames(o);
   const rows: (string | number)[][] = [];
@@ -308,6 +308,40 @@ export function dumpIfaces(pinDir: string, o: DumpOptions = {}): DumpSection[] {
         linkId: info.id,
         attached: live,
         mechanism: "tcx",
+      });
+    } finally {
+      link.close();
+    }
+  }
+  // doNotTrack ingress: xdp_hep by XDP link pins under <pinDir>/xdp (xdp-attacher.ts)
+  const xdpDir = `${pinDir}/xdp`;
+  for (const f of pinExists(xdpDir) ? readdirSync(xdpDir).sort() : []) {
+    const iface = f.replaceAll(":", ".");
+    const link = Link.openPinned(`${xdpDir}/${f}`);
+    try {
+      const info = link.info();
+      const prog = progName(info.progId);
+      const live = info.ifindex !== undefined && info.ifindex !== 0 && names.get(info.ifindex) === iface;
+      rows.push([
+        iface,
+        info.ifindex ?? 0,
+        "host",
+        "xdp",
+        prog,
+        info.progId,
+        info.id,
+        live ? "attached" : "defunct",
+      ]);
+      records.push({
+        iface,
+        ifindex: info.ifindex ?? 0,
+        role: "host",
+        direction: "xdp",
+        program: prog,
+        progId: info.progId,
+        linkId: info.id,
+        attached: live,
+        mechanism: "xdp",
       });
     } finally {
       link.close();

@@ -6,8 +6,8 @@
  * cls_bpf filters) and an in-memory fake (in-memory-datapath-backend.ts) that lets DataplaneSync
  * run in a unit test.
  *
- * Next to land here: per-endpoint policy programs (jump slots in a prog array) and IP-set maps;
- * they are more maps in DatapathMapSet and more hooks per interface in DatapathAttacher.
+ * Policy programs and IP sets are more maps in DatapathMapSet (written by PolicySync); doNotTrack
+ * ingress adds an XDP attacher beside the tc one.
  */
 import type { Collection, ConstantValue } from "../bpf/collection.ts";
 import type { BpfFilter } from "../netlink/tc.ts";
@@ -69,6 +69,20 @@ export interface DatapathAttacher<M extends DatapathMapSet> {
   close(): void;
 }
 
+/**
+ * UntrackedXdpAttacher keeps xdp_hep (doNotTrack ingress, bpf/xdp.c) on host interfaces by
+ * pinned XDP links; see XdpAttacher for the kernel's semantics.
+ */
+export interface UntrackedXdpAttacher<M extends DatapathMapSet> {
+  readonly attached: readonly string[];
+  setMaps(maps: M): void;
+  attach(iface: IfaceRef, constants: Readonly<Record<string, ConstantValue>>): Promise<AttachOutcome>;
+  detach(name: string): void;
+  /** pinnedIfaces lists interfaces with an XDP link pin (this run's or an earlier agent's). */
+  pinnedIfaces(): string[];
+  close(): void;
+}
+
 /** DatapathBackend opens maps and attachers and clears an earlier agent's leftovers. */
 export interface DatapathBackend<M extends DatapathMapSet = DatapathMapSet> {
   /** openMaps adopts, creates or rebuilds every shared map; `sizes` overrides max_entries by map name. */
@@ -77,9 +91,11 @@ export interface DatapathBackend<M extends DatapathMapSet = DatapathMapSet> {
   pinnedMaxEntries(name: string): number | undefined;
   /** attacher builds the interface attacher over a set of maps. */
   attacher(maps: M): DatapathAttacher<M>;
+  /** xdpAttacher builds the doNotTrack XDP attacher; absent when the backend has no XDP object. */
+  xdpAttacher?(maps: M): UntrackedXdpAttacher<M>;
   /** topUp copies into `next` the entries of map `name` in `old` that `next` lacks; returns how many. */
   topUp(old: M, next: M, name: string): number;
-  /** detachAllPinned detaches every pinned link an earlier agent left; returns what it removed. */
+  /** detachAllPinned detaches every pinned link (tc and XDP) an earlier agent left; returns what it removed. */
   detachAllPinned(): string[];
   /** removeFilters removes Sluice cls_bpf filters, except on interfaces in `keep`. */
   removeFilters(keep?: ReadonlySet<number>): BpfFilter[];

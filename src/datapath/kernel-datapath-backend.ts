@@ -1,7 +1,7 @@
 /**
  * kernelDatapathBackend is the DatapathBackend of a node: maps pinned under `<pinDir>`,
  * programs loaded from the collection spec and attached by IfaceAttacher (tcx links or cls_bpf
- * filters). Needs CAP_BPF + CAP_NET_ADMIN.
+ * filters), and xdp.o's doNotTrack program by XdpAttacher. Needs CAP_BPF + CAP_NET_ADMIN.
  */
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import { SL_ABI_LAYOUTS } from "./abi/abi.ts";
@@ -18,12 +18,15 @@ import { pinExists, unpin } from "../kernel/bpffs.ts";
 import { BpfMap } from "../bpf/map.ts";
 import { IfaceAttacher, type AttachMethod } from "./iface-attacher.ts";
 import { removeSluiceFilters } from "./sluice-filters.ts";
+import { XdpAttacher } from "./xdp-attacher.ts";
 
 /** KernelDatapathOptions: the object, where pins live, and how hooks are attached. */
 export interface KernelDatapathOptions {
   readonly spec: CollectionSpec;
   readonly pinDir: string;
   readonly attachMethod: AttachMethod;
+  /** bpf/obj/xdp.o (doNotTrack ingress); without it doNotTrack ingress is not programmed. */
+  readonly xdpSpec?: CollectionSpec;
   /** The layouts the codecs were generated with (tests pass a mutated set). */
   readonly abi?: AbiLayouts;
 }
@@ -40,8 +43,14 @@ export function kernelDatapathBackend(o: KernelDatapathOptions): DatapathBackend
     },
     pinnedMaxEntries: (name) => pinnedMaxEntries(mapPinPath(o.pinDir, name)),
     attacher: (maps) => new IfaceAttacher(o.spec, maps, o.pinDir, o.attachMethod),
+    ...(o.xdpSpec
+      ? { xdpAttacher: (maps: DatapathMaps) => new XdpAttacher(o.xdpSpec!, maps, o.pinDir) }
+      : {}),
     topUp: (old, next, name) => topUpMap(old.get(name), next.get(name)),
-    detachAllPinned: () => IfaceAttacher.detachAllPinned(o.pinDir),
+    detachAllPinned: () => [
+      ...IfaceAttacher.detachAllPinned(o.pinDir),
+      ...XdpAttacher.detachAllPinned(o.pinDir).map((name) => `xdp/${name}`),
+    ],
     removeFilters: (keep) => removeSluiceFilters(keep),
     removeMapPins: () => {
       const removed: string[] = [];

@@ -8,6 +8,7 @@
  * SL_XDP_SLOT_DONE (it reads the interface from the packet, so one slot serves all) before the
  * link runs the new entry. Needs CAP_BPF + CAP_NET_ADMIN, kernel >= 5.9 (XDP links).
  */
+import { readdirSync } from "node:fs";
 import { loadCollectionAsync, type Collection, type ConstantValue } from "../bpf/collection.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import { Link } from "../bpf/link/link.ts";
@@ -42,6 +43,11 @@ const u32 = (n: number): Uint8Array => {
 /** xdpLinkPinPath names an XDP link pin; "." (VLAN names) becomes ":" as for the tc links. */
 export function xdpLinkPinPath(pinDir: string, iface: string): string {
   return `${pinDir}/xdp/${iface.replaceAll(".", ":")}`;
+}
+
+function pinnedXdpIfaces(pinDir: string): string[] {
+  const dir = `${pinDir}/xdp`;
+  return (pinExists(dir) ? readdirSync(dir) : []).map((f) => f.replaceAll(":", "."));
 }
 
 /** XdpAttacher attaches, adopts, updates and detaches the doNotTrack XDP program per interface. */
@@ -167,6 +173,32 @@ export class XdpAttacher {
       link.close();
     }
     unpin(this.pinPath(name));
+  }
+
+  /** pinnedIfaces lists the interfaces with an XDP link pin (this run's or an earlier agent's). */
+  pinnedIfaces(): string[] {
+    return pinnedXdpIfaces(this.#pinDir);
+  }
+
+  /**
+   * detachAllPinned takes xdp_hep off every interface pinned under `pinDir` (what an earlier
+   * agent left) without loading anything: the standard-dataplane fallback and `sluice cleanup`.
+   * Returns the interface names.
+   */
+  static detachAllPinned(pinDir: string): string[] {
+    const names = pinnedXdpIfaces(pinDir);
+    for (const name of names) {
+      const path = xdpLinkPinPath(pinDir, name);
+      const link = Link.openPinned(path);
+      try {
+        link.detach();
+      } catch {
+        // already defunct (interface deleted)
+      }
+      link.close();
+      unpin(path);
+    }
+    return names;
   }
 
   /** close lets go of the link fds; the pins keep the programs attached (an agent restart). */

@@ -4,7 +4,10 @@
  * sl_ipsets members; the installed program, run under BPF_PROG_TEST_RUN, allows a client the
  * policy names and denies another pod until a label change (one sl_ipsets write) admits it; a
  * second PolicySync over the same maps (a restarted agent) switches the entry to fresh programs
- * and empties the old slot. Needs root; skips otherwise.
+ * and empties the old slot. A HostEndpoint with a doNotTrack GlobalNetworkPolicy gets its
+ * untracked ingress program in sl_pol_jump_xdp and its untracked egress one in sl_pol_jump; a
+ * restart adopts both arrays (an orphan in the XDP one is emptied); the policy removed empties
+ * them. Needs root; skips otherwise.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -27,7 +30,7 @@ import { mapPinPath } from "../../src/datapath/datapath-maps.ts";
 import { SL_MAP } from "../../src/datapath/abi/datapath-names.ts";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { knp, pod } from "../support/policy-resources.ts";
+import { gnp, hostEndpoint, knp, pod } from "../support/policy-resources.ts";
 import { isRoot, requireRoot } from "../support/root.ts";
 import { PolicyHarness } from "../policy/policy-harness.ts";
 
@@ -211,5 +214,79 @@ test(
       second?.close();
     }
     assert.equal([...endpoints!.keys()].length, 0);
+  },
+);
+
+test(
+  "PolicySync programs doNotTrack policy: ingress into sl_pol_jump_xdp, egress into sl_pol_jump; a restart adopts both arrays",
+  requireRoot,
+  () => {
+    const cache = new ClusterCache();
+    const put = (r: Resource) => cache.apply({ type: "added", key: keyOf(r), resource: r, source: "t" });
+    put(hostEndpoint("node-1-eth0", "198.18.0.11", { role: "edge" }));
+    const dnt = gnp("dnt", {
+      selector: "role == 'edge'",
+      doNotTrack: true,
+      applyOnForward: true,
+      ingress: [{ action: "Deny", source: { nets: ["198.18.9.9/32"] } }],
+      egress: [{ action: "Allow", protocol: "TCP", source: { ports: [7070] } }],
+    });
+    put(dnt);
+    const input = { cache, nodeName: NODE, workloads: [], hostIfaces: [{ name: "eth0", index: 20 }] };
+    const jump = h!.map(PolicyMapName.jump);
+    const xdpJump = h!.map(PolicyMapName.jumpXdp);
+    const mapFds = new Map([...h!.maps].map(([n, m]) => [n, m.fd] as const));
+    const withXdp = (): PolicySync =>
+      new PolicySync({
+        sink: new KernelPolicySink(jump, endpoints!, mapFds),
+        xdp: new KernelPolicySink(xdpJump, endpoints!, mapFds),
+        ipsets: h!.map(PolicyMapName.ipsets),
+        log: createAgentLogger(NODE, "silent"),
+        metrics: new AgentMetrics(),
+      });
+    const occupied = (m: BpfMap): number[] =>
+      [...Array(64).keys()].map((i) => SL_POL_SLOT_FIRST + i).filter((s) => m.get(u32(s)) !== undefined);
+    let first: PolicySync | undefined = withXdp();
+    let second: PolicySync | undefined;
+    try {
+      first.sync(input);
+      const entry = decodeSlPolEndpoint(endpoints!.get(u32(20))!);
+      assert.ok(entry.untrackedIngressSlot >= SL_POL_SLOT_FIRST, JSON.stringify(entry));
+      assert.ok(entry.untrackedEgressSlot >= SL_POL_SLOT_FIRST, JSON.stringify(entry));
+      assert.deepEqual(
+        occupied(xdpJump),
+        [entry.untrackedIngressSlot],
+        "the XDP program, in the XDP array only",
+      );
+      assert.ok(occupied(jump).includes(entry.untrackedEgressSlot), "the egress program in sl_pol_jump");
+      const xdpHook = first.programmer.installed(20)!.hooks.get("untrackedIngress")!;
+      assert.equal(xdpHook.compiled!.chunks[0]!.spec.section, "xdp", "compiled for XDP");
+
+      // An agent that died between loading and switching left an orphan in the XDP array.
+      const orphan = entry.untrackedIngressSlot + 5;
+      xdpJump.update(u32(orphan), u32((xdpHook.programs[0] as Program).fd));
+      first.close();
+      first = undefined;
+      second = withXdp();
+      second.sync(input);
+      const after = decodeSlPolEndpoint(endpoints!.get(u32(20))!);
+      assert.notEqual(after.untrackedIngressSlot, entry.untrackedIngressSlot, "recompiled into a fresh slot");
+      assert.deepEqual(occupied(xdpJump), [after.untrackedIngressSlot], "old slot and orphan emptied");
+
+      // The doNotTrack policy goes: the entry keeps the host endpoint's normal hooks, no untracked ones.
+      cache.apply({ type: "deleted", key: keyOf(dnt), previous: dnt });
+      second.sync(input);
+      const gone = decodeSlPolEndpoint(endpoints!.get(u32(20))!);
+      assert.equal(gone.untrackedIngressSlot, 0);
+      assert.equal(gone.untrackedEgressSlot, 0);
+      assert.ok(gone.ingressSlot >= SL_POL_SLOT_FIRST, "the normal ingress (default deny) stays");
+      assert.deepEqual(occupied(xdpJump), [], "sl_pol_jump_xdp emptied");
+    } finally {
+      first?.close();
+      second?.programmer.remove(20);
+      second?.close();
+    }
+    assert.equal([...endpoints!.keys()].length, 0);
+    assert.deepEqual(occupied(xdpJump), []);
   },
 );

@@ -7,7 +7,10 @@
  * (nothing received, SL_R_DROP_UNTRACKED counted, the tc path never sees it); the untracked allow
  * is received past the normal deny with no conntrack entry (SL_R_PASS_UNTRACKED in from_hep);
  * an undecided port meets the normal policy (dropped, SL_R_DROP_POLICY). With XDP detached the
- * allowed port is dropped by normal policy: the XDP mark is what lets it through. Needs root.
+ * allowed port is dropped by normal policy: the XDP mark is what lets it through. The same veth's
+ * to_hep runs a doNotTrack egress program (untrackedEgress) before conntrack: datagrams from B
+ * show its deny dropped (SL_R_DROP_UNTRACKED), its allow sent untracked (SL_R_PASS_UNTRACKED, no
+ * entry) and an undecided port tracked by the normal path. Needs root.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -45,6 +48,9 @@ const PIN_DIR = `/sys/fs/bpf/sluice-test-xdp-${process.pid}`;
 const DENY_PORT = 7001;
 const ALLOW_PORT = 7002;
 const OTHER_PORT = 7003;
+const OUT_DENY_PORT = 7011;
+const OUT_ALLOW_PORT = 7012;
+const OUT_OTHER_PORT = 7013;
 const UDP = 17;
 const XDP_SLOT = SL_POL_SLOT_FIRST;
 
@@ -94,6 +100,38 @@ const untracked: EndpointPolicy = {
   ],
 };
 
+/** The doNotTrack egress IR (to_hep, before conntrack): deny one port, allow another, pass the rest. */
+const untrackedOut: EndpointPolicy = {
+  endpoint: "hep",
+  direction: "egress",
+  defaultAction: "allow",
+  defaultRuleId: 20,
+  tiers: [
+    {
+      name: "default",
+      endOfTierRuleId: 21,
+      policies: [
+        {
+          name: "dnt",
+          rules: [
+            {
+              id: 22,
+              action: "deny",
+              match: { protocol: UDP, dstPorts: [{ first: OUT_DENY_PORT, last: OUT_DENY_PORT }] },
+            },
+            {
+              id: 23,
+              action: "allow",
+              match: { protocol: UDP, dstPorts: [{ first: OUT_ALLOW_PORT, last: OUT_ALLOW_PORT }] },
+            },
+            { id: 24, action: "pass", match: {} },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
 interface World {
   pair: VethPair;
   maps: DatapathMaps;
@@ -134,22 +172,39 @@ const s = require("node:dgram").createSocket("udp4");
 let n = 0;
 s.on("message", () => n++);
 s.bind(Number(process.argv[2]), process.argv[1], () => console.log("ready"));
-setTimeout(() => { console.log("got " + n); process.exit(0); }, 1200);`;
+const done = () => { console.log("got " + n); process.exit(0); };
+// stdin closes once the sender exited: the stragglers get 300 ms (a bound of 10 s in any case)
+process.stdin.resume();
+process.stdin.on("end", () => setTimeout(done, 300));
+setTimeout(done, 10000);`;
 const SENDER = `
 const s = require("node:dgram").createSocket("udp4");
 let i = 0;
 const t = setInterval(() => { s.send("x", Number(process.argv[2]), process.argv[1]); if (++i === 5) { clearInterval(t); setTimeout(() => process.exit(0), 50); } }, 40);`;
 
 /** deliver sends 5 datagrams from A to B's port (one way: no reply leaves B) and says how many arrived. */
-async function deliver(port: number): Promise<number> {
+function deliver(port: number): Promise<number> {
   const { nsA, nsB, ipB } = w!.pair;
-  const rx = spawn("ip", ["netns", "exec", nsB, process.execPath, "-e", RECEIVER, ipB, String(port)]);
+  return deliverBetween(nsA, nsB, ipB, port);
+}
+
+/** send sends 5 datagrams from B (out through to_hep) to A's port and says how many arrived. */
+function send(port: number): Promise<number> {
+  const { nsA, nsB, ipA } = w!.pair;
+  return deliverBetween(nsB, nsA, ipA, port);
+}
+
+async function deliverBetween(from: string, to: string, toIp: string, port: number): Promise<number> {
+  const rx = spawn("ip", ["netns", "exec", to, process.execPath, "-e", RECEIVER, toIp, String(port)]);
+  // listened for from the start: a loaded machine must not make an exit event pass unseen
+  const rxExit = once(rx, "exit");
   let out = "";
   rx.stdout.on("data", (c: Buffer) => (out += String(c)));
   await once(rx.stdout, "data");
-  const tx = spawn("ip", ["netns", "exec", nsA, process.execPath, "-e", SENDER, ipB, String(port)]);
+  const tx = spawn("ip", ["netns", "exec", from, process.execPath, "-e", SENDER, toIp, String(port)]);
   await once(tx, "exit");
-  await once(rx, "exit");
+  rx.stdin.end();
+  await rxExit;
   const m = /got (\d+)/.exec(out);
   assert.ok(m, `receiver output: ${out}`);
   return Number(m[1]);
@@ -180,7 +235,7 @@ before(async () => {
     ifindex: pair.ifB,
     name: "veth0",
     flags: SL_POL_EP_F_HOST,
-    hooks: { ingress: deny, egress: allow },
+    hooks: { ingress: deny, egress: allow, untrackedEgress: untrackedOut },
   });
   assert.equal(outcome.kind, "applied", JSON.stringify(outcome));
   // The untracked program in sl_pol_jump_xdp, then the entry's untracked_ingress_slot.
@@ -262,6 +317,33 @@ test("a packet no doNotTrack rule decides meets the normal policy (denied here)"
   assert.equal(await deliver(OTHER_PORT), 0);
   assert.ok(counter(SlReason.SL_R_DROP_POLICY) - denied >= 1n, "normal ingress policy dropped it");
   assert.equal(counter(SlReason.SL_R_PASS_UNTRACKED) - passed, 0n, "not marked untracked");
+});
+
+test("to_hep: a doNotTrack egress deny drops before conntrack", requireRoot, async () => {
+  const dropped = counter(SlReason.SL_R_DROP_UNTRACKED);
+  assert.equal(await send(OUT_DENY_PORT), 0);
+  assert.equal(counter(SlReason.SL_R_DROP_UNTRACKED) - dropped, 5n);
+  assert.equal(ctEntriesOn(OUT_DENY_PORT), 0);
+});
+
+test(
+  "to_hep: a doNotTrack egress allow sends the packets on with no conntrack entry",
+  requireRoot,
+  async () => {
+    const passed = counter(SlReason.SL_R_PASS_UNTRACKED);
+    const ctNew = counter(SlReason.SL_R_CT_NEW);
+    assert.equal(await send(OUT_ALLOW_PORT), 5);
+    assert.equal(counter(SlReason.SL_R_PASS_UNTRACKED) - passed, 5n);
+    assert.equal(counter(SlReason.SL_R_CT_NEW) - ctNew, 0n, "no conntrack entry created");
+    assert.equal(ctEntriesOn(OUT_ALLOW_PORT), 0);
+  },
+);
+
+test("to_hep: a packet no doNotTrack egress rule decides goes on the tracked path", requireRoot, async () => {
+  const passed = counter(SlReason.SL_R_PASS_UNTRACKED);
+  assert.equal(await send(OUT_OTHER_PORT), 5, "normal egress allows it");
+  assert.equal(counter(SlReason.SL_R_PASS_UNTRACKED) - passed, 0n);
+  assert.ok(ctEntriesOn(OUT_OTHER_PORT) > 0, "the host's flow is tracked as usual");
 });
 
 test(

@@ -193,8 +193,8 @@ export class PolicyProgrammer {
     for (const ep of endpoints) {
       const hooks = new Map<PolicyHook, InstalledHook>();
       for (const [hook, run] of ep.hooks) {
-        const slots = this.slotsOf(hook);
-        if (run.count > 0 && !slots.reserve(run.base, run.count))
+        const slots = run.count > 0 ? this.slotsOf(hook) : undefined;
+        if (slots !== undefined && !slots.reserve(run.base, run.count))
           throw new Error(
             `adopt policy of ifindex ${ep.ifindex}: ${hook} slots ${run.base}..${run.base + run.count - 1} overlap another endpoint's or lie outside ${slots.first}..${slots.last}`,
           );

@@ -21,6 +21,8 @@ import type { RawMap } from "../datapath/maps/raw-map.ts";
 import { parseDnsAnswer, resolveAnswer } from "../dns/dns-answer.ts";
 import { DnsNameTable, type LearnedAddress } from "../dns/dns-name-table.ts";
 import { decodeHeldAnswer, udpOfFrame, withUdpChecksum, type HeldAnswer } from "../dns/held-answer.ts";
+import { TcpDnsStreams } from "../dns/tcp-dns-streams.ts";
+import { tcpOfFrame, tcpReleaseFrames } from "../dns/tcp-segment.ts";
 import { PacketSender } from "../kernel/packet-socket.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 
@@ -59,6 +61,10 @@ export interface DnsPolicyStats {
   untrusted: number;
   unparsed: number;
   releaseFailures: number;
+  /** DNS messages cut out of TCP streams. */
+  tcpMessages: number;
+  /** TCP streams given up (start not seen, out of bounds): their answers teach nothing. */
+  tcpStreamsDropped: number;
 }
 
 interface Running {
@@ -78,7 +84,16 @@ const zeroKey = new Uint8Array(4);
 export class DnsPolicyService {
   readonly #o: DnsPolicyServiceOptions;
   readonly table = new DnsNameTable();
-  readonly stats: DnsPolicyStats = { held: 0, learned: 0, untrusted: 0, unparsed: 0, releaseFailures: 0 };
+  readonly stats: DnsPolicyStats = {
+    held: 0,
+    learned: 0,
+    untrusted: 0,
+    unparsed: 0,
+    releaseFailures: 0,
+    tcpMessages: 0,
+    tcpStreamsDropped: 0,
+  };
+  readonly tcpStreams = new TcpDnsStreams();
   #running: Running | undefined;
   readonly #logged = new Set<string>();
 
@@ -125,8 +140,10 @@ export class DnsPolicyService {
       this.#logOnce(`learn: ${(e as Error).message}`, e);
     } finally {
       try {
-        // The copy may carry a partial (offloaded) checksum: make it whole.
-        r.release(held.ifindex, withUdpChecksum(held.frame));
+        // The copy may carry a partial (offloaded) checksum: make it whole; a TCP aggregate is
+        // cut back into segments the link takes.
+        const frames = isTcp(held.frame) ? tcpReleaseFrames(held.frame) : [withUdpChecksum(held.frame)];
+        for (const f of frames) r.release(held.ifindex, f);
       } catch (e) {
         this.stats.releaseFailures++;
         this.#logOnce(`release: ${(e as Error).message}`, e);
@@ -139,6 +156,7 @@ export class DnsPolicyService {
     const r = this.#running;
     if (r === undefined) return;
     this.#heartbeat(HOLD_TICKS);
+    this.tcpStreams.expire(this.#now());
     const expired = this.table.expire(this.#now());
     if (expired.length > 0)
       r.writer.learnDomainNames(new Map(expired.map((n) => [n, this.table.addresses(n)])));
@@ -186,6 +204,10 @@ export class DnsPolicyService {
   }
 
   #learn(r: Running, held: HeldAnswer): void {
+    if (isTcp(held.frame)) {
+      this.#learnTcp(r, held);
+      return;
+    }
     const udp = udpOfFrame(held.frame);
     if ("error" in udp) {
       this.stats.unparsed++;
@@ -195,7 +217,33 @@ export class DnsPolicyService {
       this.stats.untrusted++;
       return;
     }
-    const parsed = parseDnsAnswer(udp.payload);
+    this.#learnMessage(r, udp.payload);
+  }
+
+  /** #learnTcp follows the stream; each message this segment completes is learned before it goes on. */
+  #learnTcp(r: Running, held: HeldAnswer): void {
+    const seg = tcpOfFrame(held.frame);
+    if ("error" in seg) {
+      this.stats.unparsed++;
+      return;
+    }
+    if (!this.#o.trusted().has(seg.src, seg.srcPort)) {
+      if (seg.payload.length > 0) this.stats.untrusted++;
+      return;
+    }
+    const pushed = this.tcpStreams.push(seg, this.#now());
+    if (pushed.dropped !== undefined) {
+      this.stats.tcpStreamsDropped++;
+      this.#logOnce(`DNS over TCP from ${seg.src}: ${pushed.dropped}`, undefined);
+    }
+    for (const m of pushed.messages) {
+      this.stats.tcpMessages++;
+      this.#learnMessage(r, m);
+    }
+  }
+
+  #learnMessage(r: Running, message: Uint8Array): void {
+    const parsed = parseDnsAnswer(message);
     if (!parsed.ok) {
       this.stats.unparsed++;
       return;
@@ -224,4 +272,9 @@ export class DnsPolicyService {
     this.#logged.add(message);
     this.#o.log.warn({ op: "dns-policy", err }, `DNS policy: ${message}`);
   }
+}
+
+/** isTcp says whether a held frame is IPv4/TCP (the rest is treated as UDP). */
+function isTcp(frame: Uint8Array): boolean {
+  return frame.length > 23 && frame[12] === 0x08 && frame[13] === 0x00 && frame[23] === 6;
 }

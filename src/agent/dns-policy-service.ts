@@ -19,6 +19,7 @@ import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import type { RawMap } from "../datapath/maps/raw-map.ts";
 import { parseDnsAnswer, resolveAnswer } from "../dns/dns-answer.ts";
+import { ClientDomains } from "../dns/client-domains.ts";
 import { DnsNameTable, type LearnedAddress } from "../dns/dns-name-table.ts";
 import { decodeHeldAnswer, udpOfFrame, withUdpChecksum, type HeldAnswer } from "../dns/held-answer.ts";
 import { TcpDnsStreams } from "../dns/tcp-dns-streams.ts";
@@ -94,6 +95,8 @@ export class DnsPolicyService {
     tcpStreamsDropped: 0,
   };
   readonly tcpStreams = new TcpDnsStreams();
+  /** What each pod looked up, for flow records' dest_domains. */
+  readonly clientDomains = new ClientDomains();
   #running: Running | undefined;
   readonly #logged = new Set<string>();
 
@@ -157,9 +160,15 @@ export class DnsPolicyService {
     if (r === undefined) return;
     this.#heartbeat(HOLD_TICKS);
     this.tcpStreams.expire(this.#now());
+    this.clientDomains.expire(this.#now());
     const expired = this.table.expire(this.#now());
     if (expired.length > 0)
       r.writer.learnDomainNames(new Map(expired.map((n) => [n, this.table.addresses(n)])));
+  }
+
+  /** domainsOf lists the names `client` looked up (from a trusted server) that answered `address`, still live. */
+  domainsOf(client: string, address: string): string[] {
+    return this.clientDomains.domainsOf(client, address, this.#now());
   }
 
   /** entries lists what DNS policy knows now (for `sluice dump dns`). */
@@ -217,7 +226,7 @@ export class DnsPolicyService {
       this.stats.untrusted++;
       return;
     }
-    this.#learnMessage(r, udp.payload);
+    this.#learnMessage(r, udp.payload, udp.dst);
   }
 
   /** #learnTcp follows the stream; each message this segment completes is learned before it goes on. */
@@ -238,18 +247,21 @@ export class DnsPolicyService {
     }
     for (const m of pushed.messages) {
       this.stats.tcpMessages++;
-      this.#learnMessage(r, m);
+      this.#learnMessage(r, m, seg.dst);
     }
   }
 
-  #learnMessage(r: Running, message: Uint8Array): void {
+  #learnMessage(r: Running, message: Uint8Array, client: string): void {
     const parsed = parseDnsAnswer(message);
     if (!parsed.ok) {
       this.stats.unparsed++;
       return;
     }
-    this.table.extraTtlSeconds = this.#o.extraTtlS?.() ?? 0;
-    const changed = this.table.learn(resolveAnswer(parsed.answer), this.#now());
+    const extraS = this.#o.extraTtlS?.() ?? 0;
+    this.table.extraTtlSeconds = extraS;
+    const resolutions = resolveAnswer(parsed.answer);
+    this.clientDomains.learn(client, parsed.answer, resolutions, this.#now(), extraS * 1000);
+    const changed = this.table.learn(resolutions, this.#now());
     if (changed.length === 0) return;
     this.stats.learned += changed.length;
     r.writer.learnDomainNames(new Map(changed.map((n) => [n, this.table.addresses(n)])));

@@ -12,6 +12,12 @@
  * there to release: written every second, good for three, cleared on close, so a stopped or dead
  * agent stops the holding within seconds instead of taking the pods' DNS with it. Learned
  * addresses leave their sets when their TTL runs out (a timer), closing the door for new flows.
+ *
+ * Over TCP (RFC 7766, a resolver's retry after a truncated UDP answer) every segment from port 53
+ * is held: the stream is reassembled (TcpDnsStreams), each message is learned when the segment
+ * that completes it arrives and before that segment is released, so a TCP answer opens the door
+ * as a UDP one does; a GSO aggregate goes on cut into link-sized segments. What each pod looked up
+ * is kept too (ClientDomains), for flow records' dest_domains.
  */
 import { RingBufReader } from "../bpf/ringbuf.ts";
 import { SL_DNS_HOLD_SHIFT, SL_MARK_DNS_RELEASED, encodeSlDnsHold } from "../datapath/abi/abi.ts";

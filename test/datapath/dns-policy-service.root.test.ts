@@ -134,6 +134,12 @@ test(
       const addrs = learned[0]!.get("allowed.lab.example")!;
       assert.equal(addrs.length, 64, "the name table keeps its bound of addresses per name");
       assert.equal(svc.stats.tcpMessages, 1);
+      assert.deepEqual(
+        svc.domainsOf(POD, "198.18.5.0"),
+        ["allowed.lab.example"],
+        "for the pod's flow records",
+      );
+      assert.deepEqual(svc.domainsOf("198.19.1.99", "198.18.5.0"), [], "another pod did not ask");
       // the same from a pod that is not a trusted server teaches nothing, and still goes on
       order.length = 0;
       svc.handle(record(tcpFrame("198.19.1.66", isn, ["SYN", "ACK"], new Uint8Array(0))));

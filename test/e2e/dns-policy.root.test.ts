@@ -11,7 +11,8 @@
  * node-1: a same-node answer is the one released with a partial checksum if that were broken.
  * Flow logs are on for node-1: the app's flows name the domain their destination came from
  * (dest_domains). The same over TCP (dns-client --transport tcp, RFC 7766): after the door closed, an answer
- * over TCP alone must open it, at once.
+ * over TCP alone must open it, at once — also a ~2 KB answer (a CNAME chain, big.lab.example)
+ * that UDP truncates.
  * Lab "sl-t-dns-<pid>", torn down in `after`. Needs root and dnsmasq (Debian's dnsmasq-base).
  */
 import assert from "node:assert/strict";
@@ -43,6 +44,21 @@ const ROUNDS = 40;
 const TCP_ROUNDS = 10;
 const KUBE_DNS_VIP = "198.18.128.53";
 const flowDir = mkdtempSync(join(tmpdir(), "sl-t-dns-flows-"));
+
+/**
+ * bigAnswer makes big.lab.example a chain of 9 CNAMEs with 200-byte names ending at `ip`: a
+ * ~2 KB answer, truncated over UDP (no EDNS), whole over TCP in one write — from the DNS pod on
+ * the same node a TSO aggregate longer than SL_DNS_FRAME_MAX.
+ */
+function bigAnswer(ip: string): string[] {
+  const long = (i: number): string =>
+    `c${i}.${["x".repeat(60), "x".repeat(60), "x".repeat(60)].join(".")}.lab.example`;
+  return [
+    `--cname=big.lab.example,${long(1)}`,
+    ...Array.from({ length: 8 }, (_, i) => `--cname=${long(i + 1)},${long(i + 2)}`),
+    `--host-record=${long(9)},${ip}`,
+  ];
+}
 
 let lab: Lab;
 const servers: TrafficServer[] = [];
@@ -140,6 +156,7 @@ describe(
         `--local-ttl=${TTL_S}`,
         `--address=/allowed.lab.example/${lab.pod("allowed-web").ip}`,
         `--address=/denied.lab.example/${lab.pod("denied-web").ip}`,
+        ...bigAnswer(lab.pod("allowed-web").ip),
       ]);
       for (const web of ["allowed-web", "denied-web"])
         servers.push(await startTrafficServer(lab, web, { port: PORT, lifetimeMs: 110_000 }));
@@ -193,7 +210,11 @@ describe(
                 protocol,
                 destination: { nets: [`${dnsIp()}/32`, `${KUBE_DNS_VIP}/32`], ports: [53] },
               })),
-              { action: "Allow", protocol: "TCP", destination: { domains: ["allowed.lab.example"] } },
+              {
+                action: "Allow",
+                protocol: "TCP",
+                destination: { domains: ["allowed.lab.example", "big.lab.example"] },
+              },
             ],
           },
         },
@@ -271,6 +292,21 @@ describe(
         tcp.connected,
         TCP_ROUNDS,
         `every connection right after a TCP answer passes: ${JSON.stringify(tcp)}`,
+      );
+      // A large answer: over UDP truncated (no address), so a resolver retries over TCP — and
+      // that answer, held and learned segment by segment, opens the door at once.
+      await new Promise((r) => setTimeout(r, (TTL_S + 2) * 1000));
+      const truncated = await resolveAndConnect("big.lab.example", 1, 1500, "udp");
+      assert.equal(
+        truncated.resolved,
+        0,
+        `over UDP the big answer is truncated: ${JSON.stringify(truncated)}`,
+      );
+      const big = await resolveAndConnect("big.lab.example", TCP_ROUNDS, 1500, "tcp");
+      assert.equal(
+        big.connected,
+        TCP_ROUNDS,
+        `every connection right after a ~2 KB TCP answer passes: ${JSON.stringify(big)}`,
       );
       const denied = await resolveAndConnect("denied.lab.example", 2, 800, "tcp");
       assert.equal(denied.resolved, 2, `DNS over TCP itself is allowed: ${JSON.stringify(denied)}`);

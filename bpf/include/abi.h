@@ -545,7 +545,7 @@ struct sl_flow_event {
 #define SL_FAILSAFE_MAX_ENTRIES 1024
 
 /* ---------------------------------------------------------------------------------------------
- * DNS policy (dns_hold.h): a DNS answer (UDP, source port 53) on an established flow, about to be
+ * DNS policy (dns_hold.h): a DNS answer (UDP or TCP, source port 53) on an established flow, about to be
  * delivered to a pod whose sl_pol_endpoint has SL_POL_EP_F_DNS, is copied whole (Ethernet frame)
  * to sl_dns_events and dropped. The agent learns the names (only from trusted servers), writes the
  * IP sets, then sends the same frame out of the pod's host-side veth with skb->mark
@@ -553,9 +553,14 @@ struct sl_flow_event {
  * its address allowed. Answers are held only while the agent's heartbeat in sl_dns_hold (its own
  * one-entry array, written on the agent's DNS timer and nowhere else) is live: with no agent to
  * release them, they go on unheld.
+ * Over TCP every segment from port 53 is held (the agent reassembles the stream, learns each
+ * message when its last byte arrives, and sends the segments on); a frame longer than
+ * SL_DNS_FRAME_MAX (a GSO/GRO aggregate of a large answer) goes in an sl_dns_big_event instead.
  */
 #define SL_EVENT_DNS 0x30
 #define SL_DNS_FRAME_MAX 1536
+#define SL_EVENT_DNS_BIG 0x31
+#define SL_DNS_BIG_FRAME_MAX 65552 /* a 64 KiB GSO IPv4 packet plus its Ethernet header, 8-aligned */
 #define SL_DNS_EVENTS_SIZE 1048576
 #define SL_MARK_DNS_RELEASED 0x51d50001
 #define SL_DNS_HOLD_SHIFT 30 /* dns_hold_until's unit: 2^30 ns of CLOCK_MONOTONIC */
@@ -571,6 +576,15 @@ struct sl_dns_event {
 	__u32 ifindex;           /* the pod's host-side veth: where the agent sends the frame */
 	__u32 frame_len;
 	__u8 frame[SL_DNS_FRAME_MAX];
+};
+
+/* sl_dns_big_event: the same for a frame longer than SL_DNS_FRAME_MAX (rare, so the common
+ * event stays small and the ring holds many of them) */
+struct sl_dns_big_event {
+	struct sl_event_hdr hdr; /* type SL_EVENT_DNS_BIG */
+	__u32 ifindex;
+	__u32 frame_len;
+	__u8 frame[SL_DNS_BIG_FRAME_MAX];
 };
 
 #endif /* SLUICE_ABI_H */

@@ -90,6 +90,15 @@ static __noinline void dns_abi_fill(struct sl_dns_event *ev, struct __sk_buff *s
 	ev->frame_len = 0;
 }
 
+/* and the one for a frame longer than SL_DNS_FRAME_MAX */
+static __noinline void dns_big_abi_fill(struct sl_dns_big_event *ev, struct __sk_buff *skb)
+{
+	ev->hdr.type = SL_EVENT_DNS_BIG;
+	ev->hdr.len = sizeof(*ev);
+	ev->ifindex = skb->ifindex;
+	ev->frame_len = 0;
+}
+
 /* What a generated program does once it has decided: log (here unconditionally, to anchor the
  * event struct in BTF), record the verdict, hand over to the DONE slot, else return it. */
 SEC("tc")
@@ -113,6 +122,11 @@ int pol_abi_done(struct __sk_buff *skb)
 	if (de) {
 		dns_abi_fill(de, skb);
 		bpf_ringbuf_submit(de, 0);
+	}
+	struct sl_dns_big_event *dbe = bpf_ringbuf_reserve(&sl_dns_events, sizeof(*dbe), 0);
+	if (dbe) {
+		dns_big_abi_fill(dbe, skb);
+		bpf_ringbuf_submit(dbe, 0);
 	}
 	struct sl_ipset_key key = { .prefixlen = SL_IPSET_LOOKUP_LEN, .set_id = 1, .addr = st->src_addr };
 	if (bpf_map_lookup_elem(&sl_ipsets, &key))

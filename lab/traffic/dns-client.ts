@@ -1,15 +1,17 @@
 /**
- * DNS client for lab pods: `count` times, asks a DNS server for a name's A record (UDP) and at
+ * DNS client for lab pods: `count` times, asks a DNS server for a name's A record (over UDP, or
+ * with `--transport tcp` over TCP: RFC 7766's length-prefixed message, what a resolver does after
+ * a truncated UDP answer) and at
  * once opens a TCP connection to the first address it answered — what DNS policy's "no race"
  * must survive (the connection follows the answer by microseconds). Prints one JSON
  * DnsClientReport; exit 0 when every round resolved and connected, 1 otherwise, 2 on bad
  * arguments. Bounded: count <= 10000, each step times out, the whole run has a deadline.
  *
  *   node --import tsx lab/traffic/dns-client.ts --server 198.18.1.2 --name allowed.lab.example \
- *        [--port 8080] [--count 1] [--timeout-ms 2000] [--deadline-ms 60000]
+ *        [--port 8080] [--count 1] [--timeout-ms 2000] [--deadline-ms 60000] [--transport udp|tcp]
  */
 import { createSocket } from "node:dgram";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import dnsPacket from "dns-packet";
 import { intFlag, parseFlags } from "./traffic-args.ts";
@@ -44,16 +46,10 @@ function resolveA(
     const timer = setTimeout(() => done(new Error(`DNS timeout after ${timeoutMs} ms`)), timeoutMs);
     sock.on("error", (e: NodeJS.ErrnoException) => done(new Error(e.code ?? e.message)));
     sock.on("message", (msg) => {
-      let res;
-      try {
-        res = dnsPacket.decode(msg);
-      } catch {
-        return done(new Error("undecodable DNS answer"));
-      }
-      if (res.id !== id) return; // a late answer to an earlier round
-      const a = res.answers?.find((x) => x.type === "A");
-      if (a === undefined || a.type !== "A") return done(new Error(`no A record`));
-      done(undefined, { address: a.data, ttl: a.ttl ?? 0 });
+      const r = answerOf(msg, id);
+      if (r === undefined) return;
+      if (r instanceof Error) return done(r);
+      done(undefined, r);
     });
     const q = dnsPacket.encode({
       type: "query",
@@ -62,6 +58,63 @@ function resolveA(
       questions: [{ type: "A", name }],
     });
     sock.send(q, 53, server);
+  });
+}
+
+/** answerOf picks the first A record out of a DNS message for round `id`. */
+function answerOf(msg: Buffer, id: number): { address: string; ttl: number } | Error | undefined {
+  let res;
+  try {
+    res = dnsPacket.decode(msg);
+  } catch {
+    return new Error("undecodable DNS answer");
+  }
+  if (res.id !== id) return undefined; // a late answer to an earlier round
+  const a = res.answers?.find((x) => x.type === "A");
+  if (a === undefined || a.type !== "A") return new Error(`no A record`);
+  return { address: a.data, ttl: a.ttl ?? 0 };
+}
+
+function resolveATcp(
+  server: string,
+  name: string,
+  id: number,
+  timeoutMs: number,
+): Promise<{ address: string; ttl: number }> {
+  return new Promise((resolve, reject) => {
+    const sock: Socket = connect({ host: server, port: 53 });
+    let got = Buffer.alloc(0);
+    let settled = false;
+    const done = (err: Error | undefined, a?: { address: string; ttl: number }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(a!);
+    };
+    const timer = setTimeout(() => done(new Error(`DNS over TCP timeout after ${timeoutMs} ms`)), timeoutMs);
+    sock.on("error", (e: NodeJS.ErrnoException) => done(new Error(e.code ?? e.message)));
+    sock.on("close", () => done(new Error("DNS over TCP: connection closed before the answer")));
+    sock.on("data", (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length > 2 + 65535) return done(new Error("DNS over TCP: answer too long"));
+      if (got.length < 2 || got.length < 2 + got.readUInt16BE(0)) return;
+      const r = answerOf(got.subarray(2, 2 + got.readUInt16BE(0)), id);
+      if (r === undefined) return done(new Error("DNS over TCP: answer to another query"));
+      if (r instanceof Error) return done(r);
+      done(undefined, r);
+    });
+    const q = dnsPacket.encode({
+      type: "query",
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: "A", name }],
+    });
+    const framed = Buffer.alloc(q.length + 2);
+    framed.writeUInt16BE(q.length, 0);
+    q.copy(framed, 2);
+    sock.write(framed);
   });
 }
 
@@ -88,6 +141,7 @@ async function main(): Promise<number> {
     "count",
     "timeout-ms",
     "deadline-ms",
+    "transport",
   ]);
   const server = flags.get("server");
   const name = flags.get("name");
@@ -97,6 +151,10 @@ async function main(): Promise<number> {
   const count = intFlag(flags, "count", 1, 1, 10_000);
   const timeoutMs = intFlag(flags, "timeout-ms", 2000, 1, 60_000);
   const deadlineMs = intFlag(flags, "deadline-ms", 60_000, 1, 3_600_000);
+  const transport = flags.get("transport") ?? "udp";
+  if (transport !== "udp" && transport !== "tcp")
+    throw new RangeError(`parse arguments: --transport "${transport}" must be udp or tcp`);
+  const resolveOnce = transport === "tcp" ? resolveATcp : resolveA;
   const start = performance.now();
   let resolved = 0;
   let connected = 0;
@@ -111,7 +169,7 @@ async function main(): Promise<number> {
     }
     rounds++;
     try {
-      const a = await resolveA(server, name, (i + 1) & 0xffff, timeoutMs);
+      const a = await resolveOnce(server, name, (i + 1) & 0xffff, timeoutMs);
       resolved++;
       addresses.add(a.address);
       minTtl = minTtl === null ? a.ttl : Math.min(minTtl, a.ttl);

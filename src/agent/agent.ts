@@ -126,7 +126,15 @@ export class Agent {
     this.#flowLogs = new FlowLogService({
       log,
       counts: this.metrics.flowLogs,
-      names: () => this.#endpointNames(),
+      names: () => {
+        // dest_domains: what DNS policy saw each pod look up (nothing while it is off)
+        const names = this.#endpointNames();
+        return {
+          endpoint: (ip: string) => names.endpoint(ip),
+          service: (ip: string, port: number, proto: number) => names.service(ip, port, proto),
+          domains: (client: string, ip: string) => this.#dns?.domainsOf(client, ip) ?? [],
+        };
+      },
       ruleLabel: (id) => {
         const info = this.#sync.policy?.ids.info(id);
         return info === undefined ? undefined : ruleLabel(info);

@@ -12,6 +12,12 @@
  * there to release: written every second, good for three, cleared on close, so a stopped or dead
  * agent stops the holding within seconds instead of taking the pods' DNS with it. Learned
  * addresses leave their sets when their TTL runs out (a timer), closing the door for new flows.
+ *
+ * Over TCP (RFC 7766, a resolver's retry after a truncated UDP answer) every segment from port 53
+ * is held: the stream is reassembled (TcpDnsStreams), each message is learned when the segment
+ * that completes it arrives and before that segment is released, so a TCP answer opens the door
+ * as a UDP one does; a GSO aggregate goes on cut into link-sized segments. What each pod looked up
+ * is kept too (ClientDomains), for flow records' dest_domains.
  */
 import { RingBufReader } from "../bpf/ringbuf.ts";
 import { SL_DNS_HOLD_SHIFT, SL_MARK_DNS_RELEASED, encodeSlDnsHold } from "../datapath/abi/abi.ts";
@@ -19,8 +25,11 @@ import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import type { RawMap } from "../datapath/maps/raw-map.ts";
 import { parseDnsAnswer, resolveAnswer } from "../dns/dns-answer.ts";
+import { ClientDomains } from "../dns/client-domains.ts";
 import { DnsNameTable, type LearnedAddress } from "../dns/dns-name-table.ts";
 import { decodeHeldAnswer, udpOfFrame, withUdpChecksum, type HeldAnswer } from "../dns/held-answer.ts";
+import { TcpDnsStreams } from "../dns/tcp-dns-streams.ts";
+import { tcpOfFrame, tcpReleaseFrames } from "../dns/tcp-segment.ts";
 import { PacketSender } from "../kernel/packet-socket.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 
@@ -59,6 +68,10 @@ export interface DnsPolicyStats {
   untrusted: number;
   unparsed: number;
   releaseFailures: number;
+  /** DNS messages cut out of TCP streams. */
+  tcpMessages: number;
+  /** TCP streams given up (start not seen, out of bounds): their answers teach nothing. */
+  tcpStreamsDropped: number;
 }
 
 interface Running {
@@ -78,7 +91,18 @@ const zeroKey = new Uint8Array(4);
 export class DnsPolicyService {
   readonly #o: DnsPolicyServiceOptions;
   readonly table = new DnsNameTable();
-  readonly stats: DnsPolicyStats = { held: 0, learned: 0, untrusted: 0, unparsed: 0, releaseFailures: 0 };
+  readonly stats: DnsPolicyStats = {
+    held: 0,
+    learned: 0,
+    untrusted: 0,
+    unparsed: 0,
+    releaseFailures: 0,
+    tcpMessages: 0,
+    tcpStreamsDropped: 0,
+  };
+  readonly tcpStreams = new TcpDnsStreams();
+  /** What each pod looked up, for flow records' dest_domains. */
+  readonly clientDomains = new ClientDomains();
   #running: Running | undefined;
   readonly #logged = new Set<string>();
 
@@ -125,8 +149,10 @@ export class DnsPolicyService {
       this.#logOnce(`learn: ${(e as Error).message}`, e);
     } finally {
       try {
-        // The copy may carry a partial (offloaded) checksum: make it whole.
-        r.release(held.ifindex, withUdpChecksum(held.frame));
+        // The copy may carry a partial (offloaded) checksum: make it whole; a TCP aggregate is
+        // cut back into segments the link takes.
+        const frames = isTcp(held.frame) ? tcpReleaseFrames(held.frame) : [withUdpChecksum(held.frame)];
+        for (const f of frames) r.release(held.ifindex, f);
       } catch (e) {
         this.stats.releaseFailures++;
         this.#logOnce(`release: ${(e as Error).message}`, e);
@@ -139,9 +165,16 @@ export class DnsPolicyService {
     const r = this.#running;
     if (r === undefined) return;
     this.#heartbeat(HOLD_TICKS);
+    this.tcpStreams.expire(this.#now());
+    this.clientDomains.expire(this.#now());
     const expired = this.table.expire(this.#now());
     if (expired.length > 0)
       r.writer.learnDomainNames(new Map(expired.map((n) => [n, this.table.addresses(n)])));
+  }
+
+  /** domainsOf lists the names `client` looked up (from a trusted server) that answered `address`, still live. */
+  domainsOf(client: string, address: string): string[] {
+    return this.clientDomains.domainsOf(client, address, this.#now());
   }
 
   /** entries lists what DNS policy knows now (for `sluice dump dns`). */
@@ -186,6 +219,10 @@ export class DnsPolicyService {
   }
 
   #learn(r: Running, held: HeldAnswer): void {
+    if (isTcp(held.frame)) {
+      this.#learnTcp(r, held);
+      return;
+    }
     const udp = udpOfFrame(held.frame);
     if ("error" in udp) {
       this.stats.unparsed++;
@@ -195,13 +232,42 @@ export class DnsPolicyService {
       this.stats.untrusted++;
       return;
     }
-    const parsed = parseDnsAnswer(udp.payload);
+    this.#learnMessage(r, udp.payload, udp.dst);
+  }
+
+  /** #learnTcp follows the stream; each message this segment completes is learned before it goes on. */
+  #learnTcp(r: Running, held: HeldAnswer): void {
+    const seg = tcpOfFrame(held.frame);
+    if ("error" in seg) {
+      this.stats.unparsed++;
+      return;
+    }
+    if (!this.#o.trusted().has(seg.src, seg.srcPort)) {
+      if (seg.payload.length > 0) this.stats.untrusted++;
+      return;
+    }
+    const pushed = this.tcpStreams.push(seg, this.#now());
+    if (pushed.dropped !== undefined) {
+      this.stats.tcpStreamsDropped++;
+      this.#logOnce(`DNS over TCP from ${seg.src}: ${pushed.dropped}`, undefined);
+    }
+    for (const m of pushed.messages) {
+      this.stats.tcpMessages++;
+      this.#learnMessage(r, m, seg.dst);
+    }
+  }
+
+  #learnMessage(r: Running, message: Uint8Array, client: string): void {
+    const parsed = parseDnsAnswer(message);
     if (!parsed.ok) {
       this.stats.unparsed++;
       return;
     }
-    this.table.extraTtlSeconds = this.#o.extraTtlS?.() ?? 0;
-    const changed = this.table.learn(resolveAnswer(parsed.answer), this.#now());
+    const extraS = this.#o.extraTtlS?.() ?? 0;
+    this.table.extraTtlSeconds = extraS;
+    const resolutions = resolveAnswer(parsed.answer);
+    this.clientDomains.learn(client, parsed.answer, resolutions, this.#now(), extraS * 1000);
+    const changed = this.table.learn(resolutions, this.#now());
     if (changed.length === 0) return;
     this.stats.learned += changed.length;
     r.writer.learnDomainNames(new Map(changed.map((n) => [n, this.table.addresses(n)])));
@@ -224,4 +290,9 @@ export class DnsPolicyService {
     this.#logged.add(message);
     this.#o.log.warn({ op: "dns-policy", err }, `DNS policy: ${message}`);
   }
+}
+
+/** isTcp says whether a held frame is IPv4/TCP (the rest is treated as UDP). */
+function isTcp(frame: Uint8Array): boolean {
+  return frame.length > 23 && frame[12] === 0x08 && frame[13] === 0x00 && frame[23] === 6;
 }

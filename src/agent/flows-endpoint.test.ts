@@ -23,6 +23,7 @@ const rec = (over: Partial<FlowRecord>): FlowRecord => ({
   dest_name: "web-1",
   dest_name_aggr: "web-1",
   dest_labels: null,
+  dest_domains: [],
   dest_service_namespace: "-",
   dest_service_name: "-",
   dest_service_port: null,

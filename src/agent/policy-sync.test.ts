@@ -297,4 +297,15 @@ test("DNS policy: a pod whose egress allows by domain is flagged for held answer
     removed: 1,
   });
   assert.deepEqual(ipsetMembers(w), before, "expired: the door is closed again");
+  // AAAA addresses (IPv4-mapped ones too) are kept by DNS policy but never become IPv4 entries
+  assert.deepEqual(
+    a.policy().learnDomainNames(new Map([["allowed.lab.example", ["2001:db8::5", "::ffff:c612:505"]]])),
+    { added: 0, removed: 0 },
+  );
+  assert.deepEqual(ipsetMembers(w), before, "no IPv4 member from an AAAA answer");
+  assert.deepEqual(
+    a.policy().learnDomainNames(new Map([["allowed.lab.example", ["2001:db8::5", "198.18.5.7"]]])),
+    { added: 1, removed: 0 },
+    "A and AAAA together: only the A address is an entry",
+  );
 });

@@ -39,7 +39,13 @@ test("dump dns: names, addresses, TTL left and the policies using them, from the
   });
   dns.table.learn(
     [
-      { name: "allowed.lab.example", addresses: [{ address: "198.18.2.2", ttl: 30 }] },
+      {
+        name: "allowed.lab.example",
+        addresses: [
+          { address: "198.18.2.2", ttl: 30 },
+          { address: "2001:db8::2", ttl: 60 },
+        ],
+      },
       { name: "x.other.example", addresses: [{ address: "198.18.3.3", ttl: 5 }] },
     ],
     now,
@@ -58,13 +64,17 @@ test("dump dns: names, addresses, TTL left and the policies using them, from the
     assert.deepEqual(entries, [
       {
         name: "allowed.lab.example",
-        addresses: [{ address: "198.18.2.2", ttlLeftS: 28 }],
+        addresses: [
+          { address: "198.18.2.2", ttlLeftS: 28 },
+          { address: "2001:db8::2", ttlLeftS: 58 },
+        ],
         policies: ["default/exact", "default/wild"],
       },
       { name: "x.other.example", addresses: [{ address: "198.18.3.3", ttlLeftS: 3 }], policies: [] },
     ]);
     assert.deepEqual(dnsDumpRows(entries), [
       ["allowed.lab.example", "198.18.2.2", "28s", "default/exact,default/wild"],
+      ["allowed.lab.example", "2001:db8::2", "58s", "default/exact,default/wild"],
       ["x.other.example", "198.18.3.3", "3s", "-"],
     ]);
     assert.match(formatDnsDump(entries, false), /^dns names: 2\nNAME +ADDRESS +TTL LEFT +POLICIES\n/);

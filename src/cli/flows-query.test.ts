@@ -44,6 +44,7 @@ const r: FlowRecord = {
   dest_name: "web-1",
   dest_name_aggr: "web-1",
   dest_labels: null,
+  dest_domains: [],
   dest_service_namespace: "shop",
   dest_service_name: "web",
   dest_service_port: 80,
@@ -70,7 +71,10 @@ test("formatFlows prints a table, a wide table with policies and loss, and JSON"
     /01:00:00\s+shop\/client-\*\s+shop\/web-1 198\.19\.1\.20:8080\s+tcp\s+deny\s+dst\s+2 \(\+2 -2\)\s+0\/2/,
   );
   const wide = formatFlows([r], "wide");
-  assert.match(wide, /shop\/web:80\s+default\|shop\/deny\|deny\|0\s+policy\s+4$/m);
+  assert.match(wide, /shop\/web:80\s+-\s+default\|shop\/deny\|deny\|0\s+policy\s+4$/m);
+  assert.match(wide, /DEST DOMAINS/);
+  const named = formatFlows([{ ...r, dest_domains: ["allowed.lab.example", "b.example"] }], "wide");
+  assert.match(named, /shop\/web:80\s+allowed\.lab\.example,b\.example\s+default\|/);
   assert.deepEqual(JSON.parse(formatFlows([r], "json")), [r]);
   assert.match(formatFlows([], "table"), /\(none\)/);
 });

@@ -58,7 +58,7 @@ const time = (s: number): string => new Date(s * 1000).toISOString().slice(11, 1
 /** flowsHeaders are the table columns (wide adds the rest). */
 export function flowsHeaders(wide: boolean): string[] {
   const h = ["end", "source", "destination", "proto", "action", "reporter", "flows", "pkts out/in"];
-  return wide ? [...h, "bytes out/in", "service", "policies", "drop reason", "lost"] : h;
+  return wide ? [...h, "bytes out/in", "service", "dest domains", "policies", "drop reason", "lost"] : h;
 }
 
 /** flowsRow is one record as table cells. */
@@ -82,6 +82,8 @@ export function flowsRow(r: FlowRecord, wide: boolean): string[] {
     ...row,
     `${r.bytes_out}/${r.bytes_in}`,
     svc,
+    // records written before dest_domains existed have none
+    (r.dest_domains ?? []).length > 0 ? r.dest_domains.join(",") : "-",
     r.policies.enforced.length > 0 ? r.policies.enforced.join(",") : "-",
     r.drop_reason ?? "-",
     String(r.lost_events ?? 0),

@@ -1,9 +1,16 @@
 /**
  * A DNS answer the datapath held (bpf/include/dns_hold.h): the pod's host-side veth it was going
- * to, and the whole Ethernet frame, to be sent on unchanged once learned. The DNS message is the
- * UDP payload; its IPv4 source tells whether a trusted server sent it.
+ * to, and the whole Ethernet frame, to be sent on once learned. Over UDP the DNS message is the
+ * payload; over TCP the payload is part of a stream (tcp-dns-streams.ts). The IPv4 source tells
+ * whether a trusted server sent it.
  */
-import { decodeSlDnsEvent, SL_EVENT_DNS } from "../datapath/abi/abi.ts";
+import {
+  decodeSlDnsBigEvent,
+  decodeSlDnsEvent,
+  decodeSlEventHdr,
+  SL_EVENT_DNS,
+  SL_EVENT_DNS_BIG,
+} from "../datapath/abi/abi.ts";
 
 /** HeldAnswer is one held frame. */
 export interface HeldAnswer {
@@ -12,15 +19,18 @@ export interface HeldAnswer {
   readonly frame: Uint8Array;
 }
 
-/** decodeHeldAnswer reads one sl_dns_events record, or undefined for a record that is not one. */
+/** decodeHeldAnswer reads one sl_dns_events record (either size), or undefined for a record that is not one. */
 export function decodeHeldAnswer(record: Uint8Array): HeldAnswer | undefined {
   let ev;
   try {
-    ev = decodeSlDnsEvent(record);
+    const type = decodeSlEventHdr(record).type;
+    if (type === SL_EVENT_DNS) ev = decodeSlDnsEvent(record);
+    else if (type === SL_EVENT_DNS_BIG) ev = decodeSlDnsBigEvent(record);
+    else return undefined;
   } catch {
     return undefined;
   }
-  if (ev.hdr.type !== SL_EVENT_DNS || ev.frameLen === 0 || ev.frameLen > ev.frame.length) return undefined;
+  if (ev.frameLen === 0 || ev.frameLen > ev.frame.length) return undefined;
   return { ifindex: ev.ifindex, frame: Uint8Array.from(ev.frame.subarray(0, ev.frameLen)) };
 }
 

@@ -32,6 +32,8 @@ export interface ServiceInfo {
 export interface NameResolver {
   endpoint(ip: string): EndpointInfo;
   service(ip: string, port: number, proto: number): ServiceInfo | undefined;
+  /** The names `client` looked up by DNS that answered `ip` (DNS policy's view), sorted; none when absent. */
+  domains?(client: string, ip: string): readonly string[];
 }
 
 /** EndpointNamesInput is the snapshot an EndpointNames is built from. */

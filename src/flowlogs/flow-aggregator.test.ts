@@ -243,3 +243,58 @@ describe("FlowAggregator", () => {
     assert.equal(names.endpoint("8.8.8.8").type, "net");
   });
 });
+
+describe("FlowAggregator dest_domains", () => {
+  // What the client pods looked up (DNS policy's ClientDomains), behind the NameResolver.
+  const looked = new Map([
+    ["198.19.1.10|198.19.1.20", ["allowed.lab.example"]],
+    ["198.19.1.11|198.19.1.20", ["other.lab.example"]],
+    ["198.19.1.10|198.19.255.1", ["web.shop.example"]],
+  ]);
+  const withDomains = {
+    endpoint: (ip: string) => names.endpoint(ip),
+    service: (ip: string, port: number, proto: number) => names.service(ip, port, proto),
+    domains: (client: string, ip: string) => looked.get(`${client}|${ip}`) ?? [],
+  };
+
+  test("a flow to an address its source looked up names the domain; other flows name none", () => {
+    const a = new FlowAggregator(opts(0), withDomains, 100);
+    a.add(ev({}), ruleLabel);
+    a.add(ev({ srcIp: "198.19.1.20", dstIp: "198.19.1.10", origDstIp: "198.19.1.10" }), ruleLabel);
+    const out = a.flush({ now: 110, counters: () => undefined });
+    assert.deepEqual(
+      out.map((r) => [r.source_ip, r.dest_domains]),
+      [
+        ["198.19.1.10", ["allowed.lab.example"]],
+        ["198.19.1.20", []],
+      ],
+    );
+  });
+
+  test("through a Service: the name of the address dialled (the ClusterIP) and of the one reached", () => {
+    const a = new FlowAggregator(opts(0), withDomains, 100);
+    a.add(ev({ origDstIp: "198.19.255.1", origDstPort: 80 }), ruleLabel);
+    const [r] = a.flush({ now: 110, counters: () => undefined });
+    assert.deepEqual(r?.dest_domains, ["allowed.lab.example", "web.shop.example"]);
+  });
+
+  test("per source: the same destination from a pod that looked up another name, merged by prefix as the union", () => {
+    const a = new FlowAggregator(opts(2), withDomains, 100);
+    a.add(ev({}), ruleLabel);
+    a.add(ev({ srcIp: "198.19.1.11", srcPort: 40001 }), ruleLabel);
+    const out = a.flush({ now: 110, counters: () => undefined });
+    assert.equal(out.length, 1, "one record for the client-7d9f-* prefix");
+    assert.deepEqual(out[0]?.dest_domains, ["allowed.lab.example", "other.lab.example"]);
+    const b = new FlowAggregator(opts(0), withDomains, 100);
+    b.add(ev({ srcIp: "198.19.1.11", srcPort: 40001 }), ruleLabel);
+    assert.deepEqual(b.flush({ now: 110, counters: () => undefined })[0]?.dest_domains, [
+      "other.lab.example",
+    ]);
+  });
+
+  test("a resolver without DNS (flow logs with DNS policy off) gives an empty list", () => {
+    const a = new FlowAggregator(opts(0), names, 100);
+    a.add(ev({}), ruleLabel);
+    assert.deepEqual(a.flush({ now: 110, counters: () => undefined })[0]?.dest_domains, []);
+  });
+});

@@ -8,7 +8,7 @@
  */
 import { SlReason } from "../datapath/abi/abi.ts";
 import type { FlowEvent } from "./flow-event.ts";
-import { protoName, type FlowRecord } from "./flow-record.ts";
+import { MAX_DEST_DOMAINS, protoName, type FlowRecord } from "./flow-record.ts";
 import type { EndpointInfo, NameResolver } from "./endpoint-names.ts";
 
 /** AggregationLevel is Calico's flowLogsFileAggregationKindFor*: 0 none, 1 source port, 2 pod prefix, 3 + no destination port. */
@@ -119,6 +119,7 @@ export class FlowAggregator {
         : undefined;
     const level = ev.action === "allow" ? this.#o.levelAllowed : this.#o.levelDenied;
     const rec = this.#record(ev, src, dst, reporter, policy, service, level);
+    rec.dest_domains = this.#domains(ev);
     const key = recordKey(rec);
     if (ev.action === "deny") {
       const acc = this.#acc(key, rec);
@@ -194,6 +195,7 @@ export class FlowAggregator {
         record: {
           ...rec,
           policies: { enforced: [...rec.policies.enforced], pending: [...rec.policies.pending] },
+          dest_domains: [...rec.dest_domains],
           packets_in: 0,
           packets_out: 0,
           bytes_in: 0,
@@ -204,11 +206,24 @@ export class FlowAggregator {
         },
       };
       this.#interval.set(key, acc);
-    } else if (this.#o.includeLabels) {
-      acc.record.source_labels = intersect(acc.record.source_labels, rec.source_labels);
-      acc.record.dest_labels = intersect(acc.record.dest_labels, rec.dest_labels);
+    } else {
+      if (this.#o.includeLabels) {
+        acc.record.source_labels = intersect(acc.record.source_labels, rec.source_labels);
+        acc.record.dest_labels = intersect(acc.record.dest_labels, rec.dest_labels);
+      }
+      if (rec.dest_domains.some((d) => !acc!.record.dest_domains.includes(d)))
+        acc.record.dest_domains = union(acc.record.dest_domains, rec.dest_domains);
     }
     return acc;
+  }
+
+  /** #domains names the destination by what the source looked up: the address it dialled and the one it reached. */
+  #domains(ev: FlowEvent): string[] {
+    const lookup = this.#names.domains;
+    if (lookup === undefined) return [];
+    const dialled = lookup.call(this.#names, ev.srcIp, ev.origDstIp);
+    if (ev.origDstIp === ev.dstIp) return union(dialled, []);
+    return union(dialled, lookup.call(this.#names, ev.srcIp, ev.dstIp));
   }
 
   #record(
@@ -240,6 +255,7 @@ export class FlowAggregator {
       dest_name: byPrefix ? "-" : dst.name,
       dest_name_aggr: dst.nameAggr,
       dest_labels: o.includeLabels ? { ...dst.labels } : null,
+      dest_domains: [],
       dest_service_namespace: o.includeService && service ? service.namespace : "-",
       dest_service_name: o.includeService && service ? service.name : "-",
       dest_service_port: o.includeService && service ? service.port : null,
@@ -284,6 +300,10 @@ function recordKey(r: FlowRecord): string {
     r.policies.enforced,
     r.drop_reason ?? "",
   ]);
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])].sort().slice(0, MAX_DEST_DOMAINS);
 }
 
 function intersect(

@@ -23,6 +23,7 @@ const rec = (n: number): FlowRecord => ({
   dest_name: "b",
   dest_name_aggr: "b",
   dest_labels: null,
+  dest_domains: [],
   dest_service_namespace: "-",
   dest_service_name: "-",
   dest_service_port: null,

@@ -34,6 +34,13 @@ export interface FlowRecord {
   dest_name: string;
   dest_name_aggr: string;
   dest_labels: Record<string, string> | null;
+  /**
+   * The domain names the source looked up by DNS that answered the destination (or the Service
+   * address it was sent to), as DNS policy learned them from a trusted server (Calico
+   * Enterprise's dest_domains); empty when the destination did not come from DNS. Merged records
+   * carry the union.
+   */
+  dest_domains: string[];
   /** The Service the flow went through (flowLogsFileIncludeService); "-" / null otherwise. */
   dest_service_namespace: string;
   dest_service_name: string;
@@ -59,6 +66,9 @@ export interface FlowRecord {
   /** Datapath events lost (ring buffer full) since the last record that reported a loss. */
   lost_events?: number;
 }
+
+/** Most names a record's dest_domains carries. */
+export const MAX_DEST_DOMAINS = 16;
 
 const protoNames: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp", 132: "sctp" };
 

@@ -4,7 +4,9 @@
  * its way into A by peer redirect. With A marked SL_POL_EP_F_DNS and the agent's heartbeat live,
  * the answer is dropped and its exact frame is on sl_dns_events; the agent's release (skb mark
  * SL_MARK_DNS_RELEASED) passes A's to_wep. Without the heartbeat, without the flag, or for a
- * packet that is not an answer on a tracked flow, nothing is held.
+ * packet that is not an answer on a tracked flow, nothing is held. Over TCP (A asks B1:53
+ * directly) every segment from port 53 is held, the SYN-ACK included, and a GSO-sized one
+ * (longer than SL_DNS_FRAME_MAX) arrives whole in the big event.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -18,6 +20,7 @@ import {
   encodeSlPolEndpoint,
 } from "../../src/datapath/abi/abi.ts";
 import { decodeHeldAnswer, udpOfFrame } from "../../src/dns/held-answer.ts";
+import { tcpOfFrame } from "../../src/dns/tcp-segment.ts";
 import { packet } from "../packet/index.ts";
 import { requireRoot } from "../support/root.ts";
 import { runIn } from "./dp-harness.ts";
@@ -215,5 +218,63 @@ test(
       "normal",
     );
     dnsFlag(false);
+  },
+);
+
+test(
+  "DNS over TCP: the SYN-ACK and a 3 KB (GSO-sized) answer segment are held whole; without the flag they go on",
+  requireRoot,
+  async () => {
+    dnsFlag(true);
+    heartbeat(60);
+    const sport = ++port;
+    const syn = runIn(world.ns, (await podA()).from_wep, {
+      ipv4: { src: W.podA, dst: W.podB1 },
+      tcp: { sport, dport: 53, seq: 100, flags: ["SYN"] },
+    });
+    assert.equal(syn.verdict, "REDIRECT");
+    const before = held(W.ifB1);
+    const synAck = runIn(world.ns, (await podB1()).from_wep, {
+      ipv4: { src: W.podB1, dst: W.podA },
+      tcp: { sport: 53, dport: sport, seq: 5000, ack: 101, flags: ["SYN", "ACK"] },
+    });
+    assert.equal(synAck.verdict, "SHOT", "the SYN-ACK is held: the agent follows the stream from it");
+    const rec1 = await nextRecord();
+    assert.ok(rec1 !== undefined);
+    const h1 = decodeHeldAnswer(rec1);
+    assert.ok(h1 !== undefined);
+    const s1 = tcpOfFrame(h1.frame);
+    assert.ok(!("error" in s1));
+    assert.equal(s1.seq, 5000);
+    const payload = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff);
+    const data = runIn(world.ns, (await podB1()).from_wep, {
+      ipv4: { src: W.podB1, dst: W.podA },
+      tcp: { sport: 53, dport: sport, seq: 5001, ack: 101, flags: ["ACK", "PSH"] },
+      payload,
+    });
+    assert.equal(data.verdict, "SHOT");
+    assert.equal(held(W.ifB1) - before, 2n);
+    const rec2 = await nextRecord();
+    assert.ok(rec2 !== undefined);
+    assert.ok(rec2.length > 3000, `the big event (${rec2.length} bytes)`);
+    const h2 = decodeHeldAnswer(rec2);
+    assert.ok(h2 !== undefined);
+    assert.equal(h2.ifindex, W.ifA);
+    assert.deepEqual(
+      h2.frame,
+      packet({
+        ...toA,
+        ipv4: { src: W.podB1, dst: W.podA, ttl: 63 },
+        tcp: { sport: 53, dport: sport, seq: 5001, ack: 101, flags: ["ACK", "PSH"] },
+        payload,
+      }),
+    );
+    dnsFlag(false);
+    const after = runIn(world.ns, (await podB1()).from_wep, {
+      ipv4: { src: W.podB1, dst: W.podA },
+      tcp: { sport: 53, dport: sport, seq: 9001, ack: 101, flags: ["ACK"] },
+      payload: "more",
+    });
+    assert.equal(after.verdict, "REDIRECT", "no domain policy: not held");
   },
 );

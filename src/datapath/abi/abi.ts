@@ -258,6 +258,12 @@ export const SL_EVENT_DNS = 48;
 /** SL_DNS_FRAME_MAX is `#define SL_DNS_FRAME_MAX` from bpf/include/abi.h. */
 export const SL_DNS_FRAME_MAX = 1536;
 
+/** SL_EVENT_DNS_BIG is `#define SL_EVENT_DNS_BIG` from bpf/include/abi.h. */
+export const SL_EVENT_DNS_BIG = 49;
+
+/** SL_DNS_BIG_FRAME_MAX is `#define SL_DNS_BIG_FRAME_MAX` from bpf/include/abi.h. */
+export const SL_DNS_BIG_FRAME_MAX = 65552;
+
 /** SL_DNS_EVENTS_SIZE is `#define SL_DNS_EVENTS_SIZE` from bpf/include/abi.h. */
 export const SL_DNS_EVENTS_SIZE = 1048576;
 
@@ -816,6 +822,62 @@ export function encodeSlDnsEvent(v: SlDnsEvent): Uint8Array {
 export function decodeSlDnsEvent(bytes: Uint8Array): SlDnsEvent {
   if (bytes.byteLength < 1560) throw new Error(`decode sl_dns_event: ${bytes.byteLength} bytes, want 1560`);
   return readSlDnsEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+}
+
+/** SlDnsBigEventLayout is the byte layout of `struct sl_dns_big_event` (65576 bytes), checked against BTF at load. */
+export const SlDnsBigEventLayout = {
+  name: "sl_dns_big_event",
+  size: 65576,
+  fields: [
+    { name: "hdr", offset: 0, size: 16, kind: "struct", layout: SlEventHdrLayout },
+    { name: "ifindex", offset: 16, size: 4, kind: "u32" },
+    { name: "frame_len", offset: 20, size: 4, kind: "u32" },
+    { name: "frame", offset: 24, size: 65552, kind: "bytes" },
+  ],
+} as const satisfies StructLayout;
+
+/** SlDnsBigEvent is `struct sl_dns_big_event`; padding and reserved fields are not exposed (always zero). */
+export interface SlDnsBigEvent {
+  hdr: SlEventHdr;
+  ifindex: number;
+  frameLen: number;
+  frame: Uint8Array;
+}
+
+/** writeSlDnsBigEvent encodes v into view at offset (65576 bytes); padding is left untouched. */
+export function writeSlDnsBigEvent(view: DataView, offset: number, v: SlDnsBigEvent): void {
+  writeSlEventHdr(view, offset + 0, v.hdr);
+  view.setUint32(offset + 16, v.ifindex, true);
+  view.setUint32(offset + 20, v.frameLen, true);
+  if (v.frame.byteLength !== 65552)
+    throw new Error(`encode sl_dns_big_event: field "frame" is ${v.frame.byteLength} bytes, want 65552`);
+  new Uint8Array(view.buffer, view.byteOffset + offset + 24, 65552).set(v.frame);
+}
+
+/** readSlDnsBigEvent decodes `struct sl_dns_big_event` from view at offset. */
+export function readSlDnsBigEvent(view: DataView, offset: number): SlDnsBigEvent {
+  return {
+    hdr: readSlEventHdr(view, offset + 0),
+    ifindex: view.getUint32(offset + 16, true),
+    frameLen: view.getUint32(offset + 20, true),
+    frame: new Uint8Array(
+      view.buffer.slice(view.byteOffset + offset + 24, view.byteOffset + offset + 24 + 65552),
+    ),
+  };
+}
+
+/** encodeSlDnsBigEvent returns the 65576 bytes of `struct sl_dns_big_event` for a map key or value. */
+export function encodeSlDnsBigEvent(v: SlDnsBigEvent): Uint8Array {
+  const bytes = new Uint8Array(65576);
+  writeSlDnsBigEvent(new DataView(bytes.buffer), 0, v);
+  return bytes;
+}
+
+/** decodeSlDnsBigEvent reads `struct sl_dns_big_event` from at least 65576 bytes. */
+export function decodeSlDnsBigEvent(bytes: Uint8Array): SlDnsBigEvent {
+  if (bytes.byteLength < 65576)
+    throw new Error(`decode sl_dns_big_event: ${bytes.byteLength} bytes, want 65576`);
+  return readSlDnsBigEvent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
 /** SlCtKeyLayout is the byte layout of `struct sl_ct_key` (16 bytes), checked against BTF at load. */

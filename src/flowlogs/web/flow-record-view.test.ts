@@ -23,6 +23,11 @@ test("parseFlowRecordView() accepts the fixture and names the record and field i
     () => parseFlowRecordView(bad({ source_name: undefined }), "r"),
     /field "source_name" must be a string/,
   );
+  assert.throws(
+    () => parseFlowRecordView(bad({ dest_domains: "allowed.lab.example" }), "r"),
+    /field "dest_domains" must be a list of strings/,
+  );
+  assert.doesNotThrow(() => parseFlowRecordView(bad({ dest_domains: ["allowed.lab.example"] }), "r"));
 });
 
 test("labelList() reads both label forms", () => {

@@ -35,6 +35,8 @@ export interface FlowRecordView {
   readonly dest_name: string;
   readonly dest_name_aggr: string;
   readonly dest_labels?: FlowLabels | null;
+  /** Domain names the destination came from by DNS (absent in records written before them). */
+  readonly dest_domains?: readonly string[];
   readonly dest_service_namespace?: string;
   readonly dest_service_name?: string;
   readonly dest_service_port?: string | number | null;
@@ -99,6 +101,9 @@ export function parseFlowRecordView(value: unknown, where: string): FlowRecordVi
   }
   if (r.action !== "allow" && r.action !== "deny") fail("action", "must be allow|deny");
   if (r.reporter !== "src" && r.reporter !== "dst") fail("reporter", "must be src|dst");
+  const domains = r.dest_domains;
+  if (domains !== undefined && (!Array.isArray(domains) || domains.some((d) => typeof d !== "string")))
+    fail("dest_domains", "must be a list of strings");
   return value as FlowRecordView;
 }
 

@@ -91,7 +91,10 @@ function row(r: FlowRecordView): HTMLTableRowElement {
       r.source_port,
       r.source_labels,
     ),
-    endpoint(r.dest_namespace, r.dest_name, r.dest_name_aggr, r.dest_ip, r.dest_port, r.dest_labels),
+    [
+      endpoint(r.dest_namespace, r.dest_name, r.dest_name_aggr, r.dest_ip, r.dest_port, r.dest_labels),
+      ...(r.dest_domains ?? []).map((d) => `dns: ${d}`),
+    ].join("\n"),
     svc,
     `${r.proto}/${r.dest_port ?? "-"}`,
     `${r.action}${drop}\nreported by ${r.reporter}`,

@@ -18,29 +18,42 @@ export interface FlowFileSummary {
   readonly lostEvents: number;
   /** Intervals whose records reported a loss. */
   readonly lossIntervals: number;
+  /** Intervals with any record. */
+  readonly intervals: number;
+  /** Each interval's loss in time order, as "+<seconds from the first interval's start>s:<lost>". */
+  readonly lossTimeline: readonly string[];
 }
 
 /** summarizeFlowRecords sums parsed records (pure). */
 export function summarizeFlowRecords(records: readonly FlowRecord[]): FlowFileSummary {
   const lostByInterval = new Map<string, number>();
+  const intervals = new Map<string, number>();
   let allowedStarted = 0;
   let deniedStarted = 0;
   for (const r of records) {
     if (r.action === "allow") allowedStarted += r.num_flows_started;
     else deniedStarted += r.num_flows_started;
+    const k = `${r.start_time}-${r.end_time}`;
+    intervals.set(k, r.start_time);
     if (r.lost_events !== undefined && r.lost_events > 0) {
-      const k = `${r.start_time}-${r.end_time}`;
       lostByInterval.set(k, Math.max(lostByInterval.get(k) ?? 0, r.lost_events));
     }
   }
   let lostEvents = 0;
   for (const n of lostByInterval.values()) lostEvents += n;
+  const first = Math.min(...intervals.values());
+  const lossTimeline = [...lostByInterval.entries()]
+    .map(([k, n]) => ({ at: intervals.get(k)! - first, n }))
+    .sort((a, b) => a.at - b.at)
+    .map((x) => `+${x.at}s:${x.n}`);
   return {
     records: records.length,
     allowedStarted,
     deniedStarted,
     lostEvents,
     lossIntervals: lostByInterval.size,
+    intervals: intervals.size,
+    lossTimeline,
   };
 }
 

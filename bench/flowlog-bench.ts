@@ -130,7 +130,8 @@ async function runFlowlog(ctx: BenchContext, o: FlowlogOptions): Promise<BenchTa
   try {
     const ports = PHASES.map((_, i) => BASE_PORT + i);
     const listen = ports.map((port) => ({ proto: "tcp" as const, port }));
-    const maxRequests = PHASES.length * o.seconds * 50_000;
+    // The server's own bound is 1,000,000 requests (over all its ports).
+    const maxRequests = Math.min(1_000_000, PHASES.length * o.seconds * 50_000);
     for (const s of SERVERS) await startTrafficServer(lab, s, { listen, maxRequests, lifetimeMs: 3_600_000 });
     // Every connection takes a fresh source port: widen the range (TIME_WAIT holds each for 60 s).
     for (const p of [...clients, "stranger"])

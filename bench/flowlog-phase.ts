@@ -108,9 +108,16 @@ function datapathCounters(lab: Lab, node: string): Map<string, bigint> {
 }
 
 async function readCounters(lab: Lab, node: string): Promise<AgentCounters> {
-  const r = await lab.exec(node, ["curl", "-s", "--max-time", "10", METRICS_URL], { timeoutMs: 15_000 });
+  // An agent just woken from a stall (or starved by the machine's load) may take a while to answer.
+  const deadline = Date.now() + 90_000;
+  let r = { code: -1, stdout: "", stderr: "" } as Awaited<ReturnType<Lab["exec"]>>;
+  while (Date.now() < deadline) {
+    r = await lab.exec(node, ["curl", "-s", "--max-time", "20", METRICS_URL], { timeoutMs: 25_000 });
+    if (r.code === 0 && r.stdout.includes("sluice_")) break;
+    await sleep(1000);
+  }
   if (r.code !== 0 || !r.stdout.includes("sluice_"))
-    throw new Error(`read ${node}'s agent metrics: curl exit ${r.code}: ${r.stderr.trim()}`);
+    throw new Error(`read ${node}'s agent metrics: curl exit ${r.code} for 90 s: ${r.stderr.trim()}`);
   const dp = datapathCounters(lab, node);
   return {
     read: metricSum(r.stdout, "sluice_flowlog_events_read_total"),

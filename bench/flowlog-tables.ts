@@ -124,7 +124,8 @@ function eventRows(run: PhaseRun, o: FlowlogOptions): BenchRow[] {
       extra: {
         "sl_counters EVENT_LOST": c.dpLost,
         "records' lost_events": f?.lostEvents ?? Number.NaN,
-        "intervals with loss": f?.lossIntervals ?? Number.NaN,
+        "intervals with loss": f === undefined ? "-" : `${f.lossIntervals} of ${f.intervals}`,
+        "loss by interval start": f === undefined ? "-" : f.lossTimeline.join(" ") || "none",
       },
     },
     {

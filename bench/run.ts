@@ -11,6 +11,7 @@ import { applyOverrides, parseBenchArgs } from "./bench-options.ts";
 import { changeLatencyBench } from "./change-latency-bench.ts";
 import { controlPlaneBench } from "./control-plane-bench.ts";
 import { datapathBench } from "./datapath-bench.ts";
+import { flowlogBench } from "./flowlog-bench.ts";
 import { labTrafficBench } from "./lab-traffic-bench.ts";
 import { nodePortBulkBench } from "./nodeport-bulk-bench.ts";
 import { policyBench } from "./policy-bench.ts";
@@ -28,6 +29,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   changeLatencyBench,
   agentIdleBench,
   labTrafficBench,
+  flowlogBench,
   nodePortBulkBench,
   scaleBench,
 ] as unknown as readonly Benchmark[];

@@ -8,7 +8,7 @@
  */
 import { RingBufReader } from "../bpf/ringbuf.ts";
 import type { FlowLogSettings } from "../calc/dataplane-settings.ts";
-import { SL_CT_F_INIT_A } from "../datapath/abi/abi.ts";
+import { SL_CT_F_INIT_A, SL_CT_LEG_FIN, SL_CT_LEG_RST } from "../datapath/abi/abi.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import type { DatapathMaps } from "../datapath/datapath-maps.ts";
 import { readCounterTotals } from "../datapath/datapath-stats.ts";
@@ -200,5 +200,11 @@ function counters(ct: ConntrackMap, t: FlowTuple): FlowCounters | undefined {
     initiatorBytes: init.bytes,
     responderPackets: resp.packets,
     responderBytes: resp.bytes,
+    closed: conntrackClosed(e.legA, e.legB),
   };
+}
+
+/** conntrackClosed is the datapath's ct_closed (conntrack.h): a RST either way, or a FIN each way. */
+export function conntrackClosed(legA: number, legB: number): boolean {
+  return ((legA | legB) & SL_CT_LEG_RST) !== 0 || (legA & legB & SL_CT_LEG_FIN) !== 0;
 }

@@ -162,6 +162,42 @@ describe("FlowAggregator", () => {
     assert.deepEqual(a.flush({ now: 40, counters: () => undefined }), []);
   });
 
+  test("a flow whose conntrack entry closed (FINs or RST) completes at that flush with its final counts", () => {
+    const a = new FlowAggregator(opts(0), names, 0);
+    a.add(ev({}), ruleLabel);
+    const [r] = a.flush({ now: 10, counters: () => ({ ...c(5, 500, 4, 400), closed: true }) });
+    assert.deepEqual(
+      [r!.packets_out, r!.packets_in, r!.num_flows, r!.num_flows_started, r!.num_flows_completed],
+      [5, 4, 1, 1, 1],
+    );
+    assert.equal(a.activeFlows, 0, "not followed while its entry waits 30 s to expire");
+    assert.deepEqual(a.flush({ now: 20, counters: () => c(5, 500, 4, 400) }), []);
+  });
+
+  test("a new flow on a tuple still followed (conntrack replaced the closed entry) counts as started", () => {
+    const a = new FlowAggregator(opts(0), names, 0);
+    a.add(ev({}), ruleLabel);
+    a.flush({ now: 10, counters: () => c(5, 500, 4, 400) });
+    // The port came back before the old entry expired: the datapath made a new entry and said so.
+    a.add(ev({}), ruleLabel);
+    const [r] = a.flush({ now: 20, counters: () => c(2, 120, 1, 60) });
+    assert.deepEqual(
+      [r!.num_flows, r!.num_flows_started, r!.num_flows_completed],
+      [2, 1, 1],
+      "the old flow completed, the new one started",
+    );
+    assert.deepEqual([r!.packets_out, r!.bytes_out], [2, 120], "the new entry's counts, from zero");
+    assert.equal(a.activeFlows, 1);
+  });
+
+  test("an entry replaced without a report (its event lost) counts from zero, never negative", () => {
+    const a = new FlowAggregator(opts(0), names, 0);
+    a.add(ev({}), ruleLabel);
+    a.flush({ now: 10, counters: () => c(5, 500, 4, 400) });
+    const [r] = a.flush({ now: 20, counters: () => c(2, 120, 1, 60) });
+    assert.deepEqual([r!.packets_out, r!.bytes_out, r!.packets_in, r!.bytes_in], [2, 120, 1, 60]);
+  });
+
   test("the destination reporter sees the initiator's packets as incoming", () => {
     const a = new FlowAggregator(opts(0), names, 0);
     a.add(ev({ hook: "ingress", ruleId: 21 }), ruleLabel);

@@ -2,7 +2,8 @@
  * FlowAggregator turns flow events and conntrack counters into flow records, one set per flush
  * interval, the way Calico's collector does: an allowed flow is followed while conntrack holds it
  * (its packets and bytes are the growth of conntrack's per-side counters between flushes; it
- * completes when the entry is gone), a denied flow is one record line on its own; records are
+ * completes when the entry is gone or closed, or when the datapath reports a new flow on its
+ * tuple), a denied flow is one record line on its own; records are
  * merged by a key that drops more fields the higher the aggregation level. Pure: events, counter
  * reads and the clock come in as arguments.
  */
@@ -29,6 +30,12 @@ export interface FlowCounters {
   readonly initiatorBytes: bigint;
   readonly responderPackets: bigint;
   readonly responderBytes: bigint;
+  /**
+   * The connection ended (TCP: both FINs or a RST): the counts are final and the flow completes
+   * now, not when its entry expires (30 s later for TCP). Following it until then would count
+   * it as a flow of every interval in between and cost a conntrack lookup per flush each time.
+   */
+  readonly closed?: boolean;
 }
 
 /** FlowTuple identifies a tracked flow as conntrack keys it (post-DNAT destination). */
@@ -139,7 +146,16 @@ export class FlowAggregator {
       proto: ev.proto,
     };
     const id = `${tuple.src}|${tuple.sport}|${tuple.dst}|${tuple.dport}|${tuple.proto}|${reporter}`;
-    if (this.#active.has(id)) return;
+    // The datapath reports a flow only when it creates its conntrack entry, so a second report
+    // on a followed tuple is a new flow that replaced a closed entry (the port came back before
+    // the old entry expired): the old flow completed, with the counts read at the last flush.
+    const old = this.#active.get(id);
+    if (old !== undefined) {
+      const acc = this.#acc(old.key, old.base.record);
+      acc.record.num_flows += 1;
+      acc.record.num_flows_completed += 1;
+      this.#active.delete(id);
+    }
     this.#active.set(id, { tuple, base: { record: rec }, key, reporter, last: ZERO });
     this.#acc(key, rec).record.num_flows_started += 1;
   }
@@ -155,10 +171,13 @@ export class FlowAggregator {
         this.#active.delete(id);
         continue;
       }
-      const sent = Number(now.initiatorPackets - f.last.initiatorPackets);
-      const sentBytes = Number(now.initiatorBytes - f.last.initiatorBytes);
-      const got = Number(now.responderPackets - f.last.responderPackets);
-      const gotBytes = Number(now.responderBytes - f.last.responderBytes);
+      // A smaller counter than last time is a new entry on the tuple that was not reported
+      // (its event was lost): count it from zero rather than negative.
+      const last = now.initiatorPackets < f.last.initiatorPackets ? ZERO : f.last;
+      const sent = Number(now.initiatorPackets - last.initiatorPackets);
+      const sentBytes = Number(now.initiatorBytes - last.initiatorBytes);
+      const got = Number(now.responderPackets - last.responderPackets);
+      const gotBytes = Number(now.responderBytes - last.responderBytes);
       if (f.reporter === "src") {
         acc.record.packets_out += sent;
         acc.record.bytes_out += sentBytes;
@@ -171,6 +190,10 @@ export class FlowAggregator {
         acc.record.bytes_out += gotBytes;
       }
       f.last = now;
+      if (now.closed === true) {
+        acc.record.num_flows_completed += 1;
+        this.#active.delete(id);
+      }
     }
     const out = [...this.#interval.values()].map((a) => ({
       ...a.record,

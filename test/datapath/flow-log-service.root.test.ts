@@ -131,6 +131,44 @@ test(
 );
 
 test(
+  "a connection that closed (a FIN each way) completes at the next flush, its entry still in conntrack",
+  requireRoot,
+  async () => {
+    world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: {}, flowEvents: true });
+    const maps = { byName: world.node.maps } as unknown as DatapathMaps;
+    const s = new FlowLogService({ log: quiet, names: () => names, now: () => 3000 });
+    service = s;
+    s.configure(settings, maps);
+    s.flush(); // start from an empty interval
+    const fromA = (await world.node.iface({ ifindex: W.ifA, role: "wep" })).from_wep;
+    const fromB = (await world.node.iface({ ifindex: W.ifB1, role: "wep" })).from_wep;
+    const out = { ipv4: { src: W.podA, dst: W.podB1, id: 3 }, payload: "" };
+    const back = { ipv4: { src: W.podB1, dst: W.podA, id: 4 }, payload: "" };
+    const tcpOut = { sport: 44077, dport: 8080 };
+    const tcpBack = { sport: 8080, dport: 44077 };
+    runIn(world.ns, fromA, { ...out, tcp: { ...tcpOut, flags: ["SYN"], seq: 1 } });
+    runIn(world.ns, fromB, { ...back, tcp: { ...tcpBack, flags: ["SYN", "ACK"], seq: 9, ack: 2 } });
+    runIn(world.ns, fromA, { ...out, tcp: { ...tcpOut, flags: ["FIN", "ACK"], seq: 2, ack: 10 } });
+    runIn(world.ns, fromB, { ...back, tcp: { ...tcpBack, flags: ["FIN", "ACK"], seq: 10, ack: 3 } });
+    const key = { src: W.podA, dst: W.podB1, sport: 44077, dport: 8080, proto: TCP };
+    assert.ok(world.node.ct.get(key), "the closed entry waits in conntrack for its timeout");
+    s.flush();
+    const mine = (r: FlowRecord): boolean => r.source_port === 44077 && r.dest_ip === W.podB1;
+    const recs = s.source!.recent().filter(mine);
+    assert.equal(recs.length, 1, JSON.stringify(recs));
+    assert.deepEqual(
+      [recs[0]!.num_flows, recs[0]!.num_flows_started, recs[0]!.num_flows_completed, recs[0]!.packets_out],
+      [1, 1, 1, 2],
+    );
+    s.flush();
+    assert.equal(s.source!.recent().filter(mine).length, 1, "not followed after it completed");
+    world.node.ct.delete(key);
+    s.close();
+    world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: {} });
+  },
+);
+
+test(
   "a full ring buffer: the lost events are counted in the interval's records and the metrics",
   requireRoot,
   async () => {

@@ -161,8 +161,8 @@ function pruneBuilds(current) {
 
 /**
  * ensureBundle returns the bundle's path when it is up to date (building it first when it is
- * missing or stale), else undefined: SLUICE_BUNDLE=0, a checkout that cannot be written, a build
- * running elsewhere, or a failed build (said once on stderr).
+ * missing or stale), else undefined: SLUICE_BUNDLE=0, a checkout that cannot be written (said on
+ * stderr only with SLUICE_BUNDLE=1), a build running elsewhere, or a failed build (said on stderr).
  */
 export async function ensureBundle(env = process.env) {
   if (env.SLUICE_BUNDLE === "0") return undefined;
@@ -171,9 +171,9 @@ export async function ensureBundle(env = process.env) {
   try {
     return await buildBundle();
   } catch (err) {
-    const code = err?.code;
-    // No dist/ to write (read-only checkout, another user's tree): tsx it is, quietly.
-    if (code !== "EACCES" && code !== "EROFS" && code !== "EPERM") {
+    // A filesystem error (a read-only checkout, another user's tree: no dist/ to write) falls
+    // back quietly unless SLUICE_BUNDLE=1 asked for the bundle; a build error is always said.
+    if (typeof err?.syscall !== "string" || env.SLUICE_BUNDLE === "1") {
       process.stderr.write(
         `sluice: bundle ${relative(process.cwd(), OUT_DIR) || OUT_DIR}: ${String(err?.message ?? err).split("\n")[0]}; running through tsx\n`,
       );

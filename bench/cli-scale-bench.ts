@@ -122,7 +122,9 @@ async function listingRows(dir: string, o: CliScaleOptions): Promise<BenchRow[]>
 }
 
 /** natMaps creates sl_nat_fe/be (and what the reconciler also touches) sized for the scale, pinned under BENCH_PIN_ROOT/sluice. */
-export async function natMapsForTest(o: CliScaleOptions): Promise<{ backend: KernelNatMapBackend; close(): void }> {
+export async function natMapsForTest(
+  o: CliScaleOptions,
+): Promise<{ backend: KernelNatMapBackend; close(): void }> {
   const spec = await tcObjectSpec();
   const dir = `${BENCH_PIN_ROOT}/sluice`;
   makePinDir(dir);
@@ -187,7 +189,10 @@ export const cliScaleBench: Benchmark<CliScaleOptions> = {
           { label: `get service -A --limit 10, ${at}`, args: ["get", "service", "-A", "--limit", "10"] },
           { label: `get service -A -o name, ${at}`, args: ["get", "service", "-A", "-o", "name"] },
           { label: `get service -A -o json, ${at}`, args: ["get", "service", "-A", "-o", "json"] },
-          { label: `get endpointslice -A -o name, ${at}`, args: ["get", "endpointslice", "-A", "-o", "name"] },
+          {
+            label: `get endpointslice -A -o name, ${at}`,
+            args: ["get", "endpointslice", "-A", "-o", "name"],
+          },
         ],
         env,
       );

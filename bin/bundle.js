@@ -32,7 +32,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT_DIR = join(ROOT, "dist", "bundle");
-/** CURRENT names the build in use: `{ "dir": "<build dir>", "inputs": [<source files it read>] }`. */
+/** CURRENT names the build in use: `{ "root": "<checkout>", "dir": "<build dir>", "inputs": [<source files it read>] }`. */
 const CURRENT = join(OUT_DIR, "current.json");
 const LOCK = join(OUT_DIR, ".build.lock");
 const ENTRY = join(ROOT, "src", "cli", "main.ts");
@@ -57,7 +57,8 @@ function readCurrent() {
 /** freshBundle: the current bundle's entry file when no input the build read changed since, else undefined. */
 export function freshBundle() {
   const current = readCurrent();
-  if (current === undefined || current.inputs.length === 0) return undefined;
+  // The bundle holds the checkout's absolute paths (import.meta.url above): a moved checkout rebuilds.
+  if (current === undefined || current.inputs.length === 0 || current.root !== ROOT) return undefined;
   const entry = join(OUT_DIR, current.dir, "sluice.mjs");
   const built = mtime(entry);
   if (built === undefined) return undefined;
@@ -137,7 +138,7 @@ export async function buildBundle() {
       (p) => !p.startsWith("..") && !p.startsWith("/"),
     );
     inputs.push("bin/bundle.js", "package.json", "tsconfig.json");
-    writeFileSync(tmpCurrent, JSON.stringify({ dir, inputs }));
+    writeFileSync(tmpCurrent, JSON.stringify({ root: ROOT, dir, inputs }));
     renameSync(tmpCurrent, CURRENT);
     done = true;
     pruneBuilds(dir);

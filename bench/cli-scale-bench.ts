@@ -4,7 +4,7 @@
  * baseline) and once through the esbuild bundle (bin/bundle.js), median of `repeats` runs:
  * - over a file datastore of N Services + N EndpointSlices (2N JSON files, written in-process
  *   with FileDatastore.applyBatch): `get service -A` (table), `--limit 10`, `-o name`,
- *   `-o json`, `get endpointslice -A -o name`; and `sluice version` (start-up alone);
+ *   `-o json`, `-o yaml`, `get endpointslice -A -o name`; and `sluice version` (start-up alone);
  * - in-process, the listing alone: the watching datastore's indexed list (what `get` did before:
  *   parse and validate every kind, stamps, fingerprints) vs. the one-pass read-only listing;
  * - as root, over NAT maps pinned under a throwaway bpffs root and filled by the NatReconciler
@@ -189,6 +189,7 @@ export const cliScaleBench: Benchmark<CliScaleOptions> = {
           { label: `get service -A --limit 10, ${at}`, args: ["get", "service", "-A", "--limit", "10"] },
           { label: `get service -A -o name, ${at}`, args: ["get", "service", "-A", "-o", "name"] },
           { label: `get service -A -o json, ${at}`, args: ["get", "service", "-A", "-o", "json"] },
+          { label: `get service -A -o yaml, ${at}`, args: ["get", "service", "-A", "-o", "yaml"] },
           {
             label: `get endpointslice -A -o name, ${at}`,
             args: ["get", "endpointslice", "-A", "-o", "name"],

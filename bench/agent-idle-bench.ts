@@ -30,6 +30,8 @@ export type AgentIdleOptions = {
   readonly endpoints: number;
   readonly idleSeconds: number;
   readonly profile: boolean;
+  /** Run the agent from the esbuild bundle (bin/bundle.js, the default) or, false, through tsx. */
+  readonly bundle: boolean;
 };
 
 interface IdleFigures {
@@ -53,6 +55,7 @@ async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): P
     datastore,
     nodeName: NODE,
     readyTimeoutMs: 600_000,
+    env: { SLUICE_BUNDLE: o.bundle ? "1" : "0" },
     ...(o.profile ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] } : {}),
   });
   try {
@@ -133,14 +136,14 @@ export const agentIdleBench: Benchmark<AgentIdleOptions> = {
   name: "agent-idle",
   summary: "an idle agent at N Services: CPU, RSS, heap, start → ready and kill -9 → ready, vs. 0 Services",
   needsRoot: true,
-  defaults: { services: [0, 10_000], endpoints: 10, idleSeconds: 30, profile: false },
-  small: { services: [0, 1000], endpoints: 10, idleSeconds: 10, profile: false },
+  defaults: { services: [0, 10_000], endpoints: 10, idleSeconds: 30, profile: false, bundle: true },
+  small: { services: [0, 1000], endpoints: 10, idleSeconds: 10, profile: false, bundle: true },
   async run(ctx, o) {
     const figures: IdleFigures[] = [];
     for (const n of o.services) figures.push(await measureIdle(ctx, n, o));
     const base = figures.find((f) => f.n === 0);
     const table: BenchTable = {
-      title: `Idle agent (${o.endpoints} endpoints per Service; ratio: vs. the same agent over an empty datastore)`,
+      title: `Idle agent, ${o.bundle ? "bundled" : "through tsx"} (${o.endpoints} endpoints per Service; ratio: vs. the same agent over an empty datastore)`,
       rows: figures.flatMap((f) => rows(f, base)),
       notes: [
         `idle CPU: utime + stime over ${o.idleSeconds} s with nothing written, after ${SETTLE_MS / 1000} s settling (target < 1 % at 10k)`,

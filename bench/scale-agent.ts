@@ -22,6 +22,8 @@ export interface ScaleAgentOptions {
   readonly readyTimeoutMs: number;
   /** Node.js flags for the agent process (e.g. `--cpu-prof`), before the sluice script. */
   readonly nodeArgs?: readonly string[];
+  /** Extra environment for the agent (e.g. SLUICE_BUNDLE=0 to run it through tsx). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** ScaleAgent is the agent under test. */
@@ -86,7 +88,7 @@ export class ScaleAgent {
         "--log-level",
         "warn",
       ],
-      { stdio: ["ignore", "ignore", openSync(this.#log, "a")] },
+      { stdio: ["ignore", "ignore", openSync(this.#log, "a")], env: { ...process.env, ...this.#o.env } },
     );
     await this.#waitReady();
     return performance.now() - t0;

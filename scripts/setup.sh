@@ -43,4 +43,6 @@ if ! grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; then
 fi
 
 npm ci --no-audit --no-fund
+# The first `sluice` run would build it too; building it here makes that run start fast.
+npm run --silent bundle || echo "setup: could not bundle the CLI; ./bin/sluice.js runs through tsx"
 echo "setup: done"

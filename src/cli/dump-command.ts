@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { dumpConntrack, dumpCounters, dumpIfaces, dumpLinks, dumpNat, dumpRoutes } from "./dump-sections.ts";
-import type { DumpOptions, DumpSection } from "./dump-sections.ts";
+import { pageOf, type DumpOptions, type DumpSection } from "./dump-sections.ts";
 import { dumpPolicy } from "./dump-policy.ts";
 import { fetchDnsDump, formatDnsDump } from "./dump-dns.ts";
 import { textTable } from "./text-table.ts";
@@ -21,6 +21,14 @@ const SECTIONS = {
 } as const satisfies Record<string, (pinDir: string, options: DumpOptions) => DumpSection[]>;
 
 type SectionName = keyof typeof SECTIONS;
+
+/** offsetOption parses --offset: a non-negative integer. */
+export function offsetOption(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`--offset ${JSON.stringify(text)}: must be a non-negative integer`);
+  return n;
+}
 
 /** limitOption parses --limit: a positive integer. */
 export function limitOption(text: string): number {
@@ -55,6 +63,11 @@ export function registerDumpCommand(program: Command): void {
     )
     .option("--json", "machine-readable output")
     .option("--limit <n>", "show at most n entries per section (the total is still counted)", limitOption)
+    .option(
+      "--offset <n>",
+      "skip the first n entries of each section (with --limit: one page; NAT entries are in service-id order)",
+      offsetOption,
+    )
     .action(
       (
         what: string,
@@ -65,6 +78,7 @@ export function registerDumpCommand(program: Command): void {
           netns?: string;
           json?: boolean;
           limit?: number;
+          offset?: number;
           asm?: boolean;
           agent?: string;
         },
@@ -73,7 +87,15 @@ export function registerDumpCommand(program: Command): void {
           // Learned names live in the agent, not in a pinned map: ask it.
           fetchDnsDump(opts.agent).then(
             (entries) =>
-              console.log(formatDnsDump(entries.slice(0, opts.limit ?? Infinity), opts.json === true)),
+              console.log(
+                formatDnsDump(
+                  pageOf(entries, {
+                    ...(opts.offset !== undefined ? { offset: opts.offset } : {}),
+                    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+                  }),
+                  opts.json === true,
+                ),
+              ),
             (e: unknown) => {
               console.error(`error: ${(e as Error).message}`);
               process.exitCode = 1;
@@ -97,6 +119,10 @@ export function registerDumpCommand(program: Command): void {
         }
         try {
           const base = opts.netns !== undefined ? { netns: opts.netns } : {};
+          const page = {
+            ...(opts.offset !== undefined ? { offset: opts.offset } : {}),
+            ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+          };
           let listings: { title: string; text: string }[] = [];
           let all: DumpSection[];
           if (what === "policy") {
@@ -108,14 +134,13 @@ export function registerDumpCommand(program: Command): void {
             });
             all = d.sections;
             listings = d.listings;
-          } else all = SECTIONS[what as SectionName](`${root}/sluice`, base);
-          const limit = opts.limit ?? Infinity;
-          const sections = all.map((s) => ({
-            ...s,
-            total: s.rows.length,
-            rows: s.rows.slice(0, limit),
-            records: s.records.slice(0, limit),
-          }));
+          } else all = SECTIONS[what as SectionName](`${root}/sluice`, { ...base, ...page });
+          // Sections that paged themselves carry their total; the rest are paged here.
+          const sections = all.map((s) =>
+            s.total !== undefined
+              ? { ...s, total: s.total }
+              : { ...s, total: s.rows.length, rows: pageOf(s.rows, page), records: pageOf(s.records, page) },
+          );
           if (opts.json) {
             const tables =
               sections.length === 1 && listings.length === 0
@@ -125,8 +150,15 @@ export function registerDumpCommand(program: Command): void {
             console.log(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v), 2));
             return;
           }
+          const from = opts.offset ?? 0;
           const count = (s: { total: number; rows: readonly unknown[] }): string =>
-            s.rows.length < s.total ? `${s.rows.length} of ${s.total}` : String(s.total);
+            s.rows.length === s.total
+              ? String(s.total)
+              : s.rows.length === 0
+                ? `0 of ${s.total}`
+                : from > 0
+                  ? `${from + 1}-${from + s.rows.length} of ${s.total}`
+                  : `${s.rows.length} of ${s.total}`;
           console.log(
             sections.map((s) => `${s.title}: ${count(s)}\n${textTable(s.headers, s.rows)}`).join("\n\n"),
           );

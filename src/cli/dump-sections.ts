@@ -18,10 +18,12 @@ import {
   type CtEntry,
   CountersMap,
   GlobalsMap,
-  NatBackendMap,
   NatFrontendMap,
   RoutesMap,
+  type NatBackend,
 } from "../datapath/maps/index.ts";
+import { decodeSlNatBeKey, decodeSlNatBeValue } from "../datapath/abi/abi.ts";
+import { rawEntries } from "../datapath/maps/raw-map.ts";
 import { SL_HAIRPIN_IP_DEFAULT } from "../datapath/abi/abi.ts";
 import { ipv4FromNumber } from "../model/ipv4.ts";
 import { resolveCtTimeouts } from "../calc/conntrack-lifetime.ts";
@@ -31,12 +33,17 @@ import { pinExists } from "../kernel/bpffs.ts";
 import { listLinks as listNetLinks } from "../netlink/links.ts";
 import { protocolName as k8sProtocolName } from "../calc/ip-protocol.ts";
 
-/** DumpSection is one table: headers, rows for humans, and records for --json. */
+/**
+ * DumpSection is one table: headers, rows for humans, and records for --json. A section that
+ * applied the page (DumpOptions.offset/limit) itself sets `total`, the count before paging;
+ * without it the command pages the rows.
+ */
 export interface DumpSection {
   readonly title: string;
   readonly headers: readonly string[];
   readonly rows: readonly (readonly (string | number | bigint)[])[];
   readonly records: readonly Record<string, unknown>[];
+  readonly total?: number;
 }
 
 /** withMap opens a pinned map for the length of `fn` (a clear error when nothing is pinned). */
@@ -54,9 +61,21 @@ export function withMap<T>(pinDir: string, name: string, fn: (m: BpfMap) => T): 
   }
 }
 
-/** DumpOptions: `netns` names the namespace whose interface names apply (a lab node). */
+/**
+ * DumpOptions: `netns` names the namespace whose interface names apply (a lab node); `offset`
+ * and `limit` ask for one page of each section (sections with 100k+ entries honour them before
+ * building rows).
+ */
 export interface DumpOptions {
   readonly netns?: string;
+  readonly offset?: number;
+  readonly limit?: number;
+}
+
+/** pageOf is the page `o` asks for out of `items`. */
+export function pageOf<T>(items: readonly T[], o: DumpOptions): readonly T[] {
+  const from = o.offset ?? 0;
+  return o.limit === undefined ? items.slice(from) : items.slice(from, from + o.limit);
 }
 
 /** ifaceNames maps ifindex → interface name (in `o.netns` when given); empty when links cannot be read. */
@@ -149,18 +168,30 @@ function sentCell(e: CtEntry, side: "a" | "b"): string {
   return `${e.sent[side].packets}p/${e.sent[side].bytes}B`;
 }
 
-/** dumpNat lists sl_nat_fe and sl_nat_be. */
-export function dumpNat(pinDir: string): DumpSection[] {
-  const fes = withMap(pinDir, SL_MAP.nat_fe, (m) => [...new NatFrontendMap(m).entries()]);
-  const bes = withMap(pinDir, SL_MAP.nat_be, (m) => [...new NatBackendMap(m).entries()]).sort(
-    ([a], [b]) => a.svcId - b.svcId || a.index - b.index,
+/**
+ * dumpNat lists sl_nat_fe and sl_nat_be in service-id order. At 10k Services sl_nat_be holds
+ * 100k entries: both are read in batches, and only the page asked for is decoded into rows.
+ */
+export function dumpNat(pinDir: string, o: DumpOptions = {}): DumpSection[] {
+  const fes = withMap(pinDir, SL_MAP.nat_fe, (m) => [...new NatFrontendMap(m).entries()]).sort(
+    ([ka, a], [kb, b]) => a.svcId - b.svcId || ka.port - kb.port || (ka.addr < kb.addr ? -1 : 1),
   );
+  const bes = withMap(pinDir, SL_MAP.nat_be, (m) =>
+    [...rawEntries(m)]
+      .map(([k, v]) => ({ key: decodeSlNatBeKey(k), value: v }))
+      .sort((a, b) => a.key.svcId - b.key.svcId || a.key.index - b.key.index),
+  );
+  const fePage = pageOf(fes, o);
+  const bePage = pageOf(bes, o).map(({ key, value }): [typeof key, NatBackend] => {
+    const d = decodeSlNatBeValue(value);
+    return [key, { addr: ipv4FromNumber(d.addr), port: d.port }];
+  });
   const fe = { 1: "external", 2: "etp-local", 4: "itp-local", 8: "affinity" };
   return [
     {
       title: "NAT frontends (sl_nat_fe)",
       headers: ["frontend", "proto", "svc id", "backends", "local", "flags", "affinity"],
-      rows: fes.map(([k, v]) => [
+      rows: fePage.map(([k, v]) => [
         `${k.addr === "0.0.0.0" ? "*" : k.addr}:${k.port}`,
         protocolName(k.proto),
         v.svcId,
@@ -169,13 +200,15 @@ export function dumpNat(pinDir: string): DumpSection[] {
         flagNames(v.flags, fe),
         v.affinityTimeoutS ? `${v.affinityTimeoutS}s` : "-",
       ]),
-      records: fes.map(([k, v]) => ({ frontend: k, service: v })),
+      records: fePage.map(([k, v]) => ({ frontend: k, service: v })),
+      total: fes.length,
     },
     {
       title: "NAT backends (sl_nat_be)",
       headers: ["svc id", "index", "backend"],
-      rows: bes.map(([k, v]) => [k.svcId, k.index, `${v.addr}:${v.port}`]),
-      records: bes.map(([k, v]) => ({ ...k, backend: v })),
+      rows: bePage.map(([k, v]) => [k.svcId, k.index, `${v.addr}:${v.port}`]),
+      records: bePage.map(([k, v]) => ({ ...k, backend: v })),
+      total: bes.length,
     },
   ];
 }

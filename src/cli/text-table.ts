@@ -9,7 +9,10 @@ export function textTable(
   rows: readonly (readonly (string | number | bigint)[])[],
 ): string {
   const cells = [headers.map((h) => h.toUpperCase()), ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  // A loop, not Math.max(...column): a spread of 100k+ rows (a NAT dump at 10k Services) overflows the stack.
+  const widths = headers.map(() => 0);
+  for (const r of cells)
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? "").length);
   const lines = cells.map((r) =>
     r
       .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))

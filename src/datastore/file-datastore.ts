@@ -42,6 +42,7 @@ import type {
 } from "./datastore.ts";
 import { DatastoreIndex, fingerprintOf } from "./datastore-index.ts";
 import { implicitDefault } from "./implicit-defaults.ts";
+import { compareResources, listManifests } from "./list-manifests.ts";
 import { isManifestFile, ManifestDirectory, type FileChanges } from "./manifest-directory.ts";
 import { parseJsonObject, type ManifestDocument } from "./manifest-documents.ts";
 import { removeDocuments, renderJsonManifest, replaceDocument } from "./manifest-file-edit.ts";
@@ -68,6 +69,7 @@ export interface FileDatastoreOptions {
   /**
    * Read only these kinds (a one-shot reader: `sluice get`): documents of other kinds are neither
    * validated nor listed, and every write throws, since the index does not know the whole directory.
+   * `list` then reads the directory in one pass without building the index (listManifests).
    */
   readonly onlyKinds?: readonly string[];
 }
@@ -84,12 +86,6 @@ interface Location {
   readonly file: string;
   readonly index: number;
   readonly valid: boolean;
-}
-
-function compareResources(a: Resource, b: Resource): number {
-  const ka = `${a.kind}/${a.metadata.namespace ?? ""}/${a.metadata.name}`;
-  const kb = `${b.kind}/${b.metadata.namespace ?? ""}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 /** newFileName is where a new resource is written: `service.default.web.yaml`, `felixconfiguration.default.yaml`. */
@@ -133,6 +129,12 @@ export class FileDatastore implements Datastore {
   }
 
   async list(filter: ListFilter = {}): Promise<ListResult> {
+    // A one-shot reader that has not watched: one pass, no index (list-manifests.ts).
+    if (this.options.onlyKinds !== undefined && this.#listeners.size === 0 && !this.#closed)
+      return listManifests(this.dir, filter, {
+        onlyKinds: new Set(this.options.onlyKinds),
+        ...(this.options.validation !== undefined ? { validation: this.options.validation } : {}),
+      });
     this.#scan();
     const resources: Resource[] = [];
     for (const { resource: r } of this.#index.active.values()) {

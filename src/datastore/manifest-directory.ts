@@ -8,7 +8,12 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ValidationOptions } from "../model/validation-options.ts";
-import { parseJsonObject, parseManifestDocuments, type ManifestDocument } from "./manifest-documents.ts";
+import {
+  parseManifestDocuments,
+  parseRawDocuments,
+  validatedDocument,
+  type ManifestDocument,
+} from "./manifest-documents.ts";
 
 /** FileChanges are the files whose content changed: their new documents, or undefined when gone. */
 export type FileChanges = Map<string, readonly ManifestDocument[] | undefined>;
@@ -16,6 +21,12 @@ export type FileChanges = Map<string, readonly ManifestDocument[] | undefined>;
 /** isManifestFile tells whether a directory entry is one the datastore reads. */
 export function isManifestFile(name: string): boolean {
   return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"));
+}
+
+/** otherKind: the document names a kind (a string) that is not in `only`. */
+export function otherKind(raw: unknown, only: ReadonlySet<string>): boolean {
+  const kind = (raw as { kind?: unknown } | null | undefined)?.kind;
+  return typeof kind === "string" && !only.has(kind);
 }
 
 /** ManifestDirectory is a change-detecting reader of one directory's manifests. */
@@ -96,15 +107,15 @@ export class ManifestDirectory {
   #parse(text: string, name: string): readonly ManifestDocument[] {
     const only = this.onlyKinds;
     if (only === undefined) return parseManifestDocuments(text, name, this.options);
-    // The datastore's own files are one JSON object: its kind is known without validating it.
-    const json = parseJsonObject(text) as { kind?: unknown } | undefined;
-    // A document with no readable kind is kept: its rejection names the file to the reader.
-    const other = (raw: unknown): boolean => {
-      const kind = (raw as { kind?: unknown } | undefined)?.kind;
-      return typeof kind === "string" && !only.has(kind);
-    };
-    if (json !== undefined && other(json)) return [];
-    return parseManifestDocuments(text, name, this.options).filter((d) => !other(d.raw));
+    // The kind is known before validation: documents of other kinds are never validated. A
+    // document with no readable kind is kept: its rejection names the file to the reader.
+    return parseRawDocuments(text, name)
+      .filter((d) => d.error !== undefined || !otherKind(d.raw, only))
+      .map((d) =>
+        d.error !== undefined
+          ? { index: d.index, raw: undefined, result: { ok: false, error: d.error } }
+          : validatedDocument(d.index, d.raw, this.options),
+      );
   }
 
   #forget(name: string, changes: FileChanges): void {

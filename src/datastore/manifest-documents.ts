@@ -19,22 +19,42 @@ export interface ManifestDocument {
   readonly result: ValidationResult;
 }
 
+/**
+ * RawDocument is one document of a file before validation: its parsed value, or the YAML
+ * syntax error that kept it from parsing (`raw` is then undefined).
+ */
+export type RawDocument =
+  | { readonly index: number; readonly raw: unknown; readonly error?: undefined }
+  | { readonly index: number; readonly raw: undefined; readonly error: ValidationError };
+
 /** parseManifestDocuments parses and validates every document in `text`; `source` names the file in errors. */
 export function parseManifestDocuments(
   text: string,
   source: string,
   options: ValidationOptions = {},
 ): ManifestDocument[] {
+  return parseRawDocuments(text, source).map((d) =>
+    d.error !== undefined
+      ? { index: d.index, raw: undefined, result: { ok: false, error: d.error } }
+      : validatedDocument(d.index, d.raw, options),
+  );
+}
+
+/**
+ * parseRawDocuments parses every non-empty document in `text` without validating it, so a
+ * reader that wants one kind validates only the documents of that kind.
+ */
+export function parseRawDocuments(text: string, source: string): RawDocument[] {
   const json = parseJsonObject(text);
-  if (json !== undefined) return [validatedDocument(0, json, options)];
+  if (json !== undefined) return [{ index: 0, raw: json }];
   // The fast loader only for one-document files: a multi-document file's indices must be the
   // `yaml` package's, which edits (manifest-file-edit.ts) cut the file by.
   const single = /^---/m.test(text.replace(/^---[ \t]*\n/, "")) ? undefined : fastYamlDocuments(text);
   if (single !== undefined && single.length <= 1) {
     const raw = single[0];
-    return raw === null || raw === undefined ? [] : [validatedDocument(0, raw, options)];
+    return raw === null || raw === undefined ? [] : [{ index: 0, raw }];
   }
-  const out: ManifestDocument[] = [];
+  const out: RawDocument[] = [];
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [];
   list.forEach((doc, index) => {
@@ -48,17 +68,18 @@ export function parseManifestDocuments(
         `invalid YAML at ${where}: ${err.message.split("\n")[0]}`,
         { cause: err },
       );
-      out.push({ index, raw: undefined, result: { ok: false, error } });
+      out.push({ index, raw: undefined, error });
       return;
     }
     const raw: unknown = doc.toJS({ maxAliasCount: 100 });
     if (raw === null || raw === undefined) return;
-    out.push(validatedDocument(index, raw, options));
+    out.push({ index, raw });
   });
   return out;
 }
 
-function validatedDocument(index: number, raw: unknown, options: ValidationOptions): ManifestDocument {
+/** validatedDocument validates one parsed document; a rejection keeps the key when the manifest named one. */
+export function validatedDocument(index: number, raw: unknown, options: ValidationOptions): ManifestDocument {
   const result = validateResource(raw, options);
   if (!result.ok && result.key === undefined) {
     const key = manifestKey(raw);

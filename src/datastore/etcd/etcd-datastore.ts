@@ -34,7 +34,7 @@ import { applyStrategicMergePatch } from "../strategic-merge-patch.ts";
 import { BackOff, type BackOffOptions } from "../kubernetes/back-off.ts";
 import { KubeCache, normaliseObject } from "../kubernetes/kube-cache.ts";
 import { KUBE_KINDS, type KubeKind } from "../kubernetes/kube-kinds.ts";
-import { etcdKey, parseEtcdKey, resourcesRoot } from "./etcd-keys.ts";
+import { etcdKey, kindRoot, parseEtcdKey, resourcesRoot } from "./etcd-keys.ts";
 
 /** EtcdDatastoreOptions: where, validation, back-off and debug lines. */
 export interface EtcdDatastoreOptions {
@@ -121,6 +121,23 @@ export class EtcdDatastore implements Datastore {
     return { events, revision: res.header.revision };
   }
 
+  /** #readKind reads the keys of `filter.kind` only (under its namespace when namespaced and given). */
+  async #readKind(cache: KubeCache, filter: ListFilter): Promise<{ events: DatastoreEvent[] }> {
+    const events: DatastoreEvent[] = [];
+    for (const kind of KUBE_KINDS.filter((k) => k.kind === filter.kind)) {
+      const root = kindRoot(this.options.prefix, kind);
+      const prefix = kind.namespaced && filter.namespace !== undefined ? `${root}${filter.namespace}/` : root;
+      const res = await this.#call(`read ${prefix} from`, () => this.#client.getAll().prefix(prefix).exec());
+      const items: unknown[] = [];
+      for (const kv of res.kvs) {
+        const where = parseEtcdKey(this.options.prefix, kv.key.toString("utf8"));
+        if (where?.kind === kind) items.push(parseValue(kv));
+      }
+      events.push(...cache.replace(kind, items));
+    }
+    return { events };
+  }
+
   /** #sync reads everything, then watches from the next revision; on any watch failure it comes back here. */
   async #sync(): Promise<void> {
     while (!this.#closed) {
@@ -196,7 +213,9 @@ export class EtcdDatastore implements Datastore {
 
   async list(filter: ListFilter = {}): Promise<ListResult> {
     const cache = new KubeCache(this.options.validation ? { validation: this.options.validation } : {});
-    const { events } = await this.#readAll(cache);
+    // One kind asked for: read (and validate) only its keys, in its namespace when one is given.
+    const { events } =
+      filter.kind === undefined ? await this.#readAll(cache) : await this.#readKind(cache, filter);
     const rejected: Rejection[] = [];
     for (const e of events)
       if (e.type === "rejected" && (filter.kind === undefined || e.key?.kind === filter.kind))

@@ -10,7 +10,6 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { flowPageHtml } from "./flow-page-html.ts";
 
 /** FlowWebOptions: where the page lives and where it finds the flows. */
@@ -30,23 +29,28 @@ let bundle: Promise<string> | undefined;
 
 /** bundleFlowWebScript bundles the page's script once per process (tests call it to warm up). */
 export function bundleFlowWebScript(): Promise<string> {
-  bundle ??= build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    legalComments: "none",
-    logLevel: "silent",
-  }).then(
-    (r) => r.outputFiles[0]!.text,
-    (e: unknown) => {
-      bundle = undefined; // let the next request try again
-      throw new Error(`bundle flow page script ${ENTRY}: ${(e as Error).message}`, { cause: e });
-    },
-  );
+  // esbuild is loaded on the first request, not with every `sluice` command that imports this file.
+  bundle ??= import("esbuild")
+    .then(({ build }) =>
+      build({
+        entryPoints: [ENTRY],
+        bundle: true,
+        write: false,
+        format: "iife",
+        platform: "browser",
+        target: "es2022",
+        minify: true,
+        legalComments: "none",
+        logLevel: "silent",
+      }),
+    )
+    .then(
+      (r) => r.outputFiles[0]!.text,
+      (e: unknown) => {
+        bundle = undefined; // let the next request try again
+        throw new Error(`bundle flow page script ${ENTRY}: ${(e as Error).message}`, { cause: e });
+      },
+    );
   return bundle;
 }
 

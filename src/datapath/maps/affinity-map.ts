@@ -1,7 +1,6 @@
 /** AffinityMap: a typed view of sl_affinity (LRU; written by the datapath, cleaned by the proxy). */
 import { decodeSlAffinityKey, decodeSlAffinityValue, encodeSlAffinityKey } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
-import { rawEntries } from "./raw-map.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** AffinityEntry is the backend a client is pinned to and when it last used it. */
@@ -30,9 +29,8 @@ export class AffinityMap {
     this.#map.delete(encodeSlAffinityKey({ svcId, client: ipv4ToNumber(client) }));
   }
 
-  /** entries lists every entry, read in batches where the map can. */
   *entries(): Generator<AffinityEntry> {
-    for (const [k, v] of rawEntries(this.#map)) yield decodeAffinity(k, v);
+    for (const [k, v] of this.#map.entries()) yield decodeAffinity(k, v);
   }
 }
 

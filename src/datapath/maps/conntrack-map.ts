@@ -2,7 +2,6 @@
 import { SlCtType, decodeSlCtKey, decodeSlCtValue, encodeSlCtKey, encodeSlCtValue } from "../abi/abi.ts";
 import type { SlCtKey } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
-import { rawEntries } from "./raw-map.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** CtTuple is one direction of a flow as a packet carries it. */
@@ -141,8 +140,8 @@ export class ConntrackMap {
     this.#map.delete(encodeSlCtKey(ctKeyOf(t)));
   }
 
-  /** entries lists every entry, read in batches where the map can (one syscall per 4,096, not two per entry). */
+  /** entries lists every entry. */
   *entries(): Generator<CtEntry> {
-    for (const [k, v] of rawEntries(this.#map)) yield decodeCtEntry(k, v);
+    for (const [k, v] of this.#map.entries()) yield decodeCtEntry(k, v);
   }
 }

@@ -17,6 +17,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
+import { LAB_MAP_SIZES, nodeFelixConfiguration } from "../lab/cluster-resources.ts";
 import { createLab, type Lab } from "../lab/lab.ts";
 import { demoServiceInfo } from "../lab/demo/demo-services.ts";
 import { startDemo } from "../lab/demo/start-demo.ts";
@@ -158,6 +159,26 @@ async function runRestartLoad(ctx: BenchContext, o: RestartLoadOptions): Promise
       agents: false,
       serverLifetimeMs: 3_600_000,
     });
+    // The lab's nodes run with small NAT maps (LAB_MAP_SIZES: 65,536 backends); at 10k × 10 the
+    // agent would keep Services out as "map full". Calico's defaults, as an agent without a
+    // FelixConfiguration uses: 65,536 frontends, 262,144 backends.
+    const most = Math.max(...o.services);
+    if (most * o.endpoints > LAB_MAP_SIZES.bpfMapSizeNATBackend * 0.9) {
+      const store = new FileDatastore(lab.plan.datastoreDir);
+      try {
+        await store.applyBatch(
+          lab.nodes.map((node) => {
+            const felix = nodeFelixConfiguration(node);
+            return {
+              ...felix,
+              spec: { ...felix.spec, bpfMapSizeNATFrontend: 65_536, bpfMapSizeNATBackend: 262_144 },
+            };
+          }),
+        );
+      } finally {
+        await store.close();
+      }
+    }
     const agents = await startAgents(lab, { readyTimeoutMs: 300_000 });
     const demoFrontends = natFrontendCount(lab, NODE);
     let written = 0;

@@ -46,6 +46,8 @@ const NODE = "node-1";
 const CLIENT = "node-1-pod-1";
 const BACKENDS = ["node-2-pod-1", "node-2-pod-2"] as const;
 const KILL_AFTER_MS = 3000;
+/** Services written per datastore batch (see runRestartLoad). */
+const BATCH = 1000;
 
 /** LoadReport is stream-load's JSON line. */
 interface LoadReport {
@@ -185,15 +187,21 @@ async function runRestartLoad(ctx: BenchContext, o: RestartLoadOptions): Promise
     for (const n of [...o.services].sort((a, b) => a - b)) {
       if (n > written) {
         ctx.progress(`restart-load: writing ${n - written} Services × ${o.endpoints} into the datastore`);
-        const store = new FileDatastore(lab.plan.datastoreDir);
-        try {
-          const add = dummies(lab, n, o.endpoints).slice(written);
-          await store.applyBatch(add.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]));
-        } finally {
-          await store.close();
+        const all = dummies(lab, n, o.endpoints);
+        // In batches of 1,000 Services, each waited for: one batch of 20,000 files overflowed the
+        // agents' inotify queue (fs.inotify.max_queued_events 16,384) and they missed ~20 % of
+        // it until their 10-minute full rescan (bench/README.md, restart-load).
+        for (let from = written; from < n; from += BATCH) {
+          const store = new FileDatastore(lab.plan.datastoreDir);
+          try {
+            const add = all.slice(from, Math.min(n, from + BATCH));
+            await store.applyBatch(add.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]));
+          } finally {
+            await store.close();
+          }
+          await waitForFrontends(lab, NODE, demoFrontends + Math.min(n, from + BATCH), 300_000);
         }
         written = n;
-        await waitForFrontends(lab, NODE, demoFrontends + n, 600_000);
         await new Promise((r) => setTimeout(r, 5000)); // let both agents go idle
       }
       results.push(await restartUnderLoad(ctx, lab, agents, n, o));

@@ -17,6 +17,7 @@ import { labTrafficBench } from "./lab-traffic-bench.ts";
 import { nodePortBulkBench } from "./nodeport-bulk-bench.ts";
 import { policyBench } from "./policy-bench.ts";
 import { policyLabelChangeBench } from "./policy-label-change.ts";
+import { restartLoadBench } from "./restart-load-bench.ts";
 import { scaleBench } from "./scale-bench.ts";
 import { formatTable } from "./result-table.ts";
 import { writeResult } from "./write-result.ts";
@@ -33,6 +34,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   labTrafficBench,
   flowlogBench,
   nodePortBulkBench,
+  restartLoadBench,
   scaleBench,
 ] as unknown as readonly Benchmark[];
 

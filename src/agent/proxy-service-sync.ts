@@ -37,14 +37,16 @@ export function serviceSyncFactory(
       affinity: maps.get(SL_MAP.affinity),
       sourceRanges: maps.get(SL_MAP.nat_src),
     });
-    let reconciler = new NatReconciler(backend, { logger: log });
+    // The flows of removed backends are ended on the next turn of the loop, after the write.
+    const options = { logger: log, deferCleanUp: (work: () => void) => void setImmediate(work) };
+    let reconciler = new NatReconciler(backend, options);
     let fullAt = Date.now();
     let last: { input: string; report: ServiceSyncReport } | undefined;
     return {
       async sync(cache, context) {
         if (Date.now() - fullAt >= fullEveryMs) {
           // The safety net: a new reconciler adopts the maps and diffs every Service against them.
-          reconciler = new NatReconciler(backend, { logger: log });
+          reconciler = new NatReconciler(backend, options);
           fullAt = Date.now();
           last = undefined;
         }
@@ -58,6 +60,10 @@ export function serviceSyncFactory(
         });
         const report = reportOf(r);
         last = { input, report };
+        // The fast path's index of serving endpoints: built on a later turn of the loop, so
+        // neither this pass (readiness) nor the next change (its latency) waits for it.
+        const prepared = reconciler;
+        setImmediate(() => prepared.prepare());
         return report;
       },
       syncChanged(cache, names, context) {

@@ -212,10 +212,11 @@ function trafficPolicy(svc: Service, externallyAccessible: boolean): TrafficPoli
 
 /** orderLocalFirst puts node-local endpoints first, each group sorted by address then port, so equal input gives equal indices. */
 function orderLocalFirst(eps: readonly EndpointInfo[]): EndpointInfo[] {
-  return [...eps].sort(
-    (a, b) =>
-      Number(b.local) - Number(a.local) || ipv4ToNumber(a.addr) - ipv4ToNumber(b.addr) || a.port - b.port,
-  );
+  if (eps.length < 2) return [...eps];
+  // The address parsed once per endpoint, not twice per comparison (10k Services: 100k endpoints).
+  const keyed = eps.map((ep) => ({ ep, n: ipv4ToNumber(ep.addr) }));
+  keyed.sort((a, b) => Number(b.ep.local) - Number(a.ep.local) || a.n - b.n || a.ep.port - b.ep.port);
+  return keyed.map((k) => k.ep);
 }
 
 function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {

@@ -29,6 +29,8 @@ export function frontendBackends(state: NatState, feId: string): NatBackendValue
 export function removedBackends(actual: NatState, desired: NatState): RemovedBackend[] {
   const out: RemovedBackend[] = [];
   for (const [id, fe] of actual.frontends) {
+    // Most frontends keep their list slot for slot (a restart: all of them): nothing to take away.
+    if (sameList(actual, desired, id)) continue;
     const keep = new Set(frontendBackends(desired, id).map((b) => `${b.addr}:${b.port}`));
     const seen = new Set<string>();
     for (const be of frontendBackends(actual, id)) {
@@ -43,6 +45,22 @@ export function removedBackends(actual: NatState, desired: NatState): RemovedBac
       compare(frontendKeyId(a.frontend), frontendKeyId(b.frontend)) ||
       compare(`${a.backend.addr}:${a.backend.port}`, `${b.backend.addr}:${b.backend.port}`),
   );
+}
+
+/** sameList: `desired` gives frontend `feId` the same backends as `actual`, in the same slots, without a copy. */
+function sameList(actual: NatState, desired: NatState, feId: string): boolean {
+  const a = actual.frontends.get(feId);
+  const d = desired.frontends.get(feId);
+  if (a === undefined || d === undefined || a.value.count > d.value.count) return false;
+  const aId = a.value.svcId;
+  const dId = d.value.svcId;
+  for (let index = 0; index < a.value.count; index++) {
+    const x = actual.backends.get(backendKeyId({ svcId: aId, index }));
+    if (x === undefined) continue; // a hole reaches nothing, so nothing is taken away
+    const y = desired.backends.get(backendKeyId({ svcId: dId, index }));
+    if (y === undefined || y.value.addr !== x.value.addr || y.value.port !== x.value.port) return false;
+  }
+  return true;
 }
 
 function compare(a: string, b: string): number {

@@ -1,0 +1,275 @@
+/**
+ * restart-load: `kill -9` of a node's agent and its restart over the pins, at N Services × 10
+ * endpoints, while a client pod on that node streams through a ClusterIP (issue 10's "agent kill -9
+ * + restart at 10k Services: ready in < 2 s, zero connection failures under load").
+ *
+ * One 2-node lab (`lab/`): the demo's echo servers on node-2, a client pod on node-1, an agent
+ * per node over the lab's shared file datastore. For each N (ascending, the same lab: 0 is the
+ * baseline) the dummy Services are added (one batch into the datastore; endpoints on unrouted
+ * addresses of node-2) and node-1's sl_nat_fe is waited for; then `lab/traffic/stream-load.ts`
+ * keeps `--streams` echo streams and opens a new connection every `--newMs` through the demo
+ * Service's ClusterIP, node-1's agent is killed with SIGKILL after 3 s, restarted at once, and
+ * timed until its /readiness answers 200. Reported: ready time, the streams and new connections
+ * that failed, resets, the longest stall, and how many NAT entries the restarted agent wrote
+ * (from its "adopted and synced nat maps" log line: a restart over unchanged input writes none).
+ * Everything is removed in `finally`. Needs root.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { LAB_MAP_SIZES, nodeFelixConfiguration } from "../lab/cluster-resources.ts";
+import { createLab, type Lab } from "../lab/lab.ts";
+import { demoServiceInfo } from "../lab/demo/demo-services.ts";
+import { startDemo } from "../lab/demo/start-demo.ts";
+import type { NetnsProcess } from "../lab/netns-process.ts";
+import { startAgent, startAgents, waitAgentReady } from "../lab/start-agents.ts";
+import { FileDatastore } from "../src/datastore/file-datastore.ts";
+import type { BenchContext, Benchmark } from "./benchmark.ts";
+import { natFrontendCount, waitForFrontends } from "./lab-service-paths.ts";
+import type { BenchRow, BenchTable } from "./result-table.ts";
+import { endpointSliceManifest, serviceManifest } from "./service-manifests.ts";
+import { intToIpv4, ipv4ToInt, syntheticServices } from "./synthetic-services.ts";
+import type { SyntheticService } from "./synthetic-services.ts";
+
+/** RestartLoadOptions: the Service counts (ascending; 0 is the baseline), endpoints, and the load. */
+export type RestartLoadOptions = {
+  readonly services: readonly number[];
+  readonly endpoints: number;
+  readonly streams: number;
+  readonly newMs: number;
+  readonly loadSeconds: number;
+};
+
+const TSX = fileURLToPath(import.meta.resolve("tsx"));
+const STREAM_LOAD = fileURLToPath(new URL("../lab/traffic/stream-load.ts", import.meta.url));
+const NODE = "node-1";
+const CLIENT = "node-1-pod-1";
+const BACKENDS = ["node-2-pod-1", "node-2-pod-2"] as const;
+const KILL_AFTER_MS = 3000;
+/** Services written per datastore batch (see runRestartLoad). */
+const BATCH = 1000;
+
+/** LoadReport is stream-load's JSON line. */
+interface LoadReport {
+  readonly streams: number;
+  readonly streamsOk: number;
+  readonly streamErrors: readonly string[];
+  readonly resets: number;
+  readonly maxStallMs: number;
+  readonly newAttempts: number;
+  readonly newOk: number;
+  readonly newErrors: readonly string[];
+}
+
+interface RestartResult {
+  readonly n: number;
+  readonly readyMs: number;
+  readonly load: LoadReport;
+  readonly natWrites: number | undefined;
+}
+
+/** The NAT writes of the restarted agent's first sync, from its log (undefined: no such line). */
+function natWritesOf(log: string): number | undefined {
+  const line = log.split("\n").find((l) => l.includes("adopted and synced nat maps"));
+  if (line === undefined) return undefined;
+  const r = JSON.parse(line) as Record<string, { added: number; updated: number; deleted: number }>;
+  return ["frontends", "backends", "sourceRanges"]
+    .map((m) => r[m])
+    .reduce((n, c) => n + (c === undefined ? 0 : c.added + c.updated + c.deleted), 0);
+}
+
+async function restartUnderLoad(
+  ctx: BenchContext,
+  lab: Lab,
+  agents: Map<string, NetnsProcess>,
+  n: number,
+  o: RestartLoadOptions,
+): Promise<RestartResult> {
+  const web = demoServiceInfo(lab.plan).web;
+  const load = lab.exec(
+    CLIENT,
+    [
+      process.execPath,
+      "--import",
+      TSX,
+      STREAM_LOAD,
+      "--host",
+      web,
+      "--port",
+      "80",
+      "--streams",
+      String(o.streams),
+      "--new-ms",
+      String(o.newMs),
+      "--chunk-ms",
+      "20",
+      "--duration-ms",
+      String(o.loadSeconds * 1000),
+    ],
+    { timeoutMs: o.loadSeconds * 1000 + 30_000 },
+  );
+  await new Promise((r) => setTimeout(r, KILL_AFTER_MS));
+  const old = agents.get(NODE)!;
+  ctx.progress(`restart-load N=${n}: kill -9 the agent on ${NODE} under load`);
+  process.kill(old.pid, "SIGKILL");
+  await old.exited;
+  const t0 = performance.now();
+  const fresh = await startAgent(lab, NODE);
+  agents.set(NODE, fresh);
+  await waitAgentReady(lab, NODE, 300_000);
+  const readyMs = performance.now() - t0;
+  ctx.progress(`restart-load N=${n}: ready again in ${(readyMs / 1000).toFixed(2)} s; load runs on`);
+  const r = await load;
+  const report = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as LoadReport;
+  const log = fresh.logFile === undefined ? "" : readFileSync(fresh.logFile, "utf8");
+  return { n, readyMs, load: report, natWrites: natWritesOf(log) };
+}
+
+/**
+ * dummies: N Services × M endpoints "on node-2", after the lab's own ClusterIPs. The endpoints
+ * are unrouted addresses of the lab's pod pool above its node blocks (198.19.16.1–198.19.255.254,
+ * reused round-robin past ~61k: 100k distinct ones would leave 198.18.0.0/15); no traffic goes
+ * to them.
+ */
+function dummies(lab: Lab, count: number, endpoints: number): SyntheticService[] {
+  const base = ipv4ToInt(lab.plan.serviceCidr.split("/")[0]!);
+  const first = ipv4ToInt("198.19.16.0");
+  const usable = 240 * 254;
+  let k = 0;
+  const next = (): string => {
+    const i = k++ % usable;
+    return intToIpv4(first + Math.floor(i / 254) * 256 + (i % 254) + 1);
+  };
+  return syntheticServices({
+    count,
+    endpointsPerService: endpoints,
+    clusterIpBase: intToIpv4(base + 1024),
+    namePrefix: "dummy",
+    nodeName: "node-2",
+  }).map((s) => ({ ...s, endpoints: s.endpoints.map(() => next()) }));
+}
+
+async function runRestartLoad(ctx: BenchContext, o: RestartLoadOptions): Promise<BenchTable[]> {
+  const name = `sl-t-bench-${process.pid}-rl`;
+  const bpffsRoot = `/sys/fs/bpf/sluice-bench-${process.pid}-rl`;
+  ctx.progress(`restart-load: creating ${name} (2 nodes)`);
+  const lab = await createLab({ name, nodes: 2, podsPerNode: 2, bpffsRoot });
+  const results: RestartResult[] = [];
+  try {
+    await startDemo(lab, {
+      backends: BACKENDS.map((b) => lab.pod(b)),
+      agents: false,
+      serverLifetimeMs: 3_600_000,
+    });
+    // The lab's nodes run with small NAT maps (LAB_MAP_SIZES: 65,536 backends); at 10k × 10 the
+    // agent would keep Services out as "map full". Calico's defaults, as an agent without a
+    // FelixConfiguration uses: 65,536 frontends, 262,144 backends.
+    const most = Math.max(...o.services);
+    if (most * o.endpoints > LAB_MAP_SIZES.bpfMapSizeNATBackend * 0.9) {
+      const store = new FileDatastore(lab.plan.datastoreDir);
+      try {
+        await store.applyBatch(
+          lab.nodes.map((node) => {
+            const felix = nodeFelixConfiguration(node);
+            return {
+              ...felix,
+              spec: { ...felix.spec, bpfMapSizeNATFrontend: 65_536, bpfMapSizeNATBackend: 262_144 },
+            };
+          }),
+        );
+      } finally {
+        await store.close();
+      }
+    }
+    const agents = await startAgents(lab, { readyTimeoutMs: 300_000 });
+    const demoFrontends = natFrontendCount(lab, NODE);
+    let written = 0;
+    for (const n of [...o.services].sort((a, b) => a - b)) {
+      if (n > written) {
+        ctx.progress(`restart-load: writing ${n - written} Services × ${o.endpoints} into the datastore`);
+        const all = dummies(lab, n, o.endpoints);
+        // In batches of 1,000 Services, each waited for: one batch of 20,000 files overflowed the
+        // agents' inotify queue (fs.inotify.max_queued_events 16,384) and they missed ~20 % of
+        // it until their 10-minute full rescan (bench/README.md, restart-load).
+        for (let from = written; from < n; from += BATCH) {
+          const store = new FileDatastore(lab.plan.datastoreDir);
+          try {
+            const add = all.slice(from, Math.min(n, from + BATCH));
+            await store.applyBatch(add.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]));
+          } finally {
+            await store.close();
+          }
+          await waitForFrontends(lab, NODE, demoFrontends + Math.min(n, from + BATCH), 300_000);
+        }
+        written = n;
+        await new Promise((r) => setTimeout(r, 5000)); // let both agents go idle
+      }
+      results.push(await restartUnderLoad(ctx, lab, agents, n, o));
+    }
+  } finally {
+    await lab
+      .down()
+      .catch((err: unknown) =>
+        ctx.progress(`restart-load: down: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    rmSync(bpffsRoot, { recursive: true, force: true });
+  }
+  return [table(results)];
+}
+
+function table(results: readonly RestartResult[]): BenchTable {
+  const rows: BenchRow[] = [];
+  const base = results.find((r) => r.n === 0);
+  const at = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n));
+  for (const r of results) {
+    const l = r.load;
+    const failed = l.streams - l.streamsOk + (l.newAttempts - l.newOk);
+    const readyName = `kill -9 → ready again, ${at(r.n)} Services`;
+    rows.push({
+      name: readyName,
+      value: Math.round(r.readyMs),
+      unit: "ms",
+      ...(base !== undefined && base !== r ? { baseline: `kill -9 → ready again, ${at(0)} Services` } : {}),
+      extra: { target: "< 2 s at 10k" },
+    });
+    rows.push({
+      name: `connections failed while restarting, ${at(r.n)}`,
+      value: failed,
+      unit: "conns",
+      extra: {
+        streams: `${l.streamsOk}/${l.streams}`,
+        new: `${l.newOk}/${l.newAttempts}`,
+        resets: l.resets,
+        "max stall ms": Math.round(l.maxStallMs),
+        target: "0",
+        ...(failed > 0 ? { errors: [...l.streamErrors, ...l.newErrors].slice(0, 3).join("; ") } : {}),
+      },
+    });
+    rows.push({
+      name: `NAT entries written by the restart, ${at(r.n)}`,
+      value: r.natWrites ?? NaN,
+      unit: "writes",
+    });
+  }
+  return {
+    title:
+      "Agent kill -9 + restart under load (ratio: vs. the same restart with 0 extra Services, same lab and run)",
+    rows,
+    notes: [
+      "load: stream-load from a pod on node-1 through the demo ClusterIP to echo servers on node-2; the agent on node-1 is killed 3 s in and restarted at once",
+      "ready: agent spawn → /readiness 200 (polled every 200 ms through curl in the node's namespace)",
+      "NAT entries written: the restarted agent's first sync (its 'adopted and synced nat maps' log line)",
+    ],
+  };
+}
+
+/** restartLoadBench is `npm run bench -- restart-load`. */
+export const restartLoadBench: Benchmark<RestartLoadOptions> = {
+  name: "restart-load",
+  summary:
+    "kill -9 + restart of a node's agent at N Services under streaming load: ready time, failed connections",
+  needsRoot: true,
+  defaults: { services: [0, 10_000], endpoints: 10, streams: 50, newMs: 10, loadSeconds: 40 },
+  small: { services: [0, 1000], endpoints: 10, streams: 20, newMs: 20, loadSeconds: 15 },
+  run: runRestartLoad,
+};

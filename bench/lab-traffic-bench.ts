@@ -206,7 +206,7 @@ async function runLabTraffic(ctx: BenchContext, o: LabTrafficOptions): Promise<B
   try {
     const lifetimeMs = 3_600_000;
     for (const p of BACKENDS)
-      await startTrafficServer(lab, p, { port: HTTP_PORT, maxRequests: 10_000_000, lifetimeMs });
+      await startTrafficServer(lab, p, { port: HTTP_PORT, maxRequests: 1_000_000, lifetimeMs });
     const { web, iperf } = benchServices(lab);
     // The lab uses the default address plan: its pod pool is the cluster CIDR.
     const layout = { clusterCidr: DEFAULT_LAB_ADDRESSES.podPool } as const;

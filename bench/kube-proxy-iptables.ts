@@ -3,7 +3,10 @@
  * would load for a set of ClusterIP Services: nat-table jumps PREROUTING/OUTPUT → KUBE-SERVICES,
  * one KUBE-SERVICES rule per Service port → KUBE-SVC-<hash> choosing an endpoint with
  * `-m statistic --mode random --probability 1/(n-i)` → KUBE-SEP-<hash> doing the DNAT, plus the
- * masquerade-mark chains. A baseline for benchmarks, not product code; the filter table
+ * masquerade-mark chains; a Service with a NodePort also gets kube-proxy's KUBE-NODEPORTS rule →
+ * KUBE-EXT-<hash> (mark for masquerade, then the Service's KUBE-SVC chain), reached from the
+ * last KUBE-SERVICES rule for packets to a local address — after every ClusterIP rule, as in
+ * kube-proxy. A baseline for benchmarks, not product code; the filter table
  * (KUBE-FORWARD, firewall chains) is left out since it does not touch the Service path. Pure.
  *
  * Like kube-proxy without MinimizeIPTablesRestore, every load replaces the whole nat table.
@@ -21,6 +24,11 @@ const portName = (s: SyntheticService): string => `${s.namespace}/${s.name}:http
 /** svcChain is KUBE-SVC-<hash> for a Service port, as kube-proxy hashes "ns/name:port" + protocol. */
 export function svcChain(s: SyntheticService): string {
   return `KUBE-SVC-${chainHash(`${portName(s)}tcp`)}`;
+}
+
+/** extChain is KUBE-EXT-<hash>, the external-traffic chain kube-proxy gives a NodePort (same hash as KUBE-SVC). */
+export function extChain(s: SyntheticService): string {
+  return `KUBE-EXT-${chainHash(`${portName(s)}tcp`)}`;
 }
 
 /** sepChain is KUBE-SEP-<hash> for one endpoint of a Service port. */
@@ -69,6 +77,15 @@ export function renderKubeProxyIptables(
     rules.push(
       `-A ${svc} ! -s ${o.clusterCidr} -d ${s.clusterIP}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${s.port} -j KUBE-MARK-MASQ`,
     );
+    if (s.nodePort !== undefined) {
+      const ext = extChain(s);
+      chains.push(`:${ext} - [0:0]`);
+      rules.push(
+        `-A KUBE-NODEPORTS -p tcp -m comment --comment "${name}" -m tcp --dport ${s.nodePort} -j ${ext}`,
+        `-A ${ext} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`,
+        `-A ${ext} -j ${svc}`,
+      );
+    }
     const n = s.endpoints.length;
     s.endpoints.forEach((ep, i) => {
       const sep = sepChain(s, ep);

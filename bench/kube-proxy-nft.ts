@@ -2,7 +2,9 @@
  * kube-proxy's nftables-mode layout for ClusterIP Services, as `nft -f` input: one table, a
  * `service-ips` verdict map keyed by daddr . l4proto . dport that jumps straight to a per-Service
  * chain (no linear scan, unlike iptables), which picks an endpoint with `numgen random mod n vmap`
- * and jumps to a per-endpoint chain that DNATs. A baseline for benchmarks, not product code; the
+ * and jumps to a per-endpoint chain that DNATs. A NodePort is an element of `service-nodeports`
+ * (l4proto . dport, consulted for packets to a local address) that goes to an `external-*`
+ * chain: mark for masquerade, then the Service chain. A baseline for benchmarks, not product code; the
  * filter-side chains (firewall, reject) are left out since they do not touch the Service path.
  * Pure.
  */
@@ -18,6 +20,11 @@ const slug = (s: SyntheticService): string => `${s.namespace}-${s.name}-tcp-p${s
 /** serviceChain is `service-<hash>-<ns>-<name>-tcp-p<port>`, as kube-proxy names them (with "-" for "/"). */
 export function serviceChain(s: SyntheticService): string {
   return `service-${chainHash(`${s.namespace}/${s.name}:http/tcp`).slice(0, 8)}-${slug(s)}`;
+}
+
+/** externalChain is `external-<hash>-<ns>-<name>-tcp-p<port>`, a NodePort's entry chain. */
+export function externalChain(s: SyntheticService): string {
+  return `external-${chainHash(`${s.namespace}/${s.name}:http/tcp`).slice(0, 8)}-${slug(s)}`;
 }
 
 /** endpointChain is `endpoint-<hash>-<ns>-<name>-tcp-p<port>__<addr>/<port>` with nft-safe characters. */
@@ -53,6 +60,12 @@ export function renderKubeProxyNft(services: readonly SyntheticService[], o: Kub
   blocks.push(
     `\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n${elements.length > 0 ? `\t\telements = { ${elements.join(",\n\t\t\t")} }\n` : ""}\t}`,
   );
+  const nodePorts = services.flatMap((s) =>
+    s.nodePort === undefined ? [] : [`tcp . ${s.nodePort} : goto ${externalChain(s)}`],
+  );
+  blocks.push(
+    `\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n${nodePorts.length > 0 ? `\t\telements = { ${nodePorts.join(",\n\t\t\t")} }\n` : ""}\t}`,
+  );
   blocks.push(
     chainBlock(
       "nat-prerouting",
@@ -78,8 +91,15 @@ export function renderKubeProxyNft(services: readonly SyntheticService[], o: Kub
       "masquerade fully-random",
     ]),
   );
-  blocks.push(chainBlock("services", ["ip daddr . meta l4proto . th dport vmap @service-ips"]));
+  blocks.push(
+    chainBlock("services", [
+      "ip daddr . meta l4proto . th dport vmap @service-ips",
+      "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports",
+    ]),
+  );
   for (const s of services) {
+    if (s.nodePort !== undefined)
+      blocks.push(chainBlock(externalChain(s), ["jump mark-for-masquerade", `goto ${serviceChain(s)}`]));
     blocks.push(chainBlock(serviceChain(s), serviceChainBody(s, o)));
     for (const ep of s.endpoints) blocks.push(chainBlock(endpointChain(s, ep), endpointChainBody(s, ep)));
   }

@@ -7,49 +7,21 @@
  * Each NodePort row's ratio is against the direct rate of the same direction; the target is
  * ≥ 0.8×. Lab named sl-t-bbulk-<pid>, removed in finally. Needs root and Debian's iperf3.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { endpointSliceManifest, serviceManifest } from "../lab/demo/demo-services.ts";
 import { applyManifests } from "../lab/demo/start-demo.ts";
 import { createLab } from "../lab/lab.ts";
-import type { Lab } from "../lab/lab.ts";
-import { SLUICE_BIN, startAgents } from "../lab/start-agents.ts";
-import { mapPinPath } from "../src/datapath/datapath-maps.ts";
-import { BpfMap } from "../src/bpf/map.ts";
-import { GlobalsMap } from "../src/datapath/maps/index.ts";
+import { startAgents } from "../lab/start-agents.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
+import { setExternalServiceMode } from "./external-service-mode.ts";
 import { hasIperf3, measureIperf3 } from "./iperf3.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
 
 /** NodePortBulkOptions: iperf3 seconds per measurement. */
 export type NodePortBulkOptions = { readonly seconds: number };
 
-const run = promisify(execFile);
 const PORT = 5201;
 const NODE_PORT = 30522;
 const BACKEND = "node-2-pod-1";
-
-async function waitMode(lab: Lab, mode: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (const n of lab.nodes) {
-    for (;;) {
-      const m = BpfMap.openPinned(
-        mapPinPath(`${lab.node(n.name).bpffsDir}/sluice`, "sl_globals"),
-        "sl_globals",
-      );
-      let now: string;
-      try {
-        now = new GlobalsMap(m).get().externalServiceMode;
-      } finally {
-        m.close();
-      }
-      if (now === mode) break;
-      if (Date.now() > deadline)
-        throw new Error(`bench nodeport-bulk: ${n.name} not in ${mode} mode after 20 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 async function runNodePortBulk(ctx: BenchContext, o: NodePortBulkOptions): Promise<readonly BenchTable[]> {
   if (!hasIperf3()) throw new Error("bench nodeport-bulk: needs /usr/bin/iperf3 (apt-get install iperf3)");
@@ -82,23 +54,7 @@ async function runNodePortBulk(ctx: BenchContext, o: NodePortBulkOptions): Promi
     await measureDirect();
     const rows: { name: string; bps: number; reverse: boolean }[] = [];
     for (const mode of ["Tunnel", "DSR"] as const) {
-      if (mode === "DSR") {
-        await run(
-          process.execPath,
-          [
-            SLUICE_BIN,
-            "patch",
-            "felixconfiguration",
-            "default",
-            "--patch",
-            '{"spec":{"bpfExternalServiceMode":"DSR"}}',
-            "--datastore",
-            lab.plan.datastoreDir,
-          ],
-          { timeout: 30_000 },
-        );
-        await waitMode(lab, "DSR");
-      }
+      if (mode === "DSR") await setExternalServiceMode(lab, "DSR");
       for (const [where, node] of [
         ["remote backend via node-1", "node-1"],
         ["local backend via node-2", "node-2"],

@@ -1,12 +1,9 @@
 /**
  * scaleChart: the scale benchmark's PNG — control-plane time against the number of Services,
- * one line per path — drawn with Vega-Lite (compiled to Vega, rendered headless to SVG) and
- * rasterised with resvg. Text uses DejaVu Sans (Debian fonts-dejavu-core, in scripts/setup.sh):
- * resvg loads no system fonts unless told where they are.
+ * one line per path — drawn with Vega-Lite (bench/vega-png.ts renders it).
  */
-import { Resvg } from "@resvg/resvg-js";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
+import { CHART_FONT, vegaLitePng } from "./vega-png.ts";
 
 /** ChartPoint is one measurement: a path's time at a number of Services. */
 export interface ChartPoint {
@@ -14,8 +11,6 @@ export interface ChartPoint {
   readonly services: number;
   readonly ms: number;
 }
-
-const FONT_DIRS = ["/usr/share/fonts/truetype/dejavu"];
 
 /** ChartAxes name the axes when they are not the scale bench's (Services × 10 endpoints, ms). */
 export interface ChartAxes {
@@ -31,7 +26,7 @@ export async function scaleChartPng(
 ): Promise<Buffer> {
   const spec: TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: title, font: "DejaVu Sans", fontSize: 15 },
+    title: { text: title, font: CHART_FONT, fontSize: 15 },
     width: 640,
     height: 380,
     background: "white",
@@ -53,19 +48,10 @@ export async function scaleChartPng(
       },
     },
     config: {
-      font: "DejaVu Sans",
+      font: CHART_FONT,
       axis: { labelFontSize: 12, titleFontSize: 13 },
       legend: { labelFontSize: 12 },
     },
   };
-  const view = new View(parse(compile(spec).spec), { renderer: "none" });
-  const svg = await view.toSVG();
-  view.finalize();
-  const png = new Resvg(svg, {
-    fitTo: { mode: "zoom", value: 1.5 },
-    font: { loadSystemFonts: false, fontDirs: FONT_DIRS, defaultFontFamily: "DejaVu Sans" },
-  })
-    .render()
-    .asPng();
-  return Buffer.from(png);
+  return vegaLitePng(spec);
 }

@@ -14,10 +14,18 @@ export function serviceManifest(s: SyntheticService): Record<string, unknown> {
     kind: "Service",
     metadata: { name: s.name, namespace: s.namespace },
     spec: {
-      type: "ClusterIP",
+      type: s.nodePort === undefined ? "ClusterIP" : "NodePort",
       clusterIP: s.clusterIP,
       clusterIPs: [s.clusterIP],
-      ports: [{ name: "http", port: s.port, targetPort: s.targetPort, protocol: "TCP" }],
+      ports: [
+        {
+          name: "http",
+          port: s.port,
+          targetPort: s.targetPort,
+          protocol: "TCP",
+          ...(s.nodePort === undefined ? {} : { nodePort: s.nodePort }),
+        },
+      ],
     },
   };
 }

@@ -5,7 +5,7 @@
  * exactly the same Services. Pure.
  */
 
-/** SyntheticService is one single-port TCP ClusterIP Service and its ready endpoints. */
+/** SyntheticService is one single-port TCP ClusterIP (or NodePort) Service and its ready endpoints. */
 export interface SyntheticService {
   readonly namespace: string;
   readonly name: string;
@@ -16,6 +16,8 @@ export interface SyntheticService {
   readonly endpoints: readonly string[];
   /** Node name of every endpoint (only matters for Local traffic policy; kept for the manifests). */
   readonly nodeName: string;
+  /** The NodePort (type NodePort, externalTrafficPolicy Cluster); absent for a ClusterIP Service. */
+  readonly nodePort?: number;
 }
 
 /** SyntheticServicesOptions: how many, where the address blocks start, and the names. */

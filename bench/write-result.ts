@@ -1,17 +1,19 @@
 /**
  * writeResult saves one benchmark run as bench/results/<name>-<timestamp>.json (gitignored):
- * the options it ran with, the machine it ran on, and every table with its ratios resolved.
+ * the options it ran with, the machine it ran on, and every table with its ratios resolved; and
+ * the same tables as markdown beside it (<name>-<timestamp>.md), ready for bench/README.md.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import type { BenchOptions } from "./benchmark.ts";
 import type { BenchTable } from "./result-table.ts";
+import { scaleMarkdown } from "./scale-markdown.ts";
 import { withRatios } from "./result-table.ts";
 
 /** RESULTS_DIR is where result files go. */
 export const RESULTS_DIR = new URL("./results/", import.meta.url).pathname;
 
-/** writeResult writes the JSON file and returns its path. */
+/** writeResult writes the JSON and markdown files and returns the JSON file's path. */
 export function writeResult(
   name: string,
   options: BenchOptions,
@@ -39,5 +41,10 @@ export function writeResult(
     tables: tables.map((t) => ({ title: t.title, notes: t.notes ?? [], rows: withRatios(t.rows) })),
   };
   writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+  const md = [
+    `<!-- ${name}, ${startedAt.toISOString()}, ${Math.round(durationMs / 1000)} s, ${JSON.stringify(options)} -->`,
+    ...tables.map(scaleMarkdown),
+  ].join("\n");
+  writeFileSync(path.replace(/\.json$/, ".md"), md);
   return path;
 }

@@ -20,6 +20,8 @@ export interface CrrReport {
   readonly p50_us: number;
   readonly p99_us: number;
   readonly mean_us: number;
+  /** Wall time of the whole run, failures included: ok ÷ elapsed is the connection rate. */
+  readonly elapsed_us: number;
   readonly first_error: string | null;
 }
 
@@ -60,9 +62,14 @@ export function parseCrrReport(stdout: string, what: string): CrrReport {
   } catch {
     throw new Error(`tcp-crr ${what}: no report in its output ${JSON.stringify(line.slice(0, 200))}`);
   }
-  for (const k of ["ok", "failed", "p50_us", "p99_us", "mean_us"] as const)
+  for (const k of ["ok", "failed", "p50_us", "p99_us", "mean_us", "elapsed_us"] as const)
     if (typeof r[k] !== "number") throw new Error(`tcp-crr ${what}: report field "${k}" is not a number`);
   return r as CrrReport;
+}
+
+/** connectionRate is connections per second of one back-to-back client: ok ÷ the run's wall time. */
+export function connectionRate(r: CrrReport): number {
+  return r.elapsed_us > 0 ? r.ok / (r.elapsed_us / 1e6) : Number.NaN;
 }
 
 /** runTcpCrr runs the native client in `target`'s namespace (built on first use). */

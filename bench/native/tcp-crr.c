@@ -9,7 +9,9 @@
  * Each connection: connect (non-blocking, bounded by TIMEOUT_MS), send a payload, read the
  * traffic server's reply (one JSON line, then the payload echoed back), close. Bounded by COUNT
  * connections and DEADLINE_MS of wall time, whichever comes first. Prints one JSON line:
- *   {"ok":N,"failed":N,"p50_us":X,"p99_us":X,"mean_us":X,"first_error":"..."}
+ *   {"ok":N,"failed":N,"p50_us":X,"p99_us":X,"mean_us":X,"elapsed_us":X,"first_error":"..."}
+ * elapsed_us is the wall time of the whole loop (failures included): ok / elapsed is the
+ * connection rate of one client that opens its connections back to back.
  * Built by bench/native/native-client.ts with the system cc; bench-only, not product code.
  */
 #define _GNU_SOURCE
@@ -131,6 +133,7 @@ int main(int argc, char **argv) {
   long ok = 0, failed = 0;
   const char *first_error = NULL;
   double sum = 0;
+  double start = now_us();
   for (long i = 0; i < count && now_us() < deadline; i++) {
     double t0 = now_us();
     const char *err = one_exchange(&to, timeout_ms);
@@ -143,12 +146,14 @@ int main(int argc, char **argv) {
       if (first_error == NULL) first_error = err;
     }
   }
+  double elapsed = now_us() - start;
   qsort(lat, (size_t)ok, sizeof(double), cmp_double);
   /* Nearest rank, as bench/stats.ts: index ceil(q * n) - 1. */
   double p50 = ok ? lat[(ok + 1) / 2 - 1] : -1;
   double p99 = ok ? lat[(99 * ok + 99) / 100 - 1] : -1;
-  printf("{\"ok\":%ld,\"failed\":%ld,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,\"first_error\":%s%s%s}\n",
-         ok, failed, p50, p99, ok ? sum / ok : -1.0, first_error ? "\"" : "", first_error ? first_error : "null",
+  printf("{\"ok\":%ld,\"failed\":%ld,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,\"elapsed_us\":%.1f,"
+         "\"first_error\":%s%s%s}\n",
+         ok, failed, p50, p99, ok ? sum / ok : -1.0, elapsed, first_error ? "\"" : "", first_error ? first_error : "null",
          first_error ? "\"" : "");
   free(lat);
   return 0;

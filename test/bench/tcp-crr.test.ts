@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { describe, test } from "node:test";
-import { buildTcpCrr, parseCrrReport } from "../../bench/native/native-client.ts";
+import { buildTcpCrr, connectionRate, parseCrrReport } from "../../bench/native/native-client.ts";
 
 function listen(onConnection: Parameters<typeof createServer>[1]): Promise<{ server: Server; port: number }> {
   const server = createServer(onConnection!);
@@ -53,6 +53,9 @@ describe("tcp-crr (native bench client)", () => {
       assert.equal(r.first_error, null);
       assert.equal(connections, 50);
       assert.ok(r.p50_us > 0 && r.p50_us <= r.p99_us, JSON.stringify(r));
+      // The run's wall time holds every timed connection, so the rate is at most 1 / mean latency.
+      assert.ok(r.elapsed_us >= r.mean_us * r.ok, JSON.stringify(r));
+      assert.ok(connectionRate(r) > 0 && connectionRate(r) <= 1e6 / r.mean_us, JSON.stringify(r));
     } finally {
       server.close();
     }
@@ -65,6 +68,8 @@ describe("tcp-crr (native bench client)", () => {
       const r = await crr(port, 3);
       assert.deepEqual([r.ok, r.failed, r.first_error], [0, 3, "closed before the echo came back"]);
       assert.equal(r.p50_us, -1);
+      assert.ok(r.elapsed_us > 0, JSON.stringify(r));
+      assert.equal(connectionRate(r), 0);
       const w = await crr(bad.port, 2);
       assert.deepEqual([w.ok, w.failed, w.first_error], [0, 2, "echo mismatch"]);
     } finally {
@@ -82,5 +87,10 @@ describe("tcp-crr (native bench client)", () => {
         e.status === 2 && /HOST not-an-ip is not an IPv4 address/.test(e.stderr?.toString() ?? ""),
     );
     assert.throws(() => parseCrrReport("garbage\n", "x"), /tcp-crr x: no report/);
+    // A report from an older build (no elapsed_us) is refused by name, not read as a rate of NaN.
+    assert.throws(
+      () => parseCrrReport('{"ok":1,"failed":0,"p50_us":1,"p99_us":1,"mean_us":1,"first_error":null}', "x"),
+      /report field "elapsed_us" is not a number/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  linkSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -263,6 +264,34 @@ describe("FileDatastore", () => {
     } finally {
       await ds.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("after a burst of watch events (inotify may have overflowed unseen), one full rescan follows once quiet", async () => {
+    const dir = tempDir();
+    const outside = tempDir();
+    writeFileSync(join(dir, "web.yaml"), svc("web", 80));
+    // A write through a hard link outside the watched directory is one the watch never reports,
+    // as a file whose event an overflowed inotify queue dropped would be.
+    linkSync(join(dir, "web.yaml"), join(outside, "web-link.yaml"));
+    const ds = new FileDatastore(dir, { rescanIntervalMs: 40, burstEvents: 5 });
+    try {
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      writeFileSync(join(outside, "web-link.yaml"), svc("web", 8080));
+      for (let i = 0; i < 40; i++) writeFileSync(join(dir, `s${i}.yaml`), svc(`s${i}`, 80));
+      await rec.waitFor((e) => e.type === "added" && e.key.name === "s39", 2000);
+      const e = await rec.waitFor((ev) => ev.type === "updated" && ev.key.name === "web", 2000);
+      assert.ok(
+        e.type === "updated" && e.resource.kind === "Service" && e.resource.spec.ports[0]?.port === 8080,
+      );
+      assert.equal(ds.stats.fullScans, 2, "the watch's first scan, then one after the burst");
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(ds.stats.fullScans, 2, "quiet afterwards: no further rescans");
+    } finally {
+      await ds.close();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
     }
   });
 

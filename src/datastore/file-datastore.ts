@@ -6,7 +6,8 @@
  * stat'ed and, when its inode, size or mtime moved, read again. A periodic check is the safety
  * net for events the watch misses (some filesystems, a queue overflow, a directory that does not
  * exist yet): it stats the directory every second and rescans the files only when the directory
- * changed, or every `fullRescanMs` (10 min) — so it costs one stat when nothing changed. The
+ * changed, once after a burst of events (where inotify's queue may have overflowed: Node does not
+ * say), or every `fullRescanMs` (10 min) — so it costs one stat when nothing changed. The
  * directory's stamp is taken again after this process's own writes and after each watch flush:
  * those changes were seen file by file, and a rescan of 20,000 files for them (seconds at 10k
  * Services, blocking the loop) would delay the next change's delivery. Without a working
@@ -67,6 +68,13 @@ export interface FileDatastoreOptions {
    */
   readonly fullRescanMs?: number;
   /**
+   * Watch events in one check period that count as a burst; default 1,024. inotify drops events
+   * silently when its queue overflows (`fs.inotify.max_queued_events`, 16,384 here) and Node does
+   * not report the overflow, so a bulk write of 20,000 files could leave files unseen until the
+   * next full rescan. After a burst, one full rescan runs as soon as a period passes quietly.
+   */
+  readonly burstEvents?: number;
+  /**
    * Read only these kinds (a one-shot reader: `sluice get`): documents of other kinds are neither
    * validated nor listed, and every write throws, since the index does not know the whole directory.
    * `list` then reads the directory in one pass without building the index (listManifests).
@@ -112,6 +120,9 @@ export class FileDatastore implements Datastore {
   /** A newer stamp the last check saw that the watch had not yet accounted for. */
   #pendingStamp: DirStamp | undefined;
   #lastFullScan = 0;
+  /** Watch events since the last check, and whether a burst awaits its rescan (see burstEvents). */
+  #eventsThisPeriod = 0;
+  #afterBurst = false;
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #interval: NodeJS.Timeout | undefined;
@@ -396,6 +407,16 @@ export class FileDatastore implements Datastore {
    * the watch missed it: rescan.
    */
   #check(): void {
+    const events = this.#eventsThisPeriod;
+    this.#eventsThisPeriod = 0;
+    if (events >= (this.options.burstEvents ?? 1024)) {
+      this.#afterBurst = true; // still busy: rescan once it is quiet, not in the middle of it
+      return;
+    }
+    if (this.#afterBurst && events === 0 && this.#watcher !== undefined) {
+      this.#afterBurst = false;
+      return this.#scan();
+    }
     const armed = this.#ensureWatcher();
     const stale = Date.now() - this.#lastFullScan >= (this.options.fullRescanMs ?? 600_000);
     if (armed || this.#watcher === undefined || stale) return this.#scan();
@@ -431,6 +452,7 @@ export class FileDatastore implements Datastore {
     if (this.#watcher !== undefined) return false;
     try {
       this.#watcher = fsWatch(this.dir, { persistent: false }, (_event, name) => {
+        this.#eventsThisPeriod++;
         if (name === null) this.#fullScanDue = true;
         else if (isManifestFile(name.toString())) this.#dirty.add(name.toString());
         else return;

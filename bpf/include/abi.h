@@ -58,7 +58,7 @@ enum sl_reason {
 	SL_R_NAT_HOST = 20,          /* new flow from this node's host stack to a Service, DNATed on host egress */
 	SL_R_CT_RESET = 21,          /* client packet of a flow flagged SL_CT_F_RESET: answered with a TCP RST, entries deleted */
 	SL_R_PASS_HOST_UNTRACKED = 22, /* new flow from outside that only the host stack consumes: no conntrack entry */
-	SL_R_EVENT_LOST = 23,        /* a flow or policy event found sl_pol_events full (the record says so) */
+	SL_R_EVENT_LOST = 23,        /* a flow event found sl_pol_events full (the record says so); Log rules' events are not counted */
 	SL_R_PASS_FAILSAFE = 24,     /* host endpoint: new flow on a failsafe port, allowed whatever the policy */
 	SL_R_POLICY_RUN = 25,        /* new flow evaluated by a policy program (one per endpoint and hook) */
 	SL_R_PASS_UNTRACKED = 26,    /* host endpoint: allowed by doNotTrack policy, passed without conntrack */

@@ -1,6 +1,9 @@
 /**
- * FlowLogService is flow logs in the agent: when FelixConfiguration turns them on it reads
- * sl_pol_events (RingBufReader on the shared poller), feeds the datapath's flow events to a
+ * FlowLogService is the reader of sl_pol_events (RingBufReader on the shared poller) while the
+ * eBPF dataplane is up, and flow logs in the agent. Log rules' events are written to the agent's
+ * log whether or not flow logs are on (Calico's Log action; at most `policyLogPerSecond` lines a
+ * second, the rest counted in the next line). When FelixConfiguration turns flow logs on, it
+ * feeds the datapath's flow events to a
  * FlowAggregator, and every flowLogsFlushInterval closes the interval with conntrack's counters,
  * writes the records to the rotated file and hands them to RecentFlows (GET /flows). The ring's
  * losses (SL_R_EVENT_LOST growth) go into the interval's records. Turning flow logs off clears
@@ -15,6 +18,12 @@ import { readCounterTotals } from "../datapath/datapath-stats.ts";
 import { ConntrackMap } from "../datapath/maps/conntrack-map.ts";
 import { FlowAggregator, type FlowCounters, type FlowTuple } from "../flowlogs/flow-aggregator.ts";
 import { decodeFlowEvent } from "../flowlogs/flow-event.ts";
+import {
+  decodePolicyLogEvent,
+  describePolicyLog,
+  type PolicyLogEvent,
+} from "../flowlogs/policy-log-event.ts";
+import { PolicyLogLimiter } from "../flowlogs/policy-log-limiter.ts";
 import { FlowFileWriter } from "../flowlogs/flow-file-writer.ts";
 import type { NameResolver } from "../flowlogs/endpoint-names.ts";
 import { RecentFlows, type FlowSource } from "../flowlogs/recent-flows.ts";
@@ -46,6 +55,13 @@ export interface FlowLogServiceOptions {
   readonly now?: () => number;
   /** Where the counts go (the agent's metrics); none when omitted. */
   readonly counts?: FlowLogCounts;
+  /** Log-rule lines per second at most (default 100). */
+  readonly policyLogPerSecond?: number;
+}
+
+interface Reading {
+  readonly maps: DatapathMaps;
+  readonly reader: RingBufReader;
 }
 
 interface Running {
@@ -63,10 +79,13 @@ interface Running {
 export class FlowLogService {
   readonly #o: FlowLogServiceOptions;
   readonly #recent = new RecentFlows();
+  readonly #limiter: PolicyLogLimiter;
+  #reading: Reading | undefined;
   #running: Running | undefined;
 
   constructor(options: FlowLogServiceOptions) {
     this.#o = options;
+    this.#limiter = new PolicyLogLimiter(options.policyLogPerSecond ?? 100);
   }
 
   /** source is what GET /flows reads; undefined while flow logs are off. */
@@ -74,23 +93,36 @@ export class FlowLogService {
     return this.#running === undefined ? undefined : this.#recent;
   }
 
-  /** configure follows the settings of each sync: start, restart on a change, or stop. */
+  /**
+   * configure follows each sync: read the ring while there are maps; start, restart on a change,
+   * or stop flow logs as the settings say.
+   */
   configure(settings: FlowLogSettings | undefined, maps: DatapathMaps | undefined): void {
     const events = maps?.byName.get(SL_MAP.pol_events);
-    if (settings === undefined || !settings.enabled || maps === undefined || events === undefined) {
+    if (maps === undefined || events === undefined) {
       this.close();
       return;
     }
+    if (this.#reading?.maps !== maps) {
+      this.close();
+      const reader = new RingBufReader(events);
+      reader.onRecord((bytes) => this.#onRecord(bytes));
+      this.#reading = { maps, reader };
+    }
+    const reader = this.#reading.reader;
+    if (settings === undefined || !settings.enabled) {
+      this.#stopFlowLogs();
+      return;
+    }
     const key = JSON.stringify(settings);
-    if (this.#running?.key === key && this.#running.maps === maps) return;
-    this.close();
+    if (this.#running?.key === key) return;
+    this.#stopFlowLogs();
     const writer = new FlowFileWriter({
       directory: settings.directory,
       maxFiles: settings.maxFiles,
       maxFileSizeBytes: settings.maxFileSizeBytes,
     });
     const aggregator = new FlowAggregator(settings, this.#o.names(), this.#now());
-    const reader = new RingBufReader(events);
     const timer = setInterval(() => {
       // A timer's exception would end the agent: log it and keep the service.
       try {
@@ -112,15 +144,6 @@ export class FlowLogService {
       read: 0,
     };
     this.#running = r;
-    const label = this.#o.ruleLabel ?? (() => undefined);
-    reader.onRecord((bytes) => {
-      const d = decodeFlowEvent(bytes);
-      r.read++;
-      if (d.kind === "flow") {
-        r.aggregator.setNames(this.#o.names());
-        r.aggregator.add(d.event, label);
-      } else if (d.kind === "malformed") r.malformed++;
-    });
     this.#o.log.info(
       { op: "flowlogs", directory: settings.directory, interval: settings.flushIntervalS },
       `flow logs on: every ${settings.flushIntervalS}s to ${settings.directory}`,
@@ -164,13 +187,19 @@ export class FlowLogService {
     this.#recent.push(records);
   }
 
-  /** retire stops flow logs (flushing the interval) when they read `maps`, which are about to close. */
+  /** retire stops reading (flushing flow logs' interval) when it reads `maps`, which are about to close. */
   retire(maps: DatapathMaps): void {
-    if (this.#running?.maps === maps) this.close();
+    if (this.#reading?.maps === maps) this.close();
   }
 
-  /** close stops reading (the last interval is flushed first); the datapath flag is DataplaneSync's. */
+  /** close stops flow logs (the last interval is flushed first) and the reader; the datapath flag is DataplaneSync's. */
   close(): void {
+    this.#stopFlowLogs();
+    this.#reading?.reader.close();
+    this.#reading = undefined;
+  }
+
+  #stopFlowLogs(): void {
     const r = this.#running;
     if (r === undefined) return;
     try {
@@ -179,9 +208,47 @@ export class FlowLogService {
       this.#o.log.error({ op: "flowlogs", err: e }, "flush flow logs at stop failed");
     } finally {
       clearInterval(r.timer);
-      r.reader.close();
       this.#running = undefined;
     }
+  }
+
+  /** #onRecord handles one ring record: a flow event (for flow logs, when on) or a Log rule's event. */
+  #onRecord(bytes: Uint8Array): void {
+    const r = this.#running;
+    const d = decodeFlowEvent(bytes);
+    if (r !== undefined) r.read++;
+    if (d.kind === "flow") {
+      if (r === undefined) return; // flow logs were just turned off: the flag is being cleared
+      r.aggregator.setNames(this.#o.names());
+      r.aggregator.add(d.event, this.#o.ruleLabel ?? (() => undefined));
+      return;
+    }
+    if (d.kind === "other") {
+      const l = decodePolicyLogEvent(bytes);
+      if (l.kind === "log") return this.#policyLog(l.event);
+      if (l.kind === "other") return; // not ours: counted as read
+    }
+    if (r !== undefined) r.malformed++;
+  }
+
+  #policyLog(e: PolicyLogEvent): void {
+    const { ok, suppressed } = this.#limiter.admit(Date.now());
+    if (!ok) return;
+    const rule = this.#o.ruleLabel?.(e.ruleId);
+    this.#o.log.info(
+      {
+        op: "policy-log",
+        rule: rule ?? e.ruleId,
+        src: e.srcIp,
+        dst: e.dstIp,
+        proto: e.proto,
+        ...(e.proto === 1
+          ? { icmpType: e.icmpType, icmpCode: e.icmpCode }
+          : { sport: e.srcPort, dport: e.dstPort }),
+        ...(suppressed > 0 ? { suppressed } : {}),
+      },
+      describePolicyLog(e, rule) + (suppressed > 0 ? ` (${suppressed} earlier lines suppressed)` : ""),
+    );
   }
 
   #now(): number {

@@ -126,6 +126,7 @@ test(
 
     service.configure({ ...settings, enabled: false }, maps);
     assert.equal(service.source, undefined, "off: no source");
+    service.close(); // the ring's reader too (it stays while maps exist, for Log rules' events)
     world.node.globals.set({ externalServiceMode: "Tunnel", ctTimeouts: {} });
   },
 );

@@ -15,16 +15,11 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import type { BpfMap } from "../src/bpf/map.ts";
-import { openOrCreateMap } from "../src/bpf/map-pinning.ts";
-import { SL_ABI_VERSION } from "../src/datapath/abi/abi.ts";
-import { pinName } from "../src/datapath/maps/index.ts";
 import { FileDatastore } from "../src/datastore/file-datastore.ts";
 import { listManifests } from "../src/datastore/list-manifests.ts";
-import { makePinDir } from "../src/kernel/bpffs.ts";
-import { KernelNatMapBackend, NatReconciler } from "../src/proxy/index.ts";
+import { NatReconciler } from "../src/proxy/index.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
-import { BENCH_PIN_ROOT, removeBenchPins, tcObjectSpec } from "./kernel-nat-maps.ts";
+import { BENCH_PIN_ROOT, openBenchNatMaps, removeBenchPins, type BenchNatMaps } from "./kernel-nat-maps.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
 import { endpointSliceManifest, natInputOf, serviceManifest } from "./service-manifests.ts";
 import { median } from "./stats.ts";
@@ -121,43 +116,19 @@ async function listingRows(dir: string, o: CliScaleOptions): Promise<BenchRow[]>
   ];
 }
 
-/** natMaps creates sl_nat_fe/be (and what the reconciler also touches) sized for the scale, pinned under BENCH_PIN_ROOT/sluice. */
-export async function natMapsForTest(
-  o: CliScaleOptions,
-): Promise<{ backend: KernelNatMapBackend; close(): void }> {
-  const spec = await tcObjectSpec();
-  const dir = `${BENCH_PIN_ROOT}/sluice`;
-  makePinDir(dir);
-  const maps: BpfMap[] = [];
-  const close = (): void => {
-    for (const m of maps) m.close();
-    removeBenchPins();
-  };
-  const sizes: Record<string, number> = {
+/** natMapsForTest creates the NAT maps sized for the scale, pinned under BENCH_PIN_ROOT/sluice. */
+export async function natMapsForTest(o: CliScaleOptions): Promise<BenchNatMaps> {
+  const maps = await openBenchNatMaps("sluice", {
     sl_nat_fe: Math.max(16_384, 2 * o.services),
     sl_nat_be: Math.max(65_536, 2 * o.services * o.endpoints),
+  });
+  return {
+    backend: maps.backend,
+    close: () => {
+      maps.close();
+      removeBenchPins();
+    },
   };
-  try {
-    const get = (name: string): BpfMap => {
-      const s = spec.maps.get(name);
-      if (s === undefined) throw new Error(`open map "${name}": not in bpf/obj/tc.o`);
-      const sized = sizes[name] === undefined ? s : { ...s, maxEntries: sizes[name] };
-      const m = openOrCreateMap(sized, { pinPath: `${dir}/${pinName(name, SL_ABI_VERSION)}` }).map;
-      maps.push(m);
-      return m;
-    };
-    const backend = new KernelNatMapBackend({
-      frontends: get("sl_nat_fe"),
-      backends: get("sl_nat_be"),
-      conntrack: get("sl_ct"),
-      affinity: get("sl_affinity"),
-      sourceRanges: get("sl_nat_src"),
-    });
-    return { backend, close };
-  } catch (err) {
-    close();
-    throw err;
-  }
 }
 
 /** cliScaleBench is `npm run bench -- cli-scale`. */

@@ -32,8 +32,14 @@ export interface BenchNatMaps {
   close(): void;
 }
 
-/** openBenchNatMaps creates the five maps the NAT reconciler uses under BENCH_PIN_ROOT/<sub>. */
-export async function openBenchNatMaps(sub: string): Promise<BenchNatMaps> {
+/**
+ * openBenchNatMaps creates the five maps the NAT reconciler uses under BENCH_PIN_ROOT/<sub>;
+ * `maxEntries` overrides the object's size of the maps it names (a bench at 10k Services).
+ */
+export async function openBenchNatMaps(
+  sub: string,
+  maxEntries: Readonly<Record<string, number>> = {},
+): Promise<BenchNatMaps> {
   const spec = await tcObjectSpec();
   const dir = `${BENCH_PIN_ROOT}/${sub}`;
   makePinDir(dir);
@@ -46,7 +52,9 @@ export async function openBenchNatMaps(sub: string): Promise<BenchNatMaps> {
     const get = (name: string): BpfMap => {
       const s = spec.maps.get(name);
       if (s === undefined) throw new Error(`open map "${name}": not in ${TC_OBJECT}`);
-      const m = openOrCreateMap(s, { pinPath: `${dir}/${pinName(name, SL_ABI_VERSION)}` }).map;
+      const size = maxEntries[name];
+      const sized = size === undefined ? s : { ...s, maxEntries: size };
+      const m = openOrCreateMap(sized, { pinPath: `${dir}/${pinName(name, SL_ABI_VERSION)}` }).map;
       maps.push(m);
       return m;
     };

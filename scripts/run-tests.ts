@@ -2,14 +2,17 @@
  * The test command. Finds `*.test.ts` under src/, test/, lab/ and runs them with node's test
  * runner. `*.root.test.ts` suites need root and run one file at a time (they build namespaces
  * and pins); when not root they still run and report each test as skipped with the reason.
+ * A root suite whose first lines carry the marker `sluice-test: beside-others` (a lab e2e that
+ * spends most of its time waiting — idle connections, timeouts — in its own namespaces and pins)
+ * runs in a second lane beside the one-at-a-time lane; its output is printed when it ends.
  *
  *   npm test                  all suites
  *   npm test -- --suite unit  pure suites only
  *   npm test -- --suite root  root suites only
  *   npm test -- <substr>...   files whose path contains a substring
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
@@ -46,14 +49,27 @@ const unit = selected.filter((f) => !f.endsWith(".root.test.ts"));
 const rootFiles = selected.filter((f) => f.endsWith(".root.test.ts"));
 const isRoot = process.getuid?.() === 0;
 
+/** The marker that lets a root suite run beside the others; read from the file's head. */
+const BESIDE_MARKER = "sluice-test: beside-others";
+const runsBeside = (f: string): boolean =>
+  readFileSync(join(root, f), "utf8").slice(0, 4096).includes(BESIDE_MARKER);
+
 let failed = false;
 const totals = { pass: 0, fail: 0, skipped: 0, cancelled: 0, todo: 0 };
 const tapDir = mkdtempSync(join(tmpdir(), "sluice-test-"));
-function run(label: string, list: string[], concurrency: number): void {
+
+/**
+ * run starts node's test runner over `list`; the spec report goes to stdout, or, for a lane that
+ * runs beside another, to a file printed when it ends (two live reports would interleave).
+ */
+async function run(label: string, list: string[], concurrency: number, buffered = false): Promise<void> {
   if (list.length === 0) return;
-  console.log(`\n== ${label}: ${list.length} file(s)`);
-  const tap = join(tapDir, `${label.split(" ")[0]}.tap`);
-  const r = spawnSync(
+  const tag = label.split(" ")[0]!;
+  const tap = join(tapDir, `${tag}.tap`);
+  const spec = join(tapDir, `${tag}.spec`);
+  if (!buffered) console.log(`\n== ${label}: ${list.length} file(s)`);
+  const out = buffered ? openSync(spec, "w") : "inherit";
+  const child = spawn(
     process.execPath,
     [
       "--import",
@@ -66,10 +82,24 @@ function run(label: string, list: string[], concurrency: number): void {
       `--test-reporter-destination=${tap}`,
       ...list,
     ],
-    { cwd: root, stdio: "inherit", env: process.env },
+    {
+      cwd: root,
+      stdio: ["ignore", out, "inherit"],
+      env: process.env,
+    },
   );
-  if (r.status !== 0) failed = true;
-  // Fold this run's closing counts into one summary line for both runs.
+  const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  if (typeof out === "number") closeSync(out);
+  if (status !== 0) failed = true;
+  if (buffered) {
+    console.log(`\n== ${label}: ${list.length} file(s) (ran beside the others)`);
+    try {
+      process.stdout.write(readFileSync(spec, "utf8"));
+    } catch {
+      failed = true;
+    }
+  }
+  // Fold this run's closing counts into one summary line for every run.
   let text = "";
   try {
     text = readFileSync(tap, "utf8");
@@ -82,7 +112,7 @@ function run(label: string, list: string[], concurrency: number): void {
   }
 }
 
-if (suite !== "root") run("unit suites (no root needed)", unit, 2);
+if (suite !== "root") await run("unit suites (no root needed)", unit, 2);
 if (suite !== "unit") {
   if (!isRoot) {
     console.log(
@@ -90,7 +120,12 @@ if (suite !== "unit") {
         `("requires root"). Run as root to exercise BPF, netlink and namespaces.`,
     );
   }
-  run("root suites (BPF, netlink, namespaces)", rootFiles, 1);
+  const beside = rootFiles.filter(runsBeside);
+  const oneAtATime = rootFiles.filter((f) => !beside.includes(f));
+  await Promise.all([
+    run("root suites (BPF, netlink, namespaces)", oneAtATime, 1),
+    run("root-beside suites (lab e2e that mostly wait)", beside, 1, true),
+  ]);
 }
 rmSync(tapDir, { recursive: true, force: true });
 if (totals.fail + totals.cancelled > 0) failed = true;

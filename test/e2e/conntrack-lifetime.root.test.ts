@@ -13,6 +13,9 @@
  *      own address (host-bound, not a Service) while 50 Service connections are open: none of
  *      the 50 breaks, and the flood leaves no conntrack entries.
  * Lab "sl-t-ct-<pid>", torn down in `after` even when a test fails. Needs root.
+ *
+ * sluice-test: beside-others — nearly two minutes of it is idle waiting in its own lab, so
+ * scripts/run-tests.ts runs it beside the one-at-a-time root suites.
  */
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FelixConfiguration } from "../model/felix-configuration.ts";
-import { dataplaneSettings } from "./dataplane-settings.ts";
+import { dataplaneSettings, ringBufferBytes } from "./dataplane-settings.ts";
 
 function felix(name: string, spec: Record<string, unknown>): FelixConfiguration {
   return {
@@ -33,6 +33,8 @@ test("dataplaneSettings() without resources is Tunnel mode with Felix's defaults
     sl_nat_be: 262144,
     sl_affinity: 65536,
     sl_routes: 262144,
+    sl_ipsets: 1048576,
+    sl_pol_events: 1048576,
   });
   assert.equal(s.conntrackDoubleIfFull, true);
   assert.equal(s.interfacePrefixes, undefined);
@@ -67,6 +69,8 @@ test("dataplaneSettings() applies the default FelixConfiguration, and node.<name
     sl_nat_be: 262144,
     sl_affinity: 65536,
     sl_routes: 262144,
+    sl_ipsets: 1048576,
+    sl_pol_events: 1048576,
   });
   assert.equal(s.ctTimeouts.udp, 30);
   assert.equal(s.ctTimeouts.tcpEstablished, 7200);
@@ -82,6 +86,20 @@ test("dataplaneSettings() takes a set bpfMapSize* over Calico's default (the lab
   assert.equal(s.mapSizes["sl_nat_be"], 4096);
   assert.equal(s.mapSizes["sl_routes"], 1024);
   assert.equal(s.mapSizes["sl_nat_fe"], 65536);
+});
+
+test("dataplaneSettings() sizes sl_pol_events from bpfExportBufferSizeMB, rounded up to a power of two", () => {
+  assert.equal(dataplaneSettings().mapSizes["sl_pol_events"], 1 << 20); // Calico's default, 1 MiB
+  const size = (mb: number): number | undefined =>
+    dataplaneSettings(felix("default", { bpfExportBufferSizeMB: mb })).mapSizes["sl_pol_events"];
+  assert.equal(size(2), 2 << 20);
+  assert.equal(size(3), 4 << 20);
+  assert.equal(size(64), 64 << 20);
+  assert.equal(ringBufferBytes(5), 8 << 20);
+  assert.equal(
+    dataplaneSettings(undefined, felix("node.n1", { bpfMapSizeIPSets: 4096 })).mapSizes["sl_ipsets"],
+    4096,
+  );
 });
 
 test("dataplaneSettings() parses dnsTrustedServers and dnsExtraTTL (default: kube-dns, no extra)", () => {

@@ -68,6 +68,17 @@ function level(n: number): 0 | 1 | 2 | 3 {
   return n === 0 || n === 1 || n === 2 || n === 3 ? n : 2;
 }
 
+/**
+ * ringBufferBytes is the size of a ring buffer of `mib` MiB as the kernel accepts it: a ring's
+ * size must be a power of two (and a multiple of the page size, which 1 MiB already is), so a
+ * size in between rounds up — `bpfExportBufferSizeMB: 3` gives a 4 MiB ring.
+ */
+export function ringBufferBytes(mib: number): number {
+  let bytes = 1 << 20;
+  while (bytes < mib * (1 << 20)) bytes *= 2;
+  return bytes;
+}
+
 /** MAP_SIZE_FIELDS maps bpfMapSize* fields to the datapath maps they size. */
 export const MAP_SIZE_FIELDS = {
   bpfMapSizeConntrack: SL_MAP.ct,
@@ -75,6 +86,7 @@ export const MAP_SIZE_FIELDS = {
   bpfMapSizeNATBackend: SL_MAP.nat_be,
   bpfMapSizeNATAffinity: SL_MAP.affinity,
   bpfMapSizeRoute: SL_MAP.routes,
+  bpfMapSizeIPSets: SL_MAP.ipsets,
 } as const satisfies Partial<Record<keyof FelixConfigurationSpec, string>>;
 
 const TIMEOUTS = [
@@ -118,6 +130,7 @@ export function dataplaneSettings(global?: FelixConfiguration, node?: FelixConfi
   }
   // Calico's 512,000 rather than the object's 65,536: conntrack must hold every live flow.
   mapSizes["sl_ct"] ??= v.bpfMapSizeConntrack;
+  mapSizes[SL_MAP.pol_events] = ringBufferBytes(v.bpfExportBufferSizeMB);
   const prefix =
     (node?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"] ??
     (global?.spec as Record<string, unknown> | undefined)?.["interfacePrefix"];

@@ -49,7 +49,8 @@ function copyInto(old: BpfMap, next: BpfMap): { copied: number; dropped: number 
   let copied = 0;
   let dropped = 0;
   // Prog-array values are program fds on write but ids on read: the policy compiler refills them.
-  if (old.type === MapType.ProgArray) return { copied, dropped };
+  // A ring buffer has no entries to copy: records its reader had not taken are lost with it.
+  if (old.type === MapType.ProgArray || old.type === MapType.RingBuf) return { copied, dropped };
   for (const [k, v] of old.entries()) {
     try {
       next.update(k, v);
@@ -68,7 +69,7 @@ function copyInto(old: BpfMap, next: BpfMap): { copied: number; dropped: number 
  */
 export function topUpMap(old: BpfMap, next: BpfMap): number {
   let added = 0;
-  if (old.type === MapType.ProgArray) return added; // see copyInto
+  if (old.type === MapType.ProgArray || old.type === MapType.RingBuf) return added; // see copyInto
   for (const [k, v] of old.entries()) {
     try {
       next.update(k, v, "noexist");

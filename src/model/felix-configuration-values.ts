@@ -57,6 +57,7 @@ export const FELIX_DEFAULTS = {
   bpfMapSizeRoute: 262144,
   bpfMapSizeIPSets: 1048576,
   bpfMapSizeIfState: 1000,
+  bpfExportBufferSizeMB: 1,
   bpfConntrackTimeouts: {
     creationGracePeriod: "10s",
     tcpSynSent: "20s",

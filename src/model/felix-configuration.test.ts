@@ -79,6 +79,13 @@ describe("FelixConfiguration", () => {
     ["a bad log level", { bpfLogLevel: "Trace" }, "spec.bpfLogLevel", 'got "Trace"'],
     ["a zero map size", { bpfMapSizeNATFrontend: 0 }, "spec.bpfMapSizeNATFrontend", "at least 1"],
     ["a fractional map size", { bpfMapSizeConntrack: 1.5 }, "spec.bpfMapSizeConntrack", "expected integer"],
+    ["an export buffer of 0 MiB", { bpfExportBufferSizeMB: 0 }, "spec.bpfExportBufferSizeMB", "at least 1"],
+    [
+      "an export buffer over 1 GiB",
+      { bpfExportBufferSizeMB: 2048 },
+      "spec.bpfExportBufferSizeMB",
+      "at most 1024",
+    ],
     ["a VXLAN port out of range", { vxlanPort: 70000 }, "spec.vxlanPort", "at most 65535"],
     ["a VNI wider than 24 bits", { vxlanVNI: 16777216 }, "spec.vxlanVNI", "at most 16777215"],
     [

@@ -94,6 +94,8 @@ const felixSpecFields = {
   bpfMapSizeRoute: mapSize,
   bpfMapSizeIPSets: mapSize,
   bpfMapSizeIfState: mapSize,
+  // MiB of the ring buffer that carries flow and Log events to the agent (sl_pol_events).
+  bpfExportBufferSizeMB: z.int().min(1).max(1024),
   bpfConntrackTimeouts: z.strictObject({
     creationGracePeriod: conntrackTimeout.optional(),
     tcpSynSent: conntrackTimeout.optional(),

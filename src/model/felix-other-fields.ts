@@ -140,7 +140,6 @@ export const FELIX_OTHER_FIELDS = [
   "bpfForceTrackPacketsFromIfaces",
   "bpfExtToServiceConnmark",
   "bpfProfiling",
-  "bpfExportBufferSizeMB",
   "bpfPolicyDebugEnabled",
   "bpfKubeProxyEndpointSlicesEnabled",
   "bpfMapSizePerCPUConntrack",

@@ -453,13 +453,13 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     assert.doesNotMatch(routes, new RegExp(`"${late.ip.replaceAll(".", "\\.")}/32"`), "its route is gone");
   });
 
-  test("a changed bpfMapSizeConntrack rebuilds the map live, keeping its entries and the traffic", async () => {
+  test("a changed bpfMapSizeConntrack (and bpfExportBufferSizeMB) rebuilds the map live, keeping its entries and the traffic", async () => {
     const p = await sluice(
       "patch",
       "felixconfiguration",
       "default",
       "--patch",
-      '{"spec":{"bpfMapSizeConntrack":70000}}',
+      '{"spec":{"bpfMapSizeConntrack":70000,"bpfExportBufferSizeMB":2}}',
       "--datastore",
       lab.plan.datastoreDir,
     );
@@ -467,6 +467,11 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
     for (const n of lab.nodes)
       await until(`sl_ct of ${n.name} at 70000 entries`, () =>
         pinned(n.name, "sl_ct", (m) => m.maxEntries === 70000),
+      );
+    // The event ring: Calico's default 1 MiB at start, 2 MiB now (a ring's size is in bytes).
+    for (const n of lab.nodes)
+      await until(`sl_pol_events of ${n.name} at 2 MiB`, () =>
+        pinned(n.name, "sl_pol_events", (m) => m.maxEntries === 2 << 20),
       );
     const log = (await lab.exec("node-2", ["tail", "-n", "300", agents.get("node-2")!.logFile!])).stdout;
     assert.match(log, /map sl_ct rebuilt for bpfMapSize: 512000 → 70000 entries, copied \d+/);

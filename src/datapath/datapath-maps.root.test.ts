@@ -1,0 +1,59 @@
+/**
+ * openDatapathMaps over existing pins with new sizes (bpfExportBufferSizeMB, bpfMapSizeIPSets):
+ * the ring buffer sl_pol_events is rebuilt at the new size with nothing to copy (a ring has no
+ * entries), and the LPM trie sl_ipsets is rebuilt keeping its prefixes. Real maps from tc.o under
+ * a throwaway bpffs pin dir. Needs root (CAP_BPF).
+ */
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { after, before, test } from "node:test";
+import type { CollectionSpec } from "../bpf/collection-spec.ts";
+import { BpfMap } from "../bpf/map.ts";
+import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
+import { isRoot, requireRoot } from "../../test/support/root.ts";
+import { SL_POL_EVENTS_SIZE } from "./abi/abi.ts";
+import { SL_MAP } from "./abi/datapath-names.ts";
+import { mapPinPath, openDatapathMaps } from "./datapath-maps.ts";
+
+const OBJ = new URL("../../bpf/obj/tc.o", import.meta.url).pathname;
+const ROOT = `/sys/fs/bpf/sluice-test-mapsize-${process.pid}`;
+
+let spec: CollectionSpec | undefined;
+before(async () => {
+  if (isRoot) spec = await readCollectionSpecFile(OBJ);
+});
+after(() => rmSync(ROOT, { recursive: true, force: true }));
+
+test("new sizes rebuild the ring buffer empty and the LPM trie with its prefixes", requireRoot, () => {
+  const first = openDatapathMaps(spec!, ROOT);
+  const ipsets = first.get(SL_MAP.ipsets);
+  assert.equal(first.get(SL_MAP.pol_events).maxEntries, SL_POL_EVENTS_SIZE);
+  // One prefix in the trie, as sl_ipset_key: prefixlen, set id, a /24 of IPv4 (port, proto wild).
+  const key = Buffer.alloc(ipsets.keySize);
+  key.writeUInt32LE(32 + 24, 0);
+  key.writeUInt32BE(7, 4);
+  Buffer.from([198, 18, 5, 0]).copy(key, 8);
+  const value = Buffer.alloc(ipsets.valueSize, 1);
+  ipsets.update(key, value);
+  first.close();
+
+  const next = openDatapathMaps(spec!, ROOT, { [SL_MAP.pol_events]: 1 << 21, [SL_MAP.ipsets]: 4096 });
+  try {
+    const rebuilt = new Map(next.rebuilt.map((r) => [r.map, r]));
+    assert.deepEqual(
+      { ...rebuilt.get(SL_MAP.pol_events) },
+      { map: SL_MAP.pol_events, fromEntries: SL_POL_EVENTS_SIZE, toEntries: 1 << 21, copied: 0, dropped: 0 },
+    );
+    assert.equal(rebuilt.get(SL_MAP.ipsets)?.copied, 1);
+    const pinnedRing = BpfMap.openPinned(mapPinPath(ROOT, SL_MAP.pol_events));
+    assert.equal(pinnedRing.maxEntries, 1 << 21, "the pin now holds the 2 MiB ring");
+    pinnedRing.close();
+    assert.deepEqual(
+      Buffer.from(next.get(SL_MAP.ipsets).lookup(key) ?? []),
+      value,
+      "the prefix survived the rebuild",
+    );
+  } finally {
+    next.close();
+  }
+});

@@ -46,7 +46,10 @@ export class AgentMetrics {
   readonly policyApplyFailures: Counter<"outcome">;
   /** Flow logs: events read, records written, events lost (ring full), malformed events. */
   readonly flowLogs: FlowLogCounts;
+  /** Log rules' events the ring could not take (sl_pol_hits' lost-Log slot). */
+  readonly policyLogLost: Counter;
   readonly #last = new Map<string, bigint>();
+  #logLostSeen = 0n;
   #occupancy: MapOccupancyReader = () => [];
 
   constructor() {
@@ -78,6 +81,11 @@ export class AgentMetrics {
       name: "sluice_datapath_packets_total",
       help: "Packets counted by the datapath per reason (sl_counters summed over CPUs and interfaces); DROP_* reasons are drops",
       labelNames: ["reason"],
+      registers,
+    });
+    this.policyLogLost = new Counter({
+      name: "sluice_policy_log_events_lost_total",
+      help: "Log rules' events the datapath could not put on sl_pol_events (ring buffer full; raise bpfExportBufferSizeMB)",
       registers,
     });
     this.datapathDrops = new Counter({
@@ -181,6 +189,14 @@ export class AgentMetrics {
   setActiveDataplane(dataplane: string): void {
     this.activeDataplane.reset();
     this.activeDataplane.set({ dataplane }, 1);
+  }
+
+  /** observePolicyLogLost turns the absolute count of lost Log events into an increment; returns it. */
+  observePolicyLogLost(total: bigint): number {
+    const delta = total >= this.#logLostSeen ? total - this.#logLostSeen : total;
+    this.#logLostSeen = total;
+    if (delta > 0n) this.policyLogLost.inc(Number(delta));
+    return Number(delta);
   }
 
   /** observeCounters turns absolute datapath counter totals into counter increments. */

@@ -19,7 +19,7 @@ import type { AgentLogger } from "./agent-logger.ts";
 import { AgentMetrics } from "./agent-metrics.ts";
 import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
-import { readCounterTotals, readMapOccupancy } from "../datapath/datapath-stats.ts";
+import { readCounterTotals, readMapOccupancy, readPolicyLogLost } from "../datapath/datapath-stats.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";
 import { kernelPolicySync } from "./kernel-policy-sync.ts";
 import { startHttpEndpoints } from "./http-endpoints.ts";
@@ -362,6 +362,12 @@ export class Agent {
   #observeCounters(): void {
     try {
       this.metrics.observeCounters(readCounterTotals(this.#sync.maps));
+      const lost = this.metrics.observePolicyLogLost(readPolicyLogLost(this.#sync.maps));
+      if (lost > 0)
+        this.#log.warn(
+          { op: "policy-log", lost },
+          `${lost} Log rule event(s) lost: sl_pol_events was full (raise bpfExportBufferSizeMB)`,
+        );
     } catch (e) {
       this.#log.debug({ op: "counters", err: e }, "read counters failed");
     }

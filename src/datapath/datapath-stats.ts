@@ -1,8 +1,10 @@
 /**
  * Reads for metrics: map occupancy (entries counted in lookup batches; capacity is max_entries)
- * and datapath counters summed per reason over CPUs and interfaces. Needs CAP_BPF.
+ * datapath counters summed per reason over CPUs and interfaces, and the Log events policy
+ * programs could not put on a full ring. Needs CAP_BPF.
  */
 import { countEntries } from "../bpf/map-batch.ts";
+import { LOG_LOST_HIT_ID } from "../policy/rule-ids.ts";
 import { SL_MAP } from "./abi/datapath-names.ts";
 import { CountersMap } from "./maps/counters-map.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
@@ -40,4 +42,14 @@ export function readCounterTotals(maps: DatapathMaps | undefined): Map<string, b
   for (const t of new CountersMap(m).totals())
     totals.set(t.reasonName, (totals.get(t.reasonName) ?? 0n) + t.packets);
   return totals;
+}
+
+/** readPolicyLogLost is how many Log rules' events found sl_pol_events full (summed over CPUs). */
+export function readPolicyLogLost(maps: DatapathMaps | undefined): bigint {
+  const m = maps?.byName.get(SL_MAP.pol_hits);
+  if (m === undefined || m.closed) return 0n;
+  const key = new Uint8Array(new Uint32Array([LOG_LOST_HIT_ID]).buffer);
+  let lost = 0n;
+  for (const v of m.lookupPerCpu(key)) lost += new DataView(v.buffer, v.byteOffset).getBigUint64(0, true);
+  return lost;
 }

@@ -187,7 +187,7 @@ test("compilePolicy() rejects rule ids beyond sl_pol_hits and policies needing m
   });
   assert.throws(
     () => compilePolicy(policy(65536), { slotBase: 1 }),
-    /validate policy "x\/a" egress: defaultRuleId: rule id "65536" is not in 0..65535/,
+    /validate policy "x\/a" egress: defaultRuleId: rule id "65536" is not in 0..65534 \(65535 counts lost Log events\)/,
   );
   assert.throws(() => compilePolicy(policy(-1), { slotBase: 1 }), /rule id "-1"/);
   const rules = Array.from({ length: 200 }, (_, i) => ({

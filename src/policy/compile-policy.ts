@@ -30,6 +30,7 @@ import { emitDstPortWord, emitMatch } from "./emit-match.ts";
 import { planChunks, planPolicyItems, type ChunkBudget, type PolicyItem } from "./plan-chunks.ts";
 import { PolicyMapName } from "./policy-maps.ts";
 import type { EndpointPolicy, RuleMatch } from "./rule-ir.ts";
+import { LOG_LOST_HIT_ID } from "./rule-ids.ts";
 import { LogEvent, State } from "./state-fields.ts";
 import { validatePolicy } from "./validate-policy.ts";
 
@@ -319,8 +320,8 @@ class ChunkWriter {
     a.ldx("dw", R1, R0, 0).alu64Imm("add", R1, 1).stx("dw", R0, 0, R1).label(`${prefix}_nohit`);
   }
 
-  // A Log rule: the tuple and the rule on sl_pol_events (dropped if the ring is full), counted, then
-  // on. The timestamp is taken first and parked on the stack, so the record pointer can stay in
+  // A Log rule: the tuple and the rule on sl_pol_events (if the ring is full, counted as lost in
+  // sl_pol_hits[LOG_LOST_HIT_ID]), the rule's hit counted, then on. The timestamp is taken first and parked on the stack, so the record pointer can stay in
   // r0 (no helper call while it is in use) and r8/r9 keep their cached fields.
   private log(ruleId: number, tier: number, prefix: string): void {
     const a = this.a;
@@ -345,7 +346,10 @@ class ChunkWriter {
       tier,
     );
     a.ldx("dw", R1, R10, TS_SLOT).stx(LogEvent.tsNs.size, R0, LogEvent.tsNs.offset, R1);
-    a.mov64Reg(R1, R0).mov64Imm(R2, 0).call("ringbuf_submit").label(`${prefix}_nolog`);
+    a.mov64Reg(R1, R0).mov64Imm(R2, 0).call("ringbuf_submit").ja(`${prefix}_logged`);
+    a.label(`${prefix}_nolog`);
+    this.countHit(LOG_LOST_HIT_ID, `${prefix}_lost`);
+    a.label(`${prefix}_logged`);
     this.countHit(ruleId, prefix);
   }
 }

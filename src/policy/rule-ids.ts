@@ -8,6 +8,13 @@
 import { SL_POL_HITS_MAX_ENTRIES } from "../datapath/abi/abi.ts";
 import type { RuleAction } from "./rule-ir.ts";
 
+/**
+ * LOG_LOST_HIT_ID is the sl_pol_hits slot no rule gets: a Log rule's event that finds
+ * sl_pol_events full is counted there (the generated code's side of the ring, where flow events
+ * count SL_R_EVENT_LOST in sl_counters, which policy programs do not reference).
+ */
+export const LOG_LOST_HIT_ID = SL_POL_HITS_MAX_ENTRIES - 1;
+
 /** PolicyHook is where a program runs: the two workload directions and the host-endpoint stages. */
 export type PolicyHook =
   | "ingress"
@@ -62,7 +69,7 @@ export class RuleIdAllocator {
   readonly #free: number[] = [];
   #next = 0;
 
-  constructor(max: number = SL_POL_HITS_MAX_ENTRIES) {
+  constructor(max: number = LOG_LOST_HIT_ID) {
     this.#max = max;
   }
 

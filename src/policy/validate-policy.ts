@@ -3,7 +3,7 @@
  * the field the program compares it with (a port that cannot exist would silently never match).
  * It throws one error naming the field path and the reason. Pure.
  */
-import { SL_POL_HITS_MAX_ENTRIES } from "../datapath/abi/abi.ts";
+import { LOG_LOST_HIT_ID } from "./rule-ids.ts";
 import { cachedCidr, cachedCidrs } from "./match-rule.ts";
 import type { EndpointPolicy, IcmpMatch, PortRange, RuleMatch } from "./rule-ir.ts";
 
@@ -15,8 +15,11 @@ export function validatePolicy(policy: EndpointPolicy): void {
     throw new Error(`validate policy "${policy.endpoint}" ${policy.direction}: ${path}: ${reason}`);
   };
   const ruleId = (path: string, id: number): void => {
-    if (!isInt(id, SL_POL_HITS_MAX_ENTRIES - 1))
-      fail(path, `rule id "${id}" is not in 0..${SL_POL_HITS_MAX_ENTRIES - 1}`);
+    if (!isInt(id, LOG_LOST_HIT_ID - 1))
+      fail(
+        path,
+        `rule id "${id}" is not in 0..${LOG_LOST_HIT_ID - 1} (${LOG_LOST_HIT_ID} counts lost Log events)`,
+      );
   };
   if (policy.direction !== "ingress" && policy.direction !== "egress")
     fail("direction", `"${String(policy.direction)}" is not ingress or egress`);
@@ -28,7 +31,7 @@ export function validatePolicy(policy: EndpointPolicy): void {
     tier.policies.forEach((p, pi) => {
       p.rules.forEach((rule, ri) => {
         // The path is only built for an error: this runs once per rule of a 10,000-rule policy.
-        if (!isInt(rule.id, SL_POL_HITS_MAX_ENTRIES - 1)) ruleId(`${rulePath(t, pi, ri)}.id`, rule.id);
+        if (!isInt(rule.id, LOG_LOST_HIT_ID - 1)) ruleId(`${rulePath(t, pi, ri)}.id`, rule.id);
         if (!ACTIONS.has(rule.action))
           fail(`${rulePath(t, pi, ri)}.action`, `"${String(rule.action)}" is not allow, deny, pass or log`);
         validateMatch(rule.match, t, pi, ri, fail);

@@ -106,7 +106,7 @@ test(
         // Every fourth set is cut into small chunks so chunk hand-over is exercised too.
         const compiled = compilePolicy(
           policy,
-          s % 4 === 3 ? { slotBase: SL_POL_SLOT_FIRST, maxChunkInsns: 120 } : { slotBase: SL_POL_SLOT_FIRST },
+          s % 4 === 3 ? { slotBase: SL_POL_SLOT_FIRST, maxChunkInsns: 160 } : { slotBase: SL_POL_SLOT_FIRST },
         );
         if (compiled.chunks.length > 1) chunked++;
         disagreements.push(...runSet(policy, compiled, r, s, true, wantEvents));

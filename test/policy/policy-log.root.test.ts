@@ -2,6 +2,8 @@
  * Calico's Log action end to end: a generated program with a Log rule runs under
  * BPF_PROG_TEST_RUN, its event lands on sl_pol_events, and the agent's reader of that ring
  * (FlowLogService, here with flow logs OFF) writes the rule and the packet to the agent's log.
+ * With nobody reading, a full ring loses Log events, and each one lost is counted in
+ * sl_pol_hits[LOG_LOST_HIT_ID] (read + lost = every Log match, exactly).
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -11,7 +13,10 @@ import { EndpointNames } from "../../src/flowlogs/endpoint-names.ts";
 import { SL_POL_SLOT_FIRST } from "../../src/datapath/abi/abi.ts";
 import type { DatapathMaps } from "../../src/datapath/datapath-maps.ts";
 import { ipv4ToNumber } from "../../src/model/ipv4.ts";
+import { RingBufReader } from "../../src/bpf/ringbuf.ts";
 import { compilePolicy } from "../../src/policy/compile-policy.ts";
+import { PolicyMapName } from "../../src/policy/policy-maps.ts";
+import { LOG_LOST_HIT_ID } from "../../src/policy/rule-ids.ts";
 import type { EndpointPolicy, PolicyPacket } from "../../src/policy/rule-ir.ts";
 import { isRoot, requireRoot } from "../support/root.ts";
 import { until } from "../support/until.ts";
@@ -110,3 +115,26 @@ test(
     }
   },
 );
+
+test("a Log event that finds the ring full is counted as lost: read + lost = matches", requireRoot, () => {
+  service?.close(); // nobody reads while the ring fills
+  service = undefined;
+  const loaded = h!.load(compilePolicy(policy, { slotBase: SL_POL_SLOT_FIRST }));
+  try {
+    h!.resetHits([11, LOG_LOST_HIT_ID]);
+    const ring = h!.map(PolicyMapName.events);
+    // More matches than the ring holds: each record is the event plus an 8-byte header.
+    const runs = Math.ceil(ring.maxEntries / 40) + 100;
+    for (let i = 0; i < runs; i++) h!.run(loaded, tcp("198.18.7.8", 20000 + (i % 40000), 22));
+    let read = 0;
+    const reader = new RingBufReader(ring, { poller: { add() {}, remove() {} } as never });
+    reader.onRecord(() => read++);
+    reader.close();
+    const lost = h!.hits(LOG_LOST_HIT_ID);
+    assert.equal(h!.hits(11), BigInt(runs), "every run matched the Log rule");
+    assert.ok(lost > 0n, `the ring (${ring.maxEntries} bytes) overflowed`);
+    assert.equal(BigInt(read) + lost, BigInt(runs), `read ${read} + lost ${lost} = ${runs} matches`);
+  } finally {
+    h!.unload(loaded);
+  }
+});

@@ -257,7 +257,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       return this.#giveUp(e.message);
     }
     this.#firstPass = false;
-    this.#syncPolicy(scan.workloads, wanted);
+    await this.#syncPolicy(scan.workloads, wanted);
     await this.#syncXdp(wanted, settings);
     // Programs attached: eBPF serves Services now, so the other proxies' rules can go.
     await this.#handover.bpf(settings.kubeProxyCleanup);
@@ -278,10 +278,11 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   }
 
   // Policy needs the wired veths, so it follows routes and the attach pass. A failure here (a map
-  // write refused) is logged and retried next pass; Services and routing go on.
-  #syncPolicy(workloads: SyncWorkloads, wanted: ReadonlyMap<string, WantedIface>): void {
+  // write refused) is logged and retried next pass; Services and routing go on. Async: the pass's
+  // policy chunks are verified concurrently on worker threads (PolicySync.syncAsync).
+  async #syncPolicy(workloads: SyncWorkloads, wanted: ReadonlyMap<string, WantedIface>): Promise<void> {
     try {
-      this.#policy?.sync({
+      await this.#policy?.syncAsync({
         cache: this.#d.cache,
         nodeName: this.#d.config.nodeName,
         workloads,

@@ -5,8 +5,8 @@
  * sl_pol_jump slots and the sl_pol_endpoints switch — over the policy harness's maps with the
  * agent's KernelPolicySink. Each repeat changes every rule's port (so the whole policy is rebuilt)
  * and times one pass through PolicySync.syncAsync (what the agent's pass awaits: chunks verified
- * concurrently) and one through PolicySync.sync (chunk by chunk), alternating; the baseline is
- * the same pass for a 1-rule policy. Needs root (BPF).
+ * concurrently) and one through PolicySync.sync (chunk by chunk), in ABBA order, each after a
+ * pass to a 1-rule policy (the baseline: the same pass for 1 rule). Needs root (BPF).
  */
 import { performance } from "node:perf_hooks";
 import { createAgentLogger } from "../src/agent/agent-logger.ts";
@@ -102,11 +102,18 @@ export async function policyAgentPath(
   };
   try {
     let shift = 0;
+    // Each big pass follows a 1-rule pass (so both replace a small policy by the big one), and
+    // the two kinds alternate which goes first (ABBA), for the machine's drift.
+    // One untimed pass first: the compiler's and calculator's JIT warm-up is not the agent's steady cost.
+    await pass(bigPolicy(rules, ++shift), true);
     for (let i = 0; i < repeats; i++) {
-      times.baseline.push(await pass(bigPolicy(1, ++shift), true));
-      times.concurrent.push(await pass(bigPolicy(rules, ++shift), true));
-      times.programs = sync.programmer.programsLoaded;
-      times.sequential.push(await pass(bigPolicy(rules, ++shift), false));
+      for (const concurrent of i % 2 === 0 ? [true, false] : [false, true]) {
+        times.baseline.push(await pass(bigPolicy(1, ++shift), true));
+        (concurrent ? times.concurrent : times.sequential).push(
+          await pass(bigPolicy(rules, ++shift), concurrent),
+        );
+        times.programs = sync.programmer.programsLoaded;
+      }
       ctx.progress(
         `policy: agent path ${rules} rules: syncAsync ${Math.round(times.concurrent.at(-1)!)} ms, sync ${Math.round(times.sequential.at(-1)!)} ms (${times.programs} chunks)`,
       );

@@ -126,6 +126,11 @@ export class PolicySync {
   readonly #logged = new Set<string>();
   /** Rule ids whose hit counters this agent has reset. */
   readonly #counted = new Set<number>();
+  /** The last syncAsync queued: passes run one at a time (the agent's pass and its fast path). */
+  #tail: Promise<unknown> = Promise.resolve();
+  /** syncAsync passes queued or running. */
+  #pending = 0;
+  #closed = false;
 
   constructor(deps: PolicySyncDeps) {
     this.#d = deps;
@@ -164,6 +169,7 @@ export class PolicySync {
 
   /** sync runs one pass, each endpoint's chunks loaded one after another (tests, tools). */
   sync(input: PolicySyncInput): PolicySyncReport {
+    if (this.#pending > 0) throw new Error("policy sync: a pass (syncAsync) is running");
     const pass = this.#plan(input);
     return this.#write(pass, this.#addMembers(pass));
   }
@@ -176,12 +182,21 @@ export class PolicySync {
    * label change does not wait for a compile); no slot or entry is written until they settle, and a
    * hook whose chunk failed leaves its endpoint on its old programs, with the error naming it.
    */
-  async syncAsync(input: PolicySyncInput): Promise<PolicySyncReport> {
-    const pass = this.#plan(input);
-    const added = this.#addMembers(pass);
-    const specs = pass.endpoints.flatMap((p) => (p.kind === "spec" ? [p.spec] : []));
+  syncAsync(input: PolicySyncInput): Promise<PolicySyncReport> {
+    this.#pending++;
+    const run = this.#tail.then(() => this.#syncAsync(input)).finally(() => this.#pending--);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #syncAsync(input: PolicySyncInput): Promise<PolicySyncReport> {
+    if (this.#closed) throw new Error("policy sync: closed");
     try {
+      const pass = this.#plan(input);
+      const added = this.#addMembers(pass);
+      const specs = pass.endpoints.flatMap((p) => (p.kind === "spec" ? [p.spec] : []));
       if (specs.length > 0) await this.programmer.prepare(specs);
+      if (this.#closed) throw new Error("policy sync: closed while its programs loaded");
       return this.#write(pass, added);
     } finally {
       this.programmer.discardPrepared();
@@ -287,6 +302,7 @@ export class PolicySync {
 
   /** close lets go of this agent's program fds; entries and slots stay for the next PolicySync to adopt. */
   close(): void {
+    this.#closed = true;
     this.programmer.forget();
   }
 

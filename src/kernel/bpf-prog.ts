@@ -76,7 +76,8 @@ export function progLoad(p: ProgLoadAttr): ProgLoadResult {
 export async function progLoadAsync(p: ProgLoadAttr): Promise<ProgLoadResult> {
   const attr = progLoadAttr(p);
   let r = await bpfTryAsync(BpfCommand.ProgLoad, attr);
-  for (let i = 1; i < LOAD_ATTEMPTS && r === -Errno.EAGAIN; i++) r = await bpfTryAsync(BpfCommand.ProgLoad, attr);
+  for (let i = 1; i < LOAD_ATTEMPTS && r === -Errno.EAGAIN; i++)
+    r = await bpfTryAsync(BpfCommand.ProgLoad, attr);
   return toResult(r);
 }
 

@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { BpfMap } from "../../src/bpf/map.ts";
 import { MapType } from "../../src/bpf/map-type.ts";
-import { Program } from "../../src/bpf/program.ts";
+import type { Program } from "../../src/bpf/program.ts";
 import { SL_POL_SLOT_FIRST, decodeSlPolEndpoint } from "../../src/datapath/abi/abi.ts";
 import { KernelPolicySink } from "../../src/datapath/policy/kernel-policy-sink.ts";
 import { PolicyProgrammer, type EndpointPolicySpec } from "../../src/datapath/policy/policy-programmer.ts";

@@ -12,7 +12,9 @@
  * A pod that joins a set by a label change is step 1 alone: one map write, no compile.
  * The agent runs syncAsync: step 1, then every chunk of step 2 compiled and verified at once
  * (PolicyProgrammer.prepare, BPF_PROG_LOAD on worker threads), then steps 2–4 as written here;
- * sync() is the same pass loading chunk by chunk.
+ * sync() is the same pass loading chunk by chunk. A Pod, Namespace or NetworkSet change also runs
+ * a pass at once (DataplaneSync.syncPolicyChanges, the agent's fast path); syncAsync passes run
+ * one at a time.
  *
  * A restarted agent adopts: the first pass reserves the slots the previous agent's entries point
  * at, compiles every local endpoint afresh into free slots, switches each entry with one write

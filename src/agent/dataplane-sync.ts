@@ -291,7 +291,13 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     const input = this.#policyInput;
     if (this.#mode?.mode !== "bpf" || this.#firstPass || policy === undefined || input === undefined)
       return false;
-    await policy.syncAsync({ cache: this.#d.cache, ...input });
+    try {
+      await policy.syncAsync({ cache: this.#d.cache, ...input });
+    } catch (e) {
+      // The maps were reopened meanwhile (this PolicySync closed): the new one's pass does it.
+      if (this.#policy !== policy) return false;
+      throw e;
+    }
     return true;
   }
 

@@ -5,6 +5,7 @@
  *     an empty policy (no tiers: straight to the default action) — the baseline, same run, cases
  *     interleaved sample by sample;
  *   - compile + load (verifier included) of a 10,000-rule policy, chunked, against the empty one;
+ *     and the same size through the agent's own pass (PolicySync, policy-agent-path.ts);
  *   - from_wep itself with a 1,000-rule egress policy on the sender vs. none, new flows and
  *     established packets (policy-datapath.ts).
  * Each sample is one test_run (repeat=1, kernel-timed) after sl_pol_state is filled, as the
@@ -18,6 +19,7 @@ import type { EndpointPolicy, PolicyPacket } from "../src/policy/rule-ir.ts";
 import { largePolicy, packetFor } from "../test/policy/large-policy.ts";
 import { PolicyHarness, type LoadedPolicy } from "../test/policy/policy-harness.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
+import { agentPathRows, policyAgentPath } from "./policy-agent-path.ts";
 import { policyInDatapath } from "./policy-datapath.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
 import { median, summarize } from "./stats.ts";
@@ -146,6 +148,7 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
         `policy: ${o.bigRules} rules compiled in ${Math.round(t1 - t0)} ms, loaded in ${Math.round(t2 - t1)} ms (${Math.round(times.loadParallel.at(-1)!)} ms in parallel)`,
       );
     }
+    const agent = await policyAgentPath(ctx, h, o.bigRules, o.repeats);
     const processed = h.verifierProcessed(compilePolicy(bigPolicy, { slotBase: SL_POL_SLOT_FIRST + 80 }));
     const total = times.compile.map((c, i) => c + times.load[i]!);
     const totalParallel = times.compile.map((c, i) => c + times.loadParallel[i]!);
@@ -191,11 +194,13 @@ async function runPolicy(ctx: BenchContext, o: PolicyOptions): Promise<BenchTabl
           unit: "ms (median)",
           baseline: ebase,
         },
+        ...agentPathRows(agent, k, o.repeats),
       ],
       notes: [
         `wall time in this process, median of ${o.repeats}; the first repeat includes JIT warm-up of the compiler.`,
         `verifierProcessed: the verifier's "processed N insns" summed over the chunks (per chunk: ${processed.join(", ")}).`,
         "parallel: Program.loadAsync per chunk on libuv's worker threads (UV_THREADPOOL_SIZE, default 4), bounded by the machine's cores.",
+        "agent path: a NetworkPolicy with that many ingress rules → PolicySync (feed, calculator, IR, compile, load, slots, entry switch), every rule's port changed per pass; its own 1-rule baseline.",
       ],
     };
     return [evalTable, buildTable, await policyInDatapath(ctx, o.rules, o.samples)];

@@ -23,6 +23,7 @@ import type { EndpointPolicy, PolicyPacket } from "../src/policy/rule-ir.ts";
 import { knp, namespace, pod } from "../test/support/policy-resources.ts";
 import { PolicyHarness } from "../test/policy/policy-harness.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
+import { labelChangeThroughPolicySync } from "./policy-label-agent.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
 import { summarize } from "./stats.ts";
 
@@ -57,6 +58,7 @@ function packetFrom(k: number): PolicyPacket {
 
 async function runLabelChange(ctx: BenchContext, o: LabelChangeOptions): Promise<BenchTable[]> {
   const rows: BenchRow[] = [];
+  const agentRuns: Array<[number, string, number]> = [];
   for (const n of o.pods) {
     const h = new PolicyHarness();
     const ipsets = h.map(PolicyMapName.ipsets);
@@ -151,10 +153,33 @@ async function runLabelChange(ctx: BenchContext, o: LabelChangeOptions): Promise
         },
         { name: `program recompile + load, ${at} pods, p99`, value: b.p99, unit: "ms" },
       );
+      agentRuns.push([n, base, b.p99]);
       h.unload(loaded);
     } finally {
       h.close();
     }
+  }
+  // The agent's own pass for the same change, after the calculator-only runs (not interleaved:
+  // each needs its own N-pod calculator).
+  for (const [n, base, reloadP99] of agentRuns) {
+    const a = summarize(await labelChangeThroughPolicySync(ctx, n, o.changes, podIp, packetFrom));
+    const at = n.toLocaleString("en-US");
+    rows.push(
+      {
+        name: `agent path: label change → verdict (cache + PolicySync.syncAsync), ${at} pods, p50`,
+        value: a.p50,
+        unit: "ms",
+        baseline: base,
+        extra: { p99: a.p99.toFixed(2), n: a.n },
+      },
+      {
+        name: `agent path: label change → verdict (cache + PolicySync.syncAsync), ${at} pods, p99`,
+        value: a.p99,
+        unit: "ms",
+        baseline: `program recompile + load, ${at} pods, p99`,
+        extra: { "recompile p99": reloadP99.toFixed(2) },
+      },
+    );
   }
   return [
     {
@@ -163,6 +188,7 @@ async function runLabelChange(ctx: BenchContext, o: LabelChangeOptions): Promise
       notes: [
         "change = PolicyCalculator.upsert(pod) + its sl_ipsets writes + BPF_PROG_TEST_RUN until the verdict flips (wall time).",
         "baseline = compiling and loading the server's policy program again (a set baked into code would need that).",
+        "agent path = the pod written to a ClusterCache, then one PolicySync.syncAsync pass (feed, calculator, plan, sl_ipsets), run after the rows above; no datastore, no pass debounce.",
       ],
     },
   ];

@@ -90,6 +90,7 @@ export class Agent {
   #lastTick = Date.now();
   /** Services ("namespace/name") whose change waits for the fast path (this turn of the loop). */
   #pendingServices = new Set<string>();
+  #policyChangeQueued = false;
   #stopped = false;
 
   private constructor(config: AgentConfig, log: AgentLogger) {
@@ -217,7 +218,10 @@ export class Agent {
         if (!this.#cache.synced) return;
         const services = changedServices(event);
         if (services !== undefined) this.#queueServiceChanges(services);
-        else this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
+        else {
+          if (changesPolicyMembers(event)) this.#queuePolicyChanges();
+          this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
+        }
       },
       { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") },
     );
@@ -318,6 +322,24 @@ export class Agent {
       this.#log.error({ op: "sync", err: e }, "sync of changed services failed; running a full pass");
       this.#scheduler.request("retry after error");
     }
+  }
+
+  /**
+   * A Pod, Namespace or NetworkSet changed: policy's IP sets follow at once (one policy pass after
+   * the events of this turn of the loop, usually a few sl_ipsets writes), not after the pass's
+   * debounce; the pass still runs for what else the event changes (routes, a new pod's veth).
+   */
+  #queuePolicyChanges(): void {
+    if (this.#policyChangeQueued) return;
+    this.#policyChangeQueued = true;
+    setImmediate(() => {
+      this.#policyChangeQueued = false;
+      if (this.#stopped) return;
+      this.#sync.syncPolicyChanges().catch((e: unknown) => {
+        this.#log.error({ op: "policy", err: e }, "policy fast path failed; the next pass retries");
+        this.#scheduler.request("retry after error");
+      });
+    });
   }
 
   // DNS policy runs while policy does (the datapath holds answers only while it beats).
@@ -425,6 +447,22 @@ export class Agent {
     await this.#proxyHealth?.close();
     this.#log.info({ op: "stop" }, "sluice agent stopped; pinned programs keep the datapath running");
   }
+}
+
+/** POLICY_MEMBER_KINDS are the kinds whose changes move addresses in and out of policy IP sets. */
+const POLICY_MEMBER_KINDS: ReadonlySet<string> = new Set([
+  "Pod",
+  "Namespace",
+  "NetworkSet",
+  "GlobalNetworkSet",
+]);
+
+/** changesPolicyMembers says whether an event may change policy IP-set membership. */
+function changesPolicyMembers(event: DatastoreEvent): boolean {
+  if (event.type === "added") return POLICY_MEMBER_KINDS.has(event.resource.kind);
+  if (event.type === "updated") return POLICY_MEMBER_KINDS.has(event.resource.kind);
+  if (event.type === "deleted") return POLICY_MEMBER_KINDS.has(event.previous.kind);
+  return false;
 }
 
 /** changedServices names the Services ("namespace/name") an event changes, or undefined when it is not a Service or EndpointSlice event. */

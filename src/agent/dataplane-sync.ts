@@ -45,7 +45,7 @@ import { describeFilters, runAttachPass, type WantedIface } from "../datapath/at
 import type { ServiceSync, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
 import { syncFailsafe } from "./failsafe-sync.ts";
 import type { FelixConfiguration } from "../model/felix-configuration.ts";
-import type { PolicySync, PolicySyncFactory } from "./policy-sync.ts";
+import type { PolicySync, PolicySyncFactory, PolicySyncInput } from "./policy-sync.ts";
 import { syncUntrackedXdp } from "./untracked-xdp-sync.ts";
 
 /** SyncOutcome summarises one pass (for the log, metrics and readiness). */
@@ -103,6 +103,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   readonly #xdpLogged = new Set<string>();
   #services: ServiceSync | undefined;
   #policy: PolicySync | undefined;
+  /** The last pass's policy input (interfaces), for syncPolicyChanges. */
+  #policyInput: Omit<PolicySyncInput, "cache"> | undefined;
   #node: DetectedNodeIp | undefined;
   #settings: DataplaneSettings | undefined;
   #firstPass = true;
@@ -257,7 +259,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       return this.#giveUp(e.message);
     }
     this.#firstPass = false;
-    this.#syncPolicy(scan.workloads, wanted);
+    await this.#syncPolicy(scan.workloads, wanted);
     await this.#syncXdp(wanted, settings);
     // Programs attached: eBPF serves Services now, so the other proxies' rules can go.
     await this.#handover.bpf(settings.kubeProxyCleanup);
@@ -277,19 +279,42 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     });
   }
 
-  // Policy needs the wired veths, so it follows routes and the attach pass. A failure here (a map
-  // write refused) is logged and retried next pass; Services and routing go on.
-  #syncPolicy(workloads: SyncWorkloads, wanted: ReadonlyMap<string, WantedIface>): void {
+  /**
+   * syncPolicyChanges is the agent's fast path for a label or membership change (a Pod,
+   * Namespace or NetworkSet): one policy pass at once, over the interfaces of the last completed
+   * pass, instead of after the pass's debounce — usually a few sl_ipsets writes. False when a pass
+   * must do it (not in eBPF mode, no completed pass, no policy). The next pass still runs and
+   * reconciles whatever the interfaces changed (a new pod's veth).
+   */
+  async syncPolicyChanges(): Promise<boolean> {
+    const policy = this.#policy;
+    const input = this.#policyInput;
+    if (this.#mode?.mode !== "bpf" || this.#firstPass || policy === undefined || input === undefined)
+      return false;
     try {
-      this.#policy?.sync({
-        cache: this.#d.cache,
-        nodeName: this.#d.config.nodeName,
-        workloads,
-        hostIfaces: [...wanted]
-          .filter(([, w]) => w.role === "hep")
-          .map(([name, w]) => ({ name, index: w.index })),
-        addressOwner: (ip) => this.#host.ifaceOfAddress(ip)?.ifindex,
-      });
+      await policy.syncAsync({ cache: this.#d.cache, ...input });
+    } catch (e) {
+      // The maps were reopened meanwhile (this PolicySync closed): the new one's pass does it.
+      if (this.#policy !== policy) return false;
+      throw e;
+    }
+    return true;
+  }
+
+  // Policy needs the wired veths, so it follows routes and the attach pass. A failure here (a map
+  // write refused) is logged and retried next pass; Services and routing go on. Async: the pass's
+  // policy chunks are verified concurrently on worker threads (PolicySync.syncAsync).
+  async #syncPolicy(workloads: SyncWorkloads, wanted: ReadonlyMap<string, WantedIface>): Promise<void> {
+    this.#policyInput = {
+      nodeName: this.#d.config.nodeName,
+      workloads,
+      hostIfaces: [...wanted]
+        .filter(([, w]) => w.role === "hep")
+        .map(([name, w]) => ({ name, index: w.index })),
+      addressOwner: (ip) => this.#host.ifaceOfAddress(ip)?.ifindex,
+    };
+    try {
+      await this.#policy?.syncAsync({ cache: this.#d.cache, ...this.#policyInput });
     } catch (e) {
       this.#d.log.error({ op: "policy", err: e }, `network policy sync failed: ${(e as Error).message}`);
     }
@@ -387,6 +412,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     this.#services = undefined;
     this.#policy?.close();
     this.#policy = undefined;
+    this.#policyInput = undefined;
     if (this.#maps) this.#retire(this.#maps);
     this.#maps = undefined;
     this.#mapSizesKey = "";
@@ -472,6 +498,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     // A new opening adopts what the old PolicySync installed (the pinned entries and slots).
     this.#policy?.close();
     this.#policy = this.#d.policy?.(maps, this.#d.log, this.#d.metrics);
+    this.#policyInput = undefined; // its first pass (adoption) is a full pass's
     // Programs still reference `old` until the next attach pass swaps them; close it after that.
     if (old) this.#closeAfterAttach = old;
     return maps;

@@ -164,6 +164,41 @@ test("PolicySync: a pod joining a set by a label change is one ipset write and n
   assert.ok(after.some((m) => m.endsWith(" 198.19.1.4/32")));
 });
 
+test("DataplaneSync.syncPolicyChanges: a label change reaches sl_ipsets at once, without a pass; false before the first pass", async () => {
+  const w = world();
+  put(w.cache, pod("web-1", "198.19.1.2", { app: "web" }));
+  put(w.cache, pod("other", "198.19.1.4", { app: "other" }));
+  put(w.cache, webPolicy);
+  w.host.addPodVeth(7, "slweb1", "198.19.1.2");
+  const a = agent(w);
+  assert.equal(await a.sync.syncPolicyChanges(), false, "no completed pass: the pass must do it");
+  await a.sync.sync();
+  const before = ipsetMembers(w);
+  put(w.cache, pod("other", "198.19.1.4", { app: "client" }));
+  assert.equal(await a.sync.syncPolicyChanges(), true);
+  const after = ipsetMembers(w);
+  assert.equal(after.length, before.length + 1);
+  assert.ok(after.some((m) => m.endsWith(" 198.19.1.4/32")));
+  // The pass that follows finds nothing left to do.
+  w.sink.log.length = 0;
+  await a.sync.sync();
+  assert.deepEqual(ipsetMembers(w), after);
+  assert.deepEqual(w.sink.log, []);
+});
+
+test("PolicySync.syncAsync runs passes one at a time; sync() refuses to run beside one", async () => {
+  const { w, a } = await base();
+  const policy = a.policy();
+  const input = { cache: w.cache, nodeName: NODE, workloads: [], hostIfaces: [] };
+  put(w.cache, pod("client-2", "198.19.1.9", { app: "client" }));
+  const one = policy.syncAsync(input);
+  const two = policy.syncAsync(input);
+  assert.throws(() => policy.sync(input), /a pass \(syncAsync\) is running/);
+  const [r1, r2] = await Promise.all([one, two]);
+  assert.equal(r1.ipSetsAdded, 1);
+  assert.equal(r2.ipSetsAdded, 0, "the second pass saw the first's result");
+});
+
 test("PolicySync: a deleted policy removes the entry and frees the slots; its members go", async () => {
   const { w, a } = await base();
   del(w.cache, webPolicy);

@@ -10,6 +10,11 @@
  *   3. entries of interfaces no longer policed deleted, their slots freed;
  *   4. sl_ipsets members removed (no program uses them any more).
  * A pod that joins a set by a label change is step 1 alone: one map write, no compile.
+ * The agent runs syncAsync: step 1, then every chunk of step 2 compiled and verified at once
+ * (PolicyProgrammer.prepare, BPF_PROG_LOAD on worker threads), then steps 2–4 as written here;
+ * sync() is the same pass loading chunk by chunk. A Pod, Namespace or NetworkSet change also runs
+ * a pass at once (DataplaneSync.syncPolicyChanges, the agent's fast path); syncAsync passes run
+ * one at a time.
  *
  * A restarted agent adopts: the first pass reserves the slots the previous agent's entries point
  * at, compiles every local endpoint afresh into free slots, switches each entry with one write
@@ -44,7 +49,13 @@ import { RuleIdAllocator, type RuleInfo } from "../policy/rule-ids.ts";
 import type { AgentLogger } from "./agent-logger.ts";
 import type { AgentMetrics } from "./agent-metrics.ts";
 import { localPolicyEndpoints, type LocalPolicyEndpoint } from "./local-policy-endpoints.ts";
-import { endpointSpec, planPolicyPass, ruleIdsOf, type PlannedEndpoint } from "./plan-policy-pass.ts";
+import {
+  endpointSpec,
+  planPolicyPass,
+  ruleIdsOf,
+  type PlannedEndpoint,
+  type PolicyPassPlan,
+} from "./plan-policy-pass.ts";
 import type { PolicyRecord, PolicyRecordStore } from "./policy-record.ts";
 
 /** FAIL_CLOSED_SLOT is never written: an entry pointing a hook there drops that hook's new flows. */
@@ -92,6 +103,15 @@ export interface PolicySyncReport {
 /** PolicySyncFactory builds a PolicySync over one set of maps (the agent makes one per opening). */
 export type PolicySyncFactory<M> = (maps: M, log: AgentLogger, metrics: AgentMetrics) => PolicySync;
 
+/** PlannedPass is one pass between its plan and its writes (syncAsync loads programs in between). */
+interface PlannedPass {
+  readonly full: boolean;
+  readonly plan: PolicyPassPlan;
+  /** Endpoints to apply: the plan's and failed ones retried, doNotTrack ingress dropped without XDP. */
+  readonly endpoints: readonly PlannedEndpoint[];
+  readonly local: ReadonlyMap<number, LocalPolicyEndpoint>;
+}
+
 export class PolicySync {
   readonly calc = new PolicyCalculator();
   readonly ids = new RuleIdAllocator();
@@ -108,6 +128,11 @@ export class PolicySync {
   readonly #logged = new Set<string>();
   /** Rule ids whose hit counters this agent has reset. */
   readonly #counted = new Set<number>();
+  /** The last syncAsync queued: passes run one at a time (the agent's pass and its fast path). */
+  #tail: Promise<unknown> = Promise.resolve();
+  /** syncAsync passes queued or running. */
+  #pending = 0;
+  #closed = false;
 
   constructor(deps: PolicySyncDeps) {
     this.#d = deps;
@@ -144,8 +169,43 @@ export class PolicySync {
     return { added: added.length, removed: gone };
   }
 
-  /** sync runs one pass. */
+  /** sync runs one pass, each endpoint's chunks loaded one after another (tests, tools). */
   sync(input: PolicySyncInput): PolicySyncReport {
+    if (this.#pending > 0) throw new Error("policy sync: a pass (syncAsync) is running");
+    const pass = this.#plan(input);
+    return this.#write(pass, this.#addMembers(pass));
+  }
+
+  /**
+   * syncAsync is the agent's pass: the same plan and writes as sync(), but every chunk the pass
+   * needs is compiled and verified first, concurrently (PolicyProgrammer.prepare: BPF_PROG_LOAD on
+   * worker threads), so a big policy's chunks load side by side; the writes that follow are
+   * synchronous and in sync()'s order. Only new IP-set members go in before the loads (step 1: a
+   * label change does not wait for a compile); no slot or entry is written until they settle, and a
+   * hook whose chunk failed leaves its endpoint on its old programs, with the error naming it.
+   */
+  syncAsync(input: PolicySyncInput): Promise<PolicySyncReport> {
+    this.#pending++;
+    const run = this.#tail.then(() => this.#syncAsync(input)).finally(() => this.#pending--);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #syncAsync(input: PolicySyncInput): Promise<PolicySyncReport> {
+    if (this.#closed) throw new Error("policy sync: closed");
+    try {
+      const pass = this.#plan(input);
+      const added = this.#addMembers(pass);
+      const specs = pass.endpoints.flatMap((p) => (p.kind === "spec" ? [p.spec] : []));
+      if (specs.length > 0) await this.programmer.prepare(specs);
+      if (this.#closed) throw new Error("policy sync: closed while its programs loaded");
+      return this.#write(pass, added);
+    } finally {
+      this.programmer.discardPrepared();
+    }
+  }
+
+  #plan(input: PolicySyncInput): PlannedPass {
     const full = this.#first;
     if (this.#first) this.#adopt();
     const fed = this.#feed.pass(input.cache);
@@ -174,8 +234,13 @@ export class PolicySync {
           .filter((i) => !planned.has(i) && local.byIfindex.has(i))
           .map((i) => endpointSpec(this.calc, this.ids, local.byIfindex.get(i)!))
       : [];
+    const endpoints = [...plan.apply, ...retry].map((p) => (this.#d.xdp ? p : this.#withoutXdp(p)));
+    return { full, plan, endpoints, local: local.byIfindex };
+  }
 
-    // 1. members in
+  // 1. members in; on a full pass, returns the members to take out at step 4 too.
+  #addMembers(pass: PlannedPass): { added: number; stale: readonly IpSetEntry[] } {
+    const { plan } = pass;
     let added = 0;
     let stale: IpSetEntry[] = [];
     if (plan.ipSets.kind === "full") {
@@ -191,10 +256,16 @@ export class PolicySync {
       added = plan.ipSets.added.length;
       this.#ipSetEntries += plan.ipSets.added.length - plan.ipSets.removed.length;
     }
+    return { added, stale };
+  }
+
+  #write(pass: PlannedPass, members: { added: number; stale: readonly IpSetEntry[] }): PolicySyncReport {
+    const { full, plan } = pass;
+    const { added, stale } = members;
     // 2. programs switched
     let applied = 0;
     let failed = 0;
-    for (const p of [...plan.apply, ...retry]) {
+    for (const p of pass.endpoints) {
       const outcome = this.#applyOne(p);
       if (outcome === "applied") applied++;
       if (outcome === "failed") failed++;
@@ -216,7 +287,7 @@ export class PolicySync {
       for (const i of this.#d.record.ifindexes()) if (!now.has(i)) this.#d.record.remove(i);
     }
     for (const id of this.#counted) if (this.ids.info(id) === undefined) this.#counted.delete(id);
-    this.#local = new Map(local.byIfindex);
+    this.#local = new Map(pass.local);
     this.#first = false;
     const policed = [...this.programmer.installedEndpoints()].length;
     const m = this.#d.metrics;
@@ -233,6 +304,7 @@ export class PolicySync {
 
   /** close lets go of this agent's program fds; entries and slots stay for the next PolicySync to adopt. */
   close(): void {
+    this.#closed = true;
     this.programmer.forget();
   }
 
@@ -257,8 +329,7 @@ export class PolicySync {
       );
   }
 
-  #applyOne(planned: PlannedEndpoint): "applied" | "unchanged" | "removed" | "failed" {
-    const p = this.#d.xdp ? planned : this.#withoutXdp(planned);
+  #applyOne(p: PlannedEndpoint): "applied" | "unchanged" | "removed" | "failed" {
     const { spec } = p;
     const error = p.kind === "error" ? p.error : undefined;
     if (error === undefined) {

@@ -3,7 +3,7 @@
  * BPF_BTF_LOAD. The retry-with-log policy lives in src/bpf/program.ts; this file only issues calls.
  */
 import { BpfAttr, BpfCommand, bpfSyscall, bpfTry, bpfTryAsync } from "./bpf.ts";
-import { errnoError } from "./errno.ts";
+import { Errno, errnoError } from "./errno.ts";
 import { Fd } from "./fd.ts";
 
 /** ProgLoadAttr is what BPF_PROG_LOAD needs. Log fields are only sent when logLevel > 0. */
@@ -60,14 +60,25 @@ function toResult(r: number): ProgLoadResult {
   return r < 0 ? { errno: -r } : { fd: new Fd(r) };
 }
 
-/** progLoad issues BPF_PROG_LOAD on the calling thread. */
+// The verifier gives up with EAGAIN when a signal is pending on the loading thread (do_check():
+// signal_pending), e.g. SIGPROF under --cpu-prof or a child's SIGCHLD; libbpf retries 5 times too.
+const LOAD_ATTEMPTS = 5;
+
+/** progLoad issues BPF_PROG_LOAD on the calling thread (again when a signal interrupted the verifier). */
 export function progLoad(p: ProgLoadAttr): ProgLoadResult {
-  return toResult(bpfTry(BpfCommand.ProgLoad, progLoadAttr(p)));
+  const attr = progLoadAttr(p);
+  let r = bpfTry(BpfCommand.ProgLoad, attr);
+  for (let i = 1; i < LOAD_ATTEMPTS && r === -Errno.EAGAIN; i++) r = bpfTry(BpfCommand.ProgLoad, attr);
+  return toResult(r);
 }
 
 /** progLoadAsync issues BPF_PROG_LOAD on a libuv worker: verification of a big program takes milliseconds to seconds. */
 export async function progLoadAsync(p: ProgLoadAttr): Promise<ProgLoadResult> {
-  return toResult(await bpfTryAsync(BpfCommand.ProgLoad, progLoadAttr(p)));
+  const attr = progLoadAttr(p);
+  let r = await bpfTryAsync(BpfCommand.ProgLoad, attr);
+  for (let i = 1; i < LOAD_ATTEMPTS && r === -Errno.EAGAIN; i++)
+    r = await bpfTryAsync(BpfCommand.ProgLoad, attr);
+  return toResult(r);
 }
 
 /** TestRunAttr is one BPF_PROG_TEST_RUN: input packet, optional context, output buffers. */

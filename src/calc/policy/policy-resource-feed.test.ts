@@ -111,3 +111,42 @@ function cnpBad(): Resource {
     spec: { selector: "app == ", ingress: [{ action: "Allow" }] },
   } as unknown as Resource;
 }
+
+test("PolicyResourceFeed finds a deletion in the same pass as an addition of the same kind", () => {
+  const src = new Source();
+  for (let i = 0; i < 20; i++) src.set(pod("default", `p${i}`, `198.19.0.${i}`, { app: "x" }));
+  src.set(knp("default", "allow", { podSelector: { matchLabels: { app: "x" } }, ingress: [{}] }));
+  const feed = new PolicyResourceFeed(new PolicyCalculator());
+  feed.pass(src);
+  // The count of pods is unchanged (one in, one out): the deletion must still be seen.
+  src.drop(pod("default", "p3", "198.19.0.3", { app: "x" }));
+  src.set(pod("default", "q1", "198.19.1.1", { app: "x" }));
+  const r = feed.pass(src);
+  assert.equal(r.upserts, 1);
+  assert.equal(r.removals, 1);
+  assert.deepEqual([...r.delta.endpoints].sort(), ["pod/default/p3", "pod/default/q1"]);
+  // And nothing more afterwards; the removed pod can come back.
+  src.generation++; // a change elsewhere: the pods are walked, nothing is fed or removed
+  const again = feed.pass(src);
+  assert.deepEqual([again.upserts, again.removals], [0, 0]);
+  src.set(pod("default", "p3", "198.19.0.3", { app: "x" }));
+  assert.equal(feed.pass(src).upserts, 1);
+});
+
+test("PolicyResourceFeed: a re-delivered copy (same uid and resourceVersion) is not fed again, and its deletion is", () => {
+  const versioned = (rv: string): Resource => {
+    const r = pod("default", "a", "198.19.0.1", { app: "x" });
+    return { ...r, metadata: { ...r.metadata, uid: "u1", resourceVersion: rv } } as Resource;
+  };
+  const src = new Source();
+  src.set(versioned("1"));
+  const feed = new PolicyResourceFeed(new PolicyCalculator());
+  assert.equal(feed.pass(src).upserts, 1);
+  src.set(versioned("1"));
+  const copy = feed.pass(src);
+  assert.deepEqual([copy.upserts, copy.removals], [0, 0]);
+  src.set(versioned("2"));
+  assert.equal(feed.pass(src).upserts, 1);
+  src.drop(versioned("2"));
+  assert.equal(feed.pass(src).removals, 1);
+});

@@ -1,6 +1,7 @@
 /**
  * KernelPolicySink is the PolicyProgramSink on the kernel: chunks are verified with
- * Program.load (their maps relocated by name through mapFds, as the policy harness does), slots
+ * Program.load, or Program.loadAsync on a libuv worker for PolicyProgrammer.prepare (their maps
+ * relocated by name through mapFds, as the policy harness does), slots
  * are sl_pol_jump entries (a program fd written, the kernel keeps a reference), endpoints are
  * sl_pol_endpoints entries. Parametric on the prog array so an XDP array can use it too.
  */
@@ -25,6 +26,10 @@ export class KernelPolicySink implements PolicyProgramSink {
 
   load(chunk: PolicyChunk): LoadedProgram {
     return Program.load(chunk.spec, { mapFds: this.mapFds });
+  }
+
+  loadAsync(chunk: PolicyChunk): Promise<LoadedProgram> {
+    return Program.loadAsync(chunk.spec, { mapFds: this.mapFds });
   }
 
   writeSlot(slot: number, program: LoadedProgram): void {

@@ -10,13 +10,19 @@
  * untrackedIngress hook (doNotTrack, run in XDP) is compiled for target "xdp" into its own prog
  * array, sl_pol_jump_xdp (options.xdp: its slots and where they are written); its chunk-0 slot
  * goes in the same sl_pol_endpoints entry, so the endpoint still switches with one write.
+ *
+ * apply() compiles and loads what it needs itself, chunk after chunk. An agent pass first awaits
+ * prepare() for all the pass's specs: it compiles them and verifies every chunk concurrently
+ * (sink.loadAsync, BPF_PROG_LOAD on libuv workers), so a 10,000-rule policy's chunks do not wait
+ * for each other; apply() then takes the prepared programs and only writes. A hook whose chunk
+ * failed to load keeps that error for apply(), which leaves the endpoint on its old programs.
  */
 import { SL_POL_HEP_ARRIVAL_CHUNKS, SL_POL_MAX_CHUNKS, type SlPolEndpoint } from "../abi/abi.ts";
-import { stableJson } from "../../datastore/stable-json.ts";
 import { compilePolicy, type CompiledPolicy, type PolicyChunk } from "../../policy/compile-policy.ts";
 import type { EndpointPolicy } from "../../policy/rule-ir.ts";
 import type { PolicyHook } from "../../policy/rule-ids.ts";
 import type { PolicySlots } from "./policy-slots.ts";
+import { loadAll } from "./load-all.ts";
 
 /** PolicySlotField is a sl_pol_endpoint field holding a hook's chunk-0 slot. */
 export type PolicySlotField = Exclude<keyof SlPolEndpoint, "flags">;
@@ -44,6 +50,8 @@ export interface LoadedProgram {
 export interface PolicyProgramSink {
   /** load verifies one chunk; it throws with the verifier's reason. */
   load(chunk: PolicyChunk): LoadedProgram;
+  /** loadAsync is load off the event loop (the kernel's: BPF_PROG_LOAD on a worker thread). */
+  loadAsync?(chunk: PolicyChunk): Promise<LoadedProgram>;
   writeSlot(slot: number, program: LoadedProgram): void;
   clearSlot(slot: number): void;
   writeEndpoint(ifindex: number, entry: SlPolEndpoint): void;
@@ -128,6 +136,26 @@ export interface PolicyProgrammerOptions {
    * drops every new flow there (policy.h: a missing program fails closed). failClosed() uses it.
    */
   readonly failClosedSlot?: number;
+  /** Chunks prepare() verifies at once (default 4: libuv's worker pool, shared with file I/O). */
+  readonly loadConcurrency?: number;
+}
+
+/** PrepareReport says what prepare() did: hooks loaded, hooks that failed, chunks verified. */
+export interface PrepareReport {
+  readonly hooks: number;
+  readonly failed: number;
+  readonly chunks: number;
+}
+
+/** A hook prepare() built for apply(): its programs (loaded, in no slot yet) or why it failed. */
+type PreparedHook =
+  | { readonly fingerprint: string; readonly hook: InstalledHook }
+  | { readonly fingerprint: string; readonly error: Error };
+
+interface CompiledHook {
+  readonly where: string;
+  readonly base: number;
+  readonly compiled: CompiledPolicy;
 }
 
 /** ADOPTED is the fingerprint of a hook an earlier agent installed: it never equals an IR's. */
@@ -140,6 +168,13 @@ export class PolicyProgrammer {
   readonly compile: Compile;
   readonly failClosedSlot: number | undefined;
   readonly #xdp: PolicyProgrammerOptions["xdp"];
+  readonly #loadConcurrency: number;
+  /** ifindex → hook → what prepare() built; taken by apply(), the rest discarded. */
+  readonly #prepared = new Map<number, Map<PolicyHook, PreparedHook>>();
+  /** Bumped by discardPrepared()/forget(): a prepare() in flight then drops what it loads. */
+  #epoch = 0;
+  /** An IR's fingerprint, computed once (prepare and apply see the same IR objects). */
+  readonly #fingerprints = new WeakMap<EndpointPolicy, string>();
 
   constructor(
     readonly sink: PolicyProgramSink,
@@ -149,6 +184,7 @@ export class PolicyProgrammer {
     this.compile = options.compile ?? compilePolicy;
     this.failClosedSlot = options.failClosedSlot;
     this.#xdp = options.xdp;
+    this.#loadConcurrency = options.loadConcurrency ?? 4;
   }
 
   /** slotsOf is the slot range of a hook's prog array. */
@@ -226,13 +262,14 @@ export class PolicyProgrammer {
     try {
       for (const hook of hooks) {
         const ir = spec.hooks[hook]!;
-        const fingerprint = stableJson(ir);
+        const fingerprint = this.#fingerprintOf(ir);
         const prev = old?.hooks.get(hook);
         if (prev !== undefined && prev.fingerprint === fingerprint) {
           next.set(hook, prev);
           continue;
         }
-        const installed = this.#build(spec, hook, ir, fingerprint);
+        const installed =
+          this.#takePrepared(spec.ifindex, hook, fingerprint) ?? this.#build(spec, hook, ir, fingerprint);
         fresh.push([hook, installed]);
         next.set(hook, installed);
       }
@@ -242,6 +279,8 @@ export class PolicyProgrammer {
       const error = e instanceof Error ? e : new Error(String(e));
       this.#errors.set(spec.ifindex, error);
       return { kind: "failed", error };
+    } finally {
+      this.#discardPreparedOf(spec.ifindex);
     }
     this.#errors.delete(spec.ifindex);
     const flagsChanged = old?.flags !== spec.flags;
@@ -282,6 +321,7 @@ export class PolicyProgrammer {
 
   /** remove deletes the endpoint's entry, then clears and frees its slots. */
   remove(ifindex: number): ApplyOutcome {
+    this.#discardPreparedOf(ifindex);
     this.#errors.delete(ifindex);
     const old = this.#installed.get(ifindex);
     if (old === undefined) return { kind: "unchanged" };
@@ -293,6 +333,7 @@ export class PolicyProgrammer {
 
   /** forget closes this agent's program fds and drops its state, leaving the kernel's entries and slots as they are (a new programmer adopts them). */
   forget(): void {
+    this.discardPrepared();
     for (const ep of this.#installed.values())
       for (const h of ep.hooks.values()) for (const p of h.programs) p.close();
     this.#installed.clear();
@@ -318,7 +359,135 @@ export class PolicyProgrammer {
     }
   }
 
+  /**
+   * prepare compiles every hook of `specs` that apply() would build and verifies all their chunks
+   * concurrently (sink.loadAsync; a sink without it loads one by one), holding the programs,
+   * in fresh slots not yet written, for apply(). A hook that fails to compile or load keeps its
+   * error for apply() (the endpoint stays on its old programs); one that finds no free slots is
+   * left to apply(), which runs after earlier endpoints' switches freed theirs. Whatever apply()
+   * does not take is discarded by the next prepare() or discardPrepared(). One at a time.
+   */
+  async prepare(specs: readonly EndpointPolicySpec[]): Promise<PrepareReport> {
+    this.#dropPrepared();
+    const epoch = this.#epoch;
+    const jobs: Array<
+      { ifindex: number; hook: PolicyHook; fingerprint: string; ir: EndpointPolicy } & CompiledHook
+    > = [];
+    let failed = 0;
+    for (const spec of specs) {
+      const old = this.#installed.get(spec.ifindex);
+      for (const hook of POLICY_HOOKS) {
+        const ir = spec.hooks[hook];
+        if (ir === undefined || this.#prepared.get(spec.ifindex)?.has(hook)) continue;
+        const fingerprint = this.#fingerprintOf(ir);
+        if (old?.hooks.get(hook)?.fingerprint === fingerprint) continue;
+        try {
+          const c = this.#compileInto(spec, hook, ir, true);
+          if (c !== undefined) jobs.push({ ifindex: spec.ifindex, hook, fingerprint, ir, ...c });
+        } catch (e) {
+          failed++;
+          this.#setPrepared(spec.ifindex, hook, { fingerprint, error: asError(e) });
+        }
+      }
+    }
+    const chunks = jobs.flatMap((j) => j.compiled.chunks);
+    const sink = this.sink;
+    const load = sink.loadAsync?.bind(sink) ?? ((c: PolicyChunk) => Promise.resolve(sink.load(c)));
+    const results = await loadAll(chunks, load, this.#loadConcurrency);
+    let at = 0;
+    for (const j of jobs) {
+      const n = j.compiled.chunks.length;
+      const mine = results.slice(at, (at += n));
+      const programs = mine.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      const rejected = mine.find((r) => r.status === "rejected");
+      if (rejected !== undefined || epoch !== this.#epoch) {
+        for (const p of programs) p.close();
+        this.slotsOf(j.hook).free(j.base, n);
+        if (rejected === undefined) continue; // discarded while loading
+        failed++;
+        this.#setPrepared(j.ifindex, j.hook, {
+          fingerprint: j.fingerprint,
+          error: loadError(j.where, rejected.reason),
+        });
+        continue;
+      }
+      this.#setPrepared(j.ifindex, j.hook, {
+        fingerprint: j.fingerprint,
+        hook: {
+          ir: j.ir,
+          fingerprint: j.fingerprint,
+          base: j.base,
+          count: n,
+          compiled: j.compiled,
+          programs,
+        },
+      });
+    }
+    return { hooks: jobs.length, failed, chunks: chunks.length };
+  }
+
+  /** discardPrepared closes what prepare() built and apply() did not take, and frees its slots. */
+  discardPrepared(): void {
+    this.#epoch++;
+    this.#dropPrepared();
+  }
+
+  #dropPrepared(): void {
+    for (const ifindex of [...this.#prepared.keys()]) this.#discardPreparedOf(ifindex);
+  }
+
+  #setPrepared(ifindex: number, hook: PolicyHook, p: PreparedHook): void {
+    let m = this.#prepared.get(ifindex);
+    if (m === undefined) this.#prepared.set(ifindex, (m = new Map()));
+    m.set(hook, p);
+  }
+
+  // A prepared hook for this IR: its programs, or its error thrown (apply() then keeps the old).
+  #takePrepared(ifindex: number, hook: PolicyHook, fingerprint: string): InstalledHook | undefined {
+    const p = this.#prepared.get(ifindex)?.get(hook);
+    if (p === undefined || p.fingerprint !== fingerprint) return undefined;
+    this.#prepared.get(ifindex)!.delete(hook);
+    if ("error" in p) throw p.error;
+    return p.hook;
+  }
+
+  #discardPreparedOf(ifindex: number): void {
+    const m = this.#prepared.get(ifindex);
+    if (m === undefined) return;
+    this.#prepared.delete(ifindex);
+    for (const [hook, p] of m) if ("hook" in p) this.#discard(hook, p.hook, false);
+  }
+
+  // Plain JSON, not key-sorted (stableJson cost ~100 ms on a 10,000-rule IR): endpointPolicyIr
+  // builds every IR in one fixed key order, and an IR spelled in another order only costs a
+  // recompile, never a wrongly kept program (equal strings are equal IRs).
+  #fingerprintOf(ir: EndpointPolicy): string {
+    let f = this.#fingerprints.get(ir);
+    if (f === undefined) this.#fingerprints.set(ir, (f = JSON.stringify(ir)));
+    return f;
+  }
+
   #build(spec: EndpointPolicySpec, hook: PolicyHook, ir: EndpointPolicy, fingerprint: string): InstalledHook {
+    const { where, base, compiled } = this.#compileInto(spec, hook, ir, false)!;
+    const n = compiled.chunks.length;
+    const programs: LoadedProgram[] = [];
+    try {
+      for (const c of compiled.chunks) programs.push(this.sink.load(c));
+    } catch (e) {
+      for (const p of programs) p.close();
+      this.slotsOf(hook).free(base, n);
+      throw loadError(where, e);
+    }
+    return { ir, fingerprint, base, count: n, compiled, programs };
+  }
+
+  // Compiles for a fresh slot run (reserved; undefined when none is free and `defer`).
+  #compileInto(
+    spec: EndpointPolicySpec,
+    hook: PolicyHook,
+    ir: EndpointPolicy,
+    defer: boolean,
+  ): CompiledHook | undefined {
     const where = `policy for endpoint ${spec.name} (ifindex ${spec.ifindex}) ${hook}`;
     // Reserve the most a program may need, compile for that base, give back the unused tail; when
     // no such run is free, learn the real count first (a second compile) and ask for exactly that.
@@ -328,6 +497,7 @@ export class PolicyProgrammer {
     let compiled: CompiledPolicy;
     try {
       if (base === undefined) {
+        if (defer) return undefined;
         const n = this.#compile(where, hook, ir, 0).chunks.length;
         base = slots.allocate(n);
         reserved = n;
@@ -342,15 +512,7 @@ export class PolicyProgrammer {
     }
     const n = compiled.chunks.length;
     if (reserved > n) slots.free(base + n, reserved - n);
-    const programs: LoadedProgram[] = [];
-    try {
-      for (const c of compiled.chunks) programs.push(this.sink.load(c));
-    } catch (e) {
-      for (const p of programs) p.close();
-      slots.free(base, n);
-      throw new Error(`${where}: load failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
-    return { ir, fingerprint, base, count: n, compiled, programs };
+    return { where, base, compiled };
   }
 
   #compile(where: string, hook: PolicyHook, ir: EndpointPolicy, slotBase: number): CompiledPolicy {
@@ -386,6 +548,14 @@ function checkArrivalChunks(spec: EndpointPolicySpec, hooks: ReadonlyMap<PolicyH
   throw new Error(
     `policy for endpoint ${spec.name} (ifindex ${spec.ifindex}): preDNAT needs ${preDnat} chunks and ingress ${arrival}: together at most ${SL_POL_HEP_ARRIVAL_CHUNKS} fit the tail-call limit`,
   );
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function loadError(where: string, e: unknown): Error {
+  return new Error(`${where}: load failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 function entryOf(hooks: ReadonlyMap<PolicyHook, InstalledHook>, flags: number): SlPolEndpoint {

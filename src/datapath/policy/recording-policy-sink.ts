@@ -35,6 +35,11 @@ export class RecordingPolicySink implements PolicyProgramSink {
     this.log.push(`load ${p.id}`);
     return p;
   }
+  /** loadAsync is load a turn of the event loop later (as a kernel load on a worker would be). */
+  async loadAsync(chunk: PolicyChunk): Promise<LoadedProgram> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return this.load(chunk);
+  }
   writeSlot(slot: number, program: LoadedProgram): void {
     this.slots.set(slot, program as RecordedProgram);
     this.log.push(`slot ${slot}=${(program as RecordedProgram).id}`);

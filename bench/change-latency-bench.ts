@@ -11,8 +11,10 @@
  * the program picks a backend per flow, and one new address would need ~10 probes to be seen.
  * Needs root (BPF, a throwaway netns).
  */
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtempSync, rmSync } from "node:fs";
-import { performance } from "node:perf_hooks";
+import { basename } from "node:path";
+import { PerformanceObserver, performance, type PerformanceEntry } from "node:perf_hooks";
 import { resolveAgentConfig } from "../src/agent/agent-config.ts";
 import { createAgentLogger } from "../src/agent/agent-logger.ts";
 import { serviceSyncFactory } from "../src/agent/proxy-service-sync.ts";
@@ -21,7 +23,12 @@ import { dataplaneSettings } from "../src/calc/dataplane-settings.ts";
 import type { DatapathMapSet } from "../src/datapath/datapath-backend.ts";
 import { ClusterCache, sliceServiceKey } from "../src/datastore/cluster-cache.ts";
 import { atomicWriteFile } from "../src/datastore/atomic-write.ts";
-import { FileDatastore, newFileName } from "../src/datastore/file-datastore.ts";
+import {
+  FileDatastore,
+  newFileName,
+  watchTraceChannel,
+  type WatchTrace,
+} from "../src/datastore/file-datastore.ts";
 import { renderJsonManifest } from "../src/datastore/manifest-file-edit.ts";
 import { withNetns } from "../src/kernel/netns.ts";
 import { packet } from "../test/packet/build-packet.ts";
@@ -54,10 +61,38 @@ const p = (xs: readonly number[], q: number): number =>
 /** Where one change's time goes, in order (they add up to the total). */
 const STAGES = ["write → event", "event → sync starts", "sync", "sync → packet sees it"] as const;
 type Stage = (typeof STAGES)[number];
+/**
+ * The datastore's stage (write → event) in parts, from the FileDatastore's watch trace: the
+ * writer's own temp file + fsync + rename, the kernel and the loop until fs.watch names the file,
+ * the debounce and the loop until the flush starts, and the flush until the watch event (stat,
+ * read, parse, validate, index). Plus the GC pauses (PerformanceObserver "gc") inside the change.
+ */
+const PARTS = [
+  "write: temp, fsync, rename",
+  "rename → fs.watch names it",
+  "fs.watch → flush starts",
+  "flush → event (read, validate, index)",
+  "GC pauses inside the change",
+] as const;
+type Part = (typeof PARTS)[number];
 
 type Contender = "fast path (changed Service only)" | "full recompute (every Service)";
 const FAST: Contender = "fast path (changed Service only)";
 const FULL: Contender = "full recompute (every Service)";
+
+/** gcKind names a "gc" PerformanceEntry's kind (node's NODE_PERFORMANCE_GC_* flags). */
+function gcKind(g: PerformanceEntry): string {
+  const kind = (g as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+  return kind === 1
+    ? "minor"
+    : kind === 4
+      ? "major"
+      : kind === 8
+        ? "incremental"
+        : kind === 16
+          ? "weakcb"
+          : String(kind);
+}
 
 /** dnatTarget runs one SYN from the pod to the Service and returns the destination the program wrote. */
 function dnatTarget(netns: string, node: BenchNode, s: SyntheticService, sport: number): string {
@@ -114,6 +149,20 @@ async function measureAt(
         flushEnd = performance.now();
       }
     };
+    // The watch's trace: when fs.watch named the bench's file, and when its flush ran.
+    let traceFile = "";
+    let watchAt = 0;
+    let traceFlush = { start: 0, end: 0 };
+    const onTrace = (m: unknown): void => {
+      const t = m as WatchTrace;
+      if (t.stage === "event" && t.name === traceFile && watchAt === 0) watchAt = t.at;
+      if (t.stage === "flush" && t.names.includes(traceFile) && traceFlush.start === 0)
+        traceFlush = { start: t.start, end: t.end };
+    };
+    subscribe(watchTraceChannel.name, onTrace);
+    const gcs: PerformanceEntry[] = [];
+    const gcObserver = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+    gcObserver.observe({ entryTypes: ["gc"] });
     let synced!: () => void;
     const ready = new Promise<void>((r) => (synced = r));
     const watch = await store.watch((e) => {
@@ -135,11 +184,13 @@ async function measureAt(
         [FULL, []],
         [`${FAST} event`, []],
         [`${FULL} event`, []],
-        ...STAGES.flatMap((st): [string, number[]][] => [
+        ...[...STAGES, ...PARTS].flatMap((st): [string, number[]][] => [
           [`${FAST} ${st}`, []],
           [`${FULL} ${st}`, []],
         ]),
       ]);
+      /** The slowest changes of each contender, with their stages, for the progress log. */
+      const slowest: { contender: Contender; total: number; parts: string }[] = [];
       let sport = 1024;
       const before = store.stats;
       // One contender after the other, not alternating: the full recompute's loop time and
@@ -153,8 +204,13 @@ async function measureAt(
         );
         const want = new Set(fresh);
         const file = `${dir}/${newFileName({ group: "discovery.k8s.io", kind: "EndpointSlice", namespace: s.namespace, name: `${s.name}-bench` })}`;
+        const text = renderJsonManifest(endpointSliceManifest({ ...s, endpoints: fresh }));
+        traceFile = basename(file);
+        watchAt = 0;
+        traceFlush = { start: 0, end: 0 };
         const t0 = performance.now();
-        atomicWriteFile(file, renderJsonManifest(endpointSliceManifest({ ...s, endpoints: fresh })));
+        atomicWriteFile(file, text);
+        const written = performance.now();
         for (;;) {
           if (want.has(dnatTarget(netns, node, s, (sport++ % 64_000) + 1024))) break;
           if (performance.now() - t0 > 10_000)
@@ -173,8 +229,39 @@ async function measureAt(
           "sync → packet sees it": seen - flushEnd,
         };
         for (const st of STAGES) out.get(`${contender} ${st}`)!.push(stages[st]);
+        // The GC entries of this change arrive on a later turn: the sleep below lets them in.
         await sleep(20);
+        const inside = gcs.filter((g) => g.startTime < seen && g.startTime + g.duration > t0);
+        const gc = inside.reduce(
+          (sum, g) => sum + Math.min(g.startTime + g.duration, seen) - Math.max(g.startTime, t0),
+          0,
+        );
+        const parts: Record<Part, number> = {
+          "write: temp, fsync, rename": written - t0,
+          "rename → fs.watch names it": watchAt - written,
+          "fs.watch → flush starts": traceFlush.start - watchAt,
+          "flush → event (read, validate, index)": eventAt - traceFlush.start,
+          "GC pauses inside the change": gc,
+        };
+        for (const pt of PARTS) out.get(`${contender} ${pt}`)!.push(parts[pt]);
+        slowest.push({
+          contender,
+          total: seen - t0,
+          parts: [
+            ...inside.map((g) => `gc ${gcKind(g)} ${g.duration.toFixed(1)}`),
+            ...STAGES.map((st) => `${st} ${stages[st].toFixed(1)}`),
+            ...PARTS.map((pt) => `${pt} ${parts[pt].toFixed(1)}`),
+          ].join(", "),
+        });
       }
+      for (const c of [FAST, FULL])
+        for (const w of slowest
+          .filter((x) => x.contender === c)
+          .sort((a, b) => b.total - a.total)
+          .slice(0, 3))
+          ctx.progress(
+            `change-latency N=${n}: slow ${c === FAST ? "fast" : "full"} change ${w.total.toFixed(1)} ms: ${w.parts}`,
+          );
       const after = store.stats;
       // What the datastore did for the changes: one file read each and, ideally, no full rescan.
       out.set("full rescans", [after.fullScans - before.fullScans]);
@@ -182,6 +269,8 @@ async function measureAt(
       return out;
     } finally {
       watch.close();
+      unsubscribe(watchTraceChannel.name, onTrace);
+      gcObserver.disconnect();
     }
   } finally {
     await store.close();
@@ -239,7 +328,7 @@ export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
         }
         // The breakdown of each contender's changes: which stage holds the time.
         for (const c of [FAST, FULL])
-          for (const st of STAGES) {
+          for (const st of [...STAGES, ...PARTS]) {
             const xs = r.get(`${c} ${st}`)!;
             rows.push({
               name: `${c === FAST ? "fast" : "full"}, ${at}: ${st} p50 / p99`,

@@ -21,9 +21,11 @@
  * whole manifest set, then writes it in one pass (writeFilesAtomically). Concurrent writers
  * are not locked against each other: the last rename wins.
  */
+import { channel } from "node:diagnostics_channel";
 import { statSync, watch as fsWatch, type FSWatcher } from "node:fs";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { ValidationError } from "../errors/validation-error.ts";
 import type { Resource } from "../model/resource.ts";
 import { formatResourceKey, resourceKeyId, type ResourceKey } from "../model/resource-key.ts";
@@ -51,6 +53,24 @@ import { applyMergePatch } from "./merge-patch.ts";
 import { ResourceNotFoundError } from "./resource-not-found-error.ts";
 import { applyStrategicMergePatch } from "./strategic-merge-patch.ts";
 import { writeFilesAtomically } from "./write-files-atomically.ts";
+
+/**
+ * WatchTrace is what the watch's delivery publishes on `watchTraceChannel` (node:diagnostics_channel),
+ * only while someone subscribes (bench/change-latency-bench.ts times a change's stages with it):
+ * `event` when fs.watch names a manifest file, `flush` when the named files are read, validated
+ * and their events emitted (`start` … `end`, performance.now() milliseconds).
+ */
+export type WatchTrace =
+  | { readonly stage: "event"; readonly name: string; readonly at: number }
+  | {
+      readonly stage: "flush";
+      readonly names: readonly string[];
+      readonly start: number;
+      readonly end: number;
+    };
+
+/** watchTraceChannel carries the FileDatastore's WatchTrace messages. */
+export const watchTraceChannel = channel("sluice:file-datastore:watch");
 
 /** FileDatastoreOptions tune validation and the watch timing (tests shorten them). */
 export interface FileDatastoreOptions {
@@ -436,8 +456,16 @@ export class FileDatastore implements Datastore {
     if (this.#fullScanDue) return this.#scan();
     const names = [...this.#dirty];
     this.#dirty.clear();
+    const start = watchTraceChannel.hasSubscribers ? performance.now() : 0;
     this.#refresh(names);
     this.#seenDir();
+    if (watchTraceChannel.hasSubscribers)
+      watchTraceChannel.publish({
+        stage: "flush",
+        names,
+        start,
+        end: performance.now(),
+      } satisfies WatchTrace);
   }
 
   #start(): void {
@@ -456,6 +484,12 @@ export class FileDatastore implements Datastore {
         if (name === null) this.#fullScanDue = true;
         else if (isManifestFile(name.toString())) this.#dirty.add(name.toString());
         else return;
+        if (name !== null && watchTraceChannel.hasSubscribers)
+          watchTraceChannel.publish({
+            stage: "event",
+            name: name.toString(),
+            at: performance.now(),
+          } satisfies WatchTrace);
         if (this.#debounce === undefined) {
           this.#debounce = setTimeout(() => {
             this.#debounce = undefined;

@@ -3,7 +3,7 @@
  * through the real tc program (from_wep under BPF_PROG_TEST_RUN) is DNATed to the new backends.
  * In one process: FileDatastore (inotify) → watch → ClusterCache → the agent's service sync
  * (src/agent/proxy-service-sync.ts over the node's real maps, loaded from tc.o) → sl_nat_fe/be.
- * Two contenders in the same run, changes alternating: the fast path (syncChanged: the changed
+ * Two contenders in the same run, one after the other: the fast path (syncChanged: the changed
  * Service alone, what the agent does on a Service/EndpointSlice event) and the full recompute
  * (sync: every Service through the reconciler's per-Service cache, what the agent's pass does —
  * here without the pass's 100 ms debounce, which the agent adds on top). The change rewrites
@@ -64,7 +64,7 @@ type Stage = (typeof STAGES)[number];
 /**
  * The datastore's stage (write → event) in parts, from the FileDatastore's watch trace: the
  * writer's own temp file + fsync + rename, the kernel and the loop until fs.watch names the file,
- * the debounce and the loop until the flush starts, and the flush until the watch event (stat,
+ * the loop until the flush starts (the next check phase), and the flush until the watch event (stat,
  * read, parse, validate, index). Plus the GC pauses (PerformanceObserver "gc") inside the change.
  */
 const PARTS = [
@@ -195,6 +195,8 @@ async function measureAt(
         [FULL, []],
         [`${FAST} event`, []],
         [`${FULL} event`, []],
+        [`${FAST} rename`, []],
+        [`${FULL} rename`, []],
         ...[...STAGES, ...PARTS].flatMap((st): [string, number[]][] => [
           [`${FAST} ${st}`, []],
           [`${FULL} ${st}`, []],
@@ -238,6 +240,7 @@ async function measureAt(
         const cpu = process.cpuUsage(cpu0);
         out.get(contender)!.push(seen - t0);
         out.get(`${contender} event`)!.push(seen - eventAt);
+        out.get(`${contender} rename`)!.push(seen - written);
         const stages: Record<Stage, number> = {
           "write → event": eventAt - t0,
           "event → sync starts": flushAt - eventAt,
@@ -366,6 +369,19 @@ export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
             baseline: evBase,
             extra: { samples: fastEv.length },
           });
+          // From the rename that commits the write (after the writer's own temp file and fsync):
+          // the datastore's delivery and the agent's part, without the writer's disk.
+          const fullRn = r.get(`${FULL} rename`)!;
+          const fastRn = r.get(`${FAST} rename`)!;
+          const rnBase = `rename (write committed) → DNAT, ${FULL}, ${at}, ${label}`;
+          rows.push({ name: rnBase, value: p(fullRn, q), unit: "ms", extra: { samples: fullRn.length } });
+          rows.push({
+            name: `rename (write committed) → DNAT, ${FAST}, ${at}, ${label}`,
+            value: p(fastRn, q),
+            unit: "ms",
+            baseline: rnBase,
+            extra: { samples: fastRn.length },
+          });
         }
         // The breakdown of each contender's changes: which stage holds the time.
         for (const c of [FAST, FULL])
@@ -386,8 +402,10 @@ export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
       notes: [
         "in one process: FileDatastore (inotify) → ClusterCache → the agent's service sync over maps loaded from tc.o → BPF_PROG_TEST_RUN of from_wep, polled",
         "full recompute runs without the agent's 100 ms pass debounce; the fast path's changes run first, then the full recompute's (never interleaved)",
-        "stages: write → event (inotify, debounce, read, validate), event → sync starts (the queued flush waits for its turn of the loop), sync (syncChanged / sync), sync → packet sees it (the probe loop's next from_wep run)",
-        "event → DNAT: from the watch's EndpointSlice event to the packet, i.e. without the file datastore's delivery (inotify, 1 ms debounce, read, validate)",
+        "stages: write → event (fsync, rename, inotify, read, validate), event → sync starts (the queued flush waits for its turn of the loop), sync (syncChanged / sync), sync → packet sees it (the probe loop's next from_wep run)",
+        "event → DNAT: from the watch's EndpointSlice event to the packet, i.e. without the file datastore's delivery (inotify, read, validate)",
+        "rename (write committed) → DNAT: from the writer's rename to the packet, i.e. without the writer's temp file and fsync (its own disk's latency)",
+        "parts of write → event: the writer's temp file + fsync + rename, rename → fs.watch names the file, → the flush starts (next check phase), → the watch event (stat, read, parse, validate, index); GC pauses and process CPU inside each change",
       ],
     };
     return [table];

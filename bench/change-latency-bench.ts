@@ -3,7 +3,7 @@
  * through the real tc program (from_wep under BPF_PROG_TEST_RUN) is DNATed to the new backends.
  * In one process: FileDatastore (inotify) → watch → ClusterCache → the agent's service sync
  * (src/agent/proxy-service-sync.ts over the node's real maps, loaded from tc.o) → sl_nat_fe/be.
- * Two contenders in the same run, changes alternating: the fast path (syncChanged: the changed
+ * Two contenders in the same run, one after the other: the fast path (syncChanged: the changed
  * Service alone, what the agent does on a Service/EndpointSlice event) and the full recompute
  * (sync: every Service through the reconciler's per-Service cache, what the agent's pass does —
  * here without the pass's 100 ms debounce, which the agent adds on top). The change rewrites
@@ -11,8 +11,10 @@
  * the program picks a backend per flow, and one new address would need ~10 probes to be seen.
  * Needs root (BPF, a throwaway netns).
  */
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtempSync, rmSync } from "node:fs";
-import { performance } from "node:perf_hooks";
+import { basename } from "node:path";
+import { PerformanceObserver, performance, type PerformanceEntry } from "node:perf_hooks";
 import { resolveAgentConfig } from "../src/agent/agent-config.ts";
 import { createAgentLogger } from "../src/agent/agent-logger.ts";
 import { serviceSyncFactory } from "../src/agent/proxy-service-sync.ts";
@@ -21,7 +23,12 @@ import { dataplaneSettings } from "../src/calc/dataplane-settings.ts";
 import type { DatapathMapSet } from "../src/datapath/datapath-backend.ts";
 import { ClusterCache, sliceServiceKey } from "../src/datastore/cluster-cache.ts";
 import { atomicWriteFile } from "../src/datastore/atomic-write.ts";
-import { FileDatastore, newFileName } from "../src/datastore/file-datastore.ts";
+import {
+  FileDatastore,
+  newFileName,
+  watchTraceChannel,
+  type WatchTrace,
+} from "../src/datastore/file-datastore.ts";
 import { renderJsonManifest } from "../src/datastore/manifest-file-edit.ts";
 import { withNetns } from "../src/kernel/netns.ts";
 import { packet } from "../test/packet/build-packet.ts";
@@ -54,10 +61,39 @@ const p = (xs: readonly number[], q: number): number =>
 /** Where one change's time goes, in order (they add up to the total). */
 const STAGES = ["write → event", "event → sync starts", "sync", "sync → packet sees it"] as const;
 type Stage = (typeof STAGES)[number];
+/**
+ * The datastore's stage (write → event) in parts, from the FileDatastore's watch trace: the
+ * writer's own temp file + fsync + rename, the kernel and the loop until fs.watch names the file,
+ * the loop until the flush starts (the next check phase), and the flush until the watch event (stat,
+ * read, parse, validate, index). Plus the GC pauses (PerformanceObserver "gc") inside the change.
+ */
+const PARTS = [
+  "write: temp, fsync, rename",
+  "rename → fs.watch names it",
+  "fs.watch → flush starts",
+  "flush → event (read, validate, index)",
+  "GC pauses inside the change",
+  "process CPU inside the change (user + sys)",
+] as const;
+type Part = (typeof PARTS)[number];
 
 type Contender = "fast path (changed Service only)" | "full recompute (every Service)";
 const FAST: Contender = "fast path (changed Service only)";
 const FULL: Contender = "full recompute (every Service)";
+
+/** gcKind names a "gc" PerformanceEntry's kind (node's NODE_PERFORMANCE_GC_* flags). */
+function gcKind(g: PerformanceEntry): string {
+  const kind = (g as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+  return kind === 1
+    ? "minor"
+    : kind === 4
+      ? "major"
+      : kind === 8
+        ? "incremental"
+        : kind === 16
+          ? "weakcb"
+          : String(kind);
+}
 
 /** dnatTarget runs one SYN from the pod to the Service and returns the destination the program wrote. */
 function dnatTarget(netns: string, node: BenchNode, s: SyntheticService, sport: number): string {
@@ -114,6 +150,20 @@ async function measureAt(
         flushEnd = performance.now();
       }
     };
+    // The watch's trace: when fs.watch named the bench's file, and when its flush ran.
+    let traceFile = "";
+    let watchAt = 0;
+    let traceFlush = { start: 0, end: 0 };
+    const onTrace = (m: unknown): void => {
+      const t = m as WatchTrace;
+      if (t.stage === "event" && t.name === traceFile && watchAt === 0) watchAt = t.at;
+      if (t.stage === "flush" && t.names.includes(traceFile) && traceFlush.start === 0)
+        traceFlush = { start: t.start, end: t.end };
+    };
+    subscribe(watchTraceChannel.name, onTrace);
+    const gcs: PerformanceEntry[] = [];
+    const gcObserver = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+    gcObserver.observe({ entryTypes: ["gc"] });
     let synced!: () => void;
     const ready = new Promise<void>((r) => (synced = r));
     const watch = await store.watch((e) => {
@@ -130,31 +180,54 @@ async function measureAt(
       await ready;
       ctx.progress(`change-latency N=${n}: first full sync`);
       await sync.sync(cache, context);
+      // The first pass's follow-up (NatReconciler.prepare: the serving index over all N × M
+      // endpoints, ~0.2–0.4 s at 10k under load) runs on the next turn of the loop, as in the
+      // agent after its start: let it run before the first change, which would otherwise wait
+      // for it (that one change was the 10k p99 of earlier runs: a start-up cost, not a change's).
+      const settle = performance.now();
+      await new Promise((r) => setImmediate(r));
+      await sleep(100);
+      ctx.progress(
+        `change-latency N=${n}: the first pass's follow-up (serving index) took the loop ${(performance.now() - settle - 100).toFixed(0)} ms + 100 ms settle`,
+      );
       const out = new Map<string, number[]>([
         [FAST, []],
         [FULL, []],
         [`${FAST} event`, []],
         [`${FULL} event`, []],
-        ...STAGES.flatMap((st): [string, number[]][] => [
+        [`${FAST} rename`, []],
+        [`${FULL} rename`, []],
+        ...[...STAGES, ...PARTS].flatMap((st): [string, number[]][] => [
           [`${FAST} ${st}`, []],
           [`${FULL} ${st}`, []],
         ]),
       ]);
+      /** The slowest changes of each contender, with their stages, for the progress log. */
+      const slowest: { contender: Contender; k: number; total: number; parts: string }[] = [];
       let sport = 1024;
       const before = store.stats;
+      const measuredFrom = performance.now();
+      let fullFrom = Infinity;
       // One contender after the other, not alternating: the full recompute's loop time and
       // garbage would land in the fast path's changes (the agent runs it at start and as a rare
       // safety net, never between two changes).
       for (let k = 0; k < 2 * o.changes; k++) {
         contender = k < o.changes ? FAST : FULL;
+        if (k === o.changes) fullFrom = performance.now();
         const s = services[(k * 7919 + 17) % services.length]!;
         const fresh = s.endpoints.map(
           (_, j) => `198.18.${64 + (k % 64)}.${1 + ((j + 10 * Math.floor(k / 64)) % 250)}`,
         );
         const want = new Set(fresh);
         const file = `${dir}/${newFileName({ group: "discovery.k8s.io", kind: "EndpointSlice", namespace: s.namespace, name: `${s.name}-bench` })}`;
+        const text = renderJsonManifest(endpointSliceManifest({ ...s, endpoints: fresh }));
+        traceFile = basename(file);
+        watchAt = 0;
+        traceFlush = { start: 0, end: 0 };
+        const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        atomicWriteFile(file, renderJsonManifest(endpointSliceManifest({ ...s, endpoints: fresh })));
+        atomicWriteFile(file, text);
+        const written = performance.now();
         for (;;) {
           if (want.has(dnatTarget(netns, node, s, (sport++ % 64_000) + 1024))) break;
           if (performance.now() - t0 > 10_000)
@@ -164,8 +237,10 @@ async function measureAt(
           await new Promise((r) => setImmediate(r));
         }
         const seen = performance.now();
+        const cpu = process.cpuUsage(cpu0);
         out.get(contender)!.push(seen - t0);
         out.get(`${contender} event`)!.push(seen - eventAt);
+        out.get(`${contender} rename`)!.push(seen - written);
         const stages: Record<Stage, number> = {
           "write → event": eventAt - t0,
           "event → sync starts": flushAt - eventAt,
@@ -173,8 +248,64 @@ async function measureAt(
           "sync → packet sees it": seen - flushEnd,
         };
         for (const st of STAGES) out.get(`${contender} ${st}`)!.push(stages[st]);
+        // The GC entries of this change arrive on a later turn: the sleep below lets them in.
         await sleep(20);
+        const inside = gcs.filter((g) => g.startTime < seen && g.startTime + g.duration > t0);
+        const gc = inside.reduce(
+          (sum, g) => sum + Math.min(g.startTime + g.duration, seen) - Math.max(g.startTime, t0),
+          0,
+        );
+        const parts: Record<Part, number> = {
+          "write: temp, fsync, rename": written - t0,
+          "rename → fs.watch names it": watchAt - written,
+          "fs.watch → flush starts": traceFlush.start - watchAt,
+          "flush → event (read, validate, index)": eventAt - traceFlush.start,
+          "GC pauses inside the change": gc,
+          "process CPU inside the change (user + sys)": (cpu.user + cpu.system) / 1000,
+        };
+        for (const pt of PARTS) out.get(`${contender} ${pt}`)!.push(parts[pt]);
+        slowest.push({
+          contender,
+          k,
+          total: seen - t0,
+          parts: [
+            ...inside.map((g) => `gc ${gcKind(g)} ${g.duration.toFixed(1)}`),
+            ...STAGES.map((st) => `${st} ${stages[st].toFixed(1)}`),
+            ...PARTS.map((pt) => `${pt} ${parts[pt].toFixed(1)}`),
+          ].join(", "),
+        });
       }
+      for (const c of [FAST, FULL])
+        for (const w of slowest
+          .filter((x) => x.contender === c)
+          .sort((a, b) => b.total - a.total)
+          .slice(0, 3))
+          ctx.progress(
+            `change-latency N=${n}: slow ${c === FAST ? "fast" : "full"} change #${w.k} ${w.total.toFixed(1)} ms: ${w.parts}`,
+          );
+      for (const [c, from, to] of [
+        [FAST, measuredFrom, fullFrom],
+        [FULL, fullFrom, Infinity],
+      ] as const) {
+        const byKind = new Map<string, { count: number; ms: number; max: number }>();
+        for (const g of gcs.filter((g) => g.startTime >= from && g.startTime < to)) {
+          const k = byKind.get(gcKind(g)) ?? { count: 0, ms: 0, max: 0 };
+          byKind.set(gcKind(g), {
+            count: k.count + 1,
+            ms: k.ms + g.duration,
+            max: Math.max(k.max, g.duration),
+          });
+        }
+        const kinds = [...byKind].map(
+          ([k, v]) => `${k} ×${v.count} ${v.ms.toFixed(0)} ms (max ${v.max.toFixed(1)})`,
+        );
+        ctx.progress(
+          `change-latency N=${n}: GC during the ${c === FAST ? "fast" : "full"} changes: ${kinds.join(", ")}`,
+        );
+      }
+      ctx.progress(
+        `change-latency N=${n}: heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`,
+      );
       const after = store.stats;
       // What the datastore did for the changes: one file read each and, ideally, no full rescan.
       out.set("full rescans", [after.fullScans - before.fullScans]);
@@ -182,6 +313,8 @@ async function measureAt(
       return out;
     } finally {
       watch.close();
+      unsubscribe(watchTraceChannel.name, onTrace);
+      gcObserver.disconnect();
     }
   } finally {
     await store.close();
@@ -236,10 +369,23 @@ export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
             baseline: evBase,
             extra: { samples: fastEv.length },
           });
+          // From the rename that commits the write (after the writer's own temp file and fsync):
+          // the datastore's delivery and the agent's part, without the writer's disk.
+          const fullRn = r.get(`${FULL} rename`)!;
+          const fastRn = r.get(`${FAST} rename`)!;
+          const rnBase = `rename (write committed) → DNAT, ${FULL}, ${at}, ${label}`;
+          rows.push({ name: rnBase, value: p(fullRn, q), unit: "ms", extra: { samples: fullRn.length } });
+          rows.push({
+            name: `rename (write committed) → DNAT, ${FAST}, ${at}, ${label}`,
+            value: p(fastRn, q),
+            unit: "ms",
+            baseline: rnBase,
+            extra: { samples: fastRn.length },
+          });
         }
         // The breakdown of each contender's changes: which stage holds the time.
         for (const c of [FAST, FULL])
-          for (const st of STAGES) {
+          for (const st of [...STAGES, ...PARTS]) {
             const xs = r.get(`${c} ${st}`)!;
             rows.push({
               name: `${c === FAST ? "fast" : "full"}, ${at}: ${st} p50 / p99`,
@@ -256,8 +402,10 @@ export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
       notes: [
         "in one process: FileDatastore (inotify) → ClusterCache → the agent's service sync over maps loaded from tc.o → BPF_PROG_TEST_RUN of from_wep, polled",
         "full recompute runs without the agent's 100 ms pass debounce; the fast path's changes run first, then the full recompute's (never interleaved)",
-        "stages: write → event (inotify, debounce, read, validate), event → sync starts (the queued flush waits for its turn of the loop), sync (syncChanged / sync), sync → packet sees it (the probe loop's next from_wep run)",
-        "event → DNAT: from the watch's EndpointSlice event to the packet, i.e. without the file datastore's delivery (inotify, 1 ms debounce, read, validate)",
+        "stages: write → event (fsync, rename, inotify, read, validate), event → sync starts (the queued flush waits for its turn of the loop), sync (syncChanged / sync), sync → packet sees it (the probe loop's next from_wep run)",
+        "event → DNAT: from the watch's EndpointSlice event to the packet, i.e. without the file datastore's delivery (inotify, read, validate)",
+        "rename (write committed) → DNAT: from the writer's rename to the packet, i.e. without the writer's temp file and fsync (its own disk's latency)",
+        "parts of write → event: the writer's temp file + fsync + rename, rename → fs.watch names the file, → the flush starts (next check phase), → the watch event (stat, read, parse, validate, index); GC pauses and process CPU inside each change",
       ],
     };
     return [table];

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import {
   linkSync,
   mkdtempSync,
@@ -12,8 +13,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { atomicWriteFile } from "./atomic-write.ts";
 import { runDatastoreContract, eventRecorder } from "./datastore-contract.case.ts";
-import { FileDatastore } from "./file-datastore.ts";
+import { FileDatastore, watchTraceChannel, type WatchTrace } from "./file-datastore.ts";
 import { ManifestDirectory } from "./manifest-directory.ts";
 
 function tempDir(): string {
@@ -261,6 +263,79 @@ describe("FileDatastore", () => {
       writeFileSync(join(dir, "s9.yaml"), svc("s9", 9090));
       await rec.waitFor((e) => e.type === "updated" && e.key.name === "s9");
       assert.equal(ds.stats.filesRead, 52);
+    } finally {
+      await ds.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a file renamed into place is read at once; in-place writes (maybe half done) wait for the debounce", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "web.yaml"), svc("web", 80));
+    writeFileSync(join(dir, "db.yaml"), svc("db", 80));
+    // A debounce longer than the test: whatever is delivered did not wait for it.
+    const ds = new FileDatastore(dir, { debounceMs: 600_000 });
+    const trace: WatchTrace[] = [];
+    const onTrace = (m: unknown): void => void trace.push(m as WatchTrace);
+    subscribe(watchTraceChannel.name, onTrace);
+    try {
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      const read = ds.stats.filesRead;
+      // Written in place (truncate, write: "change" events): an edit, and a new file (its
+      // "rename" event, IN_CREATE, comes with the "change" of its write: still not read).
+      writeFileSync(join(dir, "db.yaml"), svc("db", 8080));
+      writeFileSync(join(dir, "cache.yaml"), svc("cache", 80));
+      // Renamed into place (an atomic write), after them: inotify keeps the order.
+      atomicWriteFile(join(dir, "web.yaml"), svc("web", 8080));
+      const e = await rec.waitFor((ev) => ev.type === "updated" && ev.key.name === "web", 5000);
+      assert.ok(
+        e.type === "updated" && e.resource.kind === "Service" && e.resource.spec.ports[0]?.port === 8080,
+      );
+      assert.deepEqual(
+        rec.events.filter((ev) => ev.type !== "added" || ev.key.name === "cache").map((ev) => ev.type),
+        ["synced", "updated"],
+        "only web's update: db.yaml and cache.yaml wait for their debounce",
+      );
+      assert.equal(
+        ds.stats.filesRead - read,
+        1,
+        "one read: web.yaml, once (the rename's temp file is a dot-file)",
+      );
+      const flushes = trace.filter((t) => t.stage === "flush");
+      assert.deepEqual(flushes.at(-1)?.stage === "flush" ? flushes.at(-1)?.names : undefined, ["web.yaml"]);
+      const webEvents = trace.filter((t) => t.stage === "event" && t.name === "web.yaml");
+      assert.equal(webEvents.length, 1, "the rename is one event for the file it lands on");
+    } finally {
+      unsubscribe(watchTraceChannel.name, onTrace);
+      await ds.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("renamed and in-place writes together: each file read once, each change one event", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "web.yaml"), svc("web", 80));
+    writeFileSync(join(dir, "db.yaml"), svc("db", 80));
+    const ds = new FileDatastore(dir);
+    try {
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      const read = ds.stats.filesRead;
+      writeFileSync(join(dir, "db.yaml"), svc("db", 8080));
+      writeFileSync(join(dir, "cache.yaml"), svc("cache", 80));
+      atomicWriteFile(join(dir, "web.yaml"), svc("web", 8080));
+      await rec.waitFor((ev) => ev.type === "updated" && ev.key.name === "web", 5000);
+      await rec.waitFor((ev) => ev.type === "updated" && ev.key.name === "db", 5000);
+      await rec.waitFor((ev) => ev.type === "added" && ev.key.name === "cache", 5000);
+      const after = rec.events.slice(rec.events.findIndex((ev) => ev.type === "synced") + 1);
+      assert.deepEqual(after.map((ev) => `${ev.type} ${"key" in ev ? ev.key?.name : ""}`).sort(), [
+        "added cache",
+        "updated db",
+        "updated web",
+      ]);
+      assert.equal(ds.stats.filesRead - read, 3);
+      assert.equal(ds.stats.fullScans, 1, "no rescan: the watch's first scan only");
     } finally {
       await ds.close();
       rmSync(dir, { recursive: true, force: true });

@@ -21,9 +21,11 @@
  * whole manifest set, then writes it in one pass (writeFilesAtomically). Concurrent writers
  * are not locked against each other: the last rename wins.
  */
+import { channel } from "node:diagnostics_channel";
 import { statSync, watch as fsWatch, type FSWatcher } from "node:fs";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { ValidationError } from "../errors/validation-error.ts";
 import type { Resource } from "../model/resource.ts";
 import { formatResourceKey, resourceKeyId, type ResourceKey } from "../model/resource-key.ts";
@@ -52,12 +54,32 @@ import { ResourceNotFoundError } from "./resource-not-found-error.ts";
 import { applyStrategicMergePatch } from "./strategic-merge-patch.ts";
 import { writeFilesAtomically } from "./write-files-atomically.ts";
 
+/**
+ * WatchTrace is what the watch's delivery publishes on `watchTraceChannel` (node:diagnostics_channel),
+ * only while someone subscribes (bench/change-latency-bench.ts times a change's stages with it):
+ * `event` when fs.watch names a manifest file, `flush` when the named files are read, validated
+ * and their events emitted (`start` … `end`, performance.now() milliseconds).
+ */
+export type WatchTrace =
+  | { readonly stage: "event"; readonly name: string; readonly at: number }
+  | {
+      readonly stage: "flush";
+      readonly names: readonly string[];
+      readonly start: number;
+      readonly end: number;
+    };
+
+/** watchTraceChannel carries the FileDatastore's WatchTrace messages. */
+export const watchTraceChannel = channel("sluice:file-datastore:watch");
+
 /** FileDatastoreOptions tune validation and the watch timing (tests shorten them). */
 export interface FileDatastoreOptions {
   readonly validation?: ValidationOptions;
   /**
-   * Quiet time after a change event before the named files are read; default 1 ms (an atomic
-   * rename is one event, and every millisecond here is on a change's path to the dataplane).
+   * Quiet time after an in-place edit's event (fs.watch "change": the file may be half written)
+   * before the file is read; default 1 ms. A file renamed into place, created or deleted (a
+   * "rename" event: the file is whole, or gone) is read without it, on the loop's next check
+   * phase — see #ensureWatcher.
    */
   readonly debounceMs?: number;
   /** Period of the safety-net check (a directory stat; a full rescan without a watch); default 1000 ms. */
@@ -113,7 +135,10 @@ export class FileDatastore implements Datastore {
   readonly #reader: ManifestDirectory;
   readonly #index = new DatastoreIndex();
   readonly #listeners = new Set<(event: DatastoreEvent) => void>();
+  /** Files a "rename" event named (whole: read on the next check phase). */
   readonly #dirty = new Set<string>();
+  /** Files a "change" event named (an in-place edit, maybe half written: read after debounceMs). */
+  readonly #settling = new Set<string>();
   #fullScanDue = false;
   /** The directory's stamp as last accounted for (a full scan, or changes seen file by file). */
   #dirStamp: DirStamp | undefined;
@@ -125,6 +150,7 @@ export class FileDatastore implements Datastore {
   #afterBurst = false;
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Immediate | undefined;
   #interval: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -387,6 +413,7 @@ export class FileDatastore implements Datastore {
     this.#lastFullScan = Date.now();
     this.#fullScanDue = false;
     this.#dirty.clear();
+    this.#settling.clear();
     this.#emit(this.#reader.scan());
   }
 
@@ -432,12 +459,29 @@ export class FileDatastore implements Datastore {
     this.#pendingStamp = now;
   }
 
-  #flush(): void {
+  /**
+   * #flush reads the files the watch named: after the debounce (`settled`) every one of them;
+   * on the check phase only the whole ones — a file with an in-place edit pending waits for
+   * its debounce even when a rename named it too.
+   */
+  #flush(settled: boolean): void {
     if (this.#fullScanDue) return this.#scan();
-    const names = [...this.#dirty];
-    this.#dirty.clear();
+    const names = [...this.#dirty].filter((n) => settled || !this.#settling.has(n));
+    for (const n of names) this.#dirty.delete(n);
+    if (settled) {
+      names.push(...this.#settling);
+      this.#settling.clear();
+    }
+    const start = watchTraceChannel.hasSubscribers ? performance.now() : 0;
     this.#refresh(names);
     this.#seenDir();
+    if (watchTraceChannel.hasSubscribers)
+      watchTraceChannel.publish({
+        stage: "flush",
+        names,
+        start,
+        end: performance.now(),
+      } satisfies WatchTrace);
   }
 
   #start(): void {
@@ -451,17 +495,35 @@ export class FileDatastore implements Datastore {
   #ensureWatcher(): boolean {
     if (this.#watcher !== undefined) return false;
     try {
-      this.#watcher = fsWatch(this.dir, { persistent: false }, (_event, name) => {
+      // A "rename" event (IN_CREATE, IN_MOVED_TO, IN_DELETE…: an atomic write's rename is one)
+      // names a whole file or a gone one: it is read on the next check phase, after the poll
+      // that delivered the event (libuv reads inotify's queue dry there, so a burst already
+      // queued is one flush); a timer here put ~0.5 ms on every change's path to the dataplane
+      // (bench/README.md, change-latency). A "change" event (IN_MODIFY, IN_ATTRIB) may be an
+      // in-place write still under way: that file waits for debounceMs.
+      this.#watcher = fsWatch(this.dir, { persistent: false }, (event, name) => {
         this.#eventsThisPeriod++;
+        const whole = event === "rename" || name === null;
         if (name === null) this.#fullScanDue = true;
-        else if (isManifestFile(name.toString())) this.#dirty.add(name.toString());
-        else return;
-        if (this.#debounce === undefined) {
+        else if (!isManifestFile(name.toString())) return;
+        else if (whole) this.#dirty.add(name.toString());
+        else this.#settling.add(name.toString());
+        if (name !== null && watchTraceChannel.hasSubscribers)
+          watchTraceChannel.publish({
+            stage: "event",
+            name: name.toString(),
+            at: performance.now(),
+          } satisfies WatchTrace);
+        if (whole && this.#soon === undefined)
+          this.#soon = setImmediate(() => {
+            this.#soon = undefined;
+            this.#flush(false);
+          });
+        if (!whole && this.#debounce === undefined)
           this.#debounce = setTimeout(() => {
             this.#debounce = undefined;
-            this.#flush();
+            this.#flush(true);
           }, this.options.debounceMs ?? 1);
-        }
       });
       this.#watcher.on("error", () => {
         // The directory went away (or the watch broke): drop it; the periodic check re-arms it.
@@ -479,8 +541,10 @@ export class FileDatastore implements Datastore {
   #stop(): void {
     clearInterval(this.#interval);
     clearTimeout(this.#debounce);
+    clearImmediate(this.#soon);
     this.#interval = undefined;
     this.#debounce = undefined;
+    this.#soon = undefined;
     this.#watcher?.close();
     this.#watcher = undefined;
   }

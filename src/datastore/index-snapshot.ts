@@ -17,7 +17,7 @@
  *   that does not check out means a full scan, with the reason given to `log`. Bump
  *   SNAPSHOT_FORMAT whenever validation changes what a manifest turns into.
  * - Written atomically (a dot temp file in the same directory, then rename) and off the hot
- *   path: `delayMs` after the index last changed, on an unref'd timer.
+ *   path: at most `delayMs` after the first change not yet recorded, on an unref'd timer.
  *
  * Format: v8.serialize of { format, version, dir, validation, files: [name, stamp, docs][] },
  * docs being [index, key, resource][] (v8's structured clone: ~2× faster to read back than
@@ -163,14 +163,16 @@ export class IndexSnapshot {
     return out;
   }
 
-  /** changed schedules a write `delayMs` after the last call (off the hot path). */
+  /** changed schedules a write `delayMs` after the first change not yet recorded (off the hot path). */
   changed(source: SnapshotSource): void {
-    clearTimeout(this.#timer);
     this.#pending = source;
+    // At most delayMs after the first unrecorded change, so a steady stream of changes still gets recorded.
+    if (this.#timer !== undefined) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      const latest = this.#pending ?? source;
       this.#pending = undefined;
-      this.#writeLogged(source);
+      this.#writeLogged(latest);
     }, this.options.delayMs ?? 3000);
     this.#timer.unref();
   }

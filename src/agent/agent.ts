@@ -65,7 +65,7 @@ const REQUIRED_OBJECTS = [
 
 const RESYNC_MS = 30_000;
 /** The file datastore's index snapshot in the state directory (src/datastore/index-snapshot.ts). */
-const DATASTORE_SNAPSHOT_FILE = "datastore-index.v8";
+const DATASTORE_SNAPSHOT_FILE = "datastore-index.json";
 const COUNTERS_MS = 5_000;
 const PENDING_RETRY_MS = 500;
 const ERROR_RETRY_MS = 2_000;

@@ -4,7 +4,8 @@
  * instead of decoding every sl_nat_be entry and recomputing every Service (~2.5 s of a restart
  * at 10k Services × 10 endpoints; bench/README.md, agent-idle).
  *
- * What is recorded (v8.serialize, written atomically: a dot temp file, then rename):
+ * What is recorded (one JSON document — faster both ways than v8.serialize here, see
+ * src/datastore/index-snapshot.ts — written atomically: a dot temp file, then rename):
  * - the format, the sluice version and the node (name and addresses) the results are for;
  * - a fingerprint of sl_nat_fe, sl_nat_be and sl_nat_src as they were when the snapshot was
  *   taken — their entry counts and an order-independent hash of every entry's bytes;
@@ -27,7 +28,6 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { deserialize, serialize } from "node:v8";
 import type { ServiceNat } from "../calc/index.ts";
 import { atomicWriteFile } from "../datastore/atomic-write.ts";
 import { rawEntries, type RawMap } from "../datapath/maps/raw-map.ts";
@@ -135,7 +135,7 @@ export class NatSnapshotStore {
     };
     let snap: Partial<SerialSnapshot>;
     try {
-      snap = deserialize(readFileSync(this.path)) as Partial<SerialSnapshot>;
+      snap = JSON.parse(readFileSync(this.path, "utf8")) as Partial<SerialSnapshot>;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return why("none yet");
@@ -182,7 +182,7 @@ export class NatSnapshotStore {
       fingerprint,
       services: out,
     };
-    atomicWriteFile(this.path, serialize(snap));
+    atomicWriteFile(this.path, JSON.stringify(snap));
   }
 }
 

@@ -37,7 +37,7 @@ const FULL_EVERY_MS = 30 * 60_000;
 const SNAPSHOT_DELAY_MS = 3000;
 
 /** NAT_SNAPSHOT_FILE is the snapshot's name in the agent's state directory. */
-export const NAT_SNAPSHOT_FILE = "nat-state.v8";
+export const NAT_SNAPSHOT_FILE = "nat-state.json";
 
 /** serviceSyncFactory returns the proxy's ServiceSync factory for this agent. */
 export function serviceSyncFactory(

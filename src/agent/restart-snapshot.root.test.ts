@@ -112,7 +112,7 @@ describe("agent restart over its snapshots", requireRoot, () => {
     const log = createAgentLogger(NODE.nodeName, "info", {
       write: (s: string) => void lines.push(s),
     } as unknown as NodeJS.WritableStream);
-    const ds = new FileDatastore(dsDir, { snapshot: { path: join(stateDir, "datastore-index.v8") } });
+    const ds = new FileDatastore(dsDir, { snapshot: { path: join(stateDir, "datastore-index.json") } });
     const cache = new ClusterCache();
     const watch = await ds.watch((e) => void cache.apply(e));
     const { maps, raw, close } = openMaps(root);

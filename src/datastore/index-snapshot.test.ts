@@ -3,7 +3,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { deserialize, serialize } from "node:v8";
 import type { DatastoreEvent } from "./datastore.ts";
 import { FileDatastore } from "./file-datastore.ts";
 import { IndexSnapshot, SNAPSHOT_FORMAT } from "./index-snapshot.ts";
@@ -40,7 +39,7 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
     const dir = mkdtempSync(join(tmpdir(), "sluice-snap-ds-"));
     const state = mkdtempSync(join(tmpdir(), "sluice-snap-state-"));
     try {
-      await body(dir, join(state, "sub", "datastore-index.v8"));
+      await body(dir, join(state, "sub", "datastore-index.json"));
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(state, { recursive: true, force: true });
@@ -112,9 +111,12 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       const cases: [Buffer, RegExp][] = [
         [good.subarray(0, good.length >> 1), /corrupt/],
         [Buffer.from("not a snapshot"), /corrupt|format/],
-        [serialize({ format: SNAPSHOT_FORMAT + 1 }), /format/],
-        [serialize({ ...(deserialize(good) as object), dir: "/elsewhere" }), /for directory/],
-        [serialize({ ...(deserialize(good) as object), files: [["a.yaml", "x", [[0, {}, {}]]]] }), /corrupt/],
+        [Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT + 1 })), /format/],
+        [Buffer.from(JSON.stringify({ ...parsed(good), dir: "/elsewhere" })), /for directory/],
+        [
+          Buffer.from(JSON.stringify({ ...parsed(good), files: [["a.yaml", "x", [[0, {}, {}]]]] })),
+          /corrupt/,
+        ],
       ];
       for (const [bytes, why] of cases) {
         writeFileSync(snap, bytes);
@@ -147,7 +149,7 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
         ],
       ]);
       const stateDir = join(snap, "..");
-      assert.deepEqual(readdirSync(stateDir), ["datastore-index.v8"]);
+      assert.deepEqual(readdirSync(stateDir), ["datastore-index.json"]);
       const loaded = new IndexSnapshot(dir, {}, { path: snap }).load();
       assert.equal(loaded?.get("a.yaml")?.stamp, "1:2:3:4");
       // Another process's validation options: not this snapshot.
@@ -162,3 +164,7 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
     }),
   );
 });
+
+function parsed(buf: Buffer): object {
+  return JSON.parse(buf.toString("utf8")) as object;
+}

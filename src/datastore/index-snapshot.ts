@@ -19,14 +19,14 @@
  * - Written atomically (a dot temp file in the same directory, then rename) and off the hot
  *   path: at most `delayMs` after the first change not yet recorded, on an unref'd timer.
  *
- * Format: v8.serialize of { format, version, dir, validation, files: [name, stamp, docs][] },
- * docs being [index, key, resource][] (v8's structured clone: ~2× faster to read back than
- * JSON.parse of the same data here, and no schema pass — the resources were validated when
- * first read).
+ * Format: one JSON document { format, version, dir, validation, files: [name, stamp, docs][] },
+ * docs being [index, key, resource][]. JSON rather than v8.serialize: measured on the 20,000
+ * objects of 10k Services × 10 endpoints (19 MB), JSON.parse took ~0.65× the time of
+ * v8.deserialize and JSON.stringify ~0.3× that of v8.serialize. No schema pass on load: the
+ * resources were validated when first read.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { deserialize, serialize } from "node:v8";
 import type { Resource } from "../model/resource.ts";
 import type { ResourceKey } from "../model/resource-key.ts";
 import { RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
@@ -46,7 +46,7 @@ export interface SnapshotFile {
 
 /** IndexSnapshotOptions say where the snapshot lives and how it reports. */
 export interface IndexSnapshotOptions {
-  /** The snapshot file (e.g. `<agent state dir>/datastore-index.v8`); its directory is created. */
+  /** The snapshot file (e.g. `<agent state dir>/datastore-index.json`); its directory is created. */
   readonly path: string;
   /** Quiet time after the last index change before the snapshot is written; default 3 s. */
   readonly delayMs?: number;
@@ -121,16 +121,16 @@ export class IndexSnapshot {
       );
       return undefined;
     };
-    let buf: Buffer;
+    let text: string;
     try {
-      buf = readFileSync(this.options.path);
+      text = readFileSync(this.options.path, "utf8");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       return code === "ENOENT" ? why("none yet") : why(`unreadable (${code ?? String(err)})`);
     }
     let snap: Partial<SerialSnapshot>;
     try {
-      snap = deserialize(buf) as Partial<SerialSnapshot>;
+      snap = JSON.parse(text) as Partial<SerialSnapshot>;
     } catch (err) {
       return why(`corrupt (${err instanceof Error ? err.message : String(err)})`);
     }
@@ -199,7 +199,7 @@ export class IndexSnapshot {
       validation: this.#validation,
       files,
     };
-    atomicWriteFile(this.options.path, serialize(snap));
+    atomicWriteFile(this.options.path, JSON.stringify(snap));
     this.stats.written++;
   }
 

@@ -26,10 +26,11 @@
  *   maps and recomputes everything.
  * Bump NAT_SNAPSHOT_FORMAT whenever computeServiceNat can give another result for the same input.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ServiceNat } from "../calc/index.ts";
+import { readAsciiJson, toAsciiJson } from "../datastore/ascii-json.ts";
 import { atomicWriteFile } from "../datastore/atomic-write.ts";
+import { resourceDigest } from "../datastore/resource-digest.ts";
 import { rawEntries, type RawMap } from "../datapath/maps/raw-map.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import type { NatNode } from "../proxy/nat-reconciler.ts";
@@ -97,26 +98,15 @@ export function mapsFingerprint(maps: readonly RawMap[]): string {
     .join("/");
 }
 
-const objectDigests = new WeakMap<object, string>();
-
-/** One object's digest, kept while the object lives (the cache's resources are not mutated in place). */
-function objectDigest(o: object): string {
-  let d = objectDigests.get(o);
-  if (d === undefined) {
-    d = createHash("sha1").update(JSON.stringify(o)).digest("base64");
-    objectDigests.set(o, d);
-  }
-  return d;
-}
-
 /**
  * inputDigest identifies a Service's NAT input: the Service and its EndpointSlices in order.
  * Plain JSON.stringify (not a key-sorted form): objects read back from the datastore's snapshot
- * keep their key order, and a false difference costs only a recomputation of that Service.
+ * keep their key order, and a false difference costs only a recomputation of that Service. The
+ * digests of objects the datastore's snapshot restored come with them (resource-digest.ts).
  */
 export function inputDigest(service: Service, slices: readonly EndpointSlice[]): string {
-  let out = objectDigest(service);
-  for (const s of slices) out += `,${objectDigest(s)}`;
+  let out = resourceDigest(service);
+  for (const s of slices) out += `,${resourceDigest(s)}`;
   return out;
 }
 
@@ -135,7 +125,7 @@ export class NatSnapshotStore {
     };
     let snap: Partial<SerialSnapshot>;
     try {
-      snap = JSON.parse(readFileSync(this.path, "utf8")) as Partial<SerialSnapshot>;
+      snap = readAsciiJson(this.path) as Partial<SerialSnapshot>;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return why("none yet");
@@ -182,7 +172,7 @@ export class NatSnapshotStore {
       fingerprint,
       services: out,
     };
-    atomicWriteFile(this.path, JSON.stringify(snap));
+    atomicWriteFile(this.path, toAsciiJson(snap));
   }
 }
 

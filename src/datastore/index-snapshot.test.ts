@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import type { DatastoreEvent } from "./datastore.ts";
 import { FileDatastore } from "./file-datastore.ts";
 import { IndexSnapshot, SNAPSHOT_FORMAT } from "./index-snapshot.ts";
+import { resourceDigest } from "./resource-digest.ts";
 
 const svc = (name: string, port: number): string =>
   `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
@@ -58,6 +59,10 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       assert.equal(second.ds.stats.filesRead, 0);
       assert.equal(second.ds.filesReused, 20);
       assert.deepEqual(ports(second.events), ports(first.events));
+      // The restored objects come with the digests the first run computed (resource-digest.ts).
+      const digests = (events: DatastoreEvent[]) =>
+        events.flatMap((e) => (e.type === "added" ? [resourceDigest(e.resource)] : [])).sort();
+      assert.deepEqual(digests(second.events), digests(first.events));
       assert.equal(Object.keys(ports(second.events)).length, 20);
     }),
   );

@@ -19,9 +19,10 @@
  * - Written atomically (a dot temp file in the same directory, then rename) and off the hot
  *   path: at most `delayMs` after the first change not yet recorded, on an unref'd timer.
  *
- * Format: one JSON document { format, version, dir, validation, files: [name, stamp, docs][] },
- * docs being [index, key, resource][]. JSON rather than v8.serialize: measured on the 20,000
- * objects of 10k Services × 10 endpoints (19 MB), JSON.parse took ~0.65× the time of
+ * Format: one JSON document (ASCII: ascii-json.ts) { format, version, dir, validation, files:
+ * [name, stamp, docs][] }, docs being [index, key, resource, digest][] (digest:
+ * resource-digest.ts, for the NAT snapshot). JSON rather than v8.serialize: measured on the
+ * 20,000 objects of 10k Services × 10 endpoints (19 MB), JSON.parse took ~0.65× the time of
  * v8.deserialize and JSON.stringify ~0.3× that of v8.serialize. No schema pass on load: the
  * resources were validated when first read.
  */
@@ -31,8 +32,10 @@ import type { Resource } from "../model/resource.ts";
 import type { ResourceKey } from "../model/resource-key.ts";
 import { RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
+import { readAsciiJson, toAsciiJson } from "./ascii-json.ts";
 import { atomicWriteFile } from "./atomic-write.ts";
 import type { ManifestDocument } from "./manifest-documents.ts";
+import { rememberDigest, resourceDigest } from "./resource-digest.ts";
 import { stableJson } from "./stable-json.ts";
 
 /** SNAPSHOT_FORMAT: bump when the layout, or what validation makes of a manifest, changes. */
@@ -54,7 +57,7 @@ export interface IndexSnapshotOptions {
   readonly log?: (message: string) => void;
 }
 
-type SerialDoc = [index: number, key: ResourceKey, resource: Resource];
+type SerialDoc = [index: number, key: ResourceKey, resource: Resource, digest: string];
 type SerialFile = [name: string, stamp: string, docs: SerialDoc[]];
 interface SerialSnapshot {
   readonly format: number;
@@ -121,17 +124,13 @@ export class IndexSnapshot {
       );
       return undefined;
     };
-    let text: string;
-    try {
-      text = readFileSync(this.options.path, "utf8");
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return code === "ENOENT" ? why("none yet") : why(`unreadable (${code ?? String(err)})`);
-    }
     let snap: Partial<SerialSnapshot>;
     try {
-      snap = JSON.parse(text) as Partial<SerialSnapshot>;
+      snap = readAsciiJson(this.options.path) as Partial<SerialSnapshot>;
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return why("none yet");
+      if (code !== undefined) return why(`unreadable (${code})`);
       return why(`corrupt (${err instanceof Error ? err.message : String(err)})`);
     }
     if (typeof snap !== "object" || snap === null) return why("corrupt (not an object)");
@@ -188,7 +187,7 @@ export class IndexSnapshot {
           ok = false;
           break;
         }
-        serial.push([d.index, d.key, d.resource]);
+        serial.push([d.index, d.key, d.resource, resourceDigest(d.resource)]);
       }
       if (ok) files.push([name, stamp, serial]);
     }
@@ -199,7 +198,7 @@ export class IndexSnapshot {
       validation: this.#validation,
       files,
     };
-    atomicWriteFile(this.options.path, JSON.stringify(snap));
+    atomicWriteFile(this.options.path, toAsciiJson(snap));
     this.stats.written++;
   }
 

@@ -267,7 +267,13 @@ export class NatReconciler {
     reuse: ReadonlyMap<string, { service: Service; slices: readonly EndpointSlice[]; claims: string }>,
   ): void {
     if (this.#actual !== undefined) throw new Error("restore nat state: the reconciler has synced already");
-    const state = mutableCopy(natDesiredOf(results));
+    // natDesiredOf builds fresh Maps (compute-nat-state.ts): this reconciler's to patch from now on, no copy.
+    const desired = natDesiredOf(results);
+    const state = {
+      frontends: desired.frontends,
+      backends: desired.backends,
+      sourceRanges: desired.sourceRanges,
+    } as MutableNatState;
     // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
     this.#ids.observeMaps(
       state,

@@ -150,6 +150,7 @@ export class IndexSnapshot {
         const info = Array.isArray(d) ? kindInfo(d[1]) : undefined;
         if (info === undefined || typeof d[0] !== "number" || typeof d[2] !== "object" || d[2] === null)
           return why(`corrupt (a document of ${JSON.stringify(f[0])})`);
+        if (typeof d[3] === "string") rememberDigest(d[2], d[3]);
         docs.push({
           index: d[0],
           raw: undefined,

@@ -31,6 +31,8 @@ import type { ServiceNat } from "../calc/index.ts";
 import { readAsciiJson, toAsciiJson } from "../datastore/ascii-json.ts";
 import { atomicWriteFile } from "../datastore/atomic-write.ts";
 import { resourceDigest } from "../datastore/resource-digest.ts";
+import { BpfMap } from "../bpf/map.ts";
+import { visitBatches } from "../bpf/map-batch.ts";
 import { rawEntries, type RawMap } from "../datapath/maps/raw-map.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import type { NatNode } from "../proxy/nat-reconciler.ts";
@@ -78,24 +80,42 @@ function versionOf(): string {
  * added or removed entry changes it (up to hash collisions of 64 bits per map).
  */
 export function mapsFingerprint(maps: readonly RawMap[]): string {
-  return maps
-    .map((map) => {
-      let count = 0;
-      let sum = 0;
-      let mix = 0;
-      for (const [k, v] of rawEntries(map)) {
-        let h = 0x811c9dc5;
-        for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k[i]!, 0x01000193);
-        h = Math.imul(h ^ 0xff, 0x01000193); // between key and value
-        for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
-        h >>>= 0;
-        count++;
-        sum = (sum + h) >>> 0;
-        mix = (mix + Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)) >>> 0;
-      }
-      return `${count}:${sum.toString(16)}:${mix.toString(16)}`;
-    })
-    .join("/");
+  return maps.map(mapFingerprint).join("/");
+}
+
+function mapFingerprint(map: RawMap): string {
+  const acc = { count: 0, sum: 0, mix: 0 };
+  // A live map: hashed in place from the batch buffers (no per-entry copy: 100k+ entries at 10k).
+  if (map instanceof BpfMap) {
+    const ks = map.keySize;
+    const vs = map.valueBufferSize;
+    const batched = visitBatches(map, (keys, values, n) => {
+      for (let i = 0; i < n; i++) add(acc, keys, i * ks, ks, values, i * vs, vs);
+    });
+    if (batched) return `${acc.count}:${acc.sum.toString(16)}:${acc.mix.toString(16)}`;
+  }
+  for (const [k, v] of rawEntries(map)) add(acc, k, 0, k.length, v, 0, v.length);
+  return `${acc.count}:${acc.sum.toString(16)}:${acc.mix.toString(16)}`;
+}
+
+/** add folds one entry's FNV-1a hash (key bytes, a separator, value bytes) into the sums. */
+function add(
+  acc: { count: number; sum: number; mix: number },
+  k: Uint8Array,
+  ko: number,
+  kl: number,
+  v: Uint8Array,
+  vo: number,
+  vl: number,
+): void {
+  let h = 0x811c9dc5;
+  for (let i = ko; i < ko + kl; i++) h = Math.imul(h ^ k[i]!, 0x01000193);
+  h = Math.imul(h ^ 0xff, 0x01000193); // between key and value
+  for (let i = vo; i < vo + vl; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
+  h >>>= 0;
+  acc.count++;
+  acc.sum = (acc.sum + h) >>> 0;
+  acc.mix = (acc.mix + Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)) >>> 0;
 }
 
 /**

@@ -26,7 +26,6 @@
  *   maps and recomputes everything.
  * Bump NAT_SNAPSHOT_FORMAT whenever computeServiceNat can give another result for the same input.
  */
-import { readFileSync } from "node:fs";
 import type { ServiceNat } from "../calc/index.ts";
 import { readAsciiJson, toAsciiJson } from "../datastore/ascii-json.ts";
 import { atomicWriteFile } from "../datastore/atomic-write.ts";
@@ -36,6 +35,7 @@ import { visitBatches } from "../bpf/map-batch.ts";
 import { rawEntries, type RawMap } from "../datapath/maps/raw-map.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import type { NatNode } from "../proxy/nat-reconciler.ts";
+import { snapshotVersion } from "../datastore/index-snapshot.ts";
 
 /** NAT_SNAPSHOT_FORMAT: bump when the layout or computeServiceNat's results change. */
 export const NAT_SNAPSHOT_FORMAT = 1;
@@ -60,18 +60,6 @@ interface SerialSnapshot {
   readonly node: NatNode;
   readonly fingerprint: string;
   readonly services: [digest: string, claims: string, result: ServiceNat][];
-}
-
-let sluiceVersion: string | undefined;
-function versionOf(): string {
-  try {
-    sluiceVersion ??= (
-      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-    ).version;
-  } catch {
-    sluiceVersion = "unknown";
-  }
-  return sluiceVersion;
 }
 
 /**
@@ -154,8 +142,8 @@ export class NatSnapshotStore {
     if (typeof snap !== "object" || snap === null) return why("corrupt (not an object)");
     if (snap.format !== NAT_SNAPSHOT_FORMAT)
       return why(`format ${String(snap.format)}, this sluice reads ${NAT_SNAPSHOT_FORMAT}`);
-    if (snap.version !== versionOf())
-      return why(`written by sluice ${String(snap.version)}, this is ${versionOf()}`);
+    if (snap.version !== snapshotVersion())
+      return why(`written by sluice ${String(snap.version)}, this is ${snapshotVersion()}`);
     if (
       snap.node?.nodeName !== node.nodeName ||
       !Array.isArray(snap.node.nodeAddresses) ||
@@ -187,7 +175,7 @@ export class NatSnapshotStore {
     for (const s of services) out.push([inputDigest(s.service, s.slices), s.claims, s.result]);
     const snap: SerialSnapshot = {
       format: NAT_SNAPSHOT_FORMAT,
-      version: versionOf(),
+      version: snapshotVersion(),
       node: { nodeName: node.nodeName, nodeAddresses: [...node.nodeAddresses] },
       fingerprint,
       services: out,

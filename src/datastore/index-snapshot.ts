@@ -26,13 +26,13 @@
  * v8.deserialize and JSON.stringify ~0.3× that of v8.serialize. No schema pass on load: the
  * resources were validated when first read.
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Resource } from "../model/resource.ts";
 import type { ResourceKey } from "../model/resource-key.ts";
 import { RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import { readAsciiJson, toAsciiJson } from "./ascii-json.ts";
+import { readFileSync } from "node:fs";
 import { atomicWriteFile } from "./atomic-write.ts";
 import type { ManifestDocument } from "./manifest-documents.ts";
 import { rememberDigest, resourceDigest } from "./resource-digest.ts";
@@ -67,16 +67,17 @@ interface SerialSnapshot {
   readonly files: SerialFile[];
 }
 
-let sluiceVersion: string | undefined;
-function versionOf(): string {
+let version: string | undefined;
+/** snapshotVersion is the sluice version a snapshot records (package.json's; src/cli may not be imported here). */
+export function snapshotVersion(): string {
   try {
-    sluiceVersion ??= (
+    version ??= (
       JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
     ).version;
   } catch {
-    sluiceVersion = "unknown";
+    version = "unknown";
   }
-  return sluiceVersion;
+  return version;
 }
 
 function kindInfo(key: ResourceKey): KindInfo | undefined {
@@ -136,8 +137,8 @@ export class IndexSnapshot {
     if (typeof snap !== "object" || snap === null) return why("corrupt (not an object)");
     if (snap.format !== SNAPSHOT_FORMAT)
       return why(`format ${String(snap.format)}, this sluice reads ${SNAPSHOT_FORMAT}`);
-    if (snap.version !== versionOf())
-      return why(`written by sluice ${String(snap.version)}, this is ${versionOf()}`);
+    if (snap.version !== snapshotVersion())
+      return why(`written by sluice ${String(snap.version)}, this is ${snapshotVersion()}`);
     if (snap.dir !== this.#dir) return why(`for directory ${JSON.stringify(snap.dir)}`);
     if (snap.validation !== this.#validation) return why("validation options differ");
     if (!Array.isArray(snap.files)) return why("corrupt (no file list)");
@@ -194,7 +195,7 @@ export class IndexSnapshot {
     }
     const snap: SerialSnapshot = {
       format: SNAPSHOT_FORMAT,
-      version: versionOf(),
+      version: snapshotVersion(),
       dir: this.#dir,
       validation: this.#validation,
       files,

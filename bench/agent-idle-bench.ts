@@ -44,6 +44,11 @@ interface IdleFigures {
   /** CPU the agent spent answering one /metrics scrape. */
   readonly scrapeCpuMs: number;
   readonly restartMs: number;
+  /** CPU of the restarted agent until ready (user + system). */
+  readonly restartCpuS: number;
+  /** The same restart with `--state-dir none`: no snapshots, everything read and recomputed. */
+  readonly restartNoSnapMs: number;
+  readonly restartNoSnapCpuS: number;
 }
 
 async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): Promise<IdleFigures> {
@@ -88,8 +93,31 @@ async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): P
     if (o.profile) await agent.stop();
     else await agent.kill();
     const restartMs = await agent.start();
-    ctx.progress(`agent-idle N=${n}: ready again in ${(restartMs / 1000).toFixed(1)} s`);
-    return { n, readyMs, syncSeconds, idleCpuPct, rssMb, heapMb, scrapeCpuMs, restartMs };
+    const restartCpuS = agent.cpuSeconds();
+    ctx.progress(
+      `agent-idle N=${n}: ready again in ${(restartMs / 1000).toFixed(1)} s; again without snapshots`,
+    );
+    // The peer in the same run: the same restart with the snapshots turned off (today's path).
+    if (o.profile) await agent.stop();
+    else await agent.kill();
+    const restartNoSnapMs = await agent.start({ snapshots: false });
+    const restartNoSnapCpuS = agent.cpuSeconds();
+    ctx.progress(
+      `agent-idle N=${n}: ready again without snapshots in ${(restartNoSnapMs / 1000).toFixed(1)} s`,
+    );
+    return {
+      n,
+      readyMs,
+      syncSeconds,
+      idleCpuPct,
+      rssMb,
+      heapMb,
+      scrapeCpuMs,
+      restartMs,
+      restartCpuS,
+      restartNoSnapMs,
+      restartNoSnapCpuS,
+    };
   } finally {
     await agent.close();
     rmSync(work, { recursive: true, force: true });
@@ -123,10 +151,17 @@ function rows(f: IdleFigures, base: IdleFigures | undefined): BenchRow[] {
       ...vs("CPU of one /metrics scrape"),
     },
     {
+      name: `kill -9 → ready again, no snapshots, ${at} Services`,
+      value: f.restartNoSnapMs,
+      unit: "ms",
+      extra: { cpu: `${f.restartNoSnapCpuS.toFixed(2)} s` },
+    },
+    {
       name: `kill -9 → ready again, ${at} Services`,
       value: f.restartMs,
       unit: "ms",
-      ...vs("kill -9 → ready again"),
+      baseline: `kill -9 → ready again, no snapshots, ${at} Services`,
+      extra: { cpu: `${f.restartCpuS.toFixed(2)} s` },
     },
   ];
 }
@@ -143,11 +178,12 @@ export const agentIdleBench: Benchmark<AgentIdleOptions> = {
     for (const n of o.services) figures.push(await measureIdle(ctx, n, o));
     const base = figures.find((f) => f.n === 0);
     const table: BenchTable = {
-      title: `Idle agent, ${o.bundle ? "bundled" : "through tsx"} (${o.endpoints} endpoints per Service; ratio: vs. the same agent over an empty datastore)`,
+      title: `Idle agent, ${o.bundle ? "bundled" : "through tsx"} (${o.endpoints} endpoints per Service; ratio: vs. the same agent over an empty datastore, restarts vs. no snapshots)`,
       rows: figures.flatMap((f) => rows(f, base)),
       notes: [
         `idle CPU: utime + stime over ${o.idleSeconds} s with nothing written, after ${SETTLE_MS / 1000} s settling (target < 1 % at 10k)`,
         "RSS from /proc; heap: the agent's sluice_agent_nodejs_heap_size_used_bytes (target RSS < 200 MB at 10k)",
+        "kill -9 → ready again: over the restart snapshots (--state-dir), ratio vs. the same restart with --state-dir none in the same run; cpu: the restarted agent's utime + stime until ready (target < 2 s)",
       ],
     };
     return [table];

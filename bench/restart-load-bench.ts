@@ -66,6 +66,8 @@ interface RestartResult {
   readonly readyMs: number;
   readonly load: LoadReport;
   readonly natWrites: number | undefined;
+  /** How the restart learned the NAT state: "snapshot 1000/1010 unchanged", or "read the maps". */
+  readonly natStart: string;
 }
 
 /** The NAT writes of the restarted agent's first sync, from its log (undefined: no such line). */
@@ -76,6 +78,14 @@ function natWritesOf(log: string): number | undefined {
   return ["frontends", "backends", "sourceRanges"]
     .map((m) => r[m])
     .reduce((n, c) => n + (c === undefined ? 0 : c.added + c.updated + c.deleted), 0);
+}
+
+/** natStartOf reads the same line: restored from the NAT snapshot (how many Services unchanged), or the maps read. */
+function natStartOf(log: string): string {
+  const line = log.split("\n").find((l) => l.includes("adopted and synced nat maps"));
+  if (line === undefined) return "?";
+  const snap = (JSON.parse(line) as { snapshot?: { services: number; reused: number } }).snapshot;
+  return snap === undefined ? "read the maps" : `snapshot ${snap.reused}/${snap.services} unchanged`;
 }
 
 async function restartUnderLoad(
@@ -122,7 +132,7 @@ async function restartUnderLoad(
   const r = await load;
   const report = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as LoadReport;
   const log = fresh.logFile === undefined ? "" : readFileSync(fresh.logFile, "utf8");
-  return { n, readyMs, load: report, natWrites: natWritesOf(log) };
+  return { n, readyMs, load: report, natWrites: natWritesOf(log), natStart: natStartOf(log) };
 }
 
 /**
@@ -249,6 +259,7 @@ function table(results: readonly RestartResult[]): BenchTable {
       name: `NAT entries written by the restart, ${at(r.n)}`,
       value: r.natWrites ?? NaN,
       unit: "writes",
+      extra: { "nat state": r.natStart },
     });
   }
   return {
@@ -258,7 +269,7 @@ function table(results: readonly RestartResult[]): BenchTable {
     notes: [
       "load: stream-load from a pod on node-1 through the demo ClusterIP to echo servers on node-2; the agent on node-1 is killed 3 s in and restarted at once",
       "ready: agent spawn → /readiness 200 (polled every 200 ms through curl in the node's namespace)",
-      "NAT entries written: the restarted agent's first sync (its 'adopted and synced nat maps' log line)",
+      "NAT entries written: the restarted agent's first sync (its 'adopted and synced nat maps' log line); nat state: restored from its snapshot (Services whose input was unchanged) or read from the maps",
     ],
   };
 }

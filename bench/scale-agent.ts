@@ -31,6 +31,8 @@ export class ScaleAgent {
   readonly netns = `sl-t-scale-${process.pid}-${++serial}`;
   readonly bpffsRoot = `/sys/fs/bpf/${this.netns}`;
   readonly pinDir = `${this.bpffsRoot}/sluice`;
+  /** The agent's state directory (its restart snapshots), removed by close(). */
+  readonly stateDir = `/tmp/${this.netns}-state`;
   readonly #o: ScaleAgentOptions;
   #child: ChildProcess | undefined;
   readonly #log: string;
@@ -57,8 +59,11 @@ export class ScaleAgent {
     return pid;
   }
 
-  /** start spawns the agent and resolves with the ms until /readiness answered 200. */
-  async start(): Promise<number> {
+  /**
+   * start spawns the agent and resolves with the ms until /readiness answered 200. `snapshots:
+   * false` runs it with `--state-dir none` (no restart snapshots: it reads and recomputes all).
+   */
+  async start(options: { readonly snapshots?: boolean } = {}): Promise<number> {
     const t0 = performance.now();
     // nsenter --net only (not `ip netns exec`, which remounts /sys and so would hide the pins
     // from the bench); it execs the agent in place, so the child's pid is the agent's.
@@ -87,6 +92,8 @@ export class ScaleAgent {
         "0",
         "--log-level",
         "warn",
+        "--state-dir",
+        options.snapshots === false ? "none" : this.stateDir,
       ],
       { stdio: ["ignore", "ignore", openSync(this.#log, "a")], env: { ...process.env, ...this.#o.env } },
     );
@@ -151,6 +158,7 @@ export class ScaleAgent {
   async close(): Promise<void> {
     await this.stop();
     rmSync(this.bpffsRoot, { recursive: true, force: true });
+    rmSync(this.stateDir, { recursive: true, force: true });
     rmSync(this.#log, { force: true });
     try {
       execFileSync("ip", ["netns", "del", this.netns], { stdio: "pipe" });

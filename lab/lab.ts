@@ -253,7 +253,8 @@ export class Lab {
   /**
    * startOnNode runs a long-lived process (the Sluice agent) in a node's namespace with that
    * node's identity and its own bpffs pin root in the environment, logging to a file.
-   * Environment: SLUICE_LAB, SLUICE_NODE_NAME, SLUICE_NODE_IP, SLUICE_BPFFS_ROOT, SLUICE_DATASTORE_DIR.
+   * Environment: SLUICE_LAB, SLUICE_NODE_NAME, SLUICE_NODE_IP, SLUICE_BPFFS_ROOT, SLUICE_DATASTORE_DIR,
+   * SLUICE_STATE_DIR (`<runDir>/state/<node>`).
    */
   async startOnNode(
     node: string,
@@ -273,6 +274,8 @@ export class Lab {
         SLUICE_NODE_IP: n.ip,
         SLUICE_BPFFS_ROOT: n.bpffsDir,
         SLUICE_DATASTORE_DIR: this.plan.datastoreDir,
+        // The agent's restart snapshots: in the run directory, which `down` removes.
+        SLUICE_STATE_DIR: `${this.plan.runDir}/state/${n.name}`,
         ...env,
       },
     });

@@ -42,3 +42,17 @@ test("resolveAgentConfig() takes --attach-method over SLUICE_ATTACH_METHOD over 
   );
   assert.throws(() => resolveAgentConfig({ attachMethod: "clsact" }, {}, "h"), /attach method: "clsact"/);
 });
+
+test("resolveAgentConfig() puts the restart snapshots in --state-dir, SLUICE_STATE_DIR or one dir per pin root; none turns them off", () => {
+  assert.equal(resolveAgentConfig({}, {}, "h").stateDir, "/run/sluice/sys/fs/bpf");
+  assert.equal(
+    resolveAgentConfig({}, { SLUICE_BPFFS_ROOT: "/sys/fs/bpf/lab/node-2/" }, "h").stateDir,
+    "/run/sluice/sys/fs/bpf/lab/node-2",
+  );
+  assert.equal(resolveAgentConfig({}, { SLUICE_STATE_DIR: "/var/lib/x" }, "h").stateDir, "/var/lib/x");
+  assert.equal(
+    resolveAgentConfig({ stateDir: "/srv/s" }, { SLUICE_STATE_DIR: "/var/lib/x" }, "h").stateDir,
+    "/srv/s",
+  );
+  assert.equal(resolveAgentConfig({ stateDir: "none" }, {}, "h").stateDir, undefined);
+});

@@ -20,6 +20,7 @@ export interface AgentFlags {
   readonly logLevel?: LogLevel;
   readonly object?: string;
   readonly attachMethod?: string;
+  readonly stateDir?: string;
 }
 
 /** AgentConfig is everything the agent needs to start. */
@@ -46,6 +47,11 @@ export interface AgentConfig {
   readonly objectPath: string;
   /** How programs reach tc hooks: auto (tcx when the kernel has it, else cls_bpf) or forced. */
   readonly attachMethod: AttachMethod;
+  /**
+   * Where the agent keeps its restart snapshots (the datastore index, the NAT state); undefined
+   * = none. Default `/run/sluice<bpffsRoot>`: one per pin root, and on tmpfs like the pins.
+   */
+  readonly stateDir?: string;
 }
 
 export type { AttachMethod };
@@ -80,6 +86,12 @@ function port(flag: number | undefined, env: string | undefined, def: number, wh
   return v;
 }
 
+/** stateDir: the flag or variable as given ("none" turns snapshots off), else one per pin root under /run/sluice. */
+function stateDir(given: string | undefined, bpffsRoot: string): { stateDir?: string } {
+  if (given === "none") return {};
+  return { stateDir: given ?? `/run/sluice${bpffsRoot.startsWith("/") ? "" : "/"}${bpffsRoot}` };
+}
+
 /** resolveAgentConfig applies flags over the environment over defaults; `hostname` names the node by default. */
 export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, hostname: string): AgentConfig {
   const bpffsRoot = (flags.bpffsRoot ?? nonEmpty(env["SLUICE_BPFFS_ROOT"]) ?? "/sys/fs/bpf").replace(
@@ -110,5 +122,6 @@ export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv, ho
     logLevel: flags.logLevel ?? "info",
     objectPath: flags.object ?? DEFAULT_OBJECT,
     attachMethod: attachMethod(flags.attachMethod, env["SLUICE_ATTACH_METHOD"]),
+    ...stateDir(flags.stateDir ?? nonEmpty(env["SLUICE_STATE_DIR"]), bpffsRoot),
   };
 }

@@ -64,6 +64,8 @@ const REQUIRED_OBJECTS = [
 ] as const;
 
 const RESYNC_MS = 30_000;
+/** The file datastore's index snapshot in the state directory (src/datastore/index-snapshot.ts). */
+const DATASTORE_SNAPSHOT_FILE = "datastore-index.json";
 const COUNTERS_MS = 5_000;
 const PENDING_RETRY_MS = 500;
 const ERROR_RETRY_MS = 2_000;
@@ -202,6 +204,14 @@ export class Agent {
     this.metrics.setOccupancyReader(() => readMapOccupancy(this.#sync.maps));
     this.#datastore = await openDatastore(c.datastore, {
       debug: (message) => log.debug({ op: "datastore" }, message),
+      ...(c.stateDir !== undefined
+        ? {
+            snapshot: {
+              path: join(c.stateDir, DATASTORE_SNAPSHOT_FILE),
+              log: (message: string) => log.info({ op: "datastore-snapshot" }, message),
+            },
+          }
+        : {}),
     });
     this.#watch = await this.#datastore.watch(
       (event) => {

@@ -11,24 +11,42 @@
  * named Services only, read from the cache's indexes (reconciler.syncServices); when that
  * succeeds the next pass has nothing left to do for Services. Every `fullEveryMs` the pass
  * forgets what it knows and re-reads the maps: the safety net under both paths.
+ *
+ * With a state directory (AgentConfig.stateDir) the reconciler's applied state is persisted
+ * (nat-snapshot.ts) a few seconds after a sync wrote something, and the first sync over a new
+ * set of maps restores it instead of reading them, when the maps' fingerprint still matches:
+ * a restart then recomputes only the Services whose input changed while no agent ran.
  */
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import type { ClusterCache } from "../datastore/cluster-cache.ts";
+import type { RawMap } from "../datapath/maps/raw-map.ts";
+import { join } from "node:path";
 import { KernelNatMapBackend } from "../proxy/kernel-nat-map-backend.ts";
+import type { EndpointSlice, Service } from "../model/index.ts";
 import { NatReconciler } from "../proxy/nat-reconciler.ts";
 import type { NatServiceLookup, NatSyncResult } from "../proxy/nat-reconciler.ts";
 import type { AgentConfig } from "./agent-config.ts";
+import type { AgentLogger } from "./agent-logger.ts";
+import { inputDigest, mapsFingerprint, NatSnapshotStore } from "./nat-snapshot.ts";
 import type { ServiceSyncContext, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
 
 /** How often a pass re-reads the NAT maps and recomputes every Service from scratch. */
 const FULL_EVERY_MS = 30 * 60_000;
 
+/** The NAT snapshot is written at most this long after the first sync it has not recorded. */
+const SNAPSHOT_DELAY_MS = 3000;
+
+/** NAT_SNAPSHOT_FILE is the snapshot's name in the agent's state directory. */
+export const NAT_SNAPSHOT_FILE = "nat-state.json";
+
 /** serviceSyncFactory returns the proxy's ServiceSync factory for this agent. */
 export function serviceSyncFactory(
-  _config: AgentConfig,
-  options: { readonly fullEveryMs?: number } = {},
+  config: AgentConfig,
+  options: { readonly fullEveryMs?: number; readonly snapshotDelayMs?: number } = {},
 ): ServiceSyncFactory | undefined {
   const fullEveryMs = options.fullEveryMs ?? FULL_EVERY_MS;
+  const snapshotPath = config.stateDir === undefined ? undefined : join(config.stateDir, NAT_SNAPSHOT_FILE);
+  const snapshotDelayMs = options.snapshotDelayMs ?? SNAPSHOT_DELAY_MS;
   return (maps, log) => {
     const backend = new KernelNatMapBackend({
       frontends: maps.get(SL_MAP.nat_fe),
@@ -42,8 +60,37 @@ export function serviceSyncFactory(
     let reconciler = new NatReconciler(backend, options);
     let fullAt = Date.now();
     let last: { input: string; report: ServiceSyncReport } | undefined;
+    const natMaps = [maps.get(SL_MAP.nat_fe), maps.get(SL_MAP.nat_be), maps.get(SL_MAP.nat_src)];
+    const store =
+      snapshotPath === undefined
+        ? undefined
+        : new NatSnapshotStore(snapshotPath, (m) => log.info({ op: "nat-snapshot" }, m));
+    let restoreDue = store !== undefined;
+    let snapshotTimer: NodeJS.Timeout | undefined;
+    const takeSnapshot = (): void => {
+      clearTimeout(snapshotTimer);
+      snapshotTimer = undefined;
+      const applied = reconciler.applied();
+      if (store === undefined || applied === undefined) return;
+      try {
+        store.write(applied.node, mapsFingerprint(natMaps), applied.services);
+      } catch (err) {
+        log.warn({ op: "nat-snapshot", err }, `write nat snapshot ${store.path} failed`);
+      }
+    };
+    /** After a sync that wrote (or read the maps: no usable snapshot), record the new state soon. */
+    const snapshotSoon = (report: ServiceSyncReport, adopted: boolean): void => {
+      if (store === undefined || snapshotTimer !== undefined) return;
+      if (report.written + report.deleted === 0 && !adopted) return;
+      snapshotTimer = setTimeout(takeSnapshot, snapshotDelayMs);
+      snapshotTimer.unref();
+    };
     return {
       async sync(cache, context) {
+        if (restoreDue && store !== undefined) {
+          restoreDue = false;
+          restoreFromSnapshot(store, reconciler, natMaps, cache, context, log);
+        }
         if (Date.now() - fullAt >= fullEveryMs) {
           // The safety net: a new reconciler adopts the maps and diffs every Service against them.
           reconciler = new NatReconciler(backend, options);
@@ -60,6 +107,7 @@ export function serviceSyncFactory(
         });
         const report = reportOf(r);
         last = { input, report };
+        snapshotSoon(report, r.adopted);
         // The fast path's index of serving endpoints: built on a later turn of the loop, so
         // neither this pass (readiness) nor the next change (its latency) waits for it.
         const prepared = reconciler;
@@ -73,10 +121,12 @@ export function serviceSyncFactory(
         // Every change the cache holds went through here (the agent hands each event's names
         // over at once), so a pass with nothing newer has nothing to do for Services.
         last = { input: inputKey(cache, context), report };
+        snapshotSoon(report, false);
         return report;
       },
       async close() {
-        // the reconciler holds no fds: the maps belong to the agent
+        // The reconciler holds no fds (the maps belong to the agent): record a pending snapshot.
+        if (snapshotTimer !== undefined) takeSnapshot();
       },
     };
   };
@@ -104,4 +154,52 @@ function reportOf(r: NatSyncResult): ServiceSyncReport {
     healthChecks: r.healthChecks,
     notProgrammed: r.notProgrammed,
   };
+}
+
+/**
+ * restoreFromSnapshot seeds a fresh reconciler from the NAT snapshot when the live maps are the
+ * ones it recorded (their fingerprint); true when it did. The Services whose input digest
+ * matches are reused, every other one is recomputed by the sync that follows.
+ */
+function restoreFromSnapshot(
+  store: NatSnapshotStore,
+  reconciler: NatReconciler,
+  natMaps: readonly RawMap[],
+  cache: ClusterCache,
+  context: ServiceSyncContext,
+  log: AgentLogger,
+): boolean {
+  const node = { nodeName: context.nodeName, nodeAddresses: context.nodeAddresses };
+  try {
+    const snap = store.load(node);
+    if (snap === undefined) return false;
+    if (mapsFingerprint(natMaps) !== snap.fingerprint) {
+      log.info(
+        { op: "nat-snapshot" },
+        `nat snapshot ${store.path} not used: the pinned maps changed since it was taken; reading the maps`,
+      );
+      return false;
+    }
+    const reuse = new Map<string, { service: Service; slices: readonly EndpointSlice[]; claims: string }>();
+    for (const s of snap.services) {
+      const name = s.result.name;
+      const service = cache.get("Service", name);
+      if (service === undefined) continue;
+      const slices = cache.endpointSlicesOf(name);
+      if (inputDigest(service, slices) === s.digest) reuse.set(name, { service, slices, claims: s.claims });
+    }
+    reconciler.restore(
+      node,
+      snap.services.map((s) => s.result),
+      reuse,
+    );
+    log.info(
+      { op: "nat-snapshot", services: snap.services.length, unchanged: reuse.size },
+      `restored nat state from ${store.path}`,
+    );
+    return true;
+  } catch (err) {
+    log.warn({ op: "nat-snapshot", err }, `restore nat snapshot ${store.path} failed; reading the maps`);
+    return false;
+  }
 }

@@ -94,13 +94,30 @@ export function lookupBatch(map: BpfMap, options: BatchOptions = {}): Entry[] {
  * An entry added or removed during the count may or may not be counted.
  */
 export function countEntries(map: BpfMap, options: BatchOptions = {}): number {
+  let count = 0;
+  const batched = visitBatches(map, (_keys, _values, n) => void (count += n), options);
+  if (batched) return count;
+  let n = 0;
+  for (const _ of map.keys()) if (++n > map.maxEntries) break; // a hash walk can revisit keys under churn
+  return n;
+}
+
+/**
+ * visitBatches reads every entry of `map` in batches into reused buffers and hands each batch to
+ * `visit` (entry i: keys at i × keySize, values at i × valueBufferSize; the buffers are reused
+ * for the next batch). False — nothing visited — when the map has no batch support.
+ */
+export function visitBatches(
+  map: BpfMap,
+  visit: (keys: Uint8Array, values: Uint8Array, count: number) => void,
+  options: BatchOptions = {},
+): boolean {
   let chunk = options.chunk ?? 4096;
   const cursorSize = Math.max(map.keySize, 8);
   let keys = new Uint8Array(chunk * map.keySize);
   let values = new Uint8Array(chunk * map.valueBufferSize);
   let inBatch: Uint8Array | undefined;
   let outBatch: Uint8Array = new Uint8Array(cursorSize);
-  let count = 0;
   try {
     for (;;) {
       let r: BatchResult;
@@ -116,16 +133,14 @@ export function countEntries(map: BpfMap, options: BatchOptions = {}): number {
         values = new Uint8Array(chunk * map.valueBufferSize);
         continue;
       }
-      count += r.count;
-      if (r.done) return count;
+      visit(keys, values, r.count);
+      if (r.done) return true;
       // The kernel reads in_batch and writes out_batch in one call: swap, never alias.
       [inBatch, outBatch] = [outBatch, inBatch ?? new Uint8Array(cursorSize)];
     }
   } catch (e) {
     if (!unsupported(e)) throw e;
-    let n = 0;
-    for (const _ of map.keys()) if (++n > map.maxEntries) break; // a hash walk can revisit keys under churn
-    return n;
+    return false;
   }
 }
 

@@ -71,6 +71,10 @@ export function registerAgentCommand(program: Command): void {
       "--attach-method <method>",
       "tc attach: auto (tcx when the kernel has it, else cls_bpf), tcx or cls_bpf (default: $SLUICE_ATTACH_METHOD, else auto)",
     )
+    .option(
+      "--state-dir <dir>",
+      'restart snapshots (datastore index, NAT state); "none" for none (default: $SLUICE_STATE_DIR, else /run/sluice<bpffs root>)',
+    )
     .action(async (flags: AgentFlags) => {
       let config;
       try {

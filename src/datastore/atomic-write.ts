@@ -3,20 +3,20 @@
  * one. The temp file is a dot-file in the same directory (same filesystem, so rename is atomic;
  * a dot-file, so watchers skip it) and is flushed before the rename.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 let counter = 0;
 
-/** atomicWriteFile replaces `path` with `text` in one rename. */
-export function atomicWriteFile(path: string, text: string): void {
+/** atomicWriteFile replaces `path` with `text` (or bytes) in one rename. */
+export function atomicWriteFile(path: string, text: string | Uint8Array): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${++counter}.tmp`);
   try {
     const fd = openSync(tmp, "w", 0o644);
     try {
-      writeSync(fd, text);
+      writeFileSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -85,6 +85,11 @@ export class DatastoreIndex {
     return this.#files.keys();
   }
 
+  /** documentsOf is what the index holds of one file (the IndexSnapshot records it). */
+  documentsOf(file: string): readonly Definition[] | undefined {
+    return this.#files.get(file);
+  }
+
   /** definitions are every document naming `key` (valid or not), in file-name and document order. */
   definitions(key: ResourceKey): readonly Definition[] {
     return this.#byKey.get(resourceKeyId(key)) ?? [];

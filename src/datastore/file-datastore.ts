@@ -43,8 +43,9 @@ import type {
   WatchOptions,
   WriteResult,
 } from "./datastore.ts";
-import { DatastoreIndex, fingerprintOf } from "./datastore-index.ts";
+import { DatastoreIndex, fingerprintOf, type Definition } from "./datastore-index.ts";
 import { implicitDefault } from "./implicit-defaults.ts";
+import { IndexSnapshot, type IndexSnapshotOptions } from "./index-snapshot.ts";
 import { compareResources, listManifests } from "./list-manifests.ts";
 import { isManifestFile, ManifestDirectory, type FileChanges } from "./manifest-directory.ts";
 import { parseJsonObject, type ManifestDocument } from "./manifest-documents.ts";
@@ -102,6 +103,12 @@ export interface FileDatastoreOptions {
    * `list` then reads the directory in one pass without building the index (listManifests).
    */
   readonly onlyKinds?: readonly string[];
+  /**
+   * Persist the reader's index (file stamps and validated resources) here, so the next process
+   * reads only the files that changed since (index-snapshot.ts; the agent's restart). Not with
+   * `onlyKinds`.
+   */
+  readonly snapshot?: IndexSnapshotOptions;
 }
 
 /** DirStamp identifies the directory (inode) and its last change (ctime moves on every create, rename, delete). */
@@ -153,6 +160,9 @@ export class FileDatastore implements Datastore {
   #soon: NodeJS.Immediate | undefined;
   #interval: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The persisted index (options.snapshot); loaded once, by the first scan. */
+  readonly #snapshot: IndexSnapshot | undefined;
+  #snapshotLoaded = false;
 
   constructor(
     readonly dir: string,
@@ -163,6 +173,8 @@ export class FileDatastore implements Datastore {
       options.validation ?? {},
       options.onlyKinds === undefined ? undefined : new Set(options.onlyKinds),
     );
+    if (options.snapshot !== undefined && options.onlyKinds === undefined)
+      this.#snapshot = new IndexSnapshot(dir, options.validation ?? {}, options.snapshot);
   }
 
   async list(filter: ListFilter = {}): Promise<ListResult> {
@@ -308,13 +320,20 @@ export class FileDatastore implements Datastore {
 
   /** stats: full rescans run and files read so far (what the watch path costs; see bench/README.md). */
   get stats(): { readonly fullScans: number; readonly filesRead: number } {
-    return { ...this.#reader.stats };
+    const { fullScans, filesRead } = this.#reader.stats;
+    return { fullScans, filesRead };
+  }
+
+  /** filesReused: files whose resources the first scan took from the snapshot instead of reading them. */
+  get filesReused(): number {
+    return this.#reader.stats.filesReused;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#listeners.clear();
     this.#stop();
+    this.#snapshot?.close();
   }
 
   #writable(op: string): void {
@@ -399,8 +418,9 @@ export class FileDatastore implements Datastore {
     if (this.#watcher !== undefined && !this.#closed) this.#dirStamp = this.#statDir();
   }
 
-  #emit(changes: FileChanges): void {
+  #emit(changes: FileChanges, record = true): void {
     if (changes.size === 0) return;
+    if (record) this.#snapshot?.changed(() => this.#snapshotSource());
     const events = this.#index.update(changes);
     for (const event of events) for (const listener of this.#listeners) listener(event);
   }
@@ -414,7 +434,29 @@ export class FileDatastore implements Datastore {
     this.#fullScanDue = false;
     this.#dirty.clear();
     this.#settling.clear();
-    this.#emit(this.#reader.scan());
+    const seeded = this.#seedFromSnapshot();
+    const read = this.#reader.stats.filesRead;
+    const changes = this.#reader.scan();
+    // A start that reused every recorded file and found nothing else has nothing new to record.
+    const same = seeded !== undefined && this.#reader.stats.filesRead === read && changes.size === seeded;
+    this.#emit(changes, !same);
+  }
+
+  /** #seedFromSnapshot hands the snapshot to the reader before the first scan; the number of files it recorded. */
+  #seedFromSnapshot(): number | undefined {
+    if (this.#snapshot === undefined || this.#snapshotLoaded) return undefined;
+    this.#snapshotLoaded = true;
+    const files = this.#snapshot.load();
+    if (files !== undefined) this.#reader.seed(files);
+    return files?.size;
+  }
+
+  /** What the snapshot records: each file the reader holds, its stamp and the index's documents of it. */
+  *#snapshotSource(): Iterable<[string, string, readonly Definition[]]> {
+    for (const [name, stamp] of this.#reader.stamps()) {
+      const docs = this.#index.documentsOf(name);
+      if (docs !== undefined) yield [name, stamp, docs];
+    }
   }
 
   #refresh(names: Iterable<string>): void {

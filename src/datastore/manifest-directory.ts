@@ -3,11 +3,14 @@
  * (dot-files are skipped: they are other writers' temp files), parsed and validated. It keeps
  * only each file's stamp (inode, size, mtime, ctime): a file whose stamp did not change is not
  * read again, so a rescan of an unchanged directory costs one stat per file, and a change
- * reported by name (inotify) costs one stat. The text is not kept: writers read it fresh.
+ * reported by name (inotify) costs one stat. The text is not kept: writers read it fresh. A
+ * first scan can be seeded with a snapshot of an earlier process's reader (index-snapshot.ts):
+ * a file whose stamp is still the recorded one is then not read at all.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ValidationOptions } from "../model/validation-options.ts";
+import type { SnapshotFile } from "./index-snapshot.ts";
 import {
   parseManifestDocuments,
   parseRawDocuments,
@@ -33,7 +36,9 @@ export function otherKind(raw: unknown, only: ReadonlySet<string>): boolean {
 export class ManifestDirectory {
   readonly #stamps = new Map<string, string>();
   /** How many full scans ran and how many files were read (benches and tests check the watch path reads only what changed). */
-  readonly stats = { fullScans: 0, filesRead: 0 };
+  readonly stats = { fullScans: 0, filesRead: 0, filesReused: 0 };
+  /** Files a snapshot recorded (IndexSnapshot): reused by the next scan when their stamp is unchanged. */
+  #seed: ReadonlyMap<string, SnapshotFile> | undefined;
 
   /**
    * @param onlyKinds when given, documents of other kinds are dropped before validation (a
@@ -44,6 +49,19 @@ export class ManifestDirectory {
     readonly options: ValidationOptions = {},
     readonly onlyKinds?: ReadonlySet<string>,
   ) {}
+
+  /**
+   * seed hands over a snapshot's files: the next scan takes the documents of each file whose
+   * stamp is still the recorded one instead of reading it, and forgets the seed.
+   */
+  seed(files: ReadonlyMap<string, SnapshotFile>): void {
+    this.#seed = files;
+  }
+
+  /** stamps are the files the reader holds and their stamps (what IndexSnapshot records). */
+  stamps(): IterableIterator<[string, string]> {
+    return this.#stamps.entries();
+  }
 
   /** names are the files the last scan or refresh saw. */
   names(): IterableIterator<string> {
@@ -64,6 +82,7 @@ export class ManifestDirectory {
     const seen = new Set(names);
     for (const name of this.#stamps.keys()) if (!seen.has(name)) this.#forget(name, changes);
     for (const name of names) this.#load(name, changes);
+    this.#seed = undefined;
     return changes;
   }
 
@@ -130,6 +149,13 @@ export class ManifestDirectory {
       if (st === undefined || !st.isFile()) return this.#forget(name, changes);
       const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
       if (this.#stamps.get(name) === stamp) return;
+      const seeded = this.#seed?.get(name);
+      if (seeded !== undefined && seeded.stamp === stamp) {
+        this.stats.filesReused++;
+        this.#stamps.set(name, stamp);
+        changes.set(name, seeded.docs);
+        return;
+      }
       const text = readFileSync(path, "utf8");
       this.stats.filesRead++;
       this.#stamps.set(name, stamp);

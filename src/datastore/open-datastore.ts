@@ -6,12 +6,15 @@
 import type { Datastore } from "./datastore.ts";
 import type { DatastoreLocation } from "./datastore-location.ts";
 import { FileDatastore } from "./file-datastore.ts";
+import type { IndexSnapshotOptions } from "./index-snapshot.ts";
 
 /** OpenOptions: where a backend's debug lines go (the agent's logger). */
 export interface OpenOptions {
   readonly debug?: (message: string) => void;
   /** A read-only hint: only these kinds will be read (the file backend then skips the rest). */
   readonly onlyKinds?: readonly string[];
+  /** The file backend's index snapshot (FileDatastoreOptions.snapshot): the agent's restart. */
+  readonly snapshot?: IndexSnapshotOptions;
 }
 
 /** openDatastore opens the backend `location` names. */
@@ -22,10 +25,10 @@ export async function openDatastore(
   const debug = options.debug ? { debug: options.debug } : {};
   switch (location.type) {
     case "file":
-      return new FileDatastore(
-        location.dir,
-        options.onlyKinds === undefined ? {} : { onlyKinds: options.onlyKinds },
-      );
+      return new FileDatastore(location.dir, {
+        ...(options.onlyKinds === undefined ? {} : { onlyKinds: options.onlyKinds }),
+        ...(options.snapshot === undefined ? {} : { snapshot: options.snapshot }),
+      });
     case "kubernetes": {
       const [{ loadKubeConfig }, { KubernetesDatastore }] = await Promise.all([
         import("./kubernetes/kube-connection.ts"),

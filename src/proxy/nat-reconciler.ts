@@ -143,6 +143,8 @@ export class NatReconciler {
   readonly #healthChecks = new Map<string, HealthCheckService>();
   readonly #problems = new Map<string, readonly NatProblem[]>();
   readonly #defer: ((work: () => void) => void) | undefined;
+  /** Set by restore() until the first sync reports it. */
+  #restored: { services: number; reused: number } | undefined;
   /** Removed backends whose flows the deferred clean-up still has to end (deferCleanUp). */
   #cleanUpQueue: { removed: RemovedBackend[]; affinity: boolean } | undefined;
 
@@ -218,7 +220,15 @@ export class NatReconciler {
       conntrackDeleted,
       conntrackReset,
     };
-    if (total > 0 || conntrackDeleted + conntrackReset > 0 || adopted)
+    const restored = this.#restored;
+    this.#restored = undefined;
+    if (restored !== undefined)
+      // One line per start either way (benches count the start's writes from it).
+      this.#log.info(
+        { ...fields, snapshot: { ...restored, recomputed: delta?.services ?? 0 } },
+        "adopted and synced nat maps",
+      );
+    else if (total > 0 || conntrackDeleted + conntrackReset > 0 || adopted)
       this.#log.info(fields, adopted ? "adopted and synced nat maps" : "synced nat maps");
     return {
       frontends,
@@ -241,6 +251,74 @@ export class NatReconciler {
    */
   prepare(): void {
     this.#serving.build();
+  }
+
+  /**
+   * restore seeds a reconciler that has not synced yet with what an earlier process applied
+   * (its per-Service results, from the agent's NAT snapshot: nat-snapshot.ts), instead of
+   * reading and decoding the maps: the first sync then diffs only the Services whose input
+   * differs from the snapshot's. The caller vouches that the maps hold exactly `results` (the
+   * snapshot's map fingerprint matched) for node `node`. `reuse` names the Services whose input
+   * is unchanged, with the objects of the current input: their results are taken as computed.
+   */
+  restore(
+    node: NatNode,
+    results: readonly ServiceNat[],
+    reuse: ReadonlyMap<string, { service: Service; slices: readonly EndpointSlice[]; claims: string }>,
+  ): void {
+    if (this.#actual !== undefined) throw new Error("restore nat state: the reconciler has synced already");
+    // natDesiredOf builds fresh Maps (compute-nat-state.ts): this reconciler's to patch from now on, no copy.
+    const desired = natDesiredOf(results);
+    const state = {
+      frontends: desired.frontends,
+      backends: desired.backends,
+      sourceRanges: desired.sourceRanges,
+    } as MutableNatState;
+    // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
+    this.#ids.observeMaps(
+      state,
+      [...this.#backend.affinity()].map((e) => e.svcId),
+    );
+    this.#actual = state;
+    this.#applied = new Map(results.map((r) => [r.name, r]));
+    this.#nodeKey = nodeKeyOf(node);
+    this.#cache.forNode(node.nodeName, node.nodeAddresses);
+    for (const r of results) {
+      const input = reuse.get(r.name);
+      if (input !== undefined) this.#cache.set(r.name, { ...input, result: r });
+    }
+    this.#restored = { services: results.length, reused: reuse.size };
+  }
+
+  /**
+   * applied is what a NAT snapshot records: the node, each applied Service's result and the
+   * input it was computed from (NatCache), or undefined when the maps are not known to hold
+   * exactly that (no successful sync yet, a failed write, Services kept out of full maps).
+   */
+  applied():
+    | {
+        readonly node: NatNode;
+        readonly services: readonly {
+          readonly result: ServiceNat;
+          readonly service: Service;
+          readonly slices: readonly EndpointSlice[];
+          readonly claims: string;
+        }[];
+      }
+    | undefined {
+    const applied = this.#applied;
+    if (this.#actual === undefined || applied === undefined || this.#notProgrammedKey !== "[]")
+      return undefined;
+    const node = this.#nodeKey?.split("\n");
+    if (node === undefined || node.length !== 2) return undefined;
+    const services = [];
+    for (const [name, result] of applied) {
+      const entry = this.#cache.get(name);
+      if (entry === undefined || entry.result !== result) return undefined;
+      services.push({ result, service: entry.service, slices: entry.slices, claims: entry.claims });
+    }
+    const addresses = node[1] === "" ? [] : node[1]!.split(",");
+    return { node: { nodeName: node[0]!, nodeAddresses: addresses }, services };
   }
 
   /**

@@ -1,0 +1,200 @@
+/**
+ * The agent's NAT snapshot: what the NAT reconciler last applied, per Service, persisted in the
+ * agent's state directory so a restarted agent trusts the pinned maps and its own last state
+ * instead of decoding every sl_nat_be entry and recomputing every Service (~2.5 s of a restart
+ * at 10k Services × 10 endpoints; bench/README.md, agent-idle).
+ *
+ * What is recorded (one JSON document — faster both ways than v8.serialize here, see
+ * src/datastore/index-snapshot.ts — written atomically: a dot temp file, then rename):
+ * - the format, the sluice version and the node (name and addresses) the results are for;
+ * - a fingerprint of sl_nat_fe, sl_nat_be and sl_nat_src as they were when the snapshot was
+ *   taken — their entry counts and an order-independent hash of every entry's bytes;
+ * - per Service: its result (ServiceNat: the entries it owns, its svc_ids), the claims of
+ *   earlier Services on its frontends, and a digest of the input it was computed from (the
+ *   Service and its EndpointSlices, in order).
+ *
+ * Invariants (the agent must never serve a stale backend because of the snapshot):
+ * - it is taken synchronously after a successful sync, results and fingerprint together, so it
+ *   describes one state of the maps; only this agent writes the NAT maps;
+ * - a restart uses it only when the format, version and node match and the live maps'
+ *   fingerprint equals the recorded one — a write after the snapshot (the agent killed before
+ *   the next one), another writer, a map rebuilt or resized all fail this check — else the
+ *   reconciler reads the maps as before (the full adopt), with the reason logged;
+ * - a Service whose input digest differs (changed while the agent was down), a new Service and
+ *   a deleted one are recomputed and diffed against what the snapshot says the maps hold; only
+ *   the others' results are reused. The periodic full resync (every 30 min) still re-reads the
+ *   maps and recomputes everything.
+ * Bump NAT_SNAPSHOT_FORMAT whenever computeServiceNat can give another result for the same input.
+ */
+import type { ServiceNat } from "../calc/index.ts";
+import { readAsciiJson, toAsciiJson } from "../datastore/ascii-json.ts";
+import { atomicWriteFile } from "../datastore/atomic-write.ts";
+import { resourceDigest } from "../datastore/resource-digest.ts";
+import { BpfMap } from "../bpf/map.ts";
+import { visitBatches } from "../bpf/map-batch.ts";
+import { rawEntries, type RawMap } from "../datapath/maps/raw-map.ts";
+import type { EndpointSlice, Service } from "../model/index.ts";
+import type { NatNode } from "../proxy/nat-reconciler.ts";
+import { snapshotVersion } from "../datastore/index-snapshot.ts";
+
+/** NAT_SNAPSHOT_FORMAT: bump when the layout or computeServiceNat's results change. */
+export const NAT_SNAPSHOT_FORMAT = 1;
+
+/** NatSnapshotService is one Service as recorded. */
+export interface NatSnapshotService {
+  readonly digest: string;
+  readonly claims: string;
+  readonly result: ServiceNat;
+}
+
+/** NatSnapshot is a loaded, well-formed snapshot. */
+export interface NatSnapshot {
+  readonly node: NatNode;
+  readonly fingerprint: string;
+  readonly services: readonly NatSnapshotService[];
+}
+
+interface SerialSnapshot {
+  readonly format: number;
+  readonly version: string;
+  readonly node: NatNode;
+  readonly fingerprint: string;
+  readonly services: [digest: string, claims: string, result: ServiceNat][];
+}
+
+/**
+ * mapsFingerprint: per map, its entry count and two order-independent sums of a 32-bit FNV-1a
+ * hash of each entry's key and value bytes. Equal maps give equal fingerprints; a changed,
+ * added or removed entry changes it (up to hash collisions of 64 bits per map).
+ */
+export function mapsFingerprint(maps: readonly RawMap[]): string {
+  return maps.map(mapFingerprint).join("/");
+}
+
+function mapFingerprint(map: RawMap): string {
+  const acc = { count: 0, sum: 0, mix: 0 };
+  // A live map: hashed in place from the batch buffers (no per-entry copy: 100k+ entries at 10k).
+  if (map instanceof BpfMap) {
+    const ks = map.keySize;
+    const vs = map.valueBufferSize;
+    const batched = visitBatches(map, (keys, values, n) => {
+      for (let i = 0; i < n; i++) add(acc, keys, i * ks, ks, values, i * vs, vs);
+    });
+    if (batched) return `${acc.count}:${acc.sum.toString(16)}:${acc.mix.toString(16)}`;
+  }
+  for (const [k, v] of rawEntries(map)) add(acc, k, 0, k.length, v, 0, v.length);
+  return `${acc.count}:${acc.sum.toString(16)}:${acc.mix.toString(16)}`;
+}
+
+/** add folds one entry's FNV-1a hash (key bytes, a separator, value bytes) into the sums. */
+function add(
+  acc: { count: number; sum: number; mix: number },
+  k: Uint8Array,
+  ko: number,
+  kl: number,
+  v: Uint8Array,
+  vo: number,
+  vl: number,
+): void {
+  let h = 0x811c9dc5;
+  for (let i = ko; i < ko + kl; i++) h = Math.imul(h ^ k[i]!, 0x01000193);
+  h = Math.imul(h ^ 0xff, 0x01000193); // between key and value
+  for (let i = vo; i < vo + vl; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
+  h >>>= 0;
+  acc.count++;
+  acc.sum = (acc.sum + h) >>> 0;
+  acc.mix = (acc.mix + Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)) >>> 0;
+}
+
+/**
+ * inputDigest identifies a Service's NAT input: the Service and its EndpointSlices in order.
+ * Plain JSON.stringify (not a key-sorted form): objects read back from the datastore's snapshot
+ * keep their key order, and a false difference costs only a recomputation of that Service. The
+ * digests of objects the datastore's snapshot restored come with them (resource-digest.ts).
+ */
+export function inputDigest(service: Service, slices: readonly EndpointSlice[]): string {
+  let out = resourceDigest(service);
+  for (const s of slices) out += `,${resourceDigest(s)}`;
+  return out;
+}
+
+/** NatSnapshotStore reads and writes the snapshot file. */
+export class NatSnapshotStore {
+  constructor(
+    readonly path: string,
+    readonly log: (message: string) => void = () => {},
+  ) {}
+
+  /** load returns the snapshot when it is one this agent can use, else undefined with the reason logged. */
+  load(node: NatNode): NatSnapshot | undefined {
+    const why = (reason: string): undefined => {
+      this.log(`nat snapshot ${JSON.stringify(this.path)} not used: ${reason}; reading the maps`);
+      return undefined;
+    };
+    let snap: Partial<SerialSnapshot>;
+    try {
+      snap = readAsciiJson(this.path) as Partial<SerialSnapshot>;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return why("none yet");
+      return why(`unreadable or corrupt (${code ?? (err instanceof Error ? err.message : String(err))})`);
+    }
+    if (typeof snap !== "object" || snap === null) return why("corrupt (not an object)");
+    if (snap.format !== NAT_SNAPSHOT_FORMAT)
+      return why(`format ${String(snap.format)}, this sluice reads ${NAT_SNAPSHOT_FORMAT}`);
+    if (snap.version !== snapshotVersion())
+      return why(`written by sluice ${String(snap.version)}, this is ${snapshotVersion()}`);
+    if (
+      snap.node?.nodeName !== node.nodeName ||
+      !Array.isArray(snap.node.nodeAddresses) ||
+      snap.node.nodeAddresses.join(",") !== node.nodeAddresses.join(",")
+    )
+      return why("taken for another node name or addresses");
+    if (typeof snap.fingerprint !== "string" || !Array.isArray(snap.services)) return why("corrupt (fields)");
+    const services: NatSnapshotService[] = [];
+    for (const s of snap.services) {
+      if (!Array.isArray(s) || typeof s[0] !== "string" || typeof s[1] !== "string" || !wellFormed(s[2]))
+        return why("corrupt (a service entry)");
+      services.push({ digest: s[0], claims: s[1], result: s[2] });
+    }
+    return { node: snap.node, fingerprint: snap.fingerprint, services };
+  }
+
+  /** write records `services` (taken with `fingerprint` of the same maps), atomically. */
+  write(
+    node: NatNode,
+    fingerprint: string,
+    services: Iterable<{
+      readonly result: ServiceNat;
+      readonly service: Service;
+      readonly slices: readonly EndpointSlice[];
+      readonly claims: string;
+    }>,
+  ): void {
+    const out: SerialSnapshot["services"] = [];
+    for (const s of services) out.push([inputDigest(s.service, s.slices), s.claims, s.result]);
+    const snap: SerialSnapshot = {
+      format: NAT_SNAPSHOT_FORMAT,
+      version: snapshotVersion(),
+      node: { nodeName: node.nodeName, nodeAddresses: [...node.nodeAddresses] },
+      fingerprint,
+      services: out,
+    };
+    atomicWriteFile(this.path, toAsciiJson(snap));
+  }
+}
+
+function wellFormed(r: unknown): r is ServiceNat {
+  const n = r as Partial<ServiceNat> | null;
+  return (
+    typeof n === "object" &&
+    n !== null &&
+    typeof n.name === "string" &&
+    Array.isArray(n.frontends) &&
+    Array.isArray(n.backends) &&
+    Array.isArray(n.sourceRanges) &&
+    Array.isArray(n.views) &&
+    Array.isArray(n.problems) &&
+    Array.isArray(n.wanted)
+  );
+}

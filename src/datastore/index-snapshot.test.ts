@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import type { DatastoreEvent } from "./datastore.ts";
+import { FileDatastore } from "./file-datastore.ts";
+import { IndexSnapshot, SNAPSHOT_FORMAT } from "./index-snapshot.ts";
+import { resourceDigest } from "./resource-digest.ts";
+
+const svc = (name: string, port: number): string =>
+  `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
+
+/** A process's worth of FileDatastore: open with the snapshot, take the opening events, close. */
+async function run(
+  dir: string,
+  snapPath: string,
+  log: string[] = [],
+): Promise<{ ds: FileDatastore; events: DatastoreEvent[] }> {
+  const ds = new FileDatastore(dir, {
+    snapshot: { path: snapPath, delayMs: 60_000, log: (m) => log.push(m) },
+  });
+  const events: DatastoreEvent[] = [];
+  const w = await ds.watch((e) => events.push(e));
+  w.close();
+  await ds.close(); // writes the pending snapshot
+  return { ds, events };
+}
+
+function ports(events: readonly DatastoreEvent[]): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = {};
+  for (const e of events)
+    if (e.type === "added" && e.resource.kind === "Service")
+      out[e.resource.metadata.name] = e.resource.spec.ports[0]?.port;
+  return out;
+}
+
+describe("IndexSnapshot (the file datastore's persisted index)", () => {
+  const withDirs = (body: (dir: string, snapPath: string) => Promise<void>) => async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-snap-ds-"));
+    const state = mkdtempSync(join(tmpdir(), "sluice-snap-state-"));
+    try {
+      await body(dir, join(state, "sub", "datastore-index.json"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
+  };
+
+  test(
+    "a second start reuses every unchanged file and reads none",
+    withDirs(async (dir, snap) => {
+      for (let i = 0; i < 20; i++) writeFileSync(join(dir, `s${i}.yaml`), svc(`s${i}`, 1000 + i));
+      const log: string[] = [];
+      const first = await run(dir, snap, log);
+      assert.equal(first.ds.stats.filesRead, 20);
+      assert.match(log.join("\n"), /not used: none yet; full scan/);
+      const second = await run(dir, snap, log);
+      assert.equal(second.ds.stats.filesRead, 0);
+      assert.equal(second.ds.filesReused, 20);
+      assert.deepEqual(ports(second.events), ports(first.events));
+      assert.equal(Object.keys(ports(second.events)).length, 20);
+    }),
+  );
+
+  test(
+    "a file edited by hand between runs is read again, even with its size and mtime put back",
+    withDirs(async (dir, snap) => {
+      writeFileSync(join(dir, "a.yaml"), svc("a", 80));
+      writeFileSync(join(dir, "b.yaml"), svc("b", 81));
+      const path = join(dir, "a.yaml");
+      utimesSync(path, 1_700_000_000, 1_700_000_000); // whole seconds: utimes can put them back exactly
+      await run(dir, snap);
+      const before = statSync(path);
+      writeFileSync(path, svc("a", 90)); // same length: 80 → 90
+      utimesSync(path, 1_700_000_000, 1_700_000_000);
+      assert.equal(statSync(path).size, before.size);
+      assert.equal(statSync(path).mtimeMs, before.mtimeMs);
+      writeFileSync(join(dir, "c.yaml"), svc("c", 82)); // new since
+      rmSync(join(dir, "b.yaml")); // gone since
+      const second = await run(dir, snap);
+      assert.deepEqual(ports(second.events), { a: 90, c: 82 });
+      assert.equal(second.ds.stats.filesRead, 2);
+      assert.equal(second.ds.filesReused, 0);
+    }),
+  );
+
+  test(
+    "a file with a rejected document is not recorded: it is read (and rejected) again",
+    withDirs(async (dir, snap) => {
+      writeFileSync(join(dir, "good.yaml"), svc("good", 80));
+      writeFileSync(
+        join(dir, "bad.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec: 7\n",
+      );
+      const first = await run(dir, snap);
+      assert.ok(first.events.some((e) => e.type === "rejected" && e.source === "bad.yaml#1"));
+      const second = await run(dir, snap);
+      assert.equal(second.ds.filesReused, 1);
+      assert.equal(second.ds.stats.filesRead, 1);
+      assert.ok(second.events.some((e) => e.type === "rejected" && e.source === "bad.yaml#1"));
+      assert.deepEqual(ports(second.events), { good: 80 });
+    }),
+  );
+
+  test(
+    "a corrupt snapshot, or one of another format or directory, means a full scan (and says why)",
+    withDirs(async (dir, snap) => {
+      writeFileSync(join(dir, "a.yaml"), svc("a", 80));
+      await run(dir, snap);
+      const good = readFileSync(snap);
+      const cases: [Buffer, RegExp][] = [
+        [good.subarray(0, good.length >> 1), /corrupt/],
+        [Buffer.from("not a snapshot"), /corrupt|format/],
+        [Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT + 1 })), /format/],
+        [Buffer.from(JSON.stringify({ ...parsed(good), dir: "/elsewhere" })), /for directory/],
+        [
+          Buffer.from(JSON.stringify({ ...parsed(good), files: [["a.yaml", "x", [[0, {}, {}]]]] })),
+          /corrupt/,
+        ],
+      ];
+      for (const [bytes, why] of cases) {
+        writeFileSync(snap, bytes);
+        const log: string[] = [];
+        const again = await run(dir, snap, log);
+        assert.match(log.join("\n"), why);
+        assert.equal(again.ds.stats.filesRead, 1, "read the file: full scan");
+        assert.deepEqual(ports(again.events), { a: 80 });
+      }
+    }),
+  );
+
+  test(
+    "writes atomically: a temp dot-file renamed into place, nothing left behind",
+    withDirs(async (dir, snap) => {
+      writeFileSync(join(dir, "a.yaml"), svc("a", 80));
+      const s = new IndexSnapshot(dir, {}, { path: snap });
+      s.write(() => [
+        [
+          "a.yaml",
+          "1:2:3:4",
+          [
+            {
+              ok: true,
+              index: 0,
+              key: { group: "", kind: "Service", namespace: "default", name: "a" },
+              resource: { kind: "Service" } as never,
+            },
+          ],
+        ],
+      ]);
+      const stateDir = join(snap, "..");
+      assert.deepEqual(readdirSync(stateDir), ["datastore-index.json"]);
+      const loaded = new IndexSnapshot(dir, {}, { path: snap }).load();
+      assert.equal(loaded?.get("a.yaml")?.stamp, "1:2:3:4");
+      // A loaded resource comes with the digest recorded for it (resource-digest.ts), not a new hash.
+      const text = readFileSync(snap, "utf8");
+      writeFileSync(snap, text.replace(/"[A-Za-z0-9+/=]{28}"\]\]\]\]/, '"recorded"]]]]'));
+      const doc = new IndexSnapshot(dir, {}, { path: snap }).load()?.get("a.yaml")?.docs[0]?.result;
+      assert.ok(doc?.ok === true);
+      assert.equal(resourceDigest(doc.resource), "recorded");
+      // Another process's validation options: not this snapshot.
+      const log: string[] = [];
+      const other = new IndexSnapshot(
+        dir,
+        { nodePortRange: { min: 1, max: 2 } },
+        { path: snap, log: (m) => log.push(m) },
+      );
+      assert.equal(other.load(), undefined);
+      assert.match(log.join(), /validation options differ/);
+    }),
+  );
+});
+
+function parsed(buf: Buffer): object {
+  return JSON.parse(buf.toString("utf8")) as object;
+}

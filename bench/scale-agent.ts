@@ -24,6 +24,8 @@ export interface ScaleAgentOptions {
   readonly nodeArgs?: readonly string[];
   /** Extra environment for the agent (e.g. SLUICE_BUNDLE=0 to run it through tsx). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The `sluice` script to run (default: this checkout's bin/sluice.js; another checkout's for a baseline). */
+  readonly bin?: string;
 }
 
 /** ScaleAgent is the agent under test. */
@@ -69,7 +71,7 @@ export class ScaleAgent {
         "--",
         process.execPath,
         ...(this.#o.nodeArgs ?? []),
-        SLUICE_BIN,
+        this.#o.bin ?? SLUICE_BIN,
         "agent",
         "--datastore",
         this.#o.datastore,

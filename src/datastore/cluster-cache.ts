@@ -22,7 +22,10 @@ export class ClusterCache {
   /** Every resource by kind and "namespace/name", for get(). */
   readonly #named = new Map<string, Resource>();
   readonly #kindGenerations = new Map<string, number>();
-  /** When each resource was first added: list() order, which endpointSlicesOf keeps too. */
+  /**
+   * When each EndpointSlice was first added: list() order (a Map keeps its first insertion's
+   * place), which endpointSlicesOf keeps too. Only slices: nothing else asks.
+   */
   readonly #order = new Map<string, number>();
   #nextOrder = 0;
   readonly #rejections = new Map<string, Rejection>();
@@ -40,7 +43,7 @@ export class ClusterCache {
         let of = this.#byKind.get(kind);
         if (of === undefined) this.#byKind.set(kind, (of = new Map()));
         const before = of.get(id);
-        if (before === undefined) this.#order.set(id, this.#nextOrder++);
+        if (before === undefined && kind === "EndpointSlice") this.#order.set(id, this.#nextOrder++);
         if (before?.kind === "EndpointSlice") this.#unindexSlice(before, id);
         if (before !== undefined) this.#named.delete(namedKey(before));
         of.set(id, event.resource);
@@ -152,10 +155,10 @@ export class ClusterCache {
 /** namedKey: kind and "namespace/name", a missing namespace read as "default" (as the calc's namespaceOf does). */
 function namedKey(r: Resource): string {
   const ns = (r.metadata as { namespace?: string }).namespace;
-  return `${r.kind}\n${ns ?? "default"}/${r.metadata.name}`;
+  return [r.kind, "\n", ns ?? "default", "/", r.metadata.name].join("");
 }
 
 /** sliceServiceKey is the "namespace/service" an EndpointSlice belongs to ("namespace/" when unlabelled). */
 export function sliceServiceKey(slice: EndpointSlice): string {
-  return `${slice.metadata.namespace ?? "default"}/${endpointSliceServiceName(slice) ?? ""}`;
+  return [slice.metadata.namespace ?? "default", endpointSliceServiceName(slice) ?? ""].join("/");
 }

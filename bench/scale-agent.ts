@@ -133,6 +133,12 @@ export class ScaleAgent {
     return m === null ? NaN : Number(m[1]) * 1024;
   }
 
+  /** peakRssBytes is the agent's highest resident set so far (VmHWM). */
+  peakRssBytes(): number {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
+    return m === null ? NaN : Number(m[1]) * 1024;
+  }
+
   /** metric reads one value from the agent's /metrics (the first line starting with `name`). */
   metric(name: string): number | undefined {
     const text = this.#curl("http://127.0.0.1:19091/metrics");

@@ -33,7 +33,11 @@ describe("servingEndpointId", () => {
       ["198.18.1.1", 80, 1],
       ["198.18.1.1", 70000, 6],
     ] as const)
-      assert.equal(servingEndpointId(addr, port, proto), `${addr}:${port}/${proto}`, `${addr} ${port} ${proto}`);
+      assert.equal(
+        servingEndpointId(addr, port, proto),
+        `${addr}:${port}/${proto}`,
+        `${addr} ${port} ${proto}`,
+      );
     assert.notEqual(servingEndpointId("198.18.01.1", 80, 6), servingEndpointId("198.18.1.1", 80, 6));
   });
 });

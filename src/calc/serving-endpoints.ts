@@ -27,7 +27,8 @@ const PROTO_CODE = new Map<number, number>([
 /** servingEndpointId is the id servingEndpoints uses for one backend. */
 export function servingEndpointId(addr: string, port: number, proto: number): ServingEndpointId {
   const code = PROTO_CODE.get(proto);
-  const ip = code === undefined || !Number.isInteger(port) || port < 0 || port > 65535 ? -1 : dottedQuad(addr);
+  const ip =
+    code === undefined || !Number.isInteger(port) || port < 0 || port > 65535 ? -1 : dottedQuad(addr);
   // ip * 2^18 + port * 4 + code < 2^50: exact in a double.
   return ip < 0 ? `${addr}:${port}/${proto}` : (ip * 65536 + port) * 4 + code!;
 }

@@ -81,9 +81,7 @@ export function endpointSliceSchema() {
  */
 function shareEndpointParts<
   T extends { endpoints: { conditions: object; nodeName?: string | undefined; zone?: string | undefined }[] },
->(
-  slice: T,
-): T {
+>(slice: T): T {
   for (const ep of slice.endpoints) {
     ep.conditions = sharedConditions(ep.conditions);
     if (ep.nodeName !== undefined) ep.nodeName = sharedString(ep.nodeName);

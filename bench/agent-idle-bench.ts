@@ -9,9 +9,14 @@
  * restart over the same pins until ready again.
  * The datastore is written in-process (FileDatastore.applyBatch) before the agent starts, so
  * the agent's start reads a full datastore. `--profile=true` runs the agent with `--cpu-prof`
- * and leaves the .cpuprofile of the idle run under bench/results/. Needs root.
+ * and leaves the .cpuprofile of the idle run under bench/results/. `--baseline=true` runs the
+ * same measurement over main's code too (`git archive main` into a temporary directory, this
+ * checkout's node_modules), in the same run, for a before/after under the same load.
+ * Above Calico's default NAT map sizes (262,144 backends) the datastore gets a FelixConfiguration
+ * sizing sl_nat_fe / sl_nat_be for the Services (as the scale bench does). Needs root.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { FileDatastore } from "../src/datastore/file-datastore.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
@@ -32,14 +37,20 @@ export type AgentIdleOptions = {
   readonly profile: boolean;
   /** Run the agent from the esbuild bundle (bin/bundle.js, the default) or, false, through tsx. */
   readonly bundle: boolean;
+  /** Also measure main's code (git archive main), same N, same run. */
+  readonly baseline: boolean;
 };
 
 interface IdleFigures {
   readonly n: number;
+  /** "" for this checkout, " (main)" for the baseline. */
+  readonly code: string;
   readonly readyMs: number;
   readonly syncSeconds: number;
   readonly idleCpuPct: number;
   readonly rssMb: number;
+  /** The highest RSS the agent reached (VmHWM), start included. */
+  readonly peakRssMb: number;
   readonly heapMb: number;
   /** CPU the agent spent answering one /metrics scrape. */
   readonly scrapeCpuMs: number;
@@ -51,7 +62,38 @@ interface IdleFigures {
   readonly restartNoSnapCpuS: number;
 }
 
-async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): Promise<IdleFigures> {
+const DEFAULT_NAT_BACKENDS = 262_144;
+const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(n, 1024)));
+
+/** felixFor sizes the NAT maps when the Services do not fit Calico's defaults, else undefined. */
+function felixFor(n: number, endpoints: number): Record<string, unknown> | undefined {
+  if (n * endpoints * 1.2 <= DEFAULT_NAT_BACKENDS) return undefined;
+  return {
+    apiVersion: "projectcalico.org/v3",
+    kind: "FelixConfiguration",
+    metadata: { name: "default" },
+    spec: { bpfMapSizeNATFrontend: pow2(n * 1.2), bpfMapSizeNATBackend: pow2(n * endpoints * 1.2) },
+  };
+}
+
+/** mainCheckout exports main's tree into a temporary directory (with this checkout's node_modules). */
+function mainCheckout(): { dir: string; close(): void } {
+  const root = new URL("..", import.meta.url).pathname;
+  const dir = mkdtempSync("/tmp/sl-t-agent-idle-main-");
+  execSync(`git -C ${JSON.stringify(root)} archive main | tar -x -C ${JSON.stringify(dir)}`, {
+    stdio: "pipe",
+  });
+  symlinkSync(`${root}node_modules`, `${dir}/node_modules`);
+  return { dir, close: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function measureIdle(
+  ctx: BenchContext,
+  n: number,
+  o: AgentIdleOptions,
+  main?: string,
+): Promise<IdleFigures> {
+  const code = main === undefined ? "" : " (main)";
   const work = mkdtempSync("/tmp/sl-t-agent-idle-");
   const datastore = `${work}/datastore`;
   mkdirSync(datastore);
@@ -61,33 +103,41 @@ async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): P
     nodeName: NODE,
     readyTimeoutMs: 600_000,
     env: { SLUICE_BUNDLE: o.bundle ? "1" : "0" },
+    ...(main !== undefined ? { bin: `${main}/bin/sluice.js` } : {}),
     ...(o.profile ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] } : {}),
   });
   try {
     if (n > 0) {
-      ctx.progress(`agent-idle N=${n}: writing ${2 * n} objects into the datastore`);
+      ctx.progress(`agent-idle N=${n}${code}: writing ${2 * n} objects into the datastore`);
       const services = syntheticServices({ count: n, endpointsPerService: o.endpoints, nodeName: NODE });
+      const docs = services.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]);
+      const felix = felixFor(n, o.endpoints);
+      if (felix !== undefined) docs.unshift(felix);
       const store = new FileDatastore(datastore);
       try {
-        await store.applyBatch(services.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]));
+        // In batches: one batch of 200,000 objects holds every manifest's text at once.
+        for (let i = 0; i < docs.length; i += 20_000) await store.applyBatch(docs.slice(i, i + 20_000));
       } finally {
         await store.close();
       }
     }
-    ctx.progress(`agent-idle N=${n}: agent start`);
+    ctx.progress(`agent-idle N=${n}${code}: agent start`);
     const readyMs = await agent.start();
     const syncSeconds = agent.metric('sluice_sync_duration_seconds_sum{result="ok"}') ?? NaN;
-    ctx.progress(`agent-idle N=${n}: ready in ${(readyMs / 1000).toFixed(1)} s; ${o.idleSeconds} s idle`);
+    ctx.progress(
+      `agent-idle N=${n}${code}: ready in ${(readyMs / 1000).toFixed(1)} s; ${o.idleSeconds} s idle`,
+    );
     await sleep(SETTLE_MS);
     const c0 = agent.cpuSeconds();
     await sleep(o.idleSeconds * 1000);
     const idleCpuPct = ((agent.cpuSeconds() - c0) / o.idleSeconds) * 100;
     const rssMb = agent.rssBytes() / 1e6;
+    const peakRssMb = agent.peakRssBytes() / 1e6;
     const c1 = agent.cpuSeconds();
     const heapMb = (agent.metric("sluice_agent_nodejs_heap_size_used_bytes") ?? NaN) / 1e6;
     const scrapeCpuMs = (agent.cpuSeconds() - c1) * 1000;
     ctx.progress(
-      `agent-idle N=${n}: idle ${idleCpuPct.toFixed(2)} % CPU, RSS ${rssMb.toFixed(0)} MB; kill -9 and restart`,
+      `agent-idle N=${n}${code}: idle ${idleCpuPct.toFixed(2)} % CPU, RSS ${rssMb.toFixed(0)} MB; kill -9 and restart`,
     );
     // The profile is written when the agent exits: stop it politely for that, else kill -9.
     if (o.profile) await agent.stop();
@@ -95,7 +145,7 @@ async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): P
     const restartMs = await agent.start();
     const restartCpuS = agent.cpuSeconds();
     ctx.progress(
-      `agent-idle N=${n}: ready again in ${(restartMs / 1000).toFixed(1)} s; again without snapshots`,
+      `agent-idle N=${n}${code}: ready again in ${(restartMs / 1000).toFixed(1)} s; again without snapshots`,
     );
     // The peer in the same run: the same restart with the snapshots turned off (today's path).
     if (o.profile) await agent.stop();
@@ -103,14 +153,16 @@ async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): P
     const restartNoSnapMs = await agent.start({ snapshots: false });
     const restartNoSnapCpuS = agent.cpuSeconds();
     ctx.progress(
-      `agent-idle N=${n}: ready again without snapshots in ${(restartNoSnapMs / 1000).toFixed(1)} s`,
+      `agent-idle N=${n}${code}: ready again without snapshots in ${(restartNoSnapMs / 1000).toFixed(1)} s`,
     );
     return {
       n,
+      code,
       readyMs,
       syncSeconds,
       idleCpuPct,
       rssMb,
+      peakRssMb,
       heapMb,
       scrapeCpuMs,
       restartMs,
@@ -127,40 +179,40 @@ async function measureIdle(ctx: BenchContext, n: number, o: AgentIdleOptions): P
 function rows(f: IdleFigures, base: IdleFigures | undefined): BenchRow[] {
   const at = f.n >= 1000 ? `${f.n / 1000}k` : String(f.n);
   const vs = (name: string): { baseline?: string } =>
-    base !== undefined && base !== f ? { baseline: `${name}, ${base.n} Services` } : {};
+    base !== undefined && base !== f ? { baseline: `${name}, ${base.n} Services${base.code}` } : {};
   return [
     {
-      name: `start → ready, ${at} Services`,
+      name: `start → ready, ${at} Services${f.code}`,
       value: f.readyMs,
       unit: "ms",
       ...vs("start → ready"),
       extra: { sync: `${f.syncSeconds.toFixed(2)} s` },
     },
-    { name: `idle CPU, ${at} Services`, value: f.idleCpuPct, unit: "% core", ...vs("idle CPU") },
+    { name: `idle CPU, ${at} Services${f.code}`, value: f.idleCpuPct, unit: "% core", ...vs("idle CPU") },
     {
-      name: `RSS, ${at} Services`,
+      name: `RSS, ${at} Services${f.code}`,
       value: f.rssMb,
       unit: "MB",
       ...vs("RSS"),
-      extra: { heap: `${f.heapMb.toFixed(0)} MB` },
+      extra: { heap: `${f.heapMb.toFixed(0)} MB`, peak: `${f.peakRssMb.toFixed(0)} MB` },
     },
     {
-      name: `CPU of one /metrics scrape, ${at} Services`,
+      name: `CPU of one /metrics scrape, ${at} Services${f.code}`,
       value: f.scrapeCpuMs,
       unit: "ms",
       ...vs("CPU of one /metrics scrape"),
     },
     {
-      name: `kill -9 → ready again, no snapshots, ${at} Services`,
+      name: `kill -9 → ready again, no snapshots, ${at} Services${f.code}`,
       value: f.restartNoSnapMs,
       unit: "ms",
       extra: { cpu: `${f.restartNoSnapCpuS.toFixed(2)} s` },
     },
     {
-      name: `kill -9 → ready again, ${at} Services`,
+      name: `kill -9 → ready again, ${at} Services${f.code}`,
       value: f.restartMs,
       unit: "ms",
-      baseline: `kill -9 → ready again, no snapshots, ${at} Services`,
+      baseline: `kill -9 → ready again, no snapshots, ${at} Services${f.code}`,
       extra: { cpu: `${f.restartCpuS.toFixed(2)} s` },
     },
   ];
@@ -171,18 +223,44 @@ export const agentIdleBench: Benchmark<AgentIdleOptions> = {
   name: "agent-idle",
   summary: "an idle agent at N Services: CPU, RSS, heap, start → ready and kill -9 → ready, vs. 0 Services",
   needsRoot: true,
-  defaults: { services: [0, 10_000], endpoints: 10, idleSeconds: 30, profile: false, bundle: true },
-  small: { services: [0, 1000], endpoints: 10, idleSeconds: 10, profile: false, bundle: true },
+  defaults: {
+    services: [0, 10_000],
+    endpoints: 10,
+    idleSeconds: 30,
+    profile: false,
+    bundle: true,
+    baseline: false,
+  },
+  small: {
+    services: [0, 1000],
+    endpoints: 10,
+    idleSeconds: 10,
+    profile: false,
+    bundle: true,
+    baseline: false,
+  },
   async run(ctx, o) {
     const figures: IdleFigures[] = [];
-    for (const n of o.services) figures.push(await measureIdle(ctx, n, o));
-    const base = figures.find((f) => f.n === 0);
+    const main = o.baseline ? mainCheckout() : undefined;
+    try {
+      for (const n of o.services) {
+        figures.push(await measureIdle(ctx, n, o));
+        if (main !== undefined) figures.push(await measureIdle(ctx, n, o, main.dir));
+      }
+    } finally {
+      main?.close();
+    }
     const table: BenchTable = {
-      title: `Idle agent, ${o.bundle ? "bundled" : "through tsx"} (${o.endpoints} endpoints per Service; ratio: vs. the same agent over an empty datastore, restarts vs. no snapshots)`,
-      rows: figures.flatMap((f) => rows(f, base)),
+      title: `Idle agent, ${o.bundle ? "bundled" : "through tsx"} (${o.endpoints} endpoints per Service; ratio: vs. the same code over an empty datastore, restarts vs. no snapshots)`,
+      rows: figures.flatMap((f) =>
+        rows(
+          f,
+          figures.find((b) => b.n === 0 && b.code === f.code),
+        ),
+      ),
       notes: [
         `idle CPU: utime + stime over ${o.idleSeconds} s with nothing written, after ${SETTLE_MS / 1000} s settling (target < 1 % at 10k)`,
-        "RSS from /proc; heap: the agent's sluice_agent_nodejs_heap_size_used_bytes (target RSS < 200 MB at 10k)",
+        "RSS from /proc after the idle window; peak: VmHWM (the start included); heap: the agent's sluice_agent_nodejs_heap_size_used_bytes (target RSS < 200 MB at 10k, < 500 MB at 100k)",
         "kill -9 → ready again: over the restart snapshots (--state-dir), ratio vs. the same restart with --state-dir none in the same run; cpu: the restarted agent's utime + stime until ready (target < 2 s)",
       ],
     };

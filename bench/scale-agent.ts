@@ -24,6 +24,8 @@ export interface ScaleAgentOptions {
   readonly nodeArgs?: readonly string[];
   /** Extra environment for the agent (e.g. SLUICE_BUNDLE=0 to run it through tsx). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The `sluice` script to run (default: this checkout's bin/sluice.js; another checkout's for a baseline). */
+  readonly bin?: string;
 }
 
 /** ScaleAgent is the agent under test. */
@@ -74,7 +76,7 @@ export class ScaleAgent {
         "--",
         process.execPath,
         ...(this.#o.nodeArgs ?? []),
-        SLUICE_BIN,
+        this.#o.bin ?? SLUICE_BIN,
         "agent",
         "--datastore",
         this.#o.datastore,
@@ -135,6 +137,12 @@ export class ScaleAgent {
   /** rssBytes is the agent's resident set now. */
   rssBytes(): number {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
+    return m === null ? NaN : Number(m[1]) * 1024;
+  }
+
+  /** peakRssBytes is the agent's highest resident set so far (VmHWM). */
+  peakRssBytes(): number {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
     return m === null ? NaN : Number(m[1]) * 1024;
   }
 

@@ -25,6 +25,7 @@ import { kernelPolicySync } from "./kernel-policy-sync.ts";
 import { startHttpEndpoints } from "./http-endpoints.ts";
 import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
+import { releaseMemory } from "./release-memory.ts";
 import { runStartupChecks } from "./startup-checks.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
 import { sliceServiceKey } from "../datastore/cluster-cache.ts";
@@ -69,6 +70,15 @@ const DATASTORE_SNAPSHOT_FILE = "datastore-index.json";
 const COUNTERS_MS = 5_000;
 const PENDING_RETRY_MS = 500;
 const ERROR_RETRY_MS = 2_000;
+/**
+ * A sync pass this long (the first one, a full resync, a map rebuild at thousands of Services)
+ * leaves most of what it allocated as garbage: the heap is compacted and malloc trimmed after it
+ * (releaseMemory), at most once per RELEASE_EVERY_MS, RELEASE_DELAY_MS later so the pass's own
+ * follow-up work (the fast path's index) is done first.
+ */
+const RELEASE_AFTER_SYNC_S = 1;
+const RELEASE_DELAY_MS = 1_000;
+const RELEASE_EVERY_MS = 60_000;
 
 /** Agent is a running node agent. */
 export class Agent {
@@ -88,6 +98,7 @@ export class Agent {
   #flowLogs: FlowLogService | undefined;
   #dns: DnsPolicyService | undefined;
   #names: { generation: number; names: EndpointNames } | undefined;
+  #releaseAt: number | undefined;
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
   #lastTick = Date.now();
   /** Services ("namespace/name") whose change waits for the fast path (this turn of the loop). */
@@ -272,6 +283,27 @@ export class Agent {
     return sweeper;
   }
 
+  /** After a big pass: give its garbage back to the kernel (see releaseMemory), once in a while. */
+  #releaseMemorySoon(): void {
+    if (this.#releaseAt !== undefined && Date.now() - this.#releaseAt < RELEASE_EVERY_MS) return;
+    this.#releaseAt = Date.now();
+    setTimeout(() => {
+      if (this.#stopped) return;
+      const r = releaseMemory();
+      this.#log.debug(
+        {
+          op: "memory",
+          ms: Math.round(r.ms),
+          rssBefore: r.before.rss,
+          rssAfter: r.after.rss,
+          heapUsedBefore: r.before.heapUsed,
+          heapUsedAfter: r.after.heapUsed,
+        },
+        "released memory after a sync pass",
+      );
+    }, RELEASE_DELAY_MS).unref();
+  }
+
   #every(ms: number, fn: () => void): void {
     const t = setInterval(fn, ms);
     t.unref();
@@ -284,6 +316,7 @@ export class Agent {
     try {
       const out = await this.#sync.sync();
       const seconds = end({ result: "ok" });
+      if (this.#lastSync === undefined || seconds >= RELEASE_AFTER_SYNC_S) this.#releaseMemorySoon();
       this.metrics.syncs.inc({ result: "ok" });
       this.#lastSync = { at: new Date().toISOString(), ok: true, pending: out.pending };
       this.#log.debug({ op: "sync", reasons, seconds, mode: out.mode.mode }, "synced");

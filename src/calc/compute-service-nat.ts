@@ -25,6 +25,9 @@ import { serviceFrontends } from "./service-frontends.ts";
 import type { ServiceIdSource } from "./service-id-allocator.ts";
 import { ipv4ToNumber } from "../model/ipv4.ts";
 
+/** NONE is every empty list of a result (frozen: results are never changed after they are made). */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** ServiceNatView is one backend list of a Service port: its id key, the frontends given to idFor, and the id. */
 export interface ServiceNatView {
   readonly idKey: string;
@@ -74,15 +77,17 @@ export function computeServiceNat(
   const problems: NatProblem[] = [];
   const wanted: string[] = [];
   const report = (reason: string): void => void problems.push({ service: name, reason });
+  // Results are kept (NatCache, the applied state) for every Service: empty lists are one shared
+  // array and the backend list is cut to its length (push leaves ~70 % spare slots).
   const done = (healthCheck?: HealthCheckService): ServiceNat => ({
     name,
-    frontends: [...frontends.values()],
-    backends,
-    sourceRanges,
-    views,
+    frontends: frontends.size === 0 ? NONE : [...frontends.values()],
+    backends: backends.length === 0 ? NONE : backends.slice(),
+    sourceRanges: sourceRanges.length === 0 ? NONE : sourceRanges,
+    views: views.length === 0 ? NONE : views,
     healthCheck,
-    problems,
-    wanted,
+    problems: problems.length === 0 ? NONE : problems,
+    wanted: wanted.length === 0 ? NONE : wanted,
   });
   const skip = skipReason(svc);
   if (skip === null) return done();
@@ -92,7 +97,8 @@ export function computeServiceNat(
   }
   let localReady = 0;
   for (const port of svc.spec.ports) {
-    const portKey = `${name}:${port.name ?? ""}/${port.protocol}`;
+    // Joined, not a template: kept per Service, and a template's result is a tree of cons strings.
+    const portKey = [name, ":", port.name ?? "", "/", port.protocol].join("");
     const eps = serviceEndpoints(slices, port, ctx.nodeName);
     eps.problems.forEach(report);
     const cat = categorizeEndpoints(eps.endpoints);
@@ -128,7 +134,7 @@ export function computeServiceNat(
         local: true,
         list: orderLocalFirst(cat.local),
         localCount: cat.local.length,
-        idKey: `${portKey}#local`,
+        idKey: [portKey, "#local"].join(""),
       },
     ];
     for (const view of portViews) {

@@ -47,6 +47,7 @@ export {
 export { selectStaleAffinity, type AffinityEntryView, type AffinityKey } from "./select-stale-affinity.ts";
 export { serviceSourceRanges, type ServiceSourceRanges } from "./service-source-ranges.ts";
 export { servingEndpointId, servingEndpoints } from "./serving-endpoints.ts";
+export type { ServingEndpointId } from "./serving-endpoints.ts";
 export { ServingIndex } from "./serving-index.ts";
 export { groupSlices, sliceGroupOf } from "./group-slices.ts";
 export { serviceEndpoints, type EndpointInfo, type ServiceEndpoints } from "./service-endpoints.ts";

@@ -64,7 +64,8 @@ export interface NatState {
 
 /** frontendKeyId is the Map key of a frontend: "addr:port/proto". */
 export function frontendKeyId(k: NatFrontendKey): string {
-  return `${k.addr}:${k.port}/${k.proto}`;
+  // Joined: one flat string, not a tree of cons strings (several maps keep one per frontend).
+  return [k.addr, ":", k.port, "/", k.proto].join("");
 }
 
 /** backendKeyId is the Map key of a backend slot: "svcId#index". */

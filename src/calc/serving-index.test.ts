@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { slice } from "../../test/support/service-fixtures.ts";
 import { ServingIndex } from "./serving-index.ts";
+import { servingEndpointId } from "./serving-endpoints.ts";
+import type { ServingEndpointId } from "./serving-endpoints.ts";
 
-const id = (addr: string): string => `${addr}:8080/6`;
+const id = (addr: string): ServingEndpointId => servingEndpointId(addr, 8080, 6);
 
 describe("ServingIndex", () => {
   test("has() builds the counts once after a whole-cluster replaceAll", () => {

@@ -3,7 +3,7 @@
  * call each "addr:port/proto" serving, grouped by the Service the slices belong to. A sync that
  * removes a backend asks whether it still serves anywhere (then its flows drain instead of being
  * cleaned); answering from all 100,000 endpoints of a 10,000-Service cluster on every change was
- * the change's biggest cost. Groups are replaced whole, compared by object identity (nothing
+ * the change's biggest cost. Ids are numbers where they pack (servingEndpointId). Groups are replaced whole, compared by object identity (nothing
  * mutates a resource in place, see nat-cache.ts). The counts are built once — by `build()`, which
  * the owner calls off the change path (after the first full pass), or else on the first question
  * — and from then on kept up to date group by group, a whole-cluster replaceAll included: at
@@ -12,12 +12,13 @@
  */
 import type { EndpointSlice } from "../model/index.ts";
 import { servingEndpoints } from "./serving-endpoints.ts";
+import type { ServingEndpointId } from "./serving-endpoints.ts";
 
 /** ServingIndex counts serving endpoints over every group of slices it was given. */
 export class ServingIndex {
   readonly #groups = new Map<string, readonly EndpointSlice[]>();
-  readonly #count = new Map<string, number>();
-  readonly #ids = new WeakMap<EndpointSlice, readonly string[]>();
+  readonly #count = new Map<ServingEndpointId, number>();
+  readonly #ids = new WeakMap<EndpointSlice, readonly ServingEndpointId[]>();
   /** The counts are not built (nothing was asked, nor build() called, since groups came in whole). */
   #stale = false;
   #builds = 0;
@@ -28,7 +29,7 @@ export class ServingIndex {
   }
 
   /** has is true when some slice calls `id` (servingEndpointId) serving. */
-  has(id: string): boolean {
+  has(id: ServingEndpointId): boolean {
     this.build();
     return this.#count.has(id);
   }
@@ -69,13 +70,13 @@ export class ServingIndex {
     for (const [name, slices] of groups) this.replace(name, slices);
   }
 
-  #idsOf(slice: EndpointSlice): readonly string[] {
+  #idsOf(slice: EndpointSlice): readonly ServingEndpointId[] {
     let ids = this.#ids.get(slice);
     if (ids === undefined) this.#ids.set(slice, (ids = [...servingEndpoints([slice])]));
     return ids;
   }
 
-  #add(id: string, by: number): void {
+  #add(id: ServingEndpointId, by: number): void {
     const n = (this.#count.get(id) ?? 0) + by;
     if (n > 0) this.#count.set(id, n);
     else this.#count.delete(id);

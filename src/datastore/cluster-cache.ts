@@ -17,12 +17,19 @@ const NO_SLICES: readonly EndpointSlice[] = [];
 /** ClusterCache holds resources and rejections; `generation` grows on every change. */
 export class ClusterCache {
   readonly #byKind = new Map<string, Map<string, Resource>>();
-  /** EndpointSlices by "namespace/service" (unlabelled ones under "namespace/"), then by key id. */
-  readonly #slicesByService = new Map<string, Map<string, EndpointSlice>>();
+  /**
+   * The key ids of the EndpointSlices of each "namespace/service" (unlabelled ones under
+   * "namespace/"). An array, not a Map per Service: most Services have one slice, and 10,000
+   * one-entry Maps were ~2.6 MB.
+   */
+  readonly #slicesByService = new Map<string, string[]>();
   /** Every resource by kind and "namespace/name", for get(). */
   readonly #named = new Map<string, Resource>();
   readonly #kindGenerations = new Map<string, number>();
-  /** When each resource was first added: list() order, which endpointSlicesOf keeps too. */
+  /**
+   * When each EndpointSlice was first added: list() order (a Map keeps its first insertion's
+   * place), which endpointSlicesOf keeps too. Only slices: nothing else asks.
+   */
   readonly #order = new Map<string, number>();
   #nextOrder = 0;
   readonly #rejections = new Map<string, Rejection>();
@@ -40,7 +47,7 @@ export class ClusterCache {
         let of = this.#byKind.get(kind);
         if (of === undefined) this.#byKind.set(kind, (of = new Map()));
         const before = of.get(id);
-        if (before === undefined) this.#order.set(id, this.#nextOrder++);
+        if (before === undefined && kind === "EndpointSlice") this.#order.set(id, this.#nextOrder++);
         if (before?.kind === "EndpointSlice") this.#unindexSlice(before, id);
         if (before !== undefined) this.#named.delete(namedKey(before));
         of.set(id, event.resource);
@@ -108,10 +115,10 @@ export class ClusterCache {
    */
   endpointSlicesOf(service: string): readonly EndpointSlice[] {
     const of = this.#slicesByService.get(service);
-    if (of === undefined) return NO_SLICES;
-    const ids = [...of.keys()];
-    if (ids.length > 1) ids.sort((a, b) => this.#order.get(a)! - this.#order.get(b)!);
-    return ids.map((id) => of.get(id)!);
+    const slices = this.#byKind.get("EndpointSlice");
+    if (of === undefined || slices === undefined) return NO_SLICES;
+    const ids = of.length > 1 ? [...of].sort((a, b) => this.#order.get(a)! - this.#order.get(b)!) : of;
+    return ids.map((id) => slices.get(id) as EndpointSlice);
   }
 
   /** rejections are the manifests currently failing validation. */
@@ -136,26 +143,27 @@ export class ClusterCache {
 
   #indexSlice(slice: EndpointSlice, id: string): void {
     const svc = sliceServiceKey(slice);
-    let of = this.#slicesByService.get(svc);
-    if (of === undefined) this.#slicesByService.set(svc, (of = new Map()));
-    of.set(id, slice);
+    const of = this.#slicesByService.get(svc);
+    if (of === undefined) this.#slicesByService.set(svc, [id]);
+    else if (!of.includes(id)) of.push(id);
   }
 
   #unindexSlice(slice: EndpointSlice, id: string): void {
     const svc = sliceServiceKey(slice);
     const of = this.#slicesByService.get(svc);
-    of?.delete(id);
-    if (of?.size === 0) this.#slicesByService.delete(svc);
+    const at = of?.indexOf(id) ?? -1;
+    if (at >= 0) of!.splice(at, 1);
+    if (of?.length === 0) this.#slicesByService.delete(svc);
   }
 }
 
 /** namedKey: kind and "namespace/name", a missing namespace read as "default" (as the calc's namespaceOf does). */
 function namedKey(r: Resource): string {
   const ns = (r.metadata as { namespace?: string }).namespace;
-  return `${r.kind}\n${ns ?? "default"}/${r.metadata.name}`;
+  return [r.kind, "\n", ns ?? "default", "/", r.metadata.name].join("");
 }
 
 /** sliceServiceKey is the "namespace/service" an EndpointSlice belongs to ("namespace/" when unlabelled). */
 export function sliceServiceKey(slice: EndpointSlice): string {
-  return `${slice.metadata.namespace ?? "default"}/${endpointSliceServiceName(slice) ?? ""}`;
+  return [slice.metadata.namespace ?? "default", endpointSliceServiceName(slice) ?? ""].join("/");
 }

@@ -68,3 +68,6 @@ export function addressOf(buf: Buffer | Uint8Array): bigint {
 }
 
 export { koffi };
+
+/** malloc_trim(3): give the free memory of every malloc arena back to the kernel (glibc). */
+export const mallocTrim = libc.func("int malloc_trim(unsigned long pad)");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { expectInvalid, expectValid } from "../../test/support/validation.ts";
-import { endpointSliceServiceName } from "./endpoint-slice.ts";
+import { endpointSliceSchema, endpointSliceServiceName } from "./endpoint-slice.ts";
 
 function slice(fields: Record<string, unknown>): unknown {
   return {
@@ -84,5 +84,43 @@ describe("EndpointSlice", () => {
       metadata: { name: "x", labels: { "kubernetes.io/service-name": "web/x" } },
     };
     expectInvalid(raw, 'metadata.labels["kubernetes.io/service-name"]', 'invalid label value "web/x"');
+  });
+});
+
+describe("EndpointSlice parts held once", () => {
+  const parse = (eps: unknown[]) =>
+    endpointSliceSchema().parse({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "web-a", namespace: "default" },
+      addressType: "IPv4",
+      endpoints: eps,
+    });
+
+  test("equal conditions are one frozen object that prints as the original; node names are equal", () => {
+    const a = parse([
+      { addresses: ["198.18.0.1"], conditions: { ready: true, serving: true }, nodeName: "node-1" },
+      { addresses: ["198.18.0.2"], conditions: { ready: true, serving: true }, nodeName: "node-1" },
+      { addresses: ["198.18.0.3"], conditions: { serving: true, ready: true } },
+      { addresses: ["198.18.0.4"], conditions: { ready: false } },
+      { addresses: ["198.18.0.5"] },
+    ]);
+    const b = parse([{ addresses: ["198.18.0.9"], conditions: { ready: true, serving: true } }]);
+    const [e0, e1, e2, e3, e4] = a.endpoints;
+    assert.equal(e0!.conditions, e1!.conditions);
+    assert.equal(e0!.conditions, b.endpoints[0]!.conditions, "shared across slices");
+    // The schema puts the keys in its own order, so another input order is the same object.
+    assert.equal(e0!.conditions, e2!.conditions);
+    assert.equal(JSON.stringify(e2!.conditions), '{"ready":true,"serving":true}');
+    assert.notEqual(e0!.conditions, e3!.conditions);
+    assert.deepEqual(e3!.conditions, { ready: false });
+    assert.deepEqual(e4!.conditions, {});
+    assert.ok(Object.isFrozen(e0!.conditions));
+    assert.throws(() => {
+      (e0!.conditions as { ready: boolean }).ready = false;
+    }, TypeError);
+    assert.equal(e1!.conditions.ready, true);
+    assert.equal(e0!.nodeName, "node-1");
+    assert.equal(e1!.nodeName, "node-1");
   });
 });

@@ -68,7 +68,54 @@ export function endpointSliceSchema() {
           }
         });
       });
-    });
+    })
+    .overwrite(shareEndpointParts);
+}
+
+/**
+ * What the endpoints of a cluster have in common is held once: equal `conditions` objects become
+ * one frozen object, and node names and zones one string each. At 10,000 Services × 10 endpoints
+ * that was 100,000 copies of `{ ready: true, serving: true, terminating: false }` and of the node
+ * name (~9 MB of the agent's heap; ~90 MB at 100k). Frozen, so a mutation fails loudly instead of
+ * changing every endpoint that shares it (nothing mutates a resource in place).
+ */
+function shareEndpointParts<
+  T extends { endpoints: { conditions: object; nodeName?: string | undefined; zone?: string | undefined }[] },
+>(slice: T): T {
+  for (const ep of slice.endpoints) {
+    ep.conditions = sharedConditions(ep.conditions);
+    if (ep.nodeName !== undefined) ep.nodeName = sharedString(ep.nodeName);
+    if (ep.zone !== undefined) ep.zone = sharedString(ep.zone);
+  }
+  return slice;
+}
+
+/** At most this many distinct values are held for sharing (then the table starts over). */
+const SHARED_MAX = 4096;
+const conditionsByText = new Map<string, object>();
+const strings = new Map<string, string>();
+
+function sharedConditions<C extends object>(c: C): C {
+  // The keys present (the schema orders them) and their values: equal texts, equal objects.
+  const k = c as { ready?: unknown; serving?: unknown; terminating?: unknown };
+  const text =
+    Object.keys(c).length === ("ready" in k ? 1 : 0) + ("serving" in k ? 1 : 0) + ("terminating" in k ? 1 : 0)
+      ? `${"ready" in k ? String(k.ready) : "-"}|${"serving" in k ? String(k.serving) : "-"}|${"terminating" in k ? String(k.terminating) : "-"}`
+      : JSON.stringify(c);
+  const known = conditionsByText.get(text);
+  if (known !== undefined) return known as C;
+  if (conditionsByText.size >= SHARED_MAX) conditionsByText.clear();
+  const frozen = Object.freeze({ ...c });
+  conditionsByText.set(text, frozen);
+  return frozen;
+}
+
+function sharedString(s: string): string {
+  const known = strings.get(s);
+  if (known !== undefined) return known;
+  if (strings.size >= SHARED_MAX) strings.clear();
+  strings.set(s, s);
+  return s;
 }
 
 /** EndpointSlice is a validated discovery.k8s.io/v1 EndpointSlice. */

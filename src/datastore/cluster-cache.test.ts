@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { service, slice } from "../../test/support/service-fixtures.ts";
+import type { Resource } from "../model/resource.ts";
+import { ClusterCache } from "./cluster-cache.ts";
+
+function keyOf(r: Resource) {
+  const ns = (r.metadata as { namespace?: string }).namespace;
+  return { group: "", kind: r.kind, name: r.metadata.name, ...(ns !== undefined ? { namespace: ns } : {}) };
+}
+const add = (c: ClusterCache, r: Resource): boolean =>
+  c.apply({ type: "added", key: keyOf(r), resource: r, source: "test" });
+const update = (c: ClusterCache, r: Resource, previous: Resource): boolean =>
+  c.apply({ type: "updated", key: keyOf(r), resource: r, previous, source: "test" });
+
+describe("ClusterCache", () => {
+  test("get() finds a resource by kind and namespace/name, a missing namespace as default", () => {
+    const c = new ClusterCache();
+    const web = service("web", { clusterIP: "198.18.0.10", ports: [{ port: 80 }] });
+    add(c, web);
+    assert.equal(c.get("Service", "default/web"), web);
+    assert.equal(c.get("Service", "default/other"), undefined);
+    assert.equal(c.get("EndpointSlice", "default/web"), undefined);
+  });
+
+  test("endpointSlicesOf keeps first-added order through updates; a relabelled slice moves", () => {
+    const c = new ClusterCache();
+    const a = slice("web", [{ addr: "198.18.1.1" }], { name: "web-a" });
+    const b = slice("web", [{ addr: "198.18.1.2" }], { name: "web-b" });
+    const other = slice("api", [{ addr: "198.18.2.1" }], { name: "api-a" });
+    add(c, a);
+    add(c, other);
+    add(c, b);
+    assert.deepEqual(c.endpointSlicesOf("default/web"), [a, b]);
+    const a2 = slice("web", [{ addr: "198.18.1.3" }], { name: "web-a" });
+    update(c, a2, a);
+    assert.deepEqual(c.endpointSlicesOf("default/web"), [a2, b], "an update keeps its place");
+    assert.deepEqual(
+      c.list("EndpointSlice").map((s) => s.metadata.name),
+      ["web-a", "api-a", "web-b"],
+    );
+    const moved = slice("api", [{ addr: "198.18.1.2" }], { name: "web-b" });
+    update(c, moved, b);
+    assert.deepEqual(c.endpointSlicesOf("default/web"), [a2]);
+    assert.deepEqual(c.endpointSlicesOf("default/api"), [other, moved]);
+    c.apply({ type: "deleted", key: keyOf(a2), previous: a2 });
+    assert.deepEqual(c.endpointSlicesOf("default/web"), []);
+  });
+
+  test("generationOf moves per kind", () => {
+    const c = new ClusterCache();
+    add(c, service("web", { clusterIP: "198.18.0.10", ports: [{ port: 80 }] }));
+    assert.equal(c.generationOf("Service"), 1);
+    assert.equal(c.generationOf("EndpointSlice"), 0);
+  });
+});

@@ -32,6 +32,7 @@ import type { ResourceKey } from "../model/resource-key.ts";
 import { RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import { readAsciiJson, toAsciiJson } from "./ascii-json.ts";
+import { codeIdentity } from "./code-identity.ts";
 import { readFileSync } from "node:fs";
 import { atomicWriteFile } from "./atomic-write.ts";
 import type { ManifestDocument } from "./manifest-documents.ts";
@@ -68,14 +69,21 @@ interface SerialSnapshot {
 }
 
 let version: string | undefined;
-/** snapshotVersion is the sluice version a snapshot records (package.json's; src/cli may not be imported here). */
+/**
+ * snapshotVersion is the sluice version a snapshot records: package.json's version and the
+ * digest of the code that gives a snapshot its meaning (code-identity.ts), so a new build with
+ * the same version number does not trust an old build's snapshot. src/cli may not be imported
+ * here. Without readable sources the version is unique to this process: nothing is trusted.
+ */
 export function snapshotVersion(): string {
+  if (version !== undefined) return version;
   try {
-    version ??= (
-      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-    ).version;
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    version = `${pkg.version}+${codeIdentity()}`;
   } catch {
-    version = "unknown";
+    version = `unknown+pid${process.pid}-${Date.now()}`;
   }
   return version;
 }

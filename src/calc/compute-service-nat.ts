@@ -132,7 +132,7 @@ export function computeServiceNat(
       { local: false, list: main, localCount: mainLocal.length, idKey: portKey },
       {
         local: true,
-        list: orderLocalFirst(cat.local),
+        list: cat.local, // ordered below, only when the view has frontends (split and Local)
         localCount: cat.local.length,
         idKey: [portKey, "#local"].join(""),
       },
@@ -140,6 +140,7 @@ export function computeServiceNat(
     for (const view of portViews) {
       const keys = keysOf(view.local);
       if (keys.length === 0) continue;
+      if (view.local) view.list = orderLocalFirst(view.list);
       const svcId = ctx.ids.idFor(view.idKey, keys);
       views.push({ idKey: view.idKey, keys, svcId });
       view.list.forEach((ep, index) =>

@@ -6,11 +6,33 @@
 
 /** ipv4ToNumber parses dotted-quad text into a host-order unsigned number; throws on bad text. */
 export function ipv4ToNumber(text: string): number {
-  const parts = text.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new RangeError(`parse ipv4 address: "${text}" is not a dotted quad`);
+  // One pass over the characters, nothing allocated: this runs for every endpoint of every
+  // Service on a full sync (1M at 100k × 10), where split + regex + reduce showed in the profile.
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48; // "0"
+    if (c >= 0 && c <= 9) {
+      part = part * 10 + c;
+      if (++digits > 3 || part > 255) return badQuad(text);
+    } else if (c === -2 && digits > 0 && dots < 3) {
+      // "."
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return badQuad(text);
+    }
   }
-  return parts.reduce((n, p) => n * 256 + Number(p), 0) >>> 0;
+  if (dots !== 3 || digits === 0) return badQuad(text);
+  return (n * 256 + part) >>> 0;
+}
+
+function badQuad(text: string): never {
+  throw new RangeError(`parse ipv4 address: "${text}" is not a dotted quad`);
 }
 
 /** ipv4FromNumber formats a host-order number as dotted-quad text. */

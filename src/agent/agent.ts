@@ -5,7 +5,7 @@
  * keeps flowing until the next agent adopts them. Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN).
  */
 import { dirname, join } from "node:path";
-import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
+import { readCachedCollectionSpec } from "./cached-collection-spec.ts";
 import { sliceEndpointsCached } from "../calc/slice-endpoints.ts";
 import { ConntrackSweeper } from "../datapath/conntrack-sweeper.ts";
 import type { Watch } from "../datastore/datastore.ts";
@@ -172,7 +172,10 @@ export class Agent {
       );
     }
     const failed = [...(options.failedChecks ?? runStartupChecks(log).failed)];
-    const spec = await readCollectionSpecFile(c.objectPath).catch((e: unknown) => {
+    // Through the parsed-object cache in the state dir: a restart skips parsing tc.o (issue 10).
+    const readSpec = (path: string) =>
+      readCachedCollectionSpec(path, c.stateDir, (m) => log.warn({ op: "startup" }, m)).then((r) => r.spec);
+    const spec = await readSpec(c.objectPath).catch((e: unknown) => {
       log.error({ op: "startup", err: e }, `read datapath object ${c.objectPath} failed`);
       failed.push("datapath-object");
       return undefined;
@@ -185,7 +188,7 @@ export class Agent {
     }
     // doNotTrack ingress runs xdp.o, beside the tc object; without it that policy is reported only.
     const xdpPath = join(dirname(c.objectPath), "xdp.o");
-    const xdpSpec = await readCollectionSpecFile(xdpPath).catch((e: unknown) => {
+    const xdpSpec = await readSpec(xdpPath).catch((e: unknown) => {
       log.warn(
         { op: "startup", err: e },
         `read ${xdpPath} failed: doNotTrack ingress will not be programmed`,

@@ -6,6 +6,7 @@
  * leaves the kernel's routing to carry traffic, and serves Services through the nftables
  * fallback proxy (ProxyHandover).
  */
+import { join } from "node:path";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import { computeRoutes } from "../calc/compute-routes.ts";
@@ -39,7 +40,7 @@ import { kernelHostProbe, type HostProbe } from "../host/host-probe.ts";
 import { ifaceConstants, tunnelMtu, type IfaceRole } from "../datapath/iface-constants.ts";
 import { hasWorkloadPrefix, localWorkloads } from "../host/local-workloads.ts";
 import type { DetectedNodeIp } from "../host/node-ip.ts";
-import { ProxyHandover } from "../fallback/proxy-handover.ts";
+import { HANDOVER_MARKER, ProxyHandover } from "../fallback/proxy-handover.ts";
 import { reconcileEntries } from "../datapath/reconcile-entries.ts";
 import { describeFilters, runAttachPass, type WantedIface } from "../datapath/attach-pass.ts";
 import type { ServiceSync, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
@@ -133,7 +134,15 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
         ...(deps.xdpSpec ? { xdpSpec: deps.xdpSpec } : {}),
       }) as unknown as DatapathBackend<M>);
     this.#host = deps.host ?? kernelHostProbe;
-    this.#handover = deps.handover ?? new ProxyHandover({ log: deps.log, metrics: deps.metrics });
+    this.#handover =
+      deps.handover ??
+      new ProxyHandover({
+        log: deps.log,
+        metrics: deps.metrics,
+        ...(deps.config.stateDir !== undefined
+          ? { marker: join(deps.config.stateDir, HANDOVER_MARKER) }
+          : {}),
+      });
   }
 
   /** dataplane is who serves Services: "bpf", "nftables-fallback" or "routing-only". */

@@ -10,6 +10,7 @@ import {
   mapGetNextKey,
   mapLookupAndDelete,
   mapLookupElem,
+  mapPresentIndexes,
   mapUpdateElem,
   UpdateFlag,
 } from "../kernel/bpf-map.ts";
@@ -110,6 +111,15 @@ export class BpfMap extends PinnableObject {
     this.#checkKey(key);
     const value = new Uint8Array(this.valueBufferSize);
     return mapLookupElem(this.fd, key, value, this.name) ? value : undefined;
+  }
+
+  /**
+   * presentIndexes lists the keys first..last (u32 keys, an array or prog array) that hold a
+   * value, probing with one reused buffer set (mapPresentIndexes).
+   */
+  presentIndexes(first: number, last: number): number[] {
+    if (this.keySize !== 4) throw new RangeError(`map "${this.name}": presentIndexes needs u32 keys`);
+    return mapPresentIndexes(this.fd, this.valueBufferSize, first, last, this.name);
   }
 
   /** lookupPerCpu returns one `valueSize` slice per possible CPU (index = CPU number). */

@@ -7,7 +7,9 @@
  * It also names the dataplane in effect for readiness and metrics.
  */
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
+import { readFileSync, rmSync } from "node:fs";
 import type { Logger } from "pino";
+import { atomicWriteFile } from "../datastore/atomic-write.ts";
 import type { ClusterCache } from "../datastore/cluster-cache.ts";
 import { FallbackProxy } from "./fallback-proxy.ts";
 import { cleanUpKubeProxy } from "./kube-proxy-cleanup.ts";
@@ -33,7 +35,24 @@ export interface ProxyHandoverDeps {
   /** How often eBPF mode re-checks for kube-proxy's rules and our table (default 60 s). */
   readonly recheckMs?: number;
   readonly now?: () => number;
+  /**
+   * A file in the agent's state dir recording the boot on which an agent last completed the
+   * hand-over (table removed, kube-proxy's rules cleaned). When it names this boot, a restarted
+   * agent's first hand-over runs beside its first pass instead of before "ready" (issue 10): the
+   * previous agent already did it, and what may have come back since is still removed, a moment
+   * later. Without it every first hand-over is awaited.
+   */
+  readonly marker?: string;
+  /** This boot's id (default: /proc/sys/kernel/random/boot_id). */
+  readonly bootId?: () => string;
 }
+
+function kernelBootId(): string {
+  return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+}
+
+/** HANDOVER_MARKER is the marker's file name in the state dir (ProxyHandoverDeps.marker). */
+export const HANDOVER_MARKER = "handover-boot";
 
 /** RECHECK_MS: eBPF-mode syncs are frequent; spawning iptables-save and nft on each would cost more CPU than the sync itself. */
 const RECHECK_MS = 60_000;
@@ -48,6 +67,7 @@ export class ProxyHandover {
   #cleanupError = "";
   #lastBpfHandover = -Infinity;
   #lastCleanupFlag: boolean | undefined;
+  #background: Promise<void> | undefined;
 
   constructor(deps: ProxyHandoverDeps) {
     this.#d = deps;
@@ -63,6 +83,14 @@ export class ProxyHandover {
   /** standard serves Services through nftables; it throws (after noting "routing-only") when nft fails, so the loop retries. */
   async standard(cache: ClusterCache, context: ServiceSyncContext): Promise<readonly HealthCheckService[]> {
     const log = this.#d.log;
+    // The nftables fallback serves now: a restart must not take the hand-over as done.
+    if (this.#active !== "nftables-fallback" && this.#d.marker !== undefined) {
+      try {
+        rmSync(this.#d.marker, { force: true });
+      } catch (e) {
+        log.warn({ op: "fallback-proxy", err: e }, `remove ${this.#d.marker}: ${(e as Error).message}`);
+      }
+    }
     try {
       const r = await this.#fallback.sync(cache, context);
       if (r.changed)
@@ -86,18 +114,54 @@ export class ProxyHandover {
     }
   }
 
+  /** settled resolves when a hand-over started in the background (see ProxyHandoverDeps.marker) has finished. */
+  async settled(): Promise<void> {
+    await this.#background;
+  }
+
   /** bpf hands Services to the eBPF proxy: our table goes, kube-proxy's rules too when `cleanUpKubeProxy`. Failures are logged, never fatal. */
   async bpf(cleanUpKubeProxy: boolean): Promise<void> {
-    const log = this.#d.log;
+    await this.#background; // never two hand-overs at once
     const now = (this.#d.now ?? Date.now)();
     // On the switch into eBPF mode always; after that only every recheckMs, since kube-proxy (if
     // still running) may write its rules back and a deleted table stays deleted.
     const due = now - this.#lastBpfHandover >= (this.#d.recheckMs ?? RECHECK_MS);
     if (this.#active === "bpf" && this.#lastCleanupFlag === cleanUpKubeProxy && !due) return;
+    const first = this.#active === undefined;
     this.#lastBpfHandover = now;
     this.#lastCleanupFlag = cleanUpKubeProxy;
     this.#setActive("bpf");
     this.#problems.clear();
+    const boot = this.#bootId();
+    if (first && boot !== undefined && this.#readMarker() === boot) {
+      this.#background = this.#handOver(cleanUpKubeProxy, boot).finally(() => {
+        this.#background = undefined;
+      });
+      return;
+    }
+    await this.#handOver(cleanUpKubeProxy, boot);
+  }
+
+  #bootId(): string | undefined {
+    if (this.#d.marker === undefined) return undefined;
+    try {
+      return (this.#d.bootId ?? kernelBootId)();
+    } catch {
+      return undefined;
+    }
+  }
+
+  #readMarker(): string | undefined {
+    try {
+      return readFileSync(this.#d.marker!, "utf8").trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #handOver(cleanUpKubeProxy: boolean, boot: string | undefined): Promise<void> {
+    const log = this.#d.log;
+    let complete = true;
     try {
       if (await this.#fallback.remove())
         log.debug(
@@ -105,12 +169,14 @@ export class ProxyHandover {
           "removed table ip sluice-proxy (if any): eBPF mode serves Services",
         );
     } catch (e) {
+      complete = false;
       log.error({ op: "fallback-proxy", err: e }, "remove table ip sluice-proxy failed");
     }
     if (!cleanUpKubeProxy) return;
     try {
       const r = await this.#cleanUp();
       this.#cleanupError = "";
+      if (complete && boot !== undefined) this.#writeMarker(boot);
       if (r.chains.length + r.nftTables.length > 0) {
         const what = [...r.chains, ...r.nftTables.map((t) => `nft table ${t}`)];
         log.info(
@@ -124,6 +190,17 @@ export class ProxyHandover {
       if (msg !== this.#cleanupError)
         log.warn({ op: "kube-proxy-cleanup", err: e }, `clean up kube-proxy rules failed: ${msg}`);
       this.#cleanupError = msg;
+    }
+  }
+
+  #writeMarker(boot: string): void {
+    try {
+      atomicWriteFile(this.#d.marker!, `${boot}\n`);
+    } catch (e) {
+      this.#d.log.warn(
+        { op: "kube-proxy-cleanup", err: e },
+        `write ${this.#d.marker}: ${(e as Error).message}`,
+      );
     }
   }
 

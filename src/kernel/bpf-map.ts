@@ -59,6 +59,33 @@ export function mapLookupElem(fd: number, key: Uint8Array, value: Uint8Array, na
   return true;
 }
 
+/**
+ * mapPresentIndexes lists which of the u32 keys first..last of an array-like map hold a value
+ * (a lookup that does not answer ENOENT). One attr, key and value buffer serve every lookup:
+ * probing the 15k slots of a prog array at a restart costs the syscalls and little else, where a
+ * fresh attr and value per key cost ~3× more (issue 10).
+ */
+export function mapPresentIndexes(
+  fd: number,
+  valueSize: number,
+  first: number,
+  last: number,
+  name: string,
+): number[] {
+  const key = new Uint8Array(4);
+  const keyView = new DataView(key.buffer);
+  const attr = elemAttr(fd, key, new Uint8Array(Math.max(valueSize, 1)));
+  const out: number[] = [];
+  for (let i = first; i <= last; i++) {
+    keyView.setUint32(0, i, true);
+    const r = bpfTry(BpfCommand.MapLookupElem, attr);
+    if (r === -Errno.ENOENT) continue;
+    if (r < 0) throw errnoError(`lookup map "${name}"`, -r);
+    out.push(i);
+  }
+  return out;
+}
+
 /** mapUpdateElem writes one element; throws SyscallError (EEXIST/ENOENT/E2BIG, or EPERM once frozen). */
 export function mapUpdateElem(
   fd: number,

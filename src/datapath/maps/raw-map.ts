@@ -11,6 +11,8 @@ export interface RawMap {
   readonly maxEntries?: number;
   /** updateBatch (optional: a live BpfMap has it) writes many pairs in one syscall where the kernel can. */
   updateBatch?(keys: readonly Uint8Array[], values: readonly Uint8Array[]): void;
+  /** presentIndexes (optional: a live BpfMap with u32 keys has it) lists the keys first..last holding a value, in one cheap pass. */
+  presentIndexes?(first: number, last: number): number[];
   /** dumpBatch (optional: a live BpfMap has it) reads every entry in a few syscalls where the kernel can. */
   dumpBatch?(): Iterable<[Uint8Array, Uint8Array]>;
 }

@@ -58,6 +58,7 @@ export class KernelPolicySink implements PolicyProgramSink {
 
   // A prog array answers a lookup from user space with the program's id, or ENOENT when empty.
   occupiedSlots(first: number, last: number): number[] {
+    if (this.jump.presentIndexes) return this.jump.presentIndexes(first, last);
     const out: number[] = [];
     for (let slot = first; slot <= last; slot++) if (this.jump.get(u32(slot)) !== undefined) out.push(slot);
     return out;

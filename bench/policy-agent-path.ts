@@ -9,19 +9,14 @@
  * pass to a 1-rule policy (the baseline: the same pass for 1 rule). Needs root (BPF).
  */
 import { performance } from "node:perf_hooks";
-import { createAgentLogger } from "../src/agent/agent-logger.ts";
-import { AgentMetrics } from "../src/agent/agent-metrics.ts";
-import { PolicySync, type PolicySyncInput } from "../src/agent/policy-sync.ts";
-import { BpfMap } from "../src/bpf/map.ts";
-import { MapType } from "../src/bpf/map-type.ts";
-import { KernelPolicySink } from "../src/datapath/policy/kernel-policy-sink.ts";
+import type { PolicySyncInput } from "../src/agent/policy-sync.ts";
 import { ClusterCache } from "../src/datastore/cluster-cache.ts";
 import type { Resource } from "../src/model/resource.ts";
-import { PolicyMapName } from "../src/policy/policy-maps.ts";
 import { portOf, srcOf } from "../test/policy/large-policy.ts";
 import type { PolicyHarness } from "../test/policy/policy-harness.ts";
 import { knp, pod } from "../test/support/policy-resources.ts";
 import type { BenchContext } from "./benchmark.ts";
+import { harnessPolicySync } from "./harness-policy-sync.ts";
 import type { BenchRow } from "./result-table.ts";
 import { median } from "./stats.ts";
 
@@ -54,22 +49,7 @@ export async function policyAgentPath(
   rules: number,
   repeats: number,
 ): Promise<AgentPathTimes> {
-  const endpoints = BpfMap.create({
-    name: "sl_pol_endpoints",
-    type: MapType.Hash,
-    keySize: 4,
-    valueSize: 32,
-    maxEntries: 8,
-    flags: 0,
-    pinning: "none",
-  });
-  const mapFds = new Map([...h.maps].map(([n, m]) => [n, m.fd] as const));
-  const sync = new PolicySync({
-    sink: new KernelPolicySink(h.map(PolicyMapName.jump), endpoints, mapFds),
-    ipsets: h.map(PolicyMapName.ipsets),
-    log: createAgentLogger(NODE, "silent"),
-    metrics: new AgentMetrics(),
-  });
+  const { sync, endpoints } = harnessPolicySync(h, NODE);
   const cache = new ClusterCache();
   cache.apply({ type: "synced" });
   const put = (r: Resource): void => {

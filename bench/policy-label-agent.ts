@@ -8,20 +8,15 @@
  * runs the pass at once, see DataplaneSync.syncPolicyChanges). Needs root (BPF).
  */
 import { performance } from "node:perf_hooks";
-import { createAgentLogger } from "../src/agent/agent-logger.ts";
-import { AgentMetrics } from "../src/agent/agent-metrics.ts";
-import { PolicySync, type PolicySyncInput } from "../src/agent/policy-sync.ts";
-import { BpfMap } from "../src/bpf/map.ts";
-import { MapType } from "../src/bpf/map-type.ts";
+import type { PolicySyncInput } from "../src/agent/policy-sync.ts";
 import type { Program } from "../src/bpf/program.ts";
-import { KernelPolicySink } from "../src/datapath/policy/kernel-policy-sink.ts";
 import { ClusterCache } from "../src/datastore/cluster-cache.ts";
 import type { Resource } from "../src/model/resource.ts";
-import { PolicyMapName } from "../src/policy/policy-maps.ts";
 import type { PolicyPacket } from "../src/policy/rule-ir.ts";
 import { PolicyHarness } from "../test/policy/policy-harness.ts";
 import { knp, namespace, pod } from "../test/support/policy-resources.ts";
 import type { BenchContext } from "./benchmark.ts";
+import { harnessPolicySync } from "./harness-policy-sync.ts";
 
 const NODE = "bench-node";
 const NS = "bench";
@@ -36,22 +31,7 @@ export async function labelChangeThroughPolicySync(
   packetFrom: (k: number) => PolicyPacket,
 ): Promise<number[]> {
   const h = new PolicyHarness();
-  const endpoints = BpfMap.create({
-    name: "sl_pol_endpoints",
-    type: MapType.Hash,
-    keySize: 4,
-    valueSize: 32,
-    maxEntries: 8,
-    flags: 0,
-    pinning: "none",
-  });
-  const mapFds = new Map([...h.maps].map(([name, m]) => [name, m.fd] as const));
-  const sync = new PolicySync({
-    sink: new KernelPolicySink(h.map(PolicyMapName.jump), endpoints, mapFds),
-    ipsets: h.map(PolicyMapName.ipsets),
-    log: createAgentLogger(NODE, "silent"),
-    metrics: new AgentMetrics(),
-  });
+  const { sync, endpoints } = harnessPolicySync(h, NODE);
   const cache = new ClusterCache();
   const put = (r: Resource): void => {
     const ns = (r.metadata as { namespace?: string }).namespace;

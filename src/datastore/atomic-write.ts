@@ -12,7 +12,11 @@ let counter = 0;
 export function atomicWriteFile(path: string, text: string | Uint8Array): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${++counter}.tmp`);
+  atomicWriteFileAs(path, join(dir, `.${basename(path)}.${process.pid}.${++counter}.tmp`), text);
+}
+
+/** atomicWriteFileAs is atomicWriteFile through the temp file `tmp` (same directory as `path`). */
+export function atomicWriteFileAs(path: string, tmp: string, text: string | Uint8Array): void {
   try {
     const fd = openSync(tmp, "w", 0o644);
     try {

@@ -131,6 +131,33 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
   );
 
   test(
+    "a change is recorded by the scheduled write, off the loop, with the state as it was when it started",
+    withDirs(async (dir, snap) => {
+      const doc = (name: string) => ({
+        ok: true,
+        index: 0,
+        key: { group: "", kind: "Service", namespace: "default", name },
+        resource: { kind: "Service", metadata: { name } } as never,
+      });
+      const files: [string, string, ReturnType<typeof doc>[]][] = Array.from({ length: 100 }, (_, i) => [
+        `s${i}.yaml`,
+        `${i}:1:2:3`,
+        [doc(`s${i}`)],
+      ]);
+      const s = new IndexSnapshot(dir, {}, { path: snap, delayMs: 1 });
+      s.changed(() => files);
+      await new Promise((r) => setTimeout(r, 20));
+      files.splice(0, 50); // changes after the write began do not tear it
+      await s.idle();
+      assert.equal(s.stats.written, 1);
+      const loaded = new IndexSnapshot(dir, {}, { path: snap }).load();
+      assert.equal(loaded?.size, 100);
+      assert.equal(loaded?.get("s99.yaml")?.stamp, "99:1:2:3");
+      assert.deepEqual(readdirSync(join(snap, "..")), ["datastore-index.json"]);
+    }),
+  );
+
+  test(
     "writes atomically: a temp dot-file renamed into place, nothing left behind",
     withDirs(async (dir, snap) => {
       writeFileSync(join(dir, "a.yaml"), svc("a", 80));

@@ -34,7 +34,7 @@ import type { ValidationOptions } from "../model/validation-options.ts";
 import { readAsciiJson, toAsciiJson } from "./ascii-json.ts";
 import { codeIdentity } from "./code-identity.ts";
 import { readFileSync } from "node:fs";
-import { atomicWriteFile } from "./atomic-write.ts";
+import { SnapshotWriter, asciiJsonSlices } from "./snapshot-writer.ts";
 import type { ManifestDocument } from "./manifest-documents.ts";
 import { rememberDigest, resourceDigest } from "./resource-digest.ts";
 import { stableJson } from "./stable-json.ts";
@@ -107,6 +107,7 @@ export type SnapshotSource = () => Iterable<[name: string, stamp: string, docs: 
 export class IndexSnapshot {
   readonly #dir: string;
   readonly #validation: string;
+  readonly #file: SnapshotWriter;
   #timer: NodeJS.Timeout | undefined;
   #pending: SnapshotSource | undefined;
   /** Counters for tests and benches. */
@@ -119,6 +120,7 @@ export class IndexSnapshot {
   ) {
     this.#dir = resolve(dir);
     this.#validation = stableJson(validation);
+    this.#file = new SnapshotWriter(options.path);
   }
 
   /**
@@ -172,7 +174,11 @@ export class IndexSnapshot {
     return out;
   }
 
-  /** changed schedules a write `delayMs` after the first change not yet recorded (off the hot path). */
+  /**
+   * changed schedules a write `delayMs` after the first change not yet recorded; the write does
+   * not hold the event loop (snapshot-writer.ts: the state captured at once, serialised and
+   * written a slice per turn of the loop).
+   */
   changed(source: SnapshotSource): void {
     this.#pending = source;
     // At most delayMs after the first unrecorded change, so a steady stream of changes still gets recorded.
@@ -181,35 +187,24 @@ export class IndexSnapshot {
       this.#timer = undefined;
       const latest = this.#pending ?? source;
       this.#pending = undefined;
-      this.#writeLogged(latest);
+      const files = recordable(latest);
+      this.#file
+        .write(asciiJsonSlices(this.#head(), "files", files, serialFile))
+        .then(() => void this.stats.written++)
+        .catch((err: unknown) => this.#logWriteError(err));
     }, this.options.delayMs ?? 3000);
     this.#timer.unref();
   }
 
   /** write records `source` now, atomically; files with a rejected document are left out. */
   write(source: SnapshotSource): void {
-    const files: SerialFile[] = [];
-    for (const [name, stamp, docs] of source()) {
-      const serial: SerialDoc[] = [];
-      let ok = true;
-      for (const d of docs) {
-        if (!d.ok || d.key === undefined || d.resource === undefined) {
-          ok = false;
-          break;
-        }
-        serial.push([d.index, d.key, d.resource, resourceDigest(d.resource)]);
-      }
-      if (ok) files.push([name, stamp, serial]);
-    }
-    const snap: SerialSnapshot = {
-      format: SNAPSHOT_FORMAT,
-      version: snapshotVersion(),
-      dir: this.#dir,
-      validation: this.#validation,
-      files,
-    };
-    atomicWriteFile(this.options.path, toAsciiJson(snap));
+    this.#file.writeNow(toAsciiJson({ ...this.#head(), files: recordable(source).map(serialFile) }));
     this.stats.written++;
+  }
+
+  /** idle resolves when no scheduled write is running (tests). */
+  idle(): Promise<void> {
+    return this.#file.idle();
   }
 
   /** close writes a pending snapshot now (a clean shutdown keeps the latest state). */
@@ -221,13 +216,39 @@ export class IndexSnapshot {
     if (pending !== undefined) this.#writeLogged(pending);
   }
 
+  #head(): Omit<SerialSnapshot, "files"> {
+    return {
+      format: SNAPSHOT_FORMAT,
+      version: snapshotVersion(),
+      dir: this.#dir,
+      validation: this.#validation,
+    };
+  }
+
+  #logWriteError(err: unknown): void {
+    this.options.log?.(`write datastore index snapshot: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
   #writeLogged(source: SnapshotSource): void {
     try {
       this.write(source);
     } catch (err) {
-      this.options.log?.(
-        `write datastore index snapshot: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      this.#logWriteError(err);
     }
   }
+}
+
+type RecordableFile = readonly [name: string, stamp: string, docs: readonly SnapshotDoc[]];
+
+/** recordable captures the files to record: those whose every document is valid. */
+function recordable(source: SnapshotSource): RecordableFile[] {
+  const out: RecordableFile[] = [];
+  for (const f of source()) {
+    if (f[2].every((d) => d.ok && d.key !== undefined && d.resource !== undefined)) out.push(f);
+  }
+  return out;
+}
+
+function serialFile([name, stamp, docs]: RecordableFile): SerialFile {
+  return [name, stamp, docs.map((d) => [d.index, d.key!, d.resource!, resourceDigest(d.resource!)])];
 }

@@ -1,0 +1,118 @@
+/**
+ * SnapshotWriter writes the agent's large restart snapshots (the datastore index, the NAT state:
+ * ~20 MB each at 10k Services × 10 endpoints) without holding the event loop. Written in one go
+ * they blocked it for up to 1.5 s at 10k, every few seconds while changes kept coming, and an
+ * endpoint change that arrived meanwhile waited that long to reach the maps (bench/README.md,
+ * scale: the change p99).
+ *
+ * How: the caller captures what it records at once — immutable references (resources and
+ * per-Service results are replaced, never mutated, so a later change cannot tear the capture)
+ * — and asciiJsonSlices turns them into JSON a slice at a time, each slice written to the temp
+ * file asynchronously before the next is made (so the loop turns between slices and no
+ * whole-file string is ever built); then flush and rename, as atomic-write.ts does. One write at a time per file: a write asked for while one runs
+ * follows it, so an older capture never renames over a newer one. A synchronous write (the
+ * agent's clean shutdown) abandons an unfinished asynchronous one before its rename.
+ *
+ * The temp files have fixed names per snapshot (one agent owns its state directory): a write
+ * cut short by `kill -9` leaves at most one, which the next write replaces, instead of one
+ * ~20 MB file per kill in the state directory's tmpfs.
+ */
+import { open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { toAsciiJson } from "./ascii-json.ts";
+import { atomicWriteFileAs } from "./atomic-write.ts";
+
+/**
+ * Items per written part. Small enough that a part's JSON (~1–2 KB an item here) stays under V8's
+ * large-object size (128 KB): written and dropped, it dies young in a scavenge. Whole-file strings
+ * of ~20 MB went to the large-object space and piled up until a full collection (the heap grew
+ * by ~300 MB of them over 20 s of changes at 10k Services).
+ */
+const SLICE_ITEMS = 32;
+
+/**
+ * asciiJsonSlices yields toAsciiJson({ ...head, [field]: items.map(item) }) — the same text, in
+ * parts of `sliceItems` items. `item` runs as the parts are taken, so per-item work (a digest)
+ * is spread over the turns of the loop in which SnapshotWriter writes them.
+ */
+export function* asciiJsonSlices<T>(
+  head: Readonly<Record<string, unknown>>,
+  field: string,
+  items: readonly T[],
+  item: (t: T) => unknown,
+  sliceItems = SLICE_ITEMS,
+): Generator<string> {
+  const open = toAsciiJson(head);
+  yield `${open.slice(0, -1)}${open.length > 2 ? "," : ""}${toAsciiJson(field)}:[`;
+  for (let i = 0; i < items.length; i += sliceItems) {
+    const text = toAsciiJson(items.slice(i, i + sliceItems).map(item));
+    yield `${i > 0 ? "," : ""}${text.slice(1, -1)}`;
+  }
+  yield "]}";
+}
+
+/** SnapshotWriter replaces one snapshot file, asynchronously and in order, or synchronously at shutdown. */
+export class SnapshotWriter {
+  readonly #tmp: string;
+  /** writeNow's own temp file: an asynchronous write may still be filling #tmp from libuv's pool. */
+  readonly #tmpNow: string;
+  /** Bumped by every write: an asynchronous write whose turn has passed does not rename. */
+  #generation = 0;
+  #running: Promise<void> = Promise.resolve();
+
+  constructor(readonly path: string) {
+    this.#tmp = join(dirname(path), `.${basename(path)}.tmp`);
+    this.#tmpNow = join(dirname(path), `.${basename(path)}.now.tmp`);
+  }
+
+  /**
+   * write replaces the file with `parts` (text, taken one part per turn of the loop as each is
+   * written), after any write already running; a later write() or writeNow() supersedes one that
+   * has not renamed yet. The parts must come from state captured when write() was called.
+   * Rejects with what failed.
+   */
+  write(parts: Iterable<string>): Promise<void> {
+    const generation = ++this.#generation;
+    const run = this.#running.then(async () => {
+      if (generation !== this.#generation) return; // a later write supersedes this one
+      await this.#replace(parts, generation);
+    });
+    this.#running = run.catch(() => {});
+    return run;
+  }
+
+  /** writeNow replaces the file at once; an unfinished write() gives way to it. */
+  writeNow(text: string): void {
+    this.#generation++;
+    mkdirSync(dirname(this.path), { recursive: true });
+    atomicWriteFileAs(this.path, this.#tmpNow, text);
+  }
+
+  /** idle resolves when no write() is running (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.#running;
+  }
+
+  async #replace(parts: Iterable<string>, generation: number): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true });
+    try {
+      const fh = await open(this.#tmp, "w", 0o644);
+      try {
+        for (const part of parts) {
+          if (generation !== this.#generation) break;
+          await fh.write(part, null, "latin1");
+        }
+        if (generation === this.#generation) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // Superseded (a later write or writeNow): that one's file stays.
+      if (generation === this.#generation) return await rename(this.#tmp, this.path);
+    } catch (err) {
+      await rm(this.#tmp, { force: true });
+      throw err;
+    }
+    await rm(this.#tmp, { force: true });
+  }
+}

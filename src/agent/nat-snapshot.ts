@@ -7,18 +7,21 @@
  * What is recorded (one JSON document — faster both ways than v8.serialize here, see
  * src/datastore/index-snapshot.ts — written atomically: a dot temp file, then rename):
  * - the format, the sluice version and the node (name and addresses) the results are for;
- * - a fingerprint of sl_nat_fe, sl_nat_be and sl_nat_src as they were when the snapshot was
- *   taken — their entry counts and an order-independent hash of every entry's bytes;
+ * - a fingerprint of sl_nat_fe, sl_nat_be and sl_nat_src as the recorded results fill them —
+ *   their entry counts and an order-independent hash of every entry's bytes (nat-fingerprint.ts:
+ *   kept per result, so it costs the running agent only what changed);
  * - per Service: its result (ServiceNat: the entries it owns, its svc_ids), the claims of
  *   earlier Services on its frontends, and a digest of the input it was computed from (the
  *   Service and its EndpointSlices, in order).
  *
  * Invariants (the agent must never serve a stale backend because of the snapshot):
- * - it is taken synchronously after a successful sync, results and fingerprint together, so it
- *   describes one state of the maps; only this agent writes the NAT maps;
+ * - it is captured at once after a successful sync (the results are immutable; serialising and
+ *   writing them then takes turns of the event loop, snapshot-writer.ts), so it describes one
+ *   state; only this agent writes the NAT maps;
  * - a restart uses it only when the format, version and node match and the live maps'
  *   fingerprint equals the recorded one — a write after the snapshot (the agent killed before
- *   the next one), another writer, a map rebuilt or resized all fail this check — else the
+ *   the next one), another writer, a map rebuilt or resized, a belief of the agent's that did
+ *   not match its maps all fail this check — else the
  *   reconciler reads the maps as before (the full adopt), with the reason logged;
  * - a Service whose input digest differs (changed while the agent was down), a new Service and
  *   a deleted one are recomputed and diffed against what the snapshot says the maps hold; only
@@ -28,13 +31,14 @@
  */
 import type { ServiceNat } from "../calc/index.ts";
 import { readAsciiJson, toAsciiJson } from "../datastore/ascii-json.ts";
-import { atomicWriteFile } from "../datastore/atomic-write.ts";
+import { SnapshotWriter, asciiJsonSlices } from "../datastore/snapshot-writer.ts";
 import { resourceDigest } from "../datastore/resource-digest.ts";
 import { BpfMap } from "../bpf/map.ts";
 import { visitBatches } from "../bpf/map-batch.ts";
 import { rawEntries, type RawMap } from "../datapath/maps/raw-map.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import type { NatNode } from "../proxy/nat-reconciler.ts";
+import { addEntry, emptySums, sumsText } from "./nat-fingerprint.ts";
 import { snapshotVersion } from "../datastore/index-snapshot.ts";
 
 /** NAT_SNAPSHOT_FORMAT: bump when the layout or computeServiceNat's results change. */
@@ -72,38 +76,18 @@ export function mapsFingerprint(maps: readonly RawMap[]): string {
 }
 
 function mapFingerprint(map: RawMap): string {
-  const acc = { count: 0, sum: 0, mix: 0 };
+  const acc = emptySums();
   // A live map: hashed in place from the batch buffers (no per-entry copy: 100k+ entries at 10k).
   if (map instanceof BpfMap) {
     const ks = map.keySize;
     const vs = map.valueBufferSize;
     const batched = visitBatches(map, (keys, values, n) => {
-      for (let i = 0; i < n; i++) add(acc, keys, i * ks, ks, values, i * vs, vs);
+      for (let i = 0; i < n; i++) addEntry(acc, keys, i * ks, ks, values, i * vs, vs);
     });
-    if (batched) return `${acc.count}:${acc.sum.toString(16)}:${acc.mix.toString(16)}`;
+    if (batched) return sumsText(acc);
   }
-  for (const [k, v] of rawEntries(map)) add(acc, k, 0, k.length, v, 0, v.length);
-  return `${acc.count}:${acc.sum.toString(16)}:${acc.mix.toString(16)}`;
-}
-
-/** add folds one entry's FNV-1a hash (key bytes, a separator, value bytes) into the sums. */
-function add(
-  acc: { count: number; sum: number; mix: number },
-  k: Uint8Array,
-  ko: number,
-  kl: number,
-  v: Uint8Array,
-  vo: number,
-  vl: number,
-): void {
-  let h = 0x811c9dc5;
-  for (let i = ko; i < ko + kl; i++) h = Math.imul(h ^ k[i]!, 0x01000193);
-  h = Math.imul(h ^ 0xff, 0x01000193); // between key and value
-  for (let i = vo; i < vo + vl; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
-  h >>>= 0;
-  acc.count++;
-  acc.sum = (acc.sum + h) >>> 0;
-  acc.mix = (acc.mix + Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)) >>> 0;
+  for (const [k, v] of rawEntries(map)) addEntry(acc, k, 0, k.length, v, 0, v.length);
+  return sumsText(acc);
 }
 
 /**
@@ -120,10 +104,14 @@ export function inputDigest(service: Service, slices: readonly EndpointSlice[]):
 
 /** NatSnapshotStore reads and writes the snapshot file. */
 export class NatSnapshotStore {
+  readonly #file: SnapshotWriter;
+
   constructor(
     readonly path: string,
     readonly log: (message: string) => void = () => {},
-  ) {}
+  ) {
+    this.#file = new SnapshotWriter(path);
+  }
 
   /** load returns the snapshot when it is one this agent can use, else undefined with the reason logged. */
   load(node: NatNode): NatSnapshot | undefined {
@@ -160,29 +148,48 @@ export class NatSnapshotStore {
     return { node: snap.node, fingerprint: snap.fingerprint, services };
   }
 
-  /** write records `services` (taken with `fingerprint` of the same maps), atomically. */
-  write(
-    node: NatNode,
-    fingerprint: string,
-    services: Iterable<{
-      readonly result: ServiceNat;
-      readonly service: Service;
-      readonly slices: readonly EndpointSlice[];
-      readonly claims: string;
-    }>,
-  ): void {
-    const out: SerialSnapshot["services"] = [];
-    for (const s of services) out.push([inputDigest(s.service, s.slices), s.claims, s.result]);
-    const snap: SerialSnapshot = {
-      format: NAT_SNAPSHOT_FORMAT,
-      version: snapshotVersion(),
-      node: { nodeName: node.nodeName, nodeAddresses: [...node.nodeAddresses] },
-      fingerprint,
-      services: out,
-    };
-    atomicWriteFile(this.path, toAsciiJson(snap));
+  /**
+   * write records `services`, whose entries the maps hold as `fingerprint` says, without holding
+   * the event loop (snapshot-writer.ts): `services` is captured as given (immutable results and
+   * resources), serialised and written a slice per turn of the loop. Writes run one after another.
+   */
+  write(node: NatNode, fingerprint: string, services: readonly AppliedService[]): Promise<void> {
+    return this.#file.write(asciiJsonSlices(snapshotHead(node, fingerprint), "services", services, serial));
+  }
+
+  /** writeNow records `services` at once (a clean shutdown); an unfinished write() gives way. */
+  writeNow(node: NatNode, fingerprint: string, services: readonly AppliedService[]): void {
+    this.#file.writeNow(toAsciiJson({ ...snapshotHead(node, fingerprint), services: services.map(serial) }));
+  }
+
+  /** idle resolves when no write() is running. */
+  idle(): Promise<void> {
+    return this.#file.idle();
   }
 }
+
+/** AppliedService is one Service as the reconciler applied it (NatReconciler.applied). */
+export interface AppliedService {
+  readonly result: ServiceNat;
+  readonly service: Service;
+  readonly slices: readonly EndpointSlice[];
+  readonly claims: string;
+}
+
+function snapshotHead(node: NatNode, fingerprint: string): Omit<SerialSnapshot, "services"> {
+  return {
+    format: NAT_SNAPSHOT_FORMAT,
+    version: snapshotVersion(),
+    node: { nodeName: node.nodeName, nodeAddresses: [...node.nodeAddresses] },
+    fingerprint,
+  };
+}
+
+const serial = (s: AppliedService): SerialSnapshot["services"][number] => [
+  inputDigest(s.service, s.slices),
+  s.claims,
+  s.result,
+];
 
 function wellFormed(r: unknown): r is ServiceNat {
   const n = r as Partial<ServiceNat> | null;

@@ -27,6 +27,7 @@ import { NatReconciler } from "../proxy/nat-reconciler.ts";
 import type { NatServiceLookup, NatSyncResult } from "../proxy/nat-reconciler.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
+import { resultsFingerprint } from "./nat-fingerprint.ts";
 import { inputDigest, mapsFingerprint, NatSnapshotStore } from "./nat-snapshot.ts";
 import type { ServiceSyncContext, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
 
@@ -67,16 +68,22 @@ export function serviceSyncFactory(
         : new NatSnapshotStore(snapshotPath, (m) => log.info({ op: "nat-snapshot" }, m));
     let restoreDue = store !== undefined;
     let snapshotTimer: NodeJS.Timeout | undefined;
+    /** What a snapshot records now: the applied results and the fingerprint of the maps holding them. */
+    const capture = () => {
+      const applied = reconciler.applied();
+      if (applied === undefined) return undefined;
+      return { ...applied, fingerprint: resultsFingerprint(applied.services.map((s) => s.result)) };
+    };
     const takeSnapshot = (): void => {
       clearTimeout(snapshotTimer);
       snapshotTimer = undefined;
-      const applied = reconciler.applied();
-      if (store === undefined || applied === undefined) return;
-      try {
-        store.write(applied.node, mapsFingerprint(natMaps), applied.services);
-      } catch (err) {
-        log.warn({ op: "nat-snapshot", err }, `write nat snapshot ${store.path} failed`);
-      }
+      const now = store === undefined ? undefined : capture();
+      if (store === undefined || now === undefined) return;
+      store
+        .write(now.node, now.fingerprint, now.services)
+        .catch((err: unknown) =>
+          log.warn({ op: "nat-snapshot", err }, `write nat snapshot ${store.path} failed`),
+        );
     };
     /** After a sync that wrote (or read the maps: no usable snapshot), record the new state soon. */
     const snapshotSoon = (report: ServiceSyncReport, adopted: boolean): void => {
@@ -125,8 +132,20 @@ export function serviceSyncFactory(
         return report;
       },
       async close() {
-        // The reconciler holds no fds (the maps belong to the agent): record a pending snapshot.
-        if (snapshotTimer !== undefined) takeSnapshot();
+        // The reconciler holds no fds (the maps belong to the agent): record a pending snapshot
+        // at once, else let a running write finish (it holds the latest state).
+        if (store === undefined) return;
+        if (snapshotTimer !== undefined) {
+          clearTimeout(snapshotTimer);
+          snapshotTimer = undefined;
+          const now = capture();
+          try {
+            if (now !== undefined) store.writeNow(now.node, now.fingerprint, now.services);
+          } catch (err) {
+            log.warn({ op: "nat-snapshot", err }, `write nat snapshot ${store.path} failed`);
+          }
+        }
+        await store.idle();
       },
     };
   };

@@ -9,7 +9,7 @@
  * write, i.e. the maps hold exactly what the input asks for. Root only (BPF maps, bpffs).
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -27,6 +27,16 @@ import { KernelNatMapBackend } from "../proxy/kernel-nat-map-backend.ts";
 import { NatReconciler } from "../proxy/nat-reconciler.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import { createAgentLogger } from "./agent-logger.ts";
+import {
+  NAMES as RANDOM_NAMES,
+  NODE as RANDOM_NODE,
+  prng,
+  randomService,
+  randomSlice,
+} from "../../test/support/random-services.ts";
+import type { EndpointSlice, Service } from "../model/index.ts";
+import { resultsFingerprint } from "./nat-fingerprint.ts";
+import { mapsFingerprint } from "./nat-snapshot.ts";
 import { NAT_SNAPSHOT_FILE, serviceSyncFactory } from "./proxy-service-sync.ts";
 
 const OBJ = new URL("../../bpf/obj/tc.o", import.meta.url).pathname;
@@ -107,7 +117,7 @@ describe("agent restart over its snapshots", requireRoot, () => {
   });
 
   /** One agent lifetime: open the datastore (with its snapshot) and the maps, one full sync, then a clean close that records the snapshots. */
-  async function agentRun(): Promise<Run> {
+  async function agentRun(options: { readonly snapshotDelayMs?: number } = {}): Promise<Run> {
     const lines: string[] = [];
     const log = createAgentLogger(NODE.nodeName, "info", {
       write: (s: string) => void lines.push(s),
@@ -117,11 +127,15 @@ describe("agent restart over its snapshots", requireRoot, () => {
     const watch = await ds.watch((e) => void cache.apply(e));
     const { maps, raw, close } = openMaps(root);
     try {
-      const factory = serviceSyncFactory({ stateDir } as AgentConfig, { snapshotDelayMs: 60_000 })!;
+      const snapshotDelayMs = options.snapshotDelayMs ?? 60_000;
+      const factory = serviceSyncFactory({ stateDir } as AgentConfig, { snapshotDelayMs })!;
       const sync = factory(maps, log);
       const report = await sync.sync(cache, NODE);
       assert.deepEqual(report.problems, []);
-      await sync.close(); // records the pending NAT snapshot
+      // A short delay: the running agent's own (asynchronous) write records the snapshot, and
+      // close() only waits for it; else close() records the pending one.
+      if (snapshotDelayMs < 1000) await new Promise((r) => setTimeout(r, snapshotDelayMs + 50));
+      await sync.close();
       // The maps hold exactly what the input asks for: a reconciler reading them writes nothing.
       const fresh = new NatReconciler(backendOf(raw));
       const check = fresh.sync({
@@ -182,6 +196,21 @@ describe("agent restart over its snapshots", requireRoot, () => {
     }
   });
 
+  test("a snapshot the running agent wrote (off the loop, not at close) is restored", async () => {
+    const writer = new FileDatastore(dsDir);
+    await writer.applyBatch([sliceManifest(5, addrsOf(5, 2))]);
+    await writer.close();
+    const run = await agentRun({ snapshotDelayMs: 10 });
+    assert.ok(run.written > 0, "the change was written");
+    assert.ok(
+      readdirSync(stateDir).every((f) => !f.endsWith(".tmp")),
+      `no temp file left: ${readdirSync(stateDir).join(", ")}`,
+    );
+    const again = await agentRun();
+    assert.ok(said(again, /"unchanged":20.*restored nat state/), again.lines.join(""));
+    assert.equal(again.written + again.deleted, 0);
+  });
+
   test("maps changed behind the snapshot's back: not used, the full adopt repairs them", async () => {
     const { raw, close } = openMaps(root);
     try {
@@ -206,5 +235,51 @@ describe("agent restart over its snapshots", requireRoot, () => {
     // The clean close after a full adopt recorded a good snapshot again.
     const again = await agentRun();
     assert.ok(said(again, /restored nat state/), again.lines.join(""));
+  });
+});
+
+describe("the NAT snapshot's fingerprint of the applied results", requireRoot, () => {
+  test("equals the pinned maps' own after every sync of random Services (every NAT feature), and tells a changed map apart", () => {
+    const { raw, close } = openMaps(`${PINS}/fingerprint`);
+    try {
+      const backend = backendOf(raw);
+      const reconciler = new NatReconciler(backend);
+      const natMaps = ["sl_nat_fe", "sl_nat_be", "sl_nat_src"].map((n) => raw.get(n)!);
+      const rnd = prng(20261206);
+      const services = new Map<string, Service>();
+      const slices = new Map<string, EndpointSlice>();
+      let compared = 0;
+      for (let step = 0; step < 60; step++) {
+        for (const name of RANDOM_NAMES) {
+          const roll = rnd();
+          if (roll < 0.3) services.set(name, randomService(rnd, name));
+          else if (roll < 0.4) services.delete(name);
+          else if (roll < 0.8) slices.set(name, randomSlice(rnd, name, step % 200));
+        }
+        reconciler.sync({
+          services: [...services.values()],
+          endpointSlices: [...slices.values()],
+          nodeName: RANDOM_NODE,
+          nodeAddresses: ["198.18.200.1"],
+        });
+        const applied = reconciler.applied();
+        if (applied === undefined) continue;
+        compared++;
+        assert.equal(
+          resultsFingerprint(applied.services.map((a) => a.result)),
+          mapsFingerprint(natMaps),
+          `step ${step}`,
+        );
+      }
+      assert.ok(compared >= 50, `compared after ${compared} of 60 syncs`);
+      // A backend slot rewritten behind the agent's back: the two disagree.
+      const applied = reconciler.applied()!;
+      const [key, value] = [...backend.backends()][0]!;
+      backend.putBackend(key, { ...value, port: value.port + 1 });
+      backend.flush();
+      assert.notEqual(resultsFingerprint(applied.services.map((a) => a.result)), mapsFingerprint(natMaps));
+    } finally {
+      close();
+    }
   });
 });

@@ -19,14 +19,7 @@ import type {
   NatFrontendValue,
   NatSourceRangeKey,
 } from "../calc/index.ts";
-import {
-  SL_CT_F_RESET,
-  encodeSlAffinityKey,
-  encodeSlAffinityValue,
-  encodeSlNatBeKey,
-  encodeSlNatBeValue,
-  encodeSlNatFeValue,
-} from "../datapath/abi/abi.ts";
+import { SL_CT_F_RESET, encodeSlAffinityKey, encodeSlAffinityValue } from "../datapath/abi/abi.ts";
 import {
   AffinityMap,
   ConntrackMap,
@@ -41,6 +34,12 @@ import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { KeyNotFoundError } from "../errors/index.ts";
 import { BatchedMapWriter } from "./batched-map-writer.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
+import {
+  backendKeyBytes,
+  backendValueBytes,
+  frontendKeyBytes,
+  frontendValueBytes,
+} from "./nat-entry-bytes.ts";
 import { normaliseCtKey } from "./normalise-ct-key.ts";
 
 /** KernelNatMaps are the maps, live (BpfMap) or anything RawMap-shaped. */
@@ -101,7 +100,7 @@ export class KernelNatMapBackend implements NatMapBackend {
 
   putFrontend(key: NatFrontendKey, value: NatFrontendValue): void {
     this.#beBatch.flush();
-    this.#feBatch.put(NatFrontendMap.key(key), encodeSlNatFeValue(value));
+    this.#feBatch.put(frontendKeyBytes(key), frontendValueBytes(value));
   }
 
   deleteFrontend(key: NatFrontendKey): boolean {
@@ -116,10 +115,7 @@ export class KernelNatMapBackend implements NatMapBackend {
 
   putBackend(key: NatBackendKey, value: NatBackendValue): void {
     this.#feBatch.flush();
-    this.#beBatch.put(
-      encodeSlNatBeKey({ svcId: key.svcId, index: key.index }),
-      encodeSlNatBeValue({ addr: ipv4ToNumber(value.addr), port: value.port }),
-    );
+    this.#beBatch.put(backendKeyBytes(key), backendValueBytes(value));
   }
 
   deleteBackend(key: NatBackendKey): boolean {

@@ -275,6 +275,7 @@ export class Agent {
       timeouts: () => this.#sync.settings?.ctTimeouts ?? {},
       endpoints: sliceEndpointsCached(this.#cache),
       doubleIfFull: () => this.#sync.settings?.conntrackDoubleIfFull ?? true,
+      natGeneration: () => this.#sync.natGeneration,
       grow: (to) => {
         this.#sync.growConntrack(to);
         this.#scheduler.request("conntrack table full");

@@ -1,3 +1,4 @@
+import type { ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Resource } from "../model/resource.ts";
@@ -50,7 +51,11 @@ function del(cache: ClusterCache, r: Resource): void {
   cache.apply({ type: "deleted", key: keyOf(r), previous: r });
 }
 
-function setup(failedChecks: readonly string[] = [], mapsRetiring?: (maps: { closed: boolean }) => void) {
+function setup(
+  failedChecks: readonly string[] = [],
+  mapsRetiring?: (maps: { closed: boolean }) => void,
+  services?: ServiceSyncFactory,
+) {
   const backend = new InMemoryDatapathBackend([
     { name: SL_MAP.routes, maxEntries: 64 },
     { name: SL_MAP.ct, maxEntries: 64 },
@@ -82,6 +87,7 @@ function setup(failedChecks: readonly string[] = [], mapsRetiring?: (maps: { clo
     backend,
     host,
     ...(mapsRetiring ? { mapsRetiring } : {}),
+    ...(services ? { services } : {}),
   });
   return { backend, host, cache, sync, handed };
 }
@@ -281,4 +287,31 @@ test("DataplaneSync lets the maps' readers stop while the maps are still open: e
   await sync.close();
   assert.equal(retired.length, 3);
   assert.deepEqual(retired[2], { maps: third, openAtCall: true }, "close retires them too");
+});
+
+test("DataplaneSync.natGeneration moves on a Service sync that wrote or failed, not on one that wrote nothing", async () => {
+  let next: ServiceSyncReport | Error = { written: 3, deleted: 0, problems: [], healthChecks: [] };
+  const take = (): ServiceSyncReport => {
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  const fake: ServiceSyncFactory = () => ({
+    sync: async () => take(),
+    syncChanged: () => take(),
+    close: async () => {},
+  });
+  const { sync } = setup([], undefined, fake);
+  await sync.sync();
+  const afterFirst = sync.natGeneration;
+  assert.ok(afterFirst > 0, "the first pass wrote (and opened a map set)");
+  next = { written: 0, deleted: 0, problems: [], healthChecks: [] };
+  await sync.sync();
+  assert.equal(sync.syncServiceChanges(new Set(["default/web"]))?.written, 0);
+  assert.equal(sync.natGeneration, afterFirst, "nothing written: the sweeper's index stays");
+  next = { written: 0, deleted: 2, problems: [], healthChecks: [] };
+  sync.syncServiceChanges(new Set(["default/web"]));
+  assert.equal(sync.natGeneration, afterFirst + 1);
+  next = new Error("map write failed part-way");
+  assert.throws(() => sync.syncServiceChanges(new Set(["default/web"])), /part-way/);
+  assert.equal(sync.natGeneration, afterFirst + 2, "a failed sync may have written some entries");
 });

@@ -6,10 +6,11 @@
 // works after `npm ci` with no build step either way. `sluice agent` first re-executes itself
 // with its V8 heap flags (bin/agent-heap.js).
 import { execAgentWithHeapFlags } from "./agent-heap.js";
-import { ensureBundle } from "./bundle.js";
 
 await execAgentWithHeapFlags();
 
+// Imported after the exec: the first image of `sluice agent` loads no more than it must.
+const { ensureBundle } = await import("./bundle.js");
 const bundle = await ensureBundle();
 if (bundle !== undefined) {
   await import(bundle);

@@ -31,6 +31,7 @@ import {
   natStateOf,
   selectConntrackCleanup,
   selectStaleAffinity,
+  sourceRangeKeyId,
 } from "../calc/index.ts";
 import type {
   NatCapacity,
@@ -187,7 +188,7 @@ export class NatReconciler {
     const desired =
       actual !== undefined && delta !== undefined
         ? patchState(actual, delta, delta)
-        : appliedState(full ?? natDesiredOf(results), results);
+        : appliedState(results, full);
     const ops = roomFirst(plan.ops, frontendIds(desired.frontends.values()), this.#backend.capacity());
     try {
       for (const d of natDeltas(ops)) this.#apply(d, { fe: frontends, be: backends, src: sourceRanges });
@@ -268,7 +269,7 @@ export class NatReconciler {
     reuse: ReadonlyMap<string, { service: Service; slices: readonly EndpointSlice[]; claims: string }>,
   ): void {
     if (this.#actual !== undefined) throw new Error("restore nat state: the reconciler has synced already");
-    const state = appliedState(natDesiredOf(results), results);
+    const state = appliedState(results);
     // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
     this.#ids.observeMaps(
       state,
@@ -755,16 +756,26 @@ interface MutableNatState extends NatState {
 }
 
 /**
- * appliedState is #actual after `results` were applied: the frontend and source range maps of
- * `fresh` (natDesiredOf(results), new maps referenced by nothing else: taken, not copied) and an
- * index of the results' backends; `fresh`'s own backend Map is left to the collector.
+ * appliedState is #actual after `results` were applied: an index of the results' backends, and
+ * their frontends and source ranges by key id — the maps of `fresh` when the caller has built
+ * them already (natDesiredOf(results): new maps referenced by nothing else, taken, not copied;
+ * its backend Map is left to the collector), else built here as natDesiredOf would.
  */
-function appliedState(fresh: NatState, results: readonly ServiceNat[]): MutableNatState {
-  return {
-    frontends: fresh.frontends as Map<string, NatFrontendEntry>,
-    backends: AppliedBackends.of(results),
-    sourceRanges: fresh.sourceRanges as Map<string, NatSourceRangeEntry>,
-  };
+function appliedState(results: readonly ServiceNat[], fresh?: NatState): MutableNatState {
+  const backends = AppliedBackends.of(results);
+  if (fresh !== undefined)
+    return {
+      frontends: fresh.frontends as Map<string, NatFrontendEntry>,
+      backends,
+      sourceRanges: fresh.sourceRanges as Map<string, NatSourceRangeEntry>,
+    };
+  const frontends = new Map<string, NatFrontendEntry>();
+  const sourceRanges = new Map<string, NatSourceRangeEntry>();
+  for (const r of results) {
+    for (const fe of r.frontends) frontends.set(frontendKeyId(fe.key), fe);
+    for (const sr of r.sourceRanges) sourceRanges.set(sourceRangeKeyId(sr.key), sr);
+  }
+  return { frontends, backends, sourceRanges };
 }
 
 /**

@@ -25,8 +25,8 @@
  *   reconciler reads the maps as before (the full adopt), with the reason logged;
  * - a Service whose input digest differs (changed while the agent was down), a new Service and
  *   a deleted one are recomputed and diffed against what the snapshot says the maps hold; only
- *   the others' results are reused. The periodic full resync (every 30 min) still re-reads the
- *   maps and recomputes everything.
+ *   the others' results are reused. The periodic check (every 30 min, proxy-service-sync.ts)
+ *   compares the same two fingerprints and re-reads the maps when they differ.
  * Bump NAT_SNAPSHOT_FORMAT whenever computeServiceNat can give another result for the same input.
  */
 import { NatBackendList } from "../calc/index.ts";

@@ -238,6 +238,53 @@ describe("agent restart over its snapshots", requireRoot, () => {
   });
 });
 
+describe("the periodic NAT check (the safety net every 30 min)", requireRoot, () => {
+  test("maps as applied: kept without a re-read; a slot changed behind the agent's back: re-read and rewritten", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-natcheck-ds-"));
+    const lines: string[] = [];
+    const log = createAgentLogger(NODE.nodeName, "info", {
+      write: (s: string) => void lines.push(s),
+    } as unknown as NodeJS.WritableStream);
+    const ds = new FileDatastore(dir);
+    await ds.applyBatch(
+      Array.from({ length: 5 }, (_, i) => [svcManifest(i), sliceManifest(i, addrsOf(i))]).flat(),
+    );
+    const cache = new ClusterCache();
+    const watch = await ds.watch((e) => void cache.apply(e));
+    const { maps, raw, close } = openMaps(`${PINS}/natcheck`);
+    try {
+      // fullEveryMs 0: every pass is due for the check.
+      const sync = serviceSyncFactory({} as AgentConfig, { fullEveryMs: 0 })!(maps, log);
+      assert.ok((await sync.sync(cache, NODE)).written > 0);
+      const reads = (): number => lines.filter((l) => /read pinned nat maps/.test(l)).length;
+      const before = reads();
+      const kept = await sync.sync(cache, NODE);
+      assert.equal(kept.written + kept.deleted, 0);
+      assert.equal(reads(), before, "the maps matched: no re-read");
+      assert.ok(!lines.some((l) => /differ from what this agent wrote/.test(l)));
+
+      const backend = backendOf(raw);
+      const [key, value] = [...backend.backends()][0]!;
+      backend.putBackend(key, { ...value, addr: "198.18.99.99" });
+      backend.flush();
+      const repaired = await sync.sync(cache, NODE);
+      assert.ok(
+        lines.some((l) => /differ from what this agent wrote/.test(l)),
+        lines.join(""),
+      );
+      assert.equal(reads(), before + 1, "re-read the maps");
+      assert.equal(repaired.written, 1, "the changed slot written back");
+      assert.ok(![...backend.backends()].some(([, v]) => v.addr === "198.18.99.99"));
+      await sync.close();
+    } finally {
+      watch.close();
+      await ds.close();
+      close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the NAT snapshot's fingerprint of the applied results", requireRoot, () => {
   test("equals the pinned maps' own after every sync of random Services (every NAT feature), and tells a changed map apart", () => {
     const { raw, close } = openMaps(`${PINS}/fingerprint`);

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -100,6 +109,38 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       assert.equal(second.ds.stats.filesRead, 1);
       assert.ok(second.events.some((e) => e.type === "rejected" && e.source === "bad.yaml#1"));
       assert.deepEqual(ports(second.events), { good: 80 });
+    }),
+  );
+
+  test(
+    "a file edited while the restart's first scan runs is delivered with its new content",
+    withDirs(async (dir, snap) => {
+      for (let i = 0; i < 200; i++) writeFileSync(join(dir, `s${i}.yaml`), svc(`s${i}`, 1000 + i));
+      await run(dir, snap);
+      for (const mode of ["in place", "renamed"] as const) {
+        const ds = new FileDatastore(dir, { snapshot: { path: snap, delayMs: 60_000 }, debounceMs: 1 });
+        const latest = new Map<string, number | undefined>();
+        const watching = ds.watch((e) => {
+          if (e.type === "added" || e.type === "updated")
+            if (e.resource.kind === "Service")
+              latest.set(e.resource.metadata.name, e.resource.spec.ports[0]?.port);
+        });
+        // The first scan is under way (the stats on the worker thread): change a file now.
+        const port = mode === "in place" ? 7001 : 7002;
+        if (mode === "in place") writeFileSync(join(dir, "s7.yaml"), svc("s7", port));
+        else {
+          writeFileSync(join(dir, ".s7.tmp"), svc("s7", port));
+          renameSync(join(dir, ".s7.tmp"), join(dir, "s7.yaml"));
+        }
+        const w = await watching;
+        const deadline = Date.now() + 5000;
+        while (latest.get("s7") !== port && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 10));
+        w.close();
+        await ds.close();
+        assert.equal(latest.get("s7"), port, `${mode}: the edit made during the first scan is delivered`);
+        assert.equal(latest.get("s8"), 1008);
+      }
     }),
   );
 

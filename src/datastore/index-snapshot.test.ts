@@ -145,6 +145,52 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
   );
 
   test(
+    "EndpointSlices come back with their conditions, one shared frozen object per distinct value",
+    withDirs(async (dir, snap) => {
+      const slice = (name: string, ready: boolean[]) =>
+        JSON.stringify({
+          apiVersion: "discovery.k8s.io/v1",
+          kind: "EndpointSlice",
+          metadata: { name, namespace: "default", labels: { "kubernetes.io/service-name": "web" } },
+          addressType: "IPv4",
+          ports: [{ port: 8080 }],
+          endpoints: ready.map((r, i) => ({
+            addresses: [`10.0.0.${i + 1}`],
+            conditions: { ready: r, serving: r },
+            nodeName: "node-1",
+          })),
+        });
+      writeFileSync(join(dir, "a.yaml"), slice("a", [true, false, true]));
+      writeFileSync(join(dir, "b.yaml"), slice("b", [true]));
+      const first = await run(dir, snap);
+      const text = readFileSync(snap, "utf8");
+      assert.equal((parsed(Buffer.from(text)) as { conditions: unknown[] }).conditions.length, 2);
+      const second = await run(dir, snap);
+      assert.equal(second.ds.stats.filesRead, 0);
+      const endpointsOf = (events: readonly DatastoreEvent[], name: string) => {
+        const e = events.find((x) => x.type === "added" && x.resource.metadata.name === name);
+        assert.ok(e?.type === "added" && e.resource.kind === "EndpointSlice");
+        return e.resource.endpoints;
+      };
+      for (const name of ["a", "b"])
+        assert.deepEqual(endpointsOf(second.events, name), endpointsOf(first.events, name));
+      const [a0, a1, a2] = endpointsOf(second.events, "a");
+      const [b0] = endpointsOf(second.events, "b");
+      assert.equal(a0!.conditions, a2!.conditions, "equal conditions: one object");
+      assert.equal(a0!.conditions, b0!.conditions, "shared across slices too");
+      assert.notEqual(a0!.conditions, a1!.conditions);
+      assert.ok(Object.isFrozen(a0!.conditions));
+      // An index that is not in the table: corrupt, full scan.
+      writeFileSync(snap, text.replace('"conditions":1', '"conditions":7'));
+      const log: string[] = [];
+      const third = await run(dir, snap, log);
+      assert.match(log.join("\n"), /corrupt \(the endpoints of "a.yaml"\)/);
+      assert.equal(third.ds.stats.filesRead, 2);
+      assert.deepEqual(endpointsOf(third.events, "a"), endpointsOf(first.events, "a"));
+    }),
+  );
+
+  test(
     "a corrupt snapshot, or one of another format or directory, means a full scan (and says why)",
     withDirs(async (dir, snap) => {
       writeFileSync(join(dir, "a.yaml"), svc("a", 80));

@@ -220,7 +220,8 @@ export class FileDatastore implements Datastore {
       }
     };
     this.#start();
-    if (this.#snapshot !== undefined && !this.#snapshotLoaded) await this.#firstScan();
+    if (this.#snapshot !== undefined && !this.#snapshotLoaded && this.#snapshot.exists())
+      await this.#firstScan();
     else this.#scan();
     for (const entry of this.#index.active.values())
       deliver({ type: "added", key: entry.key, resource: entry.resource, source: entry.source });
@@ -329,6 +330,11 @@ export class FileDatastore implements Datastore {
   /** filesReused: files whose resources the first scan took from the snapshot instead of reading them. */
   get filesReused(): number {
     return this.#reader.stats.filesReused;
+  }
+
+  /** stampsTakenOffThread: directory entries whose stamps the first scan took from the worker thread (statOffThread). */
+  get stampsTakenOffThread(): number {
+    return this.#reader.stats.stampsTaken;
   }
 
   async close(): Promise<void> {
@@ -450,7 +456,8 @@ export class FileDatastore implements Datastore {
    * scan compares those stamps with the snapshot's. The watch is armed before (#start), so a
    * change after the worker's stat is delivered as an event and read then. Without the worker
    * (it failed to start or to stat) the scan stats here; when another full scan ran meanwhile,
-   * that one was the first.
+   * that one was the first. Only when there is a snapshot file: without one (a first start)
+   * nothing would be parsed meanwhile, and the worker's start-up would only add to the wait.
    */
   async #firstScan(): Promise<void> {
     const stamps = statOffThread(this.dir).catch((err: unknown) => {

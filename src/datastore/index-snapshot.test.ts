@@ -63,10 +63,12 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       const log: string[] = [];
       const first = await run(dir, snap, log);
       assert.equal(first.ds.stats.filesRead, 20);
+      assert.equal(first.ds.stampsTakenOffThread, 0, "no snapshot file: the stats on this thread");
       assert.match(log.join("\n"), /not used: none yet; full scan/);
       const second = await run(dir, snap, log);
       assert.equal(second.ds.stats.filesRead, 0);
       assert.equal(second.ds.filesReused, 20);
+      assert.equal(second.ds.stampsTakenOffThread, 20, "the restart's stats on the worker thread");
       assert.deepEqual(ports(second.events), ports(first.events));
       assert.equal(Object.keys(ports(second.events)).length, 20);
     }),

@@ -37,7 +37,7 @@ import { RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import { readAsciiJson, toAsciiJson } from "./ascii-json.ts";
 import { codeIdentity } from "./code-identity.ts";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { SnapshotWriter, asciiJsonSlices } from "./snapshot-writer.ts";
 import type { ManifestDocument } from "./manifest-documents.ts";
 import { rememberDigest, resourceDigest } from "./resource-digest.ts";
@@ -188,6 +188,11 @@ export class IndexSnapshot {
     this.#dir = resolve(dir);
     this.#validation = stableJson(validation);
     this.#file = new SnapshotWriter(options.path);
+  }
+
+  /** exists: there is a snapshot file to load (whether it is usable, load says). */
+  exists(): boolean {
+    return existsSync(this.options.path);
   }
 
   /**

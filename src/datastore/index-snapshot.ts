@@ -155,8 +155,17 @@ export function snapshotVersion(): string {
   return version;
 }
 
+let kindsByName: Map<string, KindInfo> | undefined;
+/** kindInfo looks a key's kind up by group and kind (a map: 20,000 documents at 10k Services). */
 function kindInfo(key: ResourceKey): KindInfo | undefined {
-  return RESOURCE_KINDS.find((k) => k.kind === key.kind && k.group === key.group);
+  if (kindsByName === undefined) {
+    kindsByName = new Map();
+    for (const k of RESOURCE_KINDS)
+      if (!kindsByName.has(`${k.group}/${k.kind}`)) kindsByName.set(`${k.group}/${k.kind}`, k);
+  }
+  return typeof key?.kind === "string" && typeof key.group === "string"
+    ? kindsByName.get(`${key.group}/${key.kind}`)
+    : undefined;
 }
 
 /** SnapshotDoc is one document as the index holds it (a DatastoreIndex Definition fits). */

@@ -43,6 +43,15 @@ describe("statOffThread and ManifestDirectory.scan(taken)", () => {
   );
 
   test(
+    "a worker that does not answer in time is terminated and the promise rejects",
+    withDir(async (dir) => {
+      for (let i = 0; i < 2000; i++) writeFileSync(join(dir, `f${i}.yaml`), "");
+      // 0 ms: the worker cannot have listed and stat'ed 2,000 files before the timer fires.
+      await assert.rejects(statOffThread(dir, 0), /no answer after 0 ms/);
+    }),
+  );
+
+  test(
     "scan(taken) reuses a seeded file whose taken stamp is the seed's, reads one whose stamp moved",
     withDir((dir) => {
       writeFileSync(join(dir, "a.yaml"), svc("a", 80));

@@ -134,6 +134,18 @@ export class ScaleAgent {
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   }
 
+  /**
+   * mainThreadCpuSeconds is the CPU time of the agent's main thread alone (its task whose id is
+   * the pid): the event loop's critical path, without GC helper threads or workers, so less
+   * moved by other load on the machine than wall time.
+   */
+  mainThreadCpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.pid}/task/${this.pid}/stat`, "utf8")
+      .replace(/^.*\) /, "")
+      .split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+
   /** rssBytes is the agent's resident set now. */
   rssBytes(): number {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));

@@ -249,7 +249,9 @@ export class Agent {
         if (services !== undefined) this.#queueServiceChanges(services);
         else {
           if (changesPolicyMembers(event)) this.#queuePolicyChanges();
-          this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
+          // The initial state is whole: its pass starts at once, not after the debounce.
+          if (event.type === "synced") this.#scheduler.requestNow("initial state");
+          else this.#scheduler.request(`datastore ${event.type}`);
         }
       },
       { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") },

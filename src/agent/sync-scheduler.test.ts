@@ -54,3 +54,45 @@ test("SyncScheduler keeps going after a failed run", async () => {
   assert.equal(n, 2);
   assert.equal(errors.length, 1);
 });
+
+test("SyncScheduler.requestNow runs without the debounce; a later plain request debounces again", async () => {
+  const at: number[] = [];
+  const s = new SyncScheduler(async () => void at.push(Date.now()), { debounceMs: 200, maxDelayMs: 1000 });
+  const t0 = Date.now();
+  s.requestNow("initial state");
+  await sleep(50);
+  assert.equal(at.length, 1, "ran before the 200 ms debounce");
+  assert.ok(at[0]! - t0 < 100, `ran ${at[0]! - t0} ms after the request`);
+  s.request("later");
+  await sleep(50);
+  assert.equal(at.length, 1, "a plain request still waits for the debounce");
+  await sleep(250);
+  await s.stop();
+  assert.equal(at.length, 2);
+});
+
+test("SyncScheduler.requestNow during a run: one more run right after it, not two at once", async () => {
+  let active = 0;
+  let maxActive = 0;
+  const ends: number[] = [];
+  const starts: number[] = [];
+  const s = new SyncScheduler(
+    async () => {
+      starts.push(Date.now());
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await sleep(40);
+      active--;
+      ends.push(Date.now());
+    },
+    { debounceMs: 300, maxDelayMs: 1000 },
+  );
+  s.requestNow("a");
+  await sleep(10);
+  s.requestNow("b");
+  await sleep(150);
+  await s.stop();
+  assert.equal(starts.length, 2);
+  assert.equal(maxActive, 1);
+  assert.ok(starts[1]! - ends[0]! < 100, `second run ${starts[1]! - ends[0]!} ms after the first ended`);
+});

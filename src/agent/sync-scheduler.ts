@@ -2,7 +2,9 @@
  * SyncScheduler runs one sync at a time and folds bursts of triggers into one run: a request
  * waits `debounceMs` of quiet (so a `kubectl apply` of 50 objects is one sync), but never more
  * than `maxDelayMs` after the first request (so a steady trickle still syncs). A request during
- * a run schedules exactly one more run. Timers only; the clock is injectable for tests.
+ * a run schedules exactly one more run. `requestNow` skips the debounce: the start's initial
+ * state is whole when it is delivered, and nothing is worth waiting 100 ms for before the first
+ * pass (that wait was on every restart's path to ready). Timers only.
  */
 
 /** SyncSchedulerOptions bound the wait. */
@@ -24,6 +26,8 @@ export class SyncScheduler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** A requestNow is pending: the next arm does not debounce. */
+  #now = false;
 
   constructor(run: (reasons: readonly string[]) => Promise<void>, options: SyncSchedulerOptions = {}) {
     this.#run = run;
@@ -42,9 +46,20 @@ export class SyncScheduler {
     this.#arm(now);
   }
 
+  /**
+   * requestNow asks for a sync on the next turn of the loop, without the debounce; a run in
+   * progress still finishes first (its end starts the next run at once).
+   */
+  requestNow(reason: string): void {
+    if (this.#stopped) return;
+    this.#now = true;
+    this.request(reason);
+  }
+
   #arm(now: number): void {
     clearTimeout(this.#timer);
-    const wait = Math.max(0, Math.min(this.#debounceMs, this.#firstRequestAt! + this.#maxDelayMs - now));
+    const debounce = this.#now ? 0 : this.#debounceMs;
+    const wait = Math.max(0, Math.min(debounce, this.#firstRequestAt! + this.#maxDelayMs - now));
     this.#timer = setTimeout(() => this.#fire(), wait);
   }
 
@@ -53,6 +68,7 @@ export class SyncScheduler {
     const reasons = this.#reasons;
     this.#reasons = [];
     this.#firstRequestAt = undefined;
+    this.#now = false;
     this.#running = this.#run(reasons)
       .catch((e: unknown) => this.#onError(e))
       .finally(() => {

@@ -49,6 +49,7 @@ import { IndexSnapshot, type IndexSnapshotOptions } from "./index-snapshot.ts";
 import { compareResources, listManifests } from "./list-manifests.ts";
 import { isManifestFile, ManifestDirectory, type FileChanges } from "./manifest-directory.ts";
 import { parseJsonObject, type ManifestDocument } from "./manifest-documents.ts";
+import { statOffThread } from "./stat-off-thread.ts";
 import { removeDocuments, renderJsonManifest, replaceDocument } from "./manifest-file-edit.ts";
 import { applyMergePatch } from "./merge-patch.ts";
 import { ResourceNotFoundError } from "./resource-not-found-error.ts";
@@ -219,7 +220,9 @@ export class FileDatastore implements Datastore {
       }
     };
     this.#start();
-    this.#scan();
+    if (this.#snapshot !== undefined && !this.#snapshotLoaded && this.#snapshot.exists())
+      await this.#firstScan();
+    else this.#scan();
     for (const entry of this.#index.active.values())
       deliver({ type: "added", key: entry.key, resource: entry.resource, source: entry.source });
     for (const r of this.#index.rejected()) deliver({ type: "rejected", ...r });
@@ -327,6 +330,11 @@ export class FileDatastore implements Datastore {
   /** filesReused: files whose resources the first scan took from the snapshot instead of reading them. */
   get filesReused(): number {
     return this.#reader.stats.filesReused;
+  }
+
+  /** stampsTakenOffThread: directory entries whose stamps the first scan took from the worker thread (statOffThread). */
+  get stampsTakenOffThread(): number {
+    return this.#reader.stats.stampsTaken;
   }
 
   async close(): Promise<void> {
@@ -438,6 +446,38 @@ export class FileDatastore implements Datastore {
     const read = this.#reader.stats.filesRead;
     const changes = this.#reader.scan();
     // A start that reused every recorded file and found nothing else has nothing new to record.
+    const same = seeded !== undefined && this.#reader.stats.filesRead === read && changes.size === seeded;
+    this.#emit(changes, !same);
+  }
+
+  /**
+   * #firstScan is the first scan over a snapshot (a restart): the directory is listed and
+   * stat'ed on a worker thread (statOffThread) while this thread parses the snapshot, then the
+   * scan compares those stamps with the snapshot's. The watch is armed before (#start), so a
+   * change after the worker's stat is delivered as an event and read then. Without the worker
+   * (it failed to start or to stat) the scan stats here; when another full scan ran meanwhile,
+   * that one was the first. Only when there is a snapshot file: without one (a first start)
+   * nothing would be parsed meanwhile, and the worker's start-up would only add to the wait.
+   */
+  async #firstScan(): Promise<void> {
+    const stamps = statOffThread(this.dir).catch((err: unknown) => {
+      this.options.snapshot?.log?.(
+        `stat ${JSON.stringify(this.dir)} on a worker thread failed (${err instanceof Error ? err.message : String(err)}); statting here`,
+      );
+      return undefined;
+    });
+    if (this.#closed) return;
+    this.#dirStamp = this.#statDir();
+    const scans = this.#reader.stats.fullScans;
+    const seeded = this.#seedFromSnapshot();
+    const taken = await stamps;
+    // Closed, or a full scan (a list() or the periodic check) consumed the seed meanwhile.
+    if (this.#closed || this.#reader.stats.fullScans !== scans) return;
+    // Events since the listing stay queued (#dirty, #settling, #fullScanDue): they are newer than it.
+    this.#pendingStamp = undefined;
+    this.#lastFullScan = Date.now();
+    const read = this.#reader.stats.filesRead;
+    const changes = this.#reader.scan(taken);
     const same = seeded !== undefined && this.#reader.stats.filesRead === read && changes.size === seeded;
     this.#emit(changes, !same);
   }

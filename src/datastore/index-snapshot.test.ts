@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -54,10 +63,12 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       const log: string[] = [];
       const first = await run(dir, snap, log);
       assert.equal(first.ds.stats.filesRead, 20);
+      assert.equal(first.ds.stampsTakenOffThread, 0, "no snapshot file: the stats on this thread");
       assert.match(log.join("\n"), /not used: none yet; full scan/);
       const second = await run(dir, snap, log);
       assert.equal(second.ds.stats.filesRead, 0);
       assert.equal(second.ds.filesReused, 20);
+      assert.equal(second.ds.stampsTakenOffThread, 20, "the restart's stats on the worker thread");
       assert.deepEqual(ports(second.events), ports(first.events));
       assert.equal(Object.keys(ports(second.events)).length, 20);
     }),
@@ -100,6 +111,84 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       assert.equal(second.ds.stats.filesRead, 1);
       assert.ok(second.events.some((e) => e.type === "rejected" && e.source === "bad.yaml#1"));
       assert.deepEqual(ports(second.events), { good: 80 });
+    }),
+  );
+
+  test(
+    "a file edited while the restart's first scan runs is delivered with its new content",
+    withDirs(async (dir, snap) => {
+      for (let i = 0; i < 200; i++) writeFileSync(join(dir, `s${i}.yaml`), svc(`s${i}`, 1000 + i));
+      await run(dir, snap);
+      for (const mode of ["in place", "renamed"] as const) {
+        const ds = new FileDatastore(dir, { snapshot: { path: snap, delayMs: 60_000 }, debounceMs: 1 });
+        const latest = new Map<string, number | undefined>();
+        const watching = ds.watch((e) => {
+          if (e.type === "added" || e.type === "updated")
+            if (e.resource.kind === "Service")
+              latest.set(e.resource.metadata.name, e.resource.spec.ports[0]?.port);
+        });
+        // The first scan is under way (the stats on the worker thread): change a file now.
+        const port = mode === "in place" ? 7001 : 7002;
+        if (mode === "in place") writeFileSync(join(dir, "s7.yaml"), svc("s7", port));
+        else {
+          writeFileSync(join(dir, ".s7.tmp"), svc("s7", port));
+          renameSync(join(dir, ".s7.tmp"), join(dir, "s7.yaml"));
+        }
+        const w = await watching;
+        const deadline = Date.now() + 5000;
+        while (latest.get("s7") !== port && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 10));
+        w.close();
+        await ds.close();
+        assert.equal(latest.get("s7"), port, `${mode}: the edit made during the first scan is delivered`);
+        assert.equal(latest.get("s8"), 1008);
+      }
+    }),
+  );
+
+  test(
+    "EndpointSlices come back with their conditions, one shared frozen object per distinct value",
+    withDirs(async (dir, snap) => {
+      const slice = (name: string, ready: boolean[]) =>
+        JSON.stringify({
+          apiVersion: "discovery.k8s.io/v1",
+          kind: "EndpointSlice",
+          metadata: { name, namespace: "default", labels: { "kubernetes.io/service-name": "web" } },
+          addressType: "IPv4",
+          ports: [{ port: 8080 }],
+          endpoints: ready.map((r, i) => ({
+            addresses: [`10.0.0.${i + 1}`],
+            conditions: { ready: r, serving: r },
+            nodeName: "node-1",
+          })),
+        });
+      writeFileSync(join(dir, "a.yaml"), slice("a", [true, false, true]));
+      writeFileSync(join(dir, "b.yaml"), slice("b", [true]));
+      const first = await run(dir, snap);
+      const text = readFileSync(snap, "utf8");
+      assert.equal((parsed(Buffer.from(text)) as { conditions: unknown[] }).conditions.length, 2);
+      const second = await run(dir, snap);
+      assert.equal(second.ds.stats.filesRead, 0);
+      const endpointsOf = (events: readonly DatastoreEvent[], name: string) => {
+        const e = events.find((x) => x.type === "added" && x.resource.metadata.name === name);
+        assert.ok(e?.type === "added" && e.resource.kind === "EndpointSlice");
+        return e.resource.endpoints;
+      };
+      for (const name of ["a", "b"])
+        assert.deepEqual(endpointsOf(second.events, name), endpointsOf(first.events, name));
+      const [a0, a1, a2] = endpointsOf(second.events, "a");
+      const [b0] = endpointsOf(second.events, "b");
+      assert.equal(a0!.conditions, a2!.conditions, "equal conditions: one object");
+      assert.equal(a0!.conditions, b0!.conditions, "shared across slices too");
+      assert.notEqual(a0!.conditions, a1!.conditions);
+      assert.ok(Object.isFrozen(a0!.conditions));
+      // An index that is not in the table: corrupt, full scan.
+      writeFileSync(snap, text.replace('"conditions":1', '"conditions":7'));
+      const log: string[] = [];
+      const third = await run(dir, snap, log);
+      assert.match(log.join("\n"), /corrupt \(the endpoints of "a.yaml"\)/);
+      assert.equal(third.ds.stats.filesRead, 2);
+      assert.deepEqual(endpointsOf(third.events, "a"), endpointsOf(first.events, "a"));
     }),
   );
 

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import type { SnapshotFile } from "./index-snapshot.ts";
+import { stampOf, type DirectoryStamps } from "./stat-off-thread.ts";
 import {
   parseManifestDocuments,
   parseRawDocuments,
@@ -36,7 +37,7 @@ export function otherKind(raw: unknown, only: ReadonlySet<string>): boolean {
 export class ManifestDirectory {
   readonly #stamps = new Map<string, string>();
   /** How many full scans ran and how many files were read (benches and tests check the watch path reads only what changed). */
-  readonly stats = { fullScans: 0, filesRead: 0, filesReused: 0 };
+  readonly stats = { fullScans: 0, filesRead: 0, filesReused: 0, stampsTaken: 0 };
   /** Files a snapshot recorded (IndexSnapshot): reused by the next scan when their stamp is unchanged. */
   #seed: ReadonlyMap<string, SnapshotFile> | undefined;
 
@@ -68,20 +69,42 @@ export class ManifestDirectory {
     return this.#stamps.keys();
   }
 
-  /** scan reads every manifest file whose stamp changed and reports those gone; a missing directory is empty. */
-  scan(): FileChanges {
+  /**
+   * scan reads every manifest file whose stamp changed and reports those gone; a missing
+   * directory is empty. `taken`: the directory's entries and stamps as statOffThread took them
+   * just before (the first scan of a restart), used instead of statting each file here; a file
+   * whose stamp is not the seed's is still read (and stat'ed again) here. A file this reader
+   * already holds was refreshed after that listing (a watch event while it was taken): its
+   * state is newer than `taken`'s, so it is left as it is, neither reloaded nor forgotten.
+   */
+  scan(taken?: DirectoryStamps): FileChanges {
     this.stats.fullScans++;
     let names: string[];
-    try {
-      names = readdirSync(this.dir).filter(isManifestFile);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const stamps = new Map<string, string>();
+    if (taken !== undefined) {
+      this.stats.stampsTaken += taken.names.length;
       names = [];
+      taken.names.forEach((name, i) => {
+        if (!isManifestFile(name)) return;
+        names.push(name);
+        stamps.set(name, taken.stamps[i] ?? "");
+      });
+    } else {
+      try {
+        names = readdirSync(this.dir).filter(isManifestFile);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        names = [];
+      }
     }
     const changes: FileChanges = new Map();
     const seen = new Set(names);
-    for (const name of this.#stamps.keys()) if (!seen.has(name)) this.#forget(name, changes);
-    for (const name of names) this.#load(name, changes);
+    if (taken === undefined) {
+      for (const name of this.#stamps.keys()) if (!seen.has(name)) this.#forget(name, changes);
+      for (const name of names) this.#load(name, changes);
+    } else {
+      for (const name of names) if (!this.#stamps.has(name)) this.#load(name, changes, stamps.get(name));
+    }
     this.#seed = undefined;
     return changes;
   }
@@ -102,7 +125,7 @@ export class ManifestDirectory {
     for (const [name, docs] of written) {
       try {
         const st = statSync(join(this.dir, name));
-        this.#stamps.set(name, `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+        this.#stamps.set(name, stampOf(st));
         changes.set(name, docs);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
@@ -141,13 +164,19 @@ export class ManifestDirectory {
     if (this.#stamps.delete(name)) changes.set(name, undefined);
   }
 
-  #load(name: string, changes: FileChanges): void {
-    const path = join(this.dir, name);
+  /** #load: `taken` is the file's stamp as statOffThread took it ("": not a regular file), else it is stat'ed here. */
+  #load(name: string, changes: FileChanges, taken?: string): void {
+    // Only a file that is stat'ed or read here needs its path (path.join was ~80 ms of a restart's 20,000 files).
+    let path = "";
     try {
-      // No exception for a file deleted since readdir: throwing 20,000 times would cost more than the stats.
-      const st = statSync(path, { throwIfNoEntry: false });
-      if (st === undefined || !st.isFile()) return this.#forget(name, changes);
-      const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      let stamp = taken;
+      if (stamp === undefined) {
+        path = join(this.dir, name);
+        // No exception for a file deleted since readdir: throwing 20,000 times would cost more than the stats.
+        const st = statSync(path, { throwIfNoEntry: false });
+        stamp = st === undefined || !st.isFile() ? "" : stampOf(st);
+      }
+      if (stamp === "") return this.#forget(name, changes);
       if (this.#stamps.get(name) === stamp) return;
       const seeded = this.#seed?.get(name);
       if (seeded !== undefined && seeded.stamp === stamp) {
@@ -155,6 +184,13 @@ export class ManifestDirectory {
         this.#stamps.set(name, stamp);
         changes.set(name, seeded.docs);
         return;
+      }
+      if (taken !== undefined) {
+        // Not the seed's: stat again right before the read, as the main-thread path does.
+        path = join(this.dir, name);
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (st === undefined || !st.isFile()) return this.#forget(name, changes);
+        stamp = stampOf(st);
       }
       const text = readFileSync(path, "utf8");
       this.stats.filesRead++;

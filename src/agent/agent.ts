@@ -244,7 +244,9 @@ export class Agent {
         if (services !== undefined) this.#queueServiceChanges(services);
         else {
           if (changesPolicyMembers(event)) this.#queuePolicyChanges();
-          this.#scheduler.request(event.type === "synced" ? "initial state" : `datastore ${event.type}`);
+          // The whole initial state is in: its pass need not wait out the debounce (start → ready).
+          if (event.type === "synced") this.#scheduler.request("initial state", { now: true });
+          else this.#scheduler.request(`datastore ${event.type}`);
         }
       },
       { onError: (e) => log.error({ op: "watch", err: e }, "datastore watch listener failed") },

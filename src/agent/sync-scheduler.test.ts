@@ -54,3 +54,40 @@ test("SyncScheduler keeps going after a failed run", async () => {
   assert.equal(n, 2);
   assert.equal(errors.length, 1);
 });
+
+test("SyncScheduler starts a `now` request without the quiet period, and later ones with it again", async () => {
+  const started: number[] = [];
+  const s = new SyncScheduler(async () => void started.push(Date.now()), {
+    debounceMs: 300,
+    maxDelayMs: 1000,
+  });
+  const t0 = Date.now();
+  s.request("initial state", { now: true });
+  await sleep(100);
+  assert.equal(started.length, 1, "ran before the 300 ms debounce");
+  assert.ok(started[0]! - t0 < 100);
+  s.request("later");
+  await sleep(100);
+  assert.equal(started.length, 1, "an ordinary request waits the debounce again");
+  await sleep(350);
+  await s.stop();
+  assert.equal(started.length, 2);
+});
+
+test("SyncScheduler runs a `now` request that came during a run right after it", async () => {
+  const started: number[] = [];
+  const s = new SyncScheduler(
+    async () => {
+      started.push(Date.now());
+      if (started.length === 1) await sleep(50);
+    },
+    { debounceMs: 400, maxDelayMs: 1000 },
+  );
+  s.request("first", { now: true });
+  await sleep(10);
+  s.request("initial state", { now: true });
+  await sleep(150);
+  await s.stop();
+  assert.equal(started.length, 2);
+  assert.ok(started[1]! - started[0]! < 150, "not after the 400 ms debounce");
+});

@@ -24,6 +24,8 @@ export class SyncScheduler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** A request asked for no quiet period (request's `now`); cleared by the run it starts. */
+  #urgent = false;
 
   constructor(run: (reasons: readonly string[]) => Promise<void>, options: SyncSchedulerOptions = {}) {
     this.#run = run;
@@ -32,24 +34,32 @@ export class SyncScheduler {
     this.#onError = options.onError ?? (() => undefined);
   }
 
-  /** request asks for a sync, for `reason` (kept for the log line of the run). */
-  request(reason: string): void {
+  /**
+   * request asks for a sync, for `reason` (kept for the log line of the run). `now`: nothing
+   * more is coming that the run should wait for (the datastore's whole initial state), so the
+   * run starts on the next turn of the loop instead of after the quiet period.
+   */
+  request(reason: string, options: { readonly now?: boolean } = {}): void {
     if (this.#stopped) return;
     if (!this.#reasons.includes(reason) && this.#reasons.length < 20) this.#reasons.push(reason);
     const now = Date.now();
     this.#firstRequestAt ??= now;
+    if (options.now === true) this.#urgent = true;
     if (this.#running) return; // the run's end re-arms
     this.#arm(now);
   }
 
   #arm(now: number): void {
     clearTimeout(this.#timer);
-    const wait = Math.max(0, Math.min(this.#debounceMs, this.#firstRequestAt! + this.#maxDelayMs - now));
+    const wait = this.#urgent
+      ? 0
+      : Math.max(0, Math.min(this.#debounceMs, this.#firstRequestAt! + this.#maxDelayMs - now));
     this.#timer = setTimeout(() => this.#fire(), wait);
   }
 
   #fire(): void {
     this.#timer = undefined;
+    this.#urgent = false;
     const reasons = this.#reasons;
     this.#reasons = [];
     this.#firstRequestAt = undefined;

@@ -142,9 +142,10 @@ export function computeServiceNat(
       if (view.local) view.list = orderLocalFirst(view.list);
       const svcId = ctx.ids.idFor(view.idKey, keys);
       views.push({ idKey: view.idKey, keys, svcId });
-      view.list.forEach((ep, index) =>
-        backends.push({ key: { svcId, index }, value: { addr: ep.addr, port: ep.port } }),
-      );
+      for (let index = 0; index < view.list.length; index++) {
+        const ep = view.list[index]!;
+        backends.push({ key: { svcId, index }, value: { addr: ep.addr, port: ep.port } });
+      }
       for (const key of keys) {
         const f = free.find((x) => x.addr === key.addr && x.port === key.port);
         const external = f?.external ?? false;

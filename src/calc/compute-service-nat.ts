@@ -133,13 +133,16 @@ export function computeServiceNat(
         local: true,
         list: cat.local, // ordered below, only when the view has frontends (split and Local)
         localCount: cat.local.length,
-        idKey: [portKey, "#local"].join(""),
+        idKey: "", // joined below, only when the view has frontends (most ports have no local view)
       },
     ];
     for (const view of portViews) {
       const keys = keysOf(view.local);
       if (keys.length === 0) continue;
-      if (view.local) view.list = orderLocalFirst(view.list);
+      if (view.local) {
+        view.list = orderLocalFirst(view.list);
+        view.idKey = [portKey, "#local"].join("");
+      }
       const svcId = ctx.ids.idFor(view.idKey, keys);
       views.push({ idKey: view.idKey, keys, svcId });
       for (let index = 0; index < view.list.length; index++) {

@@ -74,10 +74,12 @@ const ERROR_RETRY_MS = 2_000;
  * A sync pass this long (the first one, a full resync, a map rebuild at thousands of Services)
  * leaves most of what it allocated as garbage: the heap is compacted and malloc trimmed after it
  * (releaseMemory), at most once per RELEASE_EVERY_MS, RELEASE_DELAY_MS later so the pass's own
- * follow-up work (the fast path's index) is done first.
+ * follow-up work is done first: the fast path's index, and the restart snapshots, written 3 s
+ * after the datastore's scan and after the pass that wrote the NAT maps (their ~20 MB of text
+ * and garbage were left in the heap when a fast start compacted before them).
  */
 const RELEASE_AFTER_SYNC_S = 1;
-const RELEASE_DELAY_MS = 1_000;
+const RELEASE_DELAY_MS = 4_000;
 const RELEASE_EVERY_MS = 60_000;
 
 /** Agent is a running node agent. */

@@ -14,6 +14,7 @@ import { AgentMetrics } from "./agent-metrics.ts";
 import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { FakeHost } from "../../test/support/fake-host.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";
+import type { ServiceSyncFactory } from "./service-sync.ts";
 
 const NODE = "node-a";
 const NODE_IP: DetectedNodeIp = { ip: "198.18.0.10", iface: "eth0", ifindex: 2, mtu: 1500 };
@@ -50,7 +51,11 @@ function del(cache: ClusterCache, r: Resource): void {
   cache.apply({ type: "deleted", key: keyOf(r), previous: r });
 }
 
-function setup(failedChecks: readonly string[] = [], mapsRetiring?: (maps: { closed: boolean }) => void) {
+function setup(
+  failedChecks: readonly string[] = [],
+  mapsRetiring?: (maps: { closed: boolean }) => void,
+  services?: ServiceSyncFactory,
+) {
   const backend = new InMemoryDatapathBackend([
     { name: SL_MAP.routes, maxEntries: 64 },
     { name: SL_MAP.ct, maxEntries: 64 },
@@ -63,7 +68,10 @@ function setup(failedChecks: readonly string[] = [], mapsRetiring?: (maps: { clo
   const handed: string[] = [];
   const handover = {
     active: "bpf",
-    bpf: async () => void handed.push("bpf"),
+    bpf: async () => {
+      await new Promise((r) => setImmediate(r)); // the hand-over's tools: real waits
+      handed.push("bpf");
+    },
     standard: async () => (handed.push("standard"), []),
   } as unknown as ProxyHandover;
   const config = resolveAgentConfig(
@@ -82,6 +90,7 @@ function setup(failedChecks: readonly string[] = [], mapsRetiring?: (maps: { clo
     backend,
     host,
     ...(mapsRetiring ? { mapsRetiring } : {}),
+    ...(services ? { services } : {}),
   });
   return { backend, host, cache, sync, handed };
 }
@@ -281,4 +290,28 @@ test("DataplaneSync lets the maps' readers stop while the maps are still open: e
   await sync.close();
   assert.equal(retired.length, 3);
   assert.deepEqual(retired[2], { maps: third, openAtCall: true }, "close retires them too");
+});
+
+test("DataplaneSync tells the service sync when its pass is done: after the hand-over, once per pass", async () => {
+  const events: string[] = [];
+  // Each event carries how many hand-overs had run by then.
+  const services: ServiceSyncFactory = () => ({
+    sync: async () => {
+      events.push(`sync after ${t.handed.length} hand-overs`);
+      return { written: 0, deleted: 0, problems: [], healthChecks: [] };
+    },
+    afterPass: () => void events.push(`afterPass after ${t.handed.length} hand-overs`),
+    close: async () => undefined,
+  });
+  const t = setup([], undefined, services);
+  put(t.cache, felix({ bpfEnabled: true }));
+  await t.sync.sync();
+  await t.sync.sync();
+  assert.deepEqual(events, [
+    "sync after 0 hand-overs",
+    "afterPass after 1 hand-overs",
+    "sync after 1 hand-overs",
+    "afterPass after 2 hand-overs",
+  ]);
+  await t.sync.close();
 });

@@ -21,12 +21,20 @@ import { FileDatastore } from "../src/datastore/file-datastore.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
 import { ScaleAgent } from "./scale-agent.ts";
+import { writeServiceFlow } from "./service-flow-entry.ts";
 import { endpointSliceManifest, serviceManifest } from "./service-manifests.ts";
 import { syntheticServices } from "./synthetic-services.ts";
 import { RESULTS_DIR } from "./write-result.ts";
 
 const NODE = "bench-node";
 const SETTLE_MS = 5000;
+/** Longer than the conntrack sweeper's period (10 s), so one sweep has seen the flow. */
+const SWEEP_SETTLE_MS = 12_000;
+/**
+ * The window with a flow: ≥ 60 s (six sweeps), since the collections after the first sweep's
+ * index land in the next tens of seconds and would otherwise be most of a short window.
+ */
+const flowWindowS = (o: { readonly idleSeconds: number }): number => Math.max(o.idleSeconds, 60);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** AgentIdleOptions: the Service counts (0 is the baseline), endpoints each, the idle window. */
@@ -54,6 +62,8 @@ interface IdleFigures {
   readonly heapMb: number;
   /** CPU the agent spent answering one /metrics scrape. */
   readonly scrapeCpuMs: number;
+  /** Idle CPU again with one Service flow in sl_ct (the sweeper judges it every 10 s). */
+  readonly idleFlowCpuPct: number;
   readonly restartMs: number;
   /** CPU of the restarted agent until ready (user + system). */
   readonly restartCpuS: number;
@@ -120,9 +130,9 @@ async function measureIdle(
     ...(o.profile ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] } : {}),
   });
   try {
+    const services = syntheticServices({ count: n, endpointsPerService: o.endpoints, nodeName: NODE });
     if (n > 0) {
       ctx.progress(`agent-idle N=${n}${code}: writing ${2 * n} objects into the datastore`);
-      const services = syntheticServices({ count: n, endpointsPerService: o.endpoints, nodeName: NODE });
       const docs = services.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]);
       const felix = felixFor(n, o.endpoints);
       if (felix !== undefined) docs.unshift(felix);
@@ -152,6 +162,14 @@ async function measureIdle(
     const c1 = agent.cpuSeconds();
     const heapMb = (agent.metric("sluice_agent_nodejs_heap_size_used_bytes") ?? NaN) / 1e6;
     const scrapeCpuMs = (agent.cpuSeconds() - c1) * 1000;
+    // The same idle window with one Service flow in conntrack, as on any node with traffic: the
+    // sweeper (every 10 s) then judges NAT entries against the Services' backends.
+    writeServiceFlow(agent.pinDir, services[0]);
+    // One sweep first (every 10 s): the window is the steady state, not the first sweep's index.
+    await sleep(SWEEP_SETTLE_MS);
+    const c2 = agent.cpuSeconds();
+    await sleep(flowWindowS(o) * 1000);
+    const idleFlowCpuPct = ((agent.cpuSeconds() - c2) / flowWindowS(o)) * 100;
     ctx.progress(
       `agent-idle N=${n}${code}: idle ${idleCpuPct.toFixed(2)} % CPU, RSS ${rssMb.toFixed(0)} MB; kill -9 and restart`,
     );
@@ -181,6 +199,7 @@ async function measureIdle(
       peakRssMb,
       heapMb,
       scrapeCpuMs,
+      idleFlowCpuPct,
       restartMs,
       restartCpuS,
       restartNoSnapMs,
@@ -205,6 +224,12 @@ function rows(f: IdleFigures, base: IdleFigures | undefined): BenchRow[] {
       extra: { sync: `${f.syncSeconds.toFixed(2)} s` },
     },
     { name: `idle CPU, ${at} Services${f.code}`, value: f.idleCpuPct, unit: "% core", ...vs("idle CPU") },
+    {
+      name: `idle CPU with a Service flow in conntrack, ${at} Services${f.code}`,
+      value: f.idleFlowCpuPct,
+      unit: "% core",
+      ...vs("idle CPU with a Service flow in conntrack"),
+    },
     {
       name: `RSS, ${at} Services${f.code}`,
       value: f.rssMb,
@@ -275,7 +300,7 @@ export const agentIdleBench: Benchmark<AgentIdleOptions> = {
         ),
       ),
       notes: [
-        `idle CPU: utime + stime over ${o.idleSeconds} s with nothing written, after ${SETTLE_MS / 1000} s settling (target < 1 % at 10k)`,
+        `idle CPU: utime + stime over ${o.idleSeconds} s with nothing written, after ${SETTLE_MS / 1000} s settling (target < 1 % at 10k); with a Service flow: one TCP flow through a ClusterIP written into sl_ct, measured over ${flowWindowS(o)} s after one sweep has seen it (${SWEEP_SETTLE_MS / 1000} s)`,
         "RSS from /proc after the idle window; peak: VmHWM (the start included); heap: the agent's sluice_agent_nodejs_heap_size_used_bytes (target RSS < 200 MB at 10k, < 500 MB at 100k)",
         "kill -9 → ready again: over the restart snapshots (--state-dir), ratio vs. the same restart with --state-dir none in the same run; cpu: the restarted agent's utime + stime until ready (target < 2 s)",
       ],

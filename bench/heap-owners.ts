@@ -7,9 +7,11 @@
  *
  *   sudo node --heapsnapshot-signal=SIGUSR2 bin/sluice.js agent ...   # then kill -USR2 <pid>
  *   npx tsx bench/heap-owners.ts Heap.*.heapsnapshot [--owners=ClusterCache,NatReconciler,...]
+ *     [--classes-of=DataplaneSync.#services]   # the by-class table of one owner field
  *
  * Prints the reachable total, the self size per owner field, and per class (V8's "concatenated
- * string" is a template literal's result kept as a tree of pieces). Not part of `npm run bench`.
+ * string" is a template literal's result kept as a tree of pieces; a plain object is shown by its
+ * first property names, `{key,value}`). Not part of `npm run bench`.
  */
 import { readFileSync } from "node:fs";
 
@@ -40,6 +42,8 @@ function main(): void {
   const file = process.argv[2];
   if (file === undefined) throw new Error("usage: heap-owners.ts <file.heapsnapshot> [--owners=A,B]");
   const ownersArg = process.argv.find((a) => a.startsWith("--owners="));
+  // --classes-of=Owner.#field: the by-class table for that one owner's objects only.
+  const classesOf = process.argv.find((a) => a.startsWith("--classes-of="))?.slice("--classes-of=".length);
   const owners = new Set(ownersArg ? ownersArg.slice("--owners=".length).split(",") : DEFAULT_OWNERS);
   const snap = JSON.parse(readFileSync(file, "utf8")) as Snapshot;
   const meta = snap.snapshot.meta;
@@ -160,6 +164,14 @@ function main(): void {
   for (let k = count - 1; k >= 0; k--)
     own[k] =
       label[k] ?? (k === root ? "(shared or runtime)" : (own[idom[k] ?? root] ?? "(shared or runtime)"));
+  const property = edgeTypes.indexOf("property");
+  /** A plain object's "class" is its property names ({key,value}): V8 names them all "Object". */
+  const shapeOf = (v: number): string => {
+    const names: string[] = [];
+    for (let e = first[v] ?? 0; e < (first[v + 1] ?? 0) && names.length < 5; e += EF)
+      if (edgeAt(e + eType) === property) names.push(strings[edgeAt(e + eName)] ?? "?");
+    return `{${names.join(",")}}`;
+  };
   const byOwner = new Map<string, number>();
   const byClass = new Map<string, [number, number]>();
   let total = 0;
@@ -169,8 +181,12 @@ function main(): void {
     total += size;
     const o = own[k] ?? "?";
     byOwner.set(o, (byOwner.get(o) ?? 0) + size);
+    if (classesOf !== undefined && o !== classesOf) continue;
     const t = typeOf(v);
-    const cls = /string/.test(t) ? t : `${t}:${nameOf(v).slice(0, 50)}`;
+    const name = nameOf(v);
+    const cls = /string/.test(t)
+      ? t
+      : `${t}:${(t === "object" && name === "Object" ? shapeOf(v) : name).slice(0, 50)}`;
     const c = byClass.get(cls) ?? [0, 0];
     c[0] += size;
     c[1]++;
@@ -181,7 +197,7 @@ function main(): void {
   console.log("\nself size by owner field:");
   for (const [o, s] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 30))
     if (s >= 50_000) console.log(`${mb(s)} MB  ${o}`);
-  console.log("\nself size by class:");
+  console.log(`\nself size by class${classesOf !== undefined ? ` (${classesOf} only)` : ""}:`);
   for (const [c, [s, n]] of [...byClass].sort((a, b) => b[1][0] - a[1][0]).slice(0, 20))
     console.log(`${mb(s)} MB  ${String(n).padStart(8)}  ${c}`);
 }

@@ -25,6 +25,7 @@ import { kernelPolicySync } from "./kernel-policy-sync.ts";
 import { startHttpEndpoints } from "./http-endpoints.ts";
 import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
+import { SNAPSHOT_DELAY_MS } from "./proxy-service-sync.ts";
 import { releaseMemory } from "./release-memory.ts";
 import { runStartupChecks } from "./startup-checks.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
@@ -74,12 +75,13 @@ const ERROR_RETRY_MS = 2_000;
  * A sync pass this long (the first one, a full resync, a map rebuild at thousands of Services)
  * leaves most of what it allocated as garbage: the heap is compacted and malloc trimmed after it
  * (releaseMemory), at most once per RELEASE_EVERY_MS, RELEASE_DELAY_MS later so the pass's own
- * follow-up work is done first: the fast path's index, and the restart snapshots, written 3 s
- * after the datastore's scan and after the pass that wrote the NAT maps (their ~20 MB of text
- * and garbage were left in the heap when a fast start compacted before them).
+ * follow-up work is done first: the fast path's index (the next turn of the loop) and the
+ * restart snapshots (the NAT state and the datastore's index, each written SNAPSHOT_DELAY_MS
+ * after the change it records; their serialization left ~25 MB of RSS behind at 10,000
+ * Services when the release ran before them — bench/README.md).
  */
 const RELEASE_AFTER_SYNC_S = 1;
-const RELEASE_DELAY_MS = 4_000;
+const RELEASE_DELAY_MS = SNAPSHOT_DELAY_MS + 1_500;
 const RELEASE_EVERY_MS = 60_000;
 
 /** Agent is a running node agent. */
@@ -224,6 +226,7 @@ export class Agent {
         ? {
             snapshot: {
               path: join(c.stateDir, DATASTORE_SNAPSHOT_FILE),
+              delayMs: SNAPSHOT_DELAY_MS,
               log: (message: string) => log.info({ op: "datastore-snapshot" }, message),
             },
           }
@@ -279,6 +282,7 @@ export class Agent {
       timeouts: () => this.#sync.settings?.ctTimeouts ?? {},
       endpoints: sliceEndpointsCached(this.#cache),
       doubleIfFull: () => this.#sync.settings?.conntrackDoubleIfFull ?? true,
+      natGeneration: () => this.#sync.natGeneration,
       grow: (to) => {
         this.#sync.growConntrack(to);
         this.#scheduler.request("conntrack table full");

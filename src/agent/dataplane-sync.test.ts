@@ -1,3 +1,4 @@
+import type { ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Resource } from "../model/resource.ts";
@@ -14,7 +15,6 @@ import { AgentMetrics } from "./agent-metrics.ts";
 import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { FakeHost } from "../../test/support/fake-host.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";
-import type { ServiceSyncFactory } from "./service-sync.ts";
 
 const NODE = "node-a";
 const NODE_IP: DetectedNodeIp = { ip: "198.18.0.10", iface: "eth0", ifindex: 2, mtu: 1500 };
@@ -314,4 +314,31 @@ test("DataplaneSync tells the service sync when its pass is done: after the hand
     "afterPass after 2 hand-overs",
   ]);
   await t.sync.close();
+});
+
+test("DataplaneSync.natGeneration moves on a Service sync that wrote or failed, not on one that wrote nothing", async () => {
+  let next: ServiceSyncReport | Error = { written: 3, deleted: 0, problems: [], healthChecks: [] };
+  const take = (): ServiceSyncReport => {
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  const fake: ServiceSyncFactory = () => ({
+    sync: async () => take(),
+    syncChanged: () => take(),
+    close: async () => {},
+  });
+  const { sync } = setup([], undefined, fake);
+  await sync.sync();
+  const afterFirst = sync.natGeneration;
+  assert.ok(afterFirst > 0, "the first pass wrote (and opened a map set)");
+  next = { written: 0, deleted: 0, problems: [], healthChecks: [] };
+  await sync.sync();
+  assert.equal(sync.syncServiceChanges(new Set(["default/web"]))?.written, 0);
+  assert.equal(sync.natGeneration, afterFirst, "nothing written: the sweeper's index stays");
+  next = { written: 0, deleted: 2, problems: [], healthChecks: [] };
+  sync.syncServiceChanges(new Set(["default/web"]));
+  assert.equal(sync.natGeneration, afterFirst + 1);
+  next = new Error("map write failed part-way");
+  assert.throws(() => sync.syncServiceChanges(new Set(["default/web"])), /part-way/);
+  assert.equal(sync.natGeneration, afterFirst + 2, "a failed sync may have written some entries");
 });

@@ -103,6 +103,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   /** XDP attach failures already logged. */
   readonly #xdpLogged = new Set<string>();
   #services: ServiceSync | undefined;
+  #natGeneration = 0;
   #policy: PolicySync | undefined;
   /** The last pass's policy input (interfaces), for syncPolicyChanges. */
   #policyInput: Omit<PolicySyncInput, "cache"> | undefined;
@@ -233,10 +234,8 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     if (r.added + r.updated + r.deleted > 0)
       this.#d.log.info({ op: "routes", map: SL_MAP.routes, ...r }, "routes updated");
     // The proxy logs its own writes and problems (once each); nothing to add here.
-    const nat = await this.#services?.sync(cache, {
-      nodeName: config.nodeName,
-      nodeAddresses: [this.#node.ip],
-    });
+    const natNode = { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] };
+    const nat = await this.#natWrite(() => this.#services?.sync(cache, natNode));
     if (nat !== undefined) {
       for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"])
         this.#d.metrics.servicesNotProgrammed.set(
@@ -283,10 +282,44 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
    */
   syncServiceChanges(names: ReadonlySet<string>): ServiceSyncReport | undefined {
     if (this.#mode?.mode !== "bpf" || this.#firstPass || this.#node === undefined) return undefined;
-    return this.#services?.syncChanged?.(this.#d.cache, names, {
-      nodeName: this.#d.config.nodeName,
-      nodeAddresses: [this.#node.ip],
-    });
+    const node = { nodeName: this.#d.config.nodeName, nodeAddresses: [this.#node.ip] };
+    const services = this.#services;
+    return this.#natWrite(() => services?.syncChanged?.(this.#d.cache, names, node));
+  }
+
+  /**
+   * natGeneration moves whenever the NAT maps may have been written: a Service sync that wrote
+   * or failed part-way, a new map set. The conntrack sweeper keeps its index of sl_nat_be while
+   * it stays (ConntrackSweeperOptions.natGeneration).
+   */
+  get natGeneration(): number {
+    return this.#natGeneration;
+  }
+
+  /** #natWrite runs one Service sync and moves natGeneration if it wrote or threw. */
+  #natWrite<R extends ServiceSyncReport | undefined | Promise<ServiceSyncReport | undefined>>(
+    run: () => R,
+  ): R {
+    const bump = (r: ServiceSyncReport | undefined): void => {
+      if (r !== undefined && r.written + r.deleted > 0) this.#natGeneration++;
+    };
+    let out: R;
+    try {
+      out = run();
+    } catch (err) {
+      this.#natGeneration++;
+      throw err;
+    }
+    if (out instanceof Promise)
+      return out.then(
+        (r) => (bump(r), r),
+        (err: unknown) => {
+          this.#natGeneration++;
+          throw err;
+        },
+      ) as R;
+    bump(out as ServiceSyncReport | undefined);
+    return out;
   }
 
   /**
@@ -505,6 +538,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     else this.#xdp = this.#backend.xdpAttacher?.(maps);
     await this.#services?.close();
     this.#services = this.#d.services?.(maps, this.#d.log);
+    this.#natGeneration++;
     // A new opening adopts what the old PolicySync installed (the pinned entries and slots).
     this.#policy?.close();
     this.#policy = this.#d.policy?.(maps, this.#d.log, this.#d.metrics);

@@ -29,7 +29,8 @@
  *   maps and recomputes everything.
  * Bump NAT_SNAPSHOT_FORMAT whenever computeServiceNat can give another result for the same input.
  */
-import type { ServiceNat } from "../calc/index.ts";
+import { NatBackendList } from "../calc/index.ts";
+import type { NatBackendEntry, ServiceNat } from "../calc/index.ts";
 import { readAsciiJson, toAsciiJson } from "../datastore/ascii-json.ts";
 import { SnapshotWriter, asciiJsonSlices } from "../datastore/snapshot-writer.ts";
 import { resourceDigest } from "../datastore/resource-digest.ts";
@@ -63,8 +64,11 @@ interface SerialSnapshot {
   readonly version: string;
   readonly node: NatNode;
   readonly fingerprint: string;
-  readonly services: [digest: string, claims: string, result: ServiceNat][];
+  readonly services: [digest: string, claims: string, result: ServiceNat | SerialServiceNat][];
 }
+
+/** A result as the JSON holds it: the backends as the list of entries (NatBackendList.toJSON). */
+type SerialServiceNat = Omit<ServiceNat, "backends"> & { readonly backends: readonly NatBackendEntry[] };
 
 /**
  * mapsFingerprint: per map, its entry count and two order-independent sums of a 32-bit FNV-1a
@@ -143,7 +147,11 @@ export class NatSnapshotStore {
     for (const s of snap.services) {
       if (!Array.isArray(s) || typeof s[0] !== "string" || typeof s[1] !== "string" || !wellFormed(s[2]))
         return why("corrupt (a service entry)");
-      services.push({ digest: s[0], claims: s[1], result: s[2] });
+      services.push({
+        digest: s[0],
+        claims: s[1],
+        result: { ...s[2], backends: NatBackendList.from(s[2].backends) },
+      });
     }
     return { node: snap.node, fingerprint: snap.fingerprint, services };
   }
@@ -191,8 +199,8 @@ const serial = (s: AppliedService): SerialSnapshot["services"][number] => [
   s.result,
 ];
 
-function wellFormed(r: unknown): r is ServiceNat {
-  const n = r as Partial<ServiceNat> | null;
+function wellFormed(r: unknown): r is SerialServiceNat {
+  const n = r as Partial<SerialServiceNat> | null;
   return (
     typeof n === "object" &&
     n !== null &&

@@ -34,8 +34,12 @@ import type { ServiceSyncContext, ServiceSyncFactory, ServiceSyncReport } from "
 /** How often a pass re-reads the NAT maps and recomputes every Service from scratch. */
 const FULL_EVERY_MS = 30 * 60_000;
 
-/** The NAT snapshot is written at most this long after the first sync it has not recorded. */
-const SNAPSHOT_DELAY_MS = 3000;
+/**
+ * SNAPSHOT_DELAY_MS: the NAT snapshot is written at most this long after the first sync it has
+ * not recorded (the agent gives the datastore's index snapshot the same delay, and releases the
+ * start's memory only after both: agent.ts RELEASE_DELAY_MS).
+ */
+export const SNAPSHOT_DELAY_MS = 3000;
 
 /** NAT_SNAPSHOT_FILE is the snapshot's name in the agent's state directory. */
 export const NAT_SNAPSHOT_FILE = "nat-state.json";

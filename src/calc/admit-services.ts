@@ -8,6 +8,7 @@
  * to raise. Pure.
  */
 import type { ServiceNat } from "./compute-service-nat.ts";
+import { NatBackendList } from "./nat-backend-list.ts";
 
 /** NatCapacity is how many entries each NAT map holds (Infinity when unbounded). */
 export interface NatCapacity {
@@ -86,7 +87,7 @@ export function admitServices(
     return {
       ...r,
       frontends: [],
-      backends: [],
+      backends: NatBackendList.EMPTY,
       sourceRanges: [],
       views: [],
       problems: [...r.problems, { service: r.name, reason }],

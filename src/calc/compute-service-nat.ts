@@ -17,10 +17,12 @@ import { categorizeEndpoints } from "./categorize-endpoints.ts";
 import { IpProtocol } from "./ip-protocol.ts";
 import type { HealthCheckService, NatProblem } from "./nat-input.ts";
 import { namespaceOf } from "./namespace-of.ts";
+import { NatBackendList } from "./nat-backend-list.ts";
 import { frontendKeyId } from "./nat-state.ts";
-import type { NatBackendEntry, NatFrontendEntry, NatFrontendKey, NatSourceRangeEntry } from "./nat-state.ts";
+import type { NatFrontendEntry, NatFrontendKey, NatSourceRangeEntry } from "./nat-state.ts";
 import { orderLocalFirst, sameEndpoints } from "./endpoint-order.ts";
 import { serviceEndpoints } from "./service-endpoints.ts";
+import type { EndpointInfo } from "./service-endpoints.ts";
 import { serviceFrontends } from "./service-frontends.ts";
 import type { ServiceIdSource } from "./service-id-allocator.ts";
 
@@ -39,7 +41,8 @@ export interface ServiceNat {
   /** "namespace/name". */
   readonly name: string;
   readonly frontends: readonly NatFrontendEntry[];
-  readonly backends: readonly NatBackendEntry[];
+  /** Packed (kept for every Service): each view's list fills slots [0, n) of its svc_id. */
+  readonly backends: NatBackendList;
   readonly sourceRanges: readonly NatSourceRangeEntry[];
   readonly views: readonly ServiceNatView[];
   readonly healthCheck: HealthCheckService | undefined;
@@ -70,23 +73,25 @@ export function computeServiceNat(
 ): ServiceNat {
   const name = serviceName(svc);
   const frontends = new Map<string, NatFrontendEntry>();
-  const backends: NatBackendEntry[] = [];
+  const backendIds: number[] = [];
+  const backendLists: (readonly EndpointInfo[])[] = [];
   const sourceRanges: NatSourceRangeEntry[] = [];
   const views: ServiceNatView[] = [];
   const problems: NatProblem[] = [];
   const wanted: string[] = [];
   const report = (reason: string): void => void problems.push({ service: name, reason });
   // Results are kept (NatCache, the applied state) for every Service: empty lists are one shared
-  // array and the backend list is cut to its length (push leaves ~70 % spare slots).
+  // array, pushed lists are copied to their length (push leaves spare slots: 17 for one item)
+  // and the backends are packed.
   const done = (healthCheck?: HealthCheckService): ServiceNat => ({
     name,
     frontends: frontends.size === 0 ? NONE : [...frontends.values()],
-    backends: backends.length === 0 ? NONE : backends.slice(),
-    sourceRanges: sourceRanges.length === 0 ? NONE : sourceRanges,
-    views: views.length === 0 ? NONE : views,
+    backends: NatBackendList.ofViews(backendIds, backendLists),
+    sourceRanges: sourceRanges.length === 0 ? NONE : sourceRanges.slice(),
+    views: views.length === 0 ? NONE : views.slice(),
     healthCheck,
-    problems: problems.length === 0 ? NONE : problems,
-    wanted: wanted.length === 0 ? NONE : wanted,
+    problems: problems.length === 0 ? NONE : problems.slice(),
+    wanted: wanted.length === 0 ? NONE : wanted.slice(),
   });
   const skip = skipReason(svc);
   if (skip === null) return done();
@@ -145,10 +150,8 @@ export function computeServiceNat(
       }
       const svcId = ctx.ids.idFor(view.idKey, keys);
       views.push({ idKey: view.idKey, keys, svcId });
-      for (let index = 0; index < view.list.length; index++) {
-        const ep = view.list[index]!;
-        backends.push({ key: { svcId, index }, value: { addr: ep.addr, port: ep.port } });
-      }
+      backendIds.push(svcId);
+      backendLists.push(view.list);
       for (const key of keys) {
         const f = free.find((x) => x.addr === key.addr && x.port === key.port);
         const external = f?.external ?? false;

@@ -24,6 +24,7 @@ export {
   type WorkloadInterface,
 } from "./compute-routes.ts";
 export { NatCache, type NatCacheEntry } from "./nat-cache.ts";
+export { NatBackendList } from "./nat-backend-list.ts";
 export { IpProtocol, protocolName, type IpProtocolName } from "./ip-protocol.ts";
 export { backendKeyId, frontendKeyId, natStateOf, sourceRangeKeyId } from "./nat-state.ts";
 export type {

@@ -173,3 +173,36 @@ test(
     assert.deepEqual(grown, [16384]);
   },
 );
+
+test(
+  "with natGeneration, sl_nat_be is indexed once per generation: a backend removed without a NAT write counts until the generation moves",
+  requireRoot,
+  async () => {
+    clear();
+    const ct = new ConntrackMap(ctMap);
+    pair(ct, 43001, "198.19.1.11", 6, 1); // TCP to the backend sl_nat_be holds
+    let generation = 7;
+    const sw = new ConntrackSweeper({
+      maps: () => ({ ct: ctMap, natBe: beMap }),
+      timeouts: () => ({}),
+      endpoints: () => new Set(),
+      doubleIfFull: () => true,
+      grow: () => {},
+      log: quiet,
+      now: () => NOW,
+      natGeneration: () => generation,
+    });
+    const be = new NatBackendMap(beMap);
+    try {
+      assert.equal((await sw.sweep())?.resetFlagged, 0);
+      be.delete(1, 0); // not through the agent: the generation stays
+      await sw.sweep();
+      assert.equal((await sw.sweep())?.resetFlagged, 0, "the index of generation 7 still has the backend");
+      generation++;
+      await sw.sweep();
+      assert.equal((await sw.sweep())?.resetFlagged, 1, "generation 8 re-read sl_nat_be: the flow is stale");
+    } finally {
+      be.set(1, 0, { addr: "198.19.1.11", port: 8080 });
+    }
+  },
+);

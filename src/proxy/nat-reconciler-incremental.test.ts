@@ -2,13 +2,15 @@
  * Property test: for random sequences of Service and EndpointSlice adds, updates and deletes
  * (and now and then a node address change), the incremental path — NatReconciler with its
  * NatCache and per-Service diff — leaves the same desired state and makes the same map writes,
- * in the same order, as computing everything from scratch and diffing the whole state.
+ * in the same order, as computing everything from scratch and diffing the whole state. Every few
+ * steps the reconciler is replaced by one restored from its applied results through JSON, as a
+ * restart over the NAT snapshot does (packed backends included).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { NAMES, NODE, prng, randomService, randomSlice } from "../../test/support/random-services.ts";
-import { ServiceIdAllocator, computeNatState, natStateOf } from "../calc/index.ts";
-import type { NatInput, NatState } from "../calc/index.ts";
+import { NatBackendList, ServiceIdAllocator, computeNatState, natStateOf } from "../calc/index.ts";
+import type { NatBackendEntry, NatInput, NatState, ServiceNat } from "../calc/index.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
@@ -66,9 +68,9 @@ function runSequence(seed: number, steps: number): void {
   let nodeAddresses = ["10.0.0.1"];
   const inner = new InMemoryNatMapBackend();
   const rec = recording(inner);
-  const reconciler = new NatReconciler(rec.backend);
+  let reconciler = new NatReconciler(rec.backend);
   // The reference: the whole state computed from scratch and diffed whole, as before the cache.
-  const refIds = new ServiceIdAllocator();
+  let refIds = new ServiceIdAllocator();
   let refActual: NatState = natStateOf([], []);
   for (let step = 0; step < steps; step++) {
     const name = NAMES[Math.floor(rnd() * NAMES.length)] as string;
@@ -98,7 +100,31 @@ function runSequence(seed: number, steps: number): void {
     assert.deepEqual(bare(contents(inner)), bare(desired), `${where}: map contents differ`);
     assert.deepEqual(result.problems, desired.problems, `${where}: problems differ`);
     assert.deepEqual(result.healthChecks, desired.healthChecks, `${where}: health checks differ`);
+    if (step % 5 === 4) {
+      reconciler = restarted(reconciler, rec.backend);
+      // A restarted allocator knows the ids from the maps only (restore: observeMaps), not the history.
+      refIds = new ServiceIdAllocator();
+      refIds.observeMaps(refActual);
+    }
   }
+}
+
+/** restarted: a new reconciler restored from `old`'s applied results read back from JSON (nat-snapshot.ts). */
+function restarted(old: NatReconciler, backend: NatMapBackend): NatReconciler {
+  const applied = old.applied();
+  if (applied === undefined) return old;
+  const results = applied.services.map((s) => {
+    const json = JSON.parse(JSON.stringify(s.result)) as Omit<ServiceNat, "backends"> & {
+      backends: NatBackendEntry[];
+    };
+    return { ...json, backends: NatBackendList.from(json.backends) };
+  });
+  const reuse = new Map(
+    applied.services.map((s) => [s.result.name, { service: s.service, slices: s.slices, claims: s.claims }]),
+  );
+  const fresh = new NatReconciler(backend);
+  fresh.restore(applied.node, results, reuse);
+  return fresh;
 }
 
 describe("NatReconciler incremental sync", () => {

@@ -31,13 +31,13 @@ import {
   natStateOf,
   selectConntrackCleanup,
   selectStaleAffinity,
+  sourceRangeKeyId,
 } from "../calc/index.ts";
 import type {
   NatCapacity,
   NotProgrammed,
   RemovedBackend,
   HealthCheckService,
-  NatBackendEntry,
   NatBackendKey,
   NatBackendValue,
   NatFrontendEntry,
@@ -61,6 +61,7 @@ import type { NatMapBackend } from "./nat-map-backend.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
 import type { NatOp, NatPlan } from "./plan-nat-update.ts";
 import { planServiceDelta } from "./plan-service-delta.ts";
+import { AppliedBackends } from "./applied-backends.ts";
 import { silentLogger } from "./proxy-logger.ts";
 import type { ProxyLogger } from "./proxy-logger.ts";
 
@@ -185,12 +186,11 @@ export class NatReconciler {
     const frontends = { added: 0, updated: 0, deleted: 0 };
     const backends = { added: 0, updated: 0, deleted: 0 };
     const sourceRanges = { added: 0, updated: 0, deleted: 0 };
+    // After a delta `actual` is set (a delta needs a previous sync); without one, `full` is.
     const desired =
       actual !== undefined && delta !== undefined
-        ? patchState(actual, delta.actual, delta.desired)
-        : full !== undefined
-          ? ownState(full)
-          : mutableCopy(adoptedState);
+        ? patchState(actual, delta, delta)
+        : appliedState(results, full);
     const ops = roomFirst(plan.ops, frontendIds(desired.frontends.values()), this.#backend.capacity());
     try {
       for (const d of natDeltas(ops)) this.#apply(d, { fe: frontends, be: backends, src: sourceRanges });
@@ -271,13 +271,7 @@ export class NatReconciler {
     reuse: ReadonlyMap<string, { service: Service; slices: readonly EndpointSlice[]; claims: string }>,
   ): void {
     if (this.#actual !== undefined) throw new Error("restore nat state: the reconciler has synced already");
-    // natDesiredOf builds fresh Maps (compute-nat-state.ts): this reconciler's to patch from now on, no copy.
-    const desired = natDesiredOf(results);
-    const state = {
-      frontends: desired.frontends,
-      backends: desired.backends,
-      sourceRanges: desired.sourceRanges,
-    } as MutableNatState;
+    const state = appliedState(results);
     // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
     this.#ids.observeMaps(
       state,
@@ -343,12 +337,12 @@ export class NatReconciler {
     if (changes === undefined) return undefined;
     const before = natStateOf(
       changes.flatMap((c) => c.before?.frontends ?? []),
-      changes.flatMap((c) => c.before?.backends ?? []),
+      changes.flatMap((c) => [...(c.before?.backends ?? [])]),
       changes.flatMap((c) => c.before?.sourceRanges ?? []),
     );
     const after = natStateOf(
       changes.flatMap((c) => c.after?.frontends ?? []),
-      changes.flatMap((c) => c.after?.backends ?? []),
+      changes.flatMap((c) => [...(c.after?.backends ?? [])]),
       changes.flatMap((c) => c.after?.sourceRanges ?? []),
     );
     const plan = planNatUpdate(before, after);
@@ -367,7 +361,14 @@ export class NatReconciler {
       this.#log.error({ op: "sync", err: cause }, "sync nat maps of changed services failed");
       throw new Error(`sync nat maps: ${msg}`, { cause });
     }
-    const desired = patchState(actual, before, after);
+    const desired = patchState(
+      actual,
+      { actual: before, desired: after },
+      {
+        before: changes.flatMap((c) => (c.before !== undefined ? [c.before] : [])),
+        after: changes.flatMap((c) => (c.after !== undefined ? [c.after] : [])),
+      },
+    );
     for (const c of changes) this.#rememberOne(c);
     this.#ids.observeChanges(before, after);
     const problems = [...this.#problems].sort(([a], [b]) => compareText(a, b)).flatMap(([, p]) => p);
@@ -745,41 +746,56 @@ function addCounts(into: ChangeCounts, c: DeltaCounts): void {
   into.deleted += c.deleted;
 }
 
-/** MutableNatState is #actual: patched in place after each incremental sync instead of rebuilt. */
+/**
+ * MutableNatState is #actual: patched in place after each incremental sync instead of rebuilt.
+ * Its backends are an index over the applied results' packed lists (AppliedBackends), not a Map
+ * of every entry.
+ */
 interface MutableNatState extends NatState {
   readonly frontends: Map<string, NatFrontendEntry>;
-  readonly backends: Map<string, NatBackendEntry>;
+  readonly backends: AppliedBackends;
   readonly sourceRanges: Map<string, NatSourceRangeEntry>;
 }
 
-function mutableCopy(state: NatState): MutableNatState {
-  return {
-    frontends: new Map(state.frontends),
-    backends: new Map(state.backends),
-    sourceRanges: new Map(state.sourceRanges),
-  };
+/**
+ * appliedState is #actual after `results` were applied: an index of the results' backends, and
+ * their frontends and source ranges by key id — the maps of `fresh` when the caller has built
+ * them already (natDesiredOf(results): new maps referenced by nothing else, taken, not copied;
+ * its backend Map is left to the collector), else built here as natDesiredOf would.
+ */
+function appliedState(results: readonly ServiceNat[], fresh?: NatState): MutableNatState {
+  const backends = AppliedBackends.of(results);
+  if (fresh !== undefined)
+    return {
+      frontends: fresh.frontends as Map<string, NatFrontendEntry>,
+      backends,
+      sourceRanges: fresh.sourceRanges as Map<string, NatSourceRangeEntry>,
+    };
+  const frontends = new Map<string, NatFrontendEntry>();
+  const sourceRanges = new Map<string, NatSourceRangeEntry>();
+  for (const r of results) {
+    for (const fe of r.frontends) frontends.set(frontendKeyId(fe.key), fe);
+    for (const sr of r.sourceRanges) sourceRanges.set(sourceRangeKeyId(sr.key), sr);
+  }
+  return { frontends, backends, sourceRanges };
 }
 
 /**
- * ownState takes a state natDesiredOf just built as #actual without copying it: its maps are new
- * and referenced by nothing else (a copy was 100k entries at 10k Services, each start).
+ * patchState turns `state` into the new desired state: the changed Services' old entries out,
+ * their new ones in (`entries`: their frontends and source ranges; `results`: the Services'
+ * results before and after, whose backend lists are swapped in the index).
  */
-function ownState(fresh: NatState): MutableNatState {
-  return {
-    frontends: fresh.frontends,
-    backends: fresh.backends,
-    sourceRanges: fresh.sourceRanges,
-  } as MutableNatState;
-}
-
-/** patchState turns `state` into the new desired state: the changed Services' old entries out, their new ones in. */
-function patchState(state: MutableNatState, before: NatState, after: NatState): MutableNatState {
-  for (const id of before.frontends.keys()) state.frontends.delete(id);
-  for (const id of before.backends.keys()) state.backends.delete(id);
-  for (const id of before.sourceRanges.keys()) state.sourceRanges.delete(id);
-  for (const [id, e] of after.frontends) state.frontends.set(id, e);
-  for (const [id, e] of after.backends) state.backends.set(id, e);
-  for (const [id, e] of after.sourceRanges) state.sourceRanges.set(id, e);
+function patchState(
+  state: MutableNatState,
+  entries: { readonly actual: NatState; readonly desired: NatState },
+  results: { readonly before: readonly ServiceNat[]; readonly after: readonly ServiceNat[] },
+): MutableNatState {
+  for (const id of entries.actual.frontends.keys()) state.frontends.delete(id);
+  for (const id of entries.actual.sourceRanges.keys()) state.sourceRanges.delete(id);
+  for (const r of results.before) state.backends.remove(r.backends);
+  for (const [id, e] of entries.desired.frontends) state.frontends.set(id, e);
+  for (const [id, e] of entries.desired.sourceRanges) state.sourceRanges.set(id, e);
+  for (const r of results.after) state.backends.add(r.backends);
   return state;
 }
 

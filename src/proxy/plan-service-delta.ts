@@ -21,6 +21,10 @@ export interface ServiceDelta {
   readonly desired: NatState;
   /** How many Services changed, were added or were removed. */
   readonly services: number;
+  /** The results `actual` was built from (changed and removed Services' previous ones). */
+  readonly before: readonly ServiceNat[];
+  /** The results `desired` was built from (changed and added Services). */
+  readonly after: readonly ServiceNat[];
 }
 
 /** planServiceDelta compares `previous` (by Service name) with `next`. */
@@ -42,14 +46,16 @@ export function planServiceDelta(
   return {
     actual: natStateOf(
       before.flatMap((r) => r.frontends),
-      before.flatMap((r) => r.backends),
+      before.flatMap((r) => [...r.backends]),
       before.flatMap((r) => r.sourceRanges),
     ),
     desired: natStateOf(
       after.flatMap((r) => r.frontends),
-      after.flatMap((r) => r.backends),
+      after.flatMap((r) => [...r.backends]),
       after.flatMap((r) => r.sourceRanges),
     ),
     services: before.length + after.length,
+    before,
+    after,
   };
 }

@@ -68,7 +68,10 @@ function setup(
   const handed: string[] = [];
   const handover = {
     active: "bpf",
-    bpf: async () => void handed.push("bpf"),
+    bpf: async () => {
+      await new Promise((r) => setImmediate(r)); // the hand-over's tools: real waits
+      handed.push("bpf");
+    },
     standard: async () => (handed.push("standard"), []),
   } as unknown as ProxyHandover;
   const config = resolveAgentConfig(
@@ -287,6 +290,30 @@ test("DataplaneSync lets the maps' readers stop while the maps are still open: e
   await sync.close();
   assert.equal(retired.length, 3);
   assert.deepEqual(retired[2], { maps: third, openAtCall: true }, "close retires them too");
+});
+
+test("DataplaneSync tells the service sync when its pass is done: after the hand-over, once per pass", async () => {
+  const events: string[] = [];
+  // Each event carries how many hand-overs had run by then.
+  const services: ServiceSyncFactory = () => ({
+    sync: async () => {
+      events.push(`sync after ${t.handed.length} hand-overs`);
+      return { written: 0, deleted: 0, problems: [], healthChecks: [] };
+    },
+    afterPass: () => void events.push(`afterPass after ${t.handed.length} hand-overs`),
+    close: async () => undefined,
+  });
+  const t = setup([], undefined, services);
+  put(t.cache, felix({ bpfEnabled: true }));
+  await t.sync.sync();
+  await t.sync.sync();
+  assert.deepEqual(events, [
+    "sync after 0 hand-overs",
+    "afterPass after 1 hand-overs",
+    "sync after 1 hand-overs",
+    "afterPass after 2 hand-overs",
+  ]);
+  await t.sync.close();
 });
 
 test("DataplaneSync.natGeneration moves on a Service sync that wrote or failed, not on one that wrote nothing", async () => {

@@ -271,6 +271,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     await this.#syncXdp(wanted, settings);
     // Programs attached: eBPF serves Services now, so the other proxies' rules can go.
     await this.#handover.bpf(settings.kubeProxyCleanup);
+    this.#services?.afterPass?.();
     return { mode, pending: scan.pending.length, healthChecks: nat?.healthChecks ?? [] };
   }
 

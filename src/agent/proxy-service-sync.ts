@@ -79,6 +79,8 @@ export function serviceSyncFactory(
       if (applied === undefined) return undefined;
       return { ...applied, fingerprint: resultsFingerprint(applied.services.map((s) => s.result)) };
     };
+    /** The reconciler whose full sync left the serving index to build (afterPass). */
+    let prepareDue: NatReconciler | undefined;
     const takeSnapshot = (): void => {
       clearTimeout(snapshotTimer);
       snapshotTimer = undefined;
@@ -135,11 +137,16 @@ export function serviceSyncFactory(
         const report = reportOf(r);
         last = { input, report };
         snapshotSoon(report, r.adopted);
-        // The fast path's index of serving endpoints: built on a later turn of the loop, so
-        // neither this pass (readiness) nor the next change (its latency) waits for it.
-        const prepared = reconciler;
-        setImmediate(() => prepared.prepare());
+        prepareDue = reconciler;
         return report;
+      },
+      afterPass() {
+        // The fast path's index of serving endpoints: built on a turn of the loop after the
+        // pass, so neither the pass (readiness: scheduled in its waits for the hand-over's tools
+        // it held up their completion) nor the next change (its latency) waits for it.
+        const prepared = prepareDue;
+        prepareDue = undefined;
+        if (prepared !== undefined) setImmediate(() => prepared.prepare());
       },
       syncChanged(cache, names, context) {
         const r = reconciler.syncServices(names, lookupOf(cache), context);

@@ -23,6 +23,12 @@ export interface ServiceSync {
     names: ReadonlySet<string>,
     context: ServiceSyncContext,
   ): ServiceSyncReport | undefined;
+  /**
+   * afterPass is called when the pass that called sync() is done (programs attached, policy,
+   * hand-over): follow-up work of a full sync that nothing in the pass waits for goes after it,
+   * not into the pass's waits, where it would delay readiness. Optional.
+   */
+  afterPass?(): void;
   close(): Promise<void>;
 }
 

@@ -186,20 +186,41 @@ export function updateBatch(
   if (keys.length !== values.length)
     throw new RangeError(`batch update map "${map.name}": ${keys.length} keys but ${values.length} values`);
   if (keys.length === 0) return;
-  try {
-    mapUpdateBatch(
-      {
-        fd: map.fd,
-        keys: concat(keys, map.keySize, `update map "${map.name}" keys`),
-        values: concat(values, map.valueBufferSize, `update map "${map.name}" values`),
-        count: keys.length,
-        elemFlags: UpdateFlag[mode],
-      },
-      map.name,
+  updateBatchPacked(
+    map,
+    concat(keys, map.keySize, `update map "${map.name}" keys`),
+    concat(values, map.valueBufferSize, `update map "${map.name}" values`),
+    keys.length,
+    mode,
+  );
+}
+
+/**
+ * updateBatchPacked writes `count` pairs laid end to end — `keys` is count × keySize bytes,
+ * `values` count × valueBufferSize — in one call, or one by one without batch support. The
+ * writer that encodes straight into such buffers (BatchedMapWriter.putEncoded) skips a small
+ * buffer per key and value and the copy into one.
+ */
+export function updateBatchPacked(
+  map: BpfMap,
+  keys: Uint8Array,
+  values: Uint8Array,
+  count: number,
+  mode: UpdateMode = "any",
+): void {
+  const ks = map.keySize;
+  const vs = map.valueBufferSize;
+  if (keys.byteLength !== count * ks || values.byteLength !== count * vs)
+    throw new RangeError(
+      `batch update map "${map.name}": ${keys.byteLength} key bytes and ${values.byteLength} value bytes for ${count} entries, want ${count * ks} and ${count * vs}`,
     );
+  if (count === 0) return;
+  try {
+    mapUpdateBatch({ fd: map.fd, keys, values, count, elemFlags: UpdateFlag[mode] }, map.name);
   } catch (e) {
     if (!unsupported(e)) throw e;
-    keys.forEach((k, i) => map.update(k, values[i]!, mode));
+    for (let i = 0; i < count; i++)
+      map.update(keys.subarray(i * ks, (i + 1) * ks), values.subarray(i * vs, (i + 1) * vs), mode);
   }
 }
 

@@ -18,7 +18,7 @@ import { mapInfo, objGet, type MapInfo } from "../kernel/bpf-obj.ts";
 import { possibleCpus } from "../kernel/cpus.ts";
 import type { Fd } from "../kernel/fd.ts";
 import { KeyNotFoundError } from "../errors/key-not-found-error.ts";
-import { lookupBatch, updateBatch } from "./map-batch.ts";
+import { lookupBatch, updateBatch, updateBatchPacked } from "./map-batch.ts";
 import type { MapSpec } from "./map-spec.ts";
 import { isPerCpu } from "./map-type.ts";
 import { PinnableObject } from "./pinnable-object.ts";
@@ -151,6 +151,11 @@ export class BpfMap extends PinnableObject {
   /** updateBatch writes all pairs in one BPF_MAP_UPDATE_BATCH, or one by one where the kernel or map type has none (map-batch.ts). */
   updateBatch(keys: readonly Uint8Array[], values: readonly Uint8Array[], mode: UpdateMode = "any"): void {
     updateBatch(this, keys, values, mode);
+  }
+
+  /** updateBatchPacked writes `count` pairs laid end to end in `keys` and `values` (map-batch.ts). */
+  updateBatchPacked(keys: Uint8Array, values: Uint8Array, count: number, mode: UpdateMode = "any"): void {
+    updateBatchPacked(this, keys, values, count, mode);
   }
 
   /**

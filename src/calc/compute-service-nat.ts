@@ -20,11 +20,11 @@ import { namespaceOf } from "./namespace-of.ts";
 import { NatBackendList } from "./nat-backend-list.ts";
 import { frontendKeyId } from "./nat-state.ts";
 import type { NatFrontendEntry, NatFrontendKey, NatSourceRangeEntry } from "./nat-state.ts";
+import { orderLocalFirst, sameEndpoints } from "./endpoint-order.ts";
 import { serviceEndpoints } from "./service-endpoints.ts";
 import type { EndpointInfo } from "./service-endpoints.ts";
 import { serviceFrontends } from "./service-frontends.ts";
 import type { ServiceIdSource } from "./service-id-allocator.ts";
-import { ipv4ToNumber } from "../model/ipv4.ts";
 
 /** NONE is every empty list of a result (frozen: results are never changed after they are made). */
 const NONE: readonly never[] = Object.freeze([]);
@@ -138,13 +138,16 @@ export function computeServiceNat(
         local: true,
         list: cat.local, // ordered below, only when the view has frontends (split and Local)
         localCount: cat.local.length,
-        idKey: [portKey, "#local"].join(""),
+        idKey: "", // joined below, only when the view has frontends (most ports have no local view)
       },
     ];
     for (const view of portViews) {
       const keys = keysOf(view.local);
       if (keys.length === 0) continue;
-      if (view.local) view.list = orderLocalFirst(view.list);
+      if (view.local) {
+        view.list = orderLocalFirst(view.list);
+        view.idKey = [portKey, "#local"].join("");
+      }
       const svcId = ctx.ids.idFor(view.idKey, keys);
       views.push({ idKey: view.idKey, keys, svcId });
       backendIds.push(svcId);
@@ -218,19 +221,4 @@ function trafficPolicy(svc: Service, externallyAccessible: boolean): TrafficPoli
     affinityFlag: affinity ? SL_NAT_FE_AFFINITY : 0,
     affinityTimeoutS: affinity ? (svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0,
   };
-}
-
-/** orderLocalFirst puts node-local endpoints first, each group sorted by address then port, so equal input gives equal indices. */
-function orderLocalFirst(eps: readonly EndpointInfo[]): EndpointInfo[] {
-  if (eps.length < 2) return [...eps];
-  // The address parsed once per endpoint, not twice per comparison (10k Services: 100k endpoints).
-  const keyed = eps.map((ep) => ({ ep, n: ipv4ToNumber(ep.addr) }));
-  keyed.sort((a, b) => Number(b.ep.local) - Number(a.ep.local) || a.n - b.n || a.ep.port - b.ep.port);
-  return keyed.map((k) => k.ep);
-}
-
-function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {
-  if (a.length !== b.length) return false;
-  const ids = new Set(a.map((ep) => `${ep.addr}:${ep.port}`));
-  return b.every((ep) => ids.has(`${ep.addr}:${ep.port}`));
 }

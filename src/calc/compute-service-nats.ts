@@ -18,14 +18,17 @@ import type { ServiceIdSource } from "./service-id-allocator.ts";
 
 const NO_SLICES: readonly EndpointSlice[] = [];
 
-/** computeServiceNats returns each Service's result in name order; `cache` defaults to a throwaway one. */
+/**
+ * computeServiceNats returns each Service's result in name order; `cache` defaults to a
+ * throwaway one. `slicesByService` is groupSlices(input.endpointSlices), when the caller has it.
+ */
 export function computeServiceNats(
   input: NatInput,
   ids: ServiceIdSource,
   cache: NatCache = new NatCache(),
+  slicesByService: ReadonlyMap<string, readonly EndpointSlice[]> = groupSlices(input.endpointSlices),
 ): ServiceNat[] {
   cache.forNode(input.nodeName, input.nodeAddresses);
-  const slicesByService = groupSlices(input.endpointSlices);
   // Sorted so that a frontend claimed by two Services goes to the same one every time.
   const services = input.services
     .map((svc) => ({ svc, name: serviceName(svc) }))

@@ -89,11 +89,13 @@ export class ServiceIdAllocator implements ServiceIdSource {
   idFor(key: string, frontends: readonly NatFrontendKey[]): number {
     const known = this.#byKey.get(key);
     if (known !== undefined) return known;
-    for (const fe of frontends) {
-      const id = this.#adoptable.get(frontendKeyId(fe));
-      if (id !== undefined && id >= this.#first && id <= this.#max && !this.#owned.has(id))
-        return this.#claim(key, id);
-    }
+    // Nothing to adopt (a cold start's empty maps): no key id per frontend.
+    if (this.#adoptable.size > 0)
+      for (const fe of frontends) {
+        const id = this.#adoptable.get(frontendKeyId(fe));
+        if (id !== undefined && id >= this.#first && id <= this.#max && !this.#owned.has(id))
+          return this.#claim(key, id);
+      }
     return this.#claim(key, this.#fresh());
   }
 

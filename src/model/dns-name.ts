@@ -4,6 +4,8 @@
  */
 
 const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Labels joined by dots: what `label` accepts for every part of a split on "." (one pass, no split). */
+const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** dns1123LabelProblem explains why text is not a DNS-1123 label, or undefined when it is. */
 export function dns1123LabelProblem(text: string): string | undefined {
@@ -19,7 +21,8 @@ export function dns1123LabelProblem(text: string): string | undefined {
 export function dns1123SubdomainProblem(text: string): string | undefined {
   if (text.length === 0) return "must not be empty";
   if (text.length > 253) return `must be at most 253 characters, got ${text.length}`;
-  if (!text.split(".").every((part) => label.test(part))) {
+  // Checked for every name and nodeName of every resource a scan reads (100k+ at 10k Services).
+  if (!subdomain.test(text)) {
     return `invalid DNS-1123 subdomain ${JSON.stringify(text)}: lowercase letters, digits, "-" and ".", each part starting and ending alphanumeric`;
   }
   return undefined;

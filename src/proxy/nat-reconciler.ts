@@ -162,7 +162,9 @@ export class NatReconciler {
     const adopted = previous === undefined;
     const actual = previous !== undefined ? this.#actual : undefined;
     const adoptedState = actual ?? this.#adopt();
-    const computed = computeServiceNats(input, this.#ids, this.#cache);
+    // Grouped once: the computation and the serving index both read every Service's slices.
+    const grouped = groupSlices(input.endpointSlices);
+    const computed = computeServiceNats(input, this.#ids, this.#cache, grouped);
     this.#ids.retainOnly(computed.flatMap((r) => r.views.map((v) => v.idKey)));
     // Map-full: program the Services that fit, keep the rest out whole — not a failed write
     // that would retry the whole sync forever.
@@ -207,7 +209,7 @@ export class NatReconciler {
     if (delta !== undefined && actual !== undefined) this.#ids.observeChanges(delta.actual, delta.desired);
     else this.#ids.observeMaps(desired);
     this.#remember(input, computed, results);
-    this.#serving.replaceAll(groupSlices(input.endpointSlices));
+    this.#serving.replaceAll(grouped);
     const { affinityDeleted, conntrackDeleted, conntrackReset } = this.#cleanUp(plan, backends, desired);
     const total = [frontends, backends, sourceRanges].reduce(
       (n, c) => n + c.added + c.updated + c.deleted,

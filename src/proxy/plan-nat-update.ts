@@ -64,61 +64,57 @@ const sameFe = (a: NatFrontendValue, b: NatFrontendValue): boolean =>
 const sameBe = (a: NatBackendValue, b: NatBackendValue): boolean => a.addr === b.addr && a.port === b.port;
 // Ops are ordered by id within each step so a plan is deterministic. Only the changed entries are
 // sorted: at 10k Services × 10 endpoints sorting all 100k ids on every full sync (restart, relist)
-// cost more than the diff itself, and almost none of them change.
-const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-const inOrder = (ops: { id: string; op: NatOp }[]): NatOp[] => ops.sort(byId).map((o) => o.op);
+// cost more than the diff itself, and almost none of them change. A cold start changes all of
+// them: the ids are sorted as plain strings (the default sort compares UTF-16 code units, as `<`
+// does: no comparator call per comparison) and each op is made after the sort, from its id.
+const inOrder = (ids: string[], opOf: (id: string) => NatOp): NatOp[] => ids.sort().map(opOf);
 
 /** planNatUpdate returns the ops that turn `actual` into `desired`, in a safe order. */
 export function planNatUpdate(actual: NatState, desired: NatState): NatPlan {
-  type Keyed = { id: string; op: NatOp };
-  const addBe: Keyed[] = [];
-  const updateBe: Keyed[] = [];
-  const addSrc: Keyed[] = [];
-  const frontends: Keyed[] = [];
-  const deleteSrc: Keyed[] = [];
-  const deleteBe: Keyed[] = [];
+  const addBe: string[] = [];
+  const updateBe: string[] = [];
+  const addSrc: string[] = [];
+  const frontends: string[] = [];
+  const deleteFe: string[] = [];
+  const deleteSrc: string[] = [];
+  const deleteBe: string[] = [];
   for (const [id, be] of desired.backends) {
     const have = actual.backends.get(id);
-    if (have === undefined)
-      addBe.push({ id, op: { op: "put-backend", key: be.key, value: be.value, change: "add" } });
-    else if (!sameBe(have.value, be.value))
-      updateBe.push({ id, op: { op: "put-backend", key: be.key, value: be.value, change: "update" } });
+    if (have === undefined) addBe.push(id);
+    else if (!sameBe(have.value, be.value)) updateBe.push(id);
   }
-  for (const [id, r] of desired.sourceRanges) {
-    const port = r.servicePort !== undefined ? { servicePort: r.servicePort } : {};
-    if (!actual.sourceRanges.has(id))
-      addSrc.push({ id, op: { op: "put-source-range", key: r.key, ...port } });
-  }
-  for (const [id, r] of actual.sourceRanges)
-    if (!desired.sourceRanges.has(id)) deleteSrc.push({ id, op: { op: "delete-source-range", key: r.key } });
-  const deleteFe: Keyed[] = [];
+  for (const id of desired.sourceRanges.keys()) if (!actual.sourceRanges.has(id)) addSrc.push(id);
+  for (const id of actual.sourceRanges.keys()) if (!desired.sourceRanges.has(id)) deleteSrc.push(id);
   for (const [id, fe] of desired.frontends) {
     const have = actual.frontends.get(id);
-    const port = fe.servicePort !== undefined ? { servicePort: fe.servicePort } : {};
-    if (have === undefined)
-      frontends.push({
-        id,
-        op: { op: "put-frontend", key: fe.key, value: fe.value, change: "add", ...port },
-      });
-    else if (!sameFe(have.value, fe.value))
-      frontends.push({
-        id,
-        op: { op: "put-frontend", key: fe.key, value: fe.value, change: "update", ...port },
-      });
+    if (have === undefined || !sameFe(have.value, fe.value)) frontends.push(id);
   }
-  for (const [id, fe] of actual.frontends)
-    if (!desired.frontends.has(id)) deleteFe.push({ id, op: { op: "delete-frontend", key: fe.key } });
-  for (const [id, be] of actual.backends)
-    if (!desired.backends.has(id)) deleteBe.push({ id, op: { op: "delete-backend", key: be.key } });
+  for (const id of actual.frontends.keys()) if (!desired.frontends.has(id)) deleteFe.push(id);
+  for (const id of actual.backends.keys()) if (!desired.backends.has(id)) deleteBe.push(id);
+  const putBackend =
+    (change: "add" | "update") =>
+    (id: string): NatOp => {
+      const be = desired.backends.get(id)!;
+      return { op: "put-backend", key: be.key, value: be.value, change };
+    };
   return {
     ops: [
-      ...inOrder(addBe),
-      ...inOrder(updateBe),
-      ...inOrder(addSrc),
-      ...inOrder(frontends),
-      ...inOrder(deleteFe),
-      ...inOrder(deleteSrc),
-      ...inOrder(deleteBe),
+      ...inOrder(addBe, putBackend("add")),
+      ...inOrder(updateBe, putBackend("update")),
+      ...inOrder(addSrc, (id) => {
+        const r = desired.sourceRanges.get(id)!;
+        const port = r.servicePort !== undefined ? { servicePort: r.servicePort } : {};
+        return { op: "put-source-range", key: r.key, ...port };
+      }),
+      ...inOrder(frontends, (id) => {
+        const fe = desired.frontends.get(id)!;
+        const port = fe.servicePort !== undefined ? { servicePort: fe.servicePort } : {};
+        const change = actual.frontends.has(id) ? "update" : "add";
+        return { op: "put-frontend", key: fe.key, value: fe.value, change, ...port };
+      }),
+      ...inOrder(deleteFe, (id) => ({ op: "delete-frontend", key: actual.frontends.get(id)!.key })),
+      ...inOrder(deleteSrc, (id) => ({ op: "delete-source-range", key: actual.sourceRanges.get(id)!.key })),
+      ...inOrder(deleteBe, (id) => ({ op: "delete-backend", key: actual.backends.get(id)!.key })),
     ],
     removed: removedBackends(actual, desired),
   };

@@ -11,6 +11,15 @@ export interface RawMap {
   readonly maxEntries?: number;
   /** updateBatch (optional: a live BpfMap has it) writes many pairs in one syscall where the kernel can. */
   updateBatch?(keys: readonly Uint8Array[], values: readonly Uint8Array[]): void;
+  /**
+   * updateBatchPacked (optional: a live BpfMap has it) is updateBatch over `count` pairs laid end
+   * to end, keySize and valueBufferSize bytes each.
+   */
+  updateBatchPacked?(keys: Uint8Array, values: Uint8Array, count: number): void;
+  /** Bytes per key, when known (BpfMap has it). */
+  readonly keySize?: number;
+  /** Bytes per value as written (per-CPU maps: every CPU's slot), when known (BpfMap has it). */
+  readonly valueBufferSize?: number;
   /** presentIndexes (optional: a live BpfMap with u32 keys has it) lists the keys first..last holding a value, in one cheap pass. */
   presentIndexes?(first: number, last: number): number[];
   /** dumpBatch (optional: a live BpfMap has it) reads every entry in a few syscalls where the kernel can. */

@@ -3,14 +3,9 @@
 // (dist/bundle/sluice.mjs, built by bin/bundle.js on the first run and whenever a source
 // changed), so a start does not compile ~500 modules; without a usable bundle (SLUICE_BUNDLE=0,
 // a read-only checkout, a build failure) it runs the sources through tsx, so a fresh checkout
-// works after `npm ci` with no build step either way. `sluice agent` first re-executes itself
-// with its V8 heap flags (bin/agent-heap.js).
-import { execAgentWithHeapFlags } from "./agent-heap.js";
+// works after `npm ci` with no build step either way.
+import { ensureBundle } from "./bundle.js";
 
-await execAgentWithHeapFlags();
-
-// Imported after the exec: the first image of `sluice agent` loads no more than it must.
-const { ensureBundle } = await import("./bundle.js");
 const bundle = await ensureBundle();
 if (bundle !== undefined) {
   await import(bundle);

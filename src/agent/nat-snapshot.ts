@@ -14,6 +14,8 @@
  *   earlier Services on its frontends, and a digest of the input it was computed from (the
  *   Service and its EndpointSlices, in order).
  *
+ * Between two snapshots each NAT write appends a line to the snapshot's journal (NatSnapshotStore).
+ *
  * Invariants (the agent must never serve a stale backend because of the snapshot):
  * - it is captured at once after a successful sync (the results are immutable; serialising and
  *   writing them then takes turns of the event loop, snapshot-writer.ts), so it describes one
@@ -29,6 +31,8 @@
  *   compares the same two fingerprints and re-reads the maps when they differ.
  * Bump NAT_SNAPSHOT_FORMAT whenever computeServiceNat can give another result for the same input.
  */
+import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { NatBackendList } from "../calc/index.ts";
 import type { NatBackendEntry, ServiceNat } from "../calc/index.ts";
 import { readAsciiJson, toAsciiJson } from "../datastore/ascii-json.ts";
@@ -43,7 +47,7 @@ import { addEntry, emptySums, sumsText } from "./nat-fingerprint.ts";
 import { snapshotVersion } from "../datastore/index-snapshot.ts";
 
 /** NAT_SNAPSHOT_FORMAT: bump when the layout or computeServiceNat's results change. */
-export const NAT_SNAPSHOT_FORMAT = 1;
+export const NAT_SNAPSHOT_FORMAT = 2;
 
 /** NatSnapshotService is one Service as recorded. */
 export interface NatSnapshotService {
@@ -64,7 +68,18 @@ interface SerialSnapshot {
   readonly version: string;
   readonly node: NatNode;
   readonly fingerprint: string;
-  readonly services: [digest: string, claims: string, result: ServiceNat | SerialServiceNat][];
+  /** The id of this snapshot's journal (`<path>.journal.<id>`). */
+  readonly journal: string;
+  readonly services: SerialService[];
+}
+
+type SerialService = [digest: string, claims: string, result: ServiceNat | SerialServiceNat];
+
+/** One journal line: the Services changed and removed by one NAT write, and the fingerprint after it. */
+interface SerialJournalLine {
+  readonly fingerprint: string;
+  readonly services: SerialService[];
+  readonly removed: string[];
 }
 
 /** A result as the JSON holds it: the backends as the list of entries (NatBackendList.toJSON). */
@@ -106,15 +121,34 @@ export function inputDigest(service: Service, slices: readonly EndpointSlice[]):
   return out;
 }
 
-/** NatSnapshotStore reads and writes the snapshot file. */
+/**
+ * NatSnapshotStore reads and writes the snapshot file and its journal. The snapshot is written
+ * a few seconds after a change (proxy-service-sync.ts); between two snapshots each NAT write
+ * appends one line to the journal of the latest snapshot (`<path>.journal.<snapshot id>`): the
+ * Services whose results changed or went, and the fingerprint after the write. A restart reads
+ * the snapshot, then its journal's complete lines, so an agent killed right after a change still
+ * restores (without the journal, any change in the seconds before a kill meant the full adopt).
+ * A torn last line (a kill mid-append) is left out, and the fingerprint check then finds the
+ * maps ahead of the restored state: the full adopt, as before. A snapshot in place makes the
+ * journals of earlier snapshots garbage; they are removed.
+ */
 export class NatSnapshotStore {
   readonly #file: SnapshotWriter;
+  /** The results the snapshot and journal on disk describe, by Service (undefined: none yet). */
+  #recorded: Map<string, ServiceNat> | undefined;
+  /** Ids of the snapshots taken, oldest first; the journal goes to the last one's. */
+  #ids: string[] = [];
 
   constructor(
     readonly path: string,
     readonly log: (message: string) => void = () => {},
   ) {
     this.#file = new SnapshotWriter(path);
+  }
+
+  /** journalPath is where the journal of snapshot `id` is. */
+  journalPath(id: string): string {
+    return `${this.path}.journal.${id}`;
   }
 
   /** load returns the snapshot when it is one this agent can use, else undefined with the reason logged. */
@@ -142,38 +176,144 @@ export class NatSnapshotStore {
       snap.node.nodeAddresses.join(",") !== node.nodeAddresses.join(",")
     )
       return why("taken for another node name or addresses");
-    if (typeof snap.fingerprint !== "string" || !Array.isArray(snap.services)) return why("corrupt (fields)");
-    const services: NatSnapshotService[] = [];
+    if (
+      typeof snap.fingerprint !== "string" ||
+      typeof snap.journal !== "string" ||
+      !Array.isArray(snap.services)
+    )
+      return why("corrupt (fields)");
+    const byName = new Map<string, NatSnapshotService>();
     for (const s of snap.services) {
-      if (!Array.isArray(s) || typeof s[0] !== "string" || typeof s[1] !== "string" || !wellFormed(s[2]))
-        return why("corrupt (a service entry)");
-      services.push({
-        digest: s[0],
-        claims: s[1],
-        result: { ...s[2], backends: NatBackendList.from(s[2].backends) },
-      });
+      const entry = serviceOf(s);
+      if (entry === undefined) return why("corrupt (a service entry)");
+      byName.set(entry.result.name, entry);
     }
-    return { node: snap.node, fingerprint: snap.fingerprint, services };
+    let fingerprint = snap.fingerprint;
+    let lines = 0;
+    for (const line of this.#journalLines(snap.journal)) {
+      const entries = line.services.map(serviceOf);
+      if (entries.some((e) => e === undefined)) break; // a line that does not check out ends the journal
+      for (const e of entries) byName.set(e!.result.name, e!);
+      for (const name of line.removed) byName.delete(name);
+      fingerprint = line.fingerprint;
+      lines++;
+    }
+    this.#ids = [snap.journal];
+    this.#recorded = new Map([...byName].map(([name, e]) => [name, e.result]));
+    this.#removeJournalsBut(snap.journal);
+    if (lines > 0) this.log(`nat snapshot ${JSON.stringify(this.path)}: ${lines} journal line(s) applied`);
+    return { node: snap.node, fingerprint, services: [...byName.values()] };
   }
 
   /**
    * write records `services`, whose entries the maps hold as `fingerprint` says, without holding
    * the event loop (snapshot-writer.ts): `services` is captured as given (immutable results and
-   * resources), serialised and written a slice per turn of the loop. Writes run one after another.
+   * resources), serialised and written a slice per turn of the loop. Writes run one after another;
+   * NAT writes from now on are journaled against this snapshot.
    */
-  write(node: NatNode, fingerprint: string, services: readonly AppliedService[]): Promise<void> {
-    return this.#file.write(asciiJsonSlices(snapshotHead(node, fingerprint), "services", services, serial));
+  async write(node: NatNode, fingerprint: string, services: readonly AppliedService[]): Promise<void> {
+    const id = this.#begin(services);
+    const head = { ...snapshotHead(node, fingerprint), journal: id };
+    if (await this.#file.write(asciiJsonSlices(head, "services", services, serial)))
+      this.#removeJournalsBefore(id);
   }
 
   /** writeNow records `services` at once (a clean shutdown); an unfinished write() gives way. */
   writeNow(node: NatNode, fingerprint: string, services: readonly AppliedService[]): void {
-    this.#file.writeNow(toAsciiJson({ ...snapshotHead(node, fingerprint), services: services.map(serial) }));
+    const id = this.#begin(services);
+    this.#file.writeNow(
+      toAsciiJson({ ...snapshotHead(node, fingerprint), journal: id, services: services.map(serial) }),
+    );
+    this.#removeJournalsBefore(id);
+  }
+
+  /**
+   * journal appends what changed since the snapshot and journal on disk to the latest snapshot's
+   * journal: the applied Services whose result is not the recorded one, those no longer applied,
+   * and `fingerprint` (of the maps holding `services`). Call it after a NAT write that succeeded.
+   * Nothing before the first snapshot (or load). Throws when the append fails (the caller logs;
+   * a restart then finds the maps ahead of the journal and reads them).
+   */
+  journal(fingerprint: string, services: readonly AppliedService[]): void {
+    const recorded = this.#recorded;
+    const id = this.#ids.at(-1);
+    if (recorded === undefined || id === undefined) return;
+    const changed = services.filter((s) => recorded.get(s.result.name) !== s.result);
+    const names = new Set(services.map((s) => s.result.name));
+    const removed = [...recorded.keys()].filter((n) => !names.has(n));
+    if (changed.length === 0 && removed.length === 0) return;
+    const line: SerialJournalLine = { fingerprint, services: changed.map(serial), removed };
+    appendFileSync(this.journalPath(id), `${toAsciiJson(line)}\n`, "latin1");
+    for (const s of changed) recorded.set(s.result.name, s.result);
+    for (const n of removed) recorded.delete(n);
   }
 
   /** idle resolves when no write() is running. */
-  idle(): Promise<void> {
-    return this.#file.idle();
+  async idle(): Promise<void> {
+    await this.#file.idle();
   }
+
+  #begin(services: readonly AppliedService[]): string {
+    const id = `${process.pid.toString(36)}${Date.now().toString(36)}${(++journalSerial).toString(36)}`;
+    this.#ids.push(id);
+    this.#recorded = new Map(services.map((s) => [s.result.name, s.result]));
+    return id;
+  }
+
+  *#journalLines(id: string): Iterable<SerialJournalLine> {
+    let text: string;
+    try {
+      text = readFileSync(this.journalPath(id), "latin1");
+    } catch {
+      return; // no journal: no write since the snapshot
+    }
+    for (const raw of text.split("\n")) {
+      if (raw === "") continue;
+      let line: Partial<SerialJournalLine>;
+      try {
+        line = JSON.parse(raw) as Partial<SerialJournalLine>;
+      } catch {
+        return; // torn (a kill mid-append): the lines before it stand
+      }
+      if (
+        typeof line.fingerprint !== "string" ||
+        !Array.isArray(line.services) ||
+        !Array.isArray(line.removed)
+      )
+        return;
+      yield line as SerialJournalLine;
+    }
+  }
+
+  /** Removes the journals of the snapshots taken before `id` (the one now in place). */
+  #removeJournalsBefore(id: string): void {
+    const at = this.#ids.indexOf(id);
+    if (at < 0) return;
+    for (const old of this.#ids.splice(0, at)) rmSync(this.journalPath(old), { force: true });
+  }
+
+  /** Removes every journal in the state directory but `id`'s (a load: the others are garbage). */
+  #removeJournalsBut(id: string): void {
+    const prefix = `${basename(this.path)}.journal.`;
+    let names: string[];
+    try {
+      names = readdirSync(dirname(this.path));
+    } catch {
+      return;
+    }
+    for (const n of names)
+      if (n.startsWith(prefix) && n !== `${prefix}${id}`)
+        rmSync(join(dirname(this.path), n), { force: true });
+  }
+}
+
+let journalSerial = 0;
+
+function serviceOf(s: unknown): NatSnapshotService | undefined {
+  if (!Array.isArray(s) || typeof s[0] !== "string" || typeof s[1] !== "string" || !wellFormed(s[2]))
+    return undefined;
+  const r = s[2];
+  return { digest: s[0], claims: s[1], result: { ...r, backends: NatBackendList.from(r.backends) } };
 }
 
 /** AppliedService is one Service as the reconciler applied it (NatReconciler.applied). */
@@ -184,7 +324,7 @@ export interface AppliedService {
   readonly claims: string;
 }
 
-function snapshotHead(node: NatNode, fingerprint: string): Omit<SerialSnapshot, "services"> {
+function snapshotHead(node: NatNode, fingerprint: string): Omit<SerialSnapshot, "services" | "journal"> {
   return {
     format: NAT_SNAPSHOT_FORMAT,
     version: snapshotVersion(),
@@ -193,11 +333,7 @@ function snapshotHead(node: NatNode, fingerprint: string): Omit<SerialSnapshot, 
   };
 }
 
-const serial = (s: AppliedService): SerialSnapshot["services"][number] => [
-  inputDigest(s.service, s.slices),
-  s.claims,
-  s.result,
-];
+const serial = (s: AppliedService): SerialService => [inputDigest(s.service, s.slices), s.claims, s.result];
 
 function wellFormed(r: unknown): r is SerialServiceNat {
   const n = r as Partial<SerialServiceNat> | null;

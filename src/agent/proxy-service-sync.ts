@@ -92,6 +92,21 @@ export function serviceSyncFactory(
           log.warn({ op: "nat-snapshot", err }, `write nat snapshot ${store.path} failed`),
         );
     };
+    /**
+     * After a NAT write: one journal line against the snapshot on disk (nat-snapshot.ts), so a
+     * kill before the next snapshot still restores. ~1–2 ms at 10k Services (the applied list
+     * and the fingerprint's sum over kept shares), after the write, not before it.
+     */
+    const journal = (report: ServiceSyncReport): void => {
+      if (store === undefined || report.written + report.deleted === 0) return;
+      const now = capture();
+      if (now === undefined) return;
+      try {
+        store.journal(now.fingerprint, now.services);
+      } catch (err) {
+        log.warn({ op: "nat-snapshot", err }, `append to the nat snapshot's journal failed`);
+      }
+    };
     /** After a sync that wrote (or read the maps: no usable snapshot), record the new state soon. */
     const snapshotSoon = (report: ServiceSyncReport, adopted: boolean): void => {
       if (store === undefined || snapshotTimer !== undefined) return;
@@ -136,6 +151,7 @@ export function serviceSyncFactory(
         });
         const report = reportOf(r);
         last = { input, report };
+        journal(report);
         snapshotSoon(report, r.adopted);
         prepareDue = reconciler;
         return report;
@@ -155,6 +171,7 @@ export function serviceSyncFactory(
         // Every change the cache holds went through here (the agent hands each event's names
         // over at once), so a pass with nothing newer has nothing to do for Services.
         last = { input: inputKey(cache, context), report };
+        journal(report);
         snapshotSoon(report, false);
         return report;
       },

@@ -9,11 +9,12 @@
  * write, i.e. the maps hold exactly what the input asks for. Root only (BPF maps, bpffs).
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, requireRoot } from "../../test/support/root.ts";
+import { until } from "../../test/support/until.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { BpfMap } from "../bpf/map.ts";
 import { openOrCreateMap } from "../bpf/map-pinning.ts";
@@ -209,6 +210,58 @@ describe("agent restart over its snapshots", requireRoot, () => {
     const again = await agentRun();
     assert.ok(said(again, /"unchanged":20.*restored nat state/), again.lines.join(""));
     assert.equal(again.written + again.deleted, 0);
+  });
+
+  /**
+   * One agent lifetime that ends in a kill: restore, then EndpointSlice `i` changes to `gen`'s
+   * addresses and the fast path writes it — and no close (the snapshot's timer never fires).
+   */
+  async function changeThenKill(i: number, gen: number): Promise<void> {
+    const log = createAgentLogger(NODE.nodeName, "silent");
+    const ds = new FileDatastore(dsDir);
+    const cache = new ClusterCache();
+    const watch = await ds.watch((e) => void cache.apply(e));
+    const { maps, close } = openMaps(root);
+    try {
+      const sync = serviceSyncFactory({ stateDir } as AgentConfig, { snapshotDelayMs: 60_000 })!(maps, log);
+      await sync.sync(cache, NODE);
+      const writer = new FileDatastore(dsDir);
+      await writer.applyBatch([sliceManifest(i, addrsOf(i, gen))]);
+      await writer.close();
+      const want = addrsOf(i, gen)[0]!;
+      await until(`slice web-${i} with ${want} in the cache`, () =>
+        cache
+          .endpointSlicesOf(`default/web-${i}`)
+          .some((s) => s.endpoints.some((e) => e.addresses[0] === want)),
+      );
+      const r = sync.syncChanged!(cache, new Set([`default/web-${i}`]), NODE);
+      assert.ok(r !== undefined && r.written > 0, "the fast path wrote the change");
+    } finally {
+      watch.close();
+      await ds.close();
+      close();
+    }
+  }
+
+  test("a change in the seconds before a kill: the snapshot's journal restores it (nothing re-read or rewritten)", async () => {
+    await agentRun(); // a snapshot of the current state at close
+    await changeThenKill(6, 4);
+    const run = await agentRun();
+    assert.ok(said(run, /1 journal line\(s\) applied/), run.lines.join(""));
+    assert.ok(said(run, /"unchanged":20.*restored nat state/), run.lines.join(""));
+    assert.equal(run.written + run.deleted, 0);
+  });
+
+  test("a torn journal line (a kill mid-append): the lines before it stand, the maps are read", async () => {
+    await agentRun();
+    await changeThenKill(6, 5);
+    const journals = readdirSync(stateDir).filter((f) => f.startsWith(`${NAT_SNAPSHOT_FILE}.journal.`));
+    assert.equal(journals.length, 1, journals.join(", "));
+    const path = join(stateDir, journals[0]!);
+    writeFileSync(path, readFileSync(path, "latin1").slice(0, -40), "latin1");
+    const run = await agentRun();
+    assert.ok(said(run, /pinned maps changed since it was taken/), run.lines.join(""));
+    assert.equal(run.written + run.deleted, 0, "the maps were right: the full adopt writes nothing");
   });
 
   test("maps changed behind the snapshot's back: not used, the full adopt repairs them", async () => {

@@ -70,15 +70,19 @@ export class SnapshotWriter {
    * write replaces the file with `parts` (text, taken one part per turn of the loop as each is
    * written), after any write already running; a later write() or writeNow() supersedes one that
    * has not renamed yet. The parts must come from state captured when write() was called.
-   * Rejects with what failed.
+   * Resolves true when this write's file is in place, false when it was superseded; rejects with
+   * what failed.
    */
-  write(parts: Iterable<string>): Promise<void> {
+  write(parts: Iterable<string>): Promise<boolean> {
     const generation = ++this.#generation;
     const run = this.#running.then(async () => {
-      if (generation !== this.#generation) return; // a later write supersedes this one
-      await this.#replace(parts, generation);
+      if (generation !== this.#generation) return false; // a later write supersedes this one
+      return await this.#replace(parts, generation);
     });
-    this.#running = run.catch(() => {});
+    this.#running = run.then(
+      () => {},
+      () => {},
+    );
     return run;
   }
 
@@ -94,7 +98,7 @@ export class SnapshotWriter {
     return this.#running;
   }
 
-  async #replace(parts: Iterable<string>, generation: number): Promise<void> {
+  async #replace(parts: Iterable<string>, generation: number): Promise<boolean> {
     mkdirSync(dirname(this.path), { recursive: true });
     try {
       const fh = await open(this.#tmp, "w", 0o644);
@@ -108,11 +112,15 @@ export class SnapshotWriter {
         await fh.close();
       }
       // Superseded (a later write or writeNow): that one's file stays.
-      if (generation === this.#generation) return await rename(this.#tmp, this.path);
+      if (generation === this.#generation) {
+        await rename(this.#tmp, this.path);
+        return true;
+      }
     } catch (err) {
       await rm(this.#tmp, { force: true });
       throw err;
     }
     await rm(this.#tmp, { force: true });
+    return false;
   }
 }

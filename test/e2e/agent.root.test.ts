@@ -494,8 +494,11 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
         (await sluice("dump", "ifaces", "--bpffs-root", lab.node(node).bpffsDir, "--json")).stdout || "[]",
       ).length as number;
     await install("Iptables");
+    // The switch waits for the pass in progress: the previous test's map rebuild reloads every
+    // interface's programs (~10 s here: the verifier, per interface), and the agent detaches
+    // only after that pass. Waiting for it is not a timing claim.
     for (const n of lab.nodes)
-      await until(`no link pins on ${n.name}`, async () => (await linkPins(n.name)) === 0);
+      await until(`no link pins on ${n.name}`, async () => (await linkPins(n.name)) === 0, 30_000);
     assert.equal((await readiness("node-1")).mode, "standard");
     const direct = await probe(clients[0]!.name, lab.pod("node-3-pod-1").ip, 8080, 3);
     assert.equal(direct.failed, 0, `plain routing pod to pod: ${explain(direct)}`);

@@ -235,7 +235,14 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
       this.#d.log.info({ op: "routes", map: SL_MAP.routes, ...r }, "routes updated");
     // The proxy logs its own writes and problems (once each); nothing to add here.
     const natNode = { nodeName: config.nodeName, nodeAddresses: [this.#node.ip] };
-    const nat = await this.#natWrite(() => this.#services?.sync(cache, natNode));
+    let nat: ServiceSyncReport | undefined;
+    try {
+      nat = await this.#services?.sync(cache, natNode);
+    } catch (err) {
+      this.#natGeneration++; // it may have written part of the maps
+      throw err;
+    }
+    this.#countNatWrite(nat);
     if (nat !== undefined) {
       for (const map of ["sl_nat_fe", "sl_nat_be", "sl_nat_src"])
         this.#d.metrics.servicesNotProgrammed.set(
@@ -283,8 +290,15 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
   syncServiceChanges(names: ReadonlySet<string>): ServiceSyncReport | undefined {
     if (this.#mode?.mode !== "bpf" || this.#firstPass || this.#node === undefined) return undefined;
     const node = { nodeName: this.#d.config.nodeName, nodeAddresses: [this.#node.ip] };
-    const services = this.#services;
-    return this.#natWrite(() => services?.syncChanged?.(this.#d.cache, names, node));
+    let report: ServiceSyncReport | undefined;
+    try {
+      report = this.#services?.syncChanged?.(this.#d.cache, names, node);
+    } catch (err) {
+      this.#natGeneration++; // it may have written part of the maps
+      throw err;
+    }
+    this.#countNatWrite(report);
+    return report;
   }
 
   /**
@@ -296,30 +310,9 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     return this.#natGeneration;
   }
 
-  /** #natWrite runs one Service sync and moves natGeneration if it wrote or threw. */
-  #natWrite<R extends ServiceSyncReport | undefined | Promise<ServiceSyncReport | undefined>>(
-    run: () => R,
-  ): R {
-    const bump = (r: ServiceSyncReport | undefined): void => {
-      if (r !== undefined && r.written + r.deleted > 0) this.#natGeneration++;
-    };
-    let out: R;
-    try {
-      out = run();
-    } catch (err) {
-      this.#natGeneration++;
-      throw err;
-    }
-    if (out instanceof Promise)
-      return out.then(
-        (r) => (bump(r), r),
-        (err: unknown) => {
-          this.#natGeneration++;
-          throw err;
-        },
-      ) as R;
-    bump(out as ServiceSyncReport | undefined);
-    return out;
+  /** #countNatWrite moves natGeneration when a Service sync wrote. */
+  #countNatWrite(r: ServiceSyncReport | undefined): void {
+    if (r !== undefined && r.written + r.deleted > 0) this.#natGeneration++;
   }
 
   /**

@@ -11,6 +11,7 @@ import { categorizeEndpoints } from "./categorize-endpoints.ts";
 import { orderLocalFirst, sameEndpoints } from "./endpoint-order.ts";
 import { serviceEndpoints } from "./service-endpoints.ts";
 import type { EndpointInfo } from "./service-endpoints.ts";
+import { prng } from "../../test/support/random-services.ts";
 
 function referenceOrderLocalFirst(eps: readonly EndpointInfo[]): EndpointInfo[] {
   if (eps.length < 2) return [...eps];
@@ -66,17 +67,10 @@ function referenceServiceEndpoints(
   return { endpoints: [...byAddrPort.values()], problems };
 }
 
-/** A small deterministic generator (xorshift), so a failure repeats. */
+/** Integers below n from the seeded generator the NAT property tests use (a failure repeats). */
 function random(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const next = prng(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 function randomSlices(r: (n: number) => number): EndpointSlice[] {

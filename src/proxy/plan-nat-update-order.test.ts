@@ -15,6 +15,7 @@ import type {
 } from "../calc/index.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
 import type { NatOp, NatPlan } from "./plan-nat-update.ts";
+import { prng } from "../../test/support/random-services.ts";
 
 const sameFe = (a: NatFrontendValue, b: NatFrontendValue): boolean =>
   a.svcId === b.svcId &&
@@ -81,17 +82,10 @@ function referencePlan(actual: NatState, desired: NatState): NatPlan {
   };
 }
 
-/** A small deterministic generator (xorshift), so a failure repeats. */
+/** Integers below n from the seeded generator the NAT property tests use (a failure repeats). */
 function random(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const next = prng(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 /** A random state over few ids (so two states share many), ids chosen so their string and numeric orders differ. */

@@ -13,10 +13,11 @@
  * same measurement over main's code too (`git archive main` into a temporary directory, this
  * checkout's node_modules), in the same run, for a before/after under the same load.
  * Above Calico's default NAT map sizes (262,144 backends) the datastore gets a FelixConfiguration
- * sizing sl_nat_fe / sl_nat_be for the Services (as the scale bench does). Needs root.
+ * sizing sl_nat_fe / sl_nat_be for the Services (as the scale bench does). `--heap=true` writes a
+ * heap snapshot after the idle window (for bench/heap-owners.ts). Needs root.
  */
 import { execFileSync, execSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { FileDatastore } from "../src/datastore/file-datastore.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
@@ -47,6 +48,11 @@ export type AgentIdleOptions = {
   readonly bundle: boolean;
   /** Also measure main's code (git archive main), same N, same run. */
   readonly baseline: boolean;
+  /**
+   * Write a heap snapshot of the agent after the idle window (SIGUSR2) under bench/results/,
+   * for bench/heap-owners.ts: what each owner holds.
+   */
+  readonly heap: boolean;
 };
 
 interface IdleFigures {
@@ -113,6 +119,31 @@ function prebuildBundle(root: string): void {
   );
 }
 
+/** heapSnapshot has the agent write a heap snapshot into `dir` and waits until it is complete. */
+async function heapSnapshot(ctx: BenchContext, pid: number, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, "SIGUSR2");
+  // Node writes the file in place; the agent's loop is blocked until it is done, so a size that
+  // stops growing for 2 s (and a non-empty file) marks it complete.
+  const deadline = Date.now() + 600_000;
+  let last = -1;
+  let steady = 0;
+  while (Date.now() < deadline) {
+    await sleep(500);
+    const file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+    if (file === undefined) continue;
+    const size = statSync(`${dir}/${file}`).size;
+    steady = size > 0 && size === last ? steady + 1 : 0;
+    last = size;
+    if (steady >= 4) {
+      ctx.progress(`heap snapshot: ${dir}/${file} (${(size / 1e6).toFixed(0)} MB)`);
+      return;
+    }
+  }
+  throw new Error(`agent-idle --heap: no complete heap snapshot in ${dir} within 600 s`);
+}
+
 async function measureIdle(
   ctx: BenchContext,
   n: number,
@@ -130,7 +161,10 @@ async function measureIdle(
     readyTimeoutMs: 600_000,
     env: { SLUICE_BUNDLE: o.bundle ? "1" : "0" },
     ...(main !== undefined ? { bin: `${main}/bin/sluice.js` } : {}),
-    ...(o.profile ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] } : {}),
+    nodeArgs: [
+      ...(o.profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
+      ...(o.heap ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${profDir}`] : []),
+    ],
   });
   try {
     const services = syntheticServices({ count: n, endpointsPerService: o.endpoints, nodeName: NODE });
@@ -165,6 +199,7 @@ async function measureIdle(
     const c1 = agent.cpuSeconds();
     const heapMb = (agent.metric("sluice_agent_nodejs_heap_size_used_bytes") ?? NaN) / 1e6;
     const scrapeCpuMs = (agent.cpuSeconds() - c1) * 1000;
+    if (o.heap) await heapSnapshot(ctx, agent.pid, profDir);
     // The same idle window with one Service flow in conntrack, as on any node with traffic: the
     // sweeper (every 10 s) then judges NAT entries against the Services' backends.
     writeServiceFlow(agent.pinDir, services[0]);
@@ -281,6 +316,7 @@ export const agentIdleBench: Benchmark<AgentIdleOptions> = {
     profile: false,
     bundle: true,
     baseline: false,
+    heap: false,
   },
   small: {
     services: [0, 1000],
@@ -289,6 +325,7 @@ export const agentIdleBench: Benchmark<AgentIdleOptions> = {
     profile: false,
     bundle: true,
     baseline: false,
+    heap: false,
   },
   async run(ctx, o) {
     const figures: IdleFigures[] = [];

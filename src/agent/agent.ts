@@ -26,7 +26,7 @@ import { startHttpEndpoints } from "./http-endpoints.ts";
 import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
 import { SNAPSHOT_DELAY_MS } from "./proxy-service-sync.ts";
-import { releaseMemory } from "./release-memory.ts";
+import { releaseMemory, shrinkYoungGeneration } from "./release-memory.ts";
 import { runStartupChecks } from "./startup-checks.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
 import { sliceServiceKey } from "../datastore/cluster-cache.ts";
@@ -83,6 +83,11 @@ const ERROR_RETRY_MS = 2_000;
 const RELEASE_AFTER_SYNC_S = 1;
 const RELEASE_DELAY_MS = SNAPSHOT_DELAY_MS + 1_500;
 const RELEASE_EVERY_MS = 60_000;
+/**
+ * After the release, a scavenge once the allocation has been quiet longer than V8's ~5 s window,
+ * so the young generation the pass grew shrinks back (see shrinkYoungGeneration).
+ */
+const YOUNG_SHRINK_DELAY_MS = 6_000;
 
 /** Agent is a running node agent. */
 export class Agent {
@@ -312,6 +317,20 @@ export class Agent {
         },
         "released memory after a sync pass",
       );
+      setTimeout(() => {
+        if (this.#stopped) return;
+        const y = shrinkYoungGeneration();
+        this.#log.debug(
+          {
+            op: "memory",
+            newSpaceBefore: y.beforeBytes,
+            newSpaceAfter: y.afterBytes,
+            rssBefore: y.rssBefore,
+            rssAfter: y.rssAfter,
+          },
+          "shrank the young generation after a sync pass",
+        );
+      }, YOUNG_SHRINK_DELAY_MS).unref();
     }, RELEASE_DELAY_MS).unref();
   }
 

@@ -146,6 +146,15 @@ export class NatSnapshotStore {
     this.#file = new SnapshotWriter(path);
   }
 
+  /**
+   * journaling is true when journal() would append (a snapshot was loaded or written since this
+   * store was made). Before that journal() does nothing, so a caller can skip what it needs — the
+   * applied results' fingerprint hashes every entry of a cold start (~0.25 s at 10k Services).
+   */
+  get journaling(): boolean {
+    return this.#recorded !== undefined && this.#ids.length > 0;
+  }
+
   /** journalPath is where the journal of snapshot `id` is. */
   journalPath(id: string): string {
     return `${this.path}.journal.${id}`;

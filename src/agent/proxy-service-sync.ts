@@ -98,7 +98,9 @@ export function serviceSyncFactory(
      * and the fingerprint's sum over kept shares), after the write, not before it.
      */
     const journal = (report: ServiceSyncReport): void => {
-      if (store === undefined || report.written + report.deleted === 0) return;
+      // Before the first snapshot (a cold start) there is no journal to append to: not even the
+      // capture, whose fingerprint of a cold start's results is ~0.25 s at 10k Services.
+      if (store === undefined || !store.journaling || report.written + report.deleted === 0) return;
       const now = capture();
       if (now === undefined) return;
       try {

@@ -97,6 +97,19 @@ export class NatBackendList implements Iterable<NatBackendEntry> {
     }
   }
 
+  /**
+   * eachOf calls `fn` with the index, address and port of every slot of `svcId`, in order,
+   * without making entry objects (a cold start's writes walk 100k slots at 10k Services).
+   */
+  eachOf(svcId: number, fn: (index: number, addr: string, port: number) => void): void {
+    for (let r = 0, at = 0; r < this.runs.length; at += this.runs[r + 2]!, r += 3) {
+      if (this.runs[r] !== svcId) continue;
+      const first = this.runs[r + 1]!;
+      for (let i = 0; i < this.runs[r + 2]!; i++)
+        fn(first + i, this.slots[2 * (at + i)] as string, this.slots[2 * (at + i) + 1] as number);
+    }
+  }
+
   /** Every entry, in order (fresh objects). */
   *[Symbol.iterator](): IterableIterator<NatBackendEntry> {
     for (let r = 0, at = 0; r < this.runs.length; at += this.runs[r + 2]!, r += 3) {

@@ -39,6 +39,35 @@ export class AppliedBackends implements ReadonlyMap<string, NatBackendEntry> {
     }
   }
 
+  /** svcIds lists the svc_ids that have entries, without making the entries. */
+  svcIds(): IterableIterator<number> {
+    return this.#bySvcId.keys();
+  }
+
+  /**
+   * eachInIdOrder calls `fn` with every entry in the order of their ids (backendKeyId) sorted as
+   * strings — planNatUpdate's order for the backends it adds — without making an id per entry:
+   * by svc_id as text, then by index as text. ("a#x" < "b#y" as strings exactly when a < b as
+   * text, or a = b and x < y as text: "#" sorts below every digit.)
+   */
+  eachInIdOrder(fn: (svcId: number, index: number, addr: string, port: number) => void): void {
+    const ids = [...this.#bySvcId.keys()].map(String).sort();
+    for (const text of ids) {
+      const svcId = Number(text);
+      const list = this.#bySvcId.get(svcId)!;
+      const count = list.countOf(svcId);
+      // Indexes 0..9 sort the same as text and as numbers; a longer list's order is taken from its ids.
+      if (count <= 10 && inPlainOrder(list, svcId)) {
+        list.eachOf(svcId, (index, addr, port) => fn(svcId, index, addr, port));
+        continue;
+      }
+      const slots: [string, number, string, number][] = [];
+      list.eachOf(svcId, (index, addr, port) => slots.push([String(index), index, addr, port]));
+      slots.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (const [, index, addr, port] of slots) fn(svcId, index, addr, port);
+    }
+  }
+
   get size(): number {
     return this.#size;
   }
@@ -79,4 +108,15 @@ export class AppliedBackends implements ReadonlyMap<string, NatBackendEntry> {
   ): void {
     for (const [id, e] of this.entries()) fn(e, id, this);
   }
+}
+
+/** inPlainOrder: `svcId`'s slots in `list` are 0, 1, 2, ... in that order (a Service port's list always is). */
+function inPlainOrder(list: NatBackendList, svcId: number): boolean {
+  let next = 0;
+  let plain = true;
+  list.eachOf(svcId, (index) => {
+    plain &&= index === next;
+    next++;
+  });
+  return plain;
 }

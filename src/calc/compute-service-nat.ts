@@ -62,7 +62,9 @@ export interface ServiceNatContext {
 
 /** serviceName is "namespace/name". */
 export function serviceName(svc: Service): string {
-  return `${namespaceOf(svc)}/${svc.metadata.name}`;
+  // Joined, not a template: the name is kept (the result, NatCache's and the reconciler's keys),
+  // and a template's result is a cons string that keeps its pieces and a flat copy once hashed.
+  return [namespaceOf(svc), "/", svc.metadata.name].join("");
 }
 
 /** computeServiceNat computes the entries of `svc`; `slices` are all of its EndpointSlices. */

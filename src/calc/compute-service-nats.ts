@@ -37,8 +37,11 @@ export function computeServiceNats(
   const claimedBy = (keyId: string): string | undefined => claimed.get(keyId);
   const ctx = { nodeName: input.nodeName, nodeAddresses: input.nodeAddresses, ids, claimedBy };
   const out: ServiceNat[] = [];
-  const names = new Set<string>();
+  let distinct = 0;
+  let previous: string | undefined;
   for (const { svc, name } of services) {
+    if (name !== previous) distinct++; // sorted: equal names are neighbours
+    previous = name;
     const slices = slicesByService.get(name) ?? NO_SLICES;
     const cached = cache.get(name);
     let result: ServiceNat;
@@ -49,10 +52,11 @@ export function computeServiceNats(
       cache.set(name, { service: svc, slices, claims: claimsOf(result.wanted, claimed), result });
     }
     for (const fe of result.frontends) claimed.set(frontendKeyId(fe.key), fe.servicePort ?? "?");
-    names.add(name);
     out.push(result);
   }
-  cache.retainOnly(names);
+  // Every name has its entry now, so the cache holds deleted Services only when it holds more
+  // entries than there are names: a set of every name (100k at 100k Services) only then.
+  if (cache.size > distinct) cache.retainOnly(new Set(services.map((s) => s.name)));
   return out;
 }
 

@@ -34,6 +34,11 @@ export class NatCache {
     this.#entries.clear();
   }
 
+  /** size is the number of Services with an entry. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** get returns the entry of Service `name`. */
   get(name: string): NatCacheEntry | undefined {
     return this.#entries.get(name);

@@ -139,7 +139,7 @@ export class NatReconciler {
   /** The node identity of #applied. */
   #nodeKey: string | undefined;
   /** Frontend key id → the Services that ask for it (more than one: who gets it is decided across Services). */
-  readonly #wanters = new Map<string, string[]>();
+  readonly #wanters: Wanters = new Map();
   /** Entries in the maps, per map, for the capacity check. */
   #used = { frontends: 0, backends: 0, sourceRanges: 0 };
   readonly #healthChecks = new Map<string, HealthCheckService>();
@@ -431,7 +431,7 @@ export class NatReconciler {
       const after = service === undefined ? undefined : computeServiceNat(service, slices, ctxOf(dry));
       if (after !== undefined && after.name !== name) return undefined;
       for (const id of [...(before?.wanted ?? []), ...(after?.wanted ?? [])]) {
-        if ((this.#wanters.get(id) ?? []).some((n) => n !== name)) return undefined;
+        if (wantedByAnother(this.#wanters, id, name)) return undefined;
         if ((inBatch.get(id) ?? name) !== name) return undefined;
         inBatch.set(id, name);
       }
@@ -865,16 +865,33 @@ function nodeKeyOf(node: NatNode): string {
   return `${node.nodeName}\n${node.nodeAddresses.join(",")}`;
 }
 
-function addWanter(wanters: Map<string, string[]>, id: string, name: string): void {
-  const list = wanters.get(id);
-  if (list === undefined) wanters.set(id, [name]);
-  else if (!list.includes(name)) list.push(name);
+/**
+ * Wanters: frontend key id → the Service, or Services, asking for it. Almost every frontend has
+ * one: a name, not a list of one (100k one-item lists at 100k Services).
+ */
+type Wanters = Map<string, string | string[]>;
+
+function addWanter(wanters: Wanters, id: string, name: string): void {
+  const w = wanters.get(id);
+  if (w === undefined) wanters.set(id, name);
+  else if (typeof w === "string") {
+    if (w !== name) wanters.set(id, [w, name]);
+  } else if (!w.includes(name)) w.push(name);
 }
 
-function removeWanter(wanters: Map<string, string[]>, id: string, name: string): void {
-  const list = wanters.get(id)?.filter((n) => n !== name);
-  if (list === undefined || list.length === 0) wanters.delete(id);
-  else wanters.set(id, list);
+function removeWanter(wanters: Wanters, id: string, name: string): void {
+  const w = wanters.get(id);
+  if (w === undefined) return;
+  const rest = typeof w === "string" ? [w].filter((n) => n !== name) : w.filter((n) => n !== name);
+  if (rest.length === 0) wanters.delete(id);
+  else wanters.set(id, rest.length === 1 ? rest[0]! : rest);
+}
+
+/** wantedByAnother: a Service other than `name` asks for frontend `id`. */
+function wantedByAnother(wanters: Wanters, id: string, name: string): boolean {
+  const w = wanters.get(id);
+  if (w === undefined) return false;
+  return typeof w === "string" ? w !== name : w.some((n) => n !== name);
 }
 
 function compareText(a: string, b: string): number {

@@ -67,13 +67,17 @@ export function serviceName(svc: Service): string {
   return [namespaceOf(svc), "/", svc.metadata.name].join("");
 }
 
-/** computeServiceNat computes the entries of `svc`; `slices` are all of its EndpointSlices. */
+/**
+ * computeServiceNat computes the entries of `svc`; `slices` are all of its EndpointSlices.
+ * `name` is serviceName(svc), when the caller has it: the result keeps the caller's string (one
+ * per Service for the result and the caches' keys, not two) and it is not joined again.
+ */
 export function computeServiceNat(
   svc: Service,
   slices: readonly EndpointSlice[],
   ctx: ServiceNatContext,
+  name: string = serviceName(svc),
 ): ServiceNat {
-  const name = serviceName(svc);
   const frontends = new Map<string, NatFrontendEntry>();
   const backendIds: number[] = [];
   const backendLists: (readonly EndpointInfo[])[] = [];

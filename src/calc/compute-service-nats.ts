@@ -48,7 +48,7 @@ export function computeServiceNats(
     if (cached !== undefined && reusable(cached, svc, slices, claimsOf(cached.result.wanted, claimed), ids)) {
       result = cached.result;
     } else {
-      result = computeServiceNat(svc, slices, ctx);
+      result = computeServiceNat(svc, slices, ctx, name);
       cache.set(name, { service: svc, slices, claims: claimsOf(result.wanted, claimed), result });
     }
     for (const fe of result.frontends) claimed.set(frontendKeyId(fe.key), fe.servicePort ?? "?");

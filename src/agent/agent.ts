@@ -26,7 +26,7 @@ import { startHttpEndpoints } from "./http-endpoints.ts";
 import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
 import { SNAPSHOT_DELAY_MS } from "./proxy-service-sync.ts";
-import { releaseMemory, shrinkYoungGeneration } from "./release-memory.ts";
+import { releaseMemory, shrinkYoungGenerationWhenQuiet } from "./release-memory.ts";
 import { runStartupChecks } from "./startup-checks.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
 import { sliceServiceKey } from "../datastore/cluster-cache.ts";
@@ -88,6 +88,7 @@ const RELEASE_EVERY_MS = 60_000;
  * so the young generation the pass grew shrinks back (see shrinkYoungGeneration).
  */
 const YOUNG_SHRINK_DELAY_MS = 6_000;
+const YOUNG_SHRINK_TRIES = 5;
 
 /** Agent is a running node agent. */
 export class Agent {
@@ -317,20 +318,23 @@ export class Agent {
         },
         "released memory after a sync pass",
       );
-      setTimeout(() => {
-        if (this.#stopped) return;
-        const y = shrinkYoungGeneration();
-        this.#log.debug(
-          {
-            op: "memory",
-            newSpaceBefore: y.beforeBytes,
-            newSpaceAfter: y.afterBytes,
-            rssBefore: y.rssBefore,
-            rssAfter: y.rssAfter,
-          },
-          "shrank the young generation after a sync pass",
-        );
-      }, YOUNG_SHRINK_DELAY_MS).unref();
+      shrinkYoungGenerationWhenQuiet({
+        delayMs: YOUNG_SHRINK_DELAY_MS,
+        tries: YOUNG_SHRINK_TRIES,
+        stopped: () => this.#stopped,
+        done: (y, tries) =>
+          this.#log.debug(
+            {
+              op: "memory",
+              tries,
+              newSpaceBefore: y.beforeBytes,
+              newSpaceAfter: y.afterBytes,
+              rssBefore: y.rssBefore,
+              rssAfter: y.rssAfter,
+            },
+            "shrank the young generation after a sync pass",
+          ),
+      });
     }, RELEASE_DELAY_MS).unref();
   }
 

@@ -80,6 +80,35 @@ export function shrinkYoungGeneration(): ShrunkYoungGeneration {
   return { beforeBytes, afterBytes: newSpaceBytes(), rssBefore, rssAfter: process.memoryUsage.rss() };
 }
 
+/** A young generation this small is at (or near) V8's floor: nothing left to shrink. */
+const SMALL_YOUNG_GENERATION_BYTES = 4 * 2 ** 20;
+
+/** ShrinkSchedule: when to try, how often, and whom to tell. */
+export interface ShrinkSchedule {
+  /** Longer than V8's ~5 s allocation window. */
+  readonly delayMs: number;
+  readonly tries: number;
+  /** True once the caller is gone (an agent stopping): no more tries. */
+  readonly stopped: () => boolean;
+  readonly done: (result: ShrunkYoungGeneration, tries: number) => void;
+}
+
+/**
+ * shrinkYoungGenerationWhenQuiet runs shrinkYoungGeneration `delayMs` from now and, while V8
+ * kept the size (the allocation had not been quiet for its whole window: a change, a snapshot,
+ * a sweep), again after as long, up to `tries` times. Timers are unref'd: they never hold the
+ * process.
+ */
+export function shrinkYoungGenerationWhenQuiet(schedule: ShrinkSchedule, tried = 0): void {
+  setTimeout(() => {
+    if (schedule.stopped()) return;
+    const r = shrinkYoungGeneration();
+    const settled = r.afterBytes < r.beforeBytes || r.beforeBytes <= SMALL_YOUNG_GENERATION_BYTES;
+    if (settled || tried + 1 >= schedule.tries) schedule.done(r, tried + 1);
+    else shrinkYoungGenerationWhenQuiet(schedule, tried + 1);
+  }, schedule.delayMs).unref();
+}
+
 function newSpaceBytes(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
 }

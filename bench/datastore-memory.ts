@@ -11,6 +11,8 @@
  *     [--heap=out.heapsnapshot]   # then write a heap snapshot (bench/heap-owners.ts reads it)
  *     [--profile=out.cpuprofile]  # a CPU profile of the scan (inspector, main thread)
  *     [--rounds=1]                # scans, each of a fresh FileDatastore (the figures of each)
+ *     [--snapshot=index.json]     # with the index snapshot there (as the agent's restart): a
+ *                                 # round after one that wrote it loads it instead of the files
  *
  * Not part of `npm run bench` (no table in bench/results/); bench/README.md quotes it.
  */
@@ -67,7 +69,8 @@ async function scanOnce(
     await session.post("Profiler.start");
   }
   const t0 = performance.now();
-  const store = new FileDatastore(dir);
+  const snapshot = option("snapshot");
+  const store = new FileDatastore(dir, snapshot === undefined ? {} : { snapshot: { path: snapshot } });
   const cache = new ClusterCache();
   const watch = await store.watch((event) => void cache.apply(event));
   const ms = performance.now() - t0;
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
     let held: Awaited<ReturnType<typeof scanOnce>> | undefined = await scanOnce(option("profile"));
     const { ms } = held;
     const generation = held.cache.generation;
+    const reused = held.store.filesReused;
     const withStore = settledHeap();
     if (heapPath !== undefined && round === rounds - 1)
       console.log(`heap snapshot: ${writeHeapSnapshot(heapPath)}`);
@@ -97,7 +101,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
     const without = settledHeap();
     console.log(
-      `round ${round + 1}: ${services} Services × ${endpoints}: scan + events ${ms.toFixed(0)} ms; ` +
+      `round ${round + 1}: ${services} Services × ${endpoints}: scan + events ${ms.toFixed(0)} ms ` +
+        `(${reused} files from the snapshot); ` +
         `retained heap ${((withStore - without) / 1e6).toFixed(1)} MB (ClusterCache generation ${generation})`,
     );
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { prng } from "../../test/support/random-services.ts";
 import { service, slice } from "../../test/support/service-fixtures.ts";
 import type { Resource } from "../model/resource.ts";
 import { ClusterCache } from "./cluster-cache.ts";
@@ -45,6 +46,33 @@ describe("ClusterCache", () => {
     assert.deepEqual(c.endpointSlicesOf("default/api"), [other, moved]);
     c.apply({ type: "deleted", key: keyOf(a2), previous: a2 });
     assert.deepEqual(c.endpointSlicesOf("default/web"), []);
+  });
+
+  test("endpointSlicesOf is list()'s slices of that Service, in list() order, over 2,000 random changes", () => {
+    const rnd = prng(7);
+    const c = new ClusterCache();
+    const held = new Map<string, Resource>();
+    const services = ["web", "api", "db"];
+    for (let step = 0; step < 2000; step++) {
+      const name = `s${Math.floor(rnd() * 8)}`;
+      const before = held.get(name);
+      if (before !== undefined && rnd() < 0.3) {
+        c.apply({ type: "deleted", key: keyOf(before), previous: before });
+        held.delete(name);
+      } else {
+        const svc = services[Math.floor(rnd() * services.length)]!;
+        const next = slice(svc, [{ addr: `198.18.1.${step % 250}` }], { name });
+        if (before === undefined) add(c, next);
+        else update(c, next, before);
+        held.set(name, next);
+      }
+      for (const svc of services) {
+        const expected = c
+          .list("EndpointSlice")
+          .filter((s) => s.metadata.labels?.["kubernetes.io/service-name"] === svc);
+        assert.deepEqual(c.endpointSlicesOf(`default/${svc}`), expected, `${svc} after step ${step}`);
+      }
+    }
   });
 
   test("generationOf moves per kind", () => {

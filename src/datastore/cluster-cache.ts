@@ -19,10 +19,11 @@ export class ClusterCache {
   readonly #byKind = new Map<string, Map<string, Resource>>();
   /**
    * The key ids of the EndpointSlices of each "namespace/service" (unlabelled ones under
-   * "namespace/"). An array, not a Map per Service: most Services have one slice, and 10,000
-   * one-entry Maps were ~2.6 MB.
+   * "namespace/"): the id itself when there is one (most Services have one slice; a one-element
+   * array each was ~0.56 MB at 10,000 Services), else an array — not a Map per Service (10,000
+   * one-entry Maps were ~2.6 MB).
    */
-  readonly #slicesByService = new Map<string, string[]>();
+  readonly #slicesByService = new Map<string, string | string[]>();
   /** Every resource by kind and "namespace/name", for get(). */
   readonly #named = new Map<string, Resource>();
   readonly #kindGenerations = new Map<string, number>();
@@ -117,6 +118,7 @@ export class ClusterCache {
     const of = this.#slicesByService.get(service);
     const slices = this.#byKind.get("EndpointSlice");
     if (of === undefined || slices === undefined) return NO_SLICES;
+    if (typeof of === "string") return [slices.get(of) as EndpointSlice];
     const ids = of.length > 1 ? [...of].sort((a, b) => this.#order.get(a)! - this.#order.get(b)!) : of;
     return ids.map((id) => slices.get(id) as EndpointSlice);
   }
@@ -144,16 +146,24 @@ export class ClusterCache {
   #indexSlice(slice: EndpointSlice, id: string): void {
     const svc = sliceServiceKey(slice);
     const of = this.#slicesByService.get(svc);
-    if (of === undefined) this.#slicesByService.set(svc, [id]);
-    else if (!of.includes(id)) of.push(id);
+    if (of === undefined) this.#slicesByService.set(svc, id);
+    else if (typeof of === "string") {
+      if (of !== id) this.#slicesByService.set(svc, [of, id]);
+    } else if (!of.includes(id)) of.push(id);
   }
 
   #unindexSlice(slice: EndpointSlice, id: string): void {
     const svc = sliceServiceKey(slice);
     const of = this.#slicesByService.get(svc);
-    const at = of?.indexOf(id) ?? -1;
-    if (at >= 0) of!.splice(at, 1);
-    if (of?.length === 0) this.#slicesByService.delete(svc);
+    if (of === undefined) return;
+    if (typeof of === "string") {
+      if (of === id) this.#slicesByService.delete(svc);
+      return;
+    }
+    const at = of.indexOf(id);
+    if (at >= 0) of.splice(at, 1);
+    if (of.length === 0) this.#slicesByService.delete(svc);
+    else if (of.length === 1) this.#slicesByService.set(svc, of[0]!);
   }
 }
 

@@ -88,14 +88,33 @@ export function shareEndpointParts<
     ports: object[];
   },
 >(slice: T): T {
-  for (const ep of slice.endpoints) {
+  const endpoints = slice.endpoints;
+  for (let i = 0; i < endpoints.length; i++) {
+    const ep = endpoints[i]!;
     // Frozen: shared already (a restart's snapshot shares them as it loads).
     if (!Object.isFrozen(ep.conditions)) ep.conditions = sharedConditions(ep.conditions);
     if (ep.nodeName !== undefined) ep.nodeName = sharedString(ep.nodeName);
     if (ep.zone !== undefined) ep.zone = sharedString(ep.zone);
+    endpoints[i] = compactEndpoint(ep);
   }
   slice.ports = sharedRecords(slice.ports) as T["ports"];
   return slice;
+}
+
+/**
+ * compactEndpoint rebuilds the common endpoint shapes as object literals, same keys in the same
+ * order: zod adds an output's properties one by one to an empty object, which V8 gives room for
+ * four (56 bytes), where a literal of two or three takes what it needs (40, 48). 8 bytes an
+ * endpoint: 0.8 MB at 10,000 Services × 10, 8 MB at 100,000. Other shapes are kept as they are.
+ */
+function compactEndpoint<E extends object>(ep: E): E {
+  const e = ep as { addresses?: unknown; conditions?: unknown; nodeName?: unknown };
+  const keys = Object.keys(ep);
+  if (keys[0] !== "addresses" || keys[1] !== "conditions") return ep;
+  if (keys.length === 3 && keys[2] === "nodeName")
+    return { addresses: e.addresses, conditions: e.conditions, nodeName: e.nodeName } as E;
+  if (keys.length === 2) return { addresses: e.addresses, conditions: e.conditions } as E;
+  return ep;
 }
 
 const conditionsByText = new Map<string, object>();

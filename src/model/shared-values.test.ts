@@ -86,6 +86,28 @@ describe("shared values", () => {
     assert.deepStrictEqual(affinity.spec.sessionAffinityConfig, { clientIP: { timeoutSeconds: 10800 } });
   });
 
+  test("endpoints rebuilt compactly keep every key, in order, with the manifest's values", () => {
+    const endpoints = [
+      { addresses: ["198.19.1.1"], conditions: { ready: true }, nodeName: "node-1" },
+      { addresses: ["198.19.1.2"] },
+      { addresses: ["198.19.1.3"], nodeName: "node-2", zone: "a" },
+      { addresses: ["198.19.1.4"], hostname: "h", targetRef: { kind: "Pod", name: "p" } },
+      { nodeName: "node-3", addresses: ["198.19.1.5"] },
+    ];
+    const s = valid<EndpointSlice>({ ...(slice("e", []) as object), endpoints });
+    assert.equal(
+      JSON.stringify(s.endpoints),
+      JSON.stringify([
+        { addresses: ["198.19.1.1"], conditions: { ready: true }, nodeName: "node-1" },
+        { addresses: ["198.19.1.2"], conditions: {} },
+        { addresses: ["198.19.1.3"], conditions: {}, nodeName: "node-2", zone: "a" },
+        { addresses: ["198.19.1.4"], conditions: {}, hostname: "h", targetRef: { kind: "Pod", name: "p" } },
+        { addresses: ["198.19.1.5"], conditions: {}, nodeName: "node-3" },
+      ]),
+    );
+    assert.deepStrictEqual(s.endpoints[1], { addresses: ["198.19.1.2"], conditions: {} });
+  });
+
   test("validated EndpointSlices share equal ports lists; apiVersion and kind are the kind's strings", () => {
     const a = valid<EndpointSlice>(slice("a", [{ name: "http", port: 8080, protocol: "TCP" }]));
     const b = valid<EndpointSlice>(slice("b", [{ name: "http", port: 8080 }]));

@@ -10,20 +10,39 @@ import type { DatastoreEvent, Rejection } from "./datastore.ts";
 import { endpointSliceServiceName } from "../model/endpoint-slice.ts";
 import type { EndpointSlice } from "../model/endpoint-slice.ts";
 import { resourceKeyId } from "../model/resource-key.ts";
+import { RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
 import type { Resource, ResourceOfKind } from "../model/resource.ts";
 
 const NO_SLICES: readonly EndpointSlice[] = [];
+
+/**
+ * The kinds whose name belongs to one API group: their resources are found by get() through
+ * their key id (the group is known), without a map of their own. A kind two groups share
+ * (NetworkPolicy), or one not known here, keeps the "kind\nnamespace/name" map.
+ */
+const ONE_GROUP_KINDS: ReadonlyMap<string, KindInfo> = (() => {
+  const byKind = new Map<string, KindInfo | undefined>();
+  for (const k of RESOURCE_KINDS) byKind.set(k.kind, byKind.has(k.kind) ? undefined : k);
+  const out = new Map<string, KindInfo>();
+  for (const [kind, info] of byKind) if (info !== undefined) out.set(kind, info);
+  return out;
+})();
 
 /** ClusterCache holds resources and rejections; `generation` grows on every change. */
 export class ClusterCache {
   readonly #byKind = new Map<string, Map<string, Resource>>();
   /**
    * The key ids of the EndpointSlices of each "namespace/service" (unlabelled ones under
-   * "namespace/"). An array, not a Map per Service: most Services have one slice, and 10,000
-   * one-entry Maps were ~2.6 MB.
+   * "namespace/"): the id itself when there is one (most Services have one slice; a one-element
+   * array each was ~0.56 MB at 10,000 Services), else an array — not a Map per Service (10,000
+   * one-entry Maps were ~2.6 MB).
    */
-  readonly #slicesByService = new Map<string, string[]>();
-  /** Every resource by kind and "namespace/name", for get(). */
+  readonly #slicesByService = new Map<string, string | string[]>();
+  /**
+   * Resources of the kinds not in ONE_GROUP_KINDS by kind and "namespace/name", for get(). The
+   * others are found by their key id: a second string and map entry per resource were ~1.9 MB
+   * at 10,000 Services.
+   */
   readonly #named = new Map<string, Resource>();
   readonly #kindGenerations = new Map<string, number>();
   /**
@@ -49,9 +68,9 @@ export class ClusterCache {
         const before = of.get(id);
         if (before === undefined && kind === "EndpointSlice") this.#order.set(id, this.#nextOrder++);
         if (before?.kind === "EndpointSlice") this.#unindexSlice(before, id);
-        if (before !== undefined) this.#named.delete(namedKey(before));
+        if (before !== undefined && !ONE_GROUP_KINDS.has(before.kind)) this.#named.delete(namedKey(before));
         of.set(id, event.resource);
-        this.#named.set(namedKey(event.resource), event.resource);
+        if (!ONE_GROUP_KINDS.has(kind)) this.#named.set(namedKey(event.resource), event.resource);
         if (event.resource.kind === "EndpointSlice") this.#indexSlice(event.resource, id);
         this.#bump(kind);
         break;
@@ -106,7 +125,27 @@ export class ClusterCache {
 
   /** get returns the resource of a kind called "namespace/name" (no namespace reads as "default"), without a walk. */
   get<K extends Resource["kind"]>(kind: K, namespacedName: string): ResourceOfKind<K> | undefined {
-    return this.#named.get(`${kind}\n${namespacedName}`) as ResourceOfKind<K> | undefined;
+    const info = ONE_GROUP_KINDS.get(kind);
+    if (info === undefined)
+      return this.#named.get(`${kind}\n${namespacedName}`) as ResourceOfKind<K> | undefined;
+    const slash = namespacedName.indexOf("/");
+    if (slash < 0) return undefined;
+    const namespace = namespacedName.slice(0, slash);
+    const name = namespacedName.slice(slash + 1);
+    // A cluster-scoped resource's "namespace/name" is "default/name" (namedKey).
+    if (!info.namespaced && namespace !== "default") return undefined;
+    const id = resourceKeyId({
+      group: info.group,
+      kind,
+      ...(info.namespaced ? { namespace } : {}),
+      name,
+    });
+    const r = this.#byKind.get(kind)?.get(id);
+    // The id is what the event's key named, get() names by metadata: the same for every
+    // datastore's keys (manifestKey), checked here rather than assumed.
+    return r !== undefined && namedKey(r) === namedKey2(kind, namespacedName)
+      ? (r as ResourceOfKind<K>)
+      : undefined;
   }
 
   /**
@@ -117,6 +156,7 @@ export class ClusterCache {
     const of = this.#slicesByService.get(service);
     const slices = this.#byKind.get("EndpointSlice");
     if (of === undefined || slices === undefined) return NO_SLICES;
+    if (typeof of === "string") return [slices.get(of) as EndpointSlice];
     const ids = of.length > 1 ? [...of].sort((a, b) => this.#order.get(a)! - this.#order.get(b)!) : of;
     return ids.map((id) => slices.get(id) as EndpointSlice);
   }
@@ -132,7 +172,8 @@ export class ClusterCache {
     if (before === undefined) return;
     of!.delete(id);
     this.#order.delete(id);
-    if (this.#named.get(namedKey(before)) === before) this.#named.delete(namedKey(before));
+    if (!ONE_GROUP_KINDS.has(before.kind) && this.#named.get(namedKey(before)) === before)
+      this.#named.delete(namedKey(before));
     if (before.kind === "EndpointSlice") this.#unindexSlice(before, id);
     this.#bump(kind);
   }
@@ -144,16 +185,24 @@ export class ClusterCache {
   #indexSlice(slice: EndpointSlice, id: string): void {
     const svc = sliceServiceKey(slice);
     const of = this.#slicesByService.get(svc);
-    if (of === undefined) this.#slicesByService.set(svc, [id]);
-    else if (!of.includes(id)) of.push(id);
+    if (of === undefined) this.#slicesByService.set(svc, id);
+    else if (typeof of === "string") {
+      if (of !== id) this.#slicesByService.set(svc, [of, id]);
+    } else if (!of.includes(id)) of.push(id);
   }
 
   #unindexSlice(slice: EndpointSlice, id: string): void {
     const svc = sliceServiceKey(slice);
     const of = this.#slicesByService.get(svc);
-    const at = of?.indexOf(id) ?? -1;
-    if (at >= 0) of!.splice(at, 1);
-    if (of?.length === 0) this.#slicesByService.delete(svc);
+    if (of === undefined) return;
+    if (typeof of === "string") {
+      if (of === id) this.#slicesByService.delete(svc);
+      return;
+    }
+    const at = of.indexOf(id);
+    if (at >= 0) of.splice(at, 1);
+    if (of.length === 0) this.#slicesByService.delete(svc);
+    else if (of.length === 1) this.#slicesByService.set(svc, of[0]!);
   }
 }
 
@@ -161,6 +210,11 @@ export class ClusterCache {
 function namedKey(r: Resource): string {
   const ns = (r.metadata as { namespace?: string }).namespace;
   return [r.kind, "\n", ns ?? "default", "/", r.metadata.name].join("");
+}
+
+/** namedKey2 is namedKey's text for get()'s arguments. */
+function namedKey2(kind: string, namespacedName: string): string {
+  return [kind, "\n", namespacedName].join("");
 }
 
 /** sliceServiceKey is the "namespace/service" an EndpointSlice belongs to ("namespace/" when unlabelled). */

@@ -92,6 +92,37 @@ describe("DatastoreIndex", () => {
     }
   });
 
+  test("a definition's key is the key validation gave, key order included; one the resource does not name is kept as given", () => {
+    const index = new DatastoreIndex();
+    const svc =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {ports: [{port: 80}]}\n";
+    const files = new Map<string, readonly ManifestDocument[]>([
+      ["ns.yaml", parseManifestDocuments(ns("n1", "a"), "ns.yaml")],
+      ["svc.yaml", parseManifestDocuments(svc, "svc.yaml")],
+    ]);
+    const given = [...files.values()].map((docs) => (docs[0]!.result.ok ? docs[0]!.result.key : undefined));
+    const events = index.update(files);
+    const keys = events.flatMap((e) => (e.type === "added" ? [e.key] : []));
+    assert.deepEqual(
+      keys.map((k) => JSON.stringify(k)),
+      given.map((k) => JSON.stringify(k)),
+    );
+    assert.equal(JSON.stringify(keys[1]), '{"group":"","kind":"Service","namespace":"shop","name":"web"}');
+    // A key that does not match its resource (not something validation makes) is not rebuilt.
+    const [doc] = parseManifestDocuments(ns("n2", "a"), "odd.yaml");
+    assert.ok(doc?.result.ok);
+    const odd = { group: "", kind: "Namespace", name: "other" };
+    const added = index.update(new Map([["odd.yaml", [{ ...doc, result: { ...doc.result, key: odd } }]]]));
+    assert.deepEqual(
+      added.flatMap((e) => (e.type === "added" ? [e.key] : [])),
+      [odd],
+    );
+    assert.deepEqual(
+      index.definitions(odd).map((d) => d.key),
+      [odd],
+    );
+  });
+
   test("an update touches only the changed file's resources", () => {
     const index = new DatastoreIndex();
     const files = new Map<string, readonly ManifestDocument[]>();

@@ -75,6 +75,31 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
   );
 
   test(
+    "resources read back from the snapshot share what validation shares (equal ports lists: one frozen list)",
+    withDirs(async (dir, snap) => {
+      for (let i = 0; i < 3; i++) writeFileSync(join(dir, `s${i}.yaml`), svc(`s${i}`, 80));
+      writeFileSync(join(dir, "other.yaml"), svc("other", 81));
+      const portsOf = (events: readonly DatastoreEvent[]): Map<string, unknown> =>
+        new Map(
+          events.flatMap((e) =>
+            e.type === "added" && e.resource.kind === "Service"
+              ? [[e.resource.metadata.name, e.resource.spec.ports] as const]
+              : [],
+          ),
+        );
+      const first = portsOf((await run(dir, snap)).events);
+      const second = await run(dir, snap);
+      assert.equal(second.ds.filesReused, 4, "the second start read the snapshot");
+      const again = portsOf(second.events);
+      assert.deepStrictEqual(again, first);
+      assert.equal(again.get("s1"), again.get("s0"));
+      assert.equal(again.get("s2"), again.get("s0"));
+      assert.notEqual(again.get("other"), again.get("s0"));
+      assert.ok(Object.isFrozen(again.get("s0")));
+    }),
+  );
+
+  test(
     "a file edited by hand between runs is read again, even with its size and mtime put back",
     withDirs(async (dir, snap) => {
       writeFileSync(join(dir, "a.yaml"), svc("a", 80));

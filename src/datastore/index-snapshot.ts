@@ -34,6 +34,7 @@ import { resolve } from "node:path";
 import type { Resource } from "../model/resource.ts";
 import type { ResourceKey } from "../model/resource-key.ts";
 import { RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
+import { shareResourceParts } from "../model/validate-resource.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import { readAsciiJson, toAsciiJson } from "./ascii-json.ts";
 import { codeIdentity } from "./code-identity.ts";
@@ -247,11 +248,14 @@ export class IndexSnapshot {
           return why(`corrupt (a document of ${JSON.stringify(f[0])})`);
         if (isEndpointSlice(d[1]) && !expandSlice(d[2], shared))
           return why(`corrupt (the endpoints of ${JSON.stringify(f[0])})`);
-        if (typeof d[3] === "string") rememberDigest(d[2], d[3]);
+        // What validation shares (apiVersion and kind strings, equal ports lists, node names…)
+        // is shared here too: a restart must not hold more than the first start.
+        const resource = shareResourceParts(d[2] as Resource, info);
+        if (typeof d[3] === "string") rememberDigest(resource, d[3]);
         docs.push({
           index: d[0],
           raw: undefined,
-          result: { ok: true, key: d[1], resource: d[2], kind: info },
+          result: { ok: true, key: d[1], resource, kind: info },
         });
       }
       out.set(f[0], { stamp: f[1], docs });

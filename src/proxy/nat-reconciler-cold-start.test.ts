@@ -14,39 +14,10 @@ import { ServiceIdAllocator, computeNatState, natStateOf } from "../calc/index.t
 import type { NatInput, NatState } from "../calc/index.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
-import type { NatMapBackend } from "./nat-map-backend.ts";
 import { NatReconciler } from "./nat-reconciler.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
+import { natOpText, recordingBackend } from "./recording-backend.ts";
 import type { NatOp } from "./plan-nat-update.ts";
-
-/** recording wraps a backend and lists every write in the order it was made. */
-function recording(inner: NatMapBackend): { backend: NatMapBackend; ops: string[] } {
-  const ops: string[] = [];
-  const log = (entry: unknown): void => void ops.push(JSON.stringify(entry));
-  const backend: NatMapBackend = {
-    frontends: () => inner.frontends(),
-    backends: () => inner.backends(),
-    sourceRanges: () => inner.sourceRanges(),
-    conntrack: () => inner.conntrack(),
-    affinity: () => inner.affinity(),
-    capacity: () => inner.capacity(),
-    putFrontend: (k, v) => (log({ op: "put-frontend", key: k, value: v }), inner.putFrontend(k, v)),
-    deleteFrontend: (k) => (log({ op: "delete-frontend", key: k }), inner.deleteFrontend(k)),
-    putBackend: (k, v) => (log({ op: "put-backend", key: k, value: v }), inner.putBackend(k, v)),
-    deleteBackend: (k) => (log({ op: "delete-backend", key: k }), inner.deleteBackend(k)),
-    putSourceRange: (k) => (log({ op: "put-source-range", key: k }), inner.putSourceRange(k)),
-    deleteSourceRange: (k) => (log({ op: "delete-source-range", key: k }), inner.deleteSourceRange(k)),
-    putConntrack: (e) => inner.putConntrack(e),
-    deleteConntrack: (k) => inner.deleteConntrack(k),
-    resetConntrack: (k) => inner.resetConntrack(k),
-    putAffinity: (e) => inner.putAffinity(e),
-    deleteAffinity: (k) => inner.deleteAffinity(k),
-  };
-  return { backend, ops };
-}
-
-const opText = (op: NatOp): string =>
-  JSON.stringify("value" in op ? { op: op.op, key: op.key, value: op.value } : { op: op.op, key: op.key });
 
 const bare = (s: NatState): unknown => ({
   frontends: [...s.frontends].map(([id, e]) => [id, e.value]).sort(),
@@ -65,11 +36,11 @@ function contents(backend: InMemoryNatMapBackend): NatState {
 /** A cold sync of `input` against planNatUpdate(empty, desired): same writes, order, contents, counts. */
 function checkCold(input: NatInput, where: string): void {
   const inner = new InMemoryNatMapBackend();
-  const rec = recording(inner);
+  const rec = recordingBackend(inner);
   const result = new NatReconciler(rec.backend).sync(input);
   const desired = computeNatState(input, new ServiceIdAllocator());
   const expected = planNatUpdate(natStateOf([], []), desired).ops;
-  assert.deepEqual(rec.ops, expected.map(opText), `${where}: map writes differ`);
+  assert.deepEqual(rec.ops, expected.map(natOpText), `${where}: map writes differ`);
   assert.deepEqual(bare(contents(inner)), bare(desired), `${where}: map contents differ`);
   const added = (op: NatOp["op"]): number => expected.filter((o) => o.op === op).length;
   assert.deepEqual(result.backends, { added: added("put-backend"), updated: 0, deleted: 0 }, where);

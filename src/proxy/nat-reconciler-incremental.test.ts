@@ -16,36 +16,7 @@ import { InMemoryNatMapBackend } from "./in-memory-nat-map-backend.ts";
 import type { NatMapBackend } from "./nat-map-backend.ts";
 import { NatReconciler } from "./nat-reconciler.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
-import type { NatOp } from "./plan-nat-update.ts";
-
-/** recording wraps a backend and lists every write in the order it was made. */
-function recording(inner: NatMapBackend): { backend: NatMapBackend; ops: string[] } {
-  const ops: string[] = [];
-  const log = (entry: unknown): void => void ops.push(JSON.stringify(entry));
-  const backend: NatMapBackend = {
-    frontends: () => inner.frontends(),
-    backends: () => inner.backends(),
-    sourceRanges: () => inner.sourceRanges(),
-    conntrack: () => inner.conntrack(),
-    affinity: () => inner.affinity(),
-    capacity: () => inner.capacity(),
-    putFrontend: (k, v) => (log({ op: "put-frontend", key: k, value: v }), inner.putFrontend(k, v)),
-    deleteFrontend: (k) => (log({ op: "delete-frontend", key: k }), inner.deleteFrontend(k)),
-    putBackend: (k, v) => (log({ op: "put-backend", key: k, value: v }), inner.putBackend(k, v)),
-    deleteBackend: (k) => (log({ op: "delete-backend", key: k }), inner.deleteBackend(k)),
-    putSourceRange: (k) => (log({ op: "put-source-range", key: k }), inner.putSourceRange(k)),
-    deleteSourceRange: (k) => (log({ op: "delete-source-range", key: k }), inner.deleteSourceRange(k)),
-    putConntrack: (e) => inner.putConntrack(e),
-    deleteConntrack: (k) => inner.deleteConntrack(k),
-    resetConntrack: (k) => inner.resetConntrack(k),
-    putAffinity: (e) => inner.putAffinity(e),
-    deleteAffinity: (k) => inner.deleteAffinity(k),
-  };
-  return { backend, ops };
-}
-
-const opText = (op: NatOp): string =>
-  JSON.stringify("value" in op ? { op: op.op, key: op.key, value: op.value } : { op: op.op, key: op.key });
+import { natOpText, recordingBackend } from "./recording-backend.ts";
 
 function contents(backend: InMemoryNatMapBackend): NatState {
   return natStateOf(
@@ -67,7 +38,7 @@ function runSequence(seed: number, steps: number): void {
   const slices = new Map<string, EndpointSlice>();
   let nodeAddresses = ["10.0.0.1"];
   const inner = new InMemoryNatMapBackend();
-  const rec = recording(inner);
+  const rec = recordingBackend(inner);
   let reconciler = new NatReconciler(rec.backend);
   // The reference: the whole state computed from scratch and diffed whole, as before the cache.
   let refIds = new ServiceIdAllocator();
@@ -89,7 +60,7 @@ function runSequence(seed: number, steps: number): void {
 
     const desired = computeNatState(input, refIds);
     refIds.retainOnly(desired.serviceIds.keys());
-    const expectedOps = planNatUpdate(refActual, desired).ops.map(opText);
+    const expectedOps = planNatUpdate(refActual, desired).ops.map(natOpText);
     refActual = desired;
     refIds.observeMaps(desired);
 

@@ -143,7 +143,8 @@ export class ClusterCache {
     const r = this.#byKind.get(kind)?.get(id);
     // The id is what the event's key named, get() names by metadata: the same for every
     // datastore's keys (manifestKey), checked here rather than assumed.
-    return r !== undefined && namedKey(r) === namedKey2(kind, namespacedName)
+    const ns = (r?.metadata as { namespace?: string } | undefined)?.namespace ?? "default";
+    return r !== undefined && r.metadata.name === name && ns === namespace
       ? (r as ResourceOfKind<K>)
       : undefined;
   }
@@ -210,11 +211,6 @@ export class ClusterCache {
 function namedKey(r: Resource): string {
   const ns = (r.metadata as { namespace?: string }).namespace;
   return [r.kind, "\n", ns ?? "default", "/", r.metadata.name].join("");
-}
-
-/** namedKey2 is namedKey's text for get()'s arguments. */
-function namedKey2(kind: string, namespacedName: string): string {
-  return [kind, "\n", namespacedName].join("");
 }
 
 /** sliceServiceKey is the "namespace/service" an EndpointSlice belongs to ("namespace/" when unlabelled). */

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ipFamilyOf } from "./ip-address.ts";
 import { dnsLabel, dnsSubdomain, portNumber, protocol } from "./field-schemas.ts";
 import { objectMeta } from "./object-meta.ts";
-import { SHARED_MAX, sharedRecords, sharedString } from "./shared-values.ts";
+import { SharedTable, sharedRecords, sharedString } from "./shared-values.ts";
 
 /** SERVICE_NAME_LABEL is the label that ties a slice to its Service. */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -117,7 +117,7 @@ function compactEndpoint<E extends object>(ep: E): E {
   return ep;
 }
 
-const conditionsByText = new Map<string, object>();
+const conditionsByText = new SharedTable<object>();
 
 function sharedConditions<C extends object>(c: C): C {
   // The keys present (the schema orders them) and their values: equal texts, equal objects.
@@ -126,12 +126,7 @@ function sharedConditions<C extends object>(c: C): C {
     Object.keys(c).length === ("ready" in k ? 1 : 0) + ("serving" in k ? 1 : 0) + ("terminating" in k ? 1 : 0)
       ? `${"ready" in k ? String(k.ready) : "-"}|${"serving" in k ? String(k.serving) : "-"}|${"terminating" in k ? String(k.terminating) : "-"}`
       : JSON.stringify(c);
-  const known = conditionsByText.get(text);
-  if (known !== undefined) return known as C;
-  if (conditionsByText.size >= SHARED_MAX) conditionsByText.clear();
-  const frozen = Object.freeze({ ...c });
-  conditionsByText.set(text, frozen);
-  return frozen;
+  return conditionsByText.get(text, () => Object.freeze({ ...c })) as C;
 }
 
 /** EndpointSlice is a validated discovery.k8s.io/v1 EndpointSlice. */

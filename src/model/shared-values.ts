@@ -13,8 +13,8 @@
 /** At most this many distinct values are held per table. */
 export const SHARED_MAX = 4096;
 
-/** SharedTable maps a value's text to the one value held for it. */
-class SharedTable<V> {
+/** SharedTable maps a value's text to the one value held for it (at most SHARED_MAX, then it starts over). */
+export class SharedTable<V> {
   readonly #byText = new Map<string, V>();
 
   get(text: string, make: () => V): V {

@@ -6,6 +6,7 @@
  * Service (the agent's fast path) reads that Service and its slices without walking the
  * cluster: at 10,000 Services a walk of every resource per change is the change's whole cost.
  */
+import { addOne, removeOne, type OneOrMore } from "../model/one-or-more.ts";
 import type { DatastoreEvent, Rejection } from "./datastore.ts";
 import { endpointSliceServiceName } from "../model/endpoint-slice.ts";
 import type { EndpointSlice } from "../model/endpoint-slice.ts";
@@ -37,7 +38,7 @@ export class ClusterCache {
    * array each was ~0.56 MB at 10,000 Services), else an array — not a Map per Service (10,000
    * one-entry Maps were ~2.6 MB).
    */
-  readonly #slicesByService = new Map<string, string | string[]>();
+  readonly #slicesByService = new Map<string, OneOrMore<string>>();
   /**
    * Resources of the kinds not in ONE_GROUP_KINDS by kind and "namespace/name", for get(). The
    * others are found by their key id: a second string and map entry per resource were ~1.9 MB
@@ -184,26 +185,11 @@ export class ClusterCache {
   }
 
   #indexSlice(slice: EndpointSlice, id: string): void {
-    const svc = sliceServiceKey(slice);
-    const of = this.#slicesByService.get(svc);
-    if (of === undefined) this.#slicesByService.set(svc, id);
-    else if (typeof of === "string") {
-      if (of !== id) this.#slicesByService.set(svc, [of, id]);
-    } else if (!of.includes(id)) of.push(id);
+    addOne(this.#slicesByService, sliceServiceKey(slice), id);
   }
 
   #unindexSlice(slice: EndpointSlice, id: string): void {
-    const svc = sliceServiceKey(slice);
-    const of = this.#slicesByService.get(svc);
-    if (of === undefined) return;
-    if (typeof of === "string") {
-      if (of === id) this.#slicesByService.delete(svc);
-      return;
-    }
-    const at = of.indexOf(id);
-    if (at >= 0) of.splice(at, 1);
-    if (of.length === 0) this.#slicesByService.delete(svc);
-    else if (of.length === 1) this.#slicesByService.set(svc, of[0]!);
+    removeOne(this.#slicesByService, sliceServiceKey(slice), id);
   }
 }
 

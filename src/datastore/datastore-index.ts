@@ -10,6 +10,7 @@
  * Pure: parsed documents in, events out.
  */
 import { createHash } from "node:crypto";
+import { listOf, oneOrMore, removeOne, type OneOrMore } from "../model/one-or-more.ts";
 import { ValidationError } from "../errors/validation-error.ts";
 import type { Resource } from "../model/resource.ts";
 import { formatResourceKey, resourceKeyId, type ResourceKey } from "../model/resource-key.ts";
@@ -119,25 +120,6 @@ function definitionsOf(file: string, docs: readonly ManifestDocument[]): Definit
   });
 }
 
-/**
- * OneOrMore is what the index keeps per file and per key: the definition itself when there is one
- * (nearly always: one resource per file, one file per resource), a list otherwise. A one-element
- * array for each took ~56 bytes, ~2.2 MB at 10,000 Services.
- */
-type OneOrMore = Definition | readonly Definition[];
-
-function listOf(v: OneOrMore | undefined): readonly Definition[] {
-  return v === undefined ? [] : isList(v) ? v : [v];
-}
-
-function isList(v: OneOrMore): v is readonly Definition[] {
-  return Array.isArray(v);
-}
-
-function oneOrMore(list: readonly Definition[]): OneOrMore {
-  return list.length === 1 ? list[0]! : list;
-}
-
 function compareDefinitions(a: Definition, b: Definition): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index;
 }
@@ -148,8 +130,9 @@ function sameRejection(a: Rejection, b: Rejection): boolean {
 
 /** DatastoreIndex holds every file's definitions, each resource's holder, and the rejections. */
 export class DatastoreIndex {
-  readonly #files = new Map<string, OneOrMore>();
-  readonly #byKey = new Map<string, OneOrMore>();
+  /** Per file and per key: the definition itself when there is one (nearly always), else a list. */
+  readonly #files = new Map<string, OneOrMore<Definition>>();
+  readonly #byKey = new Map<string, OneOrMore<Definition>>();
   readonly #active = new Map<string, ActiveEntry>();
   readonly #rejected = new Map<string, Rejection>();
 
@@ -197,9 +180,7 @@ export class DatastoreIndex {
         if (key === undefined) continue;
         const id = resourceKeyId(key);
         keys.add(id);
-        const list = listOf(this.#byKey.get(id)).filter((d) => d !== def);
-        if (list.length === 0) this.#byKey.delete(id);
-        else this.#byKey.set(id, oneOrMore(list));
+        removeOne(this.#byKey, id, def);
       }
       if (docs === undefined) {
         this.#files.delete(file);

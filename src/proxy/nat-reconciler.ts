@@ -52,6 +52,7 @@ import type {
   ServiceIdSource,
   ServiceNat,
 } from "../calc/index.ts";
+import { addOne, listOf, removeOne, type OneOrMore } from "../model/one-or-more.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
 import { applyDelta } from "../datapath/maps/map-delta.ts";
@@ -459,7 +460,7 @@ export class NatReconciler {
   #remember(input: NatInput, computed: readonly ServiceNat[], results: readonly ServiceNat[]): void {
     this.#nodeKey = nodeKeyOf(input);
     this.#wanters.clear();
-    for (const r of computed) for (const id of r.wanted) addWanter(this.#wanters, id, r.name);
+    for (const r of computed) for (const id of r.wanted) addOne(this.#wanters, id, r.name);
     this.#used = { frontends: 0, backends: 0, sourceRanges: 0 };
     this.#healthChecks.clear();
     this.#problems.clear();
@@ -475,8 +476,8 @@ export class NatReconciler {
   /** #rememberOne records one applied change everywhere sync() would have. */
   #rememberOne(c: ServiceChange): void {
     const { name, before, after } = c;
-    for (const id of before?.wanted ?? []) removeWanter(this.#wanters, id, name);
-    for (const id of after?.wanted ?? []) addWanter(this.#wanters, id, name);
+    for (const id of before?.wanted ?? []) removeOne(this.#wanters, id, name);
+    for (const id of after?.wanted ?? []) addOne(this.#wanters, id, name);
     this.#used.frontends += (after?.frontends.length ?? 0) - (before?.frontends.length ?? 0);
     this.#used.backends += (after?.backends.length ?? 0) - (before?.backends.length ?? 0);
     this.#used.sourceRanges += (after?.sourceRanges.length ?? 0) - (before?.sourceRanges.length ?? 0);
@@ -869,29 +870,11 @@ function nodeKeyOf(node: NatNode): string {
  * Wanters: frontend key id → the Service, or Services, asking for it. Almost every frontend has
  * one: a name, not a list of one (100k one-item lists at 100k Services).
  */
-type Wanters = Map<string, string | string[]>;
-
-function addWanter(wanters: Wanters, id: string, name: string): void {
-  const w = wanters.get(id);
-  if (w === undefined) wanters.set(id, name);
-  else if (typeof w === "string") {
-    if (w !== name) wanters.set(id, [w, name]);
-  } else if (!w.includes(name)) w.push(name);
-}
-
-function removeWanter(wanters: Wanters, id: string, name: string): void {
-  const w = wanters.get(id);
-  if (w === undefined) return;
-  const rest = typeof w === "string" ? [w].filter((n) => n !== name) : w.filter((n) => n !== name);
-  if (rest.length === 0) wanters.delete(id);
-  else wanters.set(id, rest.length === 1 ? rest[0]! : rest);
-}
+type Wanters = Map<string, OneOrMore<string>>;
 
 /** wantedByAnother: a Service other than `name` asks for frontend `id`. */
 function wantedByAnother(wanters: Wanters, id: string, name: string): boolean {
-  const w = wanters.get(id);
-  if (w === undefined) return false;
-  return typeof w === "string" ? w !== name : w.some((n) => n !== name);
+  return listOf(wanters.get(id)).some((n) => n !== name);
 }
 
 function compareText(a: string, b: string): number {

@@ -38,10 +38,16 @@ test("npm run bundle builds an entry that runs on its own, with import.meta.url 
   assert.equal(current.root, ROOT);
   assert.ok(current.inputs.includes("src/cli/main.ts"));
   assert.ok(current.inputs.includes("src/agent/agent-config.ts"));
-  assert.ok(!current.inputs.some((p) => p.includes("node_modules")), "npm packages stay external");
+  assert.ok(!current.inputs.some((p) => p.includes("node_modules")), "a package changes with the lockfile");
+  assert.ok(current.inputs.includes("package-lock.json"));
   const entry = join(ROOT, "dist", "bundle", current.dir, "sluice.mjs");
   const text = readFileSync(entry, "utf8");
   assert.ok(!text.includes("import.meta.url"), "every import.meta.url was replaced");
+  // The packages every start loads are bundled in; the native and lazy ones stay external.
+  const imports = [...text.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+  for (const p of ["zod", "yaml", "prom-client", "pino", "commander"])
+    assert.ok(!imports.includes(p), `${p} is bundled: ${imports.join(", ")}`);
+  assert.ok(imports.includes("koffi"), `koffi (a native addon) stays external: ${imports.join(", ")}`);
   assert.ok(text.includes(JSON.stringify(new URL("../../src/agent/agent-config.ts", import.meta.url).href)));
   const run = node([entry, "version"]);
   assert.equal(run.status, 0, run.stderr);

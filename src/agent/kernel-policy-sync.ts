@@ -22,10 +22,25 @@ const u32 = (n: number): Uint8Array => {
 export function kernelPolicySync(pinDir: string, recordDir?: string): PolicySyncFactory<DatapathMaps> {
   return (maps, log, metrics) => {
     const mapFds = new Map(Object.values(PolicyMapName).map((n) => [n, maps.get(n).fd] as const));
-    const sink = new KernelPolicySink(maps.get(SL_MAP.pol_jump), maps.get(SL_MAP.pol_endpoints), mapFds);
+    // A prog array this opening created (a cold start, or one rebuilt) is known empty: its
+    // adoption need not probe every slot for programs an earlier agent left.
+    const createdEmpty = (name: string): { createdEmpty: boolean } => ({
+      createdEmpty: !maps.adopted.includes(name),
+    });
+    const sink = new KernelPolicySink(
+      maps.get(SL_MAP.pol_jump),
+      maps.get(SL_MAP.pol_endpoints),
+      mapFds,
+      createdEmpty(SL_MAP.pol_jump),
+    );
     const hits = maps.get(SL_MAP.pol_hits);
     // The same sink over sl_pol_jump_xdp: doNotTrack ingress programs, run by xdp_hep.
-    const xdp = new KernelPolicySink(maps.get(SL_MAP.pol_jump_xdp), maps.get(SL_MAP.pol_endpoints), mapFds);
+    const xdp = new KernelPolicySink(
+      maps.get(SL_MAP.pol_jump_xdp),
+      maps.get(SL_MAP.pol_endpoints),
+      mapFds,
+      createdEmpty(SL_MAP.pol_jump_xdp),
+    );
     return new PolicySync({
       xdp,
       sink,

@@ -512,7 +512,9 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     const key = stableJson(sizes);
     if (this.#maps && key === this.#mapSizesKey) return this.#maps;
     const old = this.#maps;
-    const maps = this.#backend.openMaps(sizes);
+    const maps = this.#backend.openMapsAsync
+      ? await this.#backend.openMapsAsync(sizes)
+      : this.#backend.openMaps(sizes);
     this.#mapSizesKey = key;
     this.#rebuiltMaps = maps.rebuilt.map((b) => b.map);
     for (const b of maps.rebuilt) {

@@ -18,6 +18,12 @@ export type MapMigration = (old: BpfMap, spec: MapSpec) => BpfMap;
 export interface PinnedMapOptions extends MapCreateOptions {
   readonly pinPath: string;
   readonly migrate?: MapMigration;
+  /**
+   * A map already created for this spec (BpfMap.createAsync, several at once), pinned instead of
+   * creating one when there is no pin. openOrCreateMap owns it: it is closed when a pin is
+   * reused instead, or when pinning it fails.
+   */
+  readonly created?: BpfMap;
 }
 
 /** OpenedMap says whether the map came from an existing pin, so the loader skips writing initial contents. */
@@ -44,9 +50,9 @@ export function shapeMismatch(have: MapShape, want: MapShape): string | undefine
 
 /** openOrCreateMap reuses a compatible pin at `pinPath`, migrates or rejects an incompatible one, or creates and pins a new map. */
 export function openOrCreateMap(spec: MapSpec, options: PinnedMapOptions): OpenedMap {
-  const { pinPath, migrate, ...createOptions } = options;
+  const { pinPath, migrate, created, ...createOptions } = options;
   if (!pinExists(pinPath)) {
-    const map = BpfMap.create(spec, createOptions);
+    const map = created ?? BpfMap.create(spec, createOptions);
     try {
       map.pin(pinPath);
     } catch (cause) {
@@ -55,6 +61,7 @@ export function openOrCreateMap(spec: MapSpec, options: PinnedMapOptions): Opene
     }
     return { map, reused: false };
   }
+  created?.close();
   const old = BpfMap.openPinned(pinPath, spec.name);
   const mismatch = shapeMismatch(old, spec);
   if (mismatch === undefined) return { map: old, reused: true };

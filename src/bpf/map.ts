@@ -5,12 +5,15 @@
  */
 import {
   mapCreate,
+  mapCreateAsync,
+  type MapCreateAttr,
   mapDeleteElem,
   mapFreeze,
   mapGetNextKey,
   mapLookupAndDelete,
   mapLookupElem,
   mapPresentIndexes,
+  mapScanU32,
   mapUpdateElem,
   UpdateFlag,
 } from "../kernel/bpf-map.ts";
@@ -55,20 +58,12 @@ export class BpfMap extends PinnableObject {
 
   /** BpfMap.create issues BPF_MAP_CREATE for `spec` (it does not write global-data contents; the loader does). */
   static create(spec: MapSpec, options: MapCreateOptions = {}): BpfMap {
-    const useBtf = options.btfFd !== undefined && spec.keyType !== undefined && spec.valueType !== undefined;
-    const fd = mapCreate({
-      type: spec.type,
-      keySize: spec.keySize,
-      valueSize: spec.valueSize,
-      maxEntries: spec.maxEntries,
-      flags: spec.flags,
-      name: spec.name,
-      ...(options.innerMapFd !== undefined ? { innerMapFd: options.innerMapFd } : {}),
-      ...(useBtf
-        ? { btfFd: options.btfFd, btfKeyTypeId: spec.keyType.id, btfValueTypeId: spec.valueType.id }
-        : {}),
-    });
-    return new BpfMap(fd, spec.name, spec);
+    return new BpfMap(mapCreate(createAttr(spec, options)), spec.name, spec);
+  }
+
+  /** BpfMap.createAsync is create with the kernel's work on a libuv worker (see mapCreateAsync). */
+  static async createAsync(spec: MapSpec, options: MapCreateOptions = {}): Promise<BpfMap> {
+    return new BpfMap(await mapCreateAsync(createAttr(spec, options)), spec.name, spec);
   }
 
   /** BpfMap.openPinned opens the map pinned at `path` and reads its shape from the kernel. */
@@ -120,6 +115,15 @@ export class BpfMap extends PinnableObject {
   presentIndexes(first: number, last: number): number[] {
     if (this.keySize !== 4) throw new RangeError(`map "${this.name}": presentIndexes needs u32 keys`);
     return mapPresentIndexes(this.fd, this.valueBufferSize, first, last, this.name);
+  }
+
+  /**
+   * scanU32 visits the keys first..last (u32 keys) that hold a value, in order, with the value's
+   * first u32 (a prog array's: the program id), until `visit` returns false (mapScanU32).
+   */
+  scanU32(first: number, last: number, visit: (index: number, value: number) => boolean): void {
+    if (this.keySize !== 4) throw new RangeError(`map "${this.name}": scanU32 needs u32 keys`);
+    mapScanU32(this.fd, this.valueBufferSize, first, last, this.name, visit);
   }
 
   /** lookupPerCpu returns one `valueSize` slice per possible CPU (index = CPU number). */
@@ -230,6 +234,23 @@ export class BpfMap extends PinnableObject {
       throw new RangeError(`use map "${this.name}": key is ${key.byteLength} bytes, want ${this.keySize}`);
     }
   }
+}
+
+/** createAttr is BPF_MAP_CREATE's input for `spec`; BTF ids go only with a BTF fd. */
+function createAttr(spec: MapSpec, options: MapCreateOptions): MapCreateAttr {
+  const useBtf = options.btfFd !== undefined && spec.keyType !== undefined && spec.valueType !== undefined;
+  return {
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: spec.maxEntries,
+    flags: spec.flags,
+    name: spec.name,
+    ...(options.innerMapFd !== undefined ? { innerMapFd: options.innerMapFd } : {}),
+    ...(useBtf
+      ? { btfFd: options.btfFd, btfKeyTypeId: spec.keyType.id, btfValueTypeId: spec.valueType.id }
+      : {}),
+  };
 }
 
 function roundUp8(n: number): number {

@@ -42,3 +42,12 @@ test("the node's load path refuses tc.o when a codec's layout differs (a field m
       /^check abi of "sl_ct_key\.\w+": offset is \d+ in btf, codec expects \d+$/.test(e.message),
   );
 });
+
+test("the agent's load path (openMapsAsync) refuses the same object before it creates any map", async () => {
+  const spec = await readCollectionSpecFile(obj("loader_test.o"));
+  const backend = kernelDatapathBackend({ spec, pinDir: NO_PINS, attachMethod: "auto" });
+  await assert.rejects(
+    backend.openMapsAsync!({}),
+    (e: unknown) => e instanceof AbiMismatchError && /struct not found in object btf/.test(e.message),
+  );
+});

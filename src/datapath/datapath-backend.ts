@@ -87,6 +87,8 @@ export interface UntrackedXdpAttacher<M extends DatapathMapSet> {
 export interface DatapathBackend<M extends DatapathMapSet = DatapathMapSet> {
   /** openMaps adopts, creates or rebuilds every shared map; `sizes` overrides max_entries by map name. */
   openMaps(sizes: Readonly<Record<string, number>>): M;
+  /** openMapsAsync is openMaps creating the maps that have no pin at once, off the event loop (optional). */
+  openMapsAsync?(sizes: Readonly<Record<string, number>>): Promise<M>;
   /** pinnedMaxEntries is the capacity of map `name` as pinned now (undefined before it exists). */
   pinnedMaxEntries(name: string): number | undefined;
   /** attacher builds the interface attacher over a set of maps. */

@@ -5,7 +5,7 @@
  * a throwaway bpffs pin dir. Needs root (CAP_BPF).
  */
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { after, before, test } from "node:test";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import { BpfMap } from "../bpf/map.ts";
@@ -13,7 +13,7 @@ import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
 import { isRoot, requireRoot } from "../../test/support/root.ts";
 import { SL_POL_EVENTS_SIZE } from "./abi/abi.ts";
 import { SL_MAP } from "./abi/datapath-names.ts";
-import { mapPinPath, openDatapathMaps } from "./datapath-maps.ts";
+import { mapPinPath, openDatapathMaps, openDatapathMapsAsync, sharedMapSpecs } from "./datapath-maps.ts";
 
 const OBJ = new URL("../../bpf/obj/tc.o", import.meta.url).pathname;
 const ROOT = `/sys/fs/bpf/sluice-test-mapsize-${process.pid}`;
@@ -57,3 +57,42 @@ test("new sizes rebuild the ring buffer empty and the LPM trie with its prefixes
     next.close();
   }
 });
+
+test(
+  "openDatapathMapsAsync creates what has no pin at once: the same pins and sizes, adopted next time; a failed creation leaves no pin and no fd",
+  requireRoot,
+  async () => {
+    const dir = `${ROOT}-async`;
+    const names = sharedMapSpecs(spec!).map((m) => m.name);
+    try {
+      const first = await openDatapathMapsAsync(spec!, dir, { [SL_MAP.ct]: 4096 });
+      try {
+        assert.deepEqual(first.adopted, [], "a cold start creates every map");
+        assert.deepEqual([...first.byName.keys()], names);
+        assert.equal(first.get(SL_MAP.ct).maxEntries, 4096, "the configured size");
+        for (const name of names) {
+          const pinned = BpfMap.openPinned(mapPinPath(dir, name));
+          assert.equal(pinned.maxEntries, first.get(name).maxEntries, `${name} is pinned as created`);
+          pinned.close();
+        }
+      } finally {
+        first.close();
+      }
+      const again = await openDatapathMapsAsync(spec!, dir, { [SL_MAP.ct]: 4096 });
+      assert.deepEqual(again.adopted, names, "every pin adopted, none created again");
+      again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const bad = `${ROOT}-async-bad`;
+    const fds = readdirSync("/proc/self/fd").length;
+    try {
+      await assert.rejects(openDatapathMapsAsync(spec!, bad, { [SL_MAP.ct]: 0 }), /create map "sl_ct"/);
+      assert.deepEqual(readdirSync(bad), [], "nothing pinned: the failure came before any pin");
+      assert.equal(readdirSync("/proc/self/fd").length, fds, "the maps created beside it were closed");
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
+  },
+);

@@ -10,6 +10,7 @@ import type { DatapathBackend } from "./datapath-backend.ts";
 import {
   mapPinPath,
   openDatapathMaps,
+  openDatapathMapsAsync,
   sharedMapSpecs,
   topUpMap,
   type DatapathMaps,
@@ -34,12 +35,19 @@ export interface KernelDatapathOptions {
 /** kernelDatapathBackend returns the backend over the live kernel. */
 export function kernelDatapathBackend(o: KernelDatapathOptions): DatapathBackend<DatapathMaps> {
   let abiChecked = false;
+  // Before any map is opened or created: stale codecs must never read a pinned map.
+  const checkAbiOnce = (): void => {
+    if (!abiChecked) checkDatapathAbi(o.spec, o.abi ?? SL_ABI_LAYOUTS);
+    abiChecked = true;
+  };
   return {
     openMaps: (sizes) => {
-      // Before any map is opened or created: stale codecs must never read a pinned map.
-      if (!abiChecked) checkDatapathAbi(o.spec, o.abi ?? SL_ABI_LAYOUTS);
-      abiChecked = true;
+      checkAbiOnce();
       return openDatapathMaps(o.spec, o.pinDir, sizes);
+    },
+    openMapsAsync: async (sizes) => {
+      checkAbiOnce();
+      return openDatapathMapsAsync(o.spec, o.pinDir, sizes);
     },
     pinnedMaxEntries: (name) => pinnedMaxEntries(mapPinPath(o.pinDir, name)),
     attacher: (maps) => new IfaceAttacher(o.spec, maps, o.pinDir, o.attachMethod),

@@ -22,6 +22,20 @@ export interface MapCreateAttr {
 
 /** mapCreate issues BPF_MAP_CREATE and returns the new map's fd. */
 export function mapCreate(a: MapCreateAttr): Fd {
+  return new Fd(bpfSyscall(BpfCommand.MapCreate, mapCreateAttr(a), `create map "${a.name}"`));
+}
+
+/**
+ * mapCreateAsync is mapCreate on a libuv worker: creating a big map is kernel time (sl_ct's
+ * 512,000 LRU entries ~130 ms here), so several can be created at once while the event loop runs.
+ */
+export async function mapCreateAsync(a: MapCreateAttr): Promise<Fd> {
+  const r = await bpfTryAsync(BpfCommand.MapCreate, mapCreateAttr(a));
+  if (r < 0) throw errnoError(`create map "${a.name}"`, -r);
+  return new Fd(r);
+}
+
+function mapCreateAttr(a: MapCreateAttr): BpfAttr {
   const attr = new BpfAttr()
     .u32(0, a.type)
     .u32(4, a.keySize)
@@ -36,7 +50,7 @@ export function mapCreate(a: MapCreateAttr): Fd {
       .u32(52, a.btfKeyTypeId ?? 0)
       .u32(56, a.btfValueTypeId ?? 0);
   }
-  return new Fd(bpfSyscall(BpfCommand.MapCreate, attr, `create map "${a.name}"`));
+  return attr;
 }
 
 /** UpdateFlag selects BPF_ANY / BPF_NOEXIST / BPF_EXIST for an update. */
@@ -61,9 +75,7 @@ export function mapLookupElem(fd: number, key: Uint8Array, value: Uint8Array, na
 
 /**
  * mapPresentIndexes lists which of the u32 keys first..last of an array-like map hold a value
- * (a lookup that does not answer ENOENT). One attr, key and value buffer serve every lookup:
- * probing the 15k slots of a prog array at a restart costs the syscalls and little else, where a
- * fresh attr and value per key cost ~3× more (issue 10).
+ * (a lookup that does not answer ENOENT). See mapScanU32.
  */
 export function mapPresentIndexes(
   fd: number,
@@ -72,18 +84,41 @@ export function mapPresentIndexes(
   last: number,
   name: string,
 ): number[] {
+  const out: number[] = [];
+  mapScanU32(fd, valueSize, first, last, name, (index) => {
+    out.push(index);
+    return true;
+  });
+  return out;
+}
+
+/**
+ * mapScanU32 looks up the u32 keys first..last of an array-like map in order and calls `visit`
+ * with each key that holds a value and the value's first u32 (a prog array's: the program's id),
+ * until `visit` returns false. One attr, key and value buffer serve every lookup: probing the
+ * 15k slots of a prog array at a restart costs the syscalls and little else, where a fresh attr
+ * and value per key cost ~3× more (issue 10).
+ */
+export function mapScanU32(
+  fd: number,
+  valueSize: number,
+  first: number,
+  last: number,
+  name: string,
+  visit: (index: number, value: number) => boolean,
+): void {
   const key = new Uint8Array(4);
   const keyView = new DataView(key.buffer);
-  const attr = elemAttr(fd, key, new Uint8Array(Math.max(valueSize, 1)));
-  const out: number[] = [];
+  const value = new Uint8Array(Math.max(valueSize, 4));
+  const valueView = new DataView(value.buffer);
+  const attr = elemAttr(fd, key, value);
   for (let i = first; i <= last; i++) {
     keyView.setUint32(0, i, true);
     const r = bpfTry(BpfCommand.MapLookupElem, attr);
     if (r === -Errno.ENOENT) continue;
     if (r < 0) throw errnoError(`lookup map "${name}"`, -r);
-    out.push(i);
+    if (!visit(i, valueView.getUint32(0, true))) return;
   }
-  return out;
 }
 
 /** mapUpdateElem writes one element; throws SyscallError (EEXIST/ENOENT/E2BIG, or EPERM once frozen). */

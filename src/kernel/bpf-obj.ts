@@ -80,13 +80,16 @@ export function mapInfo(fd: number): MapInfo {
   };
 }
 
-/** progInfo reads BPF_OBJ_GET_INFO_BY_FD for a program, including the ids of the maps it uses. */
-export function progInfo(fd: number): ProgInfo {
+/**
+ * progInfo reads BPF_OBJ_GET_INFO_BY_FD for a program, including the ids of the maps it uses
+ * (a second call; `withMapIds: false` skips it and leaves mapIds empty).
+ */
+export function progInfo(fd: number, withMapIds = true): ProgInfo {
   const b = Buffer.alloc(232);
   getInfo(fd, b, "program");
   const nrMaps = b.readUInt32LE(52);
   let mapIds: number[] = [];
-  if (nrMaps > 0) {
+  if (nrMaps > 0 && withMapIds) {
     // Second call with a buffer for the map ids: the kernel only fills arrays it was given room for.
     const ids = Buffer.alloc(nrMaps * 4);
     const again = Buffer.alloc(232);

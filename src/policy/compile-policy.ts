@@ -38,6 +38,9 @@ const { R0, R1, R2, R3, R6, R7, R10 } = Reg;
 /** TS_SLOT is the stack slot a Log rule parks its timestamp in (below the IP-set key at fp-16). */
 const TS_SLOT = -24;
 
+/** POLICY_PROGRAM_PREFIX starts every policy chunk's program name (what a restart looks for in the kernel). */
+export const POLICY_PROGRAM_PREFIX = "sl_pol_";
+
 /** PolicyTarget is the hook a program runs at: tc (SCHED_CLS) or XDP (doNotTrack ingress). */
 export type PolicyTarget = "tc" | "xdp";
 
@@ -149,7 +152,7 @@ export function compilePolicy(policy: EndpointPolicy, options: CompileOptions): 
     w.epilogue();
     const assembled = a.assemble();
     const spec: ProgramSpec = {
-      name: `sl_pol_${target.prefix}${policy.direction === "ingress" ? "in" : "eg"}${k}`,
+      name: `${POLICY_PROGRAM_PREFIX}${target.prefix}${policy.direction === "ingress" ? "in" : "eg"}${k}`,
       section: target.section,
       type: target.type,
       ...(target.attachType === undefined ? {} : { attachType: target.attachType }),

@@ -9,6 +9,7 @@ import { Program } from "../../bpf/program.ts";
 import { decodeSlPolEndpoint, encodeSlPolEndpoint, type SlPolEndpoint } from "../abi/abi.ts";
 import type { PolicyChunk } from "../../policy/compile-policy.ts";
 import type { RawMap } from "../maps/raw-map.ts";
+import { occupiedSlots } from "./occupied-slots.ts";
 import type { LoadedProgram, PolicyProgramSink } from "./policy-programmer.ts";
 
 const u32 = (n: number): Uint8Array => {
@@ -19,19 +20,24 @@ const u32 = (n: number): Uint8Array => {
 
 export class KernelPolicySink implements PolicyProgramSink {
   #createdEmpty: boolean;
+  readonly #programs: (() => ReadonlySet<number>) | undefined;
 
   /**
    * @param options.createdEmpty the prog array was created by this opening of the maps (not
    *   adopted from a pin), so it holds no program yet: the first occupiedSlots answers without
-   *   probing every slot (~32k lookups per array, ~35–50 ms each at a cold start here).
+   *   probing every slot (~15k lookups per array, ~35–50 ms each at a cold start here).
+   * @param options.programs the ids of every program the kernel holds that could be in this
+   *   array (its type, named sl_pol_*): the probe of an adopted array stops once it met them all
+   *   (occupied-slots.ts).
    */
   constructor(
     readonly jump: RawMap,
     readonly endpoints: RawMap,
     readonly mapFds: ReadonlyMap<string, number>,
-    options: { readonly createdEmpty?: boolean } = {},
+    options: { readonly createdEmpty?: boolean; readonly programs?: () => ReadonlySet<number> } = {},
   ) {
     this.#createdEmpty = options.createdEmpty === true;
+    this.#programs = options.programs;
   }
 
   load(chunk: PolicyChunk): LoadedProgram {
@@ -73,7 +79,10 @@ export class KernelPolicySink implements PolicyProgramSink {
       this.#createdEmpty = false;
       return [];
     }
-    if (this.jump.presentIndexes) return this.jump.presentIndexes(first, last);
+    const jump = this.jump;
+    if (jump.scanU32 !== undefined)
+      return occupiedSlots((visit) => jump.scanU32!(first, last, visit), this.#programs?.());
+    if (jump.presentIndexes) return jump.presentIndexes(first, last);
     const out: number[] = [];
     for (let slot = first; slot <= last; slot++) if (this.jump.get(u32(slot)) !== undefined) out.push(slot);
     return out;

@@ -220,6 +220,8 @@ export class Agent {
         this.#dns?.retire(maps);
       },
     });
+    // The maps' creation (kernel time) overlaps the datastore's first read below.
+    this.#sync.prepareMaps();
     this.#scheduler = new SyncScheduler((reasons) => this.#runSync(reasons), {
       debounceMs: 100,
       maxDelayMs: 1000,

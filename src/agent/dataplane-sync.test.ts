@@ -342,3 +342,34 @@ test("DataplaneSync.natGeneration moves on a Service sync that wrote or failed, 
   assert.throws(() => sync.syncServiceChanges(new Set(["default/web"])), /part-way/);
   assert.equal(sync.natGeneration, afterFirst + 2, "a failed sync may have written some entries");
 });
+
+test("DataplaneSync.prepareMaps asks the backend to create the maps ahead at the first pass's sizes; not on an unfit kernel; the standard dataplane lets them go", async () => {
+  const { backend, sync } = setup();
+  const asked: Record<string, number>[] = [];
+  let dropped = 0;
+  Object.assign(backend, {
+    prepareMaps: (sizes: Record<string, number>) => void asked.push(sizes),
+    dropPreparedMaps: () => void dropped++,
+  });
+  sync.prepareMaps();
+  assert.equal(asked.length, 1);
+  // Calico's sizes, as the first pass opens the maps when no FelixConfiguration sets them.
+  assert.equal(asked[0]![SL_MAP.ct], 512_000);
+  assert.equal(asked[0]![SL_MAP.nat_be], 262_144);
+  await sync.sync();
+  sync.prepareMaps();
+  assert.equal(asked.length, 1, "maps open: nothing to prepare");
+
+  const unfit = setup(["kernel-version"]);
+  let unfitAsked = 0;
+  let unfitDropped = 0;
+  Object.assign(unfit.backend, {
+    prepareMaps: () => void unfitAsked++,
+    dropPreparedMaps: () => void unfitDropped++,
+  });
+  unfit.sync.prepareMaps();
+  assert.equal(unfitAsked, 0, "a failed startup check means the standard dataplane: no maps");
+  assert.equal((await unfit.sync.sync()).mode.mode, "standard");
+  assert.ok(unfitDropped > 0, "the standard dataplane drops whatever was prepared");
+  assert.equal(dropped, 0);
+});

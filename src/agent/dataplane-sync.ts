@@ -431,7 +431,20 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
     }
   }
 
+  /**
+   * prepareMaps starts creating, off the event loop, the maps the first pass will open — at the
+   * sizes it opens with when no FelixConfiguration sets them — so a cold start's ~200 ms of map
+   * creation runs while the agent reads its datastore, not in the pass. The pass pins those whose
+   * size is still right and creates the others (openDatapathMapsAsync). Not when a startup check
+   * failed: that pass runs the standard dataplane.
+   */
+  prepareMaps(): void {
+    if (this.#maps !== undefined || this.#d.failedChecks.length > 0) return;
+    this.#backend.prepareMaps?.(this.#mapSizes(dataplaneSettings()));
+  }
+
   async #goStandard(): Promise<void> {
+    this.#backend.dropPreparedMaps?.();
     const log = this.#d.log;
     if (this.#attacher) {
       for (const i of this.#attacher.attached) this.#attacher.detach(i.name);
@@ -655,6 +668,7 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
 
   /** close releases fds; pins keep the datapath running. */
   async close(): Promise<void> {
+    this.#backend.dropPreparedMaps?.();
     await this.#services?.close();
     this.#policy?.close();
     this.#attacher?.close();

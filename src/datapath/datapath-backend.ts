@@ -89,6 +89,13 @@ export interface DatapathBackend<M extends DatapathMapSet = DatapathMapSet> {
   openMaps(sizes: Readonly<Record<string, number>>): M;
   /** openMapsAsync is openMaps creating the maps that have no pin at once, off the event loop (optional). */
   openMapsAsync?(sizes: Readonly<Record<string, number>>): Promise<M>;
+  /**
+   * prepareMaps (optional) starts creating, off the event loop, the maps that have no pin at the
+   * sizes the first openMapsAsync is expected to ask for; that call uses those whose shape it
+   * wants. dropPreparedMaps lets go of them when no opening will come (the standard dataplane).
+   */
+  prepareMaps?(sizes: Readonly<Record<string, number>>): void;
+  dropPreparedMaps?(): void;
   /** pinnedMaxEntries is the capacity of map `name` as pinned now (undefined before it exists). */
   pinnedMaxEntries(name: string): number | undefined;
   /** attacher builds the interface attacher over a set of maps. */

@@ -13,7 +13,13 @@ import { readCollectionSpecFile } from "../bpf/read-collection-spec-file.ts";
 import { isRoot, requireRoot } from "../../test/support/root.ts";
 import { SL_POL_EVENTS_SIZE } from "./abi/abi.ts";
 import { SL_MAP } from "./abi/datapath-names.ts";
-import { mapPinPath, openDatapathMaps, openDatapathMapsAsync, sharedMapSpecs } from "./datapath-maps.ts";
+import {
+  createMissingMaps,
+  mapPinPath,
+  openDatapathMaps,
+  openDatapathMapsAsync,
+  sharedMapSpecs,
+} from "./datapath-maps.ts";
 
 const OBJ = new URL("../../bpf/obj/tc.o", import.meta.url).pathname;
 const ROOT = `/sys/fs/bpf/sluice-test-mapsize-${process.pid}`;
@@ -93,6 +99,40 @@ test(
       assert.equal(readdirSync("/proc/self/fd").length, fds, "the maps created beside it were closed");
     } finally {
       rmSync(bad, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "openDatapathMapsAsync pins the maps created ahead whose size is still right, and replaces the others",
+  requireRoot,
+  async () => {
+    const dir = `${ROOT}-ahead`;
+    try {
+      const ahead = await createMissingMaps(spec!, dir, { [SL_MAP.ct]: 4096 });
+      assert.deepEqual(
+        [...ahead.keys()],
+        sharedMapSpecs(spec!).map((m) => m.name),
+        "every map, as none is pinned",
+      );
+      const routesId = ahead.get(SL_MAP.routes)!.info().id;
+      const oldCtId = ahead.get(SL_MAP.ct)!.info().id;
+      // The first pass found a FelixConfiguration with another conntrack size.
+      const maps = await openDatapathMapsAsync(spec!, dir, { [SL_MAP.ct]: 8192 }, ahead);
+      try {
+        assert.deepEqual(maps.adopted, []);
+        const pinnedRoutes = BpfMap.openPinned(mapPinPath(dir, SL_MAP.routes));
+        assert.equal(pinnedRoutes.info().id, routesId, "the map created ahead is the one pinned");
+        pinnedRoutes.close();
+        const pinnedCt = BpfMap.openPinned(mapPinPath(dir, SL_MAP.ct));
+        assert.equal(pinnedCt.maxEntries, 8192, "the wrong-size one was replaced");
+        assert.notEqual(pinnedCt.info().id, oldCtId);
+        pinnedCt.close();
+      } finally {
+        maps.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );

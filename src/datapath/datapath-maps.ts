@@ -8,7 +8,7 @@
  */
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import { BpfMap } from "../bpf/map.ts";
-import { openOrCreateMap } from "../bpf/map-pinning.ts";
+import { openOrCreateMap, shapeMismatch } from "../bpf/map-pinning.ts";
 import type { MapSpec } from "../bpf/map-spec.ts";
 import { MapType } from "../bpf/map-type.ts";
 import { SL_ABI_VERSION } from "./abi/abi.ts";
@@ -87,18 +87,21 @@ function sizedMapSpecs(spec: CollectionSpec, sizes: Readonly<Record<string, numb
 }
 
 /**
- * openDatapathMapsAsync is openDatapathMaps with every map that has no pin yet created at once on
- * libuv's workers first: a cold start's ~20 creations are kernel time (~200 ms here at Calico's
- * sizes, sl_ct's 512,000 LRU entries alone ~130 ms), which then overlap instead of adding up.
- * If any creation fails, the others are closed and the first failure is thrown, naming its map.
+ * createMissingMaps creates, at once on libuv's workers, every shared map that has no pin under
+ * `pinDir`, at `sizes`, unpinned: a cold start's ~20 creations are kernel time (~200 ms here at
+ * Calico's sizes, sl_ct's 512,000 LRU entries alone ~130 ms), which then overlap instead of adding
+ * up. All or nothing: if any creation fails, the others are closed and the first failure is
+ * thrown, naming its map.
  */
-export async function openDatapathMapsAsync(
+export async function createMissingMaps(
   spec: CollectionSpec,
   pinDir: string,
   sizes: Readonly<Record<string, number>> = {},
-): Promise<DatapathMaps> {
-  makePinDir(pinDir);
-  const missing = sizedMapSpecs(spec, sizes).filter((s) => !pinExists(mapPinPath(pinDir, s.name)));
+  skip: ReadonlySet<string> = new Set(),
+): Promise<Map<string, BpfMap>> {
+  const missing = sizedMapSpecs(spec, sizes).filter(
+    (s) => !skip.has(s.name) && !pinExists(mapPinPath(pinDir, s.name)),
+  );
   const settled = await Promise.allSettled(missing.map((s) => BpfMap.createAsync(s)));
   const created = new Map<string, BpfMap>();
   let failure: unknown;
@@ -109,6 +112,36 @@ export async function openDatapathMapsAsync(
   if (failure !== undefined) {
     for (const m of created.values()) m.close();
     throw failure;
+  }
+  return created;
+}
+
+/**
+ * openDatapathMapsAsync is openDatapathMaps with the maps that have no pin created at once first
+ * (createMissingMaps). `ahead`: maps created earlier for this opening (the agent's start creates
+ * them while it reads the datastore, at the sizes it expects): each one whose shape is what
+ * `sizes` asks for is pinned in place of a new one, the others are closed. This call owns them.
+ */
+export async function openDatapathMapsAsync(
+  spec: CollectionSpec,
+  pinDir: string,
+  sizes: Readonly<Record<string, number>> = {},
+  ahead: ReadonlyMap<string, BpfMap> = new Map(),
+): Promise<DatapathMaps> {
+  const created = new Map<string, BpfMap>();
+  const want = new Map(sizedMapSpecs(spec, sizes).map((s) => [s.name, s]));
+  for (const [name, m] of ahead) {
+    const s = want.get(name);
+    if (s !== undefined && shapeMismatch(m, s) === undefined) created.set(name, m);
+    else m.close();
+  }
+  try {
+    makePinDir(pinDir);
+    for (const [name, m] of await createMissingMaps(spec, pinDir, sizes, new Set(created.keys())))
+      created.set(name, m);
+  } catch (e) {
+    for (const m of created.values()) m.close();
+    throw e;
   }
   return openDatapathMaps(spec, pinDir, sizes, created);
 }

@@ -10,6 +10,7 @@ import type { DatapathBackend } from "./datapath-backend.ts";
 import {
   mapPinPath,
   openDatapathMaps,
+  createMissingMaps,
   openDatapathMapsAsync,
   sharedMapSpecs,
   topUpMap,
@@ -40,14 +41,37 @@ export function kernelDatapathBackend(o: KernelDatapathOptions): DatapathBackend
     if (!abiChecked) checkDatapathAbi(o.spec, o.abi ?? SL_ABI_LAYOUTS);
     abiChecked = true;
   };
+  // Maps created ahead (prepareMaps) for the first opening, unpinned until it pins them.
+  let prepared: Promise<Map<string, BpfMap>> | undefined;
+  const takePrepared = (): Promise<Map<string, BpfMap>> => {
+    const p = prepared ?? Promise.resolve(new Map<string, BpfMap>());
+    prepared = undefined;
+    return p;
+  };
   return {
     openMaps: (sizes) => {
       checkAbiOnce();
       return openDatapathMaps(o.spec, o.pinDir, sizes);
     },
     openMapsAsync: async (sizes) => {
-      checkAbiOnce();
-      return openDatapathMapsAsync(o.spec, o.pinDir, sizes);
+      const ahead = takePrepared();
+      try {
+        checkAbiOnce();
+      } catch (e) {
+        for (const m of (await ahead).values()) m.close();
+        throw e;
+      }
+      return openDatapathMapsAsync(o.spec, o.pinDir, sizes, await ahead);
+    },
+    prepareMaps: (sizes) => {
+      if (prepared !== undefined) return;
+      // A failure here is not reported: the opening creates what is missing and says why it cannot.
+      prepared = createMissingMaps(o.spec, o.pinDir, sizes).catch(() => new Map<string, BpfMap>());
+    },
+    dropPreparedMaps: () => {
+      void takePrepared().then((maps) => {
+        for (const m of maps.values()) m.close();
+      });
     },
     pinnedMaxEntries: (name) => pinnedMaxEntries(mapPinPath(o.pinDir, name)),
     attacher: (maps) => new IfaceAttacher(o.spec, maps, o.pinDir, o.attachMethod),

@@ -2,7 +2,7 @@
  * countingBackend wraps a NatMapBackend and counts the calls that write (puts and deletes), so a
  * test can prove a sync wrote nothing — against the kernel as well as the fake.
  */
-import type { NatMapBackend } from "./nat-map-backend.ts";
+import { readsOf, type NatMapBackend } from "./nat-map-backend.ts";
 
 /** CountingBackend is the wrapped backend and its write count. */
 export interface CountingBackend {
@@ -20,12 +20,7 @@ export function countingBackend(inner: NatMapBackend): CountingBackend {
       return fn(...a);
     };
   const backend: NatMapBackend = {
-    frontends: () => inner.frontends(),
-    backends: () => inner.backends(),
-    sourceRanges: () => inner.sourceRanges(),
-    conntrack: () => inner.conntrack(),
-    affinity: () => inner.affinity(),
-    capacity: () => inner.capacity(),
+    ...readsOf(inner),
     putFrontend: count((k, v) => inner.putFrontend(k, v)),
     deleteFrontend: count((k) => inner.deleteFrontend(k)),
     putBackend: count((k, v) => inner.putBackend(k, v)),

@@ -49,3 +49,21 @@ export interface NatMapBackend {
   /** capacity is how many entries sl_nat_fe / sl_nat_be / sl_nat_src hold (their max_entries). */
   capacity(): NatCapacity;
 }
+
+/** NatMapReads are the calls of a NatMapBackend that only read. */
+export type NatMapReads = Pick<
+  NatMapBackend,
+  "frontends" | "backends" | "sourceRanges" | "conntrack" | "affinity" | "capacity"
+>;
+
+/** readsOf passes `inner`'s reads straight through, for a wrapper that watches only the writes. */
+export function readsOf(inner: NatMapBackend): NatMapReads {
+  return {
+    frontends: () => inner.frontends(),
+    backends: () => inner.backends(),
+    sourceRanges: () => inner.sourceRanges(),
+    conntrack: () => inner.conntrack(),
+    affinity: () => inner.affinity(),
+    capacity: () => inner.capacity(),
+  };
+}

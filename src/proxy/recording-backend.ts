@@ -3,7 +3,7 @@
  * source ranges) in the order it was made, as the same JSON text natOpText gives a planned op,
  * so a test can hold a reconciler's writes against planNatUpdate's, order included.
  */
-import type { NatMapBackend } from "./nat-map-backend.ts";
+import { readsOf, type NatMapBackend } from "./nat-map-backend.ts";
 import type { NatOp } from "./plan-nat-update.ts";
 
 /** RecordingBackend is the wrapped backend and the writes made through it. */
@@ -17,12 +17,7 @@ export function recordingBackend(inner: NatMapBackend): RecordingBackend {
   const ops: string[] = [];
   const log = (entry: unknown): void => void ops.push(JSON.stringify(entry));
   const backend: NatMapBackend = {
-    frontends: () => inner.frontends(),
-    backends: () => inner.backends(),
-    sourceRanges: () => inner.sourceRanges(),
-    conntrack: () => inner.conntrack(),
-    affinity: () => inner.affinity(),
-    capacity: () => inner.capacity(),
+    ...readsOf(inner),
     putFrontend: (k, v) => (log({ op: "put-frontend", key: k, value: v }), inner.putFrontend(k, v)),
     deleteFrontend: (k) => (log({ op: "delete-frontend", key: k }), inner.deleteFrontend(k)),
     putBackend: (k, v) => (log({ op: "put-backend", key: k, value: v }), inner.putBackend(k, v)),

@@ -12,7 +12,6 @@ import {
   mapGetNextKey,
   mapLookupAndDelete,
   mapLookupElem,
-  mapPresentIndexes,
   mapScanU32,
   mapUpdateElem,
   UpdateFlag,
@@ -106,15 +105,6 @@ export class BpfMap extends PinnableObject {
     this.#checkKey(key);
     const value = new Uint8Array(this.valueBufferSize);
     return mapLookupElem(this.fd, key, value, this.name) ? value : undefined;
-  }
-
-  /**
-   * presentIndexes lists the keys first..last (u32 keys, an array or prog array) that hold a
-   * value, probing with one reused buffer set (mapPresentIndexes).
-   */
-  presentIndexes(first: number, last: number): number[] {
-    if (this.keySize !== 4) throw new RangeError(`map "${this.name}": presentIndexes needs u32 keys`);
-    return mapPresentIndexes(this.fd, this.valueBufferSize, first, last, this.name);
   }
 
   /**

@@ -74,25 +74,6 @@ export function mapLookupElem(fd: number, key: Uint8Array, value: Uint8Array, na
 }
 
 /**
- * mapPresentIndexes lists which of the u32 keys first..last of an array-like map hold a value
- * (a lookup that does not answer ENOENT). See mapScanU32.
- */
-export function mapPresentIndexes(
-  fd: number,
-  valueSize: number,
-  first: number,
-  last: number,
-  name: string,
-): number[] {
-  const out: number[] = [];
-  mapScanU32(fd, valueSize, first, last, name, (index) => {
-    out.push(index);
-    return true;
-  });
-  return out;
-}
-
-/**
  * mapScanU32 looks up the u32 keys first..last of an array-like map in order and calls `visit`
  * with each key that holds a value and the value's first u32 (a prog array's: the program's id),
  * until `visit` returns false. One attr, key and value buffer serve every lookup: probing the

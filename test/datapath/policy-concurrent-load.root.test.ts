@@ -138,11 +138,11 @@ test(
       sink.occupiedSlots(slots.first, slots.last),
       [...Array(before.tags.length).keys()].map((i) => before.base + i),
     );
-    // The one-buffer probe (BpfMap.presentIndexes) answers what a lookup per slot answers.
+    // The one-buffer probe (BpfMap.scanU32) answers what a lookup per slot answers.
     const perSlot: number[] = [];
     for (let s = slots.first; s <= slots.last; s++) if (sink.jump.get(u32(s)) !== undefined) perSlot.push(s);
     assert.deepEqual(sink.occupiedSlots(slots.first, slots.last), perSlot);
-    assert.ok(sink.jump.presentIndexes, "a live prog array has presentIndexes");
+    assert.ok(sink.jump.scanU32, "a live prog array has scanU32");
     programmer.remove(spec.ifindex);
     programmer.forget();
   },

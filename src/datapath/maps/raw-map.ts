@@ -20,8 +20,6 @@ export interface RawMap {
   readonly keySize?: number;
   /** Bytes per value as written (per-CPU maps: every CPU's slot), when known (BpfMap has it). */
   readonly valueBufferSize?: number;
-  /** presentIndexes (optional: a live BpfMap with u32 keys has it) lists the keys first..last holding a value, in one cheap pass. */
-  presentIndexes?(first: number, last: number): number[];
   /** scanU32 (optional: a live BpfMap with u32 keys has it) visits the keys holding a value with their first u32, until told to stop. */
   scanU32?(first: number, last: number, visit: (index: number, value: number) => boolean): void;
   /** dumpBatch (optional: a live BpfMap has it) reads every entry in a few syscalls where the kernel can. */

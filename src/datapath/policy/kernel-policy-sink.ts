@@ -82,7 +82,6 @@ export class KernelPolicySink implements PolicyProgramSink {
     const jump = this.jump;
     if (jump.scanU32 !== undefined)
       return occupiedSlots((visit) => jump.scanU32!(first, last, visit), this.#programs?.());
-    if (jump.presentIndexes) return jump.presentIndexes(first, last);
     const out: number[] = [];
     for (let slot = first; slot <= last; slot++) if (this.jump.get(u32(slot)) !== undefined) out.push(slot);
     return out;

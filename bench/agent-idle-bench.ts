@@ -82,6 +82,9 @@ interface IdleFigures {
   readonly restartCpuS: number;
   /** The restarted agent's main thread alone until ready. */
   readonly restartMainS: number;
+  /** The restarted agent's first-touched pages (minflt) and peak RSS (VmHWM) until ready. */
+  readonly restartFaults: number;
+  readonly restartPeakMb: number;
   /** The same restart with `--state-dir none`: no snapshots, everything read and recomputed. */
   readonly restartNoSnapMs: number;
   readonly restartNoSnapCpuS: number;
@@ -219,12 +222,18 @@ async function measureIdle(
       `agent-idle N=${n}${code}: idle ${idleCpuPct.toFixed(2)} % CPU, RSS ${rssMb.toFixed(0)} MB; kill -9 and restart`,
     );
     // The profile is written when the agent exits: stop it politely for that, else kill -9.
-    const restarts: { ms: number; cpuS: number; mainS: number }[] = [];
+    const restarts: { ms: number; cpuS: number; mainS: number; faults: number; peakMb: number }[] = [];
     for (let i = 0; i < Math.max(1, o.restarts); i++) {
       if (o.profile) await agent.stop();
       else await agent.kill();
       const ms = await agent.start();
-      restarts.push({ ms, cpuS: agent.cpuSeconds(), mainS: agent.mainThreadCpuSeconds() });
+      restarts.push({
+        ms,
+        cpuS: agent.cpuSeconds(),
+        mainS: agent.mainThreadCpuSeconds(),
+        faults: agent.minorFaults(),
+        peakMb: agent.peakRssBytes() / 2 ** 20,
+      });
       ctx.progress(
         `agent-idle N=${n}${code}: ready again in ${(ms / 1000).toFixed(2)} s (${i + 1}/${o.restarts})`,
       );
@@ -233,6 +242,8 @@ async function measureIdle(
     const restartMs = mid.ms;
     const restartCpuS = mid.cpuS;
     const restartMainS = mid.mainS;
+    const restartFaults = mid.faults;
+    const restartPeakMb = mid.peakMb;
     ctx.progress(`agent-idle N=${n}${code}: again without snapshots`);
     // The peer in the same run: the same restart with the snapshots turned off (today's path).
     if (o.profile) await agent.stop();
@@ -258,6 +269,8 @@ async function measureIdle(
       restartSamplesMs: restarts.map((r) => r.ms),
       restartCpuS,
       restartMainS,
+      restartFaults,
+      restartPeakMb,
       restartNoSnapMs,
       restartNoSnapCpuS,
       restartNoSnapMainS,
@@ -317,6 +330,8 @@ function rows(f: IdleFigures, base: IdleFigures | undefined): BenchRow[] {
       extra: {
         cpu: `${f.restartCpuS.toFixed(2)} s`,
         "main thread": `${f.restartMainS.toFixed(2)} s`,
+        "fresh pages": `${Math.round(f.restartFaults / 1000)}k`,
+        peak: `${f.restartPeakMb.toFixed(0)} MB`,
         ...(f.restartSamplesMs.length > 1
           ? {
               restarts: `median of ${f.restartSamplesMs.length}, ${Math.round(Math.min(...f.restartSamplesMs))}–${Math.round(Math.max(...f.restartSamplesMs))} ms`,
@@ -374,7 +389,7 @@ export const agentIdleBench: Benchmark<AgentIdleOptions> = {
       notes: [
         `idle CPU: utime + stime over ${o.idleSeconds} s with nothing written, after ${SETTLE_MS / 1000} s settling (target < 1 % at 10k); with a Service flow: one TCP flow through a ClusterIP written into sl_ct, measured over ${flowWindowS(o)} s after one sweep has seen it (${SWEEP_SETTLE_MS / 1000} s)`,
         "RSS from /proc after the idle window; peak: VmHWM (the start included); heap: the agent's sluice_agent_nodejs_heap_size_used_bytes (target RSS < 200 MB at 10k, < 500 MB at 100k)",
-        "kill -9 → ready again: over the restart snapshots (--state-dir), the median of --restarts runs (default 5), ratio vs. the same restart with --state-dir none in the same run; cpu: the restarted agent's utime + stime until ready, all threads; main thread: its main thread's alone (the event loop's critical path: the least moved by other load) (target < 2 s)",
+        "kill -9 → ready again: over the restart snapshots (--state-dir), the median of --restarts runs (default 5), ratio vs. the same restart with --state-dir none in the same run; cpu: the restarted agent's utime + stime until ready, all threads; main thread: its main thread's alone (the event loop's critical path: the least moved by other load); fresh pages: minor faults until ready (~11 µs each on this VM), peak: VmHWM at ready (target < 2 s)",
       ],
     };
     return [table];

@@ -5,7 +5,7 @@
  * journal against, and true once one was written or loaded.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -54,4 +54,27 @@ test("after a snapshot is written, or one is loaded: journaling, and journal() a
   loaded.journal("fp1", applied());
   assert.equal(journals().length, 1);
   assert.ok(existsSync(join(dir, journals()[0]!)));
+});
+
+test("a snapshot written with its Services loads them back; cut short at a line break, it is refused by its count", () => {
+  const path = join(dir, "lines.json");
+  const services = Array.from({ length: 40 }, () => applied()[0]!).map((s, i) => ({
+    ...s,
+    result: { ...s.result, name: `default/web-${i}` },
+  }));
+  new NatSnapshotStore(path).writeNow(NODE, "fp0", services);
+  const whole = new NatSnapshotStore(path).load(NODE);
+  assert.equal(whole?.fingerprint, "fp0");
+  assert.deepEqual(
+    whole?.services.map((s) => s.result.name),
+    services.map((s) => s.result.name),
+  );
+  // 40 Services are a head and two lines (32 a line): drop the last line.
+  const text = readFileSync(path, "latin1");
+  const lines = text.split("\n");
+  assert.equal(lines.length, 4, "head, two lines of Services, and the final newline");
+  writeFileSync(path, `${lines.slice(0, 2).join("\n")}\n`, "latin1");
+  const why: string[] = [];
+  assert.equal(new NatSnapshotStore(path, (m) => why.push(m)).load(NODE), undefined);
+  assert.match(why.join(), /not used: corrupt \(32 of the 40 items it records\)/);
 });

@@ -4,8 +4,9 @@
  * instead of decoding every sl_nat_be entry and recomputing every Service (~2.5 s of a restart
  * at 10k Services × 10 endpoints; bench/README.md, agent-idle).
  *
- * What is recorded (one JSON document — faster both ways than v8.serialize here, see
- * src/datastore/index-snapshot.ts — written atomically: a dot temp file, then rename):
+ * What is recorded (ASCII JSON lines, src/datastore/ascii-json.ts: a head, then the Services, up
+ * to 32 a line — JSON is faster both ways than v8.serialize here, see
+ * src/datastore/index-snapshot.ts; written atomically: a dot temp file, then rename):
  * - the format, the sluice version and the node (name and addresses) the results are for;
  * - a fingerprint of sl_nat_fe, sl_nat_be and sl_nat_src as the recorded results fill them —
  *   their entry counts and an order-independent hash of every entry's bytes (nat-fingerprint.ts:
@@ -35,8 +36,8 @@ import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { NatBackendList } from "../calc/index.ts";
 import type { NatBackendEntry, ServiceNat } from "../calc/index.ts";
-import { readAsciiJson, toAsciiJson } from "../datastore/ascii-json.ts";
-import { SnapshotWriter, asciiJsonSlices } from "../datastore/snapshot-writer.ts";
+import { asciiJsonLines, readAsciiJsonLines, toAsciiJson } from "../datastore/ascii-json.ts";
+import { SnapshotWriter } from "../datastore/snapshot-writer.ts";
 import { resourceDigest } from "../datastore/resource-digest.ts";
 import { BpfMap } from "../bpf/map.ts";
 import { visitBatches } from "../bpf/map-batch.ts";
@@ -47,7 +48,7 @@ import { addEntry, emptySums, sumsText } from "./nat-fingerprint.ts";
 import { snapshotVersion } from "../datastore/index-snapshot.ts";
 
 /** NAT_SNAPSHOT_FORMAT: bump when the layout or computeServiceNat's results change. */
-export const NAT_SNAPSHOT_FORMAT = 2;
+export const NAT_SNAPSHOT_FORMAT = 3;
 
 /** NatSnapshotService is one Service as recorded. */
 export interface NatSnapshotService {
@@ -63,14 +64,14 @@ export interface NatSnapshot {
   readonly services: readonly NatSnapshotService[];
 }
 
-interface SerialSnapshot {
+/** The head line; the Services follow it (asciiJsonLines adds their `count`). */
+interface SerialHead {
   readonly format: number;
   readonly version: string;
   readonly node: NatNode;
   readonly fingerprint: string;
   /** The id of this snapshot's journal (`<path>.journal.<id>`). */
   readonly journal: string;
-  readonly services: SerialService[];
 }
 
 type SerialService = [digest: string, claims: string, result: ServiceNat | SerialServiceNat];
@@ -166,33 +167,18 @@ export class NatSnapshotStore {
       this.log(`nat snapshot ${JSON.stringify(this.path)} not used: ${reason}; reading the maps`);
       return undefined;
     };
-    let snap: Partial<SerialSnapshot>;
+    let read;
     try {
-      snap = readAsciiJson(this.path) as Partial<SerialSnapshot>;
+      read = readAsciiJsonLines(this.path, (h) => refusal(h as Partial<SerialHead>, node));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return why("none yet");
       return why(`unreadable or corrupt (${code ?? (err instanceof Error ? err.message : String(err))})`);
     }
-    if (typeof snap !== "object" || snap === null) return why("corrupt (not an object)");
-    if (snap.format !== NAT_SNAPSHOT_FORMAT)
-      return why(`format ${String(snap.format)}, this sluice reads ${NAT_SNAPSHOT_FORMAT}`);
-    if (snap.version !== snapshotVersion())
-      return why(`written by sluice ${String(snap.version)}, this is ${snapshotVersion()}`);
-    if (
-      snap.node?.nodeName !== node.nodeName ||
-      !Array.isArray(snap.node.nodeAddresses) ||
-      snap.node.nodeAddresses.join(",") !== node.nodeAddresses.join(",")
-    )
-      return why("taken for another node name or addresses");
-    if (
-      typeof snap.fingerprint !== "string" ||
-      typeof snap.journal !== "string" ||
-      !Array.isArray(snap.services)
-    )
-      return why("corrupt (fields)");
+    if ("refused" in read) return why(read.refused);
+    const snap = read.head as unknown as SerialHead;
     const byName = new Map<string, NatSnapshotService>();
-    for (const s of snap.services) {
+    for (const s of read.items as SerialService[]) {
       const entry = serviceOf(s);
       if (entry === undefined) return why("corrupt (a service entry)");
       byName.set(entry.result.name, entry);
@@ -223,15 +209,14 @@ export class NatSnapshotStore {
   async write(node: NatNode, fingerprint: string, services: readonly AppliedService[]): Promise<void> {
     const id = this.#begin(services);
     const head = { ...snapshotHead(node, fingerprint), journal: id };
-    if (await this.#file.write(asciiJsonSlices(head, "services", services, serial)))
-      this.#removeJournalsBefore(id);
+    if (await this.#file.write(asciiJsonLines(head, services, serial))) this.#removeJournalsBefore(id);
   }
 
   /** writeNow records `services` at once (a clean shutdown); an unfinished write() gives way. */
   writeNow(node: NatNode, fingerprint: string, services: readonly AppliedService[]): void {
     const id = this.#begin(services);
     this.#file.writeNow(
-      toAsciiJson({ ...snapshotHead(node, fingerprint), journal: id, services: services.map(serial) }),
+      [...asciiJsonLines({ ...snapshotHead(node, fingerprint), journal: id }, services, serial)].join(""),
     );
     this.#removeJournalsBefore(id);
   }
@@ -333,13 +318,29 @@ export interface AppliedService {
   readonly claims: string;
 }
 
-function snapshotHead(node: NatNode, fingerprint: string): Omit<SerialSnapshot, "services" | "journal"> {
+function snapshotHead(node: NatNode, fingerprint: string): Omit<SerialHead, "journal"> {
   return {
     format: NAT_SNAPSHOT_FORMAT,
     version: snapshotVersion(),
     node: { nodeName: node.nodeName, nodeAddresses: [...node.nodeAddresses] },
     fingerprint,
   };
+}
+
+/** refusal: why a snapshot with this head is not for this build and node, if it is not. */
+function refusal(head: Partial<SerialHead>, node: NatNode): string | undefined {
+  if (head.format !== NAT_SNAPSHOT_FORMAT)
+    return `format ${String(head.format)}, this sluice reads ${NAT_SNAPSHOT_FORMAT}`;
+  if (head.version !== snapshotVersion())
+    return `written by sluice ${String(head.version)}, this is ${snapshotVersion()}`;
+  if (
+    head.node?.nodeName !== node.nodeName ||
+    !Array.isArray(head.node.nodeAddresses) ||
+    head.node.nodeAddresses.join(",") !== node.nodeAddresses.join(",")
+  )
+    return "taken for another node name or addresses";
+  if (typeof head.fingerprint !== "string" || typeof head.journal !== "string") return "corrupt (fields)";
+  return undefined;
 }
 
 const serial = (s: AppliedService): SerialService => [inputDigest(s.service, s.slices), s.claims, s.result];

@@ -225,12 +225,21 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       const good = readFileSync(snap);
       const cases: [Buffer, RegExp][] = [
         [good.subarray(0, good.length >> 1), /corrupt/],
+        // Cut short at a line break: the head's count says a file is missing.
+        [good.subarray(0, good.indexOf(10) + 1), /corrupt \(0 of the 1 items/],
         [Buffer.from("not a snapshot"), /corrupt|format/],
         [Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT + 1 })), /format/],
-        [Buffer.from(JSON.stringify({ ...parsed(good), dir: "/elsewhere" })), /for directory/],
+        // Format 2: one JSON document.
         [
-          Buffer.from(JSON.stringify({ ...parsed(good), files: [["a.yaml", "x", [[0, {}, {}]]]] })),
-          /corrupt/,
+          Buffer.from(JSON.stringify({ ...parsed(good), format: 2, files: [] })),
+          /format 2, this sluice reads/,
+        ],
+        [Buffer.from(`${JSON.stringify({ ...parsed(good), dir: "/elsewhere" })}\n`), /for directory/],
+        [
+          Buffer.from(
+            `${JSON.stringify(parsed(good))}\n${JSON.stringify([["a.yaml", "x", [[0, {}, {}]]]])}\n`,
+          ),
+          /corrupt \(a document/,
         ],
       ];
       for (const [bytes, why] of cases) {
@@ -313,6 +322,7 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
   );
 });
 
+/** parsed is a snapshot's head line (the files follow it, a list per line). */
 function parsed(buf: Buffer): object {
-  return JSON.parse(buf.toString("utf8")) as object;
+  return JSON.parse(buf.toString("utf8").split("\n")[0]!) as object;
 }

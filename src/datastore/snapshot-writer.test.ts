@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { toAsciiJson } from "./ascii-json.ts";
-import { SnapshotWriter, asciiJsonSlices } from "./snapshot-writer.ts";
+import { asciiJsonLines, readAsciiJsonLines } from "./ascii-json.ts";
+import { SnapshotWriter } from "./snapshot-writer.ts";
 
 const items = Array.from({ length: 101 }, (_, i) => ({
   i,
@@ -13,22 +13,12 @@ const items = Array.from({ length: 101 }, (_, i) => ({
 }));
 const item = (x: (typeof items)[number]): unknown => [x.i, x.name, x.note];
 
-describe("asciiJsonSlices", () => {
-  test("its parts join to toAsciiJson of the whole, for any slice size", () => {
-    const whole = toAsciiJson({ format: 1, node: { name: "n" }, services: items.map(item) });
-    for (const size of [1, 3, 32, 100, 101, 1000])
-      assert.equal(
-        [...asciiJsonSlices({ format: 1, node: { name: "n" } }, "services", items, item, size)].join(""),
-        whole,
-        `slice size ${size}`,
-      );
-    assert.equal([...asciiJsonSlices({}, "files", [], item)].join(""), toAsciiJson({ files: [] }));
-    assert.equal(
-      [...asciiJsonSlices({}, "files", items, item, 10)].join(""),
-      toAsciiJson({ files: items.map(item) }),
-    );
-  });
-});
+/** readBack is the file as a snapshot reader sees it: the head and the items. */
+function readBack(path: string): { head: Record<string, unknown>; items: unknown[] } {
+  const read = readAsciiJsonLines(path, () => undefined);
+  if ("refused" in read) throw new Error(`refused: ${read.refused}`);
+  return read;
+}
 
 describe("SnapshotWriter", () => {
   const withDir = (body: (path: string) => Promise<void>) => async () => {
@@ -52,9 +42,8 @@ describe("SnapshotWriter", () => {
       };
       setImmediate(tick);
       const seen: number[] = [];
-      const parts = asciiJsonSlices(
+      const parts = asciiJsonLines(
         { format: 1 },
-        "files",
         items,
         (x) => {
           seen.push(turns);
@@ -64,7 +53,11 @@ describe("SnapshotWriter", () => {
       );
       await new SnapshotWriter(path).write(parts);
       ticking = false;
-      assert.equal(readFileSync(path, "latin1"), toAsciiJson({ format: 1, files: items.map(item) }));
+      assert.equal(
+        readFileSync(path, "latin1"),
+        [...asciiJsonLines({ format: 1 }, items, item, 10)].join(""),
+      );
+      assert.deepEqual(readBack(path), { head: { format: 1, count: items.length }, items: items.map(item) });
       // Each part was made in a later turn than the one before: the loop ran in between.
       const perPart = seen.filter((_, k) => k % 10 === 0);
       for (let k = 1; k < perPart.length; k++)
@@ -77,17 +70,17 @@ describe("SnapshotWriter", () => {
     "one write at a time, the latest wins; writeNow supersedes a write that has not renamed",
     withDir(async (path) => {
       const w = new SnapshotWriter(path);
-      const first = w.write(asciiJsonSlices({ v: 1 }, "files", items, item, 5));
-      const second = w.write(asciiJsonSlices({ v: 2 }, "files", items, item, 5));
+      const first = w.write(asciiJsonLines({ v: 1 }, items, item, 5));
+      const second = w.write(asciiJsonLines({ v: 2 }, items, item, 5));
       await Promise.all([first, second]);
-      assert.equal(JSON.parse(readFileSync(path, "latin1")).v, 2);
+      assert.equal(readBack(path).head.v, 2);
 
-      const slow = w.write(asciiJsonSlices({ v: 3 }, "files", items, item, 1));
+      const slow = w.write(asciiJsonLines({ v: 3 }, items, item, 1));
       await new Promise((r) => setImmediate(r));
-      w.writeNow(toAsciiJson({ v: 4, files: [] }));
+      w.writeNow([...asciiJsonLines({ v: 4 }, [], item)].join(""));
       await slow;
       await w.idle();
-      assert.deepEqual(JSON.parse(readFileSync(path, "latin1")), { v: 4, files: [] });
+      assert.deepEqual(readBack(path), { head: { v: 4, count: 0 }, items: [] });
       assert.deepEqual(dirOf(path), ["snap.json"], "the superseded write's temp file is gone");
     }),
   );
@@ -96,15 +89,15 @@ describe("SnapshotWriter", () => {
     "a failed write rejects with the reason and leaves the last good file",
     withDir(async (path) => {
       const w = new SnapshotWriter(path);
-      await w.write(asciiJsonSlices({ v: 1 }, "files", [], item));
+      await w.write(asciiJsonLines({ v: 1 }, [], item));
       const bad = function* (): Generator<string> {
-        yield '{"v":2,';
+        yield '{"v":2,"count":0}\n';
         throw new Error("render failed");
       };
       await assert.rejects(w.write(bad()), /render failed/);
-      assert.deepEqual(JSON.parse(readFileSync(path, "latin1")), { v: 1, files: [] });
-      await w.write(asciiJsonSlices({ v: 3 }, "files", [], item));
-      assert.deepEqual(JSON.parse(readFileSync(path, "latin1")), { v: 3, files: [] });
+      assert.deepEqual(readBack(path), { head: { v: 1, count: 0 }, items: [] });
+      await w.write(asciiJsonLines({ v: 3 }, [], item));
+      assert.deepEqual(readBack(path), { head: { v: 3, count: 0 }, items: [] });
     }),
   );
 });

@@ -7,11 +7,14 @@
  *
  * How: the caller captures what it records at once — immutable references (resources and
  * per-Service results are replaced, never mutated, so a later change cannot tear the capture)
- * — and asciiJsonSlices turns them into JSON a slice at a time, each slice written to the temp
- * file asynchronously before the next is made (so the loop turns between slices and no
- * whole-file string is ever built); then flush and rename, as atomic-write.ts does. One write at a time per file: a write asked for while one runs
- * follows it, so an older capture never renames over a newer one. A synchronous write (the
- * agent's clean shutdown) abandons an unfinished asynchronous one before its rename.
+ * — and asciiJsonLines (ascii-json.ts) turns them into JSON a line at a time, each line written
+ * to the temp file asynchronously before the next is made (so the loop turns between lines and
+ * no whole-file string is ever built; a line's string dies young, where whole-file strings of
+ * ~20 MB went to the large-object space and piled up until a full collection: the heap grew by
+ * ~300 MB of them over 20 s of changes at 10k Services); then flush and rename, as
+ * atomic-write.ts does. One write at a time per file: a write asked for while one runs follows
+ * it, so an older capture never renames over a newer one. A synchronous write (the agent's
+ * clean shutdown) abandons an unfinished asynchronous one before its rename.
  *
  * The temp files have fixed names per snapshot (one agent owns its state directory): a write
  * cut short by `kill -9` leaves at most one, which the next write replaces, instead of one
@@ -20,37 +23,7 @@
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { toAsciiJson } from "./ascii-json.ts";
 import { atomicWriteFileAs } from "./atomic-write.ts";
-
-/**
- * Items per written part. Small enough that a part's JSON (~1–2 KB an item here) stays under V8's
- * large-object size (128 KB): written and dropped, it dies young in a scavenge. Whole-file strings
- * of ~20 MB went to the large-object space and piled up until a full collection (the heap grew
- * by ~300 MB of them over 20 s of changes at 10k Services).
- */
-const SLICE_ITEMS = 32;
-
-/**
- * asciiJsonSlices yields toAsciiJson({ ...head, [field]: items.map(item) }) — the same text, in
- * parts of `sliceItems` items. `item` runs as the parts are taken, so per-item work (a digest)
- * is spread over the turns of the loop in which SnapshotWriter writes them.
- */
-export function* asciiJsonSlices<T>(
-  head: Readonly<Record<string, unknown>>,
-  field: string,
-  items: readonly T[],
-  item: (t: T) => unknown,
-  sliceItems = SLICE_ITEMS,
-): Generator<string> {
-  const open = toAsciiJson(head);
-  yield `${open.slice(0, -1)}${open.length > 2 ? "," : ""}${toAsciiJson(field)}:[`;
-  for (let i = 0; i < items.length; i += sliceItems) {
-    const text = toAsciiJson(items.slice(i, i + sliceItems).map(item));
-    yield `${i > 0 ? "," : ""}${text.slice(1, -1)}`;
-  }
-  yield "]}";
-}
 
 /** SnapshotWriter replaces one snapshot file, asynchronously and in order, or synchronously at shutdown. */
 export class SnapshotWriter {

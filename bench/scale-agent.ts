@@ -15,6 +15,22 @@ const NODE_IP = "198.18.250.1";
 
 let serial = 0;
 
+/** The readiness poller (run in the agent's namespace; argv[1]: the health port): exits 0 at the first 200. */
+const READINESS_POLLER = `
+const http = require("node:http");
+const port = Number(process.argv[1]);
+const poll = () => {
+  const req = http.get({ host: "127.0.0.1", port, path: "/readiness", timeout: 1000 }, (res) => {
+    res.resume();
+    if (res.statusCode === 200) process.exit(0);
+    setTimeout(poll, 10);
+  });
+  req.on("timeout", () => req.destroy());
+  req.on("error", () => setTimeout(poll, 10));
+};
+poll();
+`;
+
 /** ScaleAgentOptions: the datastore the agent reads and how long readiness may take. */
 export interface ScaleAgentOptions {
   readonly datastore: string;
@@ -217,40 +233,45 @@ export class ScaleAgent {
     }
   }
 
+  /**
+   * #waitReady resolves once the agent's /readiness answers 200. One poller process in the
+   * agent's namespace asks every 10 ms from a single Node.js process (READINESS_POLLER). It
+   * replaced an `nsenter … curl` spawned every 50 ms: each spawn cost ~27 ms of CPU here, ~0.6 s
+   * of CPU taken from the two cores during the ~2 s restart it was timing, and 50 ms of
+   * granularity besides.
+   */
   async #waitReady(): Promise<void> {
-    const deadline = Date.now() + this.#o.readyTimeoutMs;
-    while (Date.now() < deadline) {
-      const child = this.#child;
-      if (child === undefined || child.exitCode !== null)
-        throw new Error(`start agent in ${JSON.stringify(this.netns)}: exited with ${child?.exitCode}`);
-      const code = (() => {
-        try {
-          return execFileSync(
-            "nsenter",
-            [
-              `--net=/run/netns/${this.netns}`,
-              "--",
-              "curl",
-              "-s",
-              "-o",
-              "/dev/null",
-              "-w",
-              "%{http_code}",
-              "--max-time",
-              "1",
-              "http://127.0.0.1:19099/readiness",
-            ],
-            { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
-          );
-        } catch {
-          return "";
-        }
-      })();
-      if (code === "200") return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(
-      `wait for the agent in ${JSON.stringify(this.netns)}: not ready after ${this.#o.readyTimeoutMs} ms`,
+    const poller = spawn(
+      "nsenter",
+      [`--net=/run/netns/${this.netns}`, "--", process.execPath, "-e", READINESS_POLLER, "19099"],
+      { stdio: "ignore" },
     );
+    const child = this.#child;
+    let agentExit: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        poller.once("exit", (code) =>
+          code === 0 ? resolve() : reject(new Error(`readiness poller exited with ${code}`)),
+        );
+        agentExit = () =>
+          reject(new Error(`start agent in ${JSON.stringify(this.netns)}: exited with ${child?.exitCode}`));
+        if (child === undefined || child.exitCode !== null) agentExit();
+        else child.once("exit", agentExit);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `wait for the agent in ${JSON.stringify(this.netns)}: not ready after ${this.#o.readyTimeoutMs} ms`,
+              ),
+            ),
+          this.#o.readyTimeoutMs,
+        );
+      });
+    } finally {
+      clearTimeout(timer);
+      if (agentExit !== undefined) child?.off("exit", agentExit);
+      poller.kill("SIGKILL");
+    }
   }
 }

@@ -11,7 +11,8 @@
  * - a fingerprint of sl_nat_fe, sl_nat_be and sl_nat_src as the recorded results fill them —
  *   their entry counts and an order-independent hash of every entry's bytes (nat-fingerprint.ts:
  *   kept per result, so it costs the running agent only what changed);
- * - per Service: its result (ServiceNat: the entries it owns, its svc_ids), the claims of
+ * - per Service: its result (ServiceNat: the entries it owns, its svc_ids; the backends as
+ *   NatBackendList.packed gives them), the claims of
  *   earlier Services on its frontends, and a digest of the input it was computed from (the
  *   Service and its EndpointSlices, in order).
  *
@@ -35,7 +36,7 @@
 import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { NatBackendList } from "../calc/index.ts";
-import type { NatBackendEntry, ServiceNat } from "../calc/index.ts";
+import type { ServiceNat } from "../calc/index.ts";
 import { asciiJsonLines, readAsciiJsonLines, toAsciiJson } from "../datastore/ascii-json.ts";
 import { SnapshotWriter } from "../datastore/snapshot-writer.ts";
 import { resourceDigest } from "../datastore/resource-digest.ts";
@@ -48,7 +49,7 @@ import { addEntry, emptySums, sumsText } from "./nat-fingerprint.ts";
 import { snapshotVersion } from "../datastore/index-snapshot.ts";
 
 /** NAT_SNAPSHOT_FORMAT: bump when the layout or computeServiceNat's results change. */
-export const NAT_SNAPSHOT_FORMAT = 3;
+export const NAT_SNAPSHOT_FORMAT = 4;
 
 /** NatSnapshotService is one Service as recorded. */
 export interface NatSnapshotService {
@@ -74,7 +75,7 @@ interface SerialHead {
   readonly journal: string;
 }
 
-type SerialService = [digest: string, claims: string, result: ServiceNat | SerialServiceNat];
+type SerialService = [digest: string, claims: string, result: SerialServiceNat];
 
 /** One journal line: the Services changed and removed by one NAT write, and the fingerprint after it. */
 interface SerialJournalLine {
@@ -83,8 +84,10 @@ interface SerialJournalLine {
   readonly removed: string[];
 }
 
-/** A result as the JSON holds it: the backends as the list of entries (NatBackendList.toJSON). */
-type SerialServiceNat = Omit<ServiceNat, "backends"> & { readonly backends: readonly NatBackendEntry[] };
+/** A result as the JSON holds it: the backends packed (NatBackendList.packed). */
+type SerialServiceNat = Omit<ServiceNat, "backends"> & {
+  readonly backends: ReturnType<NatBackendList["packed"]>;
+};
 
 /**
  * mapsFingerprint: per map, its entry count and two order-independent sums of a 32-bit FNV-1a
@@ -307,7 +310,8 @@ function serviceOf(s: unknown): NatSnapshotService | undefined {
   if (!Array.isArray(s) || typeof s[0] !== "string" || typeof s[1] !== "string" || !wellFormed(s[2]))
     return undefined;
   const r = s[2];
-  return { digest: s[0], claims: s[1], result: { ...r, backends: NatBackendList.from(r.backends) } };
+  const backends = NatBackendList.fromPacked(r.backends[0], r.backends[1]);
+  return backends === undefined ? undefined : { digest: s[0], claims: s[1], result: { ...r, backends } };
 }
 
 /** AppliedService is one Service as the reconciler applied it (NatReconciler.applied). */
@@ -343,7 +347,11 @@ function refusal(head: Partial<SerialHead>, node: NatNode): string | undefined {
   return undefined;
 }
 
-const serial = (s: AppliedService): SerialService => [inputDigest(s.service, s.slices), s.claims, s.result];
+const serial = (s: AppliedService): SerialService => [
+  inputDigest(s.service, s.slices),
+  s.claims,
+  { ...s.result, backends: s.result.backends.packed() },
+];
 
 function wellFormed(r: unknown): r is SerialServiceNat {
   const n = r as Partial<SerialServiceNat> | null;
@@ -353,6 +361,7 @@ function wellFormed(r: unknown): r is SerialServiceNat {
     typeof n.name === "string" &&
     Array.isArray(n.frontends) &&
     Array.isArray(n.backends) &&
+    n.backends.length === 2 &&
     Array.isArray(n.sourceRanges) &&
     Array.isArray(n.views) &&
     Array.isArray(n.problems) &&

@@ -66,6 +66,35 @@ describe("NatBackendList", () => {
     assert.deepEqual(back, list);
   });
 
+  test("packed lists (what the NAT snapshot records) come back as the same list; lists that do not make one are refused", () => {
+    const entries = [
+      be(7, 0, "198.18.1.1", 80),
+      be(7, 1, "198.18.1.2", 80),
+      be(9, 3, "198.18.2.1", 8080),
+      be(7, 5, "198.18.1.9", 80),
+    ];
+    const list = NatBackendList.from(entries);
+    const [runs, slots] = JSON.parse(JSON.stringify(list.packed())) as [unknown, unknown];
+    assert.deepEqual(runs, [7, 0, 2, 9, 3, 1, 7, 5, 1]);
+    const back = NatBackendList.fromPacked(runs, slots);
+    assert.deepEqual(back, list);
+    assert.deepEqual([...back!], entries);
+    assert.equal(NatBackendList.fromPacked([], []), NatBackendList.EMPTY);
+    const bad: [unknown, unknown, string][] = [
+      [{}, slots, "runs not a list"],
+      [runs, "x", "slots not a list"],
+      [[7, 0], [], "runs not in threes"],
+      [[7, 0, 0], [], "a run of length 0"],
+      [[7, -1, 1], ["198.18.1.1", 80], "a negative index"],
+      [[7, 0, 1.5], ["198.18.1.1", 80], "a fractional length"],
+      [[7, 0, 2], ["198.18.1.1", 80], "fewer slots than the runs count"],
+      [[7, 0, 1], ["198.18.1.1", 80, "198.18.1.2", 80], "more slots than the runs count"],
+      [[7, 0, 1], [80, "198.18.1.1"], "port and address swapped"],
+      [[7, 0, 1], ["198.18.1.1", "80"], "a port that is not a number"],
+    ];
+    for (const [r, sl, why] of bad) assert.equal(NatBackendList.fromPacked(r, sl), undefined, why);
+  });
+
   test("an empty list is the shared EMPTY, and lists that differ compare unequal", () => {
     assert.equal(NatBackendList.from([]), NatBackendList.EMPTY);
     assert.equal(NatBackendList.ofViews([1], [[]]), NatBackendList.EMPTY);

@@ -8,7 +8,10 @@
  * own, shared.
  *
  * Entries are made on demand (iteration, get) and are plain objects equal to the ones given;
- * JSON is the list of entries (toJSON), so what the NAT snapshot records is unchanged. Immutable.
+ * JSON is the list of entries (toJSON). The NAT snapshot records the packed lists instead
+ * (packed, fromPacked): ~20 bytes of JSON an entry where the entries took ~75, and a restart
+ * parses two lists per result, not three objects per entry (100,000 at 10k Services × 10).
+ * Immutable.
  */
 import type { NatBackendEntry, NatBackendValue } from "./nat-state.ts";
 
@@ -52,6 +55,35 @@ export class NatBackendList implements Iterable<NatBackendEntry> {
       for (const b of list) slots.push(b.addr, b.port);
     });
     return slots.length === 0 ? NatBackendList.EMPTY : new NatBackendList(runs.slice(), slots.slice());
+  }
+
+  /**
+   * fromPacked is the list whose packed() gave `runs` and `slots`, or undefined when they do not
+   * make one (a corrupt snapshot): runs of three non-negative integers, each run's length at
+   * least 1, and an address string and an integer port per slot they count.
+   */
+  static fromPacked(runs: unknown, slots: unknown): NatBackendList | undefined {
+    if (!Array.isArray(runs) || !Array.isArray(slots) || runs.length % 3 !== 0) return undefined;
+    let total = 0;
+    for (let r = 0; r < runs.length; r++) {
+      const v: unknown = runs[r];
+      if (!Number.isInteger(v) || (v as number) < 0) return undefined;
+      if (r % 3 === 2) {
+        if (v === 0) return undefined;
+        total += v as number;
+      }
+    }
+    if (slots.length !== 2 * total) return undefined;
+    for (let i = 0; i < slots.length; i += 2)
+      if (typeof slots[i] !== "string" || !Number.isInteger(slots[i + 1])) return undefined;
+    return total === 0
+      ? NatBackendList.EMPTY
+      : new NatBackendList(runs as number[], slots as (string | number)[]);
+  }
+
+  /** packed is the list as its two flat lists, [runs, slots] (fromPacked reverses it). */
+  packed(): [runs: readonly number[], slots: readonly (string | number)[]] {
+    return [this.runs, this.slots];
   }
 
   /** length is the number of entries. */

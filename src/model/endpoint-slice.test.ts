@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { expectInvalid, expectValid } from "../../test/support/validation.ts";
 import { endpointSliceSchema, endpointSliceServiceName } from "./endpoint-slice.ts";
+import { RESOURCE_KINDS } from "./resource-kinds.ts";
+import type { Resource } from "./resource.ts";
+import { shareResourceParts } from "./validate-resource.ts";
 
 function slice(fields: Record<string, unknown>): unknown {
   return {
@@ -122,5 +125,25 @@ describe("EndpointSlice parts held once", () => {
     assert.equal(e1!.conditions.ready, true);
     assert.equal(e0!.nodeName, "node-1");
     assert.equal(e1!.nodeName, "node-1");
+  });
+
+  test("read back as JSON (the restart snapshot): the same sharing, the endpoint objects kept as parsed", () => {
+    const validated = parse([
+      { addresses: ["198.18.0.1"], conditions: { ready: true, serving: true }, nodeName: "node-1" },
+      { addresses: ["198.18.0.2"], conditions: { ready: true, serving: true }, nodeName: "node-1" },
+    ]);
+    const info = RESOURCE_KINDS.find((k) => k.kind === "EndpointSlice")!;
+    const read = JSON.parse(JSON.stringify(validated)) as Resource & { endpoints: object[] };
+    const asParsed = [...read.endpoints];
+    const shared = shareResourceParts(read, info) as typeof validated;
+    assert.deepEqual(shared, validated);
+    assert.equal(shared.endpoints[0], asParsed[0], "not rebuilt: JSON.parse made it exactly");
+    assert.equal(shared.endpoints[1], asParsed[1]);
+    assert.equal(
+      shared.endpoints[0]!.conditions,
+      validated.endpoints[0]!.conditions,
+      "one conditions object",
+    );
+    assert.equal(shared.ports, validated.ports, "one ports list");
   });
 });

@@ -127,7 +127,7 @@ export function shareResourceParts(resource: Resource, info: KindInfo): Resource
     const slice = resource as unknown as Record<string, unknown>;
     const endpoints = slice["endpoints"];
     if (Array.isArray(endpoints) && endpoints.every(isRecord) && Array.isArray(slice["ports"]))
-      shareEndpointParts(resource);
+      shareEndpointParts(resource, { compact: false });
   }
   return resource;
 }

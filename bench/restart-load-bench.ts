@@ -268,7 +268,7 @@ function table(results: readonly RestartResult[]): BenchTable {
     rows,
     notes: [
       "load: stream-load from a pod on node-1 through the demo ClusterIP to echo servers on node-2; the agent on node-1 is killed 3 s in and restarted at once",
-      "ready: agent spawn → /readiness 200 (polled every 200 ms through curl in the node's namespace)",
+      "ready: agent spawn → /readiness 200 (one poller in the node's namespace asking every 10 ms, lab/readiness-poller.ts)",
       "NAT entries written: the restarted agent's first sync (its 'adopted and synced nat maps' log line); nat state: restored from its snapshot (Services whose input was unchanged) or read from the maps",
     ],
   };

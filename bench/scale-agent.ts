@@ -7,6 +7,7 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { readinessPollerArgv } from "../lab/readiness-poller.ts";
 
 const SLUICE_BIN = new URL("../bin/sluice.js", import.meta.url).pathname;
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s. */
@@ -14,22 +15,6 @@ const CLK_TCK = 100;
 const NODE_IP = "198.18.250.1";
 
 let serial = 0;
-
-/** The readiness poller (run in the agent's namespace; argv[1]: the health port): exits 0 at the first 200. */
-const READINESS_POLLER = `
-const http = require("node:http");
-const port = Number(process.argv[1]);
-const poll = () => {
-  const req = http.get({ host: "127.0.0.1", port, path: "/readiness", timeout: 1000 }, (res) => {
-    res.resume();
-    if (res.statusCode === 200) process.exit(0);
-    setTimeout(poll, 10);
-  });
-  req.on("timeout", () => req.destroy());
-  req.on("error", () => setTimeout(poll, 10));
-};
-poll();
-`;
 
 /** ScaleAgentOptions: the datastore the agent reads and how long readiness may take. */
 export interface ScaleAgentOptions {
@@ -234,16 +219,14 @@ export class ScaleAgent {
   }
 
   /**
-   * #waitReady resolves once the agent's /readiness answers 200. One poller process in the
-   * agent's namespace asks every 10 ms from a single Node.js process (READINESS_POLLER). It
-   * replaced an `nsenter … curl` spawned every 50 ms: each spawn cost ~27 ms of CPU here, ~0.6 s
-   * of CPU taken from the two cores during the ~2 s restart it was timing, and 50 ms of
-   * granularity besides.
+   * #waitReady resolves once the agent's /readiness answers 200: one poller process in the
+   * agent's namespace (lab/readiness-poller.ts), not an `nsenter … curl` spawned every 50 ms,
+   * whose CPU was part of the restart it timed.
    */
   async #waitReady(): Promise<void> {
     const poller = spawn(
       "nsenter",
-      [`--net=/run/netns/${this.netns}`, "--", process.execPath, "-e", READINESS_POLLER, "19099"],
+      [`--net=/run/netns/${this.netns}`, "--", ...readinessPollerArgv(19099, this.#o.readyTimeoutMs)],
       { stdio: "ignore" },
     );
     const child = this.#child;

@@ -5,6 +5,7 @@
  */
 import type { Lab } from "./lab.ts";
 import type { NetnsProcess } from "./netns-process.ts";
+import { readinessPollerArgv } from "./readiness-poller.ts";
 
 /** SLUICE_BIN is the sluice command this checkout runs. */
 export const SLUICE_BIN = new URL("../bin/sluice.js", import.meta.url).pathname;
@@ -40,32 +41,15 @@ export async function startAgent(
   );
 }
 
-/** waitAgentReady polls the node's /readiness until it answers 200; throws with the last answer on timeout. */
+/**
+ * waitAgentReady waits until the node's /readiness answers 200 (one poller process in the node's
+ * namespace, asking every 10 ms: lab/readiness-poller.ts); throws with the last answer on timeout.
+ */
 export async function waitAgentReady(lab: Lab, node: string, timeoutMs = 30_000, port = 9099): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    const r = await lab.exec(
-      node,
-      [
-        "curl",
-        "-s",
-        "-o",
-        "/dev/stdout",
-        "-w",
-        "\n%{http_code}",
-        "--max-time",
-        "2",
-        `http://127.0.0.1:${port}/readiness`,
-      ],
-      { timeoutMs: 5000 },
-    );
-    last = r.stdout.trim();
-    if (last.endsWith("\n200") || last === "200") return;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  const r = await lab.exec(node, readinessPollerArgv(port, timeoutMs), { timeoutMs: timeoutMs + 10_000 });
+  if (r.code === 0) return;
   throw new Error(
-    `wait for the agent on ${node}: not ready after ${timeoutMs} ms (last /readiness: ${last.replace(/\n/g, " ") || "no answer"})`,
+    `wait for the agent on ${node}: not ready after ${timeoutMs} ms (last /readiness: ${r.stdout.trim().replace(/\n/g, " ") || "no answer"})`,
   );
 }
 

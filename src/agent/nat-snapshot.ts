@@ -12,9 +12,8 @@
  *   their entry counts and an order-independent hash of every entry's bytes (nat-fingerprint.ts:
  *   kept per result, so it costs the running agent only what changed);
  * - per Service: its result (ServiceNat: the entries it owns, its svc_ids; the backends as
- *   NatBackendList.packed gives them), the claims of
- *   earlier Services on its frontends, and a digest of the input it was computed from (the
- *   Service and its EndpointSlices, in order).
+ *   NatBackendList.packed gives them), the claims of earlier Services on its frontends, and a
+ *   digest of the input it was computed from (the Service and its EndpointSlices, in order).
  *
  * Between two snapshots each NAT write appends a line to the snapshot's journal (NatSnapshotStore).
  *

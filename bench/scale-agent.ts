@@ -227,32 +227,31 @@ export class ScaleAgent {
     const poller = spawn(
       "nsenter",
       [`--net=/run/netns/${this.netns}`, "--", ...readinessPollerArgv(19099, this.#o.readyTimeoutMs)],
-      { stdio: "ignore" },
+      { stdio: ["ignore", "pipe", "ignore"] },
     );
+    let last = "";
+    poller.stdout.setEncoding("utf8").on("data", (d: string) => (last += d));
     const child = this.#child;
     let agentExit: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        poller.once("exit", (code) =>
-          code === 0 ? resolve() : reject(new Error(`readiness poller exited with ${code}`)),
+        // The poller gives up at the same deadline (exit 1, the last answer on its stdout);
+        // "close", not "exit": its output is read to the end by then.
+        poller.once("close", (code) =>
+          code === 0
+            ? resolve()
+            : reject(
+                new Error(
+                  `wait for the agent in ${JSON.stringify(this.netns)}: not ready after ${this.#o.readyTimeoutMs} ms (last /readiness: ${last.trim() || `poller exit ${code}`})`,
+                ),
+              ),
         );
         agentExit = () =>
           reject(new Error(`start agent in ${JSON.stringify(this.netns)}: exited with ${child?.exitCode}`));
         if (child === undefined || child.exitCode !== null) agentExit();
         else child.once("exit", agentExit);
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `wait for the agent in ${JSON.stringify(this.netns)}: not ready after ${this.#o.readyTimeoutMs} ms`,
-              ),
-            ),
-          this.#o.readyTimeoutMs,
-        );
       });
     } finally {
-      clearTimeout(timer);
       if (agentExit !== undefined) child?.off("exit", agentExit);
       poller.kill("SIGKILL");
     }

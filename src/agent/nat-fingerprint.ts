@@ -99,3 +99,58 @@ export function resultsFingerprint(results: Iterable<ServiceNat>): string {
   }
   return total.map(sumsText).join("/");
 }
+
+/**
+ * FingerprintTally is resultsFingerprint of a set of results kept up to date as one result is
+ * replaced by another: the sums are modulo 2^32, so a result's share can be taken out again. A
+ * journal line after one change then costs that Service's shares, not a pass over every applied
+ * result (~5 ms and ~1 MB of garbage a change at 10k Services, on the change's heels).
+ */
+export class FingerprintTally {
+  readonly #total: Shares;
+
+  private constructor(total: Shares) {
+    this.#total = total;
+  }
+
+  /** parse reads a fingerprint's text back (resultsFingerprint's form); undefined when it is not one. */
+  static parse(text: string): FingerprintTally | undefined {
+    const maps = text.split("/");
+    if (maps.length !== 3) return undefined;
+    const total: FingerprintSums[] = [];
+    for (const m of maps) {
+      const f = /^(\d+):([0-9a-f]{1,8}):([0-9a-f]{1,8})$/.exec(m);
+      if (f === null) return undefined;
+      total.push({ count: Number(f[1]), sum: parseInt(f[2]!, 16), mix: parseInt(f[3]!, 16) });
+    }
+    return new FingerprintTally([total[0]!, total[1]!, total[2]!]);
+  }
+
+  /** copy is a tally that changes apart from this one. */
+  copy(): FingerprintTally {
+    const [fe, be, src] = this.#total;
+    return new FingerprintTally([{ ...fe }, { ...be }, { ...src }]);
+  }
+
+  /** replace takes `before`'s entries out (when given) and puts `after`'s in (when given). */
+  replace(before: ServiceNat | undefined, after: ServiceNat | undefined): void {
+    if (before !== undefined) {
+      const s = sharesOf(before);
+      for (let m = 0; m < 3; m++) {
+        const t = this.#total[m]!;
+        t.count -= s[m]!.count;
+        t.sum = (t.sum - s[m]!.sum) >>> 0;
+        t.mix = (t.mix - s[m]!.mix) >>> 0;
+      }
+    }
+    if (after !== undefined) {
+      const s = sharesOf(after);
+      for (let m = 0; m < 3; m++) addSums(this.#total[m]!, s[m]!);
+    }
+  }
+
+  /** text is the fingerprint now, as resultsFingerprint gives it. */
+  text(): string {
+    return this.#total.map(sumsText).join("/");
+  }
+}

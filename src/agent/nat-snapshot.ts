@@ -43,8 +43,8 @@ import { BpfMap } from "../bpf/map.ts";
 import { visitBatches } from "../bpf/map-batch.ts";
 import { rawEntries, type RawMap } from "../datapath/maps/raw-map.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
-import type { NatNode } from "../proxy/nat-reconciler.ts";
-import { addEntry, emptySums, sumsText } from "./nat-fingerprint.ts";
+import type { AppliedNatService as AppliedService, NatNode } from "../proxy/nat-reconciler.ts";
+import { addEntry, emptySums, FingerprintTally, sumsText } from "./nat-fingerprint.ts";
 import { snapshotVersion } from "../datastore/index-snapshot.ts";
 
 /** NAT_SNAPSHOT_FORMAT: bump when the layout or computeServiceNat's results change. */
@@ -141,6 +141,8 @@ export class NatSnapshotStore {
   #recorded: Map<string, ServiceNat> | undefined;
   /** Ids of the snapshots taken, oldest first; the journal goes to the last one's. */
   #ids: string[] = [];
+  /** The fingerprint of #recorded, kept per change by journalChanged (undefined: not in that form). */
+  #tally: FingerprintTally | undefined;
 
   constructor(
     readonly path: string,
@@ -197,6 +199,7 @@ export class NatSnapshotStore {
     }
     this.#ids = [snap.journal];
     this.#recorded = new Map([...byName].map(([name, e]) => [name, e.result]));
+    this.#tally = FingerprintTally.parse(fingerprint);
     this.#removeJournalsBut(snap.journal);
     if (lines > 0) this.log(`nat snapshot ${JSON.stringify(this.path)}: ${lines} journal line(s) applied`);
     return { node: snap.node, fingerprint, services: [...byName.values()] };
@@ -209,14 +212,14 @@ export class NatSnapshotStore {
    * NAT writes from now on are journaled against this snapshot.
    */
   async write(node: NatNode, fingerprint: string, services: readonly AppliedService[]): Promise<void> {
-    const id = this.#begin(services);
+    const id = this.#begin(fingerprint, services);
     const head = { ...snapshotHead(node, fingerprint), journal: id };
     if (await this.#file.write(asciiJsonLines(head, services, serial))) this.#removeJournalsBefore(id);
   }
 
   /** writeNow records `services` at once (a clean shutdown); an unfinished write() gives way. */
   writeNow(node: NatNode, fingerprint: string, services: readonly AppliedService[]): void {
-    const id = this.#begin(services);
+    const id = this.#begin(fingerprint, services);
     this.#file.writeNow(
       [...asciiJsonLines({ ...snapshotHead(node, fingerprint), journal: id }, services, serial)].join(""),
     );
@@ -232,14 +235,55 @@ export class NatSnapshotStore {
    */
   journal(fingerprint: string, services: readonly AppliedService[]): void {
     const recorded = this.#recorded;
-    const id = this.#ids.at(-1);
-    if (recorded === undefined || id === undefined) return;
+    if (recorded === undefined || this.#ids.length === 0) return;
     const changed = services.filter((s) => recorded.get(s.result.name) !== s.result);
     const names = new Set(services.map((s) => s.result.name));
     const removed = [...recorded.keys()].filter((n) => !names.has(n));
+    this.#append(fingerprint, changed, removed);
+    this.#tally = FingerprintTally.parse(fingerprint);
+  }
+
+  /**
+   * journalChanged is journal() after a write that could change only Services `names`: `services`
+   * are those of them still applied (the others are gone), every other applied Service is as
+   * recorded. The fingerprint after it is the recorded one with these Services' shares replaced
+   * (FingerprintTally), so the line costs what changed, not a pass over every applied Service.
+   * False when it cannot tell the fingerprint (none recorded in the tally's form): call journal().
+   */
+  journalChanged(names: Iterable<string>, services: readonly AppliedService[]): boolean {
+    const recorded = this.#recorded;
+    if (recorded === undefined || this.#ids.length === 0) return true;
+    const tally = this.#tally?.copy();
+    if (tally === undefined) return false;
+    const applied = new Map(services.map((s) => [s.result.name, s]));
+    const changed: AppliedService[] = [];
+    const removed: string[] = [];
+    for (const name of new Set(names)) {
+      const now = applied.get(name);
+      const was = recorded.get(name);
+      if (now === undefined && was !== undefined) removed.push(name);
+      if (now === undefined || now.result === was) continue;
+      changed.push(now);
+    }
+    for (const s of changed) tally.replace(recorded.get(s.result.name), s.result);
+    for (const n of removed) tally.replace(recorded.get(n), undefined);
+    this.#append(tally.text(), changed, removed);
+    this.#tally = tally;
+    return true;
+  }
+
+  /** #append writes one journal line, then records it (when the append throws, nothing is recorded). */
+  #append(fingerprint: string, changed: readonly AppliedService[], removed: readonly string[]): void {
+    const recorded = this.#recorded!;
     if (changed.length === 0 && removed.length === 0) return;
-    const line: SerialJournalLine = { fingerprint, services: changed.map(serial), removed };
-    appendFileSync(this.journalPath(id), `${toAsciiJson(line)}\n`, "latin1");
+    const line: SerialJournalLine = { fingerprint, services: changed.map(serial), removed: [...removed] };
+    try {
+      appendFileSync(this.journalPath(this.#ids.at(-1)!), `${toAsciiJson(line)}\n`, "latin1");
+    } catch (err) {
+      // Recorded is now behind what is applied for these Services: the next line diffs them all.
+      this.#tally = undefined;
+      throw err;
+    }
     for (const s of changed) recorded.set(s.result.name, s.result);
     for (const n of removed) recorded.delete(n);
   }
@@ -249,10 +293,11 @@ export class NatSnapshotStore {
     await this.#file.idle();
   }
 
-  #begin(services: readonly AppliedService[]): string {
+  #begin(fingerprint: string, services: readonly AppliedService[]): string {
     const id = `${process.pid.toString(36)}${Date.now().toString(36)}${(++journalSerial).toString(36)}`;
     this.#ids.push(id);
     this.#recorded = new Map(services.map((s) => [s.result.name, s.result]));
+    this.#tally = FingerprintTally.parse(fingerprint);
     return id;
   }
 
@@ -311,14 +356,6 @@ function serviceOf(s: unknown): NatSnapshotService | undefined {
   const r = s[2];
   const backends = NatBackendList.fromPacked(r.backends[0], r.backends[1]);
   return backends === undefined ? undefined : { digest: s[0], claims: s[1], result: { ...r, backends } };
-}
-
-/** AppliedService is one Service as the reconciler applied it (NatReconciler.applied). */
-export interface AppliedService {
-  readonly result: ServiceNat;
-  readonly service: Service;
-  readonly slices: readonly EndpointSlice[];
-  readonly claims: string;
 }
 
 function snapshotHead(node: NatNode, fingerprint: string): Omit<SerialHead, "journal"> {

@@ -94,17 +94,21 @@ export function serviceSyncFactory(
     };
     /**
      * After a NAT write: one journal line against the snapshot on disk (nat-snapshot.ts), so a
-     * kill before the next snapshot still restores. ~1–2 ms at 10k Services (the applied list
-     * and the fingerprint's sum over kept shares), after the write, not before it.
+     * kill before the next snapshot still restores. After the write, not before it. A write by
+     * the fast path changed only Services `names`: their line costs what changed (~0.1 ms); a
+     * pass's line compares every applied Service with the recorded one (~5 ms at 10k Services).
      */
-    const journal = (report: ServiceSyncReport): void => {
+    const journal = (report: ServiceSyncReport, names?: ReadonlySet<string>): void => {
       // Before the first snapshot (a cold start) there is no journal to append to: not even the
       // capture, whose fingerprint of a cold start's results is ~0.25 s at 10k Services.
       if (store === undefined || !store.journaling || report.written + report.deleted === 0) return;
-      const now = capture();
-      if (now === undefined) return;
       try {
-        store.journal(now.fingerprint, now.services);
+        if (names !== undefined) {
+          const now = reconciler.appliedOf(names);
+          if (now === undefined || store.journalChanged(names, now.services)) return;
+        }
+        const now = capture();
+        if (now !== undefined) store.journal(now.fingerprint, now.services);
       } catch (err) {
         log.warn({ op: "nat-snapshot", err }, `append to the nat snapshot's journal failed`);
       }
@@ -173,7 +177,7 @@ export function serviceSyncFactory(
         // Every change the cache holds went through here (the agent hands each event's names
         // over at once), so a pass with nothing newer has nothing to do for Services.
         last = { input: inputKey(cache, context), report };
-        journal(report);
+        journal(report, names);
         snapshotSoon(report, false);
         return report;
       },

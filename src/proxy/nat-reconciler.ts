@@ -105,6 +105,20 @@ export interface NatNode {
   readonly nodeAddresses: readonly string[];
 }
 
+/** AppliedNatService is one applied Service: its result and the input it was computed from. */
+export interface AppliedNatService {
+  readonly result: ServiceNat;
+  readonly service: Service;
+  readonly slices: readonly EndpointSlice[];
+  readonly claims: string;
+}
+
+/** AppliedNat is what the maps are known to hold (NatReconciler.applied). */
+export interface AppliedNat {
+  readonly node: NatNode;
+  readonly services: readonly AppliedNatService[];
+}
+
 /** NatReconcilerOptions inject the logger and, for tests, the id allocator. */
 export interface NatReconcilerOptions {
   readonly logger?: ProxyLogger;
@@ -306,24 +320,28 @@ export class NatReconciler {
    * input it was computed from (NatCache), or undefined when the maps are not known to hold
    * exactly that (no successful sync yet, a failed write, Services kept out of full maps).
    */
-  applied():
-    | {
-        readonly node: NatNode;
-        readonly services: readonly {
-          readonly result: ServiceNat;
-          readonly service: Service;
-          readonly slices: readonly EndpointSlice[];
-          readonly claims: string;
-        }[];
-      }
-    | undefined {
+  applied(): AppliedNat | undefined {
+    return this.#appliedOf(this.#applied?.keys() ?? []);
+  }
+
+  /**
+   * appliedOf is applied() for Services `names` alone (a name not applied is left out): what a
+   * journal line after syncServices(names) records, without a pass over every applied Service.
+   */
+  appliedOf(names: Iterable<string>): AppliedNat | undefined {
+    return this.#appliedOf(names);
+  }
+
+  #appliedOf(names: Iterable<string>): AppliedNat | undefined {
     const applied = this.#applied;
     if (this.#actual === undefined || applied === undefined || this.#notProgrammedKey !== "[]")
       return undefined;
     const node = this.#nodeKey?.split("\n");
     if (node === undefined || node.length !== 2) return undefined;
-    const services = [];
-    for (const [name, result] of applied) {
+    const services: AppliedNatService[] = [];
+    for (const name of names) {
+      const result = applied.get(name);
+      if (result === undefined) continue;
       const entry = this.#cache.get(name);
       if (entry === undefined || entry.result !== result) return undefined;
       services.push({ result, service: entry.service, slices: entry.slices, claims: entry.claims });

@@ -25,7 +25,7 @@ import { kernelPolicySync } from "./kernel-policy-sync.ts";
 import { startHttpEndpoints } from "./http-endpoints.ts";
 import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
-import { SNAPSHOT_DELAY_MS } from "./proxy-service-sync.ts";
+import { SNAPSHOT_DELAY_MS, SNAPSHOT_MAX_DELAY_MS } from "./proxy-service-sync.ts";
 import { releaseMemory, shrinkYoungGenerationWhenQuiet } from "./release-memory.ts";
 import { runStartupChecks } from "./startup-checks.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
@@ -77,7 +77,7 @@ const ERROR_RETRY_MS = 2_000;
  * (releaseMemory), at most once per RELEASE_EVERY_MS, RELEASE_DELAY_MS later so the pass's own
  * follow-up work is done first: the fast path's index (the next turn of the loop) and the
  * restart snapshots (the NAT state and the datastore's index, each written SNAPSHOT_DELAY_MS
- * after the change it records; their serialization left ~25 MB of RSS behind at 10,000
+ * after the last change once changes stop; their serialization left ~25 MB of RSS behind at 10,000
  * Services when the release ran before them — bench/README.md).
  */
 const RELEASE_AFTER_SYNC_S = 1;
@@ -235,6 +235,7 @@ export class Agent {
             snapshot: {
               path: join(c.stateDir, DATASTORE_SNAPSHOT_FILE),
               delayMs: SNAPSHOT_DELAY_MS,
+              maxDelayMs: SNAPSHOT_MAX_DELAY_MS,
               log: (message: string) => log.info({ op: "datastore-snapshot" }, message),
             },
           }

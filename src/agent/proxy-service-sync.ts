@@ -28,6 +28,7 @@ import { NatReconciler } from "../proxy/nat-reconciler.ts";
 import type { NatServiceLookup, NatSyncResult } from "../proxy/nat-reconciler.ts";
 import type { AgentConfig } from "./agent-config.ts";
 import type { AgentLogger } from "./agent-logger.ts";
+import { QuietTimer } from "../datastore/quiet-timer.ts";
 import { resultsFingerprint } from "./nat-fingerprint.ts";
 import { inputDigest, mapsFingerprint, NatSnapshotStore } from "./nat-snapshot.ts";
 import type { ServiceSyncContext, ServiceSyncFactory, ServiceSyncReport } from "./service-sync.ts";
@@ -36,11 +37,14 @@ import type { ServiceSyncContext, ServiceSyncFactory, ServiceSyncReport } from "
 const FULL_EVERY_MS = 30 * 60_000;
 
 /**
- * SNAPSHOT_DELAY_MS: the NAT snapshot is written at most this long after the first sync it has
- * not recorded (the agent gives the datastore's index snapshot the same delay, and releases the
+ * SNAPSHOT_DELAY_MS: the NAT snapshot is written this long after the last sync that wrote, once
+ * they stop (the agent gives the datastore's index snapshot the same delay, and releases the
  * start's memory only after both: agent.ts RELEASE_DELAY_MS).
  */
 export const SNAPSHOT_DELAY_MS = 3000;
+
+/** SNAPSHOT_MAX_DELAY_MS: under a steady stream of writes, a snapshot at least this often. */
+export const SNAPSHOT_MAX_DELAY_MS = 60_000;
 
 /** NAT_SNAPSHOT_FILE is the snapshot's name in the agent's state directory. */
 export const NAT_SNAPSHOT_FILE = "nat-state.json";
@@ -72,7 +76,6 @@ export function serviceSyncFactory(
         ? undefined
         : new NatSnapshotStore(snapshotPath, (m) => log.info({ op: "nat-snapshot" }, m));
     let restoreDue = store !== undefined;
-    let snapshotTimer: NodeJS.Timeout | undefined;
     /** What a snapshot records now: the applied results and the fingerprint of the maps holding them. */
     const capture = () => {
       const applied = reconciler.applied();
@@ -82,8 +85,6 @@ export function serviceSyncFactory(
     /** The reconciler whose full sync left the serving index to build (afterPass). */
     let prepareDue: NatReconciler | undefined;
     const takeSnapshot = (): void => {
-      clearTimeout(snapshotTimer);
-      snapshotTimer = undefined;
       const now = store === undefined ? undefined : capture();
       if (store === undefined || now === undefined) return;
       store
@@ -92,6 +93,12 @@ export function serviceSyncFactory(
           log.warn({ op: "nat-snapshot", err }, `write nat snapshot ${store.path} failed`),
         );
     };
+    // After the last write's lull, or once a minute under a steady stream (quiet-timer.ts): the
+    // journal holds every write in between.
+    const snapshotTimer = new QuietTimer(takeSnapshot, {
+      quietMs: snapshotDelayMs,
+      maxDelayMs: SNAPSHOT_MAX_DELAY_MS,
+    });
     /**
      * After a NAT write: one journal line against the snapshot on disk (nat-snapshot.ts), so a
      * kill before the next snapshot still restores. After the write, not before it. A write by
@@ -115,10 +122,9 @@ export function serviceSyncFactory(
     };
     /** After a sync that wrote (or read the maps: no usable snapshot), record the new state soon. */
     const snapshotSoon = (report: ServiceSyncReport, adopted: boolean): void => {
-      if (store === undefined || snapshotTimer !== undefined) return;
+      if (store === undefined) return;
       if (report.written + report.deleted === 0 && !adopted) return;
-      snapshotTimer = setTimeout(takeSnapshot, snapshotDelayMs);
-      snapshotTimer.unref();
+      snapshotTimer.touch();
     };
     return {
       async sync(cache, context) {
@@ -185,9 +191,8 @@ export function serviceSyncFactory(
         // The reconciler holds no fds (the maps belong to the agent): record a pending snapshot
         // at once, else let a running write finish (it holds the latest state).
         if (store === undefined) return;
-        if (snapshotTimer !== undefined) {
-          clearTimeout(snapshotTimer);
-          snapshotTimer = undefined;
+        if (snapshotTimer.pending) {
+          snapshotTimer.cancel();
           const now = capture();
           try {
             if (now !== undefined) store.writeNow(now.node, now.fingerprint, now.services);

@@ -17,7 +17,9 @@
  *   that does not check out means a full scan, with the reason given to `log`. Bump
  *   SNAPSHOT_FORMAT whenever validation changes what a manifest turns into.
  * - Written atomically (a dot temp file in the same directory, then rename) and off the hot
- *   path: at most `delayMs` after the first change not yet recorded, on an unref'd timer.
+ *   path: `delayMs` after the last change, or at most `maxDelayMs` after the first one not yet
+ *   recorded when changes keep coming (quiet-timer.ts). Lagging is safe: a file changed since is
+ *   read again by its stamp.
  *
  * Format: ASCII JSON lines (ascii-json.ts): the head { format, version, dir, validation,
  * conditions, count }, then the files, [name, stamp, docs][], a list of up to 32 per line; docs
@@ -41,6 +43,7 @@ import type { ValidationOptions } from "../model/validation-options.ts";
 import { asciiJsonLines, readAsciiJsonLines } from "./ascii-json.ts";
 import { codeIdentity } from "./code-identity.ts";
 import { existsSync, readFileSync } from "node:fs";
+import { QuietTimer } from "./quiet-timer.ts";
 import { SnapshotWriter } from "./snapshot-writer.ts";
 import type { ManifestDocument } from "./manifest-documents.ts";
 import { rememberDigest, resourceDigest } from "./resource-digest.ts";
@@ -61,6 +64,8 @@ export interface IndexSnapshotOptions {
   readonly path: string;
   /** Quiet time after the last index change before the snapshot is written; default 3 s. */
   readonly delayMs?: number;
+  /** Under a steady stream of changes, the longest a change waits to be recorded; default 60 s. */
+  readonly maxDelayMs?: number;
   /** Why a snapshot was not used, and what a load or write did (the agent's logger). */
   readonly log?: (message: string) => void;
 }
@@ -187,7 +192,7 @@ export class IndexSnapshot {
   readonly #dir: string;
   readonly #validation: string;
   readonly #file: SnapshotWriter;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #timer: QuietTimer;
   #pending: SnapshotSource | undefined;
   /** Counters for tests and benches. */
   readonly stats = { loaded: 0, written: 0, fallbacks: 0 };
@@ -197,6 +202,10 @@ export class IndexSnapshot {
     validation: ValidationOptions,
     readonly options: IndexSnapshotOptions,
   ) {
+    this.#timer = new QuietTimer(() => this.#writeScheduled(), {
+      quietMs: options.delayMs ?? 3000,
+      maxDelayMs: options.maxDelayMs ?? 60_000,
+    });
     this.#dir = resolve(dir);
     this.#validation = stableJson(validation);
     this.#file = new SnapshotWriter(options.path);
@@ -271,26 +280,26 @@ export class IndexSnapshot {
   }
 
   /**
-   * changed schedules a write `delayMs` after the first change not yet recorded; the write does
-   * not hold the event loop (snapshot-writer.ts: the state captured at once, serialised and
-   * written a slice per turn of the loop).
+   * changed schedules a write once the index has been quiet for `delayMs`, or `maxDelayMs` after
+   * the first change not yet recorded under a steady stream (quiet-timer.ts); the write does not
+   * hold the event loop (snapshot-writer.ts: the state captured at once, serialised and written a
+   * slice per turn of the loop).
    */
   changed(source: SnapshotSource): void {
     this.#pending = source;
-    // At most delayMs after the first unrecorded change, so a steady stream of changes still gets recorded.
-    if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const latest = this.#pending ?? source;
-      this.#pending = undefined;
-      const files = recordable(latest);
-      const table = conditionsTable(files);
-      this.#file
-        .write(asciiJsonLines(this.#head(table), files, (f) => serialFile(f, table)))
-        .then(() => void this.stats.written++)
-        .catch((err: unknown) => this.#logWriteError(err));
-    }, this.options.delayMs ?? 3000);
-    this.#timer.unref();
+    this.#timer.touch();
+  }
+
+  #writeScheduled(): void {
+    const latest = this.#pending;
+    this.#pending = undefined;
+    if (latest === undefined) return;
+    const files = recordable(latest);
+    const table = conditionsTable(files);
+    this.#file
+      .write(asciiJsonLines(this.#head(table), files, (f) => serialFile(f, table)))
+      .then(() => void this.stats.written++)
+      .catch((err: unknown) => this.#logWriteError(err));
   }
 
   /** write records `source` now, atomically; files with a rejected document are left out. */
@@ -309,8 +318,7 @@ export class IndexSnapshot {
   /** close writes a pending snapshot now (a clean shutdown keeps the latest state). */
   close(): void {
     const pending = this.#pending;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.cancel();
     this.#pending = undefined;
     if (pending !== undefined) this.#writeLogged(pending);
   }

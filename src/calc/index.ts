@@ -41,6 +41,7 @@ export type {
 export { frontendBackends, removedBackends, type RemovedBackend } from "./removed-backends.ts";
 export {
   selectConntrackCleanup,
+  conntrackEndpointsOf,
   type CtEndpoint,
   type CtEntryView,
   type CtKey,

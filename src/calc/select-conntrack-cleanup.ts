@@ -8,6 +8,8 @@
  * port, since the entries hold the address the client actually used. Flows through other
  * frontends to the same backend address (another Service sharing it) are left alone.
  */
+import { ctEndpointId } from "../datapath/maps/conntrack-map.ts";
+import { ipv4ToNumber } from "../model/ipv4.ts";
 import { NODEPORT_WILDCARD } from "./service-frontends.ts";
 import type { NatFrontendKey } from "./nat-state.ts";
 import type { RemovedBackend } from "./removed-backends.ts";
@@ -71,5 +73,17 @@ export function selectConntrackCleanup(
     }
     if (hit) out.push({ a: e.a, b: e.b, proto: e.proto });
   }
+  return out;
+}
+
+/**
+ * conntrackEndpointsOf: the backends of `removed` as ctEndpointId, what a walk of sl_ct must
+ * keep for selectConntrackCleanup to find every flow of theirs (ConntrackMap.natEntriesTouching).
+ * sl_ct holds IPv4 flows only, so an IPv6 backend has none there.
+ */
+export function conntrackEndpointsOf(removed: readonly RemovedBackend[]): Set<number> {
+  const out = new Set<number>();
+  for (const r of removed)
+    if (!r.backend.addr.includes(":")) out.add(ctEndpointId(ipv4ToNumber(r.backend.addr), r.backend.port));
   return out;
 }

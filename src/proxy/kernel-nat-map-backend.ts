@@ -153,9 +153,9 @@ export class KernelNatMapBackend implements NatMapBackend {
     return src === undefined ? false : absentIsFalse(() => src.delete(key));
   }
 
-  conntrack(): Iterable<CtEntryView> {
+  conntrack(touching?: ReadonlySet<number>): Iterable<CtEntryView> {
     this.flush();
-    return this.#ct.entries();
+    return touching === undefined ? this.#ct.entries() : this.#ct.natEntriesTouching(touching);
   }
 
   putConntrack(entry: CtEntryView): void {

@@ -34,8 +34,12 @@ export interface NatMapBackend {
   /** putSourceRange admits key.cidr to key.svcId's restricted frontends (idempotent). */
   putSourceRange(key: NatSourceRangeKey): void;
   deleteSourceRange(key: NatSourceRangeKey): boolean;
-  /** conntrack lists sl_ct (only the fields cleanup needs). */
-  conntrack(): Iterable<CtEntryView>;
+  /**
+   * conntrack lists sl_ct (only the fields cleanup needs). With `touching` (endpoints as
+   * ctEndpointId) it may leave out every entry but the NAT ones that involve one of them: the
+   * clean-up of removed backends reads no more of a busy table than it can use.
+   */
+  conntrack(touching?: ReadonlySet<number>): Iterable<CtEntryView>;
   /** putConntrack writes an entry; the datapath creates them, so this is for tests and restores. */
   putConntrack(entry: CtEntryView): void;
   deleteConntrack(key: CtKey): boolean;
@@ -62,7 +66,7 @@ export function readsOf(inner: NatMapBackend): NatMapReads {
     frontends: () => inner.frontends(),
     backends: () => inner.backends(),
     sourceRanges: () => inner.sourceRanges(),
-    conntrack: () => inner.conntrack(),
+    conntrack: (touching) => inner.conntrack(touching),
     affinity: () => inner.affinity(),
     capacity: () => inner.capacity(),
   };

@@ -30,6 +30,7 @@ import {
   natDesiredOf,
   natStateOf,
   selectConntrackCleanup,
+  conntrackEndpointsOf,
   selectStaleAffinity,
   sourceRangeKeyId,
 } from "../calc/index.ts";
@@ -721,7 +722,8 @@ export class NatReconciler {
   #cleanConntrack(removed: Parameters<typeof selectConntrackCleanup>[1]): { deleted: number; reset: number } {
     let deleted = 0;
     let reset = 0;
-    for (const key of selectConntrackCleanup(this.#backend.conntrack(), removed)) {
+    const entries = this.#backend.conntrack(conntrackEndpointsOf(removed));
+    for (const key of selectConntrackCleanup(entries, removed)) {
       if (key.proto === TCP) {
         if (this.#backend.resetConntrack(key)) reset++;
       } else if (this.#backend.deleteConntrack(key)) {

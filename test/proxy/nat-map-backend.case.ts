@@ -16,6 +16,8 @@ import {
   SL_NAT_FE_SRC_RANGES,
 } from "../../src/datapath/abi/abi.ts";
 import { natStateOf } from "../../src/calc/index.ts";
+import { ctEndpointId } from "../../src/datapath/maps/conntrack-map.ts";
+import { ipv4ToNumber } from "../../src/model/ipv4.ts";
 import { countingBackend } from "../../src/proxy/counting-backend.ts";
 import type { NatMapBackend } from "../../src/proxy/nat-map-backend.ts";
 import { NatReconciler } from "../../src/proxy/nat-reconciler.ts";
@@ -213,6 +215,35 @@ export function runNatMapBackendContract(
           }),
           false,
         );
+      }),
+    );
+
+    test(
+      "conntrack(touching) keeps every NAT entry of those backends: NAT_FWD to one, NAT_REV from one",
+      options,
+      withFixture(({ backend }) => {
+        const rev = (client: string, backendAddr: string): CtEntryView => ({
+          a: { addr: client, port: 40000 },
+          b: { addr: backendAddr, port: 8080 },
+          proto: 6,
+          type: "nat-rev",
+          nat: { addr: "198.19.0.10", port: 80 },
+        });
+        backend.putConntrack(ct("10.0.0.1", 40001)); // to 198.18.1.1:8080
+        backend.putConntrack({ ...ct("10.0.0.2", 40002), nat: { addr: "198.18.1.2", port: 8080 } });
+        backend.putConntrack(rev("10.0.0.1", "198.18.1.1"));
+        backend.putConntrack(rev("10.0.0.2", "198.18.1.2"));
+        backend.putConntrack({ ...ct("10.0.0.3", 40003), type: "normal" });
+        const id = (addr: string, port: number): number => ctEndpointId(ipv4ToNumber(addr), port);
+        const show = (es: Iterable<CtEntryView>): string[] =>
+          [...es].map((e) => `${e.type} ${e.a.addr}:${e.a.port} ${e.b.addr}:${e.b.port}`).sort();
+        const touching = (e: CtEntryView): boolean =>
+          (e.type === "nat-fwd" && e.nat.addr === "198.18.1.1") ||
+          (e.type === "nat-rev" && (e.a.addr === "198.18.1.1" || e.b.addr === "198.18.1.1"));
+        const got = [...backend.conntrack(new Set([id("198.18.1.1", 8080)]))];
+        // Every entry of the backend is there (a backend may give more: the in-memory one gives all).
+        assert.deepEqual(show(got.filter(touching)), show([...backend.conntrack()].filter(touching)));
+        assert.equal(got.filter(touching).length, 2);
       }),
     );
 

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConntrackMap, ctKeyOf, decodeCtEntry, encodeCtEntry, type CtEntry } from "./conntrack-map.ts";
+import { ipv4ToNumber } from "../../model/ipv4.ts";
+import {
+  ConntrackMap,
+  ctEndpointId,
+  ctKeyOf,
+  decodeCtEntry,
+  encodeCtEntry,
+  type CtEntry,
+} from "./conntrack-map.ts";
 import type { RawMap } from "./raw-map.ts";
 
 /** memoryMap is an in-memory RawMap keyed by hex. */
@@ -51,4 +59,85 @@ test("ConntrackMap.get() finds an entry from either direction's tuple", () => {
   assert.deepEqual(ct.get({ src: "10.0.0.9", dst: "10.0.0.1", sport: 80, dport: 40000, proto: 6 }), entry);
   ct.delete({ src: "10.0.0.1", dst: "10.0.0.9", sport: 40000, dport: 80, proto: 6 });
   assert.deepEqual([...ct.entries()], []);
+});
+
+/**
+ * batchedMap is memoryMap with visitBatches as BpfMap has it: entries packed end to end into
+ * buffers reused from batch to batch (garbage is left in the tail of a short batch, as a reused
+ * kernel buffer would hold), `batch` entries at a time.
+ */
+function batchedMap(batch: number): RawMap {
+  const inner = memoryMap();
+  const keys = new Uint8Array(batch * 16).fill(0xee);
+  const values = new Uint8Array(batch * 72).fill(0xee);
+  return {
+    ...inner,
+    keySize: 16,
+    valueBufferSize: 72,
+    visitBatches(visit) {
+      const all = [...inner.entries()];
+      for (let at = 0; at < all.length; at += batch) {
+        const part = all.slice(at, at + batch);
+        part.forEach(([k, v], i) => {
+          keys.set(k, i * 16);
+          values.set(v, i * 72);
+        });
+        visit(keys, values, part.length);
+      }
+      return true;
+    },
+  };
+}
+
+test("natEntriesTouching(): the NAT_FWD entries to one of the endpoints and the NAT_REV entries from one, judged on the bytes; the same without batches", () => {
+  const types = ["normal", "nat-fwd", "nat-rev"] as const;
+  const addrs = ["198.18.0.1", "198.18.0.2", "198.18.0.3", "10.96.0.10"];
+  const ports = [80, 8080, 40000];
+  let seed = 7;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const entries: CtEntry[] = Array.from({ length: 300 }, () => ({
+    ...entry,
+    a: { addr: addrs[rnd(4)]!, port: ports[rnd(3)]! },
+    b: { addr: addrs[rnd(4)]!, port: ports[rnd(3)]! + 1 },
+    proto: rnd(2) === 0 ? 6 : 17,
+    type: types[rnd(3)]!,
+    nat: { addr: addrs[rnd(4)]!, port: ports[rnd(3)]! },
+  }));
+  const id = (e: { addr: string; port: number }): number => ctEndpointId(ipv4ToNumber(e.addr), e.port);
+  const touching = new Set(
+    [
+      { addr: "198.18.0.2", port: 8080 },
+      { addr: "198.18.0.3", port: 40001 },
+      { addr: "198.18.0.1", port: 80 },
+    ].map(id),
+  );
+  const keyOf = (e: CtEntry): string => Buffer.from(encodeCtEntry(e)[0]).toString("hex");
+  const batched = batchedMap(7);
+  const plain = memoryMap();
+  for (const e of entries) {
+    const [k, v] = encodeCtEntry(e);
+    batched.update(k, v);
+    plain.update(k, v);
+  }
+  // What it must give: every stored entry (decoded, as the map holds it) that touches an endpoint.
+  const want = [...new ConntrackMap(plain).entries()]
+    .filter(
+      (e) =>
+        (e.type === "nat-fwd" && touching.has(id(e.nat))) ||
+        (e.type === "nat-rev" && (touching.has(id(e.a)) || touching.has(id(e.b)))),
+    )
+    .map(keyOf)
+    .sort();
+  assert.ok(want.length >= 10, `the random table has entries to find (${want.length})`);
+  const fromBatches = new ConntrackMap(batched).natEntriesTouching(touching);
+  assert.deepEqual(fromBatches.map(keyOf).sort(), want);
+  assert.deepEqual(
+    new ConntrackMap(plain).natEntriesTouching(touching).map(keyOf).sort(),
+    want,
+    "the same without visitBatches",
+  );
+  // Decoded whole: the entries as entries() gives them, not views of the reused buffers.
+  const byKey = new Map([...new ConntrackMap(plain).entries()].map((e) => [keyOf(e), e]));
+  for (const e of fromBatches) assert.deepEqual(e, byKey.get(keyOf(e)));
+  assert.deepEqual(new ConntrackMap(batched).natEntriesTouching(new Set()), []);
 });

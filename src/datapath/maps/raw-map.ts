@@ -24,6 +24,13 @@ export interface RawMap {
   scanU32?(first: number, last: number, visit: (index: number, value: number) => boolean): void;
   /** dumpBatch (optional: a live BpfMap has it) reads every entry in a few syscalls where the kernel can. */
   dumpBatch?(): Iterable<[Uint8Array, Uint8Array]>;
+  /**
+   * visitBatches (optional: a live BpfMap has it) hands every entry over in batches, in buffers
+   * reused from one batch to the next (entry i: key at i × keySize, value at i × valueBufferSize),
+   * so a reader can judge a big table's entries on their bytes and copy only what it keeps.
+   * False, nothing visited, when the kernel cannot batch the map (then read entries()).
+   */
+  visitBatches?(visit: (keys: Uint8Array, values: Uint8Array, count: number) => void): boolean;
 }
 
 /** rawEntries is every entry of `map`, batched when the map can (see RawMap.dumpBatch). */

@@ -35,7 +35,7 @@
 import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { NatBackendList } from "../calc/index.ts";
-import type { ServiceNat } from "../calc/index.ts";
+import type { NatCacheEntry as AppliedService, ServiceNat } from "../calc/index.ts";
 import { asciiJsonLines, readAsciiJsonLines, toAsciiJson } from "../datastore/ascii-json.ts";
 import { SnapshotWriter } from "../datastore/snapshot-writer.ts";
 import { resourceDigest } from "../datastore/resource-digest.ts";
@@ -43,7 +43,7 @@ import { BpfMap } from "../bpf/map.ts";
 import { visitBatches } from "../bpf/map-batch.ts";
 import { rawEntries, type RawMap } from "../datapath/maps/raw-map.ts";
 import type { EndpointSlice, Service } from "../model/index.ts";
-import type { AppliedNatService as AppliedService, NatNode } from "../proxy/nat-reconciler.ts";
+import type { NatNode } from "../proxy/nat-reconciler.ts";
 import { addEntry, emptySums, FingerprintTally, sumsText } from "./nat-fingerprint.ts";
 import { snapshotVersion } from "../datastore/index-snapshot.ts";
 

@@ -35,6 +35,7 @@ import {
   sourceRangeKeyId,
 } from "../calc/index.ts";
 import type {
+  NatCacheEntry,
   NatCapacity,
   NotProgrammed,
   RemovedBackend,
@@ -106,18 +107,10 @@ export interface NatNode {
   readonly nodeAddresses: readonly string[];
 }
 
-/** AppliedNatService is one applied Service: its result and the input it was computed from. */
-export interface AppliedNatService {
-  readonly result: ServiceNat;
-  readonly service: Service;
-  readonly slices: readonly EndpointSlice[];
-  readonly claims: string;
-}
-
-/** AppliedNat is what the maps are known to hold (NatReconciler.applied). */
+/** AppliedNat is what the maps are known to hold (NatReconciler.applied): each Service's NatCache entry. */
 export interface AppliedNat {
   readonly node: NatNode;
-  readonly services: readonly AppliedNatService[];
+  readonly services: readonly NatCacheEntry[];
 }
 
 /** NatReconcilerOptions inject the logger and, for tests, the id allocator. */
@@ -339,7 +332,7 @@ export class NatReconciler {
       return undefined;
     const node = this.#nodeKey?.split("\n");
     if (node === undefined || node.length !== 2) return undefined;
-    const services: AppliedNatService[] = [];
+    const services: NatCacheEntry[] = [];
     for (const name of names) {
       const result = applied.get(name);
       if (result === undefined) continue;

@@ -141,4 +141,15 @@ describe("selectStaleAffinity", () => {
       { svcId: 2, client: CLIENT },
     ]);
   });
+
+  test("a backend is live only under its own id: another id's list does not keep an entry", () => {
+    const desired = natStateOf([fe(CIP, 80, 1, 1), fe(CIP, 81, 3, 1)], [be(1, 0, B1), be(3, 0, B2)]);
+    const entries = [
+      { svcId: 3, client: CLIENT, backend: { addr: B1, port: 8080 } }, // B1 is svc 1's, not 3's
+      { svcId: 3, client: "198.18.64.6", backend: { addr: B2, port: 8080 } },
+      { svcId: 1, client: CLIENT, backend: { addr: B1, port: 8080 } },
+    ];
+    assert.deepEqual(selectStaleAffinity(entries, desired), [{ svcId: 3, client: CLIENT }]);
+    assert.deepEqual(selectStaleAffinity([], desired), []);
+  });
 });

@@ -201,9 +201,9 @@ export class KernelNatMapBackend implements NatMapBackend {
     return true;
   }
 
-  affinity(): Iterable<AffinityEntryView> {
+  affinity(svcIds?: ReadonlySet<number>): Iterable<AffinityEntryView> {
     this.flush();
-    return this.#aff.entries();
+    return this.#aff.entriesOf(svcIds);
   }
 
   putAffinity(entry: AffinityEntryView): void {

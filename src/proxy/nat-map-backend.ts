@@ -45,8 +45,11 @@ export interface NatMapBackend {
   deleteConntrack(key: CtKey): boolean;
   /** resetConntrack sets SL_CT_F_RESET on an entry: the datapath answers the flow's next client packet with a RST. False when gone. */
   resetConntrack(key: CtKey): boolean;
-  /** affinity lists sl_affinity. */
-  affinity(): Iterable<AffinityEntryView>;
+  /**
+   * affinity lists sl_affinity. With `svcIds` it may leave out the entries of every other
+   * svc_id: the clean-up after a fast-path change checks only the changed Services' entries.
+   */
+  affinity(svcIds?: ReadonlySet<number>): Iterable<AffinityEntryView>;
   /** putAffinity writes an entry (tests and restores; the datapath creates them). */
   putAffinity(entry: AffinityEntryView): void;
   deleteAffinity(key: AffinityKey): boolean;
@@ -67,7 +70,7 @@ export function readsOf(inner: NatMapBackend): NatMapReads {
     backends: () => inner.backends(),
     sourceRanges: () => inner.sourceRanges(),
     conntrack: (touching) => inner.conntrack(touching),
-    affinity: () => inner.affinity(),
+    affinity: (svcIds) => inner.affinity(svcIds),
     capacity: () => inner.capacity(),
   };
 }

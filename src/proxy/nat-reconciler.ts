@@ -157,7 +157,12 @@ export class NatReconciler {
   /** Set by restore() until the first sync reports it. */
   #restored: { services: number; reused: number } | undefined;
   /** Removed backends whose flows the deferred clean-up still has to end (deferCleanUp). */
-  #cleanUpQueue: { removed: RemovedBackend[]; affinity: boolean } | undefined;
+  /**
+   * The deferred clean-up's work: the removed backends, and whose affinity to check — false, the
+   * svc_ids of the Services the fast path changed (only their entries can have gone stale), or
+   * "all" after a full sync.
+   */
+  #cleanUpQueue: { removed: RemovedBackend[]; affinity: AffinityScope } | undefined;
 
   constructor(backend: NatMapBackend, options: NatReconcilerOptions = {}) {
     this.#backend = backend;
@@ -398,11 +403,15 @@ export class NatReconciler {
     this.#ids.observeChanges(before, after);
     const problems = [...this.#problems].sort(([a], [b]) => compareText(a, b)).flatMap(([, p]) => p);
     this.#reportProblems(problems);
+    const changedIds = new Set<number>();
+    for (const c of changes)
+      for (const v of [...(c.before?.views ?? []), ...(c.after?.views ?? [])]) changedIds.add(v.svcId);
     const { affinityDeleted, conntrackDeleted, conntrackReset } = this.#cleanUp(
       plan,
       backends,
       desired,
       this.#defer,
+      changedIds,
     );
     const fields = { op: "sync", services: changes.length, frontends, backends, sourceRanges };
     this.#log.debug(
@@ -520,8 +529,10 @@ export class NatReconciler {
     backends: ChangeCounts,
     desired: NatState,
     defer?: (work: () => void) => void,
+    changedIds?: ReadonlySet<number>,
   ): { affinityDeleted: number; conntrackDeleted: number; conntrackReset: number } {
     const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
+    const affinity: AffinityScope = !anyRemoved ? false : (changedIds ?? "all");
     if (defer !== undefined) {
       // Draining is decided now (cheap: the serving index); only the map walks wait.
       const gone = this.#settleDraining(plan.removed, desired);
@@ -530,14 +541,14 @@ export class NatReconciler {
       const queued = this.#cleanUpQueue;
       if (queued !== undefined) {
         queued.removed.push(...gone);
-        queued.affinity ||= anyRemoved;
+        queued.affinity = widerScope(queued.affinity, affinity);
       } else {
-        this.#cleanUpQueue = { removed: gone, affinity: anyRemoved };
+        this.#cleanUpQueue = { removed: gone, affinity };
         defer(() => this.#runDeferredCleanUp());
       }
       return { affinityDeleted: 0, conntrackDeleted: 0, conntrackReset: 0 };
     }
-    const affinityDeleted = anyRemoved ? this.#cleanAffinity(desired) : 0;
+    const affinityDeleted = affinity === false ? 0 : this.#cleanAffinity(desired, affinity);
     const gone = this.#settleDraining(plan.removed, desired);
     const { deleted: conntrackDeleted, reset: conntrackReset } =
       gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
@@ -553,7 +564,7 @@ export class NatReconciler {
     // A backend that serves again since (an endpoint back before the walk) keeps its flows.
     const gone = queued.removed.filter((r) => !this.#isServing(r));
     try {
-      const affinityDeleted = queued.affinity ? this.#cleanAffinity(actual) : 0;
+      const affinityDeleted = queued.affinity === false ? 0 : this.#cleanAffinity(actual, queued.affinity);
       const { deleted: conntrackDeleted, reset: conntrackReset } =
         gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
       if (affinityDeleted + conntrackDeleted + conntrackReset > 0)
@@ -699,10 +710,13 @@ export class NatReconciler {
     }
   }
 
-  #cleanAffinity(desired: NatState): number {
+  /** #cleanAffinity deletes the stale entries of `scope`'s svc_ids (every entry for "all"). */
+  #cleanAffinity(desired: NatState, scope: "all" | ReadonlySet<number>): number {
     let n = 0;
-    for (const key of selectStaleAffinity(this.#backend.affinity(), desired))
-      if (this.#backend.deleteAffinity(key)) n++;
+    const listed = this.#backend.affinity(scope === "all" ? undefined : scope);
+    // A backend may list more than asked (the in-memory one lists all): the scope is kept here.
+    const entries = scope === "all" ? listed : [...listed].filter((e) => scope.has(e.svcId));
+    for (const key of selectStaleAffinity(entries, desired)) if (this.#backend.deleteAffinity(key)) n++;
     return n;
   }
 
@@ -736,6 +750,17 @@ export class NatReconciler {
     }
     this.#reported = now;
   }
+}
+
+/** AffinityScope: whose sl_affinity entries a clean-up checks (false: none). */
+type AffinityScope = false | "all" | ReadonlySet<number>;
+
+/** widerScope is the scope that covers both. */
+function widerScope(a: AffinityScope, b: AffinityScope): AffinityScope {
+  if (a === false) return b;
+  if (b === false) return a;
+  if (a === "all" || b === "all") return "all";
+  return new Set([...a, ...b]);
 }
 
 /**

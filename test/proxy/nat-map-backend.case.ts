@@ -20,7 +20,7 @@ import { ctEndpointId } from "../../src/datapath/maps/conntrack-map.ts";
 import { ipv4ToNumber } from "../../src/model/ipv4.ts";
 import { countingBackend } from "../../src/proxy/counting-backend.ts";
 import type { NatMapBackend } from "../../src/proxy/nat-map-backend.ts";
-import { NatReconciler } from "../../src/proxy/nat-reconciler.ts";
+import { NatReconciler, type NatServiceLookup } from "../../src/proxy/nat-reconciler.ts";
 
 /** NatMapBackendFixture is a fresh, empty backend; `reopen` gives a new one over the same maps (a restart). */
 export interface NatMapBackendFixture {
@@ -61,6 +61,18 @@ const input = (addrs: string[]): NatInput => ({
   ],
   nodeName: "node-a",
   nodeAddresses: ["198.18.0.1"],
+});
+
+/** lookupIn is a NatServiceLookup over one input (the fast path's view of the cache). */
+const lookupIn = (i: NatInput): NatServiceLookup => ({
+  service: (name) =>
+    i.services.find((sv) => `${sv.metadata.namespace ?? "default"}/${sv.metadata.name}` === name),
+  slices: (name) =>
+    i.endpointSlices.filter(
+      (sl) =>
+        `${sl.metadata.namespace ?? "default"}/${sl.metadata.labels?.["kubernetes.io/service-name"]}` ===
+        name,
+    ),
 });
 
 const lbInput = (sourceRanges: string[] | undefined): NatInput => ({
@@ -279,6 +291,27 @@ export function runNatMapBackendContract(
           ],
         );
         assert.equal(counted.writes(), 0);
+      }),
+    );
+
+    test(
+      "NatReconciler fast path: a removed backend's affinity goes, the same Service's other clients and another id's entries stay",
+      options,
+      withFixture(({ backend }) => {
+        const r = new NatReconciler(backend);
+        const node = { nodeName: "node-a", nodeAddresses: ["198.18.0.1"] };
+        r.sync(input(["198.18.1.1", "198.18.2.1"]));
+        const id = [...backend.frontends()][0]![1].svcId;
+        const pin = (svcId: number, client: string, addr: string): void =>
+          backend.putAffinity({ svcId, client, backend: { addr, port: 8080 } });
+        pin(id, "198.18.64.5", "198.18.1.1");
+        pin(id, "198.18.64.6", "198.18.2.1");
+        pin(id + 100, "198.18.64.7", "198.18.3.1"); // another Service's id: not this change's to judge
+        const now = input(["198.18.2.1"]);
+        const res = r.syncServices(["default/web"], lookupIn(now), node);
+        assert.ok(res !== undefined, "the fast path took the change");
+        assert.equal(res.affinityDeleted, 1);
+        assert.deepEqual([...backend.affinity()].map((e) => e.client).sort(), ["198.18.64.6", "198.18.64.7"]);
       }),
     );
 

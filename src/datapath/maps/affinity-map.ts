@@ -1,5 +1,10 @@
 /** AffinityMap: a typed view of sl_affinity (LRU; written by the datapath, cleaned by the proxy). */
-import { decodeSlAffinityKey, decodeSlAffinityValue, encodeSlAffinityKey } from "../abi/abi.ts";
+import {
+  SlAffinityKeyLayout,
+  decodeSlAffinityKey,
+  decodeSlAffinityValue,
+  encodeSlAffinityKey,
+} from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
 import type { RawMap } from "./raw-map.ts";
 
@@ -32,7 +37,38 @@ export class AffinityMap {
   *entries(): Generator<AffinityEntry> {
     for (const [k, v] of this.#map.entries()) yield decodeAffinity(k, v);
   }
+
+  /**
+   * entriesOf lists the entries of `svcIds` (all without it). On a live map it reads in batches
+   * and judges each key's svc_id in the batch buffer, decoding only those it keeps: the clean-up
+   * after an endpoint change needs the changed Service's clients, not every client of every
+   * ClientIP Service (entries() walks the map a key and a lookup at a time).
+   */
+  entriesOf(svcIds?: ReadonlySet<number>): AffinityEntry[] {
+    const out: AffinityEntry[] = [];
+    if (svcIds?.size === 0) return out;
+    const map = this.#map;
+    const ks = map.keySize;
+    const vs = map.valueBufferSize;
+    const batched =
+      ks !== undefined &&
+      vs !== undefined &&
+      map.visitBatches?.((keys, values, count) => {
+        const kv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
+        for (let i = 0; i < count; i++) {
+          const k = i * ks;
+          // svc_id is a host-order u32 (little-endian here, as the generated codec reads it).
+          if (svcIds !== undefined && !svcIds.has(kv.getUint32(k + SVC_ID_AT, true))) continue;
+          out.push(decodeAffinity(keys.subarray(k, k + ks), values.subarray(i * vs, (i + 1) * vs)));
+        }
+      });
+    if (batched === true) return out;
+    for (const e of this.entries()) if (svcIds === undefined || svcIds.has(e.svcId)) out.push(e);
+    return out;
+  }
 }
+
+const SVC_ID_AT = SlAffinityKeyLayout.fields.find((f) => f.name === "svc_id")!.offset;
 
 function decodeAffinity(key: Uint8Array, value: Uint8Array): AffinityEntry {
   const k = decodeSlAffinityKey(key);

@@ -9,19 +9,7 @@ import {
   encodeCtEntry,
   type CtEntry,
 } from "./conntrack-map.ts";
-import type { RawMap } from "./raw-map.ts";
-
-/** memoryMap is an in-memory RawMap keyed by hex. */
-function memoryMap(): RawMap {
-  const m = new Map<string, [Uint8Array, Uint8Array]>();
-  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-  return {
-    get: (k) => m.get(hex(k))?.[1],
-    update: (k, v) => void m.set(hex(k), [k, v]),
-    delete: (k) => void m.delete(hex(k)),
-    entries: () => m.values(),
-  };
-}
+import { batchedMap, memoryMap } from "../../../test/support/raw-maps.ts";
 
 const entry: CtEntry = {
   a: { addr: "10.0.0.1", port: 40000 },
@@ -61,34 +49,6 @@ test("ConntrackMap.get() finds an entry from either direction's tuple", () => {
   assert.deepEqual([...ct.entries()], []);
 });
 
-/**
- * batchedMap is memoryMap with visitBatches as BpfMap has it: entries packed end to end into
- * buffers reused from batch to batch (garbage is left in the tail of a short batch, as a reused
- * kernel buffer would hold), `batch` entries at a time.
- */
-function batchedMap(batch: number): RawMap {
-  const inner = memoryMap();
-  const keys = new Uint8Array(batch * 16).fill(0xee);
-  const values = new Uint8Array(batch * 72).fill(0xee);
-  return {
-    ...inner,
-    keySize: 16,
-    valueBufferSize: 72,
-    visitBatches(visit) {
-      const all = [...inner.entries()];
-      for (let at = 0; at < all.length; at += batch) {
-        const part = all.slice(at, at + batch);
-        part.forEach(([k, v], i) => {
-          keys.set(k, i * 16);
-          values.set(v, i * 72);
-        });
-        visit(keys, values, part.length);
-      }
-      return true;
-    },
-  };
-}
-
 test("natEntriesTouching(): the NAT_FWD entries to one of the endpoints and the NAT_REV entries from one, judged on the bytes; the same without batches", () => {
   const types = ["normal", "nat-fwd", "nat-rev"] as const;
   const addrs = ["198.18.0.1", "198.18.0.2", "198.18.0.3", "10.96.0.10"];
@@ -112,7 +72,7 @@ test("natEntriesTouching(): the NAT_FWD entries to one of the endpoints and the 
     ].map(id),
   );
   const keyOf = (e: CtEntry): string => Buffer.from(encodeCtEntry(e)[0]).toString("hex");
-  const batched = batchedMap(7);
+  const batched = batchedMap(16, 72, 7);
   const plain = memoryMap();
   for (const e of entries) {
     const [k, v] = encodeCtEntry(e);

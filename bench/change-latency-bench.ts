@@ -30,6 +30,7 @@ import {
   type WatchTrace,
 } from "../src/datastore/file-datastore.ts";
 import { renderJsonManifest } from "../src/datastore/manifest-file-edit.ts";
+import { encodeCtEntry, type RawMap } from "../src/datapath/maps/index.ts";
 import { withNetns } from "../src/kernel/netns.ts";
 import { packet } from "../test/packet/build-packet.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
@@ -46,6 +47,11 @@ export type ChangeLatencyOptions = {
   readonly services: readonly number[];
   readonly endpoints: number;
   readonly changes: number;
+  /**
+   * NATed flows put in sl_ct before the changes, to the Services' backends: a busy node's table.
+   * Each change removes backends, whose flows the agent then looks for in the whole table.
+   */
+  readonly flows: number;
 };
 
 const NODE = "bench-node";
@@ -74,12 +80,46 @@ const PARTS = [
   "flush → event (read, validate, index)",
   "GC pauses inside the change",
   "process CPU inside the change (user + sys)",
+  "loop held after the change (its deferred clean-up)",
 ] as const;
 type Part = (typeof PARTS)[number];
 
 type Contender = "fast path (changed Service only)" | "full recompute (every Service)";
 const FAST: Contender = "fast path (changed Service only)";
 const FULL: Contender = "full recompute (every Service)";
+
+/**
+ * fillConntrack writes `flows` NAT_FWD entries into sl_ct, client 198.19.128.0/17 (beyond the
+ * Services' addresses) → a Service's ClusterIP, NATed to one of its backends, spread over all
+ * Services, in batches.
+ */
+function fillConntrack(ct: RawMap, services: readonly SyntheticService[], flows: number): void {
+  const chunk = 8192;
+  for (let at = 0; at < flows; at += chunk) {
+    const keys: Uint8Array[] = [];
+    const values: Uint8Array[] = [];
+    for (let i = at; i < Math.min(flows, at + chunk); i++) {
+      const s = services[i % services.length]!;
+      const [k, v] = encodeCtEntry({
+        a: { addr: `198.19.${128 + ((i >> 16) & 127)}.${(i >> 8) & 255}`, port: 1024 + (i & 255) },
+        b: { addr: s.clusterIP, port: s.port },
+        proto: 6,
+        type: "nat-fwd",
+        flags: 0,
+        legA: 0,
+        legB: 0,
+        createdNs: 0n,
+        lastSeenNs: 0n,
+        nat: { addr: s.endpoints[i % s.endpoints.length]!, port: s.targetPort },
+        tunIp: "0.0.0.0",
+      });
+      keys.push(k);
+      values.push(v);
+    }
+    if (ct.updateBatch !== undefined) ct.updateBatch(keys, values);
+    else keys.forEach((k, j) => ct.update(k, values[j]!));
+  }
+}
 
 /** gcKind names a "gc" PerformanceEntry's kind (node's NODE_PERFORMANCE_GC_* flags). */
 function gcKind(g: PerformanceEntry): string {
@@ -184,6 +224,10 @@ async function measureAt(
       // endpoints, ~0.2–0.4 s at 10k under load) runs on the next turn of the loop, as in the
       // agent after its start: let it run before the first change, which would otherwise wait
       // for it (that one change was the 10k p99 of earlier runs: a start-up cost, not a change's).
+      if (o.flows > 0) {
+        ctx.progress(`change-latency N=${n}: ${o.flows} NATed flows into sl_ct`);
+        fillConntrack(node.raw("sl_ct"), services, o.flows);
+      }
       const settle = performance.now();
       await new Promise((r) => setImmediate(r));
       await sleep(100);
@@ -248,6 +292,13 @@ async function measureAt(
           "sync → packet sees it": seen - flushEnd,
         };
         for (const st of STAGES) out.get(`${contender} ${st}`)!.push(stages[st]);
+        // What the change leaves for the loop's next turns (the flows and affinity of its removed
+        // backends, NatReconciler's deferred clean-up, queued before this): a change arriving
+        // meanwhile waits for it. Not in the change's own latency, so measured apart.
+        const after = performance.now();
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setImmediate(r));
+        const held = performance.now() - after;
         // The GC entries of this change arrive on a later turn: the sleep below lets them in.
         await sleep(20);
         const inside = gcs.filter((g) => g.startTime < seen && g.startTime + g.duration > t0);
@@ -262,6 +313,7 @@ async function measureAt(
           "flush → event (read, validate, index)": eventAt - traceFlush.start,
           "GC pauses inside the change": gc,
           "process CPU inside the change (user + sys)": (cpu.user + cpu.system) / 1000,
+          "loop held after the change (its deferred clean-up)": held,
         };
         for (const pt of PARTS) out.get(`${contender} ${pt}`)!.push(parts[pt]);
         slowest.push({
@@ -329,8 +381,8 @@ export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
   summary:
     "one EndpointSlice change in the datastore → a packet through from_wep sees it: fast path vs full recompute",
   needsRoot: true,
-  defaults: { services: [1000, 10_000], endpoints: 10, changes: 50 },
-  small: { services: [100, 1000], endpoints: 10, changes: 20 },
+  defaults: { services: [1000, 10_000], endpoints: 10, changes: 50, flows: 0 },
+  small: { services: [100, 1000], endpoints: 10, changes: 20, flows: 0 },
   async run(ctx, o) {
     const rows: BenchRow[] = [];
     await withBenchNetns(async (netns) => {
@@ -344,6 +396,7 @@ export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
         ctx.progress(
           `change-latency N=${n}: fast p50 ${p(fast, 0.5).toFixed(2)} ms, full p50 ${p(full, 0.5).toFixed(1)} ms; datastore: ${scans} full rescans, ${read} files read for ${2 * o.changes} changes`,
         );
+        rows.push({ name: `NATed flows in sl_ct during the changes, ${at}`, value: o.flows, unit: "flows" });
         rows.push({ name: `datastore during the changes, ${at}: full rescans`, value: scans, unit: "scans" });
         rows.push({ name: `datastore during the changes, ${at}: files read`, value: read, unit: "files" });
         for (const q of [0.5, 0.99] as const) {
@@ -406,6 +459,7 @@ export const changeLatencyBench: Benchmark<ChangeLatencyOptions> = {
         "event → DNAT: from the watch's EndpointSlice event to the packet, i.e. without the file datastore's delivery (inotify, read, validate)",
         "rename (write committed) → DNAT: from the writer's rename to the packet, i.e. without the writer's temp file and fsync (its own disk's latency)",
         "parts of write → event: the writer's temp file + fsync + rename, rename → fs.watch names the file, → the flush starts (next check phase), → the watch event (stat, read, parse, validate, index); GC pauses and process CPU inside each change",
+        "loop held after the change: the next two turns of the loop after the packet saw it, i.e. what the change left queued (the deferred clean-up of its removed backends' flows and affinity), which a change arriving then waits for; --flows=N puts N NATed flows into sl_ct first (a busy node's table)",
       ],
     };
     return [table];

@@ -6,7 +6,7 @@ import {
   encodeSlAffinityKey,
 } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
-import type { RawMap } from "./raw-map.ts";
+import { fieldOffset, pickBatched, type RawMap } from "./raw-map.ts";
 
 /** AffinityEntry is the backend a client is pinned to and when it last used it. */
 export interface AffinityEntry {
@@ -45,30 +45,19 @@ export class AffinityMap {
    * ClientIP Service (entries() walks the map a key and a lookup at a time).
    */
   entriesOf(svcIds?: ReadonlySet<number>): AffinityEntry[] {
+    if (svcIds?.size === 0) return [];
+    // svc_id is a host-order u32 (little-endian here, as the generated codec reads it).
+    const keep = (keys: DataView, k: number): boolean =>
+      svcIds === undefined || svcIds.has(keys.getUint32(k + SVC_ID_AT, true));
+    const batched = pickBatched(this.#map, keep, decodeAffinity);
+    if (batched !== undefined) return batched;
     const out: AffinityEntry[] = [];
-    if (svcIds?.size === 0) return out;
-    const map = this.#map;
-    const ks = map.keySize;
-    const vs = map.valueBufferSize;
-    const batched =
-      ks !== undefined &&
-      vs !== undefined &&
-      map.visitBatches?.((keys, values, count) => {
-        const kv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
-        for (let i = 0; i < count; i++) {
-          const k = i * ks;
-          // svc_id is a host-order u32 (little-endian here, as the generated codec reads it).
-          if (svcIds !== undefined && !svcIds.has(kv.getUint32(k + SVC_ID_AT, true))) continue;
-          out.push(decodeAffinity(keys.subarray(k, k + ks), values.subarray(i * vs, (i + 1) * vs)));
-        }
-      });
-    if (batched === true) return out;
     for (const e of this.entries()) if (svcIds === undefined || svcIds.has(e.svcId)) out.push(e);
     return out;
   }
 }
 
-const SVC_ID_AT = SlAffinityKeyLayout.fields.find((f) => f.name === "svc_id")!.offset;
+const SVC_ID_AT = fieldOffset(SlAffinityKeyLayout, "svc_id");
 
 function decodeAffinity(key: Uint8Array, value: Uint8Array): AffinityEntry {
   const k = decodeSlAffinityKey(key);

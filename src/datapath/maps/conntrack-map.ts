@@ -10,7 +10,7 @@ import {
 } from "../abi/abi.ts";
 import type { SlCtKey } from "../abi/abi.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../../model/ipv4.ts";
-import { rawEntries, type RawMap } from "./raw-map.ts";
+import { fieldOffset, pickBatched, rawEntries, type RawMap } from "./raw-map.ts";
 
 /** CtTuple is one direction of a flow as a packet carries it. */
 export interface CtTuple {
@@ -129,22 +129,14 @@ export function encodeCtEntry(e: CtEntry): [Uint8Array, Uint8Array] {
 export const ctEndpointId = (addr: number, port: number): number => addr * 65536 + port;
 
 /** Byte offsets natEntriesTouching reads, from the generated layouts (abi.ts). */
-const fieldAt = (
-  layout: { readonly fields: readonly { name: string; offset: number }[] },
-  name: string,
-): number => {
-  const f = layout.fields.find((x) => x.name === name);
-  if (f === undefined) throw new Error(`sl_ct layout: no field ${name}`);
-  return f.offset;
-};
 const AT = {
-  addrA: fieldAt(SlCtKeyLayout, "addr_a"),
-  addrB: fieldAt(SlCtKeyLayout, "addr_b"),
-  portA: fieldAt(SlCtKeyLayout, "port_a"),
-  portB: fieldAt(SlCtKeyLayout, "port_b"),
-  type: fieldAt(SlCtValueLayout, "type"),
-  natAddr: fieldAt(SlCtValueLayout, "nat_addr"),
-  natPort: fieldAt(SlCtValueLayout, "nat_port"),
+  addrA: fieldOffset(SlCtKeyLayout, "addr_a"),
+  addrB: fieldOffset(SlCtKeyLayout, "addr_b"),
+  portA: fieldOffset(SlCtKeyLayout, "port_a"),
+  portB: fieldOffset(SlCtKeyLayout, "port_b"),
+  type: fieldOffset(SlCtValueLayout, "type"),
+  natAddr: fieldOffset(SlCtValueLayout, "nat_addr"),
+  natPort: fieldOffset(SlCtValueLayout, "nat_port"),
 };
 
 /** ConntrackMap reads and edits sl_ct by flow tuple. */
@@ -186,31 +178,23 @@ export class ConntrackMap {
    * node's 100k flows held the event loop ~0.44 s per change.
    */
   natEntriesTouching(endpoints: ReadonlySet<number>): CtEntry[] {
+    if (endpoints.size === 0) return [];
+    const has = (view: DataView, addrAt: number, portAt: number): boolean =>
+      endpoints.has(ctEndpointId(view.getUint32(addrAt), view.getUint16(portAt)));
+    const batched = pickBatched(
+      this.#map,
+      (keys, k, values, v) => {
+        const type = values.getUint8(v + AT.type);
+        if (type === SlCtType.SL_CT_NAT_FWD) return has(values, v + AT.natAddr, v + AT.natPort);
+        return (
+          type === SlCtType.SL_CT_NAT_REV &&
+          (has(keys, k + AT.addrA, k + AT.portA) || has(keys, k + AT.addrB, k + AT.portB))
+        );
+      },
+      decodeCtEntry,
+    );
+    if (batched !== undefined) return batched;
     const out: CtEntry[] = [];
-    if (endpoints.size === 0) return out;
-    const map = this.#map;
-    const ks = map.keySize;
-    const vs = map.valueBufferSize;
-    const batched =
-      ks !== undefined &&
-      vs !== undefined &&
-      map.visitBatches?.((keys, values, count) => {
-        const kv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
-        const vv = new DataView(values.buffer, values.byteOffset, values.byteLength);
-        for (let i = 0; i < count; i++) {
-          const k = i * ks;
-          const v = i * vs;
-          const type = values[v + AT.type];
-          const hit =
-            type === SlCtType.SL_CT_NAT_FWD
-              ? endpoints.has(ctEndpointId(vv.getUint32(v + AT.natAddr), vv.getUint16(v + AT.natPort)))
-              : type === SlCtType.SL_CT_NAT_REV &&
-                (endpoints.has(ctEndpointId(kv.getUint32(k + AT.addrA), kv.getUint16(k + AT.portA))) ||
-                  endpoints.has(ctEndpointId(kv.getUint32(k + AT.addrB), kv.getUint16(k + AT.portB))));
-          if (hit) out.push(decodeCtEntry(keys.subarray(k, k + ks), values.subarray(v, v + vs)));
-        }
-      });
-    if (batched === true) return out;
     const id = (e: { addr: string; port: number }): number => ctEndpointId(ipv4ToNumber(e.addr), e.port);
     for (const e of this.entries())
       if (

@@ -47,3 +47,39 @@ export interface PerCpuRawMap extends RawMap {
 export function pinName(map: string, version: number): string {
   return `${map}_v${version}`;
 }
+
+/**
+ * pickBatched reads `map` in batches (RawMap.visitBatches) and decodes only the entries `keep`
+ * accepts, judged on their bytes where they lie in the reused batch buffers (entry i's key at
+ * i × keySize in `keys`, its value at i × valueBufferSize in `values`; DataViews over both given):
+ * a table of 100k entries costs its reads, not 100k decodes. Undefined when the map cannot batch
+ * (no visitBatches, or the kernel refused): then read entries().
+ */
+export function pickBatched<T>(
+  map: RawMap,
+  keep: (keys: DataView, keyAt: number, values: DataView, valueAt: number) => boolean,
+  decode: (key: Uint8Array, value: Uint8Array) => T,
+): T[] | undefined {
+  const ks = map.keySize;
+  const vs = map.valueBufferSize;
+  if (ks === undefined || vs === undefined || map.visitBatches === undefined) return undefined;
+  const out: T[] = [];
+  const batched = map.visitBatches((keys, values, count) => {
+    const kv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
+    const vv = new DataView(values.buffer, values.byteOffset, values.byteLength);
+    for (let i = 0; i < count; i++)
+      if (keep(kv, i * ks, vv, i * vs))
+        out.push(decode(keys.subarray(i * ks, (i + 1) * ks), values.subarray(i * vs, (i + 1) * vs)));
+  });
+  return batched ? out : undefined;
+}
+
+/** fieldOffset is a field's byte offset in a generated struct layout (abi.ts). */
+export function fieldOffset(
+  layout: { readonly name: string; readonly fields: readonly { name: string; offset: number }[] },
+  field: string,
+): number {
+  const f = layout.fields.find((x) => x.name === field);
+  if (f === undefined) throw new Error(`struct ${layout.name}: no field ${field}`);
+  return f.offset;
+}

@@ -3,12 +3,12 @@
  * downloads nothing), against a node http server that mounts serveFlowWeb beside a fake
  * `GET /flows` serving the fixture. It reads cytoscape's state from the page, the pixels on its
  * canvas and the DOM, clicks like a user, streams records (also across a dropped stream), and leaves
- * screenshots in a temp dir.
+ * its screenshots in <tmpdir>/sluice-flow-page (the last run's).
  * Without chromium the test says why it cannot run; under CI (CI set) that is a failure, because
  * scripts/setup.sh installs chromium.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -170,7 +170,10 @@ test("the flow page draws namespaces, pods and verdict-coloured edges, shows rec
       throw new Error(`the page did not draw the fixture: ${shown}\n${problems.join("\n")}`, { cause: e });
     }
 
-    const shots = mkdtempSync(join(tmpdir(), "sluice-flow-page-"));
+    // One directory, replaced by each run (a new one per run piled up in /tmp: two PNGs a run).
+    const shots = join(tmpdir(), "sluice-flow-page");
+    rmSync(shots, { recursive: true, force: true });
+    mkdirSync(shots);
     t.diagnostic(`screenshots: ${shots}`);
     await page.screenshot({ path: join(shots, "loaded.png") as `${string}.png` });
 

@@ -20,7 +20,7 @@ import { resolveCtTimeouts } from "../calc/conntrack-lifetime.ts";
 import { judgeConntrackEntry, revKeyOf, type SweepContext } from "../calc/judge-conntrack-entry.ts";
 import type { CtEndpoint, CtKey } from "../calc/select-conntrack-cleanup.ts";
 import { SL_CT_F_RESET, SL_HAIRPIN_IP_DEFAULT, decodeSlNatBeValue, encodeSlCtKey } from "./abi/abi.ts";
-import { decodeCtEntry, encodeCtEntry, type CtEntry } from "./maps/conntrack-map.ts";
+import { ctEndpointId, decodeCtEntry, encodeCtEntry, type CtEntry } from "./maps/conntrack-map.ts";
 import type { CtTimeouts } from "./maps/globals-map.ts";
 import { ipv4FromNumber, ipv4ToNumber } from "../model/ipv4.ts";
 
@@ -97,7 +97,7 @@ export class ConntrackSweeper {
   #stale = new Set<string>();
   #fullSweeps = 0;
   /**
-   * sl_nat_be's backends as addr × 65536 + port, from the map object and NAT generation it was
+   * sl_nat_be's backends as ctEndpointId (addr × 65536 + port), from the map object and NAT generation it was
    * read at. Reading and indexing the map was ~0.2–0.7 s of CPU per sweep at 10k Services × 10
    * endpoints, i.e. several % of a core on any node with Service flows while nothing changed.
    */
@@ -279,7 +279,8 @@ export class ConntrackSweeper {
     // The slice endpoints are the caller's set, used as is (not copied: it may be cached).
     const endpoints = this.#o.endpoints();
     const backends = await this.#natBackends(natBe);
-    return (b) => backends.has(ipv4ToNumber(b.addr) * 65536 + b.port) || endpoints.has(`${b.addr}:${b.port}`);
+    return (b) =>
+      backends.has(ctEndpointId(ipv4ToNumber(b.addr), b.port)) || endpoints.has(`${b.addr}:${b.port}`);
   }
 
   async #natBackends(natBe: BpfMap): Promise<Set<number>> {
@@ -291,7 +292,7 @@ export class ConntrackSweeper {
     for await (const chunk of lookupBatchChunks(natBe, { chunk: 4096 })) {
       for (const [, v] of chunk) {
         const d = decodeSlNatBeValue(v);
-        backends.add(d.addr * 65536 + d.port);
+        backends.add(ctEndpointId(d.addr, d.port));
       }
     }
     // Kept only when no NAT write happened while the chunks were read (the read could be torn).

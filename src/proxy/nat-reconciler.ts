@@ -320,7 +320,7 @@ export class NatReconciler {
    * exactly that (no successful sync yet, a failed write, Services kept out of full maps).
    */
   applied(): AppliedNat | undefined {
-    return this.#appliedOf(this.#applied?.keys() ?? []);
+    return this.appliedOf(this.#applied?.keys() ?? []);
   }
 
   /**
@@ -328,10 +328,6 @@ export class NatReconciler {
    * journal line after syncServices(names) records, without a pass over every applied Service.
    */
   appliedOf(names: Iterable<string>): AppliedNat | undefined {
-    return this.#appliedOf(names);
-  }
-
-  #appliedOf(names: Iterable<string>): AppliedNat | undefined {
     const applied = this.#applied;
     if (this.#actual === undefined || applied === undefined || this.#notProgrammedKey !== "[]")
       return undefined;

@@ -34,6 +34,30 @@ function tooSmall(e: unknown): boolean {
   return e instanceof SyscallError && e.errno === Errno.ENOSPC;
 }
 
+/** ENOSPC (a hash bucket larger than the batch) is answered with count −1: the cursor retries bigger. */
+function retryBigger(e: unknown): BatchResult {
+  if (!tooSmall(e)) throw e;
+  return { count: -1, done: false };
+}
+
+/** One batch read for a cursor (dumpSteps, visitSteps), on this thread. */
+function readBatch(b: BatchAttr, name: string): BatchResult {
+  try {
+    return mapLookupBatch(b, name);
+  } catch (e) {
+    return retryBigger(e);
+  }
+}
+
+/** One batch read for a cursor, on a worker thread. */
+async function readBatchAsync(b: BatchAttr, name: string): Promise<BatchResult> {
+  try {
+    return await mapLookupBatchAsync(b, name);
+  } catch (e) {
+    return retryBigger(e);
+  }
+}
+
 // One generator drives both the sync and the async dump, so the cursor logic exists once.
 function* dumpSteps(map: BpfMap, options: BatchOptions): Generator<BatchAttr, Entry[], BatchResult> {
   let chunk = options.chunk ?? 256;
@@ -70,16 +94,7 @@ export function lookupBatch(map: BpfMap, options: BatchOptions = {}): Entry[] {
   const gen = dumpSteps(map, options);
   let next = gen.next();
   try {
-    while (!next.done) {
-      let r: BatchResult;
-      try {
-        r = mapLookupBatch(next.value, map.name);
-      } catch (e) {
-        if (!tooSmall(e)) throw e;
-        r = { count: -1, done: false };
-      }
-      next = gen.next(r);
-    }
+    while (!next.done) next = gen.next(readBatch(next.value, map.name));
     return next.value;
   } catch (e) {
     if (unsupported(e)) return fallbackDump(map);
@@ -102,6 +117,36 @@ export function countEntries(map: BpfMap, options: BatchOptions = {}): number {
   return n;
 }
 
+/** A batch the cursor asks the kernel for; its answer is a BatchResult, count −1 for ENOSPC. */
+type VisitStep = Generator<BatchAttr, void, BatchResult>;
+
+// One cursor drives both the sync and the async visit: buffers reused from one batch to the next.
+function* visitSteps(
+  map: BpfMap,
+  visit: (keys: Uint8Array, values: Uint8Array, count: number) => void,
+  options: BatchOptions,
+): VisitStep {
+  let chunk = options.chunk ?? 4096;
+  const cursorSize = Math.max(map.keySize, 8);
+  let keys = new Uint8Array(chunk * map.keySize);
+  let values = new Uint8Array(chunk * map.valueBufferSize);
+  let inBatch: Uint8Array | undefined;
+  let outBatch: Uint8Array = new Uint8Array(cursorSize);
+  for (;;) {
+    const r = yield { fd: map.fd, keys, values, count: chunk, outBatch, ...(inBatch ? { inBatch } : {}) };
+    if (r.count < 0) {
+      chunk *= 2; // a bucket larger than the chunk: retry the same cursor with room for it
+      keys = new Uint8Array(chunk * map.keySize);
+      values = new Uint8Array(chunk * map.valueBufferSize);
+      continue;
+    }
+    visit(keys, values, r.count);
+    if (r.done) return;
+    // The kernel reads in_batch and writes out_batch in one call: swap, never alias.
+    [inBatch, outBatch] = [outBatch, inBatch ?? new Uint8Array(cursorSize)];
+  }
+}
+
 /**
  * visitBatches reads every entry of `map` in batches into reused buffers and hands each batch to
  * `visit` (entry i: keys at i × keySize, values at i × valueBufferSize; the buffers are reused
@@ -112,32 +157,31 @@ export function visitBatches(
   visit: (keys: Uint8Array, values: Uint8Array, count: number) => void,
   options: BatchOptions = {},
 ): boolean {
-  let chunk = options.chunk ?? 4096;
-  const cursorSize = Math.max(map.keySize, 8);
-  let keys = new Uint8Array(chunk * map.keySize);
-  let values = new Uint8Array(chunk * map.valueBufferSize);
-  let inBatch: Uint8Array | undefined;
-  let outBatch: Uint8Array = new Uint8Array(cursorSize);
+  const steps = visitSteps(map, visit, options);
   try {
-    for (;;) {
-      let r: BatchResult;
-      try {
-        r = mapLookupBatch(
-          { fd: map.fd, keys, values, count: chunk, outBatch, ...(inBatch ? { inBatch } : {}) },
-          map.name,
-        );
-      } catch (e) {
-        if (!tooSmall(e)) throw e;
-        chunk *= 2; // a bucket larger than the chunk: retry the same cursor with room for it
-        keys = new Uint8Array(chunk * map.keySize);
-        values = new Uint8Array(chunk * map.valueBufferSize);
-        continue;
-      }
-      visit(keys, values, r.count);
-      if (r.done) return true;
-      // The kernel reads in_batch and writes out_batch in one call: swap, never alias.
-      [inBatch, outBatch] = [outBatch, inBatch ?? new Uint8Array(cursorSize)];
-    }
+    for (let next = steps.next(); !next.done;) next = steps.next(readBatch(next.value, map.name));
+    return true;
+  } catch (e) {
+    if (!unsupported(e)) throw e;
+    return false;
+  }
+}
+
+/**
+ * visitBatchesAsync is visitBatches with each batch read on a worker thread: the event loop
+ * turns while the kernel copies a big table out (sl_ct holds 512k flows), and `visit` runs
+ * between reads. A map closed during the walk throws at the next read: whoever closes the
+ * maps waits for the walks over them first.
+ */
+export async function visitBatchesAsync(
+  map: BpfMap,
+  visit: (keys: Uint8Array, values: Uint8Array, count: number) => void,
+  options: BatchOptions = {},
+): Promise<boolean> {
+  const steps = visitSteps(map, visit, options);
+  try {
+    for (let next = steps.next(); !next.done;) next = steps.next(await readBatchAsync(next.value, map.name));
+    return true;
   } catch (e) {
     if (!unsupported(e)) throw e;
     return false;
@@ -149,16 +193,7 @@ export async function lookupBatchAsync(map: BpfMap, options: BatchOptions = {}):
   const gen = dumpSteps(map, options);
   let next = gen.next();
   try {
-    while (!next.done) {
-      let r: BatchResult;
-      try {
-        r = await mapLookupBatchAsync(next.value, map.name);
-      } catch (e) {
-        if (!tooSmall(e)) throw e;
-        r = { count: -1, done: false };
-      }
-      next = gen.next(r);
-    }
+    while (!next.done) next = gen.next(await readBatchAsync(next.value, map.name));
     return next.value;
   } catch (e) {
     if (unsupported(e)) return fallbackDump(map);

@@ -20,7 +20,7 @@ import { mapInfo, objGet, type MapInfo } from "../kernel/bpf-obj.ts";
 import { possibleCpus } from "../kernel/cpus.ts";
 import type { Fd } from "../kernel/fd.ts";
 import { KeyNotFoundError } from "../errors/key-not-found-error.ts";
-import { lookupBatch, updateBatch, updateBatchPacked, visitBatches } from "./map-batch.ts";
+import { lookupBatch, updateBatch, updateBatchPacked, visitBatches, visitBatchesAsync } from "./map-batch.ts";
 import type { MapSpec } from "./map-spec.ts";
 import { isPerCpu } from "./map-type.ts";
 import { PinnableObject } from "./pinnable-object.ts";
@@ -164,6 +164,11 @@ export class BpfMap extends PinnableObject {
   /** visitBatches reads every entry in batches of 4,096 into reused buffers (map-batch.ts). */
   visitBatches(visit: (keys: Uint8Array, values: Uint8Array, count: number) => void): boolean {
     return visitBatches(this, visit, { chunk: 4096 });
+  }
+
+  /** visitBatchesAsync is visitBatches with each batch of 4,096 read on a worker thread. */
+  visitBatchesAsync(visit: (keys: Uint8Array, values: Uint8Array, count: number) => void): Promise<boolean> {
+    return visitBatchesAsync(this, visit, { chunk: 4096 });
   }
 
   /** update writes key → value; `mode` "noexist"/"exist" make it fail with EEXIST/ENOENT. */

@@ -11,6 +11,7 @@ import {
   deleteBatch,
   lookupBatch,
   lookupBatchAsync,
+  visitBatchesAsync,
   updateBatch,
 } from "../../src/bpf/map-batch.ts";
 import type { BpfMap } from "../../src/bpf/map.ts";
@@ -113,6 +114,27 @@ test(
       assert.equal(lookupBatch(m).length, 200);
       assert.equal(countEntries(m, { chunk: 16 }), 200, "hash: counted over many batches");
       assert.equal(countEntries(m), 200, "hash: one batch");
+      // Off the loop, over many batches into reused buffers: every key once, the values read.
+      const seen = new Map<string, bigint>();
+      const visited = await visitBatchesAsync(
+        m,
+        (ks, vs, n) => {
+          for (let i = 0; i < n; i++)
+            seen.set(
+              Buffer.from(ks.subarray(i * m.keySize, (i + 1) * m.keySize)).toString("hex"),
+              new DataView(vs.buffer, vs.byteOffset + i * m.valueBufferSize).getBigUint64(0, true),
+            );
+        },
+        { chunk: 16 },
+      );
+      assert.ok(visited, "a hash map batches");
+      assert.deepEqual(
+        [...seen].sort(([a], [b]) => a.localeCompare(b)),
+        keys
+          .slice(100)
+          .map((k, i) => [Buffer.from(k).toString("hex"), BigInt(i + 100)] as const)
+          .sort(([a], [b]) => a.localeCompare(b)),
+      );
 
       const lpm = map(c, "sl_test_lpm");
       const prefix = (len: number, a: number, b: number) => new Uint8Array([len, 0, 0, 0, 10, a, b, 0]);

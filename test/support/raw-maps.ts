@@ -1,8 +1,9 @@
 /**
  * In-memory RawMaps for the typed map views' tests: memoryMap (entries() only, as a map without
- * batch support) and batchedMap, which also hands its entries over as BpfMap.visitBatches does —
- * packed end to end into buffers reused from batch to batch, garbage left in the tail of a short
- * batch as a reused kernel buffer would hold it.
+ * batch support) and batchedMap, which also hands its entries over as BpfMap.visitBatches and
+ * visitBatchesAsync do — packed end to end into buffers reused from batch to batch, garbage left
+ * in the tail of a short batch as a reused kernel buffer would hold it; the async one lets the
+ * event loop turn before each batch, as a read on a worker thread does.
  */
 import type { RawMap } from "../../src/datapath/maps/raw-map.ts";
 
@@ -23,6 +24,11 @@ export function batchedMap(keySize: number, valueSize: number, batch: number): R
   const inner = memoryMap();
   const keys = new Uint8Array(batch * keySize).fill(0xee);
   const values = new Uint8Array(batch * valueSize).fill(0xee);
+  const fill = (part: [Uint8Array, Uint8Array][]): void =>
+    part.forEach(([k, v], i) => {
+      keys.set(k, i * keySize);
+      values.set(v, i * valueSize);
+    });
   return {
     ...inner,
     keySize,
@@ -31,10 +37,17 @@ export function batchedMap(keySize: number, valueSize: number, batch: number): R
       const all = [...inner.entries()];
       for (let at = 0; at < all.length; at += batch) {
         const part = all.slice(at, at + batch);
-        part.forEach(([k, v], i) => {
-          keys.set(k, i * keySize);
-          values.set(v, i * valueSize);
-        });
+        fill(part);
+        visit(keys, values, part.length);
+      }
+      return true;
+    },
+    async visitBatchesAsync(visit) {
+      const all = [...inner.entries()];
+      for (let at = 0; at < all.length; at += batch) {
+        await new Promise((resolve) => setImmediate(resolve));
+        const part = all.slice(at, at + batch);
+        fill(part);
         visit(keys, values, part.length);
       }
       return true;

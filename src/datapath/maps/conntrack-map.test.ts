@@ -49,7 +49,7 @@ test("ConntrackMap.get() finds an entry from either direction's tuple", () => {
   assert.deepEqual([...ct.entries()], []);
 });
 
-test("natEntriesTouching(): the NAT_FWD entries to one of the endpoints and the NAT_REV entries from one, judged on the bytes; the same without batches", () => {
+test("natEntriesTouching(): the NAT_FWD entries to one of the endpoints and the NAT_REV entries from one, judged on the bytes; the same without batches and off the loop", async () => {
   const types = ["normal", "nat-fwd", "nat-rev"] as const;
   const addrs = ["198.18.0.1", "198.18.0.2", "198.18.0.3", "10.96.0.10"];
   const ports = [80, 8080, 40000];
@@ -100,4 +100,13 @@ test("natEntriesTouching(): the NAT_FWD entries to one of the endpoints and the 
   const byKey = new Map([...new ConntrackMap(plain).entries()].map((e) => [keyOf(e), e]));
   for (const e of fromBatches) assert.deepEqual(e, byKey.get(keyOf(e)));
   assert.deepEqual(new ConntrackMap(batched).natEntriesTouching(new Set()), []);
+  // Off the loop: the same judgement over batches read asynchronously, and the fallback.
+  const offLoop = await new ConntrackMap(batched).natEntriesTouchingAsync(touching);
+  assert.deepEqual(offLoop.map(keyOf).sort(), want, "natEntriesTouchingAsync over batches");
+  for (const e of offLoop) assert.deepEqual(e, byKey.get(keyOf(e)));
+  assert.deepEqual(
+    (await new ConntrackMap(plain).natEntriesTouchingAsync(touching)).map(keyOf).sort(),
+    want,
+    "natEntriesTouchingAsync without visitBatchesAsync",
+  );
 });

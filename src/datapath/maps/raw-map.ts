@@ -31,6 +31,11 @@ export interface RawMap {
    * False, nothing visited, when the kernel cannot batch the map (then read entries()).
    */
   visitBatches?(visit: (keys: Uint8Array, values: Uint8Array, count: number) => void): boolean;
+  /**
+   * visitBatchesAsync (optional: a live BpfMap has it) is visitBatches with each batch read on a
+   * worker thread, so a walk of a big table leaves the event loop free between batches.
+   */
+  visitBatchesAsync?(visit: (keys: Uint8Array, values: Uint8Array, count: number) => void): Promise<boolean>;
 }
 
 /** rawEntries is every entry of `map`, batched when the map can (see RawMap.dumpBatch). */
@@ -48,6 +53,26 @@ export function pinName(map: string, version: number): string {
   return `${map}_v${version}`;
 }
 
+/** BatchJudge decides on an entry's bytes (key at keyAt in keys, value at valueAt in values). */
+export type BatchJudge = (keys: DataView, keyAt: number, values: DataView, valueAt: number) => boolean;
+
+/** pickFrom is the visitor both pickBatched and pickBatchedAsync hand the batches to. */
+function pickFrom<T>(
+  ks: number,
+  vs: number,
+  keep: BatchJudge,
+  decode: (key: Uint8Array, value: Uint8Array) => T,
+  out: T[],
+): (keys: Uint8Array, values: Uint8Array, count: number) => void {
+  return (keys, values, count) => {
+    const kv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
+    const vv = new DataView(values.buffer, values.byteOffset, values.byteLength);
+    for (let i = 0; i < count; i++)
+      if (keep(kv, i * ks, vv, i * vs))
+        out.push(decode(keys.subarray(i * ks, (i + 1) * ks), values.subarray(i * vs, (i + 1) * vs)));
+  };
+}
+
 /**
  * pickBatched reads `map` in batches (RawMap.visitBatches) and decodes only the entries `keep`
  * accepts, judged on their bytes where they lie in the reused batch buffers (entry i's key at
@@ -57,21 +82,30 @@ export function pinName(map: string, version: number): string {
  */
 export function pickBatched<T>(
   map: RawMap,
-  keep: (keys: DataView, keyAt: number, values: DataView, valueAt: number) => boolean,
+  keep: BatchJudge,
   decode: (key: Uint8Array, value: Uint8Array) => T,
 ): T[] | undefined {
   const ks = map.keySize;
   const vs = map.valueBufferSize;
   if (ks === undefined || vs === undefined || map.visitBatches === undefined) return undefined;
   const out: T[] = [];
-  const batched = map.visitBatches((keys, values, count) => {
-    const kv = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
-    const vv = new DataView(values.buffer, values.byteOffset, values.byteLength);
-    for (let i = 0; i < count; i++)
-      if (keep(kv, i * ks, vv, i * vs))
-        out.push(decode(keys.subarray(i * ks, (i + 1) * ks), values.subarray(i * vs, (i + 1) * vs)));
-  });
-  return batched ? out : undefined;
+  return map.visitBatches(pickFrom(ks, vs, keep, decode, out)) ? out : undefined;
+}
+
+/**
+ * pickBatchedAsync is pickBatched with the batches read on a worker thread
+ * (RawMap.visitBatchesAsync); undefined when the map cannot batch that way.
+ */
+export async function pickBatchedAsync<T>(
+  map: RawMap,
+  keep: BatchJudge,
+  decode: (key: Uint8Array, value: Uint8Array) => T,
+): Promise<T[] | undefined> {
+  const ks = map.keySize;
+  const vs = map.valueBufferSize;
+  if (ks === undefined || vs === undefined || map.visitBatchesAsync === undefined) return undefined;
+  const out: T[] = [];
+  return (await map.visitBatchesAsync(pickFrom(ks, vs, keep, decode, out))) ? out : undefined;
 }
 
 /** fieldOffset is a field's byte offset in a generated struct layout (abi.ts). */

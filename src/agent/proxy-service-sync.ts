@@ -188,8 +188,11 @@ export function serviceSyncFactory(
         return report;
       },
       async close() {
-        // The reconciler holds no fds (the maps belong to the agent): record a pending snapshot
-        // at once, else let a running write finish (it holds the latest state).
+        // The reconciler holds no fds (the maps belong to the agent), but its clean-up may be
+        // reading sl_ct on a worker thread: the maps are closed after this returns.
+        await reconciler.idle();
+        // Record a pending snapshot at once, else let a running write finish (it holds the
+        // latest state).
         if (store === undefined) return;
         if (snapshotTimer.pending) {
           snapshotTimer.cancel();

@@ -103,6 +103,11 @@ export class InMemoryNatMapBackend implements NatMapBackend {
     return [...this.#ct.values()];
   }
 
+  /** conntrackOffLoop: every entry, as conntrack() (a live map reads on a worker thread). */
+  async conntrackOffLoop(): Promise<Iterable<CtEntryView>> {
+    return this.conntrack();
+  }
+
   putConntrack(entry: CtEntryView): void {
     this.writes++;
     const normal = normaliseCtKey(entry);

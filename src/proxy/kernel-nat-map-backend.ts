@@ -158,6 +158,11 @@ export class KernelNatMapBackend implements NatMapBackend {
     return touching === undefined ? this.#ct.entries() : this.#ct.natEntriesTouching(touching);
   }
 
+  conntrackOffLoop(touching: ReadonlySet<number>): Promise<Iterable<CtEntryView>> {
+    this.flush();
+    return this.#ct.natEntriesTouchingAsync(touching);
+  }
+
   putConntrack(entry: CtEntryView): void {
     this.flush();
     const e = normaliseCtKey(entry);

@@ -40,6 +40,12 @@ export interface NatMapBackend {
    * clean-up of removed backends reads no more of a busy table than it can use.
    */
   conntrack(touching?: ReadonlySet<number>): Iterable<CtEntryView>;
+  /**
+   * conntrackOffLoop is conntrack(touching) read without holding the event loop (a live map: on
+   * a worker thread, batch by batch): the clean-up after a fast-path change, which must not
+   * hold up the next change while a busy node's table is read.
+   */
+  conntrackOffLoop(touching: ReadonlySet<number>): Promise<Iterable<CtEntryView>>;
   /** putConntrack writes an entry; the datapath creates them, so this is for tests and restores. */
   putConntrack(entry: CtEntryView): void;
   deleteConntrack(key: CtKey): boolean;
@@ -60,7 +66,7 @@ export interface NatMapBackend {
 /** NatMapReads are the calls of a NatMapBackend that only read. */
 export type NatMapReads = Pick<
   NatMapBackend,
-  "frontends" | "backends" | "sourceRanges" | "conntrack" | "affinity" | "capacity"
+  "frontends" | "backends" | "sourceRanges" | "conntrack" | "conntrackOffLoop" | "affinity" | "capacity"
 >;
 
 /** readsOf passes `inner`'s reads straight through, for a wrapper that watches only the writes. */
@@ -70,6 +76,7 @@ export function readsOf(inner: NatMapBackend): NatMapReads {
     backends: () => inner.backends(),
     sourceRanges: () => inner.sourceRanges(),
     conntrack: (touching) => inner.conntrack(touching),
+    conntrackOffLoop: (touching) => inner.conntrackOffLoop(touching),
     affinity: (svcIds) => inner.affinity(svcIds),
     capacity: () => inner.capacity(),
   };

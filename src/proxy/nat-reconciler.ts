@@ -35,6 +35,7 @@ import {
   sourceRangeKeyId,
 } from "../calc/index.ts";
 import type {
+  CtEntryView,
   NatCacheEntry,
   NatCapacity,
   NotProgrammed,
@@ -119,10 +120,11 @@ export interface NatReconcilerOptions {
   readonly allocator?: ServiceIdAllocator;
   /**
    * deferCleanUp, when given, runs the fast path's clean-up after a removed backend (a walk of
-   * every sl_affinity and sl_ct entry: O(flows), ~0.6 ms on an empty 512k-entry sl_ct, far more
-   * with flows) on a later turn of the agent's loop instead of inside syncServices: the new
-   * entries are in the maps already, and the next change need not wait behind the walk. The
-   * removed backends of changes that come in before it runs are cleaned in the same one walk.
+   * the changed Services' sl_affinity entries and of all of sl_ct: O(flows), 19–27 ms at 100k
+   * flows) on a later turn of the agent's loop instead of inside syncServices, with sl_ct read
+   * off the loop (NatMapBackend.conntrackOffLoop): the new entries are in the maps already, and
+   * the next change need not wait behind the walk. The removed backends of changes that come in
+   * before it runs, or while it reads, are cleaned in one walk after it (idle() waits for all).
    * Without it (tests, the CLI) the clean-up runs inline and its counts are in the result.
    */
   readonly deferCleanUp?: (work: () => void) => void;
@@ -163,6 +165,8 @@ export class NatReconciler {
    * "all" after a full sync.
    */
   #cleanUpQueue: { removed: RemovedBackend[]; affinity: AffinityScope } | undefined;
+  /** The deferred clean-up whose sl_ct read is under way (one at a time). */
+  #cleaning: Promise<void> | undefined;
 
   constructor(backend: NatMapBackend, options: NatReconcilerOptions = {}) {
     this.#backend = backend;
@@ -551,25 +555,59 @@ export class NatReconciler {
     return { affinityDeleted, conntrackDeleted, conntrackReset };
   }
 
-  /** The deferred clean-up (deferCleanUp): one walk of each map for every change queued since. */
+  /**
+   * The deferred clean-up (deferCleanUp): one walk of each map for every change queued since.
+   * sl_ct is read off the loop (conntrackOffLoop): a busy node's table takes tens of ms to read,
+   * and the changes that come in meanwhile are applied at once and queue their own clean-up,
+   * which runs when this one is done — one walk at a time.
+   */
   #runDeferredCleanUp(): void {
+    if (this.#cleaning !== undefined) return; // the walk under way runs the queue when done
     const queued = this.#cleanUpQueue;
     this.#cleanUpQueue = undefined;
     const actual = this.#actual;
     if (queued === undefined || actual === undefined) return; // a failed write: the next full sync cleans
-    // A backend that serves again since (an endpoint back before the walk) keeps its flows.
-    const gone = queued.removed.filter((r) => !this.#isServing(r));
+    this.#cleaning = this.#cleanUpOffLoop(queued, actual).finally(() => {
+      this.#cleaning = undefined;
+      if (this.#cleanUpQueue !== undefined) this.#defer?.(() => this.#runDeferredCleanUp());
+    });
+  }
+
+  async #cleanUpOffLoop(
+    queued: { removed: RemovedBackend[]; affinity: AffinityScope },
+    actual: NatState,
+  ): Promise<void> {
     try {
       const affinityDeleted = queued.affinity === false ? 0 : this.#cleanAffinity(actual, queued.affinity);
-      const { deleted: conntrackDeleted, reset: conntrackReset } =
-        gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
-      if (affinityDeleted + conntrackDeleted + conntrackReset > 0)
+      // A backend that serves again since (an endpoint back before the walk) keeps its flows.
+      const gone = queued.removed.filter((r) => !this.#isServing(r));
+      let ended = { deleted: 0, reset: 0 };
+      if (gone.length > 0) {
+        const entries = await this.#backend.conntrackOffLoop(conntrackEndpointsOf(gone));
+        // ... and so does one that came back while the table was read.
+        ended = this.#endFlows(
+          entries,
+          gone.filter((r) => !this.#isServing(r)),
+        );
+      }
+      if (affinityDeleted + ended.deleted + ended.reset > 0)
         this.#log.debug(
-          { op: "cleanup", affinityDeleted, conntrackDeleted, conntrackReset },
+          { op: "cleanup", affinityDeleted, conntrackDeleted: ended.deleted, conntrackReset: ended.reset },
           "ended the flows of removed backends",
         );
     } catch (err) {
       this.#log.warn({ op: "cleanup", err }, "clean up the flows of removed backends failed");
+    }
+  }
+
+  /**
+   * idle resolves once no deferred clean-up is queued or under way: whoever closes the maps
+   * waits for it (its walk reads sl_ct on a worker thread), as do tests.
+   */
+  async idle(): Promise<void> {
+    while (this.#cleaning !== undefined || this.#cleanUpQueue !== undefined) {
+      if (this.#cleaning === undefined) this.#runDeferredCleanUp();
+      await this.#cleaning;
     }
   }
 
@@ -722,10 +760,17 @@ export class NatReconciler {
    * SL_CT_F_RESET instead — Calico's answer for a deleted workload: the client's next packet
    * gets a RST and fails fast instead of hanging until a timeout.
    */
-  #cleanConntrack(removed: Parameters<typeof selectConntrackCleanup>[1]): { deleted: number; reset: number } {
+  #cleanConntrack(removed: readonly RemovedBackend[]): { deleted: number; reset: number } {
+    return this.#endFlows(this.#backend.conntrack(conntrackEndpointsOf(removed)), removed);
+  }
+
+  /** #endFlows resets (TCP) or deletes the entries of `entries` that lead to a `removed` backend. */
+  #endFlows(
+    entries: Iterable<CtEntryView>,
+    removed: readonly RemovedBackend[],
+  ): { deleted: number; reset: number } {
     let deleted = 0;
     let reset = 0;
-    const entries = this.#backend.conntrack(conntrackEndpointsOf(removed));
     for (const key of selectConntrackCleanup(entries, removed)) {
       if (key.proto === TCP) {
         if (this.#backend.resetConntrack(key)) reset++;

@@ -101,10 +101,10 @@ export function runNatMapBackendContract(
   make: () => NatMapBackendFixture,
   options: TestOptions = {},
 ): void {
-  const withFixture = (fn: (f: NatMapBackendFixture) => void) => () => {
+  const withFixture = (fn: (f: NatMapBackendFixture) => void | Promise<void>) => async () => {
     const f = make();
     try {
-      fn(f);
+      await fn(f);
     } finally {
       f.cleanup();
     }
@@ -233,7 +233,7 @@ export function runNatMapBackendContract(
     test(
       "conntrack(touching) keeps every NAT entry of those backends: NAT_FWD to one, NAT_REV from one",
       options,
-      withFixture(({ backend }) => {
+      withFixture(async ({ backend }) => {
         const rev = (client: string, backendAddr: string): CtEntryView => ({
           a: { addr: client, port: 40000 },
           b: { addr: backendAddr, port: 8080 },
@@ -252,10 +252,17 @@ export function runNatMapBackendContract(
         const touching = (e: CtEntryView): boolean =>
           (e.type === "nat-fwd" && e.nat.addr === "198.18.1.1") ||
           (e.type === "nat-rev" && (e.a.addr === "198.18.1.1" || e.b.addr === "198.18.1.1"));
-        const got = [...backend.conntrack(new Set([id("198.18.1.1", 8080)]))];
+        const asked = new Set([id("198.18.1.1", 8080)]);
+        const got = [...backend.conntrack(asked)];
         // Every entry of the backend is there (a backend may give more: the in-memory one gives all).
         assert.deepEqual(show(got.filter(touching)), show([...backend.conntrack()].filter(touching)));
         assert.equal(got.filter(touching).length, 2);
+        const offLoop = [...(await backend.conntrackOffLoop(asked))];
+        assert.deepEqual(
+          show(offLoop.filter(touching)),
+          show(got.filter(touching)),
+          "conntrackOffLoop gives the same",
+        );
       }),
     );
 

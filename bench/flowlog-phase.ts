@@ -7,6 +7,7 @@
  * of the traffic: a consumer that cannot keep up, so the ring buffer overflows. Bench-only.
  */
 import { readFileSync } from "node:fs";
+import { cpuSeconds } from "./proc-cpu.ts";
 import type { Lab } from "../lab/lab.ts";
 import type { NetnsProcess } from "../lab/netns-process.ts";
 import { BpfMap } from "../src/bpf/map.ts";
@@ -16,8 +17,6 @@ import { mapPinPath } from "../src/datapath/datapath-maps.ts";
 import { readCounterTotals } from "../src/datapath/datapath-stats.ts";
 import { runTcpCrr, type CrrReport } from "./native/native-client.ts";
 
-/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s. */
-const CLK_TCK = 100;
 /** The agent's Prometheus port (Felix's default). */
 const METRICS_URL = "http://127.0.0.1:9091/metrics";
 
@@ -72,15 +71,6 @@ export interface PhaseResult {
   readonly counters: AgentCounters;
   /** 1-minute load average at the end of the phase. */
   readonly load: number;
-}
-
-/** cpuSeconds is a process's user + system CPU time so far (all its threads). */
-export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
-    .replace(/^.*\) /, "")
-    .split(" ");
-  // After "(comm) ": state is field 3, utime 14 and stime 15 (1-based) → indices 11 and 12.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 /** metricSum adds every series of `name` in a Prometheus text exposition (0 when absent). */

@@ -23,6 +23,7 @@ import { demoServiceInfo } from "../lab/demo/demo-services.ts";
 import { startDemo } from "../lab/demo/start-demo.ts";
 import type { NetnsProcess } from "../lab/netns-process.ts";
 import { startAgent, startAgents, waitAgentReady } from "../lab/start-agents.ts";
+import { cpuSeconds, machineCpu, threadCpuSeconds } from "./proc-cpu.ts";
 import { FileDatastore } from "../src/datastore/file-datastore.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import { natFrontendCount, waitForFrontends } from "./lab-service-paths.ts";
@@ -68,6 +69,12 @@ interface RestartResult {
   readonly natWrites: number | undefined;
   /** How the restart learned the NAT state: "snapshot 1000/1010 unchanged", or "read the maps". */
   readonly natStart: string;
+  /** The restarted agent's CPU until ready: all its threads, and its main thread alone (s). */
+  readonly agentCpu: number;
+  readonly agentMainCpu: number;
+  /** Every CPU's busy time over the restart (spawn → ready), and the time there was (s). */
+  readonly machineBusy: number;
+  readonly machineTotal: number;
 }
 
 /** The NAT writes of the restarted agent's first sync, from its log (undefined: no such line). */
@@ -124,15 +131,29 @@ async function restartUnderLoad(
   process.kill(old.pid, "SIGKILL");
   await old.exited;
   const t0 = performance.now();
+  const cpu0 = machineCpu();
   const fresh = await startAgent(lab, NODE);
   agents.set(NODE, fresh);
   await waitAgentReady(lab, NODE, 300_000);
   const readyMs = performance.now() - t0;
+  const cpu1 = machineCpu();
+  const agentCpu = cpuSeconds(fresh.pid);
+  const agentMainCpu = threadCpuSeconds(fresh.pid);
   ctx.progress(`restart-load N=${n}: ready again in ${(readyMs / 1000).toFixed(2)} s; load runs on`);
   const r = await load;
   const report = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as LoadReport;
   const log = fresh.logFile === undefined ? "" : readFileSync(fresh.logFile, "utf8");
-  return { n, readyMs, load: report, natWrites: natWritesOf(log), natStart: natStartOf(log) };
+  return {
+    n,
+    readyMs,
+    load: report,
+    natWrites: natWritesOf(log),
+    natStart: natStartOf(log),
+    agentCpu,
+    agentMainCpu,
+    machineBusy: cpu1.busy - cpu0.busy,
+    machineTotal: cpu1.total - cpu0.total,
+  };
 }
 
 /**
@@ -240,7 +261,12 @@ function table(results: readonly RestartResult[]): BenchTable {
       value: Math.round(r.readyMs),
       unit: "ms",
       ...(base !== undefined && base !== r ? { baseline: `kill -9 → ready again, ${at(0)} Services` } : {}),
-      extra: { target: "< 2 s at 10k" },
+      extra: {
+        target: "< 2 s at 10k",
+        "agent cpu (main)": `${r.agentCpu.toFixed(2)} s (${r.agentMainCpu.toFixed(2)} s)`,
+        "machine busy": `${((100 * r.machineBusy) / Math.max(r.machineTotal, 1e-9)).toFixed(0)} %`,
+        "others' cpu": `${Math.max(0, r.machineBusy - r.agentCpu).toFixed(2)} s`,
+      },
     });
     rows.push({
       name: `connections failed while restarting, ${at(r.n)}`,
@@ -269,6 +295,7 @@ function table(results: readonly RestartResult[]): BenchTable {
     notes: [
       "load: stream-load from a pod on node-1 through the demo ClusterIP to echo servers on node-2; the agent on node-1 is killed 3 s in and restarted at once",
       "ready: agent spawn → /readiness 200 (one poller in the node's namespace asking every 10 ms, lab/readiness-poller.ts)",
+      "agent cpu: the restarted agent's utime + stime until ready, all threads (its main thread's alone); machine busy: every CPU's non-idle share over spawn → ready (/proc/stat); others' cpu: that busy time less the agent's — the load, the echo servers, the other agent, the kernel's softirqs",
       "NAT entries written: the restarted agent's first sync (its 'adopted and synced nat maps' log line); nat state: restored from its snapshot (Services whose input was unchanged) or read from the maps",
     ],
   };

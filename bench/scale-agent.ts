@@ -8,10 +8,9 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { readinessPollerArgv } from "../lab/readiness-poller.ts";
+import { cpuSeconds, threadCpuSeconds } from "./proc-cpu.ts";
 
 const SLUICE_BIN = new URL("../bin/sluice.js", import.meta.url).pathname;
-/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s. */
-const CLK_TCK = 100;
 const NODE_IP = "198.18.250.1";
 
 let serial = 0;
@@ -128,11 +127,7 @@ export class ScaleAgent {
 
   /** cpuSeconds is the agent's user + system CPU time so far. */
   cpuSeconds(): number {
-    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8")
-      .replace(/^.*\) /, "")
-      .split(" ");
-    // After "(comm) ": state is field 3, utime 14 and stime 15 (1-based) → indices 11 and 12.
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return cpuSeconds(this.pid);
   }
 
   /**
@@ -141,10 +136,7 @@ export class ScaleAgent {
    * moved by other load on the machine than wall time.
    */
   mainThreadCpuSeconds(): number {
-    const fields = readFileSync(`/proc/${this.pid}/task/${this.pid}/stat`, "utf8")
-      .replace(/^.*\) /, "")
-      .split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return threadCpuSeconds(this.pid);
   }
 
   /**

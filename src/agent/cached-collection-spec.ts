@@ -29,7 +29,12 @@ interface SpecCacheFile {
 
 let parserIdentity: string | undefined;
 
-function parserId(): string {
+/**
+ * loaderIdentity is the digest of src/bpf, which parses an object and loads its programs: the
+ * spec cache's key, and part of the attach record's (a loader that patches constants or maps
+ * differently loads other programs from the same object).
+ */
+export function loaderIdentity(): string {
   parserIdentity ??= codeIdentity(undefined, ["bpf"]);
   return parserIdentity;
 }
@@ -68,7 +73,7 @@ export async function readCachedCollectionSpec(
   };
   if (stateDir === undefined) return { spec: parse(), cached: false };
   const path = specCachePath(stateDir, objectPath);
-  const key = `${createHash("sha256").update(bytes).digest("hex")}+${parserId()}+v8-${process.versions.v8}`;
+  const key = `${createHash("sha256").update(bytes).digest("hex")}+${loaderIdentity()}+v8-${process.versions.v8}`;
   const hit = await readFile(path).then(
     (b) => {
       try {

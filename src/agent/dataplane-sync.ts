@@ -7,6 +7,7 @@
  * fallback proxy (ProxyHandover).
  */
 import { join } from "node:path";
+import { loaderIdentity } from "./cached-collection-spec.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
 import type { HealthCheckService } from "../calc/compute-nat-state.ts";
 import { computeRoutes } from "../calc/compute-routes.ts";
@@ -133,6 +134,9 @@ export class DataplaneSync<M extends DatapathMapSet = DatapathMaps> {
         pinDir: deps.config.pinDir,
         attachMethod: deps.config.attachMethod,
         ...(deps.xdpSpec ? { xdpSpec: deps.xdpSpec } : {}),
+        ...(deps.config.stateDir !== undefined
+          ? { attachRecord: { stateDir: deps.config.stateDir, loader: loaderIdentity() } }
+          : {}),
       }) as unknown as DatapathBackend<M>);
     this.#host = deps.host ?? kernelHostProbe;
     this.#handover =

@@ -12,9 +12,14 @@
  * before the swap, so a policy program always finds where to go on. A reload (constants changed,
  * maps rebuilt, an agent restart) takes a fresh slot; the old one is emptied by settle() after
  * the swap, once no program that could still tail-call it runs.
+ *
+ * With a record (attach-record.ts, in the agent's state directory) a restarted agent keeps an
+ * interface's programs when they are still the ones it would load and the kernel agrees they are
+ * the recorded ones (tcx links only): no verifier pass, no swap ("kept").
  * Needs CAP_BPF + CAP_NET_ADMIN.
  */
-import { readdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { loadCollectionAsync } from "../bpf/collection.ts";
 import type { Collection, ConstantValue } from "../bpf/collection.ts";
 import type { CollectionSpec } from "../bpf/collection-spec.ts";
@@ -30,6 +35,13 @@ import { deleteBpfFilter, listBpfFilters, type BpfFilter } from "../netlink/tc.t
 import type { Program } from "../bpf/program.ts";
 import { SL_ABI_LAYOUTS } from "./abi/abi.ts";
 import { CFG, SL_MAP } from "./abi/datapath-names.ts";
+import {
+  attachKey,
+  programsDigest,
+  readAttachRecord,
+  writeAttachRecord,
+  type AttachedPrograms,
+} from "./attach-record.ts";
 import { ContinuationSlots } from "./continuation-slots.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
 import type { IfaceRole } from "./iface-constants.ts";
@@ -38,8 +50,11 @@ import { isSluiceFilter, SLUICE_FILTER_PREFIX, SLUICE_FILTER_SLOT } from "./slui
 /** AttachMethod forces tcx links or clsact + cls_bpf filters; auto picks tcx where the kernel has it. */
 export type AttachMethod = "auto" | "tcx" | "cls_bpf";
 
-/** AttachOutcome says what attach() did on one interface. */
-export type AttachOutcome = "attached" | "adopted" | "updated" | "unchanged";
+/**
+ * AttachOutcome says what attach() did on one interface; "kept": an earlier agent's programs,
+ * still the ones this one would load, left running (see the attach record).
+ */
+export type AttachOutcome = "attached" | "adopted" | "updated" | "unchanged" | "kept";
 
 /** AttachedIface is what the attacher holds for one interface. */
 export interface AttachedIface {
@@ -96,12 +111,32 @@ export class IfaceAttacher {
   readonly #done: ContinuationSlots;
   /** What prepare() loaded and attach() has not taken yet, by interface: its done slot. */
   readonly #pending = new Map<string, { collection: Collection; slot: number }>();
+  /** Where the attach record lives (undefined: none is kept), the loader's identity, and what it says. */
+  readonly #recordPath: string | undefined;
+  readonly #loader: string;
+  readonly #record = new Map<string, AttachedPrograms>();
+  /** Interfaces prepare() kept from the record, until attach() reports them. */
+  readonly #kept = new Set<string>();
+  /** programsDigest per role, and the ids of the maps the programs are given (attachKey). */
+  readonly #digests = new Map<IfaceRole, string>();
+  #mapIds: number[] | undefined;
 
   /** How hooks are attached; auto starts on tcx and drops to cls_bpf at the first NotSupportedError. */
   readonly #method: AttachMethod;
   #useTcx: boolean;
 
-  constructor(spec: CollectionSpec, maps: DatapathMaps, pinDir: string, method: AttachMethod = "auto") {
+  /**
+   * `record`: the attach record (attach-record.ts) to keep programs by across restarts, and the
+   * identity of the loader's code; an unreadable record counts as empty (the programs are loaded,
+   * as on a first start).
+   */
+  constructor(
+    spec: CollectionSpec,
+    maps: DatapathMaps,
+    pinDir: string,
+    method: AttachMethod = "auto",
+    record?: { readonly path: string; readonly loader: string },
+  ) {
     this.#method = method;
     this.#useTcx = method !== "cls_bpf";
     this.#spec = spec;
@@ -109,6 +144,10 @@ export class IfaceAttacher {
     this.#linkDir = `${pinDir}/links`;
     makePinDir(this.#linkDir);
     this.#done = new ContinuationSlots(pinDir);
+    this.#recordPath = record?.path;
+    this.#loader = record?.loader ?? "";
+    if (record !== undefined)
+      for (const [name, e] of readAttachRecord(record.path).record) this.#record.set(name, e);
   }
 
   /** doneSlots lists the continuation slots pinned for `iface` (the live one, and retired ones until settle()). */
@@ -125,6 +164,7 @@ export class IfaceAttacher {
   setMaps(maps: DatapathMaps): void {
     this.#maps = maps;
     this.#mapsGeneration++;
+    this.#mapIds = undefined;
   }
 
   /** linkPinPath is the pin of one hook's link. */
@@ -147,6 +187,7 @@ export class IfaceAttacher {
     const have = this.#ifaces.get(iface.name);
     if (have && have.ifindex === iface.index && have.configKey === this.#configKey(role, constants))
       return undefined;
+    if (have === undefined && this.#keep(iface, role, constants)) return undefined;
     this.#releasePending(iface.name);
     const names = PROGRAMS[role];
     const slot = this.#done.take();
@@ -180,6 +221,126 @@ export class IfaceAttacher {
     return `${this.#mapsGeneration}|${role}|${stableJson(constants)}`;
   }
 
+  /** #attachKeyOf is the attach record's key for a load of `role` with `constants` on the current maps. */
+  #attachKeyOf(role: IfaceRole, constants: Readonly<Record<string, ConstantValue>>): string {
+    let digest = this.#digests.get(role);
+    if (digest === undefined) {
+      digest = programsDigest(this.#spec, [PROGRAMS[role].ingress, PROGRAMS[role].egress, POL_DONE]);
+      this.#digests.set(role, digest);
+    }
+    this.#mapIds ??= [...this.#maps.byName]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, m]) => m.info().id);
+    return attachKey(`${this.#loader}+${digest}`, role, stableJson(constants), this.#mapIds);
+  }
+
+  /**
+   * #keep takes over an interface an earlier agent attached, without loading anything, when its
+   * record says it loaded exactly what this one would (the key) and the kernel says those are
+   * the programs running: both pinned links on this ifindex with the recorded program ids, the
+   * recorded continuation slot pinned for the interface and holding the recorded program. Any
+   * doubt is false: the caller loads and swaps, as without a record.
+   */
+  #keep(
+    iface: { readonly name: string; readonly index: number },
+    role: IfaceRole,
+    constants: Readonly<Record<string, ConstantValue>>,
+  ): boolean {
+    const rec = this.#record.get(iface.name);
+    if (rec === undefined || !this.#useTcx || rec.ifindex !== iface.index) return false;
+    if (rec.key !== this.#attachKeyOf(role, constants)) return false;
+    if (!this.#done.slotsOf(iface.name).includes(rec.doneSlot)) return false;
+    const jump = this.#maps.get(SL_MAP.pol_jump);
+    const slot = new Uint8Array(4);
+    new DataView(slot.buffer).setUint32(0, rec.doneSlot, true);
+    const held = jump.get(slot); // a prog array answers with the program's id
+    if (
+      held === undefined ||
+      new DataView(held.buffer, held.byteOffset).getUint32(0, true) !== rec.doneProgram
+    )
+      return false;
+    const links: Link[] = [];
+    const running = (): boolean => {
+      for (const [dir, program] of [
+        ["ingress", rec.ingress],
+        ["egress", rec.egress],
+      ] as const) {
+        const path = this.linkPinPath(iface.name, dir);
+        if (!pinExists(path)) return false;
+        const link = Link.openPinned(path);
+        links.push(link);
+        const info = link.info();
+        if (info.ifindex !== iface.index || info.progId !== program) return false;
+      }
+      return true;
+    };
+    let ok = false;
+    try {
+      ok = running();
+    } catch {
+      // a pin that is not a link, a link gone defunct: not ours to keep
+    }
+    if (!ok) {
+      for (const l of links) l.close(); // the pins stay: attach() adopts or replaces them
+      return false;
+    }
+    this.#ifaces.set(iface.name, {
+      name: iface.name,
+      ifindex: iface.index,
+      role,
+      mechanism: "tcx",
+      configKey: this.#configKey(role, constants),
+      hooks: links,
+      doneSlot: rec.doneSlot,
+    });
+    this.#kept.add(iface.name);
+    // An earlier agent's other continuations of this interface (retired, not yet settled) go at settle().
+    this.#done.retireAllBut(jump, iface.name, rec.doneSlot);
+    return true;
+  }
+
+  /** #recordAttached notes in the record what attach() just put on `iface` (tcx links only). */
+  #recordAttached(
+    iface: { readonly name: string; readonly index: number },
+    role: IfaceRole,
+    constants: Readonly<Record<string, ConstantValue>>,
+    mechanism: AttachedIface["mechanism"],
+    collection: Collection,
+    doneSlot: number,
+  ): void {
+    if (this.#recordPath === undefined) return;
+    if (mechanism !== "tcx") return this.#forgetRecord(iface.name);
+    const names = PROGRAMS[role];
+    const id = (name: string): number => collection.programs.get(name)!.info().id;
+    this.#record.set(iface.name, {
+      ifindex: iface.index,
+      key: this.#attachKeyOf(role, constants),
+      ingress: id(names.ingress),
+      egress: id(names.egress),
+      doneSlot,
+      doneProgram: id(POL_DONE),
+    });
+    this.#saveRecord();
+  }
+
+  #forgetRecord(name: string): void {
+    if (this.#record.delete(name)) this.#saveRecord();
+  }
+
+  /**
+   * #saveRecord writes the record. A failed write is not an attach failure: the next agent
+   * finds an older record whose program ids no longer match, and loads those interfaces.
+   */
+  #saveRecord(): void {
+    if (this.#recordPath === undefined) return;
+    try {
+      mkdirSync(dirname(this.#recordPath), { recursive: true });
+      writeAttachRecord(this.#recordPath, this.#record);
+    } catch {
+      // see above
+    }
+  }
+
   /**
    * attach makes `iface` run the programs of `role` with `constants`; a no-op when nothing
    * changed. `prepared` (from prepare(), same arguments) skips the load; the caller still owns it.
@@ -191,8 +352,10 @@ export class IfaceAttacher {
     prepared?: Collection,
   ): Promise<AttachOutcome> {
     const configKey = this.#configKey(role, constants);
+    if (!this.#ifaces.has(iface.name) && prepared === undefined) this.#keep(iface, role, constants);
     const have = this.#ifaces.get(iface.name);
-    if (have && have.ifindex === iface.index && have.configKey === configKey) return "unchanged";
+    if (have && have.ifindex === iface.index && have.configKey === configKey)
+      return this.#kept.delete(iface.name) ? "kept" : "unchanged";
     const names = PROGRAMS[role];
     const collection = prepared ?? (await this.prepare(iface, role, constants))!;
     const pending = this.#pending.get(iface.name);
@@ -265,6 +428,7 @@ export class IfaceAttacher {
         hooks,
         doneSlot: pending.slot,
       });
+      this.#recordAttached(iface, role, constants, mechanism, collection, pending.slot);
       // Every other continuation of this interface (the programs just replaced, an earlier agent's) goes at settle().
       this.#done.retireAllBut(jump, iface.name, pending.slot);
       return outcome;
@@ -349,6 +513,8 @@ export class IfaceAttacher {
   detach(name: string): void {
     const have = this.#ifaces.get(name);
     this.#ifaces.delete(name);
+    this.#kept.delete(name);
+    this.#forgetRecord(name);
     for (const h of have?.hooks ?? []) {
       try {
         h.detach();
@@ -366,6 +532,8 @@ export class IfaceAttacher {
   forget(name: string): void {
     const have = this.#ifaces.get(name);
     this.#ifaces.delete(name);
+    this.#kept.delete(name);
+    this.#forgetRecord(name);
     for (const h of have?.hooks ?? []) h.close();
     for (const dir of DIRECTIONS) unpin(this.linkPinPath(name, dir));
     this.#releasePending(name);
@@ -385,6 +553,7 @@ export class IfaceAttacher {
   /** detachPinned detaches an interface known only by its pins (left by an earlier agent). */
   detachPinned(name: string): void {
     if (this.#ifaces.has(name)) return this.detach(name);
+    this.#forgetRecord(name);
     for (const dir of DIRECTIONS) {
       const path = this.linkPinPath(name, dir);
       if (!pinExists(path)) continue;

@@ -19,6 +19,8 @@ import {
 import { pinExists, unpin } from "../kernel/bpffs.ts";
 import { BpfMap } from "../bpf/map.ts";
 import { IfaceAttacher, type AttachMethod } from "./iface-attacher.ts";
+import { ATTACH_RECORD_FILE } from "./attach-record.ts";
+import { join } from "node:path";
 import { removeSluiceFilters } from "./sluice-filters.ts";
 import { XdpAttacher } from "./xdp-attacher.ts";
 
@@ -31,6 +33,12 @@ export interface KernelDatapathOptions {
   readonly xdpSpec?: CollectionSpec;
   /** The layouts the codecs were generated with (tests pass a mutated set). */
   readonly abi?: AbiLayouts;
+  /**
+   * The attach record (attach-record.ts) in the agent's state directory, so a restart keeps the
+   * programs that are still the ones it would load, and the identity of the loader's code (part
+   * of what "the same programs" means). Without it every start loads.
+   */
+  readonly attachRecord?: { readonly stateDir: string; readonly loader: string };
 }
 
 /** kernelDatapathBackend returns the backend over the live kernel. */
@@ -74,7 +82,16 @@ export function kernelDatapathBackend(o: KernelDatapathOptions): DatapathBackend
       });
     },
     pinnedMaxEntries: (name) => pinnedMaxEntries(mapPinPath(o.pinDir, name)),
-    attacher: (maps) => new IfaceAttacher(o.spec, maps, o.pinDir, o.attachMethod),
+    attacher: (maps) =>
+      new IfaceAttacher(
+        o.spec,
+        maps,
+        o.pinDir,
+        o.attachMethod,
+        o.attachRecord === undefined
+          ? undefined
+          : { path: join(o.attachRecord.stateDir, ATTACH_RECORD_FILE), loader: o.attachRecord.loader },
+      ),
     ...(o.xdpSpec
       ? { xdpAttacher: (maps: DatapathMaps) => new XdpAttacher(o.xdpSpec!, maps, o.pinDir) }
       : {}),

@@ -10,7 +10,9 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import type { CollectionSpec } from "../../src/bpf/collection-spec.ts";
@@ -29,6 +31,7 @@ import {
   SlReason,
 } from "../../src/datapath/abi/abi.ts";
 import { SL_MAP } from "../../src/datapath/abi/datapath-names.ts";
+import { ATTACH_RECORD_FILE, readAttachRecord, writeAttachRecord } from "../../src/datapath/attach-record.ts";
 import { continuationPinDir } from "../../src/datapath/continuation-slots.ts";
 import { openDatapathMaps, type DatapathMaps } from "../../src/datapath/datapath-maps.ts";
 import { IfaceAttacher } from "../../src/datapath/iface-attacher.ts";
@@ -374,6 +377,111 @@ test(
       assert.equal(jumpHolds(s), false, `earlier agent's slot ${s} emptied`);
     assert.equal(donePins().length, 2);
     assert.deepEqual(await connectMany(NODE_NS, POD1.ip, DENIED, once), { ok: 0, failed: 1 }, "still denies");
+  },
+);
+
+test(
+  "with the attach record a restarted agent keeps programs that are still what it would load; a changed load or a record the kernel contradicts is loaded",
+  requireRoot,
+  async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "sl-t-attach-record-")), ATTACH_RECORD_FILE);
+    try {
+      // An agent that keeps a record: its first attach loads (nothing recorded yet) and records.
+      const restart = (): IfaceAttacher => {
+        w!.attacher.close();
+        const maps = openDatapathMaps(w!.spec, PIN_DIR);
+        w!.openings.push(maps);
+        w!.maps = maps;
+        w!.attacher = new IfaceAttacher(w!.spec, maps, PIN_DIR, "tcx", { path: record, loader: "test" });
+        return w!.attacher;
+      };
+      let attacher = restart();
+      assert.equal(await attachPod(attacher, POD1.hostIf, w!.ifindex.pod1, 1400), "adopted");
+      assert.equal(await attachPod(attacher, POD2.hostIf, w!.ifindex.pod2), "adopted");
+      attacher.settle();
+      const programIds = () =>
+        [POD1.hostIf, POD2.hostIf].flatMap((i) =>
+          (["ingress", "egress"] as const).map((d) => {
+            const p = attachedProgram(i, d);
+            try {
+              return p.info().id;
+            } finally {
+              p.close();
+            }
+          }),
+        );
+      const ids = programIds();
+      const slots = [attacher.doneSlots(POD1.hostIf), attacher.doneSlots(POD2.hostIf)];
+      const recorded = readAttachRecord(record).record;
+      assert.deepEqual(
+        [POD1.hostIf, POD2.hostIf].flatMap((i) => [recorded.get(i)?.ingress, recorded.get(i)?.egress]),
+        ids,
+        "the record names the programs the links run",
+      );
+
+      // Restarted over the same pins and the same inputs: nothing loaded, nothing swapped.
+      const seen = flowCounters();
+      const traffic = connectMany(NODE_NS, POD1.ip, ALLOWED, LIVE);
+      await sleep(400);
+      attacher = restart();
+      assert.equal(
+        await attacher.prepare(
+          { name: POD1.hostIf, index: w!.ifindex.pod1 },
+          "wep",
+          constants(w!.ifindex.pod1, 1400),
+        ),
+        undefined,
+        "prepare loads nothing for a kept interface",
+      );
+      assert.equal(await attachPod(attacher, POD1.hostIf, w!.ifindex.pod1, 1400), "kept");
+      assert.equal(await attachPod(attacher, POD2.hostIf, w!.ifindex.pod2), "kept");
+      assert.equal(await attachPod(attacher, POD2.hostIf, w!.ifindex.pod2), "unchanged");
+      assert.deepEqual(programIds(), ids, "the same programs run");
+      assert.deepEqual([attacher.doneSlots(POD1.hostIf), attacher.doneSlots(POD2.hostIf)], slots);
+      attacher.settle();
+      const r = await traffic;
+      assert.equal(r.failed, 0, `connections failed during the restart: ${JSON.stringify(r)}`);
+      assertEveryFlowContinued(seen, r.ok);
+      assert.deepEqual(
+        await connectMany(NODE_NS, POD1.ip, DENIED, once),
+        { ok: 0, failed: 1 },
+        "still denies",
+      );
+
+      // Other constants: a load, recorded.
+      assert.equal(await attachPod(attacher, POD1.hostIf, w!.ifindex.pod1, 1450), "updated");
+      attacher.settle();
+      const reloaded = programIds();
+      assert.notEqual(reloaded[0], ids[0]);
+      assert.equal(readAttachRecord(record).record.get(POD1.hostIf)?.ingress, reloaded[0]);
+
+      // A record the kernel contradicts (its program ids are not what the links run): loaded.
+      const doctored = new Map(readAttachRecord(record).record);
+      doctored.set(POD2.hostIf, { ...doctored.get(POD2.hostIf)!, egress: ids[3]! + 100_000 });
+      writeAttachRecord(record, doctored);
+      attacher = restart();
+      assert.equal(await attachPod(attacher, POD1.hostIf, w!.ifindex.pod1, 1450), "kept");
+      assert.equal(await attachPod(attacher, POD2.hostIf, w!.ifindex.pod2), "adopted");
+      attacher.settle();
+      assert.equal(attacher.doneSlots(POD2.hostIf).length, 1);
+      // Restarted with other constants than recorded: a load.
+      attacher = restart();
+      assert.equal(await attachPod(attacher, POD1.hostIf, w!.ifindex.pod1, 1400), "adopted");
+      attacher.settle();
+      assert.deepEqual(
+        await connectMany(NODE_NS, POD1.ip, ALLOWED, once),
+        { ok: 1, failed: 0 },
+        "still allows",
+      );
+    } finally {
+      rmSync(dirname(record), { recursive: true, force: true });
+    }
+    // The tests after this one use an attacher without a record, as before.
+    w!.attacher.close();
+    w!.attacher = new IfaceAttacher(w!.spec, w!.maps, PIN_DIR, "tcx");
+    assert.equal(await attachPod(w!.attacher, POD1.hostIf, w!.ifindex.pod1, 1450), "adopted");
+    assert.equal(await attachPod(w!.attacher, POD2.hostIf, w!.ifindex.pod2), "adopted");
+    w!.attacher.settle();
   },
 );
 

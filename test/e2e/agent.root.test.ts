@@ -384,8 +384,10 @@ describe("sluice agent in the lab", { ...requireRoot, timeout: 240_000 }, () => 
       assert.ok(out.maxStallMs <= 200, detail);
     }
     const log = (await lab.exec("node-1", ["tail", "-n", "200", fresh.logFile!])).stdout;
-    assert.match(log, /adopted wep programs/, "the new agent adopted the pinned links");
-    assert.doesNotMatch(log, /"op":"attached"/, "nothing was attached afresh");
+    // Same object, constants and maps as the killed agent recorded: its programs stay, unloaded.
+    assert.match(log, /kept wep programs/, "the new agent kept the programs the pinned links run");
+    assert.match(log, /kept hep programs/, "the host interface's too");
+    assert.doesNotMatch(log, /"op":"(attached|adopted|updated)"/, "nothing was loaded or swapped");
     assert.doesNotMatch(
       log,
       /routes updated/,

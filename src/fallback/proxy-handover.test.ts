@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-function handover(clock: { t: number }, marker?: { path: string; boot: string }) {
+function handover(clock: { t: number }, marker?: { path: string; boot: string; delayMs?: number }) {
   const calls = { remove: 0, cleanUp: 0 };
   const gate: { wait: Promise<void>; open: () => void } = { wait: Promise.resolve(), open: () => {} };
   const noop = () => {};
@@ -31,7 +31,9 @@ function handover(clock: { t: number }, marker?: { path: string; boot: string })
     },
     recheckMs: 60_000,
     now: () => clock.t,
-    ...(marker ? { marker: marker.path, bootId: () => marker.boot } : {}),
+    ...(marker
+      ? { marker: marker.path, bootId: () => marker.boot, backgroundDelayMs: marker.delayMs ?? 0 }
+      : {}),
   });
   return { h, calls, gate };
 }
@@ -78,14 +80,19 @@ test("a restart on the boot of a completed hand-over does not wait for it; a new
     assert.deepEqual(a.calls, { remove: 1, cleanUp: 1 });
     assert.equal(readFileSync(path, "utf8"), "boot-1\n");
 
-    // Restart, same boot: bpf() returns before the clean-up has run; it still runs.
-    const b = handover({ t: 0 }, { path, boot: "boot-1" });
+    // Restart, same boot: bpf() returns before the hand-over has run; it starts after the
+    // delay, out of the restart's way, and still runs.
+    const b = handover({ t: 0 }, { path, boot: "boot-1", delayMs: 100 });
     block(b.gate);
     await b.h.bpf(true);
-    assert.deepEqual(b.calls, { remove: 1, cleanUp: 0 }, "not awaited");
+    assert.deepEqual(b.calls, { remove: 0, cleanUp: 0 }, "not awaited");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(b.calls, { remove: 0, cleanUp: 0 }, "not started before the delay");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(b.calls.remove, 1, "started after it");
     b.gate.open();
     await b.h.settled();
-    assert.deepEqual(b.calls, { remove: 1, cleanUp: 1 }, "but done");
+    assert.deepEqual(b.calls, { remove: 1, cleanUp: 1 }, "and done");
 
     // Restart on another boot: awaited again.
     const c = handover({ t: 0 }, { path, boot: "boot-2" });

@@ -45,6 +45,8 @@ export interface ProxyHandoverDeps {
   readonly marker?: string;
   /** This boot's id (default: /proc/sys/kernel/random/boot_id). */
   readonly bootId?: () => string;
+  /** How long that background hand-over waits before it starts (default BACKGROUND_DELAY_MS). */
+  readonly backgroundDelayMs?: number;
 }
 
 function kernelBootId(): string {
@@ -56,6 +58,14 @@ export const HANDOVER_MARKER = "handover-boot";
 
 /** RECHECK_MS: eBPF-mode syncs are frequent; spawning iptables-save and nft on each would cost more CPU than the sync itself. */
 const RECHECK_MS = 60_000;
+
+/**
+ * BACKGROUND_DELAY_MS: a restart's background hand-over (see ProxyHandoverDeps.marker) starts
+ * this long after the first pass asked for it, out of the restart's way: its nft and
+ * iptables-save processes took ~0.1 s of the agent's loop and more CPU of their own while the
+ * restarted agent, under load on two cores, was still getting ready (restart-load, 10k).
+ */
+export const BACKGROUND_DELAY_MS = 5000;
 
 /** ProxyHandover switches Services between the eBPF proxy and the nftables fallback. */
 export class ProxyHandover {
@@ -134,9 +144,13 @@ export class ProxyHandover {
     this.#problems.clear();
     const boot = this.#bootId();
     if (first && boot !== undefined && this.#readMarker() === boot) {
-      this.#background = this.#handOver(cleanUpKubeProxy, boot).finally(() => {
-        this.#background = undefined;
-      });
+      const delayMs = this.#d.backgroundDelayMs ?? BACKGROUND_DELAY_MS;
+      // Unref'd: a stopping agent does not wait for a re-check the last agent made already.
+      this.#background = new Promise<void>((r) => setTimeout(r, delayMs).unref())
+        .then(() => this.#handOver(cleanUpKubeProxy, boot))
+        .finally(() => {
+          this.#background = undefined;
+        });
       return;
     }
     await this.#handOver(cleanUpKubeProxy, boot);

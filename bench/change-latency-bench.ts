@@ -156,6 +156,9 @@ async function measureAt(
 ): Promise<Map<string, number[]>> {
   const services = syntheticServices({ count: n, endpointsPerService: o.endpoints, nodeName: NODE });
   const dir = mkdtempSync("/tmp/sl-t-change-latency-");
+  // The agent's restart snapshots and journal, as a real agent keeps them (their cost is on the
+  // change path), in a directory of this run's own.
+  const stateDir = mkdtempSync("/tmp/sl-t-change-latency-state-");
   // The maps at the agent's sizes with no FelixConfiguration (Calico's defaults: 262,144 backends).
   const node = await loadBenchNode(NODE_IP, dataplaneSettings().mapSizes);
   const store = new FileDatastore(dir);
@@ -166,7 +169,7 @@ async function measureAt(
     ctx.progress(`change-latency N=${n}: writing ${2 * n} objects into the datastore`);
     await store.applyBatch(services.flatMap((s) => [serviceManifest(s), endpointSliceManifest(s)]));
     const maps: DatapathMapSet = { get: (name: string) => node.raw(name) } as unknown as DatapathMapSet;
-    const config = resolveAgentConfig({ node: NODE, bpffsRoot: "/nonexistent" } as never, {}, NODE);
+    const config = resolveAgentConfig({ node: NODE, bpffsRoot: "/nonexistent", stateDir } as never, {}, NODE);
     const sync: ServiceSync = serviceSyncFactory(config)!(maps, createAgentLogger(NODE, "silent"));
     const context = { nodeName: NODE, nodeAddresses: [NODE_IP] };
     const cache = new ClusterCache();
@@ -370,11 +373,13 @@ async function measureAt(
       watch.close();
       unsubscribe(watchTraceChannel.name, onTrace);
       gcObserver.disconnect();
+      await sync.close();
     }
   } finally {
     await store.close();
     node.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 

@@ -3,6 +3,8 @@
  * UDP between namespaces the lab made, crash recovery, rollback and a clean teardown. Each test
  * uses its own lab name (`sl-t-lab-<n>`), never the demo lab's, and downs it in `finally`.
  */
+import { mapFullStatusPath, writeMapFullStatus } from "../src/agent/map-full-status.ts";
+import { PolicyRecordFiles, policyRecordDir } from "../src/agent/policy-record.ts";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { before, test } from "node:test";
@@ -328,6 +330,18 @@ test(
       assert.deepEqual(netnsUsers(lab.node("node-2").netns), [agent.pid]);
       const r = await lab.exec("node-2", ["ls", "-d", lab.node("node-2").bpffsDir]);
       assert.equal(r.code, 0, `pin root visible inside the node namespace: ${r.stderr}`);
+      // What a node's agent keeps under /run/sluice by its pin directory for `sluice dump`.
+      const pinDir = `${lab.node("node-2").bpffsDir}/sluice`;
+      writeMapFullStatus(pinDir, [{ map: "sl_nat_be", field: "bpfMapSizeNATBackend", services: ["d/a"] }]);
+      new PolicyRecordFiles(policyRecordDir(pinDir)).write({
+        ifindex: 2,
+        name: "eth0",
+        key: "hep/node-2",
+        flags: 0,
+        origin: "compiled",
+        hooks: [],
+        rules: {},
+      });
     } finally {
       await lab.down();
     }
@@ -344,6 +358,9 @@ test(
     assert.ok(!existsSync(`/sys/fs/bpf/sluice-lab-${name}`), "pin root removed");
     assert.ok(!existsSync(`${STATE_DIR}/lab-${name}`), "run dir (datastore, logs) removed");
     assert.ok(!existsSync(`${STATE_DIR}/lab-${name}.json`), "state file removed");
+    const pinDir = `${lab.node("node-2").bpffsDir}/sluice`;
+    assert.ok(!existsSync(mapFullStatusPath(pinDir)), "the agent's map-full status removed");
+    assert.ok(!existsSync(policyRecordDir(pinDir)), "the agent's policy records removed");
     await lab.down(); // idempotent
   },
 );

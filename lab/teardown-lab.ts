@@ -1,10 +1,13 @@
 /**
  * teardownLab removes what one lab made: its recorded processes, its namespaces (recorded ones
- * plus any leftover that matches the lab's own naming, for a crashed run), its pin directories,
- * its datastore files, its run directory and its state file. Best effort: every step runs even
+ * plus any leftover that matches the lab's own naming, for a crashed run), its pin directories
+ * and its agents' records kept by pin directory, its datastore files, its run directory and its
+ * state file. Best effort: every step runs even
  * when an earlier one failed, and the failures are returned together.
  */
 import { existsSync, rmSync } from "node:fs";
+import { mapFullStatusPath } from "../src/agent/map-full-status.ts";
+import { policyRecordDir } from "../src/agent/policy-record.ts";
 import { removePinDir } from "../src/kernel/bpffs.ts";
 import { deleteNetns, listNetns } from "../src/kernel/netns.ts";
 import { removeDatastoreFiles } from "./lab-datastore.ts";
@@ -78,6 +81,16 @@ export async function teardownLab(
     if (!existsSync(dir)) continue;
     progress(`remove pins ${dir}`);
     attempt(`remove pin dir "${dir}"`, () => removePinDir(dir));
+  }
+
+  // What the nodes' agents keep under /run/sluice by pin directory for `sluice dump`: their
+  // policy records and map-full status (bpffs holds no regular files). Gone with the pins.
+  for (const node of plan.nodes) {
+    const pinDir = `${node.bpffsDir}/sluice`;
+    attempt(`remove the agent records of "${pinDir}"`, () => {
+      rmSync(policyRecordDir(pinDir), { recursive: true, force: true });
+      rmSync(mapFullStatusPath(pinDir), { force: true });
+    });
   }
 
   if (state && state.datastoreFiles.length > 0) {

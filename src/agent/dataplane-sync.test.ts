@@ -75,7 +75,7 @@ function setup(
     standard: async () => (handed.push("standard"), []),
   } as unknown as ProxyHandover;
   const config = resolveAgentConfig(
-    { node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl" },
+    { node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl", stateDir: "none" },
     {},
     NODE,
   );

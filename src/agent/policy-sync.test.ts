@@ -76,7 +76,7 @@ function agent(w: ReturnType<typeof world>) {
   const failFor = new Set<string>();
   const sync = new DataplaneSync<InMemoryMapSet>({
     config: resolveAgentConfig(
-      { node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl" },
+      { node: NODE, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl", stateDir: "none" },
       {},
       NODE,
     ),

@@ -72,7 +72,7 @@ export function inMemoryDataplane(cache: ClusterCache, o: InMemoryDataplaneOptio
     { name: SL_MAP.globals, maxEntries: 1, array: { keySize: 4, valueSize: 40 } },
   ]);
   const config = resolveAgentConfig(
-    { node: o.node, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl" },
+    { node: o.node, bpffsRoot: "/nonexistent-bpffs", interfacePrefix: "sl", stateDir: "none" },
     {},
     o.node,
   );

@@ -5,7 +5,8 @@
  * state file. Best effort: every step runs even
  * when an earlier one failed, and the failures are returned together.
  */
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, rmdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { mapFullStatusPath } from "../src/agent/map-full-status.ts";
 import { policyRecordDir } from "../src/agent/policy-record.ts";
 import { removePinDir } from "../src/kernel/bpffs.ts";
@@ -92,6 +93,13 @@ export async function teardownLab(
       rmSync(mapFullStatusPath(pinDir), { force: true });
     });
   }
+  // Their parent directories too, once no other agent's records are left in them.
+  for (const dir of [dirname(policyRecordDir("/x")), dirname(mapFullStatusPath("/x"))])
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (another agent's records), or already gone
+    }
 
   if (state && state.datastoreFiles.length > 0) {
     progress(`remove ${state.datastoreFiles.length} datastore file(s) from ${plan.datastoreDir}`);

@@ -474,11 +474,12 @@ test(
         "still allows",
       );
     } finally {
+      // The tests after this one (and after()) use an attacher without a record, as before: one
+      // with a record would write it again, into a directory removed here.
+      w!.attacher.close();
+      w!.attacher = new IfaceAttacher(w!.spec, w!.maps, PIN_DIR, "tcx");
       rmSync(dirname(record), { recursive: true, force: true });
     }
-    // The tests after this one use an attacher without a record, as before.
-    w!.attacher.close();
-    w!.attacher = new IfaceAttacher(w!.spec, w!.maps, PIN_DIR, "tcx");
     assert.equal(await attachPod(w!.attacher, POD1.hostIf, w!.ifindex.pod1, 1450), "adopted");
     assert.equal(await attachPod(w!.attacher, POD2.hostIf, w!.ifindex.pod2), "adopted");
     w!.attacher.settle();

@@ -312,14 +312,19 @@ export class IfaceAttacher {
     if (mechanism !== "tcx") return this.#forgetRecord(iface.name);
     const names = PROGRAMS[role];
     const id = (name: string): number => collection.programs.get(name)!.info().id;
-    this.#record.set(iface.name, {
-      ifindex: iface.index,
-      key: this.#attachKeyOf(role, constants),
-      ingress: id(names.ingress),
-      egress: id(names.egress),
-      doneSlot,
-      doneProgram: id(POL_DONE),
-    });
+    try {
+      this.#record.set(iface.name, {
+        ifindex: iface.index,
+        key: this.#attachKeyOf(role, constants),
+        ingress: id(names.ingress),
+        egress: id(names.egress),
+        doneSlot,
+        doneProgram: id(POL_DONE),
+      });
+    } catch {
+      // The programs are attached; only the record of them failed: the next agent loads them.
+      this.#record.delete(iface.name);
+    }
     this.#saveRecord();
   }
 

@@ -6,8 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
-import { performance } from "node:perf_hooks";
-import { readinessPollerArgv } from "../lab/readiness-poller.ts";
+import { readinessPollerArgv, readyAtOf } from "../lab/readiness-poller.ts";
 import { cpuSeconds, threadCpuSeconds } from "./proc-cpu.ts";
 
 const SLUICE_BIN = new URL("../bin/sluice.js", import.meta.url).pathname;
@@ -66,7 +65,8 @@ export class ScaleAgent {
    * false` runs it with `--state-dir none` (no restart snapshots: it reads and recomputes all).
    */
   async start(options: { readonly snapshots?: boolean } = {}): Promise<number> {
-    const t0 = performance.now();
+    // Date.now(): the poller reports the 200's arrival on that clock (lab/readiness-poller.ts).
+    const t0 = Date.now();
     // nsenter --net only (not `ip netns exec`, which remounts /sys and so would hide the pins
     // from the bench); it execs the agent in place, so the child's pid is the agent's.
     this.#child = spawn(
@@ -99,8 +99,7 @@ export class ScaleAgent {
       ],
       { stdio: ["ignore", "ignore", openSync(this.#log, "a")], env: { ...process.env, ...this.#o.env } },
     );
-    await this.#waitReady();
-    return performance.now() - t0;
+    return (await this.#waitReady()) - t0;
   }
 
   /** kill sends SIGKILL and waits for the process to be gone. */
@@ -213,9 +212,9 @@ export class ScaleAgent {
   /**
    * #waitReady resolves once the agent's /readiness answers 200: one poller process in the
    * agent's namespace (lab/readiness-poller.ts), not an `nsenter … curl` spawned every 50 ms,
-   * whose CPU was part of the restart it timed.
+   * whose CPU was part of the restart it timed. Returns when the 200 arrived (epoch ms).
    */
-  async #waitReady(): Promise<void> {
+  async #waitReady(): Promise<number> {
     const poller = spawn(
       "nsenter",
       [`--net=/run/netns/${this.netns}`, "--", ...readinessPollerArgv(19099, this.#o.readyTimeoutMs)],
@@ -226,12 +225,12 @@ export class ScaleAgent {
     const child = this.#child;
     let agentExit: (() => void) | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
+      return await new Promise<number>((resolve, reject) => {
         // The poller gives up at the same deadline (exit 1, the last answer on its stdout);
         // "close", not "exit": its output is read to the end by then.
         poller.once("close", (code) =>
           code === 0
-            ? resolve()
+            ? resolve(readyAtOf(last) ?? Date.now())
             : reject(
                 new Error(
                   `wait for the agent in ${JSON.stringify(this.netns)}: not ready after ${this.#o.readyTimeoutMs} ms (last /readiness: ${last.trim() || `poller exit ${code}`})`,

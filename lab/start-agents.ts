@@ -5,7 +5,7 @@
  */
 import type { Lab } from "./lab.ts";
 import type { NetnsProcess } from "./netns-process.ts";
-import { readinessPollerArgv } from "./readiness-poller.ts";
+import { readinessPollerArgv, readyAtOf } from "./readiness-poller.ts";
 
 /** SLUICE_BIN is the sluice command this checkout runs. */
 export const SLUICE_BIN = new URL("../bin/sluice.js", import.meta.url).pathname;
@@ -43,11 +43,17 @@ export async function startAgent(
 
 /**
  * waitAgentReady waits until the node's /readiness answers 200 (one poller process in the node's
- * namespace, asking every 10 ms: lab/readiness-poller.ts); throws with the last answer on timeout.
+ * namespace, asking every 10 ms: lab/readiness-poller.ts) and returns when that answer arrived
+ * (epoch ms, Date.now()'s clock); throws with the last answer on timeout.
  */
-export async function waitAgentReady(lab: Lab, node: string, timeoutMs = 30_000, port = 9099): Promise<void> {
+export async function waitAgentReady(
+  lab: Lab,
+  node: string,
+  timeoutMs = 30_000,
+  port = 9099,
+): Promise<number> {
   const r = await lab.exec(node, readinessPollerArgv(port, timeoutMs), { timeoutMs: timeoutMs + 10_000 });
-  if (r.code === 0) return;
+  if (r.code === 0) return readyAtOf(r.stdout) ?? Date.now();
   throw new Error(
     `wait for the agent on ${node}: not ready after ${timeoutMs} ms (last /readiness: ${r.stdout.trim().replace(/\n/g, " ") || "no answer"})`,
   );

@@ -9,9 +9,11 @@
  * addresses of node-2) and node-1's sl_nat_fe is waited for; then `lab/traffic/stream-load.ts`
  * keeps `--streams` echo streams and opens a new connection every `--newMs` through the demo
  * Service's ClusterIP, node-1's agent is killed with SIGKILL after 3 s, restarted at once, and
- * timed until its /readiness answers 200. Reported: ready time, the streams and new connections
- * that failed, resets, the longest stall, and how many NAT entries the restarted agent wrote
- * (from its "adopted and synced nat maps" log line: a restart over unchanged input writes none).
+ * timed until its /readiness answers 200 — `--restarts` times under the same load, 6 s apart (one
+ * restart on this 2-vCPU machine ranges ±0.3 s with what the load happens to take: the figure is
+ * the median). Reported: ready time, the streams and new connections that failed, resets, the
+ * longest stall, and how many NAT entries the restarted agents wrote (from their "adopted and
+ * synced nat maps" log line: a restart over unchanged input writes none).
  * Everything is removed in `finally`. Needs root.
  */
 import { readFileSync, rmSync } from "node:fs";
@@ -27,6 +29,7 @@ import { FileDatastore } from "../src/datastore/file-datastore.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import { natFrontendCount, waitForFrontends } from "./lab-service-paths.ts";
 import type { BenchRow, BenchTable } from "./result-table.ts";
+import { percentile } from "./stats.ts";
 import { endpointSliceManifest, serviceManifest } from "./service-manifests.ts";
 import { intToIpv4, ipv4ToInt, syntheticServices } from "./synthetic-services.ts";
 import type { SyntheticService } from "./synthetic-services.ts";
@@ -38,6 +41,8 @@ export type RestartLoadOptions = {
   readonly streams: number;
   readonly newMs: number;
   readonly loadSeconds: number;
+  /** Restarts per Service count, one after the other under the same load: the figure is their median. */
+  readonly restarts: number;
 };
 
 const TSX = fileURLToPath(import.meta.resolve("tsx"));
@@ -46,6 +51,13 @@ const NODE = "node-1";
 const CLIENT = "node-1-pod-1";
 const BACKENDS = ["node-2-pod-1", "node-2-pod-2"] as const;
 const KILL_AFTER_MS = 3000;
+/**
+ * Between a restart's ready and the next kill: past the restarted agent's own follow-up (its
+ * memory release ~5 s after the first pass), so each restart starts from an idle agent.
+ */
+const RESTART_GAP_MS = 6000;
+/** stream-load's longest run (lab/traffic/stream-load.ts bounds it). */
+const STREAM_LOAD_MAX_MS = 60_000;
 /** Services written per datastore batch (see runRestartLoad). */
 const BATCH = 1000;
 
@@ -61,10 +73,16 @@ interface LoadReport {
   readonly newErrors: readonly string[];
 }
 
+/** RestartResult: the restarts at one Service count, and the load that ran through all of them. */
 interface RestartResult {
   readonly n: number;
-  readonly readyMs: number;
+  readonly restarts: readonly OneRestart[];
   readonly load: LoadReport;
+}
+
+/** OneRestart is one kill -9 and restart. */
+interface OneRestart {
+  readonly readyMs: number;
   readonly natWrites: number | undefined;
   /** How the restart learned the NAT state: "snapshot 1000/1010 unchanged", or "read the maps". */
   readonly natStart: string;
@@ -102,6 +120,12 @@ async function restartUnderLoad(
   o: RestartLoadOptions,
 ): Promise<RestartResult> {
   const web = demoServiceInfo(lab.plan).web;
+  // Every restart and its gap under one load (stream-load runs 60 s at most: 5 restarts fit).
+  const loadMs = Math.min(
+    STREAM_LOAD_MAX_MS,
+    Math.max(o.loadSeconds * 1000, KILL_AFTER_MS + o.restarts * (RESTART_GAP_MS + 4000) + 5000),
+  );
+  const loadStart = Date.now();
   const load = lab.exec(
     CLIENT,
     [
@@ -120,13 +144,31 @@ async function restartUnderLoad(
       "--chunk-ms",
       "20",
       "--duration-ms",
-      String(o.loadSeconds * 1000),
+      String(loadMs),
     ],
-    { timeoutMs: o.loadSeconds * 1000 + 30_000 },
+    { timeoutMs: loadMs + 30_000 },
   );
   await new Promise((r) => setTimeout(r, KILL_AFTER_MS));
+  const restarts: OneRestart[] = [];
+  for (let i = 1; i <= o.restarts; i++) {
+    if (i > 1) await new Promise((r) => setTimeout(r, RESTART_GAP_MS));
+    ctx.progress(`restart-load N=${n}: kill -9 the agent on ${NODE} under load (${i}/${o.restarts})`);
+    const r = await killAndRestart(lab, agents);
+    ctx.progress(`restart-load N=${n}: ready again in ${(r.readyMs / 1000).toFixed(2)} s; load runs on`);
+    restarts.push(r);
+  }
+  if (Date.now() - loadStart > loadMs)
+    throw new Error(
+      `restart-load N=${n}: the load (${loadMs} ms) ended before the last restart was ready: use fewer --restarts`,
+    );
+  const r = await load;
+  const report = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as LoadReport;
+  return { n, restarts, load: report };
+}
+
+/** killAndRestart kills node-1's agent with SIGKILL, starts it again at once, and times it to ready. */
+async function killAndRestart(lab: Lab, agents: Map<string, NetnsProcess>): Promise<OneRestart> {
   const old = agents.get(NODE)!;
-  ctx.progress(`restart-load N=${n}: kill -9 the agent on ${NODE} under load`);
   process.kill(old.pid, "SIGKILL");
   await old.exited;
   // Ready is when the poller's 200 arrived (its clock: Date.now()), not when the bench saw the
@@ -139,14 +181,9 @@ async function restartUnderLoad(
   const cpu1 = machineCpu();
   const agentCpu = cpuSeconds(fresh.pid);
   const agentMainCpu = threadCpuSeconds(fresh.pid);
-  ctx.progress(`restart-load N=${n}: ready again in ${(readyMs / 1000).toFixed(2)} s; load runs on`);
-  const r = await load;
-  const report = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as LoadReport;
   const log = fresh.logFile === undefined ? "" : readFileSync(fresh.logFile, "utf8");
   return {
-    n,
     readyMs,
-    load: report,
     natWrites: natWritesOf(log),
     natStart: natStartOf(log),
     agentCpu,
@@ -252,20 +289,26 @@ function table(results: readonly RestartResult[]): BenchTable {
   const rows: BenchRow[] = [];
   const base = results.find((r) => r.n === 0);
   const at = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n));
+  const ms = (x: number): string => Math.round(x).toLocaleString("en-US");
   for (const r of results) {
     const l = r.load;
     const failed = l.streams - l.streamsOk + (l.newAttempts - l.newOk);
-    const readyName = `kill -9 → ready again, ${at(r.n)} Services`;
+    const ready = r.restarts.map((x) => x.readyMs);
+    const sorted = [...ready].sort((x, y) => x - y);
+    // The restart whose ready time is the median: its CPU columns go with the figure.
+    const mid = r.restarts[ready.indexOf(percentile(sorted, 0.5))]!;
     rows.push({
-      name: readyName,
-      value: Math.round(r.readyMs),
+      name: `kill -9 → ready again, ${at(r.n)} Services`,
+      value: Math.round(percentile(sorted, 0.5)),
       unit: "ms",
       ...(base !== undefined && base !== r ? { baseline: `kill -9 → ready again, ${at(0)} Services` } : {}),
       extra: {
         target: "< 2 s at 10k",
-        "agent cpu (main)": `${r.agentCpu.toFixed(2)} s (${r.agentMainCpu.toFixed(2)} s)`,
-        "machine busy": `${((100 * r.machineBusy) / Math.max(r.machineTotal, 1e-9)).toFixed(0)} %`,
-        "others' cpu": `${Math.max(0, r.machineBusy - r.agentCpu).toFixed(2)} s`,
+        restarts: `${r.restarts.length}: ${ready.map(ms).join(" · ")}`,
+        "under 2 s": `${ready.filter((x) => x < 2000).length}/${ready.length}`,
+        "agent cpu (main)": `${mid.agentCpu.toFixed(2)} s (${mid.agentMainCpu.toFixed(2)} s)`,
+        "machine busy": `${((100 * mid.machineBusy) / Math.max(mid.machineTotal, 1e-9)).toFixed(0)} %`,
+        "others' cpu": `${Math.max(0, mid.machineBusy - mid.agentCpu).toFixed(2)} s`,
       },
     });
     rows.push({
@@ -281,11 +324,12 @@ function table(results: readonly RestartResult[]): BenchTable {
         ...(failed > 0 ? { errors: [...l.streamErrors, ...l.newErrors].slice(0, 3).join("; ") } : {}),
       },
     });
+    const writes = r.restarts.map((x) => x.natWrites ?? NaN);
     rows.push({
-      name: `NAT entries written by the restart, ${at(r.n)}`,
-      value: r.natWrites ?? NaN,
+      name: `NAT entries written by the restarts, ${at(r.n)}`,
+      value: writes.reduce((x, y) => x + y, 0),
       unit: "writes",
-      extra: { "nat state": r.natStart },
+      extra: { "nat state": [...new Set(r.restarts.map((x) => x.natStart))].join("; ") },
     });
   }
   return {
@@ -293,10 +337,10 @@ function table(results: readonly RestartResult[]): BenchTable {
       "Agent kill -9 + restart under load (ratio: vs. the same restart with 0 extra Services, same lab and run)",
     rows,
     notes: [
-      "load: stream-load from a pod on node-1 through the demo ClusterIP to echo servers on node-2; the agent on node-1 is killed 3 s in and restarted at once",
+      "load: stream-load from a pod on node-1 through the demo ClusterIP to echo servers on node-2; the agent on node-1 is killed 3 s in and restarted at once, `--restarts` times, 6 s after each ready; the figure is the median restart (its CPU columns are that restart's), failures count the whole load",
       "ready: agent spawn → the first /readiness 200 arrives (one poller in the node's namespace asking every 10 ms and never giving up on a request the busy agent has yet to answer, lab/readiness-poller.ts)",
       "agent cpu: the restarted agent's utime + stime until ready, all threads (its main thread's alone); machine busy: every CPU's non-idle share over spawn → ready (/proc/stat); others' cpu: that busy time less the agent's — the load, the echo servers, the other agent, the kernel's softirqs",
-      "NAT entries written: the restarted agent's first sync (its 'adopted and synced nat maps' log line); nat state: restored from its snapshot (Services whose input was unchanged) or read from the maps",
+      "NAT entries written: the sum over the restarted agents' first syncs (their 'adopted and synced nat maps' log lines); nat state: restored from its snapshot (Services whose input was unchanged) or read from the maps",
     ],
   };
 }
@@ -307,7 +351,7 @@ export const restartLoadBench: Benchmark<RestartLoadOptions> = {
   summary:
     "kill -9 + restart of a node's agent at N Services under streaming load: ready time, failed connections",
   needsRoot: true,
-  defaults: { services: [0, 10_000], endpoints: 10, streams: 50, newMs: 10, loadSeconds: 40 },
-  small: { services: [0, 1000], endpoints: 10, streams: 20, newMs: 20, loadSeconds: 15 },
+  defaults: { services: [0, 10_000], endpoints: 10, streams: 50, newMs: 10, loadSeconds: 40, restarts: 5 },
+  small: { services: [0, 1000], endpoints: 10, streams: 20, newMs: 20, loadSeconds: 15, restarts: 2 },
   run: runRestartLoad,
 };

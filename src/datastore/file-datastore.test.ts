@@ -195,6 +195,30 @@ describe("FileDatastore", () => {
     }),
   );
 
+  test("a first watch reads on the worker thread, and the periodic check does not read it all again meanwhile", async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 300; i++) writeFileSync(join(dir, `s${i}.yaml`), svc(`s${i}`, 1000 + i));
+    // Every check due at once and stale: without the guard, a check in the first read's waits
+    // would scan the whole directory here and the worker's read would be dropped.
+    const ds = new FileDatastore(dir, { rescanIntervalMs: 1, fullRescanMs: 0 });
+    try {
+      const rec = eventRecorder();
+      await ds.watch(rec.listener);
+      assert.equal(ds.filesReadOffThread, 300);
+      assert.equal(ds.stats.filesRead, 300);
+      assert.equal(rec.events.filter((e) => e.type === "added").length, 300);
+      assert.equal(rec.events.at(-1)?.type, "synced");
+      writeFileSync(join(dir, "s7.yaml"), svc("s7", 7));
+      const e = await rec.waitFor((ev) => ev.type === "updated", 2000);
+      assert.ok(
+        e.type === "updated" && e.resource.kind === "Service" && e.resource.spec.ports[0]?.port === 7,
+      );
+    } finally {
+      await ds.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a directory created after the watch started is picked up", async () => {
     const parent = tempDir();
     const dir = join(parent, "later");

@@ -49,6 +49,7 @@ import { IndexSnapshot, type IndexSnapshotOptions } from "./index-snapshot.ts";
 import { compareResources, listManifests } from "./list-manifests.ts";
 import { isManifestFile, ManifestDirectory, type FileChanges } from "./manifest-directory.ts";
 import { parseJsonObject, type ManifestDocument } from "./manifest-documents.ts";
+import { readOffThread } from "./read-off-thread.ts";
 import { statOffThread } from "./stat-off-thread.ts";
 import { removeDocuments, renderJsonManifest, replaceDocument } from "./manifest-file-edit.ts";
 import { applyMergePatch } from "./merge-patch.ts";
@@ -164,6 +165,8 @@ export class FileDatastore implements Datastore {
   /** The persisted index (options.snapshot); loaded once, by the first scan. */
   readonly #snapshot: IndexSnapshot | undefined;
   #snapshotLoaded = false;
+  /** #firstRead is under way (the periodic check then waits for it). */
+  #firstReading = false;
 
   constructor(
     readonly dir: string,
@@ -222,7 +225,7 @@ export class FileDatastore implements Datastore {
     this.#start();
     if (this.#snapshot !== undefined && !this.#snapshotLoaded && this.#snapshot.exists())
       await this.#firstScan();
-    else this.#scan();
+    else if (!(await this.#firstRead())) this.#scan();
     for (const entry of this.#index.active.values())
       deliver({ type: "added", key: entry.key, resource: entry.resource, source: entry.source });
     for (const r of this.#index.rejected()) deliver({ type: "rejected", ...r });
@@ -335,6 +338,11 @@ export class FileDatastore implements Datastore {
   /** stampsTakenOffThread: directory entries whose stamps the first scan took from the worker thread (statOffThread). */
   get stampsTakenOffThread(): number {
     return this.#reader.stats.stampsTaken;
+  }
+
+  /** filesReadOffThread: files the first scan took as read on the worker thread (readOffThread). */
+  get filesReadOffThread(): number {
+    return this.#reader.stats.filesTaken;
   }
 
   async close(): Promise<void> {
@@ -456,8 +464,9 @@ export class FileDatastore implements Datastore {
    * scan compares those stamps with the snapshot's. The watch is armed before (#start), so a
    * change after the worker's stat is delivered as an event and read then. Without the worker
    * (it failed to start or to stat) the scan stats here; when another full scan ran meanwhile,
-   * that one was the first. Only when there is a snapshot file: without one (a first start)
-   * nothing would be parsed meanwhile, and the worker's start-up would only add to the wait.
+   * that one was the first. Only when there is a snapshot file: without one (a first start) the
+   * files are read on a worker instead (#firstRead), as they are when the snapshot is not one
+   * this sluice can use.
    */
   async #firstScan(): Promise<void> {
     const stamps = statOffThread(this.dir).catch((err: unknown) => {
@@ -470,6 +479,8 @@ export class FileDatastore implements Datastore {
     this.#dirStamp = this.#statDir();
     const scans = this.#reader.stats.fullScans;
     const seeded = this.#seedFromSnapshot();
+    // Nothing to reuse (a snapshot of another version: an upgrade): read as a first start does.
+    if (seeded === undefined && (await this.#firstRead())) return;
     const taken = await stamps;
     // Closed, or a full scan (a list() or the periodic check) consumed the seed meanwhile.
     if (this.#closed || this.#reader.stats.fullScans !== scans) return;
@@ -480,6 +491,44 @@ export class FileDatastore implements Datastore {
     const changes = this.#reader.scan(taken);
     const same = seeded !== undefined && this.#reader.stats.filesRead === read && changes.size === seeded;
     this.#emit(changes, !same);
+  }
+
+  /**
+   * #firstRead is a first scan with nothing to reuse: the files are listed, stat'ed and read on
+   * a worker thread (readOffThread) while this thread parses and validates what it has read. The
+   * reader takes them all at the end, in one step, so a full scan or a refresh by a watch event
+   * meanwhile sees a consistent reader (a full scan meanwhile read everything: this one is then
+   * dropped). False when the worker failed: the caller scans here.
+   */
+  async #firstRead(): Promise<boolean> {
+    if (this.#closed) return true;
+    // Said once, as #scan would: no snapshot to reuse (none yet, or not this version's).
+    this.#seedFromSnapshot();
+    this.#dirStamp = this.#statDir();
+    const scans = this.#reader.stats.fullScans;
+    const files = new Map<string, { stamp: string; docs: readonly ManifestDocument[] }>();
+    this.#firstReading = true;
+    try {
+      for await (const batch of readOffThread(this.dir)) {
+        if (this.#closed || this.#reader.stats.fullScans !== scans) return true;
+        batch.names.forEach((name, i) =>
+          files.set(name, { stamp: batch.stamps[i]!, docs: this.#reader.parseFile(batch.texts[i]!, name) }),
+        );
+      }
+    } catch (err) {
+      this.options.snapshot?.log?.(
+        `read ${JSON.stringify(this.dir)} on a worker thread failed (${err instanceof Error ? err.message : String(err)}); reading here`,
+      );
+      return false;
+    } finally {
+      this.#firstReading = false;
+    }
+    if (this.#closed || this.#reader.stats.fullScans !== scans) return true;
+    // Events since the listing stay queued (#dirty, #settling, #fullScanDue): they are newer than it.
+    this.#pendingStamp = undefined;
+    this.#lastFullScan = Date.now();
+    this.#emit(this.#reader.takeRead(files), true);
+    return true;
   }
 
   /** #seedFromSnapshot hands the snapshot to the reader before the first scan; the number of files it recorded. */
@@ -516,6 +565,8 @@ export class FileDatastore implements Datastore {
    * the watch missed it: rescan.
    */
   #check(): void {
+    // The first read is the full scan under way: a second one now would read everything again.
+    if (this.#firstReading) return;
     const events = this.#eventsThisPeriod;
     this.#eventsThisPeriod = 0;
     if (events >= (this.options.burstEvents ?? 1024)) {

@@ -63,12 +63,14 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       const log: string[] = [];
       const first = await run(dir, snap, log);
       assert.equal(first.ds.stats.filesRead, 20);
-      assert.equal(first.ds.stampsTakenOffThread, 0, "no snapshot file: the stats on this thread");
+      assert.equal(first.ds.stampsTakenOffThread, 0, "no snapshot file: no stats worker");
+      assert.equal(first.ds.filesReadOffThread, 20, "no snapshot file: read on the worker thread");
       assert.match(log.join("\n"), /not used: none yet; full scan/);
       const second = await run(dir, snap, log);
       assert.equal(second.ds.stats.filesRead, 0);
       assert.equal(second.ds.filesReused, 20);
       assert.equal(second.ds.stampsTakenOffThread, 20, "the restart's stats on the worker thread");
+      assert.equal(second.ds.filesReadOffThread, 0);
       assert.deepEqual(ports(second.events), ports(first.events));
       assert.equal(Object.keys(ports(second.events)).length, 20);
     }),
@@ -248,6 +250,8 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
         const again = await run(dir, snap, log);
         assert.match(log.join("\n"), why);
         assert.equal(again.ds.stats.filesRead, 1, "read the file: full scan");
+        // Nothing to reuse (an upgrade's snapshot, a corrupt one): read as a first start reads.
+        assert.equal(again.ds.filesReadOffThread, 1, "read on the worker thread");
         assert.deepEqual(ports(again.events), { a: 80 });
       }
     }),

@@ -37,7 +37,7 @@ export function otherKind(raw: unknown, only: ReadonlySet<string>): boolean {
 export class ManifestDirectory {
   readonly #stamps = new Map<string, string>();
   /** How many full scans ran and how many files were read (benches and tests check the watch path reads only what changed). */
-  readonly stats = { fullScans: 0, filesRead: 0, filesReused: 0, stampsTaken: 0 };
+  readonly stats = { fullScans: 0, filesRead: 0, filesReused: 0, stampsTaken: 0, filesTaken: 0 };
   /** Files a snapshot recorded (IndexSnapshot): reused by the next scan when their stamp is unchanged. */
   #seed: ReadonlyMap<string, SnapshotFile> | undefined;
 
@@ -144,6 +144,32 @@ export class ManifestDirectory {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     }
+  }
+
+  /** parseFile parses and validates one file's text as scan would (for text read elsewhere: readOffThread). */
+  parseFile(text: string, name: string): readonly ManifestDocument[] {
+    return this.#parse(text, name);
+  }
+
+  /**
+   * takeRead records files read and parsed elsewhere (a first scan through readOffThread) as one
+   * full scan: each file's stamp and documents into `changes`. A file this reader already holds
+   * was refreshed by a watch event while they were read, so its state is newer: left as it is.
+   */
+  takeRead(
+    files: ReadonlyMap<string, { readonly stamp: string; readonly docs: readonly ManifestDocument[] }>,
+  ): FileChanges {
+    this.stats.fullScans++;
+    const changes: FileChanges = new Map();
+    for (const [name, f] of files) {
+      if (this.#stamps.has(name)) continue;
+      this.stats.filesRead++;
+      this.stats.filesTaken++;
+      this.#stamps.set(name, f.stamp);
+      changes.set(name, f.docs);
+    }
+    this.#seed = undefined;
+    return changes;
   }
 
   #parse(text: string, name: string): readonly ManifestDocument[] {

@@ -20,7 +20,7 @@ export interface DirectoryStamps {
 }
 
 /**
- * stampOf is the stamp ManifestDirectory compares (the worker's source repeats this expression).
+ * stampOf is the stamp ManifestDirectory compares (LIST_AND_STAMP_SOURCE repeats this expression for the workers).
  * Joined, not a template literal: the reader keeps one per file, and V8 keeps a template's result
  * as a tree of concatenated pieces and number strings (~270 bytes a file, 5.4 MB of an agent's
  * heap at 10,000 Services), a join as one flat string (~72).
@@ -29,21 +29,33 @@ export function stampOf(st: { ino: number; size: number; mtimeMs: number; ctimeM
   return [st.ino, st.size, st.mtimeMs, st.ctimeMs].join(":");
 }
 
+/**
+ * LIST_AND_STAMP_SOURCE is worker source shared with read-off-thread.ts: `listDirectory(dir)`
+ * (readdirSync; a missing directory is empty) and `stampOfStats(st)` (stampOf's expression).
+ * Needs `readdirSync` in scope.
+ */
+export const LIST_AND_STAMP_SOURCE = `
+const listDirectory = (dir) => {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (err && err.code === "ENOENT") return [];
+    throw err;
+  }
+};
+const stampOfStats = (st) => [st.ino, st.size, st.mtimeMs, st.ctimeMs].join(":");
+`;
+
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { readdirSync, statSync } = require("node:fs");
+${LIST_AND_STAMP_SOURCE}
 const dir = workerData;
-let names;
-try {
-  names = readdirSync(dir);
-} catch (err) {
-  if (err && err.code === "ENOENT") names = [];
-  else throw err;
-}
+const names = listDirectory(dir);
 const stamps = new Array(names.length);
 for (let i = 0; i < names.length; i++) {
   const st = statSync(dir + "/" + names[i], { throwIfNoEntry: false });
-  stamps[i] = st === undefined || !st.isFile() ? "" : [st.ino, st.size, st.mtimeMs, st.ctimeMs].join(":");
+  stamps[i] = st === undefined || !st.isFile() ? "" : stampOfStats(st);
 }
 parentPort.postMessage({ names, stamps });
 `;

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { readOffThread, type ReadBatch } from "./read-off-thread.ts";
+import { stampOf } from "./stat-off-thread.ts";
+
+async function all(dir: string, batchFiles?: number, slowMs = 0): Promise<ReadBatch[]> {
+  const out: ReadBatch[] = [];
+  for await (const b of readOffThread(dir, 10_000, batchFiles)) {
+    out.push(b);
+    if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
+  }
+  return out;
+}
+
+describe("readOffThread", () => {
+  const withDir = (body: (dir: string) => Promise<void>) => async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-readoff-"));
+    try {
+      await body(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test(
+    "reads every manifest file in batches, each with the stamp ManifestDirectory keeps; skips the rest",
+    withDir(async (dir) => {
+      for (let i = 0; i < 25; i++) writeFileSync(join(dir, `s${i}.yaml`), `n: ${i}\n`);
+      writeFileSync(join(dir, "t.yml"), "yml\n");
+      writeFileSync(join(dir, ".tmp.yaml"), "a writer's temp file");
+      writeFileSync(join(dir, "notes.txt"), "not a manifest");
+      mkdirSync(join(dir, "sub.yaml"));
+      // A consumer slower than the reader: the batches still come whole and in order.
+      const batches = await all(dir, 10, 20);
+      assert.deepEqual(
+        batches.map((b) => b.names.length),
+        [10, 10, 6],
+      );
+      const names = batches.flatMap((b) => b.names);
+      assert.deepEqual(
+        [...names].sort(),
+        [...Array.from({ length: 25 }, (_, i) => `s${i}.yaml`), "t.yml"].sort(),
+      );
+      for (const b of batches)
+        b.names.forEach((name, i) => {
+          assert.equal(b.stamps[i], stampOf(statSync(join(dir, name))), name);
+          assert.equal(b.texts[i], name === "t.yml" ? "yml\n" : `n: ${name.slice(1, -5)}\n`);
+        });
+    }),
+  );
+
+  test(
+    "a missing directory is empty; a file the directory's path names throws",
+    withDir(async (dir) => {
+      assert.deepEqual(await all(join(dir, "nope")), []);
+      writeFileSync(join(dir, "f"), "");
+      await assert.rejects(all(join(dir, "f")), /ENOTDIR/);
+    }),
+  );
+
+  test(
+    "a caller that stops early ends the worker",
+    withDir(async (dir) => {
+      for (let i = 0; i < 50; i++) writeFileSync(join(dir, `s${i}.yaml`), "x: 1\n");
+      let seen = 0;
+      for await (const b of readOffThread(dir, 10_000, 5)) {
+        seen += b.names.length;
+        break;
+      }
+      assert.equal(seen, 5);
+      // A worker left blocked in Atomics.wait would keep this test process from finishing.
+    }),
+  );
+});

@@ -6,9 +6,9 @@ import { describe, test } from "node:test";
 import { readOffThread, type ReadBatch } from "./read-off-thread.ts";
 import { stampOf } from "./stat-off-thread.ts";
 
-async function all(dir: string, batchFiles?: number, slowMs = 0): Promise<ReadBatch[]> {
+async function all(dir: string, batchFiles?: number, slowMs = 0, window?: number): Promise<ReadBatch[]> {
   const out: ReadBatch[] = [];
-  for await (const b of readOffThread(dir, 10_000, batchFiles)) {
+  for await (const b of readOffThread(dir, 10_000, batchFiles, window)) {
     out.push(b);
     if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
   }
@@ -33,8 +33,8 @@ describe("readOffThread", () => {
       writeFileSync(join(dir, ".tmp.yaml"), "a writer's temp file");
       writeFileSync(join(dir, "notes.txt"), "not a manifest");
       mkdirSync(join(dir, "sub.yaml"));
-      // A consumer slower than the reader: the batches still come whole and in order.
-      const batches = await all(dir, 10, 20);
+      // A consumer slower than the reader, which may be one batch ahead: it waits for each.
+      const batches = await all(dir, 10, 20, 1);
       assert.deepEqual(
         batches.map((b) => b.names.length),
         [10, 10, 6],

@@ -28,7 +28,11 @@ export interface ReadBatch {
 
 /** Files per batch: ~1.4 MB of text at 10 endpoints a slice. */
 export const READ_BATCH_FILES = 1000;
-/** Batches the worker may read ahead of the caller. */
+/**
+ * Batches the worker may read ahead of the caller. 8, and a streamed listing (opendir) so the
+ * first batch need not wait for the whole readdir, measured no faster at 100k (12.7-13.1 s vs
+ * 11.9-12.5 s, alternating runs).
+ */
 const WINDOW = 2;
 
 // The manifest-file rule is ManifestDirectory's isManifestFile, repeated here (worker source).
@@ -43,8 +47,8 @@ let sent = 0;
 let batch = { names: [], stamps: [], texts: [] };
 const send = () => {
   // Wait while the caller is a window behind (it adds to taken[0] per batch it has handled). The
-  // value waited on is the one compared: one the caller moved since returns at once, not after
-  // the 1 s safety timeout (a lost wake-up per batch was ~10 s of 200,000 files).
+  // value waited on is the one compared, so a move by the caller in between returns at once
+  // rather than after the 1 s safety timeout.
   for (let t = Atomics.load(taken, 0); sent - t >= window; t = Atomics.load(taken, 0)) Atomics.wait(taken, 0, t, 1000);
   parentPort.postMessage(batch);
   sent++;
@@ -81,11 +85,12 @@ export async function* readOffThread(
   dir: string,
   timeoutMs = 10_000,
   batchFiles = READ_BATCH_FILES,
+  window = WINDOW,
 ): AsyncGenerator<ReadBatch> {
   const taken = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { dir, batchFiles, window: WINDOW, taken },
+    workerData: { dir, batchFiles, window, taken },
     stdout: false,
     stderr: false,
   });

@@ -507,6 +507,7 @@ export class FileDatastore implements Datastore {
     this.#dirStamp = this.#statDir();
     const scans = this.#reader.stats.fullScans;
     const files = new Map<string, { stamp: string; docs: readonly ManifestDocument[] }>();
+    this.#reader.beginRead();
     this.#firstReading = true;
     try {
       for await (const batch of readOffThread(this.dir)) {

@@ -40,6 +40,8 @@ export class ManifestDirectory {
   readonly stats = { fullScans: 0, filesRead: 0, filesReused: 0, stampsTaken: 0, filesTaken: 0 };
   /** Files a snapshot recorded (IndexSnapshot): reused by the next scan when their stamp is unchanged. */
   #seed: ReadonlyMap<string, SnapshotFile> | undefined;
+  /** Files refresh looked at since beginRead (undefined: no read elsewhere under way). */
+  #refreshedDuringRead: Set<string> | undefined;
 
   /**
    * @param onlyKinds when given, documents of other kinds are dropped before validation (a
@@ -79,6 +81,8 @@ export class ManifestDirectory {
    */
   scan(taken?: DirectoryStamps): FileChanges {
     this.stats.fullScans++;
+    // A full scan here supersedes a read elsewhere (its caller drops it): stop noting refreshes.
+    this.#refreshedDuringRead = undefined;
     let names: string[];
     const stamps = new Map<string, string>();
     if (taken !== undefined) {
@@ -112,8 +116,20 @@ export class ManifestDirectory {
   /** refresh re-reads only `names` (files an inotify event named), each when its stamp changed. */
   refresh(names: Iterable<string>): FileChanges {
     const changes: FileChanges = new Map();
-    for (const name of names) if (isManifestFile(name)) this.#load(name, changes);
+    for (const name of names) {
+      if (!isManifestFile(name)) continue;
+      this.#refreshedDuringRead?.add(name);
+      this.#load(name, changes);
+    }
     return changes;
+  }
+
+  /**
+   * beginRead marks the start of a first scan read elsewhere (readOffThread): the files refresh
+   * looks at from now until takeRead are newer than that read, present or gone.
+   */
+  beginRead(): void {
+    this.#refreshedDuringRead = new Set();
   }
 
   /**
@@ -153,16 +169,19 @@ export class ManifestDirectory {
 
   /**
    * takeRead records files read and parsed elsewhere (a first scan through readOffThread) as one
-   * full scan: each file's stamp and documents into `changes`. A file this reader already holds
-   * was refreshed by a watch event while they were read, so its state is newer: left as it is.
+   * full scan: each file's stamp and documents into `changes`. A file a watch event refreshed
+   * since beginRead is newer than what was read: left as the refresh found it — held with its new
+   * documents, or not held at all when it was gone (a file deleted after the worker read it).
    */
   takeRead(
     files: ReadonlyMap<string, { readonly stamp: string; readonly docs: readonly ManifestDocument[] }>,
   ): FileChanges {
     this.stats.fullScans++;
+    const refreshed = this.#refreshedDuringRead;
+    this.#refreshedDuringRead = undefined;
     const changes: FileChanges = new Map();
     for (const [name, f] of files) {
-      if (this.#stamps.has(name)) continue;
+      if (this.#stamps.has(name) || refreshed?.has(name)) continue;
       this.stats.filesRead++;
       this.stats.filesTaken++;
       this.#stamps.set(name, f.stamp);

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { ManifestDirectory } from "./manifest-directory.ts";
 import { readOffThread, type ReadBatch } from "./read-off-thread.ts";
 import { stampOf } from "./stat-off-thread.ts";
 
@@ -72,6 +73,30 @@ describe("readOffThread", () => {
       }
       assert.equal(seen, 5);
       // A worker left blocked in Atomics.wait would keep this test process from finishing.
+    }),
+  );
+
+  test(
+    "takeRead leaves what a watch event refreshed during the read as the event found it, a deletion included",
+    withDir(async (dir) => {
+      const svc = (name: string, port: number): string =>
+        `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
+      for (const n of ["a", "b", "c"]) writeFileSync(join(dir, `${n}.yaml`), svc(n, 80));
+      const reader = new ManifestDirectory(dir);
+      reader.beginRead();
+      const read = new Map<string, { stamp: string; docs: ReturnType<ManifestDirectory["parseFile"]> }>();
+      for await (const b of readOffThread(dir))
+        b.names.forEach((name, i) =>
+          read.set(name, { stamp: b.stamps[i]!, docs: reader.parseFile(b.texts[i]!, name) }),
+        );
+      // After the worker read them: b deleted, c rewritten, each seen by a watch event.
+      rmSync(join(dir, "b.yaml"));
+      writeFileSync(join(dir, "c.yaml"), svc("c", 9090));
+      assert.deepEqual([...reader.refresh(["b.yaml", "c.yaml"]).keys()], ["c.yaml"]);
+      const changes = reader.takeRead(read);
+      assert.deepEqual([...changes.keys()], ["a.yaml"], "b (gone) and c (newer) are not taken from the read");
+      assert.deepEqual([...reader.names()].sort(), ["a.yaml", "c.yaml"]);
+      assert.equal(new Map(reader.stamps()).get("c.yaml"), stampOf(statSync(join(dir, "c.yaml"))));
     }),
   );
 });

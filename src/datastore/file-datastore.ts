@@ -478,6 +478,7 @@ export class FileDatastore implements Datastore {
     if (this.#closed) return;
     this.#dirStamp = this.#statDir();
     const scans = this.#reader.stats.fullScans;
+    this.#reader.beginRead();
     const seeded = this.#seedFromSnapshot();
     // Nothing to reuse (a snapshot of another version: an upgrade): read as a first start does.
     if (seeded === undefined && (await this.#firstRead())) return;

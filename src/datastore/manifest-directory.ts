@@ -75,13 +75,15 @@ export class ManifestDirectory {
    * scan reads every manifest file whose stamp changed and reports those gone; a missing
    * directory is empty. `taken`: the directory's entries and stamps as statOffThread took them
    * just before (the first scan of a restart), used instead of statting each file here; a file
-   * whose stamp is not the seed's is still read (and stat'ed again) here. A file this reader
-   * already holds was refreshed after that listing (a watch event while it was taken): its
-   * state is newer than `taken`'s, so it is left as it is, neither reloaded nor forgotten.
+   * whose stamp is not the seed's is still read (and stat'ed again) here. A file a watch event
+   * refreshed since beginRead (while `taken` was taken) is newer than `taken`: left as the
+   * refresh found it — held with its new documents, or not held when it was gone.
    */
   scan(taken?: DirectoryStamps): FileChanges {
     this.stats.fullScans++;
-    // A full scan here supersedes a read elsewhere (its caller drops it): stop noting refreshes.
+    // Stamps taken elsewhere are older than what refresh saw since beginRead; a scan that stats
+    // here sees the present, and supersedes a read elsewhere (its caller drops it).
+    const refreshed = this.#refreshedDuringRead;
     this.#refreshedDuringRead = undefined;
     let names: string[];
     const stamps = new Map<string, string>();
@@ -107,7 +109,8 @@ export class ManifestDirectory {
       for (const name of this.#stamps.keys()) if (!seen.has(name)) this.#forget(name, changes);
       for (const name of names) this.#load(name, changes);
     } else {
-      for (const name of names) if (!this.#stamps.has(name)) this.#load(name, changes, stamps.get(name));
+      for (const name of names)
+        if (!this.#stamps.has(name) && !refreshed?.has(name)) this.#load(name, changes, stamps.get(name));
     }
     this.#seed = undefined;
     return changes;

@@ -93,6 +93,7 @@ describe("statOffThread and ManifestDirectory.scan(taken)", () => {
       // A watch event read c.yaml (created after the listing) and a.yaml's new text before the scan.
       writeFileSync(join(dir, "a.yaml"), svc("a", 9090));
       writeFileSync(join(dir, "c.yaml"), svc("c", 82));
+      reader.beginRead();
       const refreshed = reader.refresh(["a.yaml", "c.yaml"]);
       assert.equal(refreshed.size, 2);
       const changes = reader.scan({ names: ["a.yaml"], stamps: [old] });
@@ -103,6 +104,27 @@ describe("statOffThread and ManifestDirectory.scan(taken)", () => {
       );
       assert.equal(reader.stats.filesReused, 0);
       assert.deepEqual([...reader.names()].sort(), ["a.yaml", "c.yaml"]);
+    }),
+  );
+
+  test(
+    "scan(taken) leaves a seeded file deleted after the listing deleted",
+    withDir((dir) => {
+      writeFileSync(join(dir, "a.yaml"), svc("a", 80));
+      writeFileSync(join(dir, "b.yaml"), svc("b", 81));
+      const first = new ManifestDirectory(dir);
+      const docs = first.scan();
+      const stamps = new Map(first.stamps());
+      const reader = new ManifestDirectory(dir);
+      reader.seed(new Map([...stamps].map(([name, stamp]) => [name, { stamp, docs: docs.get(name)! }])));
+      reader.beginRead();
+      // The worker listed both; then b was deleted and a watch event named it.
+      const taken = { names: ["a.yaml", "b.yaml"], stamps: [stamps.get("a.yaml")!, stamps.get("b.yaml")!] };
+      rmSync(join(dir, "b.yaml"));
+      assert.equal(reader.refresh(["b.yaml"]).size, 0, "b was not held: nothing to forget");
+      const changes = reader.scan(taken);
+      assert.deepEqual([...changes.keys()], ["a.yaml"]);
+      assert.deepEqual([...reader.names()], ["a.yaml"]);
     }),
   );
 });

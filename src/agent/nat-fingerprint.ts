@@ -20,6 +20,7 @@ import {
   frontendValueBytes,
   sourceRangeAllowBytes,
   sourceRangeKeyBytes,
+  writeBackendEntry,
 } from "../proxy/nat-entry-bytes.ts";
 
 /** FingerprintSums: one map's entry count and hash sums. */
@@ -72,6 +73,25 @@ function add(acc: FingerprintSums, k: Uint8Array, v: Uint8Array): void {
   addEntry(acc, k, 0, k.length, v, 0, v.length);
 }
 
+/** Reused buffers for one sl_nat_be entry: the backends are most of a fingerprint's entries (1M at 100k Services). */
+const BE_KEY = new Uint8Array(backendKeyBytes({ svcId: 0, index: 0 }).length);
+const BE_VALUE = new Uint8Array(backendValueBytes({ addr: "0.0.0.0", port: 0 }).length);
+const BE_KEY_VIEW = new DataView(BE_KEY.buffer);
+const BE_VALUE_VIEW = new DataView(BE_VALUE.buffer);
+
+/**
+ * addBackends folds `r`'s backends into `acc` as backendKeyBytes and backendValueBytes would
+ * give them, written in place into reused buffers (writeBackendEntry, the writer's own encoder)
+ * instead of an entry object and two fresh arrays each: the fingerprint after a cold start at
+ * 100k Services was ~3 s of the loop.
+ */
+function addBackends(acc: FingerprintSums, r: ServiceNat): void {
+  r.backends.each((svcId, index, addr, port) => {
+    writeBackendEntry(BE_KEY_VIEW, 0, BE_VALUE_VIEW, 0, { svcId, index }, { addr, port });
+    addEntry(acc, BE_KEY, 0, BE_KEY.length, BE_VALUE, 0, BE_VALUE.length);
+  });
+}
+
 function sharesOf(r: ServiceNat): Shares {
   let s = shares.get(r);
   if (s === undefined) {
@@ -79,7 +99,7 @@ function sharesOf(r: ServiceNat): Shares {
     const be = emptySums();
     const src = emptySums();
     for (const e of r.frontends) add(fe, frontendKeyBytes(e.key), frontendValueBytes(e.value));
-    for (const e of r.backends) add(be, backendKeyBytes(e.key), backendValueBytes(e.value));
+    addBackends(be, r);
     for (const e of r.sourceRanges) add(src, sourceRangeKeyBytes(e.key), sourceRangeAllowBytes());
     s = [fe, be, src];
     shares.set(r, s);

@@ -142,6 +142,16 @@ export class NatBackendList implements Iterable<NatBackendEntry> {
     }
   }
 
+  /** each calls `fn` with every entry's fields, in order, without making entry objects. */
+  each(fn: (svcId: number, index: number, addr: string, port: number) => void): void {
+    for (let r = 0, at = 0; r < this.runs.length; at += this.runs[r + 2]!, r += 3) {
+      const svcId = this.runs[r]!;
+      const first = this.runs[r + 1]!;
+      for (let i = 0; i < this.runs[r + 2]!; i++)
+        fn(svcId, first + i, this.slots[2 * (at + i)] as string, this.slots[2 * (at + i) + 1] as number);
+    }
+  }
+
   /** Every entry, in order (fresh objects). */
   *[Symbol.iterator](): IterableIterator<NatBackendEntry> {
     for (let r = 0, at = 0; r < this.runs.length; at += this.runs[r + 2]!, r += 3) {

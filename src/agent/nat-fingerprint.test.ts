@@ -34,18 +34,23 @@ function oracle(results: readonly ServiceNat[]): string {
   return [fe, be, src].map(sumsText).join("/");
 }
 
+/** appliedResults: what a reconciler applied for random Services and slices from `seed`. */
+function appliedResults(seed: number): ServiceNat[] {
+  const rnd = prng(seed);
+  const reconciler = new NatReconciler(new InMemoryNatMapBackend());
+  reconciler.sync({
+    services: NAMES.map((n) => randomService(rnd, n)),
+    endpointSlices: NAMES.map((n, i) => randomSlice(rnd, n, i)),
+    nodeName: NODE,
+    nodeAddresses: ["10.0.0.1"],
+  });
+  return reconciler.applied()!.services.map((s) => s.result);
+}
+
 describe("resultsFingerprint", () => {
   test("equals the entry-by-entry sums of what the writer encodes, for random Services", () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const rnd = prng(seed);
-      const reconciler = new NatReconciler(new InMemoryNatMapBackend());
-      reconciler.sync({
-        services: NAMES.map((n) => randomService(rnd, n)),
-        endpointSlices: NAMES.map((n, i) => randomSlice(rnd, n, i)),
-        nodeName: NODE,
-        nodeAddresses: ["10.0.0.1"],
-      });
-      const results = reconciler.applied()!.services.map((s) => s.result);
+      const results = appliedResults(seed);
       assert.ok(
         results.some((r) => r.backends.length > 0),
         `seed ${seed}: some backends`,
@@ -55,15 +60,7 @@ describe("resultsFingerprint", () => {
   });
 
   test("a backend's port or address moved changes the fingerprint", () => {
-    const rnd = prng(3);
-    const reconciler = new NatReconciler(new InMemoryNatMapBackend());
-    reconciler.sync({
-      services: NAMES.map((n) => randomService(rnd, n)),
-      endpointSlices: NAMES.map((n, i) => randomSlice(rnd, n, i)),
-      nodeName: NODE,
-      nodeAddresses: ["10.0.0.1"],
-    });
-    const results = reconciler.applied()!.services.map((s) => s.result);
+    const results = appliedResults(3);
     const i = results.findIndex((r) => r.backends.length > 0);
     const entries = [...results[i]!.backends];
     const moved = (change: (e: (typeof entries)[number]) => (typeof entries)[number]): ServiceNat[] =>

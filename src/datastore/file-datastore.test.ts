@@ -13,6 +13,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { serviceYaml as svc } from "../../test/support/manifest-dir.ts";
 import { atomicWriteFile } from "./atomic-write.ts";
 import { runDatastoreContract, eventRecorder } from "./datastore-contract.case.ts";
 import { FileDatastore, watchTraceChannel, type WatchTrace } from "./file-datastore.ts";
@@ -29,9 +30,6 @@ runDatastoreContract("file", async () => {
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });
-
-const svc = (name: string, port: number): string =>
-  `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
 
 describe("FileDatastore", () => {
   const withDir = (body: (dir: string, ds: FileDatastore) => Promise<void>) => async () => {

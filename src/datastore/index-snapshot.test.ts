@@ -12,13 +12,11 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { serviceYaml as svc } from "../../test/support/manifest-dir.ts";
 import type { DatastoreEvent } from "./datastore.ts";
 import { FileDatastore } from "./file-datastore.ts";
 import { IndexSnapshot, SNAPSHOT_FORMAT } from "./index-snapshot.ts";
 import { resourceDigest } from "./resource-digest.ts";
-
-const svc = (name: string, port: number): string =>
-  `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
 
 /** A process's worth of FileDatastore: open with the snapshot, take the opening events, close. */
 async function run(

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { serviceYaml as svc, withTempDir } from "../../test/support/manifest-dir.ts";
 import { ManifestDirectory } from "./manifest-directory.ts";
 import { readOffThread, type ReadBatch } from "./read-off-thread.ts";
 import { stampOf } from "./stat-off-thread.ts";
@@ -17,14 +17,7 @@ async function all(dir: string, batchFiles?: number, slowMs = 0, window?: number
 }
 
 describe("readOffThread", () => {
-  const withDir = (body: (dir: string) => Promise<void>) => async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sluice-readoff-"));
-    try {
-      await body(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
+  const withDir = (body: (dir: string) => Promise<void>) => withTempDir("sluice-readoff-", body);
 
   test(
     "reads every manifest file in batches, each with the stamp ManifestDirectory keeps; skips the rest",
@@ -79,8 +72,6 @@ describe("readOffThread", () => {
   test(
     "takeRead leaves what a watch event refreshed during the read as the event found it, a deletion included",
     withDir(async (dir) => {
-      const svc = (name: string, port: number): string =>
-        `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
       for (const n of ["a", "b", "c"]) writeFileSync(join(dir, `${n}.yaml`), svc(n, 80));
       const reader = new ManifestDirectory(dir);
       reader.beginRead();

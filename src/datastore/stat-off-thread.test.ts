@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { serviceYaml as svc, withTempDir } from "../../test/support/manifest-dir.ts";
 import { ManifestDirectory } from "./manifest-directory.ts";
 import { stampOf, statOffThread } from "./stat-off-thread.ts";
 
-const svc = (name: string, port: number): string =>
-  `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  ports:\n    - port: ${port}\n`;
-
 describe("statOffThread and ManifestDirectory.scan(taken)", () => {
-  const withDir = (body: (dir: string) => Promise<void> | void) => async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sluice-statoff-"));
-    try {
-      await body(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
+  const withDir = (body: (dir: string) => Promise<void> | void) => withTempDir("sluice-statoff-", body);
 
   test(
     "lists every entry with the stamp ManifestDirectory keeps; not a regular file: empty",

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 
 const MODULE = new URL("./release-memory.ts", import.meta.url).href;
@@ -48,4 +51,40 @@ test("shrinkYoungGenerationWhenQuiet gives back the young generation a burst gre
     r.afterBytes <= r.grown / 4,
     `young generation after ${r.tries} scavenge(s): ${r.afterBytes} bytes`,
   );
+});
+
+/**
+ * A code cache written after releaseMemory (as bin/code-cache.js writes the agent's, seconds after
+ * its start) must be one the next start accepts: V8 refuses a cache whose flag hash differs, and
+ * releaseMemory sets V8 flags at run time.
+ */
+test("releaseMemory leaves V8's flags as they were, so a code cache written after it is accepted", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sl-t-release-cache-"));
+  try {
+    const cache = join(dir, "script.cache");
+    const script = `new (await import("node:vm")).Script("(function () { return 42; })()", { filename: "cached.js", `;
+    const write = `
+import { writeFileSync } from "node:fs";
+import { releaseMemory } from ${JSON.stringify(MODULE)};
+const s = ${script}});
+s.runInThisContext();
+releaseMemory();
+writeFileSync(${JSON.stringify(cache)}, s.createCachedData());
+`;
+    const read = `
+import { readFileSync } from "node:fs";
+const s = ${script}cachedData: readFileSync(${JSON.stringify(cache)}) });
+console.log(JSON.stringify({ rejected: s.cachedDataRejected }));
+`;
+    for (const source of [write, read]) {
+      const child = spawnSync(process.execPath, [...process.execArgv, "--input-type=module", "-e", source], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      assert.equal(child.status, 0, child.stderr);
+      if (source === read) assert.deepEqual(JSON.parse(child.stdout.trim()), { rejected: false });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -21,12 +21,18 @@ let collect: Collect | undefined;
 /**
  * collector returns a gc() for the agent's use only: --expose-gc set at run time
  * makes the next context get one, and the process's own global stays as it was, so nothing else
- * in the agent can call it.
+ * in the agent can call it. The flag is cleared again at once: V8 stamps a code cache with a
+ * hash of the flags set, so a cache the agent writes with --expose-gc on would be refused by the
+ * next start (bin/code-cache.js), which has it off.
  */
 function collector(): Collect {
   if (collect === undefined) {
     setFlagsFromString("--expose-gc");
-    collect = runInNewContext("gc") as Collect;
+    try {
+      collect = runInNewContext("gc") as Collect;
+    } finally {
+      setFlagsFromString("--no-expose-gc");
+    }
   }
   return collect;
 }

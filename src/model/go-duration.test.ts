@@ -9,6 +9,9 @@ test("parseGoDuration reads Go durations into milliseconds", () => {
   assert.equal(parseGoDuration("500ms"), 500);
   assert.equal(parseGoDuration(".5s"), 500);
   assert.equal(parseGoDuration("1500us"), 1.5);
+  // Go takes both micro signs: U+00B5 and the Greek U+03BC.
+  assert.equal(parseGoDuration("1500\u00b5s"), 1.5);
+  assert.equal(parseGoDuration("2m1500\u03bcs"), 120_001.5);
   assert.equal(parseGoDuration("0"), 0);
 });
 

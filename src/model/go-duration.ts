@@ -14,7 +14,9 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
-const PART = /([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)/y;
+// µ (U+00B5) and μ (U+03BC) escaped: esbuild leaves a regular expression's characters as they
+// are, and one non-ASCII character makes V8 hold the whole bundle as two-byte text.
+const PART = /([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
 
 /** parseGoDuration returns milliseconds, or undefined when `text` is not a Go duration. */
 export function parseGoDuration(text: string): number | undefined {

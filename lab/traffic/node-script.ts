@@ -2,9 +2,12 @@
  * nodeScriptArgv builds the argv that runs one of the traffic scripts with tsx, by absolute
  * paths, so it works from any working directory and inside any namespace.
  */
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-const TSX = fileURLToPath(import.meta.resolve("tsx"));
+// require.resolve, not import.meta.resolve: the same file (tsx exports one entry for both), and
+// it works in the CommonJS bundle (bin/bundle.js), where import.meta is empty.
+const TSX = createRequire(import.meta.url).resolve("tsx");
 
 /** nodeScriptArgv returns `[node, --import, <tsx>, <lab/traffic/script>, ...args]`. */
 export function nodeScriptArgv(

@@ -38,4 +38,6 @@ registerPolicyCommand(program);
 registerConfigCommand(program);
 registerFlowsCommand(program);
 
-await program.parseAsync(process.argv);
+// Not a top-level await: bin/bundle.js makes this a CommonJS script (for V8's code cache). A
+// rejection is unhandled, so Node prints it and exits with 1, as it did for the await.
+void program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -40,14 +40,19 @@ test("npm run bundle builds an entry that runs on its own, with import.meta.url 
   assert.ok(current.inputs.includes("src/agent/agent-config.ts"));
   assert.ok(!current.inputs.some((p) => p.includes("node_modules")), "a package changes with the lockfile");
   assert.ok(current.inputs.includes("package-lock.json"));
-  const entry = join(ROOT, "dist", "bundle", current.dir, "sluice.mjs");
+  const entry = join(ROOT, "dist", "bundle", current.dir, "sluice.cjs");
   const text = readFileSync(entry, "utf8");
-  assert.ok(!text.includes("import.meta.url"), "every import.meta.url was replaced");
+  assert.ok(
+    !text.includes("import.meta"),
+    "every import.meta.url was replaced, and nothing else of import.meta is used",
+  );
   // The packages every start loads are bundled in; the native and lazy ones stay external.
-  const imports = [...text.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+  const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
   for (const p of ["zod", "yaml", "prom-client", "pino", "commander"])
-    assert.ok(!imports.includes(p), `${p} is bundled: ${imports.join(", ")}`);
-  assert.ok(imports.includes("koffi"), `koffi (a native addon) stays external: ${imports.join(", ")}`);
+    assert.ok(!required.includes(p), `${p} is bundled: ${required.join(", ")}`);
+  assert.ok(required.includes("koffi"), `koffi (a native addon) stays external: ${required.join(", ")}`);
+  assert.ok(required.includes("@kubernetes/client-node"), "the kubernetes client stays external");
+  assert.ok(/^[\x00-\x7f]*$/.test(text), "ASCII only: V8 would hold a non-ASCII source as two-byte text");
   assert.ok(text.includes(JSON.stringify(new URL("../../src/agent/agent-config.ts", import.meta.url).href)));
   const run = node([entry, "version"]);
   assert.equal(run.status, 0, run.stderr);
@@ -65,4 +70,37 @@ test("bin/sluice.js runs through tsx with SLUICE_BUNDLE=0 and through the bundle
   assert.equal(bundled.status, 0, bundled.stderr);
   assert.equal(bundled.stdout, tsx.stdout);
   assert.equal(bundled.stderr, "", "SLUICE_BUNDLE=1 says on stderr when it cannot use the bundle");
+});
+
+test("bin/sluice.js writes a V8 code cache and uses it; a corrupt one is refused and replaced", () => {
+  const first = node([SLUICE, "version"], { SLUICE_BUNDLE: "1" });
+  assert.equal(first.status, 0, first.stderr);
+  const current = JSON.parse(readFileSync(join(ROOT, "dist", "bundle", "current.json"), "utf8")) as {
+    dir: string;
+  };
+  const dir = join(ROOT, "dist", "bundle", current.dir);
+  const caches = () => readdirSync(dir).filter((f) => /^code-cache-cli-\d+-\d+\.bin$/.test(f));
+  assert.equal(
+    caches().length,
+    1,
+    `one cache for the commands other than agent: ${readdirSync(dir).join(", ")}`,
+  );
+  const path = join(dir, caches()[0]!);
+  // Accepted: the next run leaves it as it is (a refused cache is written again).
+  const written = statSync(path).mtimeMs;
+  const second = node([SLUICE, "version"], { SLUICE_BUNDLE: "1" });
+  assert.equal(second.stdout, first.stdout);
+  assert.equal(statSync(path).mtimeMs, written, "an accepted cache is not rewritten");
+  // Refused: the command runs from the source all the same and leaves a cache V8 accepts.
+  writeFileSync(path, Buffer.alloc(4096, 7));
+  const third = node([SLUICE, "version"], { SLUICE_BUNDLE: "1" });
+  assert.equal(third.status, 0, third.stderr);
+  assert.equal(third.stdout, first.stdout);
+  assert.notDeepEqual(readFileSync(path), Buffer.alloc(4096, 7), "the corrupt cache was replaced");
+  // --version exits inside commander (process.exit) and still writes the cache.
+  rmSync(path);
+  const version = node([SLUICE, "--version"], { SLUICE_BUNDLE: "1" });
+  assert.equal(version.status, 0, version.stderr);
+  assert.equal(version.stdout.trim(), VERSION);
+  assert.ok(existsSync(path), readdirSync(dir).join(", "));
 });

@@ -142,10 +142,11 @@ function takeLock() {
 }
 
 /**
- * buildBundle builds the command into a new directory under dist/bundle/ (sluice.cjs, its source
- * map, and later the code caches bin/code-cache.js writes), then points current.json at it with one rename, so
- * a reader never sees half a build. Returns the entry file, or undefined when another process
- * is building. Throws on a build error or when dist/ cannot be written.
+ * buildBundle builds the command into a new directory under dist/bundle/ (sluice.cjs and its
+ * source map; bin/code-cache.js later writes the code caches there), then points current.json
+ * at it with one rename, so a reader never sees half a build. Returns the entry file, or
+ * undefined when another process is building. Throws on a build error or when dist/ cannot be
+ * written.
  */
 export async function buildBundle() {
   mkdirSync(OUT_DIR, { recursive: true });

@@ -6,9 +6,8 @@
 //
 // - Two caches in the build's directory: the agent's, which holds what an agent start compiles
 //   (its restart's time to ready is what this is for), and one for every other command. The
-//   file's name carries
-//   the bundle's size and mtime, because V8 checks a cache against the source's length only: a
-//   bundle edited in place gets a new cache instead of another source's bytecode.
+//   file's name carries the bundle's size and mtime, because V8 checks a cache against the
+//   source's length only: a bundle edited in place gets a new cache, not another source's code.
 // - Written when missing or refused (another Node or V8 flags: V8 checks those itself): at exit,
 //   or WRITE_AFTER_MS after the start for a process that runs on (an agent), whichever is
 //   first; atomically (temp file, rename), so concurrent starts each leave a whole one. A cache
@@ -23,8 +22,8 @@ import vm from "node:vm";
 
 /**
  * WRITE_AFTER_MS: a long-running command's cache is written this long after its start: an
- * agent's start and first sync have run by then at 10k Services (~2.5 s), and the write (~20 ms
- * of CPU, once per build) lands before the idle time the benches measure. (The agent's
+ * agent's start and first sync have run by then at 10k Services (~2.5 s), and the write (tens of
+ * ms of CPU, once per build) lands before the idle time the benches measure. (The agent's
  * releaseMemory sets V8 flags back as they were: a cache stamped with other flags is refused.)
  */
 const WRITE_AFTER_MS = 4_000;

@@ -22,7 +22,10 @@ import {
 /** FileChanges are the files whose content changed: their new documents, or undefined when gone. */
 export type FileChanges = Map<string, readonly ManifestDocument[] | undefined>;
 
-/** isManifestFile tells whether a directory entry is one the datastore reads. */
+/**
+ * isManifestFile tells whether a directory entry is one the datastore reads. Self-contained:
+ * read-off-thread.ts runs its source text in a worker.
+ */
 export function isManifestFile(name: string): boolean {
   return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"));
 }

@@ -17,6 +17,7 @@
  * the iterator: the caller scans on the main thread instead.
  */
 import { Worker } from "node:worker_threads";
+import { isManifestFile } from "./manifest-directory.ts";
 import { LIST_AND_STAMP_SOURCE } from "./stat-off-thread.ts";
 
 /** ReadBatch: manifest files in readdir order, each with its stamp and text. */
@@ -35,13 +36,14 @@ export const READ_BATCH_FILES = 1000;
  */
 const WINDOW = 2;
 
-// The manifest-file rule is ManifestDirectory's isManifestFile, repeated here (worker source).
+// The manifest-file rule is ManifestDirectory's own isManifestFile, by its source text (it
+// refers to nothing outside itself).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { readdirSync, statSync, readFileSync } = require("node:fs");
 ${LIST_AND_STAMP_SOURCE}
 const { dir, batchFiles, window, taken } = workerData;
-const isManifest = (n) => !n.startsWith(".") && (n.endsWith(".yaml") || n.endsWith(".yml"));
+const isManifest = ${isManifestFile.toString()};
 const names = listDirectory(dir);
 let sent = 0;
 let batch = { names: [], stamps: [], texts: [] };

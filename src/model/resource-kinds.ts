@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { calicoNetworkPolicySchema, globalNetworkPolicySchema } from "./calico-policy.ts";
 import { configMapSchema } from "./config-map.ts";
 import { daemonSetSchema } from "./daemon-set.ts";
-import { endpointSliceSchema } from "./endpoint-slice.ts";
+import { endpointSliceSchema, validateSliceInShape } from "./endpoint-slice.ts";
 import { felixConfigurationSchema } from "./felix-configuration.ts";
 import { hostEndpointSchema } from "./host-endpoint.ts";
 import { installationSchema } from "./installation.ts";
@@ -18,6 +18,7 @@ import { nodeSchema } from "./node.ts";
 import { podSchema } from "./pod.ts";
 import { serviceSchema } from "./service.ts";
 import { tierSchema } from "./tier.ts";
+import type { Resource } from "./resource.ts";
 import type { ValidationOptions } from "./validation-options.ts";
 
 /** KindInfo describes one resource kind. `group` is "" for the Kubernetes core group. */
@@ -31,6 +32,12 @@ export interface KindInfo {
   readonly plural: string;
   readonly shortNames: readonly string[];
   readonly schema: (options: ValidationOptions) => z.ZodType;
+  /**
+   * For a kind a cluster holds by the hundred thousand: validates the common shape of the kind
+   * faster than `schema` alone and to the same result, or returns undefined (then `schema`
+   * validates and words the error).
+   */
+  readonly validateInShape?: (raw: Record<string, unknown>, schema: z.ZodType) => Resource | undefined;
 }
 
 function kind(
@@ -40,6 +47,7 @@ function kind(
   namespaced: boolean,
   shortNames: readonly string[],
   schema: (options: ValidationOptions) => z.ZodType,
+  validateInShape?: KindInfo["validateInShape"],
 ): KindInfo {
   const singular = k.toLowerCase();
   const plural = singular.endsWith("s")
@@ -48,13 +56,14 @@ function kind(
       ? `${singular.slice(0, -1)}ies`
       : `${singular}s`;
   const apiVersion = group === "" ? version : `${group}/${version}`;
-  return { kind: k, group, version, apiVersion, namespaced, singular, plural, shortNames, schema };
+  const info = { kind: k, group, version, apiVersion, namespaced, singular, plural, shortNames, schema };
+  return validateInShape === undefined ? info : { ...info, validateInShape };
 }
 
 /** RESOURCE_KINDS lists every kind the datastore accepts. */
 export const RESOURCE_KINDS: readonly KindInfo[] = [
   kind("Service", "", "v1", true, ["svc"], serviceSchema),
-  kind("EndpointSlice", "discovery.k8s.io", "v1", true, [], endpointSliceSchema),
+  kind("EndpointSlice", "discovery.k8s.io", "v1", true, [], endpointSliceSchema, validateSliceInShape),
   kind("Node", "", "v1", false, ["no"], nodeSchema),
   kind("Pod", "", "v1", true, ["po"], podSchema),
   kind("Namespace", "", "v1", false, ["ns"], namespaceSchema),

@@ -83,7 +83,13 @@ export function validateResource(raw: unknown, options: ValidationOptions = {}):
   }
   const key = manifestKey(raw);
   const resourceName = key ? formatResourceKey(key) : what;
-  const parsed = schemaFor(info, options).safeParse(raw, { reportInput: true });
+  const schema = schemaFor(info, options);
+  const inShape = info.validateInShape?.(raw, schema);
+  if (inShape !== undefined) {
+    shareNames(inShape, info);
+    return { ok: true, resource: inShape, key: key as ResourceKey, kind: info };
+  }
+  const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const [first, ...rest] = parsed.error.issues;
     if (first === undefined)

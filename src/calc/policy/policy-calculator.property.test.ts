@@ -11,6 +11,7 @@ import { resourceKeyId } from "../../model/resource-key.ts";
 import type { Resource } from "../../model/resource.ts";
 import { manifestKey } from "../../model/validate-resource.ts";
 import { memberKey } from "./ip-set-types.ts";
+import { prng } from "../../../test/support/random-services.ts";
 import { PolicyCalculator, type PolicyDelta } from "./policy-calculator.ts";
 import {
   cnp,
@@ -24,19 +25,8 @@ import {
   tier,
 } from "../../../test/support/policy-resources.ts";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generator(seed: number) {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const maybe = (p = 0.5): boolean => r() < p;
   const labels = (): Record<string, string> => ({

@@ -214,7 +214,7 @@ export class DatastoreIndex {
     const removed: DatastoreEvent[] = [];
     const changed: DatastoreEvent[] = [];
     for (const id of keys) {
-      for (const def of listOf(this.#byKey.get(id))) dropRejection(def);
+      if (this.#rejected.size > 0) for (const def of listOf(this.#byKey.get(id))) dropRejection(def);
       const old = this.#active.get(id);
       const cur = this.#resolve(id, old);
       if (cur === undefined) {
@@ -259,7 +259,10 @@ export class DatastoreIndex {
 
   /** #resolve picks the holder of one resource and records the rejections of its other definitions. */
   #resolve(id: string, old: ActiveEntry | undefined): ActiveEntry | undefined {
-    const defs = listOf(this.#byKey.get(id));
+    const held = this.#byKey.get(id);
+    // Nearly always one valid definition: it holds the key and there is nothing to reject.
+    if (held !== undefined && !Array.isArray(held) && held.ok) return held;
+    const defs = listOf(held);
     const valid = defs.filter((d): d is Extract<Definition, { ok: true }> => d.ok);
     let holder: ActiveEntry | undefined = (old && valid.find((d) => d.file === old.file)) ?? valid[0];
     for (const d of valid) {

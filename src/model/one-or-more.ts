@@ -29,7 +29,11 @@ export function addOne<K, T>(map: Map<K, OneOrMore<T>>, key: K, item: T): void {
 export function removeOne<K, T>(map: Map<K, OneOrMore<T>>, key: K, item: T): void {
   const v = map.get(key);
   if (v === undefined) return;
-  const rest = listOf(v).filter((x) => x !== item);
+  if (!Array.isArray(v)) {
+    if (v === item) map.delete(key);
+    return;
+  }
+  const rest = v.filter((x) => x !== item);
   if (rest.length === 0) map.delete(key);
   else map.set(key, oneOrMore(rest));
 }

@@ -56,7 +56,12 @@ function describe(raw: Record<string, unknown>): string {
   return namespace === undefined ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
 }
 
-/** validateResource checks a manifest (a parsed YAML/JSON document) against its kind's schema. */
+/**
+ * validateResource checks a manifest (a parsed YAML/JSON document) against its kind's schema.
+ * The manifest is handed over: a kind's in-shape path (KindInfo.validateInShape) may make parts
+ * of it the resource's own, shared and frozen (an EndpointSlice's endpoint objects, their
+ * conditions) — pass a copy of anything the caller will change afterwards.
+ */
 export function validateResource(raw: unknown, options: ValidationOptions = {}): ValidationResult {
   if (!isRecord(raw)) {
     return {

@@ -111,7 +111,17 @@ export function validateSliceInShape(
   return slice;
 }
 
-const ENDPOINT_KEYS = ["addresses", "conditions", "hostname", "targetRef", "nodeName", "zone", "hints"];
+/** The schema's endpoint fields in its order, each with the check of a value it keeps unchanged. */
+const ENDPOINT_FIELDS: readonly (readonly [string, (v: unknown) => boolean])[] = [
+  ["addresses", addressesInShape],
+  ["conditions", conditionsInShape],
+  ["hostname", (v) => typeof v === "string" && dns1123LabelProblem(v) === undefined],
+  ["targetRef", targetRefInShape],
+  ["nodeName", (v) => typeof v === "string" && dns1123SubdomainProblem(v) === undefined],
+  ["zone", (v) => typeof v === "string"],
+  ["hints", (v) => isPlainObject(v) && !Object.hasOwn(v, "__proto__")],
+];
+const ENDPOINT_KEYS = ENDPOINT_FIELDS.map(([key]) => key);
 const CONDITION_KEYS = ["ready", "serving", "terminating"];
 const TARGET_REF_KEYS = ["kind", "namespace", "name"];
 
@@ -130,22 +140,7 @@ export function endpointInShape(ep: unknown): boolean {
     // addresses and conditions come first, and both are required here.
     if (at < 0 || (next < 2 && at !== next)) return false;
     next = at + 1;
-    const v = ep[key];
-    const ok =
-      at === 0
-        ? addressesInShape(v)
-        : at === 1
-          ? conditionsInShape(v)
-          : at === 2
-            ? typeof v === "string" && dns1123LabelProblem(v) === undefined
-            : at === 3
-              ? targetRefInShape(v)
-              : at === 4
-                ? typeof v === "string" && dns1123SubdomainProblem(v) === undefined
-                : at === 5
-                  ? typeof v === "string"
-                  : isPlainObject(v) && !Object.hasOwn(v, "__proto__");
-    if (!ok) return false;
+    if (!ENDPOINT_FIELDS[at]![1](ep[key])) return false;
   }
   return next >= 2;
 }

@@ -26,8 +26,9 @@ export {
 export { NatCache, type NatCacheEntry } from "./nat-cache.ts";
 export { NatBackendList } from "./nat-backend-list.ts";
 export { IpProtocol, protocolName, type IpProtocolName } from "./ip-protocol.ts";
-export { backendKeyId, frontendKeyId, natStateOf, sourceRangeKeyId } from "./nat-state.ts";
+export { backendAt, backendKeyId, frontendKeyId, natStateOf, sourceRangeKeyId } from "./nat-state.ts";
 export type {
+  BackendSlots,
   NatBackendEntry,
   NatBackendKey,
   NatBackendValue,

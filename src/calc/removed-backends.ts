@@ -5,7 +5,7 @@
  * nothing. Conntrack cleanup starts from these pairs.
  */
 import type { NatBackendValue, NatFrontendKey, NatState } from "./nat-state.ts";
-import { backendKeyId, frontendKeyId } from "./nat-state.ts";
+import { backendAt, frontendKeyId } from "./nat-state.ts";
 
 /** RemovedBackend is a backend a frontend no longer leads to. */
 export interface RemovedBackend {
@@ -19,7 +19,7 @@ export function frontendBackends(state: NatState, feId: string): NatBackendValue
   if (fe === undefined) return [];
   const out: NatBackendValue[] = [];
   for (let index = 0; index < fe.value.count; index++) {
-    const be = state.backends.get(backendKeyId({ svcId: fe.value.svcId, index }));
+    const be = backendAt(state.backends, fe.value.svcId, index);
     if (be !== undefined) out.push(be.value);
   }
   return out;
@@ -55,9 +55,9 @@ function sameList(actual: NatState, desired: NatState, feId: string): boolean {
   const aId = a.value.svcId;
   const dId = d.value.svcId;
   for (let index = 0; index < a.value.count; index++) {
-    const x = actual.backends.get(backendKeyId({ svcId: aId, index }));
+    const x = backendAt(actual.backends, aId, index);
     if (x === undefined) continue; // a hole reaches nothing, so nothing is taken away
-    const y = desired.backends.get(backendKeyId({ svcId: dId, index }));
+    const y = backendAt(desired.backends, dId, index);
     if (y === undefined || y.value.addr !== x.value.addr || y.value.port !== x.value.port) return false;
   }
   return true;

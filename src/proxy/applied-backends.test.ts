@@ -58,4 +58,37 @@ describe("AppliedBackends", () => {
     assert.deepEqual(sorted(index), sorted(map));
     assert.equal(index.get("1#1"), undefined, "the shrunk list's old slots are gone");
   });
+
+  test("fromEntries indexes a map's entries in any order, holes and slots given twice included, as a Map by slot", () => {
+    const at = (svcId: number, index: number, addr: string): NatBackendEntry => ({
+      key: { svcId, index },
+      value: { addr, port: 80 },
+    });
+    // As sl_nat_be iterates: hash order, a hole at 7#1, 9#0 given twice (the later one stands).
+    const entries = [
+      at(7, 2, "a"),
+      at(9, 0, "x"),
+      at(7, 0, "b"),
+      at(12, 5, "c"),
+      at(9, 0, "y"),
+      at(7, 3, "d"),
+    ];
+    const index = AppliedBackends.fromEntries(entries);
+    const map = new Map(entries.map((e): [string, NatBackendEntry] => [backendKeyId(e.key), e]));
+    assert.equal(index.size, map.size);
+    assert.deepEqual(sorted(index), sorted(map));
+    assert.deepEqual(index.slot(9, 0), at(9, 0, "y"));
+    assert.deepEqual(index.slot(12, 5), at(12, 5, "c"));
+    for (const [svcId, index_] of [
+      [7, 1],
+      [7, 4],
+      [12, 0],
+      [8, 0],
+    ] as const)
+      assert.equal(index.slot(svcId, index_), undefined, `${svcId}#${index_}`);
+    assert.deepEqual(
+      [...index.svcIds()].sort((a, b) => a - b),
+      [7, 9, 12],
+    );
+  });
 });

@@ -6,12 +6,16 @@
  * as the ReadonlyMap a NatState's backends are (entries made on demand), and is patched a
  * Service's list at a time. A svc_id belongs to one Service port (ServiceIdAllocator), so one
  * list holds all of an id's slots.
+ *
+ * What the maps were read to hold (NatReconciler's adoption: a restart without its snapshot, the
+ * periodic check) is indexed the same way (fromEntries), so the diff against the desired state
+ * reads both by slot (BackendSlots) instead of through two Maps of 100k "svcId#index" keys.
  */
-import { backendKeyId } from "../calc/index.ts";
-import type { NatBackendEntry, NatBackendList } from "../calc/index.ts";
+import { backendKeyId, NatBackendList } from "../calc/index.ts";
+import type { BackendSlots, NatBackendEntry } from "../calc/index.ts";
 
 /** AppliedBackends indexes Services' backend lists by svc_id. */
-export class AppliedBackends implements ReadonlyMap<string, NatBackendEntry> {
+export class AppliedBackends implements ReadonlyMap<string, NatBackendEntry>, BackendSlots {
   readonly #bySvcId = new Map<number, NatBackendList>();
   #size = 0;
 
@@ -19,6 +23,27 @@ export class AppliedBackends implements ReadonlyMap<string, NatBackendEntry> {
   static of(results: Iterable<{ readonly backends: NatBackendList }>): AppliedBackends {
     const out = new AppliedBackends();
     for (const r of results) out.add(r.backends);
+    return out;
+  }
+
+  /**
+   * fromEntries indexes entries in any order (a map's iteration order), one list per svc_id with
+   * its slots in index order; a slot given twice keeps the last.
+   */
+  static fromEntries(entries: Iterable<NatBackendEntry>): AppliedBackends {
+    const bySvcId = new Map<number, NatBackendEntry[]>();
+    for (const e of entries) {
+      const slots = bySvcId.get(e.key.svcId);
+      if (slots === undefined) bySvcId.set(e.key.svcId, [e]);
+      else slots.push(e);
+    }
+    const out = new AppliedBackends();
+    for (const slots of bySvcId.values()) {
+      slots.sort((a, b) => a.key.index - b.key.index);
+      // A slot given twice: the later one, as a Map keyed by the slot would keep.
+      const unique = slots.filter((e, i) => slots[i + 1]?.key.index !== e.key.index);
+      out.add(NatBackendList.from(unique));
+    }
     return out;
   }
 
@@ -70,6 +95,11 @@ export class AppliedBackends implements ReadonlyMap<string, NatBackendEntry> {
 
   get size(): number {
     return this.#size;
+  }
+
+  /** slot is the entry of slot (`svcId`, `index`), or undefined. */
+  slot(svcId: number, index: number): NatBackendEntry | undefined {
+    return this.#bySvcId.get(svcId)?.get(svcId, index);
   }
 
   get(id: string): NatBackendEntry | undefined {

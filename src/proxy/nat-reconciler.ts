@@ -27,7 +27,6 @@ import {
   frontendBackends,
   frontendKeyId,
   servingEndpointId,
-  natDesiredOf,
   natStateOf,
   selectConntrackCleanup,
   conntrackEndpointsOf,
@@ -203,25 +202,23 @@ export class NatReconciler {
     // 100k ids and an op per entry (~0.3 s of a cold start's pass with their garbage); the plan
     // covers the frontends and source ranges, which it orders after the backends anyway.
     const cold = delta === undefined && isEmptyState(adoptedState);
-    const full = delta === undefined && !cold ? natDesiredOf(results) : undefined;
-    const coldState = cold ? appliedState(results) : undefined;
+    // A whole state (cold or over adopted maps) is the applied state to be: its backends an index
+    // over the results' lists, diffed against the adopted index by slot (planNatUpdate).
+    const whole = delta === undefined ? appliedState(results) : undefined;
     const plan =
       delta !== undefined
         ? planNatUpdate(delta.actual, delta.desired)
-        : coldState !== undefined
-          ? planNatUpdate(adoptedState, { ...coldState, backends: NO_BACKENDS })
-          : planNatUpdate(adoptedState, full ?? natDesiredOf(results));
+        : cold
+          ? planNatUpdate(adoptedState, { ...whole!, backends: NO_BACKENDS })
+          : planNatUpdate(adoptedState, whole!);
     const frontends = { added: 0, updated: 0, deleted: 0 };
     const backends = { added: 0, updated: 0, deleted: 0 };
     const sourceRanges = { added: 0, updated: 0, deleted: 0 };
-    // After a delta `actual` is set (a delta needs a previous sync); without one, `full` is.
-    const desired =
-      actual !== undefined && delta !== undefined
-        ? patchState(actual, delta, delta)
-        : (coldState ?? appliedState(results, full));
+    // After a delta `actual` is set (a delta needs a previous sync); without one, `whole` is.
+    const desired = actual !== undefined && delta !== undefined ? patchState(actual, delta, delta) : whole!;
     const ops = roomFirst(plan.ops, frontendIds(desired.frontends.values()), this.#backend.capacity());
     try {
-      if (coldState !== undefined) this.#putEveryBackend(coldState.backends, backends);
+      if (cold) this.#putEveryBackend(desired.backends, backends);
       for (const d of natDeltas(ops)) this.#apply(d, { fe: frontends, be: backends, src: sourceRanges });
       this.#backend.flush?.();
     } catch (cause) {
@@ -658,9 +655,9 @@ export class NatReconciler {
 
   #adopt(): NatState {
     const frontends = [...this.#backend.frontends()].map(([key, value]) => ({ key, value }));
-    const backends = [...this.#backend.backends()].map(([key, value]) => ({ key, value }));
+    const backends = AppliedBackends.fromEntries(adoptedBackends(this.#backend.backends()));
     const sourceRanges = [...this.#backend.sourceRanges()].map((key) => ({ key }));
-    const state = natStateOf(frontends, backends, sourceRanges);
+    const state = { ...natStateOf(frontends, [], sourceRanges), backends };
     // Affinity entries are keyed by svc_id too: their ids must not go to another service either.
     const affinityIds = [...this.#backend.affinity()].map((e) => e.svcId);
     this.#ids.observeMaps(state, affinityIds);
@@ -669,7 +666,7 @@ export class NatReconciler {
         op: "adopt",
         map: SL_MAP.nat_fe,
         frontends: frontends.length,
-        backends: backends.length,
+        backends: backends.size,
         sourceRanges: sourceRanges.length,
       },
       "read pinned nat maps",
@@ -861,20 +858,19 @@ interface MutableNatState extends NatState {
   readonly sourceRanges: Map<string, NatSourceRangeEntry>;
 }
 
+/** adoptedBackends is sl_nat_be's [key, value] pairs as entries. */
+function* adoptedBackends(
+  pairs: Iterable<readonly [NatBackendKey, NatBackendValue]>,
+): IterableIterator<NatBackendEntry> {
+  for (const [key, value] of pairs) yield { key, value };
+}
+
 /**
  * appliedState is #actual after `results` were applied: an index of the results' backends, and
- * their frontends and source ranges by key id — the maps of `fresh` when the caller has built
- * them already (natDesiredOf(results): new maps referenced by nothing else, taken, not copied;
- * its backend Map is left to the collector), else built here as natDesiredOf would.
+ * their frontends and source ranges by key id, as natDesiredOf would key them.
  */
-function appliedState(results: readonly ServiceNat[], fresh?: NatState): MutableNatState {
+function appliedState(results: readonly ServiceNat[]): MutableNatState {
   const backends = AppliedBackends.of(results);
-  if (fresh !== undefined)
-    return {
-      frontends: fresh.frontends as Map<string, NatFrontendEntry>,
-      backends,
-      sourceRanges: fresh.sourceRanges as Map<string, NatSourceRangeEntry>,
-    };
   const frontends = new Map<string, NatFrontendEntry>();
   const sourceRanges = new Map<string, NatSourceRangeEntry>();
   for (const r of results) {

@@ -10,6 +10,8 @@ import type {
 } from "../calc/index.ts";
 import { SL_NAT_FE_EXTERNAL, SL_NAT_FE_SRC_RANGES } from "../datapath/abi/abi.ts";
 import { planNatUpdate } from "./plan-nat-update.ts";
+import { AppliedBackends } from "./applied-backends.ts";
+import { prng } from "../../test/support/random-services.ts";
 import type { NatOp } from "./plan-nat-update.ts";
 
 const fe = (addr: string, svcId: number, count: number, localCount = 0, flags = 0): NatFrontendEntry => ({
@@ -213,5 +215,42 @@ describe("planNatUpdate", () => {
       "delete-source-range:1|172.16.0.0/12",
       "delete-source-range:2|10.0.0.0/8",
     ]);
+  });
+
+  test("states whose backends are read by slot (AppliedBackends) plan exactly what the same states as Maps do", () => {
+    const random = prng(20261207);
+    const pick = (n: number): number => Math.floor(random() * n);
+    /** A state of up to 6 Services: lists with holes, stale slots past the count, shared addresses. */
+    const randomState = (): NatState => {
+      const fes: NatFrontendEntry[] = [];
+      const bes: NatBackendEntry[] = [];
+      for (let svcId = 1; svcId <= 6; svcId++) {
+        if (random() < 0.3) continue;
+        const count = pick(5);
+        fes.push(fe(`198.19.0.${svcId}`, svcId, count));
+        for (let index = 0; index < count + pick(3); index++)
+          if (random() < 0.85)
+            bes.push({ key: { svcId, index }, value: { addr: `198.18.1.${pick(6)}`, port: 8080 } });
+      }
+      return state(fes, bes);
+    };
+    const bySlot = (s: NatState): NatState => ({
+      ...s,
+      backends: AppliedBackends.fromEntries(s.backends.values()),
+    });
+    let changed = 0;
+    for (let round = 0; round < 400; round++) {
+      const from = randomState();
+      const to = randomState();
+      const want = planNatUpdate(from, to);
+      if (want.ops.length > 0 && want.removed.length > 0) changed++;
+      for (const [a, b] of [
+        [bySlot(from), bySlot(to)],
+        [bySlot(from), to],
+        [from, bySlot(to)],
+      ] as const)
+        assert.deepEqual(planNatUpdate(a, b), want, `round ${round}`);
+    }
+    assert.ok(changed > 100, `${changed} rounds both wrote and took backends away`);
   });
 });

@@ -17,7 +17,7 @@
  *
  * Pure: the reconciler applies the ops in this order.
  */
-import { removedBackends } from "../calc/index.ts";
+import { backendAt, backendKeyId, removedBackends } from "../calc/index.ts";
 import type {
   NatBackendKey,
   NatBackendValue,
@@ -78,10 +78,11 @@ export function planNatUpdate(actual: NatState, desired: NatState): NatPlan {
   const deleteFe: string[] = [];
   const deleteSrc: string[] = [];
   const deleteBe: string[] = [];
-  for (const [id, be] of desired.backends) {
-    const have = actual.backends.get(id);
-    if (have === undefined) addBe.push(id);
-    else if (!sameBe(have.value, be.value)) updateBe.push(id);
+  // By slot (backendAt): only the slots that change get a key id.
+  for (const be of desired.backends.values()) {
+    const have = backendAt(actual.backends, be.key.svcId, be.key.index);
+    if (have === undefined) addBe.push(backendKeyId(be.key));
+    else if (!sameBe(have.value, be.value)) updateBe.push(backendKeyId(be.key));
   }
   for (const id of desired.sourceRanges.keys()) if (!actual.sourceRanges.has(id)) addSrc.push(id);
   for (const id of actual.sourceRanges.keys()) if (!desired.sourceRanges.has(id)) deleteSrc.push(id);
@@ -90,7 +91,9 @@ export function planNatUpdate(actual: NatState, desired: NatState): NatPlan {
     if (have === undefined || !sameFe(have.value, fe.value)) frontends.push(id);
   }
   for (const id of actual.frontends.keys()) if (!desired.frontends.has(id)) deleteFe.push(id);
-  for (const id of actual.backends.keys()) if (!desired.backends.has(id)) deleteBe.push(id);
+  for (const be of actual.backends.values())
+    if (backendAt(desired.backends, be.key.svcId, be.key.index) === undefined)
+      deleteBe.push(backendKeyId(be.key));
   const putBackend =
     (change: "add" | "update") =>
     (id: string): NatOp => {

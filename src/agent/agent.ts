@@ -226,7 +226,7 @@ export class Agent {
       debounceMs: 100,
       maxDelayMs: 1000,
     });
-    this.#sweeper = this.#startSweeper();
+    this.#sweeper = this.#conntrackSweeper();
     this.metrics.setOccupancyReader(() => readMapOccupancy(this.#sync.maps));
     this.#datastore = await openDatastore(c.datastore, {
       debug: (message) => log.debug({ op: "datastore" }, message),
@@ -279,8 +279,13 @@ export class Agent {
     this.#every(1000, () => (this.#lastTick = Date.now()));
   }
 
-  // Calico's conntrack scanner: expiry, stale NAT, DoubleIfFull (a rebuild in the next sync pass).
-  #startSweeper(): ConntrackSweeper {
+  /**
+   * Calico's conntrack scanner: expiry, stale NAT, DoubleIfFull (a rebuild in the next sync
+   * pass). Started by the first completed pass, not here: until then the cache is not the
+   * cluster (a sweep judged every NAT flow's backend against a partial one, and at 100k Services
+   * its first sweep, 10 s in, took ~3 s of the start's event loop).
+   */
+  #conntrackSweeper(): ConntrackSweeper {
     const sweeper = new ConntrackSweeper({
       maps: () => {
         const m = this.#sync.maps;
@@ -299,7 +304,6 @@ export class Agent {
       log: this.#log,
       registry: this.metrics.registry,
     });
-    sweeper.start();
     return sweeper;
   }
 
@@ -356,6 +360,7 @@ export class Agent {
       if (this.#lastSync === undefined || seconds >= RELEASE_AFTER_SYNC_S) this.#releaseMemorySoon();
       this.metrics.syncs.inc({ result: "ok" });
       this.#lastSync = { at: new Date().toISOString(), ok: true, pending: out.pending };
+      this.#sweeper?.start();
       this.#log.debug({ op: "sync", reasons, seconds, mode: out.mode.mode }, "synced");
       this.#proxyHealth?.updated();
       this.#configureFlowLogs();

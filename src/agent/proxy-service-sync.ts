@@ -46,6 +46,9 @@ export const SNAPSHOT_DELAY_MS = 3000;
 /** SNAPSHOT_MAX_DELAY_MS: under a steady stream of writes, a snapshot at least this often. */
 export const SNAPSHOT_MAX_DELAY_MS = 60_000;
 
+/** PREPARE_DELAY_MS: the serving index is built this long after a full pass (see afterPass). */
+const PREPARE_DELAY_MS = 50;
+
 /** NAT_SNAPSHOT_FILE is the snapshot's name in the agent's state directory. */
 export const NAT_SNAPSHOT_FILE = "nat-state.json";
 
@@ -169,12 +172,15 @@ export function serviceSyncFactory(
         return report;
       },
       afterPass() {
-        // The fast path's index of serving endpoints: built on a turn of the loop after the
-        // pass, so neither the pass (readiness: scheduled in its waits for the hand-over's tools
-        // it held up their completion) nor the next change (its latency) waits for it.
+        // The fast path's index of serving endpoints: built after the pass, so neither the pass
+        // (readiness: scheduled in its waits for the hand-over's tools it held up their
+        // completion) nor the next change (its latency) waits for it. On a timer, not
+        // setImmediate: an immediate runs before the loop next reads its sockets, so a readiness
+        // probe that arrived during the pass was answered only after the build (~85 ms at 10k
+        // Services, ~1.3 s at 100k, of a restart's ready time; bench/README.md).
         const prepared = prepareDue;
         prepareDue = undefined;
-        if (prepared !== undefined) setImmediate(() => prepared.prepare());
+        if (prepared !== undefined) setTimeout(() => prepared.prepare(), PREPARE_DELAY_MS).unref();
       },
       syncChanged(cache, names, context) {
         const r = reconciler.syncServices(names, lookupOf(cache), context);

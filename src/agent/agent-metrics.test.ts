@@ -35,3 +35,19 @@ test("AgentMetrics counts flow logs: events read, records written, events lost, 
   assert.equal(value("sluice_flowlog_events_lost_total"), 7);
   assert.equal(value("sluice_flowlog_events_malformed_total"), 1);
 });
+
+test("AgentMetrics counts map entries once per scrape and reads capacity without counting", async () => {
+  const m = new AgentMetrics();
+  let walks = 0;
+  m.setOccupancyReader({
+    entries: () => {
+      walks++;
+      return [{ map: "sl_nat_be", entries: 42 }];
+    },
+    capacity: () => [{ map: "sl_nat_be", capacity: 65536 }],
+  });
+  const text = await m.registry.metrics();
+  assert.match(text, /^sluice_map_entries\{map="sl_nat_be"\} 42$/m);
+  assert.match(text, /^sluice_map_capacity\{map="sl_nat_be"\} 65536$/m);
+  assert.equal(walks, 1, "one walk of the maps per scrape");
+});

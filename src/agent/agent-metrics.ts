@@ -6,12 +6,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FlowLogCounts } from "./flow-log-service.ts";
 
-/** MapOccupancyReader returns entries and capacity per map name, read when scraped. */
-export type MapOccupancyReader = () => readonly {
-  readonly map: string;
-  readonly entries: number;
-  readonly capacity: number;
-}[];
+/**
+ * MapOccupancyReader gives entries and capacity per map name, read when scraped: apart, because
+ * counting entries walks the maps (~35 ms of CPU at 10k Services, ~0.36 s at 100k) and a
+ * capacity is max_entries — one reader of both walked every map twice per scrape.
+ */
+export interface MapOccupancyReader {
+  entries(): readonly { readonly map: string; readonly entries: number }[];
+  capacity(): readonly { readonly map: string; readonly capacity: number }[];
+}
 
 /**
  * EVENT_LOOP_MONITOR_MS is the sampling period of the event-loop lag metrics. prom-client's
@@ -50,7 +53,7 @@ export class AgentMetrics {
   readonly policyLogLost: Counter;
   readonly #last = new Map<string, bigint>();
   #logLostSeen = 0n;
-  #occupancy: MapOccupancyReader = () => [];
+  #occupancy: MapOccupancyReader = { entries: () => [], capacity: () => [] };
 
   constructor() {
     const registers = [this.registry];
@@ -153,14 +156,14 @@ export class AgentMetrics {
       registers,
     });
     this.flowLogs = flowLogCounters(registers);
-    const occupancy = (): ReturnType<MapOccupancyReader> => this.#occupancy();
+    const occupancy = (): MapOccupancyReader => this.#occupancy;
     new Gauge({
       name: "sluice_map_entries",
       help: "Entries in each datapath map",
       labelNames: ["map"],
       registers,
       collect() {
-        for (const o of occupancy()) this.set({ map: o.map }, o.entries);
+        for (const o of occupancy().entries()) this.set({ map: o.map }, o.entries);
       },
     });
     new Gauge({
@@ -169,7 +172,7 @@ export class AgentMetrics {
       labelNames: ["map"],
       registers,
       collect() {
-        for (const o of occupancy()) this.set({ map: o.map }, o.capacity);
+        for (const o of occupancy().capacity()) this.set({ map: o.map }, o.capacity);
       },
     });
   }

@@ -19,7 +19,12 @@ import type { AgentLogger } from "./agent-logger.ts";
 import { AgentMetrics } from "./agent-metrics.ts";
 import { ClusterCache } from "../datastore/cluster-cache.ts";
 import { SL_MAP } from "../datapath/abi/datapath-names.ts";
-import { readCounterTotals, readMapOccupancy, readPolicyLogLost } from "../datapath/datapath-stats.ts";
+import {
+  readCounterTotals,
+  readMapCapacity,
+  readMapEntries,
+  readPolicyLogLost,
+} from "../datapath/datapath-stats.ts";
 import { DataplaneSync } from "./dataplane-sync.ts";
 import { kernelPolicySync } from "./kernel-policy-sync.ts";
 import { startHttpEndpoints } from "./http-endpoints.ts";
@@ -227,7 +232,10 @@ export class Agent {
       maxDelayMs: 1000,
     });
     this.#sweeper = this.#conntrackSweeper();
-    this.metrics.setOccupancyReader(() => readMapOccupancy(this.#sync.maps));
+    this.metrics.setOccupancyReader({
+      entries: () => readMapEntries(this.#sync.maps),
+      capacity: () => readMapCapacity(this.#sync.maps),
+    });
     this.#datastore = await openDatastore(c.datastore, {
       debug: (message) => log.debug({ op: "datastore" }, message),
       ...(c.stateDir !== undefined

@@ -8,6 +8,7 @@ import { LOG_LOST_HIT_ID } from "../policy/rule-ids.ts";
 import { SL_MAP } from "./abi/datapath-names.ts";
 import { CountersMap } from "./maps/counters-map.ts";
 import type { DatapathMaps } from "./datapath-maps.ts";
+import type { BpfMap } from "../bpf/map.ts";
 
 const COUNTED = [
   SL_MAP.ct,
@@ -19,17 +20,26 @@ const COUNTED = [
   SL_MAP.counters,
 ] as const;
 
-/** readMapOccupancy returns entries and capacity of each counted map (none before maps exist). */
-export function readMapOccupancy(
-  maps: DatapathMaps | undefined,
-): { map: string; entries: number; capacity: number }[] {
+/** readMapEntries counts the entries of each counted map (none before maps exist). */
+export function readMapEntries(maps: DatapathMaps | undefined): { map: string; entries: number }[] {
+  return countedMaps(maps).map((m) => ({
+    map: m.name,
+    // Batches, not a GET_NEXT_KEY walk: at 10k Services a scrape walked ~100k keys, ~2 s of CPU.
+    entries: Math.min(countEntries(m.map), m.map.maxEntries),
+  }));
+}
+
+/** readMapCapacity is each counted map's max_entries: no walk. */
+export function readMapCapacity(maps: DatapathMaps | undefined): { map: string; capacity: number }[] {
+  return countedMaps(maps).map((m) => ({ map: m.name, capacity: m.map.maxEntries }));
+}
+
+function countedMaps(maps: DatapathMaps | undefined): { name: string; map: BpfMap }[] {
   if (maps === undefined) return [];
-  const out: { map: string; entries: number; capacity: number }[] = [];
+  const out: { name: string; map: BpfMap }[] = [];
   for (const name of COUNTED) {
     const m = maps.byName.get(name);
-    if (m === undefined || m.closed) continue;
-    // Batches, not a GET_NEXT_KEY walk: at 10k Services a scrape walked ~100k keys, ~2 s of CPU.
-    out.push({ map: name, entries: Math.min(countEntries(m), m.maxEntries), capacity: m.maxEntries });
+    if (m !== undefined && !m.closed) out.push({ name, map: m });
   }
   return out;
 }

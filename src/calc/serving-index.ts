@@ -40,7 +40,7 @@ export class ServingIndex {
     this.#builds++;
     this.#count.clear();
     for (const slices of this.#groups.values())
-      for (const s of slices) for (const id of this.#idsOf(s)) this.#add(id, 1);
+      for (const s of slices) for (const id of this.#idsOf(s)) this.#count.add(id, 1);
   }
 
   /** replace sets group `name` (a Service's slices) to `slices`; an empty list removes it. */
@@ -49,8 +49,8 @@ export class ServingIndex {
     if ((before ?? []).length === 0 && slices.length === 0) return;
     if (before !== undefined && sameObjects(before, slices)) return;
     if (!this.#stale) {
-      for (const s of before ?? []) for (const id of this.#idsOf(s)) this.#add(id, -1);
-      for (const s of slices) for (const id of this.#idsOf(s)) this.#add(id, 1);
+      for (const s of before ?? []) for (const id of this.#idsOf(s)) this.#count.add(id, -1);
+      for (const s of slices) for (const id of this.#idsOf(s)) this.#count.add(id, 1);
     }
     if (slices.length === 0) this.#groups.delete(name);
     else this.#groups.set(name, slices);
@@ -76,10 +76,6 @@ export class ServingIndex {
    */
   #idsOf(slice: EndpointSlice): Iterable<ServingEndpointId> {
     return servingEndpoints([slice]);
-  }
-
-  #add(id: ServingEndpointId, by: number): void {
-    this.#count.add(id, by);
   }
 }
 
@@ -136,22 +132,29 @@ export class ServingCounts {
     const key = addr | 0;
     const low = id - addr * LOW;
     const v = this.#byAddr.get(key);
-    const lows = typeof v === "number" ? new Map([[v % LOW, Math.floor(v / LOW)]]) : v;
-    const had = lows?.get(low) ?? 0;
-    const n = had + by;
-    this.#size += (n > 0 ? 1 : 0) - (had > 0 ? 1 : 0);
-    if (lows === undefined) {
-      if (n > 0) this.#byAddr.set(key, n < PACKED_COUNT ? low + n * LOW : new Map([[low, n]]));
+    if (typeof v === "object") {
+      const n = (v.get(low) ?? 0) + by;
+      this.#size += (n > 0 ? 1 : 0) - (v.has(low) ? 1 : 0);
+      if (n > 0) v.set(low, n);
+      else v.delete(low);
+      if (v.size === 0) this.#byAddr.delete(key);
       return;
     }
-    if (n > 0) lows.set(low, n);
-    else lows.delete(low);
-    if (lows.size === 0) this.#byAddr.delete(key);
-    else if (lows.size > 1 || typeof v !== "number") this.#byAddr.set(key, lows);
-    else {
-      const [only, count] = lows.entries().next().value!;
-      this.#byAddr.set(key, count < PACKED_COUNT ? only + count * LOW : lows);
-    }
+    const same = v !== undefined && v % LOW === low;
+    const n = (same ? Math.floor(v / LOW) : 0) + by;
+    this.#size += (n > 0 ? 1 : 0) - (same ? 1 : 0);
+    if (v !== undefined && !same) {
+      // A second (port, protocol) at this address: both in a Map from now on.
+      if (n > 0)
+        this.#byAddr.set(
+          key,
+          new Map([
+            [v % LOW, Math.floor(v / LOW)],
+            [low, n],
+          ]),
+        );
+    } else if (n <= 0) this.#byAddr.delete(key);
+    else this.#byAddr.set(key, n < PACKED_COUNT ? low + n * LOW : new Map([[low, n]]));
   }
 }
 

@@ -19,6 +19,22 @@ describe("Service", () => {
     assert.equal(r.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds, 10800);
   });
 
+  test("a defaulted targetPort comes last, a given one stays in place, and the manifest is not touched", () => {
+    const ports = [
+      { name: "a", port: 80 },
+      { targetPort: "http", name: "b", port: 81 },
+    ];
+    const r = expectValid(svc({ ports }));
+    if (r.kind !== "Service") return assert.fail("not a Service");
+    // Key order is part of what a resource prints (`sluice get -o yaml`, the snapshots' JSON).
+    assert.equal(
+      JSON.stringify(r.spec.ports),
+      '[{"name":"a","protocol":"TCP","port":80,"targetPort":80},' +
+        '{"name":"b","protocol":"TCP","port":81,"targetPort":"http"}]',
+    );
+    assert.deepEqual(ports[0], { name: "a", port: 80 }, "the manifest's port keeps no default");
+  });
+
   test("accepts a full LoadBalancer service with dual-stack addresses", () => {
     expectValid(
       svc({

@@ -117,7 +117,7 @@ function mainCheckout(): { dir: string; close(): void } {
 }
 
 /** prebuildBundle brings `root`'s esbuild bundle up to date (bin/bundle.js ensureBundle: a no-op when fresh). */
-function prebuildBundle(root: string): void {
+export function prebuildBundle(root: string): void {
   execFileSync(
     process.execPath,
     [
@@ -129,8 +129,11 @@ function prebuildBundle(root: string): void {
   );
 }
 
-/** heapSnapshot has the agent write a heap snapshot into `dir` and waits until it is complete. */
-async function heapSnapshot(ctx: BenchContext, pid: number, dir: string): Promise<void> {
+/**
+ * heapSnapshot has the agent (started with --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=`dir`)
+ * write a heap snapshot, which V8 takes after a full GC, and resolves with its path once complete.
+ */
+export async function heapSnapshot(ctx: BenchContext, pid: number, dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const before = new Set(readdirSync(dir));
   process.kill(pid, "SIGUSR2");
@@ -148,10 +151,10 @@ async function heapSnapshot(ctx: BenchContext, pid: number, dir: string): Promis
     last = size;
     if (steady >= 4) {
       ctx.progress(`heap snapshot: ${dir}/${file} (${(size / 1e6).toFixed(0)} MB)`);
-      return;
+      return `${dir}/${file}`;
     }
   }
-  throw new Error(`agent-idle --heap: no complete heap snapshot in ${dir} within 600 s`);
+  throw new Error(`agent ${pid}: no complete heap snapshot in ${dir} within 600 s`);
 }
 
 async function measureIdle(

@@ -25,6 +25,7 @@ import { startDemo } from "../lab/demo/start-demo.ts";
 import type { NetnsProcess } from "../lab/netns-process.ts";
 import { startAgent, startAgents, waitAgentReady } from "../lab/start-agents.ts";
 import { cpuSeconds, machineCpu, threadCpuSeconds } from "./proc-cpu.ts";
+import { natStartOf, natWritesOf } from "./nat-start-line.ts";
 import { FileDatastore } from "../src/datastore/file-datastore.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import { natFrontendCount, waitForFrontends } from "./lab-service-paths.ts";
@@ -92,24 +93,6 @@ interface OneRestart {
   /** Every CPU's busy time over the restart (spawn → ready), and the time there was (s). */
   readonly machineBusy: number;
   readonly machineTotal: number;
-}
-
-/** The NAT writes of the restarted agent's first sync, from its log (undefined: no such line). */
-function natWritesOf(log: string): number | undefined {
-  const line = log.split("\n").find((l) => l.includes("adopted and synced nat maps"));
-  if (line === undefined) return undefined;
-  const r = JSON.parse(line) as Record<string, { added: number; updated: number; deleted: number }>;
-  return ["frontends", "backends", "sourceRanges"]
-    .map((m) => r[m])
-    .reduce((n, c) => n + (c === undefined ? 0 : c.added + c.updated + c.deleted), 0);
-}
-
-/** natStartOf reads the same line: restored from the NAT snapshot (how many Services unchanged), or the maps read. */
-function natStartOf(log: string): string {
-  const line = log.split("\n").find((l) => l.includes("adopted and synced nat maps"));
-  if (line === undefined) return "?";
-  const snap = (JSON.parse(line) as { snapshot?: { services: number; reused: number } }).snapshot;
-  return snap === undefined ? "read the maps" : `snapshot ${snap.reused}/${snap.services} unchanged`;
 }
 
 async function restartUnderLoad(

@@ -9,6 +9,7 @@ import type { BenchContext, BenchOptions, Benchmark } from "./benchmark.ts";
 import { agentIdleBench } from "./agent-idle-bench.ts";
 import { applyOverrides, parseBenchArgs } from "./bench-options.ts";
 import { changeLatencyBench } from "./change-latency-bench.ts";
+import { churnSoakBench } from "./churn-soak-bench.ts";
 import { cliScaleBench } from "./cli-scale-bench.ts";
 import { controlPlaneBench } from "./control-plane-bench.ts";
 import { datapathBench } from "./datapath-bench.ts";
@@ -35,6 +36,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   flowlogBench,
   nodePortBulkBench,
   restartLoadBench,
+  churnSoakBench,
   scaleBench,
 ] as unknown as readonly Benchmark[];
 

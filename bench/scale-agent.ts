@@ -5,7 +5,7 @@
  * and RSS from /proc, can be killed with SIGKILL and restarted over the same pins. Needs root.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { readinessPollerArgv, readyAtOf } from "../lab/readiness-poller.ts";
 import { cpuSeconds, threadCpuSeconds } from "./proc-cpu.ts";
 
@@ -25,6 +25,8 @@ export interface ScaleAgentOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The `sluice` script to run (default: this checkout's bin/sluice.js; another checkout's for a baseline). */
   readonly bin?: string;
+  /** The agent's --log-level (default warn; info logs each start's NAT writes, see natWritesOf). */
+  readonly logLevel?: string;
 }
 
 /** ScaleAgent is the agent under test. */
@@ -69,6 +71,7 @@ export class ScaleAgent {
     const t0 = Date.now();
     // nsenter --net only (not `ip netns exec`, which remounts /sys and so would hide the pins
     // from the bench); it execs the agent in place, so the child's pid is the agent's.
+    const log = openSync(this.#log, "a");
     this.#child = spawn(
       "nsenter",
       [
@@ -93,12 +96,14 @@ export class ScaleAgent {
         "--healthz-port",
         "0",
         "--log-level",
-        "warn",
+        this.#o.logLevel ?? "warn",
         "--state-dir",
         options.snapshots === false ? "none" : this.stateDir,
       ],
-      { stdio: ["ignore", "ignore", openSync(this.#log, "a")], env: { ...process.env, ...this.#o.env } },
+      // The agent logs JSON lines to stdout; Node's own warnings go to stderr.
+      { stdio: ["ignore", log, log], env: { ...process.env, ...this.#o.env } },
     );
+    closeSync(log);
     return (await this.#waitReady()) - t0;
   }
 
@@ -168,6 +173,15 @@ export class ScaleAgent {
     const text = this.#curl("http://127.0.0.1:19091/metrics");
     const line = text.split("\n").find((l) => l.startsWith(name));
     return line === undefined ? undefined : Number(line.split(" ").at(-1));
+  }
+
+  /** logText is the agent's whole log so far, every start's ("" when there is none yet). */
+  logText(): string {
+    try {
+      return readFileSync(this.#log, "utf8");
+    } catch {
+      return "";
+    }
   }
 
   /** logTail is the end of the agent's log (warnings and errors), for a failure message. */

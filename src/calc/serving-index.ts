@@ -43,11 +43,17 @@ export class ServingIndex {
       for (const s of slices) for (const id of this.#idsOf(s)) this.#count.add(id, 1);
   }
 
-  /** replace sets group `name` (a Service's slices) to `slices`; an empty list removes it. */
-  replace(name: string, slices: readonly EndpointSlice[]): void {
+  /**
+   * replace sets group `name` (a Service's slices) to `slices`; an empty list removes it.
+   * `touched`, when given, gets the ids of the slices replaced and of the new ones: every id
+   * whose answer the replacement can have changed.
+   */
+  replace(name: string, slices: readonly EndpointSlice[], touched?: Set<ServingEndpointId>): void {
     const before = this.#groups.get(name);
     if ((before ?? []).length === 0 && slices.length === 0) return;
     if (before !== undefined && sameObjects(before, slices)) return;
+    if (touched !== undefined)
+      for (const s of [...(before ?? []), ...slices]) for (const id of this.#idsOf(s)) touched.add(id);
     if (!this.#stale) {
       for (const s of before ?? []) for (const id of this.#idsOf(s)) this.#count.add(id, -1);
       for (const s of slices) for (const id of this.#idsOf(s)) this.#count.add(id, 1);

@@ -26,7 +26,6 @@ import {
   groupSlices,
   frontendBackends,
   frontendKeyId,
-  servingEndpointId,
   natStateOf,
   selectConntrackCleanup,
   conntrackEndpointsOf,
@@ -39,6 +38,7 @@ import type {
   NatCapacity,
   NotProgrammed,
   RemovedBackend,
+  ServingEndpointId,
   HealthCheckService,
   NatBackendEntry,
   NatBackendKey,
@@ -66,6 +66,7 @@ import { planNatUpdate } from "./plan-nat-update.ts";
 import type { NatOp, NatPlan } from "./plan-nat-update.ts";
 import { planServiceDelta } from "./plan-service-delta.ts";
 import { AppliedBackends } from "./applied-backends.ts";
+import { DrainingBackends, servingIdOf, type DrainingScope } from "./draining-backends.ts";
 import { silentLogger } from "./proxy-logger.ts";
 import type { ProxyLogger } from "./proxy-logger.ts";
 
@@ -142,7 +143,7 @@ export class NatReconciler {
   #reported = new Set<string>();
   #notProgrammedKey = "[]";
   /** Backends that left the NAT lists while still serving (terminating): their flows stay until they stop. */
-  #draining: RemovedBackend[] = [];
+  readonly #draining = new DrainingBackends();
   /** Serving endpoints of every slice, kept by both paths (a removed backend still serving drains). */
   readonly #serving = new ServingIndex();
   // What the fast path needs to know about the applied results, kept from the last sync:
@@ -396,7 +397,13 @@ export class NatReconciler {
         after: changes.flatMap((c) => (c.after !== undefined ? [c.after] : [])),
       },
     );
-    for (const c of changes) this.#rememberOne(c);
+    // What the change can have moved among the draining backends (see #settleDraining).
+    const scope = { frontends: new Set<string>(), serving: new Set<ServingEndpointId>() };
+    for (const c of changes) {
+      for (const fe of [...(c.before?.frontends ?? []), ...(c.after?.frontends ?? [])])
+        scope.frontends.add(frontendKeyId(fe.key));
+      this.#rememberOne(c, scope.serving);
+    }
     this.#ids.observeChanges(before, after);
     const problems = [...this.#problems].sort(([a], [b]) => compareText(a, b)).flatMap(([, p]) => p);
     this.#reportProblems(problems);
@@ -409,6 +416,7 @@ export class NatReconciler {
       desired,
       this.#defer,
       changedIds,
+      scope,
     );
     const fields = { op: "sync", services: changes.length, frontends, backends, sourceRanges };
     this.#log.debug(
@@ -492,7 +500,7 @@ export class NatReconciler {
   }
 
   /** #rememberOne records one applied change everywhere sync() would have. */
-  #rememberOne(c: ServiceChange): void {
+  #rememberOne(c: ServiceChange, touched: Set<ServingEndpointId>): void {
     const { name, before, after } = c;
     for (const id of before?.wanted ?? []) removeOne(this.#wanters, id, name);
     for (const id of after?.wanted ?? []) addOne(this.#wanters, id, name);
@@ -513,7 +521,7 @@ export class NatReconciler {
       if (after.healthCheck !== undefined) this.#healthChecks.set(name, after.healthCheck);
       if (after.problems.length > 0) this.#problems.set(name, after.problems);
     }
-    this.#serving.replace(name, c.slices);
+    this.#serving.replace(name, c.slices, touched);
   }
 
   /**
@@ -527,12 +535,13 @@ export class NatReconciler {
     desired: NatState,
     defer?: (work: () => void) => void,
     changedIds?: ReadonlySet<number>,
+    scope?: DrainingScope,
   ): { affinityDeleted: number; conntrackDeleted: number; conntrackReset: number } {
     const anyRemoved = plan.removed.length > 0 || backends.deleted > 0;
     const affinity: AffinityScope = !anyRemoved ? false : (changedIds ?? "all");
     if (defer !== undefined) {
       // Draining is decided now (cheap: the serving index); only the map walks wait.
-      const gone = this.#settleDraining(plan.removed, desired);
+      const gone = this.#settleDraining(plan.removed, desired, scope);
       if (!anyRemoved && gone.length === 0)
         return { affinityDeleted: 0, conntrackDeleted: 0, conntrackReset: 0 };
       const queued = this.#cleanUpQueue;
@@ -546,7 +555,7 @@ export class NatReconciler {
       return { affinityDeleted: 0, conntrackDeleted: 0, conntrackReset: 0 };
     }
     const affinityDeleted = affinity === false ? 0 : this.#cleanAffinity(desired, affinity);
-    const gone = this.#settleDraining(plan.removed, desired);
+    const gone = this.#settleDraining(plan.removed, desired, scope);
     const { deleted: conntrackDeleted, reset: conntrackReset } =
       gone.length > 0 ? this.#cleanConntrack(gone) : { deleted: 0, reset: 0 };
     return { affinityDeleted, conntrackDeleted, conntrackReset };
@@ -611,26 +620,31 @@ export class NatReconciler {
   /**
    * #settleDraining: of the removed backends and those draining from before, the ones that no
    * longer serve (their flows end now); the ones still serving outside the NAT lists drain on.
+   * With `scope` (a change of some Services) only the draining entries it can have moved are
+   * looked at again; without it (a full sync) all of them.
    */
-  #settleDraining(removed: readonly RemovedBackend[], desired: NatState): RemovedBackend[] {
-    const candidates = [...removed, ...this.#draining];
-    const isServing = (r: RemovedBackend): boolean => this.#isServing(r);
-    const gone = candidates.filter((r) => !isServing(r));
-    const inList = (r: RemovedBackend): boolean =>
-      frontendBackends(desired, frontendKeyId(r.frontend)).some(
-        (b) => b.addr === r.backend.addr && b.port === r.backend.port,
-      );
-    const draining = new Map(
-      candidates
-        .filter((r) => isServing(r) && !inList(r))
-        .map((r) => [`${frontendKeyId(r.frontend)}>${r.backend.addr}:${r.backend.port}`, r]),
-    );
-    this.#draining = [...draining.values()];
+  #settleDraining(
+    removed: readonly RemovedBackend[],
+    desired: NatState,
+    scope?: DrainingScope,
+  ): RemovedBackend[] {
+    const again = scope === undefined ? this.#draining.all() : this.#draining.affected(scope);
+    const gone: RemovedBackend[] = [];
+    for (const r of [...removed, ...again]) {
+      const serving = this.#isServing(r);
+      if (!serving) gone.push(r);
+      const inList =
+        serving &&
+        frontendBackends(desired, frontendKeyId(r.frontend)).some(
+          (b) => b.addr === r.backend.addr && b.port === r.backend.port,
+        );
+      this.#draining.settle(r, serving && !inList);
+    }
     return gone;
   }
 
   #isServing(r: RemovedBackend): boolean {
-    return this.#serving.has(servingEndpointId(r.backend.addr, r.backend.port, r.frontend.proto));
+    return this.#serving.has(servingIdOf(r));
   }
 
   /** One line per change of the kept-out set: which Services, which map, which field to raise. */

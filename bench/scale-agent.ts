@@ -7,6 +7,7 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { readinessPollerArgv, readyAtOf } from "../lab/readiness-poller.ts";
+import { mapFullStatusPath } from "../src/agent/map-full-status.ts";
 import { cpuSeconds, threadCpuSeconds } from "./proc-cpu.ts";
 
 const SLUICE_BIN = new URL("../bin/sluice.js", import.meta.url).pathname;
@@ -199,6 +200,8 @@ export class ScaleAgent {
     rmSync(this.bpffsRoot, { recursive: true, force: true });
     rmSync(this.stateDir, { recursive: true, force: true });
     rmSync(this.#log, { force: true });
+    // An agent whose maps filled left its status for `sluice dump` in /run (map-full-status.ts).
+    rmSync(mapFullStatusPath(this.pinDir), { force: true });
     try {
       execFileSync("ip", ["netns", "del", this.netns], { stdio: "pipe" });
     } catch {

@@ -52,11 +52,19 @@ export class ServingIndex {
     const before = this.#groups.get(name);
     if ((before ?? []).length === 0 && slices.length === 0) return;
     if (before !== undefined && sameObjects(before, slices)) return;
-    if (touched !== undefined)
-      for (const s of [...(before ?? []), ...slices]) for (const id of this.#idsOf(s)) touched.add(id);
-    if (!this.#stale) {
-      for (const s of before ?? []) for (const id of this.#idsOf(s)) this.#count.add(id, -1);
-      for (const s of slices) for (const id of this.#idsOf(s)) this.#count.add(id, 1);
+    // One pass over each slice's ids: the counts (once built) and `touched` both take them.
+    const count = !this.#stale;
+    if (count || touched !== undefined) {
+      for (const s of before ?? [])
+        for (const id of this.#idsOf(s)) {
+          if (count) this.#count.add(id, -1);
+          touched?.add(id);
+        }
+      for (const s of slices)
+        for (const id of this.#idsOf(s)) {
+          if (count) this.#count.add(id, 1);
+          touched?.add(id);
+        }
     }
     if (slices.length === 0) this.#groups.delete(name);
     else this.#groups.set(name, slices);

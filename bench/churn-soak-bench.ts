@@ -3,8 +3,10 @@
  * moving, slices scaling, Services created, deleted and edited (churn-ops.ts), written into the
  * datastore as `sluice apply` writes them, `rate` a second — and then checked:
  *
- * - **memory over time**: the heap after a full GC (a heap snapshot forces one) before and after
- *   the churn, and the RSS; growth per 1,000 changes is what a leak would show;
+ * - **memory over time**: the heap after a full GC (a heap snapshot forces one) after the churn
+ *   against the same state restarted (growth per 1,000 changes is what a leak would show), and
+ *   the RSS through the churn — sampled clean: no heap snapshot is taken before the churn unless
+ *   asked (`--heapBefore=true`), since writing one leaves hundreds of MB of native memory behind;
  * - **the maps after thousands of incremental changes**: every live Service of the model has its
  *   frontend in sl_nat_fe and exactly its endpoints in sl_nat_be; then the agent is killed and a
  *   fresh one (no snapshots) adopts the maps and reports what it had to write — it computes
@@ -51,6 +53,12 @@ interface ChurnSoakOptions {
   readonly seed: number;
   /** Keep the heap snapshots under bench/results/ (for bench/heap-owners.ts: what the history holds). */
   readonly heap: boolean;
+  /**
+   * Also take the heap after GC before the churn. Off by default: the snapshot that forces the GC
+   * leaves ~0.5 GB of native memory in the agent, so the RSS samples through the churn would
+   * measure its aftermath instead of the agent.
+   */
+  readonly heapBefore: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -70,12 +78,14 @@ interface SoakFigures {
   readonly churnSeconds: number;
   readonly behindMs: number;
   readonly cpuPct: number;
+  /** NaN unless `heapBefore`. */
   readonly heapBeforeMb: number;
   readonly heapAfterMb: number;
   /** The agent restarted over the churned datastore and its snapshots: the same state, no history. */
   readonly heapRestartedMb: number;
-  /** RSS before the first heap snapshot of that process (a snapshot leaves native memory behind). */
+  /** RSS before the churn, after it (before any heap snapshot of that process) and of the agent restarted. */
   readonly rssBeforeMb: number;
+  readonly rssAfterMb: number;
   readonly rssRestartedMb: number;
   readonly samples: readonly Sample[];
   readonly liveServices: number;
@@ -215,7 +225,7 @@ async function soak(ctx: BenchContext, o: ChurnSoakOptions): Promise<SoakFigures
     await sleep(SETTLE_MS);
     // RSS first: writing a heap snapshot leaves native memory of its own in the process.
     const rssBeforeMb = agent.rssBytes() / 1e6;
-    const heapBeforeMb = await heapAfterGc(ctx, agent, heapDir, o.heap);
+    const heapBeforeMb = o.heapBefore ? await heapAfterGc(ctx, agent, heapDir, o.heap) : NaN;
     ctx.progress(
       `churn-soak N=${n}: heap ${heapBeforeMb.toFixed(0)} MB after GC, RSS ${rssBeforeMb.toFixed(0)} MB; ${o.seconds} s of churn at ${o.rate}/s`,
     );
@@ -259,6 +269,7 @@ async function soak(ctx: BenchContext, o: ChurnSoakOptions): Promise<SoakFigures
     const churnSeconds = (performance.now() - t0) / 1000;
     const cpuPct = ((agent.cpuSeconds() - cpu0) / churnSeconds) * 100;
     await sleep(SETTLE_MS);
+    const rssAfterMb = agent.rssBytes() / 1e6;
     const heapAfterMb = await heapAfterGc(ctx, agent, heapDir, o.heap);
     const syncErrors = agent.metric('sluice_syncs_total{result="error"}') ?? 0;
     const live = model.services();
@@ -299,6 +310,7 @@ async function soak(ctx: BenchContext, o: ChurnSoakOptions): Promise<SoakFigures
       heapAfterMb,
       heapRestartedMb,
       rssBeforeMb,
+      rssAfterMb,
       rssRestartedMb,
       samples,
       liveServices: live.length,
@@ -322,19 +334,30 @@ function rows(f: SoakFigures): BenchRow[] {
   const perK = ((f.heapAfterMb - f.heapRestartedMb) / f.changes) * 1000;
   const yes = (ok: boolean) => (ok ? "yes" : "NO");
   const restarted = `heap after GC, an agent restarted over the final datastore, ${at}`;
+  const rssRestarted = `RSS, the agent restarted over the final datastore, ${at}`;
+  const rssPerK = ((f.rssAfterMb - f.rssRestartedMb) / f.changes) * 1000;
   return [
+    ...(Number.isNaN(f.heapBeforeMb)
+      ? []
+      : [{ name: `heap after GC, before the churn, ${at}`, value: f.heapBeforeMb, unit: "MB" }]),
+    { name: `RSS before the churn, ${at}`, value: f.rssBeforeMb, unit: "MB" },
     {
-      name: `heap after GC, before the churn, ${at}`,
-      value: f.heapBeforeMb,
+      name: rssRestarted,
+      value: f.rssRestartedMb,
       unit: "MB",
-      extra: { RSS: `${f.rssBeforeMb.toFixed(0)} MB` },
+      extra: { live: `${f.liveServices} Services` },
     },
     {
-      name: restarted,
-      value: f.heapRestartedMb,
+      name: `RSS after ${f.changes} changes, ${at}`,
+      value: f.rssAfterMb,
       unit: "MB",
-      extra: { RSS: `${f.rssRestartedMb.toFixed(0)} MB`, live: `${f.liveServices} Services` },
+      baseline: rssRestarted,
+      extra: {
+        "per 1k changes": `${rssPerK >= 0 ? "+" : ""}${rssPerK.toFixed(2)} MB`,
+        live: `${f.liveServices} Services`,
+      },
     },
+    { name: restarted, value: f.heapRestartedMb, unit: "MB", extra: { live: `${f.liveServices} Services` } },
     {
       name: `heap after GC, after ${f.changes} changes, ${at}`,
       value: f.heapAfterMb,
@@ -393,8 +416,16 @@ export const churnSoakBench: Benchmark<ChurnSoakOptions> = {
   summary:
     "an agent under minutes of Service/endpoint churn: heap after GC before vs after, maps vs the model, a fresh agent's writes",
   needsRoot: true,
-  defaults: { services: 10_000, endpoints: 10, seconds: 300, rate: 20, seed: 1, heap: false },
-  small: { services: 1000, endpoints: 10, seconds: 30, rate: 20, seed: 1, heap: false },
+  defaults: {
+    services: 10_000,
+    endpoints: 10,
+    seconds: 300,
+    rate: 20,
+    seed: 1,
+    heap: false,
+    heapBefore: false,
+  },
+  small: { services: 1000, endpoints: 10, seconds: 30, rate: 20, seed: 1, heap: false, heapBefore: false },
   async run(ctx, o) {
     const f = await soak(ctx, o);
     const failed = [
@@ -416,9 +447,9 @@ export const churnSoakBench: Benchmark<ChurnSoakOptions> = {
         rows: rows(f),
         notes: [
           `changes: ${kinds}; each writes or deletes the Service's manifests as \`sluice apply\` / \`delete\` do (temp file, fsync, rename)`,
-          "heap after GC: the agent's heap used right after a heap snapshot (V8 takes it after a full GC), 12 s after its start and after the churn; the base is the same agent killed and restarted over the churned datastore and its snapshots (the same Services, none of the history); per 1k changes: the churned agent's excess over that base, per 1,000 changes (a leak grows it)",
+          "heap after GC: the agent's heap used right after a heap snapshot (V8 takes it after a full GC), 12 s after the churn (and 12 s after its start with --heapBefore=true); the base is the same agent killed and restarted over the churned datastore and its snapshots (the same Services, none of the history); per 1k changes: the churned agent's excess over that base, per 1,000 changes (a leak grows it)",
           "maps vs the model: every live Service's frontend in sl_nat_fe and exactly its endpoints in sl_nat_be; fresh agent: killed, started with --state-dir none, it computes every Service and adopts the maps — its writes are what the incremental path got wrong; self-check: one backend overwritten, then the same, which must rewrite exactly it",
-          `RSS: before the process's first heap snapshot; samples during the churn (s: heap used MB, not after a GC / RSS MB, after the first snapshot): ${f.samples.map((s) => `${s.at.toFixed(0)}: ${s.heapMb.toFixed(0)}/${s.rssMb.toFixed(0)}`).join(", ")}`,
+          `RSS: 12 s after the start and 12 s after the churn, each before any heap snapshot of that process (a snapshot leaves native memory behind); per 1k changes: the churned agent's RSS over the restarted one's; samples during the churn (s: heap used MB, not after a GC / RSS MB${!Number.isNaN(f.heapBeforeMb) ? ", after the first snapshot" : ""}): ${f.samples.map((s) => `${s.at.toFixed(0)}: ${s.heapMb.toFixed(0)}/${s.rssMb.toFixed(0)}`).join(", ")}`,
         ],
       } satisfies BenchTable,
     ];

@@ -69,6 +69,8 @@ interface Sample {
   readonly changes: number;
   readonly heapMb: number;
   readonly rssMb: number;
+  /** The agent's CPU since the previous sample, % of a core: what a change costs as the history grows. */
+  readonly cpuPct: number;
 }
 
 interface SoakFigures {
@@ -226,8 +228,9 @@ async function soak(ctx: BenchContext, o: ChurnSoakOptions): Promise<SoakFigures
     // RSS first: writing a heap snapshot leaves native memory of its own in the process.
     const rssBeforeMb = agent.rssBytes() / 1e6;
     const heapBeforeMb = o.heapBefore ? await heapAfterGc(ctx, agent, heapDir, o.heap) : NaN;
+    const heapBefore = o.heapBefore ? `heap ${heapBeforeMb.toFixed(0)} MB after GC, ` : "";
     ctx.progress(
-      `churn-soak N=${n}: heap ${heapBeforeMb.toFixed(0)} MB after GC, RSS ${rssBeforeMb.toFixed(0)} MB; ${o.seconds} s of churn at ${o.rate}/s`,
+      `churn-soak N=${n}: ${heapBefore}RSS ${rssBeforeMb.toFixed(0)} MB; ${o.seconds} s of churn at ${o.rate}/s`,
     );
 
     const total = Math.round(o.seconds * o.rate);
@@ -236,6 +239,7 @@ async function soak(ctx: BenchContext, o: ChurnSoakOptions): Promise<SoakFigures
     const cpu0 = agent.cpuSeconds();
     const t0 = performance.now();
     let nextSample = t0 + SAMPLE_MS;
+    let lastCpu = { at: t0, seconds: cpu0 };
     let behindMs = 0;
     for (let i = 0; i < total; i++) {
       const due = t0 + (i * 1000) / o.rate;
@@ -254,15 +258,19 @@ async function soak(ctx: BenchContext, o: ChurnSoakOptions): Promise<SoakFigures
       if (performance.now() >= nextSample) {
         nextSample += SAMPLE_MS;
         const heapMb = (agent.metric("sluice_agent_nodejs_heap_size_used_bytes") ?? NaN) / 1e6;
+        const cpu = { at: performance.now(), seconds: agent.cpuSeconds() };
+        const cpuPct = ((cpu.seconds - lastCpu.seconds) / ((cpu.at - lastCpu.at) / 1000)) * 100;
+        lastCpu = cpu;
         const s = {
           at: (performance.now() - t0) / 1000,
           changes: i + 1,
           heapMb,
           rssMb: agent.rssBytes() / 1e6,
+          cpuPct,
         };
         samples.push(s);
         ctx.progress(
-          `churn-soak N=${n}: ${s.changes}/${total} changes, ${s.at.toFixed(0)} s; heap ${heapMb.toFixed(0)} MB, RSS ${s.rssMb.toFixed(0)} MB`,
+          `churn-soak N=${n}: ${s.changes}/${total} changes, ${s.at.toFixed(0)} s; heap ${heapMb.toFixed(0)} MB, RSS ${s.rssMb.toFixed(0)} MB, CPU ${cpuPct.toFixed(1)} %`,
         );
       }
     }
@@ -328,6 +336,15 @@ async function soak(ctx: BenchContext, o: ChurnSoakOptions): Promise<SoakFigures
   }
 }
 
+/** firstLastMinute: the agent's CPU over the churn's first and last minute (does a change cost more as history grows?). */
+function firstLastMinute(samples: readonly Sample[]): string {
+  const last = samples.at(-1)?.at ?? 0;
+  const mean = (xs: readonly Sample[]) => xs.reduce((a, x) => a + x.cpuPct, 0) / xs.length;
+  const first = samples.filter((x) => x.at <= 60);
+  const end = samples.filter((x) => x.at > last - 60);
+  return first.length === 0 ? "—" : `${mean(first).toFixed(1)} / ${mean(end).toFixed(1)} %`;
+}
+
 function rows(f: SoakFigures): BenchRow[] {
   const at = f.n >= 1000 ? `${f.n / 1000}k` : String(f.n);
   // What the churn's history holds beyond the same state restarted, per 1,000 changes.
@@ -373,6 +390,7 @@ function rows(f: SoakFigures): BenchRow[] {
       value: f.cpuPct,
       unit: "% core",
       extra: {
+        "first / last minute": firstLastMinute(f.samples),
         rate: `${(f.changes / f.churnSeconds).toFixed(1)}/s`,
         "writer behind": `${f.behindMs.toFixed(0)} ms`,
       },
@@ -449,7 +467,7 @@ export const churnSoakBench: Benchmark<ChurnSoakOptions> = {
           `changes: ${kinds}; each writes or deletes the Service's manifests as \`sluice apply\` / \`delete\` do (temp file, fsync, rename)`,
           "heap after GC: the agent's heap used right after a heap snapshot (V8 takes it after a full GC), 12 s after the churn (and 12 s after its start with --heapBefore=true); the base is the same agent killed and restarted over the churned datastore and its snapshots (the same Services, none of the history); per 1k changes: the churned agent's excess over that base, per 1,000 changes (a leak grows it)",
           "maps vs the model: every live Service's frontend in sl_nat_fe and exactly its endpoints in sl_nat_be; fresh agent: killed, started with --state-dir none, it computes every Service and adopts the maps — its writes are what the incremental path got wrong; self-check: one backend overwritten, then the same, which must rewrite exactly it",
-          `RSS: 12 s after the start and 12 s after the churn, each before any heap snapshot of that process (a snapshot leaves native memory behind); per 1k changes: the churned agent's RSS over the restarted one's; samples during the churn (s: heap used MB, not after a GC / RSS MB${!Number.isNaN(f.heapBeforeMb) ? ", after the first snapshot" : ""}): ${f.samples.map((s) => `${s.at.toFixed(0)}: ${s.heapMb.toFixed(0)}/${s.rssMb.toFixed(0)}`).join(", ")}`,
+          `RSS: 12 s after the start and 12 s after the churn, each before any heap snapshot of that process (a snapshot leaves native memory behind); per 1k changes: the churned agent's RSS over the restarted one's; samples during the churn (s: heap used MB, not after a GC / RSS MB / agent CPU % over the last ${SAMPLE_MS / 1000} s${!Number.isNaN(f.heapBeforeMb) ? ", after the first snapshot" : ""}): ${f.samples.map((s) => `${s.at.toFixed(0)}: ${s.heapMb.toFixed(0)}/${s.rssMb.toFixed(0)}/${s.cpuPct.toFixed(0)}`).join(", ")}`,
         ],
       } satisfies BenchTable,
     ];

@@ -31,7 +31,9 @@ import { startHttpEndpoints } from "./http-endpoints.ts";
 import type { HealthStatus, HttpEndpoints } from "./http-endpoints.ts";
 import type { ServiceSyncFactory } from "./service-sync.ts";
 import { SNAPSHOT_DELAY_MS, SNAPSHOT_MAX_DELAY_MS } from "./proxy-service-sync.ts";
+import { getHeapSpaceStatistics } from "node:v8";
 import { releaseMemory, shrinkYoungGenerationWhenQuiet } from "./release-memory.ts";
+import { MemoryReleaseSchedule } from "./memory-release-schedule.ts";
 import { runStartupChecks } from "./startup-checks.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
 import { sliceServiceKey } from "../datastore/cluster-cache.ts";
@@ -89,6 +91,13 @@ const RELEASE_AFTER_SYNC_S = 1;
 const RELEASE_DELAY_MS = SNAPSHOT_DELAY_MS + 1_500;
 const RELEASE_EVERY_MS = 60_000;
 /**
+ * A stream of small changes with this much sync work since the last release is released too,
+ * after the same pause, or at the latest RELEASE_MAX_DELAY_MS into a stream that never pauses
+ * (memory-release-schedule.ts).
+ */
+const RELEASE_AFTER_WORK_S = 1;
+const RELEASE_MAX_DELAY_MS = 10 * 60_000;
+/**
  * After the release, a scavenge once the allocation has been quiet longer than V8's ~5 s window,
  * so the young generation the pass grew shrinks back (see shrinkYoungGeneration).
  */
@@ -113,7 +122,16 @@ export class Agent {
   #flowLogs: FlowLogService | undefined;
   #dns: DnsPolicyService | undefined;
   #names: { generation: number; names: EndpointNames } | undefined;
-  #releaseAt: number | undefined;
+  readonly #memory = new MemoryReleaseSchedule(
+    {
+      afterPassS: RELEASE_AFTER_SYNC_S,
+      afterWorkS: RELEASE_AFTER_WORK_S,
+      delayMs: RELEASE_DELAY_MS,
+      maxDelayMs: RELEASE_MAX_DELAY_MS,
+      everyMs: RELEASE_EVERY_MS,
+    },
+    { release: (after) => this.#releaseMemory(after), heapSpaces: getHeapSpaceStatistics },
+  );
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;
   #lastTick = Date.now();
   /** Services ("namespace/name") whose change waits for the fast path (this turn of the loop). */
@@ -315,42 +333,38 @@ export class Agent {
     return sweeper;
   }
 
-  /** After a big pass: give its garbage back to the kernel (see releaseMemory), once in a while. */
-  #releaseMemorySoon(): void {
-    if (this.#releaseAt !== undefined && Date.now() - this.#releaseAt < RELEASE_EVERY_MS) return;
-    this.#releaseAt = Date.now();
-    setTimeout(() => {
-      if (this.#stopped) return;
-      const r = releaseMemory();
-      this.#log.debug(
-        {
-          op: "memory",
-          ms: Math.round(r.ms),
-          rssBefore: r.before.rss,
-          rssAfter: r.after.rss,
-          heapUsedBefore: r.before.heapUsed,
-          heapUsedAfter: r.after.heapUsed,
-        },
-        "released memory after a sync pass",
-      );
-      shrinkYoungGenerationWhenQuiet({
-        delayMs: YOUNG_SHRINK_DELAY_MS,
-        tries: YOUNG_SHRINK_TRIES,
-        stopped: () => this.#stopped,
-        done: (y, tries) =>
-          this.#log.debug(
-            {
-              op: "memory",
-              tries,
-              newSpaceBefore: y.beforeBytes,
-              newSpaceAfter: y.afterBytes,
-              rssBefore: y.rssBefore,
-              rssAfter: y.rssAfter,
-            },
-            "shrank the young generation after a sync pass",
-          ),
-      });
-    }, RELEASE_DELAY_MS).unref();
+  /** Gives the heap's slack back to the kernel (see releaseMemory) when #memory says so. */
+  #releaseMemory(after: string): void {
+    if (this.#stopped) return;
+    const r = releaseMemory();
+    this.#log.debug(
+      {
+        op: "memory",
+        ms: Math.round(r.ms),
+        rssBefore: r.before.rss,
+        rssAfter: r.after.rss,
+        heapUsedBefore: r.before.heapUsed,
+        heapUsedAfter: r.after.heapUsed,
+      },
+      `released memory after ${after}`,
+    );
+    shrinkYoungGenerationWhenQuiet({
+      delayMs: YOUNG_SHRINK_DELAY_MS,
+      tries: YOUNG_SHRINK_TRIES,
+      stopped: () => this.#stopped,
+      done: (y, tries) =>
+        this.#log.debug(
+          {
+            op: "memory",
+            tries,
+            newSpaceBefore: y.beforeBytes,
+            newSpaceAfter: y.afterBytes,
+            rssBefore: y.rssBefore,
+            rssAfter: y.rssAfter,
+          },
+          `shrank the young generation after ${after}`,
+        ),
+    });
   }
 
   #every(ms: number, fn: () => void): void {
@@ -365,7 +379,7 @@ export class Agent {
     try {
       const out = await this.#sync.sync();
       const seconds = end({ result: "ok" });
-      if (this.#lastSync === undefined || seconds >= RELEASE_AFTER_SYNC_S) this.#releaseMemorySoon();
+      this.#memory.passed(seconds);
       this.metrics.syncs.inc({ result: "ok" });
       this.#lastSync = { at: new Date().toISOString(), ok: true, pending: out.pending };
       this.#sweeper?.start();
@@ -400,8 +414,10 @@ export class Agent {
     const names = this.#pendingServices;
     this.#pendingServices = new Set();
     if (this.#stopped || names.size === 0) return;
+    const t0 = performance.now();
     try {
       const report = this.#sync.syncServiceChanges(names);
+      this.#memory.changed((performance.now() - t0) / 1000);
       if (report === undefined) {
         this.#scheduler.request("service change");
         return;
@@ -528,6 +544,7 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+    this.#memory.close();
     this.#watch?.close();
     this.#monitor?.close();
     await this.#sweeper?.stop();

@@ -115,6 +115,35 @@ export function shrinkYoungGenerationWhenQuiet(schedule: ShrinkSchedule, tried =
   }, schedule.delayMs).unref();
 }
 
+/** The V8 space statistics worthReleasing reads (node:v8 getHeapSpaceStatistics()). */
+export interface HeapSpace {
+  readonly space_name: string;
+  readonly space_size: number;
+  readonly space_used_size: number;
+}
+
+/** A young generation above this is one a burst grew: worth a scavenge to shrink. */
+export const GROWN_YOUNG_GENERATION_BYTES = 2 * SMALL_YOUNG_GENERATION_BYTES;
+/** Old-space pages committed beyond its live objects worth a compaction: this much, and ... */
+export const OLD_SPACE_SLACK_BYTES = 16 * 2 ** 20;
+/** ... this share of what is live (a big heap's normal headroom is not slack). */
+export const OLD_SPACE_SLACK_SHARE = 0.25;
+
+/**
+ * worthReleasing says whether releaseMemory would give back enough to pay for its full
+ * collection: a young generation a burst grew and left grown, or an old space holding more than
+ * OLD_SPACE_SLACK_BYTES and OLD_SPACE_SLACK_SHARE of its live size in pages nothing fills —
+ * what a stream of small changes leaves behind (memory-release-schedule.ts).
+ */
+export function worthReleasing(spaces: readonly HeapSpace[]): boolean {
+  const young = spaces.find((s) => s.space_name === "new_space");
+  const old = spaces.find((s) => s.space_name === "old_space");
+  if (young !== undefined && young.space_size > GROWN_YOUNG_GENERATION_BYTES) return true;
+  if (old === undefined) return false;
+  const slack = old.space_size - old.space_used_size;
+  return slack > OLD_SPACE_SLACK_BYTES && slack > old.space_used_size * OLD_SPACE_SLACK_SHARE;
+}
+
 function newSpaceBytes(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
 }

@@ -1,0 +1,130 @@
+/**
+ * MemoryReleaseSchedule decides when the agent gives its heap's slack back (releaseMemory: a
+ * compacting full collection and malloc_trim, then a scavenge to shrink the young generation).
+ * Two kinds of work leave slack behind:
+ *
+ * - **a long pass** (the first sync, a full resync, a map rebuild at thousands of Services):
+ *   released `delayMs` after it, so its own follow-up (the fast path's index, the restart
+ *   snapshots written SNAPSHOT_DELAY_MS after it) is garbage by then;
+ * - **a stream of small changes** (a rollout, a busy cluster): no change is a long pass, yet
+ *   together they grow the young generation and fragment the old space (at 10,000 Services,
+ *   6,000 changes took an agent from 151 to ~240 MB RSS; bench/README.md, churn-soak). Once the
+ *   passes and changes since the last release add up to `afterWorkS` of work, the heap is
+ *   released when they pause for `delayMs`, or at the latest `maxDelayMs` into a stream that
+ *   never pauses — and only if worthReleasing finds slack: the release is a pause (~0.1 s at
+ *   10,000 Services) not to be spent on a heap that holds none. Idle resyncs, a few ms each, add
+ *   up to that much work in hours.
+ *
+ * At most one release per `everyMs`. Timers are unref'd.
+ */
+import { QuietTimer } from "../datastore/quiet-timer.ts";
+import { worthReleasing, type HeapSpace } from "./release-memory.ts";
+
+/** ReleaseTiming: the thresholds and delays (the agent's are in agent.ts; tests use short ones). */
+export interface ReleaseTiming {
+  /** A pass at least this long (seconds) is released after on its own. */
+  readonly afterPassS: number;
+  /** Passes and changes adding up to this much work (seconds) make a stream worth judging. */
+  readonly afterWorkS: number;
+  /** After a long pass, or this long after a stream's last work. */
+  readonly delayMs: number;
+  /** Under a stream that never pauses, judged at the latest this long after it passed afterWorkS. */
+  readonly maxDelayMs: number;
+  /** At most one release per this long. */
+  readonly everyMs: number;
+}
+
+/** What the schedule calls: the release itself, and V8's space statistics to judge the slack. */
+export interface ReleaseActions {
+  readonly release: (after: string) => void;
+  readonly heapSpaces: () => readonly HeapSpace[];
+}
+
+/** MemoryReleaseSchedule is told each pass and each fast-path change, and calls release when due. */
+export class MemoryReleaseSchedule {
+  readonly #t: ReleaseTiming;
+  readonly #a: ReleaseActions;
+  readonly #stream: QuietTimer;
+  #releasedAt: number | undefined;
+  #workSinceRelease = 0;
+  #passes = 0;
+  /** The release after a long pass, and a stream's judgment put off until everyMs is up. */
+  #passTimer: NodeJS.Timeout | undefined;
+  #judgeTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(timing: ReleaseTiming, actions: ReleaseActions) {
+    this.#t = timing;
+    this.#a = actions;
+    this.#stream = new QuietTimer(() => this.#judgeStream(), {
+      quietMs: timing.delayMs,
+      maxDelayMs: timing.maxDelayMs,
+    });
+  }
+
+  /** passed: a sync pass took `seconds`. The first pass and any long one are released after. */
+  passed(seconds: number): void {
+    if (this.#passes++ === 0 || seconds >= this.#t.afterPassS) this.#releaseAfterPass();
+    else this.#worked(seconds);
+  }
+
+  /** changed: a fast-path change took `seconds`. */
+  changed(seconds: number): void {
+    this.#worked(seconds);
+  }
+
+  /** close drops every pending release (the agent stopping). */
+  close(): void {
+    this.#closed = true;
+    this.#stream.cancel();
+    clearTimeout(this.#passTimer);
+    clearTimeout(this.#judgeTimer);
+  }
+
+  #recent(): boolean {
+    return this.#releasedAt !== undefined && Date.now() - this.#releasedAt < this.#t.everyMs;
+  }
+
+  #releaseAfterPass(): void {
+    if (this.#recent()) return;
+    this.#releasedAt = Date.now();
+    this.#passTimer = unrefTimeout(this.#t.delayMs, () => this.#release("a sync pass"));
+  }
+
+  #worked(seconds: number): void {
+    this.#workSinceRelease += seconds;
+    if (this.#workSinceRelease >= this.#t.afterWorkS) this.#stream.touch();
+  }
+
+  /** The stream paused (or ran maxDelayMs): release if the heap holds slack. */
+  #judgeStream(): void {
+    if (this.#closed) return;
+    if (this.#recent()) {
+      // Released a moment ago (after a long pass): judged again once everyMs is up.
+      clearTimeout(this.#judgeTimer);
+      const wait = this.#t.everyMs - (Date.now() - this.#releasedAt!);
+      this.#judgeTimer = unrefTimeout(wait, () => this.#judgeStream());
+      return;
+    }
+    if (!worthReleasing(this.#a.heapSpaces())) {
+      // Nothing to give back: the next judgment waits for as much work again.
+      this.#workSinceRelease = 0;
+      return;
+    }
+    this.#releasedAt = Date.now();
+    this.#release("a stream of changes");
+  }
+
+  #release(after: string): void {
+    if (this.#closed) return;
+    this.#workSinceRelease = 0;
+    this.#stream.cancel();
+    this.#a.release(after);
+  }
+}
+
+function unrefTimeout(ms: number, fn: () => void): NodeJS.Timeout {
+  const t = setTimeout(fn, Math.max(0, ms));
+  t.unref();
+  return t;
+}

@@ -345,14 +345,17 @@ function firstLastMinute(samples: readonly Sample[]): string {
   return first.length === 0 ? "—" : `${mean(first).toFixed(1)} / ${mean(end).toFixed(1)} %`;
 }
 
+/** perThousand: what the churned agent holds beyond the same state restarted, per 1,000 changes. */
+function perThousand(afterMb: number, restartedMb: number, changes: number): string {
+  const perK = ((afterMb - restartedMb) / changes) * 1000;
+  return `${perK >= 0 ? "+" : ""}${perK.toFixed(2)} MB`;
+}
+
 function rows(f: SoakFigures): BenchRow[] {
   const at = f.n >= 1000 ? `${f.n / 1000}k` : String(f.n);
-  // What the churn's history holds beyond the same state restarted, per 1,000 changes.
-  const perK = ((f.heapAfterMb - f.heapRestartedMb) / f.changes) * 1000;
   const yes = (ok: boolean) => (ok ? "yes" : "NO");
   const restarted = `heap after GC, an agent restarted over the final datastore, ${at}`;
   const rssRestarted = `RSS, the agent restarted over the final datastore, ${at}`;
-  const rssPerK = ((f.rssAfterMb - f.rssRestartedMb) / f.changes) * 1000;
   return [
     ...(Number.isNaN(f.heapBeforeMb)
       ? []
@@ -370,7 +373,7 @@ function rows(f: SoakFigures): BenchRow[] {
       unit: "MB",
       baseline: rssRestarted,
       extra: {
-        "per 1k changes": `${rssPerK >= 0 ? "+" : ""}${rssPerK.toFixed(2)} MB`,
+        "per 1k changes": perThousand(f.rssAfterMb, f.rssRestartedMb, f.changes),
         live: `${f.liveServices} Services`,
       },
     },
@@ -381,7 +384,7 @@ function rows(f: SoakFigures): BenchRow[] {
       unit: "MB",
       baseline: restarted,
       extra: {
-        "per 1k changes": `${perK >= 0 ? "+" : ""}${perK.toFixed(2)} MB`,
+        "per 1k changes": perThousand(f.heapAfterMb, f.heapRestartedMb, f.changes),
         live: `${f.liveServices} Services`,
       },
     },

@@ -11,8 +11,8 @@
  *   6,000 changes took an agent from 151 to ~240 MB RSS; bench/README.md, churn-soak). Once the
  *   passes and changes since the last release add up to `afterWorkS` of work, the heap is
  *   released when they pause for `delayMs`, or at the latest `maxDelayMs` into a stream that
- *   never pauses — and only if worthReleasing finds slack: the release is a pause (~0.1 s at
- *   10,000 Services) not to be spent on a heap that holds none. So an idle agent's resyncs,
+ *   never pauses — and only if worthReleasing finds slack: the release is a pause (80 ms at
+ *   1,000 Services, more with the heap) not to be spent on a heap that holds none. So an idle agent's resyncs,
  *   which add up to `afterWorkS` in minutes, only buy a look at the heap's statistics.
  *
  * At most one release per `everyMs`. Timers are unref'd.

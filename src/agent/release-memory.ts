@@ -3,8 +3,9 @@
  * full garbage collection that compacts the old space (V8 otherwise keeps the fragmented pages it
  * grew to, with no reason to move anything while the process is idle), then glibc's
  * malloc_trim(0) for the native buffers freed meanwhile (file reads, the collector's own work
- * lists). The agent runs it once after its first successful sync, when the start's transient data
- * — every manifest's text and parse, the maps' adoption, the first diff — is garbage.
+ * lists). The agent runs it after its first successful sync, when the start's transient data
+ * — every manifest's text and parse, the maps' adoption, the first diff — is garbage, and
+ * after long passes and streams of changes (memory-release-schedule.ts decides when).
  *
  * Measured at 10,000 Services × 10 endpoints (bench/README.md, agent-idle): the old space was
  * ~180 MB for ~125 MB of live objects and RSS ~320 MB; after this the old space is ~128 MB and

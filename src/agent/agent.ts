@@ -268,6 +268,8 @@ export class Agent {
               delayMs: SNAPSHOT_DELAY_MS,
               maxDelayMs: SNAPSHOT_MAX_DELAY_MS,
               log: (message: string) => log.info({ op: "datastore-snapshot" }, message),
+              // Not before the first pass is done: its readiness answer must not wait behind the capture.
+              held: () => this.#lastSync === undefined,
             },
           }
         : {}),

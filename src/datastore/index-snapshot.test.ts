@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -279,6 +280,37 @@ describe("IndexSnapshot (the file datastore's persisted index)", () => {
       assert.equal(loaded?.size, 100);
       assert.equal(loaded?.get("s99.yaml")?.stamp, "99:1:2:3");
       assert.deepEqual(readdirSync(join(snap, "..")), ["datastore-index.json"]);
+    }),
+  );
+
+  test(
+    "a held write waits: due while the owner holds it, written once it lets go",
+    withDirs(async (dir, snap) => {
+      let held = true;
+      const s = new IndexSnapshot(dir, {}, { path: snap, delayMs: 5, held: () => held });
+      s.changed(() => [
+        [
+          "a.yaml",
+          "1:2:3:4",
+          [
+            {
+              ok: true,
+              index: 0,
+              key: { group: "", kind: "Service", namespace: "default", name: "a" },
+              resource: { kind: "Service", metadata: { name: "a" } } as never,
+            },
+          ],
+        ],
+      ]);
+      await new Promise((r) => setTimeout(r, 40));
+      await s.idle();
+      assert.equal(s.stats.written, 0, "nothing written while held");
+      assert.equal(existsSync(snap), false);
+      held = false;
+      await new Promise((r) => setTimeout(r, 40));
+      await s.idle();
+      assert.equal(s.stats.written, 1, "written once let go");
+      assert.equal(new IndexSnapshot(dir, {}, { path: snap }).load()?.get("a.yaml")?.stamp, "1:2:3:4");
     }),
   );
 

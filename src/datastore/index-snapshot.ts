@@ -68,6 +68,14 @@ export interface IndexSnapshotOptions {
   readonly maxDelayMs?: number;
   /** Why a snapshot was not used, and what a load or write did (the agent's logger). */
   readonly log?: (message: string) => void;
+  /**
+   * While this says true, a due write waits another `delayMs`: the owner has work that must not
+   * queue behind the write's capture, which runs on the event loop (~175 ms at 100k Services ×
+   * 10 endpoints). The agent holds it until its first sync pass is done: the first read's quiet
+   * time ran out during that pass, and the capture then ran before the readiness probe that
+   * arrived meanwhile was answered (bench/README.md, stop 32).
+   */
+  readonly held?: () => boolean;
 }
 
 type SerialDoc = [index: number, key: ResourceKey, resource: Resource, digest: string];
@@ -292,8 +300,12 @@ export class IndexSnapshot {
 
   #writeScheduled(): void {
     const latest = this.#pending;
-    this.#pending = undefined;
     if (latest === undefined) return;
+    if (this.options.held?.() === true) {
+      this.#timer.touch();
+      return;
+    }
+    this.#pending = undefined;
     const files = recordable(latest);
     const table = conditionsTable(files);
     this.#file

@@ -10,7 +10,8 @@ import { checkedString, labelMap, stringMap } from "./field-schemas.ts";
 /** NameRule names the rule an object name must follow. */
 export type NameRule = "subdomain" | "label" | "dns1035";
 
-function nameProblem(rule: NameRule): (v: string) => string | undefined {
+/** objectNameProblem is the check of rule `rule`: why a name breaks it, or undefined. */
+export function objectNameProblem(rule: NameRule): (v: string) => string | undefined {
   if (rule === "subdomain") return dns1123SubdomainProblem;
   if (rule === "label") return dns1123LabelProblem;
   // DNS-1035 (Service names): a DNS-1123 label that starts with a letter, so it can be a DNS name.
@@ -21,7 +22,7 @@ function nameProblem(rule: NameRule): (v: string) => string | undefined {
 
 /** objectMeta builds the metadata schema for a kind; namespaced kinds get "default" when none is given. */
 export function objectMeta(options: { namespaced: boolean; nameRule?: NameRule }) {
-  const name = checkedString(nameProblem(options.nameRule ?? "subdomain"));
+  const name = checkedString(objectNameProblem(options.nameRule ?? "subdomain"));
   const base = {
     name,
     labels: labelMap.optional(),

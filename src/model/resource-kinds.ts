@@ -17,6 +17,7 @@ import { globalNetworkSetSchema, networkSetSchema } from "./network-set.ts";
 import { nodeSchema } from "./node.ts";
 import { podSchema } from "./pod.ts";
 import { serviceSchema } from "./service.ts";
+import { validateServiceInShape } from "./service-in-shape.ts";
 import { tierSchema } from "./tier.ts";
 import type { Resource } from "./resource.ts";
 import type { ValidationOptions } from "./validation-options.ts";
@@ -35,9 +36,13 @@ export interface KindInfo {
   /**
    * For a kind a cluster holds by the hundred thousand: validates the common shape of the kind
    * faster than `schema` alone and to the same result, or returns undefined (then `schema`
-   * validates and words the error).
+   * validates and words the error). `options` are the ones `schema` was made with.
    */
-  readonly validateInShape?: (raw: Record<string, unknown>, schema: z.ZodType) => Resource | undefined;
+  readonly validateInShape?: (
+    raw: Record<string, unknown>,
+    schema: z.ZodType,
+    options: ValidationOptions,
+  ) => Resource | undefined;
 }
 
 function kind(
@@ -62,8 +67,10 @@ function kind(
 
 /** RESOURCE_KINDS lists every kind the datastore accepts. */
 export const RESOURCE_KINDS: readonly KindInfo[] = [
-  kind("Service", "", "v1", true, ["svc"], serviceSchema),
-  kind("EndpointSlice", "discovery.k8s.io", "v1", true, [], endpointSliceSchema, validateSliceInShape),
+  kind("Service", "", "v1", true, ["svc"], serviceSchema, validateServiceInShape),
+  kind("EndpointSlice", "discovery.k8s.io", "v1", true, [], endpointSliceSchema, (raw, schema) =>
+    validateSliceInShape(raw, schema),
+  ),
   kind("Node", "", "v1", false, ["no"], nodeSchema),
   kind("Pod", "", "v1", true, ["po"], podSchema),
   kind("Namespace", "", "v1", false, ["ns"], namespaceSchema),

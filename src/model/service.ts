@@ -91,7 +91,7 @@ const serviceStatus = z.looseObject({
 type Spec = z.output<typeof serviceSpec>;
 
 /** serviceSpecProblems lists cross-field violations as [path, reason], the API server's rules. */
-function serviceSpecProblems(spec: Spec, options: ValidationOptions): [(string | number)[], string][] {
+export function serviceSpecProblems(spec: Spec, options: ValidationOptions): [(string | number)[], string][] {
   const out: [(string | number)[], string][] = [];
   const range = options.nodePortRange ?? defaultNodePortRange;
   const headless = spec.clusterIP === "None";

@@ -21,10 +21,13 @@ export function checkedString(problem: (value: string) => string | undefined): z
   });
 }
 
+/** ipAddressProblem explains why `v` is not an IPv4 or IPv6 address, or undefined when it is. */
+export function ipAddressProblem(v: string): string | undefined {
+  return ipFamilyOf(v) === undefined ? `invalid IP address ${JSON.stringify(v)}` : undefined;
+}
+
 /** ipAddress is an IPv4 or IPv6 address without prefix or zone. */
-export const ipAddress = checkedString((v) =>
-  ipFamilyOf(v) === undefined ? `invalid IP address ${JSON.stringify(v)}` : undefined,
-);
+export const ipAddress = checkedString(ipAddressProblem);
 
 /** cidr is an IPv4 or IPv6 network in prefix notation. */
 export const cidr = checkedString(cidrProblem);
@@ -44,12 +47,15 @@ export const optionalPortNumber = z.int().min(0).max(65535);
 /** protocol is a Kubernetes Service/Pod port protocol. */
 export const protocol = z.enum(["TCP", "UDP", "SCTP"]);
 
-/** portName is a named port (IANA_SVC_NAME): at most 15 lowercase alphanumerics or "-", with a letter. */
-export const portName = checkedString((v) =>
-  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) && v.length <= 15 && /[a-z]/.test(v) && !v.includes("--")
+/** portNameProblem explains why `v` is not a named port (IANA_SVC_NAME), or undefined when it is. */
+export function portNameProblem(v: string): string | undefined {
+  return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) && v.length <= 15 && /[a-z]/.test(v) && !v.includes("--")
     ? undefined
-    : `invalid port name ${JSON.stringify(v)}: at most 15 lowercase alphanumerics or "-", with a letter`,
-);
+    : `invalid port name ${JSON.stringify(v)}: at most 15 lowercase alphanumerics or "-", with a letter`;
+}
+
+/** portName is a named port (IANA_SVC_NAME): at most 15 lowercase alphanumerics or "-", with a letter. */
+export const portName = checkedString(portNameProblem);
 
 /** intOrString is a Kubernetes IntOrString: a port number or a named port (IANA_SVC_NAME). */
 export const intOrString = z.union([portNumber, portName]);

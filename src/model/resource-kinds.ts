@@ -36,11 +36,10 @@ export interface KindInfo {
   /**
    * For a kind a cluster holds by the hundred thousand: validates the common shape of the kind
    * faster than `schema` alone and to the same result, or returns undefined (then `schema`
-   * validates and words the error). `options` are the ones `schema` was made with.
+   * validates and words the error). `options` are the ones `schema` is made with.
    */
   readonly validateInShape?: (
     raw: Record<string, unknown>,
-    schema: z.ZodType,
     options: ValidationOptions,
   ) => Resource | undefined;
 }
@@ -68,8 +67,8 @@ function kind(
 /** RESOURCE_KINDS lists every kind the datastore accepts. */
 export const RESOURCE_KINDS: readonly KindInfo[] = [
   kind("Service", "", "v1", true, ["svc"], serviceSchema, validateServiceInShape),
-  kind("EndpointSlice", "discovery.k8s.io", "v1", true, [], endpointSliceSchema, (raw, schema) =>
-    validateSliceInShape(raw, schema),
+  kind("EndpointSlice", "discovery.k8s.io", "v1", true, [], endpointSliceSchema, (raw) =>
+    validateSliceInShape(raw),
   ),
   kind("Node", "", "v1", false, ["no"], nodeSchema),
   kind("Pod", "", "v1", true, ["po"], podSchema),

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { prng } from "../../test/support/random-services.ts";
 import { serviceSchema } from "./service.ts";
-import { SERVICE_SPEC_FIELDS, validateServiceInShape, type SpecField } from "./service-in-shape.ts";
+import type { ShapeField } from "./in-shape-fields.ts";
+import { SERVICE_SPEC_FIELDS, validateServiceInShape } from "./service-in-shape.ts";
 import { validateResource } from "./validate-resource.ts";
 import type { ValidationOptions } from "./validation-options.ts";
 
@@ -168,7 +169,7 @@ interface Outcome {
 const OPTIONS: ValidationOptions = { nodePortRange: { min: 30000, max: 32767 } };
 
 /** compare runs `cases` generated Services through the in-shape path (over `fields`) and the schema. */
-function compare(cases: number, fields: readonly SpecField[] = SERVICE_SPEC_FIELDS): Outcome {
+function compare(cases: number, fields: readonly ShapeField[] = SERVICE_SPEC_FIELDS): Outcome {
   const schema = serviceSchema(OPTIONS);
   const rand = prng(20261208);
   const disagreements: string[] = [];
@@ -181,7 +182,7 @@ function compare(cases: number, fields: readonly SpecField[] = SERVICE_SPEC_FIEL
     if (!bySchema.success) rejected++;
     let fast;
     try {
-      fast = validateServiceInShape(structuredClone(raw), schema, OPTIONS, fields);
+      fast = validateServiceInShape(structuredClone(raw), OPTIONS, fields);
     } catch (err) {
       disagreements.push(`case ${i}: throws ${String(err)} on ${text}`);
       continue;
@@ -200,7 +201,7 @@ function compare(cases: number, fields: readonly SpecField[] = SERVICE_SPEC_FIEL
 }
 
 /** A field table with one field's check or default replaced. */
-function broken(key: string, change: Partial<SpecField>): SpecField[] {
+function broken(key: string, change: Partial<ShapeField>): ShapeField[] {
   return SERVICE_SPEC_FIELDS.map((f) => (f.key === key ? { ...f, ...change } : f));
 }
 

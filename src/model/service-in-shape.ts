@@ -10,57 +10,34 @@
  * 100k-Service first start's 13.6 s and much of the garbage its collector copied
  * (bench/README.md, stop 32).
  */
-import type { z } from "zod";
 import { dns1123LabelProblem, dns1123SubdomainProblem } from "./dns-name.ts";
-import { cidrProblem, ipFamilyOf } from "./ip-address.ts";
-import { isPlainObject, labelsInShape, metaInShape } from "./object-meta-in-shape.ts";
+import { ipAddressProblem, portNameProblem } from "./field-schemas.ts";
+import { cidrProblem } from "./ip-address.ts";
+import {
+  anyString,
+  bool,
+  built,
+  intIn,
+  listOf,
+  oneOf,
+  OUT,
+  stringOf,
+  type Checked,
+  type ShapeField,
+} from "./in-shape-fields.ts";
+import { labelsInShape, metaInShape } from "./object-meta-in-shape.ts";
 import { objectNameProblem } from "./object-meta.ts";
-import { serviceSpecProblems, shareServiceParts, type Service } from "./service.ts";
+import { clusterIpProblem, serviceSpecProblems, shareServiceParts, type Service } from "./service.ts";
 import type { ValidationOptions } from "./validation-options.ts";
 
-/** What a field check returns for a value the in-shape path leaves to the schema. */
-const OUT = Symbol("not in shape");
-type Checked = unknown;
-
-/** SpecField: a spec field the schema knows, its check (the value to keep, or OUT) and its default. */
-export interface SpecField {
-  readonly key: string;
-  readonly check: (value: unknown) => Checked;
-  readonly fallback?: unknown;
-}
-
-const oneOf =
-  (...values: string[]) =>
-  (v: unknown): Checked =>
-    typeof v === "string" && values.includes(v) ? v : OUT;
-const stringOf =
-  (problem: (v: string) => string | undefined) =>
-  (v: unknown): Checked =>
-    typeof v === "string" && problem(v) === undefined ? v : OUT;
-const anyString = (v: unknown): Checked => (typeof v === "string" ? v : OUT);
-const bool = (v: unknown): Checked => (typeof v === "boolean" ? v : OUT);
-const intIn =
-  (min: number, max: number) =>
-  (v: unknown): Checked =>
-    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? v : OUT;
-const listOf =
-  (item: (v: unknown) => Checked, max = Infinity) =>
-  (v: unknown): Checked =>
-    Array.isArray(v) && v.length <= max && v.every((x) => item(x) !== OUT) ? v : OUT;
-const ipAddress = stringOf((v) => (ipFamilyOf(v) === undefined ? "bad" : undefined));
-const clusterIp = stringOf((v) =>
-  v === "None" || v === "" || ipFamilyOf(v) !== undefined ? undefined : "bad",
-);
-const portName = stringOf((v) =>
-  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) && v.length <= 15 && /[a-z]/.test(v) && !v.includes("--")
-    ? undefined
-    : "bad",
-);
+const ipAddress = stringOf(ipAddressProblem);
+const clusterIp = stringOf(clusterIpProblem);
+const portName = stringOf(portNameProblem);
 const portNumber = intIn(1, 65535);
 const serviceNameProblem = objectNameProblem("dns1035");
 
 /** A port's fields in the schema's order (targetPort, when absent, is added last: the transform's default). */
-const PORT_FIELDS: readonly SpecField[] = [
+const PORT_FIELDS: readonly ShapeField[] = [
   { key: "name", check: stringOf(dns1123LabelProblem) },
   { key: "protocol", check: oneOf("TCP", "UDP", "SCTP"), fallback: "TCP" },
   { key: "appProtocol", check: anyString },
@@ -83,7 +60,7 @@ function portsInShape(v: unknown): Checked {
 }
 
 /** The spec's fields in the schema's order. sessionAffinityConfig is left to the schema (its nested default). */
-export const SERVICE_SPEC_FIELDS: readonly SpecField[] = [
+export const SERVICE_SPEC_FIELDS: readonly ShapeField[] = [
   {
     key: "type",
     check: oneOf("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"),
@@ -110,37 +87,14 @@ export const SERVICE_SPEC_FIELDS: readonly SpecField[] = [
 ];
 
 /**
- * built is `raw` as a strict schema object of `fields` would output it: each field checked, in
- * the fields' order, defaults filled in; OUT for a key the fields do not name or a bad value.
- */
-function built(raw: unknown, fields: readonly SpecField[]): Record<string, unknown> | typeof OUT {
-  if (!isPlainObject(raw)) return OUT;
-  let known = 0;
-  const out: Record<string, unknown> = {};
-  for (const f of fields) {
-    if (!Object.hasOwn(raw, f.key)) {
-      if (f.fallback !== undefined) out[f.key] = Array.isArray(f.fallback) ? [] : f.fallback;
-      continue;
-    }
-    known++;
-    const value = f.check(raw[f.key]);
-    if (value === OUT) return OUT;
-    out[f.key] = value;
-  }
-  // A key the fields do not name: the strict schema rejects it.
-  return Object.keys(raw).length === known ? out : OUT;
-}
-
-/**
  * validateServiceInShape validates `raw` (a parsed Service manifest, handed over: its label maps
  * and address lists become the resource's) as serviceSchema(options) would, or returns
  * undefined to leave it to the schema. `fields` is for tests (a checker broken on purpose).
  */
 export function validateServiceInShape(
   raw: Record<string, unknown>,
-  _schema: z.ZodType,
   options: ValidationOptions = {},
-  fields: readonly SpecField[] = SERVICE_SPEC_FIELDS,
+  fields: readonly ShapeField[] = SERVICE_SPEC_FIELDS,
 ): Service | undefined {
   if (raw["apiVersion"] !== "v1" || raw["kind"] !== "Service") return undefined;
   for (const key in raw)

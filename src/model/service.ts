@@ -35,12 +35,14 @@ const servicePort = z.strictObject({
 /** A port as the proxy reads it: targetPort defaulted to port, as the API server does. */
 type DefaultedPort = z.output<typeof servicePort> & { targetPort: number | string };
 
-// "None" makes a headless Service; "" asks for an address to be allocated.
-const clusterIp = checkedString((v) =>
-  v === "None" || v === "" || ipFamilyOf(v) !== undefined
+/** clusterIpProblem: "None" makes a headless Service; "" asks for an address to be allocated. */
+export function clusterIpProblem(v: string): string | undefined {
+  return v === "None" || v === "" || ipFamilyOf(v) !== undefined
     ? undefined
-    : `invalid IP address ${JSON.stringify(v)} (or "None" for a headless Service)`,
-);
+    : `invalid IP address ${JSON.stringify(v)} (or "None" for a headless Service)`;
+}
+
+const clusterIp = checkedString(clusterIpProblem);
 
 const serviceSpec = z.strictObject({
   type: z.enum(["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]).default("ClusterIP"),

@@ -89,7 +89,7 @@ export function validateResource(raw: unknown, options: ValidationOptions = {}):
   const key = manifestKey(raw);
   const resourceName = key ? formatResourceKey(key) : what;
   const schema = schemaFor(info, options);
-  const inShape = info.validateInShape?.(raw, schema, options);
+  const inShape = info.validateInShape?.(raw, options);
   if (inShape !== undefined) {
     shareNames(inShape, info);
     return { ok: true, resource: inShape, key: key as ResourceKey, kind: info };

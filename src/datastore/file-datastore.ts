@@ -514,7 +514,7 @@ export class FileDatastore implements Datastore {
       for await (const batch of readOffThread(this.dir)) {
         if (this.#closed || this.#reader.stats.fullScans !== scans) return true;
         batch.names.forEach((name, i) =>
-          files.set(name, { stamp: batch.stamps[i]!, docs: this.#reader.parseFile(batch.texts[i]!, name) }),
+          files.set(name, { stamp: batch.stamps[i]!, docs: this.#reader.parseFile(batch.text(i), name) }),
         );
       }
     } catch (err) {

@@ -1,16 +1,24 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { serviceYaml as svc, withTempDir } from "../../test/support/manifest-dir.ts";
 import { ManifestDirectory } from "./manifest-directory.ts";
-import { readOffThread, type ReadBatch } from "./read-off-thread.ts";
+import { readOffThread } from "./read-off-thread.ts";
 import { stampOf } from "./stat-off-thread.ts";
 
-async function all(dir: string, batchFiles?: number, slowMs = 0, window?: number): Promise<ReadBatch[]> {
-  const out: ReadBatch[] = [];
+/** A batch as read: its texts decoded while it is current (its buffer then goes back to the worker). */
+interface Taken {
+  readonly names: readonly string[];
+  readonly stamps: readonly string[];
+  readonly texts: readonly string[];
+}
+
+async function all(dir: string, batchFiles?: number, slowMs = 0, window?: number): Promise<Taken[]> {
+  const out: Taken[] = [];
   for await (const b of readOffThread(dir, 10_000, batchFiles, window)) {
-    out.push(b);
+    out.push({ names: b.names, stamps: b.stamps, texts: b.names.map((_, i) => b.text(i)) });
     if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
   }
   return out;
@@ -47,6 +55,25 @@ describe("readOffThread", () => {
   );
 
   test(
+    "splits batches by bytes, decodes UTF-8, reads a file bigger than a batch whole, and skips a FIFO",
+    withDir(async (dir) => {
+      const big = `# ${"x".repeat(5 * 2 ** 20)}\n`;
+      writeFileSync(join(dir, "a.yaml"), "name: café ☕\n");
+      writeFileSync(join(dir, "b.yaml"), big);
+      for (let i = 0; i < 3; i++) writeFileSync(join(dir, `c${i}.yaml`), `n: ${"y".repeat(2 ** 20)}\n`);
+      execFileSync("mkfifo", [join(dir, "fifo.yaml")]);
+      const batches = await all(dir, 1000);
+      const texts = new Map(batches.flatMap((b) => b.names.map((name, i) => [name, b.texts[i]!] as const)));
+      assert.deepEqual([...texts.keys()].sort(), ["a.yaml", "b.yaml", "c0.yaml", "c1.yaml", "c2.yaml"]);
+      assert.equal(texts.get("a.yaml"), "name: café ☕\n");
+      assert.equal(texts.get("b.yaml"), big);
+      assert.equal(texts.get("c2.yaml")?.length, 2 ** 20 + 4);
+      // 8 MB of text in 4 MB buffers: more than one batch, though 1,000 files would fit one.
+      assert.ok(batches.length >= 2, `${batches.length} batches`);
+    }),
+  );
+
+  test(
     "a missing directory is empty; a file the directory's path names throws",
     withDir(async (dir) => {
       assert.deepEqual(await all(join(dir, "nope")), []);
@@ -78,7 +105,7 @@ describe("readOffThread", () => {
       const read = new Map<string, { stamp: string; docs: ReturnType<ManifestDirectory["parseFile"]> }>();
       for await (const b of readOffThread(dir))
         b.names.forEach((name, i) =>
-          read.set(name, { stamp: b.stamps[i]!, docs: reader.parseFile(b.texts[i]!, name) }),
+          read.set(name, { stamp: b.stamps[i]!, docs: reader.parseFile(b.text(i), name) }),
         );
       // After the worker read them: b deleted, c rewritten, each seen by a watch event.
       rmSync(join(dir, "b.yaml"));

@@ -11,6 +11,7 @@ import { ConntrackSweeper } from "../datapath/conntrack-sweeper.ts";
 import type { Watch } from "../datastore/datastore.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import { openDatastore } from "../datastore/open-datastore.ts";
+import { snapshotWritesInFlight } from "../datastore/snapshot-writer.ts";
 import { formatResourceKey } from "../model/resource-key.ts";
 import { LinkMonitor } from "../netlink/monitor.ts";
 import { HealthServer } from "../proxy/kube-proxy-health-server.ts";
@@ -135,6 +136,7 @@ export class Agent {
       release: (after) => this.#releaseMemory(after),
       trim: () => this.#trimMalloc(),
       heapSpaces: getHeapSpaceStatistics,
+      busy: () => snapshotWritesInFlight() > 0,
     },
   );
   #lastSync: { at: string; ok: boolean; error?: string; pending: number } | undefined;

@@ -161,3 +161,35 @@ test("short passes count as work toward a stream's release", async () => {
   assert.deepEqual(released, ["a stream of changes"]);
   s.close();
 });
+
+test("the release after a pass waits while its follow-up is busy, and not past maxDelayMs", async () => {
+  let busy = true;
+  const released: string[] = [];
+  const s = new MemoryReleaseSchedule(TIMING, {
+    release: (after) => released.push(after),
+    trim: () => released.push("trim"),
+    heapSpaces: () => CHURNED,
+    busy: () => busy,
+  });
+  s.passed(2);
+  await sleep(PAST_DELAY);
+  assert.deepEqual(released, [], "the snapshots are still being written");
+  busy = false;
+  await sleep(600);
+  assert.deepEqual(released, ["a sync pass"], "released once they are done");
+  s.close();
+  // Busy for ever: released all the same, maxDelayMs after it was due.
+  const stuck: string[] = [];
+  const t = new MemoryReleaseSchedule(TIMING, {
+    release: (after) => stuck.push(after),
+    trim: () => stuck.push("trim"),
+    heapSpaces: () => CHURNED,
+    busy: () => true,
+  });
+  t.passed(2);
+  await sleep(TIMING.delayMs + TIMING.maxDelayMs - 100);
+  assert.deepEqual(stuck, []);
+  await sleep(700);
+  assert.deepEqual(stuck, ["a sync pass"]);
+  t.close();
+});

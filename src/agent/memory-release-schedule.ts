@@ -5,7 +5,8 @@
  *
  * - **a long pass** (the first sync, a full resync, a map rebuild at thousands of Services):
  *   released `delayMs` after it, so its own follow-up (the fast path's index, the restart
- *   snapshots written SNAPSHOT_DELAY_MS after it) is garbage by then;
+ *   snapshots written SNAPSHOT_DELAY_MS after it) is garbage by then — later while `busy`
+ *   says the snapshots are still being written;
  * - **a stream of small changes** (a rollout, a busy cluster): no change is a long pass, yet
  *   together they grow the young generation and fragment the old space (at 10,000 Services,
  *   6,000 changes took an agent from 151 to ~240 MB RSS; bench/README.md, churn-soak). Once the
@@ -44,7 +45,16 @@ export interface ReleaseActions {
    */
   readonly trim: () => void;
   readonly heapSpaces: () => readonly HeapSpace[];
+  /**
+   * True while the pass's follow-up still makes garbage (the restart snapshots being written):
+   * the release after a pass waits for it, up to maxDelayMs. At 100k Services the snapshots take
+   * longer than delayMs, and a release before they finished left ~45 MB of their garbage behind.
+   */
+  readonly busy?: () => boolean;
 }
+
+/** While busy, the release after a pass looks again this often. */
+const BUSY_RETRY_MS = 500;
 
 /** MemoryReleaseSchedule is told each pass and each fast-path change, and calls release when due. */
 export class MemoryReleaseSchedule {
@@ -94,7 +104,18 @@ export class MemoryReleaseSchedule {
   #releaseAfterPass(): void {
     if (this.#recent()) return;
     this.#releasedAt = Date.now();
-    this.#passTimer = unrefTimeout(this.#t.delayMs, () => this.#release("a sync pass"));
+    const due = Date.now() + this.#t.delayMs;
+    this.#passTimer = unrefTimeout(this.#t.delayMs, () => this.#releaseWhenDone(due));
+  }
+
+  /** The release after a pass, once its follow-up is done or maxDelayMs after it was due. */
+  #releaseWhenDone(due: number): void {
+    if (this.#closed) return;
+    if (this.#a.busy?.() === true && Date.now() - due < this.#t.maxDelayMs) {
+      this.#passTimer = unrefTimeout(BUSY_RETRY_MS, () => this.#releaseWhenDone(due));
+      return;
+    }
+    this.#release("a sync pass");
   }
 
   #worked(seconds: number): void {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { asciiJsonLines, readAsciiJsonLines } from "./ascii-json.ts";
-import { SnapshotWriter } from "./snapshot-writer.ts";
+import { SnapshotWriter, snapshotWritesInFlight } from "./snapshot-writer.ts";
 
 const items = Array.from({ length: 101 }, (_, i) => ({
   i,
@@ -30,6 +30,22 @@ describe("SnapshotWriter", () => {
     }
   };
   const dirOf = (path: string): string[] => readdirSync(join(path, "..")).sort();
+
+  test(
+    "counts its writes in flight, queued ones too, and none once they settle, a failed one included",
+    withDir(async (path) => {
+      const before = snapshotWritesInFlight();
+      const w = new SnapshotWriter(path);
+      const first = w.write(["a\n", "b\n"]);
+      const second = w.write(["c\n"]);
+      assert.equal(snapshotWritesInFlight(), before + 2);
+      await Promise.all([first, second]);
+      assert.equal(snapshotWritesInFlight(), before);
+      const bad = new SnapshotWriter(join(path, "..", "..", "nope", "\0", "x.json"));
+      await assert.rejects(bad.write(["x"]));
+      assert.equal(snapshotWritesInFlight(), before);
+    }),
+  );
 
   test(
     "writes the parts in order, a turn of the loop between parts, and leaves no temp file",

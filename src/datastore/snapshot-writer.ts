@@ -25,6 +25,18 @@ import { basename, dirname, join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { atomicWriteFileAs } from "./atomic-write.ts";
 
+/** Asynchronous writes asked for and not yet settled, over every SnapshotWriter of the process. */
+let inFlight = 0;
+
+/**
+ * snapshotWritesInFlight counts the snapshot writes under way or queued: while there are any, their
+ * serialisation's garbage is still being made, and a heap release would leave it behind (the
+ * agent's release after its first pass waits for them; at 100k Services they take seconds).
+ */
+export function snapshotWritesInFlight(): number {
+  return inFlight;
+}
+
 /** SnapshotWriter replaces one snapshot file, asynchronously and in order, or synchronously at shutdown. */
 export class SnapshotWriter {
   readonly #tmp: string;
@@ -48,10 +60,13 @@ export class SnapshotWriter {
    */
   write(parts: Iterable<string>): Promise<boolean> {
     const generation = ++this.#generation;
-    const run = this.#running.then(async () => {
-      if (generation !== this.#generation) return false; // a later write supersedes this one
-      return await this.#replace(parts, generation);
-    });
+    inFlight++;
+    const run = this.#running
+      .then(async () => {
+        if (generation !== this.#generation) return false; // a later write supersedes this one
+        return await this.#replace(parts, generation);
+      })
+      .finally(() => void inFlight--);
     this.#running = run.then(
       () => {},
       () => {},

@@ -32,12 +32,13 @@ const CHURNED = [space("new_space", 32 * MB, 2 * MB), space("old_space", 88 * MB
 /** The same agent released: young generation shrunk, old space compacted. */
 const RELEASED = [space("new_space", 2 * MB, 1 * MB), space("old_space", 62 * MB, 57 * MB)];
 
-function schedule(spaces: () => readonly HeapSpace[], timing: ReleaseTiming = TIMING) {
+function schedule(spaces: () => readonly HeapSpace[], timing: ReleaseTiming = TIMING, busy?: () => boolean) {
   const released: string[] = [];
   const s = new MemoryReleaseSchedule(timing, {
     release: (after) => released.push(after),
     trim: () => released.push("trim"),
     heapSpaces: spaces,
+    ...(busy === undefined ? {} : { busy }),
   });
   return { s, released };
 }
@@ -164,13 +165,11 @@ test("short passes count as work toward a stream's release", async () => {
 
 test("the release after a pass waits while its follow-up is busy, and not past maxDelayMs", async () => {
   let busy = true;
-  const released: string[] = [];
-  const s = new MemoryReleaseSchedule(TIMING, {
-    release: (after) => released.push(after),
-    trim: () => released.push("trim"),
-    heapSpaces: () => CHURNED,
-    busy: () => busy,
-  });
+  const { s, released } = schedule(
+    () => CHURNED,
+    TIMING,
+    () => busy,
+  );
   s.passed(2);
   await sleep(PAST_DELAY);
   assert.deepEqual(released, [], "the snapshots are still being written");
@@ -179,17 +178,15 @@ test("the release after a pass waits while its follow-up is busy, and not past m
   assert.deepEqual(released, ["a sync pass"], "released once they are done");
   s.close();
   // Busy for ever: released all the same, maxDelayMs after it was due.
-  const stuck: string[] = [];
-  const t = new MemoryReleaseSchedule(TIMING, {
-    release: (after) => stuck.push(after),
-    trim: () => stuck.push("trim"),
-    heapSpaces: () => CHURNED,
-    busy: () => true,
-  });
-  t.passed(2);
+  const stuck = schedule(
+    () => CHURNED,
+    TIMING,
+    () => true,
+  );
+  stuck.s.passed(2);
   await sleep(TIMING.delayMs + TIMING.maxDelayMs - 100);
-  assert.deepEqual(stuck, []);
+  assert.deepEqual(stuck.released, []);
   await sleep(700);
-  assert.deepEqual(stuck, ["a sync pass"]);
-  t.close();
+  assert.deepEqual(stuck.released, ["a sync pass"]);
+  stuck.s.close();
 });

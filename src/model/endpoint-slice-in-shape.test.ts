@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { prng } from "../../test/support/random-services.ts";
+import { compareInShape, type InShapeOutcome } from "../../test/support/in-shape-comparison.ts";
 import { endpointInShape, endpointSliceSchema, validateSliceInShape } from "./endpoint-slice.ts";
 import { validateResource } from "./validate-resource.ts";
 
@@ -117,42 +117,19 @@ function slice(rand: () => number): Record<string, unknown> {
   return rand() < 0.3 ? Object.fromEntries(Object.entries(raw).reverse()) : raw;
 }
 
-interface Outcome {
-  readonly disagreements: string[];
-  readonly inShape: number;
-  readonly rejected: number;
-}
-
 /** compare runs `cases` generated slices through the in-shape path (with `inShape`) and the schema. */
-function compare(cases: number, inShape: (ep: unknown) => boolean = endpointInShape): Outcome {
-  const schema = endpointSliceSchema();
-  const rand = prng(20261207);
-  const disagreements: string[] = [];
-  let hits = 0;
-  let rejected = 0;
-  for (let i = 0; i < cases; i++) {
-    const raw = slice(rand);
-    const text = JSON.stringify(raw);
-    const bySchema = schema.safeParse(structuredClone(raw));
-    if (!bySchema.success) rejected++;
-    let fast;
-    try {
-      fast = validateSliceInShape(structuredClone(raw), inShape);
-    } catch (err) {
-      disagreements.push(`case ${i}: throws ${String(err)} on ${text}`);
-      continue;
-    }
-    if (fast === undefined) continue;
-    hits++;
-    if (!bySchema.success) disagreements.push(`case ${i}: in shape, but the schema rejects ${text}`);
-    else if (JSON.stringify(fast) !== JSON.stringify(bySchema.data))
-      disagreements.push(
-        `case ${i}: ${JSON.stringify(fast)} vs the schema's ${JSON.stringify(bySchema.data)}`,
-      );
-    else if (fast.endpoints.some((ep, j) => ep.conditions !== bySchema.data.endpoints[j]!.conditions))
-      disagreements.push(`case ${i}: conditions not the shared object`);
-  }
-  return { disagreements, inShape: hits, rejected };
+function compare(cases: number, inShape: (ep: unknown) => boolean = endpointInShape): InShapeOutcome {
+  return compareInShape({
+    cases,
+    seed: 20261207,
+    generate: slice,
+    schema: endpointSliceSchema(),
+    inShape: (raw) => validateSliceInShape(raw, inShape),
+    shared: (fast, bySchema) =>
+      fast.endpoints.some((ep, j) => ep.conditions !== bySchema.endpoints[j]!.conditions)
+        ? "conditions not the shared object"
+        : undefined,
+  });
 }
 
 describe("validateSliceInShape", () => {

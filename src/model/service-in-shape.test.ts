@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { prng } from "../../test/support/random-services.ts";
+import { compareInShape, type InShapeOutcome } from "../../test/support/in-shape-comparison.ts";
 import { serviceSchema } from "./service.ts";
 import type { ShapeField } from "./in-shape-fields.ts";
 import { SERVICE_SPEC_FIELDS, validateServiceInShape } from "./service-in-shape.ts";
@@ -160,44 +160,19 @@ function service(rand: () => number): Record<string, unknown> {
   return raw;
 }
 
-interface Outcome {
-  readonly disagreements: string[];
-  readonly inShape: number;
-  readonly rejected: number;
-}
-
 const OPTIONS: ValidationOptions = { nodePortRange: { min: 30000, max: 32767 } };
 
 /** compare runs `cases` generated Services through the in-shape path (over `fields`) and the schema. */
-function compare(cases: number, fields: readonly ShapeField[] = SERVICE_SPEC_FIELDS): Outcome {
-  const schema = serviceSchema(OPTIONS);
-  const rand = prng(20261208);
-  const disagreements: string[] = [];
-  let hits = 0;
-  let rejected = 0;
-  for (let i = 0; i < cases; i++) {
-    const raw = service(rand);
-    const text = JSON.stringify(raw);
-    const bySchema = schema.safeParse(structuredClone(raw));
-    if (!bySchema.success) rejected++;
-    let fast;
-    try {
-      fast = validateServiceInShape(structuredClone(raw), OPTIONS, fields);
-    } catch (err) {
-      disagreements.push(`case ${i}: throws ${String(err)} on ${text}`);
-      continue;
-    }
-    if (fast === undefined) continue;
-    hits++;
-    if (!bySchema.success) disagreements.push(`case ${i}: in shape, but the schema rejects ${text}`);
-    else if (JSON.stringify(fast) !== JSON.stringify(bySchema.data))
-      disagreements.push(
-        `case ${i}: ${JSON.stringify(fast)} vs the schema's ${JSON.stringify(bySchema.data)}`,
-      );
-    else if (fast.spec.ports !== bySchema.data.spec.ports)
-      disagreements.push(`case ${i}: ports not the shared list`);
-  }
-  return { disagreements, inShape: hits, rejected };
+function compare(cases: number, fields: readonly ShapeField[] = SERVICE_SPEC_FIELDS): InShapeOutcome {
+  return compareInShape({
+    cases,
+    seed: 20261208,
+    generate: service,
+    schema: serviceSchema(OPTIONS),
+    inShape: (raw) => validateServiceInShape(raw, OPTIONS, fields),
+    shared: (fast, bySchema) =>
+      fast.spec.ports === bySchema.spec.ports ? undefined : "ports not the shared list",
+  });
 }
 
 /** A field table with one field's check or default replaced. */

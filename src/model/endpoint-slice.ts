@@ -9,7 +9,7 @@ import { ipFamilyOf } from "./ip-address.ts";
 import { dnsLabel, dnsSubdomain, portNumber, protocol } from "./field-schemas.ts";
 import { objectMeta } from "./object-meta.ts";
 import { SharedTable, sharedRecords, sharedString } from "./shared-values.ts";
-import { anyString, built, intIn, oneOf, OUT, stringOf, type ShapeField } from "./in-shape-fields.ts";
+import { anyString, builtList, intIn, oneOf, OUT, stringOf, type ShapeField } from "./in-shape-fields.ts";
 import { isPlainObject, metaInShape } from "./object-meta-in-shape.ts";
 
 /** SERVICE_NAME_LABEL is the label that ties a slice to its Service. */
@@ -109,8 +109,8 @@ export function validateSliceInShape(
   const addressType = raw["addressType"];
   if (metadata === undefined || (addressType !== "IPv4" && addressType !== "IPv6" && addressType !== "FQDN"))
     return undefined;
-  const ports = raw["ports"] === undefined ? [] : portsInShape(raw["ports"]);
-  if (ports === undefined) return undefined;
+  const ports = raw["ports"] === undefined ? [] : builtList(raw["ports"], SLICE_PORT_FIELDS);
+  if (ports === OUT) return undefined;
   const parsed = endpoints as EndpointSlice["endpoints"];
   if (addressIssues(addressType, parsed).length > 0) return undefined;
   // The parsed endpoint objects are exact (no compaction): each has only its own properties.
@@ -134,17 +134,6 @@ const SLICE_PORT_FIELDS: readonly ShapeField[] = [
   { key: "port", check: intIn(1, 65535) },
   { key: "appProtocol", check: anyString },
 ];
-
-function portsInShape(v: unknown): Record<string, unknown>[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  const out: Record<string, unknown>[] = [];
-  for (const p of v) {
-    const port = built(p, SLICE_PORT_FIELDS);
-    if (port === OUT) return undefined;
-    out.push(port);
-  }
-  return out;
-}
 
 /** The schema's endpoint fields in its order, each with the check of a value it keeps unchanged. */
 const ENDPOINT_FIELDS: readonly (readonly [string, (v: unknown) => boolean])[] = [
@@ -186,17 +175,9 @@ function addressesInShape(v: unknown): boolean {
   return true;
 }
 
+/** Conditions in the schema's key order, each true, false or null: what conditionsCode numbers. */
 function conditionsInShape(v: unknown): boolean {
-  if (!isPlainObject(v)) return false;
-  let next = 0;
-  for (const key in v) {
-    const at = CONDITION_KEYS.indexOf(key, next);
-    if (at < 0) return false;
-    next = at + 1;
-    const c = v[key];
-    if (typeof c !== "boolean" && c !== null) return false;
-  }
-  return true;
+  return isPlainObject(v) && conditionsCode(v) !== undefined;
 }
 
 /** targetRef is loose: the schema's own keys in its order and strings, then any others. */

@@ -56,3 +56,18 @@ export function built(raw: unknown, fields: readonly ShapeField[]): Record<strin
   // A key the fields do not name: the strict schema rejects it.
   return Object.keys(raw).length === known ? out : OUT;
 }
+
+/** builtList is each item of `raw` (a list) as `built` makes it from `fields`, or OUT. */
+export function builtList(
+  raw: unknown,
+  fields: readonly ShapeField[],
+): Record<string, unknown>[] | typeof OUT {
+  if (!Array.isArray(raw)) return OUT;
+  const out: Record<string, unknown>[] = [];
+  for (const item of raw) {
+    const b = built(item, fields);
+    if (b === OUT) return OUT;
+    out.push(b);
+  }
+  return out;
+}

@@ -17,6 +17,7 @@ import {
   anyString,
   bool,
   built,
+  builtList,
   intIn,
   listOf,
   oneOf,
@@ -48,15 +49,10 @@ const PORT_FIELDS: readonly ShapeField[] = [
 
 /** portsInShape: the ports with defaults, as new objects in the schema's order, or OUT. */
 function portsInShape(v: unknown): Checked {
-  if (!Array.isArray(v)) return OUT;
-  const out: Record<string, unknown>[] = [];
-  for (const p of v) {
-    const port = built(p, PORT_FIELDS);
-    if (port === OUT || !("port" in port)) return OUT;
-    port["targetPort"] ??= port["port"];
-    out.push(port);
-  }
-  return out;
+  const ports = builtList(v, PORT_FIELDS);
+  if (ports === OUT || ports.some((p) => !("port" in p))) return OUT;
+  for (const p of ports) p["targetPort"] ??= p["port"];
+  return ports;
 }
 
 /** The spec's fields in the schema's order. sessionAffinityConfig is left to the schema (its nested default). */

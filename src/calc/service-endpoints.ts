@@ -6,6 +6,7 @@
  * this node, as kube-proxy does).
  */
 import type { EndpointSlice, ServicePort } from "../model/index.ts";
+import { endpointAddress } from "../model/index.ts";
 
 /** EndpointInfo is one endpoint of a Service port with its kube-proxy conditions. */
 export interface EndpointInfo {
@@ -57,7 +58,7 @@ export function serviceEndpoints(
     let seenAt = indexOf.get(number);
     if (seenAt === undefined) indexOf.set(number, (seenAt = new Map()));
     for (const ep of slice.endpoints) {
-      const addr = ep.addresses[0];
+      const addr = endpointAddress(ep);
       if (addr === undefined) continue;
       const info: EndpointInfo = {
         addr,

@@ -13,6 +13,7 @@
  */
 import { IpProtocol } from "./ip-protocol.ts";
 import type { EndpointSlice } from "../model/index.ts";
+import { endpointAddress } from "../model/index.ts";
 
 /** ServingEndpointId names one backend (address, port, protocol); equal backends have equal ids. */
 export type ServingEndpointId = number | string;
@@ -66,7 +67,7 @@ export function servingEndpoints(slices: readonly EndpointSlice[]): Set<ServingE
   for (const slice of slices) {
     if (slice.addressType !== "IPv4") continue;
     for (const ep of slice.endpoints) {
-      const addr = ep.addresses[0];
+      const addr = endpointAddress(ep);
       const serving = ep.conditions.serving ?? ep.conditions.ready ?? true;
       if (addr === undefined || !serving) continue;
       for (const p of slice.ports) {

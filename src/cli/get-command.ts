@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { dump } from "js-yaml";
 import { ResourceNotFoundError } from "../datastore/resource-not-found-error.ts";
 import type { Resource } from "../model/resource.ts";
+import { plainResource } from "../model/packed-endpoint.ts";
 import {
   addDatastoreOption,
   keyFor,
@@ -37,8 +38,9 @@ function render(
   switch (output) {
     case "yaml":
       // js-yaml's dumper: ~3x faster than the `yaml` package's document model on a 10k-item List.
-      // skipInvalid drops undefined fields, as JSON.stringify and the `yaml` package do.
-      return dump(doc, { lineWidth: -1, noRefs: true, skipInvalid: true }).trimEnd();
+      // skipInvalid drops undefined fields, as JSON.stringify and the `yaml` package do. It does
+      // not call toJSON: packed endpoints are given as their plain objects.
+      return dump(plainResource(doc), { lineWidth: -1, noRefs: true, skipInvalid: true }).trimEnd();
     case "json":
       return JSON.stringify(doc, null, 2);
     case "name":

@@ -39,6 +39,7 @@ import type { Resource } from "../model/resource.ts";
 import type { ResourceKey } from "../model/resource-key.ts";
 import { RESOURCE_KINDS, type KindInfo } from "../model/resource-kinds.ts";
 import { shareResourceParts } from "../model/validate-resource.ts";
+import { plainResource } from "../model/packed-endpoint.ts";
 import type { ValidationOptions } from "../model/validation-options.ts";
 import { asciiJsonLines, readAsciiJsonLines } from "./ascii-json.ts";
 import { codeIdentity } from "./code-identity.ts";
@@ -130,9 +131,10 @@ function compactSlice(resource: Resource, table: ConditionsTable): Resource {
   if (!Array.isArray(endpoints)) return resource;
   return {
     ...resource,
+    // A packed endpoint spreads as its plain object: its address is not an own field.
     endpoints: endpoints.map((e: SerialEndpoint & object) =>
       typeof e.conditions === "object" && e.conditions !== null
-        ? { ...e, conditions: table.indexOf(e.conditions) }
+        ? { ...plainResource(e), conditions: table.indexOf(e.conditions) }
         : e,
     ),
   } as Resource;

@@ -10,6 +10,7 @@ import { describe, test } from "node:test";
 import { compareInShape, type InShapeOutcome } from "../../test/support/in-shape-comparison.ts";
 import { endpointInShape, endpointSliceSchema, validateSliceInShape } from "./endpoint-slice.ts";
 import { validateResource } from "./validate-resource.ts";
+import { PackedEndpoint } from "./packed-endpoint.ts";
 
 const ABSENT = Symbol("absent");
 type Choice = unknown;
@@ -171,20 +172,28 @@ describe("validateSliceInShape", () => {
     );
   });
 
-  test("validateResource takes it: the parsed endpoint objects are the resource's", () => {
+  test("validateResource takes it: one-address endpoints packed, others the parsed objects", () => {
     const raw = {
       apiVersion: "discovery.k8s.io/v1",
       kind: "EndpointSlice",
       metadata: { name: "web-a", namespace: "shop" },
       addressType: "IPv4",
-      endpoints: [{ addresses: ["198.18.0.1"], conditions: { ready: true }, nodeName: "node-1" }],
+      endpoints: [
+        { addresses: ["198.18.0.1"], conditions: { ready: true }, nodeName: "node-1" },
+        { addresses: ["198.18.0.2", "198.18.0.3"], conditions: { ready: true } },
+      ],
     };
-    const parsed = raw.endpoints[0];
+    const [one, two] = raw.endpoints;
     const result = validateResource(raw);
     assert.ok(result.ok);
     const resource = result.resource as { endpoints: object[]; ports: object[] };
-    assert.equal(resource.endpoints[0], parsed);
-    assert.ok(Object.isFrozen((resource.endpoints[0] as { conditions: object }).conditions));
+    const packed = resource.endpoints[0];
+    assert.ok(packed instanceof PackedEndpoint);
+    assert.equal(packed.address, "198.18.0.1");
+    assert.equal(packed.nodeName, "node-1");
+    assert.ok(Object.isFrozen(packed.conditions));
+    assert.equal(JSON.stringify(packed), JSON.stringify(one));
+    assert.equal(resource.endpoints[1], two, "two addresses: the parsed object itself");
     assert.deepEqual(resource.ports, []);
   });
 

@@ -11,6 +11,7 @@ import { objectMeta } from "./object-meta.ts";
 import { SharedTable, sharedRecords, sharedString } from "./shared-values.ts";
 import { anyString, builtList, intIn, oneOf, OUT, stringOf, type ShapeField } from "./in-shape-fields.ts";
 import { isPlainObject, metaInShape } from "./object-meta-in-shape.ts";
+import { packEndpoint } from "./packed-endpoint.ts";
 
 /** SERVICE_NAME_LABEL is the label that ties a slice to its Service. */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -85,8 +86,8 @@ function addressIssues(addressType: string, endpoints: readonly { readonly addre
 /**
  * validateSliceInShape validates an EndpointSlice in the common shape without zod: the slice's
  * own fields are checked and built as the schema outputs them (in-shape-fields.ts, metadata by
- * metaInShape), and the endpoint objects the parser made become the resource's own, their
- * conditions and node names shared as the schema would share them. Undefined when an endpoint
+ * metaInShape), and the endpoints are packed (or the parser's objects kept) with their
+ * conditions and node names shared, as after the schema. Undefined when an endpoint
  * or any other field is not in that shape or anything is invalid: then the schema validates the
  * whole slice and words the error.
  *
@@ -204,10 +205,10 @@ function targetRefInShape(v: unknown): boolean {
  * name (~9 MB of the agent's heap; ~90 MB at 100k). Frozen, so a mutation fails loudly instead of
  * changing every endpoint that shares it (nothing mutates a resource in place). Equal `ports`
  * lists (most slices of a cluster list the same one or two) are one frozen list too
- * (shared-values.ts; ~1.2 MB at 10,000 slices). `compact: false` keeps the endpoint objects as
- * they are: JSON.parse (the restart snapshot) already makes each with exactly its properties —
- * measured at 10k Services, the same retained heap without the rebuild and ~1.5k fewer fresh
- * pages and 100,000 fewer objects to make during a restart.
+ * (shared-values.ts; ~1.2 MB at 10,000 slices). An endpoint with one address (all of them, in
+ * practice) becomes a PackedEndpoint, without its addresses list (packed-endpoint.ts). Of the
+ * others, `compact: false` keeps the objects as they are: JSON.parse (the restart snapshot, the
+ * in-shape path) already makes each with exactly its properties.
  */
 export function shareEndpointParts<
   T extends {
@@ -230,7 +231,10 @@ function shareEndpoints(
     if (!Object.isFrozen(ep.conditions)) ep.conditions = sharedConditions(ep.conditions);
     if (ep.nodeName !== undefined) ep.nodeName = sharedString(ep.nodeName);
     if (ep.zone !== undefined) ep.zone = sharedString(ep.zone);
-    if (compact) endpoints[i] = compactEndpoint(ep);
+    // One address: packed, without its list (packed-endpoint.ts); else a literal when compacting.
+    const packed = packEndpoint(ep);
+    if (packed !== ep) endpoints[i] = packed;
+    else if (compact) endpoints[i] = compactEndpoint(ep);
   }
 }
 

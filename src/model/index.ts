@@ -19,6 +19,7 @@ export {
   type Endpoint,
   type EndpointSlice,
 } from "./endpoint-slice.ts";
+export { endpointAddress, PackedEndpoint, plainResource } from "./packed-endpoint.ts";
 export { nodeInternalIps, nodeSchema, type Node } from "./node.ts";
 export { podIps, podSchema, type Pod } from "./pod.ts";
 export { namespaceSchema, type Namespace } from "./namespace.ts";

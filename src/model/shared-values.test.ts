@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import type { EndpointSlice } from "./endpoint-slice.ts";
 import type { Service } from "./service.ts";
 import { sharedRecords, sharedString } from "./shared-values.ts";
+import { PackedEndpoint, plainResource } from "./packed-endpoint.ts";
 import { validateResource } from "./validate-resource.ts";
 
 function valid<T>(manifest: unknown): T {
@@ -105,7 +106,11 @@ describe("shared values", () => {
         { addresses: ["198.19.1.5"], conditions: {}, nodeName: "node-3" },
       ]),
     );
-    assert.deepStrictEqual(s.endpoints[1], { addresses: ["198.19.1.2"], conditions: {} });
+    // One address and no other field but nodeName: packed (packed-endpoint.ts); the rest literals.
+    assert.ok(s.endpoints[1] instanceof PackedEndpoint);
+    assert.deepStrictEqual(plainResource(s.endpoints[1]), { addresses: ["198.19.1.2"], conditions: {} });
+    assert.ok(!(s.endpoints[2] instanceof PackedEndpoint));
+    assert.deepStrictEqual(Object.keys(s.endpoints[2]!), ["addresses", "conditions", "nodeName", "zone"]);
   });
 
   test("validated EndpointSlices share equal ports lists; apiVersion and kind are the kind's strings", () => {

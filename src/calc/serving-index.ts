@@ -13,6 +13,7 @@
 import type { EndpointSlice } from "../model/index.ts";
 import { servingEndpoints } from "./serving-endpoints.ts";
 import type { ServingEndpointId } from "./serving-endpoints.ts";
+import { Int32Map } from "./int32-map.ts";
 
 /** ServingIndex counts serving endpoints over every group of slices it was given. */
 export class ServingIndex {
@@ -97,17 +98,22 @@ export class ServingIndex {
 const LOW = 2 ** 18;
 /** Below this count, an address's one (port, protocol) and its count pack into a small integer. */
 const PACKED_COUNT = 2 ** 12;
+/** The Int32Map value of an address in #several (below LOW: no packed value is). */
+const SEVERAL = 1;
 
 /**
  * ServingCounts counts serving ids (how many slices call each one serving) without a boxed
  * number per id. A packed id is 50 bits, outside V8's small integers, so a Map keyed by it held
  * a 16-byte heap number per key: 1.6 MB at 10k Services × 10 endpoints, 16 MB at 100k. Here the
- * address is the key, as a small integer (`address | 0`), and its value is `low + count × LOW`
- * while it has one (port, protocol) counted under PACKED_COUNT times — a small integer too —,
- * else a Map of them. Text ids (no packed form) have a Map of their own.
+ * address is the key, as an int32 (`address | 0`), and its value is `low + count × LOW` while it
+ * has one (port, protocol) counted under PACKED_COUNT times, in an Int32Map (8 bytes a slot: a
+ * Map's table of 1M entries was ~36 MB at 100k); else the address is in #several, a Map of its
+ * (port, protocol)s. Text ids (no packed form) have a Map of their own.
  */
 export class ServingCounts {
-  readonly #byAddr = new Map<number, number | Map<number, number>>();
+  readonly #byAddr = new Int32Map();
+  /** Addresses with more than one (port, protocol), or a count past PACKED_COUNT: low → count. */
+  readonly #several = new Map<number, Map<number, number>>();
   readonly #text = new Map<string, number>();
   #size = 0;
 
@@ -118,6 +124,7 @@ export class ServingCounts {
 
   clear(): void {
     this.#byAddr.clear();
+    this.#several.clear();
     this.#text.clear();
     this.#size = 0;
   }
@@ -126,11 +133,8 @@ export class ServingCounts {
     if (typeof id === "string") return this.#text.has(id);
     const addr = Math.floor(id / LOW);
     const v = this.#byAddr.get(addr | 0);
-    return v === undefined
-      ? false
-      : typeof v === "number"
-        ? v % LOW === id - addr * LOW
-        : v.has(id - addr * LOW);
+    if (v === SEVERAL) return this.#several.get(addr | 0)!.has(id - addr * LOW);
+    return v !== 0 && v % LOW === id - addr * LOW;
   }
 
   /** add moves `id`'s count by `by`; a count that falls to zero or below removes the id. */
@@ -146,29 +150,39 @@ export class ServingCounts {
     const key = addr | 0;
     const low = id - addr * LOW;
     const v = this.#byAddr.get(key);
-    if (typeof v === "object") {
-      const n = (v.get(low) ?? 0) + by;
-      this.#size += (n > 0 ? 1 : 0) - (v.has(low) ? 1 : 0);
-      if (n > 0) v.set(low, n);
-      else v.delete(low);
-      if (v.size === 0) this.#byAddr.delete(key);
+    if (v === SEVERAL) {
+      const m = this.#several.get(key)!;
+      const n = (m.get(low) ?? 0) + by;
+      this.#size += (n > 0 ? 1 : 0) - (m.has(low) ? 1 : 0);
+      if (n > 0) m.set(low, n);
+      else m.delete(low);
+      if (m.size === 0) {
+        this.#several.delete(key);
+        this.#byAddr.delete(key);
+      }
       return;
     }
-    const same = v !== undefined && v % LOW === low;
+    const same = v !== 0 && v % LOW === low;
     const n = (same ? Math.floor(v / LOW) : 0) + by;
     this.#size += (n > 0 ? 1 : 0) - (same ? 1 : 0);
-    if (v !== undefined && !same) {
+    if (v !== 0 && !same) {
       // A second (port, protocol) at this address: both in a Map from now on.
-      if (n > 0)
-        this.#byAddr.set(
+      if (n > 0) {
+        this.#several.set(
           key,
           new Map([
             [v % LOW, Math.floor(v / LOW)],
             [low, n],
           ]),
         );
+        this.#byAddr.set(key, SEVERAL);
+      }
     } else if (n <= 0) this.#byAddr.delete(key);
-    else this.#byAddr.set(key, n < PACKED_COUNT ? low + n * LOW : new Map([[low, n]]));
+    else if (n < PACKED_COUNT) this.#byAddr.set(key, low + n * LOW);
+    else {
+      this.#several.set(key, new Map([[low, n]]));
+      this.#byAddr.set(key, SEVERAL);
+    }
   }
 }
 

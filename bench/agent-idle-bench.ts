@@ -212,6 +212,14 @@ async function measureIdle(
     const c1 = agent.cpuSeconds();
     const heapMb = (agent.metric("sluice_agent_nodejs_heap_size_used_bytes") ?? NaN) / 1e6;
     const scrapeCpuMs = (agent.cpuSeconds() - c1) * 1000;
+    // Where RSS is beyond the heap's live objects: the heap's committed pages per space, and
+    // the memory of ArrayBuffers (outside the heap).
+    const mb = (name: string) => ((agent.metric(`sluice_agent_nodejs_${name}`) ?? NaN) / 1e6).toFixed(0);
+    const space = (s: string) =>
+      `${s} ${mb(`heap_space_size_used_bytes{space="${s}"}`)}/${mb(`heap_space_size_total_bytes{space="${s}"}`)}`;
+    ctx.progress(
+      `agent-idle N=${n}${code}: heap used/committed ${heapMb.toFixed(0)}/${mb("heap_size_total_bytes")} MB (${["old", "new", "code", "large_object"].map(space).join(", ")}), external ${mb("external_memory_bytes")} MB`,
+    );
     if (o.heap) await heapSnapshot(ctx, agent.pid, profDir);
     // The same idle window with one Service flow in conntrack, as on any node with traffic: the
     // sweeper (every 10 s) then judges NAT entries against the Services' backends.

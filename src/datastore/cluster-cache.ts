@@ -61,7 +61,7 @@ export class ClusterCache {
     switch (event.type) {
       case "added":
       case "updated": {
-        const id = resourceKeyId(event.key);
+        const id = event.id ?? resourceKeyId(event.key);
         const kind = event.resource.kind;
         if (event.type === "updated" && event.previous.kind !== kind) this.#delete(event.previous.kind, id);
         let of = this.#byKind.get(kind);

@@ -224,11 +224,12 @@ export class DatastoreIndex {
       }
       this.#active.set(id, cur);
       if (old === undefined)
-        changed.push({ type: "added", key: cur.key, resource: cur.resource, source: cur.source });
+        changed.push({ type: "added", key: cur.key, id, resource: cur.resource, source: cur.source });
       else if (old.fingerprint !== cur.fingerprint) {
         changed.push({
           type: "updated",
           key: cur.key,
+          id,
           resource: cur.resource,
           previous: old.resource,
           source: cur.source,

@@ -26,12 +26,16 @@ export type DatastoreEvent =
   | {
       readonly type: "added";
       readonly key: ResourceKey;
+      /** resourceKeyId(key), when the datastore holds it (the file datastore): one string, shared. */
+      readonly id?: string;
       readonly resource: Resource;
       readonly source: string;
     }
   | {
       readonly type: "updated";
       readonly key: ResourceKey;
+      /** As for "added". */
+      readonly id?: string;
       readonly resource: Resource;
       readonly previous: Resource;
       readonly source: string;

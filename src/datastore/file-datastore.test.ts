@@ -18,6 +18,7 @@ import { atomicWriteFile } from "./atomic-write.ts";
 import { runDatastoreContract, eventRecorder } from "./datastore-contract.case.ts";
 import { FileDatastore, watchTraceChannel, type WatchTrace } from "./file-datastore.ts";
 import { ManifestDirectory } from "./manifest-directory.ts";
+import { resourceKeyId } from "../model/resource-key.ts";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "sluice-ds-"));
@@ -358,6 +359,10 @@ describe("FileDatastore", () => {
       ]);
       assert.equal(ds.stats.filesRead - read, 3);
       assert.equal(ds.stats.fullScans, 1, "no rescan: the watch's first scan only");
+      // Each added and updated event carries the index's id of its key (a cache keys by it).
+      const withKeys = rec.events.filter((ev) => ev.type === "added" || ev.type === "updated");
+      assert.equal(withKeys.length, 5);
+      for (const ev of withKeys) assert.equal(ev.id, resourceKeyId(ev.key), `${ev.type} ${ev.key.name}`);
     } finally {
       await ds.close();
       rmSync(dir, { recursive: true, force: true });

@@ -226,8 +226,9 @@ export class FileDatastore implements Datastore {
     if (this.#snapshot !== undefined && !this.#snapshotLoaded && this.#snapshot.exists())
       await this.#firstScan();
     else if (!(await this.#firstRead())) this.#scan();
-    for (const entry of this.#index.active.values())
-      deliver({ type: "added", key: entry.key, resource: entry.resource, source: entry.source });
+    // With the index's id: a cache keyed by it shares the string (200,000 of ~70 bytes at 100k Services).
+    for (const [id, entry] of this.#index.active)
+      deliver({ type: "added", key: entry.key, id, resource: entry.resource, source: entry.source });
     for (const r of this.#index.rejected()) deliver({ type: "rejected", ...r });
     deliver({ type: "synced" });
     this.#listeners.add(deliver);

@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { prng } from "../../test/support/random-services.ts";
 import { Int32Map } from "./int32-map.ts";
-
-/** A small seeded generator (mulberry32): the same rounds every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe("Int32Map", () => {
   test("agrees with a Map over 200,000 random sets and deletes of clustered, negative and zero keys", () => {

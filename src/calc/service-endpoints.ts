@@ -5,8 +5,7 @@
  * false, and collapse an address:port listed in several slices into one (preferring the copy on
  * this node, as kube-proxy does).
  */
-import type { EndpointSlice, ServicePort } from "../model/index.ts";
-import { endpointAddress } from "../model/index.ts";
+import { endpointAddress, type EndpointSlice, type ServicePort } from "../model/index.ts";
 
 /** EndpointInfo is one endpoint of a Service port with its kube-proxy conditions. */
 export interface EndpointInfo {

@@ -12,8 +12,7 @@
  * UDP and SCTP) keeps the text id; the two kinds never collide (a number is never a string).
  */
 import { IpProtocol } from "./ip-protocol.ts";
-import type { EndpointSlice } from "../model/index.ts";
-import { endpointAddress } from "../model/index.ts";
+import { endpointAddress, type EndpointSlice } from "../model/index.ts";
 
 /** ServingEndpointId names one backend (address, port, protocol); equal backends have equal ids. */
 export type ServingEndpointId = number | string;

@@ -3,7 +3,13 @@ import { describe, test } from "node:test";
 import { dump } from "js-yaml";
 import { applyMergePatch } from "../datastore/merge-patch.ts";
 import type { EndpointSlice } from "./endpoint-slice.ts";
-import { endpointAddress, packEndpoint, PackedEndpoint, plainResource } from "./packed-endpoint.ts";
+import {
+  endpointAddress,
+  packEndpoint,
+  PackedEndpoint,
+  PackedEndpointWithRef,
+  plainResource,
+} from "./packed-endpoint.ts";
 import { validateResource } from "./validate-resource.ts";
 
 const ready = Object.freeze({ ready: true });
@@ -22,15 +28,34 @@ function slice(endpoints: object[]): EndpointSlice {
 }
 
 describe("PackedEndpoint", () => {
-  test("packs exactly {addresses: [one], conditions[, nodeName]} in that order; anything else is kept", () => {
+  test("packs one address, conditions, and hostname, targetRef, nodeName, zone in the schema's order", () => {
     const packed = packEndpoint({ addresses: ["198.18.0.1"], conditions: ready, nodeName: "n1" });
-    assert.ok(packed instanceof PackedEndpoint);
+    assert.ok(packed instanceof PackedEndpoint && !(packed instanceof PackedEndpointWithRef));
     assert.deepEqual(packed.addresses, ["198.18.0.1"]);
     assert.ok(packEndpoint({ addresses: ["198.18.0.1"], conditions: ready }) instanceof PackedEndpoint);
+    // What an API server's slices give each endpoint: the Pod, its hostname and zone.
+    for (const plain of [
+      {
+        addresses: ["198.18.0.2"],
+        conditions: ready,
+        targetRef: { kind: "Pod", namespace: "shop", name: "web-1", uid: "0b6f" },
+        nodeName: "n1",
+        zone: "z1",
+      },
+      { addresses: ["198.18.0.3"], conditions: ready, hostname: "web-1", nodeName: "n1" },
+      { addresses: ["198.18.0.4"], conditions: ready, zone: "z1" },
+    ]) {
+      const p = packEndpoint({ ...plain });
+      assert.ok(p instanceof PackedEndpointWithRef, JSON.stringify(plain));
+      assert.equal(JSON.stringify(p), JSON.stringify(plain));
+      assert.deepEqual(p.addresses, plain.addresses);
+    }
     for (const kept of [
       { addresses: ["198.18.0.1", "198.18.0.2"], conditions: ready },
-      { addresses: ["198.18.0.1"], conditions: ready, zone: "a" },
-      { addresses: ["198.18.0.1"], conditions: ready, nodeName: "n1", zone: "a" },
+      { addresses: ["198.18.0.1"], conditions: ready, hints: { forZones: [] } },
+      { addresses: ["198.18.0.1"], conditions: ready, zone: "a", nodeName: "n1" },
+      { addresses: ["198.18.0.1"], conditions: ready, targetRef: "web-1" },
+      { addresses: ["198.18.0.1"], conditions: ready, zone: 3 },
       { conditions: ready, addresses: ["198.18.0.1"] },
       { addresses: ["198.18.0.1"], nodeName: "n1", conditions: ready },
       { addresses: ["198.18.0.1"] },

@@ -1,10 +1,11 @@
 /**
- * PackedEndpoint: an EndpointSlice endpoint of the common shape — one address, conditions, and a
- * node name or none — held without its `addresses` list. The list is a fresh one-element array
- * on each read; the object keeps the address string itself. A list per endpoint is a 32-byte
- * array and a 24-byte backing store: 56 MB and 2M objects at 100k Services × 10 endpoints, all
- * of them surviving every scavenge of a first start. The address string is the same one the
- * NAT results hold (NatBackendList), so nothing else grows.
+ * PackedEndpoint: an EndpointSlice endpoint with one address (all of them, in practice) held
+ * without its `addresses` list. The list is a fresh one-element array on each read; the object
+ * keeps the address string itself. A list per endpoint is a 32-byte array and a 24-byte backing
+ * store: 56 MB and 2M objects at 100k Services × 10 endpoints, all of them surviving every
+ * scavenge of a first start. The address string is the same one the NAT results hold
+ * (NatBackendList), so nothing else grows. The file datastore's endpoints (conditions and a node
+ * name) are a PackedEndpoint; an API server's (a targetRef, a zone) a PackedEndpointWithRef.
  *
  * It is the same value as the plain endpoint, and says so wherever a resource leaves the agent:
  * JSON (toJSON: the plain object, same keys in the same order, so digests and files do not
@@ -49,27 +50,70 @@ export class PackedEndpoint {
 }
 
 /**
- * packEndpoint is `ep` as a PackedEndpoint when it is exactly `{addresses: [one string],
- * conditions}` or that and a string `nodeName`, in that key order (any other shape, or order,
- * would print differently packed); else `ep` itself.
+ * PackedEndpointWithRef is a PackedEndpoint that also has what an API server's slices give each
+ * endpoint: a hostname, the Pod it is (targetRef) and a zone. Its own class so the common
+ * file-datastore endpoint stays three fields.
+ */
+export class PackedEndpointWithRef extends PackedEndpoint {
+  readonly hostname: string | undefined;
+  readonly targetRef: object | undefined;
+  readonly zone: string | undefined;
+
+  constructor(
+    address: string,
+    conditions: Conditions,
+    nodeName: string | undefined,
+    more: { readonly hostname?: unknown; readonly targetRef?: unknown; readonly zone?: unknown },
+  ) {
+    super(address, conditions, nodeName);
+    this.hostname = more.hostname as string | undefined;
+    this.targetRef = more.targetRef as object | undefined;
+    this.zone = more.zone as string | undefined;
+  }
+
+  /** toJSON is the plain endpoint, its keys in the schema's order, the absent ones left out. */
+  override toJSON(): { addresses: string[]; conditions: Conditions; nodeName?: string } {
+    const out: Record<string, unknown> = { addresses: [this.address], conditions: this.conditions };
+    if (this.hostname !== undefined) out["hostname"] = this.hostname;
+    if (this.targetRef !== undefined) out["targetRef"] = this.targetRef;
+    if (this.nodeName !== undefined) out["nodeName"] = this.nodeName;
+    if (this.zone !== undefined) out["zone"] = this.zone;
+    return out as { addresses: string[]; conditions: Conditions; nodeName?: string };
+  }
+}
+
+/** The keys a packed endpoint can print, in the schema's order (toJSON's). */
+const PACKED_KEYS = ["addresses", "conditions", "hostname", "targetRef", "nodeName", "zone"];
+
+/**
+ * packEndpoint is `ep` as a PackedEndpoint when it has one address, conditions, and of the rest
+ * only hostname, targetRef, nodeName and zone, in the schema's key order (another order would
+ * print differently packed), each a string (targetRef an object); else `ep` itself.
  */
 export function packEndpoint<E extends object>(ep: E): E {
   if (ep instanceof PackedEndpoint) return ep;
-  const e = ep as { addresses?: unknown; conditions?: unknown; nodeName?: unknown };
-  let n = 0;
+  const e = ep as Record<string, unknown>;
+  let next = 0;
+  let more = false;
   for (const key in ep) {
-    if (key !== (n === 0 ? "addresses" : n === 1 ? "conditions" : "nodeName")) return ep;
-    n++;
+    const at = PACKED_KEYS.indexOf(key, next);
+    // addresses and conditions come first.
+    if (at < 0 || (next < 2 && at !== next)) return ep;
+    next = at + 1;
+    const v = e[key];
+    if (key === "targetRef" ? typeof v !== "object" || v === null : at >= 2 && typeof v !== "string")
+      return ep;
+    if (key !== "nodeName" && at >= 2) more = true;
   }
-  const a = e.addresses;
-  if (n < 2 || !Array.isArray(a) || a.length !== 1 || typeof a[0] !== "string") return ep;
-  if (typeof e.conditions !== "object" || e.conditions === null) return ep;
-  if (n === 3 && typeof e.nodeName !== "string") return ep;
-  return new PackedEndpoint(
-    a[0],
-    e.conditions as Conditions,
-    e.nodeName as string | undefined,
-  ) as unknown as E;
+  const a = e["addresses"];
+  const conditions = e["conditions"];
+  if (next < 2 || !Array.isArray(a) || a.length !== 1 || typeof a[0] !== "string") return ep;
+  if (typeof conditions !== "object" || conditions === null) return ep;
+  const nodeName = e["nodeName"] as string | undefined;
+  const packed = more
+    ? new PackedEndpointWithRef(a[0], conditions, nodeName, e)
+    : new PackedEndpoint(a[0], conditions, nodeName);
+  return packed as unknown as E;
 }
 
 /** endpointAddress is an endpoint's first address (without making a list for a packed one). */

@@ -21,6 +21,16 @@ type Conditions = {
   readonly terminating?: boolean | null | undefined;
 };
 
+/** PlainEndpoint is what a packed endpoint prints as (toJSON): the schema's keys in its order. */
+type PlainEndpoint = {
+  addresses: string[];
+  conditions: Conditions;
+  hostname?: string;
+  targetRef?: object;
+  nodeName?: string;
+  zone?: string;
+};
+
 /** PackedEndpoint is one endpoint with one address, its conditions, and maybe a node name. */
 export class PackedEndpoint {
   // Own fields, not #private: node:assert's deep equality compares own fields, and two packed
@@ -42,7 +52,7 @@ export class PackedEndpoint {
   }
 
   /** toJSON is the plain endpoint, keys in the schema's order; no nodeName when there is none. */
-  toJSON(): { addresses: string[]; conditions: Conditions; nodeName?: string } {
+  toJSON(): PlainEndpoint {
     return this.nodeName === undefined
       ? { addresses: [this.address], conditions: this.conditions }
       : { addresses: [this.address], conditions: this.conditions, nodeName: this.nodeName };
@@ -72,13 +82,13 @@ export class PackedEndpointWithRef extends PackedEndpoint {
   }
 
   /** toJSON is the plain endpoint, its keys in the schema's order, the absent ones left out. */
-  override toJSON(): { addresses: string[]; conditions: Conditions; nodeName?: string } {
-    const out: Record<string, unknown> = { addresses: [this.address], conditions: this.conditions };
-    if (this.hostname !== undefined) out["hostname"] = this.hostname;
-    if (this.targetRef !== undefined) out["targetRef"] = this.targetRef;
-    if (this.nodeName !== undefined) out["nodeName"] = this.nodeName;
-    if (this.zone !== undefined) out["zone"] = this.zone;
-    return out as { addresses: string[]; conditions: Conditions; nodeName?: string };
+  override toJSON(): PlainEndpoint {
+    const out: PlainEndpoint = { addresses: [this.address], conditions: this.conditions };
+    if (this.hostname !== undefined) out.hostname = this.hostname;
+    if (this.targetRef !== undefined) out.targetRef = this.targetRef;
+    if (this.nodeName !== undefined) out.nodeName = this.nodeName;
+    if (this.zone !== undefined) out.zone = this.zone;
+    return out;
   }
 }
 
